@@ -1,0 +1,139 @@
+"""What a running node may ask of the executor: progress, cancel, device, shared models, paths.
+
+Nodes receive a `RunContext` as the first argument of `run`. It is the only channel between a node
+and the engine, which keeps nodes free of Qt and of engine internals and makes them easy to call
+directly in a test (`RunContext()` works standalone).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nodeflow.core.errors import Cancelled
+
+log = logging.getLogger("nodeflow.node")
+
+ProgressCallback = Callable[[str, int, int, Any], None]
+
+
+class CancelToken:
+    """Thread-safe flag the GUI or CLI sets; nodes check it between steps."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+
+class ModelStore:
+    """Keeps loaded models so each (kind, path, dtype, device) is loaded once and shared.
+
+    The engine owns one per process; `RunContext()` in a test gets a private one.
+    """
+
+    def __init__(self) -> None:
+        self._items: dict[tuple, Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple, load: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key not in self._items:
+                self._items[key] = load()
+            return self._items[key]
+
+    def evict(self, key: tuple | None = None) -> None:
+        """Forget one model, or all of them (frees their memory once nothing else holds them)."""
+        with self._lock:
+            if key is None:
+                self._items.clear()
+            else:
+                self._items.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+@dataclass
+class RunContext:
+    """Per-node view of the run. Cheap to build; one per node execution."""
+
+    node_id: str = "?"
+    device: str = "cpu"
+    cancel_token: CancelToken = field(default_factory=CancelToken)
+    models: ModelStore = field(default_factory=ModelStore)
+    output_dir: Path = field(default_factory=Path.cwd)
+    #: Folders relative paths are looked up in (the workflow's folder first).
+    search_dirs: tuple[Path, ...] = ()
+    #: The workflow as saved JSON text, for nodes that embed it (Save Image).
+    workflow_json: str = ""
+    on_progress: ProgressCallback | None = None
+    on_model_file: Callable[[Path], None] | None = None
+    on_message: Callable[[str, str], None] | None = None
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel_token.cancelled
+
+    def check_cancelled(self) -> None:
+        """Raise `Cancelled` if the user asked to stop. Long nodes call this between steps."""
+        if self.cancel_token.cancelled:
+            raise Cancelled(f"node {self.node_id} cancelled")
+
+    def progress(self, step: int, total: int, preview: Any = None) -> None:
+        """Report `step` of `total` (with an optional preview image) and honour a cancel."""
+        if self.on_progress is not None:
+            self.on_progress(self.node_id, step, total, preview)
+        self.check_cancelled()
+
+    def resolve_path(self, name: str) -> Path:
+        """Find a file named in a workflow: absolute, or relative to one of `search_dirs`."""
+        from nodeflow.core.paths import resolve_path
+
+        return resolve_path(name, self.search_dirs)
+
+    def used_model_file(self, path: Path) -> None:
+        """Tell the engine a model file was used, so the workflow's manifest records its hash."""
+        if self.on_model_file is not None:
+            self.on_model_file(path)
+
+    def report(self, message: str) -> None:
+        """A line for the run log (GUI log panel, CLI output)."""
+        log.info("%s", message)
+        if self.on_message is not None:
+            self.on_message(self.node_id, message)
+
+    def warn(self, message: str) -> None:
+        """Something the user should know that does not stop the node (e.g. a truncated prompt)."""
+        log.warning("node %s: %s", self.node_id, message)
+        if self.on_message is not None:
+            self.on_message(self.node_id, f"warning: {message}")
+
+    def next_output_path(self, prefix: str, suffix: str) -> Path:
+        """Reserve `<prefix>_<counter><suffix>` in the output folder; never an existing file.
+
+        The file is created empty (exclusive create) so two nodes or two processes can't pick the
+        same name; the caller then writes it.
+        """
+        prefix = prefix.strip() or "nodeflow"
+        target = self.output_dir / prefix
+        target.parent.mkdir(parents=True, exist_ok=True)
+        stem = target.name
+        taken = [p.name[len(stem) + 1: -len(suffix)] for p in target.parent.glob(f"{stem}_*{suffix}")]
+        counter = max((int(t) for t in taken if t.isdigit()), default=0) + 1
+        while True:
+            path = target.parent / f"{stem}_{counter:05d}{suffix}"
+            try:
+                path.open("x").close()
+                return path
+            except FileExistsError:
+                counter += 1

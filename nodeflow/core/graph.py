@@ -1,0 +1,304 @@
+"""The graph model: the one source of truth that the GUI, the CLI and the executor share.
+
+Nodes and links are keyed by ids and socket *names*. Every edit goes through a method here that
+checks it first and raises `GraphEditError` (leaving the graph untouched) when it is refused, then
+announces the change on a signal. The GUI redraws from those signals and its undo commands call
+these methods, so nothing the user sees can disagree with what is saved or run.
+
+A node whose type the registry lacks (a missing plugin) is kept as a placeholder with all its data
+and links; it can be moved, deleted and saved, but not edited or run.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from nodeflow.core.errors import GraphEditError
+from nodeflow.core.events import Signal
+from nodeflow.core.registry import Registry
+from nodeflow.core.spec import Node
+from nodeflow.core.types import can_connect
+
+NODE_MODES = ("normal", "muted", "bypass")
+
+
+@dataclass
+class NodeRecord:
+    """One node as the workflow stores it. `ui` holds layout only (pos, size, title, colour...)."""
+
+    id: str
+    type: str
+    version: int
+    params: dict[str, Any] = field(default_factory=dict)
+    ui: dict[str, Any] = field(default_factory=dict)
+    mode: str = "normal"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Link:
+    """A wire from `src`'s output `src_output` to `dst`'s input `dst_input`."""
+
+    src: str
+    src_output: str
+    dst: str
+    dst_input: str
+    extra: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass
+class Group:
+    """A frame around nodes: moving it moves the nodes inside its rectangle."""
+
+    id: str
+    title: str
+    rect: list[float]
+    color: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Graph:
+    def __init__(self, registry: Registry):
+        self.registry = registry
+        self.nodes: dict[str, NodeRecord] = {}
+        self.links: dict[tuple[str, str], Link] = {}  # keyed by (dst, dst_input): one link per input
+        self.groups: dict[str, Group] = {}
+        self.metadata: dict[str, Any] = {}
+        #: Environment and model hashes of the last run (see core.manifest); saved with the file.
+        self.manifest: dict[str, Any] = {}
+        self.extra: dict[str, Any] = {}  # unknown top-level fields of the file, kept on save
+        self.node_added = Signal()  # (NodeRecord)
+        self.node_removed = Signal()  # (NodeRecord)
+        self.link_added = Signal()  # (Link)
+        self.link_removed = Signal()  # (Link)
+        self.param_changed = Signal()  # (node_id, name, value)
+        self.node_changed = Signal()  # (node_id, what) for ui and mode changes
+        self.group_changed = Signal()  # (group_id) added, removed or edited
+        self.changed = Signal()  # () after any edit, for dirty marks and autosave
+
+    # -- queries -------------------------------------------------------------------------------
+
+    def node_class(self, node_id: str) -> type[Node] | None:
+        return self.registry.get(self.nodes[node_id].type)
+
+    def node(self, node_id: str) -> NodeRecord:
+        try:
+            return self.nodes[node_id]
+        except KeyError:
+            raise GraphEditError("no such node", node_id) from None
+
+    def links_into(self, node_id: str) -> list[Link]:
+        return [link for link in self.links.values() if link.dst == node_id]
+
+    def links_from(self, node_id: str) -> list[Link]:
+        return [link for link in self.links.values() if link.src == node_id]
+
+    def link_into(self, node_id: str, input_name: str) -> Link | None:
+        return self.links.get((node_id, input_name))
+
+    def iter_links(self) -> Iterator[Link]:
+        return iter(self.links.values())
+
+    def new_id(self) -> str:
+        """The next small integer id, so saved files stay short and diffable."""
+        numbers = [int(i) for i in self.nodes if i.isdigit()]
+        numbers += [int(g) for g in self.groups if g.isdigit()]
+        return str(max(numbers, default=0) + 1)
+
+    def to_networkx(self) -> nx.MultiDiGraph:
+        g = nx.MultiDiGraph()
+        g.add_nodes_from(self.nodes)
+        for link in self.links.values():
+            if link.src in self.nodes and link.dst in self.nodes:
+                g.add_edge(link.src, link.dst, key=link.dst_input)
+        return g
+
+    # -- node edits ----------------------------------------------------------------------------
+
+    def add_node(
+        self,
+        type_id: str,
+        params: dict[str, Any] | None = None,
+        ui: dict[str, Any] | None = None,
+        node_id: str | None = None,
+    ) -> NodeRecord:
+        """Add a node of a registered type with default parameters (overridden by `params`)."""
+        cls = self.registry.get(type_id)
+        if cls is None:
+            raise GraphEditError(f"unknown node type '{type_id}'", node_id)
+        node_id = node_id or self.new_id()
+        if node_id in self.nodes:
+            raise GraphEditError("a node with this id already exists", node_id)
+        values = cls.default_params()
+        for name, value in (params or {}).items():
+            values[name] = self._checked_value(cls, node_id, name, value)
+        record = NodeRecord(node_id, cls.type_id, cls.version, values, dict(ui or {}))
+        return self.insert_record(record)
+
+    def insert_record(self, record: NodeRecord, links: list[Link] = ()) -> NodeRecord:
+        """Put back a node exactly as recorded (undo of delete, paste, file load), with its links.
+
+        Values are not re-checked: the record came from this model or from the workflow loader.
+        """
+        if record.id in self.nodes:
+            raise GraphEditError("a node with this id already exists", record.id)
+        self.nodes[record.id] = record
+        self.node_added.emit(record)
+        for link in links:
+            self._put_link(link)
+        self.changed.emit()
+        return record
+
+    def remove_node(self, node_id: str) -> tuple[NodeRecord, list[Link]]:
+        """Delete a node and its links; return both so the deletion can be undone."""
+        record = self.node(node_id)
+        removed = [link for link in self.links.values() if node_id in (link.src, link.dst)]
+        for link in removed:
+            del self.links[(link.dst, link.dst_input)]
+            self.link_removed.emit(link)
+        del self.nodes[node_id]
+        self.node_removed.emit(record)
+        self.changed.emit()
+        return record, removed
+
+    def set_param(self, node_id: str, name: str, value: Any) -> Any:
+        """Set a parameter after checking type and bounds; return the stored (converted) value."""
+        record = self.node(node_id)
+        cls = self.registry.get(record.type)
+        if cls is None:
+            raise GraphEditError(f"cannot edit a node of unknown type '{record.type}'", node_id, name)
+        value = self._checked_value(cls, node_id, name, value)
+        if record.params.get(name, object()) == value and name in record.params:
+            return value
+        record.params[name] = value
+        self.param_changed.emit(node_id, name, value)
+        self.changed.emit()
+        return value
+
+    def set_ui(self, node_id: str, **values: Any) -> None:
+        """Change layout fields (pos, size, title, color, collapsed...); None removes a field."""
+        record = self.node(node_id)
+        for key, value in values.items():
+            if value is None:
+                record.ui.pop(key, None)
+            else:
+                record.ui[key] = value
+        self.node_changed.emit(node_id, "ui")
+        self.changed.emit()
+
+    def set_mode(self, node_id: str, mode: str) -> None:
+        if mode not in NODE_MODES:
+            raise GraphEditError(f"mode must be one of {', '.join(NODE_MODES)}", node_id)
+        self.node(node_id).mode = mode
+        self.node_changed.emit(node_id, "mode")
+        self.changed.emit()
+
+    # -- link edits ----------------------------------------------------------------------------
+
+    def check_connection(self, src: str, src_output: str, dst: str, dst_input: str) -> None:
+        """Raise GraphEditError saying why this wire is refused; return quietly if it is fine."""
+        src_cls = self.node_class(self.node(src).id)
+        dst_cls = self.node_class(self.node(dst).id)
+        if src_cls is None:
+            raise GraphEditError(f"unknown node type '{self.nodes[src].type}'", src)
+        if dst_cls is None:
+            raise GraphEditError(f"unknown node type '{self.nodes[dst].type}'", dst)
+        out = src_cls.output(src_output)
+        if out is None:
+            raise GraphEditError(f"has no output '{src_output}'", src)
+        inp = dst_cls.input(dst_input)
+        if inp is None:
+            raise GraphEditError("no such input", dst, dst_input)
+        if not can_connect(out.type, inp.type):
+            raise GraphEditError(
+                f"expects {inp.type}, but output '{src_output}' of node {src} gives {out.type}",
+                dst,
+                dst_input,
+            )
+        if src == dst or nx.has_path(self.to_networkx(), dst, src):
+            raise GraphEditError(f"linking from node {src} would make a cycle", dst, dst_input)
+
+    def connect(self, src: str, src_output: str, dst: str, dst_input: str) -> Link:
+        """Wire an output to an input, replacing whatever link the input had."""
+        self.check_connection(src, src_output, dst, dst_input)
+        link = Link(src, src_output, dst, dst_input)
+        self._put_link(link)
+        self.changed.emit()
+        return link
+
+    def disconnect(self, dst: str, dst_input: str) -> Link | None:
+        """Remove the link into an input; return it (None if the input was not linked)."""
+        link = self.links.pop((dst, dst_input), None)
+        if link is not None:
+            self.link_removed.emit(link)
+            self.changed.emit()
+        return link
+
+    def _put_link(self, link: Link) -> None:
+        old = self.links.pop((link.dst, link.dst_input), None)
+        if old is not None:
+            self.link_removed.emit(old)
+        self.links[(link.dst, link.dst_input)] = link
+        self.link_added.emit(link)
+
+    # -- groups --------------------------------------------------------------------------------
+
+    def add_group(self, title: str, rect: list[float], color: str | None = None,
+                  group_id: str | None = None) -> Group:
+        group = Group(group_id or self.new_id(), title, list(rect), color)
+        return self.insert_group(group)
+
+    def insert_group(self, group: Group) -> Group:
+        if group.id in self.groups or group.id in self.nodes:
+            raise GraphEditError(f"id {group.id} is already used")
+        self.groups[group.id] = group
+        self.group_changed.emit(group.id)
+        self.changed.emit()
+        return group
+
+    def remove_group(self, group_id: str) -> Group:
+        group = self.groups.pop(group_id)
+        self.group_changed.emit(group_id)
+        self.changed.emit()
+        return group
+
+    def set_group(self, group_id: str, **values: Any) -> None:
+        group = self.groups[group_id]
+        for key, value in values.items():
+            setattr(group, key, value)
+        self.group_changed.emit(group_id)
+        self.changed.emit()
+
+    # -- whole graph ---------------------------------------------------------------------------
+
+    def clear(self) -> None:
+        for node_id in list(self.nodes):
+            self.remove_node(node_id)
+        for group_id in list(self.groups):
+            self.remove_group(group_id)
+        self.metadata.clear()
+        self.manifest.clear()
+        self.extra.clear()
+
+    def snapshot(self, node_ids: list[str] | None = None) -> tuple[list[NodeRecord], list[Link]]:
+        """Deep copies of some nodes (default: all) and the links among them (copy/paste, undo)."""
+        ids = set(self.nodes if node_ids is None else node_ids)
+        nodes = [copy.deepcopy(self.nodes[i]) for i in self.nodes if i in ids]
+        links = [link for link in self.links.values() if link.src in ids and link.dst in ids]
+        return nodes, links
+
+    def _checked_value(self, cls: type[Node], node_id: str, name: str, value: Any) -> Any:
+        inp = cls.input(name)
+        if inp is None:
+            raise GraphEditError("no such input", node_id, name)
+        if not inp.is_parameter:
+            raise GraphEditError(f"a {inp.type} input takes a link, not a value", node_id, name)
+        try:
+            return inp.check_value(value)
+        except ValueError as exc:
+            raise GraphEditError(str(exc), node_id, name) from None

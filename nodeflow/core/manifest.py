@@ -1,0 +1,68 @@
+"""The reproducibility manifest a workflow carries: what it last ran with, and what has drifted.
+
+After a run the engine records the app, Python, torch and diffusers versions and a hash of each
+model file used. On load, `runtime_drift` compares those versions with this machine (cheaply, from
+package metadata; nothing heavy is imported), and the engine compares model hashes when a model is
+loaded again, so "why does my image look different?" has an answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+TRACKED_PACKAGES = ("nodeflow", "torch", "diffusers", "transformers")
+_MODEL_SUFFIXES = {".safetensors", ".json", ".txt", ".bin", ".ckpt", ".pt", ".pth", ".model"}
+
+
+def package_version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def current_runtime() -> dict[str, str]:
+    runtime = {"python": platform.python_version()}
+    runtime |= {name: package_version(name) for name in TRACKED_PACKAGES}
+    return runtime
+
+
+def runtime_drift(manifest: dict[str, Any]) -> list[str]:
+    """One message per recorded version that differs from this machine's."""
+    recorded = manifest.get("runtime")
+    if not isinstance(recorded, dict):
+        return []
+    now = current_runtime()
+    return [
+        f"last run with {name} {was}, this machine has {now.get(name, 'not installed')}"
+        for name, was in sorted(recorded.items())
+        if name in now and now[name] != was
+    ]
+
+
+_hash_cache: dict[tuple[str, int, int], str] = {}
+
+
+def model_hash(path: Path) -> str:
+    """sha256 of a model file, or of a diffusers folder's weight and config files in name order.
+
+    Cached per (path, size, mtime) for the process, so a second run of a big model costs nothing.
+    """
+    files = [path] if path.is_file() else sorted(
+        p for p in path.rglob("*") if p.is_file() and p.suffix in _MODEL_SUFFIXES
+    )
+    stat_key = (str(path.resolve()), sum(f.stat().st_size for f in files),
+                max((f.stat().st_mtime_ns for f in files), default=0))
+    if stat_key not in _hash_cache:
+        digest = hashlib.sha256()
+        for file in files:
+            digest.update(str(file.relative_to(path) if file != path else file.name).encode())
+            with file.open("rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+        _hash_cache[stat_key] = "sha256:" + digest.hexdigest()
+    return _hash_cache[stat_key]

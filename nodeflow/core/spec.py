@@ -1,0 +1,191 @@
+"""How a node type is declared: once, as data, so the GUI, the CLI and the executor share it.
+
+A node is a subclass of `Node` with class attributes (stable `type_id`, `title`, `category`,
+`version`, typed `inputs` and `outputs`) and one `run` method. Widgets, validation, the
+`nodeflow nodes` listing and workflow migration are all generated from the declaration.
+
+Scalar inputs (INT, FLOAT, STRING, BOOLEAN) are *parameters*: their value is stored in the workflow
+and edited by a widget, and a link may drive them instead ("converted to input"). Every other input
+is link-only. Inputs and outputs are always addressed by name, never by position, so adding an
+input to a node never shifts the values saved for the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from nodeflow.core.types import SCALAR_TYPES, coerce_scalar
+
+if TYPE_CHECKING:
+    from nodeflow.core.context import RunContext
+
+
+class _Required:
+    """Sentinel default: the input must be linked or given a value."""
+
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED: Any = _Required()
+
+
+@dataclass(frozen=True)
+class Input:
+    """A typed input socket, with the default and widget hints a parameter needs.
+
+    `file` marks a STRING parameter that names a file or folder (the GUI offers a picker, the
+    validator checks it exists); `seed` asks the GUI for randomize/fixed/increment controls.
+    """
+
+    name: str
+    type: str
+    default: Any = REQUIRED
+    optional: bool = False
+    help: str = ""
+    min: float | None = None
+    max: float | None = None
+    step: float | None = None
+    choices: tuple[str, ...] | None = None
+    multiline: bool = False
+    seed: bool = False
+    file: str | None = None  # "file", "folder" or "file-or-folder"
+
+    @property
+    def is_parameter(self) -> bool:
+        """Whether the value can be stored in the workflow and edited by a widget."""
+        return self.type in SCALAR_TYPES
+
+    @property
+    def required(self) -> bool:
+        return not self.optional and self.default is REQUIRED
+
+    def check_value(self, value: Any) -> Any:
+        """Return `value` converted to this input's type, or raise ValueError saying what is wrong."""
+        value = coerce_scalar(value, self.type)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if self.min is not None and value < self.min:
+                raise ValueError(f"{value} is below the minimum {self.min:g}")
+            if self.max is not None and value > self.max:
+                raise ValueError(f"{value} is above the maximum {self.max:g}")
+        if self.choices is not None and value not in self.choices:
+            raise ValueError(f"{value!r} is not one of {', '.join(self.choices)}")
+        return value
+
+    def describe(self) -> dict[str, Any]:
+        """Plain-data description for `nodeflow nodes --json` and the GUI."""
+        out: dict[str, Any] = {"name": self.name, "type": self.type}
+        if self.default is not REQUIRED:
+            out["default"] = self.default
+        for key in ("optional", "multiline", "seed"):
+            if getattr(self, key):
+                out[key] = True
+        for key in ("min", "max", "step", "file", "help"):
+            if getattr(self, key) not in (None, ""):
+                out[key] = getattr(self, key)
+        if self.choices is not None:
+            out["choices"] = list(self.choices)
+        return out
+
+
+@dataclass(frozen=True)
+class Output:
+    """A typed output socket."""
+
+    name: str
+    type: str
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class Migration:
+    """How a saved node of version `n` becomes version `n + 1`.
+
+    Declarative renames keep links and values attached to the right socket; `params` may rewrite
+    values (it receives and returns a plain dict and must not have side effects).
+    """
+
+    rename_inputs: Mapping[str, str] = field(default_factory=dict)
+    rename_outputs: Mapping[str, str] = field(default_factory=dict)
+    params: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+
+
+class Node:
+    """Base class of every node type. Subclasses declare; the executor calls `run`.
+
+    `run(ctx, **inputs)` receives every input by name (linked values, parameter values or defaults;
+    an unlinked optional input without a default arrives as None) and returns a dict keyed by
+    output name, or a tuple in output order. Nodes must not import Qt, and heavy libraries (torch,
+    diffusers) are imported inside `run`, so listing and validating workflows stays instant.
+    """
+
+    type_id: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    category: ClassVar[str] = "misc"
+    description: ClassVar[str] = ""
+    version: ClassVar[int] = 1
+    inputs: ClassVar[tuple[Input, ...]] = ()
+    outputs: ClassVar[tuple[Output, ...]] = ()
+    #: Output nodes (save, preview, ...) are what a run is planned backwards from.
+    is_output: ClassVar[bool] = False
+    #: False for nodes whose result may differ between runs with equal inputs (unseeded randomness).
+    cacheable: ClassVar[bool] = True
+    #: Type ids this node was saved under before (renames keep old files loading).
+    legacy_ids: ClassVar[tuple[str, ...]] = ()
+    #: migrations[n] turns a saved version-n node into version n + 1.
+    migrations: ClassVar[Mapping[int, Migration]] = {}
+
+    def run(self, ctx: RunContext, **inputs: Any) -> Mapping[str, Any] | tuple[Any, ...]:
+        raise NotImplementedError
+
+    @classmethod
+    def input(cls, name: str) -> Input | None:
+        return next((i for i in cls.inputs if i.name == name), None)
+
+    @classmethod
+    def output(cls, name: str) -> Output | None:
+        return next((o for o in cls.outputs if o.name == name), None)
+
+    @classmethod
+    def default_params(cls) -> dict[str, Any]:
+        """The parameter values a freshly added node starts with."""
+        return {i.name: i.default for i in cls.inputs if i.is_parameter and i.default is not REQUIRED}
+
+    @classmethod
+    def describe(cls) -> dict[str, Any]:
+        return {
+            "type": cls.type_id,
+            "title": cls.title,
+            "category": cls.category,
+            "version": cls.version,
+            "description": cls.description,
+            "output_node": cls.is_output,
+            "inputs": [i.describe() for i in cls.inputs],
+            "outputs": [{"name": o.name, "type": o.type} for o in cls.outputs],
+        }
+
+
+def check_declaration(cls: type[Node]) -> list[str]:
+    """Mistakes in a node declaration, so a broken plugin is refused at registration."""
+    errors: list[str] = []
+    if not cls.type_id:
+        errors.append("has no type_id")
+    if not cls.title:
+        errors.append("has no title")
+    names = [i.name for i in cls.inputs]
+    if len(names) != len(set(names)):
+        errors.append("declares an input name twice")
+    outs = [o.name for o in cls.outputs]
+    if len(outs) != len(set(outs)):
+        errors.append("declares an output name twice")
+    for inp in cls.inputs:
+        if inp.is_parameter and inp.default is not REQUIRED:
+            try:
+                inp.check_value(inp.default)
+            except ValueError as exc:
+                errors.append(f"input '{inp.name}' has a bad default: {exc}")
+    if cls.run is Node.run:
+        errors.append("does not implement run()")
+    return errors

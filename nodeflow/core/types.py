@@ -1,0 +1,90 @@
+"""Data types that travel on links, and the rule that decides which sockets may connect.
+
+The vocabulary is ComfyUI's, because that is what users already know. Types are plain strings so a
+workflow file, a third-party node and the GUI's socket colours all agree without importing anything.
+"""
+
+from __future__ import annotations
+
+MODEL = "MODEL"
+CLIP = "CLIP"
+VAE = "VAE"
+CONDITIONING = "CONDITIONING"
+LATENT = "LATENT"
+IMAGE = "IMAGE"
+MASK = "MASK"
+NOISE = "NOISE"
+SAMPLER = "SAMPLER"
+SIGMAS = "SIGMAS"
+GUIDER = "GUIDER"
+INT = "INT"
+FLOAT = "FLOAT"
+STRING = "STRING"
+BOOLEAN = "BOOLEAN"
+ANY = "*"
+
+#: Types whose value can be typed into a widget and stored in the workflow as a parameter.
+SCALAR_TYPES = frozenset({INT, FLOAT, STRING, BOOLEAN})
+
+#: Every type the built-in nodes use; plugins may add their own (any upper-case name).
+BUILTIN_TYPES = frozenset(
+    {MODEL, CLIP, VAE, CONDITIONING, LATENT, IMAGE, MASK, NOISE, SAMPLER, SIGMAS, GUIDER}
+) | SCALAR_TYPES
+
+#: Safe widening conversions applied when a link carries one scalar type into another.
+_WIDENING = {(INT, FLOAT)}
+
+
+def can_connect(output_type: str, input_type: str) -> bool:
+    """Whether an output of `output_type` may feed an input of `input_type`.
+
+    Equal types connect; `*` connects to anything (reroutes, generic nodes); an INT may feed a FLOAT.
+    """
+    if output_type == input_type or ANY in (output_type, input_type):
+        return True
+    return (output_type, input_type) in _WIDENING
+
+
+def coerce_scalar(value: object, type_name: str) -> object:
+    """Convert a scalar parameter value to its declared type, or raise ValueError saying why.
+
+    Used for values typed by hand (CLI `--set`, hand-written JSON), so "7" for an INT works but
+    "seven" is refused with a readable message instead of failing deep inside a node.
+    """
+    if type_name == INT:
+        if isinstance(value, bool):
+            raise ValueError(f"expected an integer, got {value!r}")
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, int):
+            return value
+        if isinstance(value, str):
+            try:
+                return int(value.strip())
+            except ValueError:
+                pass
+        raise ValueError(f"expected an integer, got {value!r}")
+    if type_name == FLOAT:
+        if isinstance(value, bool):
+            raise ValueError(f"expected a number, got {value!r}")
+        if isinstance(value, (int, float)):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value.strip())
+            except ValueError:
+                pass
+        raise ValueError(f"expected a number, got {value!r}")
+    if type_name == BOOLEAN:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in {"true", "false", "1", "0", "yes", "no"}:
+            return value.strip().lower() in {"true", "1", "yes"}
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        raise ValueError(f"expected true or false, got {value!r}")
+    if type_name == STRING:
+        if isinstance(value, str):
+            return value
+        raise ValueError(f"expected text, got {value!r}")
+    return value
