@@ -79,6 +79,7 @@ class RunContext:
     on_progress: ProgressCallback | None = None
     on_model_file: Callable[[Path], None] | None = None
     on_message: Callable[[str, str], None] | None = None
+    on_images: Callable[[str, list[Any]], None] | None = None
 
     @property
     def cancelled(self) -> bool:
@@ -111,6 +112,11 @@ class RunContext:
         log.info("%s", message)
         if self.on_message is not None:
             self.on_message(self.node_id, message)
+
+    def show_images(self, images: list[Any]) -> None:
+        """Hand finished images (PIL) to whoever watches the run: the GUI's output viewer."""
+        if self.on_images is not None:
+            self.on_images(self.node_id, images)
 
     def warn(self, message: str) -> None:
         """Something the user should know that does not stop the node (e.g. a truncated prompt)."""
