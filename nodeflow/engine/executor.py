@@ -1,0 +1,294 @@
+"""The executor: validate, plan, serve from cache or run each node, and tell watchers as it goes.
+
+Execution rules (DESIGN.md "Executor"):
+
+1. Validate first; an invalid graph raises `ValidationError` with every problem and runs nothing.
+2. Only nodes upstream of output nodes run, in topological order (ids break ties).
+3. A node whose key (see `cache`) is unchanged since the last run is served from the cache.
+4. Events go to subscribers on the running thread. Cancel is checked between nodes and, through
+   the node's `RunContext`, between sampler steps. A failing node marks its dependants skipped;
+   independent branches still finish. A muted node does not run and its dependants are skipped;
+   a bypassed node passes, for each output, the first linked input of the same type.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nodeflow import __version__
+from nodeflow.core import jsontext, workflow
+from nodeflow.core.context import CancelToken, ModelStore, RunContext
+from nodeflow.core.errors import Cancelled, NodeError, Problem, ValidationError
+from nodeflow.core.graph import Graph, NodeRecord
+from nodeflow.core.manifest import current_runtime, model_hash
+from nodeflow.core.paths import PROJECT_ROOT, default_search_dirs
+from nodeflow.core.registry import Registry, default_registry
+from nodeflow.core.spec import REQUIRED, Node
+from nodeflow.core.types import ANY, FLOAT, INT
+from nodeflow.engine import events as ev
+from nodeflow.engine.cache import ResultCache, make_signature
+from nodeflow.engine.device import DeviceUnavailable, pick_device
+from nodeflow.engine.plan import make_plan, validate
+
+log = logging.getLogger(__name__)
+
+Subscriber = Callable[[ev.Event], None]
+
+
+@dataclass
+class RunResult:
+    ok: bool
+    cancelled: bool
+    values: dict[str, dict[str, Any]] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    executed: list[str] = field(default_factory=list)
+    cached: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    manifest: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+class Executor:
+    """Runs graphs. Keep one per window or process: its cache and loaded models persist."""
+
+    def __init__(self, registry: Registry | None = None, device: str = "auto",
+                 models: ModelStore | None = None):
+        self.registry = registry or default_registry()
+        self.device_preference = device
+        self.models = models or ModelStore()
+        self.cache = ResultCache()
+        self._subscribers: list[Subscriber] = []
+        self._run_lock = threading.Lock()
+        self._device: str | None = None
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        """Call `callback(event)` for every event; returns a function that unsubscribes."""
+        self._subscribers.append(callback)
+        return lambda: self._subscribers.remove(callback) if callback in self._subscribers else None
+
+    def validate(self, graph: Graph, workflow_dir: Path | None = None,
+                 targets: list[str] | None = None) -> list[Problem]:
+        return validate(graph, workflow_dir, targets)
+
+    def device(self) -> str:
+        if self._device is None:
+            self._device = pick_device(self.device_preference)
+        return self._device
+
+    def run(self, graph: Graph, *, cancel: CancelToken | None = None, output_dir: Path = Path("output"),
+            workflow_dir: Path | None = None, targets: list[str] | None = None) -> RunResult:
+        with self._run_lock:
+            return _Run(self, graph, cancel or CancelToken(), Path(output_dir), workflow_dir, targets).go()
+
+    def emit(self, event: ev.Event) -> None:
+        for callback in list(self._subscribers):
+            try:
+                callback(event)
+            except Exception:  # a broken watcher must not break the run
+                log.exception("event subscriber failed on %r", event)
+
+
+class _Run:
+    """The state of one run; discarded afterwards (the cache lives on in the Executor)."""
+
+    def __init__(self, executor: Executor, graph: Graph, cancel: CancelToken, output_dir: Path,
+                 workflow_dir: Path | None, targets: list[str] | None):
+        self.ex, self.graph, self.cancel = executor, graph, cancel
+        self.output_dir, self.workflow_dir, self.targets = output_dir, workflow_dir, targets
+        self.result = RunResult(ok=False, cancelled=False)
+        self.keys: dict[str, str] = {}
+        self.blocked: dict[str, str] = {}  # node id -> why it cannot run
+        self.models_used: dict[str, str] = {}
+
+    def go(self) -> RunResult:
+        problems = validate(self.graph, self.workflow_dir, self.targets)
+        if problems:
+            raise ValidationError(problems)
+        plan = make_plan(self.graph, self.targets)
+        try:
+            device = self.ex.device()
+        except DeviceUnavailable as exc:
+            raise ValidationError([Problem(str(exc))]) from None
+        started = time.perf_counter()
+        self.ex.emit(ev.RunStarted(list(plan.order)))
+        for node_id in plan.order:
+            if self.cancel.cancelled:
+                self.result.cancelled = True
+                break
+            if node_id in self.blocked:
+                self._skip(node_id, self.blocked[node_id])
+                continue
+            ok = self._node(node_id, device)
+            if not ok:
+                why = self.result.errors.get(node_id) and f"node {node_id} failed" or f"node {node_id} is muted"
+                for later in plan.dependants[node_id]:
+                    self.blocked.setdefault(later, why)
+            if self.result.cancelled:
+                break
+        if self.result.cancelled:
+            for node_id in plan.order:
+                if node_id not in self.result.values and node_id not in self.result.errors:
+                    self.result.skipped.append(node_id)
+        self._trim_cache()
+        self.result.ok = not self.result.errors and not self.result.cancelled
+        self.result.manifest = self._manifest()
+        self.result.seconds = time.perf_counter() - started
+        self.ex.emit(ev.RunFinished(self.result.ok, self.result.cancelled, self.result.seconds))
+        return self.result
+
+    def _node(self, node_id: str, device: str) -> bool:
+        """Run or serve one node; False if it failed or is muted (its dependants are skipped)."""
+        record = self.graph.nodes[node_id]
+        cls = self.graph.registry.get(record.type)
+        assert cls is not None  # validated
+        if record.mode == "muted":
+            self._skip(node_id, "muted")
+            return False
+        params = self._params(record, cls)
+        upstream = {link.dst_input: (self.keys[link.src], link.src_output)
+                    for link in self.graph.links_into(node_id)}
+        signature = make_signature(cls.type_id, cls.version, record.mode, params, upstream, cls.cacheable)
+        key = signature.key()
+        self.keys[node_id] = key
+        cached = self.ex.cache.get(key)
+        if cached is not None:
+            self.result.values[node_id] = cached
+            self.result.cached.append(node_id)
+            self.ex.emit(ev.NodeFinished(node_id, True, "cached", 0.0))
+            return True
+        reason = signature.changes_since(self.ex.cache.signatures.get(node_id))
+        self.ex.emit(ev.NodeStarted(node_id))
+        started = time.perf_counter()
+        try:
+            inputs = params | self._linked_inputs(node_id, cls)
+            if record.mode == "bypass":
+                outputs = self._bypass(cls, inputs)
+            else:
+                outputs = _normalise(cls, cls().run(self._context(node_id, device, cls), **inputs))
+        except Cancelled:
+            self.result.cancelled = True
+            self._skip(node_id, "cancelled")
+            return False
+        except NodeError as exc:
+            field_note = f" (input '{exc.field}')" if exc.field else ""
+            return self._fail(node_id, f"{_name(cls, node_id)}{field_note}: {exc}")
+        except Exception as exc:
+            log.debug("node %s raised", node_id, exc_info=True)
+            return self._fail(node_id, f"{_name(cls, node_id)}: {type(exc).__name__}: {exc}")
+        self.ex.cache.put(node_id, signature, outputs)
+        self.result.values[node_id] = outputs
+        self.result.executed.append(node_id)
+        self.ex.emit(ev.NodeFinished(node_id, False, reason, time.perf_counter() - started))
+        return True
+
+    def _params(self, record: NodeRecord, cls: type[Node]) -> dict[str, Any]:
+        linked = {link.dst_input for link in self.graph.links_into(record.id)}
+        params: dict[str, Any] = {}
+        for inp in cls.inputs:
+            if inp.name in linked:
+                continue
+            if not inp.is_parameter:
+                params[inp.name] = None  # optional, unlinked
+                continue
+            value = record.params.get(inp.name, inp.default)
+            params[inp.name] = None if value is REQUIRED else inp.check_value(value)
+        return params
+
+    def _linked_inputs(self, node_id: str, cls: type[Node]) -> dict[str, Any]:
+        values = {}
+        for link in self.graph.links_into(node_id):
+            value = self.result.values[link.src][link.src_output]
+            inp = cls.input(link.dst_input)
+            src_out = self.graph.registry.get(self.graph.nodes[link.src].type).output(link.src_output)
+            if inp is not None and inp.type == FLOAT and src_out is not None and src_out.type == INT:
+                value = float(value)
+            values[link.dst_input] = value
+        return values
+
+    def _bypass(self, cls: type[Node], inputs: dict[str, Any]) -> dict[str, Any]:
+        outputs = {}
+        for out in cls.outputs:
+            source = next((i for i in cls.inputs if i.type in (out.type, ANY) and inputs.get(i.name) is not None),
+                          None)
+            if source is None:
+                raise NodeError(f"is bypassed but has no linked {out.type} input to pass to '{out.name}'")
+            outputs[out.name] = inputs[source.name]
+        return outputs
+
+    def _context(self, node_id: str, device: str, cls: type[Node]) -> RunContext:
+        return RunContext(
+            node_id=node_id,
+            device=device,
+            cancel_token=self.cancel,
+            models=self.ex.models,
+            output_dir=self.output_dir,
+            search_dirs=default_search_dirs(self.workflow_dir),
+            workflow_json=self._workflow_json() if cls.is_output else "",
+            on_progress=lambda n, step, total, preview: self.ex.emit(ev.NodeProgress(n, step, total, preview)),
+            on_model_file=self._model_file_used,
+            on_message=lambda n, text: self.ex.emit(ev.NodeMessage(n, text)),
+            on_images=lambda n, images: self.ex.emit(ev.NodeImages(n, list(images))),
+        )
+
+    def _model_file_used(self, path: Path) -> None:
+        path = Path(path).resolve()
+        try:
+            name = str(path.relative_to(PROJECT_ROOT))
+        except ValueError:
+            name = str(path)
+        digest = model_hash(path)
+        before = self.graph.manifest.get("models", {}).get(name)
+        if before is not None and before != digest:
+            self.ex.emit(ev.NodeMessage("", f"warning: model {name} changed since this workflow last ran"))
+        self.models_used[name] = digest
+
+    def _manifest(self) -> dict[str, Any]:
+        return {"app": __version__, "runtime": current_runtime(),
+                "models": dict(sorted(self.models_used.items()))}
+
+    def _workflow_json(self) -> str:
+        """The workflow as it runs now, with this run's manifest, for output files to embed."""
+        data = workflow.to_data(self.graph)
+        data["manifest"] = self._manifest()
+        return jsontext.dumps(data)
+
+    def _skip(self, node_id: str, reason: str) -> None:
+        self.result.skipped.append(node_id)
+        self.ex.emit(ev.NodeSkipped(node_id, reason))
+
+    def _fail(self, node_id: str, message: str) -> bool:
+        self.result.errors[node_id] = message
+        self.ex.emit(ev.NodeFailed(node_id, message))
+        return False
+
+    def _trim_cache(self) -> None:
+        live_nodes = set(self.graph.nodes)
+        live_keys = set(self.keys.values()) | {
+            sig.key() for nid, sig in self.ex.cache.signatures.items() if nid in live_nodes and nid not in self.keys
+        }
+        self.ex.cache.keep_only(live_keys, live_nodes)
+
+
+def _name(cls: type[Node], node_id: str) -> str:
+    return f"node {node_id} ({cls.title})"
+
+
+def _normalise(cls: type[Node], returned: Any) -> dict[str, Any]:
+    """A node's return value as {output name: value}, checked against its declaration."""
+    names = [o.name for o in cls.outputs]
+    if returned is None:
+        returned = ()
+    if isinstance(returned, dict):
+        missing = [n for n in names if n not in returned]
+        if missing:
+            raise NodeError(f"did not return output '{missing[0]}'")
+        return {n: returned[n] for n in names}
+    if not isinstance(returned, (tuple, list)) or len(returned) != len(names):
+        raise NodeError(f"returned {type(returned).__name__} instead of its {len(names)} outputs")
+    return dict(zip(names, returned, strict=True))

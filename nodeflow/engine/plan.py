@@ -1,0 +1,127 @@
+"""Executor steps 1 and 2: validate a graph (every problem in one pass) and plan what runs.
+
+Only nodes upstream of output nodes run, in networkx topological order with node ids as the
+tie-break, so the order is the same on every machine. Validation reports each problem with the
+node id and input it is about, so the GUI can mark the node and the CLI can print one line each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import networkx as nx
+
+from nodeflow.core.errors import Problem
+from nodeflow.core.graph import Graph
+from nodeflow.core.paths import default_search_dirs, resolve_path
+from nodeflow.core.spec import REQUIRED
+from nodeflow.core.types import can_connect
+
+
+@dataclass(frozen=True)
+class Plan:
+    order: list[str]  # node ids to consider, topologically sorted
+    dependants: dict[str, set[str]]  # node id -> planned nodes downstream of it
+
+
+def _id_key(node_id: str) -> tuple[int, int, str]:
+    return (0, int(node_id), "") if node_id.isdigit() else (1, 0, node_id)
+
+
+def output_nodes(graph: Graph) -> list[str]:
+    """Output nodes that will run; unknown types count, so running reports them as problems."""
+    found = []
+    for node_id, record in graph.nodes.items():
+        cls = graph.registry.get(record.type)
+        if record.mode != "muted" and (cls is None or cls.is_output):
+            found.append(node_id)
+    return sorted(found, key=_id_key)
+
+
+def make_plan(graph: Graph, targets: list[str] | None = None) -> Plan:
+    """The nodes that `targets` (default: all output nodes) need, in topological order.
+
+    Assumes the graph was validated (no cycles among the planned nodes).
+    """
+    g = graph.to_networkx()
+    wanted: set[str] = set()
+    for target in targets if targets is not None else output_nodes(graph):
+        wanted |= {target} | nx.ancestors(g, target)
+    sub = g.subgraph(wanted)
+    order = list(nx.lexicographical_topological_sort(sub, key=_id_key))
+    return Plan(order, {n: nx.descendants(sub, n) for n in order})
+
+
+def validate(graph: Graph, workflow_dir: Path | None = None, targets: list[str] | None = None
+             ) -> list[Problem]:
+    """Every reason the graph cannot run, all at once."""
+    targets = targets if targets is not None else output_nodes(graph)
+    if not targets:
+        return [Problem("the workflow has no output node (add Save Image, Preview Image or Show Value)")]
+    g = graph.to_networkx()
+    wanted: set[str] = set()
+    for target in targets:
+        wanted |= {target} | nx.ancestors(g, target)
+    problems = _cycle_problems(g.subgraph(wanted))
+    search_dirs = default_search_dirs(workflow_dir)
+    for node_id in sorted(wanted, key=_id_key):
+        problems += _node_problems(graph, node_id, search_dirs)
+    return problems
+
+
+def _cycle_problems(g: nx.MultiDiGraph) -> list[Problem]:
+    problems = []
+    for component in nx.strongly_connected_components(g):
+        if len(component) > 1 or any(g.has_edge(n, n) for n in component):
+            cycle = sorted(component, key=_id_key)
+            path = " -> ".join(cycle + cycle[:1])
+            problems += [Problem(f"is part of a cycle ({path}); links must not loop back", n) for n in cycle]
+    return problems
+
+
+def _node_problems(graph: Graph, node_id: str, search_dirs: tuple[Path, ...]) -> list[Problem]:
+    record = graph.nodes[node_id]
+    cls = graph.registry.get(record.type)
+    if cls is None:
+        return [Problem(f"unknown node type '{record.type}' (is the plugin that provides it installed?)",
+                        node_id)]
+    problems = []
+    for link in graph.links_into(node_id):
+        if cls.input(link.dst_input) is None:
+            problems.append(Problem("is linked but the node has no such input", node_id, link.dst_input))
+    for inp in cls.inputs:
+        link = graph.link_into(node_id, inp.name)
+        if link is not None:
+            src_cls = graph.registry.get(graph.nodes[link.src].type)
+            if src_cls is None:
+                continue  # reported on the source node itself
+            out = src_cls.output(link.src_output)
+            if out is None:
+                problems.append(Problem(
+                    f"is linked to output '{link.src_output}' of node {link.src}, which has no such output",
+                    node_id, inp.name))
+            elif not can_connect(out.type, inp.type):
+                problems.append(Problem(
+                    f"expects {inp.type}, but node {link.src} output '{link.src_output}' gives {out.type}",
+                    node_id, inp.name))
+            continue
+        if not inp.is_parameter:
+            if inp.required:
+                problems.append(Problem(f"required {inp.type} input is not linked", node_id, inp.name))
+            continue
+        value = record.params.get(inp.name, inp.default)
+        if value is REQUIRED:
+            if not inp.optional:
+                problems.append(Problem("has no value and is not linked", node_id, inp.name))
+            continue
+        try:
+            value = inp.check_value(value)
+        except ValueError as exc:
+            problems.append(Problem(str(exc), node_id, inp.name))
+            continue
+        if inp.file and value and not resolve_path(value, search_dirs).exists():
+            problems.append(Problem(
+                f"file not found: '{value}' (looked in {', '.join(str(d) for d in search_dirs)})",
+                node_id, inp.name))
+    return problems
