@@ -1,0 +1,476 @@
+"""Train NodeFlow's built-in tiny diffusion model on procedurally drawn shapes (CPU, under an hour).
+
+Not imported by the app. Produces a diffusers folder that StableDiffusionPipeline loads offline:
+
+    resources/models/tiny-shapes/
+        model_index.json   unet/  vae/  text_encoder/  tokenizer/  scheduler/  README.md
+
+Everything is a stock diffusers/transformers class (AutoencoderKL, UNet2DConditionModel,
+CLIPTextModel, CLIPTokenizer, EulerDiscreteScheduler); only the sizes are small. The tokenizer is
+word-level: its vocab.json/merges.txt are written here from the caption grammar of
+`tools/shapes_dataset.py`, so each grammar word is one token.
+
+Stages (each resumable from `--work`, default build/train/):
+  1. data     render the pictures (seeded), cached as data.npz
+  2. vae      train the AutoencoderKL (64x64x3 -> 16x16x4)
+  3. latents  encode every picture once (mean and std of the latent distribution)
+  4. unet     train UNet + text encoder on the cached latents: v-prediction, zero-terminal-SNR,
+              10% empty captions (classifier-free guidance), EMA weights
+  5. export   write the diffusers folder
+
+`--minutes` is the whole budget: the VAE gets 15% of it, the UNet 80%; when a stage's time is up it
+stops cleanly and the script goes on to export. Checkpoints are written every `--save-minutes`;
+running the same command again resumes where it stopped (Ctrl-C also saves).
+
+    .venv/bin/python tools/train_tiny_model.py                 # full run (~48 min on 2 cores)
+    .venv/bin/python tools/train_tiny_model.py --minutes 1.5 --images 512 --work build/smoke \\
+        --out build/smoke/model                                # smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import signal
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import shapes_dataset as shapes  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+MAX_TOKENS = 16  # longest caption is 11 words + start + end
+
+VAE_CONFIG = dict(
+    in_channels=3,
+    out_channels=3,
+    down_block_types=("DownEncoderBlock2D",) * 3,
+    up_block_types=("UpDecoderBlock2D",) * 3,
+    block_out_channels=(16, 32, 32),
+    layers_per_block=1,
+    latent_channels=4,
+    norm_num_groups=8,
+    sample_size=shapes.IMAGE_SIZE,
+)
+UNET_CONFIG = dict(
+    sample_size=shapes.IMAGE_SIZE // 4,
+    in_channels=4,
+    out_channels=4,
+    down_block_types=("CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"),
+    up_block_types=("UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"),
+    block_out_channels=(32, 64, 96),
+    layers_per_block=1,
+    cross_attention_dim=64,
+    attention_head_dim=4,
+    norm_num_groups=16,
+)
+TEXT_CONFIG = dict(
+    hidden_size=64,
+    intermediate_size=128,
+    num_hidden_layers=2,
+    num_attention_heads=4,
+    max_position_embeddings=MAX_TOKENS,
+    hidden_act="quick_gelu",
+)
+SCHEDULER_CONFIG = dict(
+    num_train_timesteps=1000,
+    beta_start=0.00085,
+    beta_end=0.012,
+    beta_schedule="scaled_linear",
+    prediction_type="v_prediction",
+    rescale_betas_zero_snr=True,
+    timestep_spacing="trailing",
+    steps_offset=1,
+)
+
+
+# --------------------------------------------------------------------------------------- tokenizer
+def _bpe(word: str, ranks: dict[tuple[str, str], int]) -> list[str]:
+    """CLIP's BPE on one word (last symbol carries </w>)."""
+    parts = list(word[:-1]) + [word[-1] + "</w>"]
+    while len(parts) > 1:
+        a, b = min(zip(parts, parts[1:]), key=lambda pair: ranks.get(pair, math.inf))
+        if (a, b) not in ranks:
+            break
+        merged, i = [], 0
+        while i < len(parts):
+            if i + 1 < len(parts) and parts[i] == a and parts[i + 1] == b:
+                merged.append(a + b)
+                i += 2
+            else:
+                merged.append(parts[i])
+                i += 1
+        parts = merged
+    return parts
+
+
+def tokenizer_files(words: list[str]) -> tuple[dict[str, int], list[str]]:
+    """A vocab and merge list under which CLIP's BPE turns every word into one token.
+
+    Merges are added word by word (left to right) only when the merges so far leave the word in
+    pieces; a merge added later has lower priority, so it never changes an earlier word.
+    """
+    merges: list[tuple[str, str]] = []
+    ranks: dict[tuple[str, str], int] = {}
+    for word in words:
+        while len(parts := _bpe(word, ranks)) > 1:
+            pair = (parts[0], parts[1])
+            ranks[pair] = len(merges)
+            merges.append(pair)
+    vocab = ["<|startoftext|>", "<|endoftext|>"]
+    letters = sorted(set("".join(words)) | set("abcdefghijklmnopqrstuvwxyz"))
+    vocab += letters + [c + "</w>" for c in letters]
+    vocab += [a + b for a, b in merges if a + b not in vocab]
+    return {token: i for i, token in enumerate(vocab)}, [f"{a} {b}" for a, b in merges]
+
+
+def write_tokenizer(folder: Path):
+    from transformers import CLIPTokenizer
+
+    folder.mkdir(parents=True, exist_ok=True)
+    words = shapes.vocabulary()
+    vocab, merges = tokenizer_files(words)
+    tokenizer = CLIPTokenizer(vocab=vocab, merges=[tuple(m.split()) for m in merges],
+                              model_max_length=MAX_TOKENS)
+    tokenizer.save_pretrained(folder)
+    # Also the classic files, so any CLIPTokenizer implementation (fast or slow) can load it.
+    (folder / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False))
+    (folder / "merges.txt").write_text("#version: 0.2\n" + "\n".join(merges) + "\n")
+    tokenizer = CLIPTokenizer.from_pretrained(folder)
+    for word in words:
+        ids = tokenizer(word)["input_ids"]
+        token = word + "</w>"
+        assert ids == [tokenizer.bos_token_id, vocab[token], tokenizer.eos_token_id], (word, ids)
+    assert tokenizer.model_max_length == MAX_TOKENS
+    return tokenizer
+
+
+# ------------------------------------------------------------------------------------- checkpoints
+def save_atomic(obj, path: Path):
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def load(path: Path):
+    return torch.load(path, map_location="cpu", weights_only=False) if path.exists() else None
+
+
+class Stop:
+    """Set by SIGINT/SIGTERM: the running stage saves a checkpoint and the script exits."""
+
+    requested = False
+
+    @classmethod
+    def install(cls):
+        def handler(signum, frame):
+            cls.requested = True
+
+        signal.signal(signal.SIGINT, handler)
+        signal.signal(signal.SIGTERM, handler)
+
+
+def lr_factor(progress: float, step: int, warmup: int) -> float:
+    """Linear warm-up, then cosine decay to 5% as `progress` goes 0 -> 1."""
+    warm = min(1.0, (step + 1) / warmup)
+    return warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+
+
+# ------------------------------------------------------------------------------------------ stages
+def stage_data(work: Path, count: int) -> tuple[np.ndarray, list[dict]]:
+    path = work / "data.npz"
+    labels = [shapes.labels_for_seed(seed) for seed in range(count)]
+    if path.exists():
+        images = np.load(path)["images"]
+        if len(images) == count:
+            return images, labels
+    images = np.stack([np.asarray(shapes.render(lab)) for lab in tqdm(labels, desc="data", ncols=90, mininterval=5)])
+    np.savez(path, images=images)
+    return images, labels
+
+
+def _to_tensor(images: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(images).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
+
+
+def stage_vae(work: Path, images: np.ndarray, args):
+    from diffusers import AutoencoderKL
+
+    path = work / "vae.pt"
+    state = load(path)
+    vae = AutoencoderKL(**VAE_CONFIG)
+    opt = torch.optim.AdamW(vae.parameters(), lr=args.vae_lr, weight_decay=0.0)
+    step, elapsed = 0, 0.0
+    if state:
+        vae.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        step, elapsed = state["step"], state["elapsed"]
+        if state.get("done"):
+            return vae.eval()
+    budget = args.minutes * 60 * args.vae_share
+    data = _to_tensor(images)
+    gen = torch.Generator().manual_seed(args.seed + step)
+    vae.train()
+    bar = tqdm(desc="vae", total=args.vae_steps, initial=step, ncols=90, mininterval=5)
+    start, last_save = time.time() - elapsed, time.time()
+    while step < args.vae_steps and time.time() - start < budget and not Stop.requested:
+        progress = max(step / args.vae_steps, (time.time() - start) / budget)
+        for group in opt.param_groups:
+            group["lr"] = args.vae_lr * lr_factor(progress, step, 50)
+        idx = torch.randint(0, len(data), (args.vae_batch,), generator=gen)
+        x = data[idx]
+        posterior = vae.encode(x).latent_dist
+        z = posterior.mean + posterior.std * torch.randn(posterior.mean.shape, generator=gen)
+        y = vae.decode(z).sample
+        rec = F.mse_loss(y, x) + 0.5 * F.l1_loss(y, x)
+        kl = posterior.kl().mean() / x[0].numel()
+        loss = rec + args.vae_kl * kl
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(vae.parameters(), 1.0)
+        opt.step()
+        step += 1
+        rmse = F.mse_loss(y.detach(), x).sqrt().item() * 127.5
+        bar.update(1)
+        bar.set_postfix(rmse=f"{rmse:.1f}/255", kl=f"{kl.item():.2f}")
+        if time.time() - last_save > args.save_minutes * 60:
+            save_atomic({"model": vae.state_dict(), "opt": opt.state_dict(), "step": step,
+                         "elapsed": time.time() - start}, path)
+            last_save = time.time()
+    bar.close()
+    done = not Stop.requested
+    save_atomic({"model": vae.state_dict(), "opt": opt.state_dict(), "step": step,
+                 "elapsed": time.time() - start, "done": done}, path)
+    if not done:
+        sys.exit("stopped; run the same command again to resume")
+    print(f"vae: {step} steps, {(time.time() - start) / 60:.1f} min", flush=True)
+    return vae.eval()
+
+
+@torch.no_grad()
+def stage_latents(work: Path, vae, images: np.ndarray):
+    path = work / "latents.pt"
+    state = load(path)
+    if state and len(state["mean"]) == len(images):
+        return state
+    means, stds, sq_err = [], [], 0.0
+    for i in tqdm(range(0, len(images), 256), desc="latents", ncols=90, mininterval=5):
+        x = _to_tensor(images[i : i + 256])
+        posterior = vae.encode(x).latent_dist
+        means.append(posterior.mean)
+        stds.append(posterior.std)
+        if i < 1024:  # reconstruction error on the first 1024 pictures
+            sq_err += F.mse_loss(vae.decode(posterior.mean).sample.clamp(-1, 1), x, reduction="sum").item()
+    mean, std = torch.cat(means), torch.cat(stds)
+    rmse = math.sqrt(sq_err / images[:1024].size) * 127.5
+    scale = 1.0 / (mean.std().item() + 1e-6)
+    state = {"mean": mean, "std": std, "scaling_factor": scale, "vae_rmse": rmse}
+    save_atomic(state, path)
+    print(f"latents: {tuple(mean.shape)}, latent std {mean.std().item():.3f} -> scaling_factor {scale:.4f}; "
+          f"VAE RMSE {rmse:.2f}/255", flush=True)
+    return state
+
+
+class EMA:
+    def __init__(self, params, decay: float):
+        self.params = list(params)
+        self.shadow = [p.detach().clone() for p in self.params]
+        self.decay = decay
+
+    @torch.no_grad()
+    def update(self, step: int):
+        d = min(self.decay, (1 + step) / (10 + step))
+        torch._foreach_lerp_(self.shadow, [p.detach() for p in self.params], 1 - d)
+
+    @torch.no_grad()
+    def copy_to(self, params):
+        for p, s in zip(params, self.shadow):
+            p.copy_(s)
+
+
+def build_text_encoder(tokenizer):
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    config = CLIPTextConfig(
+        vocab_size=len(tokenizer.get_vocab()),
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        **TEXT_CONFIG,
+    )
+    return CLIPTextModel(config)
+
+
+def stage_unet(work: Path, latents: dict, labels: list[dict], tokenizer, args):
+    from diffusers import DDPMScheduler, UNet2DConditionModel
+
+    torch.manual_seed(args.seed)
+    unet = UNet2DConditionModel(**UNET_CONFIG)
+    text_encoder = build_text_encoder(tokenizer)
+    params = list(unet.parameters()) + list(text_encoder.parameters())
+    opt = torch.optim.AdamW(params, lr=args.unet_lr, weight_decay=0.01)
+    ema = EMA(params, args.ema)
+    path = work / "unet.pt"
+    state = load(path)
+    step, elapsed = 0, 0.0
+    if state:
+        unet.load_state_dict(state["unet"])
+        text_encoder.load_state_dict(state["text_encoder"])
+        opt.load_state_dict(state["opt"])
+        ema.shadow = state["ema"]
+        step, elapsed = state["step"], state["elapsed"]
+    scheduler = DDPMScheduler(**SCHEDULER_CONFIG)
+    mean, std, scale = latents["mean"], latents["std"], latents["scaling_factor"]
+    budget = args.minutes * 60 * args.unet_share
+
+    def checkpoint(done: bool):
+        save_atomic({"unet": unet.state_dict(), "text_encoder": text_encoder.state_dict(),
+                     "opt": opt.state_dict(), "ema": ema.shadow, "step": step,
+                     "elapsed": time.time() - start, "done": done}, path)
+
+    unet.train()
+    text_encoder.train()
+    bar = tqdm(desc="unet", total=args.unet_steps, initial=step, ncols=90, mininterval=5)
+    start, last_save = time.time() - elapsed, time.time()
+    smooth = None
+    while (not (state and state.get("done")) and step < args.unet_steps
+           and time.time() - start < budget and not Stop.requested):
+        progress = max(step / args.unet_steps, (time.time() - start) / budget)
+        for group in opt.param_groups:
+            group["lr"] = args.unet_lr * lr_factor(progress, step, 100)
+        gen = torch.Generator().manual_seed(args.seed * 1_000_003 + step)
+        rng = random.Random(args.seed * 1_000_003 + step)
+        idx = torch.randint(0, len(mean), (args.unet_batch,), generator=gen)
+        captions = [
+            "" if rng.random() < args.empty_captions else shapes.caption_for(labels[i], rng)
+            for i in idx.tolist()
+        ]
+        ids = tokenizer(captions, padding="max_length", max_length=MAX_TOKENS, truncation=True,
+                        return_tensors="pt").input_ids
+        z = (mean[idx] + std[idx] * torch.randn(mean[idx].shape, generator=gen)) * scale
+        noise = torch.randn(z.shape, generator=gen)
+        t = torch.randint(0, scheduler.config.num_train_timesteps, (len(z),), generator=gen)
+        noisy = scheduler.add_noise(z, noise, t)
+        target = scheduler.get_velocity(z, noise, t)
+        pred = unet(noisy, t, text_encoder(ids)[0]).sample
+        loss = F.mse_loss(pred, target)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        ema.update(step)
+        step += 1
+        smooth = loss.item() if smooth is None else 0.98 * smooth + 0.02 * loss.item()
+        bar.update(1)
+        bar.set_postfix(loss=f"{smooth:.4f}", min=f"{(time.time() - start) / 60:.1f}")
+        if time.time() - last_save > args.save_minutes * 60:
+            checkpoint(done=False)
+            last_save = time.time()
+    bar.close()
+    if not (state and state.get("done")):
+        checkpoint(done=not Stop.requested)
+        if Stop.requested:
+            sys.exit("stopped; run the same command again to resume")
+        print(f"unet: {step} steps, {(time.time() - start) / 60:.1f} min, loss {smooth}", flush=True)
+    ema.copy_to(params)
+    return unet.eval(), text_encoder.eval(), {"steps": step, "minutes": (time.time() - start) / 60
+                                               if not (state and state.get("done")) else state["elapsed"] / 60}
+
+
+def param_count(model) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def stage_export(out: Path, vae, unet, text_encoder, tokenizer_dir: Path, latents: dict, info: dict):
+    import shutil
+
+    from diffusers import EulerDiscreteScheduler, StableDiffusionPipeline
+
+    vae.register_to_config(scaling_factor=latents["scaling_factor"])
+    scheduler = EulerDiscreteScheduler(**SCHEDULER_CONFIG)
+    from transformers import CLIPTokenizer
+
+    tokenizer = CLIPTokenizer.from_pretrained(tokenizer_dir)
+    pipe = StableDiffusionPipeline(vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet,
+                                   scheduler=scheduler, safety_checker=None, feature_extractor=None,
+                                   requires_safety_checker=False)
+    tmp = out.with_name(out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    pipe.save_pretrained(tmp, safe_serialization=True)
+    # The tokenizer folder exactly as written and verified by write_tokenizer().
+    shutil.rmtree(tmp / "tokenizer")
+    shutil.copytree(tokenizer_dir, tmp / "tokenizer")
+    card = out / "README.md"
+    if card.exists():  # keep the model card (scores are filled in by evaluate_tiny_model.py)
+        shutil.copy(card, tmp / "README.md")
+    (tmp / "training.json").write_text(json.dumps(info, indent=2) + "\n")
+    shutil.rmtree(out, ignore_errors=True)
+    os.replace(tmp, out)
+    size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
+    print(f"exported {out} ({size / 1e6:.1f} MB)", flush=True)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=ROOT / "resources/models/tiny-shapes")
+    parser.add_argument("--work", type=Path, default=ROOT / "build/train")
+    parser.add_argument("--minutes", type=float, default=48.0, help="total budget (VAE + UNet)")
+    parser.add_argument("--vae-share", type=float, default=0.15)
+    parser.add_argument("--unet-share", type=float, default=0.80)
+    parser.add_argument("--images", type=int, default=16000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--save-minutes", type=float, default=3.0)
+    parser.add_argument("--vae-steps", type=int, default=2000)
+    parser.add_argument("--vae-batch", type=int, default=32)
+    parser.add_argument("--vae-lr", type=float, default=2e-3)
+    parser.add_argument("--vae-kl", type=float, default=1e-5)
+    parser.add_argument("--unet-steps", type=int, default=20000)
+    parser.add_argument("--unet-batch", type=int, default=32)
+    parser.add_argument("--unet-lr", type=float, default=1e-3)
+    parser.add_argument("--ema", type=float, default=0.999)
+    parser.add_argument("--empty-captions", type=float, default=0.1)
+    args = parser.parse_args(argv)
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    Stop.install()
+    args.work.mkdir(parents=True, exist_ok=True)
+    t0 = time.time()
+    tokenizer_dir = args.work / "tokenizer"
+    tokenizer = write_tokenizer(tokenizer_dir)
+    images, labels = stage_data(args.work, args.images)
+    vae = stage_vae(args.work, images, args)
+    latents = stage_latents(args.work, vae, images)
+    unet, text_encoder, unet_info = stage_unet(args.work, latents, labels, tokenizer, args)
+    vae_state = load(args.work / "vae.pt")
+    info = {
+        "images": args.images,
+        "seed": args.seed,
+        "params": {"vae": param_count(vae), "unet": param_count(unet), "text_encoder": param_count(text_encoder)},
+        "vae": {"steps": vae_state["step"], "minutes": round(vae_state["elapsed"] / 60, 1),
+                "rmse_255": round(latents["vae_rmse"], 2), "scaling_factor": latents["scaling_factor"]},
+        "unet": {"steps": unet_info["steps"], "minutes": round(unet_info["minutes"], 1),
+                 "batch": args.unet_batch},
+        "threads": args.threads,
+        "torch": torch.__version__,
+    }
+    stage_export(args.out, vae, unet, text_encoder, tokenizer_dir, latents, info)
+    print(json.dumps(info), flush=True)
+    print(f"total (this invocation): {(time.time() - t0) / 60:.1f} min", flush=True)
+
+
+if __name__ == "__main__":
+    main()
