@@ -126,7 +126,7 @@ class _Run:
                 continue
             ok = self._node(node_id, device)
             if not ok:
-                why = self.result.errors.get(node_id) and f"node {node_id} failed" or f"node {node_id} is muted"
+                why = f"node {node_id} " + ("failed" if node_id in self.result.errors else "is muted")
                 for later in plan.dependants[node_id]:
                     self.blocked.setdefault(later, why)
             if self.result.cancelled:

@@ -1,0 +1,68 @@
+"""Registry: duplicates are errors; broken plugins are reported and skipped, never fatal."""
+
+import sys
+from importlib.metadata import EntryPoint
+
+import pytest
+from spine_nodes import Source
+
+from nodeflow.core import Input, Node, Output, Registry, RegistryError
+
+
+def test_duplicate_type_id_is_an_error():
+    registry = Registry()
+    registry.register(Source)
+
+    class Again(Source):
+        pass
+
+    with pytest.raises(RegistryError, match="registered twice"):
+        registry.register(Again)
+
+
+def test_bad_declaration_is_refused():
+    class NoRun(Node):
+        type_id = "bad.norun"
+        title = "No run"
+        inputs = (Input("x", "INT", default="seven"),)
+        outputs = (Output("y", "INT"),)
+
+    with pytest.raises(RegistryError) as info:
+        Registry().register(NoRun)
+    assert "bad default" in str(info.value) and "run()" in str(info.value)
+
+
+def test_user_folder_plugins_load_and_broken_ones_are_skipped(tmp_path):
+    (tmp_path / "good.py").write_text(
+        "from nodeflow.core import Node, Input, Output\n"
+        "class Twice(Node):\n"
+        "    type_id = 'user.twice'\n    title = 'Twice'\n"
+        "    inputs = (Input('x', 'INT', default=1),)\n    outputs = (Output('x', 'INT'),)\n"
+        "    def run(self, ctx, x):\n        return (2 * x,)\n")
+    (tmp_path / "broken.py").write_text("import does_not_exist\n")
+    (tmp_path / "dupe.py").write_text(
+        "from nodeflow.core import Node, Output\n"
+        "class Dupe(Node):\n    type_id = 'basic.int'\n    title = 'Dupe'\n"
+        "    outputs = (Output('x', 'INT'),)\n    def run(self, ctx):\n        return (1,)\n")
+    registry = Registry()
+    registry.load_builtin()
+    registry.load_folder(tmp_path)
+    assert registry.get("user.twice") is not None
+    sources = {source.rsplit("/", 1)[-1]: message for source, message in registry.problems}
+    assert "does_not_exist" in sources["broken.py"] and "registered twice" in sources["dupe.py"]
+
+
+def test_entry_point_plugins(monkeypatch, tmp_path):
+    (tmp_path / "acme_nodes.py").write_text(
+        "from nodeflow.core import Node, Output\n"
+        "class Acme(Node):\n    type_id = 'acme.thing'\n    title = 'Acme'\n"
+        "    outputs = (Output('x', 'INT'),)\n    def run(self, ctx):\n        return (1,)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    eps = [EntryPoint("acme", "acme_nodes", "nodeflow.nodes"),
+           EntryPoint("gone", "no_such_module_anywhere", "nodeflow.nodes")]
+    monkeypatch.setattr("nodeflow.core.registry.entry_points", lambda group: eps)
+    registry = Registry()
+    registry.load_entry_points()
+    assert registry.get("acme.thing") is not None
+    assert len(registry.problems) == 1 and "gone" in registry.problems[0][0]
+    sys.modules.pop("acme_nodes", None)
