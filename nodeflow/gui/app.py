@@ -1,0 +1,29 @@
+"""`nodeflow gui [FILE]`: create the application and the main window, open FILE, run."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def main(path: str | None = None) -> int:
+    from PySide6.QtWidgets import QApplication
+
+    from nodeflow.gui import theme
+    from nodeflow.gui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("NodeFlow")
+    app.setOrganizationName("NodeFlow")
+    theme.apply(app)
+    window = MainWindow()
+    window.show()
+    if path:
+        window.files.open(Path(path), confirm=False)
+    else:
+        window.files.offer_restore()
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else None))

@@ -1,0 +1,76 @@
+"""Right-click menus of the canvas, a node and a group frame."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QMenu
+
+from nodeflow.gui import theme
+from nodeflow.gui.canvas.group_item import GroupItem
+from nodeflow.gui.canvas.node_item import NodeItem
+
+if TYPE_CHECKING:
+    from nodeflow.gui.canvas.view import NodeView
+
+
+def show_context_menu(view: NodeView, event) -> None:
+    actions = view.edit_actions
+    scene = view.node_scene
+    pos = view.mapToScene(event.pos())
+    item = view.itemAt(event.pos())
+    while item is not None and not isinstance(item, (NodeItem, GroupItem)):
+        item = item.parentItem()
+    menu = QMenu(view)
+    if isinstance(item, NodeItem):
+        if not item.isSelected():
+            scene.select_nodes([item.node_id])
+        _node_menu(menu, view, item)
+    elif isinstance(item, GroupItem):
+        scene.clearSelection()
+        item.setSelected(True)
+        menu.addAction("Rename group…", lambda: scene.request_rename_group(item.group_id))
+        _color_menu(menu.addMenu("Colour"), actions)
+        menu.addAction("Remove group (keep nodes)", actions.delete)
+    else:
+        menu.addAction("Add node…", lambda: view.open_search(pos))
+        menu.addAction("Paste", lambda: actions.paste(pos))
+        menu.addAction("Group selected nodes", actions.group_selection)
+        menu.addSeparator()
+        menu.addAction("Select all", actions.select_all)
+        menu.addAction("Fit all", view.fit_all)
+    menu.exec(event.globalPos())
+
+
+def _node_menu(menu: QMenu, view: NodeView, item: NodeItem) -> None:
+    actions = view.edit_actions
+    menu.addAction("Rename…", lambda: view.node_scene.request_rename(item.node_id))
+    _color_menu(menu.addMenu("Colour"), actions)
+    menu.addAction("Expand" if item.record.ui.get("collapsed") else "Collapse", actions.toggle_collapse)
+    menu.addSeparator()
+    menu.addAction("Mute" if item.record.mode != "muted" else "Unmute", lambda: actions.toggle_mode("muted"))
+    menu.addAction("Bypass" if item.record.mode != "bypass" else "Stop bypassing",
+                   lambda: actions.toggle_mode("bypass"))
+    if item.cls is not None:
+        params = [i for i in item.cls.inputs if i.is_parameter]
+        converted = item.record.ui.get("widget_inputs", [])
+        if params:
+            sub = menu.addMenu("Convert widget to input")
+            for inp in params:
+                if inp.name not in converted:
+                    sub.addAction(inp.name, lambda n=inp.name: actions.set_converted(item.node_id, n, True))
+        if converted:
+            sub = menu.addMenu("Convert input to widget")
+            for name in converted:
+                sub.addAction(name, lambda n=name: actions.set_converted(item.node_id, n, False))
+    menu.addSeparator()
+    menu.addAction("Copy", actions.copy)
+    menu.addAction("Duplicate", actions.duplicate)
+    menu.addAction("Group selected nodes", actions.group_selection)
+    menu.addAction("Delete", actions.delete)
+
+
+def _color_menu(menu: QMenu, actions) -> None:
+    menu.addAction("Default", lambda: actions.set_color(None))
+    for name, color in theme.USER_COLORS.items():
+        menu.addAction(name, lambda c=color: actions.set_color(c))

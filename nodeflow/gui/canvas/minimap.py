@@ -1,0 +1,93 @@
+"""A minimap in the canvas corner: every node as a dot-sized rectangle, the view as a frame.
+Click or drag in it to move the view there."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
+from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtWidgets import QWidget
+
+from nodeflow.gui.canvas.node_paint import title_color
+
+if TYPE_CHECKING:
+    from nodeflow.gui.canvas.view import NodeView
+
+SIZE = (200, 130)
+MARGIN = 10
+
+
+class Minimap(QWidget):
+    def __init__(self, view: NodeView):
+        super().__init__(view)
+        self.view = view
+        self.resize(*SIZE)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self._dirty = True
+        view.node_scene.changed.connect(self._mark)
+        self._timer = QTimer(self)
+        self._timer.setInterval(200)
+        self._timer.timeout.connect(self._refresh)
+        self._timer.start()
+
+    def _mark(self, *_args) -> None:
+        self._dirty = True
+
+    def _refresh(self) -> None:
+        if self._dirty and self.isVisible():
+            self._dirty = False
+            self.update()
+
+    def place(self) -> None:
+        vp = self.view.viewport().rect()
+        self.move(vp.right() - SIZE[0] - MARGIN, vp.bottom() - SIZE[1] - MARGIN)
+        self._dirty = True
+
+    def _world(self) -> QRectF:
+        rect = QRectF()
+        for item in self.view.node_scene.nodes.values():
+            rect = rect.united(item.sceneBoundingRect())
+        visible = self.view.mapToScene(self.view.viewport().rect()).boundingRect()
+        return (rect.united(visible) if not rect.isNull() else visible).adjusted(-50, -50, 50, 50)
+
+    def _mapping(self) -> tuple[QRectF, float, QPointF]:
+        world = self._world()
+        scale = min(self.width() / world.width(), self.height() / world.height())
+        offset = QPointF((self.width() - world.width() * scale) / 2, (self.height() - world.height() * scale) / 2)
+        return world, scale, offset
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor(20, 21, 24, 215))
+        world, scale, offset = self._mapping()
+
+        def to_map(r: QRectF) -> QRectF:
+            return QRectF(offset.x() + (r.x() - world.x()) * scale, offset.y() + (r.y() - world.y()) * scale,
+                          max(2.0, r.width() * scale), max(2.0, r.height() * scale))
+
+        for item in self.view.node_scene.groups.values():
+            color = item.color()
+            color.setAlpha(90)
+            painter.fillRect(to_map(item.sceneBoundingRect()), color)
+        for item in self.view.node_scene.nodes.values():
+            painter.fillRect(to_map(item.sceneBoundingRect()), title_color(item).lighter(120))
+        visible = self.view.mapToScene(self.view.viewport().rect()).boundingRect()
+        painter.setPen(QPen(QColor("#e0e0e0"), 1))
+        painter.drawRect(to_map(visible))
+        painter.setPen(QPen(QColor("#3a3d43"), 1))
+        painter.drawRect(self.rect().adjusted(0, 0, -1, -1))
+
+    def mousePressEvent(self, event) -> None:
+        self._jump(event.position())
+
+    def mouseMoveEvent(self, event) -> None:
+        if event.buttons() & Qt.MouseButton.LeftButton:
+            self._jump(event.position())
+
+    def _jump(self, point: QPointF) -> None:
+        world, scale, offset = self._mapping()
+        target = QPointF(world.x() + (point.x() - offset.x()) / scale, world.y() + (point.y() - offset.y()) / scale)
+        self.view.centerOn(target)
+        self._dirty = True
+        self.update()

@@ -1,0 +1,200 @@
+"""A node on the canvas. It draws the graph's record and forwards edits to the document.
+
+The item never changes the graph itself except through `Document` (which pushes undo commands);
+it re-reads its record when the scene tells it the record changed. Sockets and parameter widgets
+are painted (not child widgets), so a 1,000-node graph opens fast and zooms without glitches; a
+real editor widget appears only while a value is being typed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QGraphicsItem
+
+from nodeflow.core.graph import NodeRecord
+from nodeflow.core.spec import Node
+from nodeflow.gui.canvas import node_paint
+from nodeflow.gui.canvas.layout import SOCKET_R, TITLE_H, compute_layout
+from nodeflow.gui.canvas.node_widgets import WidgetInteraction
+from nodeflow.gui.interaction import SocketRef
+
+if TYPE_CHECKING:
+    from nodeflow.gui.canvas.scene import NodeScene
+
+IMAGE_MAX_H = 200.0
+
+
+@dataclass
+class RunState:
+    """What the last (or current) run says about this node."""
+
+    state: str = ""  # "", queued, running, cached, done, failed, skipped, invalid
+    progress: float | None = None
+    seconds: float | None = None
+    message: str = ""
+    problems: list[str] = field(default_factory=list)
+    problem_fields: set[str] = field(default_factory=set)
+
+
+class NodeItem(QGraphicsItem):
+    def __init__(self, scene: NodeScene, record: NodeRecord):
+        super().__init__()
+        self.node_scene = scene
+        self.record = record
+        self.cls: type[Node] | None = scene.graph.registry.get(record.type)
+        self.run = RunState()
+        self.image: QImage | None = None
+        self.widgets = WidgetInteraction(self)
+        self.setFlags(
+            QGraphicsItem.GraphicsItemFlag.ItemIsMovable
+            | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+            | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
+        )
+        self.setAcceptHoverEvents(True)
+        self.setCacheMode(scene.cache_mode)
+        self.layout = compute_layout(self.cls, record, self._linked())
+        self.setPos(*self._record_pos())
+
+    # -- record <-> item -----------------------------------------------------------------------
+
+    @property
+    def node_id(self) -> str:
+        return self.record.id
+
+    @property
+    def title(self) -> str:
+        if self.record.ui.get("title"):
+            return str(self.record.ui["title"])
+        return self.cls.title if self.cls else f"{self.record.type} (missing)"
+
+    def _record_pos(self) -> tuple[float, float]:
+        pos = self.record.ui.get("pos") or self.node_scene.fallback_pos.get(self.node_id, (0, 0))
+        return float(pos[0]), float(pos[1])
+
+    def _linked(self) -> set[str]:
+        return {link.dst_input for link in self.node_scene.graph.links_into(self.node_id)}
+
+    def relayout(self) -> None:
+        image_h = 0.0
+        if self.image is not None and not self.image.isNull():
+            w = self.layout.width - 16
+            image_h = min(IMAGE_MAX_H, w * self.image.height() / max(1, self.image.width()))
+        layout = compute_layout(self.cls, self.record, self._linked(), image_h)
+        if (layout.width, layout.height) != (self.layout.width, self.layout.height):
+            self.prepareGeometryChange()
+        self.layout = layout
+        self.update()
+        self.node_scene.update_links_of(self.node_id)
+
+    def sync(self) -> None:
+        """Re-read position, title, colour, mode and layout from the record."""
+        x, y = self._record_pos()
+        if (self.pos().x(), self.pos().y()) != (x, y):
+            self.setPos(x, y)
+        self.relayout()
+
+    def set_image(self, image: QImage | None) -> None:
+        self.image = image
+        self.relayout()
+
+    # -- geometry ------------------------------------------------------------------------------
+
+    def boundingRect(self) -> QRectF:
+        m = SOCKET_R + 3
+        return QRectF(-m, -m, self.layout.width + 2 * m, self.layout.height + 2 * m)
+
+    def body_rect(self) -> QRectF:
+        return QRectF(0, 0, self.layout.width, self.layout.height)
+
+    def socket_local(self, name: str, is_output: bool) -> QPointF | None:
+        table = self.layout.outputs if is_output else self.layout.inputs
+        if name not in table:
+            if is_output:
+                return None
+            row = next((w for w in self.layout.widgets if w.name == name), None)
+            return QPointF(0, row.y + row.height / 2) if row else None
+        return QPointF(self.layout.width if is_output else 0.0, table[name])
+
+    def socket_scene_pos(self, name: str, is_output: bool) -> QPointF:
+        local = self.socket_local(name, is_output)
+        if local is None:
+            local = QPointF(self.layout.width if is_output else 0.0, self.layout.height / 2)
+        return self.mapToScene(local)
+
+    def socket_at(self, local: QPointF, radius: float = 10.0) -> SocketRef | None:
+        """The socket under a point in item coordinates (generous radius, like a fingertip)."""
+        best, best_d = None, radius * radius
+        for is_output, table in ((False, self.layout.inputs), (True, self.layout.outputs)):
+            x = self.layout.width if is_output else 0.0
+            for name, y in table.items():
+                d = (local.x() - x) ** 2 + (local.y() - y) ** 2
+                if d <= best_d:
+                    best, best_d = SocketRef(self.node_id, name, is_output), d
+        if best is None and not self.layout.collapsed and abs(local.x()) <= radius:
+            for row in self.layout.widgets:  # a parameter takes a link dropped at its left edge
+                if row.input is not None and row.y <= local.y() <= row.y + row.height:
+                    return SocketRef(self.node_id, row.name.split(":")[0], False)
+        return best
+
+    # -- painting ------------------------------------------------------------------------------
+
+    def paint(self, painter, option, widget=None) -> None:
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        node_paint.paint_node(self, painter, lod)
+
+    # -- events --------------------------------------------------------------------------------
+
+    def itemChange(self, change, value):
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange and self.node_scene.snap:
+            grid = self.node_scene.grid
+            return QPointF(round(value.x() / grid) * grid, round(value.y() / grid) * grid)
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
+            self.node_scene.update_links_of(self.node_id)
+        return super().itemChange(change, value)
+
+    def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self.widgets.press(event):
+            event.accept()
+            return
+        if event.modifiers() & Qt.KeyboardModifier.ShiftModifier:  # Shift adds to the selection
+            self.setSelected(True)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event) -> None:
+        if self.widgets.active:
+            self.widgets.move(event)
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:
+        if self.widgets.active:
+            self.widgets.release(event)
+            return
+        super().mouseReleaseEvent(event)
+        self.node_scene.commit_moves()
+
+    def mouseDoubleClickEvent(self, event) -> None:
+        if event.pos().y() <= TITLE_H:
+            self.node_scene.request_rename(self.node_id)
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
+
+    def hoverMoveEvent(self, event) -> None:
+        tip = self.run.message or "\n".join(self.run.problems)
+        sock = self.socket_at(event.pos())
+        if sock is not None:
+            types = self.layout.output_types if sock.is_output else self.layout.input_types
+            tip = f"{sock.name}: {types.get(sock.name, '?')}"
+        elif not tip and self.cls is not None and event.pos().y() <= TITLE_H:
+            tip = self.cls.description or self.cls.type_id
+        elif not tip and self.cls is None:
+            tip = f"Unknown node type '{self.record.type}': install the plugin that provides it."
+        if tip != self.toolTip():
+            self.setToolTip(tip)

@@ -1,0 +1,231 @@
+"""How a node looks, at three levels of detail (from the item's levelOfDetailFromTransform).
+
+Zoomed out, a node is two filled rectangles; at reading distance it gets titles, sockets and its
+parameter widgets. Nothing here changes state.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
+
+from nodeflow.gui import theme
+from nodeflow.gui.canvas.layout import PAD, SOCKET_R, TITLE_H, WidgetRow
+from nodeflow.gui.interaction import SocketRef
+from nodeflow.gui.widgets import values
+
+if TYPE_CHECKING:
+    from nodeflow.gui.canvas.node_item import NodeItem
+
+LOD_TEXT = 0.45
+LOD_FULL = 0.7
+_fonts: dict[str, QFont] = {}
+
+
+def font(kind: str) -> QFont:
+    if kind not in _fonts:
+        f = QFont()
+        f.setPointSizeF({"title": 9.5, "small": 8.0}.get(kind, 8.5))
+        if kind == "title":
+            f.setBold(True)
+        _fonts[kind] = f
+    return _fonts[kind]
+
+
+def title_color(item: NodeItem) -> QColor:
+    if item.record.ui.get("color"):
+        return QColor(str(item.record.ui["color"]))
+    if item.cls is None:
+        return theme.PLACEHOLDER
+    return theme.category_color(item.cls.category)
+
+
+def border_pen(item: NodeItem) -> QPen:
+    state = item.run.state
+    if item.isSelected():
+        return QPen(theme.NODE_SELECTED, 2.0)
+    if item.run.problems or state in ("failed", "invalid"):
+        return QPen(theme.ERROR, 2.5)
+    if state in theme.STATE_COLORS and state != "skipped":
+        return QPen(theme.STATE_COLORS[state], 2.0)
+    return QPen(theme.NODE_BORDER, 1.0)
+
+
+def paint_node(item: NodeItem, painter: QPainter, lod: float) -> None:
+    layout = item.layout
+    body = item.body_rect()
+    head = QRectF(0, 0, layout.width, TITLE_H)
+    if lod < LOD_TEXT:  # far away: shapes only, no antialiasing, no text
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        painter.fillRect(body, theme.NODE_BODY)
+        painter.fillRect(head, title_color(item))
+        pen = border_pen(item)
+        pen.setCosmetic(True)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRect(body)
+        _paint_mode(item, painter, body, lod)
+        return
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(theme.NODE_BODY)
+    painter.drawRoundedRect(body, 6, 6)
+    painter.setBrush(title_color(item))
+    if layout.collapsed:
+        painter.drawRoundedRect(head, 6, 6)
+    else:
+        painter.drawRoundedRect(head, 6, 6)
+        painter.drawRect(QRectF(0, TITLE_H - 6, layout.width, 6))
+    _paint_title(item, painter, head)
+    _paint_sockets(item, painter, lod)
+    if lod >= LOD_FULL and not layout.collapsed:
+        for row in layout.widgets:
+            _paint_widget(item, painter, row)
+        _paint_image(item, painter)
+    if item.run.progress is not None:
+        bar = QRectF(0, TITLE_H - 3, layout.width * item.run.progress, 3)
+        painter.fillRect(bar, theme.STATE_COLORS["running"])
+    painter.setPen(border_pen(item))
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.drawRoundedRect(body, 6, 6)
+    _paint_mode(item, painter, body, lod)
+
+
+def _paint_mode(item: NodeItem, painter: QPainter, body: QRectF, lod: float) -> None:
+    mode = item.record.mode
+    if mode == "normal":
+        return
+    tint = theme.MUTED_TINT if mode == "muted" else theme.BYPASS_TINT
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(tint)
+    painter.drawRoundedRect(body, 6, 6)
+    if lod >= LOD_TEXT:
+        painter.setPen(theme.NODE_TEXT)
+        painter.setFont(font("small"))
+        painter.drawText(body.adjusted(0, 0, -8, -4), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom,
+                         mode)
+
+
+def _paint_title(item: NodeItem, painter: QPainter, head: QRectF) -> None:
+    painter.setFont(font("title"))
+    painter.setPen(theme.NODE_TEXT)
+    badge = _state_badge(item)
+    text_rect = head.adjusted(10, 0, -8, 0)
+    if badge:
+        painter.setFont(font("small"))
+        painter.setPen(theme.STATE_COLORS.get(item.run.state, theme.NODE_TEXT).lighter(140))
+        painter.drawText(text_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, badge)
+        text_rect.setRight(text_rect.right() - painter.fontMetrics().horizontalAdvance(badge) - 6)
+        painter.setFont(font("title"))
+        painter.setPen(theme.NODE_TEXT)
+    elided = painter.fontMetrics().elidedText(item.title, Qt.TextElideMode.ElideRight, int(text_rect.width()))
+    painter.drawText(text_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, elided)
+
+
+def _state_badge(item: NodeItem) -> str:
+    run = item.run
+    if run.state == "done" and run.seconds is not None:
+        return f"{run.seconds:.2f}s"
+    if run.state == "running" and run.progress is not None:
+        return f"{int(run.progress * 100)}%"
+    return run.state if run.state in ("queued", "running", "cached", "failed", "skipped") else ""
+
+
+def _paint_sockets(item: NodeItem, painter: QPainter, lod: float) -> None:
+    layout = item.layout
+    rules = item.node_scene.wire_rules
+    show_labels = lod >= LOD_FULL and not layout.collapsed
+    painter.setFont(font("normal"))
+    for is_output, table, types in ((False, layout.inputs, layout.input_types),
+                                    (True, layout.outputs, layout.output_types)):
+        x = layout.width if is_output else 0.0
+        for name, y in table.items():
+            color = theme.type_color(types.get(name, "*"))
+            dim = rules is not None and rules.start != SocketRef(item.node_id, name, is_output) and \
+                not rules.allows(SocketRef(item.node_id, name, is_output))
+            if dim:
+                color = QColor(color.red(), color.green(), color.blue(), 50)
+            painter.setPen(QPen(QColor(0, 0, 0, 160 if not dim else 40), 1.0))
+            painter.setBrush(color)
+            painter.drawEllipse(QPointF(x, y), SOCKET_R, SOCKET_R)
+            if show_labels:
+                painter.setPen(theme.NODE_TEXT_DIM if dim else theme.NODE_TEXT)
+                rect = QRectF(x - layout.width / 2 - 10, y - 9, layout.width / 2, 18) if is_output \
+                    else QRectF(x + 10, y - 9, layout.width / 2, 18)
+                align = Qt.AlignmentFlag.AlignRight if is_output else Qt.AlignmentFlag.AlignLeft
+                painter.drawText(rect, align | Qt.AlignmentFlag.AlignVCenter, name)
+    if rules is not None and show_labels:  # parameters accept links too: show where while wiring
+        for row in layout.widgets:
+            if row.input is None or ":" in row.name:
+                continue
+            ref = SocketRef(item.node_id, row.name, False)
+            if rules.allows(ref):
+                painter.setPen(QPen(QColor(0, 0, 0, 160), 1.0))
+                painter.setBrush(theme.type_color(row.input.type))
+                painter.drawEllipse(QPointF(0, row.y + row.height / 2), SOCKET_R - 1, SOCKET_R - 1)
+
+
+def _paint_widget(item: NodeItem, painter: QPainter, row: WidgetRow) -> None:
+    rect = QRectF(PAD, row.y, item.layout.width - 2 * PAD, row.height)
+    inp = row.input
+    name = row.name.split(":")[0]
+    value = item.record.params.get(name)
+    bad = name in item.run.problem_fields
+    painter.setPen(QPen(theme.ERROR, 1.2) if bad else Qt.PenStyle.NoPen)
+    painter.setBrush(theme.WIDGET_BG)
+    painter.drawRoundedRect(rect, 4, 4)
+    painter.setFont(font("normal"))
+    inner = rect.adjusted(8, 0, -8, 0)
+    center = Qt.AlignmentFlag.AlignVCenter
+    if row.name.endswith(":control"):
+        mode = item.node_scene.seed_mode(item.node_id, name)
+        painter.setPen(theme.NODE_TEXT_DIM)
+        painter.drawText(inner, center | Qt.AlignmentFlag.AlignLeft, "after run")
+        painter.setPen(theme.NODE_TEXT)
+        painter.drawText(inner, center | Qt.AlignmentFlag.AlignRight, f"{mode} ▾")
+        return
+    if inp is not None and inp.multiline:
+        painter.setPen(theme.NODE_TEXT if value else theme.NODE_TEXT_DIM)
+        text = str(value) if value else name
+        flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap
+        painter.drawText(rect.adjusted(6, 4, -6, -4), flags, text)
+        return
+    if inp is not None and values.is_slider(inp) and isinstance(value, (int, float)):
+        fill = QRectF(rect)
+        fill.setWidth(rect.width() * min(1.0, max(0.0, values.slider_fraction(inp, value))))
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QBrush(theme.WIDGET_FILL))
+        painter.drawRoundedRect(fill, 4, 4)
+    number = inp is not None and inp.type in ("INT", "FLOAT") and inp.choices is None
+    if number and not values.is_slider(inp):
+        painter.setPen(theme.NODE_TEXT_DIM)
+        painter.drawText(rect.adjusted(4, 0, 0, 0), center | Qt.AlignmentFlag.AlignLeft, "◂")
+        painter.drawText(rect.adjusted(0, 0, -4, 0), center | Qt.AlignmentFlag.AlignRight, "▸")
+        inner = rect.adjusted(16, 0, -16, 0)
+    painter.setPen(theme.NODE_TEXT_DIM)
+    painter.drawText(inner, center | Qt.AlignmentFlag.AlignLeft, name)
+    shown = values.display(inp, value)
+    if inp is not None and inp.choices is not None:
+        shown += " ▾"
+    elif inp is not None and inp.file:
+        shown = "📂 " + (shown if value else "choose…")
+    elif inp is not None and inp.type == "BOOLEAN":
+        shown = "● on" if value else "○ off"
+    painter.setPen(theme.NODE_TEXT if inp is not None else theme.NODE_TEXT_DIM)
+    metrics = painter.fontMetrics()
+    room = int(inner.width() - metrics.horizontalAdvance(name) - 12)
+    shown = metrics.elidedText(shown, Qt.TextElideMode.ElideLeft, max(room, 20))
+    painter.drawText(inner, center | Qt.AlignmentFlag.AlignRight, shown)
+
+
+def _paint_image(item: NodeItem, painter: QPainter) -> None:
+    if item.image is None or item.layout.image_top is None:
+        return
+    width = item.layout.width - 2 * PAD
+    height = min(200.0, width * item.image.height() / max(1, item.image.width()))
+    scale = min(width / item.image.width(), height / item.image.height())
+    w, h = item.image.width() * scale, item.image.height() * scale
+    target = QRectF(PAD + (width - w) / 2, item.layout.image_top, w, h)
+    painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+    painter.drawImage(target, item.image)

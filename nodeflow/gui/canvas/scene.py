@@ -1,0 +1,278 @@
+"""The canvas scene: one item per node, link and group of the document's graph, kept in step
+with the graph's signals (QtNodes style). It never edits the graph except through the document.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Signal
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
+
+from nodeflow.core.graph import Graph, Link, NodeRecord
+from nodeflow.gui import interaction
+from nodeflow.gui.canvas.group_item import GroupItem
+from nodeflow.gui.canvas.link_item import LinkItem
+from nodeflow.gui.canvas.node_item import NodeItem
+from nodeflow.gui.document import Document
+from nodeflow.gui.interaction import WireRules
+
+SCENE_EXTENT = 200_000.0
+
+
+class NodeScene(QGraphicsScene):
+    rename_requested = Signal(str)
+    rename_group_requested = Signal(str)
+    message = Signal(str)
+
+    def __init__(self, document: Document, cache_mode=QGraphicsItem.CacheMode.DeviceCoordinateCache):
+        super().__init__()
+        self.document = document
+        self.cache_mode = cache_mode
+        self.setSceneRect(QRectF(-SCENE_EXTENT, -SCENE_EXTENT, 2 * SCENE_EXTENT, 2 * SCENE_EXTENT))
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
+        self.graph: Graph = document.graph
+        self.nodes: dict[str, NodeItem] = {}
+        self.links: dict[tuple[str, str], LinkItem] = {}
+        self.groups: dict[str, GroupItem] = {}
+        self._links_of: dict[str, set[tuple[str, str]]] = {}
+        self.fallback_pos: dict[str, list[float]] = {}
+        self.wire_rules: WireRules | None = None
+        self.seed_modes: dict[tuple[str, str], str] = {}
+        self.snap = False
+        self.grid = 20.0
+        self._handlers = {
+            "node_added": self._on_node_added, "node_removed": self._on_node_removed,
+            "link_added": self._on_link_added, "link_removed": self._on_link_removed,
+            "param_changed": self._on_param_changed, "node_changed": self._on_node_changed,
+            "group_changed": self._on_group_changed,
+        }
+        document.graph_replaced.connect(self.rebuild)
+        self.rebuild()
+
+    # -- building ------------------------------------------------------------------------------
+
+    def rebuild(self) -> None:
+        """Drop every item and build them again from the document's (new) graph."""
+        for name, handler in self._handlers.items():
+            try:
+                getattr(self.graph, name).disconnect(handler)
+            except ValueError:
+                pass
+        self.clear()
+        self.nodes, self.links, self.groups, self._links_of = {}, {}, {}, {}
+        self.seed_modes = {}
+        self.graph = self.document.graph
+        self.fallback_pos = interaction.auto_positions(self.graph)
+        for name, handler in self._handlers.items():
+            getattr(self.graph, name).connect(handler)
+        for group in self.graph.groups.values():
+            self._add_group_item(group.id)
+        for record in self.graph.nodes.values():
+            self._add_node_item(record)
+        for link in self.graph.iter_links():
+            self._add_link_item(link)
+
+    def _add_node_item(self, record: NodeRecord) -> NodeItem:
+        item = NodeItem(self, record)
+        self.nodes[record.id] = item
+        self.addItem(item)
+        return item
+
+    def _add_link_item(self, link: Link) -> None:
+        src_cls, dst_cls = self.graph.node_class(link.src), self.graph.node_class(link.dst)
+        out = src_cls.output(link.src_output) if src_cls else None
+        inp = dst_cls.input(link.dst_input) if dst_cls else None
+        type_name = out.type if out else (inp.type if inp else "*")
+        item = LinkItem(link, type_name)
+        key = (link.dst, link.dst_input)
+        self.links[key] = item
+        self._links_of.setdefault(link.src, set()).add(key)
+        self._links_of.setdefault(link.dst, set()).add(key)
+        self.addItem(item)
+        self._place_link(item)
+
+    def _add_group_item(self, group_id: str) -> None:
+        item = GroupItem(self, self.graph.groups[group_id])
+        self.groups[group_id] = item
+        self.addItem(item)
+
+    def _place_link(self, item: LinkItem) -> None:
+        link = item.link
+        src, dst = self.nodes.get(link.src), self.nodes.get(link.dst)
+        if src is None or dst is None:
+            return
+        item.set_ends(src.socket_scene_pos(link.src_output, True),
+                      dst.socket_scene_pos(link.dst_input, False))
+
+    def update_links_of(self, node_id: str) -> None:
+        for key in self._links_of.get(node_id, ()):
+            item = self.links.get(key)
+            if item is not None:
+                self._place_link(item)
+
+    # -- following the graph -------------------------------------------------------------------
+
+    def _on_node_added(self, record: NodeRecord) -> None:
+        self._add_node_item(record)
+
+    def _on_node_removed(self, record: NodeRecord) -> None:
+        item = self.nodes.pop(record.id, None)
+        if item is not None:
+            item.widgets.close_editor()
+            self.removeItem(item)
+        self._links_of.pop(record.id, None)
+
+    def _on_link_added(self, link: Link) -> None:
+        self._add_link_item(link)
+        dst = self.nodes.get(link.dst)
+        if dst is not None and dst.cls is not None and dst.cls.input(link.dst_input) is not None \
+                and dst.cls.input(link.dst_input).is_parameter:
+            dst.relayout()
+
+    def _on_link_removed(self, link: Link) -> None:
+        key = (link.dst, link.dst_input)
+        item = self.links.pop(key, None)
+        if item is not None:
+            self.removeItem(item)
+        for node_id in (link.src, link.dst):
+            self._links_of.get(node_id, set()).discard(key)
+        dst = self.nodes.get(link.dst)
+        if dst is not None:
+            dst.relayout()
+
+    def _on_param_changed(self, node_id: str, name: str, value) -> None:
+        item = self.nodes.get(node_id)
+        if item is not None:
+            item.update()
+
+    def _on_node_changed(self, node_id: str, what: str) -> None:
+        item = self.nodes.get(node_id)
+        if item is not None:
+            item.sync()
+
+    def _on_group_changed(self, group_id: str) -> None:
+        item = self.groups.get(group_id)
+        if group_id not in self.graph.groups:
+            if item is not None:
+                self.removeItem(item)
+                del self.groups[group_id]
+        elif item is None:
+            self._add_group_item(group_id)
+        else:
+            item.group = self.graph.groups[group_id]
+            item.sync()
+
+    # -- edits that start on the canvas --------------------------------------------------------
+
+    def commit_moves(self) -> None:
+        """After a drag: write moved nodes and frames to the graph as one undo step."""
+        moves = {}
+        for node_id, item in self.nodes.items():
+            pos = [round(item.pos().x()), round(item.pos().y())]
+            old = item.record.ui.get("pos")
+            if old is None or [round(old[0]), round(old[1])] != pos:
+                if old is None and list(self.fallback_pos.get(node_id, [])) == pos:
+                    continue
+                moves[node_id] = (old, pos)
+        group_moves = {}
+        for group_id, item in self.groups.items():
+            x, y, w, h = item.group.rect
+            new = [round(item.pos().x()), round(item.pos().y()), w, h]
+            if new[:2] != [round(x), round(y)]:
+                group_moves[group_id] = (list(item.group.rect), new)
+        if not moves and not group_moves:
+            return
+        splice = self._splice_target(moves) if len(moves) == 1 and not group_moves else None
+        if splice is None:
+            self.document.move(moves, group_moves)
+            return
+        node_id, link, (inp, out) = splice
+        doc = self.document
+        doc.undo.beginMacro("Insert node into link")
+        doc.move(moves)
+        doc.connect(link.src, link.src_output, node_id, inp)
+        doc.connect(node_id, out, link.dst, link.dst_input)
+        doc.undo.endMacro()
+
+    def _splice_target(self, moves: dict) -> tuple[str, Link, tuple[str, str]] | None:
+        """A single unlinked node dropped onto a wire is inserted into it."""
+        node_id = next(iter(moves))
+        item = self.nodes[node_id]
+        centre = item.mapToScene(item.body_rect().center())
+        probe = QRectF(centre.x() - 12, centre.y() - 12, 24, 24)
+        for link_item in self.items(probe):
+            if isinstance(link_item, LinkItem) and any(probe.contains(p) for p in link_item.samples(64)):
+                sockets = interaction.insertion_on_link(self.graph, node_id, link_item.link)
+                if sockets is not None:
+                    return node_id, link_item.link, sockets
+        return None
+
+    def nodes_inside(self, rect: QRectF) -> list[NodeItem]:
+        return [item for item in self.nodes.values() if rect.contains(item.sceneBoundingRect().center())
+                and rect.contains(item.mapToScene(QPointF(0, 0)))]
+
+    def node_at(self, scene_pos: QPointF) -> NodeItem | None:
+        for item in self.items(scene_pos):
+            if isinstance(item, NodeItem):
+                return item
+        return None
+
+    def links_crossing(self, points: list[QPointF]) -> list[Link]:
+        """Links whose wire crosses the polyline `points` (the cut gesture)."""
+        segments = list(zip(points, points[1:], strict=False))
+        if not segments:
+            return []
+        xs = [p.x() for p in points]
+        ys = [p.y() for p in points]
+        area = QRectF(min(xs), min(ys), max(xs) - min(xs) + 1, max(ys) - min(ys) + 1)
+        hit = []
+        for item in self.items(area):
+            if not isinstance(item, LinkItem):
+                continue
+            samples = item.samples()
+            wire = list(zip(samples, samples[1:], strict=False))
+            if any(interaction_segments_cross(a, b, c, d) for a, b in segments for c, d in wire):
+                hit.append(item.link)
+        return hit
+
+    def selected_node_ids(self) -> list[str]:
+        return [i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)]
+
+    def selected_group_ids(self) -> list[str]:
+        return [i.group_id for i in self.selectedItems() if isinstance(i, GroupItem)]
+
+    def select_nodes(self, node_ids: list[str]) -> None:
+        self.clearSelection()
+        for node_id in node_ids:
+            if node_id in self.nodes:
+                self.nodes[node_id].setSelected(True)
+
+    # -- view state that is not part of the workflow -------------------------------------------
+
+    def request_rename(self, node_id: str) -> None:
+        self.rename_requested.emit(node_id)
+
+    def request_rename_group(self, group_id: str) -> None:
+        self.rename_group_requested.emit(group_id)
+
+    def show_message(self, text: str) -> None:
+        self.message.emit(text)
+
+    def seed_mode(self, node_id: str, name: str) -> str:
+        return self.seed_modes.get((node_id, name), "fixed")
+
+    def set_seed_mode(self, node_id: str, name: str, mode: str) -> None:
+        self.seed_modes[(node_id, name)] = mode
+
+    def set_wire_rules(self, rules: WireRules | None) -> None:
+        self.wire_rules = rules
+        for item in self.nodes.values():
+            item.update()
+
+    def set_cache_mode(self, mode) -> None:
+        self.cache_mode = mode
+        for item in self.nodes.values():
+            item.setCacheMode(mode)
+
+
+def interaction_segments_cross(a: QPointF, b: QPointF, c: QPointF, d: QPointF) -> bool:
+    return interaction.segments_cross((a.x(), a.y()), (b.x(), b.y()), (c.x(), c.y()), (d.x(), d.y()))

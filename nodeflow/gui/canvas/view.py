@@ -1,0 +1,344 @@
+"""The canvas view: pan, zoom around the cursor, grid, wiring, the cut gesture and drops.
+
+Mouse state is read from each event (buttons, modifiers); the only state kept is the gesture in
+progress (a wire, a pan or a cut), which is an object, not a set of booleans.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+from PySide6.QtCore import QLineF, QMimeData, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsView
+
+from nodeflow.gui import interaction, theme
+from nodeflow.gui.canvas.minimap import Minimap
+from nodeflow.gui.canvas.scene import NodeScene
+from nodeflow.gui.canvas.wiring import WireDrag, WireResult
+from nodeflow.gui.edit_actions import EditActions
+from nodeflow.gui.search_popup import SearchPopup
+
+MIME_NODE_TYPE = "application/x-nodeflow-node-type"
+MIN_ZOOM, MAX_ZOOM = 0.1, 3.0
+
+
+class _Pan:
+    def __init__(self, pos: QPointF):
+        self.last = pos
+
+
+class _Cut:
+    def __init__(self, scene: NodeScene, start: QPointF):
+        self.points = [start]
+        self.item = QGraphicsPathItem()
+        pen = QPen(theme.ERROR, 1.5, Qt.PenStyle.DashLine)
+        pen.setCosmetic(True)
+        self.item.setPen(pen)
+        self.item.setZValue(20)
+        scene.addItem(self.item)
+
+    def add(self, point: QPointF) -> None:
+        self.points.append(point)
+        path = QPainterPath(self.points[0])
+        for p in self.points[1:]:
+            path.lineTo(p)
+        self.item.setPath(path)
+
+
+class NodeView(QGraphicsView):
+    files_dropped = Signal(list)  # [path str]
+    search_shown = Signal(object)  # the SearchPopup, for tests and the status bar
+
+    def __init__(self, scene: NodeScene, parent=None):
+        super().__init__(scene, parent)
+        self.node_scene = scene
+        self.gesture: WireDrag | _Pan | _Cut | None = None
+        self.space_held = False
+        self.last_wire: WireResult | None = None
+        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setOptimizationFlags(QGraphicsView.OptimizationFlag.DontSavePainterState)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
+        self.setRubberBandSelectionMode(Qt.ItemSelectionMode.IntersectsItemShape)
+        self.setAcceptDrops(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.minimap = Minimap(self)
+        self.edit_actions = EditActions(self)
+        self.centerOn(0, 0)
+
+    @property
+    def document(self):
+        return self.node_scene.document
+
+    # -- zoom and pan --------------------------------------------------------------------------
+
+    def zoom(self) -> float:
+        return self.transform().m11()
+
+    def zoom_by(self, factor: float, anchor: QPointF | None = None) -> None:
+        """Zoom keeping the scene point under `anchor` (view coordinates) where it is."""
+        current = self.zoom()
+        factor = max(MIN_ZOOM / current, min(MAX_ZOOM / current, factor))
+        if abs(factor - 1.0) < 1e-9:
+            return
+        anchor = anchor if anchor is not None else QPointF(self.viewport().rect().center())
+        before = self.mapToScene(anchor.toPoint())
+        self.scale(factor, factor)
+        after = self.mapToScene(anchor.toPoint())
+        self.translate_scene(after - before)
+
+    def set_zoom(self, zoom: float) -> None:
+        self.zoom_by(zoom / self.zoom())
+
+    def translate_scene(self, delta: QPointF) -> None:
+        """Shift the view so that scene content moves by `delta` scene units on screen."""
+        h, v = self.horizontalScrollBar(), self.verticalScrollBar()
+        z = self.zoom()
+        h.setValue(h.value() - round(delta.x() * z))
+        v.setValue(v.value() - round(delta.y() * z))
+
+    def fit_rect(self, rect: QRectF) -> None:
+        if rect.isNull() or rect.isEmpty():
+            return
+        rect = rect.adjusted(-40, -40, 40, 40)
+        view = self.viewport().rect()
+        zoom = min(view.width() / rect.width(), view.height() / rect.height())
+        zoom = max(MIN_ZOOM, min(1.5, zoom))
+        self.resetTransform()
+        self.scale(zoom, zoom)
+        self.centerOn(rect.center())
+
+    def fit_all(self) -> None:
+        rect = QRectF()
+        for item in list(self.node_scene.nodes.values()) + list(self.node_scene.groups.values()):
+            rect = rect.united(item.sceneBoundingRect())
+        self.fit_rect(rect)
+
+    def fit_selection(self) -> None:
+        rect = QRectF()
+        for item in self.node_scene.selectedItems():
+            rect = rect.united(item.sceneBoundingRect())
+        if rect.isNull():
+            self.fit_all()
+        else:
+            self.fit_rect(rect)
+
+    def wheelEvent(self, event) -> None:
+        delta = event.angleDelta().y() or event.angleDelta().x()
+        self.zoom_by(math.pow(1.0015, delta), event.position())
+
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        painter.fillRect(rect, theme.BACKGROUND)
+        step = self.node_scene.grid
+        zoom = self.zoom()
+        while step * zoom < 12:
+            step *= 5
+        lines_minor, lines_major = [], []
+        left, top = math.floor(rect.left() / step) * step, math.floor(rect.top() / step) * step
+        x = left
+        while x < rect.right():
+            (lines_major if round(x / step) % 5 == 0 else lines_minor).append(
+                QLineF(x, rect.top(), x, rect.bottom()))
+            x += step
+        y = top
+        while y < rect.bottom():
+            (lines_major if round(y / step) % 5 == 0 else lines_minor).append(
+                QLineF(rect.left(), y, rect.right(), y))
+            y += step
+        pen = QPen(theme.GRID_MINOR, 0)
+        painter.setPen(pen)
+        painter.drawLines(lines_minor)
+        pen.setColor(theme.GRID_MAJOR)
+        painter.setPen(pen)
+        painter.drawLines(lines_major)
+
+    # -- mouse ---------------------------------------------------------------------------------
+
+    def mousePressEvent(self, event) -> None:
+        pos = self.mapToScene(event.position().toPoint())
+        button, mods = event.button(), event.modifiers()
+        if button == Qt.MouseButton.MiddleButton or (button == Qt.MouseButton.LeftButton and self.space_held):
+            self.gesture = _Pan(event.position())
+            self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+            return
+        if button == Qt.MouseButton.RightButton and mods & Qt.KeyboardModifier.ControlModifier:
+            self.gesture = _Cut(self.node_scene, pos)
+            return
+        if button == Qt.MouseButton.LeftButton:
+            ref = self._socket_at(pos)
+            if ref is not None:
+                self.gesture = WireDrag.begin(self.node_scene, ref)
+                return
+        super().mousePressEvent(event)
+
+    def _socket_at(self, pos: QPointF):
+        for item in self.node_scene.nodes.values():
+            if item.sceneBoundingRect().contains(pos):
+                ref = item.socket_at(item.mapFromScene(pos))
+                if ref is not None and (ref.is_output or ref.name in item.layout.inputs):
+                    return ref
+        return None
+
+    def mouseMoveEvent(self, event) -> None:
+        gesture = self.gesture
+        if isinstance(gesture, _Pan):
+            delta = event.position() - gesture.last
+            gesture.last = event.position()
+            z = self.zoom()
+            self.translate_scene(QPointF(delta.x() / z, delta.y() / z))
+            return
+        pos = self.mapToScene(event.position().toPoint())
+        if isinstance(gesture, _Cut):
+            gesture.add(pos)
+            return
+        if isinstance(gesture, WireDrag):
+            gesture.move(pos)
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:
+        gesture, self.gesture = self.gesture, None
+        pos = self.mapToScene(event.position().toPoint())
+        if isinstance(gesture, _Pan):
+            self.viewport().unsetCursor()
+            return
+        if isinstance(gesture, _Cut):
+            gesture.add(pos)
+            self.node_scene.removeItem(gesture.item)
+            self._cut(gesture.points)
+            return
+        if isinstance(gesture, WireDrag):
+            result = gesture.finish(pos)
+            self.last_wire = result
+            if result.outcome == "refused" and result.message:
+                self.node_scene.show_message(f"Link refused: {result.message}")
+            elif result.outcome == "empty":
+                self.open_search(pos, result)
+            return
+        super().mouseReleaseEvent(event)
+
+    def _cut(self, points: list[QPointF]) -> None:
+        links = self.node_scene.links_crossing(points)
+        if not links:
+            return
+        doc = self.document
+        doc.undo.beginMacro("Cut links")
+        for link in links:
+            doc.disconnect(link.dst, link.dst_input)
+        doc.undo.endMacro()
+
+    def mouseDoubleClickEvent(self, event) -> None:
+        pos = self.mapToScene(event.position().toPoint())
+        if self.itemAt(event.position().toPoint()) is None:
+            self.open_search(pos)
+            return
+        super().mouseDoubleClickEvent(event)
+
+    def contextMenuEvent(self, event) -> None:
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            return  # the cut gesture
+        from nodeflow.gui.canvas.menus import show_context_menu
+
+        show_context_menu(self, event)
+
+    # -- keyboard ------------------------------------------------------------------------------
+
+    def event(self, event) -> bool:
+        if event.type() == event.Type.KeyPress and event.key() == Qt.Key.Key_Tab:
+            self.open_search(self.mapToScene(self.mapFromGlobal(self.cursor().pos())))
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self.space_held = True
+            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
+            return
+        if event.key() == Qt.Key.Key_Escape and isinstance(self.gesture, WireDrag):
+            self.gesture.cancel()
+            self.gesture = None
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self.space_held = False
+            self.viewport().unsetCursor()
+            return
+        super().keyReleaseEvent(event)
+
+    # -- search popup --------------------------------------------------------------------------
+
+    def open_search(self, scene_pos: QPointF, wire: WireResult | None = None) -> SearchPopup:
+        registry = self.document.registry
+        candidates = None
+        if wire is not None and wire.start is not None:
+            candidates = interaction.node_types_fitting(registry, wire.type_name, wire.start.is_output)
+        popup = SearchPopup(registry, candidates, self)
+        popup.chosen.connect(lambda type_id: self.add_from_search(type_id, scene_pos, wire))
+        popup.popup_at(self.mapToGlobal(self.mapFromScene(scene_pos)))
+        self.search_shown.emit(popup)
+        return popup
+
+    def add_from_search(self, type_id: str, scene_pos: QPointF, wire: WireResult | None = None) -> str:
+        doc = self.document
+        doc.undo.beginMacro(f"Add {type_id}")
+        node_id = doc.add_node(type_id, (scene_pos.x(), scene_pos.y()))
+        if wire is not None and wire.start is not None:
+            cls = doc.registry.get(type_id)
+            name = interaction.fitting_socket(cls, wire.type_name or "*", want_input=wire.start.is_output)
+            if name is not None:
+                s = wire.start
+                if s.is_output:
+                    doc.connect(s.node_id, s.name, node_id, name)
+                else:
+                    doc.connect(node_id, name, s.node_id, s.name)
+        doc.undo.endMacro()
+        self.node_scene.select_nodes([node_id])
+        return node_id
+
+    # -- drag and drop -------------------------------------------------------------------------
+
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasFormat(MIME_NODE_TYPE) or event.mimeData().hasUrls():
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event) -> None:
+        if event.mimeData().hasFormat(MIME_NODE_TYPE) or event.mimeData().hasUrls():
+            event.acceptProposedAction()
+        else:
+            super().dragMoveEvent(event)
+
+    def dropEvent(self, event) -> None:
+        mime = event.mimeData()
+        pos = self.mapToScene(event.position().toPoint())
+        if mime.hasFormat(MIME_NODE_TYPE):
+            type_id = json.loads(bytes(mime.data(MIME_NODE_TYPE)).decode())["type"]
+            node_id = self.document.add_node(type_id, (pos.x(), pos.y()))
+            self.node_scene.select_nodes([node_id])
+            event.acceptProposedAction()
+        elif mime.hasUrls():
+            paths = [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
+            self.files_dropped.emit(paths)
+            event.acceptProposedAction()
+        else:
+            super().dropEvent(event)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.minimap.place()
+
+
+def node_type_mime(type_id: str) -> QMimeData:
+    mime = QMimeData()
+    mime.setData(MIME_NODE_TYPE, json.dumps({"type": type_id}).encode())
+    mime.setText(type_id)
+    return mime

@@ -1,0 +1,201 @@
+"""One open workflow: its graph, file path, undo stack and the edit operations the UI offers.
+
+Views, menus and the inspector call these methods; each pushes an undo command (which changes the
+graph, which the scene follows). Refused edits return the graph's message instead of raising.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoStack
+
+from nodeflow.core import files, workflow
+from nodeflow.core.errors import GraphEditError
+from nodeflow.core.graph import Graph, Link, NodeRecord
+from nodeflow.core.registry import Registry
+from nodeflow.gui import commands as cmd
+from nodeflow.gui.interaction import remap_for_paste
+
+
+class Document(QObject):
+    graph_replaced = Signal()  # a new Graph object (new / open): rebuild the scene
+    dirty_changed = Signal(bool)
+    path_changed = Signal()
+    edited = Signal()  # after any graph change (autosave, run state resets)
+
+    def __init__(self, registry: Registry):
+        super().__init__()
+        self.registry = registry
+        self.graph = Graph(registry)
+        self.path: Path | None = None
+        self.undo = QUndoStack(self)
+        self.undo.cleanChanged.connect(self._on_clean_changed)
+        self._hook(self.graph)
+
+    # -- state ---------------------------------------------------------------------------------
+
+    @property
+    def dirty(self) -> bool:
+        return not self.undo.isClean()
+
+    def _on_clean_changed(self, clean: bool) -> None:
+        self.dirty_changed.emit(not clean)
+
+    def _hook(self, graph: Graph) -> None:
+        graph.changed.connect(self.edited.emit)
+
+    def replace_graph(self, graph: Graph, path: Path | None, dirty: bool = False) -> None:
+        self.graph.changed.disconnect(self.edited.emit)
+        self.graph = graph
+        self._hook(graph)
+        self.undo.clear()
+        if dirty:
+            self.undo.resetClean()  # no clean state in the stack: dirty until saved
+        self.path = Path(path) if path else None
+        self.graph_replaced.emit()
+        self.path_changed.emit()
+        self.dirty_changed.emit(self.dirty)
+
+    # -- files ---------------------------------------------------------------------------------
+
+    def new(self) -> None:
+        self.replace_graph(Graph(self.registry), None)
+
+    def open(self, path: Path) -> list[str]:
+        """Load a workflow JSON or NodeFlow PNG; returns the loader's notes (migrations, ...)."""
+        graph, report = files.load(Path(path), self.registry)
+        is_png = Path(path).suffix.lower() == ".png"
+        self.replace_graph(graph, None if is_png else path)
+        return report.messages
+
+    def open_text(self, text: str, path: Path | None = None, dirty: bool = True) -> list[str]:
+        graph, report = workflow.loads(text, self.registry)
+        self.replace_graph(graph, path, dirty=dirty)
+        return report.messages
+
+    def save(self, path: Path | None = None) -> Path:
+        target = Path(path) if path else self.path
+        if target is None:
+            raise ValueError("no file name")
+        files.save(self.graph, target)
+        self.undo.setClean()
+        if target != self.path:
+            self.path = target
+            self.path_changed.emit()
+        return target
+
+    def text(self) -> str:
+        return workflow.dumps(self.graph)
+
+    # -- edits ---------------------------------------------------------------------------------
+
+    def add_node(self, type_id: str, pos: tuple[float, float], params: dict | None = None) -> str:
+        command = cmd.AddNode(self.graph, type_id, params, {"pos": [round(pos[0]), round(pos[1])]})
+        self.undo.push(command)
+        return command.node_id
+
+    def connect(self, src: str, src_output: str, dst: str, dst_input: str) -> str | None:
+        """Wire two sockets; returns None on success or the reason it was refused."""
+        try:
+            self.graph.check_connection(src, src_output, dst, dst_input)
+        except GraphEditError as exc:
+            return str(exc)
+        old = self.graph.link_into(dst, dst_input)
+        if old is not None and (old.src, old.src_output) == (src, src_output):
+            return None
+        self.undo.push(cmd.Connect(self.graph, src, src_output, dst, dst_input))
+        return None
+
+    def disconnect(self, dst: str, dst_input: str) -> None:
+        if self.graph.link_into(dst, dst_input) is not None:
+            self.undo.push(cmd.Disconnect(self.graph, dst, dst_input))
+
+    def set_param(self, node_id: str, name: str, value: Any, merge: object = None) -> str | None:
+        """Change a parameter (checked by the graph); returns the refusal message, if any.
+
+        Edits passing the same `merge` token (one drag, one typing session) undo as one step.
+        """
+        cls = self.graph.node_class(node_id)
+        inp = cls.input(name) if cls else None
+        if inp is None:
+            return f"node {node_id} has no editable parameter '{name}'"
+        try:
+            value = inp.check_value(value)
+        except ValueError as exc:
+            return str(exc)
+        if self.graph.node(node_id).params.get(name, object()) == value:
+            return None
+        self.undo.push(cmd.SetParam(self.graph, node_id, name, value, merge))
+        return None
+
+    def set_ui(self, node_id: str, text: str, **values: Any) -> None:
+        self.undo.push(cmd.SetUi(self.graph, node_id, text, **values))
+
+    def set_mode(self, node_ids: list[str], mode: str) -> None:
+        ids = [i for i in node_ids if i in self.graph.nodes]
+        if ids:
+            self.undo.push(cmd.SetMode(self.graph, ids, mode))
+
+    def toggle_mode(self, node_ids: list[str], mode: str) -> None:
+        ids = [i for i in node_ids if i in self.graph.nodes]
+        if ids:
+            all_set = all(self.graph.nodes[i].mode == mode for i in ids)
+            self.set_mode(ids, "normal" if all_set else mode)
+
+    def move(self, moves: dict[str, tuple[Any, Any]], group_moves: dict | None = None,
+             merge: bool = False) -> None:
+        moves = {k: v for k, v in moves.items() if v[0] != v[1]}
+        group_moves = {k: v for k, v in (group_moves or {}).items() if v[0] != v[1]}
+        if moves or group_moves:
+            self.undo.push(cmd.MoveNodes(self.graph, moves, group_moves, merge))
+
+    def delete(self, node_ids: list[str], group_ids: list[str] = ()) -> None:
+        node_ids = [i for i in node_ids if i in self.graph.nodes]
+        group_ids = [g for g in group_ids if g in self.graph.groups]
+        if not node_ids and not group_ids:
+            return
+        self.undo.beginMacro("Delete")
+        if node_ids:
+            self.undo.push(cmd.RemoveNodes(self.graph, node_ids))
+        for group_id in group_ids:
+            self.undo.push(cmd.RemoveGroup(self.graph, group_id))
+        self.undo.endMacro()
+
+    def insert(self, records: list[NodeRecord], links: list[Link], text: str = "Paste") -> list[str]:
+        if records:
+            self.undo.push(cmd.InsertNodes(self.graph, records, links, text))
+        return [r.id for r in records]
+
+    def copy_text(self, node_ids: list[str]) -> str:
+        """The selected nodes (and links among them) as workflow JSON, for the clipboard."""
+        part = Graph(self.registry)
+        records, links = self.graph.snapshot(node_ids)
+        for record in records:
+            part.nodes[record.id] = record
+        for link in links:
+            part.links[(link.dst, link.dst_input)] = link
+        return workflow.dumps(part)
+
+    def paste_text(self, text: str, at: tuple[float, float] | None) -> list[str]:
+        """Insert nodes from workflow JSON with fresh ids; their top-left goes to `at`."""
+        part, _ = workflow.loads(text, self.registry)
+        records, links = part.snapshot()
+        points = [r.ui["pos"] for r in records if "pos" in r.ui]
+        offset = (30.0, 30.0)
+        if at is not None and points:
+            offset = (at[0] - min(p[0] for p in points), at[1] - min(p[1] for p in points))
+        records, links = remap_for_paste(self.graph, records, links, offset)
+        return self.insert(records, links)
+
+    def add_group(self, title: str, rect: list[float]) -> str:
+        command = cmd.AddGroup(self.graph, title, rect)
+        self.undo.push(command)
+        assert command.group is not None
+        return command.group.id
+
+    def set_group(self, group_id: str, **values: Any) -> None:
+        self.undo.push(cmd.SetGroup(self.graph, group_id, **values))
+

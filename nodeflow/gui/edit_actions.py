@@ -1,0 +1,133 @@
+"""Edit operations on the current selection: clipboard, duplicate, delete, group, mute, collapse.
+
+Menus, shortcuts and the context menu all call these, so each behaves the same from everywhere.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtGui import QGuiApplication
+
+from nodeflow.core.errors import WorkflowFormatError
+from nodeflow.gui.canvas.group_item import GROUP_TITLE_H
+
+if TYPE_CHECKING:
+    from nodeflow.gui.canvas.view import NodeView
+
+
+class EditActions:
+    def __init__(self, view: NodeView):
+        self.view = view
+
+    @property
+    def scene(self):
+        return self.view.node_scene
+
+    @property
+    def document(self):
+        return self.view.node_scene.document
+
+    def _cursor_scene_pos(self) -> QPointF:
+        point = self.view.mapFromGlobal(self.view.cursor().pos())
+        if not self.view.viewport().rect().contains(point):
+            point = self.view.viewport().rect().center()
+        return self.view.mapToScene(point)
+
+    def copy(self) -> bool:
+        ids = self.scene.selected_node_ids()
+        if not ids:
+            return False
+        QGuiApplication.clipboard().setText(self.document.copy_text(ids))
+        return True
+
+    def cut(self) -> None:
+        if self.copy():
+            self.delete()
+
+    def paste(self, at: QPointF | None = None) -> list[str]:
+        text = QGuiApplication.clipboard().text()
+        if not text.strip().startswith("{"):
+            return []
+        at = at if at is not None else self._cursor_scene_pos()
+        try:
+            ids = self.document.paste_text(text, (at.x(), at.y()))
+        except WorkflowFormatError as exc:
+            self.scene.show_message(f"Cannot paste: {exc}")
+            return []
+        self.scene.select_nodes(ids)
+        return ids
+
+    def duplicate(self) -> list[str]:
+        ids = self.scene.selected_node_ids()
+        if not ids:
+            return []
+        new = self.document.paste_text(self.document.copy_text(ids), None)
+        self.scene.select_nodes(new)
+        return new
+
+    def delete(self) -> None:
+        self.document.delete(self.scene.selected_node_ids(), self.scene.selected_group_ids())
+
+    def select_all(self) -> None:
+        for item in self.scene.nodes.values():
+            item.setSelected(True)
+
+    def toggle_mode(self, mode: str) -> None:
+        self.document.toggle_mode(self.scene.selected_node_ids(), mode)
+
+    def toggle_collapse(self) -> None:
+        ids = self.scene.selected_node_ids()
+        if not ids:
+            return
+        collapse = not all(self.document.graph.nodes[i].ui.get("collapsed") for i in ids)
+        self.document.undo.beginMacro("Collapse" if collapse else "Expand")
+        for node_id in ids:
+            self.document.set_ui(node_id, "Collapse", collapsed=True if collapse else None)
+        self.document.undo.endMacro()
+
+    def group_selection(self, title: str = "Group") -> str | None:
+        items = [self.scene.nodes[i] for i in self.scene.selected_node_ids()]
+        if not items:
+            return None
+        rect = QRectF()
+        for item in items:
+            rect = rect.united(item.sceneBoundingRect())
+        rect = rect.adjusted(-20, -20 - GROUP_TITLE_H, 20, 20)
+        return self.document.add_group(title, [round(rect.x()), round(rect.y()),
+                                               round(rect.width()), round(rect.height())])
+
+    def set_color(self, color: str | None) -> None:
+        ids = self.scene.selected_node_ids()
+        if ids:
+            self.document.undo.beginMacro("Colour")
+            for node_id in ids:
+                self.document.set_ui(node_id, "Colour", color=color)
+            self.document.undo.endMacro()
+        for group_id in self.scene.selected_group_ids():
+            self.document.set_group(group_id, color=color)
+
+    def set_converted(self, node_id: str, name: str, as_input: bool) -> None:
+        """Show a parameter as an input socket (to drive it by a link) or back as a widget."""
+        record = self.document.graph.node(node_id)
+        current = list(record.ui.get("widget_inputs", []))
+        if as_input and name not in current:
+            current.append(name)
+        elif not as_input and name in current:
+            current.remove(name)
+        else:
+            return
+        self.document.undo.beginMacro("Convert widget" if as_input else "Convert to widget")
+        if not as_input:
+            self.document.disconnect(node_id, name)
+        self.document.set_ui(node_id, "Convert widget", widget_inputs=current or None)
+        self.document.undo.endMacro()
+
+    def nudge(self, dx: float, dy: float) -> None:
+        moves = {}
+        for node_id in self.scene.selected_node_ids():
+            item = self.scene.nodes[node_id]
+            old = item.record.ui.get("pos") or [item.pos().x(), item.pos().y()]
+            moves[node_id] = (old, [round(item.pos().x() + dx), round(item.pos().y() + dy)])
+        self.document.move(moves, merge=True)

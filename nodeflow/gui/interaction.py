@@ -1,0 +1,213 @@
+"""Interaction rules as plain objects: which sockets may connect, what a drop does, where nodes go.
+
+Nothing here needs a mouse or a scene, so every rule is tested directly (tests/gui/test_interaction.py).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, replace
+
+import networkx as nx
+
+from nodeflow.core.graph import Graph, Link, NodeRecord
+from nodeflow.core.registry import Registry
+from nodeflow.core.spec import Node
+from nodeflow.core.types import can_connect
+
+Connection = tuple[str, str, str, str]  # src, src_output, dst, dst_input
+
+
+@dataclass(frozen=True)
+class SocketRef:
+    node_id: str
+    name: str
+    is_output: bool
+
+
+def socket_type(graph: Graph, ref: SocketRef) -> str | None:
+    cls = graph.registry.get(graph.nodes[ref.node_id].type) if ref.node_id in graph.nodes else None
+    if cls is None:
+        return None
+    sock = cls.output(ref.name) if ref.is_output else cls.input(ref.name)
+    return sock.type if sock is not None else None
+
+
+class WireRules:
+    """What a wire dragged from `start` may connect to, answered cheaply for every socket in view.
+
+    The one graph search (ancestors or descendants of the start node) is done once per drag, so
+    dimming incompatible sockets over a 1,000-node graph costs a set lookup per socket.
+    """
+
+    def __init__(self, graph: Graph, start: SocketRef):
+        self.graph = graph
+        self.start = start
+        self.type = socket_type(graph, start)
+        g = graph.to_networkx()
+        if start.is_output:  # new link start -> X makes a cycle if start is reachable from X
+            self._forbidden = nx.ancestors(g, start.node_id) | {start.node_id}
+        else:
+            self._forbidden = nx.descendants(g, start.node_id) | {start.node_id}
+
+    def connection(self, target: SocketRef) -> Connection | None:
+        """The (src, out, dst, inp) a drop on `target` would make, or None if it is refused."""
+        if self.type is None or target.is_output == self.start.is_output:
+            return None
+        if target.node_id in self._forbidden:
+            return None
+        other = socket_type(self.graph, target)
+        if other is None:
+            return None
+        src, dst = (self.start, target) if self.start.is_output else (target, self.start)
+        out_type, in_type = (self.type, other) if self.start.is_output else (other, self.type)
+        if not can_connect(out_type, in_type):
+            return None
+        return (src.node_id, src.name, dst.node_id, dst.name)
+
+    def allows(self, target: SocketRef) -> bool:
+        return self.connection(target) is not None
+
+    def best_socket_on(self, node_id: str) -> SocketRef | None:
+        """The socket a wire dropped on a node's body goes to: the first free one that fits."""
+        cls = self.graph.node_class(node_id) if node_id in self.graph.nodes else None
+        if cls is None:
+            return None
+        want_output = not self.start.is_output
+        names = [o.name for o in cls.outputs] if want_output else [i.name for i in cls.inputs]
+        candidates = [SocketRef(node_id, n, want_output) for n in names]
+        fitting = [c for c in candidates if self.allows(c)]
+        if not want_output:
+            free = [c for c in fitting if self.graph.link_into(node_id, c.name) is None]
+            linkable = [c for c in free if not self._is_parameter(cls, c.name)]
+            fitting = linkable or free or fitting
+        return fitting[0] if fitting else None
+
+    @staticmethod
+    def _is_parameter(cls: type[Node], name: str) -> bool:
+        inp = cls.input(name)
+        return inp is not None and inp.is_parameter
+
+
+def fitting_socket(cls: type[Node], type_name: str, want_input: bool) -> str | None:
+    """The first socket of `cls` that a wire of `type_name` fits (link-only inputs before widgets)."""
+    if want_input:
+        fits = [i for i in cls.inputs if can_connect(type_name, i.type)]
+        fits.sort(key=lambda i: i.is_parameter)
+        return fits[0].name if fits else None
+    return next((o.name for o in cls.outputs if can_connect(o.type, type_name)), None)
+
+
+def node_types_fitting(registry: Registry, type_name: str | None, want_input: bool) -> list[type[Node]]:
+    """Node types offered by the search that opens when a wire is released on empty canvas."""
+    types = list(registry)
+    if type_name is None:
+        return types
+    return [cls for cls in types if fitting_socket(cls, type_name, want_input) is not None]
+
+
+def search_score(cls: type[Node], query: str) -> int | None:
+    """Rank a node type for the search box: lower is better, None hides it."""
+    q = query.strip().lower()
+    if not q:
+        return 0
+    title, tid, cat = cls.title.lower(), cls.type_id.lower(), cls.category.lower()
+    if title.startswith(q):
+        return 0
+    if any(word.startswith(q) for word in title.split()):
+        return 1
+    if q in title or q in tid:
+        return 2
+    if q in cat:
+        return 3
+    letters = iter(title)
+    if all(ch in letters for ch in q.replace(" ", "")):
+        return 4
+    return None
+
+
+def search(registry: Registry, query: str, candidates: list[type[Node]] | None = None) -> list[type[Node]]:
+    pool = list(registry) if candidates is None else candidates
+    scored = [(search_score(cls, query), cls.category, cls.title, cls) for cls in pool]
+    return [item[3] for item in sorted((s for s in scored if s[0] is not None), key=lambda s: s[:3])]
+
+
+def insertion_on_link(graph: Graph, node_id: str, link: Link) -> tuple[str, str] | None:
+    """(input, output) of `node_id` to splice into `link` when the node is dropped on it."""
+    cls = graph.node_class(node_id)
+    if cls is None or node_id in (link.src, link.dst):
+        return None
+    src_cls, dst_cls = graph.node_class(link.src), graph.node_class(link.dst)
+    if src_cls is None or dst_cls is None:
+        return None
+    out_type = src_cls.output(link.src_output).type
+    in_type = dst_cls.input(link.dst_input).type
+    inp = fitting_socket(cls, out_type, want_input=True)
+    out = fitting_socket(cls, in_type, want_input=False)
+    if inp is None or out is None or graph.links_into(node_id) or graph.links_from(node_id):
+        return None
+    return inp, out
+
+
+def auto_positions(graph: Graph, spacing: tuple[float, float] = (280.0, 200.0)) -> dict[str, list[float]]:
+    """Positions for nodes that have none (hand-written files): columns by depth, in id order."""
+    missing = [i for i, r in graph.nodes.items() if "pos" not in r.ui]
+    if not missing:
+        return {}
+    g = graph.to_networkx()
+    depth: dict[str, int] = {}
+    try:
+        for node in nx.topological_sort(g):
+            depth[node] = max((depth[p] + 1 for p in g.predecessors(node)), default=0)
+    except nx.NetworkXUnfeasible:
+        depth = dict.fromkeys(g.nodes, 0)
+    rows: dict[int, int] = {}
+    out = {}
+    for node_id in missing:
+        column = depth.get(node_id, 0)
+        row = rows.get(column, 0)
+        rows[column] = row + 1
+        out[node_id] = [column * spacing[0], row * spacing[1]]
+    return out
+
+
+def remap_for_paste(graph: Graph, records: list[NodeRecord], links: list[Link],
+                    offset: tuple[float, float]) -> tuple[list[NodeRecord], list[Link]]:
+    """Fresh ids (not used in `graph`) and shifted positions for pasted nodes and their links."""
+    used = {int(i) for i in list(graph.nodes) + list(graph.groups) if i.isdigit()}
+    next_id = max(used, default=0) + 1
+    mapping: dict[str, str] = {}
+    new_records = []
+    for record in records:
+        mapping[record.id] = str(next_id)
+        next_id += 1
+        rec = copy.deepcopy(record)
+        rec.id = mapping[record.id]
+        if "pos" in rec.ui:
+            rec.ui["pos"] = [rec.ui["pos"][0] + offset[0], rec.ui["pos"][1] + offset[1]]
+        new_records.append(rec)
+    new_links = [replace(link, src=mapping[link.src], dst=mapping[link.dst])
+                 for link in links if link.src in mapping and link.dst in mapping]
+    return new_records, new_links
+
+
+def nodes_bounds(records: list[NodeRecord]) -> tuple[float, float] | None:
+    """Top-left corner of the pasted nodes' positions (to place a paste at the cursor)."""
+    points = [r.ui["pos"] for r in records if "pos" in r.ui]
+    if not points:
+        return None
+    return min(p[0] for p in points), min(p[1] for p in points)
+
+
+Point = tuple[float, float]
+
+
+def segments_cross(a: Point, b: Point, c: Point, d: Point) -> bool:
+    """Whether segment a-b crosses segment c-d (the cut-links gesture against a wire)."""
+
+    def orient(p: Point, q: Point, r: Point) -> float:
+        return (q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0])
+
+    d1, d2 = orient(c, d, a), orient(c, d, b)
+    d3, d4 = orient(a, b, c), orient(a, b, d)
+    return (d1 > 0) != (d2 > 0) and (d3 > 0) != (d4 > 0) and d1 != 0 and d2 != 0 and d3 != 0 and d4 != 0

@@ -1,0 +1,307 @@
+"""The main window: canvas in the middle, palette, inspector, run panel and output viewer docked
+around it, menus and a toolbar. It wires parts together; each part does its own job."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QGraphicsItem, QInputDialog, QMainWindow, QMessageBox
+
+from nodeflow.core.paths import user_dir
+from nodeflow.core.registry import Registry, default_registry
+from nodeflow.gui.canvas.scene import NodeScene
+from nodeflow.gui.canvas.view import NodeView
+from nodeflow.gui.document import Document
+from nodeflow.gui.file_ops import FileOps
+from nodeflow.gui.inspector import Inspector
+from nodeflow.gui.output_viewer import OutputViewer
+from nodeflow.gui.palette import Palette
+from nodeflow.gui.run_panel import RunPanel
+from nodeflow.gui.runner import RunController
+from nodeflow.gui.settings import Settings
+from nodeflow.gui.shortcuts import SHORTCUTS, ShortcutsDialog
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, registry: Registry | None = None, executor=None, output_dir: Path | None = None):
+        super().__init__()
+        self.registry = registry or default_registry()
+        self.settings = Settings.load()
+        self.output_dir = output_dir or (user_dir() / "output")
+        self.document = Document(self.registry)
+        cache = QGraphicsItem.CacheMode.DeviceCoordinateCache if self.settings.item_cache \
+            else QGraphicsItem.CacheMode.NoCache
+        self.scene = NodeScene(self.document, cache)
+        self.scene.snap = self.settings.snap_to_grid
+        self.view = NodeView(self.scene)
+        self.view.minimap.setVisible(self.settings.show_minimap)
+        self.setCentralWidget(self.view)
+        self.palette = Palette(self.registry)
+        self.inspector = Inspector(self.scene)
+        self.run_panel = RunPanel()
+        self.output_viewer = OutputViewer()
+        self.docks = {
+            "palette": self._dock("Nodes", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea),
+            "inspector": self._dock("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea),
+            "output": self._dock("Output", self.output_viewer, Qt.DockWidgetArea.RightDockWidgetArea),
+            "run": self._dock("Run", self.run_panel, Qt.DockWidgetArea.BottomDockWidgetArea),
+        }
+        self.runner = RunController(self.registry, executor)
+        self.files = FileOps(self)
+        self.actions_: dict[str, QAction] = {}
+        self._build_actions()
+        self._build_menus()
+        self._connect()
+        self._restore_layout()
+        self._update_title()
+
+    # -- construction --------------------------------------------------------------------------
+
+    def _dock(self, title: str, widget, area) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock-{title.lower()}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _action(self, name: str, text: str, slot, checkable: bool = False) -> QAction:
+        action = QAction(text, self)
+        keys = SHORTCUTS.get(name, ((), ""))[0]
+        if keys:
+            action.setShortcuts([QKeySequence(k) for k in keys])
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.setToolTip(f"{text.replace('&', '').rstrip('…')} ({keys[0]})" if keys else text)
+        action.setCheckable(checkable)
+        action.triggered.connect(slot)
+        self.actions_[name] = action
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        ea, f, v = self.view.edit_actions, self.files, self.view
+        for name, text, slot in (
+            ("new", "&New", f.new), ("open", "&Open…", f.open_dialog), ("save", "&Save", f.save),
+            ("save_as", "Save &As…", f.save_as), ("quit", "&Quit", self.close),
+            ("cut", "Cu&t", ea.cut), ("copy", "&Copy", ea.copy), ("paste", "&Paste", lambda: ea.paste()),
+            ("duplicate", "D&uplicate", ea.duplicate), ("delete", "&Delete", ea.delete),
+            ("select_all", "Select &All", ea.select_all), ("group", "&Group Selection", ea.group_selection),
+            ("mute", "&Mute", lambda: ea.toggle_mode("muted")),
+            ("bypass", "&Bypass", lambda: ea.toggle_mode("bypass")),
+            ("collapse", "Co&llapse", ea.toggle_collapse), ("rename", "&Rename…", self._rename_selected),
+            ("run", "&Run", self.run_workflow), ("stop", "&Stop", self.stop),
+            ("validate", "&Validate", self.validate), ("fit_all", "&Frame All", v.fit_all),
+            ("fit_selection", "Frame &Selection", v.fit_selection),
+            ("zoom_in", "Zoom &In", lambda: v.zoom_by(1.25)), ("zoom_out", "Zoom &Out", lambda: v.zoom_by(0.8)),
+            ("zoom_reset", "Zoom &100%", lambda: v.set_zoom(1.0)),
+            ("shortcuts", "&Keyboard Shortcuts", self.show_shortcuts),
+        ):
+            self._action(name, text, slot)
+        undo = self.document.undo.createUndoAction(self, "&Undo")
+        redo = self.document.undo.createRedoAction(self, "&Redo")
+        for name, action in (("undo", undo), ("redo", redo)):
+            action.setShortcuts([QKeySequence(k) for k in SHORTCUTS[name][0]])
+            self.actions_[name] = action
+            self.addAction(action)
+        snap = self._action("snap", "Snap to &Grid", self._toggle_snap, checkable=True)
+        snap.setChecked(self.scene.snap)
+        minimap = self._action("minimap", "&Minimap", self._toggle_minimap, checkable=True)
+        minimap.setChecked(self.settings.show_minimap)
+        self.actions_["stop"].setEnabled(False)
+        for name, (dx, dy) in {"nudge_left": (-10, 0), "nudge_right": (10, 0),
+                               "nudge_up": (0, -10), "nudge_down": (0, 10)}.items():
+            key = {"nudge_left": "Left", "nudge_right": "Right", "nudge_up": "Up", "nudge_down": "Down"}[name]
+            action = QAction(self)
+            action.setShortcut(QKeySequence(key))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+            action.triggered.connect(lambda _=False, x=dx, y=dy: ea.nudge(x, y))
+            self.view.addAction(action)
+
+    def _build_menus(self) -> None:
+        a = self.actions_
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        for name in ("new", "open"):
+            file_menu.addAction(a[name])
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        for name in ("save", "save_as", None, "quit"):
+            file_menu.addSeparator() if name is None else file_menu.addAction(a[name])
+        edit = bar.addMenu("&Edit")
+        for name in ("undo", "redo", None, "cut", "copy", "paste", "duplicate", "delete", None, "select_all",
+                     "group", "rename", "collapse", "mute", "bypass"):
+            edit.addSeparator() if name is None else edit.addAction(a[name])
+        view = bar.addMenu("&View")
+        for name in ("fit_all", "fit_selection", "zoom_in", "zoom_out", "zoom_reset", None, "snap", "minimap"):
+            view.addSeparator() if name is None else view.addAction(a[name])
+        view.addSeparator()
+        for dock in self.docks.values():
+            view.addAction(dock.toggleViewAction())
+        run = bar.addMenu("&Run")
+        for name in ("run", "stop", "validate"):
+            run.addAction(a[name])
+        bar.addMenu("&Help").addAction(a["shortcuts"])
+        tools = self.addToolBar("Main")
+        tools.setObjectName("toolbar-main")
+        for name in ("new", "open", "save", None, "undo", "redo", None, "run", "stop", None, "fit_all"):
+            tools.addSeparator() if name is None else tools.addAction(a[name])
+        self.refresh_recent()
+
+    def _connect(self) -> None:
+        doc = self.document
+        doc.dirty_changed.connect(lambda _d: self._update_title())
+        doc.path_changed.connect(self._update_title)
+        doc.graph_replaced.connect(self._graph_replaced)
+        self.scene.message.connect(self.status)
+        self.scene.rename_requested.connect(self.rename_node)
+        self.scene.rename_group_requested.connect(self.rename_group)
+        self.view.files_dropped.connect(self.files.dropped)
+        self.palette.activated.connect(self._add_at_centre)
+        self.runner.event.connect(self._on_run_event)
+        self.runner.job_started.connect(lambda _n: self.actions_["stop"].setEnabled(True))
+        self.runner.job_done.connect(self._job_done)
+        self.runner.queue_changed.connect(self.run_panel.set_queue)
+
+    # -- window state --------------------------------------------------------------------------
+
+    def _restore_layout(self) -> None:
+        self.resize(1500, 900)
+        if self.settings.geometry:
+            self.restoreGeometry(QByteArray(base64.b64decode(self.settings.geometry)))
+        if self.settings.window_state:
+            self.restoreState(QByteArray(base64.b64decode(self.settings.window_state)))
+        else:
+            self.resizeDocks([self.docks["palette"], self.docks["inspector"]], [230, 320],
+                             Qt.Orientation.Horizontal)
+            self.resizeDocks([self.docks["run"]], [190], Qt.Orientation.Vertical)
+
+    def save_layout(self) -> None:
+        self.settings.geometry = base64.b64encode(bytes(self.saveGeometry())).decode()
+        self.settings.window_state = base64.b64encode(bytes(self.saveState())).decode()
+        self.settings.snap_to_grid = self.scene.snap
+        self.settings.show_minimap = self.actions_["minimap"].isChecked()
+        self.settings.save()
+
+    def _update_title(self) -> None:
+        name = self.document.path.name if self.document.path else "Untitled"
+        self.setWindowTitle(f"{name}[*] — NodeFlow")
+        self.setWindowModified(self.document.dirty)
+
+    def refresh_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in self.settings.existing_recent():
+            self.recent_menu.addAction(path, lambda p=path: self.files.open(Path(p)))
+        self.recent_menu.setEnabled(bool(self.recent_menu.actions()))
+
+    def closeEvent(self, event) -> None:
+        if not self.files.confirm_discard():
+            event.ignore()
+            return
+        self.runner.shutdown()
+        self.files.autosave.clear()
+        self.save_layout()
+        event.accept()
+
+    # -- messages ------------------------------------------------------------------------------
+
+    def status(self, text: str) -> None:
+        self.statusBar().showMessage(text, 8000)
+
+    def report_error(self, title: str, text: str) -> None:
+        self.run_panel.log_line(f"{title}: {text}")
+        self.status(f"{title}: {text}")
+        if self.isVisible():
+            QMessageBox.warning(self, title, text)
+
+    def show_shortcuts(self) -> None:
+        ShortcutsDialog(self).exec()
+
+    # -- editing helpers -----------------------------------------------------------------------
+
+    def _add_at_centre(self, type_id: str) -> None:
+        centre = self.view.mapToScene(self.view.viewport().rect().center())
+        node_id = self.document.add_node(type_id, (centre.x() - 100, centre.y() - 40))
+        self.scene.select_nodes([node_id])
+
+    def _rename_selected(self) -> None:
+        ids = self.scene.selected_node_ids()
+        if len(ids) == 1:
+            self.rename_node(ids[0])
+
+    def rename_node(self, node_id: str) -> None:
+        item = self.scene.nodes[node_id]
+        text, ok = QInputDialog.getText(self, "Rename node", "Title:", text=item.title)
+        if ok:
+            default = item.cls.title if item.cls else item.record.type
+            self.document.set_ui(node_id, "Rename", title=text.strip() if text.strip() != default else None)
+
+    def rename_group(self, group_id: str) -> None:
+        group = self.document.graph.groups[group_id]
+        text, ok = QInputDialog.getText(self, "Rename group", "Title:", text=group.title)
+        if ok and text.strip():
+            self.document.set_group(group_id, title=text.strip())
+
+    def _toggle_snap(self, on: bool) -> None:
+        self.scene.snap = on
+
+    def _toggle_minimap(self, on: bool) -> None:
+        self.view.minimap.setVisible(on)
+
+    def _graph_replaced(self) -> None:
+        self.run_panel.titles = {}
+
+    # -- running -------------------------------------------------------------------------------
+
+    def _workflow_dir(self) -> Path | None:
+        return self.document.path.parent if self.document.path else None
+
+    def validate(self) -> list:
+        from nodeflow.gui import run_states
+
+        problems = self.runner.validate(self.document.graph, self._workflow_dir())
+        run_states.show_problems(self.scene, problems)
+        for problem in problems:
+            self.run_panel.log_line(f"problem: {problem}")
+        self.status(f"{len(problems)} problem(s) found" if problems else "The workflow is valid")
+        return problems
+
+    def run_workflow(self) -> int | None:
+        """Validate, then queue a run on the worker thread. Returns the job number, if queued."""
+        if self.validate():
+            self.run_panel.status.setText("Cannot run: fix the problems marked on the nodes")
+            return None
+        self.run_panel.titles = {i: item.title for i, item in self.scene.nodes.items()}
+        number = self.runner.submit(self.document.graph, self._workflow_dir(), self.output_dir)
+        self._advance_seeds()
+        self.status(f"Run {number} queued")
+        return number
+
+    def _advance_seeds(self) -> None:
+        from nodeflow.gui.widgets.values import next_seed
+
+        changes = [(n, name, mode) for (n, name), mode in self.scene.seed_modes.items()
+                   if mode != "fixed" and n in self.document.graph.nodes]
+        for node_id, name, mode in changes:
+            value = self.document.graph.nodes[node_id].params.get(name, 0)
+            self.document.set_param(node_id, name, next_seed(mode, int(value or 0)))
+
+    def stop(self) -> None:
+        self.runner.cancel()
+        self.status("Stopping…")
+
+    def _on_run_event(self, event) -> None:
+        from nodeflow.engine import events as ev
+        from nodeflow.gui import run_states
+        from nodeflow.gui.images import to_qimage
+
+        run_states.apply(self.scene, event)
+        self.run_panel.handle(event)
+        if isinstance(event, ev.NodeImages):
+            images = [q for q in (to_qimage(i) for i in event.images) if q is not None]
+            self.output_viewer.add_images(event.node_id, images)
+        elif isinstance(event, ev.RunFinished) and event.cancelled:
+            run_states.finish_cancelled(self.scene)
+
+    def _job_done(self, _number: int) -> None:
+        self.actions_["stop"].setEnabled(self.runner.running)

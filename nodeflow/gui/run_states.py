@@ -1,0 +1,78 @@
+"""Show what a run is doing on the canvas: queued / running (progress, preview) / cached / done
+(with time) / failed (red, message on hover) / skipped, and validation problems before a run."""
+
+from __future__ import annotations
+
+from nodeflow.core.errors import Problem, ValidationError
+from nodeflow.engine import events as ev
+from nodeflow.gui.canvas.node_item import RunState
+from nodeflow.gui.canvas.scene import NodeScene
+from nodeflow.gui.images import to_qimage
+
+
+def show_problems(scene: NodeScene, problems: list[Problem]) -> None:
+    clear(scene)
+    for problem in problems:
+        item = scene.nodes.get(problem.node_id or "")
+        if item is None:
+            continue
+        item.run.state = "invalid"
+        item.run.problems.append(problem.message if not problem.field else f"{problem.field}: {problem.message}")
+        if problem.field:
+            item.run.problem_fields.add(problem.field)
+        item.update()
+
+
+def clear(scene: NodeScene) -> None:
+    for item in scene.nodes.values():
+        if item.run.state or item.run.problems:
+            item.run = RunState()
+            item.update()
+
+
+def apply(scene: NodeScene, event) -> None:
+    if isinstance(event, ValidationError):
+        show_problems(scene, event.problems)
+        return
+    if isinstance(event, ev.RunStarted):
+        clear(scene)
+        for node_id in event.order:
+            _set(scene, node_id, state="queued")
+        return
+    node_id = getattr(event, "node_id", None)
+    item = scene.nodes.get(node_id or "")
+    if item is None:
+        return
+    if isinstance(event, ev.NodeStarted):
+        _set(scene, node_id, state="running", progress=None)
+    elif isinstance(event, ev.NodeProgress):
+        total = max(1, event.total)
+        _set(scene, node_id, state="running", progress=min(1.0, event.step / total))
+        if event.preview is not None:
+            item.set_image(to_qimage(event.preview))
+    elif isinstance(event, ev.NodeFinished):
+        _set(scene, node_id, state="cached" if event.cached else "done", progress=None,
+             seconds=event.seconds, message=event.reason)
+    elif isinstance(event, ev.NodeFailed):
+        _set(scene, node_id, state="failed", progress=None, message=event.message)
+    elif isinstance(event, ev.NodeSkipped):
+        _set(scene, node_id, state="skipped", progress=None, message=event.reason)
+    elif isinstance(event, ev.NodeImages) and event.images:
+        item.set_image(to_qimage(event.images[0]))
+
+
+def _set(scene: NodeScene, node_id: str, **values) -> None:
+    item = scene.nodes.get(node_id)
+    if item is None:
+        return
+    for key, value in values.items():
+        setattr(item.run, key, value)
+    item.update()
+
+
+def finish_cancelled(scene: NodeScene) -> None:
+    """After a cancel, nodes still marked queued or running go back to plain."""
+    for item in scene.nodes.values():
+        if item.run.state in ("queued", "running"):
+            item.run = RunState(state="skipped", message="cancelled")
+            item.update()

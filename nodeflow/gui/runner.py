@@ -1,0 +1,138 @@
+"""Running workflows without freezing the UI: one Executor per window (its cache makes re-runs
+instant), each run on a worker QThread, engine events forwarded to the GUI thread as Qt signals.
+
+The worker runs a *copy* of the graph taken when the run was queued, so the user can keep editing
+while it runs. The engine (and torch) are imported on the first run, never at start-up.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from nodeflow.core import workflow
+from nodeflow.core.context import CancelToken
+from nodeflow.core.errors import Problem, ValidationError
+from nodeflow.core.graph import Graph
+from nodeflow.core.registry import Registry
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Job:
+    graph: Graph
+    workflow_dir: Path | None
+    output_dir: Path
+    number: int
+
+
+@dataclass(frozen=True)
+class WorkerCrashed:
+    """Something outside the engine's own error handling went wrong in a run."""
+
+    message: str
+
+
+class _Worker(QThread):
+    event = Signal(object)
+
+    def __init__(self, executor, job: Job, cancel: CancelToken):
+        super().__init__()
+        self.executor, self.job, self.cancel = executor, job, cancel
+
+    def run(self) -> None:
+        unsubscribe = self.executor.subscribe(self.event.emit)
+        try:
+            self.executor.run(self.job.graph, cancel=self.cancel, output_dir=self.job.output_dir,
+                              workflow_dir=self.job.workflow_dir)
+        except ValidationError as exc:
+            self.event.emit(exc)
+        except Exception as exc:  # the UI must hear about it rather than hang
+            log.exception("run failed")
+            self.event.emit(WorkerCrashed(f"{type(exc).__name__}: {exc}"))
+        finally:
+            unsubscribe()
+
+
+class RunController(QObject):
+    event = Signal(object)  # engine events, on the GUI thread
+    job_started = Signal(int)
+    job_done = Signal(int)
+    queue_changed = Signal(int)  # jobs waiting (not counting the running one)
+
+    def __init__(self, registry: Registry, executor=None):
+        super().__init__()
+        self.registry = registry
+        self._executor = executor
+        self._queue: deque[Job] = deque()
+        self._worker: _Worker | None = None
+        self._cancel = CancelToken()
+        self._count = 0
+
+    @property
+    def executor(self):
+        if self._executor is None:
+            from nodeflow.engine import Executor
+
+            self._executor = Executor(self.registry)
+        return self._executor
+
+    @property
+    def running(self) -> bool:
+        return self._worker is not None
+
+    def validate(self, graph: Graph, workflow_dir: Path | None) -> list[Problem]:
+        return self.executor.validate(graph, workflow_dir)
+
+    def submit(self, graph: Graph, workflow_dir: Path | None, output_dir: Path) -> int:
+        """Queue a run of a snapshot of `graph`; returns its job number."""
+        snapshot, _ = workflow.loads(workflow.dumps(graph), self.registry)
+        self._count += 1
+        self._queue.append(Job(snapshot, workflow_dir, output_dir, self._count))
+        self.queue_changed.emit(len(self._queue))
+        self._next()
+        return self._count
+
+    def cancel(self) -> None:
+        """Stop the running job (at the next step or node boundary) and drop the queue."""
+        self._queue.clear()
+        self.queue_changed.emit(0)
+        self._cancel.cancel()
+
+    def _next(self) -> None:
+        if self._worker is not None or not self._queue:
+            return
+        job = self._queue.popleft()
+        self.queue_changed.emit(len(self._queue))
+        self._cancel = CancelToken()
+        worker = _Worker(self.executor, job, self._cancel)
+        worker.event.connect(self._forward)  # queued: slots of an object on the GUI thread
+        worker.finished.connect(self._finished)
+        self._worker = worker
+        self.job_started.emit(job.number)
+        worker.start()
+
+    @Slot(object)
+    def _forward(self, event) -> None:
+        self.event.emit(event)
+
+    @Slot()
+    def _finished(self) -> None:
+        worker, self._worker = self._worker, None
+        if worker is None:
+            return
+        worker.wait()
+        worker.deleteLater()
+        self.job_done.emit(worker.job.number)
+        self._next()
+
+    def shutdown(self, timeout_ms: int = 5000) -> None:
+        """Cancel and wait for the worker (window closing)."""
+        self.cancel()
+        if self._worker is not None:
+            self._worker.wait(timeout_ms)

@@ -1,0 +1,1 @@
+"""Parameter widgets generated from node declarations (inspector) and their value rules."""
