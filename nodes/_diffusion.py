@@ -1,0 +1,204 @@
+"""The objects that travel on diffusion links, and the tensor helpers several node families share.
+
+MODEL, CLIP and VAE are small dataclasses around the diffusers / transformers modules a checkpoint
+holds; CONDITIONING, NOISE, SAMPLER, SIGMAS and GUIDER are plain descriptions the sampler turns
+into a diffusers scheduler and a denoising loop (see `nodes._sampling`).
+
+LATENT is a dict, as in ComfyUI:
+  "samples"      [B, C, h, w], already multiplied by the VAE's scaling factor;
+  "latent_dist"  optional {"mean", "std", "scaling_factor"} of the VAE encoder's posterior. The
+                 sampler draws the image latents from it with the seed's generator, before the
+                 noise, exactly as diffusers' img2img and inpaint pipelines do (their pixels then
+                 match ours); "samples" holds the posterior mean for everything else;
+  "masked_dist"  optional, the same for the image with the masked pixels blanked (VAE Encode for
+                 Inpaint): the extra input of a 9-channel inpainting UNet;
+  "noise_mask"   optional [B, 1, H, W] in [0, 1], 1 = repaint, any resolution (resized to the
+                 latent size when sampling).
+
+Nothing here is imported by the registry's listing pass except the names: torch and diffusers are
+loaded lazily (`nodes._lazy`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from nodes._lazy import lazy
+
+torch = lazy("torch")
+np = lazy("numpy")
+
+SEED_MAX = 0xFFFF_FFFF_FFFF_FFFF
+
+
+def torch_dtype(device: str) -> Any:
+    """fp16 on CUDA, fp32 elsewhere (CPU has no fast fp16; MPS fp16 is not reliable for SD)."""
+    return torch.float16 if str(device).startswith("cuda") else torch.float32
+
+
+@dataclass(eq=False)
+class Model:
+    """MODEL: the denoising UNet and what sampling needs to know about its checkpoint."""
+
+    unet: Any
+    #: The checkpoint's own scheduler config (prediction type, betas, zero-SNR, spacing...).
+    scheduler_config: dict[str, Any]
+    #: Pixel size of one latent cell (2 ** (VAE levels - 1)) and the latent channel count.
+    vae_scale_factor: int
+    latent_channels: int
+    device: str
+    dtype: Any
+    name: str = ""
+    #: "sd" or "sdxl" (SDXL needs pooled text embeddings and size conditioning).
+    family: str = "sd"
+
+    @property
+    def in_channels(self) -> int:
+        return int(self.unet.config.in_channels)
+
+    @property
+    def is_inpaint(self) -> bool:
+        """A 9-channel inpainting UNet (latents + mask + masked-image latents)."""
+        return self.in_channels == self.latent_channels * 2 + 1
+
+
+@dataclass(eq=False)
+class Clip:
+    """CLIP: tokenizer(s) and text encoder(s)."""
+
+    tokenizer: Any
+    text_encoder: Any
+    device: str
+    dtype: Any
+    tokenizer_2: Any = None
+    text_encoder_2: Any = None
+
+
+@dataclass(eq=False)
+class Vae:
+    """VAE: the autoencoder, with the numbers that relate latents to pixels."""
+
+    vae: Any
+    device: str
+    dtype: Any
+
+    @property
+    def scale_factor(self) -> int:
+        return 2 ** (len(self.vae.config.block_out_channels) - 1)
+
+    @property
+    def scaling_factor(self) -> float:
+        return float(self.vae.config.scaling_factor)
+
+    @property
+    def latent_channels(self) -> int:
+        return int(self.vae.config.latent_channels)
+
+
+@dataclass(eq=False)
+class CondEntry:
+    """One prompt's text-encoder output. `pooled` and `add_time` only for SDXL."""
+
+    embeds: Any  # [1, tokens, dim]
+    pooled: Any = None
+    strength: float = 1.0
+    text: str = ""
+
+
+@dataclass(eq=False)
+class Conditioning:
+    """CONDITIONING: one or more prompts; several are averaged (Conditioning Combine)."""
+
+    entries: list[CondEntry] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class NoiseSource:
+    """NOISE: a seed. Noise is drawn on the CPU, so a seed means the same image on any device."""
+
+    seed: int
+    enabled: bool = True
+
+    def generator(self) -> Any:
+        return torch.Generator("cpu").manual_seed(int(self.seed))
+
+
+@dataclass(frozen=True)
+class SamplerChoice:
+    """SAMPLER: a sampler name (mapped to a diffusers scheduler class) and its options."""
+
+    name: str
+    #: How much fresh noise an ancestral step adds (1 = diffusers' / k-diffusion's default).
+    eta: float = 1.0
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """SIGMAS: which noise levels to visit: a spacing, a step count and how much to denoise."""
+
+    scheduler: str
+    steps: int
+    denoise: float = 1.0
+
+
+@dataclass(eq=False)
+class Guider:
+    """GUIDER: model + prompts + classifier-free guidance settings."""
+
+    model: Model
+    positive: Conditioning
+    negative: Conditioning | None
+    cfg: float
+    guidance_rescale: float = 0.0
+
+
+# ------------------------------------------------------------------------------------- images
+
+
+def pil_to_image(pil: Any) -> Any:
+    """A PIL RGB image as IMAGE [1, H, W, 3] float32 in [0, 1], computed as diffusers does."""
+    array = np.array(pil.convert("RGB") if pil.mode != "RGB" else pil).astype(np.float32) / 255.0
+    return torch.from_numpy(array)[None]
+
+
+def image_to_uint8(image: Any) -> Any:
+    """IMAGE [B, H, W, C] to a uint8 numpy array, rounded as diffusers' `numpy_to_pil`."""
+    array = image.detach().cpu().float().numpy()
+    return (array * 255).round().astype("uint8")
+
+
+def image_to_pils(image: Any) -> list[Any]:
+    from PIL import Image
+
+    return [Image.fromarray(a) for a in image_to_uint8(image)]
+
+
+def image_to_vae_input(image: Any, device: str, dtype: Any) -> Any:
+    """IMAGE [B, H, W, C] in [0, 1] to the VAE's [B, C, H, W] in [-1, 1].
+
+    The permuted view keeps the channels-last memory layout that diffusers' image processor
+    produces (`torch.from_numpy(array.transpose(0, 3, 1, 2))`); the VAE's convolutions give
+    slightly different floats for a contiguous copy, so the layout is kept on purpose.
+    """
+    pixels = image[..., :3].permute(0, 3, 1, 2)
+    pixels = 2.0 * pixels - 1.0
+    return pixels.to(device=device, dtype=dtype)
+
+
+def latent_batch(latent: dict) -> int:
+    return int(latent["samples"].shape[0])
+
+
+def mask_to_b1hw(mask: Any) -> Any:
+    """MASK [B, H, W] or [H, W] to [B, 1, H, W] float32."""
+    if mask.ndim == 2:
+        mask = mask[None]
+    return mask[:, None].float()
+
+
+def fit_mask(mask: Any, height: int, width: int) -> Any:
+    """Resize a [B, 1, h, w] mask to (height, width) with bilinear filtering if it differs."""
+    if tuple(mask.shape[-2:]) == (height, width):
+        return mask
+    return torch.nn.functional.interpolate(mask, size=(height, width), mode="bilinear")

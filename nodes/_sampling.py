@@ -1,0 +1,424 @@
+"""Text encoding, diffusers schedulers and the denoising loop, written to match diffusers' pipelines.
+
+The loop below is `StableDiffusionPipeline.__call__` (txt2img), `StableDiffusionImg2ImgPipeline`
+(denoise < 1) and `StableDiffusionInpaintPipeline` (a noise mask, or a 9-channel UNet) taken apart:
+the same tensors are made by the same operations in the same order, and every random number comes
+from one CPU generator seeded by the NOISE input in the pipelines' order (posterior sample of the
+image latents, then the initial noise, then the masked-image latents, then whatever the scheduler
+draws per step). That is what makes our pixels equal to diffusers' for the same settings.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from typing import Any
+
+from nodeflow.core import NodeError, RunContext
+from nodes._diffusion import (
+    Clip,
+    CondEntry,
+    Conditioning,
+    Guider,
+    Model,
+    NoiseSource,
+    SamplerChoice,
+    Schedule,
+)
+from nodes._lazy import lazy
+
+torch = lazy("torch")
+diffusers = lazy("diffusers")
+
+#: ComfyUI's sampler names -> (diffusers scheduler class, forced config values).
+SAMPLERS: dict[str, tuple[str, dict[str, Any]]] = {
+    "euler": ("EulerDiscreteScheduler", {}),
+    "euler_ancestral": ("EulerAncestralDiscreteScheduler", {}),
+    "heun": ("HeunDiscreteScheduler", {}),
+    "lms": ("LMSDiscreteScheduler", {}),
+    "dpm_2": ("KDPM2DiscreteScheduler", {}),
+    "dpm_2_ancestral": ("KDPM2AncestralDiscreteScheduler", {}),
+    "dpmpp_2m": ("DPMSolverMultistepScheduler", {"algorithm_type": "dpmsolver++", "solver_order": 2}),
+    "dpmpp_2m_sde": ("DPMSolverMultistepScheduler", {"algorithm_type": "sde-dpmsolver++", "solver_order": 2}),
+    "dpmpp_sde": ("DPMSolverSDEScheduler", {}),
+    "ddim": ("DDIMScheduler", {}),
+    "ddpm": ("DDPMScheduler", {}),
+    "uni_pc": ("UniPCMultistepScheduler", {}),
+    "deis": ("DEISMultistepScheduler", {}),
+}
+SAMPLER_NAMES = tuple(SAMPLERS)
+#: ComfyUI's scheduler names -> diffusers config values ("normal" keeps the checkpoint's spacing).
+SCHEDULES: dict[str, dict[str, Any]] = {
+    "normal": {},
+    "karras": {"use_karras_sigmas": True},
+    "exponential": {"use_exponential_sigmas": True},
+    "beta": {"use_beta_sigmas": True},
+    "sgm_uniform": {"timestep_spacing": "trailing"},
+}
+SCHEDULE_NAMES = tuple(SCHEDULES)
+_SIGMA_FLAGS = ("use_karras_sigmas", "use_exponential_sigmas", "use_beta_sigmas")
+ANCESTRAL = {"euler_ancestral"}
+
+# SD 1.x/2.x latent -> RGB, a least-squares fit used by ComfyUI's cheap previews.
+_LATENT_RGB = ((0.3512, 0.2297, 0.3227), (0.3250, 0.4974, 0.2350),
+               (-0.2829, 0.1762, 0.2721), (-0.2120, -0.2616, -0.7177))
+
+
+# ---------------------------------------------------------------------------------------- text
+
+
+def encode_text(ctx: RunContext, clip: Clip, text: str) -> CondEntry:
+    """One prompt through the text encoder(s), as diffusers' `encode_prompt` does (clip_skip None).
+
+    Longer prompts than the tokenizer's window are cut, exactly as diffusers cuts them, and the
+    cut-off words are named in a warning.
+    """
+    with torch.no_grad():
+        if clip.text_encoder_2 is not None:
+            return _encode_sdxl(ctx, clip, text)
+        ids, mask = _tokens(ctx, clip.tokenizer, text)
+        attention = mask.to(clip.device) if getattr(clip.text_encoder.config, "use_attention_mask", False) else None
+        embeds = clip.text_encoder(ids.to(clip.device), attention_mask=attention)[0]
+        embeds = embeds.to(dtype=clip.text_encoder.dtype, device=clip.device)
+    return CondEntry(embeds=embeds, text=text)
+
+
+def _tokens(ctx: RunContext, tokenizer: Any, text: str) -> tuple[Any, Any]:
+    inputs = tokenizer(text, padding="max_length", max_length=tokenizer.model_max_length,
+                       truncation=True, return_tensors="pt")
+    full = tokenizer(text, padding="longest", return_tensors="pt").input_ids
+    if full.shape[-1] > inputs.input_ids.shape[-1]:
+        removed = tokenizer.batch_decode(full[:, tokenizer.model_max_length - 1: -1])[0]
+        ctx.warn(f"prompt is longer than the text encoder's {tokenizer.model_max_length} tokens; "
+                 f"this part was cut off (as diffusers does): {removed!r}")
+    return inputs.input_ids, inputs.attention_mask
+
+
+def _encode_sdxl(ctx: RunContext, clip: Clip, text: str) -> CondEntry:
+    """SDXL: penultimate hidden states of both encoders side by side, pooled output of the second."""
+    parts = []
+    pooled = None
+    for tokenizer, encoder in ((clip.tokenizer, clip.text_encoder), (clip.tokenizer_2, clip.text_encoder_2)):
+        ids, _ = _tokens(ctx, tokenizer, text)
+        out = encoder(ids.to(clip.device), output_hidden_states=True)
+        pooled = out[0]
+        parts.append(out.hidden_states[-2])
+    embeds = torch.concat(parts, dim=-1).to(dtype=clip.text_encoder_2.dtype, device=clip.device)
+    return CondEntry(embeds=embeds, pooled=pooled.to(dtype=clip.text_encoder_2.dtype), text=text)
+
+
+# ---------------------------------------------------------------------------------- schedulers
+
+
+def scheduler_class(name: str) -> Any:
+    if name not in SAMPLERS:
+        raise NodeError(f"unknown sampler '{name}' (known: {', '.join(SAMPLER_NAMES)})", "sampler_name")
+    return getattr(diffusers, SAMPLERS[name][0])
+
+
+def make_scheduler(ctx: RunContext, model: Model, sampler: SamplerChoice, schedule: Schedule,
+                   seed: int) -> Any:
+    """The diffusers scheduler for a sampler + schedule, built from the checkpoint's own config.
+
+    `from_config` carries the prediction type, betas, zero-terminal-SNR rescaling and timestep
+    spacing over, so epsilon and v-prediction checkpoints both just work.
+    """
+    cls = scheduler_class(sampler.name)
+    accepted = set(inspect.signature(cls.__init__).parameters)
+    if schedule.scheduler not in SCHEDULES:
+        raise NodeError(f"unknown scheduler '{schedule.scheduler}' (known: {', '.join(SCHEDULE_NAMES)})",
+                        "scheduler")
+    overrides = dict(SAMPLERS[sampler.name][1])
+    wanted = SCHEDULES[schedule.scheduler]
+    for key in wanted:
+        if key not in accepted:
+            raise NodeError(f"the {sampler.name} sampler ({cls.__name__}) does not support the "
+                            f"'{schedule.scheduler}' scheduler; pick 'normal'", "scheduler")
+    overrides |= {flag: False for flag in _SIGMA_FLAGS if flag in accepted}
+    overrides |= wanted
+    if "noise_sampler_seed" in accepted:
+        overrides["noise_sampler_seed"] = int(seed)  # DPMSolverSDE draws its Brownian noise itself
+    config = model.scheduler_config
+    if config.get("rescale_betas_zero_snr") and "rescale_betas_zero_snr" not in accepted:
+        ctx.warn(f"this model uses a zero-terminal-SNR schedule, which diffusers' {cls.__name__} "
+                 f"({sampler.name}) does not support; expect poor results, or pick euler, "
+                 "euler_ancestral, dpmpp_2m, ddim, ddpm or uni_pc")
+    if sampler.name in ANCESTRAL:
+        cls = _euler_ancestral_with_eta()
+    scheduler = cls.from_config(config, **overrides)
+    if sampler.name in ANCESTRAL:
+        scheduler.eta = float(sampler.eta)
+    return scheduler
+
+
+_eta_class: Any = None
+
+
+def _euler_ancestral_with_eta() -> Any:
+    """diffusers' Euler ancestral (eta 1) with k-diffusion's eta: how much fresh noise a step adds.
+
+    eta = 1 runs diffusers' own step unchanged (so pixels match the pipeline); eta = 0 is plain Euler.
+    """
+    global _eta_class
+    if _eta_class is not None:
+        return _eta_class
+    from diffusers import EulerAncestralDiscreteScheduler
+    from diffusers.utils.torch_utils import randn_tensor
+
+    class EulerAncestralEta(EulerAncestralDiscreteScheduler):
+        eta = 1.0
+
+        def step(self, model_output, timestep, sample, generator=None, return_dict=True):
+            if self.eta == 1.0:
+                return super().step(model_output, timestep, sample, generator=generator, return_dict=return_dict)
+            if self.step_index is None:
+                self._init_step_index(timestep)
+            sigma = self.sigmas[self.step_index]
+            sample = sample.to(torch.float32)
+            if self.config.prediction_type == "epsilon":
+                pred_original_sample = sample - sigma * model_output
+            elif self.config.prediction_type == "v_prediction":
+                pred_original_sample = model_output * (-sigma / (sigma**2 + 1) ** 0.5) + (sample / (sigma**2 + 1))
+            else:
+                raise ValueError(f"prediction_type {self.config.prediction_type} is not supported")
+            sigma_to = self.sigmas[self.step_index + 1]
+            sigma_up = torch.minimum(
+                sigma_to, self.eta * (sigma_to**2 * (sigma**2 - sigma_to**2) / sigma**2) ** 0.5)
+            sigma_down = (sigma_to**2 - sigma_up**2) ** 0.5
+            prev_sample = sample + (sample - pred_original_sample) / sigma * (sigma_down - sigma)
+            if self.eta > 0:
+                noise = randn_tensor(model_output.shape, dtype=model_output.dtype,
+                                     device=model_output.device, generator=generator)
+                prev_sample = prev_sample + noise * sigma_up
+            prev_sample = prev_sample.to(model_output.dtype)
+            self._step_index += 1
+            return (prev_sample, pred_original_sample)
+
+    _eta_class = EulerAncestralEta
+    return _eta_class
+
+
+def start_index(steps: int, denoise: float) -> tuple[int, int]:
+    """(t_start, steps actually run): diffusers' img2img `strength` arithmetic for `denoise`."""
+    init_timestep = min(int(steps * denoise), steps)
+    t_start = max(steps - init_timestep, 0)
+    return t_start, steps - t_start
+
+
+# -------------------------------------------------------------------------------------- the loop
+
+
+def _draw(dist: dict, generator: Any) -> Any:
+    """Sample a VAE posterior as `DiagonalGaussianDistribution.sample` does, then scale it."""
+    from diffusers.utils.torch_utils import randn_tensor
+
+    mean, std = dist["mean"], dist["std"]
+    sample = randn_tensor(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype)
+    return dist["scaling_factor"] * (mean + std * sample)
+
+
+def _embeds(entry: CondEntry, batch: int) -> Any:
+    embeds = entry.embeds
+    _, seq_len, _ = embeds.shape
+    return embeds.repeat(1, batch, 1).view(embeds.shape[0] * batch, seq_len, -1)
+
+
+def _check_latent(model: Model, latent: dict) -> None:
+    samples = latent["samples"]
+    if samples.shape[1] != model.latent_channels:
+        raise NodeError(f"the latent has {samples.shape[1]} channels but this model's VAE uses "
+                        f"{model.latent_channels}; make it with this checkpoint's VAE", "latent_image")
+    made_for = latent.get("downscale")
+    if made_for is not None and made_for != model.vae_scale_factor:
+        raise NodeError(
+            f"the latent was made for a VAE that shrinks images {made_for}x, but this model's shrinks "
+            f"them {model.vae_scale_factor}x; connect the checkpoint's VAE to Empty Latent", "latent_image")
+
+
+def _conds(guider: Guider, batch: int) -> tuple[list[Any], Any, list[float]]:
+    """Positive embeddings (one per combined prompt), negative embeddings, weights."""
+    if not guider.positive.entries:
+        raise NodeError("the positive conditioning is empty", "positive")
+    pos = [_embeds(e, batch) for e in guider.positive.entries]
+    weights = [float(e.strength) for e in guider.positive.entries]
+    neg = None
+    if guider.cfg > 1.0:
+        if guider.negative is None or not guider.negative.entries:
+            raise NodeError("cfg above 1 needs a negative conditioning (an empty prompt is fine)", "negative")
+        if len(guider.negative.entries) > 1:
+            raise NodeError("the negative conditioning must be a single prompt", "negative")
+        neg = _embeds(guider.negative.entries[0], batch)
+        for p in pos:
+            if p.shape[1:] != neg.shape[1:]:
+                raise NodeError(f"positive and negative prompts have different shapes "
+                                f"{tuple(p.shape[1:])} vs {tuple(neg.shape[1:])}", "negative")
+    return pos, neg, weights
+
+
+def _sdxl_added(model: Model, guider: Guider, batch: int, height: int, width: int, cfg_on: bool) -> Any:
+    if model.family != "sdxl":
+        return None
+    time_ids = torch.tensor([[height, width, 0, 0, height, width]], dtype=model.dtype, device=model.device)
+    pooled = guider.positive.entries[0].pooled.repeat(batch, 1)
+    time_ids = time_ids.repeat(batch, 1)
+    if cfg_on:
+        pooled = torch.cat([guider.negative.entries[0].pooled.repeat(batch, 1), pooled])
+        time_ids = torch.cat([time_ids, time_ids])
+    return {"text_embeds": pooled.to(model.device), "time_ids": time_ids}
+
+
+def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, schedule: Schedule,
+           noise: NoiseSource, latent: dict) -> dict:
+    """Denoise `latent`; returns a new LATENT (scaled latents, noise mask kept)."""
+    from diffusers.utils.torch_utils import randn_tensor
+
+    model = guider.model
+    _check_latent(model, latent)
+    device, dtype = model.device, model.dtype
+    samples = latent["samples"].to(device=device, dtype=dtype)
+    batch = samples.shape[0]
+    steps, denoise = int(schedule.steps), float(schedule.denoise)
+    if steps < 1:
+        raise NodeError("steps must be at least 1", "steps")
+    t_start, run_steps = start_index(steps, denoise)
+    if run_steps < 1:
+        raise NodeError(f"denoise {denoise:g} of {steps} steps leaves no step to run "
+                        f"(int(steps * denoise) = 0); raise denoise or steps", "denoise")
+    noise_mask = latent.get("noise_mask")
+    inpaint_unet = model.is_inpaint
+    if model.in_channels not in (model.latent_channels, model.latent_channels * 2 + 1):
+        raise NodeError(f"UNets with {model.in_channels} input channels are not supported", "model")
+    if inpaint_unet and latent.get("masked_dist") is None:
+        raise NodeError("this is a 9-channel inpainting model: feed it a latent from VAE Encode for "
+                        "Inpaint (it needs the masked image)", "latent_image")
+    full = denoise >= 1.0
+    cfg = float(guider.cfg)
+    cfg_on = cfg > 1.0 and model.unet.config.time_cond_proj_dim is None
+    pos, neg, weights = _conds(guider, batch)
+
+    with torch.no_grad():
+        scheduler = make_scheduler(ctx, model, sampler, schedule, noise.seed)
+        scheduler.set_timesteps(steps, device=device)
+        order = scheduler.order
+        timesteps = scheduler.timesteps[t_start * order:]
+        if (not full or noise_mask is not None or inpaint_unet) and hasattr(scheduler, "set_begin_index"):
+            scheduler.set_begin_index(t_start * order)  # the img2img / inpaint pipelines do this
+        generator = noise.generator()
+
+        # 1. image latents (img2img start, or what a 4-channel inpaint blends back)
+        image_latents = None
+        blend = noise_mask is not None and not inpaint_unet
+        if not full or blend:
+            dist = latent.get("latent_dist")
+            image_latents = _draw(dist, generator) if dist is not None else samples
+            image_latents = image_latents.to(device=device, dtype=dtype)
+            if image_latents.shape[0] != batch:
+                image_latents = image_latents.repeat(batch // image_latents.shape[0], 1, 1, 1)
+        # 2. the initial noise
+        if noise.enabled:
+            initial_noise = randn_tensor(samples.shape, generator=generator, device=device, dtype=dtype)
+        else:
+            initial_noise = torch.zeros_like(samples)
+        if full:
+            latents = initial_noise * scheduler.init_noise_sigma
+        else:
+            latent_timestep = timesteps[:1].repeat(batch)
+            latents = scheduler.add_noise(image_latents, initial_noise, latent_timestep)
+        # 3. the mask and masked-image latents of the inpaint pipeline
+        mask = masked_latents = None
+        if noise_mask is not None or latent.get("masked_dist") is not None:
+            pixel_mask = noise_mask if noise_mask is not None else torch.zeros(
+                (batch, 1) + tuple(samples.shape[-2:]))
+            mask = torch.nn.functional.interpolate(pixel_mask, size=tuple(samples.shape[-2:]))
+            mask = mask.to(device=device, dtype=dtype)
+            if latent.get("masked_dist") is not None:
+                masked_latents = _draw(latent["masked_dist"], generator).to(device=device, dtype=dtype)
+                if masked_latents.shape[0] < batch:
+                    masked_latents = masked_latents.repeat(batch // masked_latents.shape[0], 1, 1, 1)
+            if mask.shape[0] < batch:
+                mask = mask.repeat(batch // mask.shape[0], 1, 1, 1)
+        unet_mask = unet_masked = None
+        if inpaint_unet:
+            unet_mask = torch.cat([mask] * 2) if cfg_on else mask
+            unet_masked = torch.cat([masked_latents] * 2) if cfg_on else masked_latents
+
+        extra: dict[str, Any] = {}
+        accepted = inspect.signature(scheduler.step).parameters
+        if "eta" in accepted:
+            extra["eta"] = 0.0  # DDIM / TCD: deterministic, the pipelines' default
+        if "generator" in accepted:
+            extra["generator"] = generator
+        height, width = samples.shape[-2] * model.vae_scale_factor, samples.shape[-1] * model.vae_scale_factor
+        added = _sdxl_added(model, guider, batch, height, width, cfg_on)
+        want_preview = ctx.on_progress is not None
+        total = len(timesteps)
+        for i, t in enumerate(timesteps):
+            noise_pred = _predict(model, scheduler, latents, t, pos, neg, weights, cfg, cfg_on,
+                                  unet_mask, unet_masked, added, guider.guidance_rescale)
+            out = scheduler.step(noise_pred, t, latents, **extra, return_dict=False)
+            latents = out[0]
+            if blend:
+                init_proper = image_latents
+                if i < len(timesteps) - 1:
+                    init_proper = scheduler.add_noise(init_proper, initial_noise, torch.tensor([timesteps[i + 1]]))
+                latents = (1 - mask) * init_proper + mask * latents
+            preview = None
+            if want_preview:
+                preview = latent_preview(out[1] if len(out) > 1 and out[1] is not None else latents)
+            ctx.progress(i + 1, total, preview)
+    result = {"samples": latents, "downscale": model.vae_scale_factor}
+    if noise_mask is not None:
+        result["noise_mask"] = noise_mask
+    return result
+
+
+def _predict(model, scheduler, latents, t, pos, neg, weights, cfg, cfg_on, unet_mask, unet_masked,
+             added, guidance_rescale):
+    """The guided model output for one step (the pipeline's batched [uncond, cond] UNet call)."""
+    results = []
+    for embeds in pos:
+        x = torch.cat([latents] * 2) if cfg_on else latents
+        x = scheduler.scale_model_input(x, t)
+        if unet_mask is not None:
+            x = torch.cat([x, unet_mask, unet_masked], dim=1)
+        context = torch.cat([neg, embeds]) if cfg_on else embeds
+        pred = model.unet(x, t, encoder_hidden_states=context, timestep_cond=None,
+                          cross_attention_kwargs=None, added_cond_kwargs=added, return_dict=False)[0]
+        if cfg_on:
+            uncond, cond = pred.chunk(2)
+            pred = uncond + cfg * (cond - uncond)
+            if guidance_rescale > 0.0:
+                from diffusers.pipelines.stable_diffusion.pipeline_stable_diffusion import rescale_noise_cfg
+
+                pred = rescale_noise_cfg(pred, cond, guidance_rescale=guidance_rescale)
+        results.append(pred)
+    if len(results) == 1:
+        return results[0]
+    total = sum(weights) or 1.0
+    return sum(w / total * r for w, r in zip(weights, results, strict=True))
+
+
+def latent_preview(latents: Any) -> Any:
+    """A cheap RGB picture of latents: a fixed linear projection, no VAE (PIL, latent resolution)."""
+    from PIL import Image
+
+    x = latents[0].detach().float().cpu()
+    if x.shape[0] == 4:
+        rgb = torch.einsum("chw,cr->rhw", x, torch.tensor(_LATENT_RGB))
+    else:
+        rgb = x[:3] if x.shape[0] >= 3 else x[:1].repeat(3, 1, 1)
+    rgb = ((rgb + 1) * 127.5).clamp(0, 255).to(torch.uint8).permute(1, 2, 0).numpy()
+    return Image.fromarray(rgb)
+
+
+def conditioning_seq_len(cond: Conditioning) -> int:
+    return int(cond.entries[0].embeds.shape[1]) if cond.entries else 0
+
+
+def lcm_repeat(a: Any, b: Any) -> tuple[Any, Any]:
+    """Repeat two token sequences to a common length (for prompts encoded in chunks)."""
+    la, lb = a.shape[1], b.shape[1]
+    if la == lb:
+        return a, b
+    n = math.lcm(la, lb)
+    return a.repeat(1, n // la, 1), b.repeat(1, n // lb, 1)

@@ -1,0 +1,88 @@
+"""Prompt nodes: text to CONDITIONING, and ways to merge conditionings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nodeflow.core import Input, Node, NodeError, Output, RunContext
+from nodeflow.core.types import CLIP, CONDITIONING, FLOAT, STRING
+
+
+class TextEncode(Node):
+    type_id = "conditioning.text_encode"
+    title = "Text Encode"
+    category = "conditioning"
+    description = (
+        "Turns a prompt into CONDITIONING with the checkpoint's CLIP text encoder, exactly as "
+        "diffusers' pipelines do. A prompt longer than the encoder's window (77 tokens for SD) is "
+        "cut there, as diffusers does, and the run log names the words that were cut off."
+    )
+    inputs = (Input("clip", CLIP), Input("text", STRING, default="", multiline=True))
+    outputs = (Output("conditioning", CONDITIONING),)
+
+    def run(self, ctx: RunContext, clip: Any, text: str) -> tuple[Any]:
+        from nodes._diffusion import Conditioning
+        from nodes._sampling import encode_text
+
+        return (Conditioning([encode_text(ctx, clip, text)]),)
+
+
+class CombineConditioning(Node):
+    type_id = "conditioning.combine"
+    title = "Conditioning Combine"
+    category = "conditioning"
+    description = (
+        "Uses both prompts: the model is run once per prompt and the predictions are averaged "
+        "(weighted by each prompt's strength). Costs one extra model call per step and prompt."
+    )
+    inputs = (Input("conditioning_1", CONDITIONING), Input("conditioning_2", CONDITIONING))
+    outputs = (Output("conditioning", CONDITIONING),)
+
+    def run(self, ctx: RunContext, conditioning_1: Any, conditioning_2: Any) -> tuple[Any]:
+        from nodes._diffusion import Conditioning
+
+        return (Conditioning(list(conditioning_1.entries) + list(conditioning_2.entries)),)
+
+
+class ConcatConditioning(Node):
+    type_id = "conditioning.concat"
+    title = "Conditioning Concat"
+    category = "conditioning"
+    description = (
+        "Appends the tokens of the second prompt to the first (one longer prompt). Use it to go "
+        "past the 77-token window: encode the parts separately and concatenate. Give the negative "
+        "prompt the same number of parts."
+    )
+    inputs = (Input("conditioning_to", CONDITIONING), Input("conditioning_from", CONDITIONING))
+    outputs = (Output("conditioning", CONDITIONING),)
+
+    def run(self, ctx: RunContext, conditioning_to: Any, conditioning_from: Any) -> tuple[Any]:
+        import torch
+
+        from nodes._diffusion import Conditioning, CondEntry
+
+        if len(conditioning_from.entries) != 1:
+            raise NodeError("conditioning_from must be a single prompt", "conditioning_from")
+        extra = conditioning_from.entries[0]
+        entries = []
+        for entry in conditioning_to.entries:
+            if entry.embeds.shape[-1] != extra.embeds.shape[-1]:
+                raise NodeError("the two conditionings come from different text encoders", "conditioning_from")
+            entries.append(CondEntry(torch.cat([entry.embeds, extra.embeds], dim=1), entry.pooled,
+                                     entry.strength, f"{entry.text} {extra.text}".strip()))
+        return (Conditioning(entries),)
+
+
+class ConditioningStrength(Node):
+    type_id = "conditioning.strength"
+    title = "Conditioning Strength"
+    category = "conditioning"
+    description = "Sets the weight a prompt gets when several are combined (Conditioning Combine)."
+    inputs = (Input("conditioning", CONDITIONING), Input("strength", FLOAT, default=1.0, min=0.0, max=10.0,
+                                                         step=0.05))
+    outputs = (Output("conditioning", CONDITIONING),)
+
+    def run(self, ctx: RunContext, conditioning: Any, strength: float) -> tuple[Any]:
+        from nodes._diffusion import Conditioning, CondEntry
+
+        return (Conditioning([CondEntry(e.embeds, e.pooled, strength, e.text) for e in conditioning.entries]),)

@@ -1,0 +1,211 @@
+"""Image nodes: load, save (with the workflow embedded), preview, scale, composite."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from nodeflow.core import Input, Node, NodeError, Output, RunContext
+from nodeflow.core.types import IMAGE, INT, MASK, STRING
+
+SCALE_METHODS = ("lanczos", "bicubic", "bilinear", "area", "nearest-exact")
+#: Parameters worth repeating in readable form in a saved PNG, per node type.
+_PARAMETER_NODES = ("models.load_checkpoint", "models.load_lora", "conditioning.text_encode",
+                    "sampling.sampler", "sampling.sampler_select", "sampling.scheduler",
+                    "sampling.cfg_guider", "noise.random", "latent.empty")
+
+
+def parameters_text(workflow_json: str) -> str:
+    """The main settings of a workflow as readable lines (prompts, seed, steps, sampler...)."""
+    try:
+        data = json.loads(workflow_json)
+    except ValueError:
+        return ""
+    lines = []
+    for node in data.get("nodes", []):
+        if node.get("type") in _PARAMETER_NODES and node.get("params"):
+            values = ", ".join(f"{k}: {v}" for k, v in node["params"].items())
+            lines.append(f"{node['type']} (node {node['id']}): {values}")
+    return "\n".join(lines)
+
+
+class LoadImage(Node):
+    type_id = "image.load"
+    title = "Load Image"
+    category = "image"
+    description = (
+        "Reads a picture (PNG, JPEG, WebP...). EXIF orientation is applied. The alpha channel "
+        "becomes the MASK (transparent = 1 = repaint); pictures without alpha give an empty mask."
+    )
+    inputs = (Input("image", STRING, default="", file="file"),)
+    outputs = (Output("image", IMAGE), Output("mask", MASK))
+
+    def run(self, ctx: RunContext, image: str) -> tuple[Any, Any]:
+        import numpy as np
+        import torch
+        from PIL import Image, ImageOps, UnidentifiedImageError
+
+        if not image.strip():
+            raise NodeError("no image chosen", "image")
+        path = ctx.resolve_path(image)
+        if not path.is_file():
+            raise NodeError(f"image not found: {image} (looked for {path})", "image")
+        try:
+            with Image.open(path) as opened:
+                pil = ImageOps.exif_transpose(opened)
+                pil.load()
+        except (UnidentifiedImageError, OSError) as exc:
+            raise NodeError(f"cannot read {path.name}: {exc}", "image") from None
+        has_alpha = pil.mode in ("RGBA", "LA", "PA") or (pil.mode == "P" and "transparency" in pil.info)
+        rgb = pil.convert("RGB")
+        pixels = torch.from_numpy(np.array(rgb).astype(np.float32) / 255.0)[None]
+        if has_alpha:
+            alpha = np.array(pil.convert("RGBA"))[..., 3].astype(np.float32) / 255.0
+            mask = 1.0 - torch.from_numpy(alpha)[None]
+        else:
+            mask = torch.zeros((1, rgb.height, rgb.width), dtype=torch.float32)
+        return pixels, mask
+
+
+class SaveImage(Node):
+    type_id = "image.save"
+    title = "Save Image"
+    category = "image"
+    description = (
+        "Saves PNGs as '<prefix>_<counter>.png' in the output folder (never overwriting). Each PNG "
+        "carries the workflow that made it (open or drop it in NodeFlow to get the graph back) and "
+        "the main settings as readable text."
+    )
+    is_output = True
+    inputs = (Input("images", IMAGE), Input("filename_prefix", STRING, default="nodeflow"))
+    outputs = ()
+
+    def run(self, ctx: RunContext, images: Any, filename_prefix: str) -> dict:
+        from PIL.PngImagePlugin import PngInfo
+
+        from nodeflow.core.files import PNG_PARAMETERS_KEY, PNG_WORKFLOW_KEY
+        from nodes._diffusion import image_to_pils
+
+        if "/" in filename_prefix.replace("\\", "/").lstrip("./") and ".." in filename_prefix:
+            raise NodeError("the prefix must stay inside the output folder", "filename_prefix")
+        pils = image_to_pils(images)
+        for pil in pils:
+            info = PngInfo()
+            if ctx.workflow_json:
+                info.add_text(PNG_WORKFLOW_KEY, ctx.workflow_json, zip=True)
+                params = parameters_text(ctx.workflow_json)
+                if params:
+                    info.add_text(PNG_PARAMETERS_KEY, params)
+            path = ctx.next_output_path(filename_prefix, ".png")
+            pil.save(path, pnginfo=info, compress_level=4)
+            ctx.report(f"saved {path}")
+        ctx.show_images(pils)
+        return {}
+
+
+class PreviewImage(Node):
+    type_id = "image.preview"
+    title = "Preview Image"
+    category = "image"
+    description = "Shows pictures in the output viewer without saving them."
+    is_output = True
+    inputs = (Input("images", IMAGE),)
+    outputs = ()
+
+    def run(self, ctx: RunContext, images: Any) -> dict:
+        from nodes._diffusion import image_to_pils
+
+        ctx.show_images(image_to_pils(images))
+        return {}
+
+
+class ImageScale(Node):
+    type_id = "image.scale"
+    title = "Image Scale"
+    category = "image"
+    description = (
+        "Resizes pictures to width x height. crop 'center' keeps the aspect ratio by cutting the "
+        "excess; 'disabled' stretches. A width or height of 0 keeps the aspect ratio from the other."
+    )
+    inputs = (
+        Input("image", IMAGE),
+        Input("width", INT, default=512, min=0, max=16384, step=8),
+        Input("height", INT, default=512, min=0, max=16384, step=8),
+        Input("method", STRING, default="lanczos", choices=SCALE_METHODS),
+        Input("crop", STRING, default="disabled", choices=("disabled", "center")),
+    )
+    outputs = (Output("image", IMAGE),)
+
+    def run(self, ctx: RunContext, image: Any, width: int, height: int, method: str, crop: str) -> tuple[Any]:
+        import numpy as np
+        import torch
+        from PIL import Image
+
+        b, h, w, _ = image.shape
+        if width == 0 and height == 0:
+            return (image,)
+        width = width or max(1, round(w * height / h))
+        height = height or max(1, round(h * width / w))
+        if crop == "center":
+            target, source = width / height, w / h
+            if source > target:
+                cw = round(h * target)
+                left = (w - cw) // 2
+                image = image[:, :, left:left + cw]
+            elif source < target:
+                ch = round(w / target)
+                top = (h - ch) // 2
+                image = image[:, top:top + ch]
+        if method == "lanczos":
+            from nodes._diffusion import image_to_uint8
+
+            out = [np.asarray(Image.fromarray(a).resize((width, height), Image.Resampling.LANCZOS))
+                   for a in image_to_uint8(image)]
+            return (torch.from_numpy(np.stack(out).astype(np.float32) / 255.0),)
+        x = image.permute(0, 3, 1, 2)
+        kwargs = {"antialias": True, "align_corners": False} if method in ("bilinear", "bicubic") else {}
+        x = torch.nn.functional.interpolate(x, size=(height, width), mode=method, **kwargs)
+        return (x.clamp(0, 1).permute(0, 2, 3, 1).contiguous(),)
+
+
+class ImageCompositeMasked(Node):
+    type_id = "image.composite_masked"
+    title = "Image Composite Masked"
+    category = "image"
+    description = (
+        "Pastes 'source' onto 'destination' at (x, y) where the mask is 1 (everywhere without a "
+        "mask). After inpainting, source = the decoded result and destination = the original: "
+        "pixels outside the mask come back exactly as they were."
+    )
+    inputs = (
+        Input("destination", IMAGE),
+        Input("source", IMAGE),
+        Input("x", INT, default=0, min=0, max=16384),
+        Input("y", INT, default=0, min=0, max=16384),
+        Input("mask", MASK, optional=True),
+    )
+    outputs = (Output("image", IMAGE),)
+
+    def run(self, ctx: RunContext, destination: Any, source: Any, x: int, y: int, mask: Any = None) -> tuple[Any]:
+        import torch
+
+        from nodes._diffusion import fit_mask, mask_to_b1hw
+
+        out = destination.clone()
+        _, dh, dw, _ = destination.shape
+        if x >= dw or y >= dh:
+            raise NodeError(f"({x}, {y}) is outside the {dw}x{dh} destination", "x")
+        h, w = min(source.shape[1], dh - y), min(source.shape[2], dw - x)
+        src = source[:, :h, :w, : destination.shape[3]]
+        if src.shape[0] != out.shape[0]:
+            if out.shape[0] != 1 and src.shape[0] != 1:
+                raise NodeError(f"{src.shape[0]} source images for {out.shape[0]} destinations", "source")
+            n = max(src.shape[0], out.shape[0])
+            src, out = src.expand(n, -1, -1, -1), out.expand(n, -1, -1, -1).clone()
+        region = out[:, y:y + h, x:x + w]
+        if mask is None:
+            region[...] = src
+        else:
+            m = fit_mask(mask_to_b1hw(mask), source.shape[1], source.shape[2])[:, 0, :h, :w, None]
+            region[...] = torch.where(m >= 1.0, src, torch.where(m <= 0.0, region, region + (src - region) * m))
+        return (out,)

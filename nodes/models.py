@@ -1,0 +1,76 @@
+"""Model loading nodes: checkpoints (diffusers folders or single files) and LoRAs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nodeflow.core import Input, Node, NodeError, Output, RunContext
+from nodeflow.core.types import CLIP, FLOAT, MODEL, STRING, VAE
+
+
+class LoadCheckpoint(Node):
+    type_id = "models.load_checkpoint"
+    title = "Load Checkpoint"
+    category = "models"
+    description = (
+        "Loads a Stable Diffusion model: a diffusers folder (with model_index.json) or a single "
+        ".safetensors file (SD 1.x, SD 2.x, SDXL; configs ship with NodeFlow). Gives the denoising "
+        "MODEL, the CLIP text encoder and the VAE. Each model is loaded once per device and shared; "
+        "fp16 on CUDA, fp32 on CPU. Pickle checkpoints (.ckpt) load only if they hold plain weights."
+    )
+    inputs = (
+        Input("checkpoint", STRING, default="resources/models/tiny-shapes", file="file-or-folder",
+              help="A diffusers model folder or a .safetensors file. Relative paths are looked up "
+                   "next to the workflow, in the current folder and in NodeFlow's folder."),
+    )
+    outputs = (Output("model", MODEL), Output("clip", CLIP), Output("vae", VAE))
+
+    def run(self, ctx: RunContext, checkpoint: str) -> tuple[Any, Any, Any]:
+        from nodes._checkpoint import load_checkpoint
+        from nodes._diffusion import torch_dtype
+
+        if not checkpoint.strip():
+            raise NodeError("no checkpoint chosen", "checkpoint")
+        path = ctx.resolve_path(checkpoint)
+        if not path.exists():
+            raise NodeError(f"checkpoint not found: {checkpoint} (looked for {path})", "checkpoint")
+        dtype = torch_dtype(ctx.device)
+        key = ("checkpoint", str(path.resolve()), str(dtype), ctx.device)
+        bundle = ctx.models.get(key, lambda: load_checkpoint(path, ctx.device, dtype))
+        ctx.used_model_file(path)
+        return bundle
+
+
+class LoadLora(Node):
+    type_id = "models.load_lora"
+    title = "Load LoRA"
+    category = "models"
+    description = (
+        "Applies a LoRA (.safetensors, diffusers/PEFT or kohya key names) to the model and the text "
+        "encoder with the given strengths. The loaded checkpoint is not changed: the patched weights "
+        "live in new copies of only the layers the LoRA touches. A strength of 0 passes the input "
+        "through unchanged."
+    )
+    inputs = (
+        Input("model", MODEL),
+        Input("clip", CLIP),
+        Input("lora", STRING, default="", file="file"),
+        Input("strength_model", FLOAT, default=1.0, min=-10.0, max=10.0, step=0.05),
+        Input("strength_clip", FLOAT, default=1.0, min=-10.0, max=10.0, step=0.05),
+    )
+    outputs = (Output("model", MODEL), Output("clip", CLIP))
+
+    def run(self, ctx: RunContext, model: Any, clip: Any, lora: str, strength_model: float,
+            strength_clip: float) -> tuple[Any, Any]:
+        from nodes._lora import apply_lora, read_lora
+
+        if strength_model == 0 and strength_clip == 0:
+            return model, clip
+        if not lora.strip():
+            raise NodeError("no LoRA file chosen", "lora")
+        path = ctx.resolve_path(lora)
+        if not path.is_file():
+            raise NodeError(f"LoRA not found: {lora} (looked for {path})", "lora")
+        ctx.used_model_file(path)
+        weights = read_lora(path)
+        return apply_lora(ctx, model, clip, weights, strength_model, strength_clip)

@@ -1,0 +1,152 @@
+"""Sampling nodes: the all-in-one Sampler and the parts for custom sampling.
+
+Samplers are diffusers schedulers built from the checkpoint's own scheduler config, so epsilon and
+v-prediction models, zero-terminal-SNR and timestep spacing carry over. `denoise` has diffusers'
+img2img `strength` meaning: of a `steps`-step schedule, the last int(steps * denoise) steps run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nodeflow.core import Input, Node, Output, RunContext
+from nodeflow.core.types import CONDITIONING, FLOAT, GUIDER, INT, LATENT, MODEL, NOISE, SAMPLER, SIGMAS, STRING
+
+# Kept here (not imported from nodes._sampling) so listing nodes does not import that module's deps.
+SAMPLER_NAMES = ("euler", "euler_ancestral", "heun", "lms", "dpm_2", "dpm_2_ancestral", "dpmpp_2m",
+                 "dpmpp_2m_sde", "dpmpp_sde", "ddim", "ddpm", "uni_pc", "deis")
+SCHEDULER_NAMES = ("normal", "karras", "exponential", "beta", "sgm_uniform")
+SEED_MAX = 0xFFFF_FFFF_FFFF_FFFF
+
+_DENOISE_HELP = ("How much of the picture to redo, as diffusers' img2img 'strength': the last "
+                 "int(steps * denoise) steps of a steps-step schedule run, so 20 steps at 0.5 run 10. "
+                 "1 starts from pure noise (text-to-image).")
+_SAMPLER_HELP = ("euler: fast, deterministic. euler_ancestral: adds fresh noise each step (more variety). "
+                 "dpmpp_2m (with karras): sharp in few steps. dpmpp_sde: stochastic, needs torchsde. "
+                 "ddim/ddpm/uni_pc/heun/lms/dpm_2/deis: the diffusers schedulers of those names.")
+_SCHEDULER_HELP = ("Spacing of the noise levels: normal (the checkpoint's own), karras, exponential, "
+                   "beta, sgm_uniform (trailing). Not every sampler supports every spacing.")
+
+
+class Sampler(Node):
+    type_id = "sampling.sampler"
+    title = "Sampler"
+    category = "sampling"
+    description = (
+        "Denoises a latent guided by prompts: text-to-image from Empty Latent, image-to-image from "
+        "VAE Encode (denoise < 1), inpainting from VAE Encode for Inpaint or Set Latent Noise Mask. "
+        "Gives the same pixels as diffusers' own pipelines for the same settings and seed. "
+        + _DENOISE_HELP
+    )
+    inputs = (
+        Input("model", MODEL),
+        Input("positive", CONDITIONING),
+        Input("negative", CONDITIONING, optional=True, help="Needed when cfg is above 1."),
+        Input("latent_image", LATENT),
+        Input("seed", INT, default=0, min=0, max=SEED_MAX, seed=True),
+        Input("steps", INT, default=20, min=1, max=1000),
+        Input("cfg", FLOAT, default=7.0, min=0.0, max=100.0, step=0.1,
+              help="Classifier-free guidance: how strongly to follow the prompt. 1 = no guidance "
+                   "(one model call per step instead of two)."),
+        Input("sampler_name", STRING, default="euler", choices=SAMPLER_NAMES, help=_SAMPLER_HELP),
+        Input("scheduler", STRING, default="normal", choices=SCHEDULER_NAMES, help=_SCHEDULER_HELP),
+        Input("denoise", FLOAT, default=1.0, min=0.0, max=1.0, step=0.01, help=_DENOISE_HELP),
+    )
+    outputs = (Output("latent", LATENT),)
+
+    def run(self, ctx: RunContext, model: Any, positive: Any, negative: Any, latent_image: dict,
+            seed: int, steps: int, cfg: float, sampler_name: str, scheduler: str,
+            denoise: float) -> tuple[dict]:
+        from nodes._diffusion import Guider, NoiseSource, SamplerChoice, Schedule
+        from nodes._sampling import sample
+
+        guider = Guider(model, positive, negative, cfg)
+        return (sample(ctx, guider, SamplerChoice(sampler_name), Schedule(scheduler, steps, denoise),
+                       NoiseSource(int(seed)), latent_image),)
+
+
+class SamplerSelect(Node):
+    type_id = "sampling.sampler_select"
+    title = "Sampler Select"
+    category = "sampling/custom"
+    description = "Picks the sampling algorithm for Sample. " + _SAMPLER_HELP
+    inputs = (
+        Input("sampler_name", STRING, default="euler", choices=SAMPLER_NAMES),
+        Input("eta", FLOAT, default=1.0, min=0.0, max=10.0, step=0.01,
+              help="euler_ancestral only: how much fresh noise each step adds (the 'creativity' "
+                   "knob). 1 is diffusers' and ComfyUI's default; 0 makes it plain Euler."),
+    )
+    outputs = (Output("sampler", SAMPLER),)
+
+    def run(self, ctx: RunContext, sampler_name: str, eta: float) -> tuple[Any]:
+        from nodes._diffusion import SamplerChoice
+
+        return (SamplerChoice(sampler_name, float(eta)),)
+
+
+class Scheduler(Node):
+    type_id = "sampling.scheduler"
+    title = "Scheduler"
+    category = "sampling/custom"
+    description = "The noise levels Sample walks through. " + _SCHEDULER_HELP + " " + _DENOISE_HELP
+    inputs = (
+        Input("scheduler", STRING, default="normal", choices=SCHEDULER_NAMES),
+        Input("steps", INT, default=20, min=1, max=1000),
+        Input("denoise", FLOAT, default=1.0, min=0.0, max=1.0, step=0.01),
+    )
+    outputs = (Output("sigmas", SIGMAS),)
+
+    def run(self, ctx: RunContext, scheduler: str, steps: int, denoise: float) -> tuple[Any]:
+        from nodes._diffusion import Schedule
+
+        return (Schedule(scheduler, int(steps), float(denoise)),)
+
+
+class CFGGuider(Node):
+    type_id = "sampling.cfg_guider"
+    title = "CFG Guider"
+    category = "sampling/custom"
+    description = (
+        "Classifier-free guidance for Sample: the model, the prompts and how strongly to follow "
+        "them. guidance_rescale (0-1) tames over-saturation at high cfg, as diffusers' "
+        "guidance_rescale does (recommended ~0.7 for zero-terminal-SNR models)."
+    )
+    inputs = (
+        Input("model", MODEL),
+        Input("positive", CONDITIONING),
+        Input("negative", CONDITIONING, optional=True),
+        Input("cfg", FLOAT, default=7.0, min=0.0, max=100.0, step=0.1),
+        Input("guidance_rescale", FLOAT, default=0.0, min=0.0, max=1.0, step=0.05),
+    )
+    outputs = (Output("guider", GUIDER),)
+
+    def run(self, ctx: RunContext, model: Any, positive: Any, negative: Any, cfg: float,
+            guidance_rescale: float) -> tuple[Any]:
+        from nodes._diffusion import Guider
+
+        return (Guider(model, positive, negative, float(cfg), float(guidance_rescale)),)
+
+
+class Sample(Node):
+    type_id = "sampling.sample"
+    title = "Sample"
+    category = "sampling/custom"
+    description = (
+        "Custom sampling from parts: noise, guider, sampler and schedule. With Random Noise, "
+        "CFG Guider, Sampler Select and Scheduler set like the all-in-one Sampler it gives the "
+        "same pixels."
+    )
+    inputs = (
+        Input("noise", NOISE),
+        Input("guider", GUIDER),
+        Input("sampler", SAMPLER),
+        Input("sigmas", SIGMAS),
+        Input("latent_image", LATENT),
+    )
+    outputs = (Output("latent", LATENT),)
+
+    def run(self, ctx: RunContext, noise: Any, guider: Any, sampler: Any, sigmas: Any,
+            latent_image: dict) -> tuple[dict]:
+        from nodes._sampling import sample
+
+        return (sample(ctx, guider, sampler, sigmas, noise, latent_image),)

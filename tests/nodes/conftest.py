@@ -1,0 +1,39 @@
+"""Fixtures for the diffusion node tests: tiny SD models written once per session."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("diffusers")
+
+
+@pytest.fixture(scope="session")
+def torch_threads():
+    import torch
+
+    torch.set_num_threads(1)  # two shared cores; one thread is steadier and about as fast here
+    return 1
+
+
+@pytest.fixture(scope="session")
+def tiny_sd(tmp_path_factory, torch_threads):
+    """An epsilon-prediction tiny SD (DDIM config, as SD 1.5 ships) as a diffusers folder."""
+    from tiny_sd import build
+
+    return build(tmp_path_factory.mktemp("tiny_sd"))
+
+
+@pytest.fixture(scope="session")
+def tiny_vpred(tmp_path_factory, torch_threads):
+    """The same, v-prediction + zero-terminal-SNR + trailing (like the built-in model)."""
+    from tiny_sd import VPRED_SCHEDULER, build
+
+    return build(tmp_path_factory.mktemp("tiny_vpred"), scheduler=VPRED_SCHEDULER)
+
+
+@pytest.fixture(scope="session")
+def tiny_inpaint(tmp_path_factory, torch_threads):
+    """A tiny SD with a 9-channel inpainting UNet."""
+    from tiny_sd import build
+
+    return build(tmp_path_factory.mktemp("tiny_inpaint"), inpaint=True)
