@@ -191,10 +191,16 @@ def latent_batch(latent: dict) -> int:
 
 
 def mask_to_b1hw(mask: Any) -> Any:
-    """MASK [B, H, W] or [H, W] to [B, 1, H, W] float32."""
+    """MASK [B, H, W] or [H, W] to [B, 1, H, W] float32.
+
+    Made as diffusers' mask processor makes it (`from_numpy(array[..., None].transpose(0, 3, 1, 2))`),
+    strides included: interpolation and the inpaint blend pick their output memory layout from it,
+    and the UNet's floats depend on that layout.
+    """
     if mask.ndim == 2:
         mask = mask[None]
-    return mask[:, None].float()
+    array = np.array(mask.detach().cpu().float().numpy(), copy=True)  # callers may edit in place
+    return torch.from_numpy(array[..., None].transpose(0, 3, 1, 2))
 
 
 def fit_mask(mask: Any, height: int, width: int) -> Any:

@@ -308,12 +308,18 @@ def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, schedule: Sc
         # 1. image latents (img2img start, or what a 4-channel inpaint blends back)
         image_latents = None
         blend = noise_mask is not None and not inpaint_unet
+        masked_input = latent.get("masked_dist") is not None
         if not full or blend:
             dist = latent.get("latent_dist")
             image_latents = _draw(dist, generator) if dist is not None else samples
             image_latents = image_latents.to(device=device, dtype=dtype)
-            if image_latents.shape[0] != batch:
+            if batch % image_latents.shape[0]:
+                raise NodeError(f"{image_latents.shape[0]} images for a batch of {batch}", "latent_image")
+            # Both copy into a contiguous tensor, as the pipelines do (the layout changes the floats).
+            if blend or masked_input:
                 image_latents = image_latents.repeat(batch // image_latents.shape[0], 1, 1, 1)
+            else:
+                image_latents = torch.cat([image_latents] * (batch // image_latents.shape[0]), dim=0)
         # 2. the initial noise
         if noise.enabled:
             initial_noise = randn_tensor(samples.shape, generator=generator, device=device, dtype=dtype)

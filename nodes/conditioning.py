@@ -59,7 +59,7 @@ class ConcatConditioning(Node):
     def run(self, ctx: RunContext, conditioning_to: Any, conditioning_from: Any) -> tuple[Any]:
         import torch
 
-        from nodes._diffusion import Conditioning, CondEntry
+        from nodes._diffusion import CondEntry, Conditioning
 
         if len(conditioning_from.entries) != 1:
             raise NodeError("conditioning_from must be a single prompt", "conditioning_from")
@@ -83,6 +83,6 @@ class ConditioningStrength(Node):
     outputs = (Output("conditioning", CONDITIONING),)
 
     def run(self, ctx: RunContext, conditioning: Any, strength: float) -> tuple[Any]:
-        from nodes._diffusion import Conditioning, CondEntry
+        from nodes._diffusion import CondEntry, Conditioning
 
         return (Conditioning([CondEntry(e.embeds, e.pooled, strength, e.text) for e in conditioning.entries]),)

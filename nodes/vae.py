@@ -94,12 +94,13 @@ class VAEEncodeForInpaint(Node):
     def run(self, ctx: RunContext, pixels: Any, vae: Any, mask: Any, grow_mask_by: int) -> tuple[dict]:
         import torch
 
-        from nodes._diffusion import fit_mask, image_to_vae_input, mask_to_b1hw
+        from nodes._diffusion import fit_mask, mask_to_b1hw
 
         pixels = _checked_pixels(ctx, pixels, vae.scale_factor)
         b, h, w = pixels.shape[0], pixels.shape[1], pixels.shape[2]
         mask = fit_mask(mask_to_b1hw(mask), h, w)
-        mask = (mask >= 0.5).to(torch.float32)
+        mask[mask < 0.5] = 0  # in place, as diffusers binarizes (keeps the tensor's layout)
+        mask[mask >= 0.5] = 1
         if grow_mask_by > 0:
             k = int(grow_mask_by)
             mask = torch.nn.functional.max_pool2d(mask, kernel_size=2 * k + 1, stride=1, padding=k)

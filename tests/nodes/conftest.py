@@ -37,3 +37,21 @@ def tiny_inpaint(tmp_path_factory, torch_threads):
     from tiny_sd import build
 
     return build(tmp_path_factory.mktemp("tiny_inpaint"), inpaint=True)
+
+
+@pytest.fixture(scope="session")
+def source_png(tmp_path_factory):
+    """A 32x32 RGB picture with a gradient and a disc, and a mask PNG (white square = repaint)."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    folder = tmp_path_factory.mktemp("images")
+    y, x = np.mgrid[0:32, 0:32]
+    array = np.stack([x * 8, y * 8, (x + y) * 4], axis=-1).clip(0, 255).astype("uint8")
+    image = Image.fromarray(array)
+    ImageDraw.Draw(image).ellipse((8, 6, 24, 22), fill=(220, 40, 40))
+    image.save(folder / "source.png")
+    mask = Image.new("L", (32, 32), 0)
+    ImageDraw.Draw(mask).rectangle((10, 8, 25, 21), fill=255)
+    mask.save(folder / "mask.png")
+    return folder / "source.png", folder / "mask.png"
