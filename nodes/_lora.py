@@ -103,11 +103,17 @@ def apply_lora(ctx: RunContext, model: Any, clip: Any, weights: dict[str, Any], 
         if "up" not in parts or "down" not in parts:
             continue
         index = _index(roots[target])
-        name = index.get(module) or index.get(re.sub(r"^text_model_", "text_model.", module))
+        # transformers 5's CLIPTextModel has no "text_model." level; LoRA files written for 4.x do.
+        name = index.get(module) or index.get(re.sub(r"^text_model[._]", "", module))
         if name is None:
             missing.append(module)
-        else:
-            found[target][name] = parts
+            continue
+        weight = roots[target].get_submodule(name).weight
+        if parts["up"].shape[0] != weight.shape[0] or parts["down"].flatten(1).shape[1] != weight[0].numel():
+            raise NodeError(f"LoRA layer {module} has the wrong shape for this model "
+                            f"({tuple(parts['up'].shape)} x {tuple(parts['down'].shape)} vs "
+                            f"{tuple(weight.shape)}); is it made for another architecture?", "lora")
+        found[target][name] = parts
     if not found["unet"] and not found["clip"]:
         raise NodeError("no layer of this model matches the LoRA; is it made for another architecture?", "lora")
     if missing:
