@@ -8,6 +8,7 @@ loaded again, so "why does my image look different?" has an answer.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import platform
 from importlib.metadata import PackageNotFoundError, version
@@ -18,6 +19,7 @@ TRACKED_PACKAGES = ("nodeflow", "torch", "diffusers", "transformers")
 _MODEL_SUFFIXES = {".safetensors", ".json", ".txt", ".bin", ".ckpt", ".pt", ".pth", ".model"}
 
 
+@functools.lru_cache(maxsize=None)  # package metadata lookups cost ~1 ms each; versions don't change
 def package_version(name: str) -> str:
     try:
         return version(name)
