@@ -412,14 +412,77 @@ def stage_export(out: Path, vae, unet, text_encoder, tokenizer_dir: Path, latent
     # The tokenizer folder exactly as written and verified by write_tokenizer().
     shutil.rmtree(tmp / "tokenizer")
     shutil.copytree(tokenizer_dir, tmp / "tokenizer")
+    scores = ""
     card = out / "README.md"
-    if card.exists():  # keep the model card (scores are filled in by evaluate_tiny_model.py)
-        shutil.copy(card, tmp / "README.md")
+    if card.exists():  # keep the scores section (written by evaluate_tiny_model.py --update-card)
+        old = card.read_text()
+        if "<!-- scores -->" in old and "<!-- /scores -->" in old:
+            scores = old[old.index("<!-- scores -->"): old.index("<!-- /scores -->") + len("<!-- /scores -->")]
+    (tmp / "README.md").write_text(model_card(info, scores))
     (tmp / "training.json").write_text(json.dumps(info, indent=2) + "\n")
     shutil.rmtree(out, ignore_errors=True)
     os.replace(tmp, out)
     size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
     print(f"exported {out} ({size / 1e6:.1f} MB)", flush=True)
+
+
+def model_card(info: dict, scores: str = "") -> str:
+    p = info["params"]
+    words = shapes.vocabulary()
+    NOT_EVALUATED = "<!-- scores -->\n(not evaluated yet)\n<!-- /scores -->"
+    return f"""# tiny-shapes: NodeFlow's built-in diffusion model
+
+A very small Stable-Diffusion-shaped model (diffusers format) that NodeFlow ships so that every
+workflow, test and benchmark runs for real on a CPU without downloading weights. It draws one
+coloured shape on a background from a caption. It is a test and demo model, not an art model.
+
+Load it like any SD 1.x folder:
+
+```python
+from diffusers import StableDiffusionPipeline
+pipe = StableDiffusionPipeline.from_pretrained("resources/models/tiny-shapes", safety_checker=None,
+                                               requires_safety_checker=False)
+image = pipe("a red circle on a blue background", num_inference_steps=20, guidance_scale=5).images[0]
+```
+
+## Data
+{info["images"]} pictures of 64x64 pixels drawn with Pillow by `tools/shapes_dataset.py` (seeded, no
+download): one {", ".join(shapes.SHAPES)} in one of {len(shapes.COLOURS)} colours
+({", ".join(shapes.COLOURS)}), small or large, at the {", ".join(shapes.POSITIONS)}, on a plain or
+two-colour background. Captions come from a small grammar, e.g. "a red circle", "a small blue square
+on the left", "a yellow triangle on a black background": colour and shape are always named, size,
+position and (plain) background colour half of the time each, re-drawn at every training step.
+{round(100 * info.get("empty_captions", 0.1))}% of captions are empty (for classifier-free guidance).
+
+## Architecture (stock diffusers / transformers classes)
+| part | class | parameters | notes |
+|---|---|---|---|
+| VAE | `AutoencoderKL` | {p["vae"]:,} | channels {list(VAE_CONFIG["block_out_channels"])}, 64x64x3 -> 16x16x4 (factor 4), scaling_factor {info["vae"]["scaling_factor"]:.4f} |
+| UNet | `UNet2DConditionModel` | {p["unet"]:,} | channels {list(UNET_CONFIG["block_out_channels"])}, 1 layer per block, cross-attention dim {UNET_CONFIG["cross_attention_dim"]}, {UNET_CONFIG["attention_head_dim"]} heads, sample size 16 |
+| text encoder | `CLIPTextModel` | {p["text_encoder"]:,} | {TEXT_CONFIG["num_hidden_layers"]} layers, width {TEXT_CONFIG["hidden_size"]}, {TEXT_CONFIG["num_attention_heads"]} heads, {MAX_TOKENS} tokens |
+| tokenizer | `CLIPTokenizer` | - | word-level BPE vocab (vocab.json/merges.txt) built from the {len(words)} grammar words; each word is one token |
+| scheduler | `EulerDiscreteScheduler` | - | v-prediction, zero terminal SNR (`rescale_betas_zero_snr`), `trailing` spacing, scaled_linear 0.00085-0.012, 1000 steps |
+
+Weights are float32 safetensors (CPU inference runs in float32; the whole folder is small anyway).
+
+## Training
+`tools/train_tiny_model.py` (seed {info["seed"]}, torch {info["torch"]}, {info["threads"]} CPU threads, on a
+2-core machine shared with other jobs):
+- VAE: {info["vae"]["steps"]} steps of batch 32, {info["vae"]["minutes"]} min; reconstruction RMSE
+  {info["vae"]["rmse_255"]}/255 on training pictures.
+- UNet + text encoder, on cached latents: {info["unet"]["steps"]} steps of batch {info["unet"]["batch"]},
+  {info["unet"]["minutes"]} min; AdamW, cosine learning rate, EMA weights exported.
+
+## Scores
+Measured by `tools/evaluate_tiny_model.py` from pixels (`tools/shape_scoring.py`): colour of the
+shape, shape class (nearest-neighbour on masks of generator pictures), background colour,
+position and size, each counted only when the prompt names it.
+
+{scores or NOT_EVALUATED}
+
+## Limits
+One shape per picture, 64x64 only, the grammar's words only (other words map to the unknown token).
+"""
 
 
 def main(argv=None):
@@ -465,6 +528,7 @@ def main(argv=None):
         "unet": {"steps": unet_info["steps"], "minutes": round(unet_info["minutes"], 1),
                  "batch": args.unet_batch},
         "threads": args.threads,
+        "empty_captions": args.empty_captions,
         "torch": torch.__version__,
     }
     stage_export(args.out, vae, unet, text_encoder, tokenizer_dir, latents, info)

@@ -1,0 +1,84 @@
+"""The shipped tiny model loads offline with diffusers' own pipeline and follows prompts."""
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import shapes_dataset as sd
+
+MODEL = Path(__file__).resolve().parents[2] / "resources/models/tiny-shapes"
+pytestmark = pytest.mark.skipif(
+    not (MODEL / "model_index.json").exists(),
+    reason=f"built-in model not trained yet ({MODEL}/model_index.json missing; run tools/train_tiny_model.py)",
+)
+
+# A handful of evaluation prompts: colour and shape always named, the rest some of the time.
+PROMPTS = [
+    "a red circle",
+    "a blue square on the left",
+    "a large yellow triangle",
+    "a green star on a white background",
+    "a white ring on a black background",
+    "a small purple circle at the top",
+    "an orange square",
+    "a black triangle on a yellow background",
+]
+
+
+@pytest.fixture(scope="module")
+def pipe():
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    import evaluate_tiny_model
+
+    return evaluate_tiny_model.load_pipeline(MODEL)
+
+
+def test_folder_is_a_small_sd_shaped_diffusers_model():
+    index = json.loads((MODEL / "model_index.json").read_text())
+    assert index["_class_name"] == "StableDiffusionPipeline"
+    assert index["unet"] == ["diffusers", "UNet2DConditionModel"]
+    assert index["vae"] == ["diffusers", "AutoencoderKL"]
+    assert index["text_encoder"] == ["transformers", "CLIPTextModel"]
+    assert index["tokenizer"] == ["transformers", "CLIPTokenizer"]
+    assert index["safety_checker"] == [None, None]
+    for part in ("unet", "vae", "text_encoder"):
+        assert list((MODEL / part).glob("*.safetensors")), part
+    assert (MODEL / "tokenizer/vocab.json").exists() and (MODEL / "tokenizer/merges.txt").exists()
+    scheduler = json.loads((MODEL / "scheduler/scheduler_config.json").read_text())
+    assert scheduler["prediction_type"] == "v_prediction"
+    assert scheduler["rescale_betas_zero_snr"] is True
+    assert scheduler["timestep_spacing"] == "trailing"
+    assert scheduler["beta_schedule"] == "scaled_linear"
+    size = sum(f.stat().st_size for f in MODEL.rglob("*") if f.is_file())
+    assert size < 30e6
+    assert (MODEL / "README.md").exists()
+
+
+def test_loads_offline_and_makes_64x64_pictures(pipe):
+    from transformers import CLIPTokenizer
+
+    assert isinstance(pipe.tokenizer, CLIPTokenizer)
+    assert pipe.scheduler.config.prediction_type == "v_prediction"
+    vocab = pipe.tokenizer.get_vocab()
+    for word in sd.vocabulary():
+        assert pipe.tokenizer(word)["input_ids"][1:-1] == [vocab[word + "</w>"]], word
+    import evaluate_tiny_model
+
+    a = evaluate_tiny_model.generate(pipe, "a red circle", seed=3, cfg=5.0, steps=4)
+    b = evaluate_tiny_model.generate(pipe, "a red circle", seed=3, cfg=5.0, steps=4)
+    assert a.size == (64, 64)
+    assert np.array_equal(np.asarray(a), np.asarray(b)), "same seed, same pixels"
+
+
+def test_follows_prompts_at_cfg_5(pipe):
+    import evaluate_tiny_model
+    import shape_scoring
+
+    results, _ = evaluate_tiny_model.evaluate(pipe, PROMPTS, seeds=(1000,), cfgs=(5.0,), steps=12)
+    acc = shape_scoring.accuracy(results[5.0]["items"])
+    assert acc["colour"] >= 0.75, acc
+    assert acc["shape"] >= 0.6, acc
+    assert acc["background"] >= 0.6, acc
