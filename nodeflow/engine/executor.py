@@ -61,7 +61,7 @@ class Executor:
                  models: ModelStore | None = None):
         self.registry = registry or default_registry()
         self.device_preference = device
-        self.models = models or ModelStore()
+        self.models = models if models is not None else ModelStore()  # an empty store is falsy
         self.cache = ResultCache()
         self._subscribers: list[Subscriber] = []
         self._run_lock = threading.Lock()
