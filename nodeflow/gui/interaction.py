@@ -210,4 +210,6 @@ def segments_cross(a: Point, b: Point, c: Point, d: Point) -> bool:
 
     d1, d2 = orient(c, d, a), orient(c, d, b)
     d3, d4 = orient(a, b, c), orient(a, b, d)
-    return (d1 > 0) != (d2 > 0) and (d3 > 0) != (d4 > 0) and d1 != 0 and d2 != 0 and d3 != 0 and d4 != 0
+    if d1 == d2 == 0:  # collinear: treat as not crossing
+        return False
+    return d1 * d2 <= 0 and d3 * d4 <= 0

@@ -4,7 +4,7 @@ with the graph's signals (QtNodes style). It never edits the graph except throug
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
 
 from nodeflow.core.graph import Graph, Link, NodeRecord
@@ -199,7 +199,7 @@ class NodeScene(QGraphicsScene):
         item = self.nodes[node_id]
         centre = item.mapToScene(item.body_rect().center())
         probe = QRectF(centre.x() - 12, centre.y() - 12, 24, 24)
-        for link_item in self.items(probe):
+        for link_item in self.items(probe, Qt.ItemSelectionMode.IntersectsItemBoundingRect):
             if isinstance(link_item, LinkItem) and any(probe.contains(p) for p in link_item.samples(64)):
                 sockets = interaction.insertion_on_link(self.graph, node_id, link_item.link)
                 if sockets is not None:
@@ -225,7 +225,7 @@ class NodeScene(QGraphicsScene):
         ys = [p.y() for p in points]
         area = QRectF(min(xs), min(ys), max(xs) - min(xs) + 1, max(ys) - min(ys) + 1)
         hit = []
-        for item in self.items(area):
+        for item in self.items(area, Qt.ItemSelectionMode.IntersectsItemBoundingRect):
             if not isinstance(item, LinkItem):
                 continue
             samples = item.samples()

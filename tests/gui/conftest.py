@@ -1,0 +1,108 @@
+"""GUI test fixtures: a private registry (basic nodes + test-only nodes), a main window whose
+executor runs on the CPU, and mouse helpers that drive the real viewport."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+
+from nodeflow.core import Input, Node, Output, Registry
+from nodeflow.core.types import FLOAT, IMAGE, INT, STRING
+
+import nodes.basic
+
+
+class SlowCount(Node):
+    """Counts to `steps`, sleeping between steps and honouring cancel (for cancel tests)."""
+
+    type_id = "test.slow"
+    title = "Slow Count"
+    category = "test"
+    inputs = (Input("steps", INT, default=5, min=1, max=10_000), Input("delay", FLOAT, default=0.05, min=0.0))
+    outputs = (Output("value", INT),)
+
+    def run(self, ctx, steps, delay):
+        for step in range(steps):
+            time.sleep(delay)
+            ctx.progress(step + 1, steps)
+        return (steps,)
+
+
+class Swatch(Node):
+    """An output node that shows a solid-colour PIL image (for the output viewer and thumbnails)."""
+
+    type_id = "test.swatch"
+    title = "Swatch"
+    category = "test"
+    is_output = True
+    inputs = (Input("size", INT, default=32, min=1, max=512), Input("color", STRING, default="red",
+                                                                   choices=("red", "green", "blue")))
+    outputs = (Output("image", IMAGE),)
+
+    def run(self, ctx, size, color):
+        from PIL import Image
+
+        image = Image.new("RGB", (size, size), color)
+        ctx.show_images([image])
+        return (image,)
+
+
+class TakeImage(Node):
+    type_id = "test.take_image"
+    title = "Take Image"
+    category = "test"
+    is_output = True
+    inputs = (Input("image", IMAGE), Input("strength", FLOAT, default=0.5, min=0.0, max=1.0, step=0.05),
+              Input("seed", INT, default=0, min=0, seed=True))
+    outputs = ()
+
+    def run(self, ctx, image, strength, seed):
+        return {}
+
+
+@pytest.fixture
+def registry() -> Registry:
+    reg = Registry()
+    reg.register_module(nodes.basic, "basic")
+    for cls in (SlowCount, Swatch, TakeImage):
+        reg.register(cls)
+    return reg
+
+
+@pytest.fixture
+def window(qtbot, registry, tmp_path):
+    from nodeflow.engine import Executor
+    from nodeflow.gui.main_window import MainWindow
+
+    win = MainWindow(registry, executor=Executor(registry, device="cpu"), output_dir=tmp_path / "out")
+    win.files.ask_save_changes = lambda: "discard"
+    qtbot.addWidget(win)
+    win.resize(1400, 900)
+    with qtbot.waitExposed(win):
+        win.show()
+    yield win
+    win.runner.shutdown()
+
+
+def vp(view, scene_point: QPointF) -> QPoint:
+    return view.mapFromScene(scene_point)
+
+
+def drag(qtbot, view, start: QPointF, end: QPointF, button=Qt.MouseButton.LeftButton, steps: int = 4) -> None:
+    """Press at `start`, move in a few steps, release at `end` (scene coordinates)."""
+    viewport = view.viewport()
+    a, b = vp(view, start), vp(view, end)
+    qtbot.mousePress(viewport, button, pos=a)
+    for i in range(1, steps + 1):
+        qtbot.mouseMove(viewport, QPoint(a.x() + (b.x() - a.x()) * i // steps, a.y() + (b.y() - a.y()) * i // steps))
+    qtbot.mouseRelease(viewport, button, pos=b)
+
+
+def socket(window, node_id: str, name: str, is_output: bool) -> QPointF:
+    return window.scene.nodes[node_id].socket_scene_pos(name, is_output)
+
+
+def wire(qtbot, window, src: str, out: str, dst: str, inp: str) -> None:
+    drag(qtbot, window.view, socket(window, src, out, True), socket(window, dst, inp, False))
