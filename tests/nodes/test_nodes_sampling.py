@@ -73,7 +73,9 @@ def test_progress_reports_every_step_with_a_preview(tiny_sd, tmp_path):
     run(ex, graph, tmp_path)
     steps = [(e.step, e.total) for e in seen if e.node_id == ids["sampler"]]
     assert steps == [(1, 3), (2, 3), (3, 3)]
-    assert all(e.preview is not None and e.preview.size == (16, 16) for e in seen)
+    previews = [e.preview for e in seen]
+    assert previews[0] is not None and previews[-1] is not None  # in between: at most ten a second
+    assert all(p.size == (16, 16) for p in previews if p is not None)
 
 
 def test_cancel_stops_between_steps(tiny_sd, tmp_path):

@@ -1,0 +1,124 @@
+"""How fast is a txt2img graph next to diffusers' own pipeline, in the same process?
+
+Prints the median time of our graph (models loaded, results not cached) over the median time of
+StableDiffusionPipeline for the same txt2img on the same tiny model (goal <= 1.03), and the time of
+an unchanged re-run through the Executor (goal < 20 ms: everything is served from the cache).
+
+Uses the built-in model (resources/models/tiny-shapes) when it exists, else writes the tests'
+random tiny SD to a temporary folder. Run: `python bench/parity_speed.py [--repeats N] [--steps N]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+
+def model_folder(scratch: Path) -> tuple[Path, int]:
+    builtin = ROOT / "resources" / "models" / "tiny-shapes"
+    if (builtin / "model_index.json").is_file():
+        return builtin, 64
+    sys.path.insert(0, str(ROOT / "tests" / "nodes"))
+    from tiny_sd import build
+
+    return build(scratch / "tiny_sd"), 32
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (1: steadier on a busy machine)")
+    args = parser.parse_args()
+
+    import numpy as np
+    import torch
+    from diffusers import EulerDiscreteScheduler, StableDiffusionPipeline
+
+    from nodeflow.core import Graph, ModelStore, default_registry
+    from nodeflow.engine import Executor
+
+    torch.set_num_threads(args.threads)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder, size = model_folder(Path(tmp))
+        prompt, seed, cfg = "a red circle on a blue background", 1, 5.0
+
+        graph = Graph(default_registry())
+
+        def add(type_id, links=None, **params):
+            node_id = graph.add_node(type_id, params).id
+            for name, (src, out) in (links or {}).items():
+                graph.connect(src, out, node_id, name)
+            return node_id
+
+        ckpt = add("models.load_checkpoint", checkpoint=str(folder))
+        pos = add("conditioning.text_encode", {"clip": (ckpt, "clip")}, text=prompt)
+        neg = add("conditioning.text_encode", {"clip": (ckpt, "clip")}, text="")
+        latent = add("latent.empty", {"vae": (ckpt, "vae")}, width=size, height=size, batch_size=1)
+        sampler = add("sampling.sampler", {"model": (ckpt, "model"), "positive": (pos, "conditioning"),
+                                           "negative": (neg, "conditioning"), "latent_image": (latent, "latent")},
+                      seed=seed, steps=args.steps, cfg=cfg, sampler_name="euler", scheduler="normal")
+        decode = add("vae.decode", {"latent": (sampler, "latent"), "vae": (ckpt, "vae")})
+        add("image.preview", {"images": (decode, "image")})
+
+        pipe = StableDiffusionPipeline.from_pretrained(folder, safety_checker=None, requires_safety_checker=False,
+                                                       local_files_only=True)
+        pipe.scheduler = EulerDiscreteScheduler.from_config(pipe.scheduler.config)
+        pipe.set_progress_bar_config(disable=True)
+        models = ModelStore()
+
+        def ours():
+            result = Executor(device="cpu", models=models).run(graph, output_dir=Path(tmp) / "out")
+            assert result.ok, result.errors
+            return result
+
+        def theirs():
+            return pipe(prompt, negative_prompt="", height=size, width=size, num_inference_steps=args.steps,
+                        guidance_scale=cfg, generator=torch.Generator("cpu").manual_seed(seed)).images
+
+        first = ours()  # loads the model once; not timed
+        from nodes._diffusion import image_to_uint8
+
+        same = np.array_equal(image_to_uint8(first.values[decode]["image"])[0], np.array(theirs()[0]))
+        graph_times, pipe_times = [], []
+        for _ in range(args.repeats):  # interleaved, so background load hits both alike
+            start = time.perf_counter()
+            theirs()
+            pipe_times.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            ours()
+            graph_times.append(time.perf_counter() - start)
+
+        executor = Executor(device="cpu", models=models)
+        executor.run(graph, output_dir=Path(tmp) / "out")
+        rerun_times = []
+        for _ in range(args.repeats):
+            start = time.perf_counter()
+            result = executor.run(graph, output_dir=Path(tmp) / "out")
+            rerun_times.append(time.perf_counter() - start)
+            assert not result.executed
+
+        g, p = statistics.median(graph_times), statistics.median(pipe_times)
+        g_min, p_min = min(graph_times), min(pipe_times)
+        print(f"model: {folder.name} ({size}x{size}, {args.steps} euler steps, cfg {cfg}), "
+              f"torch threads {torch.get_num_threads()}")
+        print(f"pixels identical to the pipeline: {same}")
+        print(f"median: graph {g * 1000:.1f} ms / pipeline {p * 1000:.1f} ms = ratio {g / p:.3f}  (goal <= 1.03)")
+        print(f"best:   graph {g_min * 1000:.1f} ms / pipeline {p_min * 1000:.1f} ms = ratio {g_min / p_min:.3f}")
+        print(f"unchanged re-run: {statistics.median(rerun_times) * 1000:.2f} ms  (goal < 20 ms)")
+
+
+if __name__ == "__main__":
+    main()
