@@ -27,7 +27,6 @@ SINGLE_FILE_CONFIGS = {
     "v2": "sd21",
     "inpainting_v2": "sd2-inpainting",
     "xl_base": "sdxl",
-    "xl_inpaint": "sdxl-inpainting",
 }
 #: Where the tokenizer of each architecture family lives in the Hugging Face cache, if present.
 TOKENIZER_REPOS = {
@@ -36,7 +35,6 @@ TOKENIZER_REPOS = {
     "sd21": ("stabilityai/stable-diffusion-2-1", "tokenizer"),
     "sd2-inpainting": ("stabilityai/stable-diffusion-2-1", "tokenizer"),
     "sdxl": ("openai/clip-vit-large-patch14", None),
-    "sdxl-inpainting": ("openai/clip-vit-large-patch14", None),
 }
 PICKLE_SUFFIXES = {".ckpt", ".pt", ".pth", ".bin"}
 
