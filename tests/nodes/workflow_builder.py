@@ -1,0 +1,142 @@
+"""The example workflows in workflows/, built in code so they stay canonical and in sync.
+
+Run `python tests/nodes/workflow_builder.py` to (re)write workflows/*.json and their input
+pictures; test_workflows.py checks the shipped files equal what this module builds and runs them.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKFLOWS = ROOT / "workflows"
+MODEL = "resources/models/tiny-shapes"
+SOURCE = "workflows/inputs/red_circle.png"
+MASK = "workflows/inputs/red_circle_mask.png"
+SIZE = 64
+
+
+def _graph():
+    sys.path.insert(0, str(ROOT))
+    from nodeflow.core import Graph, default_registry
+
+    return Graph(default_registry())
+
+
+def _add(graph, type_id, pos, links=None, **params):
+    node_id = graph.add_node(type_id, params, ui={"pos": list(pos)}).id
+    for name, (src, out) in (links or {}).items():
+        graph.connect(src, out, node_id, name)
+    return node_id
+
+
+def _model_and_prompts(g, prompt, negative=""):
+    ckpt = _add(g, "models.load_checkpoint", (0, 200), checkpoint=MODEL)
+    pos = _add(g, "conditioning.text_encode", (320, 0), {"clip": (ckpt, "clip")}, text=prompt)
+    neg = _add(g, "conditioning.text_encode", (320, 220), {"clip": (ckpt, "clip")}, text=negative)
+    return ckpt, pos, neg
+
+
+def _finish(g, ckpt, latent_src, prefix, x=1000):
+    decode = _add(g, "vae.decode", (x, 200), {"latent": (latent_src, "latent"), "vae": (ckpt, "vae")})
+    _add(g, "image.save", (x + 260, 200), {"images": (decode, "image")}, filename_prefix=prefix)
+    return decode
+
+
+def txt2img():
+    g = _graph()
+    g.metadata["description"] = "Text to image with the built-in tiny model: change the prompt and the seed."
+    ckpt, pos, neg = _model_and_prompts(g, "a red circle on a blue background")
+    latent = _add(g, "latent.empty", (320, 440), {"vae": (ckpt, "vae")}, width=SIZE, height=SIZE, batch_size=4)
+    sampler = _add(g, "sampling.sampler", (660, 200), {
+        "model": (ckpt, "model"), "positive": (pos, "conditioning"), "negative": (neg, "conditioning"),
+        "latent_image": (latent, "latent")}, seed=42, steps=20, cfg=5.0, sampler_name="euler", scheduler="normal")
+    _finish(g, ckpt, sampler, "txt2img")
+    return g
+
+
+def img2img():
+    g = _graph()
+    g.metadata["description"] = ("Image to image: the picture is encoded, partly noised (denoise) and "
+                                 "redrawn to match the prompt.")
+    ckpt, pos, neg = _model_and_prompts(g, "a yellow star on a blue background")
+    load = _add(g, "image.load", (0, 480), image=SOURCE)
+    encode = _add(g, "vae.encode", (320, 440), {"pixels": (load, "image"), "vae": (ckpt, "vae")})
+    sampler = _add(g, "sampling.sampler", (660, 200), {
+        "model": (ckpt, "model"), "positive": (pos, "conditioning"), "negative": (neg, "conditioning"),
+        "latent_image": (encode, "latent")}, seed=7, steps=20, cfg=5.0, sampler_name="euler",
+        scheduler="normal", denoise=0.7)
+    _finish(g, ckpt, sampler, "img2img")
+    return g
+
+
+def inpaint():
+    g = _graph()
+    g.metadata["description"] = ("Inpainting: only the white area of the mask is redrawn; Image Composite "
+                                 "Masked puts every other pixel back exactly.")
+    ckpt, pos, neg = _model_and_prompts(g, "a green square on a blue background")
+    load = _add(g, "image.load", (0, 480), image=SOURCE)
+    load_mask = _add(g, "image.load", (0, 760), image=MASK)
+    mask = _add(g, "mask.from_image", (320, 760), {"image": (load_mask, "image")}, channel="red")
+    encode = _add(g, "vae.encode_inpaint", (320, 440), {
+        "pixels": (load, "image"), "vae": (ckpt, "vae"), "mask": (mask, "mask")}, grow_mask_by=2)
+    sampler = _add(g, "sampling.sampler", (660, 200), {
+        "model": (ckpt, "model"), "positive": (pos, "conditioning"), "negative": (neg, "conditioning"),
+        "latent_image": (encode, "latent")}, seed=3, steps=20, cfg=5.0, sampler_name="euler",
+        scheduler="normal", denoise=1.0)
+    decode = _add(g, "vae.decode", (1000, 200), {"latent": (sampler, "latent"), "vae": (ckpt, "vae")})
+    composite = _add(g, "image.composite_masked", (1260, 200), {
+        "destination": (load, "image"), "source": (decode, "image"), "mask": (mask, "mask")})
+    _add(g, "image.save", (1520, 200), {"images": (composite, "image")}, filename_prefix="inpaint")
+    return g
+
+
+def custom_sampling():
+    g = _graph()
+    g.metadata["description"] = ("The sampler taken apart: noise, guider (with guidance rescale, good for "
+                                 "zero-terminal-SNR models), sampler and schedule are separate nodes.")
+    ckpt, pos, neg = _model_and_prompts(g, "a purple triangle on a white background")
+    latent = _add(g, "latent.empty", (320, 440), {"vae": (ckpt, "vae")}, width=SIZE, height=SIZE, batch_size=2)
+    noise = _add(g, "noise.random", (660, 0), seed=123)
+    guider = _add(g, "sampling.cfg_guider", (660, 160), {
+        "model": (ckpt, "model"), "positive": (pos, "conditioning"), "negative": (neg, "conditioning")},
+        cfg=5.0, guidance_rescale=0.7)
+    select = _add(g, "sampling.sampler_select", (660, 380), sampler_name="euler_ancestral", eta=1.0)
+    sigmas = _add(g, "sampling.scheduler", (660, 520), scheduler="normal", steps=20, denoise=1.0)
+    sample = _add(g, "sampling.sample", (1000, 200), {
+        "noise": (noise, "noise"), "guider": (guider, "guider"), "sampler": (select, "sampler"),
+        "sigmas": (sigmas, "sigmas"), "latent_image": (latent, "latent")})
+    _finish(g, ckpt, sample, "custom", x=1300)
+    return g
+
+
+BUILDERS = {"txt2img": txt2img, "img2img": img2img, "inpaint": inpaint, "custom_sampling": custom_sampling}
+
+
+def write_inputs() -> None:
+    """The picture and mask img2img and inpaint start from, drawn by the dataset's own renderer."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    from PIL import Image, ImageDraw
+    from shapes_dataset import render
+
+    labels = {"colour": "red", "shape": "circle", "size": "large", "position": "center", "background": "blue",
+              "background2": None, "split": None, "radius": 15.0, "centre": (32.0, 32.0)}
+    (ROOT / SOURCE).parent.mkdir(parents=True, exist_ok=True)
+    render(labels).save(ROOT / SOURCE, optimize=True)
+    mask = Image.new("L", (SIZE, SIZE), 0)
+    ImageDraw.Draw(mask).rectangle((14, 14, 49, 49), fill=255)
+    mask.save(ROOT / MASK, optimize=True)
+
+
+def main() -> None:
+    from nodeflow.core import files
+
+    write_inputs()
+    for name, build in BUILDERS.items():
+        files.save(build(), WORKFLOWS / f"{name}.json")
+        print(f"wrote workflows/{name}.json")
+
+
+if __name__ == "__main__":
+    main()
