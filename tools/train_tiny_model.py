@@ -213,13 +213,19 @@ def stage_vae(work: Path, images: np.ndarray, args):
     vae = AutoencoderKL(**VAE_CONFIG)
     opt = torch.optim.AdamW(vae.parameters(), lr=args.vae_lr, weight_decay=0.0)
     step, elapsed = 0, 0.0
+    budget = args.minutes * 60 * args.vae_share
     if state:
         vae.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
         step, elapsed = state["step"], state["elapsed"]
         if state.get("done"):
-            return vae.eval()
-    budget = args.minutes * 60 * args.vae_share
+            if step >= args.vae_steps or elapsed >= budget - 30:
+                return vae.eval()
+            # A bigger budget than last time: train on; what was built on the old VAE is stale.
+            print(f"vae: continuing from step {step} ({elapsed / 60:.1f} of {budget / 60:.1f} min); "
+                  "dropping cached latents and UNet", flush=True)
+            for stale in ("latents.pt", "unet.pt"):
+                (work / stale).unlink(missing_ok=True)
     data = _to_tensor(images)
     gen = torch.Generator().manual_seed(args.seed + step)
     vae.train()
