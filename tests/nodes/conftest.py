@@ -55,3 +55,11 @@ def source_png(tmp_path_factory):
     ImageDraw.Draw(mask).rectangle((10, 8, 25, 21), fill=255)
     mask.save(folder / "mask.png")
     return folder / "source.png", folder / "mask.png"
+
+
+@pytest.fixture(scope="session")
+def tiny_xl(tmp_path_factory, torch_threads):
+    """A tiny SDXL (two text encoders, pooled + size conditioning)."""
+    from tiny_sd import build_xl
+
+    return build_xl(tmp_path_factory.mktemp("tiny_xl"))

@@ -81,3 +81,45 @@ def test_inpaint_composite_keeps_unmasked_pixels_exactly(tiny_sd, tiny_inpaint, 
     assert (decoded[keep] != source[keep]).any()  # without the composite they would differ
     saved = sorted(tmp_path.glob("*.png"))[-1]
     np.testing.assert_array_equal(np.array(Image.open(saved)), out)
+
+
+@pytest.mark.parametrize(("sampler", "strength"), [("euler", 0.6), ("ddim", 1.0)])
+def test_set_latent_noise_mask_route_matches_inpaint_pipeline(tiny_sd, source_png, executor, tmp_path, sampler,
+                                                             strength):
+    """VAE Encode + Set Latent Noise Mask (ComfyUI's route) = the inpaint pipeline, for samplers that
+    draw no per-step noise (the pipeline's extra masked-image draw comes after the start noise)."""
+    from graphs import add
+
+    graph, ids = img2img(tiny_sd, source_png[0], prompt="a red circle", sampler=sampler, denoise=strength, seed=4)
+    load_mask = add(graph, "image.load", image=str(source_png[1]))
+    mask = add(graph, "mask.from_image", {"image": (load_mask, "image")})
+    noise_mask = add(graph, "latent.set_noise_mask", {"latent": (ids["encode"], "latent"), "mask": (mask, "mask")})
+    graph.connect(noise_mask, "latent", ids["sampler"], "latent_image")
+    ours = pixels(run(executor, graph, tmp_path), ids["decode"])
+    theirs = inpaint_reference(tiny_sd, *source_png, sampler, "normal", strength=strength, seed=4)
+    np.testing.assert_array_equal(ours, theirs)
+
+
+def test_hires_fix_second_pass_runs(tiny_sd, executor, tmp_path):
+    from graphs import add, txt2img
+
+    graph, ids = txt2img(tiny_sd, seed=1, steps=3)
+    up = add(graph, "latent.upscale", {"latent": (ids["sampler"], "latent")}, scale_by=1.5, method="bilinear")
+    second = add(graph, "sampling.sampler", {
+        "model": (ids["ckpt"], "model"), "positive": (ids["pos"], "conditioning"),
+        "negative": (ids["neg"], "conditioning"), "latent_image": (up, "latent")}, steps=4, denoise=0.5)
+    graph.connect(second, "latent", ids["decode"], "latent")
+    image = pixels(run(executor, graph, tmp_path), ids["decode"])
+    assert image.shape == (1, 48, 48, 3)
+
+
+def test_models_are_loaded_once_and_shared(tiny_sd, tmp_path):
+    from graphs import add, txt2img
+
+    ex = Executor(device="cpu")
+    graph, ids = txt2img(tiny_sd, save=False)
+    other = add(graph, "models.load_checkpoint", checkpoint=str(tiny_sd))
+    graph.connect(other, "clip", ids["neg"], "clip")
+    result = run(ex, graph, tmp_path)
+    assert result.values[other]["model"].unet is result.values[ids["ckpt"]]["model"].unet
+    assert len(ex.models) == 1

@@ -54,3 +54,21 @@ def test_batch_matches_pipeline(tiny_sd, executor, tmp_path):
     ours = pixels(run(executor, graph, tmp_path), ids["decode"])
     theirs = reference(tiny_sd, "euler_ancestral", "normal", seed=5, batch=2)
     np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize(("sampler", "scheduler", "cfg"), [("euler", "normal", 6.0), ("euler_ancestral", "normal", 1.0),
+                                                            ("dpmpp_2m", "karras", 6.0)])
+def test_sdxl_txt2img_matches_pipeline(tiny_xl, executor, tmp_path, sampler, scheduler, cfg):
+    import diffusers
+    from pipelines import REFERENCE_SCHEDULERS
+
+    graph, ids = txt2img(tiny_xl, sampler=sampler, scheduler=scheduler, cfg=cfg, seed=6)
+    ours = pixels(run(executor, graph, tmp_path), ids["decode"])
+    pipe = diffusers.StableDiffusionXLPipeline.from_pretrained(tiny_xl, local_files_only=True)
+    pipe.set_progress_bar_config(disable=True)
+    name, extra = REFERENCE_SCHEDULERS[(sampler, scheduler)]
+    pipe.scheduler = getattr(diffusers, name).from_config(pipe.scheduler.config, **extra)
+    theirs = as_uint8(pipe("a red circle", negative_prompt="", height=32, width=32, num_inference_steps=4,
+                           guidance_scale=cfg, generator=generator(6)).images)
+    assert_meaningful(theirs)
+    np.testing.assert_array_equal(ours, theirs)
