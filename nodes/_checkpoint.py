@@ -91,7 +91,11 @@ def _bundle(name, unet, vae, text_encoder, tokenizer, text_encoder_2, tokenizer_
             module.to(device)
             module.eval()
             module.requires_grad_(False)
-    vae_bundle = Vae(vae, device, dtype)
+    vae_dtype = dtype
+    if text_encoder_2 is not None and dtype == torch.float16 and vae.config.force_upcast:
+        vae_dtype = torch.float32  # SDXL's VAE overflows in fp16; its pipeline upcasts it too
+        vae.to(dtype=vae_dtype)
+    vae_bundle = Vae(vae, device, vae_dtype)
     scheduler_config = _pipeline_fixes(scheduler_config)
     model = Model(
         unet=unet,

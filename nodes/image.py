@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
@@ -86,8 +87,10 @@ class SaveImage(Node):
         from nodeflow.core.files import PNG_PARAMETERS_KEY, PNG_WORKFLOW_KEY
         from nodes._diffusion import image_to_pils
 
-        if "/" in filename_prefix.replace("\\", "/").lstrip("./") and ".." in filename_prefix:
-            raise NodeError("the prefix must stay inside the output folder", "filename_prefix")
+        parts = Path(filename_prefix.replace("\\", "/")).parts
+        if Path(filename_prefix).is_absolute() or ".." in parts:
+            raise NodeError("the prefix must name a file inside the output folder "
+                            "(sub-folders are fine, '..' and absolute paths are not)", "filename_prefix")
         pils = image_to_pils(images)
         for pil in pils:
             info = PngInfo()

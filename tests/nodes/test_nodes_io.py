@@ -244,3 +244,14 @@ def test_sampler_choices_match_the_implementation():
 
     assert sampling.SAMPLER_NAMES == _sampling.SAMPLER_NAMES
     assert sampling.SCHEDULER_NAMES == _sampling.SCHEDULE_NAMES
+
+
+def test_save_prefix_may_not_leave_the_output_folder(tmp_path):
+    from nodes.image import SaveImage
+
+    ctx = RunContext(output_dir=tmp_path / "out")
+    for bad in ("../escape", "/abs/name", "sub/../../x"):
+        with pytest.raises(NodeError, match="inside the output folder"):
+            SaveImage().run(ctx, images=torch.rand(1, 4, 4, 3), filename_prefix=bad)
+    SaveImage().run(ctx, images=torch.rand(1, 4, 4, 3), filename_prefix="runs/cat")
+    assert (tmp_path / "out" / "runs" / "cat_00001.png").is_file()
