@@ -106,6 +106,7 @@ def _bundle(name, unet, vae, text_encoder, tokenizer, text_encoder_2, tokenizer_
         dtype=dtype,
         name=name,
         family="sdxl" if text_encoder_2 is not None else "sd",
+        vae=vae_bundle,
     )
     clip = Clip(tokenizer, text_encoder, device, dtype, tokenizer_2, text_encoder_2)
     return model, clip, vae_bundle

@@ -52,6 +52,9 @@ class Model:
     name: str = ""
     #: "sd" or "sdxl" (SDXL needs pooled text embeddings and size conditioning).
     family: str = "sd"
+    #: The checkpoint's VAE, used once to fit the cheap latent -> RGB preview projection.
+    vae: Any = None
+    preview_projection: Any = None
 
     @property
     def in_channels(self) -> int:

@@ -63,9 +63,6 @@ ANCESTRAL = {"euler_ancestral"}
 #: as much as a tiny model's step, and ten a second is all a viewer needs.
 PREVIEW_EVERY = 0.1
 
-# SD 1.x/2.x latent -> RGB, a least-squares fit used by ComfyUI's cheap previews.
-_LATENT_RGB = ((0.3512, 0.2297, 0.3227), (0.3250, 0.4974, 0.2350),
-               (-0.2829, 0.1762, 0.2721), (-0.2120, -0.2616, -0.7177))
 
 
 # ---------------------------------------------------------------------------------------- text
@@ -388,7 +385,7 @@ def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, schedule: Sc
                 latents = (1 - mask) * init_proper + mask * latents
             preview = None
             if want_preview and (i == 0 or i == total - 1 or time.perf_counter() - last_preview >= PREVIEW_EVERY):
-                preview = latent_preview(out[1] if len(out) > 1 and out[1] is not None else latents)
+                preview = latent_preview(model, out[1] if len(out) > 1 and out[1] is not None else latents)
                 last_preview = time.perf_counter()
             ctx.progress(i + 1, total, preview)
     result = {"samples": latents, "downscale": model.vae_scale_factor}
@@ -423,14 +420,38 @@ def _predict(model, scheduler, latents, t, pos, neg, weights, cfg, cfg_on, unet_
     return sum(w / total * r for w, r in zip(weights, results, strict=True))
 
 
-def latent_preview(latents: Any) -> Any:
-    """A cheap RGB picture of latents: a fixed linear projection, no VAE (PIL, latent resolution)."""
+def latent_preview(model: Model, latents: Any) -> Any:
+    """A cheap RGB picture of latents: a linear projection, no VAE decode (PIL, latent resolution)."""
     from PIL import Image
 
+    if model.preview_projection is None:
+        model.preview_projection = fit_preview_projection(model)
+    weight, bias = model.preview_projection
     x = latents[0].detach().float().cpu()
-    if x.shape[0] == 4:
-        rgb = torch.einsum("chw,cr->rhw", x, torch.tensor(_LATENT_RGB))
-    else:
-        rgb = x[:3] if x.shape[0] >= 3 else x[:1].repeat(3, 1, 1)
-    rgb = ((rgb + 1) * 127.5).clamp(0, 255).to(torch.uint8).permute(1, 2, 0).numpy()
+    rgb = torch.einsum("chw,cr->rhw", x, weight) + bias[:, None, None]
+    rgb = (rgb * 255).clamp(0, 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
     return Image.fromarray(rgb)
+
+
+def fit_preview_projection(model: Model) -> tuple[Any, Any]:
+    """Least-squares latent -> RGB map for this checkpoint's VAE, fitted once from one encode.
+
+    A picture of random colour patches is encoded; each latent cell is paired with the average
+    colour of the pixels it covers. Works for any VAE (SD's, SDXL's, the built-in tiny model's).
+    """
+    channels = model.latent_channels
+    vae = model.vae
+    if vae is None:
+        return torch.zeros(channels, 3), torch.full((3,), 0.5)
+    factor = vae.scale_factor
+    cells = 8
+    generator = torch.Generator("cpu").manual_seed(0)
+    patches = torch.rand((1, 3, cells, cells), generator=generator)
+    pixels = torch.nn.functional.interpolate(patches, scale_factor=factor * 4, mode="nearest")
+    with torch.no_grad():
+        posterior = vae.vae.encode((2 * pixels - 1).to(device=vae.device, dtype=vae.dtype)).latent_dist
+    latents = (posterior.mean.float().cpu() * vae.scaling_factor)[0]  # [C, 4 * cells, 4 * cells]
+    targets = torch.nn.functional.interpolate(patches, size=latents.shape[-2:], mode="nearest")[0]
+    a = torch.cat([latents.reshape(channels, -1).T, torch.ones(latents[0].numel(), 1)], dim=1)
+    solution = torch.linalg.lstsq(a, targets.reshape(3, -1).T).solution  # [C + 1, 3]
+    return solution[:channels], solution[channels]

@@ -160,3 +160,34 @@ def test_long_prompt_is_cut_like_diffusers_with_a_warning(tiny_sd):
     (long,) = TextEncode().run(ctx, clip=clip, text="a red circle " * 10)
     assert len(messages) == 1 and "cut off" in messages[0] and "circle" in messages[0]
     assert long.entries[0].embeds.shape == short.entries[0].embeds.shape
+
+
+@pytest.mark.parametrize("which", ["random", "builtin"])
+def test_latent_preview_projection_is_fitted_to_the_vae(tiny_sd, source_png, which):
+    """The preview of an encoded picture looks like the picture (a linear fit of this VAE's latents).
+
+    Only a trained VAE has latents a linear map can read; the random one just has to work.
+    """
+    from PIL import Image
+    from workflow_builder import MODEL, ROOT
+
+    from nodes._diffusion import pil_to_image
+    from nodes._sampling import latent_preview
+    from nodes.models import LoadCheckpoint
+    from nodes.vae import VAEEncode
+
+    folder = tiny_sd if which == "random" else ROOT / MODEL
+    if not (folder / "model_index.json").is_file():
+        pytest.skip(f"the built-in model is not in {MODEL} yet")
+    ctx = RunContext()
+    model, _, vae = LoadCheckpoint().run(ctx, checkpoint=str(folder))
+    picture = Image.open(source_png[0]).convert("RGB") if which == "random" else \
+        Image.open(ROOT / "workflows/inputs/red_circle.png").convert("RGB")
+    (latent,) = VAEEncode().run(ctx, pixels=pil_to_image(picture), vae=vae)
+    preview = latent_preview(model, latent["samples"])
+    assert preview.size == tuple(latent["samples"].shape[-1:-3:-1])
+    assert model.preview_projection is not None  # fitted once, then reused
+    if which == "builtin":
+        ours = np.asarray(preview).astype(float)
+        small = np.asarray(picture.resize(preview.size, Image.Resampling.BOX)).astype(float)
+        assert np.corrcoef(ours.ravel(), small.ravel())[0, 1] > 0.8
