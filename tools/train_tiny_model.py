@@ -219,9 +219,9 @@ def stage_vae(work: Path, images: np.ndarray, args):
         opt.load_state_dict(state["opt"])
         step, elapsed = state["step"], state["elapsed"]
         if state.get("done"):
-            if step >= args.vae_steps or elapsed >= budget - 30:
+            if not args.more_vae or step >= args.vae_steps or elapsed >= budget - 30:
                 return vae.eval()
-            # A bigger budget than last time: train on; what was built on the old VAE is stale.
+            # --more-vae with a bigger budget: train on; what was built on the old VAE is stale.
             print(f"vae: continuing from step {step} ({elapsed / 60:.1f} of {budget / 60:.1f} min); "
                   "dropping cached latents and UNet", flush=True)
             for stale in ("latents.pt", "unet.pt"):
@@ -395,6 +395,69 @@ def stage_unet(work: Path, latents: dict, labels: list[dict], tokenizer, args):
                                                if not (state and state.get("done")) else state["elapsed"] / 60}
 
 
+def stage_decoder(work: Path, vae, latents: dict, images: np.ndarray, args):
+    """Fine-tune the VAE decoder alone on the cached latents.
+
+    The encoder, and so the latent space the UNet learnt, stay as they are; only the pictures
+    decoded from latents get sharper (small stars and rings keep their outline)."""
+    path = work / "decoder.pt"
+    state = load(path)
+    parts = torch.nn.ModuleList([vae.post_quant_conv, vae.decoder])
+    opt = torch.optim.AdamW(parts.parameters(), lr=args.decoder_lr, weight_decay=0.0)
+    step, elapsed = 0, 0.0
+    if state:
+        parts.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        step, elapsed = state["step"], state["elapsed"]
+        if state.get("done"):
+            return vae.eval(), state
+    budget = args.minutes * 60 * args.decoder_share
+    mean, std, data = latents["mean"], latents["std"], _to_tensor(images)
+    vae.train()
+    bar = tqdm(desc="decoder", total=args.vae_steps, initial=step, ncols=90, mininterval=5)
+    start, last_save = time.time() - elapsed, time.time()
+
+    def checkpoint(done: bool):
+        save_atomic({"model": parts.state_dict(), "opt": opt.state_dict(), "step": step,
+                     "elapsed": time.time() - start, "done": done, "rmse_255": rmse}, path)
+
+    rmse = None
+    while step < args.vae_steps and time.time() - start < budget and not Stop.requested:
+        progress = max(step / args.vae_steps, (time.time() - start) / budget)
+        for group in opt.param_groups:
+            group["lr"] = args.decoder_lr * lr_factor(progress, step, 20)
+        gen = torch.Generator().manual_seed(args.seed * 7919 + step)
+        idx = torch.randint(0, len(data), (args.vae_batch,), generator=gen)
+        z = mean[idx] + std[idx] * torch.randn(mean[idx].shape, generator=gen)
+        x = data[idx]
+        y = vae.decode(z).sample
+        loss = F.mse_loss(y, x) + 0.5 * F.l1_loss(y, x)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(parts.parameters(), 1.0)
+        opt.step()
+        step += 1
+        err = F.mse_loss(y.detach(), x).sqrt().item() * 127.5
+        rmse = err if rmse is None else 0.95 * rmse + 0.05 * err
+        bar.update(1)
+        bar.set_postfix(rmse=f"{rmse:.1f}/255")
+        if time.time() - last_save > args.save_minutes * 60:
+            checkpoint(done=False)
+            last_save = time.time()
+    bar.close()
+    vae.eval()
+    if not Stop.requested:  # reconstruction error on the first 1024 pictures, as in stage_latents
+        with torch.no_grad():
+            sq = sum(F.mse_loss(vae.decode(mean[i : i + 256]).sample.clamp(-1, 1), data[i : i + 256],
+                                reduction="sum").item() for i in range(0, min(1024, len(data)), 256))
+        rmse = math.sqrt(sq / data[:1024].numel()) * 127.5
+    checkpoint(done=not Stop.requested)
+    if Stop.requested:
+        sys.exit("stopped; run the same command again to resume")
+    print(f"decoder: {step} steps, {(time.time() - start) / 60:.1f} min, VAE RMSE now {rmse:.2f}/255", flush=True)
+    return vae.eval(), load(path)
+
+
 def param_count(model) -> int:
     return sum(p.numel() for p in model.parameters())
 
@@ -435,6 +498,9 @@ def stage_export(out: Path, vae, unet, text_encoder, tokenizer_dir: Path, latent
 def model_card(info: dict, scores: str = "") -> str:
     p = info["params"]
     words = shapes.vocabulary()
+    d = info.get("decoder")
+    decoder_line = (f"- VAE decoder fine-tuned alone on the cached latents (encoder frozen): {d['steps']} steps,\n"
+                    f"  {d['minutes']} min; reconstruction RMSE then {d['rmse_255']}/255.\n") if d else ""
     NOT_EVALUATED = "<!-- scores -->\n(not evaluated yet)\n<!-- /scores -->"
     return f"""# tiny-shapes: NodeFlow's built-in diffusion model
 
@@ -476,7 +542,7 @@ Weights are float32 safetensors (CPU inference runs in float32; the whole folder
 2-core machine shared with other jobs):
 - VAE: {info["vae"]["steps"]} steps of batch 32, {info["vae"]["minutes"]} min; reconstruction RMSE
   {info["vae"]["rmse_255"]}/255 on training pictures.
-- UNet + text encoder, on cached latents: {info["unet"]["steps"]} steps of batch {info["unet"]["batch"]},
+{decoder_line}- UNet + text encoder, on cached latents: {info["unet"]["steps"]} steps of batch {info["unet"]["batch"]},
   {info["unet"]["minutes"]} min; AdamW, cosine learning rate, EMA weights exported.
 
 ## Scores
@@ -497,7 +563,11 @@ def main(argv=None):
     parser.add_argument("--work", type=Path, default=ROOT / "build/train")
     parser.add_argument("--minutes", type=float, default=48.0, help="total budget (VAE + UNet)")
     parser.add_argument("--vae-share", type=float, default=0.15)
-    parser.add_argument("--unet-share", type=float, default=0.80)
+    parser.add_argument("--unet-share", type=float, default=0.70)
+    parser.add_argument("--decoder-share", type=float, default=0.10,
+                        help="share of --minutes for fine-tuning the VAE decoder on the cached latents")
+    parser.add_argument("--more-vae", action="store_true",
+                        help="continue a finished VAE up to its (bigger) budget; drops latents and UNet")
     parser.add_argument("--images", type=int, default=16000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
@@ -506,6 +576,7 @@ def main(argv=None):
     parser.add_argument("--vae-batch", type=int, default=32)
     parser.add_argument("--vae-lr", type=float, default=2e-3)
     parser.add_argument("--vae-kl", type=float, default=1e-5)
+    parser.add_argument("--decoder-lr", type=float, default=5e-4)
     parser.add_argument("--unet-steps", type=int, default=20000)
     parser.add_argument("--unet-batch", type=int, default=32)
     parser.add_argument("--unet-lr", type=float, default=1e-3)
@@ -525,6 +596,9 @@ def main(argv=None):
     latents = stage_latents(args.work, vae, images)
     unet, text_encoder, unet_info = stage_unet(args.work, latents, labels, tokenizer, args)
     vae_state = load(args.work / "vae.pt")
+    decoder_state = None
+    if args.decoder_share > 0:
+        vae, decoder_state = stage_decoder(args.work, vae, latents, images, args)
     info = {
         "images": args.images,
         "seed": args.seed,
@@ -533,6 +607,8 @@ def main(argv=None):
                 "rmse_255": round(latents["vae_rmse"], 2), "scaling_factor": latents["scaling_factor"]},
         "unet": {"steps": unet_info["steps"], "minutes": round(unet_info["minutes"], 1),
                  "batch": args.unet_batch},
+        "decoder": ({"steps": decoder_state["step"], "minutes": round(decoder_state["elapsed"] / 60, 1),
+                     "rmse_255": round(decoder_state["rmse_255"], 2)} if decoder_state else None),
         "threads": args.threads,
         "empty_captions": args.empty_captions,
         "torch": torch.__version__,
