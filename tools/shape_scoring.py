@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageFilter
 from scipy import ndimage
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -27,6 +27,7 @@ BORDER_SHARE = 0.15  # a colour covering this much of the frame is a background 
 CENTER_RADIUS = 5.5  # bounding-box centre closer than this (px, per axis) to the middle: "center"
 LARGE_SIDE = 23  # bounding-box side (px) from which a shape counts as large
 MASK_SIDE = 20  # shape masks are compared at this resolution
+BLURS = (0.0, 0.8, 1.3)  # reference pictures are drawn sharp and with these Gaussian blurs (px)
 
 
 def _as_array(image) -> np.ndarray:
@@ -81,8 +82,9 @@ def normalized_mask(mask: np.ndarray) -> np.ndarray | None:
 
 
 @functools.lru_cache(maxsize=1)
-def _references(count: int = 600, start: int = 10_000_000) -> tuple[np.ndarray, np.ndarray]:
-    """Normalized foreground masks of generator pictures (seeds outside the training range)."""
+def _references(count: int = 900, start: int = 10_000_000) -> tuple[np.ndarray, np.ndarray]:
+    """Normalized foreground masks of generator pictures (seeds outside the training range),
+    sharp and softened by a Gaussian blur."""
     feats, classes = [], []
     seed = start
     per_shape = count // len(shapes.SHAPES)
@@ -92,7 +94,11 @@ def _references(count: int = 600, start: int = 10_000_000) -> tuple[np.ndarray, 
         seed += 1
         if have[labels["shape"]] >= per_shape:
             continue
-        mask, _ = foreground(shapes.render(labels))
+        picture = shapes.render(labels)
+        blur = BLURS[have[labels["shape"]] % len(BLURS)]
+        if blur:  # generated pictures are softer than drawn ones
+            picture = picture.filter(ImageFilter.GaussianBlur(blur))
+        mask, _ = foreground(picture)
         feat = normalized_mask(mask)
         if feat is None:
             continue
@@ -146,8 +152,11 @@ def measure(image) -> dict:
               "colour": None, "colour_shares": {}, "shape": None, "position": None, "size": None}
     if area == 0:
         return result
-    cls, _ = nearest_colour(rgb[mask])
-    counts = np.bincount(cls, minlength=len(NAMES)) / area
+    # Colour from the inside of the shape: its outline pixels blend with the background.
+    core = ndimage.binary_erosion(mask, structure=ndimage.generate_binary_structure(2, 1))
+    inside = core if core.sum() >= 5 else mask
+    cls, _ = nearest_colour(rgb[inside])
+    counts = np.bincount(cls, minlength=len(NAMES)) / inside.sum()
     result["colour_shares"] = {NAMES[i]: round(float(c), 3) for i, c in enumerate(counts) if c > 0}
     result["colour"] = NAMES[int(np.argmax(counts))]
     result["shape"] = classify_shape(mask)
