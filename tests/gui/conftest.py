@@ -8,10 +8,9 @@ import time
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 
+import nodes.basic
 from nodeflow.core import Input, Node, Output, Registry
 from nodeflow.core.types import FLOAT, IMAGE, INT, STRING
-
-import nodes.basic
 
 
 class SlowCount(Node):
@@ -106,3 +105,15 @@ def socket(window, node_id: str, name: str, is_output: bool) -> QPointF:
 
 def wire(qtbot, window, src: str, out: str, dst: str, inp: str) -> None:
     drag(qtbot, window.view, socket(window, src, out, True), socket(window, dst, inp, False))
+
+
+@pytest.fixture(autouse=True)
+def _no_modal_dialogs(monkeypatch):
+    """A modal dialog would hang an offscreen test run: make any unexpected one fail the test."""
+    from PySide6.QtWidgets import QMessageBox
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"unexpected dialog: {args[1:3]}")
+
+    for name in ("question", "warning", "critical", "information"):
+        monkeypatch.setattr(QMessageBox, name, refuse)

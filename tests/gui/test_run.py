@@ -1,0 +1,106 @@
+"""Running workflows from the window: node states, timings, outputs, cancel, validation."""
+
+from PySide6.QtCore import Qt
+
+from nodeflow.engine import events as ev
+
+
+def collect(window) -> list:
+    events = []
+    window.runner.event.connect(events.append)
+    return events
+
+
+def wait_done(qtbot, window, timeout=10_000) -> None:
+    qtbot.waitUntil(lambda: not window.runner.running, timeout=timeout)
+
+
+def test_ctrl_enter_runs_and_nodes_show_their_states(qtbot, window):
+    doc = window.document
+    a = doc.add_node("basic.int", (0, 0), {"value": 5})
+    s = doc.add_node("basic.show", (300, 0))
+    doc.connect(a, "value", s, "value")
+    events = collect(window)
+    window.view.setFocus()
+    qtbot.keyClick(window.view, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert window.runner.running or events
+    wait_done(qtbot, window)
+    kinds = [type(e) for e in events]
+    assert kinds[0] is ev.RunStarted and kinds[-1] is ev.RunFinished
+    assert window.scene.nodes[a].run.state == "done"
+    assert window.scene.nodes[s].run.state == "done"
+    assert window.scene.nodes[s].run.seconds is not None
+    assert "5" in window.run_panel.log.toPlainText()
+    assert window.run_panel.timings.topLevelItemCount() == 2
+    # nothing changed: the window's one executor serves everything from its cache
+    window.run_workflow()
+    wait_done(qtbot, window)
+    assert window.scene.nodes[s].run.state == "cached"
+
+
+def test_output_images_reach_the_viewer_and_the_node(qtbot, window):
+    doc = window.document
+    sw = doc.add_node("test.swatch", (0, 0), {"size": 24, "color": "blue"})
+    before = window.scene.nodes[sw].layout.height
+    window.run_workflow()
+    wait_done(qtbot, window)
+    assert len(window.output_viewer.images) == 1
+    image = window.output_viewer.images[0]
+    assert (image.width(), image.pixelColor(3, 3).name()) == (24, "#0000ff")
+    assert window.scene.nodes[sw].image is not None
+    assert window.scene.nodes[sw].layout.height > before  # the thumbnail has room
+
+
+def test_validation_problems_show_on_nodes_before_running(qtbot, window):
+    doc = window.document
+    s = doc.add_node("basic.show", (0, 0))  # its input is required but unlinked
+    events = collect(window)
+    assert window.run_workflow() is None
+    assert events == [] and not window.runner.running
+    item = window.scene.nodes[s]
+    assert item.run.state == "invalid" and item.run.problems
+    assert "value" in item.run.problem_fields
+    assert "problem" in window.run_panel.log.toPlainText()
+
+
+def test_a_failing_node_turns_red_with_its_message(qtbot, window):
+    doc = window.document
+    m = doc.add_node("basic.math", (0, 0), {"a": 1.0, "b": 0.0, "operation": "divide"})
+    s = doc.add_node("basic.show", (300, 0))
+    doc.connect(m, "result", s, "value")
+    window.run_workflow()
+    wait_done(qtbot, window)
+    assert window.scene.nodes[m].run.state == "failed"
+    assert "divide" in window.scene.nodes[m].run.message
+    assert window.scene.nodes[s].run.state == "skipped"
+
+
+def test_stop_cancels_a_long_run_and_the_ui_stays_responsive(qtbot, window):
+    doc = window.document
+    slow = doc.add_node("test.slow", (0, 0), {"steps": 400, "delay": 0.02})
+    s = doc.add_node("basic.show", (300, 0))
+    doc.connect(slow, "value", s, "value")
+    events = collect(window)
+    window.run_workflow()
+    qtbot.waitUntil(lambda: window.scene.nodes[slow].run.progress is not None, timeout=10_000)
+    assert window.actions_["stop"].isEnabled()
+    doc.set_param(slow, "steps", 10)  # editing while it runs is fine: the run has its own copy
+    window.actions_["stop"].trigger()
+    wait_done(qtbot, window, timeout=5_000)
+    finished = [e for e in events if isinstance(e, ev.RunFinished)]
+    assert finished and finished[0].cancelled
+    assert window.scene.nodes[slow].run.state not in ("done", "running")
+    assert not any(isinstance(e, ev.NodeFinished) and e.node_id == slow for e in events)
+    assert "cancelled" in window.run_panel.status.text()
+    assert not window.actions_["stop"].isEnabled()
+
+
+def test_seed_increments_after_each_run(qtbot, window):
+    doc = window.document
+    sw = doc.add_node("test.swatch", (0, 0))
+    t = doc.add_node("test.take_image", (300, 0), {"seed": 41})
+    doc.connect(sw, "image", t, "image")
+    window.scene.set_seed_mode(t, "seed", "increment")
+    window.run_workflow()
+    assert doc.graph.nodes[t].params["seed"] == 42
+    wait_done(qtbot, window)
