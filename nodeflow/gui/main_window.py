@@ -175,6 +175,8 @@ class MainWindow(QMainWindow):
             self.resizeDocks([self.docks["palette"], self.docks["inspector"]], [230, 320],
                              Qt.Orientation.Horizontal)
             self.resizeDocks([self.docks["run"]], [190], Qt.Orientation.Vertical)
+            self.resizeDocks([self.docks["inspector"], self.docks["output"]], [520, 300],
+                             Qt.Orientation.Vertical)
 
     def save_layout(self) -> None:
         self.settings.geometry = base64.b64encode(bytes(self.saveGeometry())).decode()

@@ -19,8 +19,8 @@ from nodeflow.gui.widgets import values
 if TYPE_CHECKING:
     from nodeflow.gui.canvas.node_item import NodeItem
 
-LOD_TEXT = 0.45
-LOD_FULL = 0.7
+LOD_TEXT = 0.3
+LOD_FULL = 0.5
 _fonts: dict[str, QFont] = {}
 
 
