@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
-from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QWidget
 
 from nodeflow.gui.canvas.node_paint import title_color
@@ -25,6 +25,7 @@ class Minimap(QWidget):
         self.resize(*SIZE)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self._dirty = True
+        self._picture: tuple[QPixmap, QRectF, float, QPointF] | None = None
         view.node_scene.changed.connect(self._mark)
         self._timer = QTimer(self)
         self._timer.setInterval(200)
@@ -37,12 +38,13 @@ class Minimap(QWidget):
     def _refresh(self) -> None:
         if self._dirty and self.isVisible():
             self._dirty = False
+            self._picture = None
             self.update()
 
     def place(self) -> None:
         vp = self.view.viewport().rect()
         self.move(vp.right() - SIZE[0] - MARGIN, vp.bottom() - SIZE[1] - MARGIN)
-        self._dirty = True
+        self._picture = None
 
     def _world(self) -> QRectF:
         rect = QRectF()
@@ -57,10 +59,12 @@ class Minimap(QWidget):
         offset = QPointF((self.width() - world.width() * scale) / 2, (self.height() - world.height() * scale) / 2)
         return world, scale, offset
 
-    def paintEvent(self, event) -> None:
-        painter = QPainter(self)
-        painter.fillRect(self.rect(), QColor(20, 21, 24, 215))
+    def _render(self) -> tuple[QPixmap, QRectF, float, QPointF]:
+        """The nodes drawn once into a pixmap; repainting the minimap only draws the view frame."""
         world, scale, offset = self._mapping()
+        pixmap = QPixmap(self.size())
+        pixmap.fill(QColor(20, 21, 24, 215))
+        painter = QPainter(pixmap)
 
         def to_map(r: QRectF) -> QRectF:
             return QRectF(offset.x() + (r.x() - world.x()) * scale, offset.y() + (r.y() - world.y()) * scale,
@@ -72,9 +76,21 @@ class Minimap(QWidget):
             painter.fillRect(to_map(item.sceneBoundingRect()), color)
         for item in self.view.node_scene.nodes.values():
             painter.fillRect(to_map(item.sceneBoundingRect()), title_color(item).lighter(120))
+        painter.end()
+        return pixmap, world, scale, offset
+
+    def paintEvent(self, event) -> None:
         visible = self.view.mapToScene(self.view.viewport().rect()).boundingRect()
+        if self._picture is None or not self._picture[1].contains(visible):
+            self._picture = self._render()
+        pixmap, world, scale, offset = self._picture
+        painter = QPainter(self)
+        painter.drawPixmap(0, 0, pixmap)
+        frame = QRectF(offset.x() + (visible.x() - world.x()) * scale,
+                       offset.y() + (visible.y() - world.y()) * scale,
+                       visible.width() * scale, visible.height() * scale)
         painter.setPen(QPen(QColor("#e0e0e0"), 1))
-        painter.drawRect(to_map(visible))
+        painter.drawRect(frame)
         painter.setPen(QPen(QColor("#3a3d43"), 1))
         painter.drawRect(self.rect().adjusted(0, 0, -1, -1))
 
@@ -86,7 +102,7 @@ class Minimap(QWidget):
             self._jump(event.position())
 
     def _jump(self, point: QPointF) -> None:
-        world, scale, offset = self._mapping()
+        world, scale, offset = self._picture[1:] if self._picture else self._mapping()
         target = QPointF(world.x() + (point.x() - offset.x()) / scale, world.y() + (point.y() - offset.y()) / scale)
         self.view.centerOn(target)
         self._dirty = True

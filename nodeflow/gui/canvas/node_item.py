@@ -57,6 +57,7 @@ class NodeItem(QGraphicsItem):
         self.setAcceptHoverEvents(True)
         self.setCacheMode(scene.cache_mode)
         self.layout = compute_layout(self.cls, record, self._linked())
+        self._bounds = self._compute_bounds()
         self.setPos(*self._record_pos())
 
     # -- record <-> item -----------------------------------------------------------------------
@@ -87,6 +88,7 @@ class NodeItem(QGraphicsItem):
         if (layout.width, layout.height) != (self.layout.width, self.layout.height):
             self.prepareGeometryChange()
         self.layout = layout
+        self._bounds = self._compute_bounds()
         self.update()
         self.node_scene.update_links_of(self.node_id)
 
@@ -103,9 +105,12 @@ class NodeItem(QGraphicsItem):
 
     # -- geometry ------------------------------------------------------------------------------
 
-    def boundingRect(self) -> QRectF:
+    def _compute_bounds(self) -> QRectF:
         m = SOCKET_R + 3
         return QRectF(-m, -m, self.layout.width + 2 * m, self.layout.height + 2 * m)
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
 
     def body_rect(self) -> QRectF:
         return QRectF(0, 0, self.layout.width, self.layout.height)

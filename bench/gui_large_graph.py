@@ -1,0 +1,144 @@
+"""Editor speed on a big graph: open a 1,000-node / 1,500-link workflow, repaint the whole view at
+100% and 25% zoom, and the time from process start until the main window is visible.
+
+    python bench/gui_large_graph.py            # offscreen unless a display is available
+
+Each number is printed with its goal and the ratio to it (< 1.00 meets the goal).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+NODES, LINKS, COLUMNS = 1000, 1500, 40
+
+
+def big_workflow_text() -> str:
+    """Math nodes on a 40-column grid, wired like real graphs are: each input takes a result from a
+    node nearby (one to three to the left, or in the row above); 500 nodes get two links, the rest one."""
+    from nodeflow.core import Graph, workflow
+    from nodeflow.core.registry import default_registry
+
+    graph = Graph(default_registry())
+    for i in range(NODES):
+        graph.add_node("basic.math", ui={"pos": [(i % COLUMNS) * 300, (i // COLUMNS) * 220]})
+    ids = list(graph.nodes)
+    links = 0
+    for i in range(1, NODES):
+        for name in ("a", "b"):
+            if links >= LINKS or (name == "b" and i > LINKS - NODES + 1):
+                break
+            offsets = (1, COLUMNS, 2, COLUMNS + 1, 3, COLUMNS - 1)
+            back = offsets[(i + (name == "b")) % len(offsets)]
+            src = ids[max(0, i - back)] if i - back >= 0 else ids[i - 1]
+            graph.connect(src, "result", ids[i], name)
+            links += 1
+    assert len(graph.links) == LINKS, len(graph.links)
+    return workflow.dumps(graph)
+
+
+def row(name: str, seconds: float, goal: float) -> None:
+    print(f"{name:<44} {seconds * 1000:9.1f} ms   goal {goal * 1000:7.0f} ms   ratio {seconds / goal:5.2f}")
+
+
+def time_repaint(view, zoom: float, repeats: int = 5) -> tuple[float, float]:
+    """(first repaint right after the zoom change, with every item cache cold; median of the
+    following repaints)."""
+    view.set_zoom(zoom)
+    view.centerOn(COLUMNS * 300 / 2, NODES / COLUMNS * 220 / 2)
+    start = time.perf_counter()
+    view.viewport().repaint()
+    first = time.perf_counter() - start
+    times = []
+    for _ in range(repeats):
+        view.viewport().update()
+        start = time.perf_counter()
+        view.viewport().repaint()
+        times.append(time.perf_counter() - start)
+    return first, statistics.median(times)
+
+
+def visible_items(view) -> int:
+    from nodeflow.gui.canvas.node_item import NodeItem
+
+    rect = view.mapToScene(view.viewport().rect()).boundingRect()
+    return sum(isinstance(i, NodeItem) for i in view.scene().items(rect))
+
+
+STARTUP_SCRIPT = r"""
+import sys, time
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from nodeflow.gui import theme
+from nodeflow.gui.main_window import MainWindow
+app = QApplication(sys.argv[:1])
+theme.apply(app)
+window = MainWindow()
+window.show()
+def shown():
+    heavy = sorted(m for m in ("torch", "diffusers", "transformers") if m in sys.modules)
+    print(time.time(), ",".join(heavy) or "-", flush=True)
+    app.quit()
+QTimer.singleShot(0, shown)
+app.exec()
+"""
+
+
+def startup_seconds() -> tuple[float, str]:
+    env = dict(os.environ, NODEFLOW_HOME=tempfile.mkdtemp(prefix="nodeflow-bench-"))
+    start = time.time()
+    out = subprocess.run([sys.executable, "-c", STARTUP_SCRIPT], cwd=ROOT, env=env, capture_output=True,
+                         text=True, check=True).stdout.split()
+    return float(out[0]) - start, out[1]
+
+
+def main() -> int:
+    from PySide6.QtWidgets import QApplication
+
+    from nodeflow.core.registry import default_registry
+    from nodeflow.gui import theme
+    from nodeflow.gui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    theme.apply(app)
+    os.environ["NODEFLOW_HOME"] = tempfile.mkdtemp(prefix="nodeflow-bench-")
+    text = big_workflow_text()
+    path = Path(tempfile.mkdtemp()) / "big.json"
+    path.write_text(text, encoding="utf-8")
+    window = MainWindow(default_registry())
+    window.resize(1600, 1000)
+    window.show()
+    app.processEvents()
+    print(f"workflow: {NODES} nodes, {LINKS} links; view {window.view.viewport().width()}x"
+          f"{window.view.viewport().height()} px; platform {app.platformName()}")
+    start = time.perf_counter()
+    window.files.open(path, confirm=False)
+    app.processEvents()
+    row("open 1,000-node workflow (load + build + show)", time.perf_counter() - start, 1.0)
+    for zoom in (1.0, 0.25):
+        first, warm = time_repaint(window.view, zoom)
+        label = f"full repaint at {int(zoom * 100)}% ({visible_items(window.view)} nodes visible)"
+        row(label + ", first", first, 0.016)
+        row(label + ", again", warm, 0.016)
+    seconds, heavy = startup_seconds()
+    row("window visible from process start", seconds, 1.5)
+    print(f"heavy modules loaded at start-up: {heavy}")
+    window.document.undo.setClean()
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
