@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from nodeflow.gui.canvas.scene import NodeScene
 
 IMAGE_MAX_H = 200.0
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 
 
 @dataclass
@@ -102,6 +103,21 @@ class NodeItem(QGraphicsItem):
     def set_image(self, image: QImage | None) -> None:
         self.image = image
         self.relayout()
+
+    def load_file_thumbnail(self) -> None:
+        """Show the picture a Load Image style node points at (any image file parameter)."""
+        if self.cls is None:
+            return
+        for inp in self.cls.inputs:
+            value = self.record.params.get(inp.name)
+            if inp.file and isinstance(value, str) and value.lower().endswith(IMAGE_SUFFIXES):
+                path = self.node_scene.resolve_file(value)
+                image = QImage(str(path)) if path is not None else QImage()
+                if not image.isNull():
+                    image = image.scaled(256, 256, Qt.AspectRatioMode.KeepAspectRatio,
+                                         Qt.TransformationMode.SmoothTransformation)
+                self.set_image(None if image.isNull() else image)
+                return
 
     # -- geometry ------------------------------------------------------------------------------
 
@@ -181,6 +197,8 @@ class NodeItem(QGraphicsItem):
         if self.widgets.active:
             self.widgets.release(event)
             return
+        if event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            return  # Qt's release would drop the rest of the selection
         super().mouseReleaseEvent(event)
         self.node_scene.commit_moves()
 

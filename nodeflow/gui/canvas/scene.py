@@ -4,10 +4,13 @@ with the graph's signals (QtNodes style). It never edits the graph except throug
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
 
 from nodeflow.core.graph import Graph, Link, NodeRecord
+from nodeflow.core.paths import default_search_dirs, resolve_path
 from nodeflow.gui import interaction
 from nodeflow.gui.canvas.group_item import GroupItem
 from nodeflow.gui.canvas.link_item import LinkItem
@@ -75,7 +78,15 @@ class NodeScene(QGraphicsScene):
         item = NodeItem(self, record)
         self.nodes[record.id] = item
         self.addItem(item)
+        if item.cls is not None and any(i.file for i in item.cls.inputs):
+            item.load_file_thumbnail()
         return item
+
+    def resolve_file(self, name: str) -> Path | None:
+        """A file named by a parameter, looked up like the engine does (workflow folder first)."""
+        folder = self.document.path.parent if self.document.path else None
+        path = resolve_path(name, default_search_dirs(folder))
+        return path if path.is_file() else None
 
     def _add_link_item(self, link: Link) -> None:
         src_cls, dst_cls = self.graph.node_class(link.src), self.graph.node_class(link.dst)
@@ -142,6 +153,9 @@ class NodeScene(QGraphicsScene):
     def _on_param_changed(self, node_id: str, name: str, value) -> None:
         item = self.nodes.get(node_id)
         if item is not None:
+            inp = item.cls.input(name) if item.cls else None
+            if inp is not None and inp.file:
+                item.load_file_thumbnail()
             item.update()
 
     def _on_node_changed(self, node_id: str, what: str) -> None:

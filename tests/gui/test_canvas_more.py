@@ -1,0 +1,126 @@
+"""More canvas behaviour: group frames, panning, search popup, thumbnails, help."""
+
+from PySide6.QtCore import QPoint, QPointF, Qt
+
+from tests.gui.conftest import drag, vp
+
+
+def test_dragging_a_group_title_moves_its_nodes_in_one_step(qtbot, window):
+    doc = window.document
+    a = doc.add_node("basic.int", (0, 0))
+    b = doc.add_node("basic.int", (0, 150))
+    outside = doc.add_node("basic.int", (600, 0))
+    g = doc.add_group("Inputs", [-20, -50, 300, 320])
+    window.view.set_zoom(1.0)
+    window.view.centerOn(200, 100)
+    window.scene.clearSelection()
+    steps = doc.undo.count()
+    drag(qtbot, window.view, QPointF(100, -35), QPointF(200, 5), steps=6)
+    assert doc.graph.groups[g].rect[:2] == [80, -10]
+    assert doc.graph.nodes[a].ui["pos"] == [100, 40]
+    assert doc.graph.nodes[b].ui["pos"] == [100, 190]
+    assert doc.graph.nodes[outside].ui["pos"] == [600, 0]
+    assert doc.undo.count() == steps + 1
+    doc.undo.undo()
+    assert doc.graph.groups[g].rect[:2] == [-20, -50]
+    assert window.scene.nodes[a].pos() == QPointF(0, 0)
+
+
+def test_middle_drag_pans_the_view(qtbot, window):
+    view = window.view
+    view.set_zoom(1.0)
+    view.centerOn(0, 0)
+    before = view.mapToScene(view.viewport().rect().center())
+    drag(qtbot, view, before, before + QPointF(100, 50), button=Qt.MouseButton.MiddleButton)
+    after = view.mapToScene(view.viewport().rect().center())
+    assert abs((before.x() - after.x()) - 100) <= 2 and abs((before.y() - after.y()) - 50) <= 2
+    assert window.document.graph.nodes == {}
+
+
+def test_tab_opens_the_search_and_enter_adds_the_node(qtbot, window):
+    popups = []
+    window.view.search_shown.connect(popups.append)
+    window.view.setFocus()
+    qtbot.keyClick(window.view, Qt.Key.Key_Tab)
+    assert len(popups) == 1
+    qtbot.keyClicks(popups[0].edit, "round")
+    qtbot.keyClick(popups[0].edit, Qt.Key.Key_Return)
+    assert [r.type for r in window.document.graph.nodes.values()] == ["basic.round"]
+
+
+def test_double_click_on_empty_canvas_opens_the_search(qtbot, window):
+    popups = []
+    window.view.search_shown.connect(popups.append)
+    qtbot.mouseDClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(300, 300))
+    assert len(popups) == 1 and len(popups[0].type_ids()) == len(window.registry)
+
+
+def test_collapsed_nodes_keep_their_wires(qtbot, window):
+    doc = window.document
+    a = doc.add_node("basic.int", (0, 0))
+    s = doc.add_node("basic.show", (300, 0))
+    doc.connect(a, "value", s, "value")
+    window.scene.select_nodes([a])
+    window.view.edit_actions.toggle_collapse()
+    item = window.scene.nodes[a]
+    assert item.layout.collapsed and item.layout.height < 30
+    end = window.scene.links[(s, "value")].path().pointAtPercent(0)
+    assert end == item.socket_scene_pos("value", True)
+
+
+def test_converted_widget_becomes_an_input_socket(qtbot, window):
+    doc = window.document
+    m = doc.add_node("basic.math", (0, 0))
+    item = window.scene.nodes[m]
+    assert "operation" not in item.layout.inputs
+    window.view.edit_actions.set_converted(m, "operation", True)
+    assert "operation" in item.layout.inputs
+    assert doc.graph.nodes[m].ui["widget_inputs"] == ["operation"]
+    doc.undo.undo()
+    assert "operation" not in item.layout.inputs
+
+
+def test_image_file_parameters_show_a_thumbnail(qtbot, window, tmp_path):
+    from PIL import Image
+
+    from nodeflow.core import Input, Node, Output
+
+    class LoadPicture(Node):
+        type_id = "test.load_picture"
+        title = "Load Picture"
+        inputs = (Input("image", "STRING", default="", file="file"),)
+        outputs = (Output("image", "IMAGE"),)
+
+        def run(self, ctx, image):
+            return (None,)
+
+    window.registry.register(LoadPicture)
+    png = tmp_path / "pic.png"
+    Image.new("RGB", (40, 20), "green").save(png)
+    n = window.document.add_node("test.load_picture", (0, 0))
+    assert window.scene.nodes[n].image is None
+    window.document.set_param(n, "image", str(png))
+    image = window.scene.nodes[n].image
+    assert image is not None and image.width() == 2 * image.height()
+
+
+def test_help_lists_the_shortcuts(qtbot, window):
+    from nodeflow.gui.shortcuts import SHORTCUTS, ShortcutsDialog
+
+    dialog = ShortcutsDialog(window)
+    qtbot.addWidget(dialog)
+    texts = [dialog.tree.topLevelItem(i).text(0) for i in range(dialog.tree.topLevelItemCount())]
+    assert "Ctrl+Return / Ctrl+Enter" in texts
+    assert window.actions_["run"].shortcut().toString() == "Ctrl+Return"
+    assert set(SHORTCUTS) <= set(window.actions_) | {"stop"}
+
+
+def test_shift_click_adds_to_the_selection(qtbot, window):
+    doc = window.document
+    a = doc.add_node("basic.int", (0, 0))
+    b = doc.add_node("basic.int", (300, 0))
+    window.view.centerOn(200, 50)
+    window.scene.select_nodes([a])
+    qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier,
+                     vp(window.view, QPointF(360, 10)))
+    assert sorted(window.scene.selected_node_ids()) == sorted([a, b])
