@@ -124,3 +124,21 @@ def test_shift_click_adds_to_the_selection(qtbot, window):
     qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier,
                      vp(window.view, QPointF(360, 10)))
     assert sorted(window.scene.selected_node_ids()) == sorted([a, b])
+
+
+def test_wiring_backwards_and_dropping_on_a_node_body(qtbot, window):
+    from tests.gui.conftest import socket
+
+    doc = window.document
+    a = doc.add_node("basic.int", (0, 0))
+    fmt = doc.add_node("basic.format_text", (350, 0))
+    show = doc.add_node("basic.show", (350, 250))
+    window.view.set_zoom(1.0)
+    window.view.centerOn(300, 150)
+    # from an input back to an output
+    drag(qtbot, window.view, socket(window, show, "value", False), socket(window, a, "value", True))
+    assert doc.graph.link_into(show, "value").src == a
+    # dropped on the body of a node: the first free input that fits
+    body = window.scene.nodes[fmt].mapToScene(window.scene.nodes[fmt].body_rect().center())
+    drag(qtbot, window.view, socket(window, a, "value", True), body)
+    assert doc.graph.link_into(fmt, "a").src == a

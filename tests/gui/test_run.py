@@ -85,10 +85,13 @@ def test_stop_cancels_a_long_run_and_the_ui_stays_responsive(qtbot, window):
     qtbot.waitUntil(lambda: window.scene.nodes[slow].run.progress is not None, timeout=10_000)
     assert window.actions_["stop"].isEnabled()
     doc.set_param(slow, "steps", 10)  # editing while it runs is fine: the run has its own copy
-    window.actions_["stop"].trigger()
+    window.run_workflow()  # a second run waits in the queue
+    assert window.run_panel.queue_label.text() == "1 queued"
+    window.view.setFocus()
+    qtbot.keyClick(window.view, Qt.Key.Key_Escape)  # Esc stops the run and drops the queue
     wait_done(qtbot, window, timeout=5_000)
     finished = [e for e in events if isinstance(e, ev.RunFinished)]
-    assert finished and finished[0].cancelled
+    assert len(finished) == 1 and finished[0].cancelled
     assert window.scene.nodes[slow].run.state not in ("done", "running")
     assert not any(isinstance(e, ev.NodeFinished) and e.node_id == slow for e in events)
     assert "cancelled" in window.run_panel.status.text()
@@ -104,3 +107,36 @@ def test_seed_increments_after_each_run(qtbot, window):
     window.run_workflow()
     assert doc.graph.nodes[t].params["seed"] == 42
     wait_done(qtbot, window)
+
+
+def test_gui_start_up_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys; from PySide6.QtWidgets import QApplication; app = QApplication([]);"
+            "from nodeflow.gui.main_window import MainWindow; w = MainWindow(); w.show(); app.processEvents();"
+            "print(sorted(m for m in ('torch', 'diffusers', 'transformers') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_app_main_opens_the_file_and_returns(qtbot, tmp_path, registry):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from nodeflow.core.paths import PROJECT_ROOT
+    from nodeflow.gui import app
+    from nodeflow.gui.main_window import MainWindow
+
+    seen = []
+
+    def check_and_close():
+        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+        seen.extend(w.windowTitle() for w in windows)
+        for w in windows:
+            w.close()
+        QApplication.instance().quit()
+
+    QTimer.singleShot(200, check_and_close)
+    assert app.main(str(PROJECT_ROOT / "workflows" / "txt2img.json")) == 0
+    assert any(title.startswith("txt2img.json") for title in seen)
