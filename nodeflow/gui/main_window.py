@@ -39,6 +39,7 @@ class MainWindow(QMainWindow):
         self.view = NodeView(self.scene)
         self.view.minimap.setVisible(self.settings.show_minimap)
         self.setCentralWidget(self.view)
+        self.setAcceptDrops(True)
         self.palette = Palette(self.registry)
         self.inspector = Inspector(self.scene)
         self.run_panel = RunPanel()
@@ -204,6 +205,16 @@ class MainWindow(QMainWindow):
         self.files.autosave.clear()
         self.save_layout()
         event.accept()
+
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        """A workflow JSON or NodeFlow PNG dropped anywhere on the window (not only the canvas)."""
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        event.acceptProposedAction()
+        self.files.dropped(paths)
 
     # -- messages ------------------------------------------------------------------------------
 

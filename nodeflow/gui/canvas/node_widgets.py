@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, QRectF, Qt
+from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QFileDialog, QGraphicsProxyWidget, QLineEdit, QMenu, QPlainTextEdit
 
 from nodeflow.gui.canvas.layout import PAD, WidgetRow
@@ -121,6 +122,14 @@ class WidgetInteraction:
 
     def _pick_file(self, kind: str) -> None:
         current = str(self.start_value or "")
+        if kind == "file-or-folder":
+            menu = QMenu()
+            menu.addAction("Choose a file…").setData("file")
+            menu.addAction("Choose a folder…").setData("folder")
+            picked = menu.exec(QCursor.pos())
+            if picked is None:
+                return
+            kind = picked.data()
         if kind == "folder":
             path = QFileDialog.getExistingDirectory(None, f"Choose {self._name}", current)
         else:

@@ -276,6 +276,8 @@ class NodeScene(QGraphicsScene):
 
     def set_seed_mode(self, node_id: str, name: str, mode: str) -> None:
         self.seed_modes[(node_id, name)] = mode
+        if node_id in self.nodes:
+            self.nodes[node_id].update()
 
     def set_wire_rules(self, rules: WireRules | None) -> None:
         self.wire_rules = rules
