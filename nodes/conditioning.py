@@ -17,7 +17,8 @@ class TextEncode(Node):
         "diffusers' pipelines do. A prompt longer than the encoder's window (77 tokens for SD) is "
         "cut there, as diffusers does, and the run log names the words that were cut off."
     )
-    inputs = (Input("clip", CLIP), Input("text", STRING, default="", multiline=True))
+    inputs = (Input("clip", CLIP), Input("text", STRING, default="", multiline=True,
+                                         help="What the picture should show (or, as the negative prompt, avoid)."))
     outputs = (Output("conditioning", CONDITIONING),)
 
     def run(self, ctx: RunContext, clip: Any, text: str) -> tuple[Any]:

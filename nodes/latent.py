@@ -21,9 +21,9 @@ class EmptyLatent(Node):
         "Width and height must be multiples of that factor."
     )
     inputs = (
-        Input("width", INT, default=512, min=8, max=16384, step=8),
-        Input("height", INT, default=512, min=8, max=16384, step=8),
-        Input("batch_size", INT, default=1, min=1, max=64),
+        Input("width", INT, default=512, min=8, max=16384, step=8, help="Picture width in pixels."),
+        Input("height", INT, default=512, min=8, max=16384, step=8, help="Picture height in pixels."),
+        Input("batch_size", INT, default=1, min=1, max=64, help="How many pictures to make at once."),
         Input("vae", VAE, optional=True, help="The checkpoint's VAE (sets channels and scale)."),
     )
     outputs = (Output("latent", LATENT),)

@@ -43,8 +43,9 @@ class Sampler(Node):
         Input("positive", CONDITIONING),
         Input("negative", CONDITIONING, optional=True, help="Needed when cfg is above 1."),
         Input("latent_image", LATENT),
-        Input("seed", INT, default=0, min=0, max=SEED_MAX, seed=True),
-        Input("steps", INT, default=20, min=1, max=1000),
+        Input("seed", INT, default=0, min=0, max=SEED_MAX, seed=True,
+              help="The same seed and settings give the same picture, on any device."),
+        Input("steps", INT, default=20, min=1, max=1000, help="More steps: finer detail, slower."),
         Input("cfg", FLOAT, default=7.0, min=0.0, max=100.0, step=0.1,
               help="Classifier-free guidance: how strongly to follow the prompt. 1 = no guidance "
                    "(one model call per step instead of two)."),

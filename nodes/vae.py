@@ -87,7 +87,8 @@ class VAEEncodeForInpaint(Node):
         Input("pixels", IMAGE),
         Input("vae", VAE),
         Input("mask", MASK),
-        Input("grow_mask_by", INT, default=6, min=0, max=64),
+        Input("grow_mask_by", INT, default=6, min=0, max=64,
+              help="Widen the mask by this many pixels (0 = exactly as diffusers' inpaint pipeline)."),
     )
     outputs = (Output("latent", LATENT),)
 
