@@ -160,6 +160,7 @@ class MainWindow(QMainWindow):
         self.view.files_dropped.connect(self.files.dropped)
         self.palette.activated.connect(self._add_at_centre)
         self.runner.event.connect(self._on_run_event)
+        self.run_panel.node_clicked.connect(self.show_node)
         self.runner.job_started.connect(lambda _n: self.actions_["stop"].setEnabled(True))
         self.runner.job_done.connect(self._job_done)
         self.runner.queue_changed.connect(self.run_panel.set_queue)
@@ -236,6 +237,11 @@ class MainWindow(QMainWindow):
         centre = self.view.mapToScene(self.view.viewport().rect().center())
         node_id = self.document.add_node(type_id, (centre.x() - 100, centre.y() - 40))
         self.scene.select_nodes([node_id])
+
+    def show_node(self, node_id: str) -> None:
+        if node_id in self.scene.nodes:
+            self.scene.select_nodes([node_id])
+            self.view.centerOn(self.scene.nodes[node_id])
 
     def _rename_selected(self) -> None:
         ids = self.scene.selected_node_ids()

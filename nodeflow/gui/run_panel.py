@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -24,6 +24,8 @@ COLUMNS = ("Node", "State", "Time", "Why")
 
 
 class RunPanel(QWidget):
+    node_clicked = Signal(str)  # a row of the timings table: show that node
+
     def __init__(self, parent=None):
         super().__init__(parent)
         self.status = QLabel("Ready")
@@ -34,6 +36,7 @@ class RunPanel(QWidget):
         self.timings.setColumnWidth(0, 180)
         self.timings.setColumnWidth(1, 70)
         self.timings.setColumnWidth(2, 60)
+        self.timings.itemClicked.connect(lambda item, _c: self.node_clicked.emit(item.data(0, Qt.ItemDataRole.UserRole)))
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(5000)
@@ -61,6 +64,7 @@ class RunPanel(QWidget):
         if node_id not in self._rows:
             label = f"{node_id} · {self.titles.get(node_id, '')}".rstrip(" ·")
             self._rows[node_id] = QTreeWidgetItem(self.timings, [label, "", "", ""])
+            self._rows[node_id].setData(0, Qt.ItemDataRole.UserRole, node_id)
         return self._rows[node_id]
 
     def handle(self, event) -> None:

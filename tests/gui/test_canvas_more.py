@@ -142,3 +142,34 @@ def test_wiring_backwards_and_dropping_on_a_node_body(qtbot, window):
     body = window.scene.nodes[fmt].mapToScene(window.scene.nodes[fmt].body_rect().center())
     drag(qtbot, window.view, socket(window, a, "value", True), body)
     assert doc.graph.link_into(fmt, "a").src == a
+
+
+def test_resizing_a_node_by_its_corner_is_saved_and_undoable(qtbot, window):
+    doc = window.document
+    n = doc.add_node("basic.math", (0, 0))
+    window.view.set_zoom(1.0)
+    window.view.centerOn(150, 100)
+    item = window.scene.nodes[n]
+    corner = QPointF(item.layout.width - 4, item.layout.height - 4)
+    drag(qtbot, window.view, corner, corner + QPointF(80, 40))
+    assert doc.graph.nodes[n].ui["size"] == [round(corner.x() + 80), round(corner.y() + 40)]
+    assert item.layout.width == corner.x() + 80
+    doc.undo.undo()
+    assert "size" not in doc.graph.nodes[n].ui and item.layout.width == 240
+
+
+def test_node_widgets_toggle_and_step(qtbot, window):
+    doc = window.document
+    b = doc.add_node("basic.boolean", (0, 0))
+    i = doc.add_node("basic.int", (0, 150))
+    window.view.set_zoom(1.0)
+    window.view.centerOn(120, 100)
+    row = window.scene.nodes[b].layout.widgets[0]
+    qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton,
+                     pos=vp(window.view, QPointF(120, row.y + row.height / 2)))
+    assert doc.graph.nodes[b].params["value"] is True
+    row = window.scene.nodes[i].layout.widgets[0]
+    right_arrow = QPointF(window.scene.nodes[i].layout.width - 14, 150 + row.y + row.height / 2)
+    qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=vp(window.view, right_arrow))
+    qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=vp(window.view, right_arrow))
+    assert doc.graph.nodes[i].params["value"] == 2

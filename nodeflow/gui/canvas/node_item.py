@@ -8,6 +8,7 @@ real editor widget appears only while a value is being typed.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,7 @@ from PySide6.QtWidgets import QGraphicsItem
 from nodeflow.core.graph import NodeRecord
 from nodeflow.core.spec import Node
 from nodeflow.gui.canvas import node_paint
-from nodeflow.gui.canvas.layout import SOCKET_R, TITLE_H, compute_layout
+from nodeflow.gui.canvas.layout import MIN_WIDTH, SOCKET_R, TITLE_H, compute_layout
 from nodeflow.gui.canvas.node_widgets import WidgetInteraction
 from nodeflow.gui.interaction import SocketRef
 
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from nodeflow.gui.canvas.scene import NodeScene
 
 IMAGE_MAX_H = 200.0
+RESIZE_GRIP = 12.0
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 
 
@@ -50,6 +52,8 @@ class NodeItem(QGraphicsItem):
         self.run = RunState()
         self.image: QImage | None = None
         self.widgets = WidgetInteraction(self)
+        self._resizing = False
+        self._resize_min_h = 0.0
         self.setFlags(
             QGraphicsItem.GraphicsItemFlag.ItemIsMovable
             | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
@@ -177,8 +181,19 @@ class NodeItem(QGraphicsItem):
             self.node_scene.update_links_of(self.node_id)
         return super().itemChange(change, value)
 
+    def in_resize_corner(self, local: QPointF) -> bool:
+        lay = self.layout
+        return not lay.collapsed and local.x() >= lay.width - RESIZE_GRIP and local.y() >= lay.height - RESIZE_GRIP
+
     def mousePressEvent(self, event) -> None:
-        if event.button() == Qt.MouseButton.LeftButton and self.widgets.press(event):
+        left = event.button() == Qt.MouseButton.LeftButton
+        if left and self.in_resize_corner(event.pos()):
+            natural = dataclasses.replace(self.record, ui={k: v for k, v in self.record.ui.items() if k != "size"})
+            self._resize_min_h = compute_layout(self.cls, natural, self._linked()).height
+            self._resizing = True
+            event.accept()
+            return
+        if left and self.widgets.press(event):
             event.accept()
             return
         if event.modifiers() & Qt.KeyboardModifier.ShiftModifier:  # Shift adds to the selection
@@ -188,12 +203,25 @@ class NodeItem(QGraphicsItem):
         super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event) -> None:
+        if self._resizing:
+            self.prepareGeometryChange()
+            self.layout.width = max(MIN_WIDTH, round(event.pos().x()))
+            self.layout.height = max(self._resize_min_h, round(event.pos().y()))
+            self._bounds = self._compute_bounds()
+            self.node_scene.update_links_of(self.node_id)
+            self.update()
+            return
         if self.widgets.active:
             self.widgets.move(event)
             return
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event) -> None:
+        if self._resizing:
+            self._resizing = False
+            size = [round(self.layout.width), round(self.layout.height)]
+            self.node_scene.document.set_ui(self.node_id, "Resize", size=size)
+            return
         if self.widgets.active:
             self.widgets.release(event)
             return

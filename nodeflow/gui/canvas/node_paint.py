@@ -86,6 +86,11 @@ def paint_node(item: NodeItem, painter: QPainter, lod: float) -> None:
     if item.run.progress is not None:
         bar = QRectF(0, TITLE_H - 3, layout.width * item.run.progress, 3)
         painter.fillRect(bar, theme.STATE_COLORS["running"])
+    if lod >= LOD_FULL and not layout.collapsed:  # resize grip
+        painter.setPen(QPen(theme.NODE_TEXT_DIM, 1.0))
+        w, h = layout.width, layout.height
+        painter.drawLine(QPointF(w - 4, h - 10), QPointF(w - 10, h - 4))
+        painter.drawLine(QPointF(w - 4, h - 6), QPointF(w - 6, h - 4))
     painter.setPen(border_pen(item))
     painter.setBrush(Qt.BrushStyle.NoBrush)
     painter.drawRoundedRect(body, 6, 6)
