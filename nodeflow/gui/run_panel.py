@@ -36,7 +36,8 @@ class RunPanel(QWidget):
         self.timings.setColumnWidth(0, 180)
         self.timings.setColumnWidth(1, 70)
         self.timings.setColumnWidth(2, 60)
-        self.timings.itemClicked.connect(lambda item, _c: self.node_clicked.emit(item.data(0, Qt.ItemDataRole.UserRole)))
+        self.timings.itemClicked.connect(
+            lambda item, _column: self.node_clicked.emit(item.data(0, Qt.ItemDataRole.UserRole)))
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(5000)
