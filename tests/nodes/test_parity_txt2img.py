@@ -41,7 +41,8 @@ def test_txt2img_matches_pipeline(tiny_sd, executor, tmp_path, sampler, schedule
 
 
 def test_txt2img_vprediction_zero_snr_matches_pipeline(tiny_vpred, executor, tmp_path):
-    for sampler, scheduler in [("euler", "normal"), ("euler_ancestral", "normal"), ("ddim", "normal")]:
+    for sampler, scheduler in [("euler", "normal"), ("euler_ancestral", "normal"), ("ddim", "normal"),
+                               ("dpmpp_2m", "karras"), ("uni_pc", "normal")]:
         graph, ids = txt2img(tiny_vpred, sampler=sampler, scheduler=scheduler, cfg=5.0, seed=11)
         ours = pixels(run(executor, graph, tmp_path), ids["decode"])
         theirs = reference(tiny_vpred, sampler, scheduler, cfg=5.0, seed=11)
