@@ -123,3 +123,11 @@ def test_models_are_loaded_once_and_shared(tiny_sd, tmp_path):
     result = run(ex, graph, tmp_path)
     assert result.values[other]["model"].unet is result.values[ids["ckpt"]]["model"].unet
     assert len(ex.models) == 1
+
+
+@pytest.mark.parametrize("strength", [1.0, 0.6])
+def test_inpaint_vprediction_zero_snr_matches_pipeline(tiny_vpred, source_png, executor, tmp_path, strength):
+    graph, ids = inpaint(tiny_vpred, *source_png, denoise=strength, seed=5, cfg=4.0)
+    ours = pixels(run(executor, graph, tmp_path), ids["decode"])
+    theirs = inpaint_reference(tiny_vpred, *source_png, "euler", "normal", strength=strength, seed=5, cfg=4.0)
+    np.testing.assert_array_equal(ours, theirs)
