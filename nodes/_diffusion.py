@@ -29,8 +29,6 @@ from nodes._lazy import lazy
 torch = lazy("torch")
 np = lazy("numpy")
 
-SEED_MAX = 0xFFFF_FFFF_FFFF_FFFF
-
 
 def torch_dtype(device: str) -> Any:
     """fp16 on CUDA, fp32 elsewhere (CPU has no fast fp16; MPS fp16 is not reliable for SD)."""
@@ -187,10 +185,6 @@ def image_to_vae_input(image: Any, device: str, dtype: Any) -> Any:
     pixels = image[..., :3].permute(0, 3, 1, 2)
     pixels = 2.0 * pixels - 1.0
     return pixels.to(device=device, dtype=dtype)
-
-
-def latent_batch(latent: dict) -> int:
-    return int(latent["samples"].shape[0])
 
 
 def mask_to_b1hw(mask: Any) -> Any:
