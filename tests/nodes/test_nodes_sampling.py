@@ -191,3 +191,14 @@ def test_latent_preview_projection_is_fitted_to_the_vae(tiny_sd, source_png, whi
         ours = np.asarray(preview).astype(float)
         small = np.asarray(picture.resize(preview.size, Image.Resampling.BOX)).astype(float)
         assert np.corrcoef(ours.ravel(), small.ravel())[0, 1] > 0.8
+
+
+def test_save_and_preview_hand_their_images_to_the_viewer(tiny_sd, tmp_path):
+    ex = Executor(device="cpu")
+    shown = []
+    ex.subscribe(lambda e: shown.append(e) if isinstance(e, ev.NodeImages) else None)
+    for save in (True, False):
+        graph, ids = txt2img(tiny_sd, batch=2, save=save)
+        run(ex, graph, tmp_path)
+    assert [len(e.images) for e in shown] == [2, 2]
+    assert all(image.size == (32, 32) and image.mode == "RGB" for e in shown for image in e.images)
