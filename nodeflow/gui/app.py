@@ -16,6 +16,11 @@ def main(path: str | None = None) -> int:
     app.setApplicationName("NodeFlow")
     app.setOrganizationName("NodeFlow")
     theme.apply(app)
+    from PySide6.QtGui import QIcon
+
+    from nodeflow.core.paths import RESOURCES
+
+    app.setWindowIcon(QIcon(str(RESOURCES / "icons" / "nodeflow.svg")))
     window = MainWindow()
     window.show()
     if path:

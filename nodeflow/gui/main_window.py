@@ -161,7 +161,7 @@ class MainWindow(QMainWindow):
         self.palette.activated.connect(self._add_at_centre)
         self.runner.event.connect(self._on_run_event)
         self.run_panel.node_clicked.connect(self.show_node)
-        self.runner.job_started.connect(lambda _n: self.actions_["stop"].setEnabled(True))
+        self.runner.job_started.connect(self._job_started)
         self.runner.job_done.connect(self._job_done)
         self.runner.queue_changed.connect(self.run_panel.set_queue)
 
@@ -321,6 +321,10 @@ class MainWindow(QMainWindow):
             self.output_viewer.add_images(event.node_id, images)
         elif isinstance(event, ev.RunFinished) and event.cancelled:
             run_states.finish_cancelled(self.scene)
+
+    def _job_started(self, number: int) -> None:
+        self.actions_["stop"].setEnabled(True)
+        self.run_panel.status.setText(f"Run {number}: starting…")
 
     def _job_done(self, _number: int) -> None:
         self.actions_["stop"].setEnabled(self.runner.running)

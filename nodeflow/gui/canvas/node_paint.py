@@ -105,11 +105,6 @@ def _paint_mode(item: NodeItem, painter: QPainter, body: QRectF, lod: float) -> 
     painter.setPen(Qt.PenStyle.NoPen)
     painter.setBrush(tint)
     painter.drawRoundedRect(body, 6, 6)
-    if lod >= LOD_TEXT:
-        painter.setPen(theme.NODE_TEXT)
-        painter.setFont(font("small"))
-        painter.drawText(body.adjusted(0, 0, -8, -4), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom,
-                         mode)
 
 
 def _paint_title(item: NodeItem, painter: QPainter, head: QRectF) -> None:
@@ -134,7 +129,9 @@ def _state_badge(item: NodeItem) -> str:
         return f"{run.seconds:.2f}s"
     if run.state == "running" and run.progress is not None:
         return f"{int(run.progress * 100)}%"
-    return run.state if run.state in ("queued", "running", "cached", "failed", "skipped") else ""
+    if run.state in ("queued", "running", "cached", "failed", "skipped"):
+        return run.state
+    return item.record.mode if item.record.mode != "normal" else ""
 
 
 def _paint_sockets(item: NodeItem, painter: QPainter, lod: float) -> None:
