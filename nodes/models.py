@@ -74,3 +74,33 @@ class LoadLora(Node):
         ctx.used_model_file(path)
         weights = read_lora(path)
         return apply_lora(ctx, model, clip, weights, strength_model, strength_clip)
+
+
+class ModelSampling(Node):
+    type_id = "models.model_sampling"
+    title = "Model Sampling"
+    category = "models"
+    description = (
+        "Overrides what the model predicts and its noise schedule, for checkpoints whose files do "
+        "not say: SD 2.x 768 and many fine-tunes are v-prediction, SD 1.x and SD 2.x 512 are "
+        "epsilon; zero_terminal_snr is for models trained with it. 'checkpoint' keeps the "
+        "checkpoint's own setting."
+    )
+    inputs = (
+        Input("model", MODEL),
+        Input("prediction", STRING, default="checkpoint", choices=("checkpoint", "epsilon", "v_prediction")),
+        Input("zero_terminal_snr", STRING, default="checkpoint", choices=("checkpoint", "on", "off")),
+    )
+    outputs = (Output("model", MODEL),)
+
+    def run(self, ctx: RunContext, model: Any, prediction: str, zero_terminal_snr: str) -> tuple[Any]:
+        import dataclasses
+
+        config = dict(model.scheduler_config)
+        if prediction != "checkpoint":
+            config["prediction_type"] = prediction
+        if zero_terminal_snr != "checkpoint":
+            config["rescale_betas_zero_snr"] = zero_terminal_snr == "on"
+        if config == model.scheduler_config:
+            return (model,)
+        return (dataclasses.replace(model, scheduler_config=config),)

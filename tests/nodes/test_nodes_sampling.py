@@ -202,3 +202,18 @@ def test_save_and_preview_hand_their_images_to_the_viewer(tiny_sd, tmp_path):
         run(ex, graph, tmp_path)
     assert [len(e.images) for e in shown] == [2, 2]
     assert all(image.size == (32, 32) and image.mode == "RGB" for e in shown for image in e.images)
+
+
+def test_model_sampling_overrides_prediction_type(tiny_sd, tiny_vpred, executor, tmp_path):
+    from graphs import add
+
+    def render(folder, prediction):
+        graph, ids = txt2img(folder, seed=2, save=False)
+        override = add(graph, "models.model_sampling", {"model": (ids["ckpt"], "model")}, prediction=prediction)
+        graph.connect(override, "model", ids["sampler"], "model")
+        return pixels(run(executor, graph, tmp_path), ids["decode"])
+
+    plain_graph, plain_ids = txt2img(tiny_sd, seed=2, save=False)
+    plain = pixels(run(executor, plain_graph, tmp_path), plain_ids["decode"])
+    np.testing.assert_array_equal(render(tiny_sd, "epsilon"), plain)  # its own type: unchanged
+    assert (render(tiny_sd, "v_prediction") != plain).any()
