@@ -204,7 +204,7 @@ def test_save_and_preview_hand_their_images_to_the_viewer(tiny_sd, tmp_path):
     assert all(image.size == (32, 32) and image.mode == "RGB" for e in shown for image in e.images)
 
 
-def test_model_sampling_overrides_prediction_type(tiny_sd, tiny_vpred, executor, tmp_path):
+def test_model_sampling_overrides_prediction_type(tiny_sd, executor, tmp_path):
     from graphs import add
 
     def render(folder, prediction):
