@@ -15,6 +15,7 @@ class SearchPopup(QFrame):
 
     def __init__(self, registry: Registry, candidates: list[type[Node]] | None = None, parent=None):
         super().__init__(parent, Qt.WindowType.Popup)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.registry = registry
         self.candidates = candidates

@@ -4,7 +4,7 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QMouseEvent
 from PySide6.QtWidgets import QApplication
 
-from tests.gui.conftest import drag, socket, vp, wire
+from .helpers import drag, socket, vp, wire
 
 
 def drop_from_palette(window, type_id: str, scene_point: QPointF) -> None:

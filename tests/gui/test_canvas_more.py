@@ -2,7 +2,7 @@
 
 from PySide6.QtCore import QPoint, QPointF, Qt
 
-from tests.gui.conftest import drag, vp
+from .helpers import drag, vp
 
 
 def test_dragging_a_group_title_moves_its_nodes_in_one_step(qtbot, window):
@@ -127,7 +127,7 @@ def test_shift_click_adds_to_the_selection(qtbot, window):
 
 
 def test_wiring_backwards_and_dropping_on_a_node_body(qtbot, window):
-    from tests.gui.conftest import socket
+    from .helpers import socket
 
     doc = window.document
     a = doc.add_node("basic.int", (0, 0))

@@ -7,7 +7,8 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from nodeflow.core import workflow
-from tests.gui.conftest import drag, wire
+
+from .helpers import drag, wire
 
 
 def test_undo_every_step_to_empty_and_redo_to_the_same_workflow(qtbot, window):
