@@ -82,7 +82,7 @@ class NodeItem(QGraphicsItem):
         return float(pos[0]), float(pos[1])
 
     def _linked(self) -> set[str]:
-        return {link.dst_input for link in self.node_scene.graph.links_into(self.node_id)}
+        return self.node_scene.linked_inputs(self.node_id)
 
     def relayout(self) -> None:
         image_h = 0.0

@@ -67,6 +67,9 @@ class NodeScene(QGraphicsScene):
         self.fallback_pos = interaction.auto_positions(self.graph)
         for name, handler in self._handlers.items():
             getattr(self.graph, name).connect(handler)
+        for src, _out, dst, inp in ((k.src, k.src_output, k.dst, k.dst_input) for k in self.graph.iter_links()):
+            self._links_of.setdefault(src, set()).add((dst, inp))
+            self._links_of.setdefault(dst, set()).add((dst, inp))
         for group in self.graph.groups.values():
             self._add_group_item(group.id)
         for record in self.graph.nodes.values():
@@ -113,6 +116,10 @@ class NodeScene(QGraphicsScene):
             return
         item.set_ends(src.socket_scene_pos(link.src_output, True),
                       dst.socket_scene_pos(link.dst_input, False))
+
+    def linked_inputs(self, node_id: str) -> set[str]:
+        """Names of the inputs of `node_id` that have a link (from the scene's own index)."""
+        return {inp for dst, inp in self._links_of.get(node_id, ()) if dst == node_id}
 
     def update_links_of(self, node_id: str) -> None:
         for key in self._links_of.get(node_id, ()):
