@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import inspect
 import json
+import math
 import time
 from typing import Any
 
@@ -68,20 +69,40 @@ PREVIEW_EVERY = 0.1
 # ---------------------------------------------------------------------------------------- text
 
 
-def encode_text(ctx: RunContext, clip: Clip, text: str) -> CondEntry:
+def encode_text(ctx: RunContext, clip: Clip, text: str, long_prompt: str = "cut") -> CondEntry:
     """One prompt through the text encoder(s), as diffusers' `encode_prompt` does (clip_skip None).
 
-    Longer prompts than the tokenizer's window are cut, exactly as diffusers cuts them, and the
-    cut-off words are named in a warning.
+    A prompt longer than the tokenizer's window is cut, exactly as diffusers cuts it, with a warning
+    naming the cut-off words; or, with long_prompt="chunk" (SD 1.x/2.x), encoded window by window
+    and the windows' states joined (a prompt that fits gives the same result either way).
     """
     with torch.no_grad():
         if clip.text_encoder_2 is not None:
+            if long_prompt == "chunk":
+                raise NodeError("chunked long prompts are supported for SD 1.x/2.x text encoders only",
+                                "long_prompt")
             return _encode_sdxl(ctx, clip, text)
-        ids, mask = _tokens(ctx, clip.tokenizer, text)
+        if long_prompt == "chunk":
+            ids, mask = _chunk_tokens(clip.tokenizer, text)
+        else:
+            ids, mask = _tokens(ctx, clip.tokenizer, text)
         attention = mask.to(clip.device) if getattr(clip.text_encoder.config, "use_attention_mask", False) else None
         embeds = clip.text_encoder(ids.to(clip.device), attention_mask=attention)[0]
         embeds = embeds.to(dtype=clip.text_encoder.dtype, device=clip.device)
+        embeds = embeds.reshape(1, -1, embeds.shape[-1])  # chunks side by side
     return CondEntry(embeds=embeds, text=text)
+
+
+def _chunk_tokens(tokenizer: Any, text: str) -> tuple[Any, Any]:
+    """[chunks, window] token ids: each chunk is BOS + up to window-2 tokens + EOS + padding."""
+    window = tokenizer.model_max_length
+    ids = tokenizer(text, add_special_tokens=False, truncation=False).input_ids
+    rows, masks = [], []
+    for start in range(0, max(len(ids), 1), window - 2):
+        body = [tokenizer.bos_token_id, *ids[start:start + window - 2], tokenizer.eos_token_id]
+        masks.append([1] * len(body) + [0] * (window - len(body)))
+        rows.append(body + [tokenizer.pad_token_id] * (window - len(body)))
+    return torch.tensor(rows), torch.tensor(masks)
 
 
 def _tokens(ctx: RunContext, tokenizer: Any, text: str) -> tuple[Any, Any]:
@@ -263,9 +284,15 @@ def _conds(guider: Guider, batch: int) -> tuple[list[Any], Any, list[float]]:
             raise NodeError("the negative conditioning must be a single prompt", "negative")
         neg = _embeds(guider.negative.entries[0], batch)
         for p in pos:
-            if p.shape[1:] != neg.shape[1:]:
-                raise NodeError(f"positive and negative prompts have different shapes "
-                                f"{tuple(p.shape[1:])} vs {tuple(neg.shape[1:])}", "negative")
+            if p.shape[-1] != neg.shape[-1]:
+                raise NodeError(f"positive and negative prompts come from different text encoders "
+                                f"({p.shape[-1]} vs {neg.shape[-1]} features)", "negative")
+    # Prompts of different lengths (chunked or concatenated) are repeated to a common length.
+    lengths = [p.shape[1] for p in pos] + ([neg.shape[1]] if neg is not None else [])
+    common = math.lcm(*lengths)
+    pos = [p if p.shape[1] == common else p.repeat(1, common // p.shape[1], 1) for p in pos]
+    if neg is not None and neg.shape[1] != common:
+        neg = neg.repeat(1, common // neg.shape[1], 1)
     return pos, neg, weights
 
 

@@ -15,17 +15,24 @@ class TextEncode(Node):
     description = (
         "Turns a prompt into CONDITIONING with the checkpoint's CLIP text encoder, exactly as "
         "diffusers' pipelines do. A prompt longer than the encoder's window (77 tokens for SD) is "
-        "cut there, as diffusers does, and the run log names the words that were cut off."
+        "cut there, as diffusers does, and the run log names the words that were cut off; or, "
+        "with long_prompt 'chunk', encoded in windows that are joined."
     )
-    inputs = (Input("clip", CLIP), Input("text", STRING, default="", multiline=True,
-                                         help="What the picture should show (or, as the negative prompt, avoid)."))
+    inputs = (
+        Input("clip", CLIP),
+        Input("text", STRING, default="", multiline=True,
+              help="What the picture should show (or, as the negative prompt, avoid)."),
+        Input("long_prompt", STRING, default="cut", choices=("cut", "chunk"),
+              help="Past the encoder's window: 'cut' as diffusers does (with a warning), or 'chunk': "
+                   "encode it window by window and join them (SD 1.x/2.x), as ComfyUI does."),
+    )
     outputs = (Output("conditioning", CONDITIONING),)
 
-    def run(self, ctx: RunContext, clip: Any, text: str) -> tuple[Any]:
+    def run(self, ctx: RunContext, clip: Any, text: str, long_prompt: str = "cut") -> tuple[Any]:
         from nodes._diffusion import Conditioning
         from nodes._sampling import encode_text
 
-        return (Conditioning([encode_text(ctx, clip, text)]),)
+        return (Conditioning([encode_text(ctx, clip, text, long_prompt)]),)
 
 
 class CombineConditioning(Node):

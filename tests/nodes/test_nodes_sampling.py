@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from graphs import add, new_graph, pixels, run, txt2img
 from pipelines import as_uint8, generator, with_scheduler
 
@@ -217,3 +218,22 @@ def test_model_sampling_overrides_prediction_type(tiny_sd, executor, tmp_path):
     plain = pixels(run(executor, plain_graph, tmp_path), plain_ids["decode"])
     np.testing.assert_array_equal(render(tiny_sd, "epsilon"), plain)  # its own type: unchanged
     assert (render(tiny_sd, "v_prediction") != plain).any()
+
+
+def test_chunked_long_prompts(tiny_sd, executor, tmp_path):
+    from nodes.conditioning import TextEncode
+    from nodes.models import LoadCheckpoint
+
+    ctx = RunContext(on_message=lambda node, text: pytest.fail(f"unexpected warning: {text}"))
+    _, clip, _ = LoadCheckpoint().run(ctx, checkpoint=str(tiny_sd))
+    (cut,) = TextEncode().run(ctx, clip=clip, text="a red circle", long_prompt="cut")
+    (chunked,) = TextEncode().run(ctx, clip=clip, text="a red circle", long_prompt="chunk")
+    assert torch.equal(cut.entries[0].embeds, chunked.entries[0].embeds)  # fits: the same either way
+    (long,) = TextEncode().run(ctx, clip=clip, text="a red circle " * 6, long_prompt="chunk")
+    assert long.entries[0].embeds.shape == (1, 2 * 32, 32)  # 48 tokens -> two windows of 30
+
+    graph, ids = txt2img(tiny_sd, prompt="a red circle " * 6, save=False)
+    graph.set_param(ids["pos"], "long_prompt", "chunk")  # the negative stays one window: repeated
+    image = pixels(run(executor, graph, tmp_path), ids["decode"])
+    graph.set_param(ids["pos"], "long_prompt", "cut")
+    assert (image != pixels(run(executor, graph, tmp_path), ids["decode"])).any()
