@@ -131,7 +131,7 @@ class RunController(QObject):
         self.job_done.emit(worker.job.number)
         self._next()
 
-    def shutdown(self, timeout_ms: int = 5000) -> None:
+    def shutdown(self, timeout_ms: int = 30_000) -> None:
         """Cancel and wait for the worker (window closing)."""
         self.cancel()
         if self._worker is not None:

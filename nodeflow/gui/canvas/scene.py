@@ -60,6 +60,8 @@ class NodeScene(QGraphicsScene):
                 getattr(self.graph, name).disconnect(handler)
             except ValueError:
                 pass
+        for item in self.nodes.values():
+            item.widgets.close_editor()
         self.clear()
         self.nodes, self.links, self.groups, self._links_of = {}, {}, {}, {}
         self.seed_modes = {}
