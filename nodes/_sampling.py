@@ -308,11 +308,54 @@ def _sdxl_added(model: Model, guider: Guider, batch: int, height: int, width: in
     return {"text_embeds": pooled.to(model.device), "time_ids": time_ids}
 
 
+def _image_latents(latent: dict, samples: Any, generator: Any, batch: int, blend: bool) -> Any:
+    """1. The picture's latents: img2img's start, or what a 4-channel inpaint blends back."""
+    dist = latent.get("latent_dist")
+    image_latents = _draw(dist, generator) if dist is not None else samples
+    image_latents = image_latents.to(device=samples.device, dtype=samples.dtype)
+    if batch % image_latents.shape[0]:
+        raise NodeError(f"{image_latents.shape[0]} images for a batch of {batch}", "latent_image")
+    # Both copy into a contiguous tensor, as the pipelines do (the memory layout changes the floats).
+    if blend or latent.get("masked_dist") is not None:
+        return image_latents.repeat(batch // image_latents.shape[0], 1, 1, 1)  # inpaint pipeline
+    return torch.cat([image_latents] * (batch // image_latents.shape[0]), dim=0)  # img2img pipeline
+
+
+def _start_latents(scheduler: Any, samples: Any, generator: Any, enabled: bool, full: bool,
+                   image_latents: Any, timesteps: Any) -> tuple[Any, Any]:
+    """2. The start noise, and the latents the loop starts from: noise alone, or the picture noised."""
+    from diffusers.utils.torch_utils import randn_tensor
+
+    if enabled:
+        noise = randn_tensor(samples.shape, generator=generator, device=samples.device, dtype=samples.dtype)
+    else:
+        noise = torch.zeros_like(samples)
+    if full:
+        return noise, noise * scheduler.init_noise_sigma
+    return noise, scheduler.add_noise(image_latents, noise, timesteps[:1].repeat(samples.shape[0]))
+
+
+def _inpaint_inputs(latent: dict, samples: Any, generator: Any, batch: int) -> tuple[Any, Any]:
+    """3. The inpaint pipeline's mask at latent size, and the masked picture's latents (if any)."""
+    noise_mask, masked_dist = latent.get("noise_mask"), latent.get("masked_dist")
+    if noise_mask is None and masked_dist is None:
+        return None, None
+    size = tuple(samples.shape[-2:])
+    pixel_mask = noise_mask if noise_mask is not None else torch.zeros((batch, 1) + size)
+    mask = torch.nn.functional.interpolate(pixel_mask, size=size).to(device=samples.device, dtype=samples.dtype)
+    masked_latents = None
+    if masked_dist is not None:
+        masked_latents = _draw(masked_dist, generator).to(device=samples.device, dtype=samples.dtype)
+        if masked_latents.shape[0] < batch:
+            masked_latents = masked_latents.repeat(batch // masked_latents.shape[0], 1, 1, 1)
+    if mask.shape[0] < batch:
+        mask = mask.repeat(batch // mask.shape[0], 1, 1, 1)
+    return mask, masked_latents
+
+
 def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, schedule: Schedule,
            noise: NoiseSource, latent: dict) -> dict:
     """Denoise `latent`; returns a new LATENT (scaled latents, noise mask kept)."""
-    from diffusers.utils.torch_utils import randn_tensor
-
     model = guider.model
     _check_latent(model, latent)
     device, dtype = model.device, model.dtype
@@ -345,45 +388,12 @@ def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, schedule: Sc
         if (not full or noise_mask is not None or inpaint_unet) and hasattr(scheduler, "set_begin_index"):
             scheduler.set_begin_index(t_start * order)  # the img2img / inpaint pipelines do this
         generator = noise.generator()
-
-        # 1. image latents (img2img start, or what a 4-channel inpaint blends back)
-        image_latents = None
+        # Every random number comes from `generator`, in the pipelines' order: 1, 2, 3, then steps.
         blend = noise_mask is not None and not inpaint_unet
-        masked_input = latent.get("masked_dist") is not None
-        if not full or blend:
-            dist = latent.get("latent_dist")
-            image_latents = _draw(dist, generator) if dist is not None else samples
-            image_latents = image_latents.to(device=device, dtype=dtype)
-            if batch % image_latents.shape[0]:
-                raise NodeError(f"{image_latents.shape[0]} images for a batch of {batch}", "latent_image")
-            # Both copy into a contiguous tensor, as the pipelines do (the layout changes the floats).
-            if blend or masked_input:
-                image_latents = image_latents.repeat(batch // image_latents.shape[0], 1, 1, 1)
-            else:
-                image_latents = torch.cat([image_latents] * (batch // image_latents.shape[0]), dim=0)
-        # 2. the initial noise
-        if noise.enabled:
-            initial_noise = randn_tensor(samples.shape, generator=generator, device=device, dtype=dtype)
-        else:
-            initial_noise = torch.zeros_like(samples)
-        if full:
-            latents = initial_noise * scheduler.init_noise_sigma
-        else:
-            latent_timestep = timesteps[:1].repeat(batch)
-            latents = scheduler.add_noise(image_latents, initial_noise, latent_timestep)
-        # 3. the mask and masked-image latents of the inpaint pipeline
-        mask = masked_latents = None
-        if noise_mask is not None or latent.get("masked_dist") is not None:
-            pixel_mask = noise_mask if noise_mask is not None else torch.zeros(
-                (batch, 1) + tuple(samples.shape[-2:]))
-            mask = torch.nn.functional.interpolate(pixel_mask, size=tuple(samples.shape[-2:]))
-            mask = mask.to(device=device, dtype=dtype)
-            if latent.get("masked_dist") is not None:
-                masked_latents = _draw(latent["masked_dist"], generator).to(device=device, dtype=dtype)
-                if masked_latents.shape[0] < batch:
-                    masked_latents = masked_latents.repeat(batch // masked_latents.shape[0], 1, 1, 1)
-            if mask.shape[0] < batch:
-                mask = mask.repeat(batch // mask.shape[0], 1, 1, 1)
+        image_latents = _image_latents(latent, samples, generator, batch, blend) if not full or blend else None
+        initial_noise, latents = _start_latents(scheduler, samples, generator, noise.enabled, full,
+                                                image_latents, timesteps)
+        mask, masked_latents = _inpaint_inputs(latent, samples, generator, batch)
         unet_mask = unet_masked = None
         if inpaint_unet:
             unet_mask = torch.cat([mask] * 2) if cfg_on else mask
