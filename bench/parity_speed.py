@@ -25,8 +25,8 @@ os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 
-def model_folder(scratch: Path) -> tuple[Path, int]:
-    builtin = ROOT / "resources" / "models" / "tiny-shapes"
+def model_folder(scratch: Path, chosen: Path | None) -> tuple[Path, int]:
+    builtin = chosen or ROOT / "resources" / "models" / "tiny-shapes"
     if (builtin / "model_index.json").is_file():
         return builtin, 64
     sys.path.insert(0, str(ROOT / "tests" / "nodes"))
@@ -40,6 +40,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1: steadier on a busy machine)")
+    parser.add_argument("--model", type=Path, default=None, help="a diffusers folder (64x64) to use instead")
     args = parser.parse_args()
 
     import numpy as np
@@ -52,7 +53,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
 
     with tempfile.TemporaryDirectory() as tmp:
-        folder, size = model_folder(Path(tmp))
+        folder, size = model_folder(Path(tmp), args.model)
         prompt, seed, cfg = "a red circle on a blue background", 1, 5.0
 
         graph = Graph(default_registry())
