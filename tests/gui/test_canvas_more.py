@@ -173,3 +173,25 @@ def test_node_widgets_toggle_and_step(qtbot, window):
     qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=vp(window.view, right_arrow))
     qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=vp(window.view, right_arrow))
     assert doc.graph.nodes[i].params["value"] == 2
+
+
+def test_typing_into_inline_editors_is_not_taken_by_shortcuts(qtbot, window):
+    doc = window.document
+    n = doc.add_node("basic.math", (0, 0))
+    t = doc.add_node("basic.text", (300, 0))
+    window.view.set_zoom(1.0)
+    window.view.centerOn(250, 60)
+    window.scene.select_nodes([t])  # Delete/Backspace must not delete it while typing
+    viewport = window.view.viewport()
+    row = window.scene.nodes[n].layout.widgets[0]  # "a"
+    qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=vp(window.view, QPointF(120, row.y + 11)))
+    qtbot.keyClicks(viewport, "3.5x")
+    qtbot.keyClick(viewport, Qt.Key.Key_Backspace)
+    qtbot.keyClick(viewport, Qt.Key.Key_Return)
+    assert doc.graph.nodes[n].params["a"] == 3.5
+    assert t in doc.graph.nodes
+    row = window.scene.nodes[t].layout.widgets[0]
+    qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=vp(window.view, QPointF(400, row.y + 20)))
+    qtbot.keyClicks(viewport, "a red circle")
+    assert doc.graph.nodes[t].params["text"] == "a red circle"
+    assert not window.view.space_held

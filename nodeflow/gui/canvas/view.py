@@ -250,14 +250,21 @@ class NodeView(QGraphicsView):
 
     # -- keyboard ------------------------------------------------------------------------------
 
+    def _typing(self) -> bool:
+        """Whether an inline editor on the canvas has the keyboard."""
+        return self.node_scene.focusItem() is not None
+
     def event(self, event) -> bool:
-        if event.type() == event.Type.KeyPress and event.key() == Qt.Key.Key_Tab:
+        if event.type() == event.Type.ShortcutOverride and self._typing():
+            event.accept()  # keys go to the inline editor, not to Delete / F / . shortcuts
+            return True
+        if event.type() == event.Type.KeyPress and event.key() == Qt.Key.Key_Tab and not self._typing():
             self.open_search(self.mapToScene(self.mapFromGlobal(self.cursor().pos())))
             return True
         return super().event(event)
 
     def keyPressEvent(self, event) -> None:
-        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat() and not self._typing():
             self.space_held = True
             self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
             return
