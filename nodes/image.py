@@ -59,7 +59,11 @@ class LoadImage(Node):
             raise NodeError(f"cannot read {path.name}: {exc}", "image") from None
         has_alpha = pil.mode in ("RGBA", "LA", "PA") or (pil.mode == "P" and "transparency" in pil.info)
         rgb = pil.convert("RGB")
-        pixels = torch.from_numpy(np.array(rgb).astype(np.float32) / 255.0)[None]
+        if pil.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16-bit greyscale: keep its precision
+            grey = np.array(pil).astype(np.float32) / 65535.0
+            pixels = torch.from_numpy(np.repeat(grey[..., None], 3, axis=-1).clip(0, 1))[None]
+        else:
+            pixels = torch.from_numpy(np.array(rgb).astype(np.float32) / 255.0)[None]
         if has_alpha:
             alpha = np.array(pil.convert("RGBA"))[..., 3].astype(np.float32) / 255.0
             mask = 1.0 - torch.from_numpy(alpha)[None]

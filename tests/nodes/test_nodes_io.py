@@ -255,3 +255,13 @@ def test_save_prefix_may_not_leave_the_output_folder(tmp_path):
             SaveImage().run(ctx, images=torch.rand(1, 4, 4, 3), filename_prefix=bad)
     SaveImage().run(ctx, images=torch.rand(1, 4, 4, 3), filename_prefix="runs/cat")
     assert (tmp_path / "out" / "runs" / "cat_00001.png").is_file()
+
+
+def test_load_image_16_bit_greyscale(tmp_path):
+    from nodes.image import LoadImage
+
+    array = np.array([[0, 32768, 65535]], dtype=np.uint16)
+    Image.fromarray(array).save(tmp_path / "deep.png")
+    image, _ = LoadImage().run(RunContext(search_dirs=(tmp_path,)), image="deep.png")
+    assert image.shape == (1, 1, 3, 3)
+    assert image[0, 0, :, 0].tolist() == pytest.approx([0.0, 0.5, 1.0], abs=1e-4)
