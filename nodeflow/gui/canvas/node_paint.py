@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen, QStaticText, QTransform
 
 from nodeflow.gui import theme
 from nodeflow.gui.canvas.layout import PAD, SOCKET_R, TITLE_H, WidgetRow
@@ -32,6 +32,26 @@ def font(kind: str) -> QFont:
             f.setBold(True)
         _fonts[kind] = f
     return _fonts[kind]
+
+
+_static: dict[tuple[str, str], QStaticText] = {}
+
+
+def _text(painter: QPainter, rect: QRectF, text: str, kind: str, right: bool = False) -> None:
+    """One line of text, vertically centred in `rect`, left or right aligned, with the painter's
+    current font (which must be `font(kind)`). Laid out once and kept: QStaticText draws fast."""
+    key = (text, kind)
+    static = _static.get(key)
+    if static is None:
+        if len(_static) > 5000:
+            _static.clear()
+        static = QStaticText(text)
+        static.setTextFormat(Qt.TextFormat.PlainText)
+        static.prepare(QTransform(), font(kind))
+        _static[key] = static
+    size = static.size()
+    x = rect.right() - size.width() if right else rect.left()
+    painter.drawStaticText(QPointF(x, rect.center().y() - size.height() / 2), static)
 
 
 def title_color(item: NodeItem) -> QColor:
@@ -115,12 +135,12 @@ def _paint_title(item: NodeItem, painter: QPainter, head: QRectF) -> None:
     if badge:
         painter.setFont(font("small"))
         painter.setPen(theme.STATE_COLORS.get(item.run.state, theme.NODE_TEXT).lighter(140))
-        painter.drawText(text_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, badge)
+        _text(painter, text_rect, badge, "small", right=True)
         text_rect.setRight(text_rect.right() - painter.fontMetrics().horizontalAdvance(badge) - 6)
         painter.setFont(font("title"))
         painter.setPen(theme.NODE_TEXT)
     elided = painter.fontMetrics().elidedText(item.title, Qt.TextElideMode.ElideRight, int(text_rect.width()))
-    painter.drawText(text_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, elided)
+    _text(painter, text_rect, elided, "title")
 
 
 def _state_badge(item: NodeItem) -> str:
@@ -155,8 +175,7 @@ def _paint_sockets(item: NodeItem, painter: QPainter, lod: float) -> None:
                 painter.setPen(theme.NODE_TEXT_DIM if dim else theme.NODE_TEXT)
                 rect = QRectF(x - layout.width / 2 - 10, y - 9, layout.width / 2, 18) if is_output \
                     else QRectF(x + 10, y - 9, layout.width / 2, 18)
-                align = Qt.AlignmentFlag.AlignRight if is_output else Qt.AlignmentFlag.AlignLeft
-                painter.drawText(rect, align | Qt.AlignmentFlag.AlignVCenter, name)
+                _text(painter, rect, name, "normal", right=is_output)
     if rules is not None and show_labels:  # parameters accept links too: show where while wiring
         for row in layout.widgets:
             if row.input is None or ":" in row.name:
@@ -179,13 +198,12 @@ def _paint_widget(item: NodeItem, painter: QPainter, row: WidgetRow) -> None:
     painter.drawRoundedRect(rect, 4, 4)
     painter.setFont(font("normal"))
     inner = rect.adjusted(8, 0, -8, 0)
-    center = Qt.AlignmentFlag.AlignVCenter
     if row.name.endswith(":control"):
         mode = item.node_scene.seed_mode(item.node_id, name)
         painter.setPen(theme.NODE_TEXT_DIM)
-        painter.drawText(inner, center | Qt.AlignmentFlag.AlignLeft, "after run")
+        _text(painter, inner, "after run", "normal")
         painter.setPen(theme.NODE_TEXT)
-        painter.drawText(inner, center | Qt.AlignmentFlag.AlignRight, f"{mode} ▾")
+        _text(painter, inner, f"{mode} ▾", "normal", right=True)
         return
     if inp is not None and inp.multiline:
         painter.setPen(theme.NODE_TEXT if value else theme.NODE_TEXT_DIM)
@@ -202,11 +220,11 @@ def _paint_widget(item: NodeItem, painter: QPainter, row: WidgetRow) -> None:
     number = inp is not None and inp.type in ("INT", "FLOAT") and inp.choices is None
     if number and not values.is_slider(inp):
         painter.setPen(theme.NODE_TEXT_DIM)
-        painter.drawText(rect.adjusted(4, 0, 0, 0), center | Qt.AlignmentFlag.AlignLeft, "◂")
-        painter.drawText(rect.adjusted(0, 0, -4, 0), center | Qt.AlignmentFlag.AlignRight, "▸")
+        _text(painter, rect.adjusted(4, 0, 0, 0), "◂", "normal")
+        _text(painter, rect.adjusted(0, 0, -4, 0), "▸", "normal", right=True)
         inner = rect.adjusted(16, 0, -16, 0)
     painter.setPen(theme.NODE_TEXT_DIM)
-    painter.drawText(inner, center | Qt.AlignmentFlag.AlignLeft, name)
+    _text(painter, inner, name, "normal")
     shown = values.display(inp, value)
     if inp is not None and inp.choices is not None:
         shown += " ▾"
@@ -218,7 +236,7 @@ def _paint_widget(item: NodeItem, painter: QPainter, row: WidgetRow) -> None:
     metrics = painter.fontMetrics()
     room = int(inner.width() - metrics.horizontalAdvance(name) - 12)
     shown = metrics.elidedText(shown, Qt.TextElideMode.ElideLeft, max(room, 20))
-    painter.drawText(inner, center | Qt.AlignmentFlag.AlignRight, shown)
+    _text(painter, inner, shown, "normal", right=True)
 
 
 def _paint_image(item: NodeItem, painter: QPainter) -> None:
