@@ -195,3 +195,19 @@ def test_typing_into_inline_editors_is_not_taken_by_shortcuts(qtbot, window):
     qtbot.keyClicks(viewport, "a red circle")
     assert doc.graph.nodes[t].params["text"] == "a red circle"
     assert not window.view.space_held
+
+
+def test_keyboard_nudges_merge_and_ctrl_m_mutes(qtbot, window):
+    doc = window.document
+    a = doc.add_node("basic.int", (0, 0))
+    window.scene.select_nodes([a])
+    window.view.setFocus()
+    steps = doc.undo.count()
+    for _ in range(3):
+        qtbot.keyClick(window.view, Qt.Key.Key_Right)
+    assert doc.graph.nodes[a].ui["pos"] == [30, 0]
+    assert doc.undo.count() == steps + 1  # three nudges, one undo step
+    qtbot.keyClick(window.view, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier)
+    assert doc.graph.nodes[a].mode == "muted"
+    qtbot.keyClick(window.view, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier)
+    assert doc.graph.nodes[a].mode == "normal"
