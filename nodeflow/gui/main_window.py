@@ -10,7 +10,7 @@ from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QGraphicsItem, QInputDialog, QMainWindow, QMessageBox
 
-from nodeflow.core.paths import user_dir
+from nodeflow.core.paths import PROJECT_ROOT, user_dir
 from nodeflow.core.registry import Registry, default_registry
 from nodeflow.gui.canvas.scene import NodeScene
 from nodeflow.gui.canvas.view import NodeView
@@ -127,6 +127,10 @@ class MainWindow(QMainWindow):
         for name in ("new", "open"):
             file_menu.addAction(a[name])
         self.recent_menu = file_menu.addMenu("Open &Recent")
+        examples = file_menu.addMenu("Open &Example")
+        for path in sorted((PROJECT_ROOT / "workflows").glob("*.json")):
+            examples.addAction(path.stem.replace("_", " "), lambda p=path: self.files.open(p))
+        examples.setEnabled(bool(examples.actions()))
         for name in ("save", "save_as", None, "quit"):
             file_menu.addSeparator() if name is None else file_menu.addAction(a[name])
         edit = bar.addMenu("&Edit")
