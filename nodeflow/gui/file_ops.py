@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from nodeflow.core.errors import WorkflowFormatError
+from nodeflow.core.files import read_text
 from nodeflow.gui.settings import Autosave
 
 if TYPE_CHECKING:
@@ -104,6 +105,21 @@ class FileOps(QObject):
         self.window.status(f"Opened {Path(path).name}" + (f" ({len(notes)} notes in the log)" if notes else ""))
         self.window.view.fit_all()
         self.autosave.clear()
+        return True
+
+    def open_example(self, path: Path) -> bool:
+        """Open a bundled example as an untitled copy, so Save never overwrites the example."""
+        if not self.confirm_discard():
+            return False
+        try:
+            notes = self.document.open_text(read_text(path), None, dirty=False)
+        except WorkflowFormatError as exc:
+            self.window.report_error(f"Cannot open {path.name}", str(exc))
+            return False
+        for note in notes:
+            self.window.run_panel.log_line(note)
+        self.window.status(f"Opened the example {path.stem} (untitled copy)")
+        self.window.view.fit_all()
         return True
 
     def save(self) -> bool:

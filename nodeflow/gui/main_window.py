@@ -129,7 +129,7 @@ class MainWindow(QMainWindow):
         self.recent_menu = file_menu.addMenu("Open &Recent")
         examples = file_menu.addMenu("Open &Example")
         for path in sorted((PROJECT_ROOT / "workflows").glob("*.json")):
-            examples.addAction(path.stem.replace("_", " "), lambda p=path: self.files.open(p))
+            examples.addAction(path.stem.replace("_", " "), lambda p=path: self.files.open_example(p))
         examples.setEnabled(bool(examples.actions()))
         for name in ("save", "save_as", None, "quit"):
             file_menu.addSeparator() if name is None else file_menu.addAction(a[name])

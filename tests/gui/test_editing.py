@@ -185,3 +185,13 @@ def test_layout_and_recent_files_are_remembered(qtbot, registry, window, tmp_pat
     assert again.settings.recent[0] == str(Path(path).resolve())
     assert [a.text() for a in again.recent_menu.actions()] == [str(path.resolve())]
     assert again.docks["run"].isHidden()
+
+
+def test_examples_open_as_untitled_copies(qtbot, window):
+    from nodeflow.core.paths import PROJECT_ROOT
+
+    example = PROJECT_ROOT / "workflows" / "txt2img.json"
+    # the fixture's registry lacks the diffusion nodes: they load as placeholders, still shown
+    assert window.files.open_example(example)
+    assert window.document.path is None and not window.document.dirty
+    assert len(window.scene.nodes) == len(window.document.graph.nodes) > 0
