@@ -68,7 +68,11 @@ class EditActions:
         return new
 
     def delete(self) -> None:
-        self.document.delete(self.scene.selected_node_ids(), self.scene.selected_group_ids())
+        nodes, groups = self.scene.selected_node_ids(), self.scene.selected_group_ids()
+        if not nodes and not groups and self.scene.selected_link is not None:
+            self.document.disconnect(*self.scene.selected_link)
+            return
+        self.document.delete(nodes, groups)
 
     def select_all(self) -> None:
         for item in self.scene.nodes.values():

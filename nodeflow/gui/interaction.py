@@ -213,3 +213,15 @@ def segments_cross(a: Point, b: Point, c: Point, d: Point) -> bool:
     if d1 == d2 == 0:  # collinear: treat as not crossing
         return False
     return d1 * d2 <= 0 and d3 * d4 <= 0
+
+
+def distance_to_polyline(p: Point, points: list[Point]) -> float:
+    """Shortest distance from `p` to a polyline (clicking near a wire selects it)."""
+    best = float("inf")
+    for (ax, ay), (bx, by) in zip(points, points[1:], strict=False):
+        dx, dy = bx - ax, by - ay
+        length2 = dx * dx + dy * dy
+        t = 0.0 if length2 == 0 else max(0.0, min(1.0, ((p[0] - ax) * dx + (p[1] - ay) * dy) / length2))
+        cx, cy = ax + t * dx, ay + t * dy
+        best = min(best, ((p[0] - cx) ** 2 + (p[1] - cy) ** 2) ** 0.5)
+    return best

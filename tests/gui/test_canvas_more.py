@@ -211,3 +211,25 @@ def test_keyboard_nudges_merge_and_ctrl_m_mutes(qtbot, window):
     assert doc.graph.nodes[a].mode == "muted"
     qtbot.keyClick(window.view, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier)
     assert doc.graph.nodes[a].mode == "normal"
+
+
+def test_clicking_a_wire_selects_it_and_delete_removes_it(qtbot, window):
+    from nodeflow.gui import interaction
+
+    assert interaction.distance_to_polyline((5, 3), [(0, 0), (10, 0)]) == 3
+    doc = window.document
+    a = doc.add_node("basic.int", (0, 0))
+    s = doc.add_node("basic.show", (400, 100))
+    doc.connect(a, "value", s, "value")
+    window.view.set_zoom(1.0)
+    window.view.centerOn(300, 100)
+    middle = window.scene.links[(s, "value")].path().pointAtPercent(0.5)
+    qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=vp(window.view, middle + QPointF(0, 3)))
+    assert window.scene.selected_link == (s, "value")
+    window.view.setFocus()
+    qtbot.keyClick(window.view, Qt.Key.Key_Delete)
+    assert doc.graph.links == {} and set(doc.graph.nodes) == {a, s}
+    doc.undo.undo()
+    assert doc.graph.link_into(s, "value") is not None
+    qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=vp(window.view, QPointF(300, 400)))
+    assert window.scene.selected_link is None

@@ -47,6 +47,14 @@ class LinkItem(QGraphicsPathItem):
         pen.setColor(color)
         self.setPen(pen)
 
+    def set_highlighted(self, on: bool) -> None:
+        pen = wire_pen(self.type_name)
+        if on:
+            pen.setWidthF(4.5)
+            pen.setColor(pen.color().lighter(150))
+        self.setPen(pen)
+        self.setZValue(0 if on else -1)
+
     def samples(self, count: int = 24) -> list[QPointF]:
         path = self.path()
         return [path.pointAtPercent(i / count) for i in range(count + 1)]

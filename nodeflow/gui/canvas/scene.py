@@ -39,6 +39,7 @@ class NodeScene(QGraphicsScene):
         self._links_of: dict[str, set[tuple[str, str]]] = {}
         self.fallback_pos: dict[str, list[float]] = {}
         self.wire_rules: WireRules | None = None
+        self.selected_link: tuple[str, str] | None = None  # (dst, dst_input) of a clicked wire
         self.seed_modes: dict[tuple[str, str], str] = {}
         self.snap = False
         self.grid = 20.0
@@ -64,6 +65,7 @@ class NodeScene(QGraphicsScene):
             item.widgets.close_editor()
         self.clear()
         self.nodes, self.links, self.groups, self._links_of = {}, {}, {}, {}
+        self.selected_link = None
         self.seed_modes = {}
         self.graph = self.document.graph
         self.fallback_pos = interaction.auto_positions(self.graph)
@@ -150,6 +152,8 @@ class NodeScene(QGraphicsScene):
 
     def _on_link_removed(self, link: Link) -> None:
         key = (link.dst, link.dst_input)
+        if key == self.selected_link:
+            self.selected_link = None
         item = self.links.pop(key, None)
         if item is not None:
             self.removeItem(item)
@@ -228,6 +232,27 @@ class NodeScene(QGraphicsScene):
                 if sockets is not None:
                     return node_id, link_item.link, sockets
         return None
+
+    def link_near(self, pos: QPointF, tolerance: float) -> Link | None:
+        """The wire passing within `tolerance` of `pos`, nearest first."""
+        probe = QRectF(pos.x() - tolerance, pos.y() - tolerance, 2 * tolerance, 2 * tolerance)
+        best, best_d = None, tolerance
+        for item in self.items(probe, Qt.ItemSelectionMode.IntersectsItemBoundingRect):
+            if isinstance(item, LinkItem) and item.isVisible():
+                points = [(p.x(), p.y()) for p in item.samples(48)]
+                d = interaction.distance_to_polyline((pos.x(), pos.y()), points)
+                if d <= best_d:
+                    best, best_d = item.link, d
+        return best
+
+    def select_link(self, key: tuple[str, str] | None) -> None:
+        """Highlight one wire (Delete then removes it); None clears the highlight."""
+        if self.selected_link in self.links:
+            self.links[self.selected_link].set_highlighted(False)
+        self.selected_link = key if key in self.links else None
+        if self.selected_link is not None:
+            self.clearSelection()
+            self.links[self.selected_link].set_highlighted(True)
 
     def nodes_inside(self, rect: QRectF) -> list[NodeItem]:
         return [item for item in self.nodes.values() if rect.contains(item.sceneBoundingRect().center())

@@ -14,6 +14,7 @@ from PySide6.QtGui import QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsView
 
 from nodeflow.gui import interaction, theme
+from nodeflow.gui.canvas.link_item import LinkItem
 from nodeflow.gui.canvas.minimap import Minimap
 from nodeflow.gui.canvas.scene import NodeScene
 from nodeflow.gui.canvas.wiring import WireDrag, WireResult
@@ -176,6 +177,12 @@ class NodeView(QGraphicsView):
             if ref is not None:
                 self.gesture = WireDrag.begin(self.node_scene, ref)
                 return
+            if isinstance(self.itemAt(event.position().toPoint()), (LinkItem, type(None))):
+                link = self.node_scene.link_near(pos, 6.0 / self.zoom())
+                self.node_scene.select_link((link.dst, link.dst_input) if link else None)
+                if link is not None:
+                    return
+        self.node_scene.select_link(None)
         super().mousePressEvent(event)
 
     def _socket_at(self, pos: QPointF):
@@ -236,7 +243,7 @@ class NodeView(QGraphicsView):
 
     def mouseDoubleClickEvent(self, event) -> None:
         pos = self.mapToScene(event.position().toPoint())
-        if self.itemAt(event.position().toPoint()) is None:
+        if isinstance(self.itemAt(event.position().toPoint()), (LinkItem, type(None))):
             self.open_search(pos)
             return
         super().mouseDoubleClickEvent(event)
