@@ -44,6 +44,8 @@ GESTURES = (
     ("Release a wire on empty canvas", "Search nodes that fit, and connect the chosen one"),
     ("Drop a node on a wire", "Insert it into the wire"),
     ("Ctrl + right-drag", "Cut the wires you cross"),
+    ("Click a wire, Delete", "Remove that wire"),
+    ("Drag a node's corner", "Resize it"),
     ("Middle-drag / Space + drag", "Pan"),
     ("Wheel", "Zoom around the cursor"),
     ("Drag on empty canvas", "Rubber-band select (Ctrl/Shift-click adds)"),
