@@ -19,7 +19,7 @@ TRACKED_PACKAGES = ("nodeflow", "torch", "diffusers", "transformers")
 _MODEL_SUFFIXES = {".safetensors", ".json", ".txt", ".bin", ".ckpt", ".pt", ".pth", ".model"}
 
 
-@functools.lru_cache(maxsize=None)  # package metadata lookups cost ~1 ms each; versions don't change
+@functools.cache  # package metadata lookups cost ~1 ms each; versions don't change
 def package_version(name: str) -> str:
     try:
         return version(name)

@@ -93,7 +93,7 @@ def test_manifest_drift_is_reported(registry):
 
 @pytest.mark.parametrize("text, needle", [
     ("{not json", "not valid JSON"),
-    ("[]", "is not of type 'object'"),
+    ("[]", "must be object"),
     ('{"format": "nodeflow-workflow", "version": 1, "nodes": [], "links": [], "x": NaN}', "NaN"),
     ('{"format": "nodeflow-workflow", "version": 9, "nodes": [], "links": []}', "newer"),
     ('{"format": "nodeflow-workflow", "version": 1, "nodes": [{"id": "1", "type": "t", "mode": "odd"}],'
@@ -137,3 +137,21 @@ def test_loading_runs_no_code(registry, tmp_path, monkeypatch):
                        "links": []})
     workflow.loads(text, registry)
     assert "os" not in imported and not Path("pwned").exists()
+
+
+def test_schema_file_is_valid_draft7_and_matches_the_loader(registry):
+    """The published schema is a correct JSON Schema, and an independent validator agrees with ours."""
+    from jsonschema import Draft7Validator
+
+    from nodeflow.core.schema import SCHEMA_PATH
+
+    schema = json.loads(SCHEMA_PATH.read_text())
+    Draft7Validator.check_schema(schema)
+    good = json.loads(workflow.dumps(sample(registry)))
+    assert Draft7Validator(schema).is_valid(good)
+    bad = json.loads(workflow.dumps(sample(registry)))
+    bad["nodes"][0]["pos"] = [1]
+    assert not Draft7Validator(schema).is_valid(bad)
+    with pytest.raises(WorkflowFormatError, match="nodes/0/pos") as info:
+        workflow.from_data(bad, registry)
+    assert info.value.problem.node_id == "1" and info.value.problem.field == "pos"
