@@ -180,6 +180,14 @@ class Graph:
         self.changed.emit()
         return value
 
+    def unset_param(self, node_id: str, name: str) -> None:
+        """Forget a stored value, so the input is unset again (undo of the first edit of it)."""
+        record = self.node(node_id)
+        if name in record.params:
+            del record.params[name]
+            self.param_changed.emit(node_id, name, None)
+            self.changed.emit()
+
     def set_ui(self, node_id: str, **values: Any) -> None:
         """Change layout fields (pos, size, title, color, collapsed...); None removes a field."""
         record = self.node(node_id)

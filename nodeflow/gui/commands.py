@@ -135,9 +135,7 @@ class SetParam(QUndoCommand):
 
     def undo(self) -> None:
         if self.old is None:
-            self.graph.node(self.node_id).params.pop(self.name, None)
-            self.graph.param_changed.emit(self.node_id, self.name, None)
-            self.graph.changed.emit()
+            self.graph.unset_param(self.node_id, self.name)
         else:
             self.graph.set_param(self.node_id, self.name, self.old)
 

@@ -73,3 +73,12 @@ def test_new_ids_are_small_integers(graph):
     assert ids == ["1", "2", "3"]
     graph.remove_node("2")
     assert graph.add_node("test.source").id == "4"
+
+
+def test_unset_param_forgets_the_value_and_announces_it(graph):
+    add = graph.add_node("test.add").id
+    graph.set_param(add, "a", 3)
+    seen = []
+    graph.param_changed.connect(lambda *args: seen.append(args))
+    graph.unset_param(add, "a")
+    assert "a" not in graph.nodes[add].params and seen == [(add, "a", None)]
