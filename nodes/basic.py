@@ -156,3 +156,16 @@ class SaveText(Node):
         path.write_text(text, encoding="utf-8")
         ctx.report(f"saved {path}")
         return (str(path),)
+
+
+class Reroute(Node):
+    type_id = "basic.reroute"
+    title = "Reroute"
+    category = "basic"
+    description = "A dot on a wire to tidy the layout; passes its input through unchanged."
+    passthrough = True
+    inputs = (Input("value", ANY),)
+    outputs = (Output("value", ANY),)
+
+    def run(self, ctx: RunContext, value: Any) -> tuple[Any]:
+        return (value,)

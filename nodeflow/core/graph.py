@@ -22,7 +22,7 @@ from nodeflow.core.errors import GraphEditError
 from nodeflow.core.events import Signal
 from nodeflow.core.registry import Registry
 from nodeflow.core.spec import Node
-from nodeflow.core.types import can_connect
+from nodeflow.core.types import ANY, can_connect
 
 NODE_MODES = ("normal", "muted", "bypass")
 
@@ -103,6 +103,23 @@ class Graph:
 
     def iter_links(self) -> Iterator[Link]:
         return iter(self.links.values())
+
+    def output_type(self, node_id: str, output_name: str) -> str | None:
+        """The type an output really carries: declared, or looked up through reroute nodes."""
+        seen: set[str] = set()
+        while node_id not in seen:
+            seen.add(node_id)
+            cls = self.registry.get(self.nodes[node_id].type) if node_id in self.nodes else None
+            out = cls.output(output_name) if cls else None
+            if out is None:
+                return None
+            if out.type != ANY or not cls.passthrough or not cls.inputs:
+                return out.type
+            link = self.link_into(node_id, cls.inputs[0].name)
+            if link is None:
+                return ANY
+            node_id, output_name = link.src, link.src_output
+        return ANY
 
     def new_id(self) -> str:
         """The next small integer id, so saved files stay short and diffable."""
@@ -222,9 +239,10 @@ class Graph:
         inp = dst_cls.input(dst_input)
         if inp is None:
             raise GraphEditError("no such input", dst, dst_input)
-        if not can_connect(out.type, inp.type):
+        out_type = self.output_type(src, src_output) or out.type
+        if not can_connect(out_type, inp.type):
             raise GraphEditError(
-                f"expects {inp.type}, but output '{src_output}' of node {src} gives {out.type}",
+                f"expects {inp.type}, but output '{src_output}' of node {src} gives {out_type}",
                 dst,
                 dst_input,
             )

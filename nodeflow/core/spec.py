@@ -132,6 +132,9 @@ class Node:
     is_output: ClassVar[bool] = False
     #: False for nodes whose result may differ between runs with equal inputs (unseeded randomness).
     cacheable: ClassVar[bool] = True
+    #: True for nodes whose ANY output carries whatever reaches their first input (reroutes), so
+    #: type checks look through them to the real source.
+    passthrough: ClassVar[bool] = False
     #: Type ids this node was saved under before (renames keep old files loading).
     legacy_ids: ClassVar[tuple[str, ...]] = ()
     #: migrations[n] turns a saved version-n node into version n + 1.

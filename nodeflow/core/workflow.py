@@ -29,7 +29,7 @@ from nodeflow.core.schema import check_schema
 
 FORMAT = "nodeflow-workflow"
 FORMAT_VERSION = 1
-UI_KEYS = ("pos", "size", "title", "color", "collapsed", "widget_inputs")
+UI_KEYS = ("pos", "size", "title", "color", "collapsed", "widget_inputs", "seed_control")
 _NODE_KEYS = ("id", "type", "version", "params", "mode", *UI_KEYS)
 _TOP_KEYS = ("format", "version", "nodes", "links", "groups", "metadata", "manifest")
 

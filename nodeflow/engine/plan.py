@@ -101,9 +101,9 @@ def _node_problems(graph: Graph, node_id: str, search_dirs: tuple[Path, ...]) ->
                 problems.append(Problem(
                     f"is linked to output '{link.src_output}' of node {link.src}, which has no such output",
                     node_id, inp.name))
-            elif not can_connect(out.type, inp.type):
+            elif not can_connect(out_type := graph.output_type(link.src, link.src_output) or out.type, inp.type):
                 problems.append(Problem(
-                    f"expects {inp.type}, but node {link.src} output '{link.src_output}' gives {out.type}",
+                    f"expects {inp.type}, but node {link.src} output '{link.src_output}' gives {out_type}",
                     node_id, inp.name))
             continue
         if not inp.is_parameter:

@@ -182,3 +182,23 @@ def test_no_output_node_is_a_problem(graph, executor):
     graph.add_node("test.source")
     problems = executor.validate(graph)
     assert len(problems) == 1 and "no output node" in problems[0].message
+
+
+def test_reroutes_pass_values_and_types_through(graph, executor):
+    from nodeflow.core import GraphEditError
+
+    src = graph.add_node("test.source", {"value": 4}).id
+    r1 = graph.add_node("basic.reroute").id
+    r2 = graph.add_node("basic.reroute").id
+    add = graph.add_node("test.add", {"b": 1}).id
+    graph.connect(src, "value", r1, "value")
+    graph.connect(r1, "value", r2, "value")
+    graph.connect(r2, "value", add, "a")
+    graph.connect(add, "sum", graph.add_node("test.sink").id, "value")
+    assert graph.output_type(r2, "value") == "INT"
+    with pytest.raises(GraphEditError, match="gives INT"):
+        graph.connect(r2, "value", graph.add_node("basic.format_text").id, "template")
+    assert executor.run(graph).values[add]["sum"] == 5
+    text = graph.add_node("basic.text").id
+    graph.connect(text, "text", r1, "value")  # the reroute now carries STRING into an INT input
+    assert [(p.node_id, p.field) for p in executor.validate(graph)] == [(add, "a")]
