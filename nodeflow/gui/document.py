@@ -18,6 +18,7 @@ from nodeflow.core.graph import Graph, Link, NodeRecord
 from nodeflow.core.registry import Registry
 from nodeflow.gui import commands as cmd
 from nodeflow.gui.interaction import remap_for_paste
+from nodeflow.gui.widgets import values
 
 
 class Document(QObject):
@@ -133,6 +134,28 @@ class Document(QObject):
 
     def set_ui(self, node_id: str, text: str, **values: Any) -> None:
         self.undo.push(cmd.SetUi(self.graph, node_id, text, **values))
+
+    def set_seed_mode(self, node_id: str, name: str, mode: str) -> None:
+        """Choose what happens to a seed after each run (saved in the node's `seed_control`)."""
+        ui = self.graph.node(node_id).ui
+        if values.seed_mode(ui, name) == mode:
+            return
+        self.set_ui(node_id, f"Seed {mode}", seed_control=values.with_seed_mode(ui, name, mode))
+
+    def advance_seeds(self) -> None:
+        """After queueing a run: move every unlinked seed whose mode is not "fixed", as one step."""
+        changes = []
+        for node_id, record in self.graph.nodes.items():
+            for name, mode in (record.ui.get("seed_control") or {}).items():
+                if mode != "fixed" and self.graph.link_into(node_id, name) is None:
+                    value = record.params.get(name, 0)
+                    changes.append((node_id, name, values.next_seed(mode, int(value or 0))))
+        if not changes:
+            return
+        self.undo.beginMacro("Advance seeds")
+        for node_id, name, value in changes:
+            self.set_param(node_id, name, value)
+        self.undo.endMacro()
 
     def set_mode(self, node_ids: list[str], mode: str) -> None:
         ids = [i for i in node_ids if i in self.graph.nodes]

@@ -7,7 +7,8 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QScroll
 from nodeflow.core.graph import NODE_MODES
 from nodeflow.core.spec import REQUIRED
 from nodeflow.gui.canvas.scene import NodeScene
-from nodeflow.gui.widgets.editors import ParamEditor, make_editor
+from nodeflow.gui.widgets import values
+from nodeflow.gui.widgets.editors import ParamEditor, SeedEditor, make_editor
 
 
 class Inspector(QScrollArea):
@@ -101,8 +102,8 @@ class Inspector(QScrollArea):
 
         options = {}
         if inp.seed:
-            options = {"mode": self.scene.seed_mode(node_id, inp.name),
-                       "on_mode": lambda m: self.scene.set_seed_mode(node_id, inp.name, m)}
+            options = {"mode": values.seed_mode(self.document.graph.node(node_id).ui, inp.name),
+                       "on_mode": lambda m: self.document.set_seed_mode(node_id, inp.name, m)}
         return make_editor(inp, value, change, **options)
 
     def _rename(self) -> None:
@@ -121,8 +122,19 @@ class Inspector(QScrollArea):
             self.editors[name].set_value(value)
 
     def _on_node(self, node_id: str, what: str) -> None:
-        if node_id == self.node_id and not self.title_edit.hasFocus():
-            self.show_node(node_id)
+        """Follow a title, mode or seed-mode change in place: rebuilding here would delete the
+        combo box whose own signal made the change."""
+        if node_id != self.node_id or node_id not in self.document.graph.nodes:
+            return
+        record, cls = self.document.graph.nodes[node_id], self.document.graph.node_class(node_id)
+        if not self.title_edit.hasFocus():
+            self.title_edit.setText(record.ui.get("title") or (cls.title if cls else record.type))
+        self.mode_combo.blockSignals(True)
+        self.mode_combo.setCurrentText(record.mode)
+        self.mode_combo.blockSignals(False)
+        for name, editor in self.editors.items():
+            if isinstance(editor, SeedEditor):
+                editor.set_mode(values.seed_mode(record.ui, name))
 
     def _on_removed(self, record) -> None:
         if record.id == self.node_id:

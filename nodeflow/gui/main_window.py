@@ -296,18 +296,9 @@ class MainWindow(QMainWindow):
             return None
         self.run_panel.titles = {i: item.title for i, item in self.scene.nodes.items()}
         number = self.runner.submit(self.document.graph, self._workflow_dir(), self.output_dir)
-        self._advance_seeds()
+        self.document.advance_seeds()
         self.status(f"Run {number} queued")
         return number
-
-    def _advance_seeds(self) -> None:
-        from nodeflow.gui.widgets.values import next_seed
-
-        changes = [(n, name, mode) for (n, name), mode in self.scene.seed_modes.items()
-                   if mode != "fixed" and n in self.document.graph.nodes]
-        for node_id, name, mode in changes:
-            value = self.document.graph.nodes[node_id].params.get(name, 0)
-            self.document.set_param(node_id, name, next_seed(mode, int(value or 0)))
 
     def stop(self) -> None:
         self.runner.cancel()

@@ -2,6 +2,8 @@
 
 import random
 
+import pytest
+
 from nodeflow.core import Graph
 from nodeflow.gui import interaction
 from nodeflow.gui.interaction import SocketRef, WireRules
@@ -104,3 +106,14 @@ def test_seed_control_after_run():
     assert values.next_seed("increment", 7) == 8
     assert values.next_seed("decrement", 0) == values.SEED_MAX
     assert values.next_seed("randomize", 7, random.Random(1)) == random.Random(1).randint(0, 2**32 - 1)
+
+
+def test_seed_modes_are_stored_without_the_default():
+    assert values.seed_mode({}, "seed") == "fixed"
+    ui = {"seed_control": {"seed": "increment"}}
+    assert values.seed_mode(ui, "seed") == "increment"
+    assert values.with_seed_mode({}, "seed", "randomize") == {"seed": "randomize"}
+    assert values.with_seed_mode(ui, "seed", "fixed") is None  # nothing left: the key goes away
+    assert ui == {"seed_control": {"seed": "increment"}}  # the record's own dict is not touched
+    with pytest.raises(ValueError):
+        values.with_seed_mode({}, "seed", "sometimes")

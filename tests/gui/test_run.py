@@ -98,15 +98,76 @@ def test_stop_cancels_a_long_run_and_the_ui_stays_responsive(qtbot, window):
     assert not window.actions_["stop"].isEnabled()
 
 
-def test_seed_increments_after_each_run(qtbot, window):
+def pick_from_next_menu(qtbot, choice: str) -> None:
+    """When the next popup menu opens, choose the entry whose data is `choice` with the keyboard."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    def pick() -> None:
+        menu = QApplication.activePopupWidget()
+        if menu is None:
+            QTimer.singleShot(20, pick)
+            return
+        menu.setActiveAction(next(a for a in menu.actions() if a.data() == choice))
+        qtbot.keyClick(menu, Qt.Key.Key_Return)
+
+    QTimer.singleShot(20, pick)
+
+
+def test_seed_mode_is_saved_with_the_workflow_and_applied_after_a_run(qtbot, window, tmp_path):
+    from PySide6.QtCore import QPointF
+
+    from .helpers import vp
+
     doc = window.document
     sw = doc.add_node("test.swatch", (0, 0))
     t = doc.add_node("test.take_image", (300, 0), {"seed": 41})
+    untouched = doc.add_node("test.take_image", (300, 300))
     doc.connect(sw, "image", t, "image")
-    window.scene.set_seed_mode(t, "seed", "increment")
+    doc.connect(sw, "image", untouched, "image")
+    item = window.scene.nodes[t]
+    row = next(w for w in item.layout.widgets if w.name == "seed:control")
+    window.view.centerOn(item)
+    steps = doc.undo.count()
+    pick_from_next_menu(qtbot, "increment")
+    at = vp(window.view, item.mapToScene(QPointF(item.layout.width / 2, row.y + row.height / 2)))
+    qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=at)
+    assert doc.graph.nodes[t].ui["seed_control"] == {"seed": "increment"}
+    assert "seed_control" not in doc.graph.nodes[untouched].ui  # untouched nodes keep their bytes
+    assert doc.undo.count() == steps + 1
+    doc.undo.undo()
+    assert "seed_control" not in doc.graph.nodes[t].ui
+    doc.undo.redo()
+
+    path = tmp_path / "seeded.json"
+    window.files.ask_save_path = lambda: str(path)
+    assert window.files.save()
+    window.files.new()
+    assert window.files.open(path)
+    assert doc.graph.nodes[t].ui["seed_control"] == {"seed": "increment"}
+    window.scene.select_nodes([t])
+    assert window.inspector.editors["seed"].mode.currentText() == "increment"
+
     window.run_workflow()
     assert doc.graph.nodes[t].params["seed"] == 42
+    assert doc.graph.nodes[untouched].params["seed"] == 0  # fixed by default
     wait_done(qtbot, window)
+
+
+def test_inspector_seed_mode_goes_through_undo(qtbot, window):
+    doc = window.document
+    t = doc.add_node("test.take_image", (0, 0), {"seed": 5})
+    window.scene.select_nodes([t])
+    combo = window.inspector.editors["seed"].mode
+    combo.setCurrentText("randomize")
+    assert doc.graph.nodes[t].ui["seed_control"] == {"seed": "randomize"}
+    assert window.inspector.editors["seed"].mode is combo  # followed in place, not rebuilt
+    combo.setCurrentText("fixed")  # the default is stored by leaving the key out
+    assert "seed_control" not in doc.graph.nodes[t].ui
+    doc.undo.undo()
+    assert combo.currentText() == "randomize"
+    doc.undo.undo()
+    assert combo.currentText() == "fixed" and "seed_control" not in doc.graph.nodes[t].ui
 
 
 def test_gui_start_up_does_not_import_torch():

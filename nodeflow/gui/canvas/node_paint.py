@@ -199,7 +199,7 @@ def _paint_widget(item: NodeItem, painter: QPainter, row: WidgetRow) -> None:
     painter.setFont(font("normal"))
     inner = rect.adjusted(8, 0, -8, 0)
     if row.name.endswith(":control"):
-        mode = item.node_scene.seed_mode(item.node_id, name)
+        mode = values.seed_mode(item.record.ui, name)
         painter.setPen(theme.NODE_TEXT_DIM)
         _text(painter, inner, "after run", "normal")
         painter.setPen(theme.NODE_TEXT)

@@ -117,8 +117,7 @@ class WidgetInteraction:
             apply(picked.data())
 
     def _set_seed_mode(self, mode: str) -> None:
-        self.item.node_scene.set_seed_mode(self.item.node_id, self._name, mode)
-        self.item.update()
+        self.document.set_seed_mode(self.item.node_id, self._name, mode)
 
     def _pick_file(self, kind: str) -> None:
         current = str(self.start_value or "")

@@ -40,7 +40,6 @@ class NodeScene(QGraphicsScene):
         self.fallback_pos: dict[str, list[float]] = {}
         self.wire_rules: WireRules | None = None
         self.selected_link: tuple[str, str] | None = None  # (dst, dst_input) of a clicked wire
-        self.seed_modes: dict[tuple[str, str], str] = {}
         self.snap = False
         self.grid = 20.0
         self._handlers = {
@@ -66,7 +65,6 @@ class NodeScene(QGraphicsScene):
         self.clear()
         self.nodes, self.links, self.groups, self._links_of = {}, {}, {}, {}
         self.selected_link = None
-        self.seed_modes = {}
         self.graph = self.document.graph
         self.fallback_pos = interaction.auto_positions(self.graph)
         for name, handler in self._handlers.items():
@@ -304,14 +302,6 @@ class NodeScene(QGraphicsScene):
 
     def show_message(self, text: str) -> None:
         self.message.emit(text)
-
-    def seed_mode(self, node_id: str, name: str) -> str:
-        return self.seed_modes.get((node_id, name), "fixed")
-
-    def set_seed_mode(self, node_id: str, name: str, mode: str) -> None:
-        self.seed_modes[(node_id, name)] = mode
-        if node_id in self.nodes:
-            self.nodes[node_id].update()
 
     def set_wire_rules(self, rules: WireRules | None) -> None:
         self.wire_rules = rules

@@ -104,6 +104,12 @@ class SeedEditor(ParamEditor):
     def show_value(self, value: Any) -> None:
         self.edit.setText(str(value if value is not None else 0))
 
+    def set_mode(self, mode: str) -> None:
+        """Follow the graph's seed mode without calling `on_mode` back."""
+        self.mode.blockSignals(True)
+        self.mode.setCurrentText(mode)
+        self.mode.blockSignals(False)
+
 
 class FloatEditor(ParamEditor):
     def build(self) -> None:

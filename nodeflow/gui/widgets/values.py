@@ -71,6 +71,28 @@ def from_fraction(inp: Input, fraction: float) -> Any:
     return _typed(inp, inp.min + round((raw - inp.min) / step) * step)
 
 
+def seed_mode(ui: dict[str, Any], name: str) -> str:
+    """What happens to seed parameter `name` after a run, from a node's `ui["seed_control"]`."""
+    mode = (ui.get("seed_control") or {}).get(name, "fixed")
+    return mode if mode in SEED_MODES else "fixed"
+
+
+def with_seed_mode(ui: dict[str, Any], name: str, mode: str) -> dict[str, str] | None:
+    """The node's new `seed_control` after setting one seed's mode; None when nothing is left.
+
+    "fixed" is the default, so it is stored by leaving the name out: a node whose seeds are all
+    fixed has no `seed_control` key, and files that never used it keep their bytes.
+    """
+    if mode not in SEED_MODES:
+        raise ValueError(f"seed mode must be one of {', '.join(SEED_MODES)}")
+    modes = dict(ui.get("seed_control") or {})
+    if mode == "fixed":
+        modes.pop(name, None)
+    else:
+        modes[name] = mode
+    return modes or None
+
+
 def next_seed(mode: str, value: int, rng: random.Random | None = None) -> int:
     """The seed after a run: ComfyUI's control_after_generate."""
     if mode == "increment":
