@@ -110,6 +110,22 @@ class Document(QObject):
         self.undo.push(cmd.Connect(self.graph, src, src_output, dst, dst_input))
         return None
 
+    def insert_reroute(self, link: Link, pos: tuple[float, float],
+                       type_id: str = "basic.reroute") -> str | None:
+        """Put a reroute on a wire at `pos` (its top-left): src -> reroute -> dst, one undo step.
+
+        Returns the reroute's id, or None if the registry has no such node type.
+        """
+        cls = self.registry.get(type_id)
+        if cls is None or self.graph.link_into(link.dst, link.dst_input) != link:
+            return None
+        self.undo.beginMacro("Add reroute")
+        node_id = self.add_node(type_id, pos)
+        self.connect(link.src, link.src_output, node_id, cls.inputs[0].name)
+        self.connect(node_id, cls.outputs[0].name, link.dst, link.dst_input)
+        self.undo.endMacro()
+        return node_id
+
     def disconnect(self, dst: str, dst_input: str) -> None:
         if self.graph.link_into(dst, dst_input) is not None:
             self.undo.push(cmd.Disconnect(self.graph, dst, dst_input))

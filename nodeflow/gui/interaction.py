@@ -26,6 +26,9 @@ class SocketRef:
 
 
 def socket_type(graph: Graph, ref: SocketRef) -> str | None:
+    """The type a wire at this socket has; an output's is what it really carries (through reroutes)."""
+    if ref.is_output:
+        return graph.output_type(ref.node_id, ref.name) if ref.node_id in graph.nodes else None
     cls = graph.registry.get(graph.nodes[ref.node_id].type) if ref.node_id in graph.nodes else None
     if cls is None:
         return None
@@ -140,7 +143,7 @@ def insertion_on_link(graph: Graph, node_id: str, link: Link) -> tuple[str, str]
     src_cls, dst_cls = graph.node_class(link.src), graph.node_class(link.dst)
     if src_cls is None or dst_cls is None:
         return None
-    out_type = src_cls.output(link.src_output).type
+    out_type = graph.output_type(link.src, link.src_output) or src_cls.output(link.src_output).type
     in_type = dst_cls.input(link.dst_input).type
     inp = fitting_socket(cls, out_type, want_input=True)
     out = fitting_socket(cls, in_type, want_input=False)

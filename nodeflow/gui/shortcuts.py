@@ -38,13 +38,14 @@ SHORTCUTS: dict[str, tuple[tuple[str, ...], str]] = {
 
 #: Canvas gestures, listed for the Help dialog (they are not menu actions).
 GESTURES = (
-    ("Tab / double-click", "Search and add a node at the cursor"),
+    ("Tab / double-click on the canvas", "Search and add a node at the cursor"),
     ("Drag output → input", "Connect (incompatible sockets dim; replacing an existing link)"),
     ("Drag from a linked input", "Pick the wire up: move it elsewhere or drop it to detach"),
     ("Release a wire on empty canvas", "Search nodes that fit, and connect the chosen one"),
     ("Drop a node on a wire", "Insert it into the wire"),
     ("Ctrl + right-drag", "Cut the wires you cross"),
     ("Click a wire, Delete", "Remove that wire"),
+    ("Double-click / Alt+click a wire", "Put a reroute dot on it (drag the dot's middle to move it)"),
     ("Drag a node's corner", "Resize it"),
     ("Middle-drag / Space + drag", "Pan"),
     ("Wheel", "Zoom around the cursor"),

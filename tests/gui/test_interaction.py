@@ -117,3 +117,15 @@ def test_seed_modes_are_stored_without_the_default():
     assert ui == {"seed_control": {"seed": "increment"}}  # the record's own dict is not touched
     with pytest.raises(ValueError):
         values.with_seed_mode({}, "seed", "sometimes")
+
+
+def test_rules_look_through_reroutes(registry):
+    g, a, m, s = chain(registry)
+    r = g.add_node("basic.reroute").id
+    assert interaction.socket_type(g, SocketRef(r, "value", True)) == "*"  # nothing reaches it yet
+    g.connect(a, "value", r, "value")
+    assert interaction.socket_type(g, SocketRef(r, "value", True)) == "INT"
+    text_in = g.add_node("basic.save_text").id
+    assert not WireRules(g, SocketRef(r, "value", True)).allows(SocketRef(text_in, "text", False))
+    g.disconnect(r, "value")
+    assert interaction.insertion_on_link(g, r, g.link_into(s, "value")) == ("value", "value")

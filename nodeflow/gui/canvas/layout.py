@@ -2,6 +2,7 @@
 
 Inputs that take links (and parameters that are linked or converted to inputs) are socket rows on
 the left, side by side with the outputs on the right; the other parameters are widget rows below.
+Reroutes (passthrough nodes with one input and one output) are a dot with a socket on each side.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ PAD = 8.0
 MIN_WIDTH = 180.0
 DEFAULT_WIDTH = 240.0
 SOCKET_R = 5.5
+DOT_D = 20.0  # a reroute dot's diameter; its sockets sit on its left and right rim
+DOT_SOCKET_HIT = 6.0  # a press nearer the middle of a dot moves it instead of starting a wire
 
 
 @dataclass
@@ -41,6 +44,7 @@ class NodeLayout:
     widgets: list[WidgetRow] = field(default_factory=list)
     image_top: float | None = None
     collapsed: bool = False
+    dot: bool = False
 
     def widget_at(self, x: float, y: float) -> WidgetRow | None:
         if self.collapsed or not (PAD <= x <= self.width - PAD):
@@ -52,9 +56,20 @@ def is_socket_input(inp: Input, linked: set[str], converted: list[str]) -> bool:
     return not inp.is_parameter or inp.name in linked or inp.name in converted
 
 
+def is_dot(cls: type[Node] | None) -> bool:
+    """Whether nodes of this type are drawn as a reroute dot."""
+    return cls is not None and cls.passthrough and len(cls.inputs) == 1 and len(cls.outputs) == 1
+
+
 def compute_layout(cls: type[Node] | None, record: NodeRecord, linked: set[str],
                    image_height: float = 0.0) -> NodeLayout:
     """The layout of `record` (a registered type or, with `cls` None, a placeholder)."""
+    if is_dot(cls):
+        assert cls is not None
+        mid = DOT_D / 2
+        inp, out = cls.inputs[0], cls.outputs[0]
+        return NodeLayout(DOT_D, DOT_D, {inp.name: mid}, {out.name: mid}, {inp.name: inp.type},
+                          {out.name: out.type}, dot=True)
     size = record.ui.get("size")
     width = max(MIN_WIDTH, float(size[0])) if size else DEFAULT_WIDTH
     layout = NodeLayout(width=width, height=TITLE_H, collapsed=bool(record.ui.get("collapsed")))

@@ -31,6 +31,7 @@ class LinkItem(QGraphicsPathItem):
         super().__init__()
         self.link = link
         self.type_name = type_name
+        self.highlighted = False
         self.setPen(wire_pen(type_name))
         self.setZValue(-1)
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
@@ -38,6 +39,12 @@ class LinkItem(QGraphicsPathItem):
 
     def set_ends(self, a: QPointF, b: QPointF) -> None:
         self.setPath(wire_path(a, b))
+
+    def set_type(self, type_name: str) -> None:
+        """Recolour the wire (what a reroute carries changed)."""
+        if type_name != self.type_name:
+            self.type_name = type_name
+            self.set_highlighted(self.highlighted)
 
     def set_dimmed(self, dimmed: bool) -> None:
         color = theme.type_color(self.type_name)
@@ -48,6 +55,7 @@ class LinkItem(QGraphicsPathItem):
         self.setPen(pen)
 
     def set_highlighted(self, on: bool) -> None:
+        self.highlighted = on
         pen = wire_pen(self.type_name)
         if on:
             pen.setWidthF(4.5)

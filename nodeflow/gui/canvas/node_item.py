@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QGraphicsItem
 from nodeflow.core.graph import NodeRecord
 from nodeflow.core.spec import Node
 from nodeflow.gui.canvas import node_paint
-from nodeflow.gui.canvas.layout import MIN_WIDTH, SOCKET_R, TITLE_H, compute_layout
+from nodeflow.gui.canvas.layout import DOT_SOCKET_HIT, MIN_WIDTH, SOCKET_R, TITLE_H, NodeLayout, compute_layout
 from nodeflow.gui.canvas.node_widgets import WidgetInteraction
 from nodeflow.gui.interaction import SocketRef
 
@@ -61,7 +61,7 @@ class NodeItem(QGraphicsItem):
         )
         self.setAcceptHoverEvents(True)
         self.setCacheMode(scene.cache_mode)
-        self.layout = compute_layout(self.cls, record, self._linked())
+        self.layout = self._compute_layout()
         self._bounds = self._compute_bounds()
         self.setPos(*self._record_pos())
 
@@ -84,12 +84,26 @@ class NodeItem(QGraphicsItem):
     def _linked(self) -> set[str]:
         return self.node_scene.linked_inputs(self.node_id)
 
+    def _compute_layout(self, image_h: float = 0.0) -> NodeLayout:
+        layout = compute_layout(self.cls, self.record, self._linked(), image_h)
+        if layout.dot:  # a reroute shows the type it carries, not its declared ANY
+            carried = self.node_scene.graph.output_type(self.node_id, next(iter(layout.outputs)))
+            if carried is not None:
+                layout.input_types = dict.fromkeys(layout.input_types, carried)
+                layout.output_types = dict.fromkeys(layout.output_types, carried)
+        return layout
+
+    @property
+    def carried_type(self) -> str:
+        """The type a reroute dot carries ("*" while nothing reaches it); "" for other nodes."""
+        return next(iter(self.layout.output_types.values()), "*") if self.layout.dot else ""
+
     def relayout(self) -> None:
         image_h = 0.0
         if self.image is not None and not self.image.isNull():
             w = self.layout.width - 16
             image_h = min(IMAGE_MAX_H, w * self.image.height() / max(1, self.image.width()))
-        layout = compute_layout(self.cls, self.record, self._linked(), image_h)
+        layout = self._compute_layout(image_h)
         if (layout.width, layout.height) != (self.layout.width, self.layout.height):
             self.prepareGeometryChange()
         self.layout = layout
@@ -152,6 +166,8 @@ class NodeItem(QGraphicsItem):
 
     def socket_at(self, local: QPointF, radius: float = 10.0) -> SocketRef | None:
         """The socket under a point in item coordinates (generous radius, like a fingertip)."""
+        if self.layout.dot:  # the middle of a dot is for moving it
+            radius = min(radius, DOT_SOCKET_HIT)
         best, best_d = None, radius * radius
         for is_output, table in ((False, self.layout.inputs), (True, self.layout.outputs)):
             x = self.layout.width if is_output else 0.0
@@ -183,7 +199,9 @@ class NodeItem(QGraphicsItem):
 
     def in_resize_corner(self, local: QPointF) -> bool:
         lay = self.layout
-        return not lay.collapsed and local.x() >= lay.width - RESIZE_GRIP and local.y() >= lay.height - RESIZE_GRIP
+        if lay.collapsed or lay.dot:
+            return False
+        return local.x() >= lay.width - RESIZE_GRIP and local.y() >= lay.height - RESIZE_GRIP
 
     def mousePressEvent(self, event) -> None:
         left = event.button() == Qt.MouseButton.LeftButton
@@ -231,7 +249,7 @@ class NodeItem(QGraphicsItem):
         self.node_scene.commit_moves()
 
     def mouseDoubleClickEvent(self, event) -> None:
-        if event.pos().y() <= TITLE_H:
+        if event.pos().y() <= TITLE_H and not self.layout.dot:
             self.node_scene.request_rename(self.node_id)
             event.accept()
             return

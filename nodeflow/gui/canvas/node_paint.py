@@ -1,7 +1,8 @@
 """How a node looks, at three levels of detail (from the item's levelOfDetailFromTransform).
 
 Zoomed out, a node is two filled rectangles; at reading distance it gets titles, sockets and its
-parameter widgets. Nothing here changes state.
+parameter widgets. A reroute is a dot in the colour of the type it carries. Nothing here changes
+state.
 """
 
 from __future__ import annotations
@@ -75,6 +76,9 @@ def border_pen(item: NodeItem) -> QPen:
 
 def paint_node(item: NodeItem, painter: QPainter, lod: float) -> None:
     layout = item.layout
+    if layout.dot:
+        _paint_dot(item, painter)
+        return
     body = item.body_rect()
     head = QRectF(0, 0, layout.width, TITLE_H)
     if lod < LOD_TEXT:  # far away: shapes only, no antialiasing, no text
@@ -115,6 +119,35 @@ def paint_node(item: NodeItem, painter: QPainter, lod: float) -> None:
     painter.setBrush(Qt.BrushStyle.NoBrush)
     painter.drawRoundedRect(body, 6, 6)
     _paint_mode(item, painter, body, lod)
+
+
+def _paint_dot(item: NodeItem, painter: QPainter) -> None:
+    layout = item.layout
+    r = layout.height / 2
+    plain = not item.isSelected() and not item.run.problems and item.run.state in ("", "skipped")
+    painter.setPen(QPen(QColor(0, 0, 0, 170), 1.0) if plain else border_pen(item))
+    painter.setBrush(theme.type_color(item.carried_type))
+    painter.drawEllipse(QPointF(r, r), r - 3, r - 3)
+    for is_output, table in ((False, layout.inputs), (True, layout.outputs)):
+        for name, y in table.items():
+            color = theme.type_color(item.carried_type)
+            dim = _dimmed(item, name, is_output)
+            if dim:
+                color = QColor(color.red(), color.green(), color.blue(), 50)
+            painter.setPen(QPen(QColor(0, 0, 0, 40 if dim else 160), 1.0))
+            painter.setBrush(color)
+            painter.drawEllipse(QPointF(layout.width if is_output else 0.0, y), 4.0, 4.0)
+    if item.record.mode != "normal":
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(theme.MUTED_TINT if item.record.mode == "muted" else theme.BYPASS_TINT)
+        painter.drawEllipse(QPointF(r, r), r - 3, r - 3)
+
+
+def _dimmed(item: NodeItem, name: str, is_output: bool) -> bool:
+    """Whether a socket is greyed out because the wire being dragged cannot go there."""
+    rules = item.node_scene.wire_rules
+    ref = SocketRef(item.node_id, name, is_output)
+    return rules is not None and rules.start != ref and not rules.allows(ref)
 
 
 def _paint_mode(item: NodeItem, painter: QPainter, body: QRectF, lod: float) -> None:
@@ -164,8 +197,7 @@ def _paint_sockets(item: NodeItem, painter: QPainter, lod: float) -> None:
         x = layout.width if is_output else 0.0
         for name, y in table.items():
             color = theme.type_color(types.get(name, "*"))
-            dim = rules is not None and rules.start != SocketRef(item.node_id, name, is_output) and \
-                not rules.allows(SocketRef(item.node_id, name, is_output))
+            dim = _dimmed(item, name, is_output)
             if dim:
                 color = QColor(color.red(), color.green(), color.blue(), 50)
             painter.setPen(QPen(QColor(0, 0, 0, 160 if not dim else 40), 1.0))

@@ -94,10 +94,11 @@ class NodeScene(QGraphicsScene):
         return path if path.is_file() else None
 
     def _add_link_item(self, link: Link) -> None:
-        src_cls, dst_cls = self.graph.node_class(link.src), self.graph.node_class(link.dst)
-        out = src_cls.output(link.src_output) if src_cls else None
-        inp = dst_cls.input(link.dst_input) if dst_cls else None
-        type_name = out.type if out else (inp.type if inp else "*")
+        type_name = self.graph.output_type(link.src, link.src_output)  # through reroutes
+        if type_name is None:
+            dst_cls = self.graph.node_class(link.dst)
+            inp = dst_cls.input(link.dst_input) if dst_cls else None
+            type_name = inp.type if inp else "*"
         item = LinkItem(link, type_name)
         key = (link.dst, link.dst_input)
         self.links[key] = item
@@ -147,6 +148,7 @@ class NodeScene(QGraphicsScene):
         if dst is not None and dst.cls is not None and dst.cls.input(link.dst_input) is not None \
                 and dst.cls.input(link.dst_input).is_parameter:
             dst.relayout()
+        self._follow_carried_type(link.dst)
 
     def _on_link_removed(self, link: Link) -> None:
         key = (link.dst, link.dst_input)
@@ -160,6 +162,24 @@ class NodeScene(QGraphicsScene):
         dst = self.nodes.get(link.dst)
         if dst is not None:
             dst.relayout()
+        self._follow_carried_type(link.dst)
+
+    def _follow_carried_type(self, node_id: str) -> None:
+        """What reaches a reroute changed: recolour it, its wires out and the reroutes after it."""
+        todo, seen = [node_id], set()
+        while todo:
+            current = todo.pop()
+            item = self.nodes.get(current)
+            if current in seen or item is None or not item.layout.dot:
+                continue
+            seen.add(current)
+            item.relayout()
+            for key in self._links_of.get(current, ()):
+                link_item = self.links.get(key)
+                if link_item is not None and link_item.link.src == current:
+                    link = link_item.link
+                    link_item.set_type(self.graph.output_type(link.src, link.src_output) or "*")
+                    todo.append(link.dst)
 
     def _on_param_changed(self, node_id: str, name: str, value) -> None:
         item = self.nodes.get(node_id)

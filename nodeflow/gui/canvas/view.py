@@ -13,7 +13,9 @@ from PySide6.QtCore import QLineF, QMimeData, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsView
 
+from nodeflow.core.graph import Link
 from nodeflow.gui import interaction, theme
+from nodeflow.gui.canvas.layout import DOT_D
 from nodeflow.gui.canvas.link_item import LinkItem
 from nodeflow.gui.canvas.minimap import Minimap
 from nodeflow.gui.canvas.scene import NodeScene
@@ -179,6 +181,9 @@ class NodeView(QGraphicsView):
                 return
             if isinstance(self.itemAt(event.position().toPoint()), (LinkItem, type(None))):
                 link = self.node_scene.link_near(pos, 6.0 / self.zoom())
+                if link is not None and mods & Qt.KeyboardModifier.AltModifier:
+                    self.add_reroute(link, pos)
+                    return
                 self.node_scene.select_link((link.dst, link.dst_input) if link else None)
                 if link is not None:
                     return
@@ -244,9 +249,24 @@ class NodeView(QGraphicsView):
     def mouseDoubleClickEvent(self, event) -> None:
         pos = self.mapToScene(event.position().toPoint())
         if isinstance(self.itemAt(event.position().toPoint()), (LinkItem, type(None))):
-            self.open_search(pos)
+            link = self.node_scene.link_near(pos, 6.0 / self.zoom())
+            if link is not None:
+                self.add_reroute(link, pos)
+            else:
+                self.open_search(pos)
             return
         super().mouseDoubleClickEvent(event)
+
+    def add_reroute(self, link: Link, pos: QPointF) -> str | None:
+        """Put a reroute dot centred on `pos` into `link` (double-click or Alt+click on a wire)."""
+        half = DOT_D / 2
+        node_id = self.document.insert_reroute(link, (pos.x() - half, pos.y() - half))
+        if node_id is None:
+            self.node_scene.show_message("No reroute node type is installed")
+            return None
+        self.node_scene.select_link(None)
+        self.node_scene.select_nodes([node_id])
+        return node_id
 
     def contextMenuEvent(self, event) -> None:
         if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
