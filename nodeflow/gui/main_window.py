@@ -167,6 +167,7 @@ class MainWindow(QMainWindow):
         self.run_panel.node_clicked.connect(self.show_node)
         self.runner.job_started.connect(self._job_started)
         self.runner.job_done.connect(self._job_done)
+        self.runner.run_result.connect(self._record_run)
         self.runner.queue_changed.connect(self.run_panel.set_queue)
 
     # -- window state --------------------------------------------------------------------------
@@ -316,6 +317,12 @@ class MainWindow(QMainWindow):
             self.output_viewer.add_images(event.node_id, images)
         elif isinstance(event, ev.RunFinished) and event.cancelled:
             run_states.finish_cancelled(self.scene)
+
+    def _record_run(self, origin, result) -> None:
+        """Keep what a completed run ran with (versions, model hashes) in its workflow, so Save
+        records it. Not an undo step: it is a record of the last run, not an edit."""
+        if origin is self.document.graph and result.ok:
+            self.document.graph.manifest = dict(result.manifest)
 
     def _job_started(self, number: int) -> None:
         self.actions_["stop"].setEnabled(True)

@@ -2,7 +2,9 @@
 instant), each run on a worker QThread, engine events forwarded to the GUI thread as Qt signals.
 
 The worker runs a *copy* of the graph taken when the run was queued, so the user can keep editing
-while it runs. The engine (and torch) are imported on the first run, never at start-up.
+while it runs; the run's `RunResult` comes back with the graph it was queued from, so the window
+records the run's manifest on that graph only. The engine (and torch) are imported on the first
+run, never at start-up.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class Job:
     workflow_dir: Path | None
     output_dir: Path
     number: int
+    origin: Graph | None = None  # the graph the snapshot was taken from
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,7 @@ class WorkerCrashed:
 
 class _Worker(QThread):
     event = Signal(object)
+    result = Signal(object, object)  # (the job's origin graph, the executor's RunResult)
 
     def __init__(self, executor, job: Job, cancel: CancelToken):
         super().__init__()
@@ -48,8 +52,9 @@ class _Worker(QThread):
     def run(self) -> None:
         unsubscribe = self.executor.subscribe(self.event.emit)
         try:
-            self.executor.run(self.job.graph, cancel=self.cancel, output_dir=self.job.output_dir,
-                              workflow_dir=self.job.workflow_dir)
+            result = self.executor.run(self.job.graph, cancel=self.cancel, output_dir=self.job.output_dir,
+                                       workflow_dir=self.job.workflow_dir)
+            self.result.emit(self.job.origin, result)
         except ValidationError as exc:
             self.event.emit(exc)
         except Exception as exc:  # the UI must hear about it rather than hang
@@ -63,6 +68,7 @@ class RunController(QObject):
     event = Signal(object)  # engine events, on the GUI thread
     job_started = Signal(int)
     job_done = Signal(int)
+    run_result = Signal(object, object)  # (the graph the job was queued from, RunResult)
     queue_changed = Signal(int)  # jobs waiting (not counting the running one)
 
     def __init__(self, registry: Registry, executor=None):
@@ -93,7 +99,7 @@ class RunController(QObject):
         """Queue a run of a snapshot of `graph`; returns its job number."""
         snapshot, _ = workflow.loads(workflow.dumps(graph), self.registry)
         self._count += 1
-        self._queue.append(Job(snapshot, workflow_dir, output_dir, self._count))
+        self._queue.append(Job(snapshot, workflow_dir, output_dir, self._count, origin=graph))
         self.queue_changed.emit(len(self._queue))
         self._next()
         return self._count
@@ -112,6 +118,7 @@ class RunController(QObject):
         self._cancel = CancelToken()
         worker = _Worker(self.executor, job, self._cancel)
         worker.event.connect(self._forward)  # queued: slots of an object on the GUI thread
+        worker.result.connect(self._forward_result)
         worker.finished.connect(self._finished)
         self._worker = worker
         self.job_started.emit(job.number)
@@ -120,6 +127,10 @@ class RunController(QObject):
     @Slot(object)
     def _forward(self, event) -> None:
         self.event.emit(event)
+
+    @Slot(object, object)
+    def _forward_result(self, origin, result) -> None:
+        self.run_result.emit(origin, result)
 
     @Slot()
     def _finished(self) -> None:

@@ -1,7 +1,11 @@
 """Running workflows from the window: node states, timings, outputs, cancel, validation."""
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt
 
+from nodeflow.core import Input, Node
+from nodeflow.core.types import STRING
 from nodeflow.engine import events as ev
 
 
@@ -198,6 +202,71 @@ def test_app_main_opens_the_file_and_returns(qtbot, tmp_path, registry):
             w.close()
         QApplication.instance().quit()
 
-    QTimer.singleShot(200, check_and_close)
-    assert app.main(str(PROJECT_ROOT / "workflows" / "txt2img.json")) == 0
+    # Closing the last window would post a second Quit event; left in the queue, it would stop
+    # every event loop of the tests that come after this one (their waits would return at once).
+    qapp = QApplication.instance()
+    qapp.setQuitOnLastWindowClosed(False)
+    try:
+        QTimer.singleShot(200, check_and_close)
+        assert app.main(str(PROJECT_ROOT / "workflows" / "txt2img.json")) == 0
+    finally:
+        qapp.setQuitOnLastWindowClosed(True)
     assert any(title.startswith("txt2img.json") for title in seen)
+
+
+class UsesModel(Node):
+    """An output node that reports a model file as used, as Load Checkpoint does."""
+
+    type_id = "test.uses_model"
+    title = "Uses Model"
+    category = "test"
+    is_output = True
+    inputs = (Input("path", STRING, default=""),)
+    outputs = ()
+
+    def run(self, ctx, path):
+        ctx.used_model_file(Path(path))
+        return {}
+
+
+def test_a_finished_run_records_its_manifest_in_the_workflow(qtbot, window, registry, tmp_path):
+    import hashlib
+    import json
+
+    registry.register(UsesModel)
+    model = tmp_path / "tiny.safetensors"
+    model.write_bytes(b"weights")
+    doc = window.document
+    doc.add_node("test.uses_model", (0, 0), {"path": str(model)})
+    assert doc.graph.manifest == {}
+    window.run_workflow()
+    steps = doc.undo.count()
+    wait_done(qtbot, window)
+    digest = "sha256:" + hashlib.sha256(model.name.encode() + b"weights").hexdigest()
+    assert doc.graph.manifest["models"] == {str(model.resolve()): digest}
+    assert doc.graph.manifest["runtime"]["python"] and doc.graph.manifest["app"]
+    assert doc.undo.count() == steps  # a record of the run, not an edit
+    path = tmp_path / "ran.json"
+    window.files.ask_save_path = lambda: str(path)
+    assert window.files.save()
+    assert json.loads(path.read_text())["manifest"] == doc.graph.manifest
+    window.files.new()
+    assert window.files.open(path)
+    assert doc.graph.manifest["models"] == {str(model.resolve()): digest}
+
+
+def test_a_run_records_nothing_on_another_workflow_or_when_cancelled(qtbot, window):
+    doc = window.document
+    doc.add_node("test.swatch", (0, 0))
+    window.run_workflow()
+    window.files.new()  # opened another workflow while the first one ran
+    wait_done(qtbot, window)
+    assert doc.graph.manifest == {}
+    slow = doc.add_node("test.slow", (0, 0), {"steps": 400, "delay": 0.02})
+    s = doc.add_node("basic.show", (300, 0))
+    doc.connect(slow, "value", s, "value")
+    window.run_workflow()
+    qtbot.waitUntil(lambda: window.scene.nodes[slow].run.progress is not None, timeout=10_000)
+    window.stop()
+    wait_done(qtbot, window)
+    assert doc.graph.manifest == {}  # a cancelled run is not a record of what the workflow needs
