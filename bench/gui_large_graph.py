@@ -1,5 +1,6 @@
 """Editor speed on a big graph: open a 1,000-node / 1,500-link workflow, repaint the whole view at
-100% and 25% zoom, and the time from process start until the main window is visible.
+100% and 25% zoom (right after a zoom change, steady, and each step of a wheel zoom gesture), and
+the time from process start until the main window is visible.
 
     python bench/gui_large_graph.py            # offscreen unless a display is available
 
@@ -68,6 +69,36 @@ def time_repaint(view, zoom: float, repeats: int = 5) -> tuple[float, float]:
         view.viewport().repaint()
         times.append(time.perf_counter() - start)
     return first, statistics.median(times)
+
+
+def time_wheel(view, zoom: float, steps: int = 8, rounds: int = 5) -> tuple[float, float]:
+    """(median time of one wheel step and the repaint after it, over a few gestures going in and
+    out around `zoom`; median time of the repaint when the gesture ends and caches come back)."""
+    from PySide6.QtCore import QPoint, QPointF, Qt
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    viewport = view.viewport()
+    centre = QPointF(viewport.width() / 2, viewport.height() / 2)
+    frames, settles = [], []
+    for _ in range(rounds):
+        view.set_zoom(zoom)
+        view.centerOn(COLUMNS * 300 / 2, NODES / COLUMNS * 220 / 2)
+        view.end_zoom_gesture()
+        viewport.repaint()
+        for step in range(steps):
+            event = QWheelEvent(centre, QPointF(viewport.mapToGlobal(centre.toPoint())), QPoint(),
+                                QPoint(0, 40 if step % 2 == 0 else -40), Qt.MouseButton.NoButton,
+                                Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+            start = time.perf_counter()
+            QApplication.sendEvent(viewport, event)
+            viewport.repaint()
+            frames.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        view.end_zoom_gesture()
+        viewport.repaint()
+        settles.append(time.perf_counter() - start)
+    return statistics.median(frames), statistics.median(settles)
 
 
 def visible_items(view) -> int:
@@ -144,6 +175,10 @@ def main() -> int:
         label = f"repaint {int(zoom * 100)}% ({visible_items(window.view)} nodes shown)"
         row(label + ", after zoom", first, 0.016)
         row(label + ", steady", warm, 0.016)
+    for zoom in (1.0, 0.25):
+        step, settle = time_wheel(window.view, zoom)
+        row(f"wheel zoom around {int(zoom * 100)}%, each step", step, 0.016)
+        row(f"wheel zoom around {int(zoom * 100)}%, when it stops", settle, 0.016)
     seconds, heavy = startup_seconds()
     row("window visible from process start", seconds, 1.5)
     print(f"heavy modules loaded at start-up: {heavy}")

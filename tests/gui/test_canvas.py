@@ -254,3 +254,43 @@ def test_cached_items_repaint_correctly_after_zoom(qtbot, window):
                for x in range(0, uncached.width(), 7) for y in range(0, uncached.height(), 7))
     total = len(range(0, uncached.width(), 7)) * len(range(0, uncached.height(), 7))
     assert same / total > 0.97
+
+
+def test_wheel_zoom_paints_uncached_until_the_wheel_stops(qtbot, window):
+    """During a wheel gesture nodes skip their cache and wires their antialiasing (each step is a
+    new scale); when the wheel stops both come back and the picture is the same as before."""
+    from PySide6.QtGui import QPainter, QWheelEvent
+    from PySide6.QtWidgets import QGraphicsItem
+
+    cached = QGraphicsItem.CacheMode.DeviceCoordinateCache
+    doc = window.document
+    a = doc.add_node("basic.int", (0, 0))
+    s = doc.add_node("basic.show", (300, 60))
+    doc.connect(a, "value", s, "value")
+    view, viewport = window.view, window.view.viewport()
+    view.set_zoom(1.0)
+    view.centerOn(200, 60)
+    centre = QPointF(viewport.width() / 2, viewport.height() / 2)
+
+    def wheel(delta: int) -> None:
+        event = QWheelEvent(centre, QPointF(viewport.mapToGlobal(centre.toPoint())), QPoint(), QPoint(0, delta),
+                            Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase,
+                            False)
+        QApplication.sendEvent(viewport, event)
+
+    wheel(120)
+    assert view.zoom() > 1.0
+    assert window.scene.nodes[a].cacheMode() == QGraphicsItem.CacheMode.NoCache
+    assert not view.renderHints() & QPainter.RenderHint.Antialiasing
+    wheel(-120)  # the same gesture: still uncached
+    assert window.scene.nodes[s].cacheMode() == QGraphicsItem.CacheMode.NoCache
+    qtbot.waitUntil(lambda: not view.zoom_settle.isActive(), timeout=2_000)
+    assert all(item.cacheMode() == cached for item in window.scene.nodes.values())
+    assert view.renderHints() & QPainter.RenderHint.Antialiasing
+    settled = viewport.grab().toImage()
+    window.scene.set_cache_mode(QGraphicsItem.CacheMode.NoCache)
+    viewport.repaint()
+    direct = viewport.grab().toImage()
+    same = sum(direct.pixelColor(x, y) == settled.pixelColor(x, y)
+               for x in range(0, direct.width(), 5) for y in range(0, direct.height(), 5))
+    assert same / (len(range(0, direct.width(), 5)) * len(range(0, direct.height(), 5))) > 0.97

@@ -333,6 +333,16 @@ class NodeScene(QGraphicsScene):
         for item in self.nodes.values():
             item.setCacheMode(mode)
 
+    def suspend_item_cache(self, suspended: bool) -> None:
+        """Paint nodes directly while a zoom gesture runs: each zoom step would otherwise render
+        every visible node into a new cache pixmap that the next step throws away."""
+        if self.cache_mode == QGraphicsItem.CacheMode.NoCache:
+            return
+        mode = QGraphicsItem.CacheMode.NoCache if suspended else self.cache_mode
+        for item in self.nodes.values():
+            if item.cacheMode() != mode:  # setting the same mode again would drop a good cache
+                item.setCacheMode(mode)
+
 
 def interaction_segments_cross(a: QPointF, b: QPointF, c: QPointF, d: QPointF) -> bool:
     return interaction.segments_cross((a.x(), a.y()), (b.x(), b.y()), (c.x(), c.y()), (d.x(), d.y()))

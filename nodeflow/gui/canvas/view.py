@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 
-from PySide6.QtCore import QLineF, QMimeData, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QLineF, QMimeData, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsView
 
@@ -25,6 +25,7 @@ from nodeflow.gui.search_popup import SearchPopup
 
 MIME_NODE_TYPE = "application/x-nodeflow-node-type"
 MIN_ZOOM, MAX_ZOOM = 0.1, 3.0
+ZOOM_SETTLE_MS = 200  # a wheel zoom gesture ends this long after its last step
 
 
 class _Pan:
@@ -74,6 +75,10 @@ class NodeView(QGraphicsView):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.minimap = Minimap(self)
         self.edit_actions = EditActions(self)
+        self.zoom_settle = QTimer(self)  # running while a wheel zoom gesture is in progress
+        self.zoom_settle.setSingleShot(True)
+        self.zoom_settle.setInterval(ZOOM_SETTLE_MS)
+        self.zoom_settle.timeout.connect(self.end_zoom_gesture)
         self.centerOn(0, 0)
 
     @property
@@ -135,7 +140,22 @@ class NodeView(QGraphicsView):
 
     def wheelEvent(self, event) -> None:
         delta = event.angleDelta().y() or event.angleDelta().x()
+        self.begin_zoom_gesture()
         self.zoom_by(math.pow(1.0015, delta), event.position())
+
+    def begin_zoom_gesture(self) -> None:
+        """While the wheel turns, every frame is a new scale: paint nodes straight to the screen
+        (no cache pixmaps to rebuild and throw away) and wires without antialiasing. Both come
+        back, and the view is painted once more, when the wheel has been still for a moment."""
+        if not self.zoom_settle.isActive():
+            self.node_scene.suspend_item_cache(True)
+            self.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        self.zoom_settle.start()
+
+    def end_zoom_gesture(self) -> None:
+        self.zoom_settle.stop()
+        self.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        self.node_scene.suspend_item_cache(False)
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
         painter.fillRect(rect, theme.BACKGROUND)
