@@ -162,10 +162,14 @@ class Document(QObject):
         """After queueing a run: move every unlinked seed whose mode is not "fixed", as one step."""
         changes = []
         for node_id, record in self.graph.nodes.items():
+            cls = self.graph.node_class(node_id)
             for name, mode in (record.ui.get("seed_control") or {}).items():
-                if mode != "fixed" and self.graph.link_into(node_id, name) is None:
-                    value = record.params.get(name, 0)
-                    changes.append((node_id, name, values.next_seed(mode, int(value or 0))))
+                inp = cls.input(name) if cls else None  # placeholders and stale names: left alone
+                if inp is None or not inp.seed or mode == "fixed" or self.graph.link_into(node_id, name):
+                    continue
+                value = record.params.get(name, inp.default)
+                if isinstance(value, int) and not isinstance(value, bool):
+                    changes.append((node_id, name, values.next_seed(mode, value)))
         if not changes:
             return
         self.undo.beginMacro("Advance seeds")

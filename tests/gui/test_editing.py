@@ -195,3 +195,20 @@ def test_examples_open_as_untitled_copies(qtbot, window):
     assert window.files.open_example(example)
     assert window.document.path is None and not window.document.dirty
     assert len(window.scene.nodes) == len(window.document.graph.nodes) > 0
+
+
+def test_advancing_seeds_skips_what_it_cannot_move(qtbot, registry):
+    from nodeflow.gui.document import Document
+
+    doc = Document(registry)
+    text = ('{"format": "nodeflow-workflow", "version": 1, "nodes": ['
+            '{"id": "1", "type": "plugin.gone", "params": {"seed": "abc"}, "seed_control": {"seed": "increment"}},'
+            '{"id": "2", "type": "test.take_image", "params": {"seed": 7},'
+            ' "seed_control": {"seed": "decrement", "strength": "increment", "old": "increment"}}],'
+            ' "links": []}')
+    doc.open_text(text, dirty=False)
+    doc.advance_seeds()
+    assert doc.graph.nodes["1"].params == {"seed": "abc"}  # a placeholder keeps its values
+    assert doc.graph.nodes["2"].params["seed"] == 6  # only real seeds move
+    assert doc.graph.nodes["2"].params.get("strength", 0.5) == 0.5
+    assert doc.undo.count() == 1
