@@ -47,6 +47,8 @@ def test_main_window_screenshot(qtbot):
     scene.nodes[ids[4]].set_image(sample_image())
     scene.nodes[ids[-1]].run = RunState("queued")
     window.output_viewer.add_images(ids[-1], [sample_image()])
+    vae_wire = scene.links[(ids[5], "vae")].link  # a reroute dot on the long VAE wire, in the clear
+    assert window.document.insert_reroute(vae_wire, (940, 150)) is not None
     scene.select_nodes([ids[4]])
     window.view.fit_all()
     qtbot.wait(50)
