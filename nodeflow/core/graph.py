@@ -121,6 +121,23 @@ class Graph:
             node_id, output_name = link.src, link.src_output
         return ANY
 
+    def _consumers_through(self, node_id: str) -> list[tuple[str, str, str]]:
+        """(node, input, type) of the typed inputs a passthrough node feeds, through chains of them."""
+        found, todo, seen = [], [node_id], set()
+        while todo:
+            current = todo.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            for link in self.links_from(current):
+                cls = self.registry.get(self.nodes[link.dst].type)
+                inp = cls.input(link.dst_input) if cls else None
+                if cls is not None and cls.passthrough:
+                    todo.append(link.dst)
+                elif inp is not None:
+                    found.append((link.dst, link.dst_input, inp.type))
+        return found
+
     def new_id(self) -> str:
         """The next small integer id, so saved files stay short and diffable."""
         numbers = [int(i) for i in self.nodes if i.isdigit()]
@@ -246,6 +263,12 @@ class Graph:
                 dst,
                 dst_input,
             )
+        if dst_cls.passthrough:
+            for consumer, consumer_input, consumer_type in self._consumers_through(dst):
+                if not can_connect(out_type, consumer_type):
+                    raise GraphEditError(
+                        f"this reroute feeds input '{consumer_input}' of node {consumer} ({consumer_type}), "
+                        f"which cannot take {out_type}", dst, dst_input)
         if src == dst or nx.has_path(self.to_networkx(), dst, src):
             raise GraphEditError(f"linking from node {src} would make a cycle", dst, dst_input)
 

@@ -59,19 +59,28 @@ class ResultCache:
 
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
     signatures: dict[str, Signature] = field(default_factory=dict)
+    #: key -> {model file: hash} a result was computed from, replayed on a hit so the run's
+    #: manifest still names the models behind a cached result.
+    model_files: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def get(self, key: str) -> dict[str, Any] | None:
         return self.results.get(key)
 
-    def put(self, node_id: str, signature: Signature, outputs: dict[str, Any]) -> None:
-        self.results[signature.key()] = outputs
+    def put(self, node_id: str, signature: Signature, outputs: dict[str, Any],
+            model_files: dict[str, str] | None = None) -> None:
+        key = signature.key()
+        self.results[key] = outputs
         self.signatures[node_id] = signature
+        if model_files:
+            self.model_files[key] = dict(model_files)
 
     def keep_only(self, live_keys: set[str], live_nodes: set[str]) -> None:
         """Drop results no current node can use, so old latents and images free their memory."""
         self.results = {k: v for k, v in self.results.items() if k in live_keys}
+        self.model_files = {k: v for k, v in self.model_files.items() if k in live_keys}
         self.signatures = {k: v for k, v in self.signatures.items() if k in live_nodes}
 
     def clear(self) -> None:
         self.results.clear()
         self.signatures.clear()
+        self.model_files.clear()

@@ -105,6 +105,7 @@ class _Run:
         self.keys: dict[str, str] = {}
         self.blocked: dict[str, str] = {}  # node id -> why it cannot run
         self.models_used: dict[str, str] = {}
+        self.node_models: dict[str, str] = {}  # models the running node used
 
     def go(self) -> RunResult:
         problems = validate(self.graph, self.workflow_dir, self.targets)
@@ -158,11 +159,13 @@ class _Run:
         self.keys[node_id] = key
         cached = self.ex.cache.get(key)
         if cached is not None:
+            self.models_used.update(self.ex.cache.model_files.get(key, {}))
             self.result.values[node_id] = cached
             self.result.cached.append(node_id)
             self.ex.emit(ev.NodeFinished(node_id, True, "cached", 0.0))
             return True
         reason = signature.changes_since(self.ex.cache.signatures.get(node_id))
+        self.node_models = {}
         self.ex.emit(ev.NodeStarted(node_id))
         started = time.perf_counter()
         try:
@@ -181,7 +184,7 @@ class _Run:
         except Exception as exc:
             log.debug("node %s raised", node_id, exc_info=True)
             return self._fail(node_id, f"{_name(cls, node_id)}: {type(exc).__name__}: {exc}")
-        self.ex.cache.put(node_id, signature, outputs)
+        self.ex.cache.put(node_id, signature, outputs, self.node_models)
         self.result.values[node_id] = outputs
         self.result.executed.append(node_id)
         self.ex.emit(ev.NodeFinished(node_id, False, reason, time.perf_counter() - started))
@@ -247,6 +250,7 @@ class _Run:
         if before is not None and before != digest:
             self.ex.emit(ev.NodeMessage("", f"warning: model {name} changed since this workflow last ran"))
         self.models_used[name] = digest
+        self.node_models[name] = digest
 
     def _manifest(self) -> dict[str, Any]:
         return {"app": __version__, "runtime": current_runtime(),

@@ -185,7 +185,7 @@ def test_no_output_node_is_a_problem(graph, executor):
 
 
 def test_reroutes_pass_values_and_types_through(graph, executor):
-    from nodeflow.core import GraphEditError
+    from nodeflow.core import GraphEditError, Link
 
     src = graph.add_node("test.source", {"value": 4}).id
     r1 = graph.add_node("basic.reroute").id
@@ -200,5 +200,34 @@ def test_reroutes_pass_values_and_types_through(graph, executor):
         graph.connect(r2, "value", graph.add_node("basic.format_text").id, "template")
     assert executor.run(graph).values[add]["sum"] == 5
     text = graph.add_node("basic.text").id
-    graph.connect(text, "text", r1, "value")  # the reroute now carries STRING into an INT input
-    assert [(p.node_id, p.field) for p in executor.validate(graph)] == [(add, "a")]
+    with pytest.raises(GraphEditError, match=f"feeds input 'a' of node {add}"):
+        graph.connect(text, "text", r1, "value")  # would carry STRING through to an INT input
+    graph.links[(r1, "value")] = Link(text, "text", r1, "value")
+    assert [(p.node_id, p.field) for p in executor.validate(graph)] == [(add, "a")]  # as a hand-edited file
+
+
+def test_cached_model_loads_still_record_their_model_files(registry, graph, tmp_path):
+    from nodeflow.core import Input, Node, Output
+
+    weights = tmp_path / "weights.safetensors"
+    weights.write_bytes(b"not really weights")
+
+    class LoadModel(Node):
+        type_id = "test.load_model"
+        title = "Load"
+        inputs = (Input("path", "STRING", default=str(weights), file="file"),)
+        outputs = (Output("model", "MODEL"),)
+
+        def run(self, ctx, path):
+            ctx.used_model_file(ctx.resolve_path(path))
+            return ("model",)
+
+    registry.register(LoadModel)
+    executor = Executor(registry, device="cpu")
+    load = graph.add_node("test.load_model").id
+    graph.connect(load, "model", graph.add_node("test.sink").id, "value")
+    first = executor.run(graph)
+    second = executor.run(graph)
+    assert second.cached == first.executed and list(second.manifest["models"]) == [str(weights)]
+    assert second.manifest["models"] == first.manifest["models"]
+    assert second.manifest["models"][str(weights)].startswith("sha256:")
