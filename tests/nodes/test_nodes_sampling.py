@@ -191,7 +191,7 @@ def test_latent_preview_projection_is_fitted_to_the_vae(tiny_sd, source_png, whi
     if which == "builtin":
         ours = np.asarray(preview).astype(float)
         small = np.asarray(picture.resize(preview.size, Image.Resampling.BOX)).astype(float)
-        assert np.corrcoef(ours.ravel(), small.ravel())[0, 1] > 0.8
+        assert np.corrcoef(ours.ravel(), small.ravel())[0, 1] > 0.6  # the random VAE: ~0.35
 
 
 def test_save_and_preview_hand_their_images_to_the_viewer(tiny_sd, tmp_path):
