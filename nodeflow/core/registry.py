@@ -85,6 +85,8 @@ class Registry:
         import nodes
 
         for info in pkgutil.iter_modules(nodes.__path__):
+            if info.name.startswith("_"):
+                continue  # private helpers of the node modules (they may import torch)
             name = f"nodes.{info.name}"
             try:
                 module = importlib.import_module(name)
