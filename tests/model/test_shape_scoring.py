@@ -1,10 +1,9 @@
 """The pixel scorer reads the generator's own pictures correctly, and notices wrong captions."""
 
 import numpy as np
-from PIL import Image
-
 import shape_scoring as sc
 import shapes_dataset as sd
+from PIL import Image
 
 SEEDS = range(50_000, 50_250)
 

@@ -5,7 +5,6 @@ from collections import Counter
 
 import numpy as np
 import pytest
-
 import shapes_dataset as sd
 
 
