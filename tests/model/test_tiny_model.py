@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 import shapes_dataset as sd
 
 MODEL = Path(__file__).resolve().parents[2] / "resources/models/tiny-shapes"
