@@ -25,7 +25,7 @@ PALETTE = np.array([shapes.COLOURS[n] for n in NAMES], dtype=np.float32)
 BORDER = 2  # pixels of frame read as background
 BORDER_SHARE = 0.15  # a colour covering this much of the frame is a background colour
 CENTER_RADIUS = 5.5  # bounding-box centre closer than this (px, per axis) to the middle: "center"
-LARGE_SIDE = 23  # bounding-box side (px) from which a shape counts as large
+LARGE_SIDE = 26  # bounding-box side (px) from which a shape counts as large
 MASK_SIDE = 20  # shape masks are compared at this resolution
 BLURS = (0.0, 0.8, 1.3)  # reference pictures are drawn sharp and with these Gaussian blurs (px)
 

@@ -42,7 +42,7 @@ COLOURS: dict[str, tuple[int, int, int]] = {
 SHAPES = ("circle", "square", "triangle", "star", "ring")
 SIZES = ("small", "large")
 # Radius (half of the bounding box side), in pixels, per size.
-SIZE_RADIUS = {"small": (7, 9), "large": (14, 17)}
+SIZE_RADIUS = {"small": (9, 11), "large": (15, 18)}
 POSITIONS = ("center", "left", "right", "top", "bottom")
 POSITION_PHRASES = {
     "center": "in the center",
@@ -57,8 +57,8 @@ FILLER_WORDS = ("a", "an", "on", "background")
 _LOW_CONTRAST = {frozenset(("yellow", "white")), frozenset(("yellow", "orange"))}
 
 # How often the optional parts of a caption are named.
-P_SIZE = 0.5
-P_POSITION = 0.5
+P_SIZE = 0.6
+P_POSITION = 0.7
 P_BACKGROUND = 0.5  # only for plain backgrounds
 P_TWO_COLOUR_BACKGROUND = 0.3
 

@@ -78,8 +78,10 @@ def test_follows_prompts_at_cfg_5(pipe):
 
     results, _ = evaluate_tiny_model.evaluate(pipe, PROMPTS, seeds=(1000,), cfgs=(5.0,), steps=12)
     acc = shape_scoring.accuracy(results[5.0]["items"])
-    # Loose floors under the full evaluation's numbers (see the model card): colour and background
-    # are learnt well; shape only partly (chance is 20%); position is not learnt yet, so not checked.
-    assert acc["colour"] >= 0.75, acc
-    assert acc["background"] >= 0.5, acc
-    assert acc["shape"] >= 0.25, acc
+    # Floors one miss under what this fast subset scores (all 8 colours, 7 of 8 shapes, every named
+    # background, position and size); chance is 1/8 for colour, 1/5 for shape and position.
+    assert acc["colour"] >= 0.85, acc
+    assert acc["background"] >= 0.65, acc
+    assert acc["shape"] >= 0.74, acc
+    assert acc["position"] >= 0.5, acc
+    assert acc["size"] >= 0.5, acc
