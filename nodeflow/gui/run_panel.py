@@ -58,8 +58,9 @@ class RunPanel(QWidget):
     def log_line(self, text: str) -> None:
         self.log.appendPlainText(f"{time.strftime('%H:%M:%S')}  {text}")
 
-    def set_queue(self, waiting: int) -> None:
-        self.queue_label.setText(f"{waiting} queued" if waiting else "")
+    def set_queue(self, waiting: list[int]) -> None:
+        """Name the runs waiting their turn, so a queued run is not mistaken for a lost click."""
+        self.queue_label.setText(("queued: " + ", ".join(f"run {n}" for n in waiting)) if waiting else "")
 
     def _row(self, node_id: str) -> QTreeWidgetItem:
         if node_id not in self._rows:

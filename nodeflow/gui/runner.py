@@ -69,7 +69,7 @@ class RunController(QObject):
     job_started = Signal(int)
     job_done = Signal(int)
     run_result = Signal(object, object)  # (the graph the job was queued from, RunResult)
-    queue_changed = Signal(int)  # jobs waiting (not counting the running one)
+    queue_changed = Signal(list)  # numbers of the jobs waiting, in order (not the running one)
 
     def __init__(self, registry: Registry, executor=None):
         super().__init__()
@@ -92,6 +92,10 @@ class RunController(QObject):
     def running(self) -> bool:
         return self._worker is not None
 
+    def waiting(self) -> list[int]:
+        """Job numbers of the runs waiting behind the running one, first to run first."""
+        return [job.number for job in self._queue]
+
     def validate(self, graph: Graph, workflow_dir: Path | None) -> list[Problem]:
         return self.executor.validate(graph, workflow_dir)
 
@@ -100,21 +104,21 @@ class RunController(QObject):
         snapshot, _ = workflow.loads(workflow.dumps(graph), self.registry)
         self._count += 1
         self._queue.append(Job(snapshot, workflow_dir, output_dir, self._count, origin=graph))
-        self.queue_changed.emit(len(self._queue))
+        self.queue_changed.emit(self.waiting())
         self._next()
         return self._count
 
     def cancel(self) -> None:
         """Stop the running job (at the next step or node boundary) and drop the queue."""
         self._queue.clear()
-        self.queue_changed.emit(0)
+        self.queue_changed.emit([])
         self._cancel.cancel()
 
     def _next(self) -> None:
         if self._worker is not None or not self._queue:
             return
         job = self._queue.popleft()
-        self.queue_changed.emit(len(self._queue))
+        self.queue_changed.emit(self.waiting())
         self._cancel = CancelToken()
         worker = _Worker(self.executor, job, self._cancel)
         worker.event.connect(self._forward)  # queued: slots of an object on the GUI thread

@@ -89,8 +89,10 @@ def test_stop_cancels_a_long_run_and_the_ui_stays_responsive(qtbot, window):
     qtbot.waitUntil(lambda: window.scene.nodes[slow].run.progress is not None, timeout=10_000)
     assert window.actions_["stop"].isEnabled()
     doc.set_param(slow, "steps", 10)  # editing while it runs is fine: the run has its own copy
-    window.run_workflow()  # a second run waits in the queue
-    assert window.run_panel.queue_label.text() == "1 queued"
+    second = window.run_workflow()  # a second and a third run wait in the queue, in order
+    third = window.run_workflow()
+    assert window.runner.waiting() == [second, third]
+    assert window.run_panel.queue_label.text() == f"queued: run {second}, run {third}"
     window.view.setFocus()
     qtbot.keyClick(window.view, Qt.Key.Key_Escape)  # Esc stops the run and drops the queue
     wait_done(qtbot, window, timeout=5_000)
