@@ -18,9 +18,10 @@ Stages (each resumable from `--work`, default build/train/):
               10% empty captions (classifier-free guidance), EMA weights
   5. export   write the diffusers folder
 
-`--minutes` is the whole budget: the VAE gets 14% of it, the UNet 79%, the decoder fine-tune 6%; when a
-stage's time is up it stops cleanly and the script goes on to export. Checkpoints are written every `--save-minutes`;
-running the same command again resumes where it stopped (Ctrl-C also saves).
+`--minutes` is the whole budget: the VAE gets 14% of it, the UNet 79%, the decoder fine-tune 6%;
+when a stage's time is up it stops cleanly and the script goes on to export. Checkpoints are
+written every `--save-minutes`; running the same command again resumes where it stopped (Ctrl-C
+also saves).
 
     .venv/bin/python tools/train_tiny_model.py                 # full run (~120 min on 2 idle cores)
     .venv/bin/python tools/train_tiny_model.py --minutes 55    # under an hour, lower scores
@@ -526,8 +527,8 @@ download): one {", ".join(shapes.SHAPES)} in one of {len(shapes.COLOURS)} colour
 ({", ".join(shapes.COLOURS)}), small or large, at the {", ".join(shapes.POSITIONS)}, on a plain or
 two-colour background. Captions come from a small grammar, e.g. "a red circle", "a small blue square
 on the left", "a yellow triangle on a black background": colour and shape are always named; size,
-position and (plain) background colour {shapes.P_SIZE:.0%}, {shapes.P_POSITION:.0%} and {shapes.P_BACKGROUND:.0%}
-of the time, re-drawn at every training step.
+position and (plain) background colour {shapes.P_SIZE:.0%}, {shapes.P_POSITION:.0%} and {shapes.P_BACKGROUND:.0%} of the time, re-drawn at every
+training step.
 {round(100 * info.get("empty_captions", 0.1))}% of captions are empty (for classifier-free guidance).
 
 ## Architecture (stock diffusers / transformers classes)
