@@ -1,0 +1,24 @@
+"""What every `nodeflow` sub-command shares: exit codes, error lines, loading a workflow file."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_NODE_FAILED, EXIT_INVALID = 0, 1, 2
+
+
+def error(message: str) -> None:
+    """Print `message` to stderr, each of its lines behind 'error: '."""
+    for line in message.splitlines() or [""]:
+        print(f"error: {line}", file=sys.stderr)
+
+
+def load_workflow(path: Path):
+    """A workflow file as a Graph; load notes (migrations, drift) go to stderr."""
+    from nodeflow.core import default_registry, files
+
+    graph, report = files.load(path, default_registry())
+    for message in report.messages:
+        print(f"{path}: note: {message}", file=sys.stderr)
+    return graph
