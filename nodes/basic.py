@@ -148,12 +148,12 @@ class SaveText(Node):
     category = "basic"
     description = "Output node: writes text to '<prefix>_<counter>.txt' in the output folder, never overwriting."
     is_output = True
-    inputs = (Input("text", STRING, multiline=True), Input("filename_prefix", STRING, default="nodeflow"))
+    inputs = (Input("text", STRING, multiline=True),
+              Input("filename_prefix", STRING, default="nodeflow", output_prefix=True))
     outputs = (Output("path", STRING),)
 
     def run(self, ctx: RunContext, text: str, filename_prefix: str) -> tuple[str]:
-        path = ctx.next_output_path(filename_prefix, ".txt")
-        path.write_text(text, encoding="utf-8")
+        path = ctx.write_output(filename_prefix, ".txt", lambda handle: handle.write(text.encode("utf-8")))
         ctx.report(f"saved {path}")
         return (str(path),)
 

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import json
+import warnings
+from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
+from nodeflow.core.spec import MemoryNeed
 from nodeflow.core.types import IMAGE, INT, MASK, STRING
 
+#: Load Image refuses pictures above this many pixels (8192 x 8192), whatever memory is free.
+MAX_LOAD_PIXELS = 8192 * 8192
+#: Peak bytes per pixel while loading: decoded RGB(A), float32 copies for the image and the mask.
+LOAD_BYTES_PER_PIXEL = 40
 SCALE_METHODS = ("lanczos", "bicubic", "bilinear", "area", "nearest-exact")
 #: Parameters worth repeating in readable form in a saved PNG, per node type.
 _PARAMETER_NODES = ("models.load_checkpoint", "models.load_lora", "conditioning.text_encode",
@@ -53,9 +61,12 @@ class LoadImage(Node):
             raise NodeError(f"image not found: {image} (looked for {path})", "image")
         try:
             with Image.open(path) as opened:
+                if opened.width * opened.height > MAX_LOAD_PIXELS:
+                    raise NodeError(f"{path.name} is {opened.width}x{opened.height}, over the budget of "
+                                    f"{MAX_LOAD_PIXELS:,} pixels", "image")
                 pil = ImageOps.exif_transpose(opened)
                 pil.load()
-        except (UnidentifiedImageError, OSError) as exc:
+        except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
             raise NodeError(f"cannot read {path.name}: {exc}", "image") from None
         has_alpha = pil.mode in ("RGBA", "LA", "PA") or (pil.mode == "P" and "transparency" in pil.info)
         rgb = pil.convert("RGB")
@@ -71,6 +82,29 @@ class LoadImage(Node):
             mask = torch.zeros((1, rgb.height, rgb.width), dtype=torch.float32)
         return pixels, mask
 
+    @classmethod
+    def memory_needs(cls, params: Mapping[str, Any], resolve: Callable[[str], Path]) -> list[MemoryNeed]:
+        """The picture's size from its header (nothing is decoded), against the pixel budget."""
+        from PIL import Image
+
+        name = params.get("image")
+        if not isinstance(name, str) or not name.strip():
+            return []
+        budget = MAX_LOAD_PIXELS * LOAD_BYTES_PER_PIXEL
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the budget decides
+                with Image.open(resolve(name)) as opened:
+                    width, height = opened.size
+        except Image.DecompressionBombError:
+            least = 2 * (Image.MAX_IMAGE_PIXELS or MAX_LOAD_PIXELS)
+            return [MemoryNeed(least * LOAD_BYTES_PER_PIXEL, "image",
+                               f"a picture of more than {least:,} pixels", budget=budget)]
+        except (OSError, ValueError, SyntaxError):
+            return []  # missing or unreadable files are reported by validation and by the node
+        return [MemoryNeed(width * height * LOAD_BYTES_PER_PIXEL, "image", f"a {width}x{height} picture",
+                           budget=budget)]
+
 
 class SaveImage(Node):
     type_id = "image.save"
@@ -82,7 +116,7 @@ class SaveImage(Node):
         "the main settings as readable text."
     )
     is_output = True
-    inputs = (Input("images", IMAGE), Input("filename_prefix", STRING, default="nodeflow"))
+    inputs = (Input("images", IMAGE), Input("filename_prefix", STRING, default="nodeflow", output_prefix=True))
     outputs = ()
 
     def run(self, ctx: RunContext, images: Any, filename_prefix: str) -> dict:
@@ -91,10 +125,6 @@ class SaveImage(Node):
         from nodeflow.core.files import PNG_PARAMETERS_KEY, PNG_WORKFLOW_KEY
         from nodes._diffusion import image_to_pils
 
-        parts = Path(filename_prefix.replace("\\", "/")).parts
-        if Path(filename_prefix).is_absolute() or ".." in parts:
-            raise NodeError("the prefix must name a file inside the output folder "
-                            "(sub-folders are fine, '..' and absolute paths are not)", "filename_prefix")
         pils = image_to_pils(images)
         for pil in pils:
             info = PngInfo()
@@ -103,11 +133,14 @@ class SaveImage(Node):
                 params = parameters_text(ctx.workflow_json)
                 if params:
                     info.add_text(PNG_PARAMETERS_KEY, params)
-            path = ctx.next_output_path(filename_prefix, ".png")
-            pil.save(path, pnginfo=info, compress_level=4)
+            path = ctx.write_output(filename_prefix, ".png", partial(_write_png, pil, info))
             ctx.report(f"saved {path}")
         ctx.show_images(pils)
         return {}
+
+
+def _write_png(pil: Any, info: Any, handle: Any) -> None:
+    pil.save(handle, format="PNG", pnginfo=info, compress_level=4)
 
 
 class PreviewImage(Node):

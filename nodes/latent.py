@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
+from nodeflow.core.spec import MemoryNeed
 from nodeflow.core.types import FLOAT, INT, LATENT, MASK, STRING, VAE
 
 UPSCALE_METHODS = ("nearest-exact", "bilinear", "bicubic", "area")
@@ -38,6 +41,21 @@ class EmptyLatent(Node):
                                 f"use {value // factor * factor or factor}", name)
         samples = torch.zeros((batch_size, channels, height // factor, width // factor))
         return ({"samples": samples, "downscale": factor},)
+
+    @classmethod
+    def memory_needs(cls, params: Mapping[str, Any], resolve: Callable[[str], Path]) -> list[MemoryNeed]:
+        """The pictures this latent becomes: batch x height x width x 3 float32 once decoded.
+
+        The latent itself is a small fraction of that (4 channels at 1/8 or 1/4 of each side), so
+        the decoded batch is the size that decides whether the workflow can finish.
+        """
+        width, height, batch = (params.get(k) for k in ("width", "height", "batch_size"))
+        if not all(isinstance(v, int) for v in (width, height, batch)):
+            return []
+        images = batch * height * width * 3 * 4
+        latent = batch * 4 * -(-height // 4) * -(-width // 4) * 4
+        return [MemoryNeed(images + latent, "batch_size",
+                           f"{batch} pictures of {width}x{height}, decoded to float32")]
 
 
 class LatentUpscale(Node):

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from nodeflow.core.errors import Cancelled
 
@@ -124,22 +124,23 @@ class RunContext:
         if self.on_message is not None:
             self.on_message(self.node_id, f"warning: {message}")
 
-    def next_output_path(self, prefix: str, suffix: str) -> Path:
-        """Reserve `<prefix>_<counter><suffix>` in the output folder; never an existing file.
+    def write_output(self, prefix: str, suffix: str, write: Callable[[BinaryIO], None],
+                     field: str = "filename_prefix") -> Path:
+        """Write a new `<prefix>_<counter><suffix>` in the output folder and return its path.
 
-        The file is created empty (exclusive create) so two nodes or two processes can't pick the
-        same name; the caller then writes it.
+        Every saver goes through here: `prefix` must obey the output rule (`core.outputs`; a
+        NodeError naming `field` otherwise), the bytes `write` puts into the handle appear under
+        the final name only once complete, and an existing file is never replaced.
         """
-        prefix = prefix.strip() or "nodeflow"
-        target = self.output_dir / prefix
-        target.parent.mkdir(parents=True, exist_ok=True)
-        stem = target.name
-        taken = [p.name[len(stem) + 1: -len(suffix)] for p in target.parent.glob(f"{stem}_*{suffix}")]
-        counter = max((int(t) for t in taken if t.isdigit()), default=0) + 1
-        while True:
-            path = target.parent / f"{stem}_{counter:05d}{suffix}"
-            try:
-                path.open("x").close()
-                return path
-            except FileExistsError:
-                counter += 1
+        from nodeflow.core.atomic import write_new
+        from nodeflow.core.errors import NodeError
+        from nodeflow.core.outputs import OutputPathError, output_dir_problem, output_target
+
+        problem = output_dir_problem(self.output_dir)
+        if problem is not None:
+            raise NodeError(problem, field)
+        try:
+            folder, stem = output_target(self.output_dir, prefix)
+        except OutputPathError as exc:
+            raise NodeError(str(exc), field) from None
+        return write_new(folder, stem, suffix, write)

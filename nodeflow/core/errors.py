@@ -65,3 +65,15 @@ class NodeError(NodeFlowError):
 
 class Cancelled(NodeFlowError):
     """The run was cancelled by the user; raised at the next cancel check."""
+
+
+class Interrupted(BaseException):  # noqa: N818 - named for what happened, like KeyboardInterrupt
+    """The process is being stopped (SIGTERM, a second Ctrl+C). Unwinds the whole run.
+
+    A BaseException, so the executor's catch-all for failing nodes lets it through: stopping the
+    process is not a node's failure. Files being written are discarded (`core.atomic`).
+    """
+
+    def __init__(self, how: str):
+        self.how = how
+        super().__init__(how)

@@ -1,16 +1,15 @@
 """Reading and writing workflow files on disk, including workflows embedded in PNG images.
 
-Saving is atomic (temp file in the same folder, then rename), so a crash or a full disk never
-leaves a half-written workflow where the user's file was.
+Saving is atomic (`core.atomic`: temp file in the same folder, then rename), so a crash or a full
+disk never leaves a half-written workflow where the user's file was.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from nodeflow.core import workflow
+from nodeflow.core.atomic import write_atomic
 from nodeflow.core.errors import WorkflowFormatError
 from nodeflow.core.graph import Graph
 from nodeflow.core.registry import Registry
@@ -49,22 +48,6 @@ def read_png_workflow(path: Path) -> str:
 
 def load(path: Path, registry: Registry) -> tuple[Graph, workflow.LoadReport]:
     return workflow.loads(read_text(path), registry)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` so that readers see either the old file or the whole new one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save(graph: Graph, path: Path) -> None:

@@ -40,7 +40,10 @@ class Registry:
 
     def register(self, cls: type[Node]) -> type[Node]:
         """Add a node type; raise RegistryError for a bad declaration or a duplicate type id."""
-        errors = check_declaration(cls)
+        try:
+            errors = check_declaration(cls)
+        except Exception as exc:  # a declaration so broken that checking it raises
+            errors = [f"cannot be read ({type(exc).__name__}: {exc})"]
         if errors:
             raise RegistryError(f"node class {cls.__qualname__} " + "; ".join(errors))
         for type_id in (cls.type_id, *cls.legacy_ids):
@@ -90,8 +93,8 @@ class Registry:
             name = f"nodes.{info.name}"
             try:
                 module = importlib.import_module(name)
-            except Exception as exc:  # a broken module must not take the app down
-                self._report(name, f"failed to import: {exc}")
+            except (Exception, SystemExit) as exc:  # a broken module must not take the app down
+                self._report(name, f"failed to import: {_why(exc)}")
                 continue
             self.register_module(module, name)
 
@@ -104,8 +107,8 @@ class Registry:
             source = f"plugin '{ep.name}' ({ep.value})"
             try:
                 target = ep.load()
-            except Exception as exc:
-                self._report(source, f"failed to load: {exc}")
+            except (Exception, SystemExit) as exc:  # sys.exit() at import ends only the plugin
+                self._report(source, f"failed to load: {_why(exc)}")
                 continue
             if isinstance(target, ModuleType):
                 self.register_module(target, source)
@@ -129,15 +132,23 @@ class Registry:
                 module = importlib.util.module_from_spec(spec)
                 sys.modules[module_name] = module
                 spec.loader.exec_module(module)
-            except Exception as exc:
+            except (Exception, SystemExit) as exc:  # sys.exit() at import ends only the plugin
                 sys.modules.pop(module_name, None)
-                self._report(str(path), f"failed to import: {exc}")
+                self._report(str(path), f"failed to import: {_why(exc)}")
                 continue
             self.register_module(module, str(path))
 
     def _report(self, source: str, message: str) -> None:
         log.warning("skipped %s: %s", source, message)
         self.problems.append((source, message))
+
+
+def _why(exc: BaseException) -> str:
+    """Why an import failed, as one short line."""
+    if isinstance(exc, SystemExit):
+        return f"it called sys.exit({exc.code!r:.40}) while being imported"
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__
 
 
 def node_classes_in(module: ModuleType) -> Iterable[type[Node]]:

@@ -12,8 +12,10 @@ input to a node never shifts the values saved for the others.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from nodeflow.core.types import SCALAR_TYPES, coerce_scalar
@@ -52,6 +54,8 @@ class Input:
     multiline: bool = False
     seed: bool = False
     file: str | None = None  # "file", "folder" or "file-or-folder"
+    #: A STRING naming files the node writes in the output folder; held to the output rule.
+    output_prefix: bool = False
 
     @property
     def is_parameter(self) -> bool:
@@ -79,7 +83,7 @@ class Input:
         out: dict[str, Any] = {"name": self.name, "type": self.type}
         if self.default is not REQUIRED:
             out["default"] = self.default
-        for key in ("optional", "multiline", "seed"):
+        for key in ("optional", "multiline", "seed", "output_prefix"):
             if getattr(self, key):
                 out[key] = True
         for key in ("min", "max", "step", "file", "help"):
@@ -88,6 +92,21 @@ class Input:
         if self.choices is not None:
             out["choices"] = list(self.choices)
         return out
+
+
+@dataclass(frozen=True)
+class MemoryNeed:
+    """Memory a node will need, worked out from its parameters before anything runs.
+
+    `budget` is a hard ceiling of the node's own (a pixel budget, say), refused even when the
+    machine has the memory; without one the need is compared with the memory available. The
+    engine's estimate (`nodeflow.engine.estimate`) collects these, so the rule lives in one place.
+    """
+
+    bytes: int
+    field: str | None
+    reason: str
+    budget: int | None = None
 
 
 @dataclass(frozen=True)
@@ -144,6 +163,15 @@ class Node:
         raise NotImplementedError
 
     @classmethod
+    def memory_needs(cls, params: Mapping[str, Any], resolve: Callable[[str], Path]) -> list[MemoryNeed]:
+        """What running this node with these parameter values will allocate, for validation.
+
+        `params` holds the node's checked parameter values (linked inputs are absent); `resolve`
+        finds a file parameter the way the run will. Cheap: reads headers at most, never torch.
+        """
+        return []
+
+    @classmethod
     def input(cls, name: str) -> Input | None:
         return next((i for i in cls.inputs if i.name == name), None)
 
@@ -184,6 +212,9 @@ def check_declaration(cls: type[Node]) -> list[str]:
     if len(outs) != len(set(outs)):
         errors.append("declares an output name twice")
     for inp in cls.inputs:
+        if inp.default is not REQUIRED and not _is_json_value(inp.default):
+            errors.append(f"input '{inp.name}' has a default that is not a JSON value")
+            continue
         if inp.is_parameter and inp.default is not REQUIRED:
             try:
                 inp.check_value(inp.default)
@@ -192,3 +223,12 @@ def check_declaration(cls: type[Node]) -> list[str]:
     if cls.run is Node.run:
         errors.append("does not implement run()")
     return errors
+
+
+def _is_json_value(value: Any) -> bool:
+    """Whether `value` can be written to a workflow file and `nodeflow nodes --json` as it is."""
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError, RecursionError):
+        return False
+    return True

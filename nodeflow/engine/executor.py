@@ -24,7 +24,7 @@ from typing import Any
 from nodeflow import __version__
 from nodeflow.core import jsontext, workflow
 from nodeflow.core.context import CancelToken, ModelStore, RunContext
-from nodeflow.core.errors import Cancelled, NodeError, Problem, ValidationError
+from nodeflow.core.errors import Cancelled, Interrupted, NodeError, Problem, ValidationError
 from nodeflow.core.graph import Graph, NodeRecord
 from nodeflow.core.manifest import current_runtime, model_hash
 from nodeflow.core.paths import PROJECT_ROOT, default_search_dirs
@@ -73,8 +73,10 @@ class Executor:
         return lambda: self._subscribers.remove(callback) if callback in self._subscribers else None
 
     def validate(self, graph: Graph, workflow_dir: Path | None = None,
-                 targets: list[str] | None = None) -> list[Problem]:
-        return validate(graph, workflow_dir, targets)
+                 targets: list[str] | None = None, output_dir: Path | None = None) -> list[Problem]:
+        """Problems `run` would raise. Memory is checked against the run's device once one was
+        picked; before that against RAM, so checking never imports torch."""
+        return validate(graph, workflow_dir, targets, output_dir, self._device or "cpu")
 
     def device(self) -> str:
         if self._device is None:
@@ -108,14 +110,14 @@ class _Run:
         self.node_models: dict[str, str] = {}  # models the running node used
 
     def go(self) -> RunResult:
-        problems = validate(self.graph, self.workflow_dir, self.targets)
-        if problems:
-            raise ValidationError(problems)
-        plan = make_plan(self.graph, self.targets)
         try:
             device = self.ex.device()
         except DeviceUnavailable as exc:
             raise ValidationError([Problem(str(exc))]) from None
+        problems = validate(self.graph, self.workflow_dir, self.targets, self.output_dir, device)
+        if problems:
+            raise ValidationError(problems)
+        plan = make_plan(self.graph, self.targets)
         started = time.perf_counter()
         self.ex.emit(ev.RunStarted(list(plan.order)))
         for node_id in plan.order:
@@ -134,7 +136,8 @@ class _Run:
                 break
         if self.result.cancelled:
             for node_id in plan.order:
-                if node_id not in self.result.values and node_id not in self.result.errors:
+                done = self.result.values.keys() | self.result.errors.keys() | set(self.result.skipped)
+                if node_id not in done:
                     self.result.skipped.append(node_id)
         self._trim_cache()
         self.result.ok = not self.result.errors and not self.result.cancelled
@@ -181,9 +184,11 @@ class _Run:
         except NodeError as exc:
             field_note = f" (input '{exc.field}')" if exc.field else ""
             return self._fail(node_id, f"{_name(cls, node_id)}{field_note}: {exc}")
-        except Exception as exc:
+        except Interrupted:
+            raise  # the process is being stopped (SIGTERM, a second Ctrl+C): not this node's fault
+        except BaseException as exc:  # noqa: B036 - sys.exit() or KeyboardInterrupt in a node is its failure
             log.debug("node %s raised", node_id, exc_info=True)
-            return self._fail(node_id, f"{_name(cls, node_id)}: {type(exc).__name__}: {exc}")
+            return self._fail(node_id, f"{_name(cls, node_id)}: {_describe(exc)}")
         self.ex.cache.put(node_id, signature, outputs, self.node_models)
         self.result.values[node_id] = outputs
         self.result.executed.append(node_id)
@@ -277,6 +282,16 @@ class _Run:
             sig.key() for nid, sig in self.ex.cache.signatures.items() if nid in live_nodes and nid not in self.keys
         }
         self.ex.cache.keep_only(live_keys, live_nodes)
+
+
+def _describe(exc: BaseException) -> str:
+    """An unexpected exception as one line: its type, and its message cut to a readable length."""
+    if isinstance(exc, SystemExit):
+        return f"tried to end the program (SystemExit {exc.code!r:.40})"
+    text = " ".join(str(exc).split())
+    if len(text) > 300:
+        text = text[:300] + "..."
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _name(cls: type[Node], node_id: str) -> str:

@@ -14,9 +14,11 @@ import networkx as nx
 
 from nodeflow.core.errors import Problem
 from nodeflow.core.graph import Graph
+from nodeflow.core.outputs import OutputPathError, output_dir_problem, output_target
 from nodeflow.core.paths import default_search_dirs, resolve_path
 from nodeflow.core.spec import REQUIRED
 from nodeflow.core.types import can_connect
+from nodeflow.engine.estimate import memory_problems, node_estimates
 
 
 @dataclass(frozen=True)
@@ -53,9 +55,13 @@ def make_plan(graph: Graph, targets: list[str] | None = None) -> Plan:
     return Plan(order, {n: nx.descendants(sub, n) for n in order})
 
 
-def validate(graph: Graph, workflow_dir: Path | None = None, targets: list[str] | None = None
-             ) -> list[Problem]:
-    """Every reason the graph cannot run, all at once."""
+def validate(graph: Graph, workflow_dir: Path | None = None, targets: list[str] | None = None,
+             output_dir: Path | None = None, device: str = "cpu") -> list[Problem]:
+    """Every reason the graph cannot run, all at once.
+
+    With `output_dir`, file-name prefixes and the folder itself are held to the output rule; the
+    memory each node needs is compared with what `device` has free (`engine.estimate`).
+    """
     targets = targets if targets is not None else output_nodes(graph)
     if not targets:
         return [Problem("the workflow has no output node (add Save Image, Preview Image or Show Value)")]
@@ -65,8 +71,39 @@ def validate(graph: Graph, workflow_dir: Path | None = None, targets: list[str] 
         wanted |= {target} | nx.ancestors(g, target)
     problems = _cycle_problems(g.subgraph(wanted))
     search_dirs = default_search_dirs(workflow_dir)
-    for node_id in sorted(wanted, key=_id_key):
+    ordered = sorted(wanted, key=_id_key)
+    for node_id in ordered:
         problems += _node_problems(graph, node_id, search_dirs)
+    if output_dir is not None:
+        problems += _output_problems(graph, ordered, output_dir)
+    problems += memory_problems(node_estimates(graph, ordered, search_dirs), device)
+    return problems
+
+
+def _output_problems(graph: Graph, node_ids: list[str], output_dir: Path) -> list[Problem]:
+    """The output rule, checked before anything runs: the folder, then each saver's prefix."""
+    prefixes = []
+    for node_id in node_ids:
+        cls = graph.registry.get(graph.nodes[node_id].type)
+        for inp in cls.inputs if cls is not None and graph.nodes[node_id].mode != "muted" else ():
+            if inp.output_prefix:
+                prefixes.append((node_id, inp))
+    if not prefixes:
+        return []
+    folder_problem = output_dir_problem(output_dir)
+    if folder_problem is not None:
+        node_id, inp = prefixes[0]
+        return [Problem(folder_problem, node_id, inp.name)]
+    problems = []
+    for node_id, inp in prefixes:
+        if graph.link_into(node_id, inp.name) is not None:
+            continue  # a linked prefix is checked when the node writes
+        value = graph.nodes[node_id].params.get(inp.name, inp.default)
+        try:
+            output_target(output_dir, inp.check_value(value))
+        except ValueError as exc:
+            if isinstance(exc, OutputPathError):
+                problems.append(Problem(f"{exc} (got {value!r:.80})", node_id, inp.name))
     return problems
 
 

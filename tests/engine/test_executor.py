@@ -159,6 +159,7 @@ def test_cancel_stops_a_long_node(graph, executor):
     steps = [e.step for e in events if isinstance(e, ev.NodeProgress)]
     assert 0 < len(steps) < 1000  # stopped well before the end
     assert sink not in CALLS and events[-1] == ev.RunFinished(False, True, events[-1].seconds)
+    assert sorted(result.skipped) == sorted({slow, sink})  # each skipped node listed once
 
 
 def test_bypass_passes_matching_input_through_and_mute_skips(graph, executor):
