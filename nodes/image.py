@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
+from nodeflow.core.masks import check_mask_text, decode_mask
 from nodeflow.core.spec import MemoryNeed
 from nodeflow.core.types import IMAGE, INT, MASK, STRING
 
@@ -43,13 +44,20 @@ class LoadImage(Node):
     title = "Load Image"
     category = "image"
     description = (
-        "Reads a picture (PNG, JPEG, WebP...). EXIF orientation is applied. The alpha channel "
-        "becomes the MASK (transparent = 1 = repaint); pictures without alpha give an empty mask."
+        "Reads a picture (PNG, JPEG, WebP...). EXIF orientation is applied. The MASK output "
+        "(1 = repaint) is the mask painted in the mask editor when there is one (it is saved "
+        "inside the workflow, so it travels with it); otherwise the alpha channel (transparent = "
+        "repaint); pictures without either give an empty mask."
     )
-    inputs = (Input("image", STRING, default="", file="file"),)
+    inputs = (
+        Input("image", STRING, default="", file="file", help="The picture file."),
+        Input("painted_mask", STRING, default="", widget="mask", check=check_mask_text,
+              help="The mask painted over the picture in the mask editor (white = repaint), "
+                   "stored in the workflow as a small PNG. Empty: use the picture's alpha."),
+    )
     outputs = (Output("image", IMAGE), Output("mask", MASK))
 
-    def run(self, ctx: RunContext, image: str) -> tuple[Any, Any]:
+    def run(self, ctx: RunContext, image: str, painted_mask: str = "") -> tuple[Any, Any]:
         import numpy as np
         import torch
         from PIL import Image, ImageOps, UnidentifiedImageError
@@ -75,7 +83,9 @@ class LoadImage(Node):
             pixels = torch.from_numpy(np.repeat(grey[..., None], 3, axis=-1).clip(0, 1))[None]
         else:
             pixels = torch.from_numpy(np.array(rgb).astype(np.float32) / 255.0)[None]
-        if has_alpha:
+        if painted_mask:
+            mask = _painted(ctx, painted_mask, rgb.width, rgb.height)
+        elif has_alpha:
             alpha = np.array(pil.convert("RGBA"))[..., 3].astype(np.float32) / 255.0
             mask = 1.0 - torch.from_numpy(alpha)[None]
         else:
@@ -104,6 +114,24 @@ class LoadImage(Node):
             return []  # missing or unreadable files are reported by validation and by the node
         return [MemoryNeed(width * height * LOAD_BYTES_PER_PIXEL, "image", f"a {width}x{height} picture",
                            budget=budget)]
+
+
+def _painted(ctx: RunContext, stored: str, width: int, height: int) -> Any:
+    """The painted mask as [1, H, W] floats, stretched to the picture if the file changed size."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    try:
+        mw, mh, data = decode_mask(stored)
+    except ValueError as exc:
+        raise NodeError(str(exc), "painted_mask") from None
+    grey = Image.frombytes("L", (mw, mh), data)
+    if (mw, mh) != (width, height):
+        ctx.warn(f"the painted mask is {mw}x{mh} but the picture is {width}x{height}; "
+                 f"the mask was stretched to fit (repaint it to be exact)")
+        grey = grey.resize((width, height), Image.Resampling.BILINEAR)
+    return torch.from_numpy(np.asarray(grey, dtype=np.float32) / 255.0)[None].contiguous()
 
 
 class SaveImage(Node):

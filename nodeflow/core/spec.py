@@ -40,6 +40,9 @@ class Input:
 
     `file` marks a STRING parameter that names a file or folder (the GUI offers a picker, the
     validator checks it exists); `seed` asks the GUI for randomize/fixed/increment controls.
+    `widget` names a special editor the GUI offers instead of a text field ("mask": a mask painted
+    over the picture named by the node's file input). `check` is an extra test of the value
+    (raising ValueError), run wherever values are checked, so validation refuses what `run` would.
     """
 
     name: str
@@ -56,6 +59,8 @@ class Input:
     file: str | None = None  # "file", "folder" or "file-or-folder"
     #: A STRING naming files the node writes in the output folder; held to the output rule.
     output_prefix: bool = False
+    widget: str | None = None
+    check: Callable[[Any], None] | None = field(default=None, compare=False)
 
     @property
     def is_parameter(self) -> bool:
@@ -76,6 +81,8 @@ class Input:
                 raise ValueError(f"{value} is above the maximum {self.max:g}")
         if self.choices is not None and value not in self.choices:
             raise ValueError(f"{value!r} is not one of {', '.join(self.choices)}")
+        if self.check is not None:
+            self.check(value)
         return value
 
     def describe(self) -> dict[str, Any]:
@@ -86,7 +93,7 @@ class Input:
         for key in ("optional", "multiline", "seed", "output_prefix"):
             if getattr(self, key):
                 out[key] = True
-        for key in ("min", "max", "step", "file", "help"):
+        for key in ("min", "max", "step", "file", "widget", "help"):
             if getattr(self, key) not in (None, ""):
                 out[key] = getattr(self, key)
         if self.choices is not None:

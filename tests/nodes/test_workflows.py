@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PIL import Image
-from workflow_builder import BUILDERS, MASK, MODEL, ROOT, SOURCE, WORKFLOWS
+from workflow_builder import BUILDERS, MODEL, ROOT, SOURCE, WORKFLOWS
 
 from nodeflow.core import default_registry, files, workflow
+from nodeflow.core.masks import decode_mask
 from nodeflow.engine import Executor
 
 SHIPPED = sorted(p.stem for p in WORKFLOWS.glob("*.json"))
@@ -44,7 +45,8 @@ def _check_outputs(name, result, output_dir):
         assert files.read_png_workflow(png)
     if name == "inpaint":
         source = np.array(Image.open(ROOT / SOURCE).convert("RGB"))
-        keep = np.array(Image.open(ROOT / MASK)) < 128
+        w, h, painted = decode_mask(BUILDERS["inpaint"]().nodes["4"].params["painted_mask"])
+        keep = np.frombuffer(painted, np.uint8).reshape(h, w) == 0
         out = np.array(Image.open(saved[0]))
         np.testing.assert_array_equal(out[keep], source[keep])
 

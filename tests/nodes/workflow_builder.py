@@ -13,7 +13,6 @@ ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / "workflows"
 MODEL = "resources/models/tiny-shapes"
 SOURCE = "workflows/inputs/red_circle.png"
-MASK = "workflows/inputs/red_circle_mask.png"
 SIZE = 64
 
 
@@ -71,23 +70,38 @@ def img2img():
     return g
 
 
+def painted_mask() -> str:
+    """The inpaint example's mask, as the mask editor stores it: a brush scribbled over the circle."""
+    from PIL import Image, ImageDraw
+
+    from nodeflow.core.masks import encode_mask
+
+    mask = Image.new("L", (SIZE, SIZE), 0)
+    draw = ImageDraw.Draw(mask)
+    scribble = [(17, 18), (47, 18), (17, 32), (47, 32), (17, 46), (47, 46)]
+    draw.line(scribble, fill=255, width=16, joint="curve")
+    for x, y in scribble:
+        draw.ellipse((x - 8, y - 8, x + 8, y + 8), fill=255)
+    return encode_mask(SIZE, SIZE, mask.tobytes())
+
+
 def inpaint():
     g = _graph()
-    g.metadata["description"] = ("Inpainting: only the white area of the mask is redrawn; Image Composite "
-                                 "Masked puts every other pixel back exactly.")
+    g.metadata["description"] = ("Inpainting: only the area painted on Load Image's mask (open the mask editor "
+                                 "from the node) is redrawn; Image Composite Masked puts every other pixel "
+                                 "back exactly.")
     ckpt, pos, neg = _model_and_prompts(g, "a green square on a blue background")
-    load = _add(g, "image.load", (0, 480), image=SOURCE)
-    load_mask = _add(g, "image.load", (0, 760), image=MASK)
-    mask = _add(g, "mask.from_image", (320, 760), {"image": (load_mask, "image")}, channel="red")
+    load = _add(g, "image.load", (0, 480), image=SOURCE, painted_mask=painted_mask())
+    mask = (load, "mask")
     encode = _add(g, "vae.encode_inpaint", (320, 440), {
-        "pixels": (load, "image"), "vae": (ckpt, "vae"), "mask": (mask, "mask")}, grow_mask_by=2)
+        "pixels": (load, "image"), "vae": (ckpt, "vae"), "mask": mask}, grow_mask_by=2)
     sampler = _add(g, "sampling.sampler", (660, 200), {
         "model": (ckpt, "model"), "positive": (pos, "conditioning"), "negative": (neg, "conditioning"),
         "latent_image": (encode, "latent")}, seed=3, steps=20, cfg=5.0, sampler_name="euler",
         scheduler="normal", denoise=1.0)
     decode = _add(g, "vae.decode", (1000, 200), {"latent": (sampler, "latent"), "vae": (ckpt, "vae")})
     composite = _add(g, "image.composite_masked", (1260, 200), {
-        "destination": (load, "image"), "source": (decode, "image"), "mask": (mask, "mask")})
+        "destination": (load, "image"), "source": (decode, "image"), "mask": mask})
     _add(g, "image.save", (1520, 200), {"images": (composite, "image")}, filename_prefix="inpaint")
     return g
 
@@ -115,18 +129,14 @@ BUILDERS = {"txt2img": txt2img, "img2img": img2img, "inpaint": inpaint, "custom_
 
 
 def write_inputs() -> None:
-    """The picture and mask img2img and inpaint start from, drawn by the dataset's own renderer."""
+    """The picture img2img and inpaint start from, drawn by the dataset's own renderer."""
     sys.path.insert(0, str(ROOT / "tools"))
-    from PIL import Image, ImageDraw
     from shapes_dataset import render
 
     labels = {"colour": "red", "shape": "circle", "size": "large", "position": "center", "background": "blue",
               "background2": None, "split": None, "radius": 15.0, "centre": (32.0, 32.0)}
     (ROOT / SOURCE).parent.mkdir(parents=True, exist_ok=True)
     render(labels).save(ROOT / SOURCE, optimize=True)
-    mask = Image.new("L", (SIZE, SIZE), 0)
-    ImageDraw.Draw(mask).rectangle((14, 14, 49, 49), fill=255)
-    mask.save(ROOT / MASK, optimize=True)
 
 
 def main() -> None:
