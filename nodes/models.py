@@ -19,9 +19,11 @@ class LoadCheckpoint(Node):
         "fp16 on CUDA, fp32 on CPU. Pickle checkpoints (.ckpt) load only if they hold plain weights."
     )
     inputs = (
-        Input("checkpoint", STRING, default="resources/models/tiny-shapes", file="file-or-folder",
-              help="A diffusers model folder or a .safetensors file. Relative paths are looked up "
-                   "next to the workflow, in the current folder and in NodeFlow's folder."),
+        Input("checkpoint", STRING, default="tiny-shapes", file="file-or-folder", model="checkpoints",
+              help="A model from the library (`nodeflow models --kind checkpoints`: a name relative to "
+                   "a checkpoints folder, 'tiny-shapes' for the built-in one), a diffusers folder or a "
+                   ".safetensors file. Paths are looked up next to the workflow, in the current folder "
+                   "and in NodeFlow's folder; a renamed model is found by the hash the workflow recorded."),
     )
     outputs = (Output("model", MODEL), Output("clip", CLIP), Output("vae", VAE))
 
@@ -54,7 +56,7 @@ class LoadLora(Node):
     inputs = (
         Input("model", MODEL),
         Input("clip", CLIP),
-        Input("lora", STRING, default="", file="file"),
+        Input("lora", STRING, default="", file="file", model="loras"),
         Input("strength_model", FLOAT, default=1.0, min=-10.0, max=10.0, step=0.05),
         Input("strength_clip", FLOAT, default=1.0, min=-10.0, max=10.0, step=0.05),
     )

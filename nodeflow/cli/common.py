@@ -22,3 +22,17 @@ def load_workflow(path: Path):
     for message in report.messages:
         print(f"{path}: note: {message}", file=sys.stderr)
     return graph
+
+
+def add_model_folder_args(parser) -> None:
+    """`--models-dir` and `--comfyui`: model folders for this command, searched before all others."""
+    parser.add_argument("--models-dir", dest="models_dirs", action="append", default=[], type=Path,
+                        metavar="DIR", help="a model root with checkpoints/, loras/, ... folders (repeatable)")
+    parser.add_argument("--comfyui", dest="comfyui_dirs", action="append", default=[], type=Path, metavar="DIR",
+                        help="a ComfyUI install: its models/ and extra_model_paths.yaml are searched (repeatable)")
+
+
+def apply_model_folder_args(args) -> None:
+    from nodeflow.library import configure
+
+    configure(getattr(args, "models_dirs", []), getattr(args, "comfyui_dirs", []))

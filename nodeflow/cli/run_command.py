@@ -7,7 +7,14 @@ import signal
 import sys
 from pathlib import Path
 
-from nodeflow.cli.common import EXIT_INVALID, EXIT_NODE_FAILED, EXIT_OK, load_workflow
+from nodeflow.cli.common import (
+    EXIT_INVALID,
+    EXIT_NODE_FAILED,
+    EXIT_OK,
+    add_model_folder_args,
+    apply_model_folder_args,
+    load_workflow,
+)
 
 
 def add_parser(sub) -> None:
@@ -20,10 +27,12 @@ def add_parser(sub) -> None:
     run.add_argument("--repeat", type=int, default=1, metavar="N",
                      help="run each workflow N times, adding 1 to every seed parameter each time")
     run.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_model_folder_args(run)
     run.set_defaults(handler=handler)
 
 
 def handler(args: argparse.Namespace) -> int:
+    apply_model_folder_args(args)
     from nodeflow.cli.progress import ProgressPrinter
     from nodeflow.core import CancelToken, ValidationError
     from nodeflow.engine import Executor

@@ -6,16 +6,18 @@ import argparse
 import sys
 from pathlib import Path
 
-from nodeflow.cli.common import EXIT_INVALID, EXIT_OK, load_workflow
+from nodeflow.cli.common import EXIT_INVALID, EXIT_OK, add_model_folder_args, apply_model_folder_args, load_workflow
 
 
 def add_parser(sub) -> None:
     parser = sub.add_parser("validate", help="check workflows without running them (no torch import)")
     parser.add_argument("workflows", nargs="+", type=Path, metavar="WORKFLOW")
+    add_model_folder_args(parser)
     parser.set_defaults(handler=handler)
 
 
 def handler(args: argparse.Namespace) -> int:
+    apply_model_folder_args(args)
     from nodeflow.core.errors import WorkflowFormatError
     from nodeflow.engine.plan import validate
 

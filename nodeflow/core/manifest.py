@@ -49,22 +49,42 @@ def runtime_drift(manifest: dict[str, Any]) -> list[str]:
 _hash_cache: dict[tuple[str, int, int], str] = {}
 
 
+def model_files(path: Path) -> list[Path]:
+    """The files whose bytes identify a model: the file itself, or a diffusers folder's weight
+    and config files in name order."""
+    if path.is_file():
+        return [path]
+    return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in _MODEL_SUFFIXES)
+
+
+def stat_key(path: Path, files: list[Path]) -> tuple[str, int, int]:
+    """(resolved path, total size, newest mtime): when this changes, the hash must be recomputed."""
+    return (str(path.resolve()), sum(f.stat().st_size for f in files),
+            max((f.stat().st_mtime_ns for f in files), default=0))
+
+
+def compute_model_hash(path: Path, files: list[Path]) -> str:
+    """"sha256:<hex>" of a file's bytes (the plain sha256 model sites publish, whatever the file is
+    called, so a renamed file keeps its hash), or over a folder's files' relative names and bytes.
+    Reads every byte: slow for big models."""
+    digest = hashlib.sha256()
+    for file in files:
+        if file != path:
+            digest.update(file.relative_to(path).as_posix().encode())
+        with file.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return "sha256:" + digest.hexdigest()
+
+
 def model_hash(path: Path) -> str:
     """sha256 of a model file, or of a diffusers folder's weight and config files in name order.
 
     Cached per (path, size, mtime) for the process, so a second run of a big model costs nothing.
+    (`nodeflow.library` keeps the same hashes across processes in its SQLite index.)
     """
-    files = [path] if path.is_file() else sorted(
-        p for p in path.rglob("*") if p.is_file() and p.suffix in _MODEL_SUFFIXES
-    )
-    stat_key = (str(path.resolve()), sum(f.stat().st_size for f in files),
-                max((f.stat().st_mtime_ns for f in files), default=0))
-    if stat_key not in _hash_cache:
-        digest = hashlib.sha256()
-        for file in files:
-            digest.update(str(file.relative_to(path) if file != path else file.name).encode())
-            with file.open("rb") as handle:
-                for block in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(block)
-        _hash_cache[stat_key] = "sha256:" + digest.hexdigest()
-    return _hash_cache[stat_key]
+    files = model_files(path)
+    key = stat_key(path, files)
+    if key not in _hash_cache:
+        _hash_cache[key] = compute_model_hash(path, files)
+    return _hash_cache[key]

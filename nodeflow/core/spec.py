@@ -39,7 +39,10 @@ class Input:
     """A typed input socket, with the default and widget hints a parameter needs.
 
     `file` marks a STRING parameter that names a file or folder (the GUI offers a picker, the
-    validator checks it exists); `seed` asks the GUI for randomize/fixed/increment controls.
+    validator checks it exists); `model` names the model-library kind ("checkpoints", "loras"...)
+    whose names the parameter takes: the engine resolves it through `nodeflow.library` (by name,
+    then by the hash the workflow recorded) before `run`, which gets an existing path;
+    `seed` asks the GUI for randomize/fixed/increment controls.
     `widget` names a special editor the GUI offers instead of a text field ("mask": a mask painted
     over the picture named by the node's file input). `check` is an extra test of the value
     (raising ValueError), run wherever values are checked, so validation refuses what `run` would.
@@ -60,6 +63,7 @@ class Input:
     #: A STRING naming files the node writes in the output folder; held to the output rule.
     output_prefix: bool = False
     widget: str | None = None
+    model: str | None = None  # a nodeflow.library kind, e.g. "checkpoints"
     check: Callable[[Any], None] | None = field(default=None, compare=False)
 
     @property
@@ -93,7 +97,7 @@ class Input:
         for key in ("optional", "multiline", "seed", "output_prefix"):
             if getattr(self, key):
                 out[key] = True
-        for key in ("min", "max", "step", "file", "widget", "help"):
+        for key in ("min", "max", "step", "file", "model", "widget", "help"):
             if getattr(self, key) not in (None, ""):
                 out[key] = getattr(self, key)
         if self.choices is not None:

@@ -26,7 +26,7 @@ from nodeflow.core import jsontext, workflow
 from nodeflow.core.context import CancelToken, ModelStore, RunContext
 from nodeflow.core.errors import Cancelled, Interrupted, NodeError, Problem, ValidationError
 from nodeflow.core.graph import Graph, NodeRecord
-from nodeflow.core.manifest import current_runtime, model_hash
+from nodeflow.core.manifest import current_runtime, model_files
 from nodeflow.core.paths import PROJECT_ROOT, default_search_dirs
 from nodeflow.core.registry import Registry, default_registry
 from nodeflow.core.spec import REQUIRED, Node
@@ -35,6 +35,7 @@ from nodeflow.engine import events as ev
 from nodeflow.engine.cache import ResultCache, make_signature
 from nodeflow.engine.device import DeviceUnavailable, pick_device
 from nodeflow.engine.plan import make_plan, validate
+from nodeflow.library import ModelNotFound, default_library, manifest_key
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,8 @@ class Executor:
         self.device_preference = device
         self.models = models if models is not None else ModelStore()  # an empty store is falsy
         self.cache = ResultCache()
+        #: Size in bytes of each model recorded in a manifest (kept across runs, like the cache).
+        self.model_sizes: dict[str, int] = {}
         self._subscribers: list[Subscriber] = []
         self._run_lock = threading.Lock()
         self._device: str | None = None
@@ -108,6 +111,8 @@ class _Run:
         self.blocked: dict[str, str] = {}  # node id -> why it cannot run
         self.models_used: dict[str, str] = {}
         self.node_models: dict[str, str] = {}  # models the running node used
+        self.library = default_library()
+        self.model_names: dict[Path, str] = {}  # resolved model path -> its manifest key
 
     def go(self) -> RunResult:
         try:
@@ -172,7 +177,7 @@ class _Run:
         self.ex.emit(ev.NodeStarted(node_id))
         started = time.perf_counter()
         try:
-            inputs = params | self._linked_inputs(node_id, cls)
+            inputs = self._model_paths(cls, params) | self._linked_inputs(node_id, cls)
             if record.mode == "bypass":
                 outputs = self._bypass(cls, inputs)
             else:
@@ -207,6 +212,20 @@ class _Run:
             value = record.params.get(inp.name, inp.default)
             params[inp.name] = None if value is REQUIRED else inp.check_value(value)
         return params
+
+    def _model_paths(self, cls: type[Node], params: dict[str, Any]) -> dict[str, Any]:
+        """`params` with each model input's name resolved through the library to a path."""
+        resolved = dict(params)
+        for inp in cls.inputs:
+            if inp.model and params.get(inp.name):
+                try:
+                    path = self.library.resolve_recorded(inp.model, params[inp.name], self.graph.manifest,
+                                                         default_search_dirs(self.workflow_dir))
+                except ModelNotFound as exc:
+                    raise NodeError(str(exc), inp.name) from None
+                self.model_names[path.resolve()] = manifest_key(inp.model, params[inp.name])
+                resolved[inp.name] = str(path)
+        return resolved
 
     def _linked_inputs(self, node_id: str, cls: type[Node]) -> dict[str, Any]:
         values = {}
@@ -246,20 +265,22 @@ class _Run:
 
     def _model_file_used(self, path: Path) -> None:
         path = Path(path).resolve()
-        try:
-            name = str(path.relative_to(PROJECT_ROOT))
-        except ValueError:
-            name = str(path)
-        digest = model_hash(path)
+        name = self.model_names.get(path)
+        if name is None:
+            named = self.library.name_of(path)
+            name = manifest_key(*named) if named else _path_name(path)
+        digest = self.library.index.sha256(path)
         before = self.graph.manifest.get("models", {}).get(name)
         if before is not None and before != digest:
             self.ex.emit(ev.NodeMessage("", f"warning: model {name} changed since this workflow last ran"))
         self.models_used[name] = digest
         self.node_models[name] = digest
+        self.ex.model_sizes[name] = sum(f.stat().st_size for f in model_files(path))
 
     def _manifest(self) -> dict[str, Any]:
+        sizes = {name: self.ex.model_sizes[name] for name in self.models_used if name in self.ex.model_sizes}
         return {"app": __version__, "runtime": current_runtime(),
-                "models": dict(sorted(self.models_used.items()))}
+                "models": dict(sorted(self.models_used.items())), "model_sizes": dict(sorted(sizes.items()))}
 
     def _workflow_json(self) -> str:
         """The workflow as it runs now, with this run's manifest, for output files to embed."""
@@ -311,3 +332,11 @@ def _normalise(cls: type[Node], returned: Any) -> dict[str, Any]:
     if not isinstance(returned, (tuple, list)) or len(returned) != len(names):
         raise NodeError(f"returned {type(returned).__name__} instead of its {len(names)} outputs")
     return dict(zip(names, returned, strict=True))
+
+
+def _path_name(path: Path) -> str:
+    """A model outside the library: named by its path (relative to NodeFlow's folder when inside it)."""
+    try:
+        return str(path.relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)

@@ -19,6 +19,7 @@ from nodeflow.core.paths import default_search_dirs, resolve_path
 from nodeflow.core.spec import REQUIRED
 from nodeflow.core.types import can_connect
 from nodeflow.engine.estimate import memory_problems, node_estimates
+from nodeflow.library import ModelLibrary, ModelNotFound, default_library
 
 
 @dataclass(frozen=True)
@@ -71,9 +72,10 @@ def validate(graph: Graph, workflow_dir: Path | None = None, targets: list[str] 
         wanted |= {target} | nx.ancestors(g, target)
     problems = _cycle_problems(g.subgraph(wanted))
     search_dirs = default_search_dirs(workflow_dir)
+    library = default_library()
     ordered = sorted(wanted, key=_id_key)
     for node_id in ordered:
-        problems += _node_problems(graph, node_id, search_dirs)
+        problems += _node_problems(graph, node_id, search_dirs, library)
     if output_dir is not None:
         problems += _output_problems(graph, ordered, output_dir)
     problems += memory_problems(node_estimates(graph, ordered, search_dirs), device)
@@ -117,7 +119,8 @@ def _cycle_problems(g: nx.MultiDiGraph) -> list[Problem]:
     return problems
 
 
-def _node_problems(graph: Graph, node_id: str, search_dirs: tuple[Path, ...]) -> list[Problem]:
+def _node_problems(graph: Graph, node_id: str, search_dirs: tuple[Path, ...], library: ModelLibrary
+                   ) -> list[Problem]:
     record = graph.nodes[node_id]
     cls = graph.registry.get(record.type)
     if cls is None:
@@ -157,7 +160,12 @@ def _node_problems(graph: Graph, node_id: str, search_dirs: tuple[Path, ...]) ->
         except ValueError as exc:
             problems.append(Problem(str(exc), node_id, inp.name))
             continue
-        if inp.file and value and not resolve_path(value, search_dirs).exists():
+        if inp.model and value:
+            try:
+                library.resolve_recorded(inp.model, value, graph.manifest, search_dirs)
+            except ModelNotFound as exc:
+                problems.append(Problem(str(exc), node_id, inp.name))
+        elif inp.file and value and not resolve_path(value, search_dirs).exists():
             problems.append(Problem(
                 f"file not found: '{value}' (looked in {', '.join(str(d) for d in search_dirs)})",
                 node_id, inp.name))

@@ -1,0 +1,50 @@
+"""`nodeflow models [--kind K] [--json] [--hash]`: what the model library sees, and where it looks."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from nodeflow.cli.common import EXIT_INVALID, EXIT_OK, add_model_folder_args, apply_model_folder_args
+
+
+def add_parser(sub) -> None:
+    from nodeflow.library import KINDS
+
+    parser = sub.add_parser("models", help="list the model library: models by kind and the folders searched")
+    parser.add_argument("--kind", choices=KINDS, help="only this kind of model")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--hash", action="store_true",
+                        help="compute missing sha256 hashes (once; they are kept in the index)")
+    add_model_folder_args(parser)
+    parser.set_defaults(handler=handler)
+
+
+def handler(args: argparse.Namespace) -> int:
+    from nodeflow.library import KINDS, default_library, human_size
+    from nodeflow.library.library import put_it_here
+
+    apply_model_folder_args(args)
+    library = default_library()
+    kinds = (args.kind,) if args.kind else KINDS
+    models = []
+    for entry in library.scan(args.kind):
+        digest = library.index.sha256(entry.path) if args.hash else library.index.known(entry.path)
+        models.append({"kind": entry.kind, "name": entry.name, "path": str(entry.path), "size": entry.size,
+                       "sha256": digest, "source": entry.source})
+    folders = {kind: [{"path": str(f.path), "source": f.source, "exists": f.path.is_dir()}
+                      for f in library.folders.for_kind(kind)] for kind in kinds}
+    for problem in library.folders.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"models": models, "folders": folders}, indent=1))
+        return EXIT_OK
+    for kind in kinds:
+        print(f"{kind}:")
+        for model in (m for m in models if m["kind"] == kind):
+            digest = (model["sha256"] or "").removeprefix("sha256:")[:12] or "-"
+            print(f"  {model['name']}  ({human_size(model['size'])}, sha256 {digest}, {model['source']})")
+        searched = ", ".join(f["path"] for f in folders[kind] if f["exists"]) or "none exist yet"
+        print(f"  folders searched: {searched}; new ones go in {put_it_here(kind, '')}")
+    return EXIT_INVALID if library.folders.problems else EXIT_OK

@@ -1,0 +1,46 @@
+"""The model library (Qt-free, torch-free): where models are, what they are called, their hashes.
+
+Public API, for loaders, the executor, the GUI and the ComfyUI importer:
+
+- `KINDS`: checkpoints, loras, vae, embeddings, upscale_models, controlnet, clip, unet.
+- `default_library()`: a `ModelLibrary` over every configured folder (see `roots`) and the shared
+  SQLite `HashIndex` in the user data folder. Cheap to build; build one per task.
+- `ModelLibrary.scan(kind)` lists `ModelEntry(kind, name, path, source)`;
+  `ModelLibrary.resolve(kind, name, sha256=None, size=None, search_dirs=())` gives the path or
+  raises `ModelNotFound` (its message names the model, hash, size, kind and the folder to use);
+  `ModelLibrary.name_of(path)` turns a path back into (kind, name);
+  `ModelLibrary.index.sha256(path)` is a model's "sha256:<hex>", read once and then indexed.
+- `configure(roots, comfyui)`: extra folders from the command line (`--models-dir`, `--comfyui`).
+- `manifest_key(kind, name)`: how a workflow's manifest records a model's hash ("models") and
+  size ("model_sizes"), so another machine finds a renamed file by its hash.
+
+A node input declares `model="<kind>"` (see `core.spec.Input`); the engine resolves such inputs
+through the library before the node runs and validation reports a missing model, so a loader's
+`run` receives an existing path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nodeflow.library.index import HashIndex
+from nodeflow.library.kinds import BUILTIN_NAME, KINDS
+from nodeflow.library.library import ModelEntry, ModelLibrary, ModelNotFound, human_size, manifest_key
+from nodeflow.library.roots import collect
+
+__all__ = ["BUILTIN_NAME", "KINDS", "HashIndex", "ModelEntry", "ModelLibrary", "ModelNotFound", "configure",
+           "default_library", "human_size", "manifest_key"]
+
+_cli_roots: list[Path] = []
+_cli_comfyui: list[Path] = []
+
+
+def configure(roots: list[Path] = (), comfyui: list[Path] = ()) -> None:
+    """Folders given on the command line; they come before every other folder."""
+    _cli_roots[:] = [Path(r) for r in roots]
+    _cli_comfyui[:] = [Path(c) for c in comfyui]
+
+
+def default_library() -> ModelLibrary:
+    """The library over the folders configured right now (command line, environment, settings)."""
+    return ModelLibrary(collect(_cli_roots, _cli_comfyui), HashIndex())

@@ -1,0 +1,82 @@
+"""The hash index: each model's sha256 computed once and kept in SQLite across runs.
+
+A row is keyed by the model's resolved path and is valid while its size and mtime (for a
+diffusers folder: total size and newest mtime of its files) are unchanged; a touched or replaced
+file is hashed again. The hash itself is `core.manifest`'s (one rule for what a model's hash is),
+so hashes recorded in workflow manifests and in this index agree.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+from nodeflow.core.manifest import compute_model_hash, model_files, stat_key
+from nodeflow.core.paths import user_dir
+
+INDEX_FILE = "model-index.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS hashes (
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    hashed_at REAL NOT NULL
+)
+"""
+
+
+class HashIndex:
+    """sha256 of model files and folders, read from SQLite when size and mtime still match.
+
+    `hashed` counts the models this instance had to read byte by byte (tests check that a second
+    scan reads none). Safe to share between threads; each call opens its own connection.
+    """
+
+    def __init__(self, path: Path | None = None):
+        self.path = Path(path) if path is not None else user_dir() / INDEX_FILE
+        self.hashed = 0
+        self._lock = threading.Lock()
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = sqlite3.connect(self.path, timeout=30)
+        con.execute(_SCHEMA)
+        return con
+
+    def _stored(self, key: tuple[str, int, int]) -> str | None:
+        with self._lock:
+            con = self._connect()
+            try:
+                row = con.execute("SELECT size, mtime_ns, sha256 FROM hashes WHERE path = ?", (key[0],)).fetchone()
+            finally:
+                con.close()
+        return row[2] if row is not None and (row[0], row[1]) == key[1:] else None
+
+    def known(self, path: Path) -> str | None:
+        """The stored hash if it is still valid, without reading the model."""
+        path = Path(path)
+        return self._stored(stat_key(path, model_files(path)))
+
+    def sha256(self, path: Path) -> str:
+        """"sha256:<hex>" of a model file or diffusers folder, computed only if not indexed yet."""
+        path = Path(path)
+        files = model_files(path)
+        key = stat_key(path, files)
+        stored = self._stored(key)
+        if stored is not None:
+            return stored
+        digest = compute_model_hash(path, files)  # outside the lock: big files take minutes
+        with self._lock:
+            self.hashed += 1
+            con = self._connect()
+            try:
+                with con:
+                    con.execute("INSERT OR REPLACE INTO hashes VALUES (?, ?, ?, ?, ?)",
+                                (key[0], key[1], key[2], digest, time.time()))
+            finally:
+                con.close()
+        return digest

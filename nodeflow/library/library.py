@@ -1,0 +1,185 @@
+"""The model library: list the models in every configured folder, resolve a name (or a hash) to a file.
+
+Names are paths relative to their kind's folder with forward slashes ("sd15/v1-5.safetensors");
+the built-in model is "tiny-shapes". A diffusers folder is one model and is not looked into.
+Resolution order: built-in name, absolute path, each kind folder (see `roots`), the workflow's
+folder and the other `core.paths` search folders (old workflows name paths), then the sha256 the
+workflow recorded, so a renamed or moved file is still found. What can't be found raises
+`ModelNotFound`, whose message says what to fetch and where to put it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from nodeflow.core.errors import NodeFlowError
+from nodeflow.core.manifest import model_files
+from nodeflow.core.paths import RESOURCES, resolve_path, user_models_dir
+from nodeflow.library.index import HashIndex
+from nodeflow.library.kinds import BUILTIN_NAME, KINDS, check_kind, is_model_file, is_model_folder
+from nodeflow.library.roots import FolderSet
+
+BUILTIN_PATH = RESOURCES / "models" / BUILTIN_NAME
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One model the library can see."""
+
+    kind: str
+    name: str
+    path: Path
+    source: str  # which configured folder it came from ("built-in", "user folder", "ComfyUI ...")
+
+    @property
+    def size(self) -> int:
+        return sum(f.stat().st_size for f in model_files(self.path))
+
+
+class ModelNotFound(NodeFlowError):
+    """A model that is in no folder under its name nor under its recorded hash."""
+
+    def __init__(self, kind: str, name: str, sha256: str | None = None, size: int | None = None):
+        self.kind, self.name, self.sha256, self.size = kind, name, sha256, size
+        facts = [f"sha256 {sha256.removeprefix('sha256:')}" if sha256 else "no hash recorded"]
+        if size:
+            facts.append(human_size(size))
+        target = put_it_here(kind, name)
+        super().__init__(f"{kind} model '{name}' not found ({', '.join(facts)}); "
+                         f"put it in {target.parent} as {target.name} (`nodeflow models` lists every "
+                         "folder searched)")
+
+
+def put_it_here(kind: str, name: str) -> Path:
+    """Where a missing model of `kind` should go: the user's own folder for the kind."""
+    relative = Path(name) if not Path(name).is_absolute() else Path(Path(name).name)
+    return user_models_dir() / kind / relative
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} bytes"
+
+
+def manifest_key(kind: str, name: str) -> str:
+    """How a workflow's manifest names a library model ("checkpoints/sd15/x.safetensors")."""
+    return f"{kind}/{name}"
+
+
+class ModelLibrary:
+    """Models by kind across the configured folders, with their hashes from the index."""
+
+    def __init__(self, folders: FolderSet, index: HashIndex | None = None):
+        self.folders = folders
+        self.index = index if index is not None else HashIndex()
+
+    # -- listing -------------------------------------------------------------------------------
+
+    def scan(self, kind: str | None = None) -> list[ModelEntry]:
+        """Every model of `kind` (default: all kinds); a name found in two folders is listed once,
+        from the folder that wins resolution."""
+        kinds = (check_kind(kind),) if kind else KINDS
+        entries: list[ModelEntry] = []
+        for k in kinds:
+            seen: set[str] = set()
+            if k == "checkpoints" and BUILTIN_PATH.is_dir():
+                entries.append(ModelEntry(k, BUILTIN_NAME, BUILTIN_PATH, "built-in"))
+                seen.add(BUILTIN_NAME)
+            for folder in self.folders.for_kind(k):
+                for name, path in _walk(folder.path):
+                    if name not in seen:
+                        seen.add(name)
+                        entries.append(ModelEntry(k, name, path, folder.source))
+        return entries
+
+    # -- resolving -----------------------------------------------------------------------------
+
+    def find(self, kind: str, name: str, search_dirs: Iterable[Path] = ()) -> Path | None:
+        """The model called `name` (library name, absolute path or workflow-relative path), or None."""
+        check_kind(kind)
+        name = name.strip()
+        if not name:
+            return None
+        if kind == "checkpoints" and name == BUILTIN_NAME and BUILTIN_PATH.is_dir():
+            return BUILTIN_PATH
+        path = Path(name).expanduser()
+        if path.is_absolute():
+            return path if path.exists() else None
+        for folder in self.folders.for_kind(kind):
+            candidate = folder.path / path
+            if candidate.exists():
+                return candidate
+        dirs = list(search_dirs)
+        if dirs:
+            candidate = resolve_path(name, dirs)
+            if candidate.exists():
+                return candidate
+        return None
+
+    def find_by_hash(self, kind: str, sha256: str, like: str = "") -> Path | None:
+        """The model of `kind` whose hash is `sha256`. Files named like `like` are hashed first,
+        so a moved file is found without hashing the whole library (the index remembers the rest)."""
+        wanted = sha256 if sha256.startswith("sha256:") else f"sha256:{sha256}"
+        entries = self.scan(kind)
+        base = Path(like).name
+        entries.sort(key=lambda e: (Path(e.name).name != base, e.name))
+        for entry in entries:
+            if self.index.sha256(entry.path) == wanted:
+                return entry.path
+        return None
+
+    def resolve(self, kind: str, name: str, sha256: str | None = None, size: int | None = None,
+                search_dirs: Iterable[Path] = ()) -> Path:
+        """The file or folder for a model input: by name, then by hash; raise ModelNotFound."""
+        found = self.find(kind, name, search_dirs)
+        if found is None and sha256:
+            found = self.find_by_hash(kind, sha256, like=name)
+        if found is None:
+            raise ModelNotFound(kind, name, sha256, size)
+        return found
+
+    def resolve_recorded(self, kind: str, name: str, manifest: dict, search_dirs: Iterable[Path] = ()) -> Path:
+        """`resolve` with the hash and size a workflow's manifest recorded for this model."""
+        key = manifest_key(kind, name)
+        hashes, sizes = manifest.get("models"), manifest.get("model_sizes")
+        sha256 = hashes.get(key) if isinstance(hashes, dict) else None
+        size = sizes.get(key) if isinstance(sizes, dict) else None
+        return self.resolve(kind, name, sha256 if isinstance(sha256, str) else None,
+                            size if isinstance(size, int) else None, search_dirs)
+
+    def name_of(self, path: Path) -> tuple[str, str] | None:
+        """(kind, library name) of a model path inside a library folder, or None."""
+        path = Path(path).resolve()
+        if path == BUILTIN_PATH.resolve():
+            return "checkpoints", BUILTIN_NAME
+        for folder in self.folders.folders:
+            try:
+                relative = path.relative_to(folder.path.resolve())
+            except (ValueError, OSError):
+                continue
+            return folder.kind, relative.as_posix()
+        return None
+
+
+def _walk(root: Path) -> Iterator[tuple[str, Path]]:
+    """(name, path) of the models under a kind folder; diffusers folders are one model each."""
+    if not root.is_dir():
+        return
+    for current, dirs, files in os.walk(root, followlinks=True):
+        here = Path(current)
+        if here != root and is_model_folder(here):
+            dirs.clear()
+            yield here.relative_to(root).as_posix(), here
+            continue
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for file in sorted(files):
+            path = here / file
+            if not file.startswith(".") and is_model_file(path):
+                yield path.relative_to(root).as_posix(), path
