@@ -66,7 +66,12 @@ class Model:
 
 @dataclass(eq=False)
 class Clip:
-    """CLIP: tokenizer(s) and text encoder(s)."""
+    """CLIP: tokenizer(s) and text encoder(s).
+
+    `last_layer` (CLIP Set Last Layer, ComfyUI's stop_at_clip_layer) is -1 for the last layer, -2
+    for the one before...; None keeps the model family's default (last for SD 1.x/2.x, penultimate
+    for SDXL).
+    """
 
     tokenizer: Any
     text_encoder: Any
@@ -74,6 +79,7 @@ class Clip:
     dtype: Any
     tokenizer_2: Any = None
     text_encoder_2: Any = None
+    last_layer: int | None = None
 
 
 @dataclass(eq=False)
@@ -99,12 +105,33 @@ class Vae:
 
 @dataclass(eq=False)
 class CondEntry:
-    """One prompt's text-encoder output. `pooled` and `add_time` only for SDXL."""
+    """One prompt's text-encoder output, and where and when it applies (see `nodes._cond_call`).
+
+    `pooled` and `size` only matter for SDXL. `area` is (height, width, y, x) in pixels; `mask` a
+    [1 or B, H, W] map (any resolution) scaled by `mask_strength`; `time_range` the (start, end)
+    fractions of the noise schedule during which the prompt is used; `controls` the ControlNets
+    that steer the model while this prompt is used.
+    """
 
     embeds: Any  # [1, tokens, dim]
     pooled: Any = None
     strength: float = 1.0
     text: str = ""
+    area: tuple[int, int, int, int] | None = None
+    mask: Any = None
+    mask_strength: float = 1.0
+    #: With a mask: run the model only on the mask's bounding box (ComfyUI's "mask bounds").
+    mask_bounds: bool = False
+    time_range: tuple[float, float] = (0.0, 1.0)
+    #: SDXL size conditioning: (original h, original w, crop top, crop left, target h, target w).
+    size: tuple[int, int, int, int, int, int] | None = None
+    controls: tuple[Any, ...] = ()
+
+    def with_(self, **changes: Any) -> CondEntry:
+        """A copy with some fields changed (conditioning nodes never edit their input)."""
+        import dataclasses
+
+        return dataclasses.replace(self, **changes)
 
 
 @dataclass(eq=False)

@@ -13,11 +13,11 @@ from __future__ import annotations
 import copy
 import inspect
 import json
-import math
 import time
 from typing import Any
 
 from nodeflow.core import NodeError, RunContext
+from nodes._cond_call import CondCall
 from nodes._diffusion import (
     Clip,
     CondEntry,
@@ -252,12 +252,6 @@ def _draw(dist: dict, generator: Any) -> Any:
     return dist["scaling_factor"] * (mean + std * sample)
 
 
-def _embeds(entry: CondEntry, batch: int) -> Any:
-    embeds = entry.embeds
-    _, seq_len, _ = embeds.shape
-    return embeds.repeat(1, batch, 1).view(embeds.shape[0] * batch, seq_len, -1)
-
-
 def _check_latent(model: Model, latent: dict) -> None:
     samples = latent["samples"]
     if samples.shape[1] != model.latent_channels:
@@ -268,44 +262,6 @@ def _check_latent(model: Model, latent: dict) -> None:
         raise NodeError(
             f"the latent was made for a VAE that shrinks images {made_for}x, but this model's shrinks "
             f"them {model.vae_scale_factor}x; connect the checkpoint's VAE to Empty Latent", "latent_image")
-
-
-def _conds(guider: Guider, batch: int) -> tuple[list[Any], Any, list[float]]:
-    """Positive embeddings (one per combined prompt), negative embeddings, weights."""
-    if not guider.positive.entries:
-        raise NodeError("the positive conditioning is empty", "positive")
-    pos = [_embeds(e, batch) for e in guider.positive.entries]
-    weights = [float(e.strength) for e in guider.positive.entries]
-    neg = None
-    if guider.cfg > 1.0:
-        if guider.negative is None or not guider.negative.entries:
-            raise NodeError("cfg above 1 needs a negative conditioning (an empty prompt is fine)", "negative")
-        if len(guider.negative.entries) > 1:
-            raise NodeError("the negative conditioning must be a single prompt", "negative")
-        neg = _embeds(guider.negative.entries[0], batch)
-        for p in pos:
-            if p.shape[-1] != neg.shape[-1]:
-                raise NodeError(f"positive and negative prompts come from different text encoders "
-                                f"({p.shape[-1]} vs {neg.shape[-1]} features)", "negative")
-    # Prompts of different lengths (chunked or concatenated) are repeated to a common length.
-    lengths = [p.shape[1] for p in pos] + ([neg.shape[1]] if neg is not None else [])
-    common = math.lcm(*lengths)
-    pos = [p if p.shape[1] == common else p.repeat(1, common // p.shape[1], 1) for p in pos]
-    if neg is not None and neg.shape[1] != common:
-        neg = neg.repeat(1, common // neg.shape[1], 1)
-    return pos, neg, weights
-
-
-def _sdxl_added(model: Model, guider: Guider, batch: int, height: int, width: int, cfg_on: bool) -> Any:
-    if model.family != "sdxl":
-        return None
-    time_ids = torch.tensor([[height, width, 0, 0, height, width]], dtype=model.dtype, device=model.device)
-    pooled = guider.positive.entries[0].pooled.repeat(batch, 1)
-    time_ids = time_ids.repeat(batch, 1)
-    if cfg_on:
-        pooled = torch.cat([guider.negative.entries[0].pooled.repeat(batch, 1), pooled])
-        time_ids = torch.cat([time_ids, time_ids])
-    return {"text_embeds": pooled.to(model.device), "time_ids": time_ids}
 
 
 def _image_latents(latent: dict, samples: Any, generator: Any, batch: int, blend: bool) -> Any:
@@ -378,7 +334,8 @@ def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, schedule: Sc
     full = denoise >= 1.0
     cfg = float(guider.cfg)
     cfg_on = cfg > 1.0 and model.unet.config.time_cond_proj_dim is None
-    pos, neg, weights = _conds(guider, batch)
+    call = CondCall(model, guider.positive, guider.negative, cfg_on, batch, tuple(samples.shape[-2:]),
+                    int(model.scheduler_config.get("num_train_timesteps", 1000)))
 
     with torch.no_grad():
         scheduler = make_scheduler(ctx, model, sampler, schedule, noise.seed)
@@ -394,10 +351,7 @@ def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, schedule: Sc
         initial_noise, latents = _start_latents(scheduler, samples, generator, noise.enabled, full,
                                                 image_latents, timesteps)
         mask, masked_latents = _inpaint_inputs(latent, samples, generator, batch)
-        unet_mask = unet_masked = None
-        if inpaint_unet:
-            unet_mask = torch.cat([mask] * 2) if cfg_on else mask
-            unet_masked = torch.cat([masked_latents] * 2) if cfg_on else masked_latents
+        unet_extra = torch.cat([mask, masked_latents], dim=1) if inpaint_unet else None
 
         extra: dict[str, Any] = {}
         accepted = inspect.signature(scheduler.step).parameters
@@ -405,14 +359,11 @@ def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, schedule: Sc
             extra["eta"] = 0.0  # DDIM / TCD: deterministic, the pipelines' default
         if "generator" in accepted:
             extra["generator"] = generator
-        height, width = samples.shape[-2] * model.vae_scale_factor, samples.shape[-1] * model.vae_scale_factor
-        added = _sdxl_added(model, guider, batch, height, width, cfg_on)
         want_preview = ctx.on_progress is not None
         last_preview = 0.0
         total = len(timesteps)
         for i, t in enumerate(timesteps):
-            noise_pred = _predict(model, scheduler, latents, t, pos, neg, weights, cfg, cfg_on,
-                                  unet_mask, unet_masked, added, guider.guidance_rescale)
+            noise_pred = _predict(call, scheduler, latents, t, cfg, cfg_on, unet_extra, guider.guidance_rescale)
             out = scheduler.step(noise_pred, t, latents, **extra, return_dict=False)
             latents = out[0]
             if blend:
@@ -431,30 +382,19 @@ def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, schedule: Sc
     return result
 
 
-def _predict(model, scheduler, latents, t, pos, neg, weights, cfg, cfg_on, unet_mask, unet_masked,
-             added, guidance_rescale):
-    """The guided model output for one step (the pipeline's batched [uncond, cond] UNet call)."""
-    results = []
-    for embeds in pos:
-        x = torch.cat([latents] * 2) if cfg_on else latents
-        x = scheduler.scale_model_input(x, t)
-        if unet_mask is not None:
-            x = torch.cat([x, unet_mask, unet_masked], dim=1)
-        context = torch.cat([neg, embeds]) if cfg_on else embeds
-        pred = model.unet(x, t, encoder_hidden_states=context, timestep_cond=None,
-                          cross_attention_kwargs=None, added_cond_kwargs=added, return_dict=False)[0]
-        if cfg_on:
-            uncond, cond = pred.chunk(2)
-            pred = uncond + cfg * (cond - uncond)
-            if guidance_rescale > 0.0:
-                from diffusers.pipelines.stable_diffusion.pipeline_stable_diffusion import rescale_noise_cfg
+def _predict(call: CondCall, scheduler: Any, latents: Any, t: Any, cfg: float, cfg_on: bool, unet_extra: Any,
+             guidance_rescale: float) -> Any:
+    """The guided model output for one step: the prompts' outputs (see `nodes._cond_call`), mixed
+    by classifier-free guidance as the pipelines do."""
+    cond, uncond = call.outputs(scheduler.scale_model_input(latents, t), t, unet_extra)
+    if not cfg_on:
+        return cond
+    pred = uncond + cfg * (cond - uncond)
+    if guidance_rescale > 0.0:
+        from diffusers.pipelines.stable_diffusion.pipeline_stable_diffusion import rescale_noise_cfg
 
-                pred = rescale_noise_cfg(pred, cond, guidance_rescale=guidance_rescale)
-        results.append(pred)
-    if len(results) == 1:
-        return results[0]
-    total = sum(weights) or 1.0
-    return sum(w / total * r for w, r in zip(weights, results, strict=True))
+        pred = rescale_noise_cfg(pred, cond, guidance_rescale=guidance_rescale)
+    return pred
 
 
 def latent_preview(model: Model, latents: Any) -> Any:
