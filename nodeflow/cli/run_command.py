@@ -1,4 +1,7 @@
-"""`nodeflow run WORKFLOW...`: run workflows headlessly with overrides, repeats and progress bars."""
+"""`nodeflow run WORKFLOW...`: run workflows headlessly as a batch of jobs (overrides, sweeps, repeats, Ray).
+
+This module only reads options; `nodeflow.jobs` expands, queues and runs the jobs.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,6 @@ import sys
 from pathlib import Path
 
 from nodeflow.cli.common import (
-    EXIT_INVALID,
     EXIT_NODE_FAILED,
     EXIT_OK,
     add_model_folder_args,
@@ -25,7 +27,17 @@ def add_parser(sub) -> None:
     run.add_argument("--out", type=Path, default=Path("output"), help="folder for saved files (default: output)")
     run.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
     run.add_argument("--repeat", type=int, default=1, metavar="N",
-                     help="run each workflow N times, adding 1 to every seed parameter each time")
+                     help="run each job N times, adding 1 to every seed parameter each time")
+    run.add_argument("--sweep", dest="sweeps", action="append", default=[], metavar="NODE.INPUT=SPEC",
+                     help="one job per value: SPEC is a,b,c or lo..hi (integers, inclusive) or @file "
+                          "(one value per line); several sweeps make every combination (repeatable)")
+    run.add_argument("--zip", dest="zip_sweeps", action="store_true",
+                     help="pair the sweeps' values one to one instead of taking every combination")
+    run.add_argument("--resume", action="store_true",
+                     help="continue the batch in --out: skip the jobs its index.jsonl lists as done")
+    run.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                     help="run the jobs on Ray: a local cluster started for the run, or join ADDRESS")
+    run.add_argument("--workers", type=int, default=2, metavar="N", help="Ray workers (default 2)")
     run.add_argument("--quiet", action="store_true", help="no progress bars")
     add_model_folder_args(run)
     run.set_defaults(handler=handler)
@@ -34,37 +46,32 @@ def add_parser(sub) -> None:
 def handler(args: argparse.Namespace) -> int:
     apply_model_folder_args(args)
     from nodeflow.cli.progress import ProgressPrinter
-    from nodeflow.core import CancelToken, ValidationError
-    from nodeflow.engine import Executor
+    from nodeflow.core import CancelToken
+    from nodeflow.jobs.batch import Source
+    from nodeflow.jobs.driver import BatchOptions, run_batch
+    from nodeflow.jobs.sweep import parse_sweep
 
-    executor = Executor(device=args.device)
+    sweeps = [parse_sweep(option) for option in args.sweeps]
+    sources = []
+    for path in args.workflows:
+        graph = load_workflow(path)
+        apply_sets(graph, args.sets)
+        sources.append(Source(str(path), graph, path.parent))
+    options = BatchOptions(out=args.out, device=args.device, zip_sweeps=args.zip_sweeps, repeat=args.repeat,
+                           fixed=tuple(item.partition("=")[0].strip() for item in args.sets),
+                           resume=args.resume, ray=args.ray, workers=args.workers,
+                           model_roots=tuple(map(str, args.models_dirs)), comfyui=tuple(map(str, args.comfyui_dirs)))
     printer = ProgressPrinter(quiet=args.quiet)
-    executor.subscribe(printer)
     cancel = CancelToken()
     previous = signal.signal(signal.SIGINT, lambda *_: _cancel(cancel))
-    status = EXIT_OK
     try:
-        for path in args.workflows:
-            graph = load_workflow(path)
-            apply_sets(graph, args.sets)
-            printer.graph = graph
-            for repeat in range(max(args.repeat, 1)):
-                if repeat:
-                    bump_seeds(graph)
-                try:
-                    result = executor.run(graph, cancel=cancel, output_dir=args.out, workflow_dir=path.parent)
-                except ValidationError as exc:
-                    for problem in exc.problems:
-                        print(f"{path}: error: {problem}", file=sys.stderr)
-                    return EXIT_INVALID
-                if result.cancelled:
-                    print("cancelled", file=sys.stderr)
-                    return EXIT_NODE_FAILED
-                if not result.ok:
-                    status = EXIT_NODE_FAILED
+        summary = run_batch(sources, sweeps, options, cancel, printer)
     finally:
         signal.signal(signal.SIGINT, previous)
-    return status
+    if cancel.cancelled:
+        print("cancelled", file=sys.stderr)
+        return EXIT_NODE_FAILED
+    return EXIT_NODE_FAILED if summary.failed or summary.cancelled else EXIT_OK
 
 
 def _cancel(cancel) -> None:
@@ -84,12 +91,3 @@ def apply_sets(graph, sets: list[str]) -> None:
         if not sep or not dot or not node_id or not name:
             raise GraphEditError(f"--set wants NODE.INPUT=VALUE, got '{item}'")
         graph.set_param(node_id.strip(), name.strip(), value)
-
-
-def bump_seeds(graph) -> None:
-    """Add 1 to every unlinked seed parameter (what `--repeat` does between runs)."""
-    for node_id, record in graph.nodes.items():
-        cls = graph.registry.get(record.type)
-        for inp in cls.inputs if cls else ():
-            if inp.seed and inp.name in record.params and graph.link_into(node_id, inp.name) is None:
-                graph.set_param(node_id, inp.name, int(record.params[inp.name]) + 1)

@@ -1,0 +1,65 @@
+"""The headless batch driver behind `nodeflow run`: prepare the batch, pick a runner, report each job."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from nodeflow.core.context import CancelToken
+from nodeflow.jobs.batch import Source, prepare
+from nodeflow.jobs.execute import Outcome
+from nodeflow.jobs.local import LocalRunner, Summary
+from nodeflow.jobs.store import Job, JobStore
+from nodeflow.jobs.sweep import Sweep
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    out: Path
+    device: str = "auto"
+    zip_sweeps: bool = False
+    repeat: int = 1
+    fixed: tuple[str, ...] = ()
+    resume: bool = False
+    ray: str | None = None  # None: this process; "local": a cluster started for the run; else an address
+    workers: int = 2
+    group: bool = True  # jobs on the same checkpoint to the worker that has it loaded
+    model_roots: tuple[str, ...] = ()  # --models-dir, for workers in other processes
+    comfyui: tuple[str, ...] = ()  # --comfyui
+
+
+def run_batch(sources: list[Source], sweeps: list[Sweep], options: BatchOptions, cancel: CancelToken,
+              printer=None, store: JobStore | None = None) -> Summary:
+    """Run every job of the batch not yet done in `options.out`; bad input raises before any model loads."""
+    store = store or JobStore()
+    batch = prepare(store, sources, sweeps, options.out, zip_sweeps=options.zip_sweeps, repeat=options.repeat,
+                    fixed=options.fixed, resume=options.resume)
+    total = batch.marker.count
+    if batch.already_done:
+        print(f"resuming: {batch.already_done} of {total} jobs already done", file=sys.stderr)
+
+    def report(job: Job, outcome: Outcome, names: list[str]) -> None:
+        if total > 1 or outcome.status != "done":
+            where = f" on {outcome.worker}" if options.ray else ""
+            what = ", ".join(names) if outcome.status == "done" else outcome.error
+            print(f"job {job.number - batch.marker.first + 1}/{total} {outcome.status}{where} "
+                  f"in {outcome.seconds:.2f}s: {what}", file=sys.stderr)
+
+    if options.ray is not None:
+        from nodeflow.jobs.ray_runner import RayRunner
+
+        runner = RayRunner(store, address=options.ray, workers=options.workers, device=options.device,
+                           group=options.group, report=report)
+        return runner.run(batch, cancel)
+    from nodeflow.engine import Executor
+
+    executor = Executor(device=options.device)
+    announce = None
+    if printer is not None:
+        executor.subscribe(printer)
+
+        def announce(graph) -> None:
+            printer.graph = graph
+
+    return LocalRunner(store, executor, group=options.group, announce=announce, report=report).run(batch, cancel)

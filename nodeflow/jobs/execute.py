@@ -1,0 +1,61 @@
+"""Run one job and hand back its files as bytes: the one code path of local and Ray workers.
+
+A job's nodes save into a private scratch folder, never into the batch's output folder: the
+driver alone names and writes the final files (atomically, see `outputs`), so a job killed half
+way leaves nothing behind in `--out`, and a job run on another machine yields the same files.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nodeflow.core import workflow
+from nodeflow.core.context import CancelToken
+from nodeflow.core.errors import ValidationError
+from nodeflow.jobs.sweep import apply
+
+
+@dataclass
+class Outcome:
+    """What a job produced: status "done", "failed" or "cancelled", files {relative path: bytes}."""
+
+    status: str
+    files: dict[str, bytes] = field(default_factory=dict)
+    error: str = ""
+    seconds: float = 0.0
+    worker: str = ""
+
+
+def run_job(executor, workflow_text: str, overrides: dict[str, Any], workflow_dir: str | None,
+            cancel: CancelToken | None = None, announce=None) -> Outcome:
+    """Run a workflow snapshot with a job's overrides on `executor`; never raises for a job's own failure.
+
+    `announce(graph)` is called with the graph about to run (the CLI points its progress bars at it).
+    """
+    started = time.perf_counter()
+    try:
+        base, _ = workflow.loads(workflow_text, executor.registry)
+        graph = apply(base, overrides)
+    except Exception as exc:  # a snapshot from another version: report it as this job's failure
+        return Outcome("failed", error=f"cannot load the job's workflow: {exc}")
+    if announce is not None:
+        announce(graph)
+    with tempfile.TemporaryDirectory(prefix="nodeflow-job-") as scratch:
+        try:
+            result = executor.run(graph, cancel=cancel, output_dir=Path(scratch),
+                                  workflow_dir=Path(workflow_dir) if workflow_dir else None)
+        except ValidationError as exc:
+            return Outcome("failed", error="; ".join(str(p) for p in exc.problems),
+                           seconds=time.perf_counter() - started)
+        files = {path.relative_to(scratch).as_posix(): path.read_bytes()
+                 for path in sorted(Path(scratch).rglob("*")) if path.is_file()}
+    seconds = time.perf_counter() - started
+    if result.cancelled:
+        return Outcome("cancelled", error="cancelled", seconds=seconds)
+    if not result.ok:
+        return Outcome("failed", files, "; ".join(result.errors.values()), seconds)
+    return Outcome("done", files, "", seconds)

@@ -1,0 +1,91 @@
+"""Run a batch's jobs one after another in this process, on one Executor (models load once).
+
+The runner claims jobs from the queue, so `nodeflow queue cancel ID` from another terminal stops
+a job here: a watcher thread checks the job's state twice a second and trips its cancel token.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from nodeflow.core.context import CancelToken
+from nodeflow.jobs.batch import Batch, files_key
+from nodeflow.jobs.execute import Outcome, run_job
+from nodeflow.jobs.store import Job, JobStore
+
+#: Called after each job with the job, its outcome and the files it wrote (relative to --out).
+Report = Callable[[Job, Outcome, list[str]], None]
+
+
+@dataclass
+class Summary:
+    done: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    jobs: list[int] = field(default_factory=list)  # job numbers in the order they finished
+
+    def add(self, job: Job, status: str) -> None:
+        setattr(self, status, getattr(self, status) + 1)
+        self.jobs.append(job.number)
+
+
+def commit(store: JobStore, batch: Batch, job: Job, outcome: Outcome) -> list[str]:
+    """Write a finished job's files and index line, then its queue state (the index comes first)."""
+    names: list[str] = []
+    if outcome.status in ("done", "failed"):
+        names = batch.folder.commit(job.number, job.overrides, outcome.status, outcome.files, outcome.seconds,
+                                    outcome.error)
+    store.finish(job.id, outcome.status, names, outcome.error, outcome.seconds, outcome.worker)
+    return names
+
+
+class LocalRunner:
+    """One process, one Executor. `group` runs jobs on the checkpoint already loaded first."""
+
+    def __init__(self, store: JobStore, executor, *, group: bool = True, announce=None,
+                 report: Report | None = None):
+        self.store, self.executor, self.group = store, executor, group
+        self.announce, self.report = announce, report
+
+    def run(self, batch: Batch, cancel: CancelToken) -> Summary:
+        summary = Summary()
+        last_key: tuple | None = None
+        while not cancel.cancelled:
+            prefer = self._same_files(last_key) if self.group and last_key is not None else None
+            job = self.store.claim(batch.id, prefer)
+            if job is None:
+                break
+            last_key = files_key(job, self.executor.registry)
+            outcome = self._run_one(job, cancel)
+            names = commit(self.store, batch, job, outcome)
+            summary.add(job, outcome.status)
+            if self.report is not None:
+                self.report(job, outcome, names)
+        if cancel.cancelled:
+            self.store.cancel_batch(batch.id)
+        return summary
+
+    def _same_files(self, key: tuple) -> Callable[[Job], bool]:
+        return lambda job: files_key(job, self.executor.registry) == key
+
+    def _run_one(self, job: Job, cancel: CancelToken) -> Outcome:
+        token = CancelToken()
+        stop = threading.Event()
+        watcher = threading.Thread(target=self._watch, args=(job.id, cancel, token, stop), daemon=True)
+        watcher.start()
+        try:
+            outcome = run_job(self.executor, job.workflow, job.overrides, job.workflow_dir, token, self.announce)
+        finally:
+            stop.set()
+            watcher.join()
+        outcome.worker = "local"
+        return outcome
+
+    def _watch(self, job_id: int, cancel: CancelToken, token: CancelToken, stop: threading.Event) -> None:
+        """Trip the job's token on Ctrl+C or when the queue says the job was cancelled."""
+        while not stop.wait(0.5):
+            if cancel.cancelled or self.store.state(job_id) == "cancelled":
+                token.cancel()
+                return

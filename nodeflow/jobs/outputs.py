@@ -1,0 +1,161 @@
+"""A batch's output folder: final file names, atomic writes, `index.jsonl`, and the batch marker.
+
+Crash safety rests on three rules. Files are written to a temporary name and renamed, so a
+reader never sees half a PNG. A job's index line is appended only after all its files are in
+place, so a line means "this job is complete". Names depend only on the job number and the name
+the node chose, so a job re-run after a crash (its line was never written) replaces its own
+files instead of adding a second set. `--resume` therefore skips exactly the jobs with a "done"
+line and runs every other one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import uuid
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from nodeflow.core.errors import NodeFlowError
+
+INDEX = "index.jsonl"
+#: Which batch the folder's job numbers belong to, so `--resume` can refuse a different one.
+MARKER = ".nodeflow-batch.json"
+_COUNTED = re.compile(r"(.*)_(\d+)$")
+
+
+class ResumeError(NodeFlowError):
+    """`--resume` was asked for a folder that holds no batch, or a different one."""
+
+
+@dataclass(frozen=True)
+class BatchMarker:
+    batch: str  # the store's batch id
+    first: int  # number of the batch's first job
+    count: int
+    key: str  # digest of the batch's workflows and overrides
+
+
+def final_name(relative: str, number: int) -> str:
+    """The name a job's file gets in the output folder: the node's name with the job number in it.
+
+    `txt2img_00002.png` (the second image a Save Image node made) of job 7 becomes
+    `txt2img_00007_02.png`; sub-folders in the node's prefix are kept.
+    """
+    path = PurePosixPath(relative)
+    match = _COUNTED.fullmatch(path.stem)
+    stem = f"{match.group(1)}_{number:05d}_{int(match.group(2)):02d}" if match else f"{path.stem}_{number:05d}"
+    return str(path.with_name(stem + path.suffix))
+
+
+def batch_key(parts: list[Any]) -> str:
+    """A digest of what defines a batch (workflow texts and per-job overrides)."""
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+class OutputFolder:
+    """The `--out` folder of a batch. Only the driver process writes here."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.index_path = self.root / INDEX
+
+    def entries(self) -> list[dict[str, Any]]:
+        """The index's lines; a torn last line (the writer was killed mid-line) is ignored."""
+        try:
+            text = self.index_path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        entries = []
+        for line in text.splitlines():
+            try:
+                entries.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+        return [e for e in entries if isinstance(e, dict) and isinstance(e.get("job"), int)]
+
+    def done_jobs(self) -> set[int]:
+        return {e["job"] for e in self.entries() if e.get("status") == "done"}
+
+    def last_job(self) -> int:
+        marker = self.marker()
+        numbers = [e["job"] for e in self.entries()] + ([marker.first + marker.count - 1] if marker else [])
+        return max(numbers, default=0)
+
+    def marker(self) -> BatchMarker | None:
+        try:
+            data = json.loads((self.root / MARKER).read_text(encoding="utf-8"))
+            return BatchMarker(str(data["batch"]), int(data["first"]), int(data["count"]), str(data["key"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def start_batch(self, batch: str, count: int, key: str, resume: bool) -> BatchMarker:
+        """The marker of the batch about to run: the folder's own one to resume, or a new one.
+
+        A new batch numbers its jobs after every job the folder already lists, so runs into the same
+        folder never overwrite each other's files.
+        """
+        if resume:
+            marker = self.marker()
+            if marker is None:
+                if self.entries():
+                    raise ResumeError(f"--resume: {self.root} has an index but no batch marker ({MARKER})")
+                return self._write_marker(BatchMarker(batch, 1, count, key))
+            if marker.key != key or marker.count != count:
+                raise ResumeError(f"--resume: {self.root} holds a different batch (other workflows, sweeps, "
+                                  "--set or --repeat); run it with its own options or pick another --out")
+            return marker
+        return self._write_marker(BatchMarker(batch, self.last_job() + 1, count, key))
+
+    def _write_marker(self, marker: BatchMarker) -> BatchMarker:
+        self.root.mkdir(parents=True, exist_ok=True)
+        data = {"batch": marker.batch, "first": marker.first, "count": marker.count, "key": marker.key}
+        write_bytes_atomic(self.root / MARKER, (json.dumps(data) + "\n").encode())
+        return marker
+
+    def repair_index(self) -> None:
+        """Drop a torn last line so the next append starts on a line of its own."""
+        try:
+            data = self.index_path.read_bytes()
+        except FileNotFoundError:
+            return
+        if data and not data.endswith(b"\n"):
+            write_bytes_atomic(self.index_path, data[: data.rfind(b"\n") + 1])
+
+    def commit(self, number: int, overrides: dict[str, Any], status: str, files: dict[str, bytes],
+               seconds: float, error: str) -> list[str]:
+        """Write a finished job's files, then its index line; returns the files' relative names."""
+        names = []
+        for relative, data in sorted(files.items()):
+            name = final_name(relative, number)
+            write_bytes_atomic(self.root / name, data)
+            names.append(name)
+        line = {"job": number, "set": overrides, "files": names, "status": status,
+                "seconds": round(seconds, 3), "error": error}
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.index_path, "ab") as handle:
+            handle.write((json.dumps(line) + "\n").encode())  # one write: a kill leaves whole lines
+            handle.flush()
+            os.fsync(handle.fileno())
+        return names
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write `data` so that readers see either no file (or the old one) or all of it.
+
+    The temporary name is created with the user's umask, so the final file gets normal permissions.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with open(tmp, "xb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
