@@ -53,8 +53,7 @@ class LocalRunner:
         summary = Summary()
         last_key: tuple | None = None
         while not cancel.cancelled:
-            prefer = self._same_files(last_key) if self.group and last_key is not None else None
-            job = self.store.claim(batch.id, prefer)
+            job = self.store.claim(batch.id, self._same_files(last_key) if self.group else None)
             if job is None:
                 break
             last_key = files_key(job, self.executor.registry)
@@ -67,8 +66,10 @@ class LocalRunner:
             self.store.cancel_batch(batch.id)
         return summary
 
-    def _same_files(self, key: tuple) -> Callable[[Job], bool]:
-        return lambda job: files_key(job, self.executor.registry) == key
+    def _same_files(self, key: tuple | None) -> Callable[[list[Job]], Job]:
+        """Pick the first queued job on the files already loaded, else the head of the queue."""
+        registry = self.executor.registry
+        return lambda jobs: next((j for j in jobs if files_key(j, registry) == key), jobs[0])
 
     def _run_one(self, job: Job, cancel: CancelToken) -> Outcome:
         token = CancelToken()

@@ -14,7 +14,7 @@ import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -205,21 +205,21 @@ class JobStore:
 
     # -- running ------------------------------------------------------------------------------
 
-    def claim(self, batch: str, prefer: Any = None) -> Job | None:
-        """Mark the next queued job of `batch` running for this process and return it.
+    def claim(self, batch: str, choose: Callable[[list[Job]], Job | None] | None = None) -> Job | None:
+        """Mark a queued job of `batch` running for this process and return it.
 
-        `prefer(job) -> bool` picks the first queued job it accepts, if any (same checkpoint as
-        the worker has loaded); otherwise the head of the queue. None when nothing is queued or
-        the batch is paused.
+        `choose(queued jobs in order)` lets a runner pick (the job on the checkpoint a worker has
+        loaded); by default the head of the queue. None when nothing is queued, the batch is
+        paused or `choose` declines.
         """
         with self._write() as db:
             if db.execute("SELECT 1 FROM paused WHERE batch = ?", (batch,)).fetchone():
                 return None
             rows = [Job.from_row(r) for r in db.execute(
                 "SELECT * FROM jobs WHERE batch = ? AND state = 'queued' ORDER BY position, id", (batch,))]
-            if not rows:
+            job = (choose(rows) if choose is not None else rows[0]) if rows else None
+            if job is None:
                 return None
-            job = next((j for j in rows if prefer(j)), rows[0]) if prefer is not None else rows[0]
             db.execute("UPDATE jobs SET state = 'running', started = ?, owner = ?, attempts = attempts + 1,"
                        " error = '' WHERE id = ?", (time.time(), this_process(), job.id))
         return self.get(job.id)

@@ -1,0 +1,187 @@
+"""Run a batch on Ray: one actor per worker, each holding its own Executor (models load once per worker).
+
+The driver (this process) claims jobs from the queue and hands each to an idle actor, preferring
+the actor that already ran a job on the same files (checkpoint) and otherwise a job no other
+worker has loaded. Actors return their files as bytes and the driver writes them, so names and
+`index.jsonl` are those of a local run. A failed job gets one more try on another worker. Ctrl+C
+(or `nodeflow queue cancel`) trips the cancel token inside the worker's run, then the actors go.
+
+Ray is imported here only, when `--ray` is given.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from nodeflow.core.context import CancelToken
+from nodeflow.core.paths import user_dir
+from nodeflow.jobs.batch import Batch, files_key
+from nodeflow.jobs.execute import Outcome, run_job
+from nodeflow.jobs.local import Report, Summary, commit
+from nodeflow.jobs.store import Job, JobStore
+
+#: Seconds a cancelled worker gets to stop at its next step before it is killed.
+CANCEL_GRACE = 10.0
+
+
+class JobWorker:
+    """The actor: one Executor for its lifetime, so a checkpoint is loaded once per worker."""
+
+    def __init__(self, device: str, home: str | None, cwd: str):
+        if home is not None:
+            os.environ["NODEFLOW_HOME"] = home
+        if os.path.isdir(cwd):
+            os.chdir(cwd)  # relative paths resolve as in the driver on a local cluster
+        from nodeflow.engine import Executor
+
+        self.executor = Executor(device=device)
+        self.name = f"{socket.gethostname()}:{os.getpid()}"
+        self.token = CancelToken()
+
+    def run(self, workflow_text: str, overrides: dict[str, Any], workflow_dir: str | None) -> Outcome:
+        self.token = CancelToken()
+        outcome = run_job(self.executor, workflow_text, overrides, workflow_dir, self.token)
+        outcome.worker = self.name
+        return outcome
+
+    def cancel(self) -> None:
+        """Stop the running job at its next step (runs beside `run`: the actor has two threads)."""
+        self.token.cancel()
+
+
+@dataclass
+class _Slot:
+    actor: Any
+    key: tuple | None = None  # files of the last job it ran
+    job: Job | None = None
+    ref: Any = None
+    failed_jobs: set[int] = field(default_factory=set)
+
+
+class RayRunner:
+    def __init__(self, store: JobStore, *, address: str = "local", workers: int = 2, device: str = "auto",
+                 group: bool = True, report: Report | None = None):
+        self.store, self.address, self.workers, self.device = store, address, max(1, workers), device
+        self.group, self.report = group, report
+        self._keys: dict[int, tuple] = {}
+        self._retried: set[int] = set()
+
+    def run(self, batch: Batch, cancel: CancelToken) -> Summary:
+        import ray
+
+        started_here = False
+        if not ray.is_initialized():
+            os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+            if self.address == "local":
+                ray.init(num_cpus=max(2, self.workers), include_dashboard=False, log_to_driver=False)
+            else:
+                ray.init(address=self.address, log_to_driver=False)
+            started_here = True
+        slots = [_Slot(actor) for actor in self._actors(ray)]
+        try:
+            return self._loop(ray, batch, cancel, slots)
+        finally:
+            for slot in slots:
+                ray.kill(slot.actor)
+            if started_here:
+                ray.shutdown()
+
+    def _actors(self, ray) -> list[Any]:
+        gpus = ray.cluster_resources().get("GPU", 0)
+        per_actor = {"num_cpus": 1}
+        if gpus:
+            per_actor["num_gpus"] = 1 if gpus >= self.workers else gpus / self.workers
+        cls = ray.remote(max_concurrency=2, **per_actor)(JobWorker)
+        home = os.environ.get("NODEFLOW_HOME", str(user_dir()))
+        return [cls.remote(self.device, home, os.getcwd()) for _ in range(self.workers)]
+
+    def _loop(self, ray, batch: Batch, cancel: CancelToken, slots: list[_Slot]) -> Summary:
+        summary = Summary()
+        retries: list[Job] = []  # failed once, waiting for another worker
+        while True:
+            if cancel.cancelled:
+                return self._stop(ray, batch, slots, summary)
+            for index, slot in enumerate(slots):
+                if slot.job is None:
+                    job = self._next(batch, slots, index, retries)
+                    if job is not None:
+                        slot.job = job
+                        slot.ref = slot.actor.run.remote(job.workflow, job.overrides, job.workflow_dir)
+            busy = [slot for slot in slots if slot.job is not None]
+            if not busy:
+                return summary
+            ready, _ = ray.wait([slot.ref for slot in busy], num_returns=1, timeout=0.5)
+            self._forward_cancels(busy)
+            for slot in busy:
+                if slot.ref in ready:
+                    self._finished(ray, batch, slot, slots, retries, summary)
+
+    def _next(self, batch: Batch, slots: list[_Slot], index: int, retries: list[Job]) -> Job | None:
+        """A retry this worker has not failed, else a queued job chosen for this worker."""
+        slot = slots[index]
+        for job in retries:
+            if job.id not in slot.failed_jobs or all(job.id in s.failed_jobs for s in slots):
+                retries.remove(job)
+                return job
+        return self.store.claim(batch.id, self._chooser(slots, index) if self.group else None)
+
+    def _chooser(self, slots: list[_Slot], index: int) -> Callable[[list[Job]], Job]:
+        """Same files as this worker last loaded; else files no other worker has; else the queue's head."""
+        own = slots[index].key
+        others = {s.key for i, s in enumerate(slots) if i != index and s.key is not None}
+
+        def choose(jobs: list[Job]) -> Job:
+            keys = [(job, self._key(job)) for job in jobs]
+            return (next((j for j, k in keys if k == own), None)
+                    or next((j for j, k in keys if k not in others), None) or jobs[0])
+        return choose
+
+    def _key(self, job: Job) -> tuple:
+        from nodeflow.core.registry import default_registry
+
+        if job.id not in self._keys:
+            self._keys[job.id] = files_key(job, default_registry())
+        return self._keys[job.id]
+
+    def _finished(self, ray, batch: Batch, slot: _Slot, slots: list[_Slot], retries: list[Job],
+                  summary: Summary) -> None:
+        job = slot.job
+        try:
+            outcome = ray.get(slot.ref)
+        except ray.exceptions.RayError as exc:  # the worker died: its job fails (and is retried)
+            outcome = Outcome("failed", error=f"worker lost: {type(exc).__name__}: {exc}".splitlines()[0])
+        slot.job, slot.ref, slot.key = None, None, self._key(job)
+        if outcome.status == "failed" and job.id not in self._retried:
+            self._retried.add(job.id)
+            slot.failed_jobs.add(job.id)
+            retries.append(job)
+            if self.report is not None:
+                self.report(job, Outcome("retrying", error=outcome.error, seconds=outcome.seconds,
+                                         worker=outcome.worker), [])
+            return
+        names = commit(self.store, batch, job, outcome)
+        summary.add(job, outcome.status)
+        if self.report is not None:
+            self.report(job, outcome, names)
+
+    def _forward_cancels(self, busy: list[_Slot]) -> None:
+        """`nodeflow queue cancel ID` (or the GUI) cancelled a running job: stop it on its worker."""
+        for slot in busy:
+            if self.store.state(slot.job.id) == "cancelled":
+                slot.actor.cancel.remote()
+
+    def _stop(self, ray, batch: Batch, slots: list[_Slot], summary: Summary) -> Summary:
+        """Ctrl+C: stop every worker's job at its next step, record them cancelled, cancel the rest."""
+        busy = [slot for slot in slots if slot.job is not None]
+        for slot in busy:
+            slot.actor.cancel.remote()
+        ray.wait([slot.ref for slot in busy], num_returns=len(busy), timeout=CANCEL_GRACE)
+        for slot in busy:
+            self.store.finish(slot.job.id, "cancelled", error="cancelled")
+            summary.add(slot.job, "cancelled")
+        self.store.cancel_batch(batch.id)
+        return summary
