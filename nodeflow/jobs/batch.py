@@ -51,7 +51,7 @@ def prepare(store: JobStore, sources: list[Source], sweeps: list[Sweep], out: Pa
     problems: dict[str, None] = {}
     for spec in specs:
         source = sources[spec.workflow_index]
-        for problem in validate(apply(source.graph, spec.overrides), source.workflow_dir):
+        for problem in validate(apply(source.graph, spec.overrides), source.workflow_dir, output_dir=out):
             problems[f"{source.name}: {problem}"] = None
     if problems:
         raise BatchInvalid("\n".join(problems))

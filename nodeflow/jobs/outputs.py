@@ -14,11 +14,11 @@ import hashlib
 import json
 import os
 import re
-import uuid
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from nodeflow.core.atomic import write_atomic
 from nodeflow.core.errors import NodeFlowError
 
 INDEX = "index.jsonl"
@@ -113,7 +113,7 @@ class OutputFolder:
     def _write_marker(self, marker: BatchMarker) -> BatchMarker:
         self.root.mkdir(parents=True, exist_ok=True)
         data = {"batch": marker.batch, "first": marker.first, "count": marker.count, "key": marker.key}
-        write_bytes_atomic(self.root / MARKER, (json.dumps(data) + "\n").encode())
+        write_atomic(self.root / MARKER, (json.dumps(data) + "\n").encode())
         return marker
 
     def repair_index(self) -> None:
@@ -123,7 +123,7 @@ class OutputFolder:
         except FileNotFoundError:
             return
         if data and not data.endswith(b"\n"):
-            write_bytes_atomic(self.index_path, data[: data.rfind(b"\n") + 1])
+            write_atomic(self.index_path, data[: data.rfind(b"\n") + 1])
 
     def commit(self, number: int, overrides: dict[str, Any], status: str, files: dict[str, bytes],
                seconds: float, error: str) -> list[str]:
@@ -131,7 +131,7 @@ class OutputFolder:
         names = []
         for relative, data in sorted(files.items()):
             name = final_name(relative, number)
-            write_bytes_atomic(self.root / name, data)
+            write_atomic(self.root / name, data)
             names.append(name)
         line = {"job": number, "set": overrides, "files": names, "status": status,
                 "seconds": round(seconds, 3), "error": error}
@@ -141,21 +141,3 @@ class OutputFolder:
             handle.flush()
             os.fsync(handle.fileno())
         return names
-
-
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Write `data` so that readers see either no file (or the old one) or all of it.
-
-    The temporary name is created with the user's umask, so the final file gets normal permissions.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(tmp, "xb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
