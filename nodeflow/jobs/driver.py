@@ -50,7 +50,8 @@ def run_batch(sources: list[Source], sweeps: list[Sweep], options: BatchOptions,
         from nodeflow.jobs.ray_runner import RayRunner
 
         runner = RayRunner(store, address=options.ray, workers=options.workers, device=options.device,
-                           group=options.group, report=report)
+                           group=options.group, report=report, model_roots=options.model_roots,
+                           comfyui=options.comfyui)
         return runner.run(batch, cancel)
     from nodeflow.engine import Executor
 

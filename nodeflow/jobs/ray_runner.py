@@ -15,6 +15,7 @@ import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from nodeflow.core.context import CancelToken
@@ -31,9 +32,8 @@ CANCEL_GRACE = 10.0
 class JobWorker:
     """The actor: one Executor for its lifetime, so a checkpoint is loaded once per worker."""
 
-    def __init__(self, device: str, home: str | None, cwd: str):
-        if home is not None:
-            os.environ["NODEFLOW_HOME"] = home
+    def __init__(self, device: str, env: dict[str, str], cwd: str):
+        os.environ.update(env)
         if os.path.isdir(cwd):
             os.chdir(cwd)  # relative paths resolve as in the driver on a local cluster
         from nodeflow.engine import Executor
@@ -64,8 +64,10 @@ class _Slot:
 
 class RayRunner:
     def __init__(self, store: JobStore, *, address: str = "local", workers: int = 2, device: str = "auto",
-                 group: bool = True, report: Report | None = None):
+                 group: bool = True, report: Report | None = None, model_roots: tuple[str, ...] = (),
+                 comfyui: tuple[str, ...] = ()):
         self.store, self.address, self.workers, self.device = store, address, max(1, workers), device
+        self.model_roots, self.comfyui = model_roots, comfyui
         self.group, self.report = group, report
         self._keys: dict[int, tuple] = {}
         self._retried: set[int] = set()
@@ -96,8 +98,17 @@ class RayRunner:
         if gpus:
             per_actor["num_gpus"] = 1 if gpus >= self.workers else gpus / self.workers
         cls = ray.remote(max_concurrency=2, **per_actor)(JobWorker)
-        home = os.environ.get("NODEFLOW_HOME", str(user_dir()))
-        return [cls.remote(self.device, home, os.getcwd()) for _ in range(self.workers)]
+        return [cls.remote(self.device, self._worker_env(), os.getcwd()) for _ in range(self.workers)]
+
+    def _worker_env(self) -> dict[str, str]:
+        """The driver's user folder and model folders (command-line ones first), for every worker."""
+        env = {"NODEFLOW_HOME": os.environ.get("NODEFLOW_HOME", str(user_dir()))}
+        for name, first in (("NODEFLOW_MODEL_PATHS", self.model_roots), ("NODEFLOW_COMFYUI", self.comfyui)):
+            paths = [str(Path(p).resolve()) for p in first] + [p for p in os.environ.get(name, "").split(os.pathsep)
+                                                               if p.strip()]
+            if paths:
+                env[name] = os.pathsep.join(paths)
+        return env
 
     def _loop(self, ray, batch: Batch, cancel: CancelToken, slots: list[_Slot]) -> Summary:
         summary = Summary()

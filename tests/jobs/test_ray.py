@@ -73,8 +73,7 @@ class FailsOncePerMarker(Node):
         if not path.exists():
             path.write_text(str(os.getpid()))
             raise NodeError("first try fails")
-        target = ctx.next_output_path("flaky", ".txt")
-        target.write_text(str(os.getpid()))
+        ctx.write_output("flaky", ".txt", lambda handle: handle.write(str(os.getpid()).encode()))
         return {}
 '''
 
