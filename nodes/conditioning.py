@@ -7,6 +7,14 @@ from typing import Any
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
 from nodeflow.core.types import CLIP, CONDITIONING, FLOAT, STRING
 
+#: How prompts are read (the rule itself lives in nodes._prompt_syntax).
+PROMPT_SYNTAX_HELP = (
+    "Weights are read as ComfyUI reads them: (word) x1.1, ((word)) x1.21, (word:1.3) sets 1.3; "
+    "a weighted token becomes empty + w x (token - empty), 'empty' being an empty prompt's "
+    "encoding. \\( and \\) are literal brackets; [word] is plain text (no down-weighting, as in "
+    "ComfyUI). embedding:name uses the textual-inversion embedding 'name' from the model library."
+)
+
 
 class TextEncode(Node):
     type_id = "conditioning.text_encode"
@@ -16,7 +24,7 @@ class TextEncode(Node):
         "Turns a prompt into CONDITIONING with the checkpoint's CLIP text encoder, exactly as "
         "diffusers' pipelines do. A prompt longer than the encoder's window (77 tokens for SD) is "
         "cut there, as diffusers does, and the run log names the words that were cut off; or, "
-        "with long_prompt 'chunk', encoded in windows that are joined."
+        "with long_prompt 'chunk', encoded in windows that are joined. " + PROMPT_SYNTAX_HELP
     )
     inputs = (
         Input("clip", CLIP),
@@ -30,9 +38,9 @@ class TextEncode(Node):
 
     def run(self, ctx: RunContext, clip: Any, text: str, long_prompt: str = "cut") -> tuple[Any]:
         from nodes._diffusion import Conditioning
-        from nodes._sampling import encode_text
+        from nodes._prompt_encode import encode_prompt
 
-        return (Conditioning([encode_text(ctx, clip, text, long_prompt)]),)
+        return (Conditioning([encode_prompt(ctx, clip, text, long_prompt)]),)
 
 
 class CombineConditioning(Node):
