@@ -1,0 +1,95 @@
+"""VAE, UNet and CLIP loaders for split-file models: folders and single files give the checkpoint's numbers."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+import torch
+from ldm_format import _convert_unet, _convert_vae, write_configs
+from safetensors.torch import load_file, save_file
+
+from nodeflow.core import NodeError, RunContext
+
+
+@pytest.fixture(scope="module")
+def parts(tiny_sd, tmp_path_factory):
+    """The tiny model's parts as single files (original key names, no prefixes) and shipped-style configs."""
+    folder = tmp_path_factory.mktemp("parts")
+
+    def weights(part):
+        (file,) = sorted((tiny_sd / part).glob("*.safetensors"))
+        return load_file(str(file))
+
+    def config(part):
+        return json.loads((tiny_sd / part / "config.json").read_text())
+
+    vae = {k.removeprefix("first_stage_model."): v for k, v in _convert_vae(weights("vae"), config("vae")).items()}
+    unet = {k.removeprefix("model.diffusion_model."): v
+            for k, v in _convert_unet(weights("unet"), config("unet")).items()}
+    save_file({k: v.contiguous() for k, v in vae.items()}, str(folder / "vae.safetensors"))
+    save_file({k: v.contiguous() for k, v in unet.items()}, str(folder / "unet.safetensors"))
+    save_file(weights("text_encoder"), str(folder / "clip_l.safetensors"))
+    shutil.copytree(tiny_sd / "tokenizer", folder / "tokenizer")
+    configs = write_configs(tiny_sd, folder / "configs" / "sd15")
+    return folder, configs
+
+
+@pytest.fixture(scope="module")
+def bundle(tiny_sd):
+    from nodes._checkpoint import load_checkpoint
+
+    return load_checkpoint(tiny_sd, "cpu", torch.float32)
+
+
+def _ctx(tmp_path):
+    return RunContext(search_dirs=(tmp_path,))
+
+
+def test_vae_loader_folder_and_single_file_decode_like_the_checkpoint(tiny_sd, parts, bundle, monkeypatch):
+    import nodes._checkpoint as ck
+    from nodes.loaders import LoadVAE
+
+    folder, configs = parts
+    monkeypatch.setattr(ck, "configs_dir", lambda: configs.parent)
+    latents = torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(0))
+    expected = bundle[2].vae.decode(latents).sample
+    for name in (str(tiny_sd / "vae"), str(folder / "vae.safetensors")):
+        (vae,) = LoadVAE().run(_ctx(folder), name, "sd")
+        torch.testing.assert_close(vae.vae.decode(latents).sample, expected, rtol=0, atol=0)
+        assert vae.scaling_factor == bundle[2].scaling_factor
+
+
+def test_unet_loader_single_file_predicts_like_the_checkpoint(tiny_sd, parts, bundle, monkeypatch):
+    import nodes._checkpoint as ck
+    from nodes.loaders import LoadUNet
+
+    folder, configs = parts
+    monkeypatch.setattr(ck, "configs_dir", lambda: configs.parent)
+    x = torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(1))
+    context = torch.randn(1, 5, 32, generator=torch.Generator().manual_seed(2))
+    expected = bundle[0].unet(x, 500, encoder_hidden_states=context).sample
+    for name in (str(tiny_sd / "unet"), str(folder / "unet.safetensors")):
+        (model,) = LoadUNet().run(_ctx(folder), name)
+        torch.testing.assert_close(model.unet(x, 500, encoder_hidden_states=context).sample, expected,
+                                   rtol=0, atol=0)
+        assert (model.vae_scale_factor, model.latent_channels, model.family) == (2, 4, "sd")
+        assert model.scheduler_config["prediction_type"] == bundle[0].scheduler_config["prediction_type"]
+
+
+def test_clip_loader_single_file_encodes_like_the_checkpoint(tiny_sd, parts, bundle, monkeypatch):
+    import nodes._checkpoint as ck
+    from nodes._prompt_encode import encode_prompt
+    from nodes.loaders import LoadCLIP
+
+    folder, configs = parts
+    monkeypatch.setattr(ck, "configs_dir", lambda: configs.parent)
+    expected = encode_prompt(RunContext(), bundle[1], "red ball").embeds
+    for name in (str(tiny_sd / "text_encoder"), str(folder / "clip_l.safetensors")):
+        (clip,) = LoadCLIP().run(_ctx(folder), name, "sd", "")
+        torch.testing.assert_close(encode_prompt(RunContext(), clip, "red ball").embeds, expected, rtol=0, atol=0)
+    with pytest.raises(NodeError, match="not a sd15 text_encoder"):
+        LoadCLIP().run(_ctx(folder), str(folder / "vae.safetensors"), "sd", "")
+    with pytest.raises(NodeError, match="not found"):
+        LoadCLIP().run(_ctx(folder), "nowhere.safetensors", "sd", "")
