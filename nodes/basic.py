@@ -169,3 +169,15 @@ class Reroute(Node):
 
     def run(self, ctx: RunContext, value: Any) -> tuple[Any]:
         return (value,)
+
+
+class Note(Node):
+    type_id = "basic.note"
+    title = "Note"
+    category = "basic"
+    description = ("Text on the canvas for whoever reads the workflow (ComfyUI's Note and MarkdownNote "
+                   "import as this). It has no sockets and never runs.")
+    inputs = (Input("text", STRING, default="", multiline=True),)
+
+    def run(self, ctx: RunContext, text: str) -> tuple[()]:
+        return ()

@@ -15,13 +15,15 @@ def error(message: str) -> None:
 
 
 def load_workflow(path: Path):
-    """A workflow file as a Graph; load notes (migrations, drift) go to stderr."""
-    from nodeflow.core import default_registry, files
+    """A workflow file (NodeFlow, or ComfyUI JSON/PNG/WebP, detected) as a Graph; load notes
+    (migrations, drift, the ComfyUI import report) go to stderr."""
+    from nodeflow.core import default_registry
+    from nodeflow.interop.loading import open_workflow
 
-    graph, report = files.load(path, default_registry())
-    for message in report.messages:
+    opened = open_workflow(path, default_registry())
+    for message in opened.messages:
         print(f"{path}: note: {message}", file=sys.stderr)
-    return graph
+    return opened.graph
 
 
 def add_model_folder_args(parser) -> None:

@@ -1,0 +1,52 @@
+"""`nodeflow convert IN OUT.json`: ComfyUI (JSON, PNG, WebP) -> NodeFlow, or `--to comfyui-api` back.
+
+Prints the import report (mapped / placeholder / dropped, and why) or the export problems.
+Exit code 0 when everything was carried over, 2 when something was kept as a placeholder,
+dropped or changed (the output file is still written), 2 as well for unreadable input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from nodeflow.cli.common import EXIT_INVALID, EXIT_OK
+
+
+def add_parser(sub) -> None:
+    parser = sub.add_parser("convert", help="convert ComfyUI workflows to NodeFlow (or back to a ComfyUI API prompt)")
+    parser.add_argument("source", type=Path, metavar="IN", help="a ComfyUI or NodeFlow workflow (JSON, PNG, WebP)")
+    parser.add_argument("target", type=Path, metavar="OUT.json")
+    parser.add_argument("--to", choices=("nodeflow", "comfyui-api"), default="nodeflow",
+                        help="what to write (default: a NodeFlow workflow)")
+    parser.set_defaults(handler=handler)
+
+
+def handler(args: argparse.Namespace) -> int:
+    from nodeflow.core import default_registry, workflow
+    from nodeflow.core.errors import WorkflowFormatError
+    from nodeflow.core.files import write_atomic
+    from nodeflow.interop.comfyui import export_api
+    from nodeflow.interop.loading import open_workflow
+
+    try:
+        opened = open_workflow(args.source, default_registry())
+    except WorkflowFormatError as exc:
+        print(f"{args.source}: error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    lines = list(opened.messages)
+    complete = opened.comfyui is None or opened.comfyui.fully_mapped
+    if args.to == "comfyui-api":
+        prompt, problems = export_api(opened.graph)
+        text = json.dumps(prompt, indent=2, ensure_ascii=False) + "\n"
+        lines += [f"export: {p}" for p in problems]
+        complete = complete and not problems
+    else:
+        text = workflow.dumps(opened.graph)
+    write_atomic(args.target, text)
+    for line in lines:
+        print(line)
+    print(f"wrote {args.target}")
+    return EXIT_OK if complete else EXIT_INVALID

@@ -1,0 +1,157 @@
+"""The class map: which NodeFlow node each ComfyUI class becomes, and how its values are named.
+
+One `Entry` per ComfyUI class, declared as data in `ENTRIES` below. To map a new class, add one
+line; nothing else in the importer or exporter needs to know about it:
+
+    Entry("ImageInvert", "image.invert", widgets=(), inputs={"image": "image"}, outputs=("image",))
+
+- `widgets`: the class's widget names in ComfyUI's `widgets_values` order (FORMATS.md section 7),
+  with `CONTROL` where the UI saves a seed's control_after_generate value and `UPLOAD` for
+  LoadImage's upload button. Never guessed: read it off the class's definition.
+- `inputs`: ComfyUI input name (socket or widget) -> NodeFlow input name, for every input that
+  maps. A ComfyUI input missing here makes a file that sets it report the value as not carried.
+- `outputs`: NodeFlow output name for each ComfyUI output index (None: no NodeFlow equivalent).
+- `unused`: ComfyUI sockets NodeFlow's node does without, and why (reported as a note; export
+  links them again from the file's own source).
+- `fixed`: NodeFlow parameters set on import whatever the file says (e.g. long prompts chunked
+  the way ComfyUI does), left out again on export.
+- `values` / `export`: converters (ComfyUI-named values -> NodeFlow params, and back) for classes
+  whose numbers mean something different (KSampler's denoise); see `convert.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from nodeflow.interop.comfyui import convert
+
+#: Marks the control_after_generate position in `widgets` (never sent to ComfyUI's API).
+CONTROL = "control_after_generate"
+#: Marks LoadImage's upload button position in `widgets` (saved as "image", or missing).
+UPLOAD = "upload"
+
+
+@dataclass(frozen=True)
+class Entry:
+    comfy: str
+    node: str
+    widgets: tuple[str, ...] = ()
+    inputs: Mapping[str, str] = field(default_factory=dict)
+    outputs: tuple[str | None, ...] = ()
+    unused: Mapping[str, str] = field(default_factory=dict)
+    fixed: Mapping[str, Any] = field(default_factory=dict)
+    values: Callable[[dict[str, Any], convert.Notes], dict[str, Any]] | None = None
+    export: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+
+    @property
+    def widget_names(self) -> tuple[str, ...]:
+        return tuple(w for w in self.widgets if w not in (CONTROL, UPLOAD))
+
+
+_SAMPLER_INPUTS = {"model": "model", "positive": "positive", "negative": "negative",
+                   "latent_image": "latent_image", "seed": "seed", "steps": "steps", "cfg": "cfg",
+                   "sampler_name": "sampler_name", "scheduler": "scheduler", "denoise": "denoise"}
+
+ENTRIES: tuple[Entry, ...] = (
+    # values
+    Entry("PrimitiveInt", "basic.int", ("value", CONTROL), {"value": "value"}, ("value",)),
+    Entry("PrimitiveFloat", "basic.float", ("value",), {"value": "value"}, ("value",)),
+    Entry("PrimitiveBoolean", "basic.boolean", ("value",), {"value": "value"}, ("value",)),
+    Entry("PrimitiveString", "basic.text", ("value",), {"value": "text"}, ("text",)),
+    Entry("PrimitiveStringMultiline", "basic.text", ("value",), {"value": "text"}, ("text",)),
+    Entry("PreviewAny", "basic.show", (), {"source": "value"}, ()),
+    # models
+    Entry("CheckpointLoaderSimple", "models.load_checkpoint", ("ckpt_name",), {"ckpt_name": "checkpoint"},
+          ("model", "clip", "vae")),
+    Entry("LoraLoader", "models.load_lora", ("lora_name", "strength_model", "strength_clip"),
+          {"model": "model", "clip": "clip", "lora_name": "lora", "strength_model": "strength_model",
+           "strength_clip": "strength_clip"}, ("model", "clip")),
+    # conditioning
+    Entry("CLIPTextEncode", "conditioning.text_encode", ("text",), {"clip": "clip", "text": "text"},
+          ("conditioning",), fixed={"long_prompt": "chunk"}),
+    Entry("ConditioningCombine", "conditioning.combine", (),
+          {"conditioning_1": "conditioning_1", "conditioning_2": "conditioning_2"}, ("conditioning",)),
+    Entry("ConditioningConcat", "conditioning.concat", (),
+          {"conditioning_to": "conditioning_to", "conditioning_from": "conditioning_from"}, ("conditioning",)),
+    Entry("ConditioningAverage", "conditioning.average", ("conditioning_to_strength",),
+          {"conditioning_to": "conditioning_to", "conditioning_from": "conditioning_from",
+           "conditioning_to_strength": "to_strength"}, ("conditioning",)),
+    Entry("ConditioningZeroOut", "conditioning.zero_out", (), {"conditioning": "conditioning"}, ("conditioning",)),
+    Entry("ConditioningSetArea", "conditioning.set_area", ("width", "height", "x", "y", "strength"),
+          {"conditioning": "conditioning", "width": "width", "height": "height", "x": "x", "y": "y",
+           "strength": "strength"}, ("conditioning",)),
+    Entry("ConditioningSetMask", "conditioning.set_mask", ("strength", "set_cond_area"),
+          {"conditioning": "conditioning", "mask": "mask", "strength": "strength", "set_cond_area": "area"},
+          ("conditioning",)),
+    Entry("ConditioningSetTimestepRange", "conditioning.set_timestep_range", ("start", "end"),
+          {"conditioning": "conditioning", "start": "start", "end": "end"}, ("conditioning",)),
+    # latent
+    Entry("EmptyLatentImage", "latent.empty", ("width", "height", "batch_size"),
+          {"width": "width", "height": "height", "batch_size": "batch_size"}, ("latent",)),
+    Entry("LatentUpscaleBy", "latent.upscale", ("upscale_method", "scale_by"),
+          {"samples": "latent", "upscale_method": "method", "scale_by": "scale_by"}, ("latent",),
+          values=convert.latent_upscale_method),
+    Entry("LatentUpscale", "latent.upscale_to", ("upscale_method", "width", "height", "crop"),
+          {"samples": "latent", "upscale_method": "method", "width": "width", "height": "height", "crop": "crop"},
+          ("latent",), values=convert.latent_upscale_method),
+    Entry("SetLatentNoiseMask", "latent.set_noise_mask", (), {"samples": "latent", "mask": "mask"}, ("latent",)),
+    # sampling
+    Entry("KSampler", "sampling.sampler",
+          ("seed", CONTROL, "steps", "cfg", "sampler_name", "scheduler", "denoise"), _SAMPLER_INPUTS,
+          ("latent",), values=convert.ksampler_values, export=convert.ksampler_export),
+    Entry("SamplerCustomAdvanced", "sampling.sample", (),
+          {"noise": "noise", "guider": "guider", "sampler": "sampler", "sigmas": "sigmas",
+           "latent_image": "latent_image"}, ("latent", None)),
+    Entry("RandomNoise", "noise.random", ("noise_seed", CONTROL), {"noise_seed": "seed"}, ("noise",)),
+    Entry("DisableNoise", "noise.disable", (), {}, ("noise",)),
+    Entry("CFGGuider", "sampling.cfg_guider", ("cfg",),
+          {"model": "model", "positive": "positive", "negative": "negative", "cfg": "cfg"}, ("guider",)),
+    Entry("KSamplerSelect", "sampling.sampler_select", ("sampler_name",), {"sampler_name": "sampler_name"},
+          ("sampler",), values=convert.sampler_names),
+    Entry("BasicScheduler", "sampling.scheduler", ("scheduler", "steps", "denoise"),
+          {"scheduler": "scheduler", "steps": "steps", "denoise": "denoise"}, ("sigmas",),
+          unused={"model": "NodeFlow's Scheduler takes the model's noise schedule when sampling"},
+          values=convert.ksampler_values, export=convert.ksampler_export),
+    # vae
+    Entry("VAEDecode", "vae.decode", (), {"samples": "latent", "vae": "vae"}, ("image",)),
+    Entry("VAEEncode", "vae.encode", (), {"pixels": "pixels", "vae": "vae"}, ("latent",)),
+    Entry("VAEEncodeForInpaint", "vae.encode_inpaint", ("grow_mask_by",),
+          {"pixels": "pixels", "vae": "vae", "mask": "mask", "grow_mask_by": "grow_mask_by"}, ("latent",)),
+    # image
+    Entry("LoadImage", "image.load", ("image", UPLOAD), {"image": "image"}, ("image", "mask")),
+    Entry("SaveImage", "image.save", ("filename_prefix",), {"images": "images", "filename_prefix": "filename_prefix"},
+          ()),
+    Entry("PreviewImage", "image.preview", (), {"images": "images"}, ()),
+    Entry("ImageScale", "image.scale", ("upscale_method", "width", "height", "crop"),
+          {"image": "image", "upscale_method": "method", "width": "width", "height": "height", "crop": "crop"},
+          ("image",)),
+    Entry("ImageScaleBy", "image.scale_by", ("upscale_method", "scale_by"),
+          {"image": "image", "upscale_method": "method", "scale_by": "scale_by"}, ("image",)),
+    Entry("ImageInvert", "image.invert", (), {"image": "image"}, ("image",)),
+    Entry("ImageCompositeMasked", "image.composite_masked", ("x", "y", "resize_source"),
+          {"destination": "destination", "source": "source", "x": "x", "y": "y", "mask": "mask",
+           "resize_source": "resize_source"}, ("image",),
+          values=convert.composite_values, export=convert.composite_export),
+    # mask
+    Entry("InvertMask", "mask.invert", (), {"mask": "mask"}, ("mask",)),
+    Entry("MaskToImage", "mask.to_image", (), {"mask": "mask"}, ("image",)),
+    Entry("ImageToMask", "mask.from_image", ("channel",), {"image": "image", "channel": "channel"}, ("mask",),
+          values=convert.image_to_mask_channel),
+)
+
+_BY_CLASS = {e.comfy: e for e in ENTRIES}
+#: The entry export uses for a NodeFlow type: the first one listed for it.
+_BY_NODE: dict[str, Entry] = {}
+for _entry in ENTRIES:
+    _BY_NODE.setdefault(_entry.node, _entry)
+
+
+def entry_for_class(class_type: str) -> Entry | None:
+    return _BY_CLASS.get(class_type)
+
+
+def entry_for_node(type_id: str) -> Entry | None:
+    return _BY_NODE.get(type_id)
+

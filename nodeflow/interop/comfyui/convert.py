@@ -1,0 +1,133 @@
+"""Value converters for classes whose values mean something different in NodeFlow.
+
+Each importer converter takes the node's values already renamed to NodeFlow input names and a
+`Notes` (to say what it changed and to read the NodeFlow node's choices) and returns NodeFlow
+params; it raises `Unmappable` when the value cannot be carried over faithfully, which keeps the
+node as a placeholder. Each exporter converter goes the other way on NodeFlow params.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Unmappable(Exception):
+    """This node's values have no faithful NodeFlow equivalent; the message says why."""
+
+
+@dataclass
+class Notes:
+    """What a converter may ask (the target node's choices) and tell (one line per change)."""
+
+    choices_of: dict[str, tuple[str, ...] | None] = field(default_factory=dict)
+    messages: list[str] = field(default_factory=list)
+
+    def note(self, message: str) -> None:
+        self.messages.append(message)
+
+
+#: ComfyUI sampler -> the nearest NodeFlow sampler, used only when NodeFlow lacks the exact name.
+SAMPLER_NEAREST = {
+    "euler_cfg_pp": "euler", "euler_ancestral_cfg_pp": "euler_ancestral", "heunpp2": "heun",
+    "dpm_fast": "dpmpp_2m", "dpm_adaptive": "dpmpp_2m", "dpmpp_2s_ancestral": "dpm_2_ancestral",
+    "dpmpp_2s_ancestral_cfg_pp": "dpm_2_ancestral", "dpmpp_sde_gpu": "dpmpp_sde", "dpmpp_2m_cfg_pp": "dpmpp_2m",
+    "dpmpp_2m_sde_gpu": "dpmpp_2m_sde", "dpmpp_2m_sde_heun": "dpmpp_2m_sde", "dpmpp_2m_sde_heun_gpu": "dpmpp_2m_sde",
+    "dpmpp_3m_sde": "dpmpp_2m_sde", "dpmpp_3m_sde_gpu": "dpmpp_2m_sde", "lcm": "euler", "ipndm": "lms",
+    "ipndm_v": "lms", "res_multistep": "dpmpp_2m", "res_multistep_cfg_pp": "dpmpp_2m",
+    "res_multistep_ancestral": "euler_ancestral", "res_multistep_ancestral_cfg_pp": "euler_ancestral",
+    "gradient_estimation": "euler", "gradient_estimation_cfg_pp": "euler", "er_sde": "dpmpp_2m_sde",
+    "seeds_2": "dpmpp_sde", "seeds_3": "dpmpp_sde", "sa_solver": "dpmpp_2m_sde", "sa_solver_pece": "dpmpp_2m_sde",
+    "uni_pc_bh2": "uni_pc",
+}
+#: ComfyUI scheduler -> the nearest NodeFlow scheduler, used only when NodeFlow lacks the exact name.
+SCHEDULER_NEAREST = {"simple": "normal", "ddim_uniform": "normal", "linear_quadratic": "normal",
+                     "kl_optimal": "normal"}
+#: LatentUpscale(By) methods NodeFlow lacks -> nearest.
+LATENT_METHOD_NEAREST = {"bislerp": "bilinear"}
+
+
+def nearest_choice(params: dict[str, Any], name: str, table: dict[str, str], notes: Notes) -> None:
+    """Keep `params[name]` if NodeFlow has it; else swap in the nearest from `table`, saying so."""
+    if name not in params:
+        return
+    value, choices = params[name], notes.choices_of.get(name)
+    if choices is None or value in choices:
+        return
+    nearest = table.get(value)
+    if nearest is None or nearest not in choices:
+        raise Unmappable(f"{name} '{value}' has no NodeFlow equivalent")
+    notes.note(f"{name} '{value}' is not in NodeFlow; using the nearest, '{nearest}'")
+    params[name] = nearest
+
+
+def sampler_names(params: dict[str, Any], notes: Notes) -> dict[str, Any]:
+    params = dict(params)
+    nearest_choice(params, "sampler_name", SAMPLER_NEAREST, notes)
+    nearest_choice(params, "scheduler", SCHEDULER_NEAREST, notes)
+    return params
+
+
+def ksampler_values(params: dict[str, Any], notes: Notes) -> dict[str, Any]:
+    """Sampler names, and ComfyUI's denoise turned into diffusers' strength over the same steps.
+
+    ComfyUI builds a schedule of int(steps / denoise) steps and runs its last `steps`; NodeFlow
+    runs the last int(steps * denoise) of `steps`. So NodeFlow gets steps = int(steps / denoise)
+    and the denoise that makes int(steps * denoise) exactly ComfyUI's step count.
+    """
+    params = sampler_names(params, notes)
+    if "steps" not in params or "denoise" not in params:
+        return params
+    steps, denoise = int(params["steps"]), float(params["denoise"])
+    if denoise >= 1.0 or steps <= 0:
+        return params
+    if denoise <= 0.0:
+        raise Unmappable("denoise 0 runs no step in ComfyUI (the latent passes through unchanged)")
+    total = int(steps / denoise)
+    strength = steps / total
+    while int(total * strength) < steps:
+        strength = math.nextafter(strength, 2.0)
+    params["steps"], params["denoise"] = total, min(strength, 1.0)
+    notes.note(f"denoise {denoise:g} over {steps} steps is ComfyUI's last {steps} steps of a {total}-step "
+               f"schedule; NodeFlow runs the same: steps {total}, denoise {params['denoise']:.6g}")
+    return params
+
+
+def ksampler_export(params: dict[str, Any]) -> dict[str, Any]:
+    """The inverse of `ksampler_values`: the steps NodeFlow runs, and the denoise ComfyUI needs."""
+    params = dict(params)
+    if "steps" not in params or "denoise" not in params or float(params["denoise"]) >= 1.0:
+        return params
+    total = int(params["steps"])
+    steps = min(int(total * float(params["denoise"])), total)
+    if steps <= 0:
+        return params
+    denoise = steps / total
+    while int(steps / denoise) < total:
+        denoise = math.nextafter(denoise, 0.0)
+    params["steps"], params["denoise"] = steps, denoise
+    return params
+
+
+def latent_upscale_method(params: dict[str, Any], notes: Notes) -> dict[str, Any]:
+    params = dict(params)
+    nearest_choice(params, "method", LATENT_METHOD_NEAREST, notes)
+    return params
+
+
+def composite_values(params: dict[str, Any], notes: Notes) -> dict[str, Any]:
+    params = dict(params)
+    if params.pop("resize_source", False):
+        raise Unmappable("resize_source is on; NodeFlow's Image Composite Masked does not resize the source")
+    return params
+
+
+def composite_export(params: dict[str, Any]) -> dict[str, Any]:
+    return params | {"resize_source": False}
+
+
+def image_to_mask_channel(params: dict[str, Any], notes: Notes) -> dict[str, Any]:
+    if params.get("channel") == "alpha":
+        raise Unmappable("channel 'alpha': NodeFlow's Mask from Image reads red, green, blue or luminance")
+    return params

@@ -1,0 +1,93 @@
+"""What a file is: a NodeFlow workflow, a ComfyUI UI workflow or API prompt, in JSON, PNG or WebP.
+
+PNGs: NodeFlow's own chunk first; then ComfyUI's `workflow` chunk (UI: layout, muted nodes,
+notes), then its `prompt` chunk (API). Pillow's `text` holds tEXt, zTXt and iTXt chunks alike.
+Animated WebP (ComfyUI's SaveAnimatedWEBP): EXIF strings "workflow:<json>" and "prompt:<json>".
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nodeflow.core.errors import WorkflowFormatError
+from nodeflow.core.files import PNG_WORKFLOW_KEY
+from nodeflow.interop.comfyui.api import is_api_prompt, unwrap_post_body
+from nodeflow.interop.comfyui.ui import is_ui_workflow
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@dataclass
+class Source:
+    kind: str  # "nodeflow", "ui" or "api"
+    data: Any
+    where: str  # how it was found, for the report
+
+
+def classify(data: Any, where: str) -> Source:
+    """Which format parsed JSON data is in; WorkflowFormatError if none."""
+    if isinstance(data, dict) and data.get("format") == "nodeflow-workflow":
+        return Source("nodeflow", data, where)
+    prompt, embedded = unwrap_post_body(data)
+    if embedded is not None and is_ui_workflow(embedded):
+        return Source("ui", embedded, f"{where}, the UI workflow in a POST /prompt body")
+    if is_ui_workflow(data):
+        return Source("ui", data, where)
+    if is_api_prompt(prompt):
+        body = ", a POST /prompt body" if prompt is not data else ""
+        return Source("api", prompt, f"{where}{body}")
+    raise WorkflowFormatError(f"{where} is neither a NodeFlow workflow nor a ComfyUI workflow or API prompt")
+
+
+def parse_json(text: str, where: str) -> Any:
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError) as exc:
+        raise WorkflowFormatError(f"{where}: not valid JSON: {exc}") from None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def read_source(path: Path) -> Source:
+    """Read a workflow file of any supported kind; raise WorkflowFormatError with one clear line."""
+    path = Path(path)
+    try:
+        head = path.read_bytes()[:16]
+    except OSError as exc:
+        raise WorkflowFormatError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if head.startswith(PNG_MAGIC) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
+        return _image_source(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        raise WorkflowFormatError(f"{path} is not a text file, a PNG or a WebP") from None
+    return classify(parse_json(text, str(path)), str(path))
+
+
+def _image_source(path: Path) -> Source:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            texts = dict(getattr(image, "text", {}) or {})
+            for value in image.getexif().values():
+                if isinstance(value, bytes):
+                    value = value.decode("utf-8", "replace")
+                if isinstance(value, str) and value.partition(":")[0] in ("workflow", "prompt"):
+                    key, _, text = value.partition(":")
+                    texts.setdefault(key, text)
+    except (UnidentifiedImageError, SyntaxError, ValueError, OSError) as exc:
+        raise WorkflowFormatError(f"{path} is not a readable image: {exc}") from None
+    for key, kind in ((PNG_WORKFLOW_KEY, "nodeflow"), ("workflow", "ui"), ("prompt", "api")):
+        if key in texts:
+            where = f"{path} ('{key}' chunk)"
+            source = classify(parse_json(texts[key], where), where)
+            if source.kind != kind:
+                raise WorkflowFormatError(f"{where} does not hold what its name says")
+            return source
+    raise WorkflowFormatError(f"{path} carries no workflow (no NodeFlow, ComfyUI 'workflow' or 'prompt' data)")

@@ -1,0 +1,224 @@
+"""Flattening a UI workflow: subgraphs and legacy group nodes become ordinary nodes and edges.
+
+Inner nodes get ComfyUI's own execution ids, `<instance id>:<inner id>` (nested levels add more
+`:`), so an imported UI file and the API prompt saved with it name nodes alike. Subgraphs are
+flattened (not kept as nested graphs); their inner nodes keep their own layout, moved next to
+the instance, inside a group titled with the subgraph's name.
+
+Pass-through points (a subgraph instance's inputs and outputs, `Reroute` nodes) stay in the edge
+list as ids in `through`; `ui.py` follows edges through them to the real source.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+SUBGRAPH_INPUT, SUBGRAPH_OUTPUT = -10, -20
+
+
+@dataclass(frozen=True)
+class Edge:
+    src: str
+    src_slot: int
+    dst: str
+    dst_slot: int
+
+
+@dataclass
+class Flat:
+    nodes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    edges: list[Edge] = field(default_factory=list)
+    through: set[str] = field(default_factory=set)
+    #: (title, node ids) for each flattened subgraph or group node, to frame them on the canvas.
+    frames: list[tuple[str, list[str]]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def as_int(value: Any) -> int | None:
+    """Slot indexes and ids may be ints, floats or digit strings in real files."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return int(value)
+    if isinstance(value, str) and value.lstrip("-").isdigit():
+        return int(value)
+    return None
+
+
+def link_rows(links: Any) -> list[tuple[Any, Any, Any, Any, Any]]:
+    """(link id, origin id, origin slot, target id, target slot) from 0.4 arrays or schema-1 objects."""
+    rows = []
+    for link in links if isinstance(links, list) else []:
+        if isinstance(link, list) and len(link) >= 5:
+            rows.append(tuple(link[:5]))
+        elif isinstance(link, dict):
+            rows.append((link.get("id"), link.get("origin_id"), link.get("origin_slot"),
+                         link.get("target_id"), link.get("target_slot")))
+    return rows
+
+
+def describe(raw: dict[str, Any], node_id: str) -> str:
+    return f"node {node_id} ({raw.get('type', '?')})"
+
+
+class Flattener:
+    def __init__(self, subgraphs: dict[str, dict[str, Any]], group_nodes: dict[str, dict[str, Any]]):
+        self.subgraphs, self.group_nodes = subgraphs, group_nodes
+        self.flat = Flat()
+
+    def add_graph(self, nodes: list[Any], links: Any, prefix: str = "", boundary: tuple[str, str] | None = None,
+                  stack: tuple[str, ...] = (), mode: int | None = None) -> None:
+        level: dict[str, dict[str, Any]] = {}
+        for raw in nodes:
+            if not isinstance(raw, dict) or "id" not in raw:
+                self.flat.problems.append(f"a node without an id{' in subgraph ' + prefix if prefix else ''}; dropped")
+                continue
+            raw = copy.copy(raw)
+            if mode in (2, 4) and raw.get("mode", 0) == 0:
+                raw["mode"] = mode
+            node_id = f"{prefix}{raw['id']}"
+            if node_id in level:
+                self.flat.problems.append(f"{describe(raw, node_id)}: id used twice; the second is dropped")
+                continue
+            level[node_id] = raw
+        edges = self._edges(level, links, prefix, boundary)
+        self.flat.nodes.update(level)
+        for node_id, raw in level.items():
+            node_type = str(raw.get("type", ""))
+            if node_type in self.subgraphs:
+                edges = self._subgraph(node_id, raw, edges, stack)
+            elif _group_name(node_type) in self.group_nodes:
+                edges = self._group_node(node_id, raw, edges)
+        self.flat.edges += edges
+
+    def _edges(self, level: dict[str, dict[str, Any]], links: Any, prefix: str,
+               boundary: tuple[str, str] | None) -> list[Edge]:
+        edges = []
+        claimed: dict[tuple[str, int], Any] = {}
+        for link_id, origin, o_slot, target, t_slot in link_rows(links):
+            o_slot, t_slot = as_int(o_slot), as_int(t_slot)
+            src = boundary[0] if boundary and as_int(origin) == SUBGRAPH_INPUT else f"{prefix}{origin}"
+            dst = boundary[1] if boundary and as_int(target) == SUBGRAPH_OUTPUT else f"{prefix}{target}"
+            if dst not in level and dst != (boundary or ("", ""))[1]:
+                self.flat.problems.append(f"link {link_id}: goes to node {dst}, which is not in the file; dropped")
+                continue
+            where = describe(level[dst], dst) if dst in level else f"subgraph output of {prefix.rstrip(':')}"
+            if src not in level and src != (boundary or ("", ""))[0]:
+                self.flat.problems.append(f"{where}: link {link_id} comes from node {src}, which is not in the "
+                                          "file; dropped")
+                continue
+            if o_slot is None or t_slot is None:
+                self.flat.problems.append(f"{where}: link {link_id} has no valid slot numbers; dropped")
+                continue
+            if dst in level:
+                inputs = level[dst].get("inputs") or []
+                if t_slot >= len(inputs) or t_slot < 0:
+                    self.flat.problems.append(f"{where}: link {link_id} goes to input slot {t_slot}, which the node "
+                                              "does not have; dropped")
+                    continue
+                own = inputs[t_slot].get("link") if isinstance(inputs[t_slot], dict) else None
+                if own is not None and own != link_id:
+                    self.flat.problems.append(
+                        f"{where}: input '{inputs[t_slot].get('name')}' lists link {own} but links[] has link "
+                        f"{link_id} into it; links[] wins")
+            if (dst, t_slot) in claimed:
+                self.flat.problems.append(f"{where}: links {claimed[(dst, t_slot)]} and {link_id} go into the same "
+                                          "input; the later one wins")
+            claimed[(dst, t_slot)] = link_id
+            edges.append(Edge(src, o_slot, dst, t_slot))
+        listed = {row[0] for row in link_rows(links)}
+        for node_id, raw in level.items():
+            for slot in raw.get("inputs") or []:
+                if isinstance(slot, dict) and slot.get("link") is not None and slot["link"] not in listed:
+                    self.flat.problems.append(f"{describe(raw, node_id)}: input '{slot.get('name')}' refers to link "
+                                              f"{slot['link']}, which links[] lacks; left unconnected")
+        return edges
+
+    def _subgraph(self, node_id: str, raw: dict[str, Any], edges: list[Edge], stack: tuple[str, ...]) -> list[Edge]:
+        sub_id = str(raw["type"])
+        definition = self.subgraphs[sub_id]
+        name = definition.get("name") or sub_id
+        if sub_id in stack:
+            self.flat.problems.append(f"{describe(raw, node_id)}: subgraph '{name}' contains itself "
+                                      f"({' -> '.join(stack + (sub_id,))}); kept as a placeholder")
+            return edges
+        out_id = f"{node_id}#out"
+        self.flat.through |= {node_id, out_id}
+        edges = [Edge(out_id, e.src_slot, e.dst, e.dst_slot) if e.src == node_id else e for e in edges]
+        before = set(self.flat.nodes)
+        self.add_graph(definition.get("nodes") or [], definition.get("links"), f"{node_id}:", (node_id, out_id),
+                       stack + (sub_id,), as_int(raw.get("mode")))
+        inner = [n for n in self.flat.nodes if n not in before]
+        self._promoted_widgets(node_id, raw)
+        self.flat.frames.append((str(name), inner))
+        return edges
+
+    def _promoted_widgets(self, node_id: str, raw: dict[str, Any]) -> None:
+        """Values the instance shows for inner widgets (proxyWidgets) go into those inner nodes."""
+        proxies = (raw.get("properties") or {}).get("proxyWidgets")
+        values = raw.get("widgets_values")
+        if not isinstance(proxies, list) or not isinstance(values, list) or len(values) != len(proxies):
+            return
+        for proxy, value in zip(proxies, values):
+            if isinstance(proxy, list) and len(proxy) == 2 and f"{node_id}:{proxy[0]}" in self.flat.nodes:
+                inner = self.flat.nodes[f"{node_id}:{proxy[0]}"]
+                inner.setdefault("promoted", {})[str(proxy[1])] = value
+
+    def _group_node(self, node_id: str, raw: dict[str, Any], edges: list[Edge]) -> list[Edge]:
+        """A 2023-24 group node: inner nodes by index, inputs/outputs = their internally unlinked slots."""
+        definition = self.group_nodes[_group_name(str(raw["type"]))]
+        inner_nodes = [n for n in definition.get("nodes") or [] if isinstance(n, dict) and "index" in n]
+        links = [row for row in definition.get("links") or [] if isinstance(row, list) and len(row) >= 4]
+        fed = {(row[2], as_int(row[3])) for row in links if row[0] is not None}
+        used = {(row[0], as_int(row[1])) for row in links if row[0] is not None}
+        ins = [(n["index"], s) for n in inner_nodes for s in range(len(n.get("inputs") or []))
+               if (n["index"], s) not in fed]
+        outs = [(n["index"], s) for n in inner_nodes for s in range(len(n.get("outputs") or []))
+                if (n["index"], s) not in used]
+        if len(ins) != len(raw.get("inputs") or []) or len(outs) != len(raw.get("outputs") or []):
+            self.flat.problems.append(f"{describe(raw, node_id)}: group node inputs/outputs do not match its "
+                                      "definition in extra.groupNodes; kept as a placeholder")
+            return edges
+        rewired = []
+        for e in edges:
+            if e.dst == node_id and e.dst_slot < len(ins):
+                index, slot = ins[e.dst_slot]
+                e = Edge(e.src, e.src_slot, f"{node_id}:{index}", slot)
+            if e.src == node_id and e.src_slot < len(outs):
+                index, slot = outs[e.src_slot]
+                e = Edge(f"{node_id}:{index}", slot, e.dst, e.dst_slot)
+            rewired.append(e)
+        values = list(raw.get("widgets_values") or [])
+        for inner in inner_nodes:
+            inner = copy.copy(inner)
+            inner["id"] = f"{node_id}:{inner['index']}"
+            count = len(inner.get("widgets_values") or [])
+            if count:
+                inner["widgets_values"], values = values[:count], values[count:]
+            if as_int(raw.get("mode")) in (2, 4):
+                inner["mode"] = raw["mode"]
+            self.flat.nodes[inner["id"]] = inner
+        rewired += [Edge(f"{node_id}:{row[0]}", as_int(row[1]), f"{node_id}:{row[2]}", as_int(row[3]))
+                    for row in links if row[0] is not None]
+        self.flat.through.add(node_id)  # the instance itself no longer stands for anything
+        self.flat.frames.append((str(raw["type"]), [f"{node_id}:{n['index']}" for n in inner_nodes]))
+        return rewired
+
+
+def _group_name(node_type: str) -> str:
+    for prefix in ("workflow/", "workflow>"):
+        if node_type.startswith(prefix):
+            return node_type[len(prefix):]
+    return ""
+
+
+def flatten(data: dict[str, Any]) -> Flat:
+    definitions = data.get("definitions") if isinstance(data.get("definitions"), dict) else {}
+    subgraphs = {str(s.get("id")): s for s in definitions.get("subgraphs") or [] if isinstance(s, dict)}
+    extra = data.get("extra") if isinstance(data.get("extra"), dict) else {}
+    groups = extra.get("groupNodes") if isinstance(extra.get("groupNodes"), dict) else {}
+    flattener = Flattener(subgraphs, groups)
+    flattener.add_graph(data.get("nodes") or [], data.get("links"))
+    return flattener.flat

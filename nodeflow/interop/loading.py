@@ -1,0 +1,35 @@
+"""Opening any workflow file the user may hand us: NodeFlow JSON/PNG, or ComfyUI JSON/PNG/WebP.
+
+This is the one place the CLI and the GUI load a workflow file through; the format is detected
+from the content, never from the file name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nodeflow.core import workflow
+from nodeflow.core.graph import Graph
+from nodeflow.core.registry import Registry
+from nodeflow.interop.comfyui import ImportReport, import_source
+from nodeflow.interop.comfyui.source import read_source
+
+
+@dataclass
+class Opened:
+    graph: Graph
+    #: Lines for the user: migrations and drift for NodeFlow files, the import report for ComfyUI ones.
+    messages: list[str] = field(default_factory=list)
+    #: Set when the file was a ComfyUI one: saving it writes a new NodeFlow file.
+    comfyui: ImportReport | None = None
+
+
+def open_workflow(path: Path, registry: Registry) -> Opened:
+    """Load a workflow file of any supported kind; raises only WorkflowFormatError."""
+    source = read_source(Path(path))
+    if source.kind == "nodeflow":
+        graph, report = workflow.from_data(source.data, registry)
+        return Opened(graph, report.messages)
+    graph, report = import_source(source, registry)
+    return Opened(graph, report.lines(), report)
