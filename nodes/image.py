@@ -150,7 +150,7 @@ class SaveImage(Node):
     def run(self, ctx: RunContext, images: Any, filename_prefix: str) -> dict:
         from PIL.PngImagePlugin import PngInfo
 
-        from nodeflow.core.files import PNG_PARAMETERS_KEY, PNG_WORKFLOW_KEY
+        from nodeflow.core.files import PNG_PARAMETERS_KEY, PNG_WORKFLOW_KEY, SAVED_PATH_INFO
         from nodes._diffusion import image_to_pils
 
         pils = image_to_pils(images)
@@ -163,6 +163,7 @@ class SaveImage(Node):
                     info.add_text(PNG_PARAMETERS_KEY, params)
             path = ctx.write_output(filename_prefix, ".png", partial(_write_png, pil, info))
             ctx.report(f"saved {path}")
+            pil.info[SAVED_PATH_INFO] = str(path)  # so the output viewer can offer the file
         ctx.show_images(pils)
         return {}
 

@@ -18,6 +18,8 @@ from nodeflow.core.registry import Registry
 PNG_WORKFLOW_KEY = "nodeflow-workflow"
 #: The PNG text chunk with the main parameters (prompt, seed, steps...) in readable form.
 PNG_PARAMETERS_KEY = "parameters"
+#: Key in a shown PIL image's `info` naming the file a saver wrote it to (the GUI's viewer reads it).
+SAVED_PATH_INFO = "nodeflow-saved-path"
 
 
 def read_text(path: Path) -> str:

@@ -1,0 +1,57 @@
+"""One image a run showed, with what the viewer tells about it: where it was saved, its seed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+from PySide6.QtGui import QImage
+
+from nodeflow.core.files import SAVED_PATH_INFO
+from nodeflow.core.graph import Graph
+
+
+@dataclass
+class OutputImage:
+    image: QImage
+    node_id: str
+    path: Path | None = None  # None: shown but not saved (Preview Image)
+    seeds: tuple[int, ...] = ()
+
+    def describe(self) -> str:
+        """One line for the viewer: file (or 'preview'), size, seed, node."""
+        where = self.path.name if self.path is not None else "preview (not saved)"
+        parts = [where, f"{self.image.width()}×{self.image.height()}"]
+        if self.seeds:
+            parts.append("seed " + ", ".join(str(s) for s in self.seeds))
+        parts.append(f"node {self.node_id}")
+        return " · ".join(parts)
+
+
+def saved_path(pil_image: Any) -> Path | None:
+    """The file a saver wrote this PIL image to, if it said so."""
+    info = getattr(pil_image, "info", None) or {}
+    value = info.get(SAVED_PATH_INFO)
+    return Path(value) if value else None
+
+
+def upstream_seeds(graph: Graph | None, node_id: str) -> tuple[int, ...]:
+    """The values of every seed parameter (inputs declared `seed=True`) the node's image came from.
+
+    Linked seeds are not values the graph holds, so only set ones are listed.
+    """
+    if graph is None or node_id not in graph.nodes:
+        return ()
+    seeds = []
+    g = graph.to_networkx()
+    for upstream in sorted(nx.ancestors(g, node_id) | {node_id}):
+        record = graph.nodes[upstream]
+        cls = graph.registry.get(record.type)
+        if cls is None:
+            continue
+        for inp in cls.inputs:
+            if inp.seed and graph.link_into(upstream, inp.name) is None and inp.name in record.params:
+                seeds.append(int(record.params[inp.name]))
+    return tuple(seeds)
