@@ -1,0 +1,100 @@
+"""The start panel: a card over the canvas of a new window with what people open first.
+
+It offers the default text-to-image graph, an empty canvas, Open…, the bundled examples (with the
+description stored in each example) and the recent files. It only emits what was chosen; the
+window's file operations do the opening.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+)
+
+from nodeflow.core.paths import PROJECT_ROOT
+
+EXAMPLES_DIR = PROJECT_ROOT / "workflows"
+#: The example a new window starts with.
+DEFAULT_EXAMPLE = EXAMPLES_DIR / "txt2img.json"
+
+
+def example_workflows(folder: Path = EXAMPLES_DIR) -> list[tuple[Path, str, str]]:
+    """(file, title, description) of each bundled example, the description read from its metadata."""
+    found = []
+    for path in sorted(folder.glob("*.json")):
+        try:
+            description = json.loads(path.read_text(encoding="utf-8")).get("metadata", {}).get("description", "")
+        except (OSError, ValueError):
+            continue
+        found.append((path, path.stem.replace("_", " "), str(description)))
+    return found
+
+
+class StartPanel(QFrame):
+    new_default = Signal()
+    new_empty = Signal()
+    open_requested = Signal()
+    open_file = Signal(Path)
+    open_example = Signal(Path)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("StartPanel")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setAutoFillBackground(True)
+        title = QLabel("<b>Start</b>")
+        close = QToolButton(text="×", toolTip="Close the start panel (Help > Start Panel brings it back)")
+        close.setAutoRaise(True)
+        close.clicked.connect(self.hide)
+        top = QHBoxLayout()
+        top.addWidget(title)
+        top.addStretch(1)
+        top.addWidget(close)
+        buttons = QHBoxLayout()
+        for text, signal, tip in (("Text to image", self.new_default, "The default txt2img graph"),
+                                  ("Empty canvas", self.new_empty, "Start from nothing"),
+                                  ("Open…", self.open_requested, "Open a workflow or a NodeFlow PNG")):
+            button = QPushButton(text, toolTip=tip)
+            button.clicked.connect(signal.emit)
+            buttons.addWidget(button)
+        self.examples = QListWidget()
+        self.examples.setWordWrap(True)
+        for path, name, description in example_workflows():
+            item = QListWidgetItem(name)
+            item.setToolTip(description)
+            item.setData(Qt.ItemDataRole.UserRole, str(path))
+            self.examples.addItem(item)
+        self.examples.itemClicked.connect(lambda i: self.open_example.emit(Path(i.data(Qt.ItemDataRole.UserRole))))
+        self.recent = QListWidget()
+        self.recent.itemClicked.connect(lambda i: self.open_file.emit(Path(i.data(Qt.ItemDataRole.UserRole))))
+        self.no_recent = QLabel("<i>No recent files yet</i>")
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(buttons)
+        layout.addWidget(QLabel("Examples"))
+        layout.addWidget(self.examples, 1)
+        layout.addWidget(QLabel("Recent files"))
+        layout.addWidget(self.recent, 1)
+        layout.addWidget(self.no_recent)
+        self.setFixedWidth(320)
+
+    def set_recent(self, paths: list[str]) -> None:
+        self.recent.clear()
+        for path in paths:
+            item = QListWidgetItem(Path(path).name)
+            item.setToolTip(path)
+            item.setData(Qt.ItemDataRole.UserRole, path)
+            self.recent.addItem(item)
+        self.recent.setVisible(bool(paths))
+        self.no_recent.setVisible(not paths)
