@@ -97,6 +97,7 @@ def _bundle(name, unet, vae, text_encoder, tokenizer, text_encoder_2, tokenizer_
         vae.to(dtype=vae_dtype)
     vae_bundle = Vae(vae, device, vae_dtype)
     scheduler_config = _pipeline_fixes(scheduler_config)
+    clip = Clip(tokenizer, text_encoder, device, dtype, tokenizer_2, text_encoder_2)
     model = Model(
         unet=unet,
         scheduler_config={k: v for k, v in scheduler_config.items() if not k.startswith("_")},
@@ -107,8 +108,8 @@ def _bundle(name, unet, vae, text_encoder, tokenizer, text_encoder_2, tokenizer_
         name=name,
         family="sdxl" if text_encoder_2 is not None else "sd",
         vae=vae_bundle,
+        clip=clip,
     )
-    clip = Clip(tokenizer, text_encoder, device, dtype, tokenizer_2, text_encoder_2)
     return model, clip, vae_bundle
 
 

@@ -53,6 +53,9 @@ class Model:
     #: The checkpoint's VAE, used once to fit the cheap latent -> RGB preview projection.
     vae: Any = None
     preview_projection: Any = None
+    #: The checkpoint's CLIP: what an unconnected negative prompt is encoded with (the empty
+    #: prompt, as diffusers' pipelines do when no negative prompt is given).
+    clip: Any = None
 
     @property
     def in_channels(self) -> int:

@@ -124,5 +124,6 @@ def apply_lora(ctx: RunContext, model: Any, clip: Any, weights: dict[str, Any], 
     if found["clip"] and strength_clip != 0:
         clip = dataclasses.replace(clip, text_encoder=_patched_copy(clip.text_encoder, found["clip"],
                                                                      strength_clip))
+        model = dataclasses.replace(model, clip=clip)  # its empty negative prompt uses the LoRA too
     ctx.report(f"LoRA patched {len(found['unet'])} UNet and {len(found['clip'])} text encoder layers")
     return model, clip

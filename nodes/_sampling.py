@@ -11,6 +11,7 @@ draws per step). That is what makes our pixels equal to diffusers' for the same 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import inspect
 import json
 import time
@@ -21,6 +22,7 @@ from nodes._cond_call import CondCall
 from nodes._diffusion import (
     Clip,
     CondEntry,
+    Conditioning,
     Guider,
     Model,
     NoiseSource,
@@ -28,6 +30,7 @@ from nodes._diffusion import (
     Schedule,
 )
 from nodes._lazy import lazy
+from nodes.latent import fit_empty_latent
 
 torch = lazy("torch")
 diffusers = lazy("diffusers")
@@ -309,10 +312,28 @@ def _inpaint_inputs(latent: dict, samples: Any, generator: Any, batch: int) -> t
     return mask, masked_latents
 
 
+def _with_negative(ctx: RunContext, guider: Guider) -> Guider:
+    """An unconnected negative means the empty prompt, as in diffusers: "" encoded with the
+    checkpoint's CLIP, or zeros for SDXL (its pipeline's force_zeros_for_empty_prompt)."""
+    if guider.negative is not None or guider.cfg <= 1.0 or not guider.positive.entries:
+        return guider
+    model, first = guider.model, guider.positive.entries[0]
+    if model.family == "sdxl":
+        entry = CondEntry(torch.zeros_like(first.embeds), torch.zeros_like(first.pooled))
+    elif model.clip is not None:
+        entry = encode_text(ctx, model.clip, "", "cut")
+    else:
+        raise NodeError("cfg above 1 needs a negative conditioning, and this model came without its "
+                        "text encoder to make an empty one; connect one (an empty prompt is fine)", "negative")
+    return dataclasses.replace(guider, negative=Conditioning([entry]))
+
+
 def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, schedule: Schedule,
            noise: NoiseSource, latent: dict) -> dict:
     """Denoise `latent`; returns a new LATENT (scaled latents, noise mask kept)."""
     model = guider.model
+    latent = fit_empty_latent(ctx, model, latent)
+    guider = _with_negative(ctx, guider)
     _check_latent(model, latent)
     device, dtype = model.device, model.dtype
     samples = latent["samples"].to(device=device, dtype=dtype)

@@ -160,7 +160,10 @@ def _node_problems(graph: Graph, node_id: str, search_dirs: tuple[Path, ...], li
         except ValueError as exc:
             problems.append(Problem(str(exc), node_id, inp.name))
             continue
-        if inp.model and value:
+        if (inp.file or inp.model) and not inp.optional and not str(value).strip():
+            what = "model" if inp.model else "folder" if inp.file == "folder" else "file"
+            problems.append(Problem(f"no {what} chosen", node_id, inp.name))
+        elif inp.model and value:
             try:
                 library.resolve_recorded(inp.model, value, graph.manifest, search_dirs)
             except ModelNotFound as exc:

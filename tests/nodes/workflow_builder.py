@@ -47,7 +47,8 @@ def txt2img():
     g = _graph()
     g.metadata["description"] = "Text to image with the built-in tiny model: change the prompt and the seed."
     ckpt, pos, neg = _model_and_prompts(g, "a red circle on a blue background")
-    latent = _add(g, "latent.empty", (320, 440), {"vae": (ckpt, "vae")}, width=SIZE, height=SIZE, batch_size=4)
+    # width and height 0: the model's native size, so this graph (the GUI's default) suits any checkpoint
+    latent = _add(g, "latent.empty", (320, 440), {"vae": (ckpt, "vae")}, width=0, height=0, batch_size=4)
     sampler = _add(g, "sampling.sampler", (660, 200), {
         "model": (ckpt, "model"), "positive": (pos, "conditioning"), "negative": (neg, "conditioning"),
         "latent_image": (latent, "latent")}, seed=42, steps=20, cfg=5.0, sampler_name="euler", scheduler="normal")
