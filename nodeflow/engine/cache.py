@@ -27,12 +27,25 @@ class Signature:
         text = json.dumps([self.head, self.params, self.inputs], sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()
 
+    def parts(self) -> tuple[str, str, str]:
+        """(type id, version, mode) from the head."""
+        type_id, _, rest = self.head.partition("@")
+        version, _, mode = rest.partition(":")
+        return type_id, version, mode.partition(":")[0]
+
     def changes_since(self, before: Signature | None) -> str:
         """A human reason for running: which parameter or input changed."""
         if before is None:
             return "not run before"
         if before.head != self.head:
-            return "node type, version or mode changed"
+            (old_type, old_version, old_mode), (new_type, new_version, new_mode) = before.parts(), self.parts()
+            if old_type != new_type:
+                return "not run before"  # another node that had this id (e.g. before File > New)
+            if old_version != new_version:
+                return f"node version changed ({old_version} -> {new_version})"
+            if old_mode != new_mode:
+                return f"mode changed ({old_mode} -> {new_mode})"
+            return "not cacheable"
         changed = [f"parameter '{n}'" for n in sorted(set(self.params) | set(before.params))
                    if self.params.get(n) != before.params.get(n)]
         changed += [f"input '{n}'" for n in sorted(set(self.inputs) | set(before.inputs))
