@@ -1,0 +1,53 @@
+"""How much of a node to draw, and how far Frame All may zoom out, decided by text size on screen.
+
+A fixed zoom threshold breaks as soon as fonts or screens change; what matters to the eye is how
+many pixels tall the text ends up. So the level of detail is chosen from the on-screen pixel size
+of the node's body font, and Frame All never zooms out past the zoom where that text is still
+readable (the rest of a very large graph is then one pan, or one minimap click, away).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+from PySide6.QtCore import QRectF, QSizeF
+from PySide6.QtGui import QFont, QFontInfo
+
+#: Body text at least this many pixels tall on screen: labels and widgets are drawn (readable).
+READABLE_PX = 7.0
+#: Below this, titles are too small to read as well: nodes become coloured boxes.
+TITLE_PX = 4.0
+
+
+class Detail(IntEnum):
+    SHAPES = 0  # boxes and wires only
+    TITLES = 1  # titles and sockets, no labels or widgets
+    FULL = 2  # everything
+
+
+def font_px(font: QFont) -> float:
+    """The font's height in device-independent pixels at zoom 1."""
+    return float(QFontInfo(font).pixelSize())
+
+
+def detail_for(zoom: float, body_font: QFont) -> Detail:
+    """The detail level at which the node's body text is `zoom` times its size."""
+    size = font_px(body_font) * zoom
+    if size >= READABLE_PX:
+        return Detail.FULL
+    if size >= TITLE_PX:
+        return Detail.TITLES
+    return Detail.SHAPES
+
+
+def readable_zoom(body_font: QFont) -> float:
+    """The smallest zoom at which body text is still readable."""
+    return READABLE_PX / max(1.0, font_px(body_font))
+
+
+def frame_zoom(rect: QRectF, viewport: QSizeF, body_font: QFont, max_zoom: float = 1.0) -> float:
+    """The zoom Frame All uses: the whole `rect` if it fits at a readable zoom, else the readable zoom."""
+    if rect.isEmpty() or viewport.isEmpty():
+        return 1.0
+    fit = min(viewport.width() / rect.width(), viewport.height() / rect.height())
+    return max(readable_zoom(body_font), min(max_zoom, fit))

@@ -1,0 +1,44 @@
+"""Where a new node goes so that all of it is on screen and nothing covers it.
+
+A node added at the cursor (search popup, wire drop, palette drop near an edge) would otherwise
+stick out of the view or land under the minimap. The rule: keep the wanted point if the node fits
+there; otherwise slide it the least distance that brings it fully inside the visible area and
+clear of the overlays (minimap, start panel), preferring to stay near where it was asked for.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, QSizeF
+
+MARGIN = 12.0
+
+
+def place(wanted: QPointF, size: QSizeF, visible: QRectF, covered: list[QRectF]) -> QPointF:
+    """The top-left for a node of `size` (scene units) asked for at `wanted` (its top-left).
+
+    `visible` is the view's scene rectangle and `covered` the overlays, both in scene units. When
+    the node cannot avoid every overlay (a view smaller than the node), it is only kept inside the
+    view, top-left first.
+    """
+    area = visible.adjusted(MARGIN, MARGIN, -MARGIN, -MARGIN)
+    candidates = [_inside(wanted, size, area)]
+    for cover in covered:
+        grown = cover.adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
+        start = candidates[0]
+        candidates += [  # just left of, above, right of, below the overlay
+            _inside(QPointF(grown.left() - size.width(), start.y()), size, area),
+            _inside(QPointF(start.x(), grown.top() - size.height()), size, area),
+            _inside(QPointF(grown.right(), start.y()), size, area),
+            _inside(QPointF(start.x(), grown.bottom()), size, area),
+        ]
+    free = [c for c in candidates if not any(QRectF(c, size).intersects(r) for r in covered)]
+    if not free:
+        return candidates[0]
+    return min(free, key=lambda c: (c - wanted).manhattanLength())
+
+
+def _inside(point: QPointF, size: QSizeF, area: QRectF) -> QPointF:
+    """`point` moved so a `size` rectangle there lies in `area` (its top-left wins if too small)."""
+    x = min(point.x(), area.right() - size.width())
+    y = min(point.y(), area.bottom() - size.height())
+    return QPointF(max(x, area.left()), max(y, area.top()))

@@ -1,0 +1,47 @@
+"""Level of detail from on-screen text size, readable Frame All, and new nodes placed fully visible."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QPointF, QRectF, QSizeF
+from PySide6.QtGui import QFont
+
+from nodeflow.gui.canvas.detail import READABLE_PX, Detail, detail_for, font_px, frame_zoom, readable_zoom
+from nodeflow.gui.canvas.placement import place
+
+
+@pytest.fixture
+def body(qapp):
+    font = QFont()
+    font.setPixelSize(12)
+    return font
+
+
+def test_detail_follows_text_pixels(body):
+    assert font_px(body) == 12
+    assert detail_for(1.0, body) is Detail.FULL
+    assert detail_for(READABLE_PX / 12 + 0.01, body) is Detail.FULL
+    assert detail_for(READABLE_PX / 12 - 0.01, body) is Detail.TITLES
+    assert detail_for(0.2, body) is Detail.SHAPES
+    bigger = QFont(body)
+    bigger.setPixelSize(24)
+    assert detail_for(0.4, bigger) is Detail.FULL  # bigger text stays readable further out
+
+
+def test_frame_zoom_fits_when_readable_and_stops_at_readable(body):
+    view = QSizeF(800, 500)
+    assert frame_zoom(QRectF(0, 0, 400, 250), view, body) == 1.0  # never magnified past 1
+    assert frame_zoom(QRectF(0, 0, 1000, 500), view, body) == pytest.approx(0.8)
+    assert frame_zoom(QRectF(0, 0, 5000, 3000), view, body) == pytest.approx(readable_zoom(body))
+
+
+def test_new_node_lands_inside_the_view_and_off_the_minimap():
+    visible = QRectF(0, 0, 1000, 600)
+    minimap = QRectF(790, 460, 200, 130)
+    size = QSizeF(240, 160)
+    # asked for where it would stick out at the bottom right, under the minimap
+    pos = place(QPointF(900, 520), size, visible, [minimap])
+    node = QRectF(pos, size)
+    assert visible.contains(node) and not node.intersects(minimap)
+    # a free spot is kept as asked
+    assert place(QPointF(100, 100), size, visible, [minimap]) == QPointF(100, 100)
