@@ -89,3 +89,40 @@ def residuals(parts: list[tuple[tuple[Control, ...], int]], x: Any, t: Any, cont
             total_down = [a + b for a, b in zip(total_down, down, strict=True)]
             total_mid = total_mid + mid
     return total_down, total_mid
+
+
+def load_controlnet(path: Any, device: str, dtype: Any) -> Any:
+    """A diffusers ControlNetModel from a diffusers folder or a single file.
+
+    A single file carries no config; it is made from the shipped UNet config of the architecture
+    the weights show (SDXL when they have SDXL's added-embedding layers, else SD 1.x), the way
+    diffusers' `ControlNetModel.from_unet` derives one, then diffusers converts the weights.
+    """
+    from diffusers import ControlNetModel, UNet2DConditionModel
+    from diffusers.loaders.single_file_utils import convert_controlnet_checkpoint
+
+    from nodeflow.core import NodeError
+    from nodes import _checkpoint
+
+    try:
+        if path.is_dir():
+            net = ControlNetModel.from_pretrained(path, torch_dtype=dtype, local_files_only=True)
+        else:
+            state = _checkpoint.read_state_dict(path)
+            xl = any("label_emb" in k or k.startswith("add_embedding") for k in state)
+            config = UNet2DConditionModel.load_config(_checkpoint.configs_dir() / ("sdxl" if xl else "sd15"),
+                                                      subfolder="unet")
+            with torch.device("meta"):
+                shape = UNet2DConditionModel.from_config(config)
+            net = ControlNetModel.from_unet(shape, load_weights_from_unet=False)
+            converted = {k: v for k, v in convert_controlnet_checkpoint(state, net.config).items() if v is not None}
+            missing, unexpected = net.load_state_dict(converted, strict=False)
+            if missing:
+                raise NodeError(f"{path.name} is not a ControlNet for this architecture (missing e.g. "
+                                f"{missing[0]})", "control_net")
+            net.to(dtype=dtype)
+    except NodeError as exc:
+        raise NodeError(str(exc), "control_net") from None
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        raise NodeError(f"cannot load {path.name} as a ControlNet: {exc}", "control_net") from None
+    return net.to(device).eval().requires_grad_(False)
