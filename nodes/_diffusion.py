@@ -1,8 +1,9 @@
 """The objects that travel on diffusion links, and the tensor helpers several node families share.
 
 MODEL, CLIP and VAE are small dataclasses around the diffusers / transformers modules a checkpoint
-holds; CONDITIONING, NOISE, SAMPLER, SIGMAS and GUIDER are plain descriptions the sampler turns
-into a diffusers scheduler and a denoising loop (see `nodes._sampling`).
+holds; CONDITIONING, NOISE, SAMPLER and GUIDER are plain descriptions the sampler turns into a diffusers
+scheduler and a denoising loop (see `nodes._sampling`), or into a ComfyUI-convention k-diffusion
+run (`nodes._comfy_sampling`); SIGMAS holds real noise levels.
 
 LATENT is a dict, as in ComfyUI:
   "samples"      [B, C, h, w], already multiplied by the VAE's scaling factor;
@@ -166,11 +167,33 @@ class SamplerChoice:
 
 @dataclass(frozen=True)
 class Schedule:
-    """SIGMAS: which noise levels to visit: a spacing, a step count and how much to denoise."""
+    """A diffusers schedule: a spacing, a step count, how much to denoise, and which steps to run.
+
+    The diffusers convention rebuilds the checkpoint's diffusers scheduler from this, which keeps
+    its pixels equal to diffusers' pipelines. start_step / end_step (KSampler Advanced) run only
+    steps [start, end); without leftover noise an early end steps to sigma 0 instead.
+    """
 
     scheduler: str
     steps: int
     denoise: float = 1.0
+    start_step: int = 0
+    end_step: int | None = None
+    leftover_noise: bool = False
+
+
+@dataclass(eq=False)
+class Sigmas:
+    """SIGMAS: the noise levels a run visits, descending (a float32 CPU tensor, usually ending at 0).
+
+    `schedule` is set when the levels are a diffusers schedule (the Scheduler node in the diffusers
+    convention): Sample then runs the diffusers scheduler itself for exact pipeline parity. Sigmas
+    made or edited any other way run with the k-diffusion samplers of the ComfyUI convention.
+    `values` is None only for a diffusers schedule made without a model to read the levels from.
+    """
+
+    values: Any
+    schedule: Schedule | None = None
 
 
 @dataclass(eq=False)
@@ -193,16 +216,23 @@ def pil_to_image(pil: Any) -> Any:
     return torch.from_numpy(array)[None]
 
 
-def image_to_uint8(image: Any) -> Any:
-    """IMAGE [B, H, W, C] to a uint8 numpy array, rounded as diffusers' `numpy_to_pil`."""
-    array = image.detach().cpu().float().numpy()
-    return (array * 255).round().astype("uint8")
+#: How a float image becomes 8 bits: rounded (diffusers' `numpy_to_pil`) or truncated after
+#: clipping (ComfyUI's Save Image), which can differ by one level.
+EIGHT_BIT = ("round", "truncate")
 
 
-def image_to_pils(image: Any) -> list[Any]:
+def image_to_uint8(image: Any, eight_bit: str = "round") -> Any:
+    """IMAGE [B, H, W, C] to a uint8 numpy array, rounded as diffusers or truncated as ComfyUI."""
+    array = image.detach().cpu().float().numpy() * 255
+    if eight_bit == "truncate":
+        return np.clip(array, 0, 255).astype("uint8")
+    return array.round().astype("uint8")
+
+
+def image_to_pils(image: Any, eight_bit: str = "round") -> list[Any]:
     from PIL import Image
 
-    return [Image.fromarray(a) for a in image_to_uint8(image)]
+    return [Image.fromarray(a) for a in image_to_uint8(image, eight_bit)]
 
 
 def image_to_vae_input(image: Any, device: str, dtype: Any) -> Any:

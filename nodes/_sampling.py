@@ -328,6 +328,39 @@ def _with_negative(ctx: RunContext, guider: Guider) -> Guider:
     return dataclasses.replace(guider, negative=Conditioning([entry]))
 
 
+def _step_range(schedule: Schedule) -> tuple[int, int, bool]:
+    """(first step, end step, whether the run starts from pure noise) of a schedule.
+
+    The Sampler's `denoise` runs the last int(steps * denoise) steps (diffusers' img2img strength);
+    KSampler Advanced names its steps [start_step, end_step) directly.
+    """
+    steps = int(schedule.steps)
+    if schedule.end_step is None:
+        t_start, run_steps = start_index(steps, float(schedule.denoise))
+        if run_steps < 1:
+            raise NodeError(f"denoise {schedule.denoise:g} of {steps} steps leaves no step to run "
+                            f"(int(steps * denoise) = 0); raise denoise or steps", "denoise")
+        return t_start, steps, float(schedule.denoise) >= 1.0
+    end = min(int(schedule.end_step), steps)
+    if int(schedule.start_step) >= end:
+        raise NodeError(f"start_at_step {schedule.start_step} leaves no step before step {end}", "start_at_step")
+    return int(schedule.start_step), end, int(schedule.start_step) == 0
+
+
+#: diffusers schedulers whose step to a sigma of 0 is a plain full denoise (one sigma per step).
+_ZERO_END = frozenset({"euler", "euler_ancestral", "lms"})
+
+
+def _end_at_zero(scheduler: Any, sampler: str, end: int) -> None:
+    """Make the step that ends at step `end` go to sigma 0 (KSampler Advanced without leftover noise)."""
+    if sampler not in _ZERO_END:
+        raise NodeError(f"ending early with a full denoise needs euler, euler_ancestral or lms in the "
+                        f"diffusers convention ({sampler} keeps state across steps); turn on "
+                        f"return_with_leftover_noise or use the comfyui convention", "end_at_step")
+    scheduler.sigmas = scheduler.sigmas.clone()
+    scheduler.sigmas[end] = 0.0
+
+
 def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, schedule: Schedule,
            noise: NoiseSource, latent: dict) -> dict:
     """Denoise `latent`; returns a new LATENT (scaled latents, noise mask kept)."""
@@ -338,13 +371,10 @@ def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, schedule: Sc
     device, dtype = model.device, model.dtype
     samples = latent["samples"].to(device=device, dtype=dtype)
     batch = samples.shape[0]
-    steps, denoise = int(schedule.steps), float(schedule.denoise)
+    steps = int(schedule.steps)
     if steps < 1:
         raise NodeError("steps must be at least 1", "steps")
-    t_start, run_steps = start_index(steps, denoise)
-    if run_steps < 1:
-        raise NodeError(f"denoise {denoise:g} of {steps} steps leaves no step to run "
-                        f"(int(steps * denoise) = 0); raise denoise or steps", "denoise")
+    t_start, t_end, full = _step_range(schedule)
     noise_mask = latent.get("noise_mask")
     inpaint_unet = model.is_inpaint
     if model.in_channels not in (model.latent_channels, model.latent_channels * 2 + 1):
@@ -352,7 +382,6 @@ def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, schedule: Sc
     if inpaint_unet and latent.get("masked_dist") is None:
         raise NodeError("this is a 9-channel inpainting model: feed it a latent from VAE Encode for "
                         "Inpaint (it needs the masked image)", "latent_image")
-    full = denoise >= 1.0
     cfg = float(guider.cfg)
     cfg_on = cfg > 1.0 and model.unet.config.time_cond_proj_dim is None
     call = CondCall(model, guider.positive, guider.negative, cfg_on, batch, tuple(samples.shape[-2:]),
@@ -362,15 +391,20 @@ def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, schedule: Sc
         scheduler = make_scheduler(ctx, model, sampler, schedule, noise.seed)
         scheduler.set_timesteps(steps, device=device)
         order = scheduler.order
-        timesteps = scheduler.timesteps[t_start * order:]
+        timesteps = scheduler.timesteps[t_start * order:t_end * order]
+        if t_end < steps and not schedule.leftover_noise:
+            _end_at_zero(scheduler, sampler.name, t_end)
         if (not full or noise_mask is not None or inpaint_unet) and hasattr(scheduler, "set_begin_index"):
             scheduler.set_begin_index(t_start * order)  # the img2img / inpaint pipelines do this
         generator = noise.generator()
         # Every random number comes from `generator`, in the pipelines' order: 1, 2, 3, then steps.
         blend = noise_mask is not None and not inpaint_unet
-        image_latents = _image_latents(latent, samples, generator, batch, blend) if not full or blend else None
-        initial_noise, latents = _start_latents(scheduler, samples, generator, noise.enabled, full,
-                                                image_latents, timesteps)
+        if schedule.end_step is not None and not noise.enabled:  # KSampler Advanced continuing a run
+            image_latents, initial_noise, latents = samples, torch.zeros_like(samples), samples
+        else:
+            image_latents = _image_latents(latent, samples, generator, batch, blend) if not full or blend else None
+            initial_noise, latents = _start_latents(scheduler, samples, generator, noise.enabled, full,
+                                                    image_latents, timesteps)
         mask, masked_latents = _inpaint_inputs(latent, samples, generator, batch)
         unet_extra = torch.cat([mask, masked_latents], dim=1) if inpaint_unet else None
 

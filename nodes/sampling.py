@@ -1,31 +1,44 @@
 """Sampling nodes: the all-in-one Sampler and the parts for custom sampling.
 
-Samplers are diffusers schedulers built from the checkpoint's own scheduler config, so epsilon and
-v-prediction models, zero-terminal-SNR and timestep spacing carry over. `denoise` has diffusers'
+Each sampler node follows a convention (`nodes._convention`). In the default "diffusers" one,
+samplers are diffusers schedulers built from the checkpoint's own scheduler config, so epsilon and
+v-prediction models, zero-terminal-SNR and timestep spacing carry over, and `denoise` has diffusers'
 img2img `strength` meaning: of a `steps`-step schedule, the last int(steps * denoise) steps run.
+In the "comfyui" one (imported workflows) everything follows ComfyUI, `denoise` included: `steps`
+steps run at the low end of an int(steps / denoise)-step schedule.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from nodeflow.core import Input, Node, Output, RunContext
+from nodeflow.core import Input, Node, NodeError, Output, RunContext
 from nodeflow.core.types import CONDITIONING, FLOAT, GUIDER, INT, LATENT, MODEL, NOISE, SAMPLER, SIGMAS, STRING
+from nodes._comfy_sampling import SAMPLER_NAMES as COMFY_SAMPLER_NAMES
+from nodes._convention import CONVENTION_HELP, CONVENTIONS
+from nodes._sigma_schedules import SCHEDULER_NAMES as COMFY_SCHEDULER_NAMES
 
 # Kept here (not imported from nodes._sampling) so listing nodes does not import that module's deps.
 SAMPLER_NAMES = ("euler", "euler_ancestral", "heun", "lms", "dpm_2", "dpm_2_ancestral", "dpmpp_2m",
                  "dpmpp_2m_sde", "dpmpp_sde", "ddim", "ddpm", "uni_pc", "deis")
 SCHEDULER_NAMES = ("normal", "karras", "exponential", "beta", "sgm_uniform")
+#: Every name either convention knows (each node checks its own convention's names when it runs).
+SAMPLER_CHOICES = SAMPLER_NAMES + tuple(n for n in COMFY_SAMPLER_NAMES if n not in SAMPLER_NAMES)
+SCHEDULER_CHOICES = SCHEDULER_NAMES + tuple(n for n in COMFY_SCHEDULER_NAMES if n not in SCHEDULER_NAMES)
 SEED_MAX = 0xFFFF_FFFF_FFFF_FFFF
 
 _DENOISE_HELP = ("How much of the picture to redo, as diffusers' img2img 'strength': the last "
                  "int(steps * denoise) steps of a steps-step schedule run, so 20 steps at 0.5 run 10. "
-                 "1 starts from pure noise (text-to-image).")
+                 "1 starts from pure noise (text-to-image). In the comfyui convention, as ComfyUI: "
+                 "steps steps run at the end of an int(steps / denoise)-step schedule.")
 _SAMPLER_HELP = ("euler: fast, deterministic. euler_ancestral: adds fresh noise each step (more variety). "
                  "dpmpp_2m (with karras): sharp in few steps. dpmpp_sde: stochastic, needs torchsde. "
-                 "ddim/ddpm/uni_pc/heun/lms/dpm_2/deis: the diffusers schedulers of those names.")
+                 "ddim/ddpm/uni_pc/heun/lms/dpm_2/deis: the diffusers schedulers of those names. The "
+                 "comfyui convention adds dpmpp_3m_sde, dpmpp_2m_sde_heun, lcm and uni_pc_bh2 (no deis).")
 _SCHEDULER_HELP = ("Spacing of the noise levels: normal (the checkpoint's own), karras, exponential, "
-                   "beta, sgm_uniform (trailing). Not every sampler supports every spacing.")
+                   "beta, sgm_uniform (trailing). Not every sampler supports every spacing. The comfyui "
+                   "convention reads ComfyUI's schedules from the model's sigma table and adds simple, "
+                   "ddim_uniform, linear_quadratic and kl_optimal.")
 
 
 class Sampler(Node):
@@ -49,21 +62,30 @@ class Sampler(Node):
         Input("cfg", FLOAT, default=7.0, min=0.0, max=100.0, step=0.1,
               help="Classifier-free guidance: how strongly to follow the prompt. 1 = no guidance "
                    "(one model call per step instead of two)."),
-        Input("sampler_name", STRING, default="euler", choices=SAMPLER_NAMES, help=_SAMPLER_HELP),
-        Input("scheduler", STRING, default="normal", choices=SCHEDULER_NAMES, help=_SCHEDULER_HELP),
+        Input("sampler_name", STRING, default="euler", choices=SAMPLER_CHOICES, help=_SAMPLER_HELP),
+        Input("scheduler", STRING, default="normal", choices=SCHEDULER_CHOICES, help=_SCHEDULER_HELP),
         Input("denoise", FLOAT, default=1.0, min=0.0, max=1.0, step=0.01, help=_DENOISE_HELP),
+        Input("convention", STRING, default="diffusers", choices=CONVENTIONS, help=CONVENTION_HELP),
     )
     outputs = (Output("latent", LATENT),)
 
     def run(self, ctx: RunContext, model: Any, positive: Any, negative: Any, latent_image: dict,
             seed: int, steps: int, cfg: float, sampler_name: str, scheduler: str,
-            denoise: float) -> tuple[dict]:
+            denoise: float, convention: str = "diffusers") -> tuple[dict]:
+        from nodes._convention import check_names, comfy_sigmas
         from nodes._diffusion import Guider, NoiseSource, SamplerChoice, Schedule
+
+        check_names(convention, sampler_name, scheduler)
+        guider = Guider(model, positive, negative, cfg)
+        choice, noise = SamplerChoice(sampler_name), NoiseSource(int(seed))
+        if convention == "comfyui":
+            from nodes._comfy_sampling import sample as comfy_sample
+
+            sigmas = comfy_sigmas(model, scheduler, steps, denoise, sampler_name)
+            return (comfy_sample(ctx, guider, choice, sigmas, noise, latent_image),)
         from nodes._sampling import sample
 
-        guider = Guider(model, positive, negative, cfg)
-        return (sample(ctx, guider, SamplerChoice(sampler_name), Schedule(scheduler, steps, denoise),
-                       NoiseSource(int(seed)), latent_image),)
+        return (sample(ctx, guider, choice, Schedule(scheduler, steps, denoise), noise, latent_image),)
 
 
 class SamplerSelect(Node):
@@ -72,7 +94,7 @@ class SamplerSelect(Node):
     category = "sampling/custom"
     description = "Picks the sampling algorithm for Sample. " + _SAMPLER_HELP
     inputs = (
-        Input("sampler_name", STRING, default="euler", choices=SAMPLER_NAMES),
+        Input("sampler_name", STRING, default="euler", choices=SAMPLER_CHOICES),
         Input("eta", FLOAT, default=1.0, min=0.0, max=10.0, step=0.01,
               help="euler_ancestral only: how much fresh noise each step adds (the 'creativity' "
                    "knob). 1 is diffusers' and ComfyUI's default; 0 makes it plain Euler."),
@@ -89,18 +111,32 @@ class Scheduler(Node):
     type_id = "sampling.scheduler"
     title = "Scheduler"
     category = "sampling/custom"
-    description = "The noise levels Sample walks through. " + _SCHEDULER_HELP + " " + _DENOISE_HELP
+    description = ("The noise levels Sample walks through, read from the model (ComfyUI's Basic "
+                   "Scheduler). " + _SCHEDULER_HELP + " " + _DENOISE_HELP)
     inputs = (
-        Input("scheduler", STRING, default="normal", choices=SCHEDULER_NAMES),
+        Input("model", MODEL, optional=True,
+              help="The model whose noise levels to use; the diffusers convention can do without it "
+                   "(Sample then reads them from its guider's model), the comfyui one cannot."),
+        Input("scheduler", STRING, default="normal", choices=SCHEDULER_CHOICES),
         Input("steps", INT, default=20, min=1, max=1000),
         Input("denoise", FLOAT, default=1.0, min=0.0, max=1.0, step=0.01),
+        Input("convention", STRING, default="diffusers", choices=CONVENTIONS, help=CONVENTION_HELP),
     )
     outputs = (Output("sigmas", SIGMAS),)
 
-    def run(self, ctx: RunContext, scheduler: str, steps: int, denoise: float) -> tuple[Any]:
-        from nodes._diffusion import Schedule
+    def run(self, ctx: RunContext, scheduler: str, steps: int, denoise: float, model: Any = None,
+            convention: str = "diffusers") -> tuple[Any]:
+        from nodes._convention import check_names, comfy_sigmas, diffusers_sigmas
+        from nodes._diffusion import Schedule, Sigmas
 
-        return (Schedule(scheduler, int(steps), float(denoise)),)
+        check_names(convention, None, scheduler)
+        if convention == "comfyui":
+            if model is None:
+                raise NodeError("the comfyui convention reads the noise levels from the model; connect it",
+                                "model")
+            return (Sigmas(comfy_sigmas(model, scheduler, int(steps), float(denoise))),)
+        schedule = Schedule(scheduler, int(steps), float(denoise))
+        return (Sigmas(diffusers_sigmas(model, schedule) if model is not None else None, schedule),)
 
 
 class CFGGuider(Node):
@@ -148,6 +184,6 @@ class Sample(Node):
 
     def run(self, ctx: RunContext, noise: Any, guider: Any, sampler: Any, sigmas: Any,
             latent_image: dict) -> tuple[dict]:
-        from nodes._sampling import sample
+        from nodes._convention import run
 
-        return (sample(ctx, guider, sampler, sigmas, noise, latent_image),)
+        return (run(ctx, guider, sampler, sigmas, noise, latent_image),)
