@@ -134,6 +134,10 @@ def _painted(ctx: RunContext, stored: str, width: int, height: int) -> Any:
     return torch.from_numpy(np.asarray(grey, dtype=np.float32) / 255.0)[None].contiguous()
 
 
+_EIGHT_BIT_HELP = ("How float pixels become 8 bits: round (as diffusers, NodeFlow's own) or truncate (as "
+                   "ComfyUI saves them; set on workflows imported from ComfyUI). They differ by at most one level.")
+
+
 class SaveImage(Node):
     type_id = "image.save"
     title = "Save Image"
@@ -144,16 +148,20 @@ class SaveImage(Node):
         "the main settings as readable text."
     )
     is_output = True
-    inputs = (Input("images", IMAGE), Input("filename_prefix", STRING, default="nodeflow", output_prefix=True))
+    inputs = (
+        Input("images", IMAGE),
+        Input("filename_prefix", STRING, default="nodeflow", output_prefix=True),
+        Input("eight_bit", STRING, default="round", choices=("round", "truncate"), help=_EIGHT_BIT_HELP),
+    )
     outputs = ()
 
-    def run(self, ctx: RunContext, images: Any, filename_prefix: str) -> dict:
+    def run(self, ctx: RunContext, images: Any, filename_prefix: str, eight_bit: str = "round") -> dict:
         from PIL.PngImagePlugin import PngInfo
 
         from nodeflow.core.files import PNG_PARAMETERS_KEY, PNG_WORKFLOW_KEY, SAVED_PATH_INFO
         from nodes._diffusion import image_to_pils
 
-        pils = image_to_pils(images)
+        pils = image_to_pils(images, eight_bit)
         for pil in pils:
             info = PngInfo()
             if ctx.workflow_json:
@@ -178,13 +186,16 @@ class PreviewImage(Node):
     category = "image"
     description = "Shows pictures in the output viewer without saving them."
     is_output = True
-    inputs = (Input("images", IMAGE),)
+    inputs = (
+        Input("images", IMAGE),
+        Input("eight_bit", STRING, default="round", choices=("round", "truncate"), help=_EIGHT_BIT_HELP),
+    )
     outputs = ()
 
-    def run(self, ctx: RunContext, images: Any) -> dict:
+    def run(self, ctx: RunContext, images: Any, eight_bit: str = "round") -> dict:
         from nodes._diffusion import image_to_pils
 
-        ctx.show_images(image_to_pils(images))
+        ctx.show_images(image_to_pils(images, eight_bit))
         return {}
 
 
