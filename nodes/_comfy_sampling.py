@@ -154,6 +154,8 @@ def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, sigmas: Any,
         return result
     table = sigma_table(model)
     function, kind = SAMPLERS[sampler.name]
+    if guider.guidance_rescale > 0:
+        ctx.warn("guidance_rescale is a diffusers-convention option; the comfyui convention ignores it")
     with torch.no_grad():
         drawn = start_noise(noise.seed, source) if noise.enabled else torch.zeros(source.shape)
         drawn = drawn.to(source.device)

@@ -118,7 +118,8 @@ def custom_sampling():
         "model": (ckpt, "model"), "positive": (pos, "conditioning"), "negative": (neg, "conditioning")},
         cfg=5.0, guidance_rescale=0.7)
     select = _add(g, "sampling.sampler_select", (660, 380), sampler_name="euler_ancestral", eta=1.0)
-    sigmas = _add(g, "sampling.scheduler", (660, 520), scheduler="normal", steps=20, denoise=1.0)
+    sigmas = _add(g, "sampling.scheduler", (660, 520), {"model": (ckpt, "model")}, scheduler="normal", steps=20,
+                  denoise=1.0)
     sample = _add(g, "sampling.sample", (1000, 200), {
         "noise": (noise, "noise"), "guider": (guider, "guider"), "sampler": (select, "sampler"),
         "sigmas": (sigmas, "sigmas"), "latent_image": (latent, "latent")})
@@ -126,7 +127,33 @@ def custom_sampling():
     return g
 
 
-BUILDERS = {"txt2img": txt2img, "img2img": img2img, "inpaint": inpaint, "custom_sampling": custom_sampling}
+def two_stage():
+    g = _graph()
+    g.metadata["description"] = (
+        "One run split over two KSampler (Advanced) nodes, as SDXL base + refiner graphs do: the first "
+        "runs steps 0-12 of 20 and hands its latent on with the noise left in it, the second finishes "
+        "steps 12-20 with a different prompt and adds no noise: the shape is settled early, the colour "
+        "late, so the circle comes out yellow. With one prompt and an euler sampler the two stages give "
+        "exactly the picture one Sampler gives over 20 steps.")
+    ckpt, pos, neg = _model_and_prompts(g, "a red circle on a blue background")
+    late = _add(g, "conditioning.text_encode", (320, 660), {"clip": (ckpt, "clip")},
+                text="a yellow circle on a blue background")
+    latent = _add(g, "latent.empty", (320, 440), {"vae": (ckpt, "vae")}, width=SIZE, height=SIZE, batch_size=2)
+    common = dict(noise_seed=5, steps=20, cfg=5.0, sampler_name="euler", scheduler="normal")
+    first = _add(g, "sampling.sampler_advanced", (660, 200), {
+        "model": (ckpt, "model"), "positive": (pos, "conditioning"), "negative": (neg, "conditioning"),
+        "latent_image": (latent, "latent")}, add_noise=True, start_at_step=0, end_at_step=12,
+        return_with_leftover_noise=True, **common)
+    second = _add(g, "sampling.sampler_advanced", (1000, 200), {
+        "model": (ckpt, "model"), "positive": (late, "conditioning"), "negative": (neg, "conditioning"),
+        "latent_image": (first, "latent")}, add_noise=False, start_at_step=12, end_at_step=10000,
+        return_with_leftover_noise=False, **common)
+    _finish(g, ckpt, second, "two_stage", x=1340)
+    return g
+
+
+BUILDERS = {"txt2img": txt2img, "img2img": img2img, "inpaint": inpaint, "custom_sampling": custom_sampling,
+            "two_stage": two_stage}
 
 
 def write_inputs() -> None:
