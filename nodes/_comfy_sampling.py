@@ -4,12 +4,12 @@
 1. the start noise from the seed (`nodes._noise_streams.start_noise`), or zeros when noise is off;
 2. the start latent = latent + noise * sqrt(1 + sigma^2) when the run starts at the model's largest
    sigma (its full noise level; a VP model's x_T has variance 1 + sigma^2), else + noise * sigma;
-3. the k-diffusion-style sampler (`SAMPLERS`) over the sigmas with the guided denoiser
+3. the k-diffusion-style sampler (`FUNCTIONS`) over the sigmas with the guided denoiser
    (`nodes._comfy_denoiser`), per-step noise from a generator re-seeded with the seed, or a
    Brownian tree for the SDE samplers;
 4. the result, left at the last sigma (which is 0 unless the caller keeps leftover noise).
-`pixels_expected` tells the ComfyUI importer which sampler / scheduler pairs should give ComfyUI's
-pixels (within one 8-bit level).
+Which sampler / scheduler pairs should give ComfyUI's pixels is `nodeflow.core.comfy_samplers.
+pixels_expected` (the importer's report asks it).
 """
 
 from __future__ import annotations
@@ -22,76 +22,42 @@ from collections.abc import Callable
 from typing import Any
 
 from nodeflow.core import NodeError, RunContext
+from nodeflow.core.comfy_samplers import SAMPLERS as NOISE_KIND
 from nodes import _ksamplers as ks
 from nodes import _ksamplers_sde as sde
 from nodes._comfy_denoiser import Denoiser
 from nodes._diffusion import Guider, Model, NoiseSource, SamplerChoice
 from nodes._lazy import lazy
 from nodes._noise_streams import BrownianNoise, StepNoise, start_noise
-from nodes._sigma_schedules import SCHEDULER_NAMES
 from nodes._sigma_table import SigmaTable
 from nodes._unipc import unipc
 
 torch = lazy("torch")
 
-#: ComfyUI sampler name -> (function, noise stream: None, "step" or "brownian").
-SAMPLERS: dict[str, tuple[Callable[..., Any], str | None]] = {
-    "euler": (ks.euler, None),
-    "euler_ancestral": (ks.euler_ancestral, "step"),
-    "heun": (ks.heun, None),
-    "dpm_2": (ks.dpm_2, None),
-    "dpm_2_ancestral": (ks.dpm_2_ancestral, "step"),
-    "lms": (ks.lms, None),
-    "dpmpp_2m": (ks.dpmpp_2m, None),
-    "dpmpp_sde": (sde.dpmpp_sde, "brownian"),
-    "dpmpp_2m_sde": (sde.dpmpp_2m_sde, "brownian"),
-    "dpmpp_2m_sde_heun": (functools.partial(sde.dpmpp_2m_sde, solver_type="heun"), "brownian"),
-    "dpmpp_3m_sde": (sde.dpmpp_3m_sde, "brownian"),
-    "ddpm": (ks.ddpm, "step"),
-    "lcm": (ks.lcm, "step"),
-    "ddim": (ks.euler, None),  # ComfyUI's ddim is Euler over the sigmas (DDIM with eta 0)
-    "uni_pc": (unipc, None),
-    "uni_pc_bh2": (functools.partial(unipc, variant="bh2"), None),
+#: ComfyUI sampler name -> its function (names and noise kinds: `nodeflow.core.comfy_samplers`).
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "euler": ks.euler,
+    "euler_ancestral": ks.euler_ancestral,
+    "heun": ks.heun,
+    "dpm_2": ks.dpm_2,
+    "dpm_2_ancestral": ks.dpm_2_ancestral,
+    "lms": ks.lms,
+    "dpmpp_2m": ks.dpmpp_2m,
+    "dpmpp_sde": sde.dpmpp_sde,
+    "dpmpp_2m_sde": sde.dpmpp_2m_sde,
+    "dpmpp_2m_sde_heun": functools.partial(sde.dpmpp_2m_sde, solver_type="heun"),
+    "dpmpp_3m_sde": sde.dpmpp_3m_sde,
+    "ddpm": ks.ddpm,
+    "lcm": ks.lcm,
+    "ddim": ks.euler,  # ComfyUI's ddim is Euler over the sigmas (DDIM with eta 0)
+    "uni_pc": unipc,
+    "uni_pc_bh2": functools.partial(unipc, variant="bh2"),
 }
-SAMPLER_NAMES = tuple(SAMPLERS)
+SAMPLER_NAMES = tuple(NOISE_KIND)
 #: Samplers with an `eta` (how much fresh noise a step adds).
 WITH_ETA = frozenset({"euler_ancestral", "dpm_2_ancestral", "dpmpp_sde", "dpmpp_2m_sde", "dpmpp_2m_sde_heun",
                       "dpmpp_3m_sde"})
-#: Nearest implemented sampler for ComfyUI names NodeFlow lacks (the importer reports the swap).
-NEAREST = {
-    "euler_cfg_pp": "euler", "euler_ancestral_cfg_pp": "euler_ancestral", "heunpp2": "heun",
-    "dpm_fast": "dpmpp_2m", "dpm_adaptive": "dpmpp_2m", "dpmpp_2s_ancestral": "euler_ancestral",
-    "dpmpp_2s_ancestral_cfg_pp": "euler_ancestral", "dpmpp_sde_gpu": "dpmpp_sde",
-    "dpmpp_2m_cfg_pp": "dpmpp_2m", "dpmpp_2m_sde_gpu": "dpmpp_2m_sde",
-    "dpmpp_2m_sde_heun_gpu": "dpmpp_2m_sde_heun", "dpmpp_3m_sde_gpu": "dpmpp_3m_sde", "ipndm": "lms",
-    "ipndm_v": "lms", "deis": "lms", "res_multistep": "dpmpp_2m", "res_multistep_cfg_pp": "dpmpp_2m",
-    "res_multistep_ancestral": "euler_ancestral", "res_multistep_ancestral_cfg_pp": "euler_ancestral",
-    "gradient_estimation": "euler", "gradient_estimation_cfg_pp": "euler", "er_sde": "dpmpp_2m_sde",
-    "seeds_2": "dpmpp_sde", "seeds_3": "dpmpp_sde", "sa_solver": "dpmpp_2m_sde", "sa_solver_pece": "dpmpp_2m_sde",
-}
-#: Samplers whose noise comes from torchsde's Brownian tree: the same seed gives the same tree only
-#: with the same torchsde version and the same sigma range, so pixels are expected but version-bound.
 PREVIEW_EVERY = 0.1
-
-
-def pixels_expected(sampler: str, scheduler: str) -> tuple[bool, str]:
-    """(whether ComfyUI's pixels are expected within one level, why not / what to know).
-
-    Used by the ComfyUI importer's report, per sampler node.
-    """
-    if scheduler not in SCHEDULER_NAMES:
-        return False, f"scheduler '{scheduler}' is not implemented; 'normal' is used instead"
-    if sampler in NEAREST:
-        return False, f"sampler '{sampler}' is not implemented; '{NEAREST[sampler]}' is used instead"
-    if sampler not in SAMPLERS:
-        return False, f"unknown sampler '{sampler}'"
-    noise = SAMPLERS[sampler][1]
-    if noise == "step":
-        return True, ("per-step noise is drawn on the latent's device as ComfyUI does: pixels match a "
-                      "ComfyUI run on the same kind of device (CPU or CUDA)")
-    if noise == "brownian":
-        return True, "per-step noise comes from torchsde's Brownian tree: pixels match with the same torchsde"
-    return True, "deterministic"
 
 
 @functools.lru_cache(maxsize=16)
@@ -139,7 +105,7 @@ def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, sigmas: Any,
     model = guider.model
     if check is not None:
         check(model, latent)
-    if sampler.name not in SAMPLERS:
+    if sampler.name not in FUNCTIONS:
         raise NodeError(f"sampler '{sampler.name}' is not available in the ComfyUI convention "
                         f"(available: {', '.join(SAMPLER_NAMES)})", "sampler_name")
     if model.is_inpaint:
@@ -153,7 +119,7 @@ def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, sigmas: Any,
         result["samples"] = latent["samples"]
         return result
     table = sigma_table(model)
-    function, kind = SAMPLERS[sampler.name]
+    function, kind = FUNCTIONS[sampler.name], NOISE_KIND[sampler.name]
     if guider.guidance_rescale > 0:
         ctx.warn("guidance_rescale is a diffusers-convention option; the comfyui convention ignores it")
     with torch.no_grad():

@@ -21,14 +21,14 @@ import math
 from typing import Any
 
 from nodeflow.core import NodeError
+from nodeflow.core.comfy_samplers import SCHEDULERS
 from nodes._lazy import lazy
 from nodes._sigma_table import SigmaTable
 
 torch = lazy("torch")
 np = lazy("numpy")
 
-SCHEDULER_NAMES = ("normal", "karras", "exponential", "sgm_uniform", "simple", "ddim_uniform", "beta",
-                   "linear_quadratic", "kl_optimal")
+SCHEDULER_NAMES = SCHEDULERS
 #: Samplers ComfyUI's KSampler gives one extra step and then drops the next-to-last sigma.
 DISCARD_PENULTIMATE = frozenset({"dpm_2", "dpm_2_ancestral", "uni_pc", "uni_pc_bh2"})
 

@@ -15,8 +15,8 @@ import pytest
 import torch
 from graphs import pixels, run, txt2img
 
+from nodeflow.core.comfy_samplers import pixels_expected
 from nodeflow.engine import Executor
-from nodes._comfy_sampling import pixels_expected
 from nodes._sigma_table import SigmaTable
 
 
@@ -162,6 +162,7 @@ def test_save_image_truncates_like_comfyui_when_asked(tiny_sd, executor, tmp_pat
 
 def test_import_report_knows_which_pairs_are_exact():
     assert pixels_expected("euler", "karras") == (True, "deterministic")
+    assert pixels_expected("euler_ancestral", "normal")[0]
     assert pixels_expected("dpmpp_2m_sde", "normal")[0]
     assert not pixels_expected("res_multistep", "normal")[0]
     assert "dpmpp_2m" in pixels_expected("res_multistep", "normal")[1]

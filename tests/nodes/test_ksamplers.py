@@ -11,7 +11,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from nodes._comfy_sampling import SAMPLERS
+from nodeflow.core.comfy_samplers import SAMPLERS as NOISE_KIND
+from nodes._comfy_sampling import FUNCTIONS
 from nodes._ksamplers import lms_coefficient
 from nodes._noise_streams import BrownianNoise, StepNoise
 from nodes._sigma_schedules import karras
@@ -24,7 +25,7 @@ def denoiser(x, sigma):
 
 
 def run(name, sigmas, x, seed=0):
-    function, kind = SAMPLERS[name]
+    function, kind = FUNCTIONS[name], NOISE_KIND[name]
     noise = None
     if kind == "step":
         noise = StepNoise(x, seed)
@@ -88,8 +89,12 @@ def test_lms_coefficients_integrate_the_lagrange_polynomials():
 def test_lcm_returns_the_last_denoised_image_and_renoises_in_between(start):
     sigmas, x, _ = start
     seen = []
-    out = SAMPLERS["lcm"][0](lambda x, s: seen.append(x) or denoiser(x, s), x.clone(), sigmas,
+    out = FUNCTIONS["lcm"](lambda x, s: seen.append(x) or denoiser(x, s), x.clone(), sigmas,
                              lambda i, d: None, StepNoise(x, 0))
     assert torch.equal(out, denoiser(seen[-1], sigmas[-2]))
     noise = StepNoise(x, 0)
     assert torch.allclose(seen[1], denoiser(x, sigmas[0]) + noise(0, 0) * sigmas[1])
+
+
+def test_every_comfyui_sampler_name_has_a_function():
+    assert set(FUNCTIONS) == set(NOISE_KIND)
