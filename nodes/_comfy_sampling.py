@@ -98,13 +98,15 @@ def _inpaint_mask(latent: dict, x: Any) -> Any:
 
 
 def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, sigmas: Any, noise: NoiseSource,
-           latent: dict, check: Callable[[Model, dict], None] | None = None) -> dict:
+           latent: dict) -> dict:
     """Denoise `latent` over `sigmas` the ComfyUI way; returns a new LATENT."""
-    from nodes._sampling import latent_preview
+    from nodes._sampling import _check_latent, _with_negative, latent_preview
+    from nodes.latent import fit_empty_latent
 
     model = guider.model
-    if check is not None:
-        check(model, latent)
+    latent = fit_empty_latent(ctx, model, latent)  # the same input rules as the diffusers convention
+    guider = _with_negative(ctx, guider)
+    _check_latent(model, latent)
     if sampler.name not in FUNCTIONS:
         raise NodeError(f"sampler '{sampler.name}' is not available in the ComfyUI convention "
                         f"(available: {', '.join(SAMPLER_NAMES)})", "sampler_name")
