@@ -45,18 +45,22 @@ def configs_dir() -> Path:
     return RESOURCES / "configs"
 
 
-def load_checkpoint(path: Path, device: str, dtype: Any) -> tuple[Model, Clip, Vae]:
-    """Load a diffusers folder or a single-file checkpoint; raise NodeError when it can't be."""
+def load_checkpoint(path: Path, device: str, dtype: Any, place: str | None = None) -> tuple[Model, Clip, Vae]:
+    """Load a diffusers folder or a single-file checkpoint; raise NodeError when it can't be.
+
+    The weights go to `place` (default: `device`, where they run); a memory manager that moves
+    components itself loads them to "cpu" and brings each to the device when a node needs it.
+    """
     if path.is_dir():
         if not (path / "model_index.json").is_file():
             raise NodeError(f"{path} is a folder but not a diffusers model (no model_index.json)", "checkpoint")
-        return _load_folder(path, device, dtype)
+        return _load_folder(path, device, dtype, place or device)
     if not path.is_file():
         raise NodeError(f"checkpoint not found: {path}", "checkpoint")
-    return _load_single_file(path, device, dtype)
+    return _load_single_file(path, device, dtype, place or device)
 
 
-def _load_folder(path: Path, device: str, dtype: Any) -> tuple[Model, Clip, Vae]:
+def _load_folder(path: Path, device: str, dtype: Any, place: str) -> tuple[Model, Clip, Vae]:
     from diffusers import AutoencoderKL, UNet2DConditionModel
     from transformers import CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
 
@@ -81,14 +85,14 @@ def _load_folder(path: Path, device: str, dtype: Any) -> tuple[Model, Clip, Vae]
     except (OSError, ValueError) as exc:
         raise NodeError(f"cannot load the model in {path}: {exc}", "checkpoint") from None
     return _bundle(path.name, unet, vae, text_encoder, tokenizer, text_encoder_2, tokenizer_2,
-                   scheduler_config, device, dtype)
+                   scheduler_config, device, dtype, place)
 
 
 def _bundle(name, unet, vae, text_encoder, tokenizer, text_encoder_2, tokenizer_2, scheduler_config,
-            device, dtype) -> tuple[Model, Clip, Vae]:
+            device, dtype, place) -> tuple[Model, Clip, Vae]:
     for module in (unet, vae, text_encoder, text_encoder_2):
         if module is not None:
-            module.to(device)
+            module.to(place)
             module.eval()
             module.requires_grad_(False)
     vae_dtype = dtype
@@ -97,6 +101,9 @@ def _bundle(name, unet, vae, text_encoder, tokenizer, text_encoder_2, tokenizer_
         vae.to(dtype=vae_dtype)
     vae_bundle = Vae(vae, device, vae_dtype)
     scheduler_config = _pipeline_fixes(scheduler_config)
+    for tok, encoder in ((tokenizer, text_encoder), (tokenizer_2, text_encoder_2)):
+        if tok is not None and encoder is not None:
+            _fit_window(tok, encoder)
     clip = Clip(tokenizer, text_encoder, device, dtype, tokenizer_2, text_encoder_2)
     model = Model(
         unet=unet,
@@ -111,6 +118,15 @@ def _bundle(name, unet, vae, text_encoder, tokenizer, text_encoder_2, tokenizer_
         clip=clip,
     )
     return model, clip, vae_bundle
+
+
+def _fit_window(tokenizer: Any, encoder: Any) -> None:
+    """A tokenizer folder with only vocab.json + merges.txt says nothing of its window, and
+    transformers then reports a huge model_max_length (padding to it overflows); CLIP's window is
+    its text encoder's position count (77 for Stable Diffusion)."""
+    window = int(getattr(encoder.config, "max_position_embeddings", 77))
+    if not 0 < tokenizer.model_max_length <= window:
+        tokenizer.model_max_length = window
 
 
 def _pipeline_fixes(config: dict[str, Any]) -> dict[str, Any]:
@@ -202,7 +218,7 @@ def find_tokenizer_dir(path: Path, arch: str, subfolder: str = "tokenizer") -> P
         "or load the model as a diffusers folder instead", "checkpoint")
 
 
-def _load_single_file(path: Path, device: str, dtype: Any) -> tuple[Model, Clip, Vae]:
+def _load_single_file(path: Path, device: str, dtype: Any, place: str) -> tuple[Model, Clip, Vae]:
     from diffusers import StableDiffusionPipeline, StableDiffusionXLPipeline
     from transformers import CLIPTokenizer
 
@@ -227,4 +243,4 @@ def _load_single_file(path: Path, device: str, dtype: Any) -> tuple[Model, Clip,
         raise NodeError(f"cannot load {path.name} as a {arch} checkpoint: {exc}", "checkpoint") from None
     return _bundle(path.stem, pipe.unet, pipe.vae, pipe.text_encoder, pipe.tokenizer,
                    getattr(pipe, "text_encoder_2", None), getattr(pipe, "tokenizer_2", None),
-                   dict(pipe.scheduler.config), device, dtype)
+                   dict(pipe.scheduler.config), device, dtype, place)

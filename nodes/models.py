@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
+from nodeflow.core.spec import Weights
 from nodeflow.core.types import CLIP, FLOAT, MODEL, STRING, VAE
 
 
@@ -30,6 +33,7 @@ class LoadCheckpoint(Node):
     def run(self, ctx: RunContext, checkpoint: str) -> tuple[Any, Any, Any]:
         from nodes._checkpoint import load_checkpoint
         from nodes._diffusion import torch_dtype
+        from nodes._weights import component_counts
 
         if not checkpoint.strip():
             raise NodeError("no checkpoint chosen", "checkpoint")
@@ -38,9 +42,22 @@ class LoadCheckpoint(Node):
             raise NodeError(f"checkpoint not found: {checkpoint} (looked for {path})", "checkpoint")
         dtype = torch_dtype(ctx.device)
         key = ("checkpoint", str(path.resolve()), str(dtype), ctx.device)
-        bundle = ctx.models.get(key, lambda: load_checkpoint(path, ctx.device, dtype))
+        size = sum(component_counts(path).values()) * dtype.itemsize
+        place = ctx.models.load_place(ctx.device)
+        bundle = ctx.models.get(key, lambda: load_checkpoint(path, ctx.device, dtype, place), size_hint=size)
         ctx.used_model_file(path)
         return bundle
+
+    @classmethod
+    def weights(cls, params: Mapping[str, Any], resolve: Callable[[str], Path]) -> list[Weights]:
+        """UNet on `model`, text encoders on `clip`, VAE on `vae`, sized from the file headers."""
+        from nodes._weights import component_counts
+
+        name = params.get("checkpoint")
+        if not isinstance(name, str) or not name.strip():
+            return []
+        outputs = {"unet": "model", "text_encoder": "clip", "text_encoder_2": "clip", "vae": "vae"}
+        return [Weights(part, outputs[part], count) for part, count in component_counts(resolve(name)).items()]
 
 
 class LoadLora(Node):

@@ -17,6 +17,7 @@ from nodeflow.cli.common import (
     apply_model_folder_args,
     load_workflow,
 )
+from nodeflow.cli.plan_command import budget_size
 
 
 def add_parser(sub) -> None:
@@ -40,6 +41,9 @@ def add_parser(sub) -> None:
     run.add_argument("--workers", type=int, default=2, metavar="N", help="Ray workers (default 2)")
     run.add_argument("--quiet", action="store_true", help="no progress bars")
     add_model_folder_args(run)
+    run.add_argument("--memory-budget", metavar="SIZE", type=budget_size,
+                     help="bytes models and cached results may take on the device, e.g. 6GB or 512MB "
+                          "(default: what is free when the run starts); see `nodeflow plan`")
     run.set_defaults(handler=handler)
 
 
@@ -59,7 +63,7 @@ def handler(args: argparse.Namespace) -> int:
         sources.append(Source(str(path), graph, path.parent))
     options = BatchOptions(out=args.out, device=args.device, zip_sweeps=args.zip_sweeps, repeat=args.repeat,
                            fixed=tuple(item.partition("=")[0].strip() for item in args.sets),
-                           resume=args.resume, ray=args.ray, workers=args.workers,
+                           resume=args.resume, ray=args.ray, workers=args.workers, memory_budget=args.memory_budget,
                            model_roots=tuple(map(str, args.models_dirs)), comfyui=tuple(map(str, args.comfyui_dirs)))
     printer = ProgressPrinter(quiet=args.quiet)
     cancel = CancelToken()

@@ -38,14 +38,17 @@ class CancelToken:
 class ModelStore:
     """Keeps loaded models so each (kind, path, dtype, device) is loaded once and shared.
 
-    The engine owns one per process; `RunContext()` in a test gets a private one.
+    The engine owns one per process, a memory manager that also keeps them under a budget
+    (`nodeflow.engine.memory`); `RunContext()` in a test gets this plain, unbounded one.
     """
 
     def __init__(self) -> None:
         self._items: dict[tuple, Any] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: tuple, load: Callable[[], Any]) -> Any:
+    def get(self, key: tuple, load: Callable[[], Any], size_hint: int = 0) -> Any:
+        """The value loaded for `key`, calling `load` the first time. `size_hint` (bytes the load
+        will take, 0 if unknown) lets a budgeted store make room before loading."""
         with self._lock:
             if key not in self._items:
                 self._items[key] = load()
@@ -62,6 +65,14 @@ class ModelStore:
     def __len__(self) -> int:
         return len(self._items)
 
+    def load_place(self, device: str) -> str:
+        """Where a loader should put weights that run on `device`: there, for this plain store."""
+        return device
+
+    def ensure(self, value: Any) -> None:
+        """Make the weights inside `value` usable now (a budgeted store may have freed or
+        offloaded them); for nodes that reach a model the engine did not hand them as an input."""
+
 
 @dataclass
 class RunContext:
@@ -71,6 +82,8 @@ class RunContext:
     device: str = "cpu"
     cancel_token: CancelToken = field(default_factory=CancelToken)
     models: ModelStore = field(default_factory=ModelStore)
+    #: Whether someone shows latent previews (the GUI); samplers compute none otherwise.
+    previews: bool = False
     output_dir: Path = field(default_factory=Path.cwd)
     #: Folders relative paths are looked up in (the workflow's folder first).
     search_dirs: tuple[Path, ...] = ()

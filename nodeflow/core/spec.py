@@ -121,6 +121,16 @@ class MemoryNeed:
 
 
 @dataclass(frozen=True)
+class Weights:
+    """A model component a loader node holds in memory once it has run: the memory plan adds its
+    size to every node that uses the output carrying it (through LoRAs, guiders, reroutes)."""
+
+    component: str  # "unet", "text_encoder", "vae", "controlnet"...
+    output: str  # the output that carries it
+    count: int  # number of weights (elements); the plan multiplies by the device's dtype size
+
+
+@dataclass(frozen=True)
 class Output:
     """A typed output socket."""
 
@@ -179,6 +189,14 @@ class Node:
 
         `params` holds the node's checked parameter values (linked inputs are absent); `resolve`
         finds a file parameter the way the run will. Cheap: reads headers at most, never torch.
+        """
+        return []
+
+    @classmethod
+    def weights(cls, params: Mapping[str, Any], resolve: Callable[[str], Path]) -> list[Weights]:
+        """The model components running this node loads (loaders only), for the memory plan.
+
+        Same arguments as `memory_needs`; read from file headers, never torch.
         """
         return []
 

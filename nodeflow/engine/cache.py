@@ -87,6 +87,11 @@ class ResultCache:
         if model_files:
             self.model_files[key] = dict(model_files)
 
+    def drop(self, key: str) -> None:
+        """Forget one result (the memory manager needs its room); the node runs again when needed."""
+        self.results.pop(key, None)
+        self.model_files.pop(key, None)
+
     def keep_only(self, live_keys: set[str], live_nodes: set[str]) -> None:
         """Drop results no current node can use, so old latents and images free their memory."""
         self.results = {k: v for k, v in self.results.items() if k in live_keys}

@@ -32,9 +32,12 @@ from nodeflow.core.registry import Registry, default_registry
 from nodeflow.core.spec import REQUIRED, Node
 from nodeflow.core.types import ANY, FLOAT, INT
 from nodeflow.engine import events as ev
-from nodeflow.engine.cache import ResultCache, make_signature
+from nodeflow.engine.cache import ResultCache, Signature, make_signature
 from nodeflow.engine.device import DeviceUnavailable, pick_device
+from nodeflow.engine.memory import MemoryManager
+from nodeflow.engine.memory_plan import MemoryPlan, guess_device, make_memory_plan
 from nodeflow.engine.plan import make_plan, validate
+from nodeflow.engine.run_memory import RunMemory, cached_nodes
 from nodeflow.library import ModelNotFound, default_library, manifest_key
 
 log = logging.getLogger(__name__)
@@ -59,16 +62,21 @@ class Executor:
     """Runs graphs. Keep one per window or process: its cache and loaded models persist."""
 
     def __init__(self, registry: Registry | None = None, device: str = "auto",
-                 models: ModelStore | None = None):
+                 models: ModelStore | None = None, memory_budget: int | None = None,
+                 previews: bool = True):
+        """`memory_budget`: bytes for models and cached results on the device (None: what is free
+        at the first run). `previews`: latent previews in progress events (the GUI shows them)."""
         self.registry = registry or default_registry()
         self.device_preference = device
-        self.models = models if models is not None else ModelStore()  # an empty store is falsy
+        self.models = models if models is not None else MemoryManager(memory_budget)  # empty is falsy
+        self.previews = previews
         self.cache = ResultCache()
         #: Size in bytes of each model recorded in a manifest (kept across runs, like the cache).
         self.model_sizes: dict[str, int] = {}
         self._subscribers: list[Subscriber] = []
         self._run_lock = threading.Lock()
         self._device: str | None = None
+        self._active: _Run | None = None
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         """Call `callback(event)` for every event; returns a function that unsubscribes."""
@@ -81,6 +89,13 @@ class Executor:
         picked; before that against RAM, so checking never imports torch."""
         return validate(graph, workflow_dir, targets, output_dir, self._device or "cpu")
 
+    def memory_plan(self, graph: Graph, workflow_dir: Path | None = None,
+                    targets: list[str] | None = None) -> MemoryPlan:
+        """The memory plan of a (valid) graph: order, cache hits, each node's estimated peak vs
+        the budget. Uses the run's device once one was picked, else a guess (no torch import)."""
+        run = _Run(self, graph, CancelToken(), Path("output"), workflow_dir, targets)
+        return run.memory_plan(make_plan(graph, targets).order, self._device or guess_device())
+
     def device(self) -> str:
         if self._device is None:
             self._device = pick_device(self.device_preference)
@@ -89,7 +104,18 @@ class Executor:
     def run(self, graph: Graph, *, cancel: CancelToken | None = None, output_dir: Path = Path("output"),
             workflow_dir: Path | None = None, targets: list[str] | None = None) -> RunResult:
         with self._run_lock:
-            return _Run(self, graph, cancel or CancelToken(), Path(output_dir), workflow_dir, targets).go()
+            self._active = _Run(self, graph, cancel or CancelToken(), Path(output_dir), workflow_dir, targets)
+            try:
+                return self._active.go()
+            finally:
+                self._active = None
+
+    def drop_result(self, key: str) -> None:
+        """The memory manager needs a cached result's room: forget it (it is computed again when
+        a later run needs it), here and among the running graph's intermediate values."""
+        self.cache.drop(key)
+        if self._active is not None:
+            self._active.release(key)
 
     def emit(self, event: ev.Event) -> None:
         for callback in list(self._subscribers):
@@ -113,6 +139,9 @@ class _Run:
         self.node_models: dict[str, str] = {}  # models the running node used
         self.library = default_library()
         self.model_names: dict[Path, str] = {}  # resolved model path -> its manifest key
+        memory = executor.models
+        self.memory = memory if isinstance(memory, MemoryManager) else None
+        self.run_memory: RunMemory | None = None
 
     def go(self) -> RunResult:
         try:
@@ -123,7 +152,14 @@ class _Run:
         if problems:
             raise ValidationError(problems)
         plan = make_plan(self.graph, self.targets)
+        if self.memory is not None:
+            self.memory.attach(device)
+            problems = self.memory_plan(plan.order, device).problems()
+            if problems:
+                raise ValidationError(problems)
+            self.memory.on_note = lambda text: self.ex.emit(ev.NodeMessage("", f"memory: {text}"))
         started = time.perf_counter()
+        self.run_memory = RunMemory(self.ex.models, self.graph, plan.order)
         self.ex.emit(ev.RunStarted(list(plan.order)))
         for node_id in plan.order:
             if self.cancel.cancelled:
@@ -151,6 +187,19 @@ class _Run:
         self.ex.emit(ev.RunFinished(self.result.ok, self.result.cancelled, self.result.seconds))
         return self.result
 
+    def memory_plan(self, order: list[str], device: str) -> MemoryPlan:
+        """Which nodes the cache would serve, and each node's memory against the budget."""
+        cached = cached_nodes(self.graph, order, lambda n, keys: self._signature(n, keys)[1].key(), self.ex.cache)
+        budget = self.memory.budget if self.memory is not None else None
+        return make_memory_plan(self.graph, order, default_search_dirs(self.workflow_dir), device, budget, cached)
+
+    def _signature(self, node_id: str, keys: dict[str, str]) -> tuple[dict[str, Any], Signature]:
+        record = self.graph.nodes[node_id]
+        cls = self.graph.registry.get(record.type)
+        params = self._params(record, cls)
+        upstream = {link.dst_input: (keys[link.src], link.src_output) for link in self.graph.links_into(node_id)}
+        return params, make_signature(cls.type_id, cls.version, record.mode, params, upstream, cls.cacheable)
+
     def _node(self, node_id: str, device: str) -> bool:
         """Run or serve one node; False if it failed or is muted (its dependants are skipped)."""
         record = self.graph.nodes[node_id]
@@ -159,10 +208,7 @@ class _Run:
         if record.mode == "muted":
             self._skip(node_id, "muted")
             return False
-        params = self._params(record, cls)
-        upstream = {link.dst_input: (self.keys[link.src], link.src_output)
-                    for link in self.graph.links_into(node_id)}
-        signature = make_signature(cls.type_id, cls.version, record.mode, params, upstream, cls.cacheable)
+        params, signature = self._signature(node_id, self.keys)
         key = signature.key()
         self.keys[node_id] = key
         cached = self.ex.cache.get(key)
@@ -170,6 +216,7 @@ class _Run:
             self.models_used.update(self.ex.cache.model_files.get(key, {}))
             self.result.values[node_id] = cached
             self.result.cached.append(node_id)
+            self.run_memory.served(node_id, key, self.keys)
             self.ex.emit(ev.NodeFinished(node_id, True, "cached", 0.0))
             return True
         reason = signature.changes_since(self.ex.cache.signatures.get(node_id))
@@ -181,7 +228,8 @@ class _Run:
             if record.mode == "bypass":
                 outputs = self._bypass(cls, inputs)
             else:
-                outputs = _normalise(cls, cls().run(self._context(node_id, device, cls), **inputs))
+                with self.run_memory.using(inputs):
+                    outputs = _normalise(cls, cls().run(self._context(node_id, device, cls), **inputs))
         except Cancelled:
             self.result.cancelled = True
             self._skip(node_id, "cancelled")
@@ -197,8 +245,13 @@ class _Run:
         self.ex.cache.put(node_id, signature, outputs, self.node_models)
         self.result.values[node_id] = outputs
         self.result.executed.append(node_id)
+        self.run_memory.ran(node_id, key, outputs, self.keys, self.ex.drop_result)
         self.ex.emit(ev.NodeFinished(node_id, False, reason, time.perf_counter() - started))
         return True
+
+    def release(self, key: str) -> None:
+        if self.run_memory is not None:
+            self.run_memory.release(key, self.keys, self.result.values)
 
     def _params(self, record: NodeRecord, cls: type[Node]) -> dict[str, Any]:
         linked = {link.dst_input for link in self.graph.links_into(record.id)}
@@ -254,6 +307,7 @@ class _Run:
             device=device,
             cancel_token=self.cancel,
             models=self.ex.models,
+            previews=self.ex.previews,
             output_dir=self.output_dir,
             search_dirs=default_search_dirs(self.workflow_dir),
             workflow_json=self._workflow_json() if cls.is_output else "",
@@ -303,6 +357,8 @@ class _Run:
             sig.key() for nid, sig in self.ex.cache.signatures.items() if nid in live_nodes and nid not in self.keys
         }
         self.ex.cache.keep_only(live_keys, live_nodes)
+        if self.memory is not None:
+            self.memory.keep_results(set(self.ex.cache.results))
 
 
 def _describe(exc: BaseException) -> str:

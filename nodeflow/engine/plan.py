@@ -19,6 +19,7 @@ from nodeflow.core.paths import default_search_dirs, resolve_path
 from nodeflow.core.spec import REQUIRED
 from nodeflow.core.types import can_connect
 from nodeflow.engine.estimate import memory_problems, node_estimates
+from nodeflow.engine.memory_plan import make_memory_plan
 from nodeflow.library import ModelLibrary, ModelNotFound, default_library
 
 
@@ -57,11 +58,13 @@ def make_plan(graph: Graph, targets: list[str] | None = None) -> Plan:
 
 
 def validate(graph: Graph, workflow_dir: Path | None = None, targets: list[str] | None = None,
-             output_dir: Path | None = None, device: str = "cpu") -> list[Problem]:
+             output_dir: Path | None = None, device: str = "cpu", memory_budget: int | None = None
+             ) -> list[Problem]:
     """Every reason the graph cannot run, all at once.
 
     With `output_dir`, file-name prefixes and the folder itself are held to the output rule; the
-    memory each node needs is compared with what `device` has free (`engine.estimate`).
+    memory each node needs is compared with what `device` has free (`engine.estimate`) and, with
+    `memory_budget` (bytes), with that budget (`engine.memory_plan`).
     """
     targets = targets if targets is not None else output_nodes(graph)
     if not targets:
@@ -79,6 +82,9 @@ def validate(graph: Graph, workflow_dir: Path | None = None, targets: list[str] 
     if output_dir is not None:
         problems += _output_problems(graph, ordered, output_dir)
     problems += memory_problems(node_estimates(graph, ordered, search_dirs), device)
+    if memory_budget is not None and not problems:
+        order = make_plan(graph, targets).order
+        problems += make_memory_plan(graph, order, search_dirs, device, memory_budget).problems()
     return problems
 
 

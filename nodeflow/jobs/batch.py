@@ -45,13 +45,15 @@ class Batch:
 
 
 def prepare(store: JobStore, sources: list[Source], sweeps: list[Sweep], out: Path, *, zip_sweeps: bool = False,
-            repeat: int = 1, fixed: tuple[str, ...] = (), resume: bool = False) -> Batch:
+            repeat: int = 1, fixed: tuple[str, ...] = (), resume: bool = False, device: str = "cpu",
+            memory_budget: int | None = None) -> Batch:
     """Expand, validate and queue a batch; raises SweepError, GraphEditError, BatchInvalid or ResumeError."""
     specs = expand([s.graph for s in sources], sweeps, zip_sweeps=zip_sweeps, repeat=repeat, fixed=fixed)
     problems: dict[str, None] = {}
     for spec in specs:
         source = sources[spec.workflow_index]
-        for problem in validate(apply(source.graph, spec.overrides), source.workflow_dir, output_dir=out):
+        for problem in validate(apply(source.graph, spec.overrides), source.workflow_dir, output_dir=out,
+                                device=device, memory_budget=memory_budget):
             problems[f"{source.name}: {problem}"] = None
     if problems:
         raise BatchInvalid("\n".join(problems))

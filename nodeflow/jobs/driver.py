@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nodeflow.core.context import CancelToken
+from nodeflow.engine.memory_plan import guess_device
 from nodeflow.jobs.batch import Source, prepare
 from nodeflow.jobs.execute import Outcome
 from nodeflow.jobs.local import LocalRunner, Summary
@@ -27,6 +28,7 @@ class BatchOptions:
     group: bool = True  # jobs on the same checkpoint to the worker that has it loaded
     model_roots: tuple[str, ...] = ()  # --models-dir, for workers in other processes
     comfyui: tuple[str, ...] = ()  # --comfyui
+    memory_budget: int | None = None  # --memory-budget, bytes (None: what is free)
 
 
 def run_batch(sources: list[Source], sweeps: list[Sweep], options: BatchOptions, cancel: CancelToken,
@@ -34,7 +36,8 @@ def run_batch(sources: list[Source], sweeps: list[Sweep], options: BatchOptions,
     """Run every job of the batch not yet done in `options.out`; bad input raises before any model loads."""
     store = store or JobStore()
     batch = prepare(store, sources, sweeps, options.out, zip_sweeps=options.zip_sweeps, repeat=options.repeat,
-                    fixed=options.fixed, resume=options.resume)
+                    fixed=options.fixed, resume=options.resume, memory_budget=options.memory_budget,
+                    device=guess_device() if options.device == "auto" else options.device)
     total = batch.marker.count
     if batch.already_done:
         print(f"resuming: {batch.already_done} of {total} jobs already done", file=sys.stderr)
@@ -55,7 +58,7 @@ def run_batch(sources: list[Source], sweeps: list[Sweep], options: BatchOptions,
         return runner.run(batch, cancel)
     from nodeflow.engine import Executor
 
-    executor = Executor(device=options.device)
+    executor = Executor(device=options.device, memory_budget=options.memory_budget, previews=False)
     announce = None
     if printer is not None:
         executor.subscribe(printer)

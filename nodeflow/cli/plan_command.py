@@ -1,0 +1,78 @@
+"""`nodeflow plan WORKFLOW...`: the run order, what the cache would serve and each node's memory.
+
+Reads model sizes from file headers and never imports torch: a workflow can be checked against a
+budget (`--memory-budget 6GB`) on a machine that could not run it. Exit 2 when a node cannot fit
+even after everything else is evicted (or, on CUDA/MPS, offloaded), as `run` would refuse it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from nodeflow.cli.common import EXIT_INVALID, EXIT_OK, load_workflow
+
+
+def add_parser(sub) -> None:
+    parser = sub.add_parser("plan", help="show the run order and each node's memory against a budget (no torch)")
+    parser.add_argument("workflows", nargs="+", type=Path, metavar="WORKFLOW")
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"),
+                        help="the device to plan for (auto: guessed without importing torch)")
+    parser.add_argument("--memory-budget", metavar="SIZE", type=budget_size,
+                        help="bytes models and results may take, e.g. 6GB or 512MB (default: free memory)")
+    parser.set_defaults(handler=handler)
+
+
+def budget_size(text: str) -> int:
+    """argparse type for --memory-budget: '6GB' -> bytes, with the reason on a bad value."""
+    from nodeflow.engine.sizes import parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def handler(args: argparse.Namespace) -> int:
+    from nodeflow.core.errors import WorkflowFormatError
+    from nodeflow.core.paths import default_search_dirs
+    from nodeflow.engine.memory_plan import guess_device, make_memory_plan
+    from nodeflow.engine.plan import make_plan, validate
+
+    device = guess_device() if args.device == "auto" else args.device
+    status = EXIT_OK
+    for path in args.workflows:
+        try:
+            graph = load_workflow(path)
+        except WorkflowFormatError as exc:
+            print(f"{path}: error: {exc}", file=sys.stderr)
+            status = EXIT_INVALID
+            continue
+        problems = validate(graph, workflow_dir=path.parent)
+        if not problems:
+            order = make_plan(graph).order
+            plan = make_memory_plan(graph, order, default_search_dirs(path.parent), device, args.memory_budget)
+            print_plan(path, graph, plan)
+            problems = plan.problems()
+        for problem in problems:
+            print(f"{path}: error: {problem}", file=sys.stderr)
+        if problems:
+            status = EXIT_INVALID
+    return status
+
+
+def print_plan(path: Path, graph, plan) -> None:
+    from nodeflow.engine.estimate import format_bytes
+
+    print(f"{path}: on {plan.device}, budget {format_bytes(plan.budget)}")
+    print(f"  {'node':>5}  {'title':<24} {'cache':<6} {'peak':>9}  needs")
+    for n in plan.nodes:
+        needs = ", ".join(f"{name} {format_bytes(b)}" for name, b in n.components)
+        if n.work:
+            needs = f"{needs} + work {format_bytes(n.work)}" if needs else f"work {format_bytes(n.work)}"
+        cache = "cached" if n.cached else "run"
+        print(f"  {n.node_id:>5}  {n.title[:24]:<24} {cache:<6} {format_bytes(n.peak):>9}  {needs}")
+    verdict = "fits" if plan.peak <= plan.budget else (
+        "over budget: components are evicted or offloaded as nodes need room")
+    print(f"  peak {format_bytes(plan.peak)} of {format_bytes(plan.budget)}: {verdict}")

@@ -1,0 +1,223 @@
+"""The memory plan: before a run, which model components each node needs and the peak it reaches.
+
+Built only from declarations, so it needs no torch: loaders say what they load
+(`Node.weights`, sized from file headers) and nodes say what their parameters allocate
+(`Node.memory_needs`, collected by `engine.estimate`). A node needs the components behind its
+MODEL/CLIP/VAE-like inputs, traced upstream through LoRAs, guiders and reroutes. The plan then
+replays the memory manager's rule (least recently used components go when a node needs room) to
+estimate each node's peak against the budget, and says what cannot fit even with offload.
+"""
+
+from __future__ import annotations
+
+import platform
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nodeflow.core.errors import Problem
+from nodeflow.core.graph import Graph
+from nodeflow.core.paths import resolve_path
+from nodeflow.core.types import GUIDER
+from nodeflow.engine.estimate import available_bytes, format_bytes, node_estimates, node_params
+
+#: Work a node does with a model, as a multiple of the largest picture (float32 RGB bytes) it
+#: handles: a VAE's full-resolution feature maps are ~40x a picture's size and a few are alive at
+#: once; a UNet works at 1/8 resolution but is wide and runs on two batches (with guidance).
+WORK_PER_PICTURE_BYTE = {"vae": 24.0, "unet": 3.0}
+#: Text encoders and anything else: work as a share of the component's own weights.
+WORK_PER_WEIGHT_BYTE = 0.05
+DTYPE_BYTES = {"cuda": 2, "cpu": 4, "mps": 4}
+
+
+@dataclass(frozen=True)
+class NodeMemory:
+    """One node in the plan."""
+
+    node_id: str
+    title: str
+    cached: bool
+    components: tuple[tuple[str, int], ...]  # (name, bytes) it needs in memory while it runs
+    work: int  # its own allocations (activations, pictures)
+    peak: int  # resident components + work when it runs
+
+    @property
+    def needs(self) -> int:
+        """The least it can run with: its components + its work (nothing else kept)."""
+        return sum(b for _, b in self.components) + self.work
+
+
+@dataclass
+class MemoryPlan:
+    device: str
+    budget: int
+    nodes: list[NodeMemory] = field(default_factory=list)
+
+    @property
+    def peak(self) -> int:
+        return max((n.peak for n in self.nodes), default=0)
+
+    @property
+    def offloads(self) -> bool:
+        return self.device in ("cuda", "mps")
+
+    def problems(self) -> list[Problem]:
+        """What cannot fit even after evicting everything else (and, on CUDA/MPS, offloading)."""
+        problems = []
+        sizes = [b for n in self.nodes for _, b in n.components]
+        if sizes and self.budget < min(sizes):
+            size, name, node_id = min((b, name, n.node_id) for n in self.nodes for name, b in n.components)
+            problems.append(Problem(
+                f"the memory budget of {format_bytes(self.budget)} is smaller than the smallest model "
+                f"component the workflow needs ({name}, {format_bytes(size)})", node_id))
+        for n in self.nodes:
+            floor = n.work if self.offloads else n.needs
+            if not n.cached and floor > self.budget:
+                parts = ", ".join(f"{name} {format_bytes(b)}" for name, b in n.components)
+                what = f"{parts} + work {format_bytes(n.work)}" if parts else f"work {format_bytes(n.work)}"
+                how = "even with its weights offloaded" if self.offloads else "with everything else evicted"
+                problems.append(Problem(
+                    f"needs about {format_bytes(floor)} {how} ({what}), over the memory budget of "
+                    f"{format_bytes(self.budget)} on {self.device}", n.node_id))
+        return problems
+
+
+def guess_device() -> str:
+    """Where `run --device auto` would go, guessed without importing torch."""
+    if Path("/proc/driver/nvidia/gpus").is_dir() or Path("/dev/nvidia0").exists():
+        return "cuda"
+    if platform.system() == "Darwin" and platform.machine() == "arm64":
+        return "mps"
+    return "cpu"
+
+
+def default_budget(device: str) -> int:
+    """Free VRAM (nvidia-smi when torch is not loaded) on CUDA, available RAM elsewhere."""
+    if device.startswith("cuda") and shutil.which("nvidia-smi") and "torch" not in sys.modules:
+        try:
+            out = subprocess.run(["nvidia-smi", "--query-gpu=memory.free", "--format=csv,noheader,nounits"],
+                                 capture_output=True, text=True, timeout=10, check=True).stdout
+            return int(out.split()[0]) * 1024 * 1024
+        except (OSError, ValueError, IndexError, subprocess.SubprocessError):
+            pass
+    return available_bytes(device)
+
+
+def make_memory_plan(graph: Graph, order: list[str], search_dirs: tuple[Path, ...], device: str,
+                     budget: int | None = None, cached: set[str] | frozenset[str] = frozenset()) -> MemoryPlan:
+    """The plan for running `order` (a run's node order) on `device` under `budget` bytes."""
+    device = device.split(":")[0]
+    budget = budget if budget is not None else default_budget(device)
+    dtype_bytes = DTYPE_BYTES.get(device, 4)
+    declared = _declared_weights(graph, order, search_dirs)
+    carriers = {GUIDER} | {kind for parts in declared.values() for kind, _, _ in parts}
+    own: dict[str, int] = {}  # what nodes declare they allocate themselves
+    for est in node_estimates(graph, order, search_dirs):
+        own[est.node_id] = max(own.get(est.node_id, 0), est.bytes)
+    pictures = _picture_bytes(graph, order, own)
+    plan = MemoryPlan(device, budget)
+    resident: dict[tuple[str, str], int] = {}  # (loader id, component) -> bytes, oldest first
+    for node_id in order:
+        record = graph.nodes[node_id]
+        cls = graph.registry.get(record.type)
+        title = cls.title if cls is not None else record.type
+        needed = _needed(graph, node_id, declared, carriers, {})
+        if node_id in declared:  # a loader holds what it loads while it runs
+            needed |= {(node_id, part) for _, part, _ in declared[node_id]}
+        sizes = {key: _component_bytes(declared, key, dtype_bytes) for key in needed}
+        work = own.get(node_id) or _work(sizes, pictures.get(node_id, 0), dtype_bytes)
+        if node_id in cached:
+            plan.nodes.append(NodeMemory(node_id, title, True, (), 0, sum(resident.values())))
+            continue
+        for key in needed:
+            resident.pop(key, None)
+        for key in sorted(needed, key=lambda k: k[1]):
+            resident[key] = sizes[key]
+        while sum(resident.values()) + work > budget:
+            victim = next((k for k in resident if k not in needed), None)
+            if victim is None:
+                break
+            del resident[victim]
+        components = tuple((_name(graph, key), sizes[key]) for key in sorted(needed, key=lambda k: (k[0], k[1])))
+        plan.nodes.append(NodeMemory(node_id, title, False, components, work, sum(resident.values()) + work))
+    return plan
+
+
+def _declared_weights(graph: Graph, order: list[str], search_dirs: tuple[Path, ...]
+                      ) -> dict[str, list[tuple[str, str, int]]]:
+    """{loader id: [(output type, component, weights)]} for the planned nodes that load models."""
+    found = {}
+    for node_id in order:
+        record = graph.nodes[node_id]
+        cls = graph.registry.get(record.type)
+        if cls is None or record.mode == "muted":
+            continue
+        try:
+            weights = cls.weights(node_params(graph, node_id), lambda name: resolve_path(name, search_dirs))
+        except Exception:  # a plugin's declaration must not break the plan of the rest
+            continue
+        parts = []
+        for w in weights:
+            out = cls.output(w.output)
+            if out is not None:
+                parts.append((out.type, w.component, int(w.count)))
+        if parts:
+            found[node_id] = parts
+    return found
+
+
+def _needed(graph: Graph, node_id: str, declared: dict, carriers: set[str], memo: dict) -> set[tuple[str, str]]:
+    """(loader id, component) pairs behind the model-carrying inputs of `node_id`."""
+    needed: set[tuple[str, str]] = set()
+    for link in graph.links_into(node_id):
+        kind = graph.output_type(link.src, link.src_output)
+        if kind not in carriers:
+            continue
+        needed |= _behind(graph, link.src, kind, declared, carriers, memo)
+    return needed
+
+
+def _behind(graph: Graph, node_id: str, kind: str, declared: dict, carriers: set[str], memo: dict
+            ) -> set[tuple[str, str]]:
+    key = (node_id, kind)
+    if key in memo:
+        return memo[key]
+    memo[key] = set()  # cycles are reported by validation
+    if node_id in declared:
+        found = {(node_id, part) for out_type, part, _ in declared[node_id] if out_type == kind}
+    else:
+        found = _needed(graph, node_id, declared, carriers, memo)
+    memo[key] = found
+    return found
+
+
+def _component_bytes(declared: dict, key: tuple[str, str], dtype_bytes: int) -> int:
+    return sum(count for _, part, count in declared.get(key[0], ()) if part == key[1]) * dtype_bytes
+
+
+def _name(graph: Graph, key: tuple[str, str]) -> str:
+    return f"{key[1]} (node {key[0]})"
+
+
+def _picture_bytes(graph: Graph, order: list[str], own: dict[str, int]) -> dict[str, int]:
+    """For each node, the largest picture need (Empty Latent, Load Image...) at or upstream of it."""
+    largest: dict[str, int] = {}
+    for node_id in order:  # topological: sources come first
+        ups = [largest.get(link.src, 0) for link in graph.links_into(node_id)]
+        largest[node_id] = max([own.get(node_id, 0), *ups])
+    return largest
+
+
+def _work(sizes: dict[tuple[str, str], int], picture: int, dtype_bytes: int) -> int:
+    work = 0.0
+    for (_, part), size in sizes.items():
+        factor = next((f for name, f in WORK_PER_PICTURE_BYTE.items() if part.startswith(name)), None)
+        if factor is not None:
+            work += picture * factor * dtype_bytes / 4
+        else:
+            work += size * WORK_PER_WEIGHT_BYTE
+    if not sizes:
+        work = picture
+    return int(work)

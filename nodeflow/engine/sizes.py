@@ -1,0 +1,106 @@
+"""Byte sizes: reading "6GB" from a user and measuring what a value holds (printing them is
+`engine.estimate.format_bytes`).
+
+Measuring is duck-typed (tensors have `untyped_storage`, modules have `named_parameters`), so this
+module never imports torch: the plan command and the CLI can use it before torch is loaded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "m": 1000**2, "mb": 1000**2, "g": 1000**3, "gb": 1000**3,
+          "t": 1000**4, "tb": 1000**4, "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4}
+_SIZE = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*([a-zA-Z]*)\s*$")
+
+
+def parse_size(text: str) -> int:
+    """Bytes from "6GB", "512MB", "1.5GiB" or "1000000"; ValueError naming the text otherwise.
+
+    GB is 1000**3 and GiB 1024**3, as disk and card vendors print them.
+    """
+    match = _SIZE.match(str(text))
+    unit = match.group(2).lower() if match else None
+    if match is None or unit not in _UNITS:
+        raise ValueError(f"'{text}' is not a size (write e.g. 6GB, 512MB, 1.5GiB)")
+    size = int(float(match.group(1)) * _UNITS[unit])
+    if size <= 0:
+        raise ValueError(f"'{text}' is not a positive size")
+    return size
+
+
+def is_tensor(value: Any) -> bool:
+    return hasattr(value, "untyped_storage") and hasattr(value, "element_size")
+
+
+def is_module(value: Any) -> bool:
+    return callable(getattr(value, "named_parameters", None)) and callable(getattr(value, "named_buffers", None))
+
+
+def leaves(value: Any, depth: int = 0) -> Iterator[Any]:
+    """Tensors and modules inside a node value (dicts, lists, tuples and dataclasses are opened)."""
+    if depth > 8 or value is None or isinstance(value, (str, bytes, int, float, bool)):
+        return
+    if is_tensor(value) or is_module(value):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from leaves(item, depth + 1)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from leaves(item, depth + 1)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            yield from leaves(getattr(value, f.name, None), depth + 1)
+
+
+def module_tensors(module: Any) -> Iterator[Any]:
+    """Every parameter and buffer of a module, each once."""
+    seen: set[int] = set()
+    for _, tensor in module.named_parameters(remove_duplicate=False):
+        if id(tensor) not in seen:
+            seen.add(id(tensor))
+            yield tensor
+    for _, tensor in module.named_buffers(remove_duplicate=False):
+        if tensor is not None and id(tensor) not in seen:
+            seen.add(id(tensor))
+            yield tensor
+
+
+def tensor_bytes(tensor: Any) -> int:
+    """Bytes a tensor's elements take (0 for a meta tensor, which holds none)."""
+    if getattr(tensor, "is_meta", False):
+        return 0
+    return int(tensor.numel()) * int(tensor.element_size())
+
+
+def module_bytes(module: Any, skip: Callable[[Any], bool] = lambda t: False) -> int:
+    """Bytes of a module's weights, leaving out tensors `skip` claims (counted elsewhere)."""
+    return sum(tensor_bytes(t) for t in module_tensors(module) if not skip(t))
+
+
+def value_bytes(value: Any, device_type: str | None = None, skip: Callable[[Any], bool] = lambda t: False) -> int:
+    """Bytes held by a node's outputs: tensors (each storage once) and the weights of modules
+    that `skip` does not claim (a LoRA's patched layers, but not the checkpoint they share).
+
+    With `device_type`, only tensors on that kind of device count (a CUDA budget ignores pictures
+    kept in RAM).
+    """
+    total, seen = 0, set()
+    for leaf in leaves(value):
+        tensors = [leaf] if is_tensor(leaf) else list(module_tensors(leaf))
+        for tensor in tensors:
+            if skip(tensor) or (device_type is not None and tensor.device.type != device_type):
+                continue
+            if getattr(tensor, "is_meta", False):
+                continue
+            storage = tensor.untyped_storage()
+            ident = (storage.data_ptr(), tensor.device.type)
+            if ident in seen:
+                continue
+            seen.add(ident)
+            total += int(storage.nbytes())
+    return total

@@ -1,0 +1,92 @@
+"""How many weights each component of a checkpoint holds, read from file headers (no torch).
+
+A .safetensors file starts with a JSON header listing every tensor's dtype and shape, so the
+size of a UNet, text encoder or VAE is known before anything is loaded: the memory plan uses it
+to explain a run before it starts, and the loader to make room before it reads the file.
+Single files name their parts by prefix (the original Stable Diffusion layout); diffusers folders
+keep one component per subfolder. Pickle files are counted by their file size.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+
+#: Single-file key prefixes -> component.
+PREFIXES = (
+    ("model.diffusion_model.", "unet"),
+    ("first_stage_model.", "vae"),
+    ("cond_stage_model.", "text_encoder"),
+    ("conditioner.embedders.0.", "text_encoder"),
+    ("conditioner.embedders.1.", "text_encoder_2"),
+)
+COMPONENTS = ("unet", "text_encoder", "text_encoder_2", "vae")
+_BYTES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1,
+          "F8_E4M3": 1, "F8_E5M2": 1}
+#: Tensors diffusers never loads into the modules (EMA copies, the training-time schedule).
+_IGNORED = ("model_ema.", "betas", "alphas_cumprod", "alphas_cumprod_prev", "sqrt_", "log_one_minus",
+            "posterior_")
+
+
+def safetensors_header(path: Path) -> dict[str, dict]:
+    """The tensor entries of a .safetensors header ({} if the file is not one)."""
+    try:
+        with path.open("rb") as handle:
+            (length,) = struct.unpack("<Q", handle.read(8))
+            if length > 100_000_000:
+                return {}
+            header = json.loads(handle.read(length))
+    except (OSError, struct.error, ValueError):
+        return {}
+    return {k: v for k, v in header.items() if k != "__metadata__" and isinstance(v, dict)}
+
+
+def _numel(entry: dict) -> int:
+    count = 1
+    for dim in entry.get("shape", ()):
+        count *= int(dim)
+    return count
+
+
+def single_file_counts(path: Path) -> dict[str, int]:
+    """{component: number of weights} of a single-file checkpoint."""
+    counts = dict.fromkeys(COMPONENTS, 0)
+    header = safetensors_header(path)
+    if not header:
+        return {"unet": path.stat().st_size // 2} if path.is_file() else {}
+    for key, entry in header.items():
+        if key.startswith(_IGNORED):
+            continue
+        part = next((c for prefix, c in PREFIXES if key.startswith(prefix)), None)
+        if part is not None:
+            counts[part] += _numel(entry)
+    return {k: v for k, v in counts.items() if v}
+
+
+def folder_counts(path: Path) -> dict[str, int]:
+    """{component: number of weights} of a diffusers folder (one subfolder per component)."""
+    counts: dict[str, int] = {}
+    for part in COMPONENTS:
+        folder = path / part
+        if not folder.is_dir():
+            continue
+        total = 0
+        for file in sorted(folder.glob("*.safetensors")):
+            if ".fp16." in file.name and any(folder.glob(file.name.replace(".fp16.", "."))):
+                continue  # a variant beside the main file: one of them is loaded
+            total += sum(_numel(e) for e in safetensors_header(file).values())
+        if total == 0:
+            total = sum(f.stat().st_size for f in folder.glob("*.bin")) // 4
+        if total:
+            counts[part] = total
+    return counts
+
+
+def component_counts(path: Path) -> dict[str, int]:
+    """{component: number of weights} of a checkpoint file or diffusers folder ({} if unreadable)."""
+    if path.is_dir():
+        return folder_counts(path)
+    if path.is_file():
+        return single_file_counts(path)
+    return {}

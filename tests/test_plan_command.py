@@ -1,0 +1,52 @@
+"""`nodeflow plan`: order, cache, per-node memory against a budget; no torch; exit 2 when it can't fit."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from nodeflow.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+TXT2IMG = ROOT / "workflows" / "txt2img.json"
+
+
+def test_plan_lists_every_node_with_its_models_and_fits(capsys):
+    assert main(["plan", str(TXT2IMG), "--device", "cpu", "--memory-budget", "1GB"]) == 0
+    out = capsys.readouterr().out
+    assert "budget 1.0 GB" in out and "fits" in out
+    sampler = next(line for line in out.splitlines() if "Sampler" in line)
+    assert "unet (node 1)" in sampler and "text_encoder" not in sampler  # the sampler needs the UNet only
+    encode = next(line for line in out.splitlines() if "Text Encode" in line)
+    assert "text_encoder (node 1)" in encode and "unet" not in encode
+
+
+def test_plan_refuses_a_budget_below_the_model_naming_node_estimate_and_budget(capsys):
+    assert main(["plan", str(TXT2IMG), "--device", "cpu", "--memory-budget", "5MB"]) == 2
+    err = capsys.readouterr().err
+    assert "node 1: needs about 12.2 MB" in err and "memory budget of 5.0 MB on cpu" in err
+
+
+def test_on_cuda_offload_makes_a_small_budget_possible(capsys):
+    """Weights can stream layer by layer on CUDA: only a node's own work must fit."""
+    assert main(["plan", str(TXT2IMG), "--device", "cuda", "--memory-budget", "5MB"]) == 0
+
+
+def test_a_bad_budget_is_one_line(capsys):
+    try:
+        main(["plan", str(TXT2IMG), "--memory-budget", "lots"])
+    except SystemExit as exc:
+        assert exc.code == 2
+    assert "'lots' is not a size" in capsys.readouterr().err
+
+
+def test_run_refuses_at_validation_what_cannot_fit(tmp_path, capsys):
+    assert main(["run", str(TXT2IMG), "--device", "cpu", "--memory-budget", "5MB", "--out", str(tmp_path)]) == 2
+    assert "memory budget of 5.0 MB" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
+
+
+def test_plan_does_not_import_torch():
+    code = ("import sys; from nodeflow.cli import main; "
+            f"assert main(['plan', {str(TXT2IMG)!r}, '--device', 'cpu']) == 0; "
+            "assert 'torch' not in sys.modules, 'torch imported'")
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, cwd=ROOT)
