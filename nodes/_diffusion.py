@@ -51,12 +51,13 @@ class Model:
     name: str = ""
     #: "sd" or "sdxl" (SDXL needs pooled text embeddings and size conditioning).
     family: str = "sd"
-    #: The checkpoint's VAE, used once to fit the cheap latent -> RGB preview projection.
-    vae: Any = None
-    preview_projection: Any = None
+    #: The checkpoint's VAE, used once to fit the cheap latent -> RGB preview projection. Not
+    #: needed to sample: a memory budget may free it while the UNet runs ("on demand").
+    vae: Any = field(default=None, metadata={"weights": "on demand"})
+    preview_projection: Any = None  # used when there is no VAE; else kept on the VAE
     #: The checkpoint's CLIP: what an unconnected negative prompt is encoded with (the empty
-    #: prompt, as diffusers' pipelines do when no negative prompt is given).
-    clip: Any = None
+    #: prompt, as diffusers' pipelines do when no negative prompt is given). On demand too.
+    clip: Any = field(default=None, metadata={"weights": "on demand"})
 
     @property
     def in_channels(self) -> int:
@@ -93,6 +94,8 @@ class Vae:
     vae: Any
     device: str
     dtype: Any
+    #: The latent -> RGB preview map fitted for this VAE (see nodes._sampling.latent_preview).
+    preview_projection: Any = None
 
     @property
     def scale_factor(self) -> int:

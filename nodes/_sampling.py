@@ -321,6 +321,7 @@ def _with_negative(ctx: RunContext, guider: Guider) -> Guider:
     if model.family == "sdxl":
         entry = CondEntry(torch.zeros_like(first.embeds), torch.zeros_like(first.pooled))
     elif model.clip is not None:
+        ctx.models.ensure(model.clip)  # not an input of the node: a memory budget may have freed it
         entry = encode_text(ctx, model.clip, "", "cut")
     else:
         raise NodeError("cfg above 1 needs a negative conditioning, and this model came without its "
@@ -414,7 +415,9 @@ def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, schedule: Sc
             extra["eta"] = 0.0  # DDIM / TCD: deterministic, the pipelines' default
         if "generator" in accepted:
             extra["generator"] = generator
-        want_preview = ctx.on_progress is not None
+        want_preview = ctx.previews and ctx.on_progress is not None
+        if want_preview and preview_holder(model).preview_projection is None:
+            ctx.models.ensure(model.vae)  # fitted once per VAE, from one encode
         last_preview = 0.0
         total = len(timesteps)
         for i, t in enumerate(timesteps):
@@ -456,13 +459,20 @@ def latent_preview(model: Model, latents: Any) -> Any:
     """A cheap RGB picture of latents: a linear projection, no VAE decode (PIL, latent resolution)."""
     from PIL import Image
 
-    if model.preview_projection is None:
-        model.preview_projection = fit_preview_projection(model)
-    weight, bias = model.preview_projection
+    holder = preview_holder(model)
+    if holder.preview_projection is None:
+        holder.preview_projection = fit_preview_projection(model)
+    weight, bias = holder.preview_projection
     x = latents[0].detach().float().cpu()
     rgb = torch.einsum("chw,cr->rhw", x, weight) + bias[:, None, None]
     rgb = (rgb * 255).clamp(0, 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
     return Image.fromarray(rgb)
+
+
+def preview_holder(model: Model) -> Any:
+    """Where a model's preview projection is kept: on its VAE, which every copy of the model
+    (LoRA, Model Sampling) shares, so it is fitted once per checkpoint."""
+    return model.vae if model.vae is not None else model
 
 
 def fit_preview_projection(model: Model) -> tuple[Any, Any]:

@@ -22,6 +22,9 @@ PREFIXES = (
     ("conditioner.embedders.1.", "text_encoder_2"),
 )
 COMPONENTS = ("unet", "text_encoder", "text_encoder_2", "vae")
+#: The weight whose shape tells a component's full-resolution channel count: (key suffix, axis).
+WIDTH_KEYS = {"unet": (("conv_in.weight", "input_blocks.0.0.weight"), 0),
+              "vae": (("decoder.conv_out.weight",), 1)}
 _BYTES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1,
           "F8_E4M3": 1, "F8_E5M2": 1}
 #: Tensors diffusers never loads into the modules (EMA copies, the training-time schedule).
@@ -81,6 +84,26 @@ def folder_counts(path: Path) -> dict[str, int]:
         if total:
             counts[part] = total
     return counts
+
+
+def component_widths(path: Path) -> dict[str, int]:
+    """{component: full-resolution channels} for the UNet and VAE, from the headers ({} if unknown)."""
+    headers: list[tuple[str, dict]] = []
+    if path.is_dir():
+        for part in WIDTH_KEYS:
+            for file in sorted((path / part).glob("*.safetensors"))[:1]:
+                headers += [(part, safetensors_header(file))]
+    elif path.is_file():
+        header = safetensors_header(path)
+        headers = [(part, {k[len(prefix):]: v for k, v in header.items() if k.startswith(prefix)})
+                   for prefix, part in PREFIXES if part in WIDTH_KEYS]
+    widths = {}
+    for part, header in headers:
+        names, axis = WIDTH_KEYS[part]
+        entry = next((header[k] for k in names if k in header), None)
+        if entry is not None and len(entry.get("shape", ())) > axis:
+            widths[part] = int(entry["shape"][axis])
+    return widths
 
 
 def component_counts(path: Path) -> dict[str, int]:

@@ -51,13 +51,16 @@ class LoadCheckpoint(Node):
     @classmethod
     def weights(cls, params: Mapping[str, Any], resolve: Callable[[str], Path]) -> list[Weights]:
         """UNet on `model`, text encoders on `clip`, VAE on `vae`, sized from the file headers."""
-        from nodes._weights import component_counts
+        from nodes._weights import component_counts, component_widths
 
         name = params.get("checkpoint")
         if not isinstance(name, str) or not name.strip():
             return []
+        path = resolve(name)
+        widths = component_widths(path)
         outputs = {"unet": "model", "text_encoder": "clip", "text_encoder_2": "clip", "vae": "vae"}
-        return [Weights(part, outputs[part], count) for part, count in component_counts(resolve(name)).items()]
+        return [Weights(part, outputs[part], count, widths.get(part, 0))
+                for part, count in component_counts(path).items()]
 
 
 class LoadLora(Node):

@@ -128,6 +128,9 @@ class Weights:
     component: str  # "unet", "text_encoder", "vae", "controlnet"...
     output: str  # the output that carries it
     count: int  # number of weights (elements); the plan multiplies by the device's dtype size
+    #: Channels of its full-resolution feature maps (a VAE decoder's last block, a UNet's first),
+    #: which the plan scales a node's working memory by; 0 if unknown.
+    width: int = 0
 
 
 @dataclass(frozen=True)

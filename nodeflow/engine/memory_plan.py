@@ -23,10 +23,11 @@ from nodeflow.core.paths import resolve_path
 from nodeflow.core.types import GUIDER
 from nodeflow.engine.estimate import available_bytes, format_bytes, node_estimates, node_params
 
-#: Work a node does with a model, as a multiple of the largest picture (float32 RGB bytes) it
-#: handles: a VAE's full-resolution feature maps are ~40x a picture's size and a few are alive at
-#: once; a UNet works at 1/8 resolution but is wide and runs on two batches (with guidance).
-WORK_PER_PICTURE_BYTE = {"vae": 24.0, "unet": 3.0}
+#: A node's working memory with a model, in feature maps of the model's full-resolution width
+#: (`Weights.width`) over the largest picture upstream: a VAE keeps a few maps of its widest block
+#: alive at full resolution; a UNet works at 1/8 of each side on two batches (guidance).
+MAPS = {"vae": (8.0, 1), "unet": (30.0, 64 // 2)}  # (maps, pixels per latent cell / batches)
+DEFAULT_WIDTH = {"vae": 128, "unet": 320}
 #: Text encoders and anything else: work as a share of the component's own weights.
 WORK_PER_WEIGHT_BYTE = 0.05
 DTYPE_BYTES = {"cuda": 2, "cpu": 4, "mps": 4}
@@ -112,7 +113,7 @@ def make_memory_plan(graph: Graph, order: list[str], search_dirs: tuple[Path, ..
     budget = budget if budget is not None else default_budget(device)
     dtype_bytes = DTYPE_BYTES.get(device, 4)
     declared = _declared_weights(graph, order, search_dirs)
-    carriers = {GUIDER} | {kind for parts in declared.values() for kind, _, _ in parts}
+    carriers = {GUIDER} | {kind for parts in declared.values() for kind, *_ in parts}
     own: dict[str, int] = {}  # what nodes declare they allocate themselves
     for est in node_estimates(graph, order, search_dirs):
         own[est.node_id] = max(own.get(est.node_id, 0), est.bytes)
@@ -125,9 +126,10 @@ def make_memory_plan(graph: Graph, order: list[str], search_dirs: tuple[Path, ..
         title = cls.title if cls is not None else record.type
         needed = _needed(graph, node_id, declared, carriers, {})
         if node_id in declared:  # a loader holds what it loads while it runs
-            needed |= {(node_id, part) for _, part, _ in declared[node_id]}
+            needed |= {(node_id, part) for _, part, *_ in declared[node_id]}
         sizes = {key: _component_bytes(declared, key, dtype_bytes) for key in needed}
-        work = own.get(node_id) or _work(sizes, pictures.get(node_id, 0), dtype_bytes)
+        widths = {key: _width(declared, key) for key in needed}
+        work = own.get(node_id) or _work(sizes, widths, pictures.get(node_id, 0), dtype_bytes)
         if node_id in cached:
             plan.nodes.append(NodeMemory(node_id, title, True, (), 0, sum(resident.values())))
             continue
@@ -162,7 +164,7 @@ def _declared_weights(graph: Graph, order: list[str], search_dirs: tuple[Path, .
         for w in weights:
             out = cls.output(w.output)
             if out is not None:
-                parts.append((out.type, w.component, int(w.count)))
+                parts.append((out.type, w.component, int(w.count), int(w.width)))
         if parts:
             found[node_id] = parts
     return found
@@ -186,7 +188,7 @@ def _behind(graph: Graph, node_id: str, kind: str, declared: dict, carriers: set
         return memo[key]
     memo[key] = set()  # cycles are reported by validation
     if node_id in declared:
-        found = {(node_id, part) for out_type, part, _ in declared[node_id] if out_type == kind}
+        found = {(node_id, part) for out_type, part, *_ in declared[node_id] if out_type == kind}
     else:
         found = _needed(graph, node_id, declared, carriers, memo)
     memo[key] = found
@@ -194,7 +196,11 @@ def _behind(graph: Graph, node_id: str, kind: str, declared: dict, carriers: set
 
 
 def _component_bytes(declared: dict, key: tuple[str, str], dtype_bytes: int) -> int:
-    return sum(count for _, part, count in declared.get(key[0], ()) if part == key[1]) * dtype_bytes
+    return sum(count for _, part, count, _ in declared.get(key[0], ()) if part == key[1]) * dtype_bytes
+
+
+def _width(declared: dict, key: tuple[str, str]) -> int:
+    return max((width for _, part, _, width in declared.get(key[0], ()) if part == key[1]), default=0)
 
 
 def _name(graph: Graph, key: tuple[str, str]) -> str:
@@ -210,14 +216,19 @@ def _picture_bytes(graph: Graph, order: list[str], own: dict[str, int]) -> dict[
     return largest
 
 
-def _work(sizes: dict[tuple[str, str], int], picture: int, dtype_bytes: int) -> int:
+def _work(sizes: dict[tuple[str, str], int], widths: dict[tuple[str, str], int], picture: int,
+          dtype_bytes: int) -> int:
+    """Working memory of a node using `sizes`' components on pictures of `picture` bytes (RGB
+    float32, the whole batch)."""
+    pixels = picture / 12
     work = 0.0
-    for (_, part), size in sizes.items():
-        factor = next((f for name, f in WORK_PER_PICTURE_BYTE.items() if part.startswith(name)), None)
-        if factor is not None:
-            work += picture * factor * dtype_bytes / 4
-        else:
+    for key, size in sizes.items():
+        kind = next((name for name in MAPS if key[1].startswith(name)), None)
+        if kind is None:
             work += size * WORK_PER_WEIGHT_BYTE
+            continue
+        maps, per_cell = MAPS[kind]
+        work += pixels / per_cell * (widths.get(key) or DEFAULT_WIDTH[kind]) * maps * dtype_bytes
     if not sizes:
         work = picture
     return int(work)

@@ -32,6 +32,12 @@ def parse_size(text: str) -> int:
     return size
 
 
+#: Dataclass field metadata {"weights": ON_DEMAND} marks a reference to a model that its holder
+#: does not need to run (a MODEL's VAE for previews): leaves() does not open it, so a node given
+#: the holder does not pin it; whoever uses it asks the store (`ModelStore.ensure`).
+ON_DEMAND = "on demand"
+
+
 def is_tensor(value: Any) -> bool:
     return hasattr(value, "untyped_storage") and hasattr(value, "element_size")
 
@@ -54,7 +60,8 @@ def leaves(value: Any, depth: int = 0) -> Iterator[Any]:
             yield from leaves(item, depth + 1)
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
         for f in dataclasses.fields(value):
-            yield from leaves(getattr(value, f.name, None), depth + 1)
+            if f.metadata.get("weights") != ON_DEMAND:
+                yield from leaves(getattr(value, f.name, None), depth + 1)
 
 
 def module_tensors(module: Any) -> Iterator[Any]:

@@ -187,7 +187,7 @@ def test_latent_preview_projection_is_fitted_to_the_vae(tiny_sd, source_png, whi
     (latent,) = VAEEncode().run(ctx, pixels=pil_to_image(picture), vae=vae)
     preview = latent_preview(model, latent["samples"])
     assert preview.size == tuple(latent["samples"].shape[-1:-3:-1])
-    assert model.preview_projection is not None  # fitted once, then reused
+    assert model.vae.preview_projection is not None  # fitted once per VAE, then reused
     if which == "builtin":
         ours = np.asarray(preview).astype(float)
         small = np.asarray(picture.resize(preview.size, Image.Resampling.BOX)).astype(float)
