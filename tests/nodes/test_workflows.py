@@ -43,6 +43,11 @@ def _check_outputs(name, result, output_dir):
     assert saved, "the workflow saved nothing"
     for png in saved:
         assert files.read_png_workflow(png)
+    size = Image.open(saved[0]).size
+    if name == "hires_fix":
+        assert size == (96, 96)  # 64 x 1.5
+    if name == "outpaint":
+        assert size == (96, 64)  # 32 pixels added on the right
     if name == "inpaint":
         source = np.array(Image.open(ROOT / SOURCE).convert("RGB"))
         w, h, painted = decode_mask(BUILDERS["inpaint"]().nodes["4"].params["painted_mask"])
@@ -58,6 +63,26 @@ def test_workflow_runs_on_the_builtin_model(name, tmp_path, torch_threads):
     result = Executor(device="cpu").run(_load(name), output_dir=tmp_path, workflow_dir=WORKFLOWS)
     assert result.ok, result.errors
     _check_outputs(name, result, tmp_path)
+    _check_drawing(name, sorted(tmp_path.glob("*.png")))
+
+
+def _share(pixels, rgb):
+    """Share of pixels within 60 (per channel) of a colour."""
+    return (np.abs(pixels.astype(int) - rgb).max(axis=-1) < 60).mean()
+
+
+def _check_drawing(name, saved):
+    """What the built-in model draws with the examples that use the new nodes."""
+    pictures = [np.array(Image.open(p).convert("RGB")) for p in saved]
+    if name == "area_prompt":  # a red circle in the left half, a yellow square in the right
+        for picture in pictures:
+            left, right = picture[:, :32], picture[:, 32:]
+            assert _share(left, (220, 30, 30)) > 0.1 > _share(right, (220, 30, 30))
+            assert _share(right, (230, 210, 40)) > 0.1 > _share(left, (230, 210, 40))
+    if name == "outpaint":  # the original stays, the new border continues its blue background
+        source = np.array(Image.open(ROOT / SOURCE).convert("RGB"))
+        assert np.abs(pictures[0][:, :48].astype(int) - source[:, :48]).mean() < 12
+        assert _share(pictures[0][:, 64:], (40, 60, 220)) > 0.8
 
 
 @pytest.mark.parametrize("name", SHIPPED)

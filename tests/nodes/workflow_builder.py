@@ -152,8 +152,68 @@ def two_stage():
     return g
 
 
+def hires_fix():
+    g = _graph()
+    g.metadata["description"] = ("Hires fix: a first pass at the model's size, the latent upscaled 1.5x, then a "
+                                 "second pass with denoise 0.5 that adds detail at the larger size.")
+    ckpt, pos, neg = _model_and_prompts(g, "a yellow star on a green background")
+    latent = _add(g, "latent.empty", (320, 440), {"vae": (ckpt, "vae")}, width=SIZE, height=SIZE, batch_size=1)
+    common = {"model": (ckpt, "model"), "positive": (pos, "conditioning"), "negative": (neg, "conditioning")}
+    first = _add(g, "sampling.sampler", (660, 200), {**common, "latent_image": (latent, "latent")}, seed=11,
+                 steps=20, cfg=5.0, sampler_name="euler", scheduler="normal")
+    bigger = _add(g, "latent.upscale", (1000, 440), {"latent": (first, "latent")}, scale_by=1.5, method="bilinear")
+    second = _add(g, "sampling.sampler", (1300, 200), {**common, "latent_image": (bigger, "latent")}, seed=11,
+                  steps=20, cfg=5.0, sampler_name="euler", scheduler="normal", denoise=0.5)
+    _finish(g, ckpt, second, "hires_fix", x=1640)
+    return g
+
+
+def outpaint():
+    g = _graph()
+    g.metadata["description"] = ("Outpainting: the picture gets a border on the right (Image Pad for Outpaint), "
+                                 "and only the border, faded into the picture's edge, is drawn anew.")
+    ckpt, pos, neg = _model_and_prompts(g, "a red circle on a blue background")
+    load = _add(g, "image.load", (0, 480), image=SOURCE)
+    pad = _add(g, "image.pad_for_outpaint", (320, 480), {"image": (load, "image")}, left=0, top=0, right=32,
+               bottom=0, feathering=16)
+    encode = _add(g, "vae.encode_inpaint", (660, 440), {
+        "pixels": (pad, "image"), "vae": (ckpt, "vae"), "mask": (pad, "mask")}, grow_mask_by=0)
+    sampler = _add(g, "sampling.sampler", (1000, 200), {
+        "model": (ckpt, "model"), "positive": (pos, "conditioning"), "negative": (neg, "conditioning"),
+        "latent_image": (encode, "latent")}, seed=5, steps=20, cfg=5.0, sampler_name="euler",
+        scheduler="normal", denoise=1.0)
+    _finish(g, ckpt, sampler, "outpaint", x=1300)
+    return g
+
+
+def area_prompt():
+    g = _graph()
+    g.metadata["description"] = ("Area prompts: one prompt for the whole picture, and one for each half "
+                                 "(Conditioning Set Area), combined; where they overlap their predictions "
+                                 "are averaged by strength.")
+    ckpt, whole, neg = _model_and_prompts(g, "a small circle on a blue background")
+    left = _add(g, "conditioning.text_encode", (320, -220), {"clip": (ckpt, "clip")},
+                text="a red circle on a blue background")
+    right = _add(g, "conditioning.text_encode", (320, -440), {"clip": (ckpt, "clip")},
+                 text="a yellow square on a blue background")
+    left_area = _add(g, "conditioning.set_area", (660, -220), {"conditioning": (left, "conditioning")},
+                     width=SIZE // 2, height=SIZE, x=0, y=0, strength=1.0)
+    right_area = _add(g, "conditioning.set_area", (660, -440), {"conditioning": (right, "conditioning")},
+                      width=SIZE // 2, height=SIZE, x=SIZE // 2, y=0, strength=1.0)
+    halves = _add(g, "conditioning.combine", (1000, -330), {
+        "conditioning_1": (left_area, "conditioning"), "conditioning_2": (right_area, "conditioning")})
+    positive = _add(g, "conditioning.combine", (1000, 0), {
+        "conditioning_1": (whole, "conditioning"), "conditioning_2": (halves, "conditioning")})
+    latent = _add(g, "latent.empty", (660, 440), {"vae": (ckpt, "vae")}, width=SIZE, height=SIZE, batch_size=2)
+    sampler = _add(g, "sampling.sampler", (1300, 200), {
+        "model": (ckpt, "model"), "positive": (positive, "conditioning"), "negative": (neg, "conditioning"),
+        "latent_image": (latent, "latent")}, seed=8, steps=20, cfg=5.0, sampler_name="euler", scheduler="normal")
+    _finish(g, ckpt, sampler, "area_prompt", x=1640)
+    return g
+
+
 BUILDERS = {"txt2img": txt2img, "img2img": img2img, "inpaint": inpaint, "custom_sampling": custom_sampling,
-            "two_stage": two_stage}
+            "two_stage": two_stage, "hires_fix": hires_fix, "outpaint": outpaint, "area_prompt": area_prompt}
 
 
 def write_inputs() -> None:
