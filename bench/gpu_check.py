@@ -29,6 +29,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 GB = 1000**3
+DEVICE = "cuda"  # the smoke test on a CPU machine sets "cpu"
 ROWS: list[tuple[str, str, str]] = []
 
 
@@ -78,7 +79,10 @@ def pipeline(folder: Path, dtype, xl: bool = False):
 
     cls = diffusers.StableDiffusionXLPipeline if xl else diffusers.StableDiffusionPipeline
     extra = {} if xl else {"safety_checker": None, "requires_safety_checker": False}
-    pipe = cls.from_pretrained(folder, torch_dtype=dtype, local_files_only=True, **extra).to("cuda")
+    pipe = cls.from_pretrained(folder, torch_dtype=dtype, local_files_only=True, **extra).to(DEVICE)
+    for name in ("tokenizer", "tokenizer_2"):  # vocab + merges only: give it CLIP's window, as NodeFlow does
+        if getattr(pipe, name, None) is not None:
+            getattr(pipe, name).model_max_length = 77
     pipe.scheduler = diffusers.EulerDiscreteScheduler.from_config(pipe.scheduler.config)
     pipe.set_progress_bar_config(disable=True)
     return pipe
