@@ -100,7 +100,8 @@ def _inpaint_mask(latent: dict, x: Any) -> Any:
 def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, sigmas: Any, noise: NoiseSource,
            latent: dict) -> dict:
     """Denoise `latent` over `sigmas` the ComfyUI way; returns a new LATENT."""
-    from nodes._sampling import _check_latent, _with_negative, latent_preview
+    from nodes._preview import latent_preview
+    from nodes._sampling import _check_latent, _with_negative
     from nodes.latent import fit_empty_latent
 
     model = guider.model

@@ -36,8 +36,8 @@ def check_names(convention: str, sampler: str | None, scheduler: str | None) -> 
         from nodes._comfy_sampling import SAMPLER_NAMES
         from nodes._sigma_schedules import SCHEDULER_NAMES
     else:
-        from nodes._sampling import SAMPLER_NAMES
-        from nodes._sampling import SCHEDULE_NAMES as SCHEDULER_NAMES
+        from nodes._schedulers import SAMPLER_NAMES
+        from nodes._schedulers import SCHEDULE_NAMES as SCHEDULER_NAMES
     if sampler is not None and sampler not in SAMPLER_NAMES:
         raise NodeError(f"sampler '{sampler}' is not available in the {convention} convention "
                         f"(available: {', '.join(SAMPLER_NAMES)})", "sampler_name")
@@ -56,8 +56,8 @@ def comfy_sigmas(model: Model, scheduler: str, steps: int, denoise: float, sampl
 
 def diffusers_sigmas(model: Model, schedule: Schedule) -> Any:
     """The noise levels of a diffusers schedule (its Euler-type sigmas), from the checkpoint's config."""
-    from nodes._sampling import SCHEDULES, _from_config
-    from nodes._sampling import start_index as diffusers_start
+    from nodes._schedulers import SCHEDULES, _from_config
+    from nodes._schedulers import start_index as diffusers_start
 
     config = model.scheduler_config
     overrides = {"use_karras_sigmas": False, "use_exponential_sigmas": False, "use_beta_sigmas": False}

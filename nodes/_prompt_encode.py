@@ -39,7 +39,7 @@ def encode_prompt(ctx: RunContext, clip: Clip, text: str, long_prompt: str = "cu
     `text_2` is SDXL's prompt for its second (OpenCLIP bigG) encoder, `text` going to the first
     (CLIP-L), as diffusers' prompt / prompt_2; None uses `text` for both.
     """
-    from nodes._sampling import encode_text
+    from nodes._text_encode import encode_text
 
     texts = [text, text if text_2 is None else text_2]
     pieces = [parse_weights(t) for t in texts]

@@ -9,7 +9,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from nodeflow.core import Input, Node, NodeError, Output, RunContext
+from nodeflow.core import Input, Node, NodeError, Output, RunContext, default_registry
 from nodeflow.core.masks import check_mask_text, decode_mask
 from nodeflow.core.spec import MemoryNeed
 from nodeflow.core.types import IMAGE, INT, MASK, STRING
@@ -19,21 +19,22 @@ MAX_LOAD_PIXELS = 8192 * 8192
 #: Peak bytes per pixel while loading: decoded RGB(A), float32 copies for the image and the mask.
 LOAD_BYTES_PER_PIXEL = 40
 SCALE_METHODS = ("lanczos", "bicubic", "bilinear", "area", "nearest-exact")
-#: Parameters worth repeating in readable form in a saved PNG, per node type.
-_PARAMETER_NODES = ("models.load_checkpoint", "models.load_lora", "conditioning.text_encode",
-                    "sampling.sampler", "sampling.sampler_select", "sampling.scheduler",
-                    "sampling.cfg_guider", "noise.random", "latent.empty")
 
 
 def parameters_text(workflow_json: str) -> str:
-    """The main settings of a workflow as readable lines (prompts, seed, steps, sampler...)."""
+    """The main settings of a workflow as readable lines (prompts, seed, steps, sampler...).
+
+    The nodes repeated are those whose declaration sets `summarized`.
+    """
     try:
         data = json.loads(workflow_json)
     except ValueError:
         return ""
+    registry = default_registry()
     lines = []
     for node in data.get("nodes", []):
-        if node.get("type") in _PARAMETER_NODES and node.get("params"):
+        cls = registry.get(node.get("type", ""))
+        if cls is not None and cls.summarized and node.get("params"):
             values = ", ".join(f"{k}: {v}" for k, v in node["params"].items())
             lines.append(f"{node['type']} (node {node['id']}): {values}")
     return "\n".join(lines)

@@ -20,6 +20,7 @@ class EmptyLatent(Node):
     type_id = "latent.empty"
     title = "Empty Latent"
     category = "latent"
+    summarized = True
     description = (
         "A blank latent for text-to-image. Width and height 0 mean the model's native size (512 for "
         "SD 1.5, 1024 for SDXL, 64 for the built-in tiny model). The latent follows the model it is "

@@ -5,15 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from nodeflow.core import Input, Node, Output, RunContext
-from nodeflow.core.types import INT, NOISE
-
-SEED_MAX = 0xFFFF_FFFF_FFFF_FFFF
+from nodeflow.core.types import INT, NOISE, SEED_MAX
 
 
 class RandomNoise(Node):
     type_id = "noise.random"
     title = "Random Noise"
     category = "sampling/custom"
+    summarized = True
     description = (
         "Seeded noise for Sample. The noise is drawn on the CPU from this seed, so the same seed "
         "gives the same image on CPU, CUDA and MPS. All randomness of a sampling run (img2img's "

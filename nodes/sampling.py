@@ -13,19 +13,28 @@ from __future__ import annotations
 from typing import Any
 
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
-from nodeflow.core.types import CONDITIONING, FLOAT, GUIDER, INT, LATENT, MODEL, NOISE, SAMPLER, SIGMAS, STRING
+from nodeflow.core.types import (
+    CONDITIONING,
+    FLOAT,
+    GUIDER,
+    INT,
+    LATENT,
+    MODEL,
+    NOISE,
+    SAMPLER,
+    SEED_MAX,
+    SIGMAS,
+    STRING,
+)
 from nodes._comfy_sampling import SAMPLER_NAMES as COMFY_SAMPLER_NAMES
 from nodes._convention import CONVENTION_HELP, CONVENTIONS
+from nodes._schedulers import SAMPLER_NAMES
+from nodes._schedulers import SCHEDULE_NAMES as SCHEDULER_NAMES
 from nodes._sigma_schedules import SCHEDULER_NAMES as COMFY_SCHEDULER_NAMES
 
-# Kept here (not imported from nodes._sampling) so listing nodes does not import that module's deps.
-SAMPLER_NAMES = ("euler", "euler_ancestral", "heun", "lms", "dpm_2", "dpm_2_ancestral", "dpmpp_2m",
-                 "dpmpp_2m_sde", "dpmpp_sde", "ddim", "ddpm", "uni_pc", "deis")
-SCHEDULER_NAMES = ("normal", "karras", "exponential", "beta", "sgm_uniform")
 #: Every name either convention knows (each node checks its own convention's names when it runs).
 SAMPLER_CHOICES = SAMPLER_NAMES + tuple(n for n in COMFY_SAMPLER_NAMES if n not in SAMPLER_NAMES)
 SCHEDULER_CHOICES = SCHEDULER_NAMES + tuple(n for n in COMFY_SCHEDULER_NAMES if n not in SCHEDULER_NAMES)
-SEED_MAX = 0xFFFF_FFFF_FFFF_FFFF
 
 _DENOISE_HELP = ("How much of the picture to redo, as diffusers' img2img 'strength': the last "
                  "int(steps * denoise) steps of a steps-step schedule run, so 20 steps at 0.5 run 10. "
@@ -45,6 +54,7 @@ class Sampler(Node):
     type_id = "sampling.sampler"
     title = "Sampler"
     category = "sampling"
+    summarized = True
     description = (
         "Denoises a latent guided by prompts: text-to-image from Empty Latent, image-to-image from "
         "VAE Encode (denoise < 1), inpainting from VAE Encode for Inpaint or Set Latent Noise Mask. "
@@ -92,6 +102,7 @@ class SamplerSelect(Node):
     type_id = "sampling.sampler_select"
     title = "Sampler Select"
     category = "sampling/custom"
+    summarized = True
     description = "Picks the sampling algorithm for Sample. " + _SAMPLER_HELP
     inputs = (
         Input("sampler_name", STRING, default="euler", choices=SAMPLER_CHOICES),
@@ -143,6 +154,7 @@ class CFGGuider(Node):
     type_id = "sampling.cfg_guider"
     title = "CFG Guider"
     category = "sampling/custom"
+    summarized = True
     description = (
         "Classifier-free guidance for Sample: the model, the prompts and how strongly to follow "
         "them. guidance_rescale (0-1) tames over-saturation at high cfg, as diffusers' "

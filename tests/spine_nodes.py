@@ -102,7 +102,7 @@ def make_registry() -> Registry:
     registry = Registry()
     for cls in TEST_NODES:
         registry.register(cls)
-    registry.load_builtin()
+    registry.load_entry_points()
     return registry
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from nodeflow.core.graph import node_title
 from nodeflow.engine import events as ev
 
 
@@ -43,9 +44,7 @@ class ProgressPrinter:
         record = self.graph.nodes.get(node_id) if self.graph is not None else None
         if record is None:
             return f"node {node_id}"
-        cls = self.graph.registry.get(record.type)
-        title = record.ui.get("title") or (cls.title if cls else record.type)
-        return f"node {node_id} ({title})"
+        return f"node {node_id} ({node_title(record, self.graph.registry.get(record.type))})"
 
     def _progress(self, event: ev.NodeProgress) -> None:
         if self.quiet:

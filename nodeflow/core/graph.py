@@ -12,7 +12,7 @@ and links; it can be moved, deleted and saved, but not edited or run.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +60,16 @@ class Group:
     rect: list[float]
     color: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def node_title(record: NodeRecord, cls: type[Node] | None) -> str:
+    """What a node is called on screen and in logs: the user's title, else the type's own."""
+    return str(record.ui.get("title") or default_title(record, cls))
+
+
+def default_title(record: NodeRecord, cls: type[Node] | None) -> str:
+    """A node's title when the user gave none (placeholders say which type is missing)."""
+    return cls.title if cls is not None else f"{record.type} (missing)"
 
 
 class Graph:
@@ -138,11 +148,20 @@ class Graph:
                     found.append((link.dst, link.dst_input, inp.type))
         return found
 
+    def title(self, node_id: str) -> str:
+        """The node's display title (see `node_title`)."""
+        return node_title(self.nodes[node_id], self.node_class(node_id))
+
     def new_id(self) -> str:
         """The next small integer id, so saved files stay short and diffable."""
+        return self.new_ids(1)[0]
+
+    def new_ids(self, count: int) -> list[str]:
+        """`count` fresh ids after every node and group id in use (a paste takes several at once)."""
         numbers = [int(i) for i in self.nodes if i.isdigit()]
         numbers += [int(g) for g in self.groups if g.isdigit()]
-        return str(max(numbers, default=0) + 1)
+        start = max(numbers, default=0) + 1
+        return [str(start + n) for n in range(count)]
 
     def to_networkx(self) -> nx.MultiDiGraph:
         g = nx.MultiDiGraph()
@@ -203,16 +222,21 @@ class Graph:
     def set_param(self, node_id: str, name: str, value: Any) -> Any:
         """Set a parameter after checking type and bounds; return the stored (converted) value."""
         record = self.node(node_id)
-        cls = self.registry.get(record.type)
-        if cls is None:
-            raise GraphEditError(f"cannot edit a node of unknown type '{record.type}'", node_id, name)
-        value = self._checked_value(cls, node_id, name, value)
+        value = self.check_value(node_id, name, value)
         if record.params.get(name, object()) == value and name in record.params:
             return value
         record.params[name] = value
         self.param_changed.emit(node_id, name, value)
         self.changed.emit()
         return value
+
+    def check_value(self, node_id: str, name: str, value: Any) -> Any:
+        """The value `set_param` would store, converted; GraphEditError if it would be refused."""
+        record = self.node(node_id)
+        cls = self.registry.get(record.type)
+        if cls is None:
+            raise GraphEditError(f"cannot edit a node of unknown type '{record.type}'", node_id, name)
+        return self._checked_value(cls, node_id, name, value)
 
     def unset_param(self, node_id: str, name: str) -> None:
         """Forget a stored value, so the input is unset again (undo of the first edit of it)."""
@@ -242,8 +266,14 @@ class Graph:
 
     # -- link edits ----------------------------------------------------------------------------
 
-    def check_connection(self, src: str, src_output: str, dst: str, dst_input: str) -> None:
-        """Raise GraphEditError saying why this wire is refused; return quietly if it is fine."""
+    def check_connection(self, src: str, src_output: str, dst: str, dst_input: str,
+                         reaches: Callable[[str, str], bool] | None = None) -> None:
+        """Raise GraphEditError saying why this wire is refused; return quietly if it is fine.
+
+        This is the one connection rule: the canvas asks it too (per socket, while a wire is
+        dragged), passing `reaches(a, b)` -- whether b is reachable from a -- answered from a
+        search it did once per drag instead of one graph search per socket.
+        """
         src_cls = self.node_class(self.node(src).id)
         dst_cls = self.node_class(self.node(dst).id)
         if src_cls is None:
@@ -269,7 +299,10 @@ class Graph:
                     raise GraphEditError(
                         f"this reroute feeds input '{consumer_input}' of node {consumer} ({consumer_type}), "
                         f"which cannot take {out_type}", dst, dst_input)
-        if src == dst or nx.has_path(self.to_networkx(), dst, src):
+        if reaches is None:
+            def reaches(a: str, b: str) -> bool:
+                return nx.has_path(self.to_networkx(), a, b)
+        if src == dst or reaches(dst, src):
             raise GraphEditError(f"linking from node {src} would make a cycle", dst, dst_input)
 
     def connect(self, src: str, src_output: str, dst: str, dst_input: str) -> Link:

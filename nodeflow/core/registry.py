@@ -1,9 +1,12 @@
 """The node registry: every node type the app knows, by stable type id.
 
-Node types come from three places: the built-in `nodes` package, the `nodeflow.nodes` entry-point
-group (installed plugins) and `.py` files in the user nodes folder. A plugin that fails to import or
-declares a node badly is recorded in `problems` and skipped; it never stops the app. Registering a
-type id twice is an error, not a silent overwrite.
+Node types come from two places: the `nodeflow.nodes` entry-point group and `.py` files in the user
+nodes folder. The built-in library registers exactly as an installed plugin does: NodeFlow's own
+pyproject.toml declares its `nodes` package in that group, so the core imports no node module and
+names no node type. An entry point may name a node class, a module or a package (every public module
+in it). A plugin that fails to import or declares a node badly is recorded in `problems` and
+skipped; it never stops the app. Registering a type id twice is an error, not a silent overwrite;
+NodeFlow's own entry points load first, so a plugin re-using a built-in id is the one reported.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from nodeflow.core.spec import Node, check_declaration
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "nodeflow.nodes"
+#: This project's distribution: its entry points (the built-in nodes) register before plugins'.
+DISTRIBUTION = "nodeflow"
 
 
 class RegistryError(NodeFlowError):
@@ -58,8 +63,9 @@ class Registry:
         """The node class for a type id (or one of its legacy ids); None if unknown."""
         return self._types.get(type_id) or self._types.get(self._aliases.get(type_id, ""))
 
-    def canonical_id(self, type_id: str) -> str:
-        return self._aliases.get(type_id, type_id)
+    def reroute_type(self) -> type[Node] | None:
+        """The node type the editor puts on a wire as a reroute dot (first by type id), if any."""
+        return next((cls for _, cls in sorted(self._types.items()) if cls.is_reroute()), None)
 
     def __contains__(self, type_id: str) -> bool:
         return self.get(type_id) is not None
@@ -83,27 +89,14 @@ class Registry:
                 self._report(source, str(exc))
         return count
 
-    def load_builtin(self) -> None:
-        """Import each module of the built-in `nodes` package and register its nodes."""
-        import nodes
-
-        for info in pkgutil.iter_modules(nodes.__path__):
-            if info.name.startswith("_"):
-                continue  # private helpers of the node modules (they may import torch)
-            name = f"nodes.{info.name}"
-            try:
-                module = importlib.import_module(name)
-            except (Exception, SystemExit) as exc:  # a broken module must not take the app down
-                self._report(name, f"failed to import: {_why(exc)}")
-                continue
-            self.register_module(module, name)
-
     def load_entry_points(self) -> None:
-        """Register nodes from installed plugins (entry-point group `nodeflow.nodes`).
-
-        An entry point may name a module (all its node classes register) or a node class.
-        """
-        for ep in entry_points(group=ENTRY_POINT_GROUP):
+        """Register nodes from the entry-point group `nodeflow.nodes` (built-ins and plugins)."""
+        points = sorted(entry_points(group=ENTRY_POINT_GROUP),
+                        key=lambda ep: (getattr(ep.dist, "name", None) != DISTRIBUTION, ep.name))
+        if not any(getattr(ep.dist, "name", None) == DISTRIBUTION for ep in points):
+            self._report(DISTRIBUTION, "its metadata declares no node entry points, so the built-in "
+                         "nodes are missing; reinstall it (pip install -e .)")
+        for ep in points:
             source = f"plugin '{ep.name}' ({ep.value})"
             try:
                 target = ep.load()
@@ -111,7 +104,7 @@ class Registry:
                 self._report(source, f"failed to load: {_why(exc)}")
                 continue
             if isinstance(target, ModuleType):
-                self.register_module(target, source)
+                self._register_module_or_package(target, source)
             elif inspect.isclass(target) and issubclass(target, Node):
                 try:
                     self.register(target)
@@ -119,6 +112,20 @@ class Registry:
                     self._report(source, str(exc))
             else:
                 self._report(source, "is neither a module nor a Node class")
+
+    def _register_module_or_package(self, module: ModuleType, source: str) -> None:
+        """A module's node classes; for a package, those of each public (not `_`-prefixed) module."""
+        self.register_module(module, source)
+        for info in pkgutil.iter_modules(getattr(module, "__path__", [])):
+            if info.name.startswith("_"):
+                continue  # private helpers of the node modules
+            name = f"{module.__name__}.{info.name}"
+            try:
+                submodule = importlib.import_module(name)
+            except (Exception, SystemExit) as exc:  # a broken module must not take the app down
+                self._report(name, f"failed to import: {_why(exc)}")
+                continue
+            self.register_module(submodule, name)
 
     def load_folder(self, folder: Path) -> None:
         """Register nodes from every `*.py` file in a user nodes folder."""
@@ -162,13 +169,12 @@ _default: Registry | None = None
 
 
 def default_registry() -> Registry:
-    """The process-wide registry: built-ins, installed plugins and the user nodes folder."""
+    """The process-wide registry: built-ins and installed plugins, then the user nodes folder."""
     global _default
     if _default is None:
         from nodeflow.core.paths import user_nodes_dir
 
         registry = Registry()
-        registry.load_builtin()
         registry.load_entry_points()
         registry.load_folder(user_nodes_dir())
         _default = registry

@@ -171,8 +171,12 @@ class Node:
     version: ClassVar[int] = 1
     inputs: ClassVar[tuple[Input, ...]] = ()
     outputs: ClassVar[tuple[Output, ...]] = ()
+    # -- flags: every behaviour that depends on the kind of node reads one of these, so core,
+    # engine and GUI never name a node type id. A new kind of node behaviour is a new flag here.
     #: Output nodes (save, preview, ...) are what a run is planned backwards from.
     is_output: ClassVar[bool] = False
+    #: Nodes whose parameters a saved PNG repeats in readable form (prompts, seed, steps...).
+    summarized: ClassVar[bool] = False
     #: False for nodes whose result may differ between runs with equal inputs (unseeded randomness).
     cacheable: ClassVar[bool] = True
     #: True for nodes whose ANY output carries whatever reaches their first input (reroutes), so
@@ -202,6 +206,11 @@ class Node:
         Same arguments as `memory_needs`; read from file headers, never torch.
         """
         return []
+
+    @classmethod
+    def is_reroute(cls) -> bool:
+        """A passthrough with one input and one output: the GUI draws it as a dot on a wire."""
+        return cls.passthrough and len(cls.inputs) == 1 and len(cls.outputs) == 1
 
     @classmethod
     def input(cls, name: str) -> Input | None:

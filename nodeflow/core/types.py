@@ -23,6 +23,10 @@ STRING = "STRING"
 BOOLEAN = "BOOLEAN"
 ANY = "*"
 
+#: The largest seed: seeds are unsigned 64-bit, as ComfyUI's. Seed inputs, the GUI's seed editor
+#: and its after-run increment/decrement all use this one bound.
+SEED_MAX = 2**64 - 1
+
 #: Types whose value can be typed into a widget and stored in the workflow as a parameter.
 SCALAR_TYPES = frozenset({INT, FLOAT, STRING, BOOLEAN})
 

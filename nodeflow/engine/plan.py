@@ -43,16 +43,21 @@ def output_nodes(graph: Graph) -> list[str]:
     return sorted(found, key=_id_key)
 
 
+def needed_nodes(g: nx.MultiDiGraph, targets: list[str]) -> set[str]:
+    """The targets and every node upstream of them: the one definition of what a run needs."""
+    wanted: set[str] = set()
+    for target in targets:
+        wanted |= {target} | nx.ancestors(g, target)
+    return wanted
+
+
 def make_plan(graph: Graph, targets: list[str] | None = None) -> Plan:
     """The nodes that `targets` (default: all output nodes) need, in topological order.
 
     Assumes the graph was validated (no cycles among the planned nodes).
     """
     g = graph.to_networkx()
-    wanted: set[str] = set()
-    for target in targets if targets is not None else output_nodes(graph):
-        wanted |= {target} | nx.ancestors(g, target)
-    sub = g.subgraph(wanted)
+    sub = g.subgraph(needed_nodes(g, targets if targets is not None else output_nodes(graph)))
     order = list(nx.lexicographical_topological_sort(sub, key=_id_key))
     return Plan(order, {n: nx.descendants(sub, n) for n in order})
 
@@ -68,11 +73,9 @@ def validate(graph: Graph, workflow_dir: Path | None = None, targets: list[str] 
     """
     targets = targets if targets is not None else output_nodes(graph)
     if not targets:
-        return [Problem("the workflow has no output node (add Save Image, Preview Image or Show Value)")]
+        return [Problem(_no_output_message(graph))]
     g = graph.to_networkx()
-    wanted: set[str] = set()
-    for target in targets:
-        wanted |= {target} | nx.ancestors(g, target)
+    wanted = needed_nodes(g, targets)
     problems = _cycle_problems(g.subgraph(wanted))
     search_dirs = default_search_dirs(workflow_dir)
     library = default_library()
@@ -113,6 +116,14 @@ def _output_problems(graph: Graph, node_ids: list[str], output_dir: Path) -> lis
             if isinstance(exc, OutputPathError):
                 problems.append(Problem(f"{exc} (got {value!r:.80})", node_id, inp.name))
     return problems
+
+
+def _no_output_message(graph: Graph) -> str:
+    titles = sorted({cls.title for cls in graph.registry if cls.is_output})
+    if not titles:
+        return "the workflow has no output node (and no installed node type is one)"
+    hint = ", ".join(titles[:-1]) + (" or " if len(titles) > 1 else "") + titles[-1]
+    return f"the workflow has no output node (add {hint})"
 
 
 def _cycle_problems(g: nx.MultiDiGraph) -> list[Problem]:

@@ -14,7 +14,7 @@ from PySide6.QtGui import QUndoStack
 
 from nodeflow.core import files, workflow
 from nodeflow.core.errors import GraphEditError
-from nodeflow.core.graph import Graph, Link, NodeRecord
+from nodeflow.core.graph import Graph, Link, NodeRecord, default_title
 from nodeflow.core.registry import Registry
 from nodeflow.gui import commands as cmd
 from nodeflow.gui.interaction import remap_for_paste
@@ -110,17 +110,17 @@ class Document(QObject):
         self.undo.push(cmd.Connect(self.graph, src, src_output, dst, dst_input))
         return None
 
-    def insert_reroute(self, link: Link, pos: tuple[float, float],
-                       type_id: str = "basic.reroute") -> str | None:
+    def insert_reroute(self, link: Link, pos: tuple[float, float]) -> str | None:
         """Put a reroute on a wire at `pos` (its top-left): src -> reroute -> dst, one undo step.
 
-        Returns the reroute's id, or None if the registry has no such node type.
+        Returns the reroute's id, or None if no reroute node type is installed (see
+        `Registry.reroute_type`) or the wire is gone.
         """
-        cls = self.registry.get(type_id)
+        cls = self.registry.reroute_type()
         if cls is None or self.graph.link_into(link.dst, link.dst_input) != link:
             return None
         self.undo.beginMacro("Add reroute")
-        node_id = self.add_node(type_id, pos)
+        node_id = self.add_node(cls.type_id, pos)
         self.connect(link.src, link.src_output, node_id, cls.inputs[0].name)
         self.connect(node_id, cls.outputs[0].name, link.dst, link.dst_input)
         self.undo.endMacro()
@@ -135,13 +135,9 @@ class Document(QObject):
 
         Edits passing the same `merge` token (one drag, one typing session) undo as one step.
         """
-        cls = self.graph.node_class(node_id)
-        inp = cls.input(name) if cls else None
-        if inp is None:
-            return f"node {node_id} has no editable parameter '{name}'"
         try:
-            value = inp.check_value(value)
-        except ValueError as exc:
+            value = self.graph.check_value(node_id, name, value)
+        except GraphEditError as exc:
             return str(exc)
         if self.graph.node(node_id).params.get(name, object()) == value:
             return None
@@ -150,6 +146,14 @@ class Document(QObject):
 
     def set_ui(self, node_id: str, text: str, **values: Any) -> None:
         self.undo.push(cmd.SetUi(self.graph, node_id, text, **values))
+
+    def rename(self, node_id: str, text: str) -> None:
+        """Give a node its own title; an empty one, or the type's own, goes back to the default."""
+        text = text.strip()
+        if text == self.graph.title(node_id):
+            return
+        default = default_title(self.graph.node(node_id), self.graph.node_class(node_id))
+        self.set_ui(node_id, "Rename", title=text if text and text != default else None)
 
     def set_seed_mode(self, node_id: str, name: str, mode: str) -> None:
         """Choose what happens to a seed after each run (saved in the node's `seed_control`)."""

@@ -58,7 +58,7 @@ class Inspector(QScrollArea):
             return
         record, cls = graph.nodes[node_id], graph.node_class(node_id)
         form = QFormLayout()
-        self.title_edit = QLineEdit(record.ui.get("title") or (cls.title if cls else record.type))
+        self.title_edit = QLineEdit(graph.title(node_id))
         self.title_edit.editingFinished.connect(self._rename)
         form.addRow("Title", self.title_edit)
         form.addRow("Type", QLabel(f"{record.type}  (id {node_id})"))
@@ -98,7 +98,7 @@ class Inspector(QScrollArea):
         def change(new) -> None:
             error = self.document.set_param(node_id, inp.name, new, token)
             if error:
-                self.scene.show_message(f"{inp.name}: {error}")
+                self.scene.show_message(error)
 
         options = {}
         if inp.seed:
@@ -109,13 +109,7 @@ class Inspector(QScrollArea):
     def _rename(self) -> None:
         if self.node_id is None or self.node_id not in self.document.graph.nodes:
             return
-        record = self.document.graph.nodes[self.node_id]
-        cls = self.document.graph.node_class(self.node_id)
-        text = self.title_edit.text().strip()
-        current = record.ui.get("title") or (cls.title if cls else record.type)
-        if text != current:
-            default = cls.title if cls else record.type
-            self.document.set_ui(self.node_id, "Rename", title=text if text and text != default else None)
+        self.document.rename(self.node_id, self.title_edit.text())
 
     def _on_param(self, node_id: str, name: str, value) -> None:
         if node_id == self.node_id and name in self.editors:
@@ -126,9 +120,9 @@ class Inspector(QScrollArea):
         combo box whose own signal made the change."""
         if node_id != self.node_id or node_id not in self.document.graph.nodes:
             return
-        record, cls = self.document.graph.nodes[node_id], self.document.graph.node_class(node_id)
+        record = self.document.graph.nodes[node_id]
         if not self.title_edit.hasFocus():
-            self.title_edit.setText(record.ui.get("title") or (cls.title if cls else record.type))
+            self.title_edit.setText(self.document.graph.title(node_id))
         self.mode_combo.blockSignals(True)
         self.mode_combo.setCurrentText(record.mode)
         self.mode_combo.blockSignals(False)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 
 import networkx as nx
 
+from nodeflow.core.errors import GraphEditError
 from nodeflow.core.graph import Graph, Link, NodeRecord
 from nodeflow.core.registry import Registry
 from nodeflow.core.spec import Node
@@ -54,19 +55,26 @@ class WireRules:
             self._forbidden = nx.descendants(g, start.node_id) | {start.node_id}
 
     def connection(self, target: SocketRef) -> Connection | None:
-        """The (src, out, dst, inp) a drop on `target` would make, or None if it is refused."""
+        """The (src, out, dst, inp) a drop on `target` would make, or None if the graph refuses it.
+
+        The graph's `check_connection` decides; the cycle part is answered from this drag's search.
+        """
         if self.type is None or target.is_output == self.start.is_output:
             return None
-        if target.node_id in self._forbidden:
-            return None
-        other = socket_type(self.graph, target)
-        if other is None:
+        if target.node_id in self._forbidden or target.node_id not in self.graph.nodes:
             return None
         src, dst = (self.start, target) if self.start.is_output else (target, self.start)
-        out_type, in_type = (self.type, other) if self.start.is_output else (other, self.type)
-        if not can_connect(out_type, in_type):
+        try:
+            self.graph.check_connection(src.node_id, src.name, dst.node_id, dst.name, reaches=self._reaches)
+        except GraphEditError:
             return None
         return (src.node_id, src.name, dst.node_id, dst.name)
+
+    def _reaches(self, a: str, b: str) -> bool:
+        """Whether b is reachable from a, for the one pair a drop from `start` can make."""
+        if self.start.is_output:  # a is the target (dst), b the start (src)
+            return a in self._forbidden and b == self.start.node_id
+        return b in self._forbidden and a == self.start.node_id
 
     def allows(self, target: SocketRef) -> bool:
         return self.connection(target) is not None
@@ -176,14 +184,10 @@ def auto_positions(graph: Graph, spacing: tuple[float, float] = (280.0, 200.0)) 
 
 def remap_for_paste(graph: Graph, records: list[NodeRecord], links: list[Link],
                     offset: tuple[float, float]) -> tuple[list[NodeRecord], list[Link]]:
-    """Fresh ids (not used in `graph`) and shifted positions for pasted nodes and their links."""
-    used = {int(i) for i in list(graph.nodes) + list(graph.groups) if i.isdigit()}
-    next_id = max(used, default=0) + 1
-    mapping: dict[str, str] = {}
+    """Fresh ids (the graph's `new_ids`) and shifted positions for pasted nodes and their links."""
+    mapping = dict(zip((r.id for r in records), graph.new_ids(len(records))))
     new_records = []
     for record in records:
-        mapping[record.id] = str(next_id)
-        next_id += 1
         rec = copy.deepcopy(record)
         rec.id = mapping[record.id]
         if "pos" in rec.ui:
@@ -192,14 +196,6 @@ def remap_for_paste(graph: Graph, records: list[NodeRecord], links: list[Link],
     new_links = [replace(link, src=mapping[link.src], dst=mapping[link.dst])
                  for link in links if link.src in mapping and link.dst in mapping]
     return new_records, new_links
-
-
-def nodes_bounds(records: list[NodeRecord]) -> tuple[float, float] | None:
-    """Top-left corner of the pasted nodes' positions (to place a paste at the cursor)."""
-    points = [r.ui["pos"] for r in records if "pos" in r.ui]
-    if not points:
-        return None
-    return min(p[0] for p in points), min(p[1] for p in points)
 
 
 Point = tuple[float, float]

@@ -257,8 +257,7 @@ class MainWindow(QMainWindow):
         item = self.scene.nodes[node_id]
         text, ok = QInputDialog.getText(self, "Rename node", "Title:", text=item.title)
         if ok:
-            default = item.cls.title if item.cls else item.record.type
-            self.document.set_ui(node_id, "Rename", title=text.strip() if text.strip() != default else None)
+            self.document.rename(node_id, text)
 
     def rename_group(self, group_id: str) -> None:
         group = self.document.graph.groups[group_id]

@@ -45,7 +45,7 @@ def test_user_folder_plugins_load_and_broken_ones_are_skipped(tmp_path):
         "class Dupe(Node):\n    type_id = 'basic.int'\n    title = 'Dupe'\n"
         "    outputs = (Output('x', 'INT'),)\n    def run(self, ctx):\n        return (1,)\n")
     registry = Registry()
-    registry.load_builtin()
+    registry.load_entry_points()
     registry.load_folder(tmp_path)
     assert registry.get("user.twice") is not None
     sources = {source.rsplit("/", 1)[-1]: message for source, message in registry.problems}
@@ -64,5 +64,19 @@ def test_entry_point_plugins(monkeypatch, tmp_path):
     registry = Registry()
     registry.load_entry_points()
     assert registry.get("acme.thing") is not None
-    assert len(registry.problems) == 1 and "gone" in registry.problems[0][0]
+    sources = [source for source, _ in registry.problems]
+    assert sources == ["nodeflow", "plugin 'gone' (no_such_module_anywhere)"]
     sys.modules.pop("acme_nodes", None)
+
+
+def test_builtin_nodes_register_through_the_entry_point_group():
+    """The core names no node module: NodeFlow's own metadata points the group at `nodes`."""
+    from importlib.metadata import entry_points
+
+    own = [ep.value for ep in entry_points(group="nodeflow.nodes") if ep.dist and ep.dist.name == "nodeflow"]
+    assert own == ["nodes"]
+    registry = Registry()
+    registry.load_entry_points()
+    assert registry.problems == []
+    assert registry.get("basic.reroute") is registry.reroute_type()
+    assert {"image.save", "sampling.sampler"} <= {cls.type_id for cls in registry}

@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from nodeflow.core import Graph
+from nodeflow.core import Graph, GraphEditError
 from nodeflow.gui import interaction
 from nodeflow.gui.interaction import SocketRef, WireRules
 from nodeflow.gui.widgets import values
@@ -104,7 +104,12 @@ def test_number_rules(registry):
 def test_seed_control_after_run():
     assert values.next_seed("fixed", 7) == 7
     assert values.next_seed("increment", 7) == 8
-    assert values.next_seed("decrement", 0) == values.SEED_MAX
+    # The GUI's range is the nodes' range: the largest seed a node accepts wraps to 0, and back.
+    from nodes.noise import RandomNoise
+
+    top = RandomNoise.input("seed").max
+    assert values.next_seed("decrement", 0) == top and RandomNoise.input("seed").check_value(top) == top
+    assert values.next_seed("increment", top) == 0
     assert values.next_seed("randomize", 7, random.Random(1)) == random.Random(1).randint(0, 2**32 - 1)
 
 
@@ -129,3 +134,25 @@ def test_rules_look_through_reroutes(registry):
     assert not WireRules(g, SocketRef(r, "value", True)).allows(SocketRef(text_in, "text", False))
     g.disconnect(r, "value")
     assert interaction.insertion_on_link(g, r, g.link_into(s, "value")) == ("value", "value")
+
+
+def test_wire_rules_refuse_what_the_graph_refuses_through_a_reroute(registry):
+    """A reroute already feeding an INT input: the canvas must not offer it a STRING source."""
+    g = Graph(registry)
+    r = g.add_node("basic.reroute").id
+    m = g.add_node("basic.math").id
+    g.connect(r, "value", m, "a")
+    text = g.add_node("basic.text").id
+    number = g.add_node("basic.int").id
+    rules = WireRules(g, SocketRef(text, "text", True))
+    assert not rules.allows(SocketRef(r, "value", False))
+    with pytest.raises(GraphEditError, match="this reroute feeds"):
+        g.check_connection(text, "text", r, "value")
+    assert WireRules(g, SocketRef(number, "value", True)).allows(SocketRef(r, "value", False))
+
+
+def test_pasted_ids_come_from_the_graph_allocator(registry):
+    g, a, m, s = chain(registry)
+    records, links = g.snapshot([a, m])
+    new_records, _ = interaction.remap_for_paste(g, records, links, (0, 0))
+    assert [r.id for r in new_records] == g.new_ids(2) == ["4", "5"]

@@ -240,11 +240,13 @@ def test_listing_nodes_does_not_import_torch():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_sampler_choices_match_the_implementation():
-    from nodes import _sampling, sampling
+def test_sampler_choices_are_the_implemented_schedulers():
+    from nodes import _comfy_sampling, _schedulers, _sigma_schedules, sampling
 
-    assert sampling.SAMPLER_NAMES == _sampling.SAMPLER_NAMES
-    assert sampling.SCHEDULER_NAMES == _sampling.SCHEDULE_NAMES
+    sampler = sampling.Sampler
+    assert set(sampler.input("sampler_name").choices) == set(_schedulers.SAMPLERS) | set(_comfy_sampling.SAMPLER_NAMES)
+    assert set(sampler.input("scheduler").choices) == set(_schedulers.SCHEDULES) | set(
+        _sigma_schedules.SCHEDULER_NAMES)
 
 
 def test_save_prefix_may_not_leave_the_output_folder(tmp_path):

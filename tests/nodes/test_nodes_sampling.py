@@ -173,7 +173,7 @@ def test_latent_preview_projection_is_fitted_to_the_vae(tiny_sd, source_png, whi
     from workflow_builder import MODEL, ROOT
 
     from nodes._diffusion import pil_to_image
-    from nodes._sampling import latent_preview
+    from nodes._preview import latent_preview
     from nodes.models import LoadCheckpoint
     from nodes.vae import VAEEncode
 

@@ -46,7 +46,7 @@ def _encode(clip, text, ctx=None, **kwargs):
 
 
 def test_weighted_tokens_move_away_from_the_empty_prompt(bundle):
-    from nodes._sampling import encode_text
+    from nodes._text_encode import encode_text
 
     clip = bundle[1]
     plain = encode_text(RunContext(), clip, "red blue").embeds

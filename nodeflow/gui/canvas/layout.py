@@ -58,7 +58,7 @@ def is_socket_input(inp: Input, linked: set[str], converted: list[str]) -> bool:
 
 def is_dot(cls: type[Node] | None) -> bool:
     """Whether nodes of this type are drawn as a reroute dot."""
-    return cls is not None and cls.passthrough and len(cls.inputs) == 1 and len(cls.outputs) == 1
+    return cls is not None and cls.is_reroute()
 
 
 def compute_layout(cls: type[Node] | None, record: NodeRecord, linked: set[str],

@@ -16,7 +16,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QGraphicsItem
 
-from nodeflow.core.graph import NodeRecord
+from nodeflow.core.graph import NodeRecord, node_title
 from nodeflow.core.spec import Node
 from nodeflow.gui.canvas import node_paint
 from nodeflow.gui.canvas.layout import DOT_SOCKET_HIT, MIN_WIDTH, SOCKET_R, TITLE_H, NodeLayout, compute_layout
@@ -73,9 +73,7 @@ class NodeItem(QGraphicsItem):
 
     @property
     def title(self) -> str:
-        if self.record.ui.get("title"):
-            return str(self.record.ui["title"])
-        return self.cls.title if self.cls else f"{self.record.type} (missing)"
+        return node_title(self.record, self.cls)
 
     def _record_pos(self) -> tuple[float, float]:
         pos = self.record.ui.get("pos") or self.node_scene.fallback_pos.get(self.node_id, (0, 0))

@@ -156,7 +156,7 @@ class WidgetInteraction:
             def commit() -> None:
                 error = self.document.set_param(node_id, name, widget.text())
                 if error:
-                    self.item.node_scene.show_message(f"node {node_id} {name}: {error}")
+                    self.item.node_scene.show_message(error)
                 self.close_editor()
 
             widget.returnPressed.connect(commit)

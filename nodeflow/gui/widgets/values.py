@@ -9,9 +9,9 @@ import random
 from typing import Any
 
 from nodeflow.core.spec import Input
+from nodeflow.core.types import SEED_MAX
 
 SEED_MODES = ("fixed", "increment", "decrement", "randomize")
-SEED_MAX = 2**63 - 1
 DRAG_PIXELS_PER_STEP = 6.0
 
 
