@@ -94,7 +94,7 @@ class Vae:
     vae: Any
     device: str
     dtype: Any
-    #: The latent -> RGB preview map fitted for this VAE (see nodes._sampling.latent_preview).
+    #: The latent -> RGB preview map fitted for this VAE (see nodes._preview.latent_preview).
     preview_projection: Any = None
 
     @property
