@@ -21,6 +21,9 @@ def add_parser(sub) -> None:
     parser.add_argument("target", type=Path, metavar="OUT.json")
     parser.add_argument("--to", choices=("nodeflow", "comfyui-api"), default="nodeflow",
                         help="what to write (default: a NodeFlow workflow)")
+    parser.add_argument("--convention", choices=("comfyui", "diffusers"), default="comfyui",
+                        help="how imported samplers sample: comfyui (ComfyUI's pixels, the default) or diffusers "
+                             "(NodeFlow's own; denoise and sampler names converted to their nearest meaning)")
     parser.set_defaults(handler=handler)
 
 
@@ -32,7 +35,7 @@ def handler(args: argparse.Namespace) -> int:
     from nodeflow.interop.loading import open_workflow
 
     try:
-        opened = open_workflow(args.source, default_registry())
+        opened = open_workflow(args.source, default_registry(), args.convention)
     except WorkflowFormatError as exc:
         print(f"{args.source}: error: {exc}", file=sys.stderr)
         return EXIT_INVALID

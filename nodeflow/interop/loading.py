@@ -25,11 +25,12 @@ class Opened:
     comfyui: ImportReport | None = None
 
 
-def open_workflow(path: Path, registry: Registry) -> Opened:
-    """Load a workflow file of any supported kind; raises only WorkflowFormatError."""
+def open_workflow(path: Path, registry: Registry, convention: str = "comfyui") -> Opened:
+    """Load a workflow file of any supported kind; raises only WorkflowFormatError. ComfyUI sampler
+    nodes get the given sampling convention (see `comfyui.convert.CONVENTIONS`)."""
     source = read_source(Path(path))
     if source.kind == "nodeflow":
         graph, report = workflow.from_data(source.data, registry)
         return Opened(graph, report.messages)
-    graph, report = import_source(source, registry)
+    graph, report = import_source(source, registry, convention)
     return Opened(graph, report.lines(), report)

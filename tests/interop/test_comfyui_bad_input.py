@@ -38,9 +38,11 @@ def test_wrong_widget_count_maps_from_the_front_and_says_so(registry):
     graph, report = import_data(data, registry)
     assert graph.nodes["5"].params["width"] == 64 and "batch_size" not in graph.nodes["5"].params
     lines = " | ".join(report.problems)
-    assert "node 5 (EmptyLatentImage): 2 widget values where the class has 3" in lines
-    assert "batch_size take their defaults" in lines
     assert "node 3 (KSampler): 9 widget values where the class has 6" in lines
+    assert "the last 2 are not carried over" in lines
+    older = " | ".join(report.notes)
+    assert "node 5 (EmptyLatentImage): 2 widget values where the class has 3" in older
+    assert "saved by an older version; batch_size take their defaults" in older
     assert graph.nodes["3"].extra["comfyui"]["widgets_values"][-2:] == ["extra", 3]  # raw list kept
     assert not report.fully_mapped
 

@@ -17,10 +17,8 @@ from tests.interop.conftest import corpus_dir, executable_view
 FILES = sorted(p.relative_to(corpus_dir()).as_posix() for p in corpus_dir().rglob("*")
                if p.suffix in (".json", ".png")) if corpus_dir() else []
 PAIRS = ("img2img", "inpaint", "sdxlturbo", "sdxl_edit_model")
-#: Section-7 classes whose NodeFlow node has not landed yet (sampling: issue 16; loaders and CLIP
-#: skip: issue 12). Each is mapped by adding one class-map entry when its node exists.
-NOT_YET_IN_NODEFLOW = {"KSamplerAdvanced", "SamplerCustom", "BasicGuider", "KarrasScheduler", "CLIPSetLastLayer",
-                       "VAELoader"}
+#: Section-7 classes without a NodeFlow node yet (SamplerCustom = noise + CFG guider + Sample in one).
+NOT_YET_IN_NODEFLOW = {"SamplerCustom"}
 PNGS = ("img2img_workflow.png", "inpaint_example.png", "lora.png", "sdxlturbo_example.png")
 
 

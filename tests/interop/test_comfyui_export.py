@@ -27,7 +27,9 @@ def test_api_round_trip_keeps_every_value(registry):
     prompt["12"] = {"class_type": "SomeCustomNode", "inputs": {"strength": 0.3, "mode": "x", "image": ["8", 0]},
                     "_meta": {"title": "Mine"}}
     graph, report = import_data(prompt, registry)
-    assert graph.nodes["3"].params["steps"] == 20  # ComfyUI's 13 of int(13 / 0.63) = 20
+    sampler = graph.nodes["3"].params
+    assert (sampler["steps"], sampler["denoise"], sampler["convention"]) == (13, 0.63, "comfyui")
+    assert "node 3 (KSampler): ComfyUI's pixels are expected: deterministic" in report.notes
     back, problems = export_api(graph)
     assert problems == []
     assert _clean(back) == _clean(prompt)
@@ -37,8 +39,17 @@ def test_api_round_trip_keeps_every_value(registry):
     assert _clean(export_api(again)[0]) == _clean(prompt)
 
 
-def test_an_edited_denoise_is_converted_back(registry):
-    graph, _ = import_data(txt2img_api(denoise=0.5, steps=10), registry)
+def test_diffusers_convention_converts_denoise_both_ways(registry):
+    prompt = txt2img_api(denoise=0.63, steps=13)
+    prompt["3"]["inputs"]["sampler_name"] = "dpmpp_3m_sde_gpu"
+    graph, report = import_data(prompt, registry, convention="diffusers")
+    sampler = graph.nodes["3"].params
+    assert (sampler["steps"], sampler["sampler_name"]) == (20, "dpmpp_2m_sde")  # 13 of int(13 / 0.63) = 20
+    assert int(sampler["steps"] * sampler["denoise"]) == 13 and "convention" not in sampler
+    assert any("'dpmpp_3m_sde_gpu' is not in NodeFlow's diffusers convention" in n for n in report.notes)
+    graph.set_param("3", "sampler_name", "euler")  # an edit: values are converted back
+    assert export_api(graph)[0]["3"]["inputs"]["steps"] == 13
+    graph, _ = import_data(txt2img_api(denoise=0.5, steps=10), registry, convention="diffusers")
     assert (graph.nodes["3"].params["steps"], graph.nodes["3"].params["denoise"]) == (20, 0.5)
     graph.set_param("3", "steps", 30)
     back, _ = export_api(graph)

@@ -29,12 +29,13 @@ __all__ = ["ImportReport", "Source", "export_api", "import_data", "import_source
 _NAMES = {"ui": "ComfyUI UI workflow", "api": "ComfyUI API prompt"}
 
 
-def import_source(source: Source, registry: Registry) -> tuple[Graph, ImportReport]:
-    """Map a ComfyUI source (see `source.read_source`) onto NodeFlow nodes."""
+def import_source(source: Source, registry: Registry, convention: str = "comfyui") -> tuple[Graph, ImportReport]:
+    """Map a ComfyUI source (see `source.read_source`) onto NodeFlow nodes, sampler nodes in the
+    given sampling convention (`convert.CONVENTIONS`)."""
     report = ImportReport(source=f"{_NAMES[source.kind]} from {source.where}")
     try:
         parsed = read_ui(source.data) if source.kind == "ui" else read_api(source.data)
-        data = build(parsed, registry, report)
+        data = build(parsed, registry, report, convention)
     except (AttributeError, KeyError, IndexError, TypeError, ValueError, RecursionError) as exc:
         raise WorkflowFormatError(f"{source.where}: malformed ComfyUI {source.kind} file "
                                   f"({type(exc).__name__}: {exc})") from None
@@ -43,9 +44,10 @@ def import_source(source: Source, registry: Registry) -> tuple[Graph, ImportRepo
     return graph, report
 
 
-def import_data(data: Any, registry: Registry, where: str = "data") -> tuple[Graph, ImportReport]:
+def import_data(data: Any, registry: Registry, where: str = "data", convention: str = "comfyui"
+                ) -> tuple[Graph, ImportReport]:
     """Import parsed JSON (UI workflow, API prompt or POST /prompt body)."""
     source = classify(data, where)
     if source.kind == "nodeflow":
         raise WorkflowFormatError(f"{where} is a NodeFlow workflow, not a ComfyUI one")
-    return import_source(source, registry)
+    return import_source(source, registry, convention)

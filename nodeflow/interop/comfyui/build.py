@@ -25,13 +25,15 @@ def placeholder_output(index: int) -> str:
     return f"out{index}"
 
 
-def build(parsed: Parsed, registry: Registry, report: ImportReport) -> dict[str, Any]:
+def build(parsed: Parsed, registry: Registry, report: ImportReport, convention: str = "comfyui"
+          ) -> dict[str, Any]:
     report.dropped += parsed.dropped
     report.problems += parsed.problems
+    report.notes += parsed.older
     nodes: list[dict[str, Any]] = []
     mapped: dict[str, tuple[Entry, type[Node]]] = {}
     for node in parsed.nodes.values():
-        item, target = _node(node, registry, report)
+        item, target = _node(node, registry, report, convention)
         nodes.append(item)
         if target is not None:
             mapped[node.id] = target
@@ -66,7 +68,7 @@ def _layout(pos, size, title, color) -> dict[str, Any]:
     return out
 
 
-def _node(node: CNode, registry: Registry, report: ImportReport
+def _node(node: CNode, registry: Registry, report: ImportReport, convention: str
           ) -> tuple[dict[str, Any], tuple[Entry, type[Node]] | None]:
     item: dict[str, Any] = {"id": node.id}
     entry = entry_for_class(node.class_type)
@@ -75,7 +77,7 @@ def _node(node: CNode, registry: Registry, report: ImportReport
     params = None
     if entry is not None and cls is not None:
         try:
-            params = _params(node, entry, cls, report)
+            params = _params(node, entry, cls, report, convention)
         except Unmappable as exc:
             reason = str(exc)
     if params is None:
@@ -102,8 +104,6 @@ def _kept(node: CNode, params: dict[str, Any] | None) -> dict[str, Any]:
     """What export needs to give the node back as it was: class, literal values, the raw widgets
     of an unmapped node, and the params as imported (to tell later edits apart)."""
     kept: dict[str, Any] = {"class_type": node.class_type, "inputs": node.values}
-    if node.links:
-        kept["links"] = {name: [src, index] for name, (src, index) in node.links.items()}
     if params is not None:
         kept["imported_params"] = params
     else:
@@ -117,8 +117,9 @@ def _kept(node: CNode, params: dict[str, Any] | None) -> dict[str, Any]:
     return kept
 
 
-def _params(node: CNode, entry: Entry, cls: type[Node], report: ImportReport) -> dict[str, Any]:
-    notes = Notes({i.name: i.choices for i in cls.inputs})
+def _params(node: CNode, entry: Entry, cls: type[Node], report: ImportReport, convention: str
+            ) -> dict[str, Any]:
+    notes = Notes({i.name: i.choices for i in cls.inputs}, convention=convention)
     params: dict[str, Any] = {}
     for name, value in node.values.items():
         target = entry.inputs.get(name)
@@ -153,10 +154,6 @@ def _links(node: CNode, parsed: Parsed, mapped: dict[str, tuple[Entry, type[Node
         dst_input = name
         if target is not None:
             dst_input = target[0].inputs.get(name)
-            if name in target[0].unused:
-                report.notes.append(f"node {node.id} ({node.class_type}): input '{name}' is not needed: "
-                                    f"{target[0].unused[name]}")
-                continue
             if dst_input is None or target[1].input(dst_input) is None:
                 report.problems.append(f"node {node.id} ({node.class_type}): input '{name}' has no NodeFlow "
                                        f"equivalent; its link from node {src} is not carried over")

@@ -11,12 +11,11 @@ line; nothing else in the importer or exporter needs to know about it:
 - `inputs`: ComfyUI input name (socket or widget) -> NodeFlow input name, for every input that
   maps. A ComfyUI input missing here makes a file that sets it report the value as not carried.
 - `outputs`: NodeFlow output name for each ComfyUI output index (None: no NodeFlow equivalent).
-- `unused`: ComfyUI sockets NodeFlow's node does without, and why (reported as a note; export
-  links them again from the file's own source).
 - `fixed`: NodeFlow parameters set on import whatever the file says (e.g. long prompts chunked
   the way ComfyUI does), left out again on export.
 - `values` / `export`: converters (ComfyUI-named values -> NodeFlow params, and back) for classes
-  whose numbers mean something different (KSampler's denoise); see `convert.py`.
+  whose numbers mean something different (KSampler's denoise in the diffusers convention) or whose
+  sampling convention must be set; see `convert.py`.
 """
 
 from __future__ import annotations
@@ -40,7 +39,6 @@ class Entry:
     widgets: tuple[str, ...] = ()
     inputs: Mapping[str, str] = field(default_factory=dict)
     outputs: tuple[str | None, ...] = ()
-    unused: Mapping[str, str] = field(default_factory=dict)
     fixed: Mapping[str, Any] = field(default_factory=dict)
     values: Callable[[dict[str, Any], convert.Notes], dict[str, Any]] | None = None
     export: Callable[[dict[str, Any]], dict[str, Any]] | None = None
@@ -65,10 +63,22 @@ ENTRIES: tuple[Entry, ...] = (
     # models
     Entry("CheckpointLoaderSimple", "models.load_checkpoint", ("ckpt_name",), {"ckpt_name": "checkpoint"},
           ("model", "clip", "vae")),
+    Entry("VAELoader", "models.load_vae", ("vae_name",), {"vae_name": "vae"}, ("vae",),
+          values=convert.vae_loader_values),
+    Entry("UNETLoader", "models.load_unet", ("unet_name", "weight_dtype"),
+          {"unet_name": "unet", "weight_dtype": "weight_dtype"}, ("model",), values=convert.unet_loader_values),
+    Entry("CLIPLoader", "models.load_clip", ("clip_name", "type", "device"),
+          {"clip_name": "clip_name", "type": "type", "device": "device"}, ("clip",),
+          values=convert.clip_loader_values, export=convert.clip_loader_export),
+    Entry("DualCLIPLoader", "models.load_clip", ("clip_name1", "clip_name2", "type", "device"),
+          {"clip_name1": "clip_name", "clip_name2": "clip_name_2", "type": "type", "device": "device"}, ("clip",),
+          values=convert.clip_loader_values),
     Entry("LoraLoader", "models.load_lora", ("lora_name", "strength_model", "strength_clip"),
           {"model": "model", "clip": "clip", "lora_name": "lora", "strength_model": "strength_model",
            "strength_clip": "strength_clip"}, ("model", "clip")),
     # conditioning
+    Entry("CLIPSetLastLayer", "conditioning.clip_set_last_layer", ("stop_at_clip_layer",),
+          {"clip": "clip", "stop_at_clip_layer": "stop_at_clip_layer"}, ("clip",)),
     Entry("CLIPTextEncode", "conditioning.text_encode", ("text",), {"clip": "clip", "text": "text"},
           ("conditioning",), fixed={"long_prompt": "chunk"}),
     Entry("ConditioningCombine", "conditioning.combine", (),
@@ -101,6 +111,14 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("KSampler", "sampling.sampler",
           ("seed", CONTROL, "steps", "cfg", "sampler_name", "scheduler", "denoise"), _SAMPLER_INPUTS,
           ("latent",), values=convert.ksampler_values, export=convert.ksampler_export),
+    Entry("KSamplerAdvanced", "sampling.sampler_advanced",
+          ("add_noise", "noise_seed", CONTROL, "steps", "cfg", "sampler_name", "scheduler", "start_at_step",
+           "end_at_step", "return_with_leftover_noise"),
+          {"model": "model", "positive": "positive", "negative": "negative", "latent_image": "latent_image",
+           "add_noise": "add_noise", "noise_seed": "noise_seed", "steps": "steps", "cfg": "cfg",
+           "sampler_name": "sampler_name", "scheduler": "scheduler", "start_at_step": "start_at_step",
+           "end_at_step": "end_at_step", "return_with_leftover_noise": "return_with_leftover_noise"},
+          ("latent",), values=convert.advanced_sampler_values, export=convert.advanced_sampler_export),
     Entry("SamplerCustomAdvanced", "sampling.sample", (),
           {"noise": "noise", "guider": "guider", "sampler": "sampler", "sigmas": "sigmas",
            "latent_image": "latent_image"}, ("latent", None)),
@@ -108,12 +126,19 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("DisableNoise", "noise.disable", (), {}, ("noise",)),
     Entry("CFGGuider", "sampling.cfg_guider", ("cfg",),
           {"model": "model", "positive": "positive", "negative": "negative", "cfg": "cfg"}, ("guider",)),
+    Entry("BasicGuider", "sampling.basic_guider", (), {"model": "model", "conditioning": "conditioning"},
+          ("guider",)),
     Entry("KSamplerSelect", "sampling.sampler_select", ("sampler_name",), {"sampler_name": "sampler_name"},
           ("sampler",), values=convert.sampler_names),
     Entry("BasicScheduler", "sampling.scheduler", ("scheduler", "steps", "denoise"),
-          {"scheduler": "scheduler", "steps": "steps", "denoise": "denoise"}, ("sigmas",),
-          unused={"model": "NodeFlow's Scheduler takes the model's noise schedule when sampling"},
+          {"model": "model", "scheduler": "scheduler", "steps": "steps", "denoise": "denoise"}, ("sigmas",),
           values=convert.ksampler_values, export=convert.ksampler_export),
+    Entry("KarrasScheduler", "sampling.karras_scheduler", ("steps", "sigma_max", "sigma_min", "rho"),
+          {"steps": "steps", "sigma_max": "sigma_max", "sigma_min": "sigma_min", "rho": "rho"}, ("sigmas",)),
+    Entry("ExponentialScheduler", "sampling.exponential_scheduler", ("steps", "sigma_max", "sigma_min"),
+          {"steps": "steps", "sigma_max": "sigma_max", "sigma_min": "sigma_min"}, ("sigmas",)),
+    Entry("SplitSigmas", "sampling.split_sigmas", ("step",), {"sigmas": "sigmas", "step": "step"},
+          ("high_sigmas", "low_sigmas")),
     # vae
     Entry("VAEDecode", "vae.decode", (), {"samples": "latent", "vae": "vae"}, ("image",)),
     Entry("VAEEncode", "vae.encode", (), {"pixels": "pixels", "vae": "vae"}, ("latent",)),

@@ -12,6 +12,13 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from nodeflow.core import comfy_samplers
+
+#: How imported sampler nodes sample: "comfyui" (ComfyUI's schedules, samplers and denoise, as
+#: NodeFlow's comfyui convention implements them) or "diffusers" (NodeFlow's own, with `denoise`
+#: and sampler names converted to their nearest diffusers meaning).
+CONVENTIONS = ("comfyui", "diffusers")
+
 
 class Unmappable(Exception):
     """This node's values have no faithful NodeFlow equivalent; the message says why."""
@@ -23,12 +30,14 @@ class Notes:
 
     choices_of: dict[str, tuple[str, ...] | None] = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)
+    convention: str = "comfyui"
 
     def note(self, message: str) -> None:
         self.messages.append(message)
 
 
-#: ComfyUI sampler -> the nearest NodeFlow sampler, used only when NodeFlow lacks the exact name.
+#: ComfyUI sampler -> the nearest diffusers sampler, for the "diffusers" convention (the comfyui
+#: convention's own table is `core.comfy_samplers.NEAREST`).
 SAMPLER_NEAREST = {
     "euler_cfg_pp": "euler", "euler_ancestral_cfg_pp": "euler_ancestral", "heunpp2": "heun",
     "dpm_fast": "dpmpp_2m", "dpm_adaptive": "dpmpp_2m", "dpmpp_2s_ancestral": "dpm_2_ancestral",
@@ -41,42 +50,59 @@ SAMPLER_NEAREST = {
     "seeds_2": "dpmpp_sde", "seeds_3": "dpmpp_sde", "sa_solver": "dpmpp_2m_sde", "sa_solver_pece": "dpmpp_2m_sde",
     "uni_pc_bh2": "uni_pc",
 }
-#: ComfyUI scheduler -> the nearest NodeFlow scheduler, used only when NodeFlow lacks the exact name.
+#: ComfyUI scheduler -> the nearest diffusers scheduler, for the "diffusers" convention.
 SCHEDULER_NEAREST = {"simple": "normal", "ddim_uniform": "normal", "linear_quadratic": "normal",
                      "kl_optimal": "normal"}
 #: LatentUpscale(By) methods NodeFlow lacks -> nearest.
 LATENT_METHOD_NEAREST = {"bislerp": "bilinear"}
 
 
-def nearest_choice(params: dict[str, Any], name: str, table: dict[str, str], notes: Notes) -> None:
-    """Keep `params[name]` if NodeFlow has it; else swap in the nearest from `table`, saying so."""
+def nearest_choice(params: dict[str, Any], name: str, table: dict[str, str], notes: Notes,
+                   allowed: tuple[str, ...] | None = None) -> None:
+    """Keep `params[name]` if it is allowed (default: one of the node's choices) and not in `table`;
+    else swap in the nearest from `table`, saying so."""
     if name not in params:
         return
     value, choices = params[name], notes.choices_of.get(name)
-    if choices is None or value in choices:
+    allowed = allowed if allowed is not None else choices
+    if (allowed is None or value in allowed) and value not in table:
         return
     nearest = table.get(value)
-    if nearest is None or nearest not in choices:
+    if nearest is None or (choices is not None and nearest not in choices):
         raise Unmappable(f"{name} '{value}' has no NodeFlow equivalent")
-    notes.note(f"{name} '{value}' is not in NodeFlow; using the nearest, '{nearest}'")
+    notes.note(f"{name} '{value}' is not in NodeFlow's {notes.convention} convention; using the nearest, "
+               f"'{nearest}'")
     params[name] = nearest
 
 
 def sampler_names(params: dict[str, Any], notes: Notes) -> dict[str, Any]:
     params = dict(params)
-    nearest_choice(params, "sampler_name", SAMPLER_NEAREST, notes)
-    nearest_choice(params, "scheduler", SCHEDULER_NEAREST, notes)
+    if notes.convention == "comfyui":
+        nearest_choice(params, "sampler_name", comfy_samplers.NEAREST, notes, tuple(comfy_samplers.SAMPLERS))
+        nearest_choice(params, "scheduler", {}, notes, comfy_samplers.SCHEDULERS)
+        if "convention" in notes.choices_of:
+            params["convention"] = "comfyui"
+    else:
+        nearest_choice(params, "sampler_name", SAMPLER_NEAREST, notes)
+        nearest_choice(params, "scheduler", SCHEDULER_NEAREST, notes)
     return params
 
 
 def ksampler_values(params: dict[str, Any], notes: Notes) -> dict[str, Any]:
-    """Sampler names, and ComfyUI's denoise turned into diffusers' strength over the same steps.
+    """Sampler names and the meaning of denoise, for the chosen convention.
 
-    ComfyUI builds a schedule of int(steps / denoise) steps and runs its last `steps`; NodeFlow
-    runs the last int(steps * denoise) of `steps`. So NodeFlow gets steps = int(steps / denoise)
-    and the denoise that makes int(steps * denoise) exactly ComfyUI's step count.
+    comfyui: the values stay as they are (the convention runs ComfyUI's schedule and denoise), and
+    the report says whether ComfyUI's pixels are expected. diffusers: ComfyUI builds a schedule of
+    int(steps / denoise) steps and runs its last `steps`, NodeFlow runs the last
+    int(steps * denoise) of `steps`; so NodeFlow gets steps = int(steps / denoise) and the denoise
+    that makes int(steps * denoise) exactly ComfyUI's step count.
     """
     params = sampler_names(params, notes)
+    if notes.convention == "comfyui":
+        if "sampler_name" in params and "scheduler" in params:
+            expected, why = comfy_samplers.pixels_expected(params["sampler_name"], params["scheduler"])
+            notes.note(f"ComfyUI's pixels are {'expected' if expected else 'not expected'}: {why}")
+        return params
     if "steps" not in params or "denoise" not in params:
         return params
     steps, denoise = int(params["steps"]), float(params["denoise"])
@@ -97,6 +123,8 @@ def ksampler_values(params: dict[str, Any], notes: Notes) -> dict[str, Any]:
 def ksampler_export(params: dict[str, Any]) -> dict[str, Any]:
     """The inverse of `ksampler_values`: the steps NodeFlow runs, and the denoise ComfyUI needs."""
     params = dict(params)
+    if params.get("convention") == "comfyui":
+        return params
     if "steps" not in params or "denoise" not in params or float(params["denoise"]) >= 1.0:
         return params
     total = int(params["steps"])
@@ -130,4 +158,58 @@ def composite_export(params: dict[str, Any]) -> dict[str, Any]:
 def image_to_mask_channel(params: dict[str, Any], notes: Notes) -> dict[str, Any]:
     if params.get("channel") == "alpha":
         raise Unmappable("channel 'alpha': NodeFlow's Mask from Image reads red, green, blue or luminance")
+    return params
+
+
+def advanced_sampler_values(params: dict[str, Any], notes: Notes) -> dict[str, Any]:
+    """KSamplerAdvanced's "enable"/"disable" combos are NodeFlow booleans; names as for KSampler."""
+    params = dict(params)
+    for name in ("add_noise", "return_with_leftover_noise"):
+        if name in params and params[name] in ("enable", "disable"):
+            params[name] = params[name] == "enable"
+    return ksampler_values(params, notes)
+
+
+def advanced_sampler_export(params: dict[str, Any]) -> dict[str, Any]:
+    params = dict(params)
+    for name in ("add_noise", "return_with_leftover_noise"):
+        if isinstance(params.get(name), bool):
+            params[name] = "enable" if params[name] else "disable"
+    return params
+
+
+#: VAELoader names that are not files but ComfyUI built-ins.
+BUILTIN_VAES = ("taesd", "taesdxl", "taesd3", "taef1", "pixel_space")
+#: CLIPLoader / DualCLIPLoader `type` -> NodeFlow's model family.
+CLIP_FAMILIES = {"stable_diffusion": "sd", "sdxl": "sdxl"}
+
+
+def vae_loader_values(params: dict[str, Any], notes: Notes) -> dict[str, Any]:
+    if params.get("vae") in BUILTIN_VAES:
+        raise Unmappable(f"vae_name '{params['vae']}' is one of ComfyUI's built-in preview VAEs")
+    return params
+
+
+def unet_loader_values(params: dict[str, Any], notes: Notes) -> dict[str, Any]:
+    params = dict(params)
+    dtype = params.pop("weight_dtype", "default")
+    if dtype != "default":
+        notes.note(f"weight_dtype '{dtype}' is not carried over: NodeFlow picks fp16 on CUDA and fp32 on CPU")
+    return params
+
+
+def clip_loader_values(params: dict[str, Any], notes: Notes) -> dict[str, Any]:
+    params = dict(params)
+    kind = params.pop("type", "stable_diffusion")
+    if kind not in CLIP_FAMILIES:
+        raise Unmappable(f"type '{kind}': NodeFlow loads CLIP text encoders of SD 1.x/2.x and SDXL only")
+    params["family"] = CLIP_FAMILIES[kind]
+    params.pop("device", None)
+    return params
+
+
+def clip_loader_export(params: dict[str, Any]) -> dict[str, Any]:
+    params = dict(params)
+    family = params.pop("family", "sd")
+    params["type"] = next((k for k, v in CLIP_FAMILIES.items() if v == family), "stable_diffusion")
     return params

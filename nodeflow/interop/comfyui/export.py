@@ -52,11 +52,6 @@ def export_api(graph: Graph) -> tuple[dict[str, Any], list[str]]:
             for nf_name, comfy_name in (names or {}).items():
                 if comfy_name == name and nf_name != link.dst_input:
                     inputs.pop(nf_name, None)
-        if entry is not None:
-            for name in entry.unused:
-                link = (kept.get("links") or {}).get(name)
-                if isinstance(link, list) and len(link) == 2 and link[0] in graph.nodes:
-                    inputs[name] = list(link)
         item: dict[str, Any] = {"inputs": inputs, "class_type": class_type}
         title = record.ui.get("title")
         item["_meta"] = {"title": title if isinstance(title, str) else class_type}

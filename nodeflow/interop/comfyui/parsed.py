@@ -65,5 +65,7 @@ class Parsed:
     dropped: list[tuple[str, str, str]] = field(default_factory=list)
     #: Lines about the file as a whole or about one node (naming its id and class).
     problems: list[str] = field(default_factory=list)
+    #: Lines about values an older version of a class did not have (they take their defaults).
+    older: list[str] = field(default_factory=list)
     models: dict[str, str] = field(default_factory=dict)  # manifest key -> "sha256:..."
     extra: dict[str, Any] = field(default_factory=dict)  # top-level fields to keep

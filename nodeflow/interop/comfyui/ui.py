@@ -180,13 +180,15 @@ def _name_widgets(node: CNode, entry: Entry, values: list[Any], parsed: Parsed) 
         else:
             missing.append(widget)
     extra = values[index:]
-    if missing or extra:
+    expected = f"{len(entry.widget_names)} ({', '.join(entry.widget_names) or 'none'})"
+    if extra:
         node.unnamed = list(values)
-        expected = ", ".join(entry.widget_names) or "none"
-        what = (f"{', '.join(missing)} take their defaults" if missing
-                else f"the last {len(extra)} are not carried over")
         parsed.problems.append(f"node {node.id} ({node.class_type}): {len(values)} widget values where the class "
-                               f"has {len(entry.widget_names)} ({expected}); mapped from the front, {what}")
+                               f"has {expected}; mapped from the front, the last {len(extra)} are not carried over")
+    elif missing:
+        node.unnamed = list(values)
+        parsed.older.append(f"node {node.id} ({node.class_type}): {len(values)} widget values where the class has "
+                            f"{expected}, saved by an older version; {', '.join(missing)} take their defaults")
 
 
 def _frames(parsed: Parsed, flat: Flat) -> None:
