@@ -110,16 +110,38 @@ def fresh_executor(budget: int | None = None):
     return Executor(device="cuda", memory_budget=budget, previews=False)
 
 
-def peak_of(fn):
+def watch_nodes(executor) -> dict[str, int]:
+    """Peak VRAM of each node that runs (filled in as the run goes)."""
     import torch
 
+    from nodeflow.engine import events as ev
+
+    peaks: dict[str, int] = {}
+
+    def watch(event) -> None:
+        if isinstance(event, ev.NodeStarted):
+            torch.cuda.synchronize()
+            torch.cuda.reset_peak_memory_stats()
+        elif isinstance(event, ev.NodeFinished) and not event.cached:
+            torch.cuda.synchronize()
+            peaks[event.node_id] = torch.cuda.max_memory_allocated()
+
+    executor.subscribe(watch)
+    return peaks
+
+
+def measured_run(executor, graph, scratch: Path):
+    """Run; (result, peak VRAM, seconds, per-node line 'node measured/planned GB')."""
+    torch = sys.modules["torch"]
+    plan = {n.node_id: n.peak for n in executor.memory_plan(graph).nodes}
+    peaks = watch_nodes(executor)
     torch.cuda.synchronize()
     torch.cuda.empty_cache()
-    torch.cuda.reset_peak_memory_stats()
     start = time.perf_counter()
-    value = fn()
-    torch.cuda.synchronize()
-    return value, torch.cuda.max_memory_allocated(), time.perf_counter() - start
+    result = run_graph(executor, graph, scratch)
+    seconds = time.perf_counter() - start
+    line = " ".join(f"{n}:{peaks[n] / GB:.1f}/{plan.get(n, 0) / GB:.1f}" for n in sorted(peaks, key=int))
+    return result, max(peaks.values(), default=0), seconds, line
 
 
 def section_parity(sd15: Path, scratch: Path, quick: bool) -> None:
@@ -178,12 +200,14 @@ def section_speed(sd15: Path, scratch: Path, quick: bool) -> None:
 def section_budget(sd15: Path, scratch: Path, quick: bool) -> None:
     steps, size = (4, 512) if quick else (8, 512)
     graph, decode, _ = txt2img(sd15, size, steps)
-    free, free_peak, free_s = peak_of(lambda: run_graph(fresh_executor(), graph, scratch))
+    free, free_peak, free_s, free_nodes = measured_run(fresh_executor(), graph, scratch)
     budget = 1 * GB
     executor = fresh_executor(budget)
-    tight, tight_peak, tight_s = peak_of(lambda: run_graph(executor, graph, scratch))
+    tight, tight_peak, tight_s, tight_nodes = measured_run(executor, graph, scratch)
     row("budget", "peak VRAM, no budget", f"{free_peak / GB:.2f} GB ({free_s:.1f} s)")
+    row("budget", "  per node, measured/plan GB", free_nodes)
     row("budget", f"peak VRAM, budget {budget / GB:.0f} GB", f"{tight_peak / GB:.2f} GB ({tight_s:.1f} s)")
+    row("budget", "  per node, measured/plan GB", tight_nodes)
     row("budget", "pixels with vs without budget", compare(pixels(tight, decode), pixels(free, decode)))
     row("budget", "components", components(executor))
 
@@ -193,14 +217,16 @@ def section_sdxl(sdxl: Path, scratch: Path, quick: bool) -> None:
     graph, decode, _ = txt2img(sdxl, size, steps)
     budget = 4 * GB
     executor = fresh_executor(budget)
-    tight, tight_peak, tight_s = peak_of(lambda: run_graph(executor, graph, scratch))
+    tight, tight_peak, tight_s, tight_nodes = measured_run(executor, graph, scratch)
     verdict = "within" if tight_peak <= budget else "OVER"
     row("sdxl 1024 @ 4 GB", "peak VRAM (torch allocated)",
         f"{tight_peak / GB:.2f} GB, {verdict} budget ({tight_s:.1f} s)")
+    row("sdxl 1024 @ 4 GB", "  per node, measured/plan GB", tight_nodes)
     row("sdxl 1024 @ 4 GB", "components", components(executor))
     if not quick:
-        free, free_peak, free_s = peak_of(lambda: run_graph(fresh_executor(), graph, scratch))
+        free, free_peak, free_s, free_nodes = measured_run(fresh_executor(), graph, scratch)
         row("sdxl 1024", "peak VRAM, no budget", f"{free_peak / GB:.2f} GB ({free_s:.1f} s)")
+        row("sdxl 1024", "  per node, measured/plan GB", free_nodes)
         row("sdxl 1024", "pixels with vs without budget", compare(pixels(tight, decode), pixels(free, decode)))
 
 

@@ -152,14 +152,16 @@ class _Run:
         if problems:
             raise ValidationError(problems)
         plan = make_plan(self.graph, self.targets)
+        work: dict[str, int] = {}
         if self.memory is not None:
             self.memory.attach(device)
-            problems = self.memory_plan(plan.order, device).problems()
-            if problems:
+            memory_plan = self.memory_plan(plan.order, device)
+            if problems := memory_plan.problems():
                 raise ValidationError(problems)
+            work = {n.node_id: n.work for n in memory_plan.nodes}
             self.memory.on_note = lambda text: self.ex.emit(ev.NodeMessage("", f"memory: {text}"))
         started = time.perf_counter()
-        self.run_memory = RunMemory(self.ex.models, self.graph, plan.order)
+        self.run_memory = RunMemory(self.ex.models, self.graph, plan.order, work)
         self.ex.emit(ev.RunStarted(list(plan.order)))
         for node_id in plan.order:
             if self.cancel.cancelled:
@@ -228,7 +230,7 @@ class _Run:
             if record.mode == "bypass":
                 outputs = self._bypass(cls, inputs)
             else:
-                with self.run_memory.using(inputs):
+                with self.run_memory.using(node_id, inputs):
                     outputs = _normalise(cls, cls().run(self._context(node_id, device, cls), **inputs))
         except Cancelled:
             self.result.cancelled = True

@@ -162,12 +162,14 @@ class MemoryManager(ModelStore):
 
     # ------------------------------------------------------------------------- the engine's side
 
-    def begin_node(self, inputs: dict[str, Any]) -> None:
-        """Pin what a node's inputs use and make it ready: nothing it needs is evicted while it runs."""
+    def begin_node(self, inputs: dict[str, Any], work: int = 0) -> None:
+        """Pin what a node's inputs use and make it ready: nothing it needs is evicted while it runs.
+        `work` (bytes the node will allocate, the plan's estimate) is made room for too."""
         with self._lock:
             needed = self._needed(inputs)
             self._pinned_units = {id(u.module) for u in needed}
-            self._bring(needed)
+            self._bring(needed, work)
+            self._fit(extra=work)
 
     def end_node(self) -> None:
         """The node finished: what it loaded or used may be evicted again."""
@@ -267,14 +269,14 @@ class MemoryManager(ModelStore):
                     needed[id(owner)] = owner
         return list(needed.values())
 
-    def _bring(self, needed: list[Unit]) -> None:
+    def _bring(self, needed: list[Unit], work: int = 0) -> None:
         for unit in needed:
             unit.last_used = next(self._clock)
             self._pinned_units.add(id(unit.module))
         missing = [u for u in needed if u.place != "device" and not u.sequential]
         if not missing:
             return
-        room = self.budget - sum(u.size for u in needed if u.place == "device" and not u.sequential)
+        room = self.budget - work - sum(u.size for u in needed if u.place == "device" and not u.sequential)
         for unit in sorted(missing, key=lambda u: -u.size):
             if self.offloads and unit.size > room:
                 self._sequential(unit)

@@ -35,9 +35,10 @@ def cached_nodes(graph: Graph, order: list[str], key_of: Callable[[str, dict[str
 
 
 class RunMemory:
-    def __init__(self, store: ModelStore, graph: Graph, order: list[str]) -> None:
+    def __init__(self, store: ModelStore, graph: Graph, order: list[str], work: dict[str, int]) -> None:
         self.manager = store if isinstance(store, MemoryManager) else None
         self.graph = graph
+        self.work = work  # node id -> the plan's estimate of its working memory
         self.waiting: dict[str, int] = {}  # node id -> planned consumers that have not run yet
         self.outputs: set[str] = set()  # output nodes: their values stay in the result
         planned = set(order)
@@ -50,12 +51,13 @@ class RunMemory:
                     self.waiting[link.src] = self.waiting.get(link.src, 0) + 1
 
     @contextlib.contextmanager
-    def using(self, inputs: dict[str, Any]) -> Iterator[None]:
-        """While a node runs: the components its inputs use stay in memory, ready."""
+    def using(self, node_id: str, inputs: dict[str, Any]) -> Iterator[None]:
+        """While a node runs: the components its inputs use stay in memory, ready, and its
+        estimated working memory is made room for."""
         if self.manager is None:
             yield
             return
-        self.manager.begin_node(inputs)
+        self.manager.begin_node(inputs, self.work.get(node_id, 0))
         try:
             yield
         finally:
