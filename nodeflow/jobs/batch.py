@@ -20,7 +20,7 @@ from nodeflow.core.graph import Graph
 from nodeflow.engine.plan import validate
 from nodeflow.jobs.outputs import BatchMarker, OutputFolder, batch_key
 from nodeflow.jobs.store import Job, JobStore, NewJob
-from nodeflow.jobs.sweep import Sweep, apply, expand
+from nodeflow.jobs.sweep import JobSpec, Sweep, apply, expand
 
 
 class BatchInvalid(NodeFlowError):
@@ -49,18 +49,12 @@ def prepare(store: JobStore, sources: list[Source], sweeps: list[Sweep], out: Pa
             memory_budget: int | None = None) -> Batch:
     """Expand, validate and queue a batch; raises SweepError, GraphEditError, BatchInvalid or ResumeError."""
     specs = expand([s.graph for s in sources], sweeps, zip_sweeps=zip_sweeps, repeat=repeat, fixed=fixed)
-    problems: dict[str, None] = {}
-    for spec in specs:
-        source = sources[spec.workflow_index]
-        for problem in validate(apply(source.graph, spec.overrides), source.workflow_dir, output_dir=out,
-                                device=device, memory_budget=memory_budget):
-            problems[f"{source.name}: {problem}"] = None
-    if problems:
-        raise BatchInvalid("\n".join(problems))
+    _check(sources, specs, out, device, memory_budget)
     texts = [workflow.dumps(s.graph) for s in sources]
     key = batch_key([texts, [[s.workflow_index, s.overrides] for s in specs]])
     folder = OutputFolder(out)
-    marker = folder.start_batch(uuid.uuid4().hex[:12], len(specs), key, resume)
+    marker = folder.start_batch(uuid.uuid4().hex[:12], len(specs), key, resume,
+                                after=store.last_number(out_dir=str(Path(out).resolve())))
     folder.repair_index()
     finished = {e["job"]: e for e in folder.entries() if e.get("status") == "done"
                 and marker.first <= e["job"] < marker.first + marker.count}
@@ -77,6 +71,29 @@ def prepare(store: JobStore, sources: list[Source], sweeps: list[Sweep], out: Pa
                    str(Path(out).resolve()), _dir(sources[spec.workflow_index].workflow_dir))
             for i, spec in enumerate(specs) if marker.first + i not in finished])
     return Batch(marker.batch, folder, marker, len(finished))
+
+
+def enqueue(store: JobStore, batch: str, source: Source, specs: list[JobSpec], out: Path) -> list[int]:
+    """Queue jobs of one workflow into a standing batch (the editor's), numbered on in `out`."""
+    _check([source], specs, out)
+    folder, target = OutputFolder(out), str(Path(out).resolve())
+    first = max(folder.last_job(), store.last_number(batch=batch, out_dir=target)) + 1
+    text = workflow.dumps(source.graph)
+    return store.add(batch, [NewJob(first + i, source.name, text, spec.overrides, target, _dir(source.workflow_dir))
+                             for i, spec in enumerate(specs)])
+
+
+def _check(sources: list[Source], specs: list[JobSpec], out: Path, device: str = "cpu",
+           memory_budget: int | None = None) -> None:
+    """Validate every job's graph before anything runs; one line per distinct problem."""
+    problems: dict[str, None] = {}
+    for spec in specs:
+        source = sources[spec.workflow_index]
+        for problem in validate(apply(source.graph, spec.overrides), source.workflow_dir, output_dir=out,
+                                device=device, memory_budget=memory_budget):
+            problems[f"{source.name}: {problem}"] = None
+    if problems:
+        raise BatchInvalid("\n".join(problems))
 
 
 def _dir(path: Path | None) -> str | None:

@@ -55,7 +55,7 @@ def run_batch(sources: list[Source], sweeps: list[Sweep], options: BatchOptions,
         runner = RayRunner(store, address=options.ray, workers=options.workers, device=options.device,
                            group=options.group, report=report, model_roots=options.model_roots,
                            comfyui=options.comfyui)
-        return runner.run(batch, cancel)
+        return runner.run(batch.id, cancel)
     from nodeflow.engine import Executor
 
     executor = Executor(device=options.device, memory_budget=options.memory_budget, previews=False)
@@ -66,4 +66,4 @@ def run_batch(sources: list[Source], sweeps: list[Sweep], options: BatchOptions,
         def announce(graph) -> None:
             printer.graph = graph
 
-    return LocalRunner(store, executor, group=options.group, announce=announce, report=report).run(batch, cancel)
+    return LocalRunner(store, executor, group=options.group, announce=announce, report=report).run(batch.id, cancel)

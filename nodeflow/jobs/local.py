@@ -9,10 +9,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from nodeflow.core.context import CancelToken
-from nodeflow.jobs.batch import Batch, files_key
+from nodeflow.jobs.batch import files_key
 from nodeflow.jobs.execute import Outcome, run_job
+from nodeflow.jobs.outputs import OutputFolder
 from nodeflow.jobs.store import Job, JobStore
 
 #: Called after each job with the job, its outcome and the files it wrote (relative to --out).
@@ -31,39 +33,47 @@ class Summary:
         self.jobs.append(job.number)
 
 
-def commit(store: JobStore, batch: Batch, job: Job, outcome: Outcome) -> list[str]:
+def commit(store: JobStore, job: Job, outcome: Outcome) -> list[str]:
     """Write a finished job's files and index line, then its queue state (the index comes first)."""
     names: list[str] = []
     if outcome.status in ("done", "failed"):
-        names = batch.folder.commit(job.number, job.overrides, outcome.status, outcome.files, outcome.seconds,
-                                    outcome.error)
+        names = OutputFolder(Path(job.out_dir)).commit(job.number, job.overrides, outcome.status, outcome.files,
+                                                       outcome.seconds, outcome.error)
     store.finish(job.id, outcome.status, names, outcome.error, outcome.seconds, outcome.worker)
     return names
 
 
 class LocalRunner:
-    """One process, one Executor. `group` runs jobs on the checkpoint already loaded first."""
+    """One process, one Executor. `group` runs jobs on the checkpoint already loaded first.
+
+    When `cancel` trips (Ctrl+C), `cancel_rest` cancels the batch's other queued jobs too (the
+    CLI's meaning); without it the interrupted job goes back to the queue (the editor closing).
+    """
 
     def __init__(self, store: JobStore, executor, *, group: bool = True, announce=None,
-                 report: Report | None = None):
+                 report: Report | None = None, cancel_rest: bool = True):
         self.store, self.executor, self.group = store, executor, group
-        self.announce, self.report = announce, report
+        self.announce, self.report, self.cancel_rest = announce, report, cancel_rest
 
-    def run(self, batch: Batch, cancel: CancelToken) -> Summary:
+    def run(self, batch: str, cancel: CancelToken) -> Summary:
+        """Run the queued jobs of `batch` until none is left, the batch is paused or `cancel` trips."""
         summary = Summary()
         last_key: tuple | None = None
         while not cancel.cancelled:
-            job = self.store.claim(batch.id, self._same_files(last_key) if self.group else None)
+            job = self.store.claim(batch, self._same_files(last_key) if self.group else None)
             if job is None:
                 break
             last_key = files_key(job, self.executor.registry)
             outcome = self._run_one(job, cancel)
-            names = commit(self.store, batch, job, outcome)
+            if outcome.status == "cancelled" and cancel.cancelled and not self.cancel_rest:
+                self.store.requeue(job.id)
+                break
+            names = commit(self.store, job, outcome)
             summary.add(job, outcome.status)
             if self.report is not None:
                 self.report(job, outcome, names)
-        if cancel.cancelled:
-            self.store.cancel_batch(batch.id)
+        if cancel.cancelled and self.cancel_rest:
+            self.store.cancel_batch(batch)
         return summary
 
     def _same_files(self, key: tuple | None) -> Callable[[list[Job]], Job]:

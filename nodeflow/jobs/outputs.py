@@ -92,11 +92,11 @@ class OutputFolder:
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
-    def start_batch(self, batch: str, count: int, key: str, resume: bool) -> BatchMarker:
+    def start_batch(self, batch: str, count: int, key: str, resume: bool, after: int = 0) -> BatchMarker:
         """The marker of the batch about to run: the folder's own one to resume, or a new one.
 
-        A new batch numbers its jobs after every job the folder already lists, so runs into the same
-        folder never overwrite each other's files.
+        A new batch numbers its jobs after every job the folder already lists (and after `after`,
+        the jobs still queued for it), so runs into one folder never overwrite each other's files.
         """
         if resume:
             marker = self.marker()
@@ -108,7 +108,7 @@ class OutputFolder:
                 raise ResumeError(f"--resume: {self.root} holds a different batch (other workflows, sweeps, "
                                   "--set or --repeat); run it with its own options or pick another --out")
             return marker
-        return self._write_marker(BatchMarker(batch, self.last_job() + 1, count, key))
+        return self._write_marker(BatchMarker(batch, max(self.last_job(), after) + 1, count, key))
 
     def _write_marker(self, marker: BatchMarker) -> BatchMarker:
         self.root.mkdir(parents=True, exist_ok=True)

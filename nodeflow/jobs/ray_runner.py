@@ -20,7 +20,7 @@ from typing import Any
 
 from nodeflow.core.context import CancelToken
 from nodeflow.core.paths import user_dir
-from nodeflow.jobs.batch import Batch, files_key
+from nodeflow.jobs.batch import files_key
 from nodeflow.jobs.execute import Outcome, run_job
 from nodeflow.jobs.local import Report, Summary, commit
 from nodeflow.jobs.store import Job, JobStore
@@ -72,7 +72,8 @@ class RayRunner:
         self._keys: dict[int, tuple] = {}
         self._retried: set[int] = set()
 
-    def run(self, batch: Batch, cancel: CancelToken) -> Summary:
+    def run(self, batch: str, cancel: CancelToken) -> Summary:
+        """Run the queued jobs of `batch` on Ray until none is left or `cancel` trips."""
         import ray
 
         started_here = False
@@ -110,7 +111,7 @@ class RayRunner:
                 env[name] = os.pathsep.join(paths)
         return env
 
-    def _loop(self, ray, batch: Batch, cancel: CancelToken, slots: list[_Slot]) -> Summary:
+    def _loop(self, ray, batch: str, cancel: CancelToken, slots: list[_Slot]) -> Summary:
         summary = Summary()
         retries: list[Job] = []  # failed once, waiting for another worker
         while True:
@@ -129,16 +130,16 @@ class RayRunner:
             self._forward_cancels(busy)
             for slot in busy:
                 if slot.ref in ready:
-                    self._finished(ray, batch, slot, slots, retries, summary)
+                    self._finished(ray, slot, retries, summary)
 
-    def _next(self, batch: Batch, slots: list[_Slot], index: int, retries: list[Job]) -> Job | None:
+    def _next(self, batch: str, slots: list[_Slot], index: int, retries: list[Job]) -> Job | None:
         """A retry this worker has not failed, else a queued job chosen for this worker."""
         slot = slots[index]
         for job in retries:
             if job.id not in slot.failed_jobs or all(job.id in s.failed_jobs for s in slots):
                 retries.remove(job)
                 return job
-        return self.store.claim(batch.id, self._chooser(slots, index) if self.group else None)
+        return self.store.claim(batch, self._chooser(slots, index) if self.group else None)
 
     def _chooser(self, slots: list[_Slot], index: int) -> Callable[[list[Job]], Job]:
         """Same files as this worker last loaded; else files no other worker has; else the queue's head."""
@@ -158,8 +159,7 @@ class RayRunner:
             self._keys[job.id] = files_key(job, default_registry())
         return self._keys[job.id]
 
-    def _finished(self, ray, batch: Batch, slot: _Slot, slots: list[_Slot], retries: list[Job],
-                  summary: Summary) -> None:
+    def _finished(self, ray, slot: _Slot, retries: list[Job], summary: Summary) -> None:
         job = slot.job
         try:
             outcome = ray.get(slot.ref)
@@ -174,7 +174,7 @@ class RayRunner:
                 self.report(job, Outcome("retrying", error=outcome.error, seconds=outcome.seconds,
                                          worker=outcome.worker), [])
             return
-        names = commit(self.store, batch, job, outcome)
+        names = commit(self.store, job, outcome)
         summary.add(job, outcome.status)
         if self.report is not None:
             self.report(job, outcome, names)
@@ -185,7 +185,7 @@ class RayRunner:
             if self.store.state(slot.job.id) == "cancelled":
                 slot.actor.cancel.remote()
 
-    def _stop(self, ray, batch: Batch, slots: list[_Slot], summary: Summary) -> Summary:
+    def _stop(self, ray, batch: str, slots: list[_Slot], summary: Summary) -> Summary:
         """Ctrl+C: stop every worker's job at its next step, record them cancelled, cancel the rest."""
         busy = [slot for slot in slots if slot.job is not None]
         for slot in busy:
@@ -194,5 +194,5 @@ class RayRunner:
         for slot in busy:
             self.store.finish(slot.job.id, "cancelled", error="cancelled")
             summary.add(slot.job, "cancelled")
-        self.store.cancel_batch(batch.id)
+        self.store.cancel_batch(batch)
         return summary

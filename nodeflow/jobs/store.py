@@ -200,6 +200,14 @@ class JobStore:
         with self._lock:
             return self._db.execute("SELECT 1 FROM jobs WHERE batch = ? LIMIT 1", (batch,)).fetchone() is not None
 
+    def last_number(self, *, batch: str | None = None, out_dir: str | None = None) -> int:
+        """The highest job number queued so far in a batch or for an output folder (0 if none)."""
+        with self._lock:
+            return max(self._db.execute("SELECT COALESCE(MAX(number), 0) FROM jobs WHERE batch = ?",
+                                        (batch,)).fetchone()[0],
+                       self._db.execute("SELECT COALESCE(MAX(number), 0) FROM jobs WHERE out_dir = ?",
+                                        (out_dir,)).fetchone()[0])
+
     def state(self, job_id: int) -> str:
         return self.get(job_id).state
 

@@ -100,7 +100,8 @@ def test_a_batch_killed_with_sigkill_resumes_every_job_exactly_once(tmp_path):
     killed_at = len(lines(out))
     assert 2 <= killed_at < 6, "the kill should land mid-batch"
     with sqlite3.connect(default_path()) as db:  # opening a JobStore would already recover it
-        assert db.execute("SELECT COUNT(*) FROM jobs WHERE state = 'running'").fetchone()[0] == 1
+        running = db.execute("SELECT COUNT(*) FROM jobs WHERE state = 'running'").fetchone()[0]
+    assert running <= 1  # the kill may land between two jobs
 
     resumed = _run_cli(["run", *args, "--resume"])
     _, err = resumed.communicate(timeout=300)
