@@ -54,7 +54,7 @@ def run_batch(sources: list[Source], sweeps: list[Sweep], options: BatchOptions,
 
         runner = RayRunner(store, address=options.ray, workers=options.workers, device=options.device,
                            group=options.group, report=report, model_roots=options.model_roots,
-                           comfyui=options.comfyui)
+                           comfyui=options.comfyui, memory_budget=options.memory_budget)
         return runner.run(batch.id, cancel)
     from nodeflow.engine import Executor
 
