@@ -178,6 +178,13 @@ def advanced_sampler_export(params: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
+def eight_bit(params: dict[str, Any], notes: Notes) -> dict[str, Any]:
+    """Save / Preview Image: in the comfyui convention, 8 bits by truncation as ComfyUI saves them."""
+    if notes.convention == "comfyui" and "eight_bit" in notes.choices_of:
+        return params | {"eight_bit": "truncate"}
+    return params
+
+
 #: VAELoader names that are not files but ComfyUI built-ins.
 BUILTIN_VAES = ("taesd", "taesdxl", "taesd3", "taef1", "pixel_space")
 #: CLIPLoader / DualCLIPLoader `type` -> NodeFlow's model family.
