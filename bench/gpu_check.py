@@ -38,10 +38,28 @@ def row(section: str, what: str, value: str) -> None:
     print(f"  {section:<18} {what:<44} {value}", flush=True)
 
 
-def txt2img(checkpoint: Path, size: int, steps: int, cfg: float = 5.0, seed: int = 3):
-    from nodeflow.core import Graph, default_registry
+def builtin_registry():
+    """The process-wide registry, with the built-in nodes even in a checkout that was never
+    pip-installed (built-ins come through an entry point, which only an install declares)."""
+    import importlib
+    import pkgutil
 
-    graph = Graph(default_registry())
+    import nodes
+    from nodeflow.core import default_registry
+
+    registry = default_registry()
+    if "models.load_checkpoint" not in registry:
+        for info in pkgutil.iter_modules(nodes.__path__):
+            if not info.name.startswith("_"):
+                name = f"nodes.{info.name}"
+                registry.register_module(importlib.import_module(name), name)
+    return registry
+
+
+def txt2img(checkpoint: Path, size: int, steps: int, cfg: float = 5.0, seed: int = 3):
+    from nodeflow.core import Graph
+
+    graph = Graph(builtin_registry())
 
     def add(type_id, links=None, **params):
         node_id = graph.add_node(type_id, params).id
