@@ -17,8 +17,6 @@ from tests.interop.conftest import corpus_dir, executable_view
 FILES = sorted(p.relative_to(corpus_dir()).as_posix() for p in corpus_dir().rglob("*")
                if p.suffix in (".json", ".png")) if corpus_dir() else []
 PAIRS = ("img2img", "inpaint", "sdxlturbo", "sdxl_edit_model")
-#: Section-7 classes without a NodeFlow node yet (SamplerCustom = noise + CFG guider + Sample in one).
-NOT_YET_IN_NODEFLOW = {"SamplerCustom"}
 PNGS = ("img2img_workflow.png", "inpaint_example.png", "lora.png", "sdxlturbo_example.png")
 
 
@@ -60,8 +58,7 @@ def test_every_core_class_of_formats_section_7_maps(corpus, registry):
     core = [c for c in classes if c not in frontend_only and c != "class"]
     assert len(core) >= 35
     unmapped = [c for c in core if entry_for_class(c) is None or registry.get(entry_for_class(c).node) is None]
-    assert set(unmapped) <= NOT_YET_IN_NODEFLOW
-    assert not {c for c in NOT_YET_IN_NODEFLOW if entry_for_class(c) is not None}, "mapped now: shrink the list"
+    assert unmapped == []
 
 
 def test_frontend_only_nodes_are_resolved(corpus, registry):

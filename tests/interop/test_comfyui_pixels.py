@@ -93,3 +93,19 @@ def test_inpaint_matches_native(registry, tmp_path, picture):
     assert report.fully_mapped
     assert np.array_equal(_pixels(graph, tmp_path), _pixels(_native(registry, "inpaint", picture), tmp_path))
     assert export_api(graph)[1] == []
+
+
+def test_sampler_custom_gives_the_ksampler_pixels(registry, tmp_path):
+    """SamplerCustom + KSamplerSelect + BasicScheduler is ComfyUI's KSampler taken apart."""
+    prompt = txt2img_api()
+    ksampler = prompt["3"]["inputs"]
+    prompt["3"] = {"class_type": "SamplerCustom", "inputs": {
+        "add_noise": True, "noise_seed": ksampler["seed"], "cfg": ksampler["cfg"], "model": ["4", 0],
+        "positive": ["6", 0], "negative": ["7", 0], "sampler": ["12", 0], "sigmas": ["13", 0],
+        "latent_image": ["5", 0]}}
+    prompt["12"] = {"class_type": "KSamplerSelect", "inputs": {"sampler_name": ksampler["sampler_name"]}}
+    prompt["13"] = {"class_type": "BasicScheduler", "inputs": {
+        "scheduler": ksampler["scheduler"], "steps": ksampler["steps"], "denoise": 1.0, "model": ["4", 0]}}
+    graph, report = import_data(prompt, registry)
+    assert report.fully_mapped and graph.nodes["3"].type == "sampling.sampler_custom"
+    assert np.array_equal(_pixels(graph, tmp_path), _pixels(_native(registry, "empty"), tmp_path))
