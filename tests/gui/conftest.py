@@ -85,6 +85,14 @@ def window(qtbot, registry, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _empty_clipboard_after_test(qapp):
+    """Leave the clipboard empty: image data still on it when the offscreen QApplication is torn
+    down at interpreter exit crashes the process (exit 139) after every test passed."""
+    yield
+    qapp.clipboard().clear()
+
+
+@pytest.fixture(autouse=True)
 def _no_modal_dialogs(monkeypatch):
     """A modal dialog would hang an offscreen test run: make any unexpected one fail the test."""
     from PySide6.QtWidgets import QMessageBox
