@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
 from nodeflow.core.types import IMAGE, INT, LATENT, MASK, VAE
+
+#: Pictures of more pixels than this are decoded and encoded tile by tile with diffusers' tiling
+#: (tiles of the VAE's native size, blended at the seams), so a 2048x2048 decode needs about the
+#: memory of a 1024x1024 one. Below it nothing is tiled. A fixed size, never a memory budget:
+#: a budget never changes pixels.
+TILE_ABOVE = 1024 * 1024
+
+
+@contextlib.contextmanager
+def _tiled_if_large(vae: Any, height: int, width: int) -> Iterator[None]:
+    """diffusers' tiling on `vae` for this call if the picture is larger than TILE_ABOVE."""
+    module = vae.vae
+    before = getattr(module, "use_tiling", False)
+    module.use_tiling = height * width > TILE_ABOVE
+    try:
+        yield
+    finally:
+        module.use_tiling = before
 
 
 def _checked_pixels(ctx: RunContext, image: Any, factor: int) -> Any:
@@ -22,7 +42,8 @@ def _checked_pixels(ctx: RunContext, image: Any, factor: int) -> Any:
 
 
 def _dist(vae: Any, pixels: Any) -> dict:
-    posterior = vae.vae.encode(pixels).latent_dist
+    with _tiled_if_large(vae, pixels.shape[-2], pixels.shape[-1]):
+        posterior = vae.vae.encode(pixels).latent_dist
     return {"mean": posterior.mean, "std": posterior.std, "scaling_factor": vae.scaling_factor}
 
 
@@ -41,7 +62,8 @@ class VAEDecode(Node):
         if samples.shape[1] != vae.latent_channels:
             raise NodeError(f"the latent has {samples.shape[1]} channels, this VAE expects "
                             f"{vae.latent_channels}", "latent")
-        with torch.no_grad():
+        height, width = samples.shape[-2] * vae.scale_factor, samples.shape[-1] * vae.scale_factor
+        with torch.no_grad(), _tiled_if_large(vae, height, width):
             decoded = vae.vae.decode(samples / vae.scaling_factor, return_dict=False)[0]
             image = (decoded * 0.5 + 0.5).clamp(0, 1)
         return (image.cpu().permute(0, 2, 3, 1).float().contiguous(),)

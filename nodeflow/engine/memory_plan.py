@@ -26,8 +26,10 @@ from nodeflow.engine.estimate import available_bytes, format_bytes, node_estimat
 #: A node's working memory with a model, in feature maps of the model's full-resolution width
 #: (`Weights.width`) over the largest picture upstream: a VAE keeps a few maps of its widest block
 #: alive at full resolution; a UNet works at 1/8 of each side on two batches (guidance).
-MAPS = {"vae": (8.0, 1), "unet": (30.0, 64 // 2)}  # (maps, pixels per latent cell / batches)
+MAPS = {"vae": (10.0, 1), "unet": (30.0, 64 // 2)}  # (maps, pixels per latent cell / batches)
 DEFAULT_WIDTH = {"vae": 128, "unet": 320}
+#: VAE nodes tile pictures above nodes.vae.TILE_ABOVE pixels; a tiled pass holds about this many.
+VAE_TILED_PIXELS = 2 * 1024 * 1024
 #: Text encoders and anything else: work as a share of the component's own weights.
 WORK_PER_WEIGHT_BYTE = 0.05
 DTYPE_BYTES = {"cuda": 2, "cpu": 4, "mps": 4}
@@ -118,6 +120,7 @@ def make_memory_plan(graph: Graph, order: list[str], search_dirs: tuple[Path, ..
     for est in node_estimates(graph, order, search_dirs):
         own[est.node_id] = max(own.get(est.node_id, 0), est.bytes)
     pictures = _picture_bytes(graph, order, own)
+    float32_vae = {lid for lid, parts in declared.items() if any(p[1] == "text_encoder_2" for p in parts)}
     plan = MemoryPlan(device, budget)
     resident: dict[tuple[str, str], int] = {}  # (loader id, component) -> bytes, oldest first
     for node_id in order:
@@ -125,18 +128,22 @@ def make_memory_plan(graph: Graph, order: list[str], search_dirs: tuple[Path, ..
         cls = graph.registry.get(record.type)
         title = cls.title if cls is not None else record.type
         needed = _needed(graph, node_id, declared, carriers, {})
-        if node_id in declared:  # a loader holds what it loads while it runs
-            needed |= {(node_id, part) for _, part, *_ in declared[node_id]}
+        if node_id in declared and not plan.offloads:  # a loader holds what it loads while it runs
+            needed |= {(node_id, part) for _, part, *_ in declared[node_id]}  # (on CUDA/MPS: in RAM)
         sizes = {key: _component_bytes(declared, key, dtype_bytes) for key in needed}
         widths = {key: _width(declared, key) for key in needed}
-        work = own.get(node_id) or _work(sizes, widths, pictures.get(node_id, 0), dtype_bytes)
+        work = own.get(node_id) or _work(sizes, widths, pictures.get(node_id, 0), dtype_bytes, float32_vae)
         if node_id in cached:
             plan.nodes.append(NodeMemory(node_id, title, True, (), 0, sum(resident.values())))
             continue
         for key in needed:
             resident.pop(key, None)
-        for key in sorted(needed, key=lambda k: k[1]):
+        room = budget - work
+        for key in sorted(needed, key=lambda k: sizes[k]):
+            if plan.offloads and sizes[key] > room:
+                continue  # runs layer by layer from CPU RAM (sequential offload): not resident
             resident[key] = sizes[key]
+            room -= sizes[key]
         while sum(resident.values()) + work > budget:
             victim = next((k for k in resident if k not in needed), None)
             if victim is None:
@@ -217,7 +224,7 @@ def _picture_bytes(graph: Graph, order: list[str], own: dict[str, int]) -> dict[
 
 
 def _work(sizes: dict[tuple[str, str], int], widths: dict[tuple[str, str], int], picture: int,
-          dtype_bytes: int) -> int:
+          dtype_bytes: int, float32_vae: set[str]) -> int:
     """Working memory of a node using `sizes`' components on pictures of `picture` bytes (RGB
     float32, the whole batch)."""
     pixels = picture / 12
@@ -228,6 +235,10 @@ def _work(sizes: dict[tuple[str, str], int], widths: dict[tuple[str, str], int],
             work += size * WORK_PER_WEIGHT_BYTE
             continue
         maps, per_cell = MAPS[kind]
+        if kind == "vae":
+            pixels = min(pixels, VAE_TILED_PIXELS)
+            if key[0] in float32_vae:
+                dtype_bytes = 4  # SDXL's VAE runs in float32 (its pipeline upcasts it too)
         work += pixels / per_cell * (widths.get(key) or DEFAULT_WIDTH[kind]) * maps * dtype_bytes
     if not sizes:
         work = picture
