@@ -158,18 +158,45 @@ def read_state_dict(path: Path) -> dict[str, Any]:
     if path.suffix.lower() not in PICKLE_SUFFIXES:
         raise NodeError(f"{path.name}: unknown checkpoint type (expected .safetensors or a diffusers folder)",
                         "checkpoint")
+    if not _looks_like_torch_file(path):
+        raise NodeError(f"{path.name} is not a checkpoint (neither a PyTorch zip nor a pickle file)",
+                        "checkpoint")
     try:
         data = torch.load(str(path), map_location="cpu", weights_only=True)
     except Exception as exc:
+        if "allowed global" not in str(exc) and not _pickle_names_code(path):
+            raise NodeError(f"{path.name} is damaged or not a checkpoint ({type(exc).__name__})",
+                            "checkpoint") from None
         raise NodeError(
-            f"refused to load {path.name}: it is a pickle checkpoint that does not load with "
-            f"weights_only=True, so it could run code ({type(exc).__name__}). Convert it to "
-            ".safetensors with a tool you trust, or use a .safetensors version", "checkpoint") from None
+            f"refused to load {path.name}: it is a pickle checkpoint that names Python code to run "
+            "when loaded. Convert it to .safetensors with a tool you trust, or use a .safetensors "
+            "version", "checkpoint") from None
     while isinstance(data, dict) and "state_dict" in data:
         data = data["state_dict"]
     if not isinstance(data, dict):
         raise NodeError(f"{path.name} does not hold a state dict", "checkpoint")
     return data
+
+
+def _looks_like_torch_file(path: Path) -> bool:
+    """Whether `path` starts like something `torch.save` writes: a zip, or a pickle stream."""
+    import zipfile
+
+    with open(path, "rb") as handle:
+        head = handle.read(2)
+    return zipfile.is_zipfile(path) or (len(head) == 2 and head[0] == 0x80 and head[1] <= 5)
+
+
+def _pickle_names_code(path: Path) -> bool:
+    """Whether a plain pickle file is well-formed and asks for Python objects to be built."""
+    import pickletools
+
+    code_ops = {"GLOBAL", "STACK_GLOBAL", "INST", "OBJ", "REDUCE", "NEWOBJ", "NEWOBJ_EX"}
+    try:
+        with open(path, "rb") as handle:
+            return any(op.name in code_ops for op, _arg, _pos in pickletools.genops(handle))
+    except Exception:  # not a pickle at all: damaged or some other file
+        return False
 
 
 def architecture(state_dict: dict[str, Any]) -> str:

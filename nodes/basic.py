@@ -7,7 +7,8 @@ import operator
 from typing import Any
 
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
-from nodeflow.core.types import ANY, BOOLEAN, FLOAT, INT, STRING
+from nodeflow.core.types import ANY, BOOLEAN, FLOAT, INT, MAX_TEXT_LENGTH, STRING
+from nodes import _template
 
 _OPERATIONS = {
     "add": operator.add,
@@ -109,11 +110,13 @@ class FormatText(Node):
     title = "Format Text"
     category = "basic"
     description = (
-        "Fill a template with values: '{a}', '{b}', '{c}' are replaced (Python format syntax, "
-        "e.g. '{a:.2f}'). Handy for prompts and file names built from numbers."
+        "Fill a template with values: '{a}', '{b}', '{c}' are replaced, optionally with a format "
+        "('{a:.2f}', '{b:>5}', '{c!r}'). Nothing else is looked up: no attributes or indexes, "
+        f"widths up to {_template.MAX_WIDTH}, results up to {MAX_TEXT_LENGTH:,} characters. Handy "
+        "for prompts and file names built from numbers."
     )
     inputs = (
-        Input("template", STRING, default="{a}", multiline=True),
+        Input("template", STRING, default="{a}", multiline=True, check=_template.check),
         Input("a", ANY, optional=True),
         Input("b", ANY, optional=True),
         Input("c", ANY, optional=True),
@@ -122,9 +125,9 @@ class FormatText(Node):
 
     def run(self, ctx: RunContext, template: str, a: Any, b: Any, c: Any) -> tuple[str]:
         try:
-            return (template.format(a=a, b=b, c=c),)
-        except (KeyError, IndexError, ValueError) as exc:
-            raise NodeError(f"template cannot be filled: {exc}", "template") from None
+            return (_template.render(template, {"a": a, "b": b, "c": c}),)
+        except _template.TemplateError as exc:
+            raise NodeError(str(exc), "template") from None
 
 
 class ShowValue(Node):

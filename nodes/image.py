@@ -159,15 +159,20 @@ class SaveImage(Node):
     def run(self, ctx: RunContext, images: Any, filename_prefix: str, eight_bit: str = "round") -> dict:
         from PIL.PngImagePlugin import PngInfo
 
-        from nodeflow.core.files import PNG_PARAMETERS_KEY, PNG_WORKFLOW_KEY, SAVED_PATH_INFO
+        from nodeflow.core.files import MAX_PNG_WORKFLOW, PNG_PARAMETERS_KEY, PNG_WORKFLOW_KEY, SAVED_PATH_INFO
         from nodes._diffusion import image_to_pils
 
         pils = image_to_pils(images, eight_bit)
+        embed = ctx.workflow_json
+        if len(embed.encode("utf-8")) > MAX_PNG_WORKFLOW:
+            ctx.warn(f"the workflow is larger than {MAX_PNG_WORKFLOW // 2**20} MiB, more than a PNG may "
+                     "carry and be read back; the pictures are saved without it")
+            embed = ""
         for pil in pils:
             info = PngInfo()
-            if ctx.workflow_json:
-                info.add_text(PNG_WORKFLOW_KEY, ctx.workflow_json, zip=True)
-                params = parameters_text(ctx.workflow_json)
+            if embed:
+                info.add_text(PNG_WORKFLOW_KEY, embed, zip=True)
+                params = parameters_text(embed)
                 if params:
                     info.add_text(PNG_PARAMETERS_KEY, params)
             path = ctx.write_output(filename_prefix, ".png", partial(_write_png, pil, info))

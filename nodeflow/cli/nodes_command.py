@@ -20,7 +20,7 @@ def handler(args: argparse.Namespace) -> int:
 
     registry = default_registry()
     if args.json:
-        print(json.dumps([cls.describe() for cls in registry], indent=2))
+        print(json.dumps(describe_all(registry), indent=2))
         return EXIT_OK
     for cls in registry:
         ins = ", ".join(f"{i.name}: {i.type}" for i in cls.inputs)
@@ -29,3 +29,19 @@ def handler(args: argparse.Namespace) -> int:
     for source, message in registry.problems:
         print(f"skipped {source}: {message}", file=sys.stderr)
     return EXIT_OK
+
+
+def describe_all(registry) -> list[dict]:
+    """Every node type's description; one that cannot be described is reported, not fatal."""
+    described = []
+    for cls in registry:
+        try:
+            item = cls.describe()
+            json.dumps(item, allow_nan=False)
+        except Exception as exc:  # a plugin's odd declaration must not hide the other node types
+            print(f"skipped {cls.type_id}: cannot be described ({type(exc).__name__}: {exc})", file=sys.stderr)
+            continue
+        described.append(item)
+    for source, message in registry.problems:
+        print(f"skipped {source}: {message}", file=sys.stderr)
+    return described

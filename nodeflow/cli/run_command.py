@@ -6,7 +6,6 @@ This module only reads options; `nodeflow.jobs` expands, queues and runs the job
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from pathlib import Path
 
@@ -50,6 +49,7 @@ def add_parser(sub) -> None:
 def handler(args: argparse.Namespace) -> int:
     apply_model_folder_args(args)
     from nodeflow.cli.progress import ProgressPrinter
+    from nodeflow.cli.stopping import stop_signals
     from nodeflow.core import CancelToken
     from nodeflow.jobs.batch import Source
     from nodeflow.jobs.driver import BatchOptions, run_batch
@@ -67,22 +67,12 @@ def handler(args: argparse.Namespace) -> int:
                            model_roots=tuple(map(str, args.models_dirs)), comfyui=tuple(map(str, args.comfyui_dirs)))
     printer = ProgressPrinter(quiet=args.quiet)
     cancel = CancelToken()
-    previous = signal.signal(signal.SIGINT, lambda *_: _cancel(cancel))
-    try:
+    with stop_signals(cancel):
         summary = run_batch(sources, sweeps, options, cancel, printer)
-    finally:
-        signal.signal(signal.SIGINT, previous)
     if cancel.cancelled:
         print("cancelled", file=sys.stderr)
         return EXIT_NODE_FAILED
     return EXIT_NODE_FAILED if summary.failed or summary.cancelled else EXIT_OK
-
-
-def _cancel(cancel) -> None:
-    if cancel.cancelled:
-        raise KeyboardInterrupt
-    print("\ncancelling after the current step (Ctrl+C again to abort)", file=sys.stderr)
-    cancel.cancel()
 
 
 def apply_sets(graph, sets: list[str]) -> None:

@@ -6,6 +6,7 @@ disk never leaves a half-written workflow where the user's file was.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from nodeflow.core import workflow
@@ -16,6 +17,9 @@ from nodeflow.core.registry import Registry
 
 #: The PNG text chunk that carries the workflow that made the image.
 PNG_WORKFLOW_KEY = "nodeflow-workflow"
+#: The largest workflow (UTF-8 bytes) a saved PNG carries, and what reading one accepts.
+MAX_PNG_WORKFLOW = 32 * 1024 * 1024
+_PNG_LIMIT_LOCK = threading.Lock()
 #: The PNG text chunk with the main parameters (prompt, seed, steps...) in readable form.
 PNG_PARAMETERS_KEY = "parameters"
 #: Key in a shown PIL image's `info` naming the file a saver wrote it to (the GUI's viewer reads it).
@@ -28,7 +32,7 @@ def read_text(path: Path) -> str:
     try:
         if path.suffix.lower() == ".png":
             return read_png_workflow(path)
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8-sig")  # a byte order mark is skipped
     except OSError as exc:
         raise WorkflowFormatError(f"cannot read {path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
@@ -36,13 +40,21 @@ def read_text(path: Path) -> str:
 
 
 def read_png_workflow(path: Path) -> str:
-    from PIL import Image, UnidentifiedImageError
+    """The workflow a NodeFlow PNG carries. Pillow stops text chunks at 1 MiB; a big workflow
+    (NodeFlow writes it compressed) is read up to MAX_PNG_WORKFLOW, a bound that still keeps a
+    hostile PNG from inflating without end."""
+    from PIL import Image, PngImagePlugin, UnidentifiedImageError
 
-    try:
-        with Image.open(path) as image:
-            text = image.text.get(PNG_WORKFLOW_KEY) if hasattr(image, "text") else None
-    except (UnidentifiedImageError, SyntaxError, ValueError) as exc:
-        raise WorkflowFormatError(f"{path} is not a readable PNG: {exc}") from None
+    with _PNG_LIMIT_LOCK:
+        previous = PngImagePlugin.MAX_TEXT_CHUNK
+        PngImagePlugin.MAX_TEXT_CHUNK = max(previous, MAX_PNG_WORKFLOW)
+        try:
+            with Image.open(path) as image:
+                text = image.text.get(PNG_WORKFLOW_KEY) if hasattr(image, "text") else None
+        except (UnidentifiedImageError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+            raise WorkflowFormatError(f"{path} is not a readable PNG: {exc}") from None
+        finally:
+            PngImagePlugin.MAX_TEXT_CHUNK = previous
     if text is None:
         raise WorkflowFormatError(f"{path} carries no NodeFlow workflow")
     return text

@@ -27,6 +27,12 @@ from nodeflow.core.types import ANY, can_connect
 NODE_MODES = ("normal", "muted", "bypass")
 
 
+def id_sort_key(item_id: str) -> tuple[int, int, str]:
+    """Numeric ids in number order, then the others by text. Only ASCII digits make a number:
+    "²" and "٣" pass `str.isdigit` but are ids like any other text."""
+    return (0, int(item_id), "") if item_id.isascii() and item_id.isdigit() else (1, 0, item_id)
+
+
 @dataclass
 class NodeRecord:
     """One node as the workflow stores it. `ui` holds layout only (pos, size, title, colour...)."""
@@ -158,9 +164,8 @@ class Graph:
 
     def new_ids(self, count: int) -> list[str]:
         """`count` fresh ids after every node and group id in use (a paste takes several at once)."""
-        numbers = [int(i) for i in self.nodes if i.isdigit()]
-        numbers += [int(g) for g in self.groups if g.isdigit()]
-        start = max(numbers, default=0) + 1
+        keys = [id_sort_key(i) for i in (*self.nodes, *self.groups)]
+        start = max((number for kind, number, _ in keys if kind == 0), default=0) + 1
         return [str(start + n) for n in range(count)]
 
     def to_networkx(self) -> nx.MultiDiGraph:

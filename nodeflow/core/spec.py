@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from nodeflow.core.types import SCALAR_TYPES, coerce_scalar
+from nodeflow.core.types import SCALAR_TYPES, coerce_scalar, format_number
 
 if TYPE_CHECKING:
     from nodeflow.core.context import RunContext
@@ -64,6 +64,8 @@ class Input:
     output_prefix: bool = False
     widget: str | None = None
     model: str | None = None  # a nodeflow.library kind, e.g. "checkpoints"
+    #: An extra rule for the value (a template's syntax, a mask's encoding): raises ValueError
+    #: saying what is wrong. Runs wherever a value enters: file, `--set`, GUI.
     check: Callable[[Any], None] | None = field(default=None, compare=False)
 
     @property
@@ -80,11 +82,12 @@ class Input:
         value = coerce_scalar(value, self.type)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             if self.min is not None and value < self.min:
-                raise ValueError(f"{value} is below the minimum {self.min:g}")
+                raise ValueError(f"{format_number(value)} is below the minimum {format_number(self.min)}")
             if self.max is not None and value > self.max:
-                raise ValueError(f"{value} is above the maximum {self.max:g}")
+                raise ValueError(f"{format_number(value)} is above the maximum {format_number(self.max)}")
         if self.choices is not None and value not in self.choices:
-            raise ValueError(f"{value!r} is not one of {', '.join(self.choices)}")
+            shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+            raise ValueError(f"{shown} is not one of {', '.join(self.choices)}")
         if self.check is not None:
             self.check(value)
         return value

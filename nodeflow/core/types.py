@@ -6,6 +6,8 @@ workflow file, a third-party node and the GUI's socket colours all agree without
 
 from __future__ import annotations
 
+import math
+
 MODEL = "MODEL"
 CLIP = "CLIP"
 VAE = "VAE"
@@ -35,6 +37,10 @@ BUILTIN_TYPES = frozenset(
     {MODEL, CLIP, VAE, CONDITIONING, LATENT, IMAGE, MASK, NOISE, SAMPLER, SIGMAS, GUIDER}
 ) | SCALAR_TYPES
 
+#: Longest text a STRING parameter may hold. A prompt is a few hundred characters; ten million
+#: made the tokenizer take 4 GB and wrote PNGs that could not be read back.
+MAX_TEXT_LENGTH = 100_000
+
 #: Safe widening conversions applied when a link carries one scalar type into another.
 _WIDENING = {(INT, FLOAT)}
 
@@ -49,12 +55,29 @@ def can_connect(output_type: str, input_type: str) -> bool:
     return (output_type, input_type) in _WIDENING
 
 
+def format_number(value: float) -> str:
+    """A bound or value as people write it: 18446744073709551615, not 1.84467e+19."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return str(int(value))
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def coerce_scalar(value: object, type_name: str) -> object:
     """Convert a scalar parameter value to its declared type, or raise ValueError saying why.
 
-    Used for values typed by hand (CLI `--set`, hand-written JSON), so "7" for an INT works but
-    "seven" is refused with a readable message instead of failing deep inside a node.
+    Used for values typed by hand (CLI `--set`, hand-written JSON, GUI), so "7" for an INT works
+    but "seven" is refused with a readable message instead of failing deep inside a node. NaN and
+    infinities are refused for every number: they slip past every min/max comparison.
     """
+    value = _coerce(value, type_name)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"expected a finite number, got {value!r}")
+    if isinstance(value, str) and len(value) > MAX_TEXT_LENGTH:
+        raise ValueError(f"text of {len(value):,} characters is longer than the {MAX_TEXT_LENGTH:,} allowed")
+    return value
+
+
+def _coerce(value: object, type_name: str) -> object:
     if type_name == INT:
         if isinstance(value, bool):
             raise ValueError(f"expected an integer, got {value!r}")
@@ -62,23 +85,23 @@ def coerce_scalar(value: object, type_name: str) -> object:
             return int(value)
         if isinstance(value, int):
             return value
-        if isinstance(value, str):
+        if isinstance(value, str) and len(value) <= 100:
             try:
                 return int(value.strip())
             except ValueError:
                 pass
-        raise ValueError(f"expected an integer, got {value!r}")
+        raise ValueError(f"expected an integer, got {_short(value)}")
     if type_name == FLOAT:
         if isinstance(value, bool):
             raise ValueError(f"expected a number, got {value!r}")
         if isinstance(value, (int, float)):
             return float(value)
-        if isinstance(value, str):
+        if isinstance(value, str) and len(value) <= 100:
             try:
                 return float(value.strip())
             except ValueError:
                 pass
-        raise ValueError(f"expected a number, got {value!r}")
+        raise ValueError(f"expected a number, got {_short(value)}")
     if type_name == BOOLEAN:
         if isinstance(value, bool):
             return value
@@ -86,9 +109,15 @@ def coerce_scalar(value: object, type_name: str) -> object:
             return value.strip().lower() in {"true", "1", "yes"}
         if isinstance(value, int) and value in (0, 1):
             return bool(value)
-        raise ValueError(f"expected true or false, got {value!r}")
+        raise ValueError(f"expected true or false, got {_short(value)}")
     if type_name == STRING:
         if isinstance(value, str):
             return value
-        raise ValueError(f"expected text, got {value!r}")
+        raise ValueError(f"expected text, got {_short(value)}")
     return value
+
+
+def _short(value: object) -> str:
+    """A value for an error message: its repr, cut so a hostile value can't flood the terminal."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}... ({type(value).__name__})"

@@ -17,12 +17,13 @@ this version does not know are kept and written back; output is canonical, so a 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from nodeflow.core import jsontext
 from nodeflow.core.errors import WorkflowFormatError
-from nodeflow.core.graph import NODE_MODES, Graph, Group, Link, NodeRecord
+from nodeflow.core.graph import NODE_MODES, Graph, Group, Link, NodeRecord, id_sort_key
 from nodeflow.core.manifest import runtime_drift
 from nodeflow.core.registry import Registry
 from nodeflow.core.schema import check_schema
@@ -47,12 +48,22 @@ class LoadReport:
         return self.migrated + self.unknown_types + self.drift
 
 
+#: Deepest nesting of lists and objects a workflow may hold. Real files need about 6; a 900-deep
+#: value loads but cannot be written back (into a saved PNG, say) without overflowing the stack.
+MAX_DEPTH = 64
+
+
 def loads(text: str, registry: Registry) -> tuple[Graph, LoadReport]:
-    """Parse workflow JSON text into a new Graph. Raises only WorkflowFormatError."""
+    """Parse workflow JSON text into a new Graph. Raises only WorkflowFormatError.
+
+    A UTF-8 byte order mark (what some Windows editors write) is skipped. Every number must be
+    finite ("1e400" is infinity in Python), so what loads can always be written back.
+    """
     try:
-        data = json.loads(text, parse_constant=_refuse_constant)
+        data = json.loads(text.removeprefix("\ufeff"), parse_constant=_refuse_constant,
+                          parse_float=_finite_float)
     except (ValueError, RecursionError) as exc:
-        raise WorkflowFormatError(f"not valid JSON: {exc}") from None
+        raise WorkflowFormatError(f"not valid JSON: {' '.join(str(exc).split())[:200]}") from None
     return from_data(data, registry)
 
 
@@ -60,7 +71,28 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not allowed in a workflow (JSON has no such number)")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:40]} is too large (no finite value)")
+    return value
+
+
+def _check_depth(data: Any) -> None:
+    """Refuse data nested deeper than MAX_DEPTH (iteratively: deep data must not overflow here)."""
+    todo = [(data, 1)]
+    while todo:
+        value, depth = todo.pop()
+        if depth > MAX_DEPTH:
+            raise WorkflowFormatError(f"values are nested more than {MAX_DEPTH} levels deep")
+        if isinstance(value, dict):
+            todo += [(v, depth + 1) for v in value.values()]
+        elif isinstance(value, list):
+            todo += [(v, depth + 1) for v in value]
+
+
 def from_data(data: Any, registry: Registry) -> tuple[Graph, LoadReport]:
+    _check_depth(data)
     check_schema(data)
     if data["version"] > FORMAT_VERSION:
         raise WorkflowFormatError(
@@ -167,7 +199,7 @@ def _renamed(name: str, steps: list[dict[str, str]]) -> str:
 def to_data(graph: Graph) -> dict[str, Any]:
     """The graph as plain JSON data in canonical order."""
     nodes = []
-    for record in sorted(graph.nodes.values(), key=lambda r: _id_key(r.id)):
+    for record in sorted(graph.nodes.values(), key=lambda r: id_sort_key(r.id)):
         item: dict[str, Any] = {"id": record.id, "type": record.type, "version": record.version}
         item["params"] = {k: record.params[k] for k in sorted(record.params)}
         if record.mode != "normal":
@@ -176,14 +208,14 @@ def to_data(graph: Graph) -> dict[str, Any]:
         item |= {k: record.extra[k] for k in sorted(record.extra)}
         nodes.append(item)
     links = []
-    for link in sorted(graph.links.values(), key=lambda x: (_id_key(x.dst), x.dst_input)):
+    for link in sorted(graph.links.values(), key=lambda x: (id_sort_key(x.dst), x.dst_input)):
         links.append({"from": [link.src, link.src_output], "to": [link.dst, link.dst_input], **dict(link.extra)})
     data: dict[str, Any] = {"format": FORMAT, "version": FORMAT_VERSION, "nodes": nodes, "links": links}
     if graph.groups:
         data["groups"] = [
             {"id": g.id, "title": g.title, "rect": g.rect, **({"color": g.color} if g.color else {}),
              **{k: g.extra[k] for k in sorted(g.extra)}}
-            for g in sorted(graph.groups.values(), key=lambda g: _id_key(g.id))
+            for g in sorted(graph.groups.values(), key=lambda g: id_sort_key(g.id))
         ]
     if graph.metadata:
         data["metadata"] = graph.metadata
@@ -197,6 +229,3 @@ def dumps(graph: Graph) -> str:
     """Canonical workflow text: the same graph always gives the same bytes."""
     return jsontext.dumps(to_data(graph))
 
-
-def _id_key(node_id: str) -> tuple[int, int, str]:
-    return (0, int(node_id), "") if node_id.isdigit() else (1, 0, node_id)

@@ -7,16 +7,17 @@ node id and input it is about, so the GUI can mark the node and the CLI can prin
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
 import networkx as nx
 
 from nodeflow.core.errors import Problem
-from nodeflow.core.graph import Graph
+from nodeflow.core.graph import Graph, id_sort_key
 from nodeflow.core.outputs import OutputPathError, output_dir_problem, output_target
 from nodeflow.core.paths import default_search_dirs, resolve_path
-from nodeflow.core.spec import REQUIRED
+from nodeflow.core.spec import REQUIRED, Node
 from nodeflow.core.types import can_connect
 from nodeflow.engine.estimate import memory_problems, node_estimates
 from nodeflow.engine.memory_plan import make_memory_plan
@@ -29,9 +30,6 @@ class Plan:
     dependants: dict[str, set[str]]  # node id -> planned nodes downstream of it
 
 
-def _id_key(node_id: str) -> tuple[int, int, str]:
-    return (0, int(node_id), "") if node_id.isdigit() else (1, 0, node_id)
-
 
 def output_nodes(graph: Graph) -> list[str]:
     """Output nodes that will run; unknown types count, so running reports them as problems."""
@@ -40,7 +38,7 @@ def output_nodes(graph: Graph) -> list[str]:
         cls = graph.registry.get(record.type)
         if record.mode != "muted" and (cls is None or cls.is_output):
             found.append(node_id)
-    return sorted(found, key=_id_key)
+    return sorted(found, key=id_sort_key)
 
 
 def needed_nodes(g: nx.MultiDiGraph, targets: list[str]) -> set[str]:
@@ -58,7 +56,7 @@ def make_plan(graph: Graph, targets: list[str] | None = None) -> Plan:
     """
     g = graph.to_networkx()
     sub = g.subgraph(needed_nodes(g, targets if targets is not None else output_nodes(graph)))
-    order = list(nx.lexicographical_topological_sort(sub, key=_id_key))
+    order = list(nx.lexicographical_topological_sort(sub, key=id_sort_key))
     return Plan(order, {n: nx.descendants(sub, n) for n in order})
 
 
@@ -79,7 +77,7 @@ def validate(graph: Graph, workflow_dir: Path | None = None, targets: list[str] 
     problems = _cycle_problems(g.subgraph(wanted))
     search_dirs = default_search_dirs(workflow_dir)
     library = default_library()
-    ordered = sorted(wanted, key=_id_key)
+    ordered = sorted(wanted, key=id_sort_key)
     for node_id in ordered:
         problems += _node_problems(graph, node_id, search_dirs, library)
     if output_dir is not None:
@@ -126,11 +124,29 @@ def _no_output_message(graph: Graph) -> str:
     return f"the workflow has no output node (add {hint})"
 
 
+def _unknown_params(params: dict, cls: type[Node], node_id: str) -> list[Problem]:
+    """Values stored under names the node type does not have ("stpes" for "steps"), which would
+    otherwise be ignored while the default runs. They stay in the file; the run refuses them."""
+    problems = []
+    names = [inp.name for inp in cls.inputs if inp.is_parameter]
+    for name in params:
+        inp = cls.input(name)
+        if inp is not None and inp.is_parameter:
+            continue
+        if inp is not None:
+            problems.append(Problem(f"a {inp.type} input takes a link, not a value", node_id, name))
+            continue
+        close = difflib.get_close_matches(name, names, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else f" (it has {', '.join(names) or 'none'})"
+        problems.append(Problem(f"'{cls.title}' has no parameter of this name{hint}", node_id, name[:80]))
+    return problems
+
+
 def _cycle_problems(g: nx.MultiDiGraph) -> list[Problem]:
     problems = []
     for component in nx.strongly_connected_components(g):
         if len(component) > 1 or any(g.has_edge(n, n) for n in component):
-            cycle = sorted(component, key=_id_key)
+            cycle = sorted(component, key=id_sort_key)
             path = " -> ".join(cycle + cycle[:1])
             problems += [Problem(f"is part of a cycle ({path}); links must not loop back", n) for n in cycle]
     return problems
@@ -143,7 +159,7 @@ def _node_problems(graph: Graph, node_id: str, search_dirs: tuple[Path, ...], li
     if cls is None:
         return [Problem(f"unknown node type '{record.type}' (is the plugin that provides it installed?)",
                         node_id)]
-    problems = []
+    problems = _unknown_params(record.params, cls, node_id)
     for link in graph.links_into(node_id):
         if cls.input(link.dst_input) is None:
             problems.append(Problem("is linked but the node has no such input", node_id, link.dst_input))

@@ -84,8 +84,13 @@ def test_pickle_checkpoints_are_refused_unless_weights_only(tmp_path):
 
     evil = tmp_path / "evil.ckpt"
     evil.write_bytes(pickle.dumps({"state_dict": Payload()}))
-    with pytest.raises(NodeError, match="weights_only"):
+    with pytest.raises(NodeError, match="code to run"):
         read_state_dict(evil)
+    noise = tmp_path / "noise.ckpt"
+    noise.write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(NodeError, match="not a checkpoint") as refused:
+        read_state_dict(noise)
+    assert "code" not in str(refused.value)
     fine = tmp_path / "fine.ckpt"
     torch.save({"state_dict": {"w": torch.ones(2)}}, fine)
     assert torch.equal(read_state_dict(fine)["w"], torch.ones(2))
