@@ -80,15 +80,14 @@ def _finite_float(text: str) -> float:
 
 def _check_depth(data: Any) -> None:
     """Refuse data nested deeper than MAX_DEPTH (iteratively: deep data must not overflow here)."""
-    todo = [(data, 1)]
+    todo = [(data, 1)] if isinstance(data, (dict, list)) else []
     while todo:
         value, depth = todo.pop()
         if depth > MAX_DEPTH:
             raise WorkflowFormatError(f"values are nested more than {MAX_DEPTH} levels deep")
-        if isinstance(value, dict):
-            todo += [(v, depth + 1) for v in value.values()]
-        elif isinstance(value, list):
-            todo += [(v, depth + 1) for v in value]
+        for child in value.values() if isinstance(value, dict) else value:
+            if isinstance(child, (dict, list)):
+                todo.append((child, depth + 1))
 
 
 def from_data(data: Any, registry: Registry) -> tuple[Graph, LoadReport]:

@@ -23,7 +23,7 @@ from pathlib import Path
 from nodeflow.core.errors import Problem
 from nodeflow.core.graph import Graph
 from nodeflow.core.paths import resolve_path
-from nodeflow.core.spec import REQUIRED, MemoryNeed
+from nodeflow.core.spec import REQUIRED, MemoryNeed, Node
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +96,8 @@ def node_estimates(graph: Graph, node_ids: Iterable[str], search_dirs: tuple[Pat
     for node_id in node_ids:
         record = graph.nodes[node_id]
         cls = graph.registry.get(record.type)
-        if cls is None or record.mode == "muted":
-            continue
+        if cls is None or record.mode == "muted" or cls.memory_needs.__func__ is Node.memory_needs.__func__:
+            continue  # unknown, muted, or a type that declares no needs
         try:
             needs: list[MemoryNeed] = list(cls.memory_needs(node_params(graph, node_id), resolve))
         except Exception as exc:  # a plugin's estimate must not break validation of the rest

@@ -1,0 +1,77 @@
+"""Does validation stay linear? 200,000 nodes must validate in under 5 seconds.
+
+Builds a workflow of small independent pipelines (Integer -> Math -> Format Text -> Show Value, and
+Float -> Math, five nodes and four links each), loads it from its JSON text (schema, migrations)
+and validates it the way `nodeflow validate` does, output rule and memory estimate included. The
+reference is the same workflow at a tenth of the size, timed in the same run: linear checking
+takes about 10x as long for 10x the nodes (a quadratic step would take about 100x).
+
+Run: `python bench/validate_scale.py [--nodes N]`. Exits 1 if the limit is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+LIMIT_S = 5.0
+
+
+def workflow_text(nodes: int) -> str:
+    """JSON for `nodes` nodes (rounded down to whole 5-node pipelines)."""
+    items, links = [], []
+    for start in range(1, nodes - 3, 5):
+        i, f, m, fmt, show = (str(start + k) for k in range(5))
+        items += [{"id": i, "type": "basic.int", "params": {"value": start}, "pos": [start, 0]},
+                  {"id": f, "type": "basic.float", "params": {"value": 0.5}},
+                  {"id": m, "type": "basic.math", "params": {"operation": "multiply"}},
+                  {"id": fmt, "type": "basic.format_text", "params": {"template": "{a:.2f}"}},
+                  {"id": show, "type": "basic.show"}]
+        links += [{"from": [i, "value"], "to": [m, "a"]}, {"from": [f, "value"], "to": [m, "b"]},
+                  {"from": [m, "result"], "to": [fmt, "a"]}, {"from": [fmt, "text"], "to": [show, "value"]}]
+    return json.dumps({"format": "nodeflow-workflow", "version": 1, "nodes": items, "links": links})
+
+
+def time_validation(nodes: int, out: Path) -> tuple[float, float, int]:
+    """(seconds to load, seconds to validate, node count) for a workflow of about `nodes` nodes."""
+    from nodeflow.core import default_registry, workflow
+    from nodeflow.engine.plan import validate
+
+    text = workflow_text(nodes)
+    started = time.perf_counter()
+    graph, _ = workflow.loads(text, default_registry())
+    loaded = time.perf_counter()
+    problems = validate(graph, output_dir=out)
+    checked = time.perf_counter()
+    if problems:
+        raise SystemExit(f"the benchmark workflow is invalid: {problems[0]}")
+    return loaded - started, checked - loaded, len(graph.nodes)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nodes", type=int, default=200_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        out = Path(scratch) / "out"
+        time_validation(1_000, out)  # warm-up: imports, schema compilation, registry
+        ref_load, ref_check, ref_n = time_validation(args.nodes // 10, out)
+        load, check, n = time_validation(args.nodes, out)
+    ratio = check / ref_check
+    print(f"reference: {ref_n:,} nodes validate in {ref_check:.3f} s (load {ref_load:.3f} s)")
+    print(f"validate {n:,} nodes: {check:.3f} s (limit {LIMIT_S:.0f} s; load {load:.3f} s)")
+    print(f"ratio for {n / ref_n:.0f}x the nodes: {ratio:.1f}x the time (linear: ~{n / ref_n:.0f}x)")
+    ok = check < LIMIT_S
+    print("PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
