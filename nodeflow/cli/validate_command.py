@@ -41,7 +41,7 @@ def check_file(path: Path, output_dir: Path) -> bool:
     try:
         problems = [str(p) for p in validate(load_workflow(path), workflow_dir=path.parent, output_dir=output_dir)]
     except NodeFlowError as exc:
-        problems = [str(exc)]
+        problems = [str(exc).removeprefix(f"{path}: ")]  # the file is named once, in front
     except Exception as exc:  # a bug must not hide the files after this one
         log.debug("validating %s failed", path, exc_info=True)
         problems = [f"internal error: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}"]

@@ -79,7 +79,8 @@ def _finite_float(text: str) -> float:
 
 
 def _check_depth(data: Any) -> None:
-    """Refuse data nested deeper than MAX_DEPTH (iteratively: deep data must not overflow here)."""
+    """Refuse data nested deeper than MAX_DEPTH (iteratively: deep data must not overflow here)
+    and numbers that are not finite, whoever parsed the JSON (the ComfyUI importer does too)."""
     todo = [(data, 1)] if isinstance(data, (dict, list)) else []
     while todo:
         value, depth = todo.pop()
@@ -88,6 +89,8 @@ def _check_depth(data: Any) -> None:
         for child in value.values() if isinstance(value, dict) else value:
             if isinstance(child, (dict, list)):
                 todo.append((child, depth + 1))
+            elif isinstance(child, float) and not math.isfinite(child):
+                raise WorkflowFormatError(f"the number {child} is not allowed (numbers must be finite)")
 
 
 def from_data(data: Any, registry: Registry) -> tuple[Graph, LoadReport]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 
-from conftest import names
+from hostile_sandbox import names
 
 SHOW_INT = [{"id": "1", "type": "basic.int", "params": {"value": 2}}, {"id": "2", "type": "basic.show"}]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import names
+from hostile_sandbox import names
 
 EXITING_NODE = '''
 import sys

@@ -65,14 +65,16 @@ def wait_for(mark: Path, proc: subprocess.Popen) -> None:
         time.sleep(0.01)
 
 
-def visible_files(out: Path) -> list[str]:
-    return sorted(p.name for p in out.rglob("*") if p.is_file() and not p.name.startswith(".")) if out.exists() else []
+def saved(out: Path) -> list[Path]:
+    """The outputs under their final names (index.jsonl and the batch marker are not outputs)."""
+    return sorted(out.rglob("*.bin")) if out.exists() else []
 
 
 def test_a_finished_save_is_whole(tmp_path):
     proc, out, _ = start(tmp_path, pieces=10)
     assert proc.wait(timeout=60) == 0, proc.communicate()
-    assert [(p.name, p.stat().st_size) for p in out.iterdir()] == [("slow_00001.bin", 10 * 1024)]
+    files = saved(out)
+    assert len(files) == 1 and files[0].name.startswith("slow_") and files[0].stat().st_size == 10 * 1024
 
 
 def test_kill_9_mid_save_leaves_no_partial_file(tmp_path):
@@ -80,7 +82,7 @@ def test_kill_9_mid_save_leaves_no_partial_file(tmp_path):
     wait_for(mark, proc)
     proc.kill()
     proc.wait(timeout=30)
-    assert visible_files(out) == []
+    assert saved(out) == []
 
 
 def test_sigterm_mid_save_stops_with_one_line(tmp_path):
@@ -92,7 +94,7 @@ def test_sigterm_mid_save_stops_with_one_line(tmp_path):
     assert "Traceback" not in err
     assert [line for line in err.splitlines() if line.strip()] == [
         "nodeflow: stopped by SIGTERM; files being written were discarded"]
-    assert visible_files(out) == [] and list(out.rglob("*")) == []  # the temp file is gone too
+    assert saved(out) == [] and not [p for p in out.rglob("*") if p.name.endswith(".tmp")]  # temp gone too
 
 
 def test_second_ctrl_c_mid_save_stops_cleanly(tmp_path):
@@ -105,4 +107,4 @@ def test_second_ctrl_c_mid_save_stops_cleanly(tmp_path):
     assert proc.returncode == 128 + signal.SIGINT
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     assert err.strip().endswith("nodeflow: stopped by a second Ctrl+C; files being written were discarded")
-    assert visible_files(out) == []
+    assert saved(out) == []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import names
+from hostile_sandbox import names
 
 SHOW_FLOAT = [{"id": "1", "type": "basic.float", "params": {"value": 1.0}}, {"id": "2", "type": "basic.show"}]
 

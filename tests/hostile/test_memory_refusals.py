@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import names
+from hostile_sandbox import names
 from PIL import Image
 
 
