@@ -210,6 +210,26 @@ def architecture(state_dict: dict[str, Any]) -> str:
     return SINGLE_FILE_CONFIGS[kind]
 
 
+class _Shape:
+    """A tensor seen through the file header: its shape only (all the architecture guess reads)."""
+
+    def __init__(self, shape: list[int]) -> None:
+        self.shape = tuple(shape)
+
+
+def _shapes_only(path: Path) -> dict[str, _Shape]:
+    """{key: shape} of a .safetensors file from its header, without reading a weight ({} otherwise).
+
+    diffusers' from_single_file reads the file itself; reading it first to guess the architecture
+    cost a second full read and a second copy of every weight in memory.
+    """
+    from nodes._weights import safetensors_header
+
+    if path.suffix.lower() != ".safetensors":
+        return {}
+    return {key: _Shape(entry.get("shape", [])) for key, entry in safetensors_header(path).items()}
+
+
 def find_tokenizer_dir(path: Path, arch: str, subfolder: str = "tokenizer") -> Path:
     """A folder with vocab.json + merges.txt for this checkpoint, looked for offline."""
     from nodeflow.core.paths import user_models_dir
@@ -249,8 +269,7 @@ def _load_single_file(path: Path, device: str, dtype: Any, place: str) -> tuple[
     from diffusers import StableDiffusionPipeline, StableDiffusionXLPipeline
     from transformers import CLIPTokenizer
 
-    state_dict = read_state_dict(path)
-    arch = architecture(state_dict)
+    arch = architecture(_shapes_only(path) or read_state_dict(path))
     config = configs_dir() / arch
     if not (config / "model_index.json").is_file():
         raise NodeError(f"no shipped config for the {arch} architecture in {config}", "checkpoint")
