@@ -143,11 +143,13 @@ def _patched_copy(root: Any, patches: dict[str, Any], strength: float) -> Any:
 def apply_lora(ctx: RunContext, model: Any, clip: Any, weights: dict[str, Any], strength_model: float,
                strength_clip: float) -> tuple[Any, Any]:
     grouped, leftover = to_diffusers(weights, model.unet.config)
-    roots = {"unet": model.unet, "text_encoder": clip.text_encoder,
+    roots = {"unet": model.unet, "text_encoder": getattr(clip, "text_encoder", None),
              "text_encoder_2": getattr(clip, "text_encoder_2", None)}
     found: dict[str, dict[str, dict[str, Any]]] = {target: {} for target in _TARGETS}
     for target, modules in grouped.items():
         root = roots[target]
+        if clip is None and target != "unet":
+            continue  # the model only (LoRA Loader Model Only): text-encoder keys are not wanted
         index = _index(root) if root is not None else {}
         for module, parts in modules.items():
             # transformers 5's CLIPTextModel has no "text_model." level; LoRA files written for 4.x do.
@@ -168,7 +170,7 @@ def apply_lora(ctx: RunContext, model: Any, clip: Any, weights: dict[str, Any], 
                  f"ignored (e.g. {sorted(leftover)[0]})")
     if found["unet"] and strength_model != 0:
         model = dataclasses.replace(model, unet=_patched_copy(model.unet, found["unet"], strength_model))
-    if strength_clip != 0:
+    if strength_clip != 0 and clip is not None:
         patched = {target: _patched_copy(roots[target], found[target], strength_clip)
                    for target in ("text_encoder", "text_encoder_2") if found[target]}
         if patched:

@@ -100,6 +100,36 @@ class LoadLora(Node):
         return apply_lora(ctx, model, clip, weights, strength_model, strength_clip)
 
 
+class LoadLoraModelOnly(Node):
+    type_id = "models.load_lora_model_only"
+    title = "Load LoRA (Model Only)"
+    category = "models"
+    description = (
+        "Applies only the denoising-model part of a LoRA (its text-encoder layers, if any, are left "
+        "out), e.g. for a model loaded with Load Diffusion Model or LoRAs trained on the UNet alone. "
+        "Same files and key styles as Load LoRA; a strength of 0 passes the model through unchanged."
+    )
+    inputs = (
+        Input("model", MODEL),
+        Input("lora", STRING, default="", file="file", model="loras"),
+        Input("strength_model", FLOAT, default=1.0, min=-10.0, max=10.0, step=0.05),
+    )
+    outputs = (Output("model", MODEL),)
+
+    def run(self, ctx: RunContext, model: Any, lora: str, strength_model: float) -> tuple[Any]:
+        from nodes._lora import apply_lora, read_lora
+
+        if strength_model == 0:
+            return (model,)
+        if not lora.strip():
+            raise NodeError("no LoRA file chosen", "lora")
+        path = ctx.resolve_path(lora)
+        if not path.is_file():
+            raise NodeError(f"LoRA not found: {lora} (looked for {path})", "lora")
+        ctx.used_model_file(path)
+        return (apply_lora(ctx, model, None, read_lora(path), strength_model, 0.0)[0],)
+
+
 class ModelSampling(Node):
     type_id = "models.model_sampling"
     title = "Model Sampling"

@@ -47,6 +47,8 @@ def _prompt():
         "22": {"class_type": "CLIPTextEncodeSDXL", "inputs": {
             "clip": ["1", 1], "width": 1024, "height": 768, "crop_w": 0, "crop_h": 8, "target_width": 1024,
             "target_height": 768, "text_g": "a cat", "text_l": "a dog"}},
+        "24": {"class_type": "LoraLoaderModelOnly", "inputs": {"model": ["1", 0], "lora_name": "style.safetensors",
+                                                               "strength_model": 0.6}},
         "23": {"class_type": "ControlNetApply", "inputs": {"conditioning": ["2", 0], "control_net": ["4", 0],
                                                            "image": ["5", 0], "strength": 0.5}},
     }
@@ -62,6 +64,7 @@ def test_node_set_imports_fully_mapped_with_values_and_links():
                                                                                 "end": 0.8}
     assert by_id["7"].params["right"] == 16 and by_id["7"].params["feathering"] == 4
     assert by_id["13"].params == {"width": 48, "height": 40, "x": 4, "y": 2}
+    assert by_id["24"].type == "models.load_lora_model_only" and by_id["24"].params["strength_model"] == 0.6
     assert by_id["22"].params["text_g"] == "a cat" and by_id["22"].params["crop_h"] == 8
     links = {(link.src, link.src_output, link.dst, link.dst_input) for link in graph.links.values()}
     assert ("7", "mask", "8", "mask") in links

@@ -174,6 +174,8 @@ ENTRIES: tuple[Entry, ...] = (
           {"clip": "clip", "width": "width", "height": "height", "crop_w": "crop_w", "crop_h": "crop_h",
            "target_width": "target_width", "target_height": "target_height", "text_g": "text_g",
            "text_l": "text_l"}, ("conditioning",)),
+    Entry("LoraLoaderModelOnly", "models.load_lora_model_only", ("lora_name", "strength_model"),
+          {"model": "model", "lora_name": "lora", "strength_model": "strength_model"}, ("model",)),
     Entry("LatentBatch", "latent.batch", (), {"samples1": "latent_1", "samples2": "latent_2"}, ("latent",)),
     Entry("RepeatLatentBatch", "latent.repeat_batch", ("amount",), {"samples": "latent", "amount": "amount"},
           ("latent",)),
