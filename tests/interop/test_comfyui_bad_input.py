@@ -6,6 +6,8 @@ import copy
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nodeflow.cli import main
 from nodeflow.core.errors import WorkflowFormatError
@@ -106,5 +108,40 @@ def test_odd_shapes_never_raise_anything_but_a_format_error(registry, mutate):
     mutate(data)
     try:
         import_data(data, registry)
+    except WorkflowFormatError as exc:
+        assert "\n" not in str(exc)
+
+
+def test_model_download_hints_give_the_hash_for_the_missing_model_message(registry):
+    from nodeflow.engine.plan import validate
+
+    data = ui_workflow()
+    digest = "ab" * 32
+    data["nodes"][0]["widgets_values"] = ["sd15/v1-5-pruned-emaonly-fp16.safetensors"]
+    data["nodes"][0]["properties"] = {"models": [{"name": "sd15/v1-5-pruned-emaonly-fp16.safetensors", "url": "x",
+                                                  "hash": digest.upper(), "hash_type": "SHA256",
+                                                  "directory": "checkpoints"}]}
+    graph, _ = import_data(data, registry)
+    assert graph.manifest["models"] == {"checkpoints/sd15/v1-5-pruned-emaonly-fp16.safetensors": f"sha256:{digest}"}
+    problems = [str(p) for p in validate(graph) if p.node_id == "4"]
+    assert len(problems) == 1 and f"sha256 {digest}" in problems[0] and "checkpoints" in problems[0]
+
+
+_SCALARS = st.none() | st.booleans() | st.integers(-5, 5) | st.floats(allow_nan=False) | st.text(max_size=4)
+_VALUES = st.recursive(_SCALARS,
+                       lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner,
+                                                                                    max_size=3), max_leaves=8)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dictionaries(st.sampled_from(["1", "2", "3", "x"]), st.fixed_dictionaries(
+    {"class_type": st.sampled_from(["KSampler", "VAEDecode", "LoadImage", "Nope", "SaveImage"]),
+     "inputs": st.dictionaries(st.sampled_from(["seed", "samples", "image", "vae", "images", "denoise"]), _VALUES,
+                               max_size=4)}), min_size=1, max_size=4))
+def test_random_api_prompts_import_or_fail_in_one_line(prompt):
+    from nodeflow.core import default_registry
+
+    try:
+        import_data(prompt, default_registry())
     except WorkflowFormatError as exc:
         assert "\n" not in str(exc)

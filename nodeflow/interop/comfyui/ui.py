@@ -59,8 +59,9 @@ def read_ui(data: dict[str, Any]) -> Parsed:
     _frames(parsed, flat)
     for group in data.get("groups") or []:
         rect = group.get("bounding") if isinstance(group, dict) else None
-        if isinstance(rect, list) and len(rect) == 4:
-            parsed.groups.append(CGroup(str(group.get("title", "Group")), [float(v) for v in rect], group.get("color")))
+        if isinstance(rect, list) and len(rect) == 4 and all(point(rect[i:i + 2]) for i in (0, 2)):
+            colour = group.get("color") if isinstance(group.get("color"), str) else None
+            parsed.groups.append(CGroup(str(group.get("title", "Group")), [float(v) for v in rect], colour))
     parsed.extra = {k: v for k, v in data.items() if k not in ("nodes", "links", "groups", "definitions")}
     hints = list(data.get("models") or [])
     for raw in flat.nodes.values():
@@ -80,7 +81,8 @@ def model_hashes(hints: list[Any]) -> dict[str, str]:
             continue
         kind = kind_of_folder(str(hint.get("directory", "")))
         digest = hint.get("hash")
-        if kind and isinstance(digest, str) and hint.get("hash_type", "sha256") == "sha256" and len(digest) == 64:
+        if kind and isinstance(digest, str) and str(hint.get("hash_type", "sha256")).lower() == "sha256" \
+                and len(digest) == 64:
             found[manifest_key(kind, hint["name"])] = f"sha256:{digest.lower()}"
     return found
 
