@@ -57,7 +57,8 @@ def read_source(path: Path) -> Source:
     """Read a workflow file of any supported kind; raise WorkflowFormatError with one clear line."""
     path = Path(path)
     try:
-        head = path.read_bytes()[:16]
+        with path.open("rb") as handle:
+            head = handle.read(16)
     except OSError as exc:
         raise WorkflowFormatError(f"cannot read {path}: {exc.strerror or exc}") from None
     if head.startswith(PNG_MAGIC) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
