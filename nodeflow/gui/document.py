@@ -16,8 +16,8 @@ from nodeflow.core import files, workflow
 from nodeflow.core.errors import GraphEditError
 from nodeflow.core.graph import Graph, Link, NodeRecord, default_title
 from nodeflow.core.registry import Registry
+from nodeflow.gui import clipboard
 from nodeflow.gui import commands as cmd
-from nodeflow.gui.interaction import remap_for_paste
 from nodeflow.gui.widgets import values
 
 
@@ -218,23 +218,11 @@ class Document(QObject):
 
     def copy_text(self, node_ids: list[str]) -> str:
         """The selected nodes (and links among them) as workflow JSON, for the clipboard."""
-        part = Graph(self.registry)
-        records, links = self.graph.snapshot(node_ids)
-        for record in records:
-            part.nodes[record.id] = record
-        for link in links:
-            part.links[(link.dst, link.dst_input)] = link
-        return workflow.dumps(part)
+        return clipboard.copy_text(self.graph, node_ids)
 
     def paste_text(self, text: str, at: tuple[float, float] | None) -> list[str]:
-        """Insert nodes from workflow JSON with fresh ids; their top-left goes to `at`."""
-        part, _ = workflow.loads(text, self.registry)
-        records, links = part.snapshot()
-        points = [r.ui["pos"] for r in records if "pos" in r.ui]
-        offset = (30.0, 30.0)
-        if at is not None and points:
-            offset = (at[0] - min(p[0] for p in points), at[1] - min(p[1] for p in points))
-        records, links = remap_for_paste(self.graph, records, links, offset)
+        """Insert nodes from workflow JSON with fresh ids, as one undo step (see gui/clipboard.py)."""
+        records, links = clipboard.paste_records(self.graph, text, at)
         return self.insert(records, links)
 
     def add_group(self, title: str, rect: list[float]) -> str:

@@ -1,39 +1,28 @@
 """Edit operations on the current selection: clipboard, duplicate, delete, group, mute, collapse.
 
-Menus, shortcuts and the context menu all call these, so each behaves the same from everywhere.
+The window owns the one EditActions and hands it to the view (context menus) and its own menus and
+shortcuts, so each operation behaves the same from everywhere.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QGuiApplication
 
 from nodeflow.core.errors import WorkflowFormatError
 from nodeflow.gui.canvas.group_item import GROUP_TITLE_H
-
-if TYPE_CHECKING:
-    from nodeflow.gui.canvas.view import NodeView
+from nodeflow.gui.canvas.scene import NodeScene
+from nodeflow.gui.document import Document
 
 
 class EditActions:
-    def __init__(self, view: NodeView):
-        self.view = view
-
-    @property
-    def scene(self):
-        return self.view.node_scene
-
-    @property
-    def document(self):
-        return self.view.node_scene.document
-
-    def _cursor_scene_pos(self) -> QPointF:
-        point = self.view.mapFromGlobal(self.view.cursor().pos())
-        if not self.view.viewport().rect().contains(point):
-            point = self.view.viewport().rect().center()
-        return self.view.mapToScene(point)
+    def __init__(self, scene: NodeScene, document: Document, pointer: Callable[[], QPointF]):
+        """`pointer` gives where a paste without a place lands (the mouse, in scene coordinates)."""
+        self.scene = scene
+        self.document = document
+        self._pointer = pointer
 
     def copy(self) -> bool:
         ids = self.scene.selected_node_ids()
@@ -50,7 +39,7 @@ class EditActions:
         text = QGuiApplication.clipboard().text()
         if not text.strip().startswith("{"):
             return []
-        at = at if at is not None else self._cursor_scene_pos()
+        at = at if at is not None else self._pointer()
         try:
             ids = self.document.paste_text(text, (at.x(), at.y()))
         except WorkflowFormatError as exc:

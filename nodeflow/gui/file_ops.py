@@ -1,40 +1,45 @@
 """New / Open / Save / Save As / Recent, dropped files, the unsaved-work prompt and the autosave.
 
-Questions to the user go through `ask_*` methods, which tests replace with fixed answers.
+FileOps knows the document, the settings (recent files, last folder) and a parent widget for its
+dialogs; it tells the window what happened through signals (opened, saved, restored, failed)
+rather than calling into it. Questions to the user go through `ask_*` methods, which tests replace
+with fixed answers.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QTimer
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from nodeflow.core.errors import WorkflowFormatError
 from nodeflow.core.files import read_text
-from nodeflow.gui.settings import Autosave
-
-if TYPE_CHECKING:
-    from nodeflow.gui.main_window import MainWindow
+from nodeflow.gui.autosave import Autosave
+from nodeflow.gui.document import Document
+from nodeflow.gui.settings import Settings
 
 FILTERS = "Workflows (*.json *.png);;Workflow JSON (*.json);;NodeFlow PNG (*.png);;All files (*)"
 AUTOSAVE_MS = 5000
 
 
 class FileOps(QObject):
-    def __init__(self, window: MainWindow):
-        super().__init__(window)
-        self.window = window
+    #: A workflow was opened: its path, the loader's notes, and whether it is an example's untitled copy.
+    opened = Signal(object, list, bool)
+    saved = Signal(object)  # the path written
+    restored = Signal()  # the autosave of a crashed session was opened (unsaved)
+    failed = Signal(str, str)  # title, text: a file that could not be read or written
+
+    def __init__(self, document: Document, settings: Settings, parent: QWidget):
+        super().__init__(parent)
+        self.document = document
+        self.settings = settings
+        self.parent_widget = parent
         self.autosave = Autosave()
         self.timer = QTimer(self)
         self.timer.setInterval(AUTOSAVE_MS)
         self.timer.timeout.connect(self.autosave_now)
         self.timer.start()
-
-    @property
-    def document(self):
-        return self.window.document
 
     # -- questions (replaced in tests) ---------------------------------------------------------
 
@@ -42,7 +47,7 @@ class FileOps(QObject):
         """'save', 'discard' or 'cancel'."""
         name = self.document.path.name if self.document.path else "Untitled"
         answer = QMessageBox.question(
-            self.window, "Unsaved changes", f"Save changes to {name} before closing it?",
+            self.parent_widget, "Unsaved changes", f"Save changes to {name} before closing it?",
             QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
             | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
         return {QMessageBox.StandardButton.Save: "save",
@@ -51,18 +56,18 @@ class FileOps(QObject):
     def ask_restore(self, source: str | None) -> bool:
         what = f" of {source}" if source else ""
         return QMessageBox.question(
-            self.window, "Restore unsaved work?",
+            self.parent_widget, "Restore unsaved work?",
             f"NodeFlow did not close properly last time. Restore the autosaved version{what}?",
         ) == QMessageBox.StandardButton.Yes
 
     def ask_open_path(self) -> str:
-        path, _ = QFileDialog.getOpenFileName(self.window, "Open workflow", self.window.settings.last_dir,
+        path, _ = QFileDialog.getOpenFileName(self.parent_widget, "Open workflow", self.settings.last_dir,
                                               FILTERS)
         return path
 
     def ask_save_path(self) -> str:
-        start = str(self.document.path) if self.document.path else self.window.settings.last_dir
-        path, _ = QFileDialog.getSaveFileName(self.window, "Save workflow", start, "Workflow JSON (*.json)")
+        start = str(self.document.path) if self.document.path else self.settings.last_dir
+        path, _ = QFileDialog.getSaveFileName(self.parent_widget, "Save workflow", start, "Workflow JSON (*.json)")
         if path and not path.lower().endswith(".json"):
             path += ".json"
         return path
@@ -95,16 +100,12 @@ class FileOps(QObject):
         try:
             notes = self.document.open(Path(path))
         except WorkflowFormatError as exc:
-            self.window.report_error(f"Cannot open {Path(path).name}", str(exc))
+            self.failed.emit(f"Cannot open {Path(path).name}", str(exc))
             return False
-        self.window.settings.add_recent(path)
-        self.window.settings.last_dir = str(Path(path).parent)
-        self.window.refresh_recent()
-        for note in notes:
-            self.window.run_panel.log_line(note)
-        self.window.status(f"Opened {Path(path).name}" + (f" ({len(notes)} notes in the log)" if notes else ""))
-        self.window.view.fit_all()
+        self.settings.add_recent(path)
+        self.settings.last_dir = str(Path(path).parent)
         self.autosave.clear()
+        self.opened.emit(Path(path), notes, False)
         return True
 
     def open_example(self, path: Path) -> bool:
@@ -114,12 +115,9 @@ class FileOps(QObject):
         try:
             notes = self.document.open_text(read_text(path), None, dirty=False)
         except WorkflowFormatError as exc:
-            self.window.report_error(f"Cannot open {path.name}", str(exc))
+            self.failed.emit(f"Cannot open {path.name}", str(exc))
             return False
-        for note in notes:
-            self.window.run_panel.log_line(note)
-        self.window.status(f"Opened the example {path.stem} (untitled copy)")
-        self.window.view.fit_all()
+        self.opened.emit(path, notes, True)
         return True
 
     def save(self) -> bool:
@@ -135,13 +133,12 @@ class FileOps(QObject):
         try:
             self.document.save(path)
         except OSError as exc:
-            self.window.report_error("Cannot save", f"{path}: {exc.strerror or exc}")
+            self.failed.emit("Cannot save", f"{path}: {exc.strerror or exc}")
             return False
-        self.window.settings.add_recent(path)
-        self.window.settings.last_dir = str(path.parent)
-        self.window.refresh_recent()
-        self.window.status(f"Saved {path.name}")
+        self.settings.add_recent(path)
+        self.settings.last_dir = str(path.parent)
         self.autosave.clear()
+        self.saved.emit(path)
         return True
 
     def dropped(self, paths: list[str]) -> None:
@@ -175,9 +172,9 @@ class FileOps(QObject):
             try:
                 self.document.open_text(text, Path(source) if source else None, dirty=True)
                 restored = True
-                self.window.status("Restored the autosaved workflow (not saved yet)")
+                self.restored.emit()
             except WorkflowFormatError as exc:
-                self.window.report_error("Cannot restore the autosave", str(exc))
+                self.failed.emit("Cannot restore the autosave", str(exc))
         for path in leftovers:
             path.unlink(missing_ok=True)
         return restored

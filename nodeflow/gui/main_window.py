@@ -15,6 +15,7 @@ from nodeflow.core.registry import Registry, default_registry
 from nodeflow.gui.canvas.scene import NodeScene
 from nodeflow.gui.canvas.view import NodeView
 from nodeflow.gui.document import Document
+from nodeflow.gui.edit_actions import EditActions
 from nodeflow.gui.file_ops import FileOps
 from nodeflow.gui.inspector import Inspector
 from nodeflow.gui.output_viewer import OutputViewer
@@ -36,7 +37,8 @@ class MainWindow(QMainWindow):
             else QGraphicsItem.CacheMode.NoCache
         self.scene = NodeScene(self.document, cache)
         self.scene.snap = self.settings.snap_to_grid
-        self.view = NodeView(self.scene)
+        self.edit_actions = EditActions(self.scene, self.document, lambda: self.view.pointer_scene_pos())
+        self.view = NodeView(self.scene, self.edit_actions)
         self.view.minimap.setVisible(self.settings.show_minimap)
         self.setCentralWidget(self.view)
         self.setAcceptDrops(True)
@@ -51,7 +53,7 @@ class MainWindow(QMainWindow):
             "run": self._dock("Run", self.run_panel, Qt.DockWidgetArea.BottomDockWidgetArea),
         }
         self.runner = RunController(self.registry, executor)
-        self.files = FileOps(self)
+        self.files = FileOps(self.document, self.settings, self)
         self.actions_: dict[str, QAction] = {}
         self._build_actions()
         self._build_menus()
@@ -82,7 +84,7 @@ class MainWindow(QMainWindow):
         return action
 
     def _build_actions(self) -> None:
-        ea, f, v = self.view.edit_actions, self.files, self.view
+        ea, f, v = self.edit_actions, self.files, self.view
         for name, text, slot in (
             ("new", "&New", f.new), ("open", "&Open…", f.open_dialog), ("save", "&Save", f.save),
             ("save_as", "Save &As…", f.save_as), ("quit", "&Quit", self.close),
@@ -162,6 +164,10 @@ class MainWindow(QMainWindow):
         self.scene.rename_requested.connect(self.rename_node)
         self.scene.rename_group_requested.connect(self.rename_group)
         self.view.files_dropped.connect(self.files.dropped)
+        self.files.opened.connect(self._opened)
+        self.files.saved.connect(self._saved)
+        self.files.restored.connect(lambda: self.status("Restored the autosaved workflow (not saved yet)"))
+        self.files.failed.connect(self.report_error)
         self.palette.activated.connect(self._add_at_centre)
         self.runner.event.connect(self._on_run_event)
         self.run_panel.node_clicked.connect(self.show_node)
@@ -221,6 +227,20 @@ class MainWindow(QMainWindow):
         paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         event.acceptProposedAction()
         self.files.dropped(paths)
+
+    def _opened(self, path: Path, notes: list[str], example: bool) -> None:
+        for note in notes:
+            self.run_panel.log_line(note)
+        if example:
+            self.status(f"Opened the example {path.stem} (untitled copy)")
+        else:
+            self.refresh_recent()
+            self.status(f"Opened {path.name}" + (f" ({len(notes)} notes in the log)" if notes else ""))
+        self.view.fit_all()
+
+    def _saved(self, path: Path) -> None:
+        self.refresh_recent()
+        self.status(f"Saved {path.name}")
 
     # -- messages ------------------------------------------------------------------------------
 

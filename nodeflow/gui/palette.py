@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from nodeflow.core.registry import Registry
-from nodeflow.gui import interaction, theme
+from nodeflow.gui import node_search, theme
 from nodeflow.gui.canvas.view import node_type_mime
 
 TYPE_ROLE = Qt.ItemDataRole.UserRole
@@ -47,7 +47,7 @@ class Palette(QWidget):
 
     def refresh(self, text: str = "") -> None:
         self.tree.clear()
-        classes = interaction.search(self.registry, text)
+        classes = node_search.search(self.registry, text)
         if not text.strip():
             classes.sort(key=lambda c: (c.category, c.title))
         categories: dict[str, QTreeWidgetItem] = {}

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QFrame, QLineEdit, QListWidget, QListWidgetItem, Q
 
 from nodeflow.core.registry import Registry
 from nodeflow.core.spec import Node
-from nodeflow.gui import interaction
+from nodeflow.gui import node_search
 
 
 class SearchPopup(QFrame):
@@ -35,7 +35,7 @@ class SearchPopup(QFrame):
 
     def refresh(self, text: str) -> None:
         self.list.clear()
-        for cls in interaction.search(self.registry, text, self.candidates):
+        for cls in node_search.search(self.registry, text, self.candidates):
             item = QListWidgetItem(f"{cls.title}    ·  {cls.category}")
             item.setData(Qt.ItemDataRole.UserRole, cls.type_id)
             item.setToolTip(cls.description or cls.type_id)

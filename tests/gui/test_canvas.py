@@ -62,7 +62,7 @@ def test_incompatible_sockets_dim_while_dragging(qtbot, window):
     qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=start)
     qtbot.mouseMove(viewport, start + QPoint(40, 40))
     rules = window.scene.wire_rules
-    from nodeflow.gui.interaction import SocketRef
+    from nodeflow.gui.wire_rules import SocketRef
 
     assert rules is not None
     assert not rules.allows(SocketRef(rnd, "value", False))

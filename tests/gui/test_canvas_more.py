@@ -214,9 +214,9 @@ def test_keyboard_nudges_merge_and_ctrl_m_mutes(qtbot, window):
 
 
 def test_clicking_a_wire_selects_it_and_delete_removes_it(qtbot, window):
-    from nodeflow.gui import interaction
+    from nodeflow.gui.canvas import geometry
 
-    assert interaction.distance_to_polyline((5, 3), [(0, 0), (10, 0)]) == 3
+    assert geometry.distance_to_polyline((5, 3), [(0, 0), (10, 0)]) == 3
     doc = window.document
     a = doc.add_node("basic.int", (0, 0))
     s = doc.add_node("basic.show", (400, 100))

@@ -5,9 +5,10 @@ import random
 import pytest
 
 from nodeflow.core import Graph, GraphEditError
-from nodeflow.gui import interaction
-from nodeflow.gui.interaction import SocketRef, WireRules
+from nodeflow.gui import auto_layout, clipboard, node_search, wire_rules
+from nodeflow.gui.canvas import geometry
 from nodeflow.gui.widgets import values
+from nodeflow.gui.wire_rules import SocketRef, WireRules
 
 
 def chain(registry):
@@ -51,10 +52,10 @@ def test_best_socket_prefers_free_link_inputs(registry):
 
 
 def test_search_ranks_title_prefix_first_and_filters_by_type(registry):
-    found = [c.type_id for c in interaction.search(registry, "ma")]
+    found = [c.type_id for c in node_search.search(registry, "ma")]
     assert found[0] == "basic.math"
-    assert interaction.search(registry, "zzzz") == []
-    fitting = {c.type_id for c in interaction.node_types_fitting(registry, "IMAGE", want_input=True)}
+    assert node_search.search(registry, "zzzz") == []
+    fitting = {c.type_id for c in wire_rules.node_types_fitting(registry, "IMAGE", want_input=True)}
     assert "test.take_image" in fitting and "basic.math" not in fitting
     assert "basic.show" in fitting  # ANY input takes an image
 
@@ -63,15 +64,15 @@ def test_insertion_on_link_picks_matching_sockets(registry):
     g, a, m, s = chain(registry)
     link = g.link_into(s, "value")
     r = g.add_node("basic.round").id
-    assert interaction.insertion_on_link(g, r, link) == ("value", "value")
-    assert interaction.insertion_on_link(g, m, link) is None  # already part of the link
+    assert wire_rules.insertion_on_link(g, r, link) == ("value", "value")
+    assert wire_rules.insertion_on_link(g, m, link) is None  # already part of the link
 
 
 def test_auto_positions_only_for_nodes_without_one(registry):
     g, a, m, s = chain(registry)
     extra = g.add_node("basic.round").id
     g.connect(a, "value", extra, "value")
-    positions = interaction.auto_positions(g)
+    positions = auto_layout.auto_positions(g)
     assert set(positions) == {extra}
     assert positions[extra][0] > 0  # a column right of its source
 
@@ -79,15 +80,15 @@ def test_auto_positions_only_for_nodes_without_one(registry):
 def test_remap_for_paste_gives_fresh_ids_and_keeps_inner_links(registry):
     g, a, m, s = chain(registry)
     records, links = g.snapshot([a, m])
-    new_records, new_links = interaction.remap_for_paste(g, records, links, (10, 20))
+    new_records, new_links = clipboard.remap_for_paste(g, records, links, (10, 20))
     assert {r.id for r in new_records}.isdisjoint(g.nodes)
     assert new_records[0].ui["pos"] == [10, 20]
     assert len(new_links) == 1 and new_links[0].src == new_records[0].id
 
 
 def test_segments_cross():
-    assert interaction.segments_cross((0, 0), (10, 10), (0, 10), (10, 0))
-    assert not interaction.segments_cross((0, 0), (10, 0), (0, 5), (10, 5))
+    assert geometry.segments_cross((0, 0), (10, 10), (0, 10), (10, 0))
+    assert not geometry.segments_cross((0, 0), (10, 0), (0, 5), (10, 5))
 
 
 def test_number_rules(registry):
@@ -127,13 +128,13 @@ def test_seed_modes_are_stored_without_the_default():
 def test_rules_look_through_reroutes(registry):
     g, a, m, s = chain(registry)
     r = g.add_node("basic.reroute").id
-    assert interaction.socket_type(g, SocketRef(r, "value", True)) == "*"  # nothing reaches it yet
+    assert wire_rules.socket_type(g, SocketRef(r, "value", True)) == "*"  # nothing reaches it yet
     g.connect(a, "value", r, "value")
-    assert interaction.socket_type(g, SocketRef(r, "value", True)) == "INT"
+    assert wire_rules.socket_type(g, SocketRef(r, "value", True)) == "INT"
     text_in = g.add_node("basic.save_text").id
     assert not WireRules(g, SocketRef(r, "value", True)).allows(SocketRef(text_in, "text", False))
     g.disconnect(r, "value")
-    assert interaction.insertion_on_link(g, r, g.link_into(s, "value")) == ("value", "value")
+    assert wire_rules.insertion_on_link(g, r, g.link_into(s, "value")) == ("value", "value")
 
 
 def test_wire_rules_refuse_what_the_graph_refuses_through_a_reroute(registry):
@@ -154,5 +155,5 @@ def test_wire_rules_refuse_what_the_graph_refuses_through_a_reroute(registry):
 def test_pasted_ids_come_from_the_graph_allocator(registry):
     g, a, m, s = chain(registry)
     records, links = g.snapshot([a, m])
-    new_records, _ = interaction.remap_for_paste(g, records, links, (0, 0))
+    new_records, _ = clipboard.remap_for_paste(g, records, links, (0, 0))
     assert [r.id for r in new_records] == g.new_ids(2) == ["4", "5"]

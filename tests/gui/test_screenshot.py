@@ -7,7 +7,7 @@ from PySide6.QtGui import QColor, QImage, QPainter
 
 from nodeflow.core.paths import PROJECT_ROOT
 from nodeflow.core.registry import default_registry
-from nodeflow.gui.canvas.node_item import RunState
+from nodeflow.gui.canvas.run_state import RunState
 
 SHOTS = PROJECT_ROOT / "build" / "screenshots"
 

@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
 from nodeflow.core.graph import Group
 from nodeflow.gui import theme
-
-if TYPE_CHECKING:
-    from nodeflow.gui.canvas.scene import NodeScene
+from nodeflow.gui.canvas.host import CanvasHost
 
 GROUP_TITLE_H = 30.0
 HANDLE = 14.0
 
 
 class GroupItem(QGraphicsItem):
-    def __init__(self, scene: NodeScene, group: Group):
+    def __init__(self, host: CanvasHost, group: Group):
         super().__init__()
-        self.node_scene = scene
+        self.host = host
         self.group = group
-        self.members: list = []
+        self.members: list[QGraphicsItem] = []
         self.resizing = False
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsMovable
                       | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
@@ -90,7 +86,7 @@ class GroupItem(QGraphicsItem):
             self.resizing = True
             event.accept()
             return
-        self.members = self.node_scene.nodes_inside(self.sceneBoundingRect())
+        self.members = self.host.nodes_inside(self.sceneBoundingRect())
         super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event) -> None:
@@ -105,15 +101,14 @@ class GroupItem(QGraphicsItem):
         if self.resizing:
             self.resizing = False
             x, y, _w, _h = self.group.rect
-            self.node_scene.document.set_group(self.group_id, rect=[x, y, round(self._size[0]),
+            self.host.edits.set_group(self.group_id, rect=[x, y, round(self._size[0]),
                                                                      round(self._size[1])])
             return
-        super().mouseReleaseEvent(event)
+        super().mouseReleaseEvent(event)  # the scene commits the move (NodeScene.mouseReleaseEvent)
         self.members = []
-        self.node_scene.commit_moves()
 
     def mouseDoubleClickEvent(self, event) -> None:
-        self.node_scene.request_rename_group(self.group_id)
+        self.host.request_rename_group(self.group_id)
 
     def itemChange(self, change, value):
         if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange and self.members:

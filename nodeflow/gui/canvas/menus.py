@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
-from PySide6.QtWidgets import QMenu
+from PySide6.QtCore import QPointF
+from PySide6.QtWidgets import QGraphicsView, QMenu
 
 from nodeflow.gui import theme
 from nodeflow.gui.canvas.group_item import GroupItem
 from nodeflow.gui.canvas.node_item import NodeItem
+from nodeflow.gui.canvas.scene import NodeScene
+from nodeflow.gui.edit_actions import EditActions
 
-if TYPE_CHECKING:
-    from nodeflow.gui.canvas.view import NodeView
 
-
-def show_context_menu(view: NodeView, event) -> None:
-    actions = view.edit_actions
-    scene = view.node_scene
+def show_context_menu(view: QGraphicsView, scene: NodeScene, actions: EditActions, event,
+                      open_search: Callable[[QPointF], object], fit_all: Callable[[], None]) -> None:
+    """The menu for what is under the mouse: a node, a group frame, or the empty canvas."""
     pos = view.mapToScene(event.pos())
     item = view.itemAt(event.pos())
     while item is not None and not isinstance(item, (NodeItem, GroupItem)):
@@ -25,7 +25,7 @@ def show_context_menu(view: NodeView, event) -> None:
     if isinstance(item, NodeItem):
         if not item.isSelected():
             scene.select_nodes([item.node_id])
-        _node_menu(menu, view, item)
+        _node_menu(menu, scene, actions, item)
     elif isinstance(item, GroupItem):
         scene.clearSelection()
         item.setSelected(True)
@@ -33,18 +33,17 @@ def show_context_menu(view: NodeView, event) -> None:
         _color_menu(menu.addMenu("Colour"), actions)
         menu.addAction("Remove group (keep nodes)", actions.delete)
     else:
-        menu.addAction("Add node…", lambda: view.open_search(pos))
+        menu.addAction("Add node…", lambda: open_search(pos))
         menu.addAction("Paste", lambda: actions.paste(pos))
         menu.addAction("Group selected nodes", actions.group_selection)
         menu.addSeparator()
         menu.addAction("Select all", actions.select_all)
-        menu.addAction("Fit all", view.fit_all)
+        menu.addAction("Fit all", fit_all)
     menu.exec(event.globalPos())
 
 
-def _node_menu(menu: QMenu, view: NodeView, item: NodeItem) -> None:
-    actions = view.edit_actions
-    menu.addAction("Rename…", lambda: view.node_scene.request_rename(item.node_id))
+def _node_menu(menu: QMenu, scene: NodeScene, actions: EditActions, item: NodeItem) -> None:
+    menu.addAction("Rename…", lambda: scene.request_rename(item.node_id))
     _color_menu(menu.addMenu("Colour"), actions)
     menu.addAction("Expand" if item.record.ui.get("collapsed") else "Collapse", actions.toggle_collapse)
     menu.addSeparator()
@@ -70,7 +69,7 @@ def _node_menu(menu: QMenu, view: NodeView, item: NodeItem) -> None:
     menu.addAction("Delete", actions.delete)
 
 
-def _color_menu(menu: QMenu, actions) -> None:
+def _color_menu(menu: QMenu, actions: EditActions) -> None:
     menu.addAction("Default", lambda: actions.set_color(None))
     for name, color in theme.USER_COLORS.items():
         menu.addAction(name, lambda c=color: actions.set_color(c))

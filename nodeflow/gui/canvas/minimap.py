@@ -3,30 +3,27 @@ Click or drag in it to move the view there."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QGraphicsView, QWidget
 
 from nodeflow.gui.canvas.node_paint import title_color
-
-if TYPE_CHECKING:
-    from nodeflow.gui.canvas.view import NodeView
+from nodeflow.gui.canvas.scene import NodeScene
 
 SIZE = (200, 130)
 MARGIN = 10
 
 
 class Minimap(QWidget):
-    def __init__(self, view: NodeView):
+    def __init__(self, view: QGraphicsView, scene: NodeScene):
         super().__init__(view)
         self.view = view
+        self.node_scene = scene
         self.resize(*SIZE)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self._dirty = True
         self._picture: tuple[QPixmap, QRectF, float, QPointF] | None = None
-        view.node_scene.changed.connect(self._mark)
+        scene.changed.connect(self._mark)
         self._timer = QTimer(self)
         self._timer.setInterval(200)
         self._timer.timeout.connect(self._refresh)
@@ -48,7 +45,7 @@ class Minimap(QWidget):
 
     def _world(self) -> QRectF:
         rect = QRectF()
-        for item in self.view.node_scene.nodes.values():
+        for item in self.node_scene.nodes.values():
             rect = rect.united(item.sceneBoundingRect())
         visible = self.view.mapToScene(self.view.viewport().rect()).boundingRect()
         return (rect.united(visible) if not rect.isNull() else visible).adjusted(-50, -50, 50, 50)
@@ -70,11 +67,11 @@ class Minimap(QWidget):
             return QRectF(offset.x() + (r.x() - world.x()) * scale, offset.y() + (r.y() - world.y()) * scale,
                           max(2.0, r.width() * scale), max(2.0, r.height() * scale))
 
-        for item in self.view.node_scene.groups.values():
+        for item in self.node_scene.groups.values():
             color = item.color()
             color.setAlpha(90)
             painter.fillRect(to_map(item.sceneBoundingRect()), color)
-        for item in self.view.node_scene.nodes.values():
+        for item in self.node_scene.nodes.values():
             painter.fillRect(to_map(item.sceneBoundingRect()), title_color(item).lighter(120))
         painter.end()
         return pixmap, world, scale, offset

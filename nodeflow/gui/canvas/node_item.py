@@ -9,8 +9,6 @@ real editor widget appears only while a value is being typed.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QImage
@@ -19,36 +17,23 @@ from PySide6.QtWidgets import QGraphicsItem
 from nodeflow.core.graph import NodeRecord, node_title
 from nodeflow.core.spec import Node
 from nodeflow.gui.canvas import node_paint
+from nodeflow.gui.canvas.host import CanvasHost
 from nodeflow.gui.canvas.layout import DOT_SOCKET_HIT, MIN_WIDTH, SOCKET_R, TITLE_H, NodeLayout, compute_layout
 from nodeflow.gui.canvas.node_widgets import WidgetInteraction
-from nodeflow.gui.interaction import SocketRef
-
-if TYPE_CHECKING:
-    from nodeflow.gui.canvas.scene import NodeScene
+from nodeflow.gui.canvas.run_state import RunState
+from nodeflow.gui.wire_rules import SocketRef
 
 IMAGE_MAX_H = 200.0
 RESIZE_GRIP = 12.0
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 
 
-@dataclass
-class RunState:
-    """What the last (or current) run says about this node."""
-
-    state: str = ""  # "", queued, running, cached, done, failed, skipped, invalid
-    progress: float | None = None
-    seconds: float | None = None
-    message: str = ""
-    problems: list[str] = field(default_factory=list)
-    problem_fields: set[str] = field(default_factory=set)
-
-
 class NodeItem(QGraphicsItem):
-    def __init__(self, scene: NodeScene, record: NodeRecord):
+    def __init__(self, host: CanvasHost, record: NodeRecord):
         super().__init__()
-        self.node_scene = scene
+        self.host = host
         self.record = record
-        self.cls: type[Node] | None = scene.graph.registry.get(record.type)
+        self.cls: type[Node] | None = host.graph.registry.get(record.type)
         self.run = RunState()
         self.image: QImage | None = None
         self.widgets = WidgetInteraction(self)
@@ -60,7 +45,7 @@ class NodeItem(QGraphicsItem):
             | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
         )
         self.setAcceptHoverEvents(True)
-        self.setCacheMode(scene.cache_mode)
+        self.setCacheMode(host.cache_mode)
         self.layout = self._compute_layout()
         self._bounds = self._compute_bounds()
         self.setPos(*self._record_pos())
@@ -76,16 +61,16 @@ class NodeItem(QGraphicsItem):
         return node_title(self.record, self.cls)
 
     def _record_pos(self) -> tuple[float, float]:
-        pos = self.record.ui.get("pos") or self.node_scene.fallback_pos.get(self.node_id, (0, 0))
+        pos = self.record.ui.get("pos") or self.host.fallback_pos.get(self.node_id, (0, 0))
         return float(pos[0]), float(pos[1])
 
     def _linked(self) -> set[str]:
-        return self.node_scene.linked_inputs(self.node_id)
+        return self.host.linked_inputs(self.node_id)
 
     def _compute_layout(self, image_h: float = 0.0) -> NodeLayout:
         layout = compute_layout(self.cls, self.record, self._linked(), image_h)
         if layout.dot:  # a reroute shows the type it carries, not its declared ANY
-            carried = self.node_scene.graph.output_type(self.node_id, next(iter(layout.outputs)))
+            carried = self.host.graph.output_type(self.node_id, next(iter(layout.outputs)))
             if carried is not None:
                 layout.input_types = dict.fromkeys(layout.input_types, carried)
                 layout.output_types = dict.fromkeys(layout.output_types, carried)
@@ -107,7 +92,7 @@ class NodeItem(QGraphicsItem):
         self.layout = layout
         self._bounds = self._compute_bounds()
         self.update()
-        self.node_scene.update_links_of(self.node_id)
+        self.host.update_links_of(self.node_id)
 
     def sync(self) -> None:
         """Re-read position, title, colour, mode and layout from the record."""
@@ -127,7 +112,7 @@ class NodeItem(QGraphicsItem):
         for inp in self.cls.inputs:
             value = self.record.params.get(inp.name)
             if inp.file and isinstance(value, str) and value.lower().endswith(IMAGE_SUFFIXES):
-                path = self.node_scene.resolve_file(value)
+                path = self.host.resolve_file(value)
                 image = QImage(str(path)) if path is not None else QImage()
                 if not image.isNull():
                     image = image.scaled(256, 256, Qt.AspectRatioMode.KeepAspectRatio,
@@ -188,11 +173,11 @@ class NodeItem(QGraphicsItem):
     # -- events --------------------------------------------------------------------------------
 
     def itemChange(self, change, value):
-        if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange and self.node_scene.snap:
-            grid = self.node_scene.grid
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange and self.host.snap:
+            grid = self.host.grid
             return QPointF(round(value.x() / grid) * grid, round(value.y() / grid) * grid)
         if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
-            self.node_scene.update_links_of(self.node_id)
+            self.host.update_links_of(self.node_id)
         return super().itemChange(change, value)
 
     def in_resize_corner(self, local: QPointF) -> bool:
@@ -224,7 +209,7 @@ class NodeItem(QGraphicsItem):
             self.layout.width = max(MIN_WIDTH, round(event.pos().x()))
             self.layout.height = max(self._resize_min_h, round(event.pos().y()))
             self._bounds = self._compute_bounds()
-            self.node_scene.update_links_of(self.node_id)
+            self.host.update_links_of(self.node_id)
             self.update()
             return
         if self.widgets.active:
@@ -236,19 +221,18 @@ class NodeItem(QGraphicsItem):
         if self._resizing:
             self._resizing = False
             size = [round(self.layout.width), round(self.layout.height)]
-            self.node_scene.document.set_ui(self.node_id, "Resize", size=size)
+            self.host.edits.set_ui(self.node_id, "Resize", size=size)
             return
         if self.widgets.active:
             self.widgets.release(event)
             return
         if event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
             return  # Qt's release would drop the rest of the selection
-        super().mouseReleaseEvent(event)
-        self.node_scene.commit_moves()
+        super().mouseReleaseEvent(event)  # the scene commits the move (NodeScene.mouseReleaseEvent)
 
     def mouseDoubleClickEvent(self, event) -> None:
         if event.pos().y() <= TITLE_H and not self.layout.dot:
-            self.node_scene.request_rename(self.node_id)
+            self.host.request_rename(self.node_id)
             event.accept()
             return
         super().mouseDoubleClickEvent(event)

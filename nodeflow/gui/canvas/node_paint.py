@@ -7,18 +7,14 @@ state.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen, QStaticText, QTransform
 
 from nodeflow.gui import theme
+from nodeflow.gui.canvas.host import PaintedNode
 from nodeflow.gui.canvas.layout import PAD, SOCKET_R, TITLE_H, WidgetRow
-from nodeflow.gui.interaction import SocketRef
 from nodeflow.gui.widgets import values
-
-if TYPE_CHECKING:
-    from nodeflow.gui.canvas.node_item import NodeItem
+from nodeflow.gui.wire_rules import SocketRef
 
 LOD_TEXT = 0.3
 LOD_FULL = 0.5
@@ -55,7 +51,7 @@ def _text(painter: QPainter, rect: QRectF, text: str, kind: str, right: bool = F
     painter.drawStaticText(QPointF(x, rect.center().y() - size.height() / 2), static)
 
 
-def title_color(item: NodeItem) -> QColor:
+def title_color(item: PaintedNode) -> QColor:
     if item.record.ui.get("color"):
         return QColor(str(item.record.ui["color"]))
     if item.cls is None:
@@ -63,7 +59,7 @@ def title_color(item: NodeItem) -> QColor:
     return theme.category_color(item.cls.category)
 
 
-def border_pen(item: NodeItem) -> QPen:
+def border_pen(item: PaintedNode) -> QPen:
     state = item.run.state
     if item.isSelected():
         return QPen(theme.NODE_SELECTED, 2.0)
@@ -74,7 +70,7 @@ def border_pen(item: NodeItem) -> QPen:
     return QPen(theme.NODE_BORDER, 1.0)
 
 
-def paint_node(item: NodeItem, painter: QPainter, lod: float) -> None:
+def paint_node(item: PaintedNode, painter: QPainter, lod: float) -> None:
     layout = item.layout
     if layout.dot:
         _paint_dot(item, painter)
@@ -121,7 +117,7 @@ def paint_node(item: NodeItem, painter: QPainter, lod: float) -> None:
     _paint_mode(item, painter, body, lod)
 
 
-def _paint_dot(item: NodeItem, painter: QPainter) -> None:
+def _paint_dot(item: PaintedNode, painter: QPainter) -> None:
     layout = item.layout
     r = layout.height / 2
     plain = not item.isSelected() and not item.run.problems and item.run.state in ("", "skipped")
@@ -143,14 +139,14 @@ def _paint_dot(item: NodeItem, painter: QPainter) -> None:
         painter.drawEllipse(QPointF(r, r), r - 3, r - 3)
 
 
-def _dimmed(item: NodeItem, name: str, is_output: bool) -> bool:
+def _dimmed(item: PaintedNode, name: str, is_output: bool) -> bool:
     """Whether a socket is greyed out because the wire being dragged cannot go there."""
-    rules = item.node_scene.wire_rules
+    rules = item.host.wire_rules
     ref = SocketRef(item.node_id, name, is_output)
     return rules is not None and rules.start != ref and not rules.allows(ref)
 
 
-def _paint_mode(item: NodeItem, painter: QPainter, body: QRectF, lod: float) -> None:
+def _paint_mode(item: PaintedNode, painter: QPainter, body: QRectF, lod: float) -> None:
     mode = item.record.mode
     if mode == "normal":
         return
@@ -160,7 +156,7 @@ def _paint_mode(item: NodeItem, painter: QPainter, body: QRectF, lod: float) -> 
     painter.drawRoundedRect(body, 6, 6)
 
 
-def _paint_title(item: NodeItem, painter: QPainter, head: QRectF) -> None:
+def _paint_title(item: PaintedNode, painter: QPainter, head: QRectF) -> None:
     painter.setFont(font("title"))
     painter.setPen(theme.NODE_TEXT)
     badge = _state_badge(item)
@@ -176,7 +172,7 @@ def _paint_title(item: NodeItem, painter: QPainter, head: QRectF) -> None:
     _text(painter, text_rect, elided, "title")
 
 
-def _state_badge(item: NodeItem) -> str:
+def _state_badge(item: PaintedNode) -> str:
     run = item.run
     if run.state == "done" and run.seconds is not None:
         return f"{run.seconds:.2f}s"
@@ -187,9 +183,9 @@ def _state_badge(item: NodeItem) -> str:
     return item.record.mode if item.record.mode != "normal" else ""
 
 
-def _paint_sockets(item: NodeItem, painter: QPainter, lod: float) -> None:
+def _paint_sockets(item: PaintedNode, painter: QPainter, lod: float) -> None:
     layout = item.layout
-    rules = item.node_scene.wire_rules
+    rules = item.host.wire_rules
     show_labels = lod >= LOD_FULL and not layout.collapsed
     painter.setFont(font("normal"))
     for is_output, table, types in ((False, layout.inputs, layout.input_types),
@@ -219,7 +215,7 @@ def _paint_sockets(item: NodeItem, painter: QPainter, lod: float) -> None:
                 painter.drawEllipse(QPointF(0, row.y + row.height / 2), SOCKET_R - 1, SOCKET_R - 1)
 
 
-def _paint_widget(item: NodeItem, painter: QPainter, row: WidgetRow) -> None:
+def _paint_widget(item: PaintedNode, painter: QPainter, row: WidgetRow) -> None:
     rect = QRectF(PAD, row.y, item.layout.width - 2 * PAD, row.height)
     inp = row.input
     name = row.name.split(":")[0]
@@ -271,7 +267,7 @@ def _paint_widget(item: NodeItem, painter: QPainter, row: WidgetRow) -> None:
     _text(painter, inner, shown, "normal", right=True)
 
 
-def _paint_image(item: NodeItem, painter: QPainter) -> None:
+def _paint_image(item: PaintedNode, painter: QPainter) -> None:
     if item.image is None or item.layout.image_top is None:
         return
     width = item.layout.width - 2 * PAD

@@ -8,24 +8,22 @@ what happens to the seed after each run.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QRectF, Qt
 from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QFileDialog, QGraphicsProxyWidget, QLineEdit, QMenu, QPlainTextEdit
 
+from nodeflow.gui.canvas.host import DocumentEdits, PaintedNode
 from nodeflow.gui.canvas.layout import PAD, WidgetRow
 from nodeflow.gui.widgets import values
-
-if TYPE_CHECKING:
-    from nodeflow.gui.canvas.node_item import NodeItem
 
 ARROW_W = 16.0
 CLICK_SLOP = 3.0
 
 
 class WidgetInteraction:
-    def __init__(self, item: NodeItem):
+    def __init__(self, item: PaintedNode):
         self.item = item
         self.row: WidgetRow | None = None
         self.kind = ""
@@ -40,8 +38,8 @@ class WidgetInteraction:
         return self.row is not None
 
     @property
-    def document(self):
-        return self.item.node_scene.document
+    def document(self) -> DocumentEdits:
+        return self.item.host.edits
 
     def _set(self, value: Any, merge: object = None) -> None:
         assert self.row is not None or merge is None
@@ -156,7 +154,7 @@ class WidgetInteraction:
             def commit() -> None:
                 error = self.document.set_param(node_id, name, widget.text())
                 if error:
-                    self.item.node_scene.show_message(error)
+                    self.item.host.show_message(error)
                 self.close_editor()
 
             widget.returnPressed.connect(commit)

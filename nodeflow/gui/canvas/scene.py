@@ -1,5 +1,9 @@
 """The canvas scene: one item per node, link and group of the document's graph, kept in step
 with the graph's signals (QtNodes style). It never edits the graph except through the document.
+
+The scene is the `CanvasHost` its items are built with (canvas/host.py): items ask it for the
+graph, wire rules, grid and linked inputs and edit through `edits` (the document). When a mouse
+release ends a drag, the scene writes the moved nodes and frames to the graph as one undo step.
 """
 
 from __future__ import annotations
@@ -11,12 +15,13 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
 
 from nodeflow.core.graph import Graph, Link, NodeRecord
 from nodeflow.core.paths import default_search_dirs, resolve_path
-from nodeflow.gui import interaction
+from nodeflow.gui.auto_layout import auto_positions
+from nodeflow.gui.canvas.geometry import distance_to_polyline, segments_cross
 from nodeflow.gui.canvas.group_item import GroupItem
 from nodeflow.gui.canvas.link_item import LinkItem
 from nodeflow.gui.canvas.node_item import NodeItem
 from nodeflow.gui.document import Document
-from nodeflow.gui.interaction import WireRules
+from nodeflow.gui.wire_rules import WireRules, insertion_on_link
 
 SCENE_EXTENT = 200_000.0
 
@@ -66,7 +71,7 @@ class NodeScene(QGraphicsScene):
         self.nodes, self.links, self.groups, self._links_of = {}, {}, {}, {}
         self.selected_link = None
         self.graph = self.document.graph
-        self.fallback_pos = interaction.auto_positions(self.graph)
+        self.fallback_pos = auto_positions(self.graph)
         for name, handler in self._handlers.items():
             getattr(self.graph, name).connect(handler)
         for src, _out, dst, inp in ((k.src, k.src_output, k.dst, k.dst_input) for k in self.graph.iter_links()):
@@ -208,6 +213,14 @@ class NodeScene(QGraphicsScene):
 
     # -- edits that start on the canvas --------------------------------------------------------
 
+    @property
+    def edits(self) -> Document:
+        return self.document
+
+    def mouseReleaseEvent(self, event) -> None:
+        super().mouseReleaseEvent(event)
+        self.commit_moves()
+
     def commit_moves(self) -> None:
         """After a drag: write moved nodes and frames to the graph as one undo step."""
         moves = {}
@@ -246,7 +259,7 @@ class NodeScene(QGraphicsScene):
         probe = QRectF(centre.x() - 12, centre.y() - 12, 24, 24)
         for link_item in self.items(probe, Qt.ItemSelectionMode.IntersectsItemBoundingRect):
             if isinstance(link_item, LinkItem) and any(probe.contains(p) for p in link_item.samples(64)):
-                sockets = interaction.insertion_on_link(self.graph, node_id, link_item.link)
+                sockets = insertion_on_link(self.graph, node_id, link_item.link)
                 if sockets is not None:
                     return node_id, link_item.link, sockets
         return None
@@ -258,7 +271,7 @@ class NodeScene(QGraphicsScene):
         for item in self.items(probe, Qt.ItemSelectionMode.IntersectsItemBoundingRect):
             if isinstance(item, LinkItem) and item.isVisible():
                 points = [(p.x(), p.y()) for p in item.samples(48)]
-                d = interaction.distance_to_polyline((pos.x(), pos.y()), points)
+                d = distance_to_polyline((pos.x(), pos.y()), points)
                 if d <= best_d:
                     best, best_d = item.link, d
         return best
@@ -296,7 +309,7 @@ class NodeScene(QGraphicsScene):
                 continue
             samples = item.samples()
             wire = list(zip(samples, samples[1:], strict=False))
-            if any(interaction_segments_cross(a, b, c, d) for a, b in segments for c, d in wire):
+            if any(_crosses(a, b, c, d) for a, b in segments for c, d in wire):
                 hit.append(item.link)
         return hit
 
@@ -344,5 +357,5 @@ class NodeScene(QGraphicsScene):
                 item.setCacheMode(mode)
 
 
-def interaction_segments_cross(a: QPointF, b: QPointF, c: QPointF, d: QPointF) -> bool:
-    return interaction.segments_cross((a.x(), a.y()), (b.x(), b.y()), (c.x(), c.y()), (d.x(), d.y()))
+def _crosses(a: QPointF, b: QPointF, c: QPointF, d: QPointF) -> bool:
+    return segments_cross((a.x(), a.y()), (b.x(), b.y()), (c.x(), c.y()), (d.x(), d.y()))

@@ -10,13 +10,15 @@ import json
 import math
 
 from PySide6.QtCore import QLineF, QMimeData, QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsView
+from PySide6.QtGui import QPainter, QPen
+from PySide6.QtWidgets import QGraphicsView
 
 from nodeflow.core.graph import Link
-from nodeflow.gui import interaction, theme
+from nodeflow.gui import theme, wire_rules
+from nodeflow.gui.canvas.gestures import Cut, Pan
 from nodeflow.gui.canvas.layout import DOT_D
 from nodeflow.gui.canvas.link_item import LinkItem
+from nodeflow.gui.canvas.menus import show_context_menu
 from nodeflow.gui.canvas.minimap import Minimap
 from nodeflow.gui.canvas.scene import NodeScene
 from nodeflow.gui.canvas.wiring import WireDrag, WireResult
@@ -28,37 +30,15 @@ MIN_ZOOM, MAX_ZOOM = 0.1, 3.0
 ZOOM_SETTLE_MS = 200  # a wheel zoom gesture ends this long after its last step
 
 
-class _Pan:
-    def __init__(self, pos: QPointF):
-        self.last = pos
-
-
-class _Cut:
-    def __init__(self, scene: NodeScene, start: QPointF):
-        self.points = [start]
-        self.item = QGraphicsPathItem()
-        pen = QPen(theme.ERROR, 1.5, Qt.PenStyle.DashLine)
-        pen.setCosmetic(True)
-        self.item.setPen(pen)
-        self.item.setZValue(20)
-        scene.addItem(self.item)
-
-    def add(self, point: QPointF) -> None:
-        self.points.append(point)
-        path = QPainterPath(self.points[0])
-        for p in self.points[1:]:
-            path.lineTo(p)
-        self.item.setPath(path)
-
-
 class NodeView(QGraphicsView):
     files_dropped = Signal(list)  # [path str]
     search_shown = Signal(object)  # the SearchPopup, for tests and the status bar
 
-    def __init__(self, scene: NodeScene, parent=None):
+    def __init__(self, scene: NodeScene, edit_actions: EditActions, parent=None):
         super().__init__(scene, parent)
         self.node_scene = scene
-        self.gesture: WireDrag | _Pan | _Cut | None = None
+        self.edit_actions = edit_actions  # owned by the window; the context menus call it
+        self.gesture: WireDrag | Pan | Cut | None = None
         self.space_held = False
         self.last_wire: WireResult | None = None
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
@@ -73,8 +53,7 @@ class NodeView(QGraphicsView):
         self.setRubberBandSelectionMode(Qt.ItemSelectionMode.IntersectsItemShape)
         self.setAcceptDrops(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.minimap = Minimap(self)
-        self.edit_actions = EditActions(self)
+        self.minimap = Minimap(self, scene)
         self.zoom_settle = QTimer(self)  # running while a wheel zoom gesture is in progress
         self.zoom_settle.setSingleShot(True)
         self.zoom_settle.setInterval(ZOOM_SETTLE_MS)
@@ -84,6 +63,13 @@ class NodeView(QGraphicsView):
     @property
     def document(self):
         return self.node_scene.document
+
+    def pointer_scene_pos(self) -> QPointF:
+        """The mouse in scene coordinates, or the view's centre when the mouse is elsewhere."""
+        point = self.mapFromGlobal(self.cursor().pos())
+        if not self.viewport().rect().contains(point):
+            point = self.viewport().rect().center()
+        return self.mapToScene(point)
 
     # -- zoom and pan --------------------------------------------------------------------------
 
@@ -188,11 +174,11 @@ class NodeView(QGraphicsView):
         pos = self.mapToScene(event.position().toPoint())
         button, mods = event.button(), event.modifiers()
         if button == Qt.MouseButton.MiddleButton or (button == Qt.MouseButton.LeftButton and self.space_held):
-            self.gesture = _Pan(event.position())
+            self.gesture = Pan(event.position())
             self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
             return
         if button == Qt.MouseButton.RightButton and mods & Qt.KeyboardModifier.ControlModifier:
-            self.gesture = _Cut(self.node_scene, pos)
+            self.gesture = Cut(self.node_scene, pos)
             return
         if button == Qt.MouseButton.LeftButton:
             ref = self._socket_at(pos)
@@ -220,14 +206,14 @@ class NodeView(QGraphicsView):
 
     def mouseMoveEvent(self, event) -> None:
         gesture = self.gesture
-        if isinstance(gesture, _Pan):
+        if isinstance(gesture, Pan):
             delta = event.position() - gesture.last
             gesture.last = event.position()
             z = self.zoom()
             self.translate_scene(QPointF(delta.x() / z, delta.y() / z))
             return
         pos = self.mapToScene(event.position().toPoint())
-        if isinstance(gesture, _Cut):
+        if isinstance(gesture, Cut):
             gesture.add(pos)
             return
         if isinstance(gesture, WireDrag):
@@ -238,10 +224,10 @@ class NodeView(QGraphicsView):
     def mouseReleaseEvent(self, event) -> None:
         gesture, self.gesture = self.gesture, None
         pos = self.mapToScene(event.position().toPoint())
-        if isinstance(gesture, _Pan):
+        if isinstance(gesture, Pan):
             self.viewport().unsetCursor()
             return
-        if isinstance(gesture, _Cut):
+        if isinstance(gesture, Cut):
             gesture.add(pos)
             self.node_scene.removeItem(gesture.item)
             self._cut(gesture.points)
@@ -291,9 +277,7 @@ class NodeView(QGraphicsView):
     def contextMenuEvent(self, event) -> None:
         if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
             return  # the cut gesture
-        from nodeflow.gui.canvas.menus import show_context_menu
-
-        show_context_menu(self, event)
+        show_context_menu(self, self.node_scene, self.edit_actions, event, self.open_search, self.fit_all)
 
     # -- keyboard ------------------------------------------------------------------------------
 
@@ -334,7 +318,7 @@ class NodeView(QGraphicsView):
         registry = self.document.registry
         candidates = None
         if wire is not None and wire.start is not None:
-            candidates = interaction.node_types_fitting(registry, wire.type_name, wire.start.is_output)
+            candidates = wire_rules.node_types_fitting(registry, wire.type_name, wire.start.is_output)
         popup = SearchPopup(registry, candidates, self)
         popup.chosen.connect(lambda type_id: self.add_from_search(type_id, scene_pos, wire))
         popup.popup_at(self.mapToGlobal(self.mapFromScene(scene_pos)))
@@ -347,7 +331,7 @@ class NodeView(QGraphicsView):
         node_id = doc.add_node(type_id, (scene_pos.x(), scene_pos.y()))
         if wire is not None and wire.start is not None:
             cls = doc.registry.get(type_id)
-            name = interaction.fitting_socket(cls, wire.type_name or "*", want_input=wire.start.is_output)
+            name = wire_rules.fitting_socket(cls, wire.type_name or "*", want_input=wire.start.is_output)
             if name is not None:
                 s = wire.start
                 if s.is_output:

@@ -1,7 +1,7 @@
 """A wire being dragged: from an output to an input (or back), or pulled off an input.
 
 The view feeds it scene positions; the decisions (may it connect? what happens on release?) come
-from `interaction.WireRules` and land in the document as undo steps.
+from `wire_rules.WireRules` and land in the document as undo steps.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from PySide6.QtCore import QPointF
 from nodeflow.core.graph import Link
 from nodeflow.gui.canvas.link_item import WireDragItem, wire_path
 from nodeflow.gui.canvas.scene import NodeScene
-from nodeflow.gui.interaction import SocketRef, WireRules, socket_type
+from nodeflow.gui.wire_rules import SocketRef, WireRules, socket_type
 
 
 @dataclass

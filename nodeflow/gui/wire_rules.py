@@ -1,17 +1,18 @@
-"""Interaction rules as plain objects: which sockets may connect, what a drop does, where nodes go.
+"""Which sockets a dragged wire may connect, and where a dropped wire or node goes.
 
-Nothing here needs a mouse or a scene, so every rule is tested directly (tests/gui/test_interaction.py).
+The rule itself is `Graph.check_connection` (core/connections.py); this module answers it cheaply
+for every socket in view while a wire is dragged, and picks the socket a drop on a node body (or a
+node dropped on a wire) means. Nothing here needs a mouse or a scene (tests/gui/test_interaction.py).
 """
 
 from __future__ import annotations
 
-import copy
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import networkx as nx
 
 from nodeflow.core.errors import GraphEditError
-from nodeflow.core.graph import Graph, Link, NodeRecord
+from nodeflow.core.graph import Graph, Link
 from nodeflow.core.registry import Registry
 from nodeflow.core.spec import Node
 from nodeflow.core.types import can_connect
@@ -117,32 +118,6 @@ def node_types_fitting(registry: Registry, type_name: str | None, want_input: bo
     return [cls for cls in types if fitting_socket(cls, type_name, want_input) is not None]
 
 
-def search_score(cls: type[Node], query: str) -> int | None:
-    """Rank a node type for the search box: lower is better, None hides it."""
-    q = query.strip().lower()
-    if not q:
-        return 0
-    title, tid, cat = cls.title.lower(), cls.type_id.lower(), cls.category.lower()
-    if title.startswith(q):
-        return 0
-    if any(word.startswith(q) for word in title.split()):
-        return 1
-    if q in title or q in tid:
-        return 2
-    if q in cat:
-        return 3
-    letters = iter(title)
-    if all(ch in letters for ch in q.replace(" ", "")):
-        return 4
-    return None
-
-
-def search(registry: Registry, query: str, candidates: list[type[Node]] | None = None) -> list[type[Node]]:
-    pool = list(registry) if candidates is None else candidates
-    scored = [(search_score(cls, query), cls.category, cls.title, cls) for cls in pool]
-    return [item[3] for item in sorted((s for s in scored if s[0] is not None), key=lambda s: s[:3])]
-
-
 def insertion_on_link(graph: Graph, node_id: str, link: Link) -> tuple[str, str] | None:
     """(input, output) of `node_id` to splice into `link` when the node is dropped on it."""
     cls = graph.node_class(node_id)
@@ -158,69 +133,3 @@ def insertion_on_link(graph: Graph, node_id: str, link: Link) -> tuple[str, str]
     if inp is None or out is None or graph.links_into(node_id) or graph.links_from(node_id):
         return None
     return inp, out
-
-
-def auto_positions(graph: Graph, spacing: tuple[float, float] = (280.0, 200.0)) -> dict[str, list[float]]:
-    """Positions for nodes that have none (hand-written files): columns by depth, in id order."""
-    missing = [i for i, r in graph.nodes.items() if "pos" not in r.ui]
-    if not missing:
-        return {}
-    g = graph.to_networkx()
-    depth: dict[str, int] = {}
-    try:
-        for node in nx.topological_sort(g):
-            depth[node] = max((depth[p] + 1 for p in g.predecessors(node)), default=0)
-    except nx.NetworkXUnfeasible:
-        depth = dict.fromkeys(g.nodes, 0)
-    rows: dict[int, int] = {}
-    out = {}
-    for node_id in missing:
-        column = depth.get(node_id, 0)
-        row = rows.get(column, 0)
-        rows[column] = row + 1
-        out[node_id] = [column * spacing[0], row * spacing[1]]
-    return out
-
-
-def remap_for_paste(graph: Graph, records: list[NodeRecord], links: list[Link],
-                    offset: tuple[float, float]) -> tuple[list[NodeRecord], list[Link]]:
-    """Fresh ids (the graph's `new_ids`) and shifted positions for pasted nodes and their links."""
-    mapping = dict(zip((r.id for r in records), graph.new_ids(len(records))))
-    new_records = []
-    for record in records:
-        rec = copy.deepcopy(record)
-        rec.id = mapping[record.id]
-        if "pos" in rec.ui:
-            rec.ui["pos"] = [rec.ui["pos"][0] + offset[0], rec.ui["pos"][1] + offset[1]]
-        new_records.append(rec)
-    new_links = [replace(link, src=mapping[link.src], dst=mapping[link.dst])
-                 for link in links if link.src in mapping and link.dst in mapping]
-    return new_records, new_links
-
-
-Point = tuple[float, float]
-
-
-def segments_cross(a: Point, b: Point, c: Point, d: Point) -> bool:
-    """Whether segment a-b crosses segment c-d (the cut-links gesture against a wire)."""
-
-    def orient(p: Point, q: Point, r: Point) -> float:
-        return (q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0])
-
-    d1, d2 = orient(c, d, a), orient(c, d, b)
-    d3, d4 = orient(a, b, c), orient(a, b, d)
-    if d1 == d2 == 0:  # collinear: treat as not crossing
-        return False
-    return d1 * d2 <= 0 and d3 * d4 <= 0
-
-
-def distance_to_polyline(p: Point, points: list[Point]) -> float:
-    """Shortest distance from `p` to a polyline (clicking near a wire selects it)."""
-    best = float("inf")
-    for (ax, ay), (bx, by) in zip(points, points[1:], strict=False):
-        dx, dy = bx - ax, by - ay
-        length2 = dx * dx + dy * dy
-        t = 0.0 if length2 == 0 else max(0.0, min(1.0, ((p[0] - ax) * dx + (p[1] - ay) * dy) / length2))
-        cx, cy = ax + t * dx, ay + t * dy
-        best = min(best, ((p[0] - cx) ** 2 + (p[1] - cy) ** 2) ** 0.5)
-    return best

@@ -1,0 +1,57 @@
+"""Copy and paste of nodes as workflow JSON: what goes on the clipboard, and fresh ids on paste.
+
+Pure functions of a graph and text; the document turns their result into one undo step.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import replace
+
+from nodeflow.core import workflow
+from nodeflow.core.graph import Graph, Link, NodeRecord
+
+#: Where a paste lands when no point is given (Duplicate): just below and right of the originals.
+PASTE_OFFSET = (30.0, 30.0)
+
+
+def copy_text(graph: Graph, node_ids: list[str]) -> str:
+    """The given nodes (and the links among them) as workflow JSON."""
+    part = Graph(graph.registry)
+    records, links = graph.snapshot(node_ids)
+    for record in records:
+        part.nodes[record.id] = record
+    for link in links:
+        part.links[(link.dst, link.dst_input)] = link
+    return workflow.dumps(part)
+
+
+def paste_records(graph: Graph, text: str, at: tuple[float, float] | None
+                  ) -> tuple[list[NodeRecord], list[Link]]:
+    """Nodes and links from workflow JSON, with ids new to `graph`; their top-left goes to `at`.
+
+    Raises WorkflowFormatError for text that is not a workflow.
+    """
+    part, _ = workflow.loads(text, graph.registry)
+    records, links = part.snapshot()
+    points = [r.ui["pos"] for r in records if "pos" in r.ui]
+    offset = PASTE_OFFSET
+    if at is not None and points:
+        offset = (at[0] - min(p[0] for p in points), at[1] - min(p[1] for p in points))
+    return remap_for_paste(graph, records, links, offset)
+
+
+def remap_for_paste(graph: Graph, records: list[NodeRecord], links: list[Link],
+                    offset: tuple[float, float]) -> tuple[list[NodeRecord], list[Link]]:
+    """Fresh ids (the graph's `new_ids`) and shifted positions for pasted nodes and their links."""
+    mapping = dict(zip((r.id for r in records), graph.new_ids(len(records))))
+    new_records = []
+    for record in records:
+        rec = copy.deepcopy(record)
+        rec.id = mapping[record.id]
+        if "pos" in rec.ui:
+            rec.ui["pos"] = [rec.ui["pos"][0] + offset[0], rec.ui["pos"][1] + offset[1]]
+        new_records.append(rec)
+    new_links = [replace(link, src=mapping[link.src], dst=mapping[link.dst])
+                 for link in links if link.src in mapping and link.dst in mapping]
+    return new_records, new_links
