@@ -14,17 +14,29 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 import networkx as nx
 
+from nodeflow.core.connections import check_connection
 from nodeflow.core.errors import GraphEditError
 from nodeflow.core.events import Signal
 from nodeflow.core.registry import Registry
 from nodeflow.core.spec import Node
-from nodeflow.core.types import ANY, can_connect
+from nodeflow.core.types import ANY
 
-NODE_MODES = ("normal", "muted", "bypass")
+
+class NodeMode(str, Enum):
+    """How a node takes part in a run: normally, muted (it and what only it feeds do not run) or
+    bypassed (its inputs pass through to outputs of the same type). Equal to its string value."""
+
+    NORMAL = "normal"
+    MUTED = "muted"
+    BYPASS = "bypass"
+
+
+NODE_MODES = tuple(mode.value for mode in NodeMode)
 
 
 def id_sort_key(item_id: str) -> tuple[int, int, str]:
@@ -42,7 +54,7 @@ class NodeRecord:
     version: int
     params: dict[str, Any] = field(default_factory=dict)
     ui: dict[str, Any] = field(default_factory=dict)
-    mode: str = "normal"
+    mode: str = NodeMode.NORMAL.value
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -136,23 +148,6 @@ class Graph:
                 return ANY
             node_id, output_name = link.src, link.src_output
         return ANY
-
-    def _consumers_through(self, node_id: str) -> list[tuple[str, str, str]]:
-        """(node, input, type) of the typed inputs a passthrough node feeds, through chains of them."""
-        found, todo, seen = [], [node_id], set()
-        while todo:
-            current = todo.pop()
-            if current in seen:
-                continue
-            seen.add(current)
-            for link in self.links_from(current):
-                cls = self.registry.get(self.nodes[link.dst].type)
-                inp = cls.input(link.dst_input) if cls else None
-                if cls is not None and cls.passthrough:
-                    todo.append(link.dst)
-                elif inp is not None:
-                    found.append((link.dst, link.dst_input, inp.type))
-        return found
 
     def title(self, node_id: str) -> str:
         """The node's display title (see `node_title`)."""
@@ -265,7 +260,7 @@ class Graph:
     def set_mode(self, node_id: str, mode: str) -> None:
         if mode not in NODE_MODES:
             raise GraphEditError(f"mode must be one of {', '.join(NODE_MODES)}", node_id)
-        self.node(node_id).mode = mode
+        self.node(node_id).mode = NodeMode(mode).value  # stored as the plain string the file holds
         self.node_changed.emit(node_id, "mode")
         self.changed.emit()
 
@@ -273,42 +268,8 @@ class Graph:
 
     def check_connection(self, src: str, src_output: str, dst: str, dst_input: str,
                          reaches: Callable[[str, str], bool] | None = None) -> None:
-        """Raise GraphEditError saying why this wire is refused; return quietly if it is fine.
-
-        This is the one connection rule: the canvas asks it too (per socket, while a wire is
-        dragged), passing `reaches(a, b)` -- whether b is reachable from a -- answered from a
-        search it did once per drag instead of one graph search per socket.
-        """
-        src_cls = self.node_class(self.node(src).id)
-        dst_cls = self.node_class(self.node(dst).id)
-        if src_cls is None:
-            raise GraphEditError(f"unknown node type '{self.nodes[src].type}'", src)
-        if dst_cls is None:
-            raise GraphEditError(f"unknown node type '{self.nodes[dst].type}'", dst)
-        out = src_cls.output(src_output)
-        if out is None:
-            raise GraphEditError(f"has no output '{src_output}'", src)
-        inp = dst_cls.input(dst_input)
-        if inp is None:
-            raise GraphEditError("no such input", dst, dst_input)
-        out_type = self.output_type(src, src_output) or out.type
-        if not can_connect(out_type, inp.type):
-            raise GraphEditError(
-                f"expects {inp.type}, but output '{src_output}' of node {src} gives {out_type}",
-                dst,
-                dst_input,
-            )
-        if dst_cls.passthrough:
-            for consumer, consumer_input, consumer_type in self._consumers_through(dst):
-                if not can_connect(out_type, consumer_type):
-                    raise GraphEditError(
-                        f"this reroute feeds input '{consumer_input}' of node {consumer} ({consumer_type}), "
-                        f"which cannot take {out_type}", dst, dst_input)
-        if reaches is None:
-            def reaches(a: str, b: str) -> bool:
-                return nx.has_path(self.to_networkx(), a, b)
-        if src == dst or reaches(dst, src):
-            raise GraphEditError(f"linking from node {src} would make a cycle", dst, dst_input)
+        """Raise GraphEditError saying why this wire is refused (the rule: core/connections.py)."""
+        check_connection(self, src, src_output, dst, dst_input, reaches)
 
     def connect(self, src: str, src_output: str, dst: str, dst_input: str) -> Link:
         """Wire an output to an input, replacing whatever link the input had."""

@@ -30,8 +30,3 @@ def pick_device(preference: str = "auto") -> str:
     if preference != "auto":
         return preference
     return "cuda" if cuda else "mps" if mps else "cpu"
-
-
-def default_dtype_name(device: str) -> str:
-    """"float16" on CUDA, "float32" elsewhere (as a name, so callers need not import torch)."""
-    return "float16" if device == "cuda" else "float32"

@@ -16,7 +16,6 @@ from nodeflow.core.graph import Graph, Group, Link, NodeRecord
 
 _PARAM_ID = 1001
 _MOVE_ID = 1002
-_GROUP_RECT_ID = 1003
 
 
 class AddNode(QUndoCommand):

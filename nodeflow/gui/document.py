@@ -14,11 +14,11 @@ from PySide6.QtGui import QUndoStack
 
 from nodeflow.core import files, workflow
 from nodeflow.core.errors import GraphEditError
-from nodeflow.core.graph import Graph, Link, NodeRecord, default_title
+from nodeflow.core.graph import Graph, Link, NodeMode, NodeRecord, default_title
 from nodeflow.core.registry import Registry
 from nodeflow.gui import clipboard
 from nodeflow.gui import commands as cmd
-from nodeflow.gui.widgets import values
+from nodeflow.gui.widgets.seed_control import SeedControls, next_seed
 
 
 class Document(QObject):
@@ -157,23 +157,23 @@ class Document(QObject):
 
     def set_seed_mode(self, node_id: str, name: str, mode: str) -> None:
         """Choose what happens to a seed after each run (saved in the node's `seed_control`)."""
-        ui = self.graph.node(node_id).ui
-        if values.seed_mode(ui, name) == mode:
+        controls = SeedControls.from_ui(self.graph.node(node_id).ui)
+        if controls.mode(name) == mode:
             return
-        self.set_ui(node_id, f"Seed {mode}", seed_control=values.with_seed_mode(ui, name, mode))
+        self.set_ui(node_id, f"Seed {mode}", seed_control=controls.with_mode(name, mode).to_ui())
 
     def advance_seeds(self) -> None:
         """After queueing a run: move every unlinked seed whose mode is not "fixed", as one step."""
         changes = []
         for node_id, record in self.graph.nodes.items():
             cls = self.graph.node_class(node_id)
-            for name, mode in (record.ui.get("seed_control") or {}).items():
+            for name, mode in SeedControls.from_ui(record.ui).moving():
                 inp = cls.input(name) if cls else None  # placeholders and stale names: left alone
-                if inp is None or not inp.seed or mode == "fixed" or self.graph.link_into(node_id, name):
+                if inp is None or not inp.seed or self.graph.link_into(node_id, name):
                     continue
                 value = record.params.get(name, inp.default)
                 if isinstance(value, int) and not isinstance(value, bool):
-                    changes.append((node_id, name, values.next_seed(mode, value)))
+                    changes.append((node_id, name, next_seed(mode, value)))
         if not changes:
             return
         self.undo.beginMacro("Advance seeds")
@@ -190,7 +190,7 @@ class Document(QObject):
         ids = [i for i in node_ids if i in self.graph.nodes]
         if ids:
             all_set = all(self.graph.nodes[i].mode == mode for i in ids)
-            self.set_mode(ids, "normal" if all_set else mode)
+            self.set_mode(ids, NodeMode.NORMAL if all_set else mode)
 
     def move(self, moves: dict[str, tuple[Any, Any]], group_moves: dict | None = None,
              merge: bool = False) -> None:

@@ -7,8 +7,8 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QScroll
 from nodeflow.core.graph import NODE_MODES
 from nodeflow.core.spec import REQUIRED
 from nodeflow.gui.canvas.scene import NodeScene
-from nodeflow.gui.widgets import values
 from nodeflow.gui.widgets.editors import ParamEditor, SeedEditor, make_editor
+from nodeflow.gui.widgets.seed_control import SeedControls
 
 
 class Inspector(QScrollArea):
@@ -102,7 +102,7 @@ class Inspector(QScrollArea):
 
         options = {}
         if inp.seed:
-            options = {"mode": values.seed_mode(self.document.graph.node(node_id).ui, inp.name),
+            options = {"mode": SeedControls.from_ui(self.document.graph.node(node_id).ui).mode(inp.name),
                        "on_mode": lambda m: self.document.set_seed_mode(node_id, inp.name, m)}
         return make_editor(inp, value, change, **options)
 
@@ -128,7 +128,7 @@ class Inspector(QScrollArea):
         self.mode_combo.blockSignals(False)
         for name, editor in self.editors.items():
             if isinstance(editor, SeedEditor):
-                editor.set_mode(values.seed_mode(record.ui, name))
+                editor.set_mode(SeedControls.from_ui(record.ui).mode(name))
 
     def _on_removed(self, record) -> None:
         if record.id == self.node_id:

@@ -10,6 +10,7 @@ from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QGraphicsItem, QInputDialog, QMainWindow, QMessageBox
 
+from nodeflow.core.graph import NodeMode
 from nodeflow.core.paths import PROJECT_ROOT, user_dir
 from nodeflow.core.registry import Registry, default_registry
 from nodeflow.gui.canvas.scene import NodeScene
@@ -91,8 +92,8 @@ class MainWindow(QMainWindow):
             ("cut", "Cu&t", ea.cut), ("copy", "&Copy", ea.copy), ("paste", "&Paste", lambda: ea.paste()),
             ("duplicate", "D&uplicate", ea.duplicate), ("delete", "&Delete", ea.delete),
             ("select_all", "Select &All", ea.select_all), ("group", "&Group Selection", ea.group_selection),
-            ("mute", "&Mute", lambda: ea.toggle_mode("muted")),
-            ("bypass", "&Bypass", lambda: ea.toggle_mode("bypass")),
+            ("mute", "&Mute", lambda: ea.toggle_mode(NodeMode.MUTED)),
+            ("bypass", "&Bypass", lambda: ea.toggle_mode(NodeMode.BYPASS)),
             ("collapse", "Co&llapse", ea.toggle_collapse), ("rename", "&Rename…", self._rename_selected),
             ("run", "&Run", self.run_workflow), ("stop", "&Stop", self.stop),
             ("validate", "&Validate", self.validate), ("fit_all", "&Frame All", v.fit_all),

@@ -82,13 +82,6 @@ class Palette(QWidget):
                     return top.child(j)
         return None
 
-    def visible_type_ids(self) -> list[str]:
-        out = []
-        for i in range(self.tree.topLevelItemCount()):
-            top = self.tree.topLevelItem(i)
-            out += [top.child(j).data(0, TYPE_ROLE) for j in range(top.childCount())]
-        return out
-
     def _activated(self, item: QTreeWidgetItem) -> None:
         if item.data(0, TYPE_ROLE):
             self.activated.emit(item.data(0, TYPE_ROLE))

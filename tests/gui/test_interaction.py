@@ -8,6 +8,7 @@ from nodeflow.core import Graph, GraphEditError
 from nodeflow.gui import auto_layout, clipboard, node_search, wire_rules
 from nodeflow.gui.canvas import geometry
 from nodeflow.gui.widgets import values
+from nodeflow.gui.widgets.seed_control import SeedControls, SeedMode, next_seed
 from nodeflow.gui.wire_rules import SocketRef, WireRules
 
 
@@ -103,26 +104,27 @@ def test_number_rules(registry):
 
 
 def test_seed_control_after_run():
-    assert values.next_seed("fixed", 7) == 7
-    assert values.next_seed("increment", 7) == 8
+    assert next_seed("fixed", 7) == 7
+    assert next_seed("increment", 7) == 8
     # The GUI's range is the nodes' range: the largest seed a node accepts wraps to 0, and back.
     from nodes.noise import RandomNoise
 
     top = RandomNoise.input("seed").max
-    assert values.next_seed("decrement", 0) == top and RandomNoise.input("seed").check_value(top) == top
-    assert values.next_seed("increment", top) == 0
-    assert values.next_seed("randomize", 7, random.Random(1)) == random.Random(1).randint(0, 2**32 - 1)
+    assert next_seed("decrement", 0) == top and RandomNoise.input("seed").check_value(top) == top
+    assert next_seed("increment", top) == 0
+    assert next_seed("randomize", 7, random.Random(1)) == random.Random(1).randint(0, 2**32 - 1)
 
 
 def test_seed_modes_are_stored_without_the_default():
-    assert values.seed_mode({}, "seed") == "fixed"
-    ui = {"seed_control": {"seed": "increment"}}
-    assert values.seed_mode(ui, "seed") == "increment"
-    assert values.with_seed_mode({}, "seed", "randomize") == {"seed": "randomize"}
-    assert values.with_seed_mode(ui, "seed", "fixed") is None  # nothing left: the key goes away
-    assert ui == {"seed_control": {"seed": "increment"}}  # the record's own dict is not touched
-    with pytest.raises(ValueError):
-        values.with_seed_mode({}, "seed", "sometimes")
+    assert SeedControls.from_ui({}).mode("seed") == SeedMode.FIXED
+    ui = {"seed_control": {"seed": "increment", "old": "sometimes"}}
+    controls = SeedControls.from_ui(ui)
+    assert controls.mode("seed") == SeedMode.INCREMENT and controls.mode("old") == SeedMode.FIXED
+    assert SeedControls.from_ui({}).with_mode("seed", "randomize").to_ui() == {"seed": "randomize"}
+    assert controls.with_mode("seed", "fixed").to_ui() is None  # nothing left: the key goes away
+    assert ui == {"seed_control": {"seed": "increment", "old": "sometimes"}}  # the record is not touched
+    with pytest.raises(ValueError, match="seed mode must be one of fixed, increment"):
+        controls.with_mode("seed", "sometimes")
 
 
 def test_rules_look_through_reroutes(registry):

@@ -132,7 +132,7 @@ def test_seed_mode_is_saved_with_the_workflow_and_applied_after_a_run(qtbot, win
     doc.connect(sw, "image", t, "image")
     doc.connect(sw, "image", untouched, "image")
     item = window.scene.nodes[t]
-    row = next(w for w in item.layout.widgets if w.name == "seed:control")
+    row = next(w for w in item.layout.widgets if w.name == "seed" and w.seed_control)
     window.view.centerOn(item)
     steps = doc.undo.count()
     pick_from_next_menu(qtbot, "increment")

@@ -27,10 +27,11 @@ DOT_SOCKET_HIT = 6.0  # a press nearer the middle of a dot moves it instead of s
 
 @dataclass
 class WidgetRow:
-    name: str
+    name: str  # the input (parameter) the row edits
     y: float
     height: float
     input: Input | None  # None for a placeholder node's saved value
+    seed_control: bool = False  # the second row of a seed: what happens to it after a run
 
 
 @dataclass
@@ -105,7 +106,7 @@ def compute_layout(cls: type[Node] | None, record: NodeRecord, linked: set[str],
         layout.widgets.append(WidgetRow(inp.name, y, height, inp))
         y += height + GAP
         if inp.seed:
-            layout.widgets.append(WidgetRow(f"{inp.name}:control", y, WIDGET_H, inp))
+            layout.widgets.append(WidgetRow(inp.name, y, WIDGET_H, inp, seed_control=True))
             y += WIDGET_H + GAP
     if cls is None:
         for name in sorted(record.params):

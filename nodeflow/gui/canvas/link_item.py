@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QColor, QPainterPath, QPen
+from PySide6.QtGui import QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
 from nodeflow.core.graph import Link
@@ -46,13 +46,6 @@ class LinkItem(QGraphicsPathItem):
             self.type_name = type_name
             self.set_highlighted(self.highlighted)
 
-    def set_dimmed(self, dimmed: bool) -> None:
-        color = theme.type_color(self.type_name)
-        if dimmed:
-            color = QColor(color.red(), color.green(), color.blue(), 70)
-        pen = self.pen()
-        pen.setColor(color)
-        self.setPen(pen)
 
     def set_highlighted(self, on: bool) -> None:
         self.highlighted = on

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QGraphicsView, QMenu
 
+from nodeflow.core.graph import NodeMode
 from nodeflow.gui import theme
 from nodeflow.gui.canvas.group_item import GroupItem
 from nodeflow.gui.canvas.node_item import NodeItem
@@ -47,9 +48,9 @@ def _node_menu(menu: QMenu, scene: NodeScene, actions: EditActions, item: NodeIt
     _color_menu(menu.addMenu("Colour"), actions)
     menu.addAction("Expand" if item.record.ui.get("collapsed") else "Collapse", actions.toggle_collapse)
     menu.addSeparator()
-    menu.addAction("Mute" if item.record.mode != "muted" else "Unmute", lambda: actions.toggle_mode("muted"))
-    menu.addAction("Bypass" if item.record.mode != "bypass" else "Stop bypassing",
-                   lambda: actions.toggle_mode("bypass"))
+    muted, bypassed = item.record.mode == NodeMode.MUTED, item.record.mode == NodeMode.BYPASS
+    menu.addAction("Unmute" if muted else "Mute", lambda: actions.toggle_mode(NodeMode.MUTED))
+    menu.addAction("Stop bypassing" if bypassed else "Bypass", lambda: actions.toggle_mode(NodeMode.BYPASS))
     if item.cls is not None:
         params = [i for i in item.cls.inputs if i.is_parameter]
         converted = item.record.ui.get("widget_inputs", [])

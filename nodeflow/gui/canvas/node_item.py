@@ -161,7 +161,7 @@ class NodeItem(QGraphicsItem):
         if best is None and not self.layout.collapsed and abs(local.x()) <= radius:
             for row in self.layout.widgets:  # a parameter takes a link dropped at its left edge
                 if row.input is not None and row.y <= local.y() <= row.y + row.height:
-                    return SocketRef(self.node_id, row.name.split(":")[0], False)
+                    return SocketRef(self.node_id, row.name, False)
         return best
 
     # -- painting ------------------------------------------------------------------------------

@@ -10,10 +10,12 @@ from __future__ import annotations
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen, QStaticText, QTransform
 
+from nodeflow.core.graph import NodeMode
 from nodeflow.gui import theme
 from nodeflow.gui.canvas.host import PaintedNode
 from nodeflow.gui.canvas.layout import PAD, SOCKET_R, TITLE_H, WidgetRow
 from nodeflow.gui.widgets import values
+from nodeflow.gui.widgets.seed_control import SeedControls
 from nodeflow.gui.wire_rules import SocketRef
 
 LOD_TEXT = 0.3
@@ -133,9 +135,9 @@ def _paint_dot(item: PaintedNode, painter: QPainter) -> None:
             painter.setPen(QPen(QColor(0, 0, 0, 40 if dim else 160), 1.0))
             painter.setBrush(color)
             painter.drawEllipse(QPointF(layout.width if is_output else 0.0, y), 4.0, 4.0)
-    if item.record.mode != "normal":
+    if item.record.mode != NodeMode.NORMAL:
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(theme.MUTED_TINT if item.record.mode == "muted" else theme.BYPASS_TINT)
+        painter.setBrush(theme.MUTED_TINT if item.record.mode == NodeMode.MUTED else theme.BYPASS_TINT)
         painter.drawEllipse(QPointF(r, r), r - 3, r - 3)
 
 
@@ -148,9 +150,9 @@ def _dimmed(item: PaintedNode, name: str, is_output: bool) -> bool:
 
 def _paint_mode(item: PaintedNode, painter: QPainter, body: QRectF, lod: float) -> None:
     mode = item.record.mode
-    if mode == "normal":
+    if mode == NodeMode.NORMAL:
         return
-    tint = theme.MUTED_TINT if mode == "muted" else theme.BYPASS_TINT
+    tint = theme.MUTED_TINT if mode == NodeMode.MUTED else theme.BYPASS_TINT
     painter.setPen(Qt.PenStyle.NoPen)
     painter.setBrush(tint)
     painter.drawRoundedRect(body, 6, 6)
@@ -180,7 +182,7 @@ def _state_badge(item: PaintedNode) -> str:
         return f"{int(run.progress * 100)}%"
     if run.state in ("queued", "running", "cached", "failed", "skipped"):
         return run.state
-    return item.record.mode if item.record.mode != "normal" else ""
+    return item.record.mode if item.record.mode != NodeMode.NORMAL else ""
 
 
 def _paint_sockets(item: PaintedNode, painter: QPainter, lod: float) -> None:
@@ -218,7 +220,7 @@ def _paint_sockets(item: PaintedNode, painter: QPainter, lod: float) -> None:
 def _paint_widget(item: PaintedNode, painter: QPainter, row: WidgetRow) -> None:
     rect = QRectF(PAD, row.y, item.layout.width - 2 * PAD, row.height)
     inp = row.input
-    name = row.name.split(":")[0]
+    name = row.name
     value = item.record.params.get(name)
     bad = name in item.run.problem_fields
     painter.setPen(QPen(theme.ERROR, 1.2) if bad else Qt.PenStyle.NoPen)
@@ -226,8 +228,8 @@ def _paint_widget(item: PaintedNode, painter: QPainter, row: WidgetRow) -> None:
     painter.drawRoundedRect(rect, 4, 4)
     painter.setFont(font("normal"))
     inner = rect.adjusted(8, 0, -8, 0)
-    if row.name.endswith(":control"):
-        mode = values.seed_mode(item.record.ui, name)
+    if row.seed_control:
+        mode = SeedControls.from_ui(item.record.ui).mode(name).value
         painter.setPen(theme.NODE_TEXT_DIM)
         _text(painter, inner, "after run", "normal")
         painter.setPen(theme.NODE_TEXT)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QFileDialog, QGraphicsProxyWidget, QLineEdit, QMen
 from nodeflow.gui.canvas.host import DocumentEdits, PaintedNode
 from nodeflow.gui.canvas.layout import PAD, WidgetRow
 from nodeflow.gui.widgets import values
+from nodeflow.gui.widgets.seed_control import SEED_MODES
 
 ARROW_W = 16.0
 CLICK_SLOP = 3.0
@@ -49,7 +50,7 @@ class WidgetInteraction:
     @property
     def _name(self) -> str:
         assert self.row is not None
-        return self.row.name.split(":")[0]
+        return self.row.name
 
     def press(self, event) -> bool:
         """Start handling a press on a widget row; False if the press is not on one."""
@@ -64,8 +65,8 @@ class WidgetInteraction:
         self.start_value = self.item.record.params.get(self._name, inp.default)
         rect = QRectF(PAD, row.y, self.item.layout.width - 2 * PAD, row.height)
         x = event.pos().x()
-        if row.name.endswith(":control"):
-            self._menu(event, list(values.SEED_MODES), self._set_seed_mode)
+        if row.seed_control:
+            self._menu(event, list(SEED_MODES), self._set_seed_mode)
         elif inp.type == "BOOLEAN":
             self._set(not bool(self.start_value))
         elif inp.choices is not None:

@@ -10,8 +10,8 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QIntValidator
+from PySide6.QtCore import QRegularExpression, Qt
+from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -27,7 +27,9 @@ from PySide6.QtWidgets import (
 )
 
 from nodeflow.core.spec import Input
+from nodeflow.core.types import SEED_MAX
 from nodeflow.gui.widgets import values
+from nodeflow.gui.widgets.seed_control import SEED_MODES
 
 INT32 = 2**31 - 1
 SLIDER_STEPS = 1000
@@ -86,14 +88,14 @@ class SeedEditor(ParamEditor):
 
     def build(self) -> None:
         self.edit = QLineEdit()
-        self.edit.setValidator(QIntValidator(0, INT32))
+        self.edit.setValidator(QRegularExpressionValidator(QRegularExpression(rf"\d{{1,{len(str(SEED_MAX))}}}")))
         self.edit.editingFinished.connect(lambda: self.emit(int(self.edit.text() or 0)))
         dice = QPushButton("Rnd")
         dice.setToolTip("New random seed")
         dice.setFixedWidth(40)
         dice.clicked.connect(lambda: self.emit(random.randint(0, 2**32 - 1)))
         self.mode = QComboBox()
-        self.mode.addItems(values.SEED_MODES)
+        self.mode.addItems(SEED_MODES)
         self.mode.setCurrentText(self._mode)
         self.mode.setToolTip("What happens to the seed after each run")
         self.mode.currentTextChanged.connect(lambda m: self._on_mode and self._on_mode(m))

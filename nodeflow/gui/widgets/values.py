@@ -1,17 +1,14 @@
-"""Value rules shared by the painted node widgets and the inspector: steps, drags, seeds, text.
+"""Value rules shared by the painted node widgets and the inspector: steps, drags, sliders, text.
 
 Plain functions of an `Input` declaration and a value, tested without any widget.
 """
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 from nodeflow.core.spec import Input
-from nodeflow.core.types import SEED_MAX
 
-SEED_MODES = ("fixed", "increment", "decrement", "randomize")
 DRAG_PIXELS_PER_STEP = 6.0
 
 
@@ -69,39 +66,6 @@ def from_fraction(inp: Input, fraction: float) -> Any:
     raw = inp.min + fraction * (inp.max - inp.min)
     step = step_of(inp)
     return _typed(inp, inp.min + round((raw - inp.min) / step) * step)
-
-
-def seed_mode(ui: dict[str, Any], name: str) -> str:
-    """What happens to seed parameter `name` after a run, from a node's `ui["seed_control"]`."""
-    mode = (ui.get("seed_control") or {}).get(name, "fixed")
-    return mode if mode in SEED_MODES else "fixed"
-
-
-def with_seed_mode(ui: dict[str, Any], name: str, mode: str) -> dict[str, str] | None:
-    """The node's new `seed_control` after setting one seed's mode; None when nothing is left.
-
-    "fixed" is the default, so it is stored by leaving the name out: a node whose seeds are all
-    fixed has no `seed_control` key, and files that never used it keep their bytes.
-    """
-    if mode not in SEED_MODES:
-        raise ValueError(f"seed mode must be one of {', '.join(SEED_MODES)}")
-    modes = dict(ui.get("seed_control") or {})
-    if mode == "fixed":
-        modes.pop(name, None)
-    else:
-        modes[name] = mode
-    return modes or None
-
-
-def next_seed(mode: str, value: int, rng: random.Random | None = None) -> int:
-    """The seed after a run: ComfyUI's control_after_generate."""
-    if mode == "increment":
-        return (value + 1) % (SEED_MAX + 1)
-    if mode == "decrement":
-        return value - 1 if value > 0 else SEED_MAX
-    if mode == "randomize":
-        return (rng or random).randint(0, 2**32 - 1)
-    return value
 
 
 def display(inp: Input | None, value: Any) -> str:

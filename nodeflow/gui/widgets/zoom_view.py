@@ -6,7 +6,7 @@ scene (0, 0) in pixel units, so scene coordinates are pixel coordinates for anyo
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsScene, QGraphicsView
 
@@ -89,9 +89,6 @@ class ZoomView(QGraphicsView):
     def _scroll_by(self, dx: float, dy: float) -> None:
         self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + round(dx))
         self.verticalScrollBar().setValue(self.verticalScrollBar().value() + round(dy))
-
-    def visible_rect(self) -> QRectF:
-        return self.mapToScene(self.viewport().rect()).boundingRect()
 
     # ------------------------------------------------------------------ panning
     def wants_pan(self, event) -> bool:
