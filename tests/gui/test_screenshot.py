@@ -1,5 +1,10 @@
-"""Render the main window with the txt2img example to build/screenshots/ for a person to look at."""
+"""Render the main window with the txt2img example, for a person to look at.
 
+The pictures go to pytest's tmp_path, or to the folder named by NODEFLOW_SCREENSHOT_DIR when set
+(never into the source tree).
+"""
+
+import os
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -8,8 +13,6 @@ from PySide6.QtGui import QColor, QImage, QPainter
 from nodeflow.core.paths import PROJECT_ROOT
 from nodeflow.core.registry import default_registry
 from nodeflow.gui.canvas.run_state import RunState
-
-SHOTS = PROJECT_ROOT / "build" / "screenshots"
 
 
 def sample_image() -> QImage:
@@ -24,7 +27,7 @@ def sample_image() -> QImage:
     return image
 
 
-def test_main_window_screenshot(qtbot):
+def test_main_window_screenshot(qtbot, tmp_path):
     from PySide6.QtWidgets import QApplication
 
     from nodeflow.gui import theme
@@ -52,8 +55,9 @@ def test_main_window_screenshot(qtbot):
     scene.select_nodes([ids[4]])
     window.view.fit_all()
     qtbot.wait(50)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    path = SHOTS / "main_window.png"
+    shots = Path(os.environ.get("NODEFLOW_SCREENSHOT_DIR") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    path = shots / "main_window.png"
     assert window.grab().save(str(path))
     assert path.stat().st_size > 20_000
     image = QImage(str(path))
@@ -61,6 +65,6 @@ def test_main_window_screenshot(qtbot):
     window.view.set_zoom(0.3)
     window.view.fit_all()
     window.view.set_zoom(0.3)
-    assert window.view.viewport().grab().save(str(SHOTS / "canvas_zoomed_out.png"))
+    assert window.view.viewport().grab().save(str(shots / "canvas_zoomed_out.png"))
     window.files.ask_save_changes = lambda: "discard"
     assert Path(path).exists()

@@ -100,17 +100,30 @@ def test_set_latent_noise_mask_route_matches_inpaint_pipeline(tiny_sd, source_pn
     np.testing.assert_array_equal(ours, theirs)
 
 
-def test_hires_fix_second_pass_runs(tiny_sd, executor, tmp_path):
+def test_hires_fix_second_pass_is_img2img_of_the_upscaled_latent(tiny_sd, executor, tmp_path):
+    """Upscale the first pass's latent (plain bilinear), then sample it again at denoise 0.5: the
+    pixels of diffusers' img2img pipeline given that latent as its start (a 4-channel `image`)."""
+    import torch
     from graphs import add, txt2img
 
     graph, ids = txt2img(tiny_sd, seed=1, steps=3)
     up = add(graph, "latent.upscale", {"latent": (ids["sampler"], "latent")}, scale_by=1.5, method="bilinear")
     second = add(graph, "sampling.sampler", {
         "model": (ids["ckpt"], "model"), "positive": (ids["pos"], "conditioning"),
-        "negative": (ids["neg"], "conditioning"), "latent_image": (up, "latent")}, steps=4, denoise=0.5)
+        "negative": (ids["neg"], "conditioning"), "latent_image": (up, "latent")}, steps=4, denoise=0.5, seed=3)
     graph.connect(second, "latent", ids["decode"], "latent")
-    image = pixels(run(executor, graph, tmp_path), ids["decode"])
-    assert image.shape == (1, 48, 48, 3)
+    result = run(executor, graph, tmp_path)
+    first = result.values[ids["sampler"]]["latent"]["samples"]
+    upscaled = result.values[up]["latent"]["samples"]
+    assert upscaled.shape[-2:] == (round(first.shape[-2] * 1.5), round(first.shape[-1] * 1.5))
+    expected = torch.nn.functional.interpolate(first, size=upscaled.shape[-2:], mode="bilinear", align_corners=False)
+    assert torch.equal(upscaled, expected)
+    ours = pixels(result, ids["decode"])
+    assert ours.shape == (1, 48, 48, 3)
+    pipe = with_scheduler("img2img", tiny_sd, "euler", "normal", 3)
+    out = pipe("a red circle", image=upscaled.clone(), negative_prompt="", strength=0.5, num_inference_steps=4,
+               guidance_scale=7.0, generator=generator(3))
+    np.testing.assert_array_equal(ours, as_uint8(out.images))
 
 
 def test_models_are_loaded_once_and_shared(tiny_sd, tmp_path):
