@@ -41,18 +41,22 @@ def output_nodes(graph: Graph) -> list[str]:
     return sorted(found, key=id_sort_key)
 
 
-def needed_nodes(g: nx.MultiDiGraph, targets: list[str]) -> set[str]:
+def needed_nodes(graph: Graph, targets: list[str]) -> set[str]:
     """The targets and every node upstream of them: the one definition of what a run needs.
 
-    One walk from all targets at once, so a graph with many outputs is still covered in linear time.
+    One walk from all targets at once over a map of each node's sources, so a graph with many
+    outputs is still covered in linear time.
     """
+    sources: dict[str, list[str]] = {}
+    for link in graph.iter_links():
+        sources.setdefault(link.dst, []).append(link.src)
     wanted: set[str] = set()
-    todo = [t for t in targets if t in g]
+    todo = [t for t in targets if t in graph.nodes]
     while todo:
         node_id = todo.pop()
         if node_id not in wanted:
             wanted.add(node_id)
-            todo.extend(g.predecessors(node_id))
+            todo.extend(src for src in sources.get(node_id, ()) if src in graph.nodes)
     return wanted
 
 
@@ -62,7 +66,7 @@ def make_plan(graph: Graph, targets: list[str] | None = None) -> Plan:
     Assumes the graph was validated (no cycles among the planned nodes).
     """
     g = graph.to_networkx()
-    sub = g.subgraph(needed_nodes(g, targets if targets is not None else output_nodes(graph)))
+    sub = g.subgraph(needed_nodes(graph, targets if targets is not None else output_nodes(graph)))
     order = list(nx.lexicographical_topological_sort(sub, key=id_sort_key))
     return Plan(order, {n: nx.descendants(sub, n) for n in order})
 
@@ -82,7 +86,7 @@ def validate(graph: Graph, workflow_dir: Path | None = None, targets: list[str] 
     incoming: dict[str, list[Link]] = {}
     for link in graph.iter_links():  # one pass, so checking stays linear in the graph's size
         incoming.setdefault(link.dst, []).append(link)
-    wanted = needed_nodes(graph.to_networkx(), targets)
+    wanted = needed_nodes(graph, targets)
     problems = _cycle_problems(graph, wanted, incoming)
     search_dirs = default_search_dirs(workflow_dir)
     library = default_library()
@@ -137,7 +141,6 @@ def _unknown_params(params: dict, cls: type[Node], node_id: str) -> list[Problem
     """Values stored under names the node type does not have ("stpes" for "steps"), which would
     otherwise be ignored while the default runs. They stay in the file; the run refuses them."""
     problems = []
-    names = [inp.name for inp in cls.inputs if inp.is_parameter]
     for name in params:
         inp = cls.input(name)
         if inp is not None and inp.is_parameter:
@@ -145,6 +148,7 @@ def _unknown_params(params: dict, cls: type[Node], node_id: str) -> list[Problem
         if inp is not None:
             problems.append(Problem(f"a {inp.type} input takes a link, not a value", node_id, name))
             continue
+        names = [inp.name for inp in cls.inputs if inp.is_parameter]
         close = difflib.get_close_matches(name, names, n=1)
         hint = f"; did you mean '{close[0]}'?" if close else f" (it has {', '.join(names) or 'none'})"
         problems.append(Problem(f"'{cls.title}' has no parameter of this name{hint}", node_id, name[:80]))

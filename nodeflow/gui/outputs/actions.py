@@ -57,9 +57,15 @@ def copy_image(image: QImage, path: Path | None = None) -> None:
 def save_copy(image: QImage, source: Path | None, target: Path) -> None:
     """Write the picture to `target`. A saved PNG is copied byte for byte, so the workflow embedded
     in it comes along; other targets (or unsaved previews) are encoded from the pixels."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    from PySide6.QtCore import QBuffer, QIODevice
+
+    from nodeflow.core.atomic import write_atomic
+
     if source is not None and source.is_file() and source.suffix.lower() == target.suffix.lower():
-        shutil.copyfile(source, target)
+        write_atomic(target, source.read_bytes())  # whole or not at all, like every file NodeFlow writes
         return
-    if not image.save(str(target)):
-        raise OSError(f"could not write {target}")
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buffer, (target.suffix.lstrip(".") or "png").lower()):
+        raise OSError(f"could not write {target}: {target.suffix or 'this format'} is not supported")
+    write_atomic(target, bytes(buffer.data()))
