@@ -1,5 +1,9 @@
 """The crash autosave: the unsaved workflow, written every few seconds to the user data folder
 (`core.paths.user_dir()/autosave`), removed on a clean save or exit, offered back after a crash.
+
+Whether an autosave's window is still running is asked of a QLockFile beside it, which the
+window holds while it lives: Qt knows on every platform whether the holder's process still runs
+(`os.kill(pid, 0)` sends CTRL_C_EVENT on Windows, so crash autosaves were never offered there).
 """
 
 from __future__ import annotations
@@ -9,7 +13,9 @@ import os
 import time
 from pathlib import Path
 
-from nodeflow.core.files import write_atomic
+from PySide6.QtCore import QLockFile
+
+from nodeflow.core.atomic import write_atomic
 from nodeflow.core.paths import user_dir
 
 
@@ -23,12 +29,16 @@ class Autosave:
     def __init__(self, folder: Path | None = None):
         self.folder = folder or (user_dir() / "autosave")
         self.file = self.folder / f"autosave-{os.getpid()}-{id(self) & 0xFFFF:x}.json"
+        self._lock = _lock_for(self.file)
         self._last = ""
 
     def write(self, text: str, source: Path | None) -> bool:
         """Write if the text changed since the last write; returns whether it wrote."""
         if text == self._last:
             return False
+        if not self._lock.isLocked():
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._lock.tryLock(0)  # held until this window's process ends: "my owner is alive"
         record = {"saved_at": time.time(), "source": str(source) if source else None, "workflow": text}
         write_atomic(self.file, json.dumps(record))
         self._last = text
@@ -42,7 +52,7 @@ class Autosave:
         """Autosaves from earlier sessions that did not exit cleanly, newest first."""
         if not self.folder.is_dir():
             return []
-        files = [p for p in self.folder.glob("autosave-*.json") if not _owner_alive(p)]
+        files = [p for p in self.folder.glob("autosave-*.json") if p != self.file and not _owner_alive(p)]
         return sorted(files, key=lambda p: p.stat().st_mtime, reverse=True)
 
     @staticmethod
@@ -51,18 +61,20 @@ class Autosave:
         return record["workflow"], record.get("source")
 
 
+def _lock_for(path: Path) -> QLockFile:
+    lock = QLockFile(str(path.with_suffix(".lock")))
+    lock.setStaleLockTime(0)  # never stale by age: only a holder that no longer runs frees it
+    return lock
+
+
 def _owner_alive(path: Path) -> bool:
-    """Whether the process that writes this autosave is still running (then it is not a crash)."""
-    try:
-        pid = int(path.name.split("-")[1])
-    except (IndexError, ValueError):
+    """Whether the window that writes this autosave still holds its lock (then it is no crash).
+
+    Taking the lock succeeds when nobody holds it or its holder's process is gone; it is let go
+    at once, which also removes a crashed window's lock file.
+    """
+    lock = _lock_for(path)
+    if lock.tryLock(0):
+        lock.unlock()
         return False
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
+    return True  # held by a running window (or the folder cannot take a lock file: leave it be)
