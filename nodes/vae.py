@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
+from nodeflow.core.spec import MemoryNeed
 from nodeflow.core.types import IMAGE, INT, LATENT, MASK, VAE
 
 #: Pictures of more pixels than this are decoded and encoded tile by tile with diffusers' tiling
@@ -17,15 +19,34 @@ TILE_ABOVE = 1024 * 1024
 
 
 @contextlib.contextmanager
-def _tiled_if_large(vae: Any, height: int, width: int) -> Iterator[None]:
-    """diffusers' tiling on `vae` for this call if the picture is larger than TILE_ABOVE."""
+def _tiled_if_large(vae: Any, height: int, width: int, tile: int | None = None) -> Iterator[None]:
+    """diffusers' tiling on `vae` for this call if the picture is larger than TILE_ABOVE, or in
+    tiles of `tile` pixels when one is given (VAE Decode (Tiled))."""
     module = vae.vae
-    before = getattr(module, "use_tiling", False)
-    module.use_tiling = height * width > TILE_ABOVE
+    names = ("use_tiling", "tile_sample_min_size", "tile_latent_min_size")
+    before = {name: getattr(module, name, None) for name in names}
+    module.use_tiling = tile is not None or height * width > TILE_ABOVE
+    if tile is not None:
+        module.tile_sample_min_size, module.tile_latent_min_size = tile, tile // vae.scale_factor
     try:
         yield
     finally:
-        module.use_tiling = before
+        for name, value in before.items():
+            setattr(module, name, value)
+
+
+def _decode(vae: Any, latent: dict, tile: int | None = None) -> Any:
+    import torch
+
+    samples = latent["samples"].to(device=vae.device, dtype=vae.dtype)
+    if samples.shape[1] != vae.latent_channels:
+        raise NodeError(f"the latent has {samples.shape[1]} channels, this VAE expects "
+                        f"{vae.latent_channels}", "latent")
+    height, width = samples.shape[-2] * vae.scale_factor, samples.shape[-1] * vae.scale_factor
+    with torch.no_grad(), _tiled_if_large(vae, height, width, tile):
+        decoded = vae.vae.decode(samples / vae.scaling_factor, return_dict=False)[0]
+        image = (decoded * 0.5 + 0.5).clamp(0, 1)
+    return image.cpu().permute(0, 2, 3, 1).float().contiguous()
 
 
 def _checked_pixels(ctx: RunContext, image: Any, factor: int) -> Any:
@@ -56,17 +77,36 @@ class VAEDecode(Node):
     outputs = (Output("image", IMAGE),)
 
     def run(self, ctx: RunContext, latent: dict, vae: Any) -> tuple[Any]:
-        import torch
+        return (_decode(vae, latent),)
 
-        samples = latent["samples"].to(device=vae.device, dtype=vae.dtype)
-        if samples.shape[1] != vae.latent_channels:
-            raise NodeError(f"the latent has {samples.shape[1]} channels, this VAE expects "
-                            f"{vae.latent_channels}", "latent")
-        height, width = samples.shape[-2] * vae.scale_factor, samples.shape[-1] * vae.scale_factor
-        with torch.no_grad(), _tiled_if_large(vae, height, width):
-            decoded = vae.vae.decode(samples / vae.scaling_factor, return_dict=False)[0]
-            image = (decoded * 0.5 + 0.5).clamp(0, 1)
-        return (image.cpu().permute(0, 2, 3, 1).float().contiguous(),)
+
+class VAEDecodeTiled(Node):
+    type_id = "vae.decode_tiled"
+    title = "VAE Decode (Tiled)"
+    category = "vae"
+    description = (
+        "VAE Decode in tiles of tile_size pixels (diffusers' tiling, blended at the seams): large "
+        "pictures, or SDXL on a small card, decode in the memory of one tile. Pixels differ "
+        "slightly from an untiled decode near the seams."
+    )
+    inputs = (Input("latent", LATENT), Input("vae", VAE),
+              Input("tile_size", INT, default=512, min=64, max=4096, step=32,
+                    help="Tile side in pixels; smaller tiles need less memory."))
+    outputs = (Output("image", IMAGE),)
+
+    def run(self, ctx: RunContext, latent: dict, vae: Any, tile_size: int) -> tuple[Any]:
+        if tile_size % vae.scale_factor:
+            raise NodeError(f"tile_size {tile_size} is not a multiple of the VAE's factor {vae.scale_factor}",
+                            "tile_size")
+        return (_decode(vae, latent, tile_size),)
+
+    @classmethod
+    def memory_needs(cls, params: Mapping[str, Any], resolve: Callable[[str], Path]) -> list[MemoryNeed]:
+        """One tile's feature maps at full resolution: ~10 maps of 128 channels in float32."""
+        tile = params.get("tile_size")
+        if not isinstance(tile, int):
+            return []
+        return [MemoryNeed(tile * tile * 128 * 10 * 4, "tile_size", f"one {tile}x{tile} tile of the VAE decode")]
 
 
 class VAEEncode(Node):
