@@ -68,4 +68,3 @@ class Parsed:
     #: Lines about values an older version of a class did not have (they take their defaults).
     older: list[str] = field(default_factory=list)
     models: dict[str, str] = field(default_factory=dict)  # manifest key -> "sha256:..."
-    extra: dict[str, Any] = field(default_factory=dict)  # top-level fields to keep

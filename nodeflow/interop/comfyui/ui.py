@@ -62,7 +62,6 @@ def read_ui(data: dict[str, Any]) -> Parsed:
         if isinstance(rect, list) and len(rect) == 4 and all(point(rect[i:i + 2]) for i in (0, 2)):
             colour = group.get("color") if isinstance(group.get("color"), str) else None
             parsed.groups.append(CGroup(str(group.get("title", "Group")), [float(v) for v in rect], colour))
-    parsed.extra = {k: v for k, v in data.items() if k not in ("nodes", "links", "groups", "definitions")}
     hints = list(data.get("models") or [])
     for raw in flat.nodes.values():
         hints += (raw.get("properties") or {}).get("models") or [] if isinstance(raw.get("properties"), dict) else []
