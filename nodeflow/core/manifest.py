@@ -46,9 +46,6 @@ def runtime_drift(manifest: dict[str, Any]) -> list[str]:
     ]
 
 
-_hash_cache: dict[tuple[str, int, int], str] = {}
-
-
 def model_files(path: Path) -> list[Path]:
     """The files whose bytes identify a model: the file itself, or a diffusers folder's weight
     and config files in name order."""
@@ -66,7 +63,8 @@ def stat_key(path: Path, files: list[Path]) -> tuple[str, int, int]:
 def compute_model_hash(path: Path, files: list[Path]) -> str:
     """"sha256:<hex>" of a file's bytes (the plain sha256 model sites publish, whatever the file is
     called, so a renamed file keeps its hash), or over a folder's files' relative names and bytes.
-    Reads every byte: slow for big models."""
+    Reads every byte: slow for big models, which is why `nodeflow.library`'s index keeps each
+    result across runs (keyed by `stat_key`)."""
     digest = hashlib.sha256()
     for file in files:
         if file != path:
@@ -75,16 +73,3 @@ def compute_model_hash(path: Path, files: list[Path]) -> str:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
     return "sha256:" + digest.hexdigest()
-
-
-def model_hash(path: Path) -> str:
-    """sha256 of a model file, or of a diffusers folder's weight and config files in name order.
-
-    Cached per (path, size, mtime) for the process, so a second run of a big model costs nothing.
-    (`nodeflow.library` keeps the same hashes across processes in its SQLite index.)
-    """
-    files = model_files(path)
-    key = stat_key(path, files)
-    if key not in _hash_cache:
-        _hash_cache[key] = compute_model_hash(path, files)
-    return _hash_cache[key]
