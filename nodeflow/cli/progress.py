@@ -7,7 +7,6 @@ from typing import Any
 
 from tqdm import tqdm
 
-from nodeflow.core.graph import node_title
 from nodeflow.engine import events as ev
 
 
@@ -44,7 +43,7 @@ class ProgressPrinter:
         record = self.graph.nodes.get(node_id) if self.graph is not None else None
         if record is None:
             return f"node {node_id}"
-        return f"node {node_id} ({node_title(record, self.graph.registry.get(record.type))})"
+        return self.graph.label(node_id)
 
     def _progress(self, event: ev.NodeProgress) -> None:
         if self.quiet:

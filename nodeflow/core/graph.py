@@ -153,6 +153,10 @@ class Graph:
         """The node's display title (see `node_title`)."""
         return node_title(self.nodes[node_id], self.node_class(node_id))
 
+    def label(self, node_id: str) -> str:
+        """How messages name a node: "node 5 (Load Checkpoint)"."""
+        return f"node {node_id} ({self.title(node_id)})"
+
     def new_id(self) -> str:
         """The next small integer id, so saved files stay short and diffable."""
         return self.new_ids(1)[0]

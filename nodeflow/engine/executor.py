@@ -238,12 +238,12 @@ class _Run:
             return False
         except NodeError as exc:
             field_note = f" (input '{exc.field}')" if exc.field else ""
-            return self._fail(node_id, f"{_name(cls, node_id)}{field_note}: {exc}")
+            return self._fail(node_id, f"{self.graph.label(node_id)}{field_note}: {exc}")
         except Interrupted:
             raise  # the process is being stopped (SIGTERM, a second Ctrl+C): not this node's fault
         except BaseException as exc:  # noqa: B036 - sys.exit() or KeyboardInterrupt in a node is its failure
             log.debug("node %s raised", node_id, exc_info=True)
-            return self._fail(node_id, f"{_name(cls, node_id)}: {_describe(exc)}")
+            return self._fail(node_id, f"{self.graph.label(node_id)}: {_describe(exc)}")
         self.ex.cache.put(node_id, signature, outputs, self.node_models)
         self.result.values[node_id] = outputs
         self.result.executed.append(node_id)
@@ -371,10 +371,6 @@ def _describe(exc: BaseException) -> str:
     if len(text) > 300:
         text = text[:300] + "..."
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def _name(cls: type[Node], node_id: str) -> str:
-    return f"node {node_id} ({cls.title})"
 
 
 def _normalise(cls: type[Node], returned: Any) -> dict[str, Any]:

@@ -125,9 +125,7 @@ def make_memory_plan(graph: Graph, order: list[str], search_dirs: tuple[Path, ..
     plan = MemoryPlan(device, budget)
     resident: dict[tuple[str, str], int] = {}  # (loader id, component) -> bytes, oldest first
     for node_id in order:
-        record = graph.nodes[node_id]
-        cls = graph.registry.get(record.type)
-        title = cls.title if cls is not None else record.type
+        title = graph.title(node_id)
         needed = _needed(graph, node_id, declared, carriers, {})
         if node_id in declared and not plan.offloads:  # a loader holds what it loads while it runs
             needed |= {(node_id, part) for _, part, *_ in declared[node_id]}  # (on CUDA/MPS: in RAM)

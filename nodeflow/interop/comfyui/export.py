@@ -38,8 +38,7 @@ def export_api(graph: Graph) -> tuple[dict[str, Any], list[str]]:
             class_type, inputs = entry.comfy, _values(graph, node_id, entry, kept)
             names = {nf: comfy for comfy, nf in entry.inputs.items()}
         else:
-            title = cls.title if cls is not None else record.type
-            problems.append(f"node {node_id} ({title}): no ComfyUI equivalent; not exported")
+            problems.append(f"{graph.label(node_id)}: no ComfyUI equivalent; not exported")
             continue
         for link in graph.links_into(node_id):
             name = link.dst_input if names is None else names.get(link.dst_input)
