@@ -19,6 +19,7 @@ from nodeflow.core.registry import Registry
 from nodeflow.gui import clipboard
 from nodeflow.gui import commands as cmd
 from nodeflow.gui.widgets.seed_control import SeedControls, next_seed
+from nodeflow.interop.loading import open_workflow
 
 
 class Document(QObject):
@@ -66,11 +67,14 @@ class Document(QObject):
         self.replace_graph(Graph(self.registry), None)
 
     def open(self, path: Path) -> list[str]:
-        """Load a workflow JSON or NodeFlow PNG; returns the loader's notes (migrations, ...)."""
-        graph, report = files.load(Path(path), self.registry)
-        is_png = Path(path).suffix.lower() == ".png"
-        self.replace_graph(graph, None if is_png else path)
-        return report.messages
+        """Load a workflow file: NodeFlow JSON or PNG, or a ComfyUI JSON, PNG or WebP (detected by
+        content, `interop.loading`). Only a NodeFlow JSON file becomes the document's path; a PNG or
+        an imported ComfyUI file opens untitled (an import also unsaved), so Save never overwrites
+        it. Returns the loader's notes (migrations, drift, the ComfyUI import report)."""
+        opened = open_workflow(Path(path), self.registry)
+        own_json = opened.comfyui is None and Path(path).suffix.lower() == ".json"
+        self.replace_graph(opened.graph, path if own_json else None, dirty=opened.comfyui is not None)
+        return opened.messages
 
     def open_text(self, text: str, path: Path | None = None, dirty: bool = True) -> list[str]:
         graph, report = workflow.loads(text, self.registry)

@@ -19,7 +19,10 @@ from nodeflow.gui.autosave import Autosave
 from nodeflow.gui.document import Document
 from nodeflow.gui.settings import Settings
 
-FILTERS = "Workflows (*.json *.png);;Workflow JSON (*.json);;NodeFlow PNG (*.png);;All files (*)"
+FILTERS = ("Workflows (*.json *.png *.webp);;Workflow JSON, NodeFlow or ComfyUI (*.json);;"
+           "PNG with a workflow (*.png);;ComfyUI WebP (*.webp);;All files (*)")
+#: What a dropped file may be: a NodeFlow or ComfyUI workflow (JSON), or a picture carrying one.
+DROPPED = (".json", ".png", ".webp")
 AUTOSAVE_MS = 5000
 
 
@@ -142,7 +145,7 @@ class FileOps(QObject):
         return True
 
     def dropped(self, paths: list[str]) -> None:
-        wanted = [p for p in paths if p.lower().endswith((".json", ".png"))]
+        wanted = [p for p in paths if p.lower().endswith(DROPPED)]
         if wanted:
             self.open(Path(wanted[0]))
 
