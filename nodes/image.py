@@ -159,7 +159,7 @@ class SaveImage(Node):
     def run(self, ctx: RunContext, images: Any, filename_prefix: str, eight_bit: str = "round") -> dict:
         from PIL.PngImagePlugin import PngInfo
 
-        from nodeflow.core.files import MAX_PNG_WORKFLOW, PNG_PARAMETERS_KEY, PNG_WORKFLOW_KEY, SAVED_PATH_INFO
+        from nodeflow.core.files import MAX_PNG_WORKFLOW, PNG_PARAMETERS_KEY, SAVED_PATH_INFO, embed_workflow
         from nodes._diffusion import image_to_pils
 
         pils = image_to_pils(images, eight_bit)
@@ -171,7 +171,7 @@ class SaveImage(Node):
         for pil in pils:
             info = PngInfo()
             if embed:
-                info.add_text(PNG_WORKFLOW_KEY, embed, zip=True)
+                embed_workflow(info, embed)
                 params = parameters_text(embed)
                 if params:
                     info.add_text(PNG_PARAMETERS_KEY, params)

@@ -7,7 +7,9 @@ disk never leaves a half-written workflow where the user's file was.
 from __future__ import annotations
 
 import threading
+import zlib
 from pathlib import Path
+from typing import Any
 
 from nodeflow.core import workflow
 from nodeflow.core.atomic import write_atomic
@@ -17,6 +19,10 @@ from nodeflow.core.registry import Registry
 
 #: The PNG text chunk that carries the workflow that made the image.
 PNG_WORKFLOW_KEY = "nodeflow-workflow"
+#: NodeFlow's own PNG chunk (ancillary, private, safe to copy) for workflows over PNG_TEXT_LIMIT.
+PNG_WORKFLOW_CHUNK = b"nfWf"
+#: Largest workflow (UTF-8 bytes) written as a text chunk: Pillow opens text chunks up to 1 MiB.
+PNG_TEXT_LIMIT = 1024 * 1024 - 4096
 #: The largest workflow (UTF-8 bytes) a saved PNG carries, and what reading one accepts.
 MAX_PNG_WORKFLOW = 32 * 1024 * 1024
 _PNG_LIMIT_LOCK = threading.Lock()
@@ -40,9 +46,32 @@ def read_text(path: Path) -> str:
 
 
 def read_png_workflow(path: Path) -> str:
-    """The workflow a NodeFlow PNG carries. Pillow stops text chunks at 1 MiB; a big workflow
-    (NodeFlow writes it compressed) is read up to MAX_PNG_WORKFLOW, a bound that still keeps a
-    hostile PNG from inflating without end."""
+    """The workflow a NodeFlow PNG carries."""
+    text = embedded_texts(path).get(PNG_WORKFLOW_KEY)
+    if text is None:
+        raise WorkflowFormatError(f"{path} carries no NodeFlow workflow")
+    return text
+
+
+def embed_workflow(info: Any, text: str) -> None:
+    """Put a workflow into a PNG's chunks (`info`: a PIL PngInfo).
+
+    Up to PNG_TEXT_LIMIT it is an ordinary compressed text chunk that any PNG tool can show; a
+    bigger one goes into NodeFlow's own compressed chunk, because Pillow (and programs built on it)
+    refuses to open a PNG whose text chunk inflates past 1 MiB, while every reader skips a
+    private chunk it does not know.
+    """
+    data = text.encode("utf-8")
+    if len(data) <= PNG_TEXT_LIMIT:
+        info.add_text(PNG_WORKFLOW_KEY, text, zip=True)
+    else:
+        info.add(PNG_WORKFLOW_CHUNK, zlib.compress(data, 6))
+
+
+def embedded_texts(path: Path) -> dict[str, str]:
+    """The texts an image carries: PNG text chunks (read up to MAX_PNG_WORKFLOW each, not Pillow's
+    1 MiB), NodeFlow's own workflow chunk, and the 'workflow:' / 'prompt:' strings ComfyUI puts
+    in a WebP's EXIF. Raises WorkflowFormatError for a file that is not a readable image."""
     from PIL import Image, PngImagePlugin, UnidentifiedImageError
 
     with _PNG_LIMIT_LOCK:
@@ -50,14 +79,37 @@ def read_png_workflow(path: Path) -> str:
         PngImagePlugin.MAX_TEXT_CHUNK = max(previous, MAX_PNG_WORKFLOW)
         try:
             with Image.open(path) as image:
-                text = image.text.get(PNG_WORKFLOW_KEY) if hasattr(image, "text") else None
-        except (UnidentifiedImageError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-            raise WorkflowFormatError(f"{path} is not a readable PNG: {exc}") from None
+                texts = {str(k): str(v) for k, v in (getattr(image, "text", {}) or {}).items()}
+                for cid, data, *_ in getattr(image, "private_chunks", ()):
+                    if cid == PNG_WORKFLOW_CHUNK and PNG_WORKFLOW_KEY not in texts:
+                        texts[PNG_WORKFLOW_KEY] = _inflate(data, path)
+                for value in image.getexif().values():
+                    if isinstance(value, bytes):
+                        value = value.decode("utf-8", "replace")
+                    if isinstance(value, str) and value.partition(":")[0] in ("workflow", "prompt"):
+                        key, _, text = value.partition(":")
+                        texts.setdefault(key, text)
+        except (UnidentifiedImageError, SyntaxError, ValueError, OSError, Image.DecompressionBombError) as exc:
+            raise WorkflowFormatError(f"{path} is not a readable image: {' '.join(str(exc).split())[:200]}"
+                                      ) from None
         finally:
             PngImagePlugin.MAX_TEXT_CHUNK = previous
-    if text is None:
-        raise WorkflowFormatError(f"{path} carries no NodeFlow workflow")
-    return text
+    return texts
+
+
+def _inflate(data: bytes, path: Path) -> str:
+    """A compressed chunk's text, refusing one that inflates past MAX_PNG_WORKFLOW."""
+    inflater = zlib.decompressobj()
+    try:
+        raw = inflater.decompress(data, MAX_PNG_WORKFLOW)
+    except zlib.error as exc:
+        raise WorkflowFormatError(f"{path}: the embedded workflow is damaged ({exc})") from None
+    if inflater.unconsumed_tail:
+        raise WorkflowFormatError(f"{path}: the embedded workflow is larger than {MAX_PNG_WORKFLOW // 2**20} MiB")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise WorkflowFormatError(f"{path}: the embedded workflow is not UTF-8 text") from None
 
 
 def load(path: Path, registry: Registry) -> tuple[Graph, workflow.LoadReport]:

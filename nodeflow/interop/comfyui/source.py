@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from nodeflow.core.errors import WorkflowFormatError
-from nodeflow.core.files import PNG_WORKFLOW_KEY
+from nodeflow.core.files import PNG_WORKFLOW_KEY, embedded_texts
 from nodeflow.interop.comfyui.api import is_api_prompt, unwrap_post_body
 from nodeflow.interop.comfyui.ui import is_ui_workflow
 
@@ -71,19 +71,7 @@ def read_source(path: Path) -> Source:
 
 
 def _image_source(path: Path) -> Source:
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as image:
-            texts = dict(getattr(image, "text", {}) or {})
-            for value in image.getexif().values():
-                if isinstance(value, bytes):
-                    value = value.decode("utf-8", "replace")
-                if isinstance(value, str) and value.partition(":")[0] in ("workflow", "prompt"):
-                    key, _, text = value.partition(":")
-                    texts.setdefault(key, text)
-    except (UnidentifiedImageError, SyntaxError, ValueError, OSError) as exc:
-        raise WorkflowFormatError(f"{path} is not a readable image: {exc}") from None
+    texts = embedded_texts(path)
     for key, kind in ((PNG_WORKFLOW_KEY, "nodeflow"), ("workflow", "ui"), ("prompt", "api")):
         if key in texts:
             where = f"{path} ('{key}' chunk)"
