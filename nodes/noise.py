@@ -32,8 +32,9 @@ class DisableNoise(Node):
     title = "Disable Noise"
     category = "sampling/custom"
     description = (
-        "No start noise: Sample denoises the latent as it is (e.g. to continue a run split over "
-        "two Sample nodes). Ancestral samplers still draw their per-step noise from seed 0."
+        "No start noise: Sample denoises the latent as it is, e.g. to continue a run split over "
+        "two Sample nodes with Split Sigmas (the second gets the low sigmas). Ancestral samplers "
+        "still draw their per-step noise from seed 0, as in ComfyUI."
     )
     inputs = ()
     outputs = (Output("noise", NOISE),)

@@ -107,8 +107,9 @@ class SamplerSelect(Node):
     inputs = (
         Input("sampler_name", STRING, default="euler", choices=SAMPLER_CHOICES),
         Input("eta", FLOAT, default=1.0, min=0.0, max=10.0, step=0.01,
-              help="euler_ancestral only: how much fresh noise each step adds (the 'creativity' "
-                   "knob). 1 is diffusers' and ComfyUI's default; 0 makes it plain Euler."),
+              help="How much fresh noise each step adds (the 'creativity' knob): euler_ancestral, and with "
+                   "noise levels from the comfyui convention also dpm_2_ancestral and the dpmpp SDE samplers. "
+                   "1 is diffusers' and ComfyUI's default; 0 makes euler_ancestral plain Euler."),
     )
     outputs = (Output("sampler", SAMPLER),)
 
