@@ -145,3 +145,12 @@ def test_random_api_prompts_import_or_fail_in_one_line(prompt):
         import_data(prompt, default_registry())
     except WorkflowFormatError as exc:
         assert "\n" not in str(exc)
+
+
+def test_a_malformed_node_is_dropped_in_one_line_and_the_rest_imports(registry):
+    data = ui_workflow()
+    data["nodes"][7]["outputs"] = 5  # VAEDecode's outputs are not a list
+    graph, report = import_data(data, registry)
+    line = next(p for p in report.problems if p.startswith("node 8 (VAEDecode): malformed"))
+    assert line.endswith("; dropped") and "8" not in graph.nodes
+    assert graph.nodes["3"].type == "sampling.sampler"

@@ -80,6 +80,8 @@ def _node(node: CNode, registry: Registry, report: ImportReport, convention: str
             params = _params(node, entry, cls, report, convention)
         except Unmappable as exc:
             reason = str(exc)
+        except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
+            reason = f"its values are malformed ({type(exc).__name__}: {exc})"
     if params is None:
         report.placeholders.append((node.id, node.class_type, reason))
         item |= {"type": node.class_type, "params": {}}

@@ -20,6 +20,10 @@ CONTROL_VALUES = {"fixed": "fixed", "increment": "increment", "increment-wrap": 
 FRONTEND_ONLY = ("Reroute", "PrimitiveNode", "Note", "MarkdownNote")
 
 
+#: What a node of unexpected shape raises while it is read; it is dropped with one line naming it.
+MALFORMED = (AttributeError, KeyError, IndexError, TypeError, ValueError)
+
+
 def is_ui_workflow(data: Any) -> bool:
     return isinstance(data, dict) and isinstance(data.get("nodes"), list)
 
@@ -40,33 +44,46 @@ def read_ui(data: dict[str, Any]) -> Parsed:
     parsed.problems += flat.problems
     inbound = {(e.dst, e.dst_slot): (e.src, e.src_slot) for e in flat.edges}
     for node_id, raw in flat.nodes.items():
-        kind = str(raw.get("type", ""))
         if node_id in flat.through:
             continue
-        if kind in ("Note", "MarkdownNote"):
-            values = raw.get("widgets_values") or [(raw.get("properties") or {}).get("text", "")]
-            parsed.notes.append((node_id, CNote(str(values[0] if values else ""), point(raw.get("pos")),
-                                                point(raw.get("size")), raw.get("title"), _colour(raw))))
-        elif kind == "Reroute":
-            parsed.dropped.append((node_id, kind, "frontend-only; its links pass straight through"))
-        elif kind == "PrimitiveNode":
-            parsed.dropped.append((node_id, kind, "frontend-only; its value is written into the widgets it drives"))
-        elif not kind:
-            parsed.problems.append(f"node {node_id}: no type; dropped")
-            parsed.dropped.append((node_id, "?", "no type"))
-        else:
-            parsed.nodes[node_id] = _node(node_id, raw, flat, inbound, parsed)
+        try:
+            _read_node(node_id, raw, flat, inbound, parsed)
+        except MALFORMED as exc:
+            kind = str(raw.get("type", "?"))
+            parsed.nodes.pop(node_id, None)
+            parsed.problems.append(f"node {node_id} ({kind}): malformed ({type(exc).__name__}: {exc}); dropped")
+            parsed.dropped.append((node_id, kind, "malformed"))
     _frames(parsed, flat)
-    for group in data.get("groups") or []:
+    for group in data.get("groups") if isinstance(data.get("groups"), list) else []:
         rect = group.get("bounding") if isinstance(group, dict) else None
         if isinstance(rect, list) and len(rect) == 4 and all(point(rect[i:i + 2]) for i in (0, 2)):
             colour = group.get("color") if isinstance(group.get("color"), str) else None
             parsed.groups.append(CGroup(str(group.get("title", "Group")), [float(v) for v in rect], colour))
-    hints = list(data.get("models") or [])
+    hints = list(data.get("models") if isinstance(data.get("models"), list) else [])
     for raw in flat.nodes.values():
-        hints += (raw.get("properties") or {}).get("models") or [] if isinstance(raw.get("properties"), dict) else []
+        properties = raw.get("properties")
+        models = properties.get("models") if isinstance(properties, dict) else None
+        hints += models if isinstance(models, list) else []
     parsed.models = model_hashes(hints)
     return parsed
+
+
+def _read_node(node_id: str, raw: dict[str, Any], flat: Flat, inbound: dict, parsed: Parsed) -> None:
+    """One node of the flat graph: a note, a frontend-only node resolved away, or a ComfyUI node."""
+    kind = str(raw.get("type", ""))
+    if kind in ("Note", "MarkdownNote"):
+        values = raw.get("widgets_values") or [(raw.get("properties") or {}).get("text", "")]
+        parsed.notes.append((node_id, CNote(str(values[0] if values else ""), point(raw.get("pos")),
+                                            point(raw.get("size")), raw.get("title"), _colour(raw))))
+    elif kind == "Reroute":
+        parsed.dropped.append((node_id, kind, "frontend-only; its links pass straight through"))
+    elif kind == "PrimitiveNode":
+        parsed.dropped.append((node_id, kind, "frontend-only; its value is written into the widgets it drives"))
+    elif not kind:
+        parsed.problems.append(f"node {node_id}: no type; dropped")
+        parsed.dropped.append((node_id, "?", "no type"))
+    else:
+        parsed.nodes[node_id] = _node(node_id, raw, flat, inbound, parsed)
 
 
 def model_hashes(hints: list[Any]) -> dict[str, str]:
@@ -122,7 +139,11 @@ def _node(node_id: str, raw: dict[str, Any], flat: Flat, inbound: dict, parsed: 
         if source is None:
             continue  # a reroute or subgraph input with nothing behind it: the input stays unconnected
         src, src_slot = source
-        src_raw = flat.nodes[src]
+        src_raw = flat.nodes.get(src)
+        if src_raw is None:
+            parsed.problems.append(f"{describe(raw, node_id)}: input '{name}' links to node {src}, which is not in "
+                                   "the file; link dropped")
+            continue
         if src_raw.get("type") == "PrimitiveNode":
             value = (src_raw.get("widgets_values") or [None])[0]
             node.values[name] = value

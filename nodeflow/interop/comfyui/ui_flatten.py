@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 SUBGRAPH_INPUT, SUBGRAPH_OUTPUT = -10, -20
+#: What a link, node or definition of unexpected shape raises; it is reported in one line and skipped.
+MALFORMED = (AttributeError, KeyError, IndexError, TypeError, ValueError)
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ class Flattener:
     def add_graph(self, nodes: list[Any], links: Any, prefix: str = "", boundary: tuple[str, str] | None = None,
                   stack: tuple[str, ...] = (), mode: int | None = None) -> None:
         level: dict[str, dict[str, Any]] = {}
-        for raw in nodes:
+        for raw in nodes if isinstance(nodes, list) else []:
             if not isinstance(raw, dict) or "id" not in raw:
                 self.flat.problems.append(f"a node without an id{' in subgraph ' + prefix if prefix else ''}; dropped")
                 continue
@@ -87,54 +89,71 @@ class Flattener:
         self.flat.nodes.update(level)
         for node_id, raw in level.items():
             node_type = str(raw.get("type", ""))
-            if node_type in self.subgraphs:
-                edges = self._subgraph(node_id, raw, edges, stack)
-            elif _group_name(node_type) in self.group_nodes:
-                edges = self._group_node(node_id, raw, edges)
+            try:
+                if node_type in self.subgraphs:
+                    edges = self._subgraph(node_id, raw, edges, stack)
+                elif _group_name(node_type) in self.group_nodes:
+                    edges = self._group_node(node_id, raw, edges)
+            except MALFORMED as exc:
+                self.flat.problems.append(f"{describe(raw, node_id)}: its definition is malformed "
+                                          f"({type(exc).__name__}: {exc}); kept as a placeholder")
         self.flat.edges += edges
 
     def _edges(self, level: dict[str, dict[str, Any]], links: Any, prefix: str,
                boundary: tuple[str, str] | None) -> list[Edge]:
         edges = []
         claimed: dict[tuple[str, int], Any] = {}
-        for link_id, origin, o_slot, target, t_slot in link_rows(links):
-            o_slot, t_slot = as_int(o_slot), as_int(t_slot)
-            src = boundary[0] if boundary and as_int(origin) == SUBGRAPH_INPUT else f"{prefix}{origin}"
-            dst = boundary[1] if boundary and as_int(target) == SUBGRAPH_OUTPUT else f"{prefix}{target}"
-            if dst not in level and dst != (boundary or ("", ""))[1]:
-                self.flat.problems.append(f"link {link_id}: goes to node {dst}, which is not in the file; dropped")
+        for row in link_rows(links):
+            try:
+                edge = self._edge(row, level, prefix, boundary, claimed)
+            except MALFORMED as exc:
+                self.flat.problems.append(f"link {row[0]!r}: malformed ({type(exc).__name__}: {exc}); dropped")
                 continue
-            where = describe(level[dst], dst) if dst in level else f"subgraph output of {prefix.rstrip(':')}"
-            if src not in level and src != (boundary or ("", ""))[0]:
-                self.flat.problems.append(f"{where}: link {link_id} comes from node {src}, which is not in the "
-                                          "file; dropped")
-                continue
-            if o_slot is None or t_slot is None:
-                self.flat.problems.append(f"{where}: link {link_id} has no valid slot numbers; dropped")
-                continue
-            if dst in level:
-                inputs = level[dst].get("inputs") or []
-                if t_slot >= len(inputs) or t_slot < 0:
-                    self.flat.problems.append(f"{where}: link {link_id} goes to input slot {t_slot}, which the node "
-                                              "does not have; dropped")
-                    continue
-                own = inputs[t_slot].get("link") if isinstance(inputs[t_slot], dict) else None
-                if own is not None and own != link_id:
-                    self.flat.problems.append(
-                        f"{where}: input '{inputs[t_slot].get('name')}' lists link {own} but links[] has link "
-                        f"{link_id} into it; links[] wins")
-            if (dst, t_slot) in claimed:
-                self.flat.problems.append(f"{where}: links {claimed[(dst, t_slot)]} and {link_id} go into the same "
-                                          "input; the later one wins")
-            claimed[(dst, t_slot)] = link_id
-            edges.append(Edge(src, o_slot, dst, t_slot))
-        listed = {row[0] for row in link_rows(links)}
+            if edge is not None:
+                edges.append(edge)
+        listed = {row[0] for row in link_rows(links) if isinstance(row[0], (int, str))}
         for node_id, raw in level.items():
-            for slot in raw.get("inputs") or []:
-                if isinstance(slot, dict) and slot.get("link") is not None and slot["link"] not in listed:
+            for slot in raw.get("inputs") if isinstance(raw.get("inputs"), list) else []:
+                link = slot.get("link") if isinstance(slot, dict) else None
+                if isinstance(link, (int, str)) and link not in listed:
                     self.flat.problems.append(f"{describe(raw, node_id)}: input '{slot.get('name')}' refers to link "
-                                              f"{slot['link']}, which links[] lacks; left unconnected")
+                                              f"{link}, which links[] lacks; left unconnected")
         return edges
+
+    def _edge(self, row: tuple, level: dict[str, dict[str, Any]], prefix: str, boundary: tuple[str, str] | None,
+              claimed: dict[tuple[str, int], Any]) -> Edge | None:
+        """One links[] row as an edge, or None (with a problem line) when it cannot be one."""
+        link_id, origin, o_slot, target, t_slot = row
+        o_slot, t_slot = as_int(o_slot), as_int(t_slot)
+        src = boundary[0] if boundary and as_int(origin) == SUBGRAPH_INPUT else f"{prefix}{origin}"
+        dst = boundary[1] if boundary and as_int(target) == SUBGRAPH_OUTPUT else f"{prefix}{target}"
+        if dst not in level and dst != (boundary or ("", ""))[1]:
+            self.flat.problems.append(f"link {link_id}: goes to node {dst}, which is not in the file; dropped")
+            return None
+        where = describe(level[dst], dst) if dst in level else f"subgraph output of {prefix.rstrip(':')}"
+        if src not in level and src != (boundary or ("", ""))[0]:
+            self.flat.problems.append(f"{where}: link {link_id} comes from node {src}, which is not in the "
+                                      "file; dropped")
+            return None
+        if o_slot is None or t_slot is None:
+            self.flat.problems.append(f"{where}: link {link_id} has no valid slot numbers; dropped")
+            return None
+        if dst in level:
+            inputs = level[dst].get("inputs") or []
+            if t_slot >= len(inputs) or t_slot < 0:
+                self.flat.problems.append(f"{where}: link {link_id} goes to input slot {t_slot}, which the node "
+                                          "does not have; dropped")
+                return None
+            own = inputs[t_slot].get("link") if isinstance(inputs[t_slot], dict) else None
+            if own is not None and own != link_id:
+                self.flat.problems.append(
+                    f"{where}: input '{inputs[t_slot].get('name')}' lists link {own} but links[] has link "
+                    f"{link_id} into it; links[] wins")
+        if (dst, t_slot) in claimed:
+            self.flat.problems.append(f"{where}: links {claimed[(dst, t_slot)]} and {link_id} go into the same "
+                                      "input; the later one wins")
+        claimed[(dst, t_slot)] = link_id
+        return Edge(src, o_slot, dst, t_slot)
 
     def _subgraph(self, node_id: str, raw: dict[str, Any], edges: list[Edge], stack: tuple[str, ...]) -> list[Edge]:
         sub_id = str(raw["type"])
@@ -216,7 +235,8 @@ def _group_name(node_type: str) -> str:
 
 def flatten(data: dict[str, Any]) -> Flat:
     definitions = data.get("definitions") if isinstance(data.get("definitions"), dict) else {}
-    subgraphs = {str(s.get("id")): s for s in definitions.get("subgraphs") or [] if isinstance(s, dict)}
+    listed = definitions.get("subgraphs")
+    subgraphs = {str(s.get("id")): s for s in listed if isinstance(s, dict)} if isinstance(listed, list) else {}
     extra = data.get("extra") if isinstance(data.get("extra"), dict) else {}
     groups = extra.get("groupNodes") if isinstance(extra.get("groupNodes"), dict) else {}
     flattener = Flattener(subgraphs, groups)
