@@ -42,6 +42,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "dpm_2": ks.dpm_2,
     "dpm_2_ancestral": ks.dpm_2_ancestral,
     "lms": ks.lms,
+    "dpmpp_2s_ancestral": ks.dpmpp_2s_ancestral,
     "dpmpp_2m": ks.dpmpp_2m,
     "dpmpp_sde": sde.dpmpp_sde,
     "dpmpp_2m_sde": sde.dpmpp_2m_sde,
@@ -55,8 +56,8 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
 }
 SAMPLER_NAMES = tuple(NOISE_KIND)
 #: Samplers with an `eta` (how much fresh noise a step adds).
-WITH_ETA = frozenset({"euler_ancestral", "dpm_2_ancestral", "dpmpp_sde", "dpmpp_2m_sde", "dpmpp_2m_sde_heun",
-                      "dpmpp_3m_sde"})
+WITH_ETA = frozenset({"euler_ancestral", "dpm_2_ancestral", "dpmpp_2s_ancestral", "dpmpp_sde", "dpmpp_2m_sde",
+                      "dpmpp_2m_sde_heun", "dpmpp_3m_sde"})
 PREVIEW_EVERY = 0.1
 
 

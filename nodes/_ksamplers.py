@@ -8,8 +8,8 @@ ComfyUI's pixels:
 - euler, heun: Karras et al. 2022, Algorithm 2 (no churn); ddim: Euler in sigma space, which is
   DDIM with eta 0 (Song et al. 2021; Karras et al. 2022, sec. 3).
 - dpm_2: DPM-Solver-2 (Lu et al. 2022) with the midpoint taken in log sigma.
-- euler_ancestral, dpm_2_ancestral: step down to sigma_down, then add sigma_up of fresh noise
-  (ancestral sampling, Ho et al. 2020, split as in k-diffusion's `get_ancestral_step`).
+- euler_ancestral, dpm_2_ancestral, dpmpp_2s_ancestral: step down to sigma_down, then add sigma_up
+  of fresh noise (ancestral sampling, Ho et al. 2020, split as in k-diffusion's `get_ancestral_step`).
 - lms: linear multistep of order 4 over the Karras ODE derivative, coefficients = integrals of the
   Lagrange basis polynomials; ComfyUI returns the denoised image on the last step.
 - dpmpp_2m: DPM-Solver++(2M) (Lu et al. 2022b, Algorithm 2) in lambda = -log sigma.
@@ -111,6 +111,27 @@ def dpm_2_ancestral(model: Model, x: Any, sigmas: Any, step_done: Done, noise: N
             x_2 = x + d * (sigma_mid - sigmas[i])
             d_2 = to_d(x_2, sigma_mid, model(x_2, sigma_mid))
             x = x + d_2 * (sigma_down - sigmas[i])
+            x = x + noise(sigmas[i], sigmas[i + 1]) * sigma_up
+    return x
+
+
+def dpmpp_2s_ancestral(model: Model, x: Any, sigmas: Any, step_done: Done, noise: Noise | None = None,
+                       eta: float = 1.0, **_: Any) -> Any:
+    """DPM-Solver++(2S) (Lu et al. 2022b, Algorithm 1, r = 1/2) down to sigma_down, then fresh noise."""
+    for i in range(len(sigmas) - 1):
+        denoised = model(x, sigmas[i])
+        sigma_down, sigma_up = ancestral_step(sigmas[i], sigmas[i + 1], eta)
+        step_done(i, denoised)
+        if sigma_down == 0:
+            x = x + to_d(x, sigmas[i], denoised) * (sigma_down - sigmas[i])
+        else:
+            t, t_next = -sigmas[i].log(), -sigma_down.log()
+            h = t_next - t
+            mid = t + h / 2
+            x_2 = ((-mid).exp() / (-t).exp()) * x - (-h / 2).expm1() * denoised
+            denoised_2 = model(x_2, (-mid).exp())
+            x = ((-t_next).exp() / (-t).exp()) * x - (-h).expm1() * denoised_2
+        if sigmas[i + 1] > 0:
             x = x + noise(sigmas[i], sigmas[i + 1]) * sigma_up
     return x
 

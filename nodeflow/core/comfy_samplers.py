@@ -11,7 +11,7 @@ from __future__ import annotations
 #: the latent's device re-seeded with the seed, as ComfyUI v0.3.64) or "brownian" (torchsde's tree).
 SAMPLERS: dict[str, str | None] = {
     "euler": None, "euler_ancestral": "step", "heun": None, "dpm_2": None, "dpm_2_ancestral": "step",
-    "lms": None, "dpmpp_2m": None, "dpmpp_sde": "brownian", "dpmpp_2m_sde": "brownian",
+    "lms": None, "dpmpp_2s_ancestral": "step", "dpmpp_2m": None, "dpmpp_sde": "brownian", "dpmpp_2m_sde": "brownian",
     "dpmpp_2m_sde_heun": "brownian", "dpmpp_3m_sde": "brownian", "ddpm": "step", "lcm": "step",
     "ddim": None, "uni_pc": None, "uni_pc_bh2": None,
 }
@@ -20,8 +20,8 @@ SCHEDULERS = ("normal", "karras", "exponential", "sgm_uniform", "simple", "ddim_
 #: ComfyUI samplers NodeFlow lacks -> the nearest it has (the importer reports each swap).
 NEAREST = {
     "euler_cfg_pp": "euler", "euler_ancestral_cfg_pp": "euler_ancestral", "heunpp2": "heun",
-    "dpm_fast": "dpmpp_2m", "dpm_adaptive": "dpmpp_2m", "dpmpp_2s_ancestral": "dpm_2_ancestral",
-    "dpmpp_2s_ancestral_cfg_pp": "dpm_2_ancestral", "dpmpp_sde_gpu": "dpmpp_sde", "dpmpp_2m_cfg_pp": "dpmpp_2m",
+    "dpm_fast": "dpmpp_2m", "dpm_adaptive": "dpmpp_2m", "dpmpp_2s_ancestral_cfg_pp": "dpmpp_2s_ancestral",
+    "dpmpp_sde_gpu": "dpmpp_sde", "dpmpp_2m_cfg_pp": "dpmpp_2m",
     "dpmpp_2m_sde_gpu": "dpmpp_2m_sde", "dpmpp_2m_sde_heun_gpu": "dpmpp_2m_sde_heun",
     "dpmpp_3m_sde_gpu": "dpmpp_3m_sde", "ipndm": "lms", "ipndm_v": "lms", "deis": "lms",
     "res_multistep": "dpmpp_2m", "res_multistep_cfg_pp": "dpmpp_2m", "res_multistep_ancestral": "euler_ancestral",

@@ -114,8 +114,9 @@ def test_denoise_keeps_steps_and_runs_the_low_end_of_a_longer_schedule(tiny_sd, 
     assert pixels(result, ids["decode"]).std() > 3
 
 
-@pytest.mark.parametrize("sampler", ["heun", "dpm_2", "dpm_2_ancestral", "lms", "dpmpp_2m", "dpmpp_sde",
-                                     "dpmpp_2m_sde", "dpmpp_3m_sde", "ddim", "uni_pc", "uni_pc_bh2", "lcm", "ddpm"])
+@pytest.mark.parametrize("sampler", ["heun", "dpm_2", "dpm_2_ancestral", "dpmpp_2s_ancestral", "lms", "dpmpp_2m",
+                                     "dpmpp_sde", "dpmpp_2m_sde", "dpmpp_3m_sde", "ddim", "uni_pc", "uni_pc_bh2", "lcm",
+                                     "ddpm"])
 def test_every_comfyui_sampler_runs_and_is_repeatable(tiny_sd, executor, tmp_path, sampler):
     result, ids = comfy_txt2img(tiny_sd, executor, tmp_path, sampler=sampler, steps=4)
     first = pixels(result, ids["decode"])

@@ -65,8 +65,8 @@ def test_higher_order_samplers_beat_euler(start, name):
     assert error(name, start) < error("euler", start) / 3
 
 
-@pytest.mark.parametrize("name", ["euler_ancestral", "dpm_2_ancestral", "dpmpp_sde", "dpmpp_2m_sde",
-                                  "dpmpp_3m_sde", "ddpm"])
+@pytest.mark.parametrize("name", ["euler_ancestral", "dpm_2_ancestral", "dpmpp_2s_ancestral", "dpmpp_sde",
+                                  "dpmpp_2m_sde", "dpmpp_3m_sde", "ddpm"])
 def test_stochastic_samplers_end_with_the_datas_spread(start, name):
     _, x, _ = start
     sigmas = karras(50, 0.0292, 14.6146)
