@@ -204,7 +204,7 @@ class CondCall:
             weight = prompt.weight if prompt.weight is not None else float(prompt.entry.strength)
             if prompt.box is None:
                 out += pred * weight
-                count += weight if not isinstance(weight, float) else torch.full_like(count, weight)
+                count += weight
             else:
                 top, bottom, left, right = prompt.box
                 out[..., top:bottom, left:right] += pred * weight

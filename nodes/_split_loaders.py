@@ -60,6 +60,13 @@ def load_vae(path: Path, family: str, device: str, dtype: Any) -> Vae:
     return Vae(vae, device, vae_dtype)
 
 
+def _arch_of(xl: bool, cross_attention_dim: Any) -> str:
+    """Shipped config folder for a UNet: SDXL by its added embeddings, SD 2.x by 1024-wide text states."""
+    if xl:
+        return "sdxl"
+    return "sd21" if cross_attention_dim == 1024 else "sd15"
+
+
 def load_unet(path: Path, device: str, dtype: Any) -> Model:
     """A denoising UNet alone; sampling settings and latent size come from its architecture's configs."""
     from diffusers import UNet2DConditionModel
@@ -67,13 +74,14 @@ def load_unet(path: Path, device: str, dtype: Any) -> Model:
     try:
         if path.is_dir():
             unet = UNet2DConditionModel.from_pretrained(path, torch_dtype=dtype, local_files_only=True)
-            arch = "sdxl" if unet.config.addition_embed_type == "text_time" else "sd15"
+            arch = _arch_of(unet.config.addition_embed_type == "text_time", unet.config.cross_attention_dim)
         else:
             state = _read(path, "unet")
             if not any(k.startswith(_UNET_PREFIX) for k in state) and "conv_in.weight" not in state:
                 state = {_UNET_PREFIX + k: v for k, v in state.items()}  # ComfyUI's bare diffusion_models
             if "conv_in.weight" in state:  # diffusers' own key names
-                arch = "sdxl" if "add_embedding.linear_1.weight" in state else "sd15"
+                to_k = next((v for k, v in state.items() if k.endswith("attn2.to_k.weight")), None)
+                arch = _arch_of("add_embedding.linear_1.weight" in state, None if to_k is None else to_k.shape[1])
                 config = UNet2DConditionModel.load_config(_config_folder(arch, "unet", "unet"), subfolder="unet")
                 unet = UNet2DConditionModel.from_config(config)
                 unet.load_state_dict(state)

@@ -93,3 +93,11 @@ def test_clip_loader_single_file_encodes_like_the_checkpoint(tiny_sd, parts, bun
         LoadCLIP().run(_ctx(folder), str(folder / "vae.safetensors"), "sd", "")
     with pytest.raises(NodeError, match="not found"):
         LoadCLIP().run(_ctx(folder), "nowhere.safetensors", "sd", "")
+
+
+def test_unet_architecture_from_its_shape():
+    from nodes._split_loaders import _arch_of
+
+    assert _arch_of(True, 2048) == "sdxl"
+    assert _arch_of(False, 1024) == "sd21"  # SD 2.x reads OpenCLIP-H's 1024-wide states
+    assert _arch_of(False, 768) == "sd15"
