@@ -27,7 +27,7 @@ from nodeflow.core.context import CancelToken, ModelStore, RunContext
 from nodeflow.core.errors import Cancelled, Interrupted, NodeError, Problem, ValidationError
 from nodeflow.core.graph import Graph, NodeRecord
 from nodeflow.core.manifest import current_runtime, model_files
-from nodeflow.core.paths import PROJECT_ROOT, default_search_dirs
+from nodeflow.core.paths import PROJECT_ROOT
 from nodeflow.core.registry import Registry, default_registry
 from nodeflow.core.spec import REQUIRED, Node
 from nodeflow.core.types import ANY, FLOAT, INT
@@ -193,7 +193,7 @@ class _Run:
         """Which nodes the cache would serve, and each node's memory against the budget."""
         cached = cached_nodes(self.graph, order, lambda n, keys: self._signature(n, keys)[1].key(), self.ex.cache)
         budget = self.memory.budget if self.memory is not None else None
-        return make_memory_plan(self.graph, order, default_search_dirs(self.workflow_dir), device, budget, cached)
+        return make_memory_plan(self.graph, order, self.library.search_dirs(self.workflow_dir), device, budget, cached)
 
     def _signature(self, node_id: str, keys: dict[str, str]) -> tuple[dict[str, Any], Signature]:
         record = self.graph.nodes[node_id]
@@ -275,7 +275,7 @@ class _Run:
             if inp.model and params.get(inp.name):
                 try:
                     path = self.library.resolve_recorded(inp.model, params[inp.name], self.graph.manifest,
-                                                         default_search_dirs(self.workflow_dir))
+                                                         self.library.search_dirs(self.workflow_dir))
                 except ModelNotFound as exc:
                     raise NodeError(str(exc), inp.name) from None
                 self.model_names[path.resolve()] = manifest_key(inp.model, params[inp.name])
@@ -311,7 +311,7 @@ class _Run:
             models=self.ex.models,
             previews=self.ex.previews,
             output_dir=self.output_dir,
-            search_dirs=default_search_dirs(self.workflow_dir),
+            search_dirs=self.library.search_dirs(self.workflow_dir),
             workflow_json=self._workflow_json() if cls.is_output else "",
             on_progress=lambda n, step, total, preview: self.ex.emit(ev.NodeProgress(n, step, total, preview)),
             on_model_file=self._model_file_used,

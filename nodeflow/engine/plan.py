@@ -16,7 +16,7 @@ import networkx as nx
 from nodeflow.core.errors import Problem
 from nodeflow.core.graph import Graph, Link, id_sort_key
 from nodeflow.core.outputs import OutputPathError, output_dir_problem, output_target
-from nodeflow.core.paths import default_search_dirs, resolve_path
+from nodeflow.core.paths import resolve_path
 from nodeflow.core.spec import REQUIRED, Node
 from nodeflow.core.types import can_connect
 from nodeflow.engine.estimate import memory_problems, node_estimates
@@ -88,8 +88,8 @@ def validate(graph: Graph, workflow_dir: Path | None = None, targets: list[str] 
         incoming.setdefault(link.dst, []).append(link)
     wanted = needed_nodes(graph, targets)
     problems = _cycle_problems(graph, wanted, incoming)
-    search_dirs = default_search_dirs(workflow_dir)
     library = default_library()
+    search_dirs = library.search_dirs(workflow_dir)
     ordered = sorted(wanted, key=id_sort_key)
     for node_id in ordered:
         problems += _node_problems(graph, node_id, search_dirs, library, incoming.get(node_id, []))

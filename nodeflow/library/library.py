@@ -17,7 +17,7 @@ from pathlib import Path
 
 from nodeflow.core.errors import NodeFlowError
 from nodeflow.core.manifest import model_files
-from nodeflow.core.paths import RESOURCES, resolve_path, user_models_dir
+from nodeflow.core.paths import RESOURCES, default_search_dirs, resolve_path, user_models_dir
 from nodeflow.library.index import HashIndex
 from nodeflow.library.kinds import BUILTIN_NAME, KINDS, check_kind, is_model_file, is_model_folder
 from nodeflow.library.roots import FolderSet
@@ -79,6 +79,11 @@ class ModelLibrary:
     def __init__(self, folders: FolderSet, index: HashIndex | None = None):
         self.folders = folders
         self.index = index if index is not None else HashIndex()
+
+    def search_dirs(self, workflow_dir: Path | None = None) -> tuple[Path, ...]:
+        """Where a file a workflow names (a Load Image picture) is looked for: `core.paths`' folders,
+        then each ComfyUI install's input/ folder, where ComfyUI's own workflows expect them."""
+        return default_search_dirs(workflow_dir) + tuple(self.folders.inputs)
 
     # -- listing -------------------------------------------------------------------------------
 

@@ -43,6 +43,8 @@ class FolderSet:
 
     folders: list[Folder] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    #: ComfyUI installs' input/ folders, where their workflows' Load Image file names live.
+    inputs: list[Path] = field(default_factory=list)
 
     def for_kind(self, kind: str) -> list[Folder]:
         return [f for f in self.folders if f.kind == kind]
@@ -118,6 +120,8 @@ def add_comfyui(found: FolderSet, install: Path, source: str) -> None:
         found.problems.append(f"ComfyUI folder {install} ({source}) does not exist")
         return
     found.add_root(models, f"ComfyUI {models.parent}")
+    if (models.parent / "input").is_dir() and models.parent / "input" not in found.inputs:
+        found.inputs.append(models.parent / "input")
     for yaml_file in (models.parent / "extra_model_paths.yaml", models / "extra_model_paths.yaml"):
         if yaml_file.is_file():
             read_extra_paths(found, yaml_file)

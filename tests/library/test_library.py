@@ -167,3 +167,20 @@ def test_models_command_lists_json(tmp_path, capsys):
     assert [(m["name"], m["size"]) for m in data["models"]] == [("style.safetensors", 20)]
     assert data["models"][0]["sha256"].startswith("sha256:")
     assert data["folders"]["loras"][0] == {"path": str(root / "loras"), "source": "command line", "exists": True}
+
+
+def test_a_comfyui_installs_input_folder_holds_load_image_files(tmp_path):
+    from PIL import Image
+
+    comfy = tmp_path / "ComfyUI"
+    (comfy / "models").mkdir(parents=True)
+    (comfy / "input").mkdir()
+    Image.new("RGB", (8, 8)).save(comfy / "input" / "example.png")
+    graph = Graph(default_registry())
+    load = graph.add_node("image.load", {"image": "example.png"})
+    show = graph.add_node("basic.show")
+    graph.connect(load.id, "image", show.id, "value")
+    assert [p.field for p in validate(graph, workflow_dir=tmp_path)] == ["image"]
+    configure(comfyui=[comfy])
+    assert default_library().search_dirs(tmp_path)[-1] == comfy / "input"
+    assert validate(graph, workflow_dir=tmp_path) == []
