@@ -83,6 +83,7 @@ def build_single_file(arch_folder: Path, target: Path) -> Path:
     sys.path.insert(0, str(ROOT / "tests" / "nodes"))
     from ldm_format import write_single_file
 
+    target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
     write_single_file(arch_folder, partial)
     write_tokenizer(target.parent / "tokenizer")
