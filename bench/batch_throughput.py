@@ -10,7 +10,11 @@ timed apart, once):
   loaded) vs not (queue order), on Ray (and in this process too with `--local-grouping`).
 
 Prints images/min per scenario and the ratios Ray/local and grouped/ungrouped. Everything goes to a
-temporary folder (its own queue included). Run: `python bench/batch_throughput.py [--steps N] [--local-grouping]`.
+temporary folder (its own queue included). Run: `python bench/batch_throughput.py [--steps N] [--threads N]`.
+
+Torch threads: each Ray worker gets one CPU and so one thread; this process uses `--threads`
+(default 1, so the comparison is one worker against two). On a busy machine torch's default of one
+thread per core is far slower than one thread (threads wait for each other), which would flatter Ray.
 """
 
 from __future__ import annotations
@@ -69,6 +73,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--local-grouping", action="store_true", help="also time grouping in this process")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads of this process (0: torch's default)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="nodeflow-bench-") as tmp:
         scratch = Path(tmp)
@@ -79,11 +84,16 @@ def main() -> None:
         two = ["5.seed=1..8", f"1.checkpoint={MODEL},{copy}"]  # alternating A, B, A, B, ...
 
         import ray
+        import torch
+
+        if args.threads:
+            torch.set_num_threads(args.threads)
 
         started = time.perf_counter()
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
         cluster_start = time.perf_counter() - started
         rows: dict[str, float] = {}
+        threads = torch.get_num_threads()
         try:
             rows["one checkpoint, this process"] = timed(path, scratch / "a", one)
             rows["one checkpoint, Ray 2 workers"] = timed(path, scratch / "b", one, ray="local", workers=2)
@@ -97,8 +107,8 @@ def main() -> None:
             ray.shutdown()
 
     rate = {name: JOBS / seconds * 60 for name, seconds in rows.items()}
-    print(f"batch throughput: {JOBS} jobs, txt2img 64x64, {args.steps} steps, {os.cpu_count()} CPUs "
-          f"(local Ray cluster start-up {cluster_start:.1f} s, not counted)")
+    print(f"batch throughput: {JOBS} jobs, txt2img 64x64, {args.steps} steps, {os.cpu_count()} CPUs, "
+          f"{threads} torch thread(s) here (local Ray cluster start-up {cluster_start:.1f} s, not counted)")
     for name, seconds in rows.items():
         print(f"  {name:<46} {seconds:7.1f} s  {rate[name]:6.1f} images/min")
     names = list(rows)
