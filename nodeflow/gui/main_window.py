@@ -19,7 +19,7 @@ from nodeflow.gui.document import Document
 from nodeflow.gui.edit_actions import EditActions
 from nodeflow.gui.file_ops import FileOps
 from nodeflow.gui.inspector import Inspector
-from nodeflow.gui.output_viewer import OutputViewer
+from nodeflow.gui.outputs.viewer import OutputViewer
 from nodeflow.gui.palette import Palette
 from nodeflow.gui.run_panel import RunPanel
 from nodeflow.gui.runner import RunController
@@ -27,12 +27,19 @@ from nodeflow.gui.settings import Settings
 from nodeflow.gui.shortcuts import SHORTCUTS, ShortcutsDialog
 
 
+def picture_inputs(cls) -> tuple[str, str] | None:
+    """(file input, mask input) of a node type that loads a picture with a painted mask."""
+    mask = next((i.name for i in cls.inputs if i.widget == "mask"), None)
+    picture = next((i.name for i in cls.inputs if i.file == "file"), None)
+    return (picture, mask) if mask and picture else None
+
+
 class MainWindow(QMainWindow):
     def __init__(self, registry: Registry | None = None, executor=None, output_dir: Path | None = None):
         super().__init__()
         self.registry = registry or default_registry()
         self.settings = Settings.load()
-        self.output_dir = output_dir or (user_dir() / "output")
+        self.output_dir = output_dir or Path(self.settings.output_dir or user_dir() / "output")
         self.document = Document(self.registry)
         cache = QGraphicsItem.CacheMode.DeviceCoordinateCache if self.settings.item_cache \
             else QGraphicsItem.CacheMode.NoCache
@@ -46,7 +53,7 @@ class MainWindow(QMainWindow):
         self.palette = Palette(self.registry)
         self.inspector = Inspector(self.scene)
         self.run_panel = RunPanel()
-        self.output_viewer = OutputViewer()
+        self.output_viewer = OutputViewer(self.output_dir)
         self.docks = {
             "palette": self._dock("Nodes", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea),
             "inspector": self._dock("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea),
@@ -176,6 +183,8 @@ class MainWindow(QMainWindow):
         self.runner.job_done.connect(self._job_done)
         self.runner.run_result.connect(self._record_run)
         self.runner.queue_changed.connect(self.run_panel.set_queue)
+        self.output_viewer.output_dir_changed.connect(self._set_output_dir)
+        self.output_viewer.send_to_load_image.connect(self.send_to_load_image)
 
     # -- window state --------------------------------------------------------------------------
 
@@ -329,14 +338,49 @@ class MainWindow(QMainWindow):
         from nodeflow.engine import events as ev
         from nodeflow.gui import run_states
         from nodeflow.gui.images import to_qimage
+        from nodeflow.gui.outputs.entries import OutputImage, saved_path, upstream_seeds
 
         run_states.apply(self.scene, event)
         self.run_panel.handle(event)
         if isinstance(event, ev.NodeImages):
-            images = [q for q in (to_qimage(i) for i in event.images) if q is not None]
-            self.output_viewer.add_images(event.node_id, images)
+            job = self.runner.current_job
+            seeds = upstream_seeds(job.graph if job else None, event.node_id)
+            self.output_viewer.add_images([OutputImage(q, event.node_id, saved_path(i), seeds)
+                                           for i in event.images if (q := to_qimage(i)) is not None])
         elif isinstance(event, ev.RunFinished) and event.cancelled:
             run_states.finish_cancelled(self.scene)
+
+    def _set_output_dir(self, folder: Path) -> None:
+        """The output folder chosen in the output panel: used by the next run, and remembered."""
+        self.output_dir = folder
+        self.settings.output_dir = str(folder)
+        self.settings.save()
+        self.status(f"Runs now save into {folder}")
+
+    def send_to_load_image(self, path: Path, mask: str = "") -> str | None:
+        """Put an output image (and a mask painted on it) into the selected Load Image node, or a
+        new one at the centre of the view. Returns the node id; one undo step.
+
+        "Load Image" is whichever node type declares a picture file input and a mask editor."""
+        graph, doc = self.document.graph, self.document
+        loaders = [cls for cls in self.registry if picture_inputs(cls) is not None]
+        if not loaders:
+            self.status("No node type loads pictures with a mask")
+            return None
+        ids = [i for i in self.scene.selected_node_ids() if graph.node_class(i) in loaders]
+        doc.undo.beginMacro("Send image to Load Image")
+        if ids:
+            node_id = ids[0]
+        else:
+            centre = self.view.mapToScene(self.view.viewport().rect().center())
+            node_id = doc.add_node(loaders[0].type_id, (centre.x() - 100, centre.y() - 40))
+        file_input, mask_input = picture_inputs(graph.node_class(node_id))
+        doc.set_param(node_id, file_input, str(path))
+        doc.set_param(node_id, mask_input, mask)
+        doc.undo.endMacro()
+        self.scene.select_nodes([node_id])
+        self.status(f"{path.name} is in {graph.node_class(node_id).title} (node {node_id})")
+        return node_id
 
     def _record_run(self, origin, result) -> None:
         """Keep what a completed run ran with (versions, model hashes) in its workflow, so Save

@@ -92,6 +92,11 @@ class RunController(QObject):
     def running(self) -> bool:
         return self._worker is not None
 
+    @property
+    def current_job(self) -> Job | None:
+        """The job running now (its graph snapshot tells which seeds made the images it shows)."""
+        return self._worker.job if self._worker is not None else None
+
     def waiting(self) -> list[int]:
         """Job numbers of the runs waiting behind the running one, first to run first."""
         return [job.number for job in self._queue]

@@ -25,6 +25,7 @@ class Settings:
     show_minimap: bool = True
     item_cache: bool = True
     last_dir: str = ""
+    output_dir: str = ""  # where runs save; "" = the user data folder's output/
 
     @staticmethod
     def path() -> Path:

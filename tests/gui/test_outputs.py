@@ -170,3 +170,22 @@ def test_upstream_seeds_lists_set_seeds_feeding_the_output():
     assert upstream_seeds(graph, decode) == (11,)
     assert upstream_seeds(graph, noise) == (5,)
     assert upstream_seeds(graph, other) == (99,)
+
+
+def test_window_sends_an_output_to_a_new_load_image_with_its_mask(qtbot, tmp_path, saved_png):
+    from nodeflow.core.masks import encode_mask
+    from nodeflow.engine import Executor
+    from nodeflow.gui.main_window import MainWindow
+
+    window = MainWindow(default_registry(), executor=Executor(default_registry(), device="cpu"),
+                        output_dir=tmp_path / "out")
+    window.files.ask_save_changes = lambda: "discard"
+    qtbot.addWidget(window)
+    mask = encode_mask(40, 30, bytes([255]) * 1200)
+    node_id = window.send_to_load_image(saved_png, mask)
+    record = window.document.graph.nodes[node_id]
+    assert record.type == "image.load"
+    assert record.params["image"] == str(saved_png) and record.params["painted_mask"] == mask
+    window.document.undo.undo()  # one step
+    assert node_id not in window.document.graph.nodes
+    window.runner.shutdown()

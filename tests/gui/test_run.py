@@ -48,8 +48,8 @@ def test_output_images_reach_the_viewer_and_the_node(qtbot, window):
     before = window.scene.nodes[sw].layout.height
     window.run_workflow()
     wait_done(qtbot, window)
-    assert len(window.output_viewer.images) == 1
-    image = window.output_viewer.images[0]
+    assert len(window.output_viewer.entries) == 1
+    image = window.output_viewer.entries[0].image
     assert (image.width(), image.pixelColor(3, 3).name()) == (24, "#0000ff")
     assert window.scene.nodes[sw].image is not None
     assert window.scene.nodes[sw].layout.height > before  # the thumbnail has room

@@ -13,6 +13,7 @@ from PySide6.QtGui import QColor, QImage, QPainter
 from nodeflow.core.paths import PROJECT_ROOT
 from nodeflow.core.registry import default_registry
 from nodeflow.gui.canvas.run_state import RunState
+from nodeflow.gui.outputs.entries import OutputImage
 
 
 def sample_image() -> QImage:
@@ -49,7 +50,7 @@ def test_main_window_screenshot(qtbot, tmp_path):
         scene.nodes[node_id].run = state
     scene.nodes[ids[4]].set_image(sample_image())
     scene.nodes[ids[-1]].run = RunState("queued")
-    window.output_viewer.add_images(ids[-1], [sample_image()])
+    window.output_viewer.add_images([OutputImage(sample_image(), ids[-1], None, (42,))])
     vae_wire = scene.links[(ids[5], "vae")].link  # a reroute dot on the long VAE wire, in the clear
     assert window.document.insert_reroute(vae_wire, (940, 150)) is not None
     scene.select_nodes([ids[4]])
