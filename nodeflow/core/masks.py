@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+from functools import lru_cache
 
 PREFIX = "data:image/png;base64,"
 #: Refuse absurd sizes before decoding (a crafted PNG must not allocate gigabytes).
@@ -63,3 +64,24 @@ def check_mask_text(text: object) -> None:
     if not isinstance(text, str):
         raise ValueError(f"expected a stored mask, got {text!r}")
     decode_mask(text)
+
+
+@lru_cache(maxsize=64)
+def mask_summary(text: str) -> str:
+    """A short description of a stored mask for widgets ("64x64, 23% painted"); cached because
+    a node paints it often."""
+    if not text:
+        return "no mask painted"
+    try:
+        width, height, data = decode_mask(text)
+    except ValueError as exc:
+        return f"unreadable mask: {exc}"
+    return f"{width}x{height}, {_painted_share(data):.0%} painted"
+
+
+def _painted_share(data: bytes) -> float:
+    """Share of the mask at or above 50% (a mask pixel counts as painted from 128 up)."""
+    from PIL import Image
+
+    histogram = Image.frombytes("L", (len(data), 1), data).histogram()
+    return sum(histogram[128:]) / max(1, len(data))

@@ -7,8 +7,10 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QScroll
 from nodeflow.core.graph import NODE_MODES
 from nodeflow.core.spec import REQUIRED
 from nodeflow.gui.canvas.scene import NodeScene
+from nodeflow.gui.mask_editor.source import node_picture
 from nodeflow.gui.widgets.editors import ParamEditor, SeedEditor, make_editor
 from nodeflow.gui.widgets.seed_control import SeedControls
+from nodeflow.gui.widgets.special_editors import MaskEditor, ModelEditor
 
 
 class Inspector(QScrollArea):
@@ -104,7 +106,15 @@ class Inspector(QScrollArea):
         if inp.seed:
             options = {"mode": SeedControls.from_ui(self.document.graph.node(node_id).ui).mode(inp.name),
                        "on_mode": lambda m: self.document.set_seed_mode(node_id, inp.name, m)}
+        if inp.widget == "mask":
+            return MaskEditor(inp, value, change, picture=lambda: self._picture(node_id))
+        if inp.model:
+            return ModelEditor(inp, value, change)
         return make_editor(inp, value, change, **options)
+
+    def _picture(self, node_id: str):
+        path = self.document.path
+        return node_picture(self.document.graph, node_id, path.parent if path else None)
 
     def _rename(self) -> None:
         if self.node_id is None or self.node_id not in self.document.graph.nodes:

@@ -19,19 +19,13 @@ from nodeflow.gui.document import Document
 from nodeflow.gui.edit_actions import EditActions
 from nodeflow.gui.file_ops import FileOps
 from nodeflow.gui.inspector import Inspector
+from nodeflow.gui.mask_editor.source import picture_inputs
 from nodeflow.gui.outputs.viewer import OutputViewer
 from nodeflow.gui.palette import Palette
 from nodeflow.gui.run_panel import RunPanel
 from nodeflow.gui.runner import RunController
 from nodeflow.gui.settings import Settings
 from nodeflow.gui.shortcuts import SHORTCUTS, ShortcutsDialog
-
-
-def picture_inputs(cls) -> tuple[str, str] | None:
-    """(file input, mask input) of a node type that loads a picture with a painted mask."""
-    mask = next((i.name for i in cls.inputs if i.widget == "mask"), None)
-    picture = next((i.name for i in cls.inputs if i.file == "file"), None)
-    return (picture, mask) if mask and picture else None
 
 
 class MainWindow(QMainWindow):

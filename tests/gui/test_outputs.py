@@ -59,9 +59,9 @@ def test_info_line_names_file_size_seed_and_node(viewer, saved_png):
 
 
 def test_fit_and_actual_size(viewer):
-    viewer.buttons["actual"].click()
+    viewer.buttons["actual"].trigger()
     assert viewer.single.zoom() == pytest.approx(1.0)
-    viewer.buttons["fit"].click()
+    viewer.buttons["fit"].trigger()
     assert viewer.single.zoom() > 5  # a 40x30 image fitted into a ~600 px view
 
 
@@ -81,13 +81,13 @@ def test_compare_two_selected_images_with_a_dragged_divider(qtbot, viewer):
     right = shot.pixelColor(int((rect.left() + rect.width() * 0.6) * ratio), int((rect.top() + 20) * ratio))
     assert left.red() > 200 and left.blue() < 60  # A (red) left of the divider
     assert right.blue() > 200 and right.red() < 60  # B (blue) right of it
-    viewer.buttons["compare"].click()  # off again
+    viewer.buttons["compare"].trigger()  # off again
     assert viewer.stack.currentWidget() is viewer.single
 
 
 def test_copy_puts_the_pixels_and_the_file_on_the_clipboard(viewer, saved_png):
     viewer.strip.setCurrentRow(0)
-    viewer.buttons["copy"].click()
+    viewer.buttons["copy"].trigger()
     data = QGuiApplication.clipboard().mimeData()
     assert data.hasImage() and QImage(data.imageData()).pixelColor(5, 5) == QColor("red")
     assert [u.toLocalFile() for u in data.urls()] == [str(saved_png)]
@@ -107,7 +107,7 @@ def test_reveal_and_open_folder_ask_the_desktop(viewer, saved_png, monkeypatch):
     monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()) or True)
     monkeypatch.setattr(actions.QProcess, "startDetached", lambda cmd, args: started.append([cmd, *args]) or (True, 1))
     viewer.strip.setCurrentRow(0)
-    viewer.buttons["reveal"].click()
+    viewer.buttons["reveal"].trigger()
     command = actions.reveal_command(saved_png)
     if command is not None:
         assert started == [command] and QUrl.fromLocalFile(str(saved_png)).toString() in " ".join(command)
@@ -134,11 +134,11 @@ def test_drag_out_data_carries_the_file_and_the_pixels(viewer, saved_png):
 def test_send_to_load_image_saves_a_preview_into_the_output_folder_first(qtbot, viewer, saved_png):
     viewer.strip.setCurrentRow(0)
     with qtbot.waitSignal(viewer.send_to_load_image) as sent:
-        viewer.buttons["send"].click()
+        viewer.buttons["send"].trigger()
     assert sent.args == [saved_png, ""]
     viewer.strip.setCurrentRow(1)
     with qtbot.waitSignal(viewer.send_to_load_image) as sent:
-        viewer.buttons["send"].click()
+        viewer.buttons["send"].trigger()
     path = sent.args[0]
     assert path.parent == saved_png.parent and path.name == "preview_00001.png"
     assert Image.open(path).getpixel((3, 3)) == (0, 0, 255)

@@ -71,6 +71,10 @@ class WidgetInteraction:
             self._set(not bool(self.start_value))
         elif inp.choices is not None:
             self._menu(event, list(inp.choices), self._set)
+        elif inp.widget == "mask":
+            self._paint_mask()
+        elif inp.model:
+            self.open_model_editor()
         elif inp.file:
             self._pick_file(inp.file)
         elif inp.type == "STRING":
@@ -135,6 +139,38 @@ class WidgetInteraction:
         if path:
             self._set(path)
 
+    def _paint_mask(self) -> None:
+        """Open the mask editor over the node's picture; OK stores the mask (one undo step)."""
+        from nodeflow.gui.mask_editor.dialog import edit_mask
+        from nodeflow.gui.mask_editor.source import node_picture
+
+        doc, node_id = self.document, self.item.node_id
+        image = node_picture(doc.graph, node_id, doc.path.parent if doc.path else None)
+        if image is None:
+            self.item.node_scene.show_message(f"node {node_id}: choose a readable picture first, then paint its mask")
+            return
+        stored = edit_mask(image, str(self.start_value or ""), f"Mask for {self.item.title} (node {node_id})")
+        if stored is not None and stored != (self.start_value or ""):
+            self._set(stored)
+
+    def open_model_editor(self) -> None:
+        """A searchable list of the library's models (type any part of a name) over the row."""
+        from nodeflow.gui.widgets.special_editors import ModelEditor
+
+        assert self.row is not None
+        self.close_editor()
+        name, node_id, row = self._name, self.item.node_id, self.row
+
+        def chosen(value) -> None:
+            error = self.document.set_param(node_id, name, value)
+            if error:
+                self.item.node_scene.show_message(f"node {node_id} {name}: {error}")
+            self.close_editor()
+
+        widget = ModelEditor(row.input, self.item.record.params.get(name, ""), chosen)
+        self._show_editor(widget, row, focus=widget.combo.lineEdit())
+        widget.combo.showPopup()
+
     def open_editor(self, multiline: bool) -> None:
         """Show a real text field over the row; its edits go to the graph as one undo step."""
         assert self.row is not None
@@ -159,6 +195,10 @@ class WidgetInteraction:
                 self.close_editor()
 
             widget.returnPressed.connect(commit)
+        self._show_editor(widget, row)
+
+    def _show_editor(self, widget, row: WidgetRow, focus=None) -> None:
+        """Put `widget` over the row; it closes when `focus` (default: the widget) loses focus."""
         widget.setStyleSheet("background: #15161a; color: #e6e6e6; border: 1px solid #3d6fb0;")
         proxy = QGraphicsProxyWidget(self.item)
         proxy.setWidget(widget)
@@ -166,14 +206,15 @@ class WidgetInteraction:
         proxy.setZValue(10)
         self.editor = proxy
         self._closer = _CloseOnFocusOut(self)
-        widget.installEventFilter(self._closer)
-        widget.setFocus()
+        self._focus = focus or widget
+        self._focus.installEventFilter(self._closer)
+        self._focus.setFocus()
         proxy.setFocus()
 
     def close_editor(self) -> None:
         if self.editor is not None:
             editor, self.editor = self.editor, None
-            editor.widget().removeEventFilter(self._closer)
+            self._focus.removeEventFilter(self._closer)
             editor.hide()
             editor.deleteLater()  # not removed now: we may be inside one of its own events
 
@@ -189,9 +230,8 @@ class _CloseOnFocusOut(QObject):
         if event.type() == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Escape:
             self.owner.close_editor()
             return True
-        if event.type() == QEvent.Type.FocusOut:
+        if event.type() == QEvent.Type.FocusOut and event.reason() != Qt.FocusReason.PopupFocusReason:
             if isinstance(obj, QLineEdit) and self.owner.editor is not None:
-                obj.returnPressed.emit()
-            else:
-                self.owner.close_editor()
+                obj.returnPressed.emit()  # commits (and closes, for a plain field)
+            self.owner.close_editor()
         return False

@@ -154,3 +154,11 @@ class MaskEditorDialog(QDialog):
             return ""
         h, w = self.view.mask.shape
         return encode_mask(w, h, self.view.mask.tobytes())
+
+
+def edit_mask(image: QImage | None, stored: str, title: str, parent=None) -> str | None:
+    """Open the editor over `image` starting from `stored`; the new stored mask after OK, else None."""
+    if image is None or image.isNull():
+        return None
+    dialog = MaskEditorDialog(image, stored, title=title, parent=parent)
+    return dialog.stored_mask() if dialog.exec() else None

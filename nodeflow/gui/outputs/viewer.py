@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtGui import QAction, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -21,7 +21,9 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMenu,
     QPushButton,
+    QSizePolicy,
     QStackedWidget,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -65,8 +67,10 @@ class OutputViewer(QWidget):
         self.output_dir = Path(output_dir)
         self.entries: list[OutputImage] = []
         self.folder_label = QLabel()
+        self.folder_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.folder_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         change = QPushButton("Change…", toolTip="Choose the folder runs save into")
+        change.setAutoDefault(False)
         change.clicked.connect(self.choose_output_dir)
         open_ = QPushButton("Open", toolTip="Open the output folder")
         open_.clicked.connect(lambda: actions.open_folder(self.output_dir))
@@ -81,26 +85,28 @@ class OutputViewer(QWidget):
         self.stack.addWidget(self.single)
         self.stack.addWidget(self.compare)
         self.info = QLabel("No images yet")
+        self.info.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.buttons: dict[str, QPushButton] = {}
-        bar = QHBoxLayout()
+        self.buttons: dict[str, QAction] = {}
+        bar = QToolBar()
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         for key, text, tip, slot in (
             ("fit", "Fit", "Show the whole image", self.single.fit),
             ("actual", "1:1", "Actual pixels", lambda: self.single.set_zoom(1.0)),
             ("reveal", "Reveal", "Show the file in the file manager", self.reveal_current),
             ("copy", "Copy", "Copy the image to the clipboard", self.copy_current),
             ("save_as", "Save As…", "Save a copy somewhere else", lambda: self.save_current_as()),
-            ("compare", "Compare", "Compare the two selected images with a divider", self.toggle_compare),
+            ("compare", "Compare", "Compare the two selected images (Ctrl+click two thumbnails) with a divider",
+             self.toggle_compare),
             ("mask", "Paint Mask…", "Paint a mask on this image and send both to Load Image",
              self.paint_mask_current),
             ("send", "To Load Image", "Use this image in a Load Image node", lambda: self.send_current()),
         ):
-            button = QPushButton(text, toolTip=tip)
-            button.clicked.connect(slot)
-            self.buttons[key] = button
-            bar.addWidget(button)
+            action = bar.addAction(text)
+            action.setToolTip(tip)
+            action.triggered.connect(slot)
+            self.buttons[key] = action
         self.buttons["compare"].setCheckable(True)
-        bar.addStretch(1)
         self.strip = _Strip(self)
         self.strip.currentRowChanged.connect(self._show_row)
         self.strip.itemSelectionChanged.connect(self._selection_changed)
@@ -111,7 +117,7 @@ class OutputViewer(QWidget):
         layout.addLayout(header)
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.info)
-        layout.addLayout(bar)
+        layout.addWidget(bar)
         layout.addWidget(self.strip)
         self.set_output_dir(self.output_dir)
         self._update_buttons()
@@ -278,7 +284,5 @@ class OutputViewer(QWidget):
             return
         menu = QMenu(self)
         for key in ("reveal", "copy", "save_as", "mask", "send"):
-            button = self.buttons[key]
-            action = menu.addAction(button.text(), button.click)
-            action.setEnabled(button.isEnabled())
+            menu.addAction(self.buttons[key])
         menu.exec(self.strip.viewport().mapToGlobal(pos))

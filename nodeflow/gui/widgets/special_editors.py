@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QComboBox, QCompleter, QFileDialog, QLabel, QMenu, QPushButton, QToolButton
 
-from nodeflow.core.masks import decode_mask
+from nodeflow.core.masks import mask_summary
+from nodeflow.gui.mask_editor.dialog import edit_mask
 from nodeflow.gui.widgets.editors import ParamEditor
 
 #: (name, where it is) of every model of a kind: what the combo lists.
@@ -125,29 +125,15 @@ class MaskEditor(ParamEditor):
     def show_value(self, value: Any) -> None:
         self._value = str(value or "")
         self.clear_button.setEnabled(bool(self._value))
-        if not self._value:
-            self.summary.setText("no mask painted")
-            return
-        try:
-            w, h, data = decode_mask(self._value)
-        except ValueError as exc:
-            self.summary.setText(f"unreadable: {exc}")
-            return
-        share = np.count_nonzero(np.frombuffer(data, np.uint8) >= 128) / max(1, len(data))
-        self.summary.setText(f"{w}×{h}, {share:.0%} painted")
+        self.summary.setText(mask_summary(self._value))
 
     def open_editor(self) -> str | None:
         """Open the editor; on OK the painted mask becomes the value (one undo step)."""
-        from nodeflow.gui.mask_editor.dialog import MaskEditorDialog
-
         image = self._picture()
         if image is None or image.isNull():
             self.summary.setText("choose a picture first")
             return None
-        dialog = MaskEditorDialog(image, self._value, parent=self.window())
-        if not dialog.exec():
-            return None
-        stored = dialog.stored_mask()
-        if stored != self._value:
+        stored = edit_mask(image, self._value, "Mask editor", parent=self.window())
+        if stored is not None and stored != self._value:
             self.emit(stored)
         return stored

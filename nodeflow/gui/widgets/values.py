@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from nodeflow.core.masks import mask_summary
 from nodeflow.core.spec import Input
 
 DRAG_PIXELS_PER_STEP = 6.0
@@ -79,6 +80,8 @@ def display(inp: Input | None, value: Any) -> str:
         digits = max(2, len(f"{step:g}".split(".")[1]) if "." in f"{step:g}" else 0)
         return f"{value:.{min(digits, 6)}f}"
     text = str(value)
+    if inp is not None and inp.widget == "mask":
+        return mask_summary(text)
     if inp is not None and inp.file and len(text) > 28:
         return "…" + text[-27:]
     return text

@@ -1,0 +1,96 @@
+"""On the canvas and in the inspector: the checkpoint row is a searchable list of the library's
+models, and Load Image's mask row opens the mask editor over the node's picture."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QPointF, Qt, QTimer
+from PySide6.QtWidgets import QApplication
+
+from nodeflow.core import default_registry
+from nodeflow.core.masks import decode_mask
+from nodeflow.gui.mask_editor.dialog import MaskEditorDialog
+from nodeflow.gui.widgets.special_editors import MaskEditor, ModelEditor
+
+from .helpers import vp
+
+
+@pytest.fixture
+def full_window(qtbot, tmp_path):
+    from nodeflow.engine import Executor
+    from nodeflow.gui.main_window import MainWindow
+
+    registry = default_registry()
+    win = MainWindow(registry, executor=Executor(registry, device="cpu"), output_dir=tmp_path / "out")
+    win.files.ask_save_changes = lambda: "discard"
+    qtbot.addWidget(win)
+    win.resize(1400, 900)
+    with qtbot.waitExposed(win):
+        win.show()
+    yield win
+    win.runner.shutdown()
+
+
+def click_row(qtbot, window, node_id: str, name: str) -> None:
+    item = window.scene.nodes[node_id]
+    row = next(r for r in item.layout.widgets if r.name == name)
+    window.view.set_zoom(1.0)
+    window.view.centerOn(item.mapToScene(QPointF(item.layout.width / 2, row.y)))
+    point = item.mapToScene(QPointF(item.layout.width / 2, row.y + row.height / 2))
+    qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=vp(window.view, point))
+
+
+def test_checkpoint_row_opens_the_library_list(qtbot, full_window):
+    doc = full_window.document
+    ckpt = doc.add_node("models.load_checkpoint", (0, 0), {"checkpoint": "elsewhere"})
+    click_row(qtbot, full_window, ckpt, "checkpoint")
+    editor = full_window.scene.nodes[ckpt].widgets.editor
+    assert editor is not None and isinstance(editor.widget(), ModelEditor)
+    model_editor = editor.widget()
+    assert "tiny-shapes" in model_editor.names()
+    model_editor.combo.hidePopup()
+    row = model_editor.names().index("tiny-shapes")
+    model_editor.combo.setCurrentIndex(row)
+    model_editor.combo.activated.emit(row)  # what clicking the entry in the list does
+    assert doc.graph.nodes[ckpt].params["checkpoint"] == "tiny-shapes"
+    assert full_window.scene.nodes[ckpt].widgets.editor is None  # closed after the choice
+
+
+def test_mask_row_paints_over_the_picture_and_the_inspector_shows_it(qtbot, full_window, tmp_path):
+    png = tmp_path / "pic.png"
+    Image.new("RGB", (40, 30), "green").save(png)
+    doc = full_window.document
+    load = doc.add_node("image.load", (0, 0), {"image": str(png)})
+
+    def paint_and_accept():
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, MaskEditorDialog)
+        assert (dialog.view.image.width(), dialog.view.image.height()) == (40, 30)
+        dialog.view.set_zoom(8.0, QPointF(20, 15))
+        dialog.size.setValue(8)
+        viewport = dialog.view.viewport()
+        qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=dialog.view.mapFromScene(QPointF(10, 15)))
+        qtbot.mouseMove(viewport, dialog.view.mapFromScene(QPointF(30, 15)))
+        qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=dialog.view.mapFromScene(QPointF(30, 15)))
+        dialog.accept()
+
+    QTimer.singleShot(0, paint_and_accept)
+    click_row(qtbot, full_window, load, "painted_mask")
+    stored = doc.graph.nodes[load].params["painted_mask"]
+    w, h, data = decode_mask(stored)
+    mask = np.frombuffer(data, np.uint8).reshape(h, w)
+    assert (w, h) == (40, 30) and mask[15, 10:31].min() == 255 and mask[2, 2] == 0
+    full_window.scene.select_nodes([load])
+    editor = full_window.inspector.editors["painted_mask"]
+    assert isinstance(editor, MaskEditor) and "painted" in editor.summary.text()
+    doc.undo.undo()
+    assert doc.graph.nodes[load].params["painted_mask"] == ""
+
+
+def test_inspector_checkpoint_is_the_model_list(qtbot, full_window):
+    ckpt = full_window.document.add_node("models.load_checkpoint", (0, 0))
+    full_window.scene.select_nodes([ckpt])
+    editor = full_window.inspector.editors["checkpoint"]
+    assert isinstance(editor, ModelEditor) and "tiny-shapes" in editor.names()
