@@ -18,6 +18,7 @@ from nodeflow.gui.canvas.view import NodeView
 from nodeflow.gui.document import Document
 from nodeflow.gui.edit_actions import EditActions
 from nodeflow.gui.file_ops import FileOps
+from nodeflow.gui.help_browser import HelpBrowser
 from nodeflow.gui.inspector import Inspector
 from nodeflow.gui.mask_editor.source import picture_inputs
 from nodeflow.gui.outputs.viewer import OutputViewer
@@ -56,6 +57,7 @@ class MainWindow(QMainWindow):
         }
         self.runner = RunController(self.registry, executor)
         self.files = FileOps(self.document, self.settings, self)
+        self.help_browser: HelpBrowser | None = None
         self.actions_: dict[str, QAction] = {}
         self._build_actions()
         self._build_menus()
@@ -102,6 +104,7 @@ class MainWindow(QMainWindow):
             ("zoom_in", "Zoom &In", lambda: v.zoom_by(1.25)), ("zoom_out", "Zoom &Out", lambda: v.zoom_by(0.8)),
             ("zoom_reset", "Zoom &100%", lambda: v.set_zoom(1.0)),
             ("shortcuts", "&Keyboard Shortcuts", self.show_shortcuts),
+            ("node_help", "&Node Reference", self.show_node_help),
         ):
             self._action(name, text, slot)
         undo = self.document.undo.createUndoAction(self, "&Undo")
@@ -150,7 +153,9 @@ class MainWindow(QMainWindow):
         run = bar.addMenu("&Run")
         for name in ("run", "stop", "validate"):
             run.addAction(a[name])
-        bar.addMenu("&Help").addAction(a["shortcuts"])
+        help_menu = bar.addMenu("&Help")
+        for name in ("node_help", "shortcuts"):
+            help_menu.addAction(a[name])
         tools = self.addToolBar("Main")
         tools.setObjectName("toolbar-main")
         for name in ("new", "open", "save", None, "undo", "redo", None, "run", "stop", None, "fit_all"):
@@ -259,6 +264,18 @@ class MainWindow(QMainWindow):
 
     def show_shortcuts(self) -> None:
         ShortcutsDialog(self).exec()
+
+    def show_node_help(self) -> HelpBrowser:
+        """The node reference, open on the selected node's page when one is selected."""
+        if self.help_browser is None:
+            self.help_browser = HelpBrowser(self.registry, parent=self)
+        browser = self.help_browser
+        ids = self.scene.selected_node_ids()
+        if ids and (record := self.document.graph.nodes.get(ids[0])) is not None:
+            browser.show_node(record.type)
+        browser.show()
+        browser.raise_()
+        return browser
 
     # -- editing helpers -----------------------------------------------------------------------
 

@@ -33,7 +33,8 @@ SHORTCUTS: dict[str, tuple[tuple[str, ...], str]] = {
     "zoom_out": (("Ctrl+-",), "Zoom out"),
     "zoom_reset": (("Ctrl+0",), "Zoom to 100%"),
     "snap": (("Ctrl+Shift+G",), "Snap nodes to the grid"),
-    "shortcuts": (("F1",), "This list"),
+    "node_help": (("F1",), "Node reference: every node's documentation (the selected node's page)"),
+    "shortcuts": (("Ctrl+F1",), "This list"),
 }
 
 #: Canvas gestures, listed for the Help dialog (they are not menu actions).

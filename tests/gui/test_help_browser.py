@@ -28,3 +28,16 @@ def test_search_filters_and_show_node_selects_its_page(qtbot):
     browser.search.setText("zzzz-nothing")
     assert browser.list.count() == 0 and "No node matches" in browser.page.toPlainText()
     assert not matches(default_registry().get("image.load"), "sampler")
+
+
+def test_f1_opens_the_selected_nodes_page(qtbot, window):
+    from PySide6.QtCore import Qt
+
+    node = window.document.add_node("basic.math", (0, 0))
+    window.scene.select_nodes([node])
+    window.view.setFocus()
+    qtbot.keyClick(window.view, Qt.Key.Key_F1)
+    browser = window.help_browser
+    assert browser is not None and browser.isVisible()
+    assert window.registry.get("basic.math").title in browser.page.toPlainText()
+    browser.close()
