@@ -20,7 +20,8 @@ _MOVE_ID = 1002
 
 class AddNode(QUndoCommand):
     def __init__(self, graph: Graph, type_id: str, params: dict | None = None, ui: dict | None = None):
-        super().__init__(f"Add {type_id}")
+        cls = graph.registry.get(type_id)
+        super().__init__(f"Add {cls.title if cls else type_id}")
         self.graph, self.type_id, self.params, self.ui = graph, type_id, params, ui
         self.record: NodeRecord | None = None
 

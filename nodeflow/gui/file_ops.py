@@ -174,6 +174,7 @@ class FileOps(QObject):
         if self.ask_restore(source):
             try:
                 self.document.open_text(text, Path(source) if source else None, dirty=True)
+                self.window.view.fit_all()
                 restored = True
                 self.restored.emit()
             except WorkflowFormatError as exc:

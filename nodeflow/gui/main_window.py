@@ -313,7 +313,9 @@ class MainWindow(QMainWindow):
         self.view.minimap.setVisible(on)
 
     def _graph_replaced(self) -> None:
-        self.run_panel.titles = {}
+        """Another workflow (New, Open, restore): nothing of the last one's run may linger."""
+        self.run_panel.clear()
+        self.output_viewer.clear()
 
     # -- running -------------------------------------------------------------------------------
 
@@ -358,8 +360,10 @@ class MainWindow(QMainWindow):
             seeds = upstream_seeds(job.graph if job else None, event.node_id)
             self.output_viewer.add_images([OutputImage(q, event.node_id, saved_path(i), seeds)
                                            for i in event.images if (q := to_qimage(i)) is not None])
-        elif isinstance(event, ev.RunFinished) and event.cancelled:
-            run_states.finish_cancelled(self.scene)
+        elif isinstance(event, ev.RunFinished):
+            if event.cancelled:
+                run_states.finish_cancelled(self.scene)
+            self.status(self.run_panel.status.text())
 
     def _set_output_dir(self, folder: Path) -> None:
         """The output folder chosen in the output panel: used by the next run, and remembered."""

@@ -55,6 +55,13 @@ class RunPanel(QWidget):
         self._rows: dict[str, QTreeWidgetItem] = {}
         self.titles: dict[str, str] = {}
 
+    def clear(self) -> None:
+        """Forget the last run's table and status (another workflow is open now); the log stays."""
+        self.timings.clear()
+        self._rows = {}
+        self.titles = {}
+        self.status.setText("Ready")
+
     def log_line(self, text: str) -> None:
         self.log.appendPlainText(f"{time.strftime('%H:%M:%S')}  {text}")
 
@@ -99,6 +106,10 @@ class RunPanel(QWidget):
             self.log_line(event.text if not event.node_id else f"[{event.node_id}] {event.text}")
         elif isinstance(event, ev.RunFinished):
             word = "cancelled" if event.cancelled else ("finished" if event.ok else "finished with errors")
+            if event.cancelled:  # what never started will not run now
+                for row in self._rows.values():
+                    if row.text(1) in ("queued", "running") or "/" in row.text(1):
+                        row.setText(1, "cancelled")
             self.status.setText(f"Run {word} in {event.seconds:.2f}s")
             self.log_line(f"run {word} in {event.seconds:.2f}s")
         elif isinstance(event, ValidationError):

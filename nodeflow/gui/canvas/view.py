@@ -327,7 +327,8 @@ class NodeView(QGraphicsView):
 
     def add_from_search(self, type_id: str, scene_pos: QPointF, wire: WireResult | None = None) -> str:
         doc = self.document
-        doc.undo.beginMacro(f"Add {type_id}")
+        cls = doc.registry.get(type_id)
+        doc.undo.beginMacro(f"Add {cls.title if cls else type_id}")
         node_id = doc.add_node(type_id, (scene_pos.x(), scene_pos.y()))
         if wire is not None and wire.start is not None:
             cls = doc.registry.get(type_id)
