@@ -25,8 +25,8 @@ def main(path: str | None = None) -> int:
     window.show()
     if path:
         window.files.open(Path(path), confirm=False)
-    else:
-        window.files.offer_restore()
+    elif not window.files.offer_restore():
+        window.files.new()
     return app.exec()
 
 

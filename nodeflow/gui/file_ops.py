@@ -8,6 +8,7 @@ with fixed answers.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -18,6 +19,18 @@ from nodeflow.core.files import read_text
 from nodeflow.gui.autosave import Autosave
 from nodeflow.gui.document import Document
 from nodeflow.gui.settings import Settings
+
+def default_graph_text(registry) -> str | None:
+    """The default graph's JSON, or None when a node type it uses is not registered."""
+    from nodeflow.gui.start_panel import DEFAULT_EXAMPLE
+
+    try:
+        text = DEFAULT_EXAMPLE.read_text(encoding="utf-8")
+        types = {node["type"] for node in json.loads(text)["nodes"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return text if all(t in registry for t in types) else None
+
 
 FILTERS = ("Workflows (*.json *.png *.webp);;Workflow JSON, NodeFlow or ComfyUI (*.json);;"
            "PNG with a workflow (*.png);;ComfyUI WebP (*.webp);;All files (*)")
@@ -86,10 +99,28 @@ class FileOps(QObject):
             return self.save()
         return answer == "discard"
 
-    def new(self) -> None:
-        if self.confirm_discard():
+    def new(self) -> bool:
+        """A new workflow: the default text-to-image graph (runs as it is on any checkpoint), with
+        the start panel offering the alternatives. An empty canvas where the graph's nodes are missing."""
+        if not self.confirm_discard():
+            return False
+        text = default_graph_text(self.window.registry)
+        if text is None:
             self.document.new()
-            self.autosave.clear()
+        else:
+            self.document.open_text(text, None, dirty=False)
+            self.window.view.fit_all()
+            self.window.status("New workflow: text to image. Press Ctrl+Enter to run it")
+        self.autosave.clear()
+        self.window.show_start_panel()
+        return True
+
+    def new_empty(self) -> bool:
+        if not self.confirm_discard():
+            return False
+        self.document.new()
+        self.autosave.clear()
+        return True
 
     def open_dialog(self) -> None:
         if self.confirm_discard():

@@ -27,6 +27,7 @@ from nodeflow.gui.run_panel import RunPanel
 from nodeflow.gui.runner import RunController
 from nodeflow.gui.settings import Settings
 from nodeflow.gui.shortcuts import SHORTCUTS, ShortcutsDialog
+from nodeflow.gui.start_panel import StartPanel
 
 
 class MainWindow(QMainWindow):
@@ -48,13 +49,17 @@ class MainWindow(QMainWindow):
         self.palette = Palette(self.registry)
         self.inspector = Inspector(self.scene)
         self.run_panel = RunPanel()
+        self.start_panel = StartPanel()
         self.output_viewer = OutputViewer(self.output_dir)
         self.docks = {
             "palette": self._dock("Nodes", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea),
             "inspector": self._dock("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea),
             "output": self._dock("Output", self.output_viewer, Qt.DockWidgetArea.RightDockWidgetArea),
             "run": self._dock("Run", self.run_panel, Qt.DockWidgetArea.BottomDockWidgetArea),
+            "start": self._dock("Start", self.start_panel, Qt.DockWidgetArea.LeftDockWidgetArea),
         }
+        self.tabifyDockWidget(self.docks["palette"], self.docks["start"])
+        self.docks["palette"].raise_()
         self.runner = RunController(self.registry, executor)
         self.files = FileOps(self.document, self.settings, self)
         self.help_browser: HelpBrowser | None = None
@@ -105,6 +110,7 @@ class MainWindow(QMainWindow):
             ("zoom_reset", "Zoom &100%", lambda: v.set_zoom(1.0)),
             ("shortcuts", "&Keyboard Shortcuts", self.show_shortcuts),
             ("node_help", "&Node Reference", self.show_node_help),
+            ("start_panel", "&Start Panel", self.show_start_panel),
         ):
             self._action(name, text, slot)
         undo = self.document.undo.createUndoAction(self, "&Undo")
@@ -154,7 +160,7 @@ class MainWindow(QMainWindow):
         for name in ("run", "stop", "validate"):
             run.addAction(a[name])
         help_menu = bar.addMenu("&Help")
-        for name in ("node_help", "shortcuts"):
+        for name in ("start_panel", "node_help", "shortcuts"):
             help_menu.addAction(a[name])
         tools = self.addToolBar("Main")
         tools.setObjectName("toolbar-main")
@@ -184,6 +190,12 @@ class MainWindow(QMainWindow):
         self.runner.queue_changed.connect(self.run_panel.set_queue)
         self.output_viewer.output_dir_changed.connect(self._set_output_dir)
         self.output_viewer.send_to_load_image.connect(self.send_to_load_image)
+        sp, f = self.start_panel, self.files
+        sp.new_default.connect(lambda: f.new() and self.show_palette())
+        sp.new_empty.connect(lambda: f.new_empty() and self.show_palette())
+        sp.open_requested.connect(f.open_dialog)
+        sp.open_file.connect(lambda p: f.open(p) and self.show_palette())
+        sp.open_example.connect(lambda p: f.open_example(p) and self.show_palette())
 
     # -- window state --------------------------------------------------------------------------
 
@@ -261,6 +273,15 @@ class MainWindow(QMainWindow):
         self.status(f"{title}: {text}")
         if self.isVisible():
             QMessageBox.warning(self, title, text)
+
+    def show_start_panel(self) -> None:
+        self.start_panel.set_recent(self.settings.existing_recent())
+        self.docks["start"].show()
+        self.docks["start"].raise_()
+
+    def show_palette(self) -> None:
+        self.docks["palette"].show()
+        self.docks["palette"].raise_()
 
     def show_shortcuts(self) -> None:
         ShortcutsDialog(self).exec()

@@ -1,4 +1,4 @@
-"""The start panel: a card over the canvas of a new window with what people open first.
+"""The start panel: what people open first, in a tab beside the node palette of a new window.
 
 It offers the default text-to-image graph, an empty canvas, Open…, the bundled examples (with the
 description stored in each example) and the recent files. It only emits what was chosen; the
@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QToolButton,
     QVBoxLayout,
 )
 
@@ -53,14 +52,6 @@ class StartPanel(QFrame):
         self.setObjectName("StartPanel")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setAutoFillBackground(True)
-        title = QLabel("<b>Start</b>")
-        close = QToolButton(text="×", toolTip="Close the start panel (Help > Start Panel brings it back)")
-        close.setAutoRaise(True)
-        close.clicked.connect(self.hide)
-        top = QHBoxLayout()
-        top.addWidget(title)
-        top.addStretch(1)
-        top.addWidget(close)
         buttons = QHBoxLayout()
         for text, signal, tip in (("Text to image", self.new_default, "The default txt2img graph"),
                                   ("Empty canvas", self.new_empty, "Start from nothing"),
@@ -80,14 +71,12 @@ class StartPanel(QFrame):
         self.recent.itemClicked.connect(lambda i: self.open_file.emit(Path(i.data(Qt.ItemDataRole.UserRole))))
         self.no_recent = QLabel("<i>No recent files yet</i>")
         layout = QVBoxLayout(self)
-        layout.addLayout(top)
         layout.addLayout(buttons)
         layout.addWidget(QLabel("Examples"))
         layout.addWidget(self.examples, 1)
         layout.addWidget(QLabel("Recent files"))
         layout.addWidget(self.recent, 1)
         layout.addWidget(self.no_recent)
-        self.setFixedWidth(320)
 
     def set_recent(self, paths: list[str]) -> None:
         self.recent.clear()

@@ -25,7 +25,8 @@ def test_stop_leaves_no_queued_or_running_node_and_the_status_says_so(qtbot, win
     qtbot.waitUntil(lambda: "cancelled" in window.run_panel.status.text(), timeout=5_000)
     states = {item.run.state for item in window.scene.nodes.values()}
     assert not states & {"queued", "running"}
-    rows = [window.run_panel.timings.topLevelItem(i).text(1) for i in range(window.run_panel.timings.topLevelItemCount())]
+    table = window.run_panel.timings
+    rows = [table.topLevelItem(i).text(1) for i in range(table.topLevelItemCount())]
     assert rows and set(rows) <= {"skipped", "cancelled"}
     assert "Stopping" not in window.statusBar().currentMessage()
 
