@@ -20,6 +20,7 @@ from nodeflow.gui.autosave import Autosave
 from nodeflow.gui.document import Document
 from nodeflow.gui.settings import Settings
 
+
 def default_graph_text(registry) -> str | None:
     """The default graph's JSON, or None when a node type it uses is not registered."""
     from nodeflow.gui.start_panel import DEFAULT_EXAMPLE
@@ -44,6 +45,7 @@ class FileOps(QObject):
     opened = Signal(object, list, bool)
     saved = Signal(object)  # the path written
     restored = Signal()  # the autosave of a crashed session was opened (unsaved)
+    created = Signal(bool)  # a new workflow: True = the default graph, False = an empty canvas
     failed = Signal(str, str)  # title, text: a file that could not be read or written
 
     def __init__(self, document: Document, settings: Settings, parent: QWidget):
@@ -104,15 +106,13 @@ class FileOps(QObject):
         the start panel offering the alternatives. An empty canvas where the graph's nodes are missing."""
         if not self.confirm_discard():
             return False
-        text = default_graph_text(self.window.registry)
+        text = default_graph_text(self.document.registry)
         if text is None:
             self.document.new()
         else:
             self.document.open_text(text, None, dirty=False)
-            self.window.view.fit_all()
-            self.window.status("New workflow: text to image. Press Ctrl+Enter to run it")
         self.autosave.clear()
-        self.window.show_start_panel()
+        self.created.emit(text is not None)
         return True
 
     def new_empty(self) -> bool:
@@ -120,6 +120,7 @@ class FileOps(QObject):
             return False
         self.document.new()
         self.autosave.clear()
+        self.created.emit(False)
         return True
 
     def open_dialog(self) -> None:
@@ -205,7 +206,6 @@ class FileOps(QObject):
         if self.ask_restore(source):
             try:
                 self.document.open_text(text, Path(source) if source else None, dirty=True)
-                self.window.view.fit_all()
                 restored = True
                 self.restored.emit()
             except WorkflowFormatError as exc:

@@ -179,7 +179,8 @@ class MainWindow(QMainWindow):
         self.view.files_dropped.connect(self.files.dropped)
         self.files.opened.connect(self._opened)
         self.files.saved.connect(self._saved)
-        self.files.restored.connect(lambda: self.status("Restored the autosaved workflow (not saved yet)"))
+        self.files.restored.connect(self._restored)
+        self.files.created.connect(self._created)
         self.files.failed.connect(self.report_error)
         self.palette.activated.connect(self._add_at_centre)
         self.runner.event.connect(self._on_run_event)
@@ -200,17 +201,28 @@ class MainWindow(QMainWindow):
     # -- window state --------------------------------------------------------------------------
 
     def _restore_layout(self) -> None:
+        self._docks_for_size = False
         self.resize(1500, 900)
         if self.settings.geometry:
             self.restoreGeometry(QByteArray(base64.b64decode(self.settings.geometry)))
         if self.settings.window_state:
             self.restoreState(QByteArray(base64.b64decode(self.settings.window_state)))
         else:
-            self.resizeDocks([self.docks["palette"], self.docks["inspector"]], [230, 320],
-                             Qt.Orientation.Horizontal)
-            self.resizeDocks([self.docks["run"]], [190], Qt.Orientation.Vertical)
-            self.resizeDocks([self.docks["inspector"], self.docks["output"]], [520, 300],
-                             Qt.Orientation.Vertical)
+            self._docks_for_size = True  # sized to the window when it is first shown
+
+    def _size_docks(self) -> None:
+        """Panels in proportion to the window, so a 1280x720 window keeps most of it for the canvas."""
+        w, h = self.width(), self.height()
+        self.resizeDocks([self.docks["palette"], self.docks["inspector"]],
+                         [min(240, max(180, w // 7)), min(360, max(260, w // 5))], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["run"]], [min(200, max(110, h // 6))], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["inspector"], self.docks["output"]], [h // 2, h // 3], Qt.Orientation.Vertical)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._docks_for_size:
+            self._docks_for_size = False
+            self._size_docks()
 
     def save_layout(self) -> None:
         self.settings.geometry = base64.b64encode(bytes(self.saveGeometry())).decode()
@@ -248,6 +260,19 @@ class MainWindow(QMainWindow):
         paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         event.acceptProposedAction()
         self.files.dropped(paths)
+
+    def _restored(self) -> None:
+        self.view.fit_all()
+        self.status("Restored the autosaved workflow (not saved yet)")
+
+    def _created(self, default_graph: bool) -> None:
+        """File > New: no images of the old workflow; the default graph comes framed, with the
+        start panel beside it offering the alternatives."""
+        self.output_viewer.clear()
+        self.show_start_panel()
+        if default_graph:
+            self.view.fit_all()
+            self.status("New workflow: text to image. Press Ctrl+Enter to run it")
 
     def _opened(self, path: Path, notes: list[str], example: bool) -> None:
         for note in notes:
@@ -302,7 +327,11 @@ class MainWindow(QMainWindow):
 
     def _add_at_centre(self, type_id: str) -> None:
         centre = self.view.mapToScene(self.view.viewport().rect().center())
+        cls = self.registry.get(type_id)
+        self.document.undo.beginMacro(f"Add {cls.title if cls else type_id}")
         node_id = self.document.add_node(type_id, (centre.x() - 100, centre.y() - 40))
+        self.view.land_visible(node_id)
+        self.document.undo.endMacro()
         self.scene.select_nodes([node_id])
 
     def show_node(self, node_id: str) -> None:

@@ -13,7 +13,6 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
-    QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -52,7 +51,7 @@ class StartPanel(QFrame):
         self.setObjectName("StartPanel")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setAutoFillBackground(True)
-        buttons = QHBoxLayout()
+        buttons = QVBoxLayout()
         for text, signal, tip in (("Text to image", self.new_default, "The default txt2img graph"),
                                   ("Empty canvas", self.new_empty, "Start from nothing"),
                                   ("Open…", self.open_requested, "Open a workflow or a NodeFlow PNG")):

@@ -45,3 +45,26 @@ def test_new_node_lands_inside_the_view_and_off_the_minimap():
     assert visible.contains(node) and not node.intersects(minimap)
     # a free spot is kept as asked
     assert place(QPointF(100, 100), size, visible, [minimap]) == QPointF(100, 100)
+
+
+def test_a_node_added_at_the_corner_lands_fully_visible_and_off_the_minimap(qtbot, window):
+    view = window.view
+    view.set_zoom(1.0)
+    corner = view.mapToScene(view.viewport().rect().bottomRight())
+    node_id = view.add_from_search("basic.format_text", corner)  # what a wire dropped in the corner does
+    rect = window.scene.nodes[node_id].sceneBoundingRect()
+    minimap = view.mapToScene(view.minimap.geometry().translated(-view.viewport().pos())).boundingRect()
+    assert view.visible_scene_rect().contains(rect)
+    assert not rect.intersects(minimap)
+    window.document.undo.undo()  # adding and sliding into view are one step
+    assert node_id not in window.document.graph.nodes
+
+
+def test_frame_all_keeps_text_readable_and_shows_the_start_of_a_wide_graph(qtbot, window):
+    from nodeflow.gui.canvas import node_paint
+
+    ids = [window.document.add_node("basic.int", (x * 400, 0)) for x in range(12)]
+    window.view.fit_all()
+    assert detail_for(window.view.zoom(), node_paint.font("normal")) is Detail.FULL
+    visible = window.view.visible_scene_rect()
+    assert visible.intersects(window.scene.nodes[ids[0]].sceneBoundingRect())  # the sources, on the left

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QGraphicsItem
 
 from nodeflow.core.graph import Group
 from nodeflow.gui import theme
+from nodeflow.gui.canvas.detail import Detail, detail_for
 from nodeflow.gui.canvas.host import CanvasHost
 
 GROUP_TITLE_H = 30.0
@@ -67,10 +68,10 @@ class GroupItem(QGraphicsItem):
         head = QColor(color)
         head.setAlpha(170)
         painter.fillRect(QRectF(1, 1, rect.width() - 2, GROUP_TITLE_H - 1), head)
-        if lod > 0.3:
-            font = QFont()
-            font.setPointSizeF(12)
-            font.setBold(True)
+        font = QFont()
+        font.setPointSizeF(12)
+        font.setBold(True)
+        if detail_for(lod, font) >= Detail.TITLES:
             painter.setFont(font)
             painter.setPen(theme.NODE_TEXT)
             painter.drawText(QRectF(10, 0, rect.width() - 20, GROUP_TITLE_H),

@@ -1,4 +1,4 @@
-"""How a node looks, at three levels of detail (from the item's levelOfDetailFromTransform).
+"""How a node looks, at three levels of detail (from the on-screen size of its text, see detail.py).
 
 Zoomed out, a node is two filled rectangles; at reading distance it gets titles, sockets and its
 parameter widgets. A reroute is a dot in the colour of the type it carries. Nothing here changes
@@ -12,14 +12,13 @@ from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen, QStaticText, QT
 
 from nodeflow.core.graph import NodeMode
 from nodeflow.gui import theme
+from nodeflow.gui.canvas.detail import Detail, detail_for
 from nodeflow.gui.canvas.host import PaintedNode
 from nodeflow.gui.canvas.layout import PAD, SOCKET_R, TITLE_H, WidgetRow
 from nodeflow.gui.widgets import values
 from nodeflow.gui.widgets.seed_control import SeedControls
 from nodeflow.gui.wire_rules import SocketRef
 
-LOD_TEXT = 0.3
-LOD_FULL = 0.5
 _fonts: dict[str, QFont] = {}
 
 
@@ -79,7 +78,9 @@ def paint_node(item: PaintedNode, painter: QPainter, lod: float) -> None:
         return
     body = item.body_rect()
     head = QRectF(0, 0, layout.width, TITLE_H)
-    if lod < LOD_TEXT:  # far away: shapes only, no antialiasing, no text
+    detail = detail_for(lod, font("normal"))  # from how tall the text ends up on screen
+    full = detail is Detail.FULL and not layout.collapsed
+    if detail is Detail.SHAPES:  # far away: shapes only, no antialiasing, no text
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         painter.fillRect(body, theme.NODE_BODY)
         painter.fillRect(head, title_color(item))
@@ -100,15 +101,15 @@ def paint_node(item: PaintedNode, painter: QPainter, lod: float) -> None:
         painter.drawRoundedRect(head, 6, 6)
         painter.drawRect(QRectF(0, TITLE_H - 6, layout.width, 6))
     _paint_title(item, painter, head)
-    _paint_sockets(item, painter, lod)
-    if lod >= LOD_FULL and not layout.collapsed:
+    _paint_sockets(item, painter, full)
+    if full:
         for row in layout.widgets:
             _paint_widget(item, painter, row)
         _paint_image(item, painter)
     if item.run.progress is not None:
         bar = QRectF(0, TITLE_H - 3, layout.width * item.run.progress, 3)
         painter.fillRect(bar, theme.STATE_COLORS["running"])
-    if lod >= LOD_FULL and not layout.collapsed:  # resize grip
+    if full:  # resize grip
         painter.setPen(QPen(theme.NODE_TEXT_DIM, 1.0))
         w, h = layout.width, layout.height
         painter.drawLine(QPointF(w - 4, h - 10), QPointF(w - 10, h - 4))
@@ -185,10 +186,9 @@ def _state_badge(item: PaintedNode) -> str:
     return item.record.mode if item.record.mode != NodeMode.NORMAL else ""
 
 
-def _paint_sockets(item: PaintedNode, painter: QPainter, lod: float) -> None:
+def _paint_sockets(item: PaintedNode, painter: QPainter, show_labels: bool) -> None:
     layout = item.layout
     rules = item.host.wire_rules
-    show_labels = lod >= LOD_FULL and not layout.collapsed
     painter.setFont(font("normal"))
     for is_output, table, types in ((False, layout.inputs, layout.input_types),
                                     (True, layout.outputs, layout.output_types)):

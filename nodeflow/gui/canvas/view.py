@@ -9,17 +9,20 @@ from __future__ import annotations
 import json
 import math
 
-from PySide6.QtCore import QLineF, QMimeData, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QLineF, QMimeData, QPointF, QRectF, QSizeF, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import QGraphicsView
 
 from nodeflow.core.graph import Link
 from nodeflow.gui import theme, wire_rules
+from nodeflow.gui.canvas import node_paint
+from nodeflow.gui.canvas.detail import frame_zoom
 from nodeflow.gui.canvas.gestures import Cut, Pan
 from nodeflow.gui.canvas.layout import DOT_D
 from nodeflow.gui.canvas.link_item import LinkItem
 from nodeflow.gui.canvas.menus import show_context_menu
 from nodeflow.gui.canvas.minimap import Minimap
+from nodeflow.gui.canvas.placement import place
 from nodeflow.gui.canvas.scene import NodeScene
 from nodeflow.gui.canvas.wiring import WireDrag, WireResult
 from nodeflow.gui.edit_actions import EditActions
@@ -99,15 +102,40 @@ class NodeView(QGraphicsView):
         v.setValue(v.value() - round(delta.y() * z))
 
     def fit_rect(self, rect: QRectF) -> None:
+        """Show `rect` whole if that keeps node text readable; otherwise zoom out only to the
+        readable size and show its top-left part (where a graph's sources are), centred on the
+        axis that fits."""
         if rect.isNull() or rect.isEmpty():
             return
         rect = rect.adjusted(-40, -40, 40, 40)
         view = self.viewport().rect()
-        zoom = min(view.width() / rect.width(), view.height() / rect.height())
-        zoom = max(MIN_ZOOM, min(1.5, zoom))
+        zoom = max(MIN_ZOOM, frame_zoom(rect, QSizeF(view.size()), node_paint.font("normal"), max_zoom=1.5))
         self.resetTransform()
         self.scale(zoom, zoom)
-        self.centerOn(rect.center())
+        shown = QSizeF(view.width() / zoom, view.height() / zoom)
+        x = rect.center().x() if rect.width() <= shown.width() else rect.left() + shown.width() / 2
+        y = rect.center().y() if rect.height() <= shown.height() else rect.top() + shown.height() / 2
+        self.centerOn(QPointF(x, y))
+
+    def visible_scene_rect(self) -> QRectF:
+        return self.mapToScene(self.viewport().rect()).boundingRect()
+
+    def land_visible(self, node_id: str) -> None:
+        """Slide a node just added so all of it is on screen and clear of the minimap (call it
+        inside the adding undo step)."""
+        item = self.node_scene.nodes.get(node_id)
+        if item is None:
+            return
+        rect = item.sceneBoundingRect()
+        covered = []
+        if self.minimap.isVisible():
+            on_viewport = self.minimap.geometry().translated(-self.viewport().pos())
+            covered.append(self.mapToScene(on_viewport).boundingRect())
+        pos = place(rect.topLeft(), rect.size(), self.visible_scene_rect(), covered)
+        delta = pos - rect.topLeft()
+        if delta.manhattanLength() >= 1:
+            old = list(self.document.graph.nodes[node_id].ui.get("pos") or [rect.left(), rect.top()])
+            self.document.move({node_id: (old, [round(old[0] + delta.x()), round(old[1] + delta.y())])})
 
     def fit_all(self) -> None:
         rect = QRectF()
@@ -330,6 +358,7 @@ class NodeView(QGraphicsView):
         cls = doc.registry.get(type_id)
         doc.undo.beginMacro(f"Add {cls.title if cls else type_id}")
         node_id = doc.add_node(type_id, (scene_pos.x(), scene_pos.y()))
+        self.land_visible(node_id)
         if wire is not None and wire.start is not None:
             cls = doc.registry.get(type_id)
             name = wire_rules.fitting_socket(cls, wire.type_name or "*", want_input=wire.start.is_output)
@@ -362,7 +391,11 @@ class NodeView(QGraphicsView):
         pos = self.mapToScene(event.position().toPoint())
         if mime.hasFormat(MIME_NODE_TYPE):
             type_id = json.loads(bytes(mime.data(MIME_NODE_TYPE)).decode())["type"]
+            cls = self.document.registry.get(type_id)
+            self.document.undo.beginMacro(f"Add {cls.title if cls else type_id}")
             node_id = self.document.add_node(type_id, (pos.x(), pos.y()))
+            self.land_visible(node_id)
+            self.document.undo.endMacro()
             self.node_scene.select_nodes([node_id])
             event.acceptProposedAction()
         elif mime.hasUrls():

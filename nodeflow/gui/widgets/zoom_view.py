@@ -7,7 +7,7 @@ scene (0, 0) in pixel units, so scene coordinates are pixel coordinates for anyo
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QImage, QPainter, QPixmap
+from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsScene, QGraphicsView
 
 MIN_ZOOM, MAX_ZOOM = 0.05, 32.0
@@ -28,7 +28,7 @@ class ZoomView(QGraphicsView):
         self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setBackgroundBrush(Qt.GlobalColor.darkGray)
+        self.setBackgroundBrush(QColor(24, 25, 29))
         self._pan_from: QPointF | None = None
         self._fitted = True  # follow the window size until the user zooms
         self._space_down = False  # a held key is not in mouse events; Space + drag pans
