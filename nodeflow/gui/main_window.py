@@ -207,6 +207,11 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(QByteArray(base64.b64decode(self.settings.geometry)))
         if self.settings.window_state:
             self.restoreState(QByteArray(base64.b64decode(self.settings.window_state)))
+            start, palette = self.docks["start"], self.docks["palette"]
+            left = Qt.DockWidgetArea.LeftDockWidgetArea
+            if (self.dockWidgetArea(start) == left == self.dockWidgetArea(palette) and not start.isFloating()
+                    and start not in self.tabifiedDockWidgets(palette)):  # a layout saved before Start existed
+                self.tabifyDockWidget(palette, start)
         else:
             self._docks_for_size = True  # sized to the window when it is first shown
 
@@ -363,9 +368,9 @@ class MainWindow(QMainWindow):
         self.view.minimap.setVisible(on)
 
     def _graph_replaced(self) -> None:
-        """Another workflow (New, Open, restore): nothing of the last one's run may linger."""
+        """Another workflow (New, Open, restore): its run table is not this one's. (The output
+        images stay, to compare across workflows; File > New clears them.)"""
         self.run_panel.clear()
-        self.output_viewer.clear()
 
     # -- running -------------------------------------------------------------------------------
 
