@@ -256,8 +256,8 @@ def _paint_widget(item: PaintedNode, painter: QPainter, row: WidgetRow) -> None:
     painter.setPen(theme.NODE_TEXT_DIM)
     _text(painter, inner, name, "normal")
     shown = values.display(inp, value)
-    if inp is not None and inp.choices is not None:
-        shown += " ▾"
+    if inp is not None and (inp.choices is not None or inp.model):  # a list to pick from
+        shown = (shown if value else "choose…") + " ▾"
     elif inp is not None and inp.file:
         shown = "📂 " + (shown if value else "choose…")
     elif inp is not None and inp.type == "BOOLEAN":
