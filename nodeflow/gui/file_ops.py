@@ -8,7 +8,6 @@ with fixed answers.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -19,19 +18,7 @@ from nodeflow.core.files import read_text
 from nodeflow.gui.autosave import Autosave
 from nodeflow.gui.document import Document
 from nodeflow.gui.settings import Settings
-
-
-def default_graph_text(registry) -> str | None:
-    """The default graph's JSON, or None when a node type it uses is not registered."""
-    from nodeflow.gui.start_panel import DEFAULT_EXAMPLE
-
-    try:
-        text = DEFAULT_EXAMPLE.read_text(encoding="utf-8")
-        types = {node["type"] for node in json.loads(text)["nodes"]}
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return text if all(t in registry for t in types) else None
-
+from nodeflow.gui.start_panel import default_graph_text
 
 FILTERS = ("Workflows (*.json *.png *.webp);;Workflow JSON, NodeFlow or ComfyUI (*.json);;"
            "PNG with a workflow (*.png);;ComfyUI WebP (*.webp);;All files (*)")

@@ -132,6 +132,16 @@ class HelpBrowser(QDialog):
         if cls is not None:
             self.page.setHtml(node_help_html(cls))
 
+    @classmethod
+    def open(cls, browser: HelpBrowser | None, registry: Registry, type_id: str | None, parent=None) -> HelpBrowser:
+        """Show the node reference (made on first use), on `type_id`'s page when given."""
+        browser = browser or cls(registry, parent=parent)
+        if type_id:
+            browser.show_node(type_id)
+        browser.show()
+        browser.raise_()
+        return browser
+
     def show_node(self, type_id: str) -> None:
         """Open on one node type's page (Help for the selected node, F1)."""
         self.search.clear()

@@ -13,21 +13,23 @@ from PySide6.QtWidgets import QDockWidget, QGraphicsItem, QInputDialog, QMainWin
 from nodeflow.core.graph import NodeMode
 from nodeflow.core.paths import PROJECT_ROOT, user_dir
 from nodeflow.core.registry import Registry, default_registry
+from nodeflow.gui.canvas.placement import land_visible
 from nodeflow.gui.canvas.scene import NodeScene
 from nodeflow.gui.canvas.view import NodeView
+from nodeflow.gui.dock_sizes import size_docks_when_shown, tab_start_with_palette
 from nodeflow.gui.document import Document
 from nodeflow.gui.edit_actions import EditActions
 from nodeflow.gui.file_ops import FileOps
 from nodeflow.gui.help_browser import HelpBrowser
 from nodeflow.gui.inspector import Inspector
-from nodeflow.gui.mask_editor.source import picture_inputs
+from nodeflow.gui.outputs.to_load_image import send_to_load_image
 from nodeflow.gui.outputs.viewer import OutputViewer
 from nodeflow.gui.palette import Palette
 from nodeflow.gui.run_panel import RunPanel
 from nodeflow.gui.runner import RunController
 from nodeflow.gui.settings import Settings
 from nodeflow.gui.shortcuts import SHORTCUTS, ShortcutsDialog
-from nodeflow.gui.start_panel import StartPanel
+from nodeflow.gui.start_panel import StartDock, StartPanel
 
 
 class MainWindow(QMainWindow):
@@ -35,7 +37,6 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.registry = registry or default_registry()
         self.settings = Settings.load()
-        self.output_dir = output_dir or Path(self.settings.output_dir or user_dir() / "output")
         self.document = Document(self.registry)
         cache = QGraphicsItem.CacheMode.DeviceCoordinateCache if self.settings.item_cache \
             else QGraphicsItem.CacheMode.NoCache
@@ -50,7 +51,7 @@ class MainWindow(QMainWindow):
         self.inspector = Inspector(self.scene)
         self.run_panel = RunPanel()
         self.start_panel = StartPanel()
-        self.output_viewer = OutputViewer(self.output_dir)
+        self.output_viewer = OutputViewer(output_dir or Path(self.settings.output_dir or user_dir() / "output"))
         self.docks = {
             "palette": self._dock("Nodes", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea),
             "inspector": self._dock("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea),
@@ -58,8 +59,6 @@ class MainWindow(QMainWindow):
             "run": self._dock("Run", self.run_panel, Qt.DockWidgetArea.BottomDockWidgetArea),
             "start": self._dock("Start", self.start_panel, Qt.DockWidgetArea.LeftDockWidgetArea),
         }
-        self.tabifyDockWidget(self.docks["palette"], self.docks["start"])
-        self.docks["palette"].raise_()
         self.runner = RunController(self.registry, executor)
         self.files = FileOps(self.document, self.settings, self)
         self.help_browser: HelpBrowser | None = None
@@ -110,7 +109,7 @@ class MainWindow(QMainWindow):
             ("zoom_reset", "Zoom &100%", lambda: v.set_zoom(1.0)),
             ("shortcuts", "&Keyboard Shortcuts", self.show_shortcuts),
             ("node_help", "&Node Reference", self.show_node_help),
-            ("start_panel", "&Start Panel", self.show_start_panel),
+            ("start_panel", "&Start Panel", lambda: self.start.show()),
         ):
             self._action(name, text, slot)
         undo = self.document.undo.createUndoAction(self, "&Undo")
@@ -179,7 +178,7 @@ class MainWindow(QMainWindow):
         self.view.files_dropped.connect(self.files.dropped)
         self.files.opened.connect(self._opened)
         self.files.saved.connect(self._saved)
-        self.files.restored.connect(self._restored)
+        self.files.restored.connect(lambda: (self.view.fit_all(), self.status("Restored the autosave (not saved)")))
         self.files.created.connect(self._created)
         self.files.failed.connect(self.report_error)
         self.palette.activated.connect(self._add_at_centre)
@@ -191,43 +190,19 @@ class MainWindow(QMainWindow):
         self.runner.queue_changed.connect(self.run_panel.set_queue)
         self.output_viewer.output_dir_changed.connect(self._set_output_dir)
         self.output_viewer.send_to_load_image.connect(self.send_to_load_image)
-        sp, f = self.start_panel, self.files
-        sp.new_default.connect(lambda: f.new() and self.show_palette())
-        sp.new_empty.connect(lambda: f.new_empty() and self.show_palette())
-        sp.open_requested.connect(f.open_dialog)
-        sp.open_file.connect(lambda p: f.open(p) and self.show_palette())
-        sp.open_example.connect(lambda p: f.open_example(p) and self.show_palette())
+        self.start = StartDock(self, self.start_panel, self.docks, self.files, self.settings.existing_recent)
 
     # -- window state --------------------------------------------------------------------------
 
     def _restore_layout(self) -> None:
-        self._docks_for_size = False
         self.resize(1500, 900)
         if self.settings.geometry:
             self.restoreGeometry(QByteArray(base64.b64decode(self.settings.geometry)))
         if self.settings.window_state:
             self.restoreState(QByteArray(base64.b64decode(self.settings.window_state)))
-            start, palette = self.docks["start"], self.docks["palette"]
-            left = Qt.DockWidgetArea.LeftDockWidgetArea
-            if (self.dockWidgetArea(start) == left == self.dockWidgetArea(palette) and not start.isFloating()
-                    and start not in self.tabifiedDockWidgets(palette)):  # a layout saved before Start existed
-                self.tabifyDockWidget(palette, start)
+            tab_start_with_palette(self, self.docks)
         else:
-            self._docks_for_size = True  # sized to the window when it is first shown
-
-    def _size_docks(self) -> None:
-        """Panels in proportion to the window, so a 1280x720 window keeps most of it for the canvas."""
-        w, h = self.width(), self.height()
-        self.resizeDocks([self.docks["palette"], self.docks["inspector"]],
-                         [min(240, max(180, w // 7)), min(360, max(260, w // 5))], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["run"]], [min(200, max(110, h // 6))], Qt.Orientation.Vertical)
-        self.resizeDocks([self.docks["inspector"], self.docks["output"]], [h // 2, h // 3], Qt.Orientation.Vertical)
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if self._docks_for_size:
-            self._docks_for_size = False
-            self._size_docks()
+            size_docks_when_shown(self, self.docks)
 
     def save_layout(self) -> None:
         self.settings.geometry = base64.b64encode(bytes(self.saveGeometry())).decode()
@@ -266,15 +241,10 @@ class MainWindow(QMainWindow):
         event.acceptProposedAction()
         self.files.dropped(paths)
 
-    def _restored(self) -> None:
-        self.view.fit_all()
-        self.status("Restored the autosaved workflow (not saved yet)")
-
     def _created(self, default_graph: bool) -> None:
-        """File > New: no images of the old workflow; the default graph comes framed, with the
-        start panel beside it offering the alternatives."""
+        """File > New: no old images; the default graph framed, the start panel beside it."""
         self.output_viewer.clear()
-        self.show_start_panel()
+        self.start.show()
         if default_graph:
             self.view.fit_all()
             self.status("New workflow: text to image. Press Ctrl+Enter to run it")
@@ -304,29 +274,15 @@ class MainWindow(QMainWindow):
         if self.isVisible():
             QMessageBox.warning(self, title, text)
 
-    def show_start_panel(self) -> None:
-        self.start_panel.set_recent(self.settings.existing_recent())
-        self.docks["start"].show()
-        self.docks["start"].raise_()
-
-    def show_palette(self) -> None:
-        self.docks["palette"].show()
-        self.docks["palette"].raise_()
-
     def show_shortcuts(self) -> None:
         ShortcutsDialog(self).exec()
 
     def show_node_help(self) -> HelpBrowser:
         """The node reference, open on the selected node's page when one is selected."""
-        if self.help_browser is None:
-            self.help_browser = HelpBrowser(self.registry, parent=self)
-        browser = self.help_browser
         ids = self.scene.selected_node_ids()
-        if ids and (record := self.document.graph.nodes.get(ids[0])) is not None:
-            browser.show_node(record.type)
-        browser.show()
-        browser.raise_()
-        return browser
+        record = self.document.graph.nodes.get(ids[0]) if ids else None
+        self.help_browser = HelpBrowser.open(self.help_browser, self.registry, record and record.type, self)
+        return self.help_browser
 
     # -- editing helpers -----------------------------------------------------------------------
 
@@ -335,7 +291,7 @@ class MainWindow(QMainWindow):
         cls = self.registry.get(type_id)
         self.document.undo.beginMacro(f"Add {cls.title if cls else type_id}")
         node_id = self.document.add_node(type_id, (centre.x() - 100, centre.y() - 40))
-        self.view.land_visible(node_id)
+        land_visible(self.view, node_id)
         self.document.undo.endMacro()
         self.scene.select_nodes([node_id])
 
@@ -405,52 +361,30 @@ class MainWindow(QMainWindow):
     def _on_run_event(self, event) -> None:
         from nodeflow.engine import events as ev
         from nodeflow.gui import run_states
-        from nodeflow.gui.images import to_qimage
-        from nodeflow.gui.outputs.entries import OutputImage, saved_path, upstream_seeds
+        from nodeflow.gui.outputs.entries import output_images
 
         run_states.apply(self.scene, event)
         self.run_panel.handle(event)
         if isinstance(event, ev.NodeImages):
             job = self.runner.current_job
-            seeds = upstream_seeds(job.graph if job else None, event.node_id)
-            self.output_viewer.add_images([OutputImage(q, event.node_id, saved_path(i), seeds)
-                                           for i in event.images if (q := to_qimage(i)) is not None])
+            self.output_viewer.add_images(output_images(event.images, event.node_id, job and job.graph))
         elif isinstance(event, ev.RunFinished):
             if event.cancelled:
                 run_states.finish_cancelled(self.scene)
             self.status(self.run_panel.status.text())
 
+    @property
+    def output_dir(self) -> Path:
+        """Where runs save: the folder the output panel shows (and lets the user change)."""
+        return self.output_viewer.output_dir
+
     def _set_output_dir(self, folder: Path) -> None:
-        """The output folder chosen in the output panel: used by the next run, and remembered."""
-        self.output_dir = folder
         self.settings.output_dir = str(folder)
         self.settings.save()
         self.status(f"Runs now save into {folder}")
 
     def send_to_load_image(self, path: Path, mask: str = "") -> str | None:
-        """Put an output image (and a mask painted on it) into the selected Load Image node, or a
-        new one at the centre of the view. Returns the node id; one undo step.
-
-        "Load Image" is whichever node type declares a picture file input and a mask editor."""
-        graph, doc = self.document.graph, self.document
-        loaders = [cls for cls in self.registry if picture_inputs(cls) is not None]
-        if not loaders:
-            self.status("No node type loads pictures with a mask")
-            return None
-        ids = [i for i in self.scene.selected_node_ids() if graph.node_class(i) in loaders]
-        doc.undo.beginMacro("Send image to Load Image")
-        if ids:
-            node_id = ids[0]
-        else:
-            centre = self.view.mapToScene(self.view.viewport().rect().center())
-            node_id = doc.add_node(loaders[0].type_id, (centre.x() - 100, centre.y() - 40))
-        file_input, mask_input = picture_inputs(graph.node_class(node_id))
-        doc.set_param(node_id, file_input, str(path))
-        doc.set_param(node_id, mask_input, mask)
-        doc.undo.endMacro()
-        self.scene.select_nodes([node_id])
-        self.status(f"{path.name} is in {graph.node_class(node_id).title} (node {node_id})")
-        return node_id
+        return send_to_load_image(self.registry, self.document, self.scene, self.view, path, mask)
 
     def _record_run(self, origin, result) -> None:
         """Keep what a completed run ran with (versions, model hashes) in its workflow, so Save

@@ -12,10 +12,12 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QDockWidget,
     QFrame,
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMainWindow,
     QPushButton,
     QVBoxLayout,
 )
@@ -25,6 +27,16 @@ from nodeflow.core.paths import PROJECT_ROOT
 EXAMPLES_DIR = PROJECT_ROOT / "workflows"
 #: The example a new window starts with.
 DEFAULT_EXAMPLE = EXAMPLES_DIR / "txt2img.json"
+
+
+def default_graph_text(registry) -> str | None:
+    """The default graph's JSON, or None when a node type it uses is not registered."""
+    try:
+        text = DEFAULT_EXAMPLE.read_text(encoding="utf-8")
+        types = {node["type"] for node in json.loads(text)["nodes"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return text if all(t in registry for t in types) else None
 
 
 def example_workflows(folder: Path = EXAMPLES_DIR) -> list[tuple[Path, str, str]]:
@@ -86,3 +98,29 @@ class StartPanel(QFrame):
             self.recent.addItem(item)
         self.recent.setVisible(bool(paths))
         self.no_recent.setVisible(not paths)
+
+
+class StartDock:
+    """The Start tab beside the palette: sends the panel's choices to the file operations (`files`:
+    new, new_empty, open_dialog, open, open_example) and brings the palette back after a choice."""
+
+    def __init__(self, window: QMainWindow, panel: StartPanel, docks: dict[str, QDockWidget], files,
+                 recent) -> None:
+        self.panel, self.dock, self.palette, self.recent = panel, docks["start"], docks["palette"], recent
+        window.tabifyDockWidget(self.palette, self.dock)
+        self.palette.raise_()
+        panel.new_default.connect(lambda: files.new() and self.show_palette())
+        panel.new_empty.connect(lambda: files.new_empty() and self.show_palette())
+        panel.open_requested.connect(files.open_dialog)
+        panel.open_file.connect(lambda p: files.open(p) and self.show_palette())
+        panel.open_example.connect(lambda p: files.open_example(p) and self.show_palette())
+
+    def show(self) -> None:
+        """Bring the Start tab to the front, with the recent files as they are now."""
+        self.panel.set_recent(self.recent())
+        self.dock.show()
+        self.dock.raise_()
+
+    def show_palette(self) -> None:
+        self.palette.show()
+        self.palette.raise_()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-from PySide6.QtCore import QRectF, QSizeF
+from PySide6.QtCore import QPointF, QRectF, QSizeF
 from PySide6.QtGui import QFont, QFontInfo
 
 #: Body text at least this many pixels tall on screen: labels and widgets are drawn (readable).
@@ -51,3 +51,11 @@ def frame_zoom(rect: QRectF, viewport: QSizeF, body_font: QFont, max_zoom: float
         return 1.0
     fit = min(viewport.width() / rect.width(), viewport.height() / rect.height())
     return max(readable_zoom(body_font), min(max_zoom, fit))
+
+
+def frame_centre(rect: QRectF, shown: QSizeF) -> QPointF:
+    """Where Frame All centres: `rect`'s centre on each axis that fits in `shown` (scene units),
+    else its top or left part, where a graph's sources are."""
+    x = rect.center().x() if rect.width() <= shown.width() else rect.left() + shown.width() / 2
+    y = rect.center().y() if rect.height() <= shown.height() else rect.top() + shown.height() / 2
+    return QPointF(x, y)

@@ -42,3 +42,22 @@ def _inside(point: QPointF, size: QSizeF, area: QRectF) -> QPointF:
     x = min(point.x(), area.right() - size.width())
     y = min(point.y(), area.bottom() - size.height())
     return QPointF(max(x, area.left()), max(y, area.top()))
+
+
+def land_visible(view, node_id: str) -> None:
+    """Slide a node just added to the canvas `view` (a NodeView) so all of it is on screen and
+    clear of the minimap. Call it inside the adding undo step, so adding and sliding undo as one."""
+    item = view.node_scene.nodes.get(node_id)
+    if item is None:
+        return
+    rect = item.sceneBoundingRect()
+    covered = []
+    if view.minimap.isVisible():
+        on_viewport = view.minimap.geometry().translated(-view.viewport().pos())
+        covered.append(view.mapToScene(on_viewport).boundingRect())
+    pos = place(rect.topLeft(), rect.size(), view.visible_scene_rect(), covered)
+    delta = pos - rect.topLeft()
+    if delta.manhattanLength() >= 1:
+        document = view.document
+        old = list(document.graph.nodes[node_id].ui.get("pos") or [rect.left(), rect.top()])
+        document.move({node_id: (old, [round(old[0] + delta.x()), round(old[1] + delta.y())])})

@@ -16,13 +16,13 @@ from PySide6.QtWidgets import QGraphicsView
 from nodeflow.core.graph import Link
 from nodeflow.gui import theme, wire_rules
 from nodeflow.gui.canvas import node_paint
-from nodeflow.gui.canvas.detail import frame_zoom
+from nodeflow.gui.canvas.detail import frame_centre, frame_zoom
 from nodeflow.gui.canvas.gestures import Cut, Pan
 from nodeflow.gui.canvas.layout import DOT_D
 from nodeflow.gui.canvas.link_item import LinkItem
 from nodeflow.gui.canvas.menus import show_context_menu
 from nodeflow.gui.canvas.minimap import Minimap
-from nodeflow.gui.canvas.placement import place
+from nodeflow.gui.canvas.placement import land_visible
 from nodeflow.gui.canvas.scene import NodeScene
 from nodeflow.gui.canvas.wiring import WireDrag, WireResult
 from nodeflow.gui.edit_actions import EditActions
@@ -112,30 +112,10 @@ class NodeView(QGraphicsView):
         zoom = max(MIN_ZOOM, frame_zoom(rect, QSizeF(view.size()), node_paint.font("normal"), max_zoom=1.5))
         self.resetTransform()
         self.scale(zoom, zoom)
-        shown = QSizeF(view.width() / zoom, view.height() / zoom)
-        x = rect.center().x() if rect.width() <= shown.width() else rect.left() + shown.width() / 2
-        y = rect.center().y() if rect.height() <= shown.height() else rect.top() + shown.height() / 2
-        self.centerOn(QPointF(x, y))
+        self.centerOn(frame_centre(rect, QSizeF(view.width() / zoom, view.height() / zoom)))
 
     def visible_scene_rect(self) -> QRectF:
         return self.mapToScene(self.viewport().rect()).boundingRect()
-
-    def land_visible(self, node_id: str) -> None:
-        """Slide a node just added so all of it is on screen and clear of the minimap (call it
-        inside the adding undo step)."""
-        item = self.node_scene.nodes.get(node_id)
-        if item is None:
-            return
-        rect = item.sceneBoundingRect()
-        covered = []
-        if self.minimap.isVisible():
-            on_viewport = self.minimap.geometry().translated(-self.viewport().pos())
-            covered.append(self.mapToScene(on_viewport).boundingRect())
-        pos = place(rect.topLeft(), rect.size(), self.visible_scene_rect(), covered)
-        delta = pos - rect.topLeft()
-        if delta.manhattanLength() >= 1:
-            old = list(self.document.graph.nodes[node_id].ui.get("pos") or [rect.left(), rect.top()])
-            self.document.move({node_id: (old, [round(old[0] + delta.x()), round(old[1] + delta.y())])})
 
     def fit_all(self) -> None:
         rect = QRectF()
@@ -358,7 +338,7 @@ class NodeView(QGraphicsView):
         cls = doc.registry.get(type_id)
         doc.undo.beginMacro(f"Add {cls.title if cls else type_id}")
         node_id = doc.add_node(type_id, (scene_pos.x(), scene_pos.y()))
-        self.land_visible(node_id)
+        land_visible(self, node_id)
         if wire is not None and wire.start is not None:
             cls = doc.registry.get(type_id)
             name = wire_rules.fitting_socket(cls, wire.type_name or "*", want_input=wire.start.is_output)
@@ -394,7 +374,7 @@ class NodeView(QGraphicsView):
             cls = self.document.registry.get(type_id)
             self.document.undo.beginMacro(f"Add {cls.title if cls else type_id}")
             node_id = self.document.add_node(type_id, (pos.x(), pos.y()))
-            self.land_visible(node_id)
+            land_visible(self, node_id)
             self.document.undo.endMacro()
             self.node_scene.select_nodes([node_id])
             event.acceptProposedAction()

@@ -55,3 +55,11 @@ def upstream_seeds(graph: Graph | None, node_id: str) -> tuple[int, ...]:
             if inp.seed and graph.link_into(upstream, inp.name) is None and inp.name in record.params:
                 seeds.append(int(record.params[inp.name]))
     return tuple(seeds)
+
+
+def output_images(images: list[Any], node_id: str, graph: Graph | None) -> list[OutputImage]:
+    """A run's shown images (PIL) as viewer entries, with the file each went to and its seeds."""
+    from nodeflow.gui.images import to_qimage
+
+    seeds = upstream_seeds(graph, node_id)
+    return [OutputImage(q, node_id, saved_path(i), seeds) for i in images if (q := to_qimage(i)) is not None]

@@ -1,0 +1,46 @@
+"""How big the panels around the canvas start, in proportion to the window.
+
+Fixed widths made for 1500x900 leave a 1280x720 window a canvas too small to read a graph in; these
+proportions keep most of any window for the canvas. A layout saved by the user wins over them.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtWidgets import QDockWidget, QMainWindow
+
+
+def size_docks(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
+    """Palette, inspector/output column and run panel sized for the window's current size."""
+    w, h = window.width(), window.height()
+    window.resizeDocks([docks["palette"], docks["inspector"]],
+                       [min(240, max(180, w // 7)), min(360, max(260, w // 5))], Qt.Orientation.Horizontal)
+    window.resizeDocks([docks["run"]], [min(200, max(110, h // 6))], Qt.Orientation.Vertical)
+    window.resizeDocks([docks["inspector"], docks["output"]], [h // 2, h // 3], Qt.Orientation.Vertical)
+
+
+def tab_start_with_palette(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
+    """A layout saved before the Start tab existed leaves it beside the palette: tab them again."""
+    start, palette = docks["start"], docks["palette"]
+    left = Qt.DockWidgetArea.LeftDockWidgetArea
+    if (window.dockWidgetArea(start) == left == window.dockWidgetArea(palette) and not start.isFloating()
+            and start not in window.tabifiedDockWidgets(palette)):
+        window.tabifyDockWidget(palette, start)
+
+
+class _OnFirstShow(QObject):
+    def __init__(self, window: QMainWindow, docks: dict[str, QDockWidget]):
+        super().__init__(window)
+        self.docks = docks
+        window.installEventFilter(self)
+
+    def eventFilter(self, window, event) -> bool:
+        if event.type() == QEvent.Type.Show:
+            window.removeEventFilter(self)
+            size_docks(window, self.docks)
+        return False
+
+
+def size_docks_when_shown(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
+    """Size the panels when the window is first shown (its size is final then, not at construction)."""
+    _OnFirstShow(window, docks)
