@@ -16,7 +16,7 @@ def size_docks(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
     window.resizeDocks([docks["palette"], docks["inspector"]],
                        [min(240, max(180, w // 7)), min(360, max(260, w // 5))], Qt.Orientation.Horizontal)
     window.resizeDocks([docks["run"]], [min(200, max(110, h // 6))], Qt.Orientation.Vertical)
-    window.resizeDocks([docks["inspector"], docks["output"]], [h // 2, h // 3], Qt.Orientation.Vertical)
+    window.resizeDocks([docks["inspector"], docks["output"]], [h * 2 // 5, h // 2], Qt.Orientation.Vertical)
 
 
 def tab_start_with_palette(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
