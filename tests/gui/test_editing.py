@@ -35,7 +35,7 @@ def test_undo_every_step_to_empty_and_redo_to_the_same_workflow(qtbot, window):
     view.edit_actions.delete()
     final = doc.text()
     assert [doc.undo.text(i) for i in range(doc.undo.count())] == [
-        "Add basic.int", "Add basic.round", "Add basic.show", "Connect", "Connect", "Edit value", "Move",
+        "Add Integer", "Add Round", "Add Show Value", "Connect", "Connect", "Edit value", "Move",
         "Add group", "Set bypass", "Rename", "Convert widget", "Collapse", "Paste", "Delete"]
     while doc.undo.canUndo():
         doc.undo.undo()
