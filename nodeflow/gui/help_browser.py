@@ -133,7 +133,7 @@ class HelpBrowser(QDialog):
             self.page.setHtml(node_help_html(cls))
 
     @classmethod
-    def open(cls, browser: HelpBrowser | None, registry: Registry, type_id: str | None, parent=None) -> HelpBrowser:
+    def show_for(cls, browser: HelpBrowser | None, registry: Registry, type_id: str | None, parent=None) -> HelpBrowser:
         """Show the node reference (made on first use), on `type_id`'s page when given."""
         browser = browser or cls(registry, parent=parent)
         if type_id:

@@ -281,7 +281,7 @@ class MainWindow(QMainWindow):
         """The node reference, open on the selected node's page when one is selected."""
         ids = self.scene.selected_node_ids()
         record = self.document.graph.nodes.get(ids[0]) if ids else None
-        self.help_browser = HelpBrowser.open(self.help_browser, self.registry, record and record.type, self)
+        self.help_browser = HelpBrowser.show_for(self.help_browser, self.registry, record and record.type, self)
         return self.help_browser
 
     # -- editing helpers -----------------------------------------------------------------------

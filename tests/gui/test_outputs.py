@@ -189,3 +189,29 @@ def test_window_sends_an_output_to_a_new_load_image_with_its_mask(qtbot, tmp_pat
     window.document.undo.undo()  # one step
     assert node_id not in window.document.graph.nodes
     window.runner.shutdown()
+
+
+def test_paint_mask_on_an_output_sends_image_and_mask(qtbot, viewer, saved_png):
+    from PySide6.QtCore import QPointF, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from nodeflow.core.masks import decode_mask
+    from nodeflow.gui.mask_editor.dialog import MaskEditorDialog
+
+    def paint_and_accept():
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, MaskEditorDialog)
+        view = dialog.view
+        view.set_zoom(8.0, QPointF(20, 15))
+        dialog.size.setValue(6)
+        qtbot.mousePress(view.viewport(), Qt.MouseButton.LeftButton, pos=view.mapFromScene(QPointF(20, 15)))
+        qtbot.mouseRelease(view.viewport(), Qt.MouseButton.LeftButton, pos=view.mapFromScene(QPointF(20, 15)))
+        dialog.accept()
+
+    viewer.strip.setCurrentRow(0)
+    QTimer.singleShot(0, paint_and_accept)
+    with qtbot.waitSignal(viewer.send_to_load_image) as sent:
+        viewer.buttons["mask"].trigger()
+    path, mask = sent.args
+    w, h, data = decode_mask(mask)
+    assert path == saved_png and (w, h) == (40, 30) and data[15 * 40 + 20] == 255 and data[0] == 0

@@ -11,6 +11,7 @@ from PySide6.QtGui import QImage
 
 from nodeflow.core.files import SAVED_PATH_INFO
 from nodeflow.core.graph import Graph
+from nodeflow.gui.images import to_qimage
 
 
 @dataclass
@@ -59,7 +60,5 @@ def upstream_seeds(graph: Graph | None, node_id: str) -> tuple[int, ...]:
 
 def output_images(images: list[Any], node_id: str, graph: Graph | None) -> list[OutputImage]:
     """A run's shown images (PIL) as viewer entries, with the file each went to and its seeds."""
-    from nodeflow.gui.images import to_qimage
-
     seeds = upstream_seeds(graph, node_id)
     return [OutputImage(q, node_id, saved_path(i), seeds) for i in images if (q := to_qimage(i)) is not None]

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nodeflow.gui.mask_editor.dialog import edit_mask
 from nodeflow.gui.outputs import actions
 from nodeflow.gui.outputs.compare import CompareView
 from nodeflow.gui.outputs.entries import OutputImage
@@ -261,14 +262,13 @@ class OutputViewer(QWidget):
             self.send_to_load_image.emit(self.file_for(entry), mask)
 
     def paint_mask_current(self) -> None:
-        from nodeflow.gui.mask_editor.dialog import MaskEditorDialog
-
+        """Paint a mask on the image; OK sends both to a Load Image node."""
         entry = self.current()
         if entry is None:
             return
-        dialog = MaskEditorDialog(entry.image, title=f"Paint a mask on {entry.describe()}", parent=self)
-        if dialog.exec():
-            self.send_current(dialog.stored_mask())
+        stored = edit_mask(entry.image, "", f"Paint a mask on {entry.describe()}", parent=self)
+        if stored is not None:
+            self.send_current(stored)
 
     def mime_for(self, rows: list[int]) -> QMimeData:
         data = QMimeData()
