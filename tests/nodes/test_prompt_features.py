@@ -127,3 +127,30 @@ def test_textual_inversion_matches_diffusers_loader(tiny_sd, bundle, tmp_path, m
     assert not torch.allclose(ours, _encode(clip, "a shiny ball"))
     with pytest.raises(NodeError, match="embedding 'nothere' not found"):
         _encode(clip, "embedding:nothere")
+
+
+def test_sdxl_embedding_with_clip_l_and_clip_g_matches_diffusers(tiny_xl, tmp_path, monkeypatch):
+    from diffusers import StableDiffusionXLPipeline
+    from safetensors.torch import save_file
+
+    from nodes._checkpoint import load_checkpoint
+
+    folder = tmp_path / "models" / "embeddings"
+    folder.mkdir(parents=True)
+    g = torch.Generator().manual_seed(4)
+    vectors = {"clip_l": torch.randn(2, 32, generator=g), "clip_g": torch.randn(2, 32, generator=g)}
+    save_file(vectors, str(folder / "xlstyle.safetensors"))
+    monkeypatch.setenv("NODEFLOW_MODEL_PATHS", str(tmp_path / "models"))
+    _, clip, _ = load_checkpoint(tiny_xl, "cpu", torch.float32)
+    from nodes._prompt_encode import encode_prompt
+
+    ours = encode_prompt(RunContext(), clip, "a embedding:xlstyle ball")
+    pipe = StableDiffusionXLPipeline.from_pretrained(tiny_xl, local_files_only=True)
+    pipe.load_textual_inversion(vectors["clip_l"], token="<xlstyle>", text_encoder=pipe.text_encoder,
+                                tokenizer=pipe.tokenizer)
+    pipe.load_textual_inversion(vectors["clip_g"], token="<xlstyle>", text_encoder=pipe.text_encoder_2,
+                                tokenizer=pipe.tokenizer_2)
+    embeds, _, pooled, _ = pipe.encode_prompt("a <xlstyle> ball", device="cpu", num_images_per_prompt=1,
+                                              do_classifier_free_guidance=False)
+    torch.testing.assert_close(ours.embeds, embeds, rtol=0, atol=0)
+    torch.testing.assert_close(ours.pooled, pooled, rtol=0, atol=0)
