@@ -27,6 +27,7 @@ FORBIDDEN = {
     "nodeflow/library": {"nodes", "torch", *QT},
     "nodeflow/interop": {"nodes", "torch", *QT},
     "nodeflow/engine": QT,
+    "nodeflow/jobs": QT,
     "nodes": QT,
 }
 MAX_LINES = 400

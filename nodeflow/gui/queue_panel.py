@@ -244,9 +244,9 @@ class QueuePanel(QWidget):
             if thumbs:
                 item.setIcon(self._thumb(job))
             widget.addItem(item)
-        widget.blockSignals(False)
         if chosen is not None:
-            self._select(widget, chosen.id)
+            self._select(widget, chosen.id)  # quietly: a refresh is no new selection
+        widget.blockSignals(False)
 
     def _select(self, widget: QListWidget, job_id: int) -> None:
         for row in range(widget.count()):

@@ -138,3 +138,37 @@ def test_sweep_dialog_expands_and_refuses_bad_rows(qtbot, registry):
     assert not dialog.ok_button.isEnabled() and "a range takes integers" in dialog.error.text()
     dialog.specs[0].setText("1,99999")
     assert f"node {node} input 'steps': 99999 is above the maximum" in dialog.error.text()
+
+
+def test_the_window_docks_the_queue_shows_a_job_s_images_and_opens_its_workflow(qtbot, registry, tmp_path):
+    from nodeflow.gui import queue_dock
+    from nodeflow.gui.main_window import MainWindow
+
+    registry.register(SavePng)
+    win = MainWindow(registry, executor=Executor(registry, device="cpu"), output_dir=tmp_path / "out")
+    win.files.ask_save_changes = lambda: "discard"
+    qtbot.addWidget(win)
+    panel = queue_dock.install(win)
+    try:
+        doc = win.document
+        slow = doc.add_node("test.slow", (0, 0), {"steps": 1, "delay": 0.0})
+        save = doc.add_node("test.save_png", (300, 0), {"seed": 5})
+        doc.connect(slow, "value", save, "value")
+        assert win.docks["queue"].widget() is panel
+        panel.count.setValue(2)
+        click(qtbot, panel.run_button)
+        qtbot.waitUntil(lambda: len(panel.store.jobs(states=["done"])) == 2, timeout=30000)
+        assert sorted(p.name for p in (tmp_path / "out").glob("*.png")) == ["swatch_00001_01.png",
+                                                                           "swatch_00002_01.png"]
+        panel.refresh()
+        shown = len(win.output_viewer.entries)
+        panel.history.setCurrentRow(0)  # job 2: seed 6
+        assert [e.path.name for e in win.output_viewer.entries[shown:]] == ["swatch_00002_01.png"]
+        panel.refresh()
+        assert len(win.output_viewer.entries) == shown + 1  # a refresh re-shows nothing
+        doc.set_param(save, "seed", 99)
+        click(qtbot, panel.open_button)
+        assert doc.graph.nodes[save].params["seed"] == 6 and doc.dirty
+    finally:
+        panel.runner.shutdown()
+        win.runner.shutdown()
