@@ -22,11 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-ENV = dict(os.environ, HF_HUB_OFFLINE="1", DIFFUSERS_VERBOSITY="error", TRANSFORMERS_VERBOSITY="error",
-           TQDM_DISABLE="1", PYTHONPATH=str(ROOT))
+from _common import ROOT, add_node, child_environment, txt2img_chain
+
+ENV = child_environment()
 
 DIFFUSERS_SCRIPT = """
 import sys, json, torch
@@ -72,22 +70,8 @@ def single_file_workflow(checkpoint: Path, folder: Path, steps: int) -> Path:
     from nodeflow.core import Graph, default_registry, workflow
 
     graph = Graph(default_registry())
-
-    def add(type_id, links=None, **params):
-        node_id = graph.add_node(type_id, params).id
-        for name, (src, out) in (links or {}).items():
-            graph.connect(src, out, node_id, name)
-        return node_id
-
-    ckpt = add("models.load_checkpoint", checkpoint=str(checkpoint))
-    pos = add("conditioning.text_encode", {"clip": (ckpt, "clip")}, text="a red circle")
-    neg = add("conditioning.text_encode", {"clip": (ckpt, "clip")}, text="")
-    latent = add("latent.empty", {"vae": (ckpt, "vae")}, width=64, height=64, batch_size=1)
-    sampler = add("sampling.sampler", {"model": (ckpt, "model"), "positive": (pos, "conditioning"),
-                                       "negative": (neg, "conditioning"), "latent_image": (latent, "latent")},
-                  seed=1, steps=steps, cfg=7.0, sampler_name="euler", scheduler="normal")
-    decode = add("vae.decode", {"latent": (sampler, "latent"), "vae": (ckpt, "vae")})
-    add("image.save", {"images": (decode, "image")}, filename_prefix="nodeflow")
+    _, _, decode = txt2img_chain(graph, checkpoint, size=64, steps=steps, seed=1, cfg=7.0)
+    add_node(graph, "image.save", {"images": (decode, "image")}, filename_prefix="nodeflow")
     path = folder / "sd15_file.json"
     path.write_text(workflow.dumps(graph))
     return path

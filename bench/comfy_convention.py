@@ -17,31 +17,16 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+from _common import add_node, txt2img_chain
 
 
 def graph(registry, checkpoint: Path, size: int, steps: int, sampler: str, convention: str):
     from nodeflow.core import Graph
 
     g = Graph(registry)
-
-    def add(type_id, links=None, **params):
-        node = g.add_node(type_id, params).id
-        for name, (src, out) in (links or {}).items():
-            g.connect(src, out, node, name)
-        return node
-
-    ckpt = add("models.load_checkpoint", checkpoint=str(checkpoint))
-    pos = add("conditioning.text_encode", {"clip": (ckpt, "clip")}, text="a red circle")
-    neg = add("conditioning.text_encode", {"clip": (ckpt, "clip")}, text="")
-    latent = add("latent.empty", {"vae": (ckpt, "vae")}, width=size, height=size, batch_size=1)
-    sample = add("sampling.sampler", {"model": (ckpt, "model"), "positive": (pos, "conditioning"),
-                                      "negative": (neg, "conditioning"), "latent_image": (latent, "latent")},
-                 seed=3, steps=steps, cfg=7.0, sampler_name=sampler, scheduler="karras", convention=convention)
-    decode = add("vae.decode", {"latent": (sample, "latent"), "vae": (ckpt, "vae")})
-    add("image.preview", {"images": (decode, "image")})
+    _, _, decode = txt2img_chain(g, checkpoint, size=size, steps=steps, seed=3, cfg=7.0, sampler_name=sampler,
+                                 scheduler="karras", convention=convention)
+    add_node(g, "image.preview", {"images": (decode, "image")})
     return g, decode
 
 

@@ -17,19 +17,15 @@ the no-budget SDXL reference. Run: `python bench/gpu_check.py [--quick]`.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
 import traceback
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
-os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+from _common import add_node, builtin_registry, quiet_environment, txt2img_chain
+
+quiet_environment()
 GB = 1000**3
 DEVICE = "cuda"  # the smoke test on a CPU machine sets "cpu"
 ROWS: list[tuple[str, str, str]] = []
@@ -40,45 +36,12 @@ def row(section: str, what: str, value: str) -> None:
     print(f"  {section:<18} {what:<44} {value}", flush=True)
 
 
-def builtin_registry():
-    """The process-wide registry, with the built-in nodes even in a checkout that was never
-    pip-installed (built-ins come through an entry point, which only an install declares)."""
-    import importlib
-    import pkgutil
-
-    import nodes
-    from nodeflow.core import default_registry
-
-    registry = default_registry()
-    if "models.load_checkpoint" not in registry:
-        for info in pkgutil.iter_modules(nodes.__path__):
-            if not info.name.startswith("_"):
-                name = f"nodes.{info.name}"
-                registry.register_module(importlib.import_module(name), name)
-    return registry
-
-
 def txt2img(checkpoint: Path, size: int, steps: int, cfg: float = 5.0, seed: int = 3, tile: int | None = None):
     from nodeflow.core import Graph
 
     graph = Graph(builtin_registry())
-
-    def add(type_id, links=None, **params):
-        node_id = graph.add_node(type_id, params).id
-        for name, (src, out) in (links or {}).items():
-            graph.connect(src, out, node_id, name)
-        return node_id
-
-    ckpt = add("models.load_checkpoint", checkpoint=str(checkpoint))
-    pos = add("conditioning.text_encode", {"clip": (ckpt, "clip")}, text="a red circle")
-    neg = add("conditioning.text_encode", {"clip": (ckpt, "clip")}, text="")
-    latent = add("latent.empty", {"vae": (ckpt, "vae")}, width=size, height=size, batch_size=1)
-    sampler = add("sampling.sampler", {"model": (ckpt, "model"), "positive": (pos, "conditioning"),
-                                       "negative": (neg, "conditioning"), "latent_image": (latent, "latent")},
-                  seed=seed, steps=steps, cfg=cfg, sampler_name="euler", scheduler="normal")
-    links = {"latent": (sampler, "latent"), "vae": (ckpt, "vae")}
-    decode = add("vae.decode_tiled", links, tile_size=tile) if tile else add("vae.decode", links)
-    add("image.preview", {"images": (decode, "image")})
+    _, sampler, decode = txt2img_chain(graph, checkpoint, size=size, steps=steps, seed=seed, cfg=cfg, tile=tile)
+    add_node(graph, "image.preview", {"images": (decode, "image")})
     return graph, decode, sampler
 
 

@@ -13,18 +13,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+from _common import ROOT, add_node, child_environment, txt2img_chain
+
 GB = 1000**3
-ENV = dict(os.environ, HF_HUB_OFFLINE="1", DIFFUSERS_VERBOSITY="error", TRANSFORMERS_VERBOSITY="error",
-           TQDM_DISABLE="1", PYTHONPATH=str(ROOT), MALLOC_MMAP_THRESHOLD_="65536")
+ENV = child_environment(MALLOC_MMAP_THRESHOLD_="65536")
 
 
 def worker(spec: dict) -> dict:
@@ -72,23 +69,9 @@ def two_checkpoints(a: Path, b: Path, folder: Path) -> Path:
     from nodeflow.core import Graph, default_registry, workflow
 
     graph = Graph(default_registry())
-
-    def add(type_id, links=None, **params):
-        node_id = graph.add_node(type_id, params).id
-        for name, (src, out) in (links or {}).items():
-            graph.connect(src, out, node_id, name)
-        return node_id
-
     for index, checkpoint in enumerate((a, b)):
-        ckpt = add("models.load_checkpoint", checkpoint=str(checkpoint))
-        pos = add("conditioning.text_encode", {"clip": (ckpt, "clip")}, text="a red circle")
-        neg = add("conditioning.text_encode", {"clip": (ckpt, "clip")}, text="")
-        latent = add("latent.empty", {"vae": (ckpt, "vae")}, width=64, height=64, batch_size=1)
-        sampler = add("sampling.sampler", {"model": (ckpt, "model"), "positive": (pos, "conditioning"),
-                                           "negative": (neg, "conditioning"), "latent_image": (latent, "latent")},
-                      seed=1, steps=2, cfg=7.0, sampler_name="euler", scheduler="normal")
-        decode = add("vae.decode", {"latent": (sampler, "latent"), "vae": (ckpt, "vae")})
-        add("image.save", {"images": (decode, "image")}, filename_prefix=f"branch{index}")
+        _, _, decode = txt2img_chain(graph, checkpoint, size=64, steps=2, seed=1, cfg=7.0)
+        add_node(graph, "image.save", {"images": (decode, "image")}, filename_prefix=f"branch{index}")
     path = folder / "two_checkpoints.json"
     path.write_text(workflow.dumps(graph))
     return path

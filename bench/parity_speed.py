@@ -11,18 +11,15 @@ random tiny SD to a temporary folder. Run: `python bench/parity_speed.py [--repe
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
-os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+from _common import ROOT, add_node, quiet_environment, txt2img_chain
+
+quiet_environment()
 
 
 def model_folder(scratch: Path, chosen: Path | None) -> tuple[Path, int]:
@@ -57,22 +54,9 @@ def main() -> None:
         prompt, seed, cfg = "a red circle on a blue background", 1, 5.0
 
         graph = Graph(default_registry())
-
-        def add(type_id, links=None, **params):
-            node_id = graph.add_node(type_id, params).id
-            for name, (src, out) in (links or {}).items():
-                graph.connect(src, out, node_id, name)
-            return node_id
-
-        ckpt = add("models.load_checkpoint", checkpoint=str(folder))
-        pos = add("conditioning.text_encode", {"clip": (ckpt, "clip")}, text=prompt)
-        neg = add("conditioning.text_encode", {"clip": (ckpt, "clip")}, text="")
-        latent = add("latent.empty", {"vae": (ckpt, "vae")}, width=size, height=size, batch_size=1)
-        sampler = add("sampling.sampler", {"model": (ckpt, "model"), "positive": (pos, "conditioning"),
-                                           "negative": (neg, "conditioning"), "latent_image": (latent, "latent")},
-                      seed=seed, steps=args.steps, cfg=cfg, sampler_name="euler", scheduler="normal")
-        decode = add("vae.decode", {"latent": (sampler, "latent"), "vae": (ckpt, "vae")})
-        add("image.preview", {"images": (decode, "image")})
+        _, _, decode = txt2img_chain(graph, folder, size=size, steps=args.steps, seed=seed, cfg=cfg,
+                                     prompt=prompt)
+        add_node(graph, "image.preview", {"images": (decode, "image")})
 
         pipe = StableDiffusionPipeline.from_pretrained(folder, safety_checker=None, requires_safety_checker=False,
                                                        local_files_only=True)
