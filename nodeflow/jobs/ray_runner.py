@@ -80,7 +80,8 @@ class RayRunner:
         if not ray.is_initialized():
             os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
             if self.address == "local":
-                ray.init(num_cpus=max(2, self.workers), include_dashboard=False, log_to_driver=False)
+                ray.init(address="local", num_cpus=max(2, self.workers), include_dashboard=False,
+                         log_to_driver=False)
             else:
                 ray.init(address=self.address, log_to_driver=False)
             started_here = True
