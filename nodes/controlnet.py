@@ -11,6 +11,7 @@ from typing import Any
 
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
 from nodeflow.core.types import CONDITIONING, FLOAT, IMAGE, STRING
+from nodes._model_path import model_path
 
 #: Link type of a loaded ControlNet (ComfyUI's name).
 CONTROL_NET = "CONTROL_NET"
@@ -34,12 +35,7 @@ class LoadControlNet(Node):
         from nodes._controlnet import load_controlnet
         from nodes._diffusion import torch_dtype
 
-        if not control_net.strip():
-            raise NodeError("no ControlNet chosen", "control_net")
-        path = ctx.resolve_path(control_net)
-        if not path.exists():
-            raise NodeError(f"ControlNet not found: {control_net} (looked for {path})", "control_net")
-        ctx.used_model_file(path)
+        path = model_path(ctx, control_net, "control_net", "ControlNet")
         dtype = torch_dtype(ctx.device)
         key = ("controlnet", str(path.resolve()), str(dtype), ctx.device)
         return (ctx.models.get(key, lambda: load_controlnet(path, ctx.device, dtype)),)

@@ -9,8 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from nodeflow.core import Input, Node, NodeError, Output, RunContext
+from nodeflow.core import Input, Node, Output, RunContext
 from nodeflow.core.types import CLIP, MODEL, STRING, VAE
+from nodes._model_path import model_path
 
 FAMILIES = ("sd", "sd2", "sdxl")
 _FAMILY_HELP = ("Which model the part belongs to (sd = SD 1.x, sd2 = SD 2.x, sdxl); single files do not "
@@ -18,13 +19,8 @@ _FAMILY_HELP = ("Which model the part belongs to (sd = SD 1.x, sd2 = SD 2.x, sdx
 
 
 def _path(ctx: RunContext, name: str, field: str) -> Path:
-    if not name.strip():
-        raise NodeError(f"no {field.replace('_', ' ')} chosen", field)
-    path = ctx.resolve_path(name)
-    if not path.exists():
-        raise NodeError(f"not found: {name} (looked for {path})", field)
-    ctx.used_model_file(path)
-    return path
+    """A part's file or folder, named in messages by its field ("no clip name chosen")."""
+    return model_path(ctx, name, field, field.replace("_", " "))
 
 
 class LoadVAE(Node):

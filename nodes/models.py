@@ -9,6 +9,7 @@ from typing import Any
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
 from nodeflow.core.spec import Weights
 from nodeflow.core.types import CLIP, FLOAT, MODEL, STRING, VAE
+from nodes._model_path import model_path
 
 
 class LoadCheckpoint(Node):
@@ -64,6 +65,11 @@ class LoadCheckpoint(Node):
                 for part, count in component_counts(path).items()]
 
 
+def _lora_path(ctx: RunContext, lora: str) -> Path:
+    """The LoRA file both LoRA loaders read (files only; folders are not LoRAs)."""
+    return model_path(ctx, lora, "lora", "LoRA", folders=False, noun="LoRA file")
+
+
 class LoadLora(Node):
     type_id = "models.load_lora"
     title = "Load LoRA"
@@ -90,13 +96,7 @@ class LoadLora(Node):
 
         if strength_model == 0 and strength_clip == 0:
             return model, clip
-        if not lora.strip():
-            raise NodeError("no LoRA file chosen", "lora")
-        path = ctx.resolve_path(lora)
-        if not path.is_file():
-            raise NodeError(f"LoRA not found: {lora} (looked for {path})", "lora")
-        ctx.used_model_file(path)
-        weights = read_lora(path)
+        weights = read_lora(_lora_path(ctx, lora))
         return apply_lora(ctx, model, clip, weights, strength_model, strength_clip)
 
 
@@ -121,13 +121,7 @@ class LoadLoraModelOnly(Node):
 
         if strength_model == 0:
             return (model,)
-        if not lora.strip():
-            raise NodeError("no LoRA file chosen", "lora")
-        path = ctx.resolve_path(lora)
-        if not path.is_file():
-            raise NodeError(f"LoRA not found: {lora} (looked for {path})", "lora")
-        ctx.used_model_file(path)
-        return (apply_lora(ctx, model, None, read_lora(path), strength_model, 0.0)[0],)
+        return (apply_lora(ctx, model, None, read_lora(_lora_path(ctx, lora)), strength_model, 0.0)[0],)
 
 
 class ModelSampling(Node):

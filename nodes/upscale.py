@@ -6,6 +6,7 @@ from typing import Any
 
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
 from nodeflow.core.types import IMAGE, INT, STRING
+from nodes._model_path import model_path
 
 #: Link type of a loaded upscale model (ComfyUI's name).
 UPSCALE_MODEL = "UPSCALE_MODEL"
@@ -26,12 +27,7 @@ class LoadUpscaleModel(Node):
     def run(self, ctx: RunContext, model_name: str) -> tuple[Any]:
         from nodes._upscale import load_upscale_model
 
-        if not model_name.strip():
-            raise NodeError("no upscale model chosen", "model_name")
-        path = ctx.resolve_path(model_name)
-        if not path.is_file():
-            raise NodeError(f"upscale model not found: {model_name} (looked for {path})", "model_name")
-        ctx.used_model_file(path)
+        path = model_path(ctx, model_name, "model_name", "upscale model", folders=False)
         key = ("upscale_model", str(path.resolve()), ctx.device)
         return (ctx.models.get(key, lambda: load_upscale_model(path, ctx.device)),)
 
