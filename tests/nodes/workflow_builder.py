@@ -37,6 +37,18 @@ def _model_and_prompts(g, prompt, negative=""):
     return ckpt, pos, neg
 
 
+def _empty_latent(g, ckpt, batch_size, pos=(320, 440), size=SIZE):
+    return _add(g, "latent.empty", pos, {"vae": (ckpt, "vae")}, width=size, height=size, batch_size=batch_size)
+
+
+def _sampler(g, pos, ckpt, positive, negative, latent, seed, **params):
+    """A Sampler at the examples' settings (20 euler steps, cfg 5, normal schedule) unless `params` differ."""
+    links = {"model": (ckpt, "model"), "positive": (positive, "conditioning"),
+             "negative": (negative, "conditioning"), "latent_image": (latent, "latent")}
+    settings = {"seed": seed, "steps": 20, "cfg": 5.0, "sampler_name": "euler", "scheduler": "normal", **params}
+    return _add(g, "sampling.sampler", pos, links, **settings)
+
+
 def _finish(g, ckpt, latent_src, prefix, x=1000):
     decode = _add(g, "vae.decode", (x, 200), {"latent": (latent_src, "latent"), "vae": (ckpt, "vae")})
     _add(g, "image.save", (x + 260, 200), {"images": (decode, "image")}, filename_prefix=prefix)
@@ -48,10 +60,8 @@ def txt2img():
     g.metadata["description"] = "Text to image with the built-in tiny model: change the prompt and the seed."
     ckpt, pos, neg = _model_and_prompts(g, "a red circle on a blue background")
     # width and height 0: the model's native size, so this graph (the GUI's default) suits any checkpoint
-    latent = _add(g, "latent.empty", (320, 440), {"vae": (ckpt, "vae")}, width=0, height=0, batch_size=4)
-    sampler = _add(g, "sampling.sampler", (660, 200), {
-        "model": (ckpt, "model"), "positive": (pos, "conditioning"), "negative": (neg, "conditioning"),
-        "latent_image": (latent, "latent")}, seed=42, steps=20, cfg=5.0, sampler_name="euler", scheduler="normal")
+    latent = _empty_latent(g, ckpt, 4, size=0)
+    sampler = _sampler(g, (660, 200), ckpt, pos, neg, latent, seed=42)
     _finish(g, ckpt, sampler, "txt2img")
     return g
 
@@ -63,10 +73,7 @@ def img2img():
     ckpt, pos, neg = _model_and_prompts(g, "a yellow star on a blue background")
     load = _add(g, "image.load", (0, 480), image=SOURCE)
     encode = _add(g, "vae.encode", (320, 440), {"pixels": (load, "image"), "vae": (ckpt, "vae")})
-    sampler = _add(g, "sampling.sampler", (660, 200), {
-        "model": (ckpt, "model"), "positive": (pos, "conditioning"), "negative": (neg, "conditioning"),
-        "latent_image": (encode, "latent")}, seed=7, steps=20, cfg=5.0, sampler_name="euler",
-        scheduler="normal", denoise=0.7)
+    sampler = _sampler(g, (660, 200), ckpt, pos, neg, encode, seed=7, denoise=0.7)
     _finish(g, ckpt, sampler, "img2img")
     return g
 
@@ -96,10 +103,7 @@ def inpaint():
     mask = (load, "mask")
     encode = _add(g, "vae.encode_inpaint", (320, 440), {
         "pixels": (load, "image"), "vae": (ckpt, "vae"), "mask": mask}, grow_mask_by=2)
-    sampler = _add(g, "sampling.sampler", (660, 200), {
-        "model": (ckpt, "model"), "positive": (pos, "conditioning"), "negative": (neg, "conditioning"),
-        "latent_image": (encode, "latent")}, seed=3, steps=20, cfg=5.0, sampler_name="euler",
-        scheduler="normal", denoise=1.0)
+    sampler = _sampler(g, (660, 200), ckpt, pos, neg, encode, seed=3, denoise=1.0)
     decode = _add(g, "vae.decode", (1000, 200), {"latent": (sampler, "latent"), "vae": (ckpt, "vae")})
     composite = _add(g, "image.composite_masked", (1260, 200), {
         "destination": (load, "image"), "source": (decode, "image"), "mask": mask})
@@ -112,7 +116,7 @@ def custom_sampling():
     g.metadata["description"] = ("The sampler taken apart: noise, guider (with guidance rescale, good for "
                                  "zero-terminal-SNR models), sampler and schedule are separate nodes.")
     ckpt, pos, neg = _model_and_prompts(g, "a purple triangle on a white background")
-    latent = _add(g, "latent.empty", (320, 440), {"vae": (ckpt, "vae")}, width=SIZE, height=SIZE, batch_size=2)
+    latent = _empty_latent(g, ckpt, 2)
     noise = _add(g, "noise.random", (660, 0), seed=123)
     guider = _add(g, "sampling.cfg_guider", (660, 160), {
         "model": (ckpt, "model"), "positive": (pos, "conditioning"), "negative": (neg, "conditioning")},
@@ -138,7 +142,7 @@ def two_stage():
     ckpt, pos, neg = _model_and_prompts(g, "a red circle on a blue background")
     late = _add(g, "conditioning.text_encode", (320, 660), {"clip": (ckpt, "clip")},
                 text="a yellow circle on a blue background")
-    latent = _add(g, "latent.empty", (320, 440), {"vae": (ckpt, "vae")}, width=SIZE, height=SIZE, batch_size=2)
+    latent = _empty_latent(g, ckpt, 2)
     common = dict(noise_seed=5, steps=20, cfg=5.0, sampler_name="euler", scheduler="normal")
     first = _add(g, "sampling.sampler_advanced", (660, 200), {
         "model": (ckpt, "model"), "positive": (pos, "conditioning"), "negative": (neg, "conditioning"),
@@ -157,13 +161,10 @@ def hires_fix():
     g.metadata["description"] = ("Hires fix: a first pass at the model's size, the latent upscaled 1.5x, then a "
                                  "second pass with denoise 0.5 that adds detail at the larger size.")
     ckpt, pos, neg = _model_and_prompts(g, "a yellow star on a green background")
-    latent = _add(g, "latent.empty", (320, 440), {"vae": (ckpt, "vae")}, width=SIZE, height=SIZE, batch_size=1)
-    common = {"model": (ckpt, "model"), "positive": (pos, "conditioning"), "negative": (neg, "conditioning")}
-    first = _add(g, "sampling.sampler", (660, 200), {**common, "latent_image": (latent, "latent")}, seed=11,
-                 steps=20, cfg=5.0, sampler_name="euler", scheduler="normal")
+    latent = _empty_latent(g, ckpt, 1)
+    first = _sampler(g, (660, 200), ckpt, pos, neg, latent, seed=11)
     bigger = _add(g, "latent.upscale", (1000, 440), {"latent": (first, "latent")}, scale_by=1.5, method="bilinear")
-    second = _add(g, "sampling.sampler", (1300, 200), {**common, "latent_image": (bigger, "latent")}, seed=11,
-                  steps=20, cfg=5.0, sampler_name="euler", scheduler="normal", denoise=0.5)
+    second = _sampler(g, (1300, 200), ckpt, pos, neg, bigger, seed=11, denoise=0.5)
     _finish(g, ckpt, second, "hires_fix", x=1640)
     return g
 
@@ -178,10 +179,7 @@ def outpaint():
                bottom=0, feathering=16)
     encode = _add(g, "vae.encode_inpaint", (660, 440), {
         "pixels": (pad, "image"), "vae": (ckpt, "vae"), "mask": (pad, "mask")}, grow_mask_by=0)
-    sampler = _add(g, "sampling.sampler", (1000, 200), {
-        "model": (ckpt, "model"), "positive": (pos, "conditioning"), "negative": (neg, "conditioning"),
-        "latent_image": (encode, "latent")}, seed=5, steps=20, cfg=5.0, sampler_name="euler",
-        scheduler="normal", denoise=1.0)
+    sampler = _sampler(g, (1000, 200), ckpt, pos, neg, encode, seed=5, denoise=1.0)
     _finish(g, ckpt, sampler, "outpaint", x=1300)
     return g
 
@@ -204,10 +202,8 @@ def area_prompt():
         "conditioning_1": (left_area, "conditioning"), "conditioning_2": (right_area, "conditioning")})
     positive = _add(g, "conditioning.combine", (1000, 0), {
         "conditioning_1": (whole, "conditioning"), "conditioning_2": (halves, "conditioning")})
-    latent = _add(g, "latent.empty", (660, 440), {"vae": (ckpt, "vae")}, width=SIZE, height=SIZE, batch_size=2)
-    sampler = _add(g, "sampling.sampler", (1300, 200), {
-        "model": (ckpt, "model"), "positive": (positive, "conditioning"), "negative": (neg, "conditioning"),
-        "latent_image": (latent, "latent")}, seed=8, steps=20, cfg=5.0, sampler_name="euler", scheduler="normal")
+    latent = _empty_latent(g, ckpt, 2, pos=(660, 440))
+    sampler = _sampler(g, (1300, 200), ckpt, positive, neg, latent, seed=8)
     _finish(g, ckpt, sampler, "area_prompt", x=1640)
     return g
 
