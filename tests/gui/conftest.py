@@ -8,8 +8,10 @@ import time
 import pytest
 
 import nodes.basic
-from nodeflow.core import Input, Node, Output, Registry
+from nodeflow.core import Input, Node, Output, Registry, default_registry
 from nodeflow.core.types import FLOAT, IMAGE, INT, STRING
+
+from .helpers import main_window
 
 
 class SlowCount(Node):
@@ -71,17 +73,15 @@ def registry() -> Registry:
 
 @pytest.fixture
 def window(qtbot, registry, tmp_path):
-    from nodeflow.engine import Executor
-    from nodeflow.gui.main_window import MainWindow
+    with main_window(qtbot, registry, tmp_path) as win:
+        yield win
 
-    win = MainWindow(registry, executor=Executor(registry, device="cpu"), output_dir=tmp_path / "out")
-    win.files.ask_save_changes = lambda: "discard"
-    qtbot.addWidget(win)
-    win.resize(1400, 900)
-    with qtbot.waitExposed(win):
-        win.show()
-    yield win
-    win.runner.shutdown()
+
+@pytest.fixture
+def full_window(qtbot, tmp_path):
+    """The window over the built-in nodes (the default registry)."""
+    with main_window(qtbot, default_registry(), tmp_path) as win:
+        yield win
 
 
 @pytest.fixture(autouse=True)

@@ -4,33 +4,13 @@ models, and Load Image's mask row opens the mask editor over the node's picture.
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from PIL import Image
 from PySide6.QtCore import QPointF, Qt, QTimer
-from PySide6.QtWidgets import QApplication
 
-from nodeflow.core import default_registry
 from nodeflow.core.masks import decode_mask
-from nodeflow.gui.mask_editor.dialog import MaskEditorDialog
 from nodeflow.gui.widgets.special_editors import MaskEditor, ModelEditor
 
-from .helpers import vp
-
-
-@pytest.fixture
-def full_window(qtbot, tmp_path):
-    from nodeflow.engine import Executor
-    from nodeflow.gui.main_window import MainWindow
-
-    registry = default_registry()
-    win = MainWindow(registry, executor=Executor(registry, device="cpu"), output_dir=tmp_path / "out")
-    win.files.ask_save_changes = lambda: "discard"
-    qtbot.addWidget(win)
-    win.resize(1400, 900)
-    with qtbot.waitExposed(win):
-        win.show()
-    yield win
-    win.runner.shutdown()
+from .helpers import paint_stroke_and_accept, vp
 
 
 def click_row(qtbot, window, node_id: str, name: str) -> None:
@@ -64,19 +44,8 @@ def test_mask_row_paints_over_the_picture_and_the_inspector_shows_it(qtbot, full
     doc = full_window.document
     load = doc.add_node("image.load", (0, 0), {"image": str(png)})
 
-    def paint_and_accept():
-        dialog = QApplication.activeModalWidget()
-        assert isinstance(dialog, MaskEditorDialog)
-        assert (dialog.view.image.width(), dialog.view.image.height()) == (40, 30)
-        dialog.view.set_zoom(8.0, QPointF(20, 15))
-        dialog.size.setValue(8)
-        viewport = dialog.view.viewport()
-        qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=dialog.view.mapFromScene(QPointF(10, 15)))
-        qtbot.mouseMove(viewport, dialog.view.mapFromScene(QPointF(30, 15)))
-        qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=dialog.view.mapFromScene(QPointF(30, 15)))
-        dialog.accept()
-
-    QTimer.singleShot(0, paint_and_accept)
+    QTimer.singleShot(0, lambda: paint_stroke_and_accept(qtbot, (20, 15), (10, 15), (30, 15), brush=8,
+                                                         image_size=(40, 30)))
     click_row(qtbot, full_window, load, "painted_mask")
     stored = doc.graph.nodes[load].params["painted_mask"]
     w, h, data = decode_mask(stored)

@@ -9,21 +9,14 @@ from PySide6.QtWidgets import QPushButton
 from nodeflow.core import default_registry
 from nodeflow.core.paths import PROJECT_ROOT
 
+from .helpers import main_window
+
 
 @pytest.fixture
 def full_window(qtbot, tmp_path):
-    from nodeflow.engine import Executor
-    from nodeflow.gui.main_window import MainWindow
-
-    registry = default_registry()
-    win = MainWindow(registry, executor=Executor(registry, device="cpu"), output_dir=tmp_path / "out")
-    win.files.ask_save_changes = lambda: "discard"
-    qtbot.addWidget(win)
-    win.resize(1280, 720)
-    with qtbot.waitExposed(win):
-        win.show()
-    yield win
-    win.runner.shutdown()
+    """The window over the built-in nodes, at a laptop's 1280x720."""
+    with main_window(qtbot, default_registry(), tmp_path, size=(1280, 720)) as win:
+        yield win
 
 
 def test_new_opens_the_default_graph_and_the_start_panel(qtbot, full_window, tmp_path):

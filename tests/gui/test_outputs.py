@@ -16,6 +16,8 @@ from nodeflow.gui.outputs import actions
 from nodeflow.gui.outputs.entries import OutputImage, upstream_seeds
 from nodeflow.gui.outputs.viewer import OutputViewer
 
+from .helpers import paint_stroke_and_accept
+
 
 def solid(color: str, w: int = 40, h: int = 30) -> QImage:
     image = QImage(w, h, QImage.Format.Format_RGB32)
@@ -192,24 +194,12 @@ def test_window_sends_an_output_to_a_new_load_image_with_its_mask(qtbot, tmp_pat
 
 
 def test_paint_mask_on_an_output_sends_image_and_mask(qtbot, viewer, saved_png):
-    from PySide6.QtCore import QPointF, QTimer
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtCore import QTimer
 
     from nodeflow.core.masks import decode_mask
-    from nodeflow.gui.mask_editor.dialog import MaskEditorDialog
-
-    def paint_and_accept():
-        dialog = QApplication.activeModalWidget()
-        assert isinstance(dialog, MaskEditorDialog)
-        view = dialog.view
-        view.set_zoom(8.0, QPointF(20, 15))
-        dialog.size.setValue(6)
-        qtbot.mousePress(view.viewport(), Qt.MouseButton.LeftButton, pos=view.mapFromScene(QPointF(20, 15)))
-        qtbot.mouseRelease(view.viewport(), Qt.MouseButton.LeftButton, pos=view.mapFromScene(QPointF(20, 15)))
-        dialog.accept()
 
     viewer.strip.setCurrentRow(0)
-    QTimer.singleShot(0, paint_and_accept)
+    QTimer.singleShot(0, lambda: paint_stroke_and_accept(qtbot, (20, 15), (20, 15), (20, 15), brush=6))
     with qtbot.waitSignal(viewer.send_to_load_image) as sent:
         viewer.buttons["mask"].trigger()
     path, mask = sent.args

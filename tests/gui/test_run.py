@@ -8,15 +8,13 @@ from nodeflow.core import Input, Node
 from nodeflow.core.types import STRING
 from nodeflow.engine import events as ev
 
+from .helpers import start_slow_run, wait_done
+
 
 def collect(window) -> list:
     events = []
     window.runner.event.connect(events.append)
     return events
-
-
-def wait_done(qtbot, window, timeout=10_000) -> None:
-    qtbot.waitUntil(lambda: not window.runner.running, timeout=timeout)
 
 
 def test_ctrl_enter_runs_and_nodes_show_their_states(qtbot, window):
@@ -81,12 +79,8 @@ def test_a_failing_node_turns_red_with_its_message(qtbot, window):
 
 def test_stop_cancels_a_long_run_and_the_ui_stays_responsive(qtbot, window):
     doc = window.document
-    slow = doc.add_node("test.slow", (0, 0), {"steps": 400, "delay": 0.02})
-    s = doc.add_node("basic.show", (300, 0))
-    doc.connect(slow, "value", s, "value")
     events = collect(window)
-    window.run_workflow()
-    qtbot.waitUntil(lambda: window.scene.nodes[slow].run.progress is not None, timeout=10_000)
+    slow = start_slow_run(qtbot, window)
     assert window.actions_["stop"].isEnabled()
     doc.set_param(slow, "steps", 10)  # editing while it runs is fine: the run has its own copy
     second = window.run_workflow()  # a second and a third run wait in the queue, in order
@@ -264,11 +258,7 @@ def test_a_run_records_nothing_on_another_workflow_or_when_cancelled(qtbot, wind
     window.files.new()  # opened another workflow while the first one ran
     wait_done(qtbot, window)
     assert doc.graph.manifest == {}
-    slow = doc.add_node("test.slow", (0, 0), {"steps": 400, "delay": 0.02})
-    s = doc.add_node("basic.show", (300, 0))
-    doc.connect(slow, "value", s, "value")
-    window.run_workflow()
-    qtbot.waitUntil(lambda: window.scene.nodes[slow].run.progress is not None, timeout=10_000)
+    start_slow_run(qtbot, window)
     window.stop()
     wait_done(qtbot, window)
     assert doc.graph.manifest == {}  # a cancelled run is not a record of what the workflow needs

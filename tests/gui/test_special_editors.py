@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QImage
-from PySide6.QtWidgets import QApplication, QFileDialog
+from PySide6.QtWidgets import QFileDialog
 
 from nodeflow.core import default_registry
 from nodeflow.core.masks import decode_mask
-from nodeflow.gui.mask_editor.dialog import MaskEditorDialog
 from nodeflow.gui.widgets.special_editors import MaskEditor, ModelEditor, library_models
+
+from .helpers import paint_stroke_and_accept
 
 CHECKPOINT = default_registry().get("models.load_checkpoint").input("checkpoint")
 MASK_INPUT = default_registry().get("image.load").input("painted_mask")
@@ -61,19 +62,7 @@ def test_mask_parameter_opens_the_editor_and_stores_what_was_painted(qtbot):
     editor.show()
     assert editor.summary.text() == "no mask painted" and not editor.clear_button.isEnabled()
 
-    def paint_and_accept():
-        dialog = QApplication.activeModalWidget()
-        assert isinstance(dialog, MaskEditorDialog)
-        view = dialog.view
-        view.set_zoom(8.0, QPointF(24, 16))
-        dialog.size.setValue(6)
-        viewport = view.viewport()
-        qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=view.mapFromScene(QPointF(14, 16)))
-        qtbot.mouseMove(viewport, view.mapFromScene(QPointF(34, 16)))
-        qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=view.mapFromScene(QPointF(34, 16)))
-        dialog.accept()
-
-    QTimer.singleShot(0, paint_and_accept)
+    QTimer.singleShot(0, lambda: paint_stroke_and_accept(qtbot, (24, 16), (14, 16), (34, 16), brush=6))
     editor.open_editor()
     assert len(chosen) == 1
     w, h, data = decode_mask(chosen[0])

@@ -5,20 +5,12 @@ from __future__ import annotations
 
 from nodeflow.gui.outputs.entries import OutputImage
 
+from .helpers import start_slow_run, wait_done
 from .test_outputs import solid
 
 
-def wait_done(qtbot, window, timeout=10_000) -> None:
-    qtbot.waitUntil(lambda: not window.runner.running, timeout=timeout)
-
-
 def test_stop_leaves_no_queued_or_running_node_and_the_status_says_so(qtbot, window):
-    doc = window.document
-    slow = doc.add_node("test.slow", (0, 0), {"steps": 400, "delay": 0.02})
-    show = doc.add_node("basic.show", (300, 0))
-    doc.connect(slow, "value", show, "value")
-    window.run_workflow()
-    qtbot.waitUntil(lambda: window.scene.nodes[slow].run.progress is not None, timeout=10_000)
+    start_slow_run(qtbot, window)
     window.stop()
     assert "Stopping" in window.statusBar().currentMessage()
     wait_done(qtbot, window)
