@@ -41,23 +41,32 @@ def output_nodes(graph: Graph) -> list[str]:
     return sorted(found, key=id_sort_key)
 
 
-def needed_nodes(graph: Graph, targets: list[str]) -> set[str]:
+def needed_nodes(graph: Graph, targets: list[str], incoming: dict[str, list[Link]] | None = None) -> set[str]:
     """The targets and every node upstream of them: the one definition of what a run needs.
 
-    One walk from all targets at once over a map of each node's sources, so a graph with many
-    outputs is still covered in linear time.
+    One walk from all targets at once over each node's incoming links (`incoming`, built here
+    when the caller has none), so a graph with many outputs is still covered in linear time.
     """
-    sources: dict[str, list[str]] = {}
-    for link in graph.iter_links():
-        sources.setdefault(link.dst, []).append(link.src)
+    incoming = incoming if incoming is not None else links_by_destination(graph)
+    nodes = graph.nodes
     wanted: set[str] = set()
-    todo = [t for t in targets if t in graph.nodes]
+    todo = [t for t in targets if t in nodes]
     while todo:
         node_id = todo.pop()
         if node_id not in wanted:
             wanted.add(node_id)
-            todo.extend(src for src in sources.get(node_id, ()) if src in graph.nodes)
+            for link in incoming.get(node_id, ()):
+                if link.src in nodes and link.src not in wanted:
+                    todo.append(link.src)
     return wanted
+
+
+def links_by_destination(graph: Graph) -> dict[str, list[Link]]:
+    """Each node's incoming links, in one pass over the links."""
+    incoming: dict[str, list[Link]] = {}
+    for link in graph.iter_links():
+        incoming.setdefault(link.dst, []).append(link)
+    return incoming
 
 
 def make_plan(graph: Graph, targets: list[str] | None = None) -> Plan:
@@ -83,10 +92,8 @@ def validate(graph: Graph, workflow_dir: Path | None = None, targets: list[str] 
     targets = targets if targets is not None else output_nodes(graph)
     if not targets:
         return [Problem(_no_output_message(graph))]
-    incoming: dict[str, list[Link]] = {}
-    for link in graph.iter_links():  # one pass, so checking stays linear in the graph's size
-        incoming.setdefault(link.dst, []).append(link)
-    wanted = needed_nodes(graph, targets)
+    incoming = links_by_destination(graph)  # one pass, so checking stays linear in the graph's size
+    wanted = needed_nodes(graph, targets, incoming)
     problems = _cycle_problems(graph, wanted, incoming)
     library = default_library()
     search_dirs = library.search_dirs(workflow_dir)
@@ -156,22 +163,10 @@ def _unknown_params(params: dict, cls: type[Node], node_id: str) -> list[Problem
 
 
 def _cycle_problems(graph: Graph, wanted: set[str], incoming: dict[str, list[Link]]) -> list[Problem]:
-    """Each node on a cycle, named with its cycle. Peeling off nodes without unvisited inputs
-    (Kahn) clears an acyclic graph in one linear pass; only what is left needs networkx's
-    component search, which names the cycles."""
-    pending = {n: sum(1 for link in incoming.get(n, ()) if link.src in wanted) for n in wanted}
-    consumers: dict[str, list[str]] = {}
-    for node_id in wanted:
-        for link in incoming.get(node_id, ()):
-            if link.src in wanted:
-                consumers.setdefault(link.src, []).append(node_id)
-    ready = [n for n, count in pending.items() if count == 0]
-    while ready:
-        for later in consumers.get(ready.pop(), ()):
-            pending[later] -= 1
-            if pending[later] == 0:
-                ready.append(later)
-    left = {n for n, count in pending.items() if count > 0}
+    """Each node on a cycle, named with its cycle. A depth-first walk along incoming links finds
+    whether there is any cycle in one linear pass; only then does networkx's component search
+    name them."""
+    left = wanted if _has_cycle(wanted, incoming) else set()
     if not left:
         return []
     g = graph.to_networkx().subgraph(left)
@@ -182,6 +177,31 @@ def _cycle_problems(graph: Graph, wanted: set[str], incoming: dict[str, list[Lin
             path = " -> ".join(cycle + cycle[:1])
             problems += [Problem(f"is part of a cycle ({path}); links must not loop back", n) for n in cycle]
     return problems
+
+
+def _has_cycle(wanted: set[str], incoming: dict[str, list[Link]]) -> bool:
+    """Whether following links upstream from the wanted nodes ever comes back to the path walked."""
+    done: set[str] = set()
+    for root in wanted:
+        if root in done:
+            continue
+        on_path = {root}
+        stack = [(root, iter(incoming.get(root, ())))]
+        while stack:
+            node_id, links = stack[-1]
+            for link in links:
+                src = link.src
+                if src in on_path:
+                    return True
+                if src in wanted and src not in done:
+                    on_path.add(src)
+                    stack.append((src, iter(incoming.get(src, ()))))
+                    break
+            else:
+                stack.pop()
+                on_path.discard(node_id)
+                done.add(node_id)
+    return False
 
 
 def _node_problems(graph: Graph, node_id: str, search_dirs: tuple[Path, ...], library: ModelLibrary,
