@@ -9,6 +9,20 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow
 
+#: The size a new window asks for; a smaller screen gets its whole available area instead.
+PREFERRED_SIZE = (1500, 900)
+
+
+def fit_to_screen(window: QMainWindow) -> None:
+    """Start at PREFERRED_SIZE, but never larger than the screen's available area: a window wider
+    than a 1280x720 screen hides its right-hand panels past the screen's edge."""
+    width, height = PREFERRED_SIZE
+    screen = window.screen()
+    if screen is not None:
+        available = screen.availableGeometry()
+        width, height = min(width, available.width()), min(height, available.height())
+    window.resize(width, height)
+
 
 def size_docks(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
     """Palette, inspector/output column and run panel sized for the window's current size."""

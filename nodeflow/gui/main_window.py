@@ -16,7 +16,7 @@ from nodeflow.core.registry import Registry, default_registry
 from nodeflow.gui.canvas.placement import land_visible
 from nodeflow.gui.canvas.scene import NodeScene
 from nodeflow.gui.canvas.view import NodeView
-from nodeflow.gui.dock_sizes import size_docks_when_shown, tab_start_with_palette
+from nodeflow.gui.dock_sizes import fit_to_screen, size_docks_when_shown, tab_start_with_palette
 from nodeflow.gui.document import Document
 from nodeflow.gui.edit_actions import EditActions
 from nodeflow.gui.file_ops import FileOps
@@ -195,7 +195,7 @@ class MainWindow(QMainWindow):
     # -- window state --------------------------------------------------------------------------
 
     def _restore_layout(self) -> None:
-        self.resize(1500, 900)
+        fit_to_screen(self)
         if self.settings.geometry:
             self.restoreGeometry(QByteArray(base64.b64decode(self.settings.geometry)))
         if self.settings.window_state:
