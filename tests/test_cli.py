@@ -34,6 +34,15 @@ def test_run_writes_outputs_and_applies_overrides(wf, tmp_path, capsys):
     assert sorted(p.read_text() for p in out.glob("result_*.txt")) == ["n=7", "n=8"]
 
 
+def test_run_names_the_final_files_never_the_jobs_scratch_folder(wf, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["run", str(wf), "--out", str(out), "--device", "cpu"]) == 0
+    err = capsys.readouterr().err
+    [written] = sorted(out.glob("result_*.txt"))
+    assert f"saved {written}" in err.splitlines()
+    assert "nodeflow-job-" not in err
+
+
 def test_invalid_workflow_exits_2_with_one_line_per_problem(wf, tmp_path, capsys):
     bad = dict(WORKFLOW, links=[])
     path = tmp_path / "bad.json"

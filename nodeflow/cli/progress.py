@@ -17,6 +17,9 @@ class ProgressPrinter:
         self.quiet = quiet
         self.stream = stream or sys.stderr
         self.graph: Any = None
+        #: Node messages naming a path under this folder prefix are not shown: a batch job saves into
+        #: a private scratch folder, and the driver prints the files' final names instead.
+        self.hide_paths_under: str | None = None
         self._bar: tqdm | None = None
 
     def __call__(self, event: ev.Event) -> None:
@@ -33,7 +36,8 @@ class ProgressPrinter:
             self._close()
             self._line(f"{self._name(event.node_id)}: skipped ({event.reason})")
         elif isinstance(event, ev.NodeMessage):
-            tqdm.write(event.text, file=self.stream)
+            if not (self.hide_paths_under and self.hide_paths_under in event.text):
+                tqdm.write(event.text, file=self.stream)
         elif isinstance(event, ev.RunFinished):
             self._close()
             state = "cancelled" if event.cancelled else "done" if event.ok else "finished with errors"

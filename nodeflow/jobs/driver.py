@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from nodeflow.core.context import CancelToken
 from nodeflow.engine.memory_plan import guess_device
 from nodeflow.jobs.batch import Source, prepare
-from nodeflow.jobs.execute import Outcome
+from nodeflow.jobs.execute import SCRATCH_PREFIX, Outcome
 from nodeflow.jobs.local import LocalRunner, Summary
 from nodeflow.jobs.store import Job, JobStore
 from nodeflow.jobs.sweep import Sweep
@@ -43,7 +44,10 @@ def run_batch(sources: list[Source], sweeps: list[Sweep], options: BatchOptions,
         print(f"resuming: {batch.already_done} of {total} jobs already done", file=sys.stderr)
 
     def report(job: Job, outcome: Outcome, names: list[str]) -> None:
-        if total > 1 or outcome.status != "done":
+        if total == 1 and outcome.status == "done":
+            for name in names:
+                print(f"saved {options.out / name}", file=sys.stderr)
+        else:
             where = f" on {outcome.worker}" if options.ray else ""
             what = ", ".join(names) if outcome.status == "done" else outcome.error
             print(f"job {job.number - batch.marker.first + 1}/{total} {outcome.status}{where} "
@@ -61,6 +65,7 @@ def run_batch(sources: list[Source], sweeps: list[Sweep], options: BatchOptions,
     executor = Executor(device=options.device, memory_budget=options.memory_budget, previews=False)
     announce = None
     if printer is not None:
+        printer.hide_paths_under = str(Path(tempfile.gettempdir()) / SCRATCH_PREFIX)
         executor.subscribe(printer)
 
         def announce(graph) -> None:

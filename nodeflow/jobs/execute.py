@@ -18,6 +18,9 @@ from nodeflow.core.context import CancelToken
 from nodeflow.core.errors import ValidationError
 from nodeflow.jobs.sweep import apply
 
+#: The private folder a job's nodes save into (under the system temp folder) starts with this.
+SCRATCH_PREFIX = "nodeflow-job-"
+
 
 @dataclass
 class Outcome:
@@ -44,7 +47,7 @@ def run_job(executor, workflow_text: str, overrides: dict[str, Any], workflow_di
         return Outcome("failed", error=f"cannot load the job's workflow: {exc}")
     if announce is not None:
         announce(graph)
-    with tempfile.TemporaryDirectory(prefix="nodeflow-job-") as scratch:
+    with tempfile.TemporaryDirectory(prefix=SCRATCH_PREFIX) as scratch:
         try:
             result = executor.run(graph, cancel=cancel, output_dir=Path(scratch),
                                   workflow_dir=Path(workflow_dir) if workflow_dir else None)
