@@ -37,9 +37,9 @@ BUILTIN_TYPES = frozenset(
     {MODEL, CLIP, VAE, CONDITIONING, LATENT, IMAGE, MASK, NOISE, SAMPLER, SIGMAS, GUIDER}
 ) | SCALAR_TYPES
 
-#: Longest text a STRING parameter may hold. A prompt is a few hundred characters; ten million
-#: made the tokenizer take 4 GB and wrote PNGs that could not be read back.
-MAX_TEXT_LENGTH = 100_000
+#: Longest text a STRING parameter may hold. A prompt is a few hundred characters and a painted
+#: mask (a PNG data URL) tens of thousands; ten million made the tokenizer take 4 GB.
+MAX_TEXT_LENGTH = 1_000_000
 
 #: Safe widening conversions applied when a link carries one scalar type into another.
 _WIDENING = {(INT, FLOAT)}
