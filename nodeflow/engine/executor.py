@@ -36,6 +36,7 @@ from nodeflow.engine.cache import ResultCache, Signature, make_signature
 from nodeflow.engine.device import DeviceUnavailable, pick_device
 from nodeflow.engine.memory import MemoryManager
 from nodeflow.engine.memory_plan import MemoryPlan, guess_device, make_memory_plan
+from nodeflow.engine.outcome import describe, normalise
 from nodeflow.engine.plan import make_plan, validate
 from nodeflow.engine.run_memory import RunMemory, cached_nodes
 from nodeflow.library import ModelNotFound, default_library, manifest_key
@@ -85,16 +86,28 @@ class Executor:
 
     def validate(self, graph: Graph, workflow_dir: Path | None = None,
                  targets: list[str] | None = None, output_dir: Path | None = None) -> list[Problem]:
-        """Problems `run` would raise. Memory is checked against the run's device once one was
-        picked; before that against RAM, so checking never imports torch."""
-        return validate(graph, workflow_dir, targets, output_dir, self._device or "cpu")
+        """Problems `run` would raise, the memory budget's included. Memory is checked against the
+        run's device once one was picked; before that against RAM, so checking never imports torch."""
+        return self.check(graph, workflow_dir, targets, output_dir)[0]
+
+    def check(self, graph: Graph, workflow_dir: Path | None = None, targets: list[str] | None = None,
+              output_dir: Path | None = None) -> tuple[list[Problem], MemoryPlan | None]:
+        """`validate`'s problems and, for a graph valid in itself, the memory plan its budget was
+        checked against (the GUI shows that plan's peak before Run: one computation, one rule)."""
+        problems = validate(graph, workflow_dir, targets, output_dir, self._device or "cpu")
+        if problems:
+            return problems, None
+        plan = self.memory_plan(graph, workflow_dir, targets)
+        return (plan.problems() if isinstance(self.models, MemoryManager) else []), plan
 
     def memory_plan(self, graph: Graph, workflow_dir: Path | None = None,
                     targets: list[str] | None = None) -> MemoryPlan:
         """The memory plan of a (valid) graph: order, cache hits, each node's estimated peak vs
-        the budget. Uses the run's device once one was picked, else a guess (no torch import)."""
+        the budget. Uses the run's device once one was picked, else the one asked for, else a guess
+        (no torch import)."""
+        device = self._device or (guess_device() if self.device_preference == "auto" else self.device_preference)
         run = _Run(self, graph, CancelToken(), Path("output"), workflow_dir, targets)
-        return run.memory_plan(make_plan(graph, targets).order, self._device or guess_device())
+        return run.memory_plan(make_plan(graph, targets).order, device)
 
     def device(self) -> str:
         if self._device is None:
@@ -231,7 +244,7 @@ class _Run:
                 outputs = self._bypass(cls, inputs)
             else:
                 with self.run_memory.using(node_id, inputs):
-                    outputs = _normalise(cls, cls().run(self._context(node_id, device, cls), **inputs))
+                    outputs = normalise(cls, cls().run(self._context(node_id, device, cls), **inputs))
         except Cancelled:
             self.result.cancelled = True
             self._skip(node_id, "cancelled")
@@ -243,7 +256,7 @@ class _Run:
             raise  # the process is being stopped (SIGTERM, a second Ctrl+C): not this node's fault
         except BaseException as exc:  # noqa: B036 - sys.exit() or KeyboardInterrupt in a node is its failure
             log.debug("node %s raised", node_id, exc_info=True)
-            return self._fail(node_id, f"{self.graph.label(node_id)}: {_describe(exc)}")
+            return self._fail(node_id, f"{self.graph.label(node_id)}: {describe(exc)}")
         self.ex.cache.put(node_id, signature, outputs, self.node_models)
         self.result.values[node_id] = outputs
         self.result.executed.append(node_id)
@@ -361,31 +374,6 @@ class _Run:
         self.ex.cache.keep_only(live_keys, live_nodes)
         if self.memory is not None:
             self.memory.keep_results(set(self.ex.cache.results))
-
-
-def _describe(exc: BaseException) -> str:
-    """An unexpected exception as one line: its type, and its message cut to a readable length."""
-    if isinstance(exc, SystemExit):
-        return f"tried to end the program (SystemExit {exc.code!r:.40})"
-    text = " ".join(str(exc).split())
-    if len(text) > 300:
-        text = text[:300] + "..."
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def _normalise(cls: type[Node], returned: Any) -> dict[str, Any]:
-    """A node's return value as {output name: value}, checked against its declaration."""
-    names = [o.name for o in cls.outputs]
-    if returned is None:
-        returned = ()
-    if isinstance(returned, dict):
-        missing = [n for n in names if n not in returned]
-        if missing:
-            raise NodeError(f"did not return output '{missing[0]}'")
-        return {n: returned[n] for n in names}
-    if not isinstance(returned, (tuple, list)) or len(returned) != len(names):
-        raise NodeError(f"returned {type(returned).__name__} instead of its {len(names)} outputs")
-    return dict(zip(names, returned, strict=True))
 
 
 def _path_name(path: Path) -> str:

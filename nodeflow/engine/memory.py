@@ -119,6 +119,14 @@ class MemoryManager(ModelStore):
         if self.ram_budget is None and self.offloads:
             self.ram_budget = available_bytes("cpu") + self.ram_bytes()
 
+    def set_budget(self, budget: int | None) -> None:
+        """Change the device budget between runs (the GUI's setting): what no longer fits goes now,
+        least recently used first, never what a running node pinned. None: what is free when the
+        next run starts (`attach`), so a smaller budget frees memory without waiting for a run."""
+        with self._lock:
+            self.budget = budget
+            self._fit()
+
     @property
     def offloads(self) -> bool:
         return self.device.split(":")[0] in OFFLOAD_DEVICES

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QPointF, QRectF
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QWidget
 
 from nodeflow.core.errors import WorkflowFormatError
 from nodeflow.gui.canvas.group_item import GROUP_TITLE_H
@@ -124,3 +125,13 @@ class EditActions:
             old = item.record.ui.get("pos") or [item.pos().x(), item.pos().y()]
             moves[node_id] = (old, [round(item.pos().x() + dx), round(item.pos().y() + dy)])
         self.document.move(moves, merge=True)
+
+    def add_nudge_keys(self, view: QWidget) -> None:
+        """Arrow keys move the selection 10 px, only while the canvas has focus (elsewhere they
+        move a text cursor or a list's selection)."""
+        for key, (dx, dy) in {"Left": (-10, 0), "Right": (10, 0), "Up": (0, -10), "Down": (0, 10)}.items():
+            action = QAction(view)
+            action.setShortcut(QKeySequence(key))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+            action.triggered.connect(lambda _=False, x=dx, y=dy: self.nudge(x, y))
+            view.addAction(action)

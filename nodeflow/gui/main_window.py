@@ -22,6 +22,7 @@ from nodeflow.gui.edit_actions import EditActions
 from nodeflow.gui.file_ops import FileOps
 from nodeflow.gui.help_browser import HelpBrowser
 from nodeflow.gui.inspector import Inspector
+from nodeflow.gui.memory_bar import MemoryBar
 from nodeflow.gui.outputs.to_load_image import send_to_load_image
 from nodeflow.gui.outputs.viewer import OutputViewer
 from nodeflow.gui.palette import Palette
@@ -59,7 +60,8 @@ class MainWindow(QMainWindow):
             "run": self._dock("Run", self.run_panel, Qt.DockWidgetArea.BottomDockWidgetArea),
             "start": self._dock("Start", self.start_panel, Qt.DockWidgetArea.LeftDockWidgetArea),
         }
-        self.runner = RunController(self.registry, executor)
+        self.runner = RunController(self.registry, executor, self.settings.memory_budget_bytes)
+        self.memory_bar = MemoryBar(self.settings, self.runner, self.document, self._workflow_dir)
         self.files = FileOps(self.document, self.settings, self)
         self.help_browser: HelpBrowser | None = None
         self.actions_: dict[str, QAction] = {}
@@ -123,14 +125,7 @@ class MainWindow(QMainWindow):
         minimap = self._action("minimap", "&Minimap", self._toggle_minimap, checkable=True)
         minimap.setChecked(self.settings.show_minimap)
         self.actions_["stop"].setEnabled(False)
-        for name, (dx, dy) in {"nudge_left": (-10, 0), "nudge_right": (10, 0),
-                               "nudge_up": (0, -10), "nudge_down": (0, 10)}.items():
-            key = {"nudge_left": "Left", "nudge_right": "Right", "nudge_up": "Up", "nudge_down": "Down"}[name]
-            action = QAction(self)
-            action.setShortcut(QKeySequence(key))
-            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-            action.triggered.connect(lambda _=False, x=dx, y=dy: ea.nudge(x, y))
-            self.view.addAction(action)
+        ea.add_nudge_keys(self.view)
 
     def _build_menus(self) -> None:
         a = self.actions_
@@ -163,8 +158,9 @@ class MainWindow(QMainWindow):
             help_menu.addAction(a[name])
         tools = self.addToolBar("Main")
         tools.setObjectName("toolbar-main")
-        for name in ("new", "open", "save", None, "undo", "redo", None, "run", "stop", None, "fit_all"):
-            tools.addSeparator() if name is None else tools.addAction(a[name])
+        for name in ("new", "open", "save", None, "undo", "redo", None, "run", "stop", "memory", None, "fit_all"):
+            tools.addSeparator() if name is None else tools.addWidget(self.memory_bar) if name == "memory" \
+                else tools.addAction(a[name])
         self.refresh_recent()
 
     def _connect(self) -> None:
@@ -183,6 +179,7 @@ class MainWindow(QMainWindow):
         self.files.failed.connect(self.report_error)
         self.palette.activated.connect(self._add_at_centre)
         self.runner.event.connect(self._on_run_event)
+        self.memory_bar.message.connect(self.status)
         self.run_panel.node_clicked.connect(self.show_node)
         self.runner.job_started.connect(self._job_started)
         self.runner.job_done.connect(self._job_done)

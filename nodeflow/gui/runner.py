@@ -3,14 +3,15 @@ instant), each run on a worker QThread, engine events forwarded to the GUI threa
 
 The worker runs a *copy* of the graph taken when the run was queued, so the user can keep editing
 while it runs; the run's `RunResult` comes back with the graph it was queued from, so the window
-records the run's manifest on that graph only. The engine (and torch) are imported on the first
-run, never at start-up.
+records the run's manifest on that graph only. Torch is imported on the first run, never at
+start-up; the engine (which does not import it) when the memory estimate is first shown.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,10 +72,15 @@ class RunController(QObject):
     run_result = Signal(object, object)  # (the graph the job was queued from, RunResult)
     queue_changed = Signal(list)  # numbers of the jobs waiting, in order (not the running one)
 
-    def __init__(self, registry: Registry, executor=None):
+    def __init__(self, registry: Registry, executor=None, memory_budget: Callable[[], int | None] = lambda: None):
+        """`memory_budget` reads the user's budget (bytes, None: automatic) where it is kept, the
+        settings: an executor made later starts with it, and `apply_memory_budget` passes a change on."""
         super().__init__()
         self.registry = registry
+        self.memory_budget = memory_budget
         self._executor = executor
+        if executor is not None:
+            self.apply_memory_budget()
         self._queue: deque[Job] = deque()
         self._worker: _Worker | None = None
         self._cancel = CancelToken()
@@ -85,8 +91,15 @@ class RunController(QObject):
         if self._executor is None:
             from nodeflow.engine import Executor
 
-            self._executor = Executor(self.registry)
+            self._executor = Executor(self.registry, memory_budget=self.memory_budget())
         return self._executor
+
+    def apply_memory_budget(self) -> None:
+        """Give the executor's memory manager the current budget; what no longer fits is evicted now."""
+        from nodeflow.engine.memory import MemoryManager
+
+        if isinstance(self.executor.models, MemoryManager):
+            self.executor.models.set_budget(self.memory_budget())
 
     @property
     def running(self) -> bool:

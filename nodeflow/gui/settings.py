@@ -1,4 +1,5 @@
-"""What the editor remembers between sessions: window layout, recent files, canvas options.
+"""What the editor remembers between sessions: window layout, recent files, canvas options, the
+memory budget.
 
 Kept in the user data folder (`core.paths.user_dir()`, platformdirs); the crash autosave of unsaved
 work is gui/autosave.py.
@@ -26,6 +27,7 @@ class Settings:
     item_cache: bool = True
     last_dir: str = ""
     output_dir: str = ""  # where runs save; "" = the user data folder's output/
+    memory_budget: str = ""  # as the user wrote it ("6 GB"); "" = automatic (free VRAM / available RAM)
 
     @staticmethod
     def path() -> Path:
@@ -48,6 +50,16 @@ class Settings:
             write_atomic(self.path(), json.dumps(asdict(self), indent=1))
         except OSError:
             pass  # settings are a convenience; never fail the app over them
+
+    def memory_budget_bytes(self) -> int | None:
+        """The budget for models and cached results in bytes; None for automatic, and for a value
+        that is not a size (a hand-edited file): the run then uses what is free, as by default."""
+        from nodeflow.engine.sizes import parse_size
+
+        try:
+            return parse_size(self.memory_budget) if self.memory_budget else None
+        except ValueError:
+            return None
 
     def add_recent(self, path: Path | str) -> None:
         text = str(Path(path).resolve())

@@ -20,6 +20,7 @@ PLACEHOLDER = QColor("#6b2a2a")
 MUTED_TINT = QColor(0, 0, 0, 140)
 BYPASS_TINT = QColor(150, 60, 200, 90)
 ERROR = QColor("#e0524c")
+WARNING = QColor("#e8a23a")
 GROUP_DEFAULT = QColor("#3b4a5a")
 
 STATE_COLORS = {

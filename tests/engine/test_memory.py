@@ -107,3 +107,24 @@ def test_result_sizes_count_each_storage_once_and_skip_what_a_component_holds():
     weight = torch.nn.Linear(10, 10)
     assert value_bytes({"m": weight}) == 440
     assert value_bytes({"m": weight}, skip=lambda x: x is weight.weight) == 40
+
+
+def test_a_smaller_budget_evicts_least_recently_used_at_once_and_none_waits_for_the_next_run():
+    store = MemoryManager(budget=3 * UNIT + 2000)
+    store.attach("cpu")
+    loaders = [Loader(seed) for seed in range(3)]
+    a, b, c = (load(store, str(i), loader) for i, loader in enumerate(loaders))
+    dropped = []
+    store.track_result("r", {"x": torch.zeros(250)}, lambda: dropped.append("r"), pinned=False)
+    store.begin_node({"model": (a,)})  # a is the oldest, but a running node holds it
+    store.set_budget(2 * UNIT + 1100)  # the result is 1000 bytes: one component must go
+    assert store.budget == 2 * UNIT + 1100 and store.device_bytes() <= store.budget
+    assert a[0].weight.numel() == 64 * 64 and b[0].weight.numel() == 0 and c[0].weight.numel() == 64 * 64
+    assert dropped == []  # b was older than the result: one eviction made room
+    store.end_node()
+    store.set_budget(UNIT + 100)
+    assert [p for _, _, p in store.snapshot()] == ["device", "gone", "gone"] and dropped == ["r"]  # a stays
+    store.set_budget(None)
+    assert store.budget is None and loaders[1].loads == 1  # nothing is read back by a larger budget
+    store.attach("cpu")
+    assert store.budget >= store.device_bytes() > 0  # re-derived from free memory at the run

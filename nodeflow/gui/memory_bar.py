@@ -1,0 +1,167 @@
+"""The memory budget and the estimate before Run, in the main toolbar.
+
+The budget is kept where the core sees it: the text in `Settings.memory_budget` (persisted) and
+the bytes in the executor's memory manager (`RunController.apply_memory_budget`); this widget only
+shows and edits them. The estimate is `Executor.check`, the same call that refuses a run, so the
+label and Run never disagree: amber when the workflow's peak is over the budget (components will
+be evicted or offloaded: slower, same pictures), red when a node cannot fit (Run refuses it). The
+peak shown is what the workflow asks for if nothing were evicted; the tooltip lists each node's
+planned peak under the budget and what it needs, as `nodeflow plan` prints them. It is recomputed
+shortly after edits (debounced), when another workflow opens and after each run (the cache then
+serves nodes, which changes the plan). It reads model sizes from file headers, never torch.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
+
+from nodeflow.gui import theme
+from nodeflow.gui.document import Document
+from nodeflow.gui.runner import RunController
+from nodeflow.gui.settings import Settings
+
+log = logging.getLogger(__name__)
+
+AUTO = "Auto"
+PRESETS = (AUTO, "2 GB", "4 GB", "6 GB", "8 GB", "12 GB", "16 GB", "24 GB")
+DEBOUNCE_MS = 300
+MAX_TOOLTIP_PROBLEMS = 12
+
+
+class MemoryBar(QWidget):
+    """"Memory budget: [Auto v]  Peak ≈ 683 MB of 16.9 GB"; `message` carries status-bar lines."""
+
+    message = Signal(str)
+
+    def __init__(self, settings: Settings, runner: RunController, document: Document,
+                 workflow_dir: Callable[[], Path | None], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.settings, self.runner, self.document, self.workflow_dir = settings, runner, document, workflow_dir
+        self.combo = QComboBox()
+        self.combo.setEditable(True)
+        self.combo.addItems(PRESETS)
+        self.combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.combo.setMinimumContentsLength(6)
+        self.combo.setToolTip("Memory for models and cached results on the run device. Auto: what is "
+                              "free when a run starts (VRAM on a GPU, RAM otherwise). Type a size such "
+                              "as 3.5GB or 800MB and press Enter.")
+        self.combo.setCurrentText(settings.memory_budget or AUTO)
+        self.estimate = QLabel("Peak ≈ …")
+        self.estimate.setObjectName("memory-estimate")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(6, 0, 6, 0)
+        layout.addWidget(QLabel("Memory budget:"))
+        layout.addWidget(self.combo)
+        layout.addSpacing(6)
+        layout.addWidget(self.estimate)
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(DEBOUNCE_MS)
+        self.timer.timeout.connect(self.refresh)
+        self.combo.activated.connect(lambda _index: self.choose(self.combo.currentText()))
+        self.combo.lineEdit().editingFinished.connect(lambda: self.choose(self.combo.currentText()))
+        document.edited.connect(self.schedule)
+        document.graph_replaced.connect(self.schedule)
+        runner.job_done.connect(self.schedule)
+        self.schedule()
+
+    def choose(self, text: str) -> bool:
+        """Take the budget the user picked or typed; a text that is not a size keeps the old one.
+        Returns whether the budget is `text` now."""
+        from nodeflow.engine.estimate import format_bytes
+        from nodeflow.engine.sizes import parse_size
+
+        text = text.strip()
+        value = "" if text.lower() in ("", AUTO.lower()) else text
+        if value == self.settings.memory_budget:
+            self.combo.setCurrentText(value or AUTO)
+            return True
+        try:
+            size = parse_size(value) if value else None
+        except ValueError as exc:
+            self.combo.setCurrentText(self.settings.memory_budget or AUTO)
+            self.message.emit(f"Memory budget: {exc}; keeping {self.settings.memory_budget or AUTO}")
+            return False
+        self.settings.memory_budget = value
+        self.settings.save()
+        self.combo.setCurrentText(value or AUTO)
+        self.runner.apply_memory_budget()
+        self.message.emit("Memory budget: automatic (what is free when a run starts)" if size is None
+                          else f"Memory budget: {format_bytes(size)}")
+        self.refresh()
+        return True
+
+    def schedule(self) -> None:
+        """Recompute soon: a burst of edits (typing, dragging) costs one estimate."""
+        self.timer.start()
+
+    def refresh(self) -> None:
+        """Show the plan of the graph as it is now (the check Run makes, without running)."""
+        from nodeflow.engine.estimate import format_bytes
+        from nodeflow.engine.outcome import describe
+
+        self.timer.stop()
+        try:
+            problems, plan = self.runner.executor.check(self.document.graph, self.workflow_dir())
+        except Exception as exc:  # a plugin's broken declaration must not break editing
+            log.exception("memory estimate failed")
+            self._show("Peak ≈ —", None, "No estimate: checking the workflow failed:", [describe(exc)], "")
+            return
+        if plan is None:
+            self._show("Peak ≈ —", None, "No estimate until the workflow is valid:", problems, "")
+            return
+        peak = peak_keeping_all(plan)
+        shown = f"Peak ≈ {format_bytes(peak)} of {format_bytes(plan.budget)}"
+        if problems:
+            self._show(f"{shown}: cannot fit", theme.ERROR.name(),
+                       "Run refuses this workflow under this budget:", problems, _table(plan))
+        elif peak > plan.budget:
+            self._show(f"{shown}: over budget", theme.WARNING.name(),
+                       "Over budget: models are evicted (or offloaded to RAM) as nodes need room; the "
+                       "run is slower but gives the same pictures.", [], _table(plan))
+        else:
+            self._show(shown, None, "Fits in the budget.", [], _table(plan))
+
+    def _show(self, text: str, color: str | None, headline: str, problems: list, table: str) -> None:
+        self.estimate.setText(text)
+        self.estimate.setStyleSheet(f"color: {color}; font-weight: bold;" if color else "")
+        lines = [html.escape(str(p)) for p in problems[:MAX_TOOLTIP_PROBLEMS]]
+        if len(problems) > MAX_TOOLTIP_PROBLEMS:
+            lines.append(f"… and {len(problems) - MAX_TOOLTIP_PROBLEMS} more")
+        items = "".join(f"<li>{line}</li>" for line in lines)
+        self.estimate.setToolTip(f"<p>{html.escape(headline)}</p>" + (f"<ul>{items}</ul>" if items else "") + table)
+
+
+def peak_keeping_all(plan) -> int:
+    """The peak if no model component were ever evicted (each stays once a node loaded it): what
+    the workflow asks for. Above the budget the memory manager evicts or offloads to make room,
+    which the plan's own peak (under the budget) no longer shows."""
+    loaded: dict[str, int] = {}
+    peak = plan.peak
+    for node in plan.nodes:
+        loaded.update(node.components)
+        peak = max(peak, sum(loaded.values()) + node.work)
+    return peak
+
+
+def _table(plan) -> str:
+    """Each node's peak and what it needs (the rows `nodeflow plan` prints), as an HTML table."""
+    from nodeflow.engine.estimate import format_bytes
+
+    rows = []
+    for n in plan.nodes:
+        needs = ", ".join(f"{name} {format_bytes(b)}" for name, b in n.components)
+        if n.work:
+            needs = f"{needs} + work {format_bytes(n.work)}" if needs else f"work {format_bytes(n.work)}"
+        cells = (n.node_id, n.title, "cached" if n.cached else "run", format_bytes(n.peak), needs)
+        rows.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
+    head = "".join(f"<th align='left'>{h}</th>" for h in ("node", "title", "cache", "peak", "needs"))
+    intro = (f"On {html.escape(plan.device)}, budget {format_bytes(plan.budget)}; planned peak "
+             f"{format_bytes(plan.peak)} (evicting as nodes need room):")
+    return f"<p>{intro}</p><table cellspacing='4'><tr>{head}</tr>{''.join(rows)}</table>"
