@@ -18,8 +18,8 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QComboBox, QDialog, QHBoxLayout, QLabel, QScrollArea, QToolButton, QVBoxLayout, QWidget
 
 from nodeflow.gui import theme
 from nodeflow.gui.document import Document
@@ -52,8 +52,14 @@ class MemoryBar(QWidget):
                               "free when a run starts (VRAM on a GPU, RAM otherwise). Type a size such "
                               "as 3.5GB or 800MB and press Enter.")
         self.combo.setCurrentText(settings.memory_budget or AUTO)
-        self.estimate = QLabel("Peak ≈ …")
+        self.estimate = QToolButton()  # a button: a click opens the plan, for whom tooltips are too brief
+        self.estimate.setText("Peak ≈ …")
+        self.estimate.setAutoRaise(True)
+        self.estimate.setCursor(Qt.CursorShape.PointingHandCursor)
         self.estimate.setObjectName("memory-estimate")
+        self.estimate.clicked.connect(self.show_details)
+        self.details: QDialog | None = None
+        self._details_html = ""
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 0, 6, 0)
         layout.addWidget(QLabel("Memory budget:"))
@@ -128,14 +134,41 @@ class MemoryBar(QWidget):
         else:
             self._show(shown, None, "Fits in the budget.", [], _table(plan))
 
+    def show_details(self) -> QDialog:
+        """The plan in a window of its own (not modal: it follows edits while it is open)."""
+        if self.details is None:
+            self.details = QDialog(self.window())
+            self.details.setWindowTitle("Memory plan")
+            text = QLabel()
+            text.setObjectName("memory-plan-text")
+            text.setWordWrap(True)
+            text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+            scroll = QScrollArea()
+            scroll.setWidgetResizable(True)
+            scroll.setWidget(text)
+            QVBoxLayout(self.details).addWidget(scroll)
+            self.details.resize(760, 360)
+        self.details.findChild(QLabel, "memory-plan-text").setText(self._details_html)
+        self.details.show()
+        self.details.raise_()
+        return self.details
+
     def _show(self, text: str, color: str | None, headline: str, problems: list, table: str) -> None:
         self.estimate.setText(text)
         self.estimate.setStyleSheet(f"color: {color}; font-weight: bold;" if color else "")
-        lines = [html.escape(str(p)) for p in problems[:MAX_TOOLTIP_PROBLEMS]]
-        if len(problems) > MAX_TOOLTIP_PROBLEMS:
-            lines.append(f"… and {len(problems) - MAX_TOOLTIP_PROBLEMS} more")
-        items = "".join(f"<li>{line}</li>" for line in lines)
-        self.estimate.setToolTip(f"<p>{html.escape(headline)}</p>" + (f"<ul>{items}</ul>" if items else "") + table)
+
+        def listed(items: list) -> str:
+            return f"<ul>{''.join(f'<li>{item}</li>' for item in items)}</ul>" if items else ""
+
+        lines = [html.escape(str(p)) for p in problems]
+        more = [f"… and {len(lines) - MAX_TOOLTIP_PROBLEMS} more"] if len(lines) > MAX_TOOLTIP_PROBLEMS else []
+        head = f"<p>{html.escape(headline)}</p>"
+        self.estimate.setToolTip(head + listed(lines[:MAX_TOOLTIP_PROBLEMS] + more) + table
+                                 + "<p><i>Click for this plan in a window.</i></p>")
+        self._details_html = head + listed(lines) + table
+        if self.details is not None and self.details.isVisible():
+            self.show_details()
 
 
 def peak_keeping_all(plan) -> int:

@@ -8,6 +8,7 @@ import re
 import psutil
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 
 from nodeflow.core import default_registry
 from nodeflow.core.paths import PROJECT_ROOT
@@ -131,6 +132,14 @@ def test_a_budget_under_the_peak_but_over_each_node_warns_and_still_runs(qtbot, 
     assert shown(window)[0] == parse_size(f"{plan.peak / 1e6:.1f}MB")  # what it asks for, not what it gets
     assert "evicted" in label.toolTip() and "VAE Decode" in label.toolTip()
     assert window.validate() == []
+    qtbot.mouseClick(label, Qt.MouseButton.LeftButton)  # the plan in a window, for a closer look
+    details = window.memory_bar.details
+    assert details is not None and details.isVisible() and not details.isModal()
+    text = details.findChild(QLabel, "memory-plan-text")
+    assert "VAE Decode" in text.text() and "evicted" in text.text()
+    type_budget(qtbot, window.memory_bar.combo, "Auto")  # it follows changes while open
+    assert "Fits in the budget" in text.text()
+    details.close()
 
 
 @needs_model
@@ -162,6 +171,17 @@ def test_auto_shows_what_is_free(qtbot, full_window):
     _, budget = shown(window)
     assert window.memory_bar.estimate.styleSheet() == ""
     assert abs(budget - psutil.virtual_memory().available) < 0.1 * budget  # free RAM on this CPU machine
+
+
+def test_the_estimate_follows_a_finished_run_whose_results_the_cache_now_serves(qtbot, window):
+    from .helpers import wait_done
+
+    window.document.add_node("test.swatch", (0, 0), {"size": 64})
+    qtbot.waitUntil(lambda: "<td>run</td>" in window.memory_bar.estimate.toolTip(), timeout=5000)
+    window.run_workflow()
+    wait_done(qtbot, window)
+    qtbot.waitUntil(lambda: "<td>cached</td>" in window.memory_bar.estimate.toolTip(), timeout=5000)
+    assert "<td>run</td>" not in window.memory_bar.estimate.toolTip()
 
 
 def test_an_invalid_graph_shows_a_dash_and_why(qtbot, window):
