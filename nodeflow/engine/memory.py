@@ -120,12 +120,17 @@ class MemoryManager(ModelStore):
             self.ram_budget = available_bytes("cpu") + self.ram_bytes()
 
     def set_budget(self, budget: int | None) -> None:
-        """Change the device budget between runs (the GUI's setting): what no longer fits goes now,
-        least recently used first, never what a running node pinned. None: what is free when the
-        next run starts (`attach`), so a smaller budget frees memory without waiting for a run."""
-        with self._lock:
-            self.budget = budget
-            self._fit()
+        """Change the device budget (the GUI's setting, also while a run goes on): what no longer
+        fits goes now, least recently used first, never what a running node pinned, so a smaller
+        budget frees memory without waiting for a run. None: what is free when the next run starts
+        (`attach`); until then nothing more is evicted. Never waits for a load in progress (the
+        caller may be the UI): the budget holds at once and that load's own fit applies it."""
+        self.budget = budget
+        if self._lock.acquire(blocking=False):
+            try:
+                self._fit()
+            finally:
+                self._lock.release()
 
     @property
     def offloads(self) -> bool:
@@ -284,7 +289,8 @@ class MemoryManager(ModelStore):
         missing = [u for u in needed if u.place != "device" and not u.sequential]
         if not missing:
             return
-        room = self.budget - work - sum(u.size for u in needed if u.place == "device" and not u.sequential)
+        budget = self.budget if self.budget is not None else float("inf")  # set_budget(None) mid-run
+        room = budget - work - sum(u.size for u in needed if u.place == "device" and not u.sequential)
         for unit in sorted(missing, key=lambda u: -u.size):
             if self.offloads and unit.size > room:
                 self._sequential(unit)

@@ -72,7 +72,12 @@ class MemoryBar(QWidget):
         self.timer.timeout.connect(self.refresh)
         self.combo.activated.connect(lambda _index: self.choose(self.combo.currentText()))
         self.combo.lineEdit().editingFinished.connect(lambda: self.choose(self.combo.currentText()))
-        document.edited.connect(self.schedule)
+        self._titles: dict[str, str] = {}  # node id -> title in the plan shown
+        self._layout_only = False  # the edit being reported moved, resized or recoloured only
+        self._hooked = None
+        self._hook()
+        document.graph_replaced.connect(self._hook)
+        document.edited.connect(self._edited)
         document.graph_replaced.connect(self.schedule)
         runner.job_done.connect(self.schedule)
         self.schedule()
@@ -103,6 +108,29 @@ class MemoryBar(QWidget):
         self.refresh()
         return True
 
+    def _hook(self) -> None:
+        """Listen to the graph's finer signals, to tell layout edits (which cannot change the plan,
+        and come with every drag) from the rest."""
+        graph = self.document.graph
+        if self._hooked is not None:
+            self._hooked.node_changed.disconnect(self._node_changed)
+            self._hooked.group_changed.disconnect(self._group_changed)
+        graph.node_changed.connect(self._node_changed)
+        graph.group_changed.connect(self._group_changed)
+        self._hooked = graph
+
+    def _node_changed(self, node_id: str, what: str) -> None:
+        title = self.document.graph.title(node_id) if node_id in self.document.graph.nodes else None
+        self._layout_only = what == "ui" and title == self._titles.get(node_id, title)
+
+    def _group_changed(self, _group_id: str) -> None:
+        self._layout_only = True
+
+    def _edited(self) -> None:
+        layout_only, self._layout_only = self._layout_only, False
+        if not layout_only:
+            self.schedule()
+
     def schedule(self) -> None:
         """Recompute soon: a burst of edits (typing, dragging) costs one estimate."""
         self.timer.start()
@@ -122,6 +150,7 @@ class MemoryBar(QWidget):
         if plan is None:
             self._show("Peak ≈ —", None, "No estimate until the workflow is valid:", problems, "")
             return
+        self._titles = {n.node_id: n.title for n in plan.nodes}
         peak = peak_keeping_all(plan)
         shown = f"Peak ≈ {format_bytes(peak)} of {format_bytes(plan.budget)}"
         if problems:

@@ -128,3 +128,20 @@ def test_a_smaller_budget_evicts_least_recently_used_at_once_and_none_waits_for_
     assert store.budget is None and loaders[1].loads == 1  # nothing is read back by a larger budget
     store.attach("cpu")
     assert store.budget >= store.device_bytes() > 0  # re-derived from free memory at the run
+
+
+def test_a_budget_set_during_a_load_does_not_wait_and_the_next_fit_applies_it():
+    store = MemoryManager(budget=2 * UNIT + 100)
+    store.attach("cpu")
+    a, b = load(store, "a", Loader(0)), load(store, "b", Loader(1))
+    with store._lock:  # a load in progress on the run's thread holds the lock
+        store.set_budget(UNIT + 100)  # would deadlock here if it waited for the lock
+        assert store.budget == UNIT + 100 and a[0].weight.numel() > 0
+    store.begin_node({"model": (b,)})
+    store.end_node()
+    assert a[0].weight.numel() == 0 and b[0].weight.numel() > 0
+    store.set_budget(None)  # Auto chosen while a run goes on: the rest of it evicts nothing more
+    store.begin_node({"model": (a,)})
+    assert a[0].weight.numel() > 0 and b[0].weight.numel() > 0
+    store.end_node()
+

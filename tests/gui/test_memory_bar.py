@@ -103,6 +103,10 @@ def test_an_edit_to_the_graph_changes_the_estimate(qtbot, full_window):
     window.document.undo.undo()
     qtbot.waitUntil(lambda: shown(window)[0] < bigger, timeout=5000)
     assert shown(window)[0] == peak
+    window.document.move({latent: (None, [5, 5])})  # layout cannot change the plan: no recomputation
+    assert not window.memory_bar.timer.isActive()
+    window.document.rename(latent, "Canvas")  # but a new title shows in the plan's table
+    qtbot.waitUntil(lambda: "Canvas" in window.memory_bar.estimate.toolTip(), timeout=5000)
 
 
 @needs_model
