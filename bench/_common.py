@@ -30,8 +30,15 @@ def quiet_environment() -> None:
 
 def child_environment(**extra: str) -> dict[str, str]:
     """The environment for a measured child process: this one, QUIET_ENV, no progress bars, the
-    checkout importable, plus `extra`."""
-    return dict(os.environ, **QUIET_ENV, TQDM_DISABLE="1", PYTHONPATH=str(ROOT), **extra)
+    checkout importable, plus `extra`.
+
+    Bytecode may be written (PYTHONDONTWRITEBYTECODE is dropped), as it is for any installed
+    program: where the caller's shell forbids it, every child would compile NodeFlow's own
+    modules again while the libraries it is compared with load theirs from pip's .pyc files.
+    """
+    env = dict(os.environ, **QUIET_ENV, TQDM_DISABLE="1", PYTHONPATH=str(ROOT), **extra)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
 
 
 def builtin_registry():

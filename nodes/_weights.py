@@ -113,3 +113,40 @@ def component_counts(path: Path) -> dict[str, int]:
     if path.is_file():
         return single_file_counts(path)
     return {}
+
+
+def native_side(path: Path) -> int:
+    """The picture side (pixels) the checkpoint makes by default, read without torch (0: unknown).
+
+    A diffusers folder says it: the UNet's `sample_size` times the VAE's scale. A single file
+    does not; its loader takes the shipped config of its architecture, which the header tells
+    apart well enough for an estimate: a second text encoder is SDXL, an OpenCLIP one SD 2.
+    """
+    if path.is_dir():
+        unet, vae = _json(path / "unet" / "config.json"), _json(path / "vae" / "config.json")
+        side, blocks = unet.get("sample_size"), vae.get("block_out_channels")
+        if isinstance(side, list) and side:
+            side = max(side)
+        if not isinstance(side, int) or not isinstance(blocks, list) or not blocks:
+            return 0
+        return side * 2 ** (len(blocks) - 1)
+    header = safetensors_header(path) if path.is_file() else {}
+    if not header:
+        return 0
+    from nodeflow.core.paths import RESOURCES
+
+    arch = "sd15"
+    if any(k.startswith("conditioner.embedders.1.") for k in header):
+        arch = "sdxl"
+    elif any(k.startswith("cond_stage_model.model.") for k in header):
+        conv_in = header.get("model.diffusion_model.input_blocks.0.0.weight", {}).get("shape", [0, 4])
+        arch = "sd2-inpainting" if len(conv_in) > 1 and conv_in[1] == 9 else "sd21"
+    return native_side(RESOURCES / "configs" / arch)
+
+
+def _json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}

@@ -114,7 +114,7 @@ class LoadImage(Node):
         except (OSError, ValueError, SyntaxError):
             return []  # missing or unreadable files are reported by validation and by the node
         return [MemoryNeed(width * height * LOAD_BYTES_PER_PIXEL, "image", f"a {width}x{height} picture",
-                           budget=budget)]
+                           budget=budget, pixels=width * height)]
 
 
 def _painted(ctx: RunContext, stored: str, width: int, height: int) -> Any:

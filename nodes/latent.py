@@ -10,8 +10,9 @@ from nodeflow.core import Input, Node, NodeError, Output, RunContext
 from nodeflow.core.spec import MemoryNeed
 from nodeflow.core.types import FLOAT, INT, LATENT, MASK, STRING, VAE
 
-#: The picture side assumed for memory estimates when width or height is 0 (native): SDXL's 1024,
-#: the largest native size of the models NodeFlow loads, so the estimate never runs low.
+#: The picture side assumed for memory estimates when width or height is 0 (native) and the model
+#: is not known (validation's quick check): SDXL's 1024, the largest native size of the models
+#: NodeFlow loads, so that check never runs low. The memory plan puts in the model's own side.
 NATIVE_GUESS = 1024
 UPSCALE_METHODS = ("nearest-exact", "bilinear", "bicubic", "area")
 
@@ -21,6 +22,7 @@ class EmptyLatent(Node):
     title = "Empty Latent"
     category = "latent"
     summarized = True
+    native_size_inputs = ("width", "height")
     description = (
         "A blank latent for text-to-image. Width and height 0 mean the model's native size (512 for "
         "SD 1.5, 1024 for SDXL, 64 for the built-in tiny model). The latent follows the model it is "
@@ -68,7 +70,7 @@ class EmptyLatent(Node):
         images = batch * height * width * 3 * 4
         latent = batch * 4 * -(-height // 4) * -(-width // 4) * 4
         return [MemoryNeed(images + latent, "batch_size",
-                           f"{batch} pictures of {width}x{height}, decoded to float32")]
+                           f"{batch} pictures of {width}x{height}, decoded to float32", pixels=batch * height * width)]
 
 
 def _side(size: Any, default: int) -> int:

@@ -52,16 +52,18 @@ class LoadCheckpoint(Node):
 
     @classmethod
     def weights(cls, params: Mapping[str, Any], resolve: Callable[[str], Path]) -> list[Weights]:
-        """UNet on `model`, text encoders on `clip`, VAE on `vae`, sized from the file headers."""
-        from nodes._weights import component_counts, component_widths
+        """UNet on `model`, text encoders on `clip`, VAE on `vae`, sized from the file headers (the
+        UNet and VAE also say the picture side the model makes by default)."""
+        from nodes._weights import component_counts, component_widths, native_side
 
         name = params.get("checkpoint")
         if not isinstance(name, str) or not name.strip():
             return []
         path = resolve(name)
         widths = component_widths(path)
+        native = native_side(path)
         outputs = {"unet": "model", "text_encoder": "clip", "text_encoder_2": "clip", "vae": "vae"}
-        return [Weights(part, outputs[part], count, widths.get(part, 0))
+        return [Weights(part, outputs[part], count, widths.get(part, 0), native if part in ("unet", "vae") else 0)
                 for part, count in component_counts(path).items()]
 
 

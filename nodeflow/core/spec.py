@@ -121,6 +121,9 @@ class MemoryNeed:
     field: str | None
     reason: str
     budget: int | None = None
+    #: Pixels of the pictures the need is about (the whole batch; 0 if it is not pictures, e.g. one
+    #: tile's feature maps): the memory plan sizes the work of the nodes downstream by them.
+    pixels: int = 0
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,9 @@ class Weights:
     #: Channels of its full-resolution feature maps (a VAE decoder's last block, a UNet's first),
     #: which the plan scales a node's working memory by; 0 if unknown.
     width: int = 0
+    #: The picture side in pixels the model makes by default (512 for SD 1.5, 1024 for SDXL): what
+    #: a size of 0 means to the nodes that sample or decode with it; 0 if unknown.
+    native: int = 0
 
 
 @dataclass(frozen=True)
@@ -180,6 +186,9 @@ class Node:
     is_output: ClassVar[bool] = False
     #: Nodes whose parameters a saved PNG repeats in readable form (prompts, seed, steps...).
     summarized: ClassVar[bool] = False
+    #: Integer size inputs where 0 means the native picture side of the model the node's output is
+    #: used with (Empty Latent's width and height): the memory plan puts that model's side in.
+    native_size_inputs: ClassVar[tuple[str, ...]] = ()
     #: False for nodes whose result may differ between runs with equal inputs (unseeded randomness).
     cacheable: ClassVar[bool] = True
     #: True for nodes whose ANY output carries whatever reaches their first input (reroutes), so

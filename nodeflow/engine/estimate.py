@@ -37,6 +37,7 @@ class NodeEstimate:
     field: str | None
     reason: str
     budget: int | None = None
+    pixels: int = 0
 
 
 def format_bytes(count: float) -> str:
@@ -65,8 +66,12 @@ def available_bytes(device: str = "cpu") -> int:
     return int(psutil.virtual_memory().available)
 
 
-def node_params(graph: Graph, node_id: str) -> dict[str, object]:
-    """The node's unlinked parameter values as the run will see them (invalid ones left out)."""
+def node_params(graph: Graph, node_id: str, native: int = 0) -> dict[str, object]:
+    """The node's unlinked parameter values as the run will see them (invalid ones left out).
+
+    With `native` (the picture side of the model the node's output is used with), the node's
+    `native_size_inputs` left at 0 read as that side, as they will when it runs.
+    """
     record = graph.nodes[node_id]
     cls = graph.registry.get(record.type)
     if cls is None:
@@ -82,12 +87,19 @@ def node_params(graph: Graph, node_id: str) -> dict[str, object]:
             values[inp.name] = inp.check_value(value)
         except ValueError:
             continue  # reported by validation as a bad value
+        if native and inp.name in cls.native_size_inputs and values[inp.name] == 0:
+            values[inp.name] = native
     return values
 
 
-def node_estimates(graph: Graph, node_ids: Iterable[str], search_dirs: tuple[Path, ...]
-                   ) -> list[NodeEstimate]:
-    """Every memory need the given nodes declare, in the order given. Muted nodes need nothing."""
+def node_estimates(graph: Graph, node_ids: Iterable[str], search_dirs: tuple[Path, ...],
+                   natives: dict[str, int] | None = None) -> list[NodeEstimate]:
+    """Every memory need the given nodes declare, in the order given. Muted nodes need nothing.
+
+    `natives` ({node id: picture side}, from the memory plan) says what a size of 0 means where
+    the model is known; without it nodes assume the largest native size.
+    """
+    natives = natives or {}
     found: list[NodeEstimate] = []
 
     def resolve(name: str) -> Path:
@@ -99,12 +111,13 @@ def node_estimates(graph: Graph, node_ids: Iterable[str], search_dirs: tuple[Pat
         if cls is None or record.mode == "muted" or cls.memory_needs.__func__ is Node.memory_needs.__func__:
             continue  # unknown, muted, or a type that declares no needs
         try:
-            needs: list[MemoryNeed] = list(cls.memory_needs(node_params(graph, node_id), resolve))
+            params = node_params(graph, node_id, natives.get(node_id, 0))
+            needs: list[MemoryNeed] = list(cls.memory_needs(params, resolve))
         except Exception as exc:  # a plugin's estimate must not break validation of the rest
             log.warning("node %s: memory estimate of '%s' failed: %s: %s", node_id, record.type,
                         type(exc).__name__, exc)
             continue
-        found += [NodeEstimate(node_id, int(n.bytes), n.field, n.reason, n.budget) for n in needs]
+        found += [NodeEstimate(node_id, int(n.bytes), n.field, n.reason, n.budget, int(n.pixels)) for n in needs]
     return found
 
 

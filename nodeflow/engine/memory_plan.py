@@ -20,6 +20,7 @@ from pathlib import Path
 from nodeflow.core.errors import Problem
 from nodeflow.core.graph import Graph
 from nodeflow.core.paths import resolve_path
+from nodeflow.core.spec import Weights
 from nodeflow.core.types import GUIDER
 from nodeflow.engine.estimate import available_bytes, format_bytes, node_estimates, node_params
 
@@ -116,19 +117,22 @@ def make_memory_plan(graph: Graph, order: list[str], search_dirs: tuple[Path, ..
     budget = budget if budget is not None else default_budget(device)
     dtype_bytes = DTYPE_BYTES.get(device, 4)
     declared = _declared_weights(graph, order, search_dirs)
-    carriers = {GUIDER} | {kind for parts in declared.values() for kind, *_ in parts}
+    carriers = {GUIDER} | {kind for parts in declared.values() for kind, _ in parts}
+    natives = _native_sides(graph, order, declared, carriers)
     own: dict[str, int] = {}  # what nodes declare they allocate themselves
-    for est in node_estimates(graph, order, search_dirs):
+    own_pixels: dict[str, int] = {}  # the pictures they make (Empty Latent, Load Image)
+    for est in node_estimates(graph, order, search_dirs, natives):
         own[est.node_id] = max(own.get(est.node_id, 0), est.bytes)
-    pictures = _picture_bytes(graph, order, own)
-    float32_vae = {lid for lid, parts in declared.items() if any(p[1] == "text_encoder_2" for p in parts)}
+        own_pixels[est.node_id] = max(own_pixels.get(est.node_id, 0), est.pixels)
+    pictures = _picture_pixels(graph, order, own_pixels)
+    float32_vae = {lid for lid, parts in declared.items() if any(w.component == "text_encoder_2" for _, w in parts)}
     plan = MemoryPlan(device, budget)
     resident: dict[tuple[str, str], int] = {}  # (loader id, component) -> bytes, oldest first
     for node_id in order:
         title = graph.title(node_id)
         needed = _needed(graph, node_id, declared, carriers, {})
         if node_id in declared and not plan.offloads:  # a loader holds what it loads while it runs
-            needed |= {(node_id, part) for _, part, *_ in declared[node_id]}  # (on CUDA/MPS: in RAM)
+            needed |= {(node_id, w.component) for _, w in declared[node_id]}  # (on CUDA/MPS: in RAM)
         sizes = {key: _component_bytes(declared, key, dtype_bytes) for key in needed}
         widths = {key: _width(declared, key) for key in needed}
         work = own.get(node_id) or _work(sizes, widths, pictures.get(node_id, 0), dtype_bytes, float32_vae)
@@ -154,8 +158,8 @@ def make_memory_plan(graph: Graph, order: list[str], search_dirs: tuple[Path, ..
 
 
 def _declared_weights(graph: Graph, order: list[str], search_dirs: tuple[Path, ...]
-                      ) -> dict[str, list[tuple[str, str, int]]]:
-    """{loader id: [(output type, component, weights)]} for the planned nodes that load models."""
+                      ) -> dict[str, list[tuple[str, Weights]]]:
+    """{loader id: [(output type, declared weights)]} for the planned nodes that load models."""
     found = {}
     for node_id in order:
         record = graph.nodes[node_id]
@@ -170,10 +174,30 @@ def _declared_weights(graph: Graph, order: list[str], search_dirs: tuple[Path, .
         for w in weights:
             out = cls.output(w.output)
             if out is not None:
-                parts.append((out.type, w.component, int(w.count), int(w.width)))
+                parts.append((out.type, w))
         if parts:
             found[node_id] = parts
     return found
+
+
+def _native_sides(graph: Graph, order: list[str], declared: dict, carriers: set[str]) -> dict[str, int]:
+    """{node id: the picture side a size of 0 means to it}: the native side of the UNet that
+    samples what the node makes (the first one downstream), else of a model it is given itself
+    (an Empty Latent's VAE). Nodes with no such model are left out (they assume the largest)."""
+    def side(node_id: str, kind: str) -> int:
+        keys = _needed(graph, node_id, declared, carriers, {})
+        return max((int(w.native) for lid, part in keys for _, w in declared[lid]
+                    if w.component == part and part.startswith(kind)), default=0)
+
+    below: dict[str, int] = {}  # the UNet side downstream of each node, filled sinks first
+    natives = {}
+    for node_id in reversed(order):
+        consumers = [below.get(link.dst, 0) for link in graph.links_from(node_id)]
+        below[node_id] = side(node_id, "unet") or max(consumers, default=0)
+        cls = graph.registry.get(graph.nodes[node_id].type)
+        if cls is not None and cls.native_size_inputs:
+            natives[node_id] = max(consumers, default=0) or side(node_id, "vae")
+    return {k: v for k, v in natives.items() if v}
 
 
 def _needed(graph: Graph, node_id: str, declared: dict, carriers: set[str], memo: dict) -> set[tuple[str, str]]:
@@ -194,7 +218,7 @@ def _behind(graph: Graph, node_id: str, kind: str, declared: dict, carriers: set
         return memo[key]
     memo[key] = set()  # cycles are reported by validation
     if node_id in declared:
-        found = {(node_id, part) for out_type, part, *_ in declared[node_id] if out_type == kind}
+        found = {(node_id, w.component) for out_type, w in declared[node_id] if out_type == kind}
     else:
         found = _needed(graph, node_id, declared, carriers, memo)
     memo[key] = found
@@ -202,19 +226,20 @@ def _behind(graph: Graph, node_id: str, kind: str, declared: dict, carriers: set
 
 
 def _component_bytes(declared: dict, key: tuple[str, str], dtype_bytes: int) -> int:
-    return sum(count for _, part, count, _ in declared.get(key[0], ()) if part == key[1]) * dtype_bytes
+    return sum(int(w.count) for _, w in declared.get(key[0], ()) if w.component == key[1]) * dtype_bytes
 
 
 def _width(declared: dict, key: tuple[str, str]) -> int:
-    return max((width for _, part, _, width in declared.get(key[0], ()) if part == key[1]), default=0)
+    return max((int(w.width) for _, w in declared.get(key[0], ()) if w.component == key[1]), default=0)
 
 
 def _name(graph: Graph, key: tuple[str, str]) -> str:
     return f"{key[1]} (node {key[0]})"
 
 
-def _picture_bytes(graph: Graph, order: list[str], own: dict[str, int]) -> dict[str, int]:
-    """For each node, the largest picture need (Empty Latent, Load Image...) at or upstream of it."""
+def _picture_pixels(graph: Graph, order: list[str], own: dict[str, int]) -> dict[str, int]:
+    """For each node, the pixels of the largest pictures (Empty Latent, Load Image...) at or
+    upstream of it."""
     largest: dict[str, int] = {}
     for node_id in order:  # topological: sources come first
         ups = [largest.get(link.src, 0) for link in graph.links_into(node_id)]
@@ -222,11 +247,11 @@ def _picture_bytes(graph: Graph, order: list[str], own: dict[str, int]) -> dict[
     return largest
 
 
-def _work(sizes: dict[tuple[str, str], int], widths: dict[tuple[str, str], int], picture: int,
+def _work(sizes: dict[tuple[str, str], int], widths: dict[tuple[str, str], int], pixels: int,
           dtype_bytes: int, float32_vae: set[str]) -> int:
-    """Working memory of a node using `sizes`' components on pictures of `picture` bytes (RGB
-    float32, the whole batch)."""
-    pixels = picture / 12
+    """Working memory of a node using `sizes`' components on pictures of `pixels` pixels (the
+    whole batch); without components, the pictures themselves (RGB float32)."""
+    picture = pixels * 12
     work = 0.0
     for key, size in sizes.items():
         kind = next((name for name in MAPS if key[1].startswith(name)), None)

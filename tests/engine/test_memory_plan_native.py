@@ -1,0 +1,97 @@
+"""The memory plan reads a size of 0 as the native side of the model the latent is sampled with."""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+
+import pytest
+
+from nodeflow.core import Graph, default_registry, files
+from nodeflow.core.paths import RESOURCES
+from nodeflow.engine.memory_plan import make_memory_plan
+from nodeflow.engine.plan import make_plan
+from nodes._weights import native_side
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = RESOURCES / "models" / "tiny-shapes"
+
+
+def _plan(graph: Graph):
+    return make_memory_plan(graph, make_plan(graph).order, (ROOT,), "cpu", 8 * 10**9)
+
+
+def _txt2img(width: int, height: int, batch: int = 1) -> tuple[Graph, str, str]:
+    graph, _ = files.load(ROOT / "workflows" / "txt2img.json", default_registry())
+    latent = next(i for i, r in graph.nodes.items() if r.type == "latent.empty")
+    decode = next(i for i, r in graph.nodes.items() if r.type == "vae.decode")
+    for name, value in (("width", width), ("height", height), ("batch_size", batch)):
+        graph.set_param(latent, name, value)
+    return graph, latent, decode
+
+
+def test_native_sides_of_the_shipped_configs_and_the_built_in_model():
+    assert native_side(TINY) == 64
+    assert native_side(RESOURCES / "configs" / "sd15") == 512
+    assert native_side(RESOURCES / "configs" / "sd21") == 768
+    assert native_side(RESOURCES / "configs" / "sdxl") == 1024
+
+
+def _header_only(path: Path, keys: dict[str, list[int]]) -> Path:
+    header = json.dumps({k: {"dtype": "F16", "shape": s, "data_offsets": [0, 0]} for k, s in keys.items()})
+    path.write_bytes(struct.pack("<Q", len(header)) + header.encode())
+    return path
+
+
+@pytest.mark.parametrize(("keys", "side"), [
+    ({"model.diffusion_model.input_blocks.0.0.weight": [320, 4, 3, 3],
+      "cond_stage_model.transformer.text_model.final_layer_norm.weight": [768]}, 512),
+    ({"model.diffusion_model.input_blocks.0.0.weight": [320, 4, 3, 3],
+      "conditioner.embedders.1.model.ln_final.weight": [1280]}, 1024),
+    ({"model.diffusion_model.input_blocks.0.0.weight": [320, 4, 3, 3],
+      "cond_stage_model.model.ln_final.weight": [1024]}, 768),
+    ({"model.diffusion_model.input_blocks.0.0.weight": [320, 9, 3, 3],
+      "cond_stage_model.model.ln_final.weight": [1024]}, 512),
+])
+def test_native_side_of_a_single_file_from_its_header(tmp_path, keys, side):
+    assert native_side(_header_only(tmp_path / "model.safetensors", keys)) == side
+
+
+def test_native_side_of_an_unreadable_file_is_unknown(tmp_path):
+    (tmp_path / "broken.safetensors").write_bytes(b"not a header")
+    assert native_side(tmp_path / "broken.safetensors") == 0
+    assert native_side(tmp_path / "missing") == 0
+
+
+def test_an_empty_latent_at_size_0_is_planned_at_the_models_native_side():
+    native, _, decode = _txt2img(0, 0, batch=4)
+    explicit, _, _ = _txt2img(64, 64, batch=4)
+    large, _, _ = _txt2img(1024, 1024, batch=4)
+    by_id = {n.node_id: n for n in _plan(native).nodes}
+    assert by_id[decode].work == {n.node_id: n for n in _plan(explicit).nodes}[decode].work
+    assert by_id[decode].work * 20 < {n.node_id: n for n in _plan(large).nodes}[decode].work
+    assert _plan(native).peak < 50 * 10**6  # 12 MB of weights + a batch of 64x64 pictures
+
+
+def test_one_side_at_0_takes_the_native_side_for_that_side_only():
+    wide, latent, _ = _txt2img(256, 0)
+    square, _, _ = _txt2img(256, 64)
+    assert {n.node_id: n.work for n in _plan(wide).nodes}[latent] == \
+        {n.node_id: n.work for n in _plan(square).nodes}[latent]
+
+
+def test_without_a_model_downstream_the_latent_takes_its_vaes_side():
+    graph = Graph(default_registry())
+    ckpt = graph.add_node("models.load_checkpoint", {"checkpoint": str(TINY)}).id
+    latent = graph.add_node("latent.empty", {"width": 0, "height": 0, "batch_size": 2}).id
+    graph.connect(ckpt, "vae", latent, "vae")
+    decode = graph.add_node("vae.decode", {}).id
+    graph.connect(latent, "latent", decode, "latent")
+    graph.connect(ckpt, "vae", decode, "vae")
+    save = graph.add_node("image.preview", {}).id
+    graph.connect(decode, "image", save, "images")
+    work = {n.node_id: n.work for n in _plan(graph).nodes}
+    graph.set_param(latent, "width", 64)
+    graph.set_param(latent, "height", 64)
+    assert work == {n.node_id: n.work for n in _plan(graph).nodes}
