@@ -222,6 +222,12 @@ class ImageScale(Node):
     )
     outputs = (Output("image", IMAGE),)
 
+    @classmethod
+    def picture_pixels(cls, params: Mapping[str, Any], pixels: int) -> int:
+        from nodes.latent_batch import sized_pixels
+
+        return sized_pixels(dict(params), pixels)
+
     def run(self, ctx: RunContext, image: Any, width: int, height: int, method: str, crop: str) -> tuple[Any]:
         import numpy as np
         import torch

@@ -125,6 +125,11 @@ class LatentUpscale(Node):
     )
     outputs = (Output("latent", LATENT),)
 
+    @classmethod
+    def picture_pixels(cls, params: Mapping[str, Any], pixels: int) -> int:
+        scale = params.get("scale_by")
+        return round(pixels * scale * scale) if isinstance(scale, (int, float)) else pixels
+
     def run(self, ctx: RunContext, latent: dict, scale_by: float, method: str) -> tuple[dict]:
         import torch.nn.functional as F
 

@@ -16,6 +16,16 @@ RESIZE_METHODS = ("nearest-exact", "bilinear", "area", "bicubic")
 _BATCH_KEYS = ("noise_mask",)
 
 
+def sized_pixels(params: dict, pixels: int) -> int:
+    """The memory plan's picture pixels after a resize to a width x height given in pixels: the
+    pictures coming in are at least one picture, so never fewer than that size (the batch size is
+    not known before the run)."""
+    width, height = params.get("width"), params.get("height")
+    if isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0:
+        return max(pixels, width * height)
+    return pixels
+
+
 def latent_factor(latent: dict) -> int:
     """Pixels per latent cell: the VAE factor the latent was made with (8 when unknown)."""
     return int(latent.get("downscale") or 8)
@@ -62,6 +72,10 @@ class LatentUpscaleTo(Node):
         Input("crop", STRING, default="disabled", choices=("disabled", "center")),
     )
     outputs = (Output("latent", LATENT),)
+
+    @classmethod
+    def picture_pixels(cls, params: dict, pixels: int) -> int:
+        return sized_pixels(params, pixels)
 
     def run(self, ctx: RunContext, latent: dict, method: str, width: int, height: int, crop: str) -> tuple[dict]:
         samples = latent["samples"]

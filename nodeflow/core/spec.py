@@ -220,6 +220,13 @@ class Node:
         return []
 
     @classmethod
+    def picture_pixels(cls, params: Mapping[str, Any], pixels: int) -> int:
+        """Pixels of the pictures this node puts out (the whole batch) when the largest coming in
+        have `pixels`, for the memory plan: a resize says its own (a hires-fix upscale makes the
+        second sampler's and the decode's work grow). Default: the same."""
+        return pixels
+
+    @classmethod
     def is_reroute(cls) -> bool:
         """A passthrough with one input and one output: the GUI draws it as a dot on a wire."""
         return cls.passthrough and len(cls.inputs) == 1 and len(cls.outputs) == 1

@@ -242,8 +242,14 @@ def _picture_pixels(graph: Graph, order: list[str], own: dict[str, int]) -> dict
     upstream of it."""
     largest: dict[str, int] = {}
     for node_id in order:  # topological: sources come first
-        ups = [largest.get(link.src, 0) for link in graph.links_into(node_id)]
-        largest[node_id] = max([own.get(node_id, 0), *ups])
+        incoming = max((largest.get(link.src, 0) for link in graph.links_into(node_id)), default=0)
+        cls = graph.registry.get(graph.nodes[node_id].type)
+        if cls is not None and incoming:
+            try:
+                incoming = int(cls.picture_pixels(node_params(graph, node_id), incoming))
+            except Exception:  # a plugin's declaration must not break the plan of the rest
+                pass
+        largest[node_id] = max(own.get(node_id, 0), incoming)
     return largest
 
 

@@ -1,4 +1,5 @@
-"""The memory plan reads a size of 0 as the native side of the model the latent is sampled with."""
+"""The memory plan's pictures: a size of 0 is the native side of the model the latent is sampled
+with, and resizes on the way (a hires-fix upscale) grow the work of the nodes after them."""
 
 from __future__ import annotations
 
@@ -95,3 +96,30 @@ def test_without_a_model_downstream_the_latent_takes_its_vaes_side():
     graph.set_param(latent, "width", 64)
     graph.set_param(latent, "height", 64)
     assert work == {n.node_id: n.work for n in _plan(graph).nodes}
+
+
+def test_a_hires_fix_upscale_grows_the_second_samplers_and_the_decodes_work():
+    graph, _ = files.load(ROOT / "workflows" / "hires_fix.json", default_registry())
+    upscale = next(i for i, r in graph.nodes.items() if r.type == "latent.upscale")
+    samplers = sorted((i for i, r in graph.nodes.items() if r.type == "sampling.sampler"),
+                      key=lambda i: i == next(link.dst for link in graph.links_from(upscale)))
+    graph.set_param(upscale, "scale_by", 2.0)
+    work = {n.node_id: n.work for n in _plan(graph).nodes}
+    assert work[samplers[1]] == pytest.approx(4 * work[samplers[0]], rel=0.01)
+    graph.set_param(upscale, "scale_by", 1.0)
+    assert {n.node_id: n.work for n in _plan(graph).nodes}[samplers[1]] == work[samplers[0]]
+
+
+def test_an_image_scale_to_a_larger_size_grows_the_encode_after_it():
+    graph, _ = files.load(ROOT / "workflows" / "img2img.json", default_registry())
+    load = next(i for i, r in graph.nodes.items() if r.type == "image.load")
+    encode = next(i for i, r in graph.nodes.items() if r.type == "vae.encode")
+    before = {n.node_id: n.work for n in _plan(graph).nodes}[encode]
+    link = graph.link_into(encode, "pixels")
+    graph.disconnect(encode, "pixels")
+    scale = graph.add_node("image.scale", {"width": 256, "height": 256}).id
+    graph.connect(link.src, link.src_output, scale, "image")
+    graph.connect(scale, "image", encode, "pixels")
+    assert link.src == load
+    after = {n.node_id: n.work for n in _plan(graph).nodes}[encode]
+    assert after == pytest.approx(before * (256 * 256) / (64 * 64), rel=0.01)
