@@ -59,3 +59,23 @@ def test_plan_does_not_import_torch():
             f"assert main(['plan', {str(TXT2IMG)!r}, '--device', 'cpu']) == 0; "
             "assert 'torch' not in sys.modules, 'torch imported'")
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, cwd=ROOT)
+
+
+def test_a_budget_under_what_the_workflow_asks_for_but_over_each_node_runs_with_evictions(capsys):
+    """The plan's own peak stays under any budget it can run in (it evicts); the verdict compares
+    what the workflow asks for, so the user learns that components will be evicted and re-read."""
+    from nodeflow.cli.common import load_workflow
+    from nodeflow.core.paths import default_search_dirs
+    from nodeflow.engine.memory_plan import make_memory_plan
+    from nodeflow.engine.plan import make_plan
+    from nodeflow.engine.plan_verdict import OVER, peak_keeping_all, verdict
+
+    graph = load_workflow(TXT2IMG)
+    roomy = make_memory_plan(graph, make_plan(graph).order, default_search_dirs(TXT2IMG.parent), "cpu", 8 * 10**9)
+    asks, most = peak_keeping_all(roomy), max(n.needs for n in roomy.nodes)
+    assert roomy.peak == asks and most < asks
+    budget = (most + asks) // 2
+    tight = make_memory_plan(graph, make_plan(graph).order, default_search_dirs(TXT2IMG.parent), "cpu", budget)
+    assert tight.peak <= budget and tight.problems() == [] and verdict(tight, []) == OVER
+    assert main(["plan", str(TXT2IMG), "--device", "cpu", "--memory-budget", str(budget)]) == 0
+    assert "over budget: components are evicted" in capsys.readouterr().out

@@ -64,6 +64,7 @@ def handler(args: argparse.Namespace) -> int:
 
 def print_plan(path: Path, graph, plan) -> None:
     from nodeflow.engine.estimate import format_bytes
+    from nodeflow.engine.plan_verdict import CANNOT, FITS, OVER, peak_keeping_all, verdict
 
     print(f"{path}: on {plan.device}, budget {format_bytes(plan.budget)}")
     print(f"  {'node':>5}  {'title':<24} {'cache':<6} {'peak':>9}  needs")
@@ -73,6 +74,6 @@ def print_plan(path: Path, graph, plan) -> None:
             needs = f"{needs} + work {format_bytes(n.work)}" if needs else f"work {format_bytes(n.work)}"
         cache = "cached" if n.cached else "run"
         print(f"  {n.node_id:>5}  {n.title[:24]:<24} {cache:<6} {format_bytes(n.peak):>9}  {needs}")
-    verdict = "fits" if plan.peak <= plan.budget else (
-        "over budget: components are evicted or offloaded as nodes need room")
-    print(f"  peak {format_bytes(plan.peak)} of {format_bytes(plan.budget)}: {verdict}")
+    words = {FITS: "fits", OVER: "over budget: components are evicted or offloaded as nodes need room",
+             CANNOT: "cannot fit"}[verdict(plan, plan.problems())]
+    print(f"  peak {format_bytes(peak_keeping_all(plan))} of {format_bytes(plan.budget)}: {words}")

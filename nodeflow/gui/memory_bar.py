@@ -139,6 +139,7 @@ class MemoryBar(QWidget):
         """Show the plan of the graph as it is now (the check Run makes, without running)."""
         from nodeflow.engine.estimate import format_bytes
         from nodeflow.engine.outcome import describe
+        from nodeflow.engine.plan_verdict import CANNOT, OVER, peak_keeping_all, verdict
 
         self.timer.stop()
         try:
@@ -151,12 +152,12 @@ class MemoryBar(QWidget):
             self._show("Peak ≈ —", None, "No estimate until the workflow is valid:", problems, "")
             return
         self._titles = {n.node_id: n.title for n in plan.nodes}
-        peak = peak_keeping_all(plan)
-        shown = f"Peak ≈ {format_bytes(peak)} of {format_bytes(plan.budget)}"
-        if problems:
+        shown = f"Peak ≈ {format_bytes(peak_keeping_all(plan))} of {format_bytes(plan.budget)}"
+        level = verdict(plan, problems)
+        if level == CANNOT:
             self._show(f"{shown}: cannot fit", theme.ERROR.name(),
                        "Run refuses this workflow under this budget:", problems, _table(plan))
-        elif peak > plan.budget:
+        elif level == OVER:
             self._show(f"{shown}: over budget", theme.WARNING.name(),
                        "Over budget: models are evicted (or offloaded to RAM) as nodes need room; the "
                        "run is slower but gives the same pictures.", [], _table(plan))
@@ -198,18 +199,6 @@ class MemoryBar(QWidget):
         self._details_html = head + listed(lines) + table
         if self.details is not None and self.details.isVisible():
             self.show_details()
-
-
-def peak_keeping_all(plan) -> int:
-    """The peak if no model component were ever evicted (each stays once a node loaded it): what
-    the workflow asks for. Above the budget the memory manager evicts or offloads to make room,
-    which the plan's own peak (under the budget) no longer shows."""
-    loaded: dict[str, int] = {}
-    peak = plan.peak
-    for node in plan.nodes:
-        loaded.update(node.components)
-        peak = max(peak, sum(loaded.values()) + node.work)
-    return peak
 
 
 def _table(plan) -> str:
