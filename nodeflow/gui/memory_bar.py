@@ -186,7 +186,8 @@ class MemoryBar(QWidget):
 
     def _show(self, text: str, color: str | None, headline: str, problems: list, table: str) -> None:
         self.estimate.setText(text)
-        self.estimate.setStyleSheet(f"color: {color}; font-weight: bold;" if color else "")
+        # scoped to the button: a bare rule would colour its tooltip's text too
+        self.estimate.setStyleSheet(f"QToolButton {{ color: {color}; font-weight: bold; }}" if color else "")
 
         def listed(items: list) -> str:
             return f"<ul>{''.join(f'<li>{item}</li>' for item in items)}</ul>" if items else ""
