@@ -8,7 +8,7 @@ Two cases, each timed in fresh processes (interleaved, best of `--repeats`):
                own from_single_file + pipeline
 NodeFlow's first run of a new file also hashes it once into the model library's index; that run
 is shown apart ("first run"), the ratio uses the later ones (goal: <= 1.0).
-Run: `python bench/cold_start.py [--repeats N] [--skip-shipped]`.
+Run: `python bench/cold_start.py [--repeats N] [--skip-shipped | --skip-file]`.
 """
 
 from __future__ import annotations
@@ -93,6 +93,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--steps", type=int, default=8, help="steps of the single-file case")
     parser.add_argument("--skip-shipped", action="store_true")
+    parser.add_argument("--skip-file", action="store_true", help="only the shipped case")
     args = parser.parse_args()
     from random_models import build_folder, build_single_file, cache_dir
 
@@ -115,6 +116,8 @@ def main() -> None:
             compare("shipped", nodeflow + ["run", "workflows/txt2img.json", "--out", str(scratch / "ours"),
                                            "--quiet", "--device", "cpu"],
                     diffusers + [json.dumps(spec)], scratch, args.repeats)
+        if args.skip_file:
+            return
         started = time.perf_counter()
         folder = build_folder("sd15", cache_dir() / "sd15-fp16")
         checkpoint = build_single_file(folder, cache_dir() / "sd15-file" / "sd15-random.safetensors")

@@ -123,3 +123,15 @@ def test_an_image_scale_to_a_larger_size_grows_the_encode_after_it():
     assert link.src == load
     after = {n.node_id: n.work for n in _plan(graph).nodes}[encode]
     assert after == pytest.approx(before * (256 * 256) / (64 * 64), rel=0.01)
+
+
+@pytest.mark.parametrize("workflow", sorted(p.name for p in (ROOT / "workflows").glob("*.json")))
+def test_every_shipped_workflow_is_planned_near_what_it_measures(workflow):
+    """bench/memory_budget.py measures 15-21 MB of peak growth for each (weights 12.2 MB + pictures
+    of 64x64): the plan must not guess SDXL-sized pictures for the built-in model."""
+    graph, _ = files.load(ROOT / "workflows" / workflow, default_registry())
+    plan = _plan(graph)
+    weights = sum(b for n in plan.nodes if n.node_id == "1" for _, b in n.components)
+    assert weights == pytest.approx(12.2e6, rel=0.05)
+    assert weights < plan.peak < 2 * weights
+    assert {n.node_id for n in plan.nodes} == set(make_plan(graph).order)
