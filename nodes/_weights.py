@@ -9,6 +9,7 @@ keep one component per subfolder. Pickle files are counted by their file size.
 
 from __future__ import annotations
 
+import functools
 import json
 import struct
 from pathlib import Path
@@ -33,11 +34,31 @@ _IGNORED = ("model_ema.", "betas", "alphas_cumprod", "alphas_cumprod_prev", "sqr
 
 
 def safetensors_header(path: Path) -> dict[str, dict]:
-    """The tensor entries of a .safetensors header ({} if the file is not one)."""
+    """The tensor entries of a .safetensors header ({} if the file is not one). Callers must not
+    change it: it is shared with later calls for the same unchanged file."""
     try:
-        with path.open("rb") as handle:
+        stat = path.stat()
+    except OSError:
+        return {}
+    if stat.st_size > CACHED_FILE_BYTES_MIN:
+        return _read_header(str(path), stat.st_mtime_ns, stat.st_size)
+    return _read_header.__wrapped__(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+#: Files at least this large (model weights) have their header kept after the first read; smaller
+#: ones (a hostile file that is all header, say) are read each time and never held.
+CACHED_FILE_BYTES_MIN = 64 * 1024 * 1024
+_MAX_HEADER_BYTES = 100_000_000  # safetensors' own limit
+
+
+@functools.lru_cache(maxsize=64)
+def _read_header(path: str, _mtime_ns: int, _size: int) -> dict[str, dict]:
+    """One read per file version: the editor's estimate asks again after every edit, and a
+    workflow's loaders, the plan and the loader itself ask about the same files."""
+    try:
+        with open(path, "rb") as handle:
             (length,) = struct.unpack("<Q", handle.read(8))
-            if length > 100_000_000:
+            if length > _MAX_HEADER_BYTES:
                 return {}
             header = json.loads(handle.read(length))
     except (OSError, struct.error, ValueError):

@@ -135,3 +135,25 @@ def test_every_shipped_workflow_is_planned_near_what_it_measures(workflow):
     assert weights == pytest.approx(12.2e6, rel=0.05)
     assert weights < plan.peak < 2 * weights
     assert {n.node_id for n in plan.nodes} == set(make_plan(graph).order)
+
+
+def test_a_model_files_header_is_read_once_per_version(tmp_path):
+    """The editor's estimate asks after every edit: a large file's header is kept until the file
+    changes (its modification time or size)."""
+    import os
+
+    from nodes._weights import CACHED_FILE_BYTES_MIN, safetensors_header
+
+    path = _header_only(tmp_path / "big.safetensors", {"a": [1, 2]})
+    with path.open("r+b") as handle:
+        handle.truncate(CACHED_FILE_BYTES_MIN + 1)  # sparse: no disk used
+    stamp = path.stat().st_mtime_ns
+    assert safetensors_header(path)["a"]["shape"] == [1, 2]
+    with path.open("r+b") as handle:  # same length, same size: only the cache can tell
+        start = handle.read(200)
+        handle.seek(0)
+        handle.write(start.replace(b"[1, 2]", b"[3, 4]"))
+    os.utime(path, ns=(stamp, stamp))
+    assert safetensors_header(path)["a"]["shape"] == [1, 2]
+    os.utime(path, ns=(stamp + 10**9, stamp + 10**9))
+    assert safetensors_header(path)["a"]["shape"] == [3, 4]
