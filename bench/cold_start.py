@@ -1,6 +1,7 @@
 """Cold start: from process start to the first PNG, NodeFlow's CLI vs diffusers in a fresh process.
 
-Two cases, each timed in fresh processes (interleaved, best of `--repeats`):
+Two cases, each timed in fresh processes (interleaved; the ratio of the best of `--repeats`, and
+of the medians, since a shared 2-core machine varies by seconds from one process to the next):
   shipped      `nodeflow run workflows/txt2img.json` (the built-in model, batch 4, 20 steps) vs
                StableDiffusionPipeline.from_pretrained on the same folder, same settings
   sd15 file    a full-size random SD 1.5 single-file checkpoint (fp16, ~2.1 GB, built once by
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -84,8 +86,9 @@ def compare(name: str, ours_cmd: list[str], theirs_cmd: list[str], scratch: Path
         theirs.append(timed(theirs_cmd, scratch / "theirs"))
         ours.append(timed(ours_cmd, scratch / "ours"))
     o, t = min(ours), min(theirs)
+    mo, mt = statistics.median(ours), statistics.median(theirs)
     print(f"{name:<11} NodeFlow {o:6.1f} s (first run {first:.1f} s) | diffusers {t:6.1f} s | "
-          f"ratio {o / t:.2f}  (goal <= 1.0)", flush=True)
+          f"ratio {o / t:.2f}  (goal <= 1.0); medians {mo:.1f} s vs {mt:.1f} s, ratio {mo / mt:.2f}", flush=True)
 
 
 def main() -> None:
