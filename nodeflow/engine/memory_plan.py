@@ -23,6 +23,7 @@ from nodeflow.core.paths import resolve_path
 from nodeflow.core.spec import Weights
 from nodeflow.core.types import GUIDER
 from nodeflow.engine.estimate import available_bytes, format_bytes, node_estimates, node_params
+from nodeflow.library import default_library
 
 #: A node's working memory with a model, in feature maps of the model's full-resolution width
 #: (`Weights.width`) over the largest picture upstream: a VAE keeps a few maps of its widest block
@@ -159,15 +160,27 @@ def make_memory_plan(graph: Graph, order: list[str], search_dirs: tuple[Path, ..
 
 def _declared_weights(graph: Graph, order: list[str], search_dirs: tuple[Path, ...]
                       ) -> dict[str, list[tuple[str, Weights]]]:
-    """{loader id: [(output type, declared weights)]} for the planned nodes that load models."""
+    """{loader id: [(output type, declared weights)]} for the planned nodes that load models.
+
+    Model inputs name models the way the run finds them: through the model library by name (a
+    ComfyUI workflow's 'v1-5-pruned-emaonly.safetensors'). A model found only by its recorded
+    hash is not looked for here, which could mean hashing the library.
+    """
     found = {}
+    library = default_library()
     for node_id in order:
         record = graph.nodes[node_id]
         cls = graph.registry.get(record.type)
         if cls is None or record.mode == "muted":
             continue
+        params = node_params(graph, node_id)
+        for inp in cls.inputs:
+            name = params.get(inp.name)
+            if inp.model and isinstance(name, str) and name.strip():
+                path = library.find(inp.model, name, search_dirs)
+                params[inp.name] = str(path) if path is not None else name
         try:
-            weights = cls.weights(node_params(graph, node_id), lambda name: resolve_path(name, search_dirs))
+            weights = cls.weights(params, lambda name: resolve_path(name, search_dirs))
         except Exception:  # a plugin's declaration must not break the plan of the rest
             continue
         parts = []

@@ -157,3 +157,17 @@ def test_a_model_files_header_is_read_once_per_version(tmp_path):
     assert safetensors_header(path)["a"]["shape"] == [1, 2]
     os.utime(path, ns=(stamp + 10**9, stamp + 10**9))
     assert safetensors_header(path)["a"]["shape"] == [3, 4]
+
+
+def test_a_checkpoint_named_through_the_model_library_is_sized(tmp_path, monkeypatch):
+    """ComfyUI workflows name checkpoints by library name, as the run resolves them; the plan must
+    size the same file, not plan 0 bytes for a name it cannot find as a path."""
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "checkpoints" / "shapes-copy").symlink_to(TINY, target_is_directory=True)
+    monkeypatch.setenv("NODEFLOW_MODEL_PATHS", str(tmp_path))
+    graph, _ = files.load(ROOT / "workflows" / "txt2img.json", default_registry())
+    loader = next(i for i, r in graph.nodes.items() if r.type == "models.load_checkpoint")
+    graph.set_param(loader, "checkpoint", "shapes-copy")
+    plan = make_memory_plan(graph, make_plan(graph).order, (tmp_path / "elsewhere",), "cpu", 8 * 10**9)
+    sizes = dict(next(n for n in plan.nodes if n.node_id == loader).components)
+    assert sizes[f"unet (node {loader})"] == pytest.approx(10.9e6, rel=0.05)
