@@ -127,6 +127,21 @@ def component_widths(path: Path) -> dict[str, int]:
     return widths
 
 
+def weight_count(path: Path) -> int:
+    """Weights (elements) in a model file, or in the .safetensors files of a model folder, for
+    loaders of one component (a VAE, a ControlNet, an upscaler). Pickles count by file size."""
+    if path.is_dir():
+        files = sorted(path.rglob("*.safetensors"))
+        plain = [f for f in files if ".fp16." not in f.name]  # a variant beside the main file
+        return sum(weight_count(f) for f in plain or files)
+    if not path.is_file():
+        return 0
+    header = safetensors_header(path)
+    if header:
+        return sum(_numel(e) for k, e in header.items() if not k.startswith(_IGNORED))
+    return path.stat().st_size // 2
+
+
 def component_counts(path: Path) -> dict[str, int]:
     """{component: number of weights} of a checkpoint file or diffusers folder ({} if unreadable)."""
     if path.is_dir():

@@ -7,9 +7,12 @@ StableDiffusionControlNetPipeline's.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
+from nodeflow.core.spec import Weights
 from nodeflow.core.types import CONDITIONING, FLOAT, IMAGE, STRING
 from nodes._model_path import model_path
 
@@ -30,6 +33,16 @@ class LoadControlNet(Node):
     )
     inputs = (Input("control_net", STRING, default="", file="file-or-folder", model="controlnet"),)
     outputs = (Output("control_net", CONTROL_NET),)
+
+    @classmethod
+    def weights(cls, params: Mapping[str, Any], resolve: Callable[[str], Path]) -> list[Weights]:
+        """The ControlNet, sized from its file headers; once applied it rides on the conditioning,
+        so the sampler that receives that conditioning needs it in memory."""
+        from nodes._weights import weight_count
+
+        name = params.get("control_net")
+        count = weight_count(resolve(name)) if isinstance(name, str) and name.strip() else 0
+        return [Weights("controlnet", "control_net", count, rides=CONDITIONING)] if count else []
 
     def run(self, ctx: RunContext, control_net: str) -> tuple[Any]:
         from nodes._controlnet import load_controlnet

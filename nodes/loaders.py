@@ -6,10 +6,12 @@ each part is loaded once per device and shared, like checkpoints.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from nodeflow.core import Input, Node, Output, RunContext
+from nodeflow.core.spec import Weights
 from nodeflow.core.types import CLIP, MODEL, STRING, VAE
 from nodes._model_path import model_path
 
@@ -21,6 +23,16 @@ _FAMILY_HELP = ("Which model the part belongs to (sd = SD 1.x, sd2 = SD 2.x, sdx
 def _path(ctx: RunContext, name: str, field: str) -> Path:
     """A part's file or folder, named in messages by its field ("no clip name chosen")."""
     return model_path(ctx, name, field, field.replace("_", " "))
+
+
+def _one_part(name: Any, resolve: Callable[[str], Path], component: str, output: str) -> list[Weights]:
+    """The weights of a loader of one model file or folder, for the memory plan ([] if unnamed)."""
+    from nodes._weights import weight_count
+
+    if not isinstance(name, str) or not name.strip():
+        return []
+    count = weight_count(resolve(name))
+    return [Weights(component, output, count)] if count else []
 
 
 class LoadVAE(Node):
@@ -36,6 +48,11 @@ class LoadVAE(Node):
         Input("family", STRING, default="sd", choices=FAMILIES, help=_FAMILY_HELP),
     )
     outputs = (Output("vae", VAE),)
+
+    @classmethod
+    def weights(cls, params: Mapping[str, Any], resolve: Callable[[str], Path]) -> list[Weights]:
+        """The VAE on `vae`, sized from its file headers."""
+        return _one_part(params.get("vae"), resolve, "vae", "vae")
 
     def run(self, ctx: RunContext, vae: str, family: str) -> tuple[Any]:
         from nodes._diffusion import torch_dtype
@@ -59,6 +76,11 @@ class LoadUNet(Node):
     )
     inputs = (Input("unet", STRING, default="", file="file-or-folder", model="unet"),)
     outputs = (Output("model", MODEL),)
+
+    @classmethod
+    def weights(cls, params: Mapping[str, Any], resolve: Callable[[str], Path]) -> list[Weights]:
+        """The UNet on `model`, sized from its file headers."""
+        return _one_part(params.get("unet"), resolve, "unet", "model")
 
     def run(self, ctx: RunContext, unet: str) -> tuple[Any]:
         from nodes._diffusion import torch_dtype
@@ -87,6 +109,13 @@ class LoadCLIP(Node):
               help="SDXL only: the second (OpenCLIP bigG) text encoder."),
     )
     outputs = (Output("clip", CLIP),)
+
+    @classmethod
+    def weights(cls, params: Mapping[str, Any], resolve: Callable[[str], Path]) -> list[Weights]:
+        """The text encoder(s) on `clip` (the second only for SDXL, as the run loads it)."""
+        second = params.get("clip_name_2") if params.get("family") == "sdxl" else None
+        return (_one_part(params.get("clip_name"), resolve, "text_encoder", "clip")
+                + _one_part(second, resolve, "text_encoder_2", "clip"))
 
     def run(self, ctx: RunContext, clip_name: str, family: str, clip_name_2: str = "") -> tuple[Any]:
         from nodes._diffusion import torch_dtype

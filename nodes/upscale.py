@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
+from nodeflow.core.spec import Weights
 from nodeflow.core.types import IMAGE, INT, STRING
 from nodes._model_path import model_path
 
@@ -23,6 +26,15 @@ class LoadUpscaleModel(Node):
     )
     inputs = (Input("model_name", STRING, default="", file="file", model="upscale_models"),)
     outputs = (Output("upscale_model", UPSCALE_MODEL),)
+
+    @classmethod
+    def weights(cls, params: Mapping[str, Any], resolve: Callable[[str], Path]) -> list[Weights]:
+        """The upscaler, sized from its file (header, or size for plain-weight pickles)."""
+        from nodes._weights import weight_count
+
+        name = params.get("model_name")
+        count = weight_count(resolve(name)) if isinstance(name, str) and name.strip() else 0
+        return [Weights("upscaler", "upscale_model", count)] if count else []
 
     def run(self, ctx: RunContext, model_name: str) -> tuple[Any]:
         from nodes._upscale import load_upscale_model

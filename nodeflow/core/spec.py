@@ -140,6 +140,9 @@ class Weights:
     #: The picture side in pixels the model makes by default (512 for SD 1.5, 1024 for SDXL): what
     #: a size of 0 means to the nodes that sample or decode with it; 0 if unknown.
     native: int = 0
+    #: The link type it rides on once applied, if another than its output's: a ControlNet attached
+    #: to CONDITIONING is needed by the sampler that receives that conditioning.
+    rides: str = ""
 
 
 @dataclass(frozen=True)

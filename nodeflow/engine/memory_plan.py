@@ -118,7 +118,7 @@ def make_memory_plan(graph: Graph, order: list[str], search_dirs: tuple[Path, ..
     budget = budget if budget is not None else default_budget(device)
     dtype_bytes = DTYPE_BYTES.get(device, 4)
     declared = _declared_weights(graph, order, search_dirs)
-    carriers = {GUIDER} | {kind for parts in declared.values() for kind, _ in parts}
+    carriers = _carriers(declared)
     natives = _native_sides(graph, order, declared, carriers)
     own: dict[str, int] = {}  # what nodes declare they allocate themselves
     own_pixels: dict[str, int] = {}  # the pictures they make (Empty Latent, Load Image)
@@ -193,7 +193,7 @@ def _declared_weights(graph: Graph, order: list[str], search_dirs: tuple[Path, .
     return found
 
 
-def _native_sides(graph: Graph, order: list[str], declared: dict, carriers: set[str]) -> dict[str, int]:
+def _native_sides(graph: Graph, order: list[str], declared: dict, carriers: dict) -> dict[str, int]:
     """{node id: the picture side a size of 0 means to it}: the native side of the UNet that
     samples what the node makes (the first one downstream), else of a model it is given itself
     (an Empty Latent's VAE). Nodes with no such model are left out (they assume the largest)."""
@@ -213,18 +213,38 @@ def _native_sides(graph: Graph, order: list[str], declared: dict, carriers: set[
     return {k: v for k, v in natives.items() if v}
 
 
-def _needed(graph: Graph, node_id: str, declared: dict, carriers: set[str], memo: dict) -> set[tuple[str, str]]:
-    """(loader id, component) pairs behind the model-carrying inputs of `node_id`."""
+def _carriers(declared: dict) -> dict[str, frozenset[str] | None]:
+    """{link type that carries models: the input types to follow back through a node that is not a
+    loader (None: every carrying input)}. Model types (MODEL, CLIP, VAE, a guider) carry all that
+    made them, through LoRAs and guiders; a type that weights ride on once applied (`Weights.rides`:
+    a ControlNet on CONDITIONING) carries only itself and its riders, not the text encoder that
+    made the conditioning."""
+    carriers: dict[str, frozenset[str] | None] = {GUIDER: None}
+    rides: dict[str, set[str]] = {}
+    for parts in declared.values():
+        for kind, w in parts:
+            carriers[kind] = None
+            if w.rides:
+                rides.setdefault(w.rides, {w.rides}).add(kind)
+    for kind, followed in rides.items():
+        carriers.setdefault(kind, frozenset(followed))
+    return carriers
+
+
+def _needed(graph: Graph, node_id: str, declared: dict, carriers: dict, memo: dict,
+            follow: frozenset[str] | None = None) -> set[tuple[str, str]]:
+    """(loader id, component) pairs behind the model-carrying inputs of `node_id` (only inputs of
+    the types in `follow`, when given)."""
     needed: set[tuple[str, str]] = set()
     for link in graph.links_into(node_id):
         kind = graph.output_type(link.src, link.src_output)
-        if kind not in carriers:
+        if kind not in carriers or (follow is not None and kind not in follow):
             continue
         needed |= _behind(graph, link.src, kind, declared, carriers, memo)
     return needed
 
 
-def _behind(graph: Graph, node_id: str, kind: str, declared: dict, carriers: set[str], memo: dict
+def _behind(graph: Graph, node_id: str, kind: str, declared: dict, carriers: dict, memo: dict
             ) -> set[tuple[str, str]]:
     key = (node_id, kind)
     if key in memo:
@@ -233,7 +253,7 @@ def _behind(graph: Graph, node_id: str, kind: str, declared: dict, carriers: set
     if node_id in declared:
         found = {(node_id, w.component) for out_type, w in declared[node_id] if out_type == kind}
     else:
-        found = _needed(graph, node_id, declared, carriers, memo)
+        found = _needed(graph, node_id, declared, carriers, memo, carriers[kind])
     memo[key] = found
     return found
 

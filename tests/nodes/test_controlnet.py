@@ -121,3 +121,19 @@ def test_single_file_controlnet_loads_with_the_shipped_unet_config(tiny_sd, tmp_
     with pytest.raises(NodeError, match="not a ControlNet"):
         save_file({"x": torch.zeros(1)}, str(tmp_path / "junk.safetensors"))
         LoadControlNet().run(RunContext(), str(tmp_path / "junk.safetensors"))
+
+
+def test_the_memory_plan_puts_the_controlnet_on_the_sampler_not_the_text_encoders(tiny_sd, tiny_cn, control_png):
+    """A ControlNet rides on the conditioning it was applied to: the sampler needs it in memory;
+    the text encoder that made that conditioning stays out of the sampler's needs."""
+    from nodeflow.engine.memory_plan import make_memory_plan
+    from nodeflow.engine.plan import make_plan
+    from nodes._weights import weight_count
+
+    graph, ids = _graph(tiny_sd, tiny_cn, control_png, strength=1.0, sampler="euler")
+    plan = {n.node_id: n for n in make_memory_plan(graph, make_plan(graph).order, (), "cpu", 8 * 10**9).nodes}
+    net = graph.link_into(ids["apply"], "control_net").src
+    sampler = dict(plan[ids["sampler"]].components)
+    assert set(sampler) == {f"unet (node {ids['ckpt']})", f"controlnet (node {net})"}
+    assert sampler[f"controlnet (node {net})"] == weight_count(tiny_cn) * 4 > 0  # float32 on the CPU
+    assert set(dict(plan[ids["pos"]].components)) == {f"text_encoder (node {ids['ckpt']})"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 import torch
@@ -101,3 +102,24 @@ def test_unet_architecture_from_its_shape():
     assert _arch_of(True, 2048) == "sdxl"
     assert _arch_of(False, 1024) == "sd21"  # SD 2.x reads OpenCLIP-H's 1024-wide states
     assert _arch_of(False, 768) == "sd15"
+
+
+def test_part_loaders_declare_what_the_checkpoint_holds_for_the_memory_plan(tiny_sd, parts):
+    """The memory plan sizes split parts like the checkpoint's components: same weight counts,
+    folder or single file; the second text encoder only for SDXL, as the run loads it."""
+    from nodes._weights import component_counts
+    from nodes.loaders import LoadCLIP, LoadUNet, LoadVAE
+
+    folder, _ = parts
+    counts = component_counts(tiny_sd)
+    for name in (str(tiny_sd / "vae"), str(folder / "vae.safetensors")):
+        (vae,) = LoadVAE.weights({"vae": name, "family": "sd"}, lambda n: Path(n))
+        assert (vae.component, vae.output, vae.count) == ("vae", "vae", counts["vae"])
+    (unet,) = LoadUNet.weights({"unet": str(folder / "unet.safetensors")}, lambda n: Path(n))
+    assert (unet.component, unet.output, unet.count) == ("unet", "model", counts["unet"])
+    clip = str(folder / "clip_l.safetensors")
+    sd = LoadCLIP.weights({"clip_name": clip, "family": "sd", "clip_name_2": clip}, lambda n: Path(n))
+    xl = LoadCLIP.weights({"clip_name": clip, "family": "sdxl", "clip_name_2": clip}, lambda n: Path(n))
+    assert [w.component for w in sd] == ["text_encoder"] and sd[0].count == counts["text_encoder"]
+    assert [w.component for w in xl] == ["text_encoder", "text_encoder_2"]
+    assert LoadVAE.weights({"vae": "", "family": "sd"}, lambda n: Path(n)) == []
