@@ -6,6 +6,7 @@ This module only reads options; `nodeflow.jobs` expands, queues and runs the job
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -48,6 +49,9 @@ def add_parser(sub) -> None:
 
 def handler(args: argparse.Namespace) -> int:
     apply_model_folder_args(args)
+    # NodeFlow prints each node's progress; the hub libraries' own bars (transformers' "Loading
+    # weights" on every load) would interleave with it. Read when they are first imported.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     from nodeflow.cli.progress import ProgressPrinter
     from nodeflow.cli.stopping import stop_signals
     from nodeflow.core import CancelToken
