@@ -35,6 +35,38 @@ _PARTS = {".lora_A.weight": "down", ".lora_B.weight": "up", ".lora.down.weight":
           ".lora.up.weight": "up", ".alpha": "alpha"}
 
 
+#: Key pairs of one layer's change, by style: (down suffix, up suffix).
+_PAIRS = ((".lora_down.weight", ".lora_up.weight"), (".lora_A.weight", ".lora_B.weight"),
+          (".lora.down.weight", ".lora.up.weight"), ("_lora.down.weight", "_lora.up.weight"))
+#: Key prefixes -> the model part a LoRA layer patches ("te2" before "te", so the longer wins).
+_PART_OF = (("lora_unet_", "unet"), ("unet.", "unet"), ("lora_te2_", "text_encoder_2"),
+            ("text_encoder_2.", "text_encoder_2"), ("lora_te1_", "text_encoder"), ("lora_te_", "text_encoder"),
+            ("text_encoder.", "text_encoder"))
+
+
+def patched_counts(path: Path) -> dict[str, int]:
+    """{model part: weights of the layers the LoRA patches}, read from the file header (no torch):
+    what the patched copies cost (up rows x down columns per layer), for the memory plan."""
+    from nodes._weights import safetensors_header
+
+    header = safetensors_header(path)
+    counts: dict[str, int] = {}
+    for key, entry in header.items():
+        pair = next(((down, up) for down, up in _PAIRS if key.endswith(down)), None)
+        part = next((p for prefix, p in _PART_OF if key.startswith(prefix)), None)
+        up = header.get(key[: -len(pair[0])] + pair[1]) if pair else None
+        if pair is None or part is None or up is None:
+            continue
+        down_shape, up_shape = entry.get("shape", []), up.get("shape", [])
+        if len(down_shape) < 2 or not up_shape:
+            continue
+        columns = 1
+        for dim in down_shape[1:]:
+            columns *= int(dim)
+        counts[part] = counts.get(part, 0) + int(up_shape[0]) * columns
+    return counts
+
+
 def read_lora(path: Path) -> dict[str, Any]:
     if path.suffix.lower() != ".safetensors":
         raise NodeError("LoRAs are read from .safetensors files only (pickle files could run code)", "lora")

@@ -67,6 +67,23 @@ class LoadCheckpoint(Node):
                 for part, count in component_counts(path).items()]
 
 
+def _lora_weights(params: Mapping[str, Any], resolve: Callable[[str], Path], model_only: bool) -> list[Weights]:
+    """The patched copies a LoRA adds, on the outputs that carry them (none at strength 0)."""
+    from nodes._lora import patched_counts
+
+    name = params.get("lora")
+    if not isinstance(name, str) or not name.strip():
+        return []
+    counts = patched_counts(resolve(name))
+    found = []
+    if params.get("strength_model") != 0 and counts.get("unet"):
+        found.append(Weights("lora_unet", "model", counts["unet"]))
+    text = counts.get("text_encoder", 0) + counts.get("text_encoder_2", 0)
+    if not model_only and params.get("strength_clip") != 0 and text:
+        found.append(Weights("lora_text_encoders", "clip", text))
+    return found
+
+
 def _lora_path(ctx: RunContext, lora: str) -> Path:
     """The LoRA file both LoRA loaders read (files only; folders are not LoRAs)."""
     return model_path(ctx, lora, "lora", "LoRA", folders=False, noun="LoRA file")
@@ -91,6 +108,12 @@ class LoadLora(Node):
         Input("strength_clip", FLOAT, default=1.0, min=-10.0, max=10.0, step=0.05),
     )
     outputs = (Output("model", MODEL), Output("clip", CLIP))
+
+    @classmethod
+    def weights(cls, params: Mapping[str, Any], resolve: Callable[[str], Path]) -> list[Weights]:
+        """The copies of the layers the LoRA patches, sized from its header (the model and clip
+        given to it are planned through its inputs)."""
+        return _lora_weights(params, resolve, model_only=False)
 
     def run(self, ctx: RunContext, model: Any, clip: Any, lora: str, strength_model: float,
             strength_clip: float) -> tuple[Any, Any]:
@@ -117,6 +140,11 @@ class LoadLoraModelOnly(Node):
         Input("strength_model", FLOAT, default=1.0, min=-10.0, max=10.0, step=0.05),
     )
     outputs = (Output("model", MODEL),)
+
+    @classmethod
+    def weights(cls, params: Mapping[str, Any], resolve: Callable[[str], Path]) -> list[Weights]:
+        """The copies of the UNet layers the LoRA patches, sized from its header."""
+        return _lora_weights(params, resolve, model_only=True)
 
     def run(self, ctx: RunContext, model: Any, lora: str, strength_model: float) -> tuple[Any]:
         from nodes._lora import apply_lora, read_lora

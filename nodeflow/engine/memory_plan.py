@@ -250,8 +250,9 @@ def _behind(graph: Graph, node_id: str, kind: str, declared: dict, carriers: dic
     if key in memo:
         return memo[key]
     memo[key] = set()  # cycles are reported by validation
-    if node_id in declared:
+    if node_id in declared:  # its own weights, and a model of this kind it adds them to (a LoRA's)
         found = {(node_id, w.component) for out_type, w in declared[node_id] if out_type == kind}
+        found |= _needed(graph, node_id, declared, carriers, memo, frozenset({kind}))
     else:
         found = _needed(graph, node_id, declared, carriers, memo, carriers[kind])
     memo[key] = found
