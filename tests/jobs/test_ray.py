@@ -99,3 +99,37 @@ def test_a_failing_job_is_retried_once_on_another_worker(cluster, tmp_path, monk
     assert lines[2]["status"] == "failed" and "No such file" in lines[2]["error"]
     jobs = {j.number: j for j in JobStore().jobs()}
     assert jobs[1].state == "done" and jobs[2].state == "failed"
+
+
+BUDGET_PROBE = '''
+from nodeflow.core import Input, Node
+
+
+class BudgetProbe(Node):
+    type_id = "test.budget_probe"
+    title = "Budget Probe"
+    is_output = True
+    inputs = (Input("tag", "INT", default=0),)
+    outputs = ()
+
+    def run(self, ctx, tag):
+        budget = str(getattr(ctx.models, "budget", None)).encode()
+        ctx.write_output("budget", ".txt", lambda handle: handle.write(budget))
+        return {}
+'''
+
+
+def test_ray_workers_keep_models_under_the_batchs_memory_budget(cluster, tmp_path, monkeypatch):
+    """`run --ray --memory-budget SIZE`: every worker's memory manager has the budget, not the
+    free memory of its own machine."""
+    home = tmp_path / "home"
+    (home / "nodes").mkdir(parents=True)
+    (home / "nodes" / "probe.py").write_text(BUDGET_PROBE)
+    monkeypatch.setenv("NODEFLOW_HOME", str(home))
+    monkeypatch.setattr(registry_module, "_default", None)
+    wf = tmp_path / "probe.json"
+    wf.write_text(json.dumps({"format": "nodeflow-workflow", "version": 1, "nodes": [
+        {"id": "1", "type": "test.budget_probe", "params": {}}], "links": []}))
+    summary = batch(wf, tmp_path / "out", ["1.tag=1..4"], ray="local", workers=2, memory_budget=123_456_789)
+    assert summary.done == 4
+    assert {p.read_text() for p in (tmp_path / "out").glob("budget_*.txt")} == {"123456789"}
