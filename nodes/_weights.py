@@ -13,6 +13,7 @@ import functools
 import json
 import struct
 from pathlib import Path
+from stat import S_ISREG
 
 #: Single-file key prefixes -> component.
 PREFIXES = (
@@ -40,6 +41,8 @@ def safetensors_header(path: Path) -> dict[str, dict]:
         stat = path.stat()
     except OSError:
         return {}
+    if not S_ISREG(stat.st_mode):
+        return {}  # a FIFO or device named by a hostile workflow would block or never end
     if stat.st_size > CACHED_FILE_BYTES_MIN:
         return _read_header(str(path), stat.st_mtime_ns, stat.st_size)
     return _read_header.__wrapped__(str(path), stat.st_mtime_ns, stat.st_size)

@@ -171,3 +171,21 @@ def test_a_checkpoint_named_through_the_model_library_is_sized(tmp_path, monkeyp
     plan = make_memory_plan(graph, make_plan(graph).order, (tmp_path / "elsewhere",), "cpu", 8 * 10**9)
     sizes = dict(next(n for n in plan.nodes if n.node_id == loader).components)
     assert sizes[f"unet (node {loader})"] == pytest.approx(10.9e6, rel=0.05)
+
+
+def test_a_fifo_named_as_a_model_never_blocks_the_plan(tmp_path):
+    """A hostile workflow may name a FIFO: reading its 'header' would wait for a writer forever."""
+    import os
+    import threading
+
+    from nodes._lora import patched_counts
+    from nodes._weights import safetensors_header, weight_count
+
+    fifo = tmp_path / "model.safetensors"
+    os.mkfifo(fifo)
+    results = []
+    worker = threading.Thread(target=lambda: results.append(
+        (safetensors_header(fifo), weight_count(fifo), patched_counts(fifo), native_side(fifo))), daemon=True)
+    worker.start()
+    worker.join(10)
+    assert results == [({}, 0, {}, 0)]
