@@ -69,11 +69,8 @@ def print_plan(path: Path, graph, plan) -> None:
     print(f"{path}: on {plan.device}, budget {format_bytes(plan.budget)}")
     print(f"  {'node':>5}  {'title':<24} {'cache':<6} {'peak':>9}  needs")
     for n in plan.nodes:
-        needs = ", ".join(f"{name} {format_bytes(b)}" for name, b in n.components)
-        if n.work:
-            needs = f"{needs} + work {format_bytes(n.work)}" if needs else f"work {format_bytes(n.work)}"
         cache = "cached" if n.cached else "run"
-        print(f"  {n.node_id:>5}  {n.title[:24]:<24} {cache:<6} {format_bytes(n.peak):>9}  {needs}")
+        print(f"  {n.node_id:>5}  {n.title[:24]:<24} {cache:<6} {format_bytes(n.peak):>9}  {n.described()}")
     words = {FITS: "fits", OVER: "over budget: components are evicted or offloaded as nodes need room",
              CANNOT: "cannot fit"}[verdict(plan, plan.problems())]
     print(f"  peak {format_bytes(peak_keeping_all(plan))} of {format_bytes(plan.budget)}: {words}")

@@ -54,6 +54,14 @@ class NodeMemory:
         """The least it can run with: its components + its work (nothing else kept)."""
         return sum(b for _, b in self.components) + self.work
 
+    def described(self) -> str:
+        """What it needs in words, as `nodeflow plan`, the GUI and refusals print it:
+        'unet (node 1) 3.4 GB + work 708 MB'."""
+        parts = ", ".join(f"{name} {format_bytes(b)}" for name, b in self.components)
+        if not self.work:
+            return parts
+        return f"{parts} + work {format_bytes(self.work)}" if parts else f"work {format_bytes(self.work)}"
+
 
 @dataclass
 class MemoryPlan:
@@ -81,8 +89,7 @@ class MemoryPlan:
         for n in self.nodes:
             floor = n.work if self.offloads else n.needs
             if not n.cached and floor > self.budget:
-                parts = ", ".join(f"{name} {format_bytes(b)}" for name, b in n.components)
-                what = f"{parts} + work {format_bytes(n.work)}" if parts else f"work {format_bytes(n.work)}"
+                what = n.described() or "nothing"
                 how = "even with its weights offloaded" if self.offloads else "with everything else evicted"
                 problems.append(Problem(
                     f"needs about {format_bytes(floor)} {how} ({what}), over the memory budget of "

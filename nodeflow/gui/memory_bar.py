@@ -208,10 +208,7 @@ def _table(plan) -> str:
 
     rows = []
     for n in plan.nodes:
-        needs = ", ".join(f"{name} {format_bytes(b)}" for name, b in n.components)
-        if n.work:
-            needs = f"{needs} + work {format_bytes(n.work)}" if needs else f"work {format_bytes(n.work)}"
-        cells = (n.node_id, n.title, "cached" if n.cached else "run", format_bytes(n.peak), needs)
+        cells = (n.node_id, n.title, "cached" if n.cached else "run", format_bytes(n.peak), n.described())
         rows.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
     head = "".join(f"<th align='left'>{h}</th>" for h in ("node", "title", "cache", "peak", "needs"))
     intro = (f"On {html.escape(plan.device)}, budget {format_bytes(plan.budget)}; planned peak "
