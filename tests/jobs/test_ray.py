@@ -78,15 +78,22 @@ class FailsOncePerMarker(Node):
 '''
 
 
-def test_a_failing_job_is_retried_once_on_another_worker(cluster, tmp_path, monkeypatch):
+def plugin_workflow(tmp_path, monkeypatch, source: str, type_id: str, params: dict):
+    """A one-node workflow of a plugin node defined by `source`, installed in a fresh NodeFlow home
+    (the workers inherit the environment, so they load it too)."""
     home = tmp_path / "home"
     (home / "nodes").mkdir(parents=True)
-    (home / "nodes" / "flaky.py").write_text(FLAKY_NODE)
+    (home / "nodes" / "plugin.py").write_text(source)
     monkeypatch.setenv("NODEFLOW_HOME", str(home))
     monkeypatch.setattr(registry_module, "_default", None)
-    wf = tmp_path / "flaky.json"
+    wf = tmp_path / "plugin.json"
     wf.write_text(json.dumps({"format": "nodeflow-workflow", "version": 1, "nodes": [
-        {"id": "1", "type": "test.fails_once", "params": {"marker": ""}}], "links": []}))
+        {"id": "1", "type": type_id, "params": params}], "links": []}))
+    return wf
+
+
+def test_a_failing_job_is_retried_once_on_another_worker(cluster, tmp_path, monkeypatch):
+    wf = plugin_workflow(tmp_path, monkeypatch, FLAKY_NODE, "test.fails_once", {"marker": ""})
     out = tmp_path / "out"
     # job 1 fails on its first worker and succeeds on the retry; job 2's marker can't be written: fails twice
     summary = batch(wf, out, ["1.marker=" + ",".join([str(tmp_path / "once"), str(tmp_path / "never" / "x" / "y")])],
@@ -122,14 +129,7 @@ class BudgetProbe(Node):
 def test_ray_workers_keep_models_under_the_batchs_memory_budget(cluster, tmp_path, monkeypatch):
     """`run --ray --memory-budget SIZE`: every worker's memory manager has the budget, not the
     free memory of its own machine."""
-    home = tmp_path / "home"
-    (home / "nodes").mkdir(parents=True)
-    (home / "nodes" / "probe.py").write_text(BUDGET_PROBE)
-    monkeypatch.setenv("NODEFLOW_HOME", str(home))
-    monkeypatch.setattr(registry_module, "_default", None)
-    wf = tmp_path / "probe.json"
-    wf.write_text(json.dumps({"format": "nodeflow-workflow", "version": 1, "nodes": [
-        {"id": "1", "type": "test.budget_probe", "params": {}}], "links": []}))
+    wf = plugin_workflow(tmp_path, monkeypatch, BUDGET_PROBE, "test.budget_probe", {})
     summary = batch(wf, tmp_path / "out", ["1.tag=1..4"], ray="local", workers=2, memory_budget=123_456_789)
     assert summary.done == 4
     assert {p.read_text() for p in (tmp_path / "out").glob("budget_*.txt")} == {"123456789"}
