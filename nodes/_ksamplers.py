@@ -82,18 +82,22 @@ def heun(model: Model, x: Any, sigmas: Any, step_done: Done, noise: Noise | None
     return x
 
 
+def _dpm_2_step(model: Model, x: Any, sigma: Any, d: Any, target: Any) -> Any:
+    """One DPM-2 step from `sigma` to `target`: the slope at the log-midpoint, or Euler's step when
+    `target` is 0 (the midpoint of log 0 does not exist)."""
+    if target == 0:
+        return x + d * (target - sigma)
+    sigma_mid = sigma.log().lerp(target.log(), 0.5).exp()
+    x_2 = x + d * (sigma_mid - sigma)
+    return x + to_d(x_2, sigma_mid, model(x_2, sigma_mid)) * (target - sigma)
+
+
 def dpm_2(model: Model, x: Any, sigmas: Any, step_done: Done, noise: Noise | None = None, **_: Any) -> Any:
     for i in range(len(sigmas) - 1):
         denoised = model(x, sigmas[i])
         d = to_d(x, sigmas[i], denoised)
         step_done(i, denoised)
-        if sigmas[i + 1] == 0:
-            x = x + d * (sigmas[i + 1] - sigmas[i])
-        else:
-            sigma_mid = sigmas[i].log().lerp(sigmas[i + 1].log(), 0.5).exp()
-            x_2 = x + d * (sigma_mid - sigmas[i])
-            d_2 = to_d(x_2, sigma_mid, model(x_2, sigma_mid))
-            x = x + d_2 * (sigmas[i + 1] - sigmas[i])
+        x = _dpm_2_step(model, x, sigmas[i], d, sigmas[i + 1])
     return x
 
 
@@ -103,14 +107,8 @@ def dpm_2_ancestral(model: Model, x: Any, sigmas: Any, step_done: Done, noise: N
         denoised = model(x, sigmas[i])
         sigma_down, sigma_up = ancestral_step(sigmas[i], sigmas[i + 1], eta)
         step_done(i, denoised)
-        d = to_d(x, sigmas[i], denoised)
-        if sigma_down == 0:
-            x = x + d * (sigma_down - sigmas[i])
-        else:
-            sigma_mid = sigmas[i].log().lerp(sigma_down.log(), 0.5).exp()
-            x_2 = x + d * (sigma_mid - sigmas[i])
-            d_2 = to_d(x_2, sigma_mid, model(x_2, sigma_mid))
-            x = x + d_2 * (sigma_down - sigmas[i])
+        x = _dpm_2_step(model, x, sigmas[i], to_d(x, sigmas[i], denoised), sigma_down)
+        if sigma_down != 0:  # the last step draws no noise, so the noise stream stays ComfyUI's
             x = x + noise(sigmas[i], sigmas[i + 1]) * sigma_up
     return x
 
