@@ -44,18 +44,12 @@ def child_environment(**extra: str) -> dict[str, str]:
 def builtin_registry():
     """The process-wide registry, with the built-in nodes even in a checkout that was never
     pip-installed (built-ins come through an entry point, which only an install declares)."""
-    import importlib
-    import pkgutil
-
     import nodes
     from nodeflow.core import default_registry
 
     registry = default_registry()
     if "models.load_checkpoint" not in registry:
-        for info in pkgutil.iter_modules(nodes.__path__):
-            if not info.name.startswith("_"):
-                name = f"nodes.{info.name}"
-                registry.register_module(importlib.import_module(name), name)
+        registry.register_package(nodes, "nodes")
     return registry
 
 

@@ -31,7 +31,7 @@ def graph(registry, checkpoint: Path, size: int, steps: int, sampler: str, conve
 
 
 def timed(executor, g, decode, out: Path):
-    from nodes._diffusion import image_to_uint8
+    from nodes._tensors import image_to_uint8
 
     start = time.perf_counter()
     result = executor.run(g, output_dir=out)

@@ -53,7 +53,7 @@ def run_graph(executor, graph, out: Path):
 
 
 def pixels(result, node_id):
-    from nodes._diffusion import image_to_uint8
+    from nodes._tensors import image_to_uint8
 
     return image_to_uint8(result.values[node_id]["image"])[0]
 
@@ -135,7 +135,7 @@ def measured_run(executor, graph, scratch: Path):
 def section_parity(sd15: Path, scratch: Path, quick: bool) -> None:
     import torch
 
-    import nodes._diffusion as diffusion
+    import nodes._tensors as diffusion
 
     steps, size = (3, 256) if quick else (6, 256)
     original = diffusion.torch_dtype

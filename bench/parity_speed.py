@@ -74,7 +74,7 @@ def main() -> None:
                         guidance_scale=cfg, generator=torch.Generator("cpu").manual_seed(seed)).images
 
         first = ours()  # loads the model once; not timed
-        from nodes._diffusion import image_to_uint8
+        from nodes._tensors import image_to_uint8
 
         same = np.array_equal(image_to_uint8(first.values[decode]["image"])[0], np.array(theirs()[0]))
         graph_times, pipe_times = [], []

@@ -1,9 +1,10 @@
-"""NodeFlow's built-in node library: one public module per family, each node a small declaration.
+"""NodeFlow's built-in node library: one subpackage per family, each node a small declaration.
 
 The library registers like any plugin: pyproject.toml names this package in the `nodeflow.nodes`
 entry-point group, and the registry (nodeflow/core/registry.py) registers the node classes of every
-public module here; `_`-prefixed modules are their helpers (the sampling loop in `_sampling`,
-schedulers in `_schedulers`, prompt encoding in `_text_encode`, previews in `_preview`, ...).
-Modules here import only `nodeflow.core` at top level, never Qt; torch and diffusers are imported
-inside `run` (or lazily, `_lazy`), so listing nodes and opening the GUI never pays for them.
+public module of every public subpackage. `_`-prefixed modules are helpers, and helpers never
+import public node modules. `values` holds the values that travel on links (Model, Clip, Vae,
+Conditioning, ...): it is the plugin API. Modules here import only `nodeflow.core` at top level,
+never Qt; torch and diffusers are imported inside `run` (or lazily, `_lazy`), so listing nodes and
+opening the GUI never pays for them.
 """

@@ -1,7 +1,7 @@
 """ComfyUI's sampler and scheduler names, as NodeFlow's "comfyui" sampling convention implements them.
 
 Plain data (no torch), so the ComfyUI importer can say per sampler node whether ComfyUI's pixels are
-expected, and map the names NodeFlow lacks to their nearest; `nodes._comfy_sampling` holds the
+expected, and map the names NodeFlow lacks to their nearest; `nodes.sampling._comfy_sampling` holds the
 samplers themselves under exactly these names.
 """
 

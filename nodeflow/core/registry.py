@@ -104,7 +104,7 @@ class Registry:
                 self._report(source, f"failed to load: {_why(exc)}")
                 continue
             if isinstance(target, ModuleType):
-                self._register_module_or_package(target, source)
+                self.register_package(target, source)
             elif inspect.isclass(target) and issubclass(target, Node):
                 try:
                     self.register(target)
@@ -113,8 +113,9 @@ class Registry:
             else:
                 self._report(source, "is neither a module nor a Node class")
 
-    def _register_module_or_package(self, module: ModuleType, source: str) -> None:
-        """A module's node classes; for a package, those of each public (not `_`-prefixed) module."""
+    def register_package(self, module: ModuleType, source: str) -> None:
+        """A module's node classes; for a package, those of each public (not `_`-prefixed) module
+        and, recursively, of each public subpackage (the built-ins live in one per family)."""
         self.register_module(module, source)
         for info in pkgutil.iter_modules(getattr(module, "__path__", [])):
             if info.name.startswith("_"):
@@ -125,7 +126,10 @@ class Registry:
             except (Exception, SystemExit) as exc:  # a broken module must not take the app down
                 self._report(name, f"failed to import: {_why(exc)}")
                 continue
-            self.register_module(submodule, name)
+            if info.ispkg:
+                self.register_package(submodule, name)
+            else:
+                self.register_module(submodule, name)
 
     def load_folder(self, folder: Path) -> None:
         """Register nodes from every `*.py` file in a user nodes folder."""

@@ -30,7 +30,7 @@ from nodeflow.library import default_library
 #: alive at full resolution; a UNet works at 1/8 of each side on two batches (guidance).
 MAPS = {"vae": (10.0, 1), "unet": (30.0, 64 // 2)}  # (maps, pixels per latent cell / batches)
 DEFAULT_WIDTH = {"vae": 128, "unet": 320}
-#: VAE nodes tile pictures above nodes.vae.TILE_ABOVE pixels (1024x1024); a tiled pass then
+#: VAE nodes tile pictures above nodes.vae.codec.TILE_ABOVE pixels (1024x1024); a tiled pass then
 #: holds one tile of the VAE's native size at a time, at most about this many pixels.
 VAE_TILED_PIXELS = 1024 * 1024
 #: Text encoders and anything else: work as a share of the component's own weights.

@@ -13,7 +13,7 @@ from nodeflow.core import Graph, default_registry, files
 from nodeflow.core.paths import RESOURCES
 from nodeflow.engine.memory_plan import make_memory_plan
 from nodeflow.engine.plan import make_plan
-from nodes._weights import native_side
+from nodes.models._weights import native_side
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = RESOURCES / "models" / "tiny-shapes"
@@ -142,7 +142,7 @@ def test_a_model_files_header_is_read_once_per_version(tmp_path):
     changes (its modification time or size)."""
     import os
 
-    from nodes._weights import CACHED_FILE_BYTES_MIN, safetensors_header
+    from nodes.models._weights import CACHED_FILE_BYTES_MIN, safetensors_header
 
     path = _header_only(tmp_path / "big.safetensors", {"a": [1, 2]})
     with path.open("r+b") as handle:
@@ -178,8 +178,8 @@ def test_a_fifo_named_as_a_model_never_blocks_the_plan(tmp_path):
     import os
     import threading
 
-    from nodes._lora import patched_counts
-    from nodes._weights import safetensors_header, weight_count
+    from nodes.models._lora import patched_counts
+    from nodes.models._weights import safetensors_header, weight_count
 
     fifo = tmp_path / "model.safetensors"
     os.mkfifo(fifo)

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-import nodes.basic
+import nodes.basic.scalars
 from nodeflow.core import Input, Node, Output, Registry, default_registry
 from nodeflow.core.types import FLOAT, IMAGE, INT, STRING
 
@@ -65,7 +65,7 @@ class TakeImage(Node):
 @pytest.fixture
 def registry() -> Registry:
     reg = Registry()
-    reg.register_module(nodes.basic, "basic")
+    reg.register_module(nodes.basic.scalars, "basic")
     for cls in (SlowCount, Swatch, TakeImage):
         reg.register(cls)
     return reg

@@ -107,7 +107,7 @@ def test_seed_control_after_run():
     assert next_seed("fixed", 7) == 7
     assert next_seed("increment", 7) == 8
     # The GUI's range is the nodes' range: the largest seed a node accepts wraps to 0, and back.
-    from nodes.noise import RandomNoise
+    from nodes.sampling.noise import RandomNoise
 
     top = RandomNoise.input("seed").max
     assert next_seed("decrement", 0) == top and RandomNoise.input("seed").check_value(top) == top

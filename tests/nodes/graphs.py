@@ -97,6 +97,6 @@ def run(executor: Any, graph: Graph, output_dir: Path) -> Any:
 
 def pixels(result: Any, node_id: str, output: str = "image") -> Any:
     """The 8-bit pixels of an IMAGE output, [B, H, W, C] uint8."""
-    from nodes._diffusion import image_to_uint8
+    from nodes._tensors import image_to_uint8
 
     return image_to_uint8(result.values[node_id][output])

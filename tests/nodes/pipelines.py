@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 #: Our sampler / scheduler names -> (diffusers scheduler class name, extra config), spelled out
-#: independently of nodes._sampling so the parity tests check that mapping too.
+#: independently of nodes.sampling._loop so the parity tests check that mapping too.
 REFERENCE_SCHEDULERS = {
     ("euler", "normal"): ("EulerDiscreteScheduler", {}),
     ("euler_ancestral", "normal"): ("EulerAncestralDiscreteScheduler", {}),

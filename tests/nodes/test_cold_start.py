@@ -25,7 +25,7 @@ def test_a_tokenizer_folder_with_only_vocab_and_merges_gets_the_encoder_window(t
 
 
 def test_the_preview_projection_is_fitted_only_when_previews_are_shown(tiny_sd, tmp_path, monkeypatch):
-    import nodes._preview as preview
+    import nodes.sampling._preview as preview
 
     fits = []
     real = preview.fit_preview_projection
@@ -49,7 +49,7 @@ def test_the_preview_projection_is_fitted_only_when_previews_are_shown(tiny_sd, 
 def test_a_single_file_architecture_is_guessed_from_the_header_alone(tiny_sd, tmp_path, monkeypatch):
     from ldm_format import write_single_file
 
-    import nodes._checkpoint as ck
+    import nodes.models._checkpoint as ck
 
     checkpoint = write_single_file(tiny_sd, tmp_path / "tiny.safetensors")
     shapes = ck._shapes_only(checkpoint)

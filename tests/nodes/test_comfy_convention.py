@@ -17,7 +17,7 @@ from graphs import pixels, run, txt2img
 
 from nodeflow.core.comfy_samplers import pixels_expected
 from nodeflow.engine import Executor
-from nodes._sigma_table import SigmaTable
+from nodes.sampling._sigma_table import SigmaTable
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +147,7 @@ def test_names_of_the_other_convention_are_clear_errors(tiny_sd, executor, tmp_p
 def test_save_image_truncates_like_comfyui_when_asked(tiny_sd, executor, tmp_path):
     from PIL import Image
 
-    from nodes._diffusion import image_to_uint8
+    from nodes._tensors import image_to_uint8
 
     image = torch.tensor([0.4999, 0.999, 1.2]).reshape(1, 1, 1, 3)
     assert image_to_uint8(image, "truncate").reshape(-1).tolist() == [127, 254, 255]

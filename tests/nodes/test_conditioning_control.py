@@ -14,7 +14,7 @@ CTX = RunContext()
 
 
 def _cond(value: float, *, pooled: bool = False, tokens: int = 3, dim: int = 4):
-    from nodes._diffusion import CondEntry, Conditioning
+    from nodes.values import CondEntry, Conditioning
 
     embeds = torch.full((1, tokens, dim), float(value))
     return Conditioning([CondEntry(embeds, torch.full((1, 2), float(value)) if pooled else None)])
@@ -37,8 +37,8 @@ class _EchoUNet:
 
 
 def _call(positive, negative=None, size=(8, 8)):
-    from nodes._cond_call import CondCall
-    from nodes._diffusion import Model
+    from nodes.sampling._cond_call import CondCall
+    from nodes.values import Model
 
     unet = _EchoUNet()
     model = Model(unet=unet, scheduler_config={}, vae_scale_factor=8, latent_channels=4, device="cpu",
@@ -47,13 +47,13 @@ def _call(positive, negative=None, size=(8, 8)):
 
 
 def _combine(*conds):
-    from nodes._diffusion import Conditioning
+    from nodes.values import Conditioning
 
     return Conditioning([e for c in conds for e in c.entries])
 
 
 def test_zero_out_and_average_values():
-    from nodes.conditioning_control import ConditioningAverage, ConditioningZeroOut
+    from nodes.conditioning.control import ConditioningAverage, ConditioningZeroOut
 
     (zero,) = ConditioningZeroOut().run(CTX, _cond(3.0, pooled=True))
     assert zero.entries[0].embeds.abs().sum() == 0 and zero.entries[0].pooled.abs().sum() == 0
@@ -67,7 +67,7 @@ def test_zero_out_and_average_values():
 
 
 def test_area_prompt_is_averaged_with_the_full_prompt_inside_its_box_only():
-    from nodes.conditioning_control import ConditioningSetArea
+    from nodes.conditioning.control import ConditioningSetArea
 
     (area,) = ConditioningSetArea().run(CTX, _cond(10.0), 32, 64, 0, 0, 3.0)  # left half, all rows
     call, unet = _call(_combine(_cond(2.0), area))
@@ -82,7 +82,7 @@ def test_area_prompt_is_averaged_with_the_full_prompt_inside_its_box_only():
 
 
 def test_mask_prompt_weights_by_mask_and_uncovered_cells_get_zero():
-    from nodes.conditioning_control import ConditioningSetMask
+    from nodes.conditioning.control import ConditioningSetMask
 
     mask = torch.zeros(1, 16, 16)
     mask[:, :8] = 1.0
@@ -105,8 +105,8 @@ def test_mask_prompt_weights_by_mask_and_uncovered_cells_get_zero():
 
 
 def test_timestep_range_switches_prompts_at_the_schedule_fraction():
-    from nodes._cond_call import is_active
-    from nodes.conditioning_control import ConditioningSetTimestepRange
+    from nodes.conditioning.control import ConditioningSetTimestepRange
+    from nodes.sampling._cond_call import is_active
 
     (early,) = ConditioningSetTimestepRange().run(CTX, _cond(1.0), 0.0, 0.5)
     (late,) = ConditioningSetTimestepRange().run(CTX, _cond(5.0), 0.5, 1.0)

@@ -81,7 +81,7 @@ def test_controlnet_matches_the_sdxl_pipeline(tiny_xl, tiny_cn_xl, control_png, 
 
 def test_positive_only_control_and_time_range(tiny_sd, tiny_cn, control_png, tmp_path):
     """Steering only the positive prompt differs from steering both; a range that never holds is no control."""
-    from nodes.controlnet import ApplyControlNet
+    from nodes.conditioning.controlnet import ApplyControlNet
 
     def render(name, **kwargs):
         graph, ids = _graph(tiny_sd, tiny_cn, control_png, strength=0.8, sampler="ddim", **kwargs)
@@ -105,8 +105,8 @@ def test_single_file_controlnet_loads_with_the_shipped_unet_config(tiny_sd, tmp_
     from ldm_format import write_configs
     from safetensors.torch import load_file, save_file
 
-    import nodes._checkpoint as ck
-    from nodes.controlnet import LoadControlNet
+    import nodes.models._checkpoint as ck
+    from nodes.conditioning.controlnet import LoadControlNet
 
     folder = build_controlnet(tiny_sd, tmp_path / "cn", channels=(16, 32, 96, 256))  # diffusers' default
     (weights,) = folder.glob("*.safetensors")
@@ -128,7 +128,7 @@ def test_the_memory_plan_puts_the_controlnet_on_the_sampler_not_the_text_encoder
     the text encoder that made that conditioning stays out of the sampler's needs."""
     from nodeflow.engine.memory_plan import make_memory_plan
     from nodeflow.engine.plan import make_plan
-    from nodes._weights import weight_count
+    from nodes.models._weights import weight_count
 
     graph, ids = _graph(tiny_sd, tiny_cn, control_png, strength=1.0, sampler="euler")
     plan = {n.node_id: n for n in make_memory_plan(graph, make_plan(graph).order, (), "cpu", 8 * 10**9).nodes}

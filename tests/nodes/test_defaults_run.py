@@ -14,7 +14,7 @@ from nodeflow.cli import main as cli_main
 from nodeflow.core import RunContext, files
 from nodeflow.engine import Executor
 from nodeflow.engine.plan import validate
-from nodes.latent import EmptyLatent
+from nodes.latent.latents import EmptyLatent
 
 
 def defaults_graph(checkpoint: str | None = None, vae_to_latent: bool = False):

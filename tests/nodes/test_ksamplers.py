@@ -12,10 +12,10 @@ import pytest
 import torch
 
 from nodeflow.core.comfy_samplers import SAMPLERS as NOISE_KIND
-from nodes._comfy_sampling import FUNCTIONS
-from nodes._ksamplers import lms_coefficient
-from nodes._noise_streams import BrownianNoise, StepNoise
-from nodes._sigma_schedules import karras
+from nodes.sampling._comfy_sampling import FUNCTIONS
+from nodes.sampling._ksamplers import lms_coefficient
+from nodes.sampling._noise_streams import BrownianNoise, StepNoise
+from nodes.sampling._sigma_schedules import karras
 
 S = 0.5
 

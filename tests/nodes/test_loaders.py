@@ -39,7 +39,7 @@ def parts(tiny_sd, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def bundle(tiny_sd):
-    from nodes._checkpoint import load_checkpoint
+    from nodes.models._checkpoint import load_checkpoint
 
     return load_checkpoint(tiny_sd, "cpu", torch.float32)
 
@@ -49,8 +49,8 @@ def _ctx(tmp_path):
 
 
 def test_vae_loader_folder_and_single_file_decode_like_the_checkpoint(tiny_sd, parts, bundle, monkeypatch):
-    import nodes._checkpoint as ck
-    from nodes.loaders import LoadVAE
+    import nodes.models._checkpoint as ck
+    from nodes.models.loaders import LoadVAE
 
     folder, configs = parts
     monkeypatch.setattr(ck, "configs_dir", lambda: configs.parent)
@@ -63,8 +63,8 @@ def test_vae_loader_folder_and_single_file_decode_like_the_checkpoint(tiny_sd, p
 
 
 def test_unet_loader_single_file_predicts_like_the_checkpoint(tiny_sd, parts, bundle, monkeypatch):
-    import nodes._checkpoint as ck
-    from nodes.loaders import LoadUNet
+    import nodes.models._checkpoint as ck
+    from nodes.models.loaders import LoadUNet
 
     folder, configs = parts
     monkeypatch.setattr(ck, "configs_dir", lambda: configs.parent)
@@ -80,9 +80,9 @@ def test_unet_loader_single_file_predicts_like_the_checkpoint(tiny_sd, parts, bu
 
 
 def test_clip_loader_single_file_encodes_like_the_checkpoint(tiny_sd, parts, bundle, monkeypatch):
-    import nodes._checkpoint as ck
-    from nodes._prompt_encode import encode_prompt
-    from nodes.loaders import LoadCLIP
+    import nodes.models._checkpoint as ck
+    from nodes.conditioning._prompt_encode import encode_prompt
+    from nodes.models.loaders import LoadCLIP
 
     folder, configs = parts
     monkeypatch.setattr(ck, "configs_dir", lambda: configs.parent)
@@ -97,7 +97,7 @@ def test_clip_loader_single_file_encodes_like_the_checkpoint(tiny_sd, parts, bun
 
 
 def test_unet_architecture_from_its_shape():
-    from nodes._split_loaders import _arch_of
+    from nodes.models._split_loaders import _arch_of
 
     assert _arch_of(True, 2048) == "sdxl"
     assert _arch_of(False, 1024) == "sd21"  # SD 2.x reads OpenCLIP-H's 1024-wide states
@@ -107,8 +107,8 @@ def test_unet_architecture_from_its_shape():
 def test_part_loaders_declare_what_the_checkpoint_holds_for_the_memory_plan(tiny_sd, parts):
     """The memory plan sizes split parts like the checkpoint's components: same weight counts,
     folder or single file; the second text encoder only for SDXL, as the run loads it."""
-    from nodes._weights import component_counts
-    from nodes.loaders import LoadCLIP, LoadUNet, LoadVAE
+    from nodes.models._weights import component_counts
+    from nodes.models.loaders import LoadCLIP, LoadUNet, LoadVAE
 
     folder, _ = parts
     counts = component_counts(tiny_sd)

@@ -51,7 +51,7 @@ def _kohya_xl_file(tmp_path):
 
 
 def test_kohya_sdxl_lora_patches_unet_and_both_text_encoders(tiny_xl, tmp_path):
-    from nodes.models import LoadCheckpoint, LoadLora
+    from nodes.models.checkpoint import LoadCheckpoint, LoadLora
 
     ctx, seen = watched()
     model, clip, _ = LoadCheckpoint().run(ctx, checkpoint=str(tiny_xl))
@@ -80,7 +80,7 @@ def test_kohya_sdxl_lora_patches_unet_and_both_text_encoders(tiny_xl, tmp_path):
 def test_second_encoder_keys_on_a_one_encoder_model_are_counted(tiny_sd, tmp_path):
     from safetensors.torch import save_file
 
-    from nodes.models import LoadCheckpoint, LoadLora
+    from nodes.models.checkpoint import LoadCheckpoint, LoadLora
 
     ctx, seen = watched()
     model, clip, _ = LoadCheckpoint().run(ctx, checkpoint=str(tiny_sd))
@@ -97,7 +97,7 @@ def test_second_encoder_keys_on_a_one_encoder_model_are_counted(tiny_sd, tmp_pat
 def test_a_lora_for_nothing_here_is_refused(tiny_sd, tmp_path):
     from safetensors.torch import save_file
 
-    from nodes.models import LoadCheckpoint, LoadLora
+    from nodes.models.checkpoint import LoadCheckpoint, LoadLora
 
     ctx = RunContext()
     model, clip, _ = LoadCheckpoint().run(ctx, checkpoint=str(tiny_sd))

@@ -11,7 +11,7 @@ from nodeflow.core import NodeError, RunContext
 
 @pytest.mark.parametrize("style", ["peft", "kohya"])
 def test_model_only_patches_the_unet_like_load_lora(tiny_sd, tmp_path, style):
-    from nodes.models import LoadCheckpoint, LoadLora, LoadLoraModelOnly
+    from nodes.models.checkpoint import LoadCheckpoint, LoadLora, LoadLoraModelOnly
 
     messages = []
     ctx = RunContext(on_message=lambda level, text: messages.append((level, text)))
@@ -37,7 +37,7 @@ def test_the_memory_plan_adds_a_loras_patched_copies_to_the_model_they_patch(tin
 
     from nodeflow.engine.memory_plan import make_memory_plan
     from nodeflow.engine.plan import make_plan
-    from nodes.models import LoadCheckpoint, LoadLora
+    from nodes.models.checkpoint import LoadCheckpoint, LoadLora
 
     path, unet_mod, te_mod, _ = _lora_file(tmp_path, style)
     model, clip, _ = LoadCheckpoint().run(RunContext(), checkpoint=str(tiny_sd))

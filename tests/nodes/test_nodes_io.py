@@ -41,7 +41,7 @@ def test_saved_png_carries_the_workflow_that_made_it(tiny_sd, executor, tmp_path
 
 
 def test_save_never_overwrites(tiny_sd, tmp_path):
-    from nodes.image import SaveImage
+    from nodes.image.load_save import SaveImage
 
     ctx = RunContext(output_dir=tmp_path)
     image = torch.rand(2, 8, 8, 3)
@@ -54,7 +54,7 @@ def test_save_never_overwrites(tiny_sd, tmp_path):
 
 
 def test_missing_checkpoint_and_bad_sizes_are_clear_errors(tiny_sd, executor, tmp_path):
-    from nodes.models import LoadCheckpoint
+    from nodes.models.checkpoint import LoadCheckpoint
 
     with pytest.raises(NodeError, match="checkpoint not found"):
         LoadCheckpoint().run(RunContext(search_dirs=(tmp_path,)), checkpoint="nowhere")
@@ -76,7 +76,7 @@ def test_missing_checkpoint_and_bad_sizes_are_clear_errors(tiny_sd, executor, tm
 def test_pickle_checkpoints_are_refused_unless_weights_only(tmp_path):
     import pickle
 
-    from nodes._checkpoint import read_state_dict
+    from nodes.models._checkpoint import read_state_dict
 
     class Payload:
         def __reduce__(self):
@@ -130,7 +130,7 @@ def _lora_file(tmp_path, style):
 
 @pytest.mark.parametrize("style", ["peft", "kohya"])
 def test_lora_patches_copies_and_strength_zero_is_identity(tiny_sd, tmp_path, style):
-    from nodes.models import LoadCheckpoint, LoadLora
+    from nodes.models.checkpoint import LoadCheckpoint, LoadLora
 
     ctx = RunContext()
     model, clip, _ = LoadCheckpoint().run(ctx, checkpoint=str(tiny_sd))
@@ -172,7 +172,7 @@ def test_lora_changes_the_picture(tiny_sd, tmp_path):
 
 
 def test_load_image_alpha_becomes_mask_and_exif_orientation_applies(tmp_path):
-    from nodes.image import LoadImage
+    from nodes.image.load_save import LoadImage
 
     rgba = Image.new("RGBA", (4, 2), (255, 0, 0, 255))
     rgba.putpixel((0, 0), (0, 0, 255, 0))
@@ -190,7 +190,7 @@ def test_load_image_alpha_becomes_mask_and_exif_orientation_applies(tmp_path):
 
 
 def test_mask_nodes():
-    from nodes.mask import ImageToMask, InvertMask, MaskFromColor, MaskThreshold
+    from nodes.mask.masks import ImageToMask, InvertMask, MaskFromColor, MaskThreshold
 
     ctx = RunContext()
     image = torch.zeros(1, 2, 2, 3)
@@ -210,7 +210,7 @@ def test_mask_nodes():
 
 
 def test_composite_pastes_at_offset_within_mask():
-    from nodes.image import ImageCompositeMasked
+    from nodes.image.load_save import ImageCompositeMasked
 
     destination = torch.zeros(1, 4, 4, 3)
     source = torch.ones(1, 2, 2, 3)
@@ -221,8 +221,8 @@ def test_composite_pastes_at_offset_within_mask():
 
 
 def test_image_scale_and_latent_upscale():
-    from nodes.image import ImageScale
-    from nodes.latent import LatentUpscale
+    from nodes.image.load_save import ImageScale
+    from nodes.latent.latents import LatentUpscale
 
     ctx = RunContext()
     image = torch.rand(1, 20, 40, 3)
@@ -246,7 +246,8 @@ def test_listing_nodes_does_not_import_torch():
 
 
 def test_sampler_choices_are_the_implemented_schedulers():
-    from nodes import _comfy_sampling, _schedulers, _sigma_schedules, sampling
+    from nodes.sampling import _comfy_sampling, _schedulers, _sigma_schedules
+    from nodes.sampling import sampler as sampling
 
     sampler = sampling.Sampler
     assert set(sampler.input("sampler_name").choices) == set(_schedulers.SAMPLERS) | set(_comfy_sampling.SAMPLER_NAMES)
@@ -255,7 +256,7 @@ def test_sampler_choices_are_the_implemented_schedulers():
 
 
 def test_save_prefix_may_not_leave_the_output_folder(tmp_path):
-    from nodes.image import SaveImage
+    from nodes.image.load_save import SaveImage
 
     ctx = RunContext(output_dir=tmp_path / "out")
     for bad in ("../escape", "/abs/name", "sub/../../x"):
@@ -266,7 +267,7 @@ def test_save_prefix_may_not_leave_the_output_folder(tmp_path):
 
 
 def test_load_image_16_bit_greyscale(tmp_path):
-    from nodes.image import LoadImage
+    from nodes.image.load_save import LoadImage
 
     array = np.array([[0, 32768, 65535]], dtype=np.uint16)
     Image.fromarray(array).save(tmp_path / "deep.png")

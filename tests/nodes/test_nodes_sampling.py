@@ -150,8 +150,8 @@ def test_denoise_leaving_no_step_is_a_clear_error(tiny_sd, executor, tmp_path, s
 
 
 def test_long_prompt_is_cut_like_diffusers_with_a_warning(tiny_sd):
-    from nodes.conditioning import TextEncode
-    from nodes.models import LoadCheckpoint
+    from nodes.conditioning.prompts import TextEncode
+    from nodes.models.checkpoint import LoadCheckpoint
 
     messages = []
     ctx = RunContext(on_message=lambda node, text: messages.append(text))
@@ -172,10 +172,10 @@ def test_latent_preview_projection_is_fitted_to_the_vae(tiny_sd, source_png, whi
     from PIL import Image
     from workflow_builder import MODEL, ROOT
 
-    from nodes._diffusion import pil_to_image
-    from nodes._preview import latent_preview
-    from nodes.models import LoadCheckpoint
-    from nodes.vae import VAEEncode
+    from nodes._tensors import pil_to_image
+    from nodes.models.checkpoint import LoadCheckpoint
+    from nodes.sampling._preview import latent_preview
+    from nodes.vae.codec import VAEEncode
 
     folder = tiny_sd if which == "random" else ROOT / MODEL
     if not (folder / "model_index.json").is_file():
@@ -221,8 +221,8 @@ def test_model_sampling_overrides_prediction_type(tiny_sd, executor, tmp_path):
 
 
 def test_chunked_long_prompts(tiny_sd, executor, tmp_path):
-    from nodes.conditioning import TextEncode
-    from nodes.models import LoadCheckpoint
+    from nodes.conditioning.prompts import TextEncode
+    from nodes.models.checkpoint import LoadCheckpoint
 
     ctx = RunContext(on_message=lambda node, text: pytest.fail(f"unexpected warning: {text}"))
     _, clip, _ = LoadCheckpoint().run(ctx, checkpoint=str(tiny_sd))

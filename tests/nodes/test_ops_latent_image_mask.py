@@ -18,7 +18,7 @@ def _latent(values, downscale=8):
 
 
 def test_latent_batch_repeat_and_pick():
-    from nodes.latent_batch import LatentBatch, LatentFromBatch, RepeatLatentBatch
+    from nodes.latent.batch import LatentBatch, LatentFromBatch, RepeatLatentBatch
 
     a = _latent(torch.zeros(1, 4, 2, 2))
     b = _latent(torch.ones(2, 4, 2, 2) * torch.tensor([1.0, 2.0])[:, None, None, None])
@@ -33,7 +33,7 @@ def test_latent_batch_repeat_and_pick():
 
 
 def test_latent_batch_resizes_the_second_and_keeps_masks_in_step():
-    from nodes.latent_batch import LatentBatch, RepeatLatentBatch
+    from nodes.latent.batch import LatentBatch, RepeatLatentBatch
 
     a = _latent(torch.zeros(1, 4, 4, 4))
     b = _latent(torch.arange(4.0).reshape(1, 1, 2, 2).expand(1, 4, 2, 2))
@@ -49,7 +49,7 @@ def test_latent_batch_resizes_the_second_and_keeps_masks_in_step():
 
 
 def test_latent_upscale_to_size_in_pixels_with_aspect_kept():
-    from nodes.latent_batch import LatentUpscaleTo
+    from nodes.latent.batch import LatentUpscaleTo
 
     lat = _latent(torch.arange(16.0).reshape(1, 1, 4, 4), downscale=4)
     (out,) = LatentUpscaleTo().run(CTX, lat, "nearest-exact", 32, 0, "disabled")
@@ -60,7 +60,7 @@ def test_latent_upscale_to_size_in_pixels_with_aspect_kept():
 
 
 def test_latent_composite_pastes_at_pixel_offset_and_feathers_inner_edges():
-    from nodes.latent_batch import LatentComposite
+    from nodes.latent.batch import LatentComposite
 
     dest = _latent(torch.zeros(1, 1, 6, 6))
     src = _latent(torch.ones(1, 1, 4, 4))
@@ -78,7 +78,7 @@ def test_latent_composite_pastes_at_pixel_offset_and_feathers_inner_edges():
 
 
 def test_image_scale_by_invert_and_crop():
-    from nodes.image_ops import ImageCrop, ImageInvert, ImageScaleBy
+    from nodes.image.ops import ImageCrop, ImageInvert, ImageScaleBy
 
     image = torch.arange(2 * 4 * 6 * 3, dtype=torch.float32).reshape(2, 4, 6, 3) / 144
     (big,) = ImageScaleBy().run(CTX, image, "nearest-exact", 2.0)
@@ -93,7 +93,7 @@ def test_image_scale_by_invert_and_crop():
 
 
 def test_pad_for_outpaint_grey_border_and_squared_feather():
-    from nodes.image_ops import ImagePadForOutpaint
+    from nodes.image.ops import ImagePadForOutpaint
 
     image = torch.zeros(1, 8, 8, 3)
     out, mask = ImagePadForOutpaint().run(CTX, image, 4, 0, 0, 0, 4)
@@ -106,7 +106,7 @@ def test_pad_for_outpaint_grey_border_and_squared_feather():
 
 
 def test_image_batch_resizes_the_second():
-    from nodes.image_ops import ImageBatch
+    from nodes.image.ops import ImageBatch
 
     a, b = torch.zeros(1, 4, 4, 3), torch.ones(2, 8, 8, 3)
     (batch,) = ImageBatch().run(CTX, a, b)
@@ -118,8 +118,8 @@ def test_image_batch_resizes_the_second():
 
 
 def test_mask_to_image_and_back():
-    from nodes.mask import ImageToMask
-    from nodes.mask_ops import MaskToImage
+    from nodes.mask.masks import ImageToMask
+    from nodes.mask.ops import MaskToImage
 
     mask = torch.rand(2, 3, 5)
     (image,) = MaskToImage().run(CTX, mask)
@@ -128,7 +128,7 @@ def test_mask_to_image_and_back():
 
 
 def test_grow_mask_square_tapered_and_shrink():
-    from nodes.mask_ops import GrowMask
+    from nodes.mask.ops import GrowMask
 
     dot = torch.zeros(1, 7, 7)
     dot[0, 3, 3] = 1
@@ -142,7 +142,7 @@ def test_grow_mask_square_tapered_and_shrink():
 
 
 def test_feather_mask_linear_ramps():
-    from nodes.mask_ops import FeatherMask
+    from nodes.mask.ops import FeatherMask
 
     (out,) = FeatherMask().run(CTX, torch.ones(1, 4, 6), 3, 0, 2, 1)
     torch.testing.assert_close(out[0, 0], torch.tensor([1 / 3, 2 / 3, 1, 1, 1, 0.5]))
@@ -155,7 +155,7 @@ def test_feather_mask_linear_ramps():
     ("and", [1.0, 0.0]), ("or", [1.0, 1.0]), ("xor", [0.0, 1.0]),
 ])
 def test_mask_composite_operations(operation, expected):
-    from nodes.mask_ops import MaskComposite
+    from nodes.mask.ops import MaskComposite
 
     dest = torch.tensor([[[0.6, 1.0, 0.3]]])
     src = torch.tensor([[[0.6, 0.0]]])

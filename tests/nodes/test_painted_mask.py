@@ -9,7 +9,7 @@ from PIL import Image
 from nodeflow.core import Graph, NodeError, RunContext, default_registry, files
 from nodeflow.core.masks import encode_mask
 from nodeflow.engine.plan import validate
-from nodes.image import LoadImage
+from nodes.image.load_save import LoadImage
 
 
 @pytest.fixture

@@ -21,32 +21,32 @@ from nodeflow.core import NodeError, RunContext
     ("(x:1.2)(y:1.2)", [("xy", 1.2)]),  # neighbours with one weight merge
 ])
 def test_parser_reads_comfyui_weights(prompt, expected):
-    from nodes._prompt_syntax import parse_weights
+    from nodes.conditioning._prompt_syntax import parse_weights
 
     assert parse_weights(prompt) == expected
 
 
 def test_embedding_names_found_as_words():
-    from nodes._prompt_syntax import embedding_names
+    from nodes.conditioning._prompt_syntax import embedding_names
 
     assert embedding_names("embedding:style, a (embedding:sub/x:1.2) and embedding:style") == ["style", "sub/x"]
 
 
 @pytest.fixture(scope="module")
 def bundle(tiny_sd):
-    from nodes._checkpoint import load_checkpoint
+    from nodes.models._checkpoint import load_checkpoint
 
     return load_checkpoint(tiny_sd, "cpu", torch.float32)
 
 
 def _encode(clip, text, ctx=None, **kwargs):
-    from nodes._prompt_encode import encode_prompt
+    from nodes.conditioning._prompt_encode import encode_prompt
 
     return encode_prompt(ctx or RunContext(), clip, text, **kwargs).embeds
 
 
 def test_weighted_tokens_move_away_from_the_empty_prompt(bundle):
-    from nodes._text_encode import encode_text
+    from nodes.conditioning._text_encode import encode_text
 
     clip = bundle[1]
     plain = encode_text(RunContext(), clip, "red blue").embeds
@@ -66,7 +66,7 @@ def test_weighted_tokens_move_away_from_the_empty_prompt(bundle):
 def test_clip_skip_matches_diffusers_clip_skip(tiny_sd, bundle):
     from pipelines import pipeline
 
-    from nodes.conditioning_text import ClipSetLastLayer
+    from nodes.conditioning.text_options import ClipSetLastLayer
 
     pipe, _ = pipeline("txt2img", tiny_sd)
     # diffusers 0.42 reads text_encoder.text_model.final_layer_norm, which transformers 5 flattened
@@ -86,9 +86,9 @@ def test_clip_skip_matches_diffusers_clip_skip(tiny_sd, bundle):
 def test_sdxl_clip_skip_prompt_2_and_size_conditioning(tiny_xl):
     from diffusers import StableDiffusionXLPipeline
 
-    from nodes._checkpoint import load_checkpoint
-    from nodes._cond_call import CondCall
-    from nodes.conditioning_text import ClipSetLastLayer, TextEncodeSDXL
+    from nodes.conditioning.text_options import ClipSetLastLayer, TextEncodeSDXL
+    from nodes.models._checkpoint import load_checkpoint
+    from nodes.sampling._cond_call import CondCall
 
     model, clip, _ = load_checkpoint(tiny_xl, "cpu", torch.float32)
     pipe = StableDiffusionXLPipeline.from_pretrained(tiny_xl, local_files_only=True)
@@ -133,7 +133,7 @@ def test_sdxl_embedding_with_clip_l_and_clip_g_matches_diffusers(tiny_xl, tmp_pa
     from diffusers import StableDiffusionXLPipeline
     from safetensors.torch import save_file
 
-    from nodes._checkpoint import load_checkpoint
+    from nodes.models._checkpoint import load_checkpoint
 
     folder = tmp_path / "models" / "embeddings"
     folder.mkdir(parents=True)
@@ -142,7 +142,7 @@ def test_sdxl_embedding_with_clip_l_and_clip_g_matches_diffusers(tiny_xl, tmp_pa
     save_file(vectors, str(folder / "xlstyle.safetensors"))
     monkeypatch.setenv("NODEFLOW_MODEL_PATHS", str(tmp_path / "models"))
     _, clip, _ = load_checkpoint(tiny_xl, "cpu", torch.float32)
-    from nodes._prompt_encode import encode_prompt
+    from nodes.conditioning._prompt_encode import encode_prompt
 
     ours = encode_prompt(RunContext(), clip, "a embedding:xlstyle ball")
     pipe = StableDiffusionXLPipeline.from_pretrained(tiny_xl, local_files_only=True)

@@ -6,7 +6,7 @@ import torch
 
 from nodeflow.core import RunContext
 from nodeflow.core.files import SAVED_PATH_INFO
-from nodes.image import PreviewImage, SaveImage
+from nodes.image.load_save import PreviewImage, SaveImage
 
 
 def test_shown_images_name_the_file_they_were_saved_to(tmp_path):

@@ -12,9 +12,9 @@ import math
 import pytest
 import torch
 
-from nodes._noise_streams import BrownianNoise, StepNoise, start_noise
-from nodes._sigma_schedules import advanced_range, ksampler_sigmas, schedule, with_denoise
-from nodes._sigma_table import SigmaTable
+from nodes.sampling._noise_streams import BrownianNoise, StepNoise, start_noise
+from nodes.sampling._sigma_schedules import advanced_range, ksampler_sigmas, schedule, with_denoise
+from nodes.sampling._sigma_table import SigmaTable
 
 SD15 = {"beta_start": 0.00085, "beta_end": 0.012, "beta_schedule": "scaled_linear", "num_train_timesteps": 1000}
 

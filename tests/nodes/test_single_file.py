@@ -23,7 +23,7 @@ def single_file(tiny_sd, tmp_path_factory):
 
 
 def test_single_file_gives_the_same_pixels_as_the_folder(tiny_sd, single_file, monkeypatch, tmp_path):
-    import nodes._checkpoint as ck
+    import nodes.models._checkpoint as ck
 
     checkpoint, configs = single_file
     monkeypatch.setattr(ck, "configs_dir", lambda: configs.parent)
@@ -36,8 +36,8 @@ def test_single_file_gives_the_same_pixels_as_the_folder(tiny_sd, single_file, m
 
 
 def test_missing_tokenizer_says_where_to_put_it(single_file, monkeypatch, tmp_path):
-    import nodes._checkpoint as ck
-    from nodes.models import LoadCheckpoint
+    import nodes.models._checkpoint as ck
+    from nodes.models.checkpoint import LoadCheckpoint
 
     checkpoint, configs = single_file
     lonely = tmp_path / "lonely.safetensors"
@@ -51,7 +51,7 @@ def test_missing_tokenizer_says_where_to_put_it(single_file, monkeypatch, tmp_pa
 
 @pytest.mark.parametrize("arch", ["sd15", "sd15-inpainting", "sd21", "sd2-inpainting", "sdxl"])
 def test_shipped_configs_are_complete(arch):
-    from nodes._checkpoint import configs_dir
+    from nodes.models._checkpoint import configs_dir
 
     folder = configs_dir() / arch
     index = json.loads((folder / "model_index.json").read_text())
@@ -73,7 +73,7 @@ def test_shipped_configs_build_the_published_architectures(arch):
     from diffusers import AutoencoderKL, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
 
-    from nodes._checkpoint import configs_dir
+    from nodes.models._checkpoint import configs_dir
 
     folder = configs_dir() / arch
 

@@ -13,8 +13,8 @@ import torch
 from graphs import add, new_graph, pixels, run, txt2img
 
 from nodeflow.engine import Executor
-from nodes._convention import comfy_sigmas, diffusers_sigmas
-from nodes._diffusion import Schedule
+from nodes.sampling._convention import comfy_sigmas, diffusers_sigmas
+from nodes.values import Schedule
 
 
 @pytest.fixture(scope="module")

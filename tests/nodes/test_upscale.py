@@ -35,7 +35,7 @@ def models(tmp_path_factory):
 
 
 def _load(folder, name):
-    from nodes.upscale import LoadUpscaleModel
+    from nodes.image.upscale import LoadUpscaleModel
 
     return LoadUpscaleModel().run(RunContext(search_dirs=(folder,)), name)[0]
 
@@ -45,7 +45,7 @@ def _image(h=20, w=24):
 
 
 def test_safetensors_and_weights_only_pth_give_the_models_own_output(models):
-    from nodes.upscale import ImageUpscaleWithModel
+    from nodes.image.upscale import ImageUpscaleWithModel
 
     folder, compact, esrgan = models
     image = _image()
@@ -58,7 +58,7 @@ def test_safetensors_and_weights_only_pth_give_the_models_own_output(models):
 
 
 def test_tiles_blend_to_the_whole_picture_with_progress(models):
-    from nodes.upscale import ImageUpscaleWithModel
+    from nodes.image.upscale import ImageUpscaleWithModel
 
     folder, _, _ = models
     model = _load(folder, "compact.safetensors")
@@ -74,7 +74,7 @@ def test_tiles_blend_to_the_whole_picture_with_progress(models):
 
 
 def test_cancel_stops_between_tiles_and_bad_files_are_refused(models, tmp_path):
-    from nodes.upscale import ImageUpscaleWithModel
+    from nodes.image.upscale import ImageUpscaleWithModel
 
     folder, _, _ = models
     ctx = RunContext()
@@ -96,7 +96,7 @@ def test_cancel_stops_between_tiles_and_bad_files_are_refused(models, tmp_path):
 def test_without_spandrel_the_loader_says_what_to_install(tmp_path, monkeypatch):
     import sys
 
-    from nodes.upscale import LoadUpscaleModel
+    from nodes.image.upscale import LoadUpscaleModel
 
     (tmp_path / "x.safetensors").write_bytes(b"")
     monkeypatch.setitem(sys.modules, "spandrel", None)  # import spandrel -> ImportError

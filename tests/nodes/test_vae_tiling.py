@@ -24,8 +24,8 @@ def test_tiled_decode_gives_the_picture_in_tiles(tiny_sd, tmp_path):
 
 
 def test_tile_size_must_fit_the_vae(tiny_sd, tmp_path):
-    from nodes.models import LoadCheckpoint
-    from nodes.vae import VAEDecodeTiled
+    from nodes.models.checkpoint import LoadCheckpoint
+    from nodes.vae.codec import VAEDecodeTiled
 
     _, _, vae = LoadCheckpoint().run(RunContext(), checkpoint=str(tiny_sd))
     with pytest.raises(NodeError, match="tile_size 65"):
@@ -33,8 +33,8 @@ def test_tile_size_must_fit_the_vae(tiny_sd, tmp_path):
 
 
 def test_pictures_up_to_the_threshold_are_not_tiled(tiny_sd):
-    import nodes.vae as vae_nodes
-    from nodes.models import LoadCheckpoint
+    import nodes.vae.codec as vae_nodes
+    from nodes.models.checkpoint import LoadCheckpoint
 
     _, _, vae = LoadCheckpoint().run(RunContext(), checkpoint=str(tiny_sd))
     with vae_nodes._tiled_if_large(vae, 1024, 1024):

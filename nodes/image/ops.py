@@ -1,0 +1,145 @@
+"""Image editing nodes: scale by a factor, invert, crop, pad for outpainting, batch. IMAGE is [B, H, W, C]."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nodeflow.core import Input, Node, NodeError, Output, RunContext
+from nodeflow.core.types import FLOAT, IMAGE, INT, MASK, STRING
+from nodes.image.load_save import SCALE_METHODS, ImageScale
+
+
+def fit_image(image: Any, height: int, width: int) -> Any:
+    """Resize a batch to (height, width) as Image Scale does with bilinear filtering and a centre crop."""
+    if tuple(image.shape[1:3]) == (height, width):
+        return image
+    return ImageScale().run(RunContext(), image, width, height, "bilinear", "center")[0]
+
+
+class ImageScaleBy(Node):
+    type_id = "image.scale_by"
+    title = "Image Scale By"
+    category = "image"
+    description = (
+        "Resizes pictures by a factor (1.5 = half as big again), with the same filters as Image "
+        "Scale. The new size is rounded to whole pixels."
+    )
+    inputs = (
+        Input("image", IMAGE),
+        Input("method", STRING, default="lanczos", choices=SCALE_METHODS),
+        Input("scale_by", FLOAT, default=1.0, min=0.01, max=8.0, step=0.01),
+    )
+    outputs = (Output("image", IMAGE),)
+
+    def run(self, ctx: RunContext, image: Any, method: str, scale_by: float) -> tuple[Any]:
+        width, height = round(image.shape[2] * scale_by), round(image.shape[1] * scale_by)
+        if width < 1 or height < 1:
+            raise NodeError("the result would be empty", "scale_by")
+        return ImageScale().run(ctx, image, width, height, method, "disabled")
+
+
+class ImageInvert(Node):
+    type_id = "image.invert"
+    title = "Image Invert"
+    category = "image"
+    description = "A negative of the picture: every channel becomes 1 - value."
+    inputs = (Input("image", IMAGE),)
+    outputs = (Output("image", IMAGE),)
+
+    def run(self, ctx: RunContext, image: Any) -> tuple[Any]:
+        return (1.0 - image,)
+
+
+class ImageCrop(Node):
+    type_id = "image.crop"
+    title = "Image Crop"
+    category = "image"
+    description = (
+        "Cuts out a width x height rectangle whose top-left corner is at (x, y). A rectangle that "
+        "runs past the picture's edge is cut at the edge; a corner past it moves to the last pixel."
+    )
+    inputs = (
+        Input("image", IMAGE),
+        Input("width", INT, default=512, min=1, max=16384),
+        Input("height", INT, default=512, min=1, max=16384),
+        Input("x", INT, default=0, min=0, max=16384),
+        Input("y", INT, default=0, min=0, max=16384),
+    )
+    outputs = (Output("image", IMAGE),)
+
+    def run(self, ctx: RunContext, image: Any, width: int, height: int, x: int, y: int) -> tuple[Any]:
+        x, y = min(x, image.shape[2] - 1), min(y, image.shape[1] - 1)
+        return (image[:, y:y + height, x:x + width, :].clone(),)
+
+
+def outpaint_mask(height: int, width: int, top: int, left: int, bottom: int, right: int,
+                  feathering: int) -> Any:
+    """The mask for a picture padded on some sides: 1 on the padding, and inside the original a
+    fade over `feathering` pixels next to each padded side, ((feathering - d) / feathering) ** 2 at
+    distance d from that side, so the new content blends into the old."""
+    import torch
+
+    H, W = height + top + bottom, width + left + right
+    mask = torch.ones((H, W), dtype=torch.float32)
+    rows = torch.arange(height, dtype=torch.float32)[:, None]
+    cols = torch.arange(width, dtype=torch.float32)[None, :]
+    big = float(max(height, width))
+    distance = torch.full((height, width), big)
+    for padded, d in ((top, rows), (bottom, height - rows), (left, cols), (right, width - cols)):
+        if padded:
+            distance = torch.minimum(distance, d.expand(height, width))
+    inner = torch.where(distance < feathering, ((feathering - distance) / max(feathering, 1)) ** 2,
+                        torch.zeros_like(distance))
+    mask[top:top + height, left:left + width] = inner
+    return mask
+
+
+class ImagePadForOutpaint(Node):
+    type_id = "image.pad_for_outpaint"
+    title = "Image Pad for Outpaint"
+    category = "image"
+    description = (
+        "Adds grey borders around pictures for outpainting, and a MASK that is 1 on the borders "
+        "(to repaint) and 0 on the original. feathering (pixels) lets the mask fade into the "
+        "original next to each padded side, as ((feathering - d) / feathering)^2 at distance d "
+        "from that side, so the new content blends in. Feed both to VAE Encode for Inpaint."
+    )
+    inputs = (
+        Input("image", IMAGE),
+        Input("left", INT, default=0, min=0, max=16384, step=8),
+        Input("top", INT, default=0, min=0, max=16384, step=8),
+        Input("right", INT, default=0, min=0, max=16384, step=8),
+        Input("bottom", INT, default=0, min=0, max=16384, step=8),
+        Input("feathering", INT, default=40, min=0, max=16384),
+    )
+    outputs = (Output("image", IMAGE), Output("mask", MASK))
+
+    def run(self, ctx: RunContext, image: Any, left: int, top: int, right: int, bottom: int,
+            feathering: int) -> tuple[Any, Any]:
+        import torch
+
+        b, h, w, c = image.shape
+        out = torch.full((b, h + top + bottom, w + left + right, c), 0.5, dtype=image.dtype)
+        out[:, top:top + h, left:left + w] = image
+        mask = outpaint_mask(h, w, top, left, bottom, right, feathering)
+        return out, mask[None].expand(b, -1, -1).contiguous()
+
+
+class ImageBatch(Node):
+    type_id = "image.batch"
+    title = "Image Batch"
+    category = "image"
+    description = (
+        "Joins two sets of pictures into one batch (image_1's first). image_2 is resized "
+        "(bilinear, centre crop) to image_1's size when they differ."
+    )
+    inputs = (Input("image_1", IMAGE), Input("image_2", IMAGE))
+    outputs = (Output("image", IMAGE),)
+
+    def run(self, ctx: RunContext, image_1: Any, image_2: Any) -> tuple[Any]:
+        import torch
+
+        if image_1.shape[-1] != image_2.shape[-1]:
+            raise NodeError(f"the pictures have {image_1.shape[-1]} and {image_2.shape[-1]} channels", "image_2")
+        image_2 = fit_image(image_2, image_1.shape[1], image_1.shape[2])
+        return (torch.cat([image_1, image_2.to(image_1.dtype)]),)

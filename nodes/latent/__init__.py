@@ -1,0 +1,1 @@
+"""Latents: empty ones, resizing, noise masks, batches and composites."""

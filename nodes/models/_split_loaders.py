@@ -1,0 +1,160 @@
+"""Loading one part of a model on its own (VAE, UNet, CLIP text encoder), all offline.
+
+Each part comes as a diffusers component folder (config.json + weights) or a single file. A single
+file has no config, so the shipped one of its architecture (`resources/configs/<arch>/<part>`) is
+used, as for single-file checkpoints (`nodes.models._checkpoint`). Single files may use the original
+("LDM") key names, with or without their prefix, or diffusers' own.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from nodeflow.core import NodeError
+from nodes._lazy import lazy
+from nodes.models import _checkpoint
+from nodes.models._checkpoint import _pipeline_fixes, architecture, find_tokenizer_dir, read_state_dict
+from nodes.values import Clip, Model, Vae
+
+torch = lazy("torch")
+
+#: Model family choice -> shipped config folder, for parts whose weights do not tell.
+FAMILY_CONFIGS = {"sd": "sd15", "sd2": "sd21", "sdxl": "sdxl"}
+_UNET_PREFIX = "model.diffusion_model."
+
+
+def _config_folder(arch: str, part: str, field: str) -> Path:
+    folder = _checkpoint.configs_dir() / arch
+    if not (folder / part / "config.json").is_file():
+        raise NodeError(f"no shipped {part} config for the {arch} architecture in {folder}", field)
+    return folder
+
+
+def _read(path: Path, field: str) -> dict[str, Any]:
+    """`read_state_dict`, its errors naming this node's field."""
+    try:
+        return read_state_dict(path)
+    except NodeError as exc:
+        raise NodeError(str(exc), field) from None
+
+
+def load_vae(path: Path, family: str, device: str, dtype: Any) -> Vae:
+    """A VAE from a diffusers folder or a single file (config of `family`)."""
+    from diffusers import AutoencoderKL
+
+    try:
+        if path.is_dir():
+            vae = AutoencoderKL.from_pretrained(path, torch_dtype=dtype, local_files_only=True)
+        else:
+            folder = _config_folder(FAMILY_CONFIGS[family], "vae", "vae")
+            vae = AutoencoderKL.from_single_file(_read(path, "vae"), config=str(folder), subfolder="vae",
+                                                 torch_dtype=dtype, local_files_only=True)
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        raise NodeError(f"cannot load {path.name} as a VAE: {exc}", "vae") from None
+    vae_dtype = dtype
+    if family == "sdxl" and dtype == torch.float16 and vae.config.force_upcast:
+        vae_dtype = torch.float32  # SDXL's VAE overflows in fp16; its pipeline upcasts it too
+    vae.to(device=device, dtype=vae_dtype).eval().requires_grad_(False)
+    return Vae(vae, device, vae_dtype)
+
+
+def _arch_of(xl: bool, cross_attention_dim: Any) -> str:
+    """Shipped config folder for a UNet: SDXL by its added embeddings, SD 2.x by 1024-wide text states."""
+    if xl:
+        return "sdxl"
+    return "sd21" if cross_attention_dim == 1024 else "sd15"
+
+
+def load_unet(path: Path, device: str, dtype: Any) -> Model:
+    """A denoising UNet alone; sampling settings and latent size come from its architecture's configs."""
+    from diffusers import UNet2DConditionModel
+
+    try:
+        if path.is_dir():
+            unet = UNet2DConditionModel.from_pretrained(path, torch_dtype=dtype, local_files_only=True)
+            arch = _arch_of(unet.config.addition_embed_type == "text_time", unet.config.cross_attention_dim)
+        else:
+            state = _read(path, "unet")
+            if not any(k.startswith(_UNET_PREFIX) for k in state) and "conv_in.weight" not in state:
+                state = {_UNET_PREFIX + k: v for k, v in state.items()}  # ComfyUI's bare diffusion_models
+            if "conv_in.weight" in state:  # diffusers' own key names
+                to_k = next((v for k, v in state.items() if k.endswith("attn2.to_k.weight")), None)
+                arch = _arch_of("add_embedding.linear_1.weight" in state, None if to_k is None else to_k.shape[1])
+                config = UNet2DConditionModel.load_config(_config_folder(arch, "unet", "unet"), subfolder="unet")
+                unet = UNet2DConditionModel.from_config(config)
+                unet.load_state_dict(state)
+                unet.to(dtype=dtype)
+            else:
+                arch = architecture(state)
+                unet = UNet2DConditionModel.from_single_file(state, config=str(_config_folder(arch, "unet", "unet")),
+                                                             subfolder="unet", torch_dtype=dtype,
+                                                             local_files_only=True)
+    except NodeError as exc:
+        raise NodeError(str(exc), "unet") from None
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        raise NodeError(f"cannot load {path.name} as a UNet: {exc}", "unet") from None
+    unet.to(device).eval().requires_grad_(False)
+    folder = _checkpoint.configs_dir() / arch
+    scheduler = json.loads((folder / "scheduler" / "scheduler_config.json").read_text("utf-8"))
+    vae = json.loads((folder / "vae" / "config.json").read_text("utf-8"))
+    return Model(
+        unet=unet,
+        scheduler_config={k: v for k, v in _pipeline_fixes(scheduler).items() if not k.startswith("_")},
+        vae_scale_factor=2 ** (len(vae["block_out_channels"]) - 1),
+        latent_channels=int(vae["latent_channels"]),
+        device=device, dtype=dtype, name=path.stem,
+        family="sdxl" if unet.config.addition_embed_type == "text_time" else "sd",
+    )
+
+
+def _text_encoder(path: Path, cls: Any, arch: str, part: str, dtype: Any, field: str) -> Any:
+    """A CLIP text encoder from a folder, or a single file of transformers-style keys."""
+    if path.is_dir():
+        return cls.from_pretrained(path, dtype=dtype, local_files_only=True)
+    config = cls.config_class.from_pretrained(_config_folder(arch, part, field) / part)
+    encoder = cls(config)
+    state = _read(path, field)
+    own = set(encoder.state_dict())
+    mapped = {}
+    for key, value in state.items():  # strip the wrappers other tools add: cond_stage_model, transformer...
+        for prefix in ("cond_stage_model.transformer.", "conditioner.embedders.0.transformer.", "transformer.", ""):
+            if key.startswith(prefix):
+                rest = key[len(prefix):]
+                for candidate in (rest, rest.removeprefix("text_model."), "text_model." + rest):
+                    if candidate in own:
+                        mapped[candidate] = value
+                        break
+                break
+    missing = own - set(mapped) - {k for k in own if k.endswith("position_ids")}
+    if missing:
+        raise NodeError(f"{path.name} is not a {arch} {part} (missing e.g. {sorted(missing)[0]})", field)
+    encoder.load_state_dict(mapped, strict=False)
+    return encoder.to(dtype=dtype)
+
+
+def load_clip(path: Path, path_2: Path | None, family: str, device: str, dtype: Any) -> Clip:
+    """CLIP text encoder(s) and tokenizer(s): one for SD 1.x/2.x, CLIP-L + OpenCLIP bigG for SDXL."""
+    from transformers import CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
+
+    arch = FAMILY_CONFIGS[family]
+    try:
+        encoder = _text_encoder(path, CLIPTextModel, arch, "text_encoder", dtype, "clip_name")
+        tokenizer = CLIPTokenizer.from_pretrained(
+            path / "tokenizer" if (path / "tokenizer").is_dir() else find_tokenizer_dir(path, arch),
+            local_files_only=True)
+        encoder_2 = tokenizer_2 = None
+        if family == "sdxl":
+            if path_2 is None:
+                raise NodeError("SDXL needs its second text encoder (OpenCLIP bigG) as clip_name_2", "clip_name_2")
+            encoder_2 = _text_encoder(path_2, CLIPTextModelWithProjection, arch, "text_encoder_2", dtype,
+                                      "clip_name_2")
+            tokenizer_2 = CLIPTokenizer.from_pretrained(find_tokenizer_dir(path_2, arch, "tokenizer_2"),
+                                                        local_files_only=True)
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise NodeError(f"cannot load {path.name} as a text encoder: {exc}", "clip_name") from None
+    for module in (encoder, encoder_2):
+        if module is not None:
+            module.to(device).eval().requires_grad_(False)
+    return Clip(tokenizer, encoder, device, dtype, tokenizer_2, encoder_2)

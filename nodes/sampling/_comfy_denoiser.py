@@ -1,0 +1,68 @@
+"""The guided denoiser D(x, sigma) -> x0 of the ComfyUI convention.
+
+What the model is called with, and how its output becomes a denoised image, decide ComfyUI's
+pixels as much as the sampler does:
+- input x / sqrt(sigma^2 + 1) (a VP model's input scaling), cast to the model's dtype;
+- the timestep is the table's nearest integer timestep to sigma (never a fraction);
+- x0 = x - sigma * eps for epsilon models, x0 = x / (sigma^2 + 1) - v * sigma / sqrt(sigma^2 + 1)
+  for v-prediction (Salimans & Ho 2022, with sigma_data = 1);
+- the prompts' outputs come from `nodes.sampling._cond_call` (areas, masks, time ranges, ControlNets; one
+  rule for both conventions), each turned into a denoised image; classifier-free guidance mixes the
+  *denoised* images, uncond + (cond - uncond) * cfg, and is skipped (one model call) when cfg is 1;
+- with a noise mask (inpainting), the unmasked part of x is replaced by the source latent noised to
+  sigma before the call and by the source latent itself after it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from nodeflow.core import NodeError
+from nodes._lazy import lazy
+from nodes.sampling._cond_call import CondCall
+from nodes.sampling._sigma_table import SigmaTable
+from nodes.values import Guider
+
+torch = lazy("torch")
+
+
+class Denoiser:
+    """Callable (x, sigma) -> x0 for one sampling run."""
+
+    def __init__(self, guider: Guider, table: SigmaTable, latent_shape: tuple[int, ...]) -> None:
+        model = guider.model
+        self.model, self.table, self.cfg = model, table, float(guider.cfg)
+        self.cfg_on = not math.isclose(self.cfg, 1.0)
+        if self.cfg_on and (guider.negative is None or not guider.negative.entries):
+            raise NodeError("cfg other than 1 needs a negative conditioning (an empty prompt is fine)", "negative")
+        self.call = CondCall(model, guider.positive, guider.negative, self.cfg_on, latent_shape[0],
+                             tuple(latent_shape[-2:]), len(table))
+        self.inpaint: tuple[Any, Any, Any] | None = None
+
+    def set_inpaint(self, mask: Any, source: Any, noise: Any) -> None:
+        """Keep the unmasked part of `source` (mask 1 = repaint), noised with `noise` to each sigma."""
+        self.inpaint = (mask, source, noise)
+
+    def _denoised(self, x: Any, sigma: Any, output: Any) -> Any:
+        output = output.float()
+        if self.table.prediction == "v_prediction":
+            return x / (sigma ** 2 + 1.0) - output * sigma / (sigma ** 2 + 1.0) ** 0.5
+        return x - output * sigma
+
+    def __call__(self, x: Any, sigma: Any) -> Any:
+        sigma = torch.as_tensor(sigma, dtype=torch.float32, device=x.device)
+        if self.inpaint is not None:
+            mask, source, noise = self.inpaint
+            x = x * mask + (source + noise * sigma) * (1.0 - mask)
+        x_in = (x / (sigma ** 2 + 1.0) ** 0.5).to(self.model.dtype)
+        timestep = self.table.timestep(sigma.cpu()).to(self.model.device)
+        cond, uncond = self.call.outputs(x_in, timestep)
+        out = self._denoised(x, sigma, cond)
+        if self.cfg_on:
+            uncond = self._denoised(x, sigma, uncond)
+            out = uncond + (out - uncond) * self.cfg
+        if self.inpaint is not None:
+            mask, source, _ = self.inpaint
+            out = out * mask + source * (1.0 - mask)
+        return out

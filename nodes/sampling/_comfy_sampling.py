@@ -1,0 +1,156 @@
+"""The ComfyUI sampling convention: a run over explicit sigmas with ComfyUI's start, noise and samplers.
+
+`sample` is what a Sampler / KSampler Advanced / Sample node set to the "comfyui" convention runs:
+1. the start noise from the seed (`nodes.sampling._noise_streams.start_noise`), or zeros when noise is off;
+2. the start latent = latent + noise * sqrt(1 + sigma^2) when the run starts at the model's largest
+   sigma (its full noise level; a VP model's x_T has variance 1 + sigma^2), else + noise * sigma;
+3. the k-diffusion-style sampler (`FUNCTIONS`) over the sigmas with the guided denoiser
+   (`nodes.sampling._comfy_denoiser`), per-step noise from a generator re-seeded with the seed, or a
+   Brownian tree for the SDE samplers;
+4. the result, left at the last sigma (which is 0 unless the caller keeps leftover noise).
+Which sampler / scheduler pairs should give ComfyUI's pixels is `nodeflow.core.comfy_samplers.
+pixels_expected` (the importer's report asks it).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+from nodeflow.core import NodeError, RunContext
+from nodeflow.core.comfy_samplers import SAMPLERS as NOISE_KIND
+from nodes._lazy import lazy
+from nodes.sampling import _ksamplers as ks
+from nodes.sampling import _ksamplers_sde as sde
+from nodes.sampling._comfy_denoiser import Denoiser
+from nodes.sampling._noise_streams import BrownianNoise, StepNoise, start_noise
+from nodes.sampling._sigma_table import SigmaTable
+from nodes.sampling._unipc import unipc
+from nodes.values import Guider, Model, NoiseSource, SamplerChoice
+
+torch = lazy("torch")
+
+#: ComfyUI sampler name -> its function (names and noise kinds: `nodeflow.core.comfy_samplers`).
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "euler": ks.euler,
+    "euler_ancestral": ks.euler_ancestral,
+    "heun": ks.heun,
+    "dpm_2": ks.dpm_2,
+    "dpm_2_ancestral": ks.dpm_2_ancestral,
+    "lms": ks.lms,
+    "dpmpp_2s_ancestral": ks.dpmpp_2s_ancestral,
+    "dpmpp_2m": ks.dpmpp_2m,
+    "dpmpp_sde": sde.dpmpp_sde,
+    "dpmpp_2m_sde": sde.dpmpp_2m_sde,
+    "dpmpp_2m_sde_heun": functools.partial(sde.dpmpp_2m_sde, solver_type="heun"),
+    "dpmpp_3m_sde": sde.dpmpp_3m_sde,
+    "ddpm": ks.ddpm,
+    "lcm": ks.lcm,
+    "ddim": ks.euler,  # ComfyUI's ddim is Euler over the sigmas (DDIM with eta 0)
+    "uni_pc": unipc,
+    "uni_pc_bh2": functools.partial(unipc, variant="bh2"),
+}
+SAMPLER_NAMES = tuple(NOISE_KIND)
+#: Samplers with an `eta` (how much fresh noise a step adds).
+WITH_ETA = frozenset({"euler_ancestral", "dpm_2_ancestral", "dpmpp_2s_ancestral", "dpmpp_sde", "dpmpp_2m_sde",
+                      "dpmpp_2m_sde_heun", "dpmpp_3m_sde"})
+PREVIEW_EVERY = 0.1
+
+
+@functools.lru_cache(maxsize=16)
+def _table(config_json: str) -> SigmaTable:
+    return SigmaTable.from_config(json.loads(config_json))
+
+
+def sigma_table(model: Model) -> SigmaTable:
+    """The model's sigma table (cached per scheduler config)."""
+    return _table(json.dumps(model.scheduler_config, sort_keys=True, default=str))
+
+
+def starts_at_full_noise(table: SigmaTable, sigmas: Any) -> bool:
+    """ComfyUI's `max_denoise`: the first sigma is the model's largest (or beyond it)."""
+    first = float(sigmas[0])
+    return math.isclose(table.sigma_max, first, rel_tol=1e-5) or first > table.sigma_max
+
+
+def _noise_stream(kind: str | None, x: Any, sigmas: Any, seed: int) -> Any:
+    if kind == "step":
+        return StepNoise(x, seed)
+    if kind == "brownian":
+        positive = sigmas[sigmas > 0]
+        return BrownianNoise(x, positive.min(), sigmas.max(), seed)
+    return None
+
+
+def _inpaint_mask(latent: dict, x: Any) -> Any:
+    mask = latent.get("noise_mask")
+    if mask is None:
+        return None
+    mask = mask.reshape(-1, 1, mask.shape[-2], mask.shape[-1]).float()
+    mask = torch.nn.functional.interpolate(mask, size=tuple(x.shape[-2:]), mode="bilinear")
+    mask = mask.expand(-1, x.shape[1], -1, -1)
+    if mask.shape[0] < x.shape[0]:
+        mask = mask.repeat(math.ceil(x.shape[0] / mask.shape[0]), 1, 1, 1)[:x.shape[0]]
+    return mask.to(x.device)
+
+
+def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, sigmas: Any, noise: NoiseSource,
+           latent: dict) -> dict:
+    """Denoise `latent` over `sigmas` the ComfyUI way; returns a new LATENT."""
+    from nodes.latent.latents import fit_empty_latent
+    from nodes.sampling._loop import _check_latent, _with_negative
+    from nodes.sampling._preview import latent_preview
+
+    model = guider.model
+    latent = fit_empty_latent(ctx, model, latent)  # the same input rules as the diffusers convention
+    guider = _with_negative(ctx, guider)
+    _check_latent(model, latent)
+    if sampler.name not in FUNCTIONS:
+        raise NodeError(f"sampler '{sampler.name}' is not available in the ComfyUI convention "
+                        f"(available: {', '.join(SAMPLER_NAMES)})", "sampler_name")
+    if model.is_inpaint:
+        raise NodeError("9-channel inpainting models are supported in the diffusers convention only",
+                        "model")
+    source = latent["samples"].to(device=model.device, dtype=torch.float32)
+    result = {k: v for k, v in latent.items() if k not in ("latent_dist", "masked_dist")}
+    result["downscale"] = model.vae_scale_factor
+    sigmas = torch.as_tensor(sigmas, dtype=torch.float32).cpu()
+    if len(sigmas) <= 1:
+        result["samples"] = latent["samples"]
+        return result
+    table = sigma_table(model)
+    function, kind = FUNCTIONS[sampler.name], NOISE_KIND[sampler.name]
+    if guider.guidance_rescale > 0:
+        ctx.warn("guidance_rescale is a diffusers-convention option; the comfyui convention ignores it")
+    with torch.no_grad():
+        drawn = start_noise(noise.seed, source) if noise.enabled else torch.zeros(source.shape)
+        drawn = drawn.to(source.device)
+        scale = (1.0 + sigmas[0] ** 2.0).sqrt() if starts_at_full_noise(table, sigmas) else sigmas[0]
+        x = drawn * scale.to(source.device) + source
+        denoiser = Denoiser(guider, table, tuple(source.shape))
+        mask = _inpaint_mask(latent, x)
+        if mask is not None:
+            # ComfyUI's ddim inpaints with its own noise for the kept part, drawn from seed + 1.
+            kept = start_noise(noise.seed + 1, source).to(source.device) if sampler.name == "ddim" else drawn
+            denoiser.set_inpaint(mask, source, kept)
+        total = len(sigmas) - 1
+        state = {"last": 0.0}
+        want_preview = ctx.on_progress is not None
+
+        def step_done(i: int, denoised: Any) -> None:
+            preview = None
+            now = time.perf_counter()
+            if want_preview and (i == 0 or i == total - 1 or now - state["last"] >= PREVIEW_EVERY):
+                preview = latent_preview(model, denoised)
+                state["last"] = now
+            ctx.progress(i + 1, total, preview)
+
+        options = {"eta": float(sampler.eta)} if sampler.name in WITH_ETA else {}
+        stream = _noise_stream(kind, x, sigmas, noise.seed)
+        x = function(denoiser, x, sigmas.to(x.device), step_done, stream, **options)
+    result["samples"] = x.to(latent["samples"].dtype)
+    return result

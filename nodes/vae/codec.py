@@ -1,0 +1,178 @@
+"""VAE nodes: latents to pixels and back, and the masked encode inpainting needs."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from nodeflow.core import Input, Node, NodeError, Output, RunContext
+from nodeflow.core.spec import MemoryNeed
+from nodeflow.core.types import IMAGE, INT, LATENT, MASK, VAE
+
+#: Pictures of more pixels than this are decoded and encoded tile by tile with diffusers' tiling
+#: (tiles of the VAE's native size, blended at the seams), so a 2048x2048 decode needs about the
+#: memory of a 1024x1024 one. Below it nothing is tiled. A fixed size, never a memory budget:
+#: a budget never changes pixels.
+TILE_ABOVE = 1024 * 1024
+
+
+@contextlib.contextmanager
+def _tiled_if_large(vae: Any, height: int, width: int, tile: int | None = None) -> Iterator[None]:
+    """diffusers' tiling on `vae` for this call if the picture is larger than TILE_ABOVE, or in
+    tiles of `tile` pixels when one is given (VAE Decode (Tiled))."""
+    module = vae.vae
+    names = ("use_tiling", "tile_sample_min_size", "tile_latent_min_size")
+    before = {name: getattr(module, name, None) for name in names}
+    module.use_tiling = tile is not None or height * width > TILE_ABOVE
+    if tile is not None:
+        module.tile_sample_min_size, module.tile_latent_min_size = tile, tile // vae.scale_factor
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            setattr(module, name, value)
+
+
+def _decode(vae: Any, latent: dict, tile: int | None = None) -> Any:
+    import torch
+
+    samples = latent["samples"].to(device=vae.device, dtype=vae.dtype)
+    if samples.shape[1] != vae.latent_channels:
+        raise NodeError(f"the latent has {samples.shape[1]} channels, this VAE expects "
+                        f"{vae.latent_channels}", "latent")
+    height, width = samples.shape[-2] * vae.scale_factor, samples.shape[-1] * vae.scale_factor
+    with torch.no_grad(), _tiled_if_large(vae, height, width, tile):
+        decoded = vae.vae.decode(samples / vae.scaling_factor, return_dict=False)[0]
+        image = (decoded * 0.5 + 0.5).clamp(0, 1)
+    return image.cpu().permute(0, 2, 3, 1).float().contiguous()
+
+
+def _checked_pixels(ctx: RunContext, image: Any, factor: int) -> Any:
+    """Crop (centred) to a multiple of the VAE's factor, warning when anything is cut."""
+    h, w = image.shape[1], image.shape[2]
+    nh, nw = h // factor * factor, w // factor * factor
+    if nh == 0 or nw == 0:
+        raise NodeError(f"the image ({w}x{h}) is smaller than the VAE's {factor}-pixel cell", "pixels")
+    if (nh, nw) != (h, w):
+        ctx.warn(f"image {w}x{h} cropped to {nw}x{nh} (a multiple of the VAE's factor {factor})")
+        top, left = (h - nh) // 2, (w - nw) // 2
+        image = image[:, top:top + nh, left:left + nw].contiguous()
+    return image
+
+
+def _dist(vae: Any, pixels: Any) -> dict:
+    with _tiled_if_large(vae, pixels.shape[-2], pixels.shape[-1]):
+        posterior = vae.vae.encode(pixels).latent_dist
+    return {"mean": posterior.mean, "std": posterior.std, "scaling_factor": vae.scaling_factor}
+
+
+class VAEDecode(Node):
+    type_id = "vae.decode"
+    title = "VAE Decode"
+    category = "vae"
+    description = "Turns latents into pictures with the checkpoint's VAE."
+    inputs = (Input("latent", LATENT), Input("vae", VAE))
+    outputs = (Output("image", IMAGE),)
+
+    def run(self, ctx: RunContext, latent: dict, vae: Any) -> tuple[Any]:
+        return (_decode(vae, latent),)
+
+
+class VAEDecodeTiled(Node):
+    type_id = "vae.decode_tiled"
+    title = "VAE Decode (Tiled)"
+    category = "vae"
+    description = (
+        "VAE Decode in tiles of tile_size pixels (diffusers' tiling, blended at the seams): large "
+        "pictures, or SDXL on a small card, decode in the memory of one tile. Pixels differ "
+        "slightly from an untiled decode near the seams."
+    )
+    inputs = (Input("latent", LATENT), Input("vae", VAE),
+              Input("tile_size", INT, default=512, min=64, max=4096, step=32,
+                    help="Tile side in pixels; smaller tiles need less memory."))
+    outputs = (Output("image", IMAGE),)
+
+    def run(self, ctx: RunContext, latent: dict, vae: Any, tile_size: int) -> tuple[Any]:
+        if tile_size % vae.scale_factor:
+            raise NodeError(f"tile_size {tile_size} is not a multiple of the VAE's factor {vae.scale_factor}",
+                            "tile_size")
+        return (_decode(vae, latent, tile_size),)
+
+    @classmethod
+    def memory_needs(cls, params: Mapping[str, Any], resolve: Callable[[str], Path]) -> list[MemoryNeed]:
+        """One tile's feature maps at full resolution: ~10 maps of 128 channels in float32."""
+        tile = params.get("tile_size")
+        if not isinstance(tile, int):
+            return []
+        return [MemoryNeed(tile * tile * 128 * 10 * 4, "tile_size", f"one {tile}x{tile} tile of the VAE decode")]
+
+
+class VAEEncode(Node):
+    type_id = "vae.encode"
+    title = "VAE Encode"
+    category = "vae"
+    description = (
+        "Turns pictures into latents, for image-to-image (sample with denoise below 1). The latent "
+        "remembers the encoder's distribution, and the sampler draws from it with its seed, as "
+        "diffusers' img2img pipeline does. Sizes not a multiple of the VAE's factor are cropped."
+    )
+    inputs = (Input("pixels", IMAGE), Input("vae", VAE))
+    outputs = (Output("latent", LATENT),)
+
+    def run(self, ctx: RunContext, pixels: Any, vae: Any) -> tuple[dict]:
+        import torch
+
+        from nodes._tensors import image_to_vae_input
+
+        pixels = _checked_pixels(ctx, pixels, vae.scale_factor)
+        with torch.no_grad():
+            dist = _dist(vae, image_to_vae_input(pixels, vae.device, vae.dtype))
+        return ({"samples": dist["scaling_factor"] * dist["mean"], "latent_dist": dist,
+                 "downscale": vae.scale_factor},)
+
+
+class VAEEncodeForInpaint(Node):
+    type_id = "vae.encode_inpaint"
+    title = "VAE Encode for Inpaint"
+    category = "vae"
+    description = (
+        "Prepares inpainting: encodes the picture and the picture with the masked area blanked, "
+        "and attaches the mask (1 = repaint; values are rounded to 0 or 1, as diffusers does). "
+        "Works with normal models (the unmasked area is kept while sampling) and with 9-channel "
+        "inpainting models (which also see the blanked picture). grow_mask_by widens the mask by "
+        "that many pixels to hide seams; 0 gives exactly diffusers' inpaint pipeline. Use Image "
+        "Composite Masked after decoding to get the unmasked pixels back exactly."
+    )
+    inputs = (
+        Input("pixels", IMAGE),
+        Input("vae", VAE),
+        Input("mask", MASK),
+        Input("grow_mask_by", INT, default=6, min=0, max=64,
+              help="Widen the mask by this many pixels (0 = exactly as diffusers' inpaint pipeline)."),
+    )
+    outputs = (Output("latent", LATENT),)
+
+    def run(self, ctx: RunContext, pixels: Any, vae: Any, mask: Any, grow_mask_by: int) -> tuple[dict]:
+        import torch
+
+        from nodes._tensors import fit_mask, mask_to_b1hw
+
+        pixels = _checked_pixels(ctx, pixels, vae.scale_factor)
+        b, h, w = pixels.shape[0], pixels.shape[1], pixels.shape[2]
+        mask = fit_mask(mask_to_b1hw(mask), h, w)
+        mask[mask < 0.5] = 0  # in place, as diffusers binarizes (keeps the tensor's layout)
+        mask[mask >= 0.5] = 1
+        if grow_mask_by > 0:
+            k = int(grow_mask_by)
+            mask = torch.nn.functional.max_pool2d(mask, kernel_size=2 * k + 1, stride=1, padding=k)
+        if mask.shape[0] not in (1, b):
+            raise NodeError(f"{mask.shape[0]} masks for {b} images", "mask")
+        init = 2.0 * pixels[..., :3].permute(0, 3, 1, 2) - 1.0
+        masked = init * (mask < 0.5)
+        with torch.no_grad():
+            dist = _dist(vae, init.to(device=vae.device, dtype=vae.dtype))
+            masked_dist = _dist(vae, masked.to(device=vae.device, dtype=vae.dtype))
+        return ({"samples": dist["scaling_factor"] * dist["mean"], "latent_dist": dist,
+                 "masked_dist": masked_dist, "noise_mask": mask, "downscale": vae.scale_factor},)

@@ -1,0 +1,207 @@
+"""The values that travel on links between nodes: NodeFlow's plugin API.
+
+Plugins import these names (`from nodes.values import Model, Conditioning`); they are kept
+stable. Tensor helpers for pictures and masks are in `nodes._tensors`.
+
+MODEL, CLIP and VAE are small dataclasses around the diffusers / transformers modules a checkpoint
+holds; CONDITIONING, NOISE, SAMPLER and GUIDER are plain descriptions the sampler turns into a diffusers
+scheduler and a denoising loop (see `nodes.sampling._loop`), or into a ComfyUI-convention k-diffusion
+run (`nodes.sampling._comfy_sampling`); SIGMAS holds real noise levels.
+
+LATENT is a dict, as in ComfyUI:
+  "samples"      [B, C, h, w], already multiplied by the VAE's scaling factor;
+  "latent_dist"  optional {"mean", "std", "scaling_factor"} of the VAE encoder's posterior. The
+                 sampler draws the image latents from it with the seed's generator, before the
+                 noise, exactly as diffusers' img2img and inpaint pipelines do (their pixels then
+                 match ours); "samples" holds the posterior mean for everything else;
+  "masked_dist"  optional, the same for the image with the masked pixels blanked (VAE Encode for
+                 Inpaint): the extra input of a 9-channel inpainting UNet;
+  "noise_mask"   optional [B, 1, H, W] in [0, 1], 1 = repaint, any resolution (resized to the
+                 latent size when sampling).
+
+Nothing here is imported by the registry's listing pass except the names: torch and diffusers are
+loaded lazily (`nodes._lazy`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from nodes._lazy import lazy
+
+torch = lazy("torch")
+
+
+@dataclass(eq=False)
+class Model:
+    """MODEL: the denoising UNet and what sampling needs to know about its checkpoint."""
+
+    unet: Any
+    #: The checkpoint's own scheduler config (prediction type, betas, zero-SNR, spacing...).
+    scheduler_config: dict[str, Any]
+    #: Pixel size of one latent cell (2 ** (VAE levels - 1)) and the latent channel count.
+    vae_scale_factor: int
+    latent_channels: int
+    device: str
+    dtype: Any
+    name: str = ""
+    #: "sd" or "sdxl" (SDXL needs pooled text embeddings and size conditioning).
+    family: str = "sd"
+    #: The checkpoint's VAE, used once to fit the cheap latent -> RGB preview projection. Not
+    #: needed to sample: a memory budget may free it while the UNet runs ("on demand").
+    vae: Any = field(default=None, metadata={"weights": "on demand"})
+    preview_projection: Any = None  # used when there is no VAE; else kept on the VAE
+    #: The checkpoint's CLIP: what an unconnected negative prompt is encoded with (the empty
+    #: prompt, as diffusers' pipelines do when no negative prompt is given). On demand too.
+    clip: Any = field(default=None, metadata={"weights": "on demand"})
+
+    @property
+    def in_channels(self) -> int:
+        return int(self.unet.config.in_channels)
+
+    @property
+    def is_inpaint(self) -> bool:
+        """A 9-channel inpainting UNet (latents + mask + masked-image latents)."""
+        return self.in_channels == self.latent_channels * 2 + 1
+
+
+@dataclass(eq=False)
+class Clip:
+    """CLIP: tokenizer(s) and text encoder(s).
+
+    `last_layer` (CLIP Set Last Layer, ComfyUI's stop_at_clip_layer) is -1 for the last layer, -2
+    for the one before...; None keeps the model family's default (last for SD 1.x/2.x, penultimate
+    for SDXL).
+    """
+
+    tokenizer: Any
+    text_encoder: Any
+    device: str
+    dtype: Any
+    tokenizer_2: Any = None
+    text_encoder_2: Any = None
+    last_layer: int | None = None
+
+
+@dataclass(eq=False)
+class Vae:
+    """VAE: the autoencoder, with the numbers that relate latents to pixels."""
+
+    vae: Any
+    device: str
+    dtype: Any
+    #: The latent -> RGB preview map fitted for this VAE (see nodes.sampling._preview.latent_preview).
+    preview_projection: Any = None
+
+    @property
+    def scale_factor(self) -> int:
+        return 2 ** (len(self.vae.config.block_out_channels) - 1)
+
+    @property
+    def scaling_factor(self) -> float:
+        return float(self.vae.config.scaling_factor)
+
+    @property
+    def latent_channels(self) -> int:
+        return int(self.vae.config.latent_channels)
+
+
+@dataclass(eq=False)
+class CondEntry:
+    """One prompt's text-encoder output, and where and when it applies (see `nodes.sampling._cond_call`).
+
+    `pooled` and `size` only matter for SDXL. `area` is (height, width, y, x) in pixels; `mask` a
+    [1 or B, H, W] map (any resolution) scaled by `mask_strength`; `time_range` the (start, end)
+    fractions of the noise schedule during which the prompt is used; `controls` the ControlNets
+    that steer the model while this prompt is used.
+    """
+
+    embeds: Any  # [1, tokens, dim]
+    pooled: Any = None
+    strength: float = 1.0
+    text: str = ""
+    area: tuple[int, int, int, int] | None = None
+    mask: Any = None
+    mask_strength: float = 1.0
+    #: With a mask: run the model only on the mask's bounding box (ComfyUI's "mask bounds").
+    mask_bounds: bool = False
+    time_range: tuple[float, float] = (0.0, 1.0)
+    #: SDXL size conditioning: (original h, original w, crop top, crop left, target h, target w).
+    size: tuple[int, int, int, int, int, int] | None = None
+    controls: tuple[Any, ...] = ()
+
+    def with_(self, **changes: Any) -> CondEntry:
+        """A copy with some fields changed (conditioning nodes never edit their input)."""
+        import dataclasses
+
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(eq=False)
+class Conditioning:
+    """CONDITIONING: one or more prompts; several are averaged (Conditioning Combine)."""
+
+    entries: list[CondEntry] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class NoiseSource:
+    """NOISE: a seed. Noise is drawn on the CPU, so a seed means the same image on any device."""
+
+    seed: int
+    enabled: bool = True
+
+    def generator(self) -> Any:
+        return torch.Generator("cpu").manual_seed(int(self.seed))
+
+
+@dataclass(frozen=True)
+class SamplerChoice:
+    """SAMPLER: a sampler name (mapped to a diffusers scheduler class) and its options."""
+
+    name: str
+    #: How much fresh noise an ancestral step adds (1 = diffusers' / k-diffusion's default).
+    eta: float = 1.0
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A diffusers schedule: a spacing, a step count, how much to denoise, and which steps to run.
+
+    The diffusers convention rebuilds the checkpoint's diffusers scheduler from this, which keeps
+    its pixels equal to diffusers' pipelines. start_step / end_step (KSampler Advanced) run only
+    steps [start, end); without leftover noise an early end steps to sigma 0 instead.
+    """
+
+    scheduler: str
+    steps: int
+    denoise: float = 1.0
+    start_step: int = 0
+    end_step: int | None = None
+    leftover_noise: bool = False
+
+
+@dataclass(eq=False)
+class Sigmas:
+    """SIGMAS: the noise levels a run visits, descending (a float32 CPU tensor, usually ending at 0).
+
+    `schedule` is set when the levels are a diffusers schedule (the Scheduler node in the diffusers
+    convention): Sample then runs the diffusers scheduler itself for exact pipeline parity. Sigmas
+    made or edited any other way run with the k-diffusion samplers of the ComfyUI convention.
+    `values` is None only for a diffusers schedule made without a model to read the levels from.
+    """
+
+    values: Any
+    schedule: Schedule | None = None
+
+
+@dataclass(eq=False)
+class Guider:
+    """GUIDER: model + prompts + classifier-free guidance settings."""
+
+    model: Model
+    positive: Conditioning
+    negative: Conditioning | None
+    cfg: float
+    guidance_rescale: float = 0.0
