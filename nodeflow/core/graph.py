@@ -12,8 +12,9 @@ and links; it can be moved, deleted and saved, but not edited or run.
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
@@ -23,6 +24,7 @@ from nodeflow.core.connections import check_connection
 from nodeflow.core.errors import GraphEditError
 from nodeflow.core.events import Signal
 from nodeflow.core.registry import Registry
+from nodeflow.core.schema import item_problem
 from nodeflow.core.spec import Node
 from nodeflow.core.types import ANY
 
@@ -78,6 +80,24 @@ class Group:
     rect: list[float]
     color: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def check_group(group: Group) -> None:
+    """Raise GraphEditError unless the group is what the workflow file holds (schema) with
+    finite numbers: a frame's title reaches the canvas's painter, which must get text."""
+    item = {"id": group.id, "title": group.title, "rect": group.rect}
+    problem = item_problem("groups", item | ({"color": group.color} if group.color is not None else {}))
+    if problem or (problem := _not_finite({"rect": group.rect})):
+        raise GraphEditError(f"group {group.id}: {problem}")
+
+
+def _not_finite(values: dict[str, Any]) -> str | None:
+    """The first layout value holding a number that is not finite (NaN, infinity), as a message."""
+    for key, value in values.items():
+        numbers = value if isinstance(value, list) else [value]
+        if any(isinstance(n, float) and not math.isfinite(n) for n in numbers):
+            return f"{key}: numbers must be finite"
+    return None
 
 
 def node_title(record: NodeRecord, cls: type[Node] | None) -> str:
@@ -252,7 +272,8 @@ class Graph:
 
     def set_ui(self, node_id: str, **values: Any) -> None:
         """Change layout fields (pos, size, title, color, collapsed...); None removes a field."""
-        record = self.node(node_id)
+        self.check_ui(node_id, **values)
+        record = self.nodes[node_id]
         for key, value in values.items():
             if value is None:
                 record.ui.pop(key, None)
@@ -260,6 +281,15 @@ class Graph:
                 record.ui[key] = value
         self.node_changed.emit(node_id, "ui")
         self.changed.emit()
+
+    def check_ui(self, node_id: str, **values: Any) -> None:
+        """GraphEditError unless `set_ui` may store these values: the file's schema decides (a
+        title is text, a position two finite numbers), so nothing else reaches the canvas."""
+        record = self.node(node_id)
+        ui = {k: v for k, v in (record.ui | values).items() if v is not None}
+        problem = item_problem("nodes", {"id": "ui", "type": "ui", **ui}) or _not_finite(values)
+        if problem:
+            raise GraphEditError(problem, node_id)
 
     def set_mode(self, node_id: str, mode: str) -> None:
         if mode not in NODE_MODES:
@@ -308,6 +338,7 @@ class Graph:
     def insert_group(self, group: Group) -> Group:
         if group.id in self.groups or group.id in self.nodes:
             raise GraphEditError(f"id {group.id} is already used")
+        check_group(group)
         self.groups[group.id] = group
         self.group_changed.emit(group.id)
         self.changed.emit()
@@ -320,7 +351,10 @@ class Graph:
         return group
 
     def set_group(self, group_id: str, **values: Any) -> None:
+        """Change a group's title, rect or colour; GraphEditError (group unchanged) for a value the
+        file could not hold, such as a title that is not text."""
         group = self.groups[group_id]
+        check_group(replace(group, **values))
         for key, value in values.items():
             setattr(group, key, value)
         self.group_changed.emit(group_id)

@@ -20,10 +20,23 @@ SCHEMA_PATH = RESOURCES / "workflow.schema.json"
 
 
 @lru_cache(maxsize=1)
+def _schema() -> dict[str, Any]:
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
 def _compiled() -> Callable[[Any], Any]:
     import fastjsonschema
 
-    return fastjsonschema.compile(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
+    return fastjsonschema.compile(_schema())
+
+
+@lru_cache(maxsize=4)
+def _compiled_item(part: str) -> Callable[[Any], Any]:
+    import fastjsonschema
+
+    schema = _schema()
+    return fastjsonschema.compile({"definitions": schema["definitions"], **schema["properties"][part]["items"]})
 
 
 def check_schema(data: Any) -> None:
@@ -43,3 +56,21 @@ def check_schema(data: Any) -> None:
         where = "/".join(str(p) for p in path) or "the top level"
         message = exc.message.removeprefix(str(exc.name)).strip()
         raise WorkflowFormatError(f"{where}: {message[:200]}", node_id, field) from None
+
+
+def item_problem(part: str, item: dict[str, Any]) -> str | None:
+    """What is wrong with one entry of the file's `part` list ("nodes", "groups") as the schema
+    says, e.g. "title: must be string"; None when it is fine.
+
+    The graph's setters check edits with this, so an edit can never store what the file format
+    (and the canvas that draws it) does not accept: the same rule for the file and the editor.
+    """
+    from fastjsonschema import JsonSchemaValueException
+
+    try:
+        _compiled_item(part)(item)
+    except JsonSchemaValueException as exc:
+        where = "/".join(str(p) for p in list(exc.path or [])[1:])
+        message = exc.message.removeprefix(str(exc.name)).strip()
+        return f"{where}: {message[:200]}" if where else message[:200]
+    return None

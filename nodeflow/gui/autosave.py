@@ -1,5 +1,6 @@
 """The crash autosave: the unsaved workflow, written every few seconds to the user data folder
 (`core.paths.user_dir()/autosave`), removed on a clean save or exit, offered back after a crash.
+A leftover is deleted only once it was restored or the user discarded it (see FileOps).
 
 Whether an autosave's window is still running is asked of a QLockFile beside it, which the
 window holds while it lives: Qt knows on every platform whether the holder's process still runs
@@ -45,8 +46,18 @@ class Autosave:
         return True
 
     def clear(self) -> None:
+        """The work was saved or discarded: no backup, and no lock left behind on a clean quit."""
         self.file.unlink(missing_ok=True)
+        self._lock.unlock()  # removes the .lock file; the next write takes it again
         self._last = ""
+
+    def keep(self, path: Path) -> Path:
+        """Move a leftover that could not be restored in full out of the way of the start-up offer,
+        into `kept/` beside it, and return where it now is. It is never deleted."""
+        target = self.folder / "kept" / path.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, target)
+        return target
 
     def leftovers(self) -> list[Path]:
         """Autosaves from earlier sessions that did not exit cleanly, newest first."""

@@ -6,6 +6,7 @@ graph, which the scene follows). Refused edits return the graph's message instea
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,9 @@ from PySide6.QtGui import QUndoStack
 
 from nodeflow.core import files, workflow
 from nodeflow.core.errors import GraphEditError
-from nodeflow.core.graph import Graph, Link, NodeMode, NodeRecord, default_title
+from nodeflow.core.graph import Graph, Group, Link, NodeMode, NodeRecord, check_group, default_title
 from nodeflow.core.registry import Registry
+from nodeflow.core.salvage import salvage
 from nodeflow.gui import clipboard
 from nodeflow.gui import commands as cmd
 from nodeflow.gui.widgets.seed_control import SeedControls, next_seed
@@ -80,6 +82,13 @@ class Document(QObject):
         graph, report = workflow.loads(text, self.registry)
         self.replace_graph(graph, path, dirty=dirty)
         return report.messages
+
+    def restore_text(self, text: str, path: Path | None) -> list[str]:
+        """Open a crash autosave (unsaved): all of it, or every part that loads when it is damaged.
+        Returns the parts left out, one line each (empty when it restored in full)."""
+        graph, _report, dropped = salvage(text, self.registry)
+        self.replace_graph(graph, path, dirty=True)
+        return dropped
 
     def save(self, path: Path | None = None) -> Path:
         target = Path(path) if path else self.path
@@ -148,8 +157,15 @@ class Document(QObject):
         self.undo.push(cmd.SetParam(self.graph, node_id, name, value, merge))
         return None
 
-    def set_ui(self, node_id: str, text: str, **values: Any) -> None:
+    def set_ui(self, node_id: str, text: str, **values: Any) -> str | None:
+        """Change layout fields as one undo step; returns the refusal message, if any (checked
+        before the command is pushed: a command that raised inside the undo stack would stay on it)."""
+        try:
+            self.graph.check_ui(node_id, **values)
+        except GraphEditError as exc:
+            return str(exc)
         self.undo.push(cmd.SetUi(self.graph, node_id, text, **values))
+        return None
 
     def rename(self, node_id: str, text: str) -> None:
         """Give a node its own title; an empty one, or the type's own, goes back to the default."""
@@ -230,11 +246,19 @@ class Document(QObject):
         return self.insert(records, links)
 
     def add_group(self, title: str, rect: list[float]) -> str:
+        """Add a frame as one undo step; GraphEditError (nothing pushed) for a wrong-typed value."""
+        check_group(Group(self.graph.new_id(), title, list(rect)))
         command = cmd.AddGroup(self.graph, title, rect)
         self.undo.push(command)
         assert command.group is not None
         return command.group.id
 
-    def set_group(self, group_id: str, **values: Any) -> None:
+    def set_group(self, group_id: str, **values: Any) -> str | None:
+        """Change a frame's title, rect or colour; returns the refusal message, if any."""
+        try:
+            check_group(replace(self.graph.groups[group_id], **values))
+        except GraphEditError as exc:
+            return str(exc)
         self.undo.push(cmd.SetGroup(self.graph, group_id, **values))
+        return None
 

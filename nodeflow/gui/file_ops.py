@@ -58,12 +58,17 @@ class FileOps(QObject):
         return {QMessageBox.StandardButton.Save: "save",
                 QMessageBox.StandardButton.Discard: "discard"}.get(answer, "cancel")
 
-    def ask_restore(self, source: str | None) -> bool:
+    def ask_restore(self, source: str | None) -> str:
+        """'restore', 'discard' (delete the autosave) or 'later' (keep it, ask at the next start)."""
         what = f" of {source}" if source else ""
-        return QMessageBox.question(
-            self.parent_widget, "Restore unsaved work?",
-            f"NodeFlow did not close properly last time. Restore the autosaved version{what}?",
-        ) == QMessageBox.StandardButton.Yes
+        box = QMessageBox(QMessageBox.Icon.Question, "Restore unsaved work?",
+                          f"NodeFlow did not close properly last time. Restore the autosaved version{what}?",
+                          parent=self.parent_widget)
+        answers = {box.addButton("Restore", QMessageBox.ButtonRole.AcceptRole): "restore",
+                   box.addButton("Discard it", QMessageBox.ButtonRole.DestructiveRole): "discard",
+                   box.addButton("Not now", QMessageBox.ButtonRole.RejectRole): "later"}
+        box.exec()
+        return answers.get(box.clickedButton(), "later")
 
     def ask_open_path(self) -> str:
         path, _ = QFileDialog.getOpenFileName(self.parent_widget, "Open workflow", self.settings.last_dir,
@@ -179,24 +184,42 @@ class FileOps(QObject):
             return False
 
     def offer_restore(self) -> bool:
-        """At start-up: offer the newest autosave left by a session that crashed."""
+        """At start-up: offer the newest autosave left by a session that crashed.
+
+        The autosave is deleted only when it was restored in full or the user discarded it. One
+        that cannot be read, or restores only in part, is moved to the autosave folder's `kept/`
+        and the message says where; older leftovers wait for the next start.
+        """
         leftovers = self.autosave.leftovers()
         if not leftovers:
             return False
         newest = leftovers[0]
         try:
             text, source = Autosave.read(newest)
-        except (OSError, ValueError, KeyError):
-            newest.unlink(missing_ok=True)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            self._keep(newest, "Cannot read the autosave", str(exc))
             return False
-        restored = False
-        if self.ask_restore(source):
-            try:
-                self.document.open_text(text, Path(source) if source else None, dirty=True)
-                restored = True
-                self.restored.emit()
-            except WorkflowFormatError as exc:
-                self.failed.emit("Cannot restore the autosave", str(exc))
-        for path in leftovers:
-            path.unlink(missing_ok=True)
-        return restored
+        answer = self.ask_restore(source)
+        if answer == "discard":
+            newest.unlink(missing_ok=True)
+        if answer != "restore":
+            return False
+        try:
+            dropped = self.document.restore_text(text, Path(source) if source else None)
+        except WorkflowFormatError as exc:
+            self._keep(newest, "Cannot restore the autosave", str(exc))
+            return False
+        self.restored.emit()
+        if dropped:
+            self._keep(newest, "Restored part of the autosave",
+                       f"{len(dropped)} part(s) could not be restored: " + "; ".join(dropped[:5]))
+        else:
+            newest.unlink(missing_ok=True)
+        return True
+
+    def _keep(self, path: Path, title: str, why: str) -> None:
+        try:
+            where = self.autosave.keep(path)
+        except OSError:
+            where = path
+        self.failed.emit(title, f"{why}. The autosave is kept at {where}")

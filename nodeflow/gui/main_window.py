@@ -88,7 +88,9 @@ class MainWindow(QMainWindow):
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         action.setToolTip(f"{text.replace('&', '').rstrip('…')} ({keys[0]})" if keys else text)
         action.setCheckable(checkable)
-        action.triggered.connect(slot)
+        # Only a checkable action's slot gets `checked`: Qt would pass it to any slot that takes an
+        # argument, and `group_selection(title)` once named a frame False (a crash in drawText).
+        action.triggered.connect(slot if checkable else lambda _checked=False: slot())
         self.actions_[name] = action
         self.addAction(action)
         return action

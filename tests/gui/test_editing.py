@@ -138,7 +138,7 @@ def test_restore_from_autosave_after_a_crash(qtbot, registry, window, tmp_path):
     window.files.autosave.file.rename(crashed)
     second = MainWindow(registry)
     qtbot.addWidget(second)
-    second.files.ask_restore = lambda source: True
+    second.files.ask_restore = lambda source: "restore"
     second.files.ask_save_changes = lambda: "discard"
     assert second.files.offer_restore()
     assert second.document.text() == saved

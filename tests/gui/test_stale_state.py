@@ -52,7 +52,7 @@ def test_restored_autosave_opens_framed(qtbot, window):
     doc.new()
     window.view.set_zoom(1.0)
     window.view.centerOn(0, 0)
-    window.files.ask_restore = lambda source: True
+    window.files.ask_restore = lambda source: "restore"
     assert window.files.offer_restore()
     visible = window.view.mapToScene(window.view.viewport().rect()).boundingRect()
     for node_id in far:
