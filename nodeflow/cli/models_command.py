@@ -1,4 +1,7 @@
-"""`nodeflow models [--kind K] [--json] [--hash]`: what the model library sees, and where it looks."""
+"""`nodeflow models [--kind K] [--json] [--hash]`: what the model library sees, and where it looks.
+
+`nodeflow models fetch ...` (module `models_fetch`) downloads missing models into it.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import argparse
 import json
 import sys
 
+from nodeflow.cli import models_fetch
 from nodeflow.cli.common import EXIT_INVALID, EXIT_OK, add_model_folder_args, apply_model_folder_args
 
 
@@ -19,6 +23,8 @@ def add_parser(sub) -> None:
                         help="compute missing sha256 hashes (once; they are kept in the index)")
     add_model_folder_args(parser)
     parser.set_defaults(handler=handler)
+    actions = parser.add_subparsers(dest="models_action", metavar="ACTION")
+    models_fetch.add_parser(actions)
 
 
 def handler(args: argparse.Namespace) -> int:

@@ -25,7 +25,12 @@ CREATE TABLE IF NOT EXISTS hashes (
     mtime_ns INTEGER NOT NULL,
     sha256 TEXT NOT NULL,
     hashed_at REAL NOT NULL
-)
+);
+CREATE TABLE IF NOT EXISTS sources (
+    sha256 TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    fetched_at REAL NOT NULL
+);
 """
 
 
@@ -44,7 +49,7 @@ class HashIndex:
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         con = sqlite3.connect(self.path, timeout=30)
-        con.execute(_SCHEMA)
+        con.executescript(_SCHEMA)
         return con
 
     def _stored(self, key: tuple[str, int, int]) -> str | None:
@@ -70,8 +75,12 @@ class HashIndex:
         if stored is not None:
             return stored
         digest = compute_model_hash(path, files)  # outside the lock: big files take minutes
+        self.hashed += 1
+        self._store(key, digest)
+        return digest
+
+    def _store(self, key: tuple[str, int, int], digest: str) -> None:
         with self._lock:
-            self.hashed += 1
             con = self._connect()
             try:
                 with con:
@@ -79,4 +88,28 @@ class HashIndex:
                                 (key[0], key[1], key[2], digest, time.time()))
             finally:
                 con.close()
-        return digest
+
+    def remember(self, path: Path, digest: str) -> None:
+        """Store a hash computed elsewhere (a download hashed as it was verified), so it is not read again."""
+        path = Path(path)
+        self._store(stat_key(path, model_files(path)), digest)
+
+    def remember_source(self, digest: str, url: str) -> None:
+        """Where the model with this hash was fetched from, so workflows that use it can record it."""
+        with self._lock:
+            con = self._connect()
+            try:
+                with con:
+                    con.execute("INSERT OR REPLACE INTO sources VALUES (?, ?, ?)", (digest, url, time.time()))
+            finally:
+                con.close()
+
+    def source(self, digest: str) -> str | None:
+        """The URL the model with this hash was fetched from, or None."""
+        with self._lock:
+            con = self._connect()
+            try:
+                row = con.execute("SELECT url FROM sources WHERE sha256 = ?", (digest,)).fetchone()
+            finally:
+                con.close()
+        return row[0] if row else None
