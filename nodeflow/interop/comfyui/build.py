@@ -50,8 +50,10 @@ def build(parsed: Parsed, registry: Registry, report: ImportReport, convention: 
     if groups:
         data["groups"] = groups
     data["metadata"] = {"imported_from": report.source}
-    if parsed.models:
-        data["manifest"] = {"models": dict(sorted(parsed.models.items()))}
+    manifest = {section: dict(sorted(table.items()))
+                for section, table in (("models", parsed.models), ("model_urls", parsed.model_urls)) if table}
+    if manifest:
+        data["manifest"] = manifest
     return data
 
 

@@ -65,6 +65,7 @@ def read_ui(data: dict[str, Any]) -> Parsed:
         models = properties.get("models") if isinstance(properties, dict) else None
         hints += models if isinstance(models, list) else []
     parsed.models = model_hashes(hints)
+    parsed.model_urls = model_urls(hints)
     return parsed
 
 
@@ -100,6 +101,23 @@ def model_hashes(hints: list[Any]) -> dict[str, str]:
         if kind and isinstance(digest, str) and str(hint.get("hash_type", "sha256")).lower() == "sha256" \
                 and len(digest) == 64:
             found[manifest_key(kind, hint["name"])] = f"sha256:{digest.lower()}"
+    return found
+
+
+def model_urls(hints: list[Any]) -> dict[str, str]:
+    """Manifest entries ("checkpoints/name" -> URL) from the download hints' `url`s (http(s) only;
+    whether one may be fetched is decided when it is, by `nodeflow.library.fetch`)."""
+    from nodeflow.library import manifest_key
+    from nodeflow.library.kinds import kind_of_folder
+
+    found = {}
+    for hint in hints:
+        if not isinstance(hint, dict) or not isinstance(hint.get("name"), str):
+            continue
+        kind = kind_of_folder(str(hint.get("directory", "")))
+        url = hint.get("url")
+        if kind and isinstance(url, str) and url.strip().lower().startswith(("http://", "https://")):
+            found.setdefault(manifest_key(kind, hint["name"]), url.strip())
     return found
 
 

@@ -1,0 +1,97 @@
+"""`nodeflow models fetch WORKFLOW`: the models a workflow lacks, from the URLs it records."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from nodeflow.cli import main
+from nodeflow.core import default_registry
+from nodeflow.core.paths import user_models_dir
+from nodeflow.interop.loading import open_workflow
+from nodeflow.library import HashIndex, ModelLibrary, configure
+from nodeflow.library.roots import collect
+from nodeflow.library.wanted import missing_models
+from tests.library.model_server import ModelServer, Route
+from tests.library.test_fetch import weights
+
+
+@pytest.fixture(autouse=True)
+def _no_cli_folders():
+    configure()
+    yield
+    configure()
+
+
+def _workflow(manifest: dict) -> dict:
+    return {"format": "nodeflow-workflow", "version": 1, "nodes": [
+        {"id": "1", "type": "models.load_checkpoint", "version": 1, "params": {"checkpoint": "sd/base.safetensors"}},
+        {"id": "2", "type": "models.load_lora", "version": 1, "params": {"lora": "style.safetensors"}},
+        {"id": "3", "type": "models.load_lora", "version": 1, "params": {"lora": "gone.safetensors"}},
+        {"id": "4", "type": "models.load_lora", "version": 1, "params": {"lora": "style.safetensors"}},
+    ], "links": [], "manifest": manifest}
+
+
+def test_fetch_a_workflows_missing_models_one_line_each(tmp_path, capsys):
+    base, style = weights(20), weights(21)
+    with ModelServer() as server:
+        named = {"Content-Disposition": 'attachment; filename="other.safetensors"'}
+        server.routes["/base"] = Route(base, headers=named)
+        server.routes["/style.safetensors"] = Route(style)
+        manifest = {
+            "models": {"checkpoints/sd/base.safetensors": "sha256:" + hashlib.sha256(base).hexdigest(),
+                       "loras/style.safetensors": "sha256:" + "1" * 64},
+            "model_sizes": {"checkpoints/sd/base.safetensors": len(base)},
+            "model_urls": {"checkpoints/sd/base.safetensors": server.url("/base"),
+                           "loras/style.safetensors": server.url("/style.safetensors"),
+                           "loras/gone.safetensors": server.url("/gone.safetensors")},
+        }
+        path = tmp_path / "wf.json"
+        path.write_text(json.dumps(_workflow(manifest)))
+        assert main(["models", "fetch", str(path), "--quiet"]) == 1  # loopback refused: a shared file named it
+        err = capsys.readouterr().err
+        assert err.count("private or loopback address") == 3
+        assert not (user_models_dir() / "checkpoints").exists()
+        assert main(["models", "fetch", str(path), "--quiet", "--allow-local"]) == 1
+        out, err = capsys.readouterr()
+    # the workflow's name wins over the server's; the one listed twice is fetched once
+    assert (user_models_dir() / "checkpoints" / "sd" / "base.safetensors").read_bytes() == base
+    assert "checkpoints/sd/base.safetensors: fetched to" in out and "sha256 verified" in out
+    assert "loras model 'style.safetensors': sha256 mismatch" in err
+    assert "loras model 'gone.safetensors': 127.0.0.1 answered HTTP 404" in err
+    loras = user_models_dir() / "loras"
+    assert not loras.exists() or list(loras.iterdir()) == []
+
+
+def test_missing_models_lists_each_model_once_with_what_the_manifest_records(tmp_path):
+    from nodeflow.core import workflow
+
+    graph, _ = workflow.from_data(_workflow({"model_urls": {"loras/style.safetensors": "https://example.org/s"},
+                                             "model_sizes": {"loras/style.safetensors": 12}}), default_registry())
+    library = ModelLibrary(collect(), HashIndex(tmp_path / "i.sqlite"))
+    missing = {m.wanted.name: m for m in missing_models(graph, library)}
+    assert set(missing) == {"sd/base.safetensors", "style.safetensors", "gone.safetensors"}
+    assert missing["style.safetensors"].nodes == ("2", "4")
+    assert missing["style.safetensors"].wanted.url == "https://example.org/s"
+    assert missing["style.safetensors"].wanted.size == 12 and missing["gone.safetensors"].wanted.url is None
+
+
+def test_a_comfyui_workflows_model_hints_become_download_urls(tmp_path):
+    ui = {"last_node_id": 1, "last_link_id": 0, "version": 0.4, "links": [], "nodes": [{
+        "id": 1, "type": "CheckpointLoaderSimple", "pos": [0, 0], "size": [300, 100], "mode": 0,
+        "inputs": [], "outputs": [{"name": "MODEL", "type": "MODEL", "links": []},
+                                  {"name": "CLIP", "type": "CLIP", "links": []},
+                                  {"name": "VAE", "type": "VAE", "links": []}],
+        "widgets_values": ["flux1-dev.safetensors"],
+        "properties": {"models": [{"name": "flux1-dev.safetensors", "directory": "checkpoints",
+                                   "url": "https://huggingface.co/o/r/resolve/main/flux1-dev.safetensors"}]}}]}
+    path = tmp_path / "comfy.json"
+    path.write_text(json.dumps(ui))
+    graph = open_workflow(path, default_registry()).graph
+    assert graph.manifest["model_urls"] == {
+        "checkpoints/flux1-dev.safetensors": "https://huggingface.co/o/r/resolve/main/flux1-dev.safetensors"}
+    library = ModelLibrary(collect(), HashIndex(tmp_path / "i.sqlite"))
+    [missing] = missing_models(graph, library)
+    assert missing.wanted.kind == "checkpoints" and missing.wanted.url.endswith("flux1-dev.safetensors")
