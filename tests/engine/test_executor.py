@@ -232,3 +232,33 @@ def test_cached_model_loads_still_record_their_model_files(registry, graph, tmp_
     assert second.cached == first.executed and list(second.manifest["models"]) == [str(weights)]
     assert second.manifest["models"] == first.manifest["models"]
     assert second.manifest["models"][str(weights)].startswith("sha256:")
+
+
+def test_a_run_records_where_each_model_can_be_downloaded(registry, graph, tmp_path):
+    """The URL the workflow recorded is kept; otherwise the one the library fetched the model from."""
+    from nodeflow.core import Node, Output
+    from nodeflow.library import default_library
+
+    fetched, recorded = tmp_path / "fetched.safetensors", tmp_path / "recorded.safetensors"
+    fetched.write_bytes(b"fetched weights")
+    recorded.write_bytes(b"recorded weights")
+
+    class LoadTwo(Node):
+        type_id = "test.load_two"
+        title = "Load two"
+        inputs = ()
+        outputs = (Output("model", "MODEL"),)
+
+        def run(self, ctx):
+            ctx.used_model_file(fetched)
+            ctx.used_model_file(recorded)
+            return ("model",)
+
+    registry.register(LoadTwo)
+    index = default_library().index
+    index.remember_source(index.sha256(fetched), "https://example.org/fetched.safetensors")
+    graph.manifest = {"model_urls": {str(recorded): "https://example.org/recorded.safetensors"}}
+    graph.connect(graph.add_node("test.load_two").id, "model", graph.add_node("test.sink").id, "value")
+    result = Executor(registry, device="cpu").run(graph)
+    assert result.manifest["model_urls"] == {str(fetched): "https://example.org/fetched.safetensors",
+                                             str(recorded): "https://example.org/recorded.safetensors"}
