@@ -40,6 +40,7 @@ from nodeflow.engine.outcome import describe, normalise
 from nodeflow.engine.plan import make_plan, validate
 from nodeflow.engine.run_memory import RunMemory, cached_nodes
 from nodeflow.library import ModelNotFound, default_library, manifest_key
+from nodeflow.library.sources import URLS, download_urls
 
 log = logging.getLogger(__name__)
 
@@ -350,23 +351,10 @@ class _Run:
         sizes = {name: self.ex.model_sizes[name] for name in self.models_used if name in self.ex.model_sizes}
         manifest = {"app": __version__, "runtime": current_runtime(),
                     "models": dict(sorted(self.models_used.items())), "model_sizes": dict(sorted(sizes.items()))}
-        urls = self._model_urls()
+        urls = download_urls(self.models_used, self.graph.manifest, self.library.index)
         if urls:
-            manifest["model_urls"] = urls
+            manifest[URLS] = urls
         return manifest
-
-    def _model_urls(self) -> dict[str, str]:
-        """Where each model used can be downloaded: the URL the workflow recorded, else the one the
-        library fetched it from, so the workflow's next user can `nodeflow models fetch` it."""
-        recorded = self.graph.manifest.get("model_urls")
-        recorded = recorded if isinstance(recorded, dict) else {}
-        urls = {}
-        for name, digest in self.models_used.items():
-            url = recorded.get(name)
-            url = url if isinstance(url, str) else self.library.index.source(digest)
-            if url:
-                urls[name] = url
-        return dict(sorted(urls.items()))
 
     def _workflow_json(self) -> str:
         """The workflow as it runs now, with this run's manifest, for output files to embed."""

@@ -16,9 +16,7 @@ from pathlib import Path
 from nodeflow.core.graph import Graph
 from nodeflow.library.fetch import Wanted
 from nodeflow.library.library import ModelLibrary, ModelNotFound, manifest_key
-
-#: Manifest section: manifest key -> the URL the model can be fetched from.
-URLS = "model_urls"
+from nodeflow.library.sources import URLS
 
 
 @dataclass(frozen=True)
@@ -63,3 +61,4 @@ def missing_models(graph: Graph, library: ModelLibrary, search_dirs: Iterable[Pa
         place_as = Path(name).name if Path(name).is_absolute() else name  # an old workflow's full path
         missing.append(Missing(Wanted(kind, url, place_as, sha256, size), tuple(nodes)))
     return missing
+
