@@ -135,13 +135,13 @@ def measured_run(executor, graph, scratch: Path):
 def section_parity(sd15: Path, scratch: Path, quick: bool) -> None:
     import torch
 
-    import nodes._tensors as diffusion
+    import nodes.models._precision as precision
 
     steps, size = (3, 256) if quick else (6, 256)
-    original = diffusion.torch_dtype
+    original = precision.compute_dtype
     for name, dtype in (("fp32", torch.float32), ("fp16", torch.float16)):
         try:
-            diffusion.torch_dtype = lambda device, dtype=dtype: dtype  # the loader asks this per run
+            precision.compute_dtype = lambda device, dtype=dtype: dtype  # the loader asks this per run
             graph, decode, _ = txt2img(sd15, size, steps)
             ours = pixels(run_graph(fresh_executor(), graph, scratch), decode)
             pipe = pipeline(sd15, dtype)
@@ -151,7 +151,7 @@ def section_parity(sd15: Path, scratch: Path, quick: bool) -> None:
         except Exception as exc:
             failed(f"parity {name}", exc)
         finally:
-            diffusion.torch_dtype = original
+            precision.compute_dtype = original
             torch.cuda.empty_cache()
 
 

@@ -14,12 +14,6 @@ torch = lazy("torch")
 np = lazy("numpy")
 
 
-def torch_dtype(device: str) -> Any:
-    """fp16 on CUDA, fp32 elsewhere (CPU has no fast fp16; MPS fp16 is not reliable for SD)."""
-    return torch.float16 if str(device).startswith("cuda") else torch.float32
-
-
-
 def pil_to_image(pil: Any) -> Any:
     """A PIL RGB image as IMAGE [1, H, W, 3] float32 in [0, 1], computed as diffusers does."""
     array = np.array(pil.convert("RGB") if pil.mode != "RGB" else pil).astype(np.float32) / 255.0

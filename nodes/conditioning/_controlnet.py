@@ -125,4 +125,6 @@ def load_controlnet(path: Any, device: str, dtype: Any) -> Any:
         raise NodeError(str(exc), "control_net") from None
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise NodeError(f"cannot load {path.name} as a ControlNet: {exc}", "control_net") from None
-    return net.to(device).eval().requires_grad_(False)
+    from nodes.models._precision import settle
+
+    return settle(net, device)

@@ -45,11 +45,11 @@ class LoadControlNet(Node):
         return [Weights("controlnet", "control_net", count, rides=CONDITIONING)] if count else []
 
     def run(self, ctx: RunContext, control_net: str) -> tuple[Any]:
-        from nodes._tensors import torch_dtype
         from nodes.conditioning._controlnet import load_controlnet
+        from nodes.models._precision import compute_dtype
 
         path = model_path(ctx, control_net, "control_net", "ControlNet")
-        dtype = torch_dtype(ctx.device)
+        dtype = compute_dtype(ctx.device)
         key = ("controlnet", str(path.resolve()), str(dtype), ctx.device)
         return (ctx.models.get(key, lambda: load_controlnet(path, ctx.device, dtype)),)
 

@@ -48,7 +48,9 @@ def load_upscale_model(path: Path, device: str) -> Any:
     if descriptor.input_channels != 3:
         raise NodeError(f"{path.name} takes {descriptor.input_channels}-channel pictures; only RGB models "
                         "are supported", "model_name")
-    descriptor.to(device).eval()
+    from nodes.models._precision import settle
+
+    settle(descriptor.model, device)
     if str(device).startswith("cuda") and descriptor.supports_half:
         descriptor.half()
     return descriptor

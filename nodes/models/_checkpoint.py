@@ -16,6 +16,7 @@ from typing import Any
 
 from nodeflow.core import NodeError
 from nodes._lazy import lazy
+from nodes.models._precision import settle, vae_dtype
 from nodes.values import Clip, Model, Vae
 
 torch = lazy("torch")
@@ -90,16 +91,12 @@ def _load_folder(path: Path, device: str, dtype: Any, place: str) -> tuple[Model
 
 def _bundle(name, unet, vae, text_encoder, tokenizer, text_encoder_2, tokenizer_2, scheduler_config,
             device, dtype, place) -> tuple[Model, Clip, Vae]:
-    for module in (unet, vae, text_encoder, text_encoder_2):
+    for module in (unet, text_encoder, text_encoder_2):
         if module is not None:
-            module.to(place)
-            module.eval()
-            module.requires_grad_(False)
-    vae_dtype = dtype
-    if text_encoder_2 is not None and dtype == torch.float16 and vae.config.force_upcast:
-        vae_dtype = torch.float32  # SDXL's VAE overflows in fp16; its pipeline upcasts it too
-        vae.to(dtype=vae_dtype)
-    vae_bundle = Vae(vae, device, vae_dtype)
+            settle(module, place)
+    family = "sdxl" if text_encoder_2 is not None else "sd"
+    settle(vae, place, vae_dtype(family, vae, dtype))
+    vae_bundle = Vae(vae, device, vae_dtype(family, vae, dtype))
     scheduler_config = _pipeline_fixes(scheduler_config)
     for tok, encoder in ((tokenizer, text_encoder), (tokenizer_2, text_encoder_2)):
         if tok is not None and encoder is not None:
@@ -113,7 +110,7 @@ def _bundle(name, unet, vae, text_encoder, tokenizer, text_encoder_2, tokenizer_
         device=device,
         dtype=dtype,
         name=name,
-        family="sdxl" if text_encoder_2 is not None else "sd",
+        family=family,
         vae=vae_bundle,
         clip=clip,
     )

@@ -16,6 +16,7 @@ from nodeflow.core import NodeError
 from nodes._lazy import lazy
 from nodes.models import _checkpoint
 from nodes.models._checkpoint import _pipeline_fixes, architecture, find_tokenizer_dir, read_state_dict
+from nodes.models._precision import settle, vae_dtype
 from nodes.values import Clip, Model, Vae
 
 torch = lazy("torch")
@@ -53,11 +54,8 @@ def load_vae(path: Path, family: str, device: str, dtype: Any) -> Vae:
                                                  torch_dtype=dtype, local_files_only=True)
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise NodeError(f"cannot load {path.name} as a VAE: {exc}", "vae") from None
-    vae_dtype = dtype
-    if family == "sdxl" and dtype == torch.float16 and vae.config.force_upcast:
-        vae_dtype = torch.float32  # SDXL's VAE overflows in fp16; its pipeline upcasts it too
-    vae.to(device=device, dtype=vae_dtype).eval().requires_grad_(False)
-    return Vae(vae, device, vae_dtype)
+    dtype = vae_dtype(family, vae, dtype)
+    return Vae(settle(vae, device, dtype), device, dtype)
 
 
 def _arch_of(xl: bool, cross_attention_dim: Any) -> str:
@@ -95,7 +93,7 @@ def load_unet(path: Path, device: str, dtype: Any) -> Model:
         raise NodeError(str(exc), "unet") from None
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise NodeError(f"cannot load {path.name} as a UNet: {exc}", "unet") from None
-    unet.to(device).eval().requires_grad_(False)
+    settle(unet, device)
     folder = _checkpoint.configs_dir() / arch
     scheduler = json.loads((folder / "scheduler" / "scheduler_config.json").read_text("utf-8"))
     vae = json.loads((folder / "vae" / "config.json").read_text("utf-8"))
@@ -156,5 +154,5 @@ def load_clip(path: Path, path_2: Path | None, family: str, device: str, dtype: 
         raise NodeError(f"cannot load {path.name} as a text encoder: {exc}", "clip_name") from None
     for module in (encoder, encoder_2):
         if module is not None:
-            module.to(device).eval().requires_grad_(False)
+            settle(module, device)
     return Clip(tokenizer, encoder, device, dtype, tokenizer_2, encoder_2)

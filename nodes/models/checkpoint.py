@@ -33,8 +33,8 @@ class LoadCheckpoint(Node):
     outputs = (Output("model", MODEL), Output("clip", CLIP), Output("vae", VAE))
 
     def run(self, ctx: RunContext, checkpoint: str) -> tuple[Any, Any, Any]:
-        from nodes._tensors import torch_dtype
         from nodes.models._checkpoint import load_checkpoint
+        from nodes.models._precision import compute_dtype
         from nodes.models._weights import component_counts
 
         if not checkpoint.strip():
@@ -42,7 +42,7 @@ class LoadCheckpoint(Node):
         path = ctx.resolve_path(checkpoint)
         if not path.exists():
             raise NodeError(f"checkpoint not found: {checkpoint} (looked for {path})", "checkpoint")
-        dtype = torch_dtype(ctx.device)
+        dtype = compute_dtype(ctx.device)
         key = ("checkpoint", str(path.resolve()), str(dtype), ctx.device)
         size = sum(component_counts(path).values()) * dtype.itemsize
         place = ctx.models.load_place(ctx.device)

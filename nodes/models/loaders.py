@@ -55,11 +55,11 @@ class LoadVAE(Node):
         return _one_part(params.get("vae"), resolve, "vae", "vae")
 
     def run(self, ctx: RunContext, vae: str, family: str) -> tuple[Any]:
-        from nodes._tensors import torch_dtype
+        from nodes.models._precision import compute_dtype
         from nodes.models._split_loaders import load_vae
 
         path = _path(ctx, vae, "vae")
-        dtype = torch_dtype(ctx.device)
+        dtype = compute_dtype(ctx.device)
         key = ("vae", str(path.resolve()), family, str(dtype), ctx.device)
         return (ctx.models.get(key, lambda: load_vae(path, family, ctx.device, dtype)),)
 
@@ -83,11 +83,11 @@ class LoadUNet(Node):
         return _one_part(params.get("unet"), resolve, "unet", "model")
 
     def run(self, ctx: RunContext, unet: str) -> tuple[Any]:
-        from nodes._tensors import torch_dtype
+        from nodes.models._precision import compute_dtype
         from nodes.models._split_loaders import load_unet
 
         path = _path(ctx, unet, "unet")
-        dtype = torch_dtype(ctx.device)
+        dtype = compute_dtype(ctx.device)
         key = ("unet", str(path.resolve()), str(dtype), ctx.device)
         return (ctx.models.get(key, lambda: load_unet(path, ctx.device, dtype)),)
 
@@ -118,11 +118,11 @@ class LoadCLIP(Node):
                 + _one_part(second, resolve, "text_encoder_2", "clip"))
 
     def run(self, ctx: RunContext, clip_name: str, family: str, clip_name_2: str = "") -> tuple[Any]:
-        from nodes._tensors import torch_dtype
+        from nodes.models._precision import compute_dtype
         from nodes.models._split_loaders import load_clip
 
         path = _path(ctx, clip_name, "clip_name")
         path_2 = _path(ctx, clip_name_2, "clip_name_2") if family == "sdxl" else None
-        dtype = torch_dtype(ctx.device)
+        dtype = compute_dtype(ctx.device)
         key = ("clip", str(path.resolve()), str(path_2), family, str(dtype), ctx.device)
         return (ctx.models.get(key, lambda: load_clip(path, path_2, family, ctx.device, dtype)),)

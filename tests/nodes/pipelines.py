@@ -20,6 +20,23 @@ REFERENCE_SCHEDULERS = {
 _cache: dict[tuple[str, str], Any] = {}
 
 
+def settled(pipe: Any) -> Any:
+    """`pipe` with its weights laid out as NodeFlow's loaders lay them out (aligned storage).
+
+    Bit-exact parity holds by construction only for the same memory layout: a tensor at an
+    unaligned address (as a mapped safetensors file leaves some) takes another CPU kernel path
+    and sums in another order (see nodes.models._precision).
+    """
+    import torch
+
+    from nodes.models._precision import settle
+
+    for component in pipe.components.values():
+        if isinstance(component, torch.nn.Module):
+            settle(component, "cpu")
+    return pipe
+
+
 def pipeline(kind: str, folder: Path) -> Any:
     import diffusers
 
@@ -29,6 +46,7 @@ def pipeline(kind: str, folder: Path) -> Any:
                "inpaint": diffusers.StableDiffusionInpaintPipeline}[kind]
         pipe = cls.from_pretrained(folder, safety_checker=None, requires_safety_checker=False,
                                    local_files_only=True)
+        pipe = settled(pipe)
         pipe.set_progress_bar_config(disable=True)
         _cache[key] = (pipe, dict(pipe.scheduler.config))
     return _cache[key]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from graphs import add, pixels, run, txt2img
 from PIL import Image
-from pipelines import as_uint8, generator
+from pipelines import as_uint8, generator, settled
 from tiny_controlnet import build_controlnet
 
 from nodeflow.core import NodeError, RunContext
@@ -54,8 +54,8 @@ def test_controlnet_matches_the_sd_pipeline(tiny_sd, tiny_cn, control_png, tmp_p
     graph, ids = _graph(tiny_sd, tiny_cn, control_png, strength=0.8, sampler="ddim")
     ours = pixels(run(Executor(device="cpu"), graph, tmp_path), ids["decode"])
     net = ControlNetModel.from_pretrained(tiny_cn, local_files_only=True)
-    pipe = StableDiffusionControlNetPipeline.from_pretrained(tiny_sd, controlnet=net, safety_checker=None,
-                                                             requires_safety_checker=False, local_files_only=True)
+    pipe = settled(StableDiffusionControlNetPipeline.from_pretrained(
+        tiny_sd, controlnet=net, safety_checker=None, requires_safety_checker=False, local_files_only=True))
     pipe.set_progress_bar_config(disable=True)
     out = pipe("a red circle", negative_prompt="", image=Image.open(control_png), height=32, width=32,
                num_inference_steps=4, guidance_scale=7.0, generator=generator(5), controlnet_conditioning_scale=0.8)
@@ -72,7 +72,7 @@ def test_controlnet_matches_the_sdxl_pipeline(tiny_xl, tiny_cn_xl, control_png, 
     graph, ids = _graph(tiny_xl, tiny_cn_xl, control_png, strength=1.0, sampler="euler", steps=3)
     ours = pixels(run(Executor(device="cpu"), graph, tmp_path), ids["decode"])
     net = ControlNetModel.from_pretrained(tiny_cn_xl, local_files_only=True)
-    pipe = StableDiffusionXLControlNetPipeline.from_pretrained(tiny_xl, controlnet=net, local_files_only=True)
+    pipe = settled(StableDiffusionXLControlNetPipeline.from_pretrained(tiny_xl, controlnet=net, local_files_only=True))
     pipe.set_progress_bar_config(disable=True)
     out = pipe("a red circle", negative_prompt="", image=Image.open(control_png), height=32, width=32,
                num_inference_steps=3, guidance_scale=7.0, generator=generator(5))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from graphs import pixels, run, txt2img
-from pipelines import as_uint8, generator, with_scheduler
+from pipelines import as_uint8, generator, settled, with_scheduler
 
 from nodeflow.engine import Executor
 
@@ -65,7 +65,7 @@ def test_sdxl_txt2img_matches_pipeline(tiny_xl, executor, tmp_path, sampler, sch
 
     graph, ids = txt2img(tiny_xl, sampler=sampler, scheduler=scheduler, cfg=cfg, seed=6)
     ours = pixels(run(executor, graph, tmp_path), ids["decode"])
-    pipe = diffusers.StableDiffusionXLPipeline.from_pretrained(tiny_xl, local_files_only=True)
+    pipe = settled(diffusers.StableDiffusionXLPipeline.from_pretrained(tiny_xl, local_files_only=True))
     pipe.set_progress_bar_config(disable=True)
     name, extra = REFERENCE_SCHEDULERS[(sampler, scheduler)]
     pipe.scheduler = getattr(diffusers, name).from_config(pipe.scheduler.config, **extra)

@@ -91,7 +91,9 @@ def test_sdxl_clip_skip_prompt_2_and_size_conditioning(tiny_xl):
     from nodes.sampling._cond_call import CondCall
 
     model, clip, _ = load_checkpoint(tiny_xl, "cpu", torch.float32)
-    pipe = StableDiffusionXLPipeline.from_pretrained(tiny_xl, local_files_only=True)
+    from pipelines import settled
+
+    pipe = settled(StableDiffusionXLPipeline.from_pretrained(tiny_xl, local_files_only=True))
     (skipped,) = ClipSetLastLayer().run(RunContext(), clip, -3)
     embeds, _, pooled, _ = pipe.encode_prompt("red", prompt_2="blue", device="cpu", num_images_per_prompt=1,
                                               do_classifier_free_guidance=False, clip_skip=1)
@@ -145,7 +147,9 @@ def test_sdxl_embedding_with_clip_l_and_clip_g_matches_diffusers(tiny_xl, tmp_pa
     from nodes.conditioning._prompt_encode import encode_prompt
 
     ours = encode_prompt(RunContext(), clip, "a embedding:xlstyle ball")
-    pipe = StableDiffusionXLPipeline.from_pretrained(tiny_xl, local_files_only=True)
+    from pipelines import settled
+
+    pipe = settled(StableDiffusionXLPipeline.from_pretrained(tiny_xl, local_files_only=True))
     pipe.load_textual_inversion(vectors["clip_l"], token="<xlstyle>", text_encoder=pipe.text_encoder,
                                 tokenizer=pipe.tokenizer)
     pipe.load_textual_inversion(vectors["clip_g"], token="<xlstyle>", text_encoder=pipe.text_encoder_2,
