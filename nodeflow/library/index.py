@@ -15,6 +15,9 @@ from pathlib import Path
 
 from nodeflow.core.manifest import compute_model_hash, model_files, stat_key
 from nodeflow.core.paths import user_dir
+from nodeflow.library.hashes import file_hashes
+from nodeflow.library.header import read_header
+from nodeflow.library.sniff import SAFETENSORS
 
 INDEX_FILE = "model-index.sqlite"
 
@@ -25,6 +28,12 @@ CREATE TABLE IF NOT EXISTS hashes (
     mtime_ns INTEGER NOT NULL,
     sha256 TEXT NOT NULL,
     hashed_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS autov3 (
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    autov3 TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS sources (
     sha256 TEXT PRIMARY KEY,
@@ -74,10 +83,47 @@ class HashIndex:
         stored = self._stored(key)
         if stored is not None:
             return stored
-        digest = compute_model_hash(path, files)  # outside the lock: big files take minutes
+        if path.is_file():  # one read gives the AutoV3 hash of a safetensors file too
+            digest, data_hash = file_hashes(path)
+            if data_hash is not None:
+                self._store_autov3(key, data_hash)
+        else:
+            digest = compute_model_hash(path, files)  # outside the lock: big files take minutes
         self.hashed += 1
         self._store(key, digest)
         return digest
+
+    def autov3(self, path: Path, compute: bool = True) -> str | None:
+        """The full AutoV3 hash of a safetensors file (see `hashes`), None for other files; read once.
+        With `compute` False, only a stored one (None when it was never computed)."""
+        path = Path(path)
+        if not path.is_file():
+            return None
+        key = stat_key(path, [path])
+        with self._lock:
+            con = self._connect()
+            try:
+                row = con.execute("SELECT size, mtime_ns, autov3 FROM autov3 WHERE path = ?", (key[0],)).fetchone()
+            finally:
+                con.close()
+        if row is not None and (row[0], row[1]) == key[1:]:
+            return row[2]
+        header = read_header(path) if compute else None
+        if header is None or header.format != SAFETENSORS:
+            return None
+        digest, data_hash = file_hashes(path)
+        self._store(key, digest)
+        self._store_autov3(key, data_hash)
+        return data_hash
+
+    def _store_autov3(self, key: tuple[str, int, int], data_hash: str) -> None:
+        with self._lock:
+            con = self._connect()
+            try:
+                with con:
+                    con.execute("INSERT OR REPLACE INTO autov3 VALUES (?, ?, ?, ?)", (*key, data_hash))
+            finally:
+                con.close()
 
     def _store(self, key: tuple[str, int, int], digest: str) -> None:
         with self._lock:

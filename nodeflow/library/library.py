@@ -18,6 +18,7 @@ from pathlib import Path
 from nodeflow.core.errors import NodeFlowError
 from nodeflow.core.manifest import model_files
 from nodeflow.core.paths import RESOURCES, default_search_dirs, resolve_path, user_models_dir
+from nodeflow.library.hashes import AUTOV1_DIGITS, AUTOV3_DIGITS, autov1, normal_hash
 from nodeflow.library.index import HashIndex
 from nodeflow.library.kinds import BUILTIN_NAME, KINDS, check_kind, is_model_file, is_model_folder
 from nodeflow.library.roots import FolderSet
@@ -128,17 +129,31 @@ class ModelLibrary:
                 return candidate
         return None
 
-    def find_by_hash(self, kind: str, sha256: str, like: str = "") -> Path | None:
-        """The model of `kind` whose hash is `sha256`. Files named like `like` are hashed first,
-        so a moved file is found without hashing the whole library (the index remembers the rest)."""
-        wanted = sha256 if sha256.startswith("sha256:") else f"sha256:{sha256}"
+    def find_by_hash(self, kind: str, digest: str, like: str = "") -> Path | None:
+        """The model of `kind` with this hash: a sha256, or the short hashes other tools print
+        (AutoV2, AutoV3, AutoV1: see `hashes`). Files named like `like` are hashed first, so a
+        moved file is found without hashing the whole library (the index remembers the rest)."""
+        wanted = normal_hash(digest)
+        if wanted is None:
+            return None
         entries = self.scan(kind)
         base = Path(like).name
         entries.sort(key=lambda e: (Path(e.name).name != base, e.name))
         for entry in entries:
-            if self.index.sha256(entry.path) == wanted:
+            if self.has_hash(entry.path, wanted):
                 return entry.path
         return None
+
+    def has_hash(self, path: Path, wanted: str) -> bool:
+        """Whether the model at `path` has the hash `wanted` (lowercase hex, see `hashes.normal_hash`):
+        its sha256 or a prefix of it (AutoV2), a prefix of its AutoV3, or its AutoV1."""
+        sha256 = self.index.sha256(path).removeprefix("sha256:")
+        if sha256 == wanted or (len(wanted) < 64 and sha256.startswith(wanted)):
+            return True
+        if len(wanted) > AUTOV3_DIGITS or not path.is_file():
+            return False
+        autov3 = self.index.autov3(path)
+        return bool(autov3 and autov3.startswith(wanted)) or (len(wanted) == AUTOV1_DIGITS and autov1(path) == wanted)
 
     def resolve(self, kind: str, name: str, sha256: str | None = None, size: int | None = None,
                 search_dirs: Iterable[Path] = ()) -> Path:
