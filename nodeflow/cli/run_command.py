@@ -44,7 +44,21 @@ def add_parser(sub) -> None:
     run.add_argument("--memory-budget", metavar="SIZE", type=budget_size,
                      help="bytes models and cached results may take on the device, e.g. 6GB or 512MB "
                           "(default: what is free when the run starts); see `nodeflow plan`")
+    run.add_argument("--threads", metavar="N", type=positive_int,
+                     help="torch's CPU threads for every job, locally and on Ray workers alike (default: the "
+                          "CPUs this process may use); recorded in each output's manifest")
     run.set_defaults(handler=handler)
+
+
+def positive_int(text: str) -> int:
+    """argparse type for counts that must be at least 1, with the reason on a bad value."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def handler(args: argparse.Namespace) -> int:
@@ -68,6 +82,7 @@ def handler(args: argparse.Namespace) -> int:
     options = BatchOptions(out=args.out, device=args.device, zip_sweeps=args.zip_sweeps, repeat=args.repeat,
                            fixed=tuple(item.partition("=")[0].strip() for item in args.sets),
                            resume=args.resume, ray=args.ray, workers=args.workers, memory_budget=args.memory_budget,
+                           threads=args.threads,
                            model_roots=tuple(map(str, args.models_dirs)), comfyui=tuple(map(str, args.comfyui_dirs)))
     printer = ProgressPrinter(quiet=args.quiet)
     cancel = CancelToken()

@@ -33,7 +33,7 @@ from nodeflow.core.spec import REQUIRED, Node
 from nodeflow.core.types import ANY, FLOAT, INT
 from nodeflow.engine import events as ev
 from nodeflow.engine.cache import ResultCache, Signature, make_signature
-from nodeflow.engine.device import DeviceUnavailable, pick_device
+from nodeflow.engine.device import DeviceUnavailable, pick_device, pin_threads, threads_in_use
 from nodeflow.engine.memory import MemoryManager
 from nodeflow.engine.memory_plan import MemoryPlan, guess_device, make_memory_plan
 from nodeflow.engine.outcome import describe, normalise
@@ -65,13 +65,15 @@ class Executor:
 
     def __init__(self, registry: Registry | None = None, device: str = "auto",
                  models: ModelStore | None = None, memory_budget: int | None = None,
-                 previews: bool = True):
+                 previews: bool = True, threads: int | None = None):
         """`memory_budget`: bytes for models and cached results on the device (None: what is free
-        at the first run). `previews`: latent previews in progress events (the GUI shows them)."""
+        at the first run). `previews`: latent previews in progress events (the GUI shows them).
+        `threads`: torch's CPU thread count for every run (None: leave the process's setting)."""
         self.registry = registry or default_registry()
         self.device_preference = device
         self.models = models if models is not None else MemoryManager(memory_budget)  # empty is falsy
         self.previews = previews
+        self.threads = threads
         self.cache = ResultCache()
         #: Size in bytes of each model recorded in a manifest (kept across runs, like the cache).
         self.model_sizes: dict[str, int] = {}
@@ -162,6 +164,8 @@ class _Run:
             device = self.ex.device()
         except DeviceUnavailable as exc:
             raise ValidationError([Problem(str(exc))]) from None
+        if self.ex.threads is not None:
+            pin_threads(self.ex.threads)
         problems = validate(self.graph, self.workflow_dir, self.targets, self.output_dir, device)
         if problems:
             raise ValidationError(problems)
@@ -351,6 +355,9 @@ class _Run:
         sizes = {name: self.ex.model_sizes[name] for name in self.models_used if name in self.ex.model_sizes}
         manifest = {"app": __version__, "runtime": current_runtime(),
                     "models": dict(sorted(self.models_used.items())), "model_sizes": dict(sorted(sizes.items()))}
+        threads = threads_in_use()
+        if threads is not None:
+            manifest["threads"] = threads
         urls = download_urls(self.models_used, self.graph.manifest, self.library.index)
         if urls:
             manifest[URLS] = urls

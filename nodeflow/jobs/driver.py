@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nodeflow.core.context import CancelToken
+from nodeflow.engine.device import default_threads
 from nodeflow.engine.memory_plan import guess_device
 from nodeflow.jobs.batch import Source, prepare
 from nodeflow.jobs.execute import SCRATCH_PREFIX, Outcome
@@ -30,6 +31,7 @@ class BatchOptions:
     model_roots: tuple[str, ...] = ()  # --models-dir, for workers in other processes
     comfyui: tuple[str, ...] = ()  # --comfyui
     memory_budget: int | None = None  # --memory-budget, bytes (None: what is free)
+    threads: int | None = None  # --threads: torch's CPU threads for every job (None: this machine's CPUs)
 
 
 def run_batch(sources: list[Source], sweeps: list[Sweep], options: BatchOptions, cancel: CancelToken,
@@ -53,16 +55,17 @@ def run_batch(sources: list[Source], sweeps: list[Sweep], options: BatchOptions,
             print(f"job {job.number - batch.marker.first + 1}/{total} {outcome.status}{where} "
                   f"in {outcome.seconds:.2f}s: {what}", file=sys.stderr)
 
+    threads = options.threads or default_threads()  # one count for every job: same sums, same pixels
     if options.ray is not None:
         from nodeflow.jobs.ray_runner import RayRunner
 
         runner = RayRunner(store, address=options.ray, workers=options.workers, device=options.device,
                            group=options.group, report=report, model_roots=options.model_roots,
-                           comfyui=options.comfyui, memory_budget=options.memory_budget)
+                           comfyui=options.comfyui, memory_budget=options.memory_budget, threads=threads)
         return runner.run(batch.id, cancel)
     from nodeflow.engine import Executor
 
-    executor = Executor(device=options.device, memory_budget=options.memory_budget, previews=False)
+    executor = Executor(device=options.device, memory_budget=options.memory_budget, previews=False, threads=threads)
     announce = None
     if printer is not None:
         printer.hide_paths_under = str(Path(tempfile.gettempdir()) / SCRATCH_PREFIX)

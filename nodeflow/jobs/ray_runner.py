@@ -32,13 +32,14 @@ CANCEL_GRACE = 10.0
 class JobWorker:
     """The actor: one Executor for its lifetime, so a checkpoint is loaded once per worker."""
 
-    def __init__(self, device: str, env: dict[str, str], cwd: str, memory_budget: int | None = None):
+    def __init__(self, device: str, env: dict[str, str], cwd: str, memory_budget: int | None = None,
+                 threads: int | None = None):
         os.environ.update(env)
         if os.path.isdir(cwd):
             os.chdir(cwd)  # relative paths resolve as in the driver on a local cluster
         from nodeflow.engine import Executor
 
-        self.executor = Executor(device=device, memory_budget=memory_budget, previews=False)
+        self.executor = Executor(device=device, memory_budget=memory_budget, previews=False, threads=threads)
         self.name = f"{socket.gethostname()}:{os.getpid()}"
         self.token = CancelToken()
 
@@ -65,9 +66,10 @@ class _Slot:
 class RayRunner:
     def __init__(self, store: JobStore, *, address: str = "local", workers: int = 2, device: str = "auto",
                  group: bool = True, report: Report | None = None, model_roots: tuple[str, ...] = (),
-                 comfyui: tuple[str, ...] = (), memory_budget: int | None = None):
+                 comfyui: tuple[str, ...] = (), memory_budget: int | None = None, threads: int | None = None):
         self.store, self.address, self.workers, self.device = store, address, max(1, workers), device
         self.model_roots, self.comfyui, self.memory_budget = model_roots, comfyui, memory_budget
+        self.threads = threads
         self.group, self.report = group, report
         self._keys: dict[int, tuple] = {}
         self._retried: set[int] = set()
@@ -100,7 +102,7 @@ class RayRunner:
         if gpus:
             per_actor["num_gpus"] = 1 if gpus >= self.workers else gpus / self.workers
         cls = ray.remote(max_concurrency=2, **per_actor)(JobWorker)
-        return [cls.remote(self.device, self._worker_env(), os.getcwd(), self.memory_budget)
+        return [cls.remote(self.device, self._worker_env(), os.getcwd(), self.memory_budget, self.threads)
                 for _ in range(self.workers)]
 
     def _worker_env(self) -> dict[str, str]:
