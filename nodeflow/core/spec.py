@@ -42,7 +42,9 @@ class Input:
     validator checks it exists); `model` names the model-library kind ("checkpoints", "loras"...)
     whose names the parameter takes: the engine resolves it through `nodeflow.library` (by name,
     then by the hash the workflow recorded) before `run`, which gets an existing path;
-    `seed` asks the GUI for randomize/fixed/increment controls.
+    `seed` asks the GUI for randomize/fixed/increment controls. `lazy` marks an input evaluated
+    only when the node asks for it (`Node.lazy_needs`): what feeds a switch's unchosen branch
+    never runs.
     `widget` names a special editor the GUI offers instead of a text field ("mask": a mask painted
     over the picture named by the node's file input). `check` is an extra test of the value
     (raising ValueError), run wherever values are checked, so validation refuses what `run` would.
@@ -64,6 +66,7 @@ class Input:
     output_prefix: bool = False
     widget: str | None = None
     model: str | None = None  # a nodeflow.library kind, e.g. "checkpoints"
+    lazy: bool = False
     #: An extra rule for the value (a template's syntax, a mask's encoding): raises ValueError
     #: saying what is wrong. Runs wherever a value enters: file, `--set`, GUI.
     check: Callable[[Any], None] | None = field(default=None, compare=False)
@@ -97,7 +100,7 @@ class Input:
         out: dict[str, Any] = {"name": self.name, "type": self.type}
         if self.default is not REQUIRED:
             out["default"] = self.default
-        for key in ("optional", "multiline", "seed", "output_prefix"):
+        for key in ("optional", "multiline", "seed", "output_prefix", "lazy"):
             if getattr(self, key):
                 out[key] = True
         for key in ("min", "max", "step", "file", "model", "widget", "help"):
@@ -197,6 +200,10 @@ class Node:
     #: True for nodes whose ANY output carries whatever reaches their first input (reroutes), so
     #: type checks look through them to the real source.
     passthrough: ClassVar[bool] = False
+    #: Nodes whose result depends on their inputs alone and comes instantly, without torch or
+    #: files (numbers, text, maths): the planner may run them to learn which branch a switch
+    #: downstream takes before anything else runs.
+    pure: ClassVar[bool] = False
     #: Type ids this node was saved under before (renames keep old files loading).
     legacy_ids: ClassVar[tuple[str, ...]] = ()
     #: migrations[n] turns a saved version-n node into version n + 1.
@@ -204,6 +211,22 @@ class Node:
 
     def run(self, ctx: RunContext, **inputs: Any) -> Mapping[str, Any] | tuple[Any, ...]:
         raise NotImplementedError
+
+    @classmethod
+    def lazy_needs(cls, values: Mapping[str, Any]) -> tuple[str, ...]:
+        """The lazy inputs (`Input.lazy`) this node needs, given the values of its other inputs.
+
+        Called before `run`, by the planner when those values are known in advance (parameters,
+        pure nodes) and else by the executor once they are computed; only the inputs named here
+        are evaluated, and `run` gets None for the others. Must be cheap and side-effect free.
+        Default: every lazy input.
+        """
+        return cls.lazy_inputs()
+
+    @classmethod
+    def lazy_inputs(cls) -> tuple[str, ...]:
+        """Names of the inputs evaluated only on request."""
+        return tuple(i.name for i in cls.inputs if i.lazy)
 
     @classmethod
     def memory_needs(cls, params: Mapping[str, Any], resolve: Callable[[str], Path]) -> list[MemoryNeed]:

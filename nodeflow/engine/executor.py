@@ -9,6 +9,10 @@ Execution rules (DESIGN.md "Executor"):
    the node's `RunContext`, between sampler steps. A failing node marks its dependants skipped;
    independent branches still finish. A muted node does not run and its dependants are skipped;
    a bypassed node passes, for each output, the first linked input of the same type.
+5. Lazy inputs (`Input.lazy`): a switch runs only the branch it takes. Where the plan could decide
+   it (`branches`) the other branch is not planned; else the switch decides once its other inputs
+   are computed, the chosen branch runs then, and a branch nobody took is reported skipped. Its
+   cache key holds only the inputs it took.
 """
 
 from __future__ import annotations
@@ -25,12 +29,13 @@ from nodeflow import __version__
 from nodeflow.core import jsontext, workflow
 from nodeflow.core.context import CancelToken, ModelStore, RunContext
 from nodeflow.core.errors import Cancelled, Interrupted, NodeError, Problem, ValidationError
-from nodeflow.core.graph import Graph, NodeRecord
+from nodeflow.core.graph import Graph, Link, NodeRecord
 from nodeflow.core.manifest import current_runtime, model_files
 from nodeflow.core.paths import PROJECT_ROOT
 from nodeflow.core.registry import Registry, default_registry
 from nodeflow.core.spec import REQUIRED, Node
 from nodeflow.core.types import ANY, FLOAT, INT
+from nodeflow.engine import branches
 from nodeflow.engine import events as ev
 from nodeflow.engine.cache import ResultCache, Signature, make_signature
 from nodeflow.engine.device import DeviceUnavailable, pick_device, pin_threads, threads_in_use
@@ -110,7 +115,9 @@ class Executor:
         (no torch import)."""
         device = self._device or (guess_device() if self.device_preference == "auto" else self.device_preference)
         run = _Run(self, graph, CancelToken(), Path("output"), workflow_dir, targets)
-        return run.memory_plan(make_plan(graph, targets).order, device)
+        plan = make_plan(graph, targets)
+        run.choices.update(plan.chosen)
+        return run.memory_plan(plan.order, device)
 
     def device(self) -> str:
         if self._device is None:
@@ -150,7 +157,10 @@ class _Run:
         self.output_dir, self.workflow_dir, self.targets = output_dir, workflow_dir, targets
         self.result = RunResult(ok=False, cancelled=False)
         self.keys: dict[str, str] = {}
-        self.blocked: dict[str, str] = {}  # node id -> why it cannot run
+        self.missing: dict[str, str] = {}  # node id -> why it gave no result (failed, muted, blocked)
+        #: Lazy node id -> the lazy inputs it takes (decided by the plan, or when it runs).
+        self.choices: dict[str, tuple[str, ...]] = {}
+        self.position: dict[str, int] = {}  # node id -> its place in the plan's order
         self.models_used: dict[str, str] = {}
         self.node_models: dict[str, str] = {}  # models the running node used
         self.library = default_library()
@@ -170,6 +180,7 @@ class _Run:
         if problems:
             raise ValidationError(problems)
         plan = make_plan(self.graph, self.targets)
+        self.choices.update(plan.chosen)
         work: dict[str, int] = {}
         if self.memory is not None:
             self.memory.attach(device)
@@ -181,25 +192,16 @@ class _Run:
         started = time.perf_counter()
         self.run_memory = RunMemory(self.ex.models, self.graph, plan.order, work)
         self.ex.emit(ev.RunStarted(list(plan.order)))
+        self.position = {node_id: n for n, node_id in enumerate(plan.order)}
         for node_id in plan.order:
-            if self.cancel.cancelled:
-                self.result.cancelled = True
-                break
-            if node_id in self.blocked:
-                self._skip(node_id, self.blocked[node_id])
-                continue
-            ok = self._node(node_id, device)
-            if not ok:
-                why = f"node {node_id} " + ("failed" if node_id in self.result.errors else "is muted")
-                for later in plan.dependants[node_id]:
-                    self.blocked.setdefault(later, why)
             if self.result.cancelled:
                 break
-        if self.result.cancelled:
-            for node_id in plan.order:
-                done = self.result.values.keys() | self.result.errors.keys() | set(self.result.skipped)
-                if node_id not in done:
-                    self.result.skipped.append(node_id)
+            if node_id not in plan.conditional:  # those run when a switch asks for them
+                self._visit(node_id, device)
+        done = self.result.values.keys() | self.result.errors.keys() | set(self.result.skipped)
+        for node_id in plan.order:
+            if node_id not in done:
+                self._skip(node_id, "cancelled" if self.result.cancelled else "on a branch no switch took")
         self._trim_cache()
         self.result.ok = not self.result.errors and not self.result.cancelled
         self.result.manifest = self._manifest()
@@ -209,7 +211,8 @@ class _Run:
 
     def memory_plan(self, order: list[str], device: str) -> MemoryPlan:
         """Which nodes the cache would serve, and each node's memory against the budget."""
-        cached = cached_nodes(self.graph, order, lambda n, keys: self._signature(n, keys)[1].key(), self.ex.cache)
+        cached = cached_nodes(self.graph, order, lambda n, keys: self._signature(n, keys)[1].key(), self.ex.cache,
+                              self._known_links)
         budget = self.memory.budget if self.memory is not None else None
         return make_memory_plan(self.graph, order, self.library.search_dirs(self.workflow_dir), device, budget, cached)
 
@@ -217,8 +220,73 @@ class _Run:
         record = self.graph.nodes[node_id]
         cls = self.graph.registry.get(record.type)
         params = self._params(record, cls)
-        upstream = {link.dst_input: (keys[link.src], link.src_output) for link in self.graph.links_into(node_id)}
+        upstream = {link.dst_input: (keys[link.src], link.src_output) for link in self._taken(node_id)}
         return params, make_signature(cls.type_id, cls.version, record.mode, params, upstream, cls.cacheable)
+
+    def _taken(self, node_id: str) -> list[Link]:
+        """The links a node takes: all but those into lazy inputs it did not choose (or has not
+        chosen yet)."""
+        return branches.taken_links(self.graph, node_id, self.graph.links_into(node_id),
+                                    self.choices.get(node_id))[0]
+
+    def _known_links(self, node_id: str) -> list[Link] | None:
+        """The links a node takes, or None for a lazy node whose choice is not made yet."""
+        if branches.lazy_class(self.graph, node_id) is not None and node_id not in self.choices:
+            return None
+        return self._taken(node_id)
+
+    def _visit(self, node_id: str, device: str) -> None:
+        """Run or serve a node once what it takes is there: an open switch first decides its
+        branch from its other inputs, then the nodes of that branch run (and only those)."""
+        if node_id in self.result.values or node_id in self.missing or self.result.cancelled:
+            return
+        if self.cancel.cancelled:
+            self.result.cancelled = True
+            return
+        why = self._blocked(node_id)
+        lazy = branches.lazy_class(self.graph, node_id)
+        if why is None and lazy is not None:
+            if node_id not in self.choices:
+                try:
+                    self.choices[node_id] = self._decide(node_id, lazy)
+                except Exception as exc:  # a plugin's rule: its failure is the node's
+                    self.missing[node_id] = f"node {node_id} failed"
+                    self._fail(node_id, f"{self.graph.label(node_id)}: {describe(exc)}")
+                    return
+            self._ask([link.src for link in self._taken(node_id)], device)
+            if self.result.cancelled:
+                return
+            why = self._blocked(node_id)
+        if why is not None:
+            self.missing[node_id] = why
+            self._skip(node_id, why)
+        elif not self._node(node_id, device) and not self.result.cancelled:
+            self.missing[node_id] = f"node {node_id} " + ("failed" if node_id in self.result.errors else "is muted")
+
+    def _blocked(self, node_id: str) -> str | None:
+        """Why a node cannot run: a source it takes gave no result (the first one's reason)."""
+        return next((self.missing[link.src] for link in self._taken(node_id) if link.src in self.missing), None)
+
+    def _decide(self, node_id: str, cls: type[Node]) -> tuple[str, ...]:
+        """The lazy inputs an open lazy node takes, from its other inputs' values."""
+        values = self._params(self.graph.nodes[node_id], cls) | self._linked_inputs(node_id, cls)
+        wanted = set(cls.lazy_needs({k: v for k, v in values.items() if not cls.input(k).lazy}))
+        chosen = tuple(name for name in cls.lazy_inputs() if name in wanted)
+        self.ex.emit(ev.NodeMessage(node_id, f"takes {', '.join(chosen) or 'no lazy input'}"))
+        return chosen
+
+    def _ask(self, sources: list[str], device: str) -> None:
+        """Run what `sources` need that has not run yet (a branch a switch just chose), in plan order."""
+        wanted: set[str] = set()
+        todo = [s for s in sources if s in self.position]
+        while todo:
+            node_id = todo.pop()
+            if node_id in wanted or node_id in self.result.values or node_id in self.missing:
+                continue
+            wanted.add(node_id)
+            todo += [link.src for link in self._taken(node_id) if link.src in self.position]
+        for node_id in sorted(wanted, key=self.position.__getitem__):
+            self._visit(node_id, device)
 
     def _node(self, node_id: str, device: str) -> bool:
         """Run or serve one node; False if it failed or is muted (its dependants are skipped)."""
@@ -302,7 +370,7 @@ class _Run:
 
     def _linked_inputs(self, node_id: str, cls: type[Node]) -> dict[str, Any]:
         values = {}
-        for link in self.graph.links_into(node_id):
+        for link in self._taken(node_id):
             value = self.result.values[link.src][link.src_output]
             inp = cls.input(link.dst_input)
             src_out = self.graph.registry.get(self.graph.nodes[link.src].type).output(link.src_output)

@@ -1,14 +1,16 @@
 """Executor steps 1 and 2: validate a graph (every problem in one pass) and plan what runs.
 
-Only nodes upstream of output nodes run, in networkx topological order with node ids as the
-tie-break, so the order is the same on every machine. Validation reports each problem with the
+Only nodes upstream of output nodes run (through the branches switches take, see `branches`), in
+networkx topological order with node ids as the tie-break, so the order is the same on every
+machine. Validation reports each problem with the
 node id and input it is about, so the GUI can mark the node and the CLI can print one line each.
 """
 
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import networkx as nx
@@ -19,6 +21,7 @@ from nodeflow.core.outputs import OutputPathError, output_dir_problem, output_ta
 from nodeflow.core.paths import resolve_path
 from nodeflow.core.spec import REQUIRED, Node
 from nodeflow.core.types import can_connect
+from nodeflow.engine import branches
 from nodeflow.engine.estimate import memory_problems, node_estimates
 from nodeflow.engine.memory_plan import make_memory_plan
 from nodeflow.library import ModelLibrary, ModelNotFound, default_library
@@ -27,8 +30,10 @@ from nodeflow.library import ModelLibrary, ModelNotFound, default_library
 @dataclass(frozen=True)
 class Plan:
     order: list[str]  # node ids to consider, topologically sorted
-    dependants: dict[str, set[str]]  # node id -> planned nodes downstream of it
-
+    #: Lazy nodes whose branch was decided before the run -> the lazy inputs they take.
+    chosen: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Nodes that run only if an open lazy node asks for them when it runs.
+    conditional: frozenset[str] = frozenset()
 
 
 def output_nodes(graph: Graph) -> list[str]:
@@ -41,26 +46,6 @@ def output_nodes(graph: Graph) -> list[str]:
     return sorted(found, key=id_sort_key)
 
 
-def needed_nodes(graph: Graph, targets: list[str], incoming: dict[str, list[Link]] | None = None) -> set[str]:
-    """The targets and every node upstream of them: the one definition of what a run needs.
-
-    One walk from all targets at once over each node's incoming links (`incoming`, built here
-    when the caller has none), so a graph with many outputs is still covered in linear time.
-    """
-    incoming = incoming if incoming is not None else links_by_destination(graph)
-    nodes = graph.nodes
-    wanted: set[str] = set()
-    todo = [t for t in targets if t in nodes]
-    while todo:
-        node_id = todo.pop()
-        if node_id not in wanted:
-            wanted.add(node_id)
-            for link in incoming.get(node_id, ()):
-                if link.src in nodes and link.src not in wanted:
-                    todo.append(link.src)
-    return wanted
-
-
 def links_by_destination(graph: Graph) -> dict[str, list[Link]]:
     """Each node's incoming links, in one pass over the links."""
     incoming: dict[str, list[Link]] = {}
@@ -70,14 +55,17 @@ def links_by_destination(graph: Graph) -> dict[str, list[Link]]:
 
 
 def make_plan(graph: Graph, targets: list[str] | None = None) -> Plan:
-    """The nodes that `targets` (default: all output nodes) need, in topological order.
+    """The nodes that `targets` (default: all output nodes) need, in topological order: each
+    switch's chosen branch where that is known before the run, else every branch it may take
+    (see `branches`).
 
     Assumes the graph was validated (no cycles among the planned nodes).
     """
-    g = graph.to_networkx()
-    sub = g.subgraph(needed_nodes(graph, targets if targets is not None else output_nodes(graph)))
+    targets = targets if targets is not None else output_nodes(graph)
+    needs = branches.walk(graph, targets, links_by_destination(graph))
+    sub = graph.to_networkx().subgraph(needs.always | needs.conditional)
     order = list(nx.lexicographical_topological_sort(sub, key=id_sort_key))
-    return Plan(order, {n: nx.descendants(sub, n) for n in order})
+    return Plan(order, needs.chosen, needs.conditional)
 
 
 def validate(graph: Graph, workflow_dir: Path | None = None, targets: list[str] | None = None,
@@ -93,13 +81,15 @@ def validate(graph: Graph, workflow_dir: Path | None = None, targets: list[str] 
     if not targets:
         return [Problem(_no_output_message(graph))]
     incoming = links_by_destination(graph)  # one pass, so checking stays linear in the graph's size
-    wanted = needed_nodes(graph, targets, incoming)
+    needs = branches.walk(graph, targets, incoming)
+    wanted = set(needs.always | needs.conditional)
     problems = _cycle_problems(graph, wanted, incoming)
     library = default_library()
     search_dirs = library.search_dirs(workflow_dir)
     ordered = sorted(wanted, key=id_sort_key)
     for node_id in ordered:
         problems += _node_problems(graph, node_id, search_dirs, library, incoming.get(node_id, []))
+        problems += _unlinked_choice(graph, node_id, needs.chosen.get(node_id, ()))
     if output_dir is not None:
         problems += _output_problems(graph, ordered, output_dir)
     problems += memory_problems(node_estimates(graph, ordered, search_dirs), device)
@@ -107,6 +97,14 @@ def validate(graph: Graph, workflow_dir: Path | None = None, targets: list[str] 
         order = make_plan(graph, targets).order
         problems += make_memory_plan(graph, order, search_dirs, device, memory_budget).problems()
     return problems
+
+
+def _unlinked_choice(graph: Graph, node_id: str, chosen: tuple[str, ...]) -> list[Problem]:
+    """A branch a switch takes (decided before the run) that has nothing linked to it."""
+    cls = graph.registry.get(graph.nodes[node_id].type)
+    return [Problem("is the branch this node takes, but nothing is linked to it", node_id, name)
+            for name in chosen if graph.link_into(node_id, name) is None
+            and not (cls.input(name).is_parameter and name in graph.nodes[node_id].params)]
 
 
 def _output_problems(graph: Graph, node_ids: list[str], output_dir: Path) -> list[Problem]:
@@ -232,7 +230,7 @@ def _node_problems(graph: Graph, node_id: str, search_dirs: tuple[Path, ...], li
                     node_id, inp.name))
             continue
         if not inp.is_parameter:
-            if inp.required:
+            if inp.required and not inp.lazy:  # a lazy one only if taken (`_unlinked_choice`)
                 problems.append(Problem(f"required {inp.type} input is not linked", node_id, inp.name))
             continue
         value = record.params.get(inp.name, inp.default)

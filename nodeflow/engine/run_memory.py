@@ -14,19 +14,21 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from nodeflow.core.context import ModelStore
-from nodeflow.core.graph import Graph
+from nodeflow.core.graph import Graph, Link
 from nodeflow.engine.cache import ResultCache
 from nodeflow.engine.memory import MemoryManager
 
 
 def cached_nodes(graph: Graph, order: list[str], key_of: Callable[[str, dict[str, str]], str],
-                 cache: ResultCache) -> set[str]:
-    """The planned nodes the cache would serve now (for the plan, before anything runs)."""
+                 cache: ResultCache, links_of: Callable[[str], list[Link] | None]) -> set[str]:
+    """The planned nodes the cache would serve now (for the plan, before anything runs).
+    `links_of` gives the links a node takes (None: not known before it runs, an open switch)."""
     cached, keys = set(), {}
     for node_id in order:
         record = graph.nodes[node_id]
-        if graph.registry.get(record.type) is None or record.mode == "muted" or any(
-                link.src not in keys for link in graph.links_into(node_id)):
+        links = links_of(node_id)
+        if (graph.registry.get(record.type) is None or record.mode == "muted" or links is None
+                or any(link.src not in keys for link in links)):
             continue
         keys[node_id] = key_of(node_id, keys)
         if cache.get(keys[node_id]) is not None:
