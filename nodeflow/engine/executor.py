@@ -312,7 +312,8 @@ class _Run:
         self.ex.emit(ev.NodeStarted(node_id))
         started = time.perf_counter()
         try:
-            inputs = self._model_paths(cls, params) | self._linked_inputs(node_id, cls)
+            inputs = ({name: None for name in cls.lazy_inputs()} | self._model_paths(cls, params)
+                      | self._linked_inputs(node_id, cls))
             if record.mode == "bypass":
                 outputs = self._bypass(cls, inputs)
             else:
@@ -342,10 +343,13 @@ class _Run:
             self.run_memory.release(key, self.keys, self.result.values)
 
     def _params(self, record: NodeRecord, cls: type[Node]) -> dict[str, Any]:
+        """The node's unlinked inputs' values (lazy ones only once taken; `run` gets None for
+        the others, which stay out of the cache key)."""
         linked = {link.dst_input for link in self.graph.links_into(record.id)}
+        chosen = self.choices.get(record.id, ())
         params: dict[str, Any] = {}
         for inp in cls.inputs:
-            if inp.name in linked:
+            if inp.name in linked or (inp.lazy and inp.name not in chosen and record.mode == "normal"):
                 continue
             if not inp.is_parameter:
                 params[inp.name] = None  # optional, unlinked

@@ -27,6 +27,7 @@ class IntValue(Node):
     type_id = "basic.int"
     title = "Integer"
     category = "basic"
+    pure = True
     description = "A whole number to feed into other nodes (steps, sizes, seeds)."
     inputs = (Input("value", INT, default=0),)
     outputs = (Output("value", INT),)
@@ -39,6 +40,7 @@ class FloatValue(Node):
     type_id = "basic.float"
     title = "Float"
     category = "basic"
+    pure = True
     description = "A decimal number to feed into other nodes (cfg, denoise, strengths)."
     inputs = (Input("value", FLOAT, default=0.0, step=0.01),)
     outputs = (Output("value", FLOAT),)
@@ -51,6 +53,7 @@ class TextValue(Node):
     type_id = "basic.text"
     title = "Text"
     category = "basic"
+    pure = True
     description = "A piece of text, e.g. a prompt shared by several encoders."
     inputs = (Input("text", STRING, default="", multiline=True),)
     outputs = (Output("text", STRING),)
@@ -63,6 +66,7 @@ class BooleanValue(Node):
     type_id = "basic.boolean"
     title = "Boolean"
     category = "basic"
+    pure = True
     description = "A true/false switch."
     inputs = (Input("value", BOOLEAN, default=False),)
     outputs = (Output("value", BOOLEAN),)
@@ -75,6 +79,7 @@ class Math(Node):
     type_id = "basic.math"
     title = "Math"
     category = "basic"
+    pure = True
     description = "Arithmetic on two numbers. The result is a FLOAT; use Round for an INT."
     inputs = (
         Input("a", FLOAT, default=0.0),
@@ -97,6 +102,7 @@ class Round(Node):
     type_id = "basic.round"
     title = "Round"
     category = "basic"
+    pure = True
     description = "Round a FLOAT to the nearest INT (halves go to the even neighbour, as Python does)."
     inputs = (Input("value", FLOAT, default=0.0),)
     outputs = (Output("value", INT),)
@@ -109,6 +115,7 @@ class FormatText(Node):
     type_id = "basic.format_text"
     title = "Format Text"
     category = "basic"
+    pure = True
     description = (
         "Fill a template with values: '{a}', '{b}', '{c}' are replaced, optionally with a format "
         "('{a:.2f}', '{b:>5}', '{c!r}'). Nothing else is looked up: no attributes or indexes, "

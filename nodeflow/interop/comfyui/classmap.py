@@ -59,7 +59,9 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("PrimitiveBoolean", "basic.boolean", ("value",), {"value": "value"}, ("value",)),
     Entry("PrimitiveString", "basic.text", ("value",), {"value": "text"}, ("text",)),
     Entry("PrimitiveStringMultiline", "basic.text", ("value",), {"value": "text"}, ("text",)),
-    Entry("PreviewAny", "basic.show", (), {"source": "value"}, ()),
+    Entry("PreviewAny", "basic.show", (), {"source": "value"}, ("text",)),
+    Entry("ComfySwitchNode", "basic.switch", ("switch",),
+          {"on_false": "on_false", "on_true": "on_true", "switch": "switch"}, ("output",)),
     # models
     Entry("CheckpointLoaderSimple", "models.load_checkpoint", ("ckpt_name",), {"ckpt_name": "checkpoint"},
           ("model", "clip", "vae")),
