@@ -28,9 +28,9 @@ def size_docks(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
     """Palette, inspector/output column and run panel sized for the window's current size."""
     w, h = window.width(), window.height()
     window.resizeDocks([docks["palette"], docks["inspector"]],
-                       [min(240, max(180, w // 7)), min(360, max(260, w // 5))], Qt.Orientation.Horizontal)
-    window.resizeDocks([docks["run"]], [min(200, max(110, h // 6))], Qt.Orientation.Vertical)
-    window.resizeDocks([docks["inspector"], docks["output"]], [h * 2 // 5, h // 2], Qt.Orientation.Vertical)
+                       [min(250, max(200, w // 6)), min(360, max(270, w // 5))], Qt.Orientation.Horizontal)
+    window.resizeDocks([docks["run"]], [min(200, max(130, h // 5))], Qt.Orientation.Vertical)
+    window.resizeDocks([docks["inspector"], docks["output"]], [h // 2, h // 2], Qt.Orientation.Vertical)
 
 
 def tab_start_with_palette(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:

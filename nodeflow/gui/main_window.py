@@ -8,10 +8,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QGraphicsItem, QInputDialog, QMainWindow, QMessageBox
+from PySide6.QtWidgets import QDockWidget, QGraphicsItem, QInputDialog, QMainWindow, QMenu, QMessageBox
 
 from nodeflow.core.graph import NodeMode
-from nodeflow.core.paths import PROJECT_ROOT, user_dir
+from nodeflow.core.paths import user_dir
 from nodeflow.core.registry import Registry, default_registry
 from nodeflow.gui.canvas.placement import land_visible
 from nodeflow.gui.canvas.scene import NodeScene
@@ -31,6 +31,7 @@ from nodeflow.gui.runner import RunController
 from nodeflow.gui.settings import Settings
 from nodeflow.gui.shortcuts import SHORTCUTS, ShortcutsDialog
 from nodeflow.gui.start_panel import StartDock, StartPanel
+from nodeflow.gui.window_menus import build_menus
 
 
 class MainWindow(QMainWindow):
@@ -48,6 +49,7 @@ class MainWindow(QMainWindow):
         self.view.minimap.setVisible(self.settings.show_minimap)
         self.setCentralWidget(self.view)
         self.setAcceptDrops(True)
+        self.view_menu = QMenu("&View", self)  # each dock adds itself to it (see _dock)
         self.palette = Palette(self.registry)
         self.inspector = Inspector(self.scene)
         self.run_panel = RunPanel()
@@ -66,7 +68,7 @@ class MainWindow(QMainWindow):
         self.help_browser: HelpBrowser | None = None
         self.actions_: dict[str, QAction] = {}
         self._build_actions()
-        self._build_menus()
+        build_menus(self)
         self._connect()
         self._restore_layout()
         self._update_title()
@@ -78,6 +80,7 @@ class MainWindow(QMainWindow):
         dock.setObjectName(f"dock-{title.lower()}")
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
+        self.view_menu.addAction(dock.toggleViewAction())  # every panel, also ones added later (Queue)
         return dock
 
     def _action(self, name: str, text: str, slot, checkable: bool = False) -> QAction:
@@ -128,42 +131,6 @@ class MainWindow(QMainWindow):
         minimap.setChecked(self.settings.show_minimap)
         self.actions_["stop"].setEnabled(False)
         ea.add_nudge_keys(self.view)
-
-    def _build_menus(self) -> None:
-        a = self.actions_
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        for name in ("new", "open"):
-            file_menu.addAction(a[name])
-        self.recent_menu = file_menu.addMenu("Open &Recent")
-        examples = file_menu.addMenu("Open &Example")
-        for path in sorted((PROJECT_ROOT / "workflows").glob("*.json")):
-            examples.addAction(path.stem.replace("_", " "), lambda p=path: self.files.open_example(p))
-        examples.setEnabled(bool(examples.actions()))
-        for name in ("save", "save_as", None, "quit"):
-            file_menu.addSeparator() if name is None else file_menu.addAction(a[name])
-        edit = bar.addMenu("&Edit")
-        for name in ("undo", "redo", None, "cut", "copy", "paste", "duplicate", "delete", None, "select_all",
-                     "group", "rename", "collapse", "mute", "bypass"):
-            edit.addSeparator() if name is None else edit.addAction(a[name])
-        view = bar.addMenu("&View")
-        for name in ("fit_all", "fit_selection", "zoom_in", "zoom_out", "zoom_reset", None, "snap", "minimap"):
-            view.addSeparator() if name is None else view.addAction(a[name])
-        view.addSeparator()
-        for dock in self.docks.values():
-            view.addAction(dock.toggleViewAction())
-        run = bar.addMenu("&Run")
-        for name in ("run", "stop", "validate"):
-            run.addAction(a[name])
-        help_menu = bar.addMenu("&Help")
-        for name in ("start_panel", "node_help", "shortcuts"):
-            help_menu.addAction(a[name])
-        tools = self.addToolBar("Main")
-        tools.setObjectName("toolbar-main")
-        for name in ("new", "open", "save", None, "undo", "redo", None, "run", "stop", "memory", None, "fit_all"):
-            tools.addSeparator() if name is None else tools.addWidget(self.memory_bar) if name == "memory" \
-                else tools.addAction(a[name])
-        self.refresh_recent()
 
     def _connect(self) -> None:
         doc = self.document

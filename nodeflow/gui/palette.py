@@ -34,6 +34,8 @@ class Palette(QWidget):
         self.search.setClearButtonEnabled(True)
         self.tree = _Tree()
         self.tree.setHeaderHidden(True)
+        # "Conditioning Combine" and "Conditioning Concat" must not both read "Conditioning Co…"
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.tree.setDragEnabled(True)
         self.tree.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         self.tree.itemActivated.connect(self._activated)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QSplitter,
     QVBoxLayout,
@@ -77,9 +78,14 @@ class QueuePanel(QWidget):
         self.history.setIconSize(QSize(THUMB, THUMB))
         self.open_button, self.retry_button = QPushButton("Open workflow"), QPushButton("Retry")
         self.clear_button = QPushButton("Clear history")
+        for box in (self.queued, self.history):
+            box.setMinimumHeight(THUMB)  # the panel fits under the canvas of a 1280x720 screen
         self.status = QLabel("")
         self.preview = QLabel("")
-        self.preview.setMinimumHeight(THUMB * 2)
+        self.preview.setMinimumWidth(THUMB * 2)
+        # a picture shown there never grows the panel
+        self.preview.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._layout()
         self.run_button.clicked.connect(self.run_n)
         self.sweep_button.clicked.connect(self.sweep)
@@ -124,10 +130,14 @@ class QueuePanel(QWidget):
         for widget in (self.open_button, self.retry_button, self.clear_button):
             row.addWidget(widget)
         column.addLayout(row)
-        column.addWidget(self.preview)
+        # Side by side, not stacked: the panel must fit under the canvas of a 1280x720 screen
+        # with its buttons showing (stacked, the preview alone pushed the window to 791 px).
+        self.preview.setWordWrap(True)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(queued)
         split.addWidget(history)
+        split.addWidget(self.preview)
+        split.setSizes([300, 300, THUMB * 3])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
@@ -267,8 +277,9 @@ class QueuePanel(QWidget):
         images = _images(job) if job is not None else []
         if images:
             pixmap = QPixmap(str(images[0]))
-            self.preview.setPixmap(pixmap.scaledToHeight(max(THUMB * 2, self.preview.height()),
-                                                         Qt.TransformationMode.SmoothTransformation))
+            self.preview.setPixmap(pixmap.scaled(self.preview.size().expandedTo(QSize(THUMB, THUMB)),
+                                                 Qt.AspectRatioMode.KeepAspectRatio,
+                                                 Qt.TransformationMode.SmoothTransformation))
         else:
             self.preview.clear()
             self.preview.setText(job.error if job is not None and job.error else "")

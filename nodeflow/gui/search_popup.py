@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFrame, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout
 
 from nodeflow.core.registry import Registry
@@ -22,11 +23,13 @@ class SearchPopup(QFrame):
         self.edit = QLineEdit(self)
         self.edit.setPlaceholderText("Search nodes…")
         self.list = QListWidget(self)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.edit)
         layout.addWidget(self.list)
-        self.resize(320, 360)
+        self.resize(420, 380)
         self.edit.textChanged.connect(self.refresh)
         self.edit.returnPressed.connect(self.accept_current)
         self.list.itemActivated.connect(lambda item: self._choose(item.data(Qt.ItemDataRole.UserRole)))
@@ -63,6 +66,15 @@ class SearchPopup(QFrame):
         return super().eventFilter(obj, event)
 
     def popup_at(self, global_pos: QPoint) -> None:
+        """Show at `global_pos`, moved in as far as needed to lie wholly on that screen."""
+        screen = QGuiApplication.screenAt(global_pos) or QGuiApplication.primaryScreen()
         self.move(global_pos)
         self.show()
+        if screen is not None:
+            area, frame = screen.availableGeometry(), self.frameGeometry()
+            if not area.contains(frame):
+                self.resize(min(self.width(), area.width()), min(self.height(), area.height()))
+                frame = self.frameGeometry()
+                self.move(max(area.left(), min(frame.left(), area.right() + 1 - frame.width())),
+                          max(area.top(), min(frame.top(), area.bottom() + 1 - frame.height())))
         self.edit.setFocus()

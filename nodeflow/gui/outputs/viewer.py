@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSizePolicy,
     QStackedWidget,
-    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -32,10 +31,11 @@ from nodeflow.gui.mask_editor.dialog import edit_mask
 from nodeflow.gui.outputs import actions
 from nodeflow.gui.outputs.compare import CompareView
 from nodeflow.gui.outputs.entries import OutputImage
+from nodeflow.gui.widgets.flow_row import ActionRow
 from nodeflow.gui.widgets.zoom_view import ZoomView
 
 MAX_KEPT = 200
-THUMB = 64
+THUMB = 48
 
 
 class _Strip(QListWidget):
@@ -85,12 +85,11 @@ class OutputViewer(QWidget):
         self.stack = QStackedWidget()
         self.stack.addWidget(self.single)
         self.stack.addWidget(self.compare)
+        self.stack.setMinimumHeight(THUMB)  # a short panel (1280x720) still shows its buttons and thumbnails
         self.info = QLabel("No images yet")
         self.info.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.buttons: dict[str, QAction] = {}
-        bar = QToolBar()
-        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         for key, text, tip, slot in (
             ("fit", "Fit", "Show the whole image", self.single.fit),
             ("actual", "1:1", "Actual pixels", lambda: self.single.set_zoom(1.0)),
@@ -103,7 +102,7 @@ class OutputViewer(QWidget):
              self.paint_mask_current),
             ("send", "To Load Image", "Use this image in a Load Image node", lambda: self.send_current()),
         ):
-            action = bar.addAction(text)
+            action = QAction(text, self)
             action.setToolTip(tip)
             action.triggered.connect(slot)
             self.buttons[key] = action
@@ -119,7 +118,7 @@ class OutputViewer(QWidget):
         layout.addWidget(self.folder_label)
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.info)
-        layout.addWidget(bar)
+        layout.addWidget(ActionRow(list(self.buttons.values())))  # wraps: nothing hides behind a "»"
         layout.addWidget(self.strip)
         self.set_output_dir(self.output_dir)
         self._update_buttons()

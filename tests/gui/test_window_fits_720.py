@@ -1,0 +1,103 @@
+"""The whole editor (every panel, the Queue included, as `nodeflow gui` builds it) fits a 1280x720
+screen: every dock, the Run|Queue tabs, the Queue's buttons and the status bar lie inside it, the
+View menu reaches every panel, and the panels show their content. A screenshot goes to tmp_path."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QPoint, QRect
+from PySide6.QtWidgets import QApplication, QTabBar, QWidget
+
+from nodeflow.core import default_registry
+from nodeflow.gui import queue_dock, theme
+
+SCREEN = QRect(0, 0, 1280, 720)
+#: A title bar and a panel/taskbar take about this much of a 720-pixel-high screen.
+DECORATIONS = 60
+
+
+@pytest.fixture
+def full(qtbot, tmp_path):
+    from nodeflow.engine import Executor
+    from nodeflow.gui.main_window import MainWindow
+
+    theme.apply(QApplication.instance())
+    registry = default_registry()
+    win = MainWindow(registry, executor=Executor(registry, device="cpu"), output_dir=tmp_path / "out")
+    win.files.ask_save_changes = lambda: "discard"
+    qtbot.addWidget(win)
+    panel = queue_dock.install(win)
+    win.resize(SCREEN.width(), SCREEN.height() - DECORATIONS)
+    with qtbot.waitExposed(win):
+        win.show()
+    win.files.new()
+    qtbot.wait(20)
+    yield win
+    panel.runner.shutdown()
+    win.runner.shutdown()
+
+
+def _rect_in_window(win, widget: QWidget) -> QRect:
+    return QRect(widget.mapTo(win, QPoint(0, 0)), widget.size())
+
+
+def test_every_panel_and_the_status_bar_lie_inside_a_1280x720_screen(qtbot, full, tmp_path):
+    win = full
+    assert win.minimumSizeHint().height() <= SCREEN.height() - DECORATIONS
+    assert (win.width(), win.height()) == (SCREEN.width(), SCREEN.height() - DECORATIONS)
+    inside = QRect(0, 0, win.width(), win.height())
+    for name, dock in win.docks.items():
+        if dock.isVisible() and not dock.visibleRegion().isEmpty():
+            assert inside.contains(_rect_in_window(win, dock)), name
+    status = win.statusBar()
+    assert status.isVisible() and inside.contains(_rect_in_window(win, status))
+    tabs = [bar for bar in win.findChildren(QTabBar) if bar.isVisible()
+            and {bar.tabText(i) for i in range(bar.count())} >= {"Run", "Queue"}]
+    assert tabs and inside.contains(_rect_in_window(win, tabs[0]))
+    win.docks["queue"].raise_()
+    qtbot.wait(20)
+    panel = win.docks["queue"].widget()
+    for button in (panel.run_button, panel.up_button, panel.down_button, panel.cancel_button, panel.stop_button):
+        assert button.isVisible() and inside.contains(_rect_in_window(win, button)), button.text()
+        assert button.height() >= button.minimumSizeHint().height()
+    shot = tmp_path / "window_1280x720.png"
+    assert win.grab().save(str(shot))
+
+
+def test_the_view_menu_reaches_every_panel(full):
+    toggles = {action for action in full.view_menu.actions()}
+    for name, dock in full.docks.items():
+        assert dock.toggleViewAction() in toggles, name
+    assert "Queue" in [a.text() for a in full.view_menu.actions()]
+
+
+def test_every_output_action_is_on_screen_in_a_narrow_output_panel(full):
+    viewer = full.output_viewer
+    dock_rect = _rect_in_window(full, full.docks["output"])
+    for key, action in viewer.buttons.items():
+        (button,) = [w for w in action.associatedObjects() if isinstance(w, QWidget)]
+        assert button.isVisible() and dock_rect.contains(_rect_in_window(full, button)), key
+
+
+def test_palette_names_that_share_a_start_stay_apart(full):
+    """Too narrow for the whole name, "Conditioning Combine" and "Conditioning Concat" must not
+    both read "Conditioning Co…"."""
+    from PySide6.QtGui import QFontMetrics
+
+    tree = full.palette.tree
+    metrics = QFontMetrics(tree.font())
+    width = metrics.horizontalAdvance("Conditioning Combine") - 12
+    shown = {metrics.elidedText(title, tree.textElideMode(), width)
+             for title in ("Conditioning Combine", "Conditioning Concat")}
+    assert len(shown) == 2, shown
+
+
+def test_the_search_popup_lies_on_the_screen_and_shows_whole_names(qtbot, full):
+    view = full.view
+    corner = view.mapToScene(view.viewport().rect().bottomRight())
+    popup = view.open_search(corner)
+    area = popup.screen().availableGeometry()
+    assert area.contains(popup.frameGeometry())
+    longest = max(popup.list.item(i).text() for i in range(popup.list.count()))
+    assert popup.list.fontMetrics().horizontalAdvance(longest) <= popup.list.viewport().width()
+    popup.close()
