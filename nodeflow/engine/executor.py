@@ -417,7 +417,7 @@ class _Run:
             name = manifest_key(*named) if named else _path_name(path)
         digest = self.library.index.sha256(path)
         before = self.graph.manifest.get("models", {}).get(name)
-        if before is not None and before != digest:
+        if isinstance(before, str) and not digest.startswith(before):  # a recorded AutoV2 is a prefix
             self.ex.emit(ev.NodeMessage("", f"warning: model {name} changed since this workflow last ran"))
         self.models_used[name] = digest
         self.node_models[name] = digest
