@@ -26,6 +26,7 @@ from nodeflow.core.events import Signal
 from nodeflow.core.registry import Registry
 from nodeflow.core.schema import item_problem
 from nodeflow.core.spec import Node
+from nodeflow.core.subgraphs.overlay import SubgraphRegistry
 from nodeflow.core.types import ANY
 
 
@@ -112,7 +113,10 @@ def default_title(record: NodeRecord, cls: type[Node] | None) -> str:
 
 class Graph:
     def __init__(self, registry: Registry):
-        self.registry = registry
+        #: Subgraph definitions by id (`core.subgraphs.definition.Definition`); their instances
+        #: are nodes whose class the registry makes from the definition (`core.subgraphs.overlay`).
+        self.subgraphs: dict[str, Any] = {}
+        self.registry: Registry = SubgraphRegistry(registry, self.subgraphs)
         self.nodes: dict[str, NodeRecord] = {}
         self.links: dict[tuple[str, str], Link] = {}  # keyed by (dst, dst_input): one link per input
         self.groups: dict[str, Group] = {}
@@ -367,6 +371,7 @@ class Graph:
             self.remove_node(node_id)
         for group_id in list(self.groups):
             self.remove_group(group_id)
+        self.subgraphs.clear()
         self.metadata.clear()
         self.manifest.clear()
         self.extra.clear()

@@ -6,12 +6,19 @@ Format (see `resources/workflow.schema.json`)::
      "nodes": [{"id": "1", "type": "core.number", "version": 1, "params": {"value": 3},
                 "pos": [0, 0], ...}],
      "links": [{"from": ["1", "value"], "to": ["2", "a"]}],
-     "groups": [...], "metadata": {...}, "manifest": {...}}
+     "groups": [...], "metadata": {...}, "manifest": {...},
+     "subgraphs": [{"id": "t2i", "name": "Text to Image", "version": 1,
+                    "inputs": [{"name": "model", "type": "MODEL"}], "outputs": [...],
+                    "widgets": [{"name": "seed", "node": "3", "param": "seed"}],
+                    "nodes": [...], "links": [{"from": ["@in", "model"], "to": ["3", "model"]}, ...],
+                    "groups": [...], "migrations": [{"from": 1, "rename_inputs": {...}}]}]}
 
 Rules: sockets and values are addressed by name; every node carries its type's version and old
 nodes are migrated forward on load; node types the registry lacks load as placeholders; fields
 this version does not know are kept and written back; output is canonical, so a file written by
 `dumps` loads and saves to the same bytes. Loading only reads data: it never runs code.
+Subgraph definitions (`core.subgraphs`) are read before the nodes, so an instance (a node of type
+`subgraph/<id>`) migrates forward like any node type when its definition's version is newer.
 """
 
 from __future__ import annotations
@@ -27,12 +34,23 @@ from nodeflow.core.graph import NODE_MODES, Graph, Group, Link, NodeRecord, id_s
 from nodeflow.core.manifest import runtime_drift
 from nodeflow.core.registry import Registry
 from nodeflow.core.schema import check_schema
+from nodeflow.core.subgraphs.definition import (
+    BOUNDARY_IDS,
+    BOUNDARY_IN,
+    BOUNDARY_OUT,
+    Definition,
+    Promoted,
+    Socket,
+    SocketMigration,
+)
 
 FORMAT = "nodeflow-workflow"
 FORMAT_VERSION = 1
 UI_KEYS = ("pos", "size", "title", "color", "collapsed", "widget_inputs", "seed_control")
 _NODE_KEYS = ("id", "type", "version", "params", "mode", *UI_KEYS)
-_TOP_KEYS = ("format", "version", "nodes", "links", "groups", "metadata", "manifest")
+_TOP_KEYS = ("format", "version", "nodes", "links", "groups", "metadata", "manifest", "subgraphs")
+_DEFINITION_KEYS = ("id", "name", "version", "inputs", "outputs", "widgets", "nodes", "links", "groups",
+                    "migrations")
 
 
 @dataclass
@@ -103,30 +121,86 @@ def from_data(data: Any, registry: Registry) -> tuple[Graph, LoadReport]:
         )
     graph = Graph(registry)
     report = LoadReport()
-    renames: dict[str, tuple[list[dict[str, str]], list[dict[str, str]]]] = {}
-    for raw in data["nodes"]:
-        record, in_steps, out_steps = _read_node(raw, registry, report)
-        if record.id in graph.nodes:
-            raise WorkflowFormatError("node id used twice", record.id)
-        graph.nodes[record.id] = record
-        renames[record.id] = (in_steps, out_steps)
-    for index, raw in enumerate(data["links"]):
-        link = _read_link(raw, index, graph, renames)
-        key = (link.dst, link.dst_input)
-        if key in graph.links:
-            raise WorkflowFormatError("input has two links", link.dst, link.dst_input)
-        graph.links[key] = link
-    for raw in data.get("groups", []):
-        extra = {k: v for k, v in raw.items() if k not in ("id", "title", "rect", "color")}
-        group = Group(raw["id"], raw["title"], list(raw["rect"]), raw.get("color"), extra)
-        if group.id in graph.groups:
-            raise WorkflowFormatError(f"group id {group.id} used twice")
+    _read_definitions(data.get("subgraphs", []), graph, report)
+    graph.nodes, graph.links = _read_level(data["nodes"], data["links"], graph.registry, report)
+    for group in _read_groups(data.get("groups", [])):
         graph.groups[group.id] = group
     graph.metadata = dict(data.get("metadata", {}))
     graph.manifest = dict(data.get("manifest", {}))
     graph.extra = {k: v for k, v in data.items() if k not in _TOP_KEYS}
     report.drift += runtime_drift(graph.manifest)
     return graph, report
+
+
+def _read_level(raw_nodes: list, raw_links: list, registry: Registry, report: LoadReport, where: str = "",
+                boundary: Definition | None = None) -> tuple[dict[str, NodeRecord], dict[tuple[str, str], Link]]:
+    """The nodes and links of the workflow or (with `boundary`) of one subgraph definition."""
+    nodes: dict[str, NodeRecord] = {}
+    renames: dict[str, tuple[list[dict[str, str]], list[dict[str, str]]]] = {}
+    for raw in raw_nodes:
+        record, in_steps, out_steps = _read_node(raw, registry, report)
+        if record.id in nodes:
+            raise WorkflowFormatError(f"{where}node id used twice", record.id)
+        if boundary is not None and record.id in BOUNDARY_IDS:
+            raise WorkflowFormatError(f"{where}the ids {' and '.join(BOUNDARY_IDS)} name the subgraph's "
+                                      "boundary, not a node", record.id)
+        nodes[record.id] = record
+        renames[record.id] = (in_steps, out_steps)
+    links: dict[tuple[str, str], Link] = {}
+    for index, raw in enumerate(raw_links):
+        link = _read_link(raw, index, nodes, renames, where, boundary)
+        key = (link.dst, link.dst_input)
+        if key in links:
+            raise WorkflowFormatError(f"{where}input has two links", link.dst, link.dst_input)
+        links[key] = link
+    return nodes, links
+
+
+def _read_groups(raw_groups: list) -> list[Group]:
+    groups: dict[str, Group] = {}
+    for raw in raw_groups:
+        extra = {k: v for k, v in raw.items() if k not in ("id", "title", "rect", "color")}
+        group = Group(raw["id"], raw["title"], list(raw["rect"]), raw.get("color"), extra)
+        if group.id in groups:
+            raise WorkflowFormatError(f"group id {group.id} used twice")
+        groups[group.id] = group
+    return list(groups.values())
+
+
+def _read_definitions(raw_list: list, graph: Graph, report: LoadReport) -> None:
+    """Every definition's sockets and version first (instances inside others migrate by them),
+    then each one's nodes and links."""
+    for raw in raw_list:
+        definition = Definition(
+            raw["id"], raw.get("name", raw["id"]), raw.get("version", 1),
+            [Socket(s["name"], s["type"], _rest(s, ("name", "type"))) for s in raw.get("inputs", [])],
+            [Socket(s["name"], s["type"], _rest(s, ("name", "type"))) for s in raw.get("outputs", [])],
+            [Promoted(w["name"], w["node"], w["param"], _rest(w, ("name", "node", "param")))
+             for w in raw.get("widgets", [])],
+            migrations=[SocketMigration(m["from"], dict(m.get("rename_inputs", {})), dict(m.get("rename_outputs", {})))
+                        for m in raw.get("migrations", [])],
+            extra=_rest(raw, _DEFINITION_KEYS))
+        where = f"subgraph '{definition.id}': "
+        if definition.id in graph.subgraphs:
+            raise WorkflowFormatError(f"{where}defined twice")
+        for kind, names in (("input", [s.name for s in definition.inputs] + [w.name for w in definition.widgets]),
+                            ("output", [s.name for s in definition.outputs])):
+            if len(names) != len(set(names)):
+                raise WorkflowFormatError(f"{where}an {kind} name is used twice")
+        graph.subgraphs[definition.id] = definition
+    for raw in raw_list:
+        definition = graph.subgraphs[raw["id"]]
+        where = f"subgraph '{definition.id}': "
+        definition.nodes, definition.links = _read_level(raw.get("nodes", []), raw.get("links", []),
+                                                         graph.registry, report, where, definition)
+        definition.groups = _read_groups(raw.get("groups", []))
+        for widget in definition.widgets:
+            if widget.node not in definition.nodes:
+                raise WorkflowFormatError(f"{where}widget '{widget.name}' sets node {widget.node}, which it lacks")
+
+
+def _rest(raw: dict, known: tuple[str, ...]) -> dict[str, Any]:
+    return {k: v for k, v in raw.items() if k not in known}
 
 
 def _read_node(raw: dict, registry: Registry, report: LoadReport
@@ -179,14 +253,21 @@ def _read_node(raw: dict, registry: Registry, report: LoadReport
     return record, in_steps, out_steps
 
 
-def _read_link(raw: dict, index: int, graph: Graph,
-               renames: dict[str, tuple[list[dict[str, str]], list[dict[str, str]]]]) -> Link:
+def _read_link(raw: dict, index: int, nodes: dict[str, NodeRecord],
+               renames: dict[str, tuple[list[dict[str, str]], list[dict[str, str]]]], where: str = "",
+               boundary: Definition | None = None) -> Link:
     (src, out), (dst, inp) = raw["from"], raw["to"]
-    for node_id in (src, dst):
-        if node_id not in graph.nodes:
-            raise WorkflowFormatError(f"link {index + 1} refers to node {node_id}, which is not in the file")
-    out = _renamed(out, renames[src][1])
-    inp = _renamed(inp, renames[dst][0])
+    for node_id, end in ((src, BOUNDARY_IN), (dst, BOUNDARY_OUT)):
+        if boundary is not None and node_id == end:
+            socket = boundary.input(out) if end == BOUNDARY_IN else boundary.output(inp)
+            if socket is None:
+                name = out if end == BOUNDARY_IN else inp
+                raise WorkflowFormatError(f"{where}link {index + 1} uses its {end[1:]}put '{name}', which it "
+                                          "does not declare")
+        elif node_id not in nodes:
+            raise WorkflowFormatError(f"{where}link {index + 1} refers to node {node_id}, which is not in the file")
+    out = _renamed(out, renames[src][1]) if src in renames else out
+    inp = _renamed(inp, renames[dst][0]) if dst in renames else inp
     extra = tuple(sorted((k, v) for k, v in raw.items() if k not in ("from", "to")))
     return Link(src, out, dst, inp, extra)
 
@@ -198,27 +279,57 @@ def _renamed(name: str, steps: list[dict[str, str]]) -> str:
     return name
 
 
-def to_data(graph: Graph) -> dict[str, Any]:
-    """The graph as plain JSON data in canonical order."""
-    nodes = []
-    for record in sorted(graph.nodes.values(), key=lambda r: id_sort_key(r.id)):
+def _nodes_data(nodes: dict[str, NodeRecord]) -> list[dict[str, Any]]:
+    items = []
+    for record in sorted(nodes.values(), key=lambda r: id_sort_key(r.id)):
         item: dict[str, Any] = {"id": record.id, "type": record.type, "version": record.version}
         item["params"] = {k: record.params[k] for k in sorted(record.params)}
         if record.mode != "normal":
             item["mode"] = record.mode
         item |= {k: record.ui[k] for k in UI_KEYS if k in record.ui}
         item |= {k: record.extra[k] for k in sorted(record.extra)}
-        nodes.append(item)
-    links = []
-    for link in sorted(graph.links.values(), key=lambda x: (id_sort_key(x.dst), x.dst_input)):
-        links.append({"from": [link.src, link.src_output], "to": [link.dst, link.dst_input], **dict(link.extra)})
-    data: dict[str, Any] = {"format": FORMAT, "version": FORMAT_VERSION, "nodes": nodes, "links": links}
-    if graph.groups:
-        data["groups"] = [
-            {"id": g.id, "title": g.title, "rect": g.rect, **({"color": g.color} if g.color else {}),
+        items.append(item)
+    return items
+
+
+def _links_data(links: dict[tuple[str, str], Link]) -> list[dict[str, Any]]:
+    return [{"from": [link.src, link.src_output], "to": [link.dst, link.dst_input], **dict(link.extra)}
+            for link in sorted(links.values(), key=lambda x: (id_sort_key(x.dst), x.dst_input))]
+
+
+def _groups_data(groups: list[Group]) -> list[dict[str, Any]]:
+    return [{"id": g.id, "title": g.title, "rect": g.rect, **({"color": g.color} if g.color else {}),
              **{k: g.extra[k] for k in sorted(g.extra)}}
-            for g in sorted(graph.groups.values(), key=lambda g: id_sort_key(g.id))
-        ]
+            for g in sorted(groups, key=lambda g: id_sort_key(g.id))]
+
+
+def definition_data(definition: Definition) -> dict[str, Any]:
+    """One subgraph definition as plain JSON data in canonical order (also a subgraph file's body)."""
+    item: dict[str, Any] = {"id": definition.id, "name": definition.name, "version": definition.version}
+    item["inputs"] = [{"name": s.name, "type": s.type, **s.extra} for s in definition.inputs]
+    item["outputs"] = [{"name": s.name, "type": s.type, **s.extra} for s in definition.outputs]
+    if definition.widgets:
+        item["widgets"] = [{"name": w.name, "node": w.node, "param": w.param, **w.extra} for w in definition.widgets]
+    item["nodes"] = _nodes_data(definition.nodes)
+    item["links"] = _links_data(definition.links)
+    if definition.groups:
+        item["groups"] = _groups_data(definition.groups)
+    if definition.migrations:
+        item["migrations"] = [{"from": m.from_version, **({"rename_inputs": m.rename_inputs} if m.rename_inputs
+                                                          else {}),
+                               **({"rename_outputs": m.rename_outputs} if m.rename_outputs else {})}
+                              for m in sorted(definition.migrations, key=lambda m: m.from_version)]
+    return item | {k: definition.extra[k] for k in sorted(definition.extra)}
+
+
+def to_data(graph: Graph) -> dict[str, Any]:
+    """The graph as plain JSON data in canonical order."""
+    data: dict[str, Any] = {"format": FORMAT, "version": FORMAT_VERSION, "nodes": _nodes_data(graph.nodes),
+                            "links": _links_data(graph.links)}
+    if graph.groups:
+        data["groups"] = _groups_data(list(graph.groups.values()))
+    if graph.subgraphs:
+        data["subgraphs"] = [definition_data(graph.subgraphs[k]) for k in sorted(graph.subgraphs, key=id_sort_key)]
     if graph.metadata:
         data["metadata"] = graph.metadata
     if graph.manifest:

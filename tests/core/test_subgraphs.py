@@ -1,0 +1,225 @@
+"""Subgraphs in the core: file round trip, linked edits, detach, nesting, versions, bounds, convert."""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+
+import pytest
+from spine_nodes import make_registry
+from subgraph_builders import add_definition, instance, two_instances
+
+from nodeflow.core import Graph, workflow
+from nodeflow.core.errors import GraphEditError, WorkflowFormatError
+from nodeflow.core.graph import Link, NodeRecord
+from nodeflow.core.node_bound import MAX_EXPANDED_NODES
+from nodeflow.core.subgraphs.definition import BOUNDARY_IN, BOUNDARY_OUT, Definition, Socket, instance_type
+from nodeflow.core.subgraphs.edit import convert_to_subgraph, detach, revise
+from nodeflow.core.subgraphs.expand import expand
+
+
+@pytest.fixture
+def registry():
+    return make_registry()
+
+
+@pytest.fixture
+def graph(registry):
+    return Graph(registry)
+
+
+def flat(graph: Graph) -> Graph:
+    expanded, problems = expand(graph)
+    assert problems == []
+    return expanded
+
+
+def test_an_instance_is_a_node_with_the_definitions_sockets_and_widgets(graph):
+    n = two_instances(graph)
+    cls = graph.node_class(n["a"])
+    assert [i.name for i in cls.inputs] == ["x", "offset"] and [o.name for o in cls.outputs] == ["y"]
+    assert cls.input("offset").default == 10 and cls.title == "Add Ten"
+    with pytest.raises(GraphEditError, match="expects INT"):
+        graph.connect(graph.add_node("test.scale").id, "x", n["a"], "x")
+    graph.set_param(n["a"], "offset", 3)
+    assert graph.nodes[n["a"]].params == {"offset": 3}
+
+
+def test_round_trip_is_byte_identical_and_keeps_unknown_fields(graph, registry):
+    two_instances(graph)
+    graph.subgraphs["add-ten"].extra["comfyui"] = {"id": "uuid-1"}
+    graph.subgraphs["add-ten"].inputs[0].extra["label"] = "the x"
+    text = workflow.dumps(graph)
+    again, report = workflow.loads(text, registry)
+    assert workflow.dumps(again) == text and report.messages == []
+    assert json.loads(text)["subgraphs"][0]["inputs"] == [{"name": "x", "type": "INT", "label": "the x"}]
+
+
+def test_expansion_names_inner_nodes_instance_colon_inner(graph):
+    n = two_instances(graph)
+    expanded = flat(graph)
+    a_inner, b_inner = f"{n['a']}:1", f"{n['b']}:1"
+    assert set(expanded.nodes) == {n["source"], a_inner, b_inner, n["sink_a"], n["sink_b"]}
+    assert expanded.link_into(a_inner, "a") == Link(n["source"], "value", a_inner, "a")
+    assert expanded.link_into(n["sink_b"], "value") == Link(b_inner, "sum", n["sink_b"], "value")
+    assert expanded.label(a_inner) == f"node {a_inner} (Add) in subgraph 'Add Ten' (node {n['a']})"
+
+
+def test_editing_the_definition_changes_every_instance_but_instance_values_win(graph):
+    n = two_instances(graph)
+    graph.set_param(n["b"], "offset", 3)
+    graph.subgraphs["add-ten"].nodes["1"].params["b"] = 20
+    expanded = flat(graph)
+    assert expanded.nodes[f"{n['a']}:1"].params["b"] == 20
+    assert expanded.nodes[f"{n['b']}:1"].params["b"] == 3
+    assert graph.node_class(n["a"]).input("offset").default == 20  # the instance shows the new default
+
+
+def test_detach_gives_one_instance_its_own_copy(graph):
+    n = two_instances(graph)
+    copy = detach(graph, n["b"])
+    graph.subgraphs["add-ten"].nodes["1"].params["b"] = 20
+    expanded = flat(graph)
+    assert expanded.nodes[f"{n['a']}:1"].params["b"] == 20 and expanded.nodes[f"{n['b']}:1"].params["b"] == 10
+    assert graph.nodes[n["b"]].type == instance_type(copy.id) and copy.id != "add-ten"
+    assert graph.link_into(n["b"], "x") is not None and graph.links_from(n["b"])
+
+
+def test_nested_definitions_expand_with_one_colon_per_level(graph):
+    add_definition(graph)
+    outer = Definition("twice", "Twice", 1, [Socket("x", "INT")], [Socket("y", "INT")])
+    outer.nodes = {"1": NodeRecord("1", instance_type("add-ten"), 1, {}),
+                   "2": NodeRecord("2", instance_type("add-ten"), 1, {"offset": 5})}
+    outer.links = {("1", "x"): Link(BOUNDARY_IN, "x", "1", "x"), ("2", "x"): Link("1", "y", "2", "x"),
+                   (BOUNDARY_OUT, "y"): Link("2", "y", BOUNDARY_OUT, "y")}
+    graph.subgraphs["twice"] = outer
+    source = graph.add_node("test.source", {"value": 1}).id
+    twice = instance(graph, "twice")
+    sink = graph.add_node("test.sink").id
+    graph.connect(source, "value", twice, "x")
+    graph.connect(twice, "y", sink, "value")
+    expanded = flat(graph)
+    assert sorted(expanded.nodes) == sorted([source, sink, f"{twice}:1:1", f"{twice}:2:1"])
+    assert expanded.link_into(f"{twice}:2:1", "a").src == f"{twice}:1:1"
+    assert expanded.link_into(sink, "value").src == f"{twice}:2:1"
+    assert expanded.nodes[f"{twice}:2:1"].params["b"] == 5
+
+
+def test_a_scalar_input_left_unlinked_passes_the_instances_value_in(graph):
+    add_definition(graph)
+    a = instance(graph, "add-ten", x=7)
+    sink = graph.add_node("test.sink").id
+    graph.connect(a, "y", sink, "value")
+    assert flat(graph).nodes[f"{a}:1"].params["a"] == 7
+
+
+def test_a_muted_instance_mutes_its_inner_nodes(graph):
+    n = two_instances(graph)
+    graph.set_mode(n["a"], "muted")
+    assert flat(graph).nodes[f"{n['a']}:1"].mode == "muted"
+
+
+def test_a_saved_instance_of_an_older_version_migrates_by_name(graph, registry):
+    n = two_instances(graph)
+    data = json.loads(workflow.dumps(graph))
+    definition = data["subgraphs"][0]
+    definition["version"] = 2
+    definition["inputs"][0]["name"] = "value"
+    definition["links"][0]["from"] = ["@in", "value"]
+    definition["migrations"] = [{"from": 1, "rename_inputs": {"x": "value"}}]
+    loaded, report = workflow.from_data(data, registry)
+    assert loaded.nodes[n["a"]].version == 2 and loaded.link_into(n["a"], "value") is not None
+    assert any("migrated from version 1 to 2" in m for m in report.migrated)
+    assert flat(loaded).link_into(f"{n['a']}:1", "a").src == n["source"]
+
+
+def test_revising_sockets_bumps_the_version_and_carries_or_names_what_it_cannot(graph):
+    n = two_instances(graph)
+    renamed = copy.deepcopy(graph.subgraphs["add-ten"])
+    renamed.inputs[0].name = "value"
+    renamed.links[("1", "a")] = Link(BOUNDARY_IN, "value", "1", "a")
+    assert revise(graph, renamed, rename_inputs={"x": "value"}) == []
+    assert graph.subgraphs["add-ten"].version == 2 and graph.nodes[n["a"]].version == 2
+    assert graph.link_into(n["a"], "value") is not None and graph.link_into(n["a"], "x") is None
+    removed = copy.deepcopy(graph.subgraphs["add-ten"])
+    removed.outputs, removed.links = [], {("1", "a"): removed.links[("1", "a")]}
+    lost = revise(graph, removed)
+    assert graph.subgraphs["add-ten"].version == 3
+    assert lost == [f"node {n['a']}: link from 'y' dropped (subgraph 'Add Ten' version 3 has no such output)",
+                    f"node {n['b']}: link from 'y' dropped (subgraph 'Add Ten' version 3 has no such output)"]
+
+
+def test_a_definition_inside_itself_is_one_line(graph):
+    add_definition(graph)
+    graph.subgraphs["add-ten"].nodes["2"] = NodeRecord("2", instance_type("add-ten"), 1, {})
+    instance(graph, "add-ten")
+    problems = expand(graph)[1]
+    assert [str(p) for p in problems] == [
+        "subgraph 'Add Ten' contains itself (Add Ten -> Add Ten); a subgraph may not be inside itself"]
+
+
+def test_a_missing_definition_and_disagreeing_sockets_are_named(graph):
+    n = two_instances(graph)
+    ghost = instance(graph, "ghost")
+    graph.links[(n["a"], "z")] = Link(n["source"], "value", n["a"], "z")
+    problems = [str(p) for p in expand(graph)[1]]
+    assert problems == [f"node {ghost}: uses subgraph 'ghost', which this workflow does not define"]
+    del graph.nodes[ghost]
+    problems = [str(p) for p in expand(graph)[1]]
+    assert problems == [f"node {n['a']} input 'z': is linked, but subgraph 'Add Ten' (version 1) has no input of "
+                        "this name"]
+
+
+def test_definitions_doubling_at_every_level_are_refused_before_expanding(graph):
+    add_definition(graph, "level0")
+    for level in range(1, 25):
+        d = Definition(f"level{level}", f"Level {level}", 1, [Socket("x", "INT")], [Socket("y", "INT")])
+        below = instance_type(f"level{level - 1}")
+        d.nodes = {"1": NodeRecord("1", below, 1, {}), "2": NodeRecord("2", below, 1, {})}
+        d.links = {("1", "x"): Link(BOUNDARY_IN, "x", "1", "x"), ("2", "x"): Link("1", "y", "2", "x"),
+                   (BOUNDARY_OUT, "y"): Link("2", "y", BOUNDARY_OUT, "y")}
+        graph.subgraphs[d.id] = d
+    instance(graph, "level24")
+    text = workflow.dumps(graph)
+    assert len(text) < 20_000
+    started = time.perf_counter()
+    problems = expand(workflow.loads(text, graph.registry.base)[0])[1]
+    assert time.perf_counter() - started < 1.0
+    assert [str(p) for p in problems] == [
+        f"this workflow's subgraphs would expand to 16,777,216 nodes, more than the {MAX_EXPANDED_NODES:,} a "
+        "workflow may hold; refused before expanding"]
+
+
+def test_convert_selection_makes_sockets_of_crossing_links_and_widgets_of_edited_values(graph):
+    source = graph.add_node("test.source", {"value": 3}).id
+    add = graph.add_node("test.add", {"b": 4}, ui={"pos": [100, 50]}).id
+    scale = graph.add_node("test.scale").id
+    sink = graph.add_node("test.sink").id
+    graph.connect(source, "value", add, "a")
+    graph.connect(add, "sum", scale, "x")
+    graph.connect(scale, "x", sink, "value")
+    before = {(r.type, json.dumps(r.params, sort_keys=True)) for r in graph.nodes.values()}
+    inst = convert_to_subgraph(graph, [add, scale], "Add and Scale")
+    definition = graph.subgraphs["add-and-scale"]
+    assert [(s.name, s.type) for s in definition.inputs] == [("a", "INT")]
+    assert [(s.name, s.type) for s in definition.outputs] == [("x", "FLOAT")]
+    assert [(w.name, w.node, w.param) for w in definition.widgets] == [("b", add, "b")]
+    assert set(graph.nodes) == {source, inst, sink} and graph.nodes[inst].ui["pos"] == [100, 50]
+    expanded = flat(graph)
+    assert {(r.type, json.dumps(r.params, sort_keys=True)) for r in expanded.nodes.values()} == before
+    assert expanded.link_into(f"{inst}:{scale}", "x").src == f"{inst}:{add}"
+    assert expanded.link_into(sink, "value").src == f"{inst}:{scale}"
+
+
+def test_broken_definitions_in_a_file_are_one_line_errors(graph, registry):
+    two_instances(graph)
+    data = json.loads(workflow.dumps(graph))
+    data["subgraphs"][0]["links"][0]["from"] = ["@in", "nope"]
+    with pytest.raises(WorkflowFormatError, match="subgraph 'add-ten': link 1 uses its input 'nope', which it "
+                                                  "does not declare"):
+        workflow.from_data(data, registry)
+    data = json.loads(workflow.dumps(graph))
+    data["subgraphs"].append(data["subgraphs"][0])
+    with pytest.raises(WorkflowFormatError, match="defined twice"):
+        workflow.from_data(data, registry)
