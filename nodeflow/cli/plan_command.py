@@ -38,7 +38,7 @@ def handler(args: argparse.Namespace) -> int:
     from nodeflow.core.errors import WorkflowFormatError
     from nodeflow.core.paths import default_search_dirs
     from nodeflow.engine.memory_plan import guess_device, make_memory_plan
-    from nodeflow.engine.plan import make_plan, validate
+    from nodeflow.engine.plan import make_plan, plan_graph, validate
 
     device = guess_device() if args.device == "auto" else args.device
     status = EXIT_OK
@@ -51,6 +51,7 @@ def handler(args: argparse.Namespace) -> int:
             continue
         problems = validate(graph, workflow_dir=path.parent)
         if not problems:
+            graph = plan_graph(graph)
             order = make_plan(graph).order
             plan = make_memory_plan(graph, order, default_search_dirs(path.parent), device, args.memory_budget)
             print_plan(path, graph, plan)

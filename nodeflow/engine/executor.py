@@ -13,6 +13,8 @@ Execution rules (DESIGN.md "Executor"):
    it (`branches`) the other branch is not planned; else the switch decides once its other inputs
    are computed, the chosen branch runs then, and a branch nobody took is reported skipped. Its
    cache key holds only the inputs it took.
+6. Subgraph instances are expanded first (`core.subgraphs.expand`): everything after sees inner
+   nodes as `<instance>:<inner>`; identical instances share cached results.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from nodeflow.core.manifest import current_runtime, model_files
 from nodeflow.core.paths import PROJECT_ROOT
 from nodeflow.core.registry import Registry, default_registry
 from nodeflow.core.spec import REQUIRED, Node
+from nodeflow.core.subgraphs.expand import expand, expand_targets
 from nodeflow.core.types import ANY, FLOAT, INT
 from nodeflow.engine import branches
 from nodeflow.engine import events as ev
@@ -102,6 +105,10 @@ class Executor:
               output_dir: Path | None = None) -> tuple[list[Problem], MemoryPlan | None]:
         """`validate`'s problems and, for a graph valid in itself, the memory plan its budget was
         checked against (the GUI shows that plan's peak before Run: one computation, one rule)."""
+        graph, problems = expand(graph)
+        if problems:
+            return problems, None
+        targets = expand_targets(graph, targets)
         problems = validate(graph, workflow_dir, targets, output_dir, self._device or "cpu")
         if problems:
             return problems, None
@@ -114,6 +121,8 @@ class Executor:
         the budget. Uses the run's device once one was picked, else the one asked for, else a guess
         (no torch import)."""
         device = self._device or (guess_device() if self.device_preference == "auto" else self.device_preference)
+        graph = expand(graph)[0]
+        targets = expand_targets(graph, targets)
         run = _Run(self, graph, CancelToken(), Path("output"), workflow_dir, targets)
         plan = make_plan(graph, targets)
         run.choices.update(plan.chosen)
@@ -154,6 +163,7 @@ class _Run:
     def __init__(self, executor: Executor, graph: Graph, cancel: CancelToken, output_dir: Path,
                  workflow_dir: Path | None, targets: list[str] | None):
         self.ex, self.graph, self.cancel = executor, graph, cancel
+        self.source = graph  # as the user made it, subgraph instances unexpanded (what outputs embed)
         self.output_dir, self.workflow_dir, self.targets = output_dir, workflow_dir, targets
         self.result = RunResult(ok=False, cancelled=False)
         self.keys: dict[str, str] = {}
@@ -176,6 +186,10 @@ class _Run:
             raise ValidationError([Problem(str(exc))]) from None
         if self.ex.threads is not None:
             pin_threads(self.ex.threads)
+        self.graph, problems = expand(self.source)
+        if problems:
+            raise ValidationError(problems)
+        self.targets = expand_targets(self.graph, self.targets)
         problems = validate(self.graph, self.workflow_dir, self.targets, self.output_dir, device)
         if problems:
             raise ValidationError(problems)
@@ -301,6 +315,7 @@ class _Run:
         self.keys[node_id] = key
         cached = self.ex.cache.get(key)
         if cached is not None:
+            self.ex.cache.signatures[node_id] = signature  # a twin's result: next run's reason compares with it
             self.models_used.update(self.ex.cache.model_files.get(key, {}))
             self.result.values[node_id] = cached
             self.result.cached.append(node_id)
@@ -437,7 +452,7 @@ class _Run:
 
     def _workflow_json(self) -> str:
         """The workflow as it runs now, with this run's manifest, for output files to embed."""
-        data = workflow.to_data(self.graph)
+        data = workflow.to_data(self.source)
         data["manifest"] = self._manifest()
         return jsontext.dumps(data)
 

@@ -20,6 +20,7 @@ from nodeflow.core.graph import Graph, Link, id_sort_key
 from nodeflow.core.outputs import OutputPathError, output_dir_problem, output_target
 from nodeflow.core.paths import resolve_path
 from nodeflow.core.spec import REQUIRED, Node
+from nodeflow.core.subgraphs.expand import expand, expand_targets
 from nodeflow.core.types import can_connect
 from nodeflow.engine import branches
 from nodeflow.engine.estimate import memory_problems, node_estimates
@@ -59,13 +60,21 @@ def make_plan(graph: Graph, targets: list[str] | None = None) -> Plan:
     switch's chosen branch where that is known before the run, else every branch it may take
     (see `branches`).
 
-    Assumes the graph was validated (no cycles among the planned nodes).
+    Assumes the graph was validated (no cycles among the planned nodes). A graph with subgraph
+    instances is planned expanded (`plan_graph`), so its order names inner nodes.
     """
+    graph = plan_graph(graph)
     targets = targets if targets is not None else output_nodes(graph)
     needs = branches.walk(graph, targets, links_by_destination(graph))
     sub = graph.to_networkx().subgraph(needs.always | needs.conditional)
     order = list(nx.lexicographical_topological_sort(sub, key=id_sort_key))
     return Plan(order, needs.chosen, needs.conditional)
+
+
+def plan_graph(graph: Graph) -> Graph:
+    """The graph a run executes: subgraph instances expanded (the graph itself when it has none).
+    Assumes a validated graph; what the plan, the memory plan and the run see."""
+    return expand(graph)[0]
 
 
 def validate(graph: Graph, workflow_dir: Path | None = None, targets: list[str] | None = None,
@@ -75,8 +84,13 @@ def validate(graph: Graph, workflow_dir: Path | None = None, targets: list[str] 
 
     With `output_dir`, file-name prefixes and the folder itself are held to the output rule; the
     memory each node needs is compared with what `device` has free (`engine.estimate`) and, with
-    `memory_budget` (bytes), with that budget (`engine.memory_plan`).
+    `memory_budget` (bytes), with that budget (`engine.memory_plan`). Subgraph instances are
+    expanded first; problems inside them name the inner node as `<instance>:<inner>`.
     """
+    graph, problems = expand(graph)
+    if problems:
+        return problems
+    targets = expand_targets(graph, targets)
     targets = targets if targets is not None else output_nodes(graph)
     if not targets:
         return [Problem(_no_output_message(graph))]

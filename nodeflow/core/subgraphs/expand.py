@@ -55,6 +55,20 @@ def expand(graph: Graph) -> tuple[Graph, list[Problem]]:
     return _Unfold(graph).run()
 
 
+def expand_targets(graph: Graph, targets: list[str] | None) -> list[str] | None:
+    """Targets named as the user sees them, in the unfolded graph: an instance stands for every
+    node inside it (the plan keeps only what outputs need)."""
+    if targets is None or not isinstance(graph, ExpandedGraph):
+        return targets
+    found = []
+    for target in targets:
+        if target in graph.nodes:
+            found.append(target)
+        else:
+            found += [node_id for node_id in graph.nodes if node_id.startswith(f"{target}:")]
+    return found
+
+
 def count_problems(graph: Graph) -> list[Problem]:
     """Cycles, missing definitions and the node bound, worked out per definition before expanding."""
     definitions: dict[str, Definition] = graph.subgraphs
