@@ -36,7 +36,10 @@ def _compiled_item(part: str) -> Callable[[Any], Any]:
     import fastjsonschema
 
     schema = _schema()
-    return fastjsonschema.compile({"definitions": schema["definitions"], **schema["properties"][part]["items"]})
+    # fastjsonschema remembers the full schema's "$id" between compiles and then looks this part's
+    # refs up under it; the handler answers that look-up with the schema itself, never the network.
+    return fastjsonschema.compile({"definitions": schema["definitions"], **schema["properties"][part]["items"]},
+                                  handlers={"": lambda uri: _schema()})
 
 
 def check_schema(data: Any) -> None:

@@ -36,7 +36,7 @@ from nodeflow.core.manifest import current_runtime, model_files
 from nodeflow.core.paths import PROJECT_ROOT
 from nodeflow.core.registry import Registry, default_registry
 from nodeflow.core.spec import REQUIRED, Node
-from nodeflow.core.subgraphs.expand import expand, expand_targets
+from nodeflow.core.subgraphs.expand import expand_run
 from nodeflow.core.types import ANY, FLOAT, INT
 from nodeflow.engine import branches
 from nodeflow.engine import events as ev
@@ -105,11 +105,8 @@ class Executor:
               output_dir: Path | None = None) -> tuple[list[Problem], MemoryPlan | None]:
         """`validate`'s problems and, for a graph valid in itself, the memory plan its budget was
         checked against (the GUI shows that plan's peak before Run: one computation, one rule)."""
-        graph, problems = expand(graph)
-        if problems:
-            return problems, None
-        targets = expand_targets(graph, targets)
-        problems = validate(graph, workflow_dir, targets, output_dir, self._device or "cpu")
+        graph, targets, problems = expand_run(graph, targets)
+        problems = problems or validate(graph, workflow_dir, targets, output_dir, self._device or "cpu")
         if problems:
             return problems, None
         plan = self.memory_plan(graph, workflow_dir, targets)
@@ -121,8 +118,7 @@ class Executor:
         the budget. Uses the run's device once one was picked, else the one asked for, else a guess
         (no torch import)."""
         device = self._device or (guess_device() if self.device_preference == "auto" else self.device_preference)
-        graph = expand(graph)[0]
-        targets = expand_targets(graph, targets)
+        graph, targets, _ = expand_run(graph, targets)
         run = _Run(self, graph, CancelToken(), Path("output"), workflow_dir, targets)
         plan = make_plan(graph, targets)
         run.choices.update(plan.chosen)
@@ -186,11 +182,8 @@ class _Run:
             raise ValidationError([Problem(str(exc))]) from None
         if self.ex.threads is not None:
             pin_threads(self.ex.threads)
-        self.graph, problems = expand(self.source)
-        if problems:
-            raise ValidationError(problems)
-        self.targets = expand_targets(self.graph, self.targets)
-        problems = validate(self.graph, self.workflow_dir, self.targets, self.output_dir, device)
+        self.graph, self.targets, problems = expand_run(self.source, self.targets)
+        problems = problems or validate(self.graph, self.workflow_dir, self.targets, self.output_dir, device)
         if problems:
             raise ValidationError(problems)
         plan = make_plan(self.graph, self.targets)

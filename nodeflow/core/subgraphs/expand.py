@@ -55,6 +55,12 @@ def expand(graph: Graph) -> tuple[Graph, list[Problem]]:
     return _Unfold(graph).run()
 
 
+def expand_run(graph: Graph, targets: list[str] | None) -> tuple[Graph, list[str] | None, list[Problem]]:
+    """`expand` and `expand_targets` together: (unfolded graph, its targets, problems)."""
+    graph, problems = expand(graph)
+    return graph, expand_targets(graph, targets), problems
+
+
 def expand_targets(graph: Graph, targets: list[str] | None) -> list[str] | None:
     """Targets named as the user sees them, in the unfolded graph: an instance stands for every
     node inside it (the plan keeps only what outputs need)."""
