@@ -29,14 +29,6 @@ SINGLE_FILE_CONFIGS = {
     "inpainting_v2": "sd2-inpainting",
     "xl_base": "sdxl",
 }
-#: Where the tokenizer of each architecture family lives in the Hugging Face cache, if present.
-TOKENIZER_REPOS = {
-    "sd15": ("openai/clip-vit-large-patch14", None),
-    "sd15-inpainting": ("openai/clip-vit-large-patch14", None),
-    "sd21": ("stabilityai/stable-diffusion-2-1", "tokenizer"),
-    "sd2-inpainting": ("stabilityai/stable-diffusion-2-1", "tokenizer"),
-    "sdxl": ("openai/clip-vit-large-patch14", None),
-}
 PICKLE_SUFFIXES = {".ckpt", ".pt", ".pth", ".bin"}
 
 
@@ -227,55 +219,19 @@ def _shapes_only(path: Path) -> dict[str, _Shape]:
     return {key: _Shape(entry.get("shape", [])) for key, entry in safetensors_header(path).items()}
 
 
-def find_tokenizer_dir(path: Path, arch: str, subfolder: str = "tokenizer") -> Path:
-    """A folder with vocab.json + merges.txt for this checkpoint, looked for offline."""
-    from nodeflow.core.paths import user_models_dir
-
-    candidates = [
-        path.parent / f"{path.stem}.{subfolder}",
-        path.parent / subfolder,
-        configs_dir() / arch / subfolder,
-        user_models_dir() / "tokenizers" / arch / subfolder,
-    ]
-    for folder in candidates:
-        if (folder / "vocab.json").is_file() and (folder / "merges.txt").is_file():
-            return folder
-    repo, sub = TOKENIZER_REPOS.get(arch, (None, None))
-    if subfolder == "tokenizer_2":
-        repo, sub = "laion/CLIP-ViT-bigG-14-laion2B-39B-b160k", None
-    if repo is not None:
-        try:
-            from huggingface_hub import snapshot_download
-
-            cached = Path(snapshot_download(repo, local_files_only=True,
-                                            allow_patterns=[f"{sub + '/' if sub else ''}*.json",
-                                                            f"{sub + '/' if sub else ''}merges.txt"]))
-            folder = cached / sub if sub else cached
-            if (folder / "vocab.json").is_file():
-                return folder
-        except Exception:  # not in the cache: fall through to the explanation
-            pass
-    raise NodeError(
-        f"the CLIP tokenizer for this {arch} checkpoint is not available offline. Put its vocab.json "
-        f"and merges.txt (from the '{subfolder}' folder of the matching diffusers model, e.g. "
-        f"{repo or 'the model repository'}) into {candidates[2]} or {candidates[1]}, "
-        "or load the model as a diffusers folder instead", "checkpoint")
-
-
 def _load_single_file(path: Path, device: str, dtype: Any, place: str) -> tuple[Model, Clip, Vae]:
     from diffusers import StableDiffusionPipeline, StableDiffusionXLPipeline
-    from transformers import CLIPTokenizer
+
+    from nodes.models._tokenizers import clip_tokenizer
 
     arch = architecture(_shapes_only(path) or read_state_dict(path))
     config = configs_dir() / arch
     if not (config / "model_index.json").is_file():
         raise NodeError(f"no shipped config for the {arch} architecture in {config}", "checkpoint")
     is_xl = arch.startswith("sdxl")
-    extra: dict[str, Any] = {
-        "tokenizer": CLIPTokenizer.from_pretrained(find_tokenizer_dir(path, arch), local_files_only=True)}
+    extra: dict[str, Any] = {"tokenizer": clip_tokenizer(path, arch, configs=configs_dir())}
     if is_xl:
-        extra["tokenizer_2"] = CLIPTokenizer.from_pretrained(
-            find_tokenizer_dir(path, arch, "tokenizer_2"), local_files_only=True)
+        extra["tokenizer_2"] = clip_tokenizer(path, arch, "tokenizer_2", configs_dir())
     else:
         extra |= {"safety_checker": None, "feature_extractor": None, "requires_safety_checker": False}
     pipeline_cls = StableDiffusionXLPipeline if is_xl else StableDiffusionPipeline

@@ -15,8 +15,9 @@ from typing import Any
 from nodeflow.core import NodeError
 from nodes._lazy import lazy
 from nodes.models import _checkpoint
-from nodes.models._checkpoint import _pipeline_fixes, architecture, find_tokenizer_dir, read_state_dict
+from nodes.models._checkpoint import _pipeline_fixes, architecture, read_state_dict
 from nodes.models._precision import settle, vae_dtype
+from nodes.models._tokenizers import clip_tokenizer
 from nodes.values import Clip, Model, Vae
 
 torch = lazy("torch")
@@ -134,22 +135,19 @@ def _text_encoder(path: Path, cls: Any, arch: str, part: str, dtype: Any, field:
 
 def load_clip(path: Path, path_2: Path | None, family: str, device: str, dtype: Any) -> Clip:
     """CLIP text encoder(s) and tokenizer(s): one for SD 1.x/2.x, CLIP-L + OpenCLIP bigG for SDXL."""
-    from transformers import CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
+    from transformers import CLIPTextModel, CLIPTextModelWithProjection
 
     arch = FAMILY_CONFIGS[family]
     try:
         encoder = _text_encoder(path, CLIPTextModel, arch, "text_encoder", dtype, "clip_name")
-        tokenizer = CLIPTokenizer.from_pretrained(
-            path / "tokenizer" if (path / "tokenizer").is_dir() else find_tokenizer_dir(path, arch),
-            local_files_only=True)
+        tokenizer = clip_tokenizer(path, arch, configs=_checkpoint.configs_dir())
         encoder_2 = tokenizer_2 = None
         if family == "sdxl":
             if path_2 is None:
                 raise NodeError("SDXL needs its second text encoder (OpenCLIP bigG) as clip_name_2", "clip_name_2")
             encoder_2 = _text_encoder(path_2, CLIPTextModelWithProjection, arch, "text_encoder_2", dtype,
                                       "clip_name_2")
-            tokenizer_2 = CLIPTokenizer.from_pretrained(find_tokenizer_dir(path_2, arch, "tokenizer_2"),
-                                                        local_files_only=True)
+            tokenizer_2 = clip_tokenizer(path_2, arch, "tokenizer_2", _checkpoint.configs_dir())
     except (OSError, ValueError, RuntimeError) as exc:
         raise NodeError(f"cannot load {path.name} as a text encoder: {exc}", "clip_name") from None
     for module in (encoder, encoder_2):

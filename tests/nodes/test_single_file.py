@@ -10,7 +10,6 @@ import pytest
 from graphs import pixels, run, txt2img
 from ldm_format import write_configs, write_single_file
 
-from nodeflow.core import NodeError, RunContext
 from nodeflow.engine import Executor
 
 
@@ -35,18 +34,22 @@ def test_single_file_gives_the_same_pixels_as_the_folder(tiny_sd, single_file, m
     np.testing.assert_array_equal(from_file, from_folder)
 
 
-def test_missing_tokenizer_says_where_to_put_it(single_file, monkeypatch, tmp_path):
-    import nodes.models._checkpoint as ck
-    from nodes.models.checkpoint import LoadCheckpoint
+def test_a_lone_single_file_gets_the_shipped_clip_vocabulary(tiny_sd, single_file, tmp_path):
+    """A ComfyUI user's first SD 1.5 file has no tokenizer beside it: the shipped one is used;
+    a tokenizer folder beside the file wins over it."""
+    from nodes.models._tokenizers import clip_tokenizer
 
     checkpoint, configs = single_file
     lonely = tmp_path / "lonely.safetensors"
     shutil.copy(checkpoint, lonely)
-    monkeypatch.setattr(ck, "configs_dir", lambda: configs.parent)
-    monkeypatch.setattr(ck, "TOKENIZER_REPOS", {})
-    with pytest.raises(NodeError, match="vocab.json") as info:
-        LoadCheckpoint().run(RunContext(), checkpoint=str(lonely))
-    assert str(configs / "tokenizer") in str(info.value)
+    tokenizer = clip_tokenizer(lonely, "sd15", configs=configs.parent)
+    assert tokenizer("a photo of a cat").input_ids == [49406, 320, 1125, 539, 320, 2368, 49407]
+    assert (tokenizer.pad_token, len(tokenizer)) == ("<|endoftext|>", 49408)
+    openclip = clip_tokenizer(lonely, "sdxl", "tokenizer_2")  # the shipped SDXL configs: OpenCLIP pads with "!"
+    assert (openclip.pad_token, openclip.pad_token_id) == ("!", 0)
+    shutil.copytree(tiny_sd / "tokenizer", tmp_path / "tokenizer")
+    assert len(clip_tokenizer(lonely, "sd15", configs=configs.parent)) == len(
+        clip_tokenizer(tiny_sd / "text_encoder", "sd15"))
 
 
 @pytest.mark.parametrize("arch", ["sd15", "sd15-inpainting", "sd21", "sd2-inpainting", "sdxl"])

@@ -1,0 +1,57 @@
+"""Where a CLIP tokenizer comes from, offline: the one rule every loader asks.
+
+A single-file checkpoint or a split text encoder holds no tokenizer. In order, NodeFlow uses a
+tokenizer folder that comes with the model (inside a model folder, or beside a file as
+`<name>.tokenizer/` or `tokenizer/`), the user's `models/tokenizers/<architecture>/<part>/`, and
+otherwise the vocabulary it ships: OpenAI CLIP's byte-pair vocabulary (`resources/tokenizers/clip`,
+MIT), which every supported CLIP text encoder uses (SD 1.x's CLIP-L, SD 2.x's OpenCLIP-H, SDXL's
+CLIP-L and OpenCLIP-bigG: ComfyUI ships the same one file for all of them). What differs between
+those encoders (the padding token, the window) is the architecture's shipped tokenizer config in
+`resources/configs/<architecture>/<part>/`. So a tokenizer is always found, and a run never fails
+for want of one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from nodeflow.core import NodeError
+from nodeflow.core.paths import RESOURCES
+
+#: OpenAI CLIP's vocabulary in the layout transformers reads (vocab.json + merges.txt).
+SHIPPED_VOCABULARY = RESOURCES / "tokenizers" / "clip"
+_FILES = ("vocab.json", "merges.txt")
+
+
+def _complete(folder: Path) -> bool:
+    return all((folder / name).is_file() for name in _FILES)
+
+
+def user_tokenizer_dir(model: Path, arch: str, part: str = "tokenizer") -> Path | None:
+    """A tokenizer folder the user provided for this model or architecture, if any."""
+    from nodeflow.core.paths import user_models_dir
+
+    for folder in (model / part, model.parent / f"{model.stem}.{part}", model.parent / part,
+                   user_models_dir() / "tokenizers" / arch / part):
+        if _complete(folder):
+            return folder
+    return None
+
+
+def clip_tokenizer(model: Path, arch: str, part: str = "tokenizer", configs: Path | None = None) -> Any:
+    """The CLIP tokenizer for `part` ("tokenizer" or "tokenizer_2") of a model of architecture
+    `arch`; `configs` is the folder of shipped architecture configs (resources/configs)."""
+    from transformers import CLIPTokenizer
+
+    own = user_tokenizer_dir(model, arch, part)
+    if own is not None:
+        return CLIPTokenizer.from_pretrained(own, local_files_only=True)
+    config = (configs or RESOURCES / "configs") / arch / part
+    if _complete(config):  # an architecture whose config folder carries its own vocabulary
+        return CLIPTokenizer.from_pretrained(config, local_files_only=True)
+    if not config.is_dir():
+        raise NodeError(f"no shipped tokenizer config for the {arch} architecture's {part} in {config}", "checkpoint")
+    return CLIPTokenizer.from_pretrained(config, local_files_only=True,
+                                         vocab_file=str(SHIPPED_VOCABULARY / "vocab.json"),
+                                         merges_file=str(SHIPPED_VOCABULARY / "merges.txt"))
