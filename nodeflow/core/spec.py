@@ -146,6 +146,9 @@ class Weights:
     #: The link type it rides on once applied, if another than its output's: a ControlNet attached
     #: to CONDITIONING is needed by the sampler that receives that conditioning.
     rides: str = ""
+    #: Bytes held in a storage format of their own whatever the device's dtype (quantized weights:
+    #: fp8, int8, GGUF blocks, which stay stored and are dequantized per layer as it runs).
+    stored: int = 0
 
 
 @dataclass(frozen=True)
@@ -243,6 +246,14 @@ class Node:
 
         Same arguments as `memory_needs`; read from file headers, never torch.
         """
+        return []
+
+    @classmethod
+    def device_problems(cls, params: Mapping[str, Any], resolve: Callable[[str], Path], device: str
+                        ) -> list[tuple[str, str]]:
+        """(input name, one-line reason) for what these parameter values ask that `device` cannot
+        run (a quantization its torch cannot hold), for validation. Same arguments as
+        `memory_needs`; cheap: headers at most, never torch."""
         return []
 
     @classmethod

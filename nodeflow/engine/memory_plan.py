@@ -23,7 +23,7 @@ from nodeflow.core.paths import resolve_path
 from nodeflow.core.spec import Weights
 from nodeflow.core.types import GUIDER
 from nodeflow.engine.estimate import available_bytes, format_bytes, node_estimates, node_params
-from nodeflow.library import default_library
+from nodeflow.library import ModelLibrary, default_library
 
 #: A node's working memory with a model, in feature maps of the model's full-resolution width
 #: (`Weights.width`) over the largest picture upstream: a VAE keeps a few maps of its widest block
@@ -165,6 +165,19 @@ def make_memory_plan(graph: Graph, order: list[str], search_dirs: tuple[Path, ..
     return plan
 
 
+def model_params(graph: Graph, node_id: str, cls: type, library: ModelLibrary, search_dirs: tuple[Path, ...]
+                 ) -> dict:
+    """A node's parameter values with each model input's name replaced by the path the run will
+    load (found through the model library by name; unchanged if not found)."""
+    params = node_params(graph, node_id)
+    for inp in cls.inputs:
+        name = params.get(inp.name)
+        if inp.model and isinstance(name, str) and name.strip():
+            path = library.find(inp.model, name, search_dirs)
+            params[inp.name] = str(path) if path is not None else name
+    return params
+
+
 def _declared_weights(graph: Graph, order: list[str], search_dirs: tuple[Path, ...]
                       ) -> dict[str, list[tuple[str, Weights]]]:
     """{loader id: [(output type, declared weights)]} for the planned nodes that load models.
@@ -180,12 +193,7 @@ def _declared_weights(graph: Graph, order: list[str], search_dirs: tuple[Path, .
         cls = graph.registry.get(record.type)
         if cls is None or record.mode == "muted":
             continue
-        params = node_params(graph, node_id)
-        for inp in cls.inputs:
-            name = params.get(inp.name)
-            if inp.model and isinstance(name, str) and name.strip():
-                path = library.find(inp.model, name, search_dirs)
-                params[inp.name] = str(path) if path is not None else name
+        params = model_params(graph, node_id, cls, library, search_dirs)
         try:
             weights = cls.weights(params, lambda name: resolve_path(name, search_dirs))
         except Exception:  # a plugin's declaration must not break the plan of the rest
@@ -267,7 +275,8 @@ def _behind(graph: Graph, node_id: str, kind: str, declared: dict, carriers: dic
 
 
 def _component_bytes(declared: dict, key: tuple[str, str], dtype_bytes: int) -> int:
-    return sum(int(w.count) for _, w in declared.get(key[0], ()) if w.component == key[1]) * dtype_bytes
+    parts = [w for _, w in declared.get(key[0], ()) if w.component == key[1]]
+    return sum(int(w.count) for w in parts) * dtype_bytes + sum(int(w.stored) for w in parts)
 
 
 def _width(declared: dict, key: tuple[str, str]) -> int:

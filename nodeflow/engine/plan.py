@@ -24,7 +24,7 @@ from nodeflow.core.subgraphs.expand import expand, expand_targets
 from nodeflow.core.types import can_connect
 from nodeflow.engine import branches
 from nodeflow.engine.estimate import memory_problems, node_estimates
-from nodeflow.engine.memory_plan import make_memory_plan
+from nodeflow.engine.memory_plan import make_memory_plan, model_params
 from nodeflow.library import ModelLibrary, ModelNotFound, default_library
 
 
@@ -104,6 +104,7 @@ def validate(graph: Graph, workflow_dir: Path | None = None, targets: list[str] 
     for node_id in ordered:
         problems += _node_problems(graph, node_id, search_dirs, library, incoming.get(node_id, []))
         problems += _unlinked_choice(graph, node_id, needs.chosen.get(node_id, ()))
+    problems += _device_problems(graph, ordered, search_dirs, library, device)
     if output_dir is not None:
         problems += _output_problems(graph, ordered, output_dir)
     problems += memory_problems(node_estimates(graph, ordered, search_dirs), device)
@@ -119,6 +120,24 @@ def _unlinked_choice(graph: Graph, node_id: str, chosen: tuple[str, ...]) -> lis
     return [Problem("is the branch this node takes, but nothing is linked to it", node_id, name)
             for name in chosen if graph.link_into(node_id, name) is None
             and not (cls.input(name).is_parameter and name in graph.nodes[node_id].params)]
+
+
+def _device_problems(graph: Graph, node_ids: list[str], search_dirs: tuple[Path, ...], library: ModelLibrary,
+                     device: str) -> list[Problem]:
+    """What each node's parameters ask that this machine cannot run (`Node.device_problems`)."""
+    problems = []
+    for node_id in node_ids:
+        record = graph.nodes[node_id]
+        cls = graph.registry.get(record.type)
+        if cls is None or record.mode == "muted" or cls.device_problems.__func__ is Node.device_problems.__func__:
+            continue
+        params = model_params(graph, node_id, cls, library, search_dirs)
+        try:
+            found = cls.device_problems(params, lambda name: resolve_path(name, search_dirs), device)
+        except Exception:  # a plugin's declaration must not break the validation of the rest
+            continue
+        problems += [Problem(message, node_id, name) for name, message in found]
+    return problems
 
 
 def _output_problems(graph: Graph, node_ids: list[str], output_dir: Path) -> list[Problem]:

@@ -27,12 +27,11 @@ def _path(ctx: RunContext, name: str, field: str) -> Path:
 
 def _one_part(name: Any, resolve: Callable[[str], Path], component: str, output: str) -> list[Weights]:
     """The weights of a loader of one model file or folder, for the memory plan ([] if unnamed)."""
-    from nodes.models._weights import weight_count
+    from nodes.models._quantized_headers import part_weights
 
     if not isinstance(name, str) or not name.strip():
         return []
-    count = weight_count(resolve(name))
-    return [Weights(component, output, count)] if count else []
+    return part_weights(resolve(name), component, output)
 
 
 class LoadVAE(Node):
@@ -82,6 +81,14 @@ class LoadUNet(Node):
         """The UNet on `model`, sized from its file headers."""
         return _one_part(params.get("unet"), resolve, "unet", "model")
 
+    @classmethod
+    def device_problems(cls, params: Mapping[str, Any], resolve: Callable[[str], Path], device: str
+                        ) -> list[tuple[str, str]]:
+        """A quantized file this machine cannot run (a GGUF block type, fp8 on MPS)."""
+        from nodes.models._quantized_headers import part_problems
+
+        return part_problems(params, ("unet",), resolve, device)
+
     def run(self, ctx: RunContext, unet: str) -> tuple[Any]:
         from nodes.models._precision import compute_dtype
         from nodes.models._split_loaders import load_unet
@@ -116,6 +123,14 @@ class LoadCLIP(Node):
         second = params.get("clip_name_2") if params.get("family") == "sdxl" else None
         return (_one_part(params.get("clip_name"), resolve, "text_encoder", "clip")
                 + _one_part(second, resolve, "text_encoder_2", "clip"))
+
+    @classmethod
+    def device_problems(cls, params: Mapping[str, Any], resolve: Callable[[str], Path], device: str
+                        ) -> list[tuple[str, str]]:
+        """A quantized file this machine cannot run (a GGUF block type, fp8 on MPS)."""
+        from nodes.models._quantized_headers import part_problems
+
+        return part_problems(params, ("clip_name", "clip_name_2"), resolve, device)
 
     def run(self, ctx: RunContext, clip_name: str, family: str, clip_name_2: str = "") -> tuple[Any]:
         from nodes.models._precision import compute_dtype
