@@ -193,8 +193,9 @@ class Node:
     # engine and GUI never name a node type id. A new kind of node behaviour is a new flag here.
     #: Output nodes (save, preview, ...) are what a run is planned backwards from.
     is_output: ClassVar[bool] = False
-    #: Nodes whose parameters a saved PNG repeats in readable form (prompts, seed, steps...).
-    summarized: ClassVar[bool] = False
+    #: What inputs mean in a saved picture's A1111-style parameters text (input name -> a role of
+    #: `core.infotext.ROLES`: "prompt", "seed", "steps", ...), so A1111, Forge and Civitai read them.
+    infotext: ClassVar[Mapping[str, str]] = {}
     #: Integer size inputs where 0 means the native picture side of the model the node's output is
     #: used with (Empty Latent's width and height): the memory plan puts that model's side in.
     native_size_inputs: ClassVar[tuple[str, ...]] = ()

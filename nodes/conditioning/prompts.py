@@ -20,7 +20,7 @@ class TextEncode(Node):
     type_id = "conditioning.text_encode"
     title = "Text Encode"
     category = "conditioning"
-    summarized = True
+    infotext = {"text": "prompt"}
     description = (
         "Turns a prompt into CONDITIONING with the checkpoint's CLIP text encoder, exactly as "
         "diffusers' pipelines do. A prompt longer than the encoder's window (77 tokens for SD) is "

@@ -13,6 +13,7 @@ class ClipSetLastLayer(Node):
     type_id = "conditioning.clip_set_last_layer"
     title = "CLIP Set Last Layer"
     category = "conditioning"
+    infotext = {"stop_at_clip_layer": "clip_skip"}
     description = (
         "Clip skip: prompts are read from an earlier layer of the text encoder. -1 is the last "
         "layer (SD 1.x's default), -2 the one before (what many anime models want; SDXL's "

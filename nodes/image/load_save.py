@@ -22,22 +22,14 @@ SCALE_METHODS = ("lanczos", "bicubic", "bilinear", "area", "nearest-exact")
 
 
 def parameters_text(workflow_json: str) -> str:
-    """The main settings of a workflow as readable lines (prompts, seed, steps, sampler...).
+    """The A1111-style parameters text (`core.infotext`) of the workflow a picture embeds."""
+    from nodeflow.core.infotext import parameters_text as infotext
 
-    The nodes repeated are those whose declaration sets `summarized`.
-    """
     try:
         data = json.loads(workflow_json)
     except ValueError:
         return ""
-    registry = default_registry()
-    lines = []
-    for node in data.get("nodes", []):
-        cls = registry.get(node.get("type", ""))
-        if cls is not None and cls.summarized and node.get("params"):
-            values = ", ".join(f"{k}: {v}" for k, v in node["params"].items())
-            lines.append(f"{node['type']} (node {node['id']}): {values}")
-    return "\n".join(lines)
+    return infotext(data, default_registry()) if isinstance(data, dict) else ""
 
 
 class LoadImage(Node):

@@ -21,7 +21,7 @@ class EmptyLatent(Node):
     type_id = "latent.empty"
     title = "Empty Latent"
     category = "latent"
-    summarized = True
+    infotext = {"width": "width", "height": "height", "batch_size": "batch"}
     native_size_inputs = ("width", "height")
     description = (
         "A blank latent for text-to-image. Width and height 0 mean the model's native size (512 for "

@@ -16,7 +16,7 @@ class LoadCheckpoint(Node):
     type_id = "models.load_checkpoint"
     title = "Load Checkpoint"
     category = "models"
-    summarized = True
+    infotext = {"checkpoint": "checkpoint"}
     description = (
         "Loads a Stable Diffusion model: a diffusers folder (with model_index.json) or a single "
         ".safetensors file (SD 1.x, SD 2.x, SDXL; configs ship with NodeFlow). Gives the denoising "
@@ -93,7 +93,7 @@ class LoadLora(Node):
     type_id = "models.load_lora"
     title = "Load LoRA"
     category = "models"
-    summarized = True
+    infotext = {"lora": "lora", "strength_model": "lora_strength"}
     description = (
         "Applies a LoRA (.safetensors, diffusers/PEFT or kohya key names) to the model and the text "
         "encoder with the given strengths. The loaded checkpoint is not changed: the patched weights "

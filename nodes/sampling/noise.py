@@ -12,7 +12,7 @@ class RandomNoise(Node):
     type_id = "noise.random"
     title = "Random Noise"
     category = "sampling/custom"
-    summarized = True
+    infotext = {"seed": "seed"}
     description = (
         "Seeded noise for Sample. The noise is drawn on the CPU from this seed, so the same seed "
         "gives the same image on CPU, CUDA and MPS. All randomness of a sampling run (img2img's "

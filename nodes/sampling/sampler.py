@@ -54,7 +54,8 @@ class Sampler(Node):
     type_id = "sampling.sampler"
     title = "Sampler"
     category = "sampling"
-    summarized = True
+    infotext = {"seed": "seed", "steps": "steps", "cfg": "cfg", "sampler_name": "sampler", "scheduler": "scheduler",
+                "denoise": "denoise", "positive": "positive", "negative": "negative"}
     description = (
         "Denoises a latent guided by prompts: text-to-image from Empty Latent, image-to-image from "
         "VAE Encode (denoise < 1), inpainting from VAE Encode for Inpaint or Set Latent Noise Mask. "
@@ -102,7 +103,7 @@ class SamplerSelect(Node):
     type_id = "sampling.sampler_select"
     title = "Sampler Select"
     category = "sampling/custom"
-    summarized = True
+    infotext = {"sampler_name": "sampler"}
     description = "Picks the sampling algorithm for Sample. " + _SAMPLER_HELP
     inputs = (
         Input("sampler_name", STRING, default="euler", choices=SAMPLER_CHOICES),
@@ -123,6 +124,7 @@ class Scheduler(Node):
     type_id = "sampling.scheduler"
     title = "Scheduler"
     category = "sampling/custom"
+    infotext = {"scheduler": "scheduler", "steps": "steps", "denoise": "denoise"}
     description = ("The noise levels Sample walks through, read from the model (ComfyUI's Basic "
                    "Scheduler). " + _SCHEDULER_HELP + " " + _DENOISE_HELP)
     inputs = (
@@ -155,7 +157,7 @@ class CFGGuider(Node):
     type_id = "sampling.cfg_guider"
     title = "CFG Guider"
     category = "sampling/custom"
-    summarized = True
+    infotext = {"cfg": "cfg", "positive": "positive", "negative": "negative"}
     description = (
         "Classifier-free guidance for Sample: the model, the prompts and how strongly to follow "
         "them. guidance_rescale (0-1) tames over-saturation at high cfg, as diffusers' "

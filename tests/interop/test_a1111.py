@@ -149,7 +149,12 @@ def test_an_a1111_png_runs_and_converts(tmp_path, capsys):
     saved = json.loads((tmp_path / "wf.json").read_text())
     assert saved["nodes"][0]["params"] == {"checkpoint": "tiny-shapes"}
     assert main(["run", str(picture), "--device", "cpu", "--out", str(tmp_path / "out")]) == 0
-    assert len(list((tmp_path / "out").glob("a1111_*.png"))) == 1
+    [made] = (tmp_path / "out").glob("a1111_*.png")
+    written = parse(parameters_in(made))  # what NodeFlow writes for A1111, Forge and Civitai
+    assert written.prompt == "a red circle on a blue background"
+    assert {k: written.fields[k] for k in ("Steps", "Sampler", "CFG scale", "Seed", "Size", "Model")} == {
+        "Steps": "2", "Sampler": "Euler", "CFG scale": "5", "Seed": "3", "Size": "64x64", "Model": "tiny-shapes"}
+    assert len(written.fields["Model hash"]) == 10
     with_lora = _png(tmp_path / "lora.png", text)
     assert main(["validate", str(with_lora)]) == 2
     assert "LoRA 'absent' (hash not recorded) is not in the library" in capsys.readouterr().err

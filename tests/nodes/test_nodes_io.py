@@ -33,7 +33,8 @@ def test_saved_png_carries_the_workflow_that_made_it(tiny_sd, executor, tmp_path
     with Image.open(png) as image:
         assert image.text[PNG_WORKFLOW_KEY] == text
         assert "a blue circle" in image.text[PNG_PARAMETERS_KEY]
-        assert "seed: 12" in image.text[PNG_PARAMETERS_KEY]
+        assert "Steps: 4, Sampler: Euler, Schedule type: Normal, CFG scale: 7, Seed: 12, Size: 32x32" \
+            in image.text[PNG_PARAMETERS_KEY]  # A1111's format, which Forge and Civitai read
         np.testing.assert_array_equal(np.array(image)[None], pixels(result, ids["decode"]))
     # the PNG's graph runs again to the same pixels
     again = run(Executor(device="cpu"), loaded, tmp_path / "again")

@@ -2,24 +2,17 @@
 
 NodeFlow runs an imported picture's settings with the `comfyui` sampling convention: ComfyUI's
 samplers are k-diffusion's, as A1111's are, so a name maps to the same maths. A name missing here
-has no equivalent and is reported.
+has no equivalent and is reported. The names themselves are `core.infotext`'s, which writes them.
 """
 
 from __future__ import annotations
 
-#: A1111 sampler name -> the comfyui convention's.
-SAMPLERS = {
-    "euler": "euler", "euler a": "euler_ancestral", "heun": "heun", "lms": "lms", "dpm2": "dpm_2",
-    "dpm2 a": "dpm_2_ancestral", "dpm++ 2s a": "dpmpp_2s_ancestral", "dpm++ 2m": "dpmpp_2m",
-    "dpm++ sde": "dpmpp_sde", "dpm++ 2m sde": "dpmpp_2m_sde", "dpm++ 2m sde heun": "dpmpp_2m_sde_heun",
-    "dpm++ 3m sde": "dpmpp_3m_sde", "ddim": "ddim", "ddpm": "ddpm", "unipc": "uni_pc", "lcm": "lcm",
-}
-#: A1111 "Schedule type" -> the comfyui convention's scheduler.
-SCHEDULES = {
-    "automatic": "normal", "normal": "normal", "karras": "karras", "exponential": "exponential",
-    "sgm uniform": "sgm_uniform", "simple": "simple", "ddim": "ddim_uniform", "beta": "beta",
-    "kl optimal": "kl_optimal",
-}
+from nodeflow.core.infotext import SAMPLER_NAMES, SCHEDULE_NAMES
+
+#: A1111 sampler name (lowercase) -> the comfyui convention's: `core.infotext`'s table read backwards.
+SAMPLERS = {a1111.lower(): name for name, a1111 in SAMPLER_NAMES.items()}
+#: A1111 "Schedule type" (lowercase) -> the comfyui convention's scheduler; "Automatic" is the model's default.
+SCHEDULES = {a1111.lower(): name for name, a1111 in SCHEDULE_NAMES.items()} | {"automatic": "normal"}
 #: Old sampler names carried the schedule as a suffix ("DPM++ 2M Karras").
 SCHEDULE_SUFFIXES = {" karras": "karras", " exponential": "exponential"}
 #: "Hires upscaler" values that are latent resizes -> the Latent Upscale method.
