@@ -241,9 +241,10 @@ def _stored_linear_class() -> type:
 StoredLinear: Any  # the class, once `_stored_linear_class()` has made it
 
 
-def load_into(model: Any, state: dict[str, Any], compute_dtype: Any, field: str) -> Any:
+def load_into(model: Any, state: dict[str, Any], compute_dtype: Any, field: str, extra: str = "refuse") -> Any:
     """Load `state` (diffusers or transformers key names of `model`) into `model`, keeping stored
-    weights of linear layers stored (see module doc). Every parameter must be in `state`."""
+    weights of linear layers stored (see module doc). Every parameter must be in `state` (or tied
+    to one that is); tensors the model lacks are an error, or left out with `extra="ignore"`."""
     linear_cls = _stored_linear_class()
     state = dict(state)
     for name, module in list(model.named_modules()):
@@ -259,7 +260,12 @@ def load_into(model: Any, state: dict[str, Any], compute_dtype: Any, field: str)
                                                        child.out_features, compute_dtype))
     plain = {k: dequantize(v, compute_dtype) if is_stored(v) else v.to(compute_dtype) if v.is_floating_point() else v
              for k, v in state.items()}
+    own = dict(model.state_dict(keep_vars=True))
+    if extra == "ignore":
+        plain = {k: v for k, v in plain.items() if k in own}
     result = model.load_state_dict(plain, strict=False, assign=True)
+    if hasattr(model, "tie_weights"):
+        model.tie_weights()  # a language model's head shares its embedding when its config says so
     own = dict(model.state_dict(keep_vars=True))
     missing = [k for k in result.missing_keys if own[k] is not None and own[k].is_meta]
     if missing:

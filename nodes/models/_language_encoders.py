@@ -1,0 +1,126 @@
+"""Language-model text encoders (Qwen2.5-VL, Qwen3, Qwen3-VL, Mistral 3, Gemma 2), loaded through
+transformers from the files ComfyUI users keep in `text_encoders/`, or from a diffusers folder.
+
+A folder (a diffusers pipeline's `text_encoder/`, or a transformers model folder) loads with
+`from_pretrained`. A single file holds weights only: the model is built from the config shipped
+for its family (`resources/configs/<family>/<part>/config.json`) on the meta device, then filled
+from the file, whatever its key names:
+
+- the original checkpoint names ComfyUI's files keep (`model.layers.N...`, `visual...`, `lm_head`)
+  are renamed by transformers' own checkpoint conversion mapping, as `from_pretrained` would;
+- a GGUF file of llama.cpp's names (`blk.N.attn_q.weight`, what CLIPLoaderGGUF loads) is mapped
+  back by the `gguf` package's tensor name map of its architecture;
+- fp8, fp8 scaled, int8 and GGUF weights stay stored (`nodes.models._quantized`).
+
+Tensors the model class does not have (an LM head beside a model without one, a vision tower a
+text-only class lacks) are left out; every tensor the model needs must be in the file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from nodeflow.core import NodeError
+from nodes._lazy import lazy
+from nodes.models import _quantized
+
+torch = lazy("torch")
+
+#: llama.cpp architectures whose tensors are stored as the checkpoint has them. Others are not
+#: (llama and mistral permute q/k for their rotary layout, gemma adds 1 to its norms) and are
+#: refused rather than loaded wrong.
+GGUF_AS_STORED = ("qwen2", "qwen2vl", "qwen3", "qwen3vl")
+
+
+def load_language_model(class_name: str, path: Path, config_dir: Path | None, dtype: Any, field: str) -> Any:
+    """The transformers model `class_name` from a folder or a single file (see module doc);
+    `config_dir` holds the `config.json` a single file is built from. Errors name `field`."""
+    import transformers
+
+    cls = getattr(transformers, class_name)
+    if path.is_dir():
+        try:
+            return cls.from_pretrained(path, dtype=dtype, local_files_only=True).eval().requires_grad_(False)
+        except (OSError, ValueError) as exc:
+            raise NodeError(f"cannot load {path.name} as a {class_name}: {str(exc).splitlines()[0]}", field) from None
+    if config_dir is None or not (config_dir / "config.json").is_file():
+        raise NodeError(f"no config for a {class_name} to build {path.name} with (looked in {config_dir})", field)
+    config = cls.config_class.from_pretrained(config_dir)
+    model = empty_model(cls, config, dtype)
+    state = _quantized.read_state_dict(path, field)
+    if path.suffix.lower() == ".gguf":
+        state = from_llama_cpp_names(state, gguf_architecture(path, field), model, field)
+    state = transformers_names(model, state, field)
+    return _quantized.load_into(model, state, dtype, field, extra="ignore").eval()
+
+
+def empty_model(cls: Any, config: Any, dtype: Any) -> Any:
+    """`cls` built from `config` on the meta device (weights come from the file), in `dtype`."""
+    from accelerate import init_empty_weights
+
+    with init_empty_weights():
+        model = cls._from_config(config, dtype=dtype)
+    return model
+
+
+def transformers_names(model: Any, state: dict[str, Any], field: str) -> dict[str, Any]:
+    """`state` with the original checkpoint names renamed as transformers' `from_pretrained` does
+    (its checkpoint conversion mapping, the base-model prefix added or dropped)."""
+    from transformers.conversion_mapping import get_model_conversion_mapping
+    from transformers.core_model_loading import WeightConverter, WeightRenaming, rename_source_key
+
+    transforms = get_model_conversion_mapping(model)
+    renamings = [t for t in transforms if isinstance(t, WeightRenaming)]
+    converters = [t for t in transforms if isinstance(t, WeightConverter)]
+    own = model.state_dict()
+    renamed = {}
+    for key, value in state.items():
+        new, converter = rename_source_key(key, renamings, converters, model.base_model_prefix, own)
+        if converter is not None:
+            raise NodeError(f"{key} needs a weight conversion ({converter}) that a text encoder file should not", field)
+        renamed[new] = value
+    return renamed
+
+
+def gguf_architecture(path: Path, field: str) -> str:
+    """The llama.cpp architecture a GGUF file declares (`general.architecture`), if NodeFlow can
+    load its tensors as stored."""
+    from gguf import GGUFReader
+
+    try:
+        reader = GGUFReader(path)
+        arch_field = reader.get_field("general.architecture")
+        arch = arch_field.contents() if arch_field is not None else ""
+    except (OSError, ValueError, KeyError, IndexError) as exc:
+        raise NodeError(f"cannot read {path.name} as GGUF: {exc}", field) from None
+    if arch not in GGUF_AS_STORED:
+        raise NodeError(f"{path.name} is a GGUF text encoder of architecture {arch or 'unknown'}; "
+                        f"NodeFlow loads {', '.join(GGUF_AS_STORED)} GGUF text encoders", field)
+    return arch
+
+
+def from_llama_cpp_names(state: dict[str, Any], arch: str, model: Any, field: str) -> dict[str, Any]:
+    """llama.cpp tensor names (`blk.0.attn_q.weight`) -> the model's own, through the `gguf`
+    package's name map of `arch` (which knows every checkpoint naming of that architecture)."""
+    import gguf
+
+    arch_id = next(a for a, name in gguf.MODEL_ARCH_NAMES.items() if name == arch)
+    layers = int(getattr(model.config, "num_hidden_layers", 0) or model.config.get_text_config().num_hidden_layers)
+    names = gguf.get_tensor_name_map(arch_id, layers)
+    wanted: dict[str, str] = {}
+    for key in model.state_dict():
+        parts = key.split(".")
+        for start in range(len(parts)):
+            candidate = ".".join(parts[start:])
+            found = names.get_name(candidate.rsplit(".", 1)[0], try_suffixes=("." + parts[-1],)) if "." in candidate \
+                else None
+            if found is None and start:
+                found = names.get_name("model." + candidate.rsplit(".", 1)[0], try_suffixes=("." + parts[-1],))
+            if found is not None:
+                wanted.setdefault(found, key)
+                break
+    renamed = {wanted[k]: v for k, v in state.items() if k in wanted}
+    if not renamed:
+        raise NodeError(f"none of the GGUF file's tensors are {type(model).__name__} weights", field)
+    return renamed
