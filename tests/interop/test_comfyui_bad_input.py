@@ -86,6 +86,9 @@ def test_a_subgraph_cycle_is_one_line_and_a_placeholder(registry):
     data = {"version": 0.4, "nodes": [{"id": 5, "type": "aaaa-1", "mode": 0}], "links": [],
             "definitions": {"subgraphs": [inner]}}
     graph, report = import_data(data, registry)
+    assert report.problems == ["subgraph 'Loop' contains itself (Loop -> Loop); a subgraph may not be inside itself"]
+    assert graph.nodes["5"].type == "subgraph/aaaa-1" and graph.subgraphs["aaaa-1"].nodes["1"].type == "subgraph/aaaa-1"
+    graph, report = import_data(data, registry, flatten_subgraphs=True)
     assert report.problems == ["node 5:1 (aaaa-1): subgraph 'Loop' contains itself (aaaa-1 -> aaaa-1); kept as a "
                                "placeholder"]
     assert graph.nodes["5:1"].type == "aaaa-1"

@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from nodeflow.core.errors import WorkflowFormatError
+from nodeflow.core.subgraphs.expand import expand
 from nodeflow.interop.comfyui import import_data
 from nodeflow.interop.comfyui.classmap import entry_for_class
 from nodeflow.interop.loading import open_workflow
@@ -86,13 +87,17 @@ def test_modes_layout_and_seed_controls_carry_over(corpus, registry):
     assert bypass.nodes["38"].mode == "bypass" and bypass.nodes["38"].type == "ImageScaleToTotalPixels"
 
 
-def test_subgraphs_are_flattened_with_execution_ids(corpus, registry):
+def test_subgraphs_stay_subgraphs_and_expand_with_execution_ids(corpus, registry):
     graph = open_workflow(corpus / "ui" / "templates_01_get_started_text_to_image.json", registry).graph
-    inner = sorted(i for i in graph.nodes if ":" in i)
-    assert inner and all(i.startswith("83:") for i in inner)
-    sampler = graph.nodes["83:3"]
+    assert sorted(graph.nodes) == ["60", "83", "84"] and graph.title("83") == "Z-Image-Turbo Text to Image"
+    definition = graph.subgraphs["ef10a538-17cf-46fb-930c-5460c4cf7f0e"]
+    assert [(w.name, w.node, w.param) for w in definition.widgets] == [("text", "27", "text"), ("seed", "3", "seed")]
+    expanded, problems = expand(graph)
+    inner = sorted(i for i in expanded.nodes if ":" in i)
+    assert problems == [] and inner and all(i.startswith("83:") for i in inner)
+    sampler = expanded.nodes["83:3"]
     assert sampler.type == "sampling.sampler" and sampler.ui.get("seed_control")
-    assert any(g.title for g in graph.groups.values())
+    assert any(g.title for g in definition.groups)
 
 
 def test_unknown_classes_are_placeholders_that_keep_their_data(corpus, registry):

@@ -5,7 +5,8 @@ A node imported from ComfyUI whose params are unchanged gives back the file's ow
 ComfyUI -> NodeFlow -> ComfyUI keeps every value, even where a conversion rounds); edited ones are
 converted back (`Entry.export`). Placeholders give back their class and inputs unchanged. As in
 ComfyUI's own export, muted nodes, notes and reroutes are left out and bypassed nodes are wired
-through. Nodes without a ComfyUI equivalent are left out and reported.
+through. Nodes without a ComfyUI equivalent are left out and reported. Subgraph instances are
+expanded first, so inner nodes get ComfyUI's execution ids, `<instance>:<inner>`.
 """
 
 from __future__ import annotations
@@ -13,12 +14,16 @@ from __future__ import annotations
 from typing import Any
 
 from nodeflow.core.graph import Graph, Link
+from nodeflow.core.subgraphs.expand import expand
 from nodeflow.core.types import ANY
 from nodeflow.interop.comfyui.classmap import Entry, entry_for_node
 
 
 def export_api(graph: Graph) -> tuple[dict[str, Any], list[str]]:
     """(API prompt, problems): one problem line per node or link that could not be exported."""
+    graph, refused = expand(graph)
+    if refused:
+        return {}, [str(p) for p in refused]
     prompt: dict[str, Any] = {}
     problems: list[str] = []
     for node_id in sorted(graph.nodes, key=_id_key):

@@ -165,10 +165,15 @@ class Flattener:
             return edges
         out_id = f"{node_id}#out"
         self.flat.through |= {node_id, out_id}
-        edges = [Edge(out_id, e.src_slot, e.dst, e.dst_slot) if e.src == node_id else e for e in edges]
-        before = set(self.flat.nodes)
+        outputs = _slots_by_name(raw.get("outputs"), definition.get("outputs"))
+        edges = [Edge(out_id, outputs.get(e.src_slot, -1), e.dst, e.dst_slot) if e.src == node_id else e
+                 for e in edges]
+        before, known = set(self.flat.nodes), len(self.flat.edges)
         self.add_graph(definition.get("nodes") or [], definition.get("links"), f"{node_id}:", (node_id, out_id),
                        stack + (sub_id,), as_int(raw.get("mode")))
+        inputs = {k: j for j, k in _slots_by_name(raw.get("inputs"), definition.get("inputs")).items()}
+        self.flat.edges[known:] = [Edge(e.src, inputs.get(e.src_slot, -1), e.dst, e.dst_slot) if e.src == node_id
+                                   else e for e in self.flat.edges[known:]]
         inner = [n for n in self.flat.nodes if n not in before]
         self._promoted_widgets(node_id, raw)
         self.flat.frames.append((str(name), inner))
@@ -224,6 +229,18 @@ class Flattener:
         self.flat.through.add(node_id)  # the instance itself no longer stands for anything
         self.flat.frames.append((str(raw["type"]), [f"{node_id}:{n['index']}" for n in inner_nodes]))
         return rewired
+
+
+def _slots_by_name(instance: Any, definition: Any) -> dict[int, int]:
+    """Instance slot -> the definition's socket of the same name: an instance lists only some of
+    its definition's inputs (newer frontends show the others as widgets), so slots differ."""
+    names = [str(s.get("name")) if isinstance(s, dict) else None for s in definition or []]
+    found = {}
+    for slot, socket in enumerate(instance if isinstance(instance, list) else []):
+        name = str(socket.get("name")) if isinstance(socket, dict) else None
+        if name in names:
+            found[slot] = names.index(name)
+    return found
 
 
 def _group_name(node_type: str) -> str:
