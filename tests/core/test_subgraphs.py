@@ -223,3 +223,41 @@ def test_broken_definitions_in_a_file_are_one_line_errors(graph, registry):
     data["subgraphs"].append(data["subgraphs"][0])
     with pytest.raises(WorkflowFormatError, match="defined twice"):
         workflow.from_data(data, registry)
+
+
+def test_a_subgraph_file_is_reused_in_a_second_workflow_and_updated_from_there(graph, registry, tmp_path):
+    from nodeflow.core.subgraphs.files import save_subgraph, use_subgraph
+
+    n = two_instances(graph)
+    path = tmp_path / "add-ten.json"
+    save_subgraph(graph, "add-ten", path)
+    second = Graph(registry)
+    definition_id, lost = use_subgraph(second, path)
+    source = second.add_node("test.source").id
+    inst = instance(second, definition_id)
+    second.connect(source, "value", inst, "x")
+    second.connect(inst, "y", second.add_node("test.sink").id, "value")
+    assert lost == [] and flat(second).nodes[f"{inst}:1"].params["b"] == 10
+    renamed = copy.deepcopy(graph.subgraphs["add-ten"])
+    renamed.inputs[0].name = "value"
+    renamed.links[("1", "a")] = Link(BOUNDARY_IN, "value", "1", "a")
+    renamed.nodes["1"].params["b"] = 30
+    revise(graph, renamed, rename_inputs={"x": "value"})
+    save_subgraph(graph, "add-ten", path)
+    assert graph.link_into(n["a"], "value") is not None
+    assert use_subgraph(second, path) == ("add-ten", [])
+    assert second.nodes[inst].version == 2 and second.link_into(inst, "value").src == source
+    assert flat(second).nodes[f"{inst}:1"].params["b"] == 30
+
+
+@pytest.mark.parametrize("text, message", [
+    ("{", "not valid JSON"), ('{"format": "nodeflow-workflow"}', "not a NodeFlow subgraph file"),
+    ('{"format": "nodeflow-subgraph", "version": 9, "subgraph": {}}', "version 9 is not one"),
+    ('{"format": "nodeflow-subgraph", "version": 1, "subgraph": {"id": "x"}}', "subgraphs/0"),
+])
+def test_a_broken_subgraph_file_is_one_line(registry, text, message):
+    from nodeflow.core.subgraphs.files import loads_subgraph
+
+    with pytest.raises(WorkflowFormatError, match=message) as caught:
+        loads_subgraph(text, registry)
+    assert "\n" not in str(caught.value)

@@ -44,13 +44,16 @@ def revise(graph: Graph, new: Definition, rename_inputs: dict[str, str] | None =
     """Put `new` in place of the definition with its id and carry every instance along.
 
     When its sockets differ from the definition in use, `new` becomes the next version, with a
-    migration holding the renames; returns one line per link or value no instance could keep.
+    migration holding the renames (a `new` of a higher version keeps its own); returns one line
+    per link or value no instance could keep.
     """
     old = graph.subgraphs.get(new.id)
     if old is None:
         raise GraphEditError(f"subgraph '{new.id}' is not defined")
     new = copy.deepcopy(new)
-    if _sockets(old) != _sockets(new) or rename_inputs or rename_outputs:
+    if new.version > old.version:
+        pass  # a newer definition (from a subgraph file) brings its own migrations
+    elif _sockets(old) != _sockets(new) or rename_inputs or rename_outputs:
         new.version = old.version + 1
         new.migrations = [m for m in old.migrations if m.from_version < old.version]
         new.migrations.append(SocketMigration(old.version, dict(rename_inputs or {}), dict(rename_outputs or {})))
