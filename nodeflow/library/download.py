@@ -11,9 +11,11 @@ and no more bytes are read than the recorded size (or the size the server announ
 
 from __future__ import annotations
 
+import errno
 import http.client
 import os
 import re
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -76,14 +78,13 @@ def download(url: str, part: Path, size: int | None, options: Options) -> Downlo
         have = part.stat().st_size if part.exists() else 0
         try:
             result = _attempt(url, part, have, size, options, meter)
-        except FetchRefused:
-            if part.exists() and part.stat().st_size == 0:
-                part.unlink()  # refused before its first byte was kept: nothing to resume
+        except FetchRefused as refused:
+            if part.exists() and (isinstance(refused, WrongContent) or part.stat().st_size == 0):
+                part.unlink()  # not the file wanted, or nothing of it kept: nothing to resume
             raise
-        except (OSError, http.client.HTTPException) as exc:
-            if isinstance(exc, FileNotFoundError | PermissionError | IsADirectoryError):
-                raise
+        except (OSError, http.client.HTTPException, _StartOver) as exc:
             got = part.stat().st_size if part.exists() else 0
+            _refuse_unless_transient(exc, url, got, got > have, options.timeout)
             stalls = 0 if got > have else stalls + 1
             if stalls >= MAX_STALLS:
                 raise FetchRefused(f"the connection to {urlsplit(url).hostname} failed {MAX_STALLS} times in a row "
@@ -92,6 +93,35 @@ def download(url: str, part: Path, size: int | None, options: Options) -> Downlo
             continue
         meter.finish(part.stat().st_size)
         return result
+
+
+class WrongContent(FetchRefused):
+    """The server's bytes are not the file wanted (format, size, header): the partial file is deleted."""
+
+
+class _StartOver(Exception):
+    """The partial file does not fit the server's file: it was deleted and the download restarts."""
+
+
+def _refuse_unless_transient(exc: BaseException, url: str, got: int, progressed: bool, timeout: float) -> None:
+    """Raise FetchRefused for a failure that trying again will not cure: the disk (full, not
+    writable), a malformed response, or a server that sent nothing for `timeout` seconds. A dropped
+    connection, or a timeout after some bytes came, is worth a reconnect (the caller counts them)."""
+    host = urlsplit(url).hostname
+    if isinstance(exc, TimeoutError):
+        if not progressed:
+            raise FetchRefused(f"{host} sent nothing for {timeout:g} seconds; run the command again to resume "
+                               f"at {got} bytes") from None
+        return
+    if isinstance(exc, _StartOver | http.client.IncompleteRead | ConnectionError):
+        return
+    if isinstance(exc, http.client.HTTPException):
+        raise FetchRefused(f"{host} sent a malformed HTTP response ({type(exc).__name__})") from None
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        raise FetchRefused(f"the disk is full; {got} bytes were kept, run the command again to resume") from None
+    if isinstance(exc, OSError) and exc.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ECONNREFUSED):
+        return
+    raise FetchRefused(f"{type(exc).__name__}: {_why(exc)}") from None
 
 
 def _why(exc: BaseException) -> str:
@@ -107,21 +137,21 @@ def _attempt(url: str, part: Path, have: int, size: int | None, options: Options
             if total == have and (size is None or size == have):
                 return Downloaded(final, _filename(response), _sniff_file(part, url, options))
             part.unlink()
-            raise http.client.HTTPException("the partial file does not fit the server's file; starting over")
+            raise _StartOver("the partial file does not fit the server's file; starting over")
         if status not in (200, 206):
             raise FetchRefused(_status_line(status, response.reason, final))
-        if status == 206 and have:
+        if status == 206:
             start = _content_range_start(response.getheader("Content-Range", ""))
             if start != have:
-                raise FetchRefused(f"{urlsplit(final).hostname} answered a range request with the wrong bytes "
-                                   f"(from {start}, asked from {have})")
+                raise FetchRefused(f"{urlsplit(final).hostname} sent a range of the file that was not asked for "
+                                   f"(from byte {start}, asked from {have})")
         else:
             have = 0  # a whole file: the partial one starts over
         _refuse_html_type(response, url)
         length = response.getheader("Content-Length")
         announced = have + int(length) if length and length.isdigit() else None
         if size is not None and announced is not None and announced > size:
-            raise FetchRefused(f"the server offers {announced} bytes but {size} were recorded for this file; "
+            raise WrongContent(f"the server offers {announced} bytes but {size} were recorded for this file; "
                                "refusing a different file")
         limit = size if size is not None else announced if announced is not None else MAX_UNKNOWN_SIZE
         meter.start(have, limit if size is not None or announced is not None else None)
@@ -194,22 +224,22 @@ def html_hint(url: str) -> str:
 def _refuse_html_type(response: http.client.HTTPResponse, url: str) -> None:
     kind = (response.getheader("Content-Type") or "").split(";")[0].strip().lower()
     if kind in ("text/html", "application/xhtml+xml"):
-        raise FetchRefused(f"{url} is a web page, not a model file; {html_hint(url)}")
+        raise WrongContent(f"{url} is a web page, not a model file; {html_hint(url)}")
 
 
 def _receive(response: http.client.HTTPResponse, part: Path, have: int, limit: int, url: str,
              options: Options, meter: _Meter) -> str:
     """Append the body to `part` (after truncating it to `have`); sniff the first bytes before
-    writing them; stop reading at `limit` and refuse a body that goes past it."""
+    writing them; stop reading at `limit`, which a safetensors header lowers to the size it
+    declares, and refuse a body that goes past it."""
     part.parent.mkdir(parents=True, exist_ok=True)
-    fmt = None
+    fmt = _sniff_file(part, url, options) if have else None
+    _check_room(part.parent, limit - have if limit != MAX_UNKNOWN_SIZE else 0, have)
+    bounded = fmt is not None and fmt != sniff.SAFETENSORS
     with part.open("r+b" if part.exists() else "wb") as handle:
         handle.truncate(have)
         handle.seek(have)
-        if have:
-            fmt = _sniff_file(part, url, options)
-        head = b""
-        done = have
+        head, done, checked = b"", have, have
         while done < limit:
             chunk = response.read(min(CHUNK, limit - done))
             if not chunk:
@@ -219,23 +249,64 @@ def _receive(response: http.client.HTTPResponse, part: Path, have: int, limit: i
                 if len(head) < sniff.SNIFF_BYTES and done + len(head) < limit:
                     continue  # too few bytes to tell yet
                 fmt = _check_format(sniff.sniff(head), url, options)
+                bounded = fmt != sniff.SAFETENSORS
                 chunk, head = head, b""
             handle.write(chunk)
             done += len(chunk)
             meter.update(done)
+            if not bounded:
+                handle.flush()
+                declared = _declared_size(part, done)
+                if declared is not None:
+                    limit, bounded = _bound(declared, done, limit, url), True
+            if done - checked >= 64 * CHUNK:
+                _check_room(part.parent, 0, done)
+                checked = done
         if head:
             fmt = _check_format(sniff.sniff(head), url, options)
             handle.write(head)
             done += len(head)
         if done >= limit and response.read(1):
-            part.unlink()
-            raise FetchRefused(f"the server sent more than the {limit} bytes expected; refused and deleted")
-        length = response.length  # None without Content-Length; bytes still owed otherwise
-        if length:
-            raise http.client.IncompleteRead(b"", length)
+            raise WrongContent(f"the server sent more than the {limit} bytes expected; refused and deleted")
+        owed = response.length if response.length else limit - done if limit != MAX_UNKNOWN_SIZE else 0
+        if owed > 0:  # the body ended early: the connection dropped, resume
+            raise http.client.IncompleteRead(b"", owed)
     if fmt is None:
-        raise FetchRefused(f"{url} sent an empty file")
+        raise WrongContent(f"{url} sent an empty file")
     return fmt
+
+
+#: Free space a download leaves on its disk.
+FREE_MARGIN = 256 * 1024 * 1024
+
+
+def _check_room(folder: Path, need: int, done: int) -> None:
+    """Refuse a download that would leave less than FREE_MARGIN free on the disk (the bytes so far are kept)."""
+    free = shutil.disk_usage(folder).free
+    if free - need < FREE_MARGIN:
+        raise FetchRefused(f"not enough disk space in {folder}: {free // 2**20} MiB free, {need // 2**20} MiB more "
+                           f"needed; {done} bytes were kept, free some space and run the command again to resume")
+
+
+def _declared_size(part: Path, done: int) -> int | None:
+    """The whole file's size its safetensors header declares, once the header has arrived."""
+    with part.open("rb") as handle:
+        length = int.from_bytes(handle.read(8), "little")
+    if done < 8 + length:
+        return None
+    return sniff.safetensors_size(part)
+
+
+def _bound(declared: int, done: int, limit: int, url: str) -> int:
+    """The new read limit from a safetensors header's declared size, or FetchRefused when the header
+    contradicts what was recorded or announced (a damaged or padded file)."""
+    if declared == -1:
+        raise WrongContent(f"{url} is not a valid safetensors file (its header is damaged)")
+    if declared > limit and limit != MAX_UNKNOWN_SIZE:
+        raise WrongContent(f"the file's safetensors header says {declared} bytes but {limit} were expected")
+    if declared < done:
+        raise WrongContent(f"the server sent more than the {declared} bytes the file's header declares")
+    return declared
 
 
 def _sniff_file(part: Path, url: str, options: Options) -> str:
@@ -247,11 +318,11 @@ def _check_format(fmt: str, url: str, options: Options) -> str:
     if fmt in sniff.SAFE_FORMATS or (fmt == sniff.PICKLE and options.allow_pickle):
         return fmt
     if fmt == sniff.HTML:
-        raise FetchRefused(f"{url} is a web page, not a model file; {html_hint(url)}")
+        raise WrongContent(f"{url} is a web page, not a model file; {html_hint(url)}")
     if fmt == sniff.PICKLE:
-        raise FetchRefused(f"{url} is {sniff.describe(fmt)}; only safetensors and GGUF are fetched "
+        raise WrongContent(f"{url} is {sniff.describe(fmt)}; only safetensors and GGUF are fetched "
                            "(--allow-pickle accepts it; NodeFlow loads pickles without running their code)")
-    raise FetchRefused(f"{url} is {sniff.describe(fmt)}; only safetensors and GGUF files are fetched")
+    raise WrongContent(f"{url} is {sniff.describe(fmt)}; only safetensors and GGUF files are fetched")
 
 
 def _filename(response: http.client.HTTPResponse) -> str | None:

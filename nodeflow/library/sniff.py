@@ -52,24 +52,33 @@ def check_safetensors(path: Path) -> str | None:
     header must parse, and the tensors' data must end exactly where the file does (a truncated or
     padded download fails this)."""
     size = path.stat().st_size
+    declared = safetensors_size(path)
+    if declared == -1:
+        return "its safetensors header is damaged (not JSON, or tensors without data offsets)"
+    if declared != size:
+        return f"its tensors need {declared} bytes but the file has {size}"
+    return None
+
+
+def safetensors_size(path: Path) -> int:
+    """The size a safetensors file's header declares (header plus the end of the last tensor's
+    data), read from the file's start; -1 when the header is damaged."""
     with path.open("rb") as handle:
         length = struct.unpack("<Q", handle.read(8))[0]
-        if length > min(MAX_SAFETENSORS_HEADER, size - 8):
-            return "its safetensors header is longer than the file"
+        if length > MAX_SAFETENSORS_HEADER:
+            return -1
         try:
             header = json.loads(handle.read(length))
-        except (ValueError, UnicodeDecodeError):
-            return "its safetensors header is not valid JSON"
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            return -1
     if not isinstance(header, dict):
-        return "its safetensors header is not a JSON object"
+        return -1
     end = 0
     for name, entry in header.items():
         if name == "__metadata__":
             continue
         offsets = entry.get("data_offsets") if isinstance(entry, dict) else None
         if not (isinstance(offsets, list) and len(offsets) == 2 and all(isinstance(o, int) for o in offsets)):
-            return f"tensor '{name}' in its safetensors header has no data offsets"
+            return -1
         end = max(end, offsets[1])
-    if 8 + length + end != size:
-        return f"its tensors need {8 + length + end} bytes but the file has {size}"
-    return None
+    return 8 + length + end

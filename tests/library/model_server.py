@@ -30,6 +30,7 @@ class Route:
     announce: bool = True  # send Content-Length
     headers: dict[str, str] = field(default_factory=dict)
     status: int = 200
+    stall: float = 0.0  # seconds to wait after the headers before the body
     requests: list[dict[str, str]] = field(default_factory=list)
 
 
@@ -84,6 +85,9 @@ class ModelServer:
                 self.send_header("Connection", "close")
                 self.end_headers()
                 part = body[start:]
+                if route.stall:
+                    self.wfile.flush()
+                    time.sleep(route.stall)
                 if route.drops > 0 and route.drop_after is not None:
                     route.drops -= 1
                     self.wfile.write(part[:route.drop_after])

@@ -110,10 +110,45 @@ def test_a_wrong_hash_is_refused_and_nothing_is_kept(server, index):
     assert files_in(user_models_dir()) == [] and files_in(user_dir() / "downloads") == []
 
 
-def test_a_truncated_safetensors_without_a_recorded_size_is_refused(server, index):
-    server.routes["/cut.safetensors"] = Route(weights(6)[:-100])
-    with pytest.raises(FetchRefused, match="damaged: its tensors need"):
+def test_a_safetensors_header_bounds_a_download_of_unknown_size(server, index):
+    data = weights(6)
+    # no Content-Length, the body stops 100 bytes short: the header's size says to resume, not to end
+    dropped = server.routes["/short.safetensors"] = Route(data, announce=False, drop_after=len(data) - 100, drops=1)
+    done = fetch_model(Wanted("loras", server.url("/short.safetensors")), index, LOCAL)
+    assert done.path.read_bytes() == data and dropped.requests[1]["Range"] == f"bytes={len(data) - 100}-"
+    server.routes["/truncated.safetensors"] = Route(data[:-100], announce=False)  # the server's file is cut
+    with pytest.raises(FetchRefused, match=f"damaged: its tensors need {len(data)} bytes but the file has"):
+        fetch_model(Wanted("loras", server.url("/truncated.safetensors")), index, LOCAL)
+    server.routes["/padded.safetensors"] = Route(data + b"\0" * 100)  # announced, but more than the header says
+    with pytest.raises(FetchRefused, match=f"header says {len(data)} bytes but {len(data) + 100} were expected|"
+                                           f"more than the {len(data)} bytes the file's header declares"):
+        fetch_model(Wanted("loras", server.url("/padded.safetensors")), index, LOCAL)
+    server.routes["/endless.safetensors"] = Route(data, endless=True)  # no size anywhere: the header bounds it
+    with pytest.raises(FetchRefused, match=f"more than the {len(data)} bytes the file's header declares"):
+        fetch_model(Wanted("loras", server.url("/endless.safetensors")), index, LOCAL)
+    server.routes["/cut.safetensors"] = Route(data[:-100])  # announced as short: the header says it is cut
+    with pytest.raises(FetchRefused, match=f"header says {len(data)} bytes but {len(data) - 100} were expected"):
         fetch_model(Wanted("loras", server.url("/cut.safetensors")), index, LOCAL)
+    assert files_in(user_models_dir()) == ["loras/short.safetensors"] and files_in(user_dir() / "downloads") == []
+
+
+def test_a_server_that_sends_nothing_is_given_up_after_the_timeout(server, index):
+    server.routes["/hang.safetensors"] = Route(weights(), stall=5)
+    began = time.monotonic()
+    with pytest.raises(FetchRefused, match="sent nothing for 1 seconds; run the command again"):
+        fetch_model(Wanted("loras", server.url("/hang.safetensors")), index, Options(allow_local=True, timeout=1))
+    assert time.monotonic() - began < 4
+
+
+def test_a_download_never_fills_the_disk(server, index, monkeypatch):
+    import shutil
+
+    from nodeflow.library import download
+
+    server.routes["/w.safetensors"] = Route(weights())
+    monkeypatch.setattr(download.shutil, "disk_usage", lambda _: shutil._ntuple_diskusage(1, 1, 100 * 2**20))
+    with pytest.raises(FetchRefused, match="not enough disk space .* 100 MiB free"):
+        fetch_model(Wanted("loras", server.url("/w.safetensors")), index, LOCAL)
     assert files_in(user_models_dir()) == []
 
 
