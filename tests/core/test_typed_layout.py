@@ -77,3 +77,17 @@ def test_salvage_of_a_sound_file_is_plain_loading(graph):
 def test_salvage_refuses_what_is_no_workflow_at_all(graph, text):
     with pytest.raises(WorkflowFormatError):
         salvage(text, graph.registry)
+
+
+def test_layout_checks_work_after_a_whole_file_was_checked(graph):
+    """A part of the schema compiled after the whole once pointed into a document that was not
+    there (fastjsonschema marks up what it compiles): every edit after opening a file failed."""
+    from nodeflow.core import schema
+
+    schema._compiled.cache_clear()
+    schema._compiled_item.cache_clear()
+    loaded, _ = workflow.loads(workflow.dumps(graph), graph.registry)
+    node = loaded.add_node("test.add").id
+    loaded.set_ui(node, pos=[5, 6])
+    loaded.add_group("Frame", [0, 0, 10, 10])
+    assert loaded.nodes[node].ui["pos"] == [5, 6]
