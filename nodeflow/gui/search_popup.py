@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFrame, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout
@@ -14,12 +16,16 @@ from nodeflow.gui import node_search
 class SearchPopup(QFrame):
     chosen = Signal(str)  # type id
 
-    def __init__(self, registry: Registry, candidates: list[type[Node]] | None = None, parent=None):
+    def __init__(self, registry: Registry, candidates: list[type[Node]] | None = None, parent=None,
+                 likely: Mapping[str, float] | None = None):
+        """`candidates`: the types a dragged wire fits (None: all); `likely`: type id -> weight,
+        the likeliest first among equal text matches (gui/wire_habits.py)."""
         super().__init__(parent, Qt.WindowType.Popup)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.registry = registry
         self.candidates = candidates
+        self.likely = likely
         self.edit = QLineEdit(self)
         self.edit.setPlaceholderText("Search nodes…")
         self.list = QListWidget(self)
@@ -38,8 +44,9 @@ class SearchPopup(QFrame):
 
     def refresh(self, text: str) -> None:
         self.list.clear()
-        for cls in node_search.search(self.registry, text, self.candidates):
-            item = QListWidgetItem(f"{cls.title}    ·  {cls.category}")
+        for cls in node_search.search(self.registry, text, self.candidates, self.likely):
+            also = next((a for a in node_search.aliases(cls) if a != cls.title), "")
+            item = QListWidgetItem(f"{cls.title}    ·  {cls.category}" + (f"  ·  {also}" if also else ""))
             item.setData(Qt.ItemDataRole.UserRole, cls.type_id)
             item.setToolTip(cls.description or cls.type_id)
             self.list.addItem(item)

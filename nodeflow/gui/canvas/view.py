@@ -14,7 +14,7 @@ from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import QGraphicsView
 
 from nodeflow.core.graph import Link
-from nodeflow.gui import theme, wire_rules
+from nodeflow.gui import theme, wire_habits, wire_rules
 from nodeflow.gui.canvas import node_paint
 from nodeflow.gui.canvas.detail import frame_centre, frame_zoom
 from nodeflow.gui.canvas.gestures import Cut, Pan
@@ -324,10 +324,11 @@ class NodeView(QGraphicsView):
 
     def open_search(self, scene_pos: QPointF, wire: WireResult | None = None) -> SearchPopup:
         registry = self.document.registry
-        candidates = None
+        candidates, likely = None, None
         if wire is not None and wire.start is not None:
             candidates = wire_rules.node_types_fitting(registry, wire.type_name, wire.start.is_output)
-        popup = SearchPopup(registry, candidates, self)
+            likely = wire_habits.likely_for(self.document.graph, wire.start, wire.type_name)
+        popup = SearchPopup(registry, candidates, self, likely=likely)
         popup.chosen.connect(lambda type_id: self.add_from_search(type_id, scene_pos, wire))
         popup.popup_at(self.mapToGlobal(self.mapFromScene(scene_pos)))
         self.search_shown.emit(popup)
