@@ -1,0 +1,101 @@
+"""How each diffusers pipeline turns a prompt into a language model's hidden states, as data.
+
+Pipelines conditioned by a language model (Qwen-Image, Z-Image, Flux.2, Lumina 2) differ only in
+a few choices: the text wrapped around the prompt (a literal template with a system prompt, or
+the tokenizer's own chat template and its switches), the tokens cut from the front, the padding,
+which hidden states are taken (the last, the one before, or several stacked on the feature axis)
+and whether padding tokens are kept. Each `LanguagePrompt` below is read from its pipeline's
+encode function (named in `follows`) and `encode` applies it, so a family's adapter declares its
+recipe and calls one function; the parity tests hold each recipe to its pipeline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from nodes._lazy import lazy
+
+torch = lazy("torch")
+
+
+@dataclass(frozen=True)
+class LanguagePrompt:
+    """One pipeline's prompt encoding (see module doc)."""
+
+    #: The diffusers function this follows, e.g. "QwenImagePipeline._get_qwen_prompt_embeds".
+    follows: str
+    #: Text around the prompt ("{}" is the prompt); used when `chat` is None.
+    template: str = "{}"
+    #: Keyword switches for the tokenizer's chat template (one user message, generation prompt
+    #: added), when the pipeline renders the prompt with `apply_chat_template`.
+    chat: Mapping[str, Any] | None = None
+    #: Tokens of the rendered text the pipeline cuts from the front (its system prompt).
+    drop: int = 0
+    #: Tokenizer window and padding: "max_length" (pad to the window) or "longest".
+    max_length: int = 512
+    padding: str = "max_length"
+    #: Indices into the model's hidden states; several are concatenated along the features.
+    layers: tuple[int, ...] = (-1,)
+    #: "masked": only the attended tokens are kept; "all": every position, with the mask.
+    keep: str = "masked"
+    #: Positions kept after encoding (the pipeline's `max_sequence_length` cut), 0 for all.
+    limit: int = 0
+    notes: tuple[str, ...] = field(default=())
+
+
+QWEN_IMAGE = LanguagePrompt(
+    follows="QwenImagePipeline._get_qwen_prompt_embeds",
+    template=("<|im_start|>system\nDescribe the image by detailing the color, shape, size, texture, quantity, text, "
+              "spatial relationships of the objects and background:<|im_end|>\n<|im_start|>user\n{}<|im_end|>\n"
+              "<|im_start|>assistant\n"),
+    drop=34, max_length=1024 + 34, padding="longest", layers=(-1,), keep="masked", limit=1024,
+)
+
+Z_IMAGE = LanguagePrompt(
+    follows="ZImagePipeline._encode_prompt",
+    chat={"enable_thinking": True}, max_length=512, padding="max_length", layers=(-2,), keep="masked",
+)
+
+FLUX2_KLEIN = LanguagePrompt(
+    follows="Flux2KleinPipeline._get_qwen3_prompt_embeds",
+    chat={"enable_thinking": False}, max_length=512, padding="max_length", layers=(9, 18, 27), keep="all",
+)
+
+LUMINA2 = LanguagePrompt(
+    follows="Lumina2Pipeline.encode_prompt",
+    template=("You are an assistant designed to generate superior images with the superior degree of image-text "
+              "alignment based on textual prompts or user prompts. <Prompt Start> {}"),
+    max_length=256, padding="max_length", layers=(-2,), keep="all",
+)
+
+
+def render(recipe: LanguagePrompt, tokenizer: Any, text: str) -> str:
+    """The text the language model reads for `text`."""
+    if recipe.chat is None:
+        return recipe.template.format(text)
+    return tokenizer.apply_chat_template([{"role": "user", "content": text}], tokenize=False,
+                                         add_generation_prompt=True, **recipe.chat)
+
+
+def encode(recipe: LanguagePrompt, tokenizer: Any, model: Any, text: str, device: Any) -> tuple[Any, Any]:
+    """(hidden states [1, L, D * len(layers)], attention mask [1, L] of 0/1) of one prompt.
+
+    With `keep="masked"` every returned position is attended (the mask is all ones); with "all"
+    the padding positions stay, marked 0 in the mask, as the pipeline passes them on.
+    """
+    inputs = tokenizer(render(recipe, tokenizer, text), padding=recipe.padding, max_length=recipe.max_length,
+                       truncation=True, return_tensors="pt")
+    ids, mask = inputs.input_ids.to(device), inputs.attention_mask.to(device)
+    with torch.no_grad():
+        states = model(input_ids=ids, attention_mask=mask, output_hidden_states=True, use_cache=False).hidden_states
+    embeds = torch.cat([states[i] for i in recipe.layers], dim=-1)
+    if recipe.keep == "masked":
+        embeds = embeds[0][mask[0].bool()][recipe.drop:].unsqueeze(0)
+        mask = torch.ones(embeds.shape[:2], dtype=torch.long, device=embeds.device)
+    else:
+        embeds, mask = embeds[:, recipe.drop:], mask[:, recipe.drop:]
+    if recipe.limit:
+        embeds, mask = embeds[:, :recipe.limit], mask[:, :recipe.limit]
+    return embeds, mask

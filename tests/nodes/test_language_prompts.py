@@ -1,0 +1,116 @@
+"""Each declared language-model prompt recipe gives its pipeline's own prompt embeddings.
+
+Tiny language models from configs and a tiny byte-level BPE tokenizer (the `tokenizers` package,
+Qwen's special tokens and a chat template that renders one user message as Qwen3's does) stand in
+for the real ones; the pipelines' own encode functions are the reference, on the same objects.
+Both sides run the same float operations, so they agree to float32 rounding.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from nodes.conditioning import _language_prompts as recipes
+
+PROMPT = "a red circle on a blue background"
+CHAT_TEMPLATE = (
+    "{%- for message in messages %}"
+    "{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' }}"
+    "{%- endfor %}{%- if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}"
+    "{%- if enable_thinking is defined and enable_thinking is false %}{{ '<think>\\n\\n</think>\\n\\n' }}{%- endif %}"
+    "{%- endif %}")
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import Qwen2TokenizerFast
+
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    special = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<think>", "</think>"]
+    trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=special,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    bpe.train_from_iterator([PROMPT, recipes.QWEN_IMAGE.template, recipes.LUMINA2.template], trainer)
+    return Qwen2TokenizerFast(tokenizer_object=bpe, eos_token="<|im_end|>", pad_token="<|endoftext|>",
+                              chat_template=CHAT_TEMPLATE)
+
+
+def _qwen3(layers: int, causal_lm: bool):
+    from transformers import Qwen3Config, Qwen3ForCausalLM, Qwen3Model
+
+    torch.manual_seed(0)
+    config = Qwen3Config(hidden_size=32, intermediate_size=64, num_hidden_layers=layers, num_attention_heads=2,
+                         num_key_value_heads=1, head_dim=16, vocab_size=400, max_position_embeddings=2048)
+    return (Qwen3ForCausalLM if causal_lm else Qwen3Model)(config).eval()
+
+
+def test_qwen_image_recipe_is_the_pipelines(tokenizer):
+    from diffusers import FlowMatchEulerDiscreteScheduler, QwenImagePipeline
+    from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
+
+    torch.manual_seed(0)
+    config = Qwen2_5_VLConfig(
+        text_config={"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2,
+                     "num_key_value_heads": 1, "vocab_size": 400,
+                     "rope_scaling": {"type": "mrope", "mrope_section": [2, 3, 3]}},
+        vision_config={"depth": 1, "hidden_size": 16, "intermediate_size": 32, "num_heads": 2, "out_hidden_size": 32,
+                       "fullatt_block_indexes": [0]})
+    encoder = Qwen2_5_VLForConditionalGeneration(config).eval()
+    pipe = QwenImagePipeline(FlowMatchEulerDiscreteScheduler(), None, encoder, tokenizer, None)
+    with torch.no_grad():
+        expected, expected_mask = pipe._get_qwen_prompt_embeds(PROMPT, device=torch.device("cpu"))
+
+    embeds, mask = recipes.encode(recipes.QWEN_IMAGE, tokenizer, encoder, PROMPT, "cpu")
+
+    rendered = len(tokenizer(recipes.QWEN_IMAGE.template.format(PROMPT)).input_ids)
+    assert embeds.shape == expected.shape and expected.shape[1] == rendered - 34  # the system prompt is cut
+    assert torch.allclose(embeds, expected, atol=1e-6) and torch.equal(mask, expected_mask)
+
+
+def test_z_image_recipe_is_the_pipelines(tokenizer):
+    from diffusers import FlowMatchEulerDiscreteScheduler, ZImagePipeline
+
+    encoder = _qwen3(2, causal_lm=False)
+    pipe = ZImagePipeline(FlowMatchEulerDiscreteScheduler(), None, encoder, tokenizer, None)
+    with torch.no_grad():
+        [expected] = pipe._encode_prompt(PROMPT, device=torch.device("cpu"))
+
+    embeds, mask = recipes.encode(recipes.Z_IMAGE, tokenizer, encoder, PROMPT, "cpu")
+
+    assert embeds.shape == (1, *expected.shape) and bool(mask.all())  # only the prompt's tokens, not 512
+    assert torch.allclose(embeds[0], expected, atol=1e-6)
+
+
+def test_flux2_klein_recipe_stacks_the_pipelines_three_layers(tokenizer):
+    from diffusers import Flux2KleinPipeline
+
+    encoder = _qwen3(28, causal_lm=True)  # layers 9, 18 and 27 are read
+    with torch.no_grad():
+        expected = Flux2KleinPipeline._get_qwen3_prompt_embeds(encoder, tokenizer, PROMPT, device="cpu")
+
+    embeds, mask = recipes.encode(recipes.FLUX2_KLEIN, tokenizer, encoder, PROMPT, "cpu")
+
+    assert embeds.shape == expected.shape == (1, 512, 3 * 32)
+    assert torch.allclose(embeds, expected, atol=1e-6) and int(mask.sum()) < 512
+
+
+def test_lumina2_recipe_is_the_pipelines(tokenizer):
+    from diffusers import FlowMatchEulerDiscreteScheduler, Lumina2Pipeline
+    from transformers import Gemma2Config, Gemma2Model
+
+    torch.manual_seed(0)
+    config = Gemma2Config(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
+                          num_key_value_heads=1, head_dim=16, vocab_size=400)
+    encoder = Gemma2Model(config).eval()
+    pipe = Lumina2Pipeline(None, FlowMatchEulerDiscreteScheduler(), None, encoder, tokenizer)
+    with torch.no_grad():
+        expected, expected_mask, *_ = pipe.encode_prompt(PROMPT, do_classifier_free_guidance=False,
+                                                         device=torch.device("cpu"))
+
+    embeds, mask = recipes.encode(recipes.LUMINA2, tokenizer, encoder, PROMPT, "cpu")
+
+    assert embeds.shape == expected.shape == (1, 256, 32)
+    assert torch.allclose(embeds, expected, atol=1e-6) and torch.equal(mask, expected_mask)
