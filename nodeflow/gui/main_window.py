@@ -223,6 +223,9 @@ class MainWindow(QMainWindow):
         else:
             self.refresh_recent()
             self.status(f"Opened {path.name}" + (f" ({len(notes)} notes in the log)" if notes else ""))
+            from nodeflow.gui.missing_models import offer  # the downloader loads only when a file opens
+
+            offer(self)
         self.view.fit_all()
 
     def _saved(self, path: Path) -> None:

@@ -21,10 +21,14 @@ from nodeflow.library.sources import URLS
 
 @dataclass(frozen=True)
 class Missing:
-    """A model the workflow names and the library lacks; `nodes` lists the nodes that name it."""
+    """A model the workflow names and the library lacks; `uses` lists the (node id, input) that name it."""
 
     wanted: Wanted
-    nodes: tuple[str, ...]
+    uses: tuple[tuple[str, str], ...]
+
+    @property
+    def nodes(self) -> tuple[str, ...]:
+        return tuple(node_id for node_id, _ in self.uses)
 
 
 def recorded(manifest: dict, kind: str, name: str) -> tuple[str | None, int | None, str | None]:
@@ -42,7 +46,7 @@ def missing_models(graph: Graph, library: ModelLibrary, search_dirs: Iterable[Pa
     """Every model input of an active node whose model is in no library folder, by name or hash.
     A model named by several nodes is listed once."""
     dirs = tuple(search_dirs)
-    found: dict[tuple[str, str], list[str]] = {}
+    found: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for node_id, record in graph.nodes.items():
         cls = graph.registry.get(record.type)
         if cls is None or record.mode == "muted":
@@ -54,11 +58,11 @@ def missing_models(graph: Graph, library: ModelLibrary, search_dirs: Iterable[Pa
             try:
                 library.resolve_recorded(inp.model, name, graph.manifest, dirs)
             except ModelNotFound:
-                found.setdefault((inp.model, name.strip()), []).append(node_id)
+                found.setdefault((inp.model, name.strip()), []).append((node_id, inp.name))
     missing = []
-    for (kind, name), nodes in found.items():
+    for (kind, name), uses in found.items():
         sha256, size, url = recorded(graph.manifest, kind, name)
         place_as = Path(name).name if Path(name).is_absolute() else name  # an old workflow's full path
-        missing.append(Missing(Wanted(kind, url, place_as, sha256, size), tuple(nodes)))
+        missing.append(Missing(Wanted(kind, url, place_as, sha256, size), tuple(uses)))
     return missing
 

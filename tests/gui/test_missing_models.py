@@ -1,0 +1,96 @@
+"""The Missing models dialog: shown when a workflow opens with models the library lacks; fetch,
+search by hash and choose a file, each updating the nodes that name the model."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+
+import numpy as np
+from PySide6.QtCore import Qt
+from safetensors.numpy import save
+
+from nodeflow.core import Input, Node
+from nodeflow.core.paths import user_models_dir
+from nodeflow.core.types import STRING
+from nodeflow.gui.missing_models import MissingModelsDialog, offer
+from nodeflow.library import configure
+from nodeflow.library.download import Options
+from tests.library.model_server import ModelServer, Route
+
+
+class UseLora(Node):
+    """A test node that names a LoRA from the library."""
+
+    type_id = "test.use_lora"
+    title = "Use LoRA"
+    category = "test"
+    is_output = True
+    inputs = (Input("lora", STRING, default="", file="file", model="loras"),)
+    outputs = ()
+
+    def run(self, ctx, lora):
+        return {}
+
+
+def _weights(seed: int) -> bytes:
+    return save({"w": np.random.default_rng(seed).standard_normal(2048).astype(np.float32)})
+
+
+def _workflow(tmp_path, url: str, digests: dict[str, str]) -> object:
+    names = ("a.safetensors", "b.safetensors", "c.safetensors")
+    data = {"format": "nodeflow-workflow", "version": 1, "links": [],
+            "nodes": [{"id": str(i + 1), "type": "test.use_lora", "version": 1, "params": {"lora": name},
+                       "pos": [0, 150 * i]} for i, name in enumerate(names)],
+            "manifest": {"models": {f"loras/{k}": f"sha256:{v}" for k, v in digests.items()},
+                         "model_urls": {"loras/a.safetensors": url}}}
+    path = tmp_path / "needs-models.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_missing_models_are_fetched_found_or_chosen_and_the_graph_follows(qtbot, window, registry, tmp_path):
+    configure()
+    registry.register(UseLora)
+    a, b = _weights(1), _weights(2)
+    digests = {"a.safetensors": hashlib.sha256(a).hexdigest(), "b.safetensors": hashlib.sha256(b).hexdigest()}
+    with ModelServer() as server:
+        route = server.routes["/a.safetensors"] = Route(a)
+        assert window.files.open(_workflow(tmp_path, server.url("/a.safetensors"), digests))
+        [shown] = window.findChildren(MissingModelsDialog)
+        assert shown.isVisible() and shown.table.rowCount() == 3
+        assert [shown.table.item(r, 0).text() for r in range(3)] == ["a.safetensors", "b.safetensors",
+                                                                     "c.safetensors"]
+        assert shown.table.item(0, 4).text() == server.url("/a.safetensors")
+        assert shown.table.item(2, 4).text() == "no URL recorded"
+        qtbot.mouseClick(shown.fetch_all_button, Qt.MouseButton.LeftButton)  # a shared file's loopback URL
+        qtbot.waitUntil(lambda: "loopback" in shown.lines.get(0, ""), timeout=10_000)
+        assert route.requests == [] and not (user_models_dir() / "loras" / "a.safetensors").exists()
+        shown.close()
+
+        dialog = offer(window, options=Options(allow_local=True, timeout=5))  # as after --allow-local
+        qtbot.mouseClick(dialog.fetch_all_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: 0 in dialog.settled and dialog.fetch_button.isEnabled(), timeout=10_000)
+        assert (user_models_dir() / "loras" / "a.safetensors").read_bytes() == a
+        assert "sha256 verified" in dialog.lines[0]
+
+    renamed = user_models_dir() / "loras" / "kept" / "bee.safetensors"  # appears after the workflow opened
+    renamed.parent.mkdir(parents=True)
+    renamed.write_bytes(b)
+    dialog.table.selectRow(1)
+    qtbot.mouseClick(dialog.search_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: 1 in dialog.settled, timeout=10_000)
+    graph = window.document.graph
+    assert graph.nodes["2"].params["lora"] == "kept/bee.safetensors"
+
+    elsewhere = tmp_path / "elsewhere" / "sea.safetensors"
+    elsewhere.parent.mkdir()
+    shutil.copyfile(renamed, elsewhere)
+    dialog.ask_file = lambda item: str(elsewhere)
+    dialog.table.selectRow(2)
+    qtbot.mouseClick(dialog.choose_button, Qt.MouseButton.LeftButton)
+    assert graph.nodes["3"].params["lora"] == str(elsewhere) and 2 in dialog.settled
+    window.document.undo.undo()  # each landing is an ordinary edit
+    assert graph.nodes["3"].params["lora"] == "c.safetensors"
+    assert offer(window) is not None  # c is missing again
