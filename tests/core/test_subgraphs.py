@@ -261,3 +261,19 @@ def test_a_broken_subgraph_file_is_one_line(registry, text, message):
     with pytest.raises(WorkflowFormatError, match=message) as caught:
         loads_subgraph(text, registry)
     assert "\n" not in str(caught.value)
+
+
+def test_a_definition_view_edits_the_definition_every_instance_uses(graph):
+    from nodeflow.core.subgraphs.view import DefinitionView
+
+    n = two_instances(graph)
+    view = DefinitionView(graph, "add-ten")
+    assert [o.name for o in view.graph.node_class("@in").outputs] == ["x"]
+    assert [i.name for i in view.graph.node_class("@out").inputs] == ["y"]
+    view.graph.set_param("1", "b", 21)
+    scale = view.graph.add_node("test.scale").id
+    view.graph.connect("1", "sum", scale, "x")
+    view.graph.connect("@in", "x", "1", "a")
+    assert set(graph.subgraphs["add-ten"].nodes) == {"1", scale}
+    expanded = flat(graph)
+    assert expanded.nodes[f"{n['a']}:1"].params["b"] == 21 and f"{n['b']}:{scale}" in expanded.nodes

@@ -26,6 +26,9 @@ from nodeflow.core.types import SCALAR_TYPES
 TYPE_PREFIX = "subgraph/"
 #: The boundary id of the links that bring an exposed input into a definition.
 _IN = "@in"
+#: Type ids of the two nodes that stand for a definition's boundary while it is edited
+#: (`view.definition_view`): one shows its exposed inputs as outputs, the other its outputs as inputs.
+BOUNDARY_IN_TYPE, BOUNDARY_OUT_TYPE = "subgraph-inputs/", "subgraph-outputs/"
 
 
 def instance_type(definition_id: str) -> str:
@@ -35,6 +38,16 @@ def instance_type(definition_id: str) -> str:
 def definition_id_of(type_id: str) -> str | None:
     """The definition an instance of `type_id` uses, or None for any other node type."""
     return type_id[len(TYPE_PREFIX):] if type_id.startswith(TYPE_PREFIX) else None
+
+
+class SubgraphBoundary(Node):
+    """Base of the classes of a definition's boundary nodes in its editing view; never run."""
+
+    category: ClassVar[str] = "subgraphs"
+    definition_id: ClassVar[str] = ""
+
+    def run(self, ctx: Any, **inputs: Any) -> dict[str, Any]:
+        raise RuntimeError("a subgraph's boundary exists only while its definition is edited")
 
 
 class SubgraphInstance(Node):
@@ -67,7 +80,7 @@ class SubgraphRegistry(Registry):
     def get(self, type_id: str) -> type[Node] | None:
         definition_id = definition_id_of(type_id) if isinstance(type_id, str) else None
         if definition_id is None:
-            return self.base.get(type_id)
+            return self._boundary(type_id) if isinstance(type_id, str) else self.base.get(type_id)
         definition = self.definitions.get(definition_id)
         if definition is None or definition_id in self._building:
             return None
@@ -81,6 +94,20 @@ class SubgraphRegistry(Registry):
             return made[1]
         finally:
             self._building.discard(definition_id)
+
+    def _boundary(self, type_id: str) -> type[Node] | None:
+        for prefix, is_in in ((BOUNDARY_IN_TYPE, True), (BOUNDARY_OUT_TYPE, False)):
+            if type_id.startswith(prefix) and (definition := self.definitions.get(type_id[len(prefix):])):
+                sockets = tuple((s.name, s.type) for s in (definition.inputs if is_in else definition.outputs))
+                key = f"{type_id}|{sockets}"
+                if key not in self._made:
+                    attrs = {"type_id": type_id, "title": "Inputs" if is_in else "Outputs",
+                             "definition_id": definition.id, "__module__": __name__,
+                             "outputs": tuple(Output(n, t) for n, t in sockets) if is_in else (),
+                             "inputs": () if is_in else tuple(Input(n, t, optional=True) for n, t in sockets)}
+                    self._made[key] = (key, type(f"Boundary_{abs(hash(key))}", (SubgraphBoundary,), attrs))
+                return self._made[key][1]
+        return self.base.get(type_id)
 
     def instance_classes(self) -> list[type[Node]]:
         return [cls for d in sorted(self.definitions) if (cls := self.get(instance_type(d))) is not None]

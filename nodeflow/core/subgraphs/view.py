@@ -1,0 +1,53 @@
+"""A definition opened for editing: a graph of its inner nodes plus two boundary nodes.
+
+The boundary nodes have the definition's reserved ids (`@in`, `@out`), so the view's links are
+the definition's links as they are: a wire from `@in`'s output `model` is the link from the exposed
+input `model`. The view shares the workflow's definitions (nested instances show their sockets)
+and every edit of it is written back into the definition at once (`DefinitionView.sync`), so
+every instance in the workflow follows while the user edits. Qt-free: the editor shows the view
+graph on its canvas and edits it through the same undo commands as any graph.
+"""
+
+from __future__ import annotations
+
+from nodeflow.core.graph import Graph, NodeRecord
+from nodeflow.core.subgraphs.definition import BOUNDARY_IDS, BOUNDARY_IN, BOUNDARY_OUT, Definition
+from nodeflow.core.subgraphs.overlay import BOUNDARY_IN_TYPE, BOUNDARY_OUT_TYPE, SubgraphRegistry
+
+
+class DefinitionView:
+    """The editing graph of `workflow.subgraphs[definition_id]`, kept written back."""
+
+    def __init__(self, workflow: Graph, definition_id: str):
+        self.workflow, self.definition_id = workflow, definition_id
+        definition = self.definition
+        self.graph = Graph(workflow.registry)
+        self.graph.subgraphs = workflow.subgraphs
+        self.graph.registry = SubgraphRegistry(workflow.registry, workflow.subgraphs)
+        self.graph.manifest = workflow.manifest
+        positions = [r.ui["pos"] for r in definition.nodes.values() if isinstance(r.ui.get("pos"), list)]
+        left = min((p[0] for p in positions), default=0.0)
+        right = max((p[0] for p in positions), default=0.0)
+        top = min((p[1] for p in positions), default=0.0)
+        self.graph.nodes[BOUNDARY_IN] = NodeRecord(BOUNDARY_IN, BOUNDARY_IN_TYPE + definition.id, 1, {},
+                                                   {"pos": [left - 260, top]})
+        self.graph.nodes[BOUNDARY_OUT] = NodeRecord(BOUNDARY_OUT, BOUNDARY_OUT_TYPE + definition.id, 1, {},
+                                                    {"pos": [right + 320, top]})
+        self.graph.nodes.update(definition.nodes)  # the same records: an edit of one is an edit of both
+        self.graph.links.update(definition.links)
+        self.graph.groups.update({g.id: g for g in definition.groups})
+        self.graph.changed.connect(self.sync)
+
+    @property
+    def definition(self) -> Definition:
+        return self.workflow.subgraphs[self.definition_id]
+
+    def sync(self) -> None:
+        """Write the view back into the definition (nodes, links, groups; not the boundary)."""
+        definition = self.workflow.subgraphs.get(self.definition_id)
+        if definition is None:
+            return
+        definition.nodes = {k: v for k, v in self.graph.nodes.items() if k not in BOUNDARY_IDS}
+        definition.links = dict(self.graph.links)
+        definition.groups = list(self.graph.groups.values())
+        self.workflow.changed.emit()
