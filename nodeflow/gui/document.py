@@ -34,6 +34,9 @@ class Document(QObject):
         super().__init__()
         self.registry = registry
         self.graph = Graph(registry)
+        #: The workflow the file holds (saved, run). `graph` is what the canvas shows and edits: the
+        #: workflow, or a subgraph definition opened in place (`gui.subgraph_edits`).
+        self.workflow = self.graph
         self.path: Path | None = None
         self.undo = QUndoStack(self)
         self.undo.cleanChanged.connect(self._on_clean_changed)
@@ -53,7 +56,7 @@ class Document(QObject):
 
     def replace_graph(self, graph: Graph, path: Path | None, dirty: bool = False) -> None:
         self.graph.changed.disconnect(self.edited.emit)
-        self.graph = graph
+        self.graph = self.workflow = graph
         self._hook(graph)
         self.undo.clear()
         if dirty:
@@ -62,6 +65,14 @@ class Document(QObject):
         self.graph_replaced.emit()
         self.path_changed.emit()
         self.dirty_changed.emit(self.dirty)
+
+    def show_graph(self, graph: Graph) -> None:
+        """Show and edit another graph of the same workflow (a subgraph definition opened in place,
+        or the workflow again): the undo history, file and dirty state stay."""
+        self.graph.changed.disconnect(self.edited.emit)
+        self.graph = graph
+        self._hook(graph)
+        self.graph_replaced.emit()
 
     # -- files ---------------------------------------------------------------------------------
 
@@ -94,7 +105,7 @@ class Document(QObject):
         target = Path(path) if path else self.path
         if target is None:
             raise ValueError("no file name")
-        files.save(self.graph, target)
+        files.save(self.workflow, target)
         self.undo.setClean()
         if target != self.path:
             self.path = target
@@ -102,7 +113,7 @@ class Document(QObject):
         return target
 
     def text(self) -> str:
-        return workflow.dumps(self.graph)
+        return workflow.dumps(self.workflow)
 
     # -- edits ---------------------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from nodeflow.gui.runner import RunController
 from nodeflow.gui.settings import Settings
 from nodeflow.gui.shortcuts import SHORTCUTS, ShortcutsDialog
 from nodeflow.gui.start_panel import StartDock, StartPanel
+from nodeflow.gui.subgraph_ui import install as install_subgraphs
 from nodeflow.gui.window_menus import build_menus
 
 
@@ -69,6 +70,7 @@ class MainWindow(QMainWindow):
         self.actions_: dict[str, QAction] = {}
         self._build_actions()
         build_menus(self)
+        self.subgraphs = install_subgraphs(self)
         self._connect()
         self._restore_layout()
         self._update_title()
@@ -305,7 +307,7 @@ class MainWindow(QMainWindow):
     def validate(self) -> list:
         from nodeflow.gui import run_states
 
-        problems = self.runner.validate(self.document.graph, self._workflow_dir())
+        problems = self.runner.validate(self.document.workflow, self._workflow_dir())
         run_states.show_problems(self.scene, problems)
         for problem in problems:
             self.run_panel.log_line(f"problem: {problem}")
@@ -318,7 +320,7 @@ class MainWindow(QMainWindow):
             self.run_panel.status.setText("Cannot run: fix the problems marked on the nodes")
             return None
         self.run_panel.titles = {i: item.title for i, item in self.scene.nodes.items()}
-        number = self.runner.submit(self.document.graph, self._workflow_dir(), self.output_dir)
+        number = self.runner.submit(self.document.workflow, self._workflow_dir(), self.output_dir)
         self.document.advance_seeds()
         self.status(f"Run {number} queued")
         return number
@@ -358,8 +360,8 @@ class MainWindow(QMainWindow):
     def _record_run(self, origin, result) -> None:
         """Keep what a completed run ran with (versions, model hashes) in its workflow, so Save
         records it. Not an undo step: it is a record of the last run, not an edit."""
-        if origin is self.document.graph and result.ok:
-            self.document.graph.manifest = dict(result.manifest)
+        if origin is self.document.workflow and result.ok:
+            self.document.workflow.manifest = dict(result.manifest)
 
     def _job_started(self, number: int) -> None:
         self.actions_["stop"].setEnabled(True)

@@ -143,7 +143,7 @@ class MemoryBar(QWidget):
 
         self.timer.stop()
         try:
-            problems, plan = self.runner.executor.check(self.document.graph, self.workflow_dir())
+            problems, plan = self.runner.executor.check(self.document.workflow, self.workflow_dir())
         except Exception as exc:  # a plugin's broken declaration must not break editing
             log.exception("memory estimate failed")
             self._show("Peak ≈ —", None, "No estimate: checking the workflow failed:", [describe(exc)], "")

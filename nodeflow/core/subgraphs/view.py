@@ -20,11 +20,16 @@ class DefinitionView:
 
     def __init__(self, workflow: Graph, definition_id: str):
         self.workflow, self.definition_id = workflow, definition_id
-        definition = self.definition
         self.graph = Graph(workflow.registry)
         self.graph.subgraphs = workflow.subgraphs
         self.graph.registry = SubgraphRegistry(workflow.registry, workflow.subgraphs)
         self.graph.manifest = workflow.manifest
+        self._loading = False
+        self._fill()
+        self.graph.changed.connect(self.sync)
+
+    def _fill(self) -> None:
+        definition = self.definition
         positions = [r.ui["pos"] for r in definition.nodes.values() if isinstance(r.ui.get("pos"), list)]
         left = min((p[0] for p in positions), default=0.0)
         right = max((p[0] for p in positions), default=0.0)
@@ -36,7 +41,26 @@ class DefinitionView:
         self.graph.nodes.update(definition.nodes)  # the same records: an edit of one is an edit of both
         self.graph.links.update(definition.links)
         self.graph.groups.update({g.id: g for g in definition.groups})
-        self.graph.changed.connect(self.sync)
+
+    def reload(self) -> None:
+        """Show the definition again after it was replaced (a new version, an undo), with signals,
+        so a canvas showing the view rebuilds."""
+        self._loading = True
+        try:
+            for node_id in list(self.graph.nodes):
+                self.graph.remove_node(node_id)
+            for group_id in list(self.graph.groups):
+                self.graph.remove_group(group_id)
+            self._fill()
+            self.graph.nodes, records = {}, dict(self.graph.nodes)
+            links, self.graph.links = dict(self.graph.links), {}
+            groups, self.graph.groups = dict(self.graph.groups), {}
+            for group in groups.values():
+                self.graph.insert_group(group)
+            for i, record in enumerate(records.values()):
+                self.graph.insert_record(record, list(links.values()) if i == len(records) - 1 else [])
+        finally:
+            self._loading = False
 
     @property
     def definition(self) -> Definition:
@@ -45,7 +69,7 @@ class DefinitionView:
     def sync(self) -> None:
         """Write the view back into the definition (nodes, links, groups; not the boundary)."""
         definition = self.workflow.subgraphs.get(self.definition_id)
-        if definition is None:
+        if definition is None or self._loading:
             return
         definition.nodes = {k: v for k, v in self.graph.nodes.items() if k not in BOUNDARY_IDS}
         definition.links = dict(self.graph.links)

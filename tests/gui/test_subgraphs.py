@@ -1,0 +1,112 @@
+"""Subgraphs in the editor: convert a selection, open a definition in place and come back by the
+breadcrumb, edit sockets and promote a widget, detach, the library; every step undoes."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtWidgets import QInputDialog
+
+from nodeflow.core.subgraphs.expand import expand
+
+from .helpers import vp
+
+
+def chain(window) -> tuple[str, str, str]:
+    """Int(3) -> Math, and an output node beside them."""
+    doc = window.document
+    a = doc.add_node("basic.int", (0, 0), {"value": 3})
+    b = doc.add_node("basic.math", (260, 0))
+    sink = doc.add_node("test.take_image", (560, 0))
+    doc.connect(a, "value", b, "a")
+    return a, b, sink
+
+
+def convert(window, qtbot, monkeypatch, ids: list[str], name: str = "Adder") -> str:
+    window.scene.select_nodes(ids)
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: (name, True))
+    window.actions_["convert_subgraph"].trigger()
+    instance = [i for i, r in window.document.graph.nodes.items() if r.type.startswith("subgraph/")]
+    assert len(instance) == 1
+    return instance[0]
+
+
+def test_convert_selection_then_undo_and_redo(window, qtbot, monkeypatch):
+    a, b, _ = chain(window)
+    window.document.set_param(b, "b", 5.0)
+    graph = window.document.graph
+    inst = convert(window, qtbot, monkeypatch, [b])
+    definition = graph.subgraphs["adder"]
+    assert b not in graph.nodes and inst in window.scene.nodes
+    assert [s.name for s in definition.inputs] == ["a"] and graph.link_into(inst, "a").src == a
+    assert [w.param for w in definition.widgets] == ["b"] and graph.node_class(inst).input("b").default == 5.0
+    window.document.undo.undo()
+    assert b in graph.nodes and inst not in graph.nodes and not graph.subgraphs
+    assert graph.link_into(b, "a").src == a and b in window.scene.nodes
+    window.document.undo.redo()
+    assert inst in graph.nodes and "adder" in graph.subgraphs and graph.link_into(inst, "a").src == a
+
+
+def test_double_click_opens_the_definition_in_place_and_the_breadcrumb_leads_back(window, qtbot, monkeypatch):
+    a, b, _ = chain(window)
+    inst = convert(window, qtbot, monkeypatch, [b])
+    workflow = window.document.graph
+    item = window.scene.nodes[inst]
+    body = item.mapToScene(QPointF(item.boundingRect().center().x(), item.boundingRect().bottom() - 6))
+    qtbot.mouseDClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=vp(window.view, body))
+    shown = window.document.graph
+    assert shown is not workflow and window.subgraphs.trail == ["adder"]
+    assert set(window.scene.nodes) == {"@in", "@out", b} and window.subgraph_breadcrumb.isVisible()
+    assert window.document.set_param(b, "b", 9.0) is None  # an edit inside reaches the workflow's definition
+    assert workflow.subgraphs["adder"].nodes[b].params["b"] == 9.0
+    window.subgraph_breadcrumb.buttons()[0].click()
+    assert window.document.graph is workflow and inst in window.scene.nodes
+    assert not window.subgraph_breadcrumb.isVisible()
+    window.document.undo.undo()  # the inner edit undoes from the workflow too
+    assert workflow.subgraphs["adder"].nodes[b].params["b"] == 0.0
+
+
+def test_socket_edits_and_promotion_version_the_definition_and_undo(window, qtbot, monkeypatch):
+    a, b, _ = chain(window)
+    inst = convert(window, qtbot, monkeypatch, [b])
+    edits = window.subgraphs
+    workflow = window.document.workflow
+    assert edits.open(inst) is None
+    assert edits.rename_socket("input", "a", "first") is None
+    assert workflow.subgraphs["adder"].version == 2 and workflow.link_into(inst, "first").src == a
+    assert window.document.graph.link_into(b, "a").src == "@in"
+    assert [o.name for o in window.document.graph.node_class("@in").outputs] == ["first"]
+    assert edits.promote(b, "operation") is None
+    assert [w.name for w in workflow.subgraphs["adder"].widgets] == ["operation"]
+    panel_rows = [window.subgraph_panel.sockets.item(i).text() for i in range(window.subgraph_panel.sockets.count())]
+    assert any(r.startswith("in  first") for r in panel_rows) and any("widget operation" in r for r in panel_rows)
+    window.document.undo.undo()
+    window.document.undo.undo()
+    assert workflow.subgraphs["adder"].version == 1 and workflow.link_into(inst, "a").src == a
+    assert [o.name for o in window.document.graph.node_class("@in").outputs] == ["a"]
+    assert "@in" in window.scene.nodes and window.document.graph.link_into(b, "a").src == "@in"
+
+
+def test_detach_and_the_library_reuse_a_definition(window, qtbot, monkeypatch, tmp_path):
+    a, b, sink = chain(window)
+    inst = convert(window, qtbot, monkeypatch, [b])
+    edits = window.subgraphs
+    workflow = window.document.workflow
+    path = edits.save_to_library("adder", tmp_path / "lib")
+    second, lost = edits.use_file(path, (100.0, 300.0))
+    assert lost == [] and workflow.nodes[second].type == "subgraph/adder"
+    assert edits.detach(second) is None
+    assert workflow.nodes[second].type != "subgraph/adder" and len(workflow.subgraphs) == 2
+    window.document.undo.undo()
+    assert workflow.nodes[second].type == "subgraph/adder" and len(workflow.subgraphs) == 1
+    flat, problems = expand(workflow)
+    assert problems == [] and f"{inst}:{b}" in flat.nodes
+
+
+@pytest.mark.parametrize("name", ["", "   "])
+def test_convert_needs_a_name(window, qtbot, monkeypatch, name):
+    _, b, _ = chain(window)
+    window.scene.select_nodes([b])
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: (name, True))
+    window.actions_["convert_subgraph"].trigger()
+    assert b in window.document.graph.nodes and not window.document.graph.subgraphs
