@@ -46,6 +46,7 @@ from nodeflow.engine.memory import MemoryManager
 from nodeflow.engine.memory_plan import MemoryPlan, guess_device, make_memory_plan
 from nodeflow.engine.outcome import describe, normalise
 from nodeflow.engine.plan import make_plan, validate
+from nodeflow.engine.quiet import quiet_libraries
 from nodeflow.engine.run_memory import RunMemory, cached_nodes
 from nodeflow.library import ModelNotFound, default_library, manifest_key
 from nodeflow.library.sources import URLS, download_urls
@@ -77,6 +78,7 @@ class Executor:
         """`memory_budget`: bytes for models and cached results on the device (None: what is free
         at the first run). `previews`: latent previews in progress events (the GUI shows them).
         `threads`: torch's CPU thread count for every run (None: leave the process's setting)."""
+        quiet_libraries()
         self.registry = registry or default_registry()
         self.device_preference = device
         self.models = models if models is not None else MemoryManager(memory_budget)  # empty is falsy

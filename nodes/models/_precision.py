@@ -41,7 +41,9 @@ def settle(module: Any, device: str, dtype: Any | None = None) -> Any:
 
     Tied parameters stay tied: each Parameter object is visited once and its data replaced in place.
     """
-    module.to(device=device) if dtype is None else module.to(device=device, dtype=dtype)
+    module.to(device=device)
+    if dtype is not None and any(p.dtype != dtype for p in module.parameters()):
+        module.to(dtype=dtype)
     module.eval()
     module.requires_grad_(False)
     if str(device) == "cpu":
