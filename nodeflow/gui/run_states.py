@@ -1,5 +1,8 @@
 """Show what a run is doing on the canvas: queued / running (progress, preview) / cached / done
-(with time) / failed (red, message on hover) / skipped, and validation problems before a run."""
+(with time) / failed (red, message on hover) / skipped, and validation problems before a run.
+
+A node inside a subgraph instance (`5:3`, the engine's expanded id) shows on its instance (`5`);
+once one inner node failed, the instance stays failed."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from nodeflow.gui.images import to_qimage
 def show_problems(scene: NodeScene, problems: list[Problem]) -> None:
     clear(scene)
     for problem in problems:
-        item = scene.nodes.get(problem.node_id or "")
+        item = _item(scene, problem.node_id or "")
         if item is None:
             continue
         item.run.state = "invalid"
@@ -40,7 +43,7 @@ def apply(scene: NodeScene, event) -> None:
             _set(scene, node_id, state="queued")
         return
     node_id = getattr(event, "node_id", None)
-    item = scene.nodes.get(node_id or "")
+    item = _item(scene, node_id or "")
     if item is None:
         return
     if isinstance(event, ev.NodeStarted):
@@ -61,9 +64,17 @@ def apply(scene: NodeScene, event) -> None:
         item.set_image(to_qimage(event.images[0]))
 
 
-def _set(scene: NodeScene, node_id: str, **values) -> None:
+def _item(scene: NodeScene, node_id: str):
+    """The canvas item of a node, or of the instance an expanded inner node belongs to."""
     item = scene.nodes.get(node_id)
-    if item is None:
+    if item is None and ":" in node_id:
+        item = scene.nodes.get(node_id.split(":", 1)[0])
+    return item
+
+
+def _set(scene: NodeScene, node_id: str, **values) -> None:
+    item = _item(scene, node_id)
+    if item is None or (node_id not in scene.nodes and item.run.state == "failed"):
         return
     for key, value in values.items():
         setattr(item.run, key, value)

@@ -110,3 +110,14 @@ def test_convert_needs_a_name(window, qtbot, monkeypatch, name):
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: (name, True))
     window.actions_["convert_subgraph"].trigger()
     assert b in window.document.graph.nodes and not window.document.graph.subgraphs
+
+
+def test_run_events_of_inner_nodes_show_on_their_instance(window, qtbot, monkeypatch):
+    from nodeflow.engine import events as ev
+    from nodeflow.gui import run_states
+
+    _, b, _ = chain(window)
+    inst = convert(window, qtbot, monkeypatch, [b])
+    run_states.apply(window.scene, ev.NodeFailed(f"{inst}:{b}", "broke"))
+    run_states.apply(window.scene, ev.NodeSkipped(f"{inst}:9", "node failed"))
+    assert window.scene.nodes[inst].run.state == "failed" and window.scene.nodes[inst].run.message == "broke"
