@@ -10,15 +10,19 @@ from dataclasses import replace
 
 from nodeflow.core import workflow
 from nodeflow.core.graph import Graph, Link, NodeRecord
+from nodeflow.core.subgraphs.files import definitions_used
 
 #: Where a paste lands when no point is given (Duplicate): just below and right of the originals.
 PASTE_OFFSET = (30.0, 30.0)
 
 
 def copy_text(graph: Graph, node_ids: list[str]) -> str:
-    """The given nodes (and the links among them) as workflow JSON."""
+    """The given nodes (and the links among them) as workflow JSON, with the subgraph definitions
+    their instances use, so they paste into another workflow whole."""
     part = Graph(graph.registry)
     records, links = graph.snapshot(node_ids)
+    for definition_id in definitions_used(graph, records):
+        part.subgraphs[definition_id] = graph.subgraphs[definition_id]
     for record in records:
         part.nodes[record.id] = record
     for link in links:
@@ -30,9 +34,12 @@ def paste_records(graph: Graph, text: str, at: tuple[float, float] | None
                   ) -> tuple[list[NodeRecord], list[Link]]:
     """Nodes and links from workflow JSON, with ids new to `graph`; their top-left goes to `at`.
 
-    Raises WorkflowFormatError for text that is not a workflow.
+    Subgraph definitions the text brings and `graph` lacks are added to it. Raises
+    WorkflowFormatError for text that is not a workflow.
     """
     part, _ = workflow.loads(text, graph.registry)
+    for definition_id, definition in part.subgraphs.items():
+        graph.subgraphs.setdefault(definition_id, definition)  # this workflow's own version stays
     records, links = part.snapshot()
     points = [r.ui["pos"] for r in records if "pos" in r.ui]
     offset = PASTE_OFFSET

@@ -121,3 +121,16 @@ def test_run_events_of_inner_nodes_show_on_their_instance(window, qtbot, monkeyp
     run_states.apply(window.scene, ev.NodeFailed(f"{inst}:{b}", "broke"))
     run_states.apply(window.scene, ev.NodeSkipped(f"{inst}:9", "node failed"))
     assert window.scene.nodes[inst].run.state == "failed" and window.scene.nodes[inst].run.message == "broke"
+
+
+def test_a_copied_instance_pastes_into_another_workflow_with_its_definition(window, qtbot, monkeypatch):
+    from nodeflow.gui import clipboard
+
+    _, b, _ = chain(window)
+    inst = convert(window, qtbot, monkeypatch, [b])
+    text = clipboard.copy_text(window.document.graph, [inst])
+    window.document.new()
+    ids = window.document.paste_text(text, (0.0, 0.0))
+    graph = window.document.graph
+    assert [graph.nodes[i].type for i in ids] == ["subgraph/adder"] and "adder" in graph.subgraphs
+    assert graph.node_class(ids[0]) is not None

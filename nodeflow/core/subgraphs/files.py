@@ -39,18 +39,24 @@ def library_files(folder: Path | None = None) -> list[Path]:
     return sorted(folder.glob("*.json")) if folder.is_dir() else []
 
 
-def _used(graph: Graph, definition_id: str) -> list[str]:
-    """The definitions nested inside one (each once, in the order first met)."""
+def definitions_used(graph: Graph, records: list) -> list[str]:
+    """The definitions these node records are instances of, and those nested in them (each once,
+    in the order first met): what must travel with them to another workflow."""
     found: list[str] = []
-    todo = [definition_id]
+    todo = [list(records)]
     while todo:
-        current = graph.subgraphs.get(todo.pop())
-        for record in current.nodes.values() if current is not None else ():
-            nested = definition_id_of(record.type)
-            if nested is not None and nested != definition_id and nested not in found and nested in graph.subgraphs:
-                found.append(nested)
-                todo.append(nested)
+        for record in todo.pop():
+            used = definition_id_of(record.type)
+            if used is not None and used not in found and used in graph.subgraphs:
+                found.append(used)
+                todo.append(list(graph.subgraphs[used].nodes.values()))
     return found
+
+
+def _used(graph: Graph, definition_id: str) -> list[str]:
+    """The definitions nested inside one."""
+    return [d for d in definitions_used(graph, list(graph.subgraphs[definition_id].nodes.values()))
+            if d != definition_id]
 
 
 def dumps_subgraph(graph: Graph, definition_id: str) -> str:
