@@ -6,11 +6,15 @@ line; nothing else in the importer or exporter needs to know about it:
     Entry("ImageInvert", "image.invert", widgets=(), inputs={"image": "image"}, outputs=("image",))
 
 - `widgets`: the class's widget names in ComfyUI's `widgets_values` order (FORMATS.md section 7),
-  with `CONTROL` where the UI saves a seed's control_after_generate value and `UPLOAD` for
-  LoadImage's upload button. Never guessed: read it off the class's definition.
+  with `CONTROL` where the UI saves a seed's control_after_generate value, `UPLOAD` for
+  LoadImage's upload button and `SHOWN` for display-only widgets. Never guessed: read it off the
+  class's definition.
 - `inputs`: ComfyUI input name (socket or widget) -> NodeFlow input name, for every input that
   maps. A ComfyUI input missing here makes a file that sets it report the value as not carried.
 - `outputs`: NodeFlow output name for each ComfyUI output index (None: no NodeFlow equivalent).
+- `variants`: for a class whose widgets depend on a choice (ComfyUI's dynamic combos, e.g.
+  ResizeImageMaskNode's resize_type): the name of the choosing widget and, for each of its values,
+  the widgets that follow it in `widgets_values` (named as ComfyUI names them, "resize_type.width").
 - `fixed`: NodeFlow parameters set on import whatever the file says (e.g. long prompts chunked
   the way ComfyUI does), left out again on export.
 - `values` / `export`: converters (ComfyUI-named values -> NodeFlow params, and back) for classes
@@ -30,6 +34,8 @@ from nodeflow.interop.comfyui import convert
 CONTROL = "control_after_generate"
 #: Marks LoadImage's upload button position in `widgets` (saved as "image", or missing).
 UPLOAD = "upload"
+#: Marks a read-only display widget (PreviewAny's preview panes): saved by the UI, never a value.
+SHOWN = "shown"
 
 
 @dataclass(frozen=True)
@@ -40,12 +46,26 @@ class Entry:
     inputs: Mapping[str, str] = field(default_factory=dict)
     outputs: tuple[str | None, ...] = ()
     fixed: Mapping[str, Any] = field(default_factory=dict)
+    variants: tuple[str, Mapping[str, tuple[str, ...]]] | None = None
     values: Callable[[dict[str, Any], convert.Notes], dict[str, Any]] | None = None
     export: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
-    @property
-    def widget_names(self) -> tuple[str, ...]:
-        return tuple(w for w in self.widgets if w not in (CONTROL, UPLOAD))
+    def widgets_for(self, values: list[Any]) -> tuple[str, ...]:
+        """The widget order of a node saved with `values` (its choice's widgets put in)."""
+        if self.variants is None:
+            return self.widgets
+        chooser, choices = self.variants
+        at = self.widgets.index(chooser)
+        chosen = values[at] if at < len(values) and isinstance(values[at], str) else ""
+        return self.widgets[:at + 1] + tuple(choices.get(chosen, ())) + self.widgets[at + 1:]
+
+    def widget_names(self, values: list[Any]) -> tuple[str, ...]:
+        return tuple(w for w in self.widgets_for(values) if w not in (CONTROL, UPLOAD, SHOWN))
+
+
+def _same(*names: str) -> dict[str, str]:
+    """Inputs that keep their ComfyUI names."""
+    return {name: name for name in names}
 
 
 _SAMPLER_INPUTS = {"model": "model", "positive": "positive", "negative": "negative",
@@ -59,9 +79,46 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("PrimitiveBoolean", "basic.boolean", ("value",), {"value": "value"}, ("value",)),
     Entry("PrimitiveString", "basic.text", ("value",), {"value": "text"}, ("text",)),
     Entry("PrimitiveStringMultiline", "basic.text", ("value",), {"value": "text"}, ("text",)),
-    Entry("PreviewAny", "basic.show", (), {"source": "value"}, ("text",)),
+    Entry("PreviewAny", "basic.show", (SHOWN, SHOWN, SHOWN), {"source": "value"}, ("text",)),
     Entry("ComfySwitchNode", "basic.switch", ("switch",),
           {"on_false": "on_false", "on_true": "on_true", "switch": "switch"}, ("output",)),
+    # text, maths and sizes (issue 24): pure data nodes, the planner may run them to decide a switch
+    Entry("StringConcatenate", "basic.concatenate", ("string_a", "string_b", "delimiter"),
+          _same("string_a", "string_b", "delimiter"), ("text",)),
+    Entry("StringReplace", "basic.replace", ("string", "find", "replace"), _same("string", "find", "replace"),
+          ("text",)),
+    Entry("RegexReplace", "basic.regex_replace",
+          ("string", "regex_pattern", "replace", "case_insensitive", "multiline", "dotall", "count"),
+          _same("string", "regex_pattern", "replace", "case_insensitive", "multiline", "dotall", "count"), ("text",)),
+    Entry("RegexExtract", "basic.regex_extract",
+          ("string", "regex_pattern", "mode", "case_insensitive", "multiline", "dotall", "group_index"),
+          _same("string", "regex_pattern", "mode", "case_insensitive", "multiline", "dotall", "group_index"),
+          ("text",)),
+    Entry("JsonExtractString", "basic.json_extract", ("json_string", "key"), _same("json_string", "key"), ("text",)),
+    Entry("ComfyMathExpression", "basic.expression", ("expression",),
+          {"expression": "expression"} | {f"values.{name}": name for name in "abcdefgh"}, ("float", "int", "bool")),
+    Entry("ComfyNumberConvert", "basic.number_convert", (), _same("value"), ("float", "int")),
+    Entry("ResolutionSelector", "image.resolution_selector", ("aspect_ratio", "megapixels", "multiple"),
+          _same("aspect_ratio", "megapixels", "multiple"), ("width", "height")),
+    Entry("GetImageSize", "image.get_size", (), _same("image"), ("width", "height", "batch_size")),
+    Entry("ImageScaleToTotalPixels", "image.scale_to_total_pixels",
+          ("upscale_method", "megapixels", "resolution_steps"),
+          {"image": "image", "upscale_method": "method", "megapixels": "megapixels",
+           "resolution_steps": "resolution_steps"}, ("image",)),
+    Entry("ImageScaleToMaxDimension", "image.scale_to_max_dimension", ("upscale_method", "largest_size"),
+          {"image": "image", "upscale_method": "method", "largest_size": "largest_size"}, ("image",)),
+    Entry("ResizeImageMaskNode", "image.resize_image_mask", ("resize_type", "scale_method"),
+          {"input": "input", "resize_type": "resize_type", "scale_method": "scale_method",
+           "resize_type.match": "match"} | {f"resize_type.{name}": name for name in (
+               "multiplier", "width", "height", "crop", "longer_size", "shorter_size", "megapixels", "multiple")},
+          ("resized",), variants=("resize_type", {
+              "scale by multiplier": ("resize_type.multiplier",),
+              "scale dimensions": ("resize_type.width", "resize_type.height", "resize_type.crop"),
+              "scale longer dimension": ("resize_type.longer_size",),
+              "scale shorter dimension": ("resize_type.shorter_size",),
+              "scale width": ("resize_type.width",), "scale height": ("resize_type.height",),
+              "scale total pixels": ("resize_type.megapixels",), "match size": ("resize_type.crop",),
+              "scale to multiple": ("resize_type.multiple",)})),
     # models
     Entry("CheckpointLoaderSimple", "models.load_checkpoint", ("ckpt_name",), {"ckpt_name": "checkpoint"},
           ("model", "clip", "vae")),

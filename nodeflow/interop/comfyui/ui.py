@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nodeflow.interop.comfyui.classmap import CONTROL, UPLOAD, Entry, entry_for_class
+from nodeflow.interop.comfyui.classmap import CONTROL, SHOWN, UPLOAD, Entry, entry_for_class
 from nodeflow.interop.comfyui.parsed import CGroup, CNode, CNote, Parsed
 from nodeflow.interop.comfyui.ui_flatten import Flat, as_int, describe, flatten
 
@@ -200,7 +200,7 @@ def _name_widgets(node: CNode, entry: Entry, values: list[Any], parsed: Parsed) 
     missing (newer frontends skip unsaved widgets); any other mismatch keeps the raw list."""
     index, missing = 0, []
     last = None
-    for widget in entry.widgets:
+    for widget in entry.widgets_for(values):
         here = values[index] if index < len(values) else None
         if widget == CONTROL:
             if index < len(values) and (isinstance(here, bool) or here in CONTROL_VALUES):
@@ -208,6 +208,9 @@ def _name_widgets(node: CNode, entry: Entry, values: list[Any], parsed: Parsed) 
                 if last is not None:
                     node.seed_control[last] = mode
                 index += 1
+            continue
+        if widget == SHOWN:
+            index += 1 if index < len(values) else 0
             continue
         if widget == UPLOAD:
             if index < len(values) and (here is None or here == "image"):
@@ -220,7 +223,8 @@ def _name_widgets(node: CNode, entry: Entry, values: list[Any], parsed: Parsed) 
         else:
             missing.append(widget)
     extra = values[index:]
-    expected = f"{len(entry.widget_names)} ({', '.join(entry.widget_names) or 'none'})"
+    names = entry.widget_names(values)
+    expected = f"{len(names)} ({', '.join(names) or 'none'})"
     if extra:
         node.unnamed = list(values)
         parsed.problems.append(f"node {node.id} ({node.class_type}): {len(values)} widget values where the class "
