@@ -159,3 +159,43 @@ class StaticValues:
         except Exception:  # it fails again when it runs, and says so there
             return None
         return self.memo[node_id]
+
+
+class Choices:
+    """One run's branches: the choices the plan made, and those open lazy nodes make as they run."""
+
+    def __init__(self, graph: Graph, chosen: Mapping[str, tuple[str, ...]], order: list[str]) -> None:
+        self.graph = graph
+        self.chosen = dict(chosen)
+        self.position = {node_id: n for n, node_id in enumerate(order)}  # each planned node's place
+
+    def taken(self, node_id: str) -> list[Link]:
+        """The links a node takes: all but those into lazy inputs it did not choose (or has not
+        chosen yet)."""
+        return taken_links(self.graph, node_id, self.graph.links_into(node_id), self.chosen.get(node_id))[0]
+
+    def known(self, node_id: str) -> list[Link] | None:
+        """The links a node takes, or None for a lazy node whose choice is not made yet."""
+        return None if self.open(node_id) is not None else self.taken(node_id)
+
+    def open(self, node_id: str) -> type[Node] | None:
+        """The node's class if it is a lazy node that has not chosen yet."""
+        return lazy_class(self.graph, node_id) if node_id not in self.chosen else None
+
+    def decide(self, node_id: str, cls: type[Node], values: Mapping[str, Any]) -> tuple[str, ...]:
+        """Let an open lazy node choose from its other inputs' values; returns what it takes."""
+        wanted = set(cls.lazy_needs({k: v for k, v in values.items() if not cls.input(k).lazy}))
+        self.chosen[node_id] = tuple(name for name in cls.lazy_inputs() if name in wanted)
+        return self.chosen[node_id]
+
+    def still_to_run(self, sources: list[str], done: set[str]) -> list[str]:
+        """What `sources` (a branch just chosen) need that is not `done`, in plan order."""
+        wanted: set[str] = set()
+        todo = [s for s in sources if s in self.position]
+        while todo:
+            node_id = todo.pop()
+            if node_id in wanted or node_id in done:
+                continue
+            wanted.add(node_id)
+            todo += [link.src for link in self.taken(node_id) if link.src in self.position]
+        return sorted(wanted, key=self.position.__getitem__)

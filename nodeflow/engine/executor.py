@@ -9,10 +9,8 @@ Execution rules (DESIGN.md "Executor"):
    the node's `RunContext`, between sampler steps. A failing node marks its dependants skipped;
    independent branches still finish. A muted node does not run and its dependants are skipped;
    a bypassed node passes, for each output, the first linked input of the same type.
-5. Lazy inputs (`Input.lazy`): a switch runs only the branch it takes. Where the plan could decide
-   it (`branches`) the other branch is not planned; else the switch decides once its other inputs
-   are computed, the chosen branch runs then, and a branch nobody took is reported skipped. Its
-   cache key holds only the inputs it took.
+5. A switch (lazy inputs, `branches`) runs only the branch it takes, decided by the plan or once
+   its other inputs are computed; a branch nobody took is skipped; its key holds what it took.
 6. Subgraph instances are expanded first (`core.subgraphs.expand`): everything after sees inner
    nodes as `<instance>:<inner>`; identical instances share cached results.
 """
@@ -31,24 +29,24 @@ from nodeflow import __version__
 from nodeflow.core import jsontext, workflow
 from nodeflow.core.context import CancelToken, ModelStore, RunContext
 from nodeflow.core.errors import Cancelled, Interrupted, NodeError, Problem, ValidationError
-from nodeflow.core.graph import Graph, Link, NodeRecord
+from nodeflow.core.graph import Graph
 from nodeflow.core.manifest import current_runtime, model_files
 from nodeflow.core.paths import PROJECT_ROOT
 from nodeflow.core.registry import Registry, default_registry
-from nodeflow.core.spec import REQUIRED, Node
+from nodeflow.core.spec import Node
 from nodeflow.core.subgraphs.expand import expand_run
-from nodeflow.core.types import ANY, FLOAT, INT
 from nodeflow.engine import branches
 from nodeflow.engine import events as ev
 from nodeflow.engine.cache import ResultCache, Signature, make_signature
 from nodeflow.engine.device import DeviceUnavailable, pick_device, pin_threads, threads_in_use
 from nodeflow.engine.memory import MemoryManager
 from nodeflow.engine.memory_plan import MemoryPlan, guess_device, make_memory_plan
+from nodeflow.engine.node_inputs import bypass_outputs, linked_values, model_paths, parameter_values
 from nodeflow.engine.outcome import describe, normalise
-from nodeflow.engine.plan import make_plan, validate
+from nodeflow.engine.plan import Plan, make_plan, validate
 from nodeflow.engine.quiet import quiet_libraries
 from nodeflow.engine.run_memory import RunMemory, cached_nodes
-from nodeflow.library import ModelNotFound, default_library, manifest_key
+from nodeflow.library import default_library, manifest_key
 from nodeflow.library.sources import URLS, download_urls
 
 log = logging.getLogger(__name__)
@@ -122,9 +120,7 @@ class Executor:
         device = self._device or (guess_device() if self.device_preference == "auto" else self.device_preference)
         graph, targets, _ = expand_run(graph, targets)
         run = _Run(self, graph, CancelToken(), Path("output"), workflow_dir, targets)
-        plan = make_plan(graph, targets)
-        run.choices.update(plan.chosen)
-        return run.memory_plan(plan.order, device)
+        return run.memory_plan(make_plan(graph, targets), device)
 
     def device(self) -> str:
         if self._device is None:
@@ -166,9 +162,7 @@ class _Run:
         self.result = RunResult(ok=False, cancelled=False)
         self.keys: dict[str, str] = {}
         self.missing: dict[str, str] = {}  # node id -> why it gave no result (failed, muted, blocked)
-        #: Lazy node id -> the lazy inputs it takes (decided by the plan, or when it runs).
-        self.choices: dict[str, tuple[str, ...]] = {}
-        self.position: dict[str, int] = {}  # node id -> its place in the plan's order
+        self.choices = branches.Choices(graph, {}, [])  # the branches lazy nodes take
         self.models_used: dict[str, str] = {}
         self.node_models: dict[str, str] = {}  # models the running node used
         self.library = default_library()
@@ -189,19 +183,18 @@ class _Run:
         if problems:
             raise ValidationError(problems)
         plan = make_plan(self.graph, self.targets)
-        self.choices.update(plan.chosen)
         work: dict[str, int] = {}
         if self.memory is not None:
             self.memory.attach(device)
-            memory_plan = self.memory_plan(plan.order, device)
+            memory_plan = self.memory_plan(plan, device)
             if problems := memory_plan.problems():
                 raise ValidationError(problems)
             work = {n.node_id: n.work for n in memory_plan.nodes}
             self.memory.on_note = lambda text: self.ex.emit(ev.NodeMessage("", f"memory: {text}"))
         started = time.perf_counter()
+        self.choices = branches.Choices(self.graph, plan.chosen, plan.order)
         self.run_memory = RunMemory(self.ex.models, self.graph, plan.order, work)
         self.ex.emit(ev.RunStarted(list(plan.order)))
-        self.position = {node_id: n for n, node_id in enumerate(plan.order)}
         for node_id in plan.order:
             if self.result.cancelled:
                 break
@@ -218,31 +211,20 @@ class _Run:
         self.ex.emit(ev.RunFinished(self.result.ok, self.result.cancelled, self.result.seconds))
         return self.result
 
-    def memory_plan(self, order: list[str], device: str) -> MemoryPlan:
+    def memory_plan(self, plan: Plan, device: str) -> MemoryPlan:
         """Which nodes the cache would serve, and each node's memory against the budget."""
+        self.choices, order = branches.Choices(self.graph, plan.chosen, plan.order), plan.order
         cached = cached_nodes(self.graph, order, lambda n, keys: self._signature(n, keys)[1].key(), self.ex.cache,
-                              self._known_links)
+                              self.choices.known)
         budget = self.memory.budget if self.memory is not None else None
         return make_memory_plan(self.graph, order, self.library.search_dirs(self.workflow_dir), device, budget, cached)
 
     def _signature(self, node_id: str, keys: dict[str, str]) -> tuple[dict[str, Any], Signature]:
         record = self.graph.nodes[node_id]
         cls = self.graph.registry.get(record.type)
-        params = self._params(record, cls)
-        upstream = {link.dst_input: (keys[link.src], link.src_output) for link in self._taken(node_id)}
+        params = parameter_values(self.graph, record, cls, self.choices.chosen.get(node_id, ()))
+        upstream = {link.dst_input: (keys[link.src], link.src_output) for link in self.choices.taken(node_id)}
         return params, make_signature(cls.type_id, cls.version, record.mode, params, upstream, cls.cacheable)
-
-    def _taken(self, node_id: str) -> list[Link]:
-        """The links a node takes: all but those into lazy inputs it did not choose (or has not
-        chosen yet)."""
-        return branches.taken_links(self.graph, node_id, self.graph.links_into(node_id),
-                                    self.choices.get(node_id))[0]
-
-    def _known_links(self, node_id: str) -> list[Link] | None:
-        """The links a node takes, or None for a lazy node whose choice is not made yet."""
-        if branches.lazy_class(self.graph, node_id) is not None and node_id not in self.choices:
-            return None
-        return self._taken(node_id)
 
     def _visit(self, node_id: str, device: str) -> None:
         """Run or serve a node once what it takes is there: an open switch first decides its
@@ -253,19 +235,20 @@ class _Run:
             self.result.cancelled = True
             return
         why = self._blocked(node_id)
-        lazy = branches.lazy_class(self.graph, node_id)
-        if why is None and lazy is not None:
-            if node_id not in self.choices:
-                try:
-                    self.choices[node_id] = self._decide(node_id, lazy)
-                except Exception as exc:  # a plugin's rule: its failure is the node's
-                    self.missing[node_id] = f"node {node_id} failed"
-                    self._fail(node_id, f"{self.graph.label(node_id)}: {describe(exc)}")
-                    return
-            self._ask([link.src for link in self._taken(node_id)], device)
-            if self.result.cancelled:
+        if why is None and (lazy := self.choices.open(node_id)) is not None:
+            try:
+                chosen = self.choices.decide(node_id, lazy, self._params(node_id, lazy) | self._linked(node_id, lazy))
+            except Exception as exc:  # a plugin's rule: its failure is the node's
+                self.missing[node_id] = f"node {node_id} failed"
+                self._fail(node_id, f"{self.graph.label(node_id)}: {describe(exc)}")
                 return
+            self.ex.emit(ev.NodeMessage(node_id, f"takes {', '.join(chosen) or 'no lazy input'}"))
+            sources = [link.src for link in self.choices.taken(node_id)]
+            for later in self.choices.still_to_run(sources, set(self.result.values) | set(self.missing)):
+                self._visit(later, device)  # the branch it chose, now
             why = self._blocked(node_id)
+        if self.result.cancelled:
+            return
         if why is not None:
             self.missing[node_id] = why
             self._skip(node_id, why)
@@ -274,28 +257,14 @@ class _Run:
 
     def _blocked(self, node_id: str) -> str | None:
         """Why a node cannot run: a source it takes gave no result (the first one's reason)."""
-        return next((self.missing[link.src] for link in self._taken(node_id) if link.src in self.missing), None)
+        return next((self.missing[link.src] for link in self.choices.taken(node_id) if link.src in self.missing),
+                    None)
 
-    def _decide(self, node_id: str, cls: type[Node]) -> tuple[str, ...]:
-        """The lazy inputs an open lazy node takes, from its other inputs' values."""
-        values = self._params(self.graph.nodes[node_id], cls) | self._linked_inputs(node_id, cls)
-        wanted = set(cls.lazy_needs({k: v for k, v in values.items() if not cls.input(k).lazy}))
-        chosen = tuple(name for name in cls.lazy_inputs() if name in wanted)
-        self.ex.emit(ev.NodeMessage(node_id, f"takes {', '.join(chosen) or 'no lazy input'}"))
-        return chosen
+    def _params(self, node_id: str, cls: type[Node]) -> dict[str, Any]:
+        return parameter_values(self.graph, self.graph.nodes[node_id], cls, self.choices.chosen.get(node_id, ()))
 
-    def _ask(self, sources: list[str], device: str) -> None:
-        """Run what `sources` need that has not run yet (a branch a switch just chose), in plan order."""
-        wanted: set[str] = set()
-        todo = [s for s in sources if s in self.position]
-        while todo:
-            node_id = todo.pop()
-            if node_id in wanted or node_id in self.result.values or node_id in self.missing:
-                continue
-            wanted.add(node_id)
-            todo += [link.src for link in self._taken(node_id) if link.src in self.position]
-        for node_id in sorted(wanted, key=self.position.__getitem__):
-            self._visit(node_id, device)
+    def _linked(self, node_id: str, cls: type[Node]) -> dict[str, Any]:
+        return linked_values(self.graph, cls, self.choices.taken(node_id), self.result.values)
 
     def _node(self, node_id: str, device: str) -> bool:
         """Run or serve one node; False if it failed or is muted (its dependants are skipped)."""
@@ -322,10 +291,11 @@ class _Run:
         self.ex.emit(ev.NodeStarted(node_id))
         started = time.perf_counter()
         try:
-            inputs = ({name: None for name in cls.lazy_inputs()} | self._model_paths(cls, params)
-                      | self._linked_inputs(node_id, cls))
+            paths = model_paths(self.library, cls, params, self.graph.manifest,
+                                self.library.search_dirs(self.workflow_dir), self.model_names)
+            inputs = {name: None for name in cls.lazy_inputs()} | paths | self._linked(node_id, cls)
             if record.mode == "bypass":
-                outputs = self._bypass(cls, inputs)
+                outputs = bypass_outputs(cls, inputs)
             else:
                 with self.run_memory.using(node_id, inputs):
                     outputs = normalise(cls, cls().run(self._context(node_id, device, cls), **inputs))
@@ -351,57 +321,6 @@ class _Run:
     def release(self, key: str) -> None:
         if self.run_memory is not None:
             self.run_memory.release(key, self.keys, self.result.values)
-
-    def _params(self, record: NodeRecord, cls: type[Node]) -> dict[str, Any]:
-        """The node's unlinked inputs' values (lazy ones only once taken; `run` gets None for
-        the others, which stay out of the cache key)."""
-        linked = {link.dst_input for link in self.graph.links_into(record.id)}
-        chosen = self.choices.get(record.id, ())
-        params: dict[str, Any] = {}
-        for inp in cls.inputs:
-            if inp.name in linked or (inp.lazy and inp.name not in chosen and record.mode == "normal"):
-                continue
-            if not inp.is_parameter:
-                params[inp.name] = None  # optional, unlinked
-                continue
-            value = record.params.get(inp.name, inp.default)
-            params[inp.name] = None if value is REQUIRED else inp.check_value(value)
-        return params
-
-    def _model_paths(self, cls: type[Node], params: dict[str, Any]) -> dict[str, Any]:
-        """`params` with each model input's name resolved through the library to a path."""
-        resolved = dict(params)
-        for inp in cls.inputs:
-            if inp.model and params.get(inp.name):
-                try:
-                    path = self.library.resolve_recorded(inp.model, params[inp.name], self.graph.manifest,
-                                                         self.library.search_dirs(self.workflow_dir))
-                except ModelNotFound as exc:
-                    raise NodeError(str(exc), inp.name) from None
-                self.model_names[path.resolve()] = manifest_key(inp.model, params[inp.name])
-                resolved[inp.name] = str(path)
-        return resolved
-
-    def _linked_inputs(self, node_id: str, cls: type[Node]) -> dict[str, Any]:
-        values = {}
-        for link in self._taken(node_id):
-            value = self.result.values[link.src][link.src_output]
-            inp = cls.input(link.dst_input)
-            src_out = self.graph.registry.get(self.graph.nodes[link.src].type).output(link.src_output)
-            if inp is not None and inp.type == FLOAT and src_out is not None and src_out.type == INT:
-                value = float(value)
-            values[link.dst_input] = value
-        return values
-
-    def _bypass(self, cls: type[Node], inputs: dict[str, Any]) -> dict[str, Any]:
-        outputs = {}
-        for out in cls.outputs:
-            source = next((i for i in cls.inputs if i.type in (out.type, ANY) and inputs.get(i.name) is not None),
-                          None)
-            if source is None:
-                raise NodeError(f"is bypassed but has no linked {out.type} input to pass to '{out.name}'")
-            outputs[out.name] = inputs[source.name]
-        return outputs
 
     def _context(self, node_id: str, device: str, cls: type[Node]) -> RunContext:
         return RunContext(

@@ -84,7 +84,7 @@ def test_modes_layout_and_seed_controls_carry_over(corpus, registry):
     assert sampler.params["seed"] == 830459492315490
     assert all(len(r.ui["pos"]) == 2 for r in area.nodes.values())  # {"0","1"} positions
     bypass = open_workflow(corpus / "ui" / "examples_sdxl_edit_model.workflow.json", registry).graph
-    assert bypass.nodes["38"].mode == "bypass" and bypass.nodes["38"].type == "ImageScaleToTotalPixels"
+    assert bypass.nodes["38"].mode == "bypass" and bypass.nodes["38"].type == "image.scale_to_total_pixels"
 
 
 def test_subgraphs_stay_subgraphs_and_expand_with_execution_ids(corpus, registry):

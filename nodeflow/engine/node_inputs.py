@@ -1,0 +1,72 @@
+"""What a node's `run` receives: its parameter values, its model names resolved to files and the
+values its links bring, and what a bypassed node passes on. One place, so the run, the cache key
+and a switch's choice agree."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from nodeflow.core.errors import NodeError
+from nodeflow.core.graph import Graph, Link, NodeRecord
+from nodeflow.core.spec import REQUIRED, Node
+from nodeflow.core.types import ANY, FLOAT, INT
+from nodeflow.library import ModelLibrary, ModelNotFound, manifest_key
+
+
+def parameter_values(graph: Graph, record: NodeRecord, cls: type[Node], chosen: tuple[str, ...]) -> dict[str, Any]:
+    """The node's unlinked inputs' values, checked (lazy ones only once `chosen`: `run` gets None
+    for the others, which stay out of the cache key)."""
+    linked = {link.dst_input for link in graph.links_into(record.id)}
+    params: dict[str, Any] = {}
+    for inp in cls.inputs:
+        if inp.name in linked or (inp.lazy and inp.name not in chosen and record.mode == "normal"):
+            continue
+        if not inp.is_parameter:
+            params[inp.name] = None  # optional, unlinked
+            continue
+        value = record.params.get(inp.name, inp.default)
+        params[inp.name] = None if value is REQUIRED else inp.check_value(value)
+    return params
+
+
+def model_paths(library: ModelLibrary, cls: type[Node], params: Mapping[str, Any], manifest: Mapping[str, Any],
+                search_dirs: tuple[Path, ...], names: dict[Path, str]) -> dict[str, Any]:
+    """`params` with each model input's name resolved through the library to a path (by name, then
+    by the hash the workflow recorded); `names` learns each path's manifest key."""
+    resolved = dict(params)
+    for inp in cls.inputs:
+        if inp.model and params.get(inp.name):
+            try:
+                path = library.resolve_recorded(inp.model, params[inp.name], manifest, search_dirs)
+            except ModelNotFound as exc:
+                raise NodeError(str(exc), inp.name) from None
+            names[path.resolve()] = manifest_key(inp.model, params[inp.name])
+            resolved[inp.name] = str(path)
+    return resolved
+
+
+def linked_values(graph: Graph, cls: type[Node], links: list[Link],
+                  results: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """The values `links` bring from their sources' `results` (an INT into a FLOAT input as a float)."""
+    values = {}
+    for link in links:
+        value = results[link.src][link.src_output]
+        inp = cls.input(link.dst_input)
+        src_out = graph.registry.get(graph.nodes[link.src].type).output(link.src_output)
+        if inp is not None and inp.type == FLOAT and src_out is not None and src_out.type == INT:
+            value = float(value)
+        values[link.dst_input] = value
+    return values
+
+
+def bypass_outputs(cls: type[Node], inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """A bypassed node's outputs: for each, the first linked input of the same type."""
+    outputs = {}
+    for out in cls.outputs:
+        source = next((i for i in cls.inputs if i.type in (out.type, ANY) and inputs.get(i.name) is not None), None)
+        if source is None:
+            raise NodeError(f"is bypassed but has no linked {out.type} input to pass to '{out.name}'")
+        outputs[out.name] = inputs[source.name]
+    return outputs
