@@ -2,9 +2,9 @@
 
 For a workflow, every model it names that the library cannot find is fetched from the URL the
 workflow records for it (NodeFlow's manifest, or a ComfyUI UI workflow's `models` hints); for a
-URL, that one file, into `--kind`'s folder. Each model ends in one line: fetched (verified or
-not), already there, or why not. Exit 0 when every model is in the library afterwards, 1 when
-some are not (the others were still fetched).
+URL, that one file, into `--kind`'s folder (or the kind its header shows). Each model ends in
+one line: fetched (verified or not), already there, or why not. Exit 0 when every model is in
+the library afterwards, 1 when some are not (the others were still fetched).
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ def add_parser(sub) -> None:
     parser = sub.add_parser("fetch", help="download missing models of a workflow, or the model at a URL",
                             description=__doc__.split("\n\n")[0])
     parser.add_argument("source", help="a workflow file (NodeFlow or ComfyUI), or an http(s) URL of one model")
-    parser.add_argument("--kind", choices=KINDS, help="the model's kind, for a URL (its folder)")
+    parser.add_argument("--kind", choices=KINDS,
+                        help="the model's kind, for a URL (its folder; default: told from the file's header)")
     parser.add_argument("--name", help="the model's name in its kind folder, for a URL (default: the server's)")
     parser.add_argument("--sha256", help="the file's sha256 (or its first 10+ hex digits), for a URL: verified")
     parser.add_argument("--size", type=int, help="the file's size in bytes, for a URL: a bigger file is refused")
@@ -44,9 +45,6 @@ def handler(args: argparse.Namespace) -> int:
     apply_model_folder_args(args)
     library = default_library()
     if args.source.startswith(("http://", "https://")):
-        if not args.kind:
-            print("error: a URL needs --kind (checkpoints, loras, ...): it decides the folder", file=sys.stderr)
-            return 2
         wanted = [Wanted(args.kind, args.source, args.name, args.sha256, args.size, typed=True)]
     else:
         from nodeflow.cli.common import load_workflow

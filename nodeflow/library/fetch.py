@@ -13,7 +13,8 @@ the others are still fetched.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
@@ -36,7 +37,7 @@ DOWNLOADS = "downloads"
 class Wanted:
     """A model to fetch: where from, and what it must be."""
 
-    kind: str
+    kind: str | None  # None: told from the downloaded file's header
     url: str | None
     name: str | None = None  # its library name; None: the server's or the URL's file name
     sha256: str | None = None  # "sha256:<hex>", bare hex, or a prefix of at least 10 hex digits
@@ -44,7 +45,7 @@ class Wanted:
     typed: bool = False  # the user typed the URL (its host may be local)
 
     def label(self) -> str:
-        return f"{self.kind} model '{self.name or self.url}'"
+        return f"{self.kind or 'model'}{' model' if self.kind else ''} '{self.name or self.url}'"
 
 
 @dataclass(frozen=True)
@@ -81,44 +82,84 @@ def fetch_all(wanted: Iterable[Wanted], index: HashIndex, options: Options,
 
 def fetch_model(wanted: Wanted, index: HashIndex, options: Options) -> Fetched:
     """Download, verify and place one model; FetchRefused (one line) when it can't be done."""
-    kind = check_kind(wanted.kind)
+    if wanted.kind is not None:
+        check_kind(wanted.kind)
     if not wanted.url:
-        raise FetchRefused("no download URL is recorded for it; put the file in "
-                           f"{user_models_dir() / kind} or fetch it with `nodeflow models fetch URL`")
+        folder = user_models_dir() / (wanted.kind or "<kind>")
+        raise FetchRefused(f"no download URL is recorded for it; put the file in {folder} or fetch it with "
+                           "`nodeflow models fetch URL`")
     expected = _expected_hash(wanted.sha256)
-    folder = user_models_dir() / kind
-    if wanted.name:
-        early = _already_there(wanted, target_in(folder, wanted.name), expected, index)
+    if wanted.name and wanted.kind:
+        early = _already_there(wanted, target_in(user_models_dir() / wanted.kind, wanted.name), expected, index)
         if early is not None:
             return early
     part = _part_path(wanted)
-    got = download(wanted.url, part, wanted.size, replace(options, typed=options.typed or wanted.typed))
-    try:
-        problem = _verify_content(part, got.format, wanted.size)
-        if problem:
-            raise FetchRefused(f"the downloaded file is damaged: {problem}; deleted")
-        digest = compute_model_hash(part, [part])
-        if expected and not digest.removeprefix("sha256:").startswith(expected):
-            raise FetchRefused(f"sha256 mismatch: expected {expected}, got {digest.removeprefix('sha256:')}; "
-                               "the download was deleted")
-    except FetchRefused:
+    with _only_one(part):
+        got = download(wanted.url, part, wanted.size, replace(options, typed=options.typed or wanted.typed))
+        try:
+            digest = _verify(part, got.format, wanted.size, expected)
+            kind = wanted.kind or _detected_kind(part)
+        except FetchRefused:
+            part.unlink(missing_ok=True)
+            raise
+        given = wanted.name or _server_name(wanted.url, got.url, got.filename)
+        name = name_for_format(clean_name(given), got.format, chosen=wanted.name is not None)
+        target = target_in(user_models_dir() / kind, name)
+        placed = place(part, target)
         part.unlink(missing_ok=True)
-        raise
-    given = wanted.name or _server_name(wanted.url, got.url, got.filename)
-    name = name_for_format(clean_name(given), got.format, chosen=wanted.name is not None)
-    target = target_in(folder, name)
-    if not place(part, target):
-        there = index.sha256(target)
-        part.unlink(missing_ok=True)
-        if there != digest:
+    if not placed:
+        if index.sha256(target) != digest:
             raise FetchRefused(f"a different file is already at {target}; it was not replaced "
                                "(choose another name with --name)")
-        return Fetched(wanted, target, f"{wanted.kind}/{name}: already there ({_verified_words(expected)})",
-                       bool(expected))
+        return Fetched(wanted, target, f"{kind}/{name}: already there ({_verified_words(expected)})", bool(expected))
     index.remember(target, digest)
     index.remember_source(digest, wanted.url)
-    return Fetched(wanted, target, f"{wanted.kind}/{name}: fetched to {target} ({_verified_words(expected, digest)})",
+    return Fetched(wanted, target, f"{kind}/{name}: fetched to {target} ({_verified_words(expected, digest)})",
                    bool(expected))
+
+
+def _verify(part: Path, fmt: str, size: int | None, expected: str | None) -> str:
+    """The finished download's "sha256:<hex>", after its content, size and hash are checked."""
+    problem = _verify_content(part, fmt, size)
+    if problem:
+        raise FetchRefused(f"the downloaded file is damaged: {problem}; deleted")
+    digest = compute_model_hash(part, [part])
+    if expected and not digest.removeprefix("sha256:").startswith(expected):
+        raise FetchRefused(f"sha256 mismatch: expected {expected}, got {digest.removeprefix('sha256:')}; "
+                           "the download was deleted")
+    return digest
+
+
+def _detected_kind(part: Path) -> str:
+    """The kind a download's header shows (`detect`), for a URL fetched without --kind."""
+    from nodeflow.library.detect import identify
+
+    kind = identify(part).kind
+    if kind is None:
+        raise FetchRefused("its kind cannot be told from its header; give --kind (checkpoints, loras, ...)")
+    return kind
+
+
+@contextmanager
+def _only_one(part: Path) -> Iterator[None]:
+    """Hold the lock of one partial download, so two processes never write the same partial file."""
+    part.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks here; one NodeFlow at a time is the rule there
+        yield
+        return
+    lock = part.with_suffix(".lock")
+    with open(lock, "a+b") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise FetchRefused("another NodeFlow process is downloading this file right now") from None
+        try:
+            yield
+        finally:
+            lock.unlink(missing_ok=True)
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def _expected_hash(sha256: str | None) -> str | None:
@@ -154,7 +195,7 @@ def _already_there(wanted: Wanted, target: Path, expected: str | None, index: Ha
 
 def _part_path(wanted: Wanted) -> Path:
     """The partial file for this URL and kind: the same across runs, so a download resumes."""
-    key = hashlib.sha256(f"{wanted.kind}\n{wanted.url}".encode()).hexdigest()[:24]
+    key = hashlib.sha256(f"{wanted.kind or ''}\n{wanted.url}".encode()).hexdigest()[:24]
     return user_dir() / DOWNLOADS / f"{key}.part"
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from nodeflow.core.graph import Graph
 from nodeflow.library.fetch import Wanted
@@ -39,7 +39,18 @@ def recorded(manifest: dict, kind: str, name: str) -> tuple[str | None, int | No
         table = manifest.get(section)
         value = table.get(key) if isinstance(table, dict) else None
         values.append(value if isinstance(value, want) and not isinstance(value, bool) else None)
+    if values[2] is None:  # a download hint named by file name only ("x.safetensors" for "sd/x.safetensors")
+        values[2] = _url_by_file_name(manifest.get(URLS), kind, name)
     return values[0], values[1], values[2]
+
+
+def _url_by_file_name(urls: object, kind: str, name: str) -> str | None:
+    if not isinstance(urls, dict):
+        return None
+    base = PurePosixPath(name.replace("\\", "/")).name
+    found = {url for key, url in urls.items() if isinstance(key, str) and isinstance(url, str)
+             and key.startswith(f"{kind}/") and PurePosixPath(key.replace("\\", "/")).name == base}
+    return found.pop() if len(found) == 1 else None
 
 
 def missing_models(graph: Graph, library: ModelLibrary, search_dirs: Iterable[Path] = ()) -> list[Missing]:

@@ -273,3 +273,33 @@ def test_the_hugging_face_token_goes_to_huggingface_only(monkeypatch):
     assert _hf_token("huggingface.co", "http") is None
     assert _hf_token("evil-huggingface.co", "https") is None
     assert _hf_token("cdn-lfs.hf.co", "https") is None
+
+
+def test_a_url_without_a_kind_goes_where_its_header_says(server, index):
+    from tests.library.test_identity import fake_safetensors
+
+    lora = user_dir() / "src" / "l.safetensors"
+    fake_safetensors(lora, {"lora_unet_x.lora_down.weight": (0,)}, {"ss_network_module": "networks.lora"})
+    server.routes["/l.safetensors"] = Route(lora.read_bytes())
+    server.routes["/mystery.safetensors"] = Route(weights(30))
+    assert fetch_model(Wanted(None, server.url("/l.safetensors")), index, LOCAL).path == \
+        user_models_dir() / "loras" / "l.safetensors"
+    with pytest.raises(FetchRefused, match="its kind cannot be told from its header; give --kind"):
+        fetch_model(Wanted(None, server.url("/mystery.safetensors")), index, LOCAL)
+    assert files_in(user_dir() / "downloads") == []
+
+
+def test_two_processes_never_write_one_partial_file(server, index):
+    import fcntl
+
+    from nodeflow.library.fetch import _part_path
+
+    wanted = Wanted("loras", server.url("/x.safetensors"))
+    server.routes["/x.safetensors"] = Route(weights(31))
+    lock = _part_path(wanted).with_suffix(".lock")
+    lock.parent.mkdir(parents=True)
+    with open(lock, "a+b") as held:  # as another process downloading it would
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        with pytest.raises(FetchRefused, match="another NodeFlow process is downloading this file"):
+            fetch_model(wanted, index, LOCAL)
+    assert fetch_model(wanted, index, LOCAL).ok

@@ -68,14 +68,16 @@ def test_fetch_a_workflows_missing_models_one_line_each(tmp_path, capsys):
 def test_missing_models_lists_each_model_once_with_what_the_manifest_records(tmp_path):
     from nodeflow.core import workflow
 
-    graph, _ = workflow.from_data(_workflow({"model_urls": {"loras/style.safetensors": "https://example.org/s"},
-                                             "model_sizes": {"loras/style.safetensors": 12}}), default_registry())
+    urls = {"loras/style.safetensors": "https://example.org/s", "checkpoints/base.safetensors": "https://e.org/b"}
+    graph, _ = workflow.from_data(_workflow({"model_urls": urls, "model_sizes": {"loras/style.safetensors": 12}}),
+                                  default_registry())
     library = ModelLibrary(collect(), HashIndex(tmp_path / "i.sqlite"))
     missing = {m.wanted.name: m for m in missing_models(graph, library)}
     assert set(missing) == {"sd/base.safetensors", "style.safetensors", "gone.safetensors"}
     assert missing["style.safetensors"].nodes == ("2", "4")
     assert missing["style.safetensors"].wanted.url == "https://example.org/s"
     assert missing["style.safetensors"].wanted.size == 12 and missing["gone.safetensors"].wanted.url is None
+    assert missing["sd/base.safetensors"].wanted.url == "https://e.org/b"  # a hint that names the file only
 
 
 def test_a_comfyui_workflows_model_hints_become_download_urls(tmp_path):
