@@ -8,7 +8,9 @@ undo step and the scene follows the model.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QMimeData, QObject, Qt
 from PySide6.QtWidgets import (
     QDockWidget,
     QHBoxLayout,
@@ -29,6 +31,22 @@ from nodeflow.gui.canvas.node_item import NodeItem
 from nodeflow.gui.subgraph_edits import SubgraphEdits
 
 _ROLE = Qt.ItemDataRole.UserRole
+#: A subgraph file dragged from the library onto the canvas (its path, UTF-8).
+MIME_SUBGRAPH_FILE = "application/x-nodeflow-subgraph-file"
+
+
+class LibraryList(QListWidget):
+    """The library's files; dragging one carries its path to the canvas."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setDragEnabled(True)
+
+    def mimeData(self, items) -> QMimeData:  # noqa: N802 - Qt's name
+        mime = QMimeData()
+        if items:
+            mime.setData(MIME_SUBGRAPH_FILE, str(items[0].data(_ROLE)).encode())
+        return mime
 
 
 class Breadcrumb(QWidget):
@@ -71,13 +89,14 @@ class SubgraphPanel(QWidget):
         self.sockets = QListWidget()
         layout.addWidget(self.sockets)
         buttons = QHBoxLayout()
-        for text, slot in (("Rename…", self.rename), ("Remove", self.remove), ("Up", lambda: self.move(-1)),
+        for text, slot in (("Add input…", lambda: self.add("input")), ("Add output…", lambda: self.add("output")),
+                           ("Rename…", self.rename), ("Remove", self.remove), ("Up", lambda: self.move(-1)),
                            ("Down", lambda: self.move(1)), ("Promote…", self.promote)):
             button = QPushButton(text)
             button.clicked.connect(lambda _c=False, s=slot: s())
             buttons.addWidget(button)
         layout.addLayout(buttons)
-        self.library = QListWidget()
+        self.library = LibraryList()
         layout.addWidget(self.library)
         library_buttons = QHBoxLayout()
         for text, slot in (("Add to canvas", self.use_selected), ("Save to library", self.save_current),
@@ -112,6 +131,14 @@ class SubgraphPanel(QWidget):
     def _say(self, refusal: str | None) -> None:
         if refusal:
             self.message(refusal)
+
+    def add(self, side: str) -> None:
+        name, ok = QInputDialog.getText(self, f"Add {side}", "Name:")
+        if not ok or not name.strip():
+            return
+        kind, ok = QInputDialog.getText(self, f"Add {side}", "Type (MODEL, IMAGE, INT, ...):", text="IMAGE")
+        if ok and kind.strip():
+            self._say(self.edits.add_socket(side, name.strip(), kind.strip().upper()))
 
     def rename(self) -> None:
         chosen = self._chosen()
@@ -153,8 +180,6 @@ class SubgraphPanel(QWidget):
             self.library.addItem(item)
 
     def use_selected(self) -> None:
-        from pathlib import Path
-
         item = self.library.currentItem()
         if item is None:
             return
@@ -178,15 +203,27 @@ class SubgraphPanel(QWidget):
         self.refresh_library()
 
 
-class _OpenOnDoubleClick(QObject):
-    """Double-click below an instance's title opens its definition (the title stays rename)."""
+class _CanvasHooks(QObject):
+    """Double-click below an instance's title opens its definition (the title stays rename); a
+    library file dropped on the canvas becomes an instance there."""
 
-    def __init__(self, view, edits: SubgraphEdits):
+    def __init__(self, view, edits: SubgraphEdits, message):
         super().__init__(view)
-        self.view, self.edits = view, edits
+        self.view, self.edits, self.message = view, edits, message
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt's name
-        if event.type() != QEvent.Type.MouseButtonDblClick:
+        kind = event.type()
+        if kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop):
+            if not event.mimeData().hasFormat(MIME_SUBGRAPH_FILE):
+                return False
+            event.acceptProposedAction()
+            if kind == QEvent.Type.Drop:
+                path = Path(bytes(event.mimeData().data(MIME_SUBGRAPH_FILE)).decode())
+                pos = self.view.mapToScene(event.position().toPoint())
+                for line in self.edits.use_file(path, (pos.x(), pos.y()))[1]:
+                    self.message(line)
+            return True
+        if kind != QEvent.Type.MouseButtonDblClick:
             return False
         item = self.view.itemAt(event.position().toPoint())
         while item is not None and not isinstance(item, NodeItem):
@@ -208,7 +245,8 @@ def install(window) -> SubgraphEdits:
     dock.setWidget(window.subgraph_panel)
     window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
     window.view_menu.addAction(dock.toggleViewAction())
-    window.view.viewport().installEventFilter(_OpenOnDoubleClick(window.view, edits))
+    window.subgraph_canvas_hooks = _CanvasHooks(window.view, edits, window.status)
+    window.view.viewport().installEventFilter(window.subgraph_canvas_hooks)
 
     def convert() -> None:
         ids = window.scene.selected_node_ids()

@@ -134,3 +134,28 @@ def test_a_copied_instance_pastes_into_another_workflow_with_its_definition(wind
     graph = window.document.graph
     assert [graph.nodes[i].type for i in ids] == ["subgraph/adder"] and "adder" in graph.subgraphs
     assert graph.node_class(ids[0]) is not None
+
+
+def test_a_library_file_dropped_on_the_canvas_becomes_an_instance_there(window, qtbot, monkeypatch, tmp_path):
+    from PySide6.QtCore import QMimeData, QPoint
+    from PySide6.QtGui import QDropEvent
+
+    from nodeflow.gui.subgraph_ui import MIME_SUBGRAPH_FILE
+
+    _, b, _ = chain(window)
+    convert(window, qtbot, monkeypatch, [b])
+    path = window.subgraphs.save_to_library("adder", tmp_path / "lib")
+    window.document.new()
+    mime = QMimeData()
+    mime.setData(MIME_SUBGRAPH_FILE, str(path).encode())
+    event = QDropEvent(QPoint(200, 150).toPointF(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    # Qt delivers a drop only during a real drag: the window's canvas hook gets the event directly.
+    assert window.subgraph_canvas_hooks.eventFilter(window.view.viewport(), event)
+    graph = window.document.graph
+    placed = [r for r in graph.nodes.values() if r.type == "subgraph/adder"]
+    assert len(placed) == 1 and "adder" in graph.subgraphs
+    drop = window.view.mapToScene(QPoint(200, 150))
+    assert placed[0].ui["pos"] == [round(drop.x()), round(drop.y())]
+    window.document.undo.undo()
+    assert not graph.nodes and not graph.subgraphs
