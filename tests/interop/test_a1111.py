@@ -99,6 +99,18 @@ def test_models_missing_from_the_library_are_reported_with_their_hashes():
                                         "loras/detail-tweaker.safetensors": "sha256:0123456789ab"}
 
 
+def test_civitai_hashes_find_the_models_and_bad_numbers_are_reported(tmp_path):
+    library, model_hash, lora_hash = _library(tmp_path)
+    text = ("a castle <lora:detail-tweaker:1>\nSteps: 10, Sampler: Euler, CFG scale: nan, Seed: 4, "
+            f'Hashes: {{"model": "{model_hash}", "lora:detail-tweaker": "{lora_hash}"}}')
+    graph, report = import_parameters(text, default_registry(), library)
+    names = {r.type: r.params for r in graph.nodes.values()}
+    assert names["models.load_checkpoint"]["checkpoint"] == "renamed-base.safetensors"
+    assert names["models.load_lora"]["lora"] == "sub/detail v2.safetensors"
+    assert names["sampling.sampler"]["cfg"] == 7.0
+    assert "'CFG scale: nan' is not a number; 7.0 is used" in report.problems
+
+
 def test_img2img_asks_for_the_source_picture():
     graph, report = import_parameters("a cat\nSteps: 20, Sampler: Euler a, Seed: 5, Denoising strength: 0.75",
                                       default_registry())

@@ -11,6 +11,8 @@ that has no equivalent is reported, never dropped silently.
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from typing import Any
 
@@ -25,7 +27,8 @@ EXTRA_NETWORK = re.compile(r"<(lora|lyco|hypernet):([^:>]+)((?::[^:>]*)*)>")
 #: Settings read into the graph (anything else is reported as having no equivalent).
 USED = {"Steps", "Sampler", "Schedule type", "CFG scale", "Seed", "Size", "Model hash", "Model", "Clip skip",
         "Denoising strength", "Hires upscale", "Hires resize", "Hires steps", "Hires upscaler", "Hires sampler",
-        "Hires schedule type", "Hires CFG Scale", "Lora hashes", "VAE", "VAE hash", "Batch size", "Version"}
+        "Hires schedule type", "Hires CFG Scale", "Lora hashes", "Hashes", "VAE", "VAE hash", "Batch size",
+        "Version"}
 SUFFIXES = (".safetensors", ".ckpt", ".pt", ".gguf", "")
 #: A1111's hires denoise when the picture does not record one.
 HIRES_DENOISE = 0.7
@@ -50,7 +53,7 @@ class _Graph:
 
 def build(info: Infotext, library: ModelLibrary | None, report: ImportReport) -> dict[str, Any]:
     """The workflow data (NodeFlow's JSON) for a parsed parameters text."""
-    fields, g, hashes = info.fields, _Graph(), {}
+    fields, g, hashes = _with_civitai_hashes(info.fields), _Graph(), {}
     name, digest = _checkpoint(fields, library, report)
     if digest:
         hashes[manifest_key("checkpoints", name)] = digest
@@ -109,6 +112,24 @@ def build(info: Infotext, library: ModelLibrary | None, report: ImportReport) ->
     if hashes:
         data["manifest"] = {"models": dict(sorted(hashes.items()))}
     return data
+
+
+def _with_civitai_hashes(fields: dict[str, str]) -> dict[str, str]:
+    """The fields with Civitai's `Hashes: {"model": ..., "lora:name": ...}` read into A1111's own
+    `Model hash` and `Lora hashes` where those are absent."""
+    try:
+        table = json.loads(fields.get("Hashes", "{}"))
+    except ValueError:
+        return fields
+    if not isinstance(table, dict):
+        return fields
+    out = dict(fields)
+    if isinstance(table.get("model"), str):
+        out.setdefault("Model hash", table["model"])
+    loras = {k[5:]: v for k, v in table.items() if k.startswith("lora:") and isinstance(v, str)}
+    if loras and "Lora hashes" not in out:
+        out["Lora hashes"] = ", ".join(f"{name}: {digest}" for name, digest in loras.items())
+    return out
 
 
 def _first_latent(g: _Graph, fields: dict[str, str], vae: tuple[str, str], report: ImportReport) -> tuple[str, str]:
@@ -287,10 +308,13 @@ def _float(value: str | None, default: float, report: ImportReport, key: str) ->
     if value is None:
         return default
     try:
-        return float(value.strip())
+        number = float(value.strip())
     except ValueError:
+        number = math.nan
+    if not math.isfinite(number):
         report.problems.append(f"'{key}: {value}' is not a number; {default} is used")
         return default
+    return number
 
 
 def _number(text: str, default: float) -> float:

@@ -3,7 +3,8 @@
 The text is the prompt (any number of lines), then optionally a line starting "Negative prompt:"
 and the negative prompt's lines, then one line of settings: `Key: value` pairs separated by
 commas, where a value holding commas is a JSON string in double quotes (`Lora hashes: "a: 0123,
-b: 4567"`). A last line that does not read as settings belongs to the prompt.
+b: 4567"`) or, as Civitai writes `Hashes`, a flat JSON object. A last line that does not read
+as settings belongs to the prompt.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import re
 from dataclasses import dataclass, field
 
 NEGATIVE = "Negative prompt:"
-#: One `Key: value` pair of the settings line; the value is a quoted JSON string or runs to the next comma.
-_FIELD = re.compile(r'\s*([A-Za-z][\w \-/+.()]*?):\s*("(?:\\.|[^\\"])*"|[^,]*)(?:,|$)')
+#: One `Key: value` pair of the settings line; the value is a quoted JSON string, a flat JSON object or
+#: runs to the next comma.
+_FIELD = re.compile(r'\s*([A-Za-z][\w \-/+.()]*?):\s*("(?:\\.|[^\\"])*"|\{[^{}]*\}|[^,]*)(?:,|$)')
 #: A settings line has at least this many pairs (a prompt line with one colon is not one).
 MIN_FIELDS = 2
 #: The longest parameters text read (A1111's own are a few KB).
