@@ -78,8 +78,9 @@ RULES = (
 #: `modelspec.architecture` prefixes (and GGUF `general.architecture` values) -> family.
 ARCHITECTURES = (
     ("stable-diffusion-xl", "sdxl"), ("stable-diffusion-v1", "sd1"), ("stable-diffusion-v2", "sd2"),
-    ("stable-diffusion-v3", "sd3"), ("stable-diffusion-3", "sd3"), ("flux-1", "flux1"), ("flux", "flux1"),
-    ("sd3", "sd3"), ("t5", "t5"),
+    ("stable-diffusion-v3", "sd3"), ("stable-diffusion-3", "sd3"), ("flux-2", "flux2"), ("flux2", "flux2"),
+    ("flux-1", "flux1"), ("flux", "flux1"), ("chroma", "chroma"), ("qwen-image", "qwen_image"),
+    ("qwen_image", "qwen_image"), ("z-image", "z_image"), ("lumina", "lumina2"), ("sd3", "sd3"), ("t5", "t5"),
 )
 #: `modelspec.architecture` suffixes -> kind ("<arch>/lora").
 ARCHITECTURE_KINDS = {"lora": "loras", "textual-inversion": "embeddings", "controlnet": "controlnet"}

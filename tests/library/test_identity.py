@@ -80,6 +80,8 @@ UNET = "model.diffusion_model.input_blocks.1.1.transformer_blocks.0.attn2.to_k.w
     ({"control_model.input_hint_block.0.weight": (16, 3, 3, 3)}, None, Identity("sd1", "controlnet")),
     ({"something.else": (3,)}, {"modelspec.architecture": "stable-diffusion-xl-v1-base/textual-inversion"},
      Identity("sdxl", "embeddings")),
+    ({"something.else": (3,)}, {"modelspec.architecture": "flux-2-klein/lora"}, Identity("flux2", "loras")),
+    ({"something.else": (3,)}, {"modelspec.architecture": "flux-dev/lora"}, Identity("flux1", "loras")),
     ({"something.else": (3,)}, None, Identity(None, None)),
 ])
 def test_family_and_kind_come_from_the_header(tmp_path, shapes, metadata, expected):
