@@ -42,6 +42,9 @@ class LanguagePrompt:
     keep: str = "masked"
     #: Positions kept after encoding (the pipeline's `max_sequence_length` cut), 0 for all.
     limit: int = 0
+    #: Text put before the prompt for each reference picture, numbered from 1 (the edit
+    #: pipelines' "Picture 1: <|vision_start|>..."); the pictures go through the processor.
+    picture: str = ""
     notes: tuple[str, ...] = field(default=())
 
 
@@ -63,6 +66,24 @@ FLUX2_KLEIN = LanguagePrompt(
     chat={"enable_thinking": False}, max_length=512, padding="max_length", layers=(9, 18, 27), keep="all",
 )
 
+_EDIT_SYSTEM = ("<|im_start|>system\nDescribe the key features of the input image (color, shape, size, texture, "
+                "objects, background), then explain how the user's text instruction should alter or modify the image. "
+                "Generate a new image that meets the user's requirements while maintaining consistency with the "
+                "original input where appropriate.<|im_end|>\n<|im_start|>user\n")
+
+QWEN_IMAGE_EDIT = LanguagePrompt(
+    follows="QwenImageEditPipeline._get_qwen_prompt_embeds",
+    template=_EDIT_SYSTEM + "<|vision_start|><|image_pad|><|vision_end|>{}<|im_end|>\n<|im_start|>assistant\n",
+    drop=64, max_length=0, padding="longest", layers=(-1,), keep="masked", limit=1024,
+)
+
+QWEN_IMAGE_EDIT_PLUS = LanguagePrompt(
+    follows="QwenImageEditPlusPipeline._get_qwen_prompt_embeds",
+    template=_EDIT_SYSTEM + "{}<|im_end|>\n<|im_start|>assistant\n",
+    drop=64, max_length=0, padding="longest", layers=(-1,), keep="masked", limit=1024,
+    picture="Picture {}: <|vision_start|><|image_pad|><|vision_end|>",
+)
+
 LUMINA2 = LanguagePrompt(
     follows="Lumina2Pipeline.encode_prompt",
     template=("You are an assistant designed to generate superior images with the superior degree of image-text "
@@ -71,25 +92,36 @@ LUMINA2 = LanguagePrompt(
 )
 
 
-def render(recipe: LanguagePrompt, tokenizer: Any, text: str) -> str:
-    """The text the language model reads for `text`."""
+def render(recipe: LanguagePrompt, tokenizer: Any, text: str, pictures: int = 0) -> str:
+    """The text the language model reads for `text` with `pictures` reference pictures."""
+    text = "".join(recipe.picture.format(i + 1) for i in range(pictures)) + text
     if recipe.chat is None:
         return recipe.template.format(text)
     return tokenizer.apply_chat_template([{"role": "user", "content": text}], tokenize=False,
                                          add_generation_prompt=True, **recipe.chat)
 
 
-def encode(recipe: LanguagePrompt, tokenizer: Any, model: Any, text: str, device: Any) -> tuple[Any, Any]:
-    """(hidden states [1, L, D * len(layers)], attention mask [1, L] of 0/1) of one prompt.
+def encode(recipe: LanguagePrompt, tokenizer: Any, model: Any, text: str, device: Any,
+           images: list[Any] | None = None, processor: Any = None) -> tuple[Any, Any]:
+    """(hidden states [1, L, D * len(layers)], attention mask [1, L] of 0/1) of one prompt; a
+    vision-language model also sees `images` (as its `processor` takes them: the pipelines size
+    them before) where the recipe puts them.
 
     With `keep="masked"` every returned position is attended (the mask is all ones); with "all"
     the padding positions stay, marked 0 in the mask, as the pipeline passes them on.
     """
-    inputs = tokenizer(render(recipe, tokenizer, text), padding=recipe.padding, max_length=recipe.max_length,
-                       truncation=True, return_tensors="pt")
-    ids, mask = inputs.input_ids.to(device), inputs.attention_mask.to(device)
+    extra: dict[str, Any] = {}
+    if images:
+        rendered = render(recipe, tokenizer, text, len(images) if recipe.picture else 0)
+        inputs = processor(text=[rendered], images=images, padding=True, return_tensors="pt")
+        extra = {k: inputs[k].to(device) for k in ("pixel_values", "image_grid_thw") if k in inputs}
+    else:
+        window = {"max_length": recipe.max_length, "truncation": True} if recipe.max_length else {}
+        inputs = tokenizer(render(recipe, tokenizer, text), padding=recipe.padding, return_tensors="pt", **window)
+    ids, mask = inputs["input_ids"].to(device), inputs["attention_mask"].to(device)
     with torch.no_grad():
-        states = model(input_ids=ids, attention_mask=mask, output_hidden_states=True, use_cache=False).hidden_states
+        states = model(input_ids=ids, attention_mask=mask, output_hidden_states=True, use_cache=False,
+                       **extra).hidden_states
     embeds = torch.cat([states[i] for i in recipe.layers], dim=-1)
     if recipe.keep == "masked":
         embeds = embeds[0][mask[0].bool()][recipe.drop:].unsqueeze(0)

@@ -124,3 +124,21 @@ def from_llama_cpp_names(state: dict[str, Any], arch: str, model: Any, field: st
     if not renamed:
         raise NodeError(f"none of the GGUF file's tensors are {type(model).__name__} weights", field)
     return renamed
+
+
+def picture_processor(tokenizer: Any, image_processor: Any) -> Any:
+    """Qwen2.5-VL's processor (what the Qwen-Image edit pipelines call) for pictures only.
+
+    transformers checks each part of a processor against its class, and the video processor's
+    class exists only with torchvision, which NodeFlow never installs beside a CPU torch (README):
+    that one check is skipped when no video part is given; the rest is transformers' processor.
+    """
+    from transformers import Qwen2VLProcessor
+
+    class PicturesOnly(Qwen2VLProcessor):
+        def check_argument_for_proper_class(self, argument_name: str, argument: Any) -> Any:
+            if argument_name == "video_processor" and argument is None:
+                return None
+            return super().check_argument_for_proper_class(argument_name, argument)
+
+    return PicturesOnly(image_processor=image_processor, tokenizer=tokenizer)

@@ -114,3 +114,73 @@ def test_lumina2_recipe_is_the_pipelines(tokenizer):
 
     assert embeds.shape == expected.shape == (1, 256, 32)
     assert torch.allclose(embeds, expected, atol=1e-6) and torch.equal(mask, expected_mask)
+
+
+@pytest.fixture(scope="module")
+def vision_parts():
+    """A tiny Qwen2.5-VL that sees pictures, its tokenizer (with the vision tokens) and processor."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import (
+        Qwen2_5_VLConfig,
+        Qwen2_5_VLForConditionalGeneration,
+        Qwen2TokenizerFast,
+        Qwen2VLImageProcessorPil,
+    )
+
+    from nodes.models._language_encoders import picture_processor
+
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    special = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>", "<|image_pad|>",
+               "<|video_pad|>"]
+    trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=special,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    bpe.train_from_iterator([PROMPT, recipes.QWEN_IMAGE_EDIT_PLUS.template, "Picture 1: make it green"], trainer)
+    tokenizer = Qwen2TokenizerFast(tokenizer_object=bpe, eos_token="<|im_end|>", pad_token="<|endoftext|>")
+    ids = {t: tokenizer.convert_tokens_to_ids(t) for t in special}
+    processor = picture_processor(tokenizer, Qwen2VLImageProcessorPil(min_pixels=56 * 56, max_pixels=112 * 112))
+    torch.manual_seed(0)
+    config = Qwen2_5_VLConfig(
+        text_config={"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2,
+                     "num_key_value_heads": 1, "vocab_size": 400,
+                     "rope_scaling": {"type": "mrope", "mrope_section": [2, 3, 3]}},
+        vision_config={"depth": 1, "hidden_size": 16, "intermediate_size": 32, "num_heads": 2, "out_hidden_size": 32,
+                       "fullatt_block_indexes": [0], "window_size": 56},
+        image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
+        vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"])
+    return Qwen2_5_VLForConditionalGeneration(config).eval(), tokenizer, processor
+
+
+def _pictures(count: int):
+    from PIL import Image
+
+    generator = torch.Generator().manual_seed(3)
+    return [Image.fromarray((torch.rand(56, 84, 3, generator=generator) * 255).to(torch.uint8).numpy())
+            for _ in range(count)]
+
+
+@pytest.mark.parametrize(("pipeline_name", "recipe_name", "count"), [
+    ("QwenImageEditPipeline", "QWEN_IMAGE_EDIT", 1),
+    ("QwenImageEditPlusPipeline", "QWEN_IMAGE_EDIT_PLUS", 2),
+])
+def test_edit_recipes_show_the_pictures_as_their_pipelines_do(vision_parts, pipeline_name, recipe_name, count):
+    import diffusers
+    from diffusers import FlowMatchEulerDiscreteScheduler
+
+    encoder, tokenizer, processor = vision_parts
+    pipe = getattr(diffusers, pipeline_name)(FlowMatchEulerDiscreteScheduler(), None, encoder, tokenizer, processor,
+                                             None)
+    pictures = _pictures(count)
+    with torch.no_grad():
+        expected, expected_mask = pipe._get_qwen_prompt_embeds(
+            "make it green", pictures if count > 1 else pictures[0], device=torch.device("cpu"))
+
+    recipe = getattr(recipes, recipe_name)
+    embeds, mask = recipes.encode(recipe, tokenizer, encoder, "make it green", "cpu", pictures, processor)
+    blind, _ = recipes.encode(recipe, tokenizer, encoder, "make it green", "cpu", [pictures[0].transpose(0)],
+                              processor)
+
+    assert embeds.shape == expected.shape and torch.equal(mask, expected_mask)
+    assert torch.allclose(embeds, expected, atol=1e-6)
+    assert not torch.allclose(blind[:, -8:], embeds[:, -8:], atol=1e-3)  # the states depend on the pictures
