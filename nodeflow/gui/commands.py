@@ -12,10 +12,18 @@ from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
-from nodeflow.core.graph import Graph, Group, Link, NodeRecord
+from nodeflow.core.graph import Graph, Group, Link, NodeMode, NodeRecord
 
 _PARAM_ID = 1001
 _MOVE_ID = 1002
+
+
+def named(graph: Graph, node_ids: list[str]) -> str:
+    """How an undo label names the nodes it changes: "Sampler (node 6)", or "3 nodes"."""
+    if len(node_ids) != 1:
+        return f"{len(node_ids)} nodes"
+    node_id = node_ids[0]
+    return f"{graph.title(node_id)} (node {node_id})" if node_id in graph.nodes else f"node {node_id}"
 
 
 class AddNode(QUndoCommand):
@@ -59,7 +67,7 @@ class InsertNodes(QUndoCommand):
 
 class RemoveNodes(QUndoCommand):
     def __init__(self, graph: Graph, node_ids: list[str]):
-        super().__init__("Delete")
+        super().__init__(f"Delete {named(graph, node_ids)}")
         self.graph, self.node_ids = graph, list(node_ids)
         self.records: list[NodeRecord] = []
         self.links: list[Link] = []
@@ -81,7 +89,7 @@ class Connect(QUndoCommand):
     """Wire an output to an input; undo puts back the link the input had before, if any."""
 
     def __init__(self, graph: Graph, src: str, src_output: str, dst: str, dst_input: str):
-        super().__init__("Connect")
+        super().__init__(f"Connect {named(graph, [src])} {src_output} → {named(graph, [dst])} {dst_input}")
         self.graph, self.args = graph, (src, src_output, dst, dst_input)
         self.old: Link | None = graph.link_into(dst, dst_input)
 
@@ -96,7 +104,7 @@ class Connect(QUndoCommand):
 
 class Disconnect(QUndoCommand):
     def __init__(self, graph: Graph, dst: str, dst_input: str):
-        super().__init__("Disconnect")
+        super().__init__(f"Disconnect {dst_input} of {named(graph, [dst])}")
         self.graph, self.dst, self.dst_input = graph, dst, dst_input
         self.old: Link | None = graph.link_into(dst, dst_input)
 
@@ -113,7 +121,7 @@ class SetParam(QUndoCommand):
     one typing session) are one undo step; `merge=None` never merges."""
 
     def __init__(self, graph: Graph, node_id: str, name: str, value: Any, merge: object = None):
-        super().__init__(f"Edit {name}")
+        super().__init__(f"Edit {name} of {named(graph, [node_id])}")
         self.graph, self.node_id, self.name = graph, node_id, name
         self.old = graph.node(node_id).params.get(name)
         self.new = value
@@ -143,8 +151,8 @@ class SetParam(QUndoCommand):
 class SetUi(QUndoCommand):
     """Change layout fields of one node (title, colour, collapsed, widget_inputs, size)."""
 
-    def __init__(self, graph: Graph, node_id: str, text: str = "Edit node", **values: Any):
-        super().__init__(text)
+    def __init__(self, graph: Graph, node_id: str, text: str = "Edit", **values: Any):
+        super().__init__(f"{text} {named(graph, [node_id])}")
         self.graph, self.node_id = graph, node_id
         ui = graph.node(node_id).ui
         self.old = {k: copy.deepcopy(ui.get(k)) for k in values}
@@ -163,7 +171,7 @@ class MoveNodes(QUndoCommand):
     def __init__(self, graph: Graph, moves: dict[str, tuple[list[float] | None, list[float]]],
                  group_moves: dict[str, tuple[list[float], list[float]]] | None = None,
                  merge: bool = False):
-        super().__init__("Move")
+        super().__init__(f"Move {named(graph, list(moves)) if moves else 'group'}")
         self.graph, self.moves, self.group_moves = graph, moves, group_moves or {}
         self.merge = merge
 
@@ -194,7 +202,11 @@ class MoveNodes(QUndoCommand):
 
 class SetMode(QUndoCommand):
     def __init__(self, graph: Graph, node_ids: list[str], mode: str):
-        super().__init__(f"Set {mode}")
+        verb = {NodeMode.MUTED: "Mute", NodeMode.BYPASS: "Bypass"}.get(NodeMode(mode))
+        old = {graph.node(i).mode for i in node_ids}
+        verb = verb or ("Unmute" if old == {NodeMode.MUTED.value} else "Un-bypass" if old == {NodeMode.BYPASS.value}
+                        else "Restore")
+        super().__init__(f"{verb} {named(graph, node_ids)}")
         self.graph, self.mode = graph, mode
         self.old = {i: graph.node(i).mode for i in node_ids}
 
@@ -209,7 +221,7 @@ class SetMode(QUndoCommand):
 
 class AddGroup(QUndoCommand):
     def __init__(self, graph: Graph, title: str, rect: list[float], color: str | None = None):
-        super().__init__("Add group")
+        super().__init__(f"Add group '{title}'")
         self.graph = graph
         self.group: Group | None = None
         self.args = (title, rect, color)
@@ -227,7 +239,7 @@ class AddGroup(QUndoCommand):
 
 class RemoveGroup(QUndoCommand):
     def __init__(self, graph: Graph, group_id: str):
-        super().__init__("Delete group")
+        super().__init__(f"Delete group '{graph.groups[group_id].title}'")
         self.graph, self.group_id = graph, group_id
         self.group: Group | None = None
 
@@ -241,7 +253,7 @@ class RemoveGroup(QUndoCommand):
 
 class SetGroup(QUndoCommand):
     def __init__(self, graph: Graph, group_id: str, **values: Any):
-        super().__init__("Edit group")
+        super().__init__(f"{'Rename' if 'title' in values else 'Edit'} group '{graph.groups[group_id].title}'")
         self.graph, self.group_id = graph, group_id
         group = graph.groups[group_id]
         self.old = {k: copy.deepcopy(getattr(group, k)) for k in values}

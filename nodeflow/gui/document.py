@@ -235,7 +235,7 @@ class Document(QObject):
         group_ids = [g for g in group_ids if g in self.graph.groups]
         if not node_ids and not group_ids:
             return
-        self.undo.beginMacro("Delete")
+        self.undo.beginMacro(f"Delete {cmd.named(self.graph, node_ids)}" if node_ids else "Delete group")
         if node_ids:
             self.undo.push(cmd.RemoveNodes(self.graph, node_ids))
         for group_id in group_ids:

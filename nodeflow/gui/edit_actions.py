@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QWidget
 from nodeflow.core.errors import WorkflowFormatError
 from nodeflow.gui.canvas.group_item import GROUP_TITLE_H
 from nodeflow.gui.canvas.scene import NodeScene
+from nodeflow.gui.commands import named
 from nodeflow.gui.document import Document
 
 
@@ -76,7 +77,7 @@ class EditActions:
         if not ids:
             return
         collapse = not all(self.document.graph.nodes[i].ui.get("collapsed") for i in ids)
-        self.document.undo.beginMacro("Collapse" if collapse else "Expand")
+        self.document.undo.beginMacro(f"{'Collapse' if collapse else 'Expand'} {named(self.document.graph, ids)}")
         for node_id in ids:
             self.document.set_ui(node_id, "Collapse", collapsed=True if collapse else None)
         self.document.undo.endMacro()
@@ -95,7 +96,7 @@ class EditActions:
     def set_color(self, color: str | None) -> None:
         ids = self.scene.selected_node_ids()
         if ids:
-            self.document.undo.beginMacro("Colour")
+            self.document.undo.beginMacro(f"Colour {named(self.document.graph, ids)}")
             for node_id in ids:
                 self.document.set_ui(node_id, "Colour", color=color)
             self.document.undo.endMacro()

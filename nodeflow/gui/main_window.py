@@ -129,6 +129,7 @@ class MainWindow(QMainWindow):
             self.addAction(action)
         snap = self._action("snap", "Snap to &Grid", self._toggle_snap, checkable=True)
         snap.setChecked(self.scene.snap)
+        self._action("node_ids", "Show Node &IDs", self._toggle_node_ids, checkable=True)
         minimap = self._action("minimap", "&Minimap", self._toggle_minimap, checkable=True)
         minimap.setChecked(self.settings.show_minimap)
         self.actions_["stop"].setEnabled(False)
@@ -290,6 +291,11 @@ class MainWindow(QMainWindow):
 
     def _toggle_snap(self, on: bool) -> None:
         self.scene.snap = on
+
+    def _toggle_node_ids(self, on: bool) -> None:
+        self.scene.show_ids = on
+        for item in self.scene.nodes.values():
+            item.update()
 
     def _toggle_minimap(self, on: bool) -> None:
         self.view.minimap.setVisible(on)

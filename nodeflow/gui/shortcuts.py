@@ -33,6 +33,7 @@ SHORTCUTS: dict[str, tuple[tuple[str, ...], str]] = {
     "zoom_out": (("Ctrl+-",), "Zoom out"),
     "zoom_reset": (("Ctrl+0",), "Zoom to 100%"),
     "snap": (("Ctrl+Shift+G",), "Snap nodes to the grid"),
+    "node_ids": (("Ctrl+I",), "Show node ids before the titles (what Sweep and --set name)"),
     "node_help": (("F1",), "Node reference: every node's documentation (the selected node's page)"),
     "shortcuts": (("Ctrl+F1",), "This list"),
 }

@@ -32,7 +32,8 @@ def build_menus(window) -> None:
         edit.addSeparator() if name is None else edit.addAction(a[name])
     view = window.view_menu
     first_panel = view.actions()[0] if view.actions() else None
-    for name in ("fit_all", "fit_selection", "zoom_in", "zoom_out", "zoom_reset", None, "snap", "minimap", None):
+    for name in ("fit_all", "fit_selection", "zoom_in", "zoom_out", "zoom_reset", None,
+                 "snap", "node_ids", "minimap", None):
         view.insertSeparator(first_panel) if name is None else view.insertAction(first_panel, a[name])
     bar.addMenu(view)
     run = bar.addMenu("&Run")

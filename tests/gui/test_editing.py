@@ -35,8 +35,10 @@ def test_undo_every_step_to_empty_and_redo_to_the_same_workflow(qtbot, window):
     view.edit_actions.delete()
     final = doc.text()
     assert [doc.undo.text(i) for i in range(doc.undo.count())] == [
-        "Add Integer", "Add Round", "Add Show Value", "Connect", "Connect", "Edit value", "Move",
-        "Add group", "Set bypass", "Rename", "Convert widget", "Collapse", "Paste", "Delete"]
+        "Add Integer", "Add Round", "Add Show Value", "Connect Integer (node 1) value → Round (node 2) value",
+        "Connect Round (node 2) value → Show Value (node 3) value", "Edit value of Integer (node 1)",
+        "Move Show Value (node 3)", "Add group 'Numbers'", "Bypass 2 nodes", "Rename Round (node 2)",
+        "Convert widget", "Collapse 2 nodes", "Paste", "Delete Rounded (node 2)"]
     while doc.undo.canUndo():
         doc.undo.undo()
     assert doc.graph.nodes == {} and doc.graph.groups == {} and doc.graph.links == {}

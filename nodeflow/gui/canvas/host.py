@@ -40,6 +40,7 @@ class CanvasHost(Protocol):
     graph: Graph
     wire_rules: WireRules | None  # set while a wire is dragged: sockets it cannot reach dim
     snap: bool
+    show_ids: bool  # node ids before titles (Sweep and `--set 5.seed=...` name nodes by id)
     grid: float
     cache_mode: QGraphicsItem.CacheMode
     #: Positions for nodes whose record has none (see gui/auto_layout.py).

@@ -171,7 +171,8 @@ def _paint_title(item: PaintedNode, painter: QPainter, head: QRectF) -> None:
         text_rect.setRight(text_rect.right() - painter.fontMetrics().horizontalAdvance(badge) - 6)
         painter.setFont(font("title"))
         painter.setPen(theme.NODE_TEXT)
-    elided = painter.fontMetrics().elidedText(item.title, Qt.TextElideMode.ElideRight, int(text_rect.width()))
+    title = f"#{item.node_id}  {item.title}" if item.host.show_ids else item.title
+    elided = painter.fontMetrics().elidedText(title, Qt.TextElideMode.ElideRight, int(text_rect.width()))
     _text(painter, text_rect, elided, "title")
 
 

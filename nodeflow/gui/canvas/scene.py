@@ -46,6 +46,7 @@ class NodeScene(QGraphicsScene):
         self.wire_rules: WireRules | None = None
         self.selected_link: tuple[str, str] | None = None  # (dst, dst_input) of a clicked wire
         self.snap = False
+        self.show_ids = False
         self.grid = 20.0
         self._handlers = {
             "node_added": self._on_node_added, "node_removed": self._on_node_removed,
