@@ -7,7 +7,7 @@ proportions keep most of any window for the canvas. A layout saved by the user w
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtWidgets import QDockWidget, QMainWindow
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QWidget
 
 #: The size a new window asks for; a smaller screen gets its whole available area instead.
 PREFERRED_SIZE = (1500, 900)
@@ -58,3 +58,13 @@ class _OnFirstShow(QObject):
 def size_docks_when_shown(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
     """Size the panels when the window is first shown (its size is final then, not at construction)."""
     _OnFirstShow(window, docks)
+
+
+def scrolling(widget: QWidget) -> QScrollArea:
+    """`widget` in a scroll area: a tall panel tabbed beside a short one must not raise the
+    window's minimum height above a 1280x720 screen; it scrolls instead."""
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    area.setWidget(widget)
+    return area

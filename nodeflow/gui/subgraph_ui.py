@@ -12,7 +12,6 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, QMimeData, QObject, Qt
 from PySide6.QtWidgets import (
-    QDockWidget,
     QHBoxLayout,
     QInputDialog,
     QListWidget,
@@ -28,6 +27,7 @@ from nodeflow.core.subgraphs.definition import definition_id_of
 from nodeflow.core.subgraphs.files import library_files
 from nodeflow.gui.canvas.layout import TITLE_H
 from nodeflow.gui.canvas.node_item import NodeItem
+from nodeflow.gui.dock_sizes import scrolling
 from nodeflow.gui.subgraph_edits import SubgraphEdits
 
 _ROLE = Qt.ItemDataRole.UserRole
@@ -240,11 +240,11 @@ def install(window) -> SubgraphEdits:
     edits = SubgraphEdits(window.document)
     window.subgraph_breadcrumb = Breadcrumb(edits, window.view)
     window.subgraph_panel = SubgraphPanel(edits, window.scene, window.status)
-    dock = QDockWidget("Subgraph", window)
-    dock.setObjectName("dock-subgraph")
-    dock.setWidget(window.subgraph_panel)
-    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-    window.view_menu.addAction(dock.toggleViewAction())
+    # tabbed with the Inspector: a third panel in the right column pushed a 1280x720 window to 874 px
+    window.docks["subgraph"] = window._dock("Subgraph", scrolling(window.subgraph_panel),
+                                            Qt.DockWidgetArea.RightDockWidgetArea)
+    window.tabifyDockWidget(window.docks["inspector"], window.docks["subgraph"])
+    window.docks["inspector"].raise_()
     window.subgraph_canvas_hooks = _CanvasHooks(window.view, edits, window.status)
     window.view.viewport().installEventFilter(window.subgraph_canvas_hooks)
 

@@ -75,9 +75,8 @@ class OutputViewer(QWidget):
         change.clicked.connect(self.choose_output_dir)
         open_ = QPushButton("Open", toolTip="Open the output folder")
         open_.clicked.connect(lambda: actions.open_folder(self.output_dir))
-        header = QHBoxLayout()
-        header.addWidget(QLabel("Output folder"))
-        header.addStretch(1)
+        header = QHBoxLayout()  # the folder on the buttons' line: one line less in a short panel
+        header.addWidget(self.folder_label, 1)
         header.addWidget(change)
         header.addWidget(open_)
         self.single = ZoomView()
@@ -115,7 +114,6 @@ class OutputViewer(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(header)
-        layout.addWidget(self.folder_label)
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.info)
         layout.addWidget(ActionRow(list(self.buttons.values())))  # wraps: nothing hides behind a "»"
