@@ -277,3 +277,17 @@ def test_a_definition_view_edits_the_definition_every_instance_uses(graph):
     assert set(graph.subgraphs["add-ten"].nodes) == {"1", scale}
     expanded = flat(graph)
     assert expanded.nodes[f"{n['a']}:1"].params["b"] == 21 and f"{n['b']}:{scale}" in expanded.nodes
+
+
+def test_definitions_nested_thousands_deep_load_and_are_refused_in_one_line(graph, registry):
+    add_definition(graph, "level0")
+    for level in range(1, 1200):
+        d = Definition(f"level{level}", f"Level {level}", 1, [Socket("x", "INT")], [Socket("y", "INT")])
+        d.nodes = {"1": NodeRecord("1", instance_type(f"level{level - 1}"), 1, {})}
+        d.links = {("1", "x"): Link(BOUNDARY_IN, "x", "1", "x"), (BOUNDARY_OUT, "y"): Link("1", "y", BOUNDARY_OUT, "y")}
+        graph.subgraphs[d.id] = d
+    instance(graph, "level1199")
+    loaded, _ = workflow.loads(workflow.dumps(graph), registry)
+    problems = [str(p) for p in expand(loaded)[1]]
+    assert problems == ["subgraphs are nested more than 32 deep (subgraph 'Level 1199' and inward); refused before "
+                        "expanding"]

@@ -22,6 +22,7 @@ from nodeflow.core.errors import Problem
 from nodeflow.core.graph import Graph, Link, NodeRecord
 from nodeflow.core.node_bound import too_many_nodes
 from nodeflow.core.subgraphs.definition import BOUNDARY_IN, BOUNDARY_OUT, Definition, definition_id_of
+from nodeflow.core.subgraphs.overlay import MAX_NESTING
 
 _UNSET = object()
 
@@ -102,6 +103,10 @@ def count_problems(graph: Graph) -> list[Problem]:
                         problems.append(Problem(f"subgraph '{_name(definitions[current])}' node {node_id} uses "
                                                 f"subgraph '{child}', which this workflow does not define"))
                     continue
+                if len(on_path) >= MAX_NESTING:
+                    problems.append(Problem(f"subgraphs are nested more than {MAX_NESTING} deep (subgraph "
+                                            f"'{_name(definitions[root])}' and inward); refused before expanding"))
+                    return problems
                 if child in on_path:
                     cycle = " -> ".join(_name(definitions[d]) for d in on_path[on_path.index(child):] + [child])
                     problems.append(Problem(f"subgraph '{_name(definitions[child])}' contains itself ({cycle}); "

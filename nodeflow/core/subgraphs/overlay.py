@@ -24,6 +24,8 @@ from nodeflow.core.types import SCALAR_TYPES
 #: The type id of an instance is this prefix and its definition's id, so definitions share the
 #: node-type namespace without ever colliding with a registered type.
 TYPE_PREFIX = "subgraph/"
+#: How deep definitions may nest (a definition inside one inside one...): real files nest 2 or 3.
+MAX_NESTING = 32
 #: The boundary id of the links that bring an exposed input into a definition.
 _IN = "@in"
 #: Type ids of the two nodes that stand for a definition's boundary while it is edited
@@ -82,8 +84,8 @@ class SubgraphRegistry(Registry):
         if definition_id is None:
             return self._boundary(type_id) if isinstance(type_id, str) else self.base.get(type_id)
         definition = self.definitions.get(definition_id)
-        if definition is None or definition_id in self._building:
-            return None
+        if definition is None or definition_id in self._building or len(self._building) >= MAX_NESTING:
+            return None  # inside itself, or nested deeper than any definition may be (expand refuses both)
         self._building.add(definition_id)
         try:
             stamp = _fingerprint(definition, self)
@@ -141,7 +143,7 @@ def _parameter(name: str, inner: Input | None, value: Any, type_: str | None = N
                                output_prefix=False, type=type_ or inner.type)
 
 
-def _make_class(definition: Any, registry: Registry) -> type[Node]:
+def _make_class(definition: Any, registry: SubgraphRegistry) -> type[Node]:
     inputs: list[Input] = []
     for socket in definition.inputs:
         if socket.type in SCALAR_TYPES:
@@ -155,10 +157,7 @@ def _make_class(definition: Any, registry: Registry) -> type[Node]:
             inputs.append(Input(socket.name, socket.type, optional=True))
     for widget in definition.widgets:
         inputs.append(_parameter(widget.name, *_inner_input(definition, widget.node, widget.param, registry)))
-    is_output = False
-    for record in definition.nodes.values():
-        cls = registry.get(record.type)
-        is_output = is_output or (cls is not None and cls.is_output and record.mode != "muted")
+    is_output = _contains_output(definition, registry)
     attrs = {
         "type_id": instance_type(definition.id),
         "title": definition.name or definition.id,
@@ -174,6 +173,29 @@ def _make_class(definition: Any, registry: Registry) -> type[Node]:
         "__module__": __name__,
     }
     return type(f"Subgraph_{abs(hash(definition.id))}", (SubgraphInstance,), attrs)
+
+
+def _contains_output(definition: Any, registry: SubgraphRegistry) -> bool:
+    """Whether running an instance saves or shows something: an output node inside, at any depth
+    (walked without recursion and no deeper than MAX_NESTING, so a hostile chain of definitions
+    can neither overflow the stack nor make every look-up walk all of it)."""
+    todo, seen = [(definition, 0)], {definition.id}
+    while todo:
+        current, depth = todo.pop()
+        if depth > MAX_NESTING:
+            continue
+        for record in current.nodes.values():
+            if record.mode == "muted":
+                continue
+            nested = definition_id_of(record.type)
+            if nested is None:
+                cls = registry.base.get(record.type)
+                if cls is not None and cls.is_output:
+                    return True
+            elif nested not in seen and nested in registry.definitions:
+                seen.add(nested)
+                todo.append((registry.definitions[nested], depth + 1))
+    return False
 
 
 def _fingerprint(definition: Any, registry: Registry) -> str:
