@@ -30,6 +30,9 @@ _PNG_LIMIT_LOCK = threading.Lock()
 PNG_PARAMETERS_KEY = "parameters"
 #: Key in a shown PIL image's `info` naming the file a saver wrote it to (the GUI's viewer reads it).
 SAVED_PATH_INFO = "nodeflow-saved-path"
+#: Key in a shown PIL image's `info` marking it side "a" or "b" of a pair the viewer shows with a
+#: divider (Image Compare); the two are shown together, "a" first.
+COMPARE_INFO = "nodeflow-compare"
 
 
 def read_text(path: Path) -> str:

@@ -156,16 +156,26 @@ class SaveText(Node):
     type_id = "basic.save_text"
     title = "Save Text"
     category = "basic"
-    description = "Output node: writes text to '<prefix>_<counter>.txt' in the output folder, never overwriting."
+    description = ("Output node: writes text to '<prefix>_<counter>.<format>' in the output folder, never "
+                   "overwriting; as json, text that parses as JSON is written indented by 2 spaces.")
     is_output = True
     inputs = (Input("text", STRING, multiline=True),
-              Input("filename_prefix", STRING, default="nodeflow", output_prefix=True))
-    outputs = (Output("path", STRING),)
+              Input("filename_prefix", STRING, default="nodeflow", output_prefix=True),
+              Input("format", STRING, default="txt", choices=("txt", "csv", "md", "json")))
+    outputs = (Output("path", STRING), Output("text", STRING))
 
-    def run(self, ctx: RunContext, text: str, filename_prefix: str) -> tuple[str]:
-        path = ctx.write_output(filename_prefix, ".txt", lambda handle: handle.write(text.encode("utf-8")))
+    def run(self, ctx: RunContext, text: str, filename_prefix: str, format: str = "txt") -> tuple[str, str]:
+        import json
+
+        written = text
+        if format == "json":
+            try:
+                written = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+            except (ValueError, RecursionError):
+                pass  # not JSON: written as it is
+        path = ctx.write_output(filename_prefix, f".{format}", lambda handle: handle.write(written.encode("utf-8")))
         ctx.report(f"saved {path}")
-        return (str(path),)
+        return str(path), text
 
 
 class Reroute(Node):

@@ -149,29 +149,37 @@ class SaveImage(Node):
     outputs = ()
 
     def run(self, ctx: RunContext, images: Any, filename_prefix: str, eight_bit: str = "round") -> dict:
-        from PIL.PngImagePlugin import PngInfo
-
-        from nodeflow.core.files import MAX_PNG_WORKFLOW, PNG_PARAMETERS_KEY, SAVED_PATH_INFO, embed_workflow
+        from nodeflow.core.files import SAVED_PATH_INFO
         from nodes._tensors import image_to_pils
 
         pils = image_to_pils(images, eight_bit)
-        embed = ctx.workflow_json
-        if len(embed.encode("utf-8")) > MAX_PNG_WORKFLOW:
-            ctx.warn(f"the workflow is larger than {MAX_PNG_WORKFLOW // 2**20} MiB, more than a PNG may "
-                     "carry and be read back; the pictures are saved without it")
-            embed = ""
         for pil in pils:
-            info = PngInfo()
-            if embed:
-                embed_workflow(info, embed)
-                params = parameters_text(embed)
-                if params:
-                    info.add_text(PNG_PARAMETERS_KEY, params)
+            info = png_info(ctx)
             path = ctx.write_output(filename_prefix, ".png", partial(_write_png, pil, info))
             ctx.report(f"saved {path}")
             pil.info[SAVED_PATH_INFO] = str(path)  # so the output viewer can offer the file
         ctx.show_images(pils)
         return {}
+
+
+def png_info(ctx: RunContext) -> Any:
+    """The text chunks a saved PNG carries (a PIL PngInfo): the running workflow and its main
+    settings as readable text, or nothing (with a warning) when the workflow is too large."""
+    from PIL.PngImagePlugin import PngInfo
+
+    from nodeflow.core.files import MAX_PNG_WORKFLOW, PNG_PARAMETERS_KEY, embed_workflow
+
+    info = PngInfo()
+    embed = ctx.workflow_json
+    if len(embed.encode("utf-8")) > MAX_PNG_WORKFLOW:
+        ctx.warn(f"the workflow is larger than {MAX_PNG_WORKFLOW // 2**20} MiB, more than a PNG may "
+                 "carry and be read back; the pictures are saved without it")
+    elif embed:
+        embed_workflow(info, embed)
+        params = parameters_text(embed)
+        if params:
+            info.add_text(PNG_PARAMETERS_KEY, params)
+    return info
 
 
 def _write_png(pil: Any, info: Any, handle: Any) -> None:

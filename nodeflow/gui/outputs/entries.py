@@ -9,7 +9,7 @@ from typing import Any
 import networkx as nx
 from PySide6.QtGui import QImage
 
-from nodeflow.core.files import SAVED_PATH_INFO
+from nodeflow.core.files import COMPARE_INFO, SAVED_PATH_INFO
 from nodeflow.core.graph import Graph
 from nodeflow.gui.images import to_qimage
 
@@ -20,6 +20,7 @@ class OutputImage:
     node_id: str
     path: Path | None = None  # None: shown but not saved (Preview Image)
     seeds: tuple[int, ...] = ()
+    compare: str = ""  # "a" or "b": one side of a pair to show with the divider (Image Compare)
 
     def describe(self) -> str:
         """One line for the viewer: file (or 'preview'), size, seed, node."""
@@ -61,4 +62,5 @@ def upstream_seeds(graph: Graph | None, node_id: str) -> tuple[int, ...]:
 def output_images(images: list[Any], node_id: str, graph: Graph | None) -> list[OutputImage]:
     """A run's shown images (PIL) as viewer entries, with the file each went to and its seeds."""
     seeds = upstream_seeds(graph, node_id)
-    return [OutputImage(q, node_id, saved_path(i), seeds) for i in images if (q := to_qimage(i)) is not None]
+    return [OutputImage(q, node_id, saved_path(i), seeds, str((getattr(i, "info", None) or {}).get(COMPARE_INFO, "")))
+            for i in images if (q := to_qimage(i)) is not None]

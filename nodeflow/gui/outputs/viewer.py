@@ -146,6 +146,8 @@ class OutputViewer(QWidget):
             self.entries.pop(0)
             self.strip.takeItem(0)
         self.strip.setCurrentRow(self.strip.count() - 1)
+        if [e.compare for e in entries] == ["a", "b"] and self.strip.count() >= 2:  # Image Compare's pair
+            self.compare_rows(self.strip.count() - 2, self.strip.count() - 1)
 
     def clear(self) -> None:
         """Forget every image (a new workflow starts with an empty panel)."""

@@ -1,0 +1,139 @@
+"""Putting pictures together: alpha from a mask, side by side, batches, and their edges."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nodeflow.core import Input, Node, NodeError, Output, RunContext
+from nodeflow.core.types import BOOLEAN, FLOAT, IMAGE, INT, MASK, STRING
+from nodes.image.ops import fit_image
+from nodes.image.sizes import resize
+
+STITCH_COLOURS = {"white": (1.0, 1.0, 1.0), "black": (0.0, 0.0, 0.0), "red": (1.0, 0.0, 0.0),
+                  "green": (0.0, 1.0, 0.0), "blue": (0.0, 0.0, 1.0)}
+#: Inputs Batch Images takes (ComfyUI's images.image0, images.image1, ...).
+BATCH_INPUTS = tuple(f"image{n}" for n in range(8))
+
+
+def _same_batch(a: Any, b: Any) -> tuple[Any, Any]:
+    """Two batches of equal length: a batch of one is repeated to the other's length."""
+    if a.shape[0] == b.shape[0]:
+        return a, b
+    if a.shape[0] == 1:
+        return a.expand(b.shape[0], *a.shape[1:]), b
+    if b.shape[0] == 1:
+        return a, b.expand(a.shape[0], *b.shape[1:])
+    raise NodeError(f"batches of {a.shape[0]} and {b.shape[0]} pictures cannot be paired", "image2")
+
+
+class JoinImageWithAlpha(Node):
+    type_id = "image.join_alpha"
+    title = "Join Image with Alpha"
+    category = "image"
+    description = ("Adds an alpha channel from a mask: opacity is 1 - mask (a mask marks what is cut away, as "
+                   "Load Image gives it). The mask is resized to the picture.")
+    inputs = (Input("image", IMAGE), Input("alpha", MASK))
+    outputs = (Output("image", IMAGE),)
+
+    def run(self, ctx: RunContext, image: Any, alpha: Any) -> tuple[Any]:
+        import torch
+
+        mask = alpha if alpha.ndim == 3 else alpha[None]
+        if tuple(mask.shape[1:]) != tuple(image.shape[1:3]):
+            mask = resize(ctx, mask, image.shape[2], image.shape[1], "bilinear")
+        rgb, mask = _same_batch(image[..., :3], mask)
+        return (torch.cat([rgb, (1.0 - mask)[..., None]], dim=-1),)
+
+
+class ImageStitch(Node):
+    type_id = "image.stitch"
+    title = "Image Stitch"
+    category = "image"
+    description = ("Puts image2 to the right of, below, left of or above image1, with an optional gap of a "
+                   "plain colour. 'match_image_size' scales image2 to image1's height (side by side) or width "
+                   "(stacked), keeping its aspect ratio; otherwise the smaller is padded with black.")
+    inputs = (
+        Input("image1", IMAGE),
+        Input("image2", IMAGE, optional=True),
+        Input("direction", STRING, default="right", choices=("right", "down", "left", "up")),
+        Input("match_image_size", BOOLEAN, default=True),
+        Input("spacing_width", INT, default=0, min=0, max=1024, step=2),
+        Input("spacing_color", STRING, default="white", choices=tuple(STITCH_COLOURS)),
+    )
+    outputs = (Output("image", IMAGE),)
+
+    def run(self, ctx: RunContext, image1: Any, image2: Any, direction: str, match_image_size: bool,
+            spacing_width: int, spacing_color: str) -> tuple[Any]:
+        import torch
+
+        if image2 is None:
+            return (image1,)
+        across = direction in ("right", "left")
+        axis = 2 if across else 1
+        if match_image_size:
+            h1, w1 = image1.shape[1:3]
+            h2, w2 = image2.shape[1:3]
+            size = (max(1, round(w2 * h1 / h2)), h1) if across else (w1, max(1, round(h2 * w1 / w2)))
+            image2 = resize(ctx, image2, *size, "lanczos", field="match_image_size")
+        first, second = _same_batch(image1[..., :3], image2[..., :3])
+        side = 1 if across else 2  # the dimension the two must share
+        extent = max(first.shape[side], second.shape[side])
+        first, second = _pad_to(first, side, extent), _pad_to(second, side, extent)
+        parts = [first, second] if direction in ("right", "down") else [second, first]
+        if spacing_width:
+            shape = list(first.shape)
+            shape[axis] = spacing_width
+            gap = torch.tensor(STITCH_COLOURS[spacing_color]).expand(*shape[:-1], 3)
+            parts.insert(1, gap)
+        return (torch.cat(parts, dim=axis).contiguous(),)
+
+
+def _pad_to(image: Any, dim: int, extent: int) -> Any:
+    """`image` padded with black at the end of dimension `dim` (1: height, 2: width) to `extent`."""
+    import torch.nn.functional as F
+
+    missing = extent - image.shape[dim]
+    if missing <= 0:
+        return image
+    pad = (0, 0, 0, missing) if dim == 2 else (0, 0, 0, 0, 0, missing)
+    return F.pad(image, pad)
+
+
+class BatchImages(Node):
+    type_id = "image.batch_many"
+    title = "Batch Images"
+    category = "image"
+    description = ("One batch of the pictures linked to image0..image7, in that order; each is resized to the "
+                   "first one's size (bilinear, centre crop) as Image Batch does.")
+    inputs = tuple(Input(name, IMAGE, optional=True) for name in BATCH_INPUTS)
+    outputs = (Output("image", IMAGE),)
+
+    def run(self, ctx: RunContext, **images: Any) -> tuple[Any]:
+        import torch
+
+        linked = [images[name] for name in BATCH_INPUTS if images.get(name) is not None]
+        if not linked:
+            raise NodeError("no picture is linked", "image0")
+        h, w = linked[0].shape[1:3]
+        return (torch.cat([fit_image(image[..., :3], h, w) for image in linked], dim=0),)
+
+
+class Canny(Node):
+    type_id = "image.canny"
+    title = "Canny"
+    category = "image"
+    description = ("Edges of pictures by the Canny method (white on black), e.g. for a ControlNet: gradients "
+                   "above 'high_threshold' are edges, and those above 'low_threshold' that touch one.")
+    inputs = (
+        Input("image", IMAGE),
+        Input("low_threshold", FLOAT, default=0.4, min=0.01, max=0.99, step=0.01),
+        Input("high_threshold", FLOAT, default=0.8, min=0.01, max=0.99, step=0.01),
+    )
+    outputs = (Output("image", IMAGE),)
+
+    def run(self, ctx: RunContext, image: Any, low_threshold: float, high_threshold: float) -> tuple[Any]:
+        from nodes.image._canny import canny
+
+        if low_threshold > high_threshold:
+            raise NodeError("must not be above high_threshold", "low_threshold")
+        return (canny(image, low_threshold, high_threshold)[..., None].expand(-1, -1, -1, 3).contiguous(),)
