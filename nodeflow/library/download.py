@@ -143,7 +143,7 @@ def _attempt(url: str, part: Path, have: int, size: int | None, options: Options
         if status == 206:
             start = _content_range_start(response.getheader("Content-Range", ""))
             if start != have:
-                raise FetchRefused(f"{urlsplit(final).hostname} sent a range of the file that was not asked for "
+                raise WrongContent(f"{urlsplit(final).hostname} sent a range of the file that was not asked for "
                                    f"(from byte {start}, asked from {have})")
         else:
             have = 0  # a whole file: the partial one starts over
@@ -241,7 +241,7 @@ def _receive(response: http.client.HTTPResponse, part: Path, have: int, limit: i
         handle.seek(have)
         head, done, checked = b"", have, have
         while done < limit:
-            chunk = response.read(min(CHUNK, limit - done))
+            chunk = response.read1(min(CHUNK, limit - done))  # what has arrived: progress as it comes
             if not chunk:
                 break
             if fmt is None:

@@ -194,8 +194,8 @@ def _already_there(wanted: Wanted, target: Path, expected: str | None, index: Ha
 
 
 def _part_path(wanted: Wanted) -> Path:
-    """The partial file for this URL and kind: the same across runs, so a download resumes."""
-    key = hashlib.sha256(f"{wanted.kind or ''}\n{wanted.url}".encode()).hexdigest()[:24]
+    """The partial file for this URL: the same across runs (with or without --kind), so a download resumes."""
+    key = hashlib.sha256(str(wanted.url).encode()).hexdigest()[:24]
     return user_dir() / DOWNLOADS / f"{key}.part"
 
 

@@ -30,7 +30,8 @@ class Route:
     announce: bool = True  # send Content-Length
     headers: dict[str, str] = field(default_factory=dict)
     status: int = 200
-    stall: float = 0.0  # seconds to wait after the headers before the body
+    stall: float = 0.0  # seconds to wait after the headers (or after `stall_after` body bytes)
+    stall_after: int = 0
     requests: list[dict[str, str]] = field(default_factory=list)
 
 
@@ -86,7 +87,9 @@ class ModelServer:
                 self.end_headers()
                 part = body[start:]
                 if route.stall:
+                    self.wfile.write(part[:route.stall_after])
                     self.wfile.flush()
+                    part = part[route.stall_after:]
                     time.sleep(route.stall)
                 if route.drops > 0 and route.drop_after is not None:
                     route.drops -= 1

@@ -124,7 +124,7 @@ def test_a_safetensors_header_bounds_a_download_of_unknown_size(server, index):
                                            f"more than the {len(data)} bytes the file's header declares"):
         fetch_model(Wanted("loras", server.url("/padded.safetensors")), index, LOCAL)
     server.routes["/endless.safetensors"] = Route(data, endless=True)  # no size anywhere: the header bounds it
-    with pytest.raises(FetchRefused, match=f"more than the {len(data)} bytes the file's header declares"):
+    with pytest.raises(FetchRefused, match=f"more than the {len(data)} bytes"):
         fetch_model(Wanted("loras", server.url("/endless.safetensors")), index, LOCAL)
     server.routes["/cut.safetensors"] = Route(data[:-100])  # announced as short: the header says it is cut
     with pytest.raises(FetchRefused, match=f"header says {len(data)} bytes but {len(data) - 100} were expected"):

@@ -97,3 +97,37 @@ def test_a_comfyui_workflows_model_hints_become_download_urls(tmp_path):
     library = ModelLibrary(collect(), HashIndex(tmp_path / "i.sqlite"))
     [missing] = missing_models(graph, library)
     assert missing.wanted.kind == "checkpoints" and missing.wanted.url.endswith("flux1-dev.safetensors")
+
+
+def test_a_killed_fetch_resumes_where_it_stopped(tmp_path):
+    """The CLI in its own process, killed mid-download (kill -9), then run again: a Range request."""
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from nodeflow.core.paths import user_dir
+
+    data = weights(22, 200_000)
+    root = Path(__file__).resolve().parents[2]
+    with ModelServer() as server:
+        server.routes["/big.safetensors"] = Route(data, stall=10, stall_after=300_000)
+        command = [sys.executable, "-c", "import sys; from nodeflow.cli import main; sys.exit(main(sys.argv[1:]))",
+                   "models", "fetch", server.url("/big.safetensors"), "--kind", "loras", "--quiet"]
+        env = {**os.environ, "PYTHONPATH": str(root)}
+        first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        downloads = user_dir() / "downloads"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any(
+                p.suffix == ".part" and p.stat().st_size == 300_000 for p in downloads.glob("*")):
+            time.sleep(0.05)
+        first.kill()
+        first.communicate(timeout=10)
+        assert not (user_models_dir() / "loras").exists()  # nothing half-done in the model folder
+        again = server.routes["/big.safetensors"] = Route(data)
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert again.requests[0]["Range"] == "bytes=300000-"
+    assert (user_models_dir() / "loras" / "big.safetensors").read_bytes() == data
+    assert "not verified: no sha256 was recorded" in done.stdout
