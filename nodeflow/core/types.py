@@ -41,8 +41,9 @@ BUILTIN_TYPES = frozenset(
 #: mask (a PNG data URL) tens of thousands; ten million made the tokenizer take 4 GB.
 MAX_TEXT_LENGTH = 1_000_000
 
-#: Safe widening conversions applied when a link carries one scalar type into another.
-_WIDENING = {(INT, FLOAT)}
+#: Safe widening conversions applied when a link carries one scalar type into another:
+#: (from, to) -> the conversion.
+_WIDENING = {(INT, FLOAT): float}
 
 
 def can_connect(output_type: str, input_type: str) -> bool:
@@ -53,6 +54,13 @@ def can_connect(output_type: str, input_type: str) -> bool:
     if output_type == input_type or ANY in (output_type, input_type):
         return True
     return (output_type, input_type) in _WIDENING
+
+
+def widen(value: object, output_type: str, input_type: str) -> object:
+    """A value carried by a link from an `output_type` output into an `input_type` input, widened
+    where the link is one `can_connect` allows only by widening (an INT into a FLOAT)."""
+    convert = _WIDENING.get((output_type, input_type))
+    return value if convert is None else convert(value)
 
 
 def format_number(value: float) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 from nodeflow.core.errors import NodeError
 from nodeflow.core.graph import Graph, Link, NodeRecord
 from nodeflow.core.spec import REQUIRED, Node
-from nodeflow.core.types import ANY, FLOAT, INT
+from nodeflow.core.types import ANY, widen
 from nodeflow.library import ModelLibrary, ModelNotFound, manifest_key
 
 
@@ -55,8 +55,8 @@ def linked_values(graph: Graph, cls: type[Node], links: list[Link],
         value = results[link.src][link.src_output]
         inp = cls.input(link.dst_input)
         src_out = graph.registry.get(graph.nodes[link.src].type).output(link.src_output)
-        if inp is not None and inp.type == FLOAT and src_out is not None and src_out.type == INT:
-            value = float(value)
+        if inp is not None and src_out is not None:
+            value = widen(value, src_out.type, inp.type)
         values[link.dst_input] = value
     return values
 
