@@ -157,3 +157,20 @@ def part_problems(params: Mapping[str, Any], fields: tuple[str, ...], resolve: C
         if reason:
             problems.append((field, f"{path.name}: {reason}"))
     return problems
+
+
+def tensor_shapes(path: Path) -> dict[str, list[int]]:
+    """{key: shape as the model sees it} of a .safetensors or .gguf file, read from its header
+    ({} if it is neither): what family detection and config reading look at. A GGUF file lists its
+    dimensions innermost first; they are turned to torch's order here."""
+    if path.suffix.lower() != ".gguf":
+        return {k: list(v.get("shape", [])) for k, v in safetensors_header(path).items()}
+    from gguf import GGUFReader
+
+    try:
+        if not S_ISREG(path.stat().st_mode):
+            return {}
+        reader = GGUFReader(path)
+    except (OSError, ValueError, KeyError, IndexError, EOFError):
+        return {}
+    return {t.name: [int(d) for d in reversed(t.shape.tolist())] for t in reader.tensors}

@@ -287,3 +287,16 @@ def test_the_memory_plan_counts_quantized_weights_at_their_stored_size(tmp_path)
     planned = _component_bytes({"1": [("MODEL", weights)]}, ("1", "unet"), dtype_bytes=2)
     assert planned == stored + (HIDDEN + 96) * 2
     assert planned < (IN * HIDDEN + HIDDEN * 32) * 2 * 0.6  # Q8_0 holds 8.5 bits a weight, not 16
+
+
+def test_tensor_shapes_of_a_gguf_file_are_torch_shapes(tmp_path):
+    from nodes.models._quantized_headers import tensor_shapes
+
+    state = _model().state_dict()
+    path = tmp_path / "model.gguf"
+    _write_gguf(path, state, {"0.weight": gguf.GGMLQuantizationType.Q8_0})
+    assert tensor_shapes(path) == {k: list(v.shape) for k, v in state.items()}
+    plain = tmp_path / "model.safetensors"
+    save_file(state, str(plain))
+    assert tensor_shapes(plain) == {k: list(v.shape) for k, v in state.items()}
+    assert tensor_shapes(tmp_path / "missing.gguf") == {}
