@@ -14,6 +14,17 @@ Public API, for loaders, the executor, the GUI and the ComfyUI importer:
 - `manifest_key(kind, name)`: how a workflow's manifest records a model's hash ("models") and
   size ("model_sizes"), so another machine finds a renamed file by its hash.
 
+Getting models (`nodeflow models fetch`, the editor's Missing models dialog):
+
+- `wanted.missing_models(graph, library)`: what a workflow names that no folder has, with the hash,
+  size and download URL its manifest records (`sources`: the `model_urls` section).
+- `fetch.fetch_model(Wanted, index, download.Options)` / `fetch.fetch_all(...)`: download
+  (`download`: resume, redirects, progress; `addresses`: no private address a shared file named),
+  check the bytes (`sniff`: safetensors/GGUF, never an HTML page), verify size and sha256, then
+  place the file in its kind folder under a checked name (`placement`).
+- `detect.identify(path)`: a file's family and kind from its header (`header`), one table of rules;
+  `hashes`: AutoV1/AutoV2/AutoV3, so a model named by any of them is found (`find_by_hash`).
+
 A node input declares `model="<kind>"` (see `core.spec.Input`); the engine resolves such inputs
 through the library before the node runs and validation reports a missing model, so a loader's
 `run` receives an existing path.

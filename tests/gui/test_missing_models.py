@@ -14,9 +14,9 @@ from safetensors.numpy import save
 from nodeflow.core import Input, Node
 from nodeflow.core.paths import user_models_dir
 from nodeflow.core.types import STRING
-from nodeflow.gui.missing_models import MissingModelsDialog, offer
+from nodeflow.gui.missing_models import STATE, MissingModelsDialog, offer
 from nodeflow.library import configure
-from nodeflow.library.download import Options
+from nodeflow.library.download import Options, Transfer
 from tests.library.model_server import ModelServer, Route
 
 
@@ -75,6 +75,10 @@ def test_missing_models_are_fetched_found_or_chosen_and_the_graph_follows(qtbot,
         assert (user_models_dir() / "loras" / "a.safetensors").read_bytes() == a
         assert "sha256 verified" in dialog.lines[0]
 
+    dialog._signals.progress.emit(1, Transfer(512 * 1024, 2 * 1024 * 1024, 256 * 1024, 6.0))  # as a worker would
+    qtbot.waitUntil(lambda: dialog.table.cellWidget(1, STATE) is not None)
+    bar = dialog.table.cellWidget(1, STATE)
+    assert (bar.value(), bar.format()) == (250, "512.0 KB / 2.0 MB, 256.0 KB/s, 6 s left")
     renamed = user_models_dir() / "loras" / "kept" / "bee.safetensors"  # appears after the workflow opened
     renamed.parent.mkdir(parents=True)
     renamed.write_bytes(b)
