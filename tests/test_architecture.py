@@ -28,6 +28,7 @@ FORBIDDEN = {
     "nodeflow/interop": {"nodes", "torch", *QT},
     "nodeflow/engine": QT,
     "nodeflow/jobs": QT,
+    "nodeflow/serve": QT,
     "nodes": QT,
 }
 MAX_LINES = 400

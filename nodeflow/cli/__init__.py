@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from nodeflow.cli.common import EXIT_INVALID, EXIT_NODE_FAILED, error
 
 #: Sub-command modules under nodeflow.cli, in the order `--help` lists them.
-COMMANDS = ("run", "queue", "validate", "plan", "convert", "nodes", "models", "gui")
+COMMANDS = ("run", "queue", "serve", "validate", "plan", "convert", "nodes", "models", "gui")
 
 
 def build_parser() -> argparse.ArgumentParser:

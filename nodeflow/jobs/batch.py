@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from nodeflow.core import workflow
-from nodeflow.core.errors import NodeFlowError
+from nodeflow.core.errors import NodeFlowError, Problem
 from nodeflow.core.graph import Graph
 from nodeflow.engine.plan import validate
 from nodeflow.jobs.outputs import BatchMarker, OutputFolder, batch_key
@@ -24,7 +24,15 @@ from nodeflow.jobs.sweep import JobSpec, Sweep, apply, expand
 
 
 class BatchInvalid(NodeFlowError):
-    """Jobs of a batch that cannot run; one line per distinct problem, each naming its workflow."""
+    """Jobs of a batch that cannot run; one line per distinct problem, each naming its workflow.
+
+    `problems` holds them as data (node id, input, message), for callers that answer with them
+    node by node (`nodeflow serve`'s `node_errors`).
+    """
+
+    def __init__(self, message: str, problems: list[Problem] = ()):
+        super().__init__(message)
+        self.problems = list(problems)
 
 
 @dataclass(frozen=True)
@@ -73,27 +81,30 @@ def prepare(store: JobStore, sources: list[Source], sweeps: list[Sweep], out: Pa
     return Batch(marker.batch, folder, marker, len(finished))
 
 
-def enqueue(store: JobStore, batch: str, source: Source, specs: list[JobSpec], out: Path) -> list[int]:
-    """Queue jobs of one workflow into a standing batch (the editor's), numbered on in `out`."""
+def enqueue(store: JobStore, batch: str, source: Source, specs: list[JobSpec], out: Path,
+            keys: list[str | None] | None = None) -> list[int]:
+    """Queue jobs of one workflow into a standing batch (the editor's, the server's), numbered on in
+    `out`; `keys` gives each job the caller's own unique name (see `NewJob.key`)."""
     _check([source], specs, out)
     folder, target = OutputFolder(out), str(Path(out).resolve())
     first = max(folder.last_job(), store.last_number(batch=batch, out_dir=target)) + 1
     text = workflow.dumps(source.graph)
-    return store.add(batch, [NewJob(first + i, source.name, text, spec.overrides, target, _dir(source.workflow_dir))
-                             for i, spec in enumerate(specs)])
+    keys = keys or [None] * len(specs)
+    return store.add(batch, [NewJob(first + i, source.name, text, spec.overrides, target, _dir(source.workflow_dir),
+                                    keys[i]) for i, spec in enumerate(specs)])
 
 
 def _check(sources: list[Source], specs: list[JobSpec], out: Path, device: str = "cpu",
            memory_budget: int | None = None) -> None:
     """Validate every job's graph before anything runs; one line per distinct problem."""
-    problems: dict[str, None] = {}
+    problems: dict[str, Problem] = {}
     for spec in specs:
         source = sources[spec.workflow_index]
         for problem in validate(apply(source.graph, spec.overrides), source.workflow_dir, output_dir=out,
                                 device=device, memory_budget=memory_budget):
-            problems[f"{source.name}: {problem}"] = None
+            problems.setdefault(f"{source.name}: {problem}", problem)
     if problems:
-        raise BatchInvalid("\n".join(problems))
+        raise BatchInvalid("\n".join(problems), list(problems.values()))
 
 
 def _dir(path: Path | None) -> str | None:

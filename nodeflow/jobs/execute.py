@@ -10,12 +10,15 @@ from __future__ import annotations
 import tempfile
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from nodeflow.core import workflow
 from nodeflow.core.context import CancelToken
 from nodeflow.core.errors import ValidationError
+from nodeflow.core.files import SAVED_PATH_INFO
+from nodeflow.engine.events import NodeImages
 from nodeflow.jobs.sweep import apply
 
 #: The private folder a job's nodes save into (under the system temp folder) starts with this.
@@ -24,13 +27,18 @@ SCRATCH_PREFIX = "nodeflow-job-"
 
 @dataclass
 class Outcome:
-    """What a job produced: status "done", "failed" or "cancelled", files {relative path: bytes}."""
+    """What a job produced: status "done", "failed" or "cancelled", files {relative path: bytes}.
+
+    `node_files` says which node saved which of the images among them ({node id: [relative path]}),
+    for callers that report outputs node by node (`nodeflow serve`'s history).
+    """
 
     status: str
     files: dict[str, bytes] = field(default_factory=dict)
     error: str = ""
     seconds: float = 0.0
     worker: str = ""
+    node_files: dict[str, list[str]] = field(default_factory=dict)
 
 
 def run_job(executor, workflow_text: str, overrides: dict[str, Any], workflow_dir: str | None,
@@ -48,17 +56,30 @@ def run_job(executor, workflow_text: str, overrides: dict[str, Any], workflow_di
     if announce is not None:
         announce(graph)
     with tempfile.TemporaryDirectory(prefix=SCRATCH_PREFIX) as scratch:
+        node_files: dict[str, list[str]] = {}
+        unsubscribe = executor.subscribe(partial(_note_saved, Path(scratch), node_files))
         try:
             result = executor.run(graph, cancel=cancel, output_dir=Path(scratch),
                                   workflow_dir=Path(workflow_dir) if workflow_dir else None)
         except ValidationError as exc:
             return Outcome("failed", error="; ".join(str(p) for p in exc.problems),
                            seconds=time.perf_counter() - started)
+        finally:
+            unsubscribe()
         files = {path.relative_to(scratch).as_posix(): path.read_bytes()
                  for path in sorted(Path(scratch).rglob("*")) if path.is_file()}
     seconds = time.perf_counter() - started
     if result.cancelled:
         return Outcome("cancelled", error="cancelled", seconds=seconds)
     if not result.ok:
-        return Outcome("failed", files, "; ".join(result.errors.values()), seconds)
-    return Outcome("done", files, "", seconds)
+        return Outcome("failed", files, "; ".join(result.errors.values()), seconds, node_files=node_files)
+    return Outcome("done", files, "", seconds, node_files=node_files)
+
+
+def _note_saved(scratch: Path, node_files: dict[str, list[str]], event) -> None:
+    """Record which node saved which image (Save Image marks each picture with its file's path)."""
+    if isinstance(event, NodeImages):
+        for image in event.images:
+            saved = getattr(image, "info", {}).get(SAVED_PATH_INFO)
+            if saved and Path(saved).is_relative_to(scratch):
+                node_files.setdefault(event.node_id, []).append(Path(saved).relative_to(scratch).as_posix())

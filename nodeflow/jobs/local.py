@@ -51,9 +51,12 @@ class LocalRunner:
     """
 
     def __init__(self, store: JobStore, executor, *, group: bool = True, announce=None,
-                 report: Report | None = None, cancel_rest: bool = True):
+                 report: Report | None = None, cancel_rest: bool = True,
+                 begin: Callable[[Job], None] | None = None):
+        """`begin(job)` is called when a job is claimed, before it runs (the server names it to its client)."""
         self.store, self.executor, self.group = store, executor, group
         self.announce, self.report, self.cancel_rest = announce, report, cancel_rest
+        self.begin = begin
 
     def run(self, batch: str, cancel: CancelToken) -> Summary:
         """Run the queued jobs of `batch` until none is left, the batch is paused or `cancel` trips."""
@@ -64,6 +67,8 @@ class LocalRunner:
             if job is None:
                 break
             last_key = files_key(job, self.executor.registry)
+            if self.begin is not None:
+                self.begin(job)
             outcome = self._run_one(job, cancel)
             if outcome.status == "cancelled" and cancel.cancelled and not self.cancel_rest:
                 self.store.requeue(job.id)

@@ -49,6 +49,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     attempts INTEGER NOT NULL DEFAULT 0,
     worker TEXT NOT NULL DEFAULT '',
     owner TEXT,
+    key TEXT,
     UNIQUE (batch, number)
 );
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state, batch, position);
@@ -70,6 +71,8 @@ class NewJob:
     overrides: dict[str, Any]
     out_dir: str
     workflow_dir: str | None = None
+    #: The caller's own unique name for the job (ComfyUI's prompt_id for `nodeflow serve`), or None.
+    key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,7 @@ class Job:
     error: str
     attempts: int
     worker: str
+    key: str | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Job:
@@ -139,6 +143,9 @@ class JobStore:
         with self._write() as db:
             for statement in filter(str.strip, _SCHEMA.split(";")):
                 db.execute(statement)
+            if "key" not in {row["name"] for row in db.execute("PRAGMA table_info(jobs)")}:
+                db.execute("ALTER TABLE jobs ADD COLUMN key TEXT")  # a queue from before keys
+            db.execute("CREATE UNIQUE INDEX IF NOT EXISTS jobs_key ON jobs (key)")
         self.recover()
 
     def close(self) -> None:
@@ -171,9 +178,9 @@ class JobStore:
             for offset, job in enumerate(jobs, start=1):
                 cursor = db.execute(
                     "INSERT INTO jobs (batch, number, position, state, name, workflow, workflow_dir, out_dir,"
-                    " overrides, created) VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)",
+                    " overrides, created, key) VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)",
                     (batch, job.number, top + offset, job.name, job.workflow, job.workflow_dir, job.out_dir,
-                     json.dumps(job.overrides), now))
+                     json.dumps(job.overrides), now, job.key))
                 ids.append(cursor.lastrowid)
         return ids
 
@@ -182,6 +189,11 @@ class JobStore:
         if not rows:
             raise JobNotFound(f"no job {job_id} in the queue ({self.path})")
         return rows[0]
+
+    def find(self, key: str) -> Job | None:
+        """The job queued under the caller's own name `key` (see `NewJob.key`), or None."""
+        rows = self._rows("SELECT * FROM jobs WHERE key = ?", (key,))
+        return rows[0] if rows else None
 
     def jobs(self, batch: str | None = None, states: Iterable[str] | None = None) -> list[Job]:
         """Jobs in queue order (finished ones by the order they were queued in)."""
