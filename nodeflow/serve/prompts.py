@@ -10,6 +10,7 @@ a picture from anywhere else on the machine.
 from __future__ import annotations
 
 import sqlite3
+import threading
 import uuid
 from pathlib import PurePath
 from typing import Any
@@ -24,6 +25,9 @@ from nodeflow.jobs.sweep import JobSpec
 from nodeflow.serve.access import BadRequest
 from nodeflow.serve.book import PromptBook, PromptRecord
 from nodeflow.serve.config import SERVE_BATCH, ServeConfig
+
+#: Held while a prompt's job is numbered and queued (handlers run on several threads).
+_NUMBERING = threading.Lock()
 
 
 def prompt_id_of(body: dict[str, Any]) -> str:
@@ -59,8 +63,9 @@ def submit(body: Any, config: ServeConfig, store: JobStore, book: PromptBook, re
     record = PromptRecord(prompt_id, client_id, prompt, extra, _output_nodes(graph))
     book.add(record)
     try:
-        ids = enqueue(store, SERVE_BATCH, Source(f"API prompt {prompt_id}", graph, config.input_dir.resolve()),
-                      [JobSpec(0, {})], config.out, keys=[prompt_id])
+        with _NUMBERING:  # two prompts at once would take the same job number
+            ids = enqueue(store, SERVE_BATCH, Source(f"API prompt {prompt_id}", graph, config.input_dir.resolve()),
+                          [JobSpec(0, {})], config.out, keys=[prompt_id])
     except BatchInvalid as exc:
         book.forget(prompt_id)
         raise BadRequest("prompt_outputs_failed_validation", "Prompt outputs failed validation",

@@ -137,7 +137,7 @@ def test_system_and_model_routes(server):
 
 
 def test_many_clients_at_once_lose_and_duplicate_nothing(server):
-    clients, per_client = 4, 5
+    clients, per_client = 4, 2
     results: dict[str, list] = {}
     errors = []
 
