@@ -45,7 +45,7 @@ def test_kill_9_with_queued_prompts_then_restart_runs_each_once(tmp_path):
 @pytest.mark.slow
 def test_sigterm_puts_the_running_job_back_and_the_next_start_finishes_it(tmp_path):
     server = Server(tmp_path / "home", tmp_path).start()
-    prompt = tiny_prompt(seed=9, steps=200)  # long enough to be running when the signal comes
+    prompt = tiny_prompt(seed=9, steps=20)  # running (loading the model) when the signal comes
     prompt_id = server.json("/prompt", {"prompt": prompt})["prompt_id"]
     deadline = time.monotonic() + 240
     while _jobs(server).get(prompt_id) != "running" and time.monotonic() < deadline:
