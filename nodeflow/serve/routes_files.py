@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from aiohttp import web
 from aiohttp.web_request import FileField
 
@@ -28,11 +30,12 @@ async def view(request: web.Request) -> web.StreamResponse:
     if changed is not None:
         data, content_type = changed
         return web.Response(body=data, content_type=content_type, headers=headers)
+    named = f"filename*=UTF-8''{quote(path.name)}"  # quoted: a name may hold '"' or ';'
     if path.suffix.lower() in ACTIVE_TYPES:
-        headers["Content-Disposition"] = f'attachment; filename="{path.name}"'
+        headers["Content-Disposition"] = f"attachment; {named}"
         headers["Content-Type"] = "application/octet-stream"
     else:
-        headers["Content-Disposition"] = f'inline; filename="{path.name}"'
+        headers["Content-Disposition"] = f"inline; {named}"
     return web.FileResponse(path, headers=headers)
 
 
