@@ -21,6 +21,7 @@ from nodeflow.core.errors import Problem
 from nodeflow.core.graph import Graph
 from nodeflow.core.paths import resolve_path
 from nodeflow.core.spec import Weights
+from nodeflow.core.subgraphs.expand import expand
 from nodeflow.core.types import GUIDER
 from nodeflow.engine.estimate import available_bytes, format_bytes, node_estimates, node_params
 from nodeflow.library import ModelLibrary, default_library
@@ -120,7 +121,9 @@ def default_budget(device: str) -> int:
 
 def make_memory_plan(graph: Graph, order: list[str], search_dirs: tuple[Path, ...], device: str,
                      budget: int | None = None, cached: set[str] | frozenset[str] = frozenset()) -> MemoryPlan:
-    """The plan for running `order` (a run's node order) on `device` under `budget` bytes."""
+    """The plan for running `order` (a run's node order) on `device` under `budget` bytes. A graph
+    with subgraph instances is planned expanded, as it runs (its order names inner nodes)."""
+    graph = expand(graph)[0]
     device = device.split(":")[0]
     budget = budget if budget is not None else default_budget(device)
     dtype_bytes = DTYPE_BYTES.get(device, 4)

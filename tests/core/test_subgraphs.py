@@ -291,3 +291,15 @@ def test_definitions_nested_thousands_deep_load_and_are_refused_in_one_line(grap
     problems = [str(p) for p in expand(loaded)[1]]
     assert problems == ["subgraphs are nested more than 32 deep (subgraph 'Level 1199' and inward); refused before "
                         "expanding"]
+
+
+def test_a_new_instance_stores_no_values_so_it_follows_the_definition(graph):
+    add_definition(graph)
+    added = graph.add_node(instance_type("add-ten")).id
+    assert graph.nodes[added].params == {}
+    graph.subgraphs["add-ten"].nodes["1"].params["b"] = 30
+    assert flat_params(graph, f"{added}:1")["b"] == 30
+
+
+def flat_params(graph: Graph, node_id: str) -> dict:
+    return expand(graph)[0].nodes[node_id].params

@@ -208,8 +208,38 @@ def area_prompt():
     return g
 
 
+def subgraphs():
+    """Two prompts through one linked subgraph ("Prompt to Picture": prompts, sampler, decode)."""
+    from nodeflow.core.subgraphs.definition import Promoted, instance_type
+    from nodeflow.core.subgraphs.edit import convert_to_subgraph
+
+    g = _graph()
+    g.metadata["description"] = ("One subgraph used twice: edit its definition (double-click an instance) and both "
+                                 "pictures follow; each instance sets its own prompt and seed.")
+    ckpt = _add(g, "models.load_checkpoint", (0, 200), checkpoint=MODEL)
+    latent = _empty_latent(g, ckpt, 1, pos=(0, 440))
+    pos = _add(g, "conditioning.text_encode", (320, 0), {"clip": (ckpt, "clip")},
+               text="a red circle on a blue background")
+    neg = _add(g, "conditioning.text_encode", (320, 220), {"clip": (ckpt, "clip")}, text="")
+    sampler = _sampler(g, (660, 200), ckpt, pos, neg, latent, seed=42)
+    decode = _add(g, "vae.decode", (1000, 200), {"latent": (sampler, "latent"), "vae": (ckpt, "vae")})
+    _add(g, "image.save", (1400, 100), {"images": (decode, "image")}, filename_prefix="subgraph_circle")
+    first = convert_to_subgraph(g, [pos, neg, sampler, decode], "Prompt to Picture")
+    g.set_ui(first, pos=[400, 100])
+    g.subgraphs["prompt-to-picture"].widgets.append(Promoted("steps", sampler, "steps"))
+    g.set_param(first, "steps", 20)
+    second = g.add_node(instance_type("prompt-to-picture"), {"text": "a yellow star on a purple background",
+                                                              "seed": 7, "steps": 20}, ui={"pos": [400, 400]}).id
+    for name, source in (("model", "model"), ("clip", "clip"), ("vae", "vae")):
+        g.connect(ckpt, source, second, name)
+    g.connect(latent, "latent", second, "latent_image")
+    _add(g, "image.save", (1400, 400), {"images": (second, "image")}, filename_prefix="subgraph_star")
+    return g
+
+
 BUILDERS = {"txt2img": txt2img, "img2img": img2img, "inpaint": inpaint, "custom_sampling": custom_sampling,
-            "two_stage": two_stage, "hires_fix": hires_fix, "outpaint": outpaint, "area_prompt": area_prompt}
+            "two_stage": two_stage, "hires_fix": hires_fix, "outpaint": outpaint, "area_prompt": area_prompt,
+            "subgraphs": subgraphs}
 
 
 def write_inputs() -> None:

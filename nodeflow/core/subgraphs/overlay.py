@@ -61,6 +61,11 @@ class SubgraphInstance(Node):
     def run(self, ctx: Any, **inputs: Any) -> dict[str, Any]:
         raise RuntimeError("a subgraph instance is expanded before a run; it never runs itself")
 
+    @classmethod
+    def default_params(cls) -> dict[str, Any]:
+        """None: a new instance stores only the values set on it, so the others follow the definition."""
+        return {}
+
 
 def is_instance_class(cls: type[Node] | None) -> bool:
     return cls is not None and issubclass(cls, SubgraphInstance)
