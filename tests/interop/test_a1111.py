@@ -43,6 +43,12 @@ def test_the_parameters_text_splits_into_prompt_negative_and_settings():
     assert info.fields["Sampler"] == "DPM++ 2M" and info.fields["Size"] == "512x768"
     assert info.fields["Lora hashes"] == "detail-tweaker: 0123456789ab"
     assert info.fields["ADetailer model"] == "face_yolov8n.pt"
+    civitai = parse('a cat\nSteps: 25, CFG scale: 4, Sampler: Euler a, Seed: 123, workflow: txt2img, extra: {}, '
+                    'Size: 832x1216, draft: false, Civitai resources: [{"type":"checkpoint","modelVersionId":1, '
+                    '"weight": 1}, {"type":"lora"}], odd piece, Clip skip: 2, Hashes: {"model": "abc, def"}')
+    assert civitai.fields["Size"] == "832x1216" and civitai.fields["Clip skip"] == "2"
+    assert json.loads(civitai.fields["Civitai resources"])[1] == {"type": "lora"}
+    assert json.loads(civitai.fields["Hashes"]) == {"model": "abc, def"} and civitai.fields["extra"] == "{}"
     only_prompt = parse("a photo: of a cat")
     assert (only_prompt.prompt, only_prompt.fields) == ("a photo: of a cat", {})
 

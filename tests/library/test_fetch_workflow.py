@@ -131,3 +131,25 @@ def test_a_killed_fetch_resumes_where_it_stopped(tmp_path):
     assert again.requests[0]["Range"] == "bytes=300000-"
     assert (user_models_dir() / "loras" / "big.safetensors").read_bytes() == data
     assert "not verified: no sha256 was recorded" in done.stdout
+
+
+def test_fetch_the_models_a_comfyui_workflow_hints_at(tmp_path, capsys):
+    data = weights(23)
+    digest = hashlib.sha256(data).hexdigest()
+    with ModelServer() as server:
+        server.routes["/m/resolve/main/base.safetensors"] = Route(data)
+        ui = {"version": 0.4, "links": [], "nodes": [{
+            "id": 1, "type": "CheckpointLoaderSimple", "pos": [0, 0], "mode": 0, "inputs": [],
+            "outputs": [{"name": n, "type": n, "links": []} for n in ("MODEL", "CLIP", "VAE")],
+            "widgets_values": ["base.safetensors"],
+            "properties": {"models": [{"name": "base.safetensors", "directory": "checkpoints", "hash": digest,
+                                       "hash_type": "SHA256", "url": server.url("/m/resolve/main/base.safetensors")}]},
+        }]}
+        path = tmp_path / "comfy.json"
+        path.write_text(json.dumps(ui))
+        assert main(["models", "fetch", str(path), "--allow-local", "--quiet"]) == 0
+        assert main(["models", "fetch", str(path), "--allow-local", "--quiet"]) == 0  # now in the library
+    out = capsys.readouterr().out
+    assert "checkpoints/base.safetensors: fetched to" in out and "sha256 verified" in out
+    assert "every model it names is in the library" in out
+    assert (user_models_dir() / "checkpoints" / "base.safetensors").read_bytes() == data

@@ -3,8 +3,8 @@
 The text is the prompt (any number of lines), then optionally a line starting "Negative prompt:"
 and the negative prompt's lines, then one line of settings: `Key: value` pairs separated by
 commas, where a value holding commas is a JSON string in double quotes (`Lora hashes: "a: 0123,
-b: 4567"`) or, as Civitai writes `Hashes`, a flat JSON object. A last line that does not read
-as settings belongs to the prompt.
+b: 4567"`) or, as Civitai writes `Hashes` and `Civitai resources`, a JSON object or array. A
+last line that does not read as settings belongs to the prompt.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass, field
 
 NEGATIVE = "Negative prompt:"
-#: One `Key: value` pair of the settings line; the value is a quoted JSON string, a flat JSON object or
-#: runs to the next comma.
-_FIELD = re.compile(r'\s*([A-Za-z][\w \-/+.()]*?):\s*("(?:\\.|[^\\"])*"|\{[^{}]*\}|[^,]*)(?:,|$)')
+#: The key of one `Key: value` pair of the settings line.
+_KEY = re.compile(r"\s*([A-Za-z][\w \-/+.()]*?):\s*")
+_JSON = json.JSONDecoder()
 #: A settings line has at least this many pairs (a prompt line with one colon is not one).
 MIN_FIELDS = 2
 #: The longest parameters text read (A1111's own are a few KB).
@@ -50,22 +50,37 @@ def parse(text: str) -> Infotext:
 
 
 def parse_fields(line: str) -> dict[str, str]:
-    """The `Key: value` pairs of a settings line (quoted values unquoted); {} when it has none."""
+    """The `Key: value` pairs of a settings line: a value is a JSON string, object or array
+    (Civitai's `Hashes` and `Civitai resources`) or runs to the next comma. A piece that is no
+    pair is skipped, as A1111 does; {} when the line holds none."""
     found: dict[str, str] = {}
     position = 0
     while position < len(line):
-        match = _FIELD.match(line, position)
-        if match is None or match.end() == position:
-            break
-        key, value = match.group(1).strip(), match.group(2).strip()
-        if value.startswith('"') and value.endswith('"') and len(value) >= 2:
-            try:
-                value = json.loads(value)
-            except ValueError:
-                value = value[1:-1]
-        found[key] = str(value)
-        position = match.end()
-    return found if position >= len(line.rstrip()) else {}
+        match = _KEY.match(line, position)
+        if match is None:
+            comma = line.find(",", position)
+            position = len(line) if comma < 0 else comma + 1
+            continue
+        key, position = match.group(1).strip(), match.end()
+        value, position = _value(line, position)
+        found[key] = value
+        comma = line.find(",", position)
+        position = len(line) if comma < 0 else comma + 1
+    return found
+
+
+def _value(line: str, position: int) -> tuple[str, int]:
+    """The value starting at `position` (JSON when it starts like JSON and parses) and where it ends."""
+    if line.startswith(('"', "{", "["), position):
+        try:
+            value, end = _JSON.raw_decode(line, position)
+        except ValueError:
+            pass
+        else:
+            return (value if isinstance(value, str) else line[position:end]), end
+    comma = line.find(",", position)
+    end = len(line) if comma < 0 else comma
+    return line[position:end].strip(), end
 
 
 def named_hashes(value: str) -> dict[str, str]:
