@@ -221,14 +221,16 @@ class MissingModelsDialog(QDialog):
 
 def offer(window: Any, library: ModelLibrary | None = None, options: Options | None = None
           ) -> MissingModelsDialog | None:
-    """Show the dialog (not modal) when the window's workflow names models the library lacks."""
+    """Show the dialog (not modal) when the window's workflow names models the library lacks. No
+    model file is hashed here (the GUI thread): a renamed copy not indexed yet is listed, and
+    Search by hash finds it."""
     from nodeflow.library import default_library
     from nodeflow.library.wanted import missing_models
 
     library = library or default_library()
     document = window.document
     workflow_dir = document.path.parent if document.path else None
-    missing = missing_models(document.graph, library, library.search_dirs(workflow_dir))
+    missing = missing_models(document.graph, library, library.search_dirs(workflow_dir), compute=False)
     if not missing:
         return None
     dialog = MissingModelsDialog(document, missing, library, options, window)

@@ -129,10 +129,12 @@ class ModelLibrary:
                 return candidate
         return None
 
-    def find_by_hash(self, kind: str, digest: str, like: str = "") -> Path | None:
+    def find_by_hash(self, kind: str, digest: str, like: str = "", compute: bool = True) -> Path | None:
         """The model of `kind` with this hash: a sha256, or the short hashes other tools print
         (AutoV2, AutoV3, AutoV1: see `hashes`). Files named like `like` are hashed first, so a
-        moved file is found without hashing the whole library (the index remembers the rest)."""
+        moved file is found without hashing the whole library (the index remembers the rest).
+        With `compute` False only hashes the index already holds are compared (no model is read:
+        what the editor does while a workflow opens)."""
         wanted = normal_hash(digest)
         if wanted is None:
             return None
@@ -140,39 +142,40 @@ class ModelLibrary:
         base = Path(like).name
         entries.sort(key=lambda e: (Path(e.name).name != base, e.name))
         for entry in entries:
-            if self.has_hash(entry.path, wanted):
+            if self.has_hash(entry.path, wanted, compute):
                 return entry.path
         return None
 
-    def has_hash(self, path: Path, wanted: str) -> bool:
+    def has_hash(self, path: Path, wanted: str, compute: bool = True) -> bool:
         """Whether the model at `path` has the hash `wanted` (lowercase hex, see `hashes.normal_hash`):
-        its sha256 or a prefix of it (AutoV2), a prefix of its AutoV3, or its AutoV1."""
-        sha256 = self.index.sha256(path).removeprefix("sha256:")
-        if sha256 == wanted or (len(wanted) < 64 and sha256.startswith(wanted)):
+        its sha256 or a prefix of it (AutoV2), a prefix of its AutoV3, or its AutoV1 (64 KiB read)."""
+        sha256 = (self.index.sha256(path) if compute else self.index.known(path) or "").removeprefix("sha256:")
+        if sha256 and (sha256 == wanted or (len(wanted) < 64 and sha256.startswith(wanted))):
             return True
         if len(wanted) > AUTOV3_DIGITS or not path.is_file():
             return False
-        autov3 = self.index.autov3(path)
+        autov3 = self.index.autov3(path, compute)
         return bool(autov3 and autov3.startswith(wanted)) or (len(wanted) == AUTOV1_DIGITS and autov1(path) == wanted)
 
     def resolve(self, kind: str, name: str, sha256: str | None = None, size: int | None = None,
-                search_dirs: Iterable[Path] = ()) -> Path:
+                search_dirs: Iterable[Path] = (), compute: bool = True) -> Path:
         """The file or folder for a model input: by name, then by hash; raise ModelNotFound."""
         found = self.find(kind, name, search_dirs)
         if found is None and sha256:
-            found = self.find_by_hash(kind, sha256, like=name)
+            found = self.find_by_hash(kind, sha256, like=name, compute=compute)
         if found is None:
             raise ModelNotFound(kind, name, sha256, size)
         return found
 
-    def resolve_recorded(self, kind: str, name: str, manifest: dict, search_dirs: Iterable[Path] = ()) -> Path:
+    def resolve_recorded(self, kind: str, name: str, manifest: dict, search_dirs: Iterable[Path] = (),
+                         compute: bool = True) -> Path:
         """`resolve` with the hash and size a workflow's manifest recorded for this model."""
         key = manifest_key(kind, name)
         hashes, sizes = manifest.get("models"), manifest.get("model_sizes")
         sha256 = hashes.get(key) if isinstance(hashes, dict) else None
         size = sizes.get(key) if isinstance(sizes, dict) else None
         return self.resolve(kind, name, sha256 if isinstance(sha256, str) else None,
-                            size if isinstance(size, int) else None, search_dirs)
+                            size if isinstance(size, int) else None, search_dirs, compute)
 
     def name_of(self, path: Path) -> tuple[str, str] | None:
         """(kind, library name) of a model path inside a library folder, or None."""

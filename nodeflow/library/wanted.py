@@ -53,9 +53,11 @@ def _url_by_file_name(urls: object, kind: str, name: str) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
-def missing_models(graph: Graph, library: ModelLibrary, search_dirs: Iterable[Path] = ()) -> list[Missing]:
+def missing_models(graph: Graph, library: ModelLibrary, search_dirs: Iterable[Path] = (),
+                   compute: bool = True) -> list[Missing]:
     """Every model input of an active node whose model is in no library folder, by name or hash.
-    A model named by several nodes is listed once."""
+    A model named by several nodes is listed once. With `compute` False no model file is hashed
+    (only hashes already indexed are compared), so a big library does not stall the editor."""
     dirs = tuple(search_dirs)
     found: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for node_id, record in graph.nodes.items():
@@ -67,7 +69,7 @@ def missing_models(graph: Graph, library: ModelLibrary, search_dirs: Iterable[Pa
             if not inp.model or not isinstance(name, str) or not name.strip():
                 continue
             try:
-                library.resolve_recorded(inp.model, name, graph.manifest, dirs)
+                library.resolve_recorded(inp.model, name, graph.manifest, dirs, compute)
             except ModelNotFound:
                 found.setdefault((inp.model, name.strip()), []).append((node_id, inp.name))
     missing = []

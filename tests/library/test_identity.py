@@ -131,10 +131,13 @@ def test_a_model_is_found_by_any_of_its_hashes_and_hashed_once(tmp_path):
     mine.write_bytes(_lora(3))
     digest, data_hash = file_hashes(mine)
     library = ModelLibrary(collect([root]), HashIndex(tmp_path / "i.sqlite"))
+    assert library.find_by_hash("loras", digest, compute=False) is None  # nothing indexed yet, nothing read
+    assert library.index.hashed == 0
     hex_digest = digest.removeprefix("sha256:")
     for given in (digest, hex_digest.upper(), hex_digest[:10], data_hash[:12], autov1(mine)):
         assert library.find_by_hash("loras", given, like="style.safetensors") == mine, given
     assert library.index.hashed == 2  # each file read once, AutoV3 in the same pass
+    assert library.find_by_hash("loras", data_hash[:12], compute=False) == mine  # now from the index
     assert library.find_by_hash("loras", "0123456789") is None and library.find_by_hash("loras", "not hex") is None
     assert library.resolve("loras", "style.safetensors", sha256=data_hash[:12]) == mine
 
