@@ -224,7 +224,9 @@ class _Run:
         cls = self.graph.registry.get(record.type)
         params = parameter_values(self.graph, record, cls, self.choices.chosen.get(node_id, ()))
         upstream = {link.dst_input: (keys[link.src], link.src_output) for link in self.choices.taken(node_id)}
-        return params, make_signature(cls.type_id, cls.version, record.mode, params, upstream, cls.cacheable)
+        # An output node's files hold for one folder: a queued job (its own folder) saves them again.
+        keyed = params | {"output folder": str(self.output_dir)} if cls.is_output else params
+        return params, make_signature(cls.type_id, cls.version, record.mode, keyed, upstream, cls.cacheable)
 
     def _visit(self, node_id: str, device: str) -> None:
         """Run or serve a node once what it takes is there: an open switch first decides its

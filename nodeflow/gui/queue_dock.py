@@ -17,7 +17,7 @@ from PySide6.QtGui import QImage
 from nodeflow.core.errors import WorkflowFormatError
 from nodeflow.gui.job_runner import JobQueueRunner
 from nodeflow.gui.outputs.entries import OutputImage
-from nodeflow.gui.queue_panel import Current, QueuePanel
+from nodeflow.gui.queue_panel import Current, QueuePanel, job_images
 from nodeflow.jobs.store import JobStore
 
 
@@ -38,12 +38,31 @@ def install(window) -> QueuePanel:
     panel.message.connect(window.run_panel.log_line)
     panel.images_selected.connect(lambda paths: _show(window, paths))
     panel.open_workflow.connect(lambda text, title: _open(window, text, title))
-    runner.job_finished.connect(lambda job_id, status: window.status(f"job {store.get(job_id).number} {status}"))
+    runner.job_finished.connect(lambda job_id, status: _finished(window, store.get(job_id), status))
+    panel.seeds_next.connect(lambda seeds: _continue_seeds(window, seeds))
     app = QCoreApplication.instance()
     if app is not None:
         app.aboutToQuit.connect(runner.shutdown)
     runner.start()  # jobs left queued (or re-queued after a crash) by the last session
     return panel
+
+
+def _finished(window, job, status: str) -> None:
+    """A queued job ended: say so, and show its pictures in Output as they come."""
+    window.status(f"job {job.number} {status}")
+    if status == "done":
+        _show(window, job_images(job))
+
+
+def _continue_seeds(window, seeds: dict) -> None:
+    """After Run ×N: the workflow's seeds go on from the job after the last one queued."""
+    doc = window.document
+    doc.undo.beginMacro("Continue seeds after Run ×N")
+    for target, value in seeds.items():
+        node_id, name = target.split(".", 1)
+        if node_id in doc.graph.nodes:
+            doc.set_param(node_id, name, value)
+    doc.undo.endMacro()
 
 
 def _show(window, paths: list[Path]) -> None:

@@ -57,6 +57,7 @@ class QueuePanel(QWidget):
     open_workflow = Signal(str, str)  # (workflow JSON with the job's overrides, title)
     images_selected = Signal(list)  # paths of the selected finished job's files
     message = Signal(str)  # a line for the run log (why nothing was queued)
+    seeds_next = Signal(dict)  # {"NODE.INPUT": seed} the next Run ×N starts from
 
     def __init__(self, store: JobStore, runner: JobQueueRunner, current: Callable[[], Current | None],
                  registry: Registry, parent=None, poll_ms: int = 700):
@@ -147,11 +148,16 @@ class QueuePanel(QWidget):
     # -- queueing -------------------------------------------------------------------------------
 
     def run_n(self) -> list[int]:
-        """Queue the current workflow N times (every seed +1 per run, as `--repeat`)."""
+        """Queue the current workflow N times (every seed +1 per run, as `--repeat`); the next
+        press goes on from the seeds after the last job's (`seeds_next`), never repeating them."""
         current = self.current()
         if current is None:
             return []
-        return self._enqueue(current, expand([current.graph], [], repeat=self.count.value()))
+        count = self.count.value()
+        ids = self._enqueue(current, expand([current.graph], [], repeat=count))
+        if ids:  # the job after the last one queued: where the seeds go on from (the one rule, in expand)
+            self.seeds_next.emit(expand([current.graph], [], repeat=count + 1)[-1].overrides)
+        return ids
 
     def sweep(self) -> list[int]:
         current = self.current()
@@ -246,6 +252,7 @@ class QueuePanel(QWidget):
 
     def _fill(self, widget: QListWidget, jobs: list[Job], thumbs: bool) -> None:
         chosen = self._selected(widget)
+        scrolled = widget.verticalScrollBar().value()  # the list must not move under the pointer
         widget.blockSignals(True)
         widget.clear()
         for job in jobs:
@@ -256,6 +263,7 @@ class QueuePanel(QWidget):
             widget.addItem(item)
         if chosen is not None:
             self._select(widget, chosen.id)  # quietly: a refresh is no new selection
+        widget.verticalScrollBar().setValue(scrolled)
         widget.blockSignals(False)
 
     def _select(self, widget: QListWidget, job_id: int) -> None:
@@ -266,7 +274,7 @@ class QueuePanel(QWidget):
 
     def _thumb(self, job: Job) -> QIcon:
         if job.id not in self._thumbs:
-            images = _images(job)
+            images = job_images(job)
             pixmap = QPixmap(str(images[0])) if images else QPixmap()
             self._thumbs[job.id] = QIcon(pixmap.scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio)
                                          if not pixmap.isNull() else pixmap)
@@ -274,7 +282,7 @@ class QueuePanel(QWidget):
 
     def _show_selected(self) -> None:
         job = self._selected(self.history)
-        images = _images(job) if job is not None else []
+        images = job_images(job) if job is not None else []
         if images:
             pixmap = QPixmap(str(images[0]))
             self.preview.setPixmap(pixmap.scaled(self.preview.size().expandedTo(QSize(THUMB, THUMB)),
@@ -286,7 +294,8 @@ class QueuePanel(QWidget):
         self.images_selected.emit(images)
 
 
-def _images(job: Job) -> list[Path]:
+def job_images(job: Job) -> list[Path]:
+    """The pictures a finished job wrote (its files that are images and exist)."""
     paths = [Path(job.out_dir) / name for name in job.outputs]
     return [p for p in paths if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp") and p.is_file()]
 
