@@ -76,7 +76,7 @@ class _Bars:
         if not self.quiet:
             from tqdm import tqdm
 
-            self.bar = tqdm(desc=f"{wanted.kind}/{wanted.name or wanted.url}", unit="B", unit_scale=True,
+            self.bar = tqdm(desc=f"{wanted.kind or 'model'}: {wanted.short_name()}", unit="B", unit_scale=True,
                             unit_divisor=1024, file=sys.stderr, leave=False, dynamic_ncols=True)
 
     def update(self, wanted, transfer) -> None:

@@ -214,10 +214,10 @@ def _status_line(status: int, reason: str, url: str) -> str:
 def html_hint(url: str) -> str:
     """How to turn a page URL into the file's download URL (the copied `/blob/` link)."""
     parts = urlsplit(url)
-    if "/blob/" in parts.path and (parts.hostname or "").endswith("huggingface.co"):
-        return f"use the download link {url.replace('/blob/', '/resolve/', 1)}"
     if "/blob/" in parts.path and parts.hostname == "github.com":
         return f"use the raw file link {url.replace('/blob/', '/raw/', 1)}"
+    if "/blob/" in parts.path:
+        return f"use the download link {url.replace('/blob/', '/resolve/', 1)} ('/resolve/', not '/blob/')"
     return "use the file's direct download link (on Hugging Face '/resolve/' instead of '/blob/')"
 
 

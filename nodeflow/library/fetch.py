@@ -45,7 +45,11 @@ class Wanted:
     typed: bool = False  # the user typed the URL (its host may be local)
 
     def label(self) -> str:
-        return f"{self.kind or 'model'}{' model' if self.kind else ''} '{self.name or self.url}'"
+        """How lines name the model: its kind and name (or the URL's file name)."""
+        return f"{self.kind or 'model'}{' model' if self.kind else ''} '{self.short_name()}'"
+
+    def short_name(self) -> str:
+        return self.name or unquote(PurePosixPath(urlsplit(self.url or "").path).name) or str(self.url)
 
 
 @dataclass(frozen=True)
