@@ -20,10 +20,12 @@ from nodeflow.gui.document import Document
 from nodeflow.gui.settings import Settings
 from nodeflow.gui.start_panel import default_graph_text
 
-FILTERS = ("Workflows (*.json *.png *.webp);;Workflow JSON, NodeFlow or ComfyUI (*.json);;"
-           "PNG with a workflow (*.png);;ComfyUI WebP (*.webp);;All files (*)")
-#: What a dropped file may be: a NodeFlow or ComfyUI workflow (JSON), or a picture carrying one.
-DROPPED = (".json", ".png", ".webp")
+FILTERS = ("Workflows (*.json *.png *.webp *.jpg *.jpeg);;Workflow JSON, NodeFlow or ComfyUI (*.json);;"
+           "PNG with a workflow (*.png);;ComfyUI WebP (*.webp);;"
+           "A1111/Forge/Civitai picture (*.png *.jpg *.jpeg *.webp);;All files (*)")
+#: What a dropped file may be: a NodeFlow or ComfyUI workflow (JSON), or a picture carrying one (or
+#: carrying A1111's parameters text).
+DROPPED = (".json", ".png", ".webp", ".jpg", ".jpeg")
 AUTOSAVE_MS = 5000
 
 

@@ -98,3 +98,22 @@ def test_missing_models_are_fetched_found_or_chosen_and_the_graph_follows(qtbot,
     window.document.undo.undo()  # each landing is an ordinary edit
     assert graph.nodes["3"].params["lora"] == "c.safetensors"
     assert offer(window) is not None  # c is missing again
+
+
+def test_a_dropped_a1111_jpeg_opens_as_its_graph(full_window, tmp_path):
+    from PIL import Image
+
+    from nodeflow.interop.a1111.reading import EXIF_IFD, USER_COMMENT
+
+    text = "a red circle on a blue background\nSteps: 3, Sampler: Euler a, CFG scale: 5, Seed: 8, Model: tiny-shapes"
+    exif = Image.Exif()
+    exif.get_ifd(EXIF_IFD)[USER_COMMENT] = b"UNICODE\0" + text.encode("utf-16-be")
+    path = tmp_path / "00001-8.jpg"
+    Image.new("RGB", (8, 8)).save(path, exif=exif)
+    full_window.files.dropped([str(path)])
+    graph = full_window.document.graph
+    sampler = next(r for r in graph.nodes.values() if r.type == "sampling.sampler")
+    assert (sampler.params["seed"], sampler.params["sampler_name"]) == (8, "euler_ancestral")
+    assert full_window.document.path is None and full_window.document.dirty  # Save never overwrites the picture
+    assert "imported A1111/Forge parameters (00001-8.jpg)" in full_window.run_panel.log.toPlainText()
+    assert not full_window.findChildren(MissingModelsDialog)  # tiny-shapes is built in

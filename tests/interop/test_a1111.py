@@ -117,6 +117,18 @@ def test_civitai_hashes_find_the_models_and_bad_numbers_are_reported(tmp_path):
     assert "'CFG scale: nan' is not a number; 7.0 is used" in report.problems
 
 
+@pytest.mark.parametrize("sampler, schedule, expected", [
+    ("DPM++ 2M Karras", None, ("dpmpp_2m", "karras")), ("DPM++ 2M", "Automatic", ("dpmpp_2m", "normal")),
+    ("DPM++ 2M SDE GPU", "Exponential", ("dpmpp_2m_sde", "exponential")),
+    ("Euler a", None, ("euler_ancestral", "normal")),
+    ("UniPC", "SGM Uniform", ("uni_pc", "sgm_uniform")), ("Restart", "Align Your Steps", (None, None)),
+])
+def test_a1111_sampler_and_schedule_names(sampler, schedule, expected):
+    from nodeflow.interop.a1111.names import sampler_and_schedule
+
+    assert sampler_and_schedule(sampler, schedule) == expected
+
+
 def test_img2img_asks_for_the_source_picture():
     graph, report = import_parameters("a cat\nSteps: 20, Sampler: Euler a, Seed: 5, Denoising strength: 0.75",
                                       default_registry())

@@ -25,7 +25,7 @@ LATENT_UPSCALERS = {
 
 def sampler_and_schedule(sampler: str, schedule: str | None) -> tuple[str | None, str | None]:
     """(comfyui sampler, scheduler) for A1111's names; None where there is no equivalent."""
-    name = sampler.strip().lower()
+    name = sampler.strip().lower().removesuffix(" gpu")  # Forge's GPU-noise variants: same sampler
     implied = None
     for suffix, scheduler in SCHEDULE_SUFFIXES.items():
         if name.endswith(suffix) and name[: -len(suffix)] in SAMPLERS:
