@@ -10,7 +10,8 @@ run (`nodes.sampling._comfy_sampling`); SIGMAS holds real noise levels.
 
 LATENT is a dict, as in ComfyUI:
   "samples"      [B, C, h, w], already multiplied by the VAE's scaling factor;
-  "latent_dist"  optional {"mean", "std", "scaling_factor"} of the VAE encoder's posterior. The
+  "latent_dist"  optional {"mean", "std", "scaling_factor", "shift_factor"} of the VAE encoder's
+                 posterior (latents are (sample - shift) * scaling; the shift is 0 for SD). The
                  sampler draws the image latents from it with the seed's generator, before the
                  noise, exactly as diffusers' img2img and inpaint pipelines do (their pixels then
                  match ours); "samples" holds the posterior mean for everything else;
@@ -35,7 +36,10 @@ torch = lazy("torch")
 
 @dataclass(eq=False)
 class Model:
-    """MODEL: the denoising UNet and what sampling needs to know about its checkpoint."""
+    """MODEL: the denoiser (a UNet, or a transformer of a declared family) and what sampling needs
+    to know about its checkpoint. `unet` holds whichever denoiser it is (the name predates the
+    transformers); `family` names its declared description (`nodes.families`), which sampling,
+    guidance and previews ask through `spec`."""
 
     unet: Any
     #: The checkpoint's own scheduler config (prediction type, betas, zero-SNR, spacing...).
@@ -46,7 +50,8 @@ class Model:
     device: str
     dtype: Any
     name: str = ""
-    #: "sd" or "sdxl" (SDXL needs pooled text embeddings and size conditioning).
+    #: "sd" or "sdxl" (SDXL needs pooled text embeddings and size conditioning), or the name of a
+    #: declared family ("flux", "sd3", "chroma", ...: see `nodes.families`).
     family: str = "sd"
     #: The checkpoint's VAE, used once to fit the cheap latent -> RGB preview projection. Not
     #: needed to sample: a memory budget may free it while the UNet runs ("on demand").
@@ -55,6 +60,13 @@ class Model:
     #: The checkpoint's CLIP: what an unconnected negative prompt is encoded with (the empty
     #: prompt, as diffusers' pipelines do when no negative prompt is given). On demand too.
     clip: Any = field(default=None, metadata={"weights": "on demand"})
+
+    @property
+    def spec(self) -> Any:
+        """The declared family (`nodes.families.Family`), or None for the SD UNet families."""
+        from nodes.families import by_name
+
+        return by_name(self.family)
 
     @property
     def in_channels(self) -> int:
@@ -82,6 +94,21 @@ class Clip:
     tokenizer_2: Any = None
     text_encoder_2: Any = None
     last_layer: int | None = None
+    tokenizer_3: Any = None
+    text_encoder_3: Any = None
+    #: The declared family whose encoders these are (`nodes.families`); "" for SD 1.x/2.x/SDXL.
+    family: str = ""
+
+    @property
+    def spec(self) -> Any:
+        """The declared family (its encoders, its prompt encoding), or None for the SD families."""
+        from nodes.families import by_name
+
+        return by_name(self.family)
+
+    def part(self, name: str) -> tuple[Any, Any]:
+        """(tokenizer, text encoder) of a diffusers part name: "text_encoder", "text_encoder_2", ..."""
+        return getattr(self, name.replace("text_encoder", "tokenizer")), getattr(self, name)
 
 
 @dataclass(eq=False)
@@ -105,6 +132,11 @@ class Vae:
     @property
     def latent_channels(self) -> int:
         return int(self.vae.config.latent_channels)
+
+    @property
+    def shift_factor(self) -> float:
+        """Subtracted before scaling (Flux's and SD3's VAEs); 0 for SD's."""
+        return float(getattr(self.vae.config, "shift_factor", None) or 0.0)
 
 
 @dataclass(eq=False)
@@ -130,6 +162,14 @@ class CondEntry:
     #: SDXL size conditioning: (original h, original w, crop top, crop left, target h, target w).
     size: tuple[int, int, int, int, int, int] | None = None
     controls: tuple[Any, ...] = ()
+    #: Flow families: the distilled guidance the model embeds (FluxGuidance); None = the family's default.
+    guidance: float | None = None
+    #: Reference latents ([1, C, h, w] each, scaled) the model attends to (Kontext's ReferenceLatent).
+    references: tuple[Any, ...] = ()
+    #: Extra channels concatenated to the model input ([B, C', h, w]: Fill's masked picture and mask).
+    concat: Any = None
+    #: The text encoder's token mask where the family uses one (Chroma).
+    attention_mask: Any = None
 
     def with_(self, **changes: Any) -> CondEntry:
         """A copy with some fields changed (conditioning nodes never edit their input)."""

@@ -21,6 +21,8 @@ def encode_text(ctx: RunContext, clip: Clip, text: str, long_prompt: str = "cut"
     naming the cut-off words; or, with long_prompt="chunk" (SD 1.x/2.x), encoded window by window
     and the windows' states joined (a prompt that fits gives the same result either way).
     """
+    if clip.spec is not None:  # a declared family encodes as its own pipeline does
+        return clip.spec.module().encode(ctx, clip, text)
     with torch.no_grad():
         if clip.text_encoder_2 is not None:
             if long_prompt == "chunk":

@@ -101,7 +101,8 @@ def fit_empty_latent(ctx: RunContext, model: Any, latent: dict) -> dict:
     if request is None:
         return latent
     factor = model.vae_scale_factor
-    native = _side(model.unet.config.get("sample_size"), 64) * factor
+    spec = model.spec
+    native = _side(model.unet.config.get("sample_size"), spec.native_side // factor if spec else 64) * factor
     width = snap_to_factor(ctx, request[0] or native, factor, "width")
     height = snap_to_factor(ctx, request[1] or native, factor, "height")
     samples = latent["samples"]

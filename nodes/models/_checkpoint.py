@@ -57,6 +57,11 @@ def _load_folder(path: Path, device: str, dtype: Any, place: str) -> tuple[Model
     from diffusers import AutoencoderKL, UNet2DConditionModel
     from transformers import CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
 
+    from nodes.models._family_loader import folder_family, load_pipeline_folder
+
+    family = folder_family(path)
+    if family is not None:
+        return load_pipeline_folder(family, path, device, dtype, place)
     index = json.loads((path / "model_index.json").read_text(encoding="utf-8"))
     for part in ("unet", "vae", "text_encoder", "tokenizer", "scheduler"):
         if part not in index or not (path / part).is_dir():

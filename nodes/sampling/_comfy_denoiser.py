@@ -5,7 +5,9 @@ pixels as much as the sampler does:
 - input x / sqrt(sigma^2 + 1) (a VP model's input scaling), cast to the model's dtype;
 - the timestep is the table's nearest integer timestep to sigma (never a fraction);
 - x0 = x - sigma * eps for epsilon models, x0 = x / (sigma^2 + 1) - v * sigma / sqrt(sigma^2 + 1)
-  for v-prediction (Salimans & Ho 2022, with sigma_data = 1);
+  for v-prediction (Salimans & Ho 2022, with sigma_data = 1); these rules are the table's
+  (`SigmaTable.model_input / denoised / noise_scaling`), and a flow model's table has its own
+  (`nodes.sampling._flow_table`), its prompts run through `nodes.sampling._flow_call`;
 - the prompts' outputs come from `nodes.sampling._cond_call` (areas, masks, time ranges, ControlNets; one
   rule for both conventions), each turned into a denoised image; classifier-free guidance mixes the
   *denoised* images, uncond + (cond - uncond) * cfg, and is skipped (one model call) when cfg is 1;
@@ -36,8 +38,15 @@ class Denoiser:
         self.cfg_on = not math.isclose(self.cfg, 1.0)
         if self.cfg_on and (guider.negative is None or not guider.negative.entries):
             raise NodeError("cfg other than 1 needs a negative conditioning (an empty prompt is fine)", "negative")
-        self.call = CondCall(model, guider.positive, guider.negative, self.cfg_on, latent_shape[0],
-                             tuple(latent_shape[-2:]), len(table))
+        spec = model.spec
+        if spec is not None and spec.is_flow:
+            from nodes.sampling._flow_call import FlowCall
+
+            self.call = FlowCall(model, guider.positive, guider.negative, self.cfg, latent_shape[0],
+                                 tuple(latent_shape[-2:]), cfg_on=self.cfg_on)
+        else:
+            self.call = CondCall(model, guider.positive, guider.negative, self.cfg_on, latent_shape[0],
+                                 tuple(latent_shape[-2:]), len(table))
         self.inpaint: tuple[Any, Any, Any] | None = None
 
     def set_inpaint(self, mask: Any, source: Any, noise: Any) -> None:
@@ -45,17 +54,14 @@ class Denoiser:
         self.inpaint = (mask, source, noise)
 
     def _denoised(self, x: Any, sigma: Any, output: Any) -> Any:
-        output = output.float()
-        if self.table.prediction == "v_prediction":
-            return x / (sigma ** 2 + 1.0) - output * sigma / (sigma ** 2 + 1.0) ** 0.5
-        return x - output * sigma
+        return self.table.denoised(x, sigma, output.float())
 
     def __call__(self, x: Any, sigma: Any) -> Any:
         sigma = torch.as_tensor(sigma, dtype=torch.float32, device=x.device)
         if self.inpaint is not None:
             mask, source, noise = self.inpaint
-            x = x * mask + (source + noise * sigma) * (1.0 - mask)
-        x_in = (x / (sigma ** 2 + 1.0) ** 0.5).to(self.model.dtype)
+            x = x * mask + self.table.noise_scaling(sigma, noise, source, False) * (1.0 - mask)
+        x_in = self.table.model_input(x, sigma).to(self.model.dtype)
         timestep = self.table.timestep(sigma.cpu()).to(self.model.device)
         cond, uncond = self.call.outputs(x_in, timestep)
         out = self._denoised(x, sigma, cond)

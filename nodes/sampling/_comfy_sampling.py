@@ -55,6 +55,9 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "uni_pc_bh2": functools.partial(unipc, variant="bh2"),
 }
 SAMPLER_NAMES = tuple(NOISE_KIND)
+#: Samplers whose maths holds as written for a flow model's denoised predictions (the ancestral and
+#: SDE ones add noise the VP way, which ComfyUI replaces with rectified-flow variants).
+FLOW_SAMPLERS = ("euler", "heun", "dpm_2", "lms", "dpmpp_2m", "ddim", "uni_pc", "uni_pc_bh2")
 #: Samplers with an `eta` (how much fresh noise a step adds).
 WITH_ETA = frozenset({"euler_ancestral", "dpm_2_ancestral", "dpmpp_2s_ancestral", "dpmpp_sde", "dpmpp_2m_sde",
                       "dpmpp_2m_sde_heun", "dpmpp_3m_sde"})
@@ -67,7 +70,12 @@ def _table(config_json: str) -> SigmaTable:
 
 
 def sigma_table(model: Model) -> SigmaTable:
-    """The model's sigma table (cached per scheduler config)."""
+    """The model's sigma table (cached per scheduler config); a flow model's shifted time."""
+    spec = model.spec
+    if spec is not None and spec.is_flow:
+        from nodes.sampling._flow_table import FlowSigmaTable
+
+        return FlowSigmaTable.for_model(model)
     return _table(json.dumps(model.scheduler_config, sort_keys=True, default=str))
 
 
@@ -124,13 +132,15 @@ def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, sigmas: Any,
         return result
     table = sigma_table(model)
     function, kind = FUNCTIONS[sampler.name], NOISE_KIND[sampler.name]
+    if table.prediction == "flow" and sampler.name not in FLOW_SAMPLERS:
+        raise NodeError(f"sampler '{sampler.name}' is not available for flow models in the comfyui convention "
+                        f"(available: {', '.join(FLOW_SAMPLERS)})", "sampler_name")
     if guider.guidance_rescale > 0:
         ctx.warn("guidance_rescale is a diffusers-convention option; the comfyui convention ignores it")
     with torch.no_grad():
         drawn = start_noise(noise.seed, source) if noise.enabled else torch.zeros(source.shape)
         drawn = drawn.to(source.device)
-        scale = (1.0 + sigmas[0] ** 2.0).sqrt() if starts_at_full_noise(table, sigmas) else sigmas[0]
-        x = drawn * scale.to(source.device) + source
+        x = table.noise_scaling(sigmas[0].to(source.device), drawn, source, starts_at_full_noise(table, sigmas))
         denoiser = Denoiser(guider, table, tuple(source.shape))
         mask = _inpaint_mask(latent, x)
         if mask is not None:

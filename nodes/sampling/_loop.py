@@ -157,6 +157,10 @@ def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, schedule: Sc
     latent = fit_empty_latent(ctx, model, latent)
     guider = _with_negative(ctx, guider)
     _check_latent(model, latent)
+    if model.spec is not None and model.spec.is_flow:
+        from nodes.sampling._flow_loop import sample as flow_sample
+
+        return flow_sample(ctx, guider, sampler, schedule, noise, latent)
     device, dtype = model.device, model.dtype
     samples = latent["samples"].to(device=device, dtype=dtype)
     batch = samples.shape[0]

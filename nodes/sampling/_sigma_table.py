@@ -103,3 +103,21 @@ class SigmaTable:
         t = torch.as_tensor(timestep, dtype=torch.float32).clamp(0, len(self) - 1)
         low, high, w = t.floor().long(), t.ceil().long(), t.frac()
         return ((1 - w) * self.log_sigmas[low] + w * self.log_sigmas[high]).exp()
+
+    # How the model is called and read (ComfyUI's model_sampling): for a VP model (epsilon / v),
+    # the noisy latent is latent + noise * sigma (x_T: sqrt(1 + sigma^2)), the input is scaled to
+    # unit variance, and the output becomes a denoised latent as the prediction type says.
+
+    def noise_scaling(self, sigma: Any, noise: Any, latent: Any, full: bool) -> Any:
+        """The latent noised to `sigma` (`full`: the run starts at the model's largest sigma)."""
+        scale = (1.0 + sigma ** 2.0).sqrt() if full else sigma
+        return noise * scale + latent
+
+    def model_input(self, x: Any, sigma: Any) -> Any:
+        return x / (sigma ** 2 + 1.0) ** 0.5
+
+    def denoised(self, x: Any, sigma: Any, output: Any) -> Any:
+        if self.prediction == "v_prediction":
+            return x / (sigma ** 2 + 1.0) - output * sigma / (sigma ** 2 + 1.0) ** 0.5
+        return x - output * sigma
+

@@ -44,7 +44,10 @@ def _decode(vae: Any, latent: dict, tile: int | None = None) -> Any:
                         f"{vae.latent_channels}", "latent")
     height, width = samples.shape[-2] * vae.scale_factor, samples.shape[-1] * vae.scale_factor
     with torch.no_grad(), _tiled_if_large(vae, height, width, tile):
-        decoded = vae.vae.decode(samples / vae.scaling_factor, return_dict=False)[0]
+        raw = samples / vae.scaling_factor
+        if vae.shift_factor:
+            raw = raw + vae.shift_factor  # Flux's and SD3's VAEs (their pipelines' order)
+        decoded = vae.vae.decode(raw, return_dict=False)[0]
         image = (decoded * 0.5 + 0.5).clamp(0, 1)
     return image.cpu().permute(0, 2, 3, 1).float().contiguous()
 
@@ -65,7 +68,14 @@ def _checked_pixels(ctx: RunContext, image: Any, factor: int) -> Any:
 def _dist(vae: Any, pixels: Any) -> dict:
     with _tiled_if_large(vae, pixels.shape[-2], pixels.shape[-1]):
         posterior = vae.vae.encode(pixels).latent_dist
-    return {"mean": posterior.mean, "std": posterior.std, "scaling_factor": vae.scaling_factor}
+    return {"mean": posterior.mean, "std": posterior.std, "scaling_factor": vae.scaling_factor,
+            "shift_factor": vae.shift_factor}
+
+
+def _scaled_mean(dist: dict) -> Any:
+    """The posterior mean as a LATENT holds it: (mean - shift) * scaling."""
+    mean = dist["mean"] - dist["shift_factor"] if dist["shift_factor"] else dist["mean"]
+    return dist["scaling_factor"] * mean
 
 
 class VAEDecode(Node):
@@ -129,7 +139,7 @@ class VAEEncode(Node):
         pixels = _checked_pixels(ctx, pixels, vae.scale_factor)
         with torch.no_grad():
             dist = _dist(vae, image_to_vae_input(pixels, vae.device, vae.dtype))
-        return ({"samples": dist["scaling_factor"] * dist["mean"], "latent_dist": dist,
+        return ({"samples": _scaled_mean(dist), "latent_dist": dist,
                  "downscale": vae.scale_factor},)
 
 
@@ -174,5 +184,5 @@ class VAEEncodeForInpaint(Node):
         with torch.no_grad():
             dist = _dist(vae, init.to(device=vae.device, dtype=vae.dtype))
             masked_dist = _dist(vae, masked.to(device=vae.device, dtype=vae.dtype))
-        return ({"samples": dist["scaling_factor"] * dist["mean"], "latent_dist": dist,
+        return ({"samples": _scaled_mean(dist), "latent_dist": dist,
                  "masked_dist": masked_dist, "noise_mask": mask, "downscale": vae.scale_factor},)

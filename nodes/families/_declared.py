@@ -1,0 +1,107 @@
+"""Every model family NodeFlow knows beyond the SD UNets, each declared once.
+
+A new family is one more entry here plus its adapter module (prompt encoding and the denoiser
+call); sampling, guidance, previews, loaders and the memory plan need no change. Order matters
+for detection: a more specific family (Flux Fill, Chroma) comes before the one it extends.
+"""
+
+from __future__ import annotations
+
+from nodes.families._spec import Detection, Family, LatentFormat, TextEncoder
+
+CLIP_L_POOLED = TextEncoder("text_encoder", "CLIPTextModel", "CLIPTokenizer", 77, "pooled", "clip_l")
+T5_FLUX = TextEncoder("text_encoder_2", "T5EncoderModel", "T5TokenizerFast", 512, "last", "t5xxl")
+FLUX_LATENT = LatentFormat(channels=16, scaling_factor=0.3611, shift_factor=0.1159, downscale=8, patch=2)
+SD3_LATENT = LatentFormat(channels=16, scaling_factor=1.5305, shift_factor=0.0609, downscale=8, patch=1)
+
+#: Flux's denoiser in the original (BFL / ComfyUI) key names and in diffusers' own.
+_FLUX_ORIGINAL = ("double_blocks.0.img_attn.qkv.weight", "single_blocks.0.linear1.weight")
+_FLUX_DIFFUSERS = ("transformer_blocks.0.attn.to_q.weight", "single_transformer_blocks.0.attn.to_q.weight",
+                   "x_embedder.weight")
+
+FLUX_FILL = Family(
+    name="flux-fill",
+    title="Flux.1 Fill",
+    detection=(Detection(keys=_FLUX_ORIGINAL, shapes=(("img_in.weight", 1, 384),)),
+               Detection(keys=_FLUX_DIFFUSERS, shapes=(("x_embedder.weight", 1, 384),)),
+               Detection(architectures=("flux.1-fill", "flux-1-fill"))),
+    denoiser="FluxTransformer2DModel",
+    encoders=(CLIP_L_POOLED, T5_FLUX),
+    latent=FLUX_LATENT,
+    prediction="flow",
+    pipeline="FluxFillPipeline",
+    config="flux-fill",
+    adapter="nodes.flux._adapter",
+    cfg="separate",
+    sigmas="linspace",
+    guidance_default=30.0,
+    comfy_clip_types=("flux",),
+    comfy_shift=1.15,
+    comfy_dynamic_shift=True,
+    conditioning_channels=16 + 16 * 4,
+)
+
+CHROMA = Family(
+    name="chroma",
+    title="Chroma",
+    detection=(Detection(keys=("distilled_guidance_layer.in_proj.weight",)),
+               Detection(architectures=("chroma",))),
+    denoiser="ChromaTransformer2DModel",
+    encoders=(TextEncoder("text_encoder", "T5EncoderModel", "T5TokenizerFast", 512, "last+mask", "t5xxl"),),
+    latent=FLUX_LATENT,
+    prediction="flow",
+    pipeline="ChromaPipeline",
+    config="chroma",
+    adapter="nodes.flux._adapter",
+    cfg="separate",
+    sigmas="linspace",
+    comfy_clip_types=("chroma",),
+    comfy_shift=1.0,
+)
+
+FLUX = Family(
+    name="flux",
+    title="Flux.1 (dev, schnell, Kontext)",
+    detection=(Detection(keys=_FLUX_ORIGINAL), Detection(keys=_FLUX_DIFFUSERS, without=("pos_embed.proj.weight",)),
+               Detection(architectures=("flux.1", "flux-1"))),
+    denoiser="FluxTransformer2DModel",
+    encoders=(CLIP_L_POOLED, T5_FLUX),
+    latent=FLUX_LATENT,
+    prediction="flow",
+    pipeline="FluxPipeline",
+    config="flux",
+    adapter="nodes.flux._adapter",
+    cfg="separate",
+    sigmas="linspace",
+    guidance_default=3.5,
+    comfy_clip_types=("flux",),
+    comfy_shift=1.15,
+    comfy_dynamic_shift=True,
+)
+
+SD3 = Family(
+    name="sd3",
+    title="Stable Diffusion 3 / 3.5",
+    detection=(Detection(keys=("joint_blocks.0.x_block.attn.qkv.weight",)),
+               Detection(keys=("pos_embed.proj.weight", "transformer_blocks.0.attn.to_q.weight",
+                               "context_embedder.weight")),
+               Detection(architectures=("stable-diffusion-v3",))),
+    denoiser="SD3Transformer2DModel",
+    encoders=(TextEncoder("text_encoder", "CLIPTextModelWithProjection", "CLIPTokenizer", 77,
+                          "penultimate+pooled", "clip_l"),
+              TextEncoder("text_encoder_2", "CLIPTextModelWithProjection", "CLIPTokenizer", 77,
+                          "penultimate+pooled", "clip_g"),
+              TextEncoder("text_encoder_3", "T5EncoderModel", "T5TokenizerFast", 256, "last", "t5xxl")),
+    latent=SD3_LATENT,
+    prediction="flow",
+    pipeline="StableDiffusion3Pipeline",
+    config="sd3",
+    adapter="nodes.sd3._adapter",
+    cfg="batched",
+    sigmas="scheduler",
+    comfy_clip_types=("sd3",),
+    comfy_shift=3.0,
+)
+
+#: Detection order: specific before general.
+FAMILIES: tuple[Family, ...] = (FLUX_FILL, CHROMA, FLUX, SD3)

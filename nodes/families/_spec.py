@@ -1,0 +1,105 @@
+"""What a model family is, as data: the fields every family declares (see `_declared`).
+
+Sampling, CFG, conditioning, previews, the memory plan and the loaders read these fields; none of
+them tests a family's name. A family's own maths (how its prompt is encoded, how its denoiser is
+called) lives in one adapter module that the description names, imported only when a run needs it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Detection:
+    """How a denoiser's weights are recognised from a file header, in either key naming.
+
+    `keys`: every one of these keys (suffixes, any prefix) is present; `without`: none of these is;
+    `shapes`: (key suffix, axis, size) that must hold; `architectures`: safetensors
+    `modelspec.architecture` values (lower case, prefix match) that name the family outright.
+    """
+
+    keys: tuple[str, ...] = ()
+    without: tuple[str, ...] = ()
+    shapes: tuple[tuple[str, int, int], ...] = ()
+    architectures: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TextEncoder:
+    """One text encoder of a family: its part name in a diffusers folder, classes and output."""
+
+    part: str  # "text_encoder", "text_encoder_2", ...
+    model: str  # transformers class name
+    tokenizer: str  # transformers tokenizer class name
+    max_length: int  # the pipeline's padding length
+    #: What the family takes from it: "pooled" (CLIP pooled vector), "last" (last hidden states),
+    #: "penultimate+pooled" (SD3's CLIPs: penultimate states and the projected pooled vector).
+    output: str
+    #: ComfyUI's name for this kind of file (used in messages and by the split loaders).
+    comfy_name: str = ""
+
+
+@dataclass(frozen=True)
+class LatentFormat:
+    """How the family's latents look: channels of its VAE, scaling and shift, token packing.
+
+    LATENT["samples"] holds (raw - shift) * scaling, [B, channels, h, w], as ComfyUI keeps it;
+    the denoiser's own token layout (`patch` x `patch` cells per token) is made inside its call.
+    """
+
+    channels: int
+    scaling_factor: float
+    shift_factor: float = 0.0
+    downscale: int = 8
+    patch: int = 1
+
+
+@dataclass(frozen=True)
+class Family:
+    """One model family, declared once."""
+
+    name: str
+    title: str
+    detection: tuple[Detection, ...]
+    #: diffusers class of the denoiser, and the key of its part in a diffusers folder.
+    denoiser: str
+    encoders: tuple[TextEncoder, ...]
+    latent: LatentFormat
+    #: "epsilon", "v_prediction" or "flow" (rectified flow: the model predicts noise - image).
+    prediction: str
+    #: The diffusers pipeline whose pixels the diffusers convention reproduces.
+    pipeline: str
+    #: Shipped configs and tokenizers: resources/configs/<config>/ (a diffusers folder layout).
+    config: str
+    #: Module holding the family's maths: `encode(ctx, clip, text)` and `Denoise` (see flow/_call).
+    adapter: str
+    #: How the pipeline runs classifier-free guidance: "batched" (negative and positive in one
+    #: call) or "separate" (two calls, the pipeline's "true CFG").
+    cfg: str = "batched"
+    #: How the pipeline picks its noise levels: "linspace" (sigmas 1 .. 1/n, then shifted) or
+    #: "scheduler" (the scheduler's own spacing of its training table).
+    sigmas: str = "scheduler"
+    #: Guidance the model takes as an input (Flux dev's distilled guidance), if it has one.
+    guidance_default: float | None = None
+    #: ComfyUI's names: CLIPLoader / DualCLIPLoader / TripleCLIPLoader `type` values.
+    comfy_clip_types: tuple[str, ...] = ()
+    #: ComfyUI's default shift for its ModelSampling (flow models: the multiplier of t).
+    comfy_shift: float = 1.0
+    #: ComfyUI's flow models with a resolution-dependent shift (ModelSamplingFlux) or a constant one.
+    comfy_dynamic_shift: bool = False
+    #: Extra image channels the denoiser takes beside the latent (Fill: mask + masked image).
+    conditioning_channels: int = 0
+    #: The picture side (pixels) the family makes by default (Empty Latent at width/height 0).
+    native_side: int = 1024
+    notes: tuple[str, ...] = field(default=())
+
+    def module(self) -> Any:
+        """The adapter module (imported on first use: it needs torch)."""
+        return importlib.import_module(self.adapter)
+
+    @property
+    def is_flow(self) -> bool:
+        return self.prediction == "flow"

@@ -1,0 +1,133 @@
+"""Flux.1's maths (dev, schnell, Kontext, Fill), written to match diffusers' Flux pipelines.
+
+- `encode`: FluxPipeline.encode_prompt: CLIP-L's pooled vector (its tokenizer's window) and T5's
+  last hidden states (512 tokens, padded), both cast to their encoder's dtype.
+- `Denoise`: one transformer call on [B, 16, h, w] latents: packed into 2x2-cell tokens with their
+  position ids (`FluxPipeline._pack_latents`, `_prepare_latent_image_ids`), the timestep / 1000,
+  the distilled guidance as a float32 tensor when the model embeds it, reference latents (Kontext:
+  tokens appended with first id 1, as FluxKontextPipeline) and the Fill model's extra channels
+  (masked-image latents and the packed mask) concatenated to the tokens; the output is cut back to
+  the picture's tokens and unpacked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from nodeflow.core import NodeError, RunContext
+from nodes._lazy import lazy
+
+torch = lazy("torch")
+
+
+def tokens(ctx: RunContext, tokenizer: Any, text: str, length: int) -> Any:
+    """The pipeline's tokenization: padded to `length`, cut there with a warning naming the cut."""
+    inputs = tokenizer(text, padding="max_length", max_length=length, truncation=True, return_tensors="pt")
+    full = tokenizer(text, padding="longest", return_tensors="pt").input_ids
+    if full.shape[-1] > length:
+        removed = tokenizer.batch_decode(full[:, length - 1:-1])[0]
+        ctx.warn(f"prompt is longer than the text encoder's {length} tokens; this part was cut off "
+                 f"(as diffusers does): {removed!r}")
+    return inputs
+
+
+def encode(ctx: RunContext, clip: Any, text: str, texts: Mapping[str, str] | None = None) -> Any:
+    """CONDITIONING entry of one prompt: T5 states as `embeds`, CLIP's pooled vector as `pooled`.
+
+    `texts` gives an encoder its own text by its ComfyUI name ("clip_l", "t5xxl"), as diffusers'
+    prompt / prompt_2 and ComfyUI's CLIPTextEncodeFlux do.
+    """
+    from nodes.values import CondEntry
+
+    clip_spec, t5_spec = clip.spec.encoders
+    texts = texts or {}
+    with torch.no_grad():
+        clip_tokenizer, clip_model = clip.part(clip_spec.part)
+        clip_text = texts.get(clip_spec.comfy_name, text)
+        ids = tokens(ctx, clip_tokenizer, clip_text, clip_tokenizer.model_max_length).input_ids
+        pooled = clip_model(ids.to(clip.device), output_hidden_states=False).pooler_output
+        pooled = pooled.to(dtype=clip_model.dtype, device=clip.device)
+        t5_tokenizer, t5_model = clip.part(t5_spec.part)
+        ids = tokens(ctx, t5_tokenizer, texts.get(t5_spec.comfy_name, text), t5_spec.max_length).input_ids
+        embeds = t5_model(ids.to(clip.device), output_hidden_states=False)[0]
+        embeds = embeds.to(dtype=t5_model.dtype, device=clip.device)
+    return CondEntry(embeds=embeds, pooled=pooled, text=text)
+
+
+def pack(latents: Any) -> Any:
+    from diffusers import FluxPipeline
+
+    b, c, h, w = latents.shape
+    return FluxPipeline._pack_latents(latents, b, c, h, w)
+
+
+def unpack(tokens_: Any, h: int, w: int) -> Any:
+    """[B, h/2 * w/2, 4C] tokens back to [B, C, h, w] latents (FluxPipeline._unpack_latents)."""
+    from diffusers import FluxPipeline
+
+    return FluxPipeline._unpack_latents(tokens_, h, w, 1)
+
+
+def image_ids(h: int, w: int, device: Any, dtype: Any, index: int = 0) -> Any:
+    from diffusers import FluxPipeline
+
+    ids = FluxPipeline._prepare_latent_image_ids(1, h // 2, w // 2, device, dtype)
+    if index:
+        ids[..., 0] = index
+    return ids
+
+
+def check_size(h: int, w: int, factor: int) -> None:
+    if h % 2 or w % 2:
+        raise NodeError(f"Flux packs 2x2 latent cells into one token: width and height must be multiples of "
+                        f"{2 * factor} pixels (this latent is {w * factor}x{h * factor})", "latent_image")
+
+
+class Denoise:
+    """The transformer's velocity for [B, C, h, w] latents under one prompt (see module doc)."""
+
+    def __init__(self, model: Any, entry: Any, batch: int, size: tuple[int, int]) -> None:
+        h, w = size
+        check_size(h, w, model.vae_scale_factor)
+        transformer = model.unet
+        self.model, self.batch, self.size = model, batch, size
+        device, dtype = model.device, model.dtype
+        embeds = entry.embeds.to(device)
+        self.embeds = embeds.repeat(1, batch, 1).view(embeds.shape[0] * batch, embeds.shape[1], -1)
+        self.pooled = entry.pooled.to(device).repeat(1, batch).view(batch, -1) if entry.pooled is not None else None
+        self.text_ids = torch.zeros(embeds.shape[1], 3).to(device=device, dtype=embeds.dtype)
+        self.img_ids = image_ids(h, w, device, dtype)
+        self.guidance = None
+        if getattr(transformer.config, "guidance_embeds", False):
+            value = entry.guidance if entry.guidance is not None else model.spec.guidance_default
+            self.guidance = torch.full([1], float(value), device=device, dtype=torch.float32).expand(batch)
+        self.references = None
+        if entry.references:
+            refs, ids = [], []
+            for latent in entry.references:
+                rh, rw = latent.shape[-2:]
+                check_size(rh, rw, model.vae_scale_factor)
+                refs.append(pack(latent.to(device=device, dtype=dtype)).repeat(batch // latent.shape[0] or 1, 1, 1))
+                ids.append(image_ids(rh, rw, device, dtype, index=1))
+            self.references = torch.cat(refs, dim=1)
+            self.img_ids = torch.cat([self.img_ids] + ids, dim=0)
+        self.extra = None
+        if entry.concat is not None:
+            extra = entry.concat.to(device=device, dtype=dtype)
+            self.extra = pack(extra.repeat(batch // extra.shape[0] or 1, 1, 1, 1))
+
+    def __call__(self, latents: Any, t: Any) -> Any:
+        h, w = self.size
+        hidden = pack(latents)
+        count = hidden.shape[1]
+        if self.extra is not None:
+            hidden = torch.cat([hidden, self.extra.to(hidden.dtype)], dim=2)
+        if self.references is not None:
+            hidden = torch.cat([hidden, self.references], dim=1)
+        timestep = t.expand(latents.shape[0]).to(latents.dtype)
+        kwargs = {"pooled_projections": self.pooled} if self.pooled is not None else {}
+        out = self.model.unet(hidden_states=hidden, timestep=timestep / 1000, guidance=self.guidance,
+                              encoder_hidden_states=self.embeds, txt_ids=self.text_ids, img_ids=self.img_ids,
+                              joint_attention_kwargs={}, return_dict=False, **kwargs)[0]
+        return unpack(out[:, :count], h, w)

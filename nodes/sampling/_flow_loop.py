@@ -1,0 +1,185 @@
+"""The flow-matching denoising loop, written to match diffusers' flow pipelines.
+
+The loop is FluxPipeline / FluxImg2ImgPipeline / FluxInpaintPipeline / StableDiffusion3Pipeline /
+ChromaPipeline taken apart and driven by the family's declaration: the same tensors from the same
+operations in the same order, every random number from one CPU generator in the pipelines' order
+(posterior sample of the picture's latents, then the start noise). Latents stay [B, C, h, w] here;
+a family that packs cells into tokens does so inside its denoiser call, a pure permutation, so the
+floats are those of the pipeline that loops over tokens.
+
+Noise levels: FlowMatchEulerDiscreteScheduler from the model's scheduler config; the family says
+whether its pipeline passes sigmas 1 .. 1/n ("linspace", Flux, Chroma) or lets the scheduler space
+its table ("scheduler", SD3); with dynamic shifting, mu follows the image's token count
+(`calculate_shift`). `denoise` is the pipelines' img2img strength: the steps from
+int(n - n * strength) on run, starting from the picture noised to that level (`scale_noise`).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from nodeflow.core import NodeError, RunContext
+from nodes._lazy import lazy
+
+torch = lazy("torch")
+np = lazy("numpy")
+
+#: diffusers sampler names the flow loop runs (its pipelines' scheduler).
+SAMPLERS = ("euler",)
+SCHEDULES = ("normal", "simple")
+PREVIEW_EVERY = 0.1
+
+
+def flow_scheduler(model: Any) -> Any:
+    from diffusers import FlowMatchEulerDiscreteScheduler
+
+    config = {k: v for k, v in model.scheduler_config.items() if not k.startswith("_") and k != "comfy_sampling"}
+    return FlowMatchEulerDiscreteScheduler.from_config(config)
+
+
+def timesteps_for(model: Any, scheduler: Any, steps: int, size: tuple[int, int], device: Any) -> Any:
+    """Set the scheduler's timesteps as the family's pipeline does for a latent of `size`."""
+    from diffusers.pipelines.flux.pipeline_flux import calculate_shift
+
+    spec = model.spec
+    patch = spec.latent.patch
+    seq_len = (size[0] // patch) * (size[1] // patch)
+    config = scheduler.config
+    kwargs: dict[str, Any] = {}
+    if spec.sigmas == "linspace":
+        kwargs["sigmas"] = np.linspace(1.0, 1 / steps, steps)
+        kwargs["mu"] = calculate_shift(seq_len, config.get("base_image_seq_len", 256),
+                                       config.get("max_image_seq_len", 4096), config.get("base_shift", 0.5),
+                                       config.get("max_shift", 1.15))
+        if not config.get("use_dynamic_shifting", False):
+            kwargs.pop("mu")
+    elif config.get("use_dynamic_shifting", False):
+        kwargs["mu"] = calculate_shift(seq_len, config.get("base_image_seq_len", 256),
+                                       config.get("max_image_seq_len", 4096), config.get("base_shift", 0.5),
+                                       config.get("max_shift", 1.16))
+    if "sigmas" in kwargs:
+        scheduler.set_timesteps(sigmas=kwargs.pop("sigmas"), device=device, **kwargs)
+    else:
+        scheduler.set_timesteps(steps, device=device, **kwargs)
+    return scheduler.timesteps
+
+
+def start_step(steps: int, denoise: float) -> int:
+    """The first step of an img2img run (the flow pipelines' get_timesteps: strength in floats)."""
+    init = min(steps * denoise, steps)
+    return int(max(steps - init, 0))
+
+
+def _draw(dist: dict, generator: Any) -> Any:
+    """Sample the VAE posterior (DiagonalGaussianDistribution.sample) and apply shift and scaling."""
+    from diffusers.utils.torch_utils import randn_tensor
+
+    mean, std = dist["mean"], dist["std"]
+    sample = mean + std * randn_tensor(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype)
+    return (sample - dist.get("shift_factor", 0.0)) * dist["scaling_factor"]
+
+
+def _with_references(guider: Any, generator: Any, device: Any, dtype: Any) -> Any:
+    """Reference latents (Kontext) drawn from their posterior with the run's generator, each once
+    (a picture both prompts refer to is one draw), before the start noise: the pipeline's order."""
+    import dataclasses
+
+    from nodes.values import Conditioning
+
+    drawn: dict[int, Any] = {}
+
+    def resolve(latent: Any) -> Any:
+        if not isinstance(latent, dict):
+            return latent
+        if id(latent) not in drawn:
+            dist = latent.get("latent_dist")
+            value = _draw(dist, generator) if dist is not None else latent["samples"]
+            drawn[id(latent)] = value.to(device=device, dtype=dtype)
+        return drawn[id(latent)]
+
+    def entries(cond: Any) -> Any:
+        if cond is None or not any(e.references for e in cond.entries):
+            return cond
+        return Conditioning([e.with_(references=tuple(resolve(r) for r in e.references)) for e in cond.entries])
+
+    return dataclasses.replace(guider, positive=entries(guider.positive), negative=entries(guider.negative))
+
+
+def sample(ctx: RunContext, guider: Any, sampler: Any, schedule: Any, noise: Any, latent: dict) -> dict:
+    """Denoise `latent` with a flow model in the diffusers convention; returns a new LATENT."""
+    from diffusers.utils.torch_utils import randn_tensor
+
+    from nodes.sampling._flow_call import FlowCall
+    from nodes.sampling._preview import latent_preview
+
+    model = guider.model
+    if sampler.name not in SAMPLERS:
+        raise NodeError(f"{model.spec.title} samples with {', '.join(SAMPLERS)} in the diffusers convention "
+                        f"(its pipeline's scheduler), not '{sampler.name}'; the comfyui convention has more",
+                        "sampler_name")
+    if schedule.scheduler not in SCHEDULES:
+        raise NodeError(f"{model.spec.title} uses its pipeline's noise levels in the diffusers convention "
+                        f"(scheduler 'normal'), not '{schedule.scheduler}'", "scheduler")
+    if schedule.end_step is not None:
+        raise NodeError("starting or ending early is not supported for flow models in the diffusers convention; "
+                        "use the comfyui convention", "start_at_step")
+    device, dtype = model.device, model.dtype
+    samples = latent["samples"].to(device=device, dtype=dtype)
+    batch, size, steps = samples.shape[0], tuple(samples.shape[-2:]), int(schedule.steps)
+    if steps < 1:
+        raise NodeError("steps must be at least 1", "steps")
+    denoise = float(schedule.denoise)
+    full = denoise >= 1.0
+    noise_mask = latent.get("noise_mask")
+    with torch.no_grad():
+        scheduler = flow_scheduler(model)
+        timesteps = timesteps_for(model, scheduler, steps, size, device)
+        first = 0 if full else start_step(steps, denoise)
+        timesteps = timesteps[first * scheduler.order:]
+        if len(timesteps) == 0:
+            raise NodeError(f"denoise {denoise:g} of {steps} steps leaves no step to run", "denoise")
+        scheduler.set_begin_index(first * scheduler.order)
+        generator = noise.generator()
+        image_latents = None
+        if not full or noise_mask is not None:
+            dist = latent.get("latent_dist")
+            image_latents = _draw(dist, generator) if dist is not None else samples
+            image_latents = image_latents.to(device=device, dtype=dtype)
+            if batch % image_latents.shape[0]:
+                raise NodeError(f"{image_latents.shape[0]} images for a batch of {batch}", "latent_image")
+            image_latents = torch.cat([image_latents] * (batch // image_latents.shape[0]), dim=0)
+        guider = _with_references(guider, generator, device, dtype)
+        if noise.enabled:
+            start_noise = randn_tensor(samples.shape, generator=generator, device=device, dtype=dtype)
+        else:
+            start_noise = torch.zeros_like(samples)
+        if full:
+            latents = start_noise
+        else:
+            latents = scheduler.scale_noise(image_latents, timesteps[:1].repeat(batch), start_noise)
+        mask = None
+        if noise_mask is not None:
+            mask = torch.nn.functional.interpolate(noise_mask.float(), size=size).to(device=device, dtype=dtype)
+            if mask.shape[0] < batch:
+                mask = mask.repeat(batch // mask.shape[0], 1, 1, 1)
+        call = FlowCall(model, guider.positive, guider.negative, float(guider.cfg), batch, size)
+        want_preview = ctx.previews and ctx.on_progress is not None
+        last_preview, total = 0.0, len(timesteps)
+        for i, t in enumerate(timesteps):
+            velocity = call.velocity(latents, t)
+            latents = scheduler.step(velocity, t, latents, return_dict=False)[0]
+            if mask is not None:
+                kept = image_latents
+                if i < total - 1:
+                    kept = scheduler.scale_noise(kept, torch.tensor([timesteps[i + 1]]), start_noise)
+                latents = (1 - mask) * kept + mask * latents
+            preview = None
+            if want_preview and (i == 0 or i == total - 1 or time.perf_counter() - last_preview >= PREVIEW_EVERY):
+                preview = latent_preview(model, latents)
+                last_preview = time.perf_counter()
+            ctx.progress(i + 1, total, preview)
+    result = {"samples": latents, "downscale": model.vae_scale_factor}
+    if noise_mask is not None:
+        result["noise_mask"] = noise_mask
+    return result

@@ -1,0 +1,70 @@
+"""A flow model's noise levels in the ComfyUI convention (its ModelSamplingDiscreteFlow, from the maths).
+
+A rectified-flow model sees x_sigma = sigma * noise + (1 - sigma) * x0 and predicts the velocity
+v = noise - x0, so x0 = x - sigma * v; its input is not rescaled (Esser et al. 2024, "Scaling
+Rectified Flow Transformers", section 2). The table holds one sigma per timestep t = 1..T (T = 1000)
+of the shifted time: "linear" sigma = s * u / (1 + (s - 1) * u) with u = t / T (SD3, AuraFlow;
+eq. 23 of the same paper), "exponential" sigma = e^mu / (e^mu + 1/u - 1) (Flux's resolution-dependent
+shift, mu = the shift). The model is called at timestep 1000 * sigma (continuous, never rounded),
+which each family's adapter scales as its transformer expects. Which shift applies: the model's
+`comfy_sampling` entry (Model Sampling Flux / SD3 / AuraFlow) or its family's declared default.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from nodes._lazy import lazy
+from nodes.sampling._sigma_table import SigmaTable
+
+torch = lazy("torch")
+
+TIMESTEPS = 1000
+
+
+def shifted(kind: str, shift: float, u: Any) -> Any:
+    """Sigma at time u in (0, 1] under the shift."""
+    if kind == "exponential":
+        return math.exp(shift) / (math.exp(shift) + (1 / u - 1))
+    if shift == 1.0:
+        return u
+    return shift * u / (1 + (shift - 1) * u)
+
+
+@dataclass(eq=False)
+class FlowSigmaTable(SigmaTable):
+    """SigmaTable's interface (schedules read it unchanged) for a rectified-flow model."""
+
+    kind: str = "linear"
+    shift: float = 1.0
+
+    @classmethod
+    def build(cls, kind: str, shift: float) -> FlowSigmaTable:
+        u = torch.arange(1, TIMESTEPS + 1, 1) / TIMESTEPS
+        sigmas = shifted(kind, float(shift), u).float()
+        return cls(sigmas, sigmas.log(), "flow", kind, float(shift))
+
+    @classmethod
+    def for_model(cls, model: Any) -> FlowSigmaTable:
+        spec = model.spec
+        default = {"kind": "exponential" if spec.comfy_dynamic_shift else "linear", "shift": spec.comfy_shift}
+        chosen = model.scheduler_config.get("comfy_sampling") or default
+        return cls.build(chosen["kind"], chosen["shift"])
+
+    def timestep(self, sigma: Any) -> Any:
+        return torch.as_tensor(sigma, dtype=torch.float32) * TIMESTEPS
+
+    def sigma(self, timestep: Any) -> Any:
+        u = torch.as_tensor(timestep, dtype=torch.float32) / TIMESTEPS
+        return shifted(self.kind, self.shift, u)
+
+    def noise_scaling(self, sigma: Any, noise: Any, latent: Any, full: bool) -> Any:
+        return sigma * noise + (1.0 - sigma) * latent
+
+    def model_input(self, x: Any, sigma: Any) -> Any:
+        return x
+
+    def denoised(self, x: Any, sigma: Any, output: Any) -> Any:
+        return x - output * sigma

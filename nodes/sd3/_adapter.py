@@ -1,0 +1,80 @@
+"""SD3 / SD3.5's maths, written to match diffusers' StableDiffusion3Pipeline.
+
+- `encode`: both CLIPs' penultimate hidden states side by side (cast to the first CLIP's dtype),
+  zero-padded to T5's width and followed by T5's last states (256 tokens); the pooled vector is
+  both CLIPs' projected pooled outputs side by side.
+- `Denoise`: the transformer on [B, 16, h, w] latents (it patches them itself) at timestep t
+  (0..1000, not rescaled); `Denoise.batched` runs negative and positive in one call, as the
+  pipeline's classifier-free guidance does, and returns (uncond, cond).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from nodeflow.core import RunContext
+from nodes._lazy import lazy
+from nodes.flux._adapter import tokens
+
+torch = lazy("torch")
+
+
+def encode(ctx: RunContext, clip: Any, text: str, texts: Mapping[str, str] | None = None) -> Any:
+    """One prompt as the pipeline encodes it; `texts` gives an encoder its own text by its ComfyUI
+    name ("clip_l", "clip_g", "t5xxl"), as prompt / prompt_2 / prompt_3 and CLIPTextEncodeSD3 do."""
+    from nodes.values import CondEntry
+
+    texts = texts or {}
+    clip_l, clip_g, t5 = clip.spec.encoders
+    states, pooled = [], []
+    with torch.no_grad():
+        first_dtype = clip.part(clip_l.part)[1].dtype
+        for spec in (clip_l, clip_g):
+            tokenizer, encoder = clip.part(spec.part)
+            ids = tokens(ctx, tokenizer, texts.get(spec.comfy_name, text), tokenizer.model_max_length).input_ids
+            out = encoder(ids.to(clip.device), output_hidden_states=True)
+            pooled.append(out[0])
+            states.append(out.hidden_states[-2].to(dtype=first_dtype, device=clip.device))
+        clip_states = torch.cat(states, dim=-1)
+        tokenizer, encoder = clip.part(t5.part)
+        ids = tokens(ctx, tokenizer, texts.get(t5.comfy_name, text), t5.max_length).input_ids
+        t5_states = encoder(ids.to(clip.device))[0].to(dtype=encoder.dtype, device=clip.device)
+        clip_states = torch.nn.functional.pad(clip_states, (0, t5_states.shape[-1] - clip_states.shape[-1]))
+        embeds = torch.cat([clip_states, t5_states], dim=-2)
+    return CondEntry(embeds=embeds, pooled=torch.cat(pooled, dim=-1), text=text)
+
+
+def _repeat(entry: Any, batch: int, device: Any) -> tuple[Any, Any]:
+    embeds = entry.embeds.to(device)
+    embeds = embeds.repeat(1, batch, 1).view(embeds.shape[0] * batch, embeds.shape[1], -1)
+    pooled = entry.pooled.to(device).repeat(1, batch).view(batch, -1)
+    return embeds, pooled
+
+
+class Denoise:
+    """The transformer's velocity for [B, C, h, w] latents under one prompt."""
+
+    def __init__(self, model: Any, entry: Any, batch: int, size: tuple[int, int]) -> None:
+        self.model = model
+        self.embeds, self.pooled = _repeat(entry, batch, model.device)
+
+    def __call__(self, latents: Any, t: Any) -> Any:
+        return self.model.unet(hidden_states=latents, timestep=t.expand(latents.shape[0]),
+                               encoder_hidden_states=self.embeds, pooled_projections=self.pooled,
+                               joint_attention_kwargs=None, return_dict=False)[0]
+
+    @classmethod
+    def batched(cls, model: Any, negative: Any, positive: Any, batch: int, size: tuple[int, int]) -> Any:
+        neg, pos = cls(model, negative, batch, size), cls(model, positive, batch, size)
+        embeds = torch.cat([neg.embeds, pos.embeds], dim=0)
+        pooled = torch.cat([neg.pooled, pos.pooled], dim=0)
+
+        def call(latents: Any, t: Any) -> tuple[Any, Any]:
+            doubled = torch.cat([latents] * 2)
+            out = model.unet(hidden_states=doubled, timestep=t.expand(doubled.shape[0]),
+                             encoder_hidden_states=embeds, pooled_projections=pooled,
+                             joint_attention_kwargs=None, return_dict=False)[0]
+            return out.chunk(2)
+
+        return call

@@ -1,0 +1,91 @@
+"""Flux graphs give FluxPipeline's / FluxKontextPipeline's / FluxImg2ImgPipeline's pixels, byte for byte
+(tiny random weights, CPU, one thread: bit-exact by construction, the same operations in the same order)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from flow_graphs import as_uint8, flux_txt2img, meaningful, reference_pipe
+from graphs import pixels, run
+
+from nodeflow.engine import Executor
+
+
+@pytest.fixture(scope="module")
+def executor():
+    return Executor(device="cpu")
+
+
+def generator(seed: int) -> torch.Generator:
+    return torch.Generator("cpu").manual_seed(seed)
+
+
+@pytest.mark.parametrize(("steps", "guidance", "size"), [(3, 3.5, 32), (4, 6.0, 48)])
+def test_txt2img_matches_flux_pipeline(tiny_flux, executor, tmp_path, steps, guidance, size):
+    graph, ids = flux_txt2img(tiny_flux, steps=steps, guidance=guidance, size=size, seed=3)
+    ours = pixels(run(executor, graph, tmp_path), ids["decode"])
+    pipe = reference_pipe("FluxPipeline", tiny_flux)
+    theirs = as_uint8(pipe("a red circle", height=size, width=size, num_inference_steps=steps,
+                           guidance_scale=guidance, generator=generator(3)).images)
+    meaningful(theirs)
+    np.testing.assert_array_equal(ours, theirs)
+
+
+def test_guidance_changes_the_picture(tiny_flux, executor, tmp_path):
+    """The distilled guidance reaches the model (a test that could not fail otherwise)."""
+    outputs = []
+    for guidance in (1.0, 9.0):
+        graph, ids = flux_txt2img(tiny_flux, guidance=guidance)
+        outputs.append(pixels(run(executor, graph, tmp_path), ids["decode"]))
+    low, high = outputs
+    assert not np.array_equal(low, high)
+
+
+def test_true_cfg_and_batch_match_flux_pipeline(tiny_flux, executor, tmp_path):
+    graph, ids = flux_txt2img(tiny_flux, negative="blue", cfg=4.0, guidance=5.0, batch=2, seed=4)
+    ours = pixels(run(executor, graph, tmp_path), ids["decode"])
+    pipe = reference_pipe("FluxPipeline", tiny_flux)
+    theirs = as_uint8(pipe("a red circle", negative_prompt="blue", true_cfg_scale=4.0, height=32, width=32,
+                           num_inference_steps=3, guidance_scale=5.0, num_images_per_prompt=2,
+                           generator=generator(4)).images)
+    np.testing.assert_array_equal(ours, theirs)
+
+
+def test_schnell_matches_flux_pipeline(tiny_schnell, executor, tmp_path):
+    graph, ids = flux_txt2img(tiny_schnell, guidance=None, steps=2, seed=9)
+    ours = pixels(run(executor, graph, tmp_path), ids["decode"])
+    pipe = reference_pipe("FluxPipeline", tiny_schnell)
+    theirs = as_uint8(pipe("a red circle", height=32, width=32, num_inference_steps=2, guidance_scale=0.0,
+                           generator=generator(9)).images)
+    meaningful(theirs)
+    np.testing.assert_array_equal(ours, theirs)
+
+
+def test_img2img_matches_flux_img2img_pipeline(tiny_flux, source_png, executor, tmp_path):
+    from PIL import Image
+
+    source, _ = source_png
+    graph, ids = flux_txt2img(tiny_flux, image=source, denoise=0.6, steps=5, seed=2, prompt="a blue circle")
+    ours = pixels(run(executor, graph, tmp_path), ids["decode"])
+    pipe = reference_pipe("FluxImg2ImgPipeline", tiny_flux)
+    theirs = as_uint8(pipe("a blue circle", image=Image.open(source), strength=0.6, height=32, width=32,
+                           num_inference_steps=5, guidance_scale=3.5, generator=generator(2)).images)
+    np.testing.assert_array_equal(ours, theirs)
+
+
+def test_kontext_reference_matches_kontext_pipeline(tiny_flux, source_png, executor, tmp_path):
+    from PIL import Image
+
+    source, _ = source_png
+    graph, ids = flux_txt2img(tiny_flux, reference=source, seed=6, prompt="make it blue")
+    ours = pixels(run(executor, graph, tmp_path), ids["decode"])
+    pipe = reference_pipe("FluxKontextPipeline", tiny_flux)
+    theirs = as_uint8(pipe(image=Image.open(source), prompt="make it blue", height=32, width=32,
+                           num_inference_steps=3, guidance_scale=3.5, generator=generator(6),
+                           _auto_resize=False).images)
+    meaningful(theirs)
+    np.testing.assert_array_equal(ours, theirs)
+    graph, ids = flux_txt2img(tiny_flux, seed=6, prompt="make it blue")
+    plain = pixels(run(executor, graph, tmp_path), ids["decode"])
+    assert not np.array_equal(ours, plain)  # the reference reaches the model

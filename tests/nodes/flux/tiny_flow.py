@@ -1,0 +1,145 @@
+"""Tiny random flow-matching models (Flux, Flux Fill, Chroma, SD3) written as diffusers folders.
+
+Shrunk from the published configs: one or two transformer blocks, 2-level 16-channel VAEs, 2-layer
+CLIP and T5 encoders, a CLIP BPE tokenizer and a T5 Unigram tokenizer built here with `tokenizers`
+(nothing comes from a hub). Big enough to exercise every code path of a family's pipeline, small
+enough to sample in well under a second on a CPU.
+"""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+
+T5_LENGTH = 512  # FluxPipeline's max_sequence_length default; the tiny T5 is cheap enough for it
+FLUX_DEV_SCHEDULER = dict(base_image_seq_len=256, base_shift=0.5, max_image_seq_len=4096, max_shift=1.15,
+                          num_train_timesteps=1000, shift=3.0, use_dynamic_shifting=True)
+SCHNELL_SCHEDULER = dict(num_train_timesteps=1000, shift=1.0, use_dynamic_shifting=False)
+SD3_SCHEDULER = dict(num_train_timesteps=1000, shift=3.0)
+
+
+def t5_tokenizer(folder: Path | None = None):
+    """A T5 tokenizer over letters and a few words (Unigram + Metaspace, as T5's sentencepiece)."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors
+    from transformers import T5TokenizerFast
+
+    vocab = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)]
+    vocab += [("\u2581" + c, -2.0) for c in string.ascii_lowercase]
+    vocab += [(c, -3.0) for c in string.ascii_lowercase + string.digits + ",.!?'-"]
+    vocab += [("\u2581red", -1.0), ("\u2581circle", -1.0), ("\u2581blue", -1.0), ("\u2581a", -1.5)]
+    model = Tokenizer(models.Unigram(vocab, unk_id=2, byte_fallback=False))
+    model.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="always")
+    model.decoder = decoders.Metaspace(replacement="\u2581", prepend_scheme="always")
+    model.post_processor = processors.TemplateProcessing(single="$A </s>", pair="$A </s> $B </s>",
+                                                         special_tokens=[("</s>", 1)])
+    tokenizer = T5TokenizerFast(tokenizer_object=model, eos_token="</s>", unk_token="<unk>", pad_token="<pad>",
+                                extra_ids=0, model_max_length=T5_LENGTH)
+    if folder is not None:
+        tokenizer.save_pretrained(folder)
+    return tokenizer
+
+
+def clip_tokenizer(folder: Path):
+    from tiny_sd import write_tokenizer
+    from transformers import CLIPTokenizer
+
+    write_tokenizer(folder)
+    return CLIPTokenizer.from_pretrained(folder)
+
+
+def t5_encoder(dim: int = 32):
+    """A 2-layer T5 encoder `dim` wide (gated GELU, as T5 v1.1)."""
+    from transformers import T5Config, T5EncoderModel
+
+    return T5EncoderModel(T5Config(vocab_size=128, d_model=dim, d_ff=64, d_kv=8, num_heads=4, num_layers=2,
+                                   feed_forward_proj="gated-gelu", relative_attention_num_buckets=8,
+                                   relative_attention_max_distance=16, dropout_rate=0.0,
+                                   decoder_start_token_id=0, pad_token_id=0, eos_token_id=1))
+
+
+def clip_encoder(dim: int = 32, projection: bool = False, projection_dim: int = 32):
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
+
+    config = CLIPTextConfig(vocab_size=128, hidden_size=dim, intermediate_size=64, num_hidden_layers=2,
+                            num_attention_heads=4, max_position_embeddings=32, projection_dim=projection_dim,
+                            bos_token_id=0, eos_token_id=1, pad_token_id=1, hidden_act="quick_gelu")
+    return CLIPTextModelWithProjection(config) if projection else CLIPTextModel(config)
+
+
+def vae16(shift: float = 0.1159, scaling: float = 0.3611):
+    """A 2-level AutoencoderKL with 16 latent channels (Flux's and SD3's VAE, shrunk; scale 2)."""
+    from diffusers import AutoencoderKL
+
+    return AutoencoderKL(in_channels=3, out_channels=3, latent_channels=16, block_out_channels=(16, 32),
+                         down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2,
+                         layers_per_block=1, norm_num_groups=8, sample_size=32, scaling_factor=scaling,
+                         shift_factor=shift, use_quant_conv=False, use_post_quant_conv=False)
+
+
+def flux_transformer(guidance: bool = True, in_channels: int = 64, head_dim: int = 16):
+    from diffusers import FluxTransformer2DModel
+
+    rope = {16: (4, 4, 8), 128: (16, 56, 56)}[head_dim]
+    return FluxTransformer2DModel(patch_size=1, in_channels=in_channels, out_channels=64, num_layers=1,
+                                  num_single_layers=1, attention_head_dim=head_dim, num_attention_heads=2,
+                                  joint_attention_dim=32, pooled_projection_dim=32, guidance_embeds=guidance,
+                                  axes_dims_rope=rope)
+
+
+def build_flux(folder: Path, *, guidance: bool = True, scheduler: dict | None = None, fill: bool = False,
+               seed: int = 0) -> Path:
+    """Write a tiny Flux.1 (dev-like with guidance, schnell-like without; Fill with 384 inputs)."""
+    import torch
+    from diffusers import FlowMatchEulerDiscreteScheduler, FluxFillPipeline, FluxPipeline
+
+    torch.manual_seed(seed)
+    pipeline = FluxFillPipeline if fill else FluxPipeline
+    pipe = pipeline(
+        transformer=flux_transformer(guidance, in_channels=64 + 16 * 4 + 64 if fill else 64),
+        vae=vae16(),
+        text_encoder=clip_encoder(),
+        tokenizer=clip_tokenizer(folder / "tokenizer"),
+        text_encoder_2=t5_encoder(),
+        tokenizer_2=t5_tokenizer(folder / "tokenizer_2"),
+        scheduler=FlowMatchEulerDiscreteScheduler(**(scheduler or FLUX_DEV_SCHEDULER)),
+    )
+    _randomize_zero_inits(pipe.transformer)
+    pipe.save_pretrained(folder)
+    return folder
+
+
+def _randomize_zero_inits(transformer) -> None:
+    """diffusers zero-initialises some output layers (AdaLN, proj_out); a random model whose output
+    ignores its input would make every parity test pass vacuously."""
+    import torch
+
+    with torch.no_grad():
+        for param in transformer.parameters():
+            if param.abs().sum() == 0:
+                param.normal_(0, 0.05)
+
+
+def build_sd3(folder: Path, *, scheduler: dict | None = None, seed: int = 0) -> Path:
+    """Write a tiny SD3: CLIP-L (16 wide) + CLIP-G (32 wide) + T5 (64 wide, so the CLIP states are
+    zero-padded as in the real model), a 1-block MMDiT with patch 2, the 16-channel VAE."""
+    import torch
+    from diffusers import FlowMatchEulerDiscreteScheduler, SD3Transformer2DModel, StableDiffusion3Pipeline
+
+    torch.manual_seed(seed)
+    transformer = SD3Transformer2DModel(sample_size=16, patch_size=2, in_channels=16, out_channels=16, num_layers=2,
+                                        attention_head_dim=8, num_attention_heads=4, joint_attention_dim=64,
+                                        caption_projection_dim=32, pooled_projection_dim=48, pos_embed_max_size=32)
+    _randomize_zero_inits(transformer)
+    pipe = StableDiffusion3Pipeline(
+        transformer=transformer,
+        vae=vae16(shift=0.0609, scaling=1.5305),
+        text_encoder=clip_encoder(16, projection=True, projection_dim=16),
+        tokenizer=clip_tokenizer(folder / "tokenizer"),
+        text_encoder_2=clip_encoder(32, projection=True, projection_dim=32),
+        tokenizer_2=clip_tokenizer(folder / "tokenizer_2"),
+        text_encoder_3=t5_encoder(64),
+        tokenizer_3=t5_tokenizer(folder / "tokenizer_3"),
+        scheduler=FlowMatchEulerDiscreteScheduler(**(scheduler or SD3_SCHEDULER)),
+    )
+    pipe.save_pretrained(folder)
+    return folder
