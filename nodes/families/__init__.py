@@ -12,8 +12,8 @@ from typing import Any
 from nodes.families._declared import FAMILIES
 from nodes.families._spec import Detection, Family, LatentFormat, TextEncoder
 
-__all__ = ["FAMILIES", "Detection", "Family", "LatentFormat", "TextEncoder", "by_name", "by_comfy_clip_type",
-           "detect"]
+__all__ = ["FAMILIES", "Detection", "Family", "LatentFormat", "TextEncoder", "bare_shapes", "by_comfy_clip_type",
+           "by_name", "detect"]
 
 _BY_NAME = {f.name: f for f in FAMILIES}
 
@@ -39,6 +39,11 @@ def _suffix_index(keys: Iterable[str]) -> dict[str, str]:
                 break
         index.setdefault(bare, key)
     return index
+
+
+def bare_shapes(shapes: Mapping[str, Any]) -> dict[str, tuple[int, ...]]:
+    """{key without its wrapper prefix: shape}, for reading a denoiser's sizes off its header."""
+    return {bare: tuple(int(d) for d in shapes[key]) for bare, key in _suffix_index(shapes).items()}
 
 
 def _matches(rule: Detection, index: Mapping[str, str], shapes: Mapping[str, Any], arch: str) -> bool:

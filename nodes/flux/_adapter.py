@@ -131,3 +131,56 @@ class Denoise:
                               encoder_hidden_states=self.embeds, txt_ids=self.text_ids, img_ids=self.img_ids,
                               joint_attention_kwargs={}, return_dict=False, **kwargs)[0]
         return unpack(out[:, :count], h, w)
+
+
+def concat_channels(model: Any, masked: Any, mask: Any) -> Any:
+    """Flux Fill's extra input, [B, 16 + f*f, h, w]: the masked picture's latents and the pixel mask
+    folded into f x f channels per latent cell (FluxFillPipeline.prepare_mask_latents)."""
+    f = model.vae_scale_factor
+    b, _, h, w = masked.shape
+    mask = mask.to(device=masked.device)[:, 0, :, :]
+    if mask.shape[0] < b:
+        mask = mask.repeat(b // mask.shape[0], 1, 1)
+    mask = mask.view(mask.shape[0], h, f, w, f).permute(0, 2, 4, 1, 3).reshape(mask.shape[0], f * f, h, w)
+    return torch.cat([masked, mask.to(dtype=masked.dtype)], dim=1)
+
+
+def _count(shapes: Mapping[str, Any], prefix: str) -> int:
+    return len({k[len(prefix):].split(".", 1)[0] for k in shapes if k.startswith(prefix)})
+
+
+def denoiser_config(shapes: Mapping[str, tuple[int, ...]], base: dict[str, Any]) -> dict[str, Any]:
+    """FluxTransformer2DModel's config for weights of these (bare) shapes, in BFL's or diffusers' key
+    names: block counts, widths and the guidance input read off the tensors, the rest from `base`
+    (the shipped Flux.1 config: rope axes, patch size)."""
+    config = dict(base)
+    if "img_in.weight" in shapes:  # BFL / ComfyUI names
+        hidden, config["in_channels"] = shapes["img_in.weight"]
+        head_dim = shapes["double_blocks.0.img_attn.norm.query_norm.scale"][0]
+        config["num_layers"] = _count(shapes, "double_blocks.")
+        config["num_single_layers"] = _count(shapes, "single_blocks.")
+        config["joint_attention_dim"] = shapes["txt_in.weight"][1]
+        config["pooled_projection_dim"] = shapes["vector_in.in_layer.weight"][1]
+        config["guidance_embeds"] = "guidance_in.in_layer.weight" in shapes
+    else:
+        hidden, config["in_channels"] = shapes["x_embedder.weight"]
+        head_dim = shapes["transformer_blocks.0.attn.norm_q.weight"][0]
+        config["num_layers"] = _count(shapes, "transformer_blocks.")
+        config["num_single_layers"] = _count(shapes, "single_transformer_blocks.")
+        config["joint_attention_dim"] = shapes["context_embedder.weight"][1]
+        config["pooled_projection_dim"] = shapes["time_text_embed.text_embedder.linear_1.weight"][1]
+        config["guidance_embeds"] = any(k.startswith("time_text_embed.guidance_embedder.") for k in shapes)
+    config["attention_head_dim"], config["num_attention_heads"] = head_dim, hidden // head_dim
+    if head_dim != sum(config["axes_dims_rope"]):
+        raise NodeError(f"a Flux transformer with {head_dim}-wide attention heads is not one NodeFlow has a config "
+                        f"for (Flux.1's are {sum(config['axes_dims_rope'])} wide); load it as a diffusers folder",
+                        "unet")
+    return config
+
+
+def scheduler_config(denoiser: Any, base: dict[str, Any]) -> dict[str, Any]:
+    """The pipeline's scheduler for a lone transformer: dev's dynamic shift, or schnell's constant
+    shift of 1 for a model without a guidance input (the two published Flux.1 configs)."""
+    if getattr(denoiser.config, "guidance_embeds", True):
+        return dict(base)
+    return {**base, "shift": 1.0, "use_dynamic_shifting": False}

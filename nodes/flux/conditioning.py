@@ -61,8 +61,7 @@ class ReferenceLatent(Node):
     category = "conditioning/flux"
     description = ("Adds a picture (its latent, from VAE Encode) that a Flux Kontext model looks at while "
                    "drawing: the edit instruction in the prompt applies to it. Several Reference Latent "
-                   "nodes add several pictures. The picture's latent is drawn from the VAE's posterior with "
-                   "the sampler's seed, as FluxKontextPipeline draws it.")
+                   "nodes add several pictures, each seen at its own size.")
     inputs = (Input("conditioning", CONDITIONING), Input("latent", LATENT, optional=True))
     outputs = (Output("conditioning", CONDITIONING),)
 

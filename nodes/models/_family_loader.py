@@ -12,11 +12,15 @@ from pathlib import Path
 from typing import Any
 
 from nodeflow.core import NodeError
+from nodeflow.core.paths import RESOURCES
 from nodes._lazy import lazy
 from nodes.families import Family, detect
 from nodes.values import Clip, Model, Vae
 
 torch = lazy("torch")
+
+#: The configs a single file lacks, per family (`Family.config` names the folder).
+CONFIGS = RESOURCES / "configs"
 
 
 def _header_shapes(folder: Path) -> dict[str, Any]:
@@ -37,10 +41,9 @@ def folder_family(path: Path) -> Family | None:
 
 
 def ready(module: Any, place: str) -> Any:
-    module.to(place)
-    module.eval()
-    module.requires_grad_(False)
-    return module
+    from nodes.models._precision import settle
+
+    return settle(module, place)
 
 
 def load_denoiser(family: Family, path: Path, dtype: Any, place: str, subfolder: str | None = None) -> Any:
@@ -108,3 +111,192 @@ def load_pipeline_folder(family: Family, path: Path, device: str, dtype: Any,
         raise NodeError(f"cannot load the {family.title} model in {path}: {exc}", "checkpoint") from None
     model = make_model(family, denoiser, scheduler, dict(vae.vae.config), device, dtype, path.name, vae, clip)
     return model, clip, vae
+
+
+def _shipped(family: Family, part: str, name: str = "config.json") -> dict[str, Any]:
+    path = CONFIGS / family.config / part / name
+    if not path.is_file():
+        raise NodeError(f"no shipped {part} config for {family.title} in {path.parent}", "unet")
+    return {k: v for k, v in json.loads(path.read_text("utf-8")).items() if not k.startswith("_")}
+
+
+def path_family(path: Path) -> Family | None:
+    """The family of a lone denoiser (a diffusers component folder or a single file), or None."""
+    from nodes.models._weights import safetensors_header
+
+    if path.is_dir():
+        return detect(_header_shapes(path))
+    if path.suffix.lower() != ".safetensors":
+        return None
+    header = safetensors_header(path)
+    arch = str(_metadata(path).get("modelspec.architecture", ""))
+    return detect({k: v.get("shape", []) for k, v in header.items()}, arch)
+
+
+def _metadata(path: Path) -> dict[str, Any]:
+    """A .safetensors file's `__metadata__` ({} if none)."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), "pt") as handle:
+            return dict(handle.metadata() or {})
+    except Exception:  # not a readable safetensors file: the loader says so with its own words
+        return {}
+
+
+def load_unet(family: Family, path: Path, device: str, dtype: Any, weight_dtype: str = "default") -> Model:
+    """A lone denoiser of `family` (ComfyUI's UNETLoader): a diffusers folder, or a single file in the
+    original or diffusers key names whose config is the shipped one with the sizes read off the
+    weights. `weight_dtype` keeps linear weights stored in fp8 (computed in `dtype`)."""
+    from nodes.families import bare_shapes
+    from nodes.models._quantized import load_diffusers_model, read_state_dict, store_linears
+    from nodes.models._weights import safetensors_header
+
+    adapter = family.module()
+    try:
+        if path.is_dir():
+            denoiser = load_denoiser(family, path, dtype, "cpu")
+        else:
+            shapes = bare_shapes({k: v.get("shape", []) for k, v in safetensors_header(path).items()})
+            config = adapter.denoiser_config(shapes, _shipped(family, "transformer"))
+            state = read_state_dict(path, "unet")
+            prefix = next((p for p in ("model.diffusion_model.", "diffusion_model.") if any(
+                k.startswith(p) for k in state)), "")
+            state = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+            denoiser = load_diffusers_model(family.denoiser, config, state, dtype, "unet")
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        raise NodeError(f"cannot load {path.name} as a {family.title} model: {exc}", "unet") from None
+    store_linears(denoiser, weight_dtype, dtype)
+    ready(denoiser, device)
+    scheduler = adapter.scheduler_config(denoiser, _shipped(family, "scheduler", "scheduler_config.json"))
+    return make_model(family, denoiser, scheduler, _shipped(family, "vae"), device, dtype, path.stem)
+
+
+# ------------------------------------------------------------------------------ text encoders
+
+
+def _encoder_kind(path: Path) -> tuple[str, int]:
+    """("t5" or "clip", width) of a text encoder file or folder, read from its config or header."""
+    from nodes.models._weights import safetensors_header
+
+    if path.is_dir():
+        config = json.loads((path / "config.json").read_text("utf-8")) if (path / "config.json").is_file() else {}
+        kind = "t5" if config.get("model_type") in ("t5", "umt5") else "clip"
+        return kind, int(config.get("d_model", config.get("hidden_size", 0)))
+    shapes = {k: v.get("shape", []) for k, v in safetensors_header(path).items()}
+    t5 = next((s for k, s in shapes.items() if k.endswith("shared.weight")), None)
+    if t5 is not None:
+        return "t5", int(t5[1])
+    clip = next((s for k, s in shapes.items() if k.endswith("token_embedding.weight")), None)
+    if clip is None:
+        raise NodeError(f"{path.name} is neither a CLIP nor a T5 text encoder", "clip_name")
+    return "clip", int(clip[1])
+
+
+def _count(shapes: dict[str, Any], marker: str) -> int:
+    return len({k.split(marker, 1)[1].split(".", 1)[0] for k in shapes if marker in k})
+
+
+def _encoder_config(kind: str, shapes: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
+    """The shipped config of an encoder with its sizes read off the weights (tensor shapes)."""
+    config = dict(base)
+    shape = {k.split("text_model.", 1)[-1]: v for k, v in shapes.items()}
+    if kind == "t5":
+        config["vocab_size"], config["d_model"] = shape["shared.weight"]
+        config["num_layers"] = _count(shape, "encoder.block.")
+        config["d_ff"] = shape["encoder.block.0.layer.1.DenseReluDense.wi_0.weight"][0]
+        buckets, heads = shape["encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight"]
+        config["relative_attention_num_buckets"], config["num_heads"] = buckets, heads
+        config["d_kv"] = shape["encoder.block.0.layer.0.SelfAttention.q.weight"][0] // heads
+        return config
+    config["vocab_size"], config["hidden_size"] = shape["embeddings.token_embedding.weight"]
+    config["max_position_embeddings"] = shape["embeddings.position_embedding.weight"][0]
+    config["num_hidden_layers"] = _count(shape, "encoder.layers.")
+    config["intermediate_size"] = shape["encoder.layers.0.mlp.fc1.weight"][0]
+    if "text_projection.weight" in shapes:
+        config["projection_dim"] = shapes["text_projection.weight"][0]
+    if config["hidden_size"] != base.get("hidden_size"):
+        config["num_attention_heads"] = max(1, config["hidden_size"] // 64)
+    return config
+
+
+def _t5_tokenizer(path: Path, family: Family, part: str) -> Any:
+    """A T5 tokenizer for a lone T5 file: inside its folder, beside it, or in the user's tokenizers."""
+    import transformers
+
+    from nodeflow.core.paths import user_models_dir
+
+    spec = next(e for e in family.encoders if e.part == part)
+    tok_part = part.replace("text_encoder", "tokenizer")
+    candidates = [path if path.is_dir() else path.parent / f"{path.stem}.tokenizer", path.parent / "t5_tokenizer",
+                  user_models_dir() / "tokenizers" / family.config / tok_part]
+    for folder in candidates:
+        if (folder / "tokenizer_config.json").is_file() or (folder / "spiece.model").is_file():
+            return getattr(transformers, spec.tokenizer).from_pretrained(folder, local_files_only=True)
+    raise NodeError(f"no T5 tokenizer for {path.name}: put the T5 tokenizer files (spiece.model or "
+                    f"tokenizer.json with tokenizer_config.json, e.g. from the '{tok_part}' folder of the "
+                    f"diffusers {family.title} model) into {candidates[2]} or {candidates[0]}", "clip_name")
+
+
+def _one_encoder(family: Family, spec: Any, path: Path, kind: str, dtype: Any, place: str) -> tuple[Any, Any]:
+    import transformers
+
+    from nodes.models._tokenizers import clip_tokenizer
+    from nodes.models._weights import safetensors_header
+
+    cls = getattr(transformers, spec.model)
+    tok_part = spec.part.replace("text_encoder", "tokenizer")
+    if path.is_dir():
+        encoder = cls.from_pretrained(path, dtype=dtype, local_files_only=True)
+    else:
+        from nodes.models._quantized import load_into, read_state_dict
+
+        shapes = {k: v.get("shape", []) for k, v in safetensors_header(path).items()}
+        config = _encoder_config(kind, shapes, _shipped(family, spec.part))
+        from accelerate import init_empty_weights
+
+        with init_empty_weights():
+            encoder = cls(cls.config_class(**config))
+        own = set(encoder.state_dict())
+        state = {}
+        for key, value in read_state_dict(path, "clip_name").items():
+            for candidate in (key, key.removeprefix("transformer."), "text_model." + key.removeprefix("text_model.")):
+                if candidate in own:
+                    state[candidate] = value
+                    break
+        if "encoder.embed_tokens.weight" in own and "encoder.embed_tokens.weight" not in state:
+            state["encoder.embed_tokens.weight"] = state["shared.weight"]  # tied in T5
+        load_into(encoder, state, dtype, "clip_name")
+    if kind == "t5":
+        tokenizer = _t5_tokenizer(path, family, spec.part)
+    elif path.is_dir() and (path / "tokenizer_config.json").is_file():
+        tokenizer = getattr(transformers, spec.tokenizer).from_pretrained(path, local_files_only=True)
+    else:
+        tokenizer = clip_tokenizer(path, family.config, tok_part, CONFIGS)
+    return tokenizer, ready(encoder, place)
+
+
+def load_clip(family: Family, paths: list[Path], device: str, dtype: Any) -> Clip:
+    """A family's text encoders from one to three files or folders, in any order (ComfyUI's CLIP
+    loaders): each is matched to the family's encoders by kind (T5 or CLIP), CLIPs by width."""
+    found = [(p, *_encoder_kind(p)) for p in paths]
+    parts: dict[str, Any] = {}
+    for kind in ("t5", "clip"):
+        specs = [e for e in family.encoders if ("T5" in e.model) == (kind == "t5")]
+        given = sorted((f for f in found if f[1] == kind), key=lambda f: f[2])
+        if len(given) != len(specs):
+            names = ", ".join(e.comfy_name for e in family.encoders)
+            raise NodeError(f"{family.title} needs {len(family.encoders)} text encoder(s) ({names}); got "
+                            f"{len(given)} {kind.upper()} file(s) for its {len(specs)} {kind.upper()} encoder(s)",
+                            "clip_name")
+        for spec, (path, _, _) in zip(specs, given, strict=True):
+            try:
+                tokenizer, encoder = _one_encoder(family, spec, path, kind, dtype, device)
+            except (OSError, ValueError, KeyError, RuntimeError) as exc:
+                raise NodeError(f"cannot load {path.name} as {family.title}'s {spec.comfy_name}: {exc}",
+                                "clip_name") from None
+            parts[spec.part], parts[spec.part.replace("text_encoder", "tokenizer")] = encoder, tokenizer
+    first = family.encoders[0].part
+    first_tok = first.replace("text_encoder", "tokenizer")
+    rest = {k: v for k, v in parts.items() if k not in (first, first_tok)}
+    return Clip(parts[first_tok], parts[first], device, dtype, family=family.name, **rest)

@@ -302,3 +302,24 @@ def load_diffusers_model(class_name: str, config: Mapping[str, Any], state: dict
         except (KeyError, ValueError, RuntimeError) as exc:
             raise NodeError(f"the weights are not a {class_name} ({type(exc).__name__}: {exc})", field) from None
     return load_into(model, state, compute_dtype, field)
+
+
+#: ComfyUI's UNETLoader weight_dtype -> the stored kind its linear weights are kept in.
+WEIGHT_DTYPES = {"default": None, "fp8_e4m3fn": "float8_e4m3fn", "fp8_e4m3fn_fast": "float8_e4m3fn",
+                 "fp8_e5m2": "float8_e5m2"}
+
+
+def store_linears(model: Any, weight_dtype: str, compute_dtype: Any) -> Any:
+    """Keep every plain linear layer's weight stored in `weight_dtype` (ComfyUI's UNETLoader choice:
+    fp8 storage, computed in the compute dtype); "default" leaves the model as it is."""
+    kind = WEIGHT_DTYPES[weight_dtype]
+    if kind is None:
+        return model
+    linear_cls = _stored_linear_class()
+    for module in list(model.modules()):
+        for name, child in list(module.named_children()):
+            if type(child) is torch.nn.Linear:
+                weight = make_stored(child.weight.detach().to(getattr(torch, kind)), kind)
+                setattr(module, name, linear_cls(weight, child.bias, child.in_features, child.out_features,
+                                                 compute_dtype))
+    return model

@@ -50,13 +50,28 @@ def load_vae(path: Path, family: str, device: str, dtype: Any) -> Vae:
         if path.is_dir():
             vae = AutoencoderKL.from_pretrained(path, torch_dtype=dtype, local_files_only=True)
         else:
-            folder = _config_folder(FAMILY_CONFIGS[family], "vae", "vae")
+            folder = _config_folder(_vae_config(path, family), "vae", "vae")
             vae = AutoencoderKL.from_single_file(_read(path, "vae"), config=str(folder), subfolder="vae",
                                                  torch_dtype=dtype, local_files_only=True)
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise NodeError(f"cannot load {path.name} as a VAE: {exc}", "vae") from None
     dtype = vae_dtype(family, vae, dtype)
     return Vae(settle(vae, device, dtype), device, dtype)
+
+
+def _vae_config(path: Path, family: str) -> str:
+    """The shipped config folder for a single-file VAE: its family's; a 16-channel VAE named with an
+    SD family (ComfyUI's VAELoader says no family) is Flux's, whose VAE the flow families share."""
+    from nodes.families import by_comfy_clip_type
+    from nodes.models._weights import safetensors_header
+
+    declared = by_comfy_clip_type(family)
+    if declared:
+        return declared[0].config
+    conv_in = safetensors_header(path).get("decoder.conv_in.weight", {}).get("shape", [0, 4])
+    if len(conv_in) > 1 and conv_in[1] == 16:
+        return by_comfy_clip_type("flux")[0].config
+    return FAMILY_CONFIGS[family]
 
 
 def _arch_of(xl: bool, cross_attention_dim: Any) -> str:
@@ -66,9 +81,16 @@ def _arch_of(xl: bool, cross_attention_dim: Any) -> str:
     return "sd21" if cross_attention_dim == 1024 else "sd15"
 
 
-def load_unet(path: Path, device: str, dtype: Any) -> Model:
-    """A denoising UNet alone; sampling settings and latent size come from its architecture's configs."""
+def load_unet(path: Path, device: str, dtype: Any, weight_dtype: str = "default") -> Model:
+    """A denoising UNet alone; sampling settings and latent size come from its architecture's configs.
+    A denoiser of a declared family (Flux, SD3, ...) is recognised from its weights and loaded as one."""
     from diffusers import UNet2DConditionModel
+
+    from nodes.models import _family_loader
+
+    family = _family_loader.path_family(path)
+    if family is not None:
+        return _family_loader.load_unet(family, path, device, dtype, weight_dtype)
 
     try:
         if path.is_dir():

@@ -23,7 +23,10 @@ PREFIXES = (
     ("conditioner.embedders.0.", "text_encoder"),
     ("conditioner.embedders.1.", "text_encoder_2"),
 )
-COMPONENTS = ("unet", "text_encoder", "text_encoder_2", "vae")
+COMPONENTS = ("unet", "text_encoder", "text_encoder_2", "text_encoder_3", "vae")
+#: A diffusers folder's subfolder for each component: the denoiser is a UNet or a transformer (Flux,
+#: SD3, ...), counted as "unet" (the model output) either way.
+FOLDERS = {"unet": ("unet", "transformer")}
 #: The weight whose shape tells a component's full-resolution channel count: (key suffix, axis).
 WIDTH_KEYS = {"unet": (("conv_in.weight", "input_blocks.0.0.weight"), 0),
               "vae": (("decoder.conv_out.weight",), 1)}
@@ -95,8 +98,8 @@ def folder_counts(path: Path) -> dict[str, int]:
     """{component: number of weights} of a diffusers folder (one subfolder per component)."""
     counts: dict[str, int] = {}
     for part in COMPONENTS:
-        folder = path / part
-        if not folder.is_dir():
+        folder = next((path / name for name in FOLDERS.get(part, (part,)) if (path / name).is_dir()), None)
+        if folder is None:
             continue
         total = 0
         for file in sorted(folder.glob("*.safetensors")):
@@ -143,6 +146,14 @@ def weight_count(path: Path) -> int:
     if header:
         return sum(_numel(e) for k, e in header.items() if not k.startswith(_IGNORED))
     return path.stat().st_size // 2
+
+
+def matrix_count(path: Path) -> int:
+    """Weights in 2-D tensors (linear layers' matrices): what fp8 storage keeps at one byte each."""
+    if path.is_dir():
+        return sum(matrix_count(f) for f in sorted(path.rglob("*.safetensors")) if ".fp16." not in f.name)
+    header = safetensors_header(path) if path.is_file() else {}
+    return sum(_numel(e) for k, e in header.items() if len(e.get("shape", ())) == 2 and not k.startswith(_IGNORED))
 
 
 def component_counts(path: Path) -> dict[str, int]:

@@ -62,7 +62,8 @@ class LoadCheckpoint(Node):
         path = resolve(name)
         widths = component_widths(path)
         native = native_side(path)
-        outputs = {"unet": "model", "text_encoder": "clip", "text_encoder_2": "clip", "vae": "vae"}
+        outputs = {"unet": "model", "text_encoder": "clip", "text_encoder_2": "clip", "text_encoder_3": "clip",
+                   "vae": "vae"}
         return [Weights(part, outputs[part], count, widths.get(part, 0), native if part in ("unet", "vae") else 0)
                 for part, count in component_counts(path).items()]
 

@@ -13,9 +13,14 @@ from typing import Any
 from nodeflow.core import Input, Node, Output, RunContext
 from nodeflow.core.spec import Weights
 from nodeflow.core.types import CLIP, MODEL, STRING, VAE
+from nodes.families import FAMILIES as DECLARED
+from nodes.families import by_comfy_clip_type
 from nodes.models._model_path import model_path
 
-FAMILIES = ("sd", "sd2", "sdxl")
+#: SD's families, then the declared ones by their ComfyUI CLIP loader `type` (flux, sd3, chroma...).
+FAMILIES = ("sd", "sd2", "sdxl") + tuple(dict.fromkeys(t for f in DECLARED for t in f.comfy_clip_types))
+#: ComfyUI's UNETLoader weight_dtype choices (see nodes.models._quantized.WEIGHT_DTYPES).
+WEIGHT_DTYPES = ("default", "fp8_e4m3fn", "fp8_e4m3fn_fast", "fp8_e5m2")
 _FAMILY_HELP = ("Which model the part belongs to (sd = SD 1.x, sd2 = SD 2.x, sdxl); single files do not "
                 "say, and the shipped config of that family is used.")
 
@@ -70,16 +75,29 @@ class LoadUNet(Node):
     description = (
         "Loads a denoising UNet kept apart from its text encoders and VAE (ComfyUI's "
         "diffusion_models / unet folders): a diffusers folder or a single file with original or "
-        "diffusers key names. Its architecture (SD 1.x, 2.x, SDXL) is read from the weights; the "
-        "sampling settings are that architecture's defaults (use Model Sampling to change them)."
+        "diffusers key names. Its architecture (SD 1.x, 2.x, SDXL, or a transformer family: Flux.1, "
+        "SD3, Chroma) is read from the weights; the sampling settings are that architecture's defaults "
+        "(use Model Sampling to change them). weight_dtype fp8 keeps the linear layers' weights in 8 "
+        "bits (half the memory of fp16), computed in the usual precision."
     )
-    inputs = (Input("unet", STRING, default="", file="file-or-folder", model="unet"),)
+    inputs = (
+        Input("unet", STRING, default="", file="file-or-folder", model="unet"),
+        Input("weight_dtype", STRING, default="default", choices=WEIGHT_DTYPES,
+              help="How the weights are kept in memory: as stored in the file (default), or the linear "
+                   "layers in fp8 (ComfyUI's choices; e4m3fn_fast computes as e4m3fn here)."),
+    )
     outputs = (Output("model", MODEL),)
 
     @classmethod
     def weights(cls, params: Mapping[str, Any], resolve: Callable[[str], Path]) -> list[Weights]:
-        """The UNet on `model`, sized from its file headers."""
-        return _one_part(params.get("unet"), resolve, "unet", "model")
+        """The UNet on `model`, sized from its file headers (fp8 storage: linear weights at 1 byte)."""
+        found = _one_part(params.get("unet"), resolve, "unet", "model")
+        if params.get("weight_dtype", "default") == "default" or not found or found[0].stored:
+            return found
+        from nodes.models._weights import matrix_count
+
+        matrices = matrix_count(resolve(params["unet"]))
+        return [Weights("unet", "model", found[0].count - matrices, stored=matrices)]
 
     @classmethod
     def device_problems(cls, params: Mapping[str, Any], resolve: Callable[[str], Path], device: str
@@ -89,14 +107,14 @@ class LoadUNet(Node):
 
         return part_problems(params, ("unet",), resolve, device)
 
-    def run(self, ctx: RunContext, unet: str) -> tuple[Any]:
+    def run(self, ctx: RunContext, unet: str, weight_dtype: str = "default") -> tuple[Any]:
         from nodes.models._precision import compute_dtype
         from nodes.models._split_loaders import load_unet
 
         path = _path(ctx, unet, "unet")
         dtype = compute_dtype(ctx.device)
-        key = ("unet", str(path.resolve()), str(dtype), ctx.device)
-        return (ctx.models.get(key, lambda: load_unet(path, ctx.device, dtype)),)
+        key = ("unet", str(path.resolve()), str(dtype), ctx.device, weight_dtype)
+        return (ctx.models.get(key, lambda: load_unet(path, ctx.device, dtype, weight_dtype)),)
 
 
 class LoadCLIP(Node):
@@ -113,16 +131,22 @@ class LoadCLIP(Node):
         Input("clip_name", STRING, default="", file="file-or-folder", model="clip"),
         Input("family", STRING, default="sd", choices=FAMILIES, help=_FAMILY_HELP),
         Input("clip_name_2", STRING, default="", file="file-or-folder", model="clip",
-              help="SDXL only: the second (OpenCLIP bigG) text encoder."),
+              help="SDXL: the second (OpenCLIP bigG) text encoder; Flux: the other of CLIP-L and T5-XXL; "
+                   "SD3: the second of CLIP-L, CLIP-G and T5-XXL (any order)."),
+        Input("clip_name_3", STRING, default="", file="file-or-folder", model="clip",
+              help="SD3 only: the third of its text encoders (CLIP-L, CLIP-G, T5-XXL, any order)."),
     )
     outputs = (Output("clip", CLIP),)
 
     @classmethod
     def weights(cls, params: Mapping[str, Any], resolve: Callable[[str], Path]) -> list[Weights]:
-        """The text encoder(s) on `clip` (the second only for SDXL, as the run loads it)."""
-        second = params.get("clip_name_2") if params.get("family") == "sdxl" else None
-        return (_one_part(params.get("clip_name"), resolve, "text_encoder", "clip")
-                + _one_part(second, resolve, "text_encoder_2", "clip"))
+        """The text encoder(s) on `clip`, as many as the run loads for the family."""
+        family = params.get("family")
+        declared = by_comfy_clip_type(family) if isinstance(family, str) else ()
+        count = len(declared[0].encoders) if declared else 2 if family == "sdxl" else 1
+        names = ("clip_name", "clip_name_2", "clip_name_3")[:count]
+        parts = ("text_encoder", "text_encoder_2", "text_encoder_3")
+        return [w for name, part in zip(names, parts) for w in _one_part(params.get(name), resolve, part, "clip")]
 
     @classmethod
     def device_problems(cls, params: Mapping[str, Any], resolve: Callable[[str], Path], device: str
@@ -132,12 +156,29 @@ class LoadCLIP(Node):
 
         return part_problems(params, ("clip_name", "clip_name_2"), resolve, device)
 
-    def run(self, ctx: RunContext, clip_name: str, family: str, clip_name_2: str = "") -> tuple[Any]:
+    def run(self, ctx: RunContext, clip_name: str, family: str, clip_name_2: str = "",
+            clip_name_3: str = "") -> tuple[Any]:
         from nodes.models._precision import compute_dtype
         from nodes.models._split_loaders import load_clip
 
+        declared = by_comfy_clip_type(family)
+        if declared:
+            return (self._declared(ctx, declared[0], (clip_name, clip_name_2, clip_name_3)),)
         path = _path(ctx, clip_name, "clip_name")
         path_2 = _path(ctx, clip_name_2, "clip_name_2") if family == "sdxl" else None
         dtype = compute_dtype(ctx.device)
         key = ("clip", str(path.resolve()), str(path_2), family, str(dtype), ctx.device)
         return (ctx.models.get(key, lambda: load_clip(path, path_2, family, ctx.device, dtype)),)
+
+    @staticmethod
+    def _declared(ctx: RunContext, spec: Any, names: tuple[str, ...]) -> Any:
+        """A declared family's encoders, one file or folder per encoder, in any order."""
+        from nodes.models import _family_loader
+        from nodes.models._precision import compute_dtype
+
+        fields = ("clip_name", "clip_name_2", "clip_name_3")[:len(spec.encoders)]
+        paths = [_path(ctx, name, field) for name, field in zip(names, fields)]
+        dtype = compute_dtype(ctx.device)
+        key = ("clip", spec.name, *(str(p.resolve()) for p in paths), str(dtype), ctx.device)
+        return ctx.models.get(key, lambda: _family_loader.load_clip(spec, paths, ctx.device, dtype))
+

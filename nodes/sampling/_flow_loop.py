@@ -80,9 +80,11 @@ def _draw(dist: dict, generator: Any) -> Any:
     return (sample - dist.get("shift_factor", 0.0)) * dist["scaling_factor"]
 
 
-def _with_references(guider: Any, generator: Any, device: Any, dtype: Any) -> Any:
-    """Reference latents (Kontext) drawn from their posterior with the run's generator, each once
-    (a picture both prompts refer to is one draw), before the start noise: the pipeline's order."""
+def _with_drawn(guider: Any, field: str, generator: Any, model: Any) -> Any:
+    """Pictures the prompts carry as latents, as the pipelines take them: Kontext's `references` as
+    the posterior's mode (FluxKontextPipeline's sample_mode "argmax", no random draw), an inpainting
+    model's `concat` (the masked picture) drawn from the posterior with the run's generator after the
+    start noise. Each picture once: one both prompts share is one draw."""
     import dataclasses
 
     from nodes.values import Conditioning
@@ -93,15 +95,24 @@ def _with_references(guider: Any, generator: Any, device: Any, dtype: Any) -> An
         if not isinstance(latent, dict):
             return latent
         if id(latent) not in drawn:
-            dist = latent.get("latent_dist")
+            dist = latent.get("latent_dist") if field == "concat" else None
             value = _draw(dist, generator) if dist is not None else latent["samples"]
-            drawn[id(latent)] = value.to(device=device, dtype=dtype)
+            value = value.to(device=model.device, dtype=model.dtype)
+            if "mask" in latent:  # the masked picture and its mask, laid out as the model takes them
+                value = model.spec.module().concat_channels(model, value, latent["mask"])
+            drawn[id(latent)] = value
         return drawn[id(latent)]
 
+    def change(entry: Any) -> Any:
+        value = getattr(entry, field)
+        if field == "references":
+            return entry.with_(references=tuple(resolve(r) for r in value))
+        return entry.with_(concat=resolve(value))
+
     def entries(cond: Any) -> Any:
-        if cond is None or not any(e.references for e in cond.entries):
+        if cond is None or not any(getattr(e, field) for e in cond.entries if getattr(e, field) is not None):
             return cond
-        return Conditioning([e.with_(references=tuple(resolve(r) for r in e.references)) for e in cond.entries])
+        return Conditioning([change(e) for e in cond.entries])
 
     return dataclasses.replace(guider, positive=entries(guider.positive), negative=entries(guider.negative))
 
@@ -142,14 +153,14 @@ def sample(ctx: RunContext, guider: Any, sampler: Any, schedule: Any, noise: Any
         scheduler.set_begin_index(first * scheduler.order)
         generator = noise.generator()
         image_latents = None
-        if not full or noise_mask is not None:
-            dist = latent.get("latent_dist")
+        dist = latent.get("latent_dist")
+        if dist is not None or not full or noise_mask is not None:  # a picture is drawn even at strength 1
             image_latents = _draw(dist, generator) if dist is not None else samples
             image_latents = image_latents.to(device=device, dtype=dtype)
             if batch % image_latents.shape[0]:
                 raise NodeError(f"{image_latents.shape[0]} images for a batch of {batch}", "latent_image")
             image_latents = torch.cat([image_latents] * (batch // image_latents.shape[0]), dim=0)
-        guider = _with_references(guider, generator, device, dtype)
+        guider = _with_drawn(guider, "references", generator, model)
         if noise.enabled:
             start_noise = randn_tensor(samples.shape, generator=generator, device=device, dtype=dtype)
         else:
@@ -158,6 +169,7 @@ def sample(ctx: RunContext, guider: Any, sampler: Any, schedule: Any, noise: Any
             latents = start_noise
         else:
             latents = scheduler.scale_noise(image_latents, timesteps[:1].repeat(batch), start_noise)
+        guider = _with_drawn(guider, "concat", generator, model)
         mask = None
         if noise_mask is not None:
             mask = torch.nn.functional.interpolate(noise_mask.float(), size=size).to(device=device, dtype=dtype)

@@ -78,3 +78,43 @@ class Denoise:
             return out.chunk(2)
 
         return call
+
+
+def _indices(shapes: Mapping[str, Any], prefix: str) -> list[int]:
+    return sorted({int(k[len(prefix):].split(".", 1)[0]) for k in shapes if k.startswith(prefix)})
+
+
+def denoiser_config(shapes: Mapping[str, tuple[int, ...]], base: dict[str, Any]) -> dict[str, Any]:
+    """SD3Transformer2DModel's config for weights of these (bare) shapes, in Stability's or diffusers'
+    key names: depth, widths, patch, position table, qk-norm and SD3.5 medium's dual-attention blocks
+    read off the tensors; the head width (64 in every SD3) from `base`."""
+    config = dict(base)
+    original = "x_embedder.proj.weight" in shapes
+    blocks, proj = ("joint_blocks.", "x_embedder.proj.weight") if original else ("transformer_blocks.",
+                                                                                "pos_embed.proj.weight")
+    hidden, config["in_channels"], config["patch_size"], _ = shapes[proj]
+    layers = _indices(shapes, blocks)
+    config["num_layers"] = len(layers)
+    config["num_attention_heads"] = hidden // config["attention_head_dim"]
+    config["caption_projection_dim"] = hidden
+    if original:
+        config["joint_attention_dim"] = shapes["context_embedder.weight"][1]
+        config["pooled_projection_dim"] = shapes["y_embedder.mlp.0.weight"][1]
+        positions = shapes["pos_embed"][1]
+        config["qk_norm"] = "rms_norm" if "joint_blocks.0.x_block.attn.ln_q.weight" in shapes else None
+        dual = "joint_blocks.{}.x_block.attn2.qkv.weight"
+    else:
+        config["joint_attention_dim"] = shapes["context_embedder.weight"][1]
+        config["pooled_projection_dim"] = shapes["time_text_embed.text_embedder.linear_1.weight"][1]
+        positions = shapes["pos_embed.pos_embed"][1]
+        config["qk_norm"] = "rms_norm" if "transformer_blocks.0.attn.norm_q.weight" in shapes else None
+        dual = "transformer_blocks.{}.attn2.to_q.weight"
+    config["dual_attention_layers"] = tuple(i for i in layers if dual.format(i) in shapes)
+    config["pos_embed_max_size"] = round(positions ** 0.5)
+    config["out_channels"] = config["in_channels"]
+    return config
+
+
+def scheduler_config(denoiser: Any, base: dict[str, Any]) -> dict[str, Any]:
+    """SD3's and SD3.5's pipelines share one scheduler config (shift 3)."""
+    return dict(base)

@@ -187,7 +187,8 @@ def eight_bit(params: dict[str, Any], notes: Notes) -> dict[str, Any]:
 
 #: VAELoader names that are not files but ComfyUI built-ins.
 BUILTIN_VAES = ("taesd", "taesdxl", "taesd3", "taef1", "pixel_space")
-#: CLIPLoader / DualCLIPLoader `type` -> NodeFlow's model family.
+#: CLIPLoader / DualCLIPLoader `type` -> NodeFlow's model family, where the names differ (the
+#: families NodeFlow declares, flux, sd3, chroma..., use ComfyUI's `type` names as their choices).
 CLIP_FAMILIES = {"stable_diffusion": "sd", "sdxl": "sdxl"}
 
 
@@ -199,8 +200,9 @@ def vae_loader_values(params: dict[str, Any], notes: Notes) -> dict[str, Any]:
 
 def unet_loader_values(params: dict[str, Any], notes: Notes) -> dict[str, Any]:
     params = dict(params)
-    dtype = params.pop("weight_dtype", "default")
-    if dtype != "default":
+    dtype = params.get("weight_dtype", "default")
+    if dtype not in (notes.choices_of.get("weight_dtype") or ("default",)):
+        params.pop("weight_dtype", None)
         notes.note(f"weight_dtype '{dtype}' is not carried over: NodeFlow picks fp16 on CUDA and fp32 on CPU")
     return params
 
@@ -208,9 +210,11 @@ def unet_loader_values(params: dict[str, Any], notes: Notes) -> dict[str, Any]:
 def clip_loader_values(params: dict[str, Any], notes: Notes) -> dict[str, Any]:
     params = dict(params)
     kind = params.pop("type", "stable_diffusion")
-    if kind not in CLIP_FAMILIES:
-        raise Unmappable(f"type '{kind}': NodeFlow loads CLIP text encoders of SD 1.x/2.x and SDXL only")
-    params["family"] = CLIP_FAMILIES[kind]
+    family = CLIP_FAMILIES.get(kind, kind)
+    known = notes.choices_of.get("family") or tuple(CLIP_FAMILIES.values())
+    if family not in known:
+        raise Unmappable(f"type '{kind}': NodeFlow loads text encoders of {', '.join(known)} only")
+    params["family"] = family
     params.pop("device", None)
     return params
 
@@ -218,5 +222,5 @@ def clip_loader_values(params: dict[str, Any], notes: Notes) -> dict[str, Any]:
 def clip_loader_export(params: dict[str, Any]) -> dict[str, Any]:
     params = dict(params)
     family = params.pop("family", "sd")
-    params["type"] = next((k for k, v in CLIP_FAMILIES.items() if v == family), "stable_diffusion")
+    params["type"] = next((k for k, v in CLIP_FAMILIES.items() if v == family), family)
     return params

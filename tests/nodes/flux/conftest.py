@@ -27,3 +27,28 @@ def tiny_sd3(tmp_path_factory, torch_threads):
     from tiny_flow import build_sd3
 
     return build_sd3(tmp_path_factory.mktemp("tiny_sd3"))
+
+
+@pytest.fixture(scope="session")
+def tiny_fill(tmp_path_factory, torch_threads):
+    """A tiny Flux.1 Fill (384 input features: latents, masked picture, mask of an 8x VAE)."""
+    from tiny_flow import build_flux
+
+    return build_flux(tmp_path_factory.mktemp("tiny_fill"), fill=True, seed=2)
+
+
+@pytest.fixture(scope="session")
+def tiny_chroma(tmp_path_factory, torch_threads):
+    """A tiny Chroma (T5 with its token mask, no guidance input) as a ChromaPipeline folder."""
+    from tiny_flow import build_chroma
+
+    return build_chroma(tmp_path_factory.mktemp("tiny_chroma"))
+
+
+@pytest.fixture(scope="session")
+def tiny_flux8(tmp_path_factory, torch_threads):
+    """A tiny Flux.1 dev whose VAE shrinks pictures 8x like the real one (so split parts, which take
+    the real latent layout from the shipped configs, fit it)."""
+    from tiny_flow import build_flux
+
+    return build_flux(tmp_path_factory.mktemp("tiny_flux8"), vae_levels=4, seed=3)

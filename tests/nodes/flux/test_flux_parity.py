@@ -83,9 +83,37 @@ def test_kontext_reference_matches_kontext_pipeline(tiny_flux, source_png, execu
     pipe = reference_pipe("FluxKontextPipeline", tiny_flux)
     theirs = as_uint8(pipe(image=Image.open(source), prompt="make it blue", height=32, width=32,
                            num_inference_steps=3, guidance_scale=3.5, generator=generator(6),
-                           _auto_resize=False).images)
+                           _auto_resize=False, max_area=32 * 32).images)
     meaningful(theirs)
     np.testing.assert_array_equal(ours, theirs)
     graph, ids = flux_txt2img(tiny_flux, seed=6, prompt="make it blue")
     plain = pixels(run(executor, graph, tmp_path), ids["decode"])
     assert not np.array_equal(ours, plain)  # the reference reaches the model
+
+
+def test_fill_matches_flux_fill_pipeline(tiny_fill, source_png, executor, tmp_path):
+    from graphs import add, new_graph
+    from PIL import Image
+
+    source, mask_png = source_png
+    g = new_graph()
+    ckpt = add(g, "models.load_checkpoint", checkpoint=str(tiny_fill))
+    pos = add(g, "conditioning.text_encode", {"clip": (ckpt, "clip")}, text="a red circle")
+    guided = add(g, "flux.guidance", {"conditioning": (pos, "conditioning")}, guidance=30.0)
+    image = add(g, "image.load", image=str(source))
+    mask_image = add(g, "image.load", image=str(mask_png))
+    mask = add(g, "mask.from_image", {"image": (mask_image, "image")}, channel="red")
+    inpaint = add(g, "conditioning.inpaint_model", {
+        "positive": (guided, "conditioning"), "negative": (guided, "conditioning"), "vae": (ckpt, "vae"),
+        "pixels": (image, "image"), "mask": (mask, "mask")}, noise_mask=False)
+    sampler = add(g, "sampling.sampler", {"model": (ckpt, "model"), "positive": (inpaint, "positive"),
+                                          "negative": (inpaint, "negative"), "latent_image": (inpaint, "latent")},
+                  seed=8, steps=3, cfg=1.0, sampler_name="euler", scheduler="normal", denoise=1.0)
+    decode = add(g, "vae.decode", {"latent": (sampler, "latent"), "vae": (ckpt, "vae")})
+    add(g, "image.preview", {"images": (decode, "image")})
+    ours = pixels(run(executor, g, tmp_path), decode)
+    pipe = reference_pipe("FluxFillPipeline", tiny_fill)
+    theirs = as_uint8(pipe("a red circle", image=Image.open(source), mask_image=Image.open(mask_png), height=32,
+                           width=32, num_inference_steps=3, guidance_scale=30.0, generator=generator(8)).images)
+    meaningful(theirs)
+    np.testing.assert_array_equal(ours, theirs)

@@ -66,12 +66,15 @@ def clip_encoder(dim: int = 32, projection: bool = False, projection_dim: int = 
     return CLIPTextModelWithProjection(config) if projection else CLIPTextModel(config)
 
 
-def vae16(shift: float = 0.1159, scaling: float = 0.3611):
-    """A 2-level AutoencoderKL with 16 latent channels (Flux's and SD3's VAE, shrunk; scale 2)."""
+def vae16(shift: float = 0.1159, scaling: float = 0.3611, levels: int = 2):
+    """An AutoencoderKL with 16 latent channels (Flux's and SD3's VAE, shrunk): 2 levels (scale 2),
+    or 4 (scale 8, as the real one: Flux Fill's mask channels depend on it)."""
     from diffusers import AutoencoderKL
 
-    return AutoencoderKL(in_channels=3, out_channels=3, latent_channels=16, block_out_channels=(16, 32),
-                         down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2,
+    blocks = (16, 32) if levels == 2 else (8, 16, 16, 16)
+    return AutoencoderKL(in_channels=3, out_channels=3, latent_channels=16, block_out_channels=blocks,
+                         down_block_types=("DownEncoderBlock2D",) * levels,
+                         up_block_types=("UpDecoderBlock2D",) * levels,
                          layers_per_block=1, norm_num_groups=8, sample_size=32, scaling_factor=scaling,
                          shift_factor=shift, use_quant_conv=False, use_post_quant_conv=False)
 
@@ -87,7 +90,7 @@ def flux_transformer(guidance: bool = True, in_channels: int = 64, head_dim: int
 
 
 def build_flux(folder: Path, *, guidance: bool = True, scheduler: dict | None = None, fill: bool = False,
-               seed: int = 0) -> Path:
+               seed: int = 0, vae_levels: int = 2) -> Path:
     """Write a tiny Flux.1 (dev-like with guidance, schnell-like without; Fill with 384 inputs)."""
     import torch
     from diffusers import FlowMatchEulerDiscreteScheduler, FluxFillPipeline, FluxPipeline
@@ -95,8 +98,8 @@ def build_flux(folder: Path, *, guidance: bool = True, scheduler: dict | None = 
     torch.manual_seed(seed)
     pipeline = FluxFillPipeline if fill else FluxPipeline
     pipe = pipeline(
-        transformer=flux_transformer(guidance, in_channels=64 + 16 * 4 + 64 if fill else 64),
-        vae=vae16(),
+        transformer=flux_transformer(guidance, in_channels=384 if fill else 64),
+        vae=vae16(levels=4 if fill else vae_levels),
         text_encoder=clip_encoder(),
         tokenizer=clip_tokenizer(folder / "tokenizer"),
         text_encoder_2=t5_encoder(),
@@ -121,7 +124,7 @@ def _randomize_zero_inits(transformer) -> None:
 
 def build_sd3(folder: Path, *, scheduler: dict | None = None, seed: int = 0) -> Path:
     """Write a tiny SD3: CLIP-L (16 wide) + CLIP-G (32 wide) + T5 (64 wide, so the CLIP states are
-    zero-padded as in the real model), a 1-block MMDiT with patch 2, the 16-channel VAE."""
+    zero-padded as in the real model), a 2-block MMDiT with patch 2, the 16-channel 8x VAE."""
     import torch
     from diffusers import FlowMatchEulerDiscreteScheduler, SD3Transformer2DModel, StableDiffusion3Pipeline
 
@@ -132,7 +135,7 @@ def build_sd3(folder: Path, *, scheduler: dict | None = None, seed: int = 0) -> 
     _randomize_zero_inits(transformer)
     pipe = StableDiffusion3Pipeline(
         transformer=transformer,
-        vae=vae16(shift=0.0609, scaling=1.5305),
+        vae=vae16(shift=0.0609, scaling=1.5305, levels=4),
         text_encoder=clip_encoder(16, projection=True, projection_dim=16),
         tokenizer=clip_tokenizer(folder / "tokenizer"),
         text_encoder_2=clip_encoder(32, projection=True, projection_dim=32),
@@ -141,5 +144,23 @@ def build_sd3(folder: Path, *, scheduler: dict | None = None, seed: int = 0) -> 
         tokenizer_3=t5_tokenizer(folder / "tokenizer_3"),
         scheduler=FlowMatchEulerDiscreteScheduler(**(scheduler or SD3_SCHEDULER)),
     )
+    pipe.save_pretrained(folder)
+    return folder
+
+
+def build_chroma(folder: Path, *, seed: int = 0) -> Path:
+    """Write a tiny Chroma (T5 only; a Flux-shaped transformer with its modulation approximator)."""
+    import torch
+    from diffusers import ChromaPipeline, ChromaTransformer2DModel, FlowMatchEulerDiscreteScheduler
+
+    torch.manual_seed(seed)
+    transformer = ChromaTransformer2DModel(patch_size=1, in_channels=64, num_layers=1, num_single_layers=1,
+                                           attention_head_dim=16, num_attention_heads=2, joint_attention_dim=32,
+                                           axes_dims_rope=(4, 4, 8), approximator_num_channels=16,
+                                           approximator_hidden_dim=32, approximator_layers=1)
+    _randomize_zero_inits(transformer)
+    pipe = ChromaPipeline(transformer=transformer, vae=vae16(), text_encoder=t5_encoder(),
+                          tokenizer=t5_tokenizer(folder / "tokenizer"),
+                          scheduler=FlowMatchEulerDiscreteScheduler(**FLUX_DEV_SCHEDULER))
     pipe.save_pretrained(folder)
     return folder
