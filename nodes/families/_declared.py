@@ -39,6 +39,7 @@ FLUX_FILL = Family(
     comfy_shift=1.15,
     comfy_dynamic_shift=True,
     conditioning_channels=16 + 16 * 4,
+    lora_loader="FluxLoraLoaderMixin",
 )
 
 CHROMA = Family(
@@ -57,6 +58,7 @@ CHROMA = Family(
     sigmas="linspace",
     comfy_clip_types=("chroma",),
     comfy_shift=1.0,
+    lora_loader="FluxLoraLoaderMixin",
 )
 
 FLUX = Family(
@@ -77,6 +79,7 @@ FLUX = Family(
     comfy_clip_types=("flux",),
     comfy_shift=1.15,
     comfy_dynamic_shift=True,
+    lora_loader="FluxLoraLoaderMixin",
 )
 
 SD3 = Family(
@@ -101,6 +104,7 @@ SD3 = Family(
     sigmas="scheduler",
     comfy_clip_types=("sd3",),
     comfy_shift=3.0,
+    lora_loader="SD3LoraLoaderMixin",
 )
 
 #: Detection order: specific before general.

@@ -94,6 +94,9 @@ class Family:
     conditioning_channels: int = 0
     #: The picture side (pixels) the family makes by default (Empty Latent at width/height 0).
     native_side: int = 1024
+    #: diffusers' LoRA loader mixin whose `lora_state_dict` converts the formats people share
+    #: (kohya, BFL/xlabs, diffusers) to diffusers' module names for this family.
+    lora_loader: str = ""
     notes: tuple[str, ...] = field(default=())
 
     def module(self) -> Any:

@@ -27,8 +27,10 @@ from nodes._lazy import lazy
 
 torch = lazy("torch")
 
-#: The diffusers prefixes a LoRA key may carry (each the attribute of MODEL or CLIP it patches).
-_TARGETS = {"unet": "UNet", "text_encoder": "text encoder", "text_encoder_2": "second text encoder"}
+#: The diffusers prefixes a LoRA key may carry (each the attribute of MODEL or CLIP it patches; a
+#: declared family's transformer is MODEL's denoiser).
+_TARGETS = {"unet": "UNet", "transformer": "transformer", "text_encoder": "text encoder",
+            "text_encoder_2": "second text encoder"}
 _KOHYA_PREFIXES = ("lora_unet_", "lora_te_", "lora_te1_", "lora_te2_")
 _KOHYA_SUFFIXES = (".lora_down.weight", ".lora_up.weight", ".alpha")
 _PARTS = {".lora_A.weight": "down", ".lora_B.weight": "up", ".lora.down.weight": "down",
@@ -39,7 +41,7 @@ _PARTS = {".lora_A.weight": "down", ".lora_B.weight": "up", ".lora.down.weight":
 _PAIRS = ((".lora_down.weight", ".lora_up.weight"), (".lora_A.weight", ".lora_B.weight"),
           (".lora.down.weight", ".lora.up.weight"), ("_lora.down.weight", "_lora.up.weight"))
 #: Key prefixes -> the model part a LoRA layer patches ("te2" before "te", so the longer wins).
-_PART_OF = (("lora_unet_", "unet"), ("unet.", "unet"), ("lora_te2_", "text_encoder_2"),
+_PART_OF = (("lora_unet_", "unet"), ("unet.", "unet"), ("transformer.", "unet"), ("lora_te2_", "text_encoder_2"),
             ("text_encoder_2.", "text_encoder_2"), ("lora_te1_", "text_encoder"), ("lora_te_", "text_encoder"),
             ("text_encoder.", "text_encoder"))
 
@@ -114,6 +116,28 @@ def to_diffusers(weights: dict[str, Any], unet_config: Any) -> tuple[dict[str, d
     return grouped, leftover
 
 
+def family_to_diffusers(weights: dict[str, Any], loader: str) -> tuple[dict[str, dict[str, dict[str, Any]]],
+                                                                       list[str]]:
+    """The same grouping for a declared family's LoRA, converted by its diffusers loader mixin
+    (`Family.lora_loader`: kohya, BFL, xlabs and diffusers files; alphas kept where it keeps them)."""
+    import diffusers.loaders
+
+    try:
+        state, alphas = getattr(diffusers.loaders, loader).lora_state_dict(dict(weights), return_alphas=True)
+    except (ValueError, KeyError, IndexError, AttributeError) as exc:
+        raise NodeError(f"the LoRA's keys cannot be converted: {' '.join(str(exc).split())[:200]}", "lora") from None
+    grouped: dict[str, dict[str, dict[str, Any]]] = {}
+    leftover: list[str] = []
+    for key, value in list(state.items()) + [(k, v) for k, v in (alphas or {}).items()]:
+        target, _, rest = key.partition(".")
+        suffix = next((s for s in _PARTS if rest.endswith(s)), None)
+        if target not in _TARGETS or suffix is None:
+            leftover.append(key)
+            continue
+        grouped.setdefault(target, {}).setdefault(rest[: -len(suffix)], {})[_PARTS[suffix]] = value
+    return grouped, leftover
+
+
 def _fold_kohya_alphas(weights: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
     """(complete kohya down/up pairs with alpha / rank folded into up, other keys, unusable keys)."""
     kohya: dict[str, Any] = {}
@@ -174,13 +198,17 @@ def _patched_copy(root: Any, patches: dict[str, Any], strength: float) -> Any:
 
 def apply_lora(ctx: RunContext, model: Any, clip: Any, weights: dict[str, Any], strength_model: float,
                strength_clip: float) -> tuple[Any, Any]:
-    grouped, leftover = to_diffusers(weights, model.unet.config)
-    roots = {"unet": model.unet, "text_encoder": getattr(clip, "text_encoder", None),
+    spec = model.spec
+    if spec is not None and spec.lora_loader:
+        grouped, leftover = family_to_diffusers(weights, spec.lora_loader)
+    else:
+        grouped, leftover = to_diffusers(weights, model.unet.config)
+    roots = {"unet": model.unet, "transformer": model.unet, "text_encoder": getattr(clip, "text_encoder", None),
              "text_encoder_2": getattr(clip, "text_encoder_2", None)}
     found: dict[str, dict[str, dict[str, Any]]] = {target: {} for target in _TARGETS}
     for target, modules in grouped.items():
         root = roots[target]
-        if clip is None and target != "unet":
+        if clip is None and target not in ("unet", "transformer"):
             continue  # the model only (LoRA Loader Model Only): text-encoder keys are not wanted
         index = _index(root) if root is not None else {}
         for module, parts in modules.items():
@@ -200,8 +228,9 @@ def apply_lora(ctx: RunContext, model: Any, clip: Any, weights: dict[str, Any], 
     if leftover:
         ctx.warn(f"{len(leftover)} of {len(weights)} LoRA keys could not be placed in this model and were "
                  f"ignored (e.g. {sorted(leftover)[0]})")
-    if found["unet"] and strength_model != 0:
-        model = dataclasses.replace(model, unet=_patched_copy(model.unet, found["unet"], strength_model))
+    denoiser = found["unet"] or found["transformer"]
+    if denoiser and strength_model != 0:
+        model = dataclasses.replace(model, unet=_patched_copy(model.unet, denoiser, strength_model))
     if strength_clip != 0 and clip is not None:
         patched = {target: _patched_copy(roots[target], found[target], strength_clip)
                    for target in ("text_encoder", "text_encoder_2") if found[target]}

@@ -130,10 +130,10 @@ class LoadCLIP(Node):
     inputs = (
         Input("clip_name", STRING, default="", file="file-or-folder", model="clip"),
         Input("family", STRING, default="sd", choices=FAMILIES, help=_FAMILY_HELP),
-        Input("clip_name_2", STRING, default="", file="file-or-folder", model="clip",
+        Input("clip_name_2", STRING, default="", file="file-or-folder", model="clip", optional=True,
               help="SDXL: the second (OpenCLIP bigG) text encoder; Flux: the other of CLIP-L and T5-XXL; "
                    "SD3: the second of CLIP-L, CLIP-G and T5-XXL (any order)."),
-        Input("clip_name_3", STRING, default="", file="file-or-folder", model="clip",
+        Input("clip_name_3", STRING, default="", file="file-or-folder", model="clip", optional=True,
               help="SD3 only: the third of its text encoders (CLIP-L, CLIP-G, T5-XXL, any order)."),
     )
     outputs = (Output("clip", CLIP),)
