@@ -120,10 +120,18 @@ def _shipped(family: Family, part: str, name: str = "config.json") -> dict[str, 
     return {k: v for k, v in json.loads(path.read_text("utf-8")).items() if not k.startswith("_")}
 
 
+def denoiser_folder(path: Path) -> Path:
+    """A whole pipeline folder named where a lone denoiser is expected: its transformer (or UNet)."""
+    if path.is_dir() and (path / "model_index.json").is_file():
+        return next((path / p for p in ("transformer", "unet") if (path / p).is_dir()), path)
+    return path
+
+
 def path_family(path: Path) -> Family | None:
     """The family of a lone denoiser (a diffusers component folder or a single file), or None."""
     from nodes.models._weights import safetensors_header
 
+    path = denoiser_folder(path)
     if path.is_dir():
         return detect(_header_shapes(path))
     if path.suffix.lower() != ".safetensors":
@@ -153,6 +161,7 @@ def load_unet(family: Family, path: Path, device: str, dtype: Any, weight_dtype:
     from nodes.models._weights import safetensors_header
 
     adapter = family.module()
+    path = denoiser_folder(path)
     try:
         if path.is_dir():
             denoiser = load_denoiser(family, path, dtype, "cpu")
@@ -228,14 +237,14 @@ def _t5_tokenizer(path: Path, family: Family, part: str) -> Any:
 
     spec = next(e for e in family.encoders if e.part == part)
     tok_part = part.replace("text_encoder", "tokenizer")
-    candidates = [path if path.is_dir() else path.parent / f"{path.stem}.tokenizer", path.parent / "t5_tokenizer",
+    candidates = [path if path.is_dir() else path.parent / f"{path.stem}.tokenizer", path.parent / tok_part,
                   user_models_dir() / "tokenizers" / family.config / tok_part]
     for folder in candidates:
         if (folder / "tokenizer_config.json").is_file() or (folder / "spiece.model").is_file():
             return getattr(transformers, spec.tokenizer).from_pretrained(folder, local_files_only=True)
     raise NodeError(f"no T5 tokenizer for {path.name}: put the T5 tokenizer files (spiece.model or "
                     f"tokenizer.json with tokenizer_config.json, e.g. from the '{tok_part}' folder of the "
-                    f"diffusers {family.title} model) into {candidates[2]} or {candidates[0]}", "clip_name")
+                    f"diffusers {family.title} model) into {candidates[2]} or {candidates[1]}", "clip_name")
 
 
 def _one_encoder(family: Family, spec: Any, path: Path, kind: str, dtype: Any, place: str) -> tuple[Any, Any]:

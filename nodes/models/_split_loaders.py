@@ -48,7 +48,9 @@ def load_vae(path: Path, family: str, device: str, dtype: Any) -> Vae:
 
     try:
         if path.is_dir():
-            vae = AutoencoderKL.from_pretrained(path, torch_dtype=dtype, local_files_only=True)
+            whole = (path / "model_index.json").is_file() and (path / "vae").is_dir()  # a pipeline folder
+            vae = AutoencoderKL.from_pretrained(path, subfolder="vae" if whole else None, torch_dtype=dtype,
+                                                local_files_only=True)
         else:
             folder = _config_folder(_vae_config(path, family), "vae", "vae")
             vae = AutoencoderKL.from_single_file(_read(path, "vae"), config=str(folder), subfolder="vae",

@@ -91,7 +91,8 @@ def test_subgraphs_stay_subgraphs_and_expand_with_execution_ids(corpus, registry
     graph = open_workflow(corpus / "ui" / "templates_01_get_started_text_to_image.json", registry).graph
     assert sorted(graph.nodes) == ["60", "83", "84"] and graph.title("83") == "Z-Image-Turbo Text to Image"
     definition = graph.subgraphs["ef10a538-17cf-46fb-930c-5460c4cf7f0e"]
-    assert [(w.name, w.node, w.param) for w in definition.widgets] == [("text", "27", "text"), ("seed", "3", "seed")]
+    assert [(w.name, w.node, w.param) for w in definition.widgets] == [
+        ("text", "27", "text"), ("height", "13", "height"), ("width", "13", "width"), ("seed", "3", "seed")]
     expanded, problems = expand(graph)
     inner = sorted(i for i in expanded.nodes if ":" in i)
     assert problems == [] and inner and all(i.startswith("83:") for i in inner)
