@@ -53,7 +53,8 @@ def test_the_parameters_text_splits_into_prompt_negative_and_settings():
     assert (only_prompt.prompt, only_prompt.fields) == ("a photo: of a cat", {})
 
 
-def _library(tmp_path: Path) -> tuple[ModelLibrary, str, str]:
+def _library(tmp_path: Path, indexed: bool = False) -> tuple[ModelLibrary, str, str]:
+    """A library with a renamed checkpoint and LoRA; `indexed`: their hashes known (as after a run)."""
     root = tmp_path / "models"
     checkpoint = root / "checkpoints" / "renamed-base.safetensors"
     lora = root / "loras" / "sub" / "detail v2.safetensors"
@@ -62,13 +63,23 @@ def _library(tmp_path: Path) -> tuple[ModelLibrary, str, str]:
         path.write_bytes(save({"w": np.random.default_rng(seed).standard_normal(64).astype(np.float32)}))
     model_digest, _ = file_hashes(checkpoint)
     _, lora_data = file_hashes(lora)
-    return ModelLibrary(collect([root]), HashIndex(tmp_path / "i.sqlite")), model_digest[7:17], lora_data[:12]
+    library = ModelLibrary(collect([root]), HashIndex(tmp_path / "i.sqlite"))
+    for path in (checkpoint, lora) if indexed else ():
+        library.index.sha256(path)
+    return library, model_digest[7:17], lora_data[:12]
 
 
 def test_the_graph_is_the_one_a1111_runs_with_models_found_by_their_hashes(tmp_path):
     library, model_hash, lora_hash = _library(tmp_path)
     text = PARAMETERS.format(model_hash=model_hash, lora_hash=lora_hash)
-    graph, report = import_parameters(text, default_registry(), library)
+    unindexed, _ = import_parameters(text, default_registry(), library)  # opening reads no model file
+    assert library.index.hashed == 0
+    for record in unindexed.nodes.values():  # validation and runs resolve them by the recorded AutoV2/AutoV3
+        for kind, field in (("checkpoints", "checkpoint"), ("loras", "lora")):
+            if field in record.params:
+                found = library.resolve_recorded(kind, record.params[field], unindexed.manifest)
+                assert found.name in ("renamed-base.safetensors", "detail v2.safetensors")
+    graph, report = import_parameters(text, default_registry(), library)  # now the index knows them
     by_type: dict[str, list] = {}
     for record in graph.nodes.values():
         by_type.setdefault(record.type, []).append(record)
@@ -106,7 +117,7 @@ def test_models_missing_from_the_library_are_reported_with_their_hashes():
 
 
 def test_civitai_hashes_find_the_models_and_bad_numbers_are_reported(tmp_path):
-    library, model_hash, lora_hash = _library(tmp_path)
+    library, model_hash, lora_hash = _library(tmp_path, indexed=True)
     text = ("a castle <lora:detail-tweaker:1>\nSteps: 10, Sampler: Euler, CFG scale: nan, Seed: 4, "
             f'Hashes: {{"model": "{model_hash}", "lora:detail-tweaker": "{lora_hash}"}}')
     graph, report = import_parameters(text, default_registry(), library)

@@ -264,8 +264,10 @@ def _vae(fields: dict[str, str], library: ModelLibrary | None, report: ImportRep
 
 
 def _find(library: ModelLibrary | None, kind: str, written: str, digest: str | None) -> tuple[str, str | None] | None:
-    """(library name, "sha256:..." when known) of a model A1111 named, found by name, then by hash.
-    A name match whose indexed hash contradicts the recorded one is passed over."""
+    """(library name, "sha256:..." when known) of a model A1111 named, found by name, then by a hash
+    the index already holds (opening a picture reads no model; a renamed copy not indexed yet is
+    found by the recorded hash when the workflow is validated or run). A name match whose indexed
+    hash contradicts the recorded one is passed over."""
     if library is None:
         return None
     for suffix in SUFFIXES if written else ():
@@ -278,7 +280,7 @@ def _find(library: ModelLibrary | None, kind: str, written: str, digest: str | N
         named = library.name_of(path)
         return (named[1] if named else str(path)), known
     if digest:
-        path = library.find_by_hash(kind, digest, like=f"{written}.safetensors")
+        path = library.find_by_hash(kind, digest, like=f"{written}.safetensors", compute=False)
         if path is not None:
             named = library.name_of(path)
             return (named[1] if named else str(path)), library.index.known(path)
