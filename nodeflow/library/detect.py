@@ -10,7 +10,8 @@ bottom, first match wins; a new family is a few new rows. The evidence, stronges
    (the cross-attention width tells SD 1.x from SD 2.x and SDXL).
 
 This reads headers only (`header.read_header`), never tensors, and imports no torch. The model
-families' own loaders (nodes/) decide how to run a file; this decides how to list and place it.
+families' own loaders (nodes/families) decide how to run a file; this decides how to list and place
+it. Family names follow theirs ("flux", "flux-fill", "chroma", "sd3").
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ LORA_PATTERNS = (".lora_down.", ".lora_up.", ".lora_A.", ".lora_B.", "lora_unet_
                  ".lokr_w1", ".oft_blocks")
 #: LoRA key patterns that tell the base family (after the metadata).
 LORA_RULES = (
-    Rule("flux1", "loras", ("double_blocks",)),
+    Rule("flux", "loras", ("double_blocks",)),
     Rule("sd3", "loras", ("joint_blocks",)),
     Rule("sdxl", "loras", ("lora_te2_",)),
     Rule("sdxl", "loras", ("input_blocks_4_1_transformer_blocks_1",)),
@@ -50,8 +51,11 @@ _TOKENS = "text_model.embeddings.token_embedding.weight"
 
 #: Whole-file rules, most specific first.
 RULES = (
-    Rule("flux1", "checkpoints", ("model.diffusion_model.double_blocks.", "vae.")),
-    Rule("flux1", "unet", ("double_blocks.0.img_attn.qkv.weight",)),
+    Rule("chroma", "unet", ("distilled_guidance_layer.in_proj.weight",)),
+    Rule("flux-fill", "unet", ("double_blocks.0.img_attn.qkv.weight",), ("img_in.weight", 1, 384)),
+    Rule("flux", "checkpoints", ("model.diffusion_model.double_blocks.", "vae.")),
+    Rule("flux", "unet", ("double_blocks.0.img_attn.qkv.weight",)),
+    Rule("flux", "unet", ("single_transformer_blocks.0.attn.to_q.weight", "x_embedder.weight")),
     Rule("sd3", "checkpoints", ("model.diffusion_model.joint_blocks.", "first_stage_model.")),
     Rule("sd3", "unet", ("joint_blocks.0.context_block.attn.qkv.weight",)),
     Rule("sdxl", "checkpoints", ("model.diffusion_model.", "conditioner.embedders.1.")),
@@ -64,7 +68,7 @@ RULES = (
     Rule("sdxl", "unet", ("label_emb.0.0.weight",), ("label_emb.0.0.weight", 1, 2816)),
     Rule("sd2", "unet", (_ATTN2,), (_ATTN2, 1, 1024)),
     Rule("sd1", "unet", (_ATTN2,), (_ATTN2, 1, 768)),
-    Rule("flux1/sd3", "vae", ("decoder.conv_in.weight", "encoder.conv_in.weight"), ("decoder.conv_in.weight", 1, 16)),
+    Rule("flux/sd3", "vae", ("decoder.conv_in.weight", "encoder.conv_in.weight"), ("decoder.conv_in.weight", 1, 16)),
     Rule("sd", "vae", ("decoder.conv_in.weight", "encoder.conv_in.weight"), ("decoder.conv_in.weight", 1, 4)),
     Rule("clip-l", "clip", ("text_model.encoder.layers.0.",), (_TOKENS, 1, 768)),
     Rule("clip-g", "clip", ("text_model.encoder.layers.0.",), (_TOKENS, 1, 1280)),
@@ -79,22 +83,24 @@ RULES = (
 ARCHITECTURES = (
     ("stable-diffusion-xl", "sdxl"), ("stable-diffusion-v1", "sd1"), ("stable-diffusion-v2", "sd2"),
     ("stable-diffusion-v3", "sd3"), ("stable-diffusion-3", "sd3"), ("flux-2", "flux2"), ("flux2", "flux2"),
-    ("flux-1", "flux1"), ("flux", "flux1"), ("chroma", "chroma"), ("qwen-image", "qwen_image"),
+    ("flux.1-fill", "flux-fill"), ("flux-1-fill", "flux-fill"), ("flux-1", "flux"), ("flux.1", "flux"),
+    ("flux", "flux"), ("chroma", "chroma"), ("qwen-image", "qwen_image"),
     ("qwen_image", "qwen_image"), ("z-image", "z_image"), ("lumina", "lumina2"), ("sd3", "sd3"), ("t5", "t5"),
 )
 #: `modelspec.architecture` suffixes -> kind ("<arch>/lora").
 ARCHITECTURE_KINDS = {"lora": "loras", "textual-inversion": "embeddings", "controlnet": "controlnet"}
 #: kohya `ss_base_model_version` prefixes -> family.
-KOHYA_BASES = (("sdxl", "sdxl"), ("sd_v1", "sd1"), ("sd_v2", "sd2"), ("sd_2", "sd2"), ("flux", "flux1"),
+KOHYA_BASES = (("sdxl", "sdxl"), ("sd_v1", "sd1"), ("sd_v2", "sd2"), ("sd_2", "sd2"), ("flux", "flux"),
                ("sd3", "sd3"))
 #: diffusers pipeline classes (a folder's model_index.json) -> family.
-PIPELINES = {"StableDiffusionPipeline": "sd1", "StableDiffusionXLPipeline": "sdxl", "FluxPipeline": "flux1",
+PIPELINES = {"StableDiffusionPipeline": "sd1", "StableDiffusionXLPipeline": "sdxl", "FluxPipeline": "flux",
+             "FluxFillPipeline": "flux-fill", "ChromaPipeline": "chroma",
              "StableDiffusion3Pipeline": "sd3"}
 
 
 @dataclass(frozen=True)
 class Identity:
-    """A model's family ("sd1", "sdxl", "flux1", ...) and kind (a library kind), None when unknown."""
+    """A model's family ("sd1", "sdxl", "flux", ...) and kind (a library kind), None when unknown."""
 
     family: str | None
     kind: str | None

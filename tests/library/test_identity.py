@@ -64,15 +64,19 @@ UNET = "model.diffusion_model.input_blocks.1.1.transformer_blocks.0.attn2.to_k.w
      Identity("sd2", "checkpoints")),
     ({"model.diffusion_model.label_emb.0.0.weight": (1280, 2816), "conditioner.embedders.1.model.ln_final.weight":
       (1280,)}, None, Identity("sdxl", "checkpoints")),
-    ({"double_blocks.0.img_attn.qkv.weight": (9216, 3072)}, None, Identity("flux1", "unet")),
+    ({"double_blocks.0.img_attn.qkv.weight": (9216, 3072)}, None, Identity("flux", "unet")),
     ({"joint_blocks.0.context_block.attn.qkv.weight": (4608, 1536)}, None, Identity("sd3", "unet")),
+    ({"double_blocks.0.img_attn.qkv.weight": (9216, 3072), "img_in.weight": (3072, 384)}, None,
+     Identity("flux-fill", "unet")),
+    ({"double_blocks.0.img_attn.qkv.weight": (9216, 3072), "distilled_guidance_layer.in_proj.weight": (5120, 64)},
+     None, Identity("chroma", "unet")),
     ({"lora_unet_down_blocks_0_attentions_0_proj_in.lora_down.weight": (4, 320)},
      {"ss_base_model_version": "sdxl_base_v1-0", "ss_network_module": "networks.lora"}, Identity("sdxl", "loras")),
     ({"transformer.single_blocks.0.linear1.lora_A.weight": (16, 3072)},
-     {"modelspec.architecture": "flux-1-dev/lora"}, Identity("flux1", "loras")),
-    ({"lora_unet_double_blocks_0_img_attn_qkv.lora_down.weight": (16, 3072)}, None, Identity("flux1", "loras")),
+     {"modelspec.architecture": "flux-1-dev/lora"}, Identity("flux", "loras")),
+    ({"lora_unet_double_blocks_0_img_attn_qkv.lora_down.weight": (16, 3072)}, None, Identity("flux", "loras")),
     ({"decoder.conv_in.weight": (512, 16, 3, 3), "encoder.conv_in.weight": (128, 3, 3, 3)}, None,
-     Identity("flux1/sd3", "vae")),
+     Identity("flux/sd3", "vae")),
     ({"decoder.conv_in.weight": (512, 4, 3, 3), "encoder.conv_in.weight": (128, 3, 3, 3)}, None, Identity("sd", "vae")),
     ({"text_model.encoder.layers.0.mlp.fc1.weight": (3072, 768),
       "text_model.embeddings.token_embedding.weight": (49408, 768)}, None, Identity("clip-l", "clip")),
@@ -81,7 +85,7 @@ UNET = "model.diffusion_model.input_blocks.1.1.transformer_blocks.0.attn2.to_k.w
     ({"something.else": (3,)}, {"modelspec.architecture": "stable-diffusion-xl-v1-base/textual-inversion"},
      Identity("sdxl", "embeddings")),
     ({"something.else": (3,)}, {"modelspec.architecture": "flux-2-klein/lora"}, Identity("flux2", "loras")),
-    ({"something.else": (3,)}, {"modelspec.architecture": "flux-dev/lora"}, Identity("flux1", "loras")),
+    ({"something.else": (3,)}, {"modelspec.architecture": "flux-dev/lora"}, Identity("flux", "loras")),
     ({"something.else": (3,)}, None, Identity(None, None)),
 ])
 def test_family_and_kind_come_from_the_header(tmp_path, shapes, metadata, expected):
@@ -93,7 +97,7 @@ def test_gguf_headers_are_read_without_the_gguf_package(tmp_path):
     header = read_header(path)
     assert header.metadata == {"general.architecture": "flux"}
     assert header.shapes == {"double_blocks.0.img_attn.qkv.weight": (9216, 3072)}
-    assert identify(path) == Identity("flux1", "unet")
+    assert identify(path) == Identity("flux", "unet")
     path.write_bytes(path.read_bytes()[:40])  # cut inside the metadata: unknown, no exception
     assert identify(path) == Identity(None, None)
 
