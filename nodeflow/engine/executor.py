@@ -109,17 +109,17 @@ class Executor:
         problems = problems or validate(graph, workflow_dir, targets, output_dir, self._device or "cpu")
         if problems:
             return problems, None
-        plan = self.memory_plan(graph, workflow_dir, targets)
+        plan = self.memory_plan(graph, workflow_dir, targets, output_dir)
         return (plan.problems() if isinstance(self.models, MemoryManager) else []), plan
 
-    def memory_plan(self, graph: Graph, workflow_dir: Path | None = None,
-                    targets: list[str] | None = None) -> MemoryPlan:
+    def memory_plan(self, graph: Graph, workflow_dir: Path | None = None, targets: list[str] | None = None,
+                    output_dir: Path | None = None) -> MemoryPlan:
         """The memory plan of a (valid) graph: order, cache hits, each node's estimated peak vs
         the budget. Uses the run's device once one was picked, else the one asked for, else a guess
         (no torch import)."""
         device = self._device or (guess_device() if self.device_preference == "auto" else self.device_preference)
         graph, targets, _ = expand_run(graph, targets)
-        run = _Run(self, graph, CancelToken(), Path("output"), workflow_dir, targets)
+        run = _Run(self, graph, CancelToken(), Path(output_dir or "output"), workflow_dir, targets)
         return run.memory_plan(make_plan(graph, targets), device)
 
     def device(self) -> str:

@@ -64,7 +64,8 @@ class MainWindow(QMainWindow):
             "start": self._dock("Start", self.start_panel, Qt.DockWidgetArea.LeftDockWidgetArea),
         }
         self.runner = RunController(self.registry, executor, self.settings.memory_budget_bytes)
-        self.memory_bar = MemoryBar(self.settings, self.runner, self.document, self._workflow_dir)
+        self.memory_bar = MemoryBar(self.settings, self.runner, self.document, self._workflow_dir,
+                                    output_dir=lambda: self.output_dir)
         self.files = FileOps(self.document, self.settings, self)
         self.help_browser: HelpBrowser | None = None
         self.actions_: dict[str, QAction] = {}
@@ -219,6 +220,7 @@ class MainWindow(QMainWindow):
             self.status("New workflow: text to image. Press Ctrl+Enter to run it")
 
     def _opened(self, path: Path, notes: list[str], example: bool) -> None:
+        self.output_viewer.clear()  # another workflow: the last one's pictures are not its
         for note in notes:
             self.run_panel.log_line(note)
         if example:

@@ -40,9 +40,12 @@ class MemoryBar(QWidget):
     message = Signal(str)
 
     def __init__(self, settings: Settings, runner: RunController, document: Document,
-                 workflow_dir: Callable[[], Path | None], parent: QWidget | None = None) -> None:
+                 workflow_dir: Callable[[], Path | None], parent: QWidget | None = None,
+                 output_dir: Callable[[], Path | None] = lambda: None) -> None:
+        """`output_dir`: where Run saves (an output node's cached result holds for that folder)."""
         super().__init__(parent)
         self.settings, self.runner, self.document, self.workflow_dir = settings, runner, document, workflow_dir
+        self.output_dir = output_dir
         self.combo = QComboBox()
         self.combo.setEditable(True)
         self.combo.addItems(PRESETS)
@@ -54,6 +57,7 @@ class MemoryBar(QWidget):
         self.combo.setCurrentText(settings.memory_budget or AUTO)
         self.estimate = QToolButton()  # a button: a click opens the plan, for whom tooltips are too brief
         self.estimate.setText("Peak ≈ …")
+        self._fresh_peak = 0  # the last estimate with nothing cached: what a fresh run of it needs
         self.estimate.setAutoRaise(True)
         self.estimate.setCursor(Qt.CursorShape.PointingHandCursor)
         self.estimate.setObjectName("memory-estimate")
@@ -143,7 +147,8 @@ class MemoryBar(QWidget):
 
         self.timer.stop()
         try:
-            problems, plan = self.runner.executor.check(self.document.workflow, self.workflow_dir())
+            problems, plan = self.runner.executor.check(self.document.workflow, self.workflow_dir(),
+                                                        output_dir=self.output_dir())
         except Exception as exc:  # a plugin's broken declaration must not break editing
             log.exception("memory estimate failed")
             self._show("Peak ≈ —", None, "No estimate: checking the workflow failed:", [describe(exc)], "")
@@ -153,6 +158,12 @@ class MemoryBar(QWidget):
             return
         self._titles = {n.node_id: n.title for n in plan.nodes}
         shown = f"Peak ≈ {format_bytes(peak_keeping_all(plan))} of {format_bytes(plan.budget)}"
+        if plan.nodes and not any(n.cached for n in plan.nodes):
+            self._fresh_peak = peak_keeping_all(plan)
+        elif plan.nodes and all(n.cached for n in plan.nodes):  # "Peak ≈ 0 B" said nothing useful
+            fresh = f"; a fresh run peaks at ≈ {format_bytes(self._fresh_peak)}" if self._fresh_peak else ""
+            self._show(f"Cached{fresh}", None, "Every node's result is cached: Run does no work.", [], _table(plan))
+            return
         level = verdict(plan, problems)
         if level == CANNOT:
             self._show(f"{shown}: cannot fit", theme.ERROR.name(),

@@ -194,6 +194,7 @@ class OutputViewer(QWidget):
         else:
             self.buttons["compare"].setChecked(False)
             self.stack.setCurrentWidget(self.single)
+            self._show_row(self.strip.currentRow())  # the caption goes back to the one image shown
         self._update_buttons()
 
     def compare_rows(self, a: int, b: int) -> None:
