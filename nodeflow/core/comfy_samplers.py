@@ -13,7 +13,8 @@ SAMPLERS: dict[str, str | None] = {
     "euler": None, "euler_ancestral": "step", "heun": None, "dpm_2": None, "dpm_2_ancestral": "step",
     "lms": None, "dpmpp_2s_ancestral": "step", "dpmpp_2m": None, "dpmpp_sde": "brownian", "dpmpp_2m_sde": "brownian",
     "dpmpp_2m_sde_heun": "brownian", "dpmpp_3m_sde": "brownian", "ddpm": "step", "lcm": "step",
-    "ddim": None, "uni_pc": None, "uni_pc_bh2": None,
+    "ddim": None, "uni_pc": None, "uni_pc_bh2": None, "res_multistep": None, "res_multistep_ancestral": "step",
+    "er_sde": "step",
 }
 SCHEDULERS = ("normal", "karras", "exponential", "sgm_uniform", "simple", "ddim_uniform", "beta",
               "linear_quadratic", "kl_optimal")
@@ -24,11 +25,15 @@ NEAREST = {
     "dpmpp_sde_gpu": "dpmpp_sde", "dpmpp_2m_cfg_pp": "dpmpp_2m",
     "dpmpp_2m_sde_gpu": "dpmpp_2m_sde", "dpmpp_2m_sde_heun_gpu": "dpmpp_2m_sde_heun",
     "dpmpp_3m_sde_gpu": "dpmpp_3m_sde", "ipndm": "lms", "ipndm_v": "lms", "deis": "lms",
-    "res_multistep": "dpmpp_2m", "res_multistep_cfg_pp": "dpmpp_2m", "res_multistep_ancestral": "euler_ancestral",
-    "res_multistep_ancestral_cfg_pp": "euler_ancestral", "gradient_estimation": "euler",
-    "gradient_estimation_cfg_pp": "euler", "er_sde": "dpmpp_2m_sde", "seeds_2": "dpmpp_sde", "seeds_3": "dpmpp_sde",
+    "res_multistep_cfg_pp": "res_multistep", "res_multistep_ancestral_cfg_pp": "res_multistep_ancestral",
+    "gradient_estimation": "euler", "gradient_estimation_cfg_pp": "euler", "seeds_2": "dpmpp_sde",
+    "seeds_3": "dpmpp_sde",
     "sa_solver": "dpmpp_2m_sde", "sa_solver_pece": "dpmpp_2m_sde",
 }
+
+#: Samplers written from the published maths but not yet run against ComfyUI itself: the import
+#: report promises no pixel match for them until a comparison has shown one.
+UNCOMPARED = frozenset({"res_multistep", "res_multistep_ancestral", "er_sde"})
 
 
 def pixels_expected(sampler: str, scheduler: str) -> tuple[bool, str]:
@@ -39,6 +44,9 @@ def pixels_expected(sampler: str, scheduler: str) -> tuple[bool, str]:
         return False, f"sampler '{sampler}' is unknown"
     if scheduler not in SCHEDULERS:
         return False, f"scheduler '{scheduler}' is unknown"
+    if sampler in UNCOMPARED:
+        return False, (f"sampler '{sampler}' is written from its paper's maths and has not been compared with "
+                       "ComfyUI's own pixels yet")
     noise = SAMPLERS[sampler]
     if noise == "step":
         return True, ("its per-step noise is drawn on the latent's device, as ComfyUI v0.3.64 draws it: the "

@@ -25,6 +25,7 @@ from nodeflow.core import NodeError, RunContext
 from nodeflow.core.comfy_samplers import SAMPLERS as NOISE_KIND
 from nodes._lazy import lazy
 from nodes.sampling import _ksamplers as ks
+from nodes.sampling import _ksamplers_exp as exp
 from nodes.sampling import _ksamplers_sde as sde
 from nodes.sampling._comfy_denoiser import Denoiser
 from nodes.sampling._noise_streams import BrownianNoise, StepNoise, start_noise
@@ -53,13 +54,17 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "ddim": ks.euler,  # ComfyUI's ddim is Euler over the sigmas (DDIM with eta 0)
     "uni_pc": unipc,
     "uni_pc_bh2": functools.partial(unipc, variant="bh2"),
+    "res_multistep": exp.res_multistep,
+    "res_multistep_ancestral": functools.partial(exp.res_multistep, eta=1.0),
+    "er_sde": exp.er_sde,
 }
 SAMPLER_NAMES = tuple(NOISE_KIND)
 #: Samplers whose maths holds as written for a flow model's denoised predictions (the ancestral and
 #: SDE ones add noise the VP way, which ComfyUI replaces with rectified-flow variants).
 FLOW_SAMPLERS = ("euler", "heun", "dpm_2", "lms", "dpmpp_2m", "ddim", "uni_pc", "uni_pc_bh2")
 #: Samplers with an `eta` (how much fresh noise a step adds).
-WITH_ETA = frozenset({"euler_ancestral", "dpm_2_ancestral", "dpmpp_2s_ancestral", "dpmpp_sde", "dpmpp_2m_sde",
+WITH_ETA = frozenset({"euler_ancestral", "dpm_2_ancestral", "dpmpp_2s_ancestral", "res_multistep_ancestral",
+                      "dpmpp_sde", "dpmpp_2m_sde",
                       "dpmpp_2m_sde_heun", "dpmpp_3m_sde"})
 PREVIEW_EVERY = 0.1
 

@@ -20,3 +20,13 @@ def test_a_compare_pair_is_shown_with_the_divider_and_other_images_are_not(qtbot
     viewer.add_images(output_images([a, b], "2", None))
     assert viewer.stack.currentWidget() is viewer.compare and viewer.buttons["compare"].isChecked()
     assert viewer.selected_rows() == [1, 2]
+
+
+def test_node_search_finds_a_node_by_its_comfyui_class_name():
+    from nodeflow.core import default_registry
+    from nodeflow.gui import node_search
+
+    registry = default_registry()
+    for query, type_id in (("ComfySwitchNode", "basic.switch"), ("ComfyMathExpression", "basic.expression"),
+                           ("ResizeImageMaskNode", "image.resize_image_mask"), ("regexextract", "basic.regex_extract")):
+        assert type_id in [cls.type_id for cls in node_search.search(registry, query)], query

@@ -62,3 +62,25 @@ def test_an_imported_switch_runs_only_its_branch_and_the_plan_knows_which():
         result = Executor(device="cpu").run(graph)
         assert result.ok, result.errors
         assert result.values["7"]["text"] == str(shown) and unused not in result.executed
+
+
+def test_res_multistep_and_er_sde_run_on_the_tiny_model_and_differ_from_their_old_nearest(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from nodeflow.interop.comfyui import import_data as load
+
+    from .comfy_graphs import txt2img_api
+
+    executor = Executor(device="cpu")
+    pictures = {}
+    for sampler in ("res_multistep", "er_sde", "dpmpp_2m"):
+        prompt = txt2img_api(steps=4)
+        prompt["3"]["inputs"]["sampler_name"] = sampler
+        graph, report = load(prompt, default_registry())
+        assert report.fully_mapped and not any("nearest" in line for line in report.notes), report.lines()
+        result = executor.run(graph, output_dir=tmp_path / sampler)
+        assert result.ok, result.errors
+        pictures[sampler] = np.asarray(Image.open(next((tmp_path / sampler).glob("*.png"))))
+    assert not np.array_equal(pictures["res_multistep"], pictures["dpmpp_2m"])
+    assert not np.array_equal(pictures["er_sde"], pictures["dpmpp_2m"])

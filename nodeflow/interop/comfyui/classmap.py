@@ -357,3 +357,4 @@ def entry_for_class(class_type: str) -> Entry | None:
 def entry_for_node(type_id: str) -> Entry | None:
     return _BY_NODE.get(type_id)
 
+
