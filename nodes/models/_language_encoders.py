@@ -46,7 +46,9 @@ def load_language_model(class_name: str, path: Path, config_dir: Path | None, dt
             raise NodeError(f"cannot load {path.name} as a {class_name}: {str(exc).splitlines()[0]}", field) from None
     if config_dir is None or not (config_dir / "config.json").is_file():
         raise NodeError(f"no config for a {class_name} to build {path.name} with (looked in {config_dir})", field)
-    config = cls.config_class.from_pretrained(config_dir)
+    from nodes.models._quantized_headers import tensor_shapes
+
+    config = sized_config(cls.config_class.from_pretrained(config_dir), tensor_shapes(path))
     model = empty_model(cls, config, dtype)
     state = _quantized.read_state_dict(path, field)
     if path.suffix.lower() == ".gguf":
@@ -142,3 +144,97 @@ def picture_processor(tokenizer: Any, image_processor: Any) -> Any:
             return super().check_argument_for_proper_class(argument_name, argument)
 
     return PicturesOnly(image_processor=image_processor, tokenizer=tokenizer)
+
+
+#: llama.cpp architecture -> transformers model type, for the GGUF text encoders NodeFlow loads.
+_GGUF_TYPES = {"qwen2": "qwen2", "qwen2vl": "qwen2_5_vl", "qwen3": "qwen3", "qwen3vl": "qwen3_vl"}
+#: (key marker, transformers model type), most specific first: what a lone file's keys say it is.
+_KEY_TYPES = (("visual.deepstack_merger_list.", "qwen3_vl"), ("visual.merger.", "qwen2_5_vl"),
+              ("multi_modal_projector.", "mistral3"), ("pre_feedforward_layernorm.", "gemma2"),
+              ("self_attn.q_norm.", "qwen3"), ("self_attn.q_proj.bias", "qwen2"), ("self_attn.q_proj.", "llama"))
+
+
+def language_model_type(path: Path) -> str:
+    """The transformers model type of a language-model text encoder file or folder ("qwen3",
+    "qwen2_5_vl", "gemma2", ...), from its config, GGUF architecture or key names; "" if it is not
+    a language model."""
+    import json
+
+    if path.is_dir():
+        try:
+            return str(json.loads((path / "config.json").read_text("utf-8")).get("model_type", ""))
+        except (OSError, ValueError, AttributeError):
+            return ""
+    if path.suffix.lower() == ".gguf":
+        from gguf import GGUFReader
+
+        try:
+            found = GGUFReader(path).get_field("general.architecture")
+        except (OSError, ValueError, KeyError, IndexError):
+            return ""
+        return _GGUF_TYPES.get(found.contents() if found is not None else "", "")
+    from nodes.models._weights import safetensors_header
+
+    keys = list(safetensors_header(path))
+    return next((kind for marker, kind in _KEY_TYPES if any(marker in k for k in keys)), "")
+
+
+def model_type_of(class_name: str) -> str:
+    """The transformers model type a text encoder class loads ("Qwen3Model" -> "qwen3")."""
+    import transformers
+
+    return str(getattr(transformers, class_name).config_class.model_type)
+
+
+def language_tokenizer(path: Path, class_name: str, user_folder: Path, field: str) -> Any:
+    """The tokenizer of a language-model text encoder: inside its folder, beside its file
+    (`<name>.tokenizer/` or `tokenizer/`), or in `user_folder`. The vocabularies are the models'
+    own (Qwen's, Gemma's, Mistral's) and are not shipped: without one, the message says where to
+    put it."""
+    import transformers
+
+    candidates = [path, path / "tokenizer"] if path.is_dir() else []
+    candidates += [path.parent / f"{path.stem}.tokenizer", path.parent / "tokenizer", user_folder]
+    for folder in candidates:
+        if (folder / "tokenizer.json").is_file() or (folder / "tokenizer_config.json").is_file():
+            return getattr(transformers, class_name).from_pretrained(folder, local_files_only=True)
+    raise NodeError(f"no tokenizer for {path.name}: put its tokenizer files (tokenizer.json, tokenizer_config.json "
+                    f"from the model's 'tokenizer' folder) into {user_folder} or {path.parent / 'tokenizer'}", field)
+
+
+#: Where a language model's sizes are read: (checkpoint key suffix, llama.cpp name suffix).
+_SIZE_KEYS = {"embed": ("embed_tokens.weight", "token_embd.weight"),
+              "q": ("layers.0.self_attn.q_proj.weight", "blk.0.attn_q.weight"),
+              "k": ("layers.0.self_attn.k_proj.weight", "blk.0.attn_k.weight"),
+              "gate": ("layers.0.mlp.gate_proj.weight", "blk.0.ffn_gate.weight"),
+              "q_norm": ("layers.0.self_attn.q_norm.weight", "blk.0.attn_q_norm.weight")}
+
+
+def sized_config(config: Any, shapes: dict[str, list[int]]) -> Any:
+    """`config` (the shipped one of the family's encoder) with the language model's sizes read off
+    the file's tensor shapes: vocabulary, width, layers, heads, feed-forward width. A file of
+    another size of the same architecture (Qwen3 4B or 8B) then loads, and a shipped config that
+    differs from the file cannot silently mis-shape it."""
+    text = config.get_text_config()
+
+    def shape(name: str) -> list[int] | None:
+        return next((s for k, s in shapes.items() for suffix in _SIZE_KEYS[name] if k.endswith(suffix)), None)
+
+    embed, q, k, gate, q_norm = (shape(n) for n in ("embed", "q", "k", "gate", "q_norm"))
+    if embed is None or q is None or k is None:
+        return config
+    text.vocab_size, text.hidden_size = int(embed[0]), int(embed[1])
+    head_dim = int(q_norm[0]) if q_norm else int(getattr(text, "head_dim", None) or text.hidden_size
+                                                   // text.num_attention_heads)
+    if hasattr(text, "head_dim"):
+        text.head_dim = head_dim
+    text.num_attention_heads, text.num_key_value_heads = int(q[0]) // head_dim, int(k[0]) // head_dim
+    if gate is not None:
+        text.intermediate_size = int(gate[0])
+    layers = {key.split("layers.", 1)[1].split(".", 1)[0] for key in shapes
+              if "layers." in key and "visual" not in key and "vision" not in key}
+    layers |= {key.split("blk.", 1)[1].split(".", 1)[0] for key in shapes if key.startswith("blk.")}
+    text.num_hidden_layers = len(layers)
+    if hasattr(text, "layer_types") and text.layer_types is not None:
+        text.layer_types = text.layer_types[:1] * len(layers) if len(set(text.layer_types)) == 1 else None
+    return config

@@ -263,6 +263,10 @@ def load_into(model: Any, state: dict[str, Any], compute_dtype: Any, field: str,
     own = dict(model.state_dict(keep_vars=True))
     if extra == "ignore":
         plain = {k: v for k, v in plain.items() if k in own}
+    wrong = next((k for k, v in plain.items() if k in own and own[k] is not None and own[k].shape != v.shape), None)
+    if wrong is not None:
+        raise NodeError(f"{wrong} has shape {tuple(plain[wrong].shape)}, the model expects {tuple(own[wrong].shape)}",
+                        field)
     result = model.load_state_dict(plain, strict=False, assign=True)
     if hasattr(model, "tie_weights"):
         model.tie_weights()  # a language model's head shares its embedding when its config says so

@@ -160,9 +160,52 @@ def test_qwen25_vl_from_comfyui_names_with_its_vision_tower(tmp_path):
 
 def test_a_file_missing_layers_names_what_it_lacks(tmp_path):
     reference, folder = _qwen3(tmp_path)
-    state = {k: v for k, v in _checkpoint_names(reference).items() if ".layers.1." not in k}
-    path = tmp_path / "half.safetensors"
+    state = {k: v for k, v in _checkpoint_names(reference).items() if k != "model.layers.1.mlp.down_proj.weight"}
+    path = tmp_path / "damaged.safetensors"
     save_file({k: v.contiguous() for k, v in state.items()}, str(path))
-    with pytest.raises(NodeError, match=r"lack \d+ tensor\(s\).*layers\.1\.") as info:
+    with pytest.raises(NodeError, match=r"lack 1 tensor\(s\).*layers\.1\.mlp\.down_proj") as info:
         load_language_model("Qwen3Model", path, folder, torch.float32, "clip_name")
     assert info.value.field == "clip_name"
+
+
+def test_a_file_of_another_size_loads_with_its_sizes_read_off_the_weights(tmp_path):
+    """The shipped config is one size of the architecture (Qwen3 4B); a file of another (a tiny one
+    here, 8B in real use) is built with the widths, heads and layers its tensors have."""
+    reference, folder = _qwen3(tmp_path)
+    shipped = tmp_path / "shipped"
+    from transformers import Qwen3Config
+
+    Qwen3Config(**{**QWEN3, "hidden_size": 128, "intermediate_size": 256, "num_hidden_layers": 4,
+                   "num_attention_heads": 8, "num_key_value_heads": 4, "vocab_size": 1000}).save_pretrained(shipped)
+    path = tmp_path / "qwen_3_tiny.safetensors"
+    save_file({k: v.contiguous() for k, v in _checkpoint_names(reference).items()}, str(path))
+
+    model = load_language_model("Qwen3Model", path, shipped, torch.float32, "clip_name")
+
+    assert (model.config.hidden_size, model.config.num_hidden_layers, model.config.num_attention_heads) == (64, 2, 4)
+    assert torch.allclose(_states(model, IDS)[-1], _states(reference.model, IDS)[-1], atol=1e-5)
+
+
+def test_the_kind_of_a_text_encoder_file_is_read_from_its_keys(tmp_path):
+    from nodes.models._language_encoders import language_model_type, model_type_of
+
+    reference, folder = _qwen3(tmp_path)
+    path = tmp_path / "qwen.safetensors"
+    save_file({k: v.contiguous() for k, v in _checkpoint_names(reference).items()}, str(path))
+    gguf_path = tmp_path / "qwen.gguf"
+    _llama_cpp_file(gguf_path, reference, "qwen3")
+    assert language_model_type(path) == language_model_type(folder) == language_model_type(gguf_path) == "qwen3"
+    assert model_type_of("Qwen3Model") == "qwen3" and model_type_of("Gemma2Model") == "gemma2"
+    clip = tmp_path / "clip_l.safetensors"
+    save_file({"text_model.embeddings.token_embedding.weight": torch.zeros(4, 4)}, str(clip))
+    assert language_model_type(clip) == ""
+
+
+def test_a_missing_tokenizer_says_where_to_put_it(tmp_path):
+    from nodes.models._language_encoders import language_tokenizer
+
+    path = tmp_path / "qwen_3_4b.safetensors"
+    path.write_bytes(b"")
+    with pytest.raises(NodeError, match="no tokenizer for qwen_3_4b.safetensors: put its tokenizer files") as info:
+        language_tokenizer(path, "Qwen2Tokenizer", tmp_path / "user" / "tokenizers", "clip_name")
+    assert info.value.field == "clip_name" and str(tmp_path / "user" / "tokenizers") in str(info.value)

@@ -300,3 +300,9 @@ def test_tensor_shapes_of_a_gguf_file_are_torch_shapes(tmp_path):
     save_file(state, str(plain))
     assert tensor_shapes(plain) == {k: list(v.shape) for k, v in state.items()}
     assert tensor_shapes(tmp_path / "missing.gguf") == {}
+
+
+def test_a_tensor_of_the_wrong_shape_is_one_line():
+    state = {**_model().state_dict(), "3.weight": torch.ones(7)}
+    with pytest.raises(NodeError, match=r"^3.weight has shape \(7,\), the model expects \(32,\)$"):
+        q.load_into(_empty(), state, torch.float32, "unet")
