@@ -159,3 +159,28 @@ def test_a_library_file_dropped_on_the_canvas_becomes_an_instance_there(window, 
     assert placed[0].ui["pos"] == [round(drop.x()), round(drop.y())]
     window.document.undo.undo()
     assert not graph.nodes and not graph.subgraphs
+
+
+def test_the_panel_buttons_promote_a_widget_and_rename_a_socket(window, qtbot, monkeypatch):
+    from PySide6.QtWidgets import QPushButton
+
+    a, b, _ = chain(window)
+    inst = convert(window, qtbot, monkeypatch, [b])
+    assert window.subgraphs.open(inst) is None
+    panel = window.subgraph_panel
+    buttons = {button.text(): button for button in panel.findChildren(QPushButton)}
+    window.scene.select_nodes([b])
+    monkeypatch.setattr(QInputDialog, "getItem", lambda *args, **kwargs: ("operation", True))
+    qtbot.mouseClick(buttons["Promote…"], Qt.MouseButton.LeftButton)
+    definition = window.document.workflow.subgraphs["adder"]
+    assert [(w.name, w.node, w.param) for w in definition.widgets] == [("operation", b, "operation")]
+    panel.sockets.setCurrentRow(0)
+    monkeypatch.setattr(QInputDialog, "getText", lambda *args, **kwargs: ("number", True))
+    qtbot.mouseClick(buttons["Rename…"], Qt.MouseButton.LeftButton)
+    workflow = window.document.workflow
+    definition = workflow.subgraphs["adder"]
+    assert [s.name for s in definition.inputs] == ["number"] and definition.version == 3
+    assert workflow.link_into(inst, "number").src == a
+    window.document.undo.undo()
+    window.document.undo.undo()
+    assert [s.name for s in workflow.subgraphs["adder"].inputs] == ["a"] and not workflow.subgraphs["adder"].widgets
