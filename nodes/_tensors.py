@@ -20,11 +20,6 @@ def pil_to_image(pil: Any) -> Any:
     return torch.from_numpy(array)[None]
 
 
-#: How a float image becomes 8 bits: rounded (diffusers' `numpy_to_pil`) or truncated after
-#: clipping (ComfyUI's Save Image), which can differ by one level.
-EIGHT_BIT = ("round", "truncate")
-
-
 def image_to_uint8(image: Any, eight_bit: str = "round") -> Any:
     """IMAGE [B, H, W, C] to a uint8 numpy array, rounded as diffusers or truncated as ComfyUI."""
     array = image.detach().cpu().float().numpy() * 255

@@ -6,6 +6,10 @@ circle of knowledge even when Python would tolerate it at run time.
 - no import circle among the modules of `nodeflow/` and `nodes/`;
 - core/, library/ and interop/ import neither `nodes` nor Qt nor torch; engine/ and nodes/ never
   import Qt; cli modules import no heavy library at top level (start-up stays instant);
+- dependencies point the way DESIGN.md draws them: gui -> jobs -> engine -> library -> core,
+  serve -> jobs, interop -> library -> core, nodes -> core, cli -> anything. interop (other tools'
+  file formats) is a translator the front ends call: gui and serve open ComfyUI files through it;
+- node helpers (`_`-prefixed modules of nodes/) never import public node modules;
 - no source file outside tools/ and tests/ is longer than 400 lines.
 """
 
@@ -30,6 +34,17 @@ FORBIDDEN = {
     "nodeflow/jobs": QT,
     "nodeflow/serve": QT,
     "nodes": QT,
+}
+#: layer -> the layers its modules may import (their own included; cli may import anything).
+ALLOWED_LAYERS = {
+    "core": {"core"},
+    "library": {"library", "core"},
+    "interop": {"interop", "library", "core"},
+    "engine": {"engine", "library", "core"},
+    "jobs": {"jobs", "engine", "library", "core"},
+    "serve": {"serve", "jobs", "engine", "interop", "library", "core"},
+    "gui": {"gui", "jobs", "engine", "interop", "library", "core"},
+    "nodes": {"nodes", "core"},
 }
 MAX_LINES = 400
 LINE_LIMIT_EXEMPT = ("tools", "tests", "build")
@@ -104,6 +119,41 @@ def test_layers_import_only_what_they_may():
                 for target in imports_of(path, name, known):
                     if target.split(".")[0] in banned:
                         broken.append(f"{rel} imports {target}")
+    assert broken == []
+
+
+def _layer(module: str) -> str | None:
+    parts = module.split(".")
+    if parts[0] == "nodes":
+        return "nodes"
+    if parts[0] == "nodeflow" and len(parts) > 1:
+        return parts[1]
+    return None
+
+
+def test_dependencies_point_the_way_design_draws_them():
+    files = source_files()
+    known = set(files)
+    broken = sorted(f"{name} imports {target}" for name, path in files.items()
+                    if _layer(name) in ALLOWED_LAYERS
+                    for target in imports_of(path, name, known)
+                    if target in known and _layer(target) in ALLOWED_LAYERS | {"cli": None}
+                    and _layer(target) not in ALLOWED_LAYERS[_layer(name)])
+    assert broken == []
+
+
+def test_node_helpers_never_import_public_node_modules():
+    files = source_files()
+    known = set(files)
+
+    def public_node_module(module: str) -> bool:
+        parts = module.split(".")
+        return (parts[0] == "nodes" and module in known and not files[module].name == "__init__.py"
+                and not parts[-1].startswith("_") and module != "nodes.values")
+
+    broken = sorted(f"{name} imports {target}" for name, path in files.items()
+                    if name.startswith("nodes.") and name.split(".")[-1].startswith("_")
+                    for target in imports_of(path, name, known) if public_node_module(target))
     assert broken == []
 
 

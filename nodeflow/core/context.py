@@ -91,6 +91,8 @@ class RunContext:
     workflow_json: str = ""
     on_progress: ProgressCallback | None = None
     on_model_file: Callable[[Path], None] | None = None
+    #: The engine's model library lookup: (kind, name) -> the file, or None when there is none.
+    on_find_model: Callable[[str, str], Path | None] | None = None
     on_message: Callable[[str, str], None] | None = None
     on_images: Callable[[str, list[Any]], None] | None = None
 
@@ -114,6 +116,11 @@ class RunContext:
         from nodeflow.core.paths import resolve_path
 
         return resolve_path(name, self.search_dirs)
+
+    def find_model(self, kind: str, name: str) -> Path | None:
+        """A model file a node names itself (an embedding in a prompt), found as the run finds
+        every model: through the model library, the workflow's folder included. None if absent."""
+        return self.on_find_model(kind, name) if self.on_find_model is not None else None
 
     def used_model_file(self, path: Path) -> None:
         """Tell the engine a model file was used, so the workflow's manifest records its hash."""

@@ -32,11 +32,6 @@ SEED_MAX = 2**64 - 1
 #: Types whose value can be typed into a widget and stored in the workflow as a parameter.
 SCALAR_TYPES = frozenset({INT, FLOAT, STRING, BOOLEAN})
 
-#: Every type the built-in nodes use; plugins may add their own (any upper-case name).
-BUILTIN_TYPES = frozenset(
-    {MODEL, CLIP, VAE, CONDITIONING, LATENT, IMAGE, MASK, NOISE, SAMPLER, SIGMAS, GUIDER}
-) | SCALAR_TYPES
-
 #: Longest text a STRING parameter may hold. A prompt is a few hundred characters and a painted
 #: mask (a PNG data URL) tens of thousands; ten million made the tokenizer take 4 GB.
 MAX_TEXT_LENGTH = 1_000_000

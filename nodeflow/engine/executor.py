@@ -336,6 +336,7 @@ class _Run:
             workflow_json=self._workflow_json() if cls.is_output else "",
             on_progress=lambda n, step, total, preview: self.ex.emit(ev.NodeProgress(n, step, total, preview)),
             on_model_file=self._model_file_used,
+            on_find_model=lambda kind, name: self.library.find(kind, name, self.library.search_dirs(self.workflow_dir)),
             on_message=lambda n, text: self.ex.emit(ev.NodeMessage(n, text)),
             on_images=lambda n, images: self.ex.emit(ev.NodeImages(n, list(images))),
         )

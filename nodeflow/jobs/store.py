@@ -25,7 +25,6 @@ import psutil
 from nodeflow.core.errors import NodeFlowError
 from nodeflow.core.paths import user_dir
 
-STATES = ("queued", "running", "done", "failed", "cancelled")
 FINISHED = ("done", "failed", "cancelled")
 
 _SCHEMA = """

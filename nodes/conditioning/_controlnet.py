@@ -33,7 +33,7 @@ def control_rows(control: Control, rows: int, height: int, width: int, box: tupl
                  device: str, dtype: Any) -> Any:
     """The control picture as the ControlNet's input for `rows` latents of a (height, width)-pixel
     picture, cut to `box` (top, bottom, left, right, pixels) when the prompt has an area."""
-    from nodes.image.ops import fit_image
+    from nodes.image._resize import fit_image
 
     image = control.image
     if tuple(image.shape[1:3]) != (height, width):

@@ -136,13 +136,12 @@ def _encode(ctx: RunContext, clip: Clip, tokenizer: Any, encoder: Any, pieces: l
 
 
 def find_embedding(ctx: RunContext, name: str) -> Any:
-    """The file of embedding `name` in the library's embeddings folders (or next to the workflow)."""
-    from nodeflow.library import default_library
-
-    library = default_library()
+    """The file of embedding `name` in the library's embeddings folders (or next to the workflow),
+    found through the run like every model, so the workflow's manifest records its hash."""
     for suffix in _EMBEDDING_SUFFIXES:
-        path = library.find("embeddings", name + suffix, ctx.search_dirs)
+        path = ctx.find_model("embeddings", name + suffix)
         if path is not None and path.is_file():
+            ctx.used_model_file(path)
             return path
     raise NodeError(f"embedding '{name}' not found in the embeddings folders (`nodeflow models --kind "
                     "embeddings` lists them; put .safetensors/.pt files there)", "text")

@@ -6,7 +6,7 @@ from typing import Any
 
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
 from nodeflow.core.types import BOOLEAN, FLOAT, IMAGE, INT, MASK, STRING
-from nodes.image.ops import fit_image
+from nodes.image._resize import fit_image
 from nodes.image.sizes import resize
 
 STITCH_COLOURS = {"white": (1.0, 1.0, 1.0), "black": (0.0, 0.0, 0.0), "red": (1.0, 0.0, 0.0),

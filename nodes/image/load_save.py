@@ -13,6 +13,7 @@ from nodeflow.core import Input, Node, NodeError, Output, RunContext, default_re
 from nodeflow.core.masks import check_mask_text, decode_mask
 from nodeflow.core.spec import MemoryNeed
 from nodeflow.core.types import IMAGE, INT, MASK, STRING
+from nodes.image._resize import scale_image
 
 #: Load Image refuses pictures above this many pixels (8192 x 8192), whatever memory is free.
 MAX_LOAD_PIXELS = 8192 * 8192
@@ -229,35 +230,7 @@ class ImageScale(Node):
         return sized_pixels(dict(params), pixels)
 
     def run(self, ctx: RunContext, image: Any, width: int, height: int, method: str, crop: str) -> tuple[Any]:
-        import numpy as np
-        import torch
-        from PIL import Image
-
-        b, h, w, _ = image.shape
-        if width == 0 and height == 0:
-            return (image,)
-        width = width or max(1, round(w * height / h))
-        height = height or max(1, round(h * width / w))
-        if crop == "center":
-            target, source = width / height, w / h
-            if source > target:
-                cw = round(h * target)
-                left = (w - cw) // 2
-                image = image[:, :, left:left + cw]
-            elif source < target:
-                ch = round(w / target)
-                top = (h - ch) // 2
-                image = image[:, top:top + ch]
-        if method == "lanczos":
-            from nodes._tensors import image_to_uint8
-
-            out = [np.asarray(Image.fromarray(a).resize((width, height), Image.Resampling.LANCZOS))
-                   for a in image_to_uint8(image)]
-            return (torch.from_numpy(np.stack(out).astype(np.float32) / 255.0),)
-        x = image.permute(0, 3, 1, 2)
-        kwargs = {"antialias": True, "align_corners": False} if method in ("bilinear", "bicubic") else {}
-        x = torch.nn.functional.interpolate(x, size=(height, width), mode=method, **kwargs)
-        return (x.clamp(0, 1).permute(0, 2, 3, 1).contiguous(),)
+        return (scale_image(image, width, height, method, crop),)
 
 
 class ImageCompositeMasked(Node):

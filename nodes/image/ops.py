@@ -6,14 +6,8 @@ from typing import Any
 
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
 from nodeflow.core.types import FLOAT, IMAGE, INT, MASK, STRING
+from nodes.image._resize import fit_image
 from nodes.image.load_save import SCALE_METHODS, ImageScale
-
-
-def fit_image(image: Any, height: int, width: int) -> Any:
-    """Resize a batch to (height, width) as Image Scale does with bilinear filtering and a centre crop."""
-    if tuple(image.shape[1:3]) == (height, width):
-        return image
-    return ImageScale().run(RunContext(), image, width, height, "bilinear", "center")[0]
 
 
 class ImageScaleBy(Node):

@@ -9,6 +9,7 @@ from typing import Any
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
 from nodeflow.core.spec import MemoryNeed
 from nodeflow.core.types import FLOAT, INT, LATENT, MASK, STRING, VAE
+from nodes.latent._sizes import config_side, snap_to_factor
 
 #: The picture side assumed for memory estimates when width or height is 0 (native) and the model
 #: is not known (validation's quick check): SDXL's 1024, the largest native size of the models
@@ -48,7 +49,7 @@ class EmptyLatent(Node):
             factor, channels, native = 8, 4, 512
         else:
             factor, channels = vae.scale_factor, vae.latent_channels
-            native = _side(vae.vae.config.get("sample_size"), 512)
+            native = config_side(vae.vae.config.get("sample_size"), 512)
         w = snap_to_factor(ctx, width or native, factor, "width")
         h = snap_to_factor(ctx, height or native, factor, "height")
         latent = {"samples": torch.zeros((batch_size, channels, h // factor, w // factor)), "downscale": factor}
@@ -71,44 +72,6 @@ class EmptyLatent(Node):
         latent = batch * 4 * -(-height // 4) * -(-width // 4) * 4
         return [MemoryNeed(images + latent, "batch_size",
                            f"{batch} pictures of {width}x{height}, decoded to float32", pixels=batch * height * width)]
-
-
-def _side(size: Any, default: int) -> int:
-    """A config's sample_size (an int, or [height, width]) as one side length."""
-    if isinstance(size, (list, tuple)) and size:
-        size = max(size)
-    return int(size) if isinstance(size, (int, float)) and size > 0 else default
-
-
-def snap_to_factor(ctx: RunContext, value: int, factor: int, name: str) -> int:
-    """`value` rounded down to a multiple of the VAE's factor (at least one factor), with a warning
-    when that changed it, so any size typed runs instead of failing."""
-    snapped = max(factor, value // factor * factor)
-    if snapped != value:
-        ctx.warn(f"{name} {value} is not a multiple of {factor} (this VAE's scale); using {snapped}")
-    return snapped
-
-
-def fit_empty_latent(ctx: RunContext, model: Any, latent: dict) -> dict:
-    """An Empty Latent made without a VAE, rebuilt for the model that samples it: the model's
-    latent channels and VAE factor, and its native size where width or height was left at 0.
-
-    Latents that carry pictures (VAE Encode, a previous sampler) are returned unchanged.
-    """
-    import torch
-
-    request = latent.get("empty_size")
-    if request is None:
-        return latent
-    factor = model.vae_scale_factor
-    spec = model.spec
-    native = _side(model.unet.config.get("sample_size"), spec.native_side // factor if spec else 64) * factor
-    width = snap_to_factor(ctx, request[0] or native, factor, "width")
-    height = snap_to_factor(ctx, request[1] or native, factor, "height")
-    samples = latent["samples"]
-    shape = (samples.shape[0], model.latent_channels, height // factor, width // factor)
-    rest = {k: v for k, v in latent.items() if k not in ("samples", "downscale", "empty_size")}
-    return {**rest, "samples": torch.zeros(shape, dtype=samples.dtype), "downscale": factor}
 
 
 class LatentUpscale(Node):

@@ -30,8 +30,6 @@ FOLDERS = {"unet": ("unet", "transformer")}
 #: The weight whose shape tells a component's full-resolution channel count: (key suffix, axis).
 WIDTH_KEYS = {"unet": (("conv_in.weight", "input_blocks.0.0.weight"), 0),
               "vae": (("decoder.conv_out.weight",), 1)}
-_BYTES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1,
-          "F8_E4M3": 1, "F8_E5M2": 1}
 #: Tensors diffusers never loads into the modules (EMA copies, the training-time schedule).
 _IGNORED = ("model_ema.", "betas", "alphas_cumprod", "alphas_cumprod_prev", "sqrt_", "log_one_minus",
             "posterior_")

@@ -114,7 +114,7 @@ def _inpaint_mask(latent: dict, x: Any) -> Any:
 def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, sigmas: Any, noise: NoiseSource,
            latent: dict) -> dict:
     """Denoise `latent` over `sigmas` the ComfyUI way; returns a new LATENT."""
-    from nodes.latent.latents import fit_empty_latent
+    from nodes.latent._sizes import fit_empty_latent
     from nodes.sampling._loop import _check_latent, _with_negative
     from nodes.sampling._preview import latent_preview
 

@@ -21,7 +21,7 @@ from typing import Any
 from nodeflow.core import NodeError, RunContext
 from nodes._lazy import lazy
 from nodes.conditioning._text_encode import encode_text
-from nodes.latent.latents import fit_empty_latent
+from nodes.latent._sizes import fit_empty_latent
 from nodes.sampling._cond_call import CondCall
 from nodes.sampling._preview import latent_preview, preview_holder
 from nodes.sampling._schedulers import make_scheduler, start_index

@@ -39,10 +39,17 @@ def bundle(tiny_sd):
     return load_checkpoint(tiny_sd, "cpu", torch.float32)
 
 
+def _library_context() -> RunContext:
+    """A context that finds models as a run does (the executor gives every node this lookup)."""
+    from nodeflow.library import default_library
+
+    return RunContext(on_find_model=lambda kind, name: default_library().find(kind, name))
+
+
 def _encode(clip, text, ctx=None, **kwargs):
     from nodes.conditioning._prompt_encode import encode_prompt
 
-    return encode_prompt(ctx or RunContext(), clip, text, **kwargs).embeds
+    return encode_prompt(ctx or _library_context(), clip, text, **kwargs).embeds
 
 
 def test_weighted_tokens_move_away_from_the_empty_prompt(bundle):
@@ -146,7 +153,7 @@ def test_sdxl_embedding_with_clip_l_and_clip_g_matches_diffusers(tiny_xl, tmp_pa
     _, clip, _ = load_checkpoint(tiny_xl, "cpu", torch.float32)
     from nodes.conditioning._prompt_encode import encode_prompt
 
-    ours = encode_prompt(RunContext(), clip, "a embedding:xlstyle ball")
+    ours = encode_prompt(_library_context(), clip, "a embedding:xlstyle ball")
     from pipelines import settled
 
     pipe = settled(StableDiffusionXLPipeline.from_pretrained(tiny_xl, local_files_only=True))

@@ -17,7 +17,6 @@ from nodeflow.interop.comfyui.ui_flatten import Flat, as_int, describe, flatten
 MODES = {0: "normal", 2: "muted", 4: "bypass"}
 CONTROL_VALUES = {"fixed": "fixed", "increment": "increment", "increment-wrap": "increment",
                   "decrement": "decrement", "randomize": "randomize"}
-FRONTEND_ONLY = ("Reroute", "PrimitiveNode", "Note", "MarkdownNote")
 
 
 #: What a node of unexpected shape raises while it is read; it is dropped with one line naming it.
