@@ -107,5 +107,25 @@ SD3 = Family(
     lora_loader="SD3LoraLoaderMixin",
 )
 
+Z_IMAGE = Family(
+    name="z-image",
+    title="Z-Image (Turbo, base)",
+    detection=(Detection(keys=("cap_embedder.1.weight", "layers.0.attention.qkv.weight")),
+               Detection(keys=("cap_embedder.1.weight", "all_x_embedder.2-1.weight"))),
+    denoiser="ZImageTransformer2DModel",
+    encoders=(TextEncoder("text_encoder", "Qwen3Model", "Qwen2Tokenizer", 512, "states[-2], attended tokens",
+                          "qwen_3_4b"),),
+    latent=LatentFormat(channels=16, scaling_factor=0.3611, shift_factor=0.1159, downscale=8, patch=2),
+    prediction="flow",
+    pipeline="ZImagePipeline",
+    config="z-image",
+    adapter="nodes.z_image._adapter",
+    cfg="batched",
+    sigmas="linspace",
+    comfy_clip_types=("lumina2",),
+    comfy_shift=3.0,
+    notes=("cfg is ComfyUI's: ZImagePipeline's guidance_scale is cfg - 1 (see nodes.z_image._adapter)",),
+)
+
 #: Detection order: specific before general.
-FAMILIES: tuple[Family, ...] = (FLUX_FILL, CHROMA, FLUX, SD3)
+FAMILIES: tuple[Family, ...] = (FLUX_FILL, CHROMA, FLUX, SD3, Z_IMAGE)

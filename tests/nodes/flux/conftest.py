@@ -52,3 +52,11 @@ def tiny_flux8(tmp_path_factory, torch_threads):
     from tiny_flow import build_flux
 
     return build_flux(tmp_path_factory.mktemp("tiny_flux8"), vae_levels=4, seed=3)
+
+
+@pytest.fixture(scope="session")
+def tiny_z_image(tmp_path_factory, torch_threads):
+    """A tiny Z-Image (Qwen3 text encoder, shift 3) as a ZImagePipeline folder."""
+    from tiny_flow import build_z_image
+
+    return build_z_image(tmp_path_factory.mktemp("tiny_z_image"))

@@ -164,3 +164,56 @@ def build_chroma(folder: Path, *, seed: int = 0) -> Path:
                           scheduler=FlowMatchEulerDiscreteScheduler(**FLUX_DEV_SCHEDULER))
     pipe.save_pretrained(folder)
     return folder
+
+
+Z_IMAGE_SCHEDULER = dict(num_train_timesteps=1000, shift=3.0, use_dynamic_shifting=False)
+#: Qwen3's chat template for one user message (thinking on: nothing after the generation prompt).
+QWEN_CHAT = ("{%- for message in messages %}"
+             "{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' }}"
+             "{%- endfor %}{%- if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}"
+             "{%- if enable_thinking is defined and enable_thinking is false %}{{ '<think>\\n\\n</think>\\n\\n' }}"
+             "{%- endif %}{%- endif %}")
+
+
+def qwen_tokenizer(folder: Path | None = None):
+    """A byte-level BPE with Qwen's special tokens and chat template (the `tokenizers` package)."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import Qwen2TokenizerFast
+
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    special = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<think>", "</think>"]
+    trainer = trainers.BpeTrainer(vocab_size=300, special_tokens=special,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    bpe.train_from_iterator(["a red circle on a blue background", "a green square", "user assistant"], trainer)
+    tokenizer = Qwen2TokenizerFast(tokenizer_object=bpe, eos_token="<|im_end|>", pad_token="<|endoftext|>",
+                                   chat_template=QWEN_CHAT)
+    if folder is not None:
+        tokenizer.save_pretrained(folder)
+    return tokenizer
+
+
+def qwen3_encoder(dim: int = 32, layers: int = 2):
+    from transformers import Qwen3Config, Qwen3Model
+
+    return Qwen3Model(Qwen3Config(hidden_size=dim, intermediate_size=64, num_hidden_layers=layers,
+                                  num_attention_heads=2, num_key_value_heads=1, head_dim=16, vocab_size=300,
+                                  max_position_embeddings=1024))
+
+
+def build_z_image(folder: Path, *, seed: int = 0) -> Path:
+    """Write a tiny Z-Image: a 1+1-layer 64-wide transformer, a 2-layer Qwen3, the 16-channel VAE."""
+    import torch
+    from diffusers import FlowMatchEulerDiscreteScheduler, ZImagePipeline, ZImageTransformer2DModel
+
+    torch.manual_seed(seed)
+    transformer = ZImageTransformer2DModel(all_patch_size=(2,), all_f_patch_size=(1,), in_channels=16, dim=64,
+                                           n_layers=1, n_refiner_layers=1, n_heads=2, n_kv_heads=2, cap_feat_dim=32,
+                                           axes_dims=[8, 12, 12], axes_lens=[256, 32, 32])
+    _randomize_zero_inits(transformer)
+    pipe = ZImagePipeline(scheduler=FlowMatchEulerDiscreteScheduler(**Z_IMAGE_SCHEDULER), vae=vae16(),
+                          text_encoder=qwen3_encoder(), tokenizer=qwen_tokenizer(folder / "tokenizer"),
+                          transformer=transformer)
+    pipe.save_pretrained(folder)
+    return folder
