@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from nodeflow.core import NodeError, RunContext
@@ -67,3 +68,39 @@ def _velocity(model: Any, latents: Any, t: Any, captions: list[Any]) -> Any:
     pictures = list(latents.to(model.unet.dtype).unsqueeze(2).unbind(dim=0))
     out = model.unet(pictures, timestep, captions, return_dict=False)[0]
     return -torch.stack([o.float() for o in out], dim=0).squeeze(2)
+
+
+def _count(shapes: Mapping[str, tuple[int, ...]], prefix: str) -> int:
+    return len({k[len(prefix):].split(".", 1)[0] for k in shapes if k.startswith(prefix)})
+
+
+def denoiser_config(shapes: Mapping[str, tuple[int, ...]], base: dict[str, Any]) -> dict[str, Any]:
+    """ZImageTransformer2DModel's config for weights of these (bare) shapes, in ComfyUI's key names
+    (fused qkv) or diffusers': widths, layer and head counts read off the tensors, the rest (rope
+    axes, patch sizes) from `base`, the shipped Z-Image config."""
+    config = dict(base)
+    patch = config["all_patch_size"][0] ** 2 * config["all_f_patch_size"][0]
+    embedder = "x_embedder.weight" if "x_embedder.weight" in shapes else "all_x_embedder.2-1.weight"
+    config["dim"], features = shapes[embedder]
+    config["in_channels"] = features // patch
+    config["cap_feat_dim"] = shapes["cap_embedder.1.weight"][1]
+    config["n_layers"] = _count(shapes, "layers.")
+    config["n_refiner_layers"] = _count(shapes, "noise_refiner.")
+    norm = "layers.0.attention.q_norm.weight" if "layers.0.attention.q_norm.weight" in shapes \
+        else "layers.0.attention.norm_q.weight"
+    head_dim = shapes[norm][0]
+    config["n_heads"] = config["dim"] // head_dim
+    if "layers.0.attention.qkv.weight" in shapes:
+        config["n_kv_heads"] = (shapes["layers.0.attention.qkv.weight"][0] // head_dim - config["n_heads"]) // 2
+    else:
+        config["n_kv_heads"] = shapes["layers.0.attention.to_k.weight"][0] // head_dim
+    if head_dim != sum(config["axes_dims"]):
+        raise NodeError(f"a Z-Image transformer with {head_dim}-wide attention heads is not one NodeFlow has a "
+                        f"config for (Z-Image's are {sum(config['axes_dims'])} wide); load it as a diffusers folder",
+                        "unet")
+    return config
+
+
+def scheduler_config(denoiser: Any, base: dict[str, Any]) -> dict[str, Any]:
+    """The pipeline's scheduler for a lone transformer: the shipped one (a constant shift of 3)."""
+    return dict(base)

@@ -60,3 +60,12 @@ def tiny_z_image(tmp_path_factory, torch_threads):
     from tiny_flow import build_z_image
 
     return build_z_image(tmp_path_factory.mktemp("tiny_z_image"))
+
+
+@pytest.fixture(scope="session")
+def tiny_z_image8(tmp_path_factory, torch_threads):
+    """A tiny Z-Image with the real head width and 8x VAE, so its lone transformer file loads with
+    the shipped configs."""
+    from tiny_flow import build_z_image
+
+    return build_z_image(tmp_path_factory.mktemp("tiny_z_image8"), real_heads=True, seed=1)

@@ -202,17 +202,21 @@ def qwen3_encoder(dim: int = 32, layers: int = 2):
                                   max_position_embeddings=1024))
 
 
-def build_z_image(folder: Path, *, seed: int = 0) -> Path:
-    """Write a tiny Z-Image: a 1+1-layer 64-wide transformer, a 2-layer Qwen3, the 16-channel VAE."""
+def build_z_image(folder: Path, *, seed: int = 0, real_heads: bool = False) -> Path:
+    """Write a tiny Z-Image: a 1+1-layer transformer (64 wide, or one head of the real 128 width and
+    rope axes, with the real 8x VAE, so a lone file of it loads with the shipped configs), a 2-layer
+    Qwen3 and the 16-channel VAE."""
     import torch
     from diffusers import FlowMatchEulerDiscreteScheduler, ZImagePipeline, ZImageTransformer2DModel
 
     torch.manual_seed(seed)
-    transformer = ZImageTransformer2DModel(all_patch_size=(2,), all_f_patch_size=(1,), in_channels=16, dim=64,
-                                           n_layers=1, n_refiner_layers=1, n_heads=2, n_kv_heads=2, cap_feat_dim=32,
-                                           axes_dims=[8, 12, 12], axes_lens=[256, 32, 32])
+    heads = dict(dim=128, n_heads=1, n_kv_heads=1, axes_dims=[32, 48, 48]) if real_heads else \
+        dict(dim=64, n_heads=2, n_kv_heads=2, axes_dims=[8, 12, 12])
+    transformer = ZImageTransformer2DModel(all_patch_size=(2,), all_f_patch_size=(1,), in_channels=16, n_layers=1,
+                                           n_refiner_layers=1, cap_feat_dim=32, axes_lens=[256, 32, 32], **heads)
     _randomize_zero_inits(transformer)
-    pipe = ZImagePipeline(scheduler=FlowMatchEulerDiscreteScheduler(**Z_IMAGE_SCHEDULER), vae=vae16(),
+    pipe = ZImagePipeline(scheduler=FlowMatchEulerDiscreteScheduler(**Z_IMAGE_SCHEDULER),
+                          vae=vae16(levels=4 if real_heads else 2),
                           text_encoder=qwen3_encoder(), tokenizer=qwen_tokenizer(folder / "tokenizer"),
                           transformer=transformer)
     pipe.save_pretrained(folder)

@@ -1,0 +1,61 @@
+"""A Z-Image transformer as ComfyUI users hold it: one file in the original key names (fused qkv),
+fp8 scaled, loaded by Load Diffusion Model (UNETLoader) with its sizes read off the weights."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from flow_graphs import flux_txt2img
+from graphs import add, pixels, run
+from safetensors.torch import save_file
+
+from nodeflow.engine import Executor
+
+
+def comfyui_z_image_state(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """diffusers' Z-Image names -> the original ones ComfyUI's files use (fused qkv, `out`)."""
+    renamed = {}
+    for key, value in state.items():
+        new = (key.replace("all_final_layer.2-1.", "final_layer.").replace("all_x_embedder.2-1.", "x_embedder.")
+               .replace(".attention.to_out.0.", ".attention.out.").replace(".attention.norm_k.", ".attention.k_norm.")
+               .replace(".attention.norm_q.", ".attention.q_norm."))
+        if ".attention.to_k." in key or ".attention.to_v." in key:
+            continue
+        if ".attention.to_q." in key:
+            value = torch.cat([state[key], state[key.replace("to_q", "to_k")], state[key.replace("to_q", "to_v")]])
+            new = new.replace(".attention.to_q.", ".attention.qkv.")
+        renamed["model.diffusion_model." + new] = value
+    return renamed
+
+
+def _fp8_scaled(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    out = {}
+    for key, value in state.items():
+        if key.endswith(".weight") and value.dim() == 2 and value.shape[1] % 16 == 0:
+            scale = value.abs().max() / 448.0
+            out[key] = (value / scale).to(torch.float8_e4m3fn)
+            out[key[: -len("weight")] + "scale_weight"] = scale.reshape(())
+        else:
+            out[key] = value.to(torch.bfloat16)
+    out["scaled_fp8"] = torch.empty(0, dtype=torch.float8_e4m3fn)
+    return out
+
+
+def test_an_fp8_scaled_comfyui_file_samples_like_the_folder(tiny_z_image8, tmp_path):
+    from diffusers import ZImageTransformer2DModel
+
+    transformer = ZImageTransformer2DModel.from_pretrained(tiny_z_image8 / "transformer")
+    path = tmp_path / "z_image_turbo_fp8_scaled.safetensors"
+    save_file({k: v.contiguous() for k, v in _fp8_scaled(comfyui_z_image_state(transformer.state_dict())).items()},
+              str(path))
+    executor = Executor(device="cpu")
+    graph, ids = flux_txt2img(tiny_z_image8, guidance=None, steps=3, seed=5)
+    expected = pixels(run(executor, graph, tmp_path / "folder"), ids["decode"])
+
+    unet = add(graph, "models.load_unet", unet=str(path))
+    graph.connect(unet, "model", ids["sampler"], "model")
+    got = pixels(run(executor, graph, tmp_path / "file"), ids["decode"])
+
+    difference = np.abs(got.astype(int) - expected.astype(int))
+    assert difference.mean() < 2 and difference.max() < 24  # e4m3 rounding (measured: mean 0.88, max 9)
+    assert not np.array_equal(got, expected)  # the file's own weights ran, not the folder's
