@@ -184,10 +184,25 @@ def load_unet(family: Family, path: Path, device: str, dtype: Any, weight_dtype:
 # ------------------------------------------------------------------------------ text encoders
 
 
+def _spec_kind(spec: Any) -> str:
+    """The kind of file a declared text encoder is loaded from: "t5", "clip", or "lm:<model type>"
+    for a language model (Qwen3, Qwen2.5-VL, Gemma 2...)."""
+    from nodes.models._language_encoders import model_type_of
+
+    if "T5" in spec.model:
+        return "t5"
+    return "clip" if "CLIP" in spec.model else "lm:" + model_type_of(spec.model)
+
+
 def _encoder_kind(path: Path) -> tuple[str, int]:
-    """("t5" or "clip", width) of a text encoder file or folder, read from its config or header."""
+    """("t5", "clip" or "lm:<model type>", width) of a text encoder file or folder, read from its
+    config or header."""
+    from nodes.models._language_encoders import language_model_type
     from nodes.models._weights import safetensors_header
 
+    language = language_model_type(path)
+    if language and language not in ("t5", "umt5", "clip_text_model", "clip"):
+        return "lm:" + language, 0
     if path.is_dir():
         config = json.loads((path / "config.json").read_text("utf-8")) if (path / "config.json").is_file() else {}
         kind = "t5" if config.get("model_type") in ("t5", "umt5") else "clip"
@@ -255,6 +270,14 @@ def _one_encoder(family: Family, spec: Any, path: Path, kind: str, dtype: Any, p
 
     cls = getattr(transformers, spec.model)
     tok_part = spec.part.replace("text_encoder", "tokenizer")
+    if kind.startswith("lm:"):
+        from nodeflow.core.paths import user_models_dir
+        from nodes.models._language_encoders import language_tokenizer, load_language_model
+
+        encoder = load_language_model(spec.model, path, CONFIGS / family.config / spec.part, dtype, "clip_name")
+        user_folder = user_models_dir() / "tokenizers" / family.config / tok_part
+        tokenizer = language_tokenizer(path, spec.tokenizer, user_folder, "clip_name")
+        return tokenizer, ready(encoder, place)
     if path.is_dir():
         encoder = cls.from_pretrained(path, dtype=dtype, local_files_only=True)
     else:
@@ -285,13 +308,23 @@ def _one_encoder(family: Family, spec: Any, path: Path, kind: str, dtype: Any, p
     return tokenizer, ready(encoder, place)
 
 
+def fits(family: Family, paths: list[Path]) -> bool:
+    """Whether these text encoder files are the kinds `family` takes (ComfyUI names two families'
+    encoders alike: CLIPLoader type lumina2 loads Lumina 2's Gemma and Z-Image's Qwen3)."""
+    try:
+        given = sorted(_encoder_kind(p)[0] for p in paths)
+    except NodeError:
+        return False
+    return given == sorted(_spec_kind(e) for e in family.encoders)
+
+
 def load_clip(family: Family, paths: list[Path], device: str, dtype: Any) -> Clip:
     """A family's text encoders from one to three files or folders, in any order (ComfyUI's CLIP
     loaders): each is matched to the family's encoders by kind (T5 or CLIP), CLIPs by width."""
     found = [(p, *_encoder_kind(p)) for p in paths]
     parts: dict[str, Any] = {}
-    for kind in ("t5", "clip"):
-        specs = [e for e in family.encoders if ("T5" in e.model) == (kind == "t5")]
+    for kind in dict.fromkeys(_spec_kind(e) for e in family.encoders):
+        specs = [e for e in family.encoders if _spec_kind(e) == kind]
         given = sorted((f for f in found if f[1] == kind), key=lambda f: f[2])
         if len(given) != len(specs):
             names = ", ".join(e.comfy_name for e in family.encoders)

@@ -163,7 +163,7 @@ class LoadCLIP(Node):
 
         declared = by_comfy_clip_type(family)
         if declared:
-            return (self._declared(ctx, declared[0], (clip_name, clip_name_2, clip_name_3)),)
+            return (self._declared(ctx, declared, (clip_name, clip_name_2, clip_name_3)),)
         path = _path(ctx, clip_name, "clip_name")
         path_2 = _path(ctx, clip_name_2, "clip_name_2") if family == "sdxl" else None
         dtype = compute_dtype(ctx.device)
@@ -171,13 +171,18 @@ class LoadCLIP(Node):
         return (ctx.models.get(key, lambda: load_clip(path, path_2, family, ctx.device, dtype)),)
 
     @staticmethod
-    def _declared(ctx: RunContext, spec: Any, names: tuple[str, ...]) -> Any:
-        """A declared family's encoders, one file or folder per encoder, in any order."""
+    def _declared(ctx: RunContext, families: tuple[Any, ...], names: tuple[str, ...]) -> Any:
+        """A declared family's encoders, one file or folder per encoder, in any order; of the
+        families ComfyUI names by this type, the one whose encoders the files are."""
         from nodes.models import _family_loader
         from nodes.models._precision import compute_dtype
 
-        fields = ("clip_name", "clip_name_2", "clip_name_3")[:len(spec.encoders)]
-        paths = [_path(ctx, name, field) for name, field in zip(names, fields)]
+        def paths_of(spec: Any) -> list[Path]:
+            fields = ("clip_name", "clip_name_2", "clip_name_3")[:len(spec.encoders)]
+            return [_path(ctx, name, field) for name, field in zip(names, fields)]
+
+        spec = next((f for f in families if _family_loader.fits(f, paths_of(f))), families[0])
+        paths = paths_of(spec)
         dtype = compute_dtype(ctx.device)
         key = ("clip", spec.name, *(str(p.resolve()) for p in paths), str(dtype), ctx.device)
         return ctx.models.get(key, lambda: _family_loader.load_clip(spec, paths, ctx.device, dtype))

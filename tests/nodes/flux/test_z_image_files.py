@@ -59,3 +59,36 @@ def test_an_fp8_scaled_comfyui_file_samples_like_the_folder(tiny_z_image8, tmp_p
     difference = np.abs(got.astype(int) - expected.astype(int))
     assert difference.mean() < 2 and difference.max() < 24  # e4m3 rounding (measured: mean 0.88, max 9)
     assert not np.array_equal(got, expected)  # the file's own weights ran, not the folder's
+
+
+def test_comfyui_split_files_sample_like_the_pipeline_folder(tiny_z_image8, tmp_path):
+    """UNETLoader + CLIPLoader (type lumina2: a lone Qwen3 file in its checkpoint's key names, its
+    tokenizer beside it) + VAELoader, as the Z-Image Turbo template holds the model."""
+    import shutil
+
+    from diffusers import ZImageTransformer2DModel
+    from transformers import Qwen3Model
+
+    folder = tiny_z_image8
+    transformer = ZImageTransformer2DModel.from_pretrained(folder / "transformer")
+    unet = tmp_path / "z_image_turbo_bf16.safetensors"
+    save_file({k: v.contiguous() for k, v in comfyui_z_image_state(transformer.state_dict()).items()}, str(unet))
+    encoder = Qwen3Model.from_pretrained(folder / "text_encoder")
+    clip = tmp_path / "text_encoders" / "qwen_3_4b.safetensors"
+    clip.parent.mkdir()
+    save_file({"model." + k: v.contiguous() for k, v in encoder.state_dict().items()}, str(clip))
+    shutil.copytree(folder / "tokenizer", clip.parent / "tokenizer")
+    executor = Executor(device="cpu")
+    graph, ids = flux_txt2img(folder, guidance=None, steps=3, seed=5)
+    expected = pixels(run(executor, graph, tmp_path / "folder"), ids["decode"])
+
+    model = add(graph, "models.load_unet", unet=str(unet))
+    text = add(graph, "models.load_clip", clip_name=str(clip), family="lumina2")
+    vae = add(graph, "models.load_vae", vae=str(folder / "vae"), family="flux")
+    graph.connect(model, "model", ids["sampler"], "model")
+    graph.connect(text, "clip", ids["pos"], "clip")
+    graph.connect(vae, "vae", ids["decode"], "vae")
+    graph.remove_node(ids["ckpt"])
+    got = pixels(run(executor, graph, tmp_path / "files"), ids["decode"])
+
+    np.testing.assert_array_equal(got, expected)

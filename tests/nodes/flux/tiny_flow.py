@@ -197,9 +197,10 @@ def qwen_tokenizer(folder: Path | None = None):
 def qwen3_encoder(dim: int = 32, layers: int = 2):
     from transformers import Qwen3Config, Qwen3Model
 
+    # rope and norm settings are Qwen3-4B's (the shipped config a lone file is built from)
     return Qwen3Model(Qwen3Config(hidden_size=dim, intermediate_size=64, num_hidden_layers=layers,
                                   num_attention_heads=2, num_key_value_heads=1, head_dim=16, vocab_size=300,
-                                  max_position_embeddings=1024))
+                                  max_position_embeddings=1024, rope_theta=1000000.0, rms_norm_eps=1e-6))
 
 
 def build_z_image(folder: Path, *, seed: int = 0, real_heads: bool = False) -> Path:
