@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from nodeflow.core.errors import WorkflowFormatError
-from nodeflow.core.files import read_text
+from nodeflow.core.files import PNG_WORKFLOW_KEY, embedded_texts, read_text
 from nodeflow.gui.autosave import Autosave
 from nodeflow.gui.document import Document
 from nodeflow.gui.settings import Settings
@@ -27,6 +27,19 @@ FILTERS = ("Workflows (*.json *.png *.webp *.jpg *.jpeg);;Workflow JSON, NodeFlo
 #: carrying A1111's parameters text).
 DROPPED = (".json", ".png", ".webp", ".jpg", ".jpeg")
 AUTOSAVE_MS = 5000
+PICTURES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
+#: What a picture's text chunks hold when it carries a workflow (NodeFlow, ComfyUI, A1111).
+WORKFLOW_KEYS = (PNG_WORKFLOW_KEY, "workflow", "prompt", "parameters")
+
+
+def is_plain_picture(path: Path) -> bool:
+    """A readable picture file that carries no workflow: dropped, it is an input, not a document."""
+    if path.suffix.lower() not in PICTURES or not path.is_file():
+        return False
+    try:
+        return not set(embedded_texts(path)) & set(WORKFLOW_KEYS)
+    except WorkflowFormatError:
+        return False
 
 
 class FileOps(QObject):
@@ -36,6 +49,7 @@ class FileOps(QObject):
     restored = Signal()  # the autosave of a crashed session was opened (unsaved)
     created = Signal(bool)  # a new workflow: True = the default graph, False = an empty canvas
     failed = Signal(str, str)  # title, text: a file that could not be read or written
+    picture_dropped = Signal(object)  # the path of a dropped picture that carries no workflow
 
     def __init__(self, document: Document, settings: Settings, parent: QWidget):
         super().__init__(parent)
@@ -171,7 +185,11 @@ class FileOps(QObject):
         return True
 
     def dropped(self, paths: list[str]) -> None:
-        wanted = [p for p in paths if p.lower().endswith(DROPPED)]
+        """A workflow (or a picture carrying one) opens; a plain picture becomes a Load Image node."""
+        for path in paths:
+            if is_plain_picture(Path(path)):
+                self.picture_dropped.emit(Path(path))
+        wanted = [p for p in paths if p.lower().endswith(DROPPED) and not is_plain_picture(Path(p))]
         if wanted:
             self.open(Path(wanted[0]))
 

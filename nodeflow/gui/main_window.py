@@ -150,6 +150,8 @@ class MainWindow(QMainWindow):
         self.files.restored.connect(lambda: (self.view.fit_all(), self.status("Restored the autosave (not saved)")))
         self.files.created.connect(self._created)
         self.files.failed.connect(self.report_error)
+        self.files.picture_dropped.connect(lambda path: send_to_load_image(
+            self.registry, self.document, self.scene, self.view, path, reuse_selected=False))
         self.palette.activated.connect(self._add_at_centre)
         self.runner.event.connect(self._on_run_event)
         self.memory_bar.message.connect(self.status)

@@ -33,8 +33,27 @@ def place(wanted: QPointF, size: QSizeF, visible: QRectF, covered: list[QRectF])
         ]
     free = [c for c in candidates if not any(QRectF(c, size).intersects(r) for r in covered)]
     if not free:
+        free = _free_spots(candidates[0], size, area, covered)
+    if not free:
         return candidates[0]
     return min(free, key=lambda c: (c - wanted).manhattanLength())
+
+
+def _free_spots(start: QPointF, size: QSizeF, area: QRectF, covered: list[QRectF]) -> list[QPointF]:
+    """Spots on a grid over `area` where a `size` rectangle covers nothing, nearest to `start` first
+    (for a view crowded with nodes, where sliding past one lands on the next)."""
+    step = max(MARGIN * 2, min(size.width(), size.height()) / 2)
+    spots = []
+    y = area.top()
+    while y + size.height() <= area.bottom():
+        x = area.left()
+        while x + size.width() <= area.right():
+            spots.append(QPointF(x, y))
+            x += step
+        y += step
+    spots.sort(key=lambda c: (c - start).manhattanLength())
+    grown = [r.adjusted(-MARGIN / 2, -MARGIN / 2, MARGIN / 2, MARGIN / 2) for r in covered]
+    return [c for c in spots[:4000] if not any(QRectF(c, size).intersects(r) for r in grown)][:1]
 
 
 def _inside(point: QPointF, size: QSizeF, area: QRectF) -> QPointF:
@@ -45,17 +64,21 @@ def _inside(point: QPointF, size: QSizeF, area: QRectF) -> QPointF:
 
 
 def land_visible(view, node_id: str) -> None:
-    """Slide a node just added to the canvas `view` (a NodeView) so all of it is on screen and
-    clear of the minimap. Call it inside the adding undo step, so adding and sliding undo as one."""
+    """Slide a node just added to the canvas `view` (a NodeView) so all of it is on screen, clear
+    of the minimap and of the other nodes in view. Call it inside the adding undo step, so adding
+    and sliding undo as one."""
     item = view.node_scene.nodes.get(node_id)
     if item is None:
         return
     rect = item.sceneBoundingRect()
-    covered = []
+    visible = view.visible_scene_rect()
+    # never on top of another node in view
+    covered = [other.sceneBoundingRect() for other_id, other in view.node_scene.nodes.items()
+               if other_id != node_id and other.sceneBoundingRect().intersects(visible)]
     if view.minimap.isVisible():
         on_viewport = view.minimap.geometry().translated(-view.viewport().pos())
         covered.append(view.mapToScene(on_viewport).boundingRect())
-    pos = place(rect.topLeft(), rect.size(), view.visible_scene_rect(), covered)
+    pos = place(rect.topLeft(), rect.size(), visible, covered)
     delta = pos - rect.topLeft()
     if delta.manhattanLength() >= 1:
         document = view.document
