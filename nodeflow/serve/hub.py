@@ -2,8 +2,9 @@
 
 The job thread posts messages with `post` / `post_frame` from any thread; they are handed to the
 event loop and queued per client. Each client has its own sender task, so a slow client only
-delays itself: when its outbox is full, progress and previews for it are dropped, and a client
-that cannot take even the messages that matter is disconnected (its history stays on the server).
+delays itself: when its outbox is full, progress and previews for it are dropped (those already
+waiting first, to make room for a message that matters), and a client whose outbox is full of
+messages that matter is disconnected (its history stays on the server).
 Messages for a prompt go to the client that sent it; those without a client go to everyone.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +31,9 @@ DROPPABLE = frozenset({"progress", "status"})
 class Client:
     sid: str
     socket: web.WebSocketResponse
-    outbox: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(OUTBOX))
+    #: (message, droppable) waiting to be sent, oldest first.
+    outbox: deque = field(default_factory=deque)
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task | None = None
 
 
@@ -87,12 +91,17 @@ class Hub:
             self._enqueue(client, message, droppable)
 
     def _enqueue(self, client: Client, message: str | bytes, droppable: bool) -> None:
-        try:
-            client.outbox.put_nowait(message)
-        except asyncio.QueueFull:
-            if not droppable:
+        if len(client.outbox) >= OUTBOX:
+            if droppable:
+                return
+            kept = deque(item for item in client.outbox if not item[1])
+            if len(kept) >= OUTBOX:
                 log.warning("websocket client %s is too slow; disconnected", client.sid)
                 self._drop(client)
+                return
+            client.outbox = kept
+        client.outbox.append((message, droppable))
+        client.ready.set()
 
     def _drop(self, client: Client) -> None:
         self.detach(client)
@@ -101,7 +110,10 @@ class Hub:
     async def _send_loop(self, client: Client) -> None:
         try:
             while True:
-                message = await client.outbox.get()
+                while not client.outbox:
+                    client.ready.clear()
+                    await client.ready.wait()
+                message, _ = client.outbox.popleft()
                 if isinstance(message, bytes):
                     await client.socket.send_bytes(message)
                 else:

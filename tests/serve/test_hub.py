@@ -56,10 +56,14 @@ def test_a_stuck_client_costs_a_bounded_outbox_and_then_its_connection():
             await asyncio.sleep(0.01)
         await asyncio.sleep(0.1)
         assert posted[0] < 5.0
-        assert stuck.sent == 1 and hub.clients["stuck"].outbox.qsize() == OUTBOX  # progress beyond it dropped
+        assert stuck.sent == 1 and len(hub.clients["stuck"].outbox) == OUTBOX  # progress beyond it dropped
         # a reader keeps up with what matters (a burst may drop some progress, never the end)
         assert OUTBOX <= len(reader.texts) <= OUTBOX * 4 + 1 and '"node": null' in reader.texts[-1]
-        hub.post("executed", {"node": "9"}, "stuck")  # a message that matters, and no room: disconnect
+        hub.post("executed", {"node": "9"}, "stuck")  # it matters: waiting progress makes room for it
+        await asyncio.sleep(0.1)
+        assert list(hub.clients["stuck"].outbox) == [('{"type": "executed", "data": {"node": "9"}}', False)]
+        for node in range(OUTBOX):  # an outbox full of what matters: the client is let go
+            hub.post("executed", {"node": str(node)}, "stuck")
         await asyncio.sleep(0.1)
         assert "stuck" not in hub.clients and stuck.closed_with == 1013
         assert "reader" in hub.clients
