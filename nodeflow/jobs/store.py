@@ -207,6 +207,13 @@ class JobStore:
         clause = f" WHERE {' AND '.join(where)}" if where else ""
         return self._rows(f"SELECT * FROM jobs{clause} ORDER BY position, id", params)
 
+    def count(self, batch: str, states: Iterable[str]) -> int:
+        """How many jobs of `batch` are in `states` (without reading their workflows)."""
+        states = list(states)
+        with self._lock:
+            return self._db.execute(f"SELECT COUNT(*) FROM jobs WHERE batch = ? AND state IN "
+                                    f"({', '.join('?' * len(states))})", (batch, *states)).fetchone()[0]
+
     def has_batch(self, batch: str) -> bool:
         with self._lock:
             return self._db.execute("SELECT 1 FROM jobs WHERE batch = ? LIMIT 1", (batch,)).fetchone() is not None

@@ -19,6 +19,8 @@ MAX_UPLOAD_PIXELS = 8192 * 8192
 MAX_WS_MESSAGE = 64 * 2**10
 #: Finished prompts the history keeps (ComfyUI keeps 10,000).
 MAX_HISTORY = 10_000
+#: Prompts waiting in the queue at most; more are refused until it drains.
+MAX_QUEUED = 10_000
 
 
 class ExposureError(NodeFlowError):

@@ -24,7 +24,7 @@ from nodeflow.jobs.store import JobStore
 from nodeflow.jobs.sweep import JobSpec
 from nodeflow.serve.access import BadRequest
 from nodeflow.serve.book import PromptBook, PromptRecord
-from nodeflow.serve.config import SERVE_BATCH, ServeConfig
+from nodeflow.serve.config import MAX_QUEUED, SERVE_BATCH, ServeConfig
 
 #: Held while a prompt's job is numbered and queued (handlers run on several threads).
 _NUMBERING = threading.Lock()
@@ -49,6 +49,8 @@ def submit(body: Any, config: ServeConfig, store: JobStore, book: PromptBook, re
     if not isinstance(body, dict) or not isinstance(body.get("prompt"), dict) or not body["prompt"]:
         raise BadRequest("invalid_prompt", "the body must be a JSON object with a non-empty 'prompt' object")
     prompt_id = prompt_id_of(body)
+    if store.count(SERVE_BATCH, ["queued"]) >= MAX_QUEUED:
+        raise BadRequest("queue_full", f"{MAX_QUEUED} prompts are waiting already; try again when the queue drains")
     if book.get(prompt_id) is not None or store.find(prompt_id) is not None:
         raise BadRequest("invalid_prompt_id", f"prompt_id {prompt_id} was already queued")
     extra = body.get("extra_data") if isinstance(body.get("extra_data"), dict) else {}

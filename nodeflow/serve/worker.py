@@ -62,7 +62,7 @@ class Worker:
         return not self._thread.is_alive()
 
     def queue_remaining(self) -> int:
-        return len(self.store.jobs(SERVE_BATCH, ["queued", "running"]))
+        return self.store.count(SERVE_BATCH, ["queued", "running"])
 
     def running_prompt(self) -> str | None:
         record = self.record
