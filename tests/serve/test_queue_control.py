@@ -8,7 +8,7 @@ import uuid
 
 import websocket
 
-from tests.serve.conftest import JOB_TIMEOUT, tiny_prompt
+from tests.serve.conftest import JOB_TIMEOUT, png_bytes, tiny_prompt
 from tests.serve.test_flow import run_like_websockets_example
 
 
@@ -74,3 +74,29 @@ def test_a_client_that_never_reads_does_not_stall_the_others(server):
         assert messages[-1]["data"]["prompt_id"] == answer["prompt_id"]
     finally:
         silent.close()
+
+
+def test_a_node_failing_at_run_time_is_an_execution_error_naming_it(server):
+    good = png_bytes((32, 32))
+    server.input_dir.mkdir(parents=True, exist_ok=True)
+    (server.input_dir / "torn.png").write_bytes(good[: len(good) // 2])  # a valid header, data cut short
+    prompt = tiny_prompt(seed=91)
+    prompt["10"] = {"class_type": "LoadImage", "inputs": {"image": "torn.png"}}
+    prompt["11"] = {"class_type": "PreviewImage", "inputs": {"images": ["10", 0]}}
+    client = uuid.uuid4().hex
+    ws = websocket.create_connection(f"{server.ws_url}?clientId={client}", timeout=JOB_TIMEOUT)
+    try:
+        sent = server.json("/prompt", {"prompt": prompt, "client_id": client})
+        messages = []
+        while not messages or not (messages[-1]["type"] == "executing" and messages[-1]["data"]["node"] is None):
+            data = ws.recv()
+            if isinstance(data, str):
+                messages.append(json.loads(data))
+    finally:
+        ws.close()
+    errors = [m["data"] for m in messages if m["type"] == "execution_error"]
+    assert len(errors) == 1 and errors[0]["node_id"] == "10" and errors[0]["node_type"] == "LoadImage"
+    assert "torn.png" in errors[0]["exception_message"]
+    history = server.wait_history(sent["prompt_id"])
+    assert history["status"]["status_str"] == "error"
+    assert history["outputs"]["9"]["images"]  # the other branch still saved its picture
