@@ -7,6 +7,7 @@ once one inner node failed, the instance stays failed."""
 from __future__ import annotations
 
 from nodeflow.core.errors import Problem, ValidationError
+from nodeflow.core.subgraphs.definition import definition_id_of
 from nodeflow.engine import events as ev
 from nodeflow.gui.canvas.node_item import RunState
 from nodeflow.gui.canvas.scene import NodeScene
@@ -69,6 +70,8 @@ def _item(scene: NodeScene, node_id: str):
     item = scene.nodes.get(node_id)
     if item is None and ":" in node_id:
         item = scene.nodes.get(node_id.split(":", 1)[0])
+        if item is not None and definition_id_of(item.record.type) is None:
+            return None  # a node of an opened definition that happens to have the instance's id
     return item
 
 

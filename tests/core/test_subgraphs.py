@@ -303,3 +303,15 @@ def test_a_new_instance_stores_no_values_so_it_follows_the_definition(graph):
 
 def flat_params(graph: Graph, node_id: str) -> dict:
     return expand(graph)[0].nodes[node_id].params
+
+
+def test_one_definition_over_the_bound_is_refused_before_expanding(graph):
+    big = Definition("big", "Big", 1, [], [])
+    big.nodes = {str(i): NodeRecord(str(i), "test.source", 1, {}) for i in range(MAX_EXPANDED_NODES + 1)}
+    graph.subgraphs["big"] = big
+    instance(graph, "big")
+    started = time.perf_counter()
+    problems = [str(p) for p in expand(graph)[1]]
+    assert time.perf_counter() - started < 1.0
+    assert problems == [f"this workflow's subgraphs would expand to {MAX_EXPANDED_NODES + 1:,} nodes, more than the "
+                        f"{MAX_EXPANDED_NODES:,} a workflow may hold; refused before expanding"]

@@ -184,3 +184,12 @@ def test_the_panel_buttons_promote_a_widget_and_rename_a_socket(window, qtbot, m
     window.document.undo.undo()
     window.document.undo.undo()
     assert [s.name for s in workflow.subgraphs["adder"].inputs] == ["a"] and not workflow.subgraphs["adder"].widgets
+
+
+def test_inner_events_never_land_on_a_plain_node_that_shares_the_instance_id(window):
+    from nodeflow.engine import events as ev
+    from nodeflow.gui import run_states
+
+    a, _, _ = chain(window)
+    run_states.apply(window.scene, ev.NodeFailed(f"{a}:3", "broke"))
+    assert window.scene.nodes[a].run.state != "failed"
