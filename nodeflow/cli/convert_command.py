@@ -24,6 +24,9 @@ def add_parser(sub) -> None:
     parser.add_argument("--convention", choices=("comfyui", "diffusers"), default="comfyui",
                         help="how imported samplers sample: comfyui (ComfyUI's pixels, the default) or diffusers "
                              "(NodeFlow's own; denoise and sampler names converted to their nearest meaning)")
+    parser.add_argument("--flatten-subgraphs", action="store_true",
+                        help="ComfyUI subgraphs become loose nodes (ids <instance>:<inner>) instead of NodeFlow "
+                             "subgraphs")
     parser.set_defaults(handler=handler)
 
 
@@ -35,7 +38,7 @@ def handler(args: argparse.Namespace) -> int:
     from nodeflow.interop.loading import open_workflow
 
     try:
-        opened = open_workflow(args.source, default_registry(), args.convention)
+        opened = open_workflow(args.source, default_registry(), args.convention, args.flatten_subgraphs)
     except WorkflowFormatError as exc:
         print(f"{args.source}: error: {exc}", file=sys.stderr)
         return EXIT_INVALID

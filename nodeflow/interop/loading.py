@@ -27,9 +27,11 @@ class Opened:
     comfyui: ImportReport | None = None
 
 
-def open_workflow(path: Path, registry: Registry, convention: str = "comfyui") -> Opened:
+def open_workflow(path: Path, registry: Registry, convention: str = "comfyui",
+                  flatten_subgraphs: bool = False) -> Opened:
     """Load a workflow file of any supported kind; raises only WorkflowFormatError. ComfyUI sampler
-    nodes get the given sampling convention (see `comfyui.convert.CONVENTIONS`)."""
+    nodes get the given sampling convention (see `comfyui.convert.CONVENTIONS`); ComfyUI subgraphs
+    stay subgraphs unless `flatten_subgraphs`."""
     try:
         source = read_source(Path(path))
     except WorkflowFormatError:
@@ -43,5 +45,5 @@ def open_workflow(path: Path, registry: Registry, convention: str = "comfyui") -
     if source.kind == "nodeflow":
         graph, report = workflow.from_data(source.data, registry)
         return Opened(graph, report.messages)
-    graph, report = import_source(source, registry, convention)
+    graph, report = import_source(source, registry, convention, flatten_subgraphs)
     return Opened(graph, report.lines(), report)

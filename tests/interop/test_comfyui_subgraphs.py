@@ -148,3 +148,21 @@ def test_official_templates_with_subgraphs_keep_their_top_level_and_expand_to_th
         assert workflow.dumps(workflow.loads(text, registry)[0]) == text, path.name
         checked += 1
     assert checked >= 214
+
+
+def test_convert_keeps_subgraphs_or_flattens_them_and_exports_comfyuis_ids(tmp_path, capsys):
+    import json
+
+    from nodeflow.cli import main
+
+    source = tmp_path / "ui.json"
+    source.write_text(json.dumps(subgraphed_ui()), encoding="utf-8")
+    assert main(["convert", str(source), str(tmp_path / "kept.json")]) == 0
+    kept = json.loads((tmp_path / "kept.json").read_text())
+    assert [s["id"] for s in kept["subgraphs"]] == [UUID] and "20" in {n["id"] for n in kept["nodes"]}
+    assert main(["convert", "--flatten-subgraphs", str(source), str(tmp_path / "flat.json")]) == 0
+    flat = json.loads((tmp_path / "flat.json").read_text())
+    assert "subgraphs" not in flat and "20:3" in {n["id"] for n in flat["nodes"]}
+    assert main(["convert", "--to", "comfyui-api", str(tmp_path / "kept.json"), str(tmp_path / "api.json")]) == 0
+    api = json.loads((tmp_path / "api.json").read_text())
+    assert api["20:3"]["class_type"] == "KSampler" and api["20:8"]["inputs"]["samples"] == ["20:3", 0]
