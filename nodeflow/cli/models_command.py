@@ -67,12 +67,12 @@ def _describe(library, entry, compute: bool) -> dict:
 
 
 def _facts(model: dict) -> str:
-    from nodeflow.library import human_size
+    from nodeflow.core.byte_sizes import format_bytes
 
     facts = [model["family"] or "family unknown"]
     if model["detected_kind"] and model["detected_kind"] != model["kind"]:
         facts.append(f"looks like {model['detected_kind']}")
-    facts.append(human_size(model["size"]))
+    facts.append(format_bytes(model["size"]))
     if model["sha256"]:
         facts.append(f"sha256 {model['sha256'].removeprefix('sha256:')[:12]}, AutoV2 {model['autov2']}")
     else:

@@ -26,7 +26,7 @@ def add_parser(sub) -> None:
 
 def budget_size(text: str) -> int:
     """argparse type for --memory-budget: '6GB' -> bytes, with the reason on a bad value."""
-    from nodeflow.engine.sizes import parse_size
+    from nodeflow.core.byte_sizes import parse_size
 
     try:
         return parse_size(text)
@@ -64,7 +64,7 @@ def handler(args: argparse.Namespace) -> int:
 
 
 def print_plan(path: Path, graph, plan) -> None:
-    from nodeflow.engine.estimate import format_bytes
+    from nodeflow.core.byte_sizes import format_bytes
     from nodeflow.engine.plan_verdict import CANNOT, FITS, OVER, peak_keeping_all, verdict
 
     print(f"{path}: on {plan.device}, budget {format_bytes(plan.budget)}")

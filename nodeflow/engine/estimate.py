@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from nodeflow.core.byte_sizes import format_bytes
 from nodeflow.core.errors import Problem
 from nodeflow.core.graph import Graph
 from nodeflow.core.paths import resolve_path
@@ -38,15 +39,6 @@ class NodeEstimate:
     reason: str
     budget: int | None = None
     pixels: int = 0
-
-
-def format_bytes(count: float) -> str:
-    """A byte count as people read it: '512 MB', '17.2 GB' (decimal units, like disk tools)."""
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(count) < 1000 or unit == "TB":
-            return f"{count:.0f} {unit}" if unit in ("B", "KB") else f"{count:.1f} {unit}"
-        count /= 1000
-    return f"{count:.1f} TB"
 
 
 def available_bytes(device: str = "cpu") -> int:

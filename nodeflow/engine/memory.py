@@ -25,8 +25,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from nodeflow.core.byte_sizes import format_bytes
 from nodeflow.core.context import ModelStore
-from nodeflow.engine.estimate import available_bytes, format_bytes
+from nodeflow.engine.estimate import available_bytes
 from nodeflow.engine.sizes import is_module, leaves, module_bytes, module_tensors, value_bytes
 
 log = logging.getLogger(__name__)

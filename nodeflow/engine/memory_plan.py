@@ -17,13 +17,14 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nodeflow.core.byte_sizes import format_bytes
 from nodeflow.core.errors import Problem
 from nodeflow.core.graph import Graph
 from nodeflow.core.paths import resolve_path
 from nodeflow.core.spec import Weights
 from nodeflow.core.subgraphs.expand import expand
 from nodeflow.core.types import GUIDER
-from nodeflow.engine.estimate import available_bytes, format_bytes, node_estimates, node_params
+from nodeflow.engine.estimate import available_bytes, node_estimates, node_params
 from nodeflow.library import ModelLibrary, default_library
 
 #: A node's working memory with a model, in feature maps of the model's full-resolution width

@@ -1,5 +1,4 @@
-"""Byte sizes: reading "6GB" from a user and measuring what a value holds (printing them is
-`engine.estimate.format_bytes`).
+"""Measuring what a value holds, in bytes (reading and printing sizes is `core.byte_sizes`).
 
 Measuring is duck-typed (tensors have `untyped_storage`, modules have `named_parameters`), so this
 module never imports torch: the plan command and the CLI can use it before torch is loaded.
@@ -8,29 +7,8 @@ module never imports torch: the plan command and the CLI can use it before torch
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Callable, Iterator
 from typing import Any
-
-_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "m": 1000**2, "mb": 1000**2, "g": 1000**3, "gb": 1000**3,
-          "t": 1000**4, "tb": 1000**4, "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4}
-_SIZE = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*([a-zA-Z]*)\s*$")
-
-
-def parse_size(text: str) -> int:
-    """Bytes from "6GB", "512MB", "1.5GiB" or "1000000"; ValueError naming the text otherwise.
-
-    GB is 1000**3 and GiB 1024**3, as disk and card vendors print them.
-    """
-    match = _SIZE.match(str(text))
-    unit = match.group(2).lower() if match else None
-    if match is None or unit not in _UNITS:
-        raise ValueError(f"'{text}' is not a size (write e.g. 6GB, 512MB, 1.5GiB)")
-    size = int(float(match.group(1)) * _UNITS[unit])
-    if size <= 0:
-        raise ValueError(f"'{text}' is not a positive size")
-    return size
-
 
 #: Dataclass field metadata {"weights": ON_DEMAND} marks a reference to a model that its holder
 #: does not need to run (a MODEL's VAE for previews): leaves() does not open it, so a node given

@@ -89,8 +89,7 @@ class MemoryBar(QWidget):
     def choose(self, text: str) -> bool:
         """Take the budget the user picked or typed; a text that is not a size keeps the old one.
         Returns whether the budget is `text` now."""
-        from nodeflow.engine.estimate import format_bytes
-        from nodeflow.engine.sizes import parse_size
+        from nodeflow.core.byte_sizes import format_bytes, parse_size
 
         text = text.strip()
         value = "" if text.lower() in ("", AUTO.lower()) else text
@@ -141,7 +140,7 @@ class MemoryBar(QWidget):
 
     def refresh(self) -> None:
         """Show the plan of the graph as it is now (the check Run makes, without running)."""
-        from nodeflow.engine.estimate import format_bytes
+        from nodeflow.core.byte_sizes import format_bytes
         from nodeflow.engine.outcome import describe
         from nodeflow.engine.plan_verdict import CANNOT, OVER, peak_keeping_all, verdict
 
@@ -215,7 +214,7 @@ class MemoryBar(QWidget):
 
 def _table(plan) -> str:
     """Each node's peak and what it needs (the rows `nodeflow plan` prints), as an HTML table."""
-    from nodeflow.engine.estimate import format_bytes
+    from nodeflow.core.byte_sizes import format_bytes
 
     rows = []
     for n in plan.nodes:

@@ -28,7 +28,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from nodeflow.library import ModelLibrary, human_size
+from nodeflow.core.byte_sizes import format_bytes
+from nodeflow.library import ModelLibrary
 from nodeflow.library.addresses import FetchRefused
 from nodeflow.library.download import Options, Transfer
 from nodeflow.library.fetch import fetch_all
@@ -95,7 +96,7 @@ class MissingModelsDialog(QDialog):
 
     def _fill(self, row: int, item: Missing) -> None:
         wanted = item.wanted
-        cells = (wanted.name or "", wanted.kind, human_size(wanted.size) if wanted.size else "unknown",
+        cells = (wanted.name or "", wanted.kind, format_bytes(wanted.size) if wanted.size else "unknown",
                  (wanted.sha256 or "none recorded").removeprefix("sha256:")[:16], wanted.url or "no URL recorded",
                  "missing")
         for column, text in enumerate(cells):
@@ -184,8 +185,8 @@ class MissingModelsDialog(QDialog):
         total = transfer.total
         bar.setValue(int(1000 * transfer.done / total) if total else 0)
         left = f", {transfer.eta:.0f} s left" if transfer.eta is not None else ""
-        of = f" / {human_size(total)}" if total else ""
-        bar.setFormat(f"{human_size(transfer.done)}{of}, {human_size(int(transfer.rate))}/s{left}")
+        of = f" / {format_bytes(total)}" if total else ""
+        bar.setFormat(f"{format_bytes(transfer.done)}{of}, {format_bytes(int(transfer.rate))}/s{left}")
 
     def _landed(self, row: int, path: Path | None, line: str) -> None:
         if row < 0:

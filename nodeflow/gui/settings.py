@@ -54,7 +54,7 @@ class Settings:
     def memory_budget_bytes(self) -> int | None:
         """The budget for models and cached results in bytes; None for automatic, and for a value
         that is not a size (a hand-edited file): the run then uses what is free, as by default."""
-        from nodeflow.engine.sizes import parse_size
+        from nodeflow.core.byte_sizes import parse_size
 
         try:
             return parse_size(self.memory_budget) if self.memory_budget else None

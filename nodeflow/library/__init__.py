@@ -36,11 +36,11 @@ from pathlib import Path
 
 from nodeflow.library.index import HashIndex
 from nodeflow.library.kinds import BUILTIN_NAME, KINDS
-from nodeflow.library.library import ModelEntry, ModelLibrary, ModelNotFound, human_size, manifest_key
+from nodeflow.library.library import ModelEntry, ModelLibrary, ModelNotFound, manifest_key
 from nodeflow.library.roots import collect
 
 __all__ = ["BUILTIN_NAME", "KINDS", "HashIndex", "ModelEntry", "ModelLibrary", "ModelNotFound", "configure",
-           "default_library", "human_size", "manifest_key"]
+           "default_library", "manifest_key"]
 
 _cli_roots: list[Path] = []
 _cli_comfyui: list[Path] = []

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from nodeflow.core.byte_sizes import format_bytes
 from nodeflow.core.errors import NodeFlowError
 from nodeflow.core.manifest import model_files
 from nodeflow.core.paths import RESOURCES, default_search_dirs, resolve_path, user_models_dir
@@ -47,7 +48,7 @@ class ModelNotFound(NodeFlowError):
         self.kind, self.name, self.sha256, self.size = kind, name, sha256, size
         facts = [f"sha256 {sha256.removeprefix('sha256:')}" if sha256 else "no hash recorded"]
         if size:
-            facts.append(human_size(size))
+            facts.append(format_bytes(size))
         target = put_it_here(kind, name)
         super().__init__(f"{kind} model '{name}' not found ({', '.join(facts)}); "
                          f"put it in {target.parent} as {target.name} (`nodeflow models` lists every "
@@ -58,15 +59,6 @@ def put_it_here(kind: str, name: str) -> Path:
     """Where a missing model of `kind` should go: the user's own folder for the kind."""
     relative = Path(name) if not Path(name).is_absolute() else Path(Path(name).name)
     return user_models_dir() / kind / relative
-
-
-def human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} bytes"
 
 
 def manifest_key(kind: str, name: str) -> str:

@@ -8,7 +8,8 @@ import pytest
 from PIL import Image
 
 from nodeflow.core import Graph, default_registry
-from nodeflow.engine.estimate import available_bytes, format_bytes, memory_problems, node_estimates
+from nodeflow.core.byte_sizes import format_bytes
+from nodeflow.engine.estimate import available_bytes, memory_problems, node_estimates
 from nodeflow.engine.plan import validate
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from nodeflow.core.byte_sizes import parse_size
 from nodeflow.engine.memory import MemoryManager
-from nodeflow.engine.sizes import parse_size, value_bytes
+from nodeflow.engine.sizes import value_bytes
 
 torch = pytest.importorskip("torch")
 

@@ -11,8 +11,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
 from nodeflow.core import default_registry
+from nodeflow.core.byte_sizes import parse_size
 from nodeflow.core.paths import PROJECT_ROOT
-from nodeflow.engine.sizes import parse_size
 from nodeflow.gui import theme
 from nodeflow.gui.memory_bar import PRESETS
 from nodeflow.gui.settings import Settings

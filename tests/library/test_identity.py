@@ -158,5 +158,5 @@ def test_models_lists_family_kind_size_and_hashes(tmp_path, capsys):
     assert (model["sha256"], model["autov2"], model["autov3"]) == (digest, digest[7:17], data_hash[:12])
     assert main(["models", "--kind", "checkpoints", "--models-dir", str(root)]) == 0
     line = next(x for x in capsys.readouterr().out.splitlines() if "wrong-folder" in x)
-    assert f"sd1, looks like loras, 1.1 MB, sha256 {digest[7:19]}, AutoV2 {digest[7:17]}, AutoV3 {data_hash[:12]}" \
+    assert f"sd1, looks like loras, 1.2 MB, sha256 {digest[7:19]}, AutoV2 {digest[7:17]}, AutoV3 {data_hash[:12]}" \
         in line

@@ -87,7 +87,7 @@ def test_missing_model_message_says_name_hash_size_kind_and_folder(tmp_path):
         library.resolve_recorded("loras", "anime/x.safetensors", manifest)
     message = str(caught.value)
     assert "loras model 'anime/x.safetensors' not found" in message
-    assert "ab" * 32 in message and "144.0 MB" in message
+    assert "ab" * 32 in message and "151.0 MB" in message
     assert str(Path(os.environ["NODEFLOW_HOME"]) / "models" / "loras" / "anime") in message
 
 
