@@ -9,7 +9,7 @@ from pathlib import Path
 def main(path: str | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
-    from nodeflow.gui import queue_dock, theme
+    from nodeflow.gui import queue_dock, server_menu, theme
     from nodeflow.gui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -23,6 +23,7 @@ def main(path: str | None = None) -> int:
     app.setWindowIcon(QIcon(str(RESOURCES / "icons" / "nodeflow.svg")))
     window = MainWindow()
     queue_dock.install(window)
+    server_menu.install(window)
     window.show()
     if path:
         window.files.open(Path(path), confirm=False)
