@@ -129,16 +129,15 @@ def denoiser_folder(path: Path) -> Path:
 
 def path_family(path: Path) -> Family | None:
     """The family of a lone denoiser (a diffusers component folder or a single file), or None."""
-    from nodes.models._weights import safetensors_header
+    from nodes.models._quantized_headers import tensor_shapes
 
     path = denoiser_folder(path)
     if path.is_dir():
         return detect(_header_shapes(path))
-    if path.suffix.lower() != ".safetensors":
+    if path.suffix.lower() not in (".safetensors", ".gguf"):
         return None
-    header = safetensors_header(path)
-    arch = str(_metadata(path).get("modelspec.architecture", ""))
-    return detect({k: v.get("shape", []) for k, v in header.items()}, arch)
+    arch = str(_metadata(path).get("modelspec.architecture", "")) if path.suffix.lower() == ".safetensors" else ""
+    return detect(tensor_shapes(path), arch)
 
 
 def _metadata(path: Path) -> dict[str, Any]:
@@ -158,7 +157,7 @@ def load_unet(family: Family, path: Path, device: str, dtype: Any, weight_dtype:
     weights. `weight_dtype` keeps linear weights stored in fp8 (computed in `dtype`)."""
     from nodes.families import bare_shapes
     from nodes.models._quantized import load_diffusers_model, read_state_dict, store_linears
-    from nodes.models._weights import safetensors_header
+    from nodes.models._quantized_headers import tensor_shapes
 
     adapter = family.module()
     path = denoiser_folder(path)
@@ -166,7 +165,7 @@ def load_unet(family: Family, path: Path, device: str, dtype: Any, weight_dtype:
         if path.is_dir():
             denoiser = load_denoiser(family, path, dtype, "cpu")
         else:
-            shapes = bare_shapes({k: v.get("shape", []) for k, v in safetensors_header(path).items()})
+            shapes = bare_shapes(tensor_shapes(path))
             config = adapter.denoiser_config(shapes, _shipped(family, "transformer"))
             state = read_state_dict(path, "unet")
             prefix = next((p for p in ("model.diffusion_model.", "diffusion_model.") if any(

@@ -92,3 +92,33 @@ def test_comfyui_split_files_sample_like_the_pipeline_folder(tiny_z_image8, tmp_
     got = pixels(run(executor, graph, tmp_path / "files"), ids["decode"])
 
     np.testing.assert_array_equal(got, expected)
+
+
+def test_a_gguf_file_as_unetloadergguf_loads_it(tiny_z_image8, tmp_path):
+    """ComfyUI-GGUF's files: the original key names, linear weights in GGML blocks (Q8_0 here), kept
+    stored and dequantized per layer."""
+    import gguf
+    from diffusers import ZImageTransformer2DModel
+
+    transformer = ZImageTransformer2DModel.from_pretrained(tiny_z_image8 / "transformer")
+    path = tmp_path / "z_image_turbo-Q8_0.gguf"
+    writer = gguf.GGUFWriter(str(path), arch="lumina2")
+    for key, value in comfyui_z_image_state(transformer.state_dict()).items():
+        kind = gguf.GGMLQuantizationType.Q8_0 if value.dim() == 2 and value.shape[1] % 32 == 0 \
+            else gguf.GGMLQuantizationType.F32
+        writer.add_tensor(key.removeprefix("model.diffusion_model."), gguf.quants.quantize(value.float().numpy(), kind),
+                          raw_dtype=kind)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    executor = Executor(device="cpu")
+    graph, ids = flux_txt2img(tiny_z_image8, guidance=None, steps=3, seed=5)
+    expected = pixels(run(executor, graph, tmp_path / "folder"), ids["decode"])
+    unet = add(graph, "models.load_unet", unet=str(path))
+    graph.connect(unet, "model", ids["sampler"], "model")
+    got = pixels(run(executor, graph, tmp_path / "file"), ids["decode"])
+
+    difference = np.abs(got.astype(int) - expected.astype(int))
+    assert difference.mean() < 1 and difference.max() < 8  # Q8_0: 8 bits a weight (measured: mean 0.12, max 1)
+    assert not np.array_equal(got, expected)  # the file's own (quantized) weights ran
