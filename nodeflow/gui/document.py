@@ -18,6 +18,7 @@ from nodeflow.core.errors import GraphEditError
 from nodeflow.core.graph import Graph, Group, Link, NodeMode, NodeRecord, check_group, default_title
 from nodeflow.core.registry import Registry
 from nodeflow.core.salvage import salvage
+from nodeflow.core.seeds import seed_inputs, seed_value
 from nodeflow.gui import clipboard
 from nodeflow.gui import commands as cmd
 from nodeflow.gui.widgets.seed_control import SeedControls, next_seed
@@ -196,15 +197,11 @@ class Document(QObject):
     def advance_seeds(self) -> None:
         """After queueing a run: move every unlinked seed whose mode is not "fixed", as one step."""
         changes = []
+        seeds = set(seed_inputs(self.graph))  # placeholders, stale names, linked seeds: left alone
         for node_id, record in self.graph.nodes.items():
-            cls = self.graph.node_class(node_id)
             for name, mode in SeedControls.from_ui(record.ui).moving():
-                inp = cls.input(name) if cls else None  # placeholders and stale names: left alone
-                if inp is None or not inp.seed or self.graph.link_into(node_id, name):
-                    continue
-                value = record.params.get(name, inp.default)
-                if isinstance(value, int) and not isinstance(value, bool):
-                    changes.append((node_id, name, next_seed(mode, value)))
+                if (node_id, name) in seeds:
+                    changes.append((node_id, name, next_seed(mode, seed_value(self.graph, node_id, name))))
         if not changes:
             return
         self.undo.beginMacro("Advance seeds")

@@ -20,6 +20,7 @@ from typing import Any
 from nodeflow.core import workflow
 from nodeflow.core.errors import GraphEditError, NodeFlowError
 from nodeflow.core.graph import Graph
+from nodeflow.core.seeds import seed_inputs, seed_value, step_seed
 
 _RANGE = re.compile(r"\s*(\S+?)\s*\.\.\s*(\S+?)\s*")
 _INT = re.compile(r"[+-]?\d+")
@@ -119,16 +120,16 @@ def expand(graphs: list[Graph], sweeps: list[Sweep], *, zip_sweeps: bool = False
     jobs: list[JobSpec] = []
     for index, graph in enumerate(graphs):
         converted = [_checked(graph, s) for s in sweeps]
-        seeds = _seed_targets(graph)
+        seeds = seed_inputs(graph)
         for point in points:
             base = {s.target: converted[i][raw] for i, (s, raw) in enumerate(zip(sweeps, point))}
             for r in range(repeat):
                 overrides = dict(base)
                 if r:
-                    for target in seeds:
-                        node_id, name = target.split(".", 1)
-                        start = overrides.get(target, graph.nodes[node_id].params.get(name, 0))
-                        overrides[target] = _checked_value(graph, node_id, name, int(start) + r)
+                    for node_id, name in seeds:
+                        target = f"{node_id}.{name}"
+                        start = overrides.get(target, seed_value(graph, node_id, name))
+                        overrides[target] = _checked_value(graph, node_id, name, step_seed(start, r))
                 jobs.append(JobSpec(index, overrides))
     return jobs
 
@@ -144,17 +145,6 @@ def _checked_value(graph: Graph, node_id: str, name: str, value: Any) -> Any:
     if graph.link_into(node_id, name) is not None:
         raise GraphEditError("is linked; a sweep sets unlinked parameters only", node_id, name)
     return graph.check_value(node_id, name, value)
-
-
-def _seed_targets(graph: Graph) -> list[str]:
-    """The unlinked seed parameters `--repeat` advances, as NODE.INPUT."""
-    targets = []
-    for node_id, record in graph.nodes.items():
-        cls = graph.registry.get(record.type)
-        for inp in cls.inputs if cls else ():
-            if inp.seed and inp.name in record.params and graph.link_into(node_id, inp.name) is None:
-                targets.append(f"{node_id}.{inp.name}")
-    return targets
 
 
 def apply(graph: Graph, overrides: dict[str, Any]) -> Graph:

@@ -11,6 +11,7 @@ from PySide6.QtGui import QImage
 
 from nodeflow.core.files import COMPARE_INFO, SAVED_PATH_INFO
 from nodeflow.core.graph import Graph
+from nodeflow.core.seeds import seed_inputs, seed_value
 from nodeflow.gui.images import to_qimage
 
 
@@ -46,16 +47,8 @@ def upstream_seeds(graph: Graph | None, node_id: str) -> tuple[int, ...]:
     """
     if graph is None or node_id not in graph.nodes:
         return ()
-    seeds = []
-    g = graph.to_networkx()
-    for upstream in sorted(nx.ancestors(g, node_id) | {node_id}):
-        record = graph.nodes[upstream]
-        cls = graph.registry.get(record.type)
-        if cls is None:
-            continue
-        for inp in cls.inputs:
-            if inp.seed and graph.link_into(upstream, inp.name) is None and inp.name in record.params:
-                seeds.append(int(record.params[inp.name]))
+    upstream = nx.ancestors(graph.to_networkx(), node_id) | {node_id}
+    seeds = [seed_value(graph, n, name) for n, name in seed_inputs(graph, upstream)]
     return tuple(seeds)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from nodeflow.core.types import SEED_MAX
+from nodeflow.core.seeds import random_seed, step_seed
 
 
 class SeedMode(str, Enum):
@@ -61,9 +61,9 @@ class SeedControls:
 def next_seed(mode: str, value: int, rng: random.Random | None = None) -> int:
     """The seed after a run: ComfyUI's control_after_generate, wrapping within 0..SEED_MAX."""
     if mode == SeedMode.INCREMENT:
-        return (value + 1) % (SEED_MAX + 1)
+        return step_seed(value, 1)
     if mode == SeedMode.DECREMENT:
-        return value - 1 if value > 0 else SEED_MAX
+        return step_seed(value, -1)
     if mode == SeedMode.RANDOMIZE:
-        return (rng or random).randint(0, 2**32 - 1)
+        return random_seed(rng)
     return value
