@@ -37,7 +37,8 @@ def budget_size(text: str) -> int:
 def handler(args: argparse.Namespace) -> int:
     from nodeflow.core.errors import WorkflowFormatError
     from nodeflow.core.paths import default_search_dirs
-    from nodeflow.engine.memory_plan import guess_device, make_memory_plan
+    from nodeflow.engine.device import guess_device
+    from nodeflow.engine.memory_plan import make_memory_plan
     from nodeflow.engine.plan import make_plan, plan_graph, validate
 
     device = guess_device() if args.device == "auto" else args.device

@@ -6,8 +6,11 @@ and MPS paths stay in fp32 so a seed gives the same pixels run after run.
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import platform
 import sys
+from pathlib import Path
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 
@@ -33,6 +36,27 @@ def pick_device(preference: str = "auto") -> str:
     if preference != "auto":
         return preference
     return "cuda" if cuda else "mps" if mps else "cpu"
+
+
+def guess_device() -> str:
+    """Where `pick_device("auto")` goes, worked out without importing torch (the plan and the
+    editor's estimate must stay instant): CUDA only when an NVIDIA driver is present and the
+    installed torch is a CUDA build (a CPU wheel beside a driver still runs on the CPU), MPS on
+    Apple silicon. Once torch is loaded, pick_device itself answers."""
+    if "torch" in sys.modules:
+        return pick_device("auto")
+    if (Path("/proc/driver/nvidia/gpus").is_dir() or Path("/dev/nvidia0").exists()) and _torch_has_cuda():
+        return "cuda"
+    if platform.system() == "Darwin" and platform.machine() == "arm64":
+        return "mps"
+    return "cpu"
+
+
+def _torch_has_cuda() -> bool:
+    """Whether the installed torch carries CUDA kernels, from its files (no import)."""
+    spec = importlib.util.find_spec("torch")
+    folders = [Path(p) / "lib" for p in (spec.submodule_search_locations or [])] if spec else []
+    return any(any(f.glob("libtorch_cuda*")) or any(f.glob("torch_cuda*")) for f in folders if f.is_dir())
 
 
 def default_threads() -> int:

@@ -38,9 +38,9 @@ from nodeflow.core.subgraphs.expand import expand_run
 from nodeflow.engine import branches
 from nodeflow.engine import events as ev
 from nodeflow.engine.cache import ResultCache, Signature, make_signature
-from nodeflow.engine.device import DeviceUnavailable, pick_device, pin_threads, threads_in_use
+from nodeflow.engine.device import DeviceUnavailable, guess_device, pick_device, pin_threads, threads_in_use
 from nodeflow.engine.memory import MemoryManager
-from nodeflow.engine.memory_plan import MemoryPlan, guess_device, make_memory_plan
+from nodeflow.engine.memory_plan import MemoryPlan, make_memory_plan
 from nodeflow.engine.node_inputs import bypass_outputs, linked_values, model_paths, parameter_values
 from nodeflow.engine.outcome import describe, normalise
 from nodeflow.engine.plan import Plan, make_plan, validate

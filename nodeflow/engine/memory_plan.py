@@ -10,7 +10,6 @@ estimate each node's peak against the budget, and says what cannot fit even with
 
 from __future__ import annotations
 
-import platform
 import shutil
 import subprocess
 import sys
@@ -97,15 +96,6 @@ class MemoryPlan:
                     f"needs about {format_bytes(floor)} {how} ({what}), over the memory budget of "
                     f"{format_bytes(self.budget)} on {self.device}", n.node_id))
         return problems
-
-
-def guess_device() -> str:
-    """Where `run --device auto` would go, guessed without importing torch."""
-    if Path("/proc/driver/nvidia/gpus").is_dir() or Path("/dev/nvidia0").exists():
-        return "cuda"
-    if platform.system() == "Darwin" and platform.machine() == "arm64":
-        return "mps"
-    return "cpu"
 
 
 def default_budget(device: str) -> int:

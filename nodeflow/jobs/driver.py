@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nodeflow.core.context import CancelToken
-from nodeflow.engine.device import default_threads
-from nodeflow.engine.memory_plan import guess_device
+from nodeflow.engine.device import default_threads, guess_device
 from nodeflow.jobs.batch import Source, prepare
 from nodeflow.jobs.execute import SCRATCH_PREFIX, Outcome
 from nodeflow.jobs.local import LocalRunner, Summary
