@@ -42,7 +42,9 @@ from nodeflow.core.subgraphs.definition import (
     Promoted,
     Socket,
     SocketMigration,
+    definition_id_of,
 )
+from nodeflow.core.subgraphs.expand import socket_problems
 
 FORMAT = "nodeflow-workflow"
 FORMAT_VERSION = 1
@@ -125,6 +127,10 @@ def from_data(data: Any, registry: Registry) -> tuple[Graph, LoadReport]:
     graph.nodes, graph.links = _read_level(data["nodes"], data["links"], graph.registry, report)
     for group in _read_groups(data.get("groups", [])):
         graph.groups[group.id] = group
+    instances = {i: graph.subgraphs[d] for i, r in graph.nodes.items()
+                 if (d := definition_id_of(r.type)) is not None and d in graph.subgraphs}
+    report.migrated += [f"{p}; kept, but it cannot run until fixed" for p in
+                        socket_problems(graph.nodes, graph.links, instances)] if instances else []
     graph.metadata = dict(data.get("metadata", {}))
     graph.manifest = dict(data.get("manifest", {}))
     graph.extra = {k: v for k, v in data.items() if k not in _TOP_KEYS}

@@ -315,3 +315,19 @@ def test_one_definition_over_the_bound_is_refused_before_expanding(graph):
     assert time.perf_counter() - started < 1.0
     assert problems == [f"this workflow's subgraphs would expand to {MAX_EXPANDED_NODES + 1:,} nodes, more than the "
                         f"{MAX_EXPANDED_NODES:,} a workflow may hold; refused before expanding"]
+
+
+def test_a_link_a_newer_version_cannot_carry_is_kept_and_named_on_load(graph, registry):
+    n = two_instances(graph)
+    data = json.loads(workflow.dumps(graph))
+    definition = data["subgraphs"][0]
+    definition["version"], definition["inputs"] = 2, []
+    definition["links"] = [link for link in definition["links"] if link["from"][0] != "@in"]
+    definition["migrations"] = [{"from": 1}]
+    loaded, report = workflow.from_data(data, registry)
+    assert loaded.link_into(n["a"], "x") is not None  # nothing the user made is lost
+    assert (f"node {n['a']} input 'x': is linked, but subgraph 'Add Ten' (version 2) has no input of this name; "
+            "kept, but it cannot run until fixed") in report.migrated
+    assert [str(p) for p in expand(loaded)[1]] == [
+        f"node {i} input 'x': is linked, but subgraph 'Add Ten' (version 2) has no input of this name"
+        for i in (n["a"], n["b"])]

@@ -16,6 +16,7 @@ whose links or values name sockets its definition does not have.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from nodeflow.core.errors import Problem
@@ -130,6 +131,35 @@ def count_problems(graph: Graph) -> list[Problem]:
     return problems
 
 
+def socket_problems(nodes: dict[str, NodeRecord], links: dict[tuple[str, str], Link],
+                    definitions: dict[str, Definition], name: Callable[[str], str] = str) -> list[Problem]:
+    """Links and values instances (`definitions`: instance id -> its definition) have for sockets
+    their definitions do not (any more) have, and instances of another version; `name` gives the
+    id a message uses. One pass over the links."""
+    problems: list[Problem] = []
+    for node_id, definition in definitions.items():
+        record = nodes[node_id]
+        what = f"subgraph '{_name(definition)}' (version {definition.version})"
+        if record.version != definition.version:
+            problems.append(Problem(f"was made with version {record.version} of {what}; update it to the "
+                                    "definition's version", name(node_id)))
+        names = set(definition.instance_names())
+        problems += [Problem(f"{what} has no parameter of this name", name(node_id), p)
+                     for p in record.params if p not in names]
+    for (dst, dst_input), link in links.items():
+        into, out_of = definitions.get(dst), definitions.get(link.src)
+        if into is not None:
+            what = f"subgraph '{_name(into)}' (version {into.version})"
+            if into.widget(dst_input) is not None:
+                problems.append(Problem("a promoted widget takes a value, not a link", name(dst), dst_input))
+            elif into.input(dst_input) is None:
+                problems.append(Problem(f"is linked, but {what} has no input of this name", name(dst), dst_input))
+        if out_of is not None and out_of.output(link.src_output) is None:
+            problems.append(Problem(f"node {name(dst)} takes output '{link.src_output}', which subgraph "
+                                    f"'{_name(out_of)}' (version {out_of.version}) does not have", name(link.src)))
+    return problems
+
+
 def _name(definition: Definition) -> str:
     return definition.name or definition.id
 
@@ -200,29 +230,10 @@ class _Unfold:
         return nested
 
     def _check_instances(self, scope: str) -> None:
-        """Links and values an instance has for sockets its definition does not (any more) have."""
-        for node_id, record in self._nodes(scope).items():
-            flat_id = self._flat_id(scope, node_id)
-            definition = self.scopes.get(flat_id)
-            if definition is None:
-                continue
-            what = f"subgraph '{_name(definition)}' (version {definition.version})"
-            if record.version != definition.version:
-                self.problems.append(Problem(f"was made with version {record.version} of {what}; update it to the "
-                                             "definition's version", flat_id))
-            names = set(definition.instance_names())
-            for key, link in self._links(scope).items():
-                if key[0] == node_id and key[1] not in names:
-                    self.problems.append(Problem(f"is linked, but {what} has no input of this name", flat_id, key[1]))
-                if link.src == node_id and definition.output(link.src_output) is None:
-                    self.problems.append(Problem(f"node {self._flat_id(scope, link.dst)} takes output "
-                                                 f"'{link.src_output}', which {what} does not have", flat_id))
-            for name in record.params:
-                if name not in names:
-                    self.problems.append(Problem(f"{what} has no parameter of this name", flat_id, name))
-            for widget in definition.widgets:
-                if (node_id, widget.name) in self._links(scope):
-                    self.problems.append(Problem("a promoted widget takes a value, not a link", flat_id, widget.name))
+        found = {node_id: self.scopes[self._flat_id(scope, node_id)] for node_id in self._nodes(scope)
+                 if self._flat_id(scope, node_id) in self.scopes}
+        self.problems += socket_problems(self._nodes(scope), self._links(scope), found,
+                                         lambda node_id: self._flat_id(scope, node_id))
 
     def _connect(self, scope: str, link: Link) -> None:
         dst = self._flat_id(scope, link.dst)
