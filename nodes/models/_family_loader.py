@@ -225,7 +225,7 @@ def _encoder_config(kind: str, shapes: dict[str, Any], base: dict[str, Any]) -> 
     config = dict(base)
     shape = {k.split("text_model.", 1)[-1]: v for k, v in shapes.items()}
     if kind == "t5":
-        config["vocab_size"], config["d_model"] = shape["shared.weight"]
+        config["vocab_size"], config["d_model"] = shape.get("shared.weight") or shape["encoder.embed_tokens.weight"]
         config["num_layers"] = _count(shape, "encoder.block.")
         config["d_ff"] = shape["encoder.block.0.layer.1.DenseReluDense.wi_0.weight"][0]
         buckets, heads = shape["encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight"]
@@ -251,7 +251,7 @@ def _t5_tokenizer(path: Path, family: Family, part: str) -> Any:
 
     spec = next(e for e in family.encoders if e.part == part)
     tok_part = part.replace("text_encoder", "tokenizer")
-    candidates = [path if path.is_dir() else path.parent / f"{path.stem}.tokenizer", path.parent / tok_part,
+    candidates = [path if path.is_dir() else path.parent / f"{path.stem}.{tok_part}", path.parent / tok_part,
                   user_models_dir() / "tokenizers" / family.config / tok_part]
     for folder in candidates:
         if (folder / "tokenizer_config.json").is_file() or (folder / "spiece.model").is_file():
@@ -261,49 +261,71 @@ def _t5_tokenizer(path: Path, family: Family, part: str) -> Any:
                     f"diffusers {family.title} model) into {candidates[2]} or {candidates[1]}", "clip_name")
 
 
-def _one_encoder(family: Family, spec: Any, path: Path, kind: str, dtype: Any, place: str) -> tuple[Any, Any]:
+def _tokenizer(family: Family, spec: Any, path: Path, kind: str) -> Any:
+    """The tokenizer of one of `family`'s encoders held at `path` (a folder with its own, or found
+    beside it / shipped, as `nodes.models._tokenizers` and `_t5_tokenizer` say)."""
     import transformers
 
     from nodes.models._tokenizers import clip_tokenizer
-    from nodes.models._weights import safetensors_header
+
+    if kind == "t5":
+        return _t5_tokenizer(path, family, spec.part)
+    if path.is_dir() and (path / "tokenizer_config.json").is_file():
+        return getattr(transformers, spec.tokenizer).from_pretrained(path, local_files_only=True)
+    return clip_tokenizer(path, family.config, spec.part.replace("text_encoder", "tokenizer"), CONFIGS)
+
+
+def encoder_from_state(family: Family, spec: Any, kind: str, state: dict[str, Any], tokenizer: Any, dtype: Any,
+                       field: str) -> Any:
+    """A text encoder built from the shipped config with its sizes read off `state` (transformers key
+    names, with or without the `transformer.` / `text_model.` levels other tools add) and the special
+    token ids of the tokenizer it is used with (CLIP pools at the end-of-text token)."""
+    import transformers
+    from accelerate import init_empty_weights
+
+    from nodes.models._quantized import load_into
 
     cls = getattr(transformers, spec.model)
-    tok_part = spec.part.replace("text_encoder", "tokenizer")
+    shapes = {k.removeprefix("transformer."): tuple(v.shape) for k, v in state.items()}
+    config = _encoder_config(kind, shapes, _shipped(family, spec.part))
+    for name in ("bos_token_id", "eos_token_id", "pad_token_id"):
+        if getattr(tokenizer, name, None) is not None and kind == "clip":
+            config[name] = getattr(tokenizer, name)
+    with init_empty_weights():
+        encoder = cls(cls.config_class(**config))
+    own = set(encoder.state_dict())
+    mapped = {}
+    for key, value in state.items():
+        for candidate in (key, key.removeprefix("transformer."), "text_model." + key.removeprefix("text_model."),
+                          "text_model." + key.removeprefix("transformer.").removeprefix("text_model.")):
+            if candidate in own:
+                mapped[candidate] = value
+                break
+    if "shared.weight" in own:  # T5's token table is tied: files keep it under either name
+        table = mapped.get("shared.weight", mapped.get("encoder.embed_tokens.weight"))
+        mapped["shared.weight"] = mapped["encoder.embed_tokens.weight"] = table
+    return load_into(encoder, mapped, dtype, field)
+
+
+def _one_encoder(family: Family, spec: Any, path: Path, kind: str, dtype: Any, place: str) -> tuple[Any, Any]:
+    import transformers
+
     if kind.startswith("lm:"):
         from nodeflow.core.paths import user_models_dir
         from nodes.models._language_encoders import language_tokenizer, load_language_model
 
         encoder = load_language_model(spec.model, path, CONFIGS / family.config / spec.part, dtype, "clip_name")
-        user_folder = user_models_dir() / "tokenizers" / family.config / tok_part
+        user_folder = user_models_dir() / "tokenizers" / family.config / spec.part.replace("text_encoder", "tokenizer")
         tokenizer = language_tokenizer(path, spec.tokenizer, user_folder, "clip_name")
         return tokenizer, ready(encoder, place)
+    tokenizer = _tokenizer(family, spec, path, kind)
     if path.is_dir():
-        encoder = cls.from_pretrained(path, dtype=dtype, local_files_only=True)
+        encoder = getattr(transformers, spec.model).from_pretrained(path, dtype=dtype, local_files_only=True)
     else:
-        from nodes.models._quantized import load_into, read_state_dict
+        from nodes.models._quantized import read_state_dict
 
-        shapes = {k: v.get("shape", []) for k, v in safetensors_header(path).items()}
-        config = _encoder_config(kind, shapes, _shipped(family, spec.part))
-        from accelerate import init_empty_weights
-
-        with init_empty_weights():
-            encoder = cls(cls.config_class(**config))
-        own = set(encoder.state_dict())
-        state = {}
-        for key, value in read_state_dict(path, "clip_name").items():
-            for candidate in (key, key.removeprefix("transformer."), "text_model." + key.removeprefix("text_model.")):
-                if candidate in own:
-                    state[candidate] = value
-                    break
-        if "encoder.embed_tokens.weight" in own and "encoder.embed_tokens.weight" not in state:
-            state["encoder.embed_tokens.weight"] = state["shared.weight"]  # tied in T5
-        load_into(encoder, state, dtype, "clip_name")
-    if kind == "t5":
-        tokenizer = _t5_tokenizer(path, family, spec.part)
-    elif path.is_dir() and (path / "tokenizer_config.json").is_file():
-        tokenizer = getattr(transformers, spec.tokenizer).from_pretrained(path, local_files_only=True)
-    else:
-        tokenizer = clip_tokenizer(path, family.config, tok_part, CONFIGS)
+        encoder = encoder_from_state(family, spec, kind, read_state_dict(path, "clip_name"), tokenizer, dtype,
+                                     "clip_name")
     return tokenizer, ready(encoder, place)
 
 
@@ -341,3 +363,90 @@ def load_clip(family: Family, paths: list[Path], device: str, dtype: Any) -> Cli
     first_tok = first.replace("text_encoder", "tokenizer")
     rest = {k: v for k, v in parts.items() if k not in (first, first_tok)}
     return Clip(parts[first_tok], parts[first], device, dtype, family=family.name, **rest)
+
+
+# ----------------------------------------------------------------------- all-in-one single files
+
+#: Where an all-in-one file (ComfyUI's / Stability's checkpoints) keeps each part.
+DENOISER_PREFIX = "model.diffusion_model."
+ENCODER_PREFIX = "text_encoders.{}."
+VAE_PREFIXES = ("first_stage_model.", "vae.")
+
+
+def _part(state: dict[str, Any], prefix: str) -> dict[str, Any]:
+    return {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+
+
+def _levels(state: dict[str, Any], prefix: str, block: str) -> list[Any]:
+    """The first-conv weights of each encoder level, in order ([] if the naming is another)."""
+    found = []
+    while f"{prefix}{len(found)}.{block}.0.conv1.weight" in state:
+        found.append(state[f"{prefix}{len(found)}.{block}.0.conv1.weight"])
+    return found
+
+
+def _vae_from_state(family: Family, state: dict[str, Any], dtype: Any) -> Any:
+    """A VAE from its weights in the original (LDM) or diffusers key names: the family's config with
+    its levels' widths, blocks per level and latent channels read off the tensors."""
+    from diffusers import AutoencoderKL
+    from diffusers.loaders.single_file_utils import convert_ldm_vae_checkpoint
+
+    config = dict(AutoencoderKL.load_config(CONFIGS / family.config, subfolder="vae"))
+    diffusers_names = "encoder.down_blocks.0.resnets.0.conv1.weight" in state
+    prefix, block = ("encoder.down_blocks.", "resnets") if diffusers_names else ("encoder.down.", "block")
+    levels = _levels(state, prefix, block)
+    if levels:
+        config["block_out_channels"] = [int(w.shape[0]) for w in levels]
+        config["layers_per_block"] = sum(1 for k in state if k.startswith(f"{prefix}0.{block}.") and
+                                         k.endswith(".conv1.weight"))
+        count = len(levels)
+        config["down_block_types"] = ["DownEncoderBlock2D"] * count
+        config["up_block_types"] = ["UpDecoderBlock2D"] * count
+        config["latent_channels"] = int(state["decoder.conv_in.weight"].shape[1])
+    if not diffusers_names:
+        state = convert_ldm_vae_checkpoint(state, config)
+    vae = AutoencoderKL.from_config(config)
+    vae.load_state_dict(state)
+    return vae.to(dtype=dtype)
+
+
+def load_checkpoint_file(family: Family, path: Path, device: str, dtype: Any, place: str) -> tuple[Model, Clip, Vae]:
+    """One .safetensors holding a whole model of `family`: the denoiser under model.diffusion_model.,
+    each text encoder under text_encoders.<clip_l|clip_g|t5xxl>., the VAE under first_stage_model.
+    (or vae.); configs from the shipped ones with the sizes read off the tensors."""
+    from nodes.families import bare_shapes
+    from nodes.models._quantized import load_diffusers_model, read_state_dict
+
+    state = read_state_dict(path, "checkpoint")
+    denoiser_state = _part(state, DENOISER_PREFIX)
+    vae_state = next((v for v in (_part(state, p) for p in VAE_PREFIXES) if v), {})
+    missing = [e.comfy_name for e in family.encoders if not _part(state, ENCODER_PREFIX.format(e.comfy_name))]
+    if missing or not vae_state:
+        parts = missing + ([] if vae_state else ["vae"])
+        raise NodeError(f"{path.name} is a {family.title} checkpoint without its {', '.join(parts)}; load the "
+                        "missing parts with the CLIP / VAE loaders and the model with Load Diffusion Model",
+                        "checkpoint")
+    try:
+        shapes = bare_shapes({k: tuple(v.shape) for k, v in denoiser_state.items()})
+        config = family.module().denoiser_config(shapes, _shipped(family, "transformer"))
+        denoiser = ready(load_diffusers_model(family.denoiser, config, denoiser_state, dtype, "checkpoint"), place)
+        parts: dict[str, Any] = {}
+        for spec in family.encoders:
+            kind = _spec_kind(spec)
+            if kind.startswith("lm:"):
+                raise NodeError(f"{family.title}'s language-model text encoder is loaded from its own files (CLIP "
+                                "loader), not from a checkpoint", "checkpoint")
+            tokenizer = _tokenizer(family, spec, path, kind)
+            encoder = encoder_from_state(family, spec, kind, _part(state, ENCODER_PREFIX.format(spec.comfy_name)),
+                                         tokenizer, dtype, "checkpoint")
+            parts[spec.part], parts[spec.part.replace("text_encoder", "tokenizer")] = ready(encoder, place), tokenizer
+        vae = Vae(ready(_vae_from_state(family, vae_state, dtype), place), device, dtype)
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        raise NodeError(f"cannot load {path.name} as a {family.title} checkpoint: {exc}", "checkpoint") from None
+    first = family.encoders[0].part
+    first_tok = first.replace("text_encoder", "tokenizer")
+    rest = {k: v for k, v in parts.items() if k not in (first, first_tok)}
+    clip = Clip(parts[first_tok], parts[first], device, dtype, family=family.name, **rest)
+    scheduler = family.module().scheduler_config(denoiser, _shipped(family, "scheduler", "scheduler_config.json"))
+    model = make_model(family, denoiser, scheduler, dict(vae.vae.config), device, dtype, path.stem, vae, clip)
+    return model, clip, vae

@@ -22,6 +22,10 @@ PREFIXES = (
     ("cond_stage_model.", "text_encoder"),
     ("conditioner.embedders.0.", "text_encoder"),
     ("conditioner.embedders.1.", "text_encoder_2"),
+    # all-in-one files of the flow families (Flux, SD3.5: ComfyUI's and Stability's layout)
+    ("text_encoders.clip_l.", "text_encoder"),
+    ("text_encoders.clip_g.", "text_encoder_2"),
+    ("text_encoders.t5xxl.", "text_encoder_3"),
 )
 COMPONENTS = ("unet", "text_encoder", "text_encoder_2", "text_encoder_3", "vae")
 #: A diffusers folder's subfolder for each component: the denoiser is a UNet or a transformer (Flux,

@@ -117,3 +117,16 @@ def test_fill_matches_flux_fill_pipeline(tiny_fill, source_png, executor, tmp_pa
                            width=32, num_inference_steps=3, guidance_scale=30.0, generator=generator(8)).images)
     meaningful(theirs)
     np.testing.assert_array_equal(ours, theirs)
+
+
+def test_all_in_one_file_gives_the_folders_pixels(tmp_path_factory, executor, tmp_path, torch_threads):
+    """Load Checkpoint on one .safetensors in ComfyUI's checkpoint layout == on the diffusers folder."""
+    from tiny_flow import build_flux_file
+
+    folder, file = build_flux_file(tmp_path_factory.mktemp("flux_file") / "tiny_flux_aio")
+    results = []
+    for checkpoint in (folder, file):
+        graph, ids = flux_txt2img(checkpoint, seed=5)
+        results.append(pixels(run(executor, graph, tmp_path), ids["decode"]))
+    meaningful(results[0])
+    np.testing.assert_array_equal(results[1], results[0])

@@ -47,21 +47,21 @@ def clip_tokenizer(folder: Path):
     return CLIPTokenizer.from_pretrained(folder)
 
 
-def t5_encoder(dim: int = 32):
+def t5_encoder(dim: int = 32, max_distance: int = 16):
     """A 2-layer T5 encoder `dim` wide (gated GELU, as T5 v1.1)."""
     from transformers import T5Config, T5EncoderModel
 
     return T5EncoderModel(T5Config(vocab_size=128, d_model=dim, d_ff=64, d_kv=8, num_heads=4, num_layers=2,
                                    feed_forward_proj="gated-gelu", relative_attention_num_buckets=8,
-                                   relative_attention_max_distance=16, dropout_rate=0.0,
+                                   relative_attention_max_distance=max_distance, dropout_rate=0.0,
                                    decoder_start_token_id=0, pad_token_id=0, eos_token_id=1))
 
 
-def clip_encoder(dim: int = 32, projection: bool = False, projection_dim: int = 32):
+def clip_encoder(dim: int = 32, projection: bool = False, projection_dim: int = 32, heads: int = 4):
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
 
     config = CLIPTextConfig(vocab_size=128, hidden_size=dim, intermediate_size=64, num_hidden_layers=2,
-                            num_attention_heads=4, max_position_embeddings=32, projection_dim=projection_dim,
+                            num_attention_heads=heads, max_position_embeddings=32, projection_dim=projection_dim,
                             bos_token_id=0, eos_token_id=1, pad_token_id=1, hidden_act="quick_gelu")
     return CLIPTextModelWithProjection(config) if projection else CLIPTextModel(config)
 
@@ -222,3 +222,52 @@ def build_z_image(folder: Path, *, seed: int = 0, real_heads: bool = False) -> P
                           transformer=transformer)
     pipe.save_pretrained(folder)
     return folder
+
+
+def build_flux_file(folder: Path, seed: int = 4) -> tuple[Path, Path]:
+    """A tiny Flux.1 dev as a diffusers folder and as one all-in-one .safetensors beside it (ComfyUI's
+    checkpoint layout: model.diffusion_model., text_encoders.clip_l/t5xxl.transformer., first_stage_model.),
+    with its tokenizers beside the file. Sizes a shipped config can be completed from: 128-wide heads,
+    one 64-wide CLIP head, T5's relative positions up to 128, the VAE's 32 norm groups (what a file's
+    tensors do not say)."""
+    import shutil
+
+    import torch
+    from diffusers import FlowMatchEulerDiscreteScheduler, FluxPipeline
+    from safetensors.torch import save_file
+
+    torch.manual_seed(seed)
+    from diffusers import AutoencoderKL
+
+    vae = AutoencoderKL(in_channels=3, out_channels=3, latent_channels=16, block_out_channels=(32,) * 4,
+                        down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4,
+                        layers_per_block=1, norm_num_groups=32, sample_size=32, scaling_factor=0.3611,
+                        shift_factor=0.1159, use_quant_conv=False, use_post_quant_conv=False)
+    pipe = FluxPipeline(transformer=_flux_wide(), vae=vae,
+                        text_encoder=clip_encoder(64, heads=1), tokenizer=clip_tokenizer(folder / "tokenizer"),
+                        text_encoder_2=t5_encoder(max_distance=128), tokenizer_2=t5_tokenizer(folder / "tokenizer_2"),
+                        scheduler=FlowMatchEulerDiscreteScheduler(**FLUX_DEV_SCHEDULER))
+    pipe.save_pretrained(folder)
+    state = {"model.diffusion_model." + k: v for k, v in pipe.transformer.state_dict().items()}
+    state |= {"text_encoders.clip_l.transformer." + k: v for k, v in pipe.text_encoder.state_dict().items()}
+    state |= {"text_encoders.t5xxl.transformer." + k: v for k, v in pipe.text_encoder_2.state_dict().items()
+              if k != "encoder.embed_tokens.weight"}
+    from ldm_format import _convert_vae
+
+    state |= _convert_vae(pipe.vae.state_dict(), dict(pipe.vae.config))  # first_stage_model. + LDM names
+    file = folder.parent / f"{folder.name}.safetensors"
+    save_file({k: v.contiguous() for k, v in state.items()}, str(file))
+    shutil.copytree(folder / "tokenizer", folder.parent / f"{folder.name}.tokenizer")
+    shutil.copytree(folder / "tokenizer_2", folder.parent / f"{folder.name}.tokenizer_2")
+    return folder, file
+
+
+def _flux_wide():
+    """Flux with 128-wide heads (the shipped rope axes fit) and a 64-wide pooled CLIP input."""
+    from diffusers import FluxTransformer2DModel
+
+    model = FluxTransformer2DModel(patch_size=1, in_channels=64, out_channels=64, num_layers=1, num_single_layers=1,
+                                   attention_head_dim=128, num_attention_heads=1, joint_attention_dim=32,
+                                   pooled_projection_dim=64, guidance_embeds=True, axes_dims_rope=(16, 56, 56))
+    _randomize_zero_inits(model)
+    return model
