@@ -227,12 +227,13 @@ def _shapes_only(path: Path) -> dict[str, _Shape]:
 def _load_single_file(path: Path, device: str, dtype: Any, place: str) -> tuple[Model, Clip, Vae]:
     from diffusers import StableDiffusionPipeline, StableDiffusionXLPipeline
 
-    from nodes.models import _family_loader
+    from nodes.models._family_checkpoint import load_checkpoint_file
+    from nodes.models._family_loader import path_family
     from nodes.models._tokenizers import clip_tokenizer
 
-    family = _family_loader.path_family(path)
+    family = path_family(path)
     if family is not None:  # Flux, SD3.5, ... all in one file
-        return _family_loader.load_checkpoint_file(family, path, device, dtype, place)
+        return load_checkpoint_file(family, path, device, dtype, place)
     arch = architecture(_shapes_only(path) or read_state_dict(path))
     config = configs_dir() / arch
     if not (config / "model_index.json").is_file():
