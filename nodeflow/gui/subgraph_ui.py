@@ -99,8 +99,8 @@ class SubgraphPanel(QWidget):
         self.library = LibraryList()
         layout.addWidget(self.library)
         library_buttons = QHBoxLayout()
-        for text, slot in (("Add to canvas", self.use_selected), ("Save to library", self.save_current),
-                           ("Refresh", self.refresh_library)):
+        for text, slot in (("Add to canvas", self.use_selected), ("Update instances", self.update_selected),
+                           ("Save to library", self.save_current), ("Refresh", self.refresh_library)):
             button = QPushButton(text)
             button.clicked.connect(lambda _c=False, s=slot: s())
             library_buttons.addWidget(button)
@@ -187,6 +187,15 @@ class SubgraphPanel(QWidget):
         centre = view.mapToScene(view.viewport().rect().center()) if view else None
         _, lost = self.edits.use_file(Path(item.data(_ROLE)), (centre.x(), centre.y()) if centre else (0.0, 0.0))
         for line in lost:
+            self.message(line)
+
+    def update_selected(self) -> None:
+        """Bring the selected file's (edited) definition into this workflow: every instance follows."""
+        item = self.library.currentItem()
+        if item is None:
+            return
+        _, lost = self.edits.use_file(Path(item.data(_ROLE)))
+        for line in lost or ["updated every instance of the subgraph"]:
             self.message(line)
 
     def save_current(self) -> None:

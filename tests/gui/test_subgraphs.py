@@ -3,10 +3,13 @@ breadcrumb, edit sockets and promote a widget, detach, the library; every step u
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QInputDialog
 
+from nodeflow.core.graph import Graph
 from nodeflow.core.subgraphs.expand import expand
 
 from .helpers import vp
@@ -193,3 +196,27 @@ def test_inner_events_never_land_on_a_plain_node_that_shares_the_instance_id(win
     a, _, _ = chain(window)
     run_states.apply(window.scene, ev.NodeFailed(f"{a}:3", "broke"))
     assert window.scene.nodes[a].run.state != "failed"
+
+
+def test_update_instances_from_an_edited_library_file(window, qtbot, monkeypatch, tmp_path):
+    from PySide6.QtWidgets import QPushButton
+
+    from nodeflow.core.subgraphs.files import save_subgraph
+
+    monkeypatch.setenv("NODEFLOW_HOME", str(tmp_path / "home"))
+    _, b, _ = chain(window)
+    inst = convert(window, qtbot, monkeypatch, [b])
+    path = window.subgraphs.save_to_library("adder")
+    workflow = window.document.workflow
+    edited = Graph(window.registry)
+    edited.subgraphs["adder"] = copy.deepcopy(workflow.subgraphs["adder"])
+    edited.subgraphs["adder"].nodes[b].params["operation"] = "multiply"
+    save_subgraph(edited, "adder", path)  # the file edited elsewhere
+    panel = window.subgraph_panel
+    panel.refresh_library()
+    panel.library.setCurrentRow(0)
+    buttons = {button.text(): button for button in panel.findChildren(QPushButton)}
+    qtbot.mouseClick(buttons["Update instances"], Qt.MouseButton.LeftButton)
+    assert expand(workflow)[0].nodes[f"{inst}:{b}"].params["operation"] == "multiply"
+    window.document.undo.undo()
+    assert expand(workflow)[0].nodes[f"{inst}:{b}"].params["operation"] == "add"
