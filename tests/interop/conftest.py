@@ -34,13 +34,18 @@ def registry():
     return default_registry()
 
 
+def _reroute(graph: Graph, node_id: str) -> bool:
+    cls = graph.registry.get(graph.nodes[node_id].type)
+    return cls is not None and cls.passthrough
+
+
 def executable_view(graph: Graph) -> tuple[dict[str, tuple[str, dict]], set[tuple[str, str, str, str]]]:
     """What runs, the way ComfyUI's API export sees it: no notes, no muted nodes, bypassed nodes
     wired through (consumers take the bypassed node's first input), placeholders by class only."""
     nodes = {}
     for node_id, record in graph.nodes.items():
-        if record.mode == "muted" or record.type == "basic.note":
-            continue
+        if record.mode == "muted" or record.type == "basic.note" or _reroute(graph, node_id):
+            continue  # a reroute is a dot on a wire: the API sees the wire
         params = record.params if graph.registry.get(record.type) is not None else {}
         nodes[node_id] = (record.type, dict(params))
     feeds = {}
@@ -49,7 +54,7 @@ def executable_view(graph: Graph) -> tuple[dict[str, tuple[str, dict]], set[tupl
     links = set()
     for link in graph.iter_links():
         src, out, seen = link.src, link.src_output, set()
-        while graph.nodes[src].mode == "bypass" and src not in seen and feeds.get(src):
+        while (graph.nodes[src].mode == "bypass" or _reroute(graph, src)) and src not in seen and feeds.get(src):
             seen.add(src)
             upstream = feeds[src][0]
             src, out = upstream.src, upstream.src_output

@@ -70,8 +70,9 @@ def test_frontend_only_nodes_are_resolved(corpus, registry):
     assert len(notes) == 9 and all(n.params["text"] for n in notes)
     assert len(opened.graph.groups) == 8
     # PrimitiveNodes' values land in the widgets they drive: both KSamplerAdvanced steps agree
-    reroutes = open_workflow(corpus / "ui" / "impactpack_detailer_pipe_test.json", registry).comfyui
-    assert sum(c == "Reroute" for _, c, _ in reroutes.dropped) == 2
+    reroutes = open_workflow(corpus / "ui" / "impactpack_detailer_pipe_test.json", registry)
+    assert not any(c == "Reroute" for _, c, _ in reroutes.comfyui.dropped)
+    assert sum(r.type == "basic.reroute" for r in reroutes.graph.nodes.values()) == 2  # kept where they stood
 
 
 def test_modes_layout_and_seed_controls_carry_over(corpus, registry):

@@ -85,12 +85,14 @@ def test_ui_features_survive_import(registry):
     assert sampler.params["steps"] == 6  # the PrimitiveNode's value, not the widget's stale 20
     assert sampler.ui["seed_control"] == {"seed": "increment"}
     assert sampler.ui["color"] == "#223" and graph.nodes["6"].ui["title"] == "Positive"
-    assert graph.link_into("3", "latent_image").src == "5"  # through the Reroute
+    assert graph.nodes["10"].type == "basic.reroute" and graph.nodes["10"].ui["pos"] == [600.0, 300.0]
+    assert graph.link_into("3", "latent_image").src == "10" and graph.link_into("10", "value").src == "5"
     assert graph.nodes["12"].type == "basic.note" and graph.nodes["12"].params["text"] == "read me"
     assert [g.title for g in graph.groups.values()] == ["Prompts"]
     assert graph.nodes["4"].ui["size"] == [300.0, 100.0]
-    assert {c for _, c, _ in report.dropped} == {"Reroute", "PrimitiveNode"}
+    assert {c for _, c, _ in report.dropped} == {"PrimitiveNode"}  # the Reroute is a reroute now
     assert report.fully_mapped
+    assert export_api(graph)[0]["3"]["inputs"]["latent_image"] == ["5", 0]  # and exports through it
 
 
 def test_nodes_without_comfyui_equivalent_are_reported(registry):

@@ -80,6 +80,8 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("PrimitiveString", "basic.text", ("value",), {"value": "text"}, ("text",)),
     Entry("PrimitiveStringMultiline", "basic.text", ("value",), {"value": "text"}, ("text",)),
     Entry("PreviewAny", "basic.show", (SHOWN, SHOWN, SHOWN), {"source": "value"}, ("text",)),
+    # the frontend's Reroute dot (UI files only): a NodeFlow reroute where it stood, not a dropped node
+    Entry("Reroute", "basic.reroute", (), {"": "value"}, ("value",)),
     Entry("ComfySwitchNode", "basic.switch", ("switch",),
           {"on_false": "on_false", "on_true": "on_true", "switch": "switch"}, ("output",)),
     # text, maths and sizes (issue 24): pure data nodes, the planner may run them to decide a switch

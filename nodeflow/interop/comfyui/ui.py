@@ -1,6 +1,7 @@
 """Reading ComfyUI UI workflows (schema 0.4 and 1): widgets named by the class map, links by name.
 
-Frontend-only nodes are resolved here: `Reroute`s pass links through, a `PrimitiveNode`'s value
+Frontend-only nodes are resolved here: `Reroute`s become reroutes (mapped by the class map; an
+unmapped one would pass its links straight through), a `PrimitiveNode`'s value
 is written into every widget it drives, `Note`/`MarkdownNote` become notes. Muted (2) and
 bypassed (4) nodes keep their mode. Everything not carried over is listed in `Parsed.dropped` or
 `Parsed.problems`, each line naming the ComfyUI node id and class.
@@ -75,7 +76,7 @@ def _read_node(node_id: str, raw: dict[str, Any], flat: Flat, inbound: dict, par
         values = raw.get("widgets_values") or [(raw.get("properties") or {}).get("text", "")]
         parsed.notes.append((node_id, CNote(str(values[0] if values else ""), point(raw.get("pos")),
                                             point(raw.get("size")), raw.get("title"), _colour(raw))))
-    elif kind == "Reroute":
+    elif kind == "Reroute" and entry_for_class(kind) is None:
         parsed.dropped.append((node_id, kind, "frontend-only; its links pass straight through"))
     elif kind == "PrimitiveNode":
         parsed.dropped.append((node_id, kind, "frontend-only; its value is written into the widgets it drives"))
@@ -187,7 +188,7 @@ def _follow(source: tuple[str, int], flat: Flat, inbound: dict) -> tuple[str, in
         raw = flat.nodes.get(src, {})
         if src in flat.through:
             source = inbound.get((src, slot))
-        elif raw.get("type") == "Reroute":
+        elif raw.get("type") == "Reroute" and entry_for_class("Reroute") is None:
             source = inbound.get((src, 0))
         else:
             return source
