@@ -53,6 +53,9 @@ class _Signals(QObject):
 class MissingModelsDialog(QDialog):
     """Lists `missing` and gets each model; `document` receives the parameter edits."""
 
+    #: A model is in place now (row): what depends on the library (the memory estimate) looks again.
+    model_landed = Signal(int)
+
     def __init__(self, document: Any, missing: list[Missing], library: ModelLibrary,
                  options: Options | None = None, parent: Any = None):
         super().__init__(parent)
@@ -204,6 +207,7 @@ class MissingModelsDialog(QDialog):
                 self.document.set_param(node_id, input_name, value)
         self.settled.add(row)
         self._state(row, line)
+        self.model_landed.emit(row)
 
     def _state(self, row: int, text: str) -> None:
         self.lines[row] = text
@@ -236,5 +240,7 @@ def offer(window: Any, library: ModelLibrary | None = None, options: Options | N
         return None
     dialog = MissingModelsDialog(document, missing, library, options, window)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    if hasattr(window, "memory_bar"):  # the estimate said "no estimate until valid"; a landed model changes that
+        dialog.model_landed.connect(lambda _row: window.memory_bar.schedule())
     dialog.show()
     return dialog

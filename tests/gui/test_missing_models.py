@@ -70,10 +70,12 @@ def test_missing_models_are_fetched_found_or_chosen_and_the_graph_follows(qtbot,
         shown.close()
 
         dialog = offer(window, options=Options(allow_local=True, timeout=5))  # as after --allow-local
+        estimates = []
+        window.memory_bar.schedule = lambda: estimates.append(True)
         qtbot.mouseClick(dialog.fetch_all_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: 0 in dialog.settled and dialog.fetch_button.isEnabled(), timeout=10_000)
         assert (user_models_dir() / "loras" / "a.safetensors").read_bytes() == a
-        assert "sha256 verified" in dialog.lines[0]
+        assert "sha256 verified" in dialog.lines[0] and estimates  # the memory estimate looks again
 
     dialog._signals.progress.emit(1, Transfer(512 * 1024, 2 * 1024 * 1024, 256 * 1024, 6.0))  # as a worker would
     qtbot.waitUntil(lambda: dialog.table.cellWidget(1, STATE) is not None)
