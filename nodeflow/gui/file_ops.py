@@ -37,9 +37,13 @@ def is_plain_picture(path: Path) -> bool:
     if path.suffix.lower() not in PICTURES or not path.is_file():
         return False
     try:
-        return not set(embedded_texts(path)) & set(WORKFLOW_KEYS)
+        if set(embedded_texts(path)) & set(WORKFLOW_KEYS):
+            return False
     except WorkflowFormatError:
         return False
+    from nodeflow.interop.a1111 import parameters_in  # A1111's JPEG/WebP keep theirs in the EXIF UserComment
+
+    return parameters_in(path) is None
 
 
 class FileOps(QObject):

@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt
 from safetensors.numpy import save
 
 from nodeflow.core import Input, Node
+from nodeflow.core.byte_sizes import format_bytes
 from nodeflow.core.paths import user_models_dir
 from nodeflow.core.types import STRING
 from nodeflow.gui.missing_models import STATE, MissingModelsDialog, offer
@@ -77,10 +78,11 @@ def test_missing_models_are_fetched_found_or_chosen_and_the_graph_follows(qtbot,
         assert (user_models_dir() / "loras" / "a.safetensors").read_bytes() == a
         assert "sha256 verified" in dialog.lines[0] and estimates  # the memory estimate looks again
 
-    dialog._signals.progress.emit(1, Transfer(512 * 1024, 2 * 1024 * 1024, 256 * 1024, 6.0))  # as a worker would
+    dialog._signals.progress.emit(1, Transfer(500_000, 2_000_000, 250_000, 6.0))  # as a worker would
     qtbot.waitUntil(lambda: dialog.table.cellWidget(1, STATE) is not None)
     bar = dialog.table.cellWidget(1, STATE)
-    assert (bar.value(), bar.format()) == (250, "512.0 KB / 2.0 MB, 256.0 KB/s, 6 s left")
+    sizes = [format_bytes(n) for n in (500_000, 2_000_000, 250_000)]
+    assert (bar.value(), bar.format()) == (250, f"{sizes[0]} / {sizes[1]}, {sizes[2]}/s, 6 s left")
     renamed = user_models_dir() / "loras" / "kept" / "bee.safetensors"  # appears after the workflow opened
     renamed.parent.mkdir(parents=True)
     renamed.write_bytes(b)
