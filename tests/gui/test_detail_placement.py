@@ -68,3 +68,25 @@ def test_frame_all_keeps_text_readable_and_shows_the_start_of_a_wide_graph(qtbot
     assert detail_for(window.view.zoom(), node_paint.font("normal")) is Detail.FULL
     visible = window.view.visible_scene_rect()
     assert visible.intersects(window.scene.nodes[ids[0]].sceneBoundingRect())  # the sources, on the left
+
+
+def test_labels_and_widgets_stay_drawn_down_to_half_zoom_by_the_wheel(qtbot, window):
+    """Issue 21: one wheel notch (83%) used to leave empty boxes; labels must hold to 50%."""
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    from nodeflow.gui.canvas import node_paint
+
+    window.document.add_node("test.take_image", (0, 0))
+    window.view.set_zoom(1.0)
+    centre = QPointF(window.view.viewport().rect().center())
+    for _ in range(3):  # three notches out
+        event = QWheelEvent(centre, window.view.viewport().mapToGlobal(centre), QPoint(0, 0), QPoint(0, -120),
+                            Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase,
+                            False)
+        QApplication.sendEvent(window.view.viewport(), event)
+    assert 0.5 <= window.view.zoom() < 0.7
+    assert detail_for(window.view.zoom(), node_paint.font("normal")) is Detail.FULL
+    assert detail_for(0.5, node_paint.font("normal")) is Detail.FULL
+    assert font_px(node_paint.font("normal")) >= 9  # widget text at 100%
