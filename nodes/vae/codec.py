@@ -9,7 +9,7 @@ from typing import Any
 
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
 from nodeflow.core.spec import MemoryNeed
-from nodeflow.core.types import IMAGE, INT, LATENT, MASK, VAE
+from nodeflow.core.types import IMAGE, INT, LATENT, MASK, STRING, VAE
 
 #: Pictures of more pixels than this are decoded and encoded tile by tile with diffusers' tiling
 #: (tiles of the VAE's native size, blended at the seams), so a 2048x2048 decode needs about the
@@ -63,6 +63,43 @@ def _checked_pixels(ctx: RunContext, image: Any, factor: int) -> Any:
         top, left = (h - nh) // 2, (w - nw) // 2
         image = image[:, top:top + nh, left:left + nw].contiguous()
     return image
+
+
+def grow_window(mask: Any, k: int) -> Any:
+    """A 0/1 [B, 1, H, W] mask widened as ComfyUI's grow_mask_by widens it: a box convolution with a
+    k x k kernel and zero padding p = ceil((k - 1) / 2), cut back to H x W, then clamped. Pixel y
+    sees rows y - p .. y - p + k - 1, so the mask grows k - 1 - p pixels up and left and p down and
+    right (k = 6: 2 and 3). On a 0/1 mask that is a max over the same window."""
+    import torch.nn.functional as F
+
+    if k <= 0:
+        return mask
+    p = k // 2  # = ceil((k - 1) / 2)
+    return F.max_pool2d(F.pad(mask, (p, k - 1 - p, p, k - 1 - p)), kernel_size=k, stride=1)
+
+
+def _comfy_inpaint_latent(ctx: RunContext, pixels: Any, vae: Any, mask: Any, grow_mask_by: int) -> dict:
+    """ComfyUI's VAE Encode (for Inpainting): the mask is fitted to the picture, both are cropped
+    to the VAE's cell (centred), the rounded mask greys its pixels (0.5) and that picture is
+    encoded; the noise mask is the rounded mask grown by `grow_window`."""
+    import torch
+
+    from nodes._tensors import fit_mask, mask_to_b1hw
+
+    h, w = pixels.shape[1], pixels.shape[2]
+    mask = fit_mask(mask_to_b1hw(mask).float(), h, w)
+    cropped = _checked_pixels(ctx, pixels, vae.scale_factor)
+    nh, nw = cropped.shape[1], cropped.shape[2]
+    top, left = (h - nh) // 2, (w - nw) // 2
+    mask = mask[:, :, top:top + nh, left:left + nw].round()
+    if mask.shape[0] not in (1, cropped.shape[0]):
+        raise NodeError(f"{mask.shape[0]} masks for {cropped.shape[0]} images", "mask")
+    keep = (1.0 - mask).permute(0, 2, 3, 1)
+    greyed = (cropped[..., :3] - 0.5) * keep + 0.5
+    with torch.no_grad():
+        dist = _dist(vae, (2.0 * greyed - 1.0).permute(0, 3, 1, 2).to(device=vae.device, dtype=vae.dtype))
+    return {"samples": _scaled_mean(dist), "latent_dist": dist, "masked_dist": dist,
+            "noise_mask": grow_window(mask, int(grow_mask_by)), "downscale": vae.scale_factor}
 
 
 def _dist(vae: Any, pixels: Any) -> dict:
@@ -153,7 +190,10 @@ class VAEEncodeForInpaint(Node):
         "Works with normal models (the unmasked area is kept while sampling) and with 9-channel "
         "inpainting models (which also see the blanked picture). grow_mask_by widens the mask by "
         "that many pixels to hide seams; 0 gives exactly diffusers' inpaint pipeline. Use Image "
-        "Composite Masked after decoding to get the unmasked pixels back exactly."
+        "Composite Masked after decoding to get the unmasked pixels back exactly. In the comfyui "
+        "convention (imported workflows) it does what ComfyUI does: the masked pixels are greyed and "
+        "that picture is encoded, and grow_mask_by k widens the mask by ceil((k - 1) / 2) pixels down "
+        "and right and the rest of k - 1 up and left (k = 6: 3 and 2)."
     )
     inputs = (
         Input("pixels", IMAGE),
@@ -161,14 +201,19 @@ class VAEEncodeForInpaint(Node):
         Input("mask", MASK),
         Input("grow_mask_by", INT, default=6, min=0, max=64,
               help="Widen the mask by this many pixels (0 = exactly as diffusers' inpaint pipeline)."),
+        Input("convention", STRING, default="diffusers", choices=("diffusers", "comfyui"),
+              help="diffusers: as diffusers' inpaint pipeline. comfyui: as ComfyUI's VAE Encode (for Inpainting)."),
     )
     outputs = (Output("latent", LATENT),)
 
-    def run(self, ctx: RunContext, pixels: Any, vae: Any, mask: Any, grow_mask_by: int) -> tuple[dict]:
+    def run(self, ctx: RunContext, pixels: Any, vae: Any, mask: Any, grow_mask_by: int,
+            convention: str = "diffusers") -> tuple[dict]:
         import torch
 
         from nodes._tensors import fit_mask, mask_to_b1hw
 
+        if convention == "comfyui":
+            return (_comfy_inpaint_latent(ctx, pixels, vae, mask, grow_mask_by),)
         pixels = _checked_pixels(ctx, pixels, vae.scale_factor)
         b, h, w = pixels.shape[0], pixels.shape[1], pixels.shape[2]
         mask = fit_mask(mask_to_b1hw(mask), h, w)

@@ -14,7 +14,7 @@ from typing import Any
 from nodeflow.core.registry import Registry
 from nodeflow.core.spec import Node
 from nodeflow.interop.comfyui.classmap import Entry, entry_for_class
-from nodeflow.interop.comfyui.convert import Notes, Unmappable
+from nodeflow.interop.comfyui.convert import PIXELS_EXPECTED, Notes, Unmappable
 from nodeflow.interop.comfyui.parsed import CNode, Parsed
 from nodeflow.interop.comfyui.report import ImportReport
 
@@ -37,6 +37,7 @@ def build(parsed: Parsed, registry: Registry, report: ImportReport, convention: 
         nodes.append(item)
         if target is not None:
             mapped[node.id] = target
+    _take_back_pixel_promises(report)
     links = []
     for node in parsed.nodes.values():
         links += _links(node, parsed, mapped, report)
@@ -55,6 +56,15 @@ def build(parsed: Parsed, registry: Registry, report: ImportReport, convention: 
     if manifest:
         data["manifest"] = manifest
     return data
+
+
+def _take_back_pixel_promises(report: ImportReport) -> None:
+    """A sampler alone would give ComfyUI's pixels, but the graph holds a node not yet shown to:
+    its note says so instead of promising them."""
+    if report.unproven:
+        why = "; ".join(report.unproven)
+        report.notes = [line.replace(PIXELS_EXPECTED, f"ComfyUI's pixels are not promised ({why}); the sampler "
+                                     "alone would give them") for line in report.notes]
 
 
 def _layout(pos, size, title, color) -> dict[str, Any]:
@@ -136,6 +146,8 @@ def _params(node: CNode, entry: Entry, cls: type[Node], report: ImportReport, co
     if entry.values is not None:
         params = entry.values(params, notes)
     report.notes += [f"node {node.id} ({node.class_type}): {m}" for m in notes.messages]
+    if notes.unproven:
+        report.unproven.append(f"node {node.id}: {notes.unproven}")
     for name, value in list(params.items()):
         inp = cls.input(name)
         if inp is None or not inp.is_parameter:

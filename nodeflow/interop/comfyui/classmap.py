@@ -258,7 +258,8 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("VAEDecode", "vae.decode", (), {"samples": "latent", "vae": "vae"}, ("image",)),
     Entry("VAEEncode", "vae.encode", (), {"pixels": "pixels", "vae": "vae"}, ("latent",)),
     Entry("VAEEncodeForInpaint", "vae.encode_inpaint", ("grow_mask_by",),
-          {"pixels": "pixels", "vae": "vae", "mask": "mask", "grow_mask_by": "grow_mask_by"}, ("latent",)),
+          {"pixels": "pixels", "vae": "vae", "mask": "mask", "grow_mask_by": "grow_mask_by"}, ("latent",),
+          values=convert.inpaint_encode_values),
     # image
     Entry("LoadImage", "image.load", ("image", UPLOAD), {"image": "image"}, ("image", "mask")),
     Entry("SaveImage", "image.save", ("filename_prefix",), {"images": "images", "filename_prefix": "filename_prefix"},

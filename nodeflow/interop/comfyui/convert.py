@@ -20,6 +20,11 @@ from nodeflow.core import comfy_samplers
 CONVENTIONS = ("comfyui", "diffusers")
 
 
+#: How a sampler node's note says ComfyUI's pixels are expected; the import takes it back when
+#: another node of the graph has not been shown to give ComfyUI's pixels (`Notes.unproven`).
+PIXELS_EXPECTED = "ComfyUI's pixels are expected"
+
+
 class Unmappable(Exception):
     """This node's values have no faithful NodeFlow equivalent; the message says why."""
 
@@ -31,6 +36,8 @@ class Notes:
     choices_of: dict[str, tuple[str, ...] | None] = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)
     convention: str = "comfyui"
+    #: Why this node keeps the graph from ComfyUI's pixels (not yet compared with ComfyUI), if it does.
+    unproven: str = ""
 
     def note(self, message: str) -> None:
         self.messages.append(message)
@@ -101,7 +108,7 @@ def ksampler_values(params: dict[str, Any], notes: Notes) -> dict[str, Any]:
     if notes.convention == "comfyui":
         if "sampler_name" in params and "scheduler" in params:
             expected, why = comfy_samplers.pixels_expected(params["sampler_name"], params["scheduler"])
-            notes.note(f"ComfyUI's pixels are {'expected' if expected else 'not expected'}: {why}")
+            notes.note(f"{PIXELS_EXPECTED}: {why}" if expected else f"ComfyUI's pixels are not expected: {why}")
         return params
     if "steps" not in params or "denoise" not in params:
         return params
@@ -117,6 +124,18 @@ def ksampler_values(params: dict[str, Any], notes: Notes) -> dict[str, Any]:
     params["steps"], params["denoise"] = total, min(strength, 1.0)
     notes.note(f"denoise {denoise:g} over {steps} steps is ComfyUI's last {steps} steps of a {total}-step "
                f"schedule; NodeFlow runs the same: steps {total}, denoise {params['denoise']:.6g}")
+    return params
+
+
+def inpaint_encode_values(params: dict[str, Any], notes: Notes) -> dict[str, Any]:
+    """VAE Encode (for Inpainting): in the comfyui convention it greys the masked pixels and grows
+    the mask as ComfyUI does; that has not been compared with ComfyUI's own pixels, so the graph
+    gets no pixel promise."""
+    params = dict(params)
+    if notes.convention == "comfyui" and "convention" in notes.choices_of:
+        params["convention"] = "comfyui"
+        notes.unproven = ("VAE Encode (for Inpainting) follows ComfyUI's grey fill and grow_mask_by, not yet "
+                          "compared with ComfyUI's own pixels")
     return params
 
 

@@ -18,6 +18,9 @@ class ImportReport:
     problems: list[str] = field(default_factory=list)
     #: Lines about meaning-preserving conversions (denoise, nearest sampler names...).
     notes: list[str] = field(default_factory=list)
+    #: Nodes whose behaviour has not been shown to give ComfyUI's pixels ("node 11: why"): while
+    #: any is listed, no sampler note promises them.
+    unproven: list[str] = field(default_factory=list)
 
     @property
     def fully_mapped(self) -> bool:
