@@ -90,3 +90,23 @@ def test_labels_and_widgets_stay_drawn_down_to_half_zoom_by_the_wheel(qtbot, win
     assert detail_for(window.view.zoom(), node_paint.font("normal")) is Detail.FULL
     assert detail_for(0.5, node_paint.font("normal")) is Detail.FULL
     assert font_px(node_paint.font("normal")) >= 9  # widget text at 100%
+
+
+def test_the_minimap_moves_off_the_nodes_under_it(qtbot, window):
+    view = window.view
+    view.set_zoom(1.0)
+    minimap = view.minimap
+    assert minimap.isVisible()
+    corner = view.mapToScene(minimap.geometry().center() - view.viewport().pos())
+    node = window.document.add_node("test.take_image", (corner.x() - 60, corner.y() - 40))
+    item = window.scene.nodes[node]
+    if not minimap.geometry().translated(-view.viewport().pos()).intersects(
+            view.mapFromScene(item.sceneBoundingRect()).boundingRect()):  # placement slid it off already
+        window.document.move({node: (item.record.ui["pos"], [round(corner.x() - 60), round(corner.y() - 40)])})
+
+    def clear() -> bool:
+        box = minimap.geometry().translated(-view.viewport().pos())
+        return not box.intersects(view.mapFromScene(item.sceneBoundingRect()).boundingRect())
+
+    qtbot.waitUntil(clear, timeout=3000)
+    assert view.viewport().rect().contains(minimap.geometry().translated(-view.viewport().pos()))

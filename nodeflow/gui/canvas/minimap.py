@@ -1,9 +1,10 @@
-"""A minimap in the canvas corner: every node as a dot-sized rectangle, the view as a frame.
-Click or drag in it to move the view there."""
+"""A minimap in a canvas corner: every node as a dot-sized rectangle, the view as a frame.
+Click or drag in it to move the view there. It moves to the corner that hides the fewest nodes;
+View > Minimap hides it."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
+from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QGraphicsView, QWidget
 
@@ -24,6 +25,8 @@ class Minimap(QWidget):
         self._dirty = True
         self._picture: tuple[QPixmap, QRectF, float, QPointF] | None = None
         scene.changed.connect(self._mark)
+        for bar in (view.horizontalScrollBar(), view.verticalScrollBar()):
+            bar.valueChanged.connect(self._mark)  # a pan can bring nodes under it
         self._timer = QTimer(self)
         self._timer.setInterval(200)
         self._timer.timeout.connect(self._refresh)
@@ -36,12 +39,28 @@ class Minimap(QWidget):
         if self._dirty and self.isVisible():
             self._dirty = False
             self._picture = None
+            self.place()
             self.update()
 
     def place(self) -> None:
+        """Into the corner of the canvas where it hides the least of the nodes in view (bottom
+        right when that is free): the minimap must not sit on what the user is working on."""
         vp = self.view.viewport().rect()
-        self.move(vp.right() - SIZE[0] - MARGIN, vp.bottom() - SIZE[1] - MARGIN)
-        self._picture = None
+        corners = [QPoint(vp.right() - SIZE[0] - MARGIN, vp.bottom() - SIZE[1] - MARGIN),
+                   QPoint(vp.left() + MARGIN, vp.bottom() - SIZE[1] - MARGIN),
+                   QPoint(vp.right() - SIZE[0] - MARGIN, vp.top() + MARGIN),
+                   QPoint(vp.left() + MARGIN, vp.top() + MARGIN)]
+        nodes = [self.view.mapFromScene(item.sceneBoundingRect()).boundingRect()
+                 for item in self.node_scene.nodes.values()]
+
+        def hidden(corner: QPoint) -> int:
+            box = QRect(corner, QSize(*SIZE))
+            return sum(box.intersected(r).width() * box.intersected(r).height() for r in nodes if box.intersects(r))
+
+        best = min(corners, key=hidden)  # min keeps the first (bottom right) on a tie
+        if best != self.pos():
+            self.move(best)
+            self._picture = None
 
     def _world(self) -> QRectF:
         rect = QRectF()
