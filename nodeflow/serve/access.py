@@ -91,9 +91,13 @@ async def read_json(request: web.Request, default: Any = None) -> Any:
     """The request body as JSON, whatever its Content-Type (ComfyUI's clients rely on that)."""
     if request.content_length is not None and request.content_length > MAX_JSON_BYTES:
         raise web.HTTPRequestEntityTooLarge(max_size=MAX_JSON_BYTES, actual_size=request.content_length)
-    body = await request.content.read(MAX_JSON_BYTES + 1)
-    if len(body) > MAX_JSON_BYTES:
-        raise web.HTTPRequestEntityTooLarge(max_size=MAX_JSON_BYTES, actual_size=len(body))
+    chunks, size = [], 0
+    while chunk := await request.content.read(2**16):  # a read returns what has arrived, not all
+        size += len(chunk)
+        if size > MAX_JSON_BYTES:
+            raise web.HTTPRequestEntityTooLarge(max_size=MAX_JSON_BYTES, actual_size=size)
+        chunks.append(chunk)
+    body = b"".join(chunks)
     if not body.strip():
         return default
     try:

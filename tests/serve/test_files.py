@@ -131,6 +131,9 @@ def test_a_mask_upload_puts_its_alpha_into_the_original(server):
 
 
 def test_request_bodies_are_bounded(server):
+    padded = b'{"prompt": {}' + b" " * (3 * 2**20) + b"}"  # big but allowed: read whole, then parsed
+    status, body, _ = server.request("/prompt", padded)
+    assert status == 400 and json.loads(body)["error"]["type"] == "invalid_prompt"
     status, _, _ = server.request("/prompt", b"{" + b" " * (9 * 2**20) + b"}")
     assert status == 413
     big = os.urandom(40 * 2**20)
