@@ -8,8 +8,9 @@ websocket messages. The package holds no workflow rules of its own: what it adds
 format (`messages`, `object_info`, `history`), access control (`access`) and file containment
 for /view and uploads (`files`).
 
-Modules: `config` (options, the exposure rule), `access` (token, Origin, size limits),
-`book` (prompts and their history, persisted beside the queue), `worker` (the job thread),
-`hub` (websocket clients), `messages` (events -> ComfyUI messages), `object_info`,
-`files`, `routes_*` (the handlers), `app` (the aiohttp application and its life cycle).
+Modules: `config` (options, limits, the exposure rule), `access` (token, Origin, Host, body
+sizes), `prompts` (POST /prompt), `book` (prompts and their history, persisted beside the
+queue), `worker` (the job thread), `hub` (websocket clients), `messages` (events -> ComfyUI
+messages), `object_info`, `files` (/view and uploads), `state` (what handlers share),
+`routes_*` (the handlers), `app` (the aiohttp application and its life cycle).
 """

@@ -15,8 +15,9 @@ MAX_JSON_BYTES = 8 * 2**20
 #: Bytes of an uploaded picture, and its pixels once decoded.
 MAX_UPLOAD_BYTES = 32 * 2**20
 MAX_UPLOAD_PIXELS = 8192 * 8192
-#: Bytes of one websocket message a client may send.
+#: Bytes of one websocket message a client may send, and websocket clients at once.
 MAX_WS_MESSAGE = 64 * 2**10
+MAX_CLIENTS = 256
 #: Finished prompts the history keeps (ComfyUI keeps 10,000).
 MAX_HISTORY = 10_000
 #: Prompts waiting in the queue at most; more are refused until it drains.

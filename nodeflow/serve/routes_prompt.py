@@ -8,7 +8,7 @@ from aiohttp import WSMsgType, web
 
 from nodeflow.core.errors import NodeFlowError
 from nodeflow.serve.access import BadRequest, read_json
-from nodeflow.serve.config import MAX_UPLOAD_BYTES, MAX_WS_MESSAGE, SERVE_BATCH
+from nodeflow.serve.config import MAX_CLIENTS, MAX_UPLOAD_BYTES, MAX_WS_MESSAGE, SERVE_BATCH
 from nodeflow.serve.prompts import submit
 from nodeflow.serve.state import state_of
 
@@ -144,9 +144,11 @@ async def get_features(request: web.Request) -> web.Response:
 @routes.get("/ws")
 async def websocket(request: web.Request) -> web.WebSocketResponse:
     state = state_of(request)
+    sid = request.query.get("clientId") or uuid.uuid4().hex
+    if len(state.hub.clients) >= MAX_CLIENTS and sid not in state.hub.clients:
+        raise web.HTTPServiceUnavailable(text=f"{MAX_CLIENTS} websocket clients are connected already")
     socket = web.WebSocketResponse(max_msg_size=MAX_WS_MESSAGE, heartbeat=30.0)
     await socket.prepare(request)
-    sid = request.query.get("clientId") or uuid.uuid4().hex
     client = state.hub.attach(sid, socket)
     state.hub.send_now(client, "status", {"status": await state.blocking(state.status), "sid": sid})
     record = state.worker.record

@@ -6,6 +6,7 @@ import json
 import time
 import uuid
 
+import pytest
 import websocket
 
 from tests.serve.conftest import JOB_TIMEOUT, png_bytes, tiny_prompt
@@ -100,3 +101,24 @@ def test_a_node_failing_at_run_time_is_an_execution_error_naming_it(server):
     history = server.wait_history(sent["prompt_id"])
     assert history["status"]["status_str"] == "error"
     assert history["outputs"]["9"]["images"]  # the other branch still saved its picture
+
+
+def test_a_websocket_message_over_the_limit_closes_that_socket(server):
+    from nodeflow.serve.config import MAX_WS_MESSAGE
+
+    ws = websocket.create_connection(f"{server.ws_url}?clientId={uuid.uuid4().hex}", timeout=60)
+    try:
+        assert json.loads(ws.recv())["type"] == "status"
+        ws.send(json.dumps({"type": "feature_flags", "data": {"x": "y" * MAX_WS_MESSAGE}}))
+        try:
+            opcode, data = ws.recv_data(control_frame=True)
+            assert opcode == websocket.ABNF.OPCODE_CLOSE and int.from_bytes(data[:2], "big") == 1009
+        except (ConnectionError, websocket.WebSocketConnectionClosedException):
+            pass  # closed while the rest of the message was still being sent
+        ws.settimeout(20)  # a socket still open would time out instead: that fails the test
+        with pytest.raises((ConnectionError, websocket.WebSocketConnectionClosedException)):
+            ws.send("{}")
+            ws.recv()
+    finally:
+        ws.close()
+    assert server.json("/prompt")["exec_info"]["queue_remaining"] == 0  # the server goes on
