@@ -14,6 +14,8 @@ from nodeflow.core.subgraphs.files import definitions_used
 
 #: Where a paste lands when no point is given (Duplicate): just below and right of the originals.
 PASTE_OFFSET = (30.0, 30.0)
+#: The metadata key under which a copy lists the links that came into it from other nodes.
+INCOMING = "incoming_links"
 
 
 def copy_text(graph: Graph, node_ids: list[str]) -> str:
@@ -27,12 +29,30 @@ def copy_text(graph: Graph, node_ids: list[str]) -> str:
         part.nodes[record.id] = record
     for link in links:
         part.links[(link.dst, link.dst_input)] = link
+    chosen = set(node_ids)
+    incoming = [[link.src, link.src_output, link.dst, link.dst_input] for link in graph.links.values()
+                if link.dst in chosen and link.src not in chosen]
+    if incoming:  # what Paste with Inputs (Ctrl+Shift+V) wires again, as ComfyUI does
+        part.metadata[INCOMING] = incoming
     return workflow.dumps(part)
 
 
+def incoming_links(text: str, pasted: dict[str, str]) -> list[tuple[str, str, str, str]]:
+    """The copied nodes' links from outside the copy, with `pasted` (copied id -> new id) applied
+    to their targets: (src, output, new dst, input). Empty for text without them."""
+    import json
+
+    try:
+        found = json.loads(text).get("metadata", {}).get(INCOMING, [])
+    except (ValueError, AttributeError):
+        return []
+    return [(str(s), str(o), pasted[str(d)], str(i)) for s, o, d, i in found if str(d) in pasted]
+
+
 def paste_records(graph: Graph, text: str, at: tuple[float, float] | None
-                  ) -> tuple[list[NodeRecord], list[Link]]:
+                  ) -> tuple[list[NodeRecord], list[Link], dict[str, str]]:
     """Nodes and links from workflow JSON, with ids new to `graph`; their top-left goes to `at`.
+    Also returns which copied id became which new id.
 
     Subgraph definitions the text brings and `graph` lacks are added to it. Raises
     WorkflowFormatError for text that is not a workflow.
@@ -45,7 +65,8 @@ def paste_records(graph: Graph, text: str, at: tuple[float, float] | None
     offset = PASTE_OFFSET
     if at is not None and points:
         offset = (at[0] - min(p[0] for p in points), at[1] - min(p[1] for p in points))
-    return remap_for_paste(graph, records, links, offset)
+    new_records, new_links = remap_for_paste(graph, records, links, offset)
+    return new_records, new_links, {old.id: new.id for old, new in zip(records, new_records)}
 
 
 def remap_for_paste(graph: Graph, records: list[NodeRecord], links: list[Link],

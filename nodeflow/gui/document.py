@@ -248,10 +248,20 @@ class Document(QObject):
         """The selected nodes (and links among them) as workflow JSON, for the clipboard."""
         return clipboard.copy_text(self.graph, node_ids)
 
-    def paste_text(self, text: str, at: tuple[float, float] | None) -> list[str]:
-        """Insert nodes from workflow JSON with fresh ids, as one undo step (see gui/clipboard.py)."""
-        records, links = clipboard.paste_records(self.graph, text, at)
-        return self.insert(records, links)
+    def paste_text(self, text: str, at: tuple[float, float] | None, with_inputs: bool = False) -> list[str]:
+        """Insert nodes from workflow JSON with fresh ids, as one undo step (see gui/clipboard.py).
+        `with_inputs`: also wire the links that came into the copied nodes from nodes still here."""
+        records, links, pasted = clipboard.paste_records(self.graph, text, at)
+        if not records:
+            return []
+        incoming = clipboard.incoming_links(text, pasted) if with_inputs else []
+        self.undo.beginMacro("Paste with inputs" if incoming else "Paste")
+        ids = self.insert(records, links)
+        for src, out, dst, inp in incoming:
+            if src in self.graph.nodes:
+                self.connect(src, out, dst, inp)  # checked: a refused wire is left out
+        self.undo.endMacro()
+        return ids
 
     def add_group(self, title: str, rect: list[float]) -> str:
         """Add a frame as one undo step; GraphEditError (nothing pushed) for a wrong-typed value."""

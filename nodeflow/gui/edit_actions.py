@@ -37,13 +37,15 @@ class EditActions:
         if self.copy():
             self.delete()
 
-    def paste(self, at: QPointF | None = None) -> list[str]:
+    def paste(self, at: QPointF | None = None, with_inputs: bool = False) -> list[str]:
+        """Paste at `at` (else the pointer); `with_inputs` also wires the copied nodes' incoming
+        links from nodes still in the graph (Ctrl+Shift+V, as in ComfyUI)."""
         text = QGuiApplication.clipboard().text()
         if not text.strip().startswith("{"):
             return []
         at = at if at is not None else self._pointer()
         try:
-            ids = self.document.paste_text(text, (at.x(), at.y()))
+            ids = self.document.paste_text(text, (at.x(), at.y()), with_inputs)
         except WorkflowFormatError as exc:
             self.scene.show_message(f"Cannot paste: {exc}")
             return []

@@ -107,6 +107,7 @@ class MainWindow(QMainWindow):
             ("new", "&New", f.new), ("open", "&Open…", f.open_dialog), ("save", "&Save", f.save),
             ("save_as", "Save &As…", f.save_as), ("quit", "&Quit", self.close),
             ("cut", "Cu&t", ea.cut), ("copy", "&Copy", ea.copy), ("paste", "&Paste", lambda: ea.paste()),
+            ("paste_inputs", "Paste with &Inputs", lambda: ea.paste(with_inputs=True)),
             ("duplicate", "D&uplicate", ea.duplicate), ("delete", "&Delete", ea.delete),
             ("select_all", "Select &All", ea.select_all), ("group", "&Group Selection", ea.group_selection),
             ("mute", "&Mute", lambda: ea.toggle_mode(NodeMode.MUTED)),

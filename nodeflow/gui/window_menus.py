@@ -27,8 +27,8 @@ def build_menus(window) -> None:
     for name in ("save", "save_as", None, "quit"):
         file_menu.addSeparator() if name is None else file_menu.addAction(a[name])
     edit = bar.addMenu("&Edit")
-    for name in ("undo", "redo", None, "cut", "copy", "paste", "duplicate", "delete", None, "select_all",
-                 "group", "rename", "collapse", "mute", "bypass"):
+    for name in ("undo", "redo", None, "cut", "copy", "paste", "paste_inputs", "duplicate", "delete", None,
+                 "select_all", "group", "rename", "collapse", "mute", "bypass"):
         edit.addSeparator() if name is None else edit.addAction(a[name])
     view = window.view_menu
     first_panel = view.actions()[0] if view.actions() else None
