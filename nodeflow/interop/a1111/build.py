@@ -16,6 +16,7 @@ import math
 import re
 from typing import Any
 
+from nodeflow.core import workflow
 from nodeflow.interop.a1111.infotext import Infotext, named_hashes
 from nodeflow.interop.a1111.names import LATENT_UPSCALERS, sampler_and_schedule
 from nodeflow.interop.comfyui.report import ImportReport
@@ -107,8 +108,8 @@ def build(info: Infotext, library: ModelLibrary | None, report: ImportReport) ->
         if key not in USED:
             report.problems.append(f"'{key}: {value}' has no equivalent in NodeFlow; not used")
     report.notes.append("pixels will differ from A1111's: another noise generator and another sampler implementation")
-    data: dict[str, Any] = {"format": "nodeflow-workflow", "version": 1, "nodes": g.nodes, "links": g.links,
-                            "metadata": {"imported_from": report.source}}
+    data: dict[str, Any] = {"format": workflow.FORMAT, "version": workflow.FORMAT_VERSION, "nodes": g.nodes,
+                            "links": g.links, "metadata": {"imported_from": report.source}}
     if hashes:
         data["manifest"] = {"models": dict(sorted(hashes.items()))}
     return data

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from nodeflow.core import workflow
 from nodeflow.core.registry import Registry
 from nodeflow.core.spec import Node
 from nodeflow.interop.comfyui.classmap import Entry, entry_for_class
@@ -47,7 +48,8 @@ def build(parsed: Parsed, registry: Registry, report: ImportReport, convention: 
         nodes.append(item)
     groups = [{"id": f"g{i + 1}", "title": g.title, "rect": g.rect, **({"color": g.color} if g.color else {})}
               for i, g in enumerate(parsed.groups)]
-    data: dict[str, Any] = {"format": "nodeflow-workflow", "version": 1, "nodes": nodes, "links": links}
+    data: dict[str, Any] = {"format": workflow.FORMAT, "version": workflow.FORMAT_VERSION, "nodes": nodes,
+                            "links": links}
     if groups:
         data["groups"] = groups
     data["metadata"] = {"imported_from": report.source}

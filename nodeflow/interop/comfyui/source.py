@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nodeflow.core import workflow
 from nodeflow.core.errors import WorkflowFormatError
 from nodeflow.core.files import PNG_WORKFLOW_KEY, embedded_texts
 from nodeflow.interop.comfyui.api import is_api_prompt, unwrap_post_body
@@ -29,7 +30,7 @@ class Source:
 
 def classify(data: Any, where: str) -> Source:
     """Which format parsed JSON data is in; WorkflowFormatError if none."""
-    if isinstance(data, dict) and data.get("format") == "nodeflow-workflow":
+    if isinstance(data, dict) and data.get("format") == workflow.FORMAT:
         return Source("nodeflow", data, where)
     prompt, embedded = unwrap_post_body(data)
     if embedded is not None and is_ui_workflow(embedded):
