@@ -304,3 +304,17 @@ def test_two_processes_never_write_one_partial_file(server, index):
         with pytest.raises(FetchRefused, match="another NodeFlow process is downloading this file"):
             fetch_model(wanted, index, LOCAL)
     assert fetch_model(wanted, index, LOCAL).ok
+
+
+def test_a_redirect_may_not_lead_a_typed_url_to_another_local_host(server, index):
+    data = weights(32)
+    server.routes["/w.safetensors"] = Route(data)
+    port = server.httpd.server_address[1]
+    server.routes["/hop"] = Route(redirect=f"http://localhost:{port}/w.safetensors")
+    with pytest.raises(FetchRefused, match="localhost is a private or loopback address"):
+        fetch_model(Wanted("loras", server.url("/hop"), typed=True), index, Options(timeout=5))
+    server.routes["/same"] = Route(redirect="/w.safetensors")  # the host the user typed: allowed
+    assert fetch_model(Wanted("loras", server.url("/same"), typed=True), index, Options(timeout=5)).ok
+    server.routes["/scheme"] = Route(redirect="file:///etc/passwd")
+    with pytest.raises(FetchRefused, match="is not an http"):
+        fetch_model(Wanted("loras", server.url("/scheme"), typed=True), index, Options(timeout=5))
