@@ -111,6 +111,32 @@ class Clip:
         return getattr(self, name.replace("text_encoder", "tokenizer")), getattr(self, name)
 
 
+def stored_latents(raw: Any, numbers: dict[str, Any]) -> Any:
+    """A VAE's own latents as a LATENT holds them, by the VAE's `numbers` (`Vae.numbers`): normalised
+    per channel ((raw - mean) * (1 / std), Qwen-Image's pipelines' order) or shifted and scaled
+    ((raw - shift) * scaling: Stable Diffusion's, Flux's, SD3's)."""
+    import torch
+
+    if numbers.get("latents_mean") is not None:
+        shape = (1, len(numbers["latents_mean"])) + (1,) * (raw.dim() - 2)
+        mean = torch.tensor(numbers["latents_mean"]).view(shape).to(raw.device, raw.dtype)
+        inv_std = 1.0 / torch.tensor(numbers["latents_std"]).view(shape).to(raw.device, raw.dtype)
+        return (raw - mean) * inv_std
+    shifted = raw - numbers["shift_factor"] if numbers.get("shift_factor") else raw
+    return numbers["scaling_factor"] * shifted
+
+
+def vae_scale(config: Any) -> int:
+    """Pixels per latent cell of a VAE config: 2 per down block of an AutoencoderKL, 2 per
+    temporal-downsample entry of a video VAE (Qwen-Image's)."""
+    blocks = config.get("block_out_channels") if isinstance(config, dict) else getattr(config, "block_out_channels",
+                                                                                        None)
+    if blocks:
+        return 2 ** (len(blocks) - 1)
+    steps = config.get("temperal_downsample") if isinstance(config, dict) else config.temperal_downsample
+    return 2 ** len(steps)
+
+
 @dataclass(eq=False)
 class Vae:
     """VAE: the autoencoder, with the numbers that relate latents to pixels."""
@@ -123,15 +149,53 @@ class Vae:
 
     @property
     def scale_factor(self) -> int:
-        return 2 ** (len(self.vae.config.block_out_channels) - 1)
+        return vae_scale(self.vae.config)
 
     @property
     def scaling_factor(self) -> float:
-        return float(self.vae.config.scaling_factor)
+        return float(getattr(self.vae.config, "scaling_factor", None) or 1.0)
 
     @property
     def latent_channels(self) -> int:
-        return int(self.vae.config.latent_channels)
+        config = self.vae.config
+        return int(getattr(config, "latent_channels", None) or config.z_dim)
+
+    @property
+    def frames(self) -> bool:
+        """Whether the VAE works on videos ([B, C, frames, H, W]: Qwen-Image's, Wan's); a picture
+        is one frame, and LATENT keeps [B, C, h, w]."""
+        return getattr(self.vae.config, "temperal_downsample", None) is not None
+
+    def numbers(self) -> dict[str, Any]:
+        """What relates its latents to a LATENT's samples (see `stored_latents`)."""
+        config = self.vae.config
+        found = {"scaling_factor": self.scaling_factor, "shift_factor": self.shift_factor}
+        if getattr(config, "latents_mean", None) is not None and getattr(config, "latents_std", None) is not None:
+            found |= {"latents_mean": list(config.latents_mean), "latents_std": list(config.latents_std)}
+        return found
+
+    def encode_dist(self, pixels: Any) -> tuple[Any, Any]:
+        """(mean, std) of the VAE's posterior for pictures [B, 3, H, W] in [-1, 1], [B, C, h, w] each."""
+        posterior = self.vae.encode(pixels.unsqueeze(2) if self.frames else pixels).latent_dist
+        if self.frames:
+            return posterior.mean[:, :, 0], posterior.std[:, :, 0]
+        return posterior.mean, posterior.std
+
+    def raw(self, samples: Any) -> Any:
+        """The VAE's own latents from a LATENT's samples: undo the per-channel normalisation
+        (latents_mean / latents_std, Qwen-Image's pipelines' order: / (1 / std) + mean) or the
+        scaling and shift (Stable Diffusion's, Flux's, SD3's)."""
+        import torch
+
+        config = self.vae.config
+        mean = getattr(config, "latents_mean", None)
+        if mean is not None and getattr(config, "latents_std", None) is not None:
+            shape = (1, len(mean)) + (1,) * (samples.dim() - 2)
+            mean_t = torch.tensor(mean).view(shape).to(samples.device, samples.dtype)
+            inv_std = 1.0 / torch.tensor(config.latents_std).view(shape).to(samples.device, samples.dtype)
+            return samples / inv_std + mean_t
+        raw = samples / self.scaling_factor
+        return raw + self.shift_factor if self.shift_factor else raw
 
     @property
     def shift_factor(self) -> float:

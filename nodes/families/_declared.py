@@ -127,5 +127,25 @@ Z_IMAGE = Family(
     notes=("cfg is ComfyUI's: ZImagePipeline's guidance_scale is cfg - 1 (see nodes.z_image._adapter)",),
 )
 
+QWEN_IMAGE = Family(
+    name="qwen-image",
+    title="Qwen-Image",
+    detection=(Detection(keys=("txt_norm.weight", "transformer_blocks.0.img_mod.1.weight", "img_in.weight")),),
+    denoiser="QwenImageTransformer2DModel",
+    encoders=(TextEncoder("text_encoder", "Qwen2_5_VLForConditionalGeneration", "Qwen2Tokenizer", 1024,
+                          "states[-1] of the prompt after its 34-token template", "qwen_2.5_vl_7b"),),
+    latent=LatentFormat(channels=16, scaling_factor=1.0, downscale=8, patch=2),
+    prediction="flow",
+    pipeline="QwenImagePipeline",
+    config="qwen-image",
+    adapter="nodes.qwen_image._adapter",
+    cfg="separate",
+    vae="AutoencoderKLQwenImage",
+    sigmas="linspace",
+    comfy_clip_types=("qwen_image",),
+    comfy_shift=3.1,
+    notes=("latents are normalised per channel by the VAE's latents_mean / latents_std (Vae.raw)",),
+)
+
 #: Detection order: specific before general.
-FAMILIES: tuple[Family, ...] = (FLUX_FILL, CHROMA, FLUX, SD3, Z_IMAGE)
+FAMILIES: tuple[Family, ...] = (FLUX_FILL, CHROMA, FLUX, SD3, Z_IMAGE, QWEN_IMAGE)

@@ -79,6 +79,8 @@ class Family:
     #: How the pipeline runs classifier-free guidance: "batched" (negative and positive in one
     #: call) or "separate" (two calls, the pipeline's "true CFG").
     cfg: str = "batched"
+    #: diffusers class of the VAE.
+    vae: str = "AutoencoderKL"
     #: How the pipeline picks its noise levels: "linspace" (sigmas 1 .. 1/n, then shifted) or
     #: "scheduler" (the scheduler's own spacing of its training table).
     sigmas: str = "scheduler"

@@ -15,7 +15,7 @@ from nodeflow.core import NodeError
 from nodeflow.core.paths import RESOURCES
 from nodes._lazy import lazy
 from nodes.families import Family, detect
-from nodes.values import Clip, Model, Vae
+from nodes.values import Clip, Model, Vae, vae_scale
 
 torch = lazy("torch")
 
@@ -79,10 +79,12 @@ def load_encoders(family: Family, folders: dict[str, Path], device: str, dtype: 
                 family=family.name, **rest)
 
 
-def load_vae(folder: Path, subfolder: str | None, device: str, dtype: Any, place: str) -> Vae:
-    from diffusers import AutoencoderKL
+def load_vae(folder: Path, subfolder: str | None, device: str, dtype: Any, place: str,
+             class_name: str = "AutoencoderKL") -> Vae:
+    import diffusers
 
-    vae = AutoencoderKL.from_pretrained(folder, subfolder=subfolder, torch_dtype=dtype, local_files_only=True)
+    vae = getattr(diffusers, class_name).from_pretrained(folder, subfolder=subfolder, torch_dtype=dtype,
+                                                         local_files_only=True)
     return Vae(ready(vae, place), device, dtype)
 
 
@@ -94,8 +96,8 @@ def scheduler_config(folder: Path) -> dict[str, Any]:
 def make_model(family: Family, denoiser: Any, scheduler: dict[str, Any], vae_config: dict[str, Any], device: str,
                dtype: Any, name: str, vae: Vae | None = None, clip: Clip | None = None) -> Model:
     return Model(unet=denoiser, scheduler_config=scheduler,
-                 vae_scale_factor=2 ** (len(vae_config["block_out_channels"]) - 1),
-                 latent_channels=int(vae_config.get("latent_channels", family.latent.channels)),
+                 vae_scale_factor=vae_scale(vae_config),
+                 latent_channels=int(vae_config.get("latent_channels") or family.latent.channels),
                  device=device, dtype=dtype, name=name, family=family.name, vae=vae, clip=clip)
 
 
@@ -105,7 +107,7 @@ def load_pipeline_folder(family: Family, path: Path, device: str, dtype: Any,
     try:
         denoiser = load_denoiser(family, path, dtype, place, "transformer")
         clip = load_encoders(family, {e.part: path for e in family.encoders}, device, dtype, place)
-        vae = load_vae(path, "vae", device, dtype, place)
+        vae = load_vae(path, "vae", device, dtype, place, family.vae)
         scheduler = scheduler_config(path / "scheduler")
     except (OSError, ValueError) as exc:
         raise NodeError(f"cannot load the {family.title} model in {path}: {exc}", "checkpoint") from None

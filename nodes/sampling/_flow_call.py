@@ -36,6 +36,8 @@ class FlowCall:
             raise NodeError("give a flow model's negative one prompt (combine them before)", "negative")
         self.cfg, self.batched = float(cfg), spec.cfg == "batched" and self.cfg_on
         make = spec.module().Denoise
+        #: The family's own guidance mix where its pipeline rescales it (Qwen-Image's norm).
+        self.mix = getattr(spec.module(), "mix", None)
         self.positive = [(e, make(model, e, batch, size)) for e in positive.entries]
         self.negative = None
         self.pair = None
@@ -53,6 +55,8 @@ class FlowCall:
         cond, uncond = self.outputs(latents, t)
         if not self.cfg_on:
             return cond
+        if self.mix is not None:
+            return self.mix(cond, uncond, self.cfg)
         return uncond + self.cfg * (cond - uncond)
 
     def outputs(self, latents: Any, t: Any) -> tuple[Any, Any]:

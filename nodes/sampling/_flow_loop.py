@@ -75,9 +75,11 @@ def _draw(dist: dict, generator: Any) -> Any:
     """Sample the VAE posterior (DiagonalGaussianDistribution.sample) and apply shift and scaling."""
     from diffusers.utils.torch_utils import randn_tensor
 
+    from nodes.values import stored_latents
+
     mean, std = dist["mean"], dist["std"]
     sample = mean + std * randn_tensor(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype)
-    return (sample - dist.get("shift_factor", 0.0)) * dist["scaling_factor"]
+    return stored_latents(sample, dist)
 
 
 def _with_drawn(guider: Any, field: str, generator: Any, model: Any) -> Any:

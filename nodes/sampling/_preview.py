@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from nodes._lazy import lazy
-from nodes.values import Model
+from nodes.values import Model, stored_latents
 
 torch = lazy("torch")
 
@@ -46,8 +46,8 @@ def fit_preview_projection(model: Model) -> tuple[Any, Any]:
     patches = torch.rand((1, 3, cells, cells), generator=generator)
     pixels = torch.nn.functional.interpolate(patches, scale_factor=factor * 4, mode="nearest")
     with torch.no_grad():
-        posterior = vae.vae.encode((2 * pixels - 1).to(device=vae.device, dtype=vae.dtype)).latent_dist
-    latents = ((posterior.mean.float().cpu() - vae.shift_factor) * vae.scaling_factor)[0]  # [C, 4 * cells, 4 * cells]
+        mean, _ = vae.encode_dist((2 * pixels - 1).to(device=vae.device, dtype=vae.dtype))
+    latents = stored_latents(mean.float().cpu(), vae.numbers())[0]  # [C, 4 * cells, 4 * cells]
     targets = torch.nn.functional.interpolate(patches, size=latents.shape[-2:], mode="nearest")[0]
     a = torch.cat([latents.reshape(channels, -1).T, torch.ones(latents[0].numel(), 1)], dim=1)
     solution = torch.linalg.lstsq(a, targets.reshape(3, -1).T).solution  # [C + 1, 3]

@@ -44,10 +44,11 @@ def _decode(vae: Any, latent: dict, tile: int | None = None) -> Any:
                         f"{vae.latent_channels}", "latent")
     height, width = samples.shape[-2] * vae.scale_factor, samples.shape[-1] * vae.scale_factor
     with torch.no_grad(), _tiled_if_large(vae, height, width, tile):
-        raw = samples / vae.scaling_factor
-        if vae.shift_factor:
-            raw = raw + vae.shift_factor  # Flux's and SD3's VAEs (their pipelines' order)
-        decoded = vae.vae.decode(raw, return_dict=False)[0]
+        raw = vae.raw(samples)
+        if vae.frames:
+            decoded = vae.vae.decode(raw.unsqueeze(2), return_dict=False)[0][:, :, 0]
+        else:
+            decoded = vae.vae.decode(raw, return_dict=False)[0]
         image = (decoded * 0.5 + 0.5).clamp(0, 1)
     return image.cpu().permute(0, 2, 3, 1).float().contiguous()
 
@@ -104,15 +105,15 @@ def _comfy_inpaint_latent(ctx: RunContext, pixels: Any, vae: Any, mask: Any, gro
 
 def _dist(vae: Any, pixels: Any) -> dict:
     with _tiled_if_large(vae, pixels.shape[-2], pixels.shape[-1]):
-        posterior = vae.vae.encode(pixels).latent_dist
-    return {"mean": posterior.mean, "std": posterior.std, "scaling_factor": vae.scaling_factor,
-            "shift_factor": vae.shift_factor}
+        mean, std = vae.encode_dist(pixels)
+    return {"mean": mean, "std": std, **vae.numbers()}
 
 
 def _scaled_mean(dist: dict) -> Any:
-    """The posterior mean as a LATENT holds it: (mean - shift) * scaling."""
-    mean = dist["mean"] - dist["shift_factor"] if dist["shift_factor"] else dist["mean"]
-    return dist["scaling_factor"] * mean
+    """The posterior mean as a LATENT holds it (`stored_latents`)."""
+    from nodes.values import stored_latents
+
+    return stored_latents(dist["mean"], dist)
 
 
 class VAEDecode(Node):

@@ -69,3 +69,11 @@ def tiny_z_image8(tmp_path_factory, torch_threads):
     from tiny_flow import build_z_image
 
     return build_z_image(tmp_path_factory.mktemp("tiny_z_image8"), real_heads=True, seed=1)
+
+
+@pytest.fixture(scope="session")
+def tiny_qwen_image(tmp_path_factory, torch_threads):
+    """A tiny Qwen-Image (Qwen2.5-VL text encoder, video VAE, dynamic shift) as a QwenImagePipeline folder."""
+    from tiny_flow import build_qwen_image
+
+    return build_qwen_image(tmp_path_factory.mktemp("tiny_qwen_image"))

@@ -175,8 +175,9 @@ QWEN_CHAT = ("{%- for message in messages %}"
              "{%- endif %}{%- endif %}")
 
 
-def qwen_tokenizer(folder: Path | None = None):
-    """A byte-level BPE with Qwen's special tokens and chat template (the `tokenizers` package)."""
+def qwen_tokenizer(folder: Path | None = None, vision: bool = False):
+    """A byte-level BPE with Qwen's special tokens and chat template (the `tokenizers` package);
+    with `vision`, Qwen2.5-VL's picture tokens too."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import Qwen2TokenizerFast
 
@@ -184,6 +185,8 @@ def qwen_tokenizer(folder: Path | None = None):
     bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     bpe.decoder = decoders.ByteLevel()
     special = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<think>", "</think>"]
+    if vision:
+        special += ["<|vision_start|>", "<|vision_end|>", "<|image_pad|>", "<|video_pad|>"]
     trainer = trainers.BpeTrainer(vocab_size=300, special_tokens=special,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
     bpe.train_from_iterator(["a red circle on a blue background", "a green square", "user assistant"], trainer)
@@ -271,3 +274,51 @@ def _flux_wide():
                                    pooled_projection_dim=64, guidance_embeds=True, axes_dims_rope=(16, 56, 56))
     _randomize_zero_inits(model)
     return model
+
+
+QWEN_IMAGE_SCHEDULER = dict(base_image_seq_len=256, base_shift=0.5, invert_sigmas=False, max_image_seq_len=8192,
+                            max_shift=0.9, num_train_timesteps=1000, shift=1.0, shift_terminal=0.02,
+                            stochastic_sampling=False, time_shift_type="exponential", use_beta_sigmas=False,
+                            use_dynamic_shifting=True, use_exponential_sigmas=False, use_karras_sigmas=False)
+
+
+def qwen25_vl_encoder(tokenizer, dim: int = 32):
+    """A 2-layer Qwen2.5-VL with a 1-block vision tower, its vision tokens from `tokenizer`."""
+    from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
+
+    ids = {t: tokenizer.convert_tokens_to_ids(t) for t in ("<|vision_start|>", "<|vision_end|>", "<|image_pad|>",
+                                                         "<|video_pad|>")}
+    config = Qwen2_5_VLConfig(
+        text_config={"hidden_size": dim, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2,
+                     "num_key_value_heads": 1, "vocab_size": 300, "rms_norm_eps": 1e-6, "rope_theta": 1000000.0,
+                     "rope_scaling": {"type": "mrope", "mrope_section": [2, 3, 3]}},
+        vision_config={"depth": 1, "hidden_size": 16, "intermediate_size": 32, "num_heads": 2, "out_hidden_size": dim,
+                       "fullatt_block_indexes": [0], "window_size": 56},
+        image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
+        vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"])
+    return Qwen2_5_VLForConditionalGeneration(config)
+
+
+def qwen_image_vae(levels: int = 2):
+    """Qwen-Image's video VAE shrunk (2 levels: 2x; 4 levels: the real 8x), its real latent statistics."""
+    from diffusers import AutoencoderKLQwenImage
+
+    return AutoencoderKLQwenImage(base_dim=16, z_dim=16, dim_mult=[1, 2, 2, 2][:levels], num_res_blocks=1,
+                                  temperal_downsample=[False, True, True][:levels - 1])
+
+
+def build_qwen_image(folder: Path, *, seed: int = 0) -> Path:
+    """Write a tiny Qwen-Image: a 1-block transformer, a 2-layer Qwen2.5-VL, a 2-level video VAE."""
+    import torch
+    from diffusers import FlowMatchEulerDiscreteScheduler, QwenImagePipeline, QwenImageTransformer2DModel
+
+    torch.manual_seed(seed)
+    tokenizer = qwen_tokenizer(folder / "tokenizer", vision=True)
+    transformer = QwenImageTransformer2DModel(patch_size=2, in_channels=64, out_channels=16, num_layers=1,
+                                              attention_head_dim=16, num_attention_heads=2, joint_attention_dim=32,
+                                              axes_dims_rope=(4, 6, 6))
+    _randomize_zero_inits(transformer)
+    pipe = QwenImagePipeline(scheduler=FlowMatchEulerDiscreteScheduler(**QWEN_IMAGE_SCHEDULER), vae=qwen_image_vae(),
+                             text_encoder=qwen25_vl_encoder(tokenizer), tokenizer=tokenizer, transformer=transformer)
+    pipe.save_pretrained(folder)
+    return folder

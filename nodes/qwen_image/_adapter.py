@@ -1,0 +1,74 @@
+"""Qwen-Image's maths, written to match diffusers' QwenImagePipeline.
+
+- `encode`: the prompt in the pipeline's system template through Qwen2.5-VL, the last hidden
+  states of its attended tokens after the 34 template tokens (`_language_prompts.QWEN_IMAGE`); a
+  mask of all ones is dropped, as the pipeline drops it.
+- `Denoise`: the transformer on 2x2-cell tokens (the pipeline's `_pack_latents`), the timestep / 1000
+  and the picture's token grid (`img_shapes`); the output is unpacked to [B, C, h, w].
+- `mix`: the pipeline's true CFG, rescaled so each token's guided velocity keeps the norm of the
+  positive one (norms over the packed token features).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nodeflow.core import NodeError, RunContext
+from nodes._lazy import lazy
+
+torch = lazy("torch")
+
+
+def encode(ctx: RunContext, clip: Any, text: str, texts: Any = None) -> Any:
+    """One prompt's Qwen2.5-VL states, as QwenImagePipeline.encode_prompt makes them."""
+    from nodes.conditioning._language_prompts import QWEN_IMAGE
+    from nodes.conditioning._language_prompts import encode as encode_language
+    from nodes.values import CondEntry
+
+    tokenizer, encoder = clip.part(clip.spec.encoders[0].part)
+    embeds, mask = encode_language(QWEN_IMAGE, tokenizer, encoder, text, clip.device)
+    return CondEntry(embeds=embeds.to(dtype=encoder.dtype), text=text,
+                     attention_mask=None if bool(mask.all()) else mask)
+
+
+def pack(latents: Any) -> Any:
+    b, c, h, w = latents.shape
+    return latents.view(b, c, h // 2, 2, w // 2, 2).permute(0, 2, 4, 1, 3, 5).reshape(b, (h // 2) * (w // 2), c * 4)
+
+
+def unpack(tokens: Any, h: int, w: int) -> Any:
+    b, _, features = tokens.shape
+    return tokens.view(b, h // 2, w // 2, features // 4, 2, 2).permute(0, 3, 1, 4, 2, 5).reshape(b, features // 4, h, w)
+
+
+class Denoise:
+    """The transformer's velocity for [B, C, h, w] latents under one prompt (see module doc)."""
+
+    def __init__(self, model: Any, entry: Any, batch: int, size: tuple[int, int]) -> None:
+        h, w = size
+        if h % 2 or w % 2:
+            raise NodeError(f"Qwen-Image packs 2x2 latent cells: width and height must be multiples of "
+                            f"{2 * model.vae_scale_factor} pixels", "latent_image")
+        self.model, self.size = model, size
+        embeds = entry.embeds.to(model.device)
+        self.embeds = embeds.repeat(1, batch, 1).view(embeds.shape[0] * batch, embeds.shape[1], -1)
+        mask = entry.attention_mask
+        self.mask = None if mask is None else mask.to(model.device).repeat(batch, 1)
+        self.shapes = [[(1, h // 2, w // 2)]] * batch
+
+    def __call__(self, latents: Any, t: Any) -> Any:
+        h, w = self.size
+        timestep = t.expand(latents.shape[0]).to(latents.dtype)
+        out = self.model.unet(hidden_states=pack(latents), timestep=timestep / 1000, guidance=None,
+                              encoder_hidden_states_mask=self.mask, encoder_hidden_states=self.embeds,
+                              img_shapes=self.shapes, attention_kwargs={}, return_dict=False)[0]
+        return unpack(out, h, w)
+
+
+def mix(cond: Any, uncond: Any, cfg: float) -> Any:
+    """QwenImagePipeline's true CFG with its norm rescale, per packed token."""
+    h, w = cond.shape[-2:]
+    positive, negative = pack(cond), pack(uncond)
+    combined = negative + cfg * (positive - negative)
+    scale = torch.norm(positive, dim=-1, keepdim=True) / torch.norm(combined, dim=-1, keepdim=True)
+    return unpack(combined * scale, h, w)

@@ -1,0 +1,30 @@
+"""Qwen-Image graphs give QwenImagePipeline's pixels (tiny random weights, CPU): txt2img without
+guidance and with the pipeline's true CFG and its norm rescale."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from flow_graphs import as_uint8, flux_txt2img, meaningful, reference_pipe
+from graphs import pixels, run
+
+from nodeflow.engine import Executor
+
+
+@pytest.fixture(scope="module")
+def executor():
+    return Executor(device="cpu")
+
+
+@pytest.mark.parametrize("cfg", [1.0, 4.0])
+def test_txt2img_matches_qwen_image_pipeline(tiny_qwen_image, executor, tmp_path, cfg):
+    graph, ids = flux_txt2img(tiny_qwen_image, guidance=None, negative="a green square" if cfg > 1 else None,
+                              cfg=cfg, steps=3, seed=5)
+    ours = pixels(run(executor, graph, tmp_path), ids["decode"])
+    pipe = reference_pipe("QwenImagePipeline", tiny_qwen_image)
+    theirs = as_uint8(pipe("a red circle", negative_prompt="a green square" if cfg > 1 else None, height=32,
+                           width=32, num_inference_steps=3, true_cfg_scale=cfg,
+                           generator=torch.Generator("cpu").manual_seed(5)).images)
+    meaningful(theirs)
+    np.testing.assert_array_equal(ours, theirs)
