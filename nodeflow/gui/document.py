@@ -39,6 +39,9 @@ class Document(QObject):
         #: workflow, or a subgraph definition opened in place (`gui.subgraph_edits`).
         self.workflow = self.graph
         self.path: Path | None = None
+        #: The file an untitled document came from (a ComfyUI file, a PNG): it names the window and
+        #: the Save As suggestion, and is never written.
+        self.source: Path | None = None
         self.undo = QUndoStack(self)
         self.undo.cleanChanged.connect(self._on_clean_changed)
         self._hook(self.graph)
@@ -63,6 +66,7 @@ class Document(QObject):
         if dirty:
             self.undo.resetClean()  # no clean state in the stack: dirty until saved
         self.path = Path(path) if path else None
+        self.source = None
         self.graph_replaced.emit()
         self.path_changed.emit()
         self.dirty_changed.emit(self.dirty)
@@ -88,6 +92,8 @@ class Document(QObject):
         opened = open_workflow(Path(path), self.registry)
         own_json = opened.comfyui is None and Path(path).suffix.lower() == ".json"
         self.replace_graph(opened.graph, path if own_json else None, dirty=opened.comfyui is not None)
+        self.source = None if own_json else Path(path)  # set after replace_graph, which forgets it
+        self.path_changed.emit()
         return opened.messages
 
     def open_text(self, text: str, path: Path | None = None, dirty: bool = True) -> list[str]:

@@ -96,7 +96,9 @@ class FileOps(QObject):
         return path
 
     def ask_save_path(self) -> str:
-        start = str(self.document.path) if self.document.path else self.settings.last_dir
+        source = self.document.source
+        start = str(self.document.path) if self.document.path else \
+            str(source.with_name(f"{source.stem}.nodeflow.json")) if source else self.settings.last_dir
         path, _ = QFileDialog.getSaveFileName(self.parent_widget, "Save workflow", start, "Workflow JSON (*.json)")
         if path and not path.lower().endswith(".json"):
             path += ".json"

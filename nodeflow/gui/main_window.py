@@ -185,7 +185,9 @@ class MainWindow(QMainWindow):
         self.settings.save()
 
     def _update_title(self) -> None:
-        name = self.document.path.name if self.document.path else "Untitled"
+        source = self.document.source
+        name = self.document.path.name if self.document.path else f"{source.name} (imported)" if source \
+            else "Untitled"
         self.setWindowTitle(f"{name}[*] — NodeFlow")
         self.setWindowModified(self.document.dirty)
 
@@ -230,7 +232,9 @@ class MainWindow(QMainWindow):
             self.status(f"Opened the example {path.stem} (untitled copy)")
         else:
             self.refresh_recent()
-            self.status(f"Opened {path.name}" + (f" ({len(notes)} notes in the log)" if notes else ""))
+            problems = self._mark_problems()  # on the nodes at once, not only after Run
+            self.status(f"Opened {path.name}" + (f" ({len(notes)} notes in the log)" if notes else "")
+                        + (f"; {len(problems)} problem(s) marked on the nodes" if problems else ""))
             from nodeflow.gui.missing_models import offer  # the downloader loads only when a file opens
 
             offer(self)
@@ -315,11 +319,15 @@ class MainWindow(QMainWindow):
     def _workflow_dir(self) -> Path | None:
         return self.document.path.parent if self.document.path else None
 
-    def validate(self) -> list:
+    def _mark_problems(self) -> list:
         from nodeflow.gui import run_states
 
         problems = self.runner.validate(self.document.workflow, self._workflow_dir())
         run_states.show_problems(self.scene, problems)
+        return problems
+
+    def validate(self) -> list:
+        problems = self._mark_problems()
         for problem in problems:
             self.run_panel.log_line(f"problem: {problem}")
         self.status(f"{len(problems)} problem(s) found" if problems else "The workflow is valid")
