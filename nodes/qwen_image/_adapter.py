@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from nodeflow.core import NodeError, RunContext
@@ -72,3 +73,25 @@ def mix(cond: Any, uncond: Any, cfg: float) -> Any:
     combined = negative + cfg * (positive - negative)
     scale = torch.norm(positive, dim=-1, keepdim=True) / torch.norm(combined, dim=-1, keepdim=True)
     return unpack(combined * scale, h, w)
+
+
+def denoiser_config(shapes: Mapping[str, tuple[int, ...]], base: dict[str, Any]) -> dict[str, Any]:
+    """QwenImageTransformer2DModel's config for weights of these (bare) shapes (ComfyUI's files use
+    diffusers' names): widths, blocks and heads read off the tensors, rope axes from `base`."""
+    config = dict(base)
+    inner, config["in_channels"] = shapes["img_in.weight"]
+    config["joint_attention_dim"] = shapes["txt_in.weight"][1]
+    config["num_layers"] = len({k.split(".")[1] for k in shapes if k.startswith("transformer_blocks.")})
+    head_dim = shapes["transformer_blocks.0.attn.norm_q.weight"][0]
+    config["attention_head_dim"], config["num_attention_heads"] = head_dim, inner // head_dim
+    config["out_channels"] = shapes["proj_out.weight"][0] // config["patch_size"] ** 2
+    if head_dim != sum(config["axes_dims_rope"]):
+        raise NodeError(f"a Qwen-Image transformer with {head_dim}-wide attention heads is not one NodeFlow has a "
+                        f"config for (Qwen-Image's are {sum(config['axes_dims_rope'])} wide); load it as a diffusers "
+                        "folder", "unet")
+    return config
+
+
+def scheduler_config(denoiser: Any, base: dict[str, Any]) -> dict[str, Any]:
+    """The pipeline's scheduler for a lone transformer: the shipped one (dynamic shift)."""
+    return dict(base)

@@ -77,3 +77,12 @@ def tiny_qwen_image(tmp_path_factory, torch_threads):
     from tiny_flow import build_qwen_image
 
     return build_qwen_image(tmp_path_factory.mktemp("tiny_qwen_image"))
+
+
+@pytest.fixture(scope="session")
+def tiny_qwen_image8(tmp_path_factory, torch_threads):
+    """A tiny Qwen-Image with the real head width and 8x VAE (its lone transformer file loads with the
+    shipped configs)."""
+    from tiny_flow import build_qwen_image
+
+    return build_qwen_image(tmp_path_factory.mktemp("tiny_qwen_image8"), real_heads=True, seed=1)

@@ -28,3 +28,22 @@ def test_txt2img_matches_qwen_image_pipeline(tiny_qwen_image, executor, tmp_path
                            generator=torch.Generator("cpu").manual_seed(5)).images)
     meaningful(theirs)
     np.testing.assert_array_equal(ours, theirs)
+
+
+def test_a_lone_comfyui_transformer_file_samples_like_the_folder(tiny_qwen_image8, executor, tmp_path):
+    """UNETLoader on ComfyUI's Qwen-Image file (diffusers' names under model.diffusion_model.): the
+    family is recognised, its sizes read off the weights, the rest from the shipped configs."""
+    from diffusers import QwenImageTransformer2DModel
+    from graphs import add
+    from safetensors.torch import save_file
+
+    transformer = QwenImageTransformer2DModel.from_pretrained(tiny_qwen_image8 / "transformer")
+    path = tmp_path / "qwen_image_bf16.safetensors"
+    save_file({"model.diffusion_model." + k: v.contiguous() for k, v in transformer.state_dict().items()}, str(path))
+    graph, ids = flux_txt2img(tiny_qwen_image8, guidance=None, steps=3, seed=5)
+    expected = pixels(run(executor, graph, tmp_path / "folder"), ids["decode"])
+    meaningful(expected)
+    unet = add(graph, "models.load_unet", unet=str(path))
+    graph.connect(unet, "model", ids["sampler"], "model")
+
+    np.testing.assert_array_equal(pixels(run(executor, graph, tmp_path / "file"), ids["decode"]), expected)

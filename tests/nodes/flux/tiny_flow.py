@@ -307,18 +307,22 @@ def qwen_image_vae(levels: int = 2):
                                   temperal_downsample=[False, True, True][:levels - 1])
 
 
-def build_qwen_image(folder: Path, *, seed: int = 0) -> Path:
-    """Write a tiny Qwen-Image: a 1-block transformer, a 2-layer Qwen2.5-VL, a 2-level video VAE."""
+def build_qwen_image(folder: Path, *, seed: int = 0, real_heads: bool = False) -> Path:
+    """Write a tiny Qwen-Image: a 1-block transformer (two 16-wide heads, or one of the real 128 width
+    and rope axes with the real 8x VAE, so a lone file of it loads with the shipped configs), a
+    2-layer Qwen2.5-VL and the video VAE."""
     import torch
     from diffusers import FlowMatchEulerDiscreteScheduler, QwenImagePipeline, QwenImageTransformer2DModel
 
     torch.manual_seed(seed)
     tokenizer = qwen_tokenizer(folder / "tokenizer", vision=True)
+    heads = dict(attention_head_dim=128, num_attention_heads=1, axes_dims_rope=(16, 56, 56)) if real_heads else \
+        dict(attention_head_dim=16, num_attention_heads=2, axes_dims_rope=(4, 6, 6))
     transformer = QwenImageTransformer2DModel(patch_size=2, in_channels=64, out_channels=16, num_layers=1,
-                                              attention_head_dim=16, num_attention_heads=2, joint_attention_dim=32,
-                                              axes_dims_rope=(4, 6, 6))
+                                              joint_attention_dim=32, **heads)
     _randomize_zero_inits(transformer)
-    pipe = QwenImagePipeline(scheduler=FlowMatchEulerDiscreteScheduler(**QWEN_IMAGE_SCHEDULER), vae=qwen_image_vae(),
+    pipe = QwenImagePipeline(scheduler=FlowMatchEulerDiscreteScheduler(**QWEN_IMAGE_SCHEDULER),
+                             vae=qwen_image_vae(4 if real_heads else 2),
                              text_encoder=qwen25_vl_encoder(tokenizer), tokenizer=tokenizer, transformer=transformer)
     pipe.save_pretrained(folder)
     return folder
