@@ -108,10 +108,10 @@ def test_models_missing_from_the_library_are_reported_with_their_hashes():
     text = PARAMETERS.format(model_hash="abcdef0123", lora_hash="0123456789ab").replace(" Sampler: DPM++ 2M,",
                                                                                         " Sampler: Restart,")
     graph, report = import_parameters(text, default_registry(), None)
-    problems = "\n".join(report.problems)
-    assert "checkpoint 'my-checkpoint' (Model hash abcdef0123) is not in the library" in problems
-    assert "LoRA 'detail-tweaker' (hash 0123456789ab) is not in the library" in problems
-    assert "sampler 'Restart' has no equivalent; euler is used" in problems
+    notes = "\n".join(report.notes)  # missing models are not a loss of the conversion: validation names them
+    assert "checkpoint 'my-checkpoint' (Model hash abcdef0123) is not in the library yet" in notes
+    assert "LoRA 'detail-tweaker' (hash 0123456789ab) is not in the library yet" in notes
+    assert "sampler 'Restart' has no equivalent; euler is used" in report.problems
     assert graph.manifest["models"] == {"checkpoints/my-checkpoint.safetensors": "sha256:abcdef0123",
                                         "loras/detail-tweaker.safetensors": "sha256:0123456789ab"}
 
@@ -198,4 +198,6 @@ def test_an_a1111_png_runs_and_converts(tmp_path, capsys):
     assert len(written.fields["Model hash"]) == 10
     with_lora = _png(tmp_path / "lora.png", text)
     assert main(["validate", str(with_lora)]) == 2
-    assert "LoRA 'absent' (hash not recorded) is not in the library" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "LoRA 'absent' (hash not recorded) is not in the library yet" in err
+    assert "loras model 'absent.safetensors' not found" in err

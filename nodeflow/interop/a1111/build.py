@@ -6,7 +6,8 @@ img2img picture, which the file does not hold) -> sampler -> hires fix (latent u
 sampler) -> VAE decode -> Save Image. Samplers run in the `comfyui` convention (k-diffusion's
 samplers, as A1111's); A1111's denoise (run int(steps x denoise) of `steps`) is written as ComfyUI's
 (`steps` at the end of an int(steps / denoise) schedule) with the same steps run. Every setting
-that has no equivalent is reported, never dropped silently.
+that has no equivalent is reported (a problem: the conversion lost it), never dropped silently;
+models the library lacks are notes (validation names them with the folder to use).
 """
 
 from __future__ import annotations
@@ -238,8 +239,8 @@ def _checkpoint(fields: dict[str, str], library: ModelLibrary | None, report: Im
     if found is not None:
         return found
     name = f"{written or 'model-' + (digest or 'unknown')}.safetensors"
-    report.problems.append(f"checkpoint '{written or '?'}' (Model hash {digest or 'not recorded'}) is not in the "
-                           f"library; put it in the checkpoints folder as {name}")
+    report.notes.append(f"checkpoint '{written or '?'}' (Model hash {digest or 'not recorded'}) is not in the "
+                        f"library yet: named {name}, found by its hash once it is there")
     return name, f"sha256:{digest}" if digest else None
 
 
@@ -249,8 +250,8 @@ def _lora(name: str, written_hash: str | None, library: ModelLibrary | None, rep
     found = _find(library, "loras", name, digest)
     if found is not None:
         return found
-    report.problems.append(f"LoRA '{name}' (hash {digest or 'not recorded'}) is not in the library; "
-                           f"put it in the loras folder as {name}.safetensors")
+    report.notes.append(f"LoRA '{name}' (hash {digest or 'not recorded'}) is not in the library yet: "
+                        f"named {name}.safetensors, found by its hash once it is there")
     return f"{name}.safetensors", f"sha256:{digest}" if digest else None
 
 
@@ -260,7 +261,7 @@ def _vae(fields: dict[str, str], library: ModelLibrary | None, report: ImportRep
     found = _find(library, "vae", stem, normal_hash(fields.get("VAE hash", "")))
     if found is not None:
         return found[0]
-    report.problems.append(f"VAE '{written}' is not in the library; put it in the vae folder")
+    report.notes.append(f"VAE '{written}' is not in the library yet")
     return written
 
 
