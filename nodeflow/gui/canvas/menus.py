@@ -1,4 +1,4 @@
-"""Right-click menus of the canvas, a node and a group frame."""
+"""Right-click menus of the canvas, a node, a group frame and a wire (canvas/wire_menu.py)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ from nodeflow.gui import theme
 from nodeflow.gui.canvas.group_item import GroupItem
 from nodeflow.gui.canvas.node_item import NodeItem
 from nodeflow.gui.canvas.scene import NodeScene
+from nodeflow.gui.canvas.wire_menu import fill_wire_menu
 from nodeflow.gui.edit_actions import EditActions
 
 
 def show_context_menu(view: QGraphicsView, scene: NodeScene, actions: EditActions, event,
                       open_search: Callable[[QPointF], object], fit_all: Callable[[], None]) -> None:
-    """The menu for what is under the mouse: a node, a group frame, or the empty canvas."""
+    """The menu for what is under the mouse: a node, a group frame, a wire, or the empty canvas."""
     pos = view.mapToScene(event.pos())
     item = view.itemAt(event.pos())
     while item is not None and not isinstance(item, (NodeItem, GroupItem)):
@@ -33,6 +34,8 @@ def show_context_menu(view: QGraphicsView, scene: NodeScene, actions: EditAction
         menu.addAction("Rename group…", lambda: scene.request_rename_group(item.group_id))
         _color_menu(menu.addMenu("Colour"), actions)
         menu.addAction("Remove group (keep nodes)", actions.delete)
+    elif (link := scene.link_near(pos, 6.0 / max(view.transform().m11(), 1e-6))) is not None:
+        fill_wire_menu(menu, view, link, pos)
     else:
         menu.addAction("Add node…", lambda: open_search(pos))
         menu.addAction("Paste", lambda: actions.paste(pos))

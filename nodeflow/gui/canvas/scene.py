@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QToolTip
 
 from nodeflow.core.graph import Graph, Link, NodeRecord
 from nodeflow.core.paths import default_search_dirs, resolve_path
@@ -264,6 +264,19 @@ class NodeScene(QGraphicsScene):
                 if sockets is not None:
                     return node_id, link_item.link, sockets
         return None
+
+    def helpEvent(self, event) -> None:
+        """Over a wire, its tooltip: the type it carries and the two ends (canvas/wire_menu.py)."""
+        from nodeflow.gui.canvas.wire_menu import describe_wire
+
+        view = event.widget().parent() if event.widget() is not None else None
+        zoom = view.transform().m11() if view is not None and hasattr(view, "transform") else 1.0
+        link = self.link_near(event.scenePos(), 6.0 / max(zoom, 1e-6))
+        if link is not None and self.node_at(event.scenePos()) is None:
+            QToolTip.showText(event.screenPos(), describe_wire(self.graph, link), event.widget())
+            event.accept()
+            return
+        super().helpEvent(event)
 
     def link_near(self, pos: QPointF, tolerance: float) -> Link | None:
         """The wire passing within `tolerance` of `pos`, nearest first."""
