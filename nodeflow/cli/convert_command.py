@@ -1,6 +1,8 @@
 """`nodeflow convert IN OUT.json`: ComfyUI (JSON, PNG, WebP) -> NodeFlow, or `--to comfyui-api` back.
 
-Prints the import report (mapped / placeholder / dropped, and why) or the export problems.
+Prints the import report (mapped / placeholder / dropped, and why) or the export problems, and
+the models the workflow names that this machine lacks: where each goes and the download URL the
+workflow records (a ComfyUI template's `properties.models`), which `nodeflow models fetch` uses.
 Exit code 0 when everything was carried over, 2 when something was kept as a placeholder,
 dropped or changed (the output file is still written), 2 as well for unreadable input.
 """
@@ -52,7 +54,28 @@ def handler(args: argparse.Namespace) -> int:
     else:
         text = workflow.dumps(opened.graph)
     write_atomic(args.target, text)
-    for line in lines:
+    for line in lines + missing_model_lines(opened.graph, args.source.parent, args.target):
         print(line)
     print(f"wrote {args.target}")
     return EXIT_OK if complete else EXIT_INVALID
+
+
+def missing_model_lines(graph, workflow_dir: Path, target: Path) -> list[str]:
+    """One line per model the workflow names and the library lacks, inside subgraphs too: its
+    nodes, the folder to put it in and where to download it (no model file is hashed)."""
+    from nodeflow.core.subgraphs.expand import expand
+    from nodeflow.library import default_library
+    from nodeflow.library.library import put_it_here
+    from nodeflow.library.wanted import missing_models
+
+    library = default_library()
+    lines = []
+    unfolded, _ = expand(graph)  # a template's loaders often sit in a subgraph
+    for missing in missing_models(unfolded, library, library.search_dirs(workflow_dir), compute=False):
+        wanted = missing.wanted
+        where = put_it_here(wanted.kind, wanted.name).parent if wanted.kind and wanted.name else None
+        nodes = ", ".join(sorted(set(missing.nodes)))
+        source = (f"download: {wanted.url} (`nodeflow models fetch {target}` fetches it)" if wanted.url
+                  else "no download URL recorded")
+        lines.append(f"missing model: {wanted.label()} (node {nodes}): put it in {where}; {source}")
+    return lines

@@ -84,3 +84,15 @@ def test_res_multistep_and_er_sde_run_on_the_tiny_model_and_differ_from_their_ol
         pictures[sampler] = np.asarray(Image.open(next((tmp_path / sampler).glob("*.png"))))
     assert not np.array_equal(pictures["res_multistep"], pictures["dpmpp_2m"])
     assert not np.array_equal(pictures["er_sde"], pictures["dpmpp_2m"])
+
+
+def test_convert_names_missing_models_with_their_url_and_folder_from_a_subgraphs_hints(corpus, tmp_path, capsys):
+    """The Z-Image template keeps its loaders inside a subgraph, each with `properties.models` hints."""
+    from nodeflow.cli import main
+
+    main(["convert", str(corpus / "ui" / "templates_01_get_started_text_to_image.json"), str(tmp_path / "out.json")])
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("missing model:")]
+    vae = next(line for line in lines if "'ae.safetensors'" in line)
+    assert "https://huggingface.co/Comfy-Org/z_image_turbo/resolve/main/split_files/vae/ae.safetensors" in vae
+    assert "put it in" in vae and vae.split("put it in ")[1].split(";")[0].endswith("vae")
+    assert len(lines) == 3  # the diffusion model, the text encoder and the VAE

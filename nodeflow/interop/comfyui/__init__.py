@@ -21,7 +21,7 @@ from nodeflow.core.graph import Graph
 from nodeflow.core.registry import Registry
 from nodeflow.core.subgraphs.expand import count_problems
 from nodeflow.interop.comfyui.api import read_api
-from nodeflow.interop.comfyui.build import build
+from nodeflow.interop.comfyui.build import build, take_back_pixel_promises
 from nodeflow.interop.comfyui.export import export_api
 from nodeflow.interop.comfyui.report import ImportReport
 from nodeflow.interop.comfyui.source import Source, classify
@@ -47,6 +47,7 @@ def import_source(source: Source, registry: Registry, convention: str = "comfyui
     except (AttributeError, KeyError, IndexError, TypeError, ValueError, RecursionError) as exc:
         raise WorkflowFormatError(f"{source.where}: malformed ComfyUI {source.kind} file "
                                   f"({type(exc).__name__}: {exc})") from None
+    take_back_pixel_promises(report)
     graph, load_report = workflow.from_data(data, registry)
     report.notes += load_report.migrated + load_report.drift
     report.problems += [str(p) for p in count_problems(graph)] if graph.subgraphs else []

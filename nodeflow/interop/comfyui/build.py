@@ -38,7 +38,6 @@ def build(parsed: Parsed, registry: Registry, report: ImportReport, convention: 
         nodes.append(item)
         if target is not None:
             mapped[node.id] = target
-    _take_back_pixel_promises(report)
     links = []
     for node in parsed.nodes.values():
         links += _links(node, parsed, mapped, report)
@@ -60,7 +59,7 @@ def build(parsed: Parsed, registry: Registry, report: ImportReport, convention: 
     return data
 
 
-def _take_back_pixel_promises(report: ImportReport) -> None:
+def take_back_pixel_promises(report: ImportReport) -> None:
     """A sampler alone would give ComfyUI's pixels, but the graph holds a node not yet shown to:
     its note says so instead of promising them."""
     if report.unproven:

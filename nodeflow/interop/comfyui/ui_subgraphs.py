@@ -48,8 +48,12 @@ def import_with_subgraphs(data: dict[str, Any], registry: Registry, report: Impo
         for nested in raw.get("nodes") if isinstance(raw.get("nodes"), list) else []:
             for key, value in _proxies([nested], definitions).items():
                 proxies.setdefault(key, value)
+    manifest = result.pop("manifest", {})
     for uuid, raw in definitions.items():
-        made.append(_definition(uuid, raw, registry, report, convention, definitions, proxies.get(uuid, [])))
+        made.append(_definition(uuid, raw, registry, report, convention, definitions, proxies.get(uuid, []),
+                                manifest))
+    if manifest:  # the model hints (hashes, download URLs) of every level, as flattening gives them
+        result["manifest"] = manifest
     where = {uuid: _name(raw) for uuid, raw in definitions.items()}
     _instances(result["nodes"], result["links"], definitions, report, "", where)
     result["subgraphs"] = made
@@ -105,11 +109,15 @@ def _as_graph(raw: dict[str, Any], inputs: list[dict[str, str]], outputs: list[d
 
 
 def _definition(uuid: str, raw: dict[str, Any], registry: Registry, report: ImportReport, convention: str,
-                definitions: dict[str, dict[str, Any]], proxies: list[Any]) -> dict[str, Any]:
+                definitions: dict[str, dict[str, Any]], proxies: list[Any], manifest: dict[str, Any]
+                ) -> dict[str, Any]:
+    """One definition as NodeFlow subgraph data; its model hints go into the workflow's `manifest`."""
     name = _name(raw)
     inputs, outputs = _sockets(raw, "inputs"), _sockets(raw, "outputs")
     own = ImportReport()
     data = build(read_ui(_as_graph(raw, inputs, outputs)), registry, own, convention)
+    for section, table in data.get("manifest", {}).items():
+        manifest.setdefault(section, {}).update({k: v for k, v in table.items() if k not in manifest[section]})
     nodes = [n for n in data["nodes"] if n["id"] not in (_IN_ID, _OUT_ID)]
     links = []
     for link in data["links"]:
@@ -194,3 +202,4 @@ def _merge(report: ImportReport, own: ImportReport, name: str) -> None:
     report.dropped += [(f"{i} in '{name}'", c, w) for i, c, w in own.dropped]
     report.problems += [f"subgraph '{name}': {line}" for line in own.problems]
     report.notes += [f"subgraph '{name}': {line}" for line in own.notes]
+    report.unproven += [f"subgraph '{name}': {line}" for line in own.unproven]
