@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 import json
 import math
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -66,7 +65,6 @@ FLOW_SAMPLERS = ("euler", "heun", "dpm_2", "lms", "dpmpp_2m", "ddim", "uni_pc", 
 WITH_ETA = frozenset({"euler_ancestral", "dpm_2_ancestral", "dpmpp_2s_ancestral", "res_multistep_ancestral",
                       "dpmpp_sde", "dpmpp_2m_sde",
                       "dpmpp_2m_sde_heun", "dpmpp_3m_sde"})
-PREVIEW_EVERY = 0.1
 
 
 @functools.lru_cache(maxsize=16)
@@ -116,7 +114,7 @@ def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, sigmas: Any,
     """Denoise `latent` over `sigmas` the ComfyUI way; returns a new LATENT."""
     from nodes.latent._sizes import fit_empty_latent
     from nodes.sampling._loop import _check_latent, _with_negative
-    from nodes.sampling._preview import latent_preview
+    from nodes.sampling._preview import PreviewThrottle, latent_preview
 
     model = guider.model
     latent = fit_empty_latent(ctx, model, latent)  # the same input rules as the diffusers convention
@@ -153,16 +151,10 @@ def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, sigmas: Any,
             kept = start_noise(noise.seed + 1, source).to(source.device) if sampler.name == "ddim" else drawn
             denoiser.set_inpaint(mask, source, kept)
         total = len(sigmas) - 1
-        state = {"last": 0.0}
-        want_preview = ctx.on_progress is not None
+        throttle = PreviewThrottle(ctx, total)
 
         def step_done(i: int, denoised: Any) -> None:
-            preview = None
-            now = time.perf_counter()
-            if want_preview and (i == 0 or i == total - 1 or now - state["last"] >= PREVIEW_EVERY):
-                preview = latent_preview(model, denoised)
-                state["last"] = now
-            ctx.progress(i + 1, total, preview)
+            ctx.progress(i + 1, total, latent_preview(model, denoised) if throttle.due(i) else None)
 
         options = {"eta": float(sampler.eta)} if sampler.name in WITH_ETA else {}
         stream = _noise_stream(kind, x, sigmas, noise.seed)

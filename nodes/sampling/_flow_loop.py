@@ -16,7 +16,6 @@ int(n - n * strength) on run, starting from the picture noised to that level (`s
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from nodeflow.core import NodeError, RunContext
@@ -28,7 +27,6 @@ np = lazy("numpy")
 #: diffusers sampler names the flow loop runs (its pipelines' scheduler).
 SAMPLERS = ("euler",)
 SCHEDULES = ("normal", "simple")
-PREVIEW_EVERY = 0.1
 
 
 def flow_scheduler(model: Any) -> Any:
@@ -124,7 +122,7 @@ def sample(ctx: RunContext, guider: Any, sampler: Any, schedule: Any, noise: Any
     from diffusers.utils.torch_utils import randn_tensor
 
     from nodes.sampling._flow_call import FlowCall
-    from nodes.sampling._preview import latent_preview
+    from nodes.sampling._preview import PreviewThrottle, latent_preview
 
     model = guider.model
     if sampler.name not in SAMPLERS:
@@ -178,8 +176,8 @@ def sample(ctx: RunContext, guider: Any, sampler: Any, schedule: Any, noise: Any
             if mask.shape[0] < batch:
                 mask = mask.repeat(batch // mask.shape[0], 1, 1, 1)
         call = FlowCall(model, guider.positive, guider.negative, float(guider.cfg), batch, size)
-        want_preview = ctx.previews and ctx.on_progress is not None
-        last_preview, total = 0.0, len(timesteps)
+        total = len(timesteps)
+        throttle = PreviewThrottle(ctx, total)
         for i, t in enumerate(timesteps):
             velocity = call.velocity(latents, t)
             latents = scheduler.step(velocity, t, latents, return_dict=False)[0]
@@ -188,11 +186,7 @@ def sample(ctx: RunContext, guider: Any, sampler: Any, schedule: Any, noise: Any
                 if i < total - 1:
                     kept = scheduler.scale_noise(kept, torch.tensor([timesteps[i + 1]]), start_noise)
                 latents = (1 - mask) * kept + mask * latents
-            preview = None
-            if want_preview and (i == 0 or i == total - 1 or time.perf_counter() - last_preview >= PREVIEW_EVERY):
-                preview = latent_preview(model, latents)
-                last_preview = time.perf_counter()
-            ctx.progress(i + 1, total, preview)
+            ctx.progress(i + 1, total, latent_preview(model, latents) if throttle.due(i) else None)
     result = {"samples": latents, "downscale": model.vae_scale_factor}
     if noise_mask is not None:
         result["noise_mask"] = noise_mask

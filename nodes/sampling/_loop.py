@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-import time
 from typing import Any
 
 from nodeflow.core import NodeError, RunContext
@@ -23,15 +22,12 @@ from nodes._lazy import lazy
 from nodes.conditioning._text_encode import encode_text
 from nodes.latent._sizes import fit_empty_latent
 from nodes.sampling._cond_call import CondCall
-from nodes.sampling._preview import latent_preview, preview_holder
+from nodes.sampling._preview import PreviewThrottle, latent_preview, preview_holder
 from nodes.sampling._schedulers import make_scheduler, start_index
 from nodes.values import CondEntry, Conditioning, Guider, Model, NoiseSource, SamplerChoice, Schedule
 
 torch = lazy("torch")
 
-#: Seconds between latent previews (the first and last step always get one): a preview costs about
-#: as much as a tiny model's step, and ten a second is all a viewer needs.
-PREVIEW_EVERY = 0.1
 
 
 def _draw(dist: dict, generator: Any) -> Any:
@@ -207,11 +203,10 @@ def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, schedule: Sc
             extra["eta"] = 0.0  # DDIM / TCD: deterministic, the pipelines' default
         if "generator" in accepted:
             extra["generator"] = generator
-        want_preview = ctx.previews and ctx.on_progress is not None
-        if want_preview and preview_holder(model).preview_projection is None:
-            ctx.models.ensure(model.vae)  # fitted once per VAE, from one encode
-        last_preview = 0.0
         total = len(timesteps)
+        throttle = PreviewThrottle(ctx, total)
+        if throttle.wanted and preview_holder(model).preview_projection is None:
+            ctx.models.ensure(model.vae)  # fitted once per VAE, from one encode
         for i, t in enumerate(timesteps):
             noise_pred = _predict(call, scheduler, latents, t, cfg, cfg_on, unet_extra, guider.guidance_rescale)
             out = scheduler.step(noise_pred, t, latents, **extra, return_dict=False)
@@ -222,9 +217,8 @@ def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, schedule: Sc
                     init_proper = scheduler.add_noise(init_proper, initial_noise, torch.tensor([timesteps[i + 1]]))
                 latents = (1 - mask) * init_proper + mask * latents
             preview = None
-            if want_preview and (i == 0 or i == total - 1 or time.perf_counter() - last_preview >= PREVIEW_EVERY):
+            if throttle.due(i):
                 preview = latent_preview(model, out[1] if len(out) > 1 and out[1] is not None else latents)
-                last_preview = time.perf_counter()
             ctx.progress(i + 1, total, preview)
     result = {"samples": latents, "downscale": model.vae_scale_factor}
     if noise_mask is not None:

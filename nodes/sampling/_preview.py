@@ -2,12 +2,38 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+from nodeflow.core import RunContext
 from nodes._lazy import lazy
 from nodes.values import Model, stored_latents
 
 torch = lazy("torch")
+
+#: Seconds between latent previews (the first and last step always get one): a preview costs about
+#: as much as a tiny model's step, and ten a second is all a viewer needs.
+PREVIEW_EVERY = 0.1
+
+
+class PreviewThrottle:
+    """When a sampling step shows a preview, the one rule of every sampler: only when someone
+    watches (the run shows previews and a listener takes progress), always at the first and the
+    last step, and at most every PREVIEW_EVERY seconds between."""
+
+    def __init__(self, ctx: RunContext, total: int):
+        self.wanted = bool(ctx.previews) and ctx.on_progress is not None
+        self.total = total
+        self._last = 0.0
+
+    def due(self, step: int) -> bool:
+        if not self.wanted:
+            return False
+        now = time.perf_counter()
+        if step in (0, self.total - 1) or now - self._last >= PREVIEW_EVERY:
+            self._last = now
+            return True
+        return False
 
 
 def latent_preview(model: Model, latents: Any) -> Any:
