@@ -51,6 +51,8 @@ def load_vae(path: Path, family: str, device: str, dtype: Any) -> Vae:
             whole = (path / "model_index.json").is_file() and (path / "vae").is_dir()  # a pipeline folder
             vae = AutoencoderKL.from_pretrained(path, subfolder="vae" if whole else None, torch_dtype=dtype,
                                                 local_files_only=True)
+        elif (video := _video_vae_family(path, family)) is not None:
+            vae = _video_vae(path, video, dtype)
         else:
             folder = _config_folder(_vae_config(path, family), "vae", "vae")
             vae = AutoencoderKL.from_single_file(_read(path, "vae"), config=str(folder), subfolder="vae",
@@ -59,6 +61,39 @@ def load_vae(path: Path, family: str, device: str, dtype: Any) -> Vae:
         raise NodeError(f"cannot load {path.name} as a VAE: {exc}", "vae") from None
     dtype = vae_dtype(family, vae, dtype)
     return Vae(settle(vae, device, dtype), device, dtype)
+
+
+def _video_vae_family(path: Path, family: str) -> Any:
+    """The declared family whose video VAE (Wan-style, RMS norms with `gamma`, 3D convolutions) a
+    lone VAE file is: the one named, else the first declaring a VAE class other than AutoencoderKL
+    (ComfyUI's VAELoader names no family). None for an AutoencoderKL file."""
+    from nodes.families import FAMILIES, by_comfy_clip_type
+    from nodes.models._quantized_headers import tensor_shapes
+
+    keys = tensor_shapes(path)
+    if not any(k.endswith(("decoder.head.0.gamma", "decoder.norm_out.gamma")) for k in keys):
+        return None
+    named = [f for f in by_comfy_clip_type(family) if f.vae != "AutoencoderKL"]
+    return next(iter(named), None) or next((f for f in FAMILIES if f.vae != "AutoencoderKL"), None)
+
+
+def _video_vae(path: Path, family: Any, dtype: Any) -> Any:
+    """A video VAE (Qwen-Image's) from one file in Wan's original key names (ComfyUI's
+    qwen_image_vae.safetensors), converted by diffusers' Wan VAE converter, or in diffusers' own."""
+    from diffusers.loaders.single_file_utils import convert_wan_vae_to_diffusers
+
+    from nodes.models._quantized import load_diffusers_model
+    from nodes.models._quantized import read_state_dict as read_weights
+
+    config = json.loads((_checkpoint.configs_dir() / family.config / "vae" / "config.json").read_text("utf-8"))
+    state = read_weights(path, "vae")
+    if "encoder.conv1.weight" in state:  # Wan's original names
+        state = convert_wan_vae_to_diffusers(state)
+    config = {k: v for k, v in config.items() if not k.startswith("_")}
+    if "encoder.conv_in.weight" in state and "decoder.conv_in.weight" in state:  # widths read off the weights
+        config["base_dim"] = int(state["encoder.conv_in.weight"].shape[0])
+        config["z_dim"] = int(state["decoder.conv_in.weight"].shape[1])
+    return load_diffusers_model(family.vae, config, state, dtype, "vae")
 
 
 def _vae_config(path: Path, family: str) -> str:

@@ -47,3 +47,21 @@ def test_a_lone_comfyui_transformer_file_samples_like_the_folder(tiny_qwen_image
     graph.connect(unet, "model", ids["sampler"], "model")
 
     np.testing.assert_array_equal(pixels(run(executor, graph, tmp_path / "file"), ids["decode"]), expected)
+
+
+def test_a_lone_vae_file_of_the_video_vae_decodes_like_the_folder(tiny_qwen_image8, executor, tmp_path):
+    """VAELoader (no family, as ComfyUI's) on Qwen-Image's VAE as one file: recognised as a video
+    VAE by its keys, built from the shipped config."""
+    from diffusers import AutoencoderKLQwenImage
+    from graphs import add
+    from safetensors.torch import save_file
+
+    vae = AutoencoderKLQwenImage.from_pretrained(tiny_qwen_image8 / "vae")
+    path = tmp_path / "qwen_image_vae.safetensors"
+    save_file({k: v.contiguous() for k, v in vae.state_dict().items()}, str(path))
+    graph, ids = flux_txt2img(tiny_qwen_image8, guidance=None, steps=2, seed=5)
+    expected = pixels(run(executor, graph, tmp_path / "folder"), ids["decode"])
+    loader = add(graph, "models.load_vae", vae=str(path))
+    graph.connect(loader, "vae", ids["decode"], "vae")
+
+    np.testing.assert_array_equal(pixels(run(executor, graph, tmp_path / "file"), ids["decode"]), expected)

@@ -300,11 +300,14 @@ def qwen25_vl_encoder(tokenizer, dim: int = 32):
 
 
 def qwen_image_vae(levels: int = 2):
-    """Qwen-Image's video VAE shrunk (2 levels: 2x; 4 levels: the real 8x), its real latent statistics."""
+    """Qwen-Image's video VAE shrunk: 2 levels (2x), or the real one's 4 levels and blocks (8x) at a
+    sixth of its width; its real latent statistics."""
     from diffusers import AutoencoderKLQwenImage
 
-    return AutoencoderKLQwenImage(base_dim=16, z_dim=16, dim_mult=[1, 2, 2, 2][:levels], num_res_blocks=1,
-                                  temperal_downsample=[False, True, True][:levels - 1])
+    if levels == 4:
+        return AutoencoderKLQwenImage(base_dim=16, z_dim=16)
+    return AutoencoderKLQwenImage(base_dim=16, z_dim=16, dim_mult=[1, 2], num_res_blocks=1,
+                                  temperal_downsample=[False])
 
 
 def build_qwen_image(folder: Path, *, seed: int = 0, real_heads: bool = False) -> Path:
