@@ -65,3 +65,20 @@ def test_a_lone_vae_file_of_the_video_vae_decodes_like_the_folder(tiny_qwen_imag
     graph.connect(loader, "vae", ids["decode"], "vae")
 
     np.testing.assert_array_equal(pixels(run(executor, graph, tmp_path / "file"), ids["decode"]), expected)
+
+
+def test_img2img_matches_qwen_image_img2img_pipeline(tiny_qwen_image, source_png, executor, tmp_path):
+    """Load Image -> VAE Encode (the video VAE, latents normalised per channel) -> Sampler at
+    denoise 0.6: QwenImageImg2ImgPipeline's strength, its posterior sample from the same generator."""
+    from diffusers import QwenImageImg2ImgPipeline
+    from PIL import Image
+
+    source, _ = source_png
+    graph, ids = flux_txt2img(tiny_qwen_image, guidance=None, image=source, denoise=0.6, steps=5, seed=2,
+                              prompt="a blue circle")
+    ours = pixels(run(executor, graph, tmp_path), ids["decode"])
+    pipe = QwenImageImg2ImgPipeline.from_pipe(reference_pipe("QwenImagePipeline", tiny_qwen_image))
+    theirs = as_uint8(pipe("a blue circle", image=Image.open(source), strength=0.6, height=32, width=32,
+                           num_inference_steps=5, generator=torch.Generator("cpu").manual_seed(2)).images)
+    meaningful(theirs)
+    np.testing.assert_array_equal(ours, theirs)

@@ -35,3 +35,19 @@ def test_txt2img_matches_z_image_pipeline(tiny_z_image, executor, tmp_path, cfg)
         np.testing.assert_array_equal(ours, theirs)
     else:
         assert np.abs(ours.astype(int) - theirs.astype(int)).max() <= 1
+
+
+def test_img2img_matches_z_image_img2img_pipeline(tiny_z_image, source_png, executor, tmp_path):
+    from diffusers import ZImageImg2ImgPipeline
+    from PIL import Image
+
+    source, _ = source_png
+    graph, ids = flux_txt2img(tiny_z_image, guidance=None, image=source, denoise=0.6, steps=5, seed=2,
+                              prompt="a blue circle")
+    ours = pixels(run(executor, graph, tmp_path), ids["decode"])
+    pipe = ZImageImg2ImgPipeline.from_pipe(reference_pipe("ZImagePipeline", tiny_z_image))
+    theirs = as_uint8(pipe("a blue circle", image=Image.open(source), strength=0.6, height=32, width=32,
+                           num_inference_steps=5, guidance_scale=0.0,
+                           generator=torch.Generator("cpu").manual_seed(2)).images)
+    meaningful(theirs)
+    np.testing.assert_array_equal(ours, theirs)
