@@ -1,4 +1,6 @@
-"""Test-wide set-up: offscreen Qt, quiet diffusers, and a private NodeFlow user folder."""
+"""Test-wide set-up: offscreen Qt, quiet diffusers, a private NodeFlow user folder, and pytest's
+temporary folders allowed to be read (tests build graphs in memory that name files there; the
+hostile suite's sandbox takes this away again, to test the read rule as a user meets it)."""
 
 import os
 
@@ -15,3 +17,4 @@ import pytest  # noqa: E402
 def _private_user_dir(tmp_path_factory, monkeypatch):
     """Keep settings, autosave and plugin folders of every test out of the real user folder."""
     monkeypatch.setenv("NODEFLOW_HOME", str(tmp_path_factory.mktemp("nodeflow_home")))
+    monkeypatch.setenv("NODEFLOW_ALLOW_READ", str(tmp_path_factory.getbasetemp()))

@@ -34,7 +34,15 @@ def add_model_folder_args(parser) -> None:
                         help="a ComfyUI install: its models/ and extra_model_paths.yaml are searched (repeatable)")
 
 
+def add_read_args(parser) -> None:
+    """`--allow-read DIR`: a folder (or file) the workflows of this command may read from."""
+    parser.add_argument("--allow-read", dest="allow_read", action="append", default=[], type=Path, metavar="DIR",
+                        help="let the workflow read files in DIR, besides its own folder and the input "
+                             "folders (repeatable)")
+
+
 def apply_model_folder_args(args) -> None:
+    """Configure the library with the command's `--models-dir`, `--comfyui` and `--allow-read`."""
     from nodeflow.library import configure
 
-    configure(getattr(args, "models_dirs", []), getattr(args, "comfyui_dirs", []))
+    configure(getattr(args, "models_dirs", []), getattr(args, "comfyui_dirs", []), getattr(args, "allow_read", []))

@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from nodeflow.cli.common import EXIT_INVALID, EXIT_OK, load_workflow
+from nodeflow.cli.common import EXIT_INVALID, EXIT_OK, add_read_args, apply_model_folder_args, load_workflow
 
 
 def add_parser(sub) -> None:
@@ -21,6 +21,7 @@ def add_parser(sub) -> None:
                         help="the device to plan for (auto: guessed without importing torch)")
     parser.add_argument("--memory-budget", metavar="SIZE", type=budget_size,
                         help="bytes models and results may take, e.g. 6GB or 512MB (default: free memory)")
+    add_read_args(parser)
     parser.set_defaults(handler=handler)
 
 
@@ -41,6 +42,7 @@ def handler(args: argparse.Namespace) -> int:
     from nodeflow.engine.memory_plan import make_memory_plan
     from nodeflow.engine.plan import make_plan, plan_graph, validate
 
+    apply_model_folder_args(args)
     device = guess_device() if args.device == "auto" else args.device
     status = EXIT_OK
     for path in args.workflows:

@@ -14,6 +14,7 @@ from nodeflow.cli.common import (
     EXIT_NODE_FAILED,
     EXIT_OK,
     add_model_folder_args,
+    add_read_args,
     apply_model_folder_args,
     load_workflow,
 )
@@ -41,6 +42,7 @@ def add_parser(sub) -> None:
     run.add_argument("--workers", type=int, default=2, metavar="N", help="Ray workers (default 2)")
     run.add_argument("--quiet", action="store_true", help="no progress bars")
     add_model_folder_args(run)
+    add_read_args(run)
     run.add_argument("--memory-budget", metavar="SIZE", type=budget_size,
                      help="bytes models and cached results may take on the device, e.g. 6GB or 512MB "
                           "(default: what is free when the run starts); see `nodeflow plan`")
@@ -79,6 +81,9 @@ def handler(args: argparse.Namespace) -> int:
         graph = load_workflow(path)
         apply_sets(graph, args.sets)
         sources.append(Source(str(path), graph, path.parent))
+        named = [(*item.partition("=")[0].split(".", 1), item.partition("=")[2]) for item in args.sets]
+        named += [(s.node_id, s.input, value) for s in sweeps for value in s.values]
+        allow_named_files(graph, named)
     options = BatchOptions(out=args.out, device=args.device, zip_sweeps=args.zip_sweeps, repeat=args.repeat,
                            fixed=tuple(item.partition("=")[0].strip() for item in args.sets),
                            resume=args.resume, ray=args.ray, workers=args.workers, memory_budget=args.memory_budget,
@@ -104,3 +109,16 @@ def apply_sets(graph, sets: list[str]) -> None:
         if not sep or not dot or not node_id or not name:
             raise GraphEditError(f"--set wants NODE.INPUT=VALUE, got '{item}'")
         graph.set_param(node_id.strip(), name.strip(), value)
+
+
+def allow_named_files(graph, named: list[tuple[str, ...]]) -> None:
+    """Files the user typed on the command line for a file or model input (`--set 3.image=x.png`)
+    are theirs to read wherever they are (`core.reads`); a workflow's own names are not."""
+    from nodeflow.library import allow_read
+
+    for node_id, name, value in (item for item in named if len(item) == 3):
+        record = graph.nodes.get(node_id.strip())
+        cls = graph.registry.get(record.type) if record is not None else None
+        inp = cls.input(name.strip()) if cls is not None else None
+        if inp is not None and (inp.file or inp.model) and value.strip():
+            allow_read(Path(value.strip()).expanduser().absolute())

@@ -10,7 +10,14 @@ import logging
 import sys
 from pathlib import Path
 
-from nodeflow.cli.common import EXIT_INVALID, EXIT_OK, add_model_folder_args, apply_model_folder_args, load_workflow
+from nodeflow.cli.common import (
+    EXIT_INVALID,
+    EXIT_OK,
+    add_model_folder_args,
+    add_read_args,
+    apply_model_folder_args,
+    load_workflow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +26,7 @@ def add_parser(sub) -> None:
     parser = sub.add_parser("validate", help="check workflows without running them (no torch import)")
     parser.add_argument("workflows", nargs="+", type=Path, metavar="WORKFLOW")
     add_model_folder_args(parser)
+    add_read_args(parser)
     parser.add_argument("--out", type=Path, default=Path("output"),
                         help="the output folder a run would use; file-name prefixes are checked against it")
     parser.set_defaults(handler=handler)

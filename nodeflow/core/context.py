@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from nodeflow.core.errors import Cancelled
+from nodeflow.core.reads import ReadRule
 
 log = logging.getLogger("nodeflow.node")
 
@@ -87,6 +88,9 @@ class RunContext:
     output_dir: Path = field(default_factory=Path.cwd)
     #: Folders relative paths are looked up in (the workflow's folder first).
     search_dirs: tuple[Path, ...] = ()
+    #: Where files named by the workflow may be read (`core.reads`); None reads anywhere (a node
+    #: called directly in a test). The engine always sets it.
+    reads: ReadRule | None = None
     #: The workflow as saved JSON text, for nodes that embed it (Save Image).
     workflow_json: str = ""
     on_progress: ProgressCallback | None = None
@@ -111,11 +115,23 @@ class RunContext:
             self.on_progress(self.node_id, step, total, preview)
         self.check_cancelled()
 
-    def resolve_path(self, name: str) -> Path:
-        """Find a file named in a workflow: absolute, or relative to one of `search_dirs`."""
-        from nodeflow.core.paths import resolve_path
+    def resolve_path(self, name: str, field: str | None = None) -> Path:
+        """Find a file named in a workflow: absolute, or relative to one of `search_dirs`.
 
-        return resolve_path(name, self.search_dirs)
+        A path the read rule refuses (outside the input roots, or a FIFO, socket or device) raises
+        a NodeError naming `field`, before anything opens it.
+        """
+        from nodeflow.core.errors import NodeError
+        from nodeflow.core.paths import resolve_path
+        from nodeflow.core.reads import ReadRefused
+
+        path = resolve_path(name, self.search_dirs)
+        if self.reads is not None:
+            try:
+                self.reads.check(path, name)
+            except ReadRefused as exc:
+                raise NodeError(str(exc), field) from None
+        return path
 
     def find_model(self, kind: str, name: str) -> Path | None:
         """A model file a node names itself (an embedding in a prompt), found as the run finds

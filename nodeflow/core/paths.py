@@ -31,6 +31,11 @@ def user_nodes_dir() -> Path:
     return user_dir() / "nodes"
 
 
+def user_input_dir() -> Path:
+    """Pictures and other files workflows may read wherever they are saved (`core.reads`)."""
+    return user_dir() / "input"
+
+
 def user_models_dir() -> Path:
     return user_dir() / "models"
 

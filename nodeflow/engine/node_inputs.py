@@ -10,6 +10,7 @@ from typing import Any
 
 from nodeflow.core.errors import NodeError
 from nodeflow.core.graph import Graph, Link, NodeRecord
+from nodeflow.core.reads import ReadRule
 from nodeflow.core.spec import REQUIRED, Node
 from nodeflow.core.types import ANY, widen
 from nodeflow.library import ModelLibrary, ModelNotFound, manifest_key
@@ -32,9 +33,9 @@ def parameter_values(graph: Graph, record: NodeRecord, cls: type[Node], chosen: 
 
 
 def model_paths(library: ModelLibrary, cls: type[Node], params: Mapping[str, Any], manifest: Mapping[str, Any],
-                search_dirs: tuple[Path, ...], names: dict[Path, str]) -> dict[str, Any]:
+                search_dirs: tuple[Path, ...], names: dict[Path, str], reads: ReadRule) -> dict[str, Any]:
     """`params` with each model input's name resolved through the library to a path (by name, then
-    by the hash the workflow recorded); `names` learns each path's manifest key."""
+    by the hash the workflow recorded) that `reads` allows; `names` learns each path's manifest key."""
     resolved = dict(params)
     for inp in cls.inputs:
         if inp.model and params.get(inp.name):
@@ -42,6 +43,8 @@ def model_paths(library: ModelLibrary, cls: type[Node], params: Mapping[str, Any
                 path = library.resolve_recorded(inp.model, params[inp.name], manifest, search_dirs)
             except ModelNotFound as exc:
                 raise NodeError(str(exc), inp.name) from None
+            if (refusal := reads.refusal(path, params[inp.name])) is not None:
+                raise NodeError(refusal, inp.name)
             names[path.resolve()] = manifest_key(inp.model, params[inp.name])
             resolved[inp.name] = str(path)
     return resolved

@@ -19,6 +19,7 @@ from nodeflow.core.errors import Problem
 from nodeflow.core.graph import Graph, Link, id_sort_key
 from nodeflow.core.outputs import OutputPathError, output_dir_problem, output_target
 from nodeflow.core.paths import resolve_path
+from nodeflow.core.reads import ReadRule
 from nodeflow.core.spec import REQUIRED, Node
 from nodeflow.core.subgraphs.expand import expand, expand_targets
 from nodeflow.core.types import can_connect
@@ -100,14 +101,20 @@ def validate(graph: Graph, workflow_dir: Path | None = None, targets: list[str] 
     problems = _cycle_problems(graph, wanted, incoming)
     library = default_library()
     search_dirs = library.search_dirs(workflow_dir)
+    reads = library.read_rule(workflow_dir)
     ordered = sorted(wanted, key=id_sort_key)
+    refused: set[str] = set()
+    carried: dict[tuple[str, str], str | None] = {}  # output types through reroutes, walked once
     for node_id in ordered:
-        problems += _node_problems(graph, node_id, search_dirs, library, incoming.get(node_id, []))
+        problems += _node_problems(graph, node_id, search_dirs, library, incoming.get(node_id, []), reads, refused,
+                                   carried)
         problems += _unlinked_choice(graph, node_id, needs.chosen.get(node_id, ()))
-    problems += _device_problems(graph, ordered, search_dirs, library, device)
+    # A node whose file is refused is not looked at further: that would read the file's header.
+    estimated = [node_id for node_id in ordered if node_id not in refused]
+    problems += _device_problems(graph, estimated, search_dirs, library, device)
     if output_dir is not None:
         problems += _output_problems(graph, ordered, output_dir)
-    problems += memory_problems(node_estimates(graph, ordered, search_dirs), device)
+    problems += memory_problems(node_estimates(graph, estimated, search_dirs), device)
     if memory_budget is not None and not problems:
         order = make_plan(graph, targets).order
         problems += make_memory_plan(graph, order, search_dirs, device, memory_budget).problems()
@@ -236,7 +243,9 @@ def _has_cycle(wanted: set[str], incoming: dict[str, list[Link]]) -> bool:
 
 
 def _node_problems(graph: Graph, node_id: str, search_dirs: tuple[Path, ...], library: ModelLibrary,
-                   links_in: list[Link]) -> list[Problem]:
+                   links_in: list[Link], reads: ReadRule, refused: set[str],
+                   carried: dict[tuple[str, str], str | None]) -> list[Problem]:
+    """The node's problems; a node with a file input that `reads` refuses is added to `refused`."""
     record = graph.nodes[node_id]
     cls = graph.registry.get(record.type)
     if cls is None:
@@ -257,7 +266,9 @@ def _node_problems(graph: Graph, node_id: str, search_dirs: tuple[Path, ...], li
                 problems.append(Problem(
                     f"is linked to output '{link.src_output}' of node {link.src}, which has no such output",
                     node_id, inp.name))
-            elif not can_connect(out_type := graph.output_type(link.src, link.src_output) or out.type, inp.type):
+                continue
+            out_type = graph.output_type(link.src, link.src_output, carried) or out.type
+            if not can_connect(out_type, inp.type):
                 problems.append(Problem(
                     f"expects {inp.type}, but node {link.src} output '{link.src_output}' gives {out_type}",
                     node_id, inp.name))
@@ -281,11 +292,20 @@ def _node_problems(graph: Graph, node_id: str, search_dirs: tuple[Path, ...], li
             problems.append(Problem(f"no {what} chosen", node_id, inp.name))
         elif inp.model and value:
             try:
-                library.resolve_recorded(inp.model, value, graph.manifest, search_dirs)
+                path = library.resolve_recorded(inp.model, value, graph.manifest, search_dirs)
             except ModelNotFound as exc:
                 problems.append(Problem(str(exc), node_id, inp.name))
-        elif inp.file and value and not resolve_path(value, search_dirs).exists():
-            problems.append(Problem(
-                f"file not found: '{value}' (looked in {', '.join(str(d) for d in search_dirs)})",
-                node_id, inp.name))
+                continue
+            if (refusal := reads.refusal(path, value)) is not None:
+                refused.add(node_id)
+                problems.append(Problem(refusal, node_id, inp.name))
+        elif inp.file and value:
+            path = resolve_path(value, search_dirs)
+            if (refusal := reads.refusal(path, value)) is not None:
+                refused.add(node_id)
+                problems.append(Problem(refusal, node_id, inp.name))
+            elif not path.exists():
+                problems.append(Problem(
+                    f"file not found: '{value}' (looked in {', '.join(str(d) for d in search_dirs)})",
+                    node_id, inp.name))
     return problems

@@ -24,6 +24,7 @@ from nodeflow.jobs.batch import files_key
 from nodeflow.jobs.execute import Outcome, run_job
 from nodeflow.jobs.local import Report, Summary, commit
 from nodeflow.jobs.store import Job, JobStore
+from nodeflow.library import allowed_reads
 
 #: Seconds a cancelled worker gets to stop at its next step before it is killed.
 CANCEL_GRACE = 10.0
@@ -106,9 +107,11 @@ class RayRunner:
                 for _ in range(self.workers)]
 
     def _worker_env(self) -> dict[str, str]:
-        """The driver's user folder and model folders (command-line ones first), for every worker."""
+        """The driver's user folder, model folders and readable folders (command-line ones first),
+        for every worker."""
         env = {"NODEFLOW_HOME": os.environ.get("NODEFLOW_HOME", str(user_dir()))}
-        for name, first in (("NODEFLOW_MODEL_PATHS", self.model_roots), ("NODEFLOW_COMFYUI", self.comfyui)):
+        reads = ("NODEFLOW_ALLOW_READ", allowed_reads())
+        for name, first in (("NODEFLOW_MODEL_PATHS", self.model_roots), ("NODEFLOW_COMFYUI", self.comfyui), reads):
             paths = [str(Path(p).resolve()) for p in first] + [p for p in os.environ.get(name, "").split(os.pathsep)
                                                                if p.strip()]
             if paths:

@@ -10,7 +10,10 @@ Public API, for loaders, the executor, the GUI and the ComfyUI importer:
   raises `ModelNotFound` (its message names the model, hash, size, kind and the folder to use);
   `ModelLibrary.name_of(path)` turns a path back into (kind, name);
   `ModelLibrary.index.sha256(path)` is a model's "sha256:<hex>", read once and then indexed.
-- `configure(roots, comfyui)`: extra folders from the command line (`--models-dir`, `--comfyui`).
+- `configure(roots, comfyui, reads)`: extra folders from the command line (`--models-dir`,
+  `--comfyui`, `--allow-read`); `allow_read(path)` adds one folder or file the user named or picked.
+- `ModelLibrary.read_rule(workflow_dir)`: the `core.reads.ReadRule` every file a workflow names
+  is held to (validation, the run and the server ask it).
 - `manifest_key(kind, name)`: how a workflow's manifest records a model's hash ("models") and
   size ("model_sizes"), so another machine finds a renamed file by its hash.
 
@@ -39,19 +42,35 @@ from nodeflow.library.kinds import BUILTIN_NAME, KINDS
 from nodeflow.library.library import ModelEntry, ModelLibrary, ModelNotFound, manifest_key
 from nodeflow.library.roots import collect
 
-__all__ = ["BUILTIN_NAME", "KINDS", "HashIndex", "ModelEntry", "ModelLibrary", "ModelNotFound", "configure",
-           "default_library", "manifest_key"]
+__all__ = ["BUILTIN_NAME", "KINDS", "HashIndex", "ModelEntry", "ModelLibrary", "ModelNotFound", "allow_read",
+           "allowed_reads", "configure", "default_library", "manifest_key"]
 
 _cli_roots: list[Path] = []
 _cli_comfyui: list[Path] = []
+_cli_reads: list[Path] = []
 
 
-def configure(roots: list[Path] = (), comfyui: list[Path] = ()) -> None:
+def configure(roots: list[Path] = (), comfyui: list[Path] = (), reads: list[Path] = ()) -> None:
     """Folders given on the command line; they come before every other folder."""
     _cli_roots[:] = [Path(r) for r in roots]
     _cli_comfyui[:] = [Path(c) for c in comfyui]
+    _cli_reads[:] = [Path(r).absolute() for r in reads]
+
+
+def allow_read(path: Path) -> None:
+    """Let workflows read `path` (a folder: its tree) in this process: a file the user named on the
+    command line or picked in the editor is theirs, wherever it is."""
+    path = Path(path).expanduser().absolute()
+    if path not in _cli_reads:
+        _cli_reads.append(path)
+
+
+def allowed_reads() -> tuple[Path, ...]:
+    """The folders and files allowed to be read in this process (command line, picks), for
+    workers in other processes ($NODEFLOW_ALLOW_READ)."""
+    return tuple(_cli_reads)
 
 
 def default_library() -> ModelLibrary:
     """The library over the folders configured right now (command line, environment, settings)."""
-    return ModelLibrary(collect(_cli_roots, _cli_comfyui), HashIndex())
+    return ModelLibrary(collect(_cli_roots, _cli_comfyui, _cli_reads), HashIndex())

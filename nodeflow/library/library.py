@@ -18,11 +18,12 @@ from pathlib import Path
 from nodeflow.core.byte_sizes import format_bytes
 from nodeflow.core.errors import NodeFlowError
 from nodeflow.core.manifest import model_files
-from nodeflow.core.paths import RESOURCES, default_search_dirs, resolve_path, user_models_dir
+from nodeflow.core.paths import RESOURCES, default_search_dirs, resolve_path, user_input_dir, user_models_dir
+from nodeflow.core.reads import ReadRule
 from nodeflow.library.hashes import AUTOV1_DIGITS, AUTOV3_DIGITS, autov1, normal_hash
 from nodeflow.library.index import HashIndex
 from nodeflow.library.kinds import BUILTIN_NAME, KINDS, check_kind, is_model_file, is_model_folder
-from nodeflow.library.roots import FolderSet
+from nodeflow.library.roots import ENV_ALLOW_READ, FolderSet, settings_path
 
 BUILTIN_PATH = RESOURCES / "models" / BUILTIN_NAME
 
@@ -75,8 +76,21 @@ class ModelLibrary:
 
     def search_dirs(self, workflow_dir: Path | None = None) -> tuple[Path, ...]:
         """Where a file a workflow names (a Load Image picture) is looked for: `core.paths`' folders,
-        then each ComfyUI install's input/ folder, where ComfyUI's own workflows expect them."""
-        return default_search_dirs(workflow_dir) + tuple(self.folders.inputs)
+        the user's input folder, then each ComfyUI install's input/ folder, where ComfyUI's own
+        workflows expect them. What is found is then held to `read_rule`."""
+        return default_search_dirs(workflow_dir) + (user_input_dir(), *self.folders.inputs)
+
+    def read_rule(self, workflow_dir: Path | None = None) -> ReadRule:
+        """What a workflow in `workflow_dir` may read (`core.reads`): that folder's tree, the user's
+        input folder, every model folder, each ComfyUI install's input/, the folders and files
+        allowed on the command line, in $NODEFLOW_ALLOW_READ or the settings, and NodeFlow's own
+        resources. A workflow with no folder (unsaved, sent to the server) gets all but the first."""
+        roots = [workflow_dir] if workflow_dir is not None else []
+        roots += [user_input_dir(), *self.folders.inputs, *self.folders.reads, RESOURCES]
+        roots += [folder.path for folder in self.folders.folders]
+        hint = (f"run with --allow-read DIR, set ${ENV_ALLOW_READ}, or add it to \"allow_read\" "
+                f"in {settings_path()}")
+        return ReadRule.of(roots, hint)
 
     # -- listing -------------------------------------------------------------------------------
 

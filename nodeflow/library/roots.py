@@ -7,6 +7,9 @@
 4. the user's own folder, `<user data>/models/<kind>` (where missing models should be put);
 5. each ComfyUI install: its `models/` folder and the folders its `extra_model_paths.yaml` names.
 
+The same sources give the folders (or single files) a workflow may read besides its own folder
+(`core.reads`): `--allow-read`, `NODEFLOW_ALLOW_READ` and the settings file's `"allow_read"`.
+
 A *root* holds one sub-folder per kind (`checkpoints/`, `loras/`, ...; ComfyUI's `text_encoders/`
 and `diffusion_models/` count as `clip/` and `unet/`), so a ComfyUI `models/` folder is a root.
 ComfyUI itself is never needed: its files are only read.
@@ -25,6 +28,7 @@ from nodeflow.library.kinds import FOLDER_ALIASES, KINDS, kind_of_folder
 
 ENV_ROOTS = "NODEFLOW_MODEL_PATHS"
 ENV_COMFYUI = "NODEFLOW_COMFYUI"
+ENV_ALLOW_READ = "NODEFLOW_ALLOW_READ"
 SETTINGS_FILE = "model-folders.json"
 
 
@@ -45,6 +49,8 @@ class FolderSet:
     problems: list[str] = field(default_factory=list)
     #: ComfyUI installs' input/ folders, where their workflows' Load Image file names live.
     inputs: list[Path] = field(default_factory=list)
+    #: Folders (or files) a workflow may read from besides the input folders (`core.reads`).
+    reads: list[Path] = field(default_factory=list)
 
     def for_kind(self, kind: str) -> list[Folder]:
         return [f for f in self.folders if f.kind == kind]
@@ -67,18 +73,26 @@ def settings_path() -> Path:
     return user_dir() / SETTINGS_FILE
 
 
+SETTINGS_KEYS = ("roots", "comfyui", "allow_read")
+#: The settings file is a few folder names; anything bigger is not one.
+SETTINGS_LIMIT = 1024 * 1024
+
+
 def read_settings() -> tuple[dict[str, list[str]], list[str]]:
-    """The settings file's roots and ComfyUI installs (empty when there is no file)."""
+    """The settings file's roots, ComfyUI installs and readable folders (empty when there is no file)."""
+    from nodeflow.core.reads import ReadRefused, read_bounded
+
+    empty: dict[str, list[str]] = {key: [] for key in SETTINGS_KEYS}
     path = settings_path()
     if not path.is_file():
-        return {"roots": [], "comfyui": []}, []
+        return empty, []
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        return {"roots": [], "comfyui": []}, [f"{path}: cannot read the model folders settings: {exc}"]
+        data = json.loads(read_bounded(path, SETTINGS_LIMIT, "settings file").decode("utf-8"))
+    except (ReadRefused, ValueError) as exc:
+        return empty, [f"{path}: cannot read the model folders settings: {exc}"]
     out: dict[str, list[str]] = {}
     problems = []
-    for key in ("roots", "comfyui"):
+    for key in SETTINGS_KEYS:
         value = data.get(key, []) if isinstance(data, dict) else None
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             problems.append(f"{path}: '{key}' must be a list of folder paths")
@@ -91,10 +105,11 @@ def _env_list(name: str) -> list[str]:
     return [p for p in os.environ.get(name, "").split(os.pathsep) if p.strip()]
 
 
-def collect(cli_roots: list[Path] = (), cli_comfyui: list[Path] = ()) -> FolderSet:
+def collect(cli_roots: list[Path] = (), cli_comfyui: list[Path] = (), cli_reads: list[Path] = ()) -> FolderSet:
     """All model folders, in the priority order described in the module docstring."""
     found = FolderSet()
     settings, found.problems = read_settings()
+    found.reads = [Path(p).expanduser() for p in [*cli_reads, *_env_list(ENV_ALLOW_READ), *settings["allow_read"]]]
     for root in cli_roots:
         found.add_root(Path(root).expanduser(), "command line")
     for root in _env_list(ENV_ROOTS):

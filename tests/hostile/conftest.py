@@ -13,5 +13,6 @@ def sandbox(tmp_path, monkeypatch, capsys) -> Sandbox:
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
+    monkeypatch.delenv("NODEFLOW_ALLOW_READ", raising=False)  # the read rule as a user meets it
     monkeypatch.setattr(registry_module, "_default", None)  # pick up this test's plugins
     return Sandbox(tmp_path, work / "out", capsys)

@@ -76,7 +76,8 @@ def test_imported_mask_and_image_ops_run(tmp_path):
     prompt = {k: v for k, v in _prompt().items() if k in {"5", "7", "8", "9", "10", "11", "12", "13", "14"}}
     graph, report = import_data(prompt, default_registry())
     assert report.fully_mapped, report.lines()
-    result = Executor(device="cpu").run(graph, output_dir=tmp_path)
+    # The picture is the shipped example input, read as a workflow saved beside it would.
+    result = Executor(device="cpu").run(graph, output_dir=tmp_path, workflow_dir=Path(SOURCE).parent)
     assert result.ok, result.errors
     saved = sorted(tmp_path.glob("*.png"))
     assert len(saved) == 2  # the padded picture and its mask, cropped to 48 x 40

@@ -8,6 +8,7 @@ what happens to the seed after each run.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QRectF, Qt
@@ -18,6 +19,7 @@ from nodeflow.gui.canvas.host import DocumentEdits, PaintedNode
 from nodeflow.gui.canvas.layout import PAD, WidgetRow
 from nodeflow.gui.widgets import values
 from nodeflow.gui.widgets.seed_control import SEED_MODES
+from nodeflow.library import allow_read
 
 ARROW_W = 16.0
 CLICK_SLOP = 3.0
@@ -137,6 +139,7 @@ class WidgetInteraction:
         else:
             path, _ = QFileDialog.getOpenFileName(None, f"Choose {self._name}", current)
         if path:
+            allow_read(Path(path))  # the user's own pick may be read wherever it is (core.reads)
             self._set(path)
 
     def _paint_mask(self) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QRegularExpression, Qt
@@ -30,6 +31,7 @@ from nodeflow.core.spec import Input
 from nodeflow.core.types import SEED_MAX
 from nodeflow.gui.widgets import values
 from nodeflow.gui.widgets.seed_control import SEED_MODES
+from nodeflow.library import allow_read
 
 INT32 = 2**31 - 1
 SLIDER_STEPS = 1000
@@ -189,6 +191,7 @@ class LineEditor(ParamEditor):
         else:
             path, _ = QFileDialog.getOpenFileName(self, f"Choose {self.inp.name}", self.edit.text())
         if path:
+            allow_read(Path(path))  # the user's own pick may be read wherever it is (core.reads)
             self.edit.setText(path)
             self.emit(path)
 

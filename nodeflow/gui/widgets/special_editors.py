@@ -8,6 +8,7 @@ fed by the model library, with browse buttons for a file or a diffusers folder e
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import QComboBox, QCompleter, QFileDialog, QLabel, QMenu,
 from nodeflow.core.masks import mask_summary
 from nodeflow.gui.mask_editor.dialog import edit_mask
 from nodeflow.gui.widgets.editors import ParamEditor
+from nodeflow.library import allow_read
 
 #: (name, where it is) of every model of a kind: what the combo lists.
 ModelLister = Callable[[str], list[tuple[str, str]]]
@@ -87,12 +89,14 @@ class ModelEditor(ParamEditor):
         path, _ = QFileDialog.getOpenFileName(self, f"Choose {self.inp.name}", "",
                                               "Model weights (*.safetensors *.ckpt *.pt *.pth *.bin *.gguf)")
         if path:
+            allow_read(Path(path))  # the user's own pick may be read wherever it is (core.reads)
             self.set_value(path)
             self.emit(path)
 
     def browse_folder(self) -> None:
         path = QFileDialog.getExistingDirectory(self, f"Choose a diffusers folder for {self.inp.name}")
         if path:
+            allow_read(Path(path))
             self.set_value(path)
             self.emit(path)
 

@@ -1,0 +1,131 @@
+"""The read rule: which files a workflow may make NodeFlow read, and how a named file is read.
+
+A workflow is data anyone can share, and the files it names (a Load Image picture, a model path)
+are read with the rights of whoever runs it. So a name counts only inside the *input roots*: the
+workflow's own folder tree, the user data folder's `input/`, the configured folders (model
+folders, ComfyUI installs' `input/`, `--allow-read DIR` and the `allow_read` setting) and single
+files the user named (on the command line, or picked in the editor). An absolute path or a `..`
+that leaves them, and a link inside them that points out, is refused with one line saying how to
+allow it. Validation, the run and the server all ask the same `ReadRule`, built by the model
+library (`ModelLibrary.read_rule`), so the answer never depends on who asks.
+
+Files are looked at with `stat` before anything opens them: a FIFO, socket or device named as an
+input would block (or never end) the first read, so it is refused by its type, and every read of
+a named file goes through `read_bounded`, which stops at a size limit instead of at memory.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+#: What a special file is called in a refusal, by its `stat` type test.
+_SPECIAL_KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
+                  (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+
+class ReadRefused(ValueError):
+    """A named file that may not be read, or not this way; the message says why in one line."""
+
+
+def special_kind(path: Path) -> str | None:
+    """'a FIFO (named pipe)', 'a socket', ... for a special file, None for anything else (or nothing).
+
+    Uses `stat` only: opening a FIFO for reading blocks until someone writes to it.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return None
+    return next((name for test, name in _SPECIAL_KINDS if test(mode)), None)
+
+
+def _real(path: Path) -> str:
+    return os.path.realpath(os.path.expanduser(str(path)))
+
+
+def _inside(real: str, root: str) -> bool:
+    return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
+
+
+@dataclass(frozen=True)
+class ReadRule:
+    """The input roots (folders: their whole tree; files: only themselves), with links resolved."""
+
+    roots: tuple[str, ...]
+    #: How the user allows another folder, for the refusal's last words.
+    hint: str = "run with --allow-read DIR"
+
+    @classmethod
+    def of(cls, roots: list[Path] | tuple[Path, ...], hint: str = "run with --allow-read DIR") -> ReadRule:
+        unique = dict.fromkeys(_real(root) for root in roots)
+        return cls(tuple(unique), hint)
+
+    def allows(self, path: Path) -> bool:
+        """Whether `path` (after following every link in it) is inside one of the roots."""
+        real = _real(path)
+        return any(_inside(real, root) for root in self.roots)
+
+    def refusal(self, path: Path, named: str) -> str | None:
+        """Why the file a workflow called `named` (found at `path`) may not be read, or None.
+
+        Special files are refused wherever they are; a path outside the roots is refused even
+        when it does not exist, so a refusal never tells a stranger whether a file is there.
+        """
+        shown = _short(named)
+        kind = special_kind(path)
+        if kind is not None:
+            return f"'{shown}' is {kind}, not a file: NodeFlow reads only regular files and folders"
+        if not self.allows(path):
+            return (f"'{shown}' is outside the folders this workflow may read (its own folder, the "
+                    f"input folders); to allow {_short(str(Path(_real(path)).parent))}, {self.hint}")
+        return None
+
+    def check(self, path: Path, named: str) -> Path:
+        """`path` if it may be read; raise ReadRefused otherwise."""
+        problem = self.refusal(path, named)
+        if problem is not None:
+            raise ReadRefused(problem)
+        return path
+
+
+def _short(text: str, limit: int = 120) -> str:
+    """A name as a refusal quotes it: one line, control characters escaped, at most `limit` chars."""
+    escaped = text.encode("unicode_escape", "backslashreplace").decode("ascii", "replace") \
+        if not text.isprintable() else text
+    return escaped if len(escaped) <= limit else escaped[:limit - 3] + "..."
+
+
+def read_bounded(path: Path, limit: int, what: str = "file") -> bytes:
+    """The bytes of a regular file of at most `limit` bytes; ReadRefused (naming the path) otherwise.
+
+    The type is checked before opening (a FIFO would block), and the read stops at `limit + 1`
+    bytes, so a file that grows while it is read (or lies about its size) cannot exhaust memory.
+    """
+    path = Path(path)
+    kind = special_kind(path)
+    if kind is not None:
+        raise ReadRefused(f"{what} {_short(str(path))} is {kind}, not a file")
+    try:
+        # O_NONBLOCK: a FIFO swapped in after the check above still cannot block the open.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with open(fd, "rb") as handle:
+            mode = os.fstat(fd).st_mode
+            if stat.S_ISDIR(mode):
+                raise ReadRefused(f"{what} {_short(str(path))} is a folder, not a file")
+            if not stat.S_ISREG(mode):
+                raise ReadRefused(f"{what} {_short(str(path))} is not a regular file")
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise ReadRefused(f"cannot read {what} {_short(str(path))}: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise ReadRefused(f"{what} {_short(str(path))} is larger than {_size(limit)}, the most NodeFlow reads")
+    return data
+
+
+def _size(count: int) -> str:
+    if count >= 2**20:
+        return f"{count // 2**20} MiB"
+    return f"{count // 2**10} KiB" if count >= 2**10 else f"{count} bytes"
