@@ -10,18 +10,21 @@ EXIT_OK, EXIT_NODE_FAILED, EXIT_INVALID = 0, 1, 2
 
 def error(message: str) -> None:
     """Print `message` to stderr, each of its lines behind 'error: '."""
+    from nodeflow.core.errors import shown
+
     for line in message.splitlines() or [""]:
-        print(f"error: {line}", file=sys.stderr)
+        print(f"error: {shown(line, None)}", file=sys.stderr)
 
 
 def load_workflow(path: Path):
     """A workflow file (NodeFlow, or ComfyUI JSON/PNG/WebP, detected) as a Graph; load notes
     (migrations, drift, the ComfyUI import report) go to stderr."""
     from nodeflow.core import default_registry
+    from nodeflow.core.notes import summarised
     from nodeflow.interop.loading import open_workflow
 
     opened = open_workflow(path, default_registry())
-    for message in opened.messages:
+    for message in summarised(opened.messages):
         print(f"{path}: note: {message}", file=sys.stderr)
     return opened.graph
 

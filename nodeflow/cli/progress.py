@@ -7,6 +7,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from nodeflow.core.errors import shown
 from nodeflow.engine import events as ev
 
 
@@ -31,13 +32,13 @@ class ProgressPrinter:
             self._line(f"{self._name(event.node_id)}: {how}")
         elif isinstance(event, ev.NodeFailed):
             self._close()
-            tqdm.write(f"error: {event.message}", file=sys.stderr)
+            tqdm.write(f"error: {shown(event.message, None)}", file=sys.stderr)
         elif isinstance(event, ev.NodeSkipped):
             self._close()
             self._line(f"{self._name(event.node_id)}: skipped ({event.reason})")
         elif isinstance(event, ev.NodeMessage):
             if not (self.hide_paths_under and self.hide_paths_under in event.text):
-                tqdm.write(event.text, file=self.stream)
+                tqdm.write(shown(event.text, None), file=self.stream)
         elif isinstance(event, ev.RunFinished):
             self._close()
             state = "cancelled" if event.cancelled else "done" if event.ok else "finished with errors"
@@ -46,8 +47,8 @@ class ProgressPrinter:
     def _name(self, node_id: str) -> str:
         record = self.graph.nodes.get(node_id) if self.graph is not None else None
         if record is None:
-            return f"node {node_id}"
-        return self.graph.label(node_id)
+            return f"node {shown(node_id)}"
+        return shown(f"node {shown(node_id)} ({self.graph.title(node_id)})", 120)
 
     def _progress(self, event: ev.NodeProgress) -> None:
         if self.quiet:
@@ -66,4 +67,4 @@ class ProgressPrinter:
 
     def _line(self, text: str) -> None:
         if not self.quiet:
-            tqdm.write(text, file=self.stream)
+            tqdm.write(shown(text, None), file=self.stream)

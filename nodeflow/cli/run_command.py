@@ -33,6 +33,8 @@ def add_parser(sub) -> None:
     run.add_argument("--sweep", dest="sweeps", action="append", default=[], metavar="NODE.INPUT=SPEC",
                      help="one job per value: SPEC is a,b,c or lo..hi (integers, inclusive) or @file "
                           "(one value per line); several sweeps make every combination (repeatable)")
+    run.add_argument("--max-jobs", type=int, default=None, metavar="N",
+                     help="the most jobs a batch may hold, counted before any is made (above the default: refused)")
     run.add_argument("--zip", dest="zip_sweeps", action="store_true",
                      help="pair the sweeps' values one to one instead of taking every combination")
     run.add_argument("--resume", action="store_true",
@@ -73,7 +75,7 @@ def handler(args: argparse.Namespace) -> int:
     from nodeflow.core import CancelToken
     from nodeflow.jobs.batch import Source
     from nodeflow.jobs.driver import BatchOptions, run_batch
-    from nodeflow.jobs.sweep import parse_sweep
+    from nodeflow.jobs.sweep import MAX_JOBS, parse_sweep
 
     sweeps = [parse_sweep(option) for option in args.sweeps]
     sources = []
@@ -86,6 +88,7 @@ def handler(args: argparse.Namespace) -> int:
         allow_named_files(graph, named)
     options = BatchOptions(out=args.out, device=args.device, zip_sweeps=args.zip_sweeps, repeat=args.repeat,
                            fixed=tuple(item.partition("=")[0].strip() for item in args.sets),
+                           max_jobs=args.max_jobs if args.max_jobs is not None else MAX_JOBS,
                            resume=args.resume, ray=args.ray, workers=args.workers, memory_budget=args.memory_budget,
                            threads=args.threads,
                            model_roots=tuple(map(str, args.models_dirs)), comfyui=tuple(map(str, args.comfyui_dirs)))

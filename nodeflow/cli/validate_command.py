@@ -43,7 +43,7 @@ def handler(args: argparse.Namespace) -> int:
 
 def check_file(path: Path, output_dir: Path) -> bool:
     """Print `path: ok` or one line per problem; True when the workflow is valid."""
-    from nodeflow.core.errors import NodeFlowError
+    from nodeflow.core.errors import NodeFlowError, shown
     from nodeflow.engine.plan import validate
 
     try:
@@ -55,7 +55,7 @@ def check_file(path: Path, output_dir: Path) -> bool:
         problems = [f"internal error: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}"]
     for problem in problems:
         for line in problem.splitlines():
-            print(f"{path}: error: {line}", file=sys.stderr)
+            print(f"{path}: error: {shown(line, None)}", file=sys.stderr)
     if not problems:
         print(f"{path}: ok")
     return not problems

@@ -8,6 +8,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: The most characters of a node id or input name a message quotes: a 10 KB id would push the
+#: reason off the screen.
+SHOWN_ID_LENGTH = 40
+
+
+def shown(text: str, limit: int | None = SHOWN_ID_LENGTH) -> str:
+    """`text` as a message quotes it: control characters (ESC, newlines...) escaped so nothing a
+    file holds can move a terminal's cursor or forge a line, cut to `limit` characters (None: the
+    whole line, for what the CLI prints)."""
+    text = str(text)
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+    return text if limit is None or len(text) <= limit else text[:limit - 3] + "..."
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -20,9 +34,9 @@ class Problem:
     def __str__(self) -> str:
         where = ""
         if self.node_id is not None:
-            where = f"node {self.node_id}"
+            where = f"node {shown(self.node_id)}"
             if self.field:
-                where += f" input '{self.field}'"
+                where += f" input '{shown(self.field)}'"
             where += ": "
         return where + self.message
 

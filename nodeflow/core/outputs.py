@@ -16,6 +16,9 @@ from pathlib import Path, PurePosixPath
 DEFAULT_PREFIX = "nodeflow"
 #: Longest prefix accepted (characters, after normalising); file systems stop at 255 per name.
 MAX_PREFIX = 200
+#: Longest part of a prefix in UTF-8 bytes: file systems allow 255 bytes per name, and a saved
+#: file's name adds up to 40 to the prefix (counter, job number, suffix, the temp file's marks).
+MAX_PART_BYTES = 200
 
 
 class OutputPathError(ValueError):
@@ -40,6 +43,10 @@ def normalise_prefix(prefix: str) -> str:
     clean = "/".join(parts) or DEFAULT_PREFIX
     if len(clean) > MAX_PREFIX:
         raise OutputPathError(f"the prefix is {len(clean)} characters long; at most {MAX_PREFIX} are allowed")
+    longest = max((len(part.encode("utf-8")) for part in parts), default=0)
+    if longest > MAX_PART_BYTES:
+        raise OutputPathError(f"a name in the prefix is {longest} bytes long in UTF-8; file systems allow 255 per "
+                              f"name and the saved file adds its counter, so at most {MAX_PART_BYTES} are allowed")
     return clean
 
 

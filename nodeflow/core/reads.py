@@ -21,6 +21,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from nodeflow.core.errors import shown
+
 #: What a special file is called in a refusal, by its `stat` type test.
 _SPECIAL_KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
                   (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
@@ -91,11 +93,8 @@ class ReadRule:
         return path
 
 
-def _short(text: str, limit: int = 120) -> str:
-    """A name as a refusal quotes it: one line, control characters escaped, at most `limit` chars."""
-    escaped = text.encode("unicode_escape", "backslashreplace").decode("ascii", "replace") \
-        if not text.isprintable() else text
-    return escaped if len(escaped) <= limit else escaped[:limit - 3] + "..."
+def _short(text: str) -> str:
+    return shown(text, 120)
 
 
 def read_bounded(path: Path, limit: int, what: str = "file") -> bytes:

@@ -98,7 +98,10 @@ def _coerce(value: object, type_name: str) -> object:
         if isinstance(value, bool):
             raise ValueError(f"expected a number, got {value!r}")
         if isinstance(value, (int, float)):
-            return float(value)
+            try:
+                return float(value)
+            except OverflowError:
+                raise ValueError(f"the number {_short(value)} is too large for a float") from None
         if isinstance(value, str) and len(value) <= 100:
             try:
                 return float(value.strip())

@@ -92,10 +92,9 @@ def _refuse_constant(name: str) -> Any:
 
 
 def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"the number {text[:40]} is too large (no finite value)")
-    return value
+    """A JSON number; one too large for a float ("1e400") reads as infinity, which `_check_depth`
+    then refuses naming the node and input it is in."""
+    return float(text)
 
 
 def _check_depth(data: Any) -> None:
@@ -110,7 +109,19 @@ def _check_depth(data: Any) -> None:
             if isinstance(child, (dict, list)):
                 todo.append((child, depth + 1))
             elif isinstance(child, float) and not math.isfinite(child):
-                raise WorkflowFormatError(f"the number {child} is not allowed (numbers must be finite)")
+                raise WorkflowFormatError("a number too large for a float (or not a number) is not allowed; "
+                                          "numbers must be finite", *_where_not_finite(data))
+
+
+def _where_not_finite(data: Any) -> tuple[str | None, str | None]:
+    """(node id, input) of the first parameter holding a non-finite number ((None, None) if it is
+    elsewhere); looked for only once one was found, so loading pays nothing for it."""
+    for node in data.get("nodes", []) if isinstance(data, dict) and isinstance(data.get("nodes"), list) else ():
+        params = node.get("params") if isinstance(node, dict) else None
+        for name, value in params.items() if isinstance(params, dict) else ():
+            if isinstance(value, float) and not math.isfinite(value):
+                return str(node.get("id")), str(name)
+    return None, None
 
 
 def from_data(data: Any, registry: Registry) -> tuple[Graph, LoadReport]:

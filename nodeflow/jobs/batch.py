@@ -20,7 +20,7 @@ from nodeflow.core.graph import Graph
 from nodeflow.engine.plan import validate
 from nodeflow.jobs.outputs import BatchMarker, OutputFolder, batch_key
 from nodeflow.jobs.store import Job, JobStore, NewJob
-from nodeflow.jobs.sweep import JobSpec, Sweep, apply, expand
+from nodeflow.jobs.sweep import MAX_JOBS, JobSpec, Sweep, apply, expand
 
 
 class BatchInvalid(NodeFlowError):
@@ -50,13 +50,16 @@ class Batch:
     folder: OutputFolder
     marker: BatchMarker
     already_done: int  # jobs a resumed batch skips
+    notes: tuple[str, ...] = ()  # what the user should know about how the batch was made
 
 
 def prepare(store: JobStore, sources: list[Source], sweeps: list[Sweep], out: Path, *, zip_sweeps: bool = False,
             repeat: int = 1, fixed: tuple[str, ...] = (), resume: bool = False, device: str = "cpu",
-            memory_budget: int | None = None) -> Batch:
+            memory_budget: int | None = None, max_jobs: int = MAX_JOBS) -> Batch:
     """Expand, validate and queue a batch; raises SweepError, GraphEditError, BatchInvalid or ResumeError."""
-    specs = expand([s.graph for s in sources], sweeps, zip_sweeps=zip_sweeps, repeat=repeat, fixed=fixed)
+    notes: list[str] = []
+    specs = expand([s.graph for s in sources], sweeps, zip_sweeps=zip_sweeps, repeat=repeat, fixed=fixed,
+                   max_jobs=max_jobs, notes=notes)
     _check(sources, specs, out, device, memory_budget)
     texts = [workflow.dumps(s.graph) for s in sources]
     key = batch_key([texts, [[s.workflow_index, s.overrides] for s in specs]])
@@ -78,7 +81,7 @@ def prepare(store: JobStore, sources: list[Source], sweeps: list[Sweep], out: Pa
             NewJob(marker.first + i, sources[spec.workflow_index].name, texts[spec.workflow_index], spec.overrides,
                    str(Path(out).resolve()), _dir(sources[spec.workflow_index].workflow_dir))
             for i, spec in enumerate(specs) if marker.first + i not in finished])
-    return Batch(marker.batch, folder, marker, len(finished))
+    return Batch(marker.batch, folder, marker, len(finished), tuple(notes))
 
 
 def enqueue(store: JobStore, batch: str, source: Source, specs: list[JobSpec], out: Path,

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nodeflow.core.context import CancelToken
+from nodeflow.core.errors import shown
 from nodeflow.engine.device import default_threads, guess_device
 from nodeflow.jobs.batch import Source, prepare
 from nodeflow.jobs.execute import SCRATCH_PREFIX, Outcome
 from nodeflow.jobs.local import LocalRunner, Summary
 from nodeflow.jobs.store import Job, JobStore
-from nodeflow.jobs.sweep import Sweep
+from nodeflow.jobs.sweep import MAX_JOBS, Sweep
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class BatchOptions:
     model_roots: tuple[str, ...] = ()  # --models-dir, for workers in other processes
     comfyui: tuple[str, ...] = ()  # --comfyui
     memory_budget: int | None = None  # --memory-budget, bytes (None: what is free)
+    max_jobs: int = MAX_JOBS  # --max-jobs: the batch is refused, before anything is listed, above this
     threads: int | None = None  # --threads: torch's CPU threads for every job (None: this machine's CPUs)
 
 
@@ -39,7 +41,9 @@ def run_batch(sources: list[Source], sweeps: list[Sweep], options: BatchOptions,
     store = store or JobStore()
     batch = prepare(store, sources, sweeps, options.out, zip_sweeps=options.zip_sweeps, repeat=options.repeat,
                     fixed=options.fixed, resume=options.resume, memory_budget=options.memory_budget,
-                    device=guess_device() if options.device == "auto" else options.device)
+                    device=guess_device() if options.device == "auto" else options.device, max_jobs=options.max_jobs)
+    for note in batch.notes:
+        print(f"note: {shown(note, None)}", file=sys.stderr)
     total = batch.marker.count
     if batch.already_done:
         print(f"resuming: {batch.already_done} of {total} jobs already done", file=sys.stderr)
@@ -52,7 +56,7 @@ def run_batch(sources: list[Source], sweeps: list[Sweep], options: BatchOptions,
             where = f" on {outcome.worker}" if options.ray else ""
             what = ", ".join(names) if outcome.status == "done" else outcome.error
             print(f"job {job.number - batch.marker.first + 1}/{total} {outcome.status}{where} "
-                  f"in {outcome.seconds:.2f}s: {what}", file=sys.stderr)
+                  f"in {outcome.seconds:.2f}s: {shown(what, None)}", file=sys.stderr)
 
     threads = options.threads or default_threads()  # one count for every job: same sums, same pixels
     if options.ray is not None:

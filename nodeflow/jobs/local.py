@@ -38,7 +38,7 @@ def commit(store: JobStore, job: Job, outcome: Outcome) -> list[str]:
     names: list[str] = []
     if outcome.status in ("done", "failed"):
         names = OutputFolder(Path(job.out_dir)).commit(job.number, job.overrides, outcome.status, outcome.files,
-                                                       outcome.seconds, outcome.error)
+                                                       outcome.seconds, outcome.error, rerun=job.attempts > 1)
     store.finish(job.id, outcome.status, names, outcome.error, outcome.seconds, outcome.worker)
     return names
 

@@ -6,6 +6,11 @@ place, so a line means "this job is complete". Names depend only on the job numb
 the node chose, so a job re-run after a crash (its line was never written) replaces its own
 files instead of adding a second set. `--resume` therefore skips exactly the jobs with a "done"
 line and runs every other one.
+
+Nothing the user had is lost: only a job that ran before (a re-run after a crash) replaces files
+under its names; any other job that finds its name taken (a fresh folder holding the user's own
+files) writes the next free name. Links are never written through: the index is appended to with
+O_NOFOLLOW, and a file whose folder inside `--out` is a link out of it is refused.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from nodeflow.core.atomic import write_atomic
+from nodeflow.core.atomic import atomic_file, write_atomic
 from nodeflow.core.errors import NodeFlowError
 
 INDEX = "index.jsonl"
@@ -29,6 +34,10 @@ _COUNTED = re.compile(r"(.*)_(\d+)$")
 
 class ResumeError(NodeFlowError):
     """`--resume` was asked for a folder that holds no batch, or a different one."""
+
+
+class OutputWriteError(NodeFlowError):
+    """A file of the batch cannot be written where it belongs (a link in --out, a full disk)."""
 
 
 @dataclass(frozen=True)
@@ -63,10 +72,18 @@ class OutputFolder:
         self.root = Path(root)
         self.index_path = self.root / INDEX
 
+    def _own(self, path: Path) -> Path:
+        """`path`, refused if it is a link: the index or marker planted as a link to a file outside
+        `--out` would be read (and rewritten into --out) or appended to."""
+        if path.is_symlink():
+            raise OutputWriteError(f"{path} is a link; NodeFlow does not read or write its batch files through "
+                                   "links (remove it, or pick another --out)")
+        return path
+
     def entries(self) -> list[dict[str, Any]]:
         """The index's lines; a torn last line (the writer was killed mid-line) is ignored."""
         try:
-            text = self.index_path.read_text(encoding="utf-8")
+            text = self._own(self.index_path).read_text(encoding="utf-8")
         except FileNotFoundError:
             return []
         entries = []
@@ -87,7 +104,7 @@ class OutputFolder:
 
     def marker(self) -> BatchMarker | None:
         try:
-            data = json.loads((self.root / MARKER).read_text(encoding="utf-8"))
+            data = json.loads(self._own(self.root / MARKER).read_text(encoding="utf-8"))
             return BatchMarker(str(data["batch"]), int(data["first"]), int(data["count"]), str(data["key"]))
         except (OSError, ValueError, KeyError, TypeError):
             return None
@@ -119,25 +136,57 @@ class OutputFolder:
     def repair_index(self) -> None:
         """Drop a torn last line so the next append starts on a line of its own."""
         try:
-            data = self.index_path.read_bytes()
+            data = self._own(self.index_path).read_bytes()
         except FileNotFoundError:
             return
         if data and not data.endswith(b"\n"):
             write_atomic(self.index_path, data[: data.rfind(b"\n") + 1])
 
     def commit(self, number: int, overrides: dict[str, Any], status: str, files: dict[str, bytes],
-               seconds: float, error: str) -> list[str]:
-        """Write a finished job's files, then its index line; returns the files' relative names."""
+               seconds: float, error: str, rerun: bool = False) -> list[str]:
+        """Write a finished job's files, then its index line; returns the files' relative names.
+
+        `rerun`: the job ran before (and was cut short), so files under its names are its own and
+        are replaced; otherwise a taken name is left alone and the next free one is used.
+        """
         names = []
         for relative, data in sorted(files.items()):
-            name = final_name(relative, number)
-            write_atomic(self.root / name, data)
-            names.append(name)
+            names.append(self._write_file(final_name(relative, number), data, rerun))
         line = {"job": number, "set": overrides, "files": names, "status": status,
                 "seconds": round(seconds, 3), "error": error}
         self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.index_path, "ab") as handle:
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+        try:
+            fd = os.open(self.index_path, flags, 0o666)
+        except OSError as exc:
+            why = "it is a link, and NodeFlow does not write through links" if self.index_path.is_symlink() \
+                else exc.strerror or str(exc)
+            raise OutputWriteError(f"cannot append to {self.index_path}: {why}") from None
+        with os.fdopen(fd, "ab") as handle:
             handle.write((json.dumps(line) + "\n").encode())  # one write: a kill leaves whole lines
             handle.flush()
             os.fsync(handle.fileno())
         return names
+
+    def _write_file(self, name: str, data: bytes, replace: bool) -> str:
+        """Write `data` as `name` (relative to the folder), or as the next free name; the name used."""
+        path = self.root / name
+        root = os.path.realpath(self.root)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        parent = os.path.realpath(path.parent)
+        if parent != root and not parent.startswith(root.rstrip(os.sep) + os.sep):
+            raise OutputWriteError(f"cannot write {path}: its folder is a link out of {self.root}, and NodeFlow "
+                                   "does not write through links")
+        if replace:
+            write_atomic(path, data)
+            return name
+        stem, suffix = PurePosixPath(name).stem, PurePosixPath(name).suffix
+        for attempt in range(1, 10_000):
+            candidate = name if attempt == 1 else str(PurePosixPath(name).with_name(f"{stem}-{attempt}{suffix}"))
+            try:
+                with atomic_file(self.root / candidate, exclusive=True) as handle:
+                    handle.write(data)
+                return candidate
+            except FileExistsError:
+                continue
+        raise OutputWriteError(f"cannot write {path}: every free name after it is taken")

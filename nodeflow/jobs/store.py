@@ -8,6 +8,7 @@ when that process is gone the job is queued again and whatever it had produced i
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -53,7 +54,12 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state, batch, position);
 CREATE TABLE IF NOT EXISTS paused (batch TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS workflows (key TEXT PRIMARY KEY, text TEXT NOT NULL);
 """
+#: How a job's `workflow` column points into the `workflows` table, where each workflow text of a
+#: batch is stored once (a sweep of 10,000 jobs holds one copy, not 10,000); older rows hold the
+#: text itself, which always starts with "{".
+_WORKFLOW_REF = "sha256:"
 
 
 class JobNotFound(NodeFlowError):
@@ -164,7 +170,21 @@ class JobStore:
 
     def _rows(self, sql: str, params: Iterable[Any] = ()) -> list[Job]:
         with self._lock:
-            return [Job.from_row(row) for row in self._db.execute(sql, tuple(params)).fetchall()]
+            return self._jobs(self._db, sql, params)
+
+    @staticmethod
+    def _jobs(db: sqlite3.Connection, sql: str, params: Iterable[Any] = ()) -> list[Job]:
+        """Jobs from a query over `jobs`, each with its workflow's text (stored once per batch)."""
+        rows = [dict(row) for row in db.execute(sql, tuple(params)).fetchall()]
+        texts: dict[str, str] = {}
+        for row in rows:
+            key = row["workflow"]
+            if key.startswith(_WORKFLOW_REF):
+                if key not in texts:
+                    found = db.execute("SELECT text FROM workflows WHERE key = ?", (key,)).fetchone()
+                    texts[key] = found[0] if found is not None else ""
+                row["workflow"] = texts[key]
+        return [Job.from_row(row) for row in rows]
 
     # -- adding and reading -------------------------------------------------------------------
 
@@ -172,13 +192,18 @@ class JobStore:
         """Queue `jobs` at the end of the queue, in order; returns their ids."""
         now = time.time()
         ids = []
+        keys: dict[str, str] = {}
         with self._write() as db:
             top = db.execute("SELECT COALESCE(MAX(position), 0) FROM jobs").fetchone()[0]
             for offset, job in enumerate(jobs, start=1):
+                if job.workflow not in keys:
+                    keys[job.workflow] = _WORKFLOW_REF + hashlib.sha256(job.workflow.encode("utf-8")).hexdigest()
+                    db.execute("INSERT OR IGNORE INTO workflows (key, text) VALUES (?, ?)",
+                               (keys[job.workflow], job.workflow))
                 cursor = db.execute(
                     "INSERT INTO jobs (batch, number, position, state, name, workflow, workflow_dir, out_dir,"
                     " overrides, created, key) VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)",
-                    (batch, job.number, top + offset, job.name, job.workflow, job.workflow_dir, job.out_dir,
+                    (batch, job.number, top + offset, job.name, keys[job.workflow], job.workflow_dir, job.out_dir,
                      json.dumps(job.overrides), now, job.key))
                 ids.append(cursor.lastrowid)
         return ids
@@ -241,8 +266,8 @@ class JobStore:
         with self._write() as db:
             if db.execute("SELECT 1 FROM paused WHERE batch = ?", (batch,)).fetchone():
                 return None
-            rows = [Job.from_row(r) for r in db.execute(
-                "SELECT * FROM jobs WHERE batch = ? AND state = 'queued' ORDER BY position, id", (batch,))]
+            rows = self._jobs(db, "SELECT * FROM jobs WHERE batch = ? AND state = 'queued' ORDER BY position, id",
+                              (batch,))
             job = (choose(rows) if choose is not None else rows[0]) if rows else None
             if job is None:
                 return None
@@ -330,8 +355,10 @@ class JobStore:
         """Delete finished jobs (and queued ones with `include_queued`); running jobs stay."""
         states = FINISHED + (("queued",) if include_queued else ())
         with self._write() as db:
-            return db.execute(f"DELETE FROM jobs WHERE state IN ({', '.join('?' * len(states))})",
-                              states).rowcount
+            count = db.execute(f"DELETE FROM jobs WHERE state IN ({', '.join('?' * len(states))})",
+                               states).rowcount
+            db.execute("DELETE FROM workflows WHERE key NOT IN (SELECT workflow FROM jobs)")
+            return count
 
     def set_paused(self, batch: str, paused: bool) -> None:
         with self._write() as db:

@@ -7,23 +7,36 @@ exactly as `nodeflow run --repeat` always did.
 
 Every value is checked through the graph's own parameter rules before any job runs, so a typo in
 the 40th value of a sweep is one error line naming node and input, not a failure an hour later.
+
+Everything is bounded before it is paid for: a values file is read up to MAX_VALUES_FILE bytes
+(a FIFO or device is refused by its type), a range is not listed until the batch's job count
+(workflows x sweep points x repeats, multiplied out first) is known to be within the job cap
+(MAX_JOBS, or `--max-jobs`).
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from nodeflow.core import workflow
 from nodeflow.core.errors import GraphEditError, NodeFlowError
 from nodeflow.core.graph import Graph
+from nodeflow.core.reads import ReadRefused, read_bounded
 from nodeflow.core.seeds import seed_inputs, seed_value, step_seed
 
 _RANGE = re.compile(r"\s*(\S+?)\s*\.\.\s*(\S+?)\s*")
 _INT = re.compile(r"[+-]?\d+")
+
+#: The most jobs one batch may hold unless the user raises it (`--max-jobs`).
+MAX_JOBS = 10_000
+#: The largest values file (`--sweep NODE.INPUT=@file`) read, in bytes.
+MAX_VALUES_FILE = 16 * 2**20
 
 
 class SweepError(NodeFlowError):
@@ -36,7 +49,7 @@ class Sweep:
 
     node_id: str
     input: str
-    values: tuple[str, ...]
+    values: Sequence[str]  # a tuple, or an IntRange listed only once the batch is known to fit
     option: str
 
     @property
@@ -67,10 +80,11 @@ def _values(spec: str, option: str, base_dir: Path | None) -> tuple[str, ...]:
         if base_dir is not None and not path.is_absolute():
             path = base_dir / path
         try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not a UTF-8 text file"
-            raise SweepError(f"--sweep {option}: cannot read {path}: {reason}") from None
+            lines = read_bounded(path, MAX_VALUES_FILE, "values file").decode("utf-8").splitlines()
+        except ReadRefused as exc:
+            raise SweepError(f"--sweep {option}: {exc}") from None
+        except UnicodeDecodeError:
+            raise SweepError(f"--sweep {option}: cannot read {path}: not a UTF-8 text file") from None
         values = tuple(line for line in (raw.rstrip("\r") for raw in lines) if line.strip())
         if not values:
             raise SweepError(f"--sweep {option}: {path} holds no values (one value per line)")
@@ -85,26 +99,65 @@ def _values(spec: str, option: str, base_dir: Path | None) -> tuple[str, ...]:
     return values
 
 
-def _range(low: str, high: str, option: str) -> tuple[str, ...]:
-    if not (_INT.fullmatch(low) and _INT.fullmatch(high)):
+class IntRange(Sequence[str]):
+    """The values of `lo..hi` as text, without listing them: a range of 10^12 costs nothing until
+    the job count says whether the batch may hold it."""
+
+    def __init__(self, lo: int, hi: int):
+        self._range = range(lo, hi + 1)
+
+    def __len__(self) -> int:
+        return len(self._range)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return tuple(str(v) for v in self._range[index])
+        return str(self._range[index])
+
+    def __iter__(self) -> Iterator[str]:
+        return (str(v) for v in self._range)
+
+
+def _range(low: str, high: str, option: str) -> IntRange:
+    if not (_INT.fullmatch(low) and _INT.fullmatch(high)) or max(len(low), len(high)) > 30:
         raise SweepError(f"--sweep {option}: a range takes integers (lo..hi, both included)")
     lo, hi = int(low), int(high)
     if lo > hi:
         raise SweepError(f"--sweep {option}: the range is empty ({lo} is above {hi})")
-    if hi - lo >= 1_000_000:
-        raise SweepError(f"--sweep {option}: {hi - lo + 1} values is more than a batch can hold")
-    return tuple(str(v) for v in range(lo, hi + 1))
+    return IntRange(lo, hi)
+
+
+def job_count(graphs: int, sweeps: list[Sweep], *, zip_sweeps: bool = False, repeat: int = 1) -> int:
+    """How many jobs a batch would hold, worked out without listing them."""
+    lengths = [len(s.values) for s in sweeps]
+    points = (min(lengths) if zip_sweeps else math.prod(lengths)) if lengths else 1
+    return graphs * points * repeat
 
 
 def expand(graphs: list[Graph], sweeps: list[Sweep], *, zip_sweeps: bool = False, repeat: int = 1,
-           fixed: tuple[str, ...] = ()) -> list[JobSpec]:
+           fixed: tuple[str, ...] = (), max_jobs: int = MAX_JOBS, notes: list[str] | None = None
+           ) -> list[JobSpec]:
     """Every job of the batch, in run order: per workflow, per sweep point, per repeat.
 
     `fixed` names the `--set` targets, which a sweep may not also vary. Raises SweepError or
-    GraphEditError (naming node and input) for anything that cannot run.
+    GraphEditError (naming node and input) for anything that cannot run, and SweepError for a
+    batch of more than `max_jobs` jobs, counted before any is listed. A workflow with no seed to
+    advance runs once however many repeats were asked (they would be identical); `notes` gets a
+    line saying so.
     """
     if repeat < 1:
         raise SweepError(f"--repeat wants a count of at least 1, got {repeat}")
+    count = job_count(len(graphs), sweeps, zip_sweeps=zip_sweeps, repeat=repeat)
+    if count > max_jobs:
+        words = _count_words(len(graphs), sweeps, zip_sweeps, repeat)
+        raise SweepError(f"the batch would hold {count:,} jobs ({words}), more than the limit of {max_jobs:,}; "
+                         "raise it with --max-jobs N if you mean it")
     seen: set[str] = set()
     for sweep in sweeps:
         if sweep.target in seen:
@@ -121,9 +174,13 @@ def expand(graphs: list[Graph], sweeps: list[Sweep], *, zip_sweeps: bool = False
     for index, graph in enumerate(graphs):
         converted = [_checked(graph, s) for s in sweeps]
         seeds = seed_inputs(graph)
+        repeats = repeat if seeds else 1
+        if repeats < repeat and notes is not None:
+            notes.append(f"--repeat {repeat}: workflow {index + 1} has no seed to advance, so its repeats would be "
+                         "identical; each of its jobs runs once")
         for point in points:
             base = {s.target: converted[i][raw] for i, (s, raw) in enumerate(zip(sweeps, point))}
-            for r in range(repeat):
+            for r in range(repeats):
                 overrides = dict(base)
                 if r:
                     for node_id, name in seeds:
@@ -132,6 +189,18 @@ def expand(graphs: list[Graph], sweeps: list[Sweep], *, zip_sweeps: bool = False
                         overrides[target] = _checked_value(graph, node_id, name, step_seed(start, r))
                 jobs.append(JobSpec(index, overrides))
     return jobs
+
+
+def _count_words(graphs: int, sweeps: list[Sweep], zip_sweeps: bool, repeat: int) -> str:
+    """'2 workflows x 1,000,000 values of 5.seed x 3 repeats': where a job count comes from."""
+    parts = [f"{graphs} workflows"] if graphs > 1 else []
+    if zip_sweeps and sweeps:
+        parts.append(f"{min(len(s.values) for s in sweeps):,} zipped values")
+    else:
+        parts += [f"{len(s.values):,} values of {s.target}" for s in sweeps]
+    if repeat > 1:
+        parts.append(f"{repeat:,} repeats")
+    return " x ".join(parts) or "1 job"
 
 
 def _checked(graph: Graph, sweep: Sweep) -> dict[str, Any]:
