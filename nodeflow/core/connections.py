@@ -15,7 +15,7 @@ import networkx as nx
 
 from nodeflow.core.errors import GraphEditError
 from nodeflow.core.spec import Node
-from nodeflow.core.types import can_connect
+from nodeflow.core.types import ANY, can_connect
 
 
 class GraphQueries(Protocol):
@@ -31,6 +31,8 @@ class GraphQueries(Protocol):
     def output_type(self, node_id: str, output_name: str) -> str | None: ...
 
     def links_from(self, node_id: str) -> Iterable[Any]: ...
+
+    def link_into(self, node_id: str, input_name: str) -> Any: ...
 
     def to_networkx(self) -> nx.MultiDiGraph: ...
 
@@ -72,6 +74,39 @@ def check_connection(graph: GraphQueries, src: str, src_output: str, dst: str, d
             return nx.has_path(graph.to_networkx(), a, b)
     if src == dst or reaches(dst, src):
         raise GraphEditError(f"linking from node {src} would make a cycle", dst, dst_input)
+
+
+def carried_type(graph: GraphQueries, node_id: str, output_name: str,
+                 known: dict[tuple[str, str], str | None] | None = None) -> str | None:
+    """The type an output really carries: declared, or looked up through passthrough nodes
+    (reroutes) to what feeds them; ANY for an unfed or looping chain, None for no such output.
+
+    `known` is a memo a caller asking about every output (validation) keeps between calls: the
+    answer is stored for each output walked, so a chain of n reroutes costs n steps, not n^2/2.
+    """
+    walked: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    found: str | None = ANY  # what a loop of reroutes carries
+    while node_id not in seen:
+        key = (node_id, output_name)
+        if known is not None and key in known:
+            found = known[key]
+            break
+        seen.add(node_id)
+        walked.append(key)
+        cls = graph.registry.get(graph.nodes[node_id].type) if node_id in graph.nodes else None
+        out = cls.output(output_name) if cls else None
+        if out is None or out.type != ANY or not cls.passthrough or not cls.inputs:
+            found = out.type if out is not None else None
+            break
+        link = graph.link_into(node_id, cls.inputs[0].name)
+        if link is None:
+            found = ANY
+            break
+        node_id, output_name = link.src, link.src_output
+    if known is not None:
+        known.update(dict.fromkeys(walked, found))
+    return found
 
 
 def _consumers_through(graph: GraphQueries, node_id: str) -> list[tuple[str, str, str]]:

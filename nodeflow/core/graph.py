@@ -20,14 +20,13 @@ from typing import Any
 
 import networkx as nx
 
-from nodeflow.core.connections import check_connection
+from nodeflow.core.connections import carried_type, check_connection
 from nodeflow.core.errors import GraphEditError
 from nodeflow.core.events import Signal
 from nodeflow.core.registry import Registry
 from nodeflow.core.schema import item_problem
 from nodeflow.core.spec import Node
 from nodeflow.core.subgraphs.overlay import SubgraphRegistry
-from nodeflow.core.types import ANY
 
 
 class NodeMode(str, Enum):
@@ -158,34 +157,9 @@ class Graph:
 
     def output_type(self, node_id: str, output_name: str,
                     known: dict[tuple[str, str], str | None] | None = None) -> str | None:
-        """The type an output really carries: declared, or looked up through reroute nodes.
-
-        `known` is a memo a caller asking about every output (validation) keeps between calls: the
-        answer is stored for each output walked, so a chain of n reroutes costs n steps, not n^2/2.
-        """
-        walked: list[tuple[str, str]] = []
-        seen: set[str] = set()
-        found: str | None = ANY  # what a loop of reroutes carries
-        while node_id not in seen:
-            key = (node_id, output_name)
-            if known is not None and key in known:
-                found = known[key]
-                break
-            seen.add(node_id)
-            walked.append(key)
-            cls = self.registry.get(self.nodes[node_id].type) if node_id in self.nodes else None
-            out = cls.output(output_name) if cls else None
-            if out is None or out.type != ANY or not cls.passthrough or not cls.inputs:
-                found = out.type if out is not None else None
-                break
-            link = self.link_into(node_id, cls.inputs[0].name)
-            if link is None:
-                found = ANY
-                break
-            node_id, output_name = link.src, link.src_output
-        if known is not None:
-            known.update(dict.fromkeys(walked, found))
-        return found
+        """The type an output really carries: declared, or looked up through reroute nodes
+        (`connections.carried_type`; `known` is a memo for callers asking about every output)."""
+        return carried_type(self, node_id, output_name, known)
 
     def title(self, node_id: str) -> str:
         """The node's display title (see `node_title`)."""

@@ -119,13 +119,13 @@ def count_problems(graph: Graph) -> list[Problem]:
             stack.pop()
             on_path.pop()
             definition = definitions[current]
-            sizes[current] = sum(sizes.get(definition_id_of(r.type) or "", 1) for r in definition.nodes.values())
+            sizes[current] = sum(_cost(r.type, sizes) for r in definition.nodes.values())
     total = 0
     for node_id, record in graph.nodes.items():
         definition_id = definition_id_of(record.type)
         if definition_id is not None and definition_id not in definitions:
             problems.append(Problem(f"uses subgraph '{definition_id}', which this workflow does not define", node_id))
-        total += sizes.get(definition_id or "", 1)
+        total += _cost(record.type, sizes)
     if (refusal := too_many_nodes(total, "this workflow's subgraphs")) is not None:
         problems.append(Problem(refusal))
     return problems
@@ -158,6 +158,12 @@ def socket_problems(nodes: dict[str, NodeRecord], links: dict[tuple[str, str], L
             problems.append(Problem(f"node {name(dst)} takes output '{link.src_output}', which subgraph "
                                     f"'{_name(out_of)}' (version {out_of.version}) does not have", name(link.src)))
     return problems
+
+
+def _cost(type_id: str, sizes: dict[str, int]) -> int:
+    """The nodes a node expands to: its definition's for an instance, else itself; at least one,
+    since even an instance of an empty definition is visited (2^24 of those are refused too)."""
+    return max(1, sizes.get(definition_id_of(type_id) or "", 1))
 
 
 def _name(definition: Definition) -> str:

@@ -15,6 +15,9 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
+from nodeflow.core.errors import WorkflowFormatError
+from nodeflow.core.node_bound import too_many_nodes
+
 SUBGRAPH_INPUT, SUBGRAPH_OUTPUT = -10, -20
 #: What a link, node or definition of unexpected shape raises; it is reported in one line and skipped.
 MALFORMED = (AttributeError, KeyError, IndexError, TypeError, ValueError)
@@ -250,12 +253,49 @@ def _group_name(node_type: str) -> str:
     return ""
 
 
+def flattened_size(nodes: Any, subgraphs: dict[str, dict[str, Any]], group_nodes: dict[str, dict[str, Any]]) -> int:
+    """How many nodes flattening `nodes` makes, counted with plain integers (each definition once):
+    2,000 group-node instances of 2,000 inner nodes, or subgraphs doubling at every level, are
+    counted in microseconds instead of built. A subgraph that contains itself counts as one node
+    (it is kept as a placeholder)."""
+    sizes: dict[str, int] = {}
+    visiting: set[str] = set()
+
+    def size_of(level: Any) -> int:
+        total = 0
+        for raw in level if isinstance(level, list) else []:
+            node_type = str(raw.get("type", "")) if isinstance(raw, dict) else ""
+            total += 1
+            if node_type in subgraphs:
+                total += subgraph(node_type)
+            elif (group := group_nodes.get(_group_name(node_type))) is not None and isinstance(group, dict):
+                inner = group.get("nodes")
+                total += len(inner) if isinstance(inner, list) else 0
+        return total
+
+    def subgraph(sub_id: str) -> int:
+        if sub_id not in sizes:
+            if sub_id in visiting:
+                return 0
+            visiting.add(sub_id)
+            sizes[sub_id] = size_of(subgraphs[sub_id].get("nodes"))
+            visiting.discard(sub_id)
+        return sizes[sub_id]
+
+    return size_of(nodes)
+
+
 def flatten(data: dict[str, Any]) -> Flat:
+    """The UI workflow's nodes and edges with subgraphs and group nodes unfolded; WorkflowFormatError
+    (one line) when that would make more nodes than `core.node_bound` allows, before any is made."""
     definitions = data.get("definitions") if isinstance(data.get("definitions"), dict) else {}
     listed = definitions.get("subgraphs")
     subgraphs = {str(s.get("id")): s for s in listed if isinstance(s, dict)} if isinstance(listed, list) else {}
     extra = data.get("extra") if isinstance(data.get("extra"), dict) else {}
     groups = extra.get("groupNodes") if isinstance(extra.get("groupNodes"), dict) else {}
+    count = flattened_size(data.get("nodes"), subgraphs, groups)
+    if (refusal := too_many_nodes(count, "this ComfyUI workflow's subgraphs and group nodes")) is not None:
+        raise WorkflowFormatError(refusal)
     flattener = Flattener(subgraphs, groups)
     flattener.add_graph(data.get("nodes") or [], data.get("links"))
     return flattener.flat
