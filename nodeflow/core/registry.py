@@ -15,9 +15,12 @@ import importlib
 import importlib.util
 import inspect
 import logging
+import os
 import pkgutil
 import sys
+import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
@@ -99,8 +102,9 @@ class Registry:
         for ep in points:
             source = f"plugin '{ep.name}' ({ep.value})"
             try:
-                target = ep.load()
-            except (Exception, SystemExit) as exc:  # sys.exit() at import ends only the plugin
+                with importing(source):
+                    target = ep.load()
+            except _PLUGIN_FAILURES as exc:  # sys.exit() at import ends only the plugin
                 self._report(source, f"failed to load: {_why(exc)}")
                 continue
             if isinstance(target, ModuleType):
@@ -122,8 +126,9 @@ class Registry:
                 continue  # private helpers of the node modules
             name = f"{module.__name__}.{info.name}"
             try:
-                submodule = importlib.import_module(name)
-            except (Exception, SystemExit) as exc:  # a broken module must not take the app down
+                with importing(name):
+                    submodule = importlib.import_module(name)
+            except _PLUGIN_FAILURES as exc:  # a broken module must not take the app down
                 self._report(name, f"failed to import: {_why(exc)}")
                 continue
             if info.ispkg:
@@ -142,8 +147,9 @@ class Registry:
                 assert spec is not None and spec.loader is not None
                 module = importlib.util.module_from_spec(spec)
                 sys.modules[module_name] = module
-                spec.loader.exec_module(module)
-            except (Exception, SystemExit) as exc:  # sys.exit() at import ends only the plugin
+                with importing(str(path)):
+                    spec.loader.exec_module(module)
+            except _PLUGIN_FAILURES as exc:  # sys.exit() at import ends only the plugin
                 sys.modules.pop(module_name, None)
                 self._report(str(path), f"failed to import: {_why(exc)}")
                 continue
@@ -154,10 +160,52 @@ class Registry:
         self.problems.append((source, message))
 
 
+class PluginExit(BaseException):  # noqa: N818 - named for what the plugin did, like SystemExit
+    """A plugin called os._exit while being imported; raised instead, so only the plugin ends."""
+
+    def __init__(self, status: object):
+        self.status = status
+        super().__init__(status)
+
+
+#: What a plugin's import may raise and still be reported and skipped (a KeyboardInterrupt raised
+#: by the plugin's own code too: a broken plugin must not look like the user's Ctrl+C).
+_PLUGIN_FAILURES = (Exception, SystemExit, KeyboardInterrupt, PluginExit)
+#: Seconds a plugin may take to import before the user is told which one is loading.
+SLOW_IMPORT_S = 5.0
+
+
+@contextmanager
+def importing(source: str) -> Iterator[None]:
+    """Import a plugin under watch: os._exit raises PluginExit instead of ending the process
+    silently with the plugin's status, and an import still running after SLOW_IMPORT_S seconds
+    (a plugin that loops) is named on stderr, so a hang says who hangs."""
+    def refuse_exit(status: object = 0) -> None:
+        raise PluginExit(status)
+
+    def still_loading() -> None:
+        print(f"warning: still importing {source} after {SLOW_IMPORT_S:.0f} s (a plugin that never finishes "
+              "loading hangs every command; remove it from the nodes folder or uninstall it)", file=sys.stderr)
+
+    watch = threading.Timer(SLOW_IMPORT_S, still_loading)
+    watch.daemon = True
+    real_exit, os._exit = os._exit, refuse_exit
+    watch.start()
+    try:
+        yield
+    finally:
+        watch.cancel()
+        os._exit = real_exit
+
+
 def _why(exc: BaseException) -> str:
     """Why an import failed, as one short line."""
     if isinstance(exc, SystemExit):
         return f"it called sys.exit({exc.code!r:.40}) while being imported"
+    if isinstance(exc, PluginExit):
+        return f"it called os._exit({exc.status!r:.40}) while being imported"
+    if isinstance(exc, KeyboardInterrupt):
+        return "it raised KeyboardInterrupt while being imported"
     text = " ".join(str(exc).split())
     return f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__
 

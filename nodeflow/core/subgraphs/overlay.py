@@ -31,6 +31,8 @@ _IN = "@in"
 #: Type ids of the two nodes that stand for a definition's boundary while it is edited
 #: (`view.definition_view`): one shows its exposed inputs as outputs, the other its outputs as inputs.
 BOUNDARY_IN_TYPE, BOUNDARY_OUT_TYPE = "subgraph-inputs/", "subgraph-outputs/"
+#: What every type id this overlay makes starts with (instances and both boundaries).
+_SUBGRAPH_TYPES = "subgraph"
 
 
 def instance_type(definition_id: str) -> str:
@@ -85,6 +87,8 @@ class SubgraphRegistry(Registry):
         self._building: set[str] = set()
 
     def get(self, type_id: str) -> type[Node] | None:
+        if isinstance(type_id, str) and not type_id.startswith(_SUBGRAPH_TYPES):
+            return self.base.get(type_id)  # the common case, asked for every node: one prefix test
         definition_id = definition_id_of(type_id) if isinstance(type_id, str) else None
         if definition_id is None:
             return self._boundary(type_id) if isinstance(type_id, str) else self.base.get(type_id)
