@@ -15,6 +15,7 @@ from nodeflow.core import workflow
 from nodeflow.core.atomic import write_atomic
 from nodeflow.core.errors import WorkflowFormatError
 from nodeflow.core.graph import Graph
+from nodeflow.core.reads import ReadRefused, read_bounded
 from nodeflow.core.registry import Registry
 
 #: The PNG text chunk that carries the workflow that made the image.
@@ -26,6 +27,8 @@ PNG_TEXT_LIMIT = 1024 * 1024 - 4096
 #: The largest workflow (UTF-8 bytes) a saved PNG carries, and what reading one accepts.
 MAX_PNG_WORKFLOW = 32 * 1024 * 1024
 _PNG_LIMIT_LOCK = threading.Lock()
+#: The largest workflow file read (bytes): a 200,000-node workflow is about 30 MB.
+MAX_WORKFLOW_BYTES = 256 * 1024 * 1024
 #: The PNG text chunk with the main parameters (prompt, seed, steps...) in readable form.
 PNG_PARAMETERS_KEY = "parameters"
 #: Key in a shown PIL image's `info` naming the file a saver wrote it to (the GUI's viewer reads it).
@@ -36,14 +39,15 @@ COMPARE_INFO = "nodeflow-compare"
 
 
 def read_text(path: Path) -> str:
-    """Workflow JSON text from a `.json` file or from a NodeFlow PNG."""
+    """Workflow JSON text from a `.json` file (up to MAX_WORKFLOW_BYTES; never from a FIFO or
+    device) or from a NodeFlow PNG."""
     path = Path(path)
     try:
         if path.suffix.lower() == ".png":
             return read_png_workflow(path)
-        return path.read_text(encoding="utf-8-sig")  # a byte order mark is skipped
-    except OSError as exc:
-        raise WorkflowFormatError(f"cannot read {path}: {exc.strerror or exc}") from None
+        return read_bounded(path, MAX_WORKFLOW_BYTES, "workflow file").decode("utf-8-sig")  # BOM skipped
+    except ReadRefused as exc:
+        raise WorkflowFormatError(str(exc)) from None
     except UnicodeDecodeError:
         raise WorkflowFormatError(f"{path} is not a text file") from None
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from nodeflow.core import workflow
 from nodeflow.core.errors import WorkflowFormatError
 from nodeflow.core.graph import Graph
+from nodeflow.core.reads import special_kind
 from nodeflow.core.registry import Registry
 from nodeflow.interop.comfyui import ImportReport, import_source
 from nodeflow.interop.comfyui.source import read_source
@@ -35,6 +36,8 @@ def open_workflow(path: Path, registry: Registry, convention: str = "comfyui",
     try:
         source = read_source(Path(path))
     except WorkflowFormatError:
+        if special_kind(Path(path)) is not None:
+            raise  # a FIFO or device: opening it as a picture would block
         from nodeflow.interop.a1111 import open_picture
         from nodeflow.library import default_library
 

@@ -161,3 +161,17 @@ def test_run_context_refuses_what_the_rule_refuses_naming_the_field(tmp_path):
         ctx.resolve_path("../elsewhere/p.png", "image")
     assert caught.value.field == "image" and "outside the folders" in str(caught.value)
     assert RunContext(search_dirs=(inside,)).resolve_path("../elsewhere/p.png").is_file()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_named_as_the_workflow_is_refused_without_waiting(sandbox):
+    fifo = sandbox.root / "work" / "wf.json"
+    os.mkfifo(fifo)
+    rescue = threading.Timer(20, _release_readers, (fifo,))
+    rescue.start()
+    started = time.monotonic()
+    try:
+        code, err = sandbox.cli("validate", fifo)
+    finally:
+        rescue.cancel()
+    assert time.monotonic() - started < 20 and code == 2 and "FIFO" in err

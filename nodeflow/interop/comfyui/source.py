@@ -14,7 +14,8 @@ from typing import Any
 
 from nodeflow.core import workflow
 from nodeflow.core.errors import WorkflowFormatError
-from nodeflow.core.files import PNG_WORKFLOW_KEY, embedded_texts
+from nodeflow.core.files import MAX_WORKFLOW_BYTES, PNG_WORKFLOW_KEY, embedded_texts
+from nodeflow.core.reads import ReadRefused, read_bounded
 from nodeflow.interop.comfyui.api import is_api_prompt, unwrap_post_body
 from nodeflow.interop.comfyui.ui import is_ui_workflow
 
@@ -58,15 +59,14 @@ def read_source(path: Path) -> Source:
     """Read a workflow file of any supported kind; raise WorkflowFormatError with one clear line."""
     path = Path(path)
     try:
-        with path.open("rb") as handle:
-            head = handle.read(16)
-    except OSError as exc:
-        raise WorkflowFormatError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if head.startswith(PNG_MAGIC) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
+        data = read_bounded(path, MAX_WORKFLOW_BYTES, "workflow file")
+    except ReadRefused as exc:
+        raise WorkflowFormatError(str(exc)) from None
+    if data.startswith(PNG_MAGIC) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP"):
         return _image_source(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError):
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
         raise WorkflowFormatError(f"{path} is not a text file, a PNG or a WebP") from None
     return classify(parse_json(text, str(path)), str(path))
 
