@@ -30,6 +30,7 @@ from typing import Any
 
 from nodeflow.core import jsontext
 from nodeflow.core.errors import WorkflowFormatError
+from nodeflow.core.gc_pause import without_cycle_collection
 from nodeflow.core.graph import NODE_MODES, Graph, Group, Link, NodeRecord, id_sort_key
 from nodeflow.core.manifest import runtime_drift
 from nodeflow.core.registry import Registry
@@ -79,12 +80,13 @@ def loads(text: str, registry: Registry) -> tuple[Graph, LoadReport]:
     A UTF-8 byte order mark (what some Windows editors write) is skipped. Every number must be
     finite ("1e400" is infinity in Python), so what loads can always be written back.
     """
-    try:
-        data = json.loads(text.removeprefix("\ufeff"), parse_constant=_refuse_constant,
-                          parse_float=_finite_float)
-    except (ValueError, RecursionError) as exc:
-        raise WorkflowFormatError(f"not valid JSON: {' '.join(str(exc).split())[:200]}") from None
-    return from_data(data, registry)
+    with without_cycle_collection():  # a big file is many small objects and no cycles
+        try:
+            data = json.loads(text.removeprefix("\ufeff"), parse_constant=_refuse_constant,
+                              parse_float=_finite_float)
+        except (ValueError, RecursionError) as exc:
+            raise WorkflowFormatError(f"not valid JSON: {' '.join(str(exc).split())[:200]}") from None
+        return from_data(data, registry)
 
 
 def _refuse_constant(name: str) -> Any:

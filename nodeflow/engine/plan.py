@@ -16,6 +16,7 @@ from pathlib import Path
 import networkx as nx
 
 from nodeflow.core.errors import Problem
+from nodeflow.core.gc_pause import without_cycle_collection
 from nodeflow.core.graph import Graph, Link, id_sort_key
 from nodeflow.core.outputs import OutputPathError, output_dir_problem, output_target
 from nodeflow.core.paths import resolve_path
@@ -81,6 +82,14 @@ def plan_graph(graph: Graph) -> Graph:
 def validate(graph: Graph, workflow_dir: Path | None = None, targets: list[str] | None = None,
              output_dir: Path | None = None, device: str = "cpu", memory_budget: int | None = None
              ) -> list[Problem]:
+    """Every reason the graph cannot run, all at once (`_validate`), with the cycle collector
+    paused: checking a large graph builds many small objects and no cycles."""
+    with without_cycle_collection():
+        return _validate(graph, workflow_dir, targets, output_dir, device, memory_budget)
+
+
+def _validate(graph: Graph, workflow_dir: Path | None, targets: list[str] | None, output_dir: Path | None,
+              device: str, memory_budget: int | None) -> list[Problem]:
     """Every reason the graph cannot run, all at once.
 
     With `output_dir`, file-name prefixes and the folder itself are held to the output rule; the

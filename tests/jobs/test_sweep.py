@@ -20,8 +20,8 @@ def overrides(graph, *options, **kwargs):
 
 
 def test_list_range_and_file_values(graph, tmp_path):
-    assert parse_sweep("5.seed=1..4").values == ("1", "2", "3", "4")
-    assert parse_sweep("5.seed=-2..-1").values == ("-2", "-1")
+    assert tuple(parse_sweep("5.seed=1..4").values) == ("1", "2", "3", "4")
+    assert tuple(parse_sweep("5.seed=-2..-1").values) == ("-2", "-1")
     assert parse_sweep("5.sampler_name= euler, ddim").values == ("euler", "ddim")
     prompts = tmp_path / "prompts.txt"
     prompts.write_text("a red circle, big\n\na blue square\r\n")
