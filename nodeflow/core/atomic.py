@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
+from nodeflow.core.errors import NodeFlowError
+
 
 def _temp_in(folder: Path, name: str) -> tuple[int, Path]:
     """Create a fresh temp file beside `name` (exclusive create, umask-filtered mode 0666)."""
@@ -30,17 +32,28 @@ def _temp_in(folder: Path, name: str) -> tuple[int, Path]:
             continue
 
 
+class WriteError(NodeFlowError, OSError):
+    """A file that could not be written (full disk, a folder in the way...), naming it in one line."""
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
 @contextmanager
 def atomic_file(path: Path, *, exclusive: bool = False) -> Iterator[BinaryIO]:
     """Yield a binary handle whose bytes appear at `path` only when the block finishes.
 
     With `exclusive`, an existing `path` is never replaced: FileExistsError is raised instead
-    (and nothing is left behind), which lets callers pick the next free name.
+    (and nothing is left behind), which lets callers pick the next free name. Any other OS error
+    becomes a WriteError that names `path` (a bare "No space left on device" names nothing).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = _temp_in(path.parent, path.name)
+    tmp = None
     try:
+        if path.is_dir():
+            raise IsADirectoryError(21, "it is a folder; name a file inside it", str(path))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = _temp_in(path.parent, path.name)
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
@@ -49,8 +62,17 @@ def atomic_file(path: Path, *, exclusive: bool = False) -> Iterator[BinaryIO]:
             _link_exclusive(tmp, path)
         else:
             os.replace(tmp, path)
+    except FileExistsError:
+        if exclusive:
+            raise
+        raise WriteError(17, f"cannot write {path}: it exists", str(path)) from None
+    except WriteError:
+        raise
+    except OSError as exc:
+        raise WriteError(exc.errno, f"cannot write {path}: {exc.strerror or exc}", str(path)) from None
     finally:
-        tmp.unlink(missing_ok=True)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
 
 
 def _link_exclusive(tmp: Path, path: Path) -> None:

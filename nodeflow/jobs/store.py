@@ -62,6 +62,14 @@ CREATE TABLE IF NOT EXISTS workflows (key TEXT PRIMARY KEY, text TEXT NOT NULL);
 _WORKFLOW_REF = "sha256:"
 
 
+class QueueError(NodeFlowError):
+    """The queue's database cannot be opened or written (damaged, locked, disk full); names it."""
+
+
+def _why(exc: BaseException) -> str:
+    return (exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)) or type(exc).__name__
+
+
 class JobNotFound(NodeFlowError):
     """A job id the queue does not hold."""
 
@@ -139,6 +147,14 @@ class JobStore:
 
     def __init__(self, path: Path | None = None):
         self.path = Path(path) if path is not None else default_path()
+        try:
+            self._open()
+        except (sqlite3.Error, OSError) as exc:
+            raise QueueError(f"the job queue {self.path} cannot be opened: {_why(exc)}; if it is damaged, move "
+                             "it aside and NodeFlow starts an empty one") from None
+        self.recover()
+
+    def _open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         self._db.row_factory = sqlite3.Row
@@ -151,7 +167,6 @@ class JobStore:
             if "key" not in {row["name"] for row in db.execute("PRAGMA table_info(jobs)")}:
                 db.execute("ALTER TABLE jobs ADD COLUMN key TEXT")  # a queue from before keys
             db.execute("CREATE UNIQUE INDEX IF NOT EXISTS jobs_key ON jobs (key)")
-        self.recover()
 
     def close(self) -> None:
         with self._lock:
@@ -160,7 +175,10 @@ class JobStore:
     @contextmanager
     def _write(self):
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:  # locked by another process past busy_timeout
+                raise QueueError(f"the job queue {self.path} is busy: {_why(exc)}") from None
             try:
                 yield self._db
             except BaseException:

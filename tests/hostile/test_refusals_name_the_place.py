@@ -57,3 +57,26 @@ def test_repeated_notes_are_counted_and_hostile_types_escaped(sandbox):
     assert "\x1b" not in err and "\\x1b" in err
     notes = [line for line in err.splitlines() if ": note: " in line]
     assert 1 < len(notes) <= 10 and "1,997 more" in err
+
+
+def test_convert_into_a_folder_names_the_folder(sandbox):
+    wf = sandbox.workflow([{"id": "1", "type": "basic.text", "params": {"text": "x"}}])
+    folder = sandbox.root / "work" / "target"
+    folder.mkdir()
+    code, err = sandbox.cli("convert", wf, folder)
+    assert code == 2 and str(folder) in err and "folder" in err
+    assert "Errno" not in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("damage", [b"this is not a database" * 100, b""])
+def test_a_damaged_queue_names_its_file(sandbox, damage):
+    from nodeflow.jobs.store import default_path
+
+    default_path().parent.mkdir(parents=True, exist_ok=True)
+    default_path().write_bytes(damage or b"SQLite format 3\0" + b"\xff" * 200)
+    wf = sandbox.workflow([{"id": "1", "type": "basic.text", "params": {"text": "x"}},
+                           {"id": "2", "type": "basic.save_text", "params": {"filename_prefix": "t"}}],
+                          [("1", "text", "2", "text")])
+    code, err = sandbox.cli("run", wf)
+    assert code == 2 and str(default_path()) in err and "move it aside" in err
+    assert len(err.strip().splitlines()) == 1
