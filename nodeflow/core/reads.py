@@ -118,7 +118,7 @@ def read_bounded(path: Path, limit: int, what: str = "file") -> bytes:
                 raise ReadRefused(f"{what} {_short(str(path))} is not a regular file")
             data = handle.read(limit + 1)
     except OSError as exc:
-        raise ReadRefused(f"cannot read {what} {_short(str(path))}: {exc.strerror or exc}") from None
+        raise ReadRefused(f"cannot read {_short(str(path))}: {exc.strerror or exc}") from None
     if len(data) > limit:
         raise ReadRefused(f"{what} {_short(str(path))} is larger than {_size(limit)}, the most NodeFlow reads")
     return data
