@@ -14,10 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from nodeflow.core.errors import Cancelled
+from nodeflow.core.errors import Cancelled, shown
 from nodeflow.core.reads import ReadRule
 
 log = logging.getLogger("nodeflow.node")
+
+#: The longest message a node may put in the run log, in characters.
+MESSAGE_LENGTH = 2000
 
 ProgressCallback = Callable[[str, int, int, Any], None]
 
@@ -144,7 +147,9 @@ class RunContext:
             self.on_model_file(path)
 
     def report(self, message: str) -> None:
-        """A line for the run log (GUI log panel, CLI output)."""
+        """A line for the run log (GUI log panel, CLI output), escaped and cut to MESSAGE_LENGTH
+        characters: a node quoting a million-character prompt must not flood the log."""
+        message = shown(message, MESSAGE_LENGTH)
         log.info("%s", message)
         if self.on_message is not None:
             self.on_message(self.node_id, message)
@@ -155,7 +160,9 @@ class RunContext:
             self.on_images(self.node_id, images)
 
     def warn(self, message: str) -> None:
-        """Something the user should know that does not stop the node (e.g. a truncated prompt)."""
+        """Something the user should know that does not stop the node (e.g. a truncated prompt);
+        escaped and cut like `report`."""
+        message = shown(message, MESSAGE_LENGTH)
         log.warning("node %s: %s", self.node_id, message)
         if self.on_message is not None:
             self.on_message(self.node_id, f"warning: {message}")
