@@ -6,6 +6,9 @@ and validates it the way `nodeflow validate` does, output rule and memory estima
 reference is the same workflow at a tenth of the size, timed in the same run: linear checking
 takes about 10x as long for 10x the nodes (a quadratic step would take about 100x).
 
+`--shape reroutes` times one chain of reroutes instead (validation once walked the whole chain
+back for every reroute in it: quadratic).
+
 Times are CPU seconds of this process (`time.process_time`), which is what the check costs on an
 idle core; wall-clock seconds are printed beside them, since on a shared machine they also count
 the time other processes held the cores. Run: `python bench/validate_scale.py [--nodes N]`.
@@ -42,12 +45,29 @@ def workflow_text(nodes: int) -> str:
     return json.dumps({"format": "nodeflow-workflow", "version": 1, "nodes": items, "links": links})
 
 
-def time_validation(nodes: int, out: Path) -> tuple[float, float, float, int]:
+def reroute_chain_text(nodes: int) -> str:
+    """JSON for one Text node feeding a chain of `nodes - 2` reroutes into a Show Value: each
+    reroute's type is looked up through all those before it (the probe's quadratic case)."""
+    items = [{"id": "1", "type": "basic.text", "params": {"text": "x"}}]
+    links, previous, output = [], "1", "text"
+    for i in range(2, nodes):
+        items.append({"id": str(i), "type": "basic.reroute"})
+        links.append({"from": [previous, output], "to": [str(i), "value"]})
+        previous, output = str(i), "value"
+    items.append({"id": str(nodes), "type": "basic.show"})
+    links.append({"from": [previous, output], "to": [str(nodes), "value"]})
+    return json.dumps({"format": "nodeflow-workflow", "version": 1, "nodes": items, "links": links})
+
+
+SHAPES = {"pipelines": workflow_text, "reroutes": reroute_chain_text}
+
+
+def time_validation(nodes: int, out: Path, shape: str = "pipelines") -> tuple[float, float, float, int]:
     """(CPU s to load, CPU s to validate, wall s to validate, node count) for about `nodes` nodes."""
     from nodeflow.core import default_registry, workflow
     from nodeflow.engine.plan import validate
 
-    text = workflow_text(nodes)
+    text = SHAPES[shape](nodes)
     started = time.process_time()
     graph, _ = workflow.loads(text, default_registry())
     loaded, wall = time.process_time(), time.perf_counter()
@@ -61,12 +81,14 @@ def time_validation(nodes: int, out: Path) -> tuple[float, float, float, int]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nodes", type=int, default=200_000)
+    parser.add_argument("--shape", choices=sorted(SHAPES), default="pipelines",
+                        help="independent 5-node pipelines, or one chain of reroutes")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch) / "out"
-        time_validation(1_000, out)  # warm-up: imports, schema compilation, registry
-        ref_load, ref_check, _, ref_n = time_validation(args.nodes // 10, out)
-        load, check, wall, n = time_validation(args.nodes, out)
+        time_validation(1_000, out, args.shape)  # warm-up: imports, schema compilation, registry
+        ref_load, ref_check, _, ref_n = time_validation(args.nodes // 10, out, args.shape)
+        load, check, wall, n = time_validation(args.nodes, out, args.shape)
     ratio = check / ref_check
     print(f"reference: {ref_n:,} nodes validate in {ref_check:.3f} CPU s (load {ref_load:.3f} s)")
     print(f"validate {n:,} nodes: {check:.3f} CPU s (limit {LIMIT_S:.0f} s; {wall:.3f} s wall here; "
