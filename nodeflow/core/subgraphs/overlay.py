@@ -88,7 +88,8 @@ class SubgraphRegistry(Registry):
 
     def get(self, type_id: str) -> type[Node] | None:
         if isinstance(type_id, str) and not type_id.startswith(_SUBGRAPH_TYPES):
-            return self.base.get(type_id)  # the common case, asked for every node: one prefix test
+            # the common case, asked several times for every node: a prefix test and a dict look-up
+            return self._types.get(type_id) or self.base.get(type_id)
         definition_id = definition_id_of(type_id) if isinstance(type_id, str) else None
         if definition_id is None:
             return self._boundary(type_id) if isinstance(type_id, str) else self.base.get(type_id)
