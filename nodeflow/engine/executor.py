@@ -166,7 +166,6 @@ class _Run:
         self.models_used: dict[str, str] = {}
         self.node_models: dict[str, str] = {}  # models the running node used
         self.library = default_library()
-        self.reads = self.library.read_rule(workflow_dir)
         self.model_names: dict[Path, str] = {}  # resolved model path -> its manifest key
         memory = executor.models
         self.memory = memory if isinstance(memory, MemoryManager) else None
@@ -294,8 +293,7 @@ class _Run:
         self.ex.emit(ev.NodeStarted(node_id))
         started = time.perf_counter()
         try:
-            paths = model_paths(self.library, cls, params, self.graph.manifest,
-                                self.library.search_dirs(self.workflow_dir), self.model_names, self.reads)
+            paths = model_paths(self.library, cls, params, self.graph.manifest, self.workflow_dir, self.model_names)
             inputs = {name: None for name in cls.lazy_inputs()} | paths | self._linked(node_id, cls)
             if record.mode == "bypass":
                 outputs = bypass_outputs(cls, inputs)
@@ -333,7 +331,7 @@ class _Run:
             models=self.ex.models,
             previews=self.ex.previews,
             output_dir=self.output_dir,
-            search_dirs=self.library.search_dirs(self.workflow_dir), reads=self.reads,
+            search_dirs=self.library.search_dirs(self.workflow_dir), reads=self.library.read_rule(self.workflow_dir),
             workflow_json=self._workflow_json() if cls.is_output else "",
             on_progress=lambda n, step, total, preview: self.ex.emit(ev.NodeProgress(n, step, total, preview)),
             on_model_file=self._model_file_used,

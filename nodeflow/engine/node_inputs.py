@@ -10,7 +10,6 @@ from typing import Any
 
 from nodeflow.core.errors import NodeError
 from nodeflow.core.graph import Graph, Link, NodeRecord
-from nodeflow.core.reads import ReadRule
 from nodeflow.core.spec import REQUIRED, Node
 from nodeflow.core.types import ANY, widen
 from nodeflow.library import ModelLibrary, ModelNotFound, manifest_key
@@ -33,9 +32,11 @@ def parameter_values(graph: Graph, record: NodeRecord, cls: type[Node], chosen: 
 
 
 def model_paths(library: ModelLibrary, cls: type[Node], params: Mapping[str, Any], manifest: Mapping[str, Any],
-                search_dirs: tuple[Path, ...], names: dict[Path, str], reads: ReadRule) -> dict[str, Any]:
+                workflow_dir: Path | None, names: dict[Path, str]) -> dict[str, Any]:
     """`params` with each model input's name resolved through the library to a path (by name, then
-    by the hash the workflow recorded) that `reads` allows; `names` learns each path's manifest key."""
+    by the hash the workflow recorded) that the read rule for `workflow_dir` allows; `names`
+    learns each path's manifest key."""
+    search_dirs, reads = library.search_dirs(workflow_dir), library.read_rule(workflow_dir)
     resolved = dict(params)
     for inp in cls.inputs:
         if inp.model and params.get(inp.name):
