@@ -9,6 +9,8 @@ Sections (each runs on its own; a failure prints one line and the rest go on):
   sd15 2048 @ 4 GB    a 2048x2048 picture (the VAE tiles above 1024x1024) under a 4 GB budget
   sdxl 1024 @ 4 GB    an SDXL-shaped random model at 1024x1024 under a 4 GB budget (VAE Decode
                       (Tiled), 512-pixel tiles: an untiled float32 decode alone needs ~5.6 GB)
+  flux fp8 @ 12 GB    Flux.1 dev's real architecture (random weights, ComfyUI's split files) at
+                      1024x1024 with fp8 weights under a 12 GB budget (bench/gpu_flux.py)
 Self-contained: models are built with random weights on the GPU into a temporary folder (no
 downloads). Without CUDA it prints one line and exits 0. `--quick` runs fewer steps and skips
 the no-budget SDXL reference. Run: `python bench/gpu_check.py [--quick]`.
@@ -242,7 +244,8 @@ def failed(section: str, exc: BaseException) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer steps; no SDXL reference run")
-    parser.add_argument("--skip", action="append", default=[], choices=("parity", "speed", "budget", "large", "sdxl"))
+    parser.add_argument("--skip", action="append", default=[],
+                        choices=("parity", "speed", "budget", "large", "sdxl", "flux"))
     args = parser.parse_args()
     try:
         import torch
@@ -285,6 +288,13 @@ def main() -> int:
             except Exception as exc:
                 failed(name, exc)
             torch.cuda.empty_cache()
+        if "flux" not in args.skip:
+            try:
+                import gpu_flux
+
+                gpu_flux.run(scratch, "cuda", row, args.quick)
+            except Exception as exc:
+                failed("flux fp8 @ 12 GB", exc)
     print(f"gpu_check: done in {time.perf_counter() - started:.0f} s, {sum(r[1] == 'FAILED' for r in ROWS)} failed")
     return 0
 

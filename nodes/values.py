@@ -57,6 +57,9 @@ class Model:
     #: needed to sample: a memory budget may free it while the UNet runs ("on demand").
     vae: Any = field(default=None, metadata={"weights": "on demand"})
     preview_projection: Any = None  # used when there is no VAE; else kept on the VAE
+    #: Differential Diffusion's strength (a soft inpainting mask as per-cell strength, see
+    #: `nodes.sampling._differential`); None: the mask is used as it is.
+    differential: float | None = None
     #: The checkpoint's CLIP: what an unconnected negative prompt is encoded with (the empty
     #: prompt, as diffusers' pipelines do when no negative prompt is given). On demand too.
     clip: Any = field(default=None, metadata={"weights": "on demand"})

@@ -48,10 +48,26 @@ class Denoiser:
             self.call = CondCall(model, guider.positive, guider.negative, self.cfg_on, latent_shape[0],
                                  tuple(latent_shape[-2:]), len(table))
         self.inpaint: tuple[Any, Any, Any] | None = None
+        self.span: tuple[float, float] | None = None  # first and last timestep, for Differential Diffusion
 
-    def set_inpaint(self, mask: Any, source: Any, noise: Any) -> None:
-        """Keep the unmasked part of `source` (mask 1 = repaint), noised with `noise` to each sigma."""
+    def set_inpaint(self, mask: Any, source: Any, noise: Any, sigmas: Any = None) -> None:
+        """Keep the unmasked part of `source` (mask 1 = repaint), noised with `noise` to each sigma;
+        `sigmas` (the run's) place each step for Differential Diffusion when the model asks for it."""
         self.inpaint = (mask, source, noise)
+        self.span = None
+        if sigmas is not None and self.model.differential is not None:
+            positive = sigmas[sigmas > 0]
+            low = max(float(positive.min()), self.table.sigma_min) if len(positive) else self.table.sigma_min
+            self.span = (float(self.table.timestep(sigmas[:1].cpu())), float(self.table.timestep(torch.tensor([low]))))
+
+    def _mask_at(self, mask: Any, sigma: Any) -> Any:
+        if self.span is None:
+            return mask
+        from nodes.sampling._differential import progress, step_mask
+
+        first, last = self.span
+        return step_mask(mask, progress(float(self.table.timestep(sigma.cpu().reshape(1))), first, last),
+                         self.model.differential)
 
     def _denoised(self, x: Any, sigma: Any, output: Any) -> Any:
         return self.table.denoised(x, sigma, output.float())
@@ -60,6 +76,7 @@ class Denoiser:
         sigma = torch.as_tensor(sigma, dtype=torch.float32, device=x.device)
         if self.inpaint is not None:
             mask, source, noise = self.inpaint
+            mask = self._mask_at(mask, sigma)
             x = x * mask + self.table.noise_scaling(sigma, noise, source, False) * (1.0 - mask)
         x_in = self.table.model_input(x, sigma).to(self.model.dtype)
         timestep = self.table.timestep(sigma.cpu()).to(self.model.device)
@@ -70,5 +87,6 @@ class Denoiser:
             out = uncond + (out - uncond) * self.cfg
         if self.inpaint is not None:
             mask, source, _ = self.inpaint
+            mask = self._mask_at(mask, sigma)
             out = out * mask + source * (1.0 - mask)
         return out

@@ -149,7 +149,7 @@ def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, sigmas: Any,
         if mask is not None:
             # ComfyUI's ddim inpaints with its own noise for the kept part, drawn from seed + 1.
             kept = start_noise(noise.seed + 1, source).to(source.device) if sampler.name == "ddim" else drawn
-            denoiser.set_inpaint(mask, source, kept)
+            denoiser.set_inpaint(mask, source, kept, sigmas)
         total = len(sigmas) - 1
         throttle = PreviewThrottle(ctx, total)
 

@@ -185,7 +185,13 @@ def sample(ctx: RunContext, guider: Any, sampler: Any, schedule: Any, noise: Any
                 kept = image_latents
                 if i < total - 1:
                     kept = scheduler.scale_noise(kept, torch.tensor([timesteps[i + 1]]), start_noise)
-                latents = (1 - mask) * kept + mask * latents
+                used = mask
+                if model.differential is not None:
+                    from nodes.sampling._differential import progress, step_mask
+
+                    last = float(scheduler.sigma_min) * scheduler.config.num_train_timesteps
+                    used = step_mask(mask, progress(float(t), float(timesteps[0]), last), model.differential)
+                latents = (1 - used) * kept + used * latents
             ctx.progress(i + 1, total, latent_preview(model, latents) if throttle.due(i) else None)
     result = {"samples": latents, "downscale": model.vae_scale_factor}
     if noise_mask is not None:

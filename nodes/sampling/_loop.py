@@ -215,7 +215,13 @@ def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, schedule: Sc
                 init_proper = image_latents
                 if i < len(timesteps) - 1:
                     init_proper = scheduler.add_noise(init_proper, initial_noise, torch.tensor([timesteps[i + 1]]))
-                latents = (1 - mask) * init_proper + mask * latents
+                used = mask
+                if model.differential is not None:
+                    from nodes.sampling._differential import progress, step_mask
+
+                    end = float(scheduler.timesteps[-1]) - 1  # below the last step: cells at 0 never change
+                    used = step_mask(mask, progress(float(t), float(timesteps[0]), end), model.differential)
+                latents = (1 - used) * init_proper + used * latents
             preview = None
             if throttle.due(i):
                 preview = latent_preview(model, out[1] if len(out) > 1 and out[1] is not None else latents)

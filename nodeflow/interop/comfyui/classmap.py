@@ -183,6 +183,8 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("InpaintModelConditioning", "conditioning.inpaint_model", ("noise_mask",),
           {"positive": "positive", "negative": "negative", "vae": "vae", "pixels": "pixels", "mask": "mask",
            "noise_mask": "noise_mask"}, ("positive", "negative", "latent")),
+    Entry("DifferentialDiffusion", "sampling.differential_diffusion", ("strength",),
+          {"model": "model", "strength": "strength"}, ("model",)),
     Entry("ReferenceLatent", "flux.reference_latent", (), {"conditioning": "conditioning", "latent": "latent"},
           ("conditioning",)),
     Entry("FluxKontextImageScale", "flux.kontext_image_scale", (), {"image": "image"}, ("image",)),
