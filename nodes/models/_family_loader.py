@@ -201,21 +201,26 @@ def _encoder_kind(path: Path) -> tuple[str, int]:
     from nodes.models._language_encoders import language_model_type
     from nodes.models._weights import safetensors_header
 
-    language = language_model_type(path)
-    if language and language not in ("t5", "umt5", "clip_text_model", "clip"):
-        return "lm:" + language, 0
     if path.is_dir():
+        language = language_model_type(path)
+        if language and language not in ("t5", "umt5", "clip_text_model", "clip"):
+            return "lm:" + language, 0
         config = json.loads((path / "config.json").read_text("utf-8")) if (path / "config.json").is_file() else {}
         kind = "t5" if config.get("model_type") in ("t5", "umt5") else "clip"
         return kind, int(config.get("d_model", config.get("hidden_size", 0)))
+    # T5 and CLIP are told by their token tables first: CLIP's attention has q_proj biases too,
+    # which the language models' key markers would take for Qwen2's.
     shapes = {k: v.get("shape", []) for k, v in safetensors_header(path).items()}
     t5 = next((s for k, s in shapes.items() if k.endswith("shared.weight")), None)
     if t5 is not None:
         return "t5", int(t5[1])
     clip = next((s for k, s in shapes.items() if k.endswith("token_embedding.weight")), None)
-    if clip is None:
-        raise NodeError(f"{path.name} is neither a CLIP nor a T5 text encoder", "clip_name")
-    return "clip", int(clip[1])
+    if clip is not None:
+        return "clip", int(clip[1])
+    language = language_model_type(path)
+    if language:
+        return "lm:" + language, 0
+    raise NodeError(f"{path.name} is neither a CLIP, a T5 nor a language-model text encoder", "clip_name")
 
 
 def _count(shapes: dict[str, Any], marker: str) -> int:

@@ -36,7 +36,8 @@ def test_grey_cells_change_later_and_black_ones_never(tiny_flux):
     runs = {}
     for name, strength in (("plain", None), ("differential", 1.0)):
         guided = Guider(dataclasses.replace(model, differential=strength), positive, None, 1.0)
-        runs[name] = sample(ctx, guided, SamplerChoice("euler"), Schedule("normal", 4), NoiseSource(2), latent)["samples"]
+        out = sample(ctx, guided, SamplerChoice("euler"), Schedule("normal", 4), NoiseSource(2), latent)
+        runs[name] = out["samples"]
     for out in runs.values():
         torch.testing.assert_close(out[..., :8, :8], source[..., :8, :8])  # black: the source, exactly kept
     grey = (runs["plain"][..., 8:, :8] - runs["differential"][..., 8:, :8]).abs().max()

@@ -119,14 +119,54 @@ def test_fill_matches_flux_fill_pipeline(tiny_fill, source_png, executor, tmp_pa
     np.testing.assert_array_equal(ours, theirs)
 
 
-def test_all_in_one_file_gives_the_folders_pixels(tmp_path_factory, executor, tmp_path, torch_threads):
-    """Load Checkpoint on one .safetensors in ComfyUI's checkpoint layout == on the diffusers folder."""
+@pytest.fixture(scope="module")
+def flux_file(tmp_path_factory, torch_threads):
     from tiny_flow import build_flux_file
 
-    folder, file = build_flux_file(tmp_path_factory.mktemp("flux_file") / "tiny_flux_aio")
+    return build_flux_file(tmp_path_factory.mktemp("flux_file") / "tiny_flux_aio")
+
+
+def test_all_in_one_file_gives_the_folders_pixels(flux_file, executor, tmp_path):
+    """Load Checkpoint on one .safetensors in ComfyUI's checkpoint layout == on the diffusers folder."""
+    folder, file = flux_file
     results = []
     for checkpoint in (folder, file):
         graph, ids = flux_txt2img(checkpoint, seed=5)
         results.append(pixels(run(executor, graph, tmp_path), ids["decode"]))
     meaningful(results[0])
     np.testing.assert_array_equal(results[1], results[0])
+
+
+def test_split_single_files_give_the_folders_pixels(flux_file, executor, tmp_path):
+    """ComfyUI's split files: the transformer, clip_l.safetensors and t5xxl.safetensors (transformers key
+    names, tokenizers beside them) and the VAE, through Load Diffusion Model / Load CLIP (flux) / Load VAE."""
+    import shutil
+
+    from graphs import add, new_graph
+    from safetensors.torch import load_file, save_file
+
+    folder, _ = flux_file
+    files = tmp_path / "text_encoders"
+    files.mkdir()
+    for part, name in (("text_encoder", "clip_l"), ("text_encoder_2", "t5xxl")):
+        state = load_file(str(next((folder / part).glob("*.safetensors"))))
+        save_file(state, str(files / f"{name}.safetensors"))
+        tokenizer = part.replace("text_encoder", "tokenizer")
+        shutil.copytree(folder / tokenizer, files / f"{name}.{tokenizer}")
+    g = new_graph()
+    unet = add(g, "models.load_unet", unet=str(folder / "transformer"))
+    clip = add(g, "models.load_clip", clip_name=str(files / "t5xxl.safetensors"), family="flux",
+               clip_name_2=str(files / "clip_l.safetensors"))
+    vae = add(g, "models.load_vae", vae=str(folder / "vae"), family="flux")
+    text = add(g, "conditioning.text_encode", {"clip": (clip, "clip")}, text="a red circle")
+    latent = add(g, "latent.empty", width=32, height=32, batch_size=1)
+    sampler = add(g, "sampling.sampler", {"model": (unet, "model"), "positive": (text, "conditioning"),
+                                          "latent_image": (latent, "latent")},
+                  seed=5, steps=3, cfg=1.0, sampler_name="euler", scheduler="normal", denoise=1.0)
+    decode = add(g, "vae.decode", {"latent": (sampler, "latent"), "vae": (vae, "vae")})
+    add(g, "image.preview", {"images": (decode, "image")})
+    split = pixels(run(executor, g, tmp_path), decode)
+    graph, ids = flux_txt2img(folder, seed=5, guidance=None)
+    whole = pixels(run(executor, graph, tmp_path), ids["decode"])
+    meaningful(whole)
+    np.testing.assert_array_equal(split, whole)

@@ -25,3 +25,17 @@ def test_txt2img_matches_sd3_pipeline(tiny_sd3, executor, tmp_path, cfg):
                            generator=torch.Generator("cpu").manual_seed(5)).images)
     meaningful(theirs)
     np.testing.assert_array_equal(ours, theirs)
+
+
+def test_img2img_matches_sd3_img2img_pipeline(tiny_sd3, source_png, executor, tmp_path):
+    from PIL import Image
+
+    source, _ = source_png
+    graph, ids = flux_txt2img(tiny_sd3, guidance=None, negative="", cfg=4.0, image=source, denoise=0.6, steps=5,
+                              seed=4, prompt="a blue circle")
+    ours = pixels(run(executor, graph, tmp_path), ids["decode"])
+    pipe = reference_pipe("StableDiffusion3Img2ImgPipeline", tiny_sd3)
+    theirs = as_uint8(pipe("a blue circle", image=Image.open(source), strength=0.6, num_inference_steps=5, height=32,
+                           width=32, guidance_scale=4.0, generator=torch.Generator("cpu").manual_seed(4)).images)
+    meaningful(theirs)
+    np.testing.assert_array_equal(ours, theirs)
