@@ -1,8 +1,9 @@
 """The start panel: what people open first, in a tab beside the node palette of a new window.
 
-It offers the default text-to-image graph, an empty canvas, Open…, the bundled examples (with the
-description stored in each example) and the recent files. It only emits what was chosen; the
-window's file operations do the opening.
+It offers the default text-to-image graph, an empty canvas, Open…, the bundled examples (a
+thumbnail of each one's layout and the first line of its description), the official ComfyUI
+templates when their package is installed (opened through the importer) and the recent files.
+It only emits what was chosen; the window's file operations do the opening.
 """
 
 from __future__ import annotations
@@ -10,23 +11,46 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QDockWidget,
     QFrame,
     QLabel,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
     QPushButton,
+    QTabWidget,
     QVBoxLayout,
+    QWidget,
 )
 
 from nodeflow.core.paths import PROJECT_ROOT
+from nodeflow.gui.comfy_templates import comfyui_templates
+from nodeflow.gui.workflow_thumbnail import thumbnail
 
 EXAMPLES_DIR = PROJECT_ROOT / "workflows"
 #: The example a new window starts with.
 DEFAULT_EXAMPLE = EXAMPLES_DIR / "txt2img.json"
+
+
+THUMB_SIZE = (96, 60)
+
+
+def _first_line(description: str) -> str:
+    """The description's first sentence, for the line under an example's name."""
+    sentence = description.strip().split(". ")[0].split("\n")[0]
+    return sentence if len(sentence) <= 90 else sentence[:87] + "…"
+
+
+def _thumbnail(path: Path):
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = {}
+    return thumbnail(data, THUMB_SIZE)
 
 
 def default_graph_text(registry) -> str | None:
@@ -72,22 +96,51 @@ class StartPanel(QFrame):
             buttons.addWidget(button)
         self.examples = QListWidget()
         self.examples.setWordWrap(True)
+        self.examples.setIconSize(QSize(*THUMB_SIZE))
         for path, name, description in example_workflows():
-            item = QListWidgetItem(name)
+            item = QListWidgetItem(QIcon(_thumbnail(path)), f"{name}\n{_first_line(description)}".strip())
             item.setToolTip(description)
             item.setData(Qt.ItemDataRole.UserRole, str(path))
             self.examples.addItem(item)
         self.examples.itemClicked.connect(lambda i: self.open_example.emit(Path(i.data(Qt.ItemDataRole.UserRole))))
+        self.templates = QListWidget()  # ComfyUI's own templates, when their package is installed
+        self.template_filter = QLineEdit(placeholderText="Filter ComfyUI templates…", clearButtonEnabled=True)
+        for template in comfyui_templates():
+            item = QListWidgetItem(template.title)
+            item.setToolTip(f"{template.category}: {template.description}".strip(": "))
+            item.setData(Qt.ItemDataRole.UserRole, str(template.path))
+            self.templates.addItem(item)
+        self.templates.itemClicked.connect(lambda i: self.open_file.emit(Path(i.data(Qt.ItemDataRole.UserRole))))
+        self.template_filter.textChanged.connect(self._filter_templates)
         self.recent = QListWidget()
         self.recent.itemClicked.connect(lambda i: self.open_file.emit(Path(i.data(Qt.ItemDataRole.UserRole))))
         self.no_recent = QLabel("<i>No recent files yet</i>")
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
-        layout.addWidget(QLabel("Examples"))
-        layout.addWidget(self.examples, 1)
+        self.tabs: QTabWidget | None = None
+        if self.templates.count():
+            tabs = self.tabs = QTabWidget()
+            tabs.addTab(self.examples, "Examples")
+            column = QWidget()
+            inner = QVBoxLayout(column)
+            inner.setContentsMargins(0, 0, 0, 0)
+            inner.addWidget(self.template_filter)
+            inner.addWidget(self.templates)
+            tabs.addTab(column, f"ComfyUI templates ({self.templates.count()})")
+            layout.addWidget(tabs, 2)
+        else:
+            layout.addWidget(QLabel("Examples"))
+            layout.addWidget(self.examples, 2)
         layout.addWidget(QLabel("Recent files"))
         layout.addWidget(self.recent, 1)
         layout.addWidget(self.no_recent)
+
+    def _filter_templates(self, text: str) -> None:
+        words = text.lower().split()
+        for row in range(self.templates.count()):
+            item = self.templates.item(row)
+            haystack = f"{item.text()} {item.toolTip()}".lower()
+            item.setHidden(not all(word in haystack for word in words))
 
     def set_recent(self, paths: list[str]) -> None:
         self.recent.clear()

@@ -26,7 +26,7 @@ def test_clicks_emit_the_choice(qtbot, tmp_path):
         rect = panel.recent.visualItemRect(panel.recent.item(0))
         qtbot.mouseClick(panel.recent.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert picked.args == [tmp_path / "mine.json"]
-    row = [panel.examples.item(r).text() for r in range(panel.examples.count())].index("inpaint")
+    row = [panel.examples.item(r).text().split("\n")[0] for r in range(panel.examples.count())].index("inpaint")
     with qtbot.waitSignal(panel.open_example) as picked:
         rect = panel.examples.visualItemRect(panel.examples.item(row))
         qtbot.mouseClick(panel.examples.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
