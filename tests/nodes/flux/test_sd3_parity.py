@@ -39,3 +39,16 @@ def test_img2img_matches_sd3_img2img_pipeline(tiny_sd3, source_png, executor, tm
                            width=32, guidance_scale=4.0, generator=torch.Generator("cpu").manual_seed(4)).images)
     meaningful(theirs)
     np.testing.assert_array_equal(ours, theirs)
+
+
+def test_all_in_one_file_gives_the_folders_pixels(tmp_path_factory, executor, tmp_path):
+    """SD3.5 ships as one file: Load Checkpoint on it (sizes read off its tensors) == on the folder."""
+    from tiny_flow import build_sd3_file
+
+    folder, file = build_sd3_file(tmp_path_factory.mktemp("sd3_file") / "tiny_sd3_aio")
+    results = []
+    for checkpoint in (folder, file):
+        graph, ids = flux_txt2img(checkpoint, guidance=None, negative="", cfg=3.0, steps=3, seed=2)
+        results.append(pixels(run(executor, graph, tmp_path), ids["decode"]))
+    meaningful(results[0])
+    np.testing.assert_array_equal(results[1], results[0])

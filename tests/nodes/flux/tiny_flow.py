@@ -57,12 +57,13 @@ def t5_encoder(dim: int = 32, max_distance: int = 16):
                                    decoder_start_token_id=0, pad_token_id=0, eos_token_id=1))
 
 
-def clip_encoder(dim: int = 32, projection: bool = False, projection_dim: int = 32, heads: int = 4):
+def clip_encoder(dim: int = 32, projection: bool = False, projection_dim: int = 32, heads: int = 4,
+                 act: str = "quick_gelu"):
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
 
     config = CLIPTextConfig(vocab_size=128, hidden_size=dim, intermediate_size=64, num_hidden_layers=2,
                             num_attention_heads=heads, max_position_embeddings=32, projection_dim=projection_dim,
-                            bos_token_id=0, eos_token_id=1, pad_token_id=1, hidden_act="quick_gelu")
+                            bos_token_id=0, eos_token_id=1, pad_token_id=1, hidden_act=act)
     return CLIPTextModelWithProjection(config) if projection else CLIPTextModel(config)
 
 
@@ -233,36 +234,71 @@ def build_flux_file(folder: Path, seed: int = 4) -> tuple[Path, Path]:
     with its tokenizers beside the file. Sizes a shipped config can be completed from: 128-wide heads,
     one 64-wide CLIP head, T5's relative positions up to 128, the VAE's 32 norm groups (what a file's
     tensors do not say)."""
-    import shutil
-
     import torch
     from diffusers import FlowMatchEulerDiscreteScheduler, FluxPipeline
-    from safetensors.torch import save_file
 
     torch.manual_seed(seed)
-    from diffusers import AutoencoderKL
-
-    vae = AutoencoderKL(in_channels=3, out_channels=3, latent_channels=16, block_out_channels=(32,) * 4,
-                        down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4,
-                        layers_per_block=1, norm_num_groups=32, sample_size=32, scaling_factor=0.3611,
-                        shift_factor=0.1159, use_quant_conv=False, use_post_quant_conv=False)
-    pipe = FluxPipeline(transformer=_flux_wide(), vae=vae,
+    pipe = FluxPipeline(transformer=_flux_wide(), vae=_vae32(0.1159, 0.3611),
                         text_encoder=clip_encoder(64, heads=1), tokenizer=clip_tokenizer(folder / "tokenizer"),
                         text_encoder_2=t5_encoder(max_distance=128), tokenizer_2=t5_tokenizer(folder / "tokenizer_2"),
                         scheduler=FlowMatchEulerDiscreteScheduler(**FLUX_DEV_SCHEDULER))
     pipe.save_pretrained(folder)
-    state = {"model.diffusion_model." + k: v for k, v in pipe.transformer.state_dict().items()}
-    state |= {"text_encoders.clip_l.transformer." + k: v for k, v in pipe.text_encoder.state_dict().items()}
-    state |= {"text_encoders.t5xxl.transformer." + k: v for k, v in pipe.text_encoder_2.state_dict().items()
-              if k != "encoder.embed_tokens.weight"}
-    from ldm_format import _convert_vae
+    return folder, _all_in_one(pipe, folder, {"text_encoder": "clip_l", "text_encoder_2": "t5xxl"})
 
-    state |= _convert_vae(pipe.vae.state_dict(), dict(pipe.vae.config))  # first_stage_model. + LDM names
+
+def _vae32(shift: float, scaling: float):
+    """A 4-level (8x) 16-channel VAE with 32 norm groups, as the real ones (what a file cannot say)."""
+    from diffusers import AutoencoderKL
+
+    return AutoencoderKL(in_channels=3, out_channels=3, latent_channels=16, block_out_channels=(32,) * 4,
+                         down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4,
+                         layers_per_block=1, norm_num_groups=32, sample_size=32, scaling_factor=scaling,
+                         shift_factor=shift, use_quant_conv=False, use_post_quant_conv=False)
+
+
+def _all_in_one(pipe, folder: Path, encoders: dict[str, str]) -> Path:
+    """The pipeline's parts in one file (model.diffusion_model., text_encoders.<name>.transformer.,
+    first_stage_model. with the VAE in its original names), tokenizers beside it as <stem>.tokenizer*."""
+    import shutil
+
+    from ldm_format import _convert_vae
+    from safetensors.torch import save_file
+
+    state = {"model.diffusion_model." + k: v for k, v in pipe.transformer.state_dict().items()}
+    for part, name in encoders.items():
+        state |= {f"text_encoders.{name}.transformer." + k: v for k, v in getattr(pipe, part).state_dict().items()
+                  if k != "encoder.embed_tokens.weight"}  # T5's copy of shared.weight
+        tokenizer = part.replace("text_encoder", "tokenizer")
+        shutil.copytree(folder / tokenizer, folder.parent / f"{folder.name}.{tokenizer}")
+    state |= _convert_vae(pipe.vae.state_dict(), dict(pipe.vae.config))
     file = folder.parent / f"{folder.name}.safetensors"
     save_file({k: v.contiguous() for k, v in state.items()}, str(file))
-    shutil.copytree(folder / "tokenizer", folder.parent / f"{folder.name}.tokenizer")
-    shutil.copytree(folder / "tokenizer_2", folder.parent / f"{folder.name}.tokenizer_2")
-    return folder, file
+    return file
+
+
+def build_sd3_file(folder: Path, seed: int = 5) -> tuple[Path, Path]:
+    """A tiny SD3 as a diffusers folder and as one all-in-one .safetensors (SD3.5's layout), with sizes
+    the shipped configs complete: 64-wide heads, CLIP-L 64 wide (1 head, quick GELU), CLIP-G 128 wide
+    (2 heads, GELU), T5 256 wide with relative positions up to 128, the 32-group 8x VAE."""
+    import torch
+    from diffusers import FlowMatchEulerDiscreteScheduler, SD3Transformer2DModel, StableDiffusion3Pipeline
+
+    torch.manual_seed(seed)
+    transformer = SD3Transformer2DModel(sample_size=16, patch_size=2, in_channels=16, out_channels=16, num_layers=2,
+                                        attention_head_dim=64, num_attention_heads=1, joint_attention_dim=256,
+                                        caption_projection_dim=64, pooled_projection_dim=192, pos_embed_max_size=32)
+    _randomize_zero_inits(transformer)
+    pipe = StableDiffusion3Pipeline(
+        transformer=transformer, vae=_vae32(0.0609, 1.5305),
+        text_encoder=clip_encoder(64, projection=True, projection_dim=64, heads=1),
+        tokenizer=clip_tokenizer(folder / "tokenizer"),
+        text_encoder_2=clip_encoder(128, projection=True, projection_dim=128, heads=2, act="gelu"),
+        tokenizer_2=clip_tokenizer(folder / "tokenizer_2"),
+        text_encoder_3=t5_encoder(256, max_distance=128), tokenizer_3=t5_tokenizer(folder / "tokenizer_3"),
+        scheduler=FlowMatchEulerDiscreteScheduler(**SD3_SCHEDULER))
+    pipe.save_pretrained(folder)
+    return folder, _all_in_one(pipe, folder, {"text_encoder": "clip_l", "text_encoder_2": "clip_g",
+                                              "text_encoder_3": "t5xxl"})
 
 
 def _flux_wide():
