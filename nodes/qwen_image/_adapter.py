@@ -4,7 +4,9 @@
   states of its attended tokens after the 34 template tokens (`_language_prompts.QWEN_IMAGE`); a
   mask of all ones is dropped, as the pipeline drops it.
 - `Denoise`: the transformer on 2x2-cell tokens (the pipeline's `_pack_latents`), the timestep / 1000
-  and the picture's token grid (`img_shapes`); the output is unpacked to [B, C, h, w].
+  and the picture's token grid (`img_shapes`); an edit's reference latents (QwenImageEditPlusPipeline,
+  `nodes.qwen_image.edit`) follow as more tokens with their own grids, and the output is cut back to
+  the picture's tokens and unpacked to [B, C, h, w].
 - `mix`: the pipeline's true CFG, rescaled so each token's guided velocity keeps the norm of the
   positive one (norms over the packed token features).
 """
@@ -55,15 +57,26 @@ class Denoise:
         self.embeds = embeds.repeat(1, batch, 1).view(embeds.shape[0] * batch, embeds.shape[1], -1)
         mask = entry.attention_mask
         self.mask = None if mask is None else mask.to(model.device).repeat(batch, 1)
-        self.shapes = [[(1, h // 2, w // 2)]] * batch
+        shapes = [(1, h // 2, w // 2)]
+        references = []
+        for latent in entry.references:  # the edit pipelines' picture latents, after the noise's tokens
+            rh, rw = latent.shape[-2:]
+            shapes.append((1, rh // 2, rw // 2))
+            references.append(pack(latent.to(device=model.device, dtype=model.dtype)).repeat(batch, 1, 1))
+        self.references = torch.cat(references, dim=1) if references else None
+        self.shapes = [shapes] * batch
 
     def __call__(self, latents: Any, t: Any) -> Any:
         h, w = self.size
         timestep = t.expand(latents.shape[0]).to(latents.dtype)
-        out = self.model.unet(hidden_states=pack(latents), timestep=timestep / 1000, guidance=None,
+        tokens = pack(latents)
+        count = tokens.shape[1]
+        if self.references is not None:
+            tokens = torch.cat([tokens, self.references], dim=1)
+        out = self.model.unet(hidden_states=tokens, timestep=timestep / 1000, guidance=None,
                               encoder_hidden_states_mask=self.mask, encoder_hidden_states=self.embeds,
                               img_shapes=self.shapes, attention_kwargs={}, return_dict=False)[0]
-        return unpack(out, h, w)
+        return unpack(out[:, :count], h, w)
 
 
 def mix(cond: Any, uncond: Any, cfg: float) -> Any:

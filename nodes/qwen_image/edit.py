@@ -1,0 +1,103 @@
+"""Qwen-Image Edit Plus (2509 / 2511) prompts in ComfyUI's vocabulary (TextEncodeQwenImageEditPlus),
+written to match diffusers' QwenImageEditPlusPipeline.
+
+Up to three pictures are shown twice, as the pipeline shows them: to Qwen2.5-VL at about 384x384
+pixels ("Picture N:" before the prompt, `_language_prompts.QWEN_IMAGE_EDIT_PLUS`), and to the
+transformer as reference latents at about 1024x1024 (each side a multiple of 32, the aspect kept;
+the VAE posterior's mode, normalised per channel as the pipeline does: (mean - m) / s).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from nodeflow.core import Input, Node, NodeError, Output, RunContext
+from nodeflow.core.types import CLIP, CONDITIONING, IMAGE, STRING, VAE
+
+#: The pipeline's picture areas: what the language model sees, what the transformer refers to.
+CONDITION_AREA = 384 * 384
+REFERENCE_AREA = 1024 * 1024
+
+
+def area_size(area: int, ratio: float) -> tuple[int, int]:
+    """(width, height) of about `area` pixels at aspect `ratio`, sides multiples of 32 (the pipeline's
+    calculate_dimensions)."""
+    width = math.sqrt(area * ratio)
+    return round(width / 32) * 32, round(width / ratio / 32) * 32
+
+
+class TextEncodeQwenImageEditPlus(Node):
+    type_id = "qwen_image.text_encode_edit_plus"
+    title = "Text Encode (Qwen-Image Edit Plus)"
+    category = "conditioning/qwen_image"
+    description = ("Encodes an edit instruction with up to three pictures for Qwen-Image Edit (2509, 2511): "
+                   "Qwen2.5-VL reads the prompt with the pictures (about 384x384 each), and the pictures' "
+                   "latents (about 1024x1024, from the VAE) are given to the model to edit from. Use the same "
+                   "pictures for the negative prompt, as the pipeline does.")
+    inputs = (
+        Input("clip", CLIP),
+        Input("prompt", STRING, default="", multiline=True),
+        Input("vae", VAE, optional=True, help="Encodes the pictures as the model's reference latents."),
+        Input("image1", IMAGE, optional=True),
+        Input("image2", IMAGE, optional=True),
+        Input("image3", IMAGE, optional=True),
+    )
+    outputs = (Output("conditioning", CONDITIONING),)
+
+    def run(self, ctx: RunContext, clip: Any, prompt: str, vae: Any = None, image1: Any = None, image2: Any = None,
+            image3: Any = None) -> tuple[Any]:
+        from nodes.values import Conditioning
+
+        spec = clip.spec
+        if spec is None or spec.pipeline != "QwenImagePipeline":
+            raise NodeError("Text Encode (Qwen-Image Edit Plus) needs Qwen-Image's text encoder (Qwen2.5-VL)",
+                            "clip")
+        pictures = [p for p in (image1, image2, image3) if p is not None]
+        if pictures and vae is None:
+            raise NodeError("the pictures need the VAE to become the model's reference latents", "vae")
+        return (Conditioning([encode_edit(clip, vae, prompt, pictures)]),)
+
+
+def encode_edit(clip: Any, vae: Any, prompt: str, pictures: list[Any]) -> Any:
+    """The prompt's CondEntry: Qwen2.5-VL's states with the pictures, and their reference latents."""
+    import torch
+    from diffusers.image_processor import VaeImageProcessor
+
+    from nodes._tensors import image_to_pils
+    from nodes.conditioning._language_prompts import QWEN_IMAGE_EDIT_PLUS
+    from nodes.conditioning._language_prompts import encode as encode_language
+    from nodes.values import CondEntry
+
+    tokenizer, encoder = clip.part(clip.spec.encoders[0].part)
+    pils = [image_to_pils(p)[0] for p in pictures]
+    factor = vae.scale_factor if vae is not None else 8
+    processor_images = VaeImageProcessor(vae_scale_factor=factor * 2)
+    shown = [processor_images.resize(p, *reversed(area_size(CONDITION_AREA, p.width / p.height))) for p in pils]
+    embeds, mask = encode_language(QWEN_IMAGE_EDIT_PLUS, tokenizer, encoder, prompt, clip.device, shown or None,
+                                   picture_processor_for(tokenizer) if shown else None)
+    references = []
+    with torch.no_grad():
+        for picture in pils:
+            width, height = area_size(REFERENCE_AREA, picture.width / picture.height)
+            pixels = processor_images.preprocess(picture, height, width).to(device=vae.device, dtype=vae.dtype)
+            mean, _ = vae.encode_dist(pixels)
+            numbers = vae.numbers()
+            shape = (1, mean.shape[1], 1, 1)
+            m = torch.tensor(numbers["latents_mean"]).view(shape).to(mean.device, mean.dtype)
+            s = torch.tensor(numbers["latents_std"]).view(shape).to(mean.device, mean.dtype)
+            references.append({"samples": (mean - m) / s})
+    return CondEntry(embeds=embeds.to(dtype=encoder.dtype), text=prompt, references=tuple(references),
+                     attention_mask=None if bool(mask.all()) else mask)
+
+
+def picture_processor_for(tokenizer: Any) -> Any:
+    """Qwen2.5-VL's processor for this tokenizer, its picture settings shipped with NodeFlow
+    (resources/configs/qwen-image/processor)."""
+    from transformers import Qwen2VLImageProcessorPil
+
+    from nodeflow.core.paths import RESOURCES
+    from nodes.models._language_encoders import picture_processor
+
+    images = Qwen2VLImageProcessorPil.from_pretrained(RESOURCES / "configs" / "qwen-image" / "processor")
+    return picture_processor(tokenizer, images)
