@@ -36,7 +36,7 @@ EXAMPLES_DIR = PROJECT_ROOT / "workflows"
 DEFAULT_EXAMPLE = EXAMPLES_DIR / "txt2img.json"
 
 
-THUMB_SIZE = (96, 60)
+THUMB_SIZE = (64, 40)
 
 
 def _first_line(description: str) -> str:
@@ -95,7 +95,9 @@ class StartPanel(QFrame):
             button.clicked.connect(signal.emit)
             buttons.addWidget(button)
         self.examples = QListWidget()
-        self.examples.setWordWrap(True)
+        self.examples.setWordWrap(False)  # a narrow panel: the name and its line, each elided
+        self.examples.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.examples.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.examples.setIconSize(QSize(*THUMB_SIZE))
         for path, name, description in example_workflows():
             item = QListWidgetItem(QIcon(_thumbnail(path)), f"{name}\n{_first_line(description)}".strip())
@@ -126,7 +128,8 @@ class StartPanel(QFrame):
             inner.setContentsMargins(0, 0, 0, 0)
             inner.addWidget(self.template_filter)
             inner.addWidget(self.templates)
-            tabs.addTab(column, f"ComfyUI templates ({self.templates.count()})")
+            tabs.addTab(column, "ComfyUI")
+            tabs.setTabToolTip(1, f"{self.templates.count()} official ComfyUI templates, opened through the importer")
             layout.addWidget(tabs, 2)
         else:
             layout.addWidget(QLabel("Examples"))
