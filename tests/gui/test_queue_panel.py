@@ -172,3 +172,17 @@ def test_the_window_docks_the_queue_shows_a_job_s_images_and_opens_its_workflow(
     finally:
         panel.runner.shutdown()
         win.runner.shutdown()
+
+
+def test_sweep_dialog_picks_node_and_parameter_from_a_list(qtbot, registry):
+    graph = Graph(registry)
+    node = graph.add_node("test.slow", {"steps": 2}).id
+    dialog = SweepDialog(graph)
+    qtbot.addWidget(dialog)
+    box = dialog.targets[0]
+    labels = [box.itemText(i) for i in range(box.count())]
+    assert f"Slow Count (node {node}) · steps" in labels and f"Slow Count (node {node}) · delay" in labels
+    box.setCurrentIndex(labels.index(f"Slow Count (node {node}) · steps"))
+    qtbot.keyClicks(dialog.specs[0], "1..4")
+    assert len(dialog.jobs) == 4 and dialog.ok_button.isEnabled()
+    assert [job.overrides for job in dialog.jobs][-1] == {f"{node}.steps": 4}
