@@ -149,6 +149,9 @@ class Weights:
     #: Bytes held in a storage format of their own whatever the device's dtype (quantized weights:
     #: fp8, int8, GGUF blocks, which stay stored and are dequantized per layer as it runs).
     stored: int = 0
+    #: Runs in float32 even where the device computes in half precision (the loader's precision
+    #: rule says so: an SDXL VAE overflows in fp16), for its weights and its working memory.
+    full_precision: bool = False
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,8 @@ VAE_TILED_PIXELS = 1024 * 1024
 #: Text encoders and anything else: work as a share of the component's own weights.
 WORK_PER_WEIGHT_BYTE = 0.05
 DTYPE_BYTES = {"cuda": 2, "cpu": 4, "mps": 4}
+#: Bytes per weight of a part its loader declares `full_precision` (float32).
+FULL_PRECISION_BYTES = 4
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,6 @@ def make_memory_plan(graph: Graph, order: list[str], search_dirs: tuple[Path, ..
         own[est.node_id] = max(own.get(est.node_id, 0), est.bytes)
         own_pixels[est.node_id] = max(own_pixels.get(est.node_id, 0), est.pixels)
     pictures = _picture_pixels(graph, order, own_pixels)
-    float32_vae = {lid for lid, parts in declared.items() if any(w.component == "text_encoder_2" for _, w in parts)}
     plan = MemoryPlan(device, budget)
     resident: dict[tuple[str, str], int] = {}  # (loader id, component) -> bytes, oldest first
     for node_id in order:
@@ -137,7 +138,8 @@ def make_memory_plan(graph: Graph, order: list[str], search_dirs: tuple[Path, ..
             needed |= {(node_id, w.component) for _, w in declared[node_id]}  # (on CUDA/MPS: in RAM)
         sizes = {key: _component_bytes(declared, key, dtype_bytes) for key in needed}
         widths = {key: _width(declared, key) for key in needed}
-        work = own.get(node_id) or _work(sizes, widths, pictures.get(node_id, 0), dtype_bytes, float32_vae)
+        full = {key for key in needed if _full_precision(declared, key)}
+        work = own.get(node_id) or _work(sizes, widths, pictures.get(node_id, 0), dtype_bytes, full)
         if node_id in cached:
             plan.nodes.append(NodeMemory(node_id, title, True, (), 0, sum(resident.values())))
             continue
@@ -270,11 +272,16 @@ def _behind(graph: Graph, node_id: str, kind: str, declared: dict, carriers: dic
 
 def _component_bytes(declared: dict, key: tuple[str, str], dtype_bytes: int) -> int:
     parts = [w for _, w in declared.get(key[0], ()) if w.component == key[1]]
-    return sum(int(w.count) for w in parts) * dtype_bytes + sum(int(w.stored) for w in parts)
+    return (sum(int(w.count) * (FULL_PRECISION_BYTES if w.full_precision else dtype_bytes) for w in parts)
+            + sum(int(w.stored) for w in parts))
 
 
 def _width(declared: dict, key: tuple[str, str]) -> int:
     return max((int(w.width) for _, w in declared.get(key[0], ()) if w.component == key[1]), default=0)
+
+
+def _full_precision(declared: dict, key: tuple[str, str]) -> bool:
+    return any(w.full_precision for _, w in declared.get(key[0], ()) if w.component == key[1])
 
 
 def _name(graph: Graph, key: tuple[str, str]) -> str:
@@ -298,7 +305,7 @@ def _picture_pixels(graph: Graph, order: list[str], own: dict[str, int]) -> dict
 
 
 def _work(sizes: dict[tuple[str, str], int], widths: dict[tuple[str, str], int], pixels: int,
-          dtype_bytes: int, float32_vae: set[str]) -> int:
+          dtype_bytes: int, full_precision: set[tuple[str, str]]) -> int:
     """Working memory of a node using `sizes`' components on pictures of `pixels` pixels (the
     whole batch); without components, the pictures themselves (RGB float32)."""
     picture = pixels * 12
@@ -311,9 +318,8 @@ def _work(sizes: dict[tuple[str, str], int], widths: dict[tuple[str, str], int],
         maps, per_cell = MAPS[kind]
         if kind == "vae":
             pixels = min(pixels, VAE_TILED_PIXELS)
-            if key[0] in float32_vae:
-                dtype_bytes = 4  # SDXL's VAE runs in float32 (its pipeline upcasts it too)
-        work += pixels / per_cell * (widths.get(key) or DEFAULT_WIDTH[kind]) * maps * dtype_bytes
+        work += pixels / per_cell * (widths.get(key) or DEFAULT_WIDTH[kind]) * maps * (
+            FULL_PRECISION_BYTES if key in full_precision else dtype_bytes)
     if not sizes:
         work = picture
     return int(work)

@@ -29,9 +29,15 @@ def compute_dtype(device: str) -> Any:
     return torch.float16 if str(device).startswith("cuda") else torch.float32
 
 
+def vae_runs_in_full_precision(family: str) -> bool:
+    """Whether a VAE of `family` runs in float32 where the model computes in fp16 (what the memory
+    plan is told through `Weights.full_precision`; torch-free)."""
+    return family in UPCAST_VAE_FAMILIES
+
+
 def vae_dtype(family: str, vae: Any, dtype: Any) -> Any:
     """The dtype a VAE of `family` runs in when the rest of the model computes in `dtype`."""
-    if family in UPCAST_VAE_FAMILIES and dtype == torch.float16 and getattr(vae.config, "force_upcast", False):
+    if vae_runs_in_full_precision(family) and dtype == torch.float16 and getattr(vae.config, "force_upcast", False):
         return torch.float32
     return dtype
 

@@ -54,6 +54,7 @@ class LoadCheckpoint(Node):
     def weights(cls, params: Mapping[str, Any], resolve: Callable[[str], Path]) -> list[Weights]:
         """UNet on `model`, text encoders on `clip`, VAE on `vae`, sized from the file headers (the
         UNet and VAE also say the picture side the model makes by default)."""
+        from nodes.models._precision import vae_runs_in_full_precision
         from nodes.models._weights import component_counts, component_widths, native_side
 
         name = params.get("checkpoint")
@@ -64,8 +65,11 @@ class LoadCheckpoint(Node):
         native = native_side(path)
         outputs = {"unet": "model", "text_encoder": "clip", "text_encoder_2": "clip", "text_encoder_3": "clip",
                    "vae": "vae"}
-        return [Weights(part, outputs[part], count, widths.get(part, 0), native if part in ("unet", "vae") else 0)
-                for part, count in component_counts(path).items()]
+        counts = component_counts(path)
+        family = "sdxl" if counts.get("text_encoder_2") else "sd"  # as the loader tells them apart
+        return [Weights(part, outputs[part], count, widths.get(part, 0), native if part in ("unet", "vae") else 0,
+                        full_precision=part == "vae" and vae_runs_in_full_precision(family))
+                for part, count in counts.items()]
 
 
 def _lora_weights(params: Mapping[str, Any], resolve: Callable[[str], Path], model_only: bool) -> list[Weights]:

@@ -55,8 +55,13 @@ class LoadVAE(Node):
 
     @classmethod
     def weights(cls, params: Mapping[str, Any], resolve: Callable[[str], Path]) -> list[Weights]:
-        """The VAE on `vae`, sized from its file headers."""
-        return _one_part(params.get("vae"), resolve, "vae", "vae")
+        """The VAE on `vae`, sized from its file headers (in float32 where its family's runs so)."""
+        from dataclasses import replace
+
+        from nodes.models._precision import vae_runs_in_full_precision
+
+        full = vae_runs_in_full_precision(str(params.get("family", "sd")))
+        return [replace(w, full_precision=full) for w in _one_part(params.get("vae"), resolve, "vae", "vae")]
 
     def run(self, ctx: RunContext, vae: str, family: str) -> tuple[Any]:
         from nodes.models._precision import compute_dtype

@@ -123,3 +123,17 @@ def test_part_loaders_declare_what_the_checkpoint_holds_for_the_memory_plan(tiny
     assert [w.component for w in sd] == ["text_encoder"] and sd[0].count == counts["text_encoder"]
     assert [w.component for w in xl] == ["text_encoder", "text_encoder_2"]
     assert LoadVAE.weights({"vae": "", "family": "sd"}, lambda n: Path(n)) == []
+
+
+def test_a_vae_that_runs_in_float32_is_planned_at_four_bytes_a_weight_on_cuda(tiny_sd):
+    """The precision rule (nodes.models._precision) reaches the plan through the declaration."""
+    from nodeflow.engine.memory_plan import _component_bytes
+    from nodes.models.loaders import LoadVAE
+
+    def declared(family):
+        return {"1": [(None, w) for w in LoadVAE.weights({"vae": str(tiny_sd / "vae"), "family": family}, Path)]}
+
+    sd, xl = declared("sd"), declared("sdxl")
+    assert [w.full_precision for _, w in sd["1"]] == [False] and [w.full_precision for _, w in xl["1"]] == [True]
+    assert _component_bytes(xl, ("1", "vae"), 2) == 2 * _component_bytes(sd, ("1", "vae"), 2)
+    assert _component_bytes(xl, ("1", "vae"), 4) == _component_bytes(sd, ("1", "vae"), 4)  # CPU: fp32 anyway
