@@ -4,7 +4,7 @@ says what it carries between which nodes."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtGui import QContextMenuEvent
 from PySide6.QtWidgets import QApplication
 
@@ -93,3 +93,24 @@ def test_hovering_a_wire_shows_its_tooltip(qtbot, window):
     qtbot.waitUntil(QToolTip.isVisible, timeout=2000)
     assert QToolTip.text() == describe_wire(window.document.graph, link)
     QToolTip.hideText()
+
+
+def test_hovering_a_socket_shows_which_sockets_fit(qtbot, window):
+    from nodeflow.gui.wire_rules import SocketRef
+
+    from .helpers import socket
+
+    doc = window.document
+    number = doc.add_node("basic.int", (0, 0))
+    text = doc.add_node("basic.text", (0, 250))
+    show = doc.add_node("basic.round", (400, 0))
+    window.view.centerOn(300, 150)
+    viewport = window.view.viewport()
+    qtbot.mouseMove(viewport, vp(window.view, socket(window, number, "value", True)))
+    qtbot.waitUntil(lambda: window.scene.wire_rules is not None, timeout=2000)
+    rules = window.scene.wire_rules
+    assert rules.start == SocketRef(number, "value", True)
+    assert rules.allows(SocketRef(show, "value", False))  # an INT fits Round's value
+    assert not rules.allows(SocketRef(text, "text", True))  # outputs never take an output
+    qtbot.mouseMove(viewport, vp(window.view, socket(window, number, "value", True) + QPointF(-200, 300)))
+    qtbot.waitUntil(lambda: window.scene.wire_rules is None, timeout=2000)

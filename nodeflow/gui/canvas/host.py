@@ -19,7 +19,7 @@ from nodeflow.core.graph import Graph, NodeRecord
 from nodeflow.core.spec import Node
 from nodeflow.gui.canvas.layout import NodeLayout
 from nodeflow.gui.canvas.run_state import RunState
-from nodeflow.gui.wire_rules import WireRules
+from nodeflow.gui.wire_rules import SocketRef, WireRules
 
 
 class DocumentEdits(Protocol):
@@ -58,6 +58,8 @@ class CanvasHost(Protocol):
     def nodes_inside(self, rect: QRectF) -> list[QGraphicsItem]: ...
 
     def show_message(self, text: str) -> None: ...
+
+    def show_compatible(self, sock: SocketRef | None) -> None: ...
 
     def request_rename(self, node_id: str) -> None: ...
 

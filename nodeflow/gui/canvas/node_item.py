@@ -240,6 +240,7 @@ class NodeItem(QGraphicsItem):
     def hoverMoveEvent(self, event) -> None:
         tip = self.run.message or "\n".join(self.run.problems)
         sock = self.socket_at(event.pos())
+        self.host.show_compatible(sock)
         if sock is not None:
             types = self.layout.output_types if sock.is_output else self.layout.input_types
             tip = f"{sock.name}: {types.get(sock.name, '?')}"
@@ -249,3 +250,7 @@ class NodeItem(QGraphicsItem):
             tip = f"Unknown node type '{self.record.type}': install the plugin that provides it."
         if tip != self.toolTip():
             self.setToolTip(tip)
+
+    def hoverLeaveEvent(self, event) -> None:
+        self.host.show_compatible(None)
+        super().hoverLeaveEvent(event)

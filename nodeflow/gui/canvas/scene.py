@@ -21,7 +21,7 @@ from nodeflow.gui.canvas.group_item import GroupItem
 from nodeflow.gui.canvas.link_item import LinkItem
 from nodeflow.gui.canvas.node_item import NodeItem
 from nodeflow.gui.document import Document
-from nodeflow.gui.wire_rules import WireRules, insertion_on_link
+from nodeflow.gui.wire_rules import SocketRef, WireRules, insertion_on_link
 
 SCENE_EXTENT = 200_000.0
 
@@ -44,6 +44,7 @@ class NodeScene(QGraphicsScene):
         self._links_of: dict[str, set[tuple[str, str]]] = {}
         self.fallback_pos: dict[str, list[float]] = {}
         self.wire_rules: WireRules | None = None
+        self._hovered_socket: SocketRef | None = None  # whose compatible sockets show (show_compatible)
         self.selected_link: tuple[str, str] | None = None  # (dst, dst_input) of a clicked wire
         self.snap = False
         self.show_ids = False
@@ -352,8 +353,20 @@ class NodeScene(QGraphicsScene):
 
     def set_wire_rules(self, rules: WireRules | None) -> None:
         self.wire_rules = rules
+        self._hovered_socket = None
         for item in self.nodes.values():
             item.update()
+
+    def show_compatible(self, sock: SocketRef | None) -> None:
+        """Hovering a socket dims every socket a wire from it could not reach, as a drag does;
+        None (the pointer left it) undims. A drag in progress keeps its own rules."""
+        hovered = self._hovered_socket
+        if sock is None:
+            if hovered is not None:
+                self.set_wire_rules(None)
+        elif sock != hovered and (self.wire_rules is None or hovered is not None):
+            self.set_wire_rules(WireRules(self.graph, sock))
+            self._hovered_socket = sock
 
     def set_cache_mode(self, mode) -> None:
         self.cache_mode = mode
