@@ -62,3 +62,25 @@ def test_nodes_added_from_the_palette_land_clear_of_each_other(qtbot, builtin):
     assert not any(a.intersects(b) for i, a in enumerate(rects) for b in rects[i + 1:])
     visible = builtin.view.visible_scene_rect()
     assert all(visible.contains(r) for r in rects)
+
+
+def test_load_image_preview_shows_the_painted_mask(qtbot, builtin, tmp_path):
+    from PIL import Image
+
+    from nodeflow.core.masks import encode_mask
+
+    picture = tmp_path / "blue.png"
+    Image.new("RGB", (32, 32), (0, 0, 255)).save(picture)
+    doc = builtin.document
+    _drop(builtin.view, picture)
+    (node,) = doc.graph.nodes
+    file_input, mask_input = picture_inputs(doc.graph.node_class(node))
+    item = builtin.scene.nodes[node]
+    plain = item.image.pixelColor(item.image.width() // 4, item.image.height() // 2)
+    left_half = bytes((255 if x < 16 else 0) for _ in range(32) for x in range(32))
+    doc.set_param(node, mask_input, encode_mask(32, 32, left_half))
+    image = item.image
+    painted = image.pixelColor(image.width() // 4, image.height() // 2)
+    untouched = image.pixelColor(image.width() * 3 // 4, image.height() // 2)
+    assert plain.red() < 20 and painted.red() > 100  # tinted where the mask repaints
+    assert untouched.red() < 20 and untouched.blue() > 200

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QImage, QImageReader
 from PySide6.QtWidgets import QGraphicsItem
 
 from nodeflow.core.graph import NodeRecord, node_title
@@ -21,6 +21,7 @@ from nodeflow.gui.canvas.host import CanvasHost
 from nodeflow.gui.canvas.layout import DOT_SOCKET_HIT, MIN_WIDTH, SOCKET_R, TITLE_H, NodeLayout, compute_layout
 from nodeflow.gui.canvas.node_widgets import WidgetInteraction
 from nodeflow.gui.canvas.run_state import RunState
+from nodeflow.gui.mask_overlay import with_mask_overlay
 from nodeflow.gui.wire_rules import SocketRef
 
 IMAGE_MAX_H = 200.0
@@ -106,14 +107,20 @@ class NodeItem(QGraphicsItem):
         self.relayout()
 
     def load_file_thumbnail(self) -> None:
-        """Show the picture a Load Image style node points at (any image file parameter)."""
+        """Show the picture a Load Image style node points at (any image file parameter), with
+        the mask painted on it tinted over it."""
         if self.cls is None:
             return
         for inp in self.cls.inputs:
             value = self.record.params.get(inp.name)
             if inp.file and isinstance(value, str) and value.lower().endswith(IMAGE_SUFFIXES):
                 path = self.host.resolve_file(value)
-                image = QImage(str(path)) if path is not None else QImage()
+                reader = QImageReader(str(path) if path is not None else "")
+                reader.setAutoTransform(True)  # as the node and the mask editor read it
+                image = reader.read()
+                mask = next((self.record.params.get(i.name) for i in self.cls.inputs if i.widget == "mask"), "")
+                if not image.isNull() and mask:
+                    image = with_mask_overlay(image, str(mask))
                 if not image.isNull():
                     image = image.scaled(256, 256, Qt.AspectRatioMode.KeepAspectRatio,
                                          Qt.TransformationMode.SmoothTransformation)

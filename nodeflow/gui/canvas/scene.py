@@ -192,7 +192,7 @@ class NodeScene(QGraphicsScene):
         item = self.nodes.get(node_id)
         if item is not None:
             inp = item.cls.input(name) if item.cls else None
-            if inp is not None and inp.file:
+            if inp is not None and (inp.file or inp.widget == "mask"):  # the preview shows the painted mask
                 item.load_file_thumbnail()
             item.update()
 
