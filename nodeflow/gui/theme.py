@@ -13,7 +13,10 @@ NODE_BODY = QColor("#2b2d31")
 NODE_BORDER = QColor("#121314")
 NODE_SELECTED = QColor("#f0f0f0")
 NODE_TEXT = QColor("#dcdcdc")
-NODE_TEXT_DIM = QColor("#8a8d93")
+#: Labels: at least 4.5:1 against the node body and the widget background (WCAG AA; was 4.15:1).
+NODE_TEXT_DIM = QColor("#9a9da3")
+#: Titles on the category colours: white keeps 5:1 on the lightest built-in one (#dcdcdc gave 3.7:1).
+TITLE_TEXT = QColor("#ffffff")
 WIDGET_BG = QColor("#1c1d20")
 WIDGET_FILL = QColor("#3d5a80")
 PLACEHOLDER = QColor("#6b2a2a")

@@ -161,7 +161,7 @@ def _paint_mode(item: PaintedNode, painter: QPainter, body: QRectF, lod: float) 
 
 def _paint_title(item: PaintedNode, painter: QPainter, head: QRectF) -> None:
     painter.setFont(font("title"))
-    painter.setPen(theme.NODE_TEXT)
+    painter.setPen(theme.TITLE_TEXT)
     badge = _state_badge(item)
     text_rect = head.adjusted(10, 0, -8, 0)
     if badge:
@@ -170,7 +170,7 @@ def _paint_title(item: PaintedNode, painter: QPainter, head: QRectF) -> None:
         _text(painter, text_rect, badge, "small", right=True)
         text_rect.setRight(text_rect.right() - painter.fontMetrics().horizontalAdvance(badge) - 6)
         painter.setFont(font("title"))
-        painter.setPen(theme.NODE_TEXT)
+        painter.setPen(theme.TITLE_TEXT)
     title = f"#{item.node_id}  {item.title}" if item.host.show_ids else item.title
     elided = painter.fontMetrics().elidedText(title, Qt.TextElideMode.ElideRight, int(text_rect.width()))
     _text(painter, text_rect, elided, "title")
@@ -254,7 +254,8 @@ def _paint_widget(item: PaintedNode, painter: QPainter, row: WidgetRow) -> None:
         _text(painter, rect.adjusted(4, 0, 0, 0), "◂", "normal")
         _text(painter, rect.adjusted(0, 0, -4, 0), "▸", "normal", right=True)
         inner = rect.adjusted(16, 0, -16, 0)
-    painter.setPen(theme.NODE_TEXT_DIM)
+    slider = inp is not None and values.is_slider(inp) and isinstance(value, (int, float))
+    painter.setPen(theme.NODE_TEXT if slider else theme.NODE_TEXT_DIM)  # a label on the fill needs the bright text
     _text(painter, inner, name, "normal")
     shown = values.display(inp, value)
     if inp is not None and (inp.choices is not None or inp.model):  # a list to pick from
