@@ -33,7 +33,10 @@ def node_picture(graph: Graph, node_id: str, workflow_dir: Path | None) -> QImag
     value = str(graph.nodes[node_id].params.get(names[0]) or "").strip()
     if not value:
         return None
-    reader = QImageReader(str(resolve_path(value, default_search_dirs(workflow_dir))))
+    path = resolve_path(value, default_search_dirs(workflow_dir))
+    if not path.is_file():  # a FIFO or device would block the reader (and the editor with it)
+        return None
+    reader = QImageReader(str(path))
     reader.setAutoTransform(True)
     image = reader.read()
     return None if image.isNull() else image
