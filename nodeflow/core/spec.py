@@ -274,11 +274,11 @@ class Node:
 
     @classmethod
     def input(cls, name: str) -> Input | None:
-        return next((i for i in cls.inputs if i.name == name), None)
+        return _by_name(cls, "inputs").get(name)
 
     @classmethod
     def output(cls, name: str) -> Output | None:
-        return next((o for o in cls.outputs if o.name == name), None)
+        return _by_name(cls, "outputs").get(name)
 
     @classmethod
     def default_params(cls) -> dict[str, Any]:
@@ -333,3 +333,17 @@ def _is_json_value(value: Any) -> bool:
     except (TypeError, ValueError, RecursionError):
         return False
     return True
+
+
+def _by_name(cls: type[Node], kind: str) -> dict[str, Any]:
+    """The class's inputs or outputs by name (the first of a name wins), made once per declaration:
+    validation asks for several sockets of every node. Rebuilt when `kind` is reassigned."""
+    sockets = getattr(cls, kind)
+    cached = cls.__dict__.get(f"_{kind}_by_name")
+    if cached is None or cached[0] is not sockets:
+        table: dict[str, Any] = {}
+        for socket in sockets:
+            table.setdefault(socket.name, socket)
+        cached = (sockets, table)
+        setattr(cls, f"_{kind}_by_name", cached)
+    return cached[1]

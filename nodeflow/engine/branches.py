@@ -64,7 +64,9 @@ def walk(graph: Graph, targets: list[str], incoming: dict[str, list[Link]]) -> W
     chosen: dict[str, tuple[str, ...]] = {}
 
     def links_of(node_id: str) -> tuple[list[Link], list[Link]]:
-        if lazy_class(graph, node_id) is not None and node_id not in chosen:
+        if lazy_class(graph, node_id) is None:  # most nodes: every link is taken
+            return incoming.get(node_id, []), []
+        if node_id not in chosen:
             decision = static.decide(node_id)
             if decision is not None:
                 chosen[node_id] = decision
