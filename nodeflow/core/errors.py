@@ -23,6 +23,23 @@ def shown(text: str, limit: int | None = SHOWN_ID_LENGTH) -> str:
     return text if limit is None or len(text) <= limit else text[:limit - 3] + "..."
 
 
+#: Characters of an exception's message kept in a one-line report.
+MESSAGE_LIMIT = 300
+
+
+def one_line(exc: BaseException) -> str:
+    """An unexpected exception as one readable line, the one wording of every layer: an OS error
+    by its reason (and the file it names), anything else by its type and its message, white space
+    folded and cut to MESSAGE_LIMIT characters."""
+    if isinstance(exc, OSError) and exc.strerror:
+        text = exc.strerror + (f": {exc.filename}" if exc.filename else "")
+        return shown(text, MESSAGE_LIMIT)
+    text = " ".join(str(exc).split())
+    if len(text) > MESSAGE_LIMIT:
+        text = text[:MESSAGE_LIMIT] + "..."
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with a workflow: where it is and what is wrong."""

@@ -25,7 +25,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
 
-from nodeflow.core.errors import NodeFlowError
+from nodeflow.core.errors import NodeFlowError, one_line
 from nodeflow.core.spec import Node, check_declaration
 
 log = logging.getLogger(__name__)
@@ -206,8 +206,7 @@ def _why(exc: BaseException) -> str:
         return f"it called os._exit({exc.status!r:.40}) while being imported"
     if isinstance(exc, KeyboardInterrupt):
         return "it raised KeyboardInterrupt while being imported"
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__
+    return one_line(exc)
 
 
 def node_classes_in(module: ModuleType) -> Iterable[type[Node]]:

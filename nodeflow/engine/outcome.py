@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nodeflow.core.errors import NodeError
+from nodeflow.core.errors import NodeError, one_line
 from nodeflow.core.spec import Node
 
 
@@ -13,10 +13,7 @@ def describe(exc: BaseException) -> str:
     """An unexpected exception as one line: its type, and its message cut to a readable length."""
     if isinstance(exc, SystemExit):
         return f"tried to end the program (SystemExit {exc.code!r:.40})"
-    text = " ".join(str(exc).split())
-    if len(text) > 300:
-        text = text[:300] + "..."
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return one_line(exc)
 
 
 def normalise(cls: type[Node], returned: Any) -> dict[str, Any]:

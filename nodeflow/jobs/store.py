@@ -23,7 +23,7 @@ from typing import Any
 
 import psutil
 
-from nodeflow.core.errors import NodeFlowError
+from nodeflow.core.errors import NodeFlowError, one_line
 from nodeflow.core.paths import user_dir
 
 FINISHED = ("done", "failed", "cancelled")
@@ -64,10 +64,6 @@ _WORKFLOW_REF = "sha256:"
 
 class QueueError(NodeFlowError):
     """The queue's database cannot be opened or written (damaged, locked, disk full); names it."""
-
-
-def _why(exc: BaseException) -> str:
-    return (exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)) or type(exc).__name__
 
 
 class JobNotFound(NodeFlowError):
@@ -150,7 +146,7 @@ class JobStore:
         try:
             self._open()
         except (sqlite3.Error, OSError) as exc:
-            raise QueueError(f"the job queue {self.path} cannot be opened: {_why(exc)}; if it is damaged, move "
+            raise QueueError(f"the job queue {self.path} cannot be opened: {one_line(exc)}; if it is damaged, move "
                              "it aside and NodeFlow starts an empty one") from None
         self.recover()
 
@@ -178,7 +174,7 @@ class JobStore:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:  # locked by another process past busy_timeout
-                raise QueueError(f"the job queue {self.path} is busy: {_why(exc)}") from None
+                raise QueueError(f"the job queue {self.path} is busy: {one_line(exc)}") from None
             try:
                 yield self._db
             except BaseException:

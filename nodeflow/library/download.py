@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
+from nodeflow.core.errors import one_line
 from nodeflow.library import sniff
 from nodeflow.library.addresses import FetchRefused, connect, resolve_host, split_url
 
@@ -88,7 +89,7 @@ def download(url: str, part: Path, size: int | None, options: Options) -> Downlo
             stalls = 0 if got > have else stalls + 1
             if stalls >= MAX_STALLS:
                 raise FetchRefused(f"the connection to {urlsplit(url).hostname} failed {MAX_STALLS} times in a row "
-                                   f"({_why(exc)}); run the command again to resume at {got} bytes") from None
+                                   f"({one_line(exc)}); run the command again to resume at {got} bytes") from None
             time.sleep(min(0.2 * stalls, 2.0))
             continue
         meter.finish(part.stat().st_size)
@@ -121,11 +122,7 @@ def _refuse_unless_transient(exc: BaseException, url: str, got: int, progressed:
         raise FetchRefused(f"the disk is full; {got} bytes were kept, run the command again to resume") from None
     if isinstance(exc, OSError) and exc.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ECONNREFUSED):
         return
-    raise FetchRefused(f"{type(exc).__name__}: {_why(exc)}") from None
-
-
-def _why(exc: BaseException) -> str:
-    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    raise FetchRefused(f"{type(exc).__name__}: {one_line(exc)}") from None
 
 
 def _attempt(url: str, part: Path, have: int, size: int | None, options: Options, meter: _Meter) -> Downloaded:

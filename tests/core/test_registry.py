@@ -80,3 +80,12 @@ def test_builtin_nodes_register_through_the_entry_point_group():
     assert registry.problems == []
     assert registry.get("basic.reroute") is registry.reroute_type()
     assert {"image.save", "sampling.sampler"} <= {cls.type_id for cls in registry}
+
+
+def test_one_wording_for_an_unexpected_exception():
+    from nodeflow.core.errors import MESSAGE_LIMIT, one_line
+
+    assert one_line(ValueError("bad\n  value")) == "ValueError: bad value"
+    assert one_line(RuntimeError()) == "RuntimeError"
+    assert one_line(FileNotFoundError(2, "No such file or directory", "/x/y")) == "No such file or directory: /x/y"
+    assert len(one_line(ValueError("x" * 10_000))) < MESSAGE_LIMIT + 20
