@@ -82,7 +82,8 @@ def main() -> None:
         models = ModelStore()
 
         def ours():
-            result = Executor(device="cpu", models=models).run(graph, output_dir=Path(tmp) / "out")
+            result = Executor(device="cpu", models=models).run(graph, output_dir=Path(tmp) / "out",
+                                                               workflow_dir=Path(tmp))
             assert result.ok, result.errors
             return result
 

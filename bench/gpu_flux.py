@@ -114,7 +114,7 @@ def run(scratch: Path, device: str, row, quick: bool, layers: int | None = None,
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
     t = time.perf_counter()
-    result = executor.run(graph, output_dir=scratch / "flux_out")
+    result = executor.run(graph, output_dir=scratch / "flux_out", workflow_dir=scratch)
     seconds = time.perf_counter() - t
     if not result.ok:
         raise RuntimeError(f"run failed: {result.errors}")
