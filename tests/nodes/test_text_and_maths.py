@@ -155,3 +155,18 @@ def test_the_new_nodes_are_registered_pure_and_declared_well():
         cls = registry.get(type_id)
         assert cls is not None, type_id
         assert cls.pure != (type_id == "basic.switch"), type_id
+
+
+def test_a_hostile_expression_in_a_shared_workflow_is_one_problem_before_anything_runs():
+    from nodeflow.core import workflow
+    from nodeflow.engine import Executor
+
+    data = {"format": "nodeflow-workflow", "version": 1,
+            "nodes": [{"id": "1", "type": "basic.int", "params": {"value": 1}},
+                      {"id": "2", "type": "basic.expression", "params": {"expression": "a.__class__.__subclasses__()"}},
+                      {"id": "3", "type": "basic.show"}],
+            "links": [{"from": ["1", "value"], "to": ["2", "a"]}, {"from": ["2", "int"], "to": ["3", "value"]}]}
+    graph, _ = workflow.from_data(data, default_registry())
+    problems = Executor(device="cpu").validate(graph)
+    assert [(p.node_id, p.field) for p in problems] == [("2", "expression")]
+    assert "not allowed" in str(problems[0]) and "\n" not in str(problems[0])
