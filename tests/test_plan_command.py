@@ -79,3 +79,23 @@ def test_a_budget_under_what_the_workflow_asks_for_but_over_each_node_runs_with_
     assert tight.peak <= budget and tight.problems() == [] and verdict(tight, []) == OVER
     assert main(["plan", str(TXT2IMG), "--device", "cpu", "--memory-budget", str(budget)]) == 0
     assert "over budget: components are evicted" in capsys.readouterr().out
+
+
+def test_plan_says_which_branch_a_switch_takes(tmp_path, capsys):
+    import json
+
+    data = {"format": "nodeflow-workflow", "version": 1,
+            "nodes": [{"id": "1", "type": "basic.int", "params": {"value": 1}},
+                      {"id": "2", "type": "basic.int", "params": {"value": 2}},
+                      {"id": "3", "type": "basic.switch", "params": {"switch": True}},
+                      {"id": "4", "type": "basic.show"}],
+            "links": [{"from": ["1", "value"], "to": ["3", "on_false"]},
+                      {"from": ["2", "value"], "to": ["3", "on_true"]},
+                      {"from": ["3", "output"], "to": ["4", "value"]}]}
+    path = tmp_path / "switch.json"
+    path.write_text(json.dumps(data))
+    assert main(["plan", str(path), "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "node 3 (Switch) takes on_true; the other branch is not planned" in out
+    rows = [line.split()[0] for line in out.splitlines() if line.startswith("      ")]
+    assert "1" not in rows and "2" in rows

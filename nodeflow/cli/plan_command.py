@@ -55,9 +55,12 @@ def handler(args: argparse.Namespace) -> int:
         problems = validate(graph, workflow_dir=path.parent)
         if not problems:
             graph = plan_graph(graph)
-            order = make_plan(graph).order
-            plan = make_memory_plan(graph, order, default_search_dirs(path.parent), device, args.memory_budget)
+            run_plan = make_plan(graph)
+            plan = make_memory_plan(graph, run_plan.order, default_search_dirs(path.parent), device,
+                                    args.memory_budget)
             print_plan(path, graph, plan)
+            for line in branch_lines(graph, run_plan):
+                print(line)
             problems = plan.problems()
         for problem in problems:
             print(f"{path}: error: {problem}", file=sys.stderr)
@@ -78,3 +81,14 @@ def print_plan(path: Path, graph, plan) -> None:
     words = {FITS: "fits", OVER: "over budget: components are evicted or offloaded as nodes need room",
              CANNOT: "cannot fit"}[verdict(plan, plan.problems())]
     print(f"  peak {format_bytes(peak_keeping_all(plan))} of {format_bytes(plan.budget)}: {words}")
+
+
+def branch_lines(graph, run_plan) -> list[str]:
+    """What the switches do: the branch each takes when that is known before the run, and the
+    nodes that run only if a switch deciding at run time takes them."""
+    lines = [f"  {graph.label(node_id)} takes {', '.join(chosen) or 'no lazy input'}; the other branch is not planned"
+             for node_id, chosen in sorted(run_plan.chosen.items())]
+    if run_plan.conditional:
+        lines.append("  run only if a switch takes them when it runs: "
+                     + ", ".join(n for n in run_plan.order if n in run_plan.conditional))
+    return lines
