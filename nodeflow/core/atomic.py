@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from nodeflow.core.errors import NodeFlowError
+from nodeflow.core.outputs import counted_name, counter_of
 
 
 def _temp_in(folder: Path, name: str) -> tuple[int, Path]:
@@ -101,8 +102,8 @@ def write_new(folder: Path, stem: str, suffix: str, write: Callable[[BinaryIO], 
     first, the next one is tried. Returns the path written.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    taken = [p.name[len(stem) + 1: len(p.name) - len(suffix)] for p in folder.glob(f"{_glob_escape(stem)}_*{suffix}")]
-    counter = max((int(t) for t in taken if t.isdigit()), default=0) + 1
+    taken = [counter_of(p.name, stem, suffix) for p in folder.glob(f"{_glob_escape(stem)}_*{suffix}")]
+    counter = max((n for n in taken if n is not None), default=0) + 1
     fd, tmp = _temp_in(folder, f"{stem}{suffix}")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -110,7 +111,7 @@ def write_new(folder: Path, stem: str, suffix: str, write: Callable[[BinaryIO], 
             handle.flush()
             os.fsync(handle.fileno())
         while True:
-            path = folder / f"{stem}_{counter:05d}{suffix}"
+            path = folder / counted_name(stem, counter, suffix)
             try:
                 _link_exclusive(tmp, path)
                 return path

@@ -21,6 +21,38 @@ MAX_PREFIX = 200
 MAX_PART_BYTES = 200
 
 
+#: How saved files are numbered: `<prefix>_00001.png` by a saver, and `<prefix>_<job>_<nn>.png`
+#: once a batch's driver puts the job number in (see `counted_name` and `job_file_name`).
+COUNTER_DIGITS = 5
+IMAGE_DIGITS = 2
+
+
+def counted_name(stem: str, counter: int, suffix: str) -> str:
+    """The name a saver gives its `counter`-th file: `txt2img_00002.png`."""
+    return f"{stem}_{counter:0{COUNTER_DIGITS}d}{suffix}"
+
+
+def counter_of(name: str, stem: str, suffix: str) -> int | None:
+    """The counter in a file name `counted_name` made for `stem` and `suffix`, else None."""
+    if not (name.startswith(stem + "_") and name.endswith(suffix)):
+        return None
+    digits = name[len(stem) + 1: len(name) - len(suffix)]
+    return int(digits) if digits.isdigit() else None
+
+
+def job_file_name(relative: str, number: int) -> str:
+    """The name a job's file gets in a batch's output folder: the saver's name with the job number
+    in it. `txt2img_00002.png` (the second image a Save Image node made) of job 7 becomes
+    `txt2img_00007_02.png`; sub-folders in the node's prefix are kept."""
+    path = PurePosixPath(relative)
+    stem, _, counter = path.stem.rpartition("_")
+    if stem and counter.isdigit():
+        name = f"{stem}_{number:0{COUNTER_DIGITS}d}_{int(counter):0{IMAGE_DIGITS}d}"
+    else:
+        name = f"{path.stem}_{number:0{COUNTER_DIGITS}d}"
+    return str(path.with_name(name + path.suffix))
+
+
 class OutputPathError(ValueError):
     """A prefix or output folder that breaks the output rule; the message says which part."""
 

@@ -18,18 +18,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from nodeflow.core.atomic import atomic_file, write_atomic
 from nodeflow.core.errors import NodeFlowError
+from nodeflow.core.outputs import job_file_name
 
 INDEX = "index.jsonl"
 #: Which batch the folder's job numbers belong to, so `--resume` can refuse a different one.
 MARKER = ".nodeflow-batch.json"
-_COUNTED = re.compile(r"(.*)_(\d+)$")
 
 
 class ResumeError(NodeFlowError):
@@ -46,18 +45,6 @@ class BatchMarker:
     first: int  # number of the batch's first job
     count: int
     key: str  # digest of the batch's workflows and overrides
-
-
-def final_name(relative: str, number: int) -> str:
-    """The name a job's file gets in the output folder: the node's name with the job number in it.
-
-    `txt2img_00002.png` (the second image a Save Image node made) of job 7 becomes
-    `txt2img_00007_02.png`; sub-folders in the node's prefix are kept.
-    """
-    path = PurePosixPath(relative)
-    match = _COUNTED.fullmatch(path.stem)
-    stem = f"{match.group(1)}_{number:05d}_{int(match.group(2)):02d}" if match else f"{path.stem}_{number:05d}"
-    return str(path.with_name(stem + path.suffix))
 
 
 def batch_key(parts: list[Any]) -> str:
@@ -151,7 +138,7 @@ class OutputFolder:
         """
         names = []
         for relative, data in sorted(files.items()):
-            names.append(self._write_file(final_name(relative, number), data, rerun))
+            names.append(self._write_file(job_file_name(relative, number), data, rerun))
         line = {"job": number, "set": overrides, "files": names, "status": status,
                 "seconds": round(seconds, 3), "error": error}
         self.root.mkdir(parents=True, exist_ok=True)

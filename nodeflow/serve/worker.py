@@ -17,11 +17,11 @@ from typing import Any
 
 from nodeflow.core.context import CancelToken
 from nodeflow.core.files import SAVED_PATH_INFO
+from nodeflow.core.outputs import job_file_name
 from nodeflow.engine import Executor
 from nodeflow.engine import events as ev
 from nodeflow.jobs.execute import Outcome
 from nodeflow.jobs.local import LocalRunner
-from nodeflow.jobs.outputs import final_name
 from nodeflow.jobs.store import Job, JobStore
 from nodeflow.serve.book import PromptBook, PromptRecord
 from nodeflow.serve.config import SERVE_BATCH, ServeConfig
@@ -116,7 +116,7 @@ class Worker:
         outputs: dict[str, Any] = {}
         if outcome.status == "done" or outcome.node_files:
             for node, files in outcome.node_files.items():
-                outputs[node] = {"images": [_image_ref(final_name(rel, job.number), "output") for rel in files]}
+                outputs[node] = {"images": [_image_ref(job_file_name(rel, job.number), "output") for rel in files]}
             for node, images in self._previews.items():
                 outputs.setdefault(node, {"images": []})["images"] += self._save_previews(job, node, images)
             self._remember(record.outputs_to_execute, outputs)

@@ -6,13 +6,14 @@ import json
 
 import pytest
 
-from nodeflow.jobs.outputs import OutputFolder, ResumeError, final_name
+from nodeflow.core.outputs import job_file_name
+from nodeflow.jobs.outputs import OutputFolder, ResumeError
 
 
 def test_final_names_carry_the_job_number_and_keep_sub_folders():
-    assert final_name("txt2img_00002.png", 7) == "txt2img_00007_02.png"
-    assert final_name("runs/cat_00001.png", 12) == "runs/cat_00012_01.png"
-    assert final_name("notes.txt", 3) == "notes_00003.txt"
+    assert job_file_name("txt2img_00002.png", 7) == "txt2img_00007_02.png"
+    assert job_file_name("runs/cat_00001.png", 12) == "runs/cat_00012_01.png"
+    assert job_file_name("notes.txt", 3) == "notes_00003.txt"
 
 
 def test_a_torn_last_line_is_ignored_and_repaired(tmp_path):
