@@ -74,13 +74,13 @@ _EDIT_SYSTEM = ("<|im_start|>system\nDescribe the key features of the input imag
 QWEN_IMAGE_EDIT = LanguagePrompt(
     follows="QwenImageEditPipeline._get_qwen_prompt_embeds",
     template=_EDIT_SYSTEM + "<|vision_start|><|image_pad|><|vision_end|>{}<|im_end|>\n<|im_start|>assistant\n",
-    drop=64, max_length=0, padding="longest", layers=(-1,), keep="masked", limit=1024,
+    drop=64, max_length=0, padding="longest", layers=(-1,), keep="masked",
 )
 
 QWEN_IMAGE_EDIT_PLUS = LanguagePrompt(
     follows="QwenImageEditPlusPipeline._get_qwen_prompt_embeds",
     template=_EDIT_SYSTEM + "{}<|im_end|>\n<|im_start|>assistant\n",
-    drop=64, max_length=0, padding="longest", layers=(-1,), keep="masked", limit=1024,
+    drop=64, max_length=0, padding="longest", layers=(-1,), keep="masked",
     picture="Picture {}: <|vision_start|><|image_pad|><|vision_end|>",
 )
 

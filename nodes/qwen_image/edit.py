@@ -1,10 +1,11 @@
-"""Qwen-Image Edit Plus (2509 / 2511) prompts in ComfyUI's vocabulary (TextEncodeQwenImageEditPlus),
-written to match diffusers' QwenImageEditPlusPipeline.
+"""Qwen-Image Edit prompts in ComfyUI's vocabulary (TextEncodeQwenImageEdit, TextEncodeQwenImageEditPlus),
+written to match diffusers' QwenImageEditPipeline and QwenImageEditPlusPipeline.
 
-Up to three pictures are shown twice, as the pipeline shows them: to Qwen2.5-VL at about 384x384
-pixels ("Picture N:" before the prompt, `_language_prompts.QWEN_IMAGE_EDIT_PLUS`), and to the
-transformer as reference latents at about 1024x1024 (each side a multiple of 32, the aspect kept;
-the VAE posterior's mode, normalised per channel as the pipeline does: (mean - m) / s).
+The pictures are shown twice, as the pipelines show them: to Qwen2.5-VL (Edit: the one picture at
+about 1024x1024, inside its template; Edit Plus, 2509 / 2511: up to three at about 384x384, "Picture
+N:" before the prompt), and to the transformer as reference latents at about 1024x1024 (each side a
+multiple of 32, the aspect kept; the VAE posterior's mode, normalised per channel as the pipelines
+do: (mean - m) / s).
 """
 
 from __future__ import annotations
@@ -56,16 +57,43 @@ class TextEncodeQwenImageEditPlus(Node):
         pictures = [p for p in (image1, image2, image3) if p is not None]
         if pictures and vae is None:
             raise NodeError("the pictures need the VAE to become the model's reference latents", "vae")
-        return (Conditioning([encode_edit(clip, vae, prompt, pictures)]),)
+        return (Conditioning([encode_edit(clip, vae, prompt, pictures, plus=True)]),)
 
 
-def encode_edit(clip: Any, vae: Any, prompt: str, pictures: list[Any]) -> Any:
-    """The prompt's CondEntry: Qwen2.5-VL's states with the pictures, and their reference latents."""
+class TextEncodeQwenImageEdit(Node):
+    type_id = "qwen_image.text_encode_edit"
+    title = "Text Encode (Qwen-Image Edit)"
+    category = "conditioning/qwen_image"
+    description = ("Encodes an edit instruction with one picture for the first Qwen-Image Edit: Qwen2.5-VL reads "
+                   "the prompt with the picture, and its latents (from the VAE) are given to the model to edit "
+                   "from, both at about 1024x1024. Use the same picture for the negative prompt.")
+    inputs = (
+        Input("clip", CLIP),
+        Input("prompt", STRING, default="", multiline=True),
+        Input("vae", VAE, optional=True, help="Encodes the picture as the model's reference latent."),
+        Input("image", IMAGE, optional=True),
+    )
+    outputs = (Output("conditioning", CONDITIONING),)
+
+    def run(self, ctx: RunContext, clip: Any, prompt: str, vae: Any = None, image: Any = None) -> tuple[Any]:
+        from nodes.values import Conditioning
+
+        spec = clip.spec
+        if spec is None or spec.pipeline != "QwenImagePipeline":
+            raise NodeError("Text Encode (Qwen-Image Edit) needs Qwen-Image's text encoder (Qwen2.5-VL)", "clip")
+        if image is not None and vae is None:
+            raise NodeError("the picture needs the VAE to become the model's reference latent", "vae")
+        return (Conditioning([encode_edit(clip, vae, prompt, [] if image is None else [image], plus=False)]),)
+
+
+def encode_edit(clip: Any, vae: Any, prompt: str, pictures: list[Any], plus: bool) -> Any:
+    """The prompt's CondEntry: Qwen2.5-VL's states with the pictures (Edit Plus: each at the condition
+    area; Edit: the reference-sized picture), and their reference latents."""
     import torch
     from diffusers.image_processor import VaeImageProcessor
 
     from nodes._tensors import image_to_pils
-    from nodes.conditioning._language_prompts import QWEN_IMAGE_EDIT_PLUS
+    from nodes.conditioning._language_prompts import QWEN_IMAGE_EDIT, QWEN_IMAGE_EDIT_PLUS
     from nodes.conditioning._language_prompts import encode as encode_language
     from nodes.values import CondEntry
 
@@ -73,8 +101,12 @@ def encode_edit(clip: Any, vae: Any, prompt: str, pictures: list[Any]) -> Any:
     pils = [image_to_pils(p)[0] for p in pictures]
     factor = vae.scale_factor if vae is not None else 8
     processor_images = VaeImageProcessor(vae_scale_factor=factor * 2)
-    shown = [processor_images.resize(p, *reversed(area_size(CONDITION_AREA, p.width / p.height))) for p in pils]
-    embeds, mask = encode_language(QWEN_IMAGE_EDIT_PLUS, tokenizer, encoder, prompt, clip.device, shown or None,
+    area = CONDITION_AREA if plus else REFERENCE_AREA
+    shown = [processor_images.resize(p, *reversed(area_size(area, p.width / p.height))) for p in pils]
+    if not plus:
+        pils = shown  # the first Edit pipeline encodes the picture it showed
+    recipe = QWEN_IMAGE_EDIT_PLUS if plus else QWEN_IMAGE_EDIT
+    embeds, mask = encode_language(recipe, tokenizer, encoder, prompt, clip.device, shown or None,
                                    picture_processor_for(tokenizer) if shown else None)
     references = []
     with torch.no_grad():

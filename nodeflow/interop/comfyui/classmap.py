@@ -152,6 +152,8 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("TripleCLIPLoader", "models.load_clip", ("clip_name1", "clip_name2", "clip_name3"),
           {"clip_name1": "clip_name", "clip_name2": "clip_name_2", "clip_name3": "clip_name_3"}, ("clip",),
           fixed={"family": "sd3"}),
+    Entry("TextEncodeQwenImageEdit", "qwen_image.text_encode_edit", ("prompt",),
+          {"clip": "clip", "prompt": "prompt", "vae": "vae", "image": "image"}, ("conditioning",)),
     Entry("TextEncodeQwenImageEditPlus", "qwen_image.text_encode_edit_plus", ("prompt",),
           {"clip": "clip", "prompt": "prompt", "vae": "vae", "image1": "image1", "image2": "image2",
            "image3": "image3"}, ("conditioning",)),

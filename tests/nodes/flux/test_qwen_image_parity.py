@@ -115,3 +115,36 @@ def test_edit_plus_matches_qwen_image_edit_plus_pipeline(tiny_qwen_image8, sourc
                            generator=torch.Generator("cpu").manual_seed(3)).images)
     meaningful(theirs)
     np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.slow  # about a minute on 2 cores: the picture is seen and encoded at 1024x1024
+def test_edit_matches_qwen_image_edit_pipeline(tiny_qwen_image8, source_png, executor, tmp_path):
+    """Text Encode (Qwen-Image Edit): the first Edit pipeline shows its one picture at about 1024x1024
+    to both Qwen2.5-VL and the transformer."""
+    from diffusers import QwenImageEditPipeline
+    from graphs import add, new_graph
+    from PIL import Image
+
+    from nodes.qwen_image.edit import picture_processor_for
+
+    source, _ = source_png
+    g = new_graph()
+    ckpt = add(g, "models.load_checkpoint", checkpoint=str(tiny_qwen_image8))
+    picture = add(g, "image.load", image=str(source))
+    text = add(g, "qwen_image.text_encode_edit", {"clip": (ckpt, "clip"), "vae": (ckpt, "vae"),
+                                                  "image": (picture, "image")}, prompt="make it blue")
+    latent = add(g, "latent.empty", width=32, height=32, batch_size=1)
+    sampler = add(g, "sampling.sampler", {"model": (ckpt, "model"), "positive": (text, "conditioning"),
+                                          "latent_image": (latent, "latent")},
+                  seed=3, steps=2, cfg=1.0, sampler_name="euler", scheduler="normal")
+    decode = add(g, "vae.decode", {"latent": (sampler, "latent"), "vae": (ckpt, "vae")})
+    add(g, "image.preview", {"images": (decode, "image")})
+    ours = pixels(run(executor, g, tmp_path), decode)
+
+    base = reference_pipe("QwenImagePipeline", tiny_qwen_image8)
+    pipe = QwenImageEditPipeline.from_pipe(base, processor=picture_processor_for(base.tokenizer))
+    theirs = as_uint8(pipe(image=Image.open(source).convert("RGB"), prompt="make it blue", height=32, width=32,
+                           num_inference_steps=2, true_cfg_scale=1.0,
+                           generator=torch.Generator("cpu").manual_seed(3)).images)
+    meaningful(theirs)
+    np.testing.assert_array_equal(ours, theirs)
