@@ -101,6 +101,9 @@ class Clip:
     text_encoder_3: Any = None
     #: The declared family whose encoders these are (`nodes.families`); "" for SD 1.x/2.x/SDXL.
     family: str = ""
+    #: T5 Tokenizer Options: (min_padding, min_length), how many padding tokens a masked T5 prompt
+    #: keeps visible (Chroma); None: the family's pipeline's rule.
+    t5_options: tuple[int, int] | None = None
 
     @property
     def spec(self) -> Any:

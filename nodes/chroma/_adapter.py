@@ -1,7 +1,8 @@
 """Chroma's maths, written to match diffusers' ChromaPipeline.
 
 - `encode`: T5 with its attention mask (padded to 512 tokens); the mask the transformer gets keeps
-  the prompt's tokens and the first padding token (`mask_indices <= seq_lengths`), in T5's dtype.
+  the prompt's tokens and the first padding token (`mask_indices <= seq_lengths`), in T5's dtype, or
+  as T5 Tokenizer Options say: min_padding padding tokens, and at least min_length tokens.
 - `Denoise`: Flux's packing and position ids (`nodes.flux._adapter`), the timestep / 1000, the text
   mask extended with ones for the image tokens, no pooled vector, no guidance input.
 """
@@ -30,7 +31,12 @@ def encode(ctx: RunContext, clip: Any, text: str, texts: Mapping[str, str] | Non
         embeds = embeds.to(dtype=encoder.dtype, device=clip.device)
         lengths = mask.sum(dim=1)
         indices = torch.arange(mask.size(1), device=clip.device).unsqueeze(0).expand(mask.shape[0], -1)
-        attention = (indices <= lengths.unsqueeze(1)).to(dtype=encoder.dtype, device=clip.device)
+        if clip.t5_options is None:  # the pipeline's rule: the prompt and one padding token
+            attention = (indices <= lengths.unsqueeze(1)).to(dtype=encoder.dtype, device=clip.device)
+        else:
+            min_padding, min_length = clip.t5_options
+            visible = torch.clamp(lengths + int(min_padding), min=int(min_length))
+            attention = (indices < visible.unsqueeze(1)).to(dtype=encoder.dtype, device=clip.device)
     return CondEntry(embeds=embeds, text=text, attention_mask=attention)
 
 

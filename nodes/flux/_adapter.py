@@ -42,6 +42,9 @@ def encode(ctx: RunContext, clip: Any, text: str, texts: Mapping[str, str] | Non
 
     clip_spec, t5_spec = clip.spec.encoders
     texts = texts or {}
+    if clip.t5_options is not None:
+        ctx.warn("T5 Tokenizer Options change which padding tokens a masked T5 prompt keeps (Chroma); Flux's T5 "
+                 "sees its 512 padded tokens as FluxPipeline gives them, so they change nothing here")
     with torch.no_grad():
         clip_tokenizer, clip_model = clip.part(clip_spec.part)
         clip_text = texts.get(clip_spec.comfy_name, text)

@@ -26,6 +26,9 @@ def encode(ctx: RunContext, clip: Any, text: str, texts: Mapping[str, str] | Non
     from nodes.values import CondEntry
 
     texts = texts or {}
+    if clip.t5_options is not None:
+        ctx.warn("T5 Tokenizer Options change which padding tokens a masked T5 prompt keeps (Chroma); SD3's T5 "
+                 "sees its padded tokens as StableDiffusion3Pipeline gives them, so they change nothing here")
     clip_l, clip_g, t5 = clip.spec.encoders
     states, pooled = [], []
     with torch.no_grad():

@@ -190,6 +190,8 @@ ENTRIES: tuple[Entry, ...] = (
            "noise_mask": "noise_mask"}, ("positive", "negative", "latent")),
     Entry("DifferentialDiffusion", "sampling.differential_diffusion", ("strength",),
           {"model": "model", "strength": "strength"}, ("model",)),
+    Entry("T5TokenizerOptions", "conditioning.t5_tokenizer_options", ("min_padding", "min_length"),
+          {"clip": "clip", "min_padding": "min_padding", "min_length": "min_length"}, ("clip",)),
     Entry("ReferenceLatent", "flux.reference_latent", (), {"conditioning": "conditioning", "latent": "latent"},
           ("conditioning",)),
     Entry("FluxKontextImageScale", "flux.kontext_image_scale", (), {"image": "image"}, ("image",)),

@@ -24,3 +24,19 @@ def test_txt2img_with_cfg_matches_chroma_pipeline(tiny_chroma, executor, tmp_pat
                            guidance_scale=4.0, generator=torch.Generator("cpu").manual_seed(7)).images)
     meaningful(theirs)
     np.testing.assert_array_equal(ours, theirs)
+
+
+def test_t5_tokenizer_options_set_the_visible_padding(tiny_chroma, executor, tmp_path):
+    """min_padding 1 is ChromaPipeline's own rule (the same pixels); 0 hides every padding token."""
+    from graphs import add
+
+    outputs = {}
+    for options in (None, (1, 0), (0, 0)):
+        graph, ids = flux_txt2img(tiny_chroma, guidance=None, steps=2, seed=3)
+        if options is not None:
+            node = add(graph, "conditioning.t5_tokenizer_options", {"clip": (ids["ckpt"], "clip")},
+                       min_padding=options[0], min_length=options[1])
+            graph.connect(node, "clip", ids["pos"], "clip")
+        outputs[options] = pixels(run(executor, graph, tmp_path), ids["decode"])
+    np.testing.assert_array_equal(outputs[(1, 0)], outputs[None])
+    assert not np.array_equal(outputs[(0, 0)], outputs[None])
