@@ -24,11 +24,19 @@ def fit_to_screen(window: QMainWindow) -> None:
     window.resize(width, height)
 
 
+#: Below this window height the right column cannot show the Inspector and the Output one above
+#: the other (a 1280x720 screen gave the Inspector 110 px): they become tabs of the whole column.
+STACK_MIN_HEIGHT = 800
+
+
 def size_docks(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
     """Palette, inspector/output column and run panel sized for the window's current size."""
     w, h = window.width(), window.height()
+    if h < STACK_MIN_HEIGHT and docks["output"] not in window.tabifiedDockWidgets(docks["inspector"]):
+        window.tabifyDockWidget(docks["inspector"], docks["output"])
+        docks["inspector"].raise_()
     window.resizeDocks([docks["palette"], docks["inspector"]],
-                       [min(250, max(200, w // 6)), min(360, max(270, w // 5))], Qt.Orientation.Horizontal)
+                       [min(250, max(200, w // 6)), min(380, max(320, w // 4))], Qt.Orientation.Horizontal)
     window.resizeDocks([docks["run"]], [min(200, max(130, h // 5))], Qt.Orientation.Vertical)
     window.resizeDocks([docks["inspector"], docks["output"]], [h // 2, h // 2], Qt.Orientation.Vertical)
 
@@ -68,3 +76,10 @@ def scrolling(widget: QWidget) -> QScrollArea:
     area.setFrameShape(QScrollArea.Shape.NoFrame)
     area.setWidget(widget)
     return area
+
+
+def raise_when_tabbed(window: QMainWindow, dock: QDockWidget) -> None:
+    """Bring `dock` to the front when it shares its place with other tabs (a small screen): the
+    Inspector when one node is selected, the Output when a run shows new pictures."""
+    if window.tabifiedDockWidgets(dock) and not dock.isFloating():
+        dock.raise_()

@@ -101,3 +101,18 @@ def test_the_search_popup_lies_on_the_screen_and_shows_whole_names(qtbot, full):
     longest = max(popup.list.item(i).text() for i in range(popup.list.count()))
     assert popup.list.fontMetrics().horizontalAdvance(longest) <= popup.list.viewport().width()
     popup.close()
+
+
+def test_on_a_short_screen_inspector_and_output_share_the_column_and_come_forward(qtbot, full):
+    from nodeflow.gui.outputs.entries import OutputImage
+
+    from .test_outputs import solid
+
+    inspector, output = full.docks["inspector"], full.docks["output"]
+    assert output in full.tabifiedDockWidgets(inspector)
+    sampler = next(i for i, r in full.document.graph.nodes.items() if r.type == "sampling.sampler")
+    full.scene.select_nodes([sampler])
+    qtbot.waitUntil(lambda: not inspector.visibleRegion().isEmpty(), timeout=2000)
+    assert inspector.height() >= 300  # the whole column: its parameters show
+    full.output_viewer.add_images([OutputImage(solid("red"), sampler)])
+    qtbot.waitUntil(lambda: not output.visibleRegion().isEmpty(), timeout=2000)

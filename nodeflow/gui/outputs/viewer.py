@@ -62,6 +62,7 @@ class OutputViewer(QWidget):
     #: (file, stored mask or "") to put into a Load Image node.
     send_to_load_image = Signal(Path, str)
     output_dir_changed = Signal(Path)
+    images_added = Signal()  # a run (or the queue) showed new pictures
 
     def __init__(self, output_dir: Path, parent=None):
         super().__init__(parent)
@@ -146,6 +147,8 @@ class OutputViewer(QWidget):
             self.entries.pop(0)
             self.strip.takeItem(0)
         self.strip.setCurrentRow(self.strip.count() - 1)
+        if entries:
+            self.images_added.emit()
         if [e.compare for e in entries] == ["a", "b"] and self.strip.count() >= 2:  # Image Compare's pair
             self.compare_rows(self.strip.count() - 2, self.strip.count() - 1)
 
