@@ -128,3 +128,16 @@ def _size(count: int) -> str:
     if count >= 2**20:
         return f"{count // 2**20} MiB"
     return f"{count // 2**10} KiB" if count >= 2**10 else f"{count} bytes"
+
+
+def resolve_for_header(name: str, search_dirs: tuple[Path, ...]) -> Path:
+    """Where a file a node's declaration reads the header of (a picture's size, a model's shapes)
+    is, as `core.paths.resolve_path` finds it; ReadRefused for a FIFO, socket or device, which the
+    header read would block on (the editor's memory estimate asks after every edit)."""
+    from nodeflow.core.paths import resolve_path
+
+    path = resolve_path(name, search_dirs)
+    kind = special_kind(path)
+    if kind is not None:
+        raise ReadRefused(f"'{_short(name)}' is {kind}, not a file")
+    return path

@@ -23,7 +23,7 @@ from pathlib import Path
 from nodeflow.core.byte_sizes import format_bytes
 from nodeflow.core.errors import Problem
 from nodeflow.core.graph import Graph
-from nodeflow.core.paths import resolve_path
+from nodeflow.core.reads import ReadRefused, resolve_for_header
 from nodeflow.core.spec import REQUIRED, MemoryNeed, Node
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ def node_estimates(graph: Graph, node_ids: Iterable[str], search_dirs: tuple[Pat
     found: list[NodeEstimate] = []
 
     def resolve(name: str) -> Path:
-        return resolve_path(name, search_dirs)
+        return resolve_for_header(name, search_dirs)
 
     for node_id in node_ids:
         record = graph.nodes[node_id]
@@ -105,6 +105,8 @@ def node_estimates(graph: Graph, node_ids: Iterable[str], search_dirs: tuple[Pat
         try:
             params = node_params(graph, node_id, natives.get(node_id, 0))
             needs: list[MemoryNeed] = list(cls.memory_needs(params, resolve))
+        except ReadRefused:
+            continue  # a FIFO or device: validation reports it, the estimate does not wait on it
         except Exception as exc:  # a plugin's estimate must not break validation of the rest
             log.warning("node %s: memory estimate of '%s' failed: %s: %s", node_id, record.type,
                         type(exc).__name__, exc)

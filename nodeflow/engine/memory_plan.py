@@ -19,7 +19,7 @@ from pathlib import Path
 from nodeflow.core.byte_sizes import format_bytes
 from nodeflow.core.errors import Problem
 from nodeflow.core.graph import Graph
-from nodeflow.core.paths import resolve_path
+from nodeflow.core.reads import resolve_for_header
 from nodeflow.core.spec import Weights
 from nodeflow.core.subgraphs.expand import expand
 from nodeflow.core.types import GUIDER
@@ -191,7 +191,7 @@ def _declared_weights(graph: Graph, order: list[str], search_dirs: tuple[Path, .
             continue
         params = model_params(graph, node_id, cls, library, search_dirs)
         try:
-            weights = cls.weights(params, lambda name: resolve_path(name, search_dirs))
+            weights = cls.weights(params, lambda name: resolve_for_header(name, search_dirs))
         except Exception:  # a plugin's declaration must not break the plan of the rest
             continue
         parts = []

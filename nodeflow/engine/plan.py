@@ -20,7 +20,7 @@ from nodeflow.core.gc_pause import without_cycle_collection
 from nodeflow.core.graph import Graph, Link, id_sort_key
 from nodeflow.core.outputs import OutputPathError, output_dir_problem, output_target
 from nodeflow.core.paths import resolve_path
-from nodeflow.core.reads import ReadRule
+from nodeflow.core.reads import ReadRule, resolve_for_header
 from nodeflow.core.spec import REQUIRED, Node
 from nodeflow.core.subgraphs.expand import expand, expand_targets
 from nodeflow.core.types import can_connect
@@ -149,7 +149,7 @@ def _device_problems(graph: Graph, node_ids: list[str], search_dirs: tuple[Path,
             continue
         params = model_params(graph, node_id, cls, library, search_dirs)
         try:
-            found = cls.device_problems(params, lambda name: resolve_path(name, search_dirs), device)
+            found = cls.device_problems(params, lambda name: resolve_for_header(name, search_dirs), device)
         except Exception:  # a plugin's declaration must not break the validation of the rest
             continue
         problems += [Problem(message, node_id, name) for name, message in found]

@@ -175,3 +175,22 @@ def test_a_fifo_named_as_the_workflow_is_refused_without_waiting(sandbox):
     finally:
         rescue.cancel()
     assert time.monotonic() - started < 20 and code == 2 and "FIFO" in err
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_the_memory_plan_never_opens_a_fifo_named_as_a_picture(sandbox):
+    """The editor's estimate plans without validating first: it must not wait on a FIFO either."""
+    from nodeflow.engine.memory_plan import make_memory_plan
+    from nodeflow.engine.plan import make_plan
+
+    fifo = sandbox.root / "work" / "pipe.png"
+    os.mkfifo(fifo)
+    graph = load_workflow(load_and_save(sandbox, "pipe.png"))
+    rescue = threading.Timer(20, _release_readers, (fifo,))
+    rescue.start()
+    started = time.monotonic()
+    try:
+        make_memory_plan(graph, make_plan(graph).order, (fifo.parent,), "cpu", 10**9)
+    finally:
+        rescue.cancel()
+    assert time.monotonic() - started < 20
