@@ -154,3 +154,20 @@ def test_host_and_origin_are_checked(server):
     rebound = {"Host": f"evil.example:{port}", "Origin": f"http://evil.example:{port}"}
     assert server.request("/queue", headers=rebound)[0] == 403
     assert Path(server.root).is_dir()
+
+
+def test_view_previews_and_channels(server):
+    from io import BytesIO
+
+    from PIL import Image
+
+    server.out.mkdir(parents=True, exist_ok=True)
+    (server.out / "alpha.png").write_bytes(png_bytes(color=(10, 20, 30, 128)))
+    status, data, headers = server.request("/view?filename=alpha.png&preview=webp;50")
+    assert status == 200 and headers["Content-Type"] == "image/webp" and Image.open(BytesIO(data)).format == "WEBP"
+    status, data, _ = server.request("/view?filename=alpha.png&channel=a")
+    assert status == 200 and Image.open(BytesIO(data)).getpixel((0, 0)) == 128
+    status, data, _ = server.request("/view?filename=alpha.png&channel=rgb")
+    assert Image.open(BytesIO(data)).mode == "RGB"
+    assert server.request("/view?filename=alpha.png&preview=gif")[0] == 400
+    assert server.request("/view?filename=alpha.png&channel=cmyk")[0] == 400

@@ -122,3 +122,14 @@ def test_a_websocket_message_over_the_limit_closes_that_socket(server):
     finally:
         ws.close()
     assert server.json("/prompt")["exec_info"]["queue_remaining"] == 0  # the server goes on
+
+
+def test_history_entries_can_be_deleted_and_cleared(server):
+    sent = server.json("/prompt", {"prompt": tiny_prompt(seed=95)})
+    server.wait_history(sent["prompt_id"])
+    assert sent["prompt_id"] in server.json("/history")
+    assert len(server.json("/history?max_items=1")) == 1
+    assert server.request("/history", {"delete": [sent["prompt_id"]]})[0] == 200
+    assert server.json(f"/history/{sent['prompt_id']}") == {} and sent["prompt_id"] not in server.json("/history")
+    assert server.request("/api/history", {"clear": True})[0] == 200
+    assert server.json("/history") == {}
