@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import OrderedDict
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -29,8 +28,6 @@ from nodeflow.serve.hub import Hub
 from nodeflow.serve.messages import Translator, preview_frame
 
 log = logging.getLogger(__name__)
-#: Output nodes whose files are remembered for prompts served from the cache.
-REMEMBERED = 1000
 
 
 class Worker:
@@ -46,9 +43,6 @@ class Worker:
         self.record: PromptRecord | None = None
         self.translator: Translator | None = None
         self._previews: dict[str, list[Any]] = {}
-        #: Outputs by the cache key of the output node that made them: a prompt served from the
-        #: cache reports the files its twin wrote (as ComfyUI does), instead of none.
-        self._made: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._thread = threading.Thread(target=self._loop, name="nodeflow-serve-jobs", daemon=True)
 
     def start(self) -> None:
@@ -119,7 +113,6 @@ class Worker:
                 outputs[node] = {"images": [_image_ref(job_file_name(rel, job.number), "output") for rel in files]}
             for node, images in self._previews.items():
                 outputs.setdefault(node, {"images": []})["images"] += self._save_previews(job, node, images)
-            self._remember(record.outputs_to_execute, outputs)
         for node, output in outputs.items():
             self._send([translator.executed_message(node, output)], record.client_id)
         end = translator.finish(outcome.status, outcome.error)
@@ -130,20 +123,6 @@ class Worker:
         self.book.save(record)
         self._send(end, record.client_id)
         self._status()
-
-    def _remember(self, output_nodes: list[str], outputs: dict[str, Any]) -> None:
-        for node in output_nodes:
-            signature = self.executor.cache.signatures.get(node)
-            if signature is None:
-                continue
-            key = signature.key()
-            if node in outputs:
-                self._made[key] = outputs[node]
-                self._made.move_to_end(key)
-            elif key in self._made:
-                outputs[node] = self._made[key]
-        while len(self._made) > REMEMBERED:
-            self._made.popitem(last=False)
 
     def _save_previews(self, job: Job, node: str, images: list[Any]) -> list[dict[str, str]]:
         """Preview Image pictures go to the temp folder (type "temp"), as in ComfyUI."""

@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
+from tests.interop.comfy_graphs import txt2img_api
+
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests" / "interop"))
-from comfy_graphs import txt2img_api  # noqa: E402
 
 #: Seconds a server may take to start, and a prompt to finish (the first one loads torch and the model).
 START_TIMEOUT = 120

@@ -65,13 +65,15 @@ def test_websockets_example_flow_runs_a_prompt_and_serves_its_picture(server):
     assert frames and all(struct.unpack(">II", f[:8]) == (1, 1) and f[8:10] == b"\xff\xd8" for f in frames)
 
 
-def test_the_same_prompt_again_is_served_from_the_cache_with_its_files(server):
+def test_the_same_prompt_again_reuses_the_cache_and_saves_its_own_picture(server):
     prompt = tiny_prompt(seed=2)
     _, _, _, first, _ = run_like_websockets_example(server, prompt)
     _, messages, _, again, images = run_like_websockets_example(server, prompt)
     cached = [n for m in messages if m["type"] == "execution_cached" for n in m["data"]["nodes"]]
-    assert "3" in cached and "9" in cached
-    assert again["outputs"] == first["outputs"] and len(images) == 1
+    assert "3" in cached and "4" in cached and "9" not in cached  # a job's Save writes its own file
+    assert again["outputs"]["9"] != first["outputs"]["9"] and len(images) == 1
+    for history in (first, again):
+        assert (server.out / history["outputs"]["9"]["images"][0]["filename"]).is_file()
 
 
 def test_a_client_prompt_id_is_honoured_and_bad_ones_refused(server):
