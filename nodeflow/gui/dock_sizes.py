@@ -79,7 +79,21 @@ def scrolling(widget: QWidget) -> QScrollArea:
 
 
 def raise_when_tabbed(window: QMainWindow, dock: QDockWidget) -> None:
-    """Bring `dock` to the front when it shares its place with other tabs (a small screen): the
-    Inspector when one node is selected, the Output when a run shows new pictures."""
+    """Bring `dock` to the front when it shares its place with other tabs (a small screen)."""
     if window.tabifiedDockWidgets(dock) and not dock.isFloating():
         dock.raise_()
+
+
+def bring_forward_when_tabbed(window: QMainWindow, docks: dict[str, QDockWidget], scene, viewer) -> None:
+    """Where the Inspector and the Output are tabs (a small screen): selecting one node brings the
+    Inspector forward, new pictures from a run the Output."""
+
+    def selected() -> None:
+        try:
+            if len(scene.selected_node_ids()) == 1:
+                raise_when_tabbed(window, docks["inspector"])
+        except RuntimeError:  # the scene is gone (the window is closing)
+            pass
+
+    scene.selectionChanged.connect(selected)
+    viewer.images_added.connect(lambda: raise_when_tabbed(window, docks["output"]))

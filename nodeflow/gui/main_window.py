@@ -16,7 +16,12 @@ from nodeflow.core.registry import Registry, default_registry
 from nodeflow.gui.canvas.placement import land_visible
 from nodeflow.gui.canvas.scene import NodeScene
 from nodeflow.gui.canvas.view import NodeView
-from nodeflow.gui.dock_sizes import fit_to_screen, raise_when_tabbed, size_docks_when_shown, tab_start_with_palette
+from nodeflow.gui.dock_sizes import (
+    bring_forward_when_tabbed,
+    fit_to_screen,
+    size_docks_when_shown,
+    tab_start_with_palette,
+)
 from nodeflow.gui.document import Document
 from nodeflow.gui.edit_actions import EditActions
 from nodeflow.gui.file_ops import FileOps
@@ -163,8 +168,7 @@ class MainWindow(QMainWindow):
         self.runner.queue_changed.connect(self.run_panel.set_queue)
         self.output_viewer.output_dir_changed.connect(self._set_output_dir)
         self.output_viewer.send_to_load_image.connect(self.send_to_load_image)
-        self.output_viewer.images_added.connect(lambda: raise_when_tabbed(self, self.docks["output"]))
-        self.scene.selectionChanged.connect(self._selection_changed)
+        bring_forward_when_tabbed(self, self.docks, self.scene, self.output_viewer)
         self.start = StartDock(self, self.start_panel, self.docks, self.files, self.settings.existing_recent)
 
     # -- window state --------------------------------------------------------------------------
@@ -299,13 +303,6 @@ class MainWindow(QMainWindow):
         text, ok = QInputDialog.getText(self, "Rename group", "Title:", text=group.title)
         if ok and text.strip():
             self.document.set_group(group_id, title=text.strip())
-
-    def _selection_changed(self) -> None:
-        try:
-            if len(self.scene.selected_node_ids()) == 1:
-                raise_when_tabbed(self, self.docks["inspector"])
-        except RuntimeError:  # the scene is gone (the window is closing)
-            pass
 
     def _toggle_snap(self, on: bool) -> None:
         self.scene.snap = on
