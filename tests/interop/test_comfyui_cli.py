@@ -17,7 +17,7 @@ def test_convert_writes_nodeflow_and_prints_the_report(tmp_path, capsys):
     source.write_text(json.dumps(data), encoding="utf-8")
     assert main(["convert", str(source), str(tmp_path / "out.json")]) == 2  # a placeholder: not complete
     out = capsys.readouterr().out
-    assert "7 mapped, 1 kept as placeholders, 2 dropped" in out
+    assert "8 mapped, 1 kept as placeholders, 1 dropped" in out  # the Reroute maps; the PrimitiveNode is dropped
     assert "placeholder: node 30 (MysteryNode): no NodeFlow node for this ComfyUI class" in out
     saved = json.loads((tmp_path / "out.json").read_text())
     assert saved["format"] == "nodeflow-workflow"
