@@ -159,7 +159,7 @@ class LoadCLIP(Node):
         """A quantized file this machine cannot run (a GGUF block type, fp8 on MPS)."""
         from nodes.models._quantized_headers import part_problems
 
-        return part_problems(params, ("clip_name", "clip_name_2"), resolve, device)
+        return part_problems(params, ("clip_name", "clip_name_2", "clip_name_3"), resolve, device)
 
     def run(self, ctx: RunContext, clip_name: str, family: str, clip_name_2: str = "",
             clip_name_3: str = "") -> tuple[Any]:

@@ -59,8 +59,10 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
 }
 SAMPLER_NAMES = tuple(NOISE_KIND)
 #: Samplers whose maths holds as written for a flow model's denoised predictions (the ancestral and
-#: SDE ones add noise the VP way, which ComfyUI replaces with rectified-flow variants).
-FLOW_SAMPLERS = ("euler", "heun", "dpm_2", "lms", "dpmpp_2m", "ddim", "uni_pc", "uni_pc_bh2")
+#: SDE ones add noise the VP way, which ComfyUI replaces with rectified-flow variants). The
+#: deterministic ones integrate dx/dsigma = (x - x0) / sigma, which is a flow model's ODE too
+#: (x = (1 - sigma) x0 + sigma noise): res_multistep (the Z-Image and Qwen-Image templates') with them.
+FLOW_SAMPLERS = ("euler", "heun", "dpm_2", "lms", "dpmpp_2m", "ddim", "uni_pc", "uni_pc_bh2", "res_multistep")
 #: Samplers with an `eta` (how much fresh noise a step adds).
 WITH_ETA = frozenset({"euler_ancestral", "dpm_2_ancestral", "dpmpp_2s_ancestral", "res_multistep_ancestral",
                       "dpmpp_sde", "dpmpp_2m_sde",
