@@ -1,5 +1,5 @@
-"""Inpainting models' conditioning (ComfyUI's InpaintModelConditioning): the picture with the area
-to repaint blanked, and the mask, handed to a model that takes them as extra input channels."""
+"""Pictures handed to a model as extra input channels: an inpainting model's blanked picture and mask
+(ComfyUI's InpaintModelConditioning), a control model's picture (InstructPixToPixConditioning)."""
 
 from __future__ import annotations
 
@@ -59,3 +59,33 @@ class InpaintModelConditioning(Node):
             return Conditioning([e.with_(concat=concat) for e in cond.entries])
 
         return with_concat(positive), with_concat(negative), latent
+
+
+class InstructPixToPixConditioning(Node):
+    type_id = "conditioning.control_picture"
+    title = "Control Picture Conditioning"
+    category = "conditioning/inpaint"
+    description = (
+        "Gives a model that takes a picture as extra input channels (Flux.1 Canny / Depth, InstructPix2Pix) "
+        "its control picture, encoded by the VAE (drawn with the sampler's seed, as FluxControlPipeline "
+        "does), and an empty latent of the picture's size to draw into. Feed it the preprocessed picture "
+        "(edges, depth map)."
+    )
+    inputs = (Input("positive", CONDITIONING), Input("negative", CONDITIONING), Input("vae", VAE),
+              Input("pixels", IMAGE))
+    outputs = (Output("positive", CONDITIONING), Output("negative", CONDITIONING), Output("latent", LATENT))
+
+    def run(self, ctx: RunContext, positive: Any, negative: Any, vae: Any, pixels: Any) -> tuple[Any, Any, dict]:
+        import torch
+
+        from nodes._tensors import image_to_vae_input
+        from nodes.vae.codec import _checked_pixels, _dist, _scaled_mean
+        from nodes.values import Conditioning
+
+        pixels = _checked_pixels(ctx, pixels, vae.scale_factor)
+        with torch.no_grad():
+            dist = _dist(vae, image_to_vae_input(pixels, vae.device, vae.dtype))
+        concat = {"latent_dist": dist, "samples": _scaled_mean(dist)}
+        latent = {"samples": torch.zeros_like(concat["samples"]).cpu(), "downscale": vae.scale_factor}
+        return (Conditioning([e.with_(concat=concat) for e in positive.entries]),
+                Conditioning([e.with_(concat=concat) for e in negative.entries]), latent)

@@ -80,11 +80,12 @@ def _draw(dist: dict, generator: Any) -> Any:
     return stored_latents(sample, dist)
 
 
-def _with_drawn(guider: Any, field: str, generator: Any, model: Any) -> Any:
+def _with_drawn(guider: Any, field: str, generator: Any, model: Any, masked: bool | None = None) -> Any:
     """Pictures the prompts carry as latents, as the pipelines take them: Kontext's `references` as
-    the posterior's mode (FluxKontextPipeline's sample_mode "argmax", no random draw), an inpainting
-    model's `concat` (the masked picture) drawn from the posterior with the run's generator after the
-    start noise. Each picture once: one both prompts share is one draw."""
+    the posterior's mode (FluxKontextPipeline's sample_mode "argmax", no random draw); a `concat`
+    picture drawn from the posterior with the run's generator, a control picture (no mask) before the
+    start noise as FluxControlPipeline draws it, an inpainting model's masked picture (`masked`) after
+    it as FluxFillPipeline does. Each picture once: one both prompts share is one draw."""
     import dataclasses
 
     from nodes.values import Conditioning
@@ -92,7 +93,7 @@ def _with_drawn(guider: Any, field: str, generator: Any, model: Any) -> Any:
     drawn: dict[int, Any] = {}
 
     def resolve(latent: Any) -> Any:
-        if not isinstance(latent, dict):
+        if not isinstance(latent, dict) or (masked is not None and ("mask" in latent) != masked):
             return latent
         if id(latent) not in drawn:
             dist = latent.get("latent_dist") if field == "concat" else None
@@ -110,7 +111,8 @@ def _with_drawn(guider: Any, field: str, generator: Any, model: Any) -> Any:
         return entry.with_(concat=resolve(value))
 
     def entries(cond: Any) -> Any:
-        if cond is None or not any(getattr(e, field) for e in cond.entries if getattr(e, field) is not None):
+        carried = [e.references if field == "references" else e.concat for e in cond.entries] if cond else []
+        if not any(isinstance(c, dict) or (isinstance(c, tuple) and c) for c in carried):
             return cond
         return Conditioning([change(e) for e in cond.entries])
 
@@ -161,6 +163,7 @@ def sample(ctx: RunContext, guider: Any, sampler: Any, schedule: Any, noise: Any
                 raise NodeError(f"{image_latents.shape[0]} images for a batch of {batch}", "latent_image")
             image_latents = torch.cat([image_latents] * (batch // image_latents.shape[0]), dim=0)
         guider = _with_drawn(guider, "references", generator, model)
+        guider = _with_drawn(guider, "concat", generator, model, masked=False)
         if noise.enabled:
             start_noise = randn_tensor(samples.shape, generator=generator, device=device, dtype=dtype)
         else:
@@ -169,7 +172,7 @@ def sample(ctx: RunContext, guider: Any, sampler: Any, schedule: Any, noise: Any
             latents = start_noise
         else:
             latents = scheduler.scale_noise(image_latents, timesteps[:1].repeat(batch), start_noise)
-        guider = _with_drawn(guider, "concat", generator, model)
+        guider = _with_drawn(guider, "concat", generator, model, masked=True)
         mask = None
         if noise_mask is not None:
             mask = torch.nn.functional.interpolate(noise_mask.float(), size=size).to(device=device, dtype=dtype)

@@ -86,3 +86,11 @@ def tiny_qwen_image8(tmp_path_factory, torch_threads):
     from tiny_flow import build_qwen_image
 
     return build_qwen_image(tmp_path_factory.mktemp("tiny_qwen_image8"), real_heads=True, seed=1)
+
+
+@pytest.fixture(scope="session")
+def tiny_control(tmp_path_factory, torch_threads):
+    """A tiny Flux.1 Canny/Depth-style control model (128 input features: latents + control picture)."""
+    from tiny_flow import build_flux
+
+    return build_flux(tmp_path_factory.mktemp("tiny_control"), control=True, seed=6)

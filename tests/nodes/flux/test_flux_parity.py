@@ -170,3 +170,29 @@ def test_split_single_files_give_the_folders_pixels(flux_file, executor, tmp_pat
     whole = pixels(run(executor, graph, tmp_path), ids["decode"])
     meaningful(whole)
     np.testing.assert_array_equal(split, whole)
+
+
+def test_control_picture_matches_flux_control_pipeline(tiny_control, source_png, executor, tmp_path):
+    from graphs import add, new_graph
+    from PIL import Image
+
+    source, _ = source_png
+    g = new_graph()
+    ckpt = add(g, "models.load_checkpoint", checkpoint=str(tiny_control))
+    pos = add(g, "conditioning.text_encode", {"clip": (ckpt, "clip")}, text="a red circle")
+    guided = add(g, "flux.guidance", {"conditioning": (pos, "conditioning")}, guidance=10.0)
+    image = add(g, "image.load", image=str(source))
+    control = add(g, "conditioning.control_picture", {"positive": (guided, "conditioning"),
+                                                      "negative": (guided, "conditioning"), "vae": (ckpt, "vae"),
+                                                      "pixels": (image, "image")})
+    sampler = add(g, "sampling.sampler", {"model": (ckpt, "model"), "positive": (control, "positive"),
+                                          "negative": (control, "negative"), "latent_image": (control, "latent")},
+                  seed=4, steps=3, cfg=1.0, sampler_name="euler", scheduler="normal", denoise=1.0)
+    decode = add(g, "vae.decode", {"latent": (sampler, "latent"), "vae": (ckpt, "vae")})
+    add(g, "image.preview", {"images": (decode, "image")})
+    ours = pixels(run(executor, g, tmp_path), decode)
+    pipe = reference_pipe("FluxControlPipeline", tiny_control)
+    theirs = as_uint8(pipe("a red circle", control_image=Image.open(source), height=32, width=32,
+                           num_inference_steps=3, guidance_scale=10.0, generator=generator(4)).images)
+    meaningful(theirs)
+    np.testing.assert_array_equal(ours, theirs)

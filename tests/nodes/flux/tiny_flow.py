@@ -91,15 +91,16 @@ def flux_transformer(guidance: bool = True, in_channels: int = 64, head_dim: int
 
 
 def build_flux(folder: Path, *, guidance: bool = True, scheduler: dict | None = None, fill: bool = False,
-               seed: int = 0, vae_levels: int = 2) -> Path:
-    """Write a tiny Flux.1 (dev-like with guidance, schnell-like without; Fill with 384 inputs)."""
+               seed: int = 0, vae_levels: int = 2, control: bool = False) -> Path:
+    """Write a tiny Flux.1 (dev-like with guidance, schnell-like without; Fill with 384 inputs, a
+    Canny/Depth-style control model with 128)."""
     import torch
     from diffusers import FlowMatchEulerDiscreteScheduler, FluxFillPipeline, FluxPipeline
 
     torch.manual_seed(seed)
     pipeline = FluxFillPipeline if fill else FluxPipeline
     pipe = pipeline(
-        transformer=flux_transformer(guidance, in_channels=384 if fill else 64),
+        transformer=flux_transformer(guidance, in_channels=384 if fill else 128 if control else 64),
         vae=vae16(levels=4 if fill else vae_levels),
         text_encoder=clip_encoder(),
         tokenizer=clip_tokenizer(folder / "tokenizer"),
