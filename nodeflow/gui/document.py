@@ -42,6 +42,7 @@ class Document(QObject):
         #: The file an untitled document came from (a ComfyUI file, a PNG): it names the window and
         #: the Save As suggestion, and is never written.
         self.source: Path | None = None
+        self.import_report = None  # what the ComfyUI importer did, for the file just opened
         self.undo = QUndoStack(self)
         self.undo.cleanChanged.connect(self._on_clean_changed)
         self._hook(self.graph)
@@ -67,6 +68,7 @@ class Document(QObject):
             self.undo.resetClean()  # no clean state in the stack: dirty until saved
         self.path = Path(path) if path else None
         self.source = None
+        self.import_report = None
         self.graph_replaced.emit()
         self.path_changed.emit()
         self.dirty_changed.emit(self.dirty)
@@ -93,6 +95,7 @@ class Document(QObject):
         own_json = opened.comfyui is None and Path(path).suffix.lower() == ".json"
         self.replace_graph(opened.graph, path if own_json else None, dirty=opened.comfyui is not None)
         self.source = None if own_json else Path(path)  # set after replace_graph, which forgets it
+        self.import_report = opened.comfyui
         self.path_changed.emit()
         return opened.messages
 

@@ -241,7 +241,10 @@ class MainWindow(QMainWindow):
             problems = self._mark_problems()  # on the nodes at once, not only after Run
             self.status(f"Opened {path.name}" + (f" ({len(notes)} notes in the log)" if notes else "")
                         + (f"; {len(problems)} problem(s) marked on the nodes" if problems else ""))
+            from nodeflow.gui.import_report import show_import_report
             from nodeflow.gui.missing_models import offer  # the downloader loads only when a file opens
+
+            self.import_report = show_import_report(self.document.import_report, path.name, self)
 
             offer(self)
         self.view.fit_all()

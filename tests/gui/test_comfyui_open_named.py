@@ -32,3 +32,23 @@ def test_saving_an_import_suggests_a_new_file_beside_the_source(window, tmp_path
     window.files.ask_save_path = lambda: str(target)
     assert window.files.save()
     assert window.windowTitle().startswith("mine.json") and json.loads(path.read_text()) == PROMPT
+
+
+def test_an_import_with_placeholders_opens_a_report_window_saying_what_to_do(qtbot, window, tmp_path):
+    path = tmp_path / "workflow_api.json"
+    path.write_text(json.dumps(PROMPT), encoding="utf-8")
+    assert window.files.open(path)
+    dialog = window.import_report
+    assert dialog is not None and dialog.isVisible() and not dialog.isModal()
+    rows = [[dialog.rows.topLevelItem(r).text(c) for c in range(4)] for r in range(dialog.rows.topLevelItemCount())]
+    (placeholder,) = [row for row in rows if row[1] == "MysteryNode"]
+    assert placeholder[0] == "3" and "Install the plugin" in placeholder[3]
+    dialog.close()
+
+
+def test_a_clean_import_opens_no_report_window(qtbot, window, tmp_path):
+    clean = {k: v for k, v in PROMPT.items() if v["class_type"] != "MysteryNode"}
+    path = tmp_path / "clean_api.json"
+    path.write_text(json.dumps(clean), encoding="utf-8")
+    assert window.files.open(path)
+    assert window.import_report is None
