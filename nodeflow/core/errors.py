@@ -55,7 +55,7 @@ class Problem:
             if self.field:
                 where += f" input '{shown(self.field)}'"
             where += ": "
-        return where + self.message
+        return where + shown(self.message, None)  # its words may quote what a file holds
 
 
 class NodeFlowError(Exception):

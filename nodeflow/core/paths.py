@@ -59,6 +59,15 @@ def resolve_path(name: str, search_dirs: Iterable[Path] = ()) -> Path:
     dirs = list(search_dirs) or list(default_search_dirs())
     for folder in dirs:
         candidate = folder / path
-        if candidate.exists():
+        if exists(candidate):
             return candidate
     return dirs[0] / path
+
+
+def exists(path: Path) -> bool:
+    """Whether `path` exists; False (not an exception) for a name no file system takes: too long
+    (ENAMETOOLONG), or holding a NUL, as a hostile workflow's names may be."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False

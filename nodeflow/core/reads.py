@@ -77,6 +77,8 @@ class ReadRule:
         when it does not exist, so a refusal never tells a stranger whether a file is there.
         """
         shown = _short(named)
+        if "\x00" in str(path):
+            return f"'{shown}' is not a file name (it holds a NUL character)"
         kind = special_kind(path)
         if kind is not None:
             return f"'{shown}' is {kind}, not a file: NodeFlow reads only regular files and folders"

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import networkx as nx
 
-from nodeflow.core.errors import Problem
+from nodeflow.core.errors import Problem, shown
 from nodeflow.core.gc_pause import without_cycle_collection
 from nodeflow.core.graph import Graph, Link, id_sort_key
 from nodeflow.core.outputs import OutputPathError, output_dir_problem, output_target
-from nodeflow.core.paths import resolve_path
+from nodeflow.core.paths import exists, resolve_path
 from nodeflow.core.reads import ReadRule, resolve_for_header
 from nodeflow.core.spec import REQUIRED, Node
 from nodeflow.core.subgraphs.expand import expand, expand_targets
@@ -313,8 +313,8 @@ def _node_problems(graph: Graph, node_id: str, search_dirs: tuple[Path, ...], li
             if (refusal := reads.refusal(path, value)) is not None:
                 refused.add(node_id)
                 problems.append(Problem(refusal, node_id, inp.name))
-            elif not path.exists():
+            elif not exists(path):
                 problems.append(Problem(
-                    f"file not found: '{value}' (looked in {', '.join(str(d) for d in search_dirs)})",
+                    f"file not found: '{shown(value, 120)}' (looked in {', '.join(str(d) for d in search_dirs)})",
                     node_id, inp.name))
     return problems

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nodeflow.core.byte_sizes import format_bytes
-from nodeflow.core.errors import NodeFlowError
+from nodeflow.core.errors import NodeFlowError, shown
 from nodeflow.core.manifest import model_files
-from nodeflow.core.paths import RESOURCES, default_search_dirs, resolve_path, user_input_dir, user_models_dir
+from nodeflow.core.paths import RESOURCES, default_search_dirs, exists, resolve_path, user_input_dir, user_models_dir
 from nodeflow.core.reads import ReadRule
 from nodeflow.library.hashes import AUTOV1_DIGITS, AUTOV3_DIGITS, autov1, normal_hash
 from nodeflow.library.index import HashIndex
@@ -51,9 +51,9 @@ class ModelNotFound(NodeFlowError):
         if size:
             facts.append(format_bytes(size))
         target = put_it_here(kind, name)
-        super().__init__(f"{kind} model '{name}' not found ({', '.join(facts)}); "
-                         f"put it in {target.parent} as {target.name} (`nodeflow models` lists every "
-                         "folder searched)")
+        super().__init__(f"{kind} model '{shown(name, 120)}' not found ({', '.join(facts)}); "
+                         f"put it in {shown(str(target.parent), 200)} as {shown(target.name, 120)} (`nodeflow models` "
+                         "lists every folder searched)")
 
 
 def put_it_here(kind: str, name: str) -> Path:
@@ -123,15 +123,15 @@ class ModelLibrary:
             return BUILTIN_PATH
         path = Path(name).expanduser()
         if path.is_absolute():
-            return path if path.exists() else None
+            return path if exists(path) else None
         for folder in self.folders.for_kind(kind):
             candidate = folder.path / path
-            if candidate.exists():
+            if exists(candidate):
                 return candidate
         dirs = list(search_dirs)
         if dirs:
             candidate = resolve_path(name, dirs)
-            if candidate.exists():
+            if exists(candidate):
                 return candidate
         return None
 
