@@ -223,9 +223,10 @@ def sized_config(config: Any, shapes: dict[str, list[int]]) -> Any:
     embed, q, k, gate, q_norm = (shape(n) for n in ("embed", "q", "k", "gate", "q_norm"))
     if embed is None or q is None or k is None:
         return config
-    text.vocab_size, text.hidden_size = int(embed[0]), int(embed[1])
+    # the head width: a Qwen3's q_norm says it; otherwise the shipped config's (before its sizes change)
     head_dim = int(q_norm[0]) if q_norm else int(getattr(text, "head_dim", None) or text.hidden_size
                                                    // text.num_attention_heads)
+    text.vocab_size, text.hidden_size = int(embed[0]), int(embed[1])
     if hasattr(text, "head_dim"):
         text.head_dim = head_dim
     text.num_attention_heads, text.num_key_value_heads = int(q[0]) // head_dim, int(k[0]) // head_dim
@@ -237,4 +238,15 @@ def sized_config(config: Any, shapes: dict[str, list[int]]) -> Any:
     text.num_hidden_layers = len(layers)
     if hasattr(text, "layer_types") and text.layer_types is not None:
         text.layer_types = text.layer_types[:1] * len(layers) if len(set(text.layer_types)) == 1 else None
+    vision = getattr(config, "vision_config", None)
+    patch = next((s for k, s in shapes.items() if k.endswith("visual.patch_embed.proj.weight")), None)
+    if vision is not None and patch is not None:  # a vision tower's widths and depth (its heads are the config's)
+        vision.hidden_size = int(patch[0])
+        vision.depth = len({k.split("visual.blocks.", 1)[1].split(".", 1)[0] for k in shapes if "visual.blocks." in k})
+        gate = next((s for k, s in shapes.items() if k.endswith("visual.blocks.0.mlp.gate_proj.weight")), None)
+        merger = next((s for k, s in shapes.items() if k.endswith("visual.merger.mlp.2.weight")), None)
+        if gate is not None:
+            vision.intermediate_size = int(gate[0])
+        if merger is not None:
+            vision.out_hidden_size = int(merger[0])
     return config

@@ -319,16 +319,19 @@ QWEN_IMAGE_SCHEDULER = dict(base_image_seq_len=256, base_shift=0.5, invert_sigma
                             use_dynamic_shifting=True, use_exponential_sigmas=False, use_karras_sigmas=False)
 
 
-def qwen25_vl_encoder(tokenizer, dim: int = 32):
-    """A 2-layer Qwen2.5-VL with a 1-block vision tower, its vision tokens from `tokenizer`."""
+def qwen25_vl_encoder(tokenizer, dim: int = 32, real_heads: bool = False):
+    """A 2-layer Qwen2.5-VL with a 1-block vision tower, its vision tokens from `tokenizer`; with
+    `real_heads` one head of the real 128 width and rope sections (a lone file of it loads with the
+    shipped 7B config)."""
+    heads, mrope = (1, [16, 24, 24]) if real_heads else (2, [2, 3, 3])
     from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
 
     ids = {t: tokenizer.convert_tokens_to_ids(t) for t in ("<|vision_start|>", "<|vision_end|>", "<|image_pad|>",
                                                          "<|video_pad|>")}
     config = Qwen2_5_VLConfig(
-        text_config={"hidden_size": dim, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2,
-                     "num_key_value_heads": 1, "vocab_size": 300, "rms_norm_eps": 1e-6, "rope_theta": 1000000.0,
-                     "rope_scaling": {"type": "mrope", "mrope_section": [2, 3, 3]}},
+        text_config={"hidden_size": dim, "intermediate_size": 64, "num_hidden_layers": 2,
+                     "num_attention_heads": heads, "num_key_value_heads": 1, "vocab_size": 300, "rms_norm_eps": 1e-6,
+                     "rope_theta": 1000000.0, "rope_scaling": {"type": "mrope", "mrope_section": mrope}},
         vision_config={"depth": 1, "hidden_size": 16, "intermediate_size": 32, "num_heads": 2, "out_hidden_size": dim,
                        "fullatt_block_indexes": [0], "window_size": 56},
         image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
@@ -358,11 +361,13 @@ def build_qwen_image(folder: Path, *, seed: int = 0, real_heads: bool = False) -
     tokenizer = qwen_tokenizer(folder / "tokenizer", vision=True)
     heads = dict(attention_head_dim=128, num_attention_heads=1, axes_dims_rope=(16, 56, 56)) if real_heads else \
         dict(attention_head_dim=16, num_attention_heads=2, axes_dims_rope=(4, 6, 6))
+    width = 128 if real_heads else 32
     transformer = QwenImageTransformer2DModel(patch_size=2, in_channels=64, out_channels=16, num_layers=1,
-                                              joint_attention_dim=32, **heads)
+                                              joint_attention_dim=width, **heads)
     _randomize_zero_inits(transformer)
     pipe = QwenImagePipeline(scheduler=FlowMatchEulerDiscreteScheduler(**QWEN_IMAGE_SCHEDULER),
                              vae=qwen_image_vae(4 if real_heads else 2),
-                             text_encoder=qwen25_vl_encoder(tokenizer), tokenizer=tokenizer, transformer=transformer)
+                             text_encoder=qwen25_vl_encoder(tokenizer, width, real_heads), tokenizer=tokenizer,
+                             transformer=transformer)
     pipe.save_pretrained(folder)
     return folder

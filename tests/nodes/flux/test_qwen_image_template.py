@@ -1,0 +1,69 @@
+"""ComfyUI's official Qwen-Image template (comfyui-workflow-templates-json) imports fully mapped and
+runs, in the comfyui convention, on tiny random Qwen-Image weights stored as the files it names are:
+an fp8 transformer, an fp8-scaled Qwen2.5-VL (with its vision tower) and the video VAE."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from nodeflow.core import default_registry
+from nodeflow.engine import Executor
+from nodeflow.interop.comfyui import import_source
+from nodeflow.interop.comfyui.source import read_source
+
+templates = pytest.importorskip("comfyui_workflow_templates_json")
+
+
+def _fp8(state: dict[str, torch.Tensor], scaled: bool) -> dict[str, torch.Tensor]:
+    out = {}
+    for key, value in state.items():
+        if key.endswith(".weight") and value.dim() == 2 and value.shape[1] % 16 == 0:
+            scale = value.abs().max() / 448.0 if scaled else torch.tensor(1.0)
+            out[key] = (value / scale).to(torch.float8_e4m3fn).contiguous()
+            if scaled:
+                out[key[: -len("weight")] + "scale_weight"] = scale.reshape(())
+        else:
+            out[key] = value.to(torch.bfloat16).contiguous()
+    return out
+
+
+def test_qwen_image_template_runs_on_tiny_weights(tiny_qwen_image8, tmp_path):
+    from diffusers import AutoencoderKLQwenImage, QwenImageTransformer2DModel
+    from transformers import Qwen2_5_VLForConditionalGeneration
+    from transformers.core_model_loading import revert_weight_conversion
+
+    folder = tiny_qwen_image8
+    unet = tmp_path / "qwen_image_fp8_e4m3fn.safetensors"
+    transformer = QwenImageTransformer2DModel.from_pretrained(folder / "transformer")
+    save_file(_fp8({"model.diffusion_model." + k: v for k, v in transformer.state_dict().items()}, False), str(unet))
+    clip = tmp_path / "text_encoders" / "qwen_2.5_vl_7b_fp8_scaled.safetensors"
+    clip.parent.mkdir()
+    encoder = Qwen2_5_VLForConditionalGeneration.from_pretrained(folder / "text_encoder")
+    save_file(_fp8(revert_weight_conversion(encoder, encoder.state_dict()), True), str(clip))
+    shutil.copytree(folder / "tokenizer", clip.parent / "tokenizer")
+    vae = tmp_path / "qwen_image_vae.safetensors"
+    save_file({k: v.contiguous() for k, v in AutoencoderKLQwenImage.from_pretrained(folder / "vae").state_dict()
+               .items()}, str(vae))
+    files = {"UNETLoader": ("unet", unet), "CLIPLoader": ("clip_name", clip), "VAELoader": ("vae", vae)}
+
+    path = Path(templates.__file__).parent / "templates" / "image_qwen_image.json"
+    graph, report = import_source(read_source(path), default_registry(), flatten_subgraphs=True)
+    assert report.fully_mapped, report.lines()
+    comfy_class = {m[0]: m[1] for m in report.mapped}
+    for node_id, record in graph.nodes.items():
+        kind = comfy_class.get(node_id)
+        if kind in files:
+            graph.set_param(node_id, files[kind][0], str(files[kind][1]))
+        elif record.type == "latent.empty":
+            graph.set_param(node_id, "width", 32)
+            graph.set_param(node_id, "height", 32)
+        elif kind == "PrimitiveInt":
+            graph.set_param(node_id, "value", 2)  # the steps the switches choose between
+    result = Executor(device="cpu").run(graph, output_dir=tmp_path / "out")
+    assert result.ok, result.errors
+    assert sorted((tmp_path / "out").glob("*.png"))
