@@ -119,7 +119,7 @@ class MainWindow(QMainWindow):
             ("bypass", "&Bypass", lambda: ea.toggle_mode(NodeMode.BYPASS)),
             ("collapse", "Co&llapse", ea.toggle_collapse), ("rename", "&Rename…", self._rename_selected),
             ("run", "&Run", self.run_workflow), ("stop", "&Stop", self.stop),
-            ("validate", "&Validate", self.validate), ("fit_all", "&Frame All", v.fit_all),
+            ("validate", "&Validate", self.validate), ("fit_all", "&Frame All", lambda: v.fit_all(overview=True)),
             ("fit_selection", "Frame &Selection", v.fit_selection),
             ("zoom_in", "Zoom &In", lambda: v.zoom_by(1.25)), ("zoom_out", "Zoom &Out", lambda: v.zoom_by(0.8)),
             ("zoom_reset", "Zoom &100%", lambda: v.set_zoom(1.0)),

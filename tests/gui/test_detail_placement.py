@@ -6,7 +6,15 @@ import pytest
 from PySide6.QtCore import QPointF, QRectF, QSizeF
 from PySide6.QtGui import QFont
 
-from nodeflow.gui.canvas.detail import READABLE_PX, Detail, detail_for, font_px, frame_zoom, readable_zoom
+from nodeflow.gui.canvas.detail import (
+    READABLE_PX,
+    Detail,
+    detail_for,
+    font_px,
+    frame_zoom,
+    overview_zoom,
+    readable_zoom,
+)
 from nodeflow.gui.canvas.placement import place
 
 
@@ -28,11 +36,15 @@ def test_detail_follows_text_pixels(body):
     assert detail_for(0.4, bigger) is Detail.FULL  # bigger text stays readable further out
 
 
-def test_frame_zoom_fits_when_readable_and_stops_at_readable(body):
+def test_frame_zoom_frames_all_and_stops_where_titles_stay_readable(body):
     view = QSizeF(800, 500)
     assert frame_zoom(QRectF(0, 0, 400, 250), view, body) == 1.0  # never magnified past 1
     assert frame_zoom(QRectF(0, 0, 1000, 500), view, body) == pytest.approx(0.8)
-    assert frame_zoom(QRectF(0, 0, 5000, 3000), view, body) == pytest.approx(readable_zoom(body))
+    assert frame_zoom(QRectF(0, 0, 2000, 1250), view, body) == pytest.approx(readable_zoom(body))  # opening
+    assert frame_zoom(QRectF(0, 0, 2000, 1250), view, body, overview=True) == pytest.approx(0.4)  # Frame All
+    assert readable_zoom(body) > 0.4 > overview_zoom(body)
+    assert frame_zoom(QRectF(0, 0, 8000, 5000), view, body, overview=True) == pytest.approx(overview_zoom(body))
+    assert detail_for(overview_zoom(body) + 0.001, body) is Detail.TITLES
 
 
 def test_new_node_lands_inside_the_view_and_off_the_minimap():
@@ -60,14 +72,18 @@ def test_a_node_added_at_the_corner_lands_fully_visible_and_off_the_minimap(qtbo
     assert node_id not in window.document.graph.nodes
 
 
-def test_frame_all_keeps_text_readable_and_shows_the_start_of_a_wide_graph(qtbot, window):
+def test_frame_all_frames_all_and_keeps_titles_readable_on_a_huge_graph(qtbot, window):
     from nodeflow.gui.canvas import node_paint
 
-    ids = [window.document.add_node("basic.int", (x * 400, 0)) for x in range(12)]
-    window.view.fit_all()
-    assert detail_for(window.view.zoom(), node_paint.font("normal")) is Detail.FULL
+    ids = [window.document.add_node("basic.int", (x * 400, 0)) for x in range(4)]
+    window.actions_["fit_all"].trigger()  # Frame All on a graph wider than the view: all of it shows
     visible = window.view.visible_scene_rect()
-    assert visible.intersects(window.scene.nodes[ids[0]].sceneBoundingRect())  # the sources, on the left
+    assert all(visible.contains(window.scene.nodes[i].sceneBoundingRect()) for i in ids)
+    ids += [window.document.add_node("basic.int", (x * 400, 0)) for x in range(4, 40)]
+    window.actions_["fit_all"].trigger()  # far too wide: titles stay readable, the sources show on the left
+    assert detail_for(window.view.zoom(), node_paint.font("normal")) >= Detail.TITLES
+    visible = window.view.visible_scene_rect()
+    assert visible.intersects(window.scene.nodes[ids[0]].sceneBoundingRect())
 
 
 def test_labels_and_widgets_stay_drawn_down_to_half_zoom_by_the_wheel(qtbot, window):

@@ -2,8 +2,9 @@
 
 A fixed zoom threshold breaks as soon as fonts or screens change; what matters to the eye is how
 many pixels tall the text ends up. So the level of detail is chosen from the on-screen pixel size
-of the node's body font, and Frame All never zooms out past the zoom where that text is still
-readable (the rest of a very large graph is then one pan, or one minimap click, away).
+of the node's body font. A file opens framed at a zoom where labels stay readable; Frame All shows
+the whole graph unless that would make even the titles unreadable (the rest of a very large graph
+is then one pan, or one minimap click, away).
 """
 
 from __future__ import annotations
@@ -46,12 +47,20 @@ def readable_zoom(body_font: QFont) -> float:
     return READABLE_PX / max(1.0, font_px(body_font))
 
 
-def frame_zoom(rect: QRectF, viewport: QSizeF, body_font: QFont, max_zoom: float = 1.0) -> float:
-    """The zoom Frame All uses: the whole `rect` if it fits at a readable zoom, else the readable zoom."""
+def overview_zoom(body_font: QFont) -> float:
+    """The smallest zoom at which nodes still show their titles: an overview that is still useful."""
+    return TITLE_PX / max(1.0, font_px(body_font))
+
+
+def frame_zoom(rect: QRectF, viewport: QSizeF, body_font: QFont, max_zoom: float = 1.0,
+               overview: bool = False) -> float:
+    """The zoom that shows the whole `rect`, unless that would shrink body text past reading
+    (opening a file) or, for `overview` (Frame All), even the titles; then that floor."""
     if rect.isEmpty() or viewport.isEmpty():
         return 1.0
     fit = min(viewport.width() / rect.width(), viewport.height() / rect.height())
-    return max(readable_zoom(body_font), min(max_zoom, fit))
+    floor = overview_zoom(body_font) if overview else readable_zoom(body_font)
+    return max(floor, min(max_zoom, fit))
 
 
 def frame_centre(rect: QRectF, shown: QSizeF) -> QPointF:

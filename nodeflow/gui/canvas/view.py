@@ -101,15 +101,14 @@ class NodeView(QGraphicsView):
         h.setValue(h.value() - round(delta.x() * z))
         v.setValue(v.value() - round(delta.y() * z))
 
-    def fit_rect(self, rect: QRectF) -> None:
-        """Show `rect` whole if that keeps node text readable; otherwise zoom out only to the
-        readable size and show its top-left part (where a graph's sources are), centred on the
-        axis that fits."""
+    def fit_rect(self, rect: QRectF, overview: bool = False) -> None:
+        """Show `rect` whole if that keeps node text readable (`overview`: titles only); otherwise
+        zoom out only that far and show its top-left part (where a graph's sources are)."""
         if rect.isNull() or rect.isEmpty():
             return
         rect = rect.adjusted(-40, -40, 40, 40)
         view = self.viewport().rect()
-        zoom = max(MIN_ZOOM, frame_zoom(rect, QSizeF(view.size()), node_paint.font("normal"), max_zoom=1.5))
+        zoom = max(MIN_ZOOM, frame_zoom(rect, QSizeF(view.size()), node_paint.font("normal"), 1.5, overview))
         self.resetTransform()
         self.scale(zoom, zoom)
         self.centerOn(frame_centre(rect, QSizeF(view.width() / zoom, view.height() / zoom)))
@@ -117,11 +116,13 @@ class NodeView(QGraphicsView):
     def visible_scene_rect(self) -> QRectF:
         return self.mapToScene(self.viewport().rect()).boundingRect()
 
-    def fit_all(self) -> None:
+    def fit_all(self, overview: bool = False) -> None:
+        """Frame the graph (opening a file: at a zoom that keeps labels readable; Frame All,
+        `overview`: all of it while titles stay readable)."""
         rect = QRectF()
         for item in list(self.node_scene.nodes.values()) + list(self.node_scene.groups.values()):
             rect = rect.united(item.sceneBoundingRect())
-        self.fit_rect(rect)
+        self.fit_rect(rect, overview)
 
     def fit_selection(self) -> None:
         rect = QRectF()
