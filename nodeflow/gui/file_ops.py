@@ -19,6 +19,7 @@ from nodeflow.gui.autosave import Autosave
 from nodeflow.gui.document import Document
 from nodeflow.gui.settings import Settings
 from nodeflow.gui.start_panel import default_graph_text
+from nodeflow.library import allow_read
 
 FILTERS = ("Workflows (*.json *.png *.webp *.jpg *.jpeg);;Workflow JSON, NodeFlow or ComfyUI (*.json);;"
            "PNG with a workflow (*.png);;ComfyUI WebP (*.webp);;"
@@ -194,6 +195,7 @@ class FileOps(QObject):
         """A workflow (or a picture carrying one) opens; a plain picture becomes a Load Image node."""
         for path in paths:
             if is_plain_picture(Path(path)):
+                allow_read(Path(path))  # the user's own pick may be read wherever it is (core.reads)
                 self.picture_dropped.emit(Path(path))
         wanted = [p for p in paths if p.lower().endswith(DROPPED) and not is_plain_picture(Path(p))]
         if wanted:
