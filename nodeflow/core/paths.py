@@ -16,6 +16,8 @@ from platformdirs import user_data_path
 #: The checkout or install root: the folder that holds `nodeflow/`, `nodes/` and `resources/`.
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 RESOURCES = PROJECT_ROOT / "resources"
+#: The bundled example workflows and the pictures they name (`workflows/inputs/`).
+EXAMPLES = PROJECT_ROOT / "workflows"
 
 
 def user_dir() -> Path:

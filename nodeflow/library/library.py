@@ -18,7 +18,15 @@ from pathlib import Path
 from nodeflow.core.byte_sizes import format_bytes
 from nodeflow.core.errors import NodeFlowError, shown
 from nodeflow.core.manifest import model_files
-from nodeflow.core.paths import RESOURCES, default_search_dirs, exists, resolve_path, user_input_dir, user_models_dir
+from nodeflow.core.paths import (
+    EXAMPLES,
+    RESOURCES,
+    default_search_dirs,
+    exists,
+    resolve_path,
+    user_input_dir,
+    user_models_dir,
+)
 from nodeflow.core.reads import ReadRule
 from nodeflow.library.hashes import AUTOV1_DIGITS, AUTOV3_DIGITS, autov1, normal_hash
 from nodeflow.library.index import HashIndex
@@ -84,9 +92,10 @@ class ModelLibrary:
         """What a workflow in `workflow_dir` may read (`core.reads`): that folder's tree, the user's
         input folder, every model folder, each ComfyUI install's input/, the folders and files
         allowed on the command line, in $NODEFLOW_ALLOW_READ or the settings, and NodeFlow's own
-        resources. A workflow with no folder (unsaved, sent to the server) gets all but the first."""
+        resources and bundled examples. A workflow with no folder (unsaved, sent to the server)
+        gets all but the first."""
         roots = [workflow_dir] if workflow_dir is not None else []
-        roots += [user_input_dir(), *self.folders.inputs, *self.folders.reads, RESOURCES]
+        roots += [user_input_dir(), *self.folders.inputs, *self.folders.reads, RESOURCES, EXAMPLES]
         roots += [folder.path for folder in self.folders.folders]
         hint = (f"run with --allow-read DIR, set ${ENV_ALLOW_READ}, or add it to \"allow_read\" "
                 f"in {settings_path()}")

@@ -194,3 +194,15 @@ def test_the_memory_plan_never_opens_a_fifo_named_as_a_picture(sandbox):
     finally:
         rescue.cancel()
     assert time.monotonic() - started < 20
+
+
+def test_an_example_opened_as_an_untitled_copy_still_reads_its_bundled_picture(monkeypatch):
+    """The editor opens a bundled example without a folder; its picture ships with NodeFlow."""
+    from nodeflow.core import default_registry, files
+    from nodeflow.core.paths import EXAMPLES
+
+    monkeypatch.delenv("NODEFLOW_ALLOW_READ", raising=False)
+    monkeypatch.chdir(EXAMPLES.parent)
+    graph, _ = files.load(EXAMPLES / "img2img.json", default_registry())
+    load = next(n for n, r in graph.nodes.items() if r.type == "image.load")
+    assert [p for p in validate(graph, None) if p.node_id == load] == []
