@@ -29,9 +29,10 @@ def test_delete_a_queued_prompt_and_interrupt_the_running_one(server):
         running = server.json("/prompt", {"prompt": tiny_prompt(seed=61, steps=60), "client_id": client})
         waiting = server.json("/prompt", {"prompt": tiny_prompt(seed=62), "client_id": client})
         _wait(lambda: [i[1] for i in server.json("/queue")["queue_running"]] == [running["prompt_id"]])
+        first = server.json("/prompt", {"prompt": tiny_prompt(seed=63), "front": True})
         queue = server.json("/queue")
-        assert [item[1] for item in queue["queue_pending"]] == [waiting["prompt_id"]]
-        assert server.request("/queue", {"delete": [waiting["prompt_id"]]})[0] == 200
+        assert [item[1] for item in queue["queue_pending"]] == [first["prompt_id"], waiting["prompt_id"]]
+        assert server.request("/queue", {"delete": [waiting["prompt_id"], first["prompt_id"]]})[0] == 200
         assert server.json("/queue")["queue_pending"] == []
         messages = []
         while True:  # interrupt once the sampler is under way
