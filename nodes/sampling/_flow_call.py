@@ -12,7 +12,7 @@ from typing import Any
 
 from nodeflow.core import NodeError
 from nodes._lazy import lazy
-from nodes.sampling._cond_call import is_active
+from nodes.sampling._cond_call import _area_fade, _bounds, is_active
 
 torch = lazy("torch")
 
@@ -28,16 +28,20 @@ class FlowCall:
         self.cfg_on = cfg > 1.0 if cfg_on is None else cfg_on
         if self.cfg_on and (negative is None or not negative.entries):
             raise NodeError("cfg above 1 needs a negative conditioning (an empty prompt is fine)", "negative")
-        for entry in list(positive.entries) + (list(negative.entries) if self.cfg_on else []):
-            if entry.area is not None or entry.mask is not None:
-                raise NodeError(f"{spec.title} does not take prompts restricted to an area or a mask yet",
-                                "positive")
-        if self.cfg_on and len(negative.entries) > 1:
-            raise NodeError("give a flow model's negative one prompt (combine them before)", "negative")
         self.cfg, self.batched = float(cfg), spec.cfg == "batched" and self.cfg_on
         make = spec.module().Denoise
         #: The family's own guidance mix where its pipeline rescales it (Qwen-Image's norm).
         self.mix = getattr(spec.module(), "mix", None)
+        entries = list(positive.entries) + (list(negative.entries) if self.cfg_on else [])
+        self.regions: tuple[list[_Region], list[_Region]] | None = None
+        if any(e.area is not None or e.mask is not None for e in entries) or (
+                self.cfg_on and len(negative.entries) > 1):
+            self.batched = False  # each prompt on its own region: no pipeline to match
+            negatives = [e.with_(guidance=positive.entries[0].guidance) if e.guidance is None else e
+                         for e in (negative.entries if self.cfg_on else [])]
+            self.regions = ([_Region(model, e, batch, size, make) for e in positive.entries],
+                            [_Region(model, e, batch, size, make) for e in negatives])
+            return
         self.positive = [(e, make(model, e, batch, size)) for e in positive.entries]
         self.negative = None
         self.pair = None
@@ -62,6 +66,9 @@ class FlowCall:
     def outputs(self, latents: Any, t: Any) -> tuple[Any, Any]:
         """(positive output, negative output or None) at timestep t (a tensor, 0..1000)."""
         step = float(t.flatten()[0]) if t.ndim else float(t)
+        if self.regions is not None:
+            positive, negative = self.regions
+            return _combine(positive, latents, t, step), _combine(negative, latents, t, step) if self.cfg_on else None
         outputs, weights, uncond = [], [], None
         for i, (entry, denoise) in enumerate(self.positive):
             if not is_active(entry.time_range, step, 1000):
@@ -85,3 +92,65 @@ class FlowCall:
         if uncond is None:
             uncond = self.negative(latents, t) if self.negative is not None else self.pair[0](latents, t)[0]
         return cond, uncond
+
+
+class _Region:
+    """A prompt restricted to an area and/or a mask (ComfyUI's rule, `nodes.sampling._cond_call`): the
+    model runs on its box of latent cells (snapped to the family's patch size) and its output is
+    weighted there by strength x mask, area edges inside the picture fading in."""
+
+    def __init__(self, model: Any, entry: Any, batch: int, size: tuple[int, int], make: Any) -> None:
+        h, w = size
+        factor = model.vae_scale_factor
+        patch = max(model.spec.latent.patch, int(getattr(model.unet.config, "patch_size", 1) or 1))
+        self.entry, self.box, self.weight = entry, None, None
+        if entry.area is not None:
+            ah, aw, ay, ax = entry.area
+            top, left = min(ay // factor, h - 1), min(ax // factor, w - 1)
+            self.box = (top, min(h, top + max(1, ah // factor)), left, min(w, left + max(1, aw // factor)))
+        if entry.mask is not None:
+            mask = entry.mask[None] if entry.mask.ndim == 2 else entry.mask
+            mask = torch.nn.functional.interpolate(mask[:, None].float(), size=(h, w), mode="bilinear")
+            self.weight = (mask * float(entry.mask_strength)).to(device=model.device)
+            if entry.mask_bounds and self.box is None:
+                self.box = _bounds(self.weight)
+        if self.box is not None:
+            self.box = _snap(self.box, patch, h, w)
+            top, bottom, left, right = self.box
+            full = torch.ones((1, 1, h, w), device=model.device) if self.weight is None else self.weight
+            self.weight = full[..., top:bottom, left:right] * _area_fade(self.box, h, w, model.device)
+        if self.weight is not None:
+            self.weight = self.weight * float(entry.strength)
+        box_size = size if self.box is None else (self.box[1] - self.box[0], self.box[3] - self.box[2])
+        self.denoise = make(model, entry, batch, box_size)
+
+
+def _snap(box: tuple[int, int, int, int], patch: int, h: int, w: int) -> tuple[int, int, int, int]:
+    """A box grown to whole patches (Flux packs 2x2 cells), kept inside the picture."""
+    top, bottom, left, right = box
+
+    def span(start: int, end: int, limit: int) -> tuple[int, int]:
+        length = -(-(end - start) // patch) * patch
+        start = min(start - start % patch, limit - length)
+        return max(0, start), max(0, start) + length
+
+    top, bottom = span(top, bottom, h)
+    left, right = span(left, right, w)
+    return top, bottom, left, right
+
+
+def _combine(regions: list[_Region], latents: Any, t: Any, step: float) -> Any:
+    """The weighted average of the active prompts' outputs per latent cell (0 where none applies)."""
+    out, count = torch.zeros_like(latents), torch.zeros_like(latents)
+    for region in regions:
+        if not is_active(region.entry.time_range, step, 1000):
+            continue
+        weight = region.weight if region.weight is not None else float(region.entry.strength)
+        if region.box is None:
+            out += region.denoise(latents, t) * weight
+            count += weight
+            continue
+        top, bottom, left, right = region.box
+        out[..., top:bottom, left:right] += region.denoise(latents[..., top:bottom, left:right], t) * weight
+        count[..., top:bottom, left:right] += weight
+    return torch.where(count > 0, out / count.clamp_min(1e-37), torch.zeros_like(out))
