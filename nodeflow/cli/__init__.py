@@ -32,7 +32,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: What `nodeflow FILE` opens in the editor (as `nodeflow gui FILE`): a workflow or a picture carrying one.
+OPENABLE = (".json", ".png", ".webp")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if len(argv) == 1 and argv[0] not in COMMANDS and argv[0].lower().endswith(OPENABLE):
+        argv = ["gui", argv[0]]  # `nodeflow wf.json`, as a file manager or a habit calls it
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
                         format="%(levelname)s: %(message)s")
