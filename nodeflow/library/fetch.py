@@ -115,7 +115,8 @@ def fetch_model(wanted: Wanted, index: HashIndex, options: Options) -> Fetched:
         if index.sha256(target) != digest:
             raise FetchRefused(f"a different file is already at {target}; it was not replaced "
                                "(choose another name with --name)")
-        return Fetched(wanted, target, f"{kind}/{name}: already there ({_verified_words(expected)})", bool(expected))
+        return Fetched(wanted, target, f"{kind}/{name}: already there ({_verified_words(expected, digest)})",
+                       bool(expected))
     index.remember(target, digest)
     index.remember_source(digest, wanted.url)
     return Fetched(wanted, target, f"{kind}/{name}: fetched to {target} ({_verified_words(expected, digest)})",
