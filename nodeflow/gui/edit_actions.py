@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QWidget
 
 from nodeflow.core.errors import WorkflowFormatError
 from nodeflow.gui.canvas.group_item import GROUP_TITLE_H
+from nodeflow.gui.canvas.placement import place
 from nodeflow.gui.canvas.scene import NodeScene
 from nodeflow.gui.commands import named
 from nodeflow.gui.document import Document
@@ -44,13 +45,36 @@ class EditActions:
         if not text.strip().startswith("{"):
             return []
         at = at if at is not None else self._pointer()
+        self.document.undo.beginMacro("Paste with inputs" if with_inputs else "Paste")
         try:
             ids = self.document.paste_text(text, (at.x(), at.y()), with_inputs)
         except WorkflowFormatError as exc:
             self.scene.show_message(f"Cannot paste: {exc}")
-            return []
+            ids = []
+        self._land_clear(ids)
+        self.document.undo.endMacro()
         self.scene.select_nodes(ids)
         return ids
+
+    def _land_clear(self, ids: list[str]) -> None:
+        """Slide pasted nodes, together, off the nodes already there (as little as needed)."""
+        views = self.scene.views()
+        items = [self.scene.nodes[i] for i in ids if i in self.scene.nodes]
+        if not items or not views:
+            return
+        block = QRectF()
+        for item in items:
+            block = block.united(item.sceneBoundingRect())
+        chosen = set(ids)
+        others = [item.sceneBoundingRect() for node_id, item in self.scene.nodes.items() if node_id not in chosen]
+        area = views[0].visible_scene_rect().united(block.adjusted(-20, -20, 20, 20))  # asked-for place stays allowed
+        delta = place(block.topLeft(), block.size(), area, others) - block.topLeft()
+        if delta.manhattanLength() >= 1:
+            moves = {}
+            for item in items:
+                old = list(item.record.ui.get("pos") or [item.pos().x(), item.pos().y()])
+                moves[item.node_id] = (old, [round(old[0] + delta.x()), round(old[1] + delta.y())])
+            self.document.move(moves)
 
     def duplicate(self) -> list[str]:
         ids = self.scene.selected_node_ids()

@@ -47,3 +47,19 @@ def test_f7_validates(qtbot, window):
     window.document.add_node("basic.show", (0, 0))  # its value is not linked
     qtbot.keyClick(window.view, Qt.Key.Key_F7)
     assert "problem" in window.statusBar().currentMessage()
+
+
+def test_a_paste_onto_nodes_lands_beside_them_in_one_step(qtbot, window):
+    doc = window.document
+    a = doc.add_node("basic.int", (0, 0))
+    b = doc.add_node("basic.round", (250, 0))
+    window.view.centerOn(300, 150)
+    _select_and_copy(qtbot, window, [a, b])
+    pasted = _paste_at(qtbot, window, QPointF(10, 10), Qt.KeyboardModifier.ControlModifier)  # right on top
+    rects = {i: window.scene.nodes[i].sceneBoundingRect() for i in (a, b, *pasted)}
+    assert not any(rects[p].intersects(rects[o]) for p in pasted for o in (a, b))
+    gap = rects[pasted[1]].left() - rects[pasted[0]].left()
+    assert gap == rects[b].left() - rects[a].left()  # moved together, their layout kept
+    assert doc.undo.undoText() == "Paste"
+    doc.undo.undo()
+    assert set(doc.graph.nodes) == {a, b}
