@@ -113,12 +113,12 @@ def from_llama_cpp_names(state: dict[str, Any], arch: str, model: Any, field: st
     wanted: dict[str, str] = {}
     for key in model.state_dict():
         parts = key.split(".")
-        for start in range(len(parts)):
+        suffixes = ("." + parts[-1],)  # llama.cpp keeps it: blk.0.attn_q.weight
+        for start in range(len(parts) - 1):
             candidate = ".".join(parts[start:])
-            found = names.get_name(candidate.rsplit(".", 1)[0], try_suffixes=("." + parts[-1],)) if "." in candidate \
-                else None
+            found = names.get_name(candidate, try_suffixes=suffixes)
             if found is None and start:
-                found = names.get_name("model." + candidate.rsplit(".", 1)[0], try_suffixes=("." + parts[-1],))
+                found = names.get_name("model." + candidate, try_suffixes=suffixes)
             if found is not None:
                 wanted.setdefault(found, key)
                 break

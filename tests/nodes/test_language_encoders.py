@@ -99,7 +99,8 @@ def _llama_cpp_file(path, model, arch: str, qtype=gguf.GGMLQuantizationType.Q8_0
     for key, value in _checkpoint_names(model).items():
         if key == "lm_head.weight":
             continue  # tied to the embedding, as llama.cpp writes Qwen3
-        name = names.get_name(key.rsplit(".", 1)[0], try_suffixes=("." + key.rsplit(".", 1)[1],))
+        name = names.get_name(key, try_suffixes=("." + key.rsplit(".", 1)[1],))
+        assert name is not None and name.startswith(("blk.", "token_embd", "output")) and name.endswith(".weight")
         data = value.float().numpy()
         kind = qtype if key.endswith("proj.weight") else gguf.GGMLQuantizationType.F32
         writer.add_tensor(name, gguf.quants.quantize(data, kind), raw_dtype=kind)

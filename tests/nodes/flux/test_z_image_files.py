@@ -122,3 +122,38 @@ def test_a_gguf_file_as_unetloadergguf_loads_it(tiny_z_image8, tmp_path):
     difference = np.abs(got.astype(int) - expected.astype(int))
     assert difference.mean() < 1 and difference.max() < 8  # Q8_0: 8 bits a weight (measured: mean 0.12, max 1)
     assert not np.array_equal(got, expected)  # the file's own (quantized) weights ran
+
+
+def test_a_llama_cpp_gguf_text_encoder_as_cliploadergguf_loads_it(tiny_z_image8, tmp_path):
+    """CLIPLoaderGGUF's files: Qwen3 in llama.cpp's names (blk.N.attn_q...), Q8_0 projections, the
+    tokenizer beside it; mapped back by the gguf package's name map, kept quantized."""
+    import shutil
+
+    import gguf
+    from transformers import Qwen3Model
+
+    folder = tiny_z_image8
+    encoder = Qwen3Model.from_pretrained(folder / "text_encoder")
+    path = tmp_path / "text_encoders" / "Qwen3-4B-Q8_0.gguf"
+    path.parent.mkdir()
+    names = gguf.get_tensor_name_map(gguf.MODEL_ARCH.QWEN3, encoder.config.num_hidden_layers)
+    writer = gguf.GGUFWriter(str(path), arch="qwen3")
+    for key, value in encoder.state_dict().items():
+        kind = gguf.GGMLQuantizationType.Q8_0 if key.endswith("proj.weight") else gguf.GGMLQuantizationType.F32
+        writer.add_tensor(names.get_name("model." + key, try_suffixes=(".weight",)),
+                          gguf.quants.quantize(value.float().numpy(), kind), raw_dtype=kind)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    shutil.copytree(folder / "tokenizer", path.parent / "tokenizer")
+    executor = Executor(device="cpu")
+    graph, ids = flux_txt2img(folder, guidance=None, steps=3, seed=5)
+    expected = pixels(run(executor, graph, tmp_path / "folder"), ids["decode"])
+    text = add(graph, "models.load_clip", clip_name=str(path), family="lumina2")
+    graph.connect(text, "clip", ids["pos"], "clip")
+    got = pixels(run(executor, graph, tmp_path / "file"), ids["decode"])
+
+    difference = np.abs(got.astype(int) - expected.astype(int))
+    assert difference.mean() < 2 and difference.max() < 16  # Q8_0 projections
+    assert not np.array_equal(got, expected)  # the GGUF file's own weights ran
