@@ -25,7 +25,7 @@ from nodeflow.core.errors import GraphEditError
 from nodeflow.core.events import Signal
 from nodeflow.core.registry import Registry
 from nodeflow.core.schema import item_problem
-from nodeflow.core.spec import Node
+from nodeflow.core.spec import REQUIRED, Node
 from nodeflow.core.subgraphs.overlay import SubgraphRegistry
 
 
@@ -245,6 +245,16 @@ class Graph:
         self.param_changed.emit(node_id, name, value)
         self.changed.emit()
         return value
+
+    def param_value(self, node_id: str, name: str) -> Any:
+        """The value a node runs with for parameter `name`: its own, else its input's default (a
+        subgraph instance stores only what differs from its definition); None if it has neither."""
+        record = self.nodes[node_id]
+        if name in record.params:
+            return record.params[name]
+        cls = self.node_class(node_id)
+        inp = cls.input(name) if cls is not None else None
+        return None if inp is None or inp.default is REQUIRED else inp.default
 
     def check_value(self, node_id: str, name: str, value: Any) -> Any:
         """The value `set_param` would store, converted; GraphEditError if it would be refused."""

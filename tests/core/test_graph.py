@@ -82,3 +82,17 @@ def test_unset_param_forgets_the_value_and_announces_it(graph):
     graph.param_changed.connect(lambda *args: seen.append(args))
     graph.unset_param(add, "a")
     assert "a" not in graph.nodes[add].params and seen == [(add, "a", None)]
+
+
+def test_a_parameter_left_to_its_default_reads_as_the_default():
+    """A subgraph instance stores only what differs from its definition: what it runs with (and
+    what the editor shows) is the definition's value."""
+    from pathlib import Path
+
+    from nodeflow.core import default_registry, files
+
+    graph = files.load(Path(__file__).resolve().parents[2] / "workflows" / "subgraphs.json", default_registry())[0]
+    instance = next(n for n, r in graph.nodes.items() if r.type.startswith("subgraph/") and "text" not in r.params)
+    assert graph.param_value(instance, "text") == "a red circle on a blue background"
+    assert graph.param_value(instance, "cfg") == 5.0
+    assert graph.param_value(instance, "no such parameter") is None

@@ -222,7 +222,7 @@ def _paint_widget(item: PaintedNode, painter: QPainter, row: WidgetRow) -> None:
     rect = QRectF(PAD, row.y, item.layout.width - 2 * PAD, row.height)
     inp = row.input
     name = row.name
-    value = item.record.params.get(name)
+    value = item.host.graph.param_value(item.node_id, name)
     bad = name in item.run.problem_fields
     painter.setPen(QPen(theme.ERROR, 1.2) if bad else Qt.PenStyle.NoPen)
     painter.setBrush(theme.WIDGET_BG)

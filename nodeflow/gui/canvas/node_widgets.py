@@ -180,7 +180,7 @@ class WidgetInteraction:
         self.close_editor()
         name, node_id, token = self._name, self.item.node_id, object()
         row, inp = self.row, self.row.input
-        value = self.item.record.params.get(name, "")
+        value = self.item.host.graph.param_value(self.item.node_id, name)
         text = values.display(inp, value) if inp.type != "STRING" else str(value or "")
         if multiline:
             widget = QPlainTextEdit()
