@@ -62,10 +62,13 @@ def walk(graph: Graph, targets: list[str], incoming: dict[str, list[Link]]) -> W
     """The nodes `targets` need, following only the branches their lazy nodes take."""
     static = StaticValues(graph, incoming)
     chosen: dict[str, tuple[str, ...]] = {}
+    types = {record.type for record in graph.nodes.values()}  # a few, however large the graph
+    lazy_types = {t for t in types if (cls := graph.registry.get(t)) is not None and cls.lazy_inputs()}
 
     def links_of(node_id: str) -> tuple[list[Link], list[Link]]:
-        if lazy_class(graph, node_id) is None:  # most nodes: every link is taken
-            return incoming.get(node_id, []), []
+        record = graph.nodes.get(node_id)
+        if record is None or record.type not in lazy_types or lazy_class(graph, node_id) is None:
+            return incoming.get(node_id, []), []  # most nodes: every link is taken
         if node_id not in chosen:
             decision = static.decide(node_id)
             if decision is not None:

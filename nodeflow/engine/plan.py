@@ -117,7 +117,8 @@ def _validate(graph: Graph, workflow_dir: Path | None, targets: list[str] | None
     for node_id in ordered:
         problems += _node_problems(graph, node_id, search_dirs, library, incoming.get(node_id, []), reads, refused,
                                    carried)
-        problems += _unlinked_choice(graph, node_id, needs.chosen.get(node_id, ()))
+        if node_id in needs.chosen:
+            problems += _unlinked_choice(graph, node_id, needs.chosen[node_id])
     # A node whose file is refused is not looked at further: that would read the file's header.
     estimated = [node_id for node_id in ordered if node_id not in refused]
     problems += _device_problems(graph, estimated, search_dirs, library, device)
