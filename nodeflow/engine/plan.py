@@ -23,7 +23,7 @@ from nodeflow.core.paths import exists, resolve_path
 from nodeflow.core.reads import ReadRule, resolve_for_header
 from nodeflow.core.spec import REQUIRED, Node
 from nodeflow.core.subgraphs.expand import expand, expand_targets
-from nodeflow.core.types import can_connect
+from nodeflow.core.types import ANY, can_connect
 from nodeflow.engine import branches
 from nodeflow.engine.estimate import memory_problems, node_estimates
 from nodeflow.engine.memory_plan import make_memory_plan, model_params
@@ -277,7 +277,8 @@ def _node_problems(graph: Graph, node_id: str, search_dirs: tuple[Path, ...], li
                     f"is linked to output '{link.src_output}' of node {link.src}, which has no such output",
                     node_id, inp.name))
                 continue
-            out_type = graph.output_type(link.src, link.src_output, carried) or out.type
+            # only an output of any type (a reroute's) needs the walk to what feeds it
+            out_type = out.type if out.type != ANY else graph.output_type(link.src, link.src_output, carried) or ANY
             if not can_connect(out_type, inp.type):
                 problems.append(Problem(
                     f"expects {inp.type}, but node {link.src} output '{link.src_output}' gives {out_type}",
