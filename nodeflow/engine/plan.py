@@ -17,7 +17,7 @@ import networkx as nx
 
 from nodeflow.core.errors import Problem, shown
 from nodeflow.core.gc_pause import without_cycle_collection
-from nodeflow.core.graph import Graph, Link, id_sort_key
+from nodeflow.core.graph import Graph, Link, id_sort_key, sorted_ids
 from nodeflow.core.outputs import OutputPathError, output_dir_problem, output_target
 from nodeflow.core.paths import exists, resolve_path
 from nodeflow.core.reads import ReadRule, resolve_for_header
@@ -46,7 +46,7 @@ def output_nodes(graph: Graph) -> list[str]:
         cls = graph.registry.get(record.type)
         if record.mode != "muted" and (cls is None or cls.is_output):
             found.append(node_id)
-    return sorted(found, key=id_sort_key)
+    return sorted_ids(found)
 
 
 def links_by_destination(graph: Graph) -> dict[str, list[Link]]:
@@ -111,7 +111,7 @@ def _validate(graph: Graph, workflow_dir: Path | None, targets: list[str] | None
     library = default_library()
     search_dirs = library.search_dirs(workflow_dir)
     reads = library.read_rule(workflow_dir)
-    ordered = sorted(wanted, key=id_sort_key)
+    ordered = sorted_ids(wanted)
     refused: set[str] = set()
     carried: dict[tuple[str, str], str | None] = {}  # output types through reroutes, walked once
     for node_id in ordered:
