@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
@@ -23,6 +23,7 @@ import networkx as nx
 from nodeflow.core.connections import carried_type, check_connection
 from nodeflow.core.errors import GraphEditError
 from nodeflow.core.events import Signal
+from nodeflow.core.ids import id_sort_key
 from nodeflow.core.registry import Registry
 from nodeflow.core.schema import item_problem
 from nodeflow.core.spec import REQUIRED, Node
@@ -39,21 +40,6 @@ class NodeMode(str, Enum):
 
 
 NODE_MODES = tuple(mode.value for mode in NodeMode)
-
-
-def id_sort_key(item_id: str) -> tuple[int, int, str]:
-    """Numeric ids in number order, then the others by text. Only ASCII digits make a number:
-    "²" and "٣" pass `str.isdigit` but are ids like any other text."""
-    return (0, int(item_id), "") if item_id.isascii() and item_id.isdigit() else (1, 0, item_id)
-
-
-def sorted_ids(ids: Iterable[str]) -> list[str]:
-    """`ids` in `id_sort_key` order, fast for many: numeric ids sort by their number in one pass
-    of C-level int keys, the others by text after them (equal numbers keep their order)."""
-    numeric, other = [], []
-    for item_id in ids:
-        (numeric if item_id.isascii() and item_id.isdigit() else other).append(item_id)
-    return sorted(numeric, key=int) + sorted(other)
 
 
 @dataclass

@@ -31,7 +31,8 @@ from typing import Any
 from nodeflow.core import jsontext
 from nodeflow.core.errors import WorkflowFormatError
 from nodeflow.core.gc_pause import without_cycle_collection
-from nodeflow.core.graph import NODE_MODES, Graph, Group, Link, NodeRecord, id_sort_key
+from nodeflow.core.graph import NODE_MODES, Graph, Group, Link, NodeRecord
+from nodeflow.core.ids import id_sort_key
 from nodeflow.core.manifest import runtime_drift
 from nodeflow.core.registry import Registry
 from nodeflow.core.schema import check_schema

@@ -17,7 +17,8 @@ import networkx as nx
 
 from nodeflow.core.errors import Problem, shown
 from nodeflow.core.gc_pause import without_cycle_collection
-from nodeflow.core.graph import Graph, Link, id_sort_key, sorted_ids
+from nodeflow.core.graph import Graph, Link
+from nodeflow.core.ids import id_sort_key, sorted_ids
 from nodeflow.core.outputs import OutputPathError, output_dir_problem, output_target
 from nodeflow.core.paths import exists, resolve_path
 from nodeflow.core.reads import ReadRule, resolve_for_header

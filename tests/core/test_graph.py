@@ -99,7 +99,7 @@ def test_a_parameter_left_to_its_default_reads_as_the_default():
 
 
 def test_sorted_ids_is_id_sort_key_order():
-    from nodeflow.core.graph import id_sort_key, sorted_ids
+    from nodeflow.core.ids import id_sort_key, sorted_ids
 
     ids = ["10", "2", "b", "a", "02", "²", "1", "100", "x10", "2"]
     assert sorted_ids(ids) == sorted(ids, key=id_sort_key)

@@ -14,7 +14,8 @@ import re
 from collections.abc import Iterable
 
 from nodeflow.core.errors import GraphEditError
-from nodeflow.core.graph import Graph, Link, NodeRecord, id_sort_key
+from nodeflow.core.graph import Graph, Link, NodeRecord
+from nodeflow.core.ids import id_sort_key
 from nodeflow.core.subgraphs.definition import (
     BOUNDARY_IN,
     BOUNDARY_OUT,
