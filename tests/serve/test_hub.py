@@ -50,6 +50,9 @@ def test_a_stuck_client_costs_a_bounded_outbox_and_then_its_connection():
             hub.post("executing", {"node": None}, "reader")
             posted.append(time.perf_counter() - started)
 
+        hub.post("status", {}, "stuck")  # its one send hangs from now on, so the burst below fills
+        while stuck.sent == 0:             # its outbox exactly, whatever the timing
+            await asyncio.sleep(0.01)
         thread = threading.Thread(target=job_thread)
         thread.start()
         while thread.is_alive():
