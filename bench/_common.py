@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -82,3 +84,18 @@ def txt2img_chain(graph, checkpoint: Path, *, size: int, steps: int, seed: int, 
     else:
         decode = add_node(graph, "vae.decode", links)
     return ckpt, sampler, decode
+
+
+def interleaved_times(ours: Callable[[], Any], theirs: Callable[[], Any], repeats: int
+                      ) -> tuple[list[float], list[float]]:
+    """Seconds of each of `repeats` runs of `ours` and of `theirs` (NodeFlow's graph and the reference
+    pipeline), run alternately so that background load hits both alike."""
+    ours_times, theirs_times = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        theirs()
+        theirs_times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        ours()
+        ours_times.append(time.perf_counter() - start)
+    return ours_times, theirs_times

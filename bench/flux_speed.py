@@ -13,10 +13,9 @@ import argparse
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from _common import ROOT, add_node, quiet_environment
+from _common import ROOT, add_node, interleaved_times, quiet_environment
 
 quiet_environment()
 
@@ -93,14 +92,7 @@ def main() -> None:
 
         first = ours()  # loads the model once; not timed
         same = np.array_equal(image_to_uint8(first.values[decode]["image"])[0], np.array(theirs()[0]))
-        graph_times, pipe_times = [], []
-        for _ in range(args.repeats):
-            start = time.perf_counter()
-            theirs()
-            pipe_times.append(time.perf_counter() - start)
-            start = time.perf_counter()
-            ours()
-            graph_times.append(time.perf_counter() - start)
+        graph_times, pipe_times = interleaved_times(ours, theirs, args.repeats)
         g, p = statistics.median(graph_times), statistics.median(pipe_times)
         print(f"flux (random, 256 wide, 2+2 blocks) {args.size}x{args.size}, {args.steps} euler steps, "
               f"torch threads {torch.get_num_threads()}")

@@ -14,10 +14,9 @@ import argparse
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from _common import ROOT, add_node, quiet_environment
+from _common import ROOT, add_node, interleaved_times, quiet_environment
 
 quiet_environment()
 
@@ -70,14 +69,7 @@ def bench(name: str, args: argparse.Namespace, tmp: Path) -> None:
 
     first = ours()  # loads the models once; not timed
     same = np.array_equal(image_to_uint8(first.values[decode]["image"])[0], np.array(theirs()[0]))
-    graph_times, pipe_times = [], []
-    for _ in range(args.repeats):
-        start = time.perf_counter()
-        theirs()
-        pipe_times.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        ours()
-        graph_times.append(time.perf_counter() - start)
+    graph_times, pipe_times = interleaved_times(ours, theirs, args.repeats)
     g, p = statistics.median(graph_times), statistics.median(pipe_times)
     print(f"{name} (tiny random) {args.size}x{args.size}, {args.steps} steps, cfg {args.cfg}, "
           f"torch threads {torch.get_num_threads()}: pixels identical to {pipeline}: {same}")

@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import ROOT, add_node, quiet_environment, txt2img_chain
+from _common import ROOT, add_node, interleaved_times, quiet_environment, txt2img_chain
 
 quiet_environment()
 
@@ -77,14 +77,7 @@ def main() -> None:
         from nodes._tensors import image_to_uint8
 
         same = np.array_equal(image_to_uint8(first.values[decode]["image"])[0], np.array(theirs()[0]))
-        graph_times, pipe_times = [], []
-        for _ in range(args.repeats):  # interleaved, so background load hits both alike
-            start = time.perf_counter()
-            theirs()
-            pipe_times.append(time.perf_counter() - start)
-            start = time.perf_counter()
-            ours()
-            graph_times.append(time.perf_counter() - start)
+        graph_times, pipe_times = interleaved_times(ours, theirs, args.repeats)
 
         executor = Executor(device="cpu", models=models)
         executor.run(graph, output_dir=Path(tmp) / "out")

@@ -16,19 +16,8 @@ FOLDER = ROOT / "workflows" / "families"
 SOURCE = "workflows/inputs/red_circle.png"
 PROMPT = "a red circle on a blue background"
 
-
-def _graph():
-    sys.path.insert(0, str(ROOT))
-    from nodeflow.core import Graph, default_registry
-
-    return Graph(default_registry())
-
-
-def _add(graph, type_id, pos, links=None, **params):
-    node_id = graph.add_node(type_id, params, ui={"pos": list(pos)}).id
-    for name, (src, out) in (links or {}).items():
-        graph.connect(src, out, node_id, name)
-    return node_id
+sys.path.insert(0, str(ROOT / "tests" / "nodes"))  # the SD examples' builder, also when run as a script
+from workflow_builder import _add, _graph, painted_mask  # noqa: E402
 
 
 def _flux_parts(g, unet, weight_dtype="default"):
@@ -100,7 +89,6 @@ def flux_fill_inpaint():
                                  "FluxFillPipeline (noise_mask off: the model keeps the rest itself).")
     model, clip, vae = _flux_parts(g, "flux1-fill-dev.safetensors")
     sys.path.insert(0, str(ROOT / "tests" / "nodes"))
-    from workflow_builder import painted_mask
 
     load = _add(g, "image.load", (0, 600), image=SOURCE, painted_mask=painted_mask())
     text = _add(g, "conditioning.text_encode", (300, 0), {"clip": (clip, "clip")}, text=PROMPT)
