@@ -57,7 +57,9 @@ def reference_pipe(name: str, folder: Path) -> Any:
 
     key = (name, str(folder))
     if key not in _pipes:
-        pipe = getattr(diffusers, name).from_pretrained(folder, local_files_only=True)
+        from pipelines import settled  # the weights laid out as NodeFlow's loaders lay them out
+
+        pipe = settled(getattr(diffusers, name).from_pretrained(folder, local_files_only=True))
         pipe.set_progress_bar_config(disable=True)
         _pipes[key] = pipe
     return _pipes[key]
