@@ -16,6 +16,7 @@ from nodeflow.core.graph import Graph, Group, Link, NodeMode, NodeRecord
 
 _PARAM_ID = 1001
 _MOVE_ID = 1002
+_GROUP_ID = 1003
 
 
 def named(graph: Graph, node_ids: list[str]) -> str:
@@ -220,11 +221,26 @@ class SetMode(QUndoCommand):
 
 
 class AddGroup(QUndoCommand):
+    """Add a frame. Naming it right after (Ctrl+G opens its title for typing) folds into this
+    step, so one undo removes the frame instead of first giving it back its "Group" title."""
+
     def __init__(self, graph: Graph, title: str, rect: list[float], color: str | None = None):
         super().__init__(f"Add group '{title}'")
         self.graph = graph
         self.group: Group | None = None
         self.args = (title, rect, color)
+
+    def id(self) -> int:
+        return _GROUP_ID
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not isinstance(other, SetGroup) or self.group is None or other.group_id != self.group.id:
+            return False
+        if set(other.new) != {"title"}:
+            return False
+        self.group.title = other.new["title"]
+        self.setText(f"Add group '{self.group.title}'")
+        return True
 
     def redo(self) -> None:
         if self.group is None:
@@ -258,6 +274,9 @@ class SetGroup(QUndoCommand):
         group = graph.groups[group_id]
         self.old = {k: copy.deepcopy(getattr(group, k)) for k in values}
         self.new = values
+
+    def id(self) -> int:
+        return _GROUP_ID if set(self.new) == {"title"} else -1
 
     def redo(self) -> None:
         self.graph.set_group(self.group_id, **self.new)

@@ -108,7 +108,9 @@ class EditActions:
             self.document.set_ui(node_id, "Collapse", collapsed=True if collapse else None)
         self.document.undo.endMacro()
 
-    def group_selection(self, title: str = "Group") -> str | None:
+    def group_selection(self, title: str | None = None) -> str | None:
+        """Frame the selected nodes. Without a `title` (Ctrl+G, the menus) the frame is made as
+        "Group" and its title opens for typing, as in ComfyUI (`canvas.title_editor`)."""
         items = [self.scene.nodes[i] for i in self.scene.selected_node_ids()]
         if not items:
             return None
@@ -116,8 +118,11 @@ class EditActions:
         for item in items:
             rect = rect.united(item.sceneBoundingRect())
         rect = rect.adjusted(-20, -20 - GROUP_TITLE_H, 20, 20)
-        return self.document.add_group(title, [round(rect.x()), round(rect.y()),
-                                               round(rect.width()), round(rect.height())])
+        group_id = self.document.add_group(title or "Group", [round(rect.x()), round(rect.y()),
+                                                              round(rect.width()), round(rect.height())])
+        if title is None:
+            self.scene.request_rename_group(group_id)
+        return group_id
 
     def set_color(self, color: str | None) -> None:
         ids = self.scene.selected_node_ids()

@@ -149,7 +149,6 @@ class MainWindow(QMainWindow):
         doc.graph_replaced.connect(self._graph_replaced)
         self.scene.message.connect(self.status)
         self.scene.rename_requested.connect(self.rename_node)
-        self.scene.rename_group_requested.connect(self.rename_group)
         self.view.files_dropped.connect(self.files.dropped)
         self.files.opened.connect(self._opened)
         self.files.saved.connect(self._saved)
@@ -300,12 +299,6 @@ class MainWindow(QMainWindow):
         text, ok = QInputDialog.getText(self, "Rename node", "Title:", text=item.title)
         if ok:
             self.document.rename(node_id, text)
-
-    def rename_group(self, group_id: str) -> None:
-        group = self.document.graph.groups[group_id]
-        text, ok = QInputDialog.getText(self, "Rename group", "Title:", text=group.title)
-        if ok and text.strip():
-            self.document.set_group(group_id, title=text.strip())
 
     def _toggle_snap(self, on: bool) -> None:
         self.scene.snap = on

@@ -7,7 +7,7 @@ import json
 import os
 
 import pytest
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 
 from nodeflow.core import workflow
 from nodeflow.gui.main_window import MainWindow
@@ -32,12 +32,66 @@ def test_ctrl_g_then_ctrl_s_on_a_note_saves_a_titled_group(qtbot, window, tmp_pa
     (group,) = window.document.graph.groups.values()
     assert group.title == "Group"
     window.view.viewport().grab()  # paints the frame's title
+    editor = window.view.title_editor  # Ctrl+G asks for the title on the frame itself
+    assert editor.isVisible() and editor.selectedText() == "Group"
+    qtbot.keyClicks(editor, "Notes")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    assert group.title == "Notes" and not editor.isVisible()
     target = tmp_path / "grouped.json"
     window.files.ask_save_path = lambda: str(target)
     qtbot.keyClick(window.view, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     saved = json.loads(target.read_text())
-    assert saved["groups"][0]["title"] == "Group"
+    assert saved["groups"][0]["title"] == "Notes"
     assert not window.document.dirty
+
+
+def _two_numbers_selected(qtbot, window) -> list[str]:
+    doc = window.document
+    ids = [doc.add_node("basic.int", (0, 0)), doc.add_node("basic.int", (260, 0))]
+    window.view.fit_all()
+    window.scene.select_nodes(ids)
+    return ids
+
+
+def test_ctrl_g_names_the_frame_as_typed_in_one_undo_step(qtbot, window):
+    doc = window.document
+    _two_numbers_selected(qtbot, window)
+    before = doc.undo.count()
+    window.view.setFocus()
+    qtbot.keyClick(window.view, Qt.Key.Key_G, Qt.KeyboardModifier.ControlModifier)
+    editor = window.view.title_editor
+    (group_id,) = doc.graph.groups
+    bar = window.view.mapFromScene(QPointF(*doc.graph.groups[group_id].rect[:2]))
+    assert editor.geometry().contains(bar + QPoint(20, 10))  # over the frame's title bar
+    qtbot.keyClicks(editor, "Sampling")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    assert doc.graph.groups[group_id].title == "Sampling"
+    assert doc.undo.count() == before + 1 and doc.undo.undoText() == "Add group 'Sampling'"
+    doc.undo.undo()
+    assert doc.graph.groups == {}
+    doc.undo.redo()
+    assert doc.graph.groups[group_id].title == "Sampling"
+
+
+def test_escape_keeps_the_default_title_and_a_double_clicked_title_renames(qtbot, window):
+    doc = window.document
+    _two_numbers_selected(qtbot, window)
+    window.view.setFocus()
+    qtbot.keyClick(window.view, Qt.Key.Key_G, Qt.KeyboardModifier.ControlModifier)
+    editor = window.view.title_editor
+    qtbot.keyClicks(editor, "Thrown away")
+    qtbot.keyClick(editor, Qt.Key.Key_Escape)
+    (group,) = doc.graph.groups.values()
+    assert group.title == "Group" and not editor.isVisible()
+    doc.set_param(next(iter(doc.graph.nodes)), "value", 3)  # another step: a rename is its own now
+    title = QPointF(group.rect[0] + 40, group.rect[1] + 12)
+    qtbot.mouseDClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=vp(window.view, title))
+    assert editor.isVisible() and editor.text() == "Group"
+    editor.setText("Inputs")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    assert group.title == "Inputs" and doc.undo.undoText() == "Rename group 'Group'"
+    doc.undo.undo()
+    assert group.title == "Group" and len(doc.graph.groups) == 1
 
 
 def test_a_wrong_typed_group_or_node_title_is_refused_before_the_canvas(window):

@@ -9,21 +9,23 @@ from __future__ import annotations
 import json
 import math
 
-from PySide6.QtCore import QLineF, QMimeData, QPointF, QRectF, QSizeF, Qt, QTimer, Signal
-from PySide6.QtGui import QPainter, QPen
+from PySide6.QtCore import QMimeData, QPointF, QRectF, QSizeF, Qt, QTimer, Signal
+from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QGraphicsView
 
 from nodeflow.core.graph import Link
-from nodeflow.gui import theme, wire_habits, wire_rules
+from nodeflow.gui import wire_habits, wire_rules
 from nodeflow.gui.canvas import node_paint
 from nodeflow.gui.canvas.detail import frame_centre, frame_zoom
 from nodeflow.gui.canvas.gestures import Cut, Pan
+from nodeflow.gui.canvas.grid import draw_grid
 from nodeflow.gui.canvas.layout import DOT_D
 from nodeflow.gui.canvas.link_item import LinkItem
 from nodeflow.gui.canvas.menus import show_context_menu
 from nodeflow.gui.canvas.minimap import Minimap
 from nodeflow.gui.canvas.placement import land_visible
 from nodeflow.gui.canvas.scene import NodeScene
+from nodeflow.gui.canvas.title_editor import GroupTitleEditor
 from nodeflow.gui.canvas.wiring import WireDrag, WireResult
 from nodeflow.gui.edit_actions import EditActions
 from nodeflow.gui.search_popup import SearchPopup
@@ -57,6 +59,8 @@ class NodeView(QGraphicsView):
         self.setAcceptDrops(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.minimap = Minimap(self, scene)
+        self.title_editor = GroupTitleEditor(self, scene.edits)  # Ctrl+G and a title's double-click
+        scene.rename_group_requested.connect(self.title_editor.edit)
         self.zoom_settle = QTimer(self)  # running while a wheel zoom gesture is in progress
         self.zoom_settle.setSingleShot(True)
         self.zoom_settle.setInterval(ZOOM_SETTLE_MS)
@@ -153,29 +157,7 @@ class NodeView(QGraphicsView):
         self.node_scene.suspend_item_cache(False)
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
-        painter.fillRect(rect, theme.BACKGROUND)
-        step = self.node_scene.grid
-        zoom = self.zoom()
-        while step * zoom < 12:
-            step *= 5
-        lines_minor, lines_major = [], []
-        left, top = math.floor(rect.left() / step) * step, math.floor(rect.top() / step) * step
-        x = left
-        while x < rect.right():
-            (lines_major if round(x / step) % 5 == 0 else lines_minor).append(
-                QLineF(x, rect.top(), x, rect.bottom()))
-            x += step
-        y = top
-        while y < rect.bottom():
-            (lines_major if round(y / step) % 5 == 0 else lines_minor).append(
-                QLineF(rect.left(), y, rect.right(), y))
-            y += step
-        pen = QPen(theme.GRID_MINOR, 0)
-        painter.setPen(pen)
-        painter.drawLines(lines_minor)
-        pen.setColor(theme.GRID_MAJOR)
-        painter.setPen(pen)
-        painter.drawLines(lines_major)
+        draw_grid(painter, rect, self.node_scene.grid, self.zoom())
 
     # -- mouse ---------------------------------------------------------------------------------
 
