@@ -116,3 +116,20 @@ def test_on_a_short_screen_inspector_and_output_share_the_column_and_come_forwar
     assert inspector.height() >= 300  # the whole column: its parameters show
     full.output_viewer.add_images([OutputImage(solid("red"), sampler)])
     qtbot.waitUntil(lambda: not output.visibleRegion().isEmpty(), timeout=2000)
+
+
+def test_a_long_output_folder_shows_its_start_and_its_last_folder(qtbot, full, tmp_path):
+    """The folder shares its line with Change… and Open in a ~300 px column: a long path was cut
+    off at the right edge, hiding the folder's own name."""
+    folder = tmp_path / "a rather long folder name for renders" / "nested deeper still" / "txt2img-outputs"
+    full.output_viewer.set_output_dir(folder)
+    full.docks["output"].raise_()
+    label = full.output_viewer.folder_label
+    qtbot.waitUntil(lambda: label.isVisible() and label.width() > 0, timeout=2000)
+    shown = label.shown_text()
+    assert label.text() == str(folder) and label.toolTip() == str(folder)
+    assert shown != str(folder) and "…" in shown  # too long for the column at 1280x720
+    assert shown.endswith("…/nested deeper still/txt2img-outputs") or shown.endswith("…/txt2img-outputs")
+    assert label.fontMetrics().horizontalAdvance(shown) <= label.contentsRect().width()
+    dock = _rect_in_window(full, full.docks["output"])
+    assert dock.contains(_rect_in_window(full, label))

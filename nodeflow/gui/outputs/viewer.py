@@ -32,6 +32,7 @@ from nodeflow.gui.outputs import actions
 from nodeflow.gui.outputs.compare import CompareView
 from nodeflow.gui.outputs.entries import OutputImage
 from nodeflow.gui.widgets.flow_row import ActionRow
+from nodeflow.gui.widgets.path_label import PathLabel
 from nodeflow.gui.widgets.zoom_view import ZoomView
 
 MAX_KEPT = 200
@@ -68,9 +69,7 @@ class OutputViewer(QWidget):
         super().__init__(parent)
         self.output_dir = Path(output_dir)
         self.entries: list[OutputImage] = []
-        self.folder_label = QLabel()
-        self.folder_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.folder_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.folder_label = PathLabel()  # a long path loses middle folders: its own name shows
         change = QPushButton("Change…", toolTip="Choose the folder runs save into")
         change.setAutoDefault(False)
         change.clicked.connect(self.choose_output_dir)
@@ -126,7 +125,6 @@ class OutputViewer(QWidget):
     def set_output_dir(self, folder: Path) -> None:
         self.output_dir = Path(folder)
         self.folder_label.setText(str(self.output_dir))
-        self.folder_label.setToolTip(str(self.output_dir))
 
     def choose_output_dir(self) -> None:
         chosen = QFileDialog.getExistingDirectory(self, "Output folder", str(self.output_dir))
