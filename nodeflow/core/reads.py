@@ -9,6 +9,11 @@ that leaves them, and a link inside them that points out, is refused with one li
 allow it. Validation, the run and the server all ask the same `ReadRule`, built by the model
 library (`ModelLibrary.read_rule`), so the answer never depends on who asks.
 
+A network service holds names to more (`ReadRule.for_network`): a prompt from a client may name a
+file only by a relative name that stays in the folder it is looked up in (no absolute path, '..',
+'~', backslash or NUL), because whoever sends it does not own this machine's other folders even
+where the local rule would allow them. The same rule object answers, with that policy set.
+
 Files are looked at with `stat` before anything opens them: a FIFO, socket or device named as an
 input would block (or never end) the first read, so it is refused by its type, and every read of
 a named file goes through `read_bounded`, which stops at a size limit instead of at memory.
@@ -18,8 +23,8 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, replace
+from pathlib import Path, PurePath
 
 from nodeflow.core.errors import shown
 
@@ -44,6 +49,14 @@ def special_kind(path: Path) -> str | None:
     return next((name for test, name in _SPECIAL_KINDS if test(mode)), None)
 
 
+def contained_name(name: str) -> bool:
+    """Whether `name` is a relative name that cannot leave the folder it is looked up in."""
+    if "\x00" in name or "\\" in name:
+        return False
+    path = PurePath(name)
+    return not path.is_absolute() and ".." not in path.parts and not name.startswith("~")
+
+
 def _real(path: Path) -> str:
     return os.path.realpath(os.path.expanduser(str(path)))
 
@@ -59,11 +72,26 @@ class ReadRule:
     roots: tuple[str, ...]
     #: How the user allows another folder, for the refusal's last words.
     hint: str = "run with --allow-read DIR"
+    #: The network policy: names must be relative and stay in their folder (`contained_name`).
+    relative_names: bool = False
 
     @classmethod
     def of(cls, roots: list[Path] | tuple[Path, ...], hint: str = "run with --allow-read DIR") -> ReadRule:
         unique = dict.fromkeys(_real(root) for root in roots)
         return cls(tuple(unique), hint)
+
+    def for_network(self, hint: str) -> ReadRule:
+        """This rule as a network service applies it: names relative only, `hint` saying what to do."""
+        return replace(self, relative_names=True, hint=hint)
+
+    def name_refusal(self, named: str) -> str | None:
+        """Why the name itself is refused (before any file is looked for), or None."""
+        if "\x00" in named:
+            return f"'{_short(named)}' is not a file name (it holds a NUL character)"
+        if self.relative_names and not contained_name(named):
+            return (f"'{_short(named)}' is an absolute path or leaves its folder ('..', '~' or a backslash); "
+                    f"{self.hint}")
+        return None
 
     def allows(self, path: Path) -> bool:
         """Whether `path` (after following every link in it) is inside one of the roots."""
@@ -77,6 +105,8 @@ class ReadRule:
         when it does not exist, so a refusal never tells a stranger whether a file is there.
         """
         shown = _short(named)
+        if (problem := self.name_refusal(named)) is not None:
+            return problem
         if "\x00" in str(path):
             return f"'{shown}' is not a file name (it holds a NUL character)"
         kind = special_kind(path)

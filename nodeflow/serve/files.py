@@ -18,8 +18,8 @@ from pathlib import Path, PurePosixPath
 from PIL import Image, PngImagePlugin, UnidentifiedImageError
 
 from nodeflow.core.atomic import atomic_file, write_atomic
+from nodeflow.core.reads import contained_name
 from nodeflow.serve.config import MAX_UPLOAD_PIXELS, ServeConfig
-from nodeflow.serve.prompts import is_contained_name
 
 #: Served as downloads, never rendered: a picture folder must not become a web page.
 ACTIVE_TYPES = {".html", ".htm", ".svg", ".xml", ".js", ".mjs", ".xhtml", ".css", ".pdf"}
@@ -39,7 +39,7 @@ def folder_of(config: ServeConfig, kind: str | None) -> Path:
 def contained(root: Path, subfolder: str, filename: str) -> Path:
     """The real path of root/subfolder/filename, or Refused if it is not inside root."""
     for part, what in ((subfolder, "subfolder"), (filename, "filename")):
-        if part and not is_contained_name(part):
+        if part and not contained_name(part):
             raise Refused(f"{what} must be a relative name inside the folder (no '..', '/' at the start, NUL)")
     if not filename or PurePosixPath(filename).name != filename:
         raise Refused("filename must be a plain file name")

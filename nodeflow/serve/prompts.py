@@ -2,9 +2,10 @@
 
 Runs on a worker thread of the event loop (validation reads model headers). Every refusal is a
 `BadRequest` in ComfyUI's error shape, with `node_errors` per node when validation names nodes.
-Beyond what a workflow file is held to, the API adds one boundary rule: a file a prompt names
-(Load Image's picture) must lie inside the input folder, so a client cannot make the server read
-a picture from anywhere else on the machine.
+A file a prompt names is held to the core read rule (`core.reads`) with its network policy: the
+name must be relative and stay in its folder, and a picture must lie inside the input roots (a
+symlink there that leads out is refused too), so a client cannot make the server read a file from
+anywhere else on the machine.
 """
 
 from __future__ import annotations
@@ -12,16 +13,19 @@ from __future__ import annotations
 import sqlite3
 import threading
 import uuid
-from pathlib import PurePath
+from pathlib import Path
 from typing import Any
 
 from nodeflow.core.errors import NodeFlowError, Problem
 from nodeflow.core.graph import Graph
+from nodeflow.core.paths import resolve_path
+from nodeflow.core.reads import ReadRule
 from nodeflow.core.registry import Registry
 from nodeflow.interop.comfyui import import_data
 from nodeflow.jobs.batch import BatchInvalid, Source, enqueue
 from nodeflow.jobs.store import JobStore
 from nodeflow.jobs.sweep import JobSpec
+from nodeflow.library import default_library
 from nodeflow.serve.access import BadRequest
 from nodeflow.serve.book import PromptBook, PromptRecord
 from nodeflow.serve.config import MAX_QUEUED, SERVE_BATCH, ServeConfig
@@ -61,7 +65,7 @@ def submit(body: Any, config: ServeConfig, store: JobStore, book: PromptBook, re
         extra = {**extra, "client_id": client_id}
     prompt = body["prompt"]
     graph = _import(prompt, registry)
-    _check_files(graph, prompt)
+    _check_files(graph, prompt, config.input_dir.resolve())
     record = PromptRecord(prompt_id, client_id, prompt, extra, _output_nodes(graph))
     book.add(record)
     try:
@@ -102,28 +106,36 @@ def _import(prompt: dict[str, Any], registry: Registry) -> Graph:
     return graph
 
 
-def _check_files(graph: Graph, prompt: dict[str, Any]) -> None:
-    """Files named by the prompt stay inside the input folder: relative, no '..', no NUL."""
+#: What a refused name's line ends with: the way a client gets a picture in.
+UPLOAD_HINT = "upload it with /upload/image and name it as the upload answered"
+
+
+def read_rule(input_dir: Path) -> tuple[ReadRule, tuple[Path, ...]]:
+    """The read rule for a prompt's files (its folder is the input folder), as a network service
+    applies it, and the folders its names are looked up in."""
+    library = default_library()
+    return library.read_rule(input_dir).for_network(UPLOAD_HINT), library.search_dirs(input_dir)
+
+
+def _check_files(graph: Graph, prompt: dict[str, Any], input_dir: Path) -> None:
+    """Every file the prompt names passes the read rule: models by their names (the library finds
+    them later), pictures also where they would be read."""
+    rule, search_dirs = read_rule(input_dir)
     problems = []
     for node_id, record in graph.nodes.items():
         cls = graph.registry.get(record.type)
         for inp in cls.inputs if cls is not None else ():
             value = record.params.get(inp.name)
-            if inp.file and isinstance(value, str) and value and not is_contained_name(value):
-                problems.append(Problem("names a file outside the input folder (absolute path, '..' or NUL); "
-                                        "upload it with /upload/image and name it as the upload answered",
-                                        node_id, inp.name))
+            if not (inp.file and isinstance(value, str) and value):
+                continue
+            problem = rule.name_refusal(value)  # first: resolving '~user/x' would ask the system
+            if problem is None and not inp.model:
+                problem = rule.refusal(resolve_path(value, search_dirs), value)
+            if problem is not None:
+                problems.append(Problem(problem, node_id, inp.name))
     if problems:
         raise BadRequest("prompt_outputs_failed_validation", "Prompt outputs failed validation",
                          "\n".join(map(str, problems)), node_errors(problems, prompt))
-
-
-def is_contained_name(name: str) -> bool:
-    """A relative name that cannot leave the folder it is looked up in."""
-    if "\x00" in name or "\\" in name:
-        return False
-    path = PurePath(name)
-    return not path.is_absolute() and ".." not in path.parts and not name.startswith("~")
 
 
 def node_errors(problems: list[Problem], prompt: dict[str, Any]) -> dict[str, Any]:

@@ -206,3 +206,18 @@ def test_an_example_opened_as_an_untitled_copy_still_reads_its_bundled_picture(m
     graph, _ = files.load(EXAMPLES / "img2img.json", default_registry())
     load = next(n for n, r in graph.nodes.items() if r.type == "image.load")
     assert [p for p in validate(graph, None) if p.node_id == load] == []
+
+
+def test_the_network_policy_of_the_one_rule_refuses_names_that_leave_their_folder(tmp_path):
+    root = tmp_path / "in"
+    picture(root / "sub" / "ok.png")
+    local = ReadRule.of([root, tmp_path])
+    network = local.for_network("upload it")
+    assert network.roots == local.roots and not local.relative_names and network.relative_names
+    assert network.refusal(root / "sub" / "ok.png", "sub/ok.png") is None
+    for name in ("../in/sub/ok.png", str(root / "sub" / "ok.png"), "~/x.png", "sub\\ok.png"):
+        path = root / name if not Path(name).is_absolute() else Path(name)
+        assert local.refusal(path, name) is None, name  # inside tmp_path: the local policy allows it
+        problem = network.refusal(path, name)
+        assert problem is not None and problem.endswith("upload it"), name
+    assert "NUL" in network.name_refusal("a\x00b.png") and "NUL" in local.name_refusal("a\x00b.png")

@@ -104,7 +104,10 @@ def test_validation_errors_come_in_comfyuis_shape_per_node(server):
 
 
 def test_a_prompt_may_name_only_pictures_inside_the_input_folder(server):
-    for name in ("/etc/hostname", "../secret.png", "a\x00b.png"):
+    server.input_dir.mkdir(parents=True, exist_ok=True)
+    (server.root / "secret.png").write_bytes(b"not for clients")
+    (server.input_dir / "innocent.png").symlink_to(server.root / "secret.png")
+    for name in ("/etc/hostname", "../secret.png", "a\x00b.png", "~nosuchuser/x.png", "innocent.png"):
         prompt = tiny_prompt()
         prompt["10"] = {"class_type": "LoadImage", "inputs": {"image": name}}
         prompt["11"] = {"class_type": "PreviewImage", "inputs": {"images": ["10", 0]}}
