@@ -14,26 +14,26 @@ SAMPLERS: dict[str, str | None] = {
     "lms": None, "dpmpp_2s_ancestral": "step", "dpmpp_2m": None, "dpmpp_sde": "brownian", "dpmpp_2m_sde": "brownian",
     "dpmpp_2m_sde_heun": "brownian", "dpmpp_3m_sde": "brownian", "ddpm": "step", "lcm": "step",
     "ddim": None, "uni_pc": None, "uni_pc_bh2": None, "res_multistep": None, "res_multistep_ancestral": "step",
-    "er_sde": "step",
+    "er_sde": "step", "euler_cfg_pp": None, "euler_ancestral_cfg_pp": "step", "dpmpp_2m_cfg_pp": None,
+    "dpmpp_2s_ancestral_cfg_pp": "step", "res_multistep_cfg_pp": None, "res_multistep_ancestral_cfg_pp": "step",
 }
 SCHEDULERS = ("normal", "karras", "exponential", "sgm_uniform", "simple", "ddim_uniform", "beta",
               "linear_quadratic", "kl_optimal")
 #: ComfyUI samplers NodeFlow lacks -> the nearest it has (the importer reports each swap).
 NEAREST = {
-    "euler_cfg_pp": "euler", "euler_ancestral_cfg_pp": "euler_ancestral", "heunpp2": "heun",
-    "dpm_fast": "dpmpp_2m", "dpm_adaptive": "dpmpp_2m", "dpmpp_2s_ancestral_cfg_pp": "dpmpp_2s_ancestral",
-    "dpmpp_sde_gpu": "dpmpp_sde", "dpmpp_2m_cfg_pp": "dpmpp_2m",
+    "heunpp2": "heun", "dpm_fast": "dpmpp_2m", "dpm_adaptive": "dpmpp_2m", "dpmpp_sde_gpu": "dpmpp_sde",
     "dpmpp_2m_sde_gpu": "dpmpp_2m_sde", "dpmpp_2m_sde_heun_gpu": "dpmpp_2m_sde_heun",
     "dpmpp_3m_sde_gpu": "dpmpp_3m_sde", "ipndm": "lms", "ipndm_v": "lms", "deis": "lms",
-    "res_multistep_cfg_pp": "res_multistep", "res_multistep_ancestral_cfg_pp": "res_multistep_ancestral",
-    "gradient_estimation": "euler", "gradient_estimation_cfg_pp": "euler", "seeds_2": "dpmpp_sde",
+    "gradient_estimation": "euler", "gradient_estimation_cfg_pp": "euler_cfg_pp", "seeds_2": "dpmpp_sde",
     "seeds_3": "dpmpp_sde",
     "sa_solver": "dpmpp_2m_sde", "sa_solver_pece": "dpmpp_2m_sde",
 }
 
 #: Samplers written from the published maths but not yet run against ComfyUI itself: the import
 #: report promises no pixel match for them until a comparison has shown one.
-UNCOMPARED = frozenset({"res_multistep", "res_multistep_ancestral", "er_sde"})
+UNCOMPARED = frozenset({"res_multistep", "res_multistep_ancestral", "er_sde", "euler_cfg_pp", "euler_ancestral_cfg_pp",
+                        "dpmpp_2m_cfg_pp", "dpmpp_2s_ancestral_cfg_pp", "res_multistep_cfg_pp",
+                        "res_multistep_ancestral_cfg_pp"})
 
 
 def pixels_expected(sampler: str, scheduler: str) -> tuple[bool, str]:

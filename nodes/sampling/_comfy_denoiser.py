@@ -12,7 +12,10 @@ pixels as much as the sampler does:
   rule for both conventions), each turned into a denoised image; classifier-free guidance mixes the
   *denoised* images, uncond + (cond - uncond) * cfg, and is skipped (one model call) when cfg is 1;
 - with a noise mask (inpainting), the unmasked part of x is replaced by the source latent noised to
-  sigma before the call and by the source latent itself after it.
+  sigma before the call and by the source latent itself after it;
+- with `keep_uncond` (the CFG++ samplers, `nodes.sampling._ksamplers_cfgpp`) the negative prompt runs
+  even at cfg 1, the mix is always computed, and `uncond` keeps the call's unconditional denoised
+  image, before the inpainting mask (as ComfyUI's post-CFG hook sees it).
 """
 
 from __future__ import annotations
@@ -32,12 +35,15 @@ torch = lazy("torch")
 class Denoiser:
     """Callable (x, sigma) -> x0 for one sampling run."""
 
-    def __init__(self, guider: Guider, table: SigmaTable, latent_shape: tuple[int, ...]) -> None:
+    def __init__(self, guider: Guider, table: SigmaTable, latent_shape: tuple[int, ...],
+                 keep_uncond: bool = False) -> None:
         model = guider.model
         self.model, self.table, self.cfg = model, table, float(guider.cfg)
-        self.cfg_on = not math.isclose(self.cfg, 1.0)
+        self.cfg_on = keep_uncond or not math.isclose(self.cfg, 1.0)
+        self.uncond: Any = None
         if self.cfg_on and (guider.negative is None or not guider.negative.entries):
-            raise NodeError("cfg other than 1 needs a negative conditioning (an empty prompt is fine)", "negative")
+            why = "the CFG++ samplers need" if keep_uncond else "cfg other than 1 needs"
+            raise NodeError(f"{why} a negative conditioning (an empty prompt is fine)", "negative")
         spec = model.spec
         if spec is not None and spec.is_flow:
             from nodes.sampling._flow_call import FlowCall
@@ -85,6 +91,7 @@ class Denoiser:
         if self.cfg_on:
             uncond = self._denoised(x, sigma, uncond)
             out = uncond + (out - uncond) * self.cfg
+            self.uncond = uncond
         if self.inpaint is not None:
             mask, source, _ = self.inpaint
             mask = self._mask_at(mask, sigma)

@@ -27,6 +27,7 @@ from nodes.sampling import _ksamplers as ks
 from nodes.sampling import _ksamplers_exp as exp
 from nodes.sampling import _ksamplers_sde as sde
 from nodes.sampling._comfy_denoiser import Denoiser
+from nodes.sampling._ksamplers_cfgpp import CFG_PP
 from nodes.sampling._noise_streams import BrownianNoise, StepNoise, start_noise
 from nodes.sampling._sigma_table import SigmaTable
 from nodes.sampling._unipc import unipc
@@ -56,6 +57,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "res_multistep": exp.res_multistep,
     "res_multistep_ancestral": functools.partial(exp.res_multistep, eta=1.0),
     "er_sde": exp.er_sde,
+    **CFG_PP,
 }
 SAMPLER_NAMES = tuple(NOISE_KIND)
 #: Samplers whose maths holds as written for a flow model's denoised predictions (the ancestral and
@@ -65,8 +67,8 @@ SAMPLER_NAMES = tuple(NOISE_KIND)
 FLOW_SAMPLERS = ("euler", "heun", "dpm_2", "lms", "dpmpp_2m", "ddim", "uni_pc", "uni_pc_bh2", "res_multistep")
 #: Samplers with an `eta` (how much fresh noise a step adds).
 WITH_ETA = frozenset({"euler_ancestral", "dpm_2_ancestral", "dpmpp_2s_ancestral", "res_multistep_ancestral",
-                      "dpmpp_sde", "dpmpp_2m_sde",
-                      "dpmpp_2m_sde_heun", "dpmpp_3m_sde"})
+                      "dpmpp_sde", "dpmpp_2m_sde", "dpmpp_2m_sde_heun", "dpmpp_3m_sde", "euler_ancestral_cfg_pp",
+                      "dpmpp_2s_ancestral_cfg_pp", "res_multistep_ancestral_cfg_pp"})
 
 
 @functools.lru_cache(maxsize=16)
@@ -146,7 +148,7 @@ def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, sigmas: Any,
         drawn = start_noise(noise.seed, source) if noise.enabled else torch.zeros(source.shape)
         drawn = drawn.to(source.device)
         x = table.noise_scaling(sigmas[0].to(source.device), drawn, source, starts_at_full_noise(table, sigmas))
-        denoiser = Denoiser(guider, table, tuple(source.shape))
+        denoiser = Denoiser(guider, table, tuple(source.shape), keep_uncond=sampler.name in CFG_PP)
         mask = _inpaint_mask(latent, x)
         if mask is not None:
             # ComfyUI's ddim inpaints with its own noise for the kept part, drawn from seed + 1.

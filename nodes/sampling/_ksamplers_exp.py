@@ -6,7 +6,10 @@
   c = (t_prev - t) / h, x_next = e^-h x + h (b1 x0 + b2 x0_prev), b1 = phi1(-h) - phi2(-h) / c,
   b2 = phi2(-h) / c, phi1(z) = (e^z - 1) / z, phi2(z) = (phi1(z) - 1) / z. The first step (no
   previous x0) is the exponential Euler step, which in sigma space is Euler's; a step to sigma 0
-  returns x0. The ancestral form steps to sigma_down and adds sigma_up of fresh noise.
+  returns x0. The ancestral form steps to sigma_down and adds sigma_up of fresh noise; as in
+  ComfyUI, c then measures from the previous step's sigma_down, t_old: c = (t_prev - t_old) / h.
+  With `cfg_pp` (`_ksamplers_cfgpp`) the first step is the Euler CFG++ step, x is moved by the
+  guidance x0 - x0_u before the multistep update, which uses the unconditional x0s.
 - er_sde: the VE ER-SDE-Solver-3 of Cui et al. 2023 ("Elucidating the solution space of extended
   reverse-time SDE for diffusion models", arXiv:2309.06169) with their noise scale function
   phi(l) = l (e^(l^0.3) + 10), l = sigma: x_t = r x_s + (1 - r) x0 + [dt + phi(l_t) I1] x0'
@@ -40,25 +43,31 @@ def _phi2(z: Any) -> Any:
 
 
 def res_multistep(model: Model, x: Any, sigmas: Any, step_done: Done, noise: Noise | None = None,
-                  eta: float = 0.0, **_: Any) -> Any:
-    old_denoised = None
+                  eta: float = 0.0, cfg_pp: bool = False, **_: Any) -> Any:
+    old_denoised = old_target = None
     for i in range(len(sigmas) - 1):
         sigma, sigma_next = sigmas[i], sigmas[i + 1]
         denoised = model(x, sigma)
+        used = model.uncond if cfg_pp else denoised  # the x0 the update is built on
         step_done(i, denoised)
         target, sigma_up = ancestral_step(sigma, sigma_next, eta)
         if target == 0 or old_denoised is None:
-            x = x + (x - denoised) / sigma * (target - sigma)  # Euler (= exponential Euler for x0)
+            if cfg_pp:
+                x = denoised + (x - used) / sigma * target
+            else:
+                x = x + (x - denoised) / sigma * (target - sigma)  # Euler (= exponential Euler for x0)
         else:
-            t, t_next, t_prev = -sigma.log(), -target.log(), -sigmas[i - 1].log()
+            t, t_next, t_prev, t_old = -sigma.log(), -target.log(), -sigmas[i - 1].log(), -old_target.log()
             h = t_next - t
-            c = (t_prev - t) / h
+            c = (t_prev - t_old) / h
             b1 = torch.nan_to_num(_phi1(-h) - _phi2(-h) / c, nan=0.0)
             b2 = torch.nan_to_num(_phi2(-h) / c, nan=0.0)
-            x = torch.exp(-h) * x + h * (b1 * denoised + b2 * old_denoised)
+            if cfg_pp:
+                x = x + (denoised - used)
+            x = torch.exp(-h) * x + h * (b1 * used + b2 * old_denoised)
         if eta and sigma_next > 0:
             x = x + noise(sigma, sigma_next) * sigma_up
-        old_denoised = denoised
+        old_denoised, old_target = used, target
     return x
 
 

@@ -33,8 +33,8 @@ def comfy_txt2img(checkpoint, executor, tmp_path, *, sampler="euler", scheduler=
     return run(executor, graph, tmp_path), ids
 
 
-def reference(result, ids, sigmas, table, *, seed=5, cfg=7.0, ancestral=False):
-    """ComfyUI's euler / euler_ancestral txt2img, written out."""
+def reference(result, ids, sigmas, table, *, seed=5, cfg=7.0, ancestral=False, cfg_pp=False):
+    """ComfyUI's euler / euler_ancestral / euler_cfg_pp txt2img, written out."""
     model = result.values[ids["ckpt"]]["model"]
     pos = result.values[ids["pos"]]["conditioning"].entries[0].embeds
     neg = result.values[ids["neg"]]["conditioning"].entries[0].embeds
@@ -54,6 +54,9 @@ def reference(result, ids, sigmas, table, *, seed=5, cfg=7.0, ancestral=False):
                 den = torch.cat([x, x]) - out * s
             uncond, cond = den.chunk(2)
             den = uncond + (cond - uncond) * cfg
+            if cfg_pp:  # land on the guided x0, re-noise along the unconditional direction
+                x = den + (x - uncond) / s * s_next
+                continue
             if not ancestral:
                 x = x + (x - den) / s * (s_next - s)
                 continue
@@ -90,6 +93,15 @@ def test_euler_ancestral_repeats_the_start_noise_as_its_first_step_noise(tiny_sd
     torch.testing.assert_close(ours, reference(result, ids, sigmas, table, ancestral=True), atol=2e-4, rtol=1e-4)
 
 
+def test_euler_cfg_pp_renoises_along_the_unconditional_prediction_as_comfyui_does(tiny_sd, executor, tmp_path):
+    result, ids = comfy_txt2img(tiny_sd, executor, tmp_path, sampler="euler_cfg_pp")
+    table, sigmas = sd15_sigmas(4)
+    ours = result.values[ids["sampler"]]["latent"]["samples"]
+    torch.testing.assert_close(ours, reference(result, ids, sigmas, table, cfg_pp=True), atol=2e-4, rtol=1e-4)
+    plain, _ = comfy_txt2img(tiny_sd, executor, tmp_path, sampler="euler")
+    assert (ours - plain.values[ids["sampler"]]["latent"]["samples"]).abs().max() > 1e-2  # not its base sampler
+
+
 def test_v_prediction_zero_snr_model_starts_at_comfyuis_finite_sigma_max(tiny_vpred, executor, tmp_path):
     result, ids = comfy_txt2img(tiny_vpred, executor, tmp_path, scheduler="karras", steps=3)
     table = SigmaTable.from_config(result.values[ids["ckpt"]]["model"].scheduler_config)
@@ -116,7 +128,8 @@ def test_denoise_keeps_steps_and_runs_the_low_end_of_a_longer_schedule(tiny_sd, 
 
 @pytest.mark.parametrize("sampler", ["heun", "dpm_2", "dpm_2_ancestral", "dpmpp_2s_ancestral", "lms", "dpmpp_2m",
                                      "dpmpp_sde", "dpmpp_2m_sde", "dpmpp_3m_sde", "ddim", "uni_pc", "uni_pc_bh2", "lcm",
-                                     "ddpm"])
+                                     "ddpm", "euler_ancestral_cfg_pp", "dpmpp_2m_cfg_pp", "dpmpp_2s_ancestral_cfg_pp",
+                                     "res_multistep_cfg_pp", "res_multistep_ancestral_cfg_pp"])
 def test_every_comfyui_sampler_runs_and_is_repeatable(tiny_sd, executor, tmp_path, sampler):
     result, ids = comfy_txt2img(tiny_sd, executor, tmp_path, sampler=sampler, steps=4)
     first = pixels(result, ids["decode"])
