@@ -315,3 +315,13 @@ class Guider:
     negative: Conditioning | None
     cfg: float
     guidance_rescale: float = 0.0
+
+
+@dataclass(eq=False)
+class UpscaleModel:
+    """UPSCALE_MODEL: a picture upscaler as spandrel describes it (`descriptor`: scale, tiling, half
+    support; calling it upscales) and its torch module in a field of its own, where the memory
+    manager finds it to count, pin, move and free it like any other model part."""
+
+    descriptor: Any
+    module: Any

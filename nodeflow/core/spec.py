@@ -129,6 +129,10 @@ class MemoryNeed:
     pixels: int = 0
 
 
+#: Bytes per weight of a part that runs in float32 (`Weights.full_precision`).
+FULL_PRECISION_BYTES = 4
+
+
 @dataclass(frozen=True)
 class Weights:
     """A model component a loader node holds in memory once it has run: the memory plan adds its
@@ -152,6 +156,11 @@ class Weights:
     #: Runs in float32 even where the device computes in half precision (the loader's precision
     #: rule says so: an SDXL VAE overflows in fp16), for its weights and its working memory.
     full_precision: bool = False
+
+    def nbytes(self, dtype_bytes: int) -> int:
+        """Bytes it takes loaded on a device that computes in `dtype_bytes` per weight: what the
+        memory plan counts and what the loader asks its model store to make room for, one number."""
+        return int(self.count) * (FULL_PRECISION_BYTES if self.full_precision else dtype_bytes) + int(self.stored)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from nodeflow.core.byte_sizes import format_bytes
 from nodeflow.core.errors import Problem
 from nodeflow.core.graph import Graph
 from nodeflow.core.reads import resolve_for_header
-from nodeflow.core.spec import Weights
+from nodeflow.core.spec import FULL_PRECISION_BYTES, Weights
 from nodeflow.core.subgraphs.expand import expand
 from nodeflow.core.types import GUIDER
 from nodeflow.engine.estimate import available_bytes, node_estimates, node_params
@@ -37,8 +37,6 @@ VAE_TILED_PIXELS = 1024 * 1024
 #: Text encoders and anything else: work as a share of the component's own weights.
 WORK_PER_WEIGHT_BYTE = 0.05
 DTYPE_BYTES = {"cuda": 2, "cpu": 4, "mps": 4}
-#: Bytes per weight of a part its loader declares `full_precision` (float32).
-FULL_PRECISION_BYTES = 4
 
 
 @dataclass(frozen=True)
@@ -271,9 +269,7 @@ def _behind(graph: Graph, node_id: str, kind: str, declared: dict, carriers: dic
 
 
 def _component_bytes(declared: dict, key: tuple[str, str], dtype_bytes: int) -> int:
-    parts = [w for _, w in declared.get(key[0], ()) if w.component == key[1]]
-    return (sum(int(w.count) * (FULL_PRECISION_BYTES if w.full_precision else dtype_bytes) for w in parts)
-            + sum(int(w.stored) for w in parts))
+    return sum(w.nbytes(dtype_bytes) for _, w in declared.get(key[0], ()) if w.component == key[1])
 
 
 def _width(declared: dict, key: tuple[str, str]) -> int:

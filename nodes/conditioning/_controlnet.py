@@ -91,8 +91,9 @@ def residuals(parts: list[tuple[tuple[Control, ...], int]], x: Any, t: Any, cont
     return total_down, total_mid
 
 
-def load_controlnet(path: Any, device: str, dtype: Any) -> Any:
-    """A diffusers ControlNetModel from a diffusers folder or a single file.
+def load_controlnet(path: Any, device: str, dtype: Any, place: str | None = None) -> Any:
+    """A diffusers ControlNetModel from a diffusers folder or a single file, its weights at `place`
+    (default: `device`).
 
     A single file carries no config; it is made from the shipped UNet config of the architecture
     the weights show (SDXL when they have SDXL's added-embedding layers, else SD 1.x), the way
@@ -127,4 +128,4 @@ def load_controlnet(path: Any, device: str, dtype: Any) -> Any:
         raise NodeError(f"cannot load {path.name} as a ControlNet: {exc}", "control_net") from None
     from nodes.models._precision import settle
 
-    return settle(net, device)
+    return settle(net, place or device)

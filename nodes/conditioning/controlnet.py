@@ -47,11 +47,13 @@ class LoadControlNet(Node):
     def run(self, ctx: RunContext, control_net: str) -> tuple[Any]:
         from nodes.conditioning._controlnet import load_controlnet
         from nodes.models._precision import compute_dtype
+        from nodes.models._store import load_once
 
         path = model_path(ctx, control_net, "control_net", "ControlNet")
         dtype = compute_dtype(ctx.device)
         key = ("controlnet", str(path.resolve()), str(dtype), ctx.device)
-        return (ctx.models.get(key, lambda: load_controlnet(path, ctx.device, dtype)),)
+        return (load_once(ctx, type(self), {"control_net": path}, key,
+                          lambda place: load_controlnet(path, ctx.device, dtype, place)),)
 
 
 def attach(conditioning: Any, control: Any) -> Any:

@@ -14,6 +14,7 @@ from typing import Any
 
 from nodeflow.core import NodeError, RunContext
 from nodes._lazy import lazy
+from nodes.values import UpscaleModel
 
 torch = lazy("torch")
 
@@ -21,8 +22,9 @@ torch = lazy("torch")
 MIN_TILE = 64
 
 
-def load_upscale_model(path: Path, device: str) -> Any:
-    """A spandrel ImageModelDescriptor on `device`, or NodeError naming what is wrong."""
+def load_upscale_model(path: Path, device: str, place: str | None = None) -> UpscaleModel:
+    """A spandrel ImageModelDescriptor for `device`, its weights at `place` (default: `device`), or
+    NodeError naming what is wrong."""
     try:
         from spandrel import ImageModelDescriptor, ModelLoader, UnsupportedModelError
     except Exception as exc:  # missing, or a torchvision built for another torch (RuntimeError)
@@ -50,10 +52,10 @@ def load_upscale_model(path: Path, device: str) -> Any:
                         "are supported", "model_name")
     from nodes.models._precision import settle
 
-    settle(descriptor.model, device)
+    settle(descriptor.model, place or device)
     if str(device).startswith("cuda") and descriptor.supports_half:
         descriptor.half()
-    return descriptor
+    return UpscaleModel(descriptor, descriptor.model)
 
 
 def _positions(size: int, tile: int, overlap: int) -> list[int]:
@@ -87,8 +89,9 @@ def _blend_weight(h: int, w: int, ramp: int, edges: tuple[bool, bool, bool, bool
     return weight
 
 
-def upscale_image(ctx: RunContext, descriptor: Any, image: Any, tile: int, overlap: int) -> Any:
+def upscale_image(ctx: RunContext, upscaler: UpscaleModel, image: Any, tile: int, overlap: int) -> Any:
     """IMAGE [B, H, W, 3] -> [B, H*s, W*s, 3], in tiles of `tile` pixels (0: whole picture)."""
+    descriptor = upscaler.descriptor
     while True:
         try:
             return _run(ctx, descriptor, image, tile, overlap)

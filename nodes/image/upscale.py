@@ -38,10 +38,12 @@ class LoadUpscaleModel(Node):
 
     def run(self, ctx: RunContext, model_name: str) -> tuple[Any]:
         from nodes.image._upscale import load_upscale_model
+        from nodes.models._store import load_once
 
         path = model_path(ctx, model_name, "model_name", "upscale model", folders=False)
         key = ("upscale_model", str(path.resolve()), ctx.device)
-        return (ctx.models.get(key, lambda: load_upscale_model(path, ctx.device)),)
+        return (load_once(ctx, type(self), {"model_name": path}, key,
+                          lambda place: load_upscale_model(path, ctx.device, place)),)
 
 
 class ImageUpscaleWithModel(Node):

@@ -153,10 +153,12 @@ def _metadata(path: Path) -> dict[str, Any]:
         return {}
 
 
-def load_unet(family: Family, path: Path, device: str, dtype: Any, weight_dtype: str = "default") -> Model:
+def load_unet(family: Family, path: Path, device: str, dtype: Any, weight_dtype: str = "default",
+              place: str | None = None) -> Model:
     """A lone denoiser of `family` (ComfyUI's UNETLoader): a diffusers folder, or a single file in the
     original or diffusers key names whose config is the shipped one with the sizes read off the
-    weights. `weight_dtype` keeps linear weights stored in fp8 (computed in `dtype`)."""
+    weights. `weight_dtype` keeps linear weights stored in fp8 (computed in `dtype`). The weights go
+    to `place` (default: `device`)."""
     from nodes.families import bare_shapes
     from nodes.models._quantized import load_diffusers_model, read_state_dict, store_linears
     from nodes.models._quantized_headers import tensor_shapes
@@ -177,7 +179,7 @@ def load_unet(family: Family, path: Path, device: str, dtype: Any, weight_dtype:
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise NodeError(f"cannot load {path.name} as a {family.title} model: {exc}", "unet") from None
     store_linears(denoiser, weight_dtype, dtype)
-    ready(denoiser, device)
+    ready(denoiser, place or device)
     scheduler = adapter.scheduler_config(denoiser, _shipped(family, "scheduler", "scheduler_config.json"))
     return make_model(family, denoiser, scheduler, _shipped(family, "vae"), device, dtype, path.stem)
 
@@ -346,9 +348,10 @@ def fits(family: Family, paths: list[Path]) -> bool:
     return given == sorted(_spec_kind(e) for e in family.encoders)
 
 
-def load_clip(family: Family, paths: list[Path], device: str, dtype: Any) -> Clip:
+def load_clip(family: Family, paths: list[Path], device: str, dtype: Any, place: str | None = None) -> Clip:
     """A family's text encoders from one to three files or folders, in any order (ComfyUI's CLIP
-    loaders): each is matched to the family's encoders by kind (T5 or CLIP), CLIPs by width."""
+    loaders): each is matched to the family's encoders by kind (T5 or CLIP), CLIPs by width; their
+    weights at `place` (default: `device`)."""
     found = [(p, *_encoder_kind(p)) for p in paths]
     parts: dict[str, Any] = {}
     for kind in dict.fromkeys(_spec_kind(e) for e in family.encoders):
@@ -361,7 +364,7 @@ def load_clip(family: Family, paths: list[Path], device: str, dtype: Any) -> Cli
                             "clip_name")
         for spec, (path, _, _) in zip(specs, given, strict=True):
             try:
-                tokenizer, encoder = _one_encoder(family, spec, path, kind, dtype, device)
+                tokenizer, encoder = _one_encoder(family, spec, path, kind, dtype, place or device)
             except (OSError, ValueError, KeyError, RuntimeError) as exc:
                 raise NodeError(f"cannot load {path.name} as {family.title}'s {spec.comfy_name}: {exc}",
                                 "clip_name") from None

@@ -42,8 +42,9 @@ def _read(path: Path, field: str) -> dict[str, Any]:
         raise NodeError(str(exc), field) from None
 
 
-def load_vae(path: Path, family: str, device: str, dtype: Any) -> Vae:
-    """A VAE from a diffusers folder or a single file (config of `family`)."""
+def load_vae(path: Path, family: str, device: str, dtype: Any, place: str | None = None) -> Vae:
+    """A VAE from a diffusers folder or a single file (config of `family`), its weights at `place`
+    (default: `device`, where it runs; the memory manager moves them there when needed)."""
     from diffusers import AutoencoderKL
 
     try:
@@ -60,7 +61,7 @@ def load_vae(path: Path, family: str, device: str, dtype: Any) -> Vae:
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise NodeError(f"cannot load {path.name} as a VAE: {exc}", "vae") from None
     dtype = vae_dtype(family, vae, dtype)
-    return Vae(settle(vae, device, dtype), device, dtype)
+    return Vae(settle(vae, place or device, dtype), device, dtype)
 
 
 def _video_vae_family(path: Path, family: str) -> Any:
@@ -118,16 +119,17 @@ def _arch_of(xl: bool, cross_attention_dim: Any) -> str:
     return "sd21" if cross_attention_dim == 1024 else "sd15"
 
 
-def load_unet(path: Path, device: str, dtype: Any, weight_dtype: str = "default") -> Model:
+def load_unet(path: Path, device: str, dtype: Any, weight_dtype: str = "default", place: str | None = None) -> Model:
     """A denoising UNet alone; sampling settings and latent size come from its architecture's configs.
-    A denoiser of a declared family (Flux, SD3, ...) is recognised from its weights and loaded as one."""
+    A denoiser of a declared family (Flux, SD3, ...) is recognised from its weights and loaded as one.
+    Its weights go to `place` (default: `device`)."""
     from diffusers import UNet2DConditionModel
 
     from nodes.models import _family_loader
 
     family = _family_loader.path_family(path)
     if family is not None:
-        return _family_loader.load_unet(family, path, device, dtype, weight_dtype)
+        return _family_loader.load_unet(family, path, device, dtype, weight_dtype, place)
 
     try:
         if path.is_dir():
@@ -153,7 +155,7 @@ def load_unet(path: Path, device: str, dtype: Any, weight_dtype: str = "default"
         raise NodeError(str(exc), "unet") from None
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise NodeError(f"cannot load {path.name} as a UNet: {exc}", "unet") from None
-    settle(unet, device)
+    settle(unet, place or device)
     folder = _checkpoint.configs_dir() / arch
     scheduler = json.loads((folder / "scheduler" / "scheduler_config.json").read_text("utf-8"))
     vae = json.loads((folder / "vae" / "config.json").read_text("utf-8"))
@@ -192,8 +194,10 @@ def _text_encoder(path: Path, cls: Any, arch: str, part: str, dtype: Any, field:
     return encoder.to(dtype=dtype)
 
 
-def load_clip(path: Path, path_2: Path | None, family: str, device: str, dtype: Any) -> Clip:
-    """CLIP text encoder(s) and tokenizer(s): one for SD 1.x/2.x, CLIP-L + OpenCLIP bigG for SDXL."""
+def load_clip(path: Path, path_2: Path | None, family: str, device: str, dtype: Any, place: str | None = None
+              ) -> Clip:
+    """CLIP text encoder(s) and tokenizer(s): one for SD 1.x/2.x, CLIP-L + OpenCLIP bigG for SDXL;
+    their weights at `place` (default: `device`)."""
     from transformers import CLIPTextModel, CLIPTextModelWithProjection
 
     arch = FAMILY_CONFIGS[family]
@@ -211,5 +215,5 @@ def load_clip(path: Path, path_2: Path | None, family: str, device: str, dtype: 
         raise NodeError(f"cannot load {path.name} as a text encoder: {exc}", "clip_name") from None
     for module in (encoder, encoder_2):
         if module is not None:
-            settle(module, device)
+            settle(module, place or device)
     return Clip(tokenizer, encoder, device, dtype, tokenizer_2, encoder_2)

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from nodeflow.core import Input, Node, NodeError, Output, RunContext
+from nodeflow.core import Input, Node, Output, RunContext
 from nodeflow.core.spec import Weights
 from nodeflow.core.types import CLIP, FLOAT, MODEL, STRING, VAE
 from nodes.models._model_path import model_path
@@ -35,20 +35,13 @@ class LoadCheckpoint(Node):
     def run(self, ctx: RunContext, checkpoint: str) -> tuple[Any, Any, Any]:
         from nodes.models._checkpoint import load_checkpoint
         from nodes.models._precision import compute_dtype
-        from nodes.models._weights import component_counts
+        from nodes.models._store import load_once
 
-        if not checkpoint.strip():
-            raise NodeError("no checkpoint chosen", "checkpoint")
-        path = ctx.resolve_path(checkpoint)
-        if not path.exists():
-            raise NodeError(f"checkpoint not found: {checkpoint} (looked for {path})", "checkpoint")
+        path = model_path(ctx, checkpoint, "checkpoint", "checkpoint")
         dtype = compute_dtype(ctx.device)
         key = ("checkpoint", str(path.resolve()), str(dtype), ctx.device)
-        size = sum(component_counts(path).values()) * dtype.itemsize
-        place = ctx.models.load_place(ctx.device)
-        bundle = ctx.models.get(key, lambda: load_checkpoint(path, ctx.device, dtype, place), size_hint=size)
-        ctx.used_model_file(path)
-        return bundle
+        return load_once(ctx, type(self), {"checkpoint": path}, key,
+                         lambda place: load_checkpoint(path, ctx.device, dtype, place))
 
     @classmethod
     def weights(cls, params: Mapping[str, Any], resolve: Callable[[str], Path]) -> list[Weights]:

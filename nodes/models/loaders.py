@@ -66,11 +66,13 @@ class LoadVAE(Node):
     def run(self, ctx: RunContext, vae: str, family: str) -> tuple[Any]:
         from nodes.models._precision import compute_dtype
         from nodes.models._split_loaders import load_vae
+        from nodes.models._store import load_once
 
         path = _path(ctx, vae, "vae")
         dtype = compute_dtype(ctx.device)
         key = ("vae", str(path.resolve()), family, str(dtype), ctx.device)
-        return (ctx.models.get(key, lambda: load_vae(path, family, ctx.device, dtype)),)
+        return (load_once(ctx, type(self), {"vae": path, "family": family}, key,
+                          lambda place: load_vae(path, family, ctx.device, dtype, place)),)
 
 
 class LoadUNet(Node):
@@ -115,11 +117,13 @@ class LoadUNet(Node):
     def run(self, ctx: RunContext, unet: str, weight_dtype: str = "default") -> tuple[Any]:
         from nodes.models._precision import compute_dtype
         from nodes.models._split_loaders import load_unet
+        from nodes.models._store import load_once
 
         path = _path(ctx, unet, "unet")
         dtype = compute_dtype(ctx.device)
         key = ("unet", str(path.resolve()), str(dtype), ctx.device, weight_dtype)
-        return (ctx.models.get(key, lambda: load_unet(path, ctx.device, dtype, weight_dtype)),)
+        return (load_once(ctx, type(self), {"unet": path, "weight_dtype": weight_dtype}, key,
+                          lambda place: load_unet(path, ctx.device, dtype, weight_dtype, place)),)
 
 
 class LoadCLIP(Node):
@@ -165,22 +169,26 @@ class LoadCLIP(Node):
             clip_name_3: str = "") -> tuple[Any]:
         from nodes.models._precision import compute_dtype
         from nodes.models._split_loaders import load_clip
+        from nodes.models._store import load_once
 
         declared = by_comfy_clip_type(family)
         if declared:
-            return (self._declared(ctx, declared, (clip_name, clip_name_2, clip_name_3)),)
+            return (self._declared(ctx, family, declared, (clip_name, clip_name_2, clip_name_3)),)
         path = _path(ctx, clip_name, "clip_name")
         path_2 = _path(ctx, clip_name_2, "clip_name_2") if family == "sdxl" else None
         dtype = compute_dtype(ctx.device)
         key = ("clip", str(path.resolve()), str(path_2), family, str(dtype), ctx.device)
-        return (ctx.models.get(key, lambda: load_clip(path, path_2, family, ctx.device, dtype)),)
+        paths = {"clip_name": path, "clip_name_2": path_2 or "", "family": family}
+        return (load_once(ctx, type(self), paths, key,
+                          lambda place: load_clip(path, path_2, family, ctx.device, dtype, place)),)
 
-    @staticmethod
-    def _declared(ctx: RunContext, families: tuple[Any, ...], names: tuple[str, ...]) -> Any:
+    @classmethod
+    def _declared(cls, ctx: RunContext, family: str, families: tuple[Any, ...], names: tuple[str, ...]) -> Any:
         """A declared family's encoders, one file or folder per encoder, in any order; of the
         families ComfyUI names by this type, the one whose encoders the files are."""
         from nodes.models import _family_loader
         from nodes.models._precision import compute_dtype
+        from nodes.models._store import load_once
 
         def paths_of(spec: Any) -> list[Path]:
             fields = ("clip_name", "clip_name_2", "clip_name_3")[:len(spec.encoders)]
@@ -190,5 +198,7 @@ class LoadCLIP(Node):
         paths = paths_of(spec)
         dtype = compute_dtype(ctx.device)
         key = ("clip", spec.name, *(str(p.resolve()) for p in paths), str(dtype), ctx.device)
-        return ctx.models.get(key, lambda: _family_loader.load_clip(spec, paths, ctx.device, dtype))
+        fields = dict(zip(("clip_name", "clip_name_2", "clip_name_3"), paths)) | {"family": family}
+        return load_once(ctx, cls, fields, key,
+                         lambda place: _family_loader.load_clip(spec, paths, ctx.device, dtype, place))
 
