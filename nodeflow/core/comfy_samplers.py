@@ -1,11 +1,14 @@
-"""ComfyUI's sampler and scheduler names, as NodeFlow's "comfyui" sampling convention implements them.
+"""ComfyUI's sampler and scheduler names, as NodeFlow's two sampling conventions implement them.
 
 Plain data (no torch), so the ComfyUI importer can say per sampler node whether ComfyUI's pixels are
-expected, and map the names NodeFlow lacks to their nearest; `nodes.sampling._comfy_sampling` holds the
-samplers themselves under exactly these names.
+expected, and map the names a convention lacks to their nearest; `nodes.sampling._comfy_sampling`
+holds the "comfyui" convention's samplers under exactly these names, `nodes.sampling._schedulers`
+the "diffusers" convention's diffusers schedulers. One table of nearest samplers serves both.
 """
 
 from __future__ import annotations
+
+from collections.abc import Collection, Mapping
 
 #: Sampler name -> where its randomness comes from: None (deterministic), "step" (a generator on
 #: the latent's device re-seeded with the seed, as ComfyUI v0.3.64) or "brownian" (torchsde's tree).
@@ -19,15 +22,44 @@ SAMPLERS: dict[str, str | None] = {
 }
 SCHEDULERS = ("normal", "karras", "exponential", "sgm_uniform", "simple", "ddim_uniform", "beta",
               "linear_quadratic", "kl_optimal")
-#: ComfyUI samplers NodeFlow lacks -> the nearest it has (the importer reports each swap).
+#: The ComfyUI sampler names the "diffusers" convention runs, each through a diffusers scheduler.
+DIFFUSERS_SAMPLERS = ("euler", "euler_ancestral", "heun", "lms", "dpm_2", "dpm_2_ancestral", "dpmpp_2m",
+                      "dpmpp_2m_sde", "dpmpp_sde", "ddim", "ddpm", "uni_pc", "deis")
+#: ComfyUI sampler -> the nearest other one, for a convention that lacks it (the importer reports
+#: each swap). Where a convention lacks that one too, the chain goes on: dpmpp_2s_ancestral_cfg_pp
+#: -> dpmpp_2s_ancestral (the comfyui convention has it) -> dpm_2_ancestral (the diffusers one has).
 NEAREST = {
-    "heunpp2": "heun", "dpm_fast": "dpmpp_2m", "dpm_adaptive": "dpmpp_2m", "dpmpp_sde_gpu": "dpmpp_sde",
+    "euler_cfg_pp": "euler", "euler_ancestral_cfg_pp": "euler_ancestral", "heunpp2": "heun",
+    "dpm_fast": "dpmpp_2m", "dpm_adaptive": "dpmpp_2m", "dpmpp_2s_ancestral_cfg_pp": "dpmpp_2s_ancestral",
+    "dpmpp_2s_ancestral": "dpm_2_ancestral", "dpmpp_sde_gpu": "dpmpp_sde", "dpmpp_2m_cfg_pp": "dpmpp_2m",
     "dpmpp_2m_sde_gpu": "dpmpp_2m_sde", "dpmpp_2m_sde_heun_gpu": "dpmpp_2m_sde_heun",
-    "dpmpp_3m_sde_gpu": "dpmpp_3m_sde", "ipndm": "lms", "ipndm_v": "lms", "deis": "lms",
+    "dpmpp_2m_sde_heun": "dpmpp_2m_sde", "dpmpp_3m_sde_gpu": "dpmpp_3m_sde", "dpmpp_3m_sde": "dpmpp_2m_sde",
+    "ipndm": "lms", "ipndm_v": "lms", "deis": "lms", "lcm": "euler",
+    "res_multistep_cfg_pp": "res_multistep", "res_multistep": "dpmpp_2m",
+    "res_multistep_ancestral_cfg_pp": "res_multistep_ancestral", "res_multistep_ancestral": "euler_ancestral",
+    "er_sde": "dpmpp_2m_sde", "uni_pc_bh2": "uni_pc",
     "gradient_estimation": "euler", "gradient_estimation_cfg_pp": "euler_cfg_pp", "seeds_2": "dpmpp_sde",
     "seeds_3": "dpmpp_sde",
     "sa_solver": "dpmpp_2m_sde", "sa_solver_pece": "dpmpp_2m_sde",
 }
+
+
+def nearest(name: str, available: Collection[str], table: Mapping[str, str] = NEAREST) -> str | None:
+    """`name` if `available` has it, else the first sampler along `table`'s chain that it has
+    (None: the chain ends without one)."""
+    seen = {name}
+    while name not in available:
+        name = table.get(name, "")
+        if not name or name in seen:
+            return None
+        seen.add(name)
+    return name
+
+
+def nearest_table(available: Collection[str]) -> dict[str, str]:
+    """{sampler a convention with `available` lacks: the nearest it has}, for every sampler of the table."""
+    found = {name: nearest(name, available) for name in NEAREST if name not in available}
+    return {name: near for name, near in found.items() if near is not None}
 
 #: Samplers written from the published maths but not yet run against ComfyUI itself: the import
 #: report promises no pixel match for them until a comparison has shown one.
@@ -38,10 +70,11 @@ UNCOMPARED = frozenset({"res_multistep", "res_multistep_ancestral", "er_sde", "e
 
 def pixels_expected(sampler: str, scheduler: str) -> tuple[bool, str]:
     """(whether ComfyUI's pixels are expected, within one 8-bit level; what to know about it)."""
-    if sampler in NEAREST:
-        return False, f"sampler '{sampler}' is not implemented; the nearest, '{NEAREST[sampler]}', runs instead"
     if sampler not in SAMPLERS:
-        return False, f"sampler '{sampler}' is unknown"
+        near = nearest(sampler, SAMPLERS)
+        if near is None:
+            return False, f"sampler '{sampler}' is unknown"
+        return False, f"sampler '{sampler}' is not implemented; the nearest, '{near}', runs instead"
     if scheduler not in SCHEDULERS:
         return False, f"scheduler '{scheduler}' is unknown"
     if sampler in UNCOMPARED:

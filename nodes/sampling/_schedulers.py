@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 from nodeflow.core import NodeError, RunContext
+from nodeflow.core.comfy_samplers import DIFFUSERS_SAMPLERS
 from nodes._lazy import lazy
 from nodes.values import Model, SamplerChoice, Schedule
 
@@ -36,7 +37,7 @@ SAMPLERS: dict[str, tuple[str, dict[str, Any]]] = {
     "uni_pc": ("UniPCMultistepScheduler", {}),
     "deis": ("DEISMultistepScheduler", {}),
 }
-SAMPLER_NAMES = tuple(SAMPLERS)
+SAMPLER_NAMES = DIFFUSERS_SAMPLERS
 #: ComfyUI's scheduler names -> diffusers config values ("normal" keeps the checkpoint's spacing).
 SCHEDULES: dict[str, dict[str, Any]] = {
     "normal": {},

@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from nodeflow.core.comfy_samplers import NEAREST, SAMPLERS, pixels_expected
+from nodeflow.core.comfy_samplers import SAMPLERS, nearest, pixels_expected
 from nodes.sampling import _ksamplers as ks
 from nodes.sampling import _ksamplers_exp as exp
 from nodes.sampling._comfy_sampling import FUNCTIONS
@@ -77,7 +77,7 @@ def test_er_sde_higher_stages_reach_the_distribution_in_fewer_steps():
 
 def test_the_samplers_are_comfyui_names_that_no_longer_run_a_nearest():
     for name in ("res_multistep", "res_multistep_ancestral", "er_sde"):
-        assert name in SAMPLERS and name in FUNCTIONS and name not in NEAREST
+        assert name in SAMPLERS and name in FUNCTIONS and nearest(name, SAMPLERS) == name
         assert "not been compared" in pixels_expected(name, "karras")[1]  # no promise until shown
     assert SAMPLERS["er_sde"] == "step" and SAMPLERS["res_multistep"] is None
-    assert "res_multistep_cfg_pp" not in NEAREST  # the CFG++ variants run themselves (test_cfgpp_samplers)
+    assert nearest("res_multistep_cfg_pp", SAMPLERS) == "res_multistep_cfg_pp"  # runs itself (test_cfgpp_samplers)

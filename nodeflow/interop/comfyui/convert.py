@@ -43,20 +43,6 @@ class Notes:
         self.messages.append(message)
 
 
-#: ComfyUI sampler -> the nearest diffusers sampler, for the "diffusers" convention (the comfyui
-#: convention's own table is `core.comfy_samplers.NEAREST`).
-SAMPLER_NEAREST = {
-    "euler_cfg_pp": "euler", "euler_ancestral_cfg_pp": "euler_ancestral", "heunpp2": "heun",
-    "dpm_fast": "dpmpp_2m", "dpm_adaptive": "dpmpp_2m", "dpmpp_2s_ancestral": "dpm_2_ancestral",
-    "dpmpp_2s_ancestral_cfg_pp": "dpm_2_ancestral", "dpmpp_sde_gpu": "dpmpp_sde", "dpmpp_2m_cfg_pp": "dpmpp_2m",
-    "dpmpp_2m_sde_gpu": "dpmpp_2m_sde", "dpmpp_2m_sde_heun": "dpmpp_2m_sde", "dpmpp_2m_sde_heun_gpu": "dpmpp_2m_sde",
-    "dpmpp_3m_sde": "dpmpp_2m_sde", "dpmpp_3m_sde_gpu": "dpmpp_2m_sde", "lcm": "euler", "ipndm": "lms",
-    "ipndm_v": "lms", "res_multistep": "dpmpp_2m", "res_multistep_cfg_pp": "dpmpp_2m",
-    "res_multistep_ancestral": "euler_ancestral", "res_multistep_ancestral_cfg_pp": "euler_ancestral",
-    "gradient_estimation": "euler", "gradient_estimation_cfg_pp": "euler", "er_sde": "dpmpp_2m_sde",
-    "seeds_2": "dpmpp_sde", "seeds_3": "dpmpp_sde", "sa_solver": "dpmpp_2m_sde", "sa_solver_pece": "dpmpp_2m_sde",
-    "uni_pc_bh2": "uni_pc",
-}
 #: ComfyUI scheduler -> the nearest diffusers scheduler, for the "diffusers" convention.
 SCHEDULER_NEAREST = {"simple": "normal", "ddim_uniform": "normal", "linear_quadratic": "normal",
                      "kl_optimal": "normal"}
@@ -85,12 +71,14 @@ def nearest_choice(params: dict[str, Any], name: str, table: dict[str, str], not
 def sampler_names(params: dict[str, Any], notes: Notes) -> dict[str, Any]:
     params = dict(params)
     if notes.convention == "comfyui":
-        nearest_choice(params, "sampler_name", comfy_samplers.NEAREST, notes, tuple(comfy_samplers.SAMPLERS))
+        nearest_choice(params, "sampler_name", comfy_samplers.nearest_table(comfy_samplers.SAMPLERS), notes,
+                       tuple(comfy_samplers.SAMPLERS))
         nearest_choice(params, "scheduler", {}, notes, comfy_samplers.SCHEDULERS)
         if "convention" in notes.choices_of:
             params["convention"] = "comfyui"
     else:
-        nearest_choice(params, "sampler_name", SAMPLER_NEAREST, notes)
+        nearest_choice(params, "sampler_name", comfy_samplers.nearest_table(comfy_samplers.DIFFUSERS_SAMPLERS),
+                       notes)
         nearest_choice(params, "scheduler", SCHEDULER_NEAREST, notes)
     return params
 
