@@ -25,6 +25,7 @@ from nodeflow.core.comfy_samplers import SAMPLERS as NOISE_KIND
 from nodes._lazy import lazy
 from nodes.sampling import _ksamplers as ks
 from nodes.sampling import _ksamplers_exp as exp
+from nodes.sampling import _ksamplers_flow as flow
 from nodes.sampling import _ksamplers_sde as sde
 from nodes.sampling._comfy_denoiser import Denoiser
 from nodes.sampling._ksamplers_cfgpp import CFG_PP
@@ -60,11 +61,19 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     **CFG_PP,
 }
 SAMPLER_NAMES = tuple(NOISE_KIND)
-#: Samplers whose maths holds as written for a flow model's denoised predictions (the ancestral and
-#: SDE ones add noise the VP way, which ComfyUI replaces with rectified-flow variants). The
-#: deterministic ones integrate dx/dsigma = (x - x0) / sigma, which is a flow model's ODE too
-#: (x = (1 - sigma) x0 + sigma noise): res_multistep (the Z-Image and Qwen-Image templates') with them.
-FLOW_SAMPLERS = ("euler", "heun", "dpm_2", "lms", "dpmpp_2m", "ddim", "uni_pc", "uni_pc_bh2", "res_multistep")
+#: The samplers a rectified-flow model runs (its table's prediction is "flow"): the ancestral ones
+#: re-inject noise the flow way (`nodes.sampling._ksamplers_flow`); the SDE ones and lcm take the
+#: model's noise space (`SigmaTable.space`); the deterministic ones integrate dx/dsigma = (x - x0) /
+#: sigma, which is a flow model's ODE too (x = (1 - sigma) x0 + sigma noise). res_multistep_ancestral
+#: adds its noise the sigma-space way on flow models too, as ComfyUI does. Left out: ddpm (its steps
+#: are a variance-preserving model's) and the CFG++ samplers (`_ksamplers_cfgpp` is sigma-space only).
+FLOW_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    name: function for name, function in FUNCTIONS.items() if name != "ddpm" and name not in CFG_PP
+} | {
+    "euler_ancestral": flow.euler_ancestral,
+    "dpm_2_ancestral": flow.dpm_2_ancestral,
+    "dpmpp_2s_ancestral": flow.dpmpp_2s_ancestral,
+}
 #: Samplers with an `eta` (how much fresh noise a step adds).
 WITH_ETA = frozenset({"euler_ancestral", "dpm_2_ancestral", "dpmpp_2s_ancestral", "res_multistep_ancestral",
                       "dpmpp_sde", "dpmpp_2m_sde", "dpmpp_2m_sde_heun", "dpmpp_3m_sde", "euler_ancestral_cfg_pp",
@@ -138,10 +147,11 @@ def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, sigmas: Any,
         result["samples"] = latent["samples"]
         return result
     table = sigma_table(model)
-    function, kind = FUNCTIONS[sampler.name], NOISE_KIND[sampler.name]
-    if table.prediction == "flow" and sampler.name not in FLOW_SAMPLERS:
+    functions = FLOW_FUNCTIONS if table.prediction == "flow" else FUNCTIONS
+    if sampler.name not in functions:
         raise NodeError(f"sampler '{sampler.name}' is not available for flow models in the comfyui convention "
-                        f"(available: {', '.join(FLOW_SAMPLERS)})", "sampler_name")
+                        f"(available: {', '.join(functions)})", "sampler_name")
+    function, kind = functions[sampler.name], NOISE_KIND[sampler.name]
     if guider.guidance_rescale > 0:
         ctx.warn("guidance_rescale is a diffusers-convention option; the comfyui convention ignores it")
     with torch.no_grad():
@@ -161,6 +171,7 @@ def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, sigmas: Any,
             ctx.progress(i + 1, total, latent_preview(model, denoised) if throttle.due(i) else None)
 
         options = {"eta": float(sampler.eta)} if sampler.name in WITH_ETA else {}
+        options["space"] = table.space
         stream = _noise_stream(kind, x, sigmas, noise.seed)
         x = function(denoiser, x, sigmas.to(x.device), step_done, stream, **options)
     result["samples"] = x.to(latent["samples"].dtype)

@@ -17,11 +17,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from nodes._lazy import lazy
+from nodes.sampling._noise_space import FlowSpace
 from nodes.sampling._sigma_table import SigmaTable
 
 torch = lazy("torch")
 
 TIMESTEPS = 1000
+#: How far below full noise (as a fraction of the schedule) a run that starts at sigma 1 starts its
+#: log-SNR samplers, as ComfyUI's `offset_first_sigma_for_snr` does.
+SNR_OFFSET = 1e-4
 
 
 def shifted(kind: str, shift: float, u: Any) -> Any:
@@ -52,6 +56,10 @@ class FlowSigmaTable(SigmaTable):
         default = {"kind": "exponential" if spec.comfy_dynamic_shift else "linear", "shift": spec.comfy_shift}
         chosen = model.scheduler_config.get("comfy_sampling") or default
         return cls.build(chosen["kind"], chosen["shift"])
+
+    @property
+    def space(self) -> FlowSpace:
+        return FlowSpace(shifted(self.kind, self.shift, 1.0 - SNR_OFFSET))
 
     def timestep(self, sigma: Any) -> Any:
         return torch.as_tensor(sigma, dtype=torch.float32) * TIMESTEPS

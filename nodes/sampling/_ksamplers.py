@@ -13,8 +13,10 @@ ComfyUI's pixels:
 - lms: linear multistep of order 4 over the Karras ODE derivative, coefficients = integrals of the
   Lagrange basis polynomials; ComfyUI returns the denoised image on the last step.
 - dpmpp_2m: DPM-Solver++(2M) (Lu et al. 2022b, Algorithm 2) in lambda = -log sigma.
-- lcm: Latent Consistency Models (Luo et al. 2023): jump to x0, re-noise to the next sigma.
-SDE and UniPC samplers live in `nodes.sampling._ksamplers_sde` and `nodes.sampling._unipc`.
+- lcm: Latent Consistency Models (Luo et al. 2023): jump to x0, re-noise to the next sigma in the
+  model's noise space (`nodes.sampling._noise_space`).
+SDE and UniPC samplers live in `nodes.sampling._ksamplers_sde` and `nodes.sampling._unipc`; the
+ancestral ones of flow models in `nodes.sampling._ksamplers_flow`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from nodes._lazy import lazy
+from nodes.sampling._noise_space import SIGMA_SPACE, SigmaSpace
 
 torch = lazy("torch")
 
@@ -185,13 +188,14 @@ def dpmpp_2m(model: Model, x: Any, sigmas: Any, step_done: Done, noise: Noise | 
     return x
 
 
-def lcm(model: Model, x: Any, sigmas: Any, step_done: Done, noise: Noise | None = None, **_: Any) -> Any:
+def lcm(model: Model, x: Any, sigmas: Any, step_done: Done, noise: Noise | None = None,
+        space: SigmaSpace = SIGMA_SPACE, **_: Any) -> Any:
     for i in range(len(sigmas) - 1):
         denoised = model(x, sigmas[i])
         step_done(i, denoised)
         x = denoised
         if sigmas[i + 1] > 0:
-            x = x + noise(sigmas[i], sigmas[i + 1]) * sigmas[i + 1]
+            x = space.renoised(x, noise(sigmas[i], sigmas[i + 1]), sigmas[i + 1])
     return x
 
 

@@ -10,15 +10,16 @@
   ComfyUI, c then measures from the previous step's sigma_down, t_old: c = (t_prev - t_old) / h.
   With `cfg_pp` (`_ksamplers_cfgpp`) the first step is the Euler CFG++ step, x is moved by the
   guidance x0 - x0_u before the multistep update, which uses the unconditional x0s.
-- er_sde: the VE ER-SDE-Solver-3 of Cui et al. 2023 ("Elucidating the solution space of extended
+- er_sde: the VP ER-SDE-Solver-3 of Cui et al. 2023 ("Elucidating the solution space of extended
   reverse-time SDE for diffusion models", arXiv:2309.06169) with their noise scale function
-  phi(l) = l (e^(l^0.3) + 10), l = sigma: x_t = r x_s + (1 - r) x0 + [dt + phi(l_t) I1] x0'
+  phi(l) = l (e^(l^0.3) + 10), l = sigma / alpha = e^-lambda (lambda and alpha from the model's noise
+  space, `nodes.sampling._noise_space`: l = sigma for epsilon and v models, sigma / (1 - sigma) for a
+  flow model): x_t / a_t = r x_s / a_s + (1 - r) x0 + [dt + phi(l_t) I1] x0'
   + [dt^2 / 2 + phi(l_t) I2] x0'' + sqrt(l_t^2 - l_s^2 r^2) z, r = phi(l_t) / phi(l_s),
   dt = l_t - l_s, I1 = integral over [l_t, l_s] of 1 / phi, I2 of (l - l_s) / phi (each a sum over
   200 points from l_t), x0' and x0'' finite differences of earlier steps' x0 (orders 1, 2, 3 as
   history allows). Those terms are the Taylor expansion of x0(l) integrated by parts; see
-  tests/nodes/test_exp_samplers.py. For models whose x is signal + sigma * noise (epsilon and v
-  prediction); flow models' alpha(sigma) is not modelled here.
+  tests/nodes/test_exp_samplers.py.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any
 
 from nodes._lazy import lazy
 from nodes.sampling._ksamplers import Done, Model, Noise, ancestral_step
+from nodes.sampling._noise_space import SIGMA_SPACE, SigmaSpace
 
 torch = lazy("torch")
 
@@ -77,33 +79,36 @@ def _noise_scale(level: Any) -> Any:
 
 
 def er_sde(model: Model, x: Any, sigmas: Any, step_done: Done, noise: Noise | None = None,
-           s_noise: float = 1.0, max_stage: int = 3, **_: Any) -> Any:
+           s_noise: float = 1.0, max_stage: int = 3, space: SigmaSpace = SIGMA_SPACE, **_: Any) -> Any:
     old_denoised = old_slope = None
     points = torch.arange(INTEGRATION_POINTS, dtype=torch.float32)
+    sigmas = space.for_log_snr(sigmas)
+    levels_all = space.half_log_snr(sigmas).neg().exp()  # l = sigma / alpha
     for i in range(len(sigmas) - 1):
-        l_s, l_t = sigmas[i], sigmas[i + 1]
-        denoised = model(x, l_s)
+        denoised = model(x, sigmas[i])
         step_done(i, denoised)
-        if l_t == 0:
+        if sigmas[i + 1] == 0:
             x = denoised
             continue
+        l_s, l_t = levels_all[i], levels_all[i + 1]
+        alpha_s, alpha_t = sigmas[i] / l_s, sigmas[i + 1] / l_t
         r = _noise_scale(l_t) / _noise_scale(l_s)
-        x = r * x + (1 - r) * denoised
+        x = alpha_t / alpha_s * r * x + alpha_t * (1 - r) * denoised
         stage = min(max_stage, i + 1)
         if stage >= 2:
             dt = l_t - l_s
             width = -dt / INTEGRATION_POINTS
             levels = l_t + points.to(l_t.device) * width
             scaled = _noise_scale(levels)
-            slope = (denoised - old_denoised) / (l_s - sigmas[i - 1])
-            x = x + (dt + torch.sum(1 / scaled) * width * _noise_scale(l_t)) * slope
+            slope = (denoised - old_denoised) / (l_s - levels_all[i - 1])
+            x = x + alpha_t * (dt + torch.sum(1 / scaled) * width * _noise_scale(l_t)) * slope
             if stage >= 3:
-                curve = (slope - old_slope) / ((l_s - sigmas[i - 2]) / 2)
+                curve = (slope - old_slope) / ((l_s - levels_all[i - 2]) / 2)
                 i2 = torch.sum((levels - l_s) / scaled) * width
-                x = x + (dt ** 2 / 2 + i2 * _noise_scale(l_t)) * curve
+                x = x + alpha_t * (dt ** 2 / 2 + i2 * _noise_scale(l_t)) * curve
             old_slope = slope
         if s_noise > 0:
             spread = torch.nan_to_num((l_t ** 2 - l_s ** 2 * r ** 2).sqrt(), nan=0.0)
-            x = x + noise(l_s, l_t) * s_noise * spread
+            x = x + alpha_t * noise(sigmas[i], sigmas[i + 1]) * s_noise * spread
         old_denoised = denoised
     return x

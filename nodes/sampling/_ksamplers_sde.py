@@ -1,10 +1,13 @@
-"""Stochastic DPM-Solver++ samplers in sigma space (Lu et al. 2022, "DPM-Solver++", sec. 5 and
-appendix; the SDE variants as k-diffusion (MIT) writes them, with ComfyUI's last step: on reaching
-sigma 0 the denoised image is returned as it is).
+"""Stochastic DPM-Solver++ samplers (Lu et al. 2022, "DPM-Solver++", sec. 5 and appendix; the SDE
+variants as k-diffusion (MIT) writes them, with ComfyUI's last step: on reaching sigma 0 the
+denoised image is returned as it is).
 
-All work in lambda = -log(sigma) (half the log signal-to-noise ratio of a VP model) with h the step
-in lambda; eta = 1 adds the full stochastic term. Their noise comes from `nodes.sampling._noise_streams`'
-Brownian tree, so it depends on the sigma interval, not on the step count.
+All work in the half log signal-to-noise ratio lambda = log(alpha / sigma) with h the step in lambda
+and alpha = sigma * e^lambda, both from the model's noise space (`nodes.sampling._noise_space`:
+-log(sigma) and 1 in sigma space, log((1 - sigma) / sigma) and 1 - sigma for a flow model, whose
+first sigma of 1 becomes the space's `almost_full`); eta = 1 adds the full stochastic term. Their
+noise comes from `nodes.sampling._noise_streams`' Brownian tree, so it depends on the sigma
+interval, not on the step count.
 """
 
 from __future__ import annotations
@@ -13,23 +16,25 @@ from typing import Any
 
 from nodes._lazy import lazy
 from nodes.sampling._ksamplers import Done, Model, Noise, ancestral_step
+from nodes.sampling._noise_space import SIGMA_SPACE, SigmaSpace
 
 torch = lazy("torch")
 
 
 def dpmpp_sde(model: Model, x: Any, sigmas: Any, step_done: Done, noise: Noise | None = None,
-              eta: float = 1.0, r: float = 0.5, **_: Any) -> Any:
+              eta: float = 1.0, r: float = 0.5, space: SigmaSpace = SIGMA_SPACE, **_: Any) -> Any:
     """DPM-Solver++ (stochastic, 2 model calls per step): a midpoint at lambda + r*h."""
+    sigmas = space.for_log_snr(sigmas)
     for i in range(len(sigmas) - 1):
         denoised = model(x, sigmas[i])
         step_done(i, denoised)
         if sigmas[i + 1] == 0:
             x = denoised
             continue
-        lam_s, lam_t = -sigmas[i].log(), -sigmas[i + 1].log()
+        lam_s, lam_t = space.half_log_snr(sigmas[i]), space.half_log_snr(sigmas[i + 1])
         h = lam_t - lam_s
         lam_mid = lam_s + r * h
-        sigma_mid = (-lam_mid).exp()
+        sigma_mid = space.sigma_at(lam_mid)
         # Step 1: to the midpoint, ancestrally.
         down, up = ancestral_step((-lam_s).exp(), (-lam_mid).exp(), eta)
         h_ = -down.log() - lam_s
@@ -50,9 +55,10 @@ def dpmpp_sde(model: Model, x: Any, sigmas: Any, step_done: Done, noise: Noise |
     return x
 
 
-def _sde_base(x: Any, sigma: Any, sigma_next: Any, denoised: Any, h: Any, eta: float) -> tuple[Any, Any]:
-    """The first-order part of a DPM-Solver++ SDE step, and alpha_t (1 for a VP model in sigma space)."""
-    alpha_t = sigma_next * (-sigma_next.log()).exp()
+def _sde_base(x: Any, sigma: Any, sigma_next: Any, denoised: Any, h: Any, eta: float,
+              lam_next: Any) -> tuple[Any, Any]:
+    """The first-order part of a DPM-Solver++ SDE step, and alpha_t = sigma_next * e^lambda_next."""
+    alpha_t = sigma_next * lam_next.exp()
     h_eta = h * (eta + 1)
     x = sigma_next / sigma * (-h * eta).exp() * x + alpha_t * (-h_eta).expm1().neg() * denoised
     return x, alpha_t
@@ -65,8 +71,10 @@ def _sde_noise(x: Any, noise: Noise, sigma: Any, sigma_next: Any, h: Any, eta: f
 
 
 def dpmpp_2m_sde(model: Model, x: Any, sigmas: Any, step_done: Done, noise: Noise | None = None,
-                 eta: float = 1.0, solver_type: str = "midpoint", **_: Any) -> Any:
+                 eta: float = 1.0, solver_type: str = "midpoint", space: SigmaSpace = SIGMA_SPACE,
+                 **_: Any) -> Any:
     """DPM-Solver++(2M) SDE: second order from the previous step's estimate (midpoint form)."""
+    sigmas = space.for_log_snr(sigmas)
     old_denoised, h, h_last = None, None, None
     for i in range(len(sigmas) - 1):
         denoised = model(x, sigmas[i])
@@ -74,8 +82,9 @@ def dpmpp_2m_sde(model: Model, x: Any, sigmas: Any, step_done: Done, noise: Nois
         if sigmas[i + 1] == 0:
             x = denoised
         else:
-            h = sigmas[i].log() - sigmas[i + 1].log()
-            x, alpha_t = _sde_base(x, sigmas[i], sigmas[i + 1], denoised, h, eta)
+            lam_s, lam_t = space.half_log_snr(sigmas[i]), space.half_log_snr(sigmas[i + 1])
+            h = lam_t - lam_s
+            x, alpha_t = _sde_base(x, sigmas[i], sigmas[i + 1], denoised, h, eta, lam_t)
             if old_denoised is not None:
                 r = h_last / h
                 h_eta = h * (eta + 1)
@@ -90,8 +99,9 @@ def dpmpp_2m_sde(model: Model, x: Any, sigmas: Any, step_done: Done, noise: Nois
 
 
 def dpmpp_3m_sde(model: Model, x: Any, sigmas: Any, step_done: Done, noise: Noise | None = None,
-                 eta: float = 1.0, **_: Any) -> Any:
+                 eta: float = 1.0, space: SigmaSpace = SIGMA_SPACE, **_: Any) -> Any:
     """DPM-Solver++(3M) SDE: third order from the two previous estimates."""
+    sigmas = space.for_log_snr(sigmas)
     denoised_1 = denoised_2 = None
     h = h_1 = h_2 = None
     for i in range(len(sigmas) - 1):
@@ -100,9 +110,10 @@ def dpmpp_3m_sde(model: Model, x: Any, sigmas: Any, step_done: Done, noise: Nois
         if sigmas[i + 1] == 0:
             x = denoised
         else:
-            h = sigmas[i].log() - sigmas[i + 1].log()
+            lam_s, lam_t = space.half_log_snr(sigmas[i]), space.half_log_snr(sigmas[i + 1])
+            h = lam_t - lam_s
             h_eta = h * (eta + 1)
-            x, alpha_t = _sde_base(x, sigmas[i], sigmas[i + 1], denoised, h, eta)
+            x, alpha_t = _sde_base(x, sigmas[i], sigmas[i + 1], denoised, h, eta, lam_t)
             phi_2 = h_eta.neg().expm1() / h_eta + 1
             if h_2 is not None:
                 r0, r1 = h_1 / h, h_2 / h

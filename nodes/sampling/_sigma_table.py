@@ -21,6 +21,7 @@ from typing import Any
 
 from nodeflow.core import NodeError
 from nodes._lazy import lazy
+from nodes.sampling._noise_space import SIGMA_SPACE, SigmaSpace
 
 torch = lazy("torch")
 
@@ -103,6 +104,11 @@ class SigmaTable:
         t = torch.as_tensor(timestep, dtype=torch.float32).clamp(0, len(self) - 1)
         low, high, w = t.floor().long(), t.ceil().long(), t.frac()
         return ((1 - w) * self.log_sigmas[low] + w * self.log_sigmas[high]).exp()
+
+    @property
+    def space(self) -> SigmaSpace:
+        """How the model's noisy latent mixes data and noise (what SDE and ancestral steps need)."""
+        return SIGMA_SPACE
 
     # How the model is called and read (ComfyUI's model_sampling): for a VP model (epsilon / v),
     # the noisy latent is latent + noise * sigma (x_T: sqrt(1 + sigma^2)), the input is scaled to

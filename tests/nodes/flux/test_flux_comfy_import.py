@@ -14,13 +14,13 @@ from nodeflow.engine import Executor
 from nodeflow.interop.comfyui import import_data
 
 
-def _prompt(split: bool, folder, scheduler: str = "simple") -> dict:
+def _prompt(split: bool, folder, scheduler: str = "simple", sampler: str = "euler") -> dict:
     prompt = {
         "6": {"class_type": "CLIPTextEncode", "inputs": {"text": "a red circle", "clip": ["11", 0]}},
         "7": {"class_type": "FluxGuidance", "inputs": {"guidance": 3.5, "conditioning": ["6", 0]}},
         "8": {"class_type": "ConditioningZeroOut", "inputs": {"conditioning": ["6", 0]}},
         "5": {"class_type": "EmptySD3LatentImage", "inputs": {"width": 32, "height": 32, "batch_size": 1}},
-        "3": {"class_type": "KSampler", "inputs": {"seed": 3, "steps": 3, "cfg": 1.0, "sampler_name": "euler",
+        "3": {"class_type": "KSampler", "inputs": {"seed": 3, "steps": 3, "cfg": 1.0, "sampler_name": sampler,
                                                    "scheduler": scheduler, "denoise": 1.0, "model": ["10", 0],
                                                    "positive": ["7", 0], "negative": ["8", 0],
                                                    "latent_image": ["5", 0]}},
@@ -60,3 +60,21 @@ def test_api_prompt_in_the_comfyui_convention_runs_the_flow_schedule(tiny_flux8,
     result = run(Executor(device="cpu"), graph, tmp_path)
     decode = next(i for i, r in graph.nodes.items() if r.type == "vae.decode")
     assert pixels(result, decode).std() > 5
+
+
+@pytest.mark.parametrize("sampler", ["euler_ancestral", "dpmpp_2m_sde"])
+def test_ancestral_and_sde_samplers_run_on_flux_in_the_comfyui_convention(tiny_flux8, tmp_path, sampler):
+    """They re-inject noise the flow way (tests/nodes/test_flow_ksamplers.py has the maths)."""
+    graph, report = import_data(_prompt(False, tiny_flux8, "simple", sampler), default_registry())
+    assert report.fully_mapped
+    result = run(Executor(device="cpu"), graph, tmp_path)
+    decode = next(i for i, r in graph.nodes.items() if r.type == "vae.decode")
+    assert pixels(result, decode).std() > 5
+
+
+def test_ddpm_on_flux_is_refused_naming_node_and_field(tiny_flux8, tmp_path):
+    graph, _ = import_data(_prompt(False, tiny_flux8, "simple", "ddpm"), default_registry())
+    result = Executor(device="cpu").run(graph, output_dir=tmp_path)
+    assert not result.ok
+    message = str(result.errors)
+    assert "sampler 'ddpm' is not available for flow models" in message and "sampler_name" in message
