@@ -2,7 +2,7 @@
 the palette's filter), best match first.
 
 A node type is found by its title, by the ComfyUI class and display names it stands for (the
-class map, `interop.comfyui.classmap.comfy_names`: the one source of those aliases), by its type
+class map, `interop.comfyui.names.comfy_names`: the one source of those aliases), by its type
 id and, last, by its category. Each name is matched exactly, by prefix, word by word ("empty lat
 im"), as a substring, letter by letter ("ksmplr") and, for typos, by similarity ("ksampelr").
 
@@ -20,7 +20,7 @@ from functools import lru_cache
 
 from nodeflow.core.registry import Registry
 from nodeflow.core.spec import Node
-from nodeflow.interop.comfyui.classmap import comfy_names
+from nodeflow.interop.comfyui.names import comfy_names
 
 #: Below this similarity (difflib ratio of the squashed texts) a name is no typo of the query.
 TYPO_RATIO = 0.75

@@ -7,8 +7,9 @@ line; nothing else in the importer or exporter needs to know about it:
 
 - `widgets`: the class's widget names in ComfyUI's `widgets_values` order (FORMATS.md section 7),
   with `CONTROL` where the UI saves a seed's control_after_generate value, `UPLOAD` for
-  LoadImage's upload button and `SHOWN` for display-only widgets. Never guessed: read it off the
-  class's definition.
+  LoadImage's upload button and `SHOWN` for display-only widgets; a last name ending in `*`
+  ("option*") takes every value left, named option0, option1, ... (widgets the frontend adds as
+  the user types, Custom Combo's options). Never guessed: read it off the class's definition.
 - `inputs`: ComfyUI input name (socket or widget) -> NodeFlow input name, for every input that
   maps. A ComfyUI input missing here makes a file that sets it report the value as not carried.
 - `outputs`: NodeFlow output name for each ComfyUI output index (None: no NodeFlow equivalent).
@@ -28,7 +29,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from nodeflow.interop.comfyui import convert
+from nodeflow.interop.comfyui import convert, convert_data
 
 #: Marks the control_after_generate position in `widgets` (never sent to ComfyUI's API).
 CONTROL = "control_after_generate"
@@ -60,7 +61,7 @@ class Entry:
         return self.widgets[:at + 1] + tuple(choices.get(chosen, ())) + self.widgets[at + 1:]
 
     def widget_names(self, values: list[Any]) -> tuple[str, ...]:
-        return tuple(w for w in self.widgets_for(values) if w not in (CONTROL, UPLOAD, SHOWN))
+        return tuple(w for w in self.widgets_for(values) if w not in (CONTROL, UPLOAD, SHOWN) and not w.endswith("*"))
 
 
 def _same(*names: str) -> dict[str, str]:
@@ -84,6 +85,13 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("Reroute", "basic.reroute", (), {"": "value"}, ("value",)),
     Entry("ComfySwitchNode", "basic.switch", ("switch",),
           {"on_false": "on_false", "on_true": "on_true", "switch": "switch"}, ("output",)),
+    Entry("CustomCombo", "basic.custom_combo", ("choice", "index", "option*"),
+          _same("choice", "index") | {f"option{n}": f"option.{n}" for n in range(convert_data.MAX_OPTIONS)},
+          ("text", "index"), values=convert_data.custom_combo_values, export=convert_data.custom_combo_export),
+    Entry("CreateBoundingBoxes", "image.bounding_boxes", ("width", "height", "editor_state", "last_incoming"),
+          _same("background", "bboxes", "width", "height", "last_incoming") | {"editor_state": "boxes"},
+          ("preview", "bboxes", "elements"), values=convert_data.bounding_boxes_values,
+          export=convert_data.bounding_boxes_export),
     # text, maths and sizes (issue 24): pure data nodes, the planner may run them to decide a switch
     Entry("StringConcatenate", "basic.concatenate", ("string_a", "string_b", "delimiter"),
           _same("string_a", "string_b", "delimiter"), ("text",)),
@@ -340,41 +348,6 @@ _BY_CLASS = {e.comfy: e for e in ENTRIES}
 _BY_NODE: dict[str, Entry] = {}
 for _entry in ENTRIES:
     _BY_NODE.setdefault(_entry.node, _entry)
-
-
-#: ComfyUI's display names (its `NODE_DISPLAY_NAME_MAPPINGS`; FORMATS.md section 7) where they are
-#: not the class name: what a ComfyUI user reads on the node and types into the search box.
-DISPLAY_NAMES: Mapping[str, str] = {
-    "CheckpointLoaderSimple": "Load Checkpoint", "CLIPTextEncode": "CLIP Text Encode (Prompt)",
-    "EmptyLatentImage": "Empty Latent Image", "KSamplerAdvanced": "KSampler (Advanced)",
-    "VAEDecode": "VAE Decode", "VAEEncode": "VAE Encode", "VAEEncodeForInpaint": "VAE Encode (for Inpainting)",
-    "SetLatentNoiseMask": "Set Latent Noise Mask", "LoadImage": "Load Image", "SaveImage": "Save Image",
-    "PreviewImage": "Preview Image", "LoraLoader": "Load LoRA", "LatentUpscale": "Upscale Latent",
-    "LatentUpscaleBy": "Upscale Latent By", "ImageScale": "Upscale Image", "ImageScaleBy": "Upscale Image By",
-    "ImageInvert": "Invert Image", "ImageToMask": "Convert Image to Mask", "MaskToImage": "Convert Mask to Image",
-    "CLIPSetLastLayer": "CLIP Set Last Layer", "ConditioningCombine": "Conditioning (Combine)",
-    "ConditioningSetArea": "Conditioning (Set Area)", "ConditioningAverage": "Conditioning (Average)",
-    "ConditioningConcat": "Conditioning (Concat)", "ConditioningSetMask": "Conditioning (Set Mask)",
-    "VAELoader": "Load VAE", "CLIPLoader": "Load CLIP", "UNETLoader": "Load Diffusion Model",
-    "UnetLoaderGGUF": "Unet Loader (GGUF)", "CLIPLoaderGGUF": "CLIPLoader (GGUF)",
-    "DualCLIPLoaderGGUF": "DualCLIPLoader (GGUF)", "TripleCLIPLoaderGGUF": "TripleCLIPLoader (GGUF)",
-    "ControlNetLoader": "Load ControlNet Model", "ControlNetApplyAdvanced": "Apply ControlNet",
-    "ControlNetApply": "Apply ControlNet (OLD)", "UpscaleModelLoader": "Load Upscale Model",
-    "ImageUpscaleWithModel": "Upscale Image (using Model)", "ImagePadForOutpaint": "Pad Image for Outpainting",
-    "ImageBatch": "Batch Images", "LatentFromBatch": "Latent From Batch", "RepeatLatentBatch": "Repeat Latent Batch",
-}
-
-
-def comfy_names() -> dict[str, tuple[str, ...]]:
-    """NodeFlow type id -> the ComfyUI class and display names it stands for, in class-map order:
-    the aliases the editor's node search matches (a ComfyUI user types "KSampler")."""
-    names: dict[str, list[str]] = {}
-    for entry in ENTRIES:
-        found = names.setdefault(entry.node, [])
-        for name in (entry.comfy, DISPLAY_NAMES.get(entry.comfy)):
-            if name and name not in found:
-                found.append(name)
-    return {node: tuple(found) for node, found in names.items()}
 
 
 def entry_for_class(class_type: str) -> Entry | None:

@@ -216,6 +216,10 @@ def _name_widgets(node: CNode, entry: Entry, values: list[Any], parsed: Parsed) 
             if index < len(values) and (here is None or here == "image"):
                 index += 1
             continue
+        if widget.endswith("*"):  # the rest, numbered from 0
+            node.values |= {f"{widget[:-1]}{n}": value for n, value in enumerate(values[index:])}
+            index = len(values)
+            continue
         if index < len(values):
             node.values[widget] = here
             index += 1

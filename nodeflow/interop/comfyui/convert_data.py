@@ -1,0 +1,60 @@
+"""Value converters for the data nodes whose ComfyUI widgets are lists: Custom Combo's options and
+Create Bounding Boxes' canvas state (the conventions of `convert.py`).
+
+- CustomCombo saves [choice, index, option0, option1, ...] (an empty last option is the editor's
+  slot for the next one); NodeFlow keeps the options as lines of text (`core.choices`) and works
+  the index out from them, so it is dropped on import and written back on export.
+- CreateBoundingBoxes saves its canvas (`editor_state`) and the upstream boxes it last took
+  (`last_incoming`) as lists; NodeFlow keeps them as JSON text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from nodeflow.core.choices import option_lines
+from nodeflow.interop.comfyui.convert import Notes, Unmappable
+
+#: Options of a Custom Combo the class map names (option0 .. option99).
+MAX_OPTIONS = 100
+_OPTION = re.compile(r"option\.(\d+)")
+
+
+def custom_combo_values(params: dict[str, Any], notes: Notes) -> dict[str, Any]:
+    params = dict(params)
+    params.pop("index", None)
+    numbered = sorted((int(m.group(1)), key) for key in params if (m := _OPTION.fullmatch(key)))
+    options = [params.pop(key) for _, key in numbered]
+    texts = [str(option) for option in options if option not in (None, "")]
+    if any("\n" in text for text in texts):
+        raise Unmappable("an option holds a line break; NodeFlow's Custom Combo keeps one option per line")
+    params["options"] = "\n".join(texts)
+    return params
+
+
+def custom_combo_export(params: dict[str, Any]) -> dict[str, Any]:
+    options = option_lines(str(params.get("options", "")))
+    choice = params.get("choice", "")
+    exported: dict[str, Any] = {"choice": choice, "index": options.index(choice) if choice in options else 0}
+    return exported | {f"option.{n}": option for n, option in enumerate(options)}
+
+
+def bounding_boxes_values(params: dict[str, Any], notes: Notes) -> dict[str, Any]:
+    params = dict(params)
+    for name in ("boxes", "last_incoming"):
+        if name in params:
+            value = params[name]
+            params[name] = json.dumps(value if isinstance(value, list) else [], ensure_ascii=False)
+    return params
+
+
+def bounding_boxes_export(params: dict[str, Any]) -> dict[str, Any]:
+    params = dict(params)
+    for name in ("boxes", "last_incoming"):
+        try:
+            params[name] = json.loads(params.get(name) or "[]")
+        except ValueError:
+            params[name] = []
+    return params
