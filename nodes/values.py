@@ -119,10 +119,15 @@ class Clip:
 
 def stored_latents(raw: Any, numbers: dict[str, Any]) -> Any:
     """A VAE's own latents as a LATENT holds them, by the VAE's `numbers` (`Vae.numbers`): normalised
-    per channel ((raw - mean) * (1 / std), Qwen-Image's pipelines' order) or shifted and scaled
-    ((raw - shift) * scaling: Stable Diffusion's, Flux's, SD3's)."""
+    per channel ((raw - mean) * (1 / std), Qwen-Image's pipelines' order), patched into 2x2 cells and
+    batch-normalised ((patched - mean) / std, Flux.2's) or shifted and scaled ((raw - shift) *
+    scaling: Stable Diffusion's, Flux's, SD3's)."""
     import torch
 
+    if numbers.get("bn_mean") is not None:
+        patched = patchify(raw, int(numbers["patch"]))
+        mean, std = _per_channel(numbers["bn_mean"], patched), _per_channel(numbers["bn_std"], patched)
+        return (patched - mean) / std
     if numbers.get("latents_mean") is not None:
         shape = (1, len(numbers["latents_mean"])) + (1,) * (raw.dim() - 2)
         mean = torch.tensor(numbers["latents_mean"]).view(shape).to(raw.device, raw.dtype)
@@ -132,15 +137,50 @@ def stored_latents(raw: Any, numbers: dict[str, Any]) -> Any:
     return numbers["scaling_factor"] * shifted
 
 
+def _per_channel(values: Any, like: Any) -> Any:
+    return torch.as_tensor(values).view(1, -1, 1, 1).to(like.device, like.dtype)
+
+
+def patchify(latents: Any, p: int) -> Any:
+    """[B, C, h, w] -> [B, C * p * p, h / p, w / p], each channel's p x p cell on the channel axis
+    (Flux2Pipeline._patchify_latents' order)."""
+    b, c, h, w = latents.shape
+    cells = latents.view(b, c, h // p, p, w // p, p).permute(0, 1, 3, 5, 2, 4)
+    return cells.reshape(b, c * p * p, h // p, w // p)
+
+
+def unpatchify(latents: Any, p: int) -> Any:
+    """The inverse of `patchify`."""
+    b, c, h, w = latents.shape
+    cells = latents.reshape(b, c // (p * p), p, p, h, w).permute(0, 1, 4, 2, 5, 3)
+    return cells.reshape(b, c // (p * p), h * p, w * p)
+
+
+def vae_patch(config: Any) -> int:
+    """Latent cells a VAE groups per side before the model sees them: 2 for one that batch-normalises
+    2x2-patched latents (Flux.2's AutoencoderKLFlux2), else 1."""
+    get = config.get if isinstance(config, dict) else lambda k, d=None: getattr(config, k, d)
+    patch = get("patch_size", None)
+    return int(patch[0]) if get("batch_norm_eps", None) is not None and patch else 1
+
+
 def vae_scale(config: Any) -> int:
     """Pixels per latent cell of a VAE config: 2 per down block of an AutoencoderKL, 2 per
-    temporal-downsample entry of a video VAE (Qwen-Image's)."""
+    temporal-downsample entry of a video VAE (Qwen-Image's), times a patching VAE's patch."""
     blocks = config.get("block_out_channels") if isinstance(config, dict) else getattr(config, "block_out_channels",
                                                                                         None)
     if blocks:
-        return 2 ** (len(blocks) - 1)
+        return 2 ** (len(blocks) - 1) * vae_patch(config)
     steps = config.get("temperal_downsample") if isinstance(config, dict) else config.temperal_downsample
     return 2 ** len(steps)
+
+
+def vae_channels(config: Any) -> int:
+    """Channels of a LATENT's samples for a VAE config (a patching VAE's cells on the channel axis)."""
+    channels = config.get("latent_channels") if isinstance(config, dict) else getattr(config, "latent_channels", None)
+    if channels is None:
+        channels = config.get("z_dim") if isinstance(config, dict) else config.z_dim
+    return int(channels) * vae_patch(config) ** 2
 
 
 @dataclass(eq=False)
@@ -163,8 +203,7 @@ class Vae:
 
     @property
     def latent_channels(self) -> int:
-        config = self.vae.config
-        return int(getattr(config, "latent_channels", None) or config.z_dim)
+        return vae_channels(self.vae.config)
 
     @property
     def frames(self) -> bool:
@@ -178,6 +217,11 @@ class Vae:
         found = {"scaling_factor": self.scaling_factor, "shift_factor": self.shift_factor}
         if getattr(config, "latents_mean", None) is not None and getattr(config, "latents_std", None) is not None:
             found |= {"latents_mean": list(config.latents_mean), "latents_std": list(config.latents_std)}
+        patch = vae_patch(config)
+        if patch > 1:  # Flux2Pipeline's statistics: the running mean, sqrt(running variance + eps)
+            bn = self.vae.bn
+            std = torch.sqrt(bn.running_var + config.batch_norm_eps)
+            found |= {"patch": patch, "bn_mean": bn.running_mean.tolist(), "bn_std": std.tolist()}
         return found
 
     def encode_dist(self, pixels: Any) -> tuple[Any, Any]:
@@ -189,11 +233,15 @@ class Vae:
 
     def raw(self, samples: Any) -> Any:
         """The VAE's own latents from a LATENT's samples: undo the per-channel normalisation
-        (latents_mean / latents_std, Qwen-Image's pipelines' order: / (1 / std) + mean) or the
-        scaling and shift (Stable Diffusion's, Flux's, SD3's)."""
+        (latents_mean / latents_std, Qwen-Image's pipelines' order: / (1 / std) + mean), the batch
+        norm of patched latents (Flux.2's) or the scaling and shift (Stable Diffusion's, Flux's, SD3's)."""
         import torch
 
         config = self.vae.config
+        numbers = self.numbers()
+        if numbers.get("bn_mean") is not None:  # Flux2Pipeline's order: * std + mean, then unpatched
+            patched = samples * _per_channel(numbers["bn_std"], samples) + _per_channel(numbers["bn_mean"], samples)
+            return unpatchify(patched, numbers["patch"])
         mean = getattr(config, "latents_mean", None)
         if mean is not None and getattr(config, "latents_std", None) is not None:
             shape = (1, len(mean)) + (1,) * (samples.dim() - 2)

@@ -147,5 +147,31 @@ QWEN_IMAGE = Family(
     notes=("latents are normalised per channel by the VAE's latents_mean / latents_std (Vae.raw)",),
 )
 
-#: Detection order: specific before general.
-FAMILIES: tuple[Family, ...] = (FLUX_FILL, CHROMA, FLUX, SD3, Z_IMAGE, QWEN_IMAGE)
+FLUX2_KLEIN = Family(
+    name="flux2-klein",
+    title="Flux.2 Klein",
+    # Flux.2's shared modulations, in BFL's (ComfyUI's) key names and diffusers'; no guidance input
+    detection=(Detection(keys=("single_stream_modulation.lin.weight",), without=("guidance_in.in_layer.weight",)),
+               Detection(keys=("single_stream_modulation.linear.weight",),
+                         without=("time_guidance_embed.guidance_embedder.linear_1.weight",))),
+    denoiser="Flux2Transformer2DModel",
+    encoders=(TextEncoder("text_encoder", "Qwen3ForCausalLM", "Qwen2Tokenizer", 512, "states 9, 18, 27 stacked",
+                          "qwen_3_4b"),),
+    # the VAE's 32 channels at 8x, patched 2x2 and batch-normalised (nodes.values.stored_latents)
+    latent=LatentFormat(channels=128, scaling_factor=1.0, downscale=16, patch=1),
+    prediction="flow",
+    pipeline="Flux2KleinPipeline",
+    config="flux2-klein",
+    adapter="nodes.flux2._adapter",
+    cfg="separate",
+    vae="AutoencoderKLFlux2",
+    sigmas="linspace",
+    shift_rule="empirical",
+    comfy_clip_types=("flux2",),
+    comfy_shift=2.02,
+    comfy_dynamic_shift=True,
+    lora_loader="Flux2LoraLoaderMixin",
+)
+
+#: Detection order: specific before general (Flux.2 before Flux.1: its files keep Flux.1's block names).
+FAMILIES: tuple[Family, ...] = (FLUX2_KLEIN, FLUX_FILL, CHROMA, FLUX, SD3, Z_IMAGE, QWEN_IMAGE)

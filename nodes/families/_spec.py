@@ -84,6 +84,10 @@ class Family:
     #: How the pipeline picks its noise levels: "linspace" (sigmas 1 .. 1/n, then shifted) or
     #: "scheduler" (the scheduler's own spacing of its training table).
     sigmas: str = "scheduler"
+    #: How the pipeline's resolution-dependent shift mu follows the picture (with dynamic shifting):
+    #: "linear" (calculate_shift over the token count: Flux.1, Qwen-Image) or "empirical" (Flux.2's
+    #: compute_empirical_mu over the token count and the number of steps).
+    shift_rule: str = "linear"
     #: Guidance the model takes as an input (Flux dev's distilled guidance), if it has one.
     guidance_default: float | None = None
     #: ComfyUI's names: CLIPLoader / DualCLIPLoader / TripleCLIPLoader `type` values.

@@ -15,7 +15,7 @@ from nodeflow.core import NodeError
 from nodeflow.core.paths import RESOURCES
 from nodes._lazy import lazy
 from nodes.families import Family, detect
-from nodes.values import Clip, Model, Vae, vae_scale
+from nodes.values import Clip, Model, Vae, vae_channels, vae_scale
 
 torch = lazy("torch")
 
@@ -97,7 +97,7 @@ def make_model(family: Family, denoiser: Any, scheduler: dict[str, Any], vae_con
                dtype: Any, name: str, vae: Vae | None = None, clip: Clip | None = None) -> Model:
     return Model(unet=denoiser, scheduler_config=scheduler,
                  vae_scale_factor=vae_scale(vae_config),
-                 latent_channels=int(vae_config.get("latent_channels") or family.latent.channels),
+                 latent_channels=vae_channels(vae_config) if vae_config else family.latent.channels,
                  device=device, dtype=dtype, name=name, family=family.name, vae=vae, clip=clip)
 
 

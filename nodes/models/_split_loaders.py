@@ -50,10 +50,13 @@ def load_vae(path: Path, family: str, device: str, dtype: Any, place: str | None
     try:
         if path.is_dir():
             whole = (path / "model_index.json").is_file() and (path / "vae").is_dir()  # a pipeline folder
-            vae = AutoencoderKL.from_pretrained(path, subfolder="vae" if whole else None, torch_dtype=dtype,
-                                                local_files_only=True)
+            cls = _folder_vae_class(path / "vae" if whole else path)
+            vae = cls.from_pretrained(path, subfolder="vae" if whole else None, torch_dtype=dtype,
+                                      local_files_only=True)
         elif (video := _video_vae_family(path, family)) is not None:
             vae = _video_vae(path, video, dtype)
+        elif (patched := _patched_vae_family(path)) is not None:
+            vae = _patched_vae(path, patched, dtype)
         else:
             folder = _config_folder(_vae_config(path, family), "vae", "vae")
             vae = AutoencoderKL.from_single_file(_read(path, "vae"), config=str(folder), subfolder="vae",
@@ -62,6 +65,61 @@ def load_vae(path: Path, family: str, device: str, dtype: Any, place: str | None
         raise NodeError(f"cannot load {path.name} as a VAE: {exc}", "vae") from None
     dtype = vae_dtype(family, vae, dtype)
     return Vae(settle(vae, place or device, dtype), device, dtype)
+
+
+def _folder_vae_class(folder: Path) -> Any:
+    """The diffusers class a VAE folder's config names, when it is AutoencoderKL or one a declared
+    family uses (Flux.2's AutoencoderKLFlux2, Qwen-Image's video VAE); else AutoencoderKL."""
+    import diffusers
+
+    from nodes.families import FAMILIES
+
+    try:
+        named = json.loads((folder / "config.json").read_text("utf-8")).get("_class_name", "")
+    except (OSError, ValueError, AttributeError):
+        named = ""
+    return getattr(diffusers, named if named in {f.vae for f in FAMILIES} else "AutoencoderKL")
+
+
+def _patched_vae_family(path: Path) -> Any:
+    """The declared family whose VAE batch-normalises 2x2-patched latents (Flux.2's: a `bn.` batch
+    norm beside the encoder and decoder, as ComfyUI's flux2-vae files keep it), if this file is one."""
+    from nodes.families import FAMILIES
+    from nodes.models._quantized_headers import tensor_shapes
+
+    if "bn.running_mean" not in tensor_shapes(path):
+        return None
+    return next((f for f in FAMILIES if f.vae == "AutoencoderKLFlux2"), None)
+
+
+def _patched_vae(path: Path, family: Any, dtype: Any) -> Any:
+    """Flux.2's VAE from one file: the encoder and decoder in the original names (converted by
+    diffusers' AutoencoderKL converter) or diffusers' own, the batch norm as it is; block widths (the
+    encoder's and a smaller decoder's) and the latent width read off the weights."""
+    from diffusers.loaders.single_file_utils import convert_ldm_vae_checkpoint
+
+    from nodes.models._quantized import load_diffusers_model
+    from nodes.models._quantized import read_state_dict as read_weights
+
+    config = json.loads((_checkpoint.configs_dir() / family.config / "vae" / "config.json").read_text("utf-8"))
+    config = {k: v for k, v in config.items() if not k.startswith("_")}
+    state = read_weights(path, "vae")
+    norm = {k: v for k, v in state.items() if k.startswith("bn.")}
+    if "encoder.down.0.block.0.conv1.weight" in state:  # the original names
+        moved = (("decoder.post_quant_conv.", "post_quant_conv."), ("encoder.quant_conv.", "quant_conv."))
+        state = {next((k.replace(a, b) for a, b in moved if k.startswith(a)), k): v
+                 for k, v in state.items() if not k.startswith("bn.")}
+        levels = len({k.split(".")[2] for k in state if k.startswith("encoder.down.")})
+        config["block_out_channels"] = [int(state[f"encoder.down.{i}.block.0.conv2.weight"].shape[0])
+                                        for i in range(levels)]
+        decoder = [int(state[f"decoder.up.{i}.block.0.conv2.weight"].shape[0]) for i in range(levels)]
+        config["decoder_block_out_channels"] = decoder if decoder != config["block_out_channels"] else None
+        config["layers_per_block"] = len({k.split(".")[4] for k in state if k.startswith("encoder.down.0.block.")})
+        config["latent_channels"] = int(state["decoder.conv_in.weight"].shape[1])
+        for key in ("down_block_types", "up_block_types"):
+            config[key] = config[key][:1] * levels
+        state = convert_ldm_vae_checkpoint(state, config) | norm
+    return load_diffusers_model(family.vae, config, state, dtype, "vae")
 
 
 def _video_vae_family(path: Path, family: str) -> Any:

@@ -9,9 +9,10 @@ floats are those of the pipeline that loops over tokens.
 
 Noise levels: FlowMatchEulerDiscreteScheduler from the model's scheduler config; the family says
 whether its pipeline passes sigmas 1 .. 1/n ("linspace", Flux, Chroma) or lets the scheduler space
-its table ("scheduler", SD3); with dynamic shifting, mu follows the image's token count
-(`calculate_shift`). `denoise` is the pipelines' img2img strength: the steps from
-int(n - n * strength) on run, starting from the picture noised to that level (`scale_noise`).
+its table ("scheduler", SD3); with dynamic shifting, mu follows the image's token count as the
+family's `shift_rule` says (`calculate_shift`, or Flux.2's `compute_empirical_mu`). `denoise` is
+the pipelines' img2img strength: the steps from int(n - n * strength) on run, starting from the
+picture noised to that level (`scale_noise`).
 """
 
 from __future__ import annotations
@@ -36,30 +37,31 @@ def flow_scheduler(model: Any) -> Any:
     return FlowMatchEulerDiscreteScheduler.from_config(config)
 
 
-def timesteps_for(model: Any, scheduler: Any, steps: int, size: tuple[int, int], device: Any) -> Any:
-    """Set the scheduler's timesteps as the family's pipeline does for a latent of `size`."""
+def _mu(spec: Any, config: Any, seq_len: int, steps: int, max_shift: float) -> float:
+    """The pipeline's dynamic shift for `seq_len` tokens and `steps` steps, by the family's rule."""
+    if spec.shift_rule == "empirical":
+        from diffusers.pipelines.flux2.pipeline_flux2 import compute_empirical_mu
+
+        return compute_empirical_mu(seq_len, steps)
     from diffusers.pipelines.flux.pipeline_flux import calculate_shift
 
+    return calculate_shift(seq_len, config.get("base_image_seq_len", 256), config.get("max_image_seq_len", 4096),
+                           config.get("base_shift", 0.5), config.get("max_shift", max_shift))
+
+
+def timesteps_for(model: Any, scheduler: Any, steps: int, size: tuple[int, int], device: Any) -> Any:
+    """Set the scheduler's timesteps as the family's pipeline does for a latent of `size`."""
     spec = model.spec
     patch = spec.latent.patch
     seq_len = (size[0] // patch) * (size[1] // patch)
     config = scheduler.config
-    kwargs: dict[str, Any] = {}
+    dynamic = config.get("use_dynamic_shifting", False)
     if spec.sigmas == "linspace":
-        kwargs["sigmas"] = np.linspace(1.0, 1 / steps, steps)
-        kwargs["mu"] = calculate_shift(seq_len, config.get("base_image_seq_len", 256),
-                                       config.get("max_image_seq_len", 4096), config.get("base_shift", 0.5),
-                                       config.get("max_shift", 1.15))
-        if not config.get("use_dynamic_shifting", False):
-            kwargs.pop("mu")
-    elif config.get("use_dynamic_shifting", False):
-        kwargs["mu"] = calculate_shift(seq_len, config.get("base_image_seq_len", 256),
-                                       config.get("max_image_seq_len", 4096), config.get("base_shift", 0.5),
-                                       config.get("max_shift", 1.16))
-    if "sigmas" in kwargs:
-        scheduler.set_timesteps(sigmas=kwargs.pop("sigmas"), device=device, **kwargs)
+        mu = {"mu": _mu(spec, config, seq_len, steps, 1.15)} if dynamic else {}
+        scheduler.set_timesteps(sigmas=np.linspace(1.0, 1 / steps, steps), device=device, **mu)
     else:
-        scheduler.set_timesteps(steps, device=device, **kwargs)
+        mu = {"mu": _mu(spec, config, seq_len, steps, 1.16)} if dynamic else {}
+        scheduler.set_timesteps(steps, device=device, **mu)
     return scheduler.timesteps
 
 

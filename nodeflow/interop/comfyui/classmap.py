@@ -231,6 +231,8 @@ ENTRIES: tuple[Entry, ...] = (
           {"width": "width", "height": "height", "batch_size": "batch_size"}, ("latent",)),
     Entry("EmptySD3LatentImage", "latent.empty", ("width", "height", "batch_size"),
           {"width": "width", "height": "height", "batch_size": "batch_size"}, ("latent",)),
+    Entry("EmptyFlux2LatentImage", "latent.empty", ("width", "height", "batch_size"),
+          _same("width", "height", "batch_size"), ("latent",)),
     Entry("LatentUpscaleBy", "latent.upscale", ("upscale_method", "scale_by"),
           {"samples": "latent", "upscale_method": "method", "scale_by": "scale_by"}, ("latent",),
           values=convert.latent_upscale_method),
@@ -272,6 +274,8 @@ ENTRIES: tuple[Entry, ...] = (
           {"steps": "steps", "sigma_max": "sigma_max", "sigma_min": "sigma_min", "rho": "rho"}, ("sigmas",)),
     Entry("ExponentialScheduler", "sampling.exponential_scheduler", ("steps", "sigma_max", "sigma_min"),
           {"steps": "steps", "sigma_max": "sigma_max", "sigma_min": "sigma_min"}, ("sigmas",)),
+    Entry("Flux2Scheduler", "flux2.scheduler", ("steps", "width", "height"), _same("steps", "width", "height"),
+          ("sigmas",)),
     Entry("SplitSigmas", "sampling.split_sigmas", ("step",), {"sigmas": "sigmas", "step": "step"},
           ("high_sigmas", "low_sigmas")),
     # vae

@@ -94,3 +94,19 @@ def tiny_control(tmp_path_factory, torch_threads):
     from tiny_flow import build_flux
 
     return build_flux(tmp_path_factory.mktemp("tiny_control"), control=True, seed=6)
+
+
+@pytest.fixture(scope="session")
+def tiny_klein(tmp_path_factory, torch_threads):
+    """A tiny Flux.2 Klein (28-layer Qwen3, patched batch-normalised VAE latents) as a Flux2KleinPipeline folder."""
+    from tiny_flux2 import build_flux2_klein
+
+    return build_flux2_klein(tmp_path_factory.mktemp("tiny_klein"))
+
+
+@pytest.fixture(scope="session")
+def tiny_klein8(tmp_path_factory, torch_threads):
+    """A tiny Flux.2 Klein with the real head width and 8x VAE, so its lone files load with the shipped configs."""
+    from tiny_flux2 import build_flux2_klein
+
+    return build_flux2_klein(tmp_path_factory.mktemp("tiny_klein8"), real_heads=True, seed=1)

@@ -1,0 +1,123 @@
+"""Flux.2's maths, written to match diffusers' Flux2KleinPipeline.
+
+- `encode`: the prompt through Qwen3's chat template (thinking off), padded to 512 tokens, the
+  hidden states of layers 9, 18 and 27 side by side (`_language_prompts.FLUX2_KLEIN`); every
+  position is kept, padding included, as the pipeline passes them on (without a mask).
+- `Denoise`: a LATENT of Flux.2 is already the VAE's 2x2 cells on the channel axis, batch-normalised
+  ([B, 128, h, w], `nodes.values.stored_latents`), so each cell is one token of 128 features; tokens
+  carry 4-axis positions (t, y, x, l): the picture at t = 0, the text along l, the reference latents
+  (ReferenceLatent: the edit pipelines' `image`) at t = 10, 20, ... after the picture's tokens. The
+  timestep is / 1000; the model has no guidance input (Klein). The output is cut back to the
+  picture's tokens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from nodeflow.core import NodeError, RunContext
+from nodes._lazy import lazy
+
+torch = lazy("torch")
+
+
+def encode(ctx: RunContext, clip: Any, text: str, texts: Any = None) -> Any:
+    """One prompt's Qwen3 states, as Flux2KleinPipeline._get_qwen3_prompt_embeds makes them."""
+    from nodes.conditioning._language_prompts import FLUX2_KLEIN
+    from nodes.conditioning._language_prompts import encode as encode_language
+    from nodes.values import CondEntry
+
+    tokenizer, encoder = clip.part(clip.spec.encoders[0].part)
+    embeds, _ = encode_language(FLUX2_KLEIN, tokenizer, encoder, text, clip.device)
+    return CondEntry(embeds=embeds.to(dtype=encoder.dtype), text=text)
+
+
+def positions(t: int, h: int, w: int, length: int, batch: int, device: Any) -> Any:
+    """[batch, h * w * length, 4] token positions (t, y, x, l), as the pipeline's _prepare_*_ids."""
+    grid = torch.cartesian_prod(torch.tensor([t]), torch.arange(h), torch.arange(w), torch.arange(length))
+    return grid.unsqueeze(0).repeat(batch, 1, 1).to(device)
+
+
+def pack(latents: Any) -> Any:
+    """[B, C, h, w] -> [B, h * w, C] (Flux2KleinPipeline._pack_latents)."""
+    b, c, h, w = latents.shape
+    return latents.reshape(b, c, h * w).permute(0, 2, 1)
+
+
+class Denoise:
+    """The transformer's velocity for [B, 128, h, w] latents under one prompt (see module doc)."""
+
+    def __init__(self, model: Any, entry: Any, batch: int, size: tuple[int, int]) -> None:
+        device = model.device
+        self.model, self.size = model, size
+        embeds = entry.embeds.to(device)
+        self.embeds = embeds.repeat(1, batch, 1).view(embeds.shape[0] * batch, embeds.shape[1], -1)
+        self.txt_ids = positions(0, 1, 1, embeds.shape[1], batch, device)
+        ids = [positions(0, size[0], size[1], 1, batch, device)]
+        references = []
+        for i, latent in enumerate(entry.references):
+            if latent.shape[1] != model.latent_channels:
+                raise NodeError(f"a reference latent of {latent.shape[1]} channels does not fit {model.spec.title} "
+                                f"({model.latent_channels}); encode it with this model's VAE", "conditioning")
+            rh, rw = latent.shape[-2:]
+            ids.append(positions(10 + 10 * i, rh, rw, 1, batch, device))
+            references.append(pack(latent.to(device=device, dtype=model.dtype)).repeat(batch, 1, 1))
+        self.img_ids = torch.cat(ids, dim=1)
+        self.references = torch.cat(references, dim=1) if references else None
+        self.guidance = None
+        if getattr(model.unet.config, "guidance_embeds", False):
+            value = entry.guidance if entry.guidance is not None else model.spec.guidance_default
+            self.guidance = torch.full([1], float(value), device=device, dtype=torch.float32).expand(batch)
+
+    def __call__(self, latents: Any, t: Any) -> Any:
+        b, c, h, w = latents.shape
+        tokens = pack(latents)
+        if self.references is not None:
+            tokens = torch.cat([tokens, self.references], dim=1)
+        timestep = t.expand(b).to(latents.dtype)
+        out = self.model.unet(hidden_states=tokens.to(self.model.unet.dtype), timestep=timestep / 1000,
+                              guidance=self.guidance, encoder_hidden_states=self.embeds, txt_ids=self.txt_ids,
+                              img_ids=self.img_ids, joint_attention_kwargs=None, return_dict=False)[0]
+        return out[:, :h * w].permute(0, 2, 1).reshape(b, -1, h, w)
+
+
+def _count(shapes: Mapping[str, Any], prefix: str) -> int:
+    return len({k[len(prefix):].split(".", 1)[0] for k in shapes if k.startswith(prefix)})
+
+
+def denoiser_config(shapes: Mapping[str, tuple[int, ...]], base: dict[str, Any]) -> dict[str, Any]:
+    """Flux2Transformer2DModel's config for weights of these (bare) shapes, in BFL's (ComfyUI's) key
+    names or diffusers': widths, block counts, the feed-forward ratio and the guidance input read off
+    the tensors, the rope axes from `base` (the shipped Flux.2 Klein config)."""
+    config = dict(base)
+    if "img_in.weight" in shapes:  # BFL / ComfyUI names
+        hidden, config["in_channels"] = shapes["img_in.weight"]
+        head_dim = shapes["double_blocks.0.img_attn.norm.query_norm.scale"][0]
+        config["num_layers"] = _count(shapes, "double_blocks.")
+        config["num_single_layers"] = _count(shapes, "single_blocks.")
+        config["joint_attention_dim"] = shapes["txt_in.weight"][1]
+        config["timestep_guidance_channels"] = shapes["time_in.in_layer.weight"][1]
+        feed_forward = shapes["double_blocks.0.img_mlp.0.weight"][0]
+        config["guidance_embeds"] = "guidance_in.in_layer.weight" in shapes
+    else:
+        hidden, config["in_channels"] = shapes["x_embedder.weight"]
+        head_dim = shapes["transformer_blocks.0.attn.norm_q.weight"][0]
+        config["num_layers"] = _count(shapes, "transformer_blocks.")
+        config["num_single_layers"] = _count(shapes, "single_transformer_blocks.")
+        config["joint_attention_dim"] = shapes["context_embedder.weight"][1]
+        config["timestep_guidance_channels"] = shapes["time_guidance_embed.timestep_embedder.linear_1.weight"][1]
+        feed_forward = shapes["transformer_blocks.0.ff.linear_in.weight"][0]
+        config["guidance_embeds"] = any(k.startswith("time_guidance_embed.guidance_embedder.") for k in shapes)
+    config["attention_head_dim"], config["num_attention_heads"] = head_dim, hidden // head_dim
+    config["mlp_ratio"] = feed_forward / 2 / hidden
+    if head_dim != sum(config["axes_dims_rope"]):
+        raise NodeError(f"a Flux.2 transformer with {head_dim}-wide attention heads is not one NodeFlow has a config "
+                        f"for (Flux.2's are {sum(config['axes_dims_rope'])} wide); load it as a diffusers folder",
+                        "unet")
+    return config
+
+
+def scheduler_config(denoiser: Any, base: dict[str, Any]) -> dict[str, Any]:
+    """The pipeline's scheduler for a lone transformer: the shipped one (mu given per run)."""
+    return dict(base)
