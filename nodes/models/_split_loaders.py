@@ -124,16 +124,20 @@ def _patched_vae(path: Path, family: Any, dtype: Any) -> Any:
 
 def _video_vae_family(path: Path, family: str) -> Any:
     """The declared family whose video VAE (Wan-style, RMS norms with `gamma`, 3D convolutions) a
-    lone VAE file is: the one named, else the first declaring a VAE class other than AutoencoderKL
-    (ComfyUI's VAELoader names no family). None for an AutoencoderKL file."""
+    lone VAE file is: the one named, else the first whose VAE works on frames (ComfyUI's VAELoader
+    names no family). None for an AutoencoderKL file."""
     from nodes.families import FAMILIES, by_comfy_clip_type
     from nodes.models._quantized_headers import tensor_shapes
 
     keys = tensor_shapes(path)
     if not any(k.endswith(("decoder.head.0.gamma", "decoder.norm_out.gamma")) for k in keys):
         return None
-    named = [f for f in by_comfy_clip_type(family) if f.vae != "AutoencoderKL"]
-    return next(iter(named), None) or next((f for f in FAMILIES if f.vae != "AutoencoderKL"), None)
+    def video(f: Any) -> bool:  # its shipped VAE config has frames (as `nodes.values.Vae.frames` tells)
+        config = _checkpoint.configs_dir() / f.config / "vae" / "config.json"
+        return config.is_file() and "temperal_downsample" in json.loads(config.read_text("utf-8"))
+
+    named = [f for f in by_comfy_clip_type(family) if video(f)]
+    return next(iter(named), None) or next((f for f in FAMILIES if video(f)), None)
 
 
 def _video_vae(path: Path, family: Any, dtype: Any) -> Any:
