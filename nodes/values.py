@@ -34,6 +34,18 @@ from nodes._lazy import lazy
 torch = lazy("torch")
 
 
+@dataclass(frozen=True)
+class SkipLayers:
+    """Skip Layer Guidance: a further call of the positive prompt with these transformer blocks
+    skipped, whose output the guided one is pushed away from by `scale` (the pipeline's and ComfyUI's
+    `guided + (cond - skipped) * scale`) while the run is between `start` and `end` (fractions)."""
+
+    layers: tuple[int, ...]
+    scale: float
+    start: float
+    end: float
+
+
 @dataclass(eq=False)
 class Model:
     """MODEL: the denoiser (a UNet, or a transformer of a declared family) and what sampling needs
@@ -63,6 +75,8 @@ class Model:
     #: The checkpoint's CLIP: what an unconnected negative prompt is encoded with (the empty
     #: prompt, as diffusers' pipelines do when no negative prompt is given). On demand too.
     clip: Any = field(default=None, metadata={"weights": "on demand"})
+    #: Skip Layer Guidance (SD3's Skip Layer Guidance node); None: off.
+    skip_layers: SkipLayers | None = None
 
     @property
     def spec(self) -> Any:
@@ -288,6 +302,9 @@ class CondEntry:
     concat: Any = None
     #: The text encoder's token mask where the family uses one (Chroma).
     attention_mask: Any = None
+    #: How reference latents are placed beside the picture (ComfyUI's reference_latents_method:
+    #: "offset", "index", "uxo"); None: the family's first declared method.
+    reference_method: str | None = None
 
     def with_(self, **changes: Any) -> CondEntry:
         """A copy with some fields changed (conditioning nodes never edit their input)."""

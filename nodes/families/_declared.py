@@ -80,6 +80,7 @@ FLUX = Family(
     comfy_shift=1.15,
     comfy_dynamic_shift=True,
     lora_loader="FluxLoraLoaderMixin",
+    reference_methods=("offset", "index", "uxo"),
 )
 
 SD3 = Family(
@@ -105,6 +106,7 @@ SD3 = Family(
     comfy_clip_types=("sd3",),
     comfy_shift=3.0,
     lora_loader="SD3LoraLoaderMixin",
+    skip_layer_guidance=True,
 )
 
 Z_IMAGE = Family(
@@ -143,6 +145,7 @@ QWEN_IMAGE = Family(
     vae="AutoencoderKLQwenImage",
     sigmas="linspace",
     comfy_clip_types=("qwen_image",),
+    reference_methods=("index",),
     comfy_shift=3.1,
     notes=("latents are normalised per channel by the VAE's latents_mean / latents_std (Vae.raw)",),
 )

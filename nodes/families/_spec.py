@@ -103,6 +103,11 @@ class Family:
     #: diffusers' LoRA loader mixin whose `lora_state_dict` converts the formats people share
     #: (kohya, BFL/xlabs, diffusers) to diffusers' module names for this family.
     lora_loader: str = ""
+    #: How reference latents (Reference Latent) are placed beside the picture's tokens, by ComfyUI's
+    #: reference_latents_method names, the pipeline's own first; () if the family takes none.
+    reference_methods: tuple[str, ...] = ()
+    #: Whether its transformer can skip blocks for Skip Layer Guidance (diffusers' `skip_layers`).
+    skip_layer_guidance: bool = False
     notes: tuple[str, ...] = field(default=())
 
     def module(self) -> Any:

@@ -5,7 +5,8 @@
 - `Denoise`: one transformer call on [B, 16, h, w] latents: packed into 2x2-cell tokens with their
   position ids (`FluxPipeline._pack_latents`, `_prepare_latent_image_ids`), the timestep / 1000,
   the distilled guidance as a float32 tensor when the model embeds it, reference latents (Kontext:
-  tokens appended with first id 1, as FluxKontextPipeline) and the Fill model's extra channels
+  tokens appended with first id 1, as FluxKontextPipeline; several placed by `reference_positions`)
+  and the Fill model's extra channels
   (masked-image latents and the packed mask) concatenated to the tokens; the output is cut back to
   the picture's tokens and unpacked.
 """
@@ -72,13 +73,47 @@ def unpack(tokens_: Any, h: int, w: int) -> Any:
     return FluxPipeline._unpack_latents(tokens_, h, w, 1)
 
 
-def image_ids(h: int, w: int, device: Any, dtype: Any, index: int = 0) -> Any:
+def image_ids(h: int, w: int, device: Any, dtype: Any, index: int = 0, rows: int = 0, columns: int = 0) -> Any:
+    """Position ids of an h x w latent's tokens: (index, row + rows, column + columns)."""
     from diffusers import FluxPipeline
 
     ids = FluxPipeline._prepare_latent_image_ids(1, h // 2, w // 2, device, dtype)
     if index:
         ids[..., 0] = index
+    if rows:
+        ids[..., 1] += rows
+    if columns:
+        ids[..., 2] += columns
     return ids
+
+
+def reference_positions(method: str, size: tuple[int, int],
+                        shapes: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
+    """(index, row offset, column offset) in tokens for each reference latent of (h, w) cells, by
+    ComfyUI's reference_latents_method for a picture of `size` cells:
+    - "offset" (Kontext's; one reference is FluxKontextPipeline's index 1 at 0, 0): index 1, each
+      further one beside the references before it, below them if they are wider than tall so far,
+      else to their right;
+    - "index": index 1, 2, 3, ... all at 0, 0;
+    - "uxo" (UXO / UNO): index 0, each one diagonally past the picture and the references before it.
+    Offsets in latent cells become whole tokens rounding half up, as the cells are packed 2 x 2."""
+    rows = columns = 0
+    placed = []
+    for number, (h, w) in enumerate(shapes, start=1):
+        if method == "index":
+            index, top, left = number, 0, 0
+        elif method == "uxo":
+            index, top, left = 0, size[0] + rows, size[1] + columns
+            rows, columns = rows + h, columns + w
+        else:
+            index, top, left = 1, 0, 0
+            if h + rows > w + columns:
+                left = columns
+            else:
+                top = rows
+            rows, columns = max(rows, h + top), max(columns, w + left)
+        placed.append((index, (top + 1) // 2, (left + 1) // 2))
+    return placed
 
 
 def check_size(h: int, w: int, factor: int) -> None:
@@ -108,11 +143,14 @@ class Denoise:
         self.references = None
         if entry.references:
             refs, ids = [], []
-            for latent in entry.references:
+            shapes = [tuple(latent.shape[-2:]) for latent in entry.references]
+            method = entry.reference_method or model.spec.reference_methods[0]
+            for latent, (index, top, left) in zip(entry.references, reference_positions(method, size, shapes),
+                                                  strict=True):
                 rh, rw = latent.shape[-2:]
                 check_size(rh, rw, model.vae_scale_factor)
                 refs.append(pack(latent.to(device=device, dtype=dtype)).repeat(batch // latent.shape[0] or 1, 1, 1))
-                ids.append(image_ids(rh, rw, device, dtype, index=1))
+                ids.append(image_ids(rh, rw, device, dtype, index, top, left))
             self.references = torch.cat(refs, dim=1)
             self.img_ids = torch.cat([self.img_ids] + ids, dim=0)
         self.extra = None

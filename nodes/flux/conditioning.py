@@ -1,5 +1,5 @@
 """Flux conditioning nodes, in ComfyUI's vocabulary (FluxGuidance, CLIPTextEncodeFlux,
-ReferenceLatent, FluxKontextImageScale)."""
+ReferenceLatent, FluxKontextMultiReferenceLatentMethod, FluxKontextImageScale)."""
 
 from __future__ import annotations
 
@@ -71,6 +71,29 @@ class ReferenceLatent(Node):
         if latent is None:
             return (conditioning,)
         return (Conditioning([e.with_(references=tuple(e.references) + (latent,)) for e in conditioning.entries]),)
+
+
+#: ComfyUI's reference_latents_method values; "uxo/uno" is stored as "uxo", as ComfyUI stores it.
+REFERENCE_METHODS = ("offset", "index", "uxo/uno", "index_timestep_zero")
+
+
+class ReferenceMethod(Node):
+    type_id = "flux.reference_method"
+    title = "Edit Model Reference Method"
+    category = "conditioning/flux"
+    description = ("How several reference pictures (Reference Latent) are laid out for the model: offset "
+                   "(Kontext's: side by side in one extra frame), index (each in its own frame) or uxo/uno "
+                   "(diagonally past the picture, in its frame). With one picture, offset is "
+                   "FluxKontextPipeline's layout. Which ones a model knows is its family's.")
+    inputs = (Input("conditioning", CONDITIONING),
+              Input("reference_latents_method", STRING, default="offset", choices=REFERENCE_METHODS))
+    outputs = (Output("conditioning", CONDITIONING),)
+
+    def run(self, ctx: RunContext, conditioning: Any, reference_latents_method: str) -> tuple[Any]:
+        from nodes.values import Conditioning
+
+        method = "uxo" if reference_latents_method == "uxo/uno" else reference_latents_method
+        return (Conditioning([e.with_(reference_method=method) for e in conditioning.entries]),)
 
 
 class KontextImageScale(Node):

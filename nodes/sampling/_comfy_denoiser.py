@@ -15,7 +15,10 @@ pixels as much as the sampler does:
   sigma before the call and by the source latent itself after it;
 - with `keep_uncond` (the CFG++ samplers, `nodes.sampling._ksamplers_cfgpp`) the negative prompt runs
   even at cfg 1, the mix is always computed, and `uncond` keeps the call's unconditional denoised
-  image, before the inpainting mask (as ComfyUI's post-CFG hook sees it).
+  image, before the inpainting mask (as ComfyUI's post-CFG hook sees it);
+- with Skip Layer Guidance on the model (SD3), while sigma is within the sigmas of its start and end
+  fractions, x0 += (x0_cond - x0_skipped) * scale after the mix, cfg 1 included (ComfyUI's post-CFG
+  step; x0_skipped: the positive prompts with the named blocks skipped).
 """
 
 from __future__ import annotations
@@ -55,6 +58,10 @@ class Denoiser:
                                  tuple(latent_shape[-2:]), len(table))
         self.inpaint: tuple[Any, Any, Any] | None = None
         self.span: tuple[float, float] | None = None  # first and last timestep, for Differential Diffusion
+        skip = model.skip_layers
+        #: Skip Layer Guidance's sigma span (highest, lowest), from its fractions of the schedule.
+        self.skip_span = None if skip is None else (table.percent_to_sigma(skip.start),
+                                                    table.percent_to_sigma(skip.end))
 
     def set_inpaint(self, mask: Any, source: Any, noise: Any, sigmas: Any = None) -> None:
         """Keep the unmasked part of `source` (mask 1 = repaint), noised with `noise` to each sigma;
@@ -87,11 +94,14 @@ class Denoiser:
         x_in = self.table.model_input(x, sigma).to(self.model.dtype)
         timestep = self.table.timestep(sigma.cpu()).to(self.model.device)
         cond, uncond = self.call.outputs(x_in, timestep)
-        out = self._denoised(x, sigma, cond)
+        out = cond_x0 = self._denoised(x, sigma, cond)
         if self.cfg_on:
             uncond = self._denoised(x, sigma, uncond)
             out = uncond + (out - uncond) * self.cfg
             self.uncond = uncond
+        if self.skip_span is not None and self.skip_span[1] <= float(sigma) <= self.skip_span[0]:
+            skipped = self._denoised(x, sigma, self.call.skipped(x_in, timestep))
+            out = out + (cond_x0 - skipped) * self.model.skip_layers.scale
         if self.inpaint is not None:
             mask, source, _ = self.inpaint
             mask = self._mask_at(mask, sigma)

@@ -3,7 +3,9 @@
 Each active positive prompt (its time range holds at this step) runs the family's denoiser; several
 are averaged by strength, as for the UNets (`nodes.sampling._cond_call`). Classifier-free guidance follows the
 family's pipeline: "batched" (SD3: negative and positive in one call, split after) or "separate"
-(Flux's and Chroma's true CFG: a second call), mixed as uncond + cfg * (cond - uncond).
+(Flux's and Chroma's true CFG: a second call), mixed as uncond + cfg * (cond - uncond). With Skip
+Layer Guidance on the model (`values.SkipLayers`), `skipped` gives the positive prompts' output with
+the named transformer blocks skipped; each convention's loop decides at which steps it applies.
 """
 
 from __future__ import annotations
@@ -29,6 +31,13 @@ class FlowCall:
         if self.cfg_on and (negative is None or not negative.entries):
             raise NodeError("cfg above 1 needs a negative conditioning (an empty prompt is fine)", "negative")
         self.cfg, self.batched = float(cfg), spec.cfg == "batched" and self.cfg_on
+        for entry in list(positive.entries) + (list(negative.entries) if negative is not None else []):
+            method = entry.reference_method
+            if entry.references and method is not None and method not in spec.reference_methods:
+                known = ", ".join(spec.reference_methods) or "none: it takes no reference pictures"
+                raise NodeError(f"{spec.title} does not place reference pictures by '{method}' (Edit Model "
+                                f"Reference Method; it knows {known})", "positive")
+        self.skip = model.skip_layers
         make = spec.module().Denoise
         #: The family's own guidance mix where its pipeline rescales it (Qwen-Image's norm).
         self.mix = getattr(spec.module(), "mix", None)
@@ -41,6 +50,9 @@ class FlowCall:
                          for e in (negative.entries if self.cfg_on else [])]
             self.regions = ([_Region(model, e, batch, size, make) for e in positive.entries],
                             [_Region(model, e, batch, size, make) for e in negatives])
+            if self.skip is not None:
+                raise NodeError("Skip Layer Guidance runs on prompts over the whole picture, not on ones restricted "
+                                "to an area or a mask", "positive")
             return
         self.positive = [(e, make(model, e, batch, size)) for e in positive.entries]
         self.negative = None
@@ -54,14 +66,19 @@ class FlowCall:
             else:
                 self.negative = make(model, neg, batch, size)
 
-    def velocity(self, latents: Any, t: Any) -> Any:
-        """The guided model output for latents at scheduler timestep t (0..1000)."""
+    def velocity(self, latents: Any, t: Any, skip: bool = False) -> Any:
+        """The guided model output for latents at scheduler timestep t (0..1000); `skip`: push it away
+        from the output with the Skip Layer Guidance blocks skipped (the caller decides the steps)."""
         cond, uncond = self.outputs(latents, t)
         if not self.cfg_on:
-            return cond
-        if self.mix is not None:
-            return self.mix(cond, uncond, self.cfg)
-        return uncond + self.cfg * (cond - uncond)
+            guided = cond
+        elif self.mix is not None:
+            guided = self.mix(cond, uncond, self.cfg)
+        else:
+            guided = uncond + self.cfg * (cond - uncond)
+        if skip:
+            guided = guided + (cond - self.skipped(latents, t)) * self.skip.scale
+        return guided
 
     def outputs(self, latents: Any, t: Any) -> tuple[Any, Any]:
         """(positive output, negative output or None) at timestep t (a tensor, 0..1000)."""
@@ -80,18 +97,30 @@ class FlowCall:
                 cond = denoise(latents, t)
             outputs.append(cond)
             weights.append(float(entry.strength))
-        if not outputs:
-            cond = torch.zeros_like(latents)
-        elif len(outputs) == 1:
-            cond = outputs[0]
-        else:
-            total = sum(weights) or 1.0
-            cond = sum(w / total * c for w, c in zip(weights, outputs, strict=True))
+        cond = _average(outputs, weights, latents)
         if not self.cfg_on:
             return cond, None
         if uncond is None:
             uncond = self.negative(latents, t) if self.negative is not None else self.pair[0](latents, t)[0]
         return cond, uncond
+
+
+    def skipped(self, latents: Any, t: Any) -> Any:
+        """The positive prompts' output with the Skip Layer Guidance blocks skipped."""
+        step = float(t.flatten()[0]) if t.ndim else float(t)
+        active = [(e, d) for e, d in self.positive if is_active(e.time_range, step, 1000)]
+        outputs = [d(latents, t, skip=self.skip.layers) for _, d in active]
+        return _average(outputs, [float(e.strength) for e, _ in active], latents)
+
+
+def _average(outputs: list[Any], weights: list[float], latents: Any) -> Any:
+    """Several prompts' outputs averaged by strength (zeros when none is active)."""
+    if not outputs:
+        return torch.zeros_like(latents)
+    if len(outputs) == 1:
+        return outputs[0]
+    total = sum(weights) or 1.0
+    return sum(w / total * c for w, c in zip(weights, outputs, strict=True))
 
 
 class _Region:

@@ -13,6 +13,8 @@ its table ("scheduler", SD3); with dynamic shifting, mu follows the image's toke
 family's `shift_rule` says (`calculate_shift`, or Flux.2's `compute_empirical_mu`). `denoise` is
 the pipelines' img2img strength: the steps from int(n - n * strength) on run, starting from the
 picture noised to that level (`scale_noise`).
+Skip Layer Guidance (`values.SkipLayers`) applies at the steps i with n * start < i < n * end, as
+StableDiffusion3Pipeline's skip_guidance_layers do, and only with classifier-free guidance.
 """
 
 from __future__ import annotations
@@ -183,8 +185,11 @@ def sample(ctx: RunContext, guider: Any, sampler: Any, schedule: Any, noise: Any
         call = FlowCall(model, guider.positive, guider.negative, float(guider.cfg), batch, size)
         total = len(timesteps)
         throttle = PreviewThrottle(ctx, total)
+        skip = model.skip_layers
         for i, t in enumerate(timesteps):
-            velocity = call.velocity(latents, t)
+            # Skip Layer Guidance as StableDiffusion3Pipeline runs it: with CFG, strictly inside its span.
+            skipping = skip is not None and call.cfg_on and total * skip.start < i < total * skip.end
+            velocity = call.velocity(latents, t, skip=skipping)
             latents = scheduler.step(velocity, t, latents, return_dict=False)[0]
             if mask is not None:
                 kept = image_latents

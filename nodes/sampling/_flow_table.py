@@ -59,7 +59,15 @@ class FlowSigmaTable(SigmaTable):
 
     @property
     def space(self) -> FlowSpace:
-        return FlowSpace(shifted(self.kind, self.shift, 1.0 - SNR_OFFSET))
+        return FlowSpace(self.percent_to_sigma(SNR_OFFSET))
+
+    def percent_to_sigma(self, fraction: float) -> float:
+        """The sigma a fraction of the way through the schedule (0: 1, full noise; 1: 0)."""
+        if fraction <= 0.0:
+            return 1.0
+        if fraction >= 1.0:
+            return 0.0
+        return float(shifted(self.kind, self.shift, 1.0 - fraction))
 
     def timestep(self, sigma: Any) -> Any:
         return torch.as_tensor(sigma, dtype=torch.float32) * TIMESTEPS

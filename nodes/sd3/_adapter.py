@@ -4,7 +4,8 @@
   zero-padded to T5's width and followed by T5's last states (256 tokens); the pooled vector is
   both CLIPs' projected pooled outputs side by side.
 - `Denoise`: the transformer on [B, 16, h, w] latents (it patches them itself) at timestep t
-  (0..1000, not rescaled); `Denoise.batched` runs negative and positive in one call, as the
+  (0..1000, not rescaled), with blocks skipped for Skip Layer Guidance as the pipeline's
+  `skip_guidance_layers` call does; `Denoise.batched` runs negative and positive in one call, as the
   pipeline's classifier-free guidance does, and returns (uncond, cond).
 """
 
@@ -62,10 +63,12 @@ class Denoise:
         self.model = model
         self.embeds, self.pooled = _repeat(entry, batch, model.device)
 
-    def __call__(self, latents: Any, t: Any) -> Any:
+    def __call__(self, latents: Any, t: Any, skip: tuple[int, ...] = ()) -> Any:
+        """The velocity; `skip`: transformer blocks left out (Skip Layer Guidance's call)."""
+        extra = {"skip_layers": list(skip)} if skip else {}
         return self.model.unet(hidden_states=latents, timestep=t.expand(latents.shape[0]),
                                encoder_hidden_states=self.embeds, pooled_projections=self.pooled,
-                               joint_attention_kwargs=None, return_dict=False)[0]
+                               joint_attention_kwargs=None, return_dict=False, **extra)[0]
 
     @classmethod
     def batched(cls, model: Any, negative: Any, positive: Any, batch: int, size: tuple[int, int]) -> Any:
