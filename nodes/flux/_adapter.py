@@ -144,7 +144,7 @@ class Denoise:
         if entry.references:
             refs, ids = [], []
             shapes = [tuple(latent.shape[-2:]) for latent in entry.references]
-            method = entry.reference_method or model.spec.reference_methods[0]
+            method = entry.reference_method or (model.spec.reference_methods or ("offset",))[0]
             for latent, (index, top, left) in zip(entry.references, reference_positions(method, size, shapes),
                                                   strict=True):
                 rh, rw = latent.shape[-2:]
