@@ -30,6 +30,8 @@ def add_parser(sub) -> None:
                        help="no sampler previews on the websocket (slightly faster jobs)")
     serve.add_argument("--allow-origin", dest="origins", action="append", default=[], metavar="URL",
                        help="a browser origin allowed besides the server's own, e.g. http://localhost:3000")
+    serve.add_argument("--frontend", action="store_true",
+                       help="also serve ComfyUI's web frontend at / (needs: pip install 'nodeflow[frontend]')")
     add_model_folder_args(serve)
     serve.set_defaults(handler=handler)
 
@@ -40,6 +42,7 @@ def handler(args: argparse.Namespace) -> int:
     from nodeflow.core.paths import user_dir
     from nodeflow.serve.app import serve
     from nodeflow.serve.config import ServeConfig, check_exposure, read_token
+    from nodeflow.serve.frontend import static_dir
 
     apply_model_folder_args(args)
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
@@ -47,7 +50,9 @@ def handler(args: argparse.Namespace) -> int:
     config = ServeConfig(host=args.host, port=args.port, token=token, out=args.out, input_dir=args.input_dir,
                          state_dir=args.state or user_dir() / "serve", device=args.device,
                          memory_budget=args.memory_budget, previews=args.previews,
-                         allowed_origins=tuple(o.rstrip("/") for o in args.origins))
+                         allowed_origins=tuple(o.rstrip("/") for o in args.origins), frontend=args.frontend)
     check_exposure(config)
+    if config.frontend:
+        static_dir()  # not installed: one line now, before anything starts
     asyncio.run(serve(config, lambda line: print(line, flush=True)))
     return EXIT_OK

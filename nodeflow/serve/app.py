@@ -18,7 +18,7 @@ from aiohttp import web
 
 from nodeflow.core.registry import default_registry
 from nodeflow.jobs.store import JobStore
-from nodeflow.serve import routes_files, routes_info, routes_prompt
+from nodeflow.serve import frontend, routes_files, routes_info, routes_prompt
 from nodeflow.serve.access import guard
 from nodeflow.serve.book import PromptBook
 from nodeflow.serve.config import MAX_UPLOAD_BYTES, ServeConfig, check_exposure
@@ -34,11 +34,15 @@ STOP_WAIT = 120.0
 def make_app(config: ServeConfig, store: JobStore | None = None) -> web.Application:
     """The application; its queue, book and job thread start with it and stop with it."""
     check_exposure(config)
+    static = frontend.static_dir() if config.frontend else None  # missing: one line, before listening
     app = web.Application(middlewares=[guard(config)], client_max_size=MAX_UPLOAD_BYTES + 2**20)
-    for table in (routes_prompt.routes, routes_files.routes, routes_info.routes):
-        for route in table:
-            app.router.add_route(route.method, route.path, route.handler)
-            app.router.add_route(route.method, "/api" + route.path, route.handler)
+    routes = [(r.method, r.path, r.handler) for table in (routes_prompt.routes, routes_files.routes,
+                                                          routes_info.routes) for r in table]
+    if static is not None:
+        routes += frontend.add_frontend(app, static)
+    for method, path, handler in routes:
+        app.router.add_route(method, path, handler)
+        app.router.add_route(method, "/api" + path, handler)
 
     async def start(app: web.Application) -> None:
         for folder in (config.out, config.input_dir, config.prompts_dir):

@@ -42,6 +42,8 @@ class ServeConfig:
     previews: bool = True
     #: Origins (scheme://host[:port]) allowed besides the server's own, for browser front-ends.
     allowed_origins: tuple[str, ...] = ()
+    #: Serve ComfyUI's web frontend at / (`nodeflow.serve.frontend`).
+    frontend: bool = False
 
     @property
     def temp_dir(self) -> Path:
