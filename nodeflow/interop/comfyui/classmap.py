@@ -73,6 +73,9 @@ _SAMPLER_INPUTS = {"model": "model", "positive": "positive", "negative": "negati
                    "latent_image": "latent_image", "seed": "seed", "steps": "steps", "cfg": "cfg",
                    "sampler_name": "sampler_name", "scheduler": "scheduler", "denoise": "denoise"}
 
+#: TextGenerate's sampling_mode "on" widgets, in its saved order (comfy_extras/nodes_textgen.py).
+_TEXTGEN_SAMPLING = ("temperature", "top_k", "top_p", "min_p", "repetition_penalty", "seed", "presence_penalty")
+
 ENTRIES: tuple[Entry, ...] = (
     # values
     Entry("PrimitiveInt", "basic.int", ("value", CONTROL), {"value": "value"}, ("value",)),
@@ -85,6 +88,11 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("Reroute", "basic.reroute", (), {"": "value"}, ("value",)),
     Entry("ComfySwitchNode", "basic.switch", ("switch",),
           {"on_false": "on_false", "on_true": "on_true", "switch": "switch"}, ("output",)),
+    Entry("TextGenerate", "conditioning.generate_text",
+          ("prompt", "max_length", "sampling_mode", "thinking", "use_default_template"),
+          _same("clip", "prompt", "image", "system_prompt", "max_length", "sampling_mode", "thinking",
+                "use_default_template") | {f"sampling_mode.{n}": n for n in _TEXTGEN_SAMPLING}, ("text",),
+          variants=("sampling_mode", {"on": tuple(f"sampling_mode.{n}" for n in _TEXTGEN_SAMPLING), "off": ()})),
     Entry("CustomCombo", "basic.custom_combo", ("choice", "index", "option*"),
           _same("choice", "index") | {f"option{n}": f"option.{n}" for n in range(convert_data.MAX_OPTIONS)},
           ("text", "index"), values=convert_data.custom_combo_values, export=convert_data.custom_combo_export),

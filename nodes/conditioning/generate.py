@@ -1,0 +1,52 @@
+"""Generate Text: prompt expansion with the workflow's own language-model text encoder (ComfyUI's TextGenerate)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nodeflow.core import Input, Node, NodeError, Output, RunContext
+from nodeflow.core.types import BOOLEAN, CLIP, FLOAT, IMAGE, INT, SEED_MAX, STRING
+
+
+class TextGenerate(Node):
+    type_id = "conditioning.generate_text"
+    title = "Generate Text"
+    category = "conditioning"
+    description = ("Writes text with the CLIP input's language model (the Qwen encoders of Z-Image, Qwen-Image...), "
+                   "as ComfyUI's Generate Text: the prompt in the model's chat template, then up to max_length new "
+                   "tokens, greedy with sampling_mode off, sampled (seeded: the same seed writes the same text) "
+                   "with it on. Stops after max_seconds whatever it has written. Reads text only: a picture is "
+                   "refused.")
+    inputs = (
+        Input("clip", CLIP),
+        Input("prompt", STRING, default="", multiline=True),
+        Input("image", IMAGE, optional=True, help="not read: NodeFlow's Generate Text reads text only"),
+        Input("system_prompt", STRING, default="", multiline=True, help="the chat's system message (none if empty)"),
+        Input("max_length", INT, default=512, min=1, max=32768, help="new tokens at most"),
+        Input("sampling_mode", STRING, default="on", choices=("on", "off"), help="off: greedy, the options unused"),
+        Input("temperature", FLOAT, default=0.7, min=0.01, max=2.0, step=0.01),
+        Input("top_k", INT, default=64, min=0, max=1000, help="0: no limit"),
+        Input("top_p", FLOAT, default=0.95, min=0.0, max=1.0, step=0.01),
+        Input("min_p", FLOAT, default=0.05, min=0.0, max=1.0, step=0.01),
+        Input("repetition_penalty", FLOAT, default=1.05, min=0.0, max=5.0, step=0.01),
+        Input("seed", INT, default=0, min=0, max=SEED_MAX, seed=True),
+        Input("presence_penalty", FLOAT, default=0.0, min=0.0, max=5.0, step=0.01,
+              help="taken once from every token already written"),
+        Input("thinking", BOOLEAN, default=False, help="the chat template's thinking mode, for models that have one"),
+        Input("use_default_template", BOOLEAN, default=True, help="wrap the prompt in the model's chat template"),
+        Input("max_seconds", FLOAT, default=300.0, min=1.0, max=3600.0, help="wall time at most"),
+    )
+    outputs = (Output("text", STRING),)
+
+    def run(self, ctx: RunContext, clip: Any, prompt: str, system_prompt: str, max_length: int, sampling_mode: str,
+            temperature: float, top_k: int, top_p: float, min_p: float, repetition_penalty: float, seed: int,
+            presence_penalty: float, thinking: bool, use_default_template: bool, max_seconds: float,
+            image: Any = None) -> tuple[str]:
+        from nodes.conditioning._generate import Sampling, generate
+
+        if image is not None:
+            raise NodeError("NodeFlow's Generate Text reads text only; unlink 'image'", "image")
+        sampling = Sampling(temperature, top_k, top_p, min_p, repetition_penalty, presence_penalty, seed) \
+            if sampling_mode == "on" else None
+        return (generate(ctx, clip, prompt, system_prompt, max_tokens=max_length, sampling=sampling,
+                         thinking=thinking, template=use_default_template, seconds=max_seconds),)
