@@ -8,7 +8,8 @@ MIT), which every supported CLIP text encoder uses (SD 1.x's CLIP-L, SD 2.x's Op
 CLIP-L and OpenCLIP-bigG: ComfyUI ships the same one file for all of them). What differs between
 those encoders (the padding token, the window) is the architecture's shipped tokenizer config in
 `resources/configs/<architecture>/<part>/`. So a tokenizer is always found, and a run never fails
-for want of one.
+for want of one. The same holds for T5 (`SHIPPED_T5`, Apache-2.0), the last place a lone T5 file's
+tokenizer is looked for (`nodes.models._family_loader`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from nodeflow.core.paths import RESOURCES
 
 #: OpenAI CLIP's vocabulary in the layout transformers reads (vocab.json + merges.txt).
 SHIPPED_VOCABULARY = RESOURCES / "tokenizers" / "clip"
+#: Google's T5 (v1.1) SentencePiece vocabulary as a tokenizer.json with its config: what every T5
+#: encoder of the flow families (T5-XXL of Flux, SD3, Chroma) was trained with.
+SHIPPED_T5 = RESOURCES / "tokenizers" / "t5"
 _FILES = ("vocab.json", "merges.txt")
 
 
