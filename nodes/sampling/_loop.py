@@ -150,6 +150,9 @@ def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, schedule: Sc
            noise: NoiseSource, latent: dict) -> dict:
     """Denoise `latent`; returns a new LATENT (scaled latents, noise mask kept)."""
     model = guider.model
+    if model.cfg_norm is not None:
+        raise NodeError("CFG Norm follows ComfyUI's sampling: use the comfyui convention (the diffusers pipelines "
+                        "rescale guidance their own way, if at all)", "model")
     latent = fit_empty_latent(ctx, model, latent)
     guider = _with_negative(ctx, guider)
     _check_latent(model, latent)

@@ -206,6 +206,7 @@ ENTRIES: tuple[Entry, ...] = (
            "noise_mask": "noise_mask"}, ("positive", "negative", "latent")),
     Entry("DifferentialDiffusion", "sampling.differential_diffusion", ("strength",),
           {"model": "model", "strength": "strength"}, ("model",)),
+    Entry("CFGNorm", "sampling.cfg_norm", ("strength", "pre_cfg"), _same("model", "strength", "pre_cfg"), ("model",)),
     Entry("InstructPixToPixConditioning", "conditioning.control_picture", (),
           {"positive": "positive", "negative": "negative", "vae": "vae", "pixels": "pixels"},
           ("positive", "negative", "latent")),
