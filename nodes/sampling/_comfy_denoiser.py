@@ -11,7 +11,7 @@ pixels as much as the sampler does:
 - the prompts' outputs come from `nodes.sampling._cond_call` (areas, masks, time ranges, ControlNets; one
   rule for both conventions), each turned into a denoised image; classifier-free guidance mixes the
   *denoised* images, uncond + (cond - uncond) * cfg, and is skipped (one model call) when cfg is 1;
-  CFG Norm (`nodes.sampling.cfg_norm`) then rescales the mix, as ComfyUI's post-CFG hook does;
+  CFG Norm (`nodes.sampling._cfg_norm`) then rescales the mix, as ComfyUI's post-CFG hook does;
 - with a noise mask (inpainting), the unmasked part of x is replaced by the source latent noised to
   sigma before the call and by the source latent itself after it;
 - with `keep_uncond` (the CFG++ samplers, `nodes.sampling._ksamplers_cfgpp`) the negative prompt runs
@@ -104,7 +104,7 @@ class Denoiser:
             skipped = self._denoised(x, sigma, self.call.skipped(x_in, timestep))
             out = out + (cond_x0 - skipped) * self.model.skip_layers.scale
         if self.model.cfg_norm is not None:
-            from nodes.sampling.cfg_norm import apply
+            from nodes.sampling._cfg_norm import apply
 
             out = apply(self.model.cfg_norm, x, cond_x0, uncond if self.cfg_on else None, out, self.cfg)
         if self.inpaint is not None:

@@ -9,8 +9,9 @@ CFG Norm scales the guided result back, per latent cell, by the norm over the ch
 - before guidance (`pre_cfg`): the guided noise direction (x - x0 of the mix) is scaled to the norm of
   the positive prompt's, without a clamp, and `strength` blends it with the plain mix.
 
-This is sampling as ComfyUI does it: the comfyui convention runs it; the diffusers convention (whose
-pipelines have their own rescaling, e.g. QwenImagePipeline's true CFG) refuses it in one line.
+This is sampling as ComfyUI does it: the comfyui convention runs it (`_cfg_norm.apply`); the diffusers
+convention (whose pipelines have their own rescaling, e.g. QwenImagePipeline's true CFG) refuses it
+in one line.
 """
 
 from __future__ import annotations
@@ -40,29 +41,3 @@ class CFGNorm(Node):
 
     def run(self, ctx: RunContext, model: Any, strength: float = 1.0, pre_cfg: bool = False) -> tuple[Any]:
         return (dataclasses.replace(model, cfg_norm=(float(strength), bool(pre_cfg))),)
-
-
-def apply(norm: tuple[float, bool], x: Any, cond: Any, uncond: Any, guided: Any, cfg: float) -> Any:
-    """The guided denoised image after CFG Norm (`norm` = (strength, pre_cfg)); `cond` and `uncond`
-    are the prompts' denoised images (`uncond` None when guidance was skipped), norms over dim 1."""
-    import torch
-
-    strength, pre_cfg = norm
-    if not pre_cfg:
-        scale = (torch.norm(cond, dim=1, keepdim=True) / (torch.norm(guided, dim=1, keepdim=True) + 1e-8))
-        out = guided * scale.clamp(min=0.0, max=1.0) * strength
-        if strength > 1.0 and not torch.isfinite(out).all():
-            from nodeflow.core import NodeError
-
-            raise NodeError(f"strength {strength:g} grew the prediction past the number range (it multiplies it at "
-                            "every step); use 1 or less", "strength")
-        return out
-    positive = x - cond
-    mixed = positive if uncond is None else (x - uncond) + cfg * (positive - (x - uncond))
-    size = torch.linalg.vector_norm(mixed, dim=1, keepdim=True)
-    rescale = torch.where(size > 0, torch.linalg.vector_norm(positive, dim=1, keepdim=True) / size.clamp_min(1e-12),
-                          torch.ones_like(size))
-    rescaled = mixed * rescale
-    if strength != 1.0:
-        rescaled = strength * rescaled + (1.0 - strength) * mixed
-    return x - rescaled

@@ -9,7 +9,7 @@ import dataclasses
 import pytest
 import torch
 
-from nodes.sampling.cfg_norm import apply
+from nodes.sampling._cfg_norm import apply
 
 
 def _case():
