@@ -10,7 +10,8 @@ Where each job lives:
   copy/paste as workflow JSON;
 - canvas/: the scene (follows the graph's signals, commits moves) and its items, which see it
   only through canvas/host.py; node_paint.py how a node looks, layout.py where its rows go,
-  theme.py (here) every colour, including socket colours;
+  theme.py (here) every colour, including socket colours; wire_route.py where a wire goes (around
+  nodes), wire_hits.py which wire lies at a place, rect_index.py where nodes and wires are;
 - run_states.py shows engine events on the nodes; runner.py runs the engine on a worker thread.
 Nothing here imports torch: the engine is imported when a run starts.
 """

@@ -160,6 +160,16 @@ class Document(QObject):
         self.undo.endMacro()
         return node_id
 
+    def splice(self, node_id: str, move: tuple[Any, Any], link: Link, sockets: tuple[str, str]) -> None:
+        """A node dropped onto a wire: move it there and put it into the wire (src -> node's input,
+        node's output -> dst) as one undo step; `sockets` are the (input, output) that take it."""
+        inp, out = sockets
+        self.undo.beginMacro("Insert node into link")
+        self.move({node_id: move})
+        self.connect(link.src, link.src_output, node_id, inp)
+        self.connect(node_id, out, link.dst, link.dst_input)
+        self.undo.endMacro()
+
     def disconnect(self, dst: str, dst_input: str) -> None:
         if self.graph.link_into(dst, dst_input) is not None:
             self.undo.push(cmd.Disconnect(self.graph, dst, dst_input))

@@ -1,21 +1,15 @@
-"""A wire between two sockets: a plain QGraphicsPathItem, so Qt paints it without Python calls."""
+"""A wire between two sockets: a plain QGraphicsPathItem, so Qt paints it without Python calls; its
+path comes from `wire_route` (around the nodes in its way)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QPainterPath, QPen
+from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
 from nodeflow.core.graph import Link
 from nodeflow.gui import theme
-
-
-def wire_path(a: QPointF, b: QPointF) -> QPainterPath:
-    """A horizontal S-curve from an output at `a` to an input at `b`."""
-    path = QPainterPath(a)
-    dx = max(abs(b.x() - a.x()) * 0.5, 40.0)
-    path.cubicTo(QPointF(a.x() + dx, a.y()), QPointF(b.x() - dx, b.y()), b)
-    return path
+from nodeflow.gui.canvas.wire_route import Obstacles, route
 
 
 def wire_pen(type_name: str, dashed: bool = False) -> QPen:
@@ -37,8 +31,9 @@ class LinkItem(QGraphicsPathItem):
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, False)
 
-    def set_ends(self, a: QPointF, b: QPointF) -> None:
-        self.setPath(wire_path(a, b))
+    def set_ends(self, a: QPointF, b: QPointF, obstacles: Obstacles | None = None) -> None:
+        """Lay the wire from `a` to `b`, around the `obstacles` in its way (`wire_route`)."""
+        self.setPath(route(a, b, obstacles))
 
     def set_type(self, type_name: str) -> None:
         """Recolour the wire (what a reroute carries changed)."""

@@ -12,6 +12,7 @@ from nodeflow.gui import theme
 from nodeflow.gui.canvas.group_item import GroupItem
 from nodeflow.gui.canvas.node_item import NodeItem
 from nodeflow.gui.canvas.scene import NodeScene
+from nodeflow.gui.canvas.wire_hits import link_near
 from nodeflow.gui.canvas.wire_menu import fill_wire_menu
 from nodeflow.gui.edit_actions import EditActions
 
@@ -34,7 +35,7 @@ def show_context_menu(view: QGraphicsView, scene: NodeScene, actions: EditAction
         menu.addAction("Rename group…", lambda: scene.request_rename_group(item.group_id))
         _color_menu(menu.addMenu("Colour"), actions)
         menu.addAction("Remove group (keep nodes)", actions.delete)
-    elif (link := scene.link_near(pos, 6.0 / max(view.transform().m11(), 1e-6))) is not None:
+    elif (link := link_near(scene, pos, 6.0 / max(view.transform().m11(), 1e-6))) is not None:
         fill_wire_menu(menu, view, link, pos)
     else:
         menu.addAction("Add node…", lambda: open_search(pos))

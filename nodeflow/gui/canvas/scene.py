@@ -10,18 +10,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Signal
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QToolTip
 
 from nodeflow.core.graph import Graph, Link, NodeRecord
 from nodeflow.core.paths import default_search_dirs, resolve_path
 from nodeflow.gui.auto_layout import auto_positions
-from nodeflow.gui.canvas.geometry import distance_to_polyline, segments_cross
 from nodeflow.gui.canvas.group_item import GroupItem
 from nodeflow.gui.canvas.link_item import LinkItem
 from nodeflow.gui.canvas.node_item import NodeItem
+from nodeflow.gui.canvas.rect_index import RectIndex
+from nodeflow.gui.canvas.wire_hits import link_near, splice_target
 from nodeflow.gui.document import Document
-from nodeflow.gui.wire_rules import SocketRef, WireRules, insertion_on_link
+from nodeflow.gui.wire_rules import SocketRef, WireRules
 
 SCENE_EXTENT = 200_000.0
 
@@ -42,6 +43,9 @@ class NodeScene(QGraphicsScene):
         self.links: dict[tuple[str, str], LinkItem] = {}
         self.groups: dict[str, GroupItem] = {}
         self._links_of: dict[str, set[tuple[str, str]]] = {}
+        self._node_rects: dict[str, QRectF] = {}  # where each node was when its wires were last laid
+        self._node_index: RectIndex[str] = RectIndex()  # where each node is (routing asks it)
+        self._link_index: RectIndex[tuple[str, str]] = RectIndex()  # where each wire is drawn
         self.fallback_pos: dict[str, list[float]] = {}
         self.wire_rules: WireRules | None = None
         self._hovered_socket: SocketRef | None = None  # whose compatible sockets show (show_compatible)
@@ -71,6 +75,8 @@ class NodeScene(QGraphicsScene):
             item.widgets.close_editor()
         self.clear()
         self.nodes, self.links, self.groups, self._links_of = {}, {}, {}, {}
+        self._node_rects = {}
+        self._node_index, self._link_index = RectIndex(), RectIndex()
         self.selected_link = None
         self.graph = self.document.graph
         self.fallback_pos = auto_positions(self.graph)
@@ -90,6 +96,7 @@ class NodeScene(QGraphicsScene):
         item = NodeItem(self, record)
         self.nodes[record.id] = item
         self.addItem(item)
+        self.update_links_of(record.id)  # wires already there go around it
         if item.cls is not None and any(i.file for i in item.cls.inputs):
             item.load_file_thumbnail()
         return item
@@ -124,15 +131,29 @@ class NodeScene(QGraphicsScene):
         src, dst = self.nodes.get(link.src), self.nodes.get(link.dst)
         if src is None or dst is None:
             return
-        item.set_ends(src.socket_scene_pos(link.src_output, True),
-                      dst.socket_scene_pos(link.dst_input, False))
+        nodes = self._node_index
+        item.set_ends(src.socket_scene_pos(link.src_output, True), dst.socket_scene_pos(link.dst_input, False),
+                      lambda area: [nodes.rect(i) for i in nodes.query(area) if i not in (link.src, link.dst)])
+        self._link_index.set((link.dst, link.dst_input), item.path().boundingRect())
 
     def linked_inputs(self, node_id: str) -> set[str]:
         """Names of the inputs of `node_id` that have a link (from the scene's own index)."""
         return {inp for dst, inp in self._links_of.get(node_id, ()) if dst == node_id}
 
     def update_links_of(self, node_id: str) -> None:
-        for key in self._links_of.get(node_id, ()):
+        """The node moved or changed size: lay its wires again, and the wires that passed where it
+        was or now is (they go around it, or need not any more). While the mouse drags it, other
+        wires stay put, so it can be dropped onto one (`commit_moves`); the drop lays them."""
+        keys = set(self._links_of.get(node_id, ()))
+        node = self.nodes.get(node_id)
+        now = node.sceneBoundingRect() if node is not None else None
+        if now is not None:
+            self._node_index.set(node_id, now)
+        if now is not None and self.mouseGrabberItem() is None:
+            area = now.united(self._node_rects.get(node_id, now))
+            self._node_rects[node_id] = now
+            keys.update(self._link_index.query(area))
+        for key in keys:
             item = self.links.get(key)
             if item is not None:
                 self._place_link(item)
@@ -148,6 +169,12 @@ class NodeScene(QGraphicsScene):
             item.widgets.close_editor()
             self.removeItem(item)
         self._links_of.pop(record.id, None)
+        self._node_rects.pop(record.id, None)
+        self._node_index.remove(record.id)
+        if item is not None:
+            for key in self._link_index.query(item.sceneBoundingRect()):  # no detour around it now
+                if key in self.links:
+                    self._place_link(self.links[key])
 
     def _on_link_added(self, link: Link) -> None:
         self._add_link_item(link)
@@ -164,6 +191,7 @@ class NodeScene(QGraphicsScene):
         item = self.links.pop(key, None)
         if item is not None:
             self.removeItem(item)
+        self._link_index.remove(key)
         for node_id in (link.src, link.dst):
             self._links_of.get(node_id, set()).discard(key)
         dst = self.nodes.get(link.dst)
@@ -222,6 +250,9 @@ class NodeScene(QGraphicsScene):
     def mouseReleaseEvent(self, event) -> None:
         super().mouseReleaseEvent(event)
         self.commit_moves()
+        for node_id, item in self.nodes.items():  # the dragged nodes: wires where they were and are
+            if self._node_rects.get(node_id) != item.sceneBoundingRect():
+                self.update_links_of(node_id)
 
     def commit_moves(self) -> None:
         """After a drag: write moved nodes and frames to the graph as one undo step."""
@@ -241,30 +272,14 @@ class NodeScene(QGraphicsScene):
                 group_moves[group_id] = (list(item.group.rect), new)
         if not moves and not group_moves:
             return
-        splice = self._splice_target(moves) if len(moves) == 1 and not group_moves else None
-        if splice is None:
-            self.document.move(moves, group_moves)
-            return
-        node_id, link, (inp, out) = splice
-        doc = self.document
-        doc.undo.beginMacro("Insert node into link")
-        doc.move(moves)
-        doc.connect(link.src, link.src_output, node_id, inp)
-        doc.connect(node_id, out, link.dst, link.dst_input)
-        doc.undo.endMacro()
-
-    def _splice_target(self, moves: dict) -> tuple[str, Link, tuple[str, str]] | None:
-        """A single unlinked node dropped onto a wire is inserted into it."""
-        node_id = next(iter(moves))
-        item = self.nodes[node_id]
-        centre = item.mapToScene(item.body_rect().center())
-        probe = QRectF(centre.x() - 12, centre.y() - 12, 24, 24)
-        for link_item in self.items(probe, Qt.ItemSelectionMode.IntersectsItemBoundingRect):
-            if isinstance(link_item, LinkItem) and any(probe.contains(p) for p in link_item.samples(64)):
-                sockets = insertion_on_link(self.graph, node_id, link_item.link)
-                if sockets is not None:
-                    return node_id, link_item.link, sockets
-        return None
+        if len(moves) == 1 and not group_moves:  # a single node dropped onto a wire goes into it
+            node_id = next(iter(moves))
+            item = self.nodes[node_id]
+            target = splice_target(self, self.graph, node_id, item.mapToScene(item.body_rect().center()))
+            if target is not None:
+                self.document.splice(node_id, moves[node_id], *target)
+                return
+        self.document.move(moves, group_moves)
 
     def helpEvent(self, event) -> None:
         """Over a wire, its tooltip: the type it carries and the two ends (canvas/wire_menu.py)."""
@@ -272,24 +287,12 @@ class NodeScene(QGraphicsScene):
 
         view = event.widget().parent() if event.widget() is not None else None
         zoom = view.transform().m11() if view is not None and hasattr(view, "transform") else 1.0
-        link = self.link_near(event.scenePos(), 6.0 / max(zoom, 1e-6))
+        link = link_near(self, event.scenePos(), 6.0 / max(zoom, 1e-6))
         if link is not None and self.node_at(event.scenePos()) is None:
             QToolTip.showText(event.screenPos(), describe_wire(self.graph, link), event.widget())
             event.accept()
             return
         super().helpEvent(event)
-
-    def link_near(self, pos: QPointF, tolerance: float) -> Link | None:
-        """The wire passing within `tolerance` of `pos`, nearest first."""
-        probe = QRectF(pos.x() - tolerance, pos.y() - tolerance, 2 * tolerance, 2 * tolerance)
-        best, best_d = None, tolerance
-        for item in self.items(probe, Qt.ItemSelectionMode.IntersectsItemBoundingRect):
-            if isinstance(item, LinkItem) and item.isVisible():
-                points = [(p.x(), p.y()) for p in item.samples(48)]
-                d = distance_to_polyline((pos.x(), pos.y()), points)
-                if d <= best_d:
-                    best, best_d = item.link, d
-        return best
 
     def select_link(self, key: tuple[str, str] | None) -> None:
         """Highlight one wire (Delete then removes it); None clears the highlight."""
@@ -309,24 +312,6 @@ class NodeScene(QGraphicsScene):
             if isinstance(item, NodeItem):
                 return item
         return None
-
-    def links_crossing(self, points: list[QPointF]) -> list[Link]:
-        """Links whose wire crosses the polyline `points` (the cut gesture)."""
-        segments = list(zip(points, points[1:], strict=False))
-        if not segments:
-            return []
-        xs = [p.x() for p in points]
-        ys = [p.y() for p in points]
-        area = QRectF(min(xs), min(ys), max(xs) - min(xs) + 1, max(ys) - min(ys) + 1)
-        hit = []
-        for item in self.items(area, Qt.ItemSelectionMode.IntersectsItemBoundingRect):
-            if not isinstance(item, LinkItem):
-                continue
-            samples = item.samples()
-            wire = list(zip(samples, samples[1:], strict=False))
-            if any(_crosses(a, b, c, d) for a, b in segments for c, d in wire):
-                hit.append(item.link)
-        return hit
 
     def selected_node_ids(self) -> list[str]:
         return [i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)]
@@ -382,7 +367,3 @@ class NodeScene(QGraphicsScene):
         for item in self.nodes.values():
             if item.cacheMode() != mode:  # setting the same mode again would drop a good cache
                 item.setCacheMode(mode)
-
-
-def _crosses(a: QPointF, b: QPointF, c: QPointF, d: QPointF) -> bool:
-    return segments_cross((a.x(), a.y()), (b.x(), b.y()), (c.x(), c.y()), (d.x(), d.y()))

@@ -26,6 +26,7 @@ from nodeflow.gui.canvas.minimap import Minimap
 from nodeflow.gui.canvas.placement import land_visible
 from nodeflow.gui.canvas.scene import NodeScene
 from nodeflow.gui.canvas.title_editor import GroupTitleEditor
+from nodeflow.gui.canvas.wire_hits import link_near, links_crossing
 from nodeflow.gui.canvas.wiring import WireDrag, WireResult
 from nodeflow.gui.edit_actions import EditActions
 from nodeflow.gui.search_popup import SearchPopup
@@ -177,7 +178,7 @@ class NodeView(QGraphicsView):
                 self.gesture = WireDrag.begin(self.node_scene, ref)
                 return
             if isinstance(self.itemAt(event.position().toPoint()), (LinkItem, type(None))):
-                link = self.node_scene.link_near(pos, 6.0 / self.zoom())
+                link = link_near(self.node_scene, pos, 6.0 / self.zoom())
                 if link is not None and mods & Qt.KeyboardModifier.AltModifier:
                     self.add_reroute(link, pos)
                     return
@@ -234,7 +235,7 @@ class NodeView(QGraphicsView):
         super().mouseReleaseEvent(event)
 
     def _cut(self, points: list[QPointF]) -> None:
-        links = self.node_scene.links_crossing(points)
+        links = links_crossing(self.node_scene, points)
         if not links:
             return
         doc = self.document
@@ -246,7 +247,7 @@ class NodeView(QGraphicsView):
     def mouseDoubleClickEvent(self, event) -> None:
         pos = self.mapToScene(event.position().toPoint())
         if isinstance(self.itemAt(event.position().toPoint()), (LinkItem, type(None))):
-            link = self.node_scene.link_near(pos, 6.0 / self.zoom())
+            link = link_near(self.node_scene, pos, 6.0 / self.zoom())
             if link is not None:
                 self.add_reroute(link, pos)
             else:

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from PySide6.QtCore import QPointF
 
 from nodeflow.core.graph import Link
-from nodeflow.gui.canvas.link_item import WireDragItem, wire_path
+from nodeflow.gui.canvas.link_item import WireDragItem
 from nodeflow.gui.canvas.scene import NodeScene
+from nodeflow.gui.canvas.wire_route import curve
 from nodeflow.gui.wire_rules import SocketRef, WireRules, socket_type
 
 
@@ -53,7 +54,7 @@ class WireDrag:
 
     def move(self, pos: QPointF) -> None:
         a, b = (self.anchor, pos) if self.start.is_output else (pos, self.anchor)
-        self.item.setPath(wire_path(a, b))
+        self.item.setPath(curve(a, b))
 
     def target_at(self, pos: QPointF) -> SocketRef | None:
         node = self.scene.node_at(pos)
