@@ -9,9 +9,10 @@ bottom, first match wins; a new family is a few new rows. The evidence, stronges
    and a bare UNet file both match) and, where names are shared, one tensor's size along one axis
    (the cross-attention width tells SD 1.x from SD 2.x and SDXL).
 
-This reads headers only (`header.read_header`), never tensors, and imports no torch. The model
-families' own loaders (nodes/families) decide how to run a file; this decides how to list and place
-it. Family names follow theirs ("flux", "flux-fill", "chroma", "sd3").
+This reads headers only (`header.read_header`), never tensors, and imports no torch. Which family
+a denoiser is (Flux, SD3, Chroma, Qwen-Image, ...) and what a `modelspec.architecture` names are
+told by `core.family_detection`, the table the loaders ask too, so a file is listed and placed as
+the family it runs as; this adds the kinds of file (checkpoint, LoRA, VAE, text encoder...).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from nodeflow.core.family_detection import architecture_family, denoiser_family
 from nodeflow.library.header import Header, read_header
 
 
@@ -49,15 +51,12 @@ LORA_RULES = (
 _ATTN2 = "input_blocks.1.1.transformer_blocks.0.attn2.to_k.weight"
 _TOKENS = "text_model.embeddings.token_embedding.weight"
 
-#: Whole-file rules, most specific first.
+#: Key prefixes of a VAE bundled with a denoiser: the file is then a whole checkpoint, not a lone UNet.
+BUNDLED_VAE = ("vae.", "first_stage_model.")
+
+#: Whole-file rules for what is not a declared family's denoiser (`core.family_detection`), most
+#: specific first.
 RULES = (
-    Rule("chroma", "unet", ("distilled_guidance_layer.in_proj.weight",)),
-    Rule("flux-fill", "unet", ("double_blocks.0.img_attn.qkv.weight",), ("img_in.weight", 1, 384)),
-    Rule("flux", "checkpoints", ("model.diffusion_model.double_blocks.", "vae.")),
-    Rule("flux", "unet", ("double_blocks.0.img_attn.qkv.weight",)),
-    Rule("flux", "unet", ("single_transformer_blocks.0.attn.to_q.weight", "x_embedder.weight")),
-    Rule("sd3", "checkpoints", ("model.diffusion_model.joint_blocks.", "first_stage_model.")),
-    Rule("sd3", "unet", ("joint_blocks.0.context_block.attn.qkv.weight",)),
     Rule("sdxl", "checkpoints", ("model.diffusion_model.", "conditioner.embedders.1.")),
     Rule("sd2", "checkpoints", ("model.diffusion_model.", "cond_stage_model.model.transformer.")),
     Rule("sd1", "checkpoints", ("model.diffusion_model.", "cond_stage_model.transformer.")),
@@ -79,14 +78,6 @@ RULES = (
     Rule("sdxl", "embeddings", ("clip_g",)),
 )
 
-#: `modelspec.architecture` prefixes (and GGUF `general.architecture` values) -> family.
-ARCHITECTURES = (
-    ("stable-diffusion-xl", "sdxl"), ("stable-diffusion-v1", "sd1"), ("stable-diffusion-v2", "sd2"),
-    ("stable-diffusion-v3", "sd3"), ("stable-diffusion-3", "sd3"), ("flux-2", "flux2"), ("flux2", "flux2"),
-    ("flux.1-fill", "flux-fill"), ("flux-1-fill", "flux-fill"), ("flux-1", "flux"), ("flux.1", "flux"),
-    ("flux", "flux"), ("chroma", "chroma"), ("qwen-image", "qwen_image"),
-    ("qwen_image", "qwen_image"), ("z-image", "z_image"), ("lumina", "lumina2"), ("sd3", "sd3"), ("t5", "t5"),
-)
 #: `modelspec.architecture` suffixes -> kind ("<arch>/lora").
 ARCHITECTURE_KINDS = {"lora": "loras", "textual-inversion": "embeddings", "controlnet": "controlnet"}
 #: kohya `ss_base_model_version` prefixes -> family.
@@ -127,6 +118,10 @@ def identify_header(header: Header) -> Identity:
         kind = "loras"
         family = family or next((r.family for r in LORA_RULES if _matches(r, keys)), None)
         return Identity(family, kind)
+    denoiser = denoiser_family(keys)
+    if denoiser is not None:
+        bundled = any(k.startswith(BUNDLED_VAE) for k in keys)
+        return Identity(denoiser, kind or ("checkpoints" if bundled else "unet"))
     for rule in RULES:
         if _matches(rule, keys):
             return Identity(family or rule.family, kind or rule.kind)
@@ -135,8 +130,8 @@ def identify_header(header: Header) -> Identity:
 
 def _from_metadata(meta: dict[str, str]) -> tuple[str | None, str | None]:
     architecture = (meta.get("modelspec.architecture") or meta.get("general.architecture") or "").lower()
-    base, _, suffix = architecture.partition("/")
-    family = next((f for prefix, f in ARCHITECTURES if base.startswith(prefix)), None) if base else None
+    suffix = architecture.partition("/")[2]
+    family = architecture_family(architecture)
     kohya = meta.get("ss_base_model_version", "").lower()
     family = family or next((f for prefix, f in KOHYA_BASES if kohya.startswith(prefix)), None)
     return family, ARCHITECTURE_KINDS.get(suffix)

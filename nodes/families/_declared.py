@@ -1,30 +1,22 @@
 """Every model family NodeFlow knows beyond the SD UNets, each declared once.
 
 A new family is one more entry here plus its adapter module (prompt encoding and the denoiser
-call); sampling, guidance, previews, loaders and the memory plan need no change. Order matters
-for detection: a more specific family (Flux Fill, Chroma) comes before the one it extends.
+call), and its detection rules under the same name in `nodeflow.core.family_detection` (the table
+the model library shares); sampling, guidance, previews, loaders and the memory plan need no change.
 """
 
 from __future__ import annotations
 
-from nodes.families._spec import Detection, Family, LatentFormat, TextEncoder
+from nodes.families._spec import Family, LatentFormat, TextEncoder
 
 CLIP_L_POOLED = TextEncoder("text_encoder", "CLIPTextModel", "CLIPTokenizer", 77, "pooled", "clip_l")
 T5_FLUX = TextEncoder("text_encoder_2", "T5EncoderModel", "T5TokenizerFast", 512, "last", "t5xxl")
 FLUX_LATENT = LatentFormat(channels=16, scaling_factor=0.3611, shift_factor=0.1159, downscale=8, patch=2)
 SD3_LATENT = LatentFormat(channels=16, scaling_factor=1.5305, shift_factor=0.0609, downscale=8, patch=1)
 
-#: Flux's denoiser in the original (BFL / ComfyUI) key names and in diffusers' own.
-_FLUX_ORIGINAL = ("double_blocks.0.img_attn.qkv.weight", "single_blocks.0.linear1.weight")
-_FLUX_DIFFUSERS = ("transformer_blocks.0.attn.to_q.weight", "single_transformer_blocks.0.attn.to_q.weight",
-                   "x_embedder.weight")
-
 FLUX_FILL = Family(
     name="flux-fill",
     title="Flux.1 Fill",
-    detection=(Detection(keys=_FLUX_ORIGINAL, shapes=(("img_in.weight", 1, 384),)),
-               Detection(keys=_FLUX_DIFFUSERS, shapes=(("x_embedder.weight", 1, 384),)),
-               Detection(architectures=("flux.1-fill", "flux-1-fill"))),
     denoiser="FluxTransformer2DModel",
     encoders=(CLIP_L_POOLED, T5_FLUX),
     latent=FLUX_LATENT,
@@ -45,8 +37,6 @@ FLUX_FILL = Family(
 CHROMA = Family(
     name="chroma",
     title="Chroma",
-    detection=(Detection(keys=("distilled_guidance_layer.in_proj.weight",)),
-               Detection(architectures=("chroma",))),
     denoiser="ChromaTransformer2DModel",
     encoders=(TextEncoder("text_encoder", "T5EncoderModel", "T5TokenizerFast", 512, "last+mask", "t5xxl"),),
     latent=FLUX_LATENT,
@@ -64,8 +54,6 @@ CHROMA = Family(
 FLUX = Family(
     name="flux",
     title="Flux.1 (dev, schnell, Kontext)",
-    detection=(Detection(keys=_FLUX_ORIGINAL), Detection(keys=_FLUX_DIFFUSERS, without=("pos_embed.proj.weight",)),
-               Detection(architectures=("flux.1", "flux-1"))),
     denoiser="FluxTransformer2DModel",
     encoders=(CLIP_L_POOLED, T5_FLUX),
     latent=FLUX_LATENT,
@@ -86,10 +74,6 @@ FLUX = Family(
 SD3 = Family(
     name="sd3",
     title="Stable Diffusion 3 / 3.5",
-    detection=(Detection(keys=("joint_blocks.0.x_block.attn.qkv.weight",)),
-               Detection(keys=("pos_embed.proj.weight", "transformer_blocks.0.attn.to_q.weight",
-                               "context_embedder.weight")),
-               Detection(architectures=("stable-diffusion-v3",))),
     denoiser="SD3Transformer2DModel",
     encoders=(TextEncoder("text_encoder", "CLIPTextModelWithProjection", "CLIPTokenizer", 77,
                           "penultimate+pooled", "clip_l"),
@@ -112,8 +96,6 @@ SD3 = Family(
 Z_IMAGE = Family(
     name="z-image",
     title="Z-Image (Turbo, base)",
-    detection=(Detection(keys=("cap_embedder.1.weight", "layers.0.attention.qkv.weight")),
-               Detection(keys=("cap_embedder.1.weight", "all_x_embedder.2-1.weight"))),
     denoiser="ZImageTransformer2DModel",
     encoders=(TextEncoder("text_encoder", "Qwen3Model", "Qwen2Tokenizer", 512, "states[-2], attended tokens",
                           "qwen_3_4b"),),
@@ -132,7 +114,6 @@ Z_IMAGE = Family(
 QWEN_IMAGE = Family(
     name="qwen-image",
     title="Qwen-Image",
-    detection=(Detection(keys=("txt_norm.weight", "transformer_blocks.0.img_mod.1.weight", "img_in.weight")),),
     denoiser="QwenImageTransformer2DModel",
     encoders=(TextEncoder("text_encoder", "Qwen2_5_VLForConditionalGeneration", "Qwen2Tokenizer", 1024,
                           "states[-1] of the prompt after its 34-token template", "qwen_2.5_vl_7b"),),
@@ -153,10 +134,6 @@ QWEN_IMAGE = Family(
 FLUX2_KLEIN = Family(
     name="flux2-klein",
     title="Flux.2 Klein",
-    # Flux.2's shared modulations, in BFL's (ComfyUI's) key names and diffusers'; no guidance input
-    detection=(Detection(keys=("single_stream_modulation.lin.weight",), without=("guidance_in.in_layer.weight",)),
-               Detection(keys=("single_stream_modulation.linear.weight",),
-                         without=("time_guidance_embed.guidance_embedder.linear_1.weight",))),
     denoiser="Flux2Transformer2DModel",
     encoders=(TextEncoder("text_encoder", "Qwen3ForCausalLM", "Qwen2Tokenizer", 512, "states 9, 18, 27 stacked",
                           "qwen_3_4b"),),
@@ -176,5 +153,4 @@ FLUX2_KLEIN = Family(
     lora_loader="Flux2LoraLoaderMixin",
 )
 
-#: Detection order: specific before general (Flux.2 before Flux.1: its files keep Flux.1's block names).
 FAMILIES: tuple[Family, ...] = (FLUX2_KLEIN, FLUX_FILL, CHROMA, FLUX, SD3, Z_IMAGE, QWEN_IMAGE)

@@ -13,21 +13,6 @@ from typing import Any
 
 
 @dataclass(frozen=True)
-class Detection:
-    """How a denoiser's weights are recognised from a file header, in either key naming.
-
-    `keys`: every one of these keys (suffixes, any prefix) is present; `without`: none of these is;
-    `shapes`: (key suffix, axis, size) that must hold; `architectures`: safetensors
-    `modelspec.architecture` values (lower case, prefix match) that name the family outright.
-    """
-
-    keys: tuple[str, ...] = ()
-    without: tuple[str, ...] = ()
-    shapes: tuple[tuple[str, int, int], ...] = ()
-    architectures: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
 class TextEncoder:
     """One text encoder of a family: its part name in a diffusers folder, classes and output."""
 
@@ -63,7 +48,6 @@ class Family:
 
     name: str
     title: str
-    detection: tuple[Detection, ...]
     #: diffusers class of the denoiser, and the key of its part in a diffusers folder.
     denoiser: str
     encoders: tuple[TextEncoder, ...]

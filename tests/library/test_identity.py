@@ -70,6 +70,14 @@ UNET = "model.diffusion_model.input_blocks.1.1.transformer_blocks.0.attn2.to_k.w
      Identity("flux-fill", "unet")),
     ({"double_blocks.0.img_attn.qkv.weight": (9216, 3072), "distilled_guidance_layer.in_proj.weight": (5120, 64)},
      None, Identity("chroma", "unet")),
+    ({"model.diffusion_model.txt_norm.weight": (3584,), "model.diffusion_model.img_in.weight": (3072, 64),
+      "model.diffusion_model.transformer_blocks.0.img_mod.1.weight": (18432, 3072)}, None,
+     Identity("qwen-image", "unet")),  # the families the loaders run are the families the library lists
+    ({"cap_embedder.1.weight": (3840, 2560), "layers.0.attention.qkv.weight": (11520, 3840)}, None,
+     Identity("z-image", "unet")),
+    ({"model.diffusion_model.double_blocks.0.img_attn.qkv.weight": (9216, 3072), "vae.decoder.conv_in.weight":
+      (512, 16, 3, 3)}, None, Identity("flux", "checkpoints")),
+    ({"something.else": (3,)}, {"modelspec.architecture": "qwen-image"}, Identity("qwen-image", None)),
     ({"lora_unet_down_blocks_0_attentions_0_proj_in.lora_down.weight": (4, 320)},
      {"ss_base_model_version": "sdxl_base_v1-0", "ss_network_module": "networks.lora"}, Identity("sdxl", "loras")),
     ({"transformer.single_blocks.0.linear1.lora_A.weight": (16, 3072)},
@@ -84,7 +92,8 @@ UNET = "model.diffusion_model.input_blocks.1.1.transformer_blocks.0.attn2.to_k.w
     ({"control_model.input_hint_block.0.weight": (16, 3, 3, 3)}, None, Identity("sd1", "controlnet")),
     ({"something.else": (3,)}, {"modelspec.architecture": "stable-diffusion-xl-v1-base/textual-inversion"},
      Identity("sdxl", "embeddings")),
-    ({"something.else": (3,)}, {"modelspec.architecture": "flux-2-klein/lora"}, Identity("flux2", "loras")),
+    ({"something.else": (3,)}, {"modelspec.architecture": "flux-2-klein/lora"}, Identity("flux2-klein", "loras")),
+    ({"something.else": (3,)}, {"modelspec.architecture": "flux-2-dev/lora"}, Identity("flux2", "loras")),
     ({"something.else": (3,)}, {"modelspec.architecture": "flux-dev/lora"}, Identity("flux", "loras")),
     ({"something.else": (3,)}, None, Identity(None, None)),
 ])

@@ -1,0 +1,111 @@
+"""Which model family a file is, from its header: the one table the library and the loaders ask.
+
+The model library lists and places files by family (`nodeflow.library.detect`); the loaders pick
+the family's classes to run a denoiser (`nodes.families.detect`). Both read a file's header the
+same way here, so a file the library files under "flux" is the file the loaders run as Flux.
+Plain data and string matching: no torch, no node types. A family's everything-else (encoders,
+latent format, pipeline) is declared under the same name in `nodes.families`.
+
+Evidence, in order: the denoiser's tensor names (in the original or diffusers' naming, under any
+wrapper prefix) and, where names are shared, one tensor's size; else the trainer's metadata
+(`modelspec.architecture`, GGUF's `general.architecture`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Detection:
+    """How a denoiser's weights are recognised: every key in `keys` is present (as a suffix after
+    any wrapper prefix), none in `without` is, and each (key, axis, size) in `shapes` holds."""
+
+    keys: tuple[str, ...]
+    without: tuple[str, ...] = ()
+    shapes: tuple[tuple[str, int, int], ...] = ()
+
+
+#: Flux's denoiser in the original (BFL / ComfyUI) key names and in diffusers' own.
+_FLUX_ORIGINAL = ("double_blocks.0.img_attn.qkv.weight",)
+_FLUX_DIFFUSERS = ("transformer_blocks.0.attn.to_q.weight", "single_transformer_blocks.0.attn.to_q.weight",
+                   "x_embedder.weight")
+
+#: (family name, its rules), a more specific family (Flux Fill, Chroma) before the one it extends.
+DENOISERS: tuple[tuple[str, tuple[Detection, ...]], ...] = (
+    # Flux.2's shared modulations, in BFL's (ComfyUI's) key names and diffusers'; no guidance input.
+    # Before Flux.1: its files keep Flux.1's block names.
+    ("flux2-klein", (Detection(("single_stream_modulation.lin.weight",), without=("guidance_in.in_layer.weight",)),
+                     Detection(("single_stream_modulation.linear.weight",),
+                               without=("time_guidance_embed.guidance_embedder.linear_1.weight",)))),
+    ("flux-fill", (Detection(_FLUX_ORIGINAL, shapes=(("img_in.weight", 1, 384),)),
+                   Detection(_FLUX_DIFFUSERS, shapes=(("x_embedder.weight", 1, 384),)))),
+    ("chroma", (Detection(("distilled_guidance_layer.in_proj.weight",)),)),
+    ("flux", (Detection(_FLUX_ORIGINAL), Detection(_FLUX_DIFFUSERS, without=("pos_embed.proj.weight",)))),
+    ("sd3", (Detection(("joint_blocks.0.x_block.attn.qkv.weight",)),
+             Detection(("joint_blocks.0.context_block.attn.qkv.weight",)),
+             Detection(("pos_embed.proj.weight", "transformer_blocks.0.attn.to_q.weight", "context_embedder.weight")))),
+    ("z-image", (Detection(("cap_embedder.1.weight", "layers.0.attention.qkv.weight")),
+                 Detection(("cap_embedder.1.weight", "all_x_embedder.2-1.weight")))),
+    ("qwen-image", (Detection(("txt_norm.weight", "transformer_blocks.0.img_mod.1.weight", "img_in.weight")),)),
+)
+
+#: `modelspec.architecture` prefixes (and GGUF `general.architecture` values) -> family, first match
+#: wins. The SD families keep the library's names (sd1, sd2, sdxl); the others are `DENOISERS`' names.
+ARCHITECTURES = (
+    ("stable-diffusion-xl", "sdxl"), ("stable-diffusion-v1", "sd1"), ("stable-diffusion-v2", "sd2"),
+    ("stable-diffusion-v3", "sd3"), ("stable-diffusion-3", "sd3"), ("flux-2-klein", "flux2-klein"),
+    ("flux.2-klein", "flux2-klein"), ("flux-2", "flux2"), ("flux2", "flux2"),
+    ("flux.1-fill", "flux-fill"), ("flux-1-fill", "flux-fill"), ("flux-1", "flux"), ("flux.1", "flux"),
+    ("flux", "flux"), ("chroma", "chroma"), ("qwen-image", "qwen-image"),
+    ("qwen_image", "qwen-image"), ("z-image", "z-image"), ("lumina", "lumina2"), ("sd3", "sd3"), ("t5", "t5"),
+)
+
+#: Wrappers files put around a denoiser's own key names.
+_PREFIXES = ("model.diffusion_model.", "diffusion_model.", "transformer.", "model.")
+
+
+def suffix_index(keys: Iterable[str]) -> dict[str, str]:
+    """{key without any of the wrappers files put around a denoiser: full key}."""
+    index: dict[str, str] = {}
+    for key in keys:
+        bare = key
+        for prefix in _PREFIXES:
+            if bare.startswith(prefix):
+                bare = bare[len(prefix):]
+                break
+        index.setdefault(bare, key)
+    return index
+
+
+def bare_shapes(shapes: Mapping[str, Any]) -> dict[str, tuple[int, ...]]:
+    """{key without its wrapper prefix: shape}, for reading a denoiser's sizes off its header."""
+    return {bare: tuple(int(d) for d in shapes[key]) for bare, key in suffix_index(shapes).items()}
+
+
+def architecture_family(architecture: str) -> str | None:
+    """The family a `modelspec.architecture` value names ("flux-1-dev/lora" -> "flux"), or None."""
+    base = architecture.strip().lower().partition("/")[0]
+    return next((family for prefix, family in ARCHITECTURES if base.startswith(prefix)), None) if base else None
+
+
+def denoiser_family(shapes: Mapping[str, Any], architecture: str = "") -> str | None:
+    """The family of the denoiser whose weights have these {key: shape} (a header is enough): by
+    its keys, else by the architecture its metadata names; None for an SD UNet or anything else."""
+    index = suffix_index(shapes)
+    for family, rules in DENOISERS:
+        if any(_matches(rule, index, shapes) for rule in rules):
+            return family
+    return architecture_family(architecture) if architecture else None
+
+
+def _matches(rule: Detection, index: Mapping[str, str], shapes: Mapping[str, Any]) -> bool:
+    if any(k not in index for k in rule.keys) or any(k in index for k in rule.without):
+        return False
+    for key, axis, size in rule.shapes:
+        shape = shapes.get(index.get(key, ""))
+        if shape is None or len(shape) <= axis or int(shape[axis]) != size:
+            return False
+    return True
