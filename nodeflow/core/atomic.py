@@ -99,13 +99,16 @@ def write_new(folder: Path, stem: str, suffix: str, write: Callable[[BinaryIO], 
     """Write a new file `<stem>_<counter><suffix>` in `folder`, never replacing an existing one.
 
     The counter starts after the highest one already there; if another writer takes a name
-    first, the next one is tried. Returns the path written.
+    first, the next one is tried. Returns the path written. An OS error (a full disk) becomes a
+    WriteError naming the file, and nothing is left under its name.
     """
     folder.mkdir(parents=True, exist_ok=True)
     taken = [counter_of(p.name, stem, suffix) for p in folder.glob(f"{_glob_escape(stem)}_*{suffix}")]
     counter = max((n for n in taken if n is not None), default=0) + 1
-    fd, tmp = _temp_in(folder, f"{stem}{suffix}")
+    path = folder / counted_name(stem, counter, suffix)
+    tmp = None
     try:
+        fd, tmp = _temp_in(folder, f"{stem}{suffix}")
         with os.fdopen(fd, "wb") as handle:
             write(handle)
             handle.flush()
@@ -117,8 +120,11 @@ def write_new(folder: Path, stem: str, suffix: str, write: Callable[[BinaryIO], 
                 return path
             except FileExistsError:
                 counter += 1
+    except OSError as exc:
+        raise WriteError(exc.errno, f"cannot write {path}: {exc.strerror or exc}", str(path)) from None
     finally:
-        tmp.unlink(missing_ok=True)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
 
 
 def _glob_escape(text: str) -> str:

@@ -175,7 +175,7 @@ class RunContext:
         NodeError naming `field` otherwise), the bytes `write` puts into the handle appear under
         the final name only once complete, and an existing file is never replaced.
         """
-        from nodeflow.core.atomic import write_new
+        from nodeflow.core.atomic import WriteError, write_new
         from nodeflow.core.errors import NodeError
         from nodeflow.core.outputs import OutputPathError, output_dir_problem, output_target
 
@@ -186,4 +186,7 @@ class RunContext:
             folder, stem = output_target(self.output_dir, prefix)
         except OutputPathError as exc:
             raise NodeError(str(exc), field) from None
-        return write_new(folder, stem, suffix, write)
+        try:
+            return write_new(folder, stem, suffix, write)
+        except WriteError as exc:  # a full disk: the node and its field, then the file
+            raise NodeError(str(exc), field) from None

@@ -18,7 +18,7 @@ from nodeflow.core import workflow
 from nodeflow.core.context import CancelToken
 from nodeflow.core.errors import ValidationError
 from nodeflow.core.files import SAVED_PATH_INFO
-from nodeflow.engine.events import NodeImages
+from nodeflow.engine.events import NodeFailed, NodeFinished, NodeImages
 from nodeflow.jobs.sweep import apply
 
 #: The private folder a job's nodes save into (under the system temp folder) starts with this.
@@ -30,7 +30,9 @@ class Outcome:
     """What a job produced: status "done", "failed" or "cancelled", files {relative path: bytes}.
 
     `node_files` says which node saved which of the images among them ({node id: [relative path]}),
-    for callers that report outputs node by node (`nodeflow serve`'s history).
+    for callers that report outputs node by node (`nodeflow serve`'s history). `saved_by` says for
+    every file which node wrote it and through which input it named it ({relative path: (node id,
+    field)}), so a file the driver cannot write (a full disk) is reported at its node and field.
     """
 
     status: str
@@ -39,6 +41,7 @@ class Outcome:
     seconds: float = 0.0
     worker: str = ""
     node_files: dict[str, list[str]] = field(default_factory=dict)
+    saved_by: dict[str, tuple[str, str | None]] = field(default_factory=dict)
 
 
 def run_job(executor, workflow_text: str, overrides: dict[str, Any], workflow_dir: str | None,
@@ -57,7 +60,9 @@ def run_job(executor, workflow_text: str, overrides: dict[str, Any], workflow_di
         announce(graph)
     with tempfile.TemporaryDirectory(prefix=SCRATCH_PREFIX) as scratch:
         node_files: dict[str, list[str]] = {}
-        unsubscribe = executor.subscribe(partial(_note_saved, Path(scratch), node_files))
+        saved_by: dict[str, tuple[str, str | None]] = {}
+        savers = _prefix_fields(graph, executor.registry)
+        unsubscribe = executor.subscribe(partial(_note_saved, Path(scratch), node_files, savers, saved_by))
         try:
             result = executor.run(graph, cancel=cancel, output_dir=Path(scratch),
                                   workflow_dir=Path(workflow_dir) if workflow_dir else None)
@@ -72,12 +77,34 @@ def run_job(executor, workflow_text: str, overrides: dict[str, Any], workflow_di
     if result.cancelled:
         return Outcome("cancelled", error="cancelled", seconds=seconds)
     if not result.ok:
-        return Outcome("failed", files, "; ".join(result.errors.values()), seconds, node_files=node_files)
-    return Outcome("done", files, "", seconds, node_files=node_files)
+        return Outcome("failed", files, "; ".join(result.errors.values()), seconds, node_files=node_files,
+                       saved_by=saved_by)
+    return Outcome("done", files, "", seconds, node_files=node_files, saved_by=saved_by)
 
 
-def _note_saved(scratch: Path, node_files: dict[str, list[str]], event) -> None:
-    """Record which node saved which image (Save Image marks each picture with its file's path)."""
+def _prefix_fields(graph, registry) -> dict[str, str]:
+    """{node id: its input that names the files it saves (`Input.output_prefix`)} for every saver,
+    inner nodes of subgraph instances included (they run under `<instance>:<inner>` ids)."""
+    from nodeflow.core.subgraphs.expand import expand
+
+    found = {}
+    for node_id, record in expand(graph)[0].nodes.items():
+        cls = registry.get(record.type)
+        prefix = next((i.name for i in cls.inputs if i.output_prefix), None) if cls is not None else None
+        if prefix is not None:
+            found[node_id] = prefix
+    return found
+
+
+def _note_saved(scratch: Path, node_files: dict[str, list[str]], savers: dict[str, str],
+                saved_by: dict[str, tuple[str, str | None]], event) -> None:
+    """Record which node saved which image (Save Image marks each picture with its file's path), and
+    which saver wrote each file of the scratch folder (the new ones when a saver ends)."""
+    if isinstance(event, (NodeFinished, NodeFailed)) and event.node_id in savers:
+        for path in sorted(scratch.rglob("*")):
+            relative = path.relative_to(scratch).as_posix()
+            if path.is_file() and relative not in saved_by:
+                saved_by[relative] = (event.node_id, savers[event.node_id])
     if isinstance(event, NodeImages):
         for image in event.images:
             saved = getattr(image, "info", {}).get(SAVED_PATH_INFO)

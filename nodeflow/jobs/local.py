@@ -14,7 +14,7 @@ from pathlib import Path
 from nodeflow.core.context import CancelToken
 from nodeflow.jobs.batch import files_key
 from nodeflow.jobs.execute import Outcome, run_job
-from nodeflow.jobs.outputs import OutputFolder
+from nodeflow.jobs.outputs import OutputFolder, OutputWriteError
 from nodeflow.jobs.store import Job, JobStore
 
 #: Called after each job with the job, its outcome and the files it wrote (relative to --out).
@@ -34,11 +34,19 @@ class Summary:
 
 
 def commit(store: JobStore, job: Job, outcome: Outcome) -> list[str]:
-    """Write a finished job's files and index line, then its queue state (the index comes first)."""
+    """Write a finished job's files and index line, then its queue state (the index comes first).
+
+    Files that cannot be written (a full disk) leave the job queued again, not running for a
+    process that goes on (the editor, the server): `--resume` or the next run does it whole."""
     names: list[str] = []
     if outcome.status in ("done", "failed"):
-        names = OutputFolder(Path(job.out_dir)).commit(job.number, job.overrides, outcome.status, outcome.files,
-                                                       outcome.seconds, outcome.error, rerun=job.attempts > 1)
+        try:
+            names = OutputFolder(Path(job.out_dir)).commit(
+                job.number, job.overrides, outcome.status, outcome.files, outcome.seconds, outcome.error,
+                rerun=job.attempts > 1, saved_by=outcome.saved_by)
+        except OutputWriteError as exc:
+            store.requeue(job.id, str(exc))
+            raise
     store.finish(job.id, outcome.status, names, outcome.error, outcome.seconds, outcome.worker)
     return names
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from nodeflow.core.atomic import atomic_file, write_atomic
-from nodeflow.core.errors import NodeFlowError
+from nodeflow.core.atomic import WriteError, atomic_file, write_atomic
+from nodeflow.core.errors import NodeFlowError, Problem
 from nodeflow.core.outputs import job_file_name
 
 INDEX = "index.jsonl"
@@ -130,15 +130,21 @@ class OutputFolder:
             write_atomic(self.index_path, data[: data.rfind(b"\n") + 1])
 
     def commit(self, number: int, overrides: dict[str, Any], status: str, files: dict[str, bytes],
-               seconds: float, error: str, rerun: bool = False) -> list[str]:
+               seconds: float, error: str, rerun: bool = False,
+               saved_by: dict[str, tuple[str, str | None]] | None = None) -> list[str]:
         """Write a finished job's files, then its index line; returns the files' relative names.
 
         `rerun`: the job ran before (and was cut short), so files under its names are its own and
-        are replaced; otherwise a taken name is left alone and the next free one is used.
+        are replaced; otherwise a taken name is left alone and the next free one is used. A file
+        that cannot be written (a full disk) is reported at the node and field `saved_by` names.
         """
         names = []
         for relative, data in sorted(files.items()):
-            names.append(self._write_file(job_file_name(relative, number), data, rerun))
+            try:
+                names.append(self._write_file(job_file_name(relative, number), data, rerun))
+            except (WriteError, OutputWriteError) as exc:
+                node_id, field = (saved_by or {}).get(relative, (None, None))
+                raise OutputWriteError(str(Problem(str(exc), node_id, field))) from None
         line = {"job": number, "set": overrides, "files": names, "status": status,
                 "seconds": round(seconds, 3), "error": error}
         self.root.mkdir(parents=True, exist_ok=True)
