@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from nodeflow.core.flow_size import FlowSize
 from nodeflow.core.types import SCALAR_TYPES, coerce_scalar, format_number
 
 if TYPE_CHECKING:
@@ -271,10 +272,23 @@ class Node:
 
     @classmethod
     def picture_pixels(cls, params: Mapping[str, Any], pixels: int) -> int:
-        """Pixels of the pictures this node puts out (the whole batch) when the largest coming in
-        have `pixels`, for the memory plan: a resize says its own (a hires-fix upscale makes the
-        second sampler's and the decode's work grow). Default: the same."""
+        """Pixels of each picture this node puts out when the largest coming in have `pixels`, for
+        the memory plan: a resize says its own (a hires-fix upscale makes the second sampler's and
+        the decode's work grow). Default: the same."""
         return pixels
+
+    @classmethod
+    def output_size(cls, params: Mapping[str, Any], sizes: Mapping[str, FlowSize]) -> FlowSize:
+        """The size of what this node puts out, given its parameter values and the size of what
+        comes in on each linked input (`sizes`, by input name), for the memory plan. Cheap and
+        torch-free. Default: the largest batch, picture (resized by `picture_pixels`) and prompt
+        coming in; a node that joins, repeats, pads or concatenates says its own."""
+        if not sizes:
+            return FlowSize()
+        field = max(sizes, key=lambda name: (sizes[name].total_pixels, sizes[name].tokens))
+        pixels = max(s.pixels for s in sizes.values())
+        return FlowSize(max(s.batch for s in sizes.values()), cls.picture_pixels(params, pixels) if pixels else 0,
+                        max(s.tokens for s in sizes.values()), field)
 
     @classmethod
     def is_reroute(cls) -> bool:

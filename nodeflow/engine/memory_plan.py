@@ -24,6 +24,7 @@ from nodeflow.core.spec import FULL_PRECISION_BYTES, Weights
 from nodeflow.core.subgraphs.expand import expand
 from nodeflow.core.types import GUIDER
 from nodeflow.engine.estimate import available_bytes, node_estimates, node_params
+from nodeflow.engine.flow_sizes import flow_sizes
 from nodeflow.library import ModelLibrary, default_library
 
 #: A node's working memory with a model, in feature maps of the model's full-resolution width
@@ -126,7 +127,8 @@ def make_memory_plan(graph: Graph, order: list[str], search_dirs: tuple[Path, ..
     for est in node_estimates(graph, order, search_dirs, natives):
         own[est.node_id] = max(own.get(est.node_id, 0), est.bytes)
         own_pixels[est.node_id] = max(own_pixels.get(est.node_id, 0), est.pixels)
-    pictures = _picture_pixels(graph, order, own_pixels)
+    sizes = flow_sizes(graph, order, own_pixels, lambda node_id: node_params(graph, node_id, natives.get(node_id, 0)))
+    pictures = {node_id: size.total_pixels for node_id, size in sizes.items()}
     plan = MemoryPlan(device, budget)
     resident: dict[tuple[str, str], int] = {}  # (loader id, component) -> bytes, oldest first
     for node_id in order:
@@ -282,22 +284,6 @@ def _full_precision(declared: dict, key: tuple[str, str]) -> bool:
 
 def _name(graph: Graph, key: tuple[str, str]) -> str:
     return f"{key[1]} (node {key[0]})"
-
-
-def _picture_pixels(graph: Graph, order: list[str], own: dict[str, int]) -> dict[str, int]:
-    """For each node, the pixels of the largest pictures (Empty Latent, Load Image...) at or
-    upstream of it."""
-    largest: dict[str, int] = {}
-    for node_id in order:  # topological: sources come first
-        incoming = max((largest.get(link.src, 0) for link in graph.links_into(node_id)), default=0)
-        cls = graph.registry.get(graph.nodes[node_id].type)
-        if cls is not None and incoming:
-            try:
-                incoming = int(cls.picture_pixels(node_params(graph, node_id), incoming))
-            except Exception:  # a plugin's declaration must not break the plan of the rest
-                pass
-        largest[node_id] = max(own.get(node_id, 0), incoming)
-    return largest
 
 
 def _work(sizes: dict[tuple[str, str], int], widths: dict[tuple[str, str], int], pixels: int,

@@ -26,7 +26,8 @@ from nodeflow.core.spec import REQUIRED, Node
 from nodeflow.core.subgraphs.expand import expand, expand_targets
 from nodeflow.core.types import ANY, can_connect
 from nodeflow.engine import branches
-from nodeflow.engine.estimate import memory_problems, node_estimates
+from nodeflow.engine.estimate import available_bytes, memory_problems, node_estimates, node_params
+from nodeflow.engine.flow_sizes import flow_problems, validation_sizes
 from nodeflow.engine.memory_plan import make_memory_plan, model_params
 from nodeflow.library import ModelLibrary, ModelNotFound, default_library
 
@@ -125,11 +126,21 @@ def _validate(graph: Graph, workflow_dir: Path | None, targets: list[str] | None
     problems += _device_problems(graph, estimated, search_dirs, library, device)
     if output_dir is not None:
         problems += _output_problems(graph, ordered, output_dir)
-    problems += memory_problems(node_estimates(graph, estimated, search_dirs), device)
+    estimates = node_estimates(graph, estimated, search_dirs)
+    problems += memory_problems(estimates, device)
+    problems += _flow_problems(graph, estimated, estimates, incoming, device)
     if memory_budget is not None and not problems:
         order = make_plan(graph, targets).order
         problems += make_memory_plan(graph, order, search_dirs, device, memory_budget).problems()
     return problems
+
+
+def _flow_problems(graph: Graph, estimated: list[str], estimates: list, incoming: dict, device: str) -> list[Problem]:
+    """Outputs that cannot fit once the sizes flowing through the graph are known (a batch of 64
+    made from one picture, pictures padded three times): refused before any node runs."""
+    own = {e.node_id: e.pixels for e in estimates if e.pixels}
+    sizes = validation_sizes(graph, estimated, own, lambda node_id: node_params(graph, node_id), incoming)
+    return flow_problems(graph, sizes, available_bytes(device), device, incoming) if sizes else []
 
 
 def _unlinked_choice(graph: Graph, node_id: str, chosen: tuple[str, ...]) -> list[Problem]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
+from nodeflow.core.flow_size import FlowSize
 from nodeflow.core.types import CLIP, CONDITIONING, FLOAT, STRING
 
 #: How prompts are read (the rule itself lives in nodes.conditioning._prompt_syntax).
@@ -37,6 +39,14 @@ class TextEncode(Node):
     )
     outputs = (Output("conditioning", CONDITIONING),)
 
+    @classmethod
+    def output_size(cls, params: Mapping[str, Any], sizes: Mapping[str, FlowSize]) -> FlowSize:
+        """One 77-token window ('cut'), or one per 75 tokens of the prompt ('chunk'; a token is
+        taken as 4 characters, CLIP's average on English text)."""
+        text, mode = params.get("text"), params.get("long_prompt", "cut")
+        windows = -(-len(text) // (4 * 75)) if isinstance(text, str) and mode == "chunk" else 1
+        return FlowSize(tokens=77 * max(windows, 1), field="text")
+
     def run(self, ctx: RunContext, clip: Any, text: str, long_prompt: str = "cut") -> tuple[Any]:
         from nodes.conditioning._prompt_encode import encode_prompt
         from nodes.values import Conditioning
@@ -55,6 +65,10 @@ class CombineConditioning(Node):
     inputs = (Input("conditioning_1", CONDITIONING), Input("conditioning_2", CONDITIONING))
     outputs = (Output("conditioning", CONDITIONING),)
 
+    @classmethod
+    def output_size(cls, params: Mapping[str, Any], sizes: Mapping[str, FlowSize]) -> FlowSize:
+        return FlowSize.joined(sizes, "conditioning_2", batches=False)
+
     def run(self, ctx: RunContext, conditioning_1: Any, conditioning_2: Any) -> tuple[Any]:
         from nodes.values import Conditioning
 
@@ -72,6 +86,10 @@ class ConcatConditioning(Node):
     )
     inputs = (Input("conditioning_to", CONDITIONING), Input("conditioning_from", CONDITIONING))
     outputs = (Output("conditioning", CONDITIONING),)
+
+    @classmethod
+    def output_size(cls, params: Mapping[str, Any], sizes: Mapping[str, FlowSize]) -> FlowSize:
+        return FlowSize.joined(sizes, "conditioning_from", batches=False)
 
     def run(self, ctx: RunContext, conditioning_to: Any, conditioning_from: Any) -> tuple[Any]:
         import torch

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
+from nodeflow.core.flow_size import FlowSize
 from nodeflow.core.types import BOOLEAN, FLOAT, IMAGE, INT, MASK, STRING
 from nodes.image._resize import fit_image
 from nodes.image.sizes import resize
@@ -107,6 +109,10 @@ class BatchImages(Node):
                    "first one's size (bilinear, centre crop) as Image Batch does.")
     inputs = tuple(Input(name, IMAGE, optional=True) for name in BATCH_INPUTS)
     outputs = (Output("image", IMAGE),)
+
+    @classmethod
+    def output_size(cls, params: Mapping[str, Any], sizes: Mapping[str, FlowSize]) -> FlowSize:
+        return FlowSize.joined(sizes, max(sizes, key=lambda name: sizes[name].total_pixels, default="image0"))
 
     def run(self, ctx: RunContext, **images: Any) -> tuple[Any]:
         import torch

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
+from nodeflow.core.flow_size import FlowSize
 from nodeflow.core.types import FLOAT, IMAGE, INT, MASK, STRING
 from nodes.image._resize import fit_image
 from nodes.image.load_save import SCALE_METHODS, ImageScale
@@ -24,6 +28,14 @@ class ImageScaleBy(Node):
         Input("scale_by", FLOAT, default=1.0, min=0.01, max=8.0, step=0.01),
     )
     outputs = (Output("image", IMAGE),)
+
+    @classmethod
+    def output_size(cls, params: Mapping[str, Any], sizes: Mapping[str, FlowSize]) -> FlowSize:
+        """The pictures coming in, scale_by times as wide and as high."""
+        size, scale = sizes.get("image"), params.get("scale_by")
+        if size is None or not isinstance(scale, (int, float)):
+            return super().output_size(params, sizes)
+        return replace(size, pixels=round(size.pixels * scale * scale), field="scale_by")
 
     def run(self, ctx: RunContext, image: Any, method: str, scale_by: float) -> tuple[Any]:
         width, height = round(image.shape[2] * scale_by), round(image.shape[1] * scale_by)
@@ -108,6 +120,19 @@ class ImagePadForOutpaint(Node):
     )
     outputs = (Output("image", IMAGE), Output("mask", MASK))
 
+    @classmethod
+    def output_size(cls, params: Mapping[str, Any], sizes: Mapping[str, FlowSize]) -> FlowSize:
+        """The pictures coming in with the borders added (their sides taken as square: only their
+        pixels are known before the run)."""
+        size = sizes.get("image")
+        sides = [params.get(k) for k in ("left", "top", "right", "bottom")]
+        if size is None or not all(isinstance(v, int) for v in sides):
+            return super().output_size(params, sizes)
+        side = math.isqrt(size.pixels)
+        left, top, right, bottom = sides
+        field = ("left", "top", "right", "bottom")[sides.index(max(sides))]
+        return replace(size, pixels=(side + left + right) * (side + top + bottom), field=field)
+
     def run(self, ctx: RunContext, image: Any, left: int, top: int, right: int, bottom: int,
             feathering: int) -> tuple[Any, Any]:
         import torch
@@ -129,6 +154,10 @@ class ImageBatch(Node):
     )
     inputs = (Input("image_1", IMAGE), Input("image_2", IMAGE))
     outputs = (Output("image", IMAGE),)
+
+    @classmethod
+    def output_size(cls, params: Mapping[str, Any], sizes: Mapping[str, FlowSize]) -> FlowSize:
+        return FlowSize.joined(sizes, "image_2")
 
     def run(self, ctx: RunContext, image_1: Any, image_2: Any) -> tuple[Any]:
         import torch

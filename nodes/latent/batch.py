@@ -6,9 +6,12 @@ latent's own VAE factor (`downscale`, 8 for Stable Diffusion when unknown).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
+from nodeflow.core.flow_size import FlowSize
 from nodeflow.core.types import INT, LATENT, STRING
 
 #: Latent resampling filters shared with Latent Upscale (nodes.latent.latents).
@@ -99,6 +102,10 @@ class LatentBatch(Node):
     inputs = (Input("latent_1", LATENT), Input("latent_2", LATENT))
     outputs = (Output("latent", LATENT),)
 
+    @classmethod
+    def output_size(cls, params: Mapping[str, Any], sizes: Mapping[str, FlowSize]) -> FlowSize:
+        return FlowSize.joined(sizes, "latent_2")
+
     def run(self, ctx: RunContext, latent_1: dict, latent_2: dict) -> tuple[dict]:
         import torch
 
@@ -120,6 +127,14 @@ class RepeatLatentBatch(Node):
     )
     inputs = (Input("latent", LATENT), Input("amount", INT, default=1, min=1, max=64))
     outputs = (Output("latent", LATENT),)
+
+    @classmethod
+    def output_size(cls, params: Mapping[str, Any], sizes: Mapping[str, FlowSize]) -> FlowSize:
+        """The batch coming in, `amount` times."""
+        size, amount = sizes.get("latent"), params.get("amount")
+        if size is None or not isinstance(amount, int):
+            return super().output_size(params, sizes)
+        return replace(size, batch=size.batch * amount, field="amount")
 
     def run(self, ctx: RunContext, latent: dict, amount: int) -> tuple[dict]:
         out = _plain(latent)

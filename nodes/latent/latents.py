@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
+from nodeflow.core.flow_size import FlowSize
 from nodeflow.core.spec import MemoryNeed
 from nodeflow.core.types import FLOAT, INT, LATENT, MASK, STRING, VAE
 from nodes.latent._sizes import config_side, snap_to_factor
@@ -72,6 +73,14 @@ class EmptyLatent(Node):
         latent = batch * 4 * -(-height // 4) * -(-width // 4) * 4
         return [MemoryNeed(images + latent, "batch_size",
                            f"{batch} pictures of {width}x{height}, decoded to float32", pixels=batch * height * width)]
+
+    @classmethod
+    def output_size(cls, params: Mapping[str, Any], sizes: Mapping[str, FlowSize]) -> FlowSize:
+        """`batch_size` pictures of width x height (the native side where 0, as `memory_needs`)."""
+        width, height, batch = (params.get(k) for k in ("width", "height", "batch_size"))
+        if not all(isinstance(v, int) for v in (width, height, batch)):
+            return FlowSize()
+        return FlowSize(batch, (width or NATIVE_GUESS) * (height or NATIVE_GUESS), field="batch_size")
 
 
 class LatentUpscale(Node):

@@ -189,3 +189,22 @@ def test_a_fifo_named_as_a_model_never_blocks_the_plan(tmp_path):
     worker.start()
     worker.join(10)
     assert results == [({}, 0, {}, 0)]
+
+
+def test_a_repeated_batch_and_a_joined_batch_grow_the_decodes_work_by_their_pictures():
+    """Sizes flow through the graph as batches: a decode after Repeat Latent Batch x4 decodes four
+    times the pictures, and after Latent Batch of the repeat with itself, eight times."""
+    graph, _, decode = _txt2img(64, 64)
+    before = {n.node_id: n.work for n in _plan(graph).nodes}[decode]
+    link = graph.link_into(decode, "latent")
+    graph.disconnect(decode, "latent")
+    repeat = graph.add_node("latent.repeat_batch", {"amount": 4}).id
+    graph.connect(link.src, link.src_output, repeat, "latent")
+    graph.connect(repeat, "latent", decode, "latent")
+    assert {n.node_id: n.work for n in _plan(graph).nodes}[decode] == pytest.approx(4 * before, rel=0.01)
+    graph.disconnect(decode, "latent")
+    joined = graph.add_node("latent.batch", {}).id
+    graph.connect(repeat, "latent", joined, "latent_1")
+    graph.connect(repeat, "latent", joined, "latent_2")
+    graph.connect(joined, "latent", decode, "latent")
+    assert {n.node_id: n.work for n in _plan(graph).nodes}[decode] == pytest.approx(8 * before, rel=0.01)
