@@ -115,3 +115,20 @@ def test_under_a_budget_the_checkpoint_is_freed_before_a_vae_loads_not_after(tin
     assert model.unet.conv_in.weight.numel() == 0  # freed to make room
     assert len(manager.at_load) == 2 and manager.at_load[1] <= manager.budget
     assert manager.device_bytes() <= manager.budget and vae.vae.decoder.conv_out.weight.numel() > 0
+
+
+@pytest.mark.parametrize("part", ["vae", "controlnet"])
+def test_a_budget_below_a_lone_parts_size_is_refused_at_validation_like_a_checkpoints(loaders, part, tmp_path):
+    from graphs import add, new_graph
+
+    from nodeflow.core import ValidationError
+    from nodeflow.engine import Executor
+
+    cls, args = loaders[part]
+    graph = new_graph()
+    loader = add(graph, cls.type_id, **args)
+    add(graph, "basic.show", {"value": (loader, cls.outputs[0].name)})
+    with pytest.raises(ValidationError) as info:
+        Executor(device="cpu", memory_budget=10_000).run(graph, output_dir=tmp_path)
+    text = str(info.value)
+    assert f"node {loader}:" in text and "memory budget of 10 KB" in text and part in text
