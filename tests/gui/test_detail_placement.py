@@ -7,6 +7,7 @@ from PySide6.QtCore import QPointF, QRectF, QSizeF
 from PySide6.QtGui import QFont
 
 from nodeflow.gui.canvas.detail import (
+    MAX_TEXT_GROW,
     READABLE_PX,
     Detail,
     detail_for,
@@ -14,6 +15,7 @@ from nodeflow.gui.canvas.detail import (
     frame_zoom,
     overview_zoom,
     readable_zoom,
+    text_scale,
 )
 from nodeflow.gui.canvas.placement import place
 
@@ -29,7 +31,9 @@ def test_detail_follows_text_pixels(body):
     assert font_px(body) == 12
     assert detail_for(1.0, body) is Detail.FULL
     assert detail_for(READABLE_PX / 12 + 0.01, body) is Detail.FULL
-    assert detail_for(READABLE_PX / 12 - 0.01, body) is Detail.TITLES
+    assert detail_for(READABLE_PX / 12 - 0.01, body) is Detail.FULL  # drawn a little larger
+    assert detail_for(READABLE_PX / 12 / MAX_TEXT_GROW + 0.01, body) is Detail.FULL
+    assert detail_for(READABLE_PX / 12 / MAX_TEXT_GROW - 0.01, body) is Detail.TITLES
     assert detail_for(0.2, body) is Detail.SHAPES
     bigger = QFont(body)
     bigger.setPixelSize(24)
@@ -40,11 +44,19 @@ def test_frame_zoom_frames_all_and_stops_where_titles_stay_readable(body):
     view = QSizeF(800, 500)
     assert frame_zoom(QRectF(0, 0, 400, 250), view, body) == 1.0  # never magnified past 1
     assert frame_zoom(QRectF(0, 0, 1000, 500), view, body) == pytest.approx(0.8)
-    assert frame_zoom(QRectF(0, 0, 2000, 1250), view, body) == pytest.approx(readable_zoom(body))  # opening
-    assert frame_zoom(QRectF(0, 0, 2000, 1250), view, body, overview=True) == pytest.approx(0.4)  # Frame All
-    assert readable_zoom(body) > 0.4 > overview_zoom(body)
+    assert frame_zoom(QRectF(0, 0, 2000, 1250), view, body) == pytest.approx(0.4)  # all of it, text grown
+    assert frame_zoom(QRectF(0, 0, 3000, 1875), view, body) == pytest.approx(readable_zoom(body))  # opening
+    assert frame_zoom(QRectF(0, 0, 2600, 1625), view, body, overview=True) == pytest.approx(800 / 2600)  # Frame All
+    assert readable_zoom(body) > 800 / 2600 > overview_zoom(body)
     assert frame_zoom(QRectF(0, 0, 8000, 5000), view, body, overview=True) == pytest.approx(overview_zoom(body))
     assert detail_for(overview_zoom(body) + 0.001, body) is Detail.TITLES
+
+
+def test_text_grows_just_enough_to_stay_readable_when_zoomed_out_a_little(body):
+    assert text_scale(1.0, body) == text_scale(READABLE_PX / 12, body) == 1.0
+    zoom = READABLE_PX / 12 / 1.2
+    assert text_scale(zoom, body) == pytest.approx(1.2)  # on screen: READABLE_PX tall again
+    assert text_scale(0.1, body) == MAX_TEXT_GROW  # never past what the rows hold
 
 
 def test_new_node_lands_inside_the_view_and_off_the_minimap():

@@ -133,3 +133,23 @@ def test_a_long_output_folder_shows_its_start_and_its_last_folder(qtbot, full, t
     assert label.fontMetrics().horizontalAdvance(shown) <= label.contentsRect().width()
     dock = _rect_in_window(full, full.docks["output"])
     assert dock.contains(_rect_in_window(full, label))
+
+
+def test_frame_all_on_txt2img_shows_every_node_with_its_labels_at_1280x720(qtbot, full):
+    """It zoomed out to 46% there, where only titles were drawn: the overview showed no values."""
+    from nodeflow.core.paths import EXAMPLES
+    from nodeflow.gui.canvas import node_paint
+    from nodeflow.gui.canvas.detail import READABLE_PX, Detail, detail_for, font_px, text_scale
+
+    full.files.open(EXAMPLES / "txt2img.json", confirm=False)
+    full.view.set_zoom(1.0)
+    full.actions_["fit_all"].trigger()
+    view, body = full.view, node_paint.font("normal")
+    visible = view.visible_scene_rect()
+    assert all(visible.contains(item.sceneBoundingRect()) for item in full.scene.nodes.values())
+    zoom = view.zoom()
+    assert zoom < READABLE_PX / font_px(body)  # too far out for text at its own size...
+    assert detail_for(zoom, body) is Detail.FULL  # ...so it is drawn larger, labels and values too
+    assert font_px(body) * text_scale(zoom, body) * zoom >= READABLE_PX - 1e-6
+    shot = view.viewport().grab()
+    assert not shot.isNull()

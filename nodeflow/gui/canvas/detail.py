@@ -2,9 +2,11 @@
 
 A fixed zoom threshold breaks as soon as fonts or screens change; what matters to the eye is how
 many pixels tall the text ends up. So the level of detail is chosen from the on-screen pixel size
-of the node's body font. A file opens framed at a zoom where labels stay readable; Frame All shows
-the whole graph unless that would make even the titles unreadable (the rest of a very large graph
-is then one pan, or one minimap click, away).
+of the node's body font. Zoomed out a little past reading size, node text is drawn larger (up to
+`MAX_TEXT_GROW` times, which still fits its rows) so it stays `READABLE_PX` tall: an overview of a
+whole graph on a small screen still shows labels and values, not only titles. A file opens framed
+at a zoom where labels stay readable; Frame All shows the whole graph unless that would make even
+the titles unreadable (the rest of a very large graph is then one pan, or one minimap click, away).
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from PySide6.QtGui import QFont, QFontInfo
 READABLE_PX = 5.5
 #: Below this, titles are too small to read as well: nodes become coloured boxes.
 TITLE_PX = 3.5
+#: How much larger than its size node text may be drawn to stay readable when zoomed out: 11 px
+#: text in 22 px rows (canvas/layout.ROW_H) still fits at 1.3x, and its labels keep their room.
+MAX_TEXT_GROW = 1.3
 
 
 class Detail(IntEnum):
@@ -35,16 +40,22 @@ def font_px(font: QFont) -> float:
 def detail_for(zoom: float, body_font: QFont) -> Detail:
     """The detail level at which the node's body text is `zoom` times its size."""
     size = font_px(body_font) * zoom
-    if size >= READABLE_PX:
+    if size * MAX_TEXT_GROW >= READABLE_PX - 1e-9:  # readable_zoom itself, whatever the rounding
         return Detail.FULL
     if size >= TITLE_PX:
         return Detail.TITLES
     return Detail.SHAPES
 
 
+def text_scale(zoom: float, body_font: QFont) -> float:
+    """How much larger than its size node text is drawn at `zoom`: enough to stay `READABLE_PX`
+    tall on screen, at most `MAX_TEXT_GROW`; 1 at reading distance and closer."""
+    return max(1.0, min(MAX_TEXT_GROW, READABLE_PX / max(1e-6, font_px(body_font) * zoom)))
+
+
 def readable_zoom(body_font: QFont) -> float:
-    """The smallest zoom at which body text is still readable."""
-    return READABLE_PX / max(1.0, font_px(body_font))
+    """The smallest zoom at which body text is still readable (drawn up to `MAX_TEXT_GROW` larger)."""
+    return READABLE_PX / (max(1.0, font_px(body_font)) * MAX_TEXT_GROW)
 
 
 def overview_zoom(body_font: QFont) -> float:

@@ -12,7 +12,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen, QStaticText, QT
 
 from nodeflow.core.graph import NodeMode
 from nodeflow.gui import theme
-from nodeflow.gui.canvas.detail import Detail, detail_for
+from nodeflow.gui.canvas.detail import Detail, detail_for, text_scale
 from nodeflow.gui.canvas.host import PaintedNode
 from nodeflow.gui.canvas.layout import PAD, SOCKET_R, TITLE_H, WidgetRow
 from nodeflow.gui.widgets import values
@@ -35,9 +35,10 @@ def font(kind: str) -> QFont:
 _static: dict[tuple[str, str], QStaticText] = {}
 
 
-def _text(painter: QPainter, rect: QRectF, text: str, kind: str, right: bool = False) -> None:
+def _text(painter: QPainter, rect: QRectF, text: str, kind: str, right: bool = False, grow: float = 1.0) -> None:
     """One line of text, vertically centred in `rect`, left or right aligned, with the painter's
-    current font (which must be `font(kind)`). Laid out once and kept: QStaticText draws fast."""
+    current font (which must be `font(kind)`), `grow` times its size (`detail.text_scale`). Laid out
+    once and kept: QStaticText draws fast."""
     key = (text, kind)
     static = _static.get(key)
     if static is None:
@@ -47,9 +48,26 @@ def _text(painter: QPainter, rect: QRectF, text: str, kind: str, right: bool = F
         static.setTextFormat(Qt.TextFormat.PlainText)
         static.prepare(QTransform(), font(kind))
         _static[key] = static
-    size = static.size()
-    x = rect.right() - size.width() if right else rect.left()
-    painter.drawStaticText(QPointF(x, rect.center().y() - size.height() / 2), static)
+    size = static.size() * grow
+    at = QPointF(rect.right() - size.width() if right else rect.left(), rect.center().y() - size.height() / 2)
+    if grow == 1.0:
+        painter.drawStaticText(at, static)
+        return
+    painter.save()
+    painter.translate(at)
+    painter.scale(grow, grow)
+    painter.drawStaticText(QPointF(0, 0), static)
+    painter.restore()
+
+
+def _wrapped(painter: QPainter, rect: QRectF, text: str, grow: float) -> None:
+    """Text wrapped into `rect`, `grow` times the current font's size."""
+    flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap
+    painter.save()
+    painter.translate(rect.topLeft())
+    painter.scale(grow, grow)
+    painter.drawText(QRectF(0, 0, rect.width() / grow, rect.height() / grow), flags, text)
+    painter.restore()
 
 
 def title_color(item: PaintedNode) -> QColor:
@@ -79,6 +97,7 @@ def paint_node(item: PaintedNode, painter: QPainter, lod: float) -> None:
     body = item.body_rect()
     head = QRectF(0, 0, layout.width, TITLE_H)
     detail = detail_for(lod, font("normal"))  # from how tall the text ends up on screen
+    grow = text_scale(lod, font("normal"))  # zoomed out a little: text a little larger, still readable
     full = detail is Detail.FULL and not layout.collapsed
     if detail is Detail.SHAPES:  # far away: shapes only, no antialiasing, no text
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
@@ -100,11 +119,11 @@ def paint_node(item: PaintedNode, painter: QPainter, lod: float) -> None:
     else:
         painter.drawRoundedRect(head, 6, 6)
         painter.drawRect(QRectF(0, TITLE_H - 6, layout.width, 6))
-    _paint_title(item, painter, head)
-    _paint_sockets(item, painter, full)
+    _paint_title(item, painter, head, grow)
+    _paint_sockets(item, painter, full, grow)
     if full:
         for row in layout.widgets:
-            _paint_widget(item, painter, row)
+            _paint_widget(item, painter, row, grow)
         _paint_image(item, painter)
     if item.run.progress is not None:
         bar = QRectF(0, TITLE_H - 3, layout.width * item.run.progress, 3)
@@ -159,7 +178,7 @@ def _paint_mode(item: PaintedNode, painter: QPainter, body: QRectF, lod: float) 
     painter.drawRoundedRect(body, 6, 6)
 
 
-def _paint_title(item: PaintedNode, painter: QPainter, head: QRectF) -> None:
+def _paint_title(item: PaintedNode, painter: QPainter, head: QRectF, grow: float) -> None:
     painter.setFont(font("title"))
     painter.setPen(theme.TITLE_TEXT)
     badge = _state_badge(item)
@@ -167,13 +186,13 @@ def _paint_title(item: PaintedNode, painter: QPainter, head: QRectF) -> None:
     if badge:
         painter.setFont(font("small"))
         painter.setPen(theme.STATE_COLORS.get(item.run.state, theme.NODE_TEXT).lighter(140))
-        _text(painter, text_rect, badge, "small", right=True)
-        text_rect.setRight(text_rect.right() - painter.fontMetrics().horizontalAdvance(badge) - 6)
+        _text(painter, text_rect, badge, "small", right=True, grow=grow)
+        text_rect.setRight(text_rect.right() - painter.fontMetrics().horizontalAdvance(badge) * grow - 6)
         painter.setFont(font("title"))
         painter.setPen(theme.TITLE_TEXT)
     title = f"#{item.node_id}  {item.title}" if item.host.show_ids else item.title
-    elided = painter.fontMetrics().elidedText(title, Qt.TextElideMode.ElideRight, int(text_rect.width()))
-    _text(painter, text_rect, elided, "title")
+    elided = painter.fontMetrics().elidedText(title, Qt.TextElideMode.ElideRight, int(text_rect.width() / grow))
+    _text(painter, text_rect, elided, "title", grow=grow)
 
 
 def _state_badge(item: PaintedNode) -> str:
@@ -187,7 +206,7 @@ def _state_badge(item: PaintedNode) -> str:
     return item.record.mode if item.record.mode != NodeMode.NORMAL else ""
 
 
-def _paint_sockets(item: PaintedNode, painter: QPainter, show_labels: bool) -> None:
+def _paint_sockets(item: PaintedNode, painter: QPainter, show_labels: bool, grow: float) -> None:
     layout = item.layout
     rules = item.host.wire_rules
     painter.setFont(font("normal"))
@@ -206,7 +225,7 @@ def _paint_sockets(item: PaintedNode, painter: QPainter, show_labels: bool) -> N
                 painter.setPen(theme.NODE_TEXT_DIM if dim else theme.NODE_TEXT)
                 rect = QRectF(x - layout.width / 2 - 10, y - 9, layout.width / 2, 18) if is_output \
                     else QRectF(x + 10, y - 9, layout.width / 2, 18)
-                _text(painter, rect, name, "normal", right=is_output)
+                _text(painter, rect, name, "normal", right=is_output, grow=grow)
     if rules is not None and show_labels:  # parameters accept links too: show where while wiring
         for row in layout.widgets:
             if row.input is None or ":" in row.name:
@@ -218,7 +237,7 @@ def _paint_sockets(item: PaintedNode, painter: QPainter, show_labels: bool) -> N
                 painter.drawEllipse(QPointF(0, row.y + row.height / 2), SOCKET_R - 1, SOCKET_R - 1)
 
 
-def _paint_widget(item: PaintedNode, painter: QPainter, row: WidgetRow) -> None:
+def _paint_widget(item: PaintedNode, painter: QPainter, row: WidgetRow, grow: float) -> None:
     rect = QRectF(PAD, row.y, item.layout.width - 2 * PAD, row.height)
     inp = row.input
     name = row.name
@@ -232,15 +251,13 @@ def _paint_widget(item: PaintedNode, painter: QPainter, row: WidgetRow) -> None:
     if row.seed_control:
         mode = SeedControls.from_ui(item.record.ui).mode(name).value
         painter.setPen(theme.NODE_TEXT_DIM)
-        _text(painter, inner, "after run", "normal")
+        _text(painter, inner, "after run", "normal", grow=grow)
         painter.setPen(theme.NODE_TEXT)
-        _text(painter, inner, f"{mode} ▾", "normal", right=True)
+        _text(painter, inner, f"{mode} ▾", "normal", right=True, grow=grow)
         return
     if inp is not None and inp.multiline:
         painter.setPen(theme.NODE_TEXT if value else theme.NODE_TEXT_DIM)
-        text = str(value) if value else name
-        flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap
-        painter.drawText(rect.adjusted(6, 4, -6, -4), flags, text)
+        _wrapped(painter, rect.adjusted(6, 4, -6, -4), str(value) if value else name, grow)
         return
     if inp is not None and values.is_slider(inp) and isinstance(value, (int, float)):
         fill = QRectF(rect)
@@ -251,12 +268,12 @@ def _paint_widget(item: PaintedNode, painter: QPainter, row: WidgetRow) -> None:
     number = inp is not None and inp.type in ("INT", "FLOAT") and inp.choices is None
     if number and not values.is_slider(inp):
         painter.setPen(theme.NODE_TEXT_DIM)
-        _text(painter, rect.adjusted(4, 0, 0, 0), "◂", "normal")
-        _text(painter, rect.adjusted(0, 0, -4, 0), "▸", "normal", right=True)
+        _text(painter, rect.adjusted(4, 0, 0, 0), "◂", "normal", grow=grow)
+        _text(painter, rect.adjusted(0, 0, -4, 0), "▸", "normal", right=True, grow=grow)
         inner = rect.adjusted(16, 0, -16, 0)
     slider = inp is not None and values.is_slider(inp) and isinstance(value, (int, float))
     painter.setPen(theme.NODE_TEXT if slider else theme.NODE_TEXT_DIM)  # a label on the fill needs the bright text
-    _text(painter, inner, name, "normal")
+    _text(painter, inner, name, "normal", grow=grow)
     shown = values.display(inp, value)
     if inp is not None and (inp.choices is not None or inp.model):  # a list to pick from
         shown = (shown if value else "choose…") + " ▾"
@@ -266,9 +283,9 @@ def _paint_widget(item: PaintedNode, painter: QPainter, row: WidgetRow) -> None:
         shown = "● on" if value else "○ off"
     painter.setPen(theme.NODE_TEXT if inp is not None else theme.NODE_TEXT_DIM)
     metrics = painter.fontMetrics()
-    room = int(inner.width() - metrics.horizontalAdvance(name) - 12)
+    room = int((inner.width() - 12) / grow - metrics.horizontalAdvance(name))  # in the font's own units
     shown = metrics.elidedText(shown, Qt.TextElideMode.ElideLeft, max(room, 20))
-    _text(painter, inner, shown, "normal", right=True)
+    _text(painter, inner, shown, "normal", right=True, grow=grow)
 
 
 def _paint_image(item: PaintedNode, painter: QPainter) -> None:
