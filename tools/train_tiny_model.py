@@ -209,12 +209,13 @@ def _to_tensor(images: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(images).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
 
 
-def stage_vae(work: Path, images: np.ndarray, args):
+def stage_vae(work: Path, images: np.ndarray, args, config: dict | None = None):
+    """Train the AutoencoderKL of `config` (default tiny-shapes' own, VAE_CONFIG)."""
     from diffusers import AutoencoderKL
 
     path = work / "vae.pt"
     state = load(path)
-    vae = AutoencoderKL(**VAE_CONFIG)
+    vae = AutoencoderKL(**(config or VAE_CONFIG))
     opt = torch.optim.AdamW(vae.parameters(), lr=args.vae_lr, weight_decay=0.0)
     step, elapsed = 0, 0.0
     budget = args.minutes * 60 * args.vae_share

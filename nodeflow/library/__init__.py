@@ -38,12 +38,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from nodeflow.library.index import HashIndex
-from nodeflow.library.kinds import BUILTIN_NAME, KINDS
+from nodeflow.library.kinds import BUILTIN_NAME, BUILTIN_NAMES, KINDS
 from nodeflow.library.library import ModelEntry, ModelLibrary, ModelNotFound, manifest_key
 from nodeflow.library.roots import collect
 
-__all__ = ["BUILTIN_NAME", "KINDS", "HashIndex", "ModelEntry", "ModelLibrary", "ModelNotFound", "allow_read",
-           "allowed_reads", "configure", "default_library", "manifest_key"]
+__all__ = ["BUILTIN_NAME", "BUILTIN_NAMES", "KINDS", "HashIndex", "ModelEntry", "ModelLibrary", "ModelNotFound",
+           "allow_read", "allowed_reads", "configure", "default_library", "manifest_key"]
 
 _cli_roots: list[Path] = []
 _cli_comfyui: list[Path] = []

@@ -21,8 +21,11 @@ FOLDER_ALIASES = {
 #: File types that are model weights (ComfyUI's `supported_pt_extensions` plus GGUF).
 MODEL_SUFFIXES = (".safetensors", ".sft", ".ckpt", ".pt", ".pt2", ".pth", ".bin", ".pkl", ".gguf")
 
-#: The model NodeFlow ships, listed under this name in the checkpoints kind.
+#: The model NodeFlow ships and loads by default, listed under this name in the checkpoints kind.
 BUILTIN_NAME = "tiny-shapes"
+#: Every model NodeFlow ships (resources/models/<name>): tiny-shapes (SD-shaped UNet) and
+#: tiny-shapes-flow (Flux-shaped flow-matching transformer), in the order they are listed.
+BUILTIN_NAMES = (BUILTIN_NAME, "tiny-shapes-flow")
 
 
 def kind_of_folder(name: str) -> str | None:

@@ -1,7 +1,7 @@
 """The model library: list the models in every configured folder, resolve a name (or a hash) to a file.
 
 Names are paths relative to their kind's folder with forward slashes ("sd15/v1-5.safetensors");
-the built-in model is "tiny-shapes". A diffusers folder is one model and is not looked into.
+the built-in models are "tiny-shapes" and "tiny-shapes-flow". A diffusers folder is one model and is not looked into.
 Resolution order: built-in name, absolute path, each kind folder (see `roots`), the workflow's
 folder and the other `core.paths` search folders (old workflows name paths), then the sha256 the
 workflow recorded, so a renamed or moved file is still found. What can't be found raises
@@ -30,10 +30,11 @@ from nodeflow.core.paths import (
 from nodeflow.core.reads import ReadRule
 from nodeflow.library.hashes import AUTOV1_DIGITS, AUTOV3_DIGITS, autov1, normal_hash
 from nodeflow.library.index import HashIndex
-from nodeflow.library.kinds import BUILTIN_NAME, KINDS, check_kind, is_model_file, is_model_folder
+from nodeflow.library.kinds import BUILTIN_NAMES, KINDS, check_kind, is_model_file, is_model_folder
 from nodeflow.library.roots import ENV_ALLOW_READ, FolderSet, settings_path
 
-BUILTIN_PATH = RESOURCES / "models" / BUILTIN_NAME
+#: The shipped models by name (a name whose folder is missing is neither listed nor resolved).
+BUILTIN_PATHS = {name: RESOURCES / "models" / name for name in BUILTIN_NAMES}
 
 
 @dataclass(frozen=True)
@@ -110,9 +111,11 @@ class ModelLibrary:
         entries: list[ModelEntry] = []
         for k in kinds:
             seen: set[str] = set()
-            if k == "checkpoints" and BUILTIN_PATH.is_dir():
-                entries.append(ModelEntry(k, BUILTIN_NAME, BUILTIN_PATH, "built-in"))
-                seen.add(BUILTIN_NAME)
+            if k == "checkpoints":
+                for name, path in BUILTIN_PATHS.items():
+                    if path.is_dir():
+                        entries.append(ModelEntry(k, name, path, "built-in"))
+                        seen.add(name)
             for folder in self.folders.for_kind(k):
                 for name, path in _walk(folder.path):
                     if name not in seen:
@@ -128,8 +131,8 @@ class ModelLibrary:
         name = name.strip()
         if not name:
             return None
-        if kind == "checkpoints" and name == BUILTIN_NAME and BUILTIN_PATH.is_dir():
-            return BUILTIN_PATH
+        if kind == "checkpoints" and name in BUILTIN_PATHS and BUILTIN_PATHS[name].is_dir():
+            return BUILTIN_PATHS[name]
         path = Path(name).expanduser()
         if path.is_absolute():
             return path if exists(path) else None
@@ -195,8 +198,9 @@ class ModelLibrary:
     def name_of(self, path: Path) -> tuple[str, str] | None:
         """(kind, library name) of a model path inside a library folder, or None."""
         path = Path(path).resolve()
-        if path == BUILTIN_PATH.resolve():
-            return "checkpoints", BUILTIN_NAME
+        for name, builtin in BUILTIN_PATHS.items():
+            if path == builtin.resolve():
+                return "checkpoints", name
         for folder in self.folders.folders:
             try:
                 relative = path.relative_to(folder.path.resolve())

@@ -25,7 +25,7 @@ def encode(ctx: RunContext, clip: Any, text: str, texts: Mapping[str, str] | Non
     (t5,) = clip.spec.encoders
     tokenizer, encoder = clip.part(t5.part)
     with torch.no_grad():
-        inputs = tokens(ctx, tokenizer, (texts or {}).get(t5.comfy_name, text), t5.max_length)
+        inputs = tokens(ctx, tokenizer, (texts or {}).get(t5.comfy_name, text), t5.window(tokenizer))
         mask = inputs.attention_mask.to(clip.device)
         embeds = encoder(inputs.input_ids.to(clip.device), output_hidden_states=False, attention_mask=mask)[0]
         embeds = embeds.to(dtype=encoder.dtype, device=clip.device)

@@ -26,6 +26,13 @@ class TextEncoder:
     #: ComfyUI's name for this kind of file (used in messages and by the split loaders).
     comfy_name: str = ""
 
+    def window(self, tokenizer: Any) -> int:
+        """Tokens the prompt is padded to: the pipeline's `max_length`, or the tokenizer's own window
+        where that is shorter (a model trained on short prompts, like the built-in tiny-shapes-flow's
+        16 tokens, whose pipeline is called with max_sequence_length set to it)."""
+        own = getattr(tokenizer, "model_max_length", None)
+        return min(self.max_length, int(own)) if isinstance(own, int) and own > 0 else self.max_length
+
 
 @dataclass(frozen=True)
 class LatentFormat:

@@ -53,7 +53,7 @@ def encode(ctx: RunContext, clip: Any, text: str, texts: Mapping[str, str] | Non
         pooled = clip_model(ids.to(clip.device), output_hidden_states=False).pooler_output
         pooled = pooled.to(dtype=clip_model.dtype, device=clip.device)
         t5_tokenizer, t5_model = clip.part(t5_spec.part)
-        ids = tokens(ctx, t5_tokenizer, texts.get(t5_spec.comfy_name, text), t5_spec.max_length).input_ids
+        ids = tokens(ctx, t5_tokenizer, texts.get(t5_spec.comfy_name, text), t5_spec.window(t5_tokenizer)).input_ids
         embeds = t5_model(ids.to(clip.device), output_hidden_states=False)[0]
         embeds = embeds.to(dtype=t5_model.dtype, device=clip.device)
     return CondEntry(embeds=embeds, pooled=pooled, text=text)

@@ -42,7 +42,7 @@ def encode(ctx: RunContext, clip: Any, text: str, texts: Mapping[str, str] | Non
             states.append(out.hidden_states[-2].to(dtype=first_dtype, device=clip.device))
         clip_states = torch.cat(states, dim=-1)
         tokenizer, encoder = clip.part(t5.part)
-        ids = tokens(ctx, tokenizer, texts.get(t5.comfy_name, text), t5.max_length).input_ids
+        ids = tokens(ctx, tokenizer, texts.get(t5.comfy_name, text), t5.window(tokenizer)).input_ids
         t5_states = encoder(ids.to(clip.device))[0].to(dtype=encoder.dtype, device=clip.device)
         clip_states = torch.nn.functional.pad(clip_states, (0, t5_states.shape[-1] - clip_states.shape[-1]))
         embeds = torch.cat([clip_states, t5_states], dim=-2)

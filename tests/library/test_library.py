@@ -43,7 +43,7 @@ def _root(tmp_path: Path) -> Path:
 def test_names_are_relative_and_a_diffusers_folder_is_one_model(tmp_path):
     library = ModelLibrary(collect([_root(tmp_path)]), HashIndex(tmp_path / "index.sqlite"))
     names = [e.name for e in library.scan("checkpoints")]
-    assert names == ["tiny-shapes", "other.ckpt", "pipe", "sd15/v1-5.safetensors"]
+    assert names == ["tiny-shapes", "tiny-shapes-flow", "other.ckpt", "pipe", "sd15/v1-5.safetensors"]
     assert [e.name for e in library.scan("loras")] == ["style.safetensors"]
     assert library.resolve("checkpoints", "pipe").name == "pipe"
     assert library.name_of(tmp_path / "models" / "loras" / "style.safetensors") == ("loras", "style.safetensors")
@@ -111,7 +111,8 @@ def test_comfyui_install_with_extra_model_paths(tmp_path, monkeypatch):
         "empty:\n", encoding="utf-8")
     monkeypatch.setenv("NODEFLOW_COMFYUI", str(comfy))
     library = default_library()
-    assert [e.name for e in library.scan("checkpoints")] == ["tiny-shapes", "sdxl.safetensors", "a1111.safetensors"]
+    assert [e.name for e in library.scan("checkpoints")] == ["tiny-shapes", "tiny-shapes-flow", "sdxl.safetensors",
+                                                               "a1111.safetensors"]
     assert [e.name for e in library.scan("loras")] == ["one.safetensors", "two.safetensors"]
     assert [e.name for e in library.scan("clip")] == ["t5.safetensors"]
     assert [e.name for e in library.scan("unet")] == ["flux.safetensors"]

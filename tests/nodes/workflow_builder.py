@@ -12,6 +12,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / "workflows"
 MODEL = "resources/models/tiny-shapes"
+#: The built-in flow model, by its library name (Load Checkpoint finds it like a user's model).
+FLOW_MODEL = "tiny-shapes-flow"
 SOURCE = "workflows/inputs/red_circle.png"
 SIZE = 64
 
@@ -237,9 +239,59 @@ def subgraphs():
     return g
 
 
+def _flow_model_and_prompts(g, prompt):
+    """tiny-shapes-flow with its prompt and the empty negative prompt its true CFG mixes against."""
+    ckpt = _add(g, "models.load_checkpoint", (0, 200), checkpoint=FLOW_MODEL)
+    pos = _add(g, "conditioning.text_encode", (320, 0), {"clip": (ckpt, "clip")}, text=prompt)
+    neg = _add(g, "conditioning.text_encode", (320, 220), {"clip": (ckpt, "clip")}, text="")
+    return ckpt, pos, neg
+
+
+def flow_txt2img():
+    g = _graph()
+    g.metadata["description"] = ("Text to image with the built-in flow model, tiny-shapes-flow (a Flux-shaped "
+                                 "transformer): true classifier-free guidance against an empty prompt, as "
+                                 "FluxPipeline with true_cfg_scale.")
+    ckpt, pos, neg = _flow_model_and_prompts(g, "a small yellow star on the left on a blue background")
+    latent = _empty_latent(g, ckpt, 4)
+    sampler = _sampler(g, (660, 200), ckpt, pos, neg, latent, seed=42)
+    _finish(g, ckpt, sampler, "flow_txt2img")
+    return g
+
+
+def flow_img2img():
+    g = _graph()
+    g.metadata["description"] = ("Image to image with tiny-shapes-flow: the picture is encoded, partly noised "
+                                 "(denoise) and redrawn to match the prompt, as FluxImg2ImgPipeline.")
+    ckpt, pos, neg = _flow_model_and_prompts(g, "a large red square on a blue background")
+    load = _add(g, "image.load", (0, 480), image=SOURCE)
+    encode = _add(g, "vae.encode", (320, 440), {"pixels": (load, "image"), "vae": (ckpt, "vae")})
+    sampler = _sampler(g, (660, 200), ckpt, pos, neg, encode, seed=7, denoise=0.75)
+    _finish(g, ckpt, sampler, "flow_img2img")
+    return g
+
+
+def flow_edit():
+    g = _graph()
+    g.metadata["description"] = ("Kontext-style editing with tiny-shapes-flow: the picture goes to both prompts "
+                                 "as a reference latent; the prompt names the new colour and what stays, and the "
+                                 "model redraws the picture with the circle recoloured, as FluxKontextPipeline.")
+    ckpt, pos, neg = _flow_model_and_prompts(g, "a large green circle in the center on a blue background")
+    load = _add(g, "image.load", (0, 480), image=SOURCE)
+    encode = _add(g, "vae.encode", (320, 440), {"pixels": (load, "image"), "vae": (ckpt, "vae")})
+    reference = {"latent": (encode, "latent")}
+    pos_ref = _add(g, "flux.reference_latent", (660, 0), {"conditioning": (pos, "conditioning"), **reference})
+    neg_ref = _add(g, "flux.reference_latent", (660, 220), {"conditioning": (neg, "conditioning"), **reference})
+    latent = _empty_latent(g, ckpt, 1, pos=(660, 440))
+    sampler = _sampler(g, (1000, 200), ckpt, pos_ref, neg_ref, latent, seed=3, cfg=2.0)
+    _finish(g, ckpt, sampler, "flow_edit", x=1340)
+    return g
+
+
 BUILDERS = {"txt2img": txt2img, "img2img": img2img, "inpaint": inpaint, "custom_sampling": custom_sampling,
             "two_stage": two_stage, "hires_fix": hires_fix, "outpaint": outpaint, "area_prompt": area_prompt,
-            "subgraphs": subgraphs}
+            "subgraphs": subgraphs, "flow_txt2img": flow_txt2img, "flow_img2img": flow_img2img,
+            "flow_edit": flow_edit}
 
 
 def write_inputs() -> None:

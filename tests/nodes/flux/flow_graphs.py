@@ -36,6 +36,10 @@ def flux_txt2img(checkpoint: Path, *, prompt: str = "a red circle", negative: st
     if negative is not None:
         ids["neg"] = add(g, "conditioning.text_encode", {"clip": clip}, text=negative)
         links["negative"] = (ids["neg"], "conditioning")
+        if reference is not None:  # FluxKontextPipeline's negative call sees the reference too
+            ids["neg_ref"] = add(g, "flux.reference_latent", {"conditioning": links["negative"],
+                                                              "latent": (ids["ref_encode"], "latent")})
+            links["negative"] = (ids["neg_ref"], "conditioning")
     if image is not None:
         ids["load"] = add(g, "image.load", image=str(image))
         ids["latent"] = add(g, "vae.encode", {"pixels": (ids["load"], "image"), "vae": vae})
