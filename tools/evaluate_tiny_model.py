@@ -204,7 +204,7 @@ def update_card(card: Path, summary: dict):
     rows.append(f"| shape pixels in the named colour (mean share) | {shares} | - | - |")
     body = "\n".join(rows) + (
         f"\n\n{summary['prompts']} prompts x {len(summary['seeds'])} seeds, {summary['steps']} Euler steps. "
-        f"Sampling time, 20 steps of one 64x64 picture at cfg 5 on 2 CPU threads (median): "
+        f"Sampling time, 20 steps of one 64x64 picture at cfg 5 on {summary.get('threads', 2)} CPU threads (median): "
         f"{summary['seconds_per_image_20_steps']:.2f} s.\n"
     )
     edit = summary.get("edit")
@@ -253,6 +253,7 @@ def main(argv=None):
         "goals": goals,
         "accuracy": {format(c, "g"): results[c]["accuracy"] for c in cfgs},
         "seconds_per_image_20_steps": round(seconds, 3),
+        "threads": args.threads,
     }
     checks = {a: results[5.0]["accuracy"][a] >= g for a, g in goals.items()}
     checks["cfg5_above_cfg1"] = (sum(results[5.0]["accuracy"][a] for a in goals)
@@ -261,12 +262,6 @@ def main(argv=None):
     summary["goals_met"] = checks
     print("goals met:", ", ".join(f"{k}={'yes' if v else 'NO'}" for k, v in checks.items()))
     args.out.mkdir(parents=True, exist_ok=True)
-    items = {format(c, "g"): [{k: v for k, v in it.items()} for it in results[c]["items"]] for c in cfgs}
-    (args.out / "scores.json").write_text(json.dumps({**summary, "items": items}, indent=1) + "\n")
-    picture, captions = grid(images, prompts, SEEDS, cfgs)
-    picture.save(args.out / "grid.png")
-    (args.out / "grid.txt").write_text("left panel cfg 1, right panel cfg 5\n" + captions)
-    print(f"wrote {args.out / 'scores.json'}, {args.out / 'grid.png'}")
     if args.edit and is_flow(args.model):
         accuracy, pictures = evaluate_edits(pipe, args.edit, args.edit_cfg, args.steps)
         summary["edit"] = {"count": args.edit, "cfg": args.edit_cfg, "accuracy": accuracy}
@@ -276,6 +271,12 @@ def main(argv=None):
         edits, captions = grid(panels, [p for _, _, p in pictures], (0,), ("reference", "edited"))
         edits.save(args.out / "edits.png")
         (args.out / "edits.txt").write_text("left panel reference, right panel edited\n" + captions)
+    items = {format(c, "g"): [{k: v for k, v in it.items()} for it in results[c]["items"]] for c in cfgs}
+    (args.out / "scores.json").write_text(json.dumps({**summary, "items": items}, indent=1) + "\n")
+    picture, captions = grid(images, prompts, SEEDS, cfgs)
+    picture.save(args.out / "grid.png")
+    (args.out / "grid.txt").write_text("left panel cfg 1, right panel cfg 5\n" + captions)
+    print(f"wrote {args.out / 'scores.json'}, {args.out / 'grid.png'}")
     if args.update_card:
         update_card(args.model / "README.md", summary)
         print(f"updated {args.model / 'README.md'}")

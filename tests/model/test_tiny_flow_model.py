@@ -1,0 +1,77 @@
+"""The shipped flow model, tiny-shapes-flow: a small Flux-shaped diffusers folder that loads offline in
+diffusers' own pipelines, follows prompts and recolours a reference picture; and the training
+script's own pieces (recoloured twins, the word-level T5 tokenizer)."""
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import shapes_dataset as sd
+
+MODEL = Path(__file__).resolve().parents[2] / "resources/models/tiny-shapes-flow"
+needs_model = pytest.mark.skipif(
+    not (MODEL / "model_index.json").exists(),
+    reason=f"flow model not trained yet ({MODEL}/model_index.json missing; run tools/train_tiny_flow_model.py)",
+)
+
+
+@pytest.fixture(scope="module")
+def pipe():
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    import evaluate_tiny_model
+
+    return evaluate_tiny_model.load_pipeline(MODEL)
+
+
+@needs_model
+def test_folder_is_a_small_flux_shaped_diffusers_model():
+    index = json.loads((MODEL / "model_index.json").read_text())
+    assert index["_class_name"] == "FluxPipeline"
+    assert index["transformer"] == ["diffusers", "FluxTransformer2DModel"]
+    assert index["text_encoder"] == ["transformers", "CLIPTextModel"]
+    assert index["text_encoder_2"] == ["transformers", "T5EncoderModel"]
+    config = json.loads((MODEL / "transformer/config.json").read_text())
+    assert config["guidance_embeds"] is False  # true CFG, no distilled guidance
+    assert sum(config["axes_dims_rope"]) == config["attention_head_dim"]
+    assert json.loads((MODEL / "vae/config.json").read_text())["latent_channels"] == 16
+    for part in ("transformer", "vae", "text_encoder", "text_encoder_2"):
+        assert list((MODEL / part).glob("*.safetensors")), part
+    size = sum(f.stat().st_size for f in MODEL.rglob("*") if f.is_file())
+    assert size < 30e6
+    assert (MODEL / "README.md").exists() and (MODEL / "training.json").exists()
+
+
+@needs_model
+def test_loads_offline_with_one_token_per_word(pipe):
+    assert pipe.tokenizer_2.model_max_length == 16
+    for word in sd.vocabulary():
+        assert len(pipe.tokenizer_2(word).input_ids) == 2, word  # the word and </s>
+    import evaluate_tiny_model
+
+    a = evaluate_tiny_model.generate(pipe, "a red circle", seed=3, cfg=5.0, steps=4)
+    b = evaluate_tiny_model.generate(pipe, "a red circle", seed=3, cfg=5.0, steps=4)
+    assert a.size == (64, 64)
+    assert np.array_equal(np.asarray(a), np.asarray(b)), "same seed, same pixels"
+
+
+def test_twins_change_only_the_colour_and_keep_it_visible():
+    import train_tiny_flow_model as flow
+
+    for seed in range(200):
+        labels = sd.labels_for_seed(seed)
+        twin = flow.twin_labels(labels, seed)
+        assert twin["colour"] != labels["colour"]
+        assert {k: v for k, v in twin.items() if k != "colour"} == {k: v for k, v in labels.items() if k != "colour"}
+        for background in (labels["background"], labels["background2"]):
+            assert background is None or sd._contrasts(twin["colour"], background)
+
+
+def test_t5_tokenizer_has_one_token_per_grammar_word(tmp_path):
+    import train_tiny_flow_model as flow
+
+    tokenizer = flow.write_t5_tokenizer(tmp_path / "tokenizer_2")
+    ids = tokenizer("a small red star on the left").input_ids
+    assert len(ids) == 8 and ids[-1] == tokenizer.eos_token_id  # 7 words and </s>
+    assert tokenizer("a zebra").input_ids[0] == ids[0]  # unknown words fall back to letters, not to <unk>
