@@ -35,8 +35,11 @@ _FLUX_DIFFUSERS = ("transformer_blocks.0.attn.to_q.weight", "single_transformer_
 
 #: (family name, its rules), a more specific family (Flux Fill, Chroma) before the one it extends.
 DENOISERS: tuple[tuple[str, tuple[Detection, ...]], ...] = (
-    # Flux.2's shared modulations, in BFL's (ComfyUI's) key names and diffusers'; no guidance input.
-    # Before Flux.1: its files keep Flux.1's block names.
+    # Flux.2's shared modulations, in BFL's (ComfyUI's) key names and diffusers': dev with a guidance
+    # input, Klein without. Before Flux.1: its files keep Flux.1's block names.
+    ("flux2", (Detection(("single_stream_modulation.lin.weight", "guidance_in.in_layer.weight")),
+               Detection(("single_stream_modulation.linear.weight",
+                          "time_guidance_embed.guidance_embedder.linear_1.weight")))),
     ("flux2-klein", (Detection(("single_stream_modulation.lin.weight",), without=("guidance_in.in_layer.weight",)),
                      Detection(("single_stream_modulation.linear.weight",),
                                without=("time_guidance_embed.guidance_embedder.linear_1.weight",)))),

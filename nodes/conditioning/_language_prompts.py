@@ -45,6 +45,13 @@ class LanguagePrompt:
     #: Text put before the prompt for each reference picture, numbered from 1 (the edit
     #: pipelines' "Picture 1: <|vision_start|>..."); the pictures go through the processor.
     picture: str = ""
+    #: A system message before the user's: the chat template renders both (each content a list of
+    #: typed parts, as multimodal templates take it) and tokenizes them itself, special tokens included.
+    system: str = ""
+    #: Whether the chat template opens the assistant's turn (add_generation_prompt).
+    generation_prompt: bool = True
+    #: Text removed from the prompt first (Flux2Pipeline drops Pixtral's "[IMG]").
+    strip: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
 
 
@@ -64,6 +71,16 @@ Z_IMAGE = LanguagePrompt(
 FLUX2_KLEIN = LanguagePrompt(
     follows="Flux2KleinPipeline._get_qwen3_prompt_embeds",
     chat={"enable_thinking": False}, max_length=512, padding="max_length", layers=(9, 18, 27), keep="all",
+)
+
+#: BFL's system message for FLUX.2 [dev]'s Mistral encoder (diffusers' flux2/system_messages.py, Apache-2.0).
+_FLUX2_SYSTEM = ("You are an AI that reasons about image descriptions. You give structured responses focusing on "
+                 "object relationships, object\nattribution and actions without speculation.")
+
+FLUX2_DEV = LanguagePrompt(
+    follows="Flux2Pipeline._get_mistral_3_small_prompt_embeds",
+    chat={}, system=_FLUX2_SYSTEM, generation_prompt=False, strip=("[IMG]",), max_length=512,
+    padding="max_length", layers=(10, 20, 30), keep="all",
 )
 
 _EDIT_SYSTEM = ("<|im_start|>system\nDescribe the key features of the input image (color, shape, size, texture, "
@@ -97,8 +114,18 @@ def render(recipe: LanguagePrompt, tokenizer: Any, text: str, pictures: int = 0)
     text = "".join(recipe.picture.format(i + 1) for i in range(pictures)) + text
     if recipe.chat is None:
         return recipe.template.format(text)
-    return tokenizer.apply_chat_template([{"role": "user", "content": text}], tokenize=False,
-                                         add_generation_prompt=True, **recipe.chat)
+    return tokenizer.apply_chat_template(messages(recipe, text), tokenize=False,
+                                         add_generation_prompt=recipe.generation_prompt, **recipe.chat)
+
+
+def messages(recipe: LanguagePrompt, text: str) -> list[dict[str, Any]]:
+    """The chat a recipe renders for one prompt: the user's message, after the system's if any."""
+    for cut in recipe.strip:
+        text = text.replace(cut, "")
+    if not recipe.system:
+        return [{"role": "user", "content": text}]
+    return [{"role": "system", "content": [{"type": "text", "text": recipe.system}]},
+            {"role": "user", "content": [{"type": "text", "text": text}]}]
 
 
 def encode(recipe: LanguagePrompt, tokenizer: Any, model: Any, text: str, device: Any,
@@ -117,7 +144,14 @@ def encode(recipe: LanguagePrompt, tokenizer: Any, model: Any, text: str, device
         extra = {k: inputs[k].to(device) for k in ("pixel_values", "image_grid_thw") if k in inputs}
     else:
         window = {"max_length": recipe.max_length, "truncation": True} if recipe.max_length else {}
-        inputs = tokenizer(render(recipe, tokenizer, text), padding=recipe.padding, return_tensors="pt", **window)
+        if recipe.system:
+            inputs = tokenizer.apply_chat_template(messages(recipe, text), tokenize=True, return_dict=True,
+                                                   add_generation_prompt=recipe.generation_prompt,
+                                                   padding=recipe.padding, return_tensors="pt", **window,
+                                                   **recipe.chat)
+        else:
+            inputs = tokenizer(render(recipe, tokenizer, text), padding=recipe.padding, return_tensors="pt",
+                               **window)
     ids, mask = inputs["input_ids"].to(device), inputs["attention_mask"].to(device)
     with torch.no_grad():
         states = model(input_ids=ids, attention_mask=mask, output_hidden_states=True, use_cache=False,

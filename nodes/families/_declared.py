@@ -131,14 +131,38 @@ QWEN_IMAGE = Family(
     notes=("latents are normalised per channel by the VAE's latents_mean / latents_std (Vae.raw)",),
 )
 
+#: Flux.2's latents: the VAE's 32 channels at 8x, patched 2x2 and batch-normalised (nodes.values.stored_latents).
+FLUX2_LATENT = LatentFormat(channels=128, scaling_factor=1.0, downscale=16, patch=1)
+
+FLUX2_DEV = Family(
+    name="flux2",
+    title="Flux.2 dev",
+    denoiser="Flux2Transformer2DModel",
+    encoders=(TextEncoder("text_encoder", "Mistral3ForConditionalGeneration", "AutoTokenizer", 512,
+                          "states 10, 20, 30 stacked", "mistral_3_small_flux2"),),
+    latent=FLUX2_LATENT,
+    prediction="flow",
+    pipeline="Flux2Pipeline",
+    config="flux2-dev",
+    adapter="nodes.flux2._dev",
+    cfg="separate",
+    vae="AutoencoderKLFlux2",
+    sigmas="linspace",
+    shift_rule="empirical",
+    guidance_default=4.0,
+    comfy_clip_types=("flux2",),  # the file's kind picks dev (Mistral 3) or Klein (Qwen3)
+    comfy_shift=2.02,
+    comfy_dynamic_shift=True,
+    lora_loader="Flux2LoraLoaderMixin",
+)
+
 FLUX2_KLEIN = Family(
     name="flux2-klein",
     title="Flux.2 Klein",
     denoiser="Flux2Transformer2DModel",
     encoders=(TextEncoder("text_encoder", "Qwen3ForCausalLM", "Qwen2Tokenizer", 512, "states 9, 18, 27 stacked",
                           "qwen_3_4b"),),
-    # the VAE's 32 channels at 8x, patched 2x2 and batch-normalised (nodes.values.stored_latents)
-    latent=LatentFormat(channels=128, scaling_factor=1.0, downscale=16, patch=1),
+    latent=FLUX2_LATENT,
     prediction="flow",
     pipeline="Flux2KleinPipeline",
     config="flux2-klein",
@@ -153,4 +177,4 @@ FLUX2_KLEIN = Family(
     lora_loader="Flux2LoraLoaderMixin",
 )
 
-FAMILIES: tuple[Family, ...] = (FLUX2_KLEIN, FLUX_FILL, CHROMA, FLUX, SD3, Z_IMAGE, QWEN_IMAGE)
+FAMILIES: tuple[Family, ...] = (FLUX2_DEV, FLUX2_KLEIN, FLUX_FILL, CHROMA, FLUX, SD3, Z_IMAGE, QWEN_IMAGE)

@@ -1,1 +1,1 @@
-"""Flux.2 (Klein): the family's maths (`_adapter`); its nodes are ComfyUI's Flux.2 vocabulary."""
+"""Flux.2 (dev and Klein): the families' maths (`_adapter`, `_dev`) and ComfyUI's Flux.2 scheduler."""

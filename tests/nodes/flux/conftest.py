@@ -110,3 +110,11 @@ def tiny_klein8(tmp_path_factory, torch_threads):
     from tiny_flux2 import build_flux2_klein
 
     return build_flux2_klein(tmp_path_factory.mktemp("tiny_klein8"), real_heads=True, seed=1)
+
+
+@pytest.fixture(scope="session")
+def tiny_flux2_dev(tmp_path_factory, torch_threads):
+    """A tiny FLUX.2 [dev] (31-layer Mistral 3, guidance input) as a Flux2Pipeline folder."""
+    from tiny_flux2 import build_flux2_dev
+
+    return build_flux2_dev(tmp_path_factory.mktemp("tiny_flux2_dev"))

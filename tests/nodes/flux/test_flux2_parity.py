@@ -1,5 +1,6 @@
-"""Flux.2 Klein graphs give Flux2KleinPipeline's pixels (tiny random weights, CPU): text to image with
-and without guidance, and an edit with a reference picture (ReferenceLatent, the pipeline's `image`)."""
+"""Flux.2 graphs give the pipelines' pixels (tiny random weights, CPU): Klein (Flux2KleinPipeline) text to
+image with and without guidance and an edit with a reference picture (ReferenceLatent, the pipeline's
+`image`); dev (Flux2Pipeline) with its embedded guidance."""
 
 from __future__ import annotations
 
@@ -39,5 +40,15 @@ def test_reference_edit_matches_flux2_klein_pipeline(tiny_klein, source_png, exe
     theirs = as_uint8(pipe(image=[Image.open(source)], prompt="a blue circle", height=32, width=32,
                            num_inference_steps=2, guidance_scale=1.0,
                            generator=torch.Generator("cpu").manual_seed(4)).images)
+    meaningful(theirs)
+    np.testing.assert_array_equal(ours, theirs)
+
+
+def test_dev_txt2img_matches_flux2_pipeline(tiny_flux2_dev, executor, tmp_path):
+    graph, ids = flux_txt2img(tiny_flux2_dev, guidance=3.5, steps=2, seed=5, prompt="a red [IMG]circle")
+    ours = pixels(run(executor, graph, tmp_path), ids["decode"])
+    pipe = reference_pipe("Flux2Pipeline", tiny_flux2_dev)
+    theirs = as_uint8(pipe(prompt="a red [IMG]circle", height=32, width=32, num_inference_steps=2, guidance_scale=3.5,
+                           generator=torch.Generator("cpu").manual_seed(5)).images)
     meaningful(theirs)
     np.testing.assert_array_equal(ours, theirs)

@@ -40,14 +40,67 @@ def flux2_vae(levels: int = 2):
     return vae
 
 
-def flux2_transformer(width: int, real_heads: bool = False):
+def flux2_transformer(width: int, real_heads: bool = False, guidance: bool = False):
     from diffusers import Flux2Transformer2DModel
 
     heads = dict(attention_head_dim=128, num_attention_heads=1, axes_dims_rope=(32, 32, 32, 32)) if real_heads \
         else dict(attention_head_dim=16, num_attention_heads=2, axes_dims_rope=(4, 4, 4, 4))
     return Flux2Transformer2DModel(patch_size=1, in_channels=128, num_layers=1, num_single_layers=1,
                                    joint_attention_dim=3 * width, timestep_guidance_channels=16,
-                                   guidance_embeds=False, **heads)
+                                   guidance_embeds=guidance, **heads)
+
+
+#: A chat template in Mistral's shape for a system and a user message with typed contents.
+MISTRAL_CHAT = ("{{ bos_token }}{% for message in messages %}{% if message['role'] == 'system' %}"
+                "[SYSTEM_PROMPT]{{ message['content'][0]['text'] }}[/SYSTEM_PROMPT]{% else %}"
+                "[INST]{{ message['content'][0]['text'] }}[/INST]{% endif %}{% endfor %}")
+
+
+def mistral_tokenizer(folder: Path):
+    """A byte-level BPE with Mistral's control tokens and a chat template of its shape."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    special = ["<unk>", "<s>", "</s>", "<pad>", "[INST]", "[/INST]", "[SYSTEM_PROMPT]", "[/SYSTEM_PROMPT]", "[IMG]"]
+    trainer = trainers.BpeTrainer(vocab_size=300, special_tokens=special,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    bpe.train_from_iterator(["a red circle on a blue background", "You are an AI that reasons about image"], trainer)
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, bos_token="<s>", eos_token="</s>", unk_token="<unk>",
+                                        pad_token="<pad>", chat_template=MISTRAL_CHAT)
+    tokenizer.save_pretrained(folder)
+    return tokenizer
+
+
+def mistral3(dim: int = 32, layers: int = 31):
+    """Mistral 3 (a Pixtral vision tower, unused by text prompts) deep enough for states 10, 20, 30."""
+    from transformers import Mistral3Config, Mistral3ForConditionalGeneration
+
+    text = dict(model_type="mistral", hidden_size=dim, intermediate_size=64, num_hidden_layers=layers,
+                num_attention_heads=2, num_key_value_heads=1, head_dim=16, vocab_size=300,
+                max_position_embeddings=1024, rope_theta=1e9, rms_norm_eps=1e-5)
+    vision = dict(model_type="pixtral", hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                  num_attention_heads=2, head_dim=8, patch_size=14, image_size=56)
+    return Mistral3ForConditionalGeneration(Mistral3Config(text_config=text, vision_config=vision, image_token_index=8,
+                                                           spatial_merge_size=2, multimodal_projector_bias=False))
+
+
+def build_flux2_dev(folder: Path, *, seed: int = 0) -> Path:
+    """A tiny FLUX.2 [dev]: Klein's tiny transformer with a guidance input, Mistral 3 as its encoder."""
+    import torch
+    from diffusers import FlowMatchEulerDiscreteScheduler, Flux2Pipeline
+    from tiny_flow import _randomize_zero_inits
+
+    torch.manual_seed(seed)
+    transformer = flux2_transformer(32, guidance=True)
+    _randomize_zero_inits(transformer)
+    pipe = Flux2Pipeline(scheduler=FlowMatchEulerDiscreteScheduler(**FLUX2_SCHEDULER), vae=flux2_vae(),
+                         text_encoder=mistral3(), tokenizer=mistral_tokenizer(folder / "tokenizer"),
+                         transformer=transformer)
+    pipe.save_pretrained(folder)
+    return folder
 
 
 def build_flux2_klein(folder: Path, *, seed: int = 0, real_heads: bool = False) -> Path:
