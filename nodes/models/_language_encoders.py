@@ -249,4 +249,14 @@ def sized_config(config: Any, shapes: dict[str, list[int]]) -> Any:
             vision.intermediate_size = int(gate[0])
         if merger is not None:
             vision.out_hidden_size = int(merger[0])
+    conv = next((s for k, s in shapes.items() if k.endswith("vision_tower.patch_conv.weight")), None)
+    if vision is not None and conv is not None:  # Pixtral's tower (Mistral 3's): width, depth, feed-forward
+        vision.hidden_size = int(conv[0])
+        vision.num_attention_heads = max(1, vision.hidden_size // vision.head_dim)
+        vision.num_hidden_layers = len({k.split("vision_tower.transformer.layers.", 1)[1].split(".", 1)[0]
+                                        for k in shapes if "vision_tower.transformer.layers." in k})
+        gate = next((s for k, s in shapes.items() if k.endswith("transformer.layers.0.feed_forward.gate_proj.weight")),
+                    None)
+        if gate is not None:
+            vision.intermediate_size = int(gate[0])
     return config

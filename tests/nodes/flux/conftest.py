@@ -118,3 +118,11 @@ def tiny_flux2_dev(tmp_path_factory, torch_threads):
     from tiny_flux2 import build_flux2_dev
 
     return build_flux2_dev(tmp_path_factory.mktemp("tiny_flux2_dev"))
+
+
+@pytest.fixture(scope="session")
+def tiny_flux2_dev8(tmp_path_factory, torch_threads):
+    """A tiny FLUX.2 [dev] with the real head width and 8x VAE (its lone files load with the shipped configs)."""
+    from tiny_flux2 import build_flux2_dev
+
+    return build_flux2_dev(tmp_path_factory.mktemp("tiny_flux2_dev8"), real_heads=True, seed=2)

@@ -1,7 +1,7 @@
-"""ComfyUI's official Flux.2 Klein text-to-image template imports fully mapped and runs, in the comfyui
-convention, on tiny random Flux.2 Klein weights stored as ComfyUI's files are: the transformer in BFL's
-key names, the Qwen3 text encoder in its checkpoint names, the VAE in the original names with its
-batch norm. Its two subgraphs (base with cfg 5, distilled with cfg 1) both run."""
+"""ComfyUI's official Flux.2 templates (Klein text to image and edit, dev) import fully mapped and run, in the
+comfyui convention, on tiny random Flux.2 weights stored as ComfyUI's files are: the transformer in BFL's
+key names, the Qwen3 / Mistral 3 text encoder in its checkpoint names, the VAE in the original names with
+its batch norm. Every subgraph runs, bypassed ones included."""
 
 from __future__ import annotations
 
@@ -22,18 +22,16 @@ from nodeflow.interop.comfyui.source import read_source
 templates = pytest.importorskip("comfyui_workflow_templates_json")
 
 
-@pytest.fixture(scope="module")
-def klein_files(tiny_klein8, tmp_path_factory):
-    """The tiny Klein as ComfyUI's three files (with the tokenizer beside the text encoder)."""
+def comfyui_files(folder: Path, out: Path, encoder_class: str, clip_name: str) -> dict[str, tuple[str, Path]]:
+    """A tiny Flux.2 pipeline folder as ComfyUI's three files (the tokenizer beside the text encoder)."""
+    import transformers
     from diffusers import AutoencoderKLFlux2, Flux2Transformer2DModel
-    from transformers import Qwen3ForCausalLM
 
-    folder, out = tiny_klein8, tmp_path_factory.mktemp("klein_files")
-    unet = out / "flux-2-klein-4b.safetensors"
+    unet = out / "flux2.safetensors"
     save_file(bfl_flux2_state(Flux2Transformer2DModel.from_pretrained(folder / "transformer").state_dict()), str(unet))
-    clip = out / "text_encoders" / "qwen_3_4b.safetensors"
+    clip = out / "text_encoders" / clip_name
     clip.parent.mkdir()
-    encoder = Qwen3ForCausalLM.from_pretrained(folder / "text_encoder")
+    encoder = getattr(transformers, encoder_class).from_pretrained(folder / "text_encoder")
     save_file({k: v.contiguous() for k, v in encoder.state_dict().items() if not k.startswith("lm_head")}, str(clip))
     shutil.copytree(folder / "tokenizer", clip.parent / "tokenizer")
     vae_model = AutoencoderKLFlux2.from_pretrained(folder / "vae")
@@ -46,17 +44,32 @@ def klein_files(tiny_klein8, tmp_path_factory):
     return {"UNETLoader": ("unet", unet), "CLIPLoader": ("clip_name", clip), "VAELoader": ("vae", vae)}
 
 
-def test_lone_files_give_the_folders_pixels(tiny_klein8, klein_files, tmp_path):
+@pytest.fixture(scope="module")
+def klein_files(tiny_klein8, tmp_path_factory):
+    return comfyui_files(tiny_klein8, tmp_path_factory.mktemp("klein_files"), "Qwen3ForCausalLM",
+                         "qwen_3_4b.safetensors")
+
+
+@pytest.fixture(scope="module")
+def dev_files(tiny_flux2_dev8, tmp_path_factory):
+    return comfyui_files(tiny_flux2_dev8, tmp_path_factory.mktemp("dev_files"), "Mistral3ForConditionalGeneration",
+                         "mistral_3_small_flux2_bf16.safetensors")
+
+
+@pytest.mark.parametrize("kind", ["klein", "dev"])
+def test_lone_files_give_the_folders_pixels(kind, request, tmp_path):
     """UNETLoader + CLIPLoader (type flux2) + VAELoader on the three files == the pipeline folder."""
     from flow_graphs import flux_txt2img
     from graphs import add, pixels, run
 
+    folder = request.getfixturevalue("tiny_klein8" if kind == "klein" else "tiny_flux2_dev8")
+    files = request.getfixturevalue(f"{kind}_files")
     executor = Executor(device="cpu")
-    graph, ids = flux_txt2img(tiny_klein8, guidance=None, steps=2, seed=7)
+    graph, ids = flux_txt2img(folder, guidance=None if kind == "klein" else 3.5, steps=2, seed=7)
     folder_pixels = pixels(run(executor, graph, tmp_path / "a"), ids["decode"])
-    unet = add(graph, "models.load_unet", unet=str(klein_files["UNETLoader"][1]))
-    clip = add(graph, "models.load_clip", clip_name=str(klein_files["CLIPLoader"][1]), family="flux2")
-    vae = add(graph, "models.load_vae", vae=str(klein_files["VAELoader"][1]))
+    unet = add(graph, "models.load_unet", unet=str(files["UNETLoader"][1]))
+    clip = add(graph, "models.load_clip", clip_name=str(files["CLIPLoader"][1]), family="flux2")
+    vae = add(graph, "models.load_vae", vae=str(files["VAELoader"][1]))
     graph.connect(unet, "model", ids["sampler"], "model")
     graph.connect(clip, "clip", ids["pos"], "clip")
     graph.connect(vae, "vae", ids["decode"], "vae")
@@ -65,22 +78,33 @@ def test_lone_files_give_the_folders_pixels(tiny_klein8, klein_files, tmp_path):
     assert (files_pixels == folder_pixels).all()
 
 
-def test_flux2_klein_template_runs_on_tiny_weights(klein_files, tmp_path):
-    path = Path(templates.__file__).parent / "templates" / "image_flux2_klein_text_to_image.json"
+@pytest.mark.parametrize("name,outputs", [("image_flux2_klein_text_to_image", 2),
+                                          ("image_flux2_klein_image_edit_4b_distilled", 2), ("image_flux2", 1)])
+def test_flux2_templates_run_on_tiny_weights(name, outputs, request, source_png, tmp_path):
+    from PIL import Image
+
+    files = request.getfixturevalue("dev_files" if name == "image_flux2" else "klein_files")
+    picture = tmp_path / "picture.png"
+    Image.open(source_png[0]).resize((64, 64)).save(picture)
+    path = Path(templates.__file__).parent / "templates" / f"{name}.json"
     graph, report = import_source(read_source(path), default_registry(), flatten_subgraphs=True)
     assert report.fully_mapped, report.lines()
     comfy_class = {m[0]: m[1] for m in report.mapped}
     for node_id, record in graph.nodes.items():
         kind = comfy_class.get(node_id)
-        graph.set_mode(node_id, "normal")  # the template bypasses its base model's subgraph: run both
-        if kind in klein_files:
-            graph.set_param(node_id, klein_files[kind][0], str(klein_files[kind][1]))
-        for name in ("width", "height", "value"):
-            if record.params.get(name) == 1024:
-                graph.set_param(node_id, name, 64)
+        graph.set_mode(node_id, "normal")  # a template may bypass one of its subgraphs: run them all
+        if kind in files:
+            graph.set_param(node_id, files[kind][0], str(files[kind][1]))
+        elif record.type == "image.load":
+            graph.set_param(node_id, "image", str(picture))
+        elif record.type == "image.scale_to_total_pixels":
+            graph.set_param(node_id, "megapixels", 0.01)  # about 100 x 100, the least it takes
+        for field in ("width", "height", "value"):
+            if isinstance(record.params.get(field), int) and record.params[field] >= 512:
+                graph.set_param(node_id, field, 64)
         if "steps" in record.params:
             graph.set_param(node_id, "steps", 2)
     torch.manual_seed(0)
     result = Executor(device="cpu").run(graph, output_dir=tmp_path / "out")
     assert result.ok, result.errors
-    assert len(sorted((tmp_path / "out").glob("*.png"))) == 2
+    assert len(sorted((tmp_path / "out").glob("*.png"))) == outputs

@@ -75,28 +75,31 @@ def mistral_tokenizer(folder: Path):
 
 
 def mistral3(dim: int = 32, layers: int = 31):
-    """Mistral 3 (a Pixtral vision tower, unused by text prompts) deep enough for states 10, 20, 30."""
+    """Mistral 3 (a Pixtral vision tower, unused by text prompts) deep enough for states 10, 20, 30, its
+    heads as wide as the real ones (128, and the tower's 64), so a lone file of it loads with the shipped config."""
     from transformers import Mistral3Config, Mistral3ForConditionalGeneration
 
     text = dict(model_type="mistral", hidden_size=dim, intermediate_size=64, num_hidden_layers=layers,
-                num_attention_heads=2, num_key_value_heads=1, head_dim=16, vocab_size=300,
+                num_attention_heads=1, num_key_value_heads=1, head_dim=128, vocab_size=300,
                 max_position_embeddings=1024, rope_theta=1e9, rms_norm_eps=1e-5)
-    vision = dict(model_type="pixtral", hidden_size=16, intermediate_size=32, num_hidden_layers=1,
-                  num_attention_heads=2, head_dim=8, patch_size=14, image_size=56)
+    vision = dict(model_type="pixtral", hidden_size=64, intermediate_size=32, num_hidden_layers=1,
+                  num_attention_heads=1, head_dim=64, patch_size=14, image_size=1540)
     return Mistral3ForConditionalGeneration(Mistral3Config(text_config=text, vision_config=vision, image_token_index=8,
                                                            spatial_merge_size=2, multimodal_projector_bias=False))
 
 
-def build_flux2_dev(folder: Path, *, seed: int = 0) -> Path:
-    """A tiny FLUX.2 [dev]: Klein's tiny transformer with a guidance input, Mistral 3 as its encoder."""
+def build_flux2_dev(folder: Path, *, seed: int = 0, real_heads: bool = False) -> Path:
+    """A tiny FLUX.2 [dev]: Klein's tiny transformer with a guidance input, Mistral 3 as its encoder
+    (`real_heads` as for Klein)."""
     import torch
     from diffusers import FlowMatchEulerDiscreteScheduler, Flux2Pipeline
     from tiny_flow import _randomize_zero_inits
 
     torch.manual_seed(seed)
-    transformer = flux2_transformer(32, guidance=True)
+    transformer = flux2_transformer(32, real_heads, guidance=True)
     _randomize_zero_inits(transformer)
-    pipe = Flux2Pipeline(scheduler=FlowMatchEulerDiscreteScheduler(**FLUX2_SCHEDULER), vae=flux2_vae(),
+    pipe = Flux2Pipeline(scheduler=FlowMatchEulerDiscreteScheduler(**FLUX2_SCHEDULER),
+                         vae=flux2_vae(4 if real_heads else 2),
                          text_encoder=mistral3(), tokenizer=mistral_tokenizer(folder / "tokenizer"),
                          transformer=transformer)
     pipe.save_pretrained(folder)
