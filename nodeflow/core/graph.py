@@ -12,10 +12,9 @@ and links; it can be moved, deleted and saved, but not edited or run.
 from __future__ import annotations
 
 import copy
-import math
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
-from enum import Enum
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import replace
+from types import MappingProxyType
 from typing import Any
 
 import networkx as nx
@@ -24,75 +23,12 @@ from nodeflow.core.connections import carried_type, check_connection
 from nodeflow.core.errors import GraphEditError
 from nodeflow.core.events import Signal
 from nodeflow.core.ids import id_sort_key
+from nodeflow.core.link_table import LinkTable
+from nodeflow.core.records import NODE_MODES, Group, Link, NodeMode, NodeRecord, check_group, not_finite
 from nodeflow.core.registry import Registry
 from nodeflow.core.schema import item_problem
 from nodeflow.core.spec import REQUIRED, Node
 from nodeflow.core.subgraphs.overlay import SubgraphRegistry
-
-
-class NodeMode(str, Enum):
-    """How a node takes part in a run: normally, muted (it and what only it feeds do not run) or
-    bypassed (its inputs pass through to outputs of the same type). Equal to its string value."""
-
-    NORMAL = "normal"
-    MUTED = "muted"
-    BYPASS = "bypass"
-
-
-NODE_MODES = tuple(mode.value for mode in NodeMode)
-
-
-@dataclass
-class NodeRecord:
-    """One node as the workflow stores it. `ui` holds layout only (pos, size, title, colour...)."""
-
-    id: str
-    type: str
-    version: int
-    params: dict[str, Any] = field(default_factory=dict)
-    ui: dict[str, Any] = field(default_factory=dict)
-    mode: str = NodeMode.NORMAL.value
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Link:
-    """A wire from `src`'s output `src_output` to `dst`'s input `dst_input`."""
-
-    src: str
-    src_output: str
-    dst: str
-    dst_input: str
-    extra: tuple[tuple[str, Any], ...] = ()
-
-
-@dataclass
-class Group:
-    """A frame around nodes: moving it moves the nodes inside its rectangle."""
-
-    id: str
-    title: str
-    rect: list[float]
-    color: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def check_group(group: Group) -> None:
-    """Raise GraphEditError unless the group is what the workflow file holds (schema) with
-    finite numbers: a frame's title reaches the canvas's painter, which must get text."""
-    item = {"id": group.id, "title": group.title, "rect": group.rect}
-    problem = item_problem("groups", item | ({"color": group.color} if group.color is not None else {}))
-    if problem or (problem := _not_finite({"rect": group.rect})):
-        raise GraphEditError(f"group {group.id}: {problem}")
-
-
-def _not_finite(values: dict[str, Any]) -> str | None:
-    """The first layout value holding a number that is not finite (NaN, infinity), as a message."""
-    for key, value in values.items():
-        numbers = value if isinstance(value, list) else [value]
-        if any(isinstance(n, float) and not math.isfinite(n) for n in numbers):
-            return f"{key}: numbers must be finite"
-    return None
 
 
 def node_title(record: NodeRecord, cls: type[Node] | None) -> str:
@@ -111,9 +47,10 @@ class Graph:
         #: are nodes whose class the registry makes from the definition (`core.subgraphs.overlay`).
         self.subgraphs: dict[str, Any] = {}
         self.registry: Registry = SubgraphRegistry(registry, self.subgraphs)
-        self.nodes: dict[str, NodeRecord] = {}
-        self.links: dict[tuple[str, str], Link] = {}  # keyed by (dst, dst_input): one link per input
-        self.groups: dict[str, Group] = {}
+        self._nodes: dict[str, NodeRecord] = {}
+        self._links = LinkTable()  # keyed by (dst, dst_input): one link per input; indexed by node
+        self._groups: dict[str, Group] = {}
+        self._views = MappingProxyType(self._nodes), MappingProxyType(self._groups)
         self.metadata: dict[str, Any] = {}
         #: Environment and model hashes of the last run (see core.manifest); saved with the file.
         self.manifest: dict[str, Any] = {}
@@ -129,26 +66,40 @@ class Graph:
 
     # -- queries -------------------------------------------------------------------------------
 
+    @property
+    def nodes(self) -> Mapping[str, NodeRecord]:
+        """The nodes by id, read-only: edits go through the methods below, which check and signal."""
+        return self._views[0]
+
+    @property
+    def links(self) -> Mapping[tuple[str, str], Link]:
+        """The links by (dst, dst_input), read-only (`core.link_table`)."""
+        return self._links
+
+    @property
+    def groups(self) -> Mapping[str, Group]:
+        return self._views[1]
+
     def node_class(self, node_id: str) -> type[Node] | None:
-        return self.registry.get(self.nodes[node_id].type)
+        return self.registry.get(self._nodes[node_id].type)
 
     def node(self, node_id: str) -> NodeRecord:
         try:
-            return self.nodes[node_id]
+            return self._nodes[node_id]
         except KeyError:
             raise GraphEditError("no such node", node_id) from None
 
     def links_into(self, node_id: str) -> list[Link]:
-        return [link for link in self.links.values() if link.dst == node_id]
+        return self._links.into(node_id)
 
     def links_from(self, node_id: str) -> list[Link]:
-        return [link for link in self.links.values() if link.src == node_id]
+        return self._links.out_of(node_id)
 
     def link_into(self, node_id: str, input_name: str) -> Link | None:
-        return self.links.get((node_id, input_name))
+        return self._links.get((node_id, input_name))
 
     def iter_links(self) -> Iterator[Link]:
-        return iter(self.links.values())
+        return iter(self._links.values())
 
     def output_type(self, node_id: str, output_name: str,
                     known: dict[tuple[str, str], str | None] | None = None) -> str | None:
@@ -158,7 +109,7 @@ class Graph:
 
     def title(self, node_id: str) -> str:
         """The node's display title (see `node_title`)."""
-        return node_title(self.nodes[node_id], self.node_class(node_id))
+        return node_title(self._nodes[node_id], self.node_class(node_id))
 
     def label(self, node_id: str) -> str:
         """How messages name a node: "node 5 (Load Checkpoint)"."""
@@ -170,15 +121,15 @@ class Graph:
 
     def new_ids(self, count: int) -> list[str]:
         """`count` fresh ids after every node and group id in use (a paste takes several at once)."""
-        keys = [id_sort_key(i) for i in (*self.nodes, *self.groups)]
+        keys = [id_sort_key(i) for i in (*self._nodes, *self._groups)]
         start = max((number for kind, number, _ in keys if kind == 0), default=0) + 1
         return [str(start + n) for n in range(count)]
 
     def to_networkx(self) -> nx.MultiDiGraph:
         g = nx.MultiDiGraph()
-        g.add_nodes_from(self.nodes)
-        for link in self.links.values():
-            if link.src in self.nodes and link.dst in self.nodes:
+        g.add_nodes_from(self._nodes)
+        for link in self._links.values():
+            if link.src in self._nodes and link.dst in self._nodes:
                 g.add_edge(link.src, link.dst, key=link.dst_input)
         return g
 
@@ -196,7 +147,7 @@ class Graph:
         if cls is None:
             raise GraphEditError(f"unknown node type '{type_id}'", node_id)
         node_id = node_id or self.new_id()
-        if node_id in self.nodes:
+        if node_id in self._nodes:
             raise GraphEditError("a node with this id already exists", node_id)
         values = cls.default_params()
         for name, value in (params or {}).items():
@@ -209,9 +160,9 @@ class Graph:
 
         Values are not re-checked: the record came from this model or from the workflow loader.
         """
-        if record.id in self.nodes:
+        if record.id in self._nodes:
             raise GraphEditError("a node with this id already exists", record.id)
-        self.nodes[record.id] = record
+        self._nodes[record.id] = record
         self.node_added.emit(record)
         for link in links:
             self._put_link(link)
@@ -221,11 +172,11 @@ class Graph:
     def remove_node(self, node_id: str) -> tuple[NodeRecord, list[Link]]:
         """Delete a node and its links; return both so the deletion can be undone."""
         record = self.node(node_id)
-        removed = [link for link in self.links.values() if node_id in (link.src, link.dst)]
+        removed = self._links.touching(node_id)
         for link in removed:
-            del self.links[(link.dst, link.dst_input)]
+            self._links.pop((link.dst, link.dst_input))
             self.link_removed.emit(link)
-        del self.nodes[node_id]
+        del self._nodes[node_id]
         self.node_removed.emit(record)
         self.changed.emit()
         return record, removed
@@ -244,7 +195,7 @@ class Graph:
     def param_value(self, node_id: str, name: str) -> Any:
         """The value a node runs with for parameter `name`: its own, else its input's default (a
         subgraph instance stores only what differs from its definition); None if it has neither."""
-        record = self.nodes[node_id]
+        record = self._nodes[node_id]
         if name in record.params:
             return record.params[name]
         cls = self.node_class(node_id)
@@ -270,7 +221,7 @@ class Graph:
     def set_ui(self, node_id: str, **values: Any) -> None:
         """Change layout fields (pos, size, title, color, collapsed...); None removes a field."""
         self.check_ui(node_id, **values)
-        record = self.nodes[node_id]
+        record = self._nodes[node_id]
         for key, value in values.items():
             if value is None:
                 record.ui.pop(key, None)
@@ -284,7 +235,7 @@ class Graph:
         title is text, a position two finite numbers), so nothing else reaches the canvas."""
         record = self.node(node_id)
         ui = {k: v for k, v in (record.ui | values).items() if v is not None}
-        problem = item_problem("nodes", {"id": "ui", "type": "ui", **ui}) or _not_finite(values)
+        problem = item_problem("nodes", {"id": "ui", "type": "ui", **ui}) or not_finite(values)
         if problem:
             raise GraphEditError(problem, node_id)
 
@@ -312,17 +263,16 @@ class Graph:
 
     def disconnect(self, dst: str, dst_input: str) -> Link | None:
         """Remove the link into an input; return it (None if the input was not linked)."""
-        link = self.links.pop((dst, dst_input), None)
+        link = self._links.pop((dst, dst_input))
         if link is not None:
             self.link_removed.emit(link)
             self.changed.emit()
         return link
 
     def _put_link(self, link: Link) -> None:
-        old = self.links.pop((link.dst, link.dst_input), None)
+        old = self._links.put(link)
         if old is not None:
             self.link_removed.emit(old)
-        self.links[(link.dst, link.dst_input)] = link
         self.link_added.emit(link)
 
     # -- groups --------------------------------------------------------------------------------
@@ -333,16 +283,16 @@ class Graph:
         return self.insert_group(group)
 
     def insert_group(self, group: Group) -> Group:
-        if group.id in self.groups or group.id in self.nodes:
+        if group.id in self._groups or group.id in self._nodes:
             raise GraphEditError(f"id {group.id} is already used")
         check_group(group)
-        self.groups[group.id] = group
+        self._groups[group.id] = group
         self.group_changed.emit(group.id)
         self.changed.emit()
         return group
 
     def remove_group(self, group_id: str) -> Group:
-        group = self.groups.pop(group_id)
+        group = self._groups.pop(group_id)
         self.group_changed.emit(group_id)
         self.changed.emit()
         return group
@@ -350,7 +300,7 @@ class Graph:
     def set_group(self, group_id: str, **values: Any) -> None:
         """Change a group's title, rect or colour; GraphEditError (group unchanged) for a value the
         file could not hold, such as a title that is not text."""
-        group = self.groups[group_id]
+        group = self._groups[group_id]
         check_group(replace(group, **values))
         for key, value in values.items():
             setattr(group, key, value)
@@ -359,10 +309,19 @@ class Graph:
 
     # -- whole graph ---------------------------------------------------------------------------
 
+    def fill(self, nodes: dict[str, NodeRecord], links: Iterable[Link], groups: Iterable[Group] = ()) -> None:
+        """Hold exactly these nodes, links and groups, quietly (no signals, no checks): how a file
+        loader, a subgraph expansion or a subgraph view builds a whole level at once from records
+        that were checked where they came from. Every later edit goes through the methods above."""
+        self._nodes = dict(nodes)
+        self._links = LinkTable(links)
+        self._groups = {group.id: group for group in groups}
+        self._views = MappingProxyType(self._nodes), MappingProxyType(self._groups)
+
     def clear(self) -> None:
-        for node_id in list(self.nodes):
+        for node_id in list(self._nodes):
             self.remove_node(node_id)
-        for group_id in list(self.groups):
+        for group_id in list(self._groups):
             self.remove_group(group_id)
         self.subgraphs.clear()
         self.metadata.clear()
@@ -371,9 +330,9 @@ class Graph:
 
     def snapshot(self, node_ids: list[str] | None = None) -> tuple[list[NodeRecord], list[Link]]:
         """Deep copies of some nodes (default: all) and the links among them (copy/paste, undo)."""
-        ids = set(self.nodes if node_ids is None else node_ids)
-        nodes = [copy.deepcopy(self.nodes[i]) for i in self.nodes if i in ids]
-        links = [link for link in self.links.values() if link.src in ids and link.dst in ids]
+        ids = set(self._nodes if node_ids is None else node_ids)
+        nodes = [copy.deepcopy(self._nodes[i]) for i in self._nodes if i in ids]
+        links = [link for link in self._links.values() if link.src in ids and link.dst in ids]
         return nodes, links
 
     def _checked_value(self, cls: type[Node], node_id: str, name: str, value: Any) -> Any:

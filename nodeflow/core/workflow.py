@@ -31,9 +31,10 @@ from typing import Any
 from nodeflow.core import jsontext
 from nodeflow.core.errors import WorkflowFormatError
 from nodeflow.core.gc_pause import without_cycle_collection
-from nodeflow.core.graph import NODE_MODES, Graph, Group, Link, NodeRecord
+from nodeflow.core.graph import Graph, Group, Link, NodeRecord
 from nodeflow.core.ids import id_sort_key
 from nodeflow.core.manifest import runtime_drift
+from nodeflow.core.records import NODE_MODES
 from nodeflow.core.registry import Registry
 from nodeflow.core.schema import check_schema
 from nodeflow.core.subgraphs.definition import (
@@ -138,9 +139,8 @@ def from_data(data: Any, registry: Registry) -> tuple[Graph, LoadReport]:
     graph = Graph(registry)
     report = LoadReport()
     _read_definitions(data.get("subgraphs", []), graph, report)
-    graph.nodes, graph.links = _read_level(data["nodes"], data["links"], graph.registry, report)
-    for group in _read_groups(data.get("groups", [])):
-        graph.groups[group.id] = group
+    nodes, links = _read_level(data["nodes"], data["links"], graph.registry, report)
+    graph.fill(nodes, links.values(), _read_groups(data.get("groups", [])))
     instances = {i: graph.subgraphs[d] for i, r in graph.nodes.items()
                  if (d := definition_id_of(r.type)) is not None and d in graph.subgraphs}
     report.migrated += [f"{p}; kept, but it cannot run until fixed" for p in

@@ -25,10 +25,7 @@ def copy_text(graph: Graph, node_ids: list[str]) -> str:
     records, links = graph.snapshot(node_ids)
     for definition_id in definitions_used(graph, records):
         part.subgraphs[definition_id] = graph.subgraphs[definition_id]
-    for record in records:
-        part.nodes[record.id] = record
-    for link in links:
-        part.links[(link.dst, link.dst_input)] = link
+    part.fill({record.id: record for record in records}, links)
     chosen = set(node_ids)
     incoming = [[link.src, link.src_output, link.dst, link.dst_input] for link in graph.links.values()
                 if link.dst in chosen and link.src not in chosen]

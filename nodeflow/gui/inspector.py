@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QScrollArea, QVBoxLayout, QWidget
 
-from nodeflow.core.graph import NODE_MODES
+from nodeflow.core.records import NODE_MODES
 from nodeflow.core.spec import REQUIRED
 from nodeflow.gui.canvas.scene import NodeScene
 from nodeflow.gui.mask_editor.source import node_picture

@@ -162,10 +162,10 @@ def test_a_definition_inside_itself_is_one_line(graph):
 def test_a_missing_definition_and_disagreeing_sockets_are_named(graph):
     n = two_instances(graph)
     ghost = instance(graph, "ghost")
-    graph.links[(n["a"], "z")] = Link(n["source"], "value", n["a"], "z")
+    graph.fill(dict(graph.nodes), [*graph.links.values(), Link(n["source"], "value", n["a"], "z")])
     problems = [str(p) for p in expand(graph)[1]]
     assert problems == [f"node {ghost}: uses subgraph 'ghost', which this workflow does not define"]
-    del graph.nodes[ghost]
+    graph.remove_node(ghost)
     problems = [str(p) for p in expand(graph)[1]]
     assert problems == [f"node {n['a']} input 'z': is linked, but subgraph 'Add Ten' (version 1) has no input of "
                         "this name"]

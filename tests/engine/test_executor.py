@@ -203,7 +203,7 @@ def test_reroutes_pass_values_and_types_through(graph, executor):
     text = graph.add_node("basic.text").id
     with pytest.raises(GraphEditError, match=f"feeds input 'a' of node {add}"):
         graph.connect(text, "text", r1, "value")  # would carry STRING through to an INT input
-    graph.links[(r1, "value")] = Link(text, "text", r1, "value")
+    graph.fill(dict(graph.nodes), [*graph.links.values(), Link(text, "text", r1, "value")])
     assert [(p.node_id, p.field) for p in executor.validate(graph)] == [(add, "a")]  # as a hand-edited file
 
 

@@ -179,6 +179,8 @@ class _Unfold:
         self.parent: dict[str, tuple[str, str]] = {}  # instance flat id -> (enclosing scope, local id)
         self.records: dict[str, NodeRecord] = {}  # instance flat id -> the instance, its values applied
         self.problems: list[Problem] = []
+        self.nodes: dict[str, NodeRecord] = {}  # the flat graph's nodes and links, filled in at the end
+        self.links: dict[tuple[str, str], Link] = {}
 
     def run(self) -> tuple[Graph, list[Problem]]:
         todo = [""]
@@ -187,10 +189,11 @@ class _Unfold:
         for scope in ["", *self.scopes]:
             self._check_instances(scope)
             for link in self._links(scope).values():
-                if self._flat_id(scope, link.dst) in self.flat.nodes:
+                if self._flat_id(scope, link.dst) in self.nodes:
                     self._connect(scope, link)
         if self.problems:
             return self.graph, self.problems
+        self.flat.fill(self.nodes, self.links.values())
         return self.flat, []
 
     def _nodes(self, scope: str) -> dict[str, NodeRecord]:
@@ -217,7 +220,7 @@ class _Unfold:
         nested = []
         for node_id, record in self._nodes(scope).items():
             flat_id = self._flat_id(scope, node_id)
-            if flat_id in self.flat.nodes or flat_id in self.scopes:
+            if flat_id in self.nodes or flat_id in self.scopes:
                 self.problems.append(Problem("two nodes get this id once subgraphs are expanded; rename one", flat_id))
                 continue
             made = NodeRecord(flat_id, record.type, record.version, dict(record.params) | overrides.get(node_id, {}),
@@ -230,7 +233,7 @@ class _Unfold:
                 self.records[flat_id] = made
                 nested.append(flat_id)
             else:
-                self.flat.nodes[flat_id] = made
+                self.nodes[flat_id] = made
                 if where:
                     self.flat.origin[flat_id] = where
         return nested
@@ -247,9 +250,9 @@ class _Unfold:
         if source is None:
             return
         if source[0] == "value":
-            self.flat.nodes[dst].params[link.dst_input] = source[1]
+            self.nodes[dst].params[link.dst_input] = source[1]
             return
-        self.flat.links[(dst, link.dst_input)] = Link(source[1], source[2], dst, link.dst_input, link.extra)
+        self.links[(dst, link.dst_input)] = Link(source[1], source[2], dst, link.dst_input, link.extra)
 
     def _source(self, scope: str, src: str, output: str) -> tuple[Any, ...] | None:
         """("link", flat node id, output), ("value", v) or None (nothing reaches this input)."""
@@ -271,5 +274,5 @@ class _Unfold:
                     return None
                 scope, src, output = flat_id, inner.src, inner.src_output
                 continue
-            return ("link", flat_id, output) if flat_id in self.flat.nodes else None
+            return ("link", flat_id, output) if flat_id in self.nodes else None
         return None

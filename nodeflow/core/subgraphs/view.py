@@ -10,7 +10,7 @@ graph on its canvas and edits it through the same undo commands as any graph.
 
 from __future__ import annotations
 
-from nodeflow.core.graph import Graph, NodeRecord
+from nodeflow.core.graph import Graph, Group, Link, NodeRecord
 from nodeflow.core.subgraphs.definition import BOUNDARY_IDS, BOUNDARY_IN, BOUNDARY_OUT, Definition
 from nodeflow.core.subgraphs.overlay import BOUNDARY_IN_TYPE, BOUNDARY_OUT_TYPE, SubgraphRegistry
 
@@ -29,18 +29,21 @@ class DefinitionView:
         self.graph.changed.connect(self.sync)
 
     def _fill(self) -> None:
+        self.graph.fill(*self._contents())
+
+    def _contents(self) -> tuple[dict[str, NodeRecord], list[Link], list[Group]]:
+        """The definition's nodes (the same records: an edit of one is an edit of both), links and
+        groups, with the two boundary nodes placed left and right of them."""
         definition = self.definition
         positions = [r.ui["pos"] for r in definition.nodes.values() if isinstance(r.ui.get("pos"), list)]
         left = min((p[0] for p in positions), default=0.0)
         right = max((p[0] for p in positions), default=0.0)
         top = min((p[1] for p in positions), default=0.0)
-        self.graph.nodes[BOUNDARY_IN] = NodeRecord(BOUNDARY_IN, BOUNDARY_IN_TYPE + definition.id, 1, {},
-                                                   {"pos": [left - 260, top]})
-        self.graph.nodes[BOUNDARY_OUT] = NodeRecord(BOUNDARY_OUT, BOUNDARY_OUT_TYPE + definition.id, 1, {},
-                                                    {"pos": [right + 320, top]})
-        self.graph.nodes.update(definition.nodes)  # the same records: an edit of one is an edit of both
-        self.graph.links.update(definition.links)
-        self.graph.groups.update({g.id: g for g in definition.groups})
+        nodes = {BOUNDARY_IN: NodeRecord(BOUNDARY_IN, BOUNDARY_IN_TYPE + definition.id, 1, {},
+                                         {"pos": [left - 260, top]}),
+                 BOUNDARY_OUT: NodeRecord(BOUNDARY_OUT, BOUNDARY_OUT_TYPE + definition.id, 1, {},
+                                          {"pos": [right + 320, top]})}
+        return nodes | definition.nodes, list(definition.links.values()), list(definition.groups)
 
     def reload(self) -> None:
         """Show the definition again after it was replaced (a new version, an undo), with signals,
@@ -51,14 +54,11 @@ class DefinitionView:
                 self.graph.remove_node(node_id)
             for group_id in list(self.graph.groups):
                 self.graph.remove_group(group_id)
-            self._fill()
-            self.graph.nodes, records = {}, dict(self.graph.nodes)
-            links, self.graph.links = dict(self.graph.links), {}
-            groups, self.graph.groups = dict(self.graph.groups), {}
-            for group in groups.values():
+            records, links, groups = self._contents()
+            for group in groups:
                 self.graph.insert_group(group)
             for i, record in enumerate(records.values()):
-                self.graph.insert_record(record, list(links.values()) if i == len(records) - 1 else [])
+                self.graph.insert_record(record, links if i == len(records) - 1 else [])
         finally:
             self._loading = False
 
