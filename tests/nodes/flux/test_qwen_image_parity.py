@@ -148,3 +148,27 @@ def test_edit_matches_qwen_image_edit_pipeline(tiny_qwen_image8, source_png, exe
                            generator=torch.Generator("cpu").manual_seed(3)).images)
     meaningful(theirs)
     np.testing.assert_array_equal(ours, theirs)
+
+
+def test_inpaint_matches_qwen_image_inpaint_pipeline(tiny_qwen_image, source_png, executor, tmp_path):
+    """VAE Encode -> Set Latent Noise Mask -> Sampler at denoise 0.8: QwenImageInpaintPipeline's strength,
+    its posterior sample and noise from the same generator, the unmasked part reset to the picture
+    noised to each next level."""
+    from diffusers import QwenImageInpaintPipeline
+    from graphs import add
+    from PIL import Image
+
+    source, mask = source_png
+    graph, ids = flux_txt2img(tiny_qwen_image, guidance=None, image=source, denoise=0.8, steps=4, seed=6,
+                              prompt="a blue circle")
+    picture = add(graph, "image.load", image=str(mask))
+    drawn = add(graph, "mask.from_image", {"image": (picture, "image")}, channel="red")
+    masked = add(graph, "latent.set_noise_mask", {"latent": (ids["latent"], "latent"), "mask": (drawn, "mask")})
+    graph.connect(masked, "latent", ids["sampler"], "latent_image")
+    ours = pixels(run(executor, graph, tmp_path), ids["decode"])
+    pipe = QwenImageInpaintPipeline.from_pipe(reference_pipe("QwenImagePipeline", tiny_qwen_image))
+    theirs = as_uint8(pipe("a blue circle", image=Image.open(source), mask_image=Image.open(mask), strength=0.8,
+                           height=32, width=32, num_inference_steps=4,
+                           generator=torch.Generator("cpu").manual_seed(6)).images)
+    meaningful(theirs)
+    np.testing.assert_array_equal(ours, theirs)
