@@ -6,6 +6,7 @@ graph, which the scene follows). Refused edits return the graph's message instea
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -19,9 +20,10 @@ from nodeflow.core.graph import Graph, Group, Link, NodeMode, NodeRecord, check_
 from nodeflow.core.registry import Registry
 from nodeflow.core.salvage import salvage
 from nodeflow.core.seeds import seed_inputs, seed_value
-from nodeflow.gui import clipboard
+from nodeflow.gui import clipboard, wire_rules
 from nodeflow.gui import commands as cmd
 from nodeflow.gui.widgets.seed_control import SeedControls, next_seed
+from nodeflow.gui.wire_rules import SocketRef
 from nodeflow.interop.loading import open_workflow
 
 
@@ -131,6 +133,67 @@ class Document(QObject):
         command = cmd.AddNode(self.graph, type_id, params, {"pos": [round(pos[0]), round(pos[1])]})
         self.undo.push(command)
         return command.node_id
+
+    def add_placed(self, type_id: str, pos: tuple[float, float], land: Callable[[str], None] | None = None,
+                   wire: tuple[SocketRef, str] | None = None) -> str:
+        """Add a node as one undo step: `land` (the canvas's placement rule) may slide it into free
+        space, and a wire dragged from `wire` = (socket, type it carries) is connected to the new
+        node's first socket that fits it (`wire_rules.fitting_socket`)."""
+        cls = self.registry.get(type_id)
+        self.undo.beginMacro(f"Add {cls.title if cls else type_id}")
+        node_id = self.add_node(type_id, pos)
+        if land is not None:
+            land(node_id)
+        if wire is not None and cls is not None:
+            start, type_name = wire
+            name = wire_rules.fitting_socket(cls, type_name or "*", want_input=start.is_output)
+            if name is not None and start.is_output:
+                self.connect(start.node_id, start.name, node_id, name)
+            elif name is not None:
+                self.connect(node_id, name, start.node_id, start.name)
+        self.undo.endMacro()
+        return node_id
+
+    def insert_into_link(self, link: Link, type_id: str, pos: tuple[float, float]) -> str | None:
+        """Add a `type_id` node at `pos` and route the wire through it (src -> node -> dst), one
+        undo step; None (nothing added) when the node has no input or output that fits the wire."""
+        cls = self.registry.get(type_id)
+        out_type = self.graph.output_type(link.src, link.src_output)
+        dst_cls = self.graph.node_class(link.dst)
+        dst_input = dst_cls.input(link.dst_input) if dst_cls is not None else None
+        if cls is None or out_type is None or dst_input is None:
+            return None
+        inp = wire_rules.fitting_socket(cls, out_type, want_input=True)
+        out = wire_rules.fitting_socket(cls, dst_input.type, want_input=False)
+        if inp is None or out is None:
+            return None
+        self.undo.beginMacro(f"Insert {cls.title} into wire")
+        node_id = self.add_node(type_id, pos)
+        self.connect(link.src, link.src_output, node_id, inp)
+        self.connect(node_id, out, link.dst, link.dst_input)
+        self.undo.endMacro()
+        return node_id
+
+    def move_link(self, old: Link, src: str, src_output: str, dst: str, dst_input: str) -> str | None:
+        """A wire's end dragged from one input to another: unplug `old`, wire the new one, one undo
+        step; returns the refusal message (and changes nothing) if the new wire is refused."""
+        try:
+            self.graph.check_connection(src, src_output, dst, dst_input)
+        except GraphEditError as exc:
+            return str(exc)
+        self.undo.beginMacro("Move link")
+        self.disconnect(old.dst, old.dst_input)
+        self.connect(src, src_output, dst, dst_input)
+        self.undo.endMacro()
+        return None
+
+    def cut_links(self, links: list[Link]) -> None:
+        """Remove several wires (the cut gesture) as one undo step."""
+        if links:
+            self.undo.beginMacro("Cut links")
+            for link in links:
+                self.disconnect(link.dst, link.dst_input)
+            self.undo.endMacro()
 
     def connect(self, src: str, src_output: str, dst: str, dst_input: str) -> str | None:
         """Wire two sockets; returns None on success or the reason it was refused."""

@@ -277,11 +277,8 @@ class MainWindow(QMainWindow):
 
     def _add_at_centre(self, type_id: str) -> None:
         centre = self.view.mapToScene(self.view.viewport().rect().center())
-        cls = self.registry.get(type_id)
-        self.document.undo.beginMacro(f"Add {cls.title if cls else type_id}")
-        node_id = self.document.add_node(type_id, (centre.x() - 100, centre.y() - 40))
-        land_visible(self.view, node_id)
-        self.document.undo.endMacro()
+        node_id = self.document.add_placed(type_id, (centre.x() - 100, centre.y() - 40),
+                                           lambda new: land_visible(self.view, new))
         self.scene.select_nodes([node_id])
 
     def show_node(self, node_id: str) -> None:

@@ -238,11 +238,7 @@ class NodeView(QGraphicsView):
         links = links_crossing(self.node_scene, points)
         if not links:
             return
-        doc = self.document
-        doc.undo.beginMacro("Cut links")
-        for link in links:
-            doc.disconnect(link.dst, link.dst_input)
-        doc.undo.endMacro()
+        self.document.cut_links(links)
 
     def mouseDoubleClickEvent(self, event) -> None:
         pos = self.mapToScene(event.position().toPoint())
@@ -319,21 +315,9 @@ class NodeView(QGraphicsView):
         return popup
 
     def add_from_search(self, type_id: str, scene_pos: QPointF, wire: WireResult | None = None) -> str:
-        doc = self.document
-        cls = doc.registry.get(type_id)
-        doc.undo.beginMacro(f"Add {cls.title if cls else type_id}")
-        node_id = doc.add_node(type_id, (scene_pos.x(), scene_pos.y()))
-        land_visible(self, node_id)
-        if wire is not None and wire.start is not None:
-            cls = doc.registry.get(type_id)
-            name = wire_rules.fitting_socket(cls, wire.type_name or "*", want_input=wire.start.is_output)
-            if name is not None:
-                s = wire.start
-                if s.is_output:
-                    doc.connect(s.node_id, s.name, node_id, name)
-                else:
-                    doc.connect(node_id, name, s.node_id, s.name)
-        doc.undo.endMacro()
+        dragged = (wire.start, wire.type_name) if wire is not None and wire.start is not None else None
+        node_id = self.document.add_placed(type_id, (scene_pos.x(), scene_pos.y()),
+                                           lambda new: land_visible(self, new), dragged)
         self.node_scene.select_nodes([node_id])
         return node_id
 
@@ -356,11 +340,7 @@ class NodeView(QGraphicsView):
         pos = self.mapToScene(event.position().toPoint())
         if mime.hasFormat(MIME_NODE_TYPE):
             type_id = json.loads(bytes(mime.data(MIME_NODE_TYPE)).decode())["type"]
-            cls = self.document.registry.get(type_id)
-            self.document.undo.beginMacro(f"Add {cls.title if cls else type_id}")
-            node_id = self.document.add_node(type_id, (pos.x(), pos.y()))
-            land_visible(self, node_id)
-            self.document.undo.endMacro()
+            node_id = self.document.add_placed(type_id, (pos.x(), pos.y()), lambda new: land_visible(self, new))
             self.node_scene.select_nodes([node_id])
             event.acceptProposedAction()
         elif mime.hasUrls():

@@ -47,21 +47,7 @@ def open_insert_search(view, link: Link, pos: QPointF) -> SearchPopup:
 
 def insert_node(view, link: Link, type_id: str, pos: QPointF) -> str | None:
     """Add a `type_id` node at `pos` and route the wire through it, as one undo step."""
-    doc = view.document
-    graph = doc.graph
-    cls = graph.registry.get(type_id)
-    out_type = graph.output_type(link.src, link.src_output)
-    dst_cls = graph.node_class(link.dst)
-    if cls is None or out_type is None or dst_cls is None:
-        return None
-    inp = wire_rules.fitting_socket(cls, out_type, want_input=True)
-    out = wire_rules.fitting_socket(cls, dst_cls.input(link.dst_input).type, want_input=False)
-    if inp is None or out is None:
-        return None
-    doc.undo.beginMacro(f"Insert {cls.title} into wire")
-    node_id = doc.add_node(type_id, (pos.x() - 100, pos.y() - 30))
-    doc.connect(link.src, link.src_output, node_id, inp)
-    doc.connect(node_id, out, link.dst, link.dst_input)
-    doc.undo.endMacro()
-    view.node_scene.select_nodes([node_id])
+    node_id = view.document.insert_into_link(link, type_id, (pos.x() - 100, pos.y() - 30))
+    if node_id is not None:
+        view.node_scene.select_nodes([node_id])
     return node_id

@@ -92,10 +92,7 @@ class WireDrag:
             return WireResult("refused", message)
         if self.detached is not None and (connection[2], connection[3]) != (self.detached.dst,
                                                                              self.detached.dst_input):
-            doc.undo.beginMacro("Move link")
-            doc.disconnect(self.detached.dst, self.detached.dst_input)
-            error = doc.connect(*connection)
-            doc.undo.endMacro()
+            error = doc.move_link(self.detached, *connection)
         else:
             error = doc.connect(*connection)
         return WireResult("refused", error) if error else WireResult("connected")
