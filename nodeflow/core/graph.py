@@ -64,6 +64,14 @@ class Graph:
         self.group_changed = Signal()  # (group_id) added, removed or edited
         self.changed = Signal()  # () after any edit, for dirty marks and autosave
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Copies and pickles hold the data; the read-only views are made again on the other side."""
+        return {k: v for k, v in self.__dict__.items() if k != "_views"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._views = MappingProxyType(self._nodes), MappingProxyType(self._groups)
+
     # -- queries -------------------------------------------------------------------------------
 
     @property

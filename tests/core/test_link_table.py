@@ -62,3 +62,15 @@ def test_fill_builds_a_whole_level_with_its_index(graph):
     other.fill(dict(graph.nodes), [Link(ids[0], "value", ids[1], "value")])
     assert other.links_from(ids[0]) == other.links_into(ids[1]) == [Link(ids[0], "value", ids[1], "value")]
     assert other.links == {(ids[1], "value"): Link(ids[0], "value", ids[1], "value")}
+
+
+def test_a_copied_or_pickled_graph_keeps_its_links_index_and_views(graph):
+    import copy
+    import pickle
+
+    a, s = graph.add_node("basic.int").id, graph.add_node("basic.show").id
+    graph.connect(a, "value", s, "value")
+    for other in (copy.deepcopy(graph), pickle.loads(pickle.dumps(graph))):
+        assert other.links_from(a) == [Link(a, "value", s, "value")] and set(other.nodes) == {a, s}
+        other.remove_node(s)
+        assert set(other.nodes) == {a} and other.links_from(a) == [] and set(graph.nodes) == {a, s}
