@@ -1,7 +1,7 @@
-"""How fast are NodeFlow's Z-Image and Qwen-Image graphs next to their diffusers pipelines?
+"""How fast are NodeFlow's Z-Image, Qwen-Image and Flux.2 Klein graphs next to their diffusers pipelines?
 
-Builds the tests' tiny random Z-Image and Qwen-Image (language-model text encoders, 1-block
-transformers), then times the same txt2img both ways in one process, interleaved: a fresh
+Builds the tests' tiny random Z-Image, Qwen-Image and Flux.2 Klein (language-model text encoders,
+1-block transformers), then times the same txt2img both ways in one process, interleaved: a fresh
 executor each run (models loaded once and shared, results not cached), the pipeline from the same
 folder. Prints steps per second of each, their ratio (goal: graph >= 0.98x the pipeline) and
 whether the pixels are identical.
@@ -11,6 +11,7 @@ Run: `python bench/llm_family_speed.py [--repeats N] [--steps N] [--size N] [--c
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -18,28 +19,37 @@ from pathlib import Path
 
 from _common import ROOT, add_node, interleaved_times, quiet_environment
 
+from nodeflow.library.roots import ENV_ALLOW_READ
+
 quiet_environment()
 
-#: family -> (tiny builder in tests/nodes/flux/tiny_flow.py, pipeline, its guidance keyword, its guidance for cfg)
+#: family -> (module of its tiny builder in tests/nodes/flux, the builder, pipeline, its guidance keyword, its
+#: guidance for cfg, its negative prompt keyword: None where the pipeline always uses "")
 FAMILIES = {
-    "z-image": ("build_z_image", "ZImagePipeline", "guidance_scale", lambda cfg: cfg - 1),
-    "qwen-image": ("build_qwen_image", "QwenImagePipeline", "true_cfg_scale", lambda cfg: cfg),
+    "z-image": ("tiny_flow", "build_z_image", "ZImagePipeline", "guidance_scale", lambda cfg: cfg - 1,
+                "negative_prompt"),
+    "qwen-image": ("tiny_flow", "build_qwen_image", "QwenImagePipeline", "true_cfg_scale", lambda cfg: cfg,
+                   "negative_prompt"),
+    "flux2-klein": ("tiny_flux2", "build_flux2_klein", "Flux2KleinPipeline", "guidance_scale", lambda cfg: cfg, None),
 }
 
 
 def bench(name: str, args: argparse.Namespace, tmp: Path) -> None:
+    import importlib
+
     import diffusers
     import numpy as np
-    import tiny_flow
     import torch
 
     from nodeflow.core import Graph, ModelStore, default_registry
     from nodeflow.engine import Executor
     from nodes._tensors import image_to_uint8
 
-    builder, pipeline, keyword, guidance = FAMILIES[name]
-    folder = getattr(tiny_flow, builder)(tmp / name)
-    prompt, negative, seed = "a red circle on a blue background", "a green square", 1
+    module, builder, pipeline, keyword, guidance, negative_keyword = FAMILIES[name]
+    folder = getattr(importlib.import_module(module), builder)(tmp / name)
+    prompt, seed = "a red circle on a blue background", 1
+    negative = "a green square" if negative_keyword else ""
+    extra = {negative_keyword: negative} if negative_keyword else {}
     graph = Graph(default_registry())
     ckpt = add_node(graph, "models.load_checkpoint", {}, checkpoint=str(folder))
     text = add_node(graph, "conditioning.text_encode", {"clip": (ckpt, "clip")}, text=prompt)
@@ -63,9 +73,9 @@ def bench(name: str, args: argparse.Namespace, tmp: Path) -> None:
         return result
 
     def theirs():
-        return pipe(prompt, negative_prompt=negative, height=args.size, width=args.size,
-                    num_inference_steps=args.steps, generator=torch.Generator("cpu").manual_seed(seed),
-                    **{keyword: guidance(args.cfg)}).images
+        return pipe(prompt=prompt, height=args.size, width=args.size, num_inference_steps=args.steps,
+                    generator=torch.Generator("cpu").manual_seed(seed), **{keyword: guidance(args.cfg)},
+                    **extra).images
 
     first = ours()  # loads the models once; not timed
     same = np.array_equal(image_to_uint8(first.values[decode]["image"])[0], np.array(theirs()[0]))
@@ -91,6 +101,8 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as tmp:
+        # the tiny models are written here: a folder the graphs may read (NodeFlow's read rule)
+        os.environ[ENV_ALLOW_READ] = os.pathsep.join(filter(None, [os.environ.get(ENV_ALLOW_READ), tmp]))
         for name in args.family or sorted(FAMILIES):
             bench(name, args, Path(tmp))
 
