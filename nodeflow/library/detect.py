@@ -1,10 +1,11 @@
 """What a model file is (its family and kind), told from its header: keys, shapes, metadata.
 
-Everything the library knows about telling models apart is in the tables below, read top to
-bottom, first match wins; a new family is a few new rows. The evidence, strongest first:
+The tables below (with `core.family_detection`'s) are read top to bottom, first match wins; a new
+kind of file is a few new rows here, a new denoiser family a few rows there. The evidence:
 
 1. metadata the trainer wrote: `modelspec.architecture` ("stable-diffusion-xl-v1-base/lora") and
-   kohya's `ss_base_model_version` / `ss_network_module` (LoRAs), GGUF's `general.architecture`;
+   kohya's `ss_base_model_version` / `ss_network_module` (LoRAs), GGUF's `general.architecture`
+   (a declared family's denoiser is told by its keys first, as the loaders tell it);
 2. tensor names (a key *containing* the pattern, so a checkpoint's `model.diffusion_model.` prefix
    and a bare UNet file both match) and, where names are shared, one tensor's size along one axis
    (the cross-attention width tells SD 1.x from SD 2.x and SDXL).
