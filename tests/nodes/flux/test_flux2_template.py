@@ -108,3 +108,23 @@ def test_flux2_templates_run_on_tiny_weights(name, outputs, request, source_png,
     result = Executor(device="cpu").run(graph, output_dir=tmp_path / "out")
     assert result.ok, result.errors
     assert len(sorted((tmp_path / "out").glob("*.png"))) == outputs
+
+
+def test_an_fp8_scaled_transformer_file_samples_like_the_folder(tiny_klein8, tmp_path):
+    """ComfyUI's fp8 files (per-tensor scale_weight beside each fp8 weight, BFL's names) stay stored
+    in fp8 and compute in float32: the pictures stay within a few levels of the full-precision ones."""
+    from diffusers import Flux2Transformer2DModel
+    from flow_graphs import flux_txt2img
+    from graphs import add, pixels, run
+    from test_z_image_files import _fp8_scaled
+
+    unet = tmp_path / "flux-2-klein-4b-fp8.safetensors"
+    state = bfl_flux2_state(Flux2Transformer2DModel.from_pretrained(tiny_klein8 / "transformer").state_dict())
+    save_file({k: v.contiguous() for k, v in _fp8_scaled(state).items()}, str(unet))
+    executor = Executor(device="cpu")
+    graph, ids = flux_txt2img(tiny_klein8, guidance=None, steps=2, seed=9)
+    full = pixels(run(executor, graph, tmp_path / "a"), ids["decode"]).astype(int)
+    graph.connect(add(graph, "models.load_unet", unet=str(unet)), "model", ids["sampler"], "model")
+    stored = pixels(run(executor, graph, tmp_path / "b"), ids["decode"]).astype(int)
+    assert full.std() > 5
+    assert 0 < abs(stored - full).mean() < 3  # quantized: not identical, but close (mean under 3 of 255)
