@@ -7,6 +7,7 @@ order, so a shared workflow that uses the built-in model runs anywhere.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -26,7 +27,13 @@ def user_dir() -> Path:
     `NODEFLOW_HOME` overrides it, which tests use to stay out of the real one.
     """
     override = os.environ.get("NODEFLOW_HOME")
-    return Path(override) if override else user_data_path("nodeflow", appauthor=False)
+    return Path(override) if override else _platform_user_dir()
+
+
+@functools.cache
+def _platform_user_dir() -> Path:
+    """The platform's data folder for NodeFlow, asked once (a run asks for user folders per node)."""
+    return user_data_path("nodeflow", appauthor=False)
 
 
 def user_nodes_dir() -> Path:

@@ -329,7 +329,7 @@ class _Run:
             device=device,
             cancel_token=self.cancel,
             models=self.ex.models,
-            previews=self.ex.previews,
+            previews=self.ex.previews and bool(self.ex._subscribers),  # no one watching: no previews
             output_dir=self.output_dir,
             search_dirs=self.library.search_dirs(self.workflow_dir), reads=self.library.read_rule(self.workflow_dir),
             workflow_json=self._workflow_json() if cls.is_output else "",

@@ -82,12 +82,18 @@ class ModelLibrary:
     def __init__(self, folders: FolderSet, index: HashIndex | None = None):
         self.folders = folders
         self.index = index if index is not None else HashIndex()
+        # Per workflow folder, as a run asks them per node: its folders are fixed when it is made
+        # (`default_library` makes one per run).
+        self._rules: dict[Path | None, ReadRule] = {}
+        self._dirs: dict[Path | None, tuple[Path, ...]] = {}
 
     def search_dirs(self, workflow_dir: Path | None = None) -> tuple[Path, ...]:
         """Where a file a workflow names (a Load Image picture) is looked for: `core.paths`' folders,
         the user's input folder, then each ComfyUI install's input/ folder, where ComfyUI's own
         workflows expect them. What is found is then held to `read_rule`."""
-        return default_search_dirs(workflow_dir) + (user_input_dir(), *self.folders.inputs)
+        if workflow_dir not in self._dirs:
+            self._dirs[workflow_dir] = default_search_dirs(workflow_dir) + (user_input_dir(), *self.folders.inputs)
+        return self._dirs[workflow_dir]
 
     def read_rule(self, workflow_dir: Path | None = None) -> ReadRule:
         """What a workflow in `workflow_dir` may read (`core.reads`): that folder's tree, the user's
@@ -95,12 +101,15 @@ class ModelLibrary:
         allowed on the command line, in $NODEFLOW_ALLOW_READ or the settings, and NodeFlow's own
         resources and bundled examples. A workflow with no folder (unsaved, sent to the server)
         gets all but the first."""
+        if workflow_dir in self._rules:
+            return self._rules[workflow_dir]
         roots = [workflow_dir] if workflow_dir is not None else []
         roots += [user_input_dir(), *self.folders.inputs, *self.folders.reads, RESOURCES, EXAMPLES]
         roots += [folder.path for folder in self.folders.folders]
         hint = (f"run with --allow-read DIR, set ${ENV_ALLOW_READ}, or add it to \"allow_read\" "
                 f"in {settings_path()}")
-        return ReadRule.of(roots, hint)
+        self._rules[workflow_dir] = ReadRule.of(roots, hint)
+        return self._rules[workflow_dir]
 
     # -- listing -------------------------------------------------------------------------------
 

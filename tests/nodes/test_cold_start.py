@@ -34,6 +34,7 @@ def test_the_preview_projection_is_fitted_only_when_previews_are_shown(tiny_sd, 
     quiet = Executor(device="cpu", previews=False)
     quiet.subscribe(lambda event: None)
     run(quiet, graph, tmp_path)
+    run(Executor(device="cpu"), graph, tmp_path)  # previews on, but no one watches the run
     assert fits == []
     # Shown: fitted once per VAE, also for a second MODEL sharing it (Model Sampling makes a copy).
     shown = Executor(device="cpu")
