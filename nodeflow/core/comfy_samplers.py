@@ -19,6 +19,7 @@ SAMPLERS: dict[str, str | None] = {
     "ddim": None, "uni_pc": None, "uni_pc_bh2": None, "res_multistep": None, "res_multistep_ancestral": "step",
     "er_sde": "step", "euler_cfg_pp": None, "euler_ancestral_cfg_pp": "step", "dpmpp_2m_cfg_pp": None,
     "dpmpp_2s_ancestral_cfg_pp": "step", "res_multistep_cfg_pp": None, "res_multistep_ancestral_cfg_pp": "step",
+    "gradient_estimation": None, "gradient_estimation_cfg_pp": None,
 }
 SCHEDULERS = ("normal", "karras", "exponential", "sgm_uniform", "simple", "ddim_uniform", "beta",
               "linear_quadratic", "kl_optimal")
@@ -38,7 +39,7 @@ NEAREST = {
     "res_multistep_cfg_pp": "res_multistep", "res_multistep": "dpmpp_2m",
     "res_multistep_ancestral_cfg_pp": "res_multistep_ancestral", "res_multistep_ancestral": "euler_ancestral",
     "er_sde": "dpmpp_2m_sde", "uni_pc_bh2": "uni_pc",
-    "gradient_estimation": "euler", "gradient_estimation_cfg_pp": "euler_cfg_pp", "seeds_2": "dpmpp_sde",
+    "gradient_estimation_cfg_pp": "gradient_estimation", "gradient_estimation": "euler", "seeds_2": "dpmpp_sde",
     "seeds_3": "dpmpp_sde",
     "sa_solver": "dpmpp_2m_sde", "sa_solver_pece": "dpmpp_2m_sde",
 }
@@ -65,7 +66,7 @@ def nearest_table(available: Collection[str]) -> dict[str, str]:
 #: report promises no pixel match for them until a comparison has shown one.
 UNCOMPARED = frozenset({"res_multistep", "res_multistep_ancestral", "er_sde", "euler_cfg_pp", "euler_ancestral_cfg_pp",
                         "dpmpp_2m_cfg_pp", "dpmpp_2s_ancestral_cfg_pp", "res_multistep_cfg_pp",
-                        "res_multistep_ancestral_cfg_pp"})
+                        "res_multistep_ancestral_cfg_pp", "gradient_estimation", "gradient_estimation_cfg_pp"})
 
 
 def pixels_expected(sampler: str, scheduler: str) -> tuple[bool, str]:

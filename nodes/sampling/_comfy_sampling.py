@@ -58,6 +58,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "res_multistep": exp.res_multistep,
     "res_multistep_ancestral": functools.partial(exp.res_multistep, eta=1.0),
     "er_sde": exp.er_sde,
+    "gradient_estimation": ks.gradient_estimation,
     **CFG_PP,
 }
 SAMPLER_NAMES = tuple(NOISE_KIND)

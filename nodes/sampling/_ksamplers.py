@@ -215,3 +215,25 @@ def ddpm(model: Model, x: Any, sigmas: Any, step_done: Done, noise: Noise | None
             mean = mean * torch.sqrt(1.0 + sigma_next ** 2.0)
         x = mean
     return x
+
+
+def gradient_estimation(model: Model, x: Any, sigmas: Any, step_done: Done, noise: Noise | None = None,
+                        ge_gamma: float = 2.0, cfg_pp: bool = False, **_: Any) -> Any:
+    """Euler with the gradient estimate of Permenter & Yavuz 2024 ("Interpreting and improving
+    diffusion models from an optimization perspective"): from the second step on, the step adds
+    (ge_gamma - 1) (d - d_prev) dt. With `cfg_pp`, d is the unconditional direction and the Euler
+    part lands on the guided x0, as the CFG++ samplers do (`_ksamplers_cfgpp`)."""
+    old_d = None
+    for i in range(len(sigmas) - 1):
+        sigma, sigma_next = sigmas[i], sigmas[i + 1]
+        denoised = model(x, sigma)
+        d = to_d(x, sigma, model.uncond if cfg_pp else denoised)
+        step_done(i, denoised)
+        if sigma_next == 0:
+            x = denoised
+        else:
+            x = denoised + d * sigma_next if cfg_pp else x + d * (sigma_next - sigma)
+            if old_d is not None:
+                x = x + (ge_gamma - 1) * (d - old_d) * (sigma_next - sigma)
+        old_d = d
+    return x

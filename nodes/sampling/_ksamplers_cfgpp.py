@@ -17,7 +17,8 @@ holds that call's x0_u, computed even at cfg 1.
   second step on and not on a step to sigma 0 (which returns x0).
 - dpmpp_2s_ancestral_cfg_pp: the DPM-Solver++(2S) step to sigma_down on unconditional x0s (the
   midpoint's x0_u for the full step), fresh noise, then the first call's guidance x0 - x0_u added.
-- res_multistep_cfg_pp and its ancestral form: `_ksamplers_exp.res_multistep(cfg_pp=True)`.
+- res_multistep_cfg_pp and its ancestral form: `_ksamplers_exp.res_multistep(cfg_pp=True)`;
+  gradient_estimation_cfg_pp: `_ksamplers.gradient_estimation(cfg_pp=True)`.
 For models whose x is signal + sigma * noise; a flow model's alpha(sigma) is not modelled here
 (the comfyui convention refuses these samplers for flow models).
 """
@@ -28,7 +29,7 @@ import functools
 from typing import Any, Protocol
 
 from nodes._lazy import lazy
-from nodes.sampling._ksamplers import Done, Noise, ancestral_step
+from nodes.sampling._ksamplers import Done, Noise, ancestral_step, gradient_estimation
 from nodes.sampling._ksamplers_exp import res_multistep
 
 torch = lazy("torch")
@@ -115,4 +116,5 @@ CFG_PP = {
     "dpmpp_2s_ancestral_cfg_pp": dpmpp_2s_ancestral_cfg_pp,
     "res_multistep_cfg_pp": functools.partial(res_multistep, cfg_pp=True),
     "res_multistep_ancestral_cfg_pp": functools.partial(res_multistep, eta=1.0, cfg_pp=True),
+    "gradient_estimation_cfg_pp": functools.partial(gradient_estimation, cfg_pp=True),
 }

@@ -12,7 +12,7 @@ from nodeflow.interop.comfyui.convert import Notes, sampler_names
 @pytest.mark.parametrize(("name", "comfyui", "diffusers"), [
     ("deis", "lms", "deis"),  # the diffusers convention has DEIS, the comfyui one does not
     ("dpmpp_2s_ancestral_cfg_pp", "dpmpp_2s_ancestral_cfg_pp", "dpm_2_ancestral"),  # a chain of two
-    ("gradient_estimation_cfg_pp", "euler_cfg_pp", "euler"),
+    ("gradient_estimation_cfg_pp", "gradient_estimation_cfg_pp", "euler"),
     ("dpmpp_2m_sde_heun_gpu", "dpmpp_2m_sde_heun", "dpmpp_2m_sde"),
     ("res_multistep", "res_multistep", "dpmpp_2m"),
     ("lcm", "lcm", "euler"),

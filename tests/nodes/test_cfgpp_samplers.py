@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from nodeflow.core.comfy_samplers import NEAREST, SAMPLERS, nearest, pixels_expected
+from nodeflow.core.comfy_samplers import SAMPLERS, nearest, pixels_expected
 from nodes.sampling import _ksamplers as ks
 from nodes.sampling import _ksamplers_exp as exp
 from nodes.sampling._comfy_sampling import FUNCTIONS, WITH_ETA
@@ -39,7 +39,8 @@ SIGMAS = torch.tensor([14.6, 6.0, 2.0, 0.7, 0.2, 0.0], dtype=torch.float64)
 START = torch.linspace(-2, 2, 9, dtype=torch.float64) * 14.6
 BASE = {"euler_cfg_pp": ks.euler, "euler_ancestral_cfg_pp": ks.euler_ancestral, "dpmpp_2m_cfg_pp": ks.dpmpp_2m,
         "dpmpp_2s_ancestral_cfg_pp": ks.dpmpp_2s_ancestral, "res_multistep_cfg_pp": exp.res_multistep,
-        "res_multistep_ancestral_cfg_pp": lambda *a, **k: exp.res_multistep(*a, eta=1.0, **k)}
+        "res_multistep_ancestral_cfg_pp": lambda *a, **k: exp.res_multistep(*a, eta=1.0, **k),
+        "gradient_estimation_cfg_pp": ks.gradient_estimation}
 
 
 def _noise():
@@ -95,4 +96,14 @@ def test_the_cfg_pp_names_run_themselves_and_promise_no_comfyui_pixels_yet():
         assert name in SAMPLERS and nearest(name, SAMPLERS) == name
         assert "not been compared" in pixels_expected(name, "normal")[1]
     assert {n for n in CFG_PP if SAMPLERS[n] == "step"} == {n for n in CFG_PP if n in WITH_ETA}
-    assert NEAREST["gradient_estimation_cfg_pp"] == "euler_cfg_pp"
+    assert SAMPLERS["gradient_estimation"] is None
+    assert nearest("gradient_estimation_cfg_pp", SAMPLERS) == "gradient_estimation_cfg_pp"  # runs itself
+
+
+def test_gradient_estimation_is_euler_at_gamma_1_and_follows_the_ode_closer_with_few_steps():
+    from tests.nodes.test_exp_samplers import denoiser, error
+
+    same = ks.gradient_estimation(denoiser, START.clone(), SIGMAS, lambda i, d: None, ge_gamma=1.0)
+    torch.testing.assert_close(same, ks.euler(denoiser, START.clone(), SIGMAS, lambda i, d: None))
+    assert error(ks.gradient_estimation, 5) < error(ks.euler, 5) / 5  # 0.10 of Euler's error here
+    assert error(ks.gradient_estimation, 10) < error(ks.euler, 10) * 0.6
