@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMenu,
     QPushButton,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -29,6 +30,7 @@ from nodeflow.gui.canvas.layout import TITLE_H
 from nodeflow.gui.canvas.node_item import NodeItem
 from nodeflow.gui.dock_sizes import scrolling
 from nodeflow.gui.subgraph_edits import SubgraphEdits
+from nodeflow.gui.widgets.flow_row import FlowLayout
 
 _ROLE = Qt.ItemDataRole.UserRole
 #: A subgraph file dragged from the library onto the canvas (its path, UTF-8).
@@ -79,6 +81,13 @@ class Breadcrumb(QWidget):
         return [self.row.itemAt(i).widget() for i in range(self.row.count())]
 
 
+def _holding(layout: FlowLayout) -> QWidget:
+    """A widget laid out by `layout` (a wrapping row sizes by its width only inside a widget)."""
+    holder = QWidget()
+    holder.setLayout(layout)
+    return holder
+
+
 class SubgraphPanel(QWidget):
     """The open definition's inputs, outputs and promoted widgets, and the library's files."""
 
@@ -87,24 +96,28 @@ class SubgraphPanel(QWidget):
         self.edits, self.scene, self.message = edits, scene, message
         layout = QVBoxLayout(self)
         self.sockets = QListWidget()
+        self.sockets.setWordWrap(True)  # the hint line fits a narrow column
         layout.addWidget(self.sockets)
-        buttons = QHBoxLayout()
+        buttons = FlowLayout(max_lines=3)  # wraps in a narrow column (1280x720) instead of clipping
         for text, slot in (("Add input…", lambda: self.add("input")), ("Add output…", lambda: self.add("output")),
                            ("Rename…", self.rename), ("Remove", self.remove), ("Up", lambda: self.move(-1)),
                            ("Down", lambda: self.move(1)), ("Promote…", self.promote)):
             button = QPushButton(text)
             button.clicked.connect(lambda _c=False, s=slot: s())
             buttons.addWidget(button)
-        layout.addLayout(buttons)
+        layout.addWidget(_holding(buttons))
         self.library = LibraryList()
         layout.addWidget(self.library)
-        library_buttons = QHBoxLayout()
+        library_buttons = FlowLayout()
         for text, slot in (("Add to canvas", self.use_selected), ("Update instances", self.update_selected),
                            ("Save to library", self.save_current), ("Refresh", self.refresh_library)):
             button = QPushButton(text)
             button.clicked.connect(lambda _c=False, s=slot: s())
             library_buttons.addWidget(button)
-        layout.addLayout(library_buttons)
+        layout.addWidget(_holding(library_buttons))
+        for box in (self.sockets, self.library):  # the lists share what the wrapped buttons leave
+            box.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
+            box.setMinimumHeight(48)
         edits.trail_changed.connect(self.refresh)
         edits.document.edited.connect(self.refresh)
         self.refresh()

@@ -153,3 +153,17 @@ def test_frame_all_on_txt2img_shows_every_node_with_its_labels_at_1280x720(qtbot
     assert font_px(body) * text_scale(zoom, body) * zoom >= READABLE_PX - 1e-6
     shot = view.viewport().grab()
     assert not shot.isNull()
+
+
+def test_every_subgraph_button_shows_in_the_narrow_column(qtbot, full):
+    """The socket buttons sat in one row wider than the column: Rename… was cut, the rest hidden."""
+    from PySide6.QtWidgets import QPushButton
+
+    dock = full.docks["subgraph"]
+    dock.raise_()
+    qtbot.waitUntil(lambda: not dock.visibleRegion().isEmpty(), timeout=2000)
+    area = _rect_in_window(full, dock)
+    buttons = full.subgraph_panel.findChildren(QPushButton)
+    assert len(buttons) == 11
+    for button in buttons:
+        assert button.isVisible() and area.contains(_rect_in_window(full, button)), button.text()
