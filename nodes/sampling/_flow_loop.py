@@ -27,16 +27,22 @@ from nodes._lazy import lazy
 torch = lazy("torch")
 np = lazy("numpy")
 
-#: diffusers sampler names the flow loop runs (its pipelines' scheduler).
-SAMPLERS = ("euler",)
+#: diffusers sampler names the flow loop runs -> diffusers' flow-matching scheduler class: Euler (the
+#: pipelines' own) and Heun (second order, two model calls a step), which has no custom sigmas or
+#: resolution-dependent shift, so only a family whose pipeline uses neither (SD3) runs it.
+SAMPLERS = {"euler": "FlowMatchEulerDiscreteScheduler", "heun": "FlowMatchHeunDiscreteScheduler"}
 SCHEDULES = ("normal", "simple")
 
 
-def flow_scheduler(model: Any) -> Any:
-    from diffusers import FlowMatchEulerDiscreteScheduler
+def flow_scheduler(model: Any, sampler: str = "euler") -> Any:
+    import diffusers
 
     config = {k: v for k, v in model.scheduler_config.items() if not k.startswith("_") and k != "comfy_sampling"}
-    return FlowMatchEulerDiscreteScheduler.from_config(config)
+    if sampler == "heun" and (model.spec.sigmas == "linspace" or config.get("use_dynamic_shifting")):
+        raise NodeError(f"heun (FlowMatchHeunDiscreteScheduler) has no custom sigmas or resolution-dependent shift, "
+                        f"which {model.spec.title}'s pipeline uses; use euler, or the comfyui convention",
+                        "sampler_name")
+    return getattr(diffusers, SAMPLERS[sampler]).from_config(config)
 
 
 def _mu(spec: Any, config: Any, seq_len: int, steps: int, max_shift: float) -> float:
@@ -132,9 +138,9 @@ def sample(ctx: RunContext, guider: Any, sampler: Any, schedule: Any, noise: Any
 
     model = guider.model
     if sampler.name not in SAMPLERS:
-        raise NodeError(f"{model.spec.title} samples with {', '.join(SAMPLERS)} in the diffusers convention "
-                        f"(its pipeline's scheduler), not '{sampler.name}'; the comfyui convention has more",
-                        "sampler_name")
+        raise NodeError(f"{model.spec.title} samples with {' or '.join(SAMPLERS)} in the diffusers convention "
+                        f"(diffusers' flow-matching schedulers), not '{sampler.name}'; the comfyui convention has "
+                        "more", "sampler_name")
     if schedule.scheduler not in SCHEDULES:
         raise NodeError(f"{model.spec.title} uses its pipeline's noise levels in the diffusers convention "
                         f"(scheduler 'normal'), not '{schedule.scheduler}'", "scheduler")
@@ -150,7 +156,7 @@ def sample(ctx: RunContext, guider: Any, sampler: Any, schedule: Any, noise: Any
     full = denoise >= 1.0
     noise_mask = latent.get("noise_mask")
     with torch.no_grad():
-        scheduler = flow_scheduler(model)
+        scheduler = flow_scheduler(model, sampler.name)
         timesteps = timesteps_for(model, scheduler, steps, size, device)
         first = 0 if full else start_step(steps, denoise)
         timesteps = timesteps[first * scheduler.order:]

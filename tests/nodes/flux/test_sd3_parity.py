@@ -52,3 +52,26 @@ def test_all_in_one_file_gives_the_folders_pixels(tmp_path_factory, executor, tm
         results.append(pixels(run(executor, graph, tmp_path), ids["decode"]))
     meaningful(results[0])
     np.testing.assert_array_equal(results[1], results[0])
+
+
+def test_heun_matches_sd3_pipeline_with_flow_match_heun(tiny_sd3, executor, tmp_path):
+    from diffusers import FlowMatchHeunDiscreteScheduler, StableDiffusion3Pipeline
+
+    graph, ids = flux_txt2img(tiny_sd3, guidance=None, negative="", cfg=4.0, steps=3, seed=6)
+    graph.set_param(ids["sampler"], "sampler_name", "heun")
+    ours = pixels(run(executor, graph, tmp_path), ids["decode"])
+    base = reference_pipe("StableDiffusion3Pipeline", tiny_sd3)
+    pipe = StableDiffusion3Pipeline(**{**base.components,
+                                       "scheduler": FlowMatchHeunDiscreteScheduler.from_config(base.scheduler.config)})
+    pipe.set_progress_bar_config(disable=True)
+    theirs = as_uint8(pipe("a red circle", height=32, width=32, num_inference_steps=3, guidance_scale=4.0,
+                           generator=torch.Generator("cpu").manual_seed(6)).images)
+    meaningful(theirs)
+    np.testing.assert_array_equal(ours, theirs)
+
+
+def test_heun_is_refused_for_a_pipeline_with_its_own_sigmas(tiny_flux, executor, tmp_path):
+    graph, ids = flux_txt2img(tiny_flux, steps=2)
+    graph.set_param(ids["sampler"], "sampler_name", "heun")
+    result = executor.run(graph, output_dir=tmp_path)
+    assert not result.ok and "(FlowMatchHeunDiscreteScheduler) has no custom sigmas" in result.errors[ids["sampler"]]
