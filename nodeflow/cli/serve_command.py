@@ -32,6 +32,9 @@ def add_parser(sub) -> None:
                        help="a browser origin allowed besides the server's own, e.g. http://localhost:3000")
     serve.add_argument("--frontend", action="store_true",
                        help="also serve ComfyUI's web frontend at / (needs: pip install 'nodeflow[frontend]')")
+    serve.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                       help="run prompts on Ray: a local cluster started with the server, or join ADDRESS")
+    serve.add_argument("--workers", type=int, default=2, metavar="N", help="Ray workers: prompts at once (default 2)")
     add_model_folder_args(serve)
     serve.set_defaults(handler=handler)
 
@@ -50,7 +53,8 @@ def handler(args: argparse.Namespace) -> int:
     config = ServeConfig(host=args.host, port=args.port, token=token, out=args.out, input_dir=args.input_dir,
                          state_dir=args.state or user_dir() / "serve", device=args.device,
                          memory_budget=args.memory_budget, previews=args.previews,
-                         allowed_origins=tuple(o.rstrip("/") for o in args.origins), frontend=args.frontend)
+                         allowed_origins=tuple(o.rstrip("/") for o in args.origins), frontend=args.frontend,
+                         ray=args.ray, workers=args.workers)
     check_exposure(config)
     if config.frontend:
         static_dir()  # not installed: one line now, before anything starts

@@ -5,6 +5,9 @@ the actor that already ran a job on the same files (checkpoint) and otherwise a 
 worker has loaded. Actors return their files as bytes and the driver writes them, so names and
 `index.jsonl` are those of a local run. A failed job gets one more try on another worker. Ctrl+C
 (or `nodeflow queue cancel`) trips the cancel token inside the worker's run, then the actors go.
+A long-lived caller (`nodeflow serve --ray`) opens the cluster and its actors once (`open`), drains
+the queue as often as jobs arrive (`drain`), and closes them when it stops (`close`): models stay
+loaded between prompts.
 
 Ray is imported here only, when `--ray` is given.
 """
@@ -67,35 +70,57 @@ class _Slot:
 class RayRunner:
     def __init__(self, store: JobStore, *, address: str = "local", workers: int = 2, device: str = "auto",
                  group: bool = True, report: Report | None = None, model_roots: tuple[str, ...] = (),
-                 comfyui: tuple[str, ...] = (), memory_budget: int | None = None, threads: int | None = None):
+                 comfyui: tuple[str, ...] = (), memory_budget: int | None = None, threads: int | None = None,
+                 begin: Callable[[Job], None] | None = None, cancel_rest: bool = True):
+        """`begin(job)` is called when a job goes to a worker; without `cancel_rest`, a cancel puts
+        the running jobs back in the queue and leaves the others queued (a server stopping)."""
         self.store, self.address, self.workers, self.device = store, address, max(1, workers), device
         self.model_roots, self.comfyui, self.memory_budget = model_roots, comfyui, memory_budget
         self.threads = threads
-        self.group, self.report = group, report
+        self.group, self.report, self.begin, self.cancel_rest = group, report, begin, cancel_rest
         self._keys: dict[int, tuple] = {}
         self._retried: set[int] = set()
+        self._slots: list[_Slot] = []
+        self._started_here = False
 
     def run(self, batch: str, cancel: CancelToken) -> Summary:
         """Run the queued jobs of `batch` on Ray until none is left or `cancel` trips."""
+        self.open()
+        try:
+            return self.drain(batch, cancel)
+        finally:
+            self.close()
+
+    def open(self) -> None:
+        """Join (or start) the cluster and start the workers."""
         import ray
 
-        started_here = False
         if not ray.is_initialized():
             os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+            self._started_here = True  # also when init fails half-way: `close` shuts down what started
             if self.address == "local":
                 ray.init(address="local", num_cpus=max(2, self.workers), include_dashboard=False,
                          log_to_driver=False)
             else:
                 ray.init(address=self.address, log_to_driver=False)
-            started_here = True
-        slots = [_Slot(actor) for actor in self._actors(ray)]
-        try:
-            return self._loop(ray, batch, cancel, slots)
-        finally:
-            for slot in slots:
-                ray.kill(slot.actor)
-            if started_here:
-                ray.shutdown()
+        self._slots = [_Slot(actor) for actor in self._actors(ray)]
+
+    def drain(self, batch: str, cancel: CancelToken) -> Summary:
+        """Run the queued jobs of `batch` on the open workers until none is left or `cancel` trips."""
+        import ray
+
+        return self._loop(ray, batch, cancel, self._slots)
+
+    def close(self) -> None:
+        """Stop the workers, and the cluster if `open` started it."""
+        import ray
+
+        for slot in self._slots:
+            ray.kill(slot.actor)
+        self._slots = []
+        if self._started_here:
+            ray.shutdown()
+            self._started_here = False
 
     def _actors(self, ray) -> list[Any]:
         gpus = ray.cluster_resources().get("GPU", 0)
@@ -129,6 +154,8 @@ class RayRunner:
                     job = self._next(batch, slots, index, retries)
                     if job is not None:
                         slot.job = job
+                        if self.begin is not None:
+                            self.begin(job)
                         slot.ref = slot.actor.run.remote(job.workflow, job.overrides, job.workflow_dir)
             busy = [slot for slot in slots if slot.job is not None]
             if not busy:
@@ -197,9 +224,15 @@ class RayRunner:
         busy = [slot for slot in slots if slot.job is not None]
         for slot in busy:
             slot.actor.cancel.remote()
-        ray.wait([slot.ref for slot in busy], num_returns=len(busy), timeout=CANCEL_GRACE)
+        if busy:
+            ray.wait([slot.ref for slot in busy], num_returns=len(busy), timeout=CANCEL_GRACE)
         for slot in busy:
-            self.store.finish(slot.job.id, "cancelled", error="cancelled")
-            summary.add(slot.job, "cancelled")
-        self.store.cancel_batch(batch)
+            if self.cancel_rest:
+                self.store.finish(slot.job.id, "cancelled", error="cancelled")
+                summary.add(slot.job, "cancelled")
+            else:
+                self.store.requeue(slot.job.id)  # runs again at the next start
+            slot.job, slot.ref = None, None
+        if self.cancel_rest:
+            self.store.cancel_batch(batch)
         return summary

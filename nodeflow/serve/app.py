@@ -53,6 +53,7 @@ def make_app(config: ServeConfig, store: JobStore | None = None) -> web.Applicat
         await asyncio.to_thread(book.load, queue)
         hub = Hub(asyncio.get_running_loop())
         worker = await asyncio.to_thread(Worker, config, queue, book, hub)
+        await asyncio.to_thread(worker.open)
         app[STATE] = ServerState(config, queue, book, await asyncio.to_thread(default_registry), hub, worker)
         worker.start()
 

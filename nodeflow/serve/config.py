@@ -44,6 +44,10 @@ class ServeConfig:
     allowed_origins: tuple[str, ...] = ()
     #: Serve ComfyUI's web frontend at / (`nodeflow.serve.frontend`).
     frontend: bool = False
+    #: Run prompts on Ray: "local" (a cluster started with the server) or a cluster's address;
+    #: None runs them in this process. `workers`: Ray workers (prompts at once).
+    ray: str | None = None
+    workers: int = 2
 
     @property
     def temp_dir(self) -> Path:

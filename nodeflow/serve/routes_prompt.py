@@ -151,10 +151,10 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     await socket.prepare(request)
     client = state.hub.attach(sid, socket)
     state.hub.send_now(client, "status", {"status": await state.blocking(state.status), "sid": sid})
-    record = state.worker.record
-    if record is not None and record.client_id == sid and state.worker.translator is not None:
-        state.hub.send_now(client, "executing", {"node": state.worker.translator.current,
-                                                 "prompt_id": record.prompt_id})
+    running = state.worker.running_for(sid)
+    if running is not None:
+        state.hub.send_now(client, "executing", {"node": running.translator.current,
+                                                 "prompt_id": running.record.prompt_id})
     first = True
     try:
         async for message in socket:

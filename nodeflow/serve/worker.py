@@ -5,20 +5,30 @@ each job's life into ComfyUI messages and history: `begin` starts a prompt, the 
 stream as it runs, `report` (after the job's files are committed to the output folder) records
 its outputs per node and ends it. Stopping (SIGTERM) cancels the running job, which goes back to
 the queue, so the next start runs it again.
+
+With `--ray` the jobs run on a local Ray cluster instead (`jobs.ray_runner.RayRunner`, opened once
+for the server's life so models stay loaded in its workers), several at once, each with its own
+messages and history. The workers run without the executor's events, so a Ray prompt's client
+gets execution_start, then executed per output and the end, but no per-node progress or preview
+frames, and Preview Image pictures are not kept (Save Image's files are).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
 from nodeflow.core.context import CancelToken
+from nodeflow.core.errors import NodeFlowError
 from nodeflow.core.files import SAVED_PATH_INFO
 from nodeflow.core.outputs import job_file_name
 from nodeflow.engine import Executor
 from nodeflow.engine import events as ev
+from nodeflow.engine.device import default_threads
 from nodeflow.jobs.execute import Outcome
 from nodeflow.jobs.local import LocalRunner
 from nodeflow.jobs.store import Job, JobStore
@@ -30,20 +40,50 @@ from nodeflow.serve.messages import Translator, preview_frame
 log = logging.getLogger(__name__)
 
 
+@dataclass
+class Running:
+    """A prompt being run: its record, its messages so far, the preview pictures it showed."""
+
+    record: PromptRecord
+    translator: Translator
+    previews: dict[str, list[Any]] = field(default_factory=dict)
+
+
 class Worker:
     def __init__(self, config: ServeConfig, store: JobStore, book: PromptBook, hub: Hub):
         self.config, self.store, self.book, self.hub = config, store, book, hub
-        self.executor = Executor(device=config.device, memory_budget=config.memory_budget, previews=config.previews)
+        threads = default_threads()  # one count here and on Ray workers: the same sums, the same pixels
+        self.executor = Executor(device=config.device, memory_budget=config.memory_budget, previews=config.previews,
+                                 threads=threads)
         self.executor.subscribe(self._on_event)
-        self.runner = LocalRunner(store, self.executor, group=False, cancel_rest=False,
-                                  begin=self._begin, report=self._report)
+        if config.ray is not None:
+            from nodeflow.jobs.ray_runner import RayRunner
+
+            os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+            self.runner = RayRunner(store, address=config.ray, workers=config.workers, device=config.device,
+                                    group=False, memory_budget=config.memory_budget, threads=threads,
+                                    begin=self._begin, report=self._report, cancel_rest=False)
+        else:
+            self.runner = LocalRunner(store, self.executor, group=False, cancel_rest=False,
+                                      begin=self._begin, report=self._report)
         self.cancel = CancelToken()
         self.wake = threading.Event()
         self.free_requested = False
-        self.record: PromptRecord | None = None
-        self.translator: Translator | None = None
-        self._previews: dict[str, list[Any]] = {}
+        self._running: dict[int, Running] = {}  # by job id
+        self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._loop, name="nodeflow-serve-jobs", daemon=True)
+
+    def open(self) -> None:
+        """With --ray: join (or start) the cluster and its workers, once, before the server listens;
+        one line (NodeFlowError) if Ray does not come up, rather than a server whose prompts never run."""
+        if self.config.ray is None:
+            return
+        try:
+            self.runner.open()
+        except Exception as exc:  # ray.init's errors are of many kinds; all mean the same here
+            self.runner.close()
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise NodeFlowError(f"--ray: the Ray cluster did not start ({first})") from None
 
     def start(self) -> None:
         self._thread.start()
@@ -58,16 +98,29 @@ class Worker:
     def queue_remaining(self) -> int:
         return self.store.count(SERVE_BATCH, ["queued", "running"])
 
-    def running_prompt(self) -> str | None:
-        record = self.record
-        return record.prompt_id if record is not None else None
+    def running_for(self, client_id: str) -> Running | None:
+        """The prompt of `client_id` being run now, if any (a socket that reconnects is told)."""
+        with self._lock:
+            return next((r for r in self._running.values() if r.record.client_id == client_id), None)
 
     def _loop(self) -> None:
-        while not self.cancel.cancelled:
-            try:
+        ray = self.config.ray is not None  # opened by `open`: the workers keep their models between prompts
+        try:
+            while not self.cancel.cancelled:
+                self._drain(ray)
+        finally:
+            if ray:
+                self.runner.close()
+
+    def _drain(self, ray: bool) -> None:
+        try:
+            if ray:
+                self.runner.drain(SERVE_BATCH, self.cancel)
+            else:
                 self.runner.run(SERVE_BATCH, self.cancel)
-            except Exception:  # a broken job must not stop the server
-                log.exception("the server's job loop failed; going on")
+        except Exception:  # a broken job must not stop the server
+            log.exception("the server's job loop failed; going on")
+        if not self.cancel.cancelled:
             if self.free_requested:
                 self.free_requested = False
                 self.executor.models.evict()
@@ -84,34 +137,42 @@ class Worker:
             self.book.add(record)
         classes = {node: str(data.get("class_type", "")) for node, data in record.prompt.items()
                    if isinstance(data, dict)}
-        self.record, self.translator, self._previews = record, Translator(record.prompt_id, classes), {}
+        running = Running(record, Translator(record.prompt_id, classes))
+        with self._lock:
+            self._running[job.id] = running
         self._status()
-        start = self.translator.start()
+        start = running.translator.start()
         record.messages = [[kind, data] for kind, data in start]
         self._send(start, record.client_id)
 
     def _on_event(self, event: ev.Event) -> None:
-        record, translator = self.record, self.translator
-        if record is None or translator is None:
+        """The local executor's events: of its one running prompt."""
+        with self._lock:
+            running = next(iter(self._running.values()), None) if len(self._running) == 1 else None
+        if running is None:
             return
-        self._send(translator.event(event), record.client_id)
+        record = running.record
+        self._send(running.translator.event(event), record.client_id)
         if isinstance(event, ev.NodeProgress) and event.preview is not None and self.hub.wants(record.client_id):
             self.hub.post_frame(preview_frame(event.preview), record.client_id)
         if isinstance(event, ev.NodeImages):
             unsaved = [image for image in event.images if SAVED_PATH_INFO not in getattr(image, "info", {})]
             if unsaved:
-                self._previews.setdefault(event.node_id, []).extend(unsaved)
+                running.previews.setdefault(event.node_id, []).extend(unsaved)
 
     def _report(self, job: Job, outcome: Outcome, names: list[str]) -> None:
-        record, translator = self.record, self.translator
-        self.record = self.translator = None
-        if record is None or translator is None:
+        if outcome.status == "retrying":  # a Ray worker failed it once; another tries (and begins it again)
             return
+        with self._lock:
+            running = self._running.pop(job.id, None)
+        if running is None:
+            return
+        record, translator = running.record, running.translator
         outputs: dict[str, Any] = {}
         if outcome.status == "done" or outcome.node_files:
             for node, files in outcome.node_files.items():
                 outputs[node] = {"images": [_image_ref(job_file_name(rel, job.number), "output") for rel in files]}
-            for node, images in self._previews.items():
+            for node, images in running.previews.items():
                 outputs.setdefault(node, {"images": []})["images"] += self._save_previews(job, node, images)
         for node, output in outputs.items():
             self._send([translator.executed_message(node, output)], record.client_id)
