@@ -84,6 +84,15 @@ def _check_drawing(name, saved):
             left, right = picture[:, :32], picture[:, 32:]
             assert _share(left, (220, 30, 30)) > 0.1 > _share(right, (220, 30, 30))
             assert _share(right, (230, 210, 40)) > 0.1 > _share(left, (230, 210, 40))
+    if name in FLOW:  # tiny-shapes-flow keeps the blue background the prompts name
+        for picture in pictures:
+            assert _share(picture[:4], (35, 70, 225)) > 0.8
+    if name == "flow_txt2img":  # a small yellow star on the left
+        for picture in pictures:
+            assert _share(picture[:, :32], (245, 225, 40)) > 0.03 > _share(picture[:, 32:], (245, 225, 40))
+    if name == "flow_edit":  # the red circle in the center recoloured green
+        centre = pictures[0][24:40, 24:40]
+        assert _share(centre, (30, 170, 50)) > 0.8 and _share(centre, (220, 30, 30)) < 0.05
     if name == "outpaint":  # the original stays, the new border continues its blue background
         source = np.array(Image.open(ROOT / SOURCE).convert("RGB"))
         assert np.abs(pictures[0][:, :48].astype(int) - source[:, :48]).mean() < 12
