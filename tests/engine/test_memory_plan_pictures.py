@@ -125,7 +125,14 @@ def test_an_image_scale_to_a_larger_size_grows_the_encode_after_it():
     assert after == pytest.approx(before * (256 * 256) / (64 * 64), rel=0.01)
 
 
-@pytest.mark.parametrize("workflow", sorted(p.name for p in (ROOT / "workflows").glob("*.json")))
+def _tiny_shapes_workflows() -> list[str]:
+    """The shipped workflows on tiny-shapes (the SD-shaped built-in model) that
+    bench/memory_budget.py measures; the flow examples run on tiny-shapes-flow."""
+    return sorted(p.name for p in (ROOT / "workflows").glob("*.json")
+                  if '"resources/models/tiny-shapes"' in p.read_text())
+
+
+@pytest.mark.parametrize("workflow", _tiny_shapes_workflows())
 def test_every_shipped_workflow_is_planned_near_what_it_measures(workflow):
     """bench/memory_budget.py measures 15-21 MB of peak growth for each (weights 12.2 MB + pictures
     of 64x64): the plan must not guess SDXL-sized pictures for the built-in model."""
@@ -135,6 +142,15 @@ def test_every_shipped_workflow_is_planned_near_what_it_measures(workflow):
     assert weights == pytest.approx(12.2e6, rel=0.05)
     assert weights < plan.peak < 2 * weights
     assert {n.node_id for n in plan.nodes} == set(make_plan(graph).order)
+
+
+@pytest.mark.parametrize("workflow", ["flow_txt2img.json", "flow_img2img.json", "flow_edit.json"])
+def test_the_flow_examples_count_the_flow_models_own_files(workflow):
+    """The flow examples' Load Checkpoint counts tiny-shapes-flow's files, not tiny-shapes'."""
+    graph, _ = files.load(ROOT / "workflows" / workflow, default_registry())
+    weights = sum(b for n in _plan(graph).nodes if n.node_id == "1" for _, b in n.components)
+    on_disk = sum(f.stat().st_size for f in (RESOURCES / "models" / "tiny-shapes-flow").rglob("*.safetensors"))
+    assert weights == pytest.approx(on_disk, rel=0.02)
 
 
 def test_a_model_files_header_is_read_once_per_version(tmp_path):
