@@ -74,17 +74,10 @@ class Denoise:
 def denoiser_config(shapes: Mapping[str, tuple[int, ...]], base: dict[str, Any]) -> dict[str, Any]:
     """ChromaTransformer2DModel's config for weights of these (bare) shapes, in the original or diffusers'
     key names: Flux's sizes (`nodes.flux._adapter`) plus the modulation approximator's."""
-    from nodes.flux._adapter import _count
+    from nodes.flux._adapter import _count, read_blocks
 
     config = dict(base)
-    original = "img_in.weight" in shapes
-    hidden, config["in_channels"] = shapes["img_in.weight" if original else "x_embedder.weight"]
-    head = "double_blocks.0.img_attn.norm.query_norm.scale" if original else "transformer_blocks.0.attn.norm_q.weight"
-    config["attention_head_dim"] = shapes[head][0]
-    config["num_attention_heads"] = hidden // config["attention_head_dim"]
-    config["num_layers"] = _count(shapes, "double_blocks." if original else "transformer_blocks.")
-    config["num_single_layers"] = _count(shapes, "single_blocks." if original else "single_transformer_blocks.")
-    config["joint_attention_dim"] = shapes["txt_in.weight" if original else "context_embedder.weight"][1]
+    read_blocks(shapes, config)
     hidden_dim, config["approximator_num_channels"] = shapes["distilled_guidance_layer.in_proj.weight"]
     config["approximator_hidden_dim"] = hidden_dim
     config["approximator_layers"] = _count(shapes, "distilled_guidance_layer.layers.")

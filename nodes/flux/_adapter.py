@@ -190,28 +190,33 @@ def _count(shapes: Mapping[str, Any], prefix: str) -> int:
     return len({k[len(prefix):].split(".", 1)[0] for k in shapes if k.startswith(prefix)})
 
 
+def read_blocks(shapes: Mapping[str, tuple[int, ...]], config: dict[str, Any]) -> bool:
+    """Write into `config` the sizes every Flux-shaped transformer (Flux.1, Flux.2, Chroma) shows in
+    its tensors: input channels, double and single block counts, text width, attention head width
+    and count. Returns whether the key names are BFL's (ComfyUI's) rather than diffusers'."""
+    bfl = "img_in.weight" in shapes
+    hidden, config["in_channels"] = shapes["img_in.weight" if bfl else "x_embedder.weight"]
+    head = "double_blocks.0.img_attn.norm.query_norm.scale" if bfl else "transformer_blocks.0.attn.norm_q.weight"
+    config["attention_head_dim"] = head_dim = shapes[head][0]
+    config["num_attention_heads"] = hidden // head_dim
+    config["num_layers"] = _count(shapes, "double_blocks." if bfl else "transformer_blocks.")
+    config["num_single_layers"] = _count(shapes, "single_blocks." if bfl else "single_transformer_blocks.")
+    config["joint_attention_dim"] = shapes["txt_in.weight" if bfl else "context_embedder.weight"][1]
+    return bfl
+
+
 def denoiser_config(shapes: Mapping[str, tuple[int, ...]], base: dict[str, Any]) -> dict[str, Any]:
     """FluxTransformer2DModel's config for weights of these (bare) shapes, in BFL's or diffusers' key
     names: block counts, widths and the guidance input read off the tensors, the rest from `base`
     (the shipped Flux.1 config: rope axes, patch size)."""
     config = dict(base)
-    if "img_in.weight" in shapes:  # BFL / ComfyUI names
-        hidden, config["in_channels"] = shapes["img_in.weight"]
-        head_dim = shapes["double_blocks.0.img_attn.norm.query_norm.scale"][0]
-        config["num_layers"] = _count(shapes, "double_blocks.")
-        config["num_single_layers"] = _count(shapes, "single_blocks.")
-        config["joint_attention_dim"] = shapes["txt_in.weight"][1]
+    if read_blocks(shapes, config):  # BFL / ComfyUI names
         config["pooled_projection_dim"] = shapes["vector_in.in_layer.weight"][1]
         config["guidance_embeds"] = "guidance_in.in_layer.weight" in shapes
     else:
-        hidden, config["in_channels"] = shapes["x_embedder.weight"]
-        head_dim = shapes["transformer_blocks.0.attn.norm_q.weight"][0]
-        config["num_layers"] = _count(shapes, "transformer_blocks.")
-        config["num_single_layers"] = _count(shapes, "single_transformer_blocks.")
-        config["joint_attention_dim"] = shapes["context_embedder.weight"][1]
         config["pooled_projection_dim"] = shapes["time_text_embed.text_embedder.linear_1.weight"][1]
         config["guidance_embeds"] = any(k.startswith("time_text_embed.guidance_embedder.") for k in shapes)
-    config["attention_head_dim"], config["num_attention_heads"] = head_dim, hidden // head_dim
+    head_dim = config["attention_head_dim"]
     if head_dim != sum(config["axes_dims_rope"]):
         raise NodeError(f"a Flux transformer with {head_dim}-wide attention heads is not one NodeFlow has a config "
                         f"for (Flux.1's are {sum(config['axes_dims_rope'])} wide); load it as a diffusers folder",

@@ -18,6 +18,7 @@ from typing import Any
 
 from nodeflow.core import NodeError, RunContext
 from nodes._lazy import lazy
+from nodes.flux._adapter import read_blocks
 
 torch = lazy("torch")
 
@@ -82,34 +83,21 @@ class Denoise:
         return out[:, :h * w].permute(0, 2, 1).reshape(b, -1, h, w)
 
 
-def _count(shapes: Mapping[str, Any], prefix: str) -> int:
-    return len({k[len(prefix):].split(".", 1)[0] for k in shapes if k.startswith(prefix)})
-
-
 def denoiser_config(shapes: Mapping[str, tuple[int, ...]], base: dict[str, Any]) -> dict[str, Any]:
     """Flux2Transformer2DModel's config for weights of these (bare) shapes, in BFL's (ComfyUI's) key
     names or diffusers': widths, block counts, the feed-forward ratio and the guidance input read off
     the tensors, the rope axes from `base` (the shipped Flux.2 Klein config)."""
     config = dict(base)
-    if "img_in.weight" in shapes:  # BFL / ComfyUI names
-        hidden, config["in_channels"] = shapes["img_in.weight"]
-        head_dim = shapes["double_blocks.0.img_attn.norm.query_norm.scale"][0]
-        config["num_layers"] = _count(shapes, "double_blocks.")
-        config["num_single_layers"] = _count(shapes, "single_blocks.")
-        config["joint_attention_dim"] = shapes["txt_in.weight"][1]
+    if read_blocks(shapes, config):  # BFL / ComfyUI names
         config["timestep_guidance_channels"] = shapes["time_in.in_layer.weight"][1]
         feed_forward = shapes["double_blocks.0.img_mlp.0.weight"][0]
         config["guidance_embeds"] = "guidance_in.in_layer.weight" in shapes
     else:
-        hidden, config["in_channels"] = shapes["x_embedder.weight"]
-        head_dim = shapes["transformer_blocks.0.attn.norm_q.weight"][0]
-        config["num_layers"] = _count(shapes, "transformer_blocks.")
-        config["num_single_layers"] = _count(shapes, "single_transformer_blocks.")
-        config["joint_attention_dim"] = shapes["context_embedder.weight"][1]
         config["timestep_guidance_channels"] = shapes["time_guidance_embed.timestep_embedder.linear_1.weight"][1]
         feed_forward = shapes["transformer_blocks.0.ff.linear_in.weight"][0]
         config["guidance_embeds"] = any(k.startswith("time_guidance_embed.guidance_embedder.") for k in shapes)
-    config["attention_head_dim"], config["num_attention_heads"] = head_dim, hidden // head_dim
+    head_dim = config["attention_head_dim"]
+    hidden = head_dim * config["num_attention_heads"]
     config["mlp_ratio"] = feed_forward / 2 / hidden
     if head_dim != sum(config["axes_dims_rope"]):
         raise NodeError(f"a Flux.2 transformer with {head_dim}-wide attention heads is not one NodeFlow has a config "
