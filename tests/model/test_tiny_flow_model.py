@@ -15,16 +15,6 @@ needs_model = pytest.mark.skipif(
     not (MODEL / "model_index.json").exists(),
     reason=f"flow model not trained yet ({MODEL}/model_index.json missing; run tools/train_tiny_flow_model.py)",
 )
-PROMPTS = [
-    "a red circle",
-    "a blue square on the left",
-    "a large yellow triangle",
-    "a green star on a white background",
-    "a white ring on a black background",
-    "a small purple circle at the top",
-    "an orange square",
-    "a black triangle on a yellow background",
-]
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +61,7 @@ def test_follows_prompts_at_cfg_5(pipe):
     import evaluate_tiny_model
     import shape_scoring
 
-    results, _ = evaluate_tiny_model.evaluate(pipe, PROMPTS, seeds=(1000,), cfgs=(5.0,), steps=12)
+    results, _ = evaluate_tiny_model.evaluate(pipe, sd.QUICK_PROMPTS, seeds=(1000,), cfgs=(5.0,), steps=12)
     acc = shape_scoring.accuracy(results[5.0]["items"])
     # Floors one miss under what this fast subset scores with the shipped weights (colour 5/8, shape 4/8,
     # position 2/2; it misses all 3 named backgrounds here); chance is 1/8 for colour, 1/5 for shape.

@@ -14,18 +14,6 @@ pytestmark = pytest.mark.skipif(
     reason=f"built-in model not trained yet ({MODEL}/model_index.json missing; run tools/train_tiny_model.py)",
 )
 
-# A handful of evaluation prompts: colour and shape always named, the rest some of the time.
-PROMPTS = [
-    "a red circle",
-    "a blue square on the left",
-    "a large yellow triangle",
-    "a green star on a white background",
-    "a white ring on a black background",
-    "a small purple circle at the top",
-    "an orange square",
-    "a black triangle on a yellow background",
-]
-
 
 @pytest.fixture(scope="module")
 def pipe():
@@ -76,7 +64,7 @@ def test_follows_prompts_at_cfg_5(pipe):
     import evaluate_tiny_model
     import shape_scoring
 
-    results, _ = evaluate_tiny_model.evaluate(pipe, PROMPTS, seeds=(1000,), cfgs=(5.0,), steps=12)
+    results, _ = evaluate_tiny_model.evaluate(pipe, sd.QUICK_PROMPTS, seeds=(1000,), cfgs=(5.0,), steps=12)
     acc = shape_scoring.accuracy(results[5.0]["items"])
     # Floors one miss under what this fast subset scores (all 8 colours, 7 of 8 shapes, every named
     # background, position and size); chance is 1/8 for colour, 1/5 for shape and position.
