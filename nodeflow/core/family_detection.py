@@ -53,6 +53,8 @@ DENOISERS: tuple[tuple[str, tuple[Detection, ...]], ...] = (
     ("z-image", (Detection(("cap_embedder.1.weight", "layers.0.attention.qkv.weight")),
                  Detection(("cap_embedder.1.weight", "all_x_embedder.2-1.weight")))),
     ("qwen-image", (Detection(("txt_norm.weight", "transformer_blocks.0.img_mod.1.weight", "img_in.weight")),)),
+    # Krea 2's text fusion stage, in the original (ComfyUI's) key names and diffusers'
+    ("krea2", (Detection(("txtfusion.projector.weight",)), Detection(("text_fusion.projector.weight",)))),
 )
 
 #: `modelspec.architecture` prefixes (and GGUF `general.architecture` values) -> family, first match
@@ -63,7 +65,8 @@ ARCHITECTURES = (
     ("flux.2-klein", "flux2-klein"), ("flux-2", "flux2"), ("flux2", "flux2"),
     ("flux.1-fill", "flux-fill"), ("flux-1-fill", "flux-fill"), ("flux-1", "flux"), ("flux.1", "flux"),
     ("flux", "flux"), ("chroma", "chroma"), ("qwen-image", "qwen-image"),
-    ("qwen_image", "qwen-image"), ("z-image", "z-image"), ("lumina", "lumina2"), ("sd3", "sd3"), ("t5", "t5"),
+    ("qwen_image", "qwen-image"), ("z-image", "z-image"), ("krea-2", "krea2"), ("krea2", "krea2"),
+    ("lumina", "lumina2"), ("sd3", "sd3"), ("t5", "t5"),
 )
 
 #: Wrappers files put around a denoiser's own key names.

@@ -177,4 +177,27 @@ FLUX2_KLEIN = Family(
     lora_loader="Flux2LoraLoaderMixin",
 )
 
-FAMILIES: tuple[Family, ...] = (FLUX2_DEV, FLUX2_KLEIN, FLUX_FILL, CHROMA, FLUX, SD3, Z_IMAGE, QWEN_IMAGE)
+KREA2 = Family(
+    name="krea2",
+    title="Krea 2 (Raw, Turbo)",
+    denoiser="Krea2Transformer2DModel",
+    encoders=(TextEncoder("text_encoder", "Qwen3VLModel", "Qwen2Tokenizer", 512,
+                          "states 2, 5, ..., 35 stacked per token, the prompt padded before its template's end",
+                          "qwen3vl_4b"),),
+    latent=LatentFormat(channels=16, scaling_factor=1.0, downscale=8, patch=2),
+    prediction="flow",
+    pipeline="Krea2Pipeline",
+    config="krea2",
+    adapter="nodes.krea2._adapter",
+    cfg="separate",
+    vae="AutoencoderKLQwenImage",
+    sigmas="linspace",
+    comfy_clip_types=("krea2",),
+    comfy_shift=1.15,
+    comfy_dynamic_shift=True,
+    lora_loader="Krea2LoraLoaderMixin",
+    notes=("cfg is ComfyUI's: Krea2Pipeline's guidance_scale g is cfg - 1 (see nodes.krea2._adapter)",
+           "the Turbo (is_distilled in model_index.json) pins the pipeline's shift mu at 1.15"),
+)
+
+FAMILIES: tuple[Family, ...] = (FLUX2_DEV, FLUX2_KLEIN, FLUX_FILL, CHROMA, FLUX, SD3, Z_IMAGE, QWEN_IMAGE, KREA2)

@@ -109,6 +109,8 @@ def load_pipeline_folder(family: Family, path: Path, device: str, dtype: Any,
         clip = load_encoders(family, {e.part: path for e in family.encoders}, device, dtype, place)
         vae = load_vae(path, "vae", device, dtype, place, family.vae)
         scheduler = scheduler_config(path / "scheduler")
+        folder_rule = getattr(family.module(), "folder_scheduler", None)  # schedule options model_index.json holds
+        scheduler = folder_rule(path, scheduler) if folder_rule is not None else scheduler
     except (OSError, ValueError) as exc:
         raise NodeError(f"cannot load the {family.title} model in {path}: {exc}", "checkpoint") from None
     model = make_model(family, denoiser, scheduler, dict(vae.vae.config), device, dtype, path.name, vae, clip)

@@ -243,12 +243,18 @@ def sized_config(config: Any, shapes: dict[str, list[int]]) -> Any:
     if vision is not None and patch is not None:  # a vision tower's widths and depth (its heads are the config's)
         vision.hidden_size = int(patch[0])
         vision.depth = len({k.split("visual.blocks.", 1)[1].split(".", 1)[0] for k in shapes if "visual.blocks." in k})
-        gate = next((s for k, s in shapes.items() if k.endswith("visual.blocks.0.mlp.gate_proj.weight")), None)
-        merger = next((s for k, s in shapes.items() if k.endswith("visual.merger.mlp.2.weight")), None)
+        # Qwen2.5-VL's gated MLP and merger, or Qwen3-VL's plain ones and its learned position table
+        gate = next((s for k, s in shapes.items() if k.endswith(("visual.blocks.0.mlp.gate_proj.weight",
+                                                                 "visual.blocks.0.mlp.linear_fc1.weight"))), None)
+        merger = next((s for k, s in shapes.items() if k.endswith(("visual.merger.mlp.2.weight",
+                                                                   "visual.merger.linear_fc2.weight"))), None)
+        table = next((s for k, s in shapes.items() if k.endswith("visual.pos_embed.weight")), None)
         if gate is not None:
             vision.intermediate_size = int(gate[0])
         if merger is not None:
             vision.out_hidden_size = int(merger[0])
+        if table is not None:
+            vision.num_position_embeddings = int(table[0])
     conv = next((s for k, s in shapes.items() if k.endswith("vision_tower.patch_conv.weight")), None)
     if vision is not None and conv is not None:  # Pixtral's tower (Mistral 3's): width, depth, feed-forward
         vision.hidden_size = int(conv[0])

@@ -126,3 +126,27 @@ def tiny_flux2_dev8(tmp_path_factory, torch_threads):
     from tiny_flux2 import build_flux2_dev
 
     return build_flux2_dev(tmp_path_factory.mktemp("tiny_flux2_dev8"), real_heads=True, seed=2)
+
+
+@pytest.fixture(scope="session")
+def tiny_krea2(tmp_path_factory, torch_threads):
+    """A tiny Krea 2 (36-layer Qwen3-VL, 12 stacked states, Qwen-Image's video VAE) as a Krea2Pipeline folder."""
+    from tiny_krea2 import build_krea2
+
+    return build_krea2(tmp_path_factory.mktemp("tiny_krea2"))
+
+
+@pytest.fixture(scope="session")
+def tiny_krea2_turbo(tmp_path_factory, torch_threads):
+    """The same with the Turbo's pipeline option (is_distilled: the shift fixed at mu 1.15)."""
+    from tiny_krea2 import build_krea2
+
+    return build_krea2(tmp_path_factory.mktemp("tiny_krea2_turbo"), seed=1, distilled=True)
+
+
+@pytest.fixture(scope="session")
+def tiny_krea2_8(tmp_path_factory, torch_threads):
+    """A tiny Krea 2 with the real head width and 8x VAE (its lone transformer file loads with the shipped configs)."""
+    from tiny_krea2 import build_krea2
+
+    return build_krea2(tmp_path_factory.mktemp("tiny_krea2_8"), real_heads=True, seed=2)
