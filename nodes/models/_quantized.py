@@ -5,7 +5,9 @@ Three storage formats reach NodeFlow from ComfyUI users' folders:
 - **fp8** safetensors (`F8_E4M3` / `F8_E5M2` weights), optionally **scaled**: a per-tensor (or
   per-row) `<layer>.scale_weight` or `<layer>.weight_scale` beside each weight, so that
   weight = stored * scale;
-- **int8** safetensors: `I8` weights, always with such a scale;
+- **int8** safetensors: `I8` weights, always with such a scale; ComfyUI's ConvRot layers (their
+  `.comfy_quant` entry says so) are stored rotated and turned back as they are dequantized
+  (`nodes.models._convrot`);
 - **GGUF** (the `gguf` package reads it; diffusers' GGUF support dequantizes its block types).
 
 `read_state_dict` returns a state dict whose quantized weights are `StoredWeight`s (fp8/int8) or
@@ -26,6 +28,7 @@ from typing import Any
 
 from nodeflow.core import NodeError
 from nodes._lazy import lazy
+from nodes.models import _convrot
 from nodes.models._quantized_headers import STORED_DTYPES, is_marker_key, is_scale_key
 
 torch = lazy("torch")
@@ -114,17 +117,20 @@ def _plain(value: Any) -> Any:
 
 
 def dequantize_raw(raw: Any, kind: str, scale: Any, dtype: Any) -> Any:
-    """Stored bytes `raw` of storage `kind` ("float8_e4m3fn", "float8_e5m2", "int8" or a GGML
-    type number as "gguf:<n>") as values in `dtype`."""
+    """Stored bytes `raw` of storage `kind` ("float8_e4m3fn", "float8_e5m2", "int8", ConvRot's
+    "int8+rot<G>" or a GGML type number as "gguf:<n>") as values in `dtype`."""
     if kind.startswith("gguf:"):
         from diffusers.quantizers.gguf.utils import GGUFParameter, dequantize_gguf_tensor
 
         return dequantize_gguf_tensor(GGUFParameter(raw, quant_type=int(kind[5:]))).to(dtype)
-    values = raw if kind == "int8" else raw.view(getattr(torch, kind))
+    values = raw if kind.startswith("int8") else raw.view(getattr(torch, kind))
     scale = scale.to(device=raw.device)
     if scale.numel() > 1:
         scale = scale.reshape(-1, *([1] * (raw.dim() - 1)))
-    return (values.to(torch.float32) * scale).to(dtype)
+    weight = values.to(torch.float32) * scale
+    if kind.startswith(_convrot.PREFIX):
+        weight = _convrot.unrotate(weight, kind)
+    return weight.to(dtype)
 
 
 def storage_kind(value: Any) -> str:
@@ -188,7 +194,11 @@ def _read_safetensors(path: Path) -> dict[str, Any]:
                 dtype = header[key]["dtype"]
                 if dtype == "I8" and scale is None:
                     raise NodeError(f"{path.name}: int8 weight {key} has no scale beside it")
-                tensor = make_stored(tensor, _TORCH_DTYPES[dtype], scale)
+                kind = _TORCH_DTYPES[dtype]
+                marker = key[: -len("weight")] + "comfy_quant"
+                if dtype == "I8" and marker in header:  # ComfyUI's per-layer format: ConvRot or plain
+                    kind = _convrot.stored_kind(handle.get_tensor(marker), key, int(tensor.shape[-1]))
+                tensor = make_stored(tensor, kind, scale)
             state[key] = tensor
     return state
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 
+import numpy as np
 import pytest
 import torch
 from flow_graphs import flux_txt2img
@@ -65,3 +66,24 @@ def test_a_krea2_text_encoder_that_is_not_qwen3_vl_is_one_line(tiny_krea2_8, tmp
     message = result.errors[text]
     assert not result.ok and "\n" not in message
     assert "clip_name" in message and "Krea 2" in message and "qwen3vl_4b" in message, message
+
+
+def test_an_int8_convrot_transformer_file_samples_like_the_folder(tiny_krea2_8, krea2_files, tmp_path):
+    """The int8 templates' transformer (krea2_turbo_int8_convrot): its blocks' linear layers stored
+    rotated and quantized per row (16-wide groups: the tiny layers are 64 and 128 wide)."""
+    from safetensors.torch import load_file
+    from test_convrot import convrot_state
+
+    state = load_file(str(krea2_files[0]))
+    blocks = {k: v for k, v in state.items() if k.startswith("model.diffusion_model.blocks.") and v.dim() == 2}
+    path = tmp_path / "krea2_turbo_int8_convrot.safetensors"
+    save_file(state | convrot_state(blocks, 16), str(path))
+    executor = Executor(device="cpu")
+    graph, ids = flux_txt2img(tiny_krea2_8, guidance=None, size=64, steps=2, seed=3)
+    expected = pixels(run(executor, graph, tmp_path / "folder"), ids["decode"])
+    model = add(graph, "models.load_unet", unet=str(path))
+    graph.connect(model, "model", ids["sampler"], "model")
+    got = pixels(run(executor, graph, tmp_path / "int8"), ids["decode"])
+    difference = np.abs(got.astype(int) - expected.astype(int))
+    assert difference.mean() < 2 and difference.max() < 16  # int8 per-row weights
+    assert not np.array_equal(got, expected)  # the int8 file's own weights ran
