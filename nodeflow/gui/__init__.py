@@ -12,6 +12,7 @@ Where each job lives:
   only through canvas/host.py; node_paint.py how a node looks, layout.py where its rows go,
   theme.py (here) every colour, including socket colours; wire_route.py where a wire goes (around
   nodes), wire_hits.py which wire lies at a place, rect_index.py where nodes and wires are;
-- run_states.py shows engine events on the nodes; runner.py runs the engine on a worker thread.
+- run_actions.py Run/Stop/Validate: every run is a job of the shared queue (jobs.store), which
+  job_runner.py works off on a worker thread; run_states.py shows its engine events on the nodes.
 Nothing here imports torch: the engine is imported when a run starts.
 """

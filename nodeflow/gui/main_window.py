@@ -27,17 +27,19 @@ from nodeflow.gui.edit_actions import EditActions
 from nodeflow.gui.file_ops import FileOps
 from nodeflow.gui.help_browser import HelpBrowser
 from nodeflow.gui.inspector import Inspector
+from nodeflow.gui.job_runner import JobQueueRunner
 from nodeflow.gui.memory_bar import MemoryBar
 from nodeflow.gui.outputs.to_load_image import send_to_load_image
 from nodeflow.gui.outputs.viewer import OutputViewer
 from nodeflow.gui.palette import Palette
+from nodeflow.gui.run_actions import RunActions
 from nodeflow.gui.run_panel import RunPanel
-from nodeflow.gui.runner import RunController
 from nodeflow.gui.settings import Settings
 from nodeflow.gui.shortcuts import SHORTCUTS, ShortcutsDialog
 from nodeflow.gui.start_panel import StartDock, StartPanel
 from nodeflow.gui.subgraph_ui import install as install_subgraphs
 from nodeflow.gui.window_menus import build_menus
+from nodeflow.jobs.store import Job, JobStore
 
 
 class MainWindow(QMainWindow):
@@ -68,8 +70,9 @@ class MainWindow(QMainWindow):
             "run": self._dock("Run", self.run_panel, Qt.DockWidgetArea.BottomDockWidgetArea),
             "start": self._dock("Start", self.start_panel, Qt.DockWidgetArea.LeftDockWidgetArea),
         }
-        self.runner = RunController(self.registry, executor, self.settings.memory_budget_bytes)
-        self.memory_bar = MemoryBar(self.settings, self.runner, self.document, self._workflow_dir,
+        self.runner = JobQueueRunner(JobStore(), self.registry, executor, self.settings.memory_budget_bytes)
+        self.run_actions = RunActions(self, self.runner)
+        self.memory_bar = MemoryBar(self.settings, self.runner, self.document, self.run_actions.workflow_dir,
                                     output_dir=lambda: self.output_dir)
         self.files = FileOps(self.document, self.settings, self)
         self.help_browser: HelpBrowser | None = None
@@ -140,6 +143,7 @@ class MainWindow(QMainWindow):
         minimap = self._action("minimap", "&Minimap", self._toggle_minimap, checkable=True)
         minimap.setChecked(self.settings.show_minimap)
         self.actions_["stop"].setEnabled(False)
+        self.actions_["stop"].setToolTip("Stop the running job (Esc); queued runs go on: the Queue tab cancels them")
         ea.add_nudge_keys(self.view)
 
     def _connect(self) -> None:
@@ -158,13 +162,8 @@ class MainWindow(QMainWindow):
         self.files.picture_dropped.connect(lambda path: send_to_load_image(
             self.registry, self.document, self.scene, self.view, path, reuse_selected=False))
         self.palette.activated.connect(self._add_at_centre)
-        self.runner.event.connect(self._on_run_event)
         self.memory_bar.message.connect(self.status)
         self.run_panel.node_clicked.connect(self.show_node)
-        self.runner.job_started.connect(self._job_started)
-        self.runner.job_done.connect(self._job_done)
-        self.runner.run_result.connect(self._record_run)
-        self.runner.queue_changed.connect(self.run_panel.set_queue)
         self.output_viewer.output_dir_changed.connect(self._set_output_dir)
         self.output_viewer.send_to_load_image.connect(self.send_to_load_image)
         bring_forward_when_tabbed(self, self.docks, self.scene, self.output_viewer)
@@ -237,7 +236,7 @@ class MainWindow(QMainWindow):
             self.status(f"Opened the example {path.stem} (untitled copy)")
         else:
             self.refresh_recent()
-            problems = self._mark_problems()  # on the nodes at once, not only after Run
+            problems = self.run_actions.mark_problems()  # on the nodes at once, not only after Run
             self.status(f"Opened {path.name}" + (f" ({len(notes)} notes in the log)" if notes else "")
                         + (f"; {len(problems)} problem(s) marked on the nodes" if problems else ""))
             from nodeflow.gui.import_report import show_import_report
@@ -313,54 +312,17 @@ class MainWindow(QMainWindow):
         images stay, to compare across workflows; File > New clears them.)"""
         self.run_panel.clear()
 
-    # -- running -------------------------------------------------------------------------------
+    # -- running (run_actions.py does the work) -------------------------------------------------
 
-    def _workflow_dir(self) -> Path | None:
-        return self.document.path.parent if self.document.path else None
-
-    def _mark_problems(self) -> list:
-        from nodeflow.gui import run_states
-
-        problems = self.runner.validate(self.document.workflow, self._workflow_dir())
-        run_states.show_problems(self.scene, problems)
-        return problems
-
-    def validate(self) -> list:
-        problems = self._mark_problems()
-        for problem in problems:
-            self.run_panel.log_line(f"problem: {problem}")
-        self.status(f"{len(problems)} problem(s) found" if problems else "The workflow is valid")
-        return problems
-
-    def run_workflow(self) -> int | None:
-        """Validate, then queue a run on the worker thread. Returns the job number, if queued."""
-        if self.validate():
-            self.run_panel.status.setText("Cannot run: fix the problems marked on the nodes")
-            return None
-        self.run_panel.titles = {i: item.title for i, item in self.scene.nodes.items()}
-        number = self.runner.submit(self.document.workflow, self._workflow_dir(), self.output_dir)
-        self.document.advance_seeds()
-        self.status(f"Run {number} queued")
-        return number
+    def run_workflow(self) -> Job | None:
+        """Validate, then queue a one-job batch; returns the queued job (None when refused)."""
+        return self.run_actions.run()
 
     def stop(self) -> None:
-        self.runner.cancel()
-        self.status("Stopping…")
+        self.run_actions.stop()
 
-    def _on_run_event(self, event) -> None:
-        from nodeflow.engine import events as ev
-        from nodeflow.gui import run_states
-        from nodeflow.gui.outputs.entries import output_images
-
-        run_states.apply(self.scene, event)
-        self.run_panel.handle(event)
-        if isinstance(event, ev.NodeImages):
-            job = self.runner.current_job
-            self.output_viewer.add_images(output_images(event.images, event.node_id, job and job.graph))
-        elif isinstance(event, ev.RunFinished):
-            if event.cancelled:
-                run_states.finish_cancelled(self.scene)
-            self.status(self.run_panel.status.text())
+    def validate(self) -> list:
+        return self.run_actions.validate()
 
     @property
     def output_dir(self) -> Path:
@@ -374,16 +336,3 @@ class MainWindow(QMainWindow):
 
     def send_to_load_image(self, path: Path, mask: str = "") -> str | None:
         return send_to_load_image(self.registry, self.document, self.scene, self.view, path, mask)
-
-    def _record_run(self, origin, result) -> None:
-        """Keep what a completed run ran with (versions, model hashes) in its workflow, so Save
-        records it. Not an undo step: it is a record of the last run, not an edit."""
-        if origin is self.document.workflow and result.ok:
-            self.document.workflow.manifest = dict(result.manifest)
-
-    def _job_started(self, number: int) -> None:
-        self.actions_["stop"].setEnabled(True)
-        self.run_panel.status.setText(f"Run {number}: starting…")
-
-    def _job_done(self, _number: int) -> None:
-        self.actions_["stop"].setEnabled(self.runner.running)

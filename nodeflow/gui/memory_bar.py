@@ -1,7 +1,7 @@
 """The memory budget and the estimate before Run, in the main toolbar.
 
 The budget is kept where the core sees it: the text in `Settings.memory_budget` (persisted) and
-the bytes in the executor's memory manager (`RunController.apply_memory_budget`); this widget only
+the bytes in the executor's memory manager (`JobQueueRunner.apply_memory_budget`); this widget only
 shows and edits them. The estimate is `Executor.check`, the same call that refuses a run, so the
 label and Run never disagree: amber when the workflow's peak is over the budget (components will
 be evicted or offloaded: slower, same pictures), red when a node cannot fit (Run refuses it). The
@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QComboBox, QDialog, QHBoxLayout, QLabel, QScrollAr
 
 from nodeflow.gui import theme
 from nodeflow.gui.document import Document
-from nodeflow.gui.runner import RunController
+from nodeflow.gui.job_runner import JobQueueRunner
 from nodeflow.gui.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ class MemoryBar(QWidget):
 
     message = Signal(str)
 
-    def __init__(self, settings: Settings, runner: RunController, document: Document,
+    def __init__(self, settings: Settings, runner: JobQueueRunner, document: Document,
                  workflow_dir: Callable[[], Path | None], parent: QWidget | None = None,
                  output_dir: Callable[[], Path | None] = lambda: None) -> None:
         """`output_dir`: where Run saves (an output node's cached result holds for that folder)."""
@@ -83,7 +83,7 @@ class MemoryBar(QWidget):
         document.graph_replaced.connect(self._hook)
         document.edited.connect(self._edited)
         document.graph_replaced.connect(self.schedule)
-        runner.job_done.connect(self.schedule)
+        runner.job_finished.connect(lambda *_: self.schedule())
         self.schedule()
 
     def choose(self, text: str) -> bool:

@@ -1,10 +1,11 @@
 """Put the Queue & History panel into the main window: a dock beside the Run panel.
 
-Jobs run on the window's own Executor (one set of loaded models; the executor's lock runs them
-one at a time with interactive runs), are queued from the open document into the window's
-output folder, show their images in the output viewer and open their workflow as an unsaved
-document. The application calls `install` once the window is built; the queue's worker stops
-(re-queueing its job) when the application quits.
+The panel shows the window's one run queue (`window.runner`, the editor's batch of the shared
+job store): Run's jobs, Run ×N's and Sweep's, and those of other processes. It queues the open
+workflow (`window.run_actions.current`) into the window's output folder, shows a selected job's
+images in the output viewer and opens its workflow as an unsaved document. The application calls
+`install` once the window is built; the queue's worker stops (re-queueing its job) when the
+application quits.
 """
 
 from __future__ import annotations
@@ -15,43 +16,27 @@ from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QImage
 
 from nodeflow.core.errors import WorkflowFormatError
-from nodeflow.gui.job_runner import JobQueueRunner
 from nodeflow.gui.outputs.entries import OutputImage
-from nodeflow.gui.queue_panel import Current, QueuePanel, job_images
-from nodeflow.jobs.store import JobStore
+from nodeflow.gui.queue_panel import QueuePanel
 
 
 def install(window) -> QueuePanel:
     """Create the panel for `window` (a MainWindow) and dock it, tabbed with the Run panel."""
-    store = JobStore()
-    runner = JobQueueRunner(store, lambda: window.runner.executor)
-
-    def current() -> Current:
-        path = window.document.path
-        return Current(window.document.graph, window._workflow_dir(), Path(window.output_dir),
-                       path.name if path is not None else "untitled")
-
-    panel = QueuePanel(store, runner, current, window.registry)
+    runner = window.runner
+    panel = QueuePanel(runner.store, runner, window.run_actions.current, window.registry)
     window.docks["queue"] = window._dock("Queue", panel, Qt.DockWidgetArea.BottomDockWidgetArea)
     window.tabifyDockWidget(window.docks["run"], window.docks["queue"])
     window.docks["run"].raise_()
     panel.message.connect(window.run_panel.log_line)
+    panel.jobs_queued.connect(window.run_actions.watch)
     panel.images_selected.connect(lambda paths: _show(window, paths))
     panel.open_workflow.connect(lambda text, title: _open(window, text, title))
-    runner.job_finished.connect(lambda job_id, status: _finished(window, store.get(job_id), status))
     panel.seeds_next.connect(lambda seeds: _continue_seeds(window, seeds))
     app = QCoreApplication.instance()
     if app is not None:
         app.aboutToQuit.connect(runner.shutdown)
     runner.start()  # jobs left queued (or re-queued after a crash) by the last session
     return panel
-
-
-def _finished(window, job, status: str) -> None:
-    """A queued job ended: say so, and show its pictures in Output as they come."""
-    window.status(f"job {job.number} {status}")
-    if status == "done":
-        _show(window, job_images(job))
 
 
 def _continue_seeds(window, seeds: dict) -> None:

@@ -1,9 +1,10 @@
 """Queue & History: the shared job queue as a panel (the same store as `nodeflow queue`).
 
-Top: Run ×N and Sweep… queue jobs of the current workflow; Pause holds the queue; Stop cancels
-the running job only. Queued: every waiting or running job (the editor's and other processes'),
-reorderable, each cancellable. History: finished jobs with a thumbnail, time and status; the
-selected one's images show below and its workflow (with the job's overrides) can be opened.
+Top: Run ×N and Sweep… queue jobs of the current workflow (the toolbar's Run queues one);
+Pause holds the queue; Stop cancels the running job only, as the toolbar's Stop does. Queued:
+every waiting or running job (the editor's and other processes'), reorderable, each cancellable.
+History: finished jobs with a thumbnail, time and status; the selected one's images show below
+and its workflow (with the job's overrides) can be opened.
 The lists follow the store on a timer, so jobs of a `nodeflow run` in a terminal appear too.
 """
 
@@ -58,6 +59,7 @@ class QueuePanel(QWidget):
     images_selected = Signal(list)  # paths of the selected finished job's files
     message = Signal(str)  # a line for the run log (why nothing was queued)
     seeds_next = Signal(dict)  # {"NODE.INPUT": seed} the next Run ×N starts from
+    jobs_queued = Signal(list, object)  # (ids of the jobs just queued, the graph they were queued from)
 
     def __init__(self, store: JobStore, runner: JobQueueRunner, current: Callable[[], Current | None],
                  registry: Registry, parent=None, poll_ms: int = 700):
@@ -177,6 +179,7 @@ class QueuePanel(QWidget):
             self.message.emit(f"nothing queued: {exc}")
             return []
         self.status.setText(f"queued {len(ids)} job{'s' * (len(ids) != 1)}")
+        self.jobs_queued.emit(ids, current.graph)
         self.runner.start()
         self.refresh()
         return ids

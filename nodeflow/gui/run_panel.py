@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from nodeflow.core.errors import ValidationError
 from nodeflow.engine import events as ev
-from nodeflow.gui.runner import WorkerCrashed
+from nodeflow.gui.job_runner import WorkerCrashed
 
 COLUMNS = ("Node", "State", "Time", "Why")
 

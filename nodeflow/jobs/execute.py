@@ -33,6 +33,8 @@ class Outcome:
     for callers that report outputs node by node (`nodeflow serve`'s history). `saved_by` says for
     every file which node wrote it and through which input it named it ({relative path: (node id,
     field)}), so a file the driver cannot write (a full disk) is reported at its node and field.
+    `manifest` is what the run ran with (versions, model hashes), for the editor to record in the
+    workflow the job was queued from.
     """
 
     status: str
@@ -42,6 +44,7 @@ class Outcome:
     worker: str = ""
     node_files: dict[str, list[str]] = field(default_factory=dict)
     saved_by: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    manifest: dict[str, Any] = field(default_factory=dict)
 
 
 def run_job(executor, workflow_text: str, overrides: dict[str, Any], workflow_dir: str | None,
@@ -78,8 +81,8 @@ def run_job(executor, workflow_text: str, overrides: dict[str, Any], workflow_di
         return Outcome("cancelled", error="cancelled", seconds=seconds)
     if not result.ok:
         return Outcome("failed", files, "; ".join(result.errors.values()), seconds, node_files=node_files,
-                       saved_by=saved_by)
-    return Outcome("done", files, "", seconds, node_files=node_files, saved_by=saved_by)
+                       saved_by=saved_by, manifest=result.manifest)
+    return Outcome("done", files, "", seconds, node_files=node_files, saved_by=saved_by, manifest=result.manifest)
 
 
 def _prefix_fields(graph, registry) -> dict[str, str]:

@@ -51,6 +51,12 @@ def commit(store: JobStore, job: Job, outcome: Outcome) -> list[str]:
     return names
 
 
+def final_names(outcome: Outcome, names: list[str]) -> dict[str, str]:
+    """{name in the job's scratch folder: name in --out} of a committed job's files (`commit`
+    returns the written names in the order of the sorted scratch names)."""
+    return dict(zip(sorted(outcome.files), names, strict=False))
+
+
 class LocalRunner:
     """One process, one Executor. `group` runs jobs on the checkpoint already loaded first.
 

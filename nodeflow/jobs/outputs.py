@@ -132,7 +132,8 @@ class OutputFolder:
     def commit(self, number: int, overrides: dict[str, Any], status: str, files: dict[str, bytes],
                seconds: float, error: str, rerun: bool = False,
                saved_by: dict[str, tuple[str, str | None]] | None = None) -> list[str]:
-        """Write a finished job's files, then its index line; returns the files' relative names.
+        """Write a finished job's files, then its index line; returns the files' relative names
+        (in the order of the sorted keys of `files`).
 
         `rerun`: the job ran before (and was cut short), so files under its names are its own and
         are replaced; otherwise a taken name is left alone and the next free one is used. A file

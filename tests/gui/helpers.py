@@ -50,7 +50,7 @@ def main_window(qtbot, registry, tmp_path: Path, size: tuple[int, int] = (1400, 
 
 
 def wait_done(qtbot, window, timeout: int = 10_000) -> None:
-    qtbot.waitUntil(lambda: not window.runner.running, timeout=timeout)
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=timeout)
 
 
 def start_slow_run(qtbot, window) -> str:

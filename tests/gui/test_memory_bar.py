@@ -118,7 +118,7 @@ def test_a_budget_too_small_for_the_model_turns_red_and_run_refuses_it_on_the_no
     label = window.memory_bar.estimate
     assert "cannot fit" in label.text() and theme.ERROR.name() in label.styleSheet()
     assert "smaller than the smallest model component" in label.toolTip()
-    assert window.run_workflow() is None and not window.runner.running
+    assert window.run_workflow() is None and not window.runner.busy
     marked = {i: item.run.problems for i, item in window.scene.nodes.items() if item.run.state == "invalid"}
     assert marked and any("memory budget" in p for problems in marked.values() for p in problems)
     assert "Cannot run" in window.run_panel.status.text()

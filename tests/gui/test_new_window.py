@@ -48,7 +48,7 @@ def test_the_default_graph_runs_with_its_defaults(qtbot, full_window):
             window.document.set_param(node_id, "batch_size", 1)
     assert window.validate() == []
     window.run_workflow()
-    qtbot.waitUntil(lambda: not window.runner.running, timeout=180_000)
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=180_000)
     entries = window.output_viewer.entries
     assert len(entries) == 1 and all(e.path is not None and e.path.is_file() for e in entries)
     assert (entries[0].image.width(), entries[0].image.height()) == (64, 64)  # the model's native size

@@ -7,7 +7,7 @@ import json
 from PySide6.QtCore import Qt
 
 from nodeflow.core import Graph, Input, Node
-from nodeflow.core.types import INT
+from nodeflow.core.types import INT, STRING
 from nodeflow.engine import Executor
 from nodeflow.gui.job_runner import JobQueueRunner
 from nodeflow.gui.queue_panel import Current, QueuePanel
@@ -22,14 +22,15 @@ class SavePng(Node):
     title = "Save PNG"
     category = "test"
     is_output = True
-    inputs = (Input("value", INT), Input("seed", INT, default=0, min=0, seed=True))
+    inputs = (Input("value", INT), Input("seed", INT, default=0, min=0, seed=True),
+              Input("prefix", STRING, default="swatch", output_prefix=True))
     outputs = ()
 
-    def run(self, ctx, value, seed):
+    def run(self, ctx, value, seed, prefix):
         from PIL import Image
 
         image = Image.new("RGB", (16, 16), (seed * 40 % 256, value % 256, 0))
-        ctx.write_output("swatch", ".png", lambda handle: image.save(handle, format="PNG"))
+        ctx.write_output(prefix, ".png", lambda handle: image.save(handle, format="PNG"), field="prefix")
         return {}
 
 
@@ -48,7 +49,7 @@ def make_panel(qtbot, registry, tmp_path, steps: int, delay: float):
     save = graph.add_node("test.save_png", {"seed": 1}).id
     graph.connect(slow, "value", save, "value")
     store = JobStore(tmp_path / "queue.sqlite3")
-    runner = JobQueueRunner(store, lambda: Executor(registry, device="cpu"))
+    runner = JobQueueRunner(store, registry, Executor(registry, device="cpu"))
     panel = QueuePanel(store, runner, lambda: Current(graph, None, tmp_path / "out", "wf.json"), registry,
                        poll_ms=100)
     qtbot.addWidget(panel)

@@ -1,4 +1,5 @@
-"""Running workflows from the window: node states, timings, outputs, cancel, validation."""
+"""Running workflows from the window: node states, timings, outputs, cancel, validation. Every
+Run is a one-job batch of the editor's queue (the shared job store): the tests check the store too."""
 
 from pathlib import Path
 
@@ -15,6 +16,11 @@ def collect(window) -> list:
     events = []
     window.runner.event.connect(events.append)
     return events
+
+
+def states(window) -> list[str]:
+    """The states of the editor's jobs in the store, in the order they were queued."""
+    return [job.state for job in window.runner.store.jobs(window.runner.batch)]
 
 
 def test_ctrl_enter_runs_and_nodes_show_their_states(qtbot, window):
@@ -34,10 +40,14 @@ def test_ctrl_enter_runs_and_nodes_show_their_states(qtbot, window):
     assert window.scene.nodes[s].run.seconds is not None
     assert "5" in window.run_panel.log.toPlainText()
     assert window.run_panel.timings.topLevelItemCount() == 2
-    # nothing changed: the window's one executor serves everything from its cache
+    assert states(window) == ["done"]  # a one-job batch of the editor's queue
+    # nothing changed: the window's one executor serves everything from its cache but the output
+    # node, which runs for every job (each job writes its own outputs)
     window.run_workflow()
     wait_done(qtbot, window)
-    assert window.scene.nodes[s].run.state == "cached"
+    assert window.scene.nodes[a].run.state == "cached"
+    assert window.scene.nodes[s].run.state == "done"
+    assert states(window) == ["done", "done"]
 
 
 def test_output_images_reach_the_viewer_and_the_node(qtbot, window):
@@ -58,7 +68,8 @@ def test_validation_problems_show_on_nodes_before_running(qtbot, window):
     s = doc.add_node("basic.show", (0, 0))  # its input is required but unlinked
     events = collect(window)
     assert window.run_workflow() is None
-    assert events == [] and not window.runner.running
+    assert events == [] and not window.runner.busy
+    assert states(window) == []  # nothing was queued
     item = window.scene.nodes[s]
     assert item.run.state == "invalid" and item.run.problems
     assert "value" in item.run.problem_fields
@@ -75,26 +86,31 @@ def test_a_failing_node_turns_red_with_its_message(qtbot, window):
     assert window.scene.nodes[m].run.state == "failed"
     assert "divide" in window.scene.nodes[m].run.message
     assert window.scene.nodes[s].run.state == "skipped"
+    job = window.runner.store.jobs(window.runner.batch)[0]
+    assert job.state == "failed" and "divide" in job.error
 
 
-def test_stop_cancels_a_long_run_and_the_ui_stays_responsive(qtbot, window):
+def test_stop_cancels_the_running_job_in_the_store_and_the_queued_runs_go_on(qtbot, window):
     doc = window.document
     events = collect(window)
     slow = start_slow_run(qtbot, window)
     assert window.actions_["stop"].isEnabled()
-    doc.set_param(slow, "steps", 10)  # editing while it runs is fine: the run has its own copy
+    doc.set_param(slow, "steps", 10)  # editing while it runs is fine: the job has its own copy
     second = window.run_workflow()  # a second and a third run wait in the queue, in order
     third = window.run_workflow()
-    assert window.runner.waiting() == [second, third]
-    assert window.run_panel.queue_label.text() == f"queued: run {second}, run {third}"
+    assert states(window) == ["running", "queued", "queued"]
+    assert window.run_panel.queue_label.text() == f"queued: run {second.number}, run {third.number}"
     window.view.setFocus()
-    qtbot.keyClick(window.view, Qt.Key.Key_Escape)  # Esc stops the run and drops the queue
-    wait_done(qtbot, window, timeout=5_000)
-    finished = [e for e in events if isinstance(e, ev.RunFinished)]
-    assert len(finished) == 1 and finished[0].cancelled
-    assert window.scene.nodes[slow].run.state == "skipped"
+    qtbot.keyClick(window.view, Qt.Key.Key_Escape)  # Esc: the store's cancel of the running job
+    assert states(window)[0] == "cancelled"
+    qtbot.waitUntil(lambda: any(isinstance(e, ev.RunFinished) for e in events), timeout=5_000)
     assert not any(isinstance(e, ev.NodeFinished) and e.node_id == slow for e in events)
     assert "cancelled" in window.run_panel.status.text()
+    wait_done(qtbot, window)
+    assert states(window) == ["cancelled", "done", "done"]  # the queued runs went on
+    finished = [e for e in events if isinstance(e, ev.RunFinished)]
+    assert [(e.cancelled, e.ok) for e in finished] == [(True, False), (False, True), (False, True)]
+    assert window.scene.nodes[slow].run.state == "cached"  # the third job: the second's result
     assert not window.actions_["stop"].isEnabled()
 
 
