@@ -8,7 +8,8 @@ be evicted or offloaded: slower, same pictures), red when a node cannot fit (Run
 peak shown is what the workflow asks for if nothing were evicted; the tooltip lists each node's
 planned peak under the budget and what it needs, as `nodeflow plan` prints them. It is recomputed
 shortly after edits (debounced), when another workflow opens and after each run (the cache then
-serves nodes, which changes the plan). It reads model sizes from file headers, never torch.
+serves nodes, which changes the plan; output nodes always run, as each run is a job that writes
+its own files). It reads model sizes from file headers, never torch.
 """
 
 from __future__ import annotations
@@ -57,7 +58,6 @@ class MemoryBar(QWidget):
         self.combo.setCurrentText(settings.memory_budget or AUTO)
         self.estimate = QToolButton()  # a button: a click opens the plan, for whom tooltips are too brief
         self.estimate.setText("Peak ≈ …")
-        self._fresh_peak = 0  # the last estimate with nothing cached: what a fresh run of it needs
         self.estimate.setAutoRaise(True)
         self.estimate.setCursor(Qt.CursorShape.PointingHandCursor)
         self.estimate.setObjectName("memory-estimate")
@@ -157,12 +157,6 @@ class MemoryBar(QWidget):
             return
         self._titles = {n.node_id: n.title for n in plan.nodes}
         shown = f"Peak ≈ {format_bytes(peak_keeping_all(plan))} of {format_bytes(plan.budget)}"
-        if plan.nodes and not any(n.cached for n in plan.nodes):
-            self._fresh_peak = peak_keeping_all(plan)
-        elif plan.nodes and all(n.cached for n in plan.nodes):  # "Peak ≈ 0 B" said nothing useful
-            fresh = f"; a fresh run peaks at ≈ {format_bytes(self._fresh_peak)}" if self._fresh_peak else ""
-            self._show(f"Cached{fresh}", None, "Every node's result is cached: Run does no work.", [], _table(plan))
-            return
         level = verdict(plan, problems)
         if level == CANNOT:
             self._show(f"{shown}: cannot fit", theme.ERROR.name(),
