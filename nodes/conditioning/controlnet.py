@@ -13,7 +13,7 @@ from typing import Any
 
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
 from nodeflow.core.spec import Weights
-from nodeflow.core.types import CONDITIONING, FLOAT, IMAGE, STRING
+from nodeflow.core.types import CONDITIONING, FLOAT, IMAGE, STRING, VAE
 from nodes.models._model_path import model_path
 
 #: Link type of a loaded ControlNet (ComfyUI's name).
@@ -81,6 +81,10 @@ class ApplyControlNet(Node):
               help="Also steer the negative prompt (the pipeline's behaviour); unconnected: only the positive."),
         Input("control_net", CONTROL_NET),
         Input("image", IMAGE),
+        Input("vae", VAE, optional=True,
+              help="ComfyUI's optional VAE, which only ControlNets that steer in latent space (SD3, Flux, "
+                   "Qwen-Image) encode the picture with; the SD 1.x / SDXL ControlNets this node runs take the "
+                   "picture itself, so, as in ComfyUI, they do not use it."),
         Input("strength", FLOAT, default=1.0, min=0.0, max=10.0, step=0.01),
         Input("start", FLOAT, default=0.0, min=0.0, max=1.0, step=0.001),
         Input("end", FLOAT, default=1.0, min=0.0, max=1.0, step=0.001),
@@ -88,7 +92,7 @@ class ApplyControlNet(Node):
     outputs = (Output("positive", CONDITIONING), Output("negative", CONDITIONING))
 
     def run(self, ctx: RunContext, positive: Any, negative: Any, control_net: Any, image: Any, strength: float,
-            start: float, end: float) -> tuple[Any, Any]:
+            start: float, end: float, vae: Any = None) -> tuple[Any, Any]:
         if start > end:
             raise NodeError(f"start {start:g} is after end {end:g}", "start")
         if strength == 0:

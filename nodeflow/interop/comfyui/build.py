@@ -30,7 +30,7 @@ def build(parsed: Parsed, registry: Registry, report: ImportReport, convention: 
           ) -> dict[str, Any]:
     report.dropped += parsed.dropped
     report.problems += parsed.problems
-    report.notes += parsed.older
+    report.notes += parsed.older + parsed.leftovers
     nodes: list[dict[str, Any]] = []
     mapped: dict[str, tuple[Entry, type[Node]]] = {}
     for node in parsed.nodes.values():

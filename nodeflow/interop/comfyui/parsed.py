@@ -67,5 +67,7 @@ class Parsed:
     problems: list[str] = field(default_factory=list)
     #: Lines about values an older version of a class did not have (they take their defaults).
     older: list[str] = field(default_factory=list)
+    #: Lines about leftovers of edits dropped as ComfyUI drops them (stale links; nothing is lost).
+    leftovers: list[str] = field(default_factory=list)
     models: dict[str, str] = field(default_factory=dict)  # manifest key -> "sha256:..."
     model_urls: dict[str, str] = field(default_factory=dict)  # manifest key -> where to download it

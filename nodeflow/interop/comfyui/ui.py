@@ -42,6 +42,7 @@ def read_ui(data: dict[str, Any]) -> Parsed:
     parsed = Parsed("ui")
     flat = flatten(data)
     parsed.problems += flat.problems
+    parsed.leftovers += flat.notes
     inbound = {(e.dst, e.dst_slot): (e.src, e.src_slot) for e in flat.edges}
     for node_id, raw in flat.nodes.items():
         if node_id in flat.through:
@@ -153,6 +154,10 @@ def _node(node_id: str, raw: dict[str, Any], flat: Flat, inbound: dict, parsed: 
             continue
         widget = spec.get("widget") if isinstance(spec.get("widget"), dict) else None
         name = str(widget.get("name") if widget else spec.get("name", slot))
+        if entry is not None and name not in entry.inputs and str(spec.get("name")) in entry.inputs:
+            # a socket the frontend marked with the widget it once fed (a Reroute's "" input saved with
+            # widget "value"): the class has the socket, not the widget, so the socket's name is the input
+            name, widget = str(spec.get("name")), None
         source = _follow(inbound[(node_id, slot)], flat, inbound)
         if source is None:
             continue  # a reroute or subgraph input with nothing behind it: the input stays unconnected

@@ -17,6 +17,7 @@ from typing import Any
 
 from nodeflow.core.errors import WorkflowFormatError
 from nodeflow.core.node_bound import too_many_nodes
+from nodeflow.interop.comfyui.ui_links import choose, first_listed
 
 SUBGRAPH_INPUT, SUBGRAPH_OUTPUT = -10, -20
 #: What a link, node or definition of unexpected shape raises; it is reported in one line and skipped.
@@ -39,6 +40,8 @@ class Flat:
     #: (title, node ids) for each flattened subgraph or group node, to frame them on the canvas.
     frames: list[tuple[str, list[str]]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    #: Lines about leftovers dropped as ComfyUI drops them (nothing the graph computes is lost).
+    notes: list[str] = field(default_factory=list)
 
 
 def as_int(value: Any) -> int | None:
@@ -74,7 +77,7 @@ class Flattener:
         self.flat = Flat()
 
     def add_graph(self, nodes: list[Any], links: Any, prefix: str = "", boundary: tuple[str, str] | None = None,
-                  stack: tuple[str, ...] = (), mode: int | None = None) -> None:
+                  stack: tuple[str, ...] = (), mode: int | None = None, outputs: Any = None) -> None:
         level: dict[str, dict[str, Any]] = {}
         for raw in nodes if isinstance(nodes, list) else []:
             if not isinstance(raw, dict) or "id" not in raw:
@@ -88,7 +91,7 @@ class Flattener:
                 self.flat.problems.append(f"{describe(raw, node_id)}: id used twice; the second is dropped")
                 continue
             level[node_id] = raw
-        edges = self._edges(level, links, prefix, boundary)
+        edges = self._edges(level, links, prefix, boundary, outputs)
         self.flat.nodes.update(level)
         for node_id, raw in level.items():
             node_type = str(raw.get("type", ""))
@@ -103,17 +106,35 @@ class Flattener:
         self.flat.edges += edges
 
     def _edges(self, level: dict[str, dict[str, Any]], links: Any, prefix: str,
-               boundary: tuple[str, str] | None) -> list[Edge]:
-        edges = []
-        claimed: dict[tuple[str, int], Any] = {}
+               boundary: tuple[str, str] | None, outputs: Any = None) -> list[Edge]:
+        """The links[] rows as edges, one per input, chosen as ComfyUI chooses (`ui_links`);
+        `outputs` are the definition's output sockets when this level is a subgraph's inside."""
+        found: list[tuple[Any, Edge]] = []
         for row in link_rows(links):
             try:
-                edge = self._edge(row, level, prefix, boundary, claimed)
+                edge = self._edge(row, level, prefix, boundary)
             except MALFORMED as exc:
                 self.flat.problems.append(f"link {row[0]!r}: malformed ({type(exc).__name__}: {exc}); dropped")
                 continue
             if edge is not None:
-                edges.append(edge)
+                found.append((row[0], edge))
+        rows = [(link_id, e.dst, e.dst_slot) for link_id, e in found]
+        sockets = outputs if isinstance(outputs, list) else []
+
+        def named(dst: str, slot: int) -> Any:
+            if dst in level:
+                spec = (level[dst].get("inputs") or [])[slot]
+                return spec.get("link") if isinstance(spec, dict) else None
+            present = {r[0] for r in rows if r[1] == dst and r[2] == slot}
+            return first_listed(sockets[slot], present) if slot < len(sockets) else None
+
+        def label(dst: str, slot: int) -> str:
+            if dst not in level:
+                return f"subgraph output {slot} of {prefix.rstrip(':')}"
+            spec = (level[dst].get("inputs") or [])[slot]
+            return f"{describe(level[dst], dst)}: input '{spec.get('name') if isinstance(spec, dict) else slot}'"
+
+        kept = choose(rows, named, label, self.flat.notes, self.flat.problems)
         listed = {row[0] for row in link_rows(links) if isinstance(row[0], (int, str))}
         for node_id, raw in level.items():
             for slot in raw.get("inputs") if isinstance(raw.get("inputs"), list) else []:
@@ -121,17 +142,19 @@ class Flattener:
                 if isinstance(link, (int, str)) and link not in listed:
                     self.flat.problems.append(f"{describe(raw, node_id)}: input '{slot.get('name')}' refers to link "
                                               f"{link}, which links[] lacks; left unconnected")
-        return edges
+        return [edge for index, (_, edge) in enumerate(found) if index in kept]
 
-    def _edge(self, row: tuple, level: dict[str, dict[str, Any]], prefix: str, boundary: tuple[str, str] | None,
-              claimed: dict[tuple[str, int], Any]) -> Edge | None:
-        """One links[] row as an edge, or None (with a problem line) when it cannot be one."""
+    def _edge(self, row: tuple, level: dict[str, dict[str, Any]], prefix: str,
+              boundary: tuple[str, str] | None) -> Edge | None:
+        """One links[] row as an edge, or None (with a line) when it cannot be one."""
         link_id, origin, o_slot, target, t_slot = row
         o_slot, t_slot = as_int(o_slot), as_int(t_slot)
         src = boundary[0] if boundary and as_int(origin) == SUBGRAPH_INPUT else f"{prefix}{origin}"
         dst = boundary[1] if boundary and as_int(target) == SUBGRAPH_OUTPUT else f"{prefix}{target}"
         if dst not in level and dst != (boundary or ("", ""))[1]:
-            self.flat.problems.append(f"link {link_id}: goes to node {dst}, which is not in the file; dropped")
+            # a row left behind when its node was deleted: it feeds nothing, and ComfyUI's link fixer drops it
+            self.flat.notes.append(f"link {link_id}: goes to node {dst}, which is not in the file (left over from a "
+                                   "deleted node); dropped")
             return None
         where = describe(level[dst], dst) if dst in level else f"subgraph output of {prefix.rstrip(':')}"
         if src not in level and src != (boundary or ("", ""))[0]:
@@ -147,15 +170,6 @@ class Flattener:
                 self.flat.problems.append(f"{where}: link {link_id} goes to input slot {t_slot}, which the node "
                                           "does not have; dropped")
                 return None
-            own = inputs[t_slot].get("link") if isinstance(inputs[t_slot], dict) else None
-            if own is not None and own != link_id:
-                self.flat.problems.append(
-                    f"{where}: input '{inputs[t_slot].get('name')}' lists link {own} but links[] has link "
-                    f"{link_id} into it; links[] wins")
-        if (dst, t_slot) in claimed:
-            self.flat.problems.append(f"{where}: links {claimed[(dst, t_slot)]} and {link_id} go into the same "
-                                      "input; the later one wins")
-        claimed[(dst, t_slot)] = link_id
         return Edge(src, o_slot, dst, t_slot)
 
     def _subgraph(self, node_id: str, raw: dict[str, Any], edges: list[Edge], stack: tuple[str, ...]) -> list[Edge]:
@@ -173,7 +187,7 @@ class Flattener:
                  for e in edges]
         before, known = set(self.flat.nodes), len(self.flat.edges)
         self.add_graph(definition.get("nodes") or [], definition.get("links"), f"{node_id}:", (node_id, out_id),
-                       stack + (sub_id,), as_int(raw.get("mode")))
+                       stack + (sub_id,), as_int(raw.get("mode")), definition.get("outputs"))
         inputs = {k: j for j, k in _slots_by_name(raw.get("inputs"), definition.get("inputs")).items()}
         self.flat.edges[known:] = [Edge(e.src, inputs.get(e.src_slot, -1), e.dst, e.dst_slot) if e.src == node_id
                                    else e for e in self.flat.edges[known:]]

@@ -21,7 +21,8 @@ from nodeflow.interop.comfyui.build import build
 from nodeflow.interop.comfyui.classmap import entry_for_class
 from nodeflow.interop.comfyui.report import ImportReport
 from nodeflow.interop.comfyui.ui import read_ui
-from nodeflow.interop.comfyui.ui_flatten import SUBGRAPH_INPUT, SUBGRAPH_OUTPUT, as_int
+from nodeflow.interop.comfyui.ui_flatten import SUBGRAPH_INPUT, SUBGRAPH_OUTPUT, as_int, link_rows
+from nodeflow.interop.comfyui.ui_links import first_listed
 
 #: Class names of the boundary stand-ins (never ComfyUI classes, so never in the class map).
 _IN_CLASS, _OUT_CLASS = "NodeFlow subgraph inputs", "NodeFlow subgraph outputs"
@@ -97,11 +98,18 @@ def _sockets(raw: dict[str, Any], key: str) -> list[dict[str, str]]:
 
 
 def _as_graph(raw: dict[str, Any], inputs: list[dict[str, str]], outputs: list[dict[str, str]]) -> dict[str, Any]:
-    """The definition as a UI graph of its own, its boundary as two stand-in nodes."""
+    """The definition as a UI graph of its own, its boundary as two stand-in nodes; each stand-in
+    output names the link its definition socket takes (`ui_links`)."""
     stand_in = {"id": SUBGRAPH_INPUT, "type": _IN_CLASS, "mode": 0, "inputs": [],
                 "outputs": [{"name": s["name"], "type": s["type"], "links": []} for s in inputs]}
+    into: dict[int | None, set[Any]] = {}  # output slot -> ids of the rows that go into it
+    for row in link_rows(raw.get("links")):
+        if as_int(row[3]) == SUBGRAPH_OUTPUT:
+            into.setdefault(as_int(row[4]), set()).add(row[0])
+    listed = [s for s in raw.get("outputs") or [] if isinstance(s, dict)]
     stand_out = {"id": SUBGRAPH_OUTPUT, "type": _OUT_CLASS, "mode": 0, "outputs": [],
-                 "inputs": [{"name": s["name"], "type": s["type"], "link": None} for s in outputs]}
+                 "inputs": [{"name": s["name"], "type": s["type"], "link": first_listed(socket, into.get(i, set()))}
+                            for i, (s, socket) in enumerate(zip(outputs, listed))]}
     nodes = [n for n in raw.get("nodes") or [] if not (isinstance(n, dict) and as_int(n.get("id")) in
                                                        (SUBGRAPH_INPUT, SUBGRAPH_OUTPUT))]
     return {"version": 0.4, "nodes": [*nodes, stand_in, stand_out], "links": raw.get("links") or [],
