@@ -2,40 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
-from nodeflow.core.spec import MemoryNeed
 from nodeflow.core.types import IMAGE, INT, LATENT, MASK, STRING, VAE
-
-#: Pictures of more pixels than this are decoded and encoded tile by tile with diffusers' tiling
-#: (tiles of the VAE's native size, blended at the seams), so a 2048x2048 decode needs about the
-#: memory of a 1024x1024 one. Below it nothing is tiled. A fixed size, never a memory budget:
-#: a budget never changes pixels.
-TILE_ABOVE = 1024 * 1024
+from nodes.vae._tiling import tiling
 
 
-@contextlib.contextmanager
-def _tiled_if_large(vae: Any, height: int, width: int, tile: int | None = None) -> Iterator[None]:
-    """diffusers' tiling on `vae` for this call if the picture is larger than TILE_ABOVE, or in
-    tiles of `tile` pixels when one is given (VAE Decode (Tiled))."""
-    module = vae.vae
-    names = ("use_tiling", "tile_sample_min_size", "tile_latent_min_size")
-    before = {name: getattr(module, name, None) for name in names}
-    module.use_tiling = tile is not None or height * width > TILE_ABOVE
-    if tile is not None:
-        module.tile_sample_min_size, module.tile_latent_min_size = tile, tile // vae.scale_factor
-    try:
-        yield
-    finally:
-        for name, value in before.items():
-            setattr(module, name, value)
-
-
-def _decode(vae: Any, latent: dict, tile: int | None = None) -> Any:
+def decode(vae: Any, latent: dict, tile: int | None = None, overlap: int = 0) -> Any:
+    """Pictures [B, H, W, 3] in [0, 1] from a LATENT; in tiles of `tile` pixels overlapping by
+    `overlap` when a tile is given (`_tiling.tiling`)."""
     import torch
 
     samples = latent["samples"].to(device=vae.device, dtype=vae.dtype)
@@ -43,7 +19,7 @@ def _decode(vae: Any, latent: dict, tile: int | None = None) -> Any:
         raise NodeError(f"the latent has {samples.shape[1]} channels, this VAE expects "
                         f"{vae.latent_channels}", "latent")
     height, width = samples.shape[-2] * vae.scale_factor, samples.shape[-1] * vae.scale_factor
-    with torch.no_grad(), _tiled_if_large(vae, height, width, tile):
+    with torch.no_grad(), tiling(vae, height, width, tile, overlap):
         raw = vae.raw(samples)
         if vae.frames:
             decoded = vae.vae.decode(raw.unsqueeze(2), return_dict=False)[0][:, :, 0]
@@ -103,8 +79,8 @@ def _comfy_inpaint_latent(ctx: RunContext, pixels: Any, vae: Any, mask: Any, gro
             "noise_mask": grow_window(mask, int(grow_mask_by)), "downscale": vae.scale_factor}
 
 
-def _dist(vae: Any, pixels: Any) -> dict:
-    with _tiled_if_large(vae, pixels.shape[-2], pixels.shape[-1]):
+def _dist(vae: Any, pixels: Any, tile: int | None = None, overlap: int = 0) -> dict:
+    with tiling(vae, pixels.shape[-2], pixels.shape[-1], tile, overlap):
         mean, std = vae.encode_dist(pixels)
     return {"mean": mean, "std": std, **vae.numbers()}
 
@@ -125,36 +101,7 @@ class VAEDecode(Node):
     outputs = (Output("image", IMAGE),)
 
     def run(self, ctx: RunContext, latent: dict, vae: Any) -> tuple[Any]:
-        return (_decode(vae, latent),)
-
-
-class VAEDecodeTiled(Node):
-    type_id = "vae.decode_tiled"
-    title = "VAE Decode (Tiled)"
-    category = "vae"
-    description = (
-        "VAE Decode in tiles of tile_size pixels (diffusers' tiling, blended at the seams): large "
-        "pictures, or SDXL on a small card, decode in the memory of one tile. Pixels differ "
-        "slightly from an untiled decode near the seams."
-    )
-    inputs = (Input("latent", LATENT), Input("vae", VAE),
-              Input("tile_size", INT, default=512, min=64, max=4096, step=32,
-                    help="Tile side in pixels; smaller tiles need less memory."))
-    outputs = (Output("image", IMAGE),)
-
-    def run(self, ctx: RunContext, latent: dict, vae: Any, tile_size: int) -> tuple[Any]:
-        if tile_size % vae.scale_factor:
-            raise NodeError(f"tile_size {tile_size} is not a multiple of the VAE's factor {vae.scale_factor}",
-                            "tile_size")
-        return (_decode(vae, latent, tile_size),)
-
-    @classmethod
-    def memory_needs(cls, params: Mapping[str, Any], resolve: Callable[[str], Path]) -> list[MemoryNeed]:
-        """One tile's feature maps at full resolution: ~10 maps of 128 channels in float32."""
-        tile = params.get("tile_size")
-        if not isinstance(tile, int):
-            return []
-        return [MemoryNeed(tile * tile * 128 * 10 * 4, "tile_size", f"one {tile}x{tile} tile of the VAE decode")]
+        return (decode(vae, latent),)
 
 
 class VAEEncode(Node):
@@ -170,15 +117,20 @@ class VAEEncode(Node):
     outputs = (Output("latent", LATENT),)
 
     def run(self, ctx: RunContext, pixels: Any, vae: Any) -> tuple[dict]:
-        import torch
+        return (encode(ctx, pixels, vae),)
 
-        from nodes._tensors import image_to_vae_input
 
-        pixels = _checked_pixels(ctx, pixels, vae.scale_factor)
-        with torch.no_grad():
-            dist = _dist(vae, image_to_vae_input(pixels, vae.device, vae.dtype))
-        return ({"samples": _scaled_mean(dist), "latent_dist": dist,
-                 "downscale": vae.scale_factor},)
+def encode(ctx: RunContext, pixels: Any, vae: Any, tile: int | None = None, overlap: int = 0) -> dict:
+    """VAE Encode's LATENT (the posterior mean, with the distribution the sampler draws from); in
+    tiles of `tile` pixels overlapping by `overlap` when a tile is given."""
+    import torch
+
+    from nodes._tensors import image_to_vae_input
+
+    pixels = _checked_pixels(ctx, pixels, vae.scale_factor)
+    with torch.no_grad():
+        dist = _dist(vae, image_to_vae_input(pixels, vae.device, vae.dtype), tile, overlap)
+    return {"samples": _scaled_mean(dist), "latent_dist": dist, "downscale": vae.scale_factor}
 
 
 class VAEEncodeForInpaint(Node):

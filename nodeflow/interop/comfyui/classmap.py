@@ -73,6 +73,9 @@ _SAMPLER_INPUTS = {"model": "model", "positive": "positive", "negative": "negati
                    "latent_image": "latent_image", "seed": "seed", "steps": "steps", "cfg": "cfg",
                    "sampler_name": "sampler_name", "scheduler": "scheduler", "denoise": "denoise"}
 
+#: VAEDecodeTiled's and VAEEncodeTiled's widgets, in their saved order (nodes.py).
+_TILED = ("tile_size", "overlap", "temporal_size", "temporal_overlap")
+
 #: TextGenerate's sampling_mode "on" widgets, in its saved order (comfy_extras/nodes_textgen.py).
 _TEXTGEN_SAMPLING = ("temperature", "top_k", "top_p", "min_p", "repetition_penalty", "seed", "presence_penalty")
 
@@ -294,6 +297,10 @@ ENTRIES: tuple[Entry, ...] = (
     # vae
     Entry("VAEDecode", "vae.decode", (), {"samples": "latent", "vae": "vae"}, ("image",)),
     Entry("VAEEncode", "vae.encode", (), {"pixels": "pixels", "vae": "vae"}, ("latent",)),
+    Entry("VAEDecodeTiled", "vae.decode_tiled", _TILED, {"samples": "latent", "vae": "vae"} | _same(*_TILED),
+          ("image",)),
+    Entry("VAEEncodeTiled", "vae.encode_tiled", _TILED, {"pixels": "pixels", "vae": "vae"} | _same(*_TILED),
+          ("latent",)),
     Entry("VAEEncodeForInpaint", "vae.encode_inpaint", ("grow_mask_by",),
           {"pixels": "pixels", "vae": "vae", "mask": "mask", "grow_mask_by": "grow_mask_by"}, ("latent",),
           values=convert.inpaint_encode_values),

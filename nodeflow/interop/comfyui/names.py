@@ -16,6 +16,7 @@ DISPLAY_NAMES: Mapping[str, str] = {
     "CheckpointLoaderSimple": "Load Checkpoint", "CLIPTextEncode": "CLIP Text Encode (Prompt)",
     "EmptyLatentImage": "Empty Latent Image", "KSamplerAdvanced": "KSampler (Advanced)",
     "VAEDecode": "VAE Decode", "VAEEncode": "VAE Encode", "VAEEncodeForInpaint": "VAE Encode (for Inpainting)",
+    "VAEDecodeTiled": "VAE Decode (Tiled)", "VAEEncodeTiled": "VAE Encode (Tiled)",
     "SetLatentNoiseMask": "Set Latent Noise Mask", "LoadImage": "Load Image", "SaveImage": "Save Image",
     "PreviewImage": "Preview Image", "LoraLoader": "Load LoRA", "LatentUpscale": "Upscale Latent",
     "LatentUpscaleBy": "Upscale Latent By", "ImageScale": "Upscale Image", "ImageScaleBy": "Upscale Image By",
