@@ -29,6 +29,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from nodes._latent_numbers import (  # noqa: F401  (re-exported: the plugin API)
+    STD_TIMES,
+    _per_channel,
+    patchify,
+    stored_latents,
+    unpatchify,
+    vae_channels,
+    vae_patch,
+    vae_scale,
+)
 from nodes._lazy import lazy
 
 torch = lazy("torch")
@@ -80,6 +90,10 @@ class Model:
     clip: Any = field(default=None, metadata={"weights": "on demand"})
     #: Skip Layer Guidance (SD3's Skip Layer Guidance node); None: off.
     skip_layers: SkipLayers | None = None
+    #: Where and how the keys and values of the prompt and reference tokens are kept across steps
+    #: (QwenImage21Cache: device "auto", "gpu", "cpu" or "off", dtype "default", "int8", "int4"); None: as
+    #: the family's pipeline keeps them (on the model's device, as computed).
+    prefix_cache: tuple[str, str] | None = None
 
     @property
     def spec(self) -> Any:
@@ -134,72 +148,6 @@ class Clip:
         return getattr(self, name.replace("text_encoder", "tokenizer")), getattr(self, name)
 
 
-def stored_latents(raw: Any, numbers: dict[str, Any]) -> Any:
-    """A VAE's own latents as a LATENT holds them, by the VAE's `numbers` (`Vae.numbers`): normalised
-    per channel ((raw - mean) * (1 / std), Qwen-Image's pipelines' order), patched into 2x2 cells and
-    batch-normalised ((patched - mean) / std, Flux.2's) or shifted and scaled ((raw - shift) *
-    scaling: Stable Diffusion's, Flux's, SD3's)."""
-    import torch
-
-    if numbers.get("bn_mean") is not None:
-        patched = patchify(raw, int(numbers["patch"]))
-        mean, std = _per_channel(numbers["bn_mean"], patched), _per_channel(numbers["bn_std"], patched)
-        return (patched - mean) / std
-    if numbers.get("latents_mean") is not None:
-        shape = (1, len(numbers["latents_mean"])) + (1,) * (raw.dim() - 2)
-        mean = torch.tensor(numbers["latents_mean"]).view(shape).to(raw.device, raw.dtype)
-        inv_std = 1.0 / torch.tensor(numbers["latents_std"]).view(shape).to(raw.device, raw.dtype)
-        return (raw - mean) * inv_std
-    shifted = raw - numbers["shift_factor"] if numbers.get("shift_factor") else raw
-    return numbers["scaling_factor"] * shifted
-
-
-def _per_channel(values: Any, like: Any) -> Any:
-    return torch.as_tensor(values).view(1, -1, 1, 1).to(like.device, like.dtype)
-
-
-def patchify(latents: Any, p: int) -> Any:
-    """[B, C, h, w] -> [B, C * p * p, h / p, w / p], each channel's p x p cell on the channel axis
-    (Flux2Pipeline._patchify_latents' order)."""
-    b, c, h, w = latents.shape
-    cells = latents.view(b, c, h // p, p, w // p, p).permute(0, 1, 3, 5, 2, 4)
-    return cells.reshape(b, c * p * p, h // p, w // p)
-
-
-def unpatchify(latents: Any, p: int) -> Any:
-    """The inverse of `patchify`."""
-    b, c, h, w = latents.shape
-    cells = latents.reshape(b, c // (p * p), p, p, h, w).permute(0, 1, 4, 2, 5, 3)
-    return cells.reshape(b, c // (p * p), h * p, w * p)
-
-
-def vae_patch(config: Any) -> int:
-    """Latent cells a VAE groups per side before the model sees them: 2 for one that batch-normalises
-    2x2-patched latents (Flux.2's AutoencoderKLFlux2), else 1."""
-    get = config.get if isinstance(config, dict) else lambda k, d=None: getattr(config, k, d)
-    patch = get("patch_size", None)
-    return int(patch[0]) if get("batch_norm_eps", None) is not None and patch else 1
-
-
-def vae_scale(config: Any) -> int:
-    """Pixels per latent cell of a VAE config: 2 per down block of an AutoencoderKL, 2 per
-    temporal-downsample entry of a video VAE (Qwen-Image's), times a patching VAE's patch."""
-    blocks = config.get("block_out_channels") if isinstance(config, dict) else getattr(config, "block_out_channels",
-                                                                                        None)
-    if blocks:
-        return 2 ** (len(blocks) - 1) * vae_patch(config)
-    steps = config.get("temperal_downsample") if isinstance(config, dict) else config.temperal_downsample
-    return 2 ** len(steps)
-
-
-def vae_channels(config: Any) -> int:
-    """Channels of a LATENT's samples for a VAE config (a patching VAE's cells on the channel axis)."""
-    channels = config.get("latent_channels") if isinstance(config, dict) else getattr(config, "latent_channels", None)
-    if channels is None:
-        channels = config.get("z_dim") if isinstance(config, dict) else config.z_dim
-    return int(channels) * vae_patch(config) ** 2
-
-
 @dataclass(eq=False)
 class Vae:
     """VAE: the autoencoder, with the numbers that relate latents to pixels."""
@@ -242,7 +190,10 @@ class Vae:
         return found
 
     def encode_dist(self, pixels: Any) -> tuple[Any, Any]:
-        """(mean, std) of the VAE's posterior for pictures [B, 3, H, W] in [-1, 1], [B, C, h, w] each."""
+        """(mean, std) of the VAE's posterior for pictures [B, 3, H, W] in [-1, 1], [B, C, h, w] each
+        (an RGBA VAE, Qwen Image 2.1's, sees them opaque, as its pipeline's RGBA conversion makes them)."""
+        if pixels.shape[1] == 3 and getattr(self.vae.config, "in_channels", 3) == 4:  # RGBA VAE: opaque
+            pixels = torch.cat([pixels, torch.ones_like(pixels[:, :1])], dim=1)
         posterior = self.vae.encode(pixels.unsqueeze(2) if self.frames else pixels).latent_dist
         if self.frames:
             return posterior.mean[:, :, 0], posterior.std[:, :, 0]
@@ -250,7 +201,8 @@ class Vae:
 
     def raw(self, samples: Any) -> Any:
         """The VAE's own latents from a LATENT's samples: undo the per-channel normalisation
-        (latents_mean / latents_std, Qwen-Image's pipelines' order: / (1 / std) + mean), the batch
+        (latents_mean / latents_std, Qwen-Image's pipelines' order: / (1 / std) + mean, or * std + mean for
+        the VAEs in `STD_TIMES`), the batch
         norm of patched latents (Flux.2's) or the scaling and shift (Stable Diffusion's, Flux's, SD3's)."""
         import torch
 
@@ -263,8 +215,10 @@ class Vae:
         if mean is not None and getattr(config, "latents_std", None) is not None:
             shape = (1, len(mean)) + (1,) * (samples.dim() - 2)
             mean_t = torch.tensor(mean).view(shape).to(samples.device, samples.dtype)
-            inv_std = 1.0 / torch.tensor(config.latents_std).view(shape).to(samples.device, samples.dtype)
-            return samples / inv_std + mean_t
+            std = torch.tensor(config.latents_std).view(shape).to(samples.device, samples.dtype)
+            if type(self.vae).__name__ in STD_TIMES:
+                return samples * std + mean_t
+            return samples / (1.0 / std) + mean_t
         raw = samples / self.scaling_factor
         return raw + self.shift_factor if self.shift_factor else raw
 
@@ -308,6 +262,9 @@ class CondEntry:
     #: How reference latents are placed beside the picture (ComfyUI's reference_latents_method:
     #: "offset", "index", "uxo"); None: the family's first declared method.
     reference_method: str | None = None
+    #: Qwen Image 2.1: [1, tokens] booleans, True at the picture slots of `embeds` (Qwen3-VL's
+    #: <|image_pad|> tokens), each standing for 2x2 cells of the `references` in order.
+    slots: Any = None
 
     def with_(self, **changes: Any) -> CondEntry:
         """A copy with some fields changed (conditioning nodes never edit their input)."""

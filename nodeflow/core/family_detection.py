@@ -52,6 +52,9 @@ DENOISERS: tuple[tuple[str, tuple[Detection, ...]], ...] = (
              Detection(("pos_embed.proj.weight", "transformer_blocks.0.attn.to_q.weight", "context_embedder.weight")))),
     ("z-image", (Detection(("cap_embedder.1.weight", "layers.0.attention.qkv.weight")),
                  Detection(("cap_embedder.1.weight", "all_x_embedder.2-1.weight")))),
+    # Qwen Image 2.1's single stream: one shared modulation, a normed text projection (diffusers' names,
+    # which ComfyUI's files keep but for the fused SwiGLU gate_up).
+    ("qwen-image-2.1", (Detection(("txt_in.text_norm.weight", "modulation.1.weight", "img_in.weight")),)),
     ("qwen-image", (Detection(("txt_norm.weight", "transformer_blocks.0.img_mod.1.weight", "img_in.weight")),)),
     # Krea 2's text fusion stage, in the original (ComfyUI's) key names and diffusers'
     ("krea2", (Detection(("txtfusion.projector.weight",)), Detection(("text_fusion.projector.weight",)))),
@@ -64,7 +67,8 @@ ARCHITECTURES = (
     ("stable-diffusion-v3", "sd3"), ("stable-diffusion-3", "sd3"), ("flux-2-klein", "flux2-klein"),
     ("flux.2-klein", "flux2-klein"), ("flux-2", "flux2"), ("flux2", "flux2"),
     ("flux.1-fill", "flux-fill"), ("flux-1-fill", "flux-fill"), ("flux-1", "flux"), ("flux.1", "flux"),
-    ("flux", "flux"), ("chroma", "chroma"), ("qwen-image", "qwen-image"),
+    ("flux", "flux"), ("chroma", "chroma"), ("qwen-image-2.1", "qwen-image-2.1"),
+    ("qwen_image_2.1", "qwen-image-2.1"), ("qwen-image", "qwen-image"),
     ("qwen_image", "qwen-image"), ("z-image", "z-image"), ("krea-2", "krea2"), ("krea2", "krea2"),
     ("lumina", "lumina2"), ("sd3", "sd3"), ("t5", "t5"),
 )

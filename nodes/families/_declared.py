@@ -131,6 +131,28 @@ QWEN_IMAGE = Family(
     notes=("latents are normalised per channel by the VAE's latents_mean / latents_std (Vae.raw)",),
 )
 
+QWEN_IMAGE_21 = Family(
+    name="qwen-image-2.1",
+    title="Qwen Image 2.1 (and Turbo, Edit)",
+    denoiser="QwenImage21Transformer2DModel",
+    encoders=(TextEncoder("text_encoder", "Qwen3VLForConditionalGeneration", "Qwen2Tokenizer", 0,
+                          "states[-1] before the final norm, after the system turn", "qwen3vl_8b"),),
+    latent=LatentFormat(channels=64, scaling_factor=1.0, downscale=16, patch=1),
+    prediction="flow",
+    pipeline="QwenImage21Pipeline",
+    config="qwen-image-2.1",
+    adapter="nodes.qwen_image21._adapter",
+    cfg="separate",
+    vae="AutoencoderKLQwenImage21",
+    sigmas="linspace",
+    comfy_clip_types=("qwen_image",),  # ComfyUI's type for both Qwen-Image families: the file's kind picks
+    comfy_shift=3.1,
+    native_side=1024,
+    notes=("references come before the picture's tokens, in the places Qwen3-VL's picture slots take "
+           "(nodes.qwen_image21.nodes); the prefix's keys and values are cached across steps "
+           "(QwenImage21Cache)",),
+)
+
 #: Flux.2's latents: the VAE's 32 channels at 8x, patched 2x2 and batch-normalised (nodes.values.stored_latents).
 FLUX2_LATENT = LatentFormat(channels=128, scaling_factor=1.0, downscale=16, patch=1)
 
@@ -200,4 +222,5 @@ KREA2 = Family(
            "the Turbo (is_distilled in model_index.json) pins the pipeline's shift mu at 1.15"),
 )
 
-FAMILIES: tuple[Family, ...] = (FLUX2_DEV, FLUX2_KLEIN, FLUX_FILL, CHROMA, FLUX, SD3, Z_IMAGE, QWEN_IMAGE, KREA2)
+FAMILIES: tuple[Family, ...] = (FLUX2_DEV, FLUX2_KLEIN, FLUX_FILL, CHROMA, FLUX, SD3, Z_IMAGE, QWEN_IMAGE,
+                                 QWEN_IMAGE_21, KREA2)

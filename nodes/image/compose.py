@@ -14,7 +14,7 @@ from nodes.image.sizes import resize
 STITCH_COLOURS = {"white": (1.0, 1.0, 1.0), "black": (0.0, 0.0, 0.0), "red": (1.0, 0.0, 0.0),
                   "green": (0.0, 1.0, 0.0), "blue": (0.0, 0.0, 1.0)}
 #: Inputs Batch Images takes (ComfyUI's images.image0, images.image1, ...).
-BATCH_INPUTS = tuple(f"image{n}" for n in range(8))
+BATCH_INPUTS = tuple(f"image{n}" for n in range(16))
 
 
 def _same_batch(a: Any, b: Any) -> tuple[Any, Any]:
@@ -105,7 +105,7 @@ class BatchImages(Node):
     type_id = "image.batch_many"
     title = "Batch Images"
     category = "image"
-    description = ("One batch of the pictures linked to image0..image7, in that order; each is resized to the "
+    description = ("One batch of the pictures linked to image0..image15, in that order; each is resized to the "
                    "first one's size (bilinear, centre crop) as Image Batch does.")
     inputs = tuple(Input(name, IMAGE, optional=True) for name in BATCH_INPUTS)
     outputs = (Output("image", IMAGE),)

@@ -63,7 +63,9 @@ def load_encoders(family: Family, folders: dict[str, Path], device: str, dtype: 
         folder = folders[spec.part]
         tokenizer_part = spec.part.replace("text_encoder", "tokenizer")
         sub = spec.part if (folder / spec.part).is_dir() else None
-        tok_sub = tokenizer_part if (folder / tokenizer_part).is_dir() else None
+        # a vision-language pipeline's tokenizer lives in its processor (QwenImage21Pipeline's `processor/`)
+        tok_sub = tokenizer_part if (folder / tokenizer_part).is_dir() else "processor" if (
+            folder / "processor" / "tokenizer_config.json").is_file() else None
         if tok_sub is None and not (folder / "tokenizer_config.json").is_file():
             raise NodeError(f"no tokenizer for the {spec.comfy_name or spec.part} text encoder in {folder}",
                             "clip_name")

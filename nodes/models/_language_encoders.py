@@ -128,22 +128,24 @@ def from_llama_cpp_names(state: dict[str, Any], arch: str, model: Any, field: st
     return renamed
 
 
-def picture_processor(tokenizer: Any, image_processor: Any) -> Any:
-    """Qwen2.5-VL's processor (what the Qwen-Image edit pipelines call) for pictures only.
+def picture_processor(tokenizer: Any, image_processor: Any, processor_class: str = "Qwen2VLProcessor") -> Any:
+    """Qwen2.5-VL's processor (what the Qwen-Image edit pipelines call; `processor_class`
+    "Qwen3VLProcessor" for Qwen Image 2.1's Qwen3-VL) for pictures only.
 
     transformers checks each part of a processor against its class, and the video processor's
     class exists only with torchvision, which NodeFlow never installs beside a CPU torch (README):
     that one check is skipped when no video part is given; the rest is transformers' processor.
     """
-    from transformers import Qwen2VLProcessor
+    import transformers
 
-    class PicturesOnly(Qwen2VLProcessor):
+    class PicturesOnly(getattr(transformers, processor_class)):
         def check_argument_for_proper_class(self, argument_name: str, argument: Any) -> Any:
             if argument_name == "video_processor" and argument is None:
                 return None
             return super().check_argument_for_proper_class(argument_name, argument)
 
-    return PicturesOnly(image_processor=image_processor, tokenizer=tokenizer)
+    return PicturesOnly(image_processor=image_processor, tokenizer=tokenizer,
+                        chat_template=getattr(tokenizer, "chat_template", None))
 
 
 #: llama.cpp architecture -> transformers model type, for the GGUF text encoders NodeFlow loads.

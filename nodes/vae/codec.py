@@ -25,7 +25,7 @@ def decode(vae: Any, latent: dict, tile: int | None = None, overlap: int = 0) ->
             decoded = vae.vae.decode(raw.unsqueeze(2), return_dict=False)[0][:, :, 0]
         else:
             decoded = vae.vae.decode(raw, return_dict=False)[0]
-        image = (decoded * 0.5 + 0.5).clamp(0, 1)
+        image = (decoded[:, :3] * 0.5 + 0.5).clamp(0, 1)  # an RGBA VAE's alpha (Qwen Image 2.1's) is not kept
     return image.cpu().permute(0, 2, 3, 1).float().contiguous()
 
 

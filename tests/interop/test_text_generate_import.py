@@ -1,6 +1,6 @@
 """TextGenerate's saved widgets, named from ComfyUI's definition (comfy_extras/nodes_textgen.py):
 prompt, max_length, sampling_mode and, with it "on", temperature, top_k, top_p, min_p,
-repetition_penalty, seed, presence_penalty; then thinking and use_default_template."""
+repetition_penalty, seed, presence_penalty; then thinking, use_default_template and (newer files) mtp."""
 
 from __future__ import annotations
 
@@ -41,9 +41,15 @@ def test_sampling_off_saves_no_sampling_values_and_older_files_take_defaults():
     assert any("older version" in line and "thinking" in line for line in report.lines())
 
 
-def test_a_newer_files_unknown_last_value_is_reported_not_guessed():
+def test_the_thirteenth_value_is_mtp_a_speed_choice_and_a_further_one_is_reported_not_guessed():
+    """Newer files save `mtp` ("auto", "off" or a count: multi-token prediction, how many tokens ComfyUI
+    decodes a step, the name `clip.generate` takes it by); NodeFlow decodes one a step and says so."""
     node, report = imported([*TWELVE, "auto"])
-    assert node.params["use_default_template"] is False
+    assert node.params["use_default_template"] is False and "mtp" not in node.params and not report.problems
+    assert any("mtp" in line for line in report.lines())
+    node, report = imported([*TWELVE, "off"])
+    assert not report.problems and not any("mtp" in line for line in report.lines())
+    node, report = imported([*TWELVE, "off", "later"])
     assert any("the last 1 are not carried over" in line for line in report.problems)
 
 

@@ -58,3 +58,12 @@ def bounding_boxes_export(params: dict[str, Any]) -> dict[str, Any]:
         except ValueError:
             params[name] = []
     return params
+
+
+def text_generate_values(params: dict[str, Any], notes: Notes) -> dict[str, Any]:
+    """TextGenerate's `mtp` (multi-token prediction, ComfyUI's way of decoding several tokens a step
+    where a model has the heads for it) is a speed choice: NodeFlow decodes one token a step."""
+    params = dict(params)
+    if params.pop("mtp", "off") not in ("off", None):
+        notes.note("mtp (multi-token prediction) is a speed-up NodeFlow does not have: it decodes one token a step")
+    return params

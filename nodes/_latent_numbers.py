@@ -1,0 +1,83 @@
+"""How a VAE's own latents relate to a LATENT's samples, and a VAE config's latent geometry.
+
+Kept apart from `nodes.values` (which re-exports these names, the plugin API) so the values module
+stays a list of the values themselves.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nodes._lazy import lazy
+
+torch = lazy("torch")
+
+#: VAE classes whose pipeline undoes the per-channel normalisation as `latents * std + mean`
+#: (QwenImage21Pipeline); Qwen-Image's pipelines divide by 1 / std (`nodes.values.Vae.raw`).
+STD_TIMES = ("AutoencoderKLQwenImage21",)
+
+
+def stored_latents(raw: Any, numbers: dict[str, Any]) -> Any:
+    """A VAE's own latents as a LATENT holds them, by the VAE's `numbers` (`Vae.numbers`): normalised
+    per channel ((raw - mean) * (1 / std), Qwen-Image's pipelines' order), patched into 2x2 cells and
+    batch-normalised ((patched - mean) / std, Flux.2's) or shifted and scaled ((raw - shift) *
+    scaling: Stable Diffusion's, Flux's, SD3's)."""
+    import torch
+
+    if numbers.get("bn_mean") is not None:
+        patched = patchify(raw, int(numbers["patch"]))
+        mean, std = _per_channel(numbers["bn_mean"], patched), _per_channel(numbers["bn_std"], patched)
+        return (patched - mean) / std
+    if numbers.get("latents_mean") is not None:
+        shape = (1, len(numbers["latents_mean"])) + (1,) * (raw.dim() - 2)
+        mean = torch.tensor(numbers["latents_mean"]).view(shape).to(raw.device, raw.dtype)
+        inv_std = 1.0 / torch.tensor(numbers["latents_std"]).view(shape).to(raw.device, raw.dtype)
+        return (raw - mean) * inv_std
+    shifted = raw - numbers["shift_factor"] if numbers.get("shift_factor") else raw
+    return numbers["scaling_factor"] * shifted
+
+
+def _per_channel(values: Any, like: Any) -> Any:
+    return torch.as_tensor(values).view(1, -1, 1, 1).to(like.device, like.dtype)
+
+
+def patchify(latents: Any, p: int) -> Any:
+    """[B, C, h, w] -> [B, C * p * p, h / p, w / p], each channel's p x p cell on the channel axis
+    (Flux2Pipeline._patchify_latents' order)."""
+    b, c, h, w = latents.shape
+    cells = latents.view(b, c, h // p, p, w // p, p).permute(0, 1, 3, 5, 2, 4)
+    return cells.reshape(b, c * p * p, h // p, w // p)
+
+
+def unpatchify(latents: Any, p: int) -> Any:
+    """The inverse of `patchify`."""
+    b, c, h, w = latents.shape
+    cells = latents.reshape(b, c // (p * p), p, p, h, w).permute(0, 1, 4, 2, 5, 3)
+    return cells.reshape(b, c // (p * p), h * p, w * p)
+
+
+def vae_patch(config: Any) -> int:
+    """Latent cells a VAE groups per side before the model sees them: 2 for one that batch-normalises
+    2x2-patched latents (Flux.2's AutoencoderKLFlux2), else 1."""
+    get = config.get if isinstance(config, dict) else lambda k, d=None: getattr(config, k, d)
+    patch = get("patch_size", None)
+    return int(patch[0]) if get("batch_norm_eps", None) is not None and patch else 1
+
+
+def vae_scale(config: Any) -> int:
+    """Pixels per latent cell of a VAE config: 2 per down block of an AutoencoderKL, 2 per
+    temporal-downsample entry of a video VAE (Qwen-Image's), times a patching VAE's patch."""
+    blocks = config.get("block_out_channels") if isinstance(config, dict) else getattr(config, "block_out_channels",
+                                                                                        None)
+    if blocks:
+        return 2 ** (len(blocks) - 1) * vae_patch(config)
+    steps = config.get("temperal_downsample") if isinstance(config, dict) else config.temperal_downsample
+    return 2 ** len(steps)
+
+
+def vae_channels(config: Any) -> int:
+    """Channels of a LATENT's samples for a VAE config (a patching VAE's cells on the channel axis)."""
+    channels = config.get("latent_channels") if isinstance(config, dict) else getattr(config, "latent_channels", None)
+    if channels is None:
+        channels = config.get("z_dim") if isinstance(config, dict) else config.z_dim
+    return int(channels) * vae_patch(config) ** 2
