@@ -27,7 +27,7 @@ from nodeflow.gui.job_runner import JobQueueRunner, WorkerCrashed
 from nodeflow.gui.outputs.entries import OutputImage, output_images, saved_path, upstream_seeds
 from nodeflow.gui.queue_panel import Current, job_images
 from nodeflow.jobs.batch import Source, enqueue
-from nodeflow.jobs.execute import Outcome
+from nodeflow.jobs.execute import Outcome, scratch_root
 from nodeflow.jobs.store import Job
 from nodeflow.jobs.sweep import apply, expand
 
@@ -129,8 +129,8 @@ class RunActions(QObject):
         if isinstance(event, WorkerCrashed):
             window.run_panel.handle(event)
             return
-        if self._watched is None:
-            return
+        if self._watched is None or isinstance(event, ev.NodeMessage) and scratch_root() in event.text:
+            return  # another job's, or "saved <scratch file>": the file's own name comes when it is written
         run_states.apply(window.scene, event)
         window.run_panel.handle(event)
         if isinstance(event, ev.RunStarted):
@@ -158,6 +158,8 @@ class RunActions(QObject):
                 window.run_panel.status.setText(f"Run {job.number} failed: {_first_line(outcome.error)}")
         if not watched:
             window.status(f"job {job.number} {outcome.status}")
+        for name in names.values():
+            window.run_panel.log_line(f"run {job.number} saved {Path(job.out_dir) / name}")
         graph = self._graph if watched else _graph_of(job, window.registry)
         images = _saved_images(self.runner.store.get(job.id), outcome, names, graph)
         if images:

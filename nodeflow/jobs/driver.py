@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +10,7 @@ from nodeflow.core.context import CancelToken
 from nodeflow.core.errors import shown
 from nodeflow.engine.device import default_threads, guess_device
 from nodeflow.jobs.batch import Source, prepare
-from nodeflow.jobs.execute import SCRATCH_PREFIX, Outcome
+from nodeflow.jobs.execute import Outcome, scratch_root
 from nodeflow.jobs.local import LocalRunner, Summary
 from nodeflow.jobs.store import Job, JobStore
 from nodeflow.jobs.sweep import MAX_JOBS, Sweep
@@ -71,7 +70,7 @@ def run_batch(sources: list[Source], sweeps: list[Sweep], options: BatchOptions,
     executor = Executor(device=options.device, memory_budget=options.memory_budget, previews=False, threads=threads)
     announce = None
     if printer is not None:
-        printer.hide_paths_under = str(Path(tempfile.gettempdir()) / SCRATCH_PREFIX)
+        printer.hide_paths_under = scratch_root()
         executor.subscribe(printer)
 
         def announce(graph) -> None:

@@ -25,6 +25,12 @@ from nodeflow.jobs.sweep import apply
 SCRATCH_PREFIX = "nodeflow-job-"
 
 
+def scratch_root() -> str:
+    """How every job's scratch folder path starts: a node's message naming it speaks of a file the
+    driver writes under another name (watchers hide it and name the final file instead)."""
+    return str(Path(tempfile.gettempdir()) / SCRATCH_PREFIX)
+
+
 @dataclass
 class Outcome:
     """What a job produced: status "done", "failed" or "cancelled", files {relative path: bytes}.

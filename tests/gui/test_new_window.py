@@ -53,3 +53,5 @@ def test_the_default_graph_runs_with_its_defaults(qtbot, full_window):
     assert len(entries) == 1 and all(e.path is not None and e.path.is_file() for e in entries)
     assert (entries[0].image.width(), entries[0].image.height()) == (64, 64)  # the model's native size
     assert entries[0].seeds  # the seed that made it is shown
+    log = window.run_panel.log.toPlainText()  # the file's own name, not the job's scratch copy
+    assert f"saved {entries[0].path}" in log and "nodeflow-job-" not in log

@@ -105,6 +105,7 @@ def test_run_and_stop_on_the_toolbar_are_jobs_of_the_queue_tab(qtbot, registry, 
         assert store.jobs()[-1].state == "done" and store.jobs()[-1].number == 4
         entry = win.output_viewer.entries[-1]  # its picture, under the name the queue wrote, with its seed
         assert (entry.path.name, entry.node_id, entry.seeds) == ("swatch_00004_01.png", save, (3,))
+        assert f"run 4 saved {tmp_path / 'out' / 'swatch_00004_01.png'}" in win.run_panel.log.toPlainText()
         panel.refresh()
         assert "done" in panel.history.item(0).text() and "#4" in panel.history.item(0).text()
     finally:
