@@ -81,7 +81,6 @@ class JobQueueRunner(QObject):
     event = Signal(object)  # engine events of the running job (and WorkerCrashed), on the GUI thread
     job_started = Signal(object)  # the Job that starts now
     job_finished = Signal(object, object, object)  # (Job as claimed, Outcome, {scratch name: final name})
-    idle = Signal()  # the worker stopped: nothing queued, or paused
 
     def __init__(self, store: JobStore, registry: Registry, executor=None,
                  memory_budget: Callable[[], int | None] = lambda: None, batch: str = GUI_BATCH):
@@ -135,7 +134,6 @@ class JobQueueRunner(QObject):
             thread.deleteLater()
         if self._cancel.cancelled:
             return
-        self.idle.emit()
         self.start()  # jobs queued while the worker was finishing
 
     def set_paused(self, paused: bool) -> None:
