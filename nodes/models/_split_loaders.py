@@ -132,9 +132,12 @@ def _video_vae_family(path: Path, family: str) -> Any:
     keys = tensor_shapes(path)
     if not any(k.endswith(("decoder.head.0.gamma", "decoder.norm_out.gamma")) for k in keys):
         return None
-    def video(f: Any) -> bool:  # its shipped VAE config has frames (as `nodes.values.Vae.frames` tells)
+    conv_in = keys.get("encoder.conv_in.weight", keys.get("encoder.conv1.weight", [0, 3]))
+    def video(f: Any) -> bool:  # its shipped VAE config has frames (as `nodes.values.Vae.frames` tells) and
+        # takes the file's picture channels (Qwen Image 2.1's RGBA, the others' RGB)
         config = _checkpoint.configs_dir() / f.config / "vae" / "config.json"
-        return config.is_file() and "temperal_downsample" in json.loads(config.read_text("utf-8"))
+        shipped = json.loads(config.read_text("utf-8")) if config.is_file() else {}
+        return "temperal_downsample" in shipped and shipped.get("in_channels", 3) == int(conv_in[1])
 
     named = [f for f in by_comfy_clip_type(family) if video(f)]
     return next(iter(named), None) or next((f for f in FAMILIES if video(f)), None)
@@ -156,6 +159,8 @@ def _video_vae(path: Path, family: Any, dtype: Any) -> Any:
     if "encoder.conv_in.weight" in state and "decoder.conv_in.weight" in state:  # widths read off the weights
         config["base_dim"] = int(state["encoder.conv_in.weight"].shape[0])
         config["z_dim"] = int(state["decoder.conv_in.weight"].shape[1])
+        if config.get("decoder_base_dim"):  # Qwen Image 2.1's wider decoder: its first width over the last multiple
+            config["decoder_base_dim"] = int(state["decoder.conv_in.weight"].shape[0]) // config["dim_mult"][-1]
     return load_diffusers_model(family.vae, config, state, dtype, "vae")
 
 
