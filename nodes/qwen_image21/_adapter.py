@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from nodeflow.core import NodeError, RunContext
@@ -108,3 +109,12 @@ def denoiser_config(shapes: Mapping[str, tuple[int, ...]], base: dict[str, Any])
 def scheduler_config(denoiser: Any, base: dict[str, Any]) -> dict[str, Any]:
     """The pipeline's scheduler for a lone transformer: the shipped one (dynamic shift)."""
     return dict(base)
+
+
+def folder_scheduler(folder: Path, config: dict[str, Any]) -> dict[str, Any]:
+    """A pipeline folder's scheduler as its pipeline runs it: the noise levels model_index.json may set
+    (`sample_sigmas`, a Turbo's few steps) go with it (`nodes.sampling._flow_loop` passes them)."""
+    import json
+
+    own = json.loads((folder / "model_index.json").read_text("utf-8")).get("sample_sigmas")
+    return config | {"sample_sigmas": [float(s) for s in own]} if own else config

@@ -8,11 +8,12 @@ a family that packs cells into tokens does so inside its denoiser call, a pure p
 floats are those of the pipeline that loops over tokens.
 
 Noise levels: FlowMatchEulerDiscreteScheduler from the model's scheduler config; the family says
-whether its pipeline passes sigmas 1 .. 1/n ("linspace", Flux, Chroma) or lets the scheduler space
-its table ("scheduler", SD3); with dynamic shifting, mu follows the image's token count as the
-family's `shift_rule` says (`calculate_shift`, or Flux.2's `compute_empirical_mu`). `denoise` is
-the pipelines' img2img strength: the steps from int(n - n * strength) on run, starting from the
-picture noised to that level (`scale_noise`).
+whether its pipeline passes sigmas 1 .. 1/n ("linspace", Flux, Chroma; or the levels a pipeline
+folder sets, Qwen Image 2.1's sample_sigmas) or lets the scheduler space its table ("scheduler",
+SD3); with dynamic shifting, mu follows the image's token count as the family's `shift_rule` says
+(`calculate_shift`, or Flux.2's `compute_empirical_mu`). `denoise` is the pipelines' img2img
+strength: the steps from int(n - n * strength) on run, starting from the picture noised to that
+level (`scale_noise`).
 Skip Layer Guidance (`values.SkipLayers`) applies at the steps i with n * start < i < n * end, as
 StableDiffusion3Pipeline's skip_guidance_layers do, and only with classifier-free guidance.
 """
@@ -37,7 +38,8 @@ SCHEDULES = ("normal", "simple")
 def flow_scheduler(model: Any, sampler: str = "euler") -> Any:
     import diffusers
 
-    config = {k: v for k, v in model.scheduler_config.items() if not k.startswith("_") and k != "comfy_sampling"}
+    config = {k: v for k, v in model.scheduler_config.items()
+              if not k.startswith("_") and k not in ("comfy_sampling", "sample_sigmas")}
     if sampler == "heun" and (model.spec.sigmas == "linspace" or config.get("use_dynamic_shifting")):
         raise NodeError(f"heun (FlowMatchHeunDiscreteScheduler) has no custom sigmas or resolution-dependent shift, "
                         f"which {model.spec.title}'s pipeline uses; use euler, or the comfyui convention",
@@ -66,11 +68,23 @@ def timesteps_for(model: Any, scheduler: Any, steps: int, size: tuple[int, int],
     dynamic = config.get("use_dynamic_shifting", False)
     if spec.sigmas == "linspace":
         mu = {"mu": _mu(spec, config, seq_len, steps, 1.15)} if dynamic else {}
-        scheduler.set_timesteps(sigmas=np.linspace(1.0, 1 / steps, steps), device=device, **mu)
+        scheduler.set_timesteps(sigmas=_levels(model, steps), device=device, **mu)
     else:
         mu = {"mu": _mu(spec, config, seq_len, steps, 1.16)} if dynamic else {}
         scheduler.set_timesteps(steps, device=device, **mu)
     return scheduler.timesteps
+
+
+def _levels(model: Any, steps: int) -> Any:
+    """The sigmas a "linspace" pipeline passes: 1 .. 1/n, or the levels its folder sets (`sample_sigmas`,
+    QwenImage21Pipeline's: a Turbo's few steps), which fix the step count as they fix the pipeline's."""
+    own = model.scheduler_config.get("sample_sigmas")
+    if not own:
+        return np.linspace(1.0, 1 / steps, steps)
+    if steps != len(own):
+        raise NodeError(f"{model.spec.title}'s pipeline runs the {len(own)} noise levels its folder sets "
+                        f"(sample_sigmas): steps must be {len(own)}", "steps")
+    return np.array(own, dtype=np.float64)
 
 
 def start_step(steps: int, denoise: float) -> int:

@@ -93,6 +93,29 @@ def test_true_cfg_with_and_without_the_prefix_cache_matches_the_pipeline(tiny21,
     np.testing.assert_array_equal(ours, theirs)
 
 
+def test_a_turbo_folders_own_noise_levels_match_the_pipeline(tiny21, executor, tmp_path):
+    """model_index.json's sample_sigmas (a Turbo's few levels) are the levels the graph samples, as the
+    pipeline samples them; another step count is one line naming steps."""
+    import json
+    import shutil
+
+    from tiny_qwen21 import reference_pipeline
+
+    turbo = shutil.copytree(tiny21, tmp_path / "turbo")
+    index = json.loads((turbo / "model_index.json").read_text("utf-8")) | {"sample_sigmas": [1.0, 0.45]}
+    (turbo / "model_index.json").write_text(json.dumps(index), "utf-8")
+    graph, decode, _ = _graph(turbo, prompt="a red circle", plain=True)
+    ours = pixels(run(executor, graph, tmp_path / "out"), decode)
+    theirs = _theirs(reference_pipeline(turbo), prompt="a red circle")
+    meaningful(theirs)
+    np.testing.assert_array_equal(ours, theirs)
+    sampler = next(n for n, node in graph.nodes.items() if node.type == "sampling.sampler")
+    graph.nodes[sampler].params["steps"] = 3
+    result = executor.run(graph, output_dir=tmp_path / "three")
+    message = str(next(iter(result.errors.values())))
+    assert not result.ok and "'steps'" in message and "must be 2" in message
+
+
 def test_int8_prefix_cache_stays_close_to_the_lossless_one(tiny21, executor, tmp_path):
     """int8 storage (one scale per token and head) changes the pixels by a few levels at most."""
     graph, decode, _ = _graph(tiny21, prompt="a red circle", cache="auto")

@@ -92,7 +92,8 @@ def reference_pipeline(folder: Path):
     from nodes.qwen_image21._prompt import processor_for
 
     tokenizer = Qwen2TokenizerFast.from_pretrained(folder / "processor")
-    pipe = QwenImage21Pipeline(
+    index = json.loads((folder / "model_index.json").read_text("utf-8"))
+    pipe = QwenImage21Pipeline(sample_sigmas=index.get("sample_sigmas"),
         scheduler=FlowMatchEulerDiscreteScheduler.from_pretrained(folder / "scheduler"),
         vae=AutoencoderKLQwenImage21.from_pretrained(folder / "vae"),
         text_encoder=Qwen3VLForConditionalGeneration.from_pretrained(folder / "text_encoder"),
