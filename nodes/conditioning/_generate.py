@@ -2,9 +2,10 @@
 
 The encoders that condition Z-Image, Qwen-Image and their kin are language models. To write text
 they need an LM head: a class that has one (Qwen2.5-VL's) generates as it is; a bare transformer
-whose config ties the head to its input embeddings (Qwen3-4B, Z-Image's encoder) gets its causal-LM
-class built around the loaded weights, with no copy (`causal_lm`). An encoder with neither (a CLIP
-or T5, or an untied model whose file has no head) cannot write text, and says so.
+whose config ties the head to its input embeddings (Qwen3-4B, Z-Image's encoder; Qwen3-VL, Krea 2's)
+gets its causal-LM (or image-text-to-text) class built around the loaded weights, with no copy
+(`causal_lm`). An encoder with neither (a CLIP or T5, or an untied model whose file has no head)
+cannot write text, and says so.
 
 The run is transformers' `generate`: greedy with sampling off; with it on, temperature, top-k,
 top-p, min-p and the repetition penalty as transformers applies them, and a presence penalty
@@ -47,12 +48,17 @@ def causal_lm(encoder: Any) -> Any:
     if config is None or not getattr(config, "tie_word_embeddings", False):
         return None
     from accelerate import init_empty_weights
-    from transformers import AutoModelForCausalLM
+    from transformers import AutoModelForCausalLM, AutoModelForImageTextToText
 
-    try:
-        with init_empty_weights():
-            model = AutoModelForCausalLM.from_config(config)
-    except ValueError:  # no causal-LM class for this model type
+    # a language model's causal-LM class, or a vision-language model's (Qwen3-VL's) generating one
+    for auto in (AutoModelForCausalLM, AutoModelForImageTextToText):
+        try:
+            with init_empty_weights():
+                model = auto.from_config(config)
+            break
+        except ValueError:  # no such class for this model type
+            continue
+    else:
         return None
     model.model = encoder
     model.lm_head.weight = encoder.get_input_embeddings().weight

@@ -6,6 +6,7 @@ line naming the node and its field."""
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,23 +19,41 @@ from tiny_krea2 import original_krea2_state
 from nodeflow.engine import Executor
 
 
-@pytest.fixture(scope="module")
-def krea2_files(tiny_krea2_8, tmp_path_factory):
+def comfyui_files(folder: Path, out: Path) -> tuple[Path, Path]:
+    """A tiny Krea 2 pipeline folder's transformer and text encoder as ComfyUI's files (the tokenizer
+    beside the text encoder; the published checkpoint names keep the tied LM head)."""
     from diffusers import Krea2Transformer2DModel
     from transformers import Qwen3VLModel
 
-    out = tmp_path_factory.mktemp("krea2_files")
     unet = out / "krea2_turbo_bf16.safetensors"
-    save_file(original_krea2_state(Krea2Transformer2DModel.from_pretrained(tiny_krea2_8 / "transformer").state_dict()),
+    save_file(original_krea2_state(Krea2Transformer2DModel.from_pretrained(folder / "transformer").state_dict()),
               str(unet))
     clip = out / "text_encoders" / "qwen3vl_4b.safetensors"
     clip.parent.mkdir()
-    encoder = Qwen3VLModel.from_pretrained(tiny_krea2_8 / "text_encoder")
+    encoder = Qwen3VLModel.from_pretrained(folder / "text_encoder")
     state = {"model." + k: v.contiguous() for k, v in encoder.state_dict().items()}
     state["lm_head.weight"] = encoder.state_dict()["language_model.embed_tokens.weight"].clone()
     save_file(state, str(clip))
-    shutil.copytree(tiny_krea2_8 / "tokenizer", clip.parent / "tokenizer")
+    shutil.copytree(folder / "tokenizer", clip.parent / "tokenizer")
     return unet, clip
+
+
+def convrot_file(unet: Path, out: Path) -> Path:
+    """The transformer file with its blocks' linear layers as ComfyUI's ConvRot int8 (16-wide groups:
+    the tiny layers are 64 and 128 wide), as krea2_turbo_int8_convrot keeps them."""
+    from safetensors.torch import load_file
+    from test_convrot import convrot_state
+
+    state = load_file(str(unet))
+    blocks = {k: v for k, v in state.items() if k.startswith("model.diffusion_model.blocks.") and v.dim() == 2}
+    path = out / "krea2_turbo_int8_convrot.safetensors"
+    save_file(state | convrot_state(blocks, 16), str(path))
+    return path
+
+
+@pytest.fixture(scope="module")
+def krea2_files(tiny_krea2_8, tmp_path_factory):
+    return comfyui_files(tiny_krea2_8, tmp_path_factory.mktemp("krea2_files"))
 
 
 def test_lone_files_give_the_folders_pixels(tiny_krea2_8, krea2_files, tmp_path):
@@ -69,15 +88,8 @@ def test_a_krea2_text_encoder_that_is_not_qwen3_vl_is_one_line(tiny_krea2_8, tmp
 
 
 def test_an_int8_convrot_transformer_file_samples_like_the_folder(tiny_krea2_8, krea2_files, tmp_path):
-    """The int8 templates' transformer (krea2_turbo_int8_convrot): its blocks' linear layers stored
-    rotated and quantized per row (16-wide groups: the tiny layers are 64 and 128 wide)."""
-    from safetensors.torch import load_file
-    from test_convrot import convrot_state
-
-    state = load_file(str(krea2_files[0]))
-    blocks = {k: v for k, v in state.items() if k.startswith("model.diffusion_model.blocks.") and v.dim() == 2}
-    path = tmp_path / "krea2_turbo_int8_convrot.safetensors"
-    save_file(state | convrot_state(blocks, 16), str(path))
+    """The int8 templates' transformer: its blocks' linear layers stored rotated, int8 per row."""
+    path = convrot_file(krea2_files[0], tmp_path)
     executor = Executor(device="cpu")
     graph, ids = flux_txt2img(tiny_krea2_8, guidance=None, size=64, steps=2, seed=3)
     expected = pixels(run(executor, graph, tmp_path / "folder"), ids["decode"])

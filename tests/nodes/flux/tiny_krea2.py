@@ -32,7 +32,8 @@ def qwen3_vl(tokenizer, dim: int = 32, layers: int = 36):
         vision_config={"depth": 18, "hidden_size": 64, "intermediate_size": 32, "num_heads": 16, "out_hidden_size": dim,
                        "patch_size": 16, "deepstack_visual_indexes": [5, 11, 17], "num_position_embeddings": 64},
         image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
-        vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"])
+        vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"],
+        tie_word_embeddings=True)
     return Qwen3VLModel(config)
 
 

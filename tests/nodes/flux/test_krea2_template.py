@@ -1,0 +1,78 @@
+"""ComfyUI's official Krea 2 Turbo templates (text to image, bf16 and int8 ConvRot) import fully mapped
+and run, in the comfyui convention, on tiny random Krea 2 weights stored as ComfyUI's files are, their
+prompt-enhancing TextGenerate included (Qwen3-VL writing with its tied head). The style-reference
+template imports fully mapped too; its Qwen3-VL picture prompt is not one NodeFlow encodes yet, and
+running it says so in one line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from test_krea2_files import comfyui_files, convrot_file
+
+from nodeflow.core import default_registry
+from nodeflow.engine import Executor
+from nodeflow.interop.comfyui import import_source
+from nodeflow.interop.comfyui.source import read_source
+
+templates = pytest.importorskip("comfyui_workflow_templates_json")
+
+
+@pytest.fixture(scope="module")
+def files(tiny_krea2_8, tmp_path_factory):
+    out = tmp_path_factory.mktemp("krea2_template_files")
+    unet, clip = comfyui_files(tiny_krea2_8, out)
+    return {"bf16": unet, "int8": convrot_file(unet, out), "clip": clip, "vae": tiny_krea2_8 / "vae"}
+
+
+def _prepared(name: str, unet: Path, files: dict, picture: Path | None = None):
+    path = Path(templates.__file__).parent / "templates" / f"{name}.json"
+    graph, report = import_source(read_source(path), default_registry(), flatten_subgraphs=True)
+    assert report.fully_mapped, report.lines()
+    comfy_class = {m[0]: m[1] for m in report.mapped}
+    loaders = {"UNETLoader": ("unet", unet), "CLIPLoader": ("clip_name", files["clip"]),
+               "VAELoader": ("vae", files["vae"])}
+    for node_id, record in graph.nodes.items():
+        kind = comfy_class.get(node_id)
+        if kind in loaders:
+            assert kind != "CLIPLoader" or record.params["family"] == "krea2"
+            graph.set_param(node_id, loaders[kind][0], str(loaders[kind][1]))
+        elif record.type == "image.load" and picture is not None:
+            graph.set_param(node_id, "image", str(picture))
+        elif record.type == "conditioning.generate_text":
+            graph.set_param(node_id, "max_length", 8)  # a few tokens of the tiny model's prompt enhancing
+        if record.type == "latent.empty":  # 64 x 64, not the Resolution Selector's megapixel
+            for field in ("width", "height"):
+                graph.disconnect(node_id, field)
+                graph.set_param(node_id, field, 64)
+        if "steps" in record.params:
+            graph.set_param(node_id, "steps", 2)
+    return graph
+
+
+@pytest.mark.parametrize("name,weights", [("image_krea2_turbo_t2i", "bf16"), ("image_krea2_turbo_t2i_int8", "int8")])
+def test_krea2_text_to_image_templates_run_on_tiny_weights(name, weights, files, tmp_path):
+    graph = _prepared(name, files[weights], files)
+    torch.manual_seed(0)
+    result = Executor(device="cpu").run(graph, output_dir=tmp_path / "out")
+    assert result.ok, result.errors
+    assert len(sorted((tmp_path / "out").glob("Krea2_turbo_*.png"))) == 1
+
+
+def test_the_style_reference_template_says_in_one_line_what_it_lacks(files, source_png, tmp_path):
+    from safetensors.torch import save_file
+
+    lora = tmp_path / "loras" / "krea2_style_reference.safetensors"
+    lora.parent.mkdir()
+    save_file({"transformer.transformer_blocks.0.attn.to_q.lora_A.weight": torch.zeros(2, 128),
+               "transformer.transformer_blocks.0.attn.to_q.lora_B.weight": torch.zeros(128, 2)}, str(lora))
+    graph = _prepared("image_krea2_turbo_int8_image_style_reference", files["int8"], files, source_png[0])
+    for node_id, record in graph.nodes.items():
+        if record.type == "models.load_lora_model_only":
+            graph.set_param(node_id, "lora", str(lora))
+    result = Executor(device="cpu").run(graph, output_dir=tmp_path / "out")
+    assert not result.ok
+    (message,) = [m for m in result.errors.values() if "Qwen-Image Edit Plus" in m]
+    assert "\n" not in message and "'clip'" in message and "needs Qwen-Image's text encoder" in message, message
