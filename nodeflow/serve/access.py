@@ -108,6 +108,16 @@ async def read_json(request: web.Request, default: Any = None) -> Any:
         raise BadRequest("invalid_request", str(exc)) from None
 
 
+def int_query(request: web.Request, name: str) -> int | None:
+    """An integer query parameter, None when absent; anything else is a 400 naming it."""
+    value = request.query.get(name)
+    if value is None or value == "":
+        return None
+    if not value.lstrip("-").isdigit():
+        raise BadRequest("invalid_request", f"{name} must be an integer")
+    return int(value)
+
+
 class BadRequest(web.HTTPBadRequest):
     """400 with ComfyUI's error shape."""
 

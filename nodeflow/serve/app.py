@@ -18,7 +18,7 @@ from aiohttp import web
 
 from nodeflow.core.registry import default_registry
 from nodeflow.jobs.store import JobStore
-from nodeflow.serve import frontend, routes_files, routes_info, routes_prompt
+from nodeflow.serve import frontend, routes_files, routes_info, routes_jobs, routes_prompt
 from nodeflow.serve.access import guard
 from nodeflow.serve.book import PromptBook
 from nodeflow.serve.config import MAX_UPLOAD_BYTES, ServeConfig, check_exposure
@@ -36,7 +36,7 @@ def make_app(config: ServeConfig, store: JobStore | None = None) -> web.Applicat
     check_exposure(config)
     static = frontend.static_dir() if config.frontend else None  # missing: one line, before listening
     app = web.Application(middlewares=[guard(config)], client_max_size=MAX_UPLOAD_BYTES + 2**20)
-    routes = [(r.method, r.path, r.handler) for table in (routes_prompt.routes, routes_files.routes,
+    routes = [(r.method, r.path, r.handler) for table in (routes_prompt.routes, routes_jobs.routes, routes_files.routes,
                                                           routes_info.routes) for r in table]
     if static is not None:
         routes += frontend.add_frontend(app, static)

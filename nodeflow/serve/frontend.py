@@ -30,10 +30,14 @@ MAX_SETTINGS = 1000
 MAX_SETTINGS_BYTES = 2**20
 MAX_SETTING_ID = 200
 SETTINGS = web.AppKey("nodeflow_frontend_settings", dict)
+#: Settings a server starts with: no release notes fetched from api.comfy.org by the user's browser
+#: (NodeFlow's releases are not ComfyUI's; the user may turn it on in the frontend's settings).
+FIRST_SETTINGS: dict[str, Any] = {"Comfy.Notification.ShowVersionUpdates": False}
 #: What the frontend's optional routes answer: nothing to list.
 _EMPTY_JSON: dict[str, Any] = {"/i18n": {}, "/workflow_templates": {}, "/global_subgraphs": {},
-                               "/node_replacements": {}, "/templates/index.json": [], "/userdata": [],
-                               "/v2/userdata": [], "/experiment/models": [], "/secrets": []}
+                               "/node_replacements": {}, "/templates/index.json": [], "/templates/index_logo.json": {},
+                               "/userdata": [], "/userdata/comfy.templates.json": [], "/v2/userdata": [],
+                               "/experiment/models": [], "/secrets": [], "/internal/folder_paths": {}}
 
 
 class FrontendMissing(NodeFlowError):
@@ -55,7 +59,7 @@ def static_dir() -> Path:
 
 def add_frontend(app: web.Application, folder: Path) -> list[tuple[str, str, Any]]:
     """Serve the frontend from `folder` on `app`; returns the minimal routes to add beside the API's."""
-    app[SETTINGS] = {}
+    app[SETTINGS] = dict(FIRST_SETTINGS)
 
     async def index(request: web.Request) -> web.FileResponse:
         return web.FileResponse(folder / "index.html", headers={"Cache-Control": "no-cache"})
@@ -64,13 +68,13 @@ def add_frontend(app: web.Application, folder: Path) -> list[tuple[str, str, Any
         return web.Response(text="", content_type="text/css")  # the user's own stylesheet: none here
 
     app.router.add_get("/", index)
-    app.router.add_get("/user.css", user_css)
     for entry in sorted(folder.iterdir()):
         if entry.is_dir():
             app.router.add_static(f"/{entry.name}", entry, follow_symlinks=False, show_index=False)
         elif entry.is_file() and entry.name != "index.html":
             app.router.add_get(f"/{entry.name}", _file(entry))
     return [("GET", path, _constant(value)) for path, value in _EMPTY_JSON.items()] + [
+        ("GET", "/user.css", user_css), ("GET", "/userdata/user.css", user_css),
         ("GET", "/users", _constant({"storage": "server", "migrated": True})),
         ("GET", "/userdata/{file}", _not_found), ("POST", "/userdata/{file}", _read_only),
         ("GET", "/experiment/models/{folder}", _constant([])),

@@ -17,6 +17,9 @@ from nodeflow.serve.object_info import object_info
 from nodeflow.serve.state import state_of
 
 routes = web.RouteTableDef()
+#: The ComfyUI flags clients read off /system_stats: NodeFlow has no Comfy.org API nodes, and ComfyUI's
+#: web frontend, told so, does not call api.comfy.org (release notes) from the user's browser.
+ARGV = ["--disable-api-nodes"]
 #: Bytes of a safetensors header /view_metadata reads at most.
 MAX_HEADER = 16 * 2**20
 
@@ -61,7 +64,7 @@ def _system_stats(state) -> dict:
         "system": {"os": sys.platform, "ram_total": memory.total, "ram_free": memory.available,
                    "comfyui_version": f"nodeflow-{__version__}", "nodeflow_version": __version__,
                    "python_version": sys.version, "pytorch_version": torch_version, "embedded_python": False,
-                   "argv": [], "platform": platform.platform()},
+                   "argv": ARGV, "platform": platform.platform()},
         "devices": _devices(state.worker.executor.device()),
     }
 

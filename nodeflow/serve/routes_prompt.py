@@ -7,7 +7,7 @@ import uuid
 from aiohttp import WSMsgType, web
 
 from nodeflow.core.errors import NodeFlowError
-from nodeflow.serve.access import BadRequest, read_json
+from nodeflow.serve.access import BadRequest, int_query, read_json
 from nodeflow.serve.config import MAX_CLIENTS, MAX_UPLOAD_BYTES, MAX_WS_MESSAGE, SERVE_BATCH
 from nodeflow.serve.prompts import submit
 from nodeflow.serve.state import state_of
@@ -32,12 +32,8 @@ async def get_prompt(request: web.Request) -> web.Response:
 
 
 def _queue(state) -> dict:
-    running, pending = [], []
-    for job in state.store.jobs(SERVE_BATCH, ["queued", "running"]):
-        record = state.book.get(job.key or "")
-        if record is not None:
-            (running if job.state == "running" else pending).append(record.queue_item())
-    return {"queue_running": running, "queue_pending": pending}
+    running, pending = state.waiting()
+    return {"queue_running": [r.queue_item() for r in running], "queue_pending": [r.queue_item() for r in pending]}
 
 
 @routes.get("/queue")
@@ -89,20 +85,11 @@ async def post_interrupt(request: web.Request) -> web.Response:
     return web.Response(status=200)
 
 
-def _int_query(request: web.Request, name: str) -> int | None:
-    value = request.query.get(name)
-    if value is None or value == "":
-        return None
-    if not value.lstrip("-").isdigit():
-        raise BadRequest("invalid_request", f"{name} must be an integer")
-    return int(value)
-
-
 @routes.get("/history")
 async def get_history(request: web.Request) -> web.Response:
     state = state_of(request)
-    return web.json_response(state.book.history(_int_query(request, "max_items"),
-                                                _int_query(request, "offset") or 0))
+    return web.json_response(state.book.history(int_query(request, "max_items"),
+                                                int_query(request, "offset") or 0))
 
 
 @routes.get("/history/{prompt_id}")

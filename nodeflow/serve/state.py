@@ -11,8 +11,8 @@ from aiohttp import web
 
 from nodeflow.core.registry import Registry
 from nodeflow.jobs.store import JobStore
-from nodeflow.serve.book import PromptBook
-from nodeflow.serve.config import ServeConfig
+from nodeflow.serve.book import PromptBook, PromptRecord
+from nodeflow.serve.config import SERVE_BATCH, ServeConfig
 from nodeflow.serve.hub import Hub
 from nodeflow.serve.worker import Worker
 
@@ -31,6 +31,15 @@ class ServerState:
     async def blocking(self, call: Callable[..., T], *args: Any) -> T:
         """Run file, SQLite or validation work off the event loop, so no client waits on another."""
         return await asyncio.to_thread(call, *args)
+
+    def waiting(self) -> tuple[list[PromptRecord], list[PromptRecord]]:
+        """The prompts running and those queued, in queue order (the queue decides; the book describes)."""
+        running, pending = [], []
+        for job in self.store.jobs(SERVE_BATCH, ["queued", "running"]):
+            record = self.book.get(job.key or "")
+            if record is not None:
+                (running if job.state == "running" else pending).append(record)
+        return running, pending
 
     def status(self) -> dict[str, Any]:
         return {"exec_info": {"queue_remaining": self.worker.queue_remaining()}}
