@@ -21,6 +21,9 @@ from nodeflow.interop.comfyui.classmap import ENTRIES, Entry
 from nodeflow.library import default_library
 
 ModelNames = Callable[[str], list[str]]
+#: Where a node comes from, as ComfyUI names a node pack: its web frontend badges each node "nodeflow"
+#: (a module it does not know would be badged "?", as of unknown origin).
+PYTHON_MODULE = "custom_nodes.nodeflow"
 
 
 def model_lister() -> ModelNames:
@@ -84,7 +87,7 @@ def describe(name: str, cls: type[Node], inputs: list[tuple[str, Input]], output
         "name": name,
         "display_name": cls.title,
         "description": cls.description,
-        "python_module": "nodeflow",
+        "python_module": PYTHON_MODULE,
         "category": cls.category,
         "output_node": cls.is_output,
         "has_intermediate_output": False,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import platform
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import psutil
@@ -54,11 +55,9 @@ def _devices(device: str) -> list[dict]:
 
 def _system_stats(state) -> dict:
     memory = psutil.virtual_memory()
-    try:
-        import torch
-
-        torch_version = torch.__version__
-    except ImportError:
+    try:  # read from the installed package, not by importing torch: a first import takes seconds, and
+        torch_version = metadata.version("torch")  # the web frontend gives up on /system_stats after a few
+    except metadata.PackageNotFoundError:
         torch_version = ""
     return {
         "system": {"os": sys.platform, "ram_total": memory.total, "ram_free": memory.available,
