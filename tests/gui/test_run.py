@@ -278,3 +278,24 @@ def test_a_run_records_nothing_on_another_workflow_or_when_cancelled(qtbot, wind
     window.stop()
     wait_done(qtbot, window)
     assert doc.graph.manifest == {}  # a cancelled run is not a record of what the workflow needs
+
+
+def test_a_crash_outside_the_engine_fails_its_job_and_the_queue_goes_on(qtbot, window, monkeypatch):
+    doc = window.document
+    doc.add_node("test.swatch", (0, 0))
+    real_run = window.runner.executor.run
+    calls = []
+
+    def crash_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("boom")
+        return real_run(*args, **kwargs)
+
+    monkeypatch.setattr(window.runner.executor, "run", crash_once)
+    window.run_workflow()
+    window.run_workflow()
+    wait_done(qtbot, window)
+    assert states(window) == ["failed", "done"]
+    assert window.runner.store.jobs(window.runner.batch)[0].error == "RuntimeError: boom"
+    assert "error: RuntimeError: boom" in window.run_panel.log.toPlainText()
