@@ -1,7 +1,8 @@
 """Krea 2 as ComfyUI users hold it: the transformer in its original key names (Load Diffusion Model),
 Qwen3-VL in its published checkpoint names (Load CLIP, family krea2, ComfyUI's CLIPLoader type),
-each loaded to the pipeline folder's pixels; a krea2 text encoder file that is not Qwen3-VL is one
-line naming the node and its field."""
+each loaded to the pipeline folder's pixels; the int8 ConvRot transformer and the fp8-scaled Qwen3-VL
+the templates name sample within a few levels of them; a krea2 text encoder file that is not Qwen3-VL
+is one line naming the node and its field."""
 
 from __future__ import annotations
 
@@ -99,3 +100,29 @@ def test_an_int8_convrot_transformer_file_samples_like_the_folder(tiny_krea2_8, 
     difference = np.abs(got.astype(int) - expected.astype(int))
     assert difference.mean() < 2 and difference.max() < 16  # int8 per-row weights
     assert not np.array_equal(got, expected)  # the int8 file's own weights ran
+
+
+def test_an_fp8_scaled_qwen3_vl_file_encodes_like_the_folder(tiny_krea2_8, krea2_files, tmp_path):
+    """The templates' text encoder (qwen3vl_4b_fp8_scaled): its language model's linear weights in
+    e4m3 with a per-tensor scale, ComfyUI's `scaled_fp8` marker beside them."""
+    from safetensors.torch import load_file
+
+    state = load_file(str(krea2_files[1]))
+    for key in [k for k in state if ".language_model.layers." in k and k.endswith("proj.weight")]:
+        scale = state[key].abs().max() / 448.0
+        state[key] = (state[key] / scale).to(torch.float8_e4m3fn)
+        state[key[: -len("weight")] + "scale_weight"] = scale.reshape(())
+    state["scaled_fp8"] = torch.empty(0, dtype=torch.float8_e4m3fn)
+    path = tmp_path / "text_encoders" / "qwen3vl_4b_fp8_scaled.safetensors"
+    path.parent.mkdir()
+    save_file(state, str(path))
+    shutil.copytree(krea2_files[1].parent / "tokenizer", path.parent / "tokenizer")
+    executor = Executor(device="cpu")
+    graph, ids = flux_txt2img(tiny_krea2_8, guidance=None, size=64, steps=2, seed=3)
+    expected = pixels(run(executor, graph, tmp_path / "folder"), ids["decode"])
+    text = add(graph, "models.load_clip", clip_name=str(path), family="krea2")
+    graph.connect(text, "clip", ids["pos"], "clip")
+    got = pixels(run(executor, graph, tmp_path / "fp8"), ids["decode"])
+    difference = np.abs(got.astype(int) - expected.astype(int))
+    assert difference.mean() < 1 and difference.max() < 8  # e4m3 rounding (measured: mean 0.03, max 1)
+    assert not np.array_equal(got, expected)  # the file's own weights ran, not the folder's
