@@ -98,8 +98,10 @@ class JobQueueRunner(QObject):
     def executor(self):
         if self._executor is None:
             from nodeflow.engine import Executor
+            from nodeflow.engine.device import default_threads
 
-            self._executor = Executor(self.registry, memory_budget=self.memory_budget())
+            # The count the CLI, the server and Ray workers pin: a graph run here gives their pixels.
+            self._executor = Executor(self.registry, memory_budget=self.memory_budget(), threads=default_threads())
         return self._executor
 
     def apply_memory_budget(self) -> None:

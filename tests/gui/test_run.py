@@ -299,3 +299,13 @@ def test_a_crash_outside_the_engine_fails_its_job_and_the_queue_goes_on(qtbot, w
     assert states(window) == ["failed", "done"]
     assert window.runner.store.jobs(window.runner.batch)[0].error == "RuntimeError: boom"
     assert "error: RuntimeError: boom" in window.run_panel.log.toPlainText()
+
+
+def test_the_editor_pins_the_thread_count_the_cli_and_server_pin(qtbot, registry, tmp_path):
+    """The same count as `nodeflow run`, `nodeflow serve` and Ray workers: the same sums, the same pixels."""
+    from nodeflow.engine.device import default_threads
+    from nodeflow.gui.job_runner import JobQueueRunner
+    from nodeflow.jobs.store import JobStore
+
+    runner = JobQueueRunner(JobStore(tmp_path / "jobs.sqlite"), registry)
+    assert runner.executor.threads == default_threads()
