@@ -17,7 +17,8 @@ from typing import Any
 
 from nodeflow.core.errors import WorkflowFormatError
 from nodeflow.core.node_bound import too_many_nodes
-from nodeflow.interop.comfyui.ui_links import choose, first_listed
+from nodeflow.interop.comfyui.ui_instance import instance_values, with_constants
+from nodeflow.interop.comfyui.ui_links import as_int, choose, first_listed, link_rows
 
 SUBGRAPH_INPUT, SUBGRAPH_OUTPUT = -10, -20
 #: What a link, node or definition of unexpected shape raises; it is reported in one line and skipped.
@@ -42,29 +43,6 @@ class Flat:
     problems: list[str] = field(default_factory=list)
     #: Lines about leftovers dropped as ComfyUI drops them (nothing the graph computes is lost).
     notes: list[str] = field(default_factory=list)
-
-
-def as_int(value: Any) -> int | None:
-    """Slot indexes and ids may be ints, floats or digit strings in real files."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return int(value)
-    if isinstance(value, str) and value.lstrip("-").isdigit():
-        return int(value)
-    return None
-
-
-def link_rows(links: Any) -> list[tuple[Any, Any, Any, Any, Any]]:
-    """(link id, origin id, origin slot, target id, target slot) from 0.4 arrays or schema-1 objects."""
-    rows = []
-    for link in links if isinstance(links, list) else []:
-        if isinstance(link, list) and len(link) >= 5:
-            rows.append(tuple(link[:5]))
-        elif isinstance(link, dict):
-            rows.append((link.get("id"), link.get("origin_id"), link.get("origin_slot"),
-                         link.get("target_id"), link.get("target_slot")))
-    return rows
 
 
 def describe(raw: dict[str, Any], node_id: str) -> str:
@@ -174,7 +152,7 @@ class Flattener:
 
     def _subgraph(self, node_id: str, raw: dict[str, Any], edges: list[Edge], stack: tuple[str, ...]) -> list[Edge]:
         sub_id = str(raw["type"])
-        definition = self.subgraphs[sub_id]
+        definition = with_constants(self.subgraphs[sub_id])
         name = definition.get("name") or sub_id
         if sub_id in stack:
             self.flat.problems.append(f"{describe(raw, node_id)}: subgraph '{name}' contains itself "
@@ -188,13 +166,38 @@ class Flattener:
         before, known = set(self.flat.nodes), len(self.flat.edges)
         self.add_graph(definition.get("nodes") or [], definition.get("links"), f"{node_id}:", (node_id, out_id),
                        stack + (sub_id,), as_int(raw.get("mode")), definition.get("outputs"))
-        inputs = {k: j for j, k in _slots_by_name(raw.get("inputs"), definition.get("inputs")).items()}
+        by_slot = _slots_by_name(raw.get("inputs"), definition.get("inputs"))
+        self._instance_values(node_id, raw, definition, known, {by_slot[e.dst_slot] for e in edges
+                                                                 if e.dst == node_id and e.dst_slot in by_slot})
+        inputs = {k: j for j, k in by_slot.items()}
         self.flat.edges[known:] = [Edge(e.src, inputs.get(e.src_slot, -1), e.dst, e.dst_slot) if e.src == node_id
                                    else e for e in self.flat.edges[known:]]
         inner = [n for n in self.flat.nodes if n not in before]
         self._promoted_widgets(node_id, raw)
         self.flat.frames.append((str(name), inner))
         return edges
+
+    def _instance_values(self, node_id: str, raw: dict[str, Any], definition: dict[str, Any], known: int,
+                         linked: set[int]) -> None:
+        """Values the instance sets on its own inputs (`ui_instance`) go into the inner widgets its
+        unlinked inputs feed, replacing those edges; into a nested instance one is not carried over."""
+        values, problems = instance_values(raw, definition, describe(raw, node_id))
+        self.flat.problems += problems
+        kept = []
+        for edge in self.flat.edges[known:]:
+            if edge.src != node_id or edge.src_slot not in values or edge.src_slot in linked:
+                kept.append(edge)
+                continue
+            target = self.flat.nodes.get(edge.dst, {})
+            spec = (target.get("inputs") or [])[edge.dst_slot] if target else None
+            widget = spec.get("widget") if isinstance(spec, dict) else None
+            if edge.dst in self.flat.through or not isinstance(widget, dict) or "name" not in widget:
+                self.flat.problems.append(f"{describe(raw, node_id)}: the value it sets for input {edge.src_slot} of "
+                                          f"its subgraph does not reach node {edge.dst}; not carried over")
+                kept.append(edge)
+                continue
+            target.setdefault("promoted", {})[str(widget["name"])] = values[edge.src_slot]
+        self.flat.edges[known:] = kept
 
     def _promoted_widgets(self, node_id: str, raw: dict[str, Any]) -> None:
         """Values the instance shows for inner widgets (proxyWidgets) go into those inner nodes."""

@@ -53,3 +53,26 @@ def first_listed(socket: Any, present: set[Any]) -> Any:
     row of links[] (`present`), or None where it lists none."""
     listed = socket.get("linkIds") if isinstance(socket, dict) else None
     return next((i for i in listed if i in present), None) if isinstance(listed, list) else None
+
+
+def as_int(value: Any) -> int | None:
+    """Slot indexes and ids may be ints, floats or digit strings in real files."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return int(value)
+    if isinstance(value, str) and value.lstrip("-").isdigit():
+        return int(value)
+    return None
+
+
+def link_rows(links: Any) -> list[tuple[Any, Any, Any, Any, Any]]:
+    """(link id, origin id, origin slot, target id, target slot) from 0.4 arrays or schema-1 objects."""
+    rows = []
+    for link in links if isinstance(links, list) else []:
+        if isinstance(link, list) and len(link) >= 5:
+            rows.append(tuple(link[:5]))
+        elif isinstance(link, dict):
+            rows.append((link.get("id"), link.get("origin_id"), link.get("origin_slot"),
+                         link.get("target_id"), link.get("target_slot")))
+    return rows

@@ -22,6 +22,7 @@ from nodeflow.interop.comfyui.classmap import entry_for_class
 from nodeflow.interop.comfyui.report import ImportReport
 from nodeflow.interop.comfyui.ui import read_ui
 from nodeflow.interop.comfyui.ui_flatten import SUBGRAPH_INPUT, SUBGRAPH_OUTPUT, as_int, link_rows
+from nodeflow.interop.comfyui.ui_instance import instance_values, with_constants
 from nodeflow.interop.comfyui.ui_links import first_listed
 
 #: Class names of the boundary stand-ins (never ComfyUI classes, so never in the class map).
@@ -56,7 +57,7 @@ def import_with_subgraphs(data: dict[str, Any], registry: Registry, report: Impo
     if manifest:  # the model hints (hashes, download URLs) of every level, as flattening gives them
         result["manifest"] = manifest
     where = {uuid: _name(raw) for uuid, raw in definitions.items()}
-    _instances(result["nodes"], result["links"], definitions, report, "", where)
+    _instances(result["nodes"], result["links"], definitions, report, "", where, _by_id(data.get("nodes")))
     result["subgraphs"] = made
     report.placeholders = [p for p in report.placeholders if p[1] not in definitions]
     return result
@@ -123,7 +124,7 @@ def _definition(uuid: str, raw: dict[str, Any], registry: Registry, report: Impo
     name = _name(raw)
     inputs, outputs = _sockets(raw, "inputs"), _sockets(raw, "outputs")
     own = ImportReport()
-    data = build(read_ui(_as_graph(raw, inputs, outputs)), registry, own, convention)
+    data = build(read_ui(_as_graph(with_constants(raw), inputs, outputs)), registry, own, convention)
     for section, table in data.get("manifest", {}).items():
         manifest.setdefault(section, {}).update({k: v for k, v in table.items() if k not in manifest[section]})
     nodes = [n for n in data["nodes"] if n["id"] not in (_IN_ID, _OUT_ID)]
@@ -137,7 +138,7 @@ def _definition(uuid: str, raw: dict[str, Any], registry: Registry, report: Impo
             link = {"from": link["from"], "to": [BOUNDARY_OUT, inp]}
         links.append(link)
     where = {d: _name(r) for d, r in definitions.items()}
-    _instances(nodes, links, definitions, own, f"subgraph '{name}': ", where)
+    _instances(nodes, links, definitions, own, f"subgraph '{name}': ", where, _by_id(raw.get("nodes")))
     own.placeholders = [p for p in own.placeholders if p[1] not in (_IN_CLASS, _OUT_CLASS, *definitions)]
     own.mapped = [m for m in own.mapped if m[1] not in (_IN_CLASS, _OUT_CLASS)]
     _merge(report, own, name)
@@ -168,9 +169,15 @@ def _widgets(proxies: list[Any], nodes: list[dict[str, Any]], taken: list[str]) 
     return [{"name": n, "node": node_id, "param": param} for n, (_, node_id, param) in zip(names, found)]
 
 
+def _by_id(nodes: Any) -> dict[str, dict[str, Any]]:
+    return {str(n["id"]): n for n in nodes if isinstance(n, dict) and "id" in n} if isinstance(nodes, list) else {}
+
+
 def _instances(nodes: list[dict[str, Any]], links: list[dict[str, Any]], definitions: dict[str, dict[str, Any]],
-               report: ImportReport, where: str, names: dict[str, str]) -> None:
-    """Placeholders whose class is a definition's uuid become its instances, sockets by name."""
+               report: ImportReport, where: str, names: dict[str, str], raws: dict[str, dict[str, Any]]) -> None:
+    """Placeholders whose class is a definition's uuid become its instances, sockets by name; the
+    values the file sets on an instance's unlinked inputs become its values (`ui_instance`)."""
+    linked = {(link["to"][0], link["to"][1]) for link in links}
     outputs: dict[str, list[str]] = {}
     inputs: dict[str, dict[str, str]] = {}  # instance -> ComfyUI input name -> socket name
     for node in nodes:
@@ -182,7 +189,11 @@ def _instances(nodes: list[dict[str, Any]], links: list[dict[str, Any]], definit
         node["comfyui"] = {"class_type": uuid}
         outputs[node["id"]] = [s["name"] for s in _sockets(raw, "outputs")]
         listed = [str(s.get("name", "")) for s in raw.get("inputs") or [] if isinstance(s, dict)]
-        inputs[node["id"]] = dict(reversed(list(zip(listed, [s["name"] for s in _sockets(raw, "inputs")]))))
+        sockets = [s["name"] for s in _sockets(raw, "inputs")]
+        inputs[node["id"]] = dict(reversed(list(zip(listed, sockets))))
+        values, problems = instance_values(raws.get(node["id"], {}), raw, f"{where}node {node['id']} ({_name(raw)})")
+        report.problems += problems
+        node["params"] = {sockets[i]: v for i, v in values.items() if (node["id"], listed[i]) not in linked}
     kept = []
     for link in links:
         (src, out), (dst, inp) = link["from"], link["to"]
