@@ -10,8 +10,9 @@ The frontend also asks for a desktop app's worth of routes (settings, user data,
 templates, subgraph libraries, model lists). They are answered minimally and safely: settings
 live in this server's memory only (bounded, so a client cannot grow it without end), user files
 are neither listed nor written (the frontend keeps working; saving a workflow in the browser is
-refused), and every list the frontend can extend with code (extensions, custom node templates)
-is empty: no route here installs, serves or runs code of anyone else's.
+refused), and the list of front-end extensions is empty: no route here installs, serves or runs
+code of anyone else's. The template browser offers NodeFlow's own workflows on its built-in model
+(`TEMPLATES`, data files only), so a first visit has a graph that runs without downloads.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 from aiohttp import web
 
 from nodeflow.core.errors import NodeFlowError
+from nodeflow.core.paths import RESOURCES
 from nodeflow.serve.access import BadRequest, read_json
 
 #: Settings one server keeps (in memory): how many, their JSON size together, an id's length.
@@ -34,10 +36,16 @@ SETTINGS = web.AppKey("nodeflow_frontend_settings", dict)
 #: (NodeFlow's releases are not ComfyUI's; the user may turn it on in the frontend's settings).
 FIRST_SETTINGS: dict[str, Any] = {"Comfy.Notification.ShowVersionUpdates": False}
 #: What the frontend's optional routes answer: nothing to list.
-_EMPTY_JSON: dict[str, Any] = {"/i18n": {}, "/workflow_templates": {}, "/global_subgraphs": {},
+_EMPTY_JSON: dict[str, Any] = {"/i18n": {}, "/global_subgraphs": {},
                                "/node_replacements": {}, "/templates/index.json": [], "/templates/index_logo.json": {},
                                "/userdata": [], "/userdata/comfy.templates.json": [], "/v2/userdata": [],
                                "/experiment/models": [], "/secrets": [], "/internal/folder_paths": {}}
+
+
+#: NodeFlow's own workflows for the frontend's template browser (its "Custom Nodes" templates): a
+#: <name>.json saved from the frontend and a <name>.jpg picture of what it makes, under one module.
+TEMPLATES = RESOURCES / "frontend_templates"
+TEMPLATE_MODULE = "nodeflow"
 
 
 class FrontendMissing(NodeFlowError):
@@ -76,10 +84,25 @@ def add_frontend(app: web.Application, folder: Path) -> list[tuple[str, str, Any
     return [("GET", path, _constant(value)) for path, value in _EMPTY_JSON.items()] + [
         ("GET", "/user.css", user_css), ("GET", "/userdata/user.css", user_css),
         ("GET", "/users", _constant({"storage": "server", "migrated": True})),
+        ("GET", "/workflow_templates", _constant({TEMPLATE_MODULE: template_names()})),
+        ("GET", "/workflow_templates/{module}/{file}", get_template),
         ("GET", "/userdata/{file}", _not_found), ("POST", "/userdata/{file}", _read_only),
         ("GET", "/experiment/models/{folder}", _constant([])),
         ("GET", "/settings", get_settings), ("POST", "/settings", post_settings),
         ("GET", "/settings/{id}", get_setting), ("POST", "/settings/{id}", post_setting)]
+
+
+def template_names() -> list[str]:
+    """The templates offered: each .json in `TEMPLATES` that has its picture beside it."""
+    return sorted(p.stem for p in TEMPLATES.glob("*.json") if p.with_suffix(".jpg").is_file())
+
+
+async def get_template(request: web.Request) -> web.FileResponse:
+    """A template's workflow or picture, by a name from the listing only (so no path reaches elsewhere)."""
+    name, _, suffix = request.match_info["file"].rpartition(".")
+    if request.match_info["module"] != TEMPLATE_MODULE or suffix not in ("json", "jpg") or name not in template_names():
+        raise web.HTTPNotFound()
+    return web.FileResponse(TEMPLATES / f"{name}.{suffix}")
 
 
 def _file(path: Path):

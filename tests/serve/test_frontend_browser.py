@@ -56,7 +56,10 @@ def test_the_frontend_loads_cleanly_and_lists_nodeflows_nodes(browser):
     registered = set(page.evaluate("Object.keys(LiteGraph.registered_node_types)"))
     listed = set(server.json("/api/object_info"))
     assert listed <= registered, sorted(listed - registered)[:20]
-    click(page, "Close dialog")  # a first visit opens the template browser
+    # a first visit opens the template browser, which offers NodeFlow's workflows on the built-in model
+    page.wait_for("document.body.innerText.includes('tiny_shapes_text_to_image')", 60)
+    page.screenshot(root / "templates.png")
+    assert click(page, "Close dialog")
     assert click(page, "Node Library (n)")
     page.wait_for("document.body.innerText.includes('sampling')", 30)  # NodeFlow's categories
     page.screenshot(root / "node_library.png")

@@ -57,11 +57,12 @@ class Client:
         self.loop.run_until_complete(self.client.start_server())
 
     def __call__(self, path: str, method: str = "GET", **kwargs: Any) -> tuple[int, Any, dict]:
-        """(status, JSON or text body, headers)."""
+        """(status, body as JSON, text or bytes by its Content-Type, headers)."""
         async def run() -> tuple[int, Any, dict]:
             response = await self.client.request(method, path, **kwargs)
             kind = response.headers.get("Content-Type", "")
-            body = await (response.json() if "json" in kind else response.text())
+            body = await (response.json() if "json" in kind else response.text() if kind.startswith("text/")
+                          else response.read())
             return response.status, body, dict(response.headers)
         return self.loop.run_until_complete(asyncio.wait_for(run(), 60))
 
@@ -158,3 +159,19 @@ def test_the_frontends_routes_keep_the_origin_and_token_rules(tmp_path: Path):
     with serving(frontend_app(ServeConfig(state_dir=tmp_path, token=token))) as call:
         assert call("/internal/folder_paths")[0] == 401
         assert call("/internal/folder_paths", headers={"Authorization": f"Bearer {token}"})[0] == 200
+
+
+def test_the_template_browser_offers_nodeflows_own_workflows_and_nothing_else(tmp_path: Path):
+    names = frontend.template_names()
+    assert "tiny_shapes_text_to_image" in names
+    with serving(frontend_app(ServeConfig(state_dir=tmp_path))) as call:
+        assert call("/api/workflow_templates")[1] == {"nodeflow": names}
+        status, workflow, _ = call("/api/workflow_templates/nodeflow/tiny_shapes_text_to_image.json")
+        assert status == 200 and {n["type"] for n in workflow["nodes"]} >= {"CheckpointLoaderSimple", "SaveImage"}
+        loader = next(n for n in workflow["nodes"] if n["type"] == "CheckpointLoaderSimple")
+        assert loader["widgets_values"] == ["tiny-shapes"]  # the built-in model: runs without downloads
+        status, _, headers = call("/api/workflow_templates/nodeflow/tiny_shapes_text_to_image.jpg")
+        assert status == 200 and headers["Content-Type"] == "image/jpeg"
+        for path in ("other/tiny_shapes_text_to_image.json", "nodeflow/tiny_shapes_text_to_image.py",
+                     "nodeflow/..%2F..%2Fpyproject.toml", "nodeflow/%2E%2E.json", "nodeflow/missing.json"):
+            assert call("/api/workflow_templates/" + path)[0] == 404, path
