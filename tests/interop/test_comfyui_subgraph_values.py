@@ -114,3 +114,12 @@ def test_the_qwen_image_2_1_template_keeps_its_prompt(registry):
         switch = next(i for i, n in expanded.nodes.items() if n.type == "basic.switch")
         source = expanded.links[(switch, "on_false")].src
         assert expanded.nodes[source].params["text"] == prompt
+
+
+@pytest.mark.parametrize("flatten", [True, False], ids=["flattened", "kept"])
+def test_without_saved_values_the_plain_socket_gets_the_shown_inner_widgets_value(registry, flatten):
+    graph, report = _imported(subgraph_ui([]), registry, flatten)
+    assert graph.nodes["20:6"].params["text"] == "inner"
+    assert graph.nodes["20:in1"].params["text"] == "inner"
+    assert graph.nodes["20:3"].params["steps"] == 20
+    assert report.fully_mapped, report.lines()

@@ -14,6 +14,7 @@ from typing import Any
 from nodeflow.interop.comfyui.classmap import CONTROL, SHOWN, UPLOAD, Entry, entry_for_class
 from nodeflow.interop.comfyui.parsed import CGroup, CNode, CNote, Parsed
 from nodeflow.interop.comfyui.ui_flatten import Flat, as_int, describe, flatten
+from nodeflow.interop.comfyui.ui_instance import fill_constants
 
 MODES = {0: "normal", 2: "muted", 4: "bypass"}
 CONTROL_VALUES = {"fixed": "fixed", "increment": "increment", "increment-wrap": "increment",
@@ -54,6 +55,7 @@ def read_ui(data: dict[str, Any]) -> Parsed:
             parsed.nodes.pop(node_id, None)
             parsed.problems.append(f"node {node_id} ({kind}): malformed ({type(exc).__name__}: {exc}); dropped")
             parsed.dropped.append((node_id, kind, "malformed"))
+    fill_constants(parsed)
     _frames(parsed, flat)
     for group in data.get("groups") if isinstance(data.get("groups"), list) else []:
         rect = group.get("bounding") if isinstance(group, dict) else None

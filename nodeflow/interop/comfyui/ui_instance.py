@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from nodeflow.interop.comfyui.parsed import Parsed
 from nodeflow.interop.comfyui.ui_links import as_int, link_rows
 
 #: A widget's ComfyUI type -> the Primitive class that stands for it in front of a plain socket.
@@ -22,6 +23,8 @@ CONSTANT_CLASSES = {"STRING": "PrimitiveString", "COMBO": "PrimitiveString", "IN
                     "FLOAT": "PrimitiveFloat", "BOOLEAN": "PrimitiveBoolean"}
 _DEFAULTS = {"PrimitiveString": "", "PrimitiveInt": 0, "PrimitiveFloat": 0.0, "PrimitiveBoolean": False}
 _INPUT_ID = -10
+#: The key on a constant's raw node that names the inner widget whose value it shares.
+SAME_AS = "nodeflow_same_as"
 
 
 def _key(value: Any) -> Any:
@@ -79,6 +82,33 @@ def instance_values(raw: dict[str, Any], definition: dict[str, Any], where: str)
     return dict(zip(shown, values)), []
 
 
+def _first_widget(nodes: dict[Any, dict[str, Any]], slot: int, definition: dict[str, Any]) -> list[str]:
+    """[inner node id, widget name] of the first inner widget the input feeds: the widget the
+    instance shows, whose value it keeps when the instance saves none."""
+    for row in _rows(definition):
+        widget = (_spec(nodes, row[3], row[4]) or {}).get("widget") if row[1] == _INPUT_ID and row[2] == slot else None
+        if isinstance(widget, dict) and "name" in widget:
+            return [str(row[3]), str(widget["name"])]
+    return []
+
+
+def fill_constants(parsed: Parsed) -> None:
+    """A constant made by `with_constants` that no instance value reached takes the value of the
+    inner widget its input shows (as the instance's widget does in ComfyUI)."""
+    for node in parsed.nodes.values():
+        same = node.original.get(SAME_AS)
+        if not (isinstance(same, list) and len(same) == 2) or "promoted" in node.original:
+            continue
+        scope = node.id.rsplit(":", 1)[0] + ":" if ":" in node.id else ""
+        sibling = parsed.nodes.get(f"{scope}{same[0]}")
+        if sibling is not None and same[1] in sibling.values:
+            node.values["value"] = sibling.values[same[1]]
+        else:
+            parsed.problems.append(f"node {node.id} ({node.class_type}): stands for subgraph input '{node.title}', "
+                                   f"whose value is widget '{same[1]}' of node {scope}{same[0]}, which is not known; "
+                                   "it keeps the default")
+
+
 def with_constants(definition: dict[str, Any]) -> dict[str, Any]:
     """A copy of the definition in which each input shown as a widget reaches its plain-socket
     targets through a constant node `in<index>`, so its value has a widget to go into."""
@@ -103,6 +133,7 @@ def with_constants(definition: dict[str, Any]) -> dict[str, Any]:
             continue
         if slot not in added_nodes:
             added_nodes[slot] = {"id": f"in{slot}", "type": kind, "mode": 0, "title": str(socket.get("name")),
+                                 SAME_AS: _first_widget(nodes, slot, definition),
                                  "inputs": [{"name": "value", "type": socket["type"], "widget": {"name": "value"},
                                              "link": next_id}],
                                  "outputs": [{"name": "value", "type": socket["type"], "links": []}],
