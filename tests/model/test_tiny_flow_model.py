@@ -63,9 +63,9 @@ def test_follows_prompts_at_cfg_5(pipe):
 
     results, _ = evaluate_tiny_model.evaluate(pipe, sd.QUICK_PROMPTS, seeds=(1000,), cfgs=(5.0,), steps=12)
     acc = shape_scoring.accuracy(results[5.0]["items"])
-    # Floors one miss under what this fast subset scores with the shipped weights (colour 5/8, shape 4/8,
-    # position 2/2; it misses all 3 named backgrounds here); chance is 1/8 for colour, 1/5 for shape.
-    assert acc["colour"] >= 0.5, acc
+    # Floors one miss under what this fast subset scores with the shipped weights (colour 6/8, shape 4/8,
+    # position 2/2; it gets 1 of the 3 named backgrounds here); chance is 1/8 for colour, 1/5 for shape.
+    assert acc["colour"] >= 0.625, acc
     assert acc["shape"] >= 0.375, acc
     assert acc["position"] >= 0.5, acc
 
