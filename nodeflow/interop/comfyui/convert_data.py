@@ -67,3 +67,13 @@ def text_generate_values(params: dict[str, Any], notes: Notes) -> dict[str, Any]
     if params.pop("mtp", "off") not in ("off", None):
         notes.note("mtp (multi-token prediction) is a speed-up NodeFlow does not have: it decodes one token a step")
     return params
+
+
+def aura_flow_values(params: dict[str, Any], notes: Notes) -> dict[str, Any]:
+    """ModelSamplingAuraFlow's `sampling` (ComfyUI 0.5+): "flow", its default, is the flow-matching
+    prediction NodeFlow's node applies, so it is dropped; "img_to_img_velocity" (Marigold's depth
+    models) is not, and stays in to be reported as a value not carried over."""
+    params = dict(params)
+    if params.get("sampling") in ("flow", None):
+        params.pop("sampling", None)
+    return params
