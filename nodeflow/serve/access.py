@@ -89,17 +89,25 @@ def guard(config: ServeConfig):
 
 async def read_json(request: web.Request, default: Any = None) -> Any:
     """The request body as JSON, whatever its Content-Type (ComfyUI's clients rely on that)."""
-    if request.content_length is not None and request.content_length > MAX_JSON_BYTES:
-        raise web.HTTPRequestEntityTooLarge(max_size=MAX_JSON_BYTES, actual_size=request.content_length)
+    body = await read_body(request)
+    return decode_json(body) if body.strip() else default
+
+
+async def read_body(request: web.Request, limit: int = MAX_JSON_BYTES) -> bytes:
+    """The request body's bytes, refused with 413 as soon as it is over `limit` (before it is all read)."""
+    if request.content_length is not None and request.content_length > limit:
+        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length)
     chunks, size = [], 0
     while chunk := await request.content.read(2**16):  # a read returns what has arrived, not all
         size += len(chunk)
-        if size > MAX_JSON_BYTES:
-            raise web.HTTPRequestEntityTooLarge(max_size=MAX_JSON_BYTES, actual_size=size)
+        if size > limit:
+            raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=size)
         chunks.append(chunk)
-    body = b"".join(chunks)
-    if not body.strip():
-        return default
+    return b"".join(chunks)
+
+
+def decode_json(body: bytes) -> Any:
+    """UTF-8 JSON text (a BOM allowed) parsed, or a 400 saying why not."""
     try:
         return parse_json(body.decode("utf-8-sig"), "the request body")
     except UnicodeDecodeError:

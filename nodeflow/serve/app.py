@@ -39,7 +39,7 @@ def make_app(config: ServeConfig, store: JobStore | None = None) -> web.Applicat
     routes = [(r.method, r.path, r.handler) for table in (routes_prompt.routes, routes_jobs.routes, routes_files.routes,
                                                           routes_info.routes) for r in table]
     if static is not None:
-        routes += frontend.add_frontend(app, static)
+        routes += frontend.add_frontend(app, static, config.workflows_dir)
     for method, path, handler in routes:
         app.router.add_route(method, path, handler)
         app.router.add_route(method, "/api" + path, handler)

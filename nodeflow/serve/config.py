@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nodeflow.core.errors import NodeFlowError
+from nodeflow.core.paths import user_dir
 
 #: The queue batch the server's jobs go into (the editor's Queue tab shows them as such).
 SERVE_BATCH = "serve"
@@ -42,8 +43,10 @@ class ServeConfig:
     previews: bool = True
     #: Origins (scheme://host[:port]) allowed besides the server's own, for browser front-ends.
     allowed_origins: tuple[str, ...] = ()
-    #: Serve ComfyUI's web frontend at / (`nodeflow.serve.frontend`).
+    #: Serve ComfyUI's web frontend at / (`nodeflow.serve.frontend`), keeping the workflows it
+    #: saves in `workflows_dir` (`nodeflow.serve.userdata`).
     frontend: bool = False
+    workflows_dir: Path = field(default_factory=lambda: user_dir() / "workflows")
     #: Run prompts on Ray: "local" (a cluster started with the server) or a cluster's address;
     #: None runs them in this process. `workers`: Ray workers (prompts at once).
     ray: str | None = None

@@ -8,11 +8,12 @@ the same token and Origin rules.
 
 The frontend also asks for a desktop app's worth of routes (settings, user data, translations,
 templates, subgraph libraries, model lists). They are answered minimally and safely: settings
-live in this server's memory only (bounded, so a client cannot grow it without end), user files
-are neither listed nor written (the frontend keeps working; saving a workflow in the browser is
-refused), and the list of front-end extensions is empty: no route here installs, serves or runs
-code of anyone else's. The template browser offers NodeFlow's own workflows on its built-in model
-(`TEMPLATES`, data files only), so a first visit has a graph that runs without downloads.
+live in this server's memory only (bounded, so a client cannot grow it without end), the only
+user files are the workflows saved from the browser (`nodeflow.serve.userdata`: kept in the user
+data folder's `workflows/`, contained by real path), and the list of front-end extensions is
+empty: no route here installs, serves or runs code of anyone else's. The template browser offers
+NodeFlow's own workflows on its built-in model (`TEMPLATES`, data files only), so a first visit
+has a graph that runs without downloads.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from aiohttp import web
 
 from nodeflow.core.errors import NodeFlowError
 from nodeflow.core.paths import RESOURCES
+from nodeflow.serve import userdata
 from nodeflow.serve.access import BadRequest, read_json
 
 #: Settings one server keeps (in memory): how many, their JSON size together, an id's length.
@@ -38,7 +40,7 @@ FIRST_SETTINGS: dict[str, Any] = {"Comfy.Notification.ShowVersionUpdates": False
 #: What the frontend's optional routes answer: nothing to list.
 _EMPTY_JSON: dict[str, Any] = {"/i18n": {}, "/global_subgraphs": {},
                                "/node_replacements": {}, "/templates/index.json": [], "/templates/index_logo.json": {},
-                               "/userdata": [], "/userdata/comfy.templates.json": [], "/v2/userdata": [],
+                               "/userdata/comfy.templates.json": [], "/v2/userdata": [],
                                "/experiment/models": [], "/secrets": [], "/internal/folder_paths": {}}
 
 
@@ -65,9 +67,11 @@ def static_dir() -> Path:
     return folder
 
 
-def add_frontend(app: web.Application, folder: Path) -> list[tuple[str, str, Any]]:
-    """Serve the frontend from `folder` on `app`; returns the minimal routes to add beside the API's."""
+def add_frontend(app: web.Application, folder: Path, workflows: Path) -> list[tuple[str, str, Any]]:
+    """Serve the frontend from `folder` on `app`, its saved workflows in `workflows`; returns the
+    minimal routes to add beside the API's (in order: fixed user-file names before the others)."""
     app[SETTINGS] = dict(FIRST_SETTINGS)
+    app[userdata.WORKFLOWS] = workflows
 
     async def index(request: web.Request) -> web.FileResponse:
         return web.FileResponse(folder / "index.html", headers={"Cache-Control": "no-cache"})
@@ -86,7 +90,7 @@ def add_frontend(app: web.Application, folder: Path) -> list[tuple[str, str, Any
         ("GET", "/users", _constant({"storage": "server", "migrated": True})),
         ("GET", "/workflow_templates", _constant({TEMPLATE_MODULE: template_names()})),
         ("GET", "/workflow_templates/{module}/{file}", get_template),
-        ("GET", "/userdata/{file}", _not_found), ("POST", "/userdata/{file}", _read_only),
+        *userdata.ROUTES,
         ("GET", "/experiment/models/{folder}", _constant([])),
         ("GET", "/settings", get_settings), ("POST", "/settings", post_settings),
         ("GET", "/settings/{id}", get_setting), ("POST", "/settings/{id}", post_setting)]
@@ -115,15 +119,6 @@ def _constant(value: Any):
     async def handler(request: web.Request) -> web.Response:
         return web.json_response(value)
     return handler
-
-
-async def _not_found(request: web.Request) -> web.Response:
-    raise web.HTTPNotFound()
-
-
-async def _read_only(request: web.Request) -> web.Response:
-    raise BadRequest("read_only", "this server keeps no user files: save the workflow from the browser's menu "
-                     "to a file instead")
 
 
 async def get_settings(request: web.Request) -> web.Response:

@@ -42,7 +42,11 @@ def test_the_routes_the_frontend_asks_for_answer_minimally(web):
     assert web.json("/api/extensions") == [] and web.json("/api/i18n") == {}
     assert web.json("/api/userdata?dir=workflows&recurse=true") == []
     assert web.request("/api/userdata/workflows%2Fmine.json")[0] == 404
-    assert web.request("/api/userdata/workflows%2Fmine.json", {"nodes": []})[0] == 400  # nothing written
+    saved = web.request("/api/userdata/workflows%2Fmine.json?overwrite=false", {"nodes": []})
+    assert saved[:2] == (200, b'"workflows/mine.json"')  # kept in the user data folder given to the server
+    assert json.loads((web.home / "workflows" / "mine.json").read_text()) == {"nodes": []}
+    assert web.json("/api/userdata/workflows%2Fmine.json") == {"nodes": []}
+    assert web.request("/api/userdata/comfy.settings.json", {"nodes": []})[0] == 400  # only workflows kept
     first = {"Comfy.Notification.ShowVersionUpdates": False}
     assert web.json("/api/settings") == first
     assert web.request("/api/settings/Comfy.Locale", b'"fr"')[0] == 200

@@ -133,7 +133,7 @@ def test_a_page_is_bounded_and_the_newest_job_comes_first(state):
 
 def frontend_app(config: ServeConfig) -> web.Application:
     app = web.Application(middlewares=[guard(config)])
-    for method, path, handler in frontend.add_frontend(app, frontend.static_dir()):
+    for method, path, handler in frontend.add_frontend(app, frontend.static_dir(), config.workflows_dir):
         app.router.add_route(method, path, handler)
         app.router.add_route(method, "/api" + path, handler)
     return app
