@@ -1,5 +1,6 @@
 """Small ComfyUI classes that alone kept official templates from mapping: CameraAngle (the
-multi-angle template) and ModelSamplingAuraFlow's `sampling` widget (ComfyUI 0.5+)."""
+multi-angle template), ModelSamplingAuraFlow's `sampling` widget (ComfyUI 0.5+) and SDTurboScheduler
+(the SDXL Turbo example)."""
 
 from __future__ import annotations
 
@@ -39,15 +40,27 @@ def test_aura_flows_img_to_img_velocity_is_reported_not_carried(registry):
     assert graph.nodes["2"].params == {"shift": 1.73}
 
 
-def test_the_multi_angle_template_maps_fully_with_its_camera_prompt(registry):
+def _template(name: str) -> Path:
     templates = pytest.importorskip("comfyui_workflow_templates_json")
-    path = Path(templates.__file__).parent / "templates" / "template_qwen_multiangle.app.json"
+    path = Path(templates.__file__).parent / "templates" / f"{name}.json"
     if not path.is_file():
-        pytest.skip("this version of the templates package has no multi-angle template")
-    graph, report = import_source(read_source(path), registry)
+        pytest.skip(f"this version of the templates package has no {name}")
+    return path
+
+
+def test_the_multi_angle_template_maps_fully_with_its_camera_prompt(registry):
+    graph, report = import_source(read_source(_template("template_qwen_multiangle.app")), registry)
     assert report.fully_mapped, report.lines()
     camera = graph.nodes["221"]
     assert camera.type == "basic.camera_angle"
     assert camera.params == {"horizontal_angle": 333, "vertical_angle": 17, "zoom": 5.0}
     assert any(link.src == "221" and link.src_output == "prompt" for link in graph.links.values())
     assert any(link.dst == "221" and link.dst_input == "image" for link in graph.links.values())
+
+
+def test_the_sdxl_turbo_example_maps_fully_with_its_turbo_scheduler(registry):
+    graph, report = import_source(read_source(_template("sdxlturbo_example")), registry)
+    assert report.fully_mapped, report.lines()
+    (turbo,) = (n for n in graph.nodes.values() if n.type == "sampling.sd_turbo_scheduler")
+    assert turbo.params == {"steps": 1, "denoise": 1.0}
+    assert any(link.dst == turbo.id and link.dst_input == "model" for link in graph.links.values())

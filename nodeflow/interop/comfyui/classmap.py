@@ -294,6 +294,8 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("BasicScheduler", "sampling.scheduler", ("scheduler", "steps", "denoise"),
           {"model": "model", "scheduler": "scheduler", "steps": "steps", "denoise": "denoise"}, ("sigmas",),
           values=convert.ksampler_values, export=convert.ksampler_export),
+    Entry("SDTurboScheduler", "sampling.sd_turbo_scheduler", ("steps", "denoise"), _same("model", "steps", "denoise"),
+          ("sigmas",)),
     Entry("KarrasScheduler", "sampling.karras_scheduler", ("steps", "sigma_max", "sigma_min", "rho"),
           {"steps": "steps", "sigma_max": "sigma_max", "sigma_min": "sigma_min", "rho": "rho"}, ("sigmas",)),
     Entry("ExponentialScheduler", "sampling.exponential_scheduler", ("steps", "sigma_max", "sigma_min"),
