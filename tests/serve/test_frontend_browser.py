@@ -1,7 +1,8 @@
 """ComfyUI's web frontend (comfyui-frontend-package) in headless Chromium against `nodeflow serve
 --frontend`: it loads without console errors or failed requests, its node library holds every node
 /object_info lists, and a NodeFlow graph on the built-in model, queued with the frontend's Run
-button, runs and shows its picture on the Save Image node. Skipped where Chromium is not installed
+button, runs and shows its picture on the Save Image node, and Ctrl+S saves the workflow into the
+user data folder's workflows/, where the frontend's workflow list finds it. Skipped where Chromium is not installed
 (CI machines have none); the routes themselves are checked without a browser in
 test_frontend_routes.py and test_frontend.py. Screenshots are left in the test's temp folder."""
 
@@ -81,4 +82,23 @@ def test_a_nodeflow_graph_queued_with_run_shows_its_picture(browser):
     jobs = server.json("/api/jobs?status=completed")["jobs"]
     assert [j["preview_output"]["filename"] for j in jobs] == [filename]
     page.screenshot(root / "ran.png")
+    assert page.errors() == [] and page.failed == [], page.report()
+
+
+#: JavaScript: type `name` into the open dialog's text field, as a user would (Vue listens to `input`).
+TYPE_NAME = """(name) => { const field = document.querySelector('[role=dialog] input');
+    if (!field) return false; field.value = name; field.dispatchEvent(new Event('input')); return true; }"""
+
+
+def test_saving_the_workflow_keeps_it_in_the_user_data_folder_and_lists_it(browser):
+    server, page, root = browser
+    click(page, "Close dialog")
+    page.evaluate("window.dispatchEvent(new KeyboardEvent('keydown', {key: 's', code: 'KeyS', ctrlKey: true}))")
+    page.wait_for("document.body.innerText.includes('Enter the filename')", 30)
+    assert page.evaluate(f"({TYPE_NAME})('saved in the browser')") and click(page, "Confirm")
+    saved = server.home / "workflows" / "saved in the browser.json"
+    page.wait_for("app.extensionManager.workflow.syncWorkflows().then(() => app.extensionManager.workflow"
+                  ".persistedWorkflows.some(w => w.path === 'workflows/saved in the browser.json'))", 30)
+    assert {node["type"] for node in json.loads(saved.read_text())["nodes"]} >= {"SaveImage", "KSampler"}
+    page.screenshot(root / "saved.png")
     assert page.errors() == [] and page.failed == [], page.report()
