@@ -1,6 +1,6 @@
 """Small ComfyUI classes that alone kept official templates from mapping: CameraAngle (the
-multi-angle template), ModelSamplingAuraFlow's `sampling` widget (ComfyUI 0.5+) and SDTurboScheduler
-(the SDXL Turbo example)."""
+multi-angle template), ModelSamplingAuraFlow's `sampling` widget (ComfyUI 0.5+), SDTurboScheduler
+(the SDXL Turbo example) and ModelAttentionBackend (Ming Image)."""
 
 from __future__ import annotations
 
@@ -64,3 +64,10 @@ def test_the_sdxl_turbo_example_maps_fully_with_its_turbo_scheduler(registry):
     (turbo,) = (n for n in graph.nodes.values() if n.type == "sampling.sd_turbo_scheduler")
     assert turbo.params == {"steps": 1, "denoise": 1.0}
     assert any(link.dst == turbo.id and link.dst_input == "model" for link in graph.links.values())
+
+
+def test_the_ming_template_maps_fully_and_its_int8_attention_is_not_promised_comfyuis_pixels(registry):
+    graph, report = import_source(read_source(_template("image_ming_image_01_design_t2i")), registry)
+    assert report.fully_mapped, report.lines()
+    assert any(cls == "ModelAttentionBackend" and node == "models.attention_backend" for _, cls, node in report.mapped)
+    assert any("INT8 attention" in line for line in report.unproven), report.unproven

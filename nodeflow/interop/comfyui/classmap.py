@@ -201,6 +201,8 @@ ENTRIES: tuple[Entry, ...] = (
           ("model",)),
     Entry("ModelSamplingAuraFlow", "models.model_sampling_aura_flow", ("shift", "sampling"),
           _same("model", "shift", "sampling"), ("model",), values=convert_data.aura_flow_values),
+    Entry("ModelAttentionBackend", "models.attention_backend", ("attention",), _same("model", "attention"),
+          ("model",), values=convert_data.attention_backend_values),
     Entry("LoraLoader", "models.load_lora", ("lora_name", "strength_model", "strength_clip"),
           {"model": "model", "clip": "clip", "lora_name": "lora", "strength_model": "strength_model",
            "strength_clip": "strength_clip"}, ("model", "clip")),

@@ -77,3 +77,12 @@ def aura_flow_values(params: dict[str, Any], notes: Notes) -> dict[str, Any]:
     if params.get("sampling") in ("flow", None):
         params.pop("sampling", None)
     return params
+
+
+def attention_backend_values(params: dict[str, Any], notes: Notes) -> dict[str, Any]:
+    """ModelAttentionBackend's comfy-kitchen INT8 attention runs as PyTorch attention here (ComfyUI's
+    own fallback without the kitchen), so ComfyUI's pixels on a GPU that has it are not promised."""
+    if params.get("attention") == "comfy kitchen attention":
+        notes.unproven = ("comfy kitchen attention is ComfyUI's INT8 attention; NodeFlow runs PyTorch attention, "
+                          "as ComfyUI does without the kitchen")
+    return params
