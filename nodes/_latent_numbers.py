@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from nodeflow.core import NodeError
 from nodes._lazy import lazy
 
 torch = lazy("torch")
@@ -15,6 +16,15 @@ torch = lazy("torch")
 #: VAE classes whose pipeline undoes the per-channel normalisation as `latents * std + mean`
 #: (QwenImage21Pipeline); Qwen-Image's pipelines divide by 1 / std (`nodes.values.Vae.raw`).
 STD_TIMES = ("AutoencoderKLQwenImage21",)
+
+
+def require_whole_cells(h: int, w: int, factor: int, family: str) -> None:
+    """Refuse, before sampling, a latent the modern transformers cannot read: Flux, Chroma, Z-Image,
+    Qwen-Image (1 and 2.1) and Krea 2 all take 2x2 latent cells as one token, so an odd side has a
+    row or column left over. `factor` is the VAE's, so the message names the sizes that work."""
+    if h % 2 or w % 2:
+        raise NodeError(f"{family} reads 2x2 latent cells as one token: width and height must be multiples of "
+                        f"{2 * factor} pixels (this latent is {w * factor}x{h * factor})", "latent_image")
 
 
 def stored_latents(raw: Any, numbers: dict[str, Any]) -> Any:

@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from nodeflow.core import RunContext
+from nodes._latent_numbers import require_whole_cells
 from nodes._lazy import lazy
-from nodes.flux._adapter import check_size, image_ids, pack, tokens, unpack
+from nodes.flux._adapter import image_ids, pack, tokens, unpack
 
 torch = lazy("torch")
 
@@ -49,7 +50,7 @@ class Denoise:
 
     def __init__(self, model: Any, entry: Any, batch: int, size: tuple[int, int]) -> None:
         h, w = size
-        check_size(h, w, model.vae_scale_factor)
+        require_whole_cells(h, w, model.vae_scale_factor, "Chroma")
         device, dtype = model.device, model.dtype
         self.model, self.size = model, size
         embeds = entry.embeds.to(device)

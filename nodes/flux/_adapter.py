@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from nodeflow.core import NodeError, RunContext
+from nodes._latent_numbers import require_whole_cells
 from nodes._lazy import lazy
 
 torch = lazy("torch")
@@ -116,18 +117,12 @@ def reference_positions(method: str, size: tuple[int, int],
     return placed
 
 
-def check_size(h: int, w: int, factor: int) -> None:
-    if h % 2 or w % 2:
-        raise NodeError(f"Flux packs 2x2 latent cells into one token: width and height must be multiples of "
-                        f"{2 * factor} pixels (this latent is {w * factor}x{h * factor})", "latent_image")
-
-
 class Denoise:
     """The transformer's velocity for [B, C, h, w] latents under one prompt (see module doc)."""
 
     def __init__(self, model: Any, entry: Any, batch: int, size: tuple[int, int]) -> None:
         h, w = size
-        check_size(h, w, model.vae_scale_factor)
+        require_whole_cells(h, w, model.vae_scale_factor, "Flux")
         transformer = model.unet
         self.model, self.batch, self.size = model, batch, size
         device, dtype = model.device, model.dtype
@@ -148,7 +143,7 @@ class Denoise:
             for latent, (index, top, left) in zip(entry.references, reference_positions(method, size, shapes),
                                                   strict=True):
                 rh, rw = latent.shape[-2:]
-                check_size(rh, rw, model.vae_scale_factor)
+                require_whole_cells(rh, rw, model.vae_scale_factor, "Flux")
                 refs.append(pack(latent.to(device=device, dtype=dtype)).repeat(batch // latent.shape[0] or 1, 1, 1))
                 ids.append(image_ids(rh, rw, device, dtype, index, top, left))
             self.references = torch.cat(refs, dim=1)

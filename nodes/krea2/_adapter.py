@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from nodeflow.core import NodeError, RunContext
+from nodes._latent_numbers import require_whole_cells
 from nodes._lazy import lazy
 from nodes.qwen_image._adapter import pack, unpack
 
@@ -74,9 +75,7 @@ class Denoise:
         from diffusers import Krea2Pipeline
 
         h, w = size
-        if h % 2 or w % 2:
-            raise NodeError(f"Krea 2 packs 2x2 latent cells: width and height must be multiples of "
-                            f"{2 * model.vae_scale_factor} pixels", "latent_image")
+        require_whole_cells(h, w, model.vae_scale_factor, "Krea 2")
         config = model.unet.config
         embeds = entry.embeds.to(model.device)
         if embeds.shape[-1] != config.num_text_layers * config.text_hidden_dim:

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from nodeflow.core import NodeError, RunContext
+from nodes._latent_numbers import require_whole_cells
 from nodes._lazy import lazy
 
 torch = lazy("torch")
@@ -49,9 +50,7 @@ class Denoise:
 
     def __init__(self, model: Any, entry: Any, batch: int, size: tuple[int, int]) -> None:
         h, w = size
-        if h % 2 or w % 2:
-            raise NodeError(f"Qwen-Image packs 2x2 latent cells: width and height must be multiples of "
-                            f"{2 * model.vae_scale_factor} pixels", "latent_image")
+        require_whole_cells(h, w, model.vae_scale_factor, "Qwen-Image")
         self.model, self.size = model, size
         embeds = entry.embeds.to(model.device)
         self.embeds = embeds.repeat(1, batch, 1).view(embeds.shape[0] * batch, embeds.shape[1], -1)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from nodeflow.core import NodeError, RunContext
+from nodes._latent_numbers import require_whole_cells
 from nodes._lazy import lazy
 
 torch = lazy("torch")
@@ -45,9 +46,7 @@ class Denoise:
         from nodes.qwen_image21._cache import prefix_cache
 
         h, w = size
-        if h % 2 or w % 2:
-            raise NodeError(f"Qwen Image 2.1 gives a picture slot to 2x2 latent cells: width and height must be "
-                            f"multiples of {2 * model.vae_scale_factor} pixels", "latent_image")
+        require_whole_cells(h, w, model.vae_scale_factor, "Qwen Image 2.1")
         if entry.slots is None:
             raise NodeError("this prompt was not encoded for Qwen Image 2.1 (use Text Encode or Text Encode "
                             "(Qwen Image 2.1) with its Qwen3-VL text encoder)", "positive")

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from nodeflow.core import NodeError, RunContext
+from nodes._latent_numbers import require_whole_cells
 from nodes._lazy import lazy
 
 torch = lazy("torch")
@@ -32,17 +33,11 @@ def encode(ctx: RunContext, clip: Any, text: str, texts: Any = None) -> Any:
     return CondEntry(embeds=embeds.to(dtype=encoder.dtype), text=text)
 
 
-def _check_size(h: int, w: int, factor: int) -> None:
-    if h % 2 or w % 2:
-        raise NodeError(f"Z-Image patches 2x2 latent cells: width and height must be multiples of {2 * factor} "
-                        f"pixels (this latent is {w * factor}x{h * factor})", "latent_image")
-
-
 class Denoise:
     """The velocity for [B, C, h, w] latents under one prompt (see module doc)."""
 
     def __init__(self, model: Any, entry: Any, batch: int, size: tuple[int, int]) -> None:
-        _check_size(*size, model.vae_scale_factor)
+        require_whole_cells(*size, model.vae_scale_factor, "Z-Image")
         self.model = model
         self.captions = [entry.embeds[0].to(model.device)] * batch
 
