@@ -247,11 +247,7 @@ def stage_flow(work: Path, latents: dict, labels: list[dict], clip_tok, t5_tok, 
         out = transformer(hidden_states=hidden, timestep=t, encoder_hidden_states=embeds, pooled_projections=pooled,
                           txt_ids=text_ids, img_ids=img_ids, return_dict=False)[0]
         loss = F.mse_loss(out[:, : ids.shape[0]], pack(noise - x0))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        ema.update(step)
+        base.optimiser_step(loss, opt, params, ema, step)
         step += 1
         smooth = loss.item() if smooth is None else 0.98 * smooth + 0.02 * loss.item()
         bar.update(1)

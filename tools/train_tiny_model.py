@@ -186,6 +186,17 @@ class Stop:
         signal.signal(signal.SIGTERM, handler)
 
 
+def optimiser_step(loss, opt, params, ema: EMA | None = None, step: int = 0) -> None:
+    """One step as every stage takes it: gradients clipped to norm 1 (a bad batch cannot throw the
+    weights far), then the EMA, where the stage keeps one, follows the new weights."""
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    opt.step()
+    if ema is not None:
+        ema.update(step)
+
+
 def lr_factor(progress: float, step: int, warmup: int) -> float:
     """Linear warm-up, then cosine decay to 5% as `progress` goes 0 -> 1."""
     warm = min(1.0, (step + 1) / warmup)
@@ -248,10 +259,7 @@ def stage_vae(work: Path, images: np.ndarray, args, config: dict | None = None):
         rec = F.mse_loss(y, x) + 0.5 * F.l1_loss(y, x)
         kl = posterior.kl().mean() / x[0].numel()
         loss = rec + args.vae_kl * kl
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(vae.parameters(), 1.0)
-        opt.step()
+        optimiser_step(loss, opt, vae.parameters())
         step += 1
         rmse = F.mse_loss(y.detach(), x).sqrt().item() * 127.5
         bar.update(1)
@@ -377,11 +385,7 @@ def stage_unet(work: Path, latents: dict, labels: list[dict], tokenizer, args):
         target = scheduler.get_velocity(z, noise, t)
         pred = unet(noisy, t, text_encoder(ids)[0]).sample
         loss = F.mse_loss(pred, target)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        ema.update(step)
+        optimiser_step(loss, opt, params, ema, step)
         step += 1
         smooth = loss.item() if smooth is None else 0.98 * smooth + 0.02 * loss.item()
         bar.update(1)
@@ -437,10 +441,7 @@ def stage_decoder(work: Path, vae, latents: dict, images: np.ndarray, args):
         x = data[idx]
         y = vae.decode(z).sample
         loss = F.mse_loss(y, x) + 0.5 * F.l1_loss(y, x)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(parts.parameters(), 1.0)
-        opt.step()
+        optimiser_step(loss, opt, parts.parameters())
         step += 1
         err = F.mse_loss(y.detach(), x).sqrt().item() * 127.5
         rmse = err if rmse is None else 0.95 * rmse + 0.05 * err

@@ -7,9 +7,10 @@ imports torch: the GUI, the memory plan and the importer can ask about families 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from nodeflow.core import NodeError
 from nodeflow.core.family_detection import bare_shapes, denoiser_family
 from nodes.families._declared import FAMILIES
 from nodes.families._spec import Family, LatentFormat, TextEncoder
@@ -36,3 +37,12 @@ def detect(shapes: Mapping[str, Any], architecture: str = "") -> Family | None:
     model library's table (`core.family_detection`), so a file runs as the family it is listed as."""
     name = denoiser_family(shapes, architecture)
     return by_name(name) if name else None
+
+
+def require_rope_width(head_dim: int, axes: Sequence[int], family: str) -> None:
+    """A lone transformer file is sized from its tensors but keeps its family's shipped rotary axes,
+    which must add up to the head width: heads of another width would need axes no file records, so
+    the file is refused before a weight is read (a diffusers folder, whose config says, loads)."""
+    if head_dim != sum(axes):
+        raise NodeError(f"a {family} transformer with {head_dim}-wide attention heads is not one NodeFlow has a "
+                        f"config for ({family}'s are {sum(axes)} wide); load it as a diffusers folder", "unet")

@@ -16,9 +16,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from nodeflow.core import NodeError, RunContext
+from nodeflow.core import RunContext
 from nodes._latent_numbers import require_whole_cells
 from nodes._lazy import lazy
+from nodes.families import require_rope_width
 
 torch = lazy("torch")
 
@@ -212,10 +213,7 @@ def denoiser_config(shapes: Mapping[str, tuple[int, ...]], base: dict[str, Any])
         config["pooled_projection_dim"] = shapes["time_text_embed.text_embedder.linear_1.weight"][1]
         config["guidance_embeds"] = any(k.startswith("time_text_embed.guidance_embedder.") for k in shapes)
     head_dim = config["attention_head_dim"]
-    if head_dim != sum(config["axes_dims_rope"]):
-        raise NodeError(f"a Flux transformer with {head_dim}-wide attention heads is not one NodeFlow has a config "
-                        f"for (Flux.1's are {sum(config['axes_dims_rope'])} wide); load it as a diffusers folder",
-                        "unet")
+    require_rope_width(head_dim, config["axes_dims_rope"], "Flux")
     return config
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from nodeflow.core import NodeError, RunContext
 from nodes._lazy import lazy
+from nodes.families import require_rope_width
 from nodes.flux._adapter import read_blocks
 
 torch = lazy("torch")
@@ -99,10 +100,7 @@ def denoiser_config(shapes: Mapping[str, tuple[int, ...]], base: dict[str, Any])
     head_dim = config["attention_head_dim"]
     hidden = head_dim * config["num_attention_heads"]
     config["mlp_ratio"] = feed_forward / 2 / hidden
-    if head_dim != sum(config["axes_dims_rope"]):
-        raise NodeError(f"a Flux.2 transformer with {head_dim}-wide attention heads is not one NodeFlow has a config "
-                        f"for (Flux.2's are {sum(config['axes_dims_rope'])} wide); load it as a diffusers folder",
-                        "unet")
+    require_rope_width(head_dim, config["axes_dims_rope"], "Flux.2")
     return config
 
 

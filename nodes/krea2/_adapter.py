@@ -21,6 +21,7 @@ from typing import Any
 from nodeflow.core import NodeError, RunContext
 from nodes._latent_numbers import require_whole_cells
 from nodes._lazy import lazy
+from nodes.families import require_rope_width
 from nodes.qwen_image._adapter import pack, unpack
 
 torch = lazy("torch")
@@ -142,10 +143,7 @@ def denoiser_config(shapes: Mapping[str, tuple[int, ...]], base: dict[str, Any])
     for count, stage in (("num_layerwise_text_blocks", "layerwise_blocks."),
                          ("num_refiner_text_blocks", "refiner_blocks.")):
         config[count] = _count(shapes, ("text_fusion." + stage, "txtfusion." + stage))
-    if head_dim != sum(config["axes_dims_rope"]):
-        raise NodeError(f"a Krea 2 transformer with {head_dim}-wide attention heads is not one NodeFlow has a "
-                        f"config for (Krea 2's are {sum(config['axes_dims_rope'])} wide); load it as a diffusers "
-                        "folder", "unet")
+    require_rope_width(head_dim, config["axes_dims_rope"], "Krea 2")
     return config
 
 

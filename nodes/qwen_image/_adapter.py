@@ -16,9 +16,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from nodeflow.core import NodeError, RunContext
+from nodeflow.core import RunContext
 from nodes._latent_numbers import require_whole_cells
 from nodes._lazy import lazy
+from nodes.families import require_rope_width
 
 torch = lazy("torch")
 
@@ -97,10 +98,7 @@ def denoiser_config(shapes: Mapping[str, tuple[int, ...]], base: dict[str, Any])
     head_dim = shapes["transformer_blocks.0.attn.norm_q.weight"][0]
     config["attention_head_dim"], config["num_attention_heads"] = head_dim, inner // head_dim
     config["out_channels"] = shapes["proj_out.weight"][0] // config["patch_size"] ** 2
-    if head_dim != sum(config["axes_dims_rope"]):
-        raise NodeError(f"a Qwen-Image transformer with {head_dim}-wide attention heads is not one NodeFlow has a "
-                        f"config for (Qwen-Image's are {sum(config['axes_dims_rope'])} wide); load it as a diffusers "
-                        "folder", "unet")
+    require_rope_width(head_dim, config["axes_dims_rope"], "Qwen-Image")
     return config
 
 

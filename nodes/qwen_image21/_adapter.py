@@ -19,6 +19,7 @@ from typing import Any
 from nodeflow.core import NodeError, RunContext
 from nodes._latent_numbers import require_whole_cells
 from nodes._lazy import lazy
+from nodes.families import require_rope_width
 
 torch = lazy("torch")
 
@@ -98,10 +99,7 @@ def denoiser_config(shapes: Mapping[str, tuple[int, ...]], base: dict[str, Any])
     hidden = shapes.get("transformer_blocks.0.img_mlp.out.weight")
     fused = shapes.get("transformer_blocks.0.img_mlp.gate_up.weight")
     config["mlp_ratio"] = (hidden[1] if hidden else fused[0] // 2) // inner
-    if head_dim != sum(config["axes_dims_rope"]):
-        raise NodeError(f"a Qwen Image 2.1 transformer with {head_dim}-wide attention heads is not one NodeFlow has a "
-                        f"config for (Qwen Image 2.1's are {sum(config['axes_dims_rope'])} wide); load it as a "
-                        "diffusers folder", "unet")
+    require_rope_width(head_dim, config["axes_dims_rope"], "Qwen Image 2.1")
     return config
 
 

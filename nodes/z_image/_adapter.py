@@ -14,9 +14,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from nodeflow.core import NodeError, RunContext
+from nodeflow.core import RunContext
 from nodes._latent_numbers import require_whole_cells
 from nodes._lazy import lazy
+from nodes.families import require_rope_width
 
 torch = lazy("torch")
 
@@ -89,10 +90,7 @@ def denoiser_config(shapes: Mapping[str, tuple[int, ...]], base: dict[str, Any])
         config["n_kv_heads"] = (shapes["layers.0.attention.qkv.weight"][0] // head_dim - config["n_heads"]) // 2
     else:
         config["n_kv_heads"] = shapes["layers.0.attention.to_k.weight"][0] // head_dim
-    if head_dim != sum(config["axes_dims"]):
-        raise NodeError(f"a Z-Image transformer with {head_dim}-wide attention heads is not one NodeFlow has a "
-                        f"config for (Z-Image's are {sum(config['axes_dims'])} wide); load it as a diffusers folder",
-                        "unet")
+    require_rope_width(head_dim, config["axes_dims"], "Z-Image")
     return config
 
 
