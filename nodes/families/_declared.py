@@ -7,6 +7,7 @@ the model library shares); sampling, guidance, previews, loaders and the memory 
 
 from __future__ import annotations
 
+from nodes.families._declared_video import VIDEO_FAMILIES
 from nodes.families._spec import Family, LatentFormat, TextEncoder
 
 CLIP_L_POOLED = TextEncoder("text_encoder", "CLIPTextModel", "CLIPTokenizer", 77, "pooled", "clip_l")
@@ -223,4 +224,4 @@ KREA2 = Family(
 )
 
 FAMILIES: tuple[Family, ...] = (FLUX2_DEV, FLUX2_KLEIN, FLUX_FILL, CHROMA, FLUX, SD3, Z_IMAGE, QWEN_IMAGE,
-                                 QWEN_IMAGE_21, KREA2)
+                                 QWEN_IMAGE_21, KREA2, *VIDEO_FAMILIES)
