@@ -19,6 +19,10 @@ NOISE = "NOISE"
 SAMPLER = "SAMPLER"
 SIGMAS = "SIGMAS"
 GUIDER = "GUIDER"
+#: Sound: {"waveform": float tensor [batch, channels, samples], "sample_rate": int} (`nodes.media`).
+AUDIO = "AUDIO"
+#: Moving pictures: frames as an IMAGE batch, a frame rate and optional AUDIO (`nodes.media.Video`).
+VIDEO = "VIDEO"
 INT = "INT"
 FLOAT = "FLOAT"
 STRING = "STRING"

@@ -20,13 +20,13 @@ from nodeflow.core.errors import Problem
 from nodeflow.core.flow_size import FlowSize
 from nodeflow.core.graph import Graph, Link
 from nodeflow.core.spec import Node
-from nodeflow.core.types import CONDITIONING, IMAGE, LATENT, MASK
+from nodeflow.core.types import CONDITIONING, IMAGE, LATENT, MASK, VIDEO
 
 log = logging.getLogger(__name__)
 
-#: Bytes each pixel of an output holds, by link type: float32 RGB pictures, float32 masks, and
-#: latents (16 channels at 1/8 of each side, float32: 1 byte per pixel they stand for).
-BYTES_PER_PIXEL = {IMAGE: 12, MASK: 4, LATENT: 1}
+#: Bytes each pixel of an output holds, by link type: float32 RGB pictures (a video's frames too),
+#: float32 masks, and latents (16 channels at 1/8 of each side, float32: 1 byte per pixel they stand for).
+BYTES_PER_PIXEL = {IMAGE: 12, VIDEO: 12, MASK: 4, LATENT: 1}
 #: Bytes each prompt token of a CONDITIONING holds: one float32 vector as wide as T5-XXL's (4096).
 BYTES_PER_TOKEN = 4096 * 4
 

@@ -48,6 +48,8 @@ TYPE_COLORS = {
     "SAMPLER": "#4db6ac",
     "SIGMAS": "#aed581",
     "GUIDER": "#ce93d8",
+    "AUDIO": "#a1887f",
+    "VIDEO": "#7986cb",
     "INT": "#7fd6c2",
     "FLOAT": "#a5d6a7",
     "STRING": "#90caf9",
@@ -65,6 +67,8 @@ CATEGORY_COLORS = {
     "vae": "#7a3b3b",
     "image": "#2f5a86",
     "mask": "#3f6f45",
+    "video": "#3b4a86",
+    "audio": "#6b5244",
 }
 
 #: Colours offered in the node and group colour menus.
