@@ -229,6 +229,42 @@ class Vae:
 
 
 @dataclass(eq=False)
+class AudioVae:
+    """VAE (audio): LTX-2's audio autoencoder (log-mel spectrogram <-> latents, diffusers'
+    AutoencoderKLLTX2Audio) and the vocoder that turns its spectrograms into a waveform. It travels
+    on a VAE socket, as in ComfyUI; the nodes that take it say so when given a picture VAE."""
+
+    vae: Any
+    vocoder: Any
+    device: str
+    dtype: Any
+
+    @property
+    def latent_channels(self) -> int:
+        return int(self.vae.config.latent_channels)
+
+    @property
+    def frequency_bins(self) -> int:
+        """Latent bins across the spectrogram's mel bins (4x fewer)."""
+        return int(self.vae.config.mel_bins) // int(self.vae.mel_compression_ratio)
+
+    @property
+    def latents_per_second(self) -> float:
+        config = self.vae.config
+        return float(config.sample_rate) / float(config.mel_hop_length) / float(self.vae.temporal_compression_ratio)
+
+    @property
+    def sample_rate(self) -> int:
+        """Samples per second of the waveform the vocoder makes."""
+        return int(self.vocoder.config.output_sampling_rate)
+
+    def latent_frames(self, frames: int, frame_rate: float) -> int:
+        """Audio latent frames for a video of `frames` frames at `frame_rate` (LTX2Pipeline's
+        round(seconds x latents per second))."""
+        return round(frames / frame_rate * self.latents_per_second)
+
+
+@dataclass(eq=False)
 class CondEntry:
     """One prompt's text-encoder output, and where and when it applies (see `nodes.sampling._cond_call`).
 
@@ -265,6 +301,9 @@ class CondEntry:
     #: Qwen Image 2.1: [1, tokens] booleans, True at the picture slots of `embeds` (Qwen3-VL's
     #: <|image_pad|> tokens), each standing for 2x2 cells of the `references` in order.
     slots: Any = None
+    #: LTX-2: frames per second of the video this prompt makes (LTX Conditioning), which spaces its
+    #: rotary positions in time; None: the family's default (25).
+    frame_rate: float | None = None
 
     def with_(self, **changes: Any) -> CondEntry:
         """A copy with some fields changed (conditioning nodes never edit their input)."""

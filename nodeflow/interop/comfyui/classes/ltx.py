@@ -1,0 +1,23 @@
+"""LTX-2 (video + audio): its latents, conditioning, audio VAE and loaders (`nodes.ltx2`).
+
+One `Entry` per ComfyUI class (see `classmap` for the fields); joined in `classmap.ENTRIES`. Widget
+orders are read off ComfyUI's comfy_extras/nodes_lt.py and nodes_lt_audio.py.
+"""
+
+from __future__ import annotations
+
+from nodeflow.interop.comfyui.classes.entry import Entry, same
+
+LTX: tuple[Entry, ...] = (
+    Entry("EmptyLTXVLatentVideo", "ltx2.empty_latent_video", ("width", "height", "length", "batch_size"),
+          same("width", "height", "length", "batch_size"), ("latent",)),
+    Entry("LTXVEmptyLatentAudio", "ltx2.empty_latent_audio", ("frames_number", "frame_rate", "batch_size"),
+          same("frames_number", "frame_rate", "batch_size", "audio_vae"), ("latent",)),
+    Entry("LTXVConcatAVLatent", "ltx2.concat_av_latent", (), same("video_latent", "audio_latent"), ("latent",)),
+    Entry("LTXVSeparateAVLatent", "ltx2.separate_av_latent", (), same("av_latent"),
+          ("video_latent", "audio_latent")),
+    Entry("LTXVConditioning", "ltx2.conditioning", ("frame_rate",), same("positive", "negative", "frame_rate"),
+          ("positive", "negative")),
+    Entry("LTXVCropGuides", "ltx2.crop_guides", (), same("positive", "negative", "latent"),
+          ("positive", "negative", "latent")),
+)
