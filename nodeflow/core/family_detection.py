@@ -35,6 +35,9 @@ _FLUX_DIFFUSERS = ("transformer_blocks.0.attn.to_q.weight", "single_transformer_
 
 #: (family name, its rules), a more specific family (Flux Fill, Chroma) before the one it extends.
 DENOISERS: tuple[tuple[str, tuple[Detection, ...]], ...] = (
+    # FLUX.3's per-mode modulations, in BFL's (ComfyUI's) key names and diffusers'
+    ("flux3", (Detection(("early_stream_modulations.image.lin.weight",)),
+               Detection(("early_stream_modulations.image.linear.weight",)))),
     # Flux.2's shared modulations, in BFL's (ComfyUI's) key names and diffusers': dev with a guidance
     # input, Klein without. Before Flux.1: its files keep Flux.1's block names.
     ("flux2", (Detection(("single_stream_modulation.lin.weight", "guidance_in.in_layer.weight")),
@@ -64,8 +67,9 @@ DENOISERS: tuple[tuple[str, tuple[Detection, ...]], ...] = (
 #: wins. The SD families keep the library's names (sd1, sd2, sdxl); the others are `DENOISERS`' names.
 ARCHITECTURES = (
     ("stable-diffusion-xl", "sdxl"), ("stable-diffusion-v1", "sd1"), ("stable-diffusion-v2", "sd2"),
-    ("stable-diffusion-v3", "sd3"), ("stable-diffusion-3", "sd3"), ("flux-2-klein", "flux2-klein"),
-    ("flux.2-klein", "flux2-klein"), ("flux-2", "flux2"), ("flux2", "flux2"),
+    ("stable-diffusion-v3", "sd3"), ("stable-diffusion-3", "sd3"), ("flux-3", "flux3"), ("flux.3", "flux3"),
+    ("flux3", "flux3"), ("flux-2-klein", "flux2-klein"), ("flux.2-klein", "flux2-klein"), ("flux-2", "flux2"),
+    ("flux2", "flux2"),
     ("flux.1-fill", "flux-fill"), ("flux-1-fill", "flux-fill"), ("flux-1", "flux"), ("flux.1", "flux"),
     ("flux", "flux"), ("chroma", "chroma"), ("qwen-image-2.1", "qwen-image-2.1"),
     ("qwen_image_2.1", "qwen-image-2.1"), ("qwen-image", "qwen-image"),

@@ -200,6 +200,28 @@ FLUX2_KLEIN = Family(
     lora_loader="Flux2LoraLoaderMixin",
 )
 
+FLUX3 = Family(
+    name="flux3",
+    title="FLUX.3 [klein] (base, step-distilled)",
+    denoiser="Flux3Transformer2DModel",
+    encoders=(TextEncoder("text_encoder", "Qwen3VLForConditionalGeneration", "Qwen2Tokenizer", 8192,
+                          "states 4, 8, ..., 32 stacked, the chat-templated prompt padded to a multiple of 80",
+                          "qwen3vl_4b"),),
+    latent=FLUX2_LATENT,
+    prediction="flow",
+    pipeline="Flux3ModularPipeline",
+    config="flux3",
+    adapter="nodes.flux3._adapter",
+    cfg="separate",
+    vae="AutoencoderKLFlux2",
+    sigmas="linspace",
+    comfy_clip_types=("flux3",),
+    comfy_shift=6.93,
+    lora_loader="Flux3LoraLoaderMixin",
+    notes=("the step-distilled model (flow_map in its config, read off a file's ref_time_in weights) is "
+           "Flux3DistilledModularPipeline's: cfg 1, and each step also tells it the timestep it jumps to",),
+)
+
 KREA2 = Family(
     name="krea2",
     title="Krea 2 (Raw, Turbo)",
@@ -224,4 +246,4 @@ KREA2 = Family(
 )
 
 FAMILIES: tuple[Family, ...] = (FLUX2_DEV, FLUX2_KLEIN, FLUX_FILL, CHROMA, FLUX, SD3, Z_IMAGE, QWEN_IMAGE,
-                                 QWEN_IMAGE_21, KREA2, *VIDEO_FAMILIES)
+                                 QWEN_IMAGE_21, KREA2, FLUX3, *VIDEO_FAMILIES)

@@ -19,7 +19,9 @@ pixels as much as the sampler does:
   image, before the inpainting mask (as ComfyUI's post-CFG hook sees it);
 - with Skip Layer Guidance on the model (SD3), while sigma is within the sigmas of its start and end
   fractions, x0 += (x0_cond - x0_skipped) * scale after the mix, cfg 1 included (ComfyUI's post-CFG
-  step; x0_skipped: the positive prompts with the named blocks skipped).
+  step; x0_skipped: the positive prompts with the named blocks skipped);
+- a flow model's call is told the run's `sigmas` as timesteps (a step-distilled flow map is called
+  with the step's target, the next sigma).
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ class Denoiser:
     """Callable (x, sigma) -> x0 for one sampling run."""
 
     def __init__(self, guider: Guider, table: SigmaTable, latent_shape: tuple[int, ...],
-                 keep_uncond: bool = False) -> None:
+                 keep_uncond: bool = False, sigmas: Any = None) -> None:
         model = guider.model
         self.model, self.table, self.cfg = model, table, float(guider.cfg)
         self.cfg_on = keep_uncond or not math.isclose(self.cfg, 1.0)
@@ -52,8 +54,9 @@ class Denoiser:
         if spec is not None and spec.is_flow:
             from nodes.sampling._flow_call import FlowCall
 
+            schedule = None if sigmas is None else table.timestep(sigmas)
             self.call = FlowCall(model, guider.positive, guider.negative, self.cfg, latent_shape[0],
-                                 tuple(latent_shape[-2:]), cfg_on=self.cfg_on)
+                                 tuple(latent_shape[-2:]), cfg_on=self.cfg_on, schedule=schedule)
         else:
             self.call = CondCall(model, guider.positive, guider.negative, self.cfg_on, latent_shape[0],
                                  tuple(latent_shape[-2:]), len(table))

@@ -163,7 +163,7 @@ def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, sigmas: Any,
         drawn = start_noise(noise.seed, source) if noise.enabled else torch.zeros(source.shape)
         drawn = drawn.to(source.device)
         x = table.noise_scaling(sigmas[0].to(source.device), drawn, source, starts_at_full_noise(table, sigmas))
-        denoiser = Denoiser(guider, table, tuple(source.shape), keep_uncond=sampler.name in CFG_PP)
+        denoiser = Denoiser(guider, table, tuple(source.shape), keep_uncond=sampler.name in CFG_PP, sigmas=sigmas)
         mask = _inpaint_mask(latent, x)
         if mask is not None:
             # ComfyUI's ddim inpaints with its own noise for the kept part, drawn from seed + 1.

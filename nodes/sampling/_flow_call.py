@@ -6,6 +6,8 @@ family's pipeline: "batched" (SD3: negative and positive in one call, split afte
 (Flux's and Chroma's true CFG: a second call), mixed as uncond + cfg * (cond - uncond). With Skip
 Layer Guidance on the model (`values.SkipLayers`), `skipped` gives the positive prompts' output with
 the named transformer blocks skipped; each convention's loop decides at which steps it applies.
+A family's denoiser call that declares `takes_schedule` (a step-distilled flow map, told where each
+step lands) is given the run's `schedule`: its timesteps (0..1000) in order.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ class FlowCall:
     """Prepared prompts for one run; `velocity(latents, t)` gives the guided model output."""
 
     def __init__(self, model: Any, positive: Any, negative: Any, cfg: float, batch: int,
-                 size: tuple[int, int], cfg_on: bool | None = None) -> None:
+                 size: tuple[int, int], cfg_on: bool | None = None, schedule: Any = None) -> None:
         if not positive.entries:
             raise NodeError("the positive conditioning is empty", "positive")
         spec = model.spec
@@ -53,6 +55,7 @@ class FlowCall:
             if self.skip is not None:
                 raise NodeError("Skip Layer Guidance runs on prompts over the whole picture, not on ones restricted "
                                 "to an area or a mask", "positive")
+            _give_schedule([r.denoise for r in self.regions[0] + self.regions[1]], schedule)
             return
         self.positive = [(e, make(model, e, batch, size)) for e in positive.entries]
         self.negative = None
@@ -65,6 +68,7 @@ class FlowCall:
                 self.pair = [make.batched(model, neg, e, batch, size) for e in positive.entries]
             else:
                 self.negative = make(model, neg, batch, size)
+        _give_schedule([d for _, d in self.positive] + [self.negative] + list(self.pair or ()), schedule)
 
     def velocity(self, latents: Any, t: Any, skip: bool = False) -> Any:
         """The guided model output for latents at scheduler timestep t (0..1000); `skip`: push it away
@@ -111,6 +115,13 @@ class FlowCall:
         active = [(e, d) for e, d in self.positive if is_active(e.time_range, step, 1000)]
         outputs = [d(latents, t, skip=self.skip.layers) for _, d in active]
         return _average(outputs, [float(e.strength) for e, _ in active], latents)
+
+
+def _give_schedule(denoisers: list[Any], schedule: Any) -> None:
+    """Tell the denoiser calls that take it the run's schedule (see the module docstring)."""
+    for denoise in denoisers:
+        if getattr(denoise, "takes_schedule", False):
+            denoise.schedule = schedule
 
 
 def _average(outputs: list[Any], weights: list[float], latents: Any) -> Any:

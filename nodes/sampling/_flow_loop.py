@@ -202,7 +202,7 @@ def sample(ctx: RunContext, guider: Any, sampler: Any, schedule: Any, noise: Any
             mask = torch.nn.functional.interpolate(noise_mask.float(), size=size).to(device=device, dtype=dtype)
             if mask.shape[0] < batch:
                 mask = mask.repeat(batch // mask.shape[0], 1, 1, 1)
-        call = FlowCall(model, guider.positive, guider.negative, float(guider.cfg), batch, size)
+        call = FlowCall(model, guider.positive, guider.negative, float(guider.cfg), batch, size, schedule=timesteps)
         total = len(timesteps)
         throttle = PreviewThrottle(ctx, total)
         skip = model.skip_layers

@@ -150,3 +150,19 @@ def tiny_krea2_8(tmp_path_factory, torch_threads):
     from tiny_krea2 import build_krea2
 
     return build_krea2(tmp_path_factory.mktemp("tiny_krea2_8"), real_heads=True, seed=2)
+
+
+@pytest.fixture(scope="session")
+def tiny_flux3(tmp_path_factory, torch_threads):
+    """A tiny FLUX.3 [klein] base (32-layer Qwen3-VL with its head, Flux.2's VAE) as a diffusers folder."""
+    from tiny_flux3 import build_flux3
+
+    return build_flux3(tmp_path_factory.mktemp("tiny_flux3"))
+
+
+@pytest.fixture(scope="session")
+def tiny_flux3_distilled(tmp_path_factory, torch_threads):
+    """The same with a flow-map (step-distilled) transformer."""
+    from tiny_flux3 import build_flux3
+
+    return build_flux3(tmp_path_factory.mktemp("tiny_flux3_distilled"), seed=1, distilled=True)

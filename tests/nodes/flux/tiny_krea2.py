@@ -17,10 +17,11 @@ KREA2_SCHEDULER = dict(base_image_seq_len=256, base_shift=0.5, max_image_seq_len
                        num_train_timesteps=1000, shift=1.0, use_dynamic_shifting=True)
 
 
-def qwen3_vl(tokenizer, dim: int = 32, layers: int = 36):
+def qwen3_vl(tokenizer, dim: int = 32, layers: int = 36, generating: bool = False):
     """A Qwen3VLModel (the pipeline's text encoder class) with Qwen3-VL-4B's rope and norm settings,
-    its vision tokens from `tokenizer`."""
-    from transformers import Qwen3VLConfig, Qwen3VLModel
+    its vision tokens from `tokenizer`; with `generating` the class with the language-model head
+    (FLUX.3's text encoder)."""
+    from transformers import Qwen3VLConfig, Qwen3VLForConditionalGeneration, Qwen3VLModel
 
     ids = {t: tokenizer.convert_tokens_to_ids(t) for t in ("<|vision_start|>", "<|vision_end|>", "<|image_pad|>",
                                                          "<|video_pad|>")}
@@ -34,7 +35,7 @@ def qwen3_vl(tokenizer, dim: int = 32, layers: int = 36):
         image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
         vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"],
         tie_word_embeddings=True)
-    return Qwen3VLModel(config)
+    return (Qwen3VLForConditionalGeneration if generating else Qwen3VLModel)(config)
 
 
 def krea2_transformer(width: int = 32, real_heads: bool = False):
