@@ -28,7 +28,7 @@ def test_the_i2v_templates_ltx_classes_all_map(i2v):
     ours = {e.comfy for e in LTX}
     assert not ours & unmapped
     assert {"EmptyLTXVLatentVideo", "LTXVEmptyLatentAudio", "LTXVConcatAVLatent", "LTXVSeparateAVLatent",
-            "LTXVConditioning", "LTXVCropGuides"} <= mapped
+            "LTXVConditioning", "LTXVCropGuides", "LTXVAudioVAELoader", "LTXVAudioVAEDecode"} <= mapped
 
 
 def test_the_i2v_templates_values_land_on_comfyuis_inputs(i2v):

@@ -20,4 +20,6 @@ LTX: tuple[Entry, ...] = (
           ("positive", "negative")),
     Entry("LTXVCropGuides", "ltx2.crop_guides", (), same("positive", "negative", "latent"),
           ("positive", "negative", "latent")),
+    Entry("LTXVAudioVAELoader", "ltx2.load_audio_vae", ("ckpt_name",), same("ckpt_name"), ("audio_vae",)),
+    Entry("LTXVAudioVAEDecode", "ltx2.audio_vae_decode", (), same("samples", "audio_vae"), ("audio",)),
 )
