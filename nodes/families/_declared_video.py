@@ -1,9 +1,33 @@
 """The video model families (Wan, MiniMax H3, LTX-2, ...), each declared once, as `_declared` does
 for the picture families: their latents have a frame axis ([batch, channels, frames, height,
-width]) and their own VAEs. `FAMILIES` in `_declared` lists these after the picture families."""
+width]; `LatentFormat.temporal`, `nodes.latent._frames`) and their own VAEs. `FAMILIES` in
+`_declared` lists these after the picture families."""
 
 from __future__ import annotations
 
-from nodes.families._spec import Family
+from nodes.families._spec import Family, LatentFormat, TextEncoder
 
-VIDEO_FAMILIES: tuple[Family, ...] = ()
+WAN = Family(
+    name="wan",
+    title="Wan 2.1 / 2.2",
+    denoiser="WanTransformer3DModel",
+    encoders=(TextEncoder("text_encoder", "UMT5EncoderModel", "AutoTokenizer", 512,
+                          "last hidden states of the prompt's tokens, the padding zeroed", "umt5_xxl"),),
+    # Wan 2.1's VAE (Wan 2.2 14B's too): 16 channels normalised per channel (Vae.raw), 8x, 4 frames a latent frame
+    latent=LatentFormat(channels=16, scaling_factor=1.0, downscale=8, patch=2, temporal=4),
+    prediction="flow",
+    pipeline="WanPipeline",
+    config="wan",
+    adapter="nodes.wan._adapter",
+    cfg="separate",
+    vae="AutoencoderKLWan",
+    sigmas="scheduler",
+    comfy_clip_types=("wan",),
+    comfy_shift=8.0,
+    native_side=832,
+    lora_loader="WanLoraLoaderMixin",
+    notes=("the diffusers convention samples with FlowMatchEulerDiscreteScheduler at the folder's shift (a "
+           "published folder's UniPC flow_shift, nodes.wan._adapter.folder_scheduler)",),
+)
+
+VIDEO_FAMILIES: tuple[Family, ...] = (WAN,)

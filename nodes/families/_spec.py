@@ -38,7 +38,8 @@ class TextEncoder:
 class LatentFormat:
     """How the family's latents look: channels of its VAE, scaling and shift, token packing.
 
-    LATENT["samples"] holds (raw - shift) * scaling, [B, channels, h, w], as ComfyUI keeps it;
+    LATENT["samples"] holds (raw - shift) * scaling, [B, channels, h, w], as ComfyUI keeps it, or
+    [B, channels, frames, h, w] for a video family (`temporal` > 0, see `nodes.latent._frames`);
     the denoiser's own token layout (`patch` x `patch` cells per token) is made inside its call.
     """
 
@@ -47,6 +48,10 @@ class LatentFormat:
     shift_factor: float = 0.0
     downscale: int = 8
     patch: int = 1
+    #: A video family's frames per latent frame (its VAE's temporal compression: Wan's 4 makes 4k + 1
+    #: frames k + 1 latent frames); 0 for a picture family. With it, latents have a frame axis and
+    #: its VAE encodes an IMAGE batch as one video's frames (ComfyUI's layout).
+    temporal: int = 0
 
 
 @dataclass(frozen=True)
@@ -108,3 +113,8 @@ class Family:
     @property
     def is_flow(self) -> bool:
         return self.prediction == "flow"
+
+    @property
+    def is_video(self) -> bool:
+        """Whether its latents have a frame axis ([B, C, frames, h, w])."""
+        return self.latent.temporal > 0

@@ -41,6 +41,14 @@ def fit_empty_latent(ctx: RunContext, model: Any, latent: dict) -> dict:
     width = snap_to_factor(ctx, request[0] or native, factor, "width")
     height = snap_to_factor(ctx, request[1] or native, factor, "height")
     samples = latent["samples"]
-    shape = (samples.shape[0], model.latent_channels, height // factor, width // factor)
-    rest = {k: v for k, v in latent.items() if k not in ("samples", "downscale", "empty_size")}
+    frames: tuple[int, ...] = ()
+    if latent.get("empty_length") is not None and spec is not None and spec.is_video:  # Empty Video Latent
+        from nodes.latent._frames import latent_frames, require_length
+
+        require_length(latent["empty_length"], spec.latent.temporal)
+        frames = (latent_frames(latent["empty_length"], spec.latent.temporal),)
+    elif samples.ndim == 5:
+        frames = (samples.shape[2],)
+    shape = (samples.shape[0], model.latent_channels, *frames, height // factor, width // factor)
+    rest = {k: v for k, v in latent.items() if k not in ("samples", "downscale", "empty_size", "empty_length")}
     return {**rest, "samples": torch.zeros(shape, dtype=samples.dtype), "downscale": factor}

@@ -82,12 +82,12 @@ def load_encoders(family: Family, folders: dict[str, Path], device: str, dtype: 
 
 
 def load_vae(folder: Path, subfolder: str | None, device: str, dtype: Any, place: str,
-             class_name: str = "AutoencoderKL") -> Vae:
+             class_name: str = "AutoencoderKL", family: str = "") -> Vae:
     import diffusers
 
     vae = getattr(diffusers, class_name).from_pretrained(folder, subfolder=subfolder, torch_dtype=dtype,
                                                          local_files_only=True)
-    return Vae(ready(vae, place), device, dtype)
+    return Vae(ready(vae, place), device, dtype, family=family)
 
 
 def scheduler_config(folder: Path) -> dict[str, Any]:
@@ -109,7 +109,7 @@ def load_pipeline_folder(family: Family, path: Path, device: str, dtype: Any,
     try:
         denoiser = load_denoiser(family, path, dtype, place, "transformer")
         clip = load_encoders(family, {e.part: path for e in family.encoders}, device, dtype, place)
-        vae = load_vae(path, "vae", device, dtype, place, family.vae)
+        vae = load_vae(path, "vae", device, dtype, place, family.vae, family.name)
         scheduler = scheduler_config(path / "scheduler")
         folder_rule = getattr(family.module(), "folder_scheduler", None)  # schedule options model_index.json holds
         scheduler = folder_rule(path, scheduler) if folder_rule is not None else scheduler

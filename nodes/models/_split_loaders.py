@@ -64,7 +64,15 @@ def load_vae(path: Path, family: str, device: str, dtype: Any, place: str | None
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise NodeError(f"cannot load {path.name} as a VAE: {exc}", "vae") from None
     dtype = vae_dtype(family, vae, dtype)
-    return Vae(settle(vae, place or device, dtype), device, dtype)
+    return Vae(settle(vae, place or device, dtype), device, dtype, family=_video_family_of(vae))
+
+
+def _video_family_of(vae: Any) -> str:
+    """The declared video family whose VAE class this is (Wan's AutoencoderKLWan), else "": its VAE
+    Encode takes an IMAGE batch as one video's frames (`nodes.values.Vae.temporal`)."""
+    from nodes.families import FAMILIES
+
+    return next((f.name for f in FAMILIES if f.is_video and f.vae == type(vae).__name__), "")
 
 
 def _folder_vae_class(folder: Path) -> Any:

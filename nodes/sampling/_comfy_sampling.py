@@ -112,6 +112,8 @@ def _noise_stream(kind: str | None, x: Any, sigmas: Any, seed: int) -> Any:
 
 
 def _inpaint_mask(latent: dict, x: Any) -> Any:
+    from nodes.latent._frames import over_frames
+
     mask = latent.get("noise_mask")
     if mask is None:
         return None
@@ -120,7 +122,7 @@ def _inpaint_mask(latent: dict, x: Any) -> Any:
     mask = mask.expand(-1, x.shape[1], -1, -1)
     if mask.shape[0] < x.shape[0]:
         mask = mask.repeat(math.ceil(x.shape[0] / mask.shape[0]), 1, 1, 1)[:x.shape[0]]
-    return mask.to(x.device)
+    return over_frames(mask, x).to(x.device)
 
 
 def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, sigmas: Any, noise: NoiseSource,

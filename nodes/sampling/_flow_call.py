@@ -142,7 +142,8 @@ class _Region:
     def __init__(self, model: Any, entry: Any, batch: int, size: tuple[int, int], make: Any) -> None:
         h, w = size
         factor = model.vae_scale_factor
-        patch = max(model.spec.latent.patch, int(getattr(model.unet.config, "patch_size", 1) or 1))
+        own = getattr(model.unet.config, "patch_size", 1) or 1  # a video transformer's is (frames, h, w)
+        patch = max(model.spec.latent.patch, int(own[-1] if isinstance(own, (list, tuple)) else own))
         self.entry, self.box, self.weight = entry, None, None
         if entry.area is not None:
             ah, aw, ay, ax = entry.area

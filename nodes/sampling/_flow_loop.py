@@ -199,9 +199,12 @@ def sample(ctx: RunContext, guider: Any, sampler: Any, schedule: Any, noise: Any
         guider = _with_drawn(guider, "concat", generator, model, masked=True)
         mask = None
         if noise_mask is not None:
+            from nodes.latent._frames import over_frames
+
             mask = torch.nn.functional.interpolate(noise_mask.float(), size=size).to(device=device, dtype=dtype)
             if mask.shape[0] < batch:
                 mask = mask.repeat(batch // mask.shape[0], 1, 1, 1)
+            mask = over_frames(mask, samples)
         call = FlowCall(model, guider.positive, guider.negative, float(guider.cfg), batch, size, schedule=timesteps)
         total = len(timesteps)
         throttle = PreviewThrottle(ctx, total)

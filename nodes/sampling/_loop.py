@@ -40,7 +40,10 @@ def _draw(dist: dict, generator: Any) -> Any:
 
 
 def _check_latent(model: Model, latent: dict) -> None:
+    from nodes.latent._frames import require_kind
+
     samples = latent["samples"]
+    require_kind(samples, model.spec)
     if samples.shape[1] != model.latent_channels:
         raise NodeError(f"the latent has {samples.shape[1]} channels but this model's VAE uses "
                         f"{model.latent_channels}; make it with this checkpoint's VAE", "latent_image")

@@ -7,6 +7,7 @@ from typing import Any
 
 from nodeflow.core import RunContext
 from nodes._lazy import lazy
+from nodes.latent._frames import preview_frame
 from nodes.values import Model, stored_latents
 
 torch = lazy("torch")
@@ -44,7 +45,7 @@ def latent_preview(model: Model, latents: Any) -> Any:
     if holder.preview_projection is None:
         holder.preview_projection = fit_preview_projection(model)
     weight, bias = holder.preview_projection
-    x = latents[0].detach().float().cpu()
+    x = preview_frame(latents)[0].detach().float().cpu()
     rgb = torch.einsum("chw,cr->rhw", x, weight) + bias[:, None, None]
     rgb = (rgb * 255).clamp(0, 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
     return Image.fromarray(rgb)
@@ -73,7 +74,7 @@ def fit_preview_projection(model: Model) -> tuple[Any, Any]:
     pixels = torch.nn.functional.interpolate(patches, scale_factor=factor * 4, mode="nearest")
     with torch.no_grad():
         mean, _ = vae.encode_dist((2 * pixels - 1).to(device=vae.device, dtype=vae.dtype))
-    latents = stored_latents(mean.float().cpu(), vae.numbers())[0]  # [C, 4 * cells, 4 * cells]
+    latents = preview_frame(stored_latents(mean.float().cpu(), vae.numbers()))[0]  # [C, 4 * cells, 4 * cells]
     targets = torch.nn.functional.interpolate(patches, size=latents.shape[-2:], mode="nearest")[0]
     a = torch.cat([latents.reshape(channels, -1).T, torch.ones(latents[0].numel(), 1)], dim=1)
     solution = torch.linalg.lstsq(a, targets.reshape(3, -1).T).solution  # [C + 1, 3]

@@ -11,8 +11,11 @@ from nodes.vae._tiling import tiling
 
 def decode(vae: Any, latent: dict, tile: int | None = None, overlap: int = 0) -> Any:
     """Pictures [B, H, W, 3] in [0, 1] from a LATENT; in tiles of `tile` pixels overlapping by
-    `overlap` when a tile is given (`_tiling.tiling`)."""
+    `overlap` when a tile is given (`_tiling.tiling`). A video latent gives its frames on the batch
+    axis, video after video (`nodes.latent._frames`)."""
     import torch
+
+    from nodes.latent._frames import has_frames, to_frames
 
     samples = latent["samples"].to(device=vae.device, dtype=vae.dtype)
     if samples.shape[1] != vae.latent_channels:
@@ -21,7 +24,9 @@ def decode(vae: Any, latent: dict, tile: int | None = None, overlap: int = 0) ->
     height, width = samples.shape[-2] * vae.scale_factor, samples.shape[-1] * vae.scale_factor
     with torch.no_grad(), tiling(vae, height, width, tile, overlap):
         raw = vae.raw(samples)
-        if vae.frames:
+        if has_frames(raw):
+            decoded = to_frames(vae.vae.decode(raw, return_dict=False)[0])
+        elif vae.frames:
             decoded = vae.vae.decode(raw.unsqueeze(2), return_dict=False)[0][:, :, 0]
         else:
             decoded = vae.vae.decode(raw, return_dict=False)[0]
@@ -122,14 +127,24 @@ class VAEEncode(Node):
 
 def encode(ctx: RunContext, pixels: Any, vae: Any, tile: int | None = None, overlap: int = 0) -> dict:
     """VAE Encode's LATENT (the posterior mean, with the distribution the sampler draws from); in
-    tiles of `tile` pixels overlapping by `overlap` when a tile is given."""
+    tiles of `tile` pixels overlapping by `overlap` when a tile is given. A video family's VAE takes
+    the batch as one video's frames (`nodes.latent._frames`)."""
     import torch
 
     from nodes._tensors import image_to_vae_input
+    from nodes.latent._frames import to_video
 
     pixels = _checked_pixels(ctx, pixels, vae.scale_factor)
+    vae_input = image_to_vae_input(pixels, vae.device, vae.dtype)
+    temporal = vae.temporal
+    if temporal:
+        left = (pixels.shape[0] - 1) % temporal
+        if left:
+            ctx.warn(f"{pixels.shape[0]} frames: this video VAE takes the first alone, then {temporal} at a time; "
+                     f"the last {left} are not encoded")
+        vae_input = to_video(vae_input)
     with torch.no_grad():
-        dist = _dist(vae, image_to_vae_input(pixels, vae.device, vae.dtype), tile, overlap)
+        dist = _dist(vae, vae_input, tile, overlap)
     return {"samples": _scaled_mean(dist), "latent_dist": dist, "downscale": vae.scale_factor}
 
 

@@ -1,0 +1,124 @@
+"""Wan 2.1 / 2.2's maths, written to match diffusers' WanPipeline and WanImageToVideoPipeline.
+
+- `encode`: the cleaned prompt (the pipelines' `prompt_clean`) through UMT5, padded to the window;
+  the last hidden states of the prompt's tokens, the padding's zeroed (`_get_t5_prompt_embeds`).
+- `Denoise`: the transformer on [B, C, frames, h, w] latents (it patches 1x2x2 cells itself), at the
+  scheduler's timestep (0..1000, not divided); an image-to-video prompt carries the pipeline's
+  `condition` (the first-frame mask's 4 channels, then the start picture's latents) as `concat`,
+  joined to the latents on the channel axis before each call, as the i2v pipeline does.
+- `denoiser_config`: the transformer's sizes off a file's tensors, in Wan's original names (ComfyUI's
+  files, converted by diffusers' single-file converter when loaded) or diffusers' own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from nodeflow.core import NodeError, RunContext
+from nodes._latent_numbers import require_whole_cells
+from nodes._lazy import lazy
+
+torch = lazy("torch")
+
+TITLE = "Wan"
+
+
+def encode(ctx: RunContext, clip: Any, text: str, texts: Mapping[str, str] | None = None) -> Any:
+    """One prompt's UMT5 states as WanPipeline.encode_prompt makes them."""
+    from diffusers.pipelines.wan.pipeline_wan import prompt_clean
+
+    from nodes.values import CondEntry
+
+    (umt5,) = clip.spec.encoders
+    tokenizer, encoder = clip.part(umt5.part)
+    window = umt5.window(tokenizer)
+    prompt = prompt_clean((texts or {}).get(umt5.comfy_name, text))
+    inputs = tokenizer([prompt], padding="max_length", max_length=window, truncation=True, add_special_tokens=True,
+                       return_attention_mask=True, return_tensors="pt")
+    mask = inputs.attention_mask
+    with torch.no_grad():
+        states = encoder(inputs.input_ids.to(clip.device), mask.to(clip.device)).last_hidden_state
+    length = int(mask.gt(0).sum())
+    states = states.to(dtype=encoder.dtype, device=clip.device)
+    embeds = torch.cat([states[0, :length], states.new_zeros(window - length, states.shape[-1])])[None]
+    return CondEntry(embeds=embeds, text=text)
+
+
+def _repeat(tensor: Any, batch: int) -> Any:
+    return tensor.repeat(batch // tensor.shape[0], *([1] * (tensor.ndim - 1))) if tensor.shape[0] < batch else tensor
+
+
+class Denoise:
+    """The transformer's velocity for [B, C, frames, h, w] latents under one prompt."""
+
+    def __init__(self, model: Any, entry: Any, batch: int, size: tuple[int, int]) -> None:
+        h, w = size
+        require_whole_cells(h, w, model.vae_scale_factor, TITLE)
+        self.model = model
+        self.embeds = _repeat(entry.embeds.to(model.device), batch)
+        self.concat = None
+        if entry.concat is not None:
+            if entry.concat.shape[-2:] != tuple(size):
+                raise NodeError(f"the start picture's latents are {entry.concat.shape[-1]}x{entry.concat.shape[-2]} "
+                                f"cells but the video's are {w}x{h}: make both with the same width and height",
+                                "latent_image")
+            self.concat = _repeat(entry.concat.to(model.device), batch)
+        needs = int(model.unet.config.in_channels) - int(model.latent_channels)
+        has = 0 if self.concat is None else int(self.concat.shape[1])
+        if needs != has:
+            what = "an image-to-video model: give it a start picture (Wan Image To Video)" if needs else \
+                "a text-to-video model: it takes no start picture"
+            raise NodeError(f"this {TITLE} transformer is {what}", "positive")
+
+    def __call__(self, latents: Any, t: Any) -> Any:
+        x = latents if self.concat is None else torch.cat([latents, self.concat.to(latents.dtype)], dim=1)
+        timestep = t.expand(latents.shape[0])
+        return self.model.unet(hidden_states=x.to(self.model.dtype), timestep=timestep,
+                               encoder_hidden_states=self.embeds, attention_kwargs=None, return_dict=False)[0]
+
+
+def denoiser_config(shapes: Mapping[str, tuple[int, ...]], base: dict[str, Any]) -> dict[str, Any]:
+    """WanTransformer3DModel's config for weights of these (bare) shapes: width, text width, feed-forward
+    width, blocks and channels off the tensors; heads of the shipped width (128, every Wan's)."""
+    config = dict(base)
+    if "vace_patch_embedding.weight" in shapes or any(k.startswith(("motion_encoder.", "face_adapter.", "casual_"))
+                                                     for k in shapes):
+        raise NodeError("this Wan file is a VACE / Animate model, which NodeFlow has no config for", "unet")
+    if "img_emb.proj.1.weight" in shapes or "condition_embedder.image_embedder.ff.net.0.proj.weight" in shapes:
+        raise NodeError("this Wan 2.1 image-to-video file needs a CLIP vision encoder, which NodeFlow does not run "
+                        "yet; Wan 2.2's image-to-video files run", "unet")
+    patch = shapes["patch_embedding.weight"]
+    inner, config["in_channels"] = patch[0], patch[1]
+    text = shapes.get("text_embedding.0.weight") or shapes["condition_embedder.text_embedder.linear_1.weight"]
+    config["text_dim"] = text[1]
+    time = shapes.get("time_embedding.0.weight") or shapes["condition_embedder.time_embedder.linear_1.weight"]
+    config["freq_dim"] = time[1]
+    ffn = shapes.get("blocks.0.ffn.0.weight") or shapes["blocks.0.ffn.net.0.proj.weight"]
+    config["ffn_dim"] = ffn[0]
+    config["num_layers"] = len({k.split(".")[1] for k in shapes if k.startswith("blocks.")})
+    head = int(config["attention_head_dim"])
+    if inner % head:
+        raise NodeError(f"a Wan transformer {inner} wide is not one NodeFlow has a config for (its heads are "
+                        f"{head} wide)", "unet")
+    config["num_attention_heads"] = inner // head
+    out = shapes.get("head.head.weight") or shapes["proj_out.weight"]
+    config["out_channels"] = out[0] // (patch[2] * patch[3] * patch[4])
+    if config["out_channels"] != 16:
+        raise NodeError(f"a Wan transformer with {config['out_channels']} latent channels (Wan 2.2 5B's 48) is not "
+                        "one NodeFlow has a config for (Wan 2.1's VAE: 16)", "unet")
+    return config
+
+
+def scheduler_config(denoiser: Any, base: dict[str, Any]) -> dict[str, Any]:
+    return dict(base)
+
+
+def folder_scheduler(path: Path, scheduler: dict[str, Any]) -> dict[str, Any]:
+    """A published Wan folder's UniPC flow scheduler (`flow_shift`) as the flow-matching Euler scheduler
+    of the same shift, the one the diffusers convention samples with."""
+    if "flow_shift" not in scheduler:
+        return scheduler
+    return {"num_train_timesteps": int(scheduler.get("num_train_timesteps", 1000)),
+            "shift": float(scheduler["flow_shift"]), "use_dynamic_shifting": False}

@@ -1,0 +1,21 @@
+"""Fixtures for the Wan tests: tiny random Wan folders, written once."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def tiny_wan(tmp_path_factory, torch_threads):
+    """A tiny Wan text-to-video model as a WanPipeline folder."""
+    from tiny_wan import build_wan
+
+    return build_wan(tmp_path_factory.mktemp("tiny_wan"))
+
+
+@pytest.fixture(scope="session")
+def tiny_wan_i2v(tmp_path_factory, torch_threads):
+    """A tiny Wan 2.2 image-to-video model (36 input channels) as a WanImageToVideoPipeline folder."""
+    from tiny_wan import build_wan
+
+    return build_wan(tmp_path_factory.mktemp("tiny_wan_i2v"), seed=1, i2v=True)

@@ -1,0 +1,78 @@
+"""Tiny random Wan 2.1 / 2.2 models written as diffusers folders (nothing comes from a hub).
+
+One transformer block of two 16-wide heads (or one head of the real 128 width, so a lone file of it
+loads with the shipped config), a 2-layer UMT5 with a Unigram tokenizer built here, and a 4-level
+AutoencoderKLWan 8 wide that keeps the real one's 8x and 4-frames-per-latent-frame compression.
+Five 32x32 frames are two latent frames of 4x4 cells: each call of the pipeline takes well under a
+second on a CPU.
+"""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+
+WAN_SCHEDULER = dict(num_train_timesteps=1000, shift=5.0, use_dynamic_shifting=False)
+LENGTH = 512  # WanPipeline's max_sequence_length default
+
+
+def umt5_tokenizer(folder: Path | None = None):
+    """A T5-style Unigram tokenizer over letters and a few words (UMT5's is a bigger sentencepiece)."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors
+    from transformers import T5TokenizerFast
+
+    vocab = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)]
+    vocab += [("\u2581" + c, -2.0) for c in string.ascii_lowercase]
+    vocab += [(c, -3.0) for c in string.ascii_lowercase + string.digits + ",.!?'-"]
+    vocab += [("\u2581red", -1.0), ("\u2581circle", -1.0), ("\u2581blue", -1.0), ("\u2581a", -1.5)]
+    model = Tokenizer(models.Unigram(vocab, unk_id=2, byte_fallback=False))
+    model.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="always")
+    model.decoder = decoders.Metaspace(replacement="\u2581", prepend_scheme="always")
+    model.post_processor = processors.TemplateProcessing(single="$A </s>", pair="$A </s> $B </s>",
+                                                         special_tokens=[("</s>", 1)])
+    tokenizer = T5TokenizerFast(tokenizer_object=model, eos_token="</s>", unk_token="<unk>", pad_token="<pad>",
+                                extra_ids=0, model_max_length=LENGTH)
+    if folder is not None:
+        tokenizer.save_pretrained(folder)
+    return tokenizer
+
+
+def umt5_encoder(dim: int = 32):
+    from transformers import UMT5Config, UMT5EncoderModel
+
+    return UMT5EncoderModel(UMT5Config(vocab_size=128, d_model=dim, d_ff=64, d_kv=8, num_heads=4, num_layers=2,
+                                       feed_forward_proj="gated-gelu", relative_attention_num_buckets=8,
+                                       relative_attention_max_distance=16, dropout_rate=0.0,
+                                       decoder_start_token_id=0, pad_token_id=0, eos_token_id=1))
+
+
+def wan_vae():
+    """AutoencoderKLWan 8 wide: 3 spatial halvings (8x) and 2 temporal ones (4 frames a latent frame)."""
+    from diffusers import AutoencoderKLWan
+
+    return AutoencoderKLWan(base_dim=8, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1,
+                            temperal_downsample=[False, True, True])
+
+
+def wan_transformer(in_channels: int = 16, real_heads: bool = False):
+    from diffusers import WanTransformer3DModel
+
+    heads = dict(num_attention_heads=1, attention_head_dim=128) if real_heads else \
+        dict(num_attention_heads=2, attention_head_dim=16)
+    return WanTransformer3DModel(patch_size=(1, 2, 2), in_channels=in_channels, out_channels=16, text_dim=32,
+                                 freq_dim=32, ffn_dim=64, num_layers=1, rope_max_seq_len=32, **heads)
+
+
+def build_wan(folder: Path, *, seed: int = 0, i2v: bool = False, real_heads: bool = False) -> Path:
+    """Write a tiny WanPipeline (text-to-video) or WanImageToVideoPipeline (Wan 2.2's image-to-video:
+    36 input channels, no image encoder) folder."""
+    import torch
+    from diffusers import FlowMatchEulerDiscreteScheduler, WanImageToVideoPipeline, WanPipeline
+
+    torch.manual_seed(seed)
+    parts = dict(tokenizer=umt5_tokenizer(folder / "tokenizer"), text_encoder=umt5_encoder(), vae=wan_vae(),
+                 scheduler=FlowMatchEulerDiscreteScheduler(**WAN_SCHEDULER),
+                 transformer=wan_transformer(36 if i2v else 16, real_heads))
+    pipe = WanImageToVideoPipeline(**parts, image_encoder=None, image_processor=None) if i2v else WanPipeline(**parts)
+    pipe.save_pretrained(folder)
+    return folder
