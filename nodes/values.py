@@ -9,7 +9,7 @@ scheduler and a denoising loop (see `nodes.sampling._loop`), or into a ComfyUI-c
 run (`nodes.sampling._comfy_sampling`); SIGMAS holds real noise levels.
 
 LATENT is a dict, as in ComfyUI:
-  "samples"      [B, C, h, w], already multiplied by the VAE's scaling factor;
+  "samples"      [B, C, h, w] (a video's [B, C, frames, h, w]: `nodes.latent._frames`), scaled;
   "latent_dist"  optional {"mean", "std", "scaling_factor", "shift_factor"} of the VAE encoder's
                  posterior (latents are (sample - shift) * scaling; the shift is 0 for SD). The
                  sampler draws the image latents from it with the seed's generator, before the
@@ -157,8 +157,7 @@ class Vae:
     dtype: Any
     #: The latent -> RGB preview map fitted for this VAE (see nodes.sampling._preview.latent_preview).
     preview_projection: Any = None
-    #: The declared family it was loaded as (`nodes.families`), "" if none: a video family's VAE
-    #: (`temporal`) encodes an IMAGE batch as one video's frames.
+    #: The declared family it was loaded as (`nodes.families`), "" if none.
     family: str = ""
 
     @property
@@ -175,18 +174,15 @@ class Vae:
 
     @property
     def frames(self) -> bool:
-        """Whether the VAE works on videos ([B, C, frames, H, W]: Qwen-Image's, Wan's); for a picture
-        family a picture is one frame, and LATENT keeps [B, C, h, w]."""
+        """Whether it is a video VAE (Qwen-Image's, Wan's); for a picture family a picture is one frame."""
         return getattr(self.vae.config, "temperal_downsample", None) is not None
 
     @property
     def temporal(self) -> int:
-        """Frames per latent frame when it is a video family's VAE (`LatentFormat.temporal`), else 0:
-        then VAE Encode takes an IMAGE batch as one video (`nodes.latent._frames`)."""
+        """Frames per latent frame of a video family's VAE, else 0 (`nodes.latent._frames`)."""
         from nodes.families import by_name
 
-        spec = by_name(self.family) if self.family else None
-        return spec.latent.temporal if spec is not None else 0
+        return by_name(self.family).latent.temporal if by_name(self.family) else 0
 
     def numbers(self) -> dict[str, Any]:
         """What relates its latents to a LATENT's samples (see `stored_latents`)."""
@@ -203,15 +199,12 @@ class Vae:
 
     def encode_dist(self, pixels: Any) -> tuple[Any, Any]:
         """(mean, std) of the VAE's posterior for pictures [B, 3, H, W] in [-1, 1], [B, C, h, w] each
-        (an RGBA VAE, Qwen Image 2.1's, sees them opaque, as its pipeline's RGBA conversion makes them),
-        or for a video [B, 3, F, H, W] (a video family's frames), [B, C, frames, h, w] each."""
+        (an RGBA VAE, Qwen Image 2.1's, sees them opaque, as its pipeline's RGBA conversion makes them);
+        a video [B, 3, F, H, W] gives [B, C, frames, h, w] each."""
         if pixels.shape[1] == 3 and getattr(self.vae.config, "in_channels", 3) == 4:  # RGBA VAE: opaque
             pixels = torch.cat([pixels, torch.ones_like(pixels[:, :1])], dim=1)
-        if pixels.ndim == 5:
-            posterior = self.vae.encode(pixels).latent_dist
-            return posterior.mean, posterior.std
-        posterior = self.vae.encode(pixels.unsqueeze(2) if self.frames else pixels).latent_dist
-        if self.frames:
+        posterior = self.vae.encode(pixels.unsqueeze(2) if self.frames and pixels.ndim == 4 else pixels).latent_dist
+        if self.frames and pixels.ndim == 4:
             return posterior.mean[:, :, 0], posterior.std[:, :, 0]
         return posterior.mean, posterior.std
 
