@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, TypedDict
 
+#: Sound channel counts a file can carry, by their FFmpeg layout name.
+CHANNEL_LAYOUTS = {1: "mono", 2: "stereo", 6: "5.1"}
 #: The frame rates a VIDEO may carry. Above 1000 no player keeps up and the muxer's time base
 #: (1/1000 for rates typed as decimals) can no longer place the frames.
 MAX_FPS = 1000
@@ -41,6 +43,24 @@ def make_audio(waveform: Any, sample_rate: int) -> Audio:
     if isinstance(sample_rate, bool) or not isinstance(sample_rate, int) or sample_rate <= 0:
         raise ValueError(f"a sample rate is a positive whole number of samples per second, got {sample_rate!r}")
     return {"waveform": waveform, "sample_rate": sample_rate}
+
+
+def audio_problem(audio: Any) -> str | None:
+    """Why a value that came on an AUDIO link is not sound a file can carry, or None: for a node's
+    one-line error ("the sound has 3 channels; ...")."""
+    if not isinstance(audio, dict) or "waveform" not in audio or "sample_rate" not in audio:
+        return "is not AUDIO (a waveform and a sample rate)"
+    shape = tuple(getattr(audio["waveform"], "shape", ()))
+    if len(shape) != 3 or shape[0] < 1:
+        return f"has a waveform of shape {list(shape)}, not [batch, channels, samples]"
+    if shape[1] not in CHANNEL_LAYOUTS:
+        return f"has {shape[1]} channels; a file carries {', '.join(map(str, CHANNEL_LAYOUTS))}"
+    if shape[2] < 1:
+        return "holds no samples"
+    rate = audio["sample_rate"]
+    if isinstance(rate, bool) or not isinstance(rate, int) or rate <= 0:
+        return f"has a sample rate of {rate!r}, not a positive whole number"
+    return None
 
 
 def audio_seconds(audio: Audio) -> float:

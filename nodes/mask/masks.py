@@ -1,4 +1,4 @@
-"""Mask nodes: masks from pictures and colours, thresholds, inversion. MASK is [B, H, W], 1 = repaint."""
+"""Mask nodes: solid masks, masks from pictures and colours, thresholds, inversion. MASK is [B, H, W], 1 = repaint."""
 
 from __future__ import annotations
 
@@ -6,6 +6,24 @@ from typing import Any
 
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
 from nodeflow.core.types import FLOAT, IMAGE, INT, MASK, STRING
+
+
+class SolidMask(Node):
+    type_id = "mask.solid"
+    title = "Solid Mask"
+    category = "mask"
+    description = "A width x height mask with every pixel at `value` (1 = repaint everywhere, 0 = nowhere)."
+    inputs = (
+        Input("value", FLOAT, default=1.0, min=0.0, max=1.0, step=0.01),
+        Input("width", INT, default=512, min=1, max=16384),
+        Input("height", INT, default=512, min=1, max=16384),
+    )
+    outputs = (Output("mask", MASK),)
+
+    def run(self, ctx: RunContext, value: float, width: int, height: int) -> tuple[Any]:
+        import torch
+
+        return (torch.full((1, height, width), float(value), dtype=torch.float32),)
 
 
 class ImageToMask(Node):

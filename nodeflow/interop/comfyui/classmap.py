@@ -26,7 +26,7 @@ area's module, listed below); nothing else in the importer or exporter needs to 
 
 from __future__ import annotations
 
-from nodeflow.interop.comfyui.classes import conditioning, data, ltx, models, pictures, sampling, sd_extras
+from nodeflow.interop.comfyui.classes import conditioning, data, ltx, models, pictures, sampling, sd_extras, video
 from nodeflow.interop.comfyui.classes.entry import CONTROL, SHOWN, UPLOAD, Entry
 
 __all__ = ["CONTROL", "ENTRIES", "SHOWN", "UPLOAD", "Entry", "entry_for_class", "entry_for_node"]
@@ -39,6 +39,7 @@ ENTRIES: tuple[Entry, ...] = (
     *pictures.PICTURES,
     *sd_extras.SD_EXTRAS,
     *ltx.LTX,
+    *video.VIDEO,
 )
 
 _BY_CLASS = {e.comfy: e for e in ENTRIES}

@@ -1,0 +1,118 @@
+"""Sound nodes: Load Audio, Trim Audio Duration, Save Audio (ComfyUI's audio core).
+
+AUDIO is ComfyUI's dict (`nodes.media.Audio`): a waveform [batch, channels, samples] and its rate.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from nodeflow.core import Input, Node, NodeError, Output, RunContext
+from nodeflow.core.types import AUDIO, FLOAT, STRING
+from nodes.media import audio_problem
+
+#: Load Audio refuses sound longer than this (three hours: 2 GB of float32 stereo at 48 kHz).
+MAX_LOAD_SECONDS = 3 * 3600
+#: Every quality Save Audio offers; each format takes some (`nodes._media_io.AUDIO_QUALITIES`).
+QUALITIES = ("V0", "64k", "96k", "128k", "192k", "320k")
+
+
+class LoadAudio(Node):
+    type_id = "audio.load"
+    title = "Load Audio"
+    category = "audio"
+    description = (
+        "Reads the sound of a file in the input folder (mp3, flac, wav, ogg, opus, m4a, or a video's "
+        f"sound track), as float samples at the file's own rate. Over {MAX_LOAD_SECONDS // 3600} hours is refused."
+    )
+    inputs = (Input("audio", STRING, default="", file="file", help="The sound (or video) file."),)
+    outputs = (Output("audio", AUDIO),)
+
+    def run(self, ctx: RunContext, audio: str) -> tuple[dict]:
+        from nodes._media_io import media_seconds, read_audio
+
+        if not audio.strip():
+            raise NodeError("no sound file chosen", "audio")
+        path = ctx.resolve_path(audio, "audio")
+        if not path.is_file():
+            raise NodeError(f"sound file not found: {audio} (looked for {path})", "audio")
+        try:
+            if (seconds := media_seconds(path)) > MAX_LOAD_SECONDS:
+                raise ValueError(f"{path.name} lasts {seconds / 3600:.1f} hours, over the "
+                                 f"{MAX_LOAD_SECONDS // 3600} allowed")
+            return (read_audio(path),)
+        except (OSError, ValueError) as exc:
+            raise NodeError(str(exc), "audio") from None
+
+
+class TrimAudioDuration(Node):
+    type_id = "audio.trim"
+    title = "Trim Audio Duration"
+    category = "audio"
+    description = ("Keeps `duration` seconds of the sound from `start_index` seconds on (negative: counted "
+                   "from the end); the part past the end is simply not there.")
+    inputs = (
+        Input("audio", AUDIO),
+        Input("start_index", FLOAT, default=0.0, min=-1e9, max=1e9, step=0.01,
+              help="Start in seconds; negative counts from the end."),
+        Input("duration", FLOAT, default=60.0, min=0.0, max=1e9, step=0.01, help="Length in seconds."),
+    )
+    outputs = (Output("audio", AUDIO),)
+
+    def run(self, ctx: RunContext, audio: dict, start_index: float, duration: float) -> tuple[dict]:
+        if (problem := audio_problem(audio)) is not None:
+            raise NodeError(f"the sound {problem}", "audio")
+        waveform, rate = audio["waveform"], int(audio["sample_rate"])
+        length = int(waveform.shape[-1])
+        start = round(start_index * rate) + (length if start_index < 0 else 0)
+        start = max(0, min(start, length))
+        end = max(0, min(start + round(duration * rate), length))
+        if start >= end:
+            raise NodeError(f"nothing is left: the sound lasts {length / rate:g} s and the part kept starts at "
+                            f"{start / rate:g} s for {duration:g} s", "start_index" if duration > 0 else "duration")
+        return ({"waveform": waveform[..., start:end], "sample_rate": rate},)
+
+
+class SaveAudio(Node):
+    type_id = "audio.save"
+    title = "Save Audio"
+    category = "audio"
+    description = (
+        "Saves the sound as '<prefix>_<counter>.<format>' in the output folder (never overwriting), one "
+        "file per batch item, mono or stereo, with the workflow in its tags. mp3 takes quality V0 "
+        "(best variable rate), 128k or 320k; opus 64k to 320k (and a rate Opus takes: 8, 12, 16, 24 "
+        "or 48 kHz, resampled up otherwise); flac is lossless and ignores quality."
+    )
+    is_output = True
+    inputs = (
+        Input("audio", AUDIO),
+        Input("filename_prefix", STRING, default="audio/nodeflow", output_prefix=True),
+        Input("format", STRING, default="flac", choices=("flac", "mp3", "opus")),
+        Input("quality", STRING, default="128k", choices=QUALITIES, help="mp3: V0, 128k, 320k; opus: 64k to 320k."),
+    )
+    outputs = (Output("audio", AUDIO, help="The sound, unchanged (to use it further after saving)."),)
+
+    def run(self, ctx: RunContext, audio: dict, filename_prefix: str, format: str = "flac",  # noqa: A002
+            quality: str = "128k") -> tuple[dict]:
+        from nodeflow.core.files import PNG_WORKFLOW_KEY
+        from nodes._media_io import AUDIO_QUALITIES, write_audio
+
+        if (problem := audio_problem(audio)) is not None:
+            raise NodeError(f"the sound {problem}", "audio")
+        if audio["waveform"].shape[1] > 2:
+            raise NodeError(f"the sound has {audio['waveform'].shape[1]} channels; a sound file here is mono or "
+                            "stereo", "audio")
+        allowed = AUDIO_QUALITIES[format]
+        if allowed and quality not in allowed:
+            raise NodeError(f"{format} takes quality {', '.join(allowed)}, not {quality}", "quality")
+        metadata = {PNG_WORKFLOW_KEY: ctx.workflow_json} if ctx.workflow_json else {}
+        rate = int(audio["sample_rate"])
+        for item in audio["waveform"]:
+            write = partial(write_audio, waveform=item, sample_rate=rate, fmt=format,
+                            quality=quality if allowed else "", metadata=metadata)
+            try:
+                path = ctx.write_output(filename_prefix, f".{format}", write)
+            except ValueError as exc:
+                raise NodeError(f"cannot encode the sound as {format}: {exc}", "audio") from None
+            ctx.report(f"saved {path} ({item.shape[-1] / rate:g} s at {rate} Hz)")
+        return (audio,)
