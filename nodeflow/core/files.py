@@ -33,6 +33,15 @@ MAX_WORKFLOW_BYTES = 256 * 1024 * 1024
 PNG_PARAMETERS_KEY = "parameters"
 #: Key in a shown PIL image's `info` naming the file a saver wrote it to (the GUI's viewer reads it).
 SAVED_PATH_INFO = "nodeflow-saved-path"
+#: The video and sound files savers write (and loaders read), by suffix, with their media type:
+#: how a saved file is told apart from a picture where it is reported (`nodeflow serve`'s history:
+#: ComfyUI lists videos with the pictures, marked "animated", and sound under "audio") and the type
+#: it is served as (Python's own table lacks some of them).
+MEDIA_TYPES = {".mp4": "video/mp4", ".webm": "video/webm", ".mkv": "video/x-matroska", ".mov": "video/quicktime",
+               ".flac": "audio/flac", ".mp3": "audio/mpeg", ".opus": "audio/ogg", ".ogg": "audio/ogg",
+               ".wav": "audio/wav", ".m4a": "audio/mp4"}
+VIDEO_SUFFIXES = tuple(suffix for suffix, kind in MEDIA_TYPES.items() if kind.startswith("video/"))
+AUDIO_SUFFIXES = tuple(suffix for suffix, kind in MEDIA_TYPES.items() if kind.startswith("audio/"))
 #: Key in a shown PIL image's `info` marking it side "a" or "b" of a pair the viewer shows with a
 #: divider (Image Compare); the two are shown together, "a" first.
 COMPARE_INFO = "nodeflow-compare"

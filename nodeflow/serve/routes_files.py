@@ -7,6 +7,7 @@ from urllib.parse import quote
 from aiohttp import web
 from aiohttp.web_request import FileField
 
+from nodeflow.core.files import MEDIA_TYPES
 from nodeflow.serve.access import BadRequest
 from nodeflow.serve.files import ACTIVE_TYPES, Refused, merge_mask, save_upload, variant, view_file
 from nodeflow.serve.state import state_of
@@ -36,6 +37,8 @@ async def view(request: web.Request) -> web.StreamResponse:
         headers["Content-Type"] = "application/octet-stream"
     else:
         headers["Content-Disposition"] = f"inline; {named}"
+        if path.suffix.lower() in MEDIA_TYPES:  # a saved video or sound file, whatever the system's table says
+            headers["Content-Type"] = MEDIA_TYPES[path.suffix.lower()]
     return web.FileResponse(path, headers=headers)
 
 

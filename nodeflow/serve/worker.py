@@ -24,7 +24,7 @@ from typing import Any
 
 from nodeflow.core.context import CancelToken
 from nodeflow.core.errors import NodeFlowError
-from nodeflow.core.files import SAVED_PATH_INFO
+from nodeflow.core.files import AUDIO_SUFFIXES, SAVED_PATH_INFO, VIDEO_SUFFIXES
 from nodeflow.core.outputs import job_file_name
 from nodeflow.engine import Executor
 from nodeflow.engine import events as ev
@@ -171,7 +171,11 @@ class Worker:
         outputs: dict[str, Any] = {}
         if outcome.status == "done" or outcome.node_files:
             for node, files in outcome.node_files.items():
-                outputs[node] = {"images": [_image_ref(job_file_name(rel, job.number), "output") for rel in files]}
+                outputs[node] = _saved_output([job_file_name(rel, job.number) for rel in files])
+            for rel, (node, _) in sorted(outcome.saved_by.items()):
+                if PurePosixPath(rel).suffix.lower() in AUDIO_SUFFIXES:
+                    ref = _image_ref(job_file_name(rel, job.number), "output")
+                    outputs.setdefault(node, {}).setdefault("audio", []).append(ref)
             for node, images in running.previews.items():
                 outputs.setdefault(node, {"images": []})["images"] += self._save_previews(job, node, images)
         for node, output in outputs.items():
@@ -202,6 +206,15 @@ class Worker:
 
     def _status(self) -> None:
         self.hub.post("status", {"status": {"exec_info": {"queue_remaining": self.queue_remaining()}}})
+
+
+def _saved_output(names: list[str]) -> dict[str, Any]:
+    """A node's saved pictures as ComfyUI's history lists them; a saved video is listed with them
+    (its first frame is what the node showed) and marks the output "animated", as ComfyUI's does."""
+    output: dict[str, Any] = {"images": [_image_ref(name, "output") for name in names]}
+    if any(PurePosixPath(name).suffix.lower() in VIDEO_SUFFIXES for name in names):
+        output["animated"] = [True]
+    return output
 
 
 def _image_ref(name: str, kind: str) -> dict[str, str]:
