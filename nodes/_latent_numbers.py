@@ -6,6 +6,7 @@ stays a list of the values themselves.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from nodeflow.core import NodeError
@@ -76,7 +77,12 @@ def vae_patch(config: Any) -> int:
 
 def vae_scale(config: Any) -> int:
     """Pixels per latent cell of a VAE config: 2 per down block of an AutoencoderKL, 2 per
-    temporal-downsample entry of a video VAE (Qwen-Image's), times a patching VAE's patch."""
+    temporal-downsample entry of a video VAE (Qwen-Image's), times a patching VAE's patch; a VAE
+    that lists its spatial factors (MiniMax H3's) says it outright."""
+    factors = config.get("spatial_downsample_factors") if isinstance(config, dict) else getattr(
+        config, "spatial_downsample_factors", None)
+    if factors:
+        return math.prod(int(f) for f in factors)
     blocks = config.get("block_out_channels") if isinstance(config, dict) else getattr(config, "block_out_channels",
                                                                                         None)
     if blocks:

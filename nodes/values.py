@@ -268,8 +268,7 @@ class AudioVae:
         return int(self.vocoder.config.output_sampling_rate)
 
     def latent_frames(self, frames: int, frame_rate: float) -> int:
-        """Audio latent frames for a video of `frames` frames at `frame_rate` (LTX2Pipeline's
-        round(seconds x latents per second))."""
+        """Audio latent frames for `frames` frames at `frame_rate`: round(seconds x latents per second)."""
         return round(frames / frame_rate * self.latents_per_second)
 
 
@@ -310,9 +309,10 @@ class CondEntry:
     #: Qwen Image 2.1: [1, tokens] booleans, True at the picture slots of `embeds` (Qwen3-VL's
     #: <|image_pad|> tokens), each standing for 2x2 cells of the `references` in order.
     slots: Any = None
-    #: LTX-2: frames per second of the video this prompt makes (LTX Conditioning), which spaces its
-    #: rotary positions in time; None: the family's default (25).
+    #: LTX-2: the video's frames per second (LTX Conditioning), spacing its rotary time; None: 25.
     frame_rate: float | None = None
+    #: A family's own conditioning beside the states (MiniMax H3's tags and guides: nodes.minimax_h3).
+    extra: Any = None
 
     def with_(self, **changes: Any) -> CondEntry:
         """A copy with some fields changed (conditioning nodes never edit their input)."""

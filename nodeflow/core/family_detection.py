@@ -65,6 +65,10 @@ DENOISERS: tuple[tuple[str, tuple[Detection, ...]], ...] = (
     ("wan", (Detection(("patch_embedding.weight", "text_embedding.0.weight", "blocks.0.self_attn.q.weight")),
              Detection(("patch_embedding.weight", "condition_embedder.text_embedder.linear_1.weight",
                         "blocks.0.attn1.to_q.weight")))),
+    # MiniMax H3's joint video + audio stream: its audio patch projection and text token refiner, in
+    # the original (ComfyUI's) key names and diffusers'
+    ("minimax-h3", (Detection(("audio_patch_proj.weight", "token_refiner.blocks.0.attn.qkv_proj.weight")),
+                    Detection(("audio_proj_in.weight", "token_refiner.refiner_blocks.0.attn.to_q.weight")))),
 )
 
 #: `modelspec.architecture` prefixes (and GGUF `general.architecture` values) -> family, first match
@@ -78,6 +82,7 @@ ARCHITECTURES = (
     ("flux", "flux"), ("chroma", "chroma"), ("qwen-image-2.1", "qwen-image-2.1"),
     ("qwen_image_2.1", "qwen-image-2.1"), ("qwen-image", "qwen-image"),
     ("qwen_image", "qwen-image"), ("z-image", "z-image"), ("krea-2", "krea2"), ("krea2", "krea2"),
+    ("minimax-h3", "minimax-h3"), ("minimax_h3", "minimax-h3"),
     ("lumina", "lumina2"), ("wan", "wan"), ("sd3", "sd3"), ("t5", "t5"),
 )
 

@@ -30,4 +30,27 @@ WAN = Family(
            "published folder's UniPC flow_shift, nodes.wan._adapter.folder_scheduler)",),
 )
 
-VIDEO_FAMILIES: tuple[Family, ...] = (WAN,)
+MINIMAX_H3 = Family(
+    name="minimax-h3",
+    title="MiniMax H3 (video + audio)",
+    denoiser="MiniMaxH3Transformer3DModel",
+    encoders=(TextEncoder("text_encoder", "Qwen3VLModel", "Qwen2Tokenizer", 0,
+                          "hidden state 50 of Qwen3-VL, the prompt verbatim (no template, no special tokens)",
+                          "qwen3vl_32b"),),
+    latent=LatentFormat(channels=24, scaling_factor=1.0, downscale=16, patch=2),
+    prediction="flow",
+    pipeline="MiniMaxH3ModularPipeline",
+    config="minimax-h3",
+    adapter="nodes.minimax_h3._adapter",
+    vae="AutoencoderKLMiniMaxH3",
+    sigmas="linspace",
+    comfy_clip_types=("minimax",),
+    comfy_shift=12.0,
+    native_side=768,
+    lora_loader="MiniMaxH3LoraLoaderMixin",
+    notes=("guidance-distilled: one model call per step, no negative prompt",
+           "one packed sequence [text | keyframes | audio | video]; video and audio step down their own "
+           "schedules (shift 12 and 3), see nodes.minimax_h3._adapter"),
+)
+
+VIDEO_FAMILIES: tuple[Family, ...] = (WAN, MINIMAX_H3)

@@ -48,7 +48,8 @@ def _stored_weight_class() -> type:
 
         Raw fp8 bytes are held as uint8, so that `module.to(dtype)` never casts them; `stored`
         names the real dtype. Reshapes, splits and concatenations keep the scale (a per-row scale
-        only while the rows stay together); a cast is refused: it would read the bytes as numbers.
+        only while the rows stay together, or split and joined with them: `_along_rows`); a cast
+        is refused: it would read the bytes as numbers.
         """
 
         @staticmethod
@@ -63,6 +64,9 @@ def _stored_weight_class() -> type:
 
         @classmethod
         def __torch_function__(cls, func: Any, types: Any, args: tuple = (), kwargs: Any = None) -> Any:
+            rows = _along_rows(func, args, kwargs or {}, cls)
+            if rows is not None:
+                return rows
             with torch._C.DisableTorchFunctionSubclass():
                 result = func(*args, **(kwargs or {}))
             source = _first_stored(args)
@@ -83,6 +87,33 @@ def _first_stored(args: Any) -> Any:
         if other.stored != found[0].stored or not torch.equal(other.scale, found[0].scale):
             raise NodeError("weights stored with different scales cannot be joined while they stay quantized")
     return found[0] if found else None
+
+
+def _along_rows(func: Any, args: tuple, kwargs: dict, cls: type) -> Any:
+    """A per-row scaled weight split into row blocks (chunk, split) or row blocks joined (cat), with
+    their scales split and joined alike: what converters do to fused q/k/v and gate/up projections.
+    None for any other operation."""
+    name = getattr(func, "__name__", "")
+    if name in ("chunk", "split"):
+        source, rest = args[0], args[1:]
+        dim = kwargs.get("dim", rest[1] if len(rest) > 1 else 0)
+        if not hasattr(source, "stored") or source.scale.numel() <= 1 or dim != 0:
+            return None
+        with torch._C.DisableTorchFunctionSubclass():
+            pieces = func(source, rest[0], dim=0)
+            scales = func(source.scale, rest[0], dim=0)
+        return tuple(cls(p, source.stored, q) for p, q in zip(pieces, scales, strict=True))
+    if name in ("cat", "concat", "concatenate") and isinstance(args[0], list | tuple):
+        pieces = list(args[0])
+        dim = kwargs.get("dim", args[1] if len(args) > 1 else 0)
+        if dim != 0 or not pieces or not all(hasattr(p, "stored") and p.scale.numel() > 1 for p in pieces):
+            return None
+        if len({p.stored for p in pieces}) != 1:
+            raise NodeError("weights stored in different formats cannot be joined while they stay quantized")
+        with torch._C.DisableTorchFunctionSubclass():
+            data = torch.cat([p.as_tensor() for p in pieces], dim=0)
+        return cls(data, pieces[0].stored, torch.cat([p.scale for p in pieces]))
+    return None
 
 
 def _rewrap(result: Any, source: Any, cls: type) -> Any:
@@ -192,6 +223,8 @@ def _read_safetensors(path: Path) -> dict[str, Any]:
             if key in stored_keys:
                 scale = _scale_of(handle, header, key)
                 dtype = header[key]["dtype"]
+                if dtype not in _TORCH_DTYPES:  # packed 4-bit: validation refuses the file first
+                    raise NodeError(f"{path.name}: {key} is packed 4-bit (NVFP4), which NodeFlow cannot compute")
                 if dtype == "I8" and scale is None:
                     raise NodeError(f"{path.name}: int8 weight {key} has no scale beside it")
                 kind = _TORCH_DTYPES[dtype]

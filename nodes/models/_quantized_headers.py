@@ -19,7 +19,7 @@ from nodeflow.core.spec import Weights
 from nodes.models._weights import safetensors_header, weight_count
 
 #: safetensors dtypes of weights kept as stored: fp8 (plain or scaled) and int8 (always scaled).
-STORED_DTYPES = {"F8_E4M3": 1, "F8_E5M2": 1, "I8": 1}
+STORED_DTYPES = {"F8_E4M3": 1, "F8_E5M2": 1, "I8": 1, "U8": 1}
 #: Key suffixes of the per-tensor (or per-row) scale beside a stored weight: ComfyUI's fp8 scaled
 #: files write `<layer>.scale_weight`, newer ones and compressed-tensors `<layer>.weight_scale`.
 SCALE_SUFFIXES = (".scale_weight", ".weight_scale")
@@ -42,7 +42,7 @@ FP8_DEVICES = ("cpu", "cuda")
 class Storage:
     """How a weights file keeps its tensors."""
 
-    kind: str  # "" (plain floats), "fp8", "fp8_scaled", "int8" or "gguf"
+    kind: str  # "" (plain floats), "fp8", "fp8_scaled", "int8", "fp4" (packed, unrunnable) or "gguf"
     stored_bytes: int  # bytes held in the storage format (quantized weights and their scales)
     plain_count: int  # weights (elements) loaded in the compute dtype: everything else
     types: tuple[str, ...] = ()  # the storage types present, e.g. ("F8_E4M3",) or ("Q4_K", "Q6_K")
@@ -84,7 +84,8 @@ def safetensors_storage(header: dict[str, dict]) -> Storage:
             plain += count
     if not types:
         return Storage("", stored, plain)
-    kind = "int8" if "I8" in types else "fp8_scaled" if scaled else "fp8"
+    # packed 4-bit weights (ComfyUI's NVFP4 files: two values a byte, fp8 block scales) before the rest
+    kind = "fp4" if "U8" in types else "int8" if "I8" in types else "fp8_scaled" if scaled else "fp8"
     return Storage(kind, stored, plain, tuple(sorted(types)))
 
 
@@ -123,6 +124,9 @@ def storage(path: Path) -> Storage | None:
 
 def device_problem(found: Storage, device: str) -> str:
     """Why this machine cannot run weights stored as `found` ("" when it can)."""
+    if found.kind == "fp4":
+        return ("packed 4-bit (NVFP4) weights need NVIDIA's FP4 kernels, which NodeFlow does not have on any "
+                "device; use a bf16, fp8 or GGUF file of this model")
     if found.kind == "gguf":
         unknown = sorted(set(found.types) - GGUF_TYPES)
         if unknown:

@@ -143,17 +143,23 @@ def test_moving_a_model_keeps_weights_stored_and_casting_them_is_refused():
 
 
 def test_key_conversions_keep_the_scale_of_split_weights():
-    """diffusers' converters split fused weights (qkv) with chunk/split: a per-tensor scale goes
-    with each part; a per-row one only while its rows stay together; joining differently scaled
-    weights is refused."""
+    """diffusers' converters split fused weights (qkv) with chunk/split and rejoin row blocks
+    (gate/up) with cat: a per-tensor scale goes with each part, a per-row one is split and joined
+    with its rows; joining differently scaled per-tensor weights is refused."""
     raw = torch.randn(12, 4).to(torch.float8_e4m3fn)
     fused = q.make_stored(raw, "float8_e4m3fn", torch.tensor(0.25))
     parts = torch.chunk(fused, 3, dim=0)
     assert all(q.is_stored(p) for p in parts)
     assert torch.equal(q.dequantize(parts[1], torch.float32), raw[4:8].float() * 0.25)
-    per_row = q.make_stored(raw, "float8_e4m3fn", torch.rand(12))
+    rows = torch.rand(12)
+    per_row = q.make_stored(raw, "float8_e4m3fn", rows)
+    first, second, third = torch.chunk(per_row, 3, dim=0)
+    assert torch.equal(q.dequantize(second, torch.float32), raw[4:8].float() * rows[4:8, None])
+    swapped = torch.cat([third, first], dim=0)  # a converter's [gate; value] -> [value; gate]
+    assert torch.equal(q.dequantize(swapped, torch.float32),
+                       torch.cat([raw[8:], raw[:4]]).float() * torch.cat([rows[8:], rows[:4]])[:, None])
     with pytest.raises(NodeError, match="per-row"):
-        torch.chunk(per_row, 3, dim=0)
+        per_row[2:5]
     other = q.make_stored(raw, "float8_e4m3fn", torch.tensor(2.0))
     with pytest.raises(NodeError, match="different scales"):
         torch.cat([fused, other])

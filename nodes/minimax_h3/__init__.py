@@ -1,0 +1,1 @@
+"""MiniMax H3: joint video + audio generation (see `_adapter`)."""

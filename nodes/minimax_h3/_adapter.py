@@ -1,0 +1,297 @@
+"""MiniMax H3's maths, written to match diffusers' MiniMaxH3ModularPipeline (`modular_pipelines/minimax_h3`).
+
+- `encode`: the prompt verbatim (no chat template, no special tokens) through Qwen3-VL; the hidden
+  state after decoder layer `TEXT_LAYER` (50, not the last: that one is post-norm) conditions the
+  transformer. A keyframe puts a `<Picture i>: ` label and its vision block before the prompt, and
+  the vision block's rows carry the video tag. The tags travel with the states (`CondEntry.extra`, a `Prompt`).
+- `Layout`: the transformer denoises one packed sequence `[text | keyframe rows | audio rows | video
+  rows]` in one call. The rotary grid, the modality tags and the per-row timesteps are made by
+  diffusers' own layout functions (`build_packed_sequence`, `build_row_timesteps`), so they are the
+  pipeline's to the bit.
+- Time runs the H3 way: t = 1 - sigma (t = 1 is clean) and the model predicts a data-ward velocity
+  (x0 = x_t + sigma v). Keyframe rows are held at t = 0.999 (the released model's noise augmentation).
+- `sample` is the pipeline's loop (the diffusers convention): video steps down a shift-12 schedule and
+  audio a shift-3 one, both in the one call per step; the checkpoint is guidance-distilled, so there
+  is no negative prompt and no CFG.
+
+A LATENT of this family holds "samples" (video, [B, 24, frames, h, w], normalised as the pipeline
+keeps it) and "audio_samples" ([B, 32, 2, frames]: 32 channels, left and right, 40 frames a second,
+ComfyUI's layout); the transformer reads audio as rows, the left channel's frames then the right's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from nodeflow.core import NodeError, RunContext
+from nodes._lazy import lazy
+
+torch = lazy("torch")
+
+#: Which Qwen3-VL hidden state conditions the transformer (MiniMaxH3ModularPipeline.text_encoder_layer).
+TEXT_LAYER = 50
+#: Modality tags of the packed rows (they index the transformer's AdaLN table).
+VIDEO_TAG, TEXT_TAG, AUDIO_TAG = 0, 1, 2
+#: The t a keyframe's rows are held at, and the seed its VAE posterior is sampled with.
+KEYFRAME_T = 0.999
+KEYFRAME_SEED = 42
+#: The released schedules' shifts: video, audio.
+SHIFTS = (12.0, 3.0)
+FPS = 24
+AUDIO_LATENTS_PER_SECOND = 40
+AUDIO_CHANNELS = 2
+#: Pixel frames the video VAE takes per chunk, and latent frames a chunk keeps (17 n + 5 -> 5 n + 2).
+FRAMES_PER_CHUNK, LATENTS_PER_CHUNK = 17, 5
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """What a MiniMax H3 prompt carries beside its states (`CondEntry.extra`): the [tokens] modality tags
+    of the states (1 text, 0 a keyframe's vision block), which select the transformer's AdaLN rows."""
+
+    tags: Any
+
+
+def tags_of(entry: Any) -> Any:
+    """The modality tags of a MiniMax H3 prompt; one line for a conditioning of another family."""
+    if not isinstance(entry.extra, Prompt):
+        raise NodeError("this conditioning was not made by a MiniMax H3 text encoder (load it with type minimax)",
+                        "positive")
+    return entry.extra.tags
+
+
+def frame_counts(length: int) -> tuple[int, int, int]:
+    """(pixel frames, video latent frames, audio latent frames) of a request for `length` frames: the
+    count snapped up to the VAE's 17 n + 5 grid, as the pipeline and ComfyUI's nodes snap it."""
+    from diffusers.modular_pipelines.minimax_h3.modular_pipeline import (
+        align_num_frames,
+        audio_latent_num_frames,
+        video_latent_num_frames,
+    )
+
+    frames = align_num_frames(max(int(length), LATENTS_PER_CHUNK), FRAMES_PER_CHUNK, LATENTS_PER_CHUNK)
+    return (frames, video_latent_num_frames(frames, FRAMES_PER_CHUNK, LATENTS_PER_CHUNK),
+            audio_latent_num_frames(frames, FPS, AUDIO_LATENTS_PER_SECOND))
+
+
+def prompt_states(tokenizer: Any, encoder: Any, text: str, device: Any, keyframes: tuple[Any, ...] = (),
+                  processor: Any = None) -> tuple[Any, Any]:
+    """([1, tokens, width] states of Qwen3-VL's layer `TEXT_LAYER`, [tokens] modality tags) of the
+    pipeline's presentation: a `<Picture i>: ` label and vision block per keyframe (PIL pictures, seen
+    through `processor`), then the prompt verbatim."""
+    layers = encoder.config.get_text_config().num_hidden_layers
+    if layers <= TEXT_LAYER:
+        raise NodeError(f"MiniMax H3 takes the state after Qwen3-VL's layer {TEXT_LAYER}; this text encoder has "
+                        f"{layers} layers", "clip")
+    ids: list[int] = []
+    tags: list[int] = []
+    vision: dict[str, Any] = {}
+    if keyframes:
+        pictures = processor.image_processor(images=list(keyframes), return_tensors="pt")
+        vision = {"pixel_values": pictures["pixel_values"].to(device, encoder.dtype),
+                  "image_grid_thw": pictures["image_grid_thw"].to(device)}
+        merge = processor.image_processor.merge_size ** 2
+        start, pad, end = (tokenizer.convert_tokens_to_ids(t) for t in
+                           ("<|vision_start|>", "<|image_pad|>", "<|vision_end|>"))
+        for index, grid in enumerate(pictures["image_grid_thw"]):
+            label = tokenizer(f"<Picture {index + 1}>: ", add_special_tokens=False)["input_ids"]
+            block = [start] + [pad] * (int(grid.prod()) // merge) + [end]
+            ids += label + block
+            tags += [TEXT_TAG] * len(label) + [VIDEO_TAG] * len(block)
+    prompt = tokenizer(text, add_special_tokens=False)["input_ids"]
+    if not ids and not prompt:
+        raise NodeError("MiniMax H3 needs a prompt (or a keyframe) to condition on", "prompt")
+    ids += prompt
+    tags += [TEXT_TAG] * len(prompt)
+    input_ids = torch.tensor([ids], dtype=torch.long, device=device)
+    # Qwen-internal token types (0 text, 1 picture) drive its rotary layout over a vision block
+    kinds = (input_ids == encoder.config.image_token_id).long()
+    with torch.no_grad():
+        states = encoder(input_ids=input_ids, attention_mask=torch.ones_like(input_ids), mm_token_type_ids=kinds,
+                         use_cache=False, output_hidden_states=True, **vision).hidden_states[TEXT_LAYER]
+    return states, torch.tensor(tags, dtype=torch.long)
+
+
+def encode(ctx: RunContext, clip: Any, text: str, texts: Any = None) -> Any:
+    """One prompt's conditioning (no keyframes): the layer-50 states and their tags."""
+    from nodes.values import CondEntry
+
+    tokenizer, encoder = clip.part(clip.spec.encoders[0].part)
+    states, tags = prompt_states(tokenizer, encoder, text, clip.device)
+    return CondEntry(embeds=states.to(dtype=encoder.dtype), text=text, extra=Prompt(tags))
+
+
+# ------------------------------------------------------------------------------ rows
+
+
+def video_rows(latents: Any, patch: tuple[int, int, int]) -> Any:
+    """[1, C, T, h, w] video latents -> [T h w / patch cells, C x patch] rows (the pipeline's packing)."""
+    from diffusers.modular_pipelines.minimax_h3.before_denoise import patchify_video_latents
+
+    return patchify_video_latents(latents, tuple(patch))
+
+
+def video_latents(rows: Any, shape: tuple[int, ...], patch: tuple[int, int, int]) -> Any:
+    """The inverse of `video_rows` for latents of `shape` [1, C, T, h, w]."""
+    _, channels, frames, height, width = shape
+    pt, ph, pw = patch
+    grid = rows.reshape(1, frames // pt, height // ph, width // pw, channels, pt, ph, pw)
+    return grid.permute(0, 4, 1, 5, 2, 6, 3, 7).reshape(shape)
+
+
+def audio_rows(audio: Any) -> Any:
+    """[1, 32, 2, frames] audio latents -> [2 frames, 32] rows, channel-major."""
+    return audio[0].permute(1, 2, 0).reshape(-1, audio.shape[1])
+
+
+def audio_latents(rows: Any, frames: int) -> Any:
+    """The inverse of `audio_rows`."""
+    return rows.reshape(AUDIO_CHANNELS, frames, rows.shape[-1]).permute(2, 0, 1).unsqueeze(0)
+
+
+class Layout:
+    """The packed sequence of one run (see module doc): text rows, `len(anchors)` keyframe frames
+    ("first" / "last"), `audio_frames` stereo audio rows, the video latents' rows."""
+
+    def __init__(self, model: Any, entry: Any, video_shape: tuple[int, ...], audio_frames: int,
+                 anchors: tuple[str, ...] = ()) -> None:
+        from diffusers.modular_pipelines.minimax_h3.before_denoise import MiniMaxH3PrepareLayoutStep
+
+        config = model.unet.config
+        self.model, self.patch = model, tuple(config.patch_size)
+        _, _, frames, height, width = video_shape
+        if height % self.patch[1] or width % self.patch[2]:
+            raise NodeError(f"MiniMax H3 packs 2x2 latent cells; {height}x{width} latents do not divide", "latent")
+        tags = tags_of(entry)
+        if entry.embeds.shape[-1] != config.text_dim:
+            raise NodeError(f"this conditioning has {entry.embeds.shape[-1]} features per token; the MiniMax H3 "
+                            f"transformer takes {config.text_dim}", "positive")
+        (position_ids, tags, self.video_indices, self.audio_indices, text_indices, self.condition_rows,
+         _) = MiniMaxH3PrepareLayoutStep.build_packed_sequence(
+            tags, frames, height, width, audio_frames, self.patch, AUDIO_CHANNELS, AUDIO_TAG, VIDEO_TAG,
+            anchors)
+        device = model.device
+        self.text_count = int(text_indices.numel())
+        self.fields = {"position_ids": position_ids.to(device), "token_tags": tags.to(device),
+                       "video_indices": self.video_indices.to(device), "audio_indices": self.audio_indices.to(device),
+                       "text_indices": text_indices.to(device)}
+        self.embeds = entry.embeds.to(device)
+
+    def __call__(self, video: Any, audio: Any, t_video: float, t_audio: float) -> tuple[Any, Any]:
+        """Velocities (video rows, audio rows) of every row, conditioning rows included, with the
+        generated video rows at t_video, the audio rows at t_audio and keyframe rows held at 0.999."""
+        from diffusers.modular_pipelines.minimax_h3.before_denoise import MiniMaxH3SetTimestepsStep
+
+        unique, indices = MiniMaxH3SetTimestepsStep.build_row_timesteps(
+            self.video_indices, self.audio_indices, self.condition_rows, 0, self.text_count, float(t_video),
+            float(t_audio), max(float(t_video), KEYFRAME_T), 1.0)
+        device = self.model.device
+        with torch.no_grad():
+            out = self.model.unet(hidden_states=video[None], audio_hidden_states=audio[None],
+                                  encoder_hidden_states=self.embeds, timestep=unique.to(device),
+                                  timestep_indices=indices.to(device), return_dict=False, **self.fields)
+        return out[0][0], out[1][0]
+
+
+def keyframe_latents(vae: Any, picture: Any) -> Any:
+    """One keyframe's conditioning latents [1, 24, 1, h, w] from a picture [1, H, W, 3] in [0, 1]: the
+    pipeline's recipe (its uint8 pixels, ImageNet-normalised; the posterior sampled with seed 42)."""
+    from diffusers.modular_pipelines.minimax_h3.encoders import encode_vae_condition
+
+    pixels = (picture[0].clamp(0, 1) * 255).round().to(torch.uint8).permute(2, 0, 1)[None, :, None]
+    with torch.no_grad():
+        return encode_vae_condition(vae.vae, pixels.to(vae.device), (0.485, 0.456, 0.406), (0.229, 0.224, 0.225),
+                                    KEYFRAME_SEED)
+
+
+def sample(model: Any, entry: Any, latent: Mapping[str, Any], seed: int, steps: int,
+           keyframes: tuple[tuple[str, Any], ...] = (), shifts: tuple[float, float] = SHIFTS,
+           progress: Any = None) -> dict[str, Any]:
+    """The pipeline's denoising loop (the diffusers convention) from fresh noise: `steps` is its
+    num_inference_steps (sigma grid points, the final 0 included: steps - 1 model calls); `keyframes`
+    are ("first" | "last", [1, 24, 1, h, w] latents) pairs. Noise is drawn as the pipeline draws it
+    from one CPU generator: each keyframe's first, then the video's, then the audio's rows."""
+    from diffusers import MiniMaxH3Scheduler
+
+    video, audio = latent["samples"], latent.get("audio_samples")
+    if audio is None or video.ndim != 5:
+        raise NodeError("MiniMax H3 samples a video + audio latent (MiniMax H3 Image to Video makes one)", "latent")
+    if video.shape[0] != 1:
+        raise NodeError("MiniMax H3 packs one video per sequence: batch size 1", "latent")
+    layout = Layout(model, entry, tuple(video.shape), int(audio.shape[-1]), tuple(a for a, _ in keyframes))
+    generator = torch.Generator("cpu").manual_seed(int(seed))
+    video_scheduler, audio_scheduler = MiniMaxH3Scheduler(shift=shifts[0]), MiniMaxH3Scheduler(shift=shifts[1])
+    held = []
+    for _, frame in keyframes:
+        noise = torch.randn(frame.shape, generator=generator, dtype=torch.float32)
+        held.append(video_rows(video_scheduler.scale_noise(frame.float().cpu(), KEYFRAME_T, noise), layout.patch))
+    noise = torch.randn(tuple(video.shape), generator=generator, dtype=torch.float32)
+    rows = video_rows(noise, layout.patch)
+    sound = torch.randn((AUDIO_CHANNELS * audio.shape[-1], audio.shape[1]), generator=generator, dtype=torch.float32)
+    device = model.device
+    rows, sound = torch.cat([*held, rows]).to(device), sound.to(device)
+    video_scheduler.set_timesteps(steps, device=device)
+    audio_scheduler.set_timesteps(steps, device=device)
+    kept = layout.condition_rows
+    total = len(video_scheduler.timesteps)
+    for i, (t, t_audio) in enumerate(zip(video_scheduler.timesteps, audio_scheduler.timesteps, strict=True)):
+        v, a = layout(rows, sound, float(t), float(t_audio))
+        rows[kept:] = video_scheduler.step(v[kept:].float(), t, rows[kept:], return_dict=False)[0]
+        sound = audio_scheduler.step(a.float(), t_audio, sound, return_dict=False)[0]
+        if progress is not None:
+            progress(i + 1, total)
+    result = dict(latent)
+    result["samples"] = video_latents(rows[kept:], tuple(video.shape), layout.patch).to(video.dtype).cpu()
+    result["audio_samples"] = audio_latents(sound, int(audio.shape[-1])).to(audio.dtype).cpu()
+    return result
+
+
+# ------------------------------------------------------------------------------ loading
+
+
+def denoiser_config(shapes: Mapping[str, tuple[int, ...]], base: dict[str, Any]) -> dict[str, Any]:
+    """MiniMaxH3Transformer3DModel's config for weights of these (bare) shapes, in the original key
+    names (ComfyUI's files) or diffusers': widths and depths read off the tensors, the rotary width
+    off ComfyUI's `rope.inv_freq` where the file keeps it, the rest from `base`, the shipped config."""
+    config = dict(base)
+    original = "token_refiner.blocks.0.attn.qkv_proj.weight" in shapes
+
+    def shape(new: str, old: str) -> tuple[int, ...]:
+        return shapes[old if original else new]
+
+    if "adaln_t_table" in shapes:
+        raise NodeError("this is a pruned MiniMax H3 file: its adaln_t_table replaces the time embedder, which "
+                        "diffusers' MiniMaxH3Transformer3DModel has no place for; load the unpruned transformer",
+                        "unet_name")
+    config["hidden_size"] = shape("proj_in.weight", "video_patch_proj.weight")[0]
+    patch = config["patch_size"]
+    config["in_channels"] = shape("proj_in.weight", "video_patch_proj.weight")[1] // (patch[0] * patch[1] * patch[2])
+    config["audio_in_channels"] = shape("audio_proj_in.weight", "audio_patch_proj.weight")[1]
+    config["text_dim"] = shape("context_embedder.weight", "condition_proj.weight")[1]
+    head_dim = shape("transformer_blocks.0.attn.norm_q.weight", "blocks.0.attn.q_norm.weight")[0]
+    inner = shape("transformer_blocks.0.attn.to_out.0.weight", "blocks.0.attn.out_proj.weight")[1]
+    config["attention_head_dim"], config["num_attention_heads"] = head_dim, inner // head_dim
+    config["ffn_dim"] = shape("transformer_blocks.0.ff.net.2.weight", "blocks.0.mlp.fc2.weight")[1]
+    config["num_layers"] = _count(shapes, "transformer_blocks." if not original else "blocks.")
+    config["num_refiner_layers"] = _count(shapes, "token_refiner.blocks." if original else
+                                          "token_refiner.refiner_blocks.")
+    hidden, freq = shape("time_embedder.linear_1.weight", "time_embedder.proj_in.weight")
+    config["time_embed_hidden_dim"], config["freq_dim"] = hidden, freq
+    config["time_embed_dim"] = shape("time_embedder.linear_2.weight", "time_embedder.proj_out.weight")[0]
+    if "rope.inv_freq" in shapes:  # ComfyUI's files keep the rotary frequencies diffusers recomputes
+        config["rope_freq_dim"] = shapes["rope.inv_freq"][0]
+    if 6 * config["rope_freq_dim"] > head_dim:
+        raise NodeError(f"a MiniMax H3 transformer with {head_dim}-wide heads cannot rotate the "
+                        f"{6 * config['rope_freq_dim']} channels of its rotary grid", "unet")
+    return config
+
+
+def _count(shapes: Mapping[str, Any], prefix: str) -> int:
+    return len({k[len(prefix):].split(".", 1)[0] for k in shapes if k.startswith(prefix)})
+
+
+def scheduler_config(denoiser: Any, base: dict[str, Any]) -> dict[str, Any]:
+    """The video schedule ComfyUI samples a lone transformer with: a constant shift of 12."""
+    return dict(base)
