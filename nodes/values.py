@@ -3,10 +3,10 @@
 Plugins import these names (`from nodes.values import Model, Conditioning`); they are kept
 stable. Tensor helpers for pictures and masks are in `nodes._tensors`.
 
-MODEL, CLIP and VAE are small dataclasses around the diffusers / transformers modules a checkpoint
-holds; CONDITIONING, NOISE, SAMPLER and GUIDER are plain descriptions the sampler turns into a diffusers
-scheduler and a denoising loop (see `nodes.sampling._loop`), or into a ComfyUI-convention k-diffusion
-run (`nodes.sampling._comfy_sampling`); SIGMAS holds real noise levels.
+MODEL, CLIP and VAE are small dataclasses around the diffusers / transformers modules a checkpoint holds;
+CONDITIONING, NOISE, SAMPLER and GUIDER are plain descriptions the sampler turns into a diffusers scheduler
+and loop (`nodes.sampling._loop`) or a ComfyUI-convention run (`nodes.sampling._comfy_sampling`); SIGMAS
+holds real noise levels.
 
 LATENT is a dict, as in ComfyUI:
   "samples"      [B, C, h, w] (a video's [B, C, frames, h, w]: `nodes.latent._frames`), scaled;
@@ -20,8 +20,7 @@ LATENT is a dict, as in ComfyUI:
   "noise_mask"   optional [B, 1, H, W] in [0, 1], 1 = repaint, any resolution (resized to the
                  latent size when sampling).
 
-Nothing here is imported by the registry's listing pass except the names: torch and diffusers are
-loaded lazily (`nodes._lazy`).
+The registry's listing pass imports only the names: torch and diffusers load lazily (`nodes._lazy`).
 """
 
 from __future__ import annotations
@@ -75,8 +74,8 @@ class Model:
     #: "sd" or "sdxl" (SDXL needs pooled text embeddings and size conditioning), or the name of a
     #: declared family ("flux", "sd3", "chroma", ...: see `nodes.families`).
     family: str = "sd"
-    #: The checkpoint's VAE, used once to fit the cheap latent -> RGB preview projection. Not
-    #: needed to sample: a memory budget may free it while the UNet runs ("on demand").
+    #: The checkpoint's VAE, used once to fit the cheap latent -> RGB preview projection; not needed to
+    #: sample: a memory budget may free it while the UNet runs ("on demand").
     vae: Any = field(default=None, metadata={"weights": "on demand"})
     preview_projection: Any = None  # used when there is no VAE; else kept on the VAE
     #: Differential Diffusion's strength (a soft inpainting mask as per-cell strength, see
@@ -90,10 +89,11 @@ class Model:
     clip: Any = field(default=None, metadata={"weights": "on demand"})
     #: Skip Layer Guidance (SD3's Skip Layer Guidance node); None: off.
     skip_layers: SkipLayers | None = None
-    #: Where and how the keys and values of the prompt and reference tokens are kept across steps
-    #: (QwenImage21Cache: device "auto", "gpu", "cpu" or "off", dtype "default", "int8", "int4"); None: as
-    #: the family's pipeline keeps them (on the model's device, as computed).
+    #: Where and how the prompt and reference tokens' keys and values are kept across steps (QwenImage21Cache:
+    #: device "auto", "gpu", "cpu" or "off", dtype "default", "int8", "int4"); None: as the pipeline keeps them.
     prefix_cache: tuple[str, str] | None = None
+    #: Pipeline guidance settings beside cfg (Lumina 2 Guidance), for the family adapter's `mix` / `guided_at`.
+    guidance_options: dict[str, Any] | None = None
 
     @property
     def spec(self) -> Any:

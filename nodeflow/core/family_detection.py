@@ -53,6 +53,10 @@ DENOISERS: tuple[tuple[str, tuple[Detection, ...]], ...] = (
     ("sd3", (Detection(("joint_blocks.0.x_block.attn.qkv.weight",)),
              Detection(("joint_blocks.0.context_block.attn.qkv.weight",)),
              Detection(("pos_embed.proj.weight", "transformer_blocks.0.attn.to_q.weight", "context_embedder.weight")))),
+    # Lumina 2's NextDiT, whose original names Z-Image's files share but for the SiLU before each block's
+    # modulation (adaLN_modulation.1, Z-Image's .0), and diffusers' names
+    ("lumina2", (Detection(("cap_embedder.1.weight", "layers.0.adaLN_modulation.1.weight")),
+                 Detection(("time_caption_embed.caption_embedder.1.weight", "layers.0.norm1.linear.weight")))),
     ("z-image", (Detection(("cap_embedder.1.weight", "layers.0.attention.qkv.weight")),
                  Detection(("cap_embedder.1.weight", "all_x_embedder.2-1.weight")))),
     # Qwen Image 2.1's single stream: one shared modulation, a normed text projection (diffusers' names,

@@ -36,6 +36,8 @@ class LanguagePrompt:
     #: Tokenizer window and padding: "max_length" (pad to the window) or "longest".
     max_length: int = 512
     padding: str = "max_length"
+    #: The side padding goes ("right", "left"), where the pipeline sets it; "" keeps the tokenizer's.
+    side: str = ""
     #: Indices into the model's hidden states; several are concatenated along the features.
     layers: tuple[int, ...] = (-1,)
     #: "masked": only the attended tokens are kept; "all": every position, with the mask.
@@ -101,11 +103,11 @@ QWEN_IMAGE_EDIT_PLUS = LanguagePrompt(
     picture="Picture {}: <|vision_start|><|image_pad|><|vision_end|>",
 )
 
+#: The text as it comes: Lumina2Pipeline.encode_prompt puts its system prompt before the positive prompt only
+#: (Text Encode (Lumina 2) does, `nodes.lumina2._adapter.with_system`).
 LUMINA2 = LanguagePrompt(
-    follows="Lumina2Pipeline.encode_prompt",
-    template=("You are an assistant designed to generate superior images with the superior degree of image-text "
-              "alignment based on textual prompts or user prompts. <Prompt Start> {}"),
-    max_length=256, padding="max_length", layers=(-2,), keep="all",
+    follows="Lumina2Pipeline._get_gemma_prompt_embeds",
+    max_length=256, padding="max_length", side="right", layers=(-2,), keep="all",
 )
 
 
@@ -150,8 +152,9 @@ def encode(recipe: LanguagePrompt, tokenizer: Any, model: Any, text: str, device
                                                    padding=recipe.padding, return_tensors="pt", **window,
                                                    **recipe.chat)
         else:
+            side = {"padding_side": recipe.side} if recipe.side else {}
             inputs = tokenizer(render(recipe, tokenizer, text), padding=recipe.padding, return_tensors="pt",
-                               **window)
+                               **window, **side)
     ids, mask = inputs["input_ids"].to(device), inputs["attention_mask"].to(device)
     with torch.no_grad():
         states = model(input_ids=ids, attention_mask=mask, output_hidden_states=True, use_cache=False,

@@ -112,6 +112,27 @@ Z_IMAGE = Family(
     notes=("cfg is ComfyUI's: ZImagePipeline's guidance_scale is cfg - 1 (see nodes.z_image._adapter)",),
 )
 
+LUMINA2 = Family(
+    name="lumina2",
+    title="Lumina 2 (Lumina-Image 2.0, Neta Lumina)",
+    denoiser="Lumina2Transformer2DModel",
+    encoders=(TextEncoder("text_encoder", "Gemma2Model", "GemmaTokenizer", 256,
+                          "states[-2], every position with its mask", "gemma2_2b"),),
+    latent=FLUX_LATENT,
+    prediction="flow",
+    pipeline="Lumina2Pipeline",
+    config="lumina2",
+    adapter="nodes.lumina2._adapter",
+    cfg="separate",
+    sigmas="linspace",
+    shift_rule="channels",
+    comfy_clip_types=("lumina2",),  # as Z-Image's: the file's kind (Gemma 2 or Qwen3) picks
+    comfy_shift=6.0,
+    lora_loader="Lumina2LoraLoaderMixin",
+    notes=("the pipeline writes its system prompt before the positive prompt only: Text Encode (Lumina 2) "
+           "does, Text Encode takes the text as written (nodes.lumina2._adapter)",),
+)
+
 QWEN_IMAGE = Family(
     name="qwen-image",
     title="Qwen-Image",
@@ -245,5 +266,5 @@ KREA2 = Family(
            "the Turbo (is_distilled in model_index.json) pins the pipeline's shift mu at 1.15"),
 )
 
-FAMILIES: tuple[Family, ...] = (FLUX2_DEV, FLUX2_KLEIN, FLUX_FILL, CHROMA, FLUX, SD3, Z_IMAGE, QWEN_IMAGE,
+FAMILIES: tuple[Family, ...] = (FLUX2_DEV, FLUX2_KLEIN, FLUX_FILL, CHROMA, FLUX, SD3, Z_IMAGE, LUMINA2, QWEN_IMAGE,
                                  QWEN_IMAGE_21, KREA2, FLUX3, *VIDEO_FAMILIES)

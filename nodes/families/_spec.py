@@ -81,8 +81,9 @@ class Family:
     #: "scheduler" (the scheduler's own spacing of its training table).
     sigmas: str = "scheduler"
     #: How the pipeline's resolution-dependent shift mu follows the picture (with dynamic shifting):
-    #: "linear" (calculate_shift over the token count: Flux.1, Qwen-Image) or "empirical" (Flux.2's
-    #: compute_empirical_mu over the token count and the number of steps).
+    #: "linear" (calculate_shift over the token count: Flux.1, Qwen-Image), "empirical" (Flux.2's
+    #: compute_empirical_mu over the token count and the number of steps) or "channels" (calculate_shift
+    #: over latents.shape[1] of unpacked latents, the channel count, as Lumina2Pipeline measures it).
     shift_rule: str = "linear"
     #: Guidance the model takes as an input (Flux dev's distilled guidance), if it has one.
     guidance_default: float | None = None

@@ -15,9 +15,11 @@ from nodes.models._family_loader import (
     _shipped,
     _spec_kind,
     _tokenizer,
+    converter_state,
     encoder_from_state,
     make_model,
     ready,
+    user_tokenizers,
 )
 from nodes.values import Clip, Model, Vae
 
@@ -64,6 +66,18 @@ def _vae_from_state(family: Family, state: dict[str, Any], dtype: Any) -> Any:
     return vae.to(dtype=dtype)
 
 
+def _language_encoder(family: Family, spec: Any, path: Path, weights: dict[str, Any], dtype: Any) -> tuple[Any, Any]:
+    """(tokenizer, model) of a language-model text encoder kept in an all-in-one file (Neta Lumina's
+    Gemma 2 under text_encoders.gemma2_2b.transformer.), its tokenizer beside the file or the user's."""
+    from nodes.models._language_encoders import language_model_from_state, language_tokenizer
+
+    weights = {k.removeprefix("transformer."): v for k, v in weights.items()}
+    shapes = {k: list(v.shape) for k, v in weights.items()}
+    encoder = language_model_from_state(spec.model, weights, shapes, CONFIGS / family.config / spec.part, dtype,
+                                        "checkpoint")
+    return language_tokenizer(path, spec.tokenizer, user_tokenizers(family, spec), "checkpoint"), encoder
+
+
 def load_checkpoint_file(family: Family, path: Path, device: str, dtype: Any, place: str) -> tuple[Model, Clip, Vae]:
     """One .safetensors holding a whole model of `family`: the denoiser under model.diffusion_model.,
     each text encoder under text_encoders.<clip_l|clip_g|t5xxl>., the VAE under first_stage_model.
@@ -83,16 +97,17 @@ def load_checkpoint_file(family: Family, path: Path, device: str, dtype: Any, pl
     try:
         shapes = bare_shapes({k: tuple(v.shape) for k, v in denoiser_state.items()})
         config = family.module().denoiser_config(shapes, _shipped(family, "transformer"))
+        denoiser_state = converter_state(family, denoiser_state, config)
         denoiser = ready(load_diffusers_model(family.denoiser, config, denoiser_state, dtype, "checkpoint"), place)
         parts: dict[str, Any] = {}
         for spec in family.encoders:
             kind = _spec_kind(spec)
+            weights = _part(state, ENCODER_PREFIX.format(spec.comfy_name))
             if kind.startswith("lm:"):
-                raise NodeError(f"{family.title}'s language-model text encoder is loaded from its own files (CLIP "
-                                "loader), not from a checkpoint", "checkpoint")
-            tokenizer = _tokenizer(family, spec, path, kind)
-            encoder = encoder_from_state(family, spec, kind, _part(state, ENCODER_PREFIX.format(spec.comfy_name)),
-                                         tokenizer, dtype, "checkpoint")
+                tokenizer, encoder = _language_encoder(family, spec, path, weights, dtype)
+            else:
+                tokenizer = _tokenizer(family, spec, path, kind)
+                encoder = encoder_from_state(family, spec, kind, weights, tokenizer, dtype, "checkpoint")
             parts[spec.part], parts[spec.part.replace("text_encoder", "tokenizer")] = ready(encoder, place), tokenizer
         vae = Vae(ready(_vae_from_state(family, vae_state, dtype), place), device, dtype)
     except (OSError, ValueError, KeyError, RuntimeError) as exc:

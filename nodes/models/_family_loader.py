@@ -157,6 +157,14 @@ def _metadata(path: Path) -> dict[str, Any]:
         return {}
 
 
+def converter_state(family: Family, state: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+    """A lone denoiser's weights as diffusers' converter of its class takes them: as they are, or as the
+    family's adapter prepares them where the converter assumes the published model's sizes (its
+    `denoiser_state`: Lumina 2's fused qkv, split by the config's head counts)."""
+    prepare = getattr(family.module(), "denoiser_state", None)
+    return prepare(state, config) if prepare is not None else state
+
+
 def load_unet(family: Family, path: Path, device: str, dtype: Any, weight_dtype: str = "default",
               place: str | None = None) -> Model:
     """A lone denoiser of `family` (ComfyUI's UNETLoader): a diffusers folder, or a single file in the
@@ -179,7 +187,8 @@ def load_unet(family: Family, path: Path, device: str, dtype: Any, weight_dtype:
             prefix = next((p for p in ("model.diffusion_model.", "diffusion_model.") if any(
                 k.startswith(p) for k in state)), "")
             state = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
-            denoiser = load_diffusers_model(family.denoiser, config, state, dtype, "unet")
+            denoiser = load_diffusers_model(family.denoiser, config, converter_state(family, state, config), dtype,
+                                            "unet")
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise NodeError(f"cannot load {path.name} as a {family.title} model: {exc}", "unet") from None
     store_linears(denoiser, weight_dtype, dtype)
@@ -322,16 +331,22 @@ def encoder_from_state(family: Family, spec: Any, kind: str, state: dict[str, An
     return load_into(encoder, mapped, dtype, field)
 
 
+def user_tokenizers(family: Family, spec: Any) -> Path:
+    """Where a user puts the tokenizer of one of `family`'s language-model encoders that NodeFlow does
+    not ship (models/tokenizers/<family config>/<tokenizer part>/)."""
+    from nodeflow.core.paths import user_models_dir
+
+    return user_models_dir() / "tokenizers" / family.config / spec.part.replace("text_encoder", "tokenizer")
+
+
 def _one_encoder(family: Family, spec: Any, path: Path, kind: str, dtype: Any, place: str) -> tuple[Any, Any]:
     import transformers
 
     if kind.startswith("lm:"):
-        from nodeflow.core.paths import user_models_dir
         from nodes.models._language_encoders import language_tokenizer, load_language_model
 
         encoder = load_language_model(spec.model, path, CONFIGS / family.config / spec.part, dtype, "clip_name")
-        user_folder = user_models_dir() / "tokenizers" / family.config / spec.part.replace("text_encoder", "tokenizer")
-        tokenizer = language_tokenizer(path, spec.tokenizer, user_folder, "clip_name")
+        tokenizer = language_tokenizer(path, spec.tokenizer, user_tokenizers(family, spec), "clip_name")
         return tokenizer, ready(encoder, place)
     tokenizer = _tokenizer(family, spec, path, kind)
     if path.is_dir():

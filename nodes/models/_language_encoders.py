@@ -48,11 +48,23 @@ def load_language_model(class_name: str, path: Path, config_dir: Path | None, dt
         raise NodeError(f"no config for a {class_name} to build {path.name} with (looked in {config_dir})", field)
     from nodes.models._quantized_headers import tensor_shapes
 
-    config = sized_config(cls.config_class.from_pretrained(config_dir), tensor_shapes(path))
+    arch = gguf_architecture(path, field) if path.suffix.lower() == ".gguf" else ""
+    return language_model_from_state(class_name, _quantized.read_state_dict(path, field), tensor_shapes(path),
+                                     config_dir, dtype, field, arch)
+
+
+def language_model_from_state(class_name: str, state: dict[str, Any], shapes: dict[str, list[int]],
+                              config_dir: Path, dtype: Any, field: str, gguf_arch: str = "") -> Any:
+    """The transformers model `class_name` from weights already read (a file's, or an all-in-one
+    checkpoint's part) of these tensor `shapes`: the shipped config in `config_dir` sized by them, the
+    weights' names as `load_language_model` takes them (`gguf_arch`: llama.cpp's, of that architecture)."""
+    import transformers
+
+    cls = getattr(transformers, class_name)
+    config = sized_config(cls.config_class.from_pretrained(config_dir), shapes)
     model = empty_model(cls, config, dtype)
-    state = _quantized.read_state_dict(path, field)
-    if path.suffix.lower() == ".gguf":
-        state = from_llama_cpp_names(state, gguf_architecture(path, field), model, field)
+    if gguf_arch:
+        state = from_llama_cpp_names(state, gguf_arch, model, field)
     state = transformers_names(model, state, field)
     return _quantized.load_into(model, state, dtype, field, extra="ignore").eval()
 
@@ -238,8 +250,8 @@ def sized_config(config: Any, shapes: dict[str, list[int]]) -> Any:
               if "layers." in key and "visual" not in key and "vision" not in key}
     layers |= {key.split("blk.", 1)[1].split(".", 1)[0] for key in shapes if key.startswith("blk.")}
     text.num_hidden_layers = len(layers)
-    if hasattr(text, "layer_types") and text.layer_types is not None:
-        text.layer_types = text.layer_types[:1] * len(layers) if len(set(text.layer_types)) == 1 else None
+    if hasattr(text, "layer_types") and text.layer_types is not None:  # the pattern (Gemma's sliding/full) kept
+        text.layer_types = [text.layer_types[i % len(text.layer_types)] for i in range(len(layers))]
     vision = getattr(config, "vision_config", None)
     patch = next((s for k, s in shapes.items() if k.endswith("visual.patch_embed.proj.weight")), None)
     if vision is not None and patch is not None:  # a vision tower's widths and depth (its heads are the config's)

@@ -51,6 +51,10 @@ class Denoiser:
             why = "the CFG++ samplers need" if keep_uncond else "cfg other than 1 needs"
             raise NodeError(f"{why} a negative conditioning (an empty prompt is fine)", "negative")
         spec = model.spec
+        if model.guidance_options is not None:
+            raise NodeError(f"{spec.title}'s pipeline guidance settings (cfg_normalization, cfg_trunc_ratio) are "
+                            "followed in the diffusers convention; the comfyui convention guides as ComfyUI does",
+                            "model")
         if spec is not None and spec.is_flow:
             from nodes.sampling._flow_call import FlowCall
 

@@ -12,6 +12,7 @@ step lands) is given the run's `schedule`: its timesteps (0..1000) in order.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from nodeflow.core import NodeError
@@ -41,8 +42,11 @@ class FlowCall:
                                 f"Reference Method; it knows {known})", "positive")
         self.skip = model.skip_layers
         make = spec.module().Denoise
-        #: The family's own guidance mix where its pipeline rescales it (Qwen-Image's norm).
+        #: The family's own guidance mix where its pipeline rescales it (Qwen-Image's norm), with the
+        #: model's settings for it where a node set some (Lumina 2 Guidance).
         self.mix = getattr(spec.module(), "mix", None)
+        if self.mix is not None and model.guidance_options is not None:
+            self.mix = functools.partial(self.mix, options=model.guidance_options)
         entries = list(positive.entries) + (list(negative.entries) if self.cfg_on else [])
         self.regions: tuple[list[_Region], list[_Region]] | None = None
         if any(e.area is not None or e.mask is not None for e in entries) or (
@@ -70,11 +74,12 @@ class FlowCall:
                 self.negative = make(model, neg, batch, size)
         _give_schedule([d for _, d in self.positive] + [self.negative] + list(self.pair or ()), schedule)
 
-    def velocity(self, latents: Any, t: Any, skip: bool = False) -> Any:
+    def velocity(self, latents: Any, t: Any, skip: bool = False, guide: bool = True) -> Any:
         """The guided model output for latents at scheduler timestep t (0..1000); `skip`: push it away
-        from the output with the Skip Layer Guidance blocks skipped (the caller decides the steps)."""
-        cond, uncond = self.outputs(latents, t)
-        if not self.cfg_on:
+        from the output with the Skip Layer Guidance blocks skipped (the caller decides the steps);
+        `guide` False: the positive output alone, one call (a pipeline that stops guiding early)."""
+        cond, uncond = self.outputs(latents, t, guide)
+        if not self.cfg_on or not guide:
             guided = cond
         elif self.mix is not None:
             guided = self.mix(cond, uncond, self.cfg)
@@ -84,8 +89,9 @@ class FlowCall:
             guided = guided + (cond - self.skipped(latents, t)) * self.skip.scale
         return guided
 
-    def outputs(self, latents: Any, t: Any) -> tuple[Any, Any]:
-        """(positive output, negative output or None) at timestep t (a tensor, 0..1000)."""
+    def outputs(self, latents: Any, t: Any, guide: bool = True) -> tuple[Any, Any]:
+        """(positive output, negative output or None: without guidance or `guide`) at timestep t (a
+        tensor, 0..1000)."""
         step = float(t.flatten()[0]) if t.ndim else float(t)
         if self.regions is not None:
             positive, negative = self.regions
@@ -102,7 +108,7 @@ class FlowCall:
             outputs.append(cond)
             weights.append(float(entry.strength))
         cond = _average(outputs, weights, latents)
-        if not self.cfg_on:
+        if not self.cfg_on or not guide:
             return cond, None
         if uncond is None:
             uncond = self.negative(latents, t) if self.negative is not None else self.pair[0](latents, t)[0]

@@ -63,7 +63,7 @@ def timesteps_for(model: Any, scheduler: Any, steps: int, size: tuple[int, int],
     """Set the scheduler's timesteps as the family's pipeline does for a latent of `size`."""
     spec = model.spec
     patch = spec.latent.patch
-    seq_len = (size[0] // patch) * (size[1] // patch)
+    seq_len = model.latent_channels if spec.shift_rule == "channels" else (size[0] // patch) * (size[1] // patch)
     config = scheduler.config
     dynamic = config.get("use_dynamic_shifting", False)
     if spec.sigmas == "linspace":
@@ -209,10 +209,12 @@ def sample(ctx: RunContext, guider: Any, sampler: Any, schedule: Any, noise: Any
         total = len(timesteps)
         throttle = PreviewThrottle(ctx, total)
         skip = model.skip_layers
+        guided_at = getattr(model.spec.module(), "guided_at", None)  # a pipeline that stops guiding early
         for i, t in enumerate(timesteps):
+            guide = guided_at is None or guided_at(first + i, steps, model.guidance_options)
             # Skip Layer Guidance as StableDiffusion3Pipeline runs it: with CFG, strictly inside its span.
             skipping = skip is not None and call.cfg_on and total * skip.start < i < total * skip.end
-            velocity = call.velocity(latents, t, skip=skipping)
+            velocity = call.velocity(latents, t, skip=skipping, guide=guide)
             latents = scheduler.step(velocity, t, latents, return_dict=False)[0]
             if mask is not None:
                 kept = image_latents

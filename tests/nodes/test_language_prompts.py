@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from nodes.conditioning import _language_prompts as recipes
+from nodes.lumina2._adapter import SYSTEM_PROMPTS, with_system
 
 PROMPT = "a red circle on a blue background"
 CHAT_TEMPLATE = (
@@ -33,7 +34,7 @@ def tokenizer():
     special = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<think>", "</think>"]
     trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=special,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
-    bpe.train_from_iterator([PROMPT, recipes.QWEN_IMAGE.template, recipes.LUMINA2.template], trainer)
+    bpe.train_from_iterator([PROMPT, recipes.QWEN_IMAGE.template, SYSTEM_PROMPTS["superior"]], trainer)
     return Qwen2TokenizerFast(tokenizer_object=bpe, eos_token="<|im_end|>", pad_token="<|endoftext|>",
                               chat_template=CHAT_TEMPLATE)
 
@@ -110,7 +111,9 @@ def test_lumina2_recipe_is_the_pipelines(tokenizer):
         expected, expected_mask, *_ = pipe.encode_prompt(PROMPT, do_classifier_free_guidance=False,
                                                          device=torch.device("cpu"))
 
-    embeds, mask = recipes.encode(recipes.LUMINA2, tokenizer, encoder, PROMPT, "cpu")
+    assert pipe.system_prompt == SYSTEM_PROMPTS["superior"]
+    embeds, mask = recipes.encode(recipes.LUMINA2, tokenizer, encoder, with_system(SYSTEM_PROMPTS["superior"], PROMPT),
+                                  "cpu")
 
     assert embeds.shape == expected.shape == (1, 256, 32)
     assert torch.allclose(embeds, expected, atol=1e-6) and torch.equal(mask, expected_mask)

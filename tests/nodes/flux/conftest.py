@@ -166,3 +166,11 @@ def tiny_flux3_distilled(tmp_path_factory, torch_threads):
     from tiny_flux3 import build_flux3
 
     return build_flux3(tmp_path_factory.mktemp("tiny_flux3_distilled"), seed=1, distilled=True)
+
+
+@pytest.fixture(scope="session")
+def tiny_lumina2(tmp_path_factory, torch_threads):
+    """A tiny Lumina 2 (Gemma 2, the real head widths and 8x VAE) as a Lumina2Pipeline folder."""
+    from tiny_lumina2 import build_lumina2
+
+    return build_lumina2(tmp_path_factory.mktemp("tiny_lumina2"))

@@ -1,0 +1,52 @@
+"""ComfyUI's official NetaYume Lumina template imports fully mapped and runs, in the comfyui convention,
+on a tiny random Lumina 2 all-in-one checkpoint (CheckpointLoaderSimple: transformer, Gemma 2 and the
+Flux VAE in one file), its prompts' system prefixes joined by String Concatenate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from tiny_lumina2 import comfyui_files
+
+from nodeflow.core import default_registry
+from nodeflow.engine import Executor
+from nodeflow.interop.comfyui import import_source
+from nodeflow.interop.comfyui.source import read_source
+
+templates = pytest.importorskip("comfyui_workflow_templates_json")
+
+
+def test_the_netayume_template_runs_on_tiny_weights(tiny_lumina2, tmp_path):
+    checkpoint = comfyui_files(tiny_lumina2, tmp_path / "models")["checkpoint"]
+    path = Path(templates.__file__).parent / "templates" / "image_netayume_lumina_t2i.json"
+    graph, report = import_source(read_source(path), default_registry(), flatten_subgraphs=True)
+    assert report.fully_mapped, report.lines()
+    comfy_class = {m[0]: m[1] for m in report.mapped}
+    loaders = [n for n, kind in comfy_class.items() if kind == "CheckpointLoaderSimple"]
+    assert len(loaders) == 1
+    graph.set_param(loaders[0], "checkpoint", str(checkpoint))
+    for node_id, record in graph.nodes.items():
+        if record.type == "latent.empty":  # 64 x 64, not the template's 1024
+            for field in ("width", "height"):
+                graph.disconnect(node_id, field)
+                graph.set_param(node_id, field, 64)
+        if "steps" in record.params:
+            graph.set_param(node_id, "steps", 2)
+    torch.manual_seed(0)
+    result = Executor(device="cpu").run(graph, output_dir=tmp_path / "out")
+    assert result.ok, result.errors
+    assert len(sorted((tmp_path / "out").glob("NetaYume_Lumina_3.5*.png"))) == 1
+
+
+def test_clip_text_encode_lumina2_maps_to_text_encode_lumina2():
+    from nodeflow.interop.comfyui import import_data
+
+    api = {"1": {"class_type": "CLIPTextEncodeLumina2",
+                 "inputs": {"system_prompt": "alignment", "user_prompt": "a cat", "clip": ["2", 0]}},
+           "2": {"class_type": "CLIPLoader", "inputs": {"clip_name": "gemma_2_2b_fp16.safetensors", "type": "lumina2"}}}
+    graph, report = import_data(api, default_registry())
+    assert report.fully_mapped, report.lines()
+    assert graph.nodes["1"].type == "lumina2.text_encode"
+    assert graph.nodes["1"].params == {"system_prompt": "alignment", "user_prompt": "a cat"}
