@@ -18,6 +18,7 @@ from nodeflow.core.context import RunContext
 from nodeflow.core.graph import Graph, Link
 from nodeflow.core.spec import REQUIRED, Node
 from nodeflow.core.types import FLOAT, INT
+from nodeflow.engine.node_types import node_classes
 from nodeflow.engine.outcome import normalise
 
 #: Most pure nodes the planner runs to decide the branches of one graph: deciding stays instant.
@@ -62,13 +63,13 @@ def walk(graph: Graph, targets: list[str], incoming: dict[str, list[Link]]) -> W
     """The nodes `targets` need, following only the branches their lazy nodes take."""
     static = StaticValues(graph, incoming)
     chosen: dict[str, tuple[str, ...]] = {}
-    types = {record.type for record in graph.nodes.values()}  # a few, however large the graph
-    lazy_types = {t for t in types if (cls := graph.registry.get(t)) is not None and cls.lazy_inputs()}
+    lazy_types = {t for t, cls in node_classes(graph).items() if cls is not None and cls.lazy_inputs()}
+    # most graphs have no lazy node, and most nodes of any graph are not one: every link is taken
+    lazy_ids = {n for n, record in graph.nodes.items() if record.type in lazy_types} if lazy_types else set()
 
     def links_of(node_id: str) -> tuple[list[Link], list[Link]]:
-        record = graph.nodes.get(node_id)
-        if record is None or record.type not in lazy_types or lazy_class(graph, node_id) is None:
-            return incoming.get(node_id, []), []  # most nodes: every link is taken
+        if lazy_class(graph, node_id) is None:
+            return incoming.get(node_id, []), []
         if node_id not in chosen:
             decision = static.decide(node_id)
             if decision is not None:
@@ -84,6 +85,9 @@ def walk(graph: Graph, targets: list[str], incoming: dict[str, list[Link]]) -> W
             if node_id in found or node_id in stop:
                 continue
             found.add(node_id)
+            if node_id not in lazy_ids:
+                todo += [link.src for link in incoming.get(node_id, ())]
+                continue
             sure, possible = links_of(node_id)
             todo += [link.src for link in sure]
             (todo if follow_maybe else maybe).extend(link.src for link in possible)

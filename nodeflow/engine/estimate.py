@@ -24,7 +24,8 @@ from nodeflow.core.byte_sizes import format_bytes
 from nodeflow.core.errors import Problem
 from nodeflow.core.graph import Graph
 from nodeflow.core.reads import ReadRefused, resolve_for_header
-from nodeflow.core.spec import REQUIRED, MemoryNeed, Node
+from nodeflow.core.spec import REQUIRED, MemoryNeed
+from nodeflow.engine.node_types import node_classes, overrides
 
 log = logging.getLogger(__name__)
 
@@ -97,11 +98,14 @@ def node_estimates(graph: Graph, node_ids: Iterable[str], search_dirs: tuple[Pat
     def resolve(name: str) -> Path:
         return resolve_for_header(name, search_dirs)
 
-    for node_id in node_ids:
-        record = graph.nodes[node_id]
-        cls = graph.registry.get(record.type)
-        if cls is None or record.mode == "muted" or cls.memory_needs.__func__ is Node.memory_needs.__func__:
-            continue  # unknown, muted, or a type that declares no needs
+    # most types declare no needs: their nodes are passed over after one look-up each
+    declaring = {t: cls for t, cls in node_classes(graph).items() if cls is not None and overrides(cls, "memory_needs")}
+    nodes = graph.nodes
+    for node_id in node_ids if declaring else ():
+        record = nodes[node_id]
+        cls = declaring.get(record.type)
+        if cls is None or record.mode == "muted":
+            continue  # unknown, a type that declares no needs, or muted
         try:
             params = node_params(graph, node_id, natives.get(node_id, 0))
             needs: list[MemoryNeed] = list(cls.memory_needs(params, resolve))

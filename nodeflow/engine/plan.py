@@ -8,28 +8,26 @@ node id and input it is about, so the GUI can mark the node and the CLI can prin
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import networkx as nx
 
-from nodeflow.core.errors import Problem, shown
+from nodeflow.core.errors import Problem
 from nodeflow.core.gc_pause import without_cycle_collection
 from nodeflow.core.graph import Graph, Link
 from nodeflow.core.ids import id_sort_key, sorted_ids
 from nodeflow.core.outputs import OutputPathError, output_dir_problem, output_target
-from nodeflow.core.paths import exists, resolve_path
-from nodeflow.core.reads import ReadRule, resolve_for_header
-from nodeflow.core.spec import REQUIRED, Node
+from nodeflow.core.reads import resolve_for_header
 from nodeflow.core.subgraphs.expand import expand, expand_targets
-from nodeflow.core.types import ANY, can_connect
 from nodeflow.engine import branches
 from nodeflow.engine.estimate import available_bytes, memory_problems, node_estimates, node_params
 from nodeflow.engine.flow_sizes import flow_problems, validation_sizes
 from nodeflow.engine.memory_plan import make_memory_plan, model_params
-from nodeflow.library import ModelLibrary, ModelNotFound, default_library
+from nodeflow.engine.node_check import NodeChecks
+from nodeflow.engine.node_types import TypeFacts, node_classes, type_table
+from nodeflow.library import ModelLibrary, default_library
 
 
 @dataclass(frozen=True)
@@ -43,12 +41,9 @@ class Plan:
 
 def output_nodes(graph: Graph) -> list[str]:
     """Output nodes that will run; unknown types count, so running reports them as problems."""
-    found = []
-    for node_id, record in graph.nodes.items():
-        cls = graph.registry.get(record.type)
-        if record.mode != "muted" and (cls is None or cls.is_output):
-            found.append(node_id)
-    return sorted_ids(found)
+    outputs = {type_id for type_id, cls in node_classes(graph).items() if cls is None or cls.is_output}
+    return sorted_ids([node_id for node_id, record in graph.nodes.items()
+                       if record.type in outputs and record.mode != "muted"])
 
 
 def links_by_destination(graph: Graph) -> dict[str, list[Link]]:
@@ -114,18 +109,17 @@ def _validate(graph: Graph, workflow_dir: Path | None, targets: list[str] | None
     search_dirs = library.search_dirs(workflow_dir)
     reads = library.read_rule(workflow_dir)
     ordered = sorted_ids(wanted)
-    refused: set[str] = set()
-    carried: dict[tuple[str, str], str | None] = {}  # output types through reroutes, walked once
+    types = type_table(graph)  # what each node type declares, looked up once per type
+    checks = NodeChecks(graph, types, library, search_dirs, reads)
     for node_id in ordered:
-        problems += _node_problems(graph, node_id, search_dirs, library, incoming.get(node_id, []), reads, refused,
-                                   carried)
+        checks.check(node_id, incoming.get(node_id, ()), problems)
         if node_id in needs.chosen:
             problems += _unlinked_choice(graph, node_id, needs.chosen[node_id])
     # A node whose file is refused is not looked at further: that would read the file's header.
-    estimated = [node_id for node_id in ordered if node_id not in refused]
-    problems += _device_problems(graph, estimated, search_dirs, library, device)
+    estimated = [node_id for node_id in ordered if node_id not in checks.refused] if checks.refused else ordered
+    problems += _device_problems(graph, types, estimated, search_dirs, library, device)
     if output_dir is not None:
-        problems += _output_problems(graph, ordered, output_dir)
+        problems += _output_problems(graph, types, ordered, output_dir)
     estimates = node_estimates(graph, estimated, search_dirs)
     problems += memory_problems(estimates, device)
     problems += _flow_problems(graph, estimated, estimates, incoming, device)
@@ -151,14 +145,17 @@ def _unlinked_choice(graph: Graph, node_id: str, chosen: tuple[str, ...]) -> lis
             and not (cls.input(name).is_parameter and name in graph.nodes[node_id].params)]
 
 
-def _device_problems(graph: Graph, node_ids: list[str], search_dirs: tuple[Path, ...], library: ModelLibrary,
-                     device: str) -> list[Problem]:
-    """What each node's parameters ask that this machine cannot run (`Node.device_problems`)."""
-    problems = []
-    for node_id in node_ids:
-        record = graph.nodes[node_id]
-        cls = graph.registry.get(record.type)
-        if cls is None or record.mode == "muted" or cls.device_problems.__func__ is Node.device_problems.__func__:
+def _device_problems(graph: Graph, types: Mapping[str, TypeFacts | None], node_ids: list[str],
+                     search_dirs: tuple[Path, ...], library: ModelLibrary, device: str) -> list[Problem]:
+    """What each node's parameters ask that this machine cannot run (`Node.device_problems`), asked
+    only of the types that declare it."""
+    asking = {type_id: facts.cls for type_id, facts in types.items() if facts is not None and facts.checks_device}
+    problems: list[Problem] = []
+    nodes = graph.nodes
+    for node_id in node_ids if asking else ():
+        record = nodes[node_id]
+        cls = asking.get(record.type)
+        if cls is None or record.mode == "muted":
             continue
         params = model_params(graph, node_id, cls, library, search_dirs)
         try:
@@ -169,14 +166,16 @@ def _device_problems(graph: Graph, node_ids: list[str], search_dirs: tuple[Path,
     return problems
 
 
-def _output_problems(graph: Graph, node_ids: list[str], output_dir: Path) -> list[Problem]:
+def _output_problems(graph: Graph, types: Mapping[str, TypeFacts | None], node_ids: list[str], output_dir: Path
+                     ) -> list[Problem]:
     """The output rule, checked before anything runs: the folder, then each saver's prefix."""
+    writing = {type_id: facts.prefixes for type_id, facts in types.items() if facts is not None and facts.prefixes}
     prefixes = []
-    for node_id in node_ids:
-        cls = graph.registry.get(graph.nodes[node_id].type)
-        for inp in cls.inputs if cls is not None and graph.nodes[node_id].mode != "muted" else ():
-            if inp.output_prefix:
-                prefixes.append((node_id, inp))
+    nodes = graph.nodes
+    for node_id in node_ids if writing else ():
+        record = nodes[node_id]
+        if record.type in writing and record.mode != "muted":
+            prefixes += [(node_id, inp) for inp in writing[record.type]]
     if not prefixes:
         return []
     folder_problem = output_dir_problem(output_dir)
@@ -204,24 +203,6 @@ def _no_output_message(graph: Graph) -> str:
     return f"the workflow has no output node (add {hint})"
 
 
-def _unknown_params(params: dict, cls: type[Node], node_id: str) -> list[Problem]:
-    """Values stored under names the node type does not have ("stpes" for "steps"), which would
-    otherwise be ignored while the default runs. They stay in the file; the run refuses them."""
-    problems = []
-    for name in params:
-        inp = cls.input(name)
-        if inp is not None and inp.is_parameter:
-            continue
-        if inp is not None:
-            problems.append(Problem(f"a {inp.type} input takes a link, not a value", node_id, name))
-            continue
-        names = [inp.name for inp in cls.inputs if inp.is_parameter]
-        close = difflib.get_close_matches(name, names, n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else f" (it has {', '.join(names) or 'none'})"
-        problems.append(Problem(f"'{cls.title}' has no parameter of this name{hint}", node_id, name[:80]))
-    return problems
-
-
 def _cycle_problems(graph: Graph, wanted: set[str], incoming: dict[str, list[Link]]) -> list[Problem]:
     """Each node on a cycle, named with its cycle. A depth-first walk along incoming links finds
     whether there is any cycle in one linear pass; only then does networkx's component search
@@ -239,96 +220,34 @@ def _cycle_problems(graph: Graph, wanted: set[str], incoming: dict[str, list[Lin
     return problems
 
 
+_ON_PATH, _DONE = 1, 2  # `_has_cycle`'s marks
+
+
 def _has_cycle(wanted: set[str], incoming: dict[str, list[Link]]) -> bool:
-    """Whether following links upstream from the wanted nodes ever comes back to the path walked."""
-    done: set[str] = set()
-    for root in wanted:
-        if root in done:
+    """Whether following links upstream from the wanted nodes ever comes back to the path walked.
+
+    A depth-first walk that stacks node ids alone: a node is marked on the path when it is first
+    taken from the stack (its sources go on above it) and done when it is on top again. A node
+    nothing feeds (numbers, loaders: a good part of any graph) cannot be on a cycle, so the walk
+    neither starts at one nor stacks one; it starts from the nodes in link order, which keeps
+    neighbours close in memory."""
+    marks: dict[str, int] = {}
+    for root in incoming:
+        if root in marks or root not in wanted:
             continue
-        on_path = {root}
-        stack = [(root, iter(incoming.get(root, ())))]
+        stack = [root]
         while stack:
-            node_id, links = stack[-1]
-            for link in links:
-                src = link.src
-                if src in on_path:
-                    return True
-                if src in wanted and src not in done:
-                    on_path.add(src)
-                    stack.append((src, iter(incoming.get(src, ()))))
-                    break
-            else:
+            node_id = stack[-1]
+            if node_id in marks:  # back on top once its sources are walked
                 stack.pop()
-                on_path.discard(node_id)
-                done.add(node_id)
+                marks[node_id] = _DONE
+                continue
+            marks[node_id] = _ON_PATH
+            for link in incoming[node_id]:
+                src = link.src
+                mark = marks.get(src)
+                if mark == _ON_PATH:
+                    return True
+                if mark is None and src in incoming and src in wanted:
+                    stack.append(src)
     return False
-
-
-def _node_problems(graph: Graph, node_id: str, search_dirs: tuple[Path, ...], library: ModelLibrary,
-                   links_in: list[Link], reads: ReadRule, refused: set[str],
-                   carried: dict[tuple[str, str], str | None]) -> list[Problem]:
-    """The node's problems; a node with a file input that `reads` refuses is added to `refused`."""
-    record = graph.nodes[node_id]
-    cls = graph.registry.get(record.type)
-    if cls is None:
-        return [Problem(f"unknown node type '{record.type}' (is the plugin that provides it installed?)",
-                        node_id)]
-    problems = _unknown_params(record.params, cls, node_id)
-    for link in links_in:
-        if cls.input(link.dst_input) is None:
-            problems.append(Problem("is linked but the node has no such input", node_id, link.dst_input))
-    for inp in cls.inputs:
-        link = graph.link_into(node_id, inp.name)
-        if link is not None:
-            src_cls = graph.registry.get(graph.nodes[link.src].type)
-            if src_cls is None:
-                continue  # reported on the source node itself
-            out = src_cls.output(link.src_output)
-            if out is None:
-                problems.append(Problem(
-                    f"is linked to output '{link.src_output}' of node {link.src}, which has no such output",
-                    node_id, inp.name))
-                continue
-            # only an output of any type (a reroute's) needs the walk to what feeds it
-            out_type = out.type if out.type != ANY else graph.output_type(link.src, link.src_output, carried) or ANY
-            if not can_connect(out_type, inp.type):
-                problems.append(Problem(
-                    f"expects {inp.type}, but node {link.src} output '{link.src_output}' gives {out_type}",
-                    node_id, inp.name))
-            continue
-        if not inp.is_parameter:
-            if inp.required and not inp.lazy:  # a lazy one only if taken (`_unlinked_choice`)
-                problems.append(Problem(f"required {inp.type} input is not linked", node_id, inp.name))
-            continue
-        value = record.params.get(inp.name, inp.default)
-        if value is REQUIRED:
-            if not inp.optional:
-                problems.append(Problem("has no value and is not linked", node_id, inp.name))
-            continue
-        try:
-            value = inp.check_value(value)
-        except ValueError as exc:
-            problems.append(Problem(str(exc), node_id, inp.name))
-            continue
-        if (inp.file or inp.model) and not inp.optional and not str(value).strip():
-            what = "model" if inp.model else "folder" if inp.file == "folder" else "file"
-            problems.append(Problem(f"no {what} chosen", node_id, inp.name))
-        elif inp.model and value:
-            try:
-                path = library.resolve_recorded(inp.model, value, graph.manifest, search_dirs)
-            except ModelNotFound as exc:
-                problems.append(Problem(str(exc), node_id, inp.name))
-                continue
-            if (refusal := reads.refusal(path, value)) is not None:
-                refused.add(node_id)
-                problems.append(Problem(refusal, node_id, inp.name))
-        elif inp.file and value:
-            path = resolve_path(value, search_dirs)
-            if (refusal := reads.refusal(path, value)) is not None:
-                refused.add(node_id)
-                problems.append(Problem(refusal, node_id, inp.name))
-            elif not exists(path):
-                problems.append(Problem(
-                    f"file not found: '{shown(value, 120)}' (looked in {', '.join(str(d) for d in search_dirs)})",
-                    node_id, inp.name))
-    return problems

@@ -43,7 +43,8 @@ class ExpandedGraph(Graph):
 
 
 def has_instances(graph: Graph) -> bool:
-    return any(definition_id_of(record.type) is not None for record in graph.nodes.values())
+    """Whether any node is a subgraph instance (asked once per type: a large graph has few)."""
+    return any(definition_id_of(type_id) is not None for type_id in {record.type for record in graph.nodes.values()})
 
 
 def expand(graph: Graph) -> tuple[Graph, list[Problem]]:
