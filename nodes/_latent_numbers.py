@@ -15,8 +15,20 @@ from nodes._lazy import lazy
 torch = lazy("torch")
 
 #: VAE classes whose pipeline undoes the per-channel normalisation as `latents * std + mean`
-#: (QwenImage21Pipeline); Qwen-Image's pipelines divide by 1 / std (`nodes.values.Vae.raw`).
-STD_TIMES = ("AutoencoderKLQwenImage21",)
+#: (QwenImage21Pipeline, LTX2Pipeline); Qwen-Image's pipelines divide by 1 / std (`nodes.values.Vae.raw`).
+STD_TIMES = ("AutoencoderKLQwenImage21", "AutoencoderKLLTX2Video")
+
+
+def statistics(vae: Any) -> tuple[list[float], list[float]] | None:
+    """A VAE's per-channel latent (mean, std): from its config (Wan's, Qwen-Image's) or, where it keeps
+    them as weights, its `latents_mean` / `latents_std` buffers (LTX-2's video VAE); None if it has none."""
+    config = vae.config
+    if getattr(config, "latents_mean", None) is not None and getattr(config, "latents_std", None) is not None:
+        return list(config.latents_mean), list(config.latents_std)
+    mean, std = getattr(vae, "latents_mean", None), getattr(vae, "latents_std", None)
+    if isinstance(mean, torch.Tensor) and isinstance(std, torch.Tensor):
+        return mean.float().cpu().tolist(), std.float().cpu().tolist()
+    return None
 
 
 def require_whole_cells(h: int, w: int, factor: int, family: str) -> None:
@@ -78,11 +90,13 @@ def vae_patch(config: Any) -> int:
 def vae_scale(config: Any) -> int:
     """Pixels per latent cell of a VAE config: 2 per down block of an AutoencoderKL, 2 per
     temporal-downsample entry of a video VAE (Qwen-Image's), times a patching VAE's patch; a VAE
-    that lists its spatial factors (MiniMax H3's) says it outright."""
-    factors = config.get("spatial_downsample_factors") if isinstance(config, dict) else getattr(
-        config, "spatial_downsample_factors", None)
-    if factors:
+    that lists its spatial factors (MiniMax H3's) or states its ratio (LTX-2's video VAE, whose blocks
+    do not all halve the picture) says it outright."""
+    get = config.get if isinstance(config, dict) else lambda k, d=None: getattr(config, k, d)
+    if factors := get("spatial_downsample_factors", None):
         return math.prod(int(f) for f in factors)
+    if stated := get("spatial_compression_ratio", None):
+        return int(stated)
     blocks = config.get("block_out_channels") if isinstance(config, dict) else getattr(config, "block_out_channels",
                                                                                         None)
     if blocks:

@@ -32,6 +32,7 @@ from nodes._latent_numbers import (  # noqa: F401  (re-exported: the plugin API)
     STD_TIMES,
     _per_channel,
     patchify,
+    statistics,
     stored_latents,
     unpatchify,
     vae_channels,
@@ -188,8 +189,8 @@ class Vae:
         """What relates its latents to a LATENT's samples (see `stored_latents`)."""
         config = self.vae.config
         found = {"scaling_factor": self.scaling_factor, "shift_factor": self.shift_factor}
-        if getattr(config, "latents_mean", None) is not None and getattr(config, "latents_std", None) is not None:
-            found |= {"latents_mean": list(config.latents_mean), "latents_std": list(config.latents_std)}
+        if (stats := statistics(self.vae)) is not None:
+            found |= {"latents_mean": stats[0], "latents_std": stats[1]}
         patch = vae_patch(config)
         if patch > 1:  # Flux2Pipeline's statistics: the running mean, sqrt(running variance + eps)
             bn = self.vae.bn
@@ -215,16 +216,14 @@ class Vae:
         norm of patched latents (Flux.2's) or the scaling and shift (Stable Diffusion's, Flux's, SD3's)."""
         import torch
 
-        config = self.vae.config
         numbers = self.numbers()
         if numbers.get("bn_mean") is not None:  # Flux2Pipeline's order: * std + mean, then unpatched
             patched = samples * _per_channel(numbers["bn_std"], samples) + _per_channel(numbers["bn_mean"], samples)
             return unpatchify(patched, numbers["patch"])
-        mean = getattr(config, "latents_mean", None)
-        if mean is not None and getattr(config, "latents_std", None) is not None:
+        if (mean := numbers.get("latents_mean")) is not None:
             shape = (1, len(mean)) + (1,) * (samples.dim() - 2)
             mean_t = torch.tensor(mean).view(shape).to(samples.device, samples.dtype)
-            std = torch.tensor(config.latents_std).view(shape).to(samples.device, samples.dtype)
+            std = torch.tensor(numbers["latents_std"]).view(shape).to(samples.device, samples.dtype)
             if type(self.vae).__name__ in STD_TIMES:
                 return samples * std + mean_t
             return samples / (1.0 / std) + mean_t

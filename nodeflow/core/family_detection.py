@@ -65,6 +65,9 @@ DENOISERS: tuple[tuple[str, tuple[Detection, ...]], ...] = (
     ("qwen-image", (Detection(("txt_norm.weight", "transformer_blocks.0.img_mod.1.weight", "img_in.weight")),)),
     # Krea 2's text fusion stage, in the original (ComfyUI's) key names and diffusers'
     ("krea2", (Detection(("txtfusion.projector.weight",)), Detection(("text_fusion.projector.weight",)))),
+    # LTX-2's audio-video transformer: its two patch projections, in the original (ComfyUI's) names and diffusers'
+    ("ltx2", (Detection(("patchify_proj.weight", "audio_patchify_proj.weight")),
+              Detection(("proj_in.weight", "audio_proj_in.weight", "audio_time_embed.linear.weight")))),
     # Wan 2.1 / 2.2's 3D patch embedding and text embedding, in Wan's original (ComfyUI's) names and diffusers'
     ("wan", (Detection(("patch_embedding.weight", "text_embedding.0.weight", "blocks.0.self_attn.q.weight")),
              Detection(("patch_embedding.weight", "condition_embedder.text_embedder.linear_1.weight",
@@ -87,7 +90,7 @@ ARCHITECTURES = (
     ("qwen_image_2.1", "qwen-image-2.1"), ("qwen-image", "qwen-image"),
     ("qwen_image", "qwen-image"), ("z-image", "z-image"), ("krea-2", "krea2"), ("krea2", "krea2"),
     ("minimax-h3", "minimax-h3"), ("minimax_h3", "minimax-h3"),
-    ("lumina", "lumina2"), ("wan", "wan"), ("sd3", "sd3"), ("t5", "t5"),
+    ("lumina", "lumina2"), ("wan", "wan"), ("ltx-2", "ltx2"), ("ltx2", "ltx2"), ("sd3", "sd3"), ("t5", "t5"),
 )
 
 #: Wrappers files put around a denoiser's own key names.

@@ -53,4 +53,29 @@ MINIMAX_H3 = Family(
            "schedules (shift 12 and 3), see nodes.minimax_h3._adapter"),
 )
 
-VIDEO_FAMILIES: tuple[Family, ...] = (WAN, MINIMAX_H3)
+LTX2 = Family(
+    name="ltx2",
+    title="LTX-2",
+    denoiser="LTX2VideoTransformer3DModel",
+    encoders=(TextEncoder("text_encoder", "Gemma3ForConditionalGeneration", "GemmaTokenizerFast", 1024,
+                          "every layer's hidden states of the left-padded prompt, stacked (the text connectors, "
+                          "which the transformer carries, make the video's and the soundtrack's prompts of them)",
+                          "gemma3_12b"),),
+    # LTX-2's video VAE: 128 channels normalised per channel, 32x in space, 8 frames a latent frame
+    latent=LatentFormat(channels=128, scaling_factor=1.0, downscale=32, patch=1, temporal=8),
+    prediction="flow",
+    pipeline="LTX2Pipeline",
+    config="ltx2",
+    adapter="nodes.ltx2._adapter",
+    cfg="batched",
+    vae="AutoencoderKLLTX2Video",
+    sigmas="linspace",
+    comfy_clip_types=("ltxv",),
+    native_side=768,
+    lora_loader="LTX2LoraLoaderMixin",
+    notes=("the video and its soundtrack are denoised together (nodes.latent._streams); the diffusers "
+           "convention follows LTX2Pipeline with one guidance scale for both, no STG, modality guidance or "
+           "guidance rescale",),
+)
+
+VIDEO_FAMILIES: tuple[Family, ...] = (WAN, MINIMAX_H3, LTX2)

@@ -108,6 +108,9 @@ def load_pipeline_folder(family: Family, path: Path, device: str, dtype: Any,
     """A whole diffusers pipeline folder of a declared family (FluxPipeline.save_pretrained's layout)."""
     try:
         denoiser = load_denoiser(family, path, dtype, place, "transformer")
+        extra = getattr(family.module(), "folder_parts", None)  # parts the denoiser runs (LTX-2's connectors)
+        if extra is not None:
+            extra(path, denoiser, dtype)
         clip = load_encoders(family, {e.part: path for e in family.encoders}, device, dtype, place)
         vae = load_vae(path, "vae", device, dtype, place, family.vae, family.name)
         scheduler = scheduler_config(path / "scheduler")

@@ -42,7 +42,7 @@ class Denoiser:
     """Callable (x, sigma) -> x0 for one sampling run."""
 
     def __init__(self, guider: Guider, table: SigmaTable, latent_shape: tuple[int, ...],
-                 keep_uncond: bool = False, sigmas: Any = None) -> None:
+                 keep_uncond: bool = False, sigmas: Any = None, streams: Any = None) -> None:
         model = guider.model
         self.model, self.table, self.cfg = model, table, float(guider.cfg)
         self.cfg_on = keep_uncond or not math.isclose(self.cfg, 1.0)
@@ -59,8 +59,9 @@ class Denoiser:
             from nodes.sampling._flow_call import FlowCall
 
             schedule = None if sigmas is None else table.timestep(sigmas)
-            self.call = FlowCall(model, guider.positive, guider.negative, self.cfg, latent_shape[0],
-                                 tuple(latent_shape[-2:]), cfg_on=self.cfg_on, schedule=schedule)
+            size = tuple((streams.video if streams is not None else latent_shape)[-2:])
+            self.call = FlowCall(model, guider.positive, guider.negative, self.cfg, latent_shape[0], size,
+                                 cfg_on=self.cfg_on, schedule=schedule, streams=streams)
         else:
             self.call = CondCall(model, guider.positive, guider.negative, self.cfg_on, latent_shape[0],
                                  tuple(latent_shape[-2:]), len(table))

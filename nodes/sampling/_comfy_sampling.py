@@ -146,7 +146,10 @@ def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, sigmas: Any,
     if model.is_inpaint:
         raise NodeError("9-channel inpainting models are supported in the diffusers convention only",
                         "model")
-    source = latent["samples"].to(device=model.device, dtype=torch.float32)
+    from nodes.latent import _streams
+
+    joint = _streams.of(latent)  # a soundtrack beside the video: both denoised as one tensor
+    source = _streams.joined(latent, joint).to(device=model.device, dtype=torch.float32)
     result = {k: v for k, v in latent.items() if k not in ("latent_dist", "masked_dist")}
     result["downscale"] = model.vae_scale_factor
     sigmas = torch.as_tensor(sigmas, dtype=torch.float32).cpu()
@@ -162,24 +165,28 @@ def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, sigmas: Any,
     if guider.guidance_rescale > 0:
         ctx.warn("guidance_rescale is a diffusers-convention option; the comfyui convention ignores it")
     with torch.no_grad():
-        drawn = start_noise(noise.seed, source) if noise.enabled else torch.zeros(source.shape)
+        drawn = start_noise(noise.seed, source, joint) if noise.enabled else torch.zeros(source.shape)
         drawn = drawn.to(source.device)
         x = table.noise_scaling(sigmas[0].to(source.device), drawn, source, starts_at_full_noise(table, sigmas))
-        denoiser = Denoiser(guider, table, tuple(source.shape), keep_uncond=sampler.name in CFG_PP, sigmas=sigmas)
-        mask = _inpaint_mask(latent, x)
+        denoiser = Denoiser(guider, table, tuple(source.shape), keep_uncond=sampler.name in CFG_PP, sigmas=sigmas,
+                            streams=joint)
+        mask = _inpaint_mask(latent, x) if joint is None else joint.mask(latent, x.shape[0])
         if mask is not None:
+            mask = mask.to(x.device)
             # ComfyUI's ddim inpaints with its own noise for the kept part, drawn from seed + 1.
-            kept = start_noise(noise.seed + 1, source).to(source.device) if sampler.name == "ddim" else drawn
+            kept = start_noise(noise.seed + 1, source, joint).to(source.device) if sampler.name == "ddim" else drawn
             denoiser.set_inpaint(mask, source, kept, sigmas)
         total = len(sigmas) - 1
         throttle = PreviewThrottle(ctx, total)
 
         def step_done(i: int, denoised: Any) -> None:
-            ctx.progress(i + 1, total, latent_preview(model, denoised) if throttle.due(i) else None)
+            shown = denoised if joint is None else joint.split(denoised)[0]
+            ctx.progress(i + 1, total, latent_preview(model, shown) if throttle.due(i) else None)
 
         options = {"eta": float(sampler.eta)} if sampler.name in WITH_ETA else {}
         options["space"] = table.space
         stream = _noise_stream(kind, x, sigmas, noise.seed)
         x = function(denoiser, x, sigmas.to(x.device), step_done, stream, **options)
-    result["samples"] = x.to(latent["samples"].dtype)
+    result |= {"samples": x} if joint is None else joint.to_latent(x)
+    result["samples"] = result["samples"].to(latent["samples"].dtype)
     return result

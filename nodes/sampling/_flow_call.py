@@ -7,7 +7,8 @@ family's pipeline: "batched" (SD3: negative and positive in one call, split afte
 Layer Guidance on the model (`values.SkipLayers`), `skipped` gives the positive prompts' output with
 the named transformer blocks skipped; each convention's loop decides at which steps it applies.
 A family's denoiser call that declares `takes_schedule` (a step-distilled flow map, told where each
-step lands) is given the run's `schedule`: its timesteps (0..1000) in order.
+step lands) is given the run's `schedule`: its timesteps (0..1000) in order; one that declares
+`takes_streams` is given the layout of a latent with a soundtrack (`nodes.latent._streams`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ class FlowCall:
     """Prepared prompts for one run; `velocity(latents, t)` gives the guided model output."""
 
     def __init__(self, model: Any, positive: Any, negative: Any, cfg: float, batch: int,
-                 size: tuple[int, int], cfg_on: bool | None = None, schedule: Any = None) -> None:
+                 size: tuple[int, int], cfg_on: bool | None = None, schedule: Any = None,
+                 streams: Any = None) -> None:
         if not positive.entries:
             raise NodeError("the positive conditioning is empty", "positive")
         spec = model.spec
@@ -59,6 +61,9 @@ class FlowCall:
             if self.skip is not None:
                 raise NodeError("Skip Layer Guidance runs on prompts over the whole picture, not on ones restricted "
                                 "to an area or a mask", "positive")
+            if streams is not None:
+                raise NodeError(f"{spec.title} runs each prompt over the whole video and its soundtrack: one "
+                                "negative prompt, none restricted to an area or a mask", "positive")
             _give_schedule([r.denoise for r in self.regions[0] + self.regions[1]], schedule)
             return
         self.positive = [(e, make(model, e, batch, size)) for e in positive.entries]
@@ -72,7 +77,7 @@ class FlowCall:
                 self.pair = [make.batched(model, neg, e, batch, size) for e in positive.entries]
             else:
                 self.negative = make(model, neg, batch, size)
-        _give_schedule([d for _, d in self.positive] + [self.negative] + list(self.pair or ()), schedule)
+        _give_schedule([d for _, d in self.positive] + [self.negative] + list(self.pair or ()), schedule, streams)
 
     def velocity(self, latents: Any, t: Any, skip: bool = False, guide: bool = True) -> Any:
         """The guided model output for latents at scheduler timestep t (0..1000); `skip`: push it away
@@ -123,11 +128,20 @@ class FlowCall:
         return _average(outputs, [float(e.strength) for e, _ in active], latents)
 
 
-def _give_schedule(denoisers: list[Any], schedule: Any) -> None:
-    """Tell the denoiser calls that take it the run's schedule (see the module docstring)."""
+def _give_schedule(denoisers: list[Any], schedule: Any, streams: Any = None) -> None:
+    """Tell the denoiser calls that take it the run's schedule (see the module docstring), and the layout
+    of a latent with a soundtrack (`nodes.latent._streams.Joint`) to those that take one; a call that
+    does not is refused such a latent."""
     for denoise in denoisers:
+        if denoise is None:
+            continue
         if getattr(denoise, "takes_schedule", False):
             denoise.schedule = schedule
+        if getattr(denoise, "takes_streams", False):
+            denoise.streams = streams
+        elif streams is not None:
+            raise NodeError("this model does not denoise a soundtrack beside its latent here: give it the video "
+                            "latent alone (LTXV Separate AV Latent)", "latent_image")
 
 
 def _average(outputs: list[Any], weights: list[float], latents: Any) -> Any:

@@ -59,11 +59,14 @@ def _mu(spec: Any, config: Any, seq_len: int, steps: int, max_shift: float) -> f
                            config.get("base_shift", 0.5), config.get("max_shift", max_shift))
 
 
-def timesteps_for(model: Any, scheduler: Any, steps: int, size: tuple[int, int], device: Any) -> Any:
-    """Set the scheduler's timesteps as the family's pipeline does for a latent of `size`."""
+def timesteps_for(model: Any, scheduler: Any, steps: int, size: tuple[int, int], device: Any,
+                  frames: int = 1) -> Any:
+    """Set the scheduler's timesteps as the family's pipeline does for a latent of `size` (and `frames`
+    latent frames: a video's tokens are its frames' cells)."""
     spec = model.spec
     patch = spec.latent.patch
-    seq_len = model.latent_channels if spec.shift_rule == "channels" else (size[0] // patch) * (size[1] // patch)
+    tokens = frames * (size[0] // patch) * (size[1] // patch)
+    seq_len = model.latent_channels if spec.shift_rule == "channels" else tokens
     config = scheduler.config
     dynamic = config.get("use_dynamic_shifting", False)
     if spec.sigmas == "linspace":
@@ -147,6 +150,7 @@ def sample(ctx: RunContext, guider: Any, sampler: Any, schedule: Any, noise: Any
     """Denoise `latent` with a flow model in the diffusers convention; returns a new LATENT."""
     from diffusers.utils.torch_utils import randn_tensor
 
+    from nodes.latent import _streams
     from nodes.sampling._flow_call import FlowCall
     from nodes.sampling._preview import PreviewThrottle, latent_preview
 
@@ -162,8 +166,10 @@ def sample(ctx: RunContext, guider: Any, sampler: Any, schedule: Any, noise: Any
         raise NodeError("starting or ending early is not supported for flow models in the diffusers convention; "
                         "use the comfyui convention", "start_at_step")
     device, dtype = model.device, model.dtype
-    samples = latent["samples"].to(device=device, dtype=dtype)
-    batch, size, steps = samples.shape[0], tuple(samples.shape[-2:]), int(schedule.steps)
+    joint = _streams.of(latent)  # a soundtrack beside the video: both denoised as one tensor
+    samples = _streams.joined(latent, joint).to(device=device, dtype=dtype)
+    video = latent["samples"].shape
+    batch, size, steps = samples.shape[0], tuple(video[-2:]), int(schedule.steps)
     if steps < 1:
         raise NodeError("steps must be at least 1", "steps")
     denoise = float(schedule.denoise)
@@ -171,7 +177,7 @@ def sample(ctx: RunContext, guider: Any, sampler: Any, schedule: Any, noise: Any
     noise_mask = latent.get("noise_mask")
     with torch.no_grad():
         scheduler = flow_scheduler(model, sampler.name)
-        timesteps = timesteps_for(model, scheduler, steps, size, device)
+        timesteps = timesteps_for(model, scheduler, steps, size, device, video[2] if len(video) == 5 else 1)
         first = 0 if full else start_step(steps, denoise)
         timesteps = timesteps[first * scheduler.order:]
         if len(timesteps) == 0:
@@ -188,7 +194,9 @@ def sample(ctx: RunContext, guider: Any, sampler: Any, schedule: Any, noise: Any
             image_latents = torch.cat([image_latents] * (batch // image_latents.shape[0]), dim=0)
         guider = _with_drawn(guider, "references", generator, model)
         guider = _with_drawn(guider, "concat", generator, model, masked=False)
-        if noise.enabled:
+        if noise.enabled and joint is not None:
+            start_noise = joint.randn(generator, device, dtype)
+        elif noise.enabled:
             start_noise = randn_tensor(samples.shape, generator=generator, device=device, dtype=dtype)
         else:
             start_noise = torch.zeros_like(samples)
@@ -198,14 +206,18 @@ def sample(ctx: RunContext, guider: Any, sampler: Any, schedule: Any, noise: Any
             latents = scheduler.scale_noise(image_latents, timesteps[:1].repeat(batch), start_noise)
         guider = _with_drawn(guider, "concat", generator, model, masked=True)
         mask = None
-        if noise_mask is not None:
+        if joint is not None:
+            mask = joint.mask(latent, batch)
+            mask = None if mask is None else mask.to(device=device, dtype=dtype)
+        elif noise_mask is not None:
             from nodes.latent._frames import over_frames
 
             mask = torch.nn.functional.interpolate(noise_mask.float(), size=size).to(device=device, dtype=dtype)
             if mask.shape[0] < batch:
                 mask = mask.repeat(batch // mask.shape[0], 1, 1, 1)
             mask = over_frames(mask, samples)
-        call = FlowCall(model, guider.positive, guider.negative, float(guider.cfg), batch, size, schedule=timesteps)
+        call = FlowCall(model, guider.positive, guider.negative, float(guider.cfg), batch, size, schedule=timesteps,
+                        streams=joint)
         total = len(timesteps)
         throttle = PreviewThrottle(ctx, total)
         skip = model.skip_layers
@@ -227,8 +239,12 @@ def sample(ctx: RunContext, guider: Any, sampler: Any, schedule: Any, noise: Any
                     last = float(scheduler.sigma_min) * scheduler.config.num_train_timesteps
                     used = step_mask(mask, progress(float(t), float(timesteps[0]), last), model.differential)
                 latents = (1 - used) * kept + used * latents
-            ctx.progress(i + 1, total, latent_preview(model, latents) if throttle.due(i) else None)
+            shown = latents if joint is None else joint.split(latents)[0]
+            ctx.progress(i + 1, total, latent_preview(model, shown) if throttle.due(i) else None)
     result = {"samples": latents, "downscale": model.vae_scale_factor}
-    if noise_mask is not None:
-        result["noise_mask"] = noise_mask
+    if joint is not None:
+        result |= joint.to_latent(latents)
+    for key in ("noise_mask", "audio_noise_mask"):
+        if latent.get(key) is not None:
+            result[key] = latent[key]
     return result

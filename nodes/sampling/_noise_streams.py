@@ -22,9 +22,13 @@ from nodes._lazy import lazy
 torch = lazy("torch")
 
 
-def start_noise(seed: int, like: Any) -> Any:
-    """The start noise for a latent batch (float32, CPU), as ComfyUI's `prepare_noise`."""
+def start_noise(seed: int, like: Any, joint: Any = None) -> Any:
+    """The start noise for a latent batch (float32, CPU), as ComfyUI's `prepare_noise`; a latent with a
+    soundtrack (`nodes.latent._streams.Joint`) gets each stream's from the same generator in turn, as
+    ComfyUI draws a nested latent's."""
     generator = torch.Generator("cpu").manual_seed(int(seed))
+    if joint is not None:
+        return joint.randn(generator, "cpu", torch.float32)
     return torch.randn(like.shape, dtype=torch.float32, generator=generator, device="cpu")
 
 

@@ -70,3 +70,102 @@ def write_audio_file(path, seed: int = 0, metadata: bool = True):
     save_file(original_audio_state(vae, vocoder), str(path),
               metadata={"config": json.dumps(AUDIO_FILE_CONFIG)} if metadata else None)
     return path, vae, vocoder
+
+
+
+#: LTX-2's video VAE with its real 32x / 8x compression and 128 latent channels, its levels 4 to 32 wide.
+VIDEO_VAE = dict(latent_channels=128, block_out_channels=(4, 8, 16, 32), decoder_block_out_channels=(8, 16, 32),
+                 layers_per_block=(1, 1, 1, 1, 1), decoder_layers_per_block=(1, 1, 1, 1),
+                 spatial_compression_ratio=32, temporal_compression_ratio=8)
+#: LTX-2's published scheduler (FlowMatchEulerDiscreteScheduler with its dynamic shift).
+SCHEDULER = dict(num_train_timesteps=1000, shift=1.0, use_dynamic_shifting=True, base_shift=0.95, max_shift=2.05,
+                 base_image_seq_len=1024, max_image_seq_len=4096, shift_terminal=0.1, time_shift_type="exponential")
+GEMMA_WIDTH, GEMMA_LAYERS = 32, 2
+LENGTH = 32  # the tokenizer's window (the pipeline's max_sequence_length is capped by it in the tests)
+
+
+def video_vae(seed: int = 0):
+    """AutoencoderKLLTX2Video, random, with non-trivial latent statistics."""
+    import torch
+    from diffusers import AutoencoderKLLTX2Video
+
+    torch.manual_seed(seed)
+    vae = AutoencoderKLLTX2Video(**VIDEO_VAE).eval()
+    with torch.no_grad():
+        vae.latents_mean.copy_(torch.randn_like(vae.latents_mean) * 0.1)
+        vae.latents_std.copy_(torch.rand_like(vae.latents_std) + 0.5)
+    return vae
+
+
+def gemma_tokenizer(folder=None):
+    """A Gemma-style tokenizer (BPE over bytes of letters and a few words; <bos> first, left padding)."""
+    import string
+
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
+    from transformers import GemmaTokenizerFast
+
+    words = ["<pad>", "<eos>", "<bos>", "<unk>"] + list(string.ascii_lowercase + string.digits + " ,.!?'-")
+    words += ["\u2581" + c for c in string.ascii_lowercase]
+    vocab = {w: i for i, w in enumerate(words)}
+    model = Tokenizer(models.WordPiece(vocab, unk_token="<unk>", max_input_chars_per_word=100))
+    model.pre_tokenizer = pre_tokenizers.Split("", "isolated")
+    model.post_processor = processors.TemplateProcessing(single="<bos> $A", pair="<bos> $A $B",
+                                                         special_tokens=[("<bos>", 2)])
+    tokenizer = GemmaTokenizerFast(tokenizer_object=model, bos_token="<bos>", eos_token="<eos>",
+                                   unk_token="<unk>", pad_token="<pad>", model_max_length=LENGTH,
+                                   padding_side="left")
+    if folder is not None:
+        tokenizer.save_pretrained(folder)
+    return tokenizer
+
+
+def gemma():
+    """Gemma3ForConditionalGeneration: a 2-layer language model 32 wide (and a 1-layer vision tower)."""
+    from transformers import Gemma3Config, Gemma3ForConditionalGeneration
+
+    text = dict(vocab_size=128, hidden_size=GEMMA_WIDTH, intermediate_size=64, num_hidden_layers=GEMMA_LAYERS,
+                num_attention_heads=2, num_key_value_heads=1, head_dim=16, sliding_window=8,
+                max_position_embeddings=256,
+                pad_token_id=0, eos_token_id=1, bos_token_id=2)
+    vision = dict(hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2, image_size=28,
+                  patch_size=14)
+    config = Gemma3Config(text_config=text, vision_config=vision, mm_tokens_per_image=4, image_token_index=127,
+                          boi_token_index=126, eoi_token_index=125)
+    return Gemma3ForConditionalGeneration(config).eval()
+
+
+def connectors():
+    """LTX-2.0's text connectors over the tiny Gemma's stacked states (layers + embeddings)."""
+    from diffusers.pipelines.ltx2.connectors import LTX2TextConnectors
+
+    return LTX2TextConnectors(caption_channels=GEMMA_WIDTH, text_proj_in_factor=GEMMA_LAYERS + 1,
+                              video_connector_num_attention_heads=2, video_connector_attention_head_dim=16,
+                              video_connector_num_layers=1, video_connector_num_learnable_registers=8,
+                              audio_connector_num_attention_heads=2, audio_connector_attention_head_dim=16,
+                              audio_connector_num_layers=1, audio_connector_num_learnable_registers=8).eval()
+
+
+def transformer():
+    """LTX2VideoTransformer3DModel: one block, video 2 heads of 16, audio 2 heads of 8, real channel counts."""
+    from diffusers import LTX2VideoTransformer3DModel
+
+    return LTX2VideoTransformer3DModel(in_channels=128, out_channels=128, num_attention_heads=2, attention_head_dim=16,
+                                       cross_attention_dim=32, audio_in_channels=16, audio_out_channels=16,
+                                       audio_num_attention_heads=2, audio_attention_head_dim=8,
+                                       audio_cross_attention_dim=16, num_layers=1, caption_channels=GEMMA_WIDTH,
+                                       audio_sampling_rate=16000, audio_hop_length=160).eval()
+
+
+def build_ltx2(folder, seed: int = 0):
+    """Write a tiny LTX2Pipeline folder; returns it."""
+    import torch
+    from diffusers import FlowMatchEulerDiscreteScheduler, LTX2Pipeline
+
+    torch.manual_seed(seed)
+    audio, vocoder = audio_parts(seed)
+    torch.manual_seed(seed)
+    pipe = LTX2Pipeline(scheduler=FlowMatchEulerDiscreteScheduler(**SCHEDULER), vae=video_vae(seed),
+                        audio_vae=audio, text_encoder=gemma(), tokenizer=gemma_tokenizer(), connectors=connectors(),
+                        transformer=transformer(), vocoder=vocoder)
+    pipe.save_pretrained(folder)
+    return folder
