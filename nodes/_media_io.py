@@ -238,3 +238,20 @@ def _encode_audio(container: Any, waveform: Any, sample_rate: int, rate: int, la
         container.mux(stream.encode(None))
     finally:
         container.close()
+
+
+def resample(waveform: Any, sample_rate: int, rate: int) -> Any:
+    """A waveform [batch, channels, samples] at `sample_rate` brought to `rate` with FFmpeg's
+    resampler (libswresample), each batch item alone; channels and dtype kept."""
+    av = _av()
+    layout = LAYOUTS[int(waveform.shape[1])]
+    items = []
+    for item in waveform:
+        block = av.AudioFrame.from_ndarray(item.detach().cpu().float().contiguous().numpy(), format="fltp",
+                                           layout=layout)
+        block.sample_rate, block.pts = sample_rate, 0
+        resampler = av.AudioResampler(format="fltp", layout=layout, rate=rate)
+        parts = [f.to_ndarray() for f in resampler.resample(block) + resampler.resample(None)]
+        items.append(torch.from_numpy(np.concatenate(parts, axis=1).astype(np.float32)))
+    length = min(int(part.shape[-1]) for part in items)
+    return torch.stack([part[..., :length] for part in items]).to(waveform.dtype)

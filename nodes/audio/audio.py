@@ -1,4 +1,4 @@
-"""Sound nodes: Load Audio, Trim Audio Duration, Save Audio (ComfyUI's audio core).
+"""Sound nodes: Load Audio, Trim Audio Duration, Audio Concat, Save Audio (ComfyUI's audio core).
 
 AUDIO is ComfyUI's dict (`nodes.media.Audio`): a waveform [batch, channels, samples] and its rate.
 """
@@ -71,6 +71,47 @@ class TrimAudioDuration(Node):
             raise NodeError(f"nothing is left: the sound lasts {length / rate:g} s and the part kept starts at "
                             f"{start / rate:g} s for {duration:g} s", "start_index" if duration > 0 else "duration")
         return ({"waveform": waveform[..., start:end], "sample_rate": rate},)
+
+
+class AudioConcat(Node):
+    type_id = "audio.concat"
+    title = "Audio Concat"
+    category = "audio"
+    description = (
+        "Plays audio2 after audio1 (or before it). As in ComfyUI, mono sound becomes stereo by doubling its "
+        "channel, and the sound at the lower sample rate is resampled to the higher one (here with FFmpeg's "
+        "resampler: ComfyUI uses torchaudio's, so resampled samples differ slightly)."
+    )
+    inputs = (
+        Input("audio1", AUDIO),
+        Input("audio2", AUDIO),
+        Input("direction", STRING, default="after", choices=("after", "before"),
+              help="Whether audio2 goes after or before audio1."),
+    )
+    outputs = (Output("audio", AUDIO),)
+
+    def run(self, ctx: RunContext, audio1: dict, audio2: dict, direction: str = "after") -> tuple[dict]:
+        import torch
+
+        from nodes._media_io import resample
+
+        for name, audio in (("audio1", audio1), ("audio2", audio2)):
+            if (problem := audio_problem(audio)) is not None:
+                raise NodeError(f"the sound {problem}", name)
+        first, second = (audio1["waveform"], audio2["waveform"])
+        first, second = (w.repeat(1, 2, 1) if w.shape[1] == 1 else w for w in (first, second))
+        if first.shape[:2] != second.shape[:2]:
+            raise NodeError(f"the sounds do not join: audio1 is {first.shape[0]} x {first.shape[1]} channels, "
+                            f"audio2 {second.shape[0]} x {second.shape[1]} (batch x channels, mono counted "
+                            "as stereo)", "audio2")
+        rate1, rate2 = int(audio1["sample_rate"]), int(audio2["sample_rate"])
+        rate = max(rate1, rate2)
+        if rate1 < rate:
+            first = resample(first, rate1, rate)
+        if rate2 < rate:
+            second = resample(second, rate2, rate)
+        pair = (first, second) if direction == "after" else (second, first)
+        return ({"waveform": torch.cat(pair, dim=2), "sample_rate": rate},)
 
 
 class SaveAudio(Node):

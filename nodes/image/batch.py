@@ -1,5 +1,5 @@
 """Picture batches as ComfyUI's video graphs use them: a plain picture of one colour, a run of
-frames picked out of a batch, a batch repeated."""
+frames picked out of a batch, a batch repeated, a batch rebatched."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from nodeflow.core import Input, Node, Output, RunContext
+from nodeflow.core import Input, Node, NodeError, Output, RunContext
 from nodeflow.core.flow_size import FlowSize
 from nodeflow.core.types import IMAGE, INT
 
@@ -85,3 +85,29 @@ class RepeatImageBatch(Node):
 
     def run(self, ctx: RunContext, image: Any, amount: int) -> tuple[Any]:
         return (image.repeat(amount, 1, 1, 1),)
+
+
+class RebatchImages(Node):
+    type_id = "image.rebatch"
+    title = "Rebatch Images"
+    category = "image/batch"
+    description = (
+        "Pictures in batches of at most batch_size. In ComfyUI this makes a list of batches that the nodes "
+        "after it run one by one; a NodeFlow link carries one batch, so the pictures pass on as one batch "
+        "when they fit, and a batch larger than batch_size is refused in one line (pick parts of it with "
+        "Image From Batch)."
+    )
+    inputs = (
+        Input("images", IMAGE),
+        Input("batch_size", INT, default=1, min=1, max=MAX_BATCH, help="Pictures (or frames) per batch."),
+    )
+    outputs = (Output("image", IMAGE),)
+
+    def run(self, ctx: RunContext, images: Any, batch_size: int) -> tuple[Any]:
+        count = int(images.shape[0])
+        if count > batch_size:
+            batches = -(-count // batch_size)
+            raise NodeError(f"{count} pictures in batches of {batch_size} would be {batches} batches run one after "
+                            f"another (a ComfyUI list); a NodeFlow link carries one batch: use batch_size {count} "
+                            "or more", "batch_size")
+        return (images,)

@@ -12,7 +12,7 @@ from typing import Any
 from nodeflow.core import Input, Node, NodeError, Output, RunContext, default_registry
 from nodeflow.core.masks import check_mask_text, decode_mask
 from nodeflow.core.spec import MemoryNeed
-from nodeflow.core.types import IMAGE, INT, MASK, STRING
+from nodeflow.core.types import BOOLEAN, IMAGE, INT, MASK, STRING
 from nodes.image._resize import scale_image
 
 #: Load Image refuses pictures above this many pixels (8192 x 8192), whatever memory is free.
@@ -240,7 +240,8 @@ class ImageCompositeMasked(Node):
     description = (
         "Pastes 'source' onto 'destination' at (x, y) where the mask is 1 (everywhere without a "
         "mask). After inpainting, source = the decoded result and destination = the original: "
-        "pixels outside the mask come back exactly as they were."
+        "pixels outside the mask come back exactly as they were. resize_source first stretches the source "
+        "(and so the mask) to the destination's size, bilinearly as ComfyUI does."
     )
     inputs = (
         Input("destination", IMAGE),
@@ -248,16 +249,21 @@ class ImageCompositeMasked(Node):
         Input("x", INT, default=0, min=0, max=16384),
         Input("y", INT, default=0, min=0, max=16384),
         Input("mask", MASK, optional=True),
+        Input("resize_source", BOOLEAN, default=False, help="Stretch the source to the destination's size first."),
     )
     outputs = (Output("image", IMAGE),)
 
-    def run(self, ctx: RunContext, destination: Any, source: Any, x: int, y: int, mask: Any = None) -> tuple[Any]:
+    def run(self, ctx: RunContext, destination: Any, source: Any, x: int, y: int, mask: Any = None,
+            resize_source: bool = False) -> tuple[Any]:
         import torch
 
         from nodes._tensors import fit_mask, mask_to_b1hw
 
         out = destination.clone()
         _, dh, dw, _ = destination.shape
+        if resize_source and tuple(source.shape[1:3]) != (dh, dw):
+            stretched = torch.nn.functional.interpolate(source.movedim(-1, 1), size=(dh, dw), mode="bilinear")
+            source = stretched.movedim(1, -1)
         if x >= dw or y >= dh:
             raise NodeError(f"({x}, {y}) is outside the {dw}x{dh} destination", "x")
         h, w = min(source.shape[1], dh - y), min(source.shape[2], dw - x)

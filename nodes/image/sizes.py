@@ -190,3 +190,44 @@ class ResizeImageMask(Node):
             target = _picture(match, "match")
             return (int(target.shape[2]), int(target.shape[1])), "match"
         return (max(multiple, w // multiple * multiple), max(multiple, h // multiple * multiple)), "multiple"
+
+
+class ResizeAndPadImage(Node):
+    type_id = "image.resize_and_pad"
+    title = "Resize And Pad Image"
+    category = "image"
+    description = (
+        "Fits pictures inside target_width x target_height keeping their aspect ratio (the scale the tighter "
+        "side needs, sizes cut down to whole pixels), then pads them, centred, with white or black to "
+        "exactly that size."
+    )
+    inputs = (
+        Input("image", IMAGE),
+        Input("target_width", INT, default=512, min=1, max=MAX_SIDE),
+        Input("target_height", INT, default=512, min=1, max=MAX_SIDE),
+        Input("padding_color", STRING, default="white", choices=("white", "black")),
+        Input("interpolation", STRING, default="area", choices=("area", "bicubic", "nearest-exact", "bilinear",
+                                                                "lanczos")),
+    )
+    outputs = (Output("image", IMAGE),)
+
+    def run(self, ctx: RunContext, image: Any, target_width: int, target_height: int, padding_color: str = "white",
+            interpolation: str = "area") -> tuple[Any]:
+        import torch
+
+        if getattr(image, "ndim", None) != 4:
+            raise NodeError(f"expects an IMAGE batch [batch, height, width, channels], got {type(image).__name__}",
+                            "image")
+        b, h, w, c = image.shape
+        scale = min(target_width / w, target_height / h)
+        width, height = int(w * scale), int(h * scale)
+        if width < 1 or height < 1:
+            side = "target_height" if target_height / h < target_width / w else "target_width"  # the tighter one
+            raise NodeError(f"a {w}x{h} picture fitted into {target_width}x{target_height} would be {width}x{height} "
+                            "pixels; give the target more room", side)
+        fitted = resize(ctx, image, width, height, interpolation, field="target_width")
+        out = torch.full((b, target_height, target_width, c), 0.0 if padding_color == "black" else 1.0,
+                         dtype=fitted.dtype)
+        top, left = (target_height - height) // 2, (target_width - width) // 2
+        out[:, top:top + height, left:left + width] = fitted
+        return (out,)

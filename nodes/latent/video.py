@@ -1,4 +1,5 @@
-"""Empty Video Latent: the start of text-to-video, a latent with a frame axis (`nodes.latent._frames`)."""
+"""Video latents: Empty Video Latent (the start of text-to-video, a latent with a frame axis, see
+`nodes.latent._frames`) and Trim Video Latent (drops latent frames from the start)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from typing import Any
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
 from nodeflow.core.flow_size import FlowSize
 from nodeflow.core.types import INT, LATENT, VAE
+
+#: VAE posteriors: they describe the untrimmed samples, so a trimmed latent leaves them behind.
+_POSTERIORS = ("latent_dist", "masked_dist")
 
 #: Without a VAE: the layout ComfyUI's EmptyHunyuanLatentVideo makes (16 channels, 8x, 4 frames per
 #: latent frame, Wan 2.1's and HunyuanVideo's), refitted to the sampling model's own (`fit_empty_latent`).
@@ -75,3 +79,40 @@ def require_sizes(width: int, height: int, factor: int, node_field: tuple[str, s
         if value % step or value < step:
             raise NodeError(f"{field} {value} is not a multiple of {step} (the VAE's {factor}x, and 2x2 latent cells "
                             f"per token); use {max(step, value // step * step)}", field)
+
+
+class TrimVideoLatent(Node):
+    type_id = "latent.trim_video"
+    title = "Trim Video Latent"
+    category = "latent/video"
+    description = (
+        "Drops the first `trim_amount` latent frames of a video latent (each is several video frames: 4 "
+        "for Wan). VACE puts its reference pictures in front of the video as extra latent frames; after "
+        "sampling, this takes them off again (WanVaceToVideo's trim_latent output says how many)."
+    )
+    inputs = (
+        Input("samples", LATENT, help="A video latent [batch, channels, frames, height, width]."),
+        Input("trim_amount", INT, default=0, min=0, max=99999, help="Latent frames to drop from the start."),
+    )
+    outputs = (Output("latent", LATENT),)
+
+    def run(self, ctx: RunContext, samples: dict, trim_amount: int) -> tuple[dict]:
+        from nodes.latent._frames import has_frames
+
+        latents = samples["samples"]
+        if not has_frames(latents):
+            raise NodeError(f"this latent has no frames (shape {list(latents.shape)}): Trim Video Latent takes "
+                            "a video latent [batch, channels, frames, height, width]", "samples")
+        if samples.get("empty_length") is not None:
+            raise NodeError("this blank video latent was made without a VAE; its frames are fitted to the model "
+                            "when sampled: trim it after sampling, or give Empty Video Latent the VAE", "samples")
+        frames = int(latents.shape[2])
+        if trim_amount >= frames:
+            raise NodeError(f"trim_amount {trim_amount} leaves nothing of the latent's {frames} frames; "
+                            f"at most {frames - 1}", "trim_amount")
+        out = {k: v for k, v in samples.items() if k not in _POSTERIORS}
+        out["samples"] = latents[:, :, trim_amount:]
+        mask = samples.get("noise_mask")
+        if mask is not None and mask.ndim == 5 and mask.shape[2] == frames:  # a mask per frame is trimmed alike
+            out["noise_mask"] = mask[:, :, trim_amount:]
+        return (out,)

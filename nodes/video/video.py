@@ -1,4 +1,4 @@
-"""Video nodes: Create Video, Get Video Components, Load Video, Save Video (ComfyUI's video core).
+"""Video nodes: Create Video, Get Video Components, Load Video, Video Slice, Save Video (ComfyUI's video core).
 
 A VIDEO (`nodes.media.Video`) is frames + frame rate + optional sound; every check of a bad input
 happens before anything is decoded or encoded, and names the node's field.
@@ -14,8 +14,8 @@ from typing import Any
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
 from nodeflow.core.flow_size import FlowSize
 from nodeflow.core.spec import MemoryNeed
-from nodeflow.core.types import AUDIO, FLOAT, IMAGE, STRING, VIDEO
-from nodes.media import Video, audio_problem, frame_rate
+from nodeflow.core.types import AUDIO, BOOLEAN, FLOAT, IMAGE, STRING, VIDEO
+from nodes.media import Video, audio_problem, audio_seconds, frame_rate
 
 #: Load Video refuses files with more frames than this (ComfyUI's largest picture batch) ...
 MAX_LOAD_FRAMES = 4096
@@ -120,6 +120,62 @@ class LoadVideo(Node):
             return (Video(images, rate, audio),)
         except (OSError, ValueError) as exc:
             raise NodeError(str(exc), "file") from None
+
+
+class VideoSlice(Node):
+    type_id = "video.slice"
+    title = "Video Slice"
+    category = "video"
+    description = (
+        "Keeps `duration` seconds of a VIDEO from `start_time` on (negative: counted from the end; duration 0: "
+        "to the end), as ComfyUI trims a video file: the frames whose time falls in the window, and the "
+        "sound from start_time for as long. With strict_duration a window longer than what is left is refused."
+    )
+    inputs = (
+        Input("video", VIDEO),
+        Input("start_time", FLOAT, default=0.0, min=-1e5, max=1e5, step=0.001,
+              help="Start in seconds; negative counts from the end."),
+        Input("duration", FLOAT, default=0.0, min=0.0, max=1e9, step=0.001,
+              help="Length in seconds, or 0 for the rest of the video."),
+        Input("strict_duration", BOOLEAN, default=False,
+              help="Refuse a duration longer than what is left after start_time (instead of keeping what is)."),
+    )
+    outputs = (Output("video", VIDEO),)
+
+    def run(self, ctx: RunContext, video: Video, start_time: float, duration: float,
+            strict_duration: bool = False) -> tuple[Video]:
+        import math
+
+        if not isinstance(video, Video):
+            raise NodeError(f"expected a VIDEO, got {type(video).__name__}", "video")
+        if duration < 0:
+            raise NodeError(f"duration {duration:g} is negative; 0 keeps the rest of the video", "duration")
+        seconds = video.seconds
+        start = max(seconds + start_time, 0.0) if start_time < 0 else start_time
+        left = seconds - start
+        if strict_duration and duration > 0 and left < duration - 1e-6:
+            raise NodeError(f"only {max(left, 0.0):g} s are left after {start:g} s of this {seconds:g} s video, "
+                            f"not {duration:g} (strict_duration)", "duration")
+        rate = float(video.fps)
+        first = math.ceil(start * rate - 1e-6)  # frame i shows at i / fps: the first at or after start
+        end = video.frame_count
+        if duration > 0:
+            end = min(end, math.ceil((start + duration) * rate - 1e-6))
+        if first >= end:
+            raise NodeError(f"no frame is left: the video lasts {seconds:g} s and the slice starts at {start:g} s",
+                            "start_time")
+        return (Video(video.images[first:end], video.fps, _sound_window(video.audio, start, duration)),)
+
+
+def _sound_window(audio: Any, start: float, duration: float) -> Any:
+    """The sound from `start` seconds for `duration` (0: to its end), cut at whole samples as ComfyUI
+    cuts a file's sound; nothing when none of it is left."""
+    if audio is None or start >= audio_seconds(audio):
+        return None
+    rate = int(audio["sample_rate"])
+    begin = int(start * rate)
+    stop = begin + int(duration * rate) if duration > 0 else None
+    return {"waveform": audio["waveform"][..., begin:stop], "sample_rate": rate}
 
 
 class SaveVideo(Node):

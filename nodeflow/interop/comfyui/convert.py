@@ -151,17 +151,6 @@ def latent_upscale_method(params: dict[str, Any], notes: Notes) -> dict[str, Any
     return params
 
 
-def composite_values(params: dict[str, Any], notes: Notes) -> dict[str, Any]:
-    params = dict(params)
-    if params.pop("resize_source", False):
-        raise Unmappable("resize_source is on; NodeFlow's Image Composite Masked does not resize the source")
-    return params
-
-
-def composite_export(params: dict[str, Any]) -> dict[str, Any]:
-    return params | {"resize_source": False}
-
-
 def image_to_mask_channel(params: dict[str, Any], notes: Notes) -> dict[str, Any]:
     if params.get("channel") == "alpha":
         raise Unmappable("channel 'alpha': NodeFlow's Mask from Image reads red, green, blue or luminance")

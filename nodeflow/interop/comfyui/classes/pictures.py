@@ -35,8 +35,7 @@ PICTURES: tuple[Entry, ...] = (
     Entry("ImageInvert", "image.invert", (), {"image": "image"}, ("image",)),
     Entry("ImageCompositeMasked", "image.composite_masked", ("x", "y", "resize_source"),
           {"destination": "destination", "source": "source", "x": "x", "y": "y", "mask": "mask",
-           "resize_source": "resize_source"}, ("image",),
-          values=convert.composite_values, export=convert.composite_export),
+           "resize_source": "resize_source"}, ("image",)),
     # mask
     Entry("InvertMask", "mask.invert", (), {"mask": "mask"}, ("mask",)),
     Entry("MaskToImage", "mask.to_image", (), {"mask": "mask"}, ("image",)),

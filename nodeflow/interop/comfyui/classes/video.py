@@ -13,10 +13,16 @@ nodes_images.py, nodes_mask.py) and checked against the official templates' save
   ["re-encode", crf] after): every choice NodeFlow's mp4/h264 writer is ("auto", "mp4", "h264")
   is taken, a re-encode's crf is carried, anything else (mkv, webm, av1) is reported.
 - SaveAudioAdvanced's format is a dynamic combo: mp3 and opus add a quality widget, flac none.
+- RecordAudio is Load Audio of the recording: ComfyUI's frontend uploads it to its temp folder and
+  saves the name as "audio/recording-<time>.wav [temp]" (templates save ""); NodeFlow reads the file
+  from the input folder, so the folder annotation is dropped and said.
+- RebatchImages' overlap and merge_overlap_mode (0.5) only act between several batches of a ComfyUI
+  list; a NodeFlow link carries one batch (Rebatch Images refuses to split one), so they are dropped.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from nodeflow.interop.comfyui import convert
@@ -26,6 +32,8 @@ from nodeflow.interop.comfyui.classes.entry import SHOWN, UPLOAD, Entry, same
 _REST = tuple(f"rest{n}" for n in range(6))
 #: The SaveVideo choices that mean what NodeFlow's Save Video writes (an h264 mp4).
 _MP4_CHOICES = ("auto", "mp4", "h264")
+#: A file name ComfyUI annotates with the folder it lives in: "name [temp]".
+_ANNOTATED = re.compile(r"(?P<name>.+) \[(?P<folder>input|output|temp)\]")
 
 
 def create_video_values(params: dict[str, Any], notes: convert.Notes) -> dict[str, Any]:
@@ -65,9 +73,27 @@ def save_video_export(params: dict[str, Any]) -> dict[str, Any]:
     return params | {"format": "mp4", "codec": "h264"}
 
 
+def recorded_audio_values(params: dict[str, Any], notes: convert.Notes) -> dict[str, Any]:
+    """RecordAudio: the uploaded recording's name without ComfyUI's folder annotation; NodeFlow looks
+    for it in the input folder."""
+    params = dict(params)
+    found = _ANNOTATED.fullmatch(params.get("audio") or "")
+    if found:
+        params["audio"] = found["name"]
+        notes.note(f"the recording {found['name']} was in ComfyUI's {found['folder']} folder; NodeFlow reads it "
+                   "from the input folder")
+    return params
+
+
+def rebatch_values(params: dict[str, Any], notes: convert.Notes) -> dict[str, Any]:
+    """RebatchImages: overlap and its merge mode act only between the batches of a list (module docstring)."""
+    return {k: v for k, v in params.items() if k not in ("overlap", "merge_overlap_mode")}
+
+
 _SAVE_VIDEO_INPUTS = {"video": "video", "filename_prefix": "filename_prefix", "format": "format", "codec": "codec",
                       "format.codec": "format.codec"} | {name: f"rest.{name[4:]}" for name in _REST}
 _SAVE_AUDIO = {"audio": "audio", "filename_prefix": "filename_prefix"}
+_PAD_WIDGETS = ("target_width", "target_height", "padding_color", "interpolation")
 
 VIDEO: tuple[Entry, ...] = (
     Entry("CreateVideo", "video.create", ("fps", "bit_depth", "color_space", "codec"),
@@ -77,11 +103,16 @@ VIDEO: tuple[Entry, ...] = (
           values=save_video_values, export=save_video_export),
     Entry("GetVideoComponents", "video.components", (), {"video": "video"}, ("images", "audio", "fps", None, None)),
     Entry("LoadVideo", "video.load", ("file", UPLOAD), {"file": "file"}, ("video",)),
+    Entry("Video Slice", "video.slice", ("start_time", "duration", "strict_duration"),
+          {"video": "video"} | same("start_time", "duration", "strict_duration"), ("video",)),
+    Entry("TrimVideoLatent", "latent.trim_video", ("trim_amount",), same("samples", "trim_amount"), ("latent",)),
     # sound (Save Audio (Advanced) first: NodeFlow's Save Audio exports as it)
     Entry("SaveAudioAdvanced", "audio.save", ("filename_prefix", "format"),
           _SAVE_AUDIO | {"format": "format", "format.quality": "quality"}, ("audio",),
           variants=("format", {"flac": (), "mp3": ("format.quality",), "opus": ("format.quality",)})),
     Entry("LoadAudio", "audio.load", ("audio", SHOWN, SHOWN), {"audio": "audio"}, ("audio",)),
+    Entry("RecordAudio", "audio.load", ("audio", SHOWN), {"audio": "audio"}, ("audio",), values=recorded_audio_values),
+    Entry("AudioConcat", "audio.concat", ("direction",), same("audio1", "audio2", "direction"), ("audio",)),
     Entry("TrimAudioDuration", "audio.trim", ("start_index", "duration"),
           {"audio": "audio"} | same("start_index", "duration"), ("audio",)),
     Entry("SaveAudio", "audio.save", ("filename_prefix",), _SAVE_AUDIO, ("audio",), fixed={"format": "flac"}),
@@ -96,4 +127,7 @@ VIDEO: tuple[Entry, ...] = (
           {"image": "image"} | same("batch_index", "length"), ("image",)),
     Entry("RepeatImageBatch", "image.repeat_batch", ("amount",), {"image": "image", "amount": "amount"}, ("image",)),
     Entry("SolidMask", "mask.solid", ("value", "width", "height"), same("value", "width", "height"), ("mask",)),
+    Entry("RebatchImages", "image.rebatch", ("batch_size", "overlap", "merge_overlap_mode"),
+          same("images", "batch_size", "overlap", "merge_overlap_mode"), ("image",), values=rebatch_values),
+    Entry("ResizeAndPadImage", "image.resize_and_pad", _PAD_WIDGETS, same("image", *_PAD_WIDGETS), ("image",)),
 )
