@@ -139,7 +139,8 @@ class SaveImage(Node):
     description = (
         "Saves PNGs as '<prefix>_<counter>.png' in the output folder (never overwriting). Each PNG "
         "carries the workflow that made it (open or drop it in NodeFlow to get the graph back) and "
-        "the main settings as readable text."
+        "the main settings as readable text. The pictures pass through (ComfyUI's Save Image has that "
+        "output too: its templates compare the saved picture with the source)."
     )
     is_output = True
     inputs = (
@@ -147,7 +148,7 @@ class SaveImage(Node):
         Input("filename_prefix", STRING, default="nodeflow", output_prefix=True),
         Input("eight_bit", STRING, default="round", choices=("round", "truncate"), help=_EIGHT_BIT_HELP),
     )
-    outputs = ()
+    outputs = (Output("images", IMAGE),)
 
     def run(self, ctx: RunContext, images: Any, filename_prefix: str, eight_bit: str = "round") -> dict:
         from nodeflow.core.files import SAVED_PATH_INFO
@@ -160,7 +161,7 @@ class SaveImage(Node):
             ctx.report(f"saved {path}")
             pil.info[SAVED_PATH_INFO] = str(path)  # so the output viewer can offer the file
         ctx.show_images(pils)
-        return {}
+        return {"images": images}
 
 
 def png_info(ctx: RunContext) -> Any:

@@ -26,7 +26,17 @@ area's module, listed below); nothing else in the importer or exporter needs to 
 
 from __future__ import annotations
 
-from nodeflow.interop.comfyui.classes import conditioning, data, ltx, models, pictures, sampling, sd_extras, video
+from nodeflow.interop.comfyui.classes import (
+    conditioning,
+    data,
+    flux3,
+    ltx,
+    models,
+    pictures,
+    sampling,
+    sd_extras,
+    video,
+)
 from nodeflow.interop.comfyui.classes.entry import CONTROL, SHOWN, UPLOAD, Entry
 
 __all__ = ["CONTROL", "ENTRIES", "SHOWN", "UPLOAD", "Entry", "entry_for_class", "entry_for_node"]
@@ -40,6 +50,7 @@ ENTRIES: tuple[Entry, ...] = (
     *sd_extras.SD_EXTRAS,
     *ltx.LTX,
     *video.VIDEO,
+    *flux3.FLUX3,
 )
 
 _BY_CLASS = {e.comfy: e for e in ENTRIES}

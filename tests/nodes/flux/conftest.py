@@ -174,3 +174,11 @@ def tiny_lumina2(tmp_path_factory, torch_threads):
     from tiny_lumina2 import build_lumina2
 
     return build_lumina2(tmp_path_factory.mktemp("tiny_lumina2"))
+
+
+@pytest.fixture(scope="session")
+def tiny_flux3_8(tmp_path_factory, torch_threads):
+    """A tiny FLUX.3 [klein] with the real head width and 8x VAE, so its lone files load with the shipped configs."""
+    from tiny_flux3 import build_flux3
+
+    return build_flux3(tmp_path_factory.mktemp("tiny_flux3_8"), real_heads=True, seed=2)

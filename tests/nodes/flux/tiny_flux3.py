@@ -96,3 +96,59 @@ def reference_pipe(folder: Path, cfg: float = 1.0) -> Any:
         settled(pipe)
         _pipes[key] = pipe
     return _pipes[key]
+
+
+#: diffusers' FLUX.3 names -> BFL's, which ComfyUI's files keep: the inverse of diffusers' single-file converter
+#: (`convert_flux3_transformer_checkpoint_to_diffusers`).
+_BFL_EXACT = {"timestep_embedder.linear_1.weight": "time_in.in_layer.weight",
+              "timestep_embedder.linear_2.weight": "time_in.out_layer.weight",
+              "target_timestep_embedder.linear_1.weight": "ref_time_in.in_layer.weight",
+              "target_timestep_embedder.linear_2.weight": "ref_time_in.out_layer.weight",
+              "proj_out.weight": "final_layer.image.linear.weight",
+              "norm_out.linear.weight": "final_layer.image.adaLN_modulation.1.weight"}
+_BFL_SUFFIXES = {"attn.to_q.weight": "q_proj.weight", "attn.to_k.weight": "k_proj.weight",
+                 "attn.to_v.weight": "v_proj.weight", "attn.to_out.0.weight": "attn_out.weight",
+                 "attn.norm_q.weight": "norm.query_norm.scale", "attn.norm_k.weight": "norm.key_norm.scale",
+                 "ff.linear_in.weight": "mlp_in.weight", "ff.linear_out.weight": "mlp_out.weight"}
+_BFL_PREFIXES = {"x_embedders.": "emb_in.", "context_embedder.": "txt_in.", "mode_blocks.": "content_mode_blocks.",
+                 "single_transformer_blocks.": "single_blocks."}
+
+
+def bfl_flux3_state(state: dict) -> dict:
+    """A Flux3Transformer2DModel's state in BFL's key names under ComfyUI's wrapper prefix (the final
+    modulation as (shift, scale))."""
+    import torch
+
+    out = {}
+    for key, value in state.items():
+        if key in _BFL_EXACT:
+            if key == "norm_out.linear.weight":
+                scale, shift = value.chunk(2, dim=0)
+                value = torch.cat([shift, scale])
+            out[_BFL_EXACT[key]] = value
+            continue
+        new = next((key[:-len(a)] + b for a, b in _BFL_SUFFIXES.items() if key.endswith(a)), key)
+        new = new.replace(".linear.weight", ".lin.weight")
+        new = next((b + new[len(a):] for a, b in _BFL_PREFIXES.items() if new.startswith(a)), new)
+        out[new] = value
+    return {"model.diffusion_model." + k: v.contiguous() for k, v in out.items()}
+
+
+def comfyui_files(folder: Path, out: Path) -> tuple[Path, Path]:
+    """A tiny FLUX.3 folder's transformer and text encoder as ComfyUI's files (BFL's names; Qwen3-VL in
+    its published checkpoint names with its head, the tokenizer beside it)."""
+    import shutil
+
+    from diffusers import Flux3Transformer2DModel
+    from safetensors.torch import save_file
+    from transformers import Qwen3VLForConditionalGeneration
+
+    unet = out / "flux3-image-klein.safetensors"
+    save_file(bfl_flux3_state(Flux3Transformer2DModel.from_pretrained(folder / "transformer").state_dict()),
+              str(unet))
+    clip = out / "text_encoders" / "qwen3vl_4b.safetensors"
+    clip.parent.mkdir()
+    encoder = Qwen3VLForConditionalGeneration.from_pretrained(folder / "text_encoder")
+    save_file({k: v.contiguous().clone() for k, v in encoder.state_dict().items()}, str(clip))
+    shutil.copytree(folder / "tokenizer", clip.parent / "tokenizer")
+    return unet, clip

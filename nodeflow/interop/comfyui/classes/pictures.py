@@ -25,7 +25,7 @@ PICTURES: tuple[Entry, ...] = (
     # image
     Entry("LoadImage", "image.load", ("image", UPLOAD), {"image": "image"}, ("image", "mask")),
     Entry("SaveImage", "image.save", ("filename_prefix",), {"images": "images", "filename_prefix": "filename_prefix"},
-          (), values=convert.eight_bit),
+          ("images",), values=convert.eight_bit),
     Entry("PreviewImage", "image.preview", (), {"images": "images"}, (), values=convert.eight_bit),
     Entry("ImageScale", "image.scale", ("upscale_method", "width", "height", "crop"),
           {"image": "image", "upscale_method": "method", "width": "width", "height": "height", "crop": "crop"},
