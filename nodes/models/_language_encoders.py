@@ -202,18 +202,59 @@ def model_type_of(class_name: str) -> str:
 
 def language_tokenizer(path: Path, class_name: str, user_folder: Path, field: str) -> Any:
     """The tokenizer of a language-model text encoder: inside its folder, beside its file
-    (`<name>.tokenizer/` or `tokenizer/`), or in `user_folder`. The vocabularies are the models'
-    own (Qwen's, Gemma's, Mistral's) and are not shipped: without one, the message says where to
-    put it."""
+    (`<name>.tokenizer/` or `tokenizer/`), the SentencePiece model the file itself carries (ComfyUI's
+    Gemma files: `embedded_tokenizer`), or in `user_folder`. The vocabularies are the models' own
+    (Qwen's, Gemma's, Mistral's) and are not shipped: without one, the message says where to put it."""
     import transformers
 
     candidates = [path, path / "tokenizer"] if path.is_dir() else []
-    candidates += [path.parent / f"{path.stem}.tokenizer", path.parent / "tokenizer", user_folder]
+    candidates += [path.parent / f"{path.stem}.tokenizer", path.parent / "tokenizer"]
     for folder in candidates:
         if (folder / "tokenizer.json").is_file() or (folder / "tokenizer_config.json").is_file():
             return getattr(transformers, class_name).from_pretrained(folder, local_files_only=True)
-    raise NodeError(f"no tokenizer for {path.name}: put its tokenizer files (tokenizer.json, tokenizer_config.json "
-                    f"from the model's 'tokenizer' folder) into {user_folder} or {path.parent / 'tokenizer'}", field)
+    embedded = embedded_tokenizer(path, class_name, field)
+    if embedded is not None:
+        return embedded
+    if (user_folder / "tokenizer.json").is_file() or (user_folder / "tokenizer_config.json").is_file():
+        return getattr(transformers, class_name).from_pretrained(user_folder, local_files_only=True)
+    raise NodeError(f"no tokenizer for {path.name}: put its tokenizer files (tokenizer.json and tokenizer_config.json "
+                    f"from the model's 'tokenizer' folder) into {user_folder} or {path.parent / 'tokenizer'}; the file "
+                    f"carries none as '{EMBEDDED_TOKENIZER}' (ComfyUI's Gemma files do)", field)
+
+
+#: The key under which ComfyUI's text encoder files keep their SentencePiece model, as bytes in a uint8
+#: tensor (`text_encoders.spiece_model` in an all-in-one checkpoint).
+EMBEDDED_TOKENIZER = "spiece_model"
+
+
+def embedded_tokenizer(path: Path, class_name: str, field: str) -> Any:
+    """The tokenizer `class_name` made from the SentencePiece model a .safetensors file carries (see
+    `EMBEDDED_TOKENIZER`), by transformers' own conversion of a `tokenizer.model`; a <bos> first and no
+    <eos>, as ComfyUI's Gemma tokenizers and Gemma's own tokenizer config encode. None: the file has none."""
+    import tempfile
+
+    import transformers
+    from safetensors import SafetensorError, safe_open
+
+    if path.is_dir() or path.suffix.lower() != ".safetensors":
+        return None
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            key = next((k for k in handle.keys() if k == EMBEDDED_TOKENIZER
+                        or k.endswith("." + EMBEDDED_TOKENIZER)), None)
+            data = None if key is None else handle.get_tensor(key).numpy().tobytes()
+    except (OSError, ValueError, RuntimeError, SafetensorError):  # unreadable: the model loader says so
+        return None
+    if data is None:
+        return None
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "tokenizer.model").write_bytes(data)
+        try:
+            return getattr(transformers, class_name).from_pretrained(folder, local_files_only=True,
+                                                                     add_bos_token=True, add_eos_token=False)
+        except (OSError, ValueError, ImportError) as exc:
+            raise NodeError(f"cannot read the tokenizer {path.name} carries ('{key}'): "
+                            f"{str(exc).splitlines()[0]}", field) from None
 
 
 #: Where a language model's sizes are read: (checkpoint key suffix, llama.cpp name suffix).

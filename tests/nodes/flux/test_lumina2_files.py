@@ -1,6 +1,7 @@
 """Lumina 2 as ComfyUI users hold it: a transformer file in the original key names (fused qkv), Gemma 2
 in its checkpoint names (CLIPLoader type lumina2, which Z-Image's Qwen3 shares: the file's keys pick
-the family), the NetaYume-style all-in-one checkpoint; each gives the diffusers folder's pixels."""
+the family), the NetaYume-style all-in-one checkpoint; each gives the diffusers folder's pixels. Their
+tokenizer is the SentencePiece model ComfyUI's files carry (`spiece_model`), or the files beside them."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 import torch
 from graphs import add, pixels, run
 from test_lumina2_parity import lumina_txt2img
-from tiny_lumina2 import comfyui_files
+from tiny_lumina2 import comfyui_files, with_sentencepiece
 
 from nodeflow.core import RunContext
 from nodeflow.engine import Executor
@@ -72,3 +73,42 @@ def test_a_gemma_file_without_its_tokenizer_says_what_is_missing(files, tmp_path
     assert raised.value.field == "clip_name" and "\n" not in message
     assert "no tokenizer for gemma_2_2b_fp16.safetensors" in message and "tokenizer.json" in message
     assert str(tmp_path / "tokenizer") in message
+
+
+TEXTS = ("a red circle on a blue background", "Zebra \u00fcn\u00efcode 123  two spaces", "<Prompt Start> a square")
+
+
+def _sentencepiece_ids(model: bytes, text: str) -> list[int]:
+    """The ids ComfyUI's Gemma tokenizer gives: the SentencePiece model itself, <bos> first, no <eos>."""
+    import sentencepiece
+
+    return sentencepiece.SentencePieceProcessor(model_proto=model, add_bos=True, add_eos=False).encode(text)
+
+
+def test_a_gemma_file_carrying_its_tokenizer_needs_none_beside_it(files, tmp_path, monkeypatch):
+    """ComfyUI's Gemma files keep their SentencePiece model as a uint8 tensor `spiece_model`: read from
+    the file, it tokenizes as SentencePiece does, and the prompt encodes."""
+    from nodes.conditioning._text_encode import encode_text
+    from nodes.models.loaders import LoadCLIP
+
+    monkeypatch.setenv("NODEFLOW_HOME", str(tmp_path / "home"))
+    lone = tmp_path / "text_encoders" / "gemma_2_2b_fp16.safetensors"
+    model = with_sentencepiece(files["clip"], lone, "spiece_model")
+    ctx = RunContext(device="cpu")
+    (clip,) = LoadCLIP().run(ctx, clip_name=str(lone), family="lumina2")
+    for text in TEXTS:
+        assert clip.tokenizer(text)["input_ids"] == _sentencepiece_ids(model, text)
+    entry = encode_text(ctx, clip, TEXTS[0])
+    assert entry.embeds.shape == (1, 256, 32)
+    assert int(entry.attention_mask.sum()) == len(_sentencepiece_ids(model, TEXTS[0]))
+
+
+def test_an_all_in_one_checkpoint_carrying_its_tokenizer_needs_none_beside_it(files, tmp_path, monkeypatch):
+    from nodes.models._checkpoint import load_checkpoint
+
+    monkeypatch.setenv("NODEFLOW_HOME", str(tmp_path / "home"))
+    whole = tmp_path / "checkpoints" / "NetaYume_v35.safetensors"
+    model = with_sentencepiece(files["checkpoint"], whole, "text_encoders.spiece_model")
+    _, clip, _ = load_checkpoint(whole, "cpu", torch.float32)
+    for text in TEXTS:
+        assert clip.tokenizer(text)["input_ids"] == _sentencepiece_ids(model, text)

@@ -37,6 +37,37 @@ def gemma_tokenizer(folder: Path | None = None):
     return tokenizer
 
 
+def gemma_sentencepiece(vocab: int = 300) -> bytes:
+    """A tiny SentencePiece BPE model as Gemma's is made (byte fallback, digits split, whitespace kept,
+    ids pad 0, eos 1, bos 2, unk 3): what ComfyUI's Gemma files carry as their `spiece_model` tensor."""
+    import io
+
+    import sentencepiece
+
+    model = io.BytesIO()
+    sentencepiece.SentencePieceTrainer.train(
+        sentence_iterator=iter([SYSTEM, "a red circle on a blue background <Prompt Start> a green square"] * 4),
+        model_writer=model, model_type="bpe", vocab_size=vocab, hard_vocab_limit=False, byte_fallback=True,
+        split_digits=True, allow_whitespace_only_pieces=True, remove_extra_whitespaces=False, add_dummy_prefix=False,
+        normalization_rule_name="identity", pad_id=0, eos_id=1, bos_id=2, unk_id=3, pad_piece="<pad>",
+        eos_piece="<eos>", bos_piece="<bos>", unk_piece="<unk>", minloglevel=2)
+    return model.getvalue()
+
+
+def with_sentencepiece(source: Path, target: Path, key: str) -> bytes:
+    """`source` (a safetensors file) copied to `target` with a SentencePiece model added under `key`, as
+    ComfyUI's files keep it; returns the model."""
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    model = gemma_sentencepiece()
+    state = load_file(str(source))
+    state[key] = torch.frombuffer(bytearray(model), dtype=torch.uint8).clone()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    save_file(state, str(target))
+    return model
+
+
 def gemma2_encoder(dim: int = 32, layers: int = 2):
     """A Gemma2Model with Gemma 2 2B's heads, norms, rope and soft-capping (the shipped config's)."""
     from transformers import Gemma2Config, Gemma2Model
