@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
-from nodeflow.core.types import FLOAT, IMAGE, INT, MASK, STRING
+from nodeflow.core.types import BOOLEAN, FLOAT, IMAGE, INT, MASK, STRING
 
 
 class SolidMask(Node):
@@ -73,14 +73,19 @@ class MaskThreshold(Node):
     type_id = "mask.threshold"
     title = "Mask Threshold"
     category = "mask"
-    description = "A hard mask: 1 where the mask is at least the threshold, 0 elsewhere."
-    inputs = (Input("mask", MASK), Input("threshold", FLOAT, default=0.5, min=0.0, max=1.0, step=0.01))
+    description = ("A hard mask: 1 where the mask is at least the threshold (only above it when inclusive is off, "
+                   "as ComfyUI's Threshold Mask), 0 elsewhere.")
+    inputs = (
+        Input("mask", MASK),
+        Input("threshold", FLOAT, default=0.5, min=0.0, max=1.0, step=0.01),
+        Input("inclusive", BOOLEAN, default=True, help="Whether a mask value equal to the threshold becomes 1."),
+    )
     outputs = (Output("mask", MASK),)
 
-    def run(self, ctx: RunContext, mask: Any, threshold: float) -> tuple[Any]:
+    def run(self, ctx: RunContext, mask: Any, threshold: float, inclusive: bool = True) -> tuple[Any]:
         import torch
 
-        return ((mask >= threshold).to(torch.float32),)
+        return ((mask >= threshold if inclusive else mask > threshold).to(torch.float32),)
 
 
 class InvertMask(Node):

@@ -47,8 +47,9 @@ def test_every_template_imports_and_the_fully_mapped_ones_are_counted(registry, 
     # QwenImage21Cache, TextGenerate's mtp and a 16-picture BatchImagesNode, 71 with CameraAngle and
     # ModelSamplingAuraFlow's sampling widget, 72 with SDTurboScheduler, 73 with
     # ModelAttentionBackend, 74 with the video core: CreateVideo, SaveVideo, LoadVideo, GetVideoComponents,
-    # 79 with FLUX.3's Flux3LayoutPrompt and ReferenceMultiLatent and Save Image's pass-through output)
-    assert len(fully) >= 79
+    # 79 with FLUX.3's Flux3LayoutPrompt and ReferenceMultiLatent and Save Image's pass-through output,
+    # 81 with ThresholdMask (basic_mask_operations_and_compositing))
+    assert len(fully) >= 81
     record_property("templates_fully_mapped", len(fully))
     print(f"\nComfyUI templates: {imported} imported, {len(fully)} map fully ({', '.join(fully)}); "
           f"{len(refused)} index files refused; most common unmapped classes: {missing.most_common(10)}")

@@ -9,6 +9,7 @@ node as a placeholder. Each exporter converter goes the other way on NodeFlow pa
 from __future__ import annotations
 
 import math
+import struct
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -148,6 +149,18 @@ def ksampler_export(params: dict[str, Any]) -> dict[str, Any]:
 def latent_upscale_method(params: dict[str, Any], notes: Notes) -> dict[str, Any]:
     params = dict(params)
     nearest_choice(params, "method", LATENT_METHOD_NEAREST, notes)
+    return params
+
+
+def threshold_export(params: dict[str, Any]) -> dict[str, Any]:
+    """Mask Threshold as ThresholdMask, which keeps only values above its cutoff: an inclusive threshold
+    t (masks are float32) is the same cut as "above the float32 just below t"; 0 stays 0 (nothing lies
+    below it in a mask)."""
+    params = dict(params)
+    value = params.get("threshold")
+    if params.pop("inclusive", True) and isinstance(value, (int, float)) and value > 0:
+        bits = struct.unpack("<I", struct.pack("<f", float(value)))[0]
+        params["threshold"] = struct.unpack("<f", struct.pack("<I", bits - 1))[0]
     return params
 
 

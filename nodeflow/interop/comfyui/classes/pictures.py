@@ -41,4 +41,6 @@ PICTURES: tuple[Entry, ...] = (
     Entry("MaskToImage", "mask.to_image", (), {"mask": "mask"}, ("image",)),
     Entry("ImageToMask", "mask.from_image", ("channel",), {"image": "image", "channel": "channel"}, ("mask",),
           values=convert.image_to_mask_channel),
+    Entry("ThresholdMask", "mask.threshold", ("value",), {"mask": "mask", "value": "threshold"}, ("mask",),
+          fixed={"inclusive": False}, export=convert.threshold_export),
 )
