@@ -73,6 +73,7 @@ LTX2 = Family(
     comfy_clip_types=("ltxv",),
     native_side=768,
     lora_loader="LTX2LoraLoaderMixin",
+    mask_keeps_clean=True,
     notes=("the video and its soundtrack are denoised together (nodes.latent._streams); the diffusers "
            "convention follows LTX2Pipeline with one guidance scale for both, no STG, modality guidance or "
            "guidance rescale",),

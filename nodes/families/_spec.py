@@ -105,6 +105,10 @@ class Family:
     reference_methods: tuple[str, ...] = ()
     #: Whether its transformer can skip blocks for Skip Layer Guidance (diffusers' `skip_layers`).
     skip_layer_guidance: bool = False
+    #: Whether a noise mask's kept part stays the clean latent at every step (not re-noised to each
+    #: level) and the denoiser call is told the mask (`Joint.mask`) as per-token timesteps: LTX-2's frame
+    #: conditioning, as LTX2ImageToVideoPipeline and ComfyUI's LTXV models keep a start frame.
+    mask_keeps_clean: bool = False
     notes: tuple[str, ...] = field(default=())
 
     def module(self) -> Any:

@@ -29,6 +29,8 @@ class Joint:
     """The shapes (batch first) of a LATENT's streams, and how they sit in one joined tensor."""
 
     shapes: tuple[tuple[int, ...], ...]
+    #: The run's joined noise mask (1 = generate), where the family's denoiser reads it (`mask_keeps_clean`).
+    mask: Any = None
 
     @property
     def video(self) -> tuple[int, ...]:
@@ -51,7 +53,7 @@ class Joint:
 
         return self.join([randn_tensor(s, generator=generator, device=device, dtype=dtype) for s in self.shapes])
 
-    def mask(self, latent: dict, batch: int) -> Any:
+    def masks(self, latent: dict, batch: int) -> Any:
         """The streams' noise masks joined (1 = generate; a stream without one is generated whole), or None
         when neither stream has one."""
         masks = [latent.get(key) for _, key in STREAMS]

@@ -85,9 +85,14 @@ def _velocities(model: Any, streams: Any, prompts: _Prompts, latents: Any, t: An
     video_coords = transformer.rope.prepare_video_coords(b, frames, h, w, video.device, fps=prompts.frame_rate)
     audio_coords = transformer.audio_rope.prepare_audio_coords(b, length, video.device)
     timestep = t.to(video.device).expand(b)
+    video_timestep = timestep
+    if streams.mask is not None:  # kept frames are clean: their tokens' timestep is t * mask (0 when kept)
+        mask = streams.split(streams.mask)[0][:, :1]
+        mask = mask.repeat(calls, 1, 1, 1, 1) if calls > 1 else mask
+        video_timestep = timestep.unsqueeze(-1) * pipe._pack_latents(mask, p, pt).squeeze(-1).to(timestep.dtype)
     out_video, out_audio = transformer(
         hidden_states=tokens, audio_hidden_states=audio_tokens, encoder_hidden_states=prompts.video,
-        audio_encoder_hidden_states=prompts.audio, timestep=timestep, sigma=timestep,
+        audio_encoder_hidden_states=prompts.audio, timestep=video_timestep, audio_timestep=timestep, sigma=timestep,
         encoder_attention_mask=prompts.mask, audio_encoder_attention_mask=prompts.mask, num_frames=frames, height=h,
         width=w, fps=prompts.frame_rate, audio_num_frames=length, video_coords=video_coords,
         audio_coords=audio_coords, use_cross_timestep=True, return_dict=False)

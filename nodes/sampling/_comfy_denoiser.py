@@ -66,6 +66,8 @@ class Denoiser:
             self.call = CondCall(model, guider.positive, guider.negative, self.cfg_on, latent_shape[0],
                                  tuple(latent_shape[-2:]), len(table))
         self.inpaint: tuple[Any, Any, Any] | None = None
+        #: The family keeps a mask's kept part clean instead of noised to each sigma (LTX-2's frames).
+        self.clean = spec is not None and spec.mask_keeps_clean
         self.span: tuple[float, float] | None = None  # first and last timestep, for Differential Diffusion
         skip = model.skip_layers
         #: Skip Layer Guidance's sigma span (highest, lowest), from its fractions of the schedule.
@@ -99,7 +101,8 @@ class Denoiser:
         if self.inpaint is not None:
             mask, source, noise = self.inpaint
             mask = self._mask_at(mask, sigma)
-            x = x * mask + self.table.noise_scaling(sigma, noise, source, False) * (1.0 - mask)
+            kept = source if self.clean else self.table.noise_scaling(sigma, noise, source, False)
+            x = x * mask + kept * (1.0 - mask)
         x_in = self.table.model_input(x, sigma).to(self.model.dtype)
         timestep = self.table.timestep(sigma.cpu()).to(self.model.device)
         cond, uncond = self.call.outputs(x_in, timestep)

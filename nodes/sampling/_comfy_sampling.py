@@ -14,6 +14,7 @@ pixels_expected` (the importer's report asks it).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import math
@@ -168,11 +169,14 @@ def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, sigmas: Any,
         drawn = start_noise(noise.seed, source, joint) if noise.enabled else torch.zeros(source.shape)
         drawn = drawn.to(source.device)
         x = table.noise_scaling(sigmas[0].to(source.device), drawn, source, starts_at_full_noise(table, sigmas))
-        denoiser = Denoiser(guider, table, tuple(source.shape), keep_uncond=sampler.name in CFG_PP, sigmas=sigmas,
-                            streams=joint)
-        mask = _inpaint_mask(latent, x) if joint is None else joint.mask(latent, x.shape[0])
+        mask = _inpaint_mask(latent, x) if joint is None else joint.masks(latent, x.shape[0])
         if mask is not None:
             mask = mask.to(x.device)
+        if joint is not None:
+            joint = dataclasses.replace(joint, mask=mask)
+        denoiser = Denoiser(guider, table, tuple(source.shape), keep_uncond=sampler.name in CFG_PP, sigmas=sigmas,
+                            streams=joint)
+        if mask is not None:
             # ComfyUI's ddim inpaints with its own noise for the kept part, drawn from seed + 1.
             kept = start_noise(noise.seed + 1, source, joint).to(source.device) if sampler.name == "ddim" else drawn
             denoiser.set_inpaint(mask, source, kept, sigmas)

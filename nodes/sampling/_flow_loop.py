@@ -20,6 +20,7 @@ StableDiffusion3Pipeline's skip_guidance_layers do, and only with classifier-fre
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from nodeflow.core import NodeError, RunContext
@@ -207,8 +208,9 @@ def sample(ctx: RunContext, guider: Any, sampler: Any, schedule: Any, noise: Any
         guider = _with_drawn(guider, "concat", generator, model, masked=True)
         mask = None
         if joint is not None:
-            mask = joint.mask(latent, batch)
+            mask = joint.masks(latent, batch)
             mask = None if mask is None else mask.to(device=device, dtype=dtype)
+            joint = dataclasses.replace(joint, mask=mask)
         elif noise_mask is not None:
             from nodes.latent._frames import over_frames
 
@@ -216,6 +218,9 @@ def sample(ctx: RunContext, guider: Any, sampler: Any, schedule: Any, noise: Any
             if mask.shape[0] < batch:
                 mask = mask.repeat(batch // mask.shape[0], 1, 1, 1)
             mask = over_frames(mask, samples)
+        clean = mask is not None and model.spec.mask_keeps_clean  # kept frames start and stay clean
+        if clean:
+            latents = (1 - mask) * image_latents + mask * latents
         call = FlowCall(model, guider.positive, guider.negative, float(guider.cfg), batch, size, schedule=timesteps,
                         streams=joint)
         total = len(timesteps)
@@ -230,7 +235,7 @@ def sample(ctx: RunContext, guider: Any, sampler: Any, schedule: Any, noise: Any
             latents = scheduler.step(velocity, t, latents, return_dict=False)[0]
             if mask is not None:
                 kept = image_latents
-                if i < total - 1:
+                if i < total - 1 and not clean:
                     kept = scheduler.scale_noise(kept, torch.tensor([timesteps[i + 1]]), start_noise)
                 used = mask
                 if model.differential is not None:

@@ -71,3 +71,36 @@ def pipeline_run(folder: Path, *, prompt: str = "a red circle", negative: str = 
                generator=torch.Generator("cpu").manual_seed(seed))
     frames = out.frames  # [B, F, 3, H, W]
     return frames.permute(0, 1, 3, 4, 2).reshape(-1, size, size, 3), out.audio
+
+
+def ltx2_img2video(folder: Path, audio_file: Path, image: Path, *, strength: float = 1.0,
+                   **options: Any) -> tuple[Graph, dict[str, str]]:
+    """The text-to-video graph with Load Image -> LTXV Img To Video Inplace on the video latent."""
+    g, ids = ltx2_txt2video(folder, audio_file, **options)
+    ids["image"] = add(g, "image.load", image=str(image))
+    ids["inplace"] = add(g, "ltx2.img_to_video_inplace", {"vae": (ids["ckpt"], "vae"), "image": (ids["image"], "image"),
+                                                          "latent": (ids["video"], "latent")}, strength=strength)
+    g.connect(ids["inplace"], "latent", ids["av"], "video_latent")
+    return g, ids
+
+
+def pipeline_i2v_run(folder: Path, image: Path, *, prompt: str = "a red circle", negative: str = "", size: int = 64,
+                     length: int = 9, frame_rate: float = 25.0, seed: int = 0, steps: int = 2,
+                     cfg: float = 1.0) -> tuple[Any, Any]:
+    """LTX2ImageToVideoPipeline's frames and waveform for a start picture (no CRF re-compression)."""
+    import torch
+    from diffusers import LTX2ImageToVideoPipeline
+    from PIL import Image
+
+    text2video = reference_pipe(folder)
+    pipe = LTX2ImageToVideoPipeline(**{k: v for k, v in text2video.components.items()
+                                       if k in LTX2ImageToVideoPipeline._get_signature_keys(LTX2ImageToVideoPipeline)[0]
+                                       or k in ("processor", "prompt_enhancer", "duration_head")})
+    pipe.set_progress_bar_config(disable=True)
+    out = pipe(image=Image.open(image).convert("RGB"), prompt=prompt, negative_prompt=negative, height=size,
+               width=size, num_frames=length, frame_rate=frame_rate, num_inference_steps=steps, guidance_scale=cfg,
+               audio_guidance_scale=cfg, stg_scale=0.0, audio_stg_scale=0.0, modality_scale=1.0,
+               audio_modality_scale=1.0, guidance_rescale=0.0, audio_guidance_rescale=0.0, image_crf=0,
+               output_type="pt", max_sequence_length=pipe.tokenizer.model_max_length,
+               generator=torch.Generator("cpu").manual_seed(seed))
+    return out.frames.permute(0, 1, 3, 4, 2).reshape(-1, size, size, 3), out.audio

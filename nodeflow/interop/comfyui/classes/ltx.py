@@ -20,6 +20,10 @@ LTX: tuple[Entry, ...] = (
           ("positive", "negative")),
     Entry("LTXVCropGuides", "ltx2.crop_guides", (), same("positive", "negative", "latent"),
           ("positive", "negative", "latent")),
+    Entry("LTXVPreprocess", "ltx2.preprocess", ("img_compression",), same("image", "img_compression"),
+          ("output_image",)),
+    Entry("LTXVImgToVideoInplace", "ltx2.img_to_video_inplace", ("strength", "bypass"),
+          same("vae", "image", "latent", "strength", "bypass"), ("latent",)),
     Entry("LTXVAudioVAELoader", "ltx2.load_audio_vae", ("ckpt_name",), same("ckpt_name"), ("audio_vae",)),
     Entry("LTXVAudioVAEDecode", "ltx2.audio_vae_decode", (), same("samples", "audio_vae"), ("audio",)),
 )
