@@ -25,14 +25,13 @@ from nodes.families import require_rope_width
 
 torch = lazy("torch")
 
-#: The system prompts Lumina 2 was trained with (ComfyUI's CLIPTextEncodeLumina2 names them); "superior"
-#: is Lumina2Pipeline's `system_prompt`.
+#: The system prompts ComfyUI's CLIPTextEncodeLumina2 offers, by its names; "superior" is Lumina2Pipeline's
+#: `system_prompt`. Others (NetaYume's anime and negative prefixes) are written before the prompt as text.
 SYSTEM_PROMPTS = {
     "superior": "You are an assistant designed to generate superior images with the superior degree of image-text "
                 "alignment based on textual prompts or user prompts.",
     "alignment": "You are an assistant designed to generate high-quality images with the highest degree of "
                  "image-text alignment based on textual prompts.",
-    "low-quality": "You are an assistant designed to generate low-quality images based on textual prompts.",
 }
 
 
