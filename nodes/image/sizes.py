@@ -211,6 +211,12 @@ class ResizeAndPadImage(Node):
     )
     outputs = (Output("image", IMAGE),)
 
+    @classmethod
+    def picture_pixels(cls, params: Mapping[str, Any], pixels: int) -> int:
+        """Every picture comes out target_width x target_height."""
+        width, height = params.get("target_width"), params.get("target_height")
+        return width * height if isinstance(width, int) and isinstance(height, int) else pixels
+
     def run(self, ctx: RunContext, image: Any, target_width: int, target_height: int, padding_color: str = "white",
             interpolation: str = "area") -> tuple[Any]:
         import torch

@@ -154,6 +154,10 @@ def test_resize_and_pad_refuses_a_fit_to_nothing():
     assert caught.value.field == "target_height" and "\n" not in str(caught.value)
 
 
+def test_resize_and_pad_tells_the_memory_plan_its_size():
+    assert ResizeAndPadImage.picture_pixels({"target_width": 64, "target_height": 32}, 10_000) == 2048
+
+
 # Rebatch Images ---------------------------------------------------------------------------------
 
 def test_rebatch_images_passes_a_batch_that_fits_and_refuses_a_split():
