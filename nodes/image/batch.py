@@ -13,6 +13,8 @@ from nodeflow.core.types import IMAGE, INT
 
 #: The largest picture batch these nodes make or take apart (ComfyUI's bound: 4096 frames).
 MAX_BATCH = 4096
+#: ComfyUI's MAX_RESOLUTION: current ComfyUI bounds Image From Batch's index by it either way.
+MAX_SIDE = 16384
 
 
 class EmptyImage(Node):
@@ -46,11 +48,12 @@ class ImageFromBatch(Node):
     type_id = "image.from_batch"
     title = "Image From Batch"
     category = "image/batch"
-    description = ("Picks `length` pictures starting at batch_index (0 = the first) out of a batch, e.g. frames "
-                   "of a video. An index past the end picks the last; a length past the end stops there.")
+    description = ("Picks `length` pictures starting at batch_index (0 = the first, -1 = the last) out of a batch, "
+                   "e.g. frames of a video. An index past either end picks the first or the last; a length past "
+                   "the end stops there.")
     inputs = (
         Input("image", IMAGE),
-        Input("batch_index", INT, default=0, min=0, max=MAX_BATCH - 1),
+        Input("batch_index", INT, default=0, min=-MAX_SIDE, max=MAX_SIDE, help="Negative counts from the end."),
         Input("length", INT, default=1, min=1, max=MAX_BATCH),
     )
     outputs = (Output("image", IMAGE),)
@@ -63,8 +66,9 @@ class ImageFromBatch(Node):
         return replace(size, batch=min(size.batch, length))
 
     def run(self, ctx: RunContext, image: Any, batch_index: int, length: int) -> tuple[Any]:
-        start = min(int(image.shape[0]) - 1, batch_index)
-        stop = start + min(int(image.shape[0]) - start, length)
+        count = int(image.shape[0])
+        start = max(0, min(count - 1, batch_index + count if batch_index < 0 else batch_index))
+        stop = start + min(count - start, length)
         return (image[start:stop].clone(),)
 
 

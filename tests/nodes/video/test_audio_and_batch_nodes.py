@@ -111,6 +111,9 @@ def test_image_from_batch_clamps_to_the_batch_as_comfyui_does():
     assert pick(RunContext(), batch, 1, 2)[0][:, 0, 0, 0].tolist() == [1, 2]
     assert pick(RunContext(), batch, 9, 3)[0][:, 0, 0, 0].tolist() == [4]  # past the end: the last
     assert pick(RunContext(), batch, 3, 4096)[0][:, 0, 0, 0].tolist() == [3, 4]
+    assert pick(RunContext(), batch, -1, 1)[0][:, 0, 0, 0].tolist() == [4]  # negative: from the end
+    assert pick(RunContext(), batch, -2, 5)[0][:, 0, 0, 0].tolist() == [3, 4]
+    assert pick(RunContext(), batch, -9, 1)[0][:, 0, 0, 0].tolist() == [0]  # before the start: the first
     assert ImageFromBatch.output_size({"length": 2}, {"image": FlowSize(5, 4)}).batch == 2
 
 
