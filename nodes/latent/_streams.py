@@ -6,7 +6,9 @@ and "audio_samples" [B, C', length, bins], each with an optional noise mask). It
 with the same noise levels, elementwise, so the loops (`_flow_loop`, `_comfy_sampling`) hold the pair
 as one tensor [B, video numbers + audio numbers] (each stream flattened per batch item, the video
 first), and the family's denoiser call, told the `Joint` layout, splits it and joins its outputs.
-Every random number is drawn per stream, video first, from one generator: the pipeline's order.
+Every random number is drawn per stream, video first, from one generator: the pipeline's order. A
+family whose soundtrack runs on its own schedule keeps it in the video's noise levels by scaling its
+start noise (`Joint.scales`, from the adapter's `stream_noise_scales`; MiniMax H3's, `nodes.minimax_h3._denoise`).
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ class Joint:
     shapes: tuple[tuple[int, ...], ...]
     #: The run's joined noise mask (1 = generate), where the family's denoiser reads it (`mask_keeps_clean`).
     mask: Any = None
+    #: Each stream's start-noise factor (none: 1 each).
+    scales: tuple[float, ...] = ()
 
     @property
     def video(self) -> tuple[int, ...]:
@@ -51,7 +55,8 @@ class Joint:
         """Gaussian noise for each stream in order from one generator, joined."""
         from diffusers.utils.torch_utils import randn_tensor
 
-        return self.join([randn_tensor(s, generator=generator, device=device, dtype=dtype) for s in self.shapes])
+        drawn = [randn_tensor(s, generator=generator, device=device, dtype=dtype) for s in self.shapes]
+        return self.join([d * f for d, f in zip(drawn, self.scales, strict=True)] if self.scales else drawn)
 
     def masks(self, latent: dict, batch: int) -> Any:
         """The streams' noise masks joined (1 = generate; a stream without one is generated whole), or None
@@ -79,15 +84,18 @@ class Joint:
         return {key: part for (key, _), part in zip(STREAMS, self.split(joined), strict=True)}
 
 
-def of(latent: dict) -> Joint | None:
-    """The layout of a LATENT with a second stream, or None for a plain one."""
+def of(latent: dict, model: Any = None) -> Joint | None:
+    """The layout of a LATENT with a second stream (with `model`'s family's start-noise scales), or None
+    for a plain one."""
     if latent.get(STREAMS[1][0]) is None:
         return None
     samples, audio = latent[STREAMS[0][0]], latent[STREAMS[1][0]]
     if audio.shape[0] != samples.shape[0]:
         raise NodeError(f"the soundtrack's batch ({audio.shape[0]}) differs from the video's ({samples.shape[0]})",
                         "latent_image")
-    return Joint((tuple(samples.shape), tuple(audio.shape)))
+    spec = getattr(model, "spec", None)
+    scales = getattr(spec.module(), "stream_noise_scales", None) if spec is not None else None
+    return Joint((tuple(samples.shape), tuple(audio.shape)), scales=tuple(scales(model)) if scales else ())
 
 
 def joined(latent: dict, joint: Joint | None) -> Any:

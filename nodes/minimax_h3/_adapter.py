@@ -47,11 +47,22 @@ FRAMES_PER_CHUNK, LATENTS_PER_CHUNK = 17, 5
 
 
 @dataclass(frozen=True)
+class Guide:
+    """A picture held at one frame of the video (a keyframe): its conditioning latents [1, 24, 1, h, w]
+    (`keyframe_latents`) and the pixel frame it stands at (0 the first; negative counts from the end)."""
+
+    frame: int
+    latents: Any
+
+
+@dataclass(frozen=True)
 class Prompt:
     """What a MiniMax H3 prompt carries beside its states (`CondEntry.extra`): the [tokens] modality tags
-    of the states (1 text, 0 a keyframe's vision block), which select the transformer's AdaLN rows."""
+    of the states (1 text, 0 a keyframe's vision block), which select the transformer's AdaLN rows, and
+    the keyframes the video is held to, in packed order."""
 
     tags: Any
+    guides: tuple[Guide, ...] = ()
 
 
 def tags_of(entry: Any) -> Any:
@@ -151,12 +162,21 @@ def audio_latents(rows: Any, frames: int) -> Any:
     return rows.reshape(AUDIO_CHANNELS, frames, rows.shape[-1]).permute(2, 0, 1).unsqueeze(0)
 
 
-class Layout:
-    """The packed sequence of one run (see module doc): text rows, `len(anchors)` keyframe frames
-    ("first" / "last"), `audio_frames` stereo audio rows, the video latents' rows."""
+def pixel_frames(latent_frames: int) -> int:
+    """Pixel frames a run of latent frames stands for (each VAE chunk's 5 latents hold 1, 4, 4, 4, 4)."""
+    from diffusers.modular_pipelines.minimax_h3.before_denoise import _ROPE_FRAMES_PER_LATENT as per
 
-    def __init__(self, model: Any, entry: Any, video_shape: tuple[int, ...], audio_frames: int,
-                 anchors: tuple[str, ...] = ()) -> None:
+    return sum(per[k % len(per)] for k in range(int(latent_frames)))
+
+
+class Layout:
+    """The packed sequence of one run (see module doc): text rows, one frame of rows per keyframe of
+    the prompt (`Prompt.guides`), `audio_frames` stereo audio rows, the video latents' rows. A keyframe
+    at the first or last frame sits where the pipeline puts it; one between, at its frame's rotary time
+    (the same rule: text rows + 5/3 per pixel frame)."""
+
+    def __init__(self, model: Any, entry: Any, video_shape: tuple[int, ...], audio_frames: int) -> None:
+        from diffusers.modular_pipelines.minimax_h3.before_denoise import _ROPE_FRAME_RESCALE as per_frame
         from diffusers.modular_pipelines.minimax_h3.before_denoise import MiniMaxH3PrepareLayoutStep
 
         config = model.unet.config
@@ -168,16 +188,40 @@ class Layout:
         if entry.embeds.shape[-1] != config.text_dim:
             raise NodeError(f"this conditioning has {entry.embeds.shape[-1]} features per token; the MiniMax H3 "
                             f"transformer takes {config.text_dim}", "positive")
+        self.guides = entry.extra.guides
+        count = pixel_frames(frames)
+        places = [g.frame if g.frame >= 0 else count + g.frame for g in self.guides]
+        for guide, place in zip(self.guides, places, strict=True):
+            if not 0 <= place < count:
+                raise NodeError(f"a keyframe at frame {guide.frame} is outside the video's {count} frames", "positive")
+            if tuple(guide.latents.shape[-2:]) != (height, width):
+                raise NodeError(f"a keyframe's latents are {guide.latents.shape[-1]}x{guide.latents.shape[-2]} "
+                                f"cells but the video's are {width}x{height}: make both at the same size", "positive")
+        anchors = tuple("last" if place and place == count - 1 else "first" for place in places)
         (position_ids, tags, self.video_indices, self.audio_indices, text_indices, self.condition_rows,
          _) = MiniMaxH3PrepareLayoutStep.build_packed_sequence(
             tags, frames, height, width, audio_frames, self.patch, AUDIO_CHANNELS, AUDIO_TAG, VIDEO_TAG,
             anchors)
-        device = model.device
         self.text_count = int(text_indices.numel())
+        per_guide = (height // self.patch[1]) * (width // self.patch[2])
+        for index, place in enumerate(places):
+            if 0 < place < count - 1:
+                start = self.text_count + index * per_guide
+                position_ids[start:start + per_guide, 0] = self.text_count + per_frame * place
+        device = model.device
         self.fields = {"position_ids": position_ids.to(device), "token_tags": tags.to(device),
                        "video_indices": self.video_indices.to(device), "audio_indices": self.audio_indices.to(device),
                        "text_indices": text_indices.to(device)}
         self.embeds = entry.embeds.to(device)
+
+    def held(self, generator: Any, scheduler: Any) -> list[Any]:
+        """The keyframes' rows as the pipeline holds them: each latent noised to t 0.999 with noise drawn
+        from `generator`, in packed order."""
+        rows = []
+        for guide in self.guides:
+            noise = torch.randn(tuple(guide.latents.shape), generator=generator, dtype=torch.float32)
+            rows.append(video_rows(scheduler.scale_noise(guide.latents.float().cpu(), KEYFRAME_T, noise), self.patch))
+        return rows
 
     def __call__(self, video: Any, audio: Any, t_video: float, t_audio: float) -> tuple[Any, Any]:
         """Velocities (video rows, audio rows) of every row, conditioning rows included, with the
@@ -207,12 +251,11 @@ def keyframe_latents(vae: Any, picture: Any) -> Any:
 
 
 def sample(model: Any, entry: Any, latent: Mapping[str, Any], seed: int, steps: int,
-           keyframes: tuple[tuple[str, Any], ...] = (), shifts: tuple[float, float] = SHIFTS,
-           progress: Any = None) -> dict[str, Any]:
+           shifts: tuple[float, float] = SHIFTS, progress: Any = None) -> dict[str, Any]:
     """The pipeline's denoising loop (the diffusers convention) from fresh noise: `steps` is its
-    num_inference_steps (sigma grid points, the final 0 included: steps - 1 model calls); `keyframes`
-    are ("first" | "last", [1, 24, 1, h, w] latents) pairs. Noise is drawn as the pipeline draws it
-    from one CPU generator: each keyframe's first, then the video's, then the audio's rows."""
+    num_inference_steps (sigma grid points, the final 0 included: steps - 1 model calls); the prompt's
+    keyframes are held. Noise is drawn as the pipeline draws it from one CPU generator: each keyframe's
+    first, then the video's, then the audio's rows."""
     from diffusers import MiniMaxH3Scheduler
 
     video, audio = latent["samples"], latent.get("audio_samples")
@@ -220,13 +263,10 @@ def sample(model: Any, entry: Any, latent: Mapping[str, Any], seed: int, steps: 
         raise NodeError("MiniMax H3 samples a video + audio latent (MiniMax H3 Image to Video makes one)", "latent")
     if video.shape[0] != 1:
         raise NodeError("MiniMax H3 packs one video per sequence: batch size 1", "latent")
-    layout = Layout(model, entry, tuple(video.shape), int(audio.shape[-1]), tuple(a for a, _ in keyframes))
+    layout = Layout(model, entry, tuple(video.shape), int(audio.shape[-1]))
     generator = torch.Generator("cpu").manual_seed(int(seed))
     video_scheduler, audio_scheduler = MiniMaxH3Scheduler(shift=shifts[0]), MiniMaxH3Scheduler(shift=shifts[1])
-    held = []
-    for _, frame in keyframes:
-        noise = torch.randn(frame.shape, generator=generator, dtype=torch.float32)
-        held.append(video_rows(video_scheduler.scale_noise(frame.float().cpu(), KEYFRAME_T, noise), layout.patch))
+    held = layout.held(generator, video_scheduler)
     noise = torch.randn(tuple(video.shape), generator=generator, dtype=torch.float32)
     rows = video_rows(noise, layout.patch)
     sound = torch.randn((AUDIO_CHANNELS * audio.shape[-1], audio.shape[1]), generator=generator, dtype=torch.float32)
@@ -246,6 +286,24 @@ def sample(model: Any, entry: Any, latent: Mapping[str, Any], seed: int, steps: 
     result["samples"] = video_latents(rows[kept:], tuple(video.shape), layout.patch).to(video.dtype).cpu()
     result["audio_samples"] = audio_latents(sound, int(audio.shape[-1])).to(audio.dtype).cpu()
     return result
+
+
+def sample_joint(ctx: RunContext, guider: Any, schedule: Any, noise: Any, latent: dict) -> dict:
+    """A sampler node's run in the diffusers convention: the pipeline's loop (`sample`) for `schedule.steps`
+    model calls (the pipeline's num_inference_steps counts the final sigma 0 too). The checkpoint is
+    guidance-distilled: one prompt, cfg 1, no negative; a full denoise from the seed's noise."""
+    if not guider.positive.entries:
+        raise NodeError("the positive conditioning is empty", "positive")
+    if len(guider.positive.entries) != 1:
+        raise NodeError("MiniMax H3 takes one prompt (its keyframes and references ride with it)", "positive")
+    if abs(float(guider.cfg) - 1.0) > 1e-9:
+        raise NodeError("MiniMax H3 is guidance-distilled: sample it with cfg 1 (no negative prompt)", "cfg")
+    if float(schedule.denoise) < 1.0 or schedule.start_step or schedule.end_step is not None or not noise.enabled:
+        raise NodeError("MiniMax H3's pipeline denoises from full noise: denoise 1, all steps, noise on", "denoise")
+    if int(schedule.steps) < 1:
+        raise NodeError("steps must be at least 1", "steps")
+    return sample(guider.model, guider.positive.entries[0], latent, int(noise.seed), int(schedule.steps) + 1,
+                  progress=lambda done, total: ctx.progress(done, total))
 
 
 # ------------------------------------------------------------------------------ loading

@@ -149,7 +149,7 @@ def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, sigmas: Any,
                         "model")
     from nodes.latent import _streams
 
-    joint = _streams.of(latent)  # a soundtrack beside the video: both denoised as one tensor
+    joint = _streams.of(latent, model)  # a soundtrack beside the video: both denoised as one tensor
     source = _streams.joined(latent, joint).to(device=model.device, dtype=torch.float32)
     result = {k: v for k, v in latent.items() if k not in ("latent_dist", "masked_dist")}
     result["downscale"] = model.vae_scale_factor

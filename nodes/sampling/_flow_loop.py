@@ -167,7 +167,7 @@ def sample(ctx: RunContext, guider: Any, sampler: Any, schedule: Any, noise: Any
         raise NodeError("starting or ending early is not supported for flow models in the diffusers convention; "
                         "use the comfyui convention", "start_at_step")
     device, dtype = model.device, model.dtype
-    joint = _streams.of(latent)  # a soundtrack beside the video: both denoised as one tensor
+    joint = _streams.of(latent, model)  # a soundtrack beside the video: both denoised as one tensor
     samples = _streams.joined(latent, joint).to(device=device, dtype=dtype)
     video = latent["samples"].shape
     batch, size, steps = samples.shape[0], tuple(video[-2:]), int(schedule.steps)

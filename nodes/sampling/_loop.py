@@ -157,8 +157,11 @@ def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, schedule: Sc
         raise NodeError("CFG Norm follows ComfyUI's sampling: use the comfyui convention (the diffusers pipelines "
                         "rescale guidance their own way, if at all)", "model")
     latent = fit_empty_latent(ctx, model, latent)
-    guider = _with_negative(ctx, guider)
     _check_latent(model, latent)
+    own = getattr(model.spec.module(), "sample_joint", None) if model.spec is not None else None
+    if own is not None and latent.get("audio_samples") is not None:  # a soundtrack on its own schedule
+        return own(ctx, guider, schedule, noise, latent)  # the family's pipeline loop (MiniMax H3's)
+    guider = _with_negative(ctx, guider)
     if model.spec is not None and model.spec.is_flow:
         from nodes.sampling._flow_loop import sample as flow_sample
 

@@ -73,8 +73,8 @@ def test_first_frame_equals_the_pipeline(tiny):
     assert torch.equal(states, want["prompt_embeds"])
     assert tags.tolist().count(ad.VIDEO_TAG) > 2  # the vision block's rows carry the video tag
     first = ad.keyframe_latents(Vae(tiny["vae"], "cpu", torch.float32), torch.from_numpy(pixels)[None] / 255.0)
-    got = ad.sample(as_model(tiny["transformer"]), CondEntry(embeds=states, extra=ad.Prompt(tags)), empty_latent(),
-                    SEED, STEPS, keyframes=(("first", first),))
+    entry = CondEntry(embeds=states, extra=ad.Prompt(tags, (ad.Guide(0, first),)))
+    got = ad.sample(as_model(tiny["transformer"]), entry, empty_latent(), SEED, STEPS)
     assert torch.equal(got["samples"], want["latents"])
     assert torch.equal(got["audio_samples"][0].permute(1, 0, 2), want["audio_latents"])
 
