@@ -11,11 +11,13 @@ from pathlib import Path
 #: Model kinds, in the order `nodeflow models` lists them. Each is also its folder name.
 KINDS = ("checkpoints", "loras", "vae", "embeddings", "upscale_models", "controlnet", "clip", "unet")
 
-#: Other folder names that hold a kind (ComfyUI renamed clip and unet; t2i adapters load as controlnets).
+#: Other folder names that hold a kind (ComfyUI renamed clip and unet; t2i adapters load as controlnets;
+#: its latent upscalers, LTX-2's, are listed with the picture upscalers).
 FOLDER_ALIASES = {
     "text_encoders": "clip",
     "diffusion_models": "unet",
     "t2i_adapter": "controlnet",
+    "latent_upscale_models": "upscale_models",
 }
 
 #: File types that are model weights (ComfyUI's `supported_pt_extensions` plus GGUF).

@@ -169,3 +169,19 @@ def build_ltx2(folder, seed: int = 0):
                         transformer=transformer(), vocoder=vocoder)
     pipe.save_pretrained(folder)
     return folder
+
+
+def write_upsampler_file(path, seed: int = 0, metadata: bool = False):
+    """A tiny x2 LTX-2 latent upscaler (128 channels, 32 wide, one block a stage) as ComfyUI keeps it:
+    a .safetensors without the fixed blur kernel; returns (path, model)."""
+    import json
+
+    import torch
+    from diffusers.pipelines.ltx2.latent_upsampler import LTX2LatentUpsamplerModel
+    from safetensors.torch import save_file
+
+    torch.manual_seed(seed)
+    model = LTX2LatentUpsamplerModel(in_channels=128, mid_channels=32, num_blocks_per_stage=1).eval()
+    state = {k: v.contiguous().clone() for k, v in model.state_dict().items() if not k.endswith("blur_down.kernel")}
+    save_file(state, str(path), metadata={"config": json.dumps({"rational_spatial_scale": 2.0})} if metadata else None)
+    return path, model

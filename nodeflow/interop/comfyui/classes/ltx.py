@@ -24,6 +24,9 @@ LTX: tuple[Entry, ...] = (
           ("output_image",)),
     Entry("LTXVImgToVideoInplace", "ltx2.img_to_video_inplace", ("strength", "bypass"),
           same("vae", "image", "latent", "strength", "bypass"), ("latent",)),
+    Entry("LatentUpscaleModelLoader", "ltx2.load_latent_upscale_model", ("model_name",), same("model_name"),
+          ("latent_upscale_model",)),
+    Entry("LTXVLatentUpsampler", "ltx2.latent_upsampler", (), same("samples", "upscale_model", "vae"), ("latent",)),
     Entry("LTXVAudioVAELoader", "ltx2.load_audio_vae", ("ckpt_name",), same("ckpt_name"), ("audio_vae",)),
     Entry("LTXVAudioVAEDecode", "ltx2.audio_vae_decode", (), same("samples", "audio_vae"), ("audio",)),
 )
