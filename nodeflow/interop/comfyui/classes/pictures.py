@@ -41,6 +41,10 @@ PICTURES: tuple[Entry, ...] = (
     Entry("MaskToImage", "mask.to_image", (), {"mask": "mask"}, ("image",)),
     Entry("ImageToMask", "mask.from_image", ("channel",), {"image": "image", "channel": "channel"}, ("mask",),
           values=convert.image_to_mask_channel),
+    Entry("ColorTransfer", "image.color_transfer", ("method", "source_stats", "strength"),
+          same("image_target", "image_ref", "method", "source_stats", "strength")
+          | {"source_stats.target_index": "target_index"}, ("image",),
+          variants=("source_stats", {"per_frame": (), "uniform": (), "target_frame": ("source_stats.target_index",)})),
     Entry("ThresholdMask", "mask.threshold", ("value",), {"mask": "mask", "value": "threshold"}, ("mask",),
           fixed={"inclusive": False}, export=convert.threshold_export),
 )
