@@ -36,7 +36,7 @@ class Preprocess(Node):
             return (image,)
         out = []
         for picture in image:
-            pixels = (picture[..., :3].clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy()
+            pixels = (picture[..., :3].clamp(0, 1) * 255).to(torch.uint8).cpu().numpy()  # truncated, as ComfyUI
             compressed = apply_image_conditioning_crf(pixels, int(img_compression))
             out.append(torch.from_numpy(np.ascontiguousarray(compressed)))
         return (torch.stack(out).float() / 255.0,)
