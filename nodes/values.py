@@ -82,11 +82,12 @@ class Model:
     #: Differential Diffusion's strength (a soft inpainting mask as per-cell strength, see
     #: `nodes.sampling._differential`); None: the mask is used as it is.
     differential: float | None = None
-    #: CFG Norm's (strength, pre_cfg): the guided prediction rescaled to the positive prompt's norm
-    #: (`nodes.sampling.cfg_norm`, the comfyui convention); None: off.
+    #: CFG Norm's (strength, pre_cfg) and Renorm CFG's (cfg_trunc, renorm_cfg): guidance held to the positive
+    #: prompt's size, in the comfyui convention (`nodes.sampling.cfg_norm`); None: off.
     cfg_norm: tuple[float, bool] | None = None
-    #: The checkpoint's CLIP: what an unconnected negative prompt is encoded with (the empty
-    #: prompt, as diffusers' pipelines do when no negative prompt is given). On demand too.
+    renorm_cfg: tuple[float, float] | None = None
+    #: The checkpoint's CLIP: what an unconnected negative prompt is encoded with (the empty prompt, as
+    #: diffusers' pipelines do). On demand too.
     clip: Any = field(default=None, metadata={"weights": "on demand"})
     #: Skip Layer Guidance (SD3's Skip Layer Guidance node); None: off.
     skip_layers: SkipLayers | None = None

@@ -1,4 +1,5 @@
-"""CFG Norm's maths (the node: `nodes.sampling.cfg_norm`), applied by the comfyui convention's denoiser."""
+"""CFG Norm's and Renorm CFG's maths (the nodes: `nodes.sampling.cfg_norm`), applied by the comfyui
+convention's denoiser."""
 
 from __future__ import annotations
 
@@ -29,3 +30,23 @@ def apply(norm: tuple[float, bool], x: Any, cond: Any, uncond: Any, guided: Any,
     if strength != 1.0:
         rescaled = strength * rescaled + (1.0 - strength) * mixed
     return x - rescaled
+
+
+def renorm(settings: tuple[float, float], cond: Any, uncond: Any, cfg: float, sigma: float) -> Any:
+    """Renorm CFG's guided denoised image in place of the plain mix (`settings` = (cfg_trunc, renorm_cfg)):
+    at sigma >= cfg_trunc the positive prompt's `cond` alone; below, uncond + cfg * (cond - uncond) (`uncond`
+    None: guidance skipped at cfg 1, which ComfyUI mixes with a zero negative, cfg * cond) scaled down to
+    renorm_cfg times the positive prompt's norm over each whole sample when it reaches that (renorm_cfg 0: no
+    limit). ComfyUI compares the norms of a batch of one; here each sample of a batch is held on its own."""
+    import torch
+
+    cfg_trunc, limit = settings
+    if sigma >= cfg_trunc:
+        return cond
+    guided = cfg * cond if uncond is None else uncond + cfg * (cond - uncond)
+    if limit <= 0.0:
+        return guided
+    dims = tuple(range(1, cond.ndim))
+    most = torch.linalg.vector_norm(cond, dim=dims, keepdim=True) * limit
+    size = torch.linalg.vector_norm(guided, dim=dims, keepdim=True)
+    return torch.where(size >= most, guided * (most / size.clamp_min(1e-12)), guided)

@@ -11,6 +11,7 @@ pixels as much as the sampler does:
 - the prompts' outputs come from `nodes.sampling._cond_call` (areas, masks, time ranges, ControlNets; one
   rule for both conventions), each turned into a denoised image; classifier-free guidance mixes the
   *denoised* images, uncond + (cond - uncond) * cfg, and is skipped (one model call) when cfg is 1;
+  Renorm CFG (`nodes.sampling._cfg_norm.renorm`) mixes in its place, as ComfyUI's CFG function hook does;
   CFG Norm (`nodes.sampling._cfg_norm`) then rescales the mix, as ComfyUI's post-CFG hook does;
 - with a noise mask (inpainting), the unmasked part of x is replaced by the source latent noised to
   sigma before the call and by the source latent itself after it;
@@ -108,9 +109,14 @@ class Denoiser:
         cond, uncond = self.call.outputs(x_in, timestep)
         out = cond_x0 = self._denoised(x, sigma, cond)
         if self.cfg_on:
-            uncond = self._denoised(x, sigma, uncond)
+            uncond = self.uncond = self._denoised(x, sigma, uncond)
+        if self.model.renorm_cfg is not None:  # Renorm CFG's mix in place of the plain one
+            from nodes.sampling._cfg_norm import renorm
+
+            out = renorm(self.model.renorm_cfg, cond_x0, uncond if self.cfg_on else None, self.cfg,
+                         float(sigma.flatten()[0]))
+        elif self.cfg_on:
             out = uncond + (out - uncond) * self.cfg
-            self.uncond = uncond
         if self.skip_span is not None and self.skip_span[1] <= float(sigma) <= self.skip_span[0]:
             skipped = self._denoised(x, sigma, self.call.skipped(x_in, timestep))
             out = out + (cond_x0 - skipped) * self.model.skip_layers.scale

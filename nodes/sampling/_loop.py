@@ -153,8 +153,9 @@ def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, schedule: Sc
            noise: NoiseSource, latent: dict) -> dict:
     """Denoise `latent`; returns a new LATENT (scaled latents, noise mask kept)."""
     model = guider.model
-    if model.cfg_norm is not None:
-        raise NodeError("CFG Norm follows ComfyUI's sampling: use the comfyui convention (the diffusers pipelines "
+    if model.cfg_norm is not None or model.renorm_cfg is not None:
+        which = "CFG Norm" if model.cfg_norm is not None else "Renorm CFG"
+        raise NodeError(f"{which} follows ComfyUI's sampling: use the comfyui convention (the diffusers pipelines "
                         "rescale guidance their own way, if at all)", "model")
     latent = fit_empty_latent(ctx, model, latent)
     _check_latent(model, latent)

@@ -40,13 +40,18 @@ def test_the_netayume_template_runs_on_tiny_weights(tiny_lumina2, tmp_path):
     assert len(sorted((tmp_path / "out").glob("NetaYume_Lumina_3.5*.png"))) == 1
 
 
-def test_clip_text_encode_lumina2_maps_to_text_encode_lumina2():
+def test_clip_text_encode_lumina2_and_renorm_cfg_map_to_their_nodes():
     from nodeflow.interop.comfyui import import_data
 
     api = {"1": {"class_type": "CLIPTextEncodeLumina2",
                  "inputs": {"system_prompt": "alignment", "user_prompt": "a cat", "clip": ["2", 0]}},
-           "2": {"class_type": "CLIPLoader", "inputs": {"clip_name": "gemma_2_2b_fp16.safetensors", "type": "lumina2"}}}
+           "2": {"class_type": "CLIPLoader", "inputs": {"clip_name": "gemma_2_2b_fp16.safetensors", "type": "lumina2"}},
+           "3": {"class_type": "UNETLoader", "inputs": {"unet_name": "lumina_2.safetensors",
+                                                          "weight_dtype": "default"}},
+           "4": {"class_type": "RenormCFG", "inputs": {"model": ["3", 0], "cfg_trunc": 0.8, "renorm_cfg": 1.5}}}
     graph, report = import_data(api, default_registry())
     assert report.fully_mapped, report.lines()
     assert graph.nodes["1"].type == "lumina2.text_encode"
     assert graph.nodes["1"].params == {"system_prompt": "alignment", "user_prompt": "a cat"}
+    assert graph.nodes["4"].type == "sampling.renorm_cfg"
+    assert graph.nodes["4"].params == {"cfg_trunc": 0.8, "renorm_cfg": 1.5}

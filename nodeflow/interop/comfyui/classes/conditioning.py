@@ -22,6 +22,8 @@ CONDITIONING: tuple[Entry, ...] = (
     Entry("DifferentialDiffusion", "sampling.differential_diffusion", ("strength",),
           {"model": "model", "strength": "strength"}, ("model",)),
     Entry("CFGNorm", "sampling.cfg_norm", ("strength", "pre_cfg"), same("model", "strength", "pre_cfg"), ("model",)),
+    Entry("RenormCFG", "sampling.renorm_cfg", ("cfg_trunc", "renorm_cfg"), same("model", "cfg_trunc", "renorm_cfg"),
+          ("model",)),
     Entry("InstructPixToPixConditioning", "conditioning.control_picture", (),
           {"positive": "positive", "negative": "negative", "vae": "vae", "pixels": "pixels"},
           ("positive", "negative", "latent")),
