@@ -119,11 +119,13 @@ def to_diffusers(weights: dict[str, Any], unet_config: Any) -> tuple[dict[str, d
 def family_to_diffusers(weights: dict[str, Any], loader: str) -> tuple[dict[str, dict[str, dict[str, Any]]],
                                                                        list[str]]:
     """The same grouping for a declared family's LoRA, converted by its diffusers loader mixin
-    (`Family.lora_loader`: kohya, BFL, xlabs and diffusers files; alphas kept where it keeps them)."""
+    (`Family.lora_loader`: kohya, BFL, xlabs and diffusers files; alphas kept where it keeps them, or
+    folded into the weights by a mixin that returns the state alone, Wan's)."""
     import diffusers.loaders
 
     try:
-        state, alphas = getattr(diffusers.loaders, loader).lora_state_dict(dict(weights), return_alphas=True)
+        found = getattr(diffusers.loaders, loader).lora_state_dict(dict(weights), return_alphas=True)
+        state, alphas = found if isinstance(found, tuple) else (found, None)
     except (ValueError, KeyError, IndexError, AttributeError) as exc:
         raise NodeError(f"the LoRA's keys cannot be converted: {' '.join(str(exc).split())[:200]}", "lora") from None
     grouped: dict[str, dict[str, dict[str, Any]]] = {}

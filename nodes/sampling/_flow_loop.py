@@ -97,6 +97,23 @@ def start_step(steps: int, denoise: float) -> int:
     return int(max(steps - init, 0))
 
 
+def _steps(scheduler: Any, sampler: str, schedule: Any) -> tuple[int, int, bool]:
+    """(first step, end step, whether the run starts from pure noise). The Sampler's `denoise` is the
+    pipelines' img2img strength (`start_step`); KSampler Advanced names its steps [start, end) as for the
+    UNets (`_loop._step_range`), an early end without leftover noise stepping to sigma 0. A flow Euler
+    step holds no state, so a run split at a step and continued without noise is the run in one piece
+    (two models handing over at a step: WanImageToVideoPipeline's boundary_ratio)."""
+    steps, denoise = int(schedule.steps), float(schedule.denoise)
+    if schedule.end_step is None:
+        return (0 if denoise >= 1.0 else start_step(steps, denoise)), steps, denoise >= 1.0
+    from nodes.sampling._schedulers import end_at_zero, step_range
+
+    first, end, full = step_range(schedule)
+    if end < steps and not schedule.leftover_noise:
+        end_at_zero(scheduler, sampler, end)
+    return first, end, full
+
+
 def _draw(dist: dict, generator: Any) -> Any:
     """Sample the VAE posterior (DiagonalGaussianDistribution.sample) and apply shift and scaling."""
     from diffusers.utils.torch_utils import randn_tensor
@@ -163,9 +180,6 @@ def sample(ctx: RunContext, guider: Any, sampler: Any, schedule: Any, noise: Any
     if schedule.scheduler not in SCHEDULES:
         raise NodeError(f"{model.spec.title} uses its pipeline's noise levels in the diffusers convention "
                         f"(scheduler 'normal'), not '{schedule.scheduler}'", "scheduler")
-    if schedule.end_step is not None:
-        raise NodeError("starting or ending early is not supported for flow models in the diffusers convention; "
-                        "use the comfyui convention", "start_at_step")
     device, dtype = model.device, model.dtype
     joint = _streams.of(latent, model)  # a soundtrack beside the video: both denoised as one tensor
     samples = _streams.joined(latent, joint).to(device=device, dtype=dtype)
@@ -179,15 +193,18 @@ def sample(ctx: RunContext, guider: Any, sampler: Any, schedule: Any, noise: Any
     with torch.no_grad():
         scheduler = flow_scheduler(model, sampler.name)
         timesteps = timesteps_for(model, scheduler, steps, size, device, video[2] if len(video) == 5 else 1)
-        first = 0 if full else start_step(steps, denoise)
-        timesteps = timesteps[first * scheduler.order:]
+        first, end, full = _steps(scheduler, sampler.name, schedule)
+        timesteps = timesteps[first * scheduler.order:end * scheduler.order]
         if len(timesteps) == 0:
             raise NodeError(f"denoise {denoise:g} of {steps} steps leaves no step to run", "denoise")
         scheduler.set_begin_index(first * scheduler.order)
         generator = noise.generator()
         image_latents = None
         dist = latent.get("latent_dist")
-        if dist is not None or not full or noise_mask is not None:  # a picture is drawn even at strength 1
+        continuing = schedule.end_step is not None and not noise.enabled  # the second part of a split run
+        if continuing:
+            image_latents = samples
+        elif dist is not None or not full or noise_mask is not None:  # a picture is drawn even at strength 1
             image_latents = _draw(dist, generator) if dist is not None else samples
             image_latents = image_latents.to(device=device, dtype=dtype)
             if batch % image_latents.shape[0]:
@@ -201,7 +218,9 @@ def sample(ctx: RunContext, guider: Any, sampler: Any, schedule: Any, noise: Any
             start_noise = randn_tensor(samples.shape, generator=generator, device=device, dtype=dtype)
         else:
             start_noise = torch.zeros_like(samples)
-        if full:
+        if continuing:
+            latents = samples
+        elif full:
             latents = start_noise
         else:
             latents = scheduler.scale_noise(image_latents, timesteps[:1].repeat(batch), start_noise)

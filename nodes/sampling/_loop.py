@@ -23,7 +23,7 @@ from nodes.conditioning._text_encode import encode_text
 from nodes.latent._sizes import fit_empty_latent
 from nodes.sampling._cond_call import CondCall
 from nodes.sampling._preview import PreviewThrottle, latent_preview, preview_holder
-from nodes.sampling._schedulers import make_scheduler, start_index
+from nodes.sampling._schedulers import end_at_zero, make_scheduler, step_range
 from nodes.values import CondEntry, Conditioning, Guider, Model, NoiseSource, SamplerChoice, Schedule
 
 torch = lazy("torch")
@@ -116,39 +116,6 @@ def _with_negative(ctx: RunContext, guider: Guider) -> Guider:
     return dataclasses.replace(guider, negative=Conditioning([entry]))
 
 
-def _step_range(schedule: Schedule) -> tuple[int, int, bool]:
-    """(first step, end step, whether the run starts from pure noise) of a schedule.
-
-    The Sampler's `denoise` runs the last int(steps * denoise) steps (diffusers' img2img strength);
-    KSampler Advanced names its steps [start_step, end_step) directly.
-    """
-    steps = int(schedule.steps)
-    if schedule.end_step is None:
-        t_start, run_steps = start_index(steps, float(schedule.denoise))
-        if run_steps < 1:
-            raise NodeError(f"denoise {schedule.denoise:g} of {steps} steps leaves no step to run "
-                            f"(int(steps * denoise) = 0); raise denoise or steps", "denoise")
-        return t_start, steps, float(schedule.denoise) >= 1.0
-    end = min(int(schedule.end_step), steps)
-    if int(schedule.start_step) >= end:
-        raise NodeError(f"start_at_step {schedule.start_step} leaves no step before step {end}", "start_at_step")
-    return int(schedule.start_step), end, int(schedule.start_step) == 0
-
-
-#: diffusers schedulers whose step to a sigma of 0 is a plain full denoise (one sigma per step).
-_ZERO_END = frozenset({"euler", "euler_ancestral", "lms"})
-
-
-def _end_at_zero(scheduler: Any, sampler: str, end: int) -> None:
-    """Make the step that ends at step `end` go to sigma 0 (KSampler Advanced without leftover noise)."""
-    if sampler not in _ZERO_END:
-        raise NodeError(f"ending early with a full denoise needs euler, euler_ancestral or lms in the "
-                        f"diffusers convention ({sampler} keeps state across steps); turn on "
-                        f"return_with_leftover_noise or use the comfyui convention", "end_at_step")
-    scheduler.sigmas = scheduler.sigmas.clone()
-    scheduler.sigmas[end] = 0.0
-
-
 def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, schedule: Schedule,
            noise: NoiseSource, latent: dict) -> dict:
     """Denoise `latent`; returns a new LATENT (scaled latents, noise mask kept)."""
@@ -173,7 +140,7 @@ def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, schedule: Sc
     steps = int(schedule.steps)
     if steps < 1:
         raise NodeError("steps must be at least 1", "steps")
-    t_start, t_end, full = _step_range(schedule)
+    t_start, t_end, full = step_range(schedule)
     noise_mask = latent.get("noise_mask")
     inpaint_unet = model.is_inpaint
     if model.in_channels not in (model.latent_channels, model.latent_channels * 2 + 1):
@@ -192,7 +159,7 @@ def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, schedule: Sc
         order = scheduler.order
         timesteps = scheduler.timesteps[t_start * order:t_end * order]
         if t_end < steps and not schedule.leftover_noise:
-            _end_at_zero(scheduler, sampler.name, t_end)
+            end_at_zero(scheduler, sampler.name, t_end)
         if (not full or noise_mask is not None or inpaint_unet) and hasattr(scheduler, "set_begin_index"):
             scheduler.set_begin_index(t_start * order)  # the img2img / inpaint pipelines do this
         generator = noise.generator()

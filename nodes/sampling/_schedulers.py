@@ -157,3 +157,36 @@ def start_index(steps: int, denoise: float) -> tuple[int, int]:
     init_timestep = min(int(steps * denoise), steps)
     t_start = max(steps - init_timestep, 0)
     return t_start, steps - t_start
+
+
+def step_range(schedule: Schedule) -> tuple[int, int, bool]:
+    """(first step, end step, whether the run starts from pure noise) of a schedule.
+
+    The Sampler's `denoise` runs the last int(steps * denoise) steps (diffusers' img2img strength);
+    KSampler Advanced names its steps [start_step, end_step) directly.
+    """
+    steps = int(schedule.steps)
+    if schedule.end_step is None:
+        t_start, run_steps = start_index(steps, float(schedule.denoise))
+        if run_steps < 1:
+            raise NodeError(f"denoise {schedule.denoise:g} of {steps} steps leaves no step to run "
+                            f"(int(steps * denoise) = 0); raise denoise or steps", "denoise")
+        return t_start, steps, float(schedule.denoise) >= 1.0
+    end = min(int(schedule.end_step), steps)
+    if int(schedule.start_step) >= end:
+        raise NodeError(f"start_at_step {schedule.start_step} leaves no step before step {end}", "start_at_step")
+    return int(schedule.start_step), end, int(schedule.start_step) == 0
+
+
+#: diffusers schedulers whose step to a sigma of 0 is a plain full denoise (one sigma per step).
+ZERO_END = frozenset({"euler", "euler_ancestral", "lms"})
+
+
+def end_at_zero(scheduler: Any, sampler: str, end: int) -> None:
+    """Make the step that ends at step `end` go to sigma 0 (KSampler Advanced without leftover noise)."""
+    if sampler not in ZERO_END:
+        raise NodeError(f"ending early with a full denoise needs euler, euler_ancestral or lms in the "
+                        f"diffusers convention ({sampler} keeps state across steps); turn on "
+                        f"return_with_leftover_noise or use the comfyui convention", "end_at_step")
+    scheduler.sigmas = scheduler.sigmas.clone()
+    scheduler.sigmas[end] = 0.0

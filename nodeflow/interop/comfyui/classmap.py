@@ -36,6 +36,7 @@ from nodeflow.interop.comfyui.classes import (
     sampling,
     sd_extras,
     video,
+    wan,
 )
 from nodeflow.interop.comfyui.classes.entry import CONTROL, SHOWN, UPLOAD, Entry
 
@@ -51,6 +52,7 @@ ENTRIES: tuple[Entry, ...] = (
     *ltx.LTX,
     *video.VIDEO,
     *flux3.FLUX3,
+    *wan.WAN,
 )
 
 _BY_CLASS = {e.comfy: e for e in ENTRIES}

@@ -19,3 +19,15 @@ def tiny_wan_i2v(tmp_path_factory, torch_threads):
     from tiny_wan import build_wan
 
     return build_wan(tmp_path_factory.mktemp("tiny_wan_i2v"), seed=1, i2v=True)
+
+
+@pytest.fixture(scope="session")
+def tiny_wan_i2v_low(tmp_path_factory, torch_threads):
+    """A second tiny Wan 2.2 image-to-video transformer (the low-noise one) as a transformer folder."""
+    import torch
+    from tiny_wan import wan_transformer
+
+    torch.manual_seed(2)
+    folder = tmp_path_factory.mktemp("tiny_wan_i2v_low")
+    wan_transformer(36).save_pretrained(folder)
+    return folder

@@ -76,3 +76,30 @@ def build_wan(folder: Path, *, seed: int = 0, i2v: bool = False, real_heads: boo
     pipe = WanImageToVideoPipeline(**parts, image_encoder=None, image_processor=None) if i2v else WanPipeline(**parts)
     pipe.save_pretrained(folder)
     return folder
+
+
+
+#: diffusers' WanTransformer3DModel names -> Wan's original ones (the files ComfyUI users have): the
+#: inverse of diffusers' single-file converter, applied in order (norm2 and norm3 swap).
+_ORIGINAL_NAMES = (
+    ("condition_embedder.time_embedder.linear_1", "time_embedding.0"),
+    ("condition_embedder.time_embedder.linear_2", "time_embedding.2"),
+    ("condition_embedder.text_embedder.linear_1", "text_embedding.0"),
+    ("condition_embedder.text_embedder.linear_2", "text_embedding.2"),
+    ("condition_embedder.time_proj", "time_projection.1"), ("attn1", "self_attn"), ("attn2", "cross_attn"),
+    (".to_out.0.", ".o."), (".to_q.", ".q."), (".to_k.", ".k."), (".to_v.", ".v."), ("ffn.net.0.proj", "ffn.0"),
+    ("ffn.net.2", "ffn.2"), ("proj_out", "head.head"), ("norm2", "norm__swap"), ("norm3", "norm2"),
+    ("norm__swap", "norm3"),
+)
+
+
+def original_names(state: dict) -> dict:
+    """A WanTransformer3DModel state dict in Wan's original key names."""
+    out = {}
+    for key, value in state.items():
+        new = key
+        for old, original in _ORIGINAL_NAMES:
+            new = new.replace(old, original)
+        new = "head.modulation" if new == "scale_shift_table" else new.replace(".scale_shift_table", ".modulation")
+        out[new] = value.contiguous()
+    return out

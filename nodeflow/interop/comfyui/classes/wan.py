@@ -1,0 +1,22 @@
+"""Wan 2.1 / 2.2 (video): its image-to-video conditioning and the empty video latent its text-to-video
+templates start from (`nodes.wan.video`, `nodes.latent.video`).
+
+One `Entry` per ComfyUI class (see `classmap` for the fields); joined in `classmap.ENTRIES`. Widget
+orders are read off ComfyUI's comfy_extras/nodes_wan.py and nodes_hunyuan.py. The CLIP vision inputs
+(Wan 2.1's image encoder, which NodeFlow does not run) are not mapped: a file that links one says so.
+"""
+
+from __future__ import annotations
+
+from nodeflow.interop.comfyui.classes.entry import Entry, same
+
+_SIZES = ("width", "height", "length", "batch_size")
+_CONDITIONING = ("positive", "negative", "latent")
+
+WAN: tuple[Entry, ...] = (
+    Entry("EmptyHunyuanLatentVideo", "latent.empty_video", _SIZES, same(*_SIZES), ("latent",)),
+    Entry("WanImageToVideo", "wan.image_to_video", _SIZES,
+          same("positive", "negative", "vae", *_SIZES, "start_image", "ref_pad_image"), _CONDITIONING),
+    Entry("WanFirstLastFrameToVideo", "wan.first_last_frame_to_video", _SIZES,
+          same("positive", "negative", "vae", *_SIZES, "start_image", "end_image"), _CONDITIONING),
+)

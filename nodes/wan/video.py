@@ -1,0 +1,145 @@
+"""Wan's image-to-video nodes, in ComfyUI's vocabulary: Wan Image To Video (WanImageToVideo) and Wan
+First-Last Frame To Video (WanFirstLastFrameToVideo).
+
+Each gives the prompts the picture condition an image-to-video transformer reads beside its latents
+(`nodes.wan._condition`) and a blank video latent to sample. Wan 2.2 14B's image-to-video pair (a
+high-noise and a low-noise transformer) samples it with two KSampler (Advanced) nodes over one schedule,
+the first ending with its leftover noise where the second begins, as WanImageToVideoPipeline's
+boundary_ratio hands over from `transformer` to `transformer_2`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nodeflow.core import Input, Node, NodeError, Output, RunContext
+from nodeflow.core.types import CONDITIONING, IMAGE, INT, LATENT, VAE
+
+_SIZE_HELP = "Frame {} in pixels (a multiple of 16: 8x the VAE, 2x2 latent cells per token)."
+_LENGTH_HELP = "Frames of video: 1, 5, 9, ... (4k + 1; the VAE takes the first alone, then 4 at a time)."
+
+
+def _video_inputs(default_length: int = 81) -> tuple[Input, ...]:
+    return (
+        Input("positive", CONDITIONING),
+        Input("negative", CONDITIONING),
+        Input("vae", VAE, help="The Wan VAE (Wan 2.1's, which Wan 2.2 14B uses too)."),
+        Input("width", INT, default=832, min=16, max=16384, step=16, help=_SIZE_HELP.format("width")),
+        Input("height", INT, default=480, min=16, max=16384, step=16, help=_SIZE_HELP.format("height")),
+        Input("length", INT, default=default_length, min=1, max=16384, step=4, help=_LENGTH_HELP),
+        Input("batch_size", INT, default=1, min=1, max=64, help="How many videos to make at once."),
+    )
+
+
+_OUTPUTS = (Output("positive", CONDITIONING), Output("negative", CONDITIONING), Output("latent", LATENT))
+
+
+def _checked(vae: Any, width: int, height: int, length: int) -> None:
+    """One line before any encoding when the VAE or a size cannot make this video."""
+    from nodes.latent._frames import require_length
+    from nodes.latent.video import require_sizes
+    from nodes.wan._condition import TEMPORAL
+
+    if vae.temporal != TEMPORAL:
+        raise NodeError("this needs the Wan VAE (a video VAE folding 4 frames into a latent frame); load the "
+                        "VAE of the Wan model", "vae")
+    require_sizes(int(width), int(height), vae.scale_factor)
+    require_length(int(length), TEMPORAL)
+
+
+def _fitted(image: Any, width: int, height: int, length: int, last: bool = False) -> Any:
+    """A picture batch as frames of the video: at most `length` of them (the first, or for an end the
+    last), resized to the frame size (bilinear, centre crop, as ComfyUI's node fits them)."""
+    from nodes.image._resize import fit_image
+
+    frames = image[-length:] if last else image[:length]
+    return fit_image(frames[..., :3], int(height), int(width))
+
+
+def _outputs(vae: Any, positive: Any, negative: Any, batch_size: int, length: int, width: int, height: int,
+             concat: Any) -> tuple[Any, Any, dict]:
+    import torch
+
+    from nodes.latent._frames import latent_frames
+    from nodes.values import Conditioning
+
+    factor = vae.scale_factor
+    samples = torch.zeros((int(batch_size), vae.latent_channels, latent_frames(int(length), vae.temporal),
+                           int(height) // factor, int(width) // factor))
+    latent = {"samples": samples, "downscale": factor}
+    if concat is None:
+        return positive, negative, latent
+
+    def carry(cond: Any) -> Any:
+        return Conditioning([e.with_(concat=concat) for e in cond.entries])
+
+    return carry(positive), carry(negative), latent
+
+
+class WanImageToVideo(Node):
+    type_id = "wan.image_to_video"
+    title = "Wan Image To Video"
+    category = "conditioning/video"
+    description = (
+        "Starts a Wan image-to-video run (Wan 2.2 14B i2v): the prompts carry the start picture(s), padded "
+        "with grey frames to the video's length and encoded by the Wan VAE, with a mask of the frames they "
+        "fix; the latent is a blank video to sample. Pictures of another size are resized (bilinear, "
+        "centre crop). ref_pad_image fills the padding frames with a picture instead of grey. With "
+        "WanImageToVideoPipeline's settings the frames are the pipeline's."
+    )
+    inputs = (
+        *_video_inputs(),
+        Input("start_image", IMAGE, optional=True,
+              help="The first frame(s) of the video (a batch: that many frames)."),
+        Input("ref_pad_image", IMAGE, optional=True,
+              help="A picture the padding frames show instead of grey (anchors identity without fixing frames)."),
+    )
+    outputs = _OUTPUTS
+
+    def run(self, ctx: RunContext, positive: Any, negative: Any, vae: Any, width: int, height: int, length: int,
+            batch_size: int, start_image: Any = None, ref_pad_image: Any = None) -> tuple[Any, Any, dict]:
+        from nodes.latent._frames import latent_frames
+        from nodes.wan import _condition
+
+        _checked(vae, width, height, length)
+        concat = None
+        if start_image is not None:
+            start = _fitted(start_image, width, height, length)
+            pad = None if ref_pad_image is None else _fitted(ref_pad_image[:1], width, height, 1)
+            frames = _condition.guide_video(int(length), int(height), int(width), start=start, pad=pad)
+            known = _condition.known_entries(latent_frames(int(length), vae.temporal), start.shape[0], 0, whole=True)
+            concat = _condition.condition(vae, frames, known)
+        return _outputs(vae, positive, negative, batch_size, length, width, height, concat)
+
+
+class WanFirstLastFrameToVideo(Node):
+    type_id = "wan.first_last_frame_to_video"
+    title = "Wan First-Last Frame To Video"
+    category = "conditioning/video"
+    description = (
+        "Starts a Wan image-to-video run that goes from a start picture to an end picture: the prompts "
+        "carry both in place in a grey video of the run's length, encoded by the Wan VAE, with a mask of "
+        "the frames they fix; the latent is a blank video to sample. Either picture may be left out. With "
+        "WanImageToVideoPipeline's settings (its last_image) the frames are the pipeline's."
+    )
+    inputs = (
+        *_video_inputs(),
+        Input("start_image", IMAGE, optional=True, help="The first frame(s) of the video."),
+        Input("end_image", IMAGE, optional=True, help="The last frame(s) of the video."),
+    )
+    outputs = _OUTPUTS
+
+    def run(self, ctx: RunContext, positive: Any, negative: Any, vae: Any, width: int, height: int, length: int,
+            batch_size: int, start_image: Any = None, end_image: Any = None) -> tuple[Any, Any, dict]:
+        from nodes.latent._frames import latent_frames
+        from nodes.wan import _condition
+
+        _checked(vae, width, height, length)
+        start = None if start_image is None else _fitted(start_image, width, height, length)
+        end = None if end_image is None else _fitted(end_image, width, height, length, last=True)
+        frames = _condition.guide_video(int(length), int(height), int(width), start=start, end=end)
+        known = _condition.known_entries(latent_frames(int(length), vae.temporal),
+                                         0 if start is None else start.shape[0], 0 if end is None else end.shape[0],
+                                         whole=False)
+        concat = _condition.condition(vae, frames, known)
+        return _outputs(vae, positive, negative, batch_size, length, width, height, concat)
