@@ -6,9 +6,12 @@ same way here, so a file the library files under "flux" is the file the loaders 
 Plain data and string matching: no torch, no node types. A family's everything-else (encoders,
 latent format, pipeline) is declared under the same name in `nodes.families`.
 
-Evidence, in order: the denoiser's tensor names (in the original or diffusers' naming, under any
-wrapper prefix) and, where names are shared, one tensor's size; else the trainer's metadata
-(`modelspec.architecture`, GGUF's `general.architecture`).
+Which Stable Diffusion a UNet is (SD 1.x, 2.x, XL, inpainting) is told here too
+(`sd_architecture`), for the library's listing and the loaders' shipped configs alike.
+
+Evidence for a declared family, in order: the denoiser's tensor names (in the original or
+diffusers' naming, under any wrapper prefix) and, where names are shared, one tensor's size; else
+the trainer's metadata (`modelspec.architecture`, GGUF's `general.architecture`).
 """
 
 from __future__ import annotations
@@ -93,8 +96,17 @@ ARCHITECTURES = (
     ("lumina", "lumina2"), ("wan", "wan"), ("ltx-2", "ltx2"), ("ltx2", "ltx2"), ("sd3", "sd3"), ("t5", "t5"),
 )
 
-#: Wrappers files put around a denoiser's own key names.
-_PREFIXES = ("model.diffusion_model.", "diffusion_model.", "transformer.", "model.")
+#: Wrappers files put around a denoiser's own key names (an SD ControlNet's copy of its UNet: `control_model.`).
+_PREFIXES = ("model.diffusion_model.", "diffusion_model.", "transformer.", "model.", "control_model.")
+
+#: An SD UNet's tensors that tell which SD it is, in the original and diffusers' naming: SDXL's added
+#: size-and-crop embedding, the first cross-attention's key projection (as wide as the text encoder's
+#: states: CLIP-L's 768 for SD 1.x, OpenCLIP-H's 1024 for SD 2.x) and the input convolution (an
+#: inpainting UNet takes 9 channels: latent, mask, masked picture).
+_SD_ADDED = ("label_emb.0.0.weight", "add_embedding.linear_1.weight")
+_SD_CROSS = ("input_blocks.1.1.transformer_blocks.0.attn2.to_k.weight",
+             "down_blocks.0.attentions.0.transformer_blocks.0.attn2.to_k.weight")
+_SD_CONV_IN = ("input_blocks.0.0.weight", "conv_in.weight")
 
 
 def suffix_index(keys: Iterable[str]) -> dict[str, str]:
@@ -129,6 +141,35 @@ def denoiser_family(shapes: Mapping[str, Any], architecture: str = "") -> str | 
         if any(_matches(rule, index, shapes) for rule in rules):
             return family
     return architecture_family(architecture) if architecture else None
+
+
+@dataclass(frozen=True)
+class SdArchitecture:
+    """Which Stable Diffusion a UNet is: its generation ("sd1", "sd2", "sdxl", the library's family
+    names) and whether it inpaints."""
+
+    generation: str
+    inpainting: bool
+
+
+def sd_architecture(shapes: Mapping[str, Any]) -> SdArchitecture:
+    """Which SD the UNet in these {key: shape} is (alone, in a checkpoint, or copied by a ControlNet),
+    read off its own tensors in either naming under any wrapper, so a lone UNet tells as much as a
+    checkpoint: SDXL by its added embedding, SD 2.x by a 1024-wide first cross-attention, inpainting
+    by 9 input channels. What shows none of these is SD 1.x, as diffusers'
+    `infer_diffusers_model_type` takes it. The one rule the library files SD models by and the
+    loaders pick their shipped configs by."""
+    index = suffix_index(shapes)
+
+    def size(names: tuple[str, ...], axis: int) -> int | None:
+        shape = next((shapes[index[n]] for n in names if n in index), None)
+        return int(shape[axis]) if shape is not None and len(shape) > axis else None
+
+    if any(name in index for name in _SD_ADDED):
+        generation = "sdxl"
+    else:
+        generation = "sd2" if size(_SD_CROSS, 1) == 1024 else "sd1"
+    return SdArchitecture(generation, size(_SD_CONV_IN, 1) == 9)
 
 
 def _matches(rule: Detection, index: Mapping[str, str], shapes: Mapping[str, Any]) -> bool:

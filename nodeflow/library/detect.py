@@ -7,8 +7,9 @@ kind of file is a few new rows here, a new denoiser family a few rows there. The
    kohya's `ss_base_model_version` / `ss_network_module` (LoRAs), GGUF's `general.architecture`
    (a declared family's denoiser is told by its keys first, as the loaders tell it);
 2. tensor names (a key *containing* the pattern, so a checkpoint's `model.diffusion_model.` prefix
-   and a bare UNet file both match) and, where names are shared, one tensor's size along one axis
-   (the cross-attention width tells SD 1.x from SD 2.x and SDXL).
+   and a bare UNet file both match) and, where names are shared, one tensor's size along one axis;
+   which Stable Diffusion a checkpoint, UNet or ControlNet is comes from its UNet's own tensors
+   (`core.family_detection.sd_architecture`, as the loaders read it).
 
 This reads headers only (`header.read_header`), never tensors, and imports no torch. Which family
 a denoiser is (Flux, SD3, Chroma, Qwen-Image, ...) and what a `modelspec.architecture` names are
@@ -22,16 +23,18 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from nodeflow.core.family_detection import architecture_family, denoiser_family
+from nodeflow.core.family_detection import architecture_family, denoiser_family, sd_architecture
 from nodeflow.library.header import Header, read_header
 
 
 @dataclass(frozen=True)
 class Rule:
     """Tensor-name evidence: every pattern occurs in some key, and (when given) a key containing
-    `shape[0]` has size `shape[2]` along axis `shape[1]`."""
+    `shape[0]` has size `shape[2]` along axis `shape[1]`. A Stable Diffusion file's family (None
+    here) is the generation its UNet's weights show (`core.family_detection.sd_architecture`, the
+    rule the loaders pick their configs by)."""
 
-    family: str
+    family: str | None
     kind: str
     patterns: tuple[str, ...]
     shape: tuple[str, int, int] | None = None
@@ -48,7 +51,7 @@ LORA_RULES = (
     Rule("sdxl", "loras", ("input_blocks_4_1_transformer_blocks_1",)),
 )
 
-#: The first cross-attention's key projection: its input width is the text encoder's (768 SD 1, 1024 SD 2, 2048 SDXL).
+#: The first cross-attention's key projection of an SD UNet (SDXL's first blocks have none).
 _ATTN2 = "input_blocks.1.1.transformer_blocks.0.attn2.to_k.weight"
 _TOKENS = "text_model.embeddings.token_embedding.weight"
 
@@ -58,16 +61,14 @@ BUNDLED_VAE = ("vae.", "first_stage_model.")
 #: Whole-file rules for what is not a declared family's denoiser (`core.family_detection`), most
 #: specific first.
 RULES = (
-    Rule("sdxl", "checkpoints", ("model.diffusion_model.", "conditioner.embedders.1.")),
-    Rule("sd2", "checkpoints", ("model.diffusion_model.", "cond_stage_model.model.transformer.")),
-    Rule("sd1", "checkpoints", ("model.diffusion_model.", "cond_stage_model.transformer.")),
-    Rule("sdxl", "controlnet", ("input_hint_block.0.weight",), (_ATTN2, 1, 2048)),
-    Rule("sd2", "controlnet", ("input_hint_block.0.weight",), (_ATTN2, 1, 1024)),
-    Rule("sd1", "controlnet", ("input_hint_block.0.weight",)),
-    Rule("sd1", "controlnet", ("controlnet_cond_embedding.conv_in.weight",)),
-    Rule("sdxl", "unet", ("label_emb.0.0.weight",), ("label_emb.0.0.weight", 1, 2816)),
-    Rule("sd2", "unet", (_ATTN2,), (_ATTN2, 1, 1024)),
-    Rule("sd1", "unet", (_ATTN2,), (_ATTN2, 1, 768)),
+    Rule(None, "checkpoints", ("model.diffusion_model.", "conditioner.embedders.")),
+    Rule(None, "checkpoints", ("model.diffusion_model.", "cond_stage_model.")),
+    Rule(None, "controlnet", ("input_hint_block.0.weight",)),
+    Rule(None, "controlnet", ("controlnet_cond_embedding.conv_in.weight",)),
+    Rule(None, "unet", ("label_emb.0.0.weight",)),
+    Rule(None, "unet", (_ATTN2,)),
+    Rule(None, "unet", ("add_embedding.linear_1.weight",)),
+    Rule(None, "unet", ("down_blocks.0.attentions.0.transformer_blocks.0.attn2.to_k.weight",)),
     Rule("flux/sd3", "vae", ("decoder.conv_in.weight", "encoder.conv_in.weight"), ("decoder.conv_in.weight", 1, 16)),
     Rule("sd", "vae", ("decoder.conv_in.weight", "encoder.conv_in.weight"), ("decoder.conv_in.weight", 1, 4)),
     Rule("clip-l", "clip", ("text_model.encoder.layers.0.",), (_TOKENS, 1, 768)),
@@ -125,7 +126,8 @@ def identify_header(header: Header) -> Identity:
         return Identity(denoiser, kind or ("checkpoints" if bundled else "unet"))
     for rule in RULES:
         if _matches(rule, keys):
-            return Identity(family or rule.family, kind or rule.kind)
+            found = sd_architecture(keys).generation if rule.family is None else rule.family
+            return Identity(family or found, kind or rule.kind)
     return Identity(family, kind)
 
 

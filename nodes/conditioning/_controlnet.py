@@ -95,23 +95,23 @@ def load_controlnet(path: Any, device: str, dtype: Any, place: str | None = None
     """A diffusers ControlNetModel from a diffusers folder or a single file, its weights at `place`
     (default: `device`).
 
-    A single file carries no config; it is made from the shipped UNet config of the architecture
-    the weights show (SDXL when they have SDXL's added-embedding layers, else SD 1.x), the way
-    diffusers' `ControlNetModel.from_unet` derives one, then diffusers converts the weights.
+    A single file carries no config; it is made from the shipped UNet config of the SD its weights
+    show (`nodes.models._sd_configs.sd_config`, as for a UNet), the way diffusers' `ControlNetModel.from_unet`
+    derives one, then diffusers converts the weights.
     """
     from diffusers import ControlNetModel, UNet2DConditionModel
     from diffusers.loaders.single_file_utils import convert_controlnet_checkpoint
 
     from nodeflow.core import NodeError
     from nodes.models import _checkpoint
+    from nodes.models._sd_configs import sd_config
 
     try:
         if path.is_dir():
             net = ControlNetModel.from_pretrained(path, torch_dtype=dtype, local_files_only=True)
         else:
             state = _checkpoint.read_state_dict(path)
-            xl = any("label_emb" in k or k.startswith("add_embedding") for k in state)
-            config = UNet2DConditionModel.load_config(_checkpoint.configs_dir() / ("sdxl" if xl else "sd15"),
+            config = UNet2DConditionModel.load_config(_checkpoint.configs_dir() / sd_config(state),
                                                       subfolder="unet")
             with torch.device("meta"):
                 shape = UNet2DConditionModel.from_config(config)

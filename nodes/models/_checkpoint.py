@@ -2,10 +2,10 @@
 
 A diffusers folder is read component by component from its `model_index.json`. A single
 `.safetensors` file has no configs in it; diffusers would guess the architecture and fetch that
-repository's configs from the hub, so we guess the same way (`infer_diffusers_model_type`) and
-hand it the configs we ship in `resources/configs/<architecture>/`. The tokenizer's vocabulary is
-the one thing we cannot ship; it is looked for next to the checkpoint, in the user's models folder
-and in the Hugging Face cache, and its absence is a clear error saying where to put it.
+repository's configs from the hub, so we tell which SD it is (`core.family_detection.sd_architecture`,
+the rule the library files it by) and hand it the configs we ship in `resources/configs/<folder>/`.
+The tokenizer's vocabulary is looked for next to the checkpoint, in the user's models folder and in
+the Hugging Face cache before the shipped one (`_tokenizers`).
 """
 
 from __future__ import annotations
@@ -17,18 +17,17 @@ from typing import Any
 from nodeflow.core import NodeError
 from nodes._lazy import lazy
 from nodes.models._precision import settle, vae_dtype
+from nodes.models._sd_configs import SD_CONFIGS, sd_config
 from nodes.values import Clip, Model, Vae
 
 torch = lazy("torch")
 
-#: infer_diffusers_model_type() name -> folder under resources/configs/.
-SINGLE_FILE_CONFIGS = {
-    "v1": "sd15",
-    "inpainting": "sd15-inpainting",
-    "v2": "sd21",
-    "inpainting_v2": "sd2-inpainting",
-    "xl_base": "sdxl",
-}
+#: What diffusers' `infer_diffusers_model_type` calls the SD UNets of `SD_CONFIGS` (its answer for
+#: any UNet it does not know otherwise, a lone SDXL one included, is "v1"); anything else it names
+#: (an SDXL refiner, Playground, an upscaler, InstructPix2Pix...) shares SD's key names but not its
+#: configs, and is refused by that name.
+SD_KINDS = ("v1", "v2", "inpainting", "inpainting_v2", "xl_base", "xl_inpaint")
+
 PICKLE_SUFFIXES = {".ckpt", ".pt", ".pth", ".bin"}
 
 
@@ -194,14 +193,15 @@ def _pickle_names_code(path: Path) -> bool:
 
 
 def architecture(state_dict: dict[str, Any]) -> str:
-    """The config folder name for a single-file checkpoint's architecture."""
+    """The shipped config folder for a single-file SD checkpoint or UNet (`sd_config`), after
+    diffusers' own `infer_diffusers_model_type` has found it is no other model it knows."""
     from diffusers.loaders.single_file_utils import infer_diffusers_model_type
 
     kind = infer_diffusers_model_type(state_dict)
-    if kind not in SINGLE_FILE_CONFIGS:
+    if kind not in SD_KINDS:
         raise NodeError(f"unsupported single-file checkpoint architecture '{kind}' "
-                        f"(supported: {', '.join(sorted(SINGLE_FILE_CONFIGS))})", "checkpoint")
-    return SINGLE_FILE_CONFIGS[kind]
+                        f"(supported: {', '.join(sorted(SD_CONFIGS.values()))})", "checkpoint")
+    return sd_config(state_dict)
 
 
 class _Shape:

@@ -17,6 +17,7 @@ from nodes._lazy import lazy
 from nodes.models import _checkpoint
 from nodes.models._checkpoint import _pipeline_fixes, architecture, read_state_dict
 from nodes.models._precision import settle, vae_dtype
+from nodes.models._sd_configs import sd_config
 from nodes.models._tokenizers import clip_tokenizer
 from nodes.values import Clip, Model, Vae
 
@@ -187,13 +188,6 @@ def _vae_config(path: Path, family: str) -> str:
     return FAMILY_CONFIGS[family]
 
 
-def _arch_of(xl: bool, cross_attention_dim: Any) -> str:
-    """Shipped config folder for a UNet: SDXL by its added embeddings, SD 2.x by 1024-wide text states."""
-    if xl:
-        return "sdxl"
-    return "sd21" if cross_attention_dim == 1024 else "sd15"
-
-
 def load_unet(path: Path, device: str, dtype: Any, weight_dtype: str = "default", place: str | None = None) -> Model:
     """A denoising UNet alone; sampling settings and latent size come from its architecture's configs.
     A denoiser of a declared family (Flux, SD3, ...) is recognised from its weights and loaded as one.
@@ -209,14 +203,13 @@ def load_unet(path: Path, device: str, dtype: Any, weight_dtype: str = "default"
     try:
         if path.is_dir():
             unet = UNet2DConditionModel.from_pretrained(path, torch_dtype=dtype, local_files_only=True)
-            arch = _arch_of(unet.config.addition_embed_type == "text_time", unet.config.cross_attention_dim)
+            arch = sd_config(unet.state_dict())
         else:
             state = _read(path, "unet")
             if not any(k.startswith(_UNET_PREFIX) for k in state) and "conv_in.weight" not in state:
                 state = {_UNET_PREFIX + k: v for k, v in state.items()}  # ComfyUI's bare diffusion_models
             if "conv_in.weight" in state:  # diffusers' own key names
-                to_k = next((v for k, v in state.items() if k.endswith("attn2.to_k.weight")), None)
-                arch = _arch_of("add_embedding.linear_1.weight" in state, None if to_k is None else to_k.shape[1])
+                arch = sd_config(state)
                 config = UNet2DConditionModel.load_config(_config_folder(arch, "unet", "unet"), subfolder="unet")
                 unet = UNet2DConditionModel.from_config(config)
                 unet.load_state_dict(state)
@@ -240,7 +233,7 @@ def load_unet(path: Path, device: str, dtype: Any, weight_dtype: str = "default"
         vae_scale_factor=2 ** (len(vae["block_out_channels"]) - 1),
         latent_channels=int(vae["latent_channels"]),
         device=device, dtype=dtype, name=path.stem,
-        family="sdxl" if unet.config.addition_embed_type == "text_time" else "sd",
+        family="sdxl" if arch == "sdxl" else "sd",
     )
 
 

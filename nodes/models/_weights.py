@@ -171,8 +171,7 @@ def native_side(path: Path) -> int:
     """The picture side (pixels) the checkpoint makes by default, read without torch (0: unknown).
 
     A diffusers folder says it: the UNet's `sample_size` times the VAE's scale. A single file
-    does not; its loader takes the shipped config of its architecture, which the header tells
-    apart well enough for an estimate: a second text encoder is SDXL, an OpenCLIP one SD 2.
+    does not; its loader takes the shipped config of the SD its header shows (`_sd_configs`).
     """
     if path.is_dir():
         unet, vae = _json(path / "unet" / "config.json"), _json(path / "vae" / "config.json")
@@ -185,15 +184,12 @@ def native_side(path: Path) -> int:
     header = safetensors_header(path) if path.is_file() else {}
     if not header:
         return 0
+    from nodeflow.core.family_detection import sd_architecture
     from nodeflow.core.paths import RESOURCES
+    from nodes.models._sd_configs import SD_CONFIGS
 
-    arch = "sd15"
-    if any(k.startswith("conditioner.embedders.1.") for k in header):
-        arch = "sdxl"
-    elif any(k.startswith("cond_stage_model.model.") for k in header):
-        conv_in = header.get("model.diffusion_model.input_blocks.0.0.weight", {}).get("shape", [0, 4])
-        arch = "sd2-inpainting" if len(conv_in) > 1 and conv_in[1] == 9 else "sd21"
-    return native_side(RESOURCES / "configs" / arch)
+    folder = SD_CONFIGS.get(sd_architecture({key: entry.get("shape", ()) for key, entry in header.items()}))
+    return native_side(RESOURCES / "configs" / folder) if folder else 0
 
 
 def _json(path: Path) -> dict:

@@ -45,15 +45,20 @@ def _header_only(path: Path, keys: dict[str, list[int]]) -> Path:
     return path
 
 
+_CROSS = "model.diffusion_model.input_blocks.1.1.transformer_blocks.0.attn2.to_k.weight"
+
+
 @pytest.mark.parametrize(("keys", "side"), [
-    ({"model.diffusion_model.input_blocks.0.0.weight": [320, 4, 3, 3],
+    ({"model.diffusion_model.input_blocks.0.0.weight": [320, 4, 3, 3], _CROSS: [320, 768],
       "cond_stage_model.transformer.text_model.final_layer_norm.weight": [768]}, 512),
     ({"model.diffusion_model.input_blocks.0.0.weight": [320, 4, 3, 3],
+      "model.diffusion_model.label_emb.0.0.weight": [1280, 2816],
       "conditioner.embedders.1.model.ln_final.weight": [1280]}, 1024),
-    ({"model.diffusion_model.input_blocks.0.0.weight": [320, 4, 3, 3],
+    ({"model.diffusion_model.input_blocks.0.0.weight": [320, 4, 3, 3], _CROSS: [320, 1024],
       "cond_stage_model.model.ln_final.weight": [1024]}, 768),
-    ({"model.diffusion_model.input_blocks.0.0.weight": [320, 9, 3, 3],
+    ({"model.diffusion_model.input_blocks.0.0.weight": [320, 9, 3, 3], _CROSS: [320, 1024],
       "cond_stage_model.model.ln_final.weight": [1024]}, 512),
+    ({"input_blocks.0.0.weight": [320, 4, 3, 3], "label_emb.0.0.weight": [1280, 2816]}, 1024),  # a lone SDXL UNet
 ])
 def test_native_side_of_a_single_file_from_its_header(tmp_path, keys, side):
     assert native_side(_header_only(tmp_path / "model.safetensors", keys)) == side

@@ -96,12 +96,41 @@ def test_clip_loader_single_file_encodes_like_the_checkpoint(tiny_sd, parts, bun
         LoadCLIP().run(_ctx(folder), "nowhere.safetensors", "sd", "")
 
 
-def test_unet_architecture_from_its_shape():
-    from nodes.models._split_loaders import _arch_of
+_LDM_CROSS = "input_blocks.1.1.transformer_blocks.0.attn2.to_k.weight"
+_DIFFUSERS_CROSS = "down_blocks.0.attentions.0.transformer_blocks.0.attn2.to_k.weight"
 
-    assert _arch_of(True, 2048) == "sdxl"
-    assert _arch_of(False, 1024) == "sd21"  # SD 2.x reads OpenCLIP-H's 1024-wide states
-    assert _arch_of(False, 768) == "sd15"
+
+@pytest.mark.parametrize(("shapes", "config"), [
+    ({"model.diffusion_model.label_emb.0.0.weight": (1280, 2816)}, "sdxl"),
+    ({"label_emb.0.0.weight": (1280, 2816)}, "sdxl"),  # a lone SDXL UNet: diffusers' own guess says SD 1.x
+    ({"add_embedding.linear_1.weight": (1280, 2816), "conv_in.weight": (320, 4, 3, 3)}, "sdxl"),
+    ({"control_model.label_emb.0.0.weight": (1280, 2816), "control_model.input_hint_block.0.weight": (16, 3, 3, 3)},
+     "sdxl"),  # an SDXL ControlNet
+    ({_LDM_CROSS: (320, 1024)}, "sd21"),  # SD 2.x reads OpenCLIP-H's 1024-wide states
+    ({_DIFFUSERS_CROSS: (320, 1024), "conv_in.weight": (320, 9, 3, 3)}, "sd2-inpainting"),
+    ({"model.diffusion_model." + _LDM_CROSS: (320, 768),
+      "model.diffusion_model.input_blocks.0.0.weight": (320, 9, 3, 3)}, "sd15-inpainting"),
+    ({_DIFFUSERS_CROSS: (32, 32)}, "sd15"),  # what shows none of the above is SD 1.x, as diffusers takes it
+])
+def test_the_shipped_config_comes_from_the_unets_own_tensors(shapes, config):
+    """One rule (core.family_detection.sd_architecture) for checkpoints, lone UNets and ControlNets,
+    in the original and diffusers' naming; the library files them by the same rule."""
+    from nodeflow.library.detect import Identity, identify_header
+    from nodeflow.library.header import Header
+    from nodeflow.library.sniff import SAFETENSORS
+    from nodes.models._sd_configs import sd_config
+
+    assert sd_config({key: torch.empty(shape, device="meta") for key, shape in shapes.items()}) == config
+    family = {"sd15": "sd1", "sd15-inpainting": "sd1", "sd21": "sd2", "sd2-inpainting": "sd2", "sdxl": "sdxl"}[config]
+    kind = "controlnet" if any(k.startswith("control_model.") for k in shapes) else "unet"
+    assert identify_header(Header(SAFETENSORS, shapes)) == Identity(family, kind)
+
+
+def test_an_sdxl_inpainting_unet_is_refused_in_one_line():
+    from nodes.models._sd_configs import sd_config
+
+    with pytest.raises(NodeError, match="unsupported single-file checkpoint architecture 'sdxl inpainting'"):
+        sd_config({"label_emb.0.0.weight": torch.zeros(1, 2), "input_blocks.0.0.weight": torch.zeros(1, 9)})
 
 
 def test_part_loaders_declare_what_the_checkpoint_holds_for_the_memory_plan(tiny_sd, parts):
