@@ -1,11 +1,12 @@
-"""Latent sizes: a model's native side, sizes snapped to the VAE's factor, and an Empty Latent
-made without a VAE rebuilt for the model that samples it."""
+"""Latent sizes: a model's native side, sizes snapped to the VAE's factor, an Empty Latent made
+without a VAE rebuilt for the model that samples it (and refused by nodes that reshape a latent
+before that), and what a latent keeps when its samples change shape."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from nodeflow.core import RunContext
+from nodeflow.core import NodeError, RunContext
 
 
 def config_side(size: Any, default: int) -> int:
@@ -52,3 +53,17 @@ def fit_empty_latent(ctx: RunContext, model: Any, latent: dict) -> dict:
     shape = (samples.shape[0], model.latent_channels, *frames, height // factor, width // factor)
     rest = {k: v for k, v in latent.items() if k not in ("samples", "downscale", "empty_size", "empty_length")}
     return {**rest, "samples": torch.zeros(shape, dtype=samples.dtype), "downscale": factor}
+
+
+def plain(latent: dict) -> dict:
+    """A latent's keys minus the samples and the VAE posteriors, which no longer describe resized, cut
+    or mixed samples."""
+    return {k: v for k, v in latent.items() if k not in ("samples", "latent_dist", "masked_dist")}
+
+
+def require_fitted(latent: dict, node: str, field: str) -> None:
+    """One line for a blank latent made without a VAE: `fit_empty_latent` rebuilds it at the size asked
+    when sampled, so a node that cuts or reshapes it before then would be undone."""
+    if latent.get("empty_size") is not None:
+        raise NodeError(f"this blank latent was made without a VAE; the sampler fits it to the model, which would "
+                        f"undo {node}: use {node} after sampling, or give the empty latent node the VAE", field)

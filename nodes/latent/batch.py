@@ -13,6 +13,7 @@ from typing import Any
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
 from nodeflow.core.flow_size import FlowSize
 from nodeflow.core.types import INT, LATENT, STRING
+from nodes.latent._sizes import plain
 
 #: Latent resampling filters shared with Latent Upscale (nodes.latent.latents).
 RESIZE_METHODS = ("nearest-exact", "bilinear", "area", "bicubic")
@@ -53,11 +54,6 @@ def resize_latent(samples: Any, height: int, width: int, method: str, crop: str 
     return F.interpolate(samples, size=(height, width), mode=method, **kwargs)
 
 
-def _plain(latent: dict) -> dict:
-    """A latent's keys minus the VAE posteriors, which no longer describe resized/mixed samples."""
-    return {k: v for k, v in latent.items() if k not in ("samples", "latent_dist", "masked_dist")}
-
-
 class LatentUpscaleTo(Node):
     type_id = "latent.upscale_to"
     title = "Latent Upscale To Size"
@@ -88,7 +84,7 @@ class LatentUpscaleTo(Node):
         h, w = samples.shape[-2:]
         cols = max(1, width // factor) if width else max(1, round(w * (height // factor) / h))
         rows = max(1, height // factor) if height else max(1, round(h * cols / w))
-        return ({**_plain(latent), "samples": resize_latent(samples, rows, cols, method, crop)},)
+        return ({**plain(latent), "samples": resize_latent(samples, rows, cols, method, crop)},)
 
 
 class LatentBatch(Node):
@@ -114,7 +110,7 @@ class LatentBatch(Node):
             raise NodeError(f"the latents have {a.shape[1]} and {b.shape[1]} channels (different VAEs)", "latent_2")
         if a.shape[-2:] != b.shape[-2:]:
             b = resize_latent(b, a.shape[-2], a.shape[-1], "bilinear", "center")
-        return ({**_plain(latent_1), "samples": torch.cat([a, b.to(a.dtype)])},)
+        return ({**plain(latent_1), "samples": torch.cat([a, b.to(a.dtype)])},)
 
 
 class RepeatLatentBatch(Node):
@@ -137,7 +133,7 @@ class RepeatLatentBatch(Node):
         return replace(size, batch=size.batch * amount, field="amount")
 
     def run(self, ctx: RunContext, latent: dict, amount: int) -> tuple[dict]:
-        out = _plain(latent)
+        out = plain(latent)
         out["samples"] = latent["samples"].repeat(amount, 1, 1, 1)
         for key in _BATCH_KEYS:
             value = latent.get(key)
@@ -165,7 +161,7 @@ class LatentFromBatch(Node):
         samples = latent["samples"]
         start = min(samples.shape[0] - 1, batch_index)
         stop = start + min(samples.shape[0] - start, length)
-        out = _plain(latent)
+        out = plain(latent)
         out["samples"] = samples[start:stop].clone()
         for key in _BATCH_KEYS:
             value = latent.get(key)
@@ -222,4 +218,4 @@ class LatentComposite(Node):
         out = dest.clone()
         region = out[..., row:row + h, col:col + w]
         region[...] = weight * src + (1 - weight) * region
-        return ({**_plain(destination), "samples": out},)
+        return ({**plain(destination), "samples": out},)

@@ -10,9 +10,6 @@ from nodeflow.core import Input, Node, NodeError, Output, RunContext
 from nodeflow.core.flow_size import FlowSize
 from nodeflow.core.types import INT, LATENT, VAE
 
-#: VAE posteriors: they describe the untrimmed samples, so a trimmed latent leaves them behind.
-_POSTERIORS = ("latent_dist", "masked_dist")
-
 #: Without a VAE: the layout ComfyUI's EmptyHunyuanLatentVideo makes (16 channels, 8x, 4 frames per
 #: latent frame, Wan 2.1's and HunyuanVideo's), refitted to the sampling model's own (`fit_empty_latent`).
 DEFAULT_CHANNELS, DEFAULT_FACTOR, DEFAULT_TEMPORAL = 16, 8, 4
@@ -98,20 +95,18 @@ class TrimVideoLatent(Node):
 
     def run(self, ctx: RunContext, samples: dict, trim_amount: int) -> tuple[dict]:
         from nodes.latent._frames import has_frames
+        from nodes.latent._sizes import plain, require_fitted
 
         latents = samples["samples"]
         if not has_frames(latents):
             raise NodeError(f"this latent has no frames (shape {list(latents.shape)}): Trim Video Latent takes "
                             "a video latent [batch, channels, frames, height, width]", "samples")
-        if samples.get("empty_length") is not None:
-            raise NodeError("this blank video latent was made without a VAE; its frames are fitted to the model "
-                            "when sampled: trim it after sampling, or give Empty Video Latent the VAE", "samples")
+        require_fitted(samples, self.title, "samples")
         frames = int(latents.shape[2])
         if trim_amount >= frames:
             raise NodeError(f"trim_amount {trim_amount} leaves nothing of the latent's {frames} frames; "
                             f"at most {frames - 1}", "trim_amount")
-        out = {k: v for k, v in samples.items() if k not in _POSTERIORS}
-        out["samples"] = latents[:, :, trim_amount:]
+        out = {**plain(samples), "samples": latents[:, :, trim_amount:]}
         mask = samples.get("noise_mask")
         if mask is not None and mask.ndim == 5 and mask.shape[2] == frames:  # a mask per frame is trimmed alike
             out["noise_mask"] = mask[:, :, trim_amount:]

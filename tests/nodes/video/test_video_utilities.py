@@ -95,7 +95,7 @@ def test_trim_video_latent_drops_latent_frames_from_the_start():
 @pytest.mark.parametrize("latent, amount, field", [
     ({"samples": torch.zeros(1, 4, 8, 8)}, 0, "samples"),  # a picture latent
     ({"samples": torch.zeros(1, 16, 3, 8, 8)}, 3, "trim_amount"),  # nothing left
-    ({"samples": torch.zeros(1, 16, 3, 8, 8), "empty_length": 9}, 1, "samples"),  # not fitted yet
+    ({"samples": torch.zeros(1, 16, 3, 8, 8), "empty_size": (64, 64), "empty_length": 9}, 1, "samples"),  # blank
 ])
 def test_trim_video_latent_refusals(latent, amount, field):
     with pytest.raises(NodeError) as caught:

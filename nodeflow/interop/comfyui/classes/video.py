@@ -1,5 +1,6 @@
-"""Video, sound and the picture-batch nodes ComfyUI's video templates end with (CreateVideo ->
-SaveVideo), with the converters for the values whose meaning NodeFlow holds differently.
+"""Video, sound, the picture-batch nodes ComfyUI's video templates end with (CreateVideo ->
+SaveVideo) and the latent cuts they use, with the converters for the values whose meaning NodeFlow
+holds differently.
 
 One `Entry` per ComfyUI class (see `classmap` for the fields); joined in `classmap.ENTRIES`.
 Widget orders are read off ComfyUI's definitions (comfy_extras/nodes_video.py, nodes_audio.py,
@@ -106,6 +107,14 @@ VIDEO: tuple[Entry, ...] = (
     Entry("Video Slice", "video.slice", ("start_time", "duration", "strict_duration"),
           {"video": "video"} | same("start_time", "duration", "strict_duration"), ("video",)),
     Entry("TrimVideoLatent", "latent.trim_video", ("trim_amount",), same("samples", "trim_amount"), ("latent",)),
+    # latents cut and joined along x, y or frames (Qwen-Image Layered, Wan speech-to-video, Kandinsky 5)
+    Entry("LatentCut", "latent.cut", ("dim", "index", "amount"), same("samples", "dim", "index", "amount"),
+          ("latent",)),
+    Entry("LatentCutToBatch", "latent.cut_to_batch", ("dim", "slice_size"), same("samples", "dim", "slice_size"),
+          ("latent",)),
+    Entry("LatentConcat", "latent.concat", ("dim",), same("samples1", "samples2", "dim"), ("latent",)),
+    Entry("ReplaceVideoLatentFrames", "latent.replace_video_frames", ("index",),
+          same("destination", "source", "index"), ("latent",)),
     # sound (Save Audio (Advanced) first: NodeFlow's Save Audio exports as it)
     Entry("SaveAudioAdvanced", "audio.save", ("filename_prefix", "format"),
           _SAVE_AUDIO | {"format": "format", "format.quality": "quality"}, ("audio",),
