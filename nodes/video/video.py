@@ -175,7 +175,8 @@ def _sound_window(audio: Any, start: float, duration: float) -> Any:
     rate = int(audio["sample_rate"])
     begin = int(start * rate)
     stop = begin + int(duration * rate) if duration > 0 else None
-    return {"waveform": audio["waveform"][..., begin:stop], "sample_rate": rate}
+    waveform = audio["waveform"][..., begin:stop]
+    return {"waveform": waveform, "sample_rate": rate} if waveform.shape[-1] else None
 
 
 class SaveVideo(Node):

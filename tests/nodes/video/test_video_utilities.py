@@ -67,6 +67,7 @@ def test_video_slice_defaults_are_comfyuis():
 def test_video_slice_drops_sound_the_window_does_not_reach():
     video = Video(numbered_frames(10), Fraction(5), counting_sound(0.5))
     assert slice_of(video, 1.0, 0.0).audio is None
+    assert slice_of(video, 0.2, 0.0005).audio is None  # under one sample of sound
 
 
 @pytest.mark.parametrize("start, duration, strict, field", [
