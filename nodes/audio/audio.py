@@ -1,4 +1,4 @@
-"""Sound nodes: Load Audio, Trim Audio Duration, Audio Concat, Save Audio (ComfyUI's audio core).
+"""Sound nodes: Load Audio, Empty Audio, Trim Audio Duration, Audio Concat, Save Audio (ComfyUI's audio core).
 
 AUDIO is ComfyUI's dict (`nodes.media.Audio`): a waveform [batch, channels, samples] and its rate.
 """
@@ -8,8 +8,8 @@ from __future__ import annotations
 from functools import partial
 
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
-from nodeflow.core.types import AUDIO, FLOAT, STRING
-from nodes.media import audio_problem
+from nodeflow.core.types import AUDIO, FLOAT, INT, STRING
+from nodes.media import audio_problem, make_audio
 
 #: Load Audio refuses sound longer than this (three hours: 2 GB of float32 stereo at 48 kHz).
 MAX_LOAD_SECONDS = 3 * 3600
@@ -43,6 +43,27 @@ class LoadAudio(Node):
             return (read_audio(path),)
         except (OSError, ValueError) as exc:
             raise NodeError(str(exc), "audio") from None
+
+
+class EmptyAudio(Node):
+    type_id = "audio.empty"
+    title = "Empty Audio"
+    category = "audio"
+    description = (f"Silence: `duration` seconds at `sample_rate`, mono or stereo (at most "
+                   f"{MAX_LOAD_SECONDS // 3600} hours).")
+    inputs = (
+        Input("duration", FLOAT, default=60.0, min=0.0, max=float(MAX_LOAD_SECONDS), step=0.01, help="Seconds."),
+        Input("sample_rate", INT, default=44100, min=1, max=192000),
+        Input("channels", INT, default=2, min=1, max=2, help="1: mono, 2: stereo."),
+    )
+    outputs = (Output("audio", AUDIO),)
+
+    def run(self, ctx: RunContext, duration: float, sample_rate: int, channels: int) -> tuple[dict]:
+        import torch
+
+        if not 0 <= duration <= MAX_LOAD_SECONDS:
+            raise NodeError(f"{duration:g} s is outside 0 to {MAX_LOAD_SECONDS} s", "duration")
+        return (make_audio(torch.zeros(1, int(channels), round(duration * sample_rate)), int(sample_rate)),)
 
 
 class TrimAudioDuration(Node):

@@ -41,6 +41,8 @@ PICTURES: tuple[Entry, ...] = (
     Entry("MaskToImage", "mask.to_image", (), {"mask": "mask"}, ("image",)),
     Entry("ImageToMask", "mask.from_image", ("channel",), {"image": "image", "channel": "channel"}, ("mask",),
           values=convert.image_to_mask_channel),
+    Entry("ImageBlend", "image.blend", ("blend_factor", "blend_mode"),
+          same("image1", "image2", "blend_factor", "blend_mode"), ("image",)),
     Entry("ColorTransfer", "image.color_transfer", ("method", "source_stats", "strength"),
           same("image_target", "image_ref", "method", "source_stats", "strength")
           | {"source_stats.target_index": "target_index"}, ("image",),

@@ -122,6 +122,8 @@ VIDEO: tuple[Entry, ...] = (
     Entry("LoadAudio", "audio.load", ("audio", SHOWN, SHOWN), {"audio": "audio"}, ("audio",)),
     Entry("RecordAudio", "audio.load", ("audio", SHOWN), {"audio": "audio"}, ("audio",), values=recorded_audio_values),
     Entry("AudioConcat", "audio.concat", ("direction",), same("audio1", "audio2", "direction"), ("audio",)),
+    Entry("EmptyAudio", "audio.empty", ("duration", "sample_rate", "channels"),
+          same("duration", "sample_rate", "channels"), ("audio",)),
     Entry("TrimAudioDuration", "audio.trim", ("start_index", "duration"),
           {"audio": "audio"} | same("start_index", "duration"), ("audio",)),
     Entry("SaveAudio", "audio.save", ("filename_prefix",), _SAVE_AUDIO, ("audio",), fixed={"format": "flac"}),
