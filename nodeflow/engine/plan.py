@@ -40,10 +40,12 @@ class Plan:
 
 
 def output_nodes(graph: Graph) -> list[str]:
-    """Output nodes that will run; unknown types count, so running reports them as problems."""
+    """Output nodes that will run; unknown types count, so running reports them as problems. A muted or
+    bypassed one does not (ComfyUI's frontend leaves bypassed nodes out of the prompt: a template's
+    bypassed branch, its Save node included, stays unrun)."""
     outputs = {type_id for type_id, cls in node_classes(graph).items() if cls is None or cls.is_output}
     return sorted_ids([node_id for node_id, record in graph.nodes.items()
-                       if record.type in outputs and record.mode != "muted"])
+                       if record.type in outputs and record.mode not in ("muted", "bypass")])
 
 
 def links_by_destination(graph: Graph) -> dict[str, list[Link]]:

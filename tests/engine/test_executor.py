@@ -172,6 +172,15 @@ def test_bypass_passes_matching_input_through_and_mute_skips(graph, executor):
     assert add in result.skipped and sink in result.skipped and result.ok
 
 
+def test_a_bypassed_output_node_and_what_only_it_needs_do_not_run(graph, executor):
+    kept = chain(graph, ("test.source", {"value": 1}), ("test.sink", {}))
+    src, add, sink = chain(graph, ("test.source", {"value": 7}), ("test.add", {"b": 5}), ("test.sink", {}))
+    graph.set_mode(sink, "bypass")
+    result = executor.run(graph)
+    assert result.ok and kept[1] in CALLS
+    assert not {src, add, sink} & set(CALLS)
+
+
 def test_int_output_feeds_float_input_as_float(graph, executor):
     src, scale, sink = chain(graph, ("test.source", {"value": 3}), ("test.scale", {"factor": 1.5}),
                              ("test.sink", {}))

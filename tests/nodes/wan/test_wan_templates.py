@@ -3,7 +3,8 @@ mapped and run, in the comfyui convention, on tiny random Wan 2.2 i2v weights st
 name: the high-noise and low-noise transformers in Wan's original key names, a UMT5 file with its
 tokenizer beside it, LightX2V-style LoRAs (original names, lora_down / lora_up / alpha), the VAE (as its
 folder: the tiny one is narrower than the shipped config). video_wan2_2_14B_i2v: Wan Image To Video and
-a KSampler (Advanced) pair; templates-6-key-frames: five Wan First-Last Frame To Video runs joined."""
+a KSampler (Advanced) pair; templates-6-key-frames: five Wan First-Last Frame To Video runs joined;
+video_wan2_2_14B_t2v and text_to_video_wan (Empty Hunyuan Latent Video); video_wan2_2_14B_flf2v."""
 
 from __future__ import annotations
 
@@ -38,32 +39,42 @@ def _lora(seed: int) -> dict[str, torch.Tensor]:
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory, torch_threads):
-    """ComfyUI's file names -> tiny files (the models/ folders flattened into one)."""
+    """Tiny stand-ins by kind: "vae", "clip", "lora high" / "lora low", and "i2v high" / "i2v low" /
+    "t2v high" / "t2v low" transformer files (36 and 16 input channels)."""
     from diffusers import WanTransformer3DModel
     from tiny_wan import build_wan, original_names, wan_transformer
     from transformers import UMT5EncoderModel
 
     folder = tmp_path_factory.mktemp("wan_files")
     parts = build_wan(folder / "parts", seed=1, i2v=True, real_heads=True)
-    names: dict[str, Path] = {"wan_2.1_vae.safetensors": parts / "vae"}
+    found: dict[str, Path] = {"vae": parts / "vae"}
     torch.manual_seed(2)
-    transformers = {"high": WanTransformer3DModel.from_pretrained(parts / "transformer"),
-                    "low": wan_transformer(36, real_heads=True)}
-    for seed, (noise, transformer) in enumerate(transformers.items(), start=1):
-        unet = folder / f"wan2.2_i2v_{noise}_noise_14B_fp8_scaled.safetensors"
-        save_file(original_names(transformer.state_dict()), str(unet))
-        names[unet.name] = unet
-        lora = folder / f"wan2.2_i2v_lightx2v_4steps_lora_v1_{noise}_noise.safetensors"
-        save_file(_lora(seed), str(lora))
-        names[lora.name] = lora
-    clip = folder / "text_encoders" / "umt5_xxl_fp8_e4m3fn_scaled.safetensors"
-    clip.parent.mkdir()
+    transformers = {"i2v high": WanTransformer3DModel.from_pretrained(parts / "transformer"),
+                    "i2v low": wan_transformer(36, real_heads=True), "t2v high": wan_transformer(16, real_heads=True),
+                    "t2v low": wan_transformer(16, real_heads=True)}
+    for kind, transformer in transformers.items():
+        found[kind] = folder / f"{kind.replace(' ', '_')}.safetensors"
+        save_file(original_names(transformer.state_dict()), str(found[kind]))
+    for seed, noise in enumerate(("high", "low"), start=1):
+        found[f"lora {noise}"] = folder / f"lora_{noise}.safetensors"
+        save_file(_lora(seed), str(found[f"lora {noise}"]))
+    found["clip"] = folder / "text_encoders" / "umt5_xxl_fp8_e4m3fn_scaled.safetensors"
+    found["clip"].parent.mkdir()
     encoder = UMT5EncoderModel.from_pretrained(parts / "text_encoder")
     tied = "encoder.embed_tokens.weight"  # UMT5's token table, kept once as shared.weight
-    save_file({k: v.clone().contiguous() for k, v in encoder.state_dict().items() if k != tied}, str(clip))
-    shutil.copytree(parts / "tokenizer", clip.parent / "tokenizer")
-    names[clip.name] = clip
-    return names
+    save_file({k: v.clone().contiguous() for k, v in encoder.state_dict().items() if k != tied}, str(found["clip"]))
+    shutil.copytree(parts / "tokenizer", found["clip"].parent / "tokenizer")
+    return found
+
+
+def _stand_in(files: dict[str, Path], node_type: str, name: str) -> Path:
+    """The tiny file standing for the one a template names (by its kind, and the words in its name)."""
+    noise = "low" if "low_noise" in name else "high"
+    if node_type == "models.load_unet":
+        return files[f"{'i2v' if 'i2v' in name else 't2v'} {noise}"]
+    if node_type == "models.load_lora_model_only":
+        return files[f"lora {noise}"]
+    return files["clip" if node_type == "models.load_clip" else "vae"]
 
 
 @pytest.fixture(scope="module")
@@ -88,19 +99,25 @@ _FILE_PARAMS = {"models.load_unet": "unet", "models.load_clip": "clip_name", "mo
 
 def _imported(name: str, files: dict[str, Path], pictures: list[Path]):
     """The template imported (subgraphs flattened), every file it names replaced by its tiny stand-in,
-    its pictures by `pictures` in order, and its videos made 32x32."""
+    its pictures by `pictures` in order, its videos made 32x32 and 5 frames, its samplers 2 steps (a
+    split one handing over at 1)."""
     graph, report = import_source(read_source(FOLDER / f"{name}.json"), default_registry(), flatten_subgraphs=True)
     assert report.fully_mapped, report.lines()
     loads = iter(pictures)
     for node_id, record in graph.nodes.items():
         param = _FILE_PARAMS.get(record.type)
         if param is not None:
-            graph.set_param(node_id, param, str(files[record.params[param]]))
+            graph.set_param(node_id, param, str(_stand_in(files, record.type, record.params[param])))
         elif record.type == "image.load":
             graph.set_param(node_id, "image", str(next(loads)))
-        elif record.type.startswith("wan."):
-            graph.set_param(node_id, "width", 32)
-            graph.set_param(node_id, "height", 32)
+        elif record.type.startswith("wan.") or record.type == "latent.empty_video":
+            for size, value in (("width", 32), ("height", 32), ("length", 5)):
+                graph.set_param(node_id, size, value)
+        elif record.type.startswith("sampling.sampler"):
+            graph.set_param(node_id, "steps", 2)
+            for split in ("start_at_step", "end_at_step"):
+                if 0 < record.params.get(split, 0) < 10000:
+                    graph.set_param(node_id, split, 1)
     return graph
 
 
@@ -110,27 +127,55 @@ def _ran(graph, tmp_path: Path):
     return result
 
 
+def _primitives(graph, values: dict[float, float]) -> None:
+    """Set the template's number nodes holding these values (steps, handover steps, seconds)."""
+    for node_id, record in graph.nodes.items():
+        if record.type in ("basic.int", "basic.float") and record.params.get("value") in values:
+            graph.set_param(node_id, "value", values[record.params["value"]])
+
+
+def _decoded(graph, result) -> list[tuple[int, ...]]:
+    return [tuple(v["image"].shape) for k, v in result.values.items() if graph.nodes[k].type == "vae.decode"]
+
+
 def test_the_i2v_template_runs_on_tiny_weights(files, pictures, tmp_path):
     """The template's own choice (no LightX2V LoRA: 20 steps at cfg 3.5, handing over at step 10) at 2
     steps handing over at 1; 81 frames made 5 (its length is seconds x 16 + 1)."""
     graph = _imported("video_wan2_2_14B_i2v", files, pictures)
-    small = {20: 2, 10: 1, 5.0: 0.25}  # steps, the handover step, seconds
-    for node_id, record in graph.nodes.items():
-        if record.type in ("basic.int", "basic.float") and record.params.get("value") in small:
-            graph.set_param(node_id, "value", small[record.params["value"]])
+    _primitives(graph, {20: 2, 10: 1, 5.0: 0.25})
     result = _ran(graph, tmp_path)
-    decoded = [v["image"] for k, v in result.values.items() if graph.nodes[k].type == "vae.decode"]
-    assert [tuple(d.shape) for d in decoded] == [(5, 32, 32, 3)]
+    assert _decoded(graph, result) == [(5, 32, 32, 3)]
     assert sorted((tmp_path / "out").rglob("*.mp4"))
+
+
+def test_the_t2v_template_runs_on_tiny_weights(files, pictures, tmp_path):
+    """Wan 2.2 14B text-to-video: Empty Hunyuan Latent Video and the high/low-noise pair."""
+    graph = _imported("video_wan2_2_14B_t2v", files, pictures)
+    _primitives(graph, {20: 2, 10: 1, 5.0: 0.25})
+    result = _ran(graph, tmp_path)
+    assert _decoded(graph, result) == [(5, 32, 32, 3)]
+
+
+def test_the_flf2v_template_runs_on_tiny_weights(files, pictures, tmp_path):
+    """Wan 2.2 14B first-last frame: the branch the template leaves on (20 steps at cfg 4, made 2); its
+    bypassed LightX2V branch, Save Video included, stays unrun as in ComfyUI."""
+    graph = _imported("video_wan2_2_14B_flf2v", files, pictures)
+    result = _ran(graph, tmp_path)
+    assert _decoded(graph, result) == [(5, 32, 32, 3)]
+    assert len(sorted((tmp_path / "out").rglob("*.mp4"))) == 1
+
+
+def test_the_wan21_t2v_template_runs_on_tiny_weights(files, pictures, tmp_path):
+    """Wan 2.1 text-to-video (one transformer, KSampler with uni_pc)."""
+    graph = _imported("text_to_video_wan", files, pictures)
+    result = _ran(graph, tmp_path)
+    assert _decoded(graph, result) == [(5, 32, 32, 3)]
 
 
 def test_the_key_frames_template_runs_on_tiny_weights(files, pictures, tmp_path):
     """Six key frames, five first-last frame videos of 25 frames (made 5) with the LightX2V LoRAs on both
-    models (4 steps, handing over at 2), joined into one video."""
+    models (4 steps handing over at 2, made 2 and 1), joined into one video."""
     graph = _imported("templates-6-key-frames", files, pictures)
-    for node_id, record in graph.nodes.items():
-        if record.type == "wan.first_last_frame_to_video":
-            graph.set_param(node_id, "length", 5)
     result = _ran(graph, tmp_path)
     batched = [v["image"] for k, v in result.values.items() if graph.nodes[k].type == "image.batch_many"]
     assert [tuple(b.shape) for b in batched] == [(25, 32, 32, 3)]
@@ -147,14 +192,14 @@ def test_the_files_load_and_the_lora_patches_what_it_names(files):
     from nodes.models.checkpoint import LoadLoraModelOnly
     from nodes.models.loaders import LoadUNet
 
-    model = LoadUNet().run(RunContext(), unet=str(files["wan2.2_i2v_high_noise_14B_fp8_scaled.safetensors"]))[0]
-    parts = files["wan_2.1_vae.safetensors"].parent
+    model = LoadUNet().run(RunContext(), unet=str(files["i2v high"]))[0]
+    parts = files["vae"].parent
     own = WanTransformer3DModel.from_pretrained(parts / "transformer").state_dict()
     assert model.unet.config.in_channels == 36
     for key, value in model.unet.state_dict().items():
         torch.testing.assert_close(value, own[key], rtol=0, atol=0)
     patched = LoadLoraModelOnly().run(RunContext(), model=model, strength_model=0.5,
-                                      lora=str(files["wan2.2_i2v_lightx2v_4steps_lora_v1_high_noise.safetensors"]))[0]
+                                      lora=str(files["lora high"]))[0]
     lora = _lora(1)
     for layer, target in (("self_attn.q", "attn1.to_q"), ("cross_attn.k", "attn2.to_k"), ("ffn.2", "ffn.net.2")):
         name = f"diffusion_model.blocks.0.{layer}"
