@@ -41,12 +41,18 @@ def with_system(system: str, text: str) -> str:
 
 
 def encode(ctx: RunContext, clip: Any, text: str, texts: Any = None) -> Any:
-    """One text's Gemma 2 states and mask, as Lumina2Pipeline._get_gemma_prompt_embeds makes them."""
+    """One text's Gemma 2 states and mask, as Lumina2Pipeline._get_gemma_prompt_embeds makes them: a
+    longer text is cut at the pipeline's 256 tokens, with a warning naming what was cut off."""
     from nodes.conditioning._language_prompts import LUMINA2
     from nodes.conditioning._language_prompts import encode as encode_language
     from nodes.values import CondEntry
 
     tokenizer, encoder = clip.part(clip.spec.encoders[0].part)
+    ids = tokenizer(text).input_ids
+    if len(ids) > LUMINA2.max_length:
+        ctx.warn(f"the prompt is {len(ids)} tokens, longer than the {LUMINA2.max_length} Lumina2Pipeline reads; "
+                 f"this part was cut off, as the pipeline cuts it (ComfyUI reads the whole prompt): "
+                 f"{tokenizer.decode(ids[LUMINA2.max_length:])!r}")
     embeds, mask = encode_language(LUMINA2, tokenizer, encoder, text, clip.device)
     return CondEntry(embeds=embeds.to(dtype=encoder.dtype), text=text, attention_mask=mask)
 

@@ -112,3 +112,18 @@ def test_an_all_in_one_checkpoint_carrying_its_tokenizer_needs_none_beside_it(fi
     _, clip, _ = load_checkpoint(whole, "cpu", torch.float32)
     for text in TEXTS:
         assert clip.tokenizer(text)["input_ids"] == _sentencepiece_ids(model, text)
+
+
+def test_a_prompt_past_the_pipelines_256_tokens_is_cut_with_a_warning(tiny_lumina2):
+    from nodes.conditioning._text_encode import encode_text
+    from nodes.models._checkpoint import load_checkpoint
+
+    _, clip, _ = load_checkpoint(tiny_lumina2, "cpu", torch.float32)
+    said: list[str] = []
+    ctx = RunContext(device="cpu", on_message=lambda node, message: said.append(message))
+    long = " ".join(["a red circle on a blue background"] * 40 + ["a green square"])
+    entry = encode_text(ctx, clip, long)
+    assert entry.embeds.shape == (1, 256, 32) and int(entry.attention_mask.sum()) == 256
+    assert len(said) == 1 and "longer than the 256 Lumina2Pipeline reads" in said[0] and "green square" in said[0]
+    encode_text(ctx, clip, "a red circle")
+    assert len(said) == 1
