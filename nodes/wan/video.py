@@ -10,9 +10,11 @@ boundary_ratio hands over from `transformer` to `transformer_2`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
+from nodeflow.core.flow_size import FlowSize
 from nodeflow.core.types import CONDITIONING, IMAGE, INT, LATENT, VAE
 
 _SIZE_HELP = "Frame {} in pixels (a multiple of 16: 8x the VAE, 2x2 latent cells per token)."
@@ -32,6 +34,20 @@ def _video_inputs(default_length: int = 81) -> tuple[Input, ...]:
 
 
 _OUTPUTS = (Output("positive", CONDITIONING), Output("negative", CONDITIONING), Output("latent", LATENT))
+
+
+class _VideoStart(Node):
+    """What both nodes share: the size of what they put out, for the memory plan."""
+
+    @classmethod
+    def output_size(cls, params: Mapping[str, Any], sizes: Mapping[str, FlowSize]) -> FlowSize:
+        """batch_size x length frames of width x height (the latent, and the guide video the prompts
+        carry), with the prompts' tokens."""
+        width, height, length, batch = (params.get(k) for k in ("width", "height", "length", "batch_size"))
+        tokens = max((s.tokens for s in sizes.values()), default=0)
+        if not all(isinstance(v, int) for v in (width, height, length, batch)):
+            return FlowSize(tokens=tokens)
+        return FlowSize(batch * length, width * height, tokens, field="length")
 
 
 def _checked(vae: Any, width: int, height: int, length: int) -> None:
@@ -76,7 +92,7 @@ def _outputs(vae: Any, positive: Any, negative: Any, batch_size: int, length: in
     return carry(positive), carry(negative), latent
 
 
-class WanImageToVideo(Node):
+class WanImageToVideo(_VideoStart):
     type_id = "wan.image_to_video"
     title = "Wan Image To Video"
     category = "conditioning/video"
@@ -112,7 +128,7 @@ class WanImageToVideo(Node):
         return _outputs(vae, positive, negative, batch_size, length, width, height, concat)
 
 
-class WanFirstLastFrameToVideo(Node):
+class WanFirstLastFrameToVideo(_VideoStart):
     type_id = "wan.first_last_frame_to_video"
     title = "Wan First-Last Frame To Video"
     category = "conditioning/video"

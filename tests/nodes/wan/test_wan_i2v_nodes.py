@@ -123,3 +123,23 @@ def test_a_text_to_video_model_takes_no_start_picture(tiny_wan, parts, prompt):
     with pytest.raises(NodeError) as caught:
         _sample(text_model, positive, latent)
     assert caught.value.field == "positive" and "takes no start picture" in str(caught.value)
+
+
+def test_ref_pad_image_fills_the_padding_frames(parts, prompt):
+    """The padding frames show ref_pad_image (its first picture) instead of grey; the start frames stay."""
+    from nodes.vae.codec import encode
+
+    start, pad = _pictures(1), _pictures(2)
+    positive, _, _ = WanImageToVideo().run(RunContext(), positive=prompt, negative=prompt, vae=parts[2],
+                                           start_image=start, ref_pad_image=pad, **_sizes(length=5))
+    video = torch.cat([start, pad[:1].expand(4, -1, -1, -1)])
+    torch.testing.assert_close(positive.entries[0].concat[:, 4:], encode(RunContext(), video, parts[2])["samples"],
+                               rtol=0, atol=1e-6)
+
+
+def test_the_memory_plan_sees_the_whole_video():
+    from nodeflow.core.flow_size import FlowSize
+
+    size = WanImageToVideo.output_size(_sizes(batch_size=2), {"positive": FlowSize(tokens=512),
+                                                             "start_image": FlowSize(1, 48 * 40)})
+    assert size == FlowSize(2 * 9, 32 * 32, 512, "length")
