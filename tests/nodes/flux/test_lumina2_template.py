@@ -15,10 +15,9 @@ from nodeflow.engine import Executor
 from nodeflow.interop.comfyui import import_source
 from nodeflow.interop.comfyui.source import read_source
 
-templates = pytest.importorskip("comfyui_workflow_templates_json")
-
 
 def test_the_netayume_template_runs_on_tiny_weights(tiny_lumina2, tmp_path):
+    templates = pytest.importorskip("comfyui_workflow_templates_json")
     checkpoint = comfyui_files(tiny_lumina2, tmp_path / "models")["checkpoint"]
     path = Path(templates.__file__).parent / "templates" / "image_netayume_lumina_t2i.json"
     graph, report = import_source(read_source(path), default_registry(), flatten_subgraphs=True)
@@ -27,6 +26,9 @@ def test_the_netayume_template_runs_on_tiny_weights(tiny_lumina2, tmp_path):
     loaders = [n for n, kind in comfy_class.items() if kind == "CheckpointLoaderSimple"]
     assert len(loaders) == 1
     graph.set_param(loaders[0], "checkpoint", str(checkpoint))
+    kinds = {record.type: record.params for record in graph.nodes.values()}
+    assert kinds["models.model_sampling_aura_flow"]["shift"] == 4.0  # the template's shift, not the default 6
+    assert kinds["sampling.sampler"]["convention"] == "comfyui"
     for node_id, record in graph.nodes.items():
         if record.type == "latent.empty":  # 64 x 64, not the template's 1024
             for field in ("width", "height"):
