@@ -71,7 +71,6 @@ LTX2 = Family(
     cfg="batched",
     vae="AutoencoderKLLTX2Video",
     sigmas="linspace",
-    comfy_clip_types=("ltxv",),
     native_side=768,
     lora_loader="LTX2LoraLoaderMixin",
     mask_keeps_clean=True,

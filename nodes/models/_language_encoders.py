@@ -162,10 +162,13 @@ def picture_processor(tokenizer: Any, image_processor: Any, processor_class: str
 
 #: llama.cpp architecture -> transformers model type, for the GGUF text encoders NodeFlow loads.
 _GGUF_TYPES = {"qwen2": "qwen2", "qwen2vl": "qwen2_5_vl", "qwen3": "qwen3", "qwen3vl": "qwen3_vl"}
-#: (key marker, transformers model type), most specific first: what a lone file's keys say it is.
-_KEY_TYPES = (("visual.deepstack_merger_list.", "qwen3_vl"), ("visual.merger.", "qwen2_5_vl"),
-              ("multi_modal_projector.", "mistral3"), ("pre_feedforward_layernorm.", "gemma2"),
-              ("self_attn.q_norm.", "qwen3"), ("self_attn.q_proj.bias", "qwen2"), ("self_attn.q_proj.", "llama"))
+#: (key markers, transformers model type), most specific first: what a lone file's keys say it is (every
+#: marker of the entry found in some key). Gemma 3 is Gemma 2's layout with Qwen3's query norms.
+_KEY_TYPES = ((("visual.deepstack_merger_list.",), "qwen3_vl"), (("visual.merger.",), "qwen2_5_vl"),
+              (("mm_input_projection",), "gemma3"), (("multi_modal_projector.",), "mistral3"),
+              (("pre_feedforward_layernorm.", "self_attn.q_norm."), "gemma3"),
+              (("pre_feedforward_layernorm.",), "gemma2"), (("self_attn.q_norm.",), "qwen3"),
+              (("self_attn.q_proj.bias",), "qwen2"), (("self_attn.q_proj.",), "llama"))
 
 
 def language_model_type(path: Path) -> str:
@@ -190,7 +193,7 @@ def language_model_type(path: Path) -> str:
     from nodes.models._weights import safetensors_header
 
     keys = list(safetensors_header(path))
-    return next((kind for marker, kind in _KEY_TYPES if any(marker in k for k in keys)), "")
+    return next((kind for markers, kind in _KEY_TYPES if all(any(m in k for k in keys) for m in markers)), "")
 
 
 def model_type_of(class_name: str) -> str:

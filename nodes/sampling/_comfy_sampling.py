@@ -129,6 +129,12 @@ def _inpaint_mask(latent: dict, x: Any) -> Any:
 def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, sigmas: Any, noise: NoiseSource,
            latent: dict) -> dict:
     """Denoise `latent` over `sigmas` the ComfyUI way; returns a new LATENT."""
+    return sample_both(ctx, guider, sampler, sigmas, noise, latent)[0]
+
+
+def sample_both(ctx: RunContext, guider: Guider, sampler: SamplerChoice, sigmas: Any, noise: NoiseSource,
+                latent: dict) -> tuple[dict, dict]:
+    """(the new LATENT, the LATENT of the last step's denoised prediction: ComfyUI's denoised_output)."""
     from nodes.latent._sizes import fit_empty_latent
     from nodes.sampling._loop import _check_latent, _with_negative
     from nodes.sampling._preview import PreviewThrottle, latent_preview
@@ -156,7 +162,7 @@ def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, sigmas: Any,
     sigmas = torch.as_tensor(sigmas, dtype=torch.float32).cpu()
     if len(sigmas) <= 1:
         result["samples"] = latent["samples"]
-        return result
+        return result, result
     table = sigma_table(model)
     functions = FLOW_FUNCTIONS if table.prediction == "flow" else FUNCTIONS
     if sampler.name not in functions:
@@ -183,7 +189,10 @@ def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, sigmas: Any,
         total = len(sigmas) - 1
         throttle = PreviewThrottle(ctx, total)
 
+        last: list[Any] = [x]
+
         def step_done(i: int, denoised: Any) -> None:
+            last[0] = denoised
             shown = denoised if joint is None else joint.split(denoised)[0]
             ctx.progress(i + 1, total, latent_preview(model, shown) if throttle.due(i) else None)
 
@@ -191,6 +200,9 @@ def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, sigmas: Any,
         options["space"] = table.space
         stream = _noise_stream(kind, x, sigmas, noise.seed)
         x = function(denoiser, x, sigmas.to(x.device), step_done, stream, **options)
-    result |= {"samples": x} if joint is None else joint.to_latent(x)
-    result["samples"] = result["samples"].to(latent["samples"].dtype)
-    return result
+    outputs = []
+    for tensor in (x, last[0]):
+        out = dict(result) | ({"samples": tensor} if joint is None else joint.to_latent(tensor))
+        out["samples"] = out["samples"].to(latent["samples"].dtype)
+        outputs.append(out)
+    return outputs[0], outputs[1]

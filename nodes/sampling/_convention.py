@@ -71,11 +71,19 @@ def diffusers_sigmas(model: Model, schedule: Schedule) -> Any:
 def run(ctx: RunContext, guider: Guider, sampler: SamplerChoice, sigmas: Sigmas, noise: NoiseSource,
         latent: dict) -> dict:
     """Sample with a diffusers schedule when the sigmas are one, else with ComfyUI's k-samplers."""
+    return run_both(ctx, guider, sampler, sigmas, noise, latent)[0]
+
+
+def run_both(ctx: RunContext, guider: Guider, sampler: SamplerChoice, sigmas: Sigmas, noise: NoiseSource,
+             latent: dict) -> tuple[dict, dict]:
+    """(the sampled LATENT, the last step's denoised prediction as a LATENT). A diffusers schedule ends at
+    noise level 0, where the sample is its own prediction, so both are the sample there."""
     if sigmas.schedule is not None:
         from nodes.sampling._loop import sample
 
         check_names("diffusers", sampler.name, sigmas.schedule.scheduler)
-        return sample(ctx, guider, sampler, sigmas.schedule, noise, latent)
-    from nodes.sampling._comfy_sampling import sample as comfy_sample
+        result = sample(ctx, guider, sampler, sigmas.schedule, noise, latent)
+        return result, result
+    from nodes.sampling._comfy_sampling import sample_both
 
-    return comfy_sample(ctx, guider, sampler, sigmas.values, noise, latent)
+    return sample_both(ctx, guider, sampler, sigmas.values, noise, latent)

@@ -195,10 +195,13 @@ class Sample(Node):
         Input("sigmas", SIGMAS),
         Input("latent_image", LATENT),
     )
-    outputs = (Output("latent", LATENT),)
+    outputs = (Output("latent", LATENT),
+               Output("denoised_output", LATENT, help="The last step's prediction of the clean latent (ComfyUI's "
+                                                     "denoised_output); with levels ending at 0 it is the latent, up "
+                                                     "to rounding."))
 
     def run(self, ctx: RunContext, noise: Any, guider: Any, sampler: Any, sigmas: Any,
-            latent_image: dict) -> tuple[dict]:
-        from nodes.sampling._convention import run
+            latent_image: dict) -> tuple[dict, dict]:
+        from nodes.sampling._convention import run_both
 
-        return (run(ctx, guider, sampler, sigmas, noise, latent_image),)
+        return run_both(ctx, guider, sampler, sigmas, noise, latent_image)

@@ -80,7 +80,7 @@ VIDEO_VAE = dict(latent_channels=128, block_out_channels=(4, 8, 16, 32), decoder
 #: LTX-2's published scheduler (FlowMatchEulerDiscreteScheduler with its dynamic shift).
 SCHEDULER = dict(num_train_timesteps=1000, shift=1.0, use_dynamic_shifting=True, base_shift=0.95, max_shift=2.05,
                  base_image_seq_len=1024, max_image_seq_len=4096, shift_terminal=0.1, time_shift_type="exponential")
-GEMMA_WIDTH, GEMMA_LAYERS = 32, 2
+GEMMA_WIDTH, GEMMA_LAYERS, GEMMA_VOCAB = 32, 2, 320
 LENGTH = 32  # the tokenizer's window (the pipeline's max_sequence_length is capped by it in the tests)
 
 
@@ -120,18 +120,46 @@ def gemma_tokenizer(folder=None):
 
 
 def gemma():
-    """Gemma3ForConditionalGeneration: a 2-layer language model 32 wide (and a 1-layer vision tower)."""
+    """Gemma3ForConditionalGeneration: a 2-layer language model 32 wide with Gemma 3 12B's rope, norms and
+    attention pattern (the shipped config's), and a 1-layer vision tower."""
+    import json
+
     from transformers import Gemma3Config, Gemma3ForConditionalGeneration
 
-    text = dict(vocab_size=128, hidden_size=GEMMA_WIDTH, intermediate_size=64, num_hidden_layers=GEMMA_LAYERS,
-                num_attention_heads=2, num_key_value_heads=1, head_dim=16, sliding_window=8,
-                max_position_embeddings=256,
-                pad_token_id=0, eos_token_id=1, bos_token_id=2)
+    from nodeflow.core.paths import RESOURCES
+
+    text = json.loads((RESOURCES / "configs" / "ltx2" / "text_encoder" / "config.json").read_text("utf-8"))
+    text |= dict(vocab_size=GEMMA_VOCAB, hidden_size=GEMMA_WIDTH, intermediate_size=64, num_hidden_layers=GEMMA_LAYERS,
+                 num_attention_heads=2, num_key_value_heads=1, head_dim=16,
+                 layer_types=text["layer_types"][:GEMMA_LAYERS])
+    for key in ("architectures", "model_type", "_name_or_path"):
+        text.pop(key, None)
     vision = dict(hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2, image_size=28,
                   patch_size=14)
-    config = Gemma3Config(text_config=text, vision_config=vision, mm_tokens_per_image=4, image_token_index=127,
-                          boi_token_index=126, eoi_token_index=125)
+    config = Gemma3Config(text_config=text, vision_config=vision, mm_tokens_per_image=4,
+                          image_token_index=GEMMA_VOCAB - 1, boi_token_index=GEMMA_VOCAB - 2,
+                          eoi_token_index=GEMMA_VOCAB - 3)
     return Gemma3ForConditionalGeneration(config).eval()
+
+
+def write_gemma_file(model, path):
+    """The language model of a Gemma3ForConditionalGeneration as ComfyUI's text encoder files keep it (the
+    original model.* names) with a SentencePiece model as `spiece_model`; returns the path."""
+    import importlib.util
+    from pathlib import Path
+
+    import torch
+    from safetensors.torch import save_file
+
+    # the tiny Gemma SentencePiece model the Lumina 2 tests make (tests/nodes/flux/tiny_lumina2.py)
+    source = Path(__file__).parents[1] / "flux" / "tiny_lumina2.py"
+    found = importlib.util.spec_from_file_location("tiny_lumina2", source)
+    lumina2 = importlib.util.module_from_spec(found)
+    found.loader.exec_module(lumina2)
+    state = {"model." + k: v.contiguous().clone() for k, v in model.model.language_model.state_dict().items()}
+    state["spiece_model"] = torch.frombuffer(bytearray(lumina2.gemma_sentencepiece()), dtype=torch.uint8).clone()
+    save_file(state, str(path))
+    return path
 
 
 def connectors():

@@ -29,6 +29,8 @@ LTX: tuple[Entry, ...] = (
     Entry("LTXVLatentUpsampler", "ltx2.latent_upsampler", (), same("samples", "upscale_model", "vae"), ("latent",)),
     Entry("LTXVScheduler", "ltx2.scheduler", ("steps", "max_shift", "base_shift", "stretch", "terminal"),
           same("steps", "max_shift", "base_shift", "stretch", "terminal", "latent"), ("sigmas",)),
+    Entry("LTXAVTextEncoderLoader", "ltx2.load_text_encoder", ("text_encoder", "ckpt_name", "device"),
+          same("text_encoder", "ckpt_name", "device"), ("clip",)),
     Entry("LTXVAudioVAELoader", "ltx2.load_audio_vae", ("ckpt_name",), same("ckpt_name"), ("audio_vae",)),
     Entry("LTXVAudioVAEDecode", "ltx2.audio_vae_decode", (), same("samples", "audio_vae"), ("audio",)),
 )

@@ -46,7 +46,7 @@ SAMPLING: tuple[Entry, ...] = (
           ("latent", None)),
     Entry("SamplerCustomAdvanced", "sampling.sample", (),
           {"noise": "noise", "guider": "guider", "sampler": "sampler", "sigmas": "sigmas",
-           "latent_image": "latent_image"}, ("latent", None)),
+           "latent_image": "latent_image"}, ("latent", "denoised_output")),
     Entry("RandomNoise", "noise.random", ("noise_seed", CONTROL), {"noise_seed": "seed"}, ("noise",)),
     Entry("DisableNoise", "noise.disable", (), {}, ("noise",)),
     Entry("CFGGuider", "sampling.cfg_guider", ("cfg",),
