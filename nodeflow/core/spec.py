@@ -63,6 +63,7 @@ class Input:
     multiline: bool = False
     seed: bool = False
     file: str | None = None  # "file", "folder" or "file-or-folder"
+    media: str | None = None  # what a file input reads, for upload lists: "video", "audio" (pictures if None)
     #: A STRING naming files the node writes in the output folder; held to the output rule.
     output_prefix: bool = False
     widget: str | None = None
@@ -104,7 +105,7 @@ class Input:
         for key in ("optional", "multiline", "seed", "output_prefix", "lazy"):
             if getattr(self, key):
                 out[key] = True
-        for key in ("min", "max", "step", "file", "model", "widget", "help"):
+        for key in ("min", "max", "step", "file", "media", "model", "widget", "help"):
             if getattr(self, key) not in (None, ""):
                 out[key] = getattr(self, key)
         if self.choices is not None:

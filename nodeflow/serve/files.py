@@ -3,9 +3,11 @@
 A name is contained when the real path (symlinks resolved) of folder/subfolder/filename lies
 inside the real path of the folder: absolute names, '..', NUL and backslashes are refused before
 the file system is asked, and a symlink that leads out is refused after (ComfyUI checked the
-path before resolving it, ComfyUI#12285). Uploaded pictures are decoded within a pixel budget,
-written atomically, and never replace a different file unless the client asks (`overwrite`):
-a clashing name becomes `name (1).ext`.
+path before resolving it, ComfyUI#12285). Uploaded pictures are decoded within a pixel budget;
+uploaded video and sound files (named by their suffix, as ComfyUI's frontend uploads them for Load
+Video and Load Audio through /upload/image) must open in FFmpeg with a video or sound stream. Uploads
+are written atomically and never replace a different file unless the client asks (`overwrite`): a
+clashing name becomes `name (1).ext`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path, PurePosixPath
 from PIL import Image, PngImagePlugin, UnidentifiedImageError
 
 from nodeflow.core.atomic import atomic_file, write_atomic
+from nodeflow.core.files import MEDIA_TYPES
 from nodeflow.core.reads import contained_name
 from nodeflow.serve.config import MAX_UPLOAD_PIXELS, ServeConfig
 
@@ -100,6 +103,19 @@ def check_picture(data: bytes) -> None:
             raise Refused(f"the picture is damaged ({exc})") from None
 
 
+def check_media(data: bytes) -> None:
+    """The upload is a video or sound file FFmpeg opens, with a video or sound stream (its header is
+    read; nothing is decoded or kept)."""
+    import av
+
+    try:
+        with av.open(io.BytesIO(data), mode="r") as container:
+            if not (container.streams.video or container.streams.audio):
+                raise Refused("the file holds no video or sound stream")
+    except av.error.FFmpegError as exc:
+        raise Refused(f"not a video or sound file FFmpeg can read ({exc.strerror or exc})") from None
+
+
 @dataclass(frozen=True)
 class Saved:
     name: str
@@ -112,9 +128,12 @@ class Saved:
 
 def save_upload(config: ServeConfig, data: bytes, filename: str, kind: str | None, subfolder: str,
                 overwrite: bool) -> Saved:
-    """Store an uploaded picture; the same bytes under the same name are not stored twice."""
+    """Store an uploaded picture, video or sound file; the same bytes under the same name are not stored twice."""
     kind = kind or "input"
-    check_picture(data)
+    if Path(filename).suffix.lower() in MEDIA_TYPES:
+        check_media(data)
+    else:
+        check_picture(data)
     root = folder_of(config, kind)
     root.mkdir(parents=True, exist_ok=True)
     target = contained(root, subfolder, filename)

@@ -5,15 +5,18 @@ class name (several classes may share one node: CLIPLoader and DualCLIPLoader), 
 input names; every other node under its own type id. Inputs come from the node's declaration
 (types, defaults, bounds, choices); a model input lists the library's names of its kind, so
 `object_info["CheckpointLoaderSimple"]["input"]["required"]["ckpt_name"][0]` is the checkpoint
-list, and Load Image's picture lists the input folder.
+list, and a file input lists the input folder's files of its kind (`Input.media`: pictures for Load
+Image, videos for Load Video, sound and video files for Load Audio) with the upload button ComfyUI's
+frontend shows for that kind.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from nodeflow.core.files import AUDIO_SUFFIXES, VIDEO_SUFFIXES
 from nodeflow.core.registry import Registry
 from nodeflow.core.spec import REQUIRED, Input, Node
 from nodeflow.core.types import BOOLEAN, FLOAT, INT, STRING
@@ -38,16 +41,28 @@ def model_lister() -> ModelNames:
     return names
 
 
-def input_files(folder: Path) -> list[str]:
-    """Pictures in the input folder, as Load Image names them (relative, '/'-separated)."""
+#: The file suffixes each kind of file input lists (`Input.media`; None: pictures). Load Audio reads a
+#: video's sound too, as ComfyUI's does.
+MEDIA_SUFFIXES = {None: (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"),
+                  "video": VIDEO_SUFFIXES, "audio": AUDIO_SUFFIXES + VIDEO_SUFFIXES}
+#: The option ComfyUI's frontend reads to put an upload button on a file input of each kind.
+UPLOAD_OPTIONS = {None: "image_upload", "video": "video_upload", "audio": "audio_upload"}
+
+
+def input_files(folder: Path) -> dict[str | None, list[str]]:
+    """The input folder's files by the kind of file input that lists them (relative, '/'-separated)."""
+    found: dict[str | None, list[str]] = {kind: [] for kind in MEDIA_SUFFIXES}
     if not folder.is_dir():
-        return []
-    suffixes = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
-    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
-                  if p.is_file() and p.suffix.lower() in suffixes and not p.name.startswith("."))
+        return found
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and not path.name.startswith("."):
+            for kind, suffixes in MEDIA_SUFFIXES.items():
+                if path.suffix.lower() in suffixes:
+                    found[kind].append(path.relative_to(folder).as_posix())
+    return found
 
 
-def input_spec(inp: Input, models: ModelNames, images: list[str]) -> list[Any]:
+def input_spec(inp: Input, models: ModelNames, files: Mapping[str | None, list[str]]) -> list[Any]:
     """One input as ComfyUI describes it: [TYPE, {options}] or [[choices], {options}]."""
     options: dict[str, Any] = {}
     if inp.default is not REQUIRED and inp.default is not None:
@@ -57,7 +72,7 @@ def input_spec(inp: Input, models: ModelNames, images: list[str]) -> list[Any]:
     if inp.model:
         return [models(inp.model), options]
     if inp.file and inp.type == STRING:
-        return [images, {**options, "image_upload": True}]
+        return [files.get(inp.media, []), {**options, UPLOAD_OPTIONS.get(inp.media, "image_upload"): True}]
     if inp.choices is not None:
         return [list(inp.choices), options]
     if inp.type in (INT, FLOAT):
@@ -74,9 +89,9 @@ def input_spec(inp: Input, models: ModelNames, images: list[str]) -> list[Any]:
 
 
 def describe(name: str, cls: type[Node], inputs: list[tuple[str, Input]], outputs: list[tuple[str, str]],
-             models: ModelNames, images: list[str]) -> dict[str, Any]:
-    required = {comfy: input_spec(inp, models, images) for comfy, inp in inputs if not inp.optional}
-    optional = {comfy: input_spec(inp, models, images) for comfy, inp in inputs if inp.optional}
+             models: ModelNames, files: Mapping[str | None, list[str]]) -> dict[str, Any]:
+    required = {comfy: input_spec(inp, models, files) for comfy, inp in inputs if not inp.optional}
+    optional = {comfy: input_spec(inp, models, files) for comfy, inp in inputs if inp.optional}
     return {
         "input": {"required": required, "optional": optional, "hidden": {}},
         "input_order": {"required": list(required), "optional": list(optional)},
@@ -111,7 +126,7 @@ def _mapped(entry: Entry, cls: type[Node]) -> tuple[list[tuple[str, Input]], lis
 
 def object_info(registry: Registry, input_dir: Path, only: str | None = None) -> dict[str, Any]:
     """The whole listing, or the one class `only` (empty if unknown)."""
-    models, images = model_lister(), input_files(input_dir)
+    models, files = model_lister(), input_files(input_dir)
     info: dict[str, Any] = {}
     mapped_nodes = set()
     for entry in ENTRIES:
@@ -121,10 +136,10 @@ def object_info(registry: Registry, input_dir: Path, only: str | None = None) ->
         mapped_nodes.add(cls.type_id)
         if only is None or only == entry.comfy:
             inputs, outputs = _mapped(entry, cls)
-            info[entry.comfy] = describe(entry.comfy, cls, inputs, outputs, models, images)
+            info[entry.comfy] = describe(entry.comfy, cls, inputs, outputs, models, files)
     for cls in registry:
         if cls.type_id in mapped_nodes or (only is not None and only != cls.type_id):
             continue
         info[cls.type_id] = describe(cls.type_id, cls, [(i.name, i) for i in cls.inputs],
-                                     [(o.name, o.type) for o in cls.outputs], models, images)
+                                     [(o.name, o.type) for o in cls.outputs], models, files)
     return info

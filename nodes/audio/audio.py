@@ -25,7 +25,7 @@ class LoadAudio(Node):
         "Reads the sound of a file in the input folder (mp3, flac, wav, ogg, opus, m4a, or a video's "
         f"sound track), as float samples at the file's own rate. Over {MAX_LOAD_SECONDS // 3600} hours is refused."
     )
-    inputs = (Input("audio", STRING, default="", file="file", help="The sound (or video) file."),)
+    inputs = (Input("audio", STRING, default="", file="file", media="audio", help="The sound (or video) file."),)
     outputs = (Output("audio", AUDIO),)
 
     def run(self, ctx: RunContext, audio: str) -> tuple[dict]:

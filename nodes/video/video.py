@@ -78,7 +78,7 @@ class LoadVideo(Node):
         f"sound. Files over {MAX_LOAD_FRAMES} frames, with frames over {MAX_FRAME_PIXELS:,} pixels or "
         f"larger than the memory free are refused before decoding."
     )
-    inputs = (Input("file", STRING, default="", file="file", help="The video file."),)
+    inputs = (Input("file", STRING, default="", file="file", media="video", help="The video file."),)
     outputs = (Output("video", VIDEO),)
 
     @classmethod
