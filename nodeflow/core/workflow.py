@@ -52,7 +52,7 @@ from nodeflow.core.subgraphs.expand import socket_problems
 FORMAT = "nodeflow-workflow"
 FORMAT_VERSION = 1
 UI_KEYS = ("pos", "size", "title", "color", "collapsed", "widget_inputs", "seed_control")
-_NODE_KEYS = ("id", "type", "version", "params", "mode", *UI_KEYS)
+_NODE_KEYS = frozenset(("id", "type", "version", "params", "mode", *UI_KEYS))
 _TOP_KEYS = ("format", "version", "nodes", "links", "groups", "metadata", "manifest", "subgraphs")
 _DEFINITION_KEYS = ("id", "name", "version", "inputs", "outputs", "widgets", "nodes", "links", "groups",
                     "migrations")
@@ -103,18 +103,28 @@ def _finite_float(text: str) -> float:
 
 def _check_depth(data: Any) -> None:
     """Refuse data nested deeper than MAX_DEPTH (iteratively: deep data must not overflow here)
-    and numbers that are not finite, whoever parsed the JSON (the ComfyUI importer does too)."""
-    todo = [(data, 1)] if isinstance(data, (dict, list)) else []
-    while todo:
-        value, depth = todo.pop()
+    and numbers that are not finite, whoever parsed the JSON (the ComfyUI importer does too).
+
+    It walks every value of a file, so it goes one level at a time and asks each value's exact
+    class first: strings and integers, most of a workflow, are passed over with one comparison."""
+    level = [data] if isinstance(data, (dict, list)) else []
+    depth = 0
+    while level:
+        depth += 1
         if depth > MAX_DEPTH:
             raise WorkflowFormatError(f"values are nested more than {MAX_DEPTH} levels deep")
-        for child in value.values() if isinstance(value, dict) else value:
-            if isinstance(child, (dict, list)):
-                todo.append((child, depth + 1))
-            elif isinstance(child, float) and not math.isfinite(child):
-                raise WorkflowFormatError("a number too large for a float (or not a number) is not allowed; "
-                                          "numbers must be finite", *_where_not_finite(data))
+        below: list[Any] = []
+        for value in level:
+            for child in value.values() if isinstance(value, dict) else value:
+                kind = type(child)
+                if kind is str or kind is int:
+                    continue
+                if isinstance(child, (dict, list)):
+                    below.append(child)
+                elif isinstance(child, float) and not math.isfinite(child):
+                    raise WorkflowFormatError("a number too large for a float (or not a number) is not allowed; "
+                                              "numbers must be finite", *_where_not_finite(data))
+        level = below
 
 
 def _where_not_finite(data: Any) -> tuple[str | None, str | None]:
@@ -165,7 +175,8 @@ def _read_level(raw_nodes: list, raw_links: list, registry: Registry, report: Lo
             raise WorkflowFormatError(f"{where}the ids {' and '.join(BOUNDARY_IDS)} name the subgraph's "
                                       "boundary, not a node", record.id)
         nodes[record.id] = record
-        renames[record.id] = (in_steps, out_steps)
+        if in_steps:  # migrated: its links' socket names follow the renames
+            renames[record.id] = (in_steps, out_steps)
     links: dict[tuple[str, str], Link] = {}
     for index, raw in enumerate(raw_links):
         link = _read_link(raw, index, nodes, renames, where, boundary)
@@ -288,7 +299,7 @@ def _read_link(raw: dict, index: int, nodes: dict[str, NodeRecord],
             raise WorkflowFormatError(f"{where}link {index + 1} refers to node {node_id}, which is not in the file")
     out = _renamed(out, renames[src][1]) if src in renames else out
     inp = _renamed(inp, renames[dst][0]) if dst in renames else inp
-    extra = tuple(sorted((k, v) for k, v in raw.items() if k not in ("from", "to")))
+    extra = tuple(sorted((k, v) for k, v in raw.items() if k not in ("from", "to"))) if len(raw) > 2 else ()
     return Link(src, out, dst, inp, extra)
 
 
