@@ -4,7 +4,8 @@ holds differently.
 
 One `Entry` per ComfyUI class (see `classmap` for the fields); joined in `classmap.ENTRIES`.
 Widget orders are read off ComfyUI's definitions (comfy_extras/nodes_video.py, nodes_audio.py,
-nodes_images.py, nodes_mask.py) and checked against the official templates' saved values:
+nodes_images.py, nodes_mask.py, nodes_latent.py, nodes_wan.py) and checked against the official
+templates' saved values:
 
 - CreateVideo saves [fps] (0.3.45), [fps, bit_depth] or [fps, bit_depth, color_space] (codec last,
   where saved): NodeFlow makes 8-bit sRGB videos, so "auto"/8, "sRGB" and codec "none" are what it
@@ -17,7 +18,7 @@ nodes_images.py, nodes_mask.py) and checked against the official templates' save
 - RecordAudio is Load Audio of the recording: ComfyUI's frontend uploads it to its temp folder and
   saves the name as "audio/recording-<time>.wav [temp]" (templates save ""); NodeFlow reads the file
   from the input folder, so the folder annotation is dropped and said.
-- RebatchImages' overlap and merge_overlap_mode (0.5) only act between several batches of a ComfyUI
+- RebatchImages' overlap and merge_overlap_mode (newer ComfyUI) only act between several batches of a ComfyUI
   list; a NodeFlow link carries one batch (Rebatch Images refuses to split one), so they are dropped.
 """
 
