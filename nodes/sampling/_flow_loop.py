@@ -100,7 +100,7 @@ def start_step(steps: int, denoise: float) -> int:
 def _steps(scheduler: Any, sampler: str, schedule: Any) -> tuple[int, int, bool]:
     """(first step, end step, whether the run starts from pure noise). The Sampler's `denoise` is the
     pipelines' img2img strength (`start_step`); KSampler Advanced names its steps [start, end) as for the
-    UNets (`_loop._step_range`), an early end without leftover noise stepping to sigma 0. A flow Euler
+    UNets (`_schedulers.step_range`), an early end without leftover noise stepping to sigma 0. A flow Euler
     step holds no state, so a run split at a step and continued without noise is the run in one piece
     (two models handing over at a step: WanImageToVideoPipeline's boundary_ratio)."""
     steps, denoise = int(schedule.steps), float(schedule.denoise)

@@ -29,7 +29,7 @@ MAX_NESTING = 32
 #: The boundary id of the links that bring an exposed input into a definition.
 _IN = "@in"
 #: Type ids of the two nodes that stand for a definition's boundary while it is edited
-#: (`view.definition_view`): one shows its exposed inputs as outputs, the other its outputs as inputs.
+#: (`view.DefinitionView`): one shows its exposed inputs as outputs, the other its outputs as inputs.
 BOUNDARY_IN_TYPE, BOUNDARY_OUT_TYPE = "subgraph-inputs/", "subgraph-outputs/"
 #: What every type id this overlay makes starts with (instances and both boundaries).
 _SUBGRAPH_TYPES = "subgraph"
