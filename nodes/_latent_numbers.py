@@ -15,8 +15,8 @@ from nodes._lazy import lazy
 torch = lazy("torch")
 
 #: VAE classes whose pipeline undoes the per-channel normalisation as `latents * std + mean`
-#: (QwenImage21Pipeline, LTX2Pipeline); Qwen-Image's pipelines divide by 1 / std (`nodes.values.Vae.raw`).
-STD_TIMES = ("AutoencoderKLQwenImage21", "AutoencoderKLLTX2Video")
+#: (QwenImage21Pipeline, LTX2Pipeline, MiniMax H3's); Qwen-Image's pipelines divide by 1 / std (`nodes.values.Vae.raw`).
+STD_TIMES = ("AutoencoderKLQwenImage21", "AutoencoderKLLTX2Video", "AutoencoderKLMiniMaxH3")
 
 
 def statistics(vae: Any) -> tuple[list[float], list[float]] | None:

@@ -49,6 +49,8 @@ MINIMAX_H3 = Family(
     comfy_shift=12.0,
     native_side=768,
     lora_loader="MiniMaxH3LoraLoaderMixin",
+    pixel_stats=((0.485, 0.456, 0.406), (0.229, 0.224, 0.225)),
+    audio_vae="AutoencoderKLMiniMaxH3Audio",
     notes=("guidance-distilled: one model call per step, no negative prompt",
            "one packed sequence [text | keyframes | audio | video]; video and audio step down their own "
            "schedules (shift 12 and 3), see nodes.minimax_h3._adapter"),

@@ -109,6 +109,12 @@ class Family:
     #: level) and the denoiser call is told the mask (`Joint.mask`) as per-token timesteps: LTX-2's frame
     #: conditioning, as LTX2ImageToVideoPipeline and ComfyUI's LTXV models keep a start frame.
     mask_keeps_clean: bool = False
+    #: (mean, std) per RGB channel of the [0, 1] pixels its VAE takes and gives, where not [-1, 1]
+    #: (MiniMax H3's ImageNet statistics); `nodes.vae.codec` applies them.
+    pixel_stats: tuple[tuple[float, ...], tuple[float, ...]] | None = None
+    #: diffusers class of its soundtrack VAE where a plain VAE loader loads one (MiniMax H3's); its
+    #: adapter's `audio_vae(model, device, dtype)` makes the value VAE Decode Audio takes.
+    audio_vae: str = ""
     notes: tuple[str, ...] = field(default=())
 
     def module(self) -> Any:

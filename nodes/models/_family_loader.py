@@ -346,11 +346,11 @@ def _one_encoder(family: Family, spec: Any, path: Path, kind: str, dtype: Any, p
     import transformers
 
     if kind.startswith("lm:"):
-        from nodes.models._language_encoders import language_tokenizer, load_language_model
+        from nodes.models._language_encoders import language_tokenizer, load_language_model, picture_tokens
 
         encoder = load_language_model(spec.model, path, CONFIGS / family.config / spec.part, dtype, "clip_name")
         tokenizer = language_tokenizer(path, spec.tokenizer, user_tokenizers(family, spec), "clip_name")
-        return tokenizer, ready(encoder, place)
+        return tokenizer, ready(picture_tokens(encoder, tokenizer), place)
     tokenizer = _tokenizer(family, spec, path, kind)
     if path.is_dir():
         encoder = getattr(transformers, spec.model).from_pretrained(path, dtype=dtype, local_files_only=True)

@@ -140,6 +140,22 @@ def from_llama_cpp_names(state: dict[str, Any], arch: str, model: Any, field: st
     return renamed
 
 
+#: The config fields of a Qwen-VL text encoder that name its picture tokens, and those tokens.
+_PICTURE_TOKENS = (("image_token_id", "<|image_pad|>"), ("video_token_id", "<|video_pad|>"),
+                   ("vision_start_token_id", "<|vision_start|>"), ("vision_end_token_id", "<|vision_end|>"))
+
+
+def picture_tokens(encoder: Any, tokenizer: Any) -> Any:
+    """A vision-language encoder told its tokenizer's picture token ids (it finds a prompt's pictures by
+    them; a shipped config names the released tokenizer's, a tokenizer beside the file may differ)."""
+    config = encoder.config
+    for name, token in _PICTURE_TOKENS:
+        found = tokenizer.convert_tokens_to_ids(token) if hasattr(config, name) else None
+        if isinstance(found, int) and found != getattr(tokenizer, "unk_token_id", None):
+            setattr(config, name, found)
+    return encoder
+
+
 def picture_processor(tokenizer: Any, image_processor: Any, processor_class: str = "Qwen2VLProcessor") -> Any:
     """Qwen2.5-VL's processor (what the Qwen-Image edit pipelines call; `processor_class`
     "Qwen3VLProcessor" for Qwen Image 2.1's Qwen3-VL) for pictures only.

@@ -43,11 +43,20 @@ def _read(path: Path, field: str) -> dict[str, Any]:
         raise NodeError(str(exc), field) from None
 
 
-def load_vae(path: Path, family: str, device: str, dtype: Any, place: str | None = None) -> Vae:
+def load_vae(path: Path, family: str, device: str, dtype: Any, place: str | None = None) -> Any:
     """A VAE from a diffusers folder or a single file (config of `family`), its weights at `place`
-    (default: `device`, where it runs; the memory manager moves them there when needed)."""
+    (default: `device`, where it runs; the memory manager moves them there when needed). A folder of a
+    family's soundtrack VAE (`Family.audio_vae`: MiniMax H3's) gives that family's audio VAE value."""
     from diffusers import AutoencoderKL
 
+    if path.is_dir() and (sound := _audio_vae_family(path)) is not None:
+        import diffusers
+
+        try:
+            model = getattr(diffusers, sound.audio_vae).from_pretrained(path, torch_dtype=dtype, local_files_only=True)
+        except (OSError, ValueError, KeyError, RuntimeError) as exc:
+            raise NodeError(f"cannot load {path.name} as {sound.title}'s audio VAE: {exc}", "vae") from None
+        return sound.module().audio_vae(settle(model, place or device, dtype), device, dtype)
     try:
         if path.is_dir():
             whole = (path / "model_index.json").is_file() and (path / "vae").is_dir()  # a pipeline folder
@@ -74,6 +83,17 @@ def _video_family_of(vae: Any) -> str:
     from nodes.families import FAMILIES
 
     return next((f.name for f in FAMILIES if f.is_video and f.vae == type(vae).__name__), "")
+
+
+def _audio_vae_family(folder: Path) -> Any:
+    """The declared family whose soundtrack VAE class a folder's config names, else None."""
+    from nodes.families import FAMILIES
+
+    try:
+        named = json.loads((folder / "config.json").read_text("utf-8")).get("_class_name", "")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return next((f for f in FAMILIES if f.audio_vae and f.audio_vae == named), None)
 
 
 def _folder_vae_class(folder: Path) -> Any:

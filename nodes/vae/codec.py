@@ -30,8 +30,20 @@ def decode(vae: Any, latent: dict, tile: int | None = None, overlap: int = 0) ->
             decoded = vae.vae.decode(raw.unsqueeze(2), return_dict=False)[0][:, :, 0]
         else:
             decoded = vae.vae.decode(raw, return_dict=False)[0]
-        image = (decoded[:, :3] * 0.5 + 0.5).clamp(0, 1)  # an RGBA VAE's alpha (Qwen Image 2.1's) is not kept
+        image = unit_pixels(vae, decoded[:, :3])  # an RGBA VAE's alpha (Qwen Image 2.1's) is not kept
     return image.cpu().permute(0, 2, 3, 1).float().contiguous()
+
+
+def unit_pixels(vae: Any, decoded: Any) -> Any:
+    """[0, 1] pictures [B, 3, H, W] of a VAE's output: from [-1, 1], or its family's pixel statistics
+    undone (`Family.pixel_stats`: MiniMax H3's ImageNet ones, as its pipeline decodes)."""
+    from nodes.families import by_name
+
+    spec = by_name(vae.family)
+    if spec is None or spec.pixel_stats is None:
+        return (decoded * 0.5 + 0.5).clamp(0, 1)
+    mean, std = (decoded.new_tensor(v, dtype=decoded.float().dtype).view(1, -1, 1, 1) for v in spec.pixel_stats)
+    return (decoded.float() * std + mean).clamp(0, 1)
 
 
 def _checked_pixels(ctx: RunContext, image: Any, factor: int) -> Any:

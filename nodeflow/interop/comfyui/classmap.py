@@ -31,6 +31,7 @@ from nodeflow.interop.comfyui.classes import (
     data,
     flux3,
     ltx,
+    minimax,
     models,
     pictures,
     sampling,
@@ -53,6 +54,7 @@ ENTRIES: tuple[Entry, ...] = (
     *video.VIDEO,
     *flux3.FLUX3,
     *wan.WAN,
+    *minimax.MINIMAX,
 )
 
 _BY_CLASS = {e.comfy: e for e in ENTRIES}

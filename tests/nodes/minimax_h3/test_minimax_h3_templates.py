@@ -1,0 +1,88 @@
+"""ComfyUI's official MiniMax H3 templates (text to video, first / last frame to video, continuation)
+import fully mapped and run, in the comfyui convention, on tiny random MiniMax H3 weights stored as
+ComfyUI's files are (the transformer in the original names, Qwen3-VL with ComfyUI's `model.` prefix
+and the tokenizer beside it; the VAEs as diffusers folders), to an mp4 with its stereo soundtrack."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import save_file
+from tiny_minimax_h3 import original_state, parts
+
+from nodeflow.core import default_registry
+from nodeflow.engine import Executor
+from nodeflow.interop.comfyui import import_source
+from nodeflow.interop.comfyui.source import read_source
+
+templates = pytest.importorskip("comfyui_workflow_templates_json")
+FOLDER = Path(templates.__file__).parent / "templates"
+FULLY_MAPPED = ("video_minimax_h3_t2v", "video_minimax_h3_i2v", "video_minimax_h3_i2v_continuation",
+                "image_minimax_h3_t2i")
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    tiny = parts()
+    out = tmp_path_factory.mktemp("minimax_h3_files")
+    unet = out / "minimax_h3_fl2va_bf16.safetensors"
+    save_file(original_state(tiny["transformer"].state_dict()), str(unet))
+    clip = out / "text_encoders" / "qwen3vl_32b_minimax_h3_bf16.safetensors"
+    clip.parent.mkdir()
+    save_file({"model." + k: v.contiguous() for k, v in tiny["text_encoder"].state_dict().items()}, str(clip))
+    tiny["tokenizer"].save_pretrained(str(clip.parent / "tokenizer"))
+    tiny["vae"].save_pretrained(str(out / "video_vae"))
+    tiny["audio_vae"].save_pretrained(str(out / "audio_vae"))
+    return {"unet": unet, "clip": clip, "vae": out / "video_vae", "audio_vae": out / "audio_vae"}
+
+
+@pytest.mark.parametrize("name", FULLY_MAPPED)
+def test_the_templates_import_fully_mapped(name):
+    graph, report = import_source(read_source(FOLDER / f"{name}.json"), default_registry())
+    assert report.fully_mapped, report.lines()
+
+
+def _prepared(name: str, files: dict, picture: Path | None = None):
+    graph, report = import_source(read_source(FOLDER / f"{name}.json"), default_registry(), flatten_subgraphs=True)
+    assert report.fully_mapped, report.lines()
+    for node_id, record in list(graph.nodes.items()):
+        params = record.params
+        if record.type == "models.load_unet":
+            graph.set_param(node_id, "unet", str(files["unet"]))
+        elif record.type == "models.load_clip":
+            assert params["family"] == "minimax"
+            graph.set_param(node_id, "clip_name", str(files["clip"]))
+        elif record.type == "models.load_vae":
+            graph.disconnect(node_id, "vae")
+            graph.set_param(node_id, "vae", str(files["audio_vae" if "audio" in str(params.get("vae")) else "vae"]))
+        elif record.type == "image.load" and picture is not None:
+            graph.set_param(node_id, "image", str(picture))
+        elif record.type == "minimax_h3.image_to_video":
+            for field, value in (("width", 32), ("height", 32), ("length", 22)):
+                graph.disconnect(node_id, field)
+                graph.set_param(node_id, field, value)
+        if "steps" in params:
+            graph.disconnect(node_id, "steps")
+            graph.set_param(node_id, "steps", 2)
+    return graph
+
+
+def test_the_text_to_video_template_runs_on_tiny_weights(files, tmp_path):
+    graph = _prepared("video_minimax_h3_t2v", files)
+    torch.manual_seed(0)
+    result = Executor(device="cpu").run(graph, output_dir=tmp_path / "out")
+    assert result.ok, result.errors
+    (video,) = sorted((tmp_path / "out").rglob("*.mp4"))
+    import av
+
+    with av.open(str(video)) as container:
+        assert container.streams.video[0].frames == 22 and container.streams.audio[0].channels == 2
+
+
+def test_the_first_frame_template_runs_on_tiny_weights(files, source_png, tmp_path):
+    graph = _prepared("video_minimax_h3_i2v", files, source_png[0])
+    result = Executor(device="cpu").run(graph, output_dir=tmp_path / "out")
+    assert result.ok, result.errors
+    assert len(sorted((tmp_path / "out").rglob("*.mp4"))) == 1
