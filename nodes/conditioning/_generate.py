@@ -77,8 +77,10 @@ def _prompt_ids(tokenizer: Any, prompt: str, system_prompt: str, thinking: bool,
 
 
 def generate(ctx: RunContext, clip: Any, prompt: str, system_prompt: str, *, max_tokens: int,
-             sampling: Sampling | None, thinking: bool, template: bool, seconds: float) -> str:
-    """The text `clip`'s language model writes after the prompt (only the new tokens, special ones dropped)."""
+             sampling: Sampling | None, thinking: bool, template: bool, seconds: float,
+             stop: tuple[str, ...] = ()) -> str:
+    """The text `clip`'s language model writes after the prompt (only the new tokens, special ones dropped);
+    it ends at the tokenizer's end token or at any token of `stop` (a chat model's end of turn)."""
     from transformers import LogitsProcessor, LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
 
     model = causal_lm(clip.text_encoder)
@@ -108,9 +110,11 @@ def generate(ctx: RunContext, clip: Any, prompt: str, system_prompt: str, *, max
                 scores = scores - seen.to(scores.dtype) * sampling.presence_penalty
             return scores
 
+    vocabulary = tokenizer.get_vocab() if stop else {}
+    ends = [vocabulary[token] for token in stop if token in vocabulary]
     options: dict[str, Any] = {"max_new_tokens": max_tokens, "do_sample": sampling is not None,
                                "stopping_criteria": StoppingCriteriaList([Bounds()]),
-                               "eos_token_id": tokenizer.eos_token_id,
+                               "eos_token_id": [tokenizer.eos_token_id, *ends],
                                "pad_token_id": tokenizer.pad_token_id or tokenizer.eos_token_id}
     if sampling is not None:
         options |= {"temperature": sampling.temperature, "top_k": sampling.top_k, "top_p": sampling.top_p,
