@@ -10,7 +10,8 @@
   scheduler's timestep as both timestep and sigma, and gives both streams' velocities. A latent with
   a soundtrack reaches it joined (`nodes.latent._streams`); with classifier-free guidance the negative
   and positive prompts run in one call, as the pipeline batches them.
-- `folder_parts`: a pipeline folder's connectors, attached to its transformer.
+- `folder_parts`: a pipeline folder's connectors, attached to its transformer; `load_checkpoint_file`:
+  ComfyUI's all-in-one LTX-2 files (`nodes.ltx2._files`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ def encode(ctx: RunContext, clip: Any, text: str, texts: Any = None) -> Any:
 
     (gemma,) = clip.spec.encoders
     tokenizer, encoder = clip.part(gemma.part)
+    if encoder is None:
+        raise NodeError(f"an {TITLE} checkpoint holds no text encoder: load Gemma 3 with LTXAV Text Encoder Loader "
+                        "and connect its CLIP", "clip")
     tokenizer.padding_side = "left"  # Gemma reads chat-style prompts left-padded, as the pipeline sets it
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
@@ -147,6 +151,13 @@ def folder_parts(path: Path, denoiser: Any, dtype: Any) -> None:
     connectors = LTX2TextConnectors.from_pretrained(path, subfolder="connectors", torch_dtype=dtype,
                                                     local_files_only=True)
     denoiser.add_module("connectors", connectors.to(device=denoiser.device).eval())
+
+
+def load_checkpoint_file(path: Path, device: str, dtype: Any, place: str) -> tuple[Any, Any, Any]:
+    """An all-in-one LTX-2 file (`nodes.ltx2._files`)."""
+    from nodes.ltx2._files import load_checkpoint_file as load
+
+    return load(path, device, dtype, place)
 
 
 def scheduler_config(denoiser: Any, base: dict[str, Any]) -> dict[str, Any]:

@@ -85,6 +85,9 @@ def load_checkpoint_file(family: Family, path: Path, device: str, dtype: Any, pl
     from nodes.families import bare_shapes
     from nodes.models._quantized import load_diffusers_model, read_state_dict
 
+    own = getattr(family.module(), "load_checkpoint_file", None)  # a layout of the family's own (LTX-2's)
+    if own is not None:
+        return own(path, device, dtype, place)
     state = read_state_dict(path, "checkpoint")
     denoiser_state = _part(state, DENOISER_PREFIX)
     vae_state = next((v for v in (_part(state, p) for p in VAE_PREFIXES) if v), {})

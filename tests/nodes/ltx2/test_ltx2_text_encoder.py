@@ -32,7 +32,7 @@ def test_a_gemma_file_encodes_as_the_pipeline_folders_gemma(tiny_ltx2, gemma_fil
     assert type(clip.text_encoder).__name__ == "Gemma3TextModel" and clip.family == "ltx2"
     ours = _adapter.encode(CTX, clip, "a red circle")
     theirs = _adapter.encode(CTX, Clip(clip.tokenizer, reference, "cpu", torch.float32, family="ltx2"), "a red circle")
-    assert ours.embeds.shape == (1, 1024, 32 * 3) and int(ours.attention_mask.sum()) > 3  # the pipeline's window
+    assert ours.embeds.shape == (1, 1024, 128 * 3) and int(ours.attention_mask.sum()) > 3  # the pipeline's window
     assert torch.equal(ours.attention_mask, theirs.attention_mask)
     torch.testing.assert_close(ours.embeds, theirs.embeds, atol=1e-6, rtol=0)
 

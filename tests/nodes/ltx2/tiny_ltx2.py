@@ -80,7 +80,7 @@ VIDEO_VAE = dict(latent_channels=128, block_out_channels=(4, 8, 16, 32), decoder
 #: LTX-2's published scheduler (FlowMatchEulerDiscreteScheduler with its dynamic shift).
 SCHEDULER = dict(num_train_timesteps=1000, shift=1.0, use_dynamic_shifting=True, base_shift=0.95, max_shift=2.05,
                  base_image_seq_len=1024, max_image_seq_len=4096, shift_terminal=0.1, time_shift_type="exponential")
-GEMMA_WIDTH, GEMMA_LAYERS, GEMMA_VOCAB = 32, 2, 320
+GEMMA_WIDTH, GEMMA_LAYERS, GEMMA_VOCAB = 128, 2, 320
 LENGTH = 32  # the tokenizer's window (the pipeline's max_sequence_length is capped by it in the tests)
 
 
@@ -163,24 +163,26 @@ def write_gemma_file(model, path):
 
 
 def connectors():
-    """LTX-2.0's text connectors over the tiny Gemma's stacked states (layers + embeddings)."""
+    """LTX-2.0's text connectors over the tiny Gemma's stacked states (layers + embeddings): one head of the
+    real 128 width each, so a file of them loads with the shipped head widths."""
     from diffusers.pipelines.ltx2.connectors import LTX2TextConnectors
 
     return LTX2TextConnectors(caption_channels=GEMMA_WIDTH, text_proj_in_factor=GEMMA_LAYERS + 1,
-                              video_connector_num_attention_heads=2, video_connector_attention_head_dim=16,
+                              video_connector_num_attention_heads=1, video_connector_attention_head_dim=128,
                               video_connector_num_layers=1, video_connector_num_learnable_registers=8,
-                              audio_connector_num_attention_heads=2, audio_connector_attention_head_dim=16,
+                              audio_connector_num_attention_heads=1, audio_connector_attention_head_dim=128,
                               audio_connector_num_layers=1, audio_connector_num_learnable_registers=8).eval()
 
 
 def transformer():
-    """LTX2VideoTransformer3DModel: one block, video 2 heads of 16, audio 2 heads of 8, real channel counts."""
+    """LTX2VideoTransformer3DModel: one block, one video head of the real 128 width and one audio head of 64,
+    real channel counts (so a file of it loads with the shipped head widths)."""
     from diffusers import LTX2VideoTransformer3DModel
 
-    return LTX2VideoTransformer3DModel(in_channels=128, out_channels=128, num_attention_heads=2, attention_head_dim=16,
-                                       cross_attention_dim=32, audio_in_channels=16, audio_out_channels=16,
-                                       audio_num_attention_heads=2, audio_attention_head_dim=8,
-                                       audio_cross_attention_dim=16, num_layers=1, caption_channels=GEMMA_WIDTH,
+    return LTX2VideoTransformer3DModel(in_channels=128, out_channels=128, num_attention_heads=1, attention_head_dim=128,
+                                       cross_attention_dim=128, audio_in_channels=16, audio_out_channels=16,
+                                       audio_num_attention_heads=1, audio_attention_head_dim=64,
+                                       audio_cross_attention_dim=64, num_layers=1, caption_channels=GEMMA_WIDTH,
                                        audio_sampling_rate=16000, audio_hop_length=160).eval()
 
 
@@ -213,3 +215,68 @@ def write_upsampler_file(path, seed: int = 0, metadata: bool = False):
     state = {k: v.contiguous().clone() for k, v in model.state_dict().items() if not k.endswith("blur_down.kernel")}
     save_file(state, str(path), metadata={"config": json.dumps({"rational_spatial_scale": 2.0})} if metadata else None)
     return path, model
+
+
+#: diffusers' transformer names -> LTX-2's original ones (the inverse of diffusers' single-file converter).
+_TRANSFORMER_ORIGINAL = (("av_cross_attn_video_scale_shift", "av_ca_video_scale_shift_adaln_single"),
+                         ("av_cross_attn_video_a2v_gate", "av_ca_a2v_gate_adaln_single"),
+                         ("av_cross_attn_audio_scale_shift", "av_ca_audio_scale_shift_adaln_single"),
+                         ("av_cross_attn_audio_v2a_gate", "av_ca_v2a_gate_adaln_single"),
+                         ("video_a2v_cross_attn_scale_shift_table", "scale_shift_table_a2v_ca_video"),
+                         ("audio_a2v_cross_attn_scale_shift_table", "scale_shift_table_a2v_ca_audio"),
+                         ("norm_q", "q_norm"), ("norm_k", "k_norm"))
+_TOP_ORIGINAL = (("audio_proj_in.", "audio_patchify_proj."), ("proj_in.", "patchify_proj."),
+                 ("audio_time_embed.", "audio_adaln_single."), ("time_embed.", "adaln_single."))
+
+
+def _original_transformer_key(key: str) -> str:
+    for new, old in _TOP_ORIGINAL:
+        if key.startswith(new):
+            key = old + key[len(new):]
+            break
+    for new, old in _TRANSFORMER_ORIGINAL:
+        key = key.replace(new, old)
+    return key
+
+
+def _original_vae_key(key: str) -> str:
+    """diffusers' video VAE names -> LTX-2's (levels and their resamplers numbered in one sequence)."""
+    import re
+
+    rules = ((r"^encoder\.down_blocks\.(\d+)\.downsamplers\.0\.", lambda i: f"encoder.down_blocks.{2 * i + 1}."),
+             (r"^encoder\.down_blocks\.(\d+)\.", lambda i: f"encoder.down_blocks.{2 * i}."),
+             (r"^encoder\.mid_block\.", lambda i: "encoder.down_blocks.8."),
+             (r"^decoder\.mid_block\.", lambda i: "decoder.up_blocks.0."),
+             (r"^decoder\.up_blocks\.(\d+)\.upsamplers\.0\.", lambda i: f"decoder.up_blocks.{2 * i + 1}."),
+             (r"^decoder\.up_blocks\.(\d+)\.", lambda i: f"decoder.up_blocks.{2 * i + 2}."))
+    for pattern, name in rules:
+        found = re.match(pattern, key)
+        if found:
+            key = name(int(found[1]) if found.groups() else 0) + key[found.end():]
+            break
+    key = key.replace(".resnets.", ".res_blocks.").replace("latents_mean", "per_channel_statistics.mean-of-means")
+    return key.replace("latents_std", "per_channel_statistics.std-of-means")
+
+
+def write_checkpoint_file(folder, path):
+    """The tiny pipeline folder's transformer, connectors, video VAE, audio VAE and vocoder as one LTX-2
+    checkpoint in LTX-2's original names (ComfyUI's all-in-one layout); returns the path."""
+    from diffusers import LTX2Pipeline
+    from safetensors.torch import save_file
+
+    pipe = LTX2Pipeline.from_pretrained(folder, local_files_only=True)
+    state = {"model.diffusion_model." + _original_transformer_key(k): v
+             for k, v in pipe.transformer.state_dict().items()}
+    for key, value in pipe.connectors.state_dict().items():
+        if key.startswith("text_proj_in."):
+            state["text_embedding_projection.aggregate_embed." + key[len("text_proj_in."):]] = value
+            continue
+        key = key.replace("video_connector.", "video_embeddings_connector.")
+        key = key.replace("audio_connector.", "audio_embeddings_connector.").replace("transformer_blocks.",
+                                                                                     "transformer_1d_blocks.")
+        state["model.diffusion_model." + key.replace("norm_q", "q_norm").replace("norm_k", "k_norm")] = value
+    state |= {"vae." + _original_vae_key(k): v for k, v in pipe.vae.state_dict().items()}
+    state |= original_audio_state(pipe.audio_vae, pipe.vocoder)
+    save_file({k: v.contiguous().clone() for k, v in state.items()}, str(path),
+              metadata={"config": __import__("json").dumps(AUDIO_FILE_CONFIG)})
+    return path

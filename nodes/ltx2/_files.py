@@ -1,0 +1,176 @@
+"""LTX-2's all-in-one checkpoint files, as ComfyUI's Load Checkpoint reads them.
+
+One .safetensors holds the transformer and its text connectors under model.diffusion_model. (the
+connectors as video_embeddings_connector. / audio_embeddings_connector.), the text projection under
+text_embedding_projection., the video VAE under vae., the audio VAE and vocoder under audio_vae. and
+vocoder. (`nodes.ltx2._audio`, Load LTXV Audio VAE). No text encoder: Gemma 3 comes from its own file
+(`nodes.ltx2.text`). Weights keep LTX-2's original names; they are renamed by diffusers' single-file
+converters (transformer, VAE) and by the connectors' names below, and each part's sizes are read off its
+tensors, the rest of its config being the shipped LTX-2 one (resources/configs/ltx2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from nodeflow.core import NodeError
+
+DENOISER_PREFIX, VAE_PREFIX, PROJECTION_PREFIX = "model.diffusion_model.", "vae.", "text_embedding_projection."
+CONNECTOR_PREFIXES = ("video_embeddings_connector.", "audio_embeddings_connector.")
+#: LTX-2's original connector names -> diffusers' LTX2TextConnectors names (LTX-2.0's one projection,
+#: LTX-2.3's one per stream).
+CONNECTOR_NAMES = (("video_embeddings_connector.", "video_connector."),
+                   ("audio_embeddings_connector.", "audio_connector."),
+                   ("transformer_1d_blocks.", "transformer_blocks."),
+                   ("text_embedding_projection.aggregate_embed.", "text_proj_in."),
+                   ("text_embedding_projection.video_aggregate_embed.", "video_text_proj_in."),
+                   ("text_embedding_projection.audio_aggregate_embed.", "audio_text_proj_in."),
+                   (".q_norm.", ".norm_q."), (".k_norm.", ".norm_k."))
+#: LTX-2.3's names diffusers' (LTX-2.0) transformer converter does not know, renamed before it runs.
+TRANSFORMER_PRE_NAMES = (("audio_prompt_adaln_single.", "audio_prompt_adaln."),
+                         ("prompt_adaln_single.", "prompt_adaln."))
+
+
+def _rename(key: str, names: tuple[tuple[str, str], ...]) -> str:
+    for old, new in names:
+        key = key.replace(old, new)
+    return key
+
+
+def _blocks(shapes: Mapping[str, tuple[int, ...]], prefix: str) -> int:
+    return len({k[len(prefix):].split(".", 1)[0] for k in shapes if k.startswith(prefix)})
+
+
+def transformer_config(shapes: Mapping[str, tuple[int, ...]], base: dict[str, Any]) -> dict[str, Any]:
+    """LTX2VideoTransformer3DModel's config for weights of these (diffusers-named) shapes: channels, widths,
+    blocks and LTX-2.3's gated / prompt-modulated attention off the tensors; the head widths are the
+    shipped ones (LTX-2's 128 for video, 64 for sound), which no tensor records."""
+    config = dict(base)
+    inner, config["in_channels"] = shapes["proj_in.weight"]
+    audio_inner, config["audio_in_channels"] = shapes["audio_proj_in.weight"]
+    for width, key, head in ((inner, "num_attention_heads", "attention_head_dim"),
+                             (audio_inner, "audio_num_attention_heads", "audio_attention_head_dim")):
+        if width % int(config[head]):
+            raise NodeError(f"an LTX-2 transformer {width} wide is not one NodeFlow has a config for (its heads are "
+                            f"{config[head]} wide)", "checkpoint")
+        config[key] = width // int(config[head])
+    config["out_channels"] = shapes["proj_out.weight"][0]
+    config["audio_out_channels"] = shapes["audio_proj_out.weight"][0]
+    config["cross_attention_dim"] = shapes["transformer_blocks.0.attn2.to_k.weight"][1]
+    config["audio_cross_attention_dim"] = shapes["transformer_blocks.0.audio_attn2.to_k.weight"][1]
+    config["num_layers"] = _blocks(shapes, "transformer_blocks.")
+    config["use_prompt_embeddings"] = "caption_projection.linear_1.weight" in shapes
+    if config["use_prompt_embeddings"]:
+        config["caption_channels"] = shapes["caption_projection.linear_1.weight"][1]
+    config["gated_attn"] = "transformer_blocks.0.attn1.to_gate_logits.weight" in shapes
+    config["audio_gated_attn"] = "transformer_blocks.0.audio_attn1.to_gate_logits.weight" in shapes
+    config["cross_attn_mod"] = config["audio_cross_attn_mod"] = any(k.startswith("prompt_adaln.") for k in shapes)
+    return config
+
+
+def connectors_config(shapes: Mapping[str, tuple[int, ...]], base: dict[str, Any]) -> dict[str, Any]:
+    """LTX2TextConnectors' config for weights of these (diffusers-named) shapes: the text width and layer
+    count off the projection(s), each connector's width, depth and registers off its tensors; head widths
+    the shipped ones."""
+    config = dict(base)
+    per_stream = "video_text_proj_in.weight" in shapes
+    config["per_modality_projections"] = per_stream
+    for stream in ("video", "audio"):
+        prefix = f"{stream}_connector."
+        width = shapes[f"{prefix}transformer_blocks.0.attn1.to_q.weight"][0]
+        head = int(config[f"{stream}_connector_attention_head_dim"])
+        if width % head:
+            raise NodeError(f"LTX-2 text connectors {width} wide are not ones NodeFlow has a config for (heads "
+                            f"{head} wide)", "checkpoint")
+        config[f"{stream}_connector_num_attention_heads"] = width // head
+        config[f"{stream}_connector_num_layers"] = _blocks(shapes, f"{prefix}transformer_blocks.")
+        registers = shapes.get(f"{prefix}learnable_registers")
+        config[f"{stream}_connector_num_learnable_registers"] = registers[0] if registers else None
+        config[f"{stream}_gated_attn"] = f"{prefix}transformer_blocks.0.attn1.to_gate_logits.weight" in shapes
+        if per_stream:
+            config[f"{stream}_hidden_dim"] = width
+    projection = shapes["video_text_proj_in.weight" if per_stream else "text_proj_in.weight"]
+    caption = int(config["caption_channels"]) if per_stream else projection[0]
+    if projection[1] % caption:
+        raise NodeError(f"an LTX-2 text projection of {projection[1]} features is not whole layers of "
+                        f"{caption}", "checkpoint")
+    config["caption_channels"], config["text_proj_in_factor"] = caption, projection[1] // caption
+    config["proj_bias"] = ("video_text_proj_in.bias" if per_stream else "text_proj_in.bias") in shapes
+    return config
+
+
+def vae_config(shapes: Mapping[str, tuple[int, ...]], base: dict[str, Any]) -> dict[str, Any]:
+    """AutoencoderKLLTX2Video's config for weights of these (diffusers-named) shapes: latent channels, each
+    level's width and blocks off the tensors, the up/down sampling kinds the shipped (LTX-2.0) ones."""
+    config = dict(base)
+    config["latent_channels"] = shapes["decoder.conv_in.conv.weight"][1]
+
+    def resnets(prefix: str) -> int:
+        return _blocks(shapes, prefix + "resnets.")
+
+    def width(prefix: str) -> int:
+        return shapes[prefix + "resnets.0.conv1.conv.weight"][0]
+
+    down, up = _blocks(shapes, "encoder.down_blocks."), _blocks(shapes, "decoder.up_blocks.")
+    if up != len(base["decoder_block_out_channels"]) or down != len(base["block_out_channels"]):
+        raise NodeError(f"an LTX-2 video VAE with {down} encoder and {up} decoder levels is not one NodeFlow has a "
+                        f"config for (LTX-2.0's: {len(base['block_out_channels'])} and "
+                        f"{len(base['decoder_block_out_channels'])})", "checkpoint")
+    config["block_out_channels"] = [width(f"encoder.down_blocks.{i}.") for i in range(1, down)] + \
+        [width("encoder.mid_block.")]
+    config["layers_per_block"] = [resnets(f"encoder.down_blocks.{i}.") for i in range(down)] + \
+        [resnets("encoder.mid_block.")]
+    factors = [int(f) for f in base["upsample_factor"]]
+    config["decoder_block_out_channels"] = [width(f"decoder.up_blocks.{up - 1 - i}.") * factors[i] for i in range(up)]
+    config["decoder_layers_per_block"] = [resnets(f"decoder.up_blocks.{i}.") for i in reversed(range(up))] + \
+        [resnets("decoder.mid_block.")]
+    return config
+
+
+def load_checkpoint_file(path: Path, device: str, dtype: Any, place: str) -> tuple[Any, Any, Any]:
+    """(MODEL, CLIP, VAE) of an LTX-2 all-in-one file (see module doc). Its CLIP holds no encoder: using it
+    says to load Gemma 3 with LTXAV Text Encoder Loader."""
+    from diffusers import AutoencoderKLLTX2Video
+    from diffusers.loaders.single_file_utils import convert_ltx2_transformer_to_diffusers, convert_ltx2_vae_to_diffusers
+    from diffusers.pipelines.ltx2.connectors import LTX2TextConnectors
+
+    from nodes.families import by_name
+    from nodes.models._family_loader import _shipped, make_model, ready
+    from nodes.models._quantized import load_diffusers_model, read_state_dict
+    from nodes.values import Clip, Vae
+
+    family = by_name("ltx2")
+    state = read_state_dict(path, "checkpoint")
+    denoiser = {k[len(DENOISER_PREFIX):]: v for k, v in state.items() if k.startswith(DENOISER_PREFIX)}
+    linked = {_rename(k, CONNECTOR_NAMES): v for k, v in denoiser.items() if k.startswith(CONNECTOR_PREFIXES)}
+    linked |= {_rename(k, CONNECTOR_NAMES): v for k, v in state.items() if k.startswith(PROJECTION_PREFIX)}
+    vae_state = {k: v for k, v in state.items() if k.startswith(VAE_PREFIX)}
+    if not denoiser or not linked or not vae_state:
+        missing = [n for n, part in (("transformer", denoiser), ("text connectors", linked), ("video VAE", vae_state))
+                   if not part]
+        raise NodeError(f"{path.name} is an LTX-2 checkpoint without its {', '.join(missing)}", "checkpoint")
+    try:
+        weights = {_rename(k, TRANSFORMER_PRE_NAMES): v for k, v in denoiser.items()
+                   if not k.startswith(CONNECTOR_PREFIXES)}
+        weights = convert_ltx2_transformer_to_diffusers(weights)
+        config = transformer_config({k: tuple(v.shape) for k, v in weights.items()}, _shipped(family, "transformer"))
+        transformer = load_diffusers_model(family.denoiser, config, weights, dtype, "checkpoint")
+        connectors = LTX2TextConnectors(**connectors_config({k: tuple(v.shape) for k, v in linked.items()},
+                                                            _shipped(family, "connectors")))
+        connectors.load_state_dict(linked)
+        transformer.add_module("connectors", connectors.to(dtype=dtype).eval())
+        vae_weights = convert_ltx2_vae_to_diffusers(vae_state)
+        vae = AutoencoderKLLTX2Video(**vae_config({k: tuple(v.shape) for k, v in vae_weights.items()},
+                                                  _shipped(family, "vae")))
+        vae.load_state_dict(vae_weights)
+    except (KeyError, ValueError, RuntimeError) as exc:
+        raise NodeError(f"cannot load {path.name} as an LTX-2 checkpoint: {str(exc).splitlines()[0]}",
+                        "checkpoint") from None
+    vae = Vae(ready(vae.to(dtype=dtype).eval(), place), device, dtype, family=family.name)
+    clip = Clip(None, None, device, dtype, family=family.name)
+    scheduler = _shipped(family, "scheduler", "scheduler_config.json")
+    model = make_model(family, ready(transformer.eval(), place), scheduler, dict(vae.vae.config), device, dtype,
+                       path.stem, vae)
+    return model, clip, vae

@@ -1,0 +1,64 @@
+"""ComfyUI's LTX-2 files: an all-in-one checkpoint (transformer and text connectors, text projection, video
+VAE, audio VAE and vocoder under LTX-2's original names) through Load Checkpoint, Gemma 3 from its own file
+through LTXAV Text Encoder Loader, give the pipeline folder's video and soundtrack (the same weights: equal
+within 1e-5); the checkpoint's CLIP holds no encoder and says which loader to use."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from ltx2_graphs import ltx2_txt2video
+
+from nodeflow.core import NodeError, RunContext
+from nodeflow.engine import Executor
+
+
+@pytest.fixture(scope="module")
+def comfy_files(tiny_ltx2, tmp_path_factory):
+    from diffusers import LTX2Pipeline
+    from tiny_ltx2 import write_checkpoint_file, write_gemma_file
+
+    folder, _ = tiny_ltx2
+    root = tmp_path_factory.mktemp("ltx2_files")
+    (root / "checkpoints").mkdir()
+    (root / "text_encoders").mkdir()
+    checkpoint = write_checkpoint_file(folder, root / "checkpoints" / "ltx-2-tiny.safetensors")
+    pipe = LTX2Pipeline.from_pretrained(folder, local_files_only=True)
+    gemma = write_gemma_file(pipe.text_encoder, root / "text_encoders" / "gemma_3_tiny.safetensors")
+    pipe.tokenizer.save_pretrained(root / "text_encoders" / "tokenizer")  # the folder's tokenizer beside it
+    return checkpoint, gemma
+
+
+def _outputs(graph, ids, tmp_path):
+    result = Executor(device="cpu").run(graph, output_dir=tmp_path, targets=[ids["out"], ids["sound"]])
+    assert result.ok, result.errors
+    return result.values[ids["decode"]]["image"], result.values[ids["sound"]]["audio"]["waveform"]
+
+
+@pytest.mark.parametrize("cfg", [1.0, 3.0])
+def test_comfyui_files_make_the_pipeline_folders_video(tiny_ltx2, comfy_files, tmp_path, cfg):
+    folder, audio_file = tiny_ltx2
+    checkpoint, gemma = comfy_files
+    negative = "a blue square" if cfg > 1 else ""
+    graph, ids = ltx2_txt2video(folder, audio_file, negative=negative, cfg=cfg, seed=7)
+    frames, sound = _outputs(graph, ids, tmp_path / "folder")
+    graph, ids = ltx2_txt2video(checkpoint, checkpoint, negative=negative, cfg=cfg, seed=7)
+    text = graph.add_node("ltx2.load_text_encoder", {"text_encoder": str(gemma), "ckpt_name": str(checkpoint)}).id
+    for name in ("pos", "neg"):
+        graph.connect(text, "clip", ids[name], "clip")
+    file_frames, file_sound = _outputs(graph, ids, tmp_path / "file")
+    assert frames.std() > 0.02
+    torch.testing.assert_close(file_frames, frames, atol=1e-5, rtol=0)
+    torch.testing.assert_close(file_sound, sound, atol=1e-6, rtol=0)
+
+
+def test_the_checkpoints_clip_names_the_gemma_loader(comfy_files):
+    from nodes.ltx2._adapter import encode
+    from nodes.ltx2._files import load_checkpoint_file
+
+    checkpoint, _ = comfy_files
+    model, clip, vae = load_checkpoint_file(checkpoint, "cpu", torch.float32, "cpu")
+    assert model.family == "ltx2" and vae.scale_factor == 32 and model.unet.connectors is not None
+    with pytest.raises(NodeError, match="LTXAV Text Encoder Loader") as error:
+        encode(RunContext(), clip, "a red circle")
+    assert error.value.field == "clip"
