@@ -78,9 +78,11 @@ def _prompt_ids(tokenizer: Any, prompt: str, system_prompt: str, thinking: bool,
 
 def generate(ctx: RunContext, clip: Any, prompt: str, system_prompt: str, *, max_tokens: int,
              sampling: Sampling | None, thinking: bool, template: bool, seconds: float,
-             stop: tuple[str, ...] = ()) -> str:
+             stop: tuple[str, ...] = (), ids: Any = None, extra: dict[str, Any] | None = None) -> str:
     """The text `clip`'s language model writes after the prompt (only the new tokens, special ones dropped);
-    it ends at the tokenizer's end token or at any token of `stop` (a chat model's end of turn)."""
+    it ends at the tokenizer's end token or at any token of `stop` (a chat model's end of turn). A caller that
+    lays out the tokens itself gives them as `ids` (the prompt then unused) with the model's other inputs
+    in `extra` (a picture's pixel values where its tokens stand)."""
     from transformers import LogitsProcessor, LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
 
     model = causal_lm(clip.text_encoder)
@@ -88,7 +90,8 @@ def generate(ctx: RunContext, clip: Any, prompt: str, system_prompt: str, *, max
         raise NodeError("this text encoder cannot write text: it has no language-model head (a CLIP or T5, or a "
                         "language model whose file has no head and does not tie it to its embeddings)", "clip")
     tokenizer = clip.tokenizer
-    ids = _prompt_ids(tokenizer, prompt, system_prompt, thinking, template)
+    if ids is None:
+        ids = _prompt_ids(tokenizer, prompt, system_prompt, thinking, template)
     if ids.shape[1] == 0:
         raise NodeError("the prompt is empty and no template adds text: there is nothing to continue", "prompt")
     ids = ids.to(clip.text_encoder.device)
@@ -125,7 +128,7 @@ def generate(ctx: RunContext, clip: Any, prompt: str, system_prompt: str, *, max
         options |= {"temperature": None, "top_k": None, "top_p": None}
     with torch.no_grad(), torch.random.fork_rng(devices=[] if ids.device.type == "cpu" else [ids.device]):
         torch.manual_seed(sampling.seed if sampling is not None else 0)
-        out = model.generate(ids, attention_mask=torch.ones_like(ids), **options)
+        out = model.generate(ids, attention_mask=torch.ones_like(ids), **(extra or {}), **options)
     ctx.check_cancelled()
     if Bounds.timed_out:
         ctx.warn(f"stopped after {seconds:g} s (max_seconds) with {out.shape[1] - written} tokens written")

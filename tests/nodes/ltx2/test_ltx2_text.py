@@ -2,7 +2,8 @@
 names, its vision tower beside) read by the LTXAV Text Encoder Loader gives the prompt states
 LTX2Pipeline.encode_prompt makes with the same Gemma from a folder, exactly. Generate LTX2 Prompt writes what
 transformers' generate writes from LTX-2's chat (from the folder's model and from the file's language model
-with its tied head), seeded; a picture is one line; the official LTX-2.3 templates import fully mapped."""
+with its tied head), seeded, and with a first frame what Gemma3ForConditionalGeneration writes seeing it (a
+language-model file, without the vision tower, is one line); the official LTX-2.3 templates import fully mapped."""
 
 from __future__ import annotations
 
@@ -78,13 +79,51 @@ def test_the_prompt_writer_continues_ltx2s_chat_as_generate_does(files, executor
     assert sampled == _written(executor, tmp_path / "b", files, source, seed=5)
 
 
-def test_the_prompt_writer_refuses_a_picture_in_one_line(files, executor, tmp_path):
+def _frame(tmp_path) -> tuple[Path, torch.Tensor]:
+    """A random 28 x 28 picture (the tiny vision tower's own size, so its sizing keeps every pixel)."""
+    from PIL import Image
+
+    generator = torch.Generator().manual_seed(7)
+    pixels = (torch.rand(28, 28, 3, generator=generator) * 255).round().to(torch.uint8)
+    path = tmp_path / "frame.png"
+    Image.fromarray(pixels.numpy()).save(path)
+    return path, pixels.float() / 255
+
+
+def _with_frame(executor, tmp_path, files, source, frame, **params):
     graph = new_graph()
-    clip = add(graph, "ltx2.load_text_encoder", text_encoder=str(files["folder"]), ckpt_name=str(files["checkpoint"]))
-    picture = add(graph, "image.empty", width=32, height=32)
-    write = add(graph, "ltx2.generate_prompt", {"clip": (clip, "clip"), "image": (picture, "image")}, prompt="a fox")
-    result = executor.run(graph, output_dir=tmp_path, targets=[write])
-    assert not result.ok and "\n" not in result.errors[write] and "image" in result.errors[write]
+    clip = add(graph, "ltx2.load_text_encoder", text_encoder=str(files[source]), ckpt_name=str(files["checkpoint"]))
+    picture = add(graph, "image.load", image=str(frame))
+    write = add(graph, "ltx2.generate_prompt", {"clip": (clip, "clip"), "image": (picture, "image")},
+                prompt="a fox", max_length=6, **params)
+    return write, executor.run(graph, output_dir=tmp_path, targets=[write])
+
+
+def test_with_a_first_frame_gemma_sees_the_picture_in_the_i2v_chat(files, executor, tmp_path):
+    from diffusers.pipelines.ltx2.utils import I2V_DEFAULT_SYSTEM_PROMPT
+
+    tokenizer, model = files["tokenizer"], files["model"]
+    frame, pixels = _frame(tmp_path)
+    write, result = _with_frame(executor, tmp_path, files, "folder", frame, sampling_mode="off")
+    assert result.ok, result.errors
+    before = f"<bos><start_of_turn>system\n{I2V_DEFAULT_SYSTEM_PROMPT.strip()}<end_of_turn>\n<start_of_turn>user\n\n"
+    after = "\n\nUser Raw Input Prompt: a fox.<end_of_turn>\n<start_of_turn>model\n"
+    ids = torch.cat([tokenizer(before, return_tensors="pt", add_special_tokens=False).input_ids,
+                     torch.full((1, 4), model.config.image_token_id),
+                     tokenizer(after, return_tensors="pt", add_special_tokens=False).input_ids], dim=1)
+    with torch.no_grad():
+        out = model.generate(ids, attention_mask=torch.ones_like(ids), pixel_values=(pixels[None].permute(0, 3, 1, 2)
+                             - 0.5) / 0.5, max_new_tokens=6, do_sample=False,
+                             eos_token_id=[1, tokenizer.convert_tokens_to_ids(END)], pad_token_id=0)
+    assert out.shape[1] > ids.shape[1]
+    assert result.values[write]["generated_text"] == tokenizer.decode(out[0, ids.shape[1]:],
+                                                                      skip_special_tokens=True).strip()
+
+
+def test_a_language_model_file_cannot_see_the_picture_one_line(files, executor, tmp_path):
+    write, result = _with_frame(executor, tmp_path, files, "file", _frame(tmp_path)[0])
+    message = result.errors[write]
+    assert not result.ok and "\n" not in message and "vision tower" in message, message
 
 
 templates = pytest.importorskip("comfyui_workflow_templates_json")
