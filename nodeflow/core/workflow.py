@@ -139,6 +139,14 @@ def _where_not_finite(data: Any) -> tuple[str | None, str | None]:
 
 
 def from_data(data: Any, registry: Registry) -> tuple[Graph, LoadReport]:
+    """A new Graph from parsed workflow data (`loads`, or a file any importer parsed); raises only
+    WorkflowFormatError. The cycle collector is paused meanwhile, whoever calls: a big workflow
+    is many small objects and no cycles (`core.gc_pause`)."""
+    with without_cycle_collection():
+        return _from_data(data, registry)
+
+
+def _from_data(data: Any, registry: Registry) -> tuple[Graph, LoadReport]:
     _check_depth(data)
     check_schema(data)
     if data["version"] > FORMAT_VERSION:

@@ -15,6 +15,7 @@ from typing import Any
 from nodeflow.core import workflow
 from nodeflow.core.errors import WorkflowFormatError
 from nodeflow.core.files import MAX_WORKFLOW_BYTES, PNG_WORKFLOW_KEY, embedded_texts
+from nodeflow.core.gc_pause import without_cycle_collection
 from nodeflow.core.reads import ReadRefused, read_bounded
 from nodeflow.interop.comfyui.api import is_api_prompt, unwrap_post_body
 from nodeflow.interop.comfyui.ui import is_ui_workflow
@@ -45,8 +46,11 @@ def classify(data: Any, where: str) -> Source:
 
 
 def parse_json(text: str, where: str) -> Any:
+    """The JSON in `text`, parsed with the cycle collector paused (`core.gc_pause`): a big workflow
+    is millions of small objects and no cycles."""
     try:
-        return json.loads(text, parse_constant=_refuse_constant)
+        with without_cycle_collection():
+            return json.loads(text, parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as exc:
         raise WorkflowFormatError(f"{where}: not valid JSON: {exc}") from None
 
