@@ -293,11 +293,12 @@ class _Run:
         self.ex.emit(ev.NodeStarted(node_id))
         started = time.perf_counter()
         try:
-            paths = model_paths(self.library, cls, params, self.graph.manifest, self.workflow_dir, self.model_names)
-            inputs = {name: None for name in cls.lazy_inputs()} | paths | self._linked(node_id, cls)
-            if record.mode == "bypass":
-                outputs = bypass_outputs(cls, inputs)
+            if record.mode == "bypass":  # passes its linked inputs on: the files it names are never read
+                outputs = bypass_outputs(cls, self._linked(node_id, cls))
             else:
+                paths = model_paths(self.library, cls, params, self.graph.manifest, self.workflow_dir,
+                                    self.model_names)
+                inputs = {name: None for name in cls.lazy_inputs()} | paths | self._linked(node_id, cls)
                 with self.run_memory.using(node_id, inputs):
                     outputs = normalise(cls, cls().run(self._context(node_id, device, cls), **inputs))
         except Cancelled:

@@ -66,6 +66,8 @@ class NodeChecks:
             if link is not None:
                 self._check_link(node_id, inp, link, problems)
             elif inp.name in facts.parameters:
+                if record.mode == "bypass" and (inp.file or inp.model):
+                    continue  # a bypassed node only passes its inputs on: the file it names is never read
                 self._check_value(node_id, inp, params.get(inp.name, inp.default), problems)
             elif inp.required and not inp.lazy:  # a lazy one only if taken (`plan._unlinked_choice`)
                 problems.append(Problem(f"required {inp.type} input is not linked", node_id, inp.name))
