@@ -1,7 +1,8 @@
-"""ComfyUI's official LTX-2 distilled text-to-video template imports fully mapped and runs, in the comfyui
-convention, on tiny random LTX-2 files: the all-in-one checkpoint (Load Checkpoint, Load LTXV Audio VAE),
-Gemma 3 (LTXAV Text Encoder Loader), the x2 latent upscaler; a small first pass, the latent upscaled, a
-second pass, the video and its soundtrack saved."""
+"""ComfyUI's official LTX-2 distilled text-to-video and image-to-video templates import fully mapped and run,
+in the comfyui convention, on tiny random LTX-2 files: the all-in-one checkpoint (Load Checkpoint, Load LTXV
+Audio VAE), Gemma 3 (LTXAV Text Encoder Loader), the x2 latent upscaler; a small first pass, the latent
+upscaled, a second pass, the video and its soundtrack saved (image-to-video: the start picture resized,
+compressed by LTXV Preprocess and put into both passes' first frames by LTXV Img To Video Inplace)."""
 
 from __future__ import annotations
 
@@ -31,21 +32,30 @@ def model_files(tiny_ltx2, tmp_path_factory):
             "upscaler": write_upsampler_file(root / "ltx-2-spatial-upscaler-tiny.safetensors")[0]}
 
 
-def test_the_distilled_text_to_video_template_runs_on_tiny_weights(model_files, tmp_path):
+@pytest.mark.parametrize("template", ["video_ltx2_t2v_distilled", "video_ltx2_i2v_distilled"])
+def test_the_distilled_templates_run_on_tiny_weights(model_files, tmp_path, template):
+    import numpy as np
+    from PIL import Image
+
     templates = pytest.importorskip("comfyui_workflow_templates_json")
-    path = Path(templates.__file__).parent / "templates" / "video_ltx2_t2v_distilled.json"
+    path = Path(templates.__file__).parent / "templates" / f"{template}.json"
+    picture = tmp_path / "start.png"
+    y, x = np.mgrid[0:96, 0:128]
+    Image.fromarray(np.stack([x * 2, y * 2, x + y], axis=-1).astype("uint8")).save(picture)
     graph, report = import_source(read_source(path), default_registry(), flatten_subgraphs=True)
     assert report.fully_mapped, report.lines()
     names = {"models.load_checkpoint": {"checkpoint": model_files["checkpoint"]},
              "ltx2.load_audio_vae": {"ckpt_name": model_files["checkpoint"]},
              "ltx2.load_text_encoder": {"text_encoder": model_files["gemma"], "ckpt_name": model_files["checkpoint"]},
-             "ltx2.load_latent_upscale_model": {"model_name": model_files["upscaler"]}}
+             "ltx2.load_latent_upscale_model": {"model_name": model_files["upscaler"]},
+             "image.load": {"image": picture}}
     for node_id, record in list(graph.nodes.items()):
         for field, value in names.get(record.type, {}).items():
             graph.set_param(node_id, field, str(value))
-        if record.type == "image.empty":  # 128 x 128, halved for the first pass: 64 x 64
-            graph.set_param(node_id, "width", 128)
-            graph.set_param(node_id, "height", 128)
+        if record.type in ("image.empty", "image.resize_image_mask"):  # 128 x 128 (halved in the first pass)
+            for field in ("width", "height", "longer_size"):
+                if field in record.params:
+                    graph.set_param(node_id, field, 128)
         if record.type in ("basic.int", "primitive.int") and record.params.get("value") == 121:
             graph.set_param(node_id, "value", 9)  # 9 frames, not 121
     kinds = {record.type for record in graph.nodes.values()}
