@@ -63,6 +63,8 @@ class Prompt:
 
     tags: Any
     guides: tuple[Guide, ...] = ()
+    #: Reference pictures (`_references.Reference`), in packed order: the pipeline's ref2va layout.
+    references: tuple[Any, ...] = ()
 
 
 def tags_of(entry: Any) -> Any:
@@ -198,10 +200,20 @@ class Layout:
                 raise NodeError(f"a keyframe's latents are {guide.latents.shape[-1]}x{guide.latents.shape[-2]} "
                                 f"cells but the video's are {width}x{height}: make both at the same size", "positive")
         anchors = tuple("last" if place and place == count - 1 else "first" for place in places)
-        (position_ids, tags, self.video_indices, self.audio_indices, text_indices, self.condition_rows,
-         _) = MiniMaxH3PrepareLayoutStep.build_packed_sequence(
-            tags, frames, height, width, audio_frames, self.patch, AUDIO_CHANNELS, AUDIO_TAG, VIDEO_TAG,
-            anchors)
+        self.conditions = [g.latents for g in self.guides] + [r.latents for r in entry.extra.references]
+        if entry.extra.references:
+            from nodes.minimax_h3._references import layout
+
+            if self.guides:
+                raise NodeError("keyframes (Add Guide) beside reference pictures are not a layout NodeFlow builds "
+                                "yet: use one or the other", "positive")
+            (position_ids, tags, self.video_indices, self.audio_indices, text_indices, self.condition_rows,
+             _) = layout(tags, entry.extra.references, frames, height, width, audio_frames, self.patch)
+        else:
+            (position_ids, tags, self.video_indices, self.audio_indices, text_indices, self.condition_rows,
+             _) = MiniMaxH3PrepareLayoutStep.build_packed_sequence(
+                tags, frames, height, width, audio_frames, self.patch, AUDIO_CHANNELS, AUDIO_TAG, VIDEO_TAG,
+                anchors)
         self.text_count = int(text_indices.numel())
         per_guide = (height // self.patch[1]) * (width // self.patch[2])
         for index, place in enumerate(places):
@@ -215,12 +227,12 @@ class Layout:
         self.embeds = entry.embeds.to(device)
 
     def held(self, generator: Any, scheduler: Any) -> list[Any]:
-        """The keyframes' rows as the pipeline holds them: each latent noised to t 0.999 with noise drawn
-        from `generator`, in packed order."""
+        """The keyframes' and references' rows as the pipeline holds them: each latent noised to t 0.999
+        with noise drawn from `generator`, in packed order."""
         rows = []
-        for guide in self.guides:
-            noise = torch.randn(tuple(guide.latents.shape), generator=generator, dtype=torch.float32)
-            rows.append(video_rows(scheduler.scale_noise(guide.latents.float().cpu(), KEYFRAME_T, noise), self.patch))
+        for latents in self.conditions:
+            noise = torch.randn(tuple(latents.shape), generator=generator, dtype=torch.float32)
+            rows.append(video_rows(scheduler.scale_noise(latents.float().cpu(), KEYFRAME_T, noise), self.patch))
         return rows
 
     def __call__(self, video: Any, audio: Any, t_video: float, t_audio: float) -> tuple[Any, Any]:

@@ -1,5 +1,6 @@
 """MiniMax H3's nodes, in ComfyUI's vocabulary: MiniMaxH3ImageToVideo (text-to-video and first / last
-frame video, with the soundtrack) and MiniMaxH3AddGuide (a picture held at any frame).
+frame video, with the soundtrack), MiniMaxH3ReferenceToVideo (a video drawn from reference pictures) and
+MiniMaxH3AddGuide (a picture held at any frame).
 
 They make what the family's sampling reads (`nodes.minimax_h3._adapter`): a LATENT with the video in
 "samples" [1, 24, latent frames, h, w] and the soundtrack in "audio_samples" [1, 32, 2, audio frames],
@@ -107,7 +108,8 @@ def _conditioning(entry: Any, guides: tuple[Any, ...]) -> Any:
     from nodes.minimax_h3 import _adapter as ad
     from nodes.values import Conditioning
 
-    return Conditioning([entry.with_(extra=ad.Prompt(entry.extra.tags, entry.extra.guides + guides))])
+    return Conditioning([entry.with_(extra=ad.Prompt(entry.extra.tags, entry.extra.guides + guides,
+                                                     entry.extra.references))])
 
 
 def _latent(latent_frames: int, audio_frames: int, width: int, height: int) -> dict:
@@ -120,6 +122,68 @@ def _latent(latent_frames: int, audio_frames: int, width: int, height: int) -> d
     video = torch.zeros(1, spec.latent.channels, latent_frames, height // factor, width // factor)
     return {"samples": video, "audio_samples": torch.zeros(1, 32, ad.AUDIO_CHANNELS, audio_frames),
             "downscale": factor}
+
+
+#: ComfyUI's reference slots: pictures, videos, the videos' soundtracks, soundtracks alone.
+REFERENCE_SLOTS = (("ref_image", 9), ("ref_video", 3), ("ref_video_audio", 3), ("ref_audio", 3))
+
+
+class ReferenceToVideo(Node):
+    type_id = "minimax_h3.reference_to_video"
+    title = "MiniMax H3 Reference to Video"
+    category = "conditioning/minimax_h3"
+    description = ("The prompt and the blank video + soundtrack latent of a MiniMax H3 video drawn from reference "
+                   "pictures, which the prompt names <Picture 1>, <Picture 2>, ... in slot order. Each picture is "
+                   "scaled down (never up) to the video's pixel area (match) or to a 2048 short side (max).")
+    inputs = (
+        Input("clip", CLIP),
+        Input("vae", VAE, optional=True, help="MiniMax H3's video VAE (encodes the reference pictures)."),
+        Input("audio_vae", VAE, optional=True, help="MiniMax H3's audio VAE (for reference soundtracks)."),
+        Input("prompt", STRING, default="", multiline=True),
+        Input("width", INT, default=1344, min=SIDE_STEP, max=16384, step=SIDE_STEP),
+        Input("height", INT, default=768, min=SIDE_STEP, max=16384, step=SIDE_STEP),
+        Input("length", INT, default=124, min=5, max=3600, step=17, help=_LENGTH_HELP),
+        Input("ref_image_size", STRING, default="match", choices=("match", "max")),
+        *(Input(f"{name}_{n}", AUDIO if "audio" in name else IMAGE, optional=True)
+          for name, count in REFERENCE_SLOTS for n in range(count)),
+    )
+    outputs = (Output("positive", CONDITIONING), Output("latent", LATENT))
+
+    def run(self, ctx: RunContext, clip: Any, prompt: str, width: int, height: int, length: int,
+            ref_image_size: str, vae: Any = None, audio_vae: Any = None, **slots: Any) -> tuple[Any, dict]:
+        from nodes.latent._sizes import snap_to_factor
+        from nodes.minimax_h3 import _adapter as ad
+        from nodes.minimax_h3 import _references as refs
+        from nodes.qwen_image21._prompt import processor_for
+        from nodes.values import CondEntry
+
+        _clip_of(clip)
+        given = [k for k, v in slots.items() if v is not None and not k.startswith("ref_image_")]
+        if given:
+            raise NodeError("reference videos and soundtracks are not ones NodeFlow encodes yet: connect pictures",
+                            given[0])
+        if ref_image_size not in ("match", "max"):
+            raise NodeError(f"ref_image_size is match or max, not '{ref_image_size}'", "ref_image_size")
+        width = snap_to_factor(ctx, int(width), SIDE_STEP, "width")
+        height = snap_to_factor(ctx, int(height), SIDE_STEP, "height")
+        _, latent_frames, audio_frames = ad.frame_counts(int(length))
+        pictures = [slots[f"ref_image_{n}"] for n in range(REFERENCE_SLOTS[0][1]) if slots.get(f"ref_image_{n}")
+                    is not None]
+        if not pictures:
+            entry = _encode(clip, prompt, [])
+            return _conditioning(entry, ()), _latent(latent_frames, audio_frames, width, height)
+        _vae_of(vae)
+        references = []
+        for picture in pictures:
+            w, h = refs.fitted_size(picture.shape[2], picture.shape[1], width * height, ref_image_size)
+            fitted = _pictures(picture, w, h, "disabled")
+            references.append(refs.Reference(refs.image_reference(fitted), ad.keyframe_latents(vae, fitted)))
+        tokenizer, encoder = clip.part(clip.spec.encoders[0].part)
+        states, tags = refs.prompt_states(tokenizer, encoder, processor_for(tokenizer), prompt, tuple(references),
+                                          clip.device)
+        entry = CondEntry(embeds=states.to(dtype=encoder.dtype), text=prompt,
+                          extra=ad.Prompt(tags, references=tuple(references)))
+        return _conditioning(entry, ()), _latent(latent_frames, audio_frames, width, height)
 
 
 class AddGuide(Node):

@@ -1,7 +1,8 @@
-"""ComfyUI's official MiniMax H3 templates (text to video, first / last frame to video, continuation)
-import fully mapped and run, in the comfyui convention, on tiny random MiniMax H3 weights stored as
-ComfyUI's files are (the transformer in the original names, Qwen3-VL with ComfyUI's `model.` prefix
-and the tokenizer beside it; the VAEs as diffusers folders), to an mp4 with its stereo soundtrack."""
+"""ComfyUI's official MiniMax H3 templates (text to video, first / last frame to video, continuation,
+reference to video, multi-frame reference) import fully mapped and run, in the comfyui convention, on
+tiny random MiniMax H3 weights stored as ComfyUI's files are (the transformer in the original names,
+Qwen3-VL with ComfyUI's `model.` prefix and the tokenizer beside it; the VAEs as diffusers folders), to
+an mp4 with its stereo soundtrack; the multi-frame reference one says in one line what it lacks."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from nodeflow.interop.comfyui.source import read_source
 templates = pytest.importorskip("comfyui_workflow_templates_json")
 FOLDER = Path(templates.__file__).parent / "templates"
 FULLY_MAPPED = ("video_minimax_h3_t2v", "video_minimax_h3_i2v", "video_minimax_h3_i2v_continuation",
-                "image_minimax_h3_t2i")
+                "video_minimax_h3_r2v", "video_minimax_h3_multiframe_reference", "image_minimax_h3_t2i")
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +45,7 @@ def test_the_templates_import_fully_mapped(name):
     assert report.fully_mapped, report.lines()
 
 
-def _prepared(name: str, files: dict, picture: Path | None = None):
+def _prepared(name: str, files: dict, picture: Path | None = None, length: int = 22):
     graph, report = import_source(read_source(FOLDER / f"{name}.json"), default_registry(), flatten_subgraphs=True)
     assert report.fully_mapped, report.lines()
     for node_id, record in list(graph.nodes.items()):
@@ -59,8 +60,8 @@ def _prepared(name: str, files: dict, picture: Path | None = None):
             graph.set_param(node_id, "vae", str(files["audio_vae" if "audio" in str(params.get("vae")) else "vae"]))
         elif record.type == "image.load" and picture is not None:
             graph.set_param(node_id, "image", str(picture))
-        elif record.type == "minimax_h3.image_to_video":
-            for field, value in (("width", 32), ("height", 32), ("length", 22)):
+        elif record.type in ("minimax_h3.image_to_video", "minimax_h3.reference_to_video"):
+            for field, value in (("width", 32), ("height", 32), ("length", length)):
                 graph.disconnect(node_id, field)
                 graph.set_param(node_id, field, value)
         if "steps" in params:
@@ -86,3 +87,18 @@ def test_the_first_frame_template_runs_on_tiny_weights(files, source_png, tmp_pa
     result = Executor(device="cpu").run(graph, output_dir=tmp_path / "out")
     assert result.ok, result.errors
     assert len(sorted((tmp_path / "out").rglob("*.mp4"))) == 1
+
+
+def test_the_reference_to_video_template_runs_on_tiny_weights(files, source_png, tmp_path):
+    graph = _prepared("video_minimax_h3_r2v", files, source_png[0])
+    result = Executor(device="cpu").run(graph, output_dir=tmp_path / "out")
+    assert result.ok, result.errors
+    assert len(sorted((tmp_path / "out").rglob("*.mp4"))) == 1
+
+
+def test_the_multiframe_reference_template_says_in_one_line_what_it_lacks(files, source_png, tmp_path):
+    graph = _prepared("video_minimax_h3_multiframe_reference", files, source_png[0], length=124)  # guides at 5 s
+    result = Executor(device="cpu").run(graph, output_dir=tmp_path / "out")
+    assert not result.ok
+    (message,) = [m for m in result.errors.values() if "Add Guide" in m]
+    assert "\n" not in message and "reference pictures" in message, message

@@ -9,9 +9,17 @@ from __future__ import annotations
 
 from nodeflow.interop.comfyui.classes.entry import Entry, same
 
+#: ComfyUI's reference slot groups of MiniMaxH3ReferenceToVideo (`ref_images.ref_image_0`, ...) and their sizes.
+REFERENCE_SLOTS = (("ref_image", 9), ("ref_video", 3), ("ref_video_audio", 3), ("ref_audio", 3))
+
 MINIMAX: tuple[Entry, ...] = (
     Entry("MiniMaxH3ImageToVideo", "minimax_h3.image_to_video", ("prompt", "width", "height", "length"),
           same("clip", "vae", "prompt", "width", "height", "length", "first_frame", "last_frame"),
+          ("positive", "latent")),
+    Entry("MiniMaxH3ReferenceToVideo", "minimax_h3.reference_to_video",
+          ("prompt", "width", "height", "length", "ref_image_size"),
+          same("clip", "vae", "audio_vae", "prompt", "width", "height", "length", "ref_image_size")
+          | {f"{name}s.{name}_{n}": f"{name}_{n}" for name, count in REFERENCE_SLOTS for n in range(count)},
           ("positive", "latent")),
     Entry("MiniMaxH3AddGuide", "minimax_h3.add_guide", ("frame_idx",),
           same("positive", "vae", "audio_vae", "latent", "image", "audio", "frame_idx"), ("positive",)),
