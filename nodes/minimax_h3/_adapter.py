@@ -27,23 +27,23 @@ from typing import Any
 
 from nodeflow.core import NodeError, RunContext
 from nodes._lazy import lazy
+from nodes.minimax_h3._numbers import (  # noqa: F401  (the family's numbers, read through this module too)
+    AUDIO_CHANNELS,
+    AUDIO_LATENTS_PER_SECOND,
+    AUDIO_TAG,
+    FPS,
+    FRAMES_PER_CHUNK,
+    KEYFRAME_SEED,
+    KEYFRAME_T,
+    LATENTS_PER_CHUNK,
+    SHIFTS,
+    TEXT_LAYER,
+    TEXT_TAG,
+    VIDEO_TAG,
+)
 
 torch = lazy("torch")
 
-#: Which Qwen3-VL hidden state conditions the transformer (MiniMaxH3ModularPipeline.text_encoder_layer).
-TEXT_LAYER = 50
-#: Modality tags of the packed rows (they index the transformer's AdaLN table).
-VIDEO_TAG, TEXT_TAG, AUDIO_TAG = 0, 1, 2
-#: The t a keyframe's rows are held at, and the seed its VAE posterior is sampled with.
-KEYFRAME_T = 0.999
-KEYFRAME_SEED = 42
-#: The released schedules' shifts: video, audio.
-SHIFTS = (12.0, 3.0)
-FPS = 24
-AUDIO_LATENTS_PER_SECOND = 40
-AUDIO_CHANNELS = 2
-#: Pixel frames the video VAE takes per chunk, and latent frames a chunk keeps (17 n + 5 -> 5 n + 2).
-FRAMES_PER_CHUNK, LATENTS_PER_CHUNK = 17, 5
 
 
 @dataclass(frozen=True)

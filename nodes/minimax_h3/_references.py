@@ -16,7 +16,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from nodes._lazy import lazy
-from nodes.minimax_h3._adapter import AUDIO_CHANNELS, AUDIO_TAG, FPS, TEXT_LAYER, TEXT_TAG, VIDEO_TAG
+from nodes.minimax_h3._numbers import AUDIO_CHANNELS, AUDIO_TAG, FPS, TEXT_LAYER, TEXT_TAG, VIDEO_TAG
 
 torch = lazy("torch")
 
