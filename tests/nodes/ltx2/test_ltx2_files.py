@@ -62,3 +62,22 @@ def test_the_checkpoints_clip_names_the_gemma_loader(comfy_files):
     with pytest.raises(NodeError, match="LTXAV Text Encoder Loader") as error:
         encode(RunContext(), clip, "a red circle")
     assert error.value.field == "clip"
+
+
+def test_a_comfyui_lora_patches_the_video_and_sound_layers(comfy_files, tmp_path):
+    from tiny_ltx2 import write_lora_file
+
+    from nodes.ltx2._files import load_checkpoint_file
+    from nodes.models._lora import apply_lora, read_lora
+
+    checkpoint, _ = comfy_files
+    path, weights = write_lora_file(tmp_path / "ltx-2-lora.safetensors")
+    model, _, _ = load_checkpoint_file(checkpoint, "cpu", torch.float32, "cpu")
+    patched, _ = apply_lora(RunContext(), model, None, read_lora(path), 0.5, 0.0)
+    for layer in ("attn1.to_q", "audio_attn1.to_k"):
+        key = f"diffusion_model.transformer_blocks.0.{layer}"
+        before = model.unet.get_submodule(f"transformer_blocks.0.{layer}").weight
+        after = patched.unet.get_submodule(f"transformer_blocks.0.{layer}").weight
+        expected = 0.5 * weights[f"{key}.lora_B.weight"] @ weights[f"{key}.lora_A.weight"]
+        torch.testing.assert_close(after - before, expected, atol=1e-6, rtol=0)
+    assert patched.unet.connectors is not None  # the connectors travel with the patched transformer

@@ -280,3 +280,19 @@ def write_checkpoint_file(folder, path):
     save_file({k: v.contiguous().clone() for k, v in state.items()}, str(path),
               metadata={"config": __import__("json").dumps(AUDIO_FILE_CONFIG)})
     return path
+
+
+def write_lora_file(path, seed: int = 0):
+    """A tiny LTX-2 LoRA as LTX-2's trainers and ComfyUI keep them (diffusion_model. prefix, lora_A / lora_B),
+    on one video and one audio attention layer of the tiny transformer; returns (path, weights)."""
+    import torch
+    from safetensors.torch import save_file
+
+    generator = torch.Generator().manual_seed(seed)
+    layers = {"transformer_blocks.0.attn1.to_q": 128, "transformer_blocks.0.audio_attn1.to_k": 64}
+    weights = {}
+    for layer, width in layers.items():
+        weights[f"diffusion_model.{layer}.lora_A.weight"] = torch.randn(4, width, generator=generator) * 0.1
+        weights[f"diffusion_model.{layer}.lora_B.weight"] = torch.randn(width, 4, generator=generator) * 0.1
+    save_file(weights, str(path))
+    return path, weights
