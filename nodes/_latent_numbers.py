@@ -91,12 +91,12 @@ def vae_scale(config: Any) -> int:
     """Pixels per latent cell of a VAE config: 2 per down block of an AutoencoderKL, 2 per
     temporal-downsample entry of a video VAE (Qwen-Image's), times a patching VAE's patch; a VAE
     that lists its spatial factors (MiniMax H3's) or states its ratio (LTX-2's video VAE, whose blocks
-    do not all halve the picture) says it outright."""
+    do not all halve the picture; Wan's, Wan 2.2's 16x patching one among them) says it outright."""
     get = config.get if isinstance(config, dict) else lambda k, d=None: getattr(config, k, d)
     if factors := get("spatial_downsample_factors", None):
         return math.prod(int(f) for f in factors)
-    if stated := get("spatial_compression_ratio", None):
-        return int(stated)
+    if stated := get("spatial_compression_ratio", None) or get("scale_factor_spatial", None):
+        return int(stated)  # (Wan's VAEs state theirs: 8, Wan 2.2's patching one 16)
     blocks = config.get("block_out_channels") if isinstance(config, dict) else getattr(config, "block_out_channels",
                                                                                         None)
     if blocks:

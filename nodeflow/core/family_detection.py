@@ -71,6 +71,11 @@ DENOISERS: tuple[tuple[str, tuple[Detection, ...]], ...] = (
     # LTX-2's audio-video transformer: its two patch projections, in the original (ComfyUI's) names and diffusers'
     ("ltx2", (Detection(("patchify_proj.weight", "audio_patchify_proj.weight")),
               Detection(("proj_in.weight", "audio_proj_in.weight", "audio_time_embed.linear.weight")))),
+    # Wan 2.2 5B (TI2V): Wan's layout on the 48-channel latents of the Wan 2.2 VAE (its patch embedding's input)
+    ("wan22", (Detection(("patch_embedding.weight", "text_embedding.0.weight", "blocks.0.self_attn.q.weight"),
+                         shapes=(("patch_embedding.weight", 1, 48),)),
+               Detection(("patch_embedding.weight", "condition_embedder.text_embedder.linear_1.weight",
+                          "blocks.0.attn1.to_q.weight"), shapes=(("patch_embedding.weight", 1, 48),)))),
     # Wan 2.1 / 2.2's 3D patch embedding and text embedding, in Wan's original (ComfyUI's) names and diffusers'
     ("wan", (Detection(("patch_embedding.weight", "text_embedding.0.weight", "blocks.0.self_attn.q.weight")),
              Detection(("patch_embedding.weight", "condition_embedder.text_embedder.linear_1.weight",
@@ -93,7 +98,8 @@ ARCHITECTURES = (
     ("qwen_image_2.1", "qwen-image-2.1"), ("qwen-image", "qwen-image"),
     ("qwen_image", "qwen-image"), ("z-image", "z-image"), ("krea-2", "krea2"), ("krea2", "krea2"),
     ("minimax-h3", "minimax-h3"), ("minimax_h3", "minimax-h3"),
-    ("lumina", "lumina2"), ("wan", "wan"), ("ltx-2", "ltx2"), ("ltx2", "ltx2"), ("sd3", "sd3"), ("t5", "t5"),
+    ("lumina", "lumina2"), ("wan2.2-ti2v", "wan22"), ("wan22", "wan22"), ("wan", "wan"), ("ltx-2", "ltx2"),
+    ("ltx2", "ltx2"), ("sd3", "sd3"), ("t5", "t5"),
 )
 
 #: Wrappers files put around a denoiser's own key names (an SD ControlNet's copy of its UNet: `control_model.`).

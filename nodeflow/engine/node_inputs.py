@@ -53,11 +53,17 @@ def model_paths(library: ModelLibrary, cls: type[Node], params: Mapping[str, Any
 
 def linked_values(graph: Graph, cls: type[Node], links: list[Link],
                   results: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    """The values `links` bring from their sources' `results` (an INT into a FLOAT input as a float)."""
+    """The values `links` bring from their sources' `results` (an INT into a FLOAT input as a float). A
+    bypassed source that passes nothing leaves the input unlinked (None), as ComfyUI's frontend drops the
+    link: an optional socket runs without it, any other input is refused."""
     values = {}
     for link in links:
         value = results[link.src][link.src_output]
         inp = cls.input(link.dst_input)
+        bypassed = value is None and graph.nodes[link.src].mode == "bypass"
+        if bypassed and inp is not None and not (inp.optional and not inp.is_parameter):
+            raise NodeError(f"its input comes from node {link.src}, which is bypassed and has no "
+                            f"{inp.type} input to pass on", link.dst_input)
         src_out = graph.registry.get(graph.nodes[link.src].type).output(link.src_output)
         if inp is not None and src_out is not None:
             value = widen(value, src_out.type, inp.type)
@@ -66,11 +72,10 @@ def linked_values(graph: Graph, cls: type[Node], links: list[Link],
 
 
 def bypass_outputs(cls: type[Node], inputs: Mapping[str, Any]) -> dict[str, Any]:
-    """A bypassed node's outputs: for each, the first linked input of the same type."""
+    """A bypassed node's outputs: for each, the first linked input of the same type, or None (nothing)
+    when it has none (a bypassed Load Image: what it fed runs as if unlinked, `linked_values`)."""
     outputs = {}
     for out in cls.outputs:
         source = next((i for i in cls.inputs if i.type in (out.type, ANY) and inputs.get(i.name) is not None), None)
-        if source is None:
-            raise NodeError(f"is bypassed but has no linked {out.type} input to pass to '{out.name}'")
-        outputs[out.name] = inputs[source.name]
+        outputs[out.name] = None if source is None else inputs[source.name]
     return outputs

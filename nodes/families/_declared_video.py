@@ -30,6 +30,31 @@ WAN = Family(
            "published folder's UniPC flow_shift, nodes.wan._adapter.folder_scheduler)",),
 )
 
+WAN22 = Family(
+    name="wan22",
+    title="Wan 2.2 5B (TI2V)",
+    denoiser="WanTransformer3DModel",
+    encoders=WAN.encoders,
+    # the Wan 2.2 VAE: 48 channels normalised per channel, 16x (2x2 patches inside the VAE), 4 frames a latent frame
+    latent=LatentFormat(channels=48, scaling_factor=1.0, downscale=16, patch=2, temporal=4),
+    prediction="flow",
+    pipeline="WanPipeline",
+    config="wan22",
+    adapter="nodes.wan._adapter",
+    cfg="separate",
+    vae="AutoencoderKLWan",
+    sigmas="scheduler",
+    comfy_clip_types=("wan",),
+    comfy_shift=8.0,
+    native_side=1280,
+    lora_loader="WanLoraLoaderMixin",
+    mask_keeps_clean=True,
+    notes=("text- and image-to-video in one model: a start picture's latent frames are kept clean and the "
+           "transformer is told each token's timestep (t, 0 where kept), as WanPipeline / "
+           "WanImageToVideoPipeline do with expand_timesteps",
+           "shipped configs: Wan 2.2 TI2V-5B's transformer (sizes read off a file's tensors) and the Wan 2.2 VAE"),
+)
+
 MINIMAX_H3 = Family(
     name="minimax-h3",
     title="MiniMax H3 (video + audio)",
@@ -81,4 +106,4 @@ LTX2 = Family(
            "guidance rescale",),
 )
 
-VIDEO_FAMILIES: tuple[Family, ...] = (WAN, MINIMAX_H3, LTX2)
+VIDEO_FAMILIES: tuple[Family, ...] = (WAN, WAN22, MINIMAX_H3, LTX2)

@@ -9,7 +9,8 @@ decodes to B * F pictures, one video after the other.
 The sampling path is shape-generic (noise is drawn for the whole latent from the seed's generator,
 as the video pipelines draw it); what differs for frames is asked here, never by a family's name:
 - `require_kind`: a sampler refuses a latent without frames for a video family, and the reverse;
-- `over_frames`: a [B, 1, h, w] noise mask holds on every frame;
+- `over_frames`: a [B, 1, h, w] noise mask holds on every frame; `fit_noise_mask` fits one (or a
+  per-frame one) to the latents;
 - `preview_frame`: the latent frame a live preview shows;
 - `to_video` / `to_frames`: the VAE's [B, 3, F, H, W] from and to IMAGE's frames on the batch axis;
 - `latent_frames` / `require_length`: how many latent frames a length makes, and which lengths fit.
@@ -55,6 +56,20 @@ def require_kind(samples: Any, spec: Any, field: str = "latent_image") -> None:
 def over_frames(mask: Any, samples: Any) -> Any:
     """A [B, 1, h, w] mask laid over latents: unchanged for pictures, the same on every frame of a video."""
     return mask.unsqueeze(2) if has_frames(samples) and mask.ndim == 4 else mask
+
+
+def fit_noise_mask(mask: Any, samples: Any, mode: str = "nearest") -> Any:
+    """A noise mask fitted to latents: a [B, 1, h', w'] one resized to their cells (and laid over every
+    frame of a video), a per-frame [B, 1, frames', h', w'] one (Wan 2.2 5B's start frames) resized to
+    their frames and cells; its batch repeated to theirs."""
+    import torch
+
+    size = tuple(samples.shape[-3:]) if mask.ndim == 5 else tuple(samples.shape[-2:])
+    mode = "trilinear" if mask.ndim == 5 and mode == "bilinear" else mode
+    mask = torch.nn.functional.interpolate(mask.float(), size=size, mode=mode)
+    if mask.shape[0] < samples.shape[0]:
+        mask = mask.repeat(samples.shape[0] // mask.shape[0], *([1] * (mask.ndim - 1)))
+    return over_frames(mask, samples)
 
 
 def preview_frame(latents: Any) -> Any:

@@ -80,6 +80,8 @@ class Denoiser:
         `sigmas` (the run's) place each step for Differential Diffusion when the model asks for it."""
         self.inpaint = (mask, source, noise)
         self.span = None
+        if self.clean and not isinstance(self.call, CondCall):
+            self.call.keep_mask(mask)  # the kept part's timestep is 0 (Wan 2.2 5B's start frames)
         if sigmas is not None and self.model.differential is not None:
             positive = sigmas[sigmas > 0]
             low = max(float(positive.min()), self.table.sigma_min) if len(positive) else self.table.sigma_min

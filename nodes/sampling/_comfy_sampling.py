@@ -113,11 +113,13 @@ def _noise_stream(kind: str | None, x: Any, sigmas: Any, seed: int) -> Any:
 
 
 def _inpaint_mask(latent: dict, x: Any) -> Any:
-    from nodes.latent._frames import over_frames
+    from nodes.latent._frames import fit_noise_mask, over_frames
 
     mask = latent.get("noise_mask")
     if mask is None:
         return None
+    if mask.ndim == 5:  # per frame (Wan 2.2 5B's start frames): resized over frames and cells, as ComfyUI does
+        return fit_noise_mask(mask, x, "bilinear").expand(-1, x.shape[1], -1, -1, -1).to(x.device)
     mask = mask.reshape(-1, 1, mask.shape[-2], mask.shape[-1]).float()
     mask = torch.nn.functional.interpolate(mask, size=tuple(x.shape[-2:]), mode="bilinear")
     mask = mask.expand(-1, x.shape[1], -1, -1)

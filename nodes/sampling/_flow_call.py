@@ -8,7 +8,8 @@ Layer Guidance on the model (`values.SkipLayers`), `skipped` gives the positive 
 the named transformer blocks skipped; each convention's loop decides at which steps it applies.
 A family's denoiser call that declares `takes_schedule` (a step-distilled flow map, told where each
 step lands) is given the run's `schedule`: its timesteps (0..1000) in order; one that declares
-`takes_streams` is given the layout of a latent with a soundtrack (`nodes.latent._streams`).
+`takes_streams` is given the layout of a latent with a soundtrack (`nodes.latent._streams`), and one
+that declares `takes_mask` the noise mask of a family that keeps the unmasked part clean (`keep_mask`).
 """
 
 from __future__ import annotations
@@ -64,7 +65,8 @@ class FlowCall:
             if streams is not None:
                 raise NodeError(f"{spec.title} runs each prompt over the whole video and its soundtrack: one "
                                 "negative prompt, none restricted to an area or a mask", "positive")
-            _give_schedule([r.denoise for r in self.regions[0] + self.regions[1]], schedule)
+            self.calls = [r.denoise for r in self.regions[0] + self.regions[1]]
+            _give_schedule(self.calls, schedule)
             return
         self.positive = [(e, make(model, e, batch, size)) for e in positive.entries]
         self.negative = None
@@ -77,7 +79,16 @@ class FlowCall:
                 self.pair = [make.batched(model, neg, e, batch, size) for e in positive.entries]
             else:
                 self.negative = make(model, neg, batch, size)
-        _give_schedule([d for _, d in self.positive] + [self.negative] + list(self.pair or ()), schedule, streams)
+        self.calls = [d for _, d in self.positive] + [self.negative] + list(self.pair or ())
+        _give_schedule(self.calls, schedule, streams)
+
+    def keep_mask(self, mask: Any) -> None:
+        """Tell the denoiser calls that take it (`takes_mask`) the run's noise mask over a plain latent
+        (1 = generate) when the family keeps the rest clean (`Family.mask_keeps_clean`): Wan 2.2 5B's
+        transformer reads it as each token's timestep."""
+        for denoise in self.calls:
+            if getattr(denoise, "takes_mask", False):
+                denoise.mask = mask
 
     def velocity(self, latents: Any, t: Any, skip: bool = False, guide: bool = True) -> Any:
         """The guided model output for latents at scheduler timestep t (0..1000); `skip`: push it away

@@ -231,17 +231,16 @@ def sample(ctx: RunContext, guider: Any, sampler: Any, schedule: Any, noise: Any
             mask = None if mask is None else mask.to(device=device, dtype=dtype)
             joint = dataclasses.replace(joint, mask=mask)
         elif noise_mask is not None:
-            from nodes.latent._frames import over_frames
+            from nodes.latent._frames import fit_noise_mask
 
-            mask = torch.nn.functional.interpolate(noise_mask.float(), size=size).to(device=device, dtype=dtype)
-            if mask.shape[0] < batch:
-                mask = mask.repeat(batch // mask.shape[0], 1, 1, 1)
-            mask = over_frames(mask, samples)
+            mask = fit_noise_mask(noise_mask, samples).to(device=device, dtype=dtype)
         clean = mask is not None and model.spec.mask_keeps_clean  # kept frames start and stay clean
         if clean:
             latents = (1 - mask) * image_latents + mask * latents
         call = FlowCall(model, guider.positive, guider.negative, float(guider.cfg), batch, size, schedule=timesteps,
                         streams=joint)
+        if clean and joint is None:
+            call.keep_mask(mask)
         total = len(timesteps)
         throttle = PreviewThrottle(ctx, total)
         skip = model.skip_layers

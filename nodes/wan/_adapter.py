@@ -5,7 +5,9 @@
 - `Denoise`: the transformer on [B, C, frames, h, w] latents (it patches 1x2x2 cells itself), at the
   scheduler's timestep (0..1000, not divided); an image-to-video prompt carries the pipeline's
   `condition` (the first-frame mask's 4 channels, then the start picture's latents) as `concat`,
-  joined to the latents on the channel axis before each call, as the i2v pipeline does.
+  joined to the latents on the channel axis before each call, as the i2v pipeline does. Wan 2.2 5B
+  (`Family.mask_keeps_clean`) is told each token's timestep, as the pipelines' expand_timesteps: t, or 0
+  on the latent frames a noise mask keeps (its start picture's), from the mask it is given (`takes_mask`).
 - `denoiser_config`: the transformer's sizes off a file's tensors, in Wan's original names (ComfyUI's
   files, converted by diffusers' single-file converter when loaded) or diffusers' own.
 """
@@ -53,10 +55,14 @@ def _repeat(tensor: Any, batch: int) -> Any:
 class Denoise:
     """The transformer's velocity for [B, C, frames, h, w] latents under one prompt."""
 
+    #: Told the run's noise mask (`FlowCall.keep_mask`) when the family keeps its kept part clean.
+    takes_mask = True
+
     def __init__(self, model: Any, entry: Any, batch: int, size: tuple[int, int]) -> None:
         h, w = size
         require_whole_cells(h, w, model.vae_scale_factor, TITLE)
         self.model = model
+        self.mask = None
         self.embeds = _repeat(entry.embeds.to(model.device), batch)
         self.concat = None
         if entry.concat is not None:
@@ -72,9 +78,18 @@ class Denoise:
                 "a text-to-video model: it takes no start picture"
             raise NodeError(f"this {TITLE} transformer is {what}", "positive")
 
+    def _per_token(self, latents: Any, t: Any) -> Any:
+        """[B, tokens] timesteps: t on every token, 0 where the mask keeps the latent (its first cell of each
+        patch, in the transformer's token order), as WanPipeline's expand_timesteps."""
+        _, ph, pw = self.model.unet.config.patch_size
+        mask = torch.ones_like(latents[:, :1]) if self.mask is None else self.mask[:, :1].to(latents.device)
+        cells = mask[:, 0, :, ::ph, ::pw].float()
+        per_token = (cells * t.to(cells.device)).flatten(1)
+        return per_token.expand(latents.shape[0], -1) if per_token.shape[0] == 1 else per_token
+
     def __call__(self, latents: Any, t: Any) -> Any:
         x = latents if self.concat is None else torch.cat([latents, self.concat.to(latents.dtype)], dim=1)
-        timestep = t.expand(latents.shape[0])
+        timestep = self._per_token(latents, t) if self.model.spec.mask_keeps_clean else t.expand(latents.shape[0])
         return self.model.unet(hidden_states=x.to(self.model.dtype), timestep=timestep,
                                encoder_hidden_states=self.embeds, attention_kwargs=None, return_dict=False)[0]
 
@@ -105,9 +120,9 @@ def denoiser_config(shapes: Mapping[str, tuple[int, ...]], base: dict[str, Any])
     config["num_attention_heads"] = inner // head
     out = shapes.get("head.head.weight") or shapes["proj_out.weight"]
     config["out_channels"] = out[0] // (patch[2] * patch[3] * patch[4])
-    if config["out_channels"] != 16:
-        raise NodeError(f"a Wan transformer with {config['out_channels']} latent channels (Wan 2.2 5B's 48) is not "
-                        "one NodeFlow has a config for (Wan 2.1's VAE: 16)", "unet")
+    if config["out_channels"] not in (16, 48):
+        raise NodeError(f"a Wan transformer with {config['out_channels']} latent channels is not one NodeFlow has "
+                        "a config for (Wan 2.1's VAE: 16, Wan 2.2's: 48)", "unet")
     return config
 
 

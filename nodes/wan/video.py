@@ -1,5 +1,6 @@
-"""Wan's image-to-video nodes, in ComfyUI's vocabulary: Wan Image To Video (WanImageToVideo) and Wan
-First-Last Frame To Video (WanFirstLastFrameToVideo).
+"""Wan's image-to-video nodes, in ComfyUI's vocabulary: Wan Image To Video (WanImageToVideo), Wan
+First-Last Frame To Video (WanFirstLastFrameToVideo) and Wan 2.2 Image To Video Latent
+(Wan22ImageToVideoLatent, Wan 2.2 5B's: the start picture in the latent, kept by its noise mask).
 
 Each gives the prompts the picture condition an image-to-video transformer reads beside its latents
 (`nodes.wan._condition`) and a blank video latent to sample. Wan 2.2 14B's image-to-video pair (a
@@ -159,3 +160,52 @@ class WanFirstLastFrameToVideo(_VideoStart):
                                          whole=False)
         concat = _condition.condition(vae, frames, known)
         return _outputs(vae, positive, negative, batch_size, length, width, height, concat)
+
+
+class Wan22ImageToVideoLatent(Node):
+    type_id = "wan.image_to_video_latent"
+    title = "Wan 2.2 Image To Video Latent"
+    category = "latent/video"
+    description = (
+        "The video latent of Wan 2.2 5B (TI2V), which makes videos from text alone or from a start picture: "
+        "blank, or with the start picture(s) encoded into its first latent frames and a noise mask that keeps "
+        "them (the model keeps them clean and is told they are done). Needs the Wan 2.2 VAE (48 channels, "
+        "16x: width and height multiples of 32). With WanImageToVideoPipeline's settings (expand_timesteps) "
+        "the frames are the pipeline's."
+    )
+    inputs = (
+        Input("vae", VAE, help="The Wan 2.2 VAE."),
+        Input("width", INT, default=1280, min=32, max=16384, step=32, help="Frame width in pixels (a multiple of 32)."),
+        Input("height", INT, default=704, min=32, max=16384, step=32,
+              help="Frame height in pixels (a multiple of 32)."),
+        Input("length", INT, default=49, min=1, max=16384, step=4, help=_LENGTH_HELP),
+        Input("batch_size", INT, default=1, min=1, max=64, help="How many videos to make at once."),
+        Input("start_image", IMAGE, optional=True, help="The first frame(s) of the video (a batch: that many)."),
+    )
+    outputs = (Output("latent", LATENT),)
+
+    @classmethod
+    def output_size(cls, params: Mapping[str, Any], sizes: Mapping[str, FlowSize]) -> FlowSize:
+        return _VideoStart.output_size(params, {})
+
+    def run(self, ctx: RunContext, vae: Any, width: int, height: int, length: int, batch_size: int,
+            start_image: Any = None) -> tuple[dict]:
+        import torch
+
+        from nodes.latent._frames import latent_frames
+        from nodes.vae.codec import encode
+
+        _checked(vae, width, height, length)
+        factor, batch = vae.scale_factor, int(batch_size)
+        samples = torch.zeros((1, vae.latent_channels, latent_frames(int(length), vae.temporal),
+                               int(height) // factor, int(width) // factor))
+        latent: dict[str, Any] = {"downscale": factor}
+        if start_image is not None:
+            kept = encode(ctx, _fitted(start_image, width, height, length), vae)["samples"].float().cpu()
+            frames = min(kept.shape[2], samples.shape[2])
+            samples[:, :, :frames] = kept[:, :, :frames]
+            mask = torch.ones((1, 1, *samples.shape[2:]))
+            mask[:, :, :frames] = 0.0
+            latent["noise_mask"] = mask.repeat(batch, 1, 1, 1, 1)
+        latent["samples"] = samples.repeat(batch, 1, 1, 1, 1)
+        return (latent,)

@@ -181,6 +181,15 @@ def test_a_bypassed_output_node_and_what_only_it_needs_do_not_run(graph, executo
     assert not {src, add, sink} & set(CALLS)
 
 
+def test_a_bypassed_node_with_nothing_to_pass_leaves_a_required_input_unfed(graph, executor):
+    """A bypassed node without an input of its output's type passes nothing (ComfyUI's frontend drops
+    the link): a required input it fed is refused in one line naming it."""
+    unseeded, add, sink = chain(graph, ("test.unseeded", {}), ("test.add", {"b": 1}), ("test.sink", {}))
+    graph.set_mode(unseeded, "bypass")
+    result = executor.run(graph)
+    assert not result.ok and "input 'a'" in result.errors[add] and "bypassed" in result.errors[add]
+
+
 def test_int_output_feeds_float_input_as_float(graph, executor):
     src, scale, sink = chain(graph, ("test.source", {"value": 3}), ("test.scale", {"factor": 1.5}),
                              ("test.sink", {}))

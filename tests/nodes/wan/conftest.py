@@ -22,6 +22,14 @@ def tiny_wan_i2v(tmp_path_factory, torch_threads):
 
 
 @pytest.fixture(scope="session")
+def tiny_wan_ti2v(tmp_path_factory, torch_threads):
+    """A tiny Wan 2.2 5B (TI2V: 48 latent channels, the Wan 2.2 VAE, expand_timesteps) WanPipeline folder."""
+    from tiny_wan import build_wan
+
+    return build_wan(tmp_path_factory.mktemp("tiny_wan_ti2v"), seed=3, ti2v=True)
+
+
+@pytest.fixture(scope="session")
 def tiny_wan_i2v_low(tmp_path_factory, torch_threads):
     """A second tiny Wan 2.2 image-to-video transformer (the low-noise one) as a transformer folder."""
     import torch

@@ -4,7 +4,8 @@ name: the high-noise and low-noise transformers in Wan's original key names, a U
 tokenizer beside it, LightX2V-style LoRAs (original names, lora_down / lora_up / alpha), the VAE (as its
 folder: the tiny one is narrower than the shipped config). video_wan2_2_14B_i2v: Wan Image To Video and
 a KSampler (Advanced) pair; templates-6-key-frames: five Wan First-Last Frame To Video runs joined;
-video_wan2_2_14B_t2v and text_to_video_wan (Empty Hunyuan Latent Video); video_wan2_2_14B_flf2v."""
+video_wan2_2_14B_t2v and text_to_video_wan (Empty Hunyuan Latent Video); video_wan2_2_14B_flf2v;
+video_wan2_2_5B_ti2v (Wan 2.2 5B on the Wan 2.2 VAE: Wan 2.2 Image To Video Latent)."""
 
 from __future__ import annotations
 
@@ -39,19 +40,22 @@ def _lora(seed: int) -> dict[str, torch.Tensor]:
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory, torch_threads):
-    """Tiny stand-ins by kind: "vae", "clip", "lora high" / "lora low", and "i2v high" / "i2v low" /
-    "t2v high" / "t2v low" transformer files (36 and 16 input channels)."""
+    """Tiny stand-ins by kind: "vae" (Wan 2.1's) and "vae22" (Wan 2.2's), "clip", "lora high" / "lora low",
+    and "i2v high" / "i2v low" / "t2v high" / "t2v low" / "ti2v" transformer files (36, 16 and 48 input
+    channels)."""
     from diffusers import WanTransformer3DModel
     from tiny_wan import build_wan, original_names, wan_transformer
     from transformers import UMT5EncoderModel
 
     folder = tmp_path_factory.mktemp("wan_files")
     parts = build_wan(folder / "parts", seed=1, i2v=True, real_heads=True)
-    found: dict[str, Path] = {"vae": parts / "vae"}
+    five_b = build_wan(folder / "five_b", seed=3, ti2v=True, real_heads=True)
+    found: dict[str, Path] = {"vae": parts / "vae", "vae22": five_b / "vae"}
     torch.manual_seed(2)
     transformers = {"i2v high": WanTransformer3DModel.from_pretrained(parts / "transformer"),
                     "i2v low": wan_transformer(36, real_heads=True), "t2v high": wan_transformer(16, real_heads=True),
-                    "t2v low": wan_transformer(16, real_heads=True)}
+                    "t2v low": wan_transformer(16, real_heads=True),
+                    "ti2v": WanTransformer3DModel.from_pretrained(five_b / "transformer")}
     for kind, transformer in transformers.items():
         found[kind] = folder / f"{kind.replace(' ', '_')}.safetensors"
         save_file(original_names(transformer.state_dict()), str(found[kind]))
@@ -71,10 +75,12 @@ def _stand_in(files: dict[str, Path], node_type: str, name: str) -> Path:
     """The tiny file standing for the one a template names (by its kind, and the words in its name)."""
     noise = "low" if "low_noise" in name else "high"
     if node_type == "models.load_unet":
-        return files[f"{'i2v' if 'i2v' in name else 't2v'} {noise}"]
+        return files["ti2v"] if "ti2v" in name else files[f"{'i2v' if 'i2v' in name else 't2v'} {noise}"]
     if node_type == "models.load_lora_model_only":
         return files[f"lora {noise}"]
-    return files["clip" if node_type == "models.load_clip" else "vae"]
+    if node_type == "models.load_clip":
+        return files["clip"]
+    return files["vae22" if "2.2" in name else "vae"]
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +117,8 @@ def _imported(name: str, files: dict[str, Path], pictures: list[Path]):
         elif record.type == "image.load":
             graph.set_param(node_id, "image", str(next(loads)))
         elif record.type.startswith("wan.") or record.type == "latent.empty_video":
-            for size, value in (("width", 32), ("height", 32), ("length", 5)):
+            side = 64 if record.type == "wan.image_to_video_latent" else 32  # Wan 2.2's VAE: 16x, 2x2 cells
+            for size, value in (("width", side), ("height", side), ("length", 5)):
                 graph.set_param(node_id, size, value)
         elif record.type.startswith("sampling.sampler"):
             graph.set_param(node_id, "steps", 2)
@@ -170,6 +177,23 @@ def test_the_wan21_t2v_template_runs_on_tiny_weights(files, pictures, tmp_path):
     graph = _imported("text_to_video_wan", files, pictures)
     result = _ran(graph, tmp_path)
     assert _decoded(graph, result) == [(5, 32, 32, 3)]
+
+
+@pytest.mark.parametrize("start", [False, True])
+def test_the_5b_ti2v_template_runs_on_tiny_weights(files, pictures, tmp_path, start):
+    """Wan 2.2 5B: Wan 2.2 Image To Video Latent from text alone (the template bypasses its Load Image,
+    which then feeds nothing) and, with the Load Image turned on, from a start picture (its latent frame
+    comes out near as it went in: the template's uni_pc mixes its steps' outputs, so not exactly)."""
+    graph = _imported("video_wan2_2_5B_ti2v", files, pictures)
+    if start:
+        graph.set_mode(next(k for k, r in graph.nodes.items() if r.type == "image.load"), "normal")
+    result = _ran(graph, tmp_path)
+    assert _decoded(graph, result) == [(5, 64, 64, 3)]
+    latent = next(v["latent"] for k, v in result.values.items() if graph.nodes[k].type == "wan.image_to_video_latent")
+    made = next(v["latent"] for k, v in result.values.items() if graph.nodes[k].type == "sampling.sampler")
+    assert ("noise_mask" in latent) is start
+    if start:
+        torch.testing.assert_close(made["samples"][:, :, :1], latent["samples"][:, :, :1], rtol=0, atol=1e-2)
 
 
 def test_the_key_frames_template_runs_on_tiny_weights(files, pictures, tmp_path):

@@ -2,9 +2,9 @@
 
 One transformer block of two 16-wide heads (or one head of the real 128 width, so a lone file of it
 loads with the shipped config), a 2-layer UMT5 with a Unigram tokenizer built here, and a 4-level
-AutoencoderKLWan 8 wide that keeps the real one's 8x and 4-frames-per-latent-frame compression.
-Five 32x32 frames are two latent frames of 4x4 cells: each call of the pipeline takes well under a
-second on a CPU.
+AutoencoderKLWan 8 wide that keeps the real one's 8x and 4-frames-per-latent-frame compression (or
+the Wan 2.2 VAE's 16x, 48-channel layout for Wan 2.2 5B). Five 32x32 frames are two latent frames
+of 4x4 cells: each call of the pipeline takes well under a second on a CPU.
 """
 
 from __future__ import annotations
@@ -54,26 +54,46 @@ def wan_vae():
                             temperal_downsample=[False, True, True])
 
 
+def wan22_vae():
+    """The Wan 2.2 VAE's layout 8 wide: 48 channels, 2x2 patches inside (12 channels in and out), 16x in
+    space, 4 frames a latent frame, residual down and up blocks; made-up per-channel statistics."""
+    from diffusers import AutoencoderKLWan
+
+    return AutoencoderKLWan(base_dim=8, decoder_base_dim=8, z_dim=48, dim_mult=[1, 1, 1, 1], num_res_blocks=1,
+                            temperal_downsample=[False, True, True], is_residual=True, in_channels=12,
+                            out_channels=12, patch_size=2, scale_factor_spatial=16,
+                            latents_mean=[0.1 * ((i * 7) % 11 - 5) for i in range(48)],
+                            latents_std=[0.8 + 0.05 * (i % 9) for i in range(48)])
+
+
 def wan_transformer(in_channels: int = 16, real_heads: bool = False):
     from diffusers import WanTransformer3DModel
 
     heads = dict(num_attention_heads=1, attention_head_dim=128) if real_heads else \
         dict(num_attention_heads=2, attention_head_dim=16)
-    return WanTransformer3DModel(patch_size=(1, 2, 2), in_channels=in_channels, out_channels=16, text_dim=32,
+    return WanTransformer3DModel(patch_size=(1, 2, 2), in_channels=in_channels,
+                                 out_channels=48 if in_channels == 48 else 16, text_dim=32,
                                  freq_dim=32, ffn_dim=64, num_layers=1, rope_max_seq_len=32, **heads)
 
 
-def build_wan(folder: Path, *, seed: int = 0, i2v: bool = False, real_heads: bool = False) -> Path:
+def build_wan(folder: Path, *, seed: int = 0, i2v: bool = False, real_heads: bool = False,
+              ti2v: bool = False) -> Path:
     """Write a tiny WanPipeline (text-to-video) or WanImageToVideoPipeline (Wan 2.2's image-to-video:
-    36 input channels, no image encoder) folder."""
+    36 input channels, no image encoder) folder; `ti2v`: Wan 2.2 5B's WanPipeline with expand_timesteps
+    (48 channels in and out on the Wan 2.2 VAE, text- and image-to-video)."""
     import torch
     from diffusers import FlowMatchEulerDiscreteScheduler, WanImageToVideoPipeline, WanPipeline
 
     torch.manual_seed(seed)
-    parts = dict(tokenizer=umt5_tokenizer(folder / "tokenizer"), text_encoder=umt5_encoder(), vae=wan_vae(),
-                 scheduler=FlowMatchEulerDiscreteScheduler(**WAN_SCHEDULER),
-                 transformer=wan_transformer(36 if i2v else 16, real_heads))
-    pipe = WanImageToVideoPipeline(**parts, image_encoder=None, image_processor=None) if i2v else WanPipeline(**parts)
+    parts = dict(tokenizer=umt5_tokenizer(folder / "tokenizer"), text_encoder=umt5_encoder(),
+                 vae=wan22_vae() if ti2v else wan_vae(), scheduler=FlowMatchEulerDiscreteScheduler(**WAN_SCHEDULER),
+                 transformer=wan_transformer(48 if ti2v else 36 if i2v else 16, real_heads))
+    if ti2v:
+        pipe = WanPipeline(**parts, expand_timesteps=True)
+    elif i2v:
+        pipe = WanImageToVideoPipeline(**parts, image_encoder=None, image_processor=None)
+    else:
+        pipe = WanPipeline(**parts)
     pipe.save_pretrained(folder)
     return folder
 

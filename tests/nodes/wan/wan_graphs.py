@@ -78,6 +78,34 @@ def wan_image2video(checkpoint: Path, start: Path, *, end: Path | None = None, l
     return g, ids
 
 
+def wan_ti2v(checkpoint: Path, start: Path | None = None, *, prompt: str = "a red circle", negative: str | None = None,
+             size: int = 64, length: int = 5, batch: int = 1, seed: int = 0, steps: int = 2, cfg: float = 1.0,
+             convention: str = "diffusers") -> tuple[Graph, dict[str, str]]:
+    """Wan 2.2 5B: Load Checkpoint -> Text Encode -> Wan 2.2 Image To Video Latent (with or without a start
+    picture) -> Sampler -> VAE Decode -> Preview."""
+    g = new_graph()
+    ids: dict[str, str] = {}
+    ids["ckpt"] = add(g, "models.load_checkpoint", checkpoint=str(checkpoint))
+    clip = (ids["ckpt"], "clip")
+    ids["pos"] = add(g, "conditioning.text_encode", {"clip": clip}, text=prompt)
+    links = {"vae": (ids["ckpt"], "vae")}
+    if start is not None:
+        ids["start"] = add(g, "image.load", image=str(start))
+        links["start_image"] = (ids["start"], "image")
+    ids["latent"] = add(g, "wan.image_to_video_latent", links, width=size, height=size, length=length,
+                        batch_size=batch)
+    sampling = {"model": (ids["ckpt"], "model"), "positive": (ids["pos"], "conditioning"),
+                "latent_image": (ids["latent"], "latent")}
+    if negative is not None:
+        ids["neg"] = add(g, "conditioning.text_encode", {"clip": clip}, text=negative)
+        sampling["negative"] = (ids["neg"], "conditioning")
+    ids["sampler"] = add(g, "sampling.sampler", sampling, seed=seed, steps=steps, cfg=cfg, sampler_name="euler",
+                         scheduler="normal" if convention == "diffusers" else "simple", convention=convention)
+    ids["decode"] = add(g, "vae.decode", {"latent": (ids["sampler"], "latent"), "vae": (ids["ckpt"], "vae")})
+    ids["out"] = add(g, "image.preview", {"images": (ids["decode"], "image")})
+    return g, ids
+
+
 def prompt_embeds(pipe: Any, prompt: str, negative: str | None, batch: int) -> dict[str, Any]:
     """The prompts' UMT5 states for an image-to-video pipeline call, made by WanPipeline's encoder from
     the same parts (WanImageToVideoPipeline's own prompt cleaning needs ftfy, which NodeFlow does not

@@ -17,6 +17,8 @@ WAN: tuple[Entry, ...] = (
     Entry("EmptyHunyuanLatentVideo", "latent.empty_video", _SIZES, same(*_SIZES), ("latent",)),
     Entry("WanImageToVideo", "wan.image_to_video", _SIZES,
           same("positive", "negative", "vae", *_SIZES, "start_image", "ref_pad_image"), _CONDITIONING),
+    Entry("Wan22ImageToVideoLatent", "wan.image_to_video_latent", _SIZES, same("vae", *_SIZES, "start_image"),
+          ("latent",)),
     Entry("WanFirstLastFrameToVideo", "wan.first_last_frame_to_video", _SIZES,
           same("positive", "negative", "vae", *_SIZES, "start_image", "end_image"), _CONDITIONING),
 )
