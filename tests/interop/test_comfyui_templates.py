@@ -54,8 +54,9 @@ def test_every_template_imports_and_the_fully_mapped_ones_are_counted(registry, 
     # 93 with MiniMax H3's Image to Video, Add Guide and VAEDecodeAudio (video_minimax_h3_t2v, _i2v,
     # _i2v_continuation),
     # 95 with TextGenerateLTX2Prompt: video_ltx2_3_i2v and video_ltx2_3_t2v, 97 with
-    # MiniMaxH3ReferenceToVideo: video_minimax_h3_r2v and _multiframe_reference)
-    assert len(fully) >= 97
+    # MiniMaxH3ReferenceToVideo: video_minimax_h3_r2v and _multiframe_reference, 98 with
+    # Wan22ImageToVideoLatent: video_wan2_2_5B_ti2v)
+    assert len(fully) >= 98
     record_property("templates_fully_mapped", len(fully))
     print(f"\nComfyUI templates: {imported} imported, {len(fully)} map fully ({', '.join(fully)}); "
           f"{len(refused)} index files refused; most common unmapped classes: {missing.most_common(10)}")
