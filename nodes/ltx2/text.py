@@ -21,6 +21,9 @@ from nodeflow.core.types import CLIP, STRING
 
 #: The transformers classes of a lone Gemma 3 file (its language model) and of a multimodal folder.
 TEXT_CLASS, FOLDER_CLASS, TOKENIZER_CLASS = "Gemma3TextModel", "Gemma3ForConditionalGeneration", "GemmaTokenizerFast"
+#: The shipped config of a lone Gemma 3 file that carries its vision tower (Gemma 3 12B's, multimodal): built
+#: whole, so Generate LTX2 Prompt's Gemma can see a first frame.
+MULTIMODAL_PART = "text_encoder_multimodal"
 #: Keys only an LTX-2 checkpoint holds: its text projection and connectors (original names) or, in a
 #: diffusers folder, the connectors part.
 _PROJECTION_MARKERS = ("text_embedding_projection.", "video_embeddings_connector.")
@@ -40,10 +43,12 @@ def require_ltx2_checkpoint(path: Path, field: str) -> None:
 
 
 def load_gemma(path: Path, device: str, dtype: Any, place: str) -> Any:
-    """A CLIP value of Gemma 3 (a lone file's language model, or a folder's multimodal model) and its tokenizer."""
+    """A CLIP value of Gemma 3 (a lone file's language model, or with its vision tower where the file or folder
+    has one) and its tokenizer."""
     from nodes.families import by_name
     from nodes.models._family_loader import CONFIGS, ready, user_tokenizers
     from nodes.models._language_encoders import language_model_type, language_tokenizer, load_language_model
+    from nodes.models._weights import safetensors_header
     from nodes.values import Clip
 
     family = by_name("ltx2")
@@ -53,8 +58,10 @@ def load_gemma(path: Path, device: str, dtype: Any, place: str) -> Any:
         raise NodeError(f"{path.name} is not a Gemma 3 text encoder (LTX-2 reads prompts with Gemma 3; this file "
                         f"looks like {kind or 'no language model'})", "text_encoder")
     folder_class = path.is_dir() and json.loads((path / "config.json").read_text("utf-8")).get("model_type") == "gemma3"
-    encoder = load_language_model(FOLDER_CLASS if folder_class else TEXT_CLASS, path, CONFIGS / family.config /
-                                  spec.part, dtype, "text_encoder")
+    seeing = folder_class or (not path.is_dir() and path.suffix.lower() == ".safetensors" and any(
+        "mm_input_projection" in key for key in safetensors_header(path)))  # a file with its vision tower
+    config = CONFIGS / family.config / (MULTIMODAL_PART if seeing and not path.is_dir() else spec.part)
+    encoder = load_language_model(FOLDER_CLASS if seeing else TEXT_CLASS, path, config, dtype, "text_encoder")
     tokenizer = language_tokenizer(path, TOKENIZER_CLASS, user_tokenizers(family, spec), "text_encoder")
     return Clip(tokenizer, ready(encoder, place), device, dtype, family=family.name)
 

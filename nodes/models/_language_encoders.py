@@ -7,7 +7,8 @@ for its family (`resources/configs/<family>/<part>/config.json`) on the meta dev
 from the file, whatever its key names:
 
 - the original checkpoint names ComfyUI's files keep (`model.layers.N...`, `visual...`, `lm_head`)
-  are renamed by transformers' own checkpoint conversion mapping, as `from_pretrained` would;
+  are renamed by transformers' own checkpoint conversion mapping, as `from_pretrained` would (ComfyUI's
+  own names for Gemma 3, `model.layers.N...` and `vision_model...`, first put back to the original's);
 - a GGUF file of llama.cpp's names (`blk.N.attn_q.weight`, what CLIPLoaderGGUF loads) is mapped
   back by the `gguf` package's tensor name map of its architecture;
 - fp8, fp8 scaled, int8 and GGUF weights stay stored (`nodes.models._quantized`).
@@ -65,7 +66,7 @@ def language_model_from_state(class_name: str, state: dict[str, Any], shapes: di
     model = empty_model(cls, config, dtype)
     if gguf_arch:
         state = from_llama_cpp_names(state, gguf_arch, model, field)
-    state = transformers_names(model, state, field)
+    state = transformers_names(model, comfyui_names(model, state), field)
     return _quantized.load_into(model, state, dtype, field, extra="ignore").eval()
 
 
@@ -76,6 +77,26 @@ def empty_model(cls: Any, config: Any, dtype: Any) -> Any:
     with init_empty_weights():
         model = cls._from_config(config, dtype=dtype)
     return model
+
+
+#: ComfyUI's own names for the parts of a vision-language model whose original checkpoint names differ
+#: (Gemma 3: `model.layers.N...`, `vision_model...` for the checkpoint's `language_model.model...`,
+#: `vision_tower.vision_model...`), by transformers model type: (ComfyUI prefix, original prefix).
+_COMFYUI_PREFIXES = {"gemma3": (("model.", "language_model.model."), ("vision_model.", "vision_tower.vision_model."))}
+#: Prefixes that are already transformers' own names (not ComfyUI's `model.`).
+_OWN_PREFIXES = ("model.language_model.", "model.vision_tower.", "model.multi_modal_projector.")
+
+
+def comfyui_names(model: Any, state: dict[str, Any]) -> dict[str, Any]:
+    """`state` with ComfyUI's names of `model`'s type renamed to the original checkpoint's (see
+    `_COMFYUI_PREFIXES`), which transformers' own conversion then takes; other names as they are."""
+    prefixes = _COMFYUI_PREFIXES.get(str(getattr(model.config, "model_type", "")), ())
+    renamed = {}
+    for key, value in state.items():
+        if not key.startswith(_OWN_PREFIXES):
+            key = next((new + key[len(old):] for old, new in prefixes if key.startswith(old)), key)
+        renamed[key] = value
+    return renamed
 
 
 def transformers_names(model: Any, state: dict[str, Any], field: str) -> dict[str, Any]:
@@ -329,6 +350,19 @@ def sized_config(config: Any, shapes: dict[str, list[int]]) -> Any:
             vision.out_hidden_size = int(merger[0])
         if table is not None:
             vision.num_position_embeddings = int(table[0])
+    siglip = next((s for k, s in shapes.items() if k.endswith("embeddings.patch_embedding.weight")), None)
+    if vision is not None and siglip is not None:  # SigLIP's tower (Gemma 3's): width, patch, depth, feed-forward
+        head_dim = vision.hidden_size // vision.num_attention_heads
+        vision.hidden_size, vision.patch_size = int(siglip[0]), int(siglip[-1])
+        vision.num_attention_heads = max(1, vision.hidden_size // head_dim)
+        vision.num_hidden_layers = len({k.split("encoder.layers.", 1)[1].split(".", 1)[0] for k in shapes
+                                        if "vision" in k and "encoder.layers." in k})
+        fc1 = next((s for k, s in shapes.items() if "vision" in k and k.endswith("layers.0.mlp.fc1.weight")), None)
+        table = next((s for k, s in shapes.items() if k.endswith("embeddings.position_embedding.weight")), None)
+        if fc1 is not None:
+            vision.intermediate_size = int(fc1[0])
+        if table is not None:
+            vision.image_size = round(int(table[0]) ** 0.5) * vision.patch_size
     conv = next((s for k, s in shapes.items() if k.endswith("vision_tower.patch_conv.weight")), None)
     if vision is not None and conv is not None:  # Pixtral's tower (Mistral 3's): width, depth, feed-forward
         vision.hidden_size = int(conv[0])

@@ -1,8 +1,8 @@
 """LTX-2's text side on a tiny Gemma 3 built from the shipped 12B config: a ComfyUI Gemma file (ComfyUI's key
-names, its vision tower beside) read by the LTXAV Text Encoder Loader gives the prompt states
-LTX2Pipeline.encode_prompt makes with the same Gemma from a folder, exactly. Generate LTX2 Prompt writes what
-transformers' generate writes from LTX-2's chat (from the folder's model and from the file's language model
-with its tied head), seeded, and with a first frame what Gemma3ForConditionalGeneration writes seeing it (a
+names, its vision tower beside, which loads with it) read by the LTXAV Text Encoder Loader gives the prompt
+states LTX2Pipeline.encode_prompt makes with the same Gemma from a folder, exactly. Generate LTX2 Prompt writes
+what transformers' generate writes from LTX-2's chat (from the folder's model and from the file's), seeded, and
+with a first frame what Gemma3ForConditionalGeneration writes seeing it, from the folder and from the file (a
 language-model file, without the vision tower, is one line); the official LTX-2.3 templates import fully mapped."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 from graphs import add, new_graph
-from tiny_gemma3 import END, write_files
+from tiny_gemma3 import END, SIDE, write_files
 
 from nodeflow.core import default_registry
 from nodeflow.engine import Executor
@@ -80,11 +80,11 @@ def test_the_prompt_writer_continues_ltx2s_chat_as_generate_does(files, executor
 
 
 def _frame(tmp_path) -> tuple[Path, torch.Tensor]:
-    """A random 28 x 28 picture (the tiny vision tower's own size, so its sizing keeps every pixel)."""
+    """A random picture of the vision tower's own size (so its sizing keeps every pixel)."""
     from PIL import Image
 
     generator = torch.Generator().manual_seed(7)
-    pixels = (torch.rand(28, 28, 3, generator=generator) * 255).round().to(torch.uint8)
+    pixels = (torch.rand(SIDE, SIDE, 3, generator=generator) * 255).round().to(torch.uint8)
     path = tmp_path / "frame.png"
     Image.fromarray(pixels.numpy()).save(path)
     return path, pixels.float() / 255
@@ -99,17 +99,18 @@ def _with_frame(executor, tmp_path, files, source, frame, **params):
     return write, executor.run(graph, output_dir=tmp_path, targets=[write])
 
 
-def test_with_a_first_frame_gemma_sees_the_picture_in_the_i2v_chat(files, executor, tmp_path):
+@pytest.mark.parametrize("source", ["folder", "file"])
+def test_with_a_first_frame_gemma_sees_the_picture_in_the_i2v_chat(files, executor, tmp_path, source):
     from diffusers.pipelines.ltx2.utils import I2V_DEFAULT_SYSTEM_PROMPT
 
     tokenizer, model = files["tokenizer"], files["model"]
     frame, pixels = _frame(tmp_path)
-    write, result = _with_frame(executor, tmp_path, files, "folder", frame, sampling_mode="off")
+    write, result = _with_frame(executor, tmp_path, files, source, frame, sampling_mode="off")
     assert result.ok, result.errors
     before = f"<bos><start_of_turn>system\n{I2V_DEFAULT_SYSTEM_PROMPT.strip()}<end_of_turn>\n<start_of_turn>user\n\n"
     after = "\n\nUser Raw Input Prompt: a fox.<end_of_turn>\n<start_of_turn>model\n"
     ids = torch.cat([tokenizer(before, return_tensors="pt", add_special_tokens=False).input_ids,
-                     torch.full((1, 4), model.config.image_token_id),
+                     torch.full((1, model.config.mm_tokens_per_image), model.config.image_token_id),
                      tokenizer(after, return_tensors="pt", add_special_tokens=False).input_ids], dim=1)
     with torch.no_grad():
         out = model.generate(ids, attention_mask=torch.ones_like(ids), pixel_values=(pixels[None].permute(0, 3, 1, 2)
@@ -121,9 +122,10 @@ def test_with_a_first_frame_gemma_sees_the_picture_in_the_i2v_chat(files, execut
 
 
 def test_a_language_model_file_cannot_see_the_picture_one_line(files, executor, tmp_path):
-    write, result = _with_frame(executor, tmp_path, files, "file", _frame(tmp_path)[0])
-    message = result.errors[write]
-    assert not result.ok and "\n" not in message and "vision tower" in message, message
+    write, result = _with_frame(executor, tmp_path, files, "text_file", _frame(tmp_path)[0])
+    assert not result.ok, result.values
+    message = result.errors.get(write, str(result.errors))
+    assert "\n" not in message and "vision tower" in message, message
 
 
 templates = pytest.importorskip("comfyui_workflow_templates_json")

@@ -12,9 +12,11 @@ from nodes.models._family_loader import CONFIGS
 WIDTH, LAYERS, LENGTH = 32, 2, 32
 #: Gemma's end of turn, where a chat answer stops.
 END = "<end_of_turn>"
-#: The vision tower: one SigLIP layer over 2 x 2 patches of 14 pixels.
-VISION = dict(hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2, image_size=28,
+#: The vision tower: one SigLIP layer of the real head width (72) over the real 16 x 16 patches of 14 pixels, so
+#: the shipped config's heads and 256 picture tokens fit it.
+VISION = dict(hidden_size=144, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2, image_size=224,
               patch_size=14)
+SIDE = 224
 
 
 def gemma_tokenizer():
@@ -46,7 +48,7 @@ def gemma(seed: int = 0):
     text.vocab_size, text.hidden_size, text.intermediate_size = len(gemma_tokenizer()), WIDTH, 64
     text.num_hidden_layers, text.num_attention_heads, text.num_key_value_heads, text.head_dim = LAYERS, 2, 1, 16
     text.layer_types = text.layer_types[:LAYERS]
-    config = Gemma3Config(text_config=text.to_dict(), vision_config=VISION, mm_tokens_per_image=4)
+    config = Gemma3Config(text_config=text.to_dict(), vision_config=VISION, mm_tokens_per_image=256)
     torch.manual_seed(seed)
     return Gemma3ForConditionalGeneration(config).eval()
 
@@ -66,8 +68,8 @@ def comfyui_state(model) -> dict:
 
 
 def write_files(root: Path, seed: int = 0) -> dict:
-    """The tiny Gemma as a folder (with its tokenizer), as a ComfyUI text encoder file (tokenizer/ beside it),
-    and an LTX-2-style checkpoint (its text projection only)."""
+    """The tiny Gemma as a folder (with its tokenizer), as ComfyUI text encoder files with and without the vision
+    tower (tokenizer/ beside them), and an LTX-2-style checkpoint (its text projection only)."""
     import torch
     from safetensors.torch import save_file
 
@@ -81,7 +83,10 @@ def write_files(root: Path, seed: int = 0) -> dict:
     file = encoders / "gemma_3_12B_it_tiny.safetensors"
     save_file(comfyui_state(model), str(file))
     tokenizer.save_pretrained(encoders / "tokenizer")
+    text_file = encoders / "gemma_3_12B_text_only_tiny.safetensors"
+    save_file({k: v for k, v in comfyui_state(model).items() if k.startswith("model.")}, str(text_file))
     checkpoint = root / "ltx-2-tiny.safetensors"
     save_file({"text_embedding_projection.aggregate_embed.weight": torch.zeros(WIDTH, WIDTH * (LAYERS + 1))},
               str(checkpoint))
-    return {"model": model, "tokenizer": tokenizer, "folder": folder, "file": file, "checkpoint": checkpoint}
+    return {"model": model, "tokenizer": tokenizer, "folder": folder, "file": file, "text_file": text_file,
+            "checkpoint": checkpoint}
