@@ -111,3 +111,18 @@ def vae_channels(config: Any) -> int:
     if channels is None:
         channels = config.get("z_dim") if isinstance(config, dict) else config.z_dim
     return int(channels) * vae_patch(config) ** 2
+
+
+def vae_picture_channels(config: Any) -> int:
+    """Picture channels a VAE config takes and gives: 4 for an RGBA VAE (Qwen Image 2.1's `in_channels`,
+    Qwen-Image Layered's `input_channels`), else 3."""
+    get = config.get if isinstance(config, dict) else lambda k, d=None: getattr(config, k, d)
+    return int(get("in_channels", None) or get("input_channels", None) or 3)
+
+
+def opaque_for(config: Any, pixels: Any) -> Any:
+    """Pictures [B, 3, ...] in [-1, 1] as a VAE of this config takes them: an RGBA VAE's with an opaque
+    alpha channel (1), as its pipeline's RGBA conversion of an RGB picture makes them."""
+    if pixels.shape[1] == 3 and vae_picture_channels(config) == 4:
+        return torch.cat([pixels, torch.ones_like(pixels[:, :1])], dim=1)
+    return pixels

@@ -31,6 +31,7 @@ from typing import Any
 from nodes._latent_numbers import (  # noqa: F401  (re-exported: the plugin API)
     STD_TIMES,
     _per_channel,
+    opaque_for,
     patchify,
     statistics,
     stored_latents,
@@ -201,10 +202,9 @@ class Vae:
 
     def encode_dist(self, pixels: Any) -> tuple[Any, Any]:
         """(mean, std) of the VAE's posterior for pictures [B, 3, H, W] in [-1, 1], [B, C, h, w] each
-        (an RGBA VAE, Qwen Image 2.1's, sees them opaque, as its pipeline's RGBA conversion makes them);
+        (an RGBA VAE, Qwen Image 2.1's or Qwen-Image Layered's, sees them opaque: `opaque_for`);
         a video [B, 3, F, H, W] gives [B, C, frames, h, w] each."""
-        if pixels.shape[1] == 3 and getattr(self.vae.config, "in_channels", 3) == 4:  # RGBA VAE: opaque
-            pixels = torch.cat([pixels, torch.ones_like(pixels[:, :1])], dim=1)
+        pixels = opaque_for(self.vae.config, pixels)
         posterior = self.vae.encode(pixels.unsqueeze(2) if self.frames and pixels.ndim == 4 else pixels).latent_dist
         if self.frames and pixels.ndim == 4:
             return posterior.mean[:, :, 0], posterior.std[:, :, 0]

@@ -65,6 +65,9 @@ DENOISERS: tuple[tuple[str, tuple[Detection, ...]], ...] = (
     # Qwen Image 2.1's single stream: one shared modulation, a normed text projection (diffusers' names,
     # which ComfyUI's files keep but for the fused SwiGLU gate_up).
     ("qwen-image-2.1", (Detection(("txt_in.text_norm.weight", "modulation.1.weight", "img_in.weight")),)),
+    # Qwen-Image Layered: Qwen-Image's blocks with a second timestep embedding (RGBA or RGB layer)
+    ("qwen-image-layered", (Detection(("txt_norm.weight", "time_text_embed.addition_t_embedding.weight",
+                                       "img_in.weight")),)),
     ("qwen-image", (Detection(("txt_norm.weight", "transformer_blocks.0.img_mod.1.weight", "img_in.weight")),)),
     # Krea 2's text fusion stage, in the original (ComfyUI's) key names and diffusers'
     ("krea2", (Detection(("txtfusion.projector.weight",)), Detection(("text_fusion.projector.weight",)))),
@@ -95,7 +98,8 @@ ARCHITECTURES = (
     ("flux2", "flux2"),
     ("flux.1-fill", "flux-fill"), ("flux-1-fill", "flux-fill"), ("flux-1", "flux"), ("flux.1", "flux"),
     ("flux", "flux"), ("chroma", "chroma"), ("qwen-image-2.1", "qwen-image-2.1"),
-    ("qwen_image_2.1", "qwen-image-2.1"), ("qwen-image", "qwen-image"),
+    ("qwen_image_2.1", "qwen-image-2.1"), ("qwen-image-layered", "qwen-image-layered"),
+    ("qwen_image_layered", "qwen-image-layered"), ("qwen-image", "qwen-image"),
     ("qwen_image", "qwen-image"), ("z-image", "z-image"), ("krea-2", "krea2"), ("krea2", "krea2"),
     ("minimax-h3", "minimax-h3"), ("minimax_h3", "minimax-h3"),
     ("lumina", "lumina2"), ("wan2.2-ti2v", "wan22"), ("wan22", "wan22"), ("wan", "wan"), ("ltx-2", "ltx2"),

@@ -153,6 +153,30 @@ QWEN_IMAGE = Family(
     notes=("latents are normalised per channel by the VAE's latents_mean / latents_std (Vae.raw)",),
 )
 
+#: Qwen-Image Layered (QwenImageLayeredPipeline): a picture split into RGBA layers, the layers as latent
+#: frames after the composite ([B, C, 1 + layers, h, w], `LatentFormat.layered`) and the picture as the
+#: reference; its RGBA VAE is Qwen-Image's with 4 picture channels.
+QWEN_IMAGE_LAYERED = Family(
+    name="qwen-image-layered",
+    title="Qwen-Image Layered",
+    denoiser="QwenImageTransformer2DModel",
+    encoders=QWEN_IMAGE.encoders,
+    latent=LatentFormat(channels=16, scaling_factor=1.0, downscale=8, patch=2, layered=True),
+    prediction="flow",
+    pipeline="QwenImageLayeredPipeline",
+    config="qwen-image-layered",
+    adapter="nodes.qwen_image._layered",
+    cfg="separate",
+    vae="AutoencoderKLQwenImage",
+    sigmas="linspace",
+    shift_rule="reference",
+    reference_methods=("index",),
+    comfy_shift=QWEN_IMAGE.comfy_shift,
+    native_side=640,
+    notes=("the picture to split is the one reference latent (Reference Latent); the pipeline's plain true "
+           "CFG (cfg_normalize off, its default), mu = sqrt(picture tokens / 256)",),
+)
+
 QWEN_IMAGE_21 = Family(
     name="qwen-image-2.1",
     title="Qwen Image 2.1 (and Turbo, Edit)",
@@ -267,4 +291,4 @@ KREA2 = Family(
 )
 
 FAMILIES: tuple[Family, ...] = (FLUX2_DEV, FLUX2_KLEIN, FLUX_FILL, CHROMA, FLUX, SD3, Z_IMAGE, LUMINA2, QWEN_IMAGE,
-                                 QWEN_IMAGE_21, KREA2, FLUX3, *VIDEO_FAMILIES)
+                                 QWEN_IMAGE_LAYERED, QWEN_IMAGE_21, KREA2, FLUX3, *VIDEO_FAMILIES)

@@ -52,6 +52,9 @@ class LatentFormat:
     #: frames k + 1 latent frames); 0 for a picture family. With it, latents have a frame axis and
     #: its VAE encodes an IMAGE batch as one video's frames (ComfyUI's layout).
     temporal: int = 0
+    #: Whether a picture family's latents carry a frame axis all the same: Qwen-Image Layered's frames are
+    #: the composite and its layers ([B, C, 1 + layers, h, w]), each decoded alone by a picture VAE.
+    layered: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,8 @@ class Family:
     #: How the pipeline's resolution-dependent shift mu follows the picture (with dynamic shifting):
     #: "linear" (calculate_shift over the token count: Flux.1, Qwen-Image), "empirical" (Flux.2's
     #: compute_empirical_mu over the token count and the number of steps) or "channels" (calculate_shift
-    #: over latents.shape[1] of unpacked latents, the channel count, as Lumina2Pipeline measures it).
+    #: over latents.shape[1] of unpacked latents, the channel count, as Lumina2Pipeline measures it) or
+    #: "reference" (sqrt(tokens / 256) of one frame, the reference picture's size: QwenImageLayeredPipeline).
     shift_rule: str = "linear"
     #: Guidance the model takes as an input (Flux dev's distilled guidance), if it has one.
     guidance_default: float | None = None
@@ -129,3 +133,8 @@ class Family:
     def is_video(self) -> bool:
         """Whether its latents have a frame axis ([B, C, frames, h, w])."""
         return self.latent.temporal > 0
+
+    @property
+    def has_frames(self) -> bool:
+        """Whether its latents have a frame axis: a video family's, or a layered picture family's."""
+        return self.is_video or self.latent.layered

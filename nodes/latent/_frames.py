@@ -43,12 +43,14 @@ def require_length(length: int, temporal: int, field: str = "length") -> None:
 
 
 def require_kind(samples: Any, spec: Any, field: str = "latent_image") -> None:
-    """One line, before sampling, when a latent's frame axis does not match the model's family."""
-    video = spec is not None and spec.is_video
-    if video and not has_frames(samples):
-        raise NodeError(f"{spec.title} makes videos: its latent needs a frame axis [batch, channels, frames, "
-                        f"height, width]; make it with Empty Video Latent or a video node", field)
-    if not video and has_frames(samples):
+    """One line, before sampling, when a latent's frame axis does not match the model's family (a video
+    family's, or a layered picture family's: Qwen-Image Layered's composite and layers)."""
+    framed = spec is not None and spec.has_frames
+    if framed and not has_frames(samples):
+        made = "Empty Video Latent or a video node" if spec.is_video else "Empty Qwen Image Layered Latent"
+        raise NodeError(f"{spec.title} makes {'videos' if spec.is_video else 'layers'}: its latent needs a frame "
+                        f"axis [batch, channels, frames, height, width]; make it with {made}", field)
+    if not framed and has_frames(samples):
         title = spec.title if spec is not None else "this model"
         raise NodeError(f"this latent has frames (a video latent) but {title} makes pictures", field)
 

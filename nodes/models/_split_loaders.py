@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from nodeflow.core import NodeError
+from nodes._latent_numbers import vae_picture_channels
 from nodes._lazy import lazy
 from nodes.models import _checkpoint
 from nodes.models._checkpoint import _pipeline_fixes, architecture, read_state_dict
@@ -162,11 +163,14 @@ def _video_vae_family(path: Path, family: str) -> Any:
     if not any(k.endswith(("decoder.head.0.gamma", "decoder.norm_out.gamma")) for k in keys):
         return None
     conv_in = keys.get("encoder.conv_in.weight", keys.get("encoder.conv1.weight", [0, 3]))
-    def video(f: Any) -> bool:  # its shipped VAE config has frames (as `nodes.values.Vae.frames` tells) and
-        # takes the file's picture channels (Qwen Image 2.1's RGBA, the others' RGB)
+    latent_in = keys.get("decoder.conv_in.weight", keys.get("decoder.conv1.weight"))
+    def video(f: Any) -> bool:  # its shipped VAE config has frames (as `nodes.values.Vae.frames` tells),
+        # takes the file's picture channels (Qwen Image 2.1's and Qwen-Image Layered's RGBA, the others' RGB)
+        # and its latent channels (Qwen Image 2.1's 64, Qwen-Image Layered's 16)
         config = _checkpoint.configs_dir() / f.config / "vae" / "config.json"
         shipped = json.loads(config.read_text("utf-8")) if config.is_file() else {}
-        return "temperal_downsample" in shipped and shipped.get("in_channels", 3) == int(conv_in[1])
+        return ("temperal_downsample" in shipped and vae_picture_channels(shipped) == int(conv_in[1])
+                and (latent_in is None or int(shipped.get("z_dim", latent_in[1])) == int(latent_in[1])))
 
     named = [f for f in by_comfy_clip_type(family) if video(f)]
     return next(iter(named), None) or next((f for f in FAMILIES if video(f)), None)

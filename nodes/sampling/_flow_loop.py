@@ -11,8 +11,10 @@ Noise levels: FlowMatchEulerDiscreteScheduler from the model's scheduler config;
 whether its pipeline passes sigmas 1 .. 1/n ("linspace", Flux, Chroma; or the levels a pipeline
 folder sets, Qwen Image 2.1's sample_sigmas) or lets the scheduler space its table ("scheduler",
 SD3); with dynamic shifting, mu follows the image's token count as the family's `shift_rule` says
-(`calculate_shift`, or Flux.2's `compute_empirical_mu`). `denoise` is the pipelines' img2img
-strength: the steps from int(n - n * strength) on run, starting from the picture noised to that
+(`calculate_shift`, Flux.2's `compute_empirical_mu`, Qwen-Image Layered's square root of the picture's
+tokens over 256). A family whose pipeline draws its start noise in another layout than [B, C, (frames,)
+h, w] says how in its adapter's `start_noise` (Qwen-Image Layered's [B, frames, C, h, w]). `denoise` is
+the pipelines' img2img strength: the steps from int(n - n * strength) on run, starting from the picture noised to that
 level (`scale_noise`).
 Skip Layer Guidance (`values.SkipLayers`) applies at the steps i with n * start < i < n * end, as
 StableDiffusion3Pipeline's skip_guidance_layers do, and only with classifier-free guidance.
@@ -50,6 +52,8 @@ def flow_scheduler(model: Any, sampler: str = "euler") -> Any:
 
 def _mu(spec: Any, config: Any, seq_len: int, steps: int, max_shift: float) -> float:
     """The pipeline's dynamic shift for `seq_len` tokens and `steps` steps, by the family's rule."""
+    if spec.shift_rule == "reference":  # QwenImageLayeredPipeline: (picture tokens / (256 * 256 / 16 / 16)) ** 0.5
+        return (seq_len / 256) ** 0.5
     if spec.shift_rule == "empirical":
         from diffusers.pipelines.flux2.pipeline_flux2 import compute_empirical_mu
 
@@ -67,7 +71,7 @@ def timesteps_for(model: Any, scheduler: Any, steps: int, size: tuple[int, int],
     spec = model.spec
     patch = spec.latent.patch
     tokens = frames * (size[0] // patch) * (size[1] // patch)
-    seq_len = model.latent_channels if spec.shift_rule == "channels" else tokens
+    seq_len = {"channels": model.latent_channels, "reference": tokens // frames}.get(spec.shift_rule, tokens)
     config = scheduler.config
     dynamic = config.get("use_dynamic_shifting", False)
     if spec.sigmas == "linspace":
@@ -214,6 +218,8 @@ def sample(ctx: RunContext, guider: Any, sampler: Any, schedule: Any, noise: Any
         guider = _with_drawn(guider, "concat", generator, model, masked=False)
         if noise.enabled and joint is not None:
             start_noise = joint.randn(generator, device, dtype)
+        elif noise.enabled and (own := getattr(model.spec.module(), "start_noise", None)) is not None:
+            start_noise = own(samples.shape, generator, device, dtype)  # drawn in the pipeline's own layout
         elif noise.enabled:
             start_noise = randn_tensor(samples.shape, generator=generator, device=device, dtype=dtype)
         else:

@@ -21,6 +21,8 @@ SAMPLING: tuple[Entry, ...] = (
           {"width": "width", "height": "height", "batch_size": "batch_size"}, ("latent",)),
     Entry("EmptyFlux2LatentImage", "latent.empty", ("width", "height", "batch_size"),
           same("width", "height", "batch_size"), ("latent",)),
+    Entry("EmptyQwenImageLayeredLatentImage", "qwen_image.empty_layered_latent",
+          ("width", "height", "layers", "batch_size"), same("width", "height", "layers", "batch_size"), ("latent",)),
     Entry("LatentUpscaleBy", "latent.upscale", ("upscale_method", "scale_by"),
           {"samples": "latent", "upscale_method": "method", "scale_by": "scale_by"}, ("latent",),
           values=convert.latent_upscale_method),
