@@ -80,10 +80,14 @@ def load_vae(path: Path, family: str, device: str, dtype: Any, place: str | None
 
 def _video_family_of(vae: Any) -> str:
     """The declared video family whose VAE class this is (Wan's AutoencoderKLWan), else "": its VAE
-    Encode takes an IMAGE batch as one video's frames (`nodes.values.Vae.temporal`)."""
+    Encode takes an IMAGE batch as one video's frames (`nodes.values.Vae.temporal`). Of two families
+    sharing a class (Wan 2.1's and Wan 2.2's VAE), the one of the VAE's latent channels."""
+    from nodes._latent_numbers import vae_channels
     from nodes.families import FAMILIES
 
-    return next((f.name for f in FAMILIES if f.is_video and f.vae == type(vae).__name__), "")
+    named = [f for f in FAMILIES if f.is_video and f.vae == type(vae).__name__]
+    channels = vae_channels(vae.config)
+    return next((f.name for f in named if f.latent.channels == channels), named[0].name if named else "")
 
 
 def _audio_vae_family(folder: Path) -> Any:
@@ -183,7 +187,12 @@ def _video_vae(path: Path, family: Any, dtype: Any) -> Any:
 
     from nodes.models._quantized import load_diffusers_model
     from nodes.models._quantized import read_state_dict as read_weights
+    from nodes.models._quantized_headers import tensor_shapes
 
+    conv1 = tensor_shapes(path).get("encoder.conv1.weight")
+    if conv1 is not None and int(conv1[1]) != 3:  # a patching VAE (Wan 2.2's, 2x2 cells: 12) in the original names
+        raise NodeError(f"{path.name} is the Wan 2.2 VAE in Wan's original key names, which diffusers' converter does "
+                        "not read yet; use its diffusers folder (the vae/ of Wan2.2-TI2V-5B-Diffusers)", "vae")
     config = json.loads((_checkpoint.configs_dir() / family.config / "vae" / "config.json").read_text("utf-8"))
     state = read_weights(path, "vae")
     if "encoder.conv1.weight" in state:  # Wan's original names

@@ -93,3 +93,29 @@ def test_the_latent_and_its_mask(tiny_wan_ti2v):
     with pytest.raises(NodeError) as caught:
         Wan22ImageToVideoLatent().run(RunContext(), vae=vae, width=80, height=64, length=9, batch_size=1)
     assert caught.value.field == "width" and "multiple of 32" in str(caught.value)
+
+
+def test_a_lone_wan22_vae_file_loads_in_diffusers_names_and_is_refused_in_the_original(tmp_path):
+    """A Wan 2.2 VAE file (12 patched channels in, 48 out) is told from Wan 2.1's by its first convolution:
+    in diffusers' names it loads with the shipped Wan 2.2 config (widths read off the tensors); in Wan's
+    original names, which diffusers' converter reads only for Wan 2.1's layout, one line says what to use."""
+    from diffusers import AutoencoderKLWan
+    from safetensors.torch import save_file
+
+    from nodes.models.loaders import LoadVAE
+
+    torch.manual_seed(0)
+    shipped_layout = AutoencoderKLWan(base_dim=8, decoder_base_dim=8, z_dim=48, is_residual=True, in_channels=12,
+                                      out_channels=12, patch_size=2, scale_factor_spatial=16)
+    path = tmp_path / "wan2.2_vae.safetensors"
+    save_file({k: v.contiguous() for k, v in shipped_layout.state_dict().items()}, str(path))
+    vae = LoadVAE().run(RunContext(), vae=str(path), family="sd")[0]
+    assert (vae.family, vae.scale_factor, vae.latent_channels, vae.temporal) == ("wan22", 16, 48, 4)
+    torch.testing.assert_close(vae.vae.state_dict()["encoder.conv_in.weight"],
+                               shipped_layout.state_dict()["encoder.conv_in.weight"], rtol=0, atol=0)
+    original = tmp_path / "wan2.2_vae_original.safetensors"
+    save_file({"encoder.conv1.weight": torch.zeros(8, 12, 3, 3, 3), "decoder.head.0.gamma": torch.zeros(8, 1, 1, 1)},
+              str(original))
+    with pytest.raises(NodeError) as caught:
+        LoadVAE().run(RunContext(), vae=str(original), family="sd")
+    assert caught.value.field == "vae" and "diffusers folder" in str(caught.value)
