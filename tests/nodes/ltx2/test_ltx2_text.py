@@ -14,7 +14,7 @@ import torch
 from graphs import add, new_graph
 from tiny_gemma3 import END, SIDE, write_files
 
-from nodeflow.core import default_registry
+from nodeflow.core import RunContext, default_registry
 from nodeflow.engine import Executor
 from nodeflow.interop.comfyui import import_source
 from nodeflow.interop.comfyui.source import read_source
@@ -119,6 +119,21 @@ def test_with_a_first_frame_gemma_sees_the_picture_in_the_i2v_chat(files, execut
     assert out.shape[1] > ids.shape[1]
     assert result.values[write]["generated_text"] == tokenizer.decode(out[0, ids.shape[1]:],
                                                                       skip_special_tokens=True).strip()
+
+
+def test_a_frame_of_another_shape_is_sized_to_the_vision_towers_square(files, executor, tmp_path):
+    from PIL import Image
+
+    from nodes.ltx2.prompt import PICTURE, picture_inputs
+
+    frame = torch.rand(1, 90, 300, 3)
+    ids, extra = picture_inputs(RunContext(), files["model"], files["tokenizer"], f"a{PICTURE}b", frame)
+    assert extra["pixel_values"].shape == (1, 3, SIDE, SIDE) and -1 <= float(extra["pixel_values"].min())
+    assert int((ids == files["model"].config.image_token_id).sum()) == files["model"].config.mm_tokens_per_image
+    path = tmp_path / "wide.png"
+    Image.fromarray((frame[0] * 255).to(torch.uint8).numpy()).save(path)
+    write, result = _with_frame(executor, tmp_path, files, "file", path, seed=1)
+    assert result.ok, result.errors
 
 
 def test_a_language_model_file_cannot_see_the_picture_one_line(files, executor, tmp_path):
