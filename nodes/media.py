@@ -1,5 +1,6 @@
-"""AUDIO and VIDEO, the sound and moving pictures that travel on links: NodeFlow's plugin API for
-media, beside `nodes.values` (plugins import `from nodes.media import Video, make_audio`).
+"""AUDIO and VIDEO, the sound and moving pictures that travel on links, and CLIP_VISION and
+CLIP_VISION_OUTPUT, a picture encoder and what it saw: NodeFlow's plugin API for media, beside
+`nodes.values` (plugins import `from nodes.media import Video, make_audio`).
 
 AUDIO is a dict, as in ComfyUI, so a node ported from ComfyUI reads it unchanged:
   "waveform"     float tensor [batch, channels, samples], nominally in [-1, 1];
@@ -8,6 +9,11 @@ AUDIO is a dict, as in ComfyUI, so a node ported from ComfyUI reads it unchanged
 VIDEO is a `Video`: the frames as an IMAGE batch [frames, H, W, 3] float in [0, 1] (what every
 picture node already takes, so a video's frames go through them unchanged), the frame rate as an
 exact `Fraction` (24, or 30000/1001 read from a file), and optional AUDIO that plays alongside.
+
+CLIP_VISION is a `ClipVision`: a CLIP vision tower (transformers' CLIPVisionModel, or
+CLIPVisionModelWithProjection where its file has the projection) and the picture size and pixel
+statistics it was trained with. CLIP_VISION_OUTPUT is a `ClipVisionOutput`, the tower's reading of a
+picture batch, with ComfyUI's field names (`nodes.vision`).
 
 Checks here are shape checks only (no torch import): nodes turn the ValueError into an error naming
 their own field.
@@ -113,3 +119,30 @@ class Video:
     def seconds(self) -> float:
         """How long the pictures last (the sound may be longer or shorter)."""
         return float(self.frame_count / self.fps)
+
+
+@dataclass(eq=False)
+class ClipVision:
+    """CLIP_VISION: a CLIP vision tower (see the module docstring); `model` in a field of its own,
+    where the memory manager finds it to count, move and free it like any other model part."""
+
+    model: Any
+    #: The square picture side the tower reads (224 for CLIP ViT-L/H/bigG).
+    image_size: int
+    #: Per-channel pixel mean and deviation the tower was trained with (OpenAI CLIP's).
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+
+
+@dataclass(eq=False)
+class ClipVisionOutput:
+    """CLIP_VISION_OUTPUT: what a CLIP vision tower made of a picture batch, [batch, ...] each.
+
+    `penultimate_hidden_states` [B, tokens, width] are the states after the tower's second-to-last
+    layer (what Wan 2.1's image embedder reads); `last_hidden_state` after the last; `image_embeds`
+    [B, projection] the class token after the final norm and the projection (None for a tower
+    without one)."""
+
+    last_hidden_state: Any
+    penultimate_hidden_states: Any
+    image_embeds: Any = None

@@ -23,6 +23,9 @@ GUIDER = "GUIDER"
 AUDIO = "AUDIO"
 #: Moving pictures: frames as an IMAGE batch, a frame rate and optional AUDIO (`nodes.media.Video`).
 VIDEO = "VIDEO"
+#: A CLIP vision tower (`nodes.media.ClipVision`) and what it saw in pictures (`ClipVisionOutput`).
+CLIP_VISION = "CLIP_VISION"
+CLIP_VISION_OUTPUT = "CLIP_VISION_OUTPUT"
 INT = "INT"
 FLOAT = "FLOAT"
 STRING = "STRING"

@@ -38,6 +38,7 @@ from nodeflow.interop.comfyui.classes import (
     sampling,
     sd_extras,
     video,
+    vision,
     wan,
 )
 from nodeflow.interop.comfyui.classes.entry import CONTROL, SHOWN, UPLOAD, Entry
@@ -57,6 +58,7 @@ ENTRIES: tuple[Entry, ...] = (
     *flux3.FLUX3,
     *wan.WAN,
     *minimax.MINIMAX,
+    *vision.VISION,
 )
 
 _BY_CLASS = {e.comfy: e for e in ENTRIES}

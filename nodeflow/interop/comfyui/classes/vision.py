@@ -1,0 +1,17 @@
+"""CLIP vision: the picture encoder image-conditioned models read beside their text encoder
+(`nodes.vision.clip_vision`).
+
+One `Entry` per ComfyUI class (see `classmap` for the fields); joined in `classmap.ENTRIES`. Widget
+orders are read off ComfyUI's nodes.py (CLIPVisionLoader: clip_name; CLIPVisionEncode: crop, after
+its clip_vision and image sockets).
+"""
+
+from __future__ import annotations
+
+from nodeflow.interop.comfyui.classes.entry import Entry, same
+
+VISION: tuple[Entry, ...] = (
+    Entry("CLIPVisionLoader", "vision.load_clip_vision", ("clip_name",), same("clip_name"), ("clip_vision",)),
+    Entry("CLIPVisionEncode", "vision.clip_vision_encode", ("crop",), same("clip_vision", "image", "crop"),
+          ("clip_vision_output",)),
+)

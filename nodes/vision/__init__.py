@@ -1,0 +1,1 @@
+"""Picture encoders beside the text encoders: CLIP vision towers (Load CLIP Vision, CLIP Vision Encode)."""
