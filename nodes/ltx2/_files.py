@@ -70,12 +70,12 @@ def transformer_config(shapes: Mapping[str, tuple[int, ...]], base: dict[str, An
     return config
 
 
-def connectors_config(shapes: Mapping[str, tuple[int, ...]], base: dict[str, Any]) -> dict[str, Any]:
-    """LTX2TextConnectors' config for weights of these (diffusers-named) shapes: the text width and layer
-    count off the projection(s), each connector's width, depth and registers off its tensors; head widths
-    the shipped ones."""
-    config = dict(base)
+def connectors_config(shapes: Mapping[str, tuple[int, ...]], bases: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
+    """LTX2TextConnectors' config for weights of these (diffusers-named) shapes: LTX-2.3's (a projection per
+    stream) or LTX-2.0's shipped one, the text width and layer count off the projection(s), each connector's
+    width, depth and registers off its tensors; head widths (and LTX-2.3's Gemma width) the shipped ones."""
     per_stream = "video_text_proj_in.weight" in shapes
+    config = dict(bases["2.3" if per_stream else "2.0"])
     config["per_modality_projections"] = per_stream
     for stream in ("video", "audio"):
         prefix = f"{stream}_connector."
@@ -101,9 +101,12 @@ def connectors_config(shapes: Mapping[str, tuple[int, ...]], base: dict[str, Any
     return config
 
 
-def vae_config(shapes: Mapping[str, tuple[int, ...]], base: dict[str, Any]) -> dict[str, Any]:
-    """AutoencoderKLLTX2Video's config for weights of these (diffusers-named) shapes: latent channels, each
-    level's width and blocks off the tensors, the up/down sampling kinds the shipped (LTX-2.0) ones."""
+def vae_config(shapes: Mapping[str, tuple[int, ...]], bases: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
+    """AutoencoderKLLTX2Video's config for weights of these (diffusers-named) shapes: LTX-2.3's (four decoder
+    levels) or LTX-2.0's shipped one for the up/down sampling kinds, latent channels and each level's width
+    and blocks off the tensors."""
+    up = _blocks(shapes, "decoder.up_blocks.")
+    base = next((b for b in bases.values() if len(b["decoder_block_out_channels"]) == up), bases["2.0"])
     config = dict(base)
     config["latent_channels"] = shapes["decoder.conv_in.conv.weight"][1]
 
@@ -113,16 +116,16 @@ def vae_config(shapes: Mapping[str, tuple[int, ...]], base: dict[str, Any]) -> d
     def width(prefix: str) -> int:
         return shapes[prefix + "resnets.0.conv1.conv.weight"][0]
 
-    down, up = _blocks(shapes, "encoder.down_blocks."), _blocks(shapes, "decoder.up_blocks.")
+    down = _blocks(shapes, "encoder.down_blocks.")
     if up != len(base["decoder_block_out_channels"]) or down != len(base["block_out_channels"]):
         raise NodeError(f"an LTX-2 video VAE with {down} encoder and {up} decoder levels is not one NodeFlow has a "
-                        f"config for (LTX-2.0's: {len(base['block_out_channels'])} and "
-                        f"{len(base['decoder_block_out_channels'])})", "checkpoint")
+                        "config for (LTX-2.0's: 4 and 3, LTX-2.3's: 4 and 4)", "checkpoint")
     config["block_out_channels"] = [width(f"encoder.down_blocks.{i}.") for i in range(1, down)] + \
         [width("encoder.mid_block.")]
     config["layers_per_block"] = [resnets(f"encoder.down_blocks.{i}.") for i in range(down)] + \
         [resnets("encoder.mid_block.")]
     factors = [int(f) for f in base["upsample_factor"]]
+    # the decoder runs the levels from the last: up block n - 1 - i is level i's width / level i's factor
     config["decoder_block_out_channels"] = [width(f"decoder.up_blocks.{up - 1 - i}.") * factors[i] for i in range(up)]
     config["decoder_layers_per_block"] = [resnets(f"decoder.up_blocks.{i}.") for i in reversed(range(up))] + \
         [resnets("decoder.mid_block.")]
@@ -157,13 +160,14 @@ def load_checkpoint_file(path: Path, device: str, dtype: Any, place: str) -> tup
         weights = convert_ltx2_transformer_to_diffusers(weights)
         config = transformer_config({k: tuple(v.shape) for k, v in weights.items()}, _shipped(family, "transformer"))
         transformer = load_diffusers_model(family.denoiser, config, weights, dtype, "checkpoint")
-        connectors = LTX2TextConnectors(**connectors_config({k: tuple(v.shape) for k, v in linked.items()},
-                                                            _shipped(family, "connectors")))
+        connectors = LTX2TextConnectors(**connectors_config(
+            {k: tuple(v.shape) for k, v in linked.items()},
+            {"2.0": _shipped(family, "connectors"), "2.3": _shipped(family, "connectors_2_3")}))
         connectors.load_state_dict(linked)
         transformer.add_module("connectors", connectors.to(dtype=dtype).eval())
         vae_weights = convert_ltx2_vae_to_diffusers(vae_state)
         vae = AutoencoderKLLTX2Video(**vae_config({k: tuple(v.shape) for k, v in vae_weights.items()},
-                                                  _shipped(family, "vae")))
+                                                  {"2.0": _shipped(family, "vae"), "2.3": _shipped(family, "vae_2_3")}))
         vae.load_state_dict(vae_weights)
     except (KeyError, ValueError, RuntimeError) as exc:
         raise NodeError(f"cannot load {path.name} as an LTX-2 checkpoint: {str(exc).splitlines()[0]}",

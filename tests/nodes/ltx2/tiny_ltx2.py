@@ -76,7 +76,7 @@ def write_audio_file(path, seed: int = 0, metadata: bool = True):
 #: LTX-2's video VAE with its real 32x / 8x compression and 128 latent channels, its levels 4 to 32 wide.
 VIDEO_VAE = dict(latent_channels=128, block_out_channels=(4, 8, 16, 32), decoder_block_out_channels=(8, 16, 32),
                  layers_per_block=(1, 1, 1, 1, 1), decoder_layers_per_block=(1, 1, 1, 1),
-                 spatial_compression_ratio=32, temporal_compression_ratio=8)
+                 spatial_compression_ratio=32, temporal_compression_ratio=8, decoder_causal=False)
 #: LTX-2's published scheduler (FlowMatchEulerDiscreteScheduler with its dynamic shift).
 SCHEDULER = dict(num_train_timesteps=1000, shift=1.0, use_dynamic_shifting=True, base_shift=0.95, max_shift=2.05,
                  base_image_seq_len=1024, max_image_seq_len=4096, shift_terminal=0.1, time_shift_type="exponential")
@@ -171,7 +171,8 @@ def connectors():
                               video_connector_num_attention_heads=1, video_connector_attention_head_dim=128,
                               video_connector_num_layers=1, video_connector_num_learnable_registers=8,
                               audio_connector_num_attention_heads=1, audio_connector_attention_head_dim=128,
-                              audio_connector_num_layers=1, audio_connector_num_learnable_registers=8).eval()
+                              audio_connector_num_layers=1, audio_connector_num_learnable_registers=8,
+                              rope_type="split").eval()
 
 
 def transformer():
@@ -183,7 +184,7 @@ def transformer():
                                        cross_attention_dim=128, audio_in_channels=16, audio_out_channels=16,
                                        audio_num_attention_heads=1, audio_attention_head_dim=64,
                                        audio_cross_attention_dim=64, num_layers=1, caption_channels=GEMMA_WIDTH,
-                                       audio_sampling_rate=16000, audio_hop_length=160).eval()
+                                       audio_sampling_rate=16000, audio_hop_length=160, rope_type="split").eval()
 
 
 def build_ltx2(folder, seed: int = 0):
