@@ -331,10 +331,6 @@ def denoiser_config(shapes: Mapping[str, tuple[int, ...]], base: dict[str, Any])
     def shape(new: str, old: str) -> tuple[int, ...]:
         return shapes[old if original else new]
 
-    if "adaln_t_table" in shapes:
-        raise NodeError("this is a pruned MiniMax H3 file: its adaln_t_table replaces the time embedder, which "
-                        "diffusers' MiniMaxH3Transformer3DModel has no place for; load the unpruned transformer",
-                        "unet_name")
     config["hidden_size"] = shape("proj_in.weight", "video_patch_proj.weight")[0]
     patch = config["patch_size"]
     config["in_channels"] = shape("proj_in.weight", "video_patch_proj.weight")[1] // (patch[0] * patch[1] * patch[2])
@@ -347,15 +343,35 @@ def denoiser_config(shapes: Mapping[str, tuple[int, ...]], base: dict[str, Any])
     config["num_layers"] = _count(shapes, "transformer_blocks." if not original else "blocks.")
     config["num_refiner_layers"] = _count(shapes, "token_refiner.blocks." if original else
                                           "token_refiner.refiner_blocks.")
-    hidden, freq = shape("time_embedder.linear_1.weight", "time_embedder.proj_in.weight")
-    config["time_embed_hidden_dim"], config["freq_dim"] = hidden, freq
-    config["time_embed_dim"] = shape("time_embedder.linear_2.weight", "time_embedder.proj_out.weight")[0]
+    if "adaln_t_table" in shapes:  # a pruned file: the curve form's width (`_pruned`)
+        config["time_embed_dim"] = shapes["adaln_t_table"][1]
+    else:
+        hidden, freq = shape("time_embedder.linear_1.weight", "time_embedder.proj_in.weight")
+        config["time_embed_hidden_dim"], config["freq_dim"] = hidden, freq
+        config["time_embed_dim"] = shape("time_embedder.linear_2.weight", "time_embedder.proj_out.weight")[0]
     if "rope.inv_freq" in shapes:  # ComfyUI's files keep the rotary frequencies diffusers recomputes
         config["rope_freq_dim"] = shapes["rope.inv_freq"][0]
     if 6 * config["rope_freq_dim"] > head_dim:
         raise NodeError(f"a MiniMax H3 transformer with {head_dim}-wide heads cannot rotate the "
                         f"{6 * config['rope_freq_dim']} channels of its rotary grid", "unet")
     return config
+
+
+def denoiser_state(state: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+    """A lone transformer's weights as diffusers' converter takes them: a pruned file's curve table set
+    aside (`denoiser_ready` puts it in) and the time embedder it lacks as placeholders."""
+    from nodes.minimax_h3._pruned import TABLE, placeholder_time_embedder
+
+    if TABLE not in state:
+        return state
+    return {k: v for k, v in state.items() if k != TABLE} | placeholder_time_embedder(config)
+
+
+def denoiser_ready(denoiser: Any, state: dict[str, Any]) -> Any:
+    """The loaded transformer, in the curve form when its file is a pruned one (`_pruned`)."""
+    from nodes.minimax_h3._pruned import TABLE, ready
+
+    return ready(denoiser, state[TABLE]) if TABLE in state else denoiser
 
 
 def _count(shapes: Mapping[str, Any], prefix: str) -> int:

@@ -192,6 +192,7 @@ def load_unet(family: Family, path: Path, device: str, dtype: Any, weight_dtype:
             state = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
             denoiser = load_diffusers_model(family.denoiser, config, converter_state(family, state, config), dtype,
                                             "unet")
+            denoiser = getattr(adapter, "denoiser_ready", lambda model, _: model)(denoiser, state)  # its own form
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise NodeError(f"cannot load {path.name} as a {family.title} model: {exc}", "unet") from None
     store_linears(denoiser, weight_dtype, dtype)

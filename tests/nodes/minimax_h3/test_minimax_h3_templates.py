@@ -1,7 +1,8 @@
 """ComfyUI's official MiniMax H3 templates (text to video, first / last frame to video, continuation,
 reference to video, multi-frame reference) import fully mapped and run, in the comfyui convention, on
 tiny random MiniMax H3 weights stored as ComfyUI's files are (the transformer in the original names,
-Qwen3-VL with ComfyUI's `model.` prefix and the tokenizer beside it; the VAEs as diffusers folders), to
+Qwen3-VL with ComfyUI's `model.` prefix and the tokenizer beside it; the VAEs as diffusers folders; the
+text-to-video one with a pruned transformer file, as the templates name), to
 an mp4 with its stereo soundtrack; the multi-frame reference one says in one line what it lacks."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors.torch import save_file
+from test_minimax_h3_pruned import pruned_state
 from tiny_minimax_h3 import original_state, parts
 
 from nodeflow.core import default_registry
@@ -36,7 +38,9 @@ def files(tmp_path_factory):
     tiny["tokenizer"].save_pretrained(str(clip.parent / "tokenizer"))
     tiny["vae"].save_pretrained(str(out / "video_vae"))
     tiny["audio_vae"].save_pretrained(str(out / "audio_vae"))
-    return {"unet": unet, "clip": clip, "vae": out / "video_vae", "audio_vae": out / "audio_vae"}
+    pruned = out / "minimax_h3_fl2va_pruned_bf16.safetensors"  # the templates' own kind of file
+    save_file(pruned_state(tiny["transformer"]), str(pruned))
+    return {"unet": unet, "pruned": pruned, "clip": clip, "vae": out / "video_vae", "audio_vae": out / "audio_vae"}
 
 
 @pytest.mark.parametrize("name", FULLY_MAPPED)
@@ -45,13 +49,13 @@ def test_the_templates_import_fully_mapped(name):
     assert report.fully_mapped, report.lines()
 
 
-def _prepared(name: str, files: dict, picture: Path | None = None, length: int = 22):
+def _prepared(name: str, files: dict, picture: Path | None = None, length: int = 22, unet: str = "unet"):
     graph, report = import_source(read_source(FOLDER / f"{name}.json"), default_registry(), flatten_subgraphs=True)
     assert report.fully_mapped, report.lines()
     for node_id, record in list(graph.nodes.items()):
         params = record.params
         if record.type == "models.load_unet":
-            graph.set_param(node_id, "unet", str(files["unet"]))
+            graph.set_param(node_id, "unet", str(files[unet]))
         elif record.type == "models.load_clip":
             assert params["family"] == "minimax"
             graph.set_param(node_id, "clip_name", str(files["clip"]))
@@ -71,7 +75,7 @@ def _prepared(name: str, files: dict, picture: Path | None = None, length: int =
 
 
 def test_the_text_to_video_template_runs_on_tiny_weights(files, tmp_path):
-    graph = _prepared("video_minimax_h3_t2v", files)
+    graph = _prepared("video_minimax_h3_t2v", files, unet="pruned")
     torch.manual_seed(0)
     result = Executor(device="cpu").run(graph, output_dir=tmp_path / "out")
     assert result.ok, result.errors
