@@ -5,6 +5,9 @@ the vocoder under `vocoder.`, in the original key names, with the architecture i
 `config` metadata (JSON, sections "audio_vae" and "vocoder", read where ComfyUI reads them). The
 diffusers configs are built from the tensors' sizes plus those numbers; the vocoder's upsampling
 strides are not in any tensor, so a vocoder without its metadata must be LTX-2.0's (its kernels say so).
+LTX-2.3's vocoder (a BigVGAN stage and a bandwidth-extending one, `bwe_generator.`; diffusers'
+LTX2VocoderWithBWE) is told by its second stage: its widths are read off the tensors, its kernels must be
+LTX-2.3's, whose strides and rates are diffusers' class defaults.
 """
 
 from __future__ import annotations
@@ -104,6 +107,51 @@ def vocoder_config(shapes: Mapping[str, tuple[int, ...]], original: Mapping[str,
     return config
 
 
+#: LTX-2.3's original vocoder names -> LTX2VocoderWithBWE's (inside both stages).
+_BWE_NAMES = ((".resblocks.", ".resnets."), (".conv_pre.", ".conv_in."), (".conv_post.", ".conv_out."),
+              (".act_post.", ".act_out."), (".downsample.lowpass.", ".downsample."), (".ups.", ".upsamplers."))
+
+
+def is_bwe(state: Mapping[str, Any]) -> bool:
+    """Whether vocoder weights (without their `vocoder.` prefix) are LTX-2.3's two-stage vocoder."""
+    return any(k.startswith("bwe_generator.") for k in state)
+
+
+def bwe_vocoder(state: Mapping[str, Any], dtype: Any, field: str) -> Any:
+    """LTX2VocoderWithBWE from LTX-2.3's vocoder weights (original or diffusers' names): each stage's widths
+    off its tensors, its kernels checked against LTX-2.3's (the class defaults); the fixed resampling filters
+    and mel tables a file need not keep are the ones the class computes."""
+    import inspect
+
+    from diffusers.pipelines.ltx2.vocoder import LTX2VocoderWithBWE
+
+    renamed = {}
+    for key, value in state.items():
+        key = "." + key
+        for old, new in _BWE_NAMES:
+            key = key.replace(old, new)
+        renamed[key[1:]] = value
+    shapes = {k: tuple(v.shape) for k, v in renamed.items()}
+    config = {name: p.default for name, p in inspect.signature(LTX2VocoderWithBWE.__init__).parameters.items()
+              if p.default is not inspect.Parameter.empty}
+    for stage, prefix in (("", "vocoder."), ("bwe_", "bwe_generator.")):
+        kernels = []
+        while f"{prefix}upsamplers.{len(kernels)}.weight" in shapes:
+            kernels.append(shapes[f"{prefix}upsamplers.{len(kernels)}.weight"][2])
+        if kernels != list(config[f"{stage}upsample_kernel_sizes"]):
+            raise NodeError(f"this two-stage vocoder's {'second' if stage else 'first'} stage has upsampling kernels "
+                            f"{kernels}, not LTX-2.3's {list(config[stage + 'upsample_kernel_sizes'])}", field)
+        hidden, channels = shapes[f"{prefix}conv_in.weight"][:2]
+        config |= {f"{stage}in_channels": channels, f"{stage}hidden_channels": hidden,
+                   f"{stage}out_channels": shapes[f"{prefix}conv_out.weight"][0]}
+    model = LTX2VocoderWithBWE(**config)
+    missing, unexpected = model.load_state_dict(renamed, strict=False)
+    kept = [k for k in missing if not (k.endswith(".filter") or k.startswith("mel_stft."))]
+    if kept or unexpected:
+        raise NodeError(f"this two-stage vocoder's weights do not fit LTX-2.3's: {(kept + unexpected)[0]}", field)
+    return model.to(dtype=dtype)
+
+
 def vocoder_state(state: Mapping[str, Any]) -> dict[str, Any]:
     """The vocoder's weights in diffusers' names (the original's renamed; diffusers' kept)."""
     out = {}
@@ -138,7 +186,8 @@ def load_audio_vae(path: Any, device: str, dtype: Any, place: str, field: str) -
 
     state = read_state_dict(path, field)
     audio = {k[len(AUDIO_PREFIX):]: v for k, v in state.items() if k.startswith(AUDIO_PREFIX)}
-    vocoder = vocoder_state({k[len(VOCODER_PREFIX):]: v for k, v in state.items() if k.startswith(VOCODER_PREFIX)})
+    raw_vocoder = {k[len(VOCODER_PREFIX):]: v for k, v in state.items() if k.startswith(VOCODER_PREFIX)}
+    vocoder = vocoder_state(raw_vocoder)
     if not audio or not vocoder:
         missing = " and ".join(n for n, part in (("audio VAE", audio), ("vocoder", vocoder)) if not part)
         raise NodeError(f"{path.name} has no LTX-2 {missing} (keys under {AUDIO_PREFIX} and {VOCODER_PREFIX})", field)
@@ -148,8 +197,12 @@ def load_audio_vae(path: Any, device: str, dtype: Any, place: str, field: str) -
         audio = {k: v for k, v in audio.items() if not k.startswith("per_channel_statistics.")
                  or k.endswith(("mean-of-means", "std-of-means"))}
         vae = load_diffusers_model("AutoencoderKLLTX2Audio", config, audio, dtype, field)
-        voc_config = vocoder_config({k: tuple(v.shape) for k, v in vocoder.items()}, vocoder_original, config, field)
-        voc = pipeline_model(LTX2Vocoder, voc_config, vocoder, dtype, field)
+        if is_bwe(raw_vocoder):
+            voc = bwe_vocoder(raw_vocoder, dtype, field)
+        else:
+            voc_config = vocoder_config({k: tuple(v.shape) for k, v in vocoder.items()}, vocoder_original, config,
+                                        field)
+            voc = pipeline_model(LTX2Vocoder, voc_config, vocoder, dtype, field)
     except (KeyError, ValueError, RuntimeError) as exc:
         raise NodeError(f"cannot load {path.name}'s LTX-2 audio VAE: {exc}", field) from None
     return AudioVae(ready(vae.eval(), place), ready(voc.eval(), place), device, dtype)

@@ -69,3 +69,35 @@ def test_bad_inputs_are_one_line_naming_the_field(audio_file, tmp_path):
     assert error.value.field == "ckpt_name"
     with pytest.raises(NodeError, match="no checkpoint chosen"):
         LoadAudioVAE().run(CTX, "")
+
+
+def test_ltx23s_two_stage_vocoder_loads_off_its_tensors(tmp_path):
+    """LTX-2.3's vocoder (BigVGAN stage + bandwidth extension, LTX2VocoderWithBWE) in LTX-2's original names,
+    narrow but with LTX-2.3's kernels, loads with its widths read off the tensors and decodes as it does."""
+    from diffusers.pipelines.ltx2.vocoder import LTX2VocoderWithBWE
+    from safetensors.torch import save_file
+    from tiny_ltx2 import AUDIO_FILE_CONFIG, audio_parts, original_audio_state
+
+    vae, _ = audio_parts(seed=3)
+    torch.manual_seed(3)
+    vocoder = LTX2VocoderWithBWE(in_channels=32, hidden_channels=64, bwe_hidden_channels=32).eval()
+    state = {k: v for k, v in original_audio_state(vae, torch.nn.Module()).items() if k.startswith("audio_vae.")}
+    names = ((".resnets.", ".resblocks."), (".conv_in.", ".conv_pre."), (".conv_out.", ".conv_post."),
+             (".act_out.", ".act_post."), (".upsamplers.", ".ups."))
+    for key, value in vocoder.state_dict().items():
+        if key.endswith(".filter") or key.startswith("mel_stft."):
+            continue  # fixed tables a file need not keep
+        key = "." + key
+        for new, old in names:
+            key = key.replace(new, old)
+        state["vocoder" + key] = value.contiguous().clone()
+    path = tmp_path / "ltx-2.3-audio.safetensors"
+    save_file(state, str(path), metadata={"config": __import__("json").dumps({"audio_vae":
+                                                                              AUDIO_FILE_CONFIG["audio_vae"]})})
+    (loaded,) = LoadAudioVAE().run(CTX, str(path))
+    assert type(loaded.vocoder).__name__ == "LTX2VocoderWithBWE" and loaded.sample_rate == 48000
+    latents = torch.randn(1, 4, 5, 4, generator=torch.Generator().manual_seed(2))
+    (audio,) = AudioVAEDecode().run(CTX, {"samples": latents, "type": "audio"}, loaded)
+    expected = _pipeline_audio(vae, vocoder, latents)
+    assert audio["waveform"].shape == expected.shape and expected.abs().max() > 0
+    assert torch.allclose(audio["waveform"], expected, atol=1e-6)
