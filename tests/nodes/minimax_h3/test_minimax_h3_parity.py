@@ -140,3 +140,39 @@ def test_nvfp4_text_encoder_is_one_line_at_validation(tmp_path):
                                         "cpu")
     assert len(problems) == 1 and problems[0][0] == "clip_name"
     assert "NVFP4" in problems[0][1] and path.name in problems[0][1]
+
+
+def test_a_sampler_node_in_the_diffusers_convention_runs_the_pipelines_loop(tiny):
+    """Sample (diffusers convention) with a video + soundtrack latent: the family's own loop, `steps` model
+    calls (the pipeline's num_inference_steps counts the final 0 too); equal at tolerance 0."""
+    from nodeflow.core import RunContext
+    from nodes.sampling._loop import sample
+    from nodes.values import Conditioning, Guider, NoiseSource, SamplerChoice, Schedule
+
+    want = reference(tiny)
+    states, tags = ad.prompt_states(tiny["tokenizer"], tiny["text_encoder"], PROMPT, "cpu")
+    guider = Guider(as_model(tiny["transformer"]), Conditioning([CondEntry(embeds=states, extra=ad.Prompt(tags))]),
+                    None, 1.0)
+    got = sample(RunContext(), guider, SamplerChoice("euler"), Schedule("normal", STEPS - 1), NoiseSource(SEED),
+                 empty_latent())
+    assert torch.equal(got["samples"], want["latents"])
+    assert torch.equal(got["audio_samples"][0].permute(1, 0, 2), want["audio_latents"])
+
+
+def test_a_keyframe_between_the_ends_sits_at_its_frames_rotary_time(tiny):
+    """The first and last frames where the pipeline anchors them; one between at text rows + 5/3 per frame."""
+    states, tags = ad.prompt_states(tiny["tokenizer"], tiny["text_encoder"], PROMPT, "cpu")
+    latent = empty_latent()
+    held = torch.zeros(1, 24, 1, SIDE // 16, SIDE // 16)
+    guides = (ad.Guide(0, held), ad.Guide(-1, held), ad.Guide(10, held))
+    layout = ad.Layout(as_model(tiny["transformer"]), CondEntry(embeds=states, extra=ad.Prompt(tags, guides)),
+                       tuple(latent["samples"].shape), latent["audio_samples"].shape[-1])
+    text = layout.text_count
+    times = layout.fields["position_ids"][text:text + 3, 0].tolist()  # one row per guide at 32 px
+    assert times[0] == text and times[1] == pytest.approx(text + 5 / 3 * (FRAMES - 1))
+    assert times[2] == pytest.approx(text + 5 / 3 * 10)
+    from nodeflow.core import NodeError
+
+    with pytest.raises(NodeError, match="outside the video's 22 frames"):
+        ad.Layout(as_model(tiny["transformer"]), CondEntry(embeds=states, extra=ad.Prompt(tags, (ad.Guide(22, held),))),
+                  tuple(latent["samples"].shape), latent["audio_samples"].shape[-1])
