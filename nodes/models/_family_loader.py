@@ -269,35 +269,17 @@ def _encoder_config(kind: str, shapes: dict[str, Any], base: dict[str, Any]) -> 
     return config
 
 
-def _t5_tokenizer(path: Path, family: Family, part: str) -> Any:
-    """A T5 tokenizer for a lone T5 file: inside its folder, beside it, in the user's tokenizers, or
-    else the one NodeFlow ships (`nodes.models._tokenizers.SHIPPED_T5`)."""
-    import transformers
-
-    from nodeflow.core.paths import user_models_dir
-    from nodes.models._tokenizers import SHIPPED_T5
-
-    spec = next(e for e in family.encoders if e.part == part)
-    tok_part = part.replace("text_encoder", "tokenizer")
-    candidates = [path if path.is_dir() else path.parent / f"{path.stem}.{tok_part}", path.parent / tok_part,
-                  user_models_dir() / "tokenizers" / family.config / tok_part, SHIPPED_T5]
-    for folder in candidates:
-        if (folder / "tokenizer_config.json").is_file() or (folder / "spiece.model").is_file():
-            return getattr(transformers, spec.tokenizer).from_pretrained(folder, local_files_only=True)
-    raise NodeError(f"no T5 tokenizer for {path.name}: NodeFlow's own ({SHIPPED_T5}) is missing; put the T5 "
-                    f"tokenizer files (spiece.model or tokenizer.json with tokenizer_config.json) into "
-                    f"{candidates[2]} or {candidates[1]}", "clip_name")
-
-
 def _tokenizer(family: Family, spec: Any, path: Path, kind: str) -> Any:
     """The tokenizer of one of `family`'s encoders held at `path` (a folder with its own, or found
-    beside it / shipped, as `nodes.models._tokenizers` and `_t5_tokenizer` say)."""
+    beside it / shipped, as `nodes.models._tokenizers` says)."""
     import transformers
 
     from nodes.models._tokenizers import clip_tokenizer
 
     if kind == "t5":
-        return _t5_tokenizer(path, family, spec.part)
+        from nodes.models._tokenizers import t5_tokenizer
+
+        return t5_tokenizer(path, family, spec.part)
     if path.is_dir() and (path / "tokenizer_config.json").is_file():
         return getattr(transformers, spec.tokenizer).from_pretrained(path, local_files_only=True)
     return clip_tokenizer(path, family.config, spec.part.replace("text_encoder", "tokenizer"), CONFIGS)

@@ -267,10 +267,12 @@ def language_tokenizer(path: Path, class_name: str, user_folder: Path, field: st
 EMBEDDED_TOKENIZER = "spiece_model"
 
 
-def embedded_tokenizer(path: Path, class_name: str, field: str) -> Any:
+def embedded_tokenizer(path: Path, class_name: str, field: str, file_name: str = "tokenizer.model",
+                       options: dict[str, Any] | None = None) -> Any:
     """The tokenizer `class_name` made from the SentencePiece model a .safetensors file carries (see
-    `EMBEDDED_TOKENIZER`), by transformers' own conversion of a `tokenizer.model`; a <bos> first and no
-    <eos>, as ComfyUI's Gemma tokenizers and Gemma's own tokenizer config encode. None: the file has none."""
+    `EMBEDDED_TOKENIZER`), by transformers' own conversion of a `file_name` with `options`: by default a
+    <bos> first and no <eos>, as ComfyUI's Gemma tokenizers and Gemma's own tokenizer config encode (a
+    UMT5's `spiece.model` takes T5's: no extra ids, <eos> last). None: the file has none."""
     import tempfile
 
     import transformers
@@ -287,11 +289,11 @@ def embedded_tokenizer(path: Path, class_name: str, field: str) -> Any:
         return None
     if data is None:
         return None
+    options = {"add_bos_token": True, "add_eos_token": False} if options is None else options
     with tempfile.TemporaryDirectory() as folder:
-        (Path(folder) / "tokenizer.model").write_bytes(data)
+        (Path(folder) / file_name).write_bytes(data)
         try:
-            return getattr(transformers, class_name).from_pretrained(folder, local_files_only=True,
-                                                                     add_bos_token=True, add_eos_token=False)
+            return getattr(transformers, class_name).from_pretrained(folder, local_files_only=True, **options)
         except (OSError, ValueError, ImportError) as exc:
             raise NodeError(f"cannot read the tokenizer {path.name} carries ('{key}'): "
                             f"{str(exc).splitlines()[0]}", field) from None

@@ -9,7 +9,7 @@ CLIP-L and OpenCLIP-bigG: ComfyUI ships the same one file for all of them). What
 those encoders (the padding token, the window) is the architecture's shipped tokenizer config in
 `resources/configs/<architecture>/<part>/`. So a tokenizer is always found, and a run never fails
 for want of one. The same holds for T5 (`SHIPPED_T5`, Apache-2.0), the last place a lone T5 file's
-tokenizer is looked for (`nodes.models._family_loader`).
+tokenizer is looked for (`t5_tokenizer`); a UMT5 file (Wan's) has another vocabulary, its own.
 """
 
 from __future__ import annotations
@@ -59,3 +59,40 @@ def clip_tokenizer(model: Path, arch: str, part: str = "tokenizer", configs: Pat
     return CLIPTokenizer.from_pretrained(config, local_files_only=True,
                                          vocab_file=str(SHIPPED_VOCABULARY / "vocab.json"),
                                          merges_file=str(SHIPPED_VOCABULARY / "merges.txt"))
+
+
+def t5_tokenizer(path: Path, family: Any, part: str) -> Any:
+    """A T5 tokenizer for a lone T5 file: inside its folder, beside it, the SentencePiece model the file
+    carries (ComfyUI's UMT5 files: `_language_encoders.embedded_tokenizer`), in the user's tokenizers, or
+    else, for T5 itself, the one NodeFlow ships (`SHIPPED_T5`): UMT5's vocabulary
+    is another (Wan's), so a UMT5 file without one is refused rather than read with T5's."""
+    import transformers
+
+    from nodeflow.core.paths import user_models_dir
+    from nodes.models._language_encoders import embedded_tokenizer
+
+    spec = next(e for e in family.encoders if e.part == part)
+    tok_part = part.replace("text_encoder", "tokenizer")
+    own = [path if path.is_dir() else path.parent / f"{path.stem}.{tok_part}", path.parent / tok_part]
+    user = user_models_dir() / "tokenizers" / family.config / tok_part
+    umt5 = spec.model.startswith("UMT5")
+
+    def found(folder: Path) -> bool:
+        return (folder / "tokenizer_config.json").is_file() or (folder / "spiece.model").is_file()
+
+    for folder in own:
+        if found(folder):
+            return getattr(transformers, spec.tokenizer).from_pretrained(folder, local_files_only=True)
+    embedded = embedded_tokenizer(path, "T5Tokenizer", "clip_name", "spiece.model", {"extra_ids": 0})
+    if embedded is not None:
+        return embedded
+    for folder in [user] if umt5 else [user, SHIPPED_T5]:
+        if found(folder):
+            return getattr(transformers, spec.tokenizer).from_pretrained(folder, local_files_only=True)
+    if umt5:
+        raise NodeError(f"no UMT5 tokenizer for {path.name}: the file carries none as 'spiece_model' (ComfyUI's "
+                        f"umt5_xxl files do); put UMT5's tokenizer files (spiece.model, or tokenizer.json with "
+                        f"tokenizer_config.json) into {user} or {own[1]}", "clip_name")
+    raise NodeError(f"no T5 tokenizer for {path.name}: NodeFlow's own ({SHIPPED_T5}) is missing; put the T5 "
+                    f"tokenizer files (spiece.model or tokenizer.json with tokenizer_config.json) into "
+                    f"{user} or {own[1]}", "clip_name")

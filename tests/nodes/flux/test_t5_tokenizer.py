@@ -4,8 +4,7 @@ T5-XXL file (Flux, SD3, Chroma) loads offline with nothing beside it."""
 from __future__ import annotations
 
 from nodes.families import by_name
-from nodes.models._family_loader import _t5_tokenizer
-from nodes.models._tokenizers import SHIPPED_T5
+from nodes.models._tokenizers import SHIPPED_T5, t5_tokenizer
 
 
 def test_the_shipped_t5_tokenizer_is_t5s():
@@ -20,13 +19,13 @@ def test_the_shipped_t5_tokenizer_is_t5s():
 
 def test_a_lone_t5_file_uses_the_shipped_tokenizer(tmp_path):
     lone = tmp_path / "t5xxl_fp16.safetensors"
-    tokenizer = _t5_tokenizer(lone, by_name("flux"), "text_encoder_2")
+    tokenizer = t5_tokenizer(lone, by_name("flux"), "text_encoder_2")
     assert tokenizer("a red circle").input_ids == [3, 9, 1131, 8196, 1]
 
 
 def test_a_tokenizer_beside_the_file_comes_first(tmp_path):
-    from tiny_flow import t5_tokenizer
+    from tiny_flow import t5_tokenizer as tiny_t5_tokenizer
 
-    t5_tokenizer(tmp_path / "tokenizer_2")
-    tokenizer = _t5_tokenizer(tmp_path / "t5.safetensors", by_name("flux"), "text_encoder_2")
+    tiny_t5_tokenizer(tmp_path / "tokenizer_2")
+    tokenizer = t5_tokenizer(tmp_path / "t5.safetensors", by_name("flux"), "text_encoder_2")
     assert len(tokenizer) < 100
