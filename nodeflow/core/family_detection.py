@@ -52,6 +52,11 @@ DENOISERS: tuple[tuple[str, tuple[Detection, ...]], ...] = (
     ("flux-fill", (Detection(_FLUX_ORIGINAL, shapes=(("img_in.weight", 1, 384),)),
                    Detection(_FLUX_DIFFUSERS, shapes=(("x_embedder.weight", 1, 384),)))),
     ("chroma", (Detection(("distilled_guidance_layer.in_proj.weight",)),)),
+    # LongCat-Image: Flux's blocks without the pooled-text input (no vector_in; diffusers' time_embed in
+    # place of time_text_embed). ComfyUI's file keeps BFL's names. Before Flux.1, whose names it shares.
+    ("longcat-image", (Detection(_FLUX_ORIGINAL, without=("vector_in.in_layer.weight",)),
+                       Detection(("time_embed.timestep_embedder.linear_1.weight",
+                                  "single_transformer_blocks.0.attn.to_q.weight", "x_embedder.weight")))),
     ("flux", (Detection(_FLUX_ORIGINAL), Detection(_FLUX_DIFFUSERS, without=("pos_embed.proj.weight",)))),
     ("sd3", (Detection(("joint_blocks.0.x_block.attn.qkv.weight",)),
              Detection(("joint_blocks.0.context_block.attn.qkv.weight",)),
@@ -101,7 +106,8 @@ ARCHITECTURES = (
     ("qwen_image_2.1", "qwen-image-2.1"), ("qwen-image-layered", "qwen-image-layered"),
     ("qwen_image_layered", "qwen-image-layered"), ("qwen-image", "qwen-image"),
     ("qwen_image", "qwen-image"), ("z-image", "z-image"), ("krea-2", "krea2"), ("krea2", "krea2"),
-    ("minimax-h3", "minimax-h3"), ("minimax_h3", "minimax-h3"),
+    ("minimax-h3", "minimax-h3"), ("minimax_h3", "minimax-h3"), ("longcat-image", "longcat-image"),
+    ("longcat_image", "longcat-image"),
     ("lumina", "lumina2"), ("wan2.2-ti2v", "wan22"), ("wan22", "wan22"), ("wan", "wan"), ("ltx-2", "ltx2"),
     ("ltx2", "ltx2"), ("sd3", "sd3"), ("t5", "t5"),
 )

@@ -290,5 +290,27 @@ KREA2 = Family(
            "the Turbo (is_distilled in model_index.json) pins the pipeline's shift mu at 1.15"),
 )
 
+LONGCAT_IMAGE = Family(
+    name="longcat-image",
+    title="LongCat-Image (and Edit)",
+    denoiser="LongCatImageTransformer2DModel",
+    encoders=(TextEncoder("text_encoder", "Qwen2_5_VLForConditionalGeneration", "Qwen2Tokenizer", 512,
+                          "states[-1] of the prompt padded to 512 tokens, between its template's head and tail",
+                          "qwen_2.5_vl_7b"),),
+    latent=FLUX_LATENT,
+    prediction="flow",
+    pipeline="LongCatImagePipeline",
+    config="longcat-image",
+    adapter="nodes.longcat._adapter",
+    cfg="separate",
+    sigmas="linspace",
+    comfy_clip_types=("longcat_image",),
+    comfy_shift=1.15,
+    comfy_dynamic_shift=True,
+    reference_methods=("index",),
+    notes=("text-to-image renormalises guided velocities to the positive one's norm (the pipeline's "
+           "enable_cfg_renorm), editing does not (LongCatImageEditPipeline): nodes.longcat._adapter.mix_for",),
+)
+
 FAMILIES: tuple[Family, ...] = (FLUX2_DEV, FLUX2_KLEIN, FLUX_FILL, CHROMA, FLUX, SD3, Z_IMAGE, LUMINA2, QWEN_IMAGE,
-                                 QWEN_IMAGE_LAYERED, QWEN_IMAGE_21, KREA2, FLUX3, *VIDEO_FAMILIES)
+                                 QWEN_IMAGE_LAYERED, QWEN_IMAGE_21, KREA2, FLUX3, LONGCAT_IMAGE, *VIDEO_FAMILIES)

@@ -36,6 +36,13 @@ def encode(ctx: RunContext, clip: Any, text: str, texts: Any = None) -> Any:
                      attention_mask=None if bool(mask.all()) else mask)
 
 
+def encode_edit(ctx: RunContext, clip: Any, vae: Any, prompt: str, pictures: list[Any]) -> Any:
+    """Text Encode (Qwen-Image Edit)'s conditioning: QwenImageEditPipeline's (`nodes.qwen_image.edit`)."""
+    from nodes.qwen_image.edit import encode_edit as encode_with_picture
+
+    return encode_with_picture(clip, vae, prompt, pictures, plus=False)
+
+
 def pack(latents: Any) -> Any:
     b, c, h, w = latents.shape
     return latents.view(b, c, h // 2, 2, w // 2, 2).permute(0, 2, 4, 1, 3, 5).reshape(b, (h // 2) * (w // 2), c * 4)

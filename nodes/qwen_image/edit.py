@@ -64,9 +64,10 @@ class TextEncodeQwenImageEdit(Node):
     type_id = "qwen_image.text_encode_edit"
     title = "Text Encode (Qwen-Image Edit)"
     category = "conditioning/qwen_image"
-    description = ("Encodes an edit instruction with one picture for the first Qwen-Image Edit: Qwen2.5-VL reads "
-                   "the prompt with the picture, and its latents (from the VAE) are given to the model to edit "
-                   "from, both at about 1024x1024. Use the same picture for the negative prompt.")
+    description = ("Encodes an edit instruction with one picture for the first Qwen-Image Edit or LongCat-Image "
+                   "Edit (by the text encoder's family, each as its pipeline does): Qwen2.5-VL reads the prompt "
+                   "with the picture, and its latents (from the VAE) are given to the model to edit from, both at "
+                   "about 1024x1024. Use the same picture for the negative prompt.")
     inputs = (
         Input("clip", CLIP),
         Input("prompt", STRING, default="", multiline=True),
@@ -79,11 +80,13 @@ class TextEncodeQwenImageEdit(Node):
         from nodes.values import Conditioning
 
         spec = clip.spec
-        if spec is None or spec.pipeline != "QwenImagePipeline":
-            raise NodeError("Text Encode (Qwen-Image Edit) needs Qwen-Image's text encoder (Qwen2.5-VL)", "clip")
+        edit = getattr(spec.module(), "encode_edit", None) if spec is not None else None
+        if edit is None:
+            raise NodeError("Text Encode (Qwen-Image Edit) needs the text encoder (Qwen2.5-VL) of a family that edits "
+                            "from one picture: Qwen-Image or LongCat-Image", "clip")
         if image is not None and vae is None:
             raise NodeError("the picture needs the VAE to become the model's reference latent", "vae")
-        return (Conditioning([encode_edit(clip, vae, prompt, [] if image is None else [image], plus=False)]),)
+        return (Conditioning([edit(ctx, clip, vae, prompt, [] if image is None else [image])]),)
 
 
 def encode_edit(clip: Any, vae: Any, prompt: str, pictures: list[Any], plus: bool) -> Any:

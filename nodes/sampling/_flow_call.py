@@ -46,8 +46,11 @@ class FlowCall:
         self.skip = model.skip_layers
         make = spec.module().Denoise
         #: The family's own guidance mix where its pipeline rescales it (Qwen-Image's norm), with the
-        #: model's settings for it where a node set some (Lumina 2 Guidance).
-        self.mix = getattr(spec.module(), "mix", None)
+        #: model's settings for it where a node set some (Lumina 2 Guidance); a family whose pipelines
+        #: mix differently by mode picks it from the positive prompts (`mix_for`: LongCat's edit).
+        module = spec.module()
+        chooser = getattr(module, "mix_for", None)
+        self.mix = chooser(positive.entries) if chooser is not None else getattr(module, "mix", None)
         if self.mix is not None and model.guidance_options is not None:
             self.mix = functools.partial(self.mix, options=model.guidance_options)
         entries = list(positive.entries) + (list(negative.entries) if self.cfg_on else [])

@@ -182,3 +182,19 @@ def tiny_flux3_8(tmp_path_factory, torch_threads):
     from tiny_flux3 import build_flux3
 
     return build_flux3(tmp_path_factory.mktemp("tiny_flux3_8"), real_heads=True, seed=2)
+
+
+@pytest.fixture(scope="session")
+def tiny_longcat(tmp_path_factory, torch_threads):
+    """A tiny LongCat-Image (Qwen2.5-VL text encoder, Flux's VAE, dynamic shift) as a LongCatImagePipeline folder."""
+    from tiny_longcat import build_longcat
+
+    return build_longcat(tmp_path_factory.mktemp("tiny_longcat"))
+
+
+@pytest.fixture(scope="session")
+def tiny_longcat8(tmp_path_factory, torch_threads):
+    """A tiny LongCat-Image with the real head width and 8x VAE (its lone files load with the shipped configs)."""
+    from tiny_longcat import build_longcat
+
+    return build_longcat(tmp_path_factory.mktemp("tiny_longcat8"), real_heads=True, seed=1)

@@ -1,0 +1,1 @@
+"""LongCat-Image and LongCat-Image Edit (diffusers LongCatImagePipeline / LongCatImageEditPipeline)."""
