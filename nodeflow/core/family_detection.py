@@ -54,7 +54,7 @@ DENOISERS: tuple[tuple[str, tuple[Detection, ...]], ...] = (
     ("chroma", (Detection(("distilled_guidance_layer.in_proj.weight",)),)),
     # LongCat-Image: Flux's blocks without the pooled-text input (no vector_in; diffusers' time_embed in
     # place of time_text_embed). ComfyUI's file keeps BFL's names. Before Flux.1, whose names it shares.
-    ("longcat-image", (Detection(_FLUX_ORIGINAL, without=("vector_in.in_layer.weight",)),
+    ("longcat-image", (Detection(_FLUX_ORIGINAL + ("time_in.in_layer.weight",), without=("vector_in.in_layer.weight",)),
                        Detection(("time_embed.timestep_embedder.linear_1.weight",
                                   "single_transformer_blocks.0.attn.to_q.weight", "x_embedder.weight")))),
     ("flux", (Detection(_FLUX_ORIGINAL), Detection(_FLUX_DIFFUSERS, without=("pos_embed.proj.weight",)))),

@@ -96,7 +96,7 @@ def encode(ctx: RunContext, clip: Any, text: str, texts: Any = None) -> Any:
 def picture_processor(tokenizer: Any) -> Any:
     """Qwen2.5-VL's picture processor (the pipelines' text_processor.image_processor), with the
     settings NodeFlow ships for Qwen-Image's Qwen2.5-VL, the same model."""
-    from nodes.qwen_image.edit import picture_processor_for
+    from nodes.qwen_image._edit import picture_processor_for
 
     return picture_processor_for(tokenizer).image_processor
 

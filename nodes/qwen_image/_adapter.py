@@ -37,8 +37,8 @@ def encode(ctx: RunContext, clip: Any, text: str, texts: Any = None) -> Any:
 
 
 def encode_edit(ctx: RunContext, clip: Any, vae: Any, prompt: str, pictures: list[Any]) -> Any:
-    """Text Encode (Qwen-Image Edit)'s conditioning: QwenImageEditPipeline's (`nodes.qwen_image.edit`)."""
-    from nodes.qwen_image.edit import encode_edit as encode_with_picture
+    """Text Encode (Qwen-Image Edit)'s conditioning: QwenImageEditPipeline's (`nodes.qwen_image._edit`)."""
+    from nodes.qwen_image._edit import encode_edit as encode_with_picture
 
     return encode_with_picture(clip, vae, prompt, pictures, plus=False)
 

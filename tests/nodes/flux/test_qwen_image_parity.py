@@ -92,7 +92,7 @@ def test_edit_plus_matches_qwen_image_edit_plus_pipeline(tiny_qwen_image8, sourc
     from graphs import add, new_graph
     from PIL import Image
 
-    from nodes.qwen_image.edit import picture_processor_for
+    from nodes.qwen_image._edit import picture_processor_for
 
     source, _ = source_png
     g = new_graph()
@@ -125,7 +125,7 @@ def test_edit_matches_qwen_image_edit_pipeline(tiny_qwen_image8, source_png, exe
     from graphs import add, new_graph
     from PIL import Image
 
-    from nodes.qwen_image.edit import picture_processor_for
+    from nodes.qwen_image._edit import picture_processor_for
 
     source, _ = source_png
     g = new_graph()

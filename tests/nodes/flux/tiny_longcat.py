@@ -39,7 +39,7 @@ def reference(name: str, folder: Path):
     from pipelines import settled
     from transformers import Qwen2TokenizerFast
 
-    from nodes.qwen_image.edit import picture_processor_for
+    from nodes.qwen_image._edit import picture_processor_for
 
     processor = picture_processor_for(Qwen2TokenizerFast.from_pretrained(folder / "tokenizer"))
     pipe = settled(getattr(diffusers, name).from_pretrained(folder, text_processor=processor,
