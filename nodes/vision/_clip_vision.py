@@ -114,16 +114,17 @@ def load_clip_vision(path: Path, dtype: Any, place: str) -> ClipVision:
     """The CLIP vision tower of a .safetensors file, in `dtype`, its weights at `place`."""
     import transformers
 
+    from nodes.models import _language_encoders
     from nodes.models._family_loader import ready
-    from nodes.models._language_encoders import empty_model
     from nodes.models._quantized import load_into, read_state_dict
 
     state = transformers_names(read_state_dict(path, _FIELD))
     config = tower_config({k: tuple(v.shape) for k, v in state.items()})
     projected = "projection_dim" in config
     cls = transformers.CLIPVisionModelWithProjection if projected else transformers.CLIPVisionModel
-    model = empty_model(cls, transformers.CLIPVisionConfig(**config), dtype)
-    load_into(model, state, dtype, _FIELD)
+    model = _language_encoders.empty_model(cls, transformers.CLIPVisionConfig(**config), dtype)
+    # CLIPVisionModel holds the tower without the checkpoints' `vision_model.` prefix
+    load_into(model, _language_encoders.transformers_names(model, state, _FIELD), dtype, _FIELD)
     return ClipVision(ready(model.eval(), place), int(config["image_size"]), MEAN, STD)
 
 

@@ -8,6 +8,10 @@
   joined to the latents on the channel axis before each call, as the i2v pipeline does. Wan 2.2 5B
   (`Family.mask_keeps_clean`) is told each token's timestep, as the pipelines' expand_timesteps: t, or 0
   on the latent frames a noise mask keeps (its start picture's), from the mask it is given (`takes_mask`).
+  Wan 2.1's image-to-video transformers (an image embedder) also read the start picture as CLIP vision
+  tokens: the penultimate states of the prompt's `extra` (a ClipVisionOutput, Wan Image To Video's
+  clip_vision_output), the pipeline's `encoder_hidden_states_image`, the same for every prompt. A
+  transformer without an image embedder (Wan 2.2's) ignores them, as ComfyUI's does.
 - `denoiser_config`: the transformer's sizes off a file's tensors, in Wan's original names (ComfyUI's
   files, converted by diffusers' single-file converter when loaded) or diffusers' own.
 """
@@ -71,6 +75,7 @@ class Denoise:
                                 f"cells but the video's are {w}x{h}: make both with the same width and height",
                                 "latent_image")
             self.concat = _repeat(entry.concat.to(model.device), batch)
+        self.image = _image_tokens(model, entry, batch)
         needs = int(model.unet.config.in_channels) - int(model.latent_channels)
         has = 0 if self.concat is None else int(self.concat.shape[1])
         if needs != has:
@@ -91,19 +96,43 @@ class Denoise:
         x = latents if self.concat is None else torch.cat([latents, self.concat.to(latents.dtype)], dim=1)
         timestep = self._per_token(latents, t) if self.model.spec.mask_keeps_clean else t.expand(latents.shape[0])
         return self.model.unet(hidden_states=x.to(self.model.dtype), timestep=timestep,
-                               encoder_hidden_states=self.embeds, attention_kwargs=None, return_dict=False)[0]
+                               encoder_hidden_states=self.embeds, encoder_hidden_states_image=self.image,
+                               attention_kwargs=None, return_dict=False)[0]
+
+
+def _image_tokens(model: Any, entry: Any, batch: int) -> Any:
+    """The CLIP vision tokens a Wan 2.1 image-to-video transformer reads (see the module docstring), or
+    None for a transformer without an image embedder."""
+    from nodes.media import ClipVisionOutput
+
+    if model.unet.config.image_dim is None:
+        return None
+    if not isinstance(entry.extra, ClipVisionOutput):
+        raise NodeError(f"this {TITLE} 2.1 image-to-video transformer also reads the start picture through CLIP "
+                        "vision: link CLIP Vision Encode's output to Wan Image To Video's clip_vision_output",
+                        "positive")
+    states = entry.extra.penultimate_hidden_states
+    if states.shape[-1] != int(model.unet.config.image_dim):
+        raise NodeError(f"the CLIP vision states are {states.shape[-1]} wide, this transformer reads "
+                        f"{model.unet.config.image_dim} (Wan 2.1 reads clip_vision_h's)", "positive")
+    return _repeat(states.to(device=model.device, dtype=model.dtype), batch)
 
 
 def denoiser_config(shapes: Mapping[str, tuple[int, ...]], base: dict[str, Any]) -> dict[str, Any]:
     """WanTransformer3DModel's config for weights of these (bare) shapes: width, text width, feed-forward
-    width, blocks and channels off the tensors; heads of the shipped width (128, every Wan's)."""
+    width, blocks, channels and Wan 2.1 i2v's image embedder (CLIP width, image key / value width) off the
+    tensors; heads of the shipped width (128, every Wan's)."""
     config = dict(base)
     if "vace_patch_embedding.weight" in shapes or any(k.startswith(("motion_encoder.", "face_adapter.", "casual_"))
                                                      for k in shapes):
         raise NodeError("this Wan file is a VACE / Animate model, which NodeFlow has no config for", "unet")
-    if "img_emb.proj.1.weight" in shapes or "condition_embedder.image_embedder.ff.net.0.proj.weight" in shapes:
-        raise NodeError("this Wan 2.1 image-to-video file needs a CLIP vision encoder, which NodeFlow does not run "
-                        "yet; Wan 2.2's image-to-video files run", "unet")
+    if "img_emb.emb_pos" in shapes or "condition_embedder.image_embedder.pos_embed" in shapes:
+        raise NodeError("this Wan 2.1 first-last-frame file (its image embedder places two pictures) is not one "
+                        "NodeFlow has a config for", "unet")
+    image = shapes.get("img_emb.proj.1.weight") or shapes.get("condition_embedder.image_embedder.ff.net.0.proj.weight")
+    added = shapes.get("blocks.0.cross_attn.k_img.weight") or shapes.get("blocks.0.attn2.add_k_proj.weight")
+    config["image_dim"] = None if image is None else image[1]
+    config["added_kv_proj_dim"] = None if added is None else added[1]
     patch = shapes["patch_embedding.weight"]
     inner, config["in_channels"] = patch[0], patch[1]
     text = shapes.get("text_embedding.0.weight") or shapes["condition_embedder.text_embedder.linear_1.weight"]

@@ -16,7 +16,7 @@ from typing import Any
 
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
 from nodeflow.core.flow_size import FlowSize
-from nodeflow.core.types import CONDITIONING, IMAGE, INT, LATENT, VAE
+from nodeflow.core.types import CLIP_VISION_OUTPUT, CONDITIONING, IMAGE, INT, LATENT, VAE
 
 _SIZE_HELP = "Frame {} in pixels (a multiple of 16: 8x the VAE, 2x2 latent cells per token)."
 _LENGTH_HELP = "Frames of video: 1, 5, 9, ... (4k + 1; the VAE takes the first alone, then 4 at a time)."
@@ -74,7 +74,7 @@ def _fitted(image: Any, width: int, height: int, length: int, last: bool = False
 
 
 def _outputs(vae: Any, positive: Any, negative: Any, batch_size: int, length: int, width: int, height: int,
-             concat: Any) -> tuple[Any, Any, dict]:
+             concat: Any, seen: Any = None) -> tuple[Any, Any, dict]:
     import torch
 
     from nodes.latent._frames import latent_frames
@@ -84,11 +84,14 @@ def _outputs(vae: Any, positive: Any, negative: Any, batch_size: int, length: in
     samples = torch.zeros((int(batch_size), vae.latent_channels, latent_frames(int(length), vae.temporal),
                            int(height) // factor, int(width) // factor))
     latent = {"samples": samples, "downscale": factor}
-    if concat is None:
+    if concat is None and seen is None:
         return positive, negative, latent
+    changes = {"concat": concat} if concat is not None else {}
+    if seen is not None:
+        changes["extra"] = seen
 
     def carry(cond: Any) -> Any:
-        return Conditioning([e.with_(concat=concat) for e in cond.entries])
+        return Conditioning([e.with_(**changes) for e in cond.entries])
 
     return carry(positive), carry(negative), latent
 
@@ -101,8 +104,9 @@ class WanImageToVideo(_VideoStart):
         "Starts a Wan image-to-video run (Wan 2.2 14B i2v): the prompts carry the start picture(s), padded "
         "with grey frames to the video's length and encoded by the Wan VAE, with a mask of the frames they "
         "fix; the latent is a blank video to sample. Pictures of another size are resized (bilinear, "
-        "centre crop). ref_pad_image fills the padding frames with a picture instead of grey. With "
-        "WanImageToVideoPipeline's settings the frames are the pipeline's."
+        "centre crop). ref_pad_image fills the padding frames with a picture instead of grey. Wan 2.1's "
+        "image-to-video models also read the start picture through CLIP vision (clip_vision_output, from "
+        "CLIP Vision Encode). With WanImageToVideoPipeline's settings the frames are the pipeline's."
     )
     inputs = (
         *_video_inputs(),
@@ -110,11 +114,15 @@ class WanImageToVideo(_VideoStart):
               help="The first frame(s) of the video (a batch: that many frames)."),
         Input("ref_pad_image", IMAGE, optional=True,
               help="A picture the padding frames show instead of grey (anchors identity without fixing frames)."),
+        Input("clip_vision_output", CLIP_VISION_OUTPUT, optional=True,
+              help="The start picture as CLIP vision saw it (CLIP Vision Encode): Wan 2.1's image-to-video "
+                   "models read it; Wan 2.2's ignore it."),
     )
     outputs = _OUTPUTS
 
     def run(self, ctx: RunContext, positive: Any, negative: Any, vae: Any, width: int, height: int, length: int,
-            batch_size: int, start_image: Any = None, ref_pad_image: Any = None) -> tuple[Any, Any, dict]:
+            batch_size: int, start_image: Any = None, ref_pad_image: Any = None,
+            clip_vision_output: Any = None) -> tuple[Any, Any, dict]:
         from nodes.latent._frames import latent_frames
         from nodes.wan import _condition
 
@@ -126,7 +134,7 @@ class WanImageToVideo(_VideoStart):
             frames = _condition.guide_video(int(length), int(height), int(width), start=start, pad=pad)
             known = _condition.known_entries(latent_frames(int(length), vae.temporal), start.shape[0], 0, whole=True)
             concat = _condition.condition(vae, frames, known)
-        return _outputs(vae, positive, negative, batch_size, length, width, height, concat)
+        return _outputs(vae, positive, negative, batch_size, length, width, height, concat, clip_vision_output)
 
 
 class WanFirstLastFrameToVideo(_VideoStart):

@@ -2,8 +2,9 @@
 templates start from (`nodes.wan.video`, `nodes.latent.video`).
 
 One `Entry` per ComfyUI class (see `classmap` for the fields); joined in `classmap.ENTRIES`. Widget
-orders are read off ComfyUI's comfy_extras/nodes_wan.py and nodes_hunyuan.py. The CLIP vision inputs
-(Wan 2.1's image encoder, which NodeFlow does not run) are not mapped: a file that links one says so.
+orders are read off ComfyUI's comfy_extras/nodes_wan.py and nodes_hunyuan.py. Wan Image To Video's
+clip_vision_output (Wan 2.1's start picture through CLIP vision) maps; First-Last Frame's two CLIP vision
+inputs (Wan 2.1 FLF2V's, a model NodeFlow has no config for) do not: a file that links one says so.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ _CONDITIONING = ("positive", "negative", "latent")
 WAN: tuple[Entry, ...] = (
     Entry("EmptyHunyuanLatentVideo", "latent.empty_video", _SIZES, same(*_SIZES), ("latent",)),
     Entry("WanImageToVideo", "wan.image_to_video", _SIZES,
-          same("positive", "negative", "vae", *_SIZES, "start_image", "ref_pad_image"), _CONDITIONING),
+          same("positive", "negative", "vae", *_SIZES, "start_image", "ref_pad_image", "clip_vision_output"),
+          _CONDITIONING),
     Entry("Wan22ImageToVideoLatent", "wan.image_to_video_latent", _SIZES, same("vae", *_SIZES, "start_image"),
           ("latent",)),
     Entry("WanFirstLastFrameToVideo", "wan.first_last_frame_to_video", _SIZES,
