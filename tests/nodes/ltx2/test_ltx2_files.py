@@ -81,3 +81,26 @@ def test_a_comfyui_lora_patches_the_video_and_sound_layers(comfy_files, tmp_path
         expected = 0.5 * weights[f"{key}.lora_B.weight"] @ weights[f"{key}.lora_A.weight"]
         torch.testing.assert_close(after - before, expected, atol=1e-6, rtol=0)
     assert patched.unet.connectors is not None  # the connectors travel with the patched transformer
+
+
+def test_an_ltx23_file_makes_the_ltx23_folders_video(tiny_ltx23, tmp_path):
+    """LTX-2.3's all-in-one layout (per-stream text projections, prompt modulation names) loads to the same
+    model as its pipeline folder."""
+    from diffusers import LTX2Pipeline
+    from tiny_ltx2 import write_checkpoint_file, write_gemma_file
+
+    folder, audio_file = tiny_ltx23
+    (tmp_path / "text_encoders").mkdir()
+    checkpoint = write_checkpoint_file(folder, tmp_path / "ltx-2.3-tiny.safetensors")
+    pipe = LTX2Pipeline.from_pretrained(folder, local_files_only=True)
+    gemma = write_gemma_file(pipe.text_encoder, tmp_path / "text_encoders" / "gemma_3_tiny.safetensors")
+    pipe.tokenizer.save_pretrained(tmp_path / "text_encoders" / "tokenizer")
+    graph, ids = ltx2_txt2video(folder, audio_file, seed=2)
+    frames, sound = _outputs(graph, ids, tmp_path / "folder")
+    graph, ids = ltx2_txt2video(checkpoint, checkpoint, seed=2)
+    text = graph.add_node("ltx2.load_text_encoder", {"text_encoder": str(gemma), "ckpt_name": str(checkpoint)}).id
+    for name in ("pos", "neg"):
+        graph.connect(text, "clip", ids[name], "clip")
+    file_frames, file_sound = _outputs(graph, ids, tmp_path / "file")
+    torch.testing.assert_close(file_frames, frames, atol=1e-5, rtol=0)
+    torch.testing.assert_close(file_sound, sound, atol=1e-6, rtol=0)

@@ -30,3 +30,16 @@ def test_txt2video_matches_ltx2_pipeline(tiny_ltx2, executor, tmp_path, cfg, bat
     assert theirs_frames.std() > 0.02 and theirs_sound.std() > 1e-3  # detail, not flat output
     torch.testing.assert_close(frames, theirs_frames.float(), atol=1e-5, rtol=0)
     torch.testing.assert_close(sound["waveform"], theirs_sound.float(), atol=1e-6, rtol=0)
+
+
+def test_ltx23_txt2video_matches_ltx2_pipeline(tiny_ltx23, executor, tmp_path):
+    """LTX-2.3's transformer and text side (per-stream projections, gated attention, prompt modulation)."""
+    folder, audio_file = tiny_ltx23
+    graph, ids = ltx2_txt2video(folder, audio_file, negative="a blue square", cfg=3.0, seed=4)
+    result = executor.run(graph, output_dir=tmp_path, targets=[ids["out"], ids["sound"]])
+    assert result.ok, result.errors
+    frames, sound = result.values[ids["decode"]]["image"], result.values[ids["sound"]]["audio"]
+    theirs_frames, theirs_sound = pipeline_run(folder, negative="a blue square", cfg=3.0, seed=4)
+    assert theirs_frames.std() > 0.02
+    torch.testing.assert_close(frames, theirs_frames.float(), atol=1e-5, rtol=0)
+    torch.testing.assert_close(sound["waveform"], theirs_sound.float(), atol=1e-6, rtol=0)

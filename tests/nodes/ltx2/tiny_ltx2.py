@@ -119,7 +119,7 @@ def gemma_tokenizer(folder=None):
     return tokenizer
 
 
-def gemma():
+def gemma(width: int = GEMMA_WIDTH):
     """Gemma3ForConditionalGeneration: a 2-layer language model 32 wide with Gemma 3 12B's rope, norms and
     attention pattern (the shipped config's), and a 1-layer vision tower."""
     import json
@@ -129,7 +129,7 @@ def gemma():
     from nodeflow.core.paths import RESOURCES
 
     text = json.loads((RESOURCES / "configs" / "ltx2" / "text_encoder" / "config.json").read_text("utf-8"))
-    text |= dict(vocab_size=GEMMA_VOCAB, hidden_size=GEMMA_WIDTH, intermediate_size=64, num_hidden_layers=GEMMA_LAYERS,
+    text |= dict(vocab_size=GEMMA_VOCAB, hidden_size=width, intermediate_size=64, num_hidden_layers=GEMMA_LAYERS,
                  num_attention_heads=2, num_key_value_heads=1, head_dim=16,
                  layer_types=text["layer_types"][:GEMMA_LAYERS])
     for key in ("architectures", "model_type", "_name_or_path"):
@@ -187,8 +187,40 @@ def transformer():
                                        audio_sampling_rate=16000, audio_hop_length=160, rope_type="split").eval()
 
 
-def build_ltx2(folder, seed: int = 0):
-    """Write a tiny LTX2Pipeline folder; returns it."""
+#: LTX-2.3's text side: Gemma 3 12B's width (which its per-stream projections are made for), 1 layer of each.
+GEMMA_23_WIDTH = 3840
+
+
+def connectors_23():
+    """LTX-2.3's text connectors: a projection per stream (with biases) from Gemma's real width, gated
+    attention, one head of the real 128 (video) and 64 (sound) widths."""
+    from diffusers.pipelines.ltx2.connectors import LTX2TextConnectors
+
+    return LTX2TextConnectors(caption_channels=GEMMA_23_WIDTH, text_proj_in_factor=GEMMA_LAYERS + 1,
+                              video_connector_num_attention_heads=1, video_connector_attention_head_dim=128,
+                              video_connector_num_layers=1, video_connector_num_learnable_registers=8,
+                              video_gated_attn=True, audio_connector_num_attention_heads=1,
+                              audio_connector_attention_head_dim=64, audio_connector_num_layers=1,
+                              audio_connector_num_learnable_registers=8, audio_gated_attn=True,
+                              per_modality_projections=True, video_hidden_dim=128, audio_hidden_dim=64,
+                              proj_bias=True, rope_type="split").eval()
+
+
+def transformer_23():
+    """LTX-2.3's transformer: gated attention and prompt modulation in both streams, no caption projection."""
+    from diffusers import LTX2VideoTransformer3DModel
+
+    return LTX2VideoTransformer3DModel(in_channels=128, out_channels=128, num_attention_heads=1, attention_head_dim=128,
+                                       cross_attention_dim=128, audio_in_channels=16, audio_out_channels=16,
+                                       audio_num_attention_heads=1, audio_attention_head_dim=64,
+                                       audio_cross_attention_dim=64, num_layers=1, gated_attn=True,
+                                       cross_attn_mod=True, audio_gated_attn=True, audio_cross_attn_mod=True,
+                                       use_prompt_embeddings=False, audio_sampling_rate=16000, audio_hop_length=160,
+                                       rope_type="split").eval()
+
+
+def build_ltx2(folder, seed: int = 0, version: str = "2.0"):
+    """Write a tiny LTX2Pipeline folder of LTX-2.0's or LTX-2.3's transformer and text side; returns it."""
     import torch
     from diffusers import FlowMatchEulerDiscreteScheduler, LTX2Pipeline
 
@@ -196,8 +228,11 @@ def build_ltx2(folder, seed: int = 0):
     audio, vocoder = audio_parts(seed)
     torch.manual_seed(seed)
     pipe = LTX2Pipeline(scheduler=FlowMatchEulerDiscreteScheduler(**SCHEDULER), vae=video_vae(seed),
-                        audio_vae=audio, text_encoder=gemma(), tokenizer=gemma_tokenizer(), connectors=connectors(),
-                        transformer=transformer(), vocoder=vocoder)
+                        audio_vae=audio, tokenizer=gemma_tokenizer(), vocoder=vocoder,
+                        **(dict(text_encoder=gemma(), connectors=connectors(), transformer=transformer())
+                           if version == "2.0" else
+                           dict(text_encoder=gemma(GEMMA_23_WIDTH), connectors=connectors_23(),
+                                transformer=transformer_23())))
     pipe.save_pretrained(folder)
     return folder
 
@@ -225,12 +260,14 @@ _TRANSFORMER_ORIGINAL = (("av_cross_attn_video_scale_shift", "av_ca_video_scale_
                          ("av_cross_attn_audio_v2a_gate", "av_ca_v2a_gate_adaln_single"),
                          ("video_a2v_cross_attn_scale_shift_table", "scale_shift_table_a2v_ca_video"),
                          ("audio_a2v_cross_attn_scale_shift_table", "scale_shift_table_a2v_ca_audio"),
-                         ("norm_q", "q_norm"), ("norm_k", "k_norm"))
+                         ("norm_q", "q_norm"), ("norm_k", "k_norm"),
+                         ("audio_prompt_adaln.", "audio_prompt_adaln_single."))
 _TOP_ORIGINAL = (("audio_proj_in.", "audio_patchify_proj."), ("proj_in.", "patchify_proj."),
                  ("audio_time_embed.", "audio_adaln_single."), ("time_embed.", "adaln_single."))
 
 
 def _original_transformer_key(key: str) -> str:
+    key = "prompt_adaln_single." + key[len("prompt_adaln."):] if key.startswith("prompt_adaln.") else key
     for new, old in _TOP_ORIGINAL:
         if key.startswith(new):
             key = old + key[len(new):]
@@ -269,8 +306,11 @@ def write_checkpoint_file(folder, path):
     state = {"model.diffusion_model." + _original_transformer_key(k): v
              for k, v in pipe.transformer.state_dict().items()}
     for key, value in pipe.connectors.state_dict().items():
-        if key.startswith("text_proj_in."):
-            state["text_embedding_projection.aggregate_embed." + key[len("text_proj_in."):]] = value
+        projection = {"text_proj_in.": "aggregate_embed.", "video_text_proj_in.": "video_aggregate_embed.",
+                      "audio_text_proj_in.": "audio_aggregate_embed."}
+        found = next((p for p in projection if key.startswith(p)), None)
+        if found is not None:
+            state["text_embedding_projection." + projection[found] + key[len(found):]] = value
             continue
         key = key.replace("video_connector.", "video_embeddings_connector.")
         key = key.replace("audio_connector.", "audio_embeddings_connector.").replace("transformer_blocks.",
