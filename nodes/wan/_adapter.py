@@ -88,6 +88,7 @@ class Denoise:
         patch, in the transformer's token order), as WanPipeline's expand_timesteps."""
         _, ph, pw = self.model.unet.config.patch_size
         mask = torch.ones_like(latents[:, :1]) if self.mask is None else self.mask[:, :1].to(latents.device)
+        mask = mask.expand(-1, -1, *latents.shape[2:])  # a mask without frames holds on every frame
         cells = mask[:, 0, :, ::ph, ::pw].float()
         per_token = (cells * t.to(cells.device)).flatten(1)
         return per_token.expand(latents.shape[0], -1) if per_token.shape[0] == 1 else per_token

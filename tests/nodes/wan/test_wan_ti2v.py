@@ -119,3 +119,27 @@ def test_a_lone_wan22_vae_file_loads_in_diffusers_names_and_is_refused_in_the_or
     with pytest.raises(NodeError) as caught:
         LoadVAE().run(RunContext(), vae=str(original), family="sd")
     assert caught.value.field == "vae" and "diffusers folder" in str(caught.value)
+
+
+@pytest.mark.parametrize("convention", ["diffusers", "comfyui"])
+def test_a_picture_noise_mask_keeps_its_area_on_every_frame(tiny_wan_ti2v, convention):
+    """Set Latent Noise Mask (a mask without frames) on Wan 2.2 5B: the kept area stays the source's on
+    every frame (its tokens told timestep 0), the rest is made."""
+    from nodes.conditioning.prompts import TextEncode
+    from nodes.latent.latents import SetLatentNoiseMask
+    from nodes.models.checkpoint import LoadCheckpoint
+    from nodes.sampling.sampler import Sampler
+
+    model, clip, vae = LoadCheckpoint().run(RunContext(), checkpoint=str(tiny_wan_ti2v))
+    source = Wan22ImageToVideoLatent().run(RunContext(), vae=vae, width=64, height=64, length=5, batch_size=1,
+                                           start_image=torch.rand(5, 64, 64, 3))[0]
+    source = {"samples": source["samples"], "downscale": source["downscale"]}
+    mask = torch.zeros(1, 64, 64)
+    mask[:, :, :32] = 1.0
+    masked = SetLatentNoiseMask().run(RunContext(), latent=source, mask=mask)[0]
+    positive = TextEncode().run(RunContext(), clip=clip, text="a red circle")[0]
+    out = Sampler().run(RunContext(), model=model, positive=positive, negative=None, latent_image=masked, seed=2,
+                        steps=2, cfg=1.0, sampler_name="euler", scheduler="normal" if convention == "diffusers"
+                        else "simple", denoise=1.0, convention=convention)[0]["samples"]
+    torch.testing.assert_close(out[..., 2:], source["samples"][..., 2:], rtol=0, atol=1e-6)
+    assert not torch.allclose(out[..., :2], source["samples"][..., :2], atol=1e-2)
