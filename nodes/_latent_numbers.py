@@ -88,7 +88,8 @@ def vae_patch(config: Any) -> int:
 
 
 def vae_scale(config: Any) -> int:
-    """Pixels per latent cell of a VAE config: 2 per down block of an AutoencoderKL, 2 per
+    """Pixels per latent cell of a VAE config (samples per latent step of an audio VAE): 2 per down block of an
+    AutoencoderKL, 2 per
     temporal-downsample entry of a video VAE (Qwen-Image's), times a patching VAE's patch; a VAE
     that lists its spatial factors (MiniMax H3's) or states its ratio (LTX-2's video VAE, whose blocks
     do not all halve the picture; Wan's, Wan 2.2's 16x patching one among them) says it outright."""
@@ -97,6 +98,8 @@ def vae_scale(config: Any) -> int:
         return math.prod(int(f) for f in factors)
     if stated := get("spatial_compression_ratio", None) or get("scale_factor_spatial", None):
         return int(stated)  # (Wan's VAEs state theirs: 8, Wan 2.2's patching one 16)
+    if strides := get("encoder_strides", None):  # an audio VAE (SAME): samples per latent step
+        return int(get("patch_size")) * math.prod(int(f) for f in strides)
     blocks = config.get("block_out_channels") if isinstance(config, dict) else getattr(config, "block_out_channels",
                                                                                         None)
     if blocks:
@@ -109,7 +112,8 @@ def vae_channels(config: Any) -> int:
     """Channels of a LATENT's samples for a VAE config (a patching VAE's cells on the channel axis)."""
     channels = config.get("latent_channels") if isinstance(config, dict) else getattr(config, "latent_channels", None)
     if channels is None:
-        channels = config.get("z_dim") if isinstance(config, dict) else config.z_dim
+        get = config.get if isinstance(config, dict) else lambda k, d=None: getattr(config, k, d)
+        channels = get("z_dim", None) or get("latent_dim")  # a video VAE's, or an audio VAE's (SAME)
     return int(channels) * vae_patch(config) ** 2
 
 

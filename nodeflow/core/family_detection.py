@@ -88,6 +88,10 @@ DENOISERS: tuple[tuple[str, tuple[Detection, ...]], ...] = (
     ("wan", (Detection(("patch_embedding.weight", "text_embedding.0.weight", "blocks.0.self_attn.q.weight")),
              Detection(("patch_embedding.weight", "condition_embedder.text_embedder.linear_1.weight",
                         "blocks.0.attn1.to_q.weight")))),
+    # Stable Audio 3's DiT: the shared global-conditioning (AdaLN) embedder, in stable-audio-tools' (ComfyUI's)
+    # names under model.model. and in diffusers'
+    ("stable-audio-3", (Detection(("model.transformer.global_cond_embedder.0.weight",)),
+                        Detection(("global_cond_embedder.0.weight", "memory_tokens", "to_global_embed.0.weight")))),
     # MiniMax H3's joint video + audio stream: its audio patch projection and text token refiner, in
     # the original (ComfyUI's) key names and diffusers'
     ("minimax-h3", (Detection(("audio_patch_proj.weight", "token_refiner.blocks.0.attn.qkv_proj.weight")),
@@ -108,6 +112,8 @@ ARCHITECTURES = (
     ("qwen_image", "qwen-image"), ("z-image", "z-image"), ("krea-2", "krea2"), ("krea2", "krea2"),
     ("minimax-h3", "minimax-h3"), ("minimax_h3", "minimax-h3"), ("longcat-image", "longcat-image"),
     ("longcat_image", "longcat-image"),
+    ("minimax-h3", "minimax-h3"), ("minimax_h3", "minimax-h3"), ("stable-audio-3", "stable-audio-3"),
+    ("stable_audio_3", "stable-audio-3"),
     ("lumina", "lumina2"), ("wan2.2-ti2v", "wan22"), ("wan22", "wan22"), ("wan", "wan"), ("ltx-2", "ltx2"),
     ("ltx2", "ltx2"), ("sd3", "sd3"), ("t5", "t5"),
 )

@@ -7,6 +7,7 @@ the model library shares); sampling, guidance, previews, loaders and the memory 
 
 from __future__ import annotations
 
+from nodes.families._declared_audio import AUDIO_FAMILIES
 from nodes.families._declared_video import VIDEO_FAMILIES
 from nodes.families._spec import Family, LatentFormat, TextEncoder
 
@@ -313,4 +314,5 @@ LONGCAT_IMAGE = Family(
 )
 
 FAMILIES: tuple[Family, ...] = (FLUX2_DEV, FLUX2_KLEIN, FLUX_FILL, CHROMA, FLUX, SD3, Z_IMAGE, LUMINA2, QWEN_IMAGE,
-                                 QWEN_IMAGE_LAYERED, QWEN_IMAGE_21, KREA2, FLUX3, LONGCAT_IMAGE, *VIDEO_FAMILIES)
+                                 QWEN_IMAGE_LAYERED, QWEN_IMAGE_21, KREA2, FLUX3, LONGCAT_IMAGE, *VIDEO_FAMILIES,
+                                 *AUDIO_FAMILIES)

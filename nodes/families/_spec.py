@@ -55,6 +55,9 @@ class LatentFormat:
     #: Whether a picture family's latents carry a frame axis all the same: Qwen-Image Layered's frames are
     #: the composite and its layers ([B, C, 1 + layers, h, w]), each decoded alone by a picture VAE.
     layered: bool = False
+    #: An audio family's sample rate (Hz): its latents are [B, channels, latent steps], `downscale` samples
+    #: of sound a step (Stable Audio 3's 4096); 0 for a picture or video family.
+    sample_rate: int = 0
 
 
 @dataclass(frozen=True)
@@ -80,8 +83,9 @@ class Family:
     cfg: str = "batched"
     #: diffusers class of the VAE.
     vae: str = "AutoencoderKL"
-    #: How the pipeline picks its noise levels: "linspace" (sigmas 1 .. 1/n, then shifted) or
-    #: "scheduler" (the scheduler's own spacing of its training table).
+    #: How the pipeline picks its noise levels: "linspace" (sigmas 1 .. 1/n, then shifted), "scheduler" (the
+    #: scheduler's own spacing of its training table) or "own" (its adapter's `levels(steps)`: Stable Audio 3's
+    #: log-SNR schedule).
     sigmas: str = "scheduler"
     #: How the pipeline's resolution-dependent shift mu follows the picture (with dynamic shifting):
     #: "linear" (calculate_shift over the token count: Flux.1, Qwen-Image), "empirical" (Flux.2's
@@ -116,8 +120,9 @@ class Family:
     #: (mean, std) per RGB channel of the [0, 1] pixels its VAE takes and gives, where not [-1, 1]
     #: (MiniMax H3's ImageNet statistics); `nodes.vae.codec` applies them.
     pixel_stats: tuple[tuple[float, ...], tuple[float, ...]] | None = None
-    #: diffusers class of its soundtrack VAE where a plain VAE loader loads one (MiniMax H3's); its
-    #: adapter's `audio_vae(model, device, dtype)` makes the value VAE Decode Audio takes.
+    #: diffusers class of its soundtrack VAE where a plain VAE loader loads one (MiniMax H3's), or of its own
+    #: VAE where that makes sound (Stable Audio 3's, `vae` too); its adapter's `audio_vae(model, device, dtype)`
+    #: makes the value VAE Decode Audio takes.
     audio_vae: str = ""
     notes: tuple[str, ...] = field(default=())
 

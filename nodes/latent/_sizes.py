@@ -1,9 +1,10 @@
-"""Latent sizes: a model's native side, sizes snapped to the VAE's factor, an Empty Latent made
-without a VAE rebuilt for the model that samples it (and refused by nodes that reshape a latent
+"""Latent sizes: a model's native side, sizes snapped to the VAE's factor, an Empty Latent (or Empty Latent
+Audio) made without a VAE rebuilt for the model that samples it (and refused by nodes that reshape a latent
 before that), and what a latent keeps when its samples change shape."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from nodeflow.core import NodeError, RunContext
@@ -33,6 +34,8 @@ def fit_empty_latent(ctx: RunContext, model: Any, latent: dict) -> dict:
     """
     import torch
 
+    if latent.get("empty_seconds") is not None:
+        return _fit_audio(model, latent)
     request = latent.get("empty_size")
     if request is None:
         return latent
@@ -52,6 +55,36 @@ def fit_empty_latent(ctx: RunContext, model: Any, latent: dict) -> dict:
         frames = (samples.shape[2],)
     shape = (samples.shape[0], model.latent_channels, *frames, height // factor, width // factor)
     rest = {k: v for k, v in latent.items() if k not in ("samples", "downscale", "empty_size", "empty_length")}
+    return {**rest, "samples": torch.zeros(shape, dtype=samples.dtype), "downscale": factor}
+
+
+def sample_rate(model: Any) -> int:
+    """An audio model's sample rate: its VAE's (a pipeline folder's own), else its family's; 0 for a picture
+    or video model."""
+    spec = model.spec
+    own = getattr(model.vae, "sample_rate", None) if model.vae is not None else None
+    return int(own or (spec.latent.sample_rate if spec is not None else 0))
+
+
+def audio_steps(seconds: float, rate: int, factor: int) -> int:
+    """Latent steps for `seconds` of sound: rounded up to whole steps of `factor` samples, as
+    StableAudio3Pipeline sizes its latents."""
+    return int(math.ceil(float(seconds) * rate / factor))
+
+
+def _fit_audio(model: Any, latent: dict) -> dict:
+    """Empty Latent Audio's blank latent rebuilt for the audio model that samples it: its channels, and
+    `audio_steps` of the seconds asked."""
+    import torch
+
+    rate = sample_rate(model)
+    if not rate:
+        title = model.spec.title if model.spec is not None else "this model"
+        raise NodeError(f"this is a blank sound latent (Empty Latent Audio) but {title} does not make sound",
+                        "latent_image")
+    samples, factor = latent["samples"], model.vae_scale_factor
+    shape = (samples.shape[0], model.latent_channels, audio_steps(latent["empty_seconds"], rate, factor))
+    rest = {k: v for k, v in latent.items() if k not in ("samples", "downscale", "empty_seconds")}
     return {**rest, "samples": torch.zeros(shape, dtype=samples.dtype), "downscale": factor}
 
 

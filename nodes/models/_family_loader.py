@@ -1,8 +1,7 @@
 """Loading the parts of a declared family (`nodes.families`): denoiser, text encoders, VAE.
 
-Everything is read from the family's declaration: the denoiser's diffusers class, each text
-encoder's part name, transformers classes and tokenizer; the values built here are the same
-MODEL / CLIP / VAE that SD checkpoints give, with `family` set so that sampling asks the family.
+Everything is read from the family's declaration (denoiser class, each text encoder's part, classes, tokenizer);
+the values are the MODEL / CLIP / VAE SD checkpoints give, `family` set so that sampling asks the family.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from typing import Any
 from nodeflow.core import NodeError
 from nodeflow.core.paths import RESOURCES
 from nodes._lazy import lazy
-from nodes.families import Family, detect
+from nodes.families import Family, by_name, detect
 from nodes.values import Clip, Model, Vae, vae_channels, vae_scale
 
 torch = lazy("torch")
@@ -87,6 +86,8 @@ def load_vae(folder: Path, subfolder: str | None, device: str, dtype: Any, place
 
     vae = getattr(diffusers, class_name).from_pretrained(folder, subfolder=subfolder, torch_dtype=dtype,
                                                          local_files_only=True)
+    if (spec := by_name(family)) is not None and spec.audio_vae == class_name:  # its own VAE makes sound (SA3's)
+        return spec.module().audio_vae(ready(vae, place), device, dtype)
     return Vae(ready(vae, place), device, dtype, family=family)
 
 

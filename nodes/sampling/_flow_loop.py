@@ -74,7 +74,9 @@ def timesteps_for(model: Any, scheduler: Any, steps: int, size: tuple[int, int],
     seq_len = {"channels": model.latent_channels, "reference": tokens // frames}.get(spec.shift_rule, tokens)
     config = scheduler.config
     dynamic = config.get("use_dynamic_shifting", False)
-    if spec.sigmas == "linspace":
+    if spec.sigmas == "own":  # the adapter's levels (Stable Audio 3's log-SNR schedule)
+        scheduler.set_timesteps(sigmas=spec.module().levels(steps), device=device)
+    elif spec.sigmas == "linspace":
         mu = {"mu": _mu(spec, config, seq_len, steps, 1.15)} if dynamic else {}
         scheduler.set_timesteps(sigmas=_levels(model, steps), device=device, **mu)
     else:
@@ -256,7 +258,8 @@ def sample(ctx: RunContext, guider: Any, sampler: Any, schedule: Any, noise: Any
             # Skip Layer Guidance as StableDiffusion3Pipeline runs it: with CFG, strictly inside its span.
             skipping = skip is not None and call.cfg_on and total * skip.start < i < total * skip.end
             velocity = call.velocity(latents, t, skip=skipping, guide=guide)
-            latents = scheduler.step(velocity, t, latents, return_dict=False)[0]
+            # a stochastic scheduler (Stable Audio 3's) re-noises from the run's generator, as the pipeline's does
+            latents = scheduler.step(velocity, t, latents, generator=generator, return_dict=False)[0]
             if mask is not None:
                 kept = image_latents
                 if i < total - 1 and not clean:

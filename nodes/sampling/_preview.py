@@ -41,6 +41,8 @@ def latent_preview(model: Model, latents: Any) -> Any:
     """A cheap RGB picture of latents: a linear projection, no VAE decode (PIL, latent resolution)."""
     from PIL import Image
 
+    if latents.ndim == 3:  # a sound's latents [B, C, steps]: no picture to show
+        return None
     holder = preview_holder(model)
     if holder.preview_projection is None:
         holder.preview_projection = fit_preview_projection(model)

@@ -27,6 +27,7 @@ area's module, listed below); nothing else in the importer or exporter needs to 
 from __future__ import annotations
 
 from nodeflow.interop.comfyui.classes import (
+    audio,
     conditioning,
     data,
     flux3,
@@ -59,6 +60,7 @@ ENTRIES: tuple[Entry, ...] = (
     *wan.WAN,
     *minimax.MINIMAX,
     *vision.VISION,
+    *audio.AUDIO,
 )
 
 _BY_CLASS = {e.comfy: e for e in ENTRIES}

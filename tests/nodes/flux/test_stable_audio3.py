@@ -1,0 +1,93 @@
+"""Stable Audio 3: Load Checkpoint (a StableAudio3Pipeline folder) -> Text Encode -> Empty Latent Audio ->
+Sampler -> VAE Decode Audio gives StableAudio3Pipeline's waveform (tiny random weights, CPU, tolerance 0):
+the distilled Medium's stochastic steps at cfg 1, the Base's Euler steps with CFG and a negative prompt."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from graphs import add, new_graph, run
+
+from nodeflow.engine import Executor
+
+#: Seconds that fill whole latent steps of the tiny VAE (64 samples a step at 16 kHz: 250 steps).
+SECONDS = 1.0
+
+
+@pytest.fixture(scope="module")
+def executor():
+    return Executor(device="cpu")
+
+
+@pytest.fixture(scope="module")
+def tiny_medium(tmp_path_factory, torch_threads):
+    from tiny_stable_audio3 import build_stable_audio3
+
+    return build_stable_audio3(tmp_path_factory.mktemp("tiny_sa3"))
+
+
+@pytest.fixture(scope="module")
+def tiny_base(tmp_path_factory, torch_threads):
+    from tiny_stable_audio3 import build_stable_audio3
+
+    return build_stable_audio3(tmp_path_factory.mktemp("tiny_sa3_base"), seed=1, stochastic=False)
+
+
+def audio_graph(checkpoint, *, cfg: float, steps: int, seed: int, negative: str = ""):
+    g = new_graph()
+    ckpt = add(g, "models.load_checkpoint", checkpoint=str(checkpoint))
+    pos = add(g, "conditioning.text_encode", {"clip": (ckpt, "clip")}, text="a red circle")
+    neg = add(g, "conditioning.text_encode", {"clip": (ckpt, "clip")}, text=negative)
+    empty = add(g, "audio.empty_latent", seconds=SECONDS, batch_size=1)
+    sampler = add(g, "sampling.sampler", {"model": (ckpt, "model"), "positive": (pos, "conditioning"),
+                                          "negative": (neg, "conditioning"), "latent_image": (empty, "latent")},
+                  seed=seed, steps=steps, cfg=cfg, sampler_name="euler", scheduler="normal")
+    decode = add(g, "audio.vae_decode", {"samples": (sampler, "latent"), "vae": (ckpt, "vae")})
+    add(g, "audio.save", {"audio": (decode, "audio")}, filename_prefix="sa3")
+    return g, decode
+
+
+def reference(folder, **kwargs):
+    from diffusers import StableAudio3Pipeline
+    from pipelines import settled  # the weights laid out as NodeFlow's loaders lay them out
+
+    pipe = settled(StableAudio3Pipeline.from_pretrained(folder, local_files_only=True))
+    pipe.set_progress_bar_config(disable=True)
+    return pipe("a red circle", duration=SECONDS, **kwargs).audios
+
+
+@pytest.mark.parametrize(("fixture", "cfg", "steps"), [("tiny_medium", 1.0, 3), ("tiny_base", 3.0, 2)])
+def test_sound_matches_stable_audio3_pipeline(request, executor, tmp_path, fixture, cfg, steps):
+    folder = request.getfixturevalue(fixture)
+    graph, decode = audio_graph(folder, cfg=cfg, steps=steps, seed=7, negative="a green square")
+    ours = run(executor, graph, tmp_path).values[decode]["audio"]
+    theirs = reference(folder, num_inference_steps=steps, guidance_scale=cfg, negative_prompt="a green square",
+                       generator=torch.Generator("cpu").manual_seed(7))
+    assert ours["sample_rate"] == 16000
+    assert ours["waveform"].shape == theirs.shape == (1, 2, 16000)
+    assert theirs.std() > 1e-3  # a waveform with something in it
+    assert torch.equal(ours["waveform"], theirs.float())
+
+
+def test_empty_latent_audio_is_comfyuis_blank_latent_until_sampled():
+    from nodeflow.core import RunContext
+    from nodes.audio.latent import EmptyLatentAudio
+
+    (latent,) = EmptyLatentAudio().run(RunContext(), seconds=47.6, batch_size=2)
+    assert latent["samples"].shape == (2, 64, 1024)  # ComfyUI's: round(47.6 * 44100 / 2048 / 2) * 2 steps
+    assert latent["empty_seconds"] == 47.6
+
+
+def test_a_picture_model_refuses_a_blank_sound_latent(tiny_flux, executor, tmp_path):
+    g = new_graph()
+    ckpt = add(g, "models.load_checkpoint", checkpoint=str(tiny_flux))
+    pos = add(g, "conditioning.text_encode", {"clip": (ckpt, "clip")}, text="a red circle")
+    empty = add(g, "audio.empty_latent", seconds=1.0, batch_size=1)
+    sampler = add(g, "sampling.sampler", {"model": (ckpt, "model"), "positive": (pos, "conditioning"),
+                                          "latent_image": (empty, "latent")},
+                  seed=1, steps=1, cfg=1.0, sampler_name="euler", scheduler="normal")
+    decode = add(g, "vae.decode", {"latent": (sampler, "latent"), "vae": (ckpt, "vae")})
+    add(g, "image.preview", {"images": (decode, "image")})
+    result = executor.run(g, output_dir=tmp_path)
+    assert not result.ok
+    assert "does not make sound" in str(result.errors)
