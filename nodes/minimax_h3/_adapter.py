@@ -300,6 +300,13 @@ def sample(model: Any, entry: Any, latent: Mapping[str, Any], seed: int, steps: 
     return result
 
 
+def shifts_of(model: Any) -> tuple[float, float]:
+    """The (video, soundtrack) schedule shifts a run samples with: MiniMax H3 Sigma Shift's (or Model
+    Sampling SD3's video shift) on the model, else the released 12 and 3."""
+    chosen = model.scheduler_config.get("comfy_sampling") or {}
+    return float(chosen.get("shift", model.spec.comfy_shift)), float(chosen.get("audio_shift", SHIFTS[1]))
+
+
 def sample_joint(ctx: RunContext, guider: Any, schedule: Any, noise: Any, latent: dict) -> dict:
     """A sampler node's run in the diffusers convention: the pipeline's loop (`sample`) for `schedule.steps`
     model calls (the pipeline's num_inference_steps counts the final sigma 0 too). The checkpoint is
@@ -315,7 +322,7 @@ def sample_joint(ctx: RunContext, guider: Any, schedule: Any, noise: Any, latent
     if int(schedule.steps) < 1:
         raise NodeError("steps must be at least 1", "steps")
     return sample(guider.model, guider.positive.entries[0], latent, int(noise.seed), int(schedule.steps) + 1,
-                  progress=lambda done, total: ctx.progress(done, total))
+                  shifts_of(guider.model), progress=lambda done, total: ctx.progress(done, total))
 
 
 # ------------------------------------------------------------------------------ loading

@@ -25,10 +25,10 @@ from nodeflow.core import NodeError
 from nodes._lazy import lazy
 from nodes.minimax_h3._adapter import (
     KEYFRAME_SEED,
-    SHIFTS,
     Layout,
     audio_latents,
     audio_rows,
+    shifts_of,
     video_latents,
     video_rows,
 )
@@ -36,17 +36,11 @@ from nodes.minimax_h3._adapter import (
 torch = lazy("torch")
 
 
-def video_shift(model: Any) -> float:
-    """The shift of the video's schedule the run samples with (Model Sampling SD3 / MiniMax H3 Sigma Shift
-    on the model, else the family's 12)."""
-    chosen = model.scheduler_config.get("comfy_sampling") or {}
-    return float(chosen.get("shift", model.spec.comfy_shift))
-
-
 def stream_noise_scales(model: Any) -> tuple[float, float]:
     """The factors on the video's and the soundtrack's start noise that keep the soundtrack on its own
     schedule in the video's sigmas (`nodes.latent._streams.Joint.scales`)."""
-    return 1.0, SHIFTS[1] / video_shift(model)
+    video, audio = shifts_of(model)
+    return 1.0, audio / video
 
 
 class Denoise:
@@ -58,7 +52,7 @@ class Denoise:
         if batch != 1:
             raise NodeError("MiniMax H3 packs one video per sequence: batch size 1", "latent_image")
         self.model, self.entry, self.streams = model, entry, None
-        self.shifts = (video_shift(model), SHIFTS[1])
+        self.shifts = shifts_of(model)
         self.layout: Any = None
         self.held: Any = None
 

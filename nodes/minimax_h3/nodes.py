@@ -1,6 +1,6 @@
 """MiniMax H3's nodes, in ComfyUI's vocabulary: MiniMaxH3ImageToVideo (text-to-video and first / last
-frame video, with the soundtrack), MiniMaxH3ReferenceToVideo (a video drawn from reference pictures) and
-MiniMaxH3AddGuide (a picture held at any frame).
+frame video, with the soundtrack), MiniMaxH3ReferenceToVideo (a video drawn from reference pictures),
+MiniMaxH3AddGuide (a picture held at any frame) and MiniMaxH3SigmaShift (the two schedules' shifts).
 
 They make what the family's sampling reads (`nodes.minimax_h3._adapter`): a LATENT with the video in
 "samples" [1, 24, latent frames, h, w] and the soundtrack in "audio_samples" [1, 32, 2, audio frames],
@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
-from nodeflow.core.types import AUDIO, CLIP, CONDITIONING, IMAGE, INT, LATENT, STRING, VAE
+from nodeflow.core.types import AUDIO, CLIP, CONDITIONING, FLOAT, IMAGE, INT, LATENT, MODEL, STRING, VAE
 from nodes.families import by_name
 
 FAMILY = "minimax-h3"
@@ -229,3 +229,27 @@ class AddGuide(Node):
         picture = _pictures(image, samples.shape[-1] * factor, samples.shape[-2] * factor, "center")
         guide = ad.Guide(place, ad.keyframe_latents(_vae_of(vae), picture))
         return (_conditioning(entries[0], (guide,)),)
+
+
+class SigmaShift(Node):
+    type_id = "minimax_h3.sigma_shift"
+    title = "MiniMax H3 Sigma Shift"
+    category = "models/flow"
+    description = ("The shifts of MiniMax H3's two schedules: the video's (12 released; the distilled FastH3 uses "
+                   "10) and the soundtrack's (3). Both conventions sample with them.")
+    inputs = (Input("model", MODEL), Input("shift", FLOAT, default=12.0, min=0.01, max=100.0, step=0.01),
+              Input("audio_shift", FLOAT, default=3.0, min=0.01, max=100.0, step=0.01))
+    outputs = (Output("model", MODEL),)
+
+    def run(self, ctx: RunContext, model: Any, shift: float, audio_shift: float) -> tuple[Any]:
+        import dataclasses
+
+        from nodes.models.flow_sampling import COMFY_KEY
+
+        if model.spec is None or model.spec.name != FAMILY:
+            raise NodeError("this sets a MiniMax H3 model's shifts (Model Sampling SD3 sets other flow models')",
+                            "model")
+        if shift <= 0 or audio_shift <= 0:
+            raise NodeError("the shifts must be above 0", "shift" if shift <= 0 else "audio_shift")
+        chosen = {"kind": "linear", "shift": float(shift), "audio_shift": float(audio_shift)}
+        return (dataclasses.replace(model, scheduler_config={**model.scheduler_config, COMFY_KEY: chosen}),)

@@ -21,22 +21,28 @@ def tiny():
     return parts()
 
 
-def test_one_schedule_with_a_scaled_soundtrack_equals_the_pipelines_two(tiny):
-    model = as_model(tiny["transformer"])
+@pytest.mark.parametrize("shift", [12.0, 10.0])
+def test_one_schedule_with_a_scaled_soundtrack_equals_the_pipelines_two(tiny, shift):
+    """At the released shifts (12 and 3) and at FastH3's (10 and 3, set by MiniMax H3 Sigma Shift)."""
+    from nodeflow.core import RunContext
+    from nodes.minimax_h3.nodes import SigmaShift
+
+    (model,) = SigmaShift().run(RunContext(), as_model(tiny["transformer"]), shift, 3.0)
     states, tags = ad.prompt_states(tiny["tokenizer"], tiny["text_encoder"], PROMPT, "cpu")
     entry = CondEntry(embeds=states, extra=ad.Prompt(tags))
     latent = empty_latent()
-    want = ad.sample(model, entry, latent, SEED, STEPS)
+    want = ad.sample(model, entry, latent, SEED, STEPS, ad.shifts_of(model))
+    assert ad.shifts_of(model) == (shift, 3.0)
 
     streams = _streams.of(latent, model)
-    assert streams.scales == (1.0, 3.0 / 12.0)
+    assert streams.scales == (1.0, 3.0 / shift)
     generator = torch.Generator().manual_seed(SEED)  # the pipeline's draws: the video's, then the audio rows
     video = torch.randn(streams.video, generator=generator)
     frames = streams.shapes[1][-1]
     sound = torch.randn((2 * frames, 32), generator=generator)
     x = streams.join([video, ad.audio_latents(sound, frames) * streams.scales[1]])
     u = torch.linspace(1.0, 0.0, STEPS)
-    sigmas = 12.0 * u / (1 + 11.0 * u)
+    sigmas = shift * u / (1 + (shift - 1) * u)
     denoise = Denoise(model, entry, 1, (2, 2))
     denoise.streams = streams
     for sigma, after in zip(sigmas[:-1], sigmas[1:], strict=True):

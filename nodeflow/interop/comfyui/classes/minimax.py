@@ -23,5 +23,7 @@ MINIMAX: tuple[Entry, ...] = (
           ("positive", "latent")),
     Entry("MiniMaxH3AddGuide", "minimax_h3.add_guide", ("frame_idx",),
           same("positive", "vae", "audio_vae", "latent", "image", "audio", "frame_idx"), ("positive",)),
+    Entry("MiniMaxH3SigmaShift", "minimax_h3.sigma_shift", ("shift", "audio_shift"),
+          same("model", "shift", "audio_shift"), ("model",)),
     Entry("VAEDecodeAudio", "audio.vae_decode", (), same("samples", "vae"), ("audio",)),
 )
