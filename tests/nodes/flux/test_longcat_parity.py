@@ -106,3 +106,19 @@ def test_edit_matches_longcat_image_edit_pipeline(tiny_longcat8, source_png, exe
                            generator=torch.Generator("cpu").manual_seed(3)).images)
     meaningful(theirs)
     np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("family", [None, "z-image", "qwen-image-2.1"])
+def test_edit_encode_refuses_a_text_encoder_whose_family_edits_otherwise(family):
+    """Text Encode (Qwen-Image Edit) encodes as the text encoder's family edits from one picture (Qwen-Image,
+    LongCat-Image); any other text encoder is one line on 'clip', before any work."""
+    from types import SimpleNamespace
+
+    from nodeflow.core import NodeError
+    from nodes.families import by_name
+    from nodes.qwen_image.edit import TextEncodeQwenImageEdit
+
+    clip = SimpleNamespace(spec=by_name(family) if family else None)
+    with pytest.raises(NodeError) as caught:
+        TextEncodeQwenImageEdit().run(None, clip, "make it blue")
+    assert caught.value.field == "clip" and "Qwen-Image or LongCat-Image" in str(caught.value)
