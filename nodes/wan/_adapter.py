@@ -11,7 +11,8 @@
   Wan 2.1's image-to-video transformers (an image embedder) also read the start picture as CLIP vision
   tokens: the penultimate states of the prompt's `extra` (a ClipVisionOutput, Wan Image To Video's
   clip_vision_output), the pipeline's `encoder_hidden_states_image`, the same for every prompt. A
-  transformer without an image embedder (Wan 2.2's) ignores them, as ComfyUI's does.
+  transformer without an image embedder (Wan 2.2's) ignores them, as ComfyUI's does. A model patched by
+  Scale ROPE (`Model.rope_options`) sees its tokens at scaled and shifted positions (`nodes.wan._rope`).
 - `denoiser_config`: the transformer's sizes off a file's tensors, in Wan's original names (ComfyUI's
   files, converted by diffusers' single-file converter when loaded) or diffusers' own.
 """
@@ -25,10 +26,13 @@ from typing import Any
 from nodeflow.core import NodeError, RunContext
 from nodes._latent_numbers import require_whole_cells
 from nodes._lazy import lazy
+from nodes.wan import _rope
 
 torch = lazy("torch")
 
 TITLE = "Wan"
+#: Scale ROPE's scaled and shifted positions apply to Wan's transformers (`nodes.wan._rope`).
+SCALES_ROPE = True
 
 
 def encode(ctx: RunContext, clip: Any, text: str, texts: Mapping[str, str] | None = None) -> Any:
@@ -96,9 +100,10 @@ class Denoise:
     def __call__(self, latents: Any, t: Any) -> Any:
         x = latents if self.concat is None else torch.cat([latents, self.concat.to(latents.dtype)], dim=1)
         timestep = self._per_token(latents, t) if self.model.spec.mask_keeps_clean else t.expand(latents.shape[0])
-        return self.model.unet(hidden_states=x.to(self.model.dtype), timestep=timestep,
-                               encoder_hidden_states=self.embeds, encoder_hidden_states_image=self.image,
-                               attention_kwargs=None, return_dict=False)[0]
+        with _rope.scaled(self.model.unet.rope, self.model.rope_options):
+            return self.model.unet(hidden_states=x.to(self.model.dtype), timestep=timestep,
+                                   encoder_hidden_states=self.embeds, encoder_hidden_states_image=self.image,
+                                   attention_kwargs=None, return_dict=False)[0]
 
 
 def _image_tokens(model: Any, entry: Any, batch: int) -> Any:

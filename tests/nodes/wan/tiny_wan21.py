@@ -20,7 +20,9 @@ def clip_tower():
 
 def build_wan21(folder: Path, *, seed: int = 0) -> tuple[Path, Path]:
     """(the pipeline folder, the CLIP vision file): a WanImageToVideoPipeline whose transformer has Wan
-    2.1's image embedder (image_dim: the tower's width; added_kv_proj_dim: its own width)."""
+    2.1's image embedder (image_dim: the tower's width; added_kv_proj_dim: its own width) and one head of
+    the real 128 width (a lone file of it loads with the shipped config; ChronoEdit's rotary split is
+    Wan's only for such widths)."""
     import torch
     from diffusers import FlowMatchEulerDiscreteScheduler, WanImageToVideoPipeline, WanTransformer3DModel
     from safetensors.torch import save_file
@@ -30,8 +32,8 @@ def build_wan21(folder: Path, *, seed: int = 0) -> tuple[Path, Path]:
     torch.manual_seed(seed)
     transformer = WanTransformer3DModel(patch_size=(1, 2, 2), in_channels=36, out_channels=16, text_dim=32,
                                         freq_dim=32, ffn_dim=64, num_layers=1, rope_max_seq_len=32,
-                                        num_attention_heads=2, attention_head_dim=16, image_dim=TOWER["hidden_size"],
-                                        added_kv_proj_dim=32)
+                                        num_attention_heads=1, attention_head_dim=128, image_dim=TOWER["hidden_size"],
+                                        added_kv_proj_dim=128)
     tower = clip_tower()
     processor = CLIPImageProcessor(size={"shortest_edge": TOWER["image_size"]},
                                    crop_size={"height": TOWER["image_size"], "width": TOWER["image_size"]})
