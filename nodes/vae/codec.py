@@ -34,6 +34,18 @@ def decode(vae: Any, latent: dict, tile: int | None = None, overlap: int = 0) ->
     return image.cpu().permute(0, 2, 3, 1).float().contiguous()
 
 
+def vae_pixels(vae: Any, pixels: Any) -> Any:
+    """Pictures in [-1, 1] as the VAE takes them: unchanged, or normalised by its family's pixel statistics
+    (`Family.pixel_stats`: MiniMax H3's ImageNet ones); the inverse of `unit_pixels`."""
+    from nodes.families import by_name
+
+    spec = by_name(vae.family)
+    if spec is None or spec.pixel_stats is None:
+        return pixels
+    mean, std = (pixels.new_tensor(v).view(1, -1, 1, 1) for v in spec.pixel_stats)
+    return ((pixels * 0.5 + 0.5) - mean) / std
+
+
 def unit_pixels(vae: Any, decoded: Any) -> Any:
     """[0, 1] pictures [B, 3, H, W] of a VAE's output: from [-1, 1], or its family's pixel statistics
     undone (`Family.pixel_stats`: MiniMax H3's ImageNet ones, as its pipeline decodes)."""
@@ -147,7 +159,7 @@ def encode(ctx: RunContext, pixels: Any, vae: Any, tile: int | None = None, over
     from nodes.latent._frames import to_video
 
     pixels = _checked_pixels(ctx, pixels, vae.scale_factor)
-    vae_input = image_to_vae_input(pixels, vae.device, vae.dtype)
+    vae_input = vae_pixels(vae, image_to_vae_input(pixels, vae.device, vae.dtype))
     temporal = vae.temporal
     if temporal:
         left = (pixels.shape[0] - 1) % temporal

@@ -47,3 +47,18 @@ def test_vae_decode_audio_gives_the_pipelines_waveform(run, tmp_path):
     assert torch.equal(audio["waveform"], torch.as_tensor(out["audio"]).reshape(1, 2, -1).float())
     with pytest.raises(NodeError, match="not an audio VAE"):
         VAEDecodeAudio().run(RunContext(), {"samples": latents}, Vae(tiny["vae"], "cpu", torch.float32))
+
+
+def test_vae_encode_gives_the_vae_imagenet_normalised_frames(run):
+    """VAE Encode of frames with MiniMax H3's VAE: the pixels normalised by ImageNet's statistics, as its
+    pipeline encodes (the inverse of the decode's), the batch as one video's frames."""
+    from nodes.vae.codec import encode
+
+    tiny, _ = run
+    frames = torch.rand(5, SIDE, SIDE, 3, generator=torch.Generator().manual_seed(0))  # 5: the shortest clip
+    got = encode(RunContext(), frames, Vae(tiny["vae"], "cpu", torch.float32, family="minimax-h3"))
+    mean = torch.tensor((0.485, 0.456, 0.406)).view(1, 3, 1, 1, 1)
+    std = torch.tensor((0.229, 0.224, 0.225)).view(1, 3, 1, 1, 1)
+    with torch.no_grad():
+        want = tiny["vae"].encode((frames.permute(3, 0, 1, 2)[None] - mean) / std).latent_dist.mean
+    assert torch.allclose(got["latent_dist"]["mean"], want, atol=1e-5, rtol=0)
