@@ -65,7 +65,8 @@ def causal_lm(encoder: Any) -> Any:
     return model.eval()
 
 
-def _prompt_ids(tokenizer: Any, prompt: str, system_prompt: str, thinking: bool, template: bool) -> Any:
+def prompt_text(tokenizer: Any, prompt: str, system_prompt: str, thinking: bool, template: bool) -> str:
+    """The text the model continues: the prompt in the chat template, or after the system prompt."""
     if template and getattr(tokenizer, "chat_template", None):
         messages = ([{"role": "system", "content": system_prompt}] if system_prompt else [])
         messages.append({"role": "user", "content": prompt})
@@ -73,7 +74,7 @@ def _prompt_ids(tokenizer: Any, prompt: str, system_prompt: str, thinking: bool,
                                              enable_thinking=thinking)
     else:
         text = f"{system_prompt}\n{prompt}" if system_prompt else prompt
-    return tokenizer(text, return_tensors="pt", add_special_tokens=False).input_ids
+    return text
 
 
 def generate(ctx: RunContext, clip: Any, prompt: str, system_prompt: str, *, max_tokens: int,
@@ -91,7 +92,8 @@ def generate(ctx: RunContext, clip: Any, prompt: str, system_prompt: str, *, max
                         "language model whose file has no head and does not tie it to its embeddings)", "clip")
     tokenizer = clip.tokenizer
     if ids is None:
-        ids = _prompt_ids(tokenizer, prompt, system_prompt, thinking, template)
+        text = prompt_text(tokenizer, prompt, system_prompt, thinking, template)
+        ids = tokenizer(text, return_tensors="pt", add_special_tokens=False).input_ids
     if ids.shape[1] == 0:
         raise NodeError("the prompt is empty and no template adds text: there is nothing to continue", "prompt")
     ids = ids.to(clip.text_encoder.device)

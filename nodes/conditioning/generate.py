@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nodeflow.core import Input, Node, NodeError, Output, RunContext
+from nodeflow.core import Input, Node, Output, RunContext
 from nodeflow.core.types import BOOLEAN, CLIP, FLOAT, IMAGE, INT, SEED_MAX, STRING
 
 
@@ -15,12 +15,12 @@ class TextGenerate(Node):
     description = ("Writes text with the CLIP input's language model (the Qwen encoders of Z-Image, Qwen-Image...), "
                    "as ComfyUI's Generate Text: the prompt in the model's chat template, then up to max_length new "
                    "tokens, greedy with sampling_mode off, sampled (seeded: the same seed writes the same text) "
-                   "with it on. Stops after max_seconds whatever it has written. Reads text only: a picture is "
-                   "refused.")
+                   "with it on. Stops after max_seconds whatever it has written. A vision-language encoder "
+                   "(Qwen3-VL, Qwen2.5-VL) reads the image's pictures before the prompt.")
     inputs = (
         Input("clip", CLIP),
         Input("prompt", STRING, default="", multiline=True),
-        Input("image", IMAGE, optional=True, help="not read: NodeFlow's Generate Text reads text only"),
+        Input("image", IMAGE, optional=True, help="pictures the model reads before the prompt (vision-language encoders only)"),
         Input("system_prompt", STRING, default="", multiline=True, help="the chat's system message (none if empty)"),
         Input("max_length", INT, default=512, min=1, max=32768, help="new tokens at most"),
         Input("sampling_mode", STRING, default="on", choices=("on", "off"), help="off: greedy, the options unused"),
@@ -43,10 +43,12 @@ class TextGenerate(Node):
             presence_penalty: float, thinking: bool, use_default_template: bool, max_seconds: float,
             image: Any = None) -> tuple[str]:
         from nodes.conditioning._generate import Sampling, generate
+        from nodes.conditioning._pictures import picture_prompt
 
-        if image is not None:
-            raise NodeError("NodeFlow's Generate Text reads text only; unlink 'image'", "image")
+        ids, extra = picture_prompt(clip, image, prompt, system_prompt, thinking=thinking,
+                                    template=use_default_template) if image is not None else (None, None)
         sampling = Sampling(temperature, top_k, top_p, min_p, repetition_penalty, presence_penalty, seed) \
             if sampling_mode == "on" else None
         return (generate(ctx, clip, prompt, system_prompt, max_tokens=max_length, sampling=sampling,
-                         thinking=thinking, template=use_default_template, seconds=max_seconds),)
+                         thinking=thinking, template=use_default_template, seconds=max_seconds, ids=ids,
+                         extra=extra),)

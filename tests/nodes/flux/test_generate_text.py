@@ -69,5 +69,5 @@ def test_an_encoder_without_a_head_and_a_picture_are_refused_naming_the_field(ti
     with pytest.raises(NodeError, match="cannot write text") as caught:
         run(headless)
     assert caught.value.field == "clip"
-    with pytest.raises(NodeError, match="reads text only"):
+    with pytest.raises(NodeError, match="sees no pictures"):
         TextGenerate().run(RunContext(node_id="7"), clip, image=torch.zeros(1, 8, 8, 3), **OPTIONS)
