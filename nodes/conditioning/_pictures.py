@@ -17,18 +17,24 @@ from nodeflow.core import NodeError
 SLOT = "<|vision_start|><|image_pad|><|vision_end|>"
 
 
+#: Vision-language model type -> (the shipped folder of its picture settings, its transformers processor):
+#: the processors Qwen Image 2.1 (Qwen3-VL) and the Qwen-Image editors (Qwen2.5-VL) read pictures with.
+PROCESSORS = {"qwen3_vl": ("qwen-image-2.1", "Qwen3VLProcessor"), "qwen2_5_vl": ("qwen-image", "Qwen2VLProcessor")}
+
+
 def _processor(model_type: str, tokenizer: Any) -> Any:
-    """The processor the family that loads this kind of encoder already uses for its pictures."""
-    if model_type == "qwen3_vl":
-        from nodes.qwen_image21._prompt import processor_for
+    """The processor of this kind of encoder, with its picture settings shipped with NodeFlow."""
+    from transformers import Qwen2VLImageProcessorPil
 
-        return processor_for(tokenizer)
-    if model_type == "qwen2_5_vl":
-        from nodes.qwen_image.edit import picture_processor_for
+    from nodeflow.core.paths import RESOURCES
+    from nodes.models._language_encoders import picture_processor
 
-        return picture_processor_for(tokenizer)
-    raise NodeError(f"this text encoder ({model_type or 'not a vision-language model'}) sees no pictures: "
-                    "Qwen3-VL and Qwen2.5-VL encoders do; unlink 'image'", "image")
+    if model_type not in PROCESSORS:
+        raise NodeError(f"this text encoder ({model_type or 'not a vision-language model'}) sees no pictures: "
+                        "Qwen3-VL and Qwen2.5-VL encoders do; unlink 'image'", "image")
+    folder, processor_class = PROCESSORS[model_type]
+    images = Qwen2VLImageProcessorPil.from_pretrained(RESOURCES / "configs" / folder / "processor")
+    return picture_processor(tokenizer, images, processor_class)
 
 
 def picture_prompt(clip: Any, image: Any, prompt: str, system_prompt: str, *, thinking: bool,

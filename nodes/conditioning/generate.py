@@ -20,7 +20,8 @@ class TextGenerate(Node):
     inputs = (
         Input("clip", CLIP),
         Input("prompt", STRING, default="", multiline=True),
-        Input("image", IMAGE, optional=True, help="pictures the model reads before the prompt (vision-language encoders only)"),
+        Input("image", IMAGE, optional=True,
+              help="pictures the model reads before the prompt (vision-language encoders only)"),
         Input("system_prompt", STRING, default="", multiline=True, help="the chat's system message (none if empty)"),
         Input("max_length", INT, default=512, min=1, max=32768, help="new tokens at most"),
         Input("sampling_mode", STRING, default="on", choices=("on", "off"), help="off: greedy, the options unused"),
