@@ -145,12 +145,19 @@ def _decoded(graph, result) -> list[tuple[int, ...]]:
     return [tuple(v["image"].shape) for k, v in result.values.items() if graph.nodes[k].type == "vae.decode"]
 
 
-def test_the_i2v_template_runs_on_tiny_weights(files, pictures, tmp_path):
+@pytest.mark.parametrize("lightx2v", [False, True])
+def test_the_i2v_template_runs_on_tiny_weights(files, pictures, tmp_path, lightx2v):
     """The template's own choice (no LightX2V LoRA: 20 steps at cfg 3.5, handing over at step 10) at 2
-    steps handing over at 1; 81 frames made 5 (its length is seconds x 16 + 1)."""
+    steps handing over at 1, and its switch turned on (the LightX2V LoRAs on both models: 4 steps at cfg 1,
+    handing over at 2); 81 frames made 5 (its length is seconds x 16 + 1)."""
     graph = _imported("video_wan2_2_14B_i2v", files, pictures)
     _primitives(graph, {20: 2, 10: 1, 5.0: 0.25})
+    if lightx2v:
+        switch = next(k for k, r in graph.nodes.items() if r.type == "basic.boolean")
+        graph.set_param(switch, "value", True)
     result = _ran(graph, tmp_path)
+    patched = [k for k in result.executed if graph.nodes[k].type == "models.load_lora_model_only"]
+    assert len(patched) == (2 if lightx2v else 0)
     assert _decoded(graph, result) == [(5, 32, 32, 3)]
     assert sorted((tmp_path / "out").rglob("*.mp4"))
 
