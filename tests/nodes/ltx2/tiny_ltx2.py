@@ -337,3 +337,27 @@ def write_lora_file(path, seed: int = 0):
         weights[f"diffusion_model.{layer}.lora_B.weight"] = torch.randn(width, 4, generator=generator) * 0.1
     save_file(weights, str(path))
     return path, weights
+
+
+def build_ltx23_chat(folder):
+    """A tiny LTX-2.3 pipeline folder whose Gemma can also chat (tiny_gemma3's tokenizer with Gemma's turn tokens
+    and a vision tower, Gemma 3 12B's width that LTX-2.3's projections take), as LTX-2.3's templates use it to
+    write their prompts; returns (folder, the Gemma model, its tokenizer)."""
+    import torch
+    from diffusers import FlowMatchEulerDiscreteScheduler, LTX2Pipeline
+    from tiny_gemma3 import CONFIGS, VISION, gemma_tokenizer
+    from transformers import Gemma3Config, Gemma3ForConditionalGeneration, Gemma3TextConfig
+
+    tokenizer = gemma_tokenizer()
+    text = Gemma3TextConfig.from_pretrained(CONFIGS / "ltx2" / "text_encoder")
+    text.vocab_size, text.hidden_size, text.intermediate_size = len(tokenizer), GEMMA_23_WIDTH, 64
+    text.num_hidden_layers, text.num_attention_heads, text.num_key_value_heads, text.head_dim = GEMMA_LAYERS, 2, 1, 16
+    text.layer_types = text.layer_types[:GEMMA_LAYERS]
+    torch.manual_seed(0)
+    gemma_model = Gemma3ForConditionalGeneration(Gemma3Config(text_config=text.to_dict(), vision_config=VISION,
+                                                               mm_tokens_per_image=256)).eval()
+    audio, vocoder = audio_parts(0)
+    LTX2Pipeline(scheduler=FlowMatchEulerDiscreteScheduler(**SCHEDULER), vae=video_vae(0), audio_vae=audio,
+                 tokenizer=tokenizer, vocoder=vocoder, text_encoder=gemma_model, connectors=connectors_23(),
+                 transformer=transformer_23()).save_pretrained(folder)
+    return folder, gemma_model, tokenizer
