@@ -111,8 +111,8 @@ class Model:
 
     @property
     def is_inpaint(self) -> bool:
-        """A 9-channel inpainting UNet (latents + mask + masked-image latents)."""
-        return self.in_channels == self.latent_channels * 2 + 1
+        """A 9-channel inpainting UNet (latents + mask + masked-image latents); a declared family has none."""
+        return self.spec is None and self.in_channels == self.latent_channels * 2 + 1
 
 
 @dataclass(eq=False)

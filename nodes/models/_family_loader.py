@@ -206,13 +206,14 @@ def load_unet(family: Family, path: Path, device: str, dtype: Any, weight_dtype:
 
 
 def _spec_kind(spec: Any) -> str:
-    """The kind of file a declared text encoder is loaded from: "t5", "clip", or "lm:<model type>"
-    for a language model (Qwen3, Qwen2.5-VL, Gemma 2...)."""
+    """The kind of file a declared text encoder is loaded from: "t5", "clip", or "lm:<model type>" for a
+    language model (Qwen3, Qwen2.5-VL, Gemma 2, T5Gemma...)."""
     from nodes.models._language_encoders import model_type_of
 
-    if "T5" in spec.model:
+    kind = model_type_of(spec.model)  # by its model type: T5Gemma is a language model, not a T5
+    if kind in ("t5", "umt5"):
         return "t5"
-    return "clip" if "CLIP" in spec.model else "lm:" + model_type_of(spec.model)
+    return "clip" if kind.startswith("clip") else "lm:" + kind
 
 
 def _encoder_kind(path: Path) -> tuple[str, int]:

@@ -5,9 +5,11 @@ v = noise - x0, so x0 = x - sigma * v; its input is not rescaled (Esser et al. 2
 Rectified Flow Transformers", section 2). The table holds one sigma per timestep t = 1..T (T = 1000)
 of the shifted time: "linear" sigma = s * u / (1 + (s - 1) * u) with u = t / T (SD3, AuraFlow;
 eq. 23 of the same paper), "exponential" sigma = e^mu / (e^mu + 1/u - 1) (Flux's resolution-dependent
-shift, mu = the shift). The model is called at timestep 1000 * sigma (continuous, never rounded),
-which each family's adapter scales as its transformer expects. Which shift applies: the model's
-`comfy_sampling` entry (Model Sampling Flux / SD3 / AuraFlow) or its family's declared default.
+shift, mu = the shift). The model is called at the timestep its own scheduler gives for sigma (sigma
+x its num_train_timesteps: 1000 * sigma but for Stable Audio 3's sigma; continuous, never rounded),
+which each family's adapter scales as its transformer expects, as in the diffusers convention. Which
+shift applies: the model's `comfy_sampling` entry (Model Sampling Flux / SD3 / AuraFlow) or its family's
+declared default.
 """
 
 from __future__ import annotations
@@ -43,19 +45,22 @@ class FlowSigmaTable(SigmaTable):
 
     kind: str = "linear"
     shift: float = 1.0
+    #: The timestep the model is called at per unit of sigma: its scheduler's num_train_timesteps (1000 for
+    #: all but Stable Audio 3, whose DiT takes sigma itself).
+    scale: float = float(TIMESTEPS)
 
     @classmethod
-    def build(cls, kind: str, shift: float) -> FlowSigmaTable:
+    def build(cls, kind: str, shift: float, scale: float = TIMESTEPS) -> FlowSigmaTable:
         u = torch.arange(1, TIMESTEPS + 1, 1) / TIMESTEPS
         sigmas = shifted(kind, float(shift), u).float()
-        return cls(sigmas, sigmas.log(), "flow", kind, float(shift))
+        return cls(sigmas, sigmas.log(), "flow", kind, float(shift), float(scale))
 
     @classmethod
     def for_model(cls, model: Any) -> FlowSigmaTable:
         spec = model.spec
         default = {"kind": "exponential" if spec.comfy_dynamic_shift else "linear", "shift": spec.comfy_shift}
         chosen = model.scheduler_config.get("comfy_sampling") or default
-        return cls.build(chosen["kind"], chosen["shift"])
+        return cls.build(chosen["kind"], chosen["shift"], model.scheduler_config.get("num_train_timesteps", TIMESTEPS))
 
     @property
     def space(self) -> FlowSpace:
@@ -70,10 +75,10 @@ class FlowSigmaTable(SigmaTable):
         return float(shifted(self.kind, self.shift, 1.0 - fraction))
 
     def timestep(self, sigma: Any) -> Any:
-        return torch.as_tensor(sigma, dtype=torch.float32) * TIMESTEPS
+        return torch.as_tensor(sigma, dtype=torch.float32) * self.scale
 
     def sigma(self, timestep: Any) -> Any:
-        u = torch.as_tensor(timestep, dtype=torch.float32) / TIMESTEPS
+        u = torch.as_tensor(timestep, dtype=torch.float32) / self.scale
         return shifted(self.kind, self.shift, u)
 
     def noise_scaling(self, sigma: Any, noise: Any, latent: Any, full: bool) -> Any:

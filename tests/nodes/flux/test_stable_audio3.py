@@ -91,3 +91,53 @@ def test_a_picture_model_refuses_a_blank_sound_latent(tiny_flux, executor, tmp_p
     result = executor.run(g, output_dir=tmp_path)
     assert not result.ok
     assert "does not make sound" in str(result.errors)
+
+
+@pytest.mark.parametrize(("name", "fixture"), [("audio_stable_audio_3_medium", "tiny_medium"),
+                                               ("audio_stable_audio_3_medium_base", "tiny_base")])
+def test_the_official_templates_run_on_tiny_folders(request, name, fixture, tmp_path):
+    """ComfyUI's Stable Audio 3 templates import fully mapped and run (comfyui convention: lcm, simple, 2 steps,
+    the reprompt switch off) to an mp3, the checkpoint and the text encoder given as the tiny pipeline folder."""
+    templates = pytest.importorskip("comfyui_workflow_templates_json")
+    from pathlib import Path
+
+    from nodeflow.core import default_registry
+    from nodeflow.interop.comfyui import import_source
+    from nodeflow.interop.comfyui.source import read_source
+
+    folder = request.getfixturevalue(fixture)
+    path = Path(templates.__file__).parent / "templates" / f"{name}.json"
+    graph, report = import_source(read_source(path), default_registry(), flatten_subgraphs=True)
+    assert report.fully_mapped, report.lines()
+    comfy_class = {m[0]: m[1] for m in report.mapped}
+    for node_id, record in graph.nodes.items():
+        kind = comfy_class.get(node_id)
+        if kind == "CheckpointLoaderSimple":
+            graph.set_param(node_id, "checkpoint", str(folder))
+        elif kind == "CLIPLoader" and record.params.get("family") == "stable_audio":
+            graph.set_param(node_id, "clip_name", str(folder / "text_encoder"))
+        elif kind == "KSampler":
+            assert record.params["convention"] == "comfyui"
+            graph.set_param(node_id, "steps", 2)
+        elif kind == "PrimitiveBoolean":
+            graph.set_param(node_id, "value", False)  # no reprompting: the prompt as typed
+        elif kind == "PrimitiveFloat":
+            graph.set_param(node_id, "value", 1.0)  # seconds
+    result = Executor(device="cpu").run(graph, output_dir=tmp_path / "out")
+    assert result.ok, result.errors
+    assert len(sorted((tmp_path / "out").rglob("*.mp3"))) == 1
+
+
+def test_the_comfyui_convention_calls_each_model_at_its_own_timestep_scale():
+    """ComfyUI calls Stable Audio 3's DiT at sigma itself (its scheduler's num_train_timesteps is 1), the other
+    flow models at 1000 x sigma: the table follows the model's scheduler, as the diffusers convention does."""
+    from types import SimpleNamespace
+
+    from nodes.families import by_name
+    from nodes.sampling._flow_table import FlowSigmaTable
+
+    audio = SimpleNamespace(spec=by_name("stable-audio-3"), scheduler_config={"num_train_timesteps": 1})
+    flux = SimpleNamespace(spec=by_name("flux"), scheduler_config={})
+    assert float(FlowSigmaTable.for_model(audio).timestep(0.25)) == 0.25
+    assert float(FlowSigmaTable.for_model(flux).timestep(0.25)) == 250.0
+    assert float(FlowSigmaTable.for_model(audio).sigma(0.25)) == pytest.approx(0.4)  # shift 2: 2u / (1 + u)
