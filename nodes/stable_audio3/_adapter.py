@@ -10,6 +10,7 @@
   negative then positive in one batch.
 - `levels`: the pipeline's log-SNR-warped noise levels (`logsnr_sigma_schedule`, its defaults -6.2 and 2.0).
 - `audio_vae`: the SAME autoencoder's value (`nodes.stable_audio3._vae`).
+- `load_checkpoint_file`: ComfyUI's one-file checkpoint is refused in one line (the diffusers folder loads).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from nodes.stable_audio3._vae import audio_vae
 
 torch = lazy("torch")
 
-__all__ = ["Denoise", "audio_vae", "encode", "folder_parts", "levels", "scheduler_config"]
+__all__ = ["Denoise", "audio_vae", "encode", "folder_parts", "levels", "load_checkpoint_file", "scheduler_config"]
 
 #: StableAudio3Pipeline's defaults for its log-SNR schedule (`logsnr_min`, `logsnr_max`).
 LOGSNR_MIN, LOGSNR_MAX = -6.2, 2.0
@@ -51,6 +52,14 @@ def folder_parts(path: Path, denoiser: Any, dtype: Any) -> None:
     embedder = StableAudio3DurationEmbedder.from_pretrained(path, subfolder="duration_embedder", torch_dtype=dtype,
                                                             local_files_only=True)
     denoiser.add_module("duration_embedder", embedder.to(device=denoiser.device).eval())
+
+
+def load_checkpoint_file(path: Path, device: str, dtype: Any, place: str) -> tuple[Any, Any, Any]:
+    """ComfyUI's one-file Stable Audio 3 (stable-audio-tools' names: model.model., pretransform.model.,
+    conditioner.conditioners.) is refused in one line: NodeFlow loads the diffusers pipeline folder."""
+    raise NodeError(f"{path.name} is Stable Audio 3 in stable-audio-tools' one-file layout, which NodeFlow does not "
+                    "read; load its diffusers folder (StableAudio3Pipeline's layout) with Load Checkpoint",
+                    "checkpoint")
 
 
 def levels(steps: int) -> list[float]:

@@ -141,3 +141,19 @@ def test_the_comfyui_convention_calls_each_model_at_its_own_timestep_scale():
     assert float(FlowSigmaTable.for_model(audio).timestep(0.25)) == 0.25
     assert float(FlowSigmaTable.for_model(flux).timestep(0.25)) == 250.0
     assert float(FlowSigmaTable.for_model(audio).sigma(0.25)) == pytest.approx(0.4)  # shift 2: 2u / (1 + u)
+
+
+def test_comfyuis_one_file_checkpoint_is_refused_in_one_line(executor, tmp_path):
+    from safetensors.torch import save_file
+
+    path = tmp_path / "stable_audio_3_medium.safetensors"
+    save_file({"model.model.transformer.global_cond_embedder.0.weight": torch.zeros(4, 4),
+               "pretransform.model.bottleneck.scaling_factor": torch.ones(1, 4, 1)}, str(path))
+    g = new_graph()
+    ckpt = add(g, "models.load_checkpoint", checkpoint=str(path))
+    empty = add(g, "audio.empty_latent", seconds=1.0, batch_size=1)
+    decode = add(g, "audio.vae_decode", {"samples": (empty, "latent"), "vae": (ckpt, "vae")})
+    add(g, "audio.save", {"audio": (decode, "audio")}, filename_prefix="sa3")
+    result = executor.run(g, output_dir=tmp_path / "out")
+    assert not result.ok
+    assert "stable-audio-tools' one-file layout" in str(result.errors)
