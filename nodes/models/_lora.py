@@ -185,7 +185,9 @@ def _delta(parts: dict[str, Any], weight: Any) -> Any:
 
 
 def _patched_copy(root: Any, patches: dict[str, Any], strength: float) -> Any:
-    """A copy of `root` sharing all parameters except the patched layers' weights."""
+    """A copy of `root` sharing all parameters except the patched layers' weights. A layer whose weight
+    is stored quantized (`_quantized.StoredLinear`: a UNet loaded with weight_dtype fp8) becomes a plain
+    Linear holding its patched weight in the compute dtype (the stored bytes cannot hold the sum)."""
     memo = {id(t): t for t in list(root.parameters()) + list(root.buffers())}
     clone = copy.deepcopy(root, memo)
     modules = dict(clone.named_modules())
@@ -193,8 +195,15 @@ def _patched_copy(root: Any, patches: dict[str, Any], strength: float) -> Any:
         for name, parts in patches.items():
             layer = modules[name]
             weight = layer.weight
-            new = (weight.float() + strength * _delta(parts, weight).to(weight.device)).to(weight.dtype)
-            layer.weight = torch.nn.Parameter(new, requires_grad=False)
+            new = torch.nn.Parameter((weight.float() + strength * _delta(parts, weight).to(weight.device))
+                                     .to(weight.dtype), requires_grad=False)
+            if "weight" in layer._parameters:
+                layer.weight = new
+                continue
+            plain = torch.nn.Linear(layer.in_features, layer.out_features, bias=False, device="meta")
+            plain.weight, plain.bias = new, layer.bias
+            parent, _, child = name.rpartition(".")
+            setattr(modules[parent] if parent else clone, child, plain)
     return clone
 
 
