@@ -1,0 +1,110 @@
+"""ComfyUI's official image_chrono_edit_14B template imports fully mapped and runs, in the comfyui
+convention, on tiny random weights stored as the files it names: a Wan 2.1 image-to-video transformer in
+Wan's original key names (its image embedder and image keys / values included), the CLIP vision tower
+(clip_vision_h's names), a UMT5 file with its tokenizer beside it, the VAE (as its folder) and a
+LightX2V-style LoRA for the distilled branch. Its subgraph: Load CLIP Vision -> CLIP Vision Encode ->
+Wan Image To Video (5 frames), Scale ROPE (scale_t 7), the sampler, VAE Decode, Image From Batch (the
+fifth frame: the edited picture) -> Save Image."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from nodeflow.core import default_registry
+from nodeflow.engine import Executor
+from nodeflow.interop.comfyui import import_source
+from nodeflow.interop.comfyui.source import read_source
+
+templates = pytest.importorskip("comfyui_workflow_templates_json")
+FOLDER = Path(templates.__file__).parent / "templates"
+
+#: diffusers' names of Wan 2.1's image embedder -> Wan's original ones (diffusers' single-file converter,
+#: inverted), renamed before the rest of the transformer's names.
+_IMAGE_NAMES = (("condition_embedder.image_embedder.norm1.", "img_emb.proj.0."),
+                ("condition_embedder.image_embedder.ff.net.0.proj.", "img_emb.proj.1."),
+                ("condition_embedder.image_embedder.ff.net.2.", "img_emb.proj.3."),
+                ("condition_embedder.image_embedder.norm2.", "img_emb.proj.4."),
+                (".attn2.add_k_proj.", ".cross_attn.k_img."), (".attn2.add_v_proj.", ".cross_attn.v_img."),
+                (".attn2.norm_added_k.", ".cross_attn.norm_k_img."))
+
+
+def wan21_original_names(state: dict) -> dict:
+    from tiny_wan import original_names
+
+    renamed = {}
+    for key, value in state.items():
+        for old, new in _IMAGE_NAMES:
+            key = key.replace(old, new)
+        renamed[key] = value
+    return original_names(renamed)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory, torch_threads):
+    """Tiny stand-ins by the loader that reads them."""
+    from diffusers import WanTransformer3DModel
+    from test_wan_templates import _lora
+    from tiny_wan21 import build_wan21
+    from transformers import UMT5EncoderModel
+
+    folder = tmp_path_factory.mktemp("chrono_files")
+    parts, tower = build_wan21(folder / "parts", seed=5)
+    transformer = WanTransformer3DModel.from_pretrained(parts / "transformer")
+    found = {"models.load_vae": parts / "vae", "vision.load_clip_vision": tower,
+             "models.load_unet": folder / "chrono_edit_tiny.safetensors",
+             "models.load_lora_model_only": folder / "chronoedit_distill_lora.safetensors",
+             "models.load_clip": folder / "text_encoders" / "umt5_tiny.safetensors"}
+    save_file(wan21_original_names(transformer.state_dict()), str(found["models.load_unet"]))
+    save_file(_lora(3), str(found["models.load_lora_model_only"]))
+    found["models.load_clip"].parent.mkdir()
+    encoder = UMT5EncoderModel.from_pretrained(parts / "text_encoder")
+    tied = "encoder.embed_tokens.weight"
+    save_file({k: v.clone().contiguous() for k, v in encoder.state_dict().items() if k != tied},
+              str(found["models.load_clip"]))
+    shutil.copytree(parts / "tokenizer", found["models.load_clip"].parent / "tokenizer")
+    return found
+
+
+_FILE_PARAMS = {"models.load_unet": "unet", "models.load_clip": "clip_name", "models.load_vae": "vae",
+                "models.load_lora_model_only": "lora", "vision.load_clip_vision": "clip_name"}
+
+
+def _imported(files: dict[str, Path], picture: Path, distilled: bool):
+    """The template, its files and picture replaced by the tiny ones, its video 32x32 (5 frames, as it
+    is), 2 steps; `distilled` turns its switch to the LoRA branch (4 steps at cfg 1, made 2)."""
+    graph, report = import_source(read_source(FOLDER / "image_chrono_edit_14B.json"), default_registry(),
+                                  flatten_subgraphs=True)
+    assert report.fully_mapped, report.lines()
+    for node_id, record in graph.nodes.items():
+        if record.type in _FILE_PARAMS:
+            graph.set_param(node_id, _FILE_PARAMS[record.type], str(files[record.type]))
+        elif record.type == "image.load":
+            graph.set_param(node_id, "image", str(picture))
+        elif record.type == "wan.image_to_video":
+            assert record.params["length"] == 5
+            graph.set_param(node_id, "width", 32)
+            graph.set_param(node_id, "height", 32)
+        elif record.type == "basic.int" and record.params["value"] in (20, 4):
+            graph.set_param(node_id, "value", 2)
+        elif record.type == "basic.boolean":
+            graph.set_param(node_id, "value", distilled)
+    return graph
+
+
+@pytest.mark.parametrize("distilled", [False, True])
+def test_the_chrono_edit_template_runs_on_tiny_weights(files, source_png, tmp_path, distilled):
+    graph = _imported(files, source_png[0], distilled)
+    result = Executor(device="cpu").run(graph, output_dir=tmp_path / "out")
+    assert result.ok, result.errors
+    rope = next(v for k, v in result.values.items() if graph.nodes[k].type == "models.scale_rope")
+    assert rope["model"].rope_options == (1.0, 0.0, 1.0, 0.0, 7.0, 0.0)
+    decoded = next(v["image"] for k, v in result.values.items() if graph.nodes[k].type == "vae.decode")
+    edited = next(v["image"] for k, v in result.values.items() if graph.nodes[k].type == "image.from_batch")
+    assert tuple(decoded.shape) == (5, 32, 32, 3)
+    torch.testing.assert_close(edited, decoded[4:5], rtol=0, atol=0)
+    assert len(sorted((tmp_path / "out").rglob("Chrono_Edit_14B*.png"))) == 1
