@@ -1,10 +1,12 @@
-"""ComfyUI's official image_chrono_edit_14B template imports fully mapped and runs, in the comfyui
+"""ComfyUI's official image_chrono_edit_14B and image_to_video_wan (Wan 2.1 14B image-to-video) templates
+import fully mapped and run, in the comfyui
 convention, on tiny random weights stored as the files it names: a Wan 2.1 image-to-video transformer in
 Wan's original key names (its image embedder and image keys / values included), the CLIP vision tower
 (clip_vision_h's names), a UMT5 file with its tokenizer beside it, the VAE (as its folder) and a
 LightX2V-style LoRA for the distilled branch. Its subgraph: Load CLIP Vision -> CLIP Vision Encode ->
 Wan Image To Video (5 frames), Scale ROPE (scale_t 7), the sampler, VAE Decode, Image From Batch (the
-fifth frame: the edited picture) -> Save Image."""
+fifth frame: the edited picture) -> Save Image. image_to_video_wan: the same CLIP vision path into Wan
+Image To Video (33 frames, made 5), the video saved as an mp4."""
 
 from __future__ import annotations
 
@@ -74,11 +76,10 @@ _FILE_PARAMS = {"models.load_unet": "unet", "models.load_clip": "clip_name", "mo
                 "models.load_lora_model_only": "lora", "vision.load_clip_vision": "clip_name"}
 
 
-def _imported(files: dict[str, Path], picture: Path, distilled: bool):
-    """The template, its files and picture replaced by the tiny ones, its video 32x32 (5 frames, as it
-    is), 2 steps; `distilled` turns its switch to the LoRA branch (4 steps at cfg 1, made 2)."""
-    graph, report = import_source(read_source(FOLDER / "image_chrono_edit_14B.json"), default_registry(),
-                                  flatten_subgraphs=True)
+def _imported(name: str, files: dict[str, Path], picture: Path, distilled: bool = False):
+    """The template, its files and picture replaced by the tiny ones, its video 32x32 and 5 frames, 2
+    steps; `distilled` turns ChronoEdit's switch to the LoRA branch (4 steps at cfg 1, made 2)."""
+    graph, report = import_source(read_source(FOLDER / f"{name}.json"), default_registry(), flatten_subgraphs=True)
     assert report.fully_mapped, report.lines()
     for node_id, record in graph.nodes.items():
         if record.type in _FILE_PARAMS:
@@ -86,9 +87,10 @@ def _imported(files: dict[str, Path], picture: Path, distilled: bool):
         elif record.type == "image.load":
             graph.set_param(node_id, "image", str(picture))
         elif record.type == "wan.image_to_video":
-            assert record.params["length"] == 5
-            graph.set_param(node_id, "width", 32)
-            graph.set_param(node_id, "height", 32)
+            for size, value in (("width", 32), ("height", 32), ("length", 5)):
+                graph.set_param(node_id, size, value)
+        elif record.type == "sampling.sampler":
+            graph.set_param(node_id, "steps", 2)
         elif record.type == "basic.int" and record.params["value"] in (20, 4):
             graph.set_param(node_id, "value", 2)
         elif record.type == "basic.boolean":
@@ -98,7 +100,7 @@ def _imported(files: dict[str, Path], picture: Path, distilled: bool):
 
 @pytest.mark.parametrize("distilled", [False, True])
 def test_the_chrono_edit_template_runs_on_tiny_weights(files, source_png, tmp_path, distilled):
-    graph = _imported(files, source_png[0], distilled)
+    graph = _imported("image_chrono_edit_14B", files, source_png[0], distilled)
     result = Executor(device="cpu").run(graph, output_dir=tmp_path / "out")
     assert result.ok, result.errors
     rope = next(v for k, v in result.values.items() if graph.nodes[k].type == "models.scale_rope")
@@ -108,3 +110,12 @@ def test_the_chrono_edit_template_runs_on_tiny_weights(files, source_png, tmp_pa
     assert tuple(decoded.shape) == (5, 32, 32, 3)
     torch.testing.assert_close(edited, decoded[4:5], rtol=0, atol=0)
     assert len(sorted((tmp_path / "out").rglob("Chrono_Edit_14B*.png"))) == 1
+
+
+def test_the_wan21_i2v_template_runs_on_tiny_weights(files, source_png, tmp_path):
+    graph = _imported("image_to_video_wan", files, source_png[0])
+    result = Executor(device="cpu").run(graph, output_dir=tmp_path / "out")
+    assert result.ok, result.errors
+    decoded = next(v["image"] for k, v in result.values.items() if graph.nodes[k].type == "vae.decode")
+    assert tuple(decoded.shape) == (5, 32, 32, 3)
+    assert len(sorted((tmp_path / "out").rglob("*.mp4"))) == 1
