@@ -12,7 +12,7 @@ STABLE_AUDIO_3 = Family(
     name="stable-audio-3",
     title="Stable Audio 3 (Medium, Medium Base)",
     denoiser="StableAudio3DiTModel",
-    encoders=(TextEncoder("text_encoder", "T5GemmaEncoderModel", "AutoTokenizer", 256,
+    encoders=(TextEncoder("text_encoder", "T5GemmaEncoderModel", "GemmaTokenizer", 256,
                           "last hidden states, the prompt padded to 256 tokens with its mask (padded positions "
                           "take the DiT's learned padding embedding)", "t5gemma_b_b_ul2"),),
     # SAME-L: 256 channels, 4096 samples (a 256-sample patch, then stride 16) a latent step, 44.1 kHz stereo

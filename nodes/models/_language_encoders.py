@@ -203,6 +203,7 @@ _GGUF_TYPES = {"qwen2": "qwen2", "qwen2vl": "qwen2_5_vl", "qwen3": "qwen3", "qwe
 #: marker of the entry found in some key). Gemma 3 is Gemma 2's layout with Qwen3's query norms.
 _KEY_TYPES = ((("visual.deepstack_merger_list.",), "qwen3_vl"), (("visual.merger.",), "qwen2_5_vl"),
               (("mm_input_projection",), "gemma3"), (("multi_modal_projector.",), "mistral3"),
+              (("pre_self_attn_layernorm.",), "t5gemma"),
               (("pre_feedforward_layernorm.", "self_attn.q_norm."), "gemma3"),
               (("pre_feedforward_layernorm.",), "gemma2"), (("self_attn.q_norm.",), "qwen3"),
               (("self_attn.q_proj.bias",), "qwen2"), (("self_attn.q_proj.",), "llama"))
@@ -312,7 +313,7 @@ def sized_config(config: Any, shapes: dict[str, list[int]]) -> Any:
     the file's tensor shapes: vocabulary, width, layers, heads, feed-forward width. A file of
     another size of the same architecture (Qwen3 4B or 8B) then loads, and a shipped config that
     differs from the file cannot silently mis-shape it."""
-    text = config.get_text_config()
+    text = getattr(config, "encoder", None) or config.get_text_config()  # an encoder-decoder's encoder (T5Gemma)
 
     def shape(name: str) -> list[int] | None:
         return next((s for k, s in shapes.items() for suffix in _SIZE_KEYS[name] if k.endswith(suffix)), None)

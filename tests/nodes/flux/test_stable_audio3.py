@@ -157,3 +157,28 @@ def test_comfyuis_one_file_checkpoint_is_refused_in_one_line(executor, tmp_path)
     result = executor.run(g, output_dir=tmp_path / "out")
     assert not result.ok
     assert "stable-audio-tools' one-file layout" in str(result.errors)
+
+
+def test_comfyuis_t5gemma_file_encodes_as_the_pipeline_folder(tiny_medium, tmp_path):
+    """CLIPLoader type stable_audio on T5Gemma as ComfyUI keeps it (model.encoder...), its tokenizer beside it:
+    the shipped T5Gemma-b config sized by the tensors gives the folder's states and mask."""
+    import shutil
+
+    from safetensors.torch import save_file
+    from transformers import T5GemmaEncoderModel
+
+    from nodeflow.core import RunContext
+    from nodes.conditioning._text_encode import encode_text
+    from nodes.models._checkpoint import load_checkpoint
+    from nodes.models.loaders import LoadCLIP
+
+    encoder = T5GemmaEncoderModel.from_pretrained(tiny_medium / "text_encoder")
+    path = tmp_path / "t5gemma_b_b_ul2.safetensors"
+    save_file({"model." + k: v.contiguous() for k, v in encoder.state_dict().items()}, str(path))
+    shutil.copytree(tiny_medium / "tokenizer", tmp_path / "tokenizer")
+    ctx = RunContext(device="cpu")
+    (clip,) = LoadCLIP().run(ctx, clip_name=str(path), family="stable_audio")
+    assert clip.family == "stable-audio-3"
+    _, folder_clip, _ = load_checkpoint(tiny_medium, "cpu", torch.float32)
+    ours, theirs = (encode_text(ctx, c, "a red circle on a blue background") for c in (clip, folder_clip))
+    assert torch.equal(ours.embeds, theirs.embeds) and torch.equal(ours.attention_mask, theirs.attention_mask)

@@ -1,6 +1,6 @@
 """A tiny Stable Audio 3 (StableAudio3Pipeline folder): a 1-block DiT of two 16-wide heads, a 2-layer
-T5Gemma encoder with the tiny Gemma tokenizer of `tiny_lumina2`, the duration embedder and a small SAME
-autoencoder (16 latent channels, 64 samples a step at 16 kHz, stereo)."""
+T5Gemma encoder (one head of the real 64 width) with the tiny Gemma tokenizer of `tiny_lumina2`, the duration
+embedder and a small SAME autoencoder (16 latent channels, 64 samples a step at 16 kHz, stereo)."""
 
 from __future__ import annotations
 
@@ -19,9 +19,10 @@ def build_stable_audio3(folder: Path, *, seed: int = 0, stochastic: bool = True)
 
     torch.manual_seed(seed)
     tokenizer = gemma_tokenizer(folder / "tokenizer")
+    # one head of T5Gemma-b's real width, scale and window, so a lone file loads with the shipped config
     module = dict(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                  num_attention_heads=2, num_key_value_heads=2, head_dim=16, query_pre_attn_scalar=16,
-                  sliding_window=8)
+                  num_attention_heads=1, num_key_value_heads=1, head_dim=64, query_pre_attn_scalar=64,
+                  sliding_window=4096)
     config = T5GemmaConfig(encoder=T5GemmaModuleConfig(**module), decoder=T5GemmaModuleConfig(**module),
                            vocab_size=len(tokenizer), is_encoder_decoder=False)
     encoder = T5GemmaEncoderModel(config).eval()
