@@ -74,6 +74,10 @@ DENOISERS: tuple[tuple[str, tuple[Detection, ...]], ...] = (
     ("qwen-image-layered", (Detection(("txt_norm.weight", "time_text_embed.addition_t_embedding.weight",
                                        "img_in.weight")),)),
     ("qwen-image", (Detection(("txt_norm.weight", "transformer_blocks.0.img_mod.1.weight", "img_in.weight")),)),
+    # Kandinsky 5's pooled-text embedding and visual blocks (the original names, which ComfyUI's files and
+    # diffusers share)
+    ("kandinsky5", (Detection(("pooled_text_embeddings.in_layer.weight",
+                               "visual_transformer_blocks.0.cross_attention.to_query.weight")),)),
     # Krea 2's text fusion stage, in the original (ComfyUI's) key names and diffusers'
     ("krea2", (Detection(("txtfusion.projector.weight",)), Detection(("text_fusion.projector.weight",)))),
     # LTX-2's audio-video transformer: its two patch projections, in the original (ComfyUI's) names and diffusers'
@@ -110,6 +114,7 @@ ARCHITECTURES = (
     ("qwen_image_2.1", "qwen-image-2.1"), ("qwen-image-layered", "qwen-image-layered"),
     ("qwen_image_layered", "qwen-image-layered"), ("qwen-image", "qwen-image"),
     ("qwen_image", "qwen-image"), ("z-image", "z-image"), ("krea-2", "krea2"), ("krea2", "krea2"),
+    ("kandinsky-5", "kandinsky5"), ("kandinsky5", "kandinsky5"),
     ("minimax-h3", "minimax-h3"), ("minimax_h3", "minimax-h3"), ("longcat-image", "longcat-image"),
     ("longcat_image", "longcat-image"),
     ("minimax-h3", "minimax-h3"), ("minimax_h3", "minimax-h3"), ("stable-audio-3", "stable-audio-3"),

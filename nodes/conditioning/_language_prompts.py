@@ -65,6 +65,14 @@ QWEN_IMAGE = LanguagePrompt(
     drop=34, max_length=1024 + 34, padding="longest", layers=(-1,), keep="masked", limit=1024,
 )
 
+KANDINSKY5 = LanguagePrompt(
+    follows="Kandinsky5T2IPipeline._encode_prompt_qwen",
+    template=("<|im_start|>system\nYou are a prompt engineer. Describe the image by detailing the color, shape, size, "
+              "texture, quantity, text, spatial relationships of the objects and background:<|im_end|>\n"
+              "<|im_start|>user\n{}<|im_end|>"),
+    drop=40, max_length=40 + 512, padding="longest", layers=(-1,), keep="masked",
+)
+
 Z_IMAGE = LanguagePrompt(
     follows="ZImagePipeline._encode_prompt",
     chat={"enable_thinking": True}, max_length=512, padding="max_length", layers=(-2,), keep="masked",

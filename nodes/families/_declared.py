@@ -313,6 +313,28 @@ LONGCAT_IMAGE = Family(
            "enable_cfg_renorm), editing does not (LongCatImageEditPipeline): nodes.longcat._adapter.mix_for",),
 )
 
+#: Kandinsky 5 Image Lite (Kandinsky5T2IPipeline): its latents are the Flux VAE's, which the pipeline decodes
+#: as latents / scaling_factor, without the VAE's shift.
+KANDINSKY5 = Family(
+    name="kandinsky5",
+    title="Kandinsky 5 (Image Lite)",
+    denoiser="Kandinsky5Transformer3DModel",
+    encoders=(TextEncoder("text_encoder", "Qwen2_5_VLForConditionalGeneration", "Qwen2Tokenizer", 512,
+                          "states[-1] after its 40-token system template", "qwen_2.5_vl_7b"),
+              TextEncoder("text_encoder_2", "CLIPTextModel", "CLIPTokenizer", 77, "pooled", "clip_l")),
+    latent=LatentFormat(channels=16, scaling_factor=0.3611, downscale=8, patch=2),
+    prediction="flow",
+    pipeline="Kandinsky5T2IPipeline",
+    config="kandinsky5",
+    adapter="nodes.kandinsky5._adapter",
+    cfg="separate",
+    sigmas="scheduler",
+    comfy_clip_types=("kandinsky5_image",),
+    comfy_shift=3.0,
+    notes=("the starting noise is drawn channels-last as the pipeline draws it (nodes.kandinsky5._adapter)",),
+)
+
 FAMILIES: tuple[Family, ...] = (FLUX2_DEV, FLUX2_KLEIN, FLUX_FILL, CHROMA, FLUX, SD3, Z_IMAGE, LUMINA2, QWEN_IMAGE,
-                                 QWEN_IMAGE_LAYERED, QWEN_IMAGE_21, KREA2, FLUX3, LONGCAT_IMAGE, *VIDEO_FAMILIES,
+                                 QWEN_IMAGE_LAYERED, QWEN_IMAGE_21, KREA2, FLUX3, LONGCAT_IMAGE, KANDINSKY5,
+                                 *VIDEO_FAMILIES,
                                  *AUDIO_FAMILIES)
