@@ -86,3 +86,12 @@ def attention_backend_values(params: dict[str, Any], notes: Notes) -> dict[str, 
         notes.unproven = ("comfy kitchen attention is ComfyUI's INT8 attention; NodeFlow runs PyTorch attention, "
                           "as ComfyUI does without the kitchen")
     return params
+
+
+def block_sparse_values(params: dict[str, Any], notes: Notes) -> dict[str, Any]:
+    """BlockSparseAttention approximates dense attention with CUDA kernels NodeFlow lacks; the model
+    runs dense attention, so ComfyUI's pixels (with the kernel) are not promised. FastH3's distilled
+    weights were trained with VSA, so its dense run differs from the sparse one by more than detail."""
+    notes.unproven = (f"BlockSparseAttention ({params.get('selection', 'vsa')}) runs as dense PyTorch attention "
+                      "in NodeFlow: ComfyUI's block-sparse pixels are not reproduced")
+    return params

@@ -17,13 +17,15 @@ from tiny_minimax_h3 import original_state, parts
 
 from nodeflow.core import default_registry
 from nodeflow.engine import Executor
+from nodeflow.engine import events as ev
 from nodeflow.interop.comfyui import import_source
 from nodeflow.interop.comfyui.source import read_source
 
 templates = pytest.importorskip("comfyui_workflow_templates_json")
 FOLDER = Path(templates.__file__).parent / "templates"
 FULLY_MAPPED = ("video_minimax_h3_t2v", "video_minimax_h3_i2v", "video_minimax_h3_i2v_continuation",
-                "video_minimax_h3_r2v", "video_minimax_h3_multiframe_reference", "image_minimax_h3_t2i")
+                "video_minimax_h3_r2v", "video_minimax_h3_multiframe_reference", "image_minimax_h3_t2i",
+                "video_fastvideo_fasth3_t2v", "video_fastvideo_fasth3_i2v", "video_fasth3_ominiref_r2v")
 
 
 @pytest.fixture(scope="module")
@@ -106,3 +108,27 @@ def test_the_multiframe_reference_template_says_in_one_line_what_it_lacks(files,
     assert not result.ok
     (message,) = [m for m in result.errors.values() if "Add Guide" in m]
     assert "\n" not in message and "reference pictures" in message, message
+
+
+@pytest.mark.parametrize("name", ["video_fastvideo_fasth3_t2v", "video_fastvideo_fasth3_i2v"])
+def test_the_fasth3_templates_do_not_promise_block_sparse_pixels(name):
+    graph, report = import_source(read_source(FOLDER / f"{name}.json"), default_registry())
+    assert any("BlockSparseAttention (vsa) runs as dense PyTorch attention" in line for line in report.unproven)
+    (params,) = [record.params for record in _flat(name).nodes.values()
+                 if record.type == "models.block_sparse_attention"]
+    assert params["selection"] == "vsa" and params["keep_percent"] == 10 and params["start_percent"] == 0.2
+
+
+def _flat(name: str):
+    return import_source(read_source(FOLDER / f"{name}.json"), default_registry(), flatten_subgraphs=True)[0]
+
+
+def test_the_fasth3_image_to_video_template_runs_dense_on_tiny_weights(files, source_png, tmp_path):
+    graph = _prepared("video_fastvideo_fasth3_i2v", files, source_png[0], unet="pruned")
+    said: list[str] = []
+    executor = Executor(device="cpu")
+    executor.subscribe(lambda event: said.append(event.text) if isinstance(event, ev.NodeMessage) else None)
+    result = executor.run(graph, output_dir=tmp_path / "out")
+    assert result.ok, result.errors
+    assert len(sorted((tmp_path / "out").rglob("*.mp4"))) == 1
+    assert sum("block-sparse attention (vsa) is not available" in line for line in said) == 1, said
