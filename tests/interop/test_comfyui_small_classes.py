@@ -1,6 +1,7 @@
 """Small ComfyUI classes that alone kept official templates from mapping: CameraAngle (the
 multi-angle template), ModelSamplingAuraFlow's `sampling` widget (ComfyUI 0.5+), SDTurboScheduler
-(the SDXL Turbo example) and ModelAttentionBackend (Ming Image)."""
+(the SDXL Turbo example), ModelAttentionBackend (Ming Image) and SamplerEulerAncestral (the LTX-2
+first / last frame templates)."""
 
 from __future__ import annotations
 
@@ -71,3 +72,25 @@ def test_the_ming_template_maps_fully_and_its_int8_attention_is_not_promised_com
     assert report.fully_mapped, report.lines()
     assert any(cls == "ModelAttentionBackend" and node == "models.attention_backend" for _, cls, node in report.mapped)
     assert any("INT8 attention" in line for line in report.unproven), report.unproven
+
+
+def _euler_ancestral_file(widgets: list) -> dict:
+    """A lone SamplerEulerAncestral saved with `widgets` (eta, s_noise)."""
+    nodes = [{"id": 1, "type": "SamplerEulerAncestral", "mode": 0, "widgets_values": widgets, "inputs": [],
+              "outputs": [{"name": "SAMPLER", "type": "SAMPLER", "links": []}]}]
+    return {"version": 0.4, "last_node_id": 1, "last_link_id": 0, "nodes": nodes, "links": []}
+
+
+def test_euler_ancestral_maps_to_sampler_select_with_its_eta(registry):
+    graph, report = import_data(_euler_ancestral_file([0, 1]), registry)
+    assert report.fully_mapped, report.lines()
+    node = graph.nodes["1"]
+    assert node.type == "sampling.sampler_select"
+    assert node.params == {"sampler_name": "euler_ancestral", "eta": 0.0}
+
+
+def test_euler_ancestrals_scaled_noise_is_reported_not_carried(registry):
+    graph, report = import_data(_euler_ancestral_file([1, 0.5]), registry)
+    assert not report.fully_mapped
+    assert any("'s_noise'" in line and "not carried over" in line for line in report.problems), report.problems
+    assert graph.nodes["1"].params == {"sampler_name": "euler_ancestral", "eta": 1.0}

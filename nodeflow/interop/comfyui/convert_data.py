@@ -95,3 +95,13 @@ def block_sparse_values(params: dict[str, Any], notes: Notes) -> dict[str, Any]:
     notes.unproven = (f"BlockSparseAttention ({params.get('selection', 'vsa')}) runs as dense PyTorch attention "
                       "in NodeFlow: ComfyUI's block-sparse pixels are not reproduced")
     return params
+
+
+def euler_ancestral_values(params: dict[str, Any], notes: Notes) -> dict[str, Any]:
+    """SamplerEulerAncestral's s_noise scales the fresh noise each step adds; NodeFlow's euler_ancestral
+    adds it unscaled, which is s_noise 1 (ComfyUI's default), so only that value is dropped as carried;
+    another stays in to be reported as a value not carried over."""
+    params = dict(params)
+    if params.get("s_noise", 1.0) == 1.0:
+        params.pop("s_noise", None)
+    return params

@@ -6,7 +6,7 @@ One `Entry` per ComfyUI class (see `classmap` for the fields); joined in `classm
 
 from __future__ import annotations
 
-from nodeflow.interop.comfyui import convert
+from nodeflow.interop.comfyui import convert, convert_data
 from nodeflow.interop.comfyui.classes.entry import CONTROL, Entry, same
 
 _SAMPLER_INPUTS = {"model": "model", "positive": "positive", "negative": "negative",
@@ -57,6 +57,9 @@ SAMPLING: tuple[Entry, ...] = (
           ("guider",)),
     Entry("KSamplerSelect", "sampling.sampler_select", ("sampler_name",), {"sampler_name": "sampler_name"},
           ("sampler",), values=convert.sampler_names),
+    # the custom-sampler SAMPLER with its own widgets: Sampler Select on euler_ancestral with that eta
+    Entry("SamplerEulerAncestral", "sampling.sampler_select", ("eta", "s_noise"), same("eta", "s_noise"),
+          ("sampler",), fixed={"sampler_name": "euler_ancestral"}, values=convert_data.euler_ancestral_values),
     Entry("BasicScheduler", "sampling.scheduler", ("scheduler", "steps", "denoise"),
           {"model": "model", "scheduler": "scheduler", "steps": "steps", "denoise": "denoise"}, ("sigmas",),
           values=convert.ksampler_values, export=convert.ksampler_export),
