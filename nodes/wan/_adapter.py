@@ -11,7 +11,8 @@
   Wan 2.1's image-to-video transformers (an image embedder) also read the start picture as CLIP vision
   tokens: the penultimate states of the prompt's `extra` (a ClipVisionOutput, Wan Image To Video's
   clip_vision_output), the pipeline's `encoder_hidden_states_image`, the same for every prompt. A
-  transformer without an image embedder (Wan 2.2's) ignores them, as ComfyUI's does. A model patched by
+  transformer without an image embedder (Wan 2.2's) ignores them, as ComfyUI's does; Wan 2.1's
+  first-last-frame transformer reads the start and end pictures' tokens one after the other. A model patched by
   Scale ROPE (`Model.rope_options`) sees its tokens at scaled and shifted positions (`nodes.wan._rope`).
 - `denoiser_config`: the transformer's sizes off a file's tensors, in Wan's original names (ComfyUI's
   files, converted by diffusers' single-file converter when loaded) or diffusers' own.
@@ -118,10 +119,17 @@ def _image_tokens(model: Any, entry: Any, batch: int) -> Any:
                         "vision: link CLIP Vision Encode's output to Wan Image To Video's clip_vision_output",
                         "positive")
     states = entry.extra.penultimate_hidden_states
+    places = model.unet.config.pos_embed_seq_len
+    if places is not None and states.shape[1] != int(places):
+        raise NodeError(f"this {TITLE} 2.1 first-last-frame transformer reads {places} CLIP vision tokens (the start "
+                        f"and end pictures'), not {states.shape[1]}: link both of Wan First-Last Frame To Video's "
+                        "clip_vision_start_image and clip_vision_end_image", "positive")
     if states.shape[-1] != int(model.unet.config.image_dim):
         raise NodeError(f"the CLIP vision states are {states.shape[-1]} wide, this transformer reads "
                         f"{model.unet.config.image_dim} (Wan 2.1 reads clip_vision_h's)", "positive")
-    return _repeat(states.to(device=model.device, dtype=model.dtype), batch)
+    tokens = _repeat(states.to(device=model.device, dtype=model.dtype), batch)
+    # the first-last-frame embedder takes each picture's tokens as a batch item and joins them itself
+    return tokens if places is None else tokens.reshape(-1, int(places) // 2, tokens.shape[-1])
 
 
 def denoiser_config(shapes: Mapping[str, tuple[int, ...]], base: dict[str, Any]) -> dict[str, Any]:
@@ -132,9 +140,8 @@ def denoiser_config(shapes: Mapping[str, tuple[int, ...]], base: dict[str, Any])
     if "vace_patch_embedding.weight" in shapes or any(k.startswith(("motion_encoder.", "face_adapter.", "casual_"))
                                                      for k in shapes):
         raise NodeError("this Wan file is a VACE / Animate model, which NodeFlow has no config for", "unet")
-    if "img_emb.emb_pos" in shapes or "condition_embedder.image_embedder.pos_embed" in shapes:
-        raise NodeError("this Wan 2.1 first-last-frame file (its image embedder places two pictures) is not one "
-                        "NodeFlow has a config for", "unet")
+    places = shapes.get("img_emb.emb_pos") or shapes.get("condition_embedder.image_embedder.pos_embed")
+    config["pos_embed_seq_len"] = None if places is None else places[1]  # first-last frame: two pictures' tokens
     image = shapes.get("img_emb.proj.1.weight") or shapes.get("condition_embedder.image_embedder.ff.net.0.proj.weight")
     added = shapes.get("blocks.0.cross_attn.k_img.weight") or shapes.get("blocks.0.attn2.add_k_proj.weight")
     config["image_dim"] = None if image is None else image[1]
@@ -159,6 +166,16 @@ def denoiser_config(shapes: Mapping[str, tuple[int, ...]], base: dict[str, Any])
         raise NodeError(f"a Wan transformer with {config['out_channels']} latent channels is not one NodeFlow has "
                         "a config for (Wan 2.1's VAE: 16, Wan 2.2's: 48)", "unet")
     return config
+
+
+def denoiser_state(state: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+    """A lone file's tensors for diffusers' converter: Wan 2.1 first-last-frame's picture places
+    (`img_emb.emb_pos`, which the converter does not rename) in diffusers' name."""
+    if "img_emb.emb_pos" not in state:
+        return state
+    state = dict(state)
+    state["condition_embedder.image_embedder.pos_embed"] = state.pop("img_emb.emb_pos")
+    return state
 
 
 def scheduler_config(denoiser: Any, base: dict[str, Any]) -> dict[str, Any]:

@@ -144,18 +144,25 @@ class WanFirstLastFrameToVideo(_VideoStart):
     description = (
         "Starts a Wan image-to-video run that goes from a start picture to an end picture: the prompts "
         "carry both in place in a grey video of the run's length, encoded by the Wan VAE, with a mask of "
-        "the frames they fix; the latent is a blank video to sample. Either picture may be left out. With "
-        "WanImageToVideoPipeline's settings (its last_image) the frames are the pipeline's."
+        "the frames they fix; the latent is a blank video to sample. Either picture may be left out. Wan "
+        "2.1's first-last-frame model also reads both pictures through CLIP vision (their CLIP Vision Encode "
+        "outputs, joined start first). With WanImageToVideoPipeline's settings (its last_image) the frames "
+        "are the pipeline's."
     )
     inputs = (
         *_video_inputs(),
         Input("start_image", IMAGE, optional=True, help="The first frame(s) of the video."),
         Input("end_image", IMAGE, optional=True, help="The last frame(s) of the video."),
+        Input("clip_vision_start_image", CLIP_VISION_OUTPUT, optional=True,
+              help="The start picture as CLIP vision saw it (Wan 2.1's first-last-frame model reads it)."),
+        Input("clip_vision_end_image", CLIP_VISION_OUTPUT, optional=True,
+              help="The end picture as CLIP vision saw it."),
     )
     outputs = _OUTPUTS
 
     def run(self, ctx: RunContext, positive: Any, negative: Any, vae: Any, width: int, height: int, length: int,
-            batch_size: int, start_image: Any = None, end_image: Any = None) -> tuple[Any, Any, dict]:
+            batch_size: int, start_image: Any = None, end_image: Any = None, clip_vision_start_image: Any = None,
+            clip_vision_end_image: Any = None) -> tuple[Any, Any, dict]:
         from nodes.latent._frames import latent_frames
         from nodes.wan import _condition
 
@@ -167,7 +174,21 @@ class WanFirstLastFrameToVideo(_VideoStart):
                                          0 if start is None else start.shape[0], 0 if end is None else end.shape[0],
                                          whole=False)
         concat = _condition.condition(vae, frames, known)
-        return _outputs(vae, positive, negative, batch_size, length, width, height, concat)
+        seen = _joined(clip_vision_start_image, clip_vision_end_image)
+        return _outputs(vae, positive, negative, batch_size, length, width, height, concat, seen)
+
+
+def _joined(start: Any, end: Any) -> Any:
+    """What CLIP vision saw of the start and end pictures as one output: their penultimate states one
+    after the other on the token axis (as ComfyUI's node joins them), or the one given."""
+    if start is None or end is None:
+        return start if end is None else end
+    import torch
+
+    from nodes.media import ClipVisionOutput
+
+    states = torch.cat([start.penultimate_hidden_states, end.penultimate_hidden_states], dim=-2)
+    return ClipVisionOutput(last_hidden_state=None, penultimate_hidden_states=states)
 
 
 class Wan22ImageToVideoLatent(Node):

@@ -1,12 +1,13 @@
-"""ComfyUI's official image_chrono_edit_14B and image_to_video_wan (Wan 2.1 14B image-to-video) templates
-import fully mapped and run, in the comfyui
+"""ComfyUI's official image_chrono_edit_14B, image_to_video_wan (Wan 2.1 14B image-to-video) and
+wan2.1_flf2v_720_f16 (Wan 2.1 first-last frame) templates import fully mapped and run, in the comfyui
 convention, on tiny random weights stored as the files it names: a Wan 2.1 image-to-video transformer in
 Wan's original key names (its image embedder and image keys / values included), the CLIP vision tower
 (clip_vision_h's names), a UMT5 file with its tokenizer beside it, the VAE (as its folder) and a
 LightX2V-style LoRA for the distilled branch. Its subgraph: Load CLIP Vision -> CLIP Vision Encode ->
 Wan Image To Video (5 frames), Scale ROPE (scale_t 7), the sampler, VAE Decode, Image From Batch (the
 fifth frame: the edited picture) -> Save Image. image_to_video_wan: the same CLIP vision path into Wan
-Image To Video (33 frames, made 5), the video saved as an mp4."""
+Image To Video (33 frames, made 5), the video saved as an mp4; wan2.1_flf2v_720_f16: both pictures through
+CLIP vision into Wan First-Last Frame To Video, on an FLF2V transformer file (its img_emb.emb_pos)."""
 
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ _IMAGE_NAMES = (("condition_embedder.image_embedder.norm1.", "img_emb.proj.0."),
                 ("condition_embedder.image_embedder.ff.net.2.", "img_emb.proj.3."),
                 ("condition_embedder.image_embedder.norm2.", "img_emb.proj.4."),
                 (".attn2.add_k_proj.", ".cross_attn.k_img."), (".attn2.add_v_proj.", ".cross_attn.v_img."),
-                (".attn2.norm_added_k.", ".cross_attn.norm_k_img."))
+                (".attn2.norm_added_k.", ".cross_attn.norm_k_img."),
+                ("condition_embedder.image_embedder.pos_embed", "img_emb.emb_pos"))
 
 
 def wan21_original_names(state: dict) -> dict:
@@ -62,6 +64,10 @@ def files(tmp_path_factory, torch_threads):
              "models.load_lora_model_only": folder / "chronoedit_distill_lora.safetensors",
              "models.load_clip": folder / "text_encoders" / "umt5_tiny.safetensors"}
     save_file(wan21_original_names(transformer.state_dict()), str(found["models.load_unet"]))
+    flf_parts, _ = build_wan21(folder / "flf_parts", seed=6, first_last=True)
+    found["flf2v"] = folder / "flf2v_tiny.safetensors"
+    flf = WanTransformer3DModel.from_pretrained(flf_parts / "transformer")
+    save_file(wan21_original_names(flf.state_dict()), str(found["flf2v"]))
     save_file(_lora(3), str(found["models.load_lora_model_only"]))
     found["models.load_clip"].parent.mkdir()
     encoder = UMT5EncoderModel.from_pretrained(parts / "text_encoder")
@@ -83,10 +89,12 @@ def _imported(name: str, files: dict[str, Path], picture: Path, distilled: bool 
     assert report.fully_mapped, report.lines()
     for node_id, record in graph.nodes.items():
         if record.type in _FILE_PARAMS:
-            graph.set_param(node_id, _FILE_PARAMS[record.type], str(files[record.type]))
+            name = record.params[_FILE_PARAMS[record.type]]
+            stand_in = files["flf2v" if "flf2v" in name else record.type]
+            graph.set_param(node_id, _FILE_PARAMS[record.type], str(stand_in))
         elif record.type == "image.load":
             graph.set_param(node_id, "image", str(picture))
-        elif record.type == "wan.image_to_video":
+        elif record.type.startswith("wan."):
             for size, value in (("width", 32), ("height", 32), ("length", 5)):
                 graph.set_param(node_id, size, value)
         elif record.type == "sampling.sampler":
@@ -114,6 +122,15 @@ def test_the_chrono_edit_template_runs_on_tiny_weights(files, source_png, tmp_pa
 
 def test_the_wan21_i2v_template_runs_on_tiny_weights(files, source_png, tmp_path):
     graph = _imported("image_to_video_wan", files, source_png[0])
+    result = Executor(device="cpu").run(graph, output_dir=tmp_path / "out")
+    assert result.ok, result.errors
+    decoded = next(v["image"] for k, v in result.values.items() if graph.nodes[k].type == "vae.decode")
+    assert tuple(decoded.shape) == (5, 32, 32, 3)
+    assert len(sorted((tmp_path / "out").rglob("*.mp4"))) == 1
+
+
+def test_the_wan21_flf2v_template_runs_on_tiny_weights(files, source_png, tmp_path):
+    graph = _imported("wan2.1_flf2v_720_f16", files, source_png[0])
     result = Executor(device="cpu").run(graph, output_dir=tmp_path / "out")
     assert result.ok, result.errors
     decoded = next(v["image"] for k, v in result.values.items() if graph.nodes[k].type == "vae.decode")

@@ -18,11 +18,12 @@ def clip_tower():
     return CLIPVisionModel(CLIPVisionConfig(**TOWER)).eval()
 
 
-def build_wan21(folder: Path, *, seed: int = 0) -> tuple[Path, Path]:
+def build_wan21(folder: Path, *, seed: int = 0, first_last: bool = False) -> tuple[Path, Path]:
     """(the pipeline folder, the CLIP vision file): a WanImageToVideoPipeline whose transformer has Wan
     2.1's image embedder (image_dim: the tower's width; added_kv_proj_dim: its own width) and one head of
     the real 128 width (a lone file of it loads with the shipped config; ChronoEdit's rotary split is
-    Wan's only for such widths)."""
+    Wan's only for such widths). `first_last`: Wan 2.1 FLF2V's, whose image embedder places the start and
+    end pictures' tokens (pos_embed_seq_len: twice the tower's 5)."""
     import torch
     from diffusers import FlowMatchEulerDiscreteScheduler, WanImageToVideoPipeline, WanTransformer3DModel
     from safetensors.torch import save_file
@@ -33,7 +34,7 @@ def build_wan21(folder: Path, *, seed: int = 0) -> tuple[Path, Path]:
     transformer = WanTransformer3DModel(patch_size=(1, 2, 2), in_channels=36, out_channels=16, text_dim=32,
                                         freq_dim=32, ffn_dim=64, num_layers=1, rope_max_seq_len=32,
                                         num_attention_heads=1, attention_head_dim=128, image_dim=TOWER["hidden_size"],
-                                        added_kv_proj_dim=128)
+                                        added_kv_proj_dim=128, pos_embed_seq_len=10 if first_last else None)
     tower = clip_tower()
     processor = CLIPImageProcessor(size={"shortest_edge": TOWER["image_size"]},
                                    crop_size={"height": TOWER["image_size"], "width": TOWER["image_size"]})

@@ -3,8 +3,8 @@ templates start from (`nodes.wan.video`, `nodes.latent.video`).
 
 One `Entry` per ComfyUI class (see `classmap` for the fields); joined in `classmap.ENTRIES`. Widget
 orders are read off ComfyUI's comfy_extras/nodes_wan.py and nodes_hunyuan.py. Wan Image To Video's
-clip_vision_output (Wan 2.1's start picture through CLIP vision) maps; First-Last Frame's two CLIP vision
-inputs (Wan 2.1 FLF2V's, a model NodeFlow has no config for) do not: a file that links one says so.
+clip_vision_output (Wan 2.1's start picture through CLIP vision) and First-Last Frame's
+clip_vision_start_image / clip_vision_end_image (Wan 2.1 FLF2V's two pictures) map.
 """
 
 from __future__ import annotations
@@ -22,5 +22,6 @@ WAN: tuple[Entry, ...] = (
     Entry("Wan22ImageToVideoLatent", "wan.image_to_video_latent", _SIZES, same("vae", *_SIZES, "start_image"),
           ("latent",)),
     Entry("WanFirstLastFrameToVideo", "wan.first_last_frame_to_video", _SIZES,
-          same("positive", "negative", "vae", *_SIZES, "start_image", "end_image"), _CONDITIONING),
+          same("positive", "negative", "vae", *_SIZES, "start_image", "end_image", "clip_vision_start_image",
+               "clip_vision_end_image"), _CONDITIONING),
 )
