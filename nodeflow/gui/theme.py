@@ -50,6 +50,8 @@ TYPE_COLORS = {
     "GUIDER": "#ce93d8",
     "AUDIO": "#a1887f",
     "VIDEO": "#7986cb",
+    "CLIP_VISION": "#a8dadc",
+    "CLIP_VISION_OUTPUT": "#ad7452",
     "INT": "#7fd6c2",
     "FLOAT": "#a5d6a7",
     "STRING": "#90caf9",
