@@ -31,6 +31,17 @@ def statistics(vae: Any) -> tuple[list[float], list[float]] | None:
     return None
 
 
+def vae_shift(config: Any, family: str) -> float:
+    """The shift a VAE's latents are stored with: its config's `shift_factor` (Flux's, SD3's), or 0 where the
+    family's pipeline decodes without it (`Family.vae_shift`: Kandinsky5T2IPipeline divides by the scaling only)."""
+    from nodes.families import by_name
+
+    declared = by_name(family) if family else None
+    if declared is not None and not declared.vae_shift:
+        return 0.0
+    return float(getattr(config, "shift_factor", None) or 0.0)
+
+
 def require_whole_cells(h: int, w: int, factor: int, family: str) -> None:
     """Refuse, before sampling, a latent the modern transformers cannot read: Flux, Chroma, Z-Image,
     Qwen-Image (1 and 2.1) and Krea 2 all take 2x2 latent cells as one token, so an odd side has a

@@ -38,6 +38,7 @@ from nodes._latent_numbers import (  # noqa: F401  (re-exported: the plugin API)
     vae_channels,
     vae_patch,
     vae_scale,
+    vae_shift,
 )
 from nodes._lazy import lazy
 
@@ -213,8 +214,7 @@ class Vae:
     def raw(self, samples: Any) -> Any:
         """The VAE's own latents from a LATENT's samples: undo the per-channel normalisation
         (latents_mean / latents_std, Qwen-Image's pipelines' order: / (1 / std) + mean, or * std + mean for
-        the VAEs in `STD_TIMES`), the batch
-        norm of patched latents (Flux.2's) or the scaling and shift (Stable Diffusion's, Flux's, SD3's)."""
+        the VAEs in `STD_TIMES`), the batch norm of patched latents (Flux.2's) or the scaling and shift."""
         import torch
 
         numbers = self.numbers()
@@ -233,8 +233,8 @@ class Vae:
 
     @property
     def shift_factor(self) -> float:
-        """Subtracted before scaling (Flux's and SD3's VAEs); 0 for SD's."""
-        return float(getattr(self.vae.config, "shift_factor", None) or 0.0)
+        """Subtracted before scaling (Flux's and SD3's VAEs); 0 for SD's and where the family's pipeline leaves it."""
+        return vae_shift(self.vae.config, self.family)
 
 
 @dataclass(eq=False)

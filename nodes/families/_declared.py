@@ -314,7 +314,7 @@ LONGCAT_IMAGE = Family(
 )
 
 #: Kandinsky 5 Image Lite (Kandinsky5T2IPipeline): its latents are the Flux VAE's, which the pipeline decodes
-#: as latents / scaling_factor, without the VAE's shift.
+#: as latents / scaling_factor, without the VAE's shift (vae_shift).
 KANDINSKY5 = Family(
     name="kandinsky5",
     title="Kandinsky 5 (Image Lite)",
@@ -331,6 +331,7 @@ KANDINSKY5 = Family(
     sigmas="scheduler",
     comfy_clip_types=("kandinsky5_image",),
     comfy_shift=3.0,
+    vae_shift=False,
     notes=("the starting noise is drawn channels-last as the pipeline draws it (nodes.kandinsky5._adapter)",),
 )
 

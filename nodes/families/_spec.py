@@ -124,6 +124,9 @@ class Family:
     #: VAE where that makes sound (Stable Audio 3's, `vae` too); its adapter's `audio_vae(model, device, dtype)`
     #: makes the value VAE Decode Audio takes.
     audio_vae: str = ""
+    #: Whether its pipeline stores latents with the VAE's shift_factor (Flux's and SD3's do); False where it
+    #: decodes latents / scaling_factor only (Kandinsky5T2IPipeline), so a VAE's shift is then left out.
+    vae_shift: bool = True
     notes: tuple[str, ...] = field(default=())
 
     def module(self) -> Any:

@@ -1,8 +1,8 @@
 """A tiny random Kandinsky 5 Image written as a Kandinsky5T2IPipeline folder.
 
 A 1+1-block Kandinsky5 transformer (64 wide, two 32-wide heads), a 2-layer Qwen2.5-VL and a 2-layer CLIP-L
-(32 wide), the 16-channel VAE at the real 8x (the pipeline's latent size is fixed at 1/8), without a shift
-(the pipeline decodes latents / scaling_factor), and its scheduler's constant shift.
+(32 wide), the 16-channel VAE at the real 8x (the pipeline's latent size is fixed at 1/8) with Flux's shift
+in its config (which the pipeline leaves out when decoding), and its scheduler's constant shift.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def build_kandinsky5(folder: Path, *, seed: int = 0) -> Path:
     clip = CLIPTextModel(CLIPTextConfig(vocab_size=128, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
                                         num_attention_heads=4, max_position_embeddings=77, bos_token_id=0,
                                         eos_token_id=1, pad_token_id=1, hidden_act="quick_gelu"))
-    pipe = Kandinsky5T2IPipeline(transformer=transformer, vae=vae16(shift=0.0, levels=4),
+    pipe = Kandinsky5T2IPipeline(transformer=transformer, vae=vae16(levels=4),
                                  text_encoder=qwen25_vl_encoder(tokenizer), tokenizer=tokenizer,
                                  text_encoder_2=clip, tokenizer_2=clip_tokenizer(folder / "tokenizer_2"),
                                  scheduler=FlowMatchEulerDiscreteScheduler(**KANDINSKY5_SCHEDULER))
