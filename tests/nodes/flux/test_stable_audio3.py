@@ -182,3 +182,35 @@ def test_comfyuis_t5gemma_file_encodes_as_the_pipeline_folder(tiny_medium, tmp_p
     _, folder_clip, _ = load_checkpoint(tiny_medium, "cpu", torch.float32)
     ours, theirs = (encode_text(ctx, c, "a red circle on a blue background") for c in (clip, folder_clip))
     assert torch.equal(ours.embeds, theirs.embeds) and torch.equal(ours.attention_mask, theirs.attention_mask)
+
+
+def test_the_t5gemma_file_reads_the_tokenizer_it_carries(tiny_medium, tmp_path):
+    """No tokenizer beside the file: the SentencePiece model ComfyUI's file carries (`spiece_model`) tokenizes."""
+    from safetensors.torch import save_file
+    from tiny_lumina2 import gemma_sentencepiece
+    from transformers import T5GemmaEncoderModel
+
+    from nodeflow.core import RunContext
+    from nodes.conditioning._text_encode import encode_text
+    from nodes.models.loaders import LoadCLIP
+
+    import sentencepiece
+
+    model = gemma_sentencepiece()
+    encoder = T5GemmaEncoderModel.from_pretrained(tiny_medium / "text_encoder").eval()
+    torch.manual_seed(3)
+    encoder.resize_token_embeddings(sentencepiece.SentencePieceProcessor(model_proto=model).get_piece_size())
+    state = {"model." + k: v.contiguous() for k, v in encoder.state_dict().items()}
+    state["spiece_model"] = torch.frombuffer(bytearray(model), dtype=torch.uint8).clone()
+    path = tmp_path / "clip" / "t5gemma_b_b_ul2.safetensors"
+    path.parent.mkdir()
+    save_file(state, str(path))
+    ctx = RunContext(device="cpu")
+    (clip,) = LoadCLIP().run(ctx, clip_name=str(path), family="stable_audio")
+    entry = encode_text(ctx, clip, "a red circle")
+    tokenizer, _ = clip.part("text_encoder")
+    ids = tokenizer(["a red circle"], padding="max_length", max_length=256, return_tensors="pt")
+    assert int(ids.attention_mask.sum()) > 1  # the carried vocabulary, not an empty one
+    with torch.no_grad():
+        expected = encoder(ids.input_ids, attention_mask=ids.attention_mask)[0]
+    assert torch.equal(entry.embeds, expected) and torch.equal(entry.attention_mask, ids.attention_mask)
