@@ -8,16 +8,7 @@ CONDITIONING, NOISE, SAMPLER and GUIDER are plain descriptions the sampler turns
 and loop (`nodes.sampling._loop`) or a ComfyUI-convention run (`nodes.sampling._comfy_sampling`); SIGMAS
 holds real noise levels.
 
-LATENT is a dict, as in ComfyUI:
-  "samples"      [B, C, h, w] (a video's [B, C, frames, h, w]: `nodes.latent._frames`), scaled;
-  "latent_dist"  optional {"mean", "std", "scaling_factor", "shift_factor"} of the VAE encoder's posterior (latents are
-                 (sample - shift) * scaling; the shift is 0 for SD). The sampler draws the image latents from it with
-                 the seed's generator, before the noise, exactly as diffusers' img2img and inpaint pipelines do (their
-                 pixels then match ours); "samples" holds the posterior mean for everything else;
-  "masked_dist"  optional, the same for the image with the masked pixels blanked (VAE Encode for
-                 Inpaint): the extra input of a 9-channel inpainting UNet;
-  "noise_mask"   optional [B, 1, H, W] in [0, 1], 1 = repaint, any resolution (resized to the
-                 latent size when sampling).
+LATENT is a dict, as in ComfyUI; its keys are described in `nodes.latent`.
 
 The registry's listing pass imports only the names: torch and diffusers load lazily (`nodes._lazy`).
 """
@@ -134,6 +125,8 @@ class Clip:
     last_layer: int | None = None
     tokenizer_3: Any = None
     text_encoder_3: Any = None
+    tokenizer_4: Any = None  # HiDream's fourth encoder (Llama 3.1)
+    text_encoder_4: Any = None
     #: The declared family whose encoders these are (`nodes.families`); "" for SD 1.x/2.x/SDXL.
     family: str = ""
     #: T5 Tokenizer Options: (min_padding, min_length), how many padding tokens a masked T5 prompt

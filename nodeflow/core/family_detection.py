@@ -52,6 +52,8 @@ DENOISERS: tuple[tuple[str, tuple[Detection, ...]], ...] = (
     ("flux-fill", (Detection(_FLUX_ORIGINAL, shapes=(("img_in.weight", 1, 384),)),
                    Detection(_FLUX_DIFFUSERS, shapes=(("x_embedder.weight", 1, 384),)))),
     ("chroma", (Detection(("distilled_guidance_layer.in_proj.weight",)),)),
+    # HiDream-I1's mixture-of-experts blocks (ComfyUI's files keep diffusers' names)
+    ("hidream", (Detection(("double_stream_blocks.0.block.ff_i.gate.weight", "caption_projection.0.linear.weight")),)),
     # LongCat-Image: Flux's blocks without the pooled-text input (no vector_in; diffusers' time_embed in
     # place of time_text_embed). ComfyUI's file keeps BFL's names. Before Flux.1, whose names it shares.
     ("longcat-image", (Detection(_FLUX_ORIGINAL + ("time_in.in_layer.weight",), without=("vector_in.in_layer.weight",)),
@@ -117,6 +119,7 @@ ARCHITECTURES = (
     ("kandinsky-5", "kandinsky5"), ("kandinsky5", "kandinsky5"),
     ("minimax-h3", "minimax-h3"), ("minimax_h3", "minimax-h3"), ("longcat-image", "longcat-image"),
     ("longcat_image", "longcat-image"),
+    ("hidream", "hidream"),
     ("minimax-h3", "minimax-h3"), ("minimax_h3", "minimax-h3"), ("stable-audio-3", "stable-audio-3"),
     ("stable_audio_3", "stable-audio-3"),
     ("lumina", "lumina2"), ("wan2.2-ti2v", "wan22"), ("wan22", "wan22"), ("wan", "wan"), ("ltx-2", "ltx2"),

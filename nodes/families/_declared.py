@@ -335,7 +335,30 @@ KANDINSKY5 = Family(
     notes=("the starting noise is drawn channels-last as the pipeline draws it (nodes.kandinsky5._adapter)",),
 )
 
+HIDREAM = Family(
+    name="hidream",
+    title="HiDream-I1 (Full, Dev, Fast)",
+    denoiser="HiDreamImageTransformer2DModel",
+    encoders=(TextEncoder("text_encoder", "CLIPTextModelWithProjection", "CLIPTokenizer", 128, "pooled (projected)",
+                          "clip_l"),
+              TextEncoder("text_encoder_2", "CLIPTextModelWithProjection", "CLIPTokenizer", 128,
+                          "pooled (projected)", "clip_g"),
+              TextEncoder("text_encoder_3", "T5EncoderModel", "T5TokenizerFast", 128, "last", "t5xxl"),
+              TextEncoder("text_encoder_4", "LlamaForCausalLM", "PreTrainedTokenizerFast", 128,
+                          "every layer's states after the embeddings, stacked", "llama")),
+    latent=FLUX_LATENT,
+    prediction="flow",
+    pipeline="HiDreamImagePipeline",
+    config="hidream",
+    adapter="nodes.hidream._adapter",
+    cfg="batched",
+    sigmas="scheduler",
+    comfy_clip_types=("hidream",),
+    comfy_shift=3.0,
+    notes=("the pipeline rescales any requested size to its default area (1024 x 1024 with the real VAE); a graph "
+           "makes the size its latent has",),
+)
+
 FAMILIES: tuple[Family, ...] = (FLUX2_DEV, FLUX2_KLEIN, FLUX_FILL, CHROMA, FLUX, SD3, Z_IMAGE, LUMINA2, QWEN_IMAGE,
-                                 QWEN_IMAGE_LAYERED, QWEN_IMAGE_21, KREA2, FLUX3, LONGCAT_IMAGE, KANDINSKY5,
-                                 *VIDEO_FAMILIES,
-                                 *AUDIO_FAMILIES)
+                                 QWEN_IMAGE_LAYERED, QWEN_IMAGE_21, KREA2, FLUX3, LONGCAT_IMAGE, KANDINSKY5, HIDREAM,
+                                 *VIDEO_FAMILIES, *AUDIO_FAMILIES)

@@ -19,6 +19,8 @@ from nodes.models._model_path import model_path
 
 #: SD's families, then the declared ones by their ComfyUI CLIP loader `type` (flux, sd3, chroma...).
 FAMILIES = ("sd", "sd2", "sdxl") + tuple(dict.fromkeys(t for f in DECLARED for t in f.comfy_clip_types))
+#: Load CLIP's file fields, one per text encoder of a family (HiDream's four at most).
+_CLIP_FIELDS = ("clip_name", "clip_name_2", "clip_name_3", "clip_name_4")
 #: ComfyUI's UNETLoader weight_dtype choices (see nodes.models._quantized.WEIGHT_DTYPES).
 WEIGHT_DTYPES = ("default", "fp8_e4m3fn", "fp8_e4m3fn_fast", "fp8_e5m2")
 _FAMILY_HELP = ("Which model the part belongs to (sd = SD 1.x, sd2 = SD 2.x, sdxl); single files do not "
@@ -143,7 +145,9 @@ class LoadCLIP(Node):
               help="SDXL: the second (OpenCLIP bigG) text encoder; Flux: the other of CLIP-L and T5-XXL; "
                    "SD3: the second of CLIP-L, CLIP-G and T5-XXL (any order)."),
         Input("clip_name_3", STRING, default="", file="file-or-folder", model="clip", optional=True,
-              help="SD3 only: the third of its text encoders (CLIP-L, CLIP-G, T5-XXL, any order)."),
+              help="SD3 and HiDream: the third of their text encoders (CLIP-L, CLIP-G, T5-XXL, any order)."),
+        Input("clip_name_4", STRING, default="", file="file-or-folder", model="clip", optional=True,
+              help="HiDream only: the fourth of its text encoders (CLIP-L, CLIP-G, T5-XXL, Llama 3.1, any order)."),
     )
     outputs = (Output("clip", CLIP),)
 
@@ -153,8 +157,8 @@ class LoadCLIP(Node):
         family = params.get("family")
         declared = by_comfy_clip_type(family) if isinstance(family, str) else ()
         count = len(declared[0].encoders) if declared else 2 if family == "sdxl" else 1
-        names = ("clip_name", "clip_name_2", "clip_name_3")[:count]
-        parts = ("text_encoder", "text_encoder_2", "text_encoder_3")
+        names = _CLIP_FIELDS[:count]
+        parts = ("text_encoder", "text_encoder_2", "text_encoder_3", "text_encoder_4")
         return [w for name, part in zip(names, parts) for w in _one_part(params.get(name), resolve, part, "clip")]
 
     @classmethod
@@ -163,17 +167,17 @@ class LoadCLIP(Node):
         """A quantized file this machine cannot run (a GGUF block type, fp8 on MPS)."""
         from nodes.models._quantized_headers import part_problems
 
-        return part_problems(params, ("clip_name", "clip_name_2", "clip_name_3"), resolve, device)
+        return part_problems(params, _CLIP_FIELDS, resolve, device)
 
     def run(self, ctx: RunContext, clip_name: str, family: str, clip_name_2: str = "",
-            clip_name_3: str = "") -> tuple[Any]:
+            clip_name_3: str = "", clip_name_4: str = "") -> tuple[Any]:
         from nodes.models._precision import compute_dtype
         from nodes.models._split_loaders import load_clip
         from nodes.models._store import load_once
 
         declared = by_comfy_clip_type(family)
         if declared:
-            return (self._declared(ctx, family, declared, (clip_name, clip_name_2, clip_name_3)),)
+            return (self._declared(ctx, family, declared, (clip_name, clip_name_2, clip_name_3, clip_name_4)),)
         path = _path(ctx, clip_name, "clip_name")
         path_2 = _path(ctx, clip_name_2, "clip_name_2") if family == "sdxl" else None
         dtype = compute_dtype(ctx.device)
@@ -191,14 +195,14 @@ class LoadCLIP(Node):
         from nodes.models._store import load_once
 
         def paths_of(spec: Any) -> list[Path]:
-            fields = ("clip_name", "clip_name_2", "clip_name_3")[:len(spec.encoders)]
+            fields = _CLIP_FIELDS[:len(spec.encoders)]
             return [_path(ctx, name, field) for name, field in zip(names, fields)]
 
         spec = next((f for f in families if _family_loader.fits(f, paths_of(f))), families[0])
         paths = paths_of(spec)
         dtype = compute_dtype(ctx.device)
         key = ("clip", spec.name, *(str(p.resolve()) for p in paths), str(dtype), ctx.device)
-        fields = dict(zip(("clip_name", "clip_name_2", "clip_name_3"), paths)) | {"family": family}
+        fields = dict(zip(_CLIP_FIELDS, paths)) | {"family": family}
         return load_once(ctx, cls, fields, key,
                          lambda place: _family_loader.load_clip(spec, paths, ctx.device, dtype, place))
 

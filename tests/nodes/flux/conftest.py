@@ -198,3 +198,19 @@ def tiny_longcat8(tmp_path_factory, torch_threads):
     from tiny_longcat import build_longcat
 
     return build_longcat(tmp_path_factory.mktemp("tiny_longcat8"), real_heads=True, seed=1)
+
+
+@pytest.fixture(scope="session")
+def tiny_hidream(tmp_path_factory, torch_threads):
+    """A tiny HiDream-I1 (four text encoders, mixture-of-experts transformer, shift 6): a pipeline folder."""
+    from tiny_hidream import build_hidream
+
+    return build_hidream(tmp_path_factory.mktemp("tiny_hidream"))
+
+
+@pytest.fixture(scope="session")
+def tiny_hidream8(tmp_path_factory, torch_threads):
+    """A tiny HiDream-I1 with the real 8x VAE (its lone files load with the shipped configs)."""
+    from tiny_hidream import build_hidream
+
+    return build_hidream(tmp_path_factory.mktemp("tiny_hidream8"), seed=1, vae_levels=4)

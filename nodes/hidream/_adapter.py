@@ -1,0 +1,131 @@
+"""HiDream-I1's maths, written to match diffusers' HiDreamImagePipeline.
+
+- `encode`: CLIP-L's and CLIP-G's projected pooled vectors (each prompt padded to 128 tokens: the
+  pipeline's min(max_sequence_length, 218)), concatenated; T5's last states of 128 tokens (with
+  their mask given to T5); Llama 3.1's hidden states of every layer after the embeddings, stacked
+  ([layers, 1, 128, width]; the tokenizer pads with its end-of-text token, as the pipeline sets it).
+  A prompt's conditioning keeps T5's states as `embeds`, the pooled pair as `pooled`, Llama's stack
+  as `extra`.
+- `Denoise`: the transformer on [B, 16, h, w] latents (it patches them itself) with the scheduler's
+  timestep as it is; its output is the negated velocity, turned back here. The pipeline's guidance
+  runs both prompts in one call, negative first (`batched`), Llama's stacks joined on their batch axis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from nodeflow.core import RunContext
+from nodes._latent_numbers import require_whole_cells
+from nodes._lazy import lazy
+from nodes.families import require_rope_width
+
+torch = lazy("torch")
+
+#: Tokens each text encoder reads (the pipeline's max_sequence_length default; CLIP's cap is 218).
+TOKENS = 128
+
+
+def _ids(ctx: RunContext, tokenizer: Any, text: str, length: int, name: str) -> Any:
+    """The pipeline's tokenization of one encoder's prompt: padded to `length`, cut there with a warning."""
+    inputs = tokenizer(text, padding="max_length", max_length=length, truncation=True, return_tensors="pt")
+    full = tokenizer(text, padding="longest", return_tensors="pt").input_ids
+    if full.shape[-1] > length:
+        ctx.warn(f"prompt is longer than {name}'s {length} tokens; the rest was cut off (as diffusers does): "
+                 f"{tokenizer.batch_decode(full[:, length - 1:-1])[0]!r}")
+    return inputs
+
+
+def encode(ctx: RunContext, clip: Any, text: str, texts: Mapping[str, str] | None = None) -> Any:
+    """One prompt's conditioning, as HiDreamImagePipeline.encode_prompt makes it (see module doc);
+    `texts` gives an encoder its own text by its ComfyUI name, as the pipeline's prompt_2..4 do."""
+    from nodes.values import CondEntry
+
+    texts = texts or {}
+    clip_l, clip_g, t5, llama = clip.spec.encoders
+    pooled = []
+    with torch.no_grad():
+        for spec in (clip_l, clip_g):
+            tokenizer, model = clip.part(spec.part)
+            ids = _ids(ctx, tokenizer, texts.get(spec.comfy_name, text), min(TOKENS, 218), spec.comfy_name).input_ids
+            pooled.append(model(ids.to(clip.device), output_hidden_states=True)[0].to(dtype=model.dtype))
+        tokenizer, model = clip.part(t5.part)
+        inputs = _ids(ctx, tokenizer, texts.get(t5.comfy_name, text), t5.window(tokenizer), t5.comfy_name)
+        states = model(inputs.input_ids.to(clip.device), attention_mask=inputs.attention_mask.to(clip.device))[0]
+        states = states.to(dtype=model.dtype)
+        tokenizer, model = clip.part(llama.part)
+        tokenizer.pad_token = tokenizer.eos_token  # as the pipeline sets it
+        inputs = _ids(ctx, tokenizer, texts.get(llama.comfy_name, text), llama.window(tokenizer), llama.comfy_name)
+        out = model(inputs.input_ids.to(clip.device), attention_mask=inputs.attention_mask.to(clip.device),
+                    output_hidden_states=True, output_attentions=True)
+        stack = torch.stack(out.hidden_states[1:], dim=0)
+    return CondEntry(embeds=states, pooled=torch.cat(pooled, dim=-1), extra=stack, text=text)
+
+
+class Denoise:
+    """The velocity for [B, C, h, w] latents under one prompt (see module doc)."""
+
+    def __init__(self, model: Any, entry: Any, batch: int, size: tuple[int, int]) -> None:
+        require_whole_cells(*size, model.vae_scale_factor, "HiDream")
+        self.model = model
+        device = model.device
+        self.t5 = entry.embeds.to(device).repeat(batch, 1, 1)
+        self.llama = entry.extra.to(device).repeat(1, batch, 1, 1)
+        self.pooled = entry.pooled.to(device).repeat(batch, 1)
+
+    def __call__(self, latents: Any, t: Any) -> Any:
+        return _velocity(self.model, latents, t, self.t5, self.llama, self.pooled)
+
+    @classmethod
+    def batched(cls, model: Any, negative: Any, positive: Any, batch: int, size: tuple[int, int]) -> Any:
+        """One call for both prompts, negative first, as the pipeline's guidance runs; returns (negative
+        output, positive output)."""
+        neg, pos = cls(model, negative, batch, size), cls(model, positive, batch, size)
+
+        def call(latents: Any, t: Any) -> tuple[Any, Any]:
+            out = _velocity(model, torch.cat([latents] * 2), t, torch.cat([neg.t5, pos.t5]),
+                            torch.cat([neg.llama, pos.llama], dim=1), torch.cat([neg.pooled, pos.pooled]))
+            uncond, cond = out.chunk(2)
+            return uncond, cond
+
+        return call
+
+
+def _velocity(model: Any, latents: Any, t: Any, t5: Any, llama: Any, pooled: Any) -> Any:
+    out = model.unet(hidden_states=latents, timesteps=t.expand(latents.shape[0]), encoder_hidden_states_t5=t5,
+                     encoder_hidden_states_llama3=llama, pooled_embeds=pooled, return_dict=False)[0]
+    return -out
+
+
+def _count(shapes: Mapping[str, tuple[int, ...]], prefix: str) -> int:
+    return len({k[len(prefix):].split(".", 1)[0] for k in shapes if k.startswith(prefix)})
+
+
+def denoiser_config(shapes: Mapping[str, tuple[int, ...]], base: dict[str, Any]) -> dict[str, Any]:
+    """HiDreamImageTransformer2DModel's config for weights of these (bare) shapes (ComfyUI's files keep
+    diffusers' names): widths, blocks, experts and the text widths read off the tensors; the head width, rope axes,
+    the experts each token uses and the Llama layer each block reads from `base`, the shipped HiDream-I1
+    config (a file with fewer blocks reads the first of its double and single blocks' layers)."""
+    config = dict(base)
+    inner, features = shapes["x_embedder.proj.weight"]
+    config["num_layers"] = _count(shapes, "double_stream_blocks.")
+    config["num_single_layers"] = _count(shapes, "single_stream_blocks.")
+    head_dim = int(base["attention_head_dim"])  # its norms span all heads: the width is the shipped one
+    config["num_attention_heads"] = inner // head_dim
+    config["in_channels"] = features // config["patch_size"] ** 2
+    config["text_emb_dim"] = shapes["p_embedder.pooled_embedder.linear_1.weight"][1]
+    last = config["num_layers"] + config["num_single_layers"]
+    config["caption_channels"] = [shapes[f"caption_projection.{last}.linear.weight"][1],
+                                  shapes["caption_projection.0.linear.weight"][1]]
+    config["num_routed_experts"] = _count(shapes, "double_stream_blocks.0.block.ff_i.experts.")
+    layers, doubles = list(base["llama_layers"]), int(base["num_layers"])
+    config["llama_layers"] = layers[:doubles][:config["num_layers"]] + layers[doubles:][:config["num_single_layers"]]
+    require_rope_width(head_dim, config["axes_dims_rope"], "HiDream")
+    return config
+
+
+def scheduler_config(denoiser: Any, base: dict[str, Any]) -> dict[str, Any]:
+    """The pipeline's scheduler for a lone transformer: HiDream-I1 Dev's (a constant shift of 6); a
+    file does not say which of Full, Dev and Fast it is."""
+    return dict(base)

@@ -1,0 +1,75 @@
+"""ComfyUI's official HiDream-I1 templates (comfyui-workflow-templates-json: Full, Dev, Fast) import fully
+mapped and run, in the comfyui convention, on tiny random HiDream-I1 weights stored as the files they name:
+the transformer under model.diffusion_model., and QuadrupleCLIPLoader's CLIP-L, CLIP-G, T5 and Llama files
+(each with its tokenizer beside it: no Llama vocabulary ships with NodeFlow); the VAE as its folder."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from nodeflow.core import default_registry
+from nodeflow.engine import Executor
+from nodeflow.interop.comfyui import import_source
+from nodeflow.interop.comfyui.source import read_source
+
+templates = pytest.importorskip("comfyui_workflow_templates_json")
+
+
+def _save(module, path: Path, prefix: str = "") -> Path:
+    save_file({prefix + k: v.clone().contiguous() for k, v in module.state_dict().items()}, str(path))
+    return path
+
+
+@pytest.fixture(scope="module")
+def files(tiny_hidream8, tmp_path_factory) -> dict[str, Path]:
+    """The template's file names -> tiny files with the same parts (CLIP-L and CLIP-G told apart by width)."""
+    from diffusers import HiDreamImageTransformer2DModel
+    from transformers import CLIPTextModelWithProjection, LlamaForCausalLM, T5EncoderModel
+
+    folder, out = tiny_hidream8, tmp_path_factory.mktemp("hidream_files")
+    found = {}
+    for stem, part, cls in (("clip_l_hidream", "text_encoder", CLIPTextModelWithProjection),
+                            ("clip_g_hidream", "text_encoder_2", CLIPTextModelWithProjection),
+                            ("t5xxl_fp8_e4m3fn_scaled", "text_encoder_3", T5EncoderModel),
+                            ("llama_3.1_8b_instruct_fp8_scaled", "text_encoder_4", LlamaForCausalLM)):
+        found[f"{stem}.safetensors"] = _save(cls.from_pretrained(folder / part), out / f"{stem}.safetensors")
+        tokenizer = part.replace("text_encoder", "tokenizer")
+        beside = f"{stem}.tokenizer" if part == "text_encoder_4" else f"{stem}.{tokenizer}"
+        shutil.copytree(folder / tokenizer, out / beside)
+    transformer = HiDreamImageTransformer2DModel.from_pretrained(folder / "transformer")
+    _save(transformer, out / "transformer.safetensors", "model.diffusion_model.")
+    for kind in ("dev", "fast", "full"):
+        found[f"hidream_i1_{kind}_fp8.safetensors"] = out / "transformer.safetensors"
+    return found
+
+
+@pytest.mark.parametrize("name", ["hidream_i1_dev", "hidream_i1_fast", "hidream_i1_full"])
+def test_hidream_i1_template_runs_on_tiny_weights(name, files, tiny_hidream8, tmp_path):
+    path = Path(templates.__file__).parent / "templates" / f"{name}.json"
+    graph, report = import_source(read_source(path), default_registry(), flatten_subgraphs=True)
+    assert report.fully_mapped, report.lines()
+    for node_id, record in graph.nodes.items():
+        params = record.params
+        if record.type == "models.load_clip":
+            assert params["family"] == "hidream"
+            for field in ("clip_name", "clip_name_2", "clip_name_3", "clip_name_4"):
+                graph.set_param(node_id, field, str(files[params[field]]))
+        elif record.type == "models.load_unet":
+            graph.set_param(node_id, "unet", str(files.get(params["unet"], files["hidream_i1_dev_fp8.safetensors"])))
+        elif record.type == "models.load_vae":
+            graph.set_param(node_id, "vae", str(tiny_hidream8 / "vae"))
+        elif record.type == "latent.empty":
+            graph.set_param(node_id, "width", 64)
+            graph.set_param(node_id, "height", 64)
+        elif record.type == "sampling.sampler":
+            assert params["convention"] == "comfyui"
+            graph.set_param(node_id, "steps", 2)
+    torch.manual_seed(0)
+    result = Executor(device="cpu").run(graph, output_dir=tmp_path / "out")
+    assert result.ok, result.errors
+    assert sorted((tmp_path / "out").glob("*.png"))
