@@ -186,6 +186,7 @@ def test_comfyuis_t5gemma_file_encodes_as_the_pipeline_folder(tiny_medium, tmp_p
 
 def test_the_t5gemma_file_reads_the_tokenizer_it_carries(tiny_medium, tmp_path):
     """No tokenizer beside the file: the SentencePiece model ComfyUI's file carries (`spiece_model`) tokenizes."""
+    import sentencepiece
     from safetensors.torch import save_file
     from tiny_lumina2 import gemma_sentencepiece
     from transformers import T5GemmaEncoderModel
@@ -193,8 +194,6 @@ def test_the_t5gemma_file_reads_the_tokenizer_it_carries(tiny_medium, tmp_path):
     from nodeflow.core import RunContext
     from nodes.conditioning._text_encode import encode_text
     from nodes.models.loaders import LoadCLIP
-
-    import sentencepiece
 
     model = gemma_sentencepiece()
     encoder = T5GemmaEncoderModel.from_pretrained(tiny_medium / "text_encoder").eval()
