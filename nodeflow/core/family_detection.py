@@ -76,10 +76,12 @@ DENOISERS: tuple[tuple[str, tuple[Detection, ...]], ...] = (
     ("qwen-image-layered", (Detection(("txt_norm.weight", "time_text_embed.addition_t_embedding.weight",
                                        "img_in.weight")),)),
     ("qwen-image", (Detection(("txt_norm.weight", "transformer_blocks.0.img_mod.1.weight", "img_in.weight")),)),
-    # Kandinsky 5's pooled-text embedding and visual blocks (the original names, which ComfyUI's files and
-    # diffusers share)
+    # Kandinsky 5 Image: its pooled-text embedding and visual blocks (the original names, which ComfyUI's files
+    # and diffusers share) on the picture's 16 channels in 2x2 cells; the video models' visual_cond input
+    # (2 x 16 + 1 channels a cell) is not it
     ("kandinsky5", (Detection(("pooled_text_embeddings.in_layer.weight",
-                               "visual_transformer_blocks.0.cross_attention.to_query.weight")),)),
+                               "visual_transformer_blocks.0.cross_attention.to_query.weight"),
+                              shapes=(("visual_embeddings.in_layer.weight", 1, 64),)),)),
     # Krea 2's text fusion stage, in the original (ComfyUI's) key names and diffusers'
     ("krea2", (Detection(("txtfusion.projector.weight",)), Detection(("text_fusion.projector.weight",)))),
     # LTX-2's audio-video transformer: its two patch projections, in the original (ComfyUI's) names and diffusers'

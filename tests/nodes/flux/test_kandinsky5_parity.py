@@ -31,3 +31,14 @@ def test_txt2img_matches_kandinsky5_pipeline(tiny_kandinsky5, tmp_path, cfg):
                            generator=torch.Generator("cpu").manual_seed(5)).image)
     meaningful(theirs)
     np.testing.assert_array_equal(ours, theirs)
+
+
+def test_the_image_transformer_is_kandinsky5_and_a_video_one_is_not_taken_for_it():
+    from nodes.families import detect
+
+    image = {"pooled_text_embeddings.in_layer.weight": (512, 768),
+             "visual_transformer_blocks.0.cross_attention.to_query.weight": (2560, 2560),
+             "visual_embeddings.in_layer.weight": (2560, 64)}
+    assert detect(image).name == "kandinsky5"
+    video = image | {"visual_embeddings.in_layer.weight": (1792, 132)}  # visual_cond: 2 x 16 + 1 channels a cell
+    assert detect(video) is None
