@@ -26,6 +26,8 @@ VIDEO = "VIDEO"
 #: A CLIP vision tower (`nodes.media.ClipVision`) and what it saw in pictures (`ClipVisionOutput`).
 CLIP_VISION = "CLIP_VISION"
 CLIP_VISION_OUTPUT = "CLIP_VISION_OUTPUT"
+#: A model that turns what CLIP vision saw into prompt tokens (Flux Redux: `nodes.vision.style_model`).
+STYLE_MODEL = "STYLE_MODEL"
 INT = "INT"
 FLOAT = "FLOAT"
 STRING = "STRING"

@@ -9,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 #: Model kinds, in the order `nodeflow models` lists them. Each is also its folder name.
-KINDS = ("checkpoints", "loras", "vae", "embeddings", "upscale_models", "controlnet", "clip", "unet", "clip_vision")
+KINDS = ("checkpoints", "loras", "vae", "embeddings", "upscale_models", "controlnet", "clip", "unet", "clip_vision",
+         "style_models")
 
 #: Other folder names that hold a kind (ComfyUI renamed clip and unet; t2i adapters load as controlnets;
 #: its latent upscalers, LTX-2's, are listed with the picture upscalers).

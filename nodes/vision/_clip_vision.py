@@ -7,14 +7,16 @@ fused attention input split into q / k / v, the projection transposed). The towe
 off the tensors (width, depth, MLP width, patch, picture side from the position table, projection);
 it has 16 heads, as every CLIP tower ComfyUI loads (ViT-L/14, ViT-H/14, ViT-bigG/14) has,
 and its activation is OpenAI's quick GELU for the 1024-wide ViT-L/14 and exact GELU
-for the OpenCLIP-trained others, as ComfyUI's shipped configs say. Other picture encoders (SigLIP,
-DINOv2) are one line.
+for the OpenCLIP-trained others, as ComfyUI's shipped configs say. A SigLIP tower (no class token, no
+first norm: sigclip_vision_patch14_384.safetensors, Flux Redux's) loads into SiglipVisionModel (16 heads,
+tanh GELU, its pixels in -1..1, as ComfyUI's SigLIP configs). DINOv2 towers are one line.
 
 Seeing. A picture batch is read as ComfyUI's CLIPVisionEncode reads it: the first three channels;
 unless already the tower's square side, resized with antialiased bicubic filtering so its short side
 fits and centre-cropped ("center"), or squeezed to the square ("none"); rounded to 8-bit levels;
 normalised by the tower's mean and deviation. The output's penultimate states are transformers'
-`hidden_states[-2]` (after all but the last layer), the image embeds its projected class token.
+`hidden_states[-2]` (after all but the last layer), the image embeds its projected class token (none for
+SigLIP, whose last states, after its final norm, are what Flux Redux reads).
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ torch = lazy("torch")
 #: OpenAI CLIP's pixel statistics, every CLIP tower's.
 MEAN = (0.48145466, 0.4578275, 0.40821073)
 STD = (0.26862954, 0.26130258, 0.27577711)
+#: SigLIP's pixel statistics (ComfyUI's SigLIP configs: -1..1).
+SIGLIP_MEAN = (0.5, 0.5, 0.5)
+SIGLIP_STD = (0.5, 0.5, 0.5)
 #: Heads of every CLIP vision tower ComfyUI loads (ViT-L/14, ViT-H/14, ViT-bigG/14).
 HEADS = 16
 #: Width of OpenAI's ViT-L/14, the one tower trained with quick GELU.
@@ -91,13 +96,13 @@ def tower_config(shapes: dict[str, tuple[int, ...]]) -> dict[str, Any]:
     if _TRANSFORMERS not in shapes:
         raise NodeError("this file holds no CLIP vision tower; NodeFlow loads CLIP vision towers (ViT-L/H/bigG, "
                         "transformers' or OpenCLIP's names)", _FIELD)
-    if "vision_model.post_layernorm.weight" not in shapes or "vision_model.pre_layrnorm.weight" not in shapes:
-        raise NodeError("this vision tower has no pre-/post-layer norms: a SigLIP or other encoder, not CLIP's",
-                        _FIELD)
+    if "vision_model.post_layernorm.weight" not in shapes:
+        raise NodeError("this vision tower has no final layer norm: not a CLIP or SigLIP tower", _FIELD)
+    siglip = "vision_model.pre_layrnorm.weight" not in shapes  # SigLIP: no class token, no first norm
     width, _, patch, _ = shapes["vision_model.embeddings.patch_embedding.weight"]
     positions = shapes["vision_model.embeddings.position_embedding.weight"][0]
-    side = math.isqrt(positions - 1)
-    if side * side != positions - 1 or width % HEADS:
+    side = math.isqrt(positions - (0 if siglip else 1))
+    if side * side != positions - (0 if siglip else 1) or width % HEADS:
         raise NodeError(f"a CLIP vision tower {width} wide with {positions} positions is not one NodeFlow knows",
                         _FIELD)
     layers = {k.split(".")[3] for k in shapes if k.startswith("vision_model.encoder.layers.")}
@@ -105,7 +110,10 @@ def tower_config(shapes: dict[str, tuple[int, ...]]) -> dict[str, Any]:
               "intermediate_size": shapes["vision_model.encoder.layers.0.mlp.fc1.weight"][0],
               "num_attention_heads": HEADS, "layer_norm_eps": 1e-5,
               "hidden_act": "quick_gelu" if width == _QUICK_GELU_WIDTH else "gelu"}
-    if "visual_projection.weight" in shapes:
+    if siglip:
+        config |= {"layer_norm_eps": 1e-6, "hidden_act": "gelu_pytorch_tanh",
+                   "vision_use_head": "vision_model.head.probe" in shapes}
+    elif "visual_projection.weight" in shapes:
         config["projection_dim"] = shapes["visual_projection.weight"][0]
     return config
 
@@ -120,12 +128,18 @@ def load_clip_vision(path: Path, dtype: Any, place: str) -> ClipVision:
 
     state = transformers_names(read_state_dict(path, _FIELD))
     config = tower_config({k: tuple(v.shape) for k, v in state.items()})
-    projected = "projection_dim" in config
-    cls = transformers.CLIPVisionModelWithProjection if projected else transformers.CLIPVisionModel
-    model = _language_encoders.empty_model(cls, transformers.CLIPVisionConfig(**config), dtype)
+    siglip = "vision_use_head" in config
+    if siglip:
+        cls, config_cls = transformers.SiglipVisionModel, transformers.SiglipVisionConfig
+    else:
+        projected = "projection_dim" in config
+        cls = transformers.CLIPVisionModelWithProjection if projected else transformers.CLIPVisionModel
+        config_cls = transformers.CLIPVisionConfig
+    model = _language_encoders.empty_model(cls, config_cls(**config), dtype)
     # CLIPVisionModel holds the tower without the checkpoints' `vision_model.` prefix
     load_into(model, _language_encoders.transformers_names(model, state, _FIELD), dtype, _FIELD)
-    return ClipVision(ready(model.eval(), place), int(config["image_size"]), MEAN, STD)
+    mean, std = (SIGLIP_MEAN, SIGLIP_STD) if siglip else (MEAN, STD)
+    return ClipVision(ready(model.eval(), place), int(config["image_size"]), mean, std)
 
 
 def pixels(image: Any, size: int, mean: tuple[float, ...], std: tuple[float, ...], crop: bool) -> Any:
@@ -153,7 +167,7 @@ def encode(clip_vision: ClipVision, image: Any, crop: str) -> ClipVisionOutput:
                     crop == "center")
     with torch.no_grad():
         out = model(pixel_values=values.to(parameter.dtype), output_hidden_states=True)
-    embeds = getattr(out, "image_embeds", None)
+    embeds = getattr(out, "image_embeds", None)  # CLIPVisionModelWithProjection's only
     return ClipVisionOutput(last_hidden_state=out.last_hidden_state.cpu(),
                             penultimate_hidden_states=out.hidden_states[-2].cpu(),
                             image_embeds=None if embeds is None else embeds.cpu())

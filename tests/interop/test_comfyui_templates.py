@@ -64,8 +64,9 @@ def test_every_template_imports_and_the_fully_mapped_ones_are_counted(registry, 
     # and image_to_video_wan among them, 111 with Kandinsky 5's DualCLIPLoader type kandinsky5_image:
     # image_kandinsky5_t2i, 114 with BlockSparseAttention, run dense: FastVideo's video_fastvideo_fasth3_t2v,
     # _i2v and video_fasth3_ominiref_r2v, 115 with WanFirstLastFrameToVideo's CLIP vision inputs:
-    # wan2.1_flf2v_720_f16, 118 with HiDream-I1's QuadrupleCLIPLoader: hidream_i1_dev, _fast, _full)
-    assert len(fully) >= 118
+    # wan2.1_flf2v_720_f16, 118 with HiDream-I1's QuadrupleCLIPLoader: hidream_i1_dev, _fast, _full, 119 with
+    # StyleModelLoader and StyleModelApply (Flux Redux): flux_redux_model_example)
+    assert len(fully) >= 119
     record_property("templates_fully_mapped", len(fully))
     print(f"\nComfyUI templates: {imported} imported, {len(fully)} map fully ({', '.join(fully)}); "
           f"{len(refused)} index files refused; most common unmapped classes: {missing.most_common(10)}")
