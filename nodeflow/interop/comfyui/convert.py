@@ -200,11 +200,13 @@ BUILTIN_VAES = ("taesd", "taesdxl", "taesd3", "taef1", "pixel_space")
 #: families NodeFlow declares, flux, sd3, chroma..., use ComfyUI's `type` names as their choices).
 CLIP_FAMILIES = {"stable_diffusion": "sd", "sdxl": "sdxl"}
 #: CLIPLoader `type`s of models NodeFlow lacks, as the templates that only write text with them use them
-#: (llm_qwen3vl_text_gen: ideogram4 with Qwen3-VL 4B; llm_qwen3_text_gen: ltxv with Qwen3-4B). ComfyUI
+#: (llm_qwen3vl_text_gen: ideogram4 with Qwen3-VL 4B; llm_qwen3_text_gen: ltxv with Qwen3-4B): type ->
+#: (the declared type whose loader reads that file, the names ComfyUI publishes those files under). ComfyUI
 #: picks a language-model encoder by its file and uses the type only to tell apart the models that share
-#: one; the file loads as the declared type whose encoder is that kind of file (Krea 2's Qwen3-VL,
-#: Z-Image's Qwen3 under "lumina2"), whose language model Generate Text writes with. Import only.
-CLIP_STAND_INS = {"ideogram4": "krea2", "ltxv": "lumina2"}
+#: one; such a file loads as Krea 2's Qwen3-VL or Z-Image's Qwen3 (type lumina2), whose language model
+#: Generate Text writes with. Other files of these types (Ideogram 4's Qwen3-VL 8B, LTX's T5 and Gemma)
+#: stay unmapped. Import only.
+CLIP_STAND_INS = {"ideogram4": ("krea2", ("qwen3vl_4b",)), "ltxv": ("lumina2", ("qwen_3_4b",))}
 
 
 def vae_loader_values(params: dict[str, Any], notes: Notes) -> dict[str, Any]:
@@ -227,8 +229,10 @@ def clip_loader_values(params: dict[str, Any], notes: Notes) -> dict[str, Any]:
     kind = params.pop("type", "stable_diffusion")
     family = CLIP_FAMILIES.get(kind, kind)
     known = notes.choices_of.get("family") or tuple(CLIP_FAMILIES.values())
-    if family not in known and CLIP_STAND_INS.get(kind) in known:
-        family = CLIP_STAND_INS[kind]
+    stand_in, files = CLIP_STAND_INS.get(kind, ("", ()))
+    name = str(params.get("clip_name", "")).replace("\\", "/").rsplit("/", 1)[-1].lower()
+    if family not in known and stand_in in known and name.startswith(files):
+        family = stand_in
         notes.note(f"type '{kind}' loads as type '{family}': NodeFlow has no {kind} model, and its text "
                    f"encoder file is the kind {family}'s loader reads (its language model writes text alike)")
     if family not in known:

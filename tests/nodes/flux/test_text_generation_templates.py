@@ -118,3 +118,11 @@ def test_a_picture_for_a_text_only_encoder_is_one_line_naming_image():
     with pytest.raises(NodeError, match="sees no pictures") as caught:
         TextGenerate().run(RunContext(node_id="7"), clip, image=torch.zeros(1, 8, 8, 3), **options)
     assert caught.value.field == "image"
+
+
+def test_other_files_of_those_types_stay_unmapped():
+    """Ideogram 4's Qwen3-VL 8B (type ideogram4) and LTX-Video's T5 (type ltxv) are not the stand-ins' files."""
+    for name in ("image_ideogram4_t2i", "ltxv_text_to_video"):
+        path = Path(templates.__file__).parent / "templates" / f"{name}.json"
+        _, report = import_source(read_source(path), default_registry(), flatten_subgraphs=True)
+        assert "CLIPLoader" in {c for _, c, _ in report.placeholders}, name
