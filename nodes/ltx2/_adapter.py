@@ -6,7 +6,8 @@
 - `Denoise`: the text connectors (which the transformer carries: `connectors`, as ComfyUI's diffusion
   model carries them) turn the states into the video's and the soundtrack's prompts; the transformer
   takes the video [B, C, frames, h, w] and its soundtrack [B, C', length, bins] as tokens (the
-  pipeline's packing), their rotary positions from the frame rate (LTXV Conditioning's, else 25), the
+  pipeline's packing), their rotary positions from the frame rate (LTXV Conditioning's, else 25; appended
+  guide frames at their guides' frames: `nodes.ltx2.guides`), the
   scheduler's timestep as both timestep and sigma, and gives both streams' velocities. A latent with
   a soundtrack reaches it joined (`nodes.latent._streams`); with classifier-free guidance the negative
   and positive prompts run in one call, as the pipeline batches them.
@@ -21,6 +22,7 @@ from typing import Any
 
 from nodeflow.core import NodeError, RunContext
 from nodes._lazy import lazy
+from nodes.ltx2._guides import Guides, guide_coords
 
 torch = lazy("torch")
 
@@ -71,6 +73,8 @@ class _Prompts:
         self.video, self.audio, self.mask = (x.repeat_interleave(batch, dim=0) for x in (video, audio, joined))
         rate = entries[-1].frame_rate
         self.frame_rate = float(rate) if rate is not None else DEFAULT_FRAME_RATE
+        extra = entries[-1].extra
+        self.guides = extra if isinstance(extra, Guides) else Guides()
 
 
 def _velocities(model: Any, streams: Any, prompts: _Prompts, latents: Any, t: Any) -> Any:
@@ -87,6 +91,7 @@ def _velocities(model: Any, streams: Any, prompts: _Prompts, latents: Any, t: An
     tokens = pipe._pack_latents(video, p, pt).to(model.dtype)
     audio_tokens = pipe._pack_audio_latents(audio).to(model.dtype)
     video_coords = transformer.rope.prepare_video_coords(b, frames, h, w, video.device, fps=prompts.frame_rate)
+    video_coords = guide_coords(transformer, video_coords, prompts.guides, h, w, prompts.frame_rate)
     audio_coords = transformer.audio_rope.prepare_audio_coords(b, length, video.device)
     timestep = t.to(video.device).expand(b)
     video_timestep = timestep

@@ -57,30 +57,10 @@ class ImgToVideoInplace(Node):
 
     def run(self, ctx: RunContext, vae: Any, image: Any, latent: dict, strength: float,
             bypass: bool) -> tuple[dict]:
-        import torch
-
-        from nodes.image._resize import scale_image
-        from nodes.latent._frames import to_video
-        from nodes.values import Vae, stored_latents
-
         if bypass:
             return (latent,)
-        if not isinstance(vae, Vae):
-            raise NodeError("this needs LTX-2's video VAE (the checkpoint's VAE), not the audio VAE", "vae")
         samples = latent["samples"]
-        if samples.ndim != 5:
-            raise NodeError(f"this needs a video latent [batch, channels, frames, height, width]; this one is "
-                            f"{tuple(samples.shape)}", "latent")
-        if samples.shape[1] != vae.latent_channels:
-            raise NodeError(f"the latent has {samples.shape[1]} channels, this VAE makes {vae.latent_channels}",
-                            "vae")
-        height, width = samples.shape[3] * vae.scale_factor, samples.shape[4] * vae.scale_factor
-        if tuple(image.shape[1:3]) != (height, width):
-            image = scale_image(image, width, height, "bilinear", "center")
-        pixels = to_video(image[..., :3].permute(0, 3, 1, 2) * 2.0 - 1.0).to(device=vae.device, dtype=vae.dtype)
-        with torch.no_grad():
-            mean, _ = vae.encode_dist(pixels)
-        frames = stored_latents(mean.float(), vae.numbers()).cpu()
+        frames = encode_frames(vae, image, samples)
         if frames.shape[2] > samples.shape[2]:
             raise NodeError(f"{image.shape[0]} pictures make {frames.shape[2]} latent frames, more than the video's "
                             f"{samples.shape[2]}", "image")
@@ -89,3 +69,28 @@ class ImgToVideoInplace(Node):
         mask = _av.noise_mask(latent)
         mask[:, :, :frames.shape[2]] = 1.0 - float(strength)
         return ({**latent, "samples": samples, "noise_mask": mask},)
+
+
+def encode_frames(vae: Any, image: Any, samples: Any) -> Any:
+    """Pictures as video latent frames beside `samples` (ComfyUI's LTXV guides and in-place frames): scaled
+    and centre-cropped to the video's size (bilinear), encoded with the video VAE (its mean), stored scaled."""
+    import torch
+
+    from nodes.image._resize import scale_image
+    from nodes.latent._frames import to_video
+    from nodes.values import Vae, stored_latents
+
+    if not isinstance(vae, Vae):
+        raise NodeError("this needs LTX-2's video VAE (the checkpoint's VAE), not the audio VAE", "vae")
+    if samples.ndim != 5:
+        raise NodeError(f"this needs a video latent [batch, channels, frames, height, width]; this one is "
+                        f"{tuple(samples.shape)}", "latent")
+    if samples.shape[1] != vae.latent_channels:
+        raise NodeError(f"the latent has {samples.shape[1]} channels, this VAE makes {vae.latent_channels}", "vae")
+    height, width = samples.shape[3] * vae.scale_factor, samples.shape[4] * vae.scale_factor
+    if tuple(image.shape[1:3]) != (height, width):
+        image = scale_image(image, width, height, "bilinear", "center")
+    pixels = to_video(image[..., :3].permute(0, 3, 1, 2) * 2.0 - 1.0).to(device=vae.device, dtype=vae.dtype)
+    with torch.no_grad():
+        mean, _ = vae.encode_dist(pixels)
+    return stored_latents(mean.float(), vae.numbers()).cpu()

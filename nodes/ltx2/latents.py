@@ -1,5 +1,5 @@
 """LTX-2's latent and conditioning nodes, in ComfyUI's vocabulary: EmptyLTXVLatentVideo,
-LTXVEmptyLatentAudio, LTXVConcatAVLatent, LTXVSeparateAVLatent, LTXVConditioning, LTXVCropGuides.
+LTXVEmptyLatentAudio, LTXVConcatAVLatent, LTXVSeparateAVLatent, LTXVConditioning (guides: `nodes.ltx2.guides`).
 
 The joint audio-video LATENT they make and take is described in `nodes.ltx2._av`.
 """
@@ -116,21 +116,3 @@ class Conditioning(Node):
             raise NodeError("the frame rate must be above 0", "frame_rate")
         return tuple(Cond([e.with_(frame_rate=float(frame_rate)) for e in c.entries]) for c in (positive, negative))
 
-
-class CropGuides(Node):
-    type_id = "ltx2.crop_guides"
-    title = "LTXV Crop Guides"
-    category = "conditioning/ltx2"
-    description = ("After sampling, drops the guide frames that ComfyUI's LTXVAddGuide appends to the end of "
-                   "the video latent. NodeFlow has no guide node, so no latent here carries guides: the latent "
-                   "passes with its noise mask made explicit (all frames generated where it had none), and the "
-                   "prompts pass through, as ComfyUI does for a latent without guides.")
-    inputs = (Input("positive", CONDITIONING), Input("negative", CONDITIONING), Input("latent", LATENT))
-    outputs = (Output("positive", CONDITIONING), Output("negative", CONDITIONING), Output("latent", LATENT))
-
-    def run(self, ctx: RunContext, positive: Any, negative: Any, latent: dict) -> tuple[Any, Any, dict]:
-        samples = latent["samples"]
-        if samples.dim() != 5:
-            raise NodeError(f"this needs a video latent [batch, channels, frames, height, width]; this one is "
-                            f"{tuple(samples.shape)}", "latent")
-        return positive, negative, latent | {"samples": samples.clone(), "noise_mask": _av.noise_mask(latent)}

@@ -105,3 +105,13 @@ def euler_ancestral_values(params: dict[str, Any], notes: Notes) -> dict[str, An
     if params.get("s_noise", 1.0) == 1.0:
         params.pop("s_noise", None)
     return params
+
+
+def ltx_guide_values(params: dict[str, Any], notes: Notes) -> dict[str, Any]:
+    """LTXVAddGuide below strength 1 (or above) also scales, in ComfyUI, the attention between the video
+    and the guide's tokens; NodeFlow applies the strength to the guide's noise mask only, so ComfyUI's
+    pixels for such a guide are not promised."""
+    if params.get("strength", 1.0) != 1.0:
+        notes.unproven = ("LTXVAddGuide's strength other than 1 also scales ComfyUI's attention to the guide; "
+                          "NodeFlow holds the guide by its noise mask only")
+    return params

@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from nodeflow.core import NodeError, RunContext
+from nodes.ltx2.guides import CropGuides
 from nodes.ltx2.latents import (
     ConcatAVLatent,
     Conditioning,
-    CropGuides,
     EmptyLatentAudio,
     EmptyLatentVideo,
     SeparateAVLatent,

@@ -40,7 +40,8 @@ def test_the_ltx2_templates_run_on_tiny_weights(model_files, tmp_path, template)
     assert len(_run_template(template, model_files, tmp_path)) == 1
 
 
-def _run_template(name: str, files: dict, tmp_path: Path) -> list[Path]:
+def _run_template(name: str, files: dict, tmp_path: Path, needs: tuple[str, ...] = ("ltx2.latent_upsampler",),
+                  ) -> list[Path]:
     """The template imported (fully mapped), its model names pointed at `files`, its sizes and steps shrunk
     (128 x 128, halved for the first pass; 9 frames; 2 LTXV Scheduler steps; a prompt writer's 4 tokens), run;
     the videos it saved."""
@@ -78,7 +79,7 @@ def _run_template(name: str, files: dict, tmp_path: Path) -> list[Path]:
             value = record.params.get("value")
             graph.set_param(node_id, "value", {121: 9, 720: 128, 1280: 128, 25: 8, 5: 1}.get(value, value))
     kinds = {record.type for record in graph.nodes.values()}
-    assert {"ltx2.latent_upsampler", "ltx2.concat_av_latent", "sampling.sample"} <= kinds
+    assert {*needs, "ltx2.concat_av_latent", "sampling.sample"} <= kinds
     torch.manual_seed(0)
     result = Executor(device="cpu").run(graph, output_dir=tmp_path / "out")
     assert result.ok, result.errors
@@ -107,3 +108,9 @@ def test_the_ltx23_templates_run_on_tiny_weights(ltx23_files, tmp_path, template
     """LTX-2.3's: its Gemma writes the prompt (Generate LTX2 Prompt, 4 tokens here), per-stream text projections,
     gated attention, two passes with LTXV Img To Video Inplace, the upscaler between them."""
     assert len(_run_template(template, ltx23_files, tmp_path)) == 1
+
+
+def test_the_ltx23_first_last_frame_template_runs_on_tiny_weights(ltx23_files, tmp_path):
+    """video_ltx2_3_flf2v: LTXV Add Guide appends the first and the last picture (frames 0 and -1, strength
+    0.7) in one pass with Euler ancestral at eta 0; LTXV Crop Guides drops them before decoding."""
+    assert len(_run_template("video_ltx2_3_flf2v", ltx23_files, tmp_path, needs=("ltx2.add_guide",))) == 1

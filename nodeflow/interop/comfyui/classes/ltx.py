@@ -6,6 +6,7 @@ orders are read off ComfyUI's comfy_extras/nodes_lt.py and nodes_lt_audio.py.
 
 from __future__ import annotations
 
+from nodeflow.interop.comfyui import convert_data
 from nodeflow.interop.comfyui.classes.entry import Entry, same
 
 LTX: tuple[Entry, ...] = (
@@ -20,6 +21,9 @@ LTX: tuple[Entry, ...] = (
           ("positive", "negative")),
     Entry("LTXVCropGuides", "ltx2.crop_guides", (), same("positive", "negative", "latent"),
           ("positive", "negative", "latent")),
+    Entry("LTXVAddGuide", "ltx2.add_guide", ("frame_idx", "strength"),
+          same("positive", "negative", "vae", "latent", "image", "frame_idx", "strength"),
+          ("positive", "negative", "latent"), values=convert_data.ltx_guide_values),
     Entry("LTXVPreprocess", "ltx2.preprocess", ("img_compression",), same("image", "img_compression"),
           ("output_image",)),
     Entry("LTXVImgToVideoInplace", "ltx2.img_to_video_inplace", ("strength", "bypass"),
