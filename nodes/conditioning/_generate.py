@@ -21,7 +21,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from nodeflow.core import NodeError, RunContext
+from nodeflow.core import Input, NodeError, RunContext
+from nodeflow.core.types import FLOAT, INT, SEED_MAX, STRING
 from nodes._lazy import lazy
 
 torch = lazy("torch")
@@ -38,6 +39,32 @@ class Sampling:
     repetition_penalty: float
     presence_penalty: float
     seed: int
+
+    @classmethod
+    def chosen(cls, sampling_mode: str, temperature: float, top_k: int, top_p: float, min_p: float,
+               repetition_penalty: float, presence_penalty: float, seed: int) -> Sampling | None:
+        """The sampling a node's widgets ask for; None (greedy) with sampling_mode "off"."""
+        if sampling_mode != "on":
+            return None
+        return cls(temperature, top_k, top_p, min_p, repetition_penalty, presence_penalty, seed)
+
+
+#: The generation widgets ComfyUI's text-writing nodes share (TextGenerate, TextGenerateLTX2Prompt), in
+#: their saved order from max_length to presence_penalty: one table, so their defaults and bounds agree.
+SAMPLING_INPUTS: tuple[Input, ...] = (
+    Input("max_length", INT, default=512, min=1, max=32768, help="new tokens at most"),
+    Input("sampling_mode", STRING, default="on", choices=("on", "off"), help="off: greedy, the options unused"),
+    Input("temperature", FLOAT, default=0.7, min=0.01, max=2.0, step=0.01),
+    Input("top_k", INT, default=64, min=0, max=1000, help="0: no limit"),
+    Input("top_p", FLOAT, default=0.95, min=0.0, max=1.0, step=0.01),
+    Input("min_p", FLOAT, default=0.05, min=0.0, max=1.0, step=0.01),
+    Input("repetition_penalty", FLOAT, default=1.05, min=0.0, max=5.0, step=0.01),
+    Input("seed", INT, default=0, min=0, max=SEED_MAX, seed=True),
+    Input("presence_penalty", FLOAT, default=0.0, min=0.0, max=5.0, step=0.01,
+          help="taken once from every token already written"),
+)
+#: The wall-time bound both nodes end with.
+MAX_SECONDS = Input("max_seconds", FLOAT, default=300.0, min=1.0, max=3600.0, help="wall time at most")
 
 
 def causal_lm(encoder: Any) -> Any:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from nodeflow.core import Input, Node, Output, RunContext
-from nodeflow.core.types import BOOLEAN, CLIP, FLOAT, IMAGE, INT, SEED_MAX, STRING
+from nodeflow.core.types import BOOLEAN, CLIP, IMAGE, STRING
+from nodes.conditioning._generate import MAX_SECONDS, SAMPLING_INPUTS
 
 
 class TextGenerate(Node):
@@ -23,19 +24,10 @@ class TextGenerate(Node):
         Input("image", IMAGE, optional=True,
               help="pictures the model reads before the prompt (vision-language encoders only)"),
         Input("system_prompt", STRING, default="", multiline=True, help="the chat's system message (none if empty)"),
-        Input("max_length", INT, default=512, min=1, max=32768, help="new tokens at most"),
-        Input("sampling_mode", STRING, default="on", choices=("on", "off"), help="off: greedy, the options unused"),
-        Input("temperature", FLOAT, default=0.7, min=0.01, max=2.0, step=0.01),
-        Input("top_k", INT, default=64, min=0, max=1000, help="0: no limit"),
-        Input("top_p", FLOAT, default=0.95, min=0.0, max=1.0, step=0.01),
-        Input("min_p", FLOAT, default=0.05, min=0.0, max=1.0, step=0.01),
-        Input("repetition_penalty", FLOAT, default=1.05, min=0.0, max=5.0, step=0.01),
-        Input("seed", INT, default=0, min=0, max=SEED_MAX, seed=True),
-        Input("presence_penalty", FLOAT, default=0.0, min=0.0, max=5.0, step=0.01,
-              help="taken once from every token already written"),
+        *SAMPLING_INPUTS,
         Input("thinking", BOOLEAN, default=False, help="the chat template's thinking mode, for models that have one"),
         Input("use_default_template", BOOLEAN, default=True, help="wrap the prompt in the model's chat template"),
-        Input("max_seconds", FLOAT, default=300.0, min=1.0, max=3600.0, help="wall time at most"),
+        MAX_SECONDS,
     )
     outputs = (Output("text", STRING),)
 
@@ -48,8 +40,8 @@ class TextGenerate(Node):
 
         ids, extra = picture_prompt(clip, image, prompt, system_prompt, thinking=thinking,
                                     template=use_default_template) if image is not None else (None, None)
-        sampling = Sampling(temperature, top_k, top_p, min_p, repetition_penalty, presence_penalty, seed) \
-            if sampling_mode == "on" else None
+        sampling = Sampling.chosen(sampling_mode, temperature, top_k, top_p, min_p, repetition_penalty,
+                                   presence_penalty, seed)
         return (generate(ctx, clip, prompt, system_prompt, max_tokens=max_length, sampling=sampling,
                          thinking=thinking, template=use_default_template, seconds=max_seconds, ids=ids,
                          extra=extra),)

@@ -21,7 +21,8 @@ import re
 from typing import Any
 
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
-from nodeflow.core.types import AUDIO, BOOLEAN, CLIP, FLOAT, IMAGE, INT, SEED_MAX, STRING
+from nodeflow.core.types import AUDIO, BOOLEAN, CLIP, IMAGE, STRING
+from nodes.conditioning._generate import MAX_SECONDS, SAMPLING_INPUTS
 
 #: Gemma's chat turns: a turn opens with START + role and a newline, and closes with END.
 START, END = "<start_of_turn>", "<end_of_turn>"
@@ -84,20 +85,11 @@ class TextGenerateLTX2Prompt(Node):
                    "sees it (a Gemma loaded with its vision tower: a model folder)"),
         Input("video", IMAGE, optional=True, help="not read: LTX 2.5's Gemma 4 writer reads it, Gemma 3 does not"),
         Input("audio", AUDIO, optional=True, help="not read: LTX 2.5's Gemma 4 writer reads it, Gemma 3 does not"),
-        Input("max_length", INT, default=512, min=1, max=32768, help="new tokens at most"),
-        Input("sampling_mode", STRING, default="on", choices=("on", "off"), help="off: greedy, the options unused"),
-        Input("temperature", FLOAT, default=0.7, min=0.01, max=2.0, step=0.01),
-        Input("top_k", INT, default=64, min=0, max=1000, help="0: no limit"),
-        Input("top_p", FLOAT, default=0.95, min=0.0, max=1.0, step=0.01),
-        Input("min_p", FLOAT, default=0.05, min=0.0, max=1.0, step=0.01),
-        Input("repetition_penalty", FLOAT, default=1.05, min=0.0, max=5.0, step=0.01),
-        Input("seed", INT, default=0, min=0, max=SEED_MAX, seed=True),
-        Input("presence_penalty", FLOAT, default=0.0, min=0.0, max=5.0, step=0.01,
-              help="taken once from every token already written"),
+        *SAMPLING_INPUTS,
         Input("thinking", BOOLEAN, default=False, help="Gemma 3 has no thinking mode: unused"),
         Input("use_default_template", BOOLEAN, default=True,
               help="unused: the prompt is always put in LTX-2's chat (as ComfyUI's node does)"),
-        Input("max_seconds", FLOAT, default=300.0, min=1.0, max=3600.0, help="wall time at most"),
+        MAX_SECONDS,
     )
     outputs = (Output("generated_text", STRING),)
 
@@ -117,8 +109,8 @@ class TextGenerateLTX2Prompt(Node):
         if START not in vocabulary or END not in vocabulary:
             raise NodeError("this text encoder is not a Gemma chat model (its tokenizer has no <start_of_turn>): "
                             "connect LTX-2's Gemma 3 text encoder", "clip")
-        sampling = Sampling(temperature, top_k, top_p, min_p, repetition_penalty, presence_penalty, seed) \
-            if sampling_mode == "on" else None
+        sampling = Sampling.chosen(sampling_mode, temperature, top_k, top_p, min_p, repetition_penalty,
+                                   presence_penalty, seed)
         bos = tokenizer.bos_token or ""
         ids = extra = None
         if image is None:
