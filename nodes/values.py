@@ -86,6 +86,8 @@ class Model:
     #: Where and how the prompt and reference tokens' keys and values are kept across steps (QwenImage21Cache:
     #: device "auto", "gpu", "cpu" or "off", dtype "default", "int8", "int4"); None: as the pipeline keeps them.
     prefix_cache: tuple[str, str] | None = None
+    #: Flux KV Cache: a Flux.2 transformer keeps its reference pictures' keys and values from the first step.
+    reference_cache: bool = False
     #: Pipeline guidance settings beside cfg (Lumina 2 Guidance), for the family adapter's `mix` / `guided_at`.
     guidance_options: dict[str, Any] | None = None
     rope_options: tuple[float, ...] | None = None  # Scale ROPE's (scale, shift) x, y, t: `nodes.vision.rope`

@@ -9,11 +9,16 @@
   (ReferenceLatent: the edit pipelines' `image`) at t = 10, 20, ... after the picture's tokens. The
   timestep is / 1000; the model has no guidance input (Klein). The output is cut back to the
   picture's tokens.
+- With Flux KV Cache on the model (`reference_cache`), the references are Flux2KleinKVPipeline's: they
+  come before the picture's tokens, are modulated as at t = 0 and attend only to themselves, so their
+  keys and values are the same at every step; the first call computes and keeps them (diffusers'
+  kv_cache_mode "extract"), later calls run the picture's tokens alone against them ("cached").
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from nodeflow.core import NodeError, RunContext
@@ -56,8 +61,8 @@ class Denoise:
         embeds = entry.embeds.to(device)
         self.embeds = embeds.repeat(1, batch, 1).view(embeds.shape[0] * batch, embeds.shape[1], -1)
         self.txt_ids = positions(0, 1, 1, embeds.shape[1], batch, device)
-        ids = [positions(0, size[0], size[1], 1, batch, device)]
-        references = []
+        self.picture_ids = positions(0, size[0], size[1], 1, batch, device)
+        ids, references = [], []
         for i, latent in enumerate(entry.references):
             if latent.shape[1] != model.latent_channels:
                 raise NodeError(f"a reference latent of {latent.shape[1]} channels does not fit {model.spec.title} "
@@ -65,8 +70,10 @@ class Denoise:
             rh, rw = latent.shape[-2:]
             ids.append(positions(10 + 10 * i, rh, rw, 1, batch, device))
             references.append(pack(latent.to(device=device, dtype=model.dtype)).repeat(batch, 1, 1))
-        self.img_ids = torch.cat(ids, dim=1)
+        self.reference_ids = torch.cat(ids, dim=1) if ids else None
         self.references = torch.cat(references, dim=1) if references else None
+        self.cached = model.reference_cache and self.references is not None
+        self.kv_cache: Any = None
         self.guidance = None
         if getattr(model.unet.config, "guidance_embeds", False):
             value = entry.guidance if entry.guidance is not None else model.spec.guidance_default
@@ -74,14 +81,44 @@ class Denoise:
 
     def __call__(self, latents: Any, t: Any) -> Any:
         b, c, h, w = latents.shape
-        tokens = pack(latents)
-        if self.references is not None:
-            tokens = torch.cat([tokens, self.references], dim=1)
+        tokens, ids = pack(latents), self.picture_ids
+        call: dict[str, Any] = {}
+        if self.cached and self.kv_cache is None:  # the first step: the references' keys and values kept
+            tokens, ids = torch.cat([self.references, tokens], dim=1), torch.cat([self.reference_ids, ids], dim=1)
+            call = {"kv_cache_mode": "extract", "num_ref_tokens": self.references.shape[1]}
+        elif self.cached:
+            call = {"kv_cache_mode": "cached", "kv_cache": self.kv_cache}
+        elif self.references is not None:
+            tokens, ids = torch.cat([tokens, self.references], dim=1), torch.cat([ids, self.reference_ids], dim=1)
         timestep = t.expand(b).to(latents.dtype)
-        out = self.model.unet(hidden_states=tokens.to(self.model.unet.dtype), timestep=timestep / 1000,
-                              guidance=self.guidance, encoder_hidden_states=self.embeds, txt_ids=self.txt_ids,
-                              img_ids=self.img_ids, joint_attention_kwargs=None, return_dict=False)[0]
-        return out[:, :h * w].permute(0, 2, 1).reshape(b, -1, h, w)
+        with _kv_processors(self.model.unet) if self.cached else contextlib.nullcontext():
+            out = self.model.unet(hidden_states=tokens.to(self.model.unet.dtype), timestep=timestep / 1000,
+                                  guidance=self.guidance, encoder_hidden_states=self.embeds, txt_ids=self.txt_ids,
+                                  img_ids=ids, joint_attention_kwargs=None, return_dict=False, **call)
+        if call.get("kv_cache_mode") == "extract":
+            self.kv_cache = out[1]
+        return out[0][:, :h * w].permute(0, 2, 1).reshape(b, -1, h, w)
+
+
+@contextlib.contextmanager
+def _kv_processors(unet: Any) -> Iterator[None]:
+    """The transformer's attention as Flux2KleinKVPipeline sets it (the processors that keep and read the
+    references' keys and values) for one call, the shared model's own processors back after it."""
+    from diffusers.models.transformers.transformer_flux2 import (
+        Flux2KVAttnProcessor,
+        Flux2KVParallelSelfAttnProcessor,
+    )
+
+    blocks = [(b.attn, Flux2KVAttnProcessor) for b in unet.transformer_blocks]
+    blocks += [(b.attn, Flux2KVParallelSelfAttnProcessor) for b in unet.single_transformer_blocks]
+    own = [attn.processor for attn, _ in blocks]
+    try:
+        for attn, kind in blocks:
+            attn.set_processor(kind())
+        yield
+    finally:
+        for (attn, _), processor in zip(blocks, own):
+            attn.set_processor(processor)
 
 
 def denoiser_config(shapes: Mapping[str, tuple[int, ...]], base: dict[str, Any]) -> dict[str, Any]:

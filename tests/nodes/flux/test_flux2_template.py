@@ -1,7 +1,7 @@
-"""ComfyUI's official Flux.2 templates (Klein text to image and edit, dev) import fully mapped and run, in the
-comfyui convention, on tiny random Flux.2 weights stored as ComfyUI's files are: the transformer in BFL's
-key names, the Qwen3 / Mistral 3 text encoder in its checkpoint names, the VAE in the original names with
-its batch norm. Every subgraph runs, bypassed ones included."""
+"""ComfyUI's official Flux.2 templates (Klein text to image and edit, the 9B KV edit with Flux KV Cache, dev)
+import fully mapped and run, in the comfyui convention, on tiny random Flux.2 weights stored as ComfyUI's
+files are: the transformer in BFL's key names, the Qwen3 / Mistral 3 text encoder in its checkpoint names,
+the VAE in the original names with its batch norm. Every subgraph runs, bypassed ones included."""
 
 from __future__ import annotations
 
@@ -79,7 +79,8 @@ def test_lone_files_give_the_folders_pixels(kind, request, tmp_path):
 
 
 @pytest.mark.parametrize("name,outputs", [("image_flux2_klein_text_to_image", 2),
-                                          ("image_flux2_klein_image_edit_4b_distilled", 2), ("image_flux2", 1)])
+                                          ("image_flux2_klein_image_edit_4b_distilled", 2), ("image_flux2", 1),
+                                          ("image_flux2_klein_9b_kv_image_edit", 1)])
 def test_flux2_templates_run_on_tiny_weights(name, outputs, request, source_png, tmp_path):
     from PIL import Image
 

@@ -38,6 +38,7 @@ MODELS: tuple[Entry, ...] = (
           same("clip", "prompt", "negative_prompt", "vae", "resolution") | {f"images.image_{n}": f"image_{n}"
                                                                               for n in range(1, 17)},
           ("positive", "negative", "latent")),
+    Entry("FluxKVCache", "flux2.kv_cache", (), same("model"), ("model",)),
     Entry("QwenImage21Cache", "qwen_image21.cache", ("device", "dtype"), same("model", "device", "dtype"), ("model",)),
     Entry("CLIPTextEncodeLumina2", "lumina2.text_encode", ("system_prompt", "user_prompt"),
           same("clip", "system_prompt", "user_prompt"), ("conditioning",)),
