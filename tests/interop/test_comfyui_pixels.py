@@ -97,6 +97,20 @@ def test_inpaint_matches_native(registry, tmp_path, picture):
     assert export_api(graph)[1] == []
 
 
+def test_a_flow_family_graph_gets_no_pixel_promise(registry):
+    """The comparison with ComfyUI ran on SD 1.5 checkpoints: the same KSampler after a flow model's guidance
+    (Flux's FluxGuidance here) keeps ComfyUI's maths but is not promised ComfyUI's pixels."""
+    prompt = txt2img_api()
+    _, report = import_data(prompt, registry)
+    assert any("node 3 (KSampler): ComfyUI's pixels are expected" in line for line in report.notes)
+    prompt["12"] = {"class_type": "FluxGuidance", "inputs": {"conditioning": ["6", 0], "guidance": 3.5}}
+    prompt["3"]["inputs"]["positive"] = ["12", 0]
+    _, report = import_data(prompt, registry)
+    assert not any("pixels are expected" in line for line in report.notes)
+    assert any("pixels are not promised" in line and "FluxGuidance brings a model family" in line
+               for line in report.notes)
+
+
 def test_sampler_custom_gives_the_ksampler_pixels(registry, tmp_path):
     """SamplerCustom + KSamplerSelect + BasicScheduler is ComfyUI's KSampler taken apart."""
     prompt = txt2img_api()

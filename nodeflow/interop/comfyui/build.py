@@ -15,7 +15,7 @@ from nodeflow.core import workflow
 from nodeflow.core.registry import Registry
 from nodeflow.core.spec import Node
 from nodeflow.interop.comfyui.classmap import Entry, entry_for_class
-from nodeflow.interop.comfyui.convert import PIXELS_EXPECTED, Notes, Unmappable
+from nodeflow.interop.comfyui.convert import PIXELS_EXPECTED, UNCOMPARED_FAMILY_CLASSES, Notes, Unmappable
 from nodeflow.interop.comfyui.parsed import CNode, Parsed
 from nodeflow.interop.comfyui.report import ImportReport
 
@@ -149,6 +149,10 @@ def _params(node: CNode, entry: Entry, cls: type[Node], report: ImportReport, co
     report.notes += [f"node {node.id} ({node.class_type}): {m}" for m in notes.messages]
     if notes.unproven:
         report.unproven.append(f"node {node.id}: {notes.unproven}")
+    family = (f"{node.class_type} brings a model family not yet compared with ComfyUI's own pixels (that "
+              "comparison ran on Stable Diffusion 1.5 checkpoints)")
+    if node.class_type in UNCOMPARED_FAMILY_CLASSES and family not in report.unproven:
+        report.unproven.append(family)
     for name, value in list(params.items()):
         inp = cls.input(name)
         if inp is None or not inp.is_parameter:

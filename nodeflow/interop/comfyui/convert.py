@@ -25,6 +25,19 @@ CONVENTIONS = ("comfyui", "diffusers")
 #: another node of the graph has not been shown to give ComfyUI's pixels (`Notes.unproven`).
 PIXELS_EXPECTED = "ComfyUI's pixels are expected"
 
+#: ComfyUI classes that bring a model family other than the one compared with ComfyUI's own pixels:
+#: the comparison (18 sampler/scheduler pairs, img2img, inpainting) ran on a Stable Diffusion 1.5
+#: checkpoint through CheckpointLoaderSimple. A graph that loads a model part on its own (a diffusion
+#: model, text encoders, an LTX-2 Gemma) or conditions a flow model (guidance, flow shifts, flow
+#: latents) is Flux, SD3, Wan, LTX-2, MiniMax H3 or a kin: the sampler's maths is ComfyUI's, its pixels
+#: are not yet shown to be.
+UNCOMPARED_FAMILY_CLASSES = frozenset({
+    "UNETLoader", "UnetLoaderGGUF", "CLIPLoader", "CLIPLoaderGGUF", "DualCLIPLoader", "DualCLIPLoaderGGUF",
+    "TripleCLIPLoader", "QuadrupleCLIPLoader", "LTXAVTextEncoderLoader", "ImageOnlyCheckpointLoader",
+    "FluxGuidance", "ModelSamplingFlux", "ModelSamplingSD3", "ModelSamplingAuraFlow", "EmptySD3LatentImage",
+    "EmptyFlux2LatentImage", "EmptyHunyuanLatentVideo", "EmptyLTXVLatentVideo",
+})
+
 
 class Unmappable(Exception):
     """This node's values have no faithful NodeFlow equivalent; the message says why."""
