@@ -3,7 +3,7 @@
 Public API, for loaders, the executor, the GUI and the ComfyUI importer:
 
 - `KINDS`: checkpoints, loras, vae, embeddings, upscale_models, controlnet, clip, unet, clip_vision,
-  style_models.
+  style_models, model_patches.
 - `default_library()`: a `ModelLibrary` over every configured folder (see `roots`) and the shared
   SQLite `HashIndex` in the user data folder. Cheap to build; build one per task.
 - `ModelLibrary.scan(kind)` lists `ModelEntry(kind, name, path, source)`;

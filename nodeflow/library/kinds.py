@@ -10,7 +10,7 @@ from pathlib import Path
 
 #: Model kinds, in the order `nodeflow models` lists them. Each is also its folder name.
 KINDS = ("checkpoints", "loras", "vae", "embeddings", "upscale_models", "controlnet", "clip", "unet", "clip_vision",
-         "style_models")
+         "style_models", "model_patches")
 
 #: Other folder names that hold a kind (ComfyUI renamed clip and unet; t2i adapters load as controlnets;
 #: its latent upscalers, LTX-2's, are listed with the picture upscalers).

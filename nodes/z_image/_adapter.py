@@ -7,6 +7,8 @@
   negated velocity, which is turned back here, before guidance. ZImagePipeline's guidance
   `pos + g * (pos - neg)` is the usual `neg + cfg * (pos - neg)` with cfg = g + 1, on when g > 0:
   NodeFlow's cfg is ComfyUI's, so its pipeline's guidance_scale g is cfg - 1.
+- A model with a ControlNet (Model Patch ControlNet) adds its blocks' outputs to the transformer's
+  layers on each call, as ZImageControlNetPipeline does (`nodes.z_image._control`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from nodeflow.core import RunContext
 from nodes._latent_numbers import require_whole_cells
 from nodes._lazy import lazy
 from nodes.families import require_rope_width
+from nodes.z_image import _control
 
 torch = lazy("torch")
 
@@ -39,6 +42,8 @@ class Denoise:
 
     def __init__(self, model: Any, entry: Any, batch: int, size: tuple[int, int]) -> None:
         require_whole_cells(*size, model.vae_scale_factor, "Z-Image")
+        if model.control is not None:
+            _control.require_size(model.control, size)
         self.model = model
         self.captions = [entry.embeds[0].to(model.device)] * batch
 
@@ -62,7 +67,8 @@ class Denoise:
 def _velocity(model: Any, latents: Any, t: Any, captions: list[Any]) -> Any:
     timestep = (1000 - t.expand(latents.shape[0])) / 1000
     pictures = list(latents.to(model.unet.dtype).unsqueeze(2).unbind(dim=0))
-    out = model.unet(pictures, timestep, captions, return_dict=False)[0]
+    samples = _control.block_samples(model, pictures, timestep, captions)
+    out = model.unet(pictures, timestep, captions, controlnet_block_samples=samples, return_dict=False)[0]
     return -torch.stack([o.float() for o in out], dim=0).squeeze(2)
 
 

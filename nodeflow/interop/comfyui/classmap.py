@@ -34,6 +34,7 @@ from nodeflow.interop.comfyui.classes import (
     ltx,
     ltx_text,
     minimax,
+    model_patches,
     models,
     pictures,
     sampling,
@@ -60,6 +61,7 @@ ENTRIES: tuple[Entry, ...] = (
     *wan.WAN,
     *minimax.MINIMAX,
     *vision.VISION,
+    *model_patches.MODEL_PATCHES,
     *audio.AUDIO,
 )
 
