@@ -14,13 +14,13 @@ from nodeflow.core import NodeError
 from nodeflow.engine import Executor
 
 
-def tiny_control_net(transformer_config: dict, seed: int = 3):
-    """A ZImageControlNetModel shaped like the Fun union file for this transformer (one control block,
-    16 control channels), every weight random: its zero-initialised projections would add nothing."""
+def tiny_control_net(transformer_config: dict, seed: int = 3, places: tuple[int, ...] = (0,)):
+    """A ZImageControlNetModel shaped like the Fun union file for this transformer (control blocks at
+    `places`, 16 control channels), every weight random: its zero-initialised projections would add nothing."""
     from diffusers import ZImageControlNetModel
 
     torch.manual_seed(seed)
-    net = ZImageControlNetModel(control_layers_places=[0], control_in_dim=16, dim=transformer_config["dim"],
+    net = ZImageControlNetModel(control_layers_places=list(places), control_in_dim=16, dim=transformer_config["dim"],
                                 n_refiner_layers=transformer_config["n_refiner_layers"],
                                 n_heads=transformer_config["n_heads"], n_kv_heads=transformer_config["n_kv_heads"])
     with torch.no_grad():
@@ -102,6 +102,32 @@ def test_control_matches_z_image_controlnet_pipeline(tiny_z_image, control_file,
         assert np.abs(ours.astype(int) - theirs.astype(int)).max() <= 1
     graph, ids = control_graph(tiny_z_image, patch, picture, strength=0.0, cfg=cfg)
     assert np.abs(pixels(run(executor, graph, tmp_path), ids["decode"]).astype(int) - ours.astype(int)).max() > 8
+
+
+def test_control_blocks_feed_every_nth_layer(tiny_z_image, source_png, executor, tmp_path):
+    """The file does not say which layers its blocks feed: as the published one (6 blocks, 30 layers: 0, 5,
+    ... 25), block k feeds layer k x layers / blocks. A 4-layer transformer with 2 blocks: layers 0 and 2."""
+    import shutil
+
+    from diffusers import ZImageTransformer2DModel
+    from tiny_flow import _randomize_zero_inits
+
+    folder = tmp_path / "z_image4"
+    shutil.copytree(tiny_z_image, folder)
+    config = dict(ZImageTransformer2DModel.load_config(folder / "transformer"), n_layers=4)
+    torch.manual_seed(7)
+    transformer = ZImageTransformer2DModel.from_config(config)
+    _randomize_zero_inits(transformer)
+    shutil.rmtree(folder / "transformer")
+    transformer.save_pretrained(folder / "transformer")
+    net = tiny_control_net(config, places=(0, 2))
+    patch = tmp_path / "patch.safetensors"
+    save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(patch))
+    graph, ids = control_graph(folder, patch, source_png[0])
+    ours = pixels(run(executor, graph, tmp_path), ids["decode"])
+    theirs = _theirs(folder, net, source_png[0], 0.75, 1.0)
+    meaningful(theirs)
+    np.testing.assert_array_equal(ours, theirs)
 
 
 def test_bad_inputs_are_one_line_each(tiny_z_image, control_file, source_png, executor, tmp_path):
