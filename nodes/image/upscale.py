@@ -9,7 +9,7 @@ from typing import Any
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
 from nodeflow.core.spec import Weights
 from nodeflow.core.types import IMAGE, INT, STRING
-from nodes.models._model_path import model_path
+from nodes.models._single_file import file_weights, load_file
 
 #: Link type of a loaded upscale model (ComfyUI's name).
 UPSCALE_MODEL = "UPSCALE_MODEL"
@@ -30,20 +30,13 @@ class LoadUpscaleModel(Node):
     @classmethod
     def weights(cls, params: Mapping[str, Any], resolve: Callable[[str], Path]) -> list[Weights]:
         """The upscaler, sized from its file (header, or size for plain-weight pickles)."""
-        from nodes.models._weights import weight_count
-
-        name = params.get("model_name")
-        count = weight_count(resolve(name)) if isinstance(name, str) and name.strip() else 0
-        return [Weights("upscaler", "upscale_model", count)] if count else []
+        return file_weights(params, resolve, "model_name", "upscaler", "upscale_model")
 
     def run(self, ctx: RunContext, model_name: str) -> tuple[Any]:
         from nodes.image._upscale import load_upscale_model
-        from nodes.models._store import load_once
 
-        path = model_path(ctx, model_name, "model_name", "upscale model", folders=False)
-        key = ("upscale_model", str(path.resolve()), ctx.device)
-        return (load_once(ctx, type(self), {"model_name": path}, key,
-                          lambda place: load_upscale_model(path, ctx.device, place)),)
+        return (load_file(ctx, type(self), "model_name", model_name, "upscale model",
+                           lambda path, dtype, place: load_upscale_model(path, ctx.device, place)),)
 
 
 class ImageUpscaleWithModel(Node):

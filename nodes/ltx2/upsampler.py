@@ -17,6 +17,7 @@ from typing import Any
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
 from nodeflow.core.spec import Weights
 from nodeflow.core.types import LATENT, STRING, VAE
+from nodes.models._single_file import file_weights, load_file
 
 #: Link type of a loaded latent upscaler (ComfyUI's name).
 LATENT_UPSCALE_MODEL = "LATENT_UPSCALE_MODEL"
@@ -92,22 +93,11 @@ class LoadLatentUpscaleModel(Node):
 
     @classmethod
     def weights(cls, params: Mapping[str, Any], resolve: Callable[[str], Path]) -> list[Weights]:
-        from nodes.models._weights import weight_count
-
-        name = params.get("model_name")
-        count = weight_count(resolve(name)) if isinstance(name, str) and name.strip() else 0
-        return [Weights("upscaler", "latent_upscale_model", count)] if count else []
+        return file_weights(params, resolve, "model_name", "upscaler", "latent_upscale_model")
 
     def run(self, ctx: RunContext, model_name: str) -> tuple[Any]:
-        from nodes.models._model_path import model_path
-        from nodes.models._precision import compute_dtype
-        from nodes.models._store import load_once
-
-        path = model_path(ctx, model_name, "model_name", "latent upscale model", folders=False)
-        dtype = compute_dtype(ctx.device)
-        key = ("ltx2-latent-upscaler", str(path.resolve()), str(dtype), ctx.device)
-        return (load_once(ctx, type(self), {"model_name": path}, key,
-                          lambda place: load_upsampler(path, ctx.device, dtype, place)),)
+        return (load_file(ctx, type(self), "model_name", model_name, "latent upscale model",
+                           lambda path, dtype, place: load_upsampler(path, ctx.device, dtype, place)),)
 
 
 class LatentUpsampler(Node):

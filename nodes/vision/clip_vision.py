@@ -15,6 +15,7 @@ from typing import Any
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
 from nodeflow.core.spec import Weights
 from nodeflow.core.types import CLIP_VISION, CLIP_VISION_OUTPUT, IMAGE, STRING
+from nodes.models._single_file import file_weights, load_file
 
 
 class LoadClipVision(Node):
@@ -31,25 +32,13 @@ class LoadClipVision(Node):
     @classmethod
     def weights(cls, params: Mapping[str, Any], resolve: Callable[[str], Path]) -> list[Weights]:
         """The tower, sized from its file's header."""
-        from nodes.models._weights import weight_count
-
-        name = params.get("clip_name")
-        count = weight_count(resolve(name)) if isinstance(name, str) and name.strip() else 0
-        return [Weights("clip_vision", "clip_vision", count)] if count else []
+        return file_weights(params, resolve, "clip_name", "clip_vision", "clip_vision")
 
     def run(self, ctx: RunContext, clip_name: str) -> tuple[Any]:
-        from nodes.models._model_path import model_path
-        from nodes.models._precision import compute_dtype
-        from nodes.models._store import load_once
         from nodes.vision._clip_vision import load_clip_vision
 
-        path = model_path(ctx, clip_name, "clip_name", "CLIP vision model", folders=False)
-        if path.suffix.lower() not in (".safetensors", ".sft"):
-            raise NodeError(f"{path.name}: CLIP vision towers load from .safetensors files", "clip_name")
-        dtype = compute_dtype(ctx.device)
-        key = ("clip_vision", str(path.resolve()), str(dtype), ctx.device)
-        return (load_once(ctx, type(self), {"clip_name": path}, key,
-                          lambda place: load_clip_vision(path, dtype, place)),)
+        return (load_file(ctx, type(self), "clip_name", clip_name, "CLIP vision model", load_clip_vision,
+                           suffixes=(".safetensors", ".sft")),)
 
 
 class ClipVisionEncode(Node):

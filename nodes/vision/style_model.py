@@ -19,6 +19,7 @@ from typing import Any
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
 from nodeflow.core.spec import Weights
 from nodeflow.core.types import CLIP_VISION_OUTPUT, CONDITIONING, FLOAT, STRING, STYLE_MODEL
+from nodes.models._single_file import file_weights, load_file
 
 
 def load_redux(path: Path, dtype: Any, place: str) -> Any:
@@ -49,22 +50,10 @@ class LoadStyleModel(Node):
 
     @classmethod
     def weights(cls, params: Mapping[str, Any], resolve: Callable[[str], Path]) -> list[Weights]:
-        from nodes.models._weights import weight_count
-
-        name = params.get("style_model_name")
-        count = weight_count(resolve(name)) if isinstance(name, str) and name.strip() else 0
-        return [Weights("style_model", "style_model", count)] if count else []
+        return file_weights(params, resolve, "style_model_name", "style_model", "style_model")
 
     def run(self, ctx: RunContext, style_model_name: str) -> tuple[Any]:
-        from nodes.models._model_path import model_path
-        from nodes.models._precision import compute_dtype
-        from nodes.models._store import load_once
-
-        path = model_path(ctx, style_model_name, "style_model_name", "style model", folders=False)
-        dtype = compute_dtype(ctx.device)
-        key = ("style_model", str(path.resolve()), str(dtype), ctx.device)
-        return (load_once(ctx, type(self), {"style_model_name": path}, key,
-                          lambda place: load_redux(path, dtype, place)),)
+        return (load_file(ctx, type(self), "style_model_name", style_model_name, "style model", load_redux),)
 
 
 class ApplyStyleModel(Node):

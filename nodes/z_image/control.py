@@ -20,6 +20,7 @@ from typing import Any
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
 from nodeflow.core.spec import Weights
 from nodeflow.core.types import FLOAT, IMAGE, MASK, MODEL, MODEL_PATCH, STRING, VAE
+from nodes.models._single_file import file_weights, load_file
 
 _EMBEDDER = "control_all_x_embedder.2-1.weight"
 
@@ -76,22 +77,10 @@ class LoadModelPatch(Node):
 
     @classmethod
     def weights(cls, params: Mapping[str, Any], resolve: Callable[[str], Path]) -> list[Weights]:
-        from nodes.models._weights import weight_count
-
-        name = params.get("name")
-        count = weight_count(resolve(name)) if isinstance(name, str) and name.strip() else 0
-        return [Weights("model_patch", "model_patch", count)] if count else []
+        return file_weights(params, resolve, "name", "model_patch", "model_patch")
 
     def run(self, ctx: RunContext, name: str) -> tuple[Any]:
-        from nodes.models._model_path import model_path
-        from nodes.models._precision import compute_dtype
-        from nodes.models._store import load_once
-
-        path = model_path(ctx, name, "name", "model patch", folders=False)
-        dtype = compute_dtype(ctx.device)
-        key = ("model_patch", str(path.resolve()), str(dtype), ctx.device)
-        return (load_once(ctx, type(self), {"name": path}, key,
-                          lambda place: load_z_image_control(path, dtype, place)),)
+        return (load_file(ctx, type(self), "name", name, "model patch", load_z_image_control),)
 
 
 class ModelPatchControlNet(Node):
