@@ -136,6 +136,18 @@ class RunContext:
                 raise NodeError(str(exc), field) from None
         return path
 
+    def input_file(self, name: str, field: str, what: str) -> Path:
+        """The existing file a loader's `field` names (a picture, a sound, a video): refused in one
+        line naming `field` when none is chosen, the read rule forbids it or it is not there."""
+        from nodeflow.core.errors import NodeError
+
+        if not name.strip():
+            raise NodeError(f"no {what} chosen", field)
+        path = self.resolve_path(name, field)
+        if not path.is_file():
+            raise NodeError(f"{what} not found: {name} (looked for {path})", field)
+        return path
+
     def find_model(self, kind: str, name: str) -> Path | None:
         """A model file a node names itself (an embedding in a prompt), found as the run finds
         every model: through the model library, the workflow's folder included. None if absent."""

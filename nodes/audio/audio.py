@@ -31,11 +31,7 @@ class LoadAudio(Node):
     def run(self, ctx: RunContext, audio: str) -> tuple[dict]:
         from nodes._media_io import media_seconds, read_audio
 
-        if not audio.strip():
-            raise NodeError("no sound file chosen", "audio")
-        path = ctx.resolve_path(audio, "audio")
-        if not path.is_file():
-            raise NodeError(f"sound file not found: {audio} (looked for {path})", "audio")
+        path = ctx.input_file(audio, "audio", "sound file")
         try:
             if (seconds := media_seconds(path)) > MAX_LOAD_SECONDS:
                 raise ValueError(f"{path.name} lasts {seconds / 3600:.1f} hours, over the "

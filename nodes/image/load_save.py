@@ -56,11 +56,7 @@ class LoadImage(Node):
         import torch
         from PIL import Image, ImageOps, UnidentifiedImageError
 
-        if not image.strip():
-            raise NodeError("no image chosen", "image")
-        path = ctx.resolve_path(image)
-        if not path.is_file():
-            raise NodeError(f"image not found: {image} (looked for {path})", "image")
+        path = ctx.input_file(image, "image", "image")
         try:
             with Image.open(path) as opened:
                 if opened.width * opened.height > MAX_LOAD_PIXELS:

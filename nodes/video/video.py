@@ -104,11 +104,7 @@ class LoadVideo(Node):
     def run(self, ctx: RunContext, file: str) -> tuple[Video]:
         from nodes._media_io import probe_video, read_video
 
-        if not file.strip():
-            raise NodeError("no video chosen", "file")
-        path = ctx.resolve_path(file, "file")
-        if not path.is_file():
-            raise NodeError(f"video not found: {file} (looked for {path})", "file")
+        path = ctx.input_file(file, "file", "video")
         try:
             header = probe_video(path)
             if header.frames > MAX_LOAD_FRAMES:

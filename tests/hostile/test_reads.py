@@ -163,6 +163,21 @@ def test_run_context_refuses_what_the_rule_refuses_naming_the_field(tmp_path):
     assert RunContext(search_dirs=(inside,)).resolve_path("../elsewhere/p.png").is_file()
 
 
+@pytest.mark.parametrize("node, field", [("image.load", "image"), ("audio.load", "audio"), ("video.load", "file")])
+def test_file_loaders_refuse_reads_empty_and_missing_names_naming_their_field(tmp_path, node, field):
+    from nodeflow.core import default_registry
+
+    inside, outside = tmp_path / "wf", tmp_path / "elsewhere"
+    inside.mkdir()
+    picture(outside / "p.png")
+    loader = default_registry().get(node)()
+    ctx = RunContext(node_id="7", search_dirs=(inside,), reads=ReadRule.of([inside]))
+    for name, says in (("../elsewhere/p.png", "outside the folders"), ("", "chosen"), ("gone.png", "not found")):
+        with pytest.raises(NodeError) as caught:
+            loader.run(ctx, **{field: name})
+        assert caught.value.field == field and says in str(caught.value)
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
 def test_a_fifo_named_as_the_workflow_is_refused_without_waiting(sandbox):
     fifo = sandbox.root / "work" / "wf.json"
