@@ -384,6 +384,9 @@ class Guider:
     negative: Conditioning | None
     cfg: float
     guidance_rescale: float = 0.0
+    #: Each stream's own scale over a latent with a soundtrack (LTXV Dual CFG Guider: the video's, the
+    #: sound's; `nodes.latent._streams.guidance_scale`); empty: `cfg` for all. `cfg` is then the largest.
+    stream_cfg: tuple[float, ...] = ()
 
 
 @dataclass(eq=False)

@@ -98,6 +98,22 @@ def of(latent: dict, model: Any = None) -> Joint | None:
     return Joint((tuple(samples.shape), tuple(audio.shape)), scales=tuple(scales(model)) if scales else ())
 
 
+def guidance_scale(cfg: float, stream_cfg: tuple[float, ...], joint: Joint | None, device: Any) -> Any:
+    """The classifier-free guidance scale over the tensor a loop denoises: `cfg`, or, over a joined latent,
+    each stream's own scale on its numbers ([1, N], float32), as LTX2Pipeline's guidance_scale and
+    audio_guidance_scale and ComfyUI's LTXV Dual CFG Guider apply them. A plain latent takes the first stream's
+    (ComfyUI's guider falls back to its video scale there)."""
+    if not stream_cfg:
+        return float(cfg)
+    if joint is None:
+        return float(stream_cfg[0])
+    if len(stream_cfg) != len(joint.shapes):
+        raise NodeError(f"{len(stream_cfg)} guidance scales for a latent of {len(joint.shapes)} streams", "guider")
+    sizes = [math.prod(s[1:]) for s in joint.shapes]
+    return torch.cat([torch.full((1, n), float(c), dtype=torch.float32, device=device)
+                      for n, c in zip(sizes, stream_cfg, strict=True)], dim=1)
+
+
 def joined(latent: dict, joint: Joint | None) -> Any:
     """The tensor a loop denoises: the samples, or the streams joined."""
     if joint is None:

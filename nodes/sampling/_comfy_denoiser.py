@@ -10,7 +10,9 @@ pixels as much as the sampler does:
   (`nodes.sampling._flow_table`), its prompts run through `nodes.sampling._flow_call`;
 - the prompts' outputs come from `nodes.sampling._cond_call` (areas, masks, time ranges, ControlNets; one
   rule for both conventions), each turned into a denoised image; classifier-free guidance mixes the
-  *denoised* images, uncond + (cond - uncond) * cfg, and is skipped (one model call) when cfg is 1;
+  *denoised* images, uncond + (cond - uncond) * cfg, and is skipped (one model call) when cfg is 1; over
+  a video with its soundtrack cfg may be each stream's own (LTXV Dual CFG Guider: the negative prompt then
+  runs unless every scale is 1);
   Renorm CFG (`nodes.sampling._cfg_norm.renorm`) mixes in its place, as ComfyUI's CFG function hook does;
   CFG Norm (`nodes.sampling._cfg_norm`) then rescales the mix, as ComfyUI's post-CFG hook does;
 - with a noise mask (inpainting), the unmasked part of x is replaced by the source latent noised to
@@ -46,7 +48,8 @@ class Denoiser:
                  keep_uncond: bool = False, sigmas: Any = None, streams: Any = None) -> None:
         model = guider.model
         self.model, self.table, self.cfg = model, table, float(guider.cfg)
-        self.cfg_on = keep_uncond or not math.isclose(self.cfg, 1.0)
+        # each stream's own scale: the negative prompt runs unless every one is 1 (ComfyUI's dual guider)
+        self.cfg_on = keep_uncond or any(not math.isclose(c, 1.0) for c in (self.cfg, *guider.stream_cfg))
         self.uncond: Any = None
         if self.cfg_on and (guider.negative is None or not guider.negative.entries):
             why = "the CFG++ samplers need" if keep_uncond else "cfg other than 1 needs"
@@ -62,10 +65,14 @@ class Denoiser:
             schedule = None if sigmas is None else table.timestep(sigmas)
             size = tuple((streams.video if streams is not None else latent_shape)[-2:])
             self.call = FlowCall(model, guider.positive, guider.negative, self.cfg, latent_shape[0], size,
-                                 cfg_on=self.cfg_on, schedule=schedule, streams=streams)
+                                 cfg_on=self.cfg_on, schedule=schedule, streams=streams, stream_cfg=guider.stream_cfg)
+            self.scale = self.call.scale
         else:
             self.call = CondCall(model, guider.positive, guider.negative, self.cfg_on, latent_shape[0],
                                  tuple(latent_shape[-2:]), len(table))
+            self.scale = self.cfg
+        if guider.stream_cfg and (model.renorm_cfg is not None or model.cfg_norm is not None):
+            raise NodeError("Renorm CFG and CFG Norm rescale one guidance scale, not one per stream", "guider")
         self.inpaint: tuple[Any, Any, Any] | None = None
         #: The family keeps a mask's kept part clean instead of noised to each sigma (LTX-2's frames).
         self.clean = spec is not None and spec.mask_keeps_clean
@@ -118,7 +125,7 @@ class Denoiser:
             out = renorm(self.model.renorm_cfg, cond_x0, uncond if self.cfg_on else None, self.cfg,
                          float(sigma.flatten()[0]))
         elif self.cfg_on:
-            out = uncond + (out - uncond) * self.cfg
+            out = uncond + (out - uncond) * self.scale
         if self.skip_span is not None and self.skip_span[1] <= float(sigma) <= self.skip_span[0]:
             skipped = self._denoised(x, sigma, self.call.skipped(x_in, timestep))
             out = out + (cond_x0 - skipped) * self.model.skip_layers.scale

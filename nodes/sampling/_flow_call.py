@@ -3,7 +3,8 @@
 Each active positive prompt (its time range holds at this step) runs the family's denoiser; several
 are averaged by strength, as for the UNets (`nodes.sampling._cond_call`). Classifier-free guidance follows the
 family's pipeline: "batched" (SD3: negative and positive in one call, split after) or "separate"
-(Flux's and Chroma's true CFG: a second call), mixed as uncond + cfg * (cond - uncond). With Skip
+(Flux's and Chroma's true CFG: a second call), mixed as uncond + cfg * (cond - uncond), cfg one scale
+or, over a video with its soundtrack, each stream's own (`nodes.latent._streams.guidance_scale`). With Skip
 Layer Guidance on the model (`values.SkipLayers`), `skipped` gives the positive prompts' output with
 the named transformer blocks skipped; each convention's loop decides at which steps it applies.
 A family's denoiser call that declares `takes_schedule` (a step-distilled flow map, told where each
@@ -19,6 +20,7 @@ from typing import Any
 
 from nodeflow.core import NodeError
 from nodes._lazy import lazy
+from nodes.latent._streams import guidance_scale
 from nodes.sampling._cond_call import _area_fade, _bounds, is_active
 
 torch = lazy("torch")
@@ -29,7 +31,7 @@ class FlowCall:
 
     def __init__(self, model: Any, positive: Any, negative: Any, cfg: float, batch: int,
                  size: tuple[int, int], cfg_on: bool | None = None, schedule: Any = None,
-                 streams: Any = None) -> None:
+                 streams: Any = None, stream_cfg: tuple[float, ...] = ()) -> None:
         if not positive.entries:
             raise NodeError("the positive conditioning is empty", "positive")
         spec = model.spec
@@ -53,6 +55,11 @@ class FlowCall:
         self.mix = chooser(positive.entries) if chooser is not None else getattr(module, "mix", None)
         if self.mix is not None and model.guidance_options is not None:
             self.mix = functools.partial(self.mix, options=model.guidance_options)
+        if self.mix is not None and stream_cfg:
+            raise NodeError(f"{spec.title} mixes its guidance its own way: one cfg for all, not one per stream",
+                            "guider")
+        #: The plain mix's scale: cfg, or each stream's own over its numbers (`_streams.guidance_scale`).
+        self.scale = guidance_scale(self.cfg, stream_cfg, streams, model.device)
         entries = list(positive.entries) + (list(negative.entries) if self.cfg_on else [])
         self.regions: tuple[list[_Region], list[_Region]] | None = None
         if any(e.area is not None or e.mask is not None for e in entries) or (
@@ -103,7 +110,7 @@ class FlowCall:
         elif self.mix is not None:
             guided = self.mix(cond, uncond, self.cfg)
         else:
-            guided = uncond + self.cfg * (cond - uncond)
+            guided = uncond + self.scale * (cond - uncond)
         if skip:
             guided = guided + (cond - self.skipped(latents, t)) * self.skip.scale
         return guided

@@ -246,7 +246,7 @@ def sample(ctx: RunContext, guider: Any, sampler: Any, schedule: Any, noise: Any
         if clean:
             latents = (1 - mask) * image_latents + mask * latents
         call = FlowCall(model, guider.positive, guider.negative, float(guider.cfg), batch, size, schedule=timesteps,
-                        streams=joint)
+                        streams=joint, stream_cfg=guider.stream_cfg)
         if clean and joint is None:
             call.keep_mask(mask)
         total = len(timesteps)

@@ -43,6 +43,27 @@ def ltx2_txt2video(folder: Path, audio_file: Path, *, prompt: str = "a red circl
     return g, ids
 
 
+def ltx2_dual_cfg(folder: Path, audio_file: Path, *, video_cfg: float, audio_cfg: float, sigmas: str = "",
+                  dual: bool = True, **options: Any) -> tuple[Graph, dict[str, str]]:
+    """The text-to-video graph sampled from parts: Random Noise, LTXV Dual CFG Guider (or, `dual` False, CFG
+    Guider at video_cfg), Sampler Select (euler), and the pipeline's levels (Scheduler, diffusers convention)
+    or, given `sigmas`, Manual Sigmas (the comfyui convention)."""
+    g, ids = ltx2_txt2video(folder, audio_file, **options)
+    g.remove_node(ids.pop("sampler"))
+    prompts = {"model": (ids["ckpt"], "model"), "positive": (ids["cond"], "positive"),
+               "negative": (ids["cond"], "negative")}
+    ids["guider"] = (add(g, "ltx2.dual_cfg_guider", prompts, video_cfg=video_cfg, audio_cfg=audio_cfg) if dual else
+                     add(g, "sampling.cfg_guider", prompts, cfg=video_cfg))
+    ids["sigmas"] = (add(g, "sampling.manual_sigmas", sigmas=sigmas) if sigmas else
+                     add(g, "sampling.scheduler", scheduler="normal", steps=options.get("steps", 2)))
+    ids["sample"] = add(g, "sampling.sample", {
+        "noise": (add(g, "noise.random", seed=options.get("seed", 0)), "noise"), "guider": (ids["guider"], "guider"),
+        "sampler": (add(g, "sampling.sampler_select", sampler_name="euler"), "sampler"),
+        "sigmas": (ids["sigmas"], "sigmas"), "latent_image": (ids["av"], "latent")})
+    g.connect(ids["sample"], "latent", ids["split"], "av_latent")
+    return g, ids
+
+
 def reference_pipe(folder: Path) -> Any:
     key = ("LTX2Pipeline", str(folder))
     if key not in _pipes:
@@ -57,16 +78,16 @@ def reference_pipe(folder: Path) -> Any:
 
 def pipeline_run(folder: Path, *, prompt: str = "a red circle", negative: str = "", size: int = 64,
                  length: int = 9, frame_rate: float = 25.0, batch: int = 1, seed: int = 0, steps: int = 2,
-                 cfg: float = 1.0) -> tuple[Any, Any]:
+                 cfg: float = 1.0, audio_cfg: float | None = None) -> tuple[Any, Any]:
     """LTX2Pipeline's (frames [B * F, H, W, 3] in [0, 1], waveform [B, channels, samples]) with one guidance
-    scale for both streams, as ComfyUI's guiders use, and nothing else guiding."""
+    scale for both streams (or `audio_cfg` for the sound), as ComfyUI's guiders use, and nothing else guiding."""
     import torch
 
     pipe = reference_pipe(folder)
     out = pipe(prompt, negative_prompt=negative, height=size, width=size, num_frames=length, frame_rate=frame_rate,
-               num_inference_steps=steps, guidance_scale=cfg, audio_guidance_scale=cfg, stg_scale=0.0,
-               audio_stg_scale=0.0, modality_scale=1.0, audio_modality_scale=1.0, guidance_rescale=0.0,
-               audio_guidance_rescale=0.0, num_videos_per_prompt=batch, output_type="pt",
+               num_inference_steps=steps, guidance_scale=cfg, audio_guidance_scale=cfg if audio_cfg is None else
+               audio_cfg, stg_scale=0.0, audio_stg_scale=0.0, modality_scale=1.0, audio_modality_scale=1.0,
+               guidance_rescale=0.0, audio_guidance_rescale=0.0, num_videos_per_prompt=batch, output_type="pt",
                max_sequence_length=pipe.tokenizer.model_max_length,
                generator=torch.Generator("cpu").manual_seed(seed))
     frames = out.frames  # [B, F, 3, H, W]

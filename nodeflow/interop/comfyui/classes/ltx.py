@@ -37,4 +37,6 @@ LTX: tuple[Entry, ...] = (
           same("text_encoder", "ckpt_name", "device"), ("clip",)),
     Entry("LTXVAudioVAELoader", "ltx2.load_audio_vae", ("ckpt_name",), same("ckpt_name"), ("audio_vae",)),
     Entry("LTXVAudioVAEDecode", "ltx2.audio_vae_decode", (), same("samples", "audio_vae"), ("audio",)),
+    Entry("LTXVDualCFGGuider", "ltx2.dual_cfg_guider", ("video_cfg", "audio_cfg"),
+          same("model", "positive", "negative", "video_cfg", "audio_cfg"), ("guider",)),
 )
