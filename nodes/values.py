@@ -377,7 +377,7 @@ class Sigmas:
 
 @dataclass(eq=False)
 class Guider:
-    """GUIDER: model + prompts + classifier-free guidance settings."""
+    """GUIDER: model + prompts + guidance settings; `middle`: Dual CFG Guider's (cond2, its cfg, nested)."""
 
     model: Model
     positive: Conditioning
@@ -387,6 +387,7 @@ class Guider:
     #: Each stream's own scale over a latent with a soundtrack (LTXV Dual CFG Guider: the video's, the
     #: sound's; `nodes.latent._streams.guidance_scale`); empty: `cfg` for all. `cfg` is then the largest.
     stream_cfg: tuple[float, ...] = ()
+    middle: tuple[Conditioning, float, bool] | None = None
 
 
 @dataclass(eq=False)

@@ -9,6 +9,10 @@
 - `Denoise`: the transformer on [B, 16, h, w] latents (it patches them itself) with the scheduler's
   timestep as it is; its output is the negated velocity, turned back here. The pipeline's guidance
   runs both prompts in one call, negative first (`batched`), Llama's stacks joined on their batch axis.
+- HiDream-E1 (the same transformer): a prompt that carries an edit picture (`concat`, Instruct Pix To Pix
+  Conditioning's) has its latents joined on the right of the sampled latents, the whole run as one picture
+  of double width (all its tokens, no padding: ComfyUI's HiDream model) and the output cut back to the left
+  half, as HiDream-E1's editing pipeline and ComfyUI do; a prompt without one runs on the latents alone.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from nodeflow.core import RunContext
+from nodeflow.core import NodeError, RunContext
 from nodes._latent_numbers import require_whole_cells
 from nodes._lazy import lazy
 from nodes.families import require_rope_width
@@ -73,29 +77,62 @@ class Denoise:
         self.t5 = entry.embeds.to(device).repeat(batch, 1, 1)
         self.llama = entry.extra.to(device).repeat(1, batch, 1, 1)
         self.pooled = entry.pooled.to(device).repeat(batch, 1)
+        self.picture = None
+        if entry.concat is not None:
+            picture = entry.concat
+            if tuple(picture.shape[-2:]) != tuple(size):
+                raise NodeError(f"the edit picture's latents are {picture.shape[-1]}x{picture.shape[-2]} cells, the "
+                                f"latent {size[1]}x{size[0]}: sample the latent made from that picture",
+                                "latent_image")
+            self.picture = picture.to(device=device, dtype=model.dtype).repeat(batch // picture.shape[0] or 1, 1, 1, 1)
 
     def __call__(self, latents: Any, t: Any) -> Any:
-        return _velocity(self.model, latents, t, self.t5, self.llama, self.pooled)
+        return _velocity(self.model, latents, t, self.t5, self.llama, self.pooled, self.picture)
 
     @classmethod
     def batched(cls, model: Any, negative: Any, positive: Any, batch: int, size: tuple[int, int]) -> Any:
         """One call for both prompts, negative first, as the pipeline's guidance runs; returns (negative
-        output, positive output)."""
+        output, positive output). Two calls when one prompt carries an edit picture and the other none
+        (their inputs differ in width)."""
         neg, pos = cls(model, negative, batch, size), cls(model, positive, batch, size)
 
         def call(latents: Any, t: Any) -> tuple[Any, Any]:
+            if (neg.picture is None) != (pos.picture is None):
+                return neg(latents, t), pos(latents, t)
+            pictures = None if pos.picture is None else torch.cat([neg.picture, pos.picture])
             out = _velocity(model, torch.cat([latents] * 2), t, torch.cat([neg.t5, pos.t5]),
-                            torch.cat([neg.llama, pos.llama], dim=1), torch.cat([neg.pooled, pos.pooled]))
+                            torch.cat([neg.llama, pos.llama], dim=1), torch.cat([neg.pooled, pos.pooled]), pictures)
             uncond, cond = out.chunk(2)
             return uncond, cond
 
         return call
 
 
-def _velocity(model: Any, latents: Any, t: Any, t5: Any, llama: Any, pooled: Any) -> Any:
+def _velocity(model: Any, latents: Any, t: Any, t5: Any, llama: Any, pooled: Any, picture: Any = None) -> Any:
+    """The transformer's velocity; with an edit `picture` (HiDream-E1), its latents joined on the right of the
+    latents' and the output cut back to them (see module doc)."""
+    width, shape = latents.shape[-1], {}
+    if picture is not None:
+        latents, shape = _tokens(torch.cat([latents, picture.to(latents.dtype)], dim=-1), model.unet.config.patch_size)
     out = model.unet(hidden_states=latents, timesteps=t.expand(latents.shape[0]), encoder_hidden_states_t5=t5,
-                     encoder_hidden_states_llama3=llama, pooled_embeds=pooled, return_dict=False)[0]
-    return -out
+                     encoder_hidden_states_llama3=llama, pooled_embeds=pooled, return_dict=False, **shape)[0]
+    return -out[..., :width]
+
+
+def _tokens(latents: Any, patch: int) -> tuple[Any, dict[str, Any]]:
+    """Latents as the transformer's patch tokens, each cell's position and a mask of ones: all the tokens
+    of a picture of any shape, none added (the transformer pads a non-square picture to its max_seq tokens,
+    with keys zeroed but still attended, which an edit's double width can exceed)."""
+    b, c, h, w = latents.shape
+    rows, cols = h // patch, w // patch
+    tokens = latents.reshape(b, c, rows, patch, cols, patch).permute(0, 2, 4, 3, 5, 1)
+    ids = torch.zeros(rows, cols, 3, device=latents.device)
+    ids[..., 1] += torch.arange(rows, device=latents.device)[:, None]
+    ids[..., 2] += torch.arange(cols, device=latents.device)[None, :]
+    sizes = torch.tensor([[rows, cols]] * b, dtype=torch.int64, device=latents.device)
+    return tokens.reshape(b, rows * cols, -1), {
+        "img_ids": ids.reshape(1, rows * cols, 3).repeat(b, 1, 1), "img_sizes": sizes,
+        "hidden_states_masks": torch.ones(b, rows * cols, dtype=latents.dtype, device=latents.device)}
 
 
 def _count(shapes: Mapping[str, tuple[int, ...]], prefix: str) -> int:

@@ -15,6 +15,8 @@ pixels as much as the sampler does:
   runs unless every scale is 1);
   Renorm CFG (`nodes.sampling._cfg_norm.renorm`) mixes in its place, as ComfyUI's CFG function hook does;
   CFG Norm (`nodes.sampling._cfg_norm`) then rescales the mix, as ComfyUI's post-CFG hook does;
+  a Dual CFG guider (one with a `middle` prompt) mixes three prompts by `nodes.sampling._dual_cfg`, each of its
+  two-prompt mixes with those same hooks;
 - with a noise mask (inpainting), the unmasked part of x is replaced by the source latent noised to
   sigma before the call and by the source latent itself after it;
 - with `keep_uncond` (the CFG++ samplers, `nodes.sampling._ksamplers_cfgpp`) the negative prompt runs
@@ -51,7 +53,14 @@ class Denoiser:
         # each stream's own scale: the negative prompt runs unless every one is 1 (ComfyUI's dual guider)
         self.cfg_on = keep_uncond or any(not math.isclose(c, 1.0) for c in (self.cfg, *guider.stream_cfg))
         self.uncond: Any = None
-        if self.cfg_on and (guider.negative is None or not guider.negative.entries):
+        self.guider = guider
+        self.dual = guider.middle is not None
+        if self.dual and keep_uncond:
+            raise NodeError("the CFG++ samplers guide by CFG Guider's one negative; use another sampler with Dual CFG "
+                            "Guider", "sampler")
+        if self.dual and model.skip_layers is not None:
+            raise NodeError("Skip Layer Guidance runs with CFG Guider, not Dual CFG Guider", "guider")
+        if not self.dual and self.cfg_on and (guider.negative is None or not guider.negative.entries):
             why = "the CFG++ samplers need" if keep_uncond else "cfg other than 1 needs"
             raise NodeError(f"{why} a negative conditioning (an empty prompt is fine)", "negative")
         spec = model.spec
@@ -64,15 +73,24 @@ class Denoiser:
 
             schedule = None if sigmas is None else table.timestep(sigmas)
             size = tuple((streams.video if streams is not None else latent_shape)[-2:])
-            self.call = FlowCall(model, guider.positive, guider.negative, self.cfg, latent_shape[0], size,
-                                 cfg_on=self.cfg_on, schedule=schedule, streams=streams, stream_cfg=guider.stream_cfg)
-            self.scale = self.call.scale
+
+            def make(positive: Any, negative: Any, cfg_on: bool) -> Any:
+                return FlowCall(model, positive, negative, self.cfg, latent_shape[0], size, cfg_on=cfg_on,
+                                schedule=schedule, streams=streams, stream_cfg=guider.stream_cfg)
         else:
-            self.call = CondCall(model, guider.positive, guider.negative, self.cfg_on, latent_shape[0],
-                                 tuple(latent_shape[-2:]), len(table))
-            self.scale = self.cfg
+            def make(positive: Any, negative: Any, cfg_on: bool) -> Any:
+                return CondCall(model, positive, negative, cfg_on, latent_shape[0], tuple(latent_shape[-2:]),
+                                len(table))
         if guider.stream_cfg and (model.renorm_cfg is not None or model.cfg_norm is not None):
             raise NodeError("Renorm CFG and CFG Norm rescale one guidance scale, not one per stream", "guider")
+        if not self.dual:
+            self.call = make(guider.positive, guider.negative, self.cfg_on)
+            #: The plain mix's scale: cfg, or each stream's own (`FlowCall.scale`).
+            self.scale = getattr(self.call, "scale", self.cfg)
+        else:
+            from nodes.sampling._dual_cfg import DualCall
+
+            self.call = DualCall(make, guider)
         self.inpaint: tuple[Any, Any, Any] | None = None
         #: The family keeps a mask's kept part clean instead of noised to each sigma (LTX-2's frames).
         self.clean = spec is not None and spec.mask_keeps_clean
@@ -106,6 +124,23 @@ class Denoiser:
     def _denoised(self, x: Any, sigma: Any, output: Any) -> Any:
         return self.table.denoised(x, sigma, output.float())
 
+    def _mix(self, cond: Any, uncond: Any, scale: float, sigma: Any) -> Any:
+        """ComfyUI's cfg function's mix of two denoised images (`uncond` None: guidance skipped): Renorm CFG's
+        in place of the plain one when the model has it."""
+        if self.model.renorm_cfg is not None:
+            from nodes.sampling._cfg_norm import renorm
+
+            return renorm(self.model.renorm_cfg, cond, uncond, scale, float(sigma.flatten()[0]))
+        return cond if uncond is None else uncond + (cond - uncond) * scale
+
+    def _norm(self, x: Any, cond: Any, uncond: Any, out: Any, scale: float) -> Any:
+        """CFG Norm's rescale of a guided image (ComfyUI's post-CFG hook) when the model has it."""
+        if self.model.cfg_norm is None:
+            return out
+        from nodes.sampling._cfg_norm import apply
+
+        return apply(self.model.cfg_norm, x, cond, uncond, out, scale)
+
     def __call__(self, x: Any, sigma: Any) -> Any:
         sigma = torch.as_tensor(sigma, dtype=torch.float32, device=x.device)
         if self.inpaint is not None:
@@ -115,24 +150,23 @@ class Denoiser:
             x = x * mask + kept * (1.0 - mask)
         x_in = self.table.model_input(x, sigma).to(self.model.dtype)
         timestep = self.table.timestep(sigma.cpu()).to(self.model.device)
-        cond, uncond = self.call.outputs(x_in, timestep)
-        out = cond_x0 = self._denoised(x, sigma, cond)
-        if self.cfg_on:
-            uncond = self.uncond = self._denoised(x, sigma, uncond)
-        if self.model.renorm_cfg is not None:  # Renorm CFG's mix in place of the plain one
-            from nodes.sampling._cfg_norm import renorm
+        if self.dual:
+            from nodes.sampling._dual_cfg import mix
 
-            out = renorm(self.model.renorm_cfg, cond_x0, uncond if self.cfg_on else None, self.cfg,
-                         float(sigma.flatten()[0]))
-        elif self.cfg_on:
-            out = uncond + (out - uncond) * self.scale
-        if self.skip_span is not None and self.skip_span[1] <= float(sigma) <= self.skip_span[0]:
-            skipped = self._denoised(x, sigma, self.call.skipped(x_in, timestep))
-            out = out + (cond_x0 - skipped) * self.model.skip_layers.scale
-        if self.model.cfg_norm is not None:
-            from nodes.sampling._cfg_norm import apply
-
-            out = apply(self.model.cfg_norm, x, cond_x0, uncond if self.cfg_on else None, out, self.cfg)
+            cond, middle, uncond = (None if o is None else self._denoised(x, sigma, o)
+                                    for o in self.call.outputs(x_in, timestep))
+            out = mix(self.guider, cond, middle, uncond,
+                      lambda c, u, scale: self._norm(x, c, u, self._mix(c, u, scale, sigma), scale))
+        else:
+            cond, uncond = self.call.outputs(x_in, timestep)
+            cond_x0 = self._denoised(x, sigma, cond)
+            if self.cfg_on:
+                uncond = self.uncond = self._denoised(x, sigma, uncond)
+            out = self._mix(cond_x0, uncond if self.cfg_on else None, self.scale, sigma)
+            if self.skip_span is not None and self.skip_span[1] <= float(sigma) <= self.skip_span[0]:
+                skipped = self._denoised(x, sigma, self.call.skipped(x_in, timestep))
+                out = out + (cond_x0 - skipped) * self.model.skip_layers.scale
+            out = self._norm(x, cond_x0, uncond if self.cfg_on else None, out, self.cfg)
         if self.inpaint is not None:
             mask, source, _ = self.inpaint
             mask = self._mask_at(mask, sigma)

@@ -144,10 +144,10 @@ def sample_both(ctx: RunContext, guider: Guider, sampler: SamplerChoice, sigmas:
     model = guider.model
     latent = fit_empty_latent(ctx, model, latent)  # the same input rules as the diffusers convention
     guider = _with_negative(ctx, guider)
-    if model.spec is not None and model.spec.is_flow:  # reference pictures as their latents (the posterior mean)
+    if model.spec is not None and model.spec.is_flow:  # reference and concat pictures as their posterior means
         from nodes.sampling._flow_loop import _with_drawn
 
-        guider = _with_drawn(guider, "references", None, model)
+        guider = _with_drawn(_with_drawn(guider, "references", None, model), "concat", None, model)
     _check_latent(model, latent)
     if sampler.name not in FUNCTIONS:
         raise NodeError(f"sampler '{sampler.name}' is not available in the ComfyUI convention "

@@ -136,7 +136,8 @@ def _with_drawn(guider: Any, field: str, generator: Any, model: Any, masked: boo
     the posterior's mode (FluxKontextPipeline's sample_mode "argmax", no random draw); a `concat`
     picture drawn from the posterior with the run's generator, a control picture (no mask) before the
     start noise as FluxControlPipeline draws it, an inpainting model's masked picture (`masked`) after
-    it as FluxFillPipeline does. Each picture once: one both prompts share is one draw."""
+    it as FluxFillPipeline does; without a generator (the comfyui convention) the posterior's mean, as ComfyUI's
+    VAE Encode gives it. Each picture once: one the prompts share is one draw."""
     import dataclasses
 
     from nodes.values import Conditioning
@@ -147,7 +148,7 @@ def _with_drawn(guider: Any, field: str, generator: Any, model: Any, masked: boo
         if not isinstance(latent, dict) or (masked is not None and ("mask" in latent) != masked):
             return latent
         if id(latent) not in drawn:
-            dist = latent.get("latent_dist") if field == "concat" else None
+            dist = latent.get("latent_dist") if field == "concat" and generator is not None else None
             value = _draw(dist, generator) if dist is not None else latent["samples"]
             value = value.to(device=model.device, dtype=model.dtype)
             if "mask" in latent:  # the masked picture and its mask, laid out as the model takes them
@@ -167,7 +168,9 @@ def _with_drawn(guider: Any, field: str, generator: Any, model: Any, masked: boo
             return cond
         return Conditioning([change(e) for e in cond.entries])
 
-    return dataclasses.replace(guider, positive=entries(guider.positive), negative=entries(guider.negative))
+    middle = guider.middle and (entries(guider.middle[0]), *guider.middle[1:])
+    return dataclasses.replace(guider, positive=entries(guider.positive), negative=entries(guider.negative),
+                               middle=middle)
 
 
 def sample(ctx: RunContext, guider: Any, sampler: Any, schedule: Any, noise: Any, latent: dict) -> dict:
@@ -245,8 +248,17 @@ def sample(ctx: RunContext, guider: Any, sampler: Any, schedule: Any, noise: Any
         clean = mask is not None and model.spec.mask_keeps_clean  # kept frames start and stay clean
         if clean:
             latents = (1 - mask) * image_latents + mask * latents
-        call = FlowCall(model, guider.positive, guider.negative, float(guider.cfg), batch, size, schedule=timesteps,
-                        streams=joint, stream_cfg=guider.stream_cfg)
+
+        def make(positive: Any, negative: Any, cfg_on: bool | None = None) -> FlowCall:
+            return FlowCall(model, positive, negative, float(guider.cfg), batch, size, cfg_on=cfg_on,
+                            schedule=timesteps, streams=joint, stream_cfg=guider.stream_cfg)
+
+        if guider.middle is None:
+            call = make(guider.positive, guider.negative)
+        else:
+            from nodes.sampling._dual_cfg import DualVelocity
+
+            call = DualVelocity(make, guider)
         if clean and joint is None:
             call.keep_mask(mask)
         total = len(timesteps)

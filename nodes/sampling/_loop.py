@@ -127,7 +127,11 @@ def sample(ctx: RunContext, guider: Guider, sampler: SamplerChoice, schedule: Sc
     latent = fit_empty_latent(ctx, model, latent)
     _check_latent(model, latent)
     own = getattr(model.spec.module(), "sample_joint", None) if model.spec is not None else None
-    if own is not None and latent.get("audio_samples") is not None:  # a soundtrack on its own schedule
+    joint = own is not None and latent.get("audio_samples") is not None
+    if guider.middle is not None and (joint or model.spec is None or not model.spec.is_flow):
+        raise NodeError("Dual CFG Guider runs flow models over a picture in the diffusers convention; use the "
+                        "comfyui convention for this one", "guider")
+    if joint:  # a soundtrack on its own schedule
         return own(ctx, guider, schedule, noise, latent)  # the family's pipeline loop (MiniMax H3's)
     guider = _with_negative(ctx, guider)
     if model.spec is not None and model.spec.is_flow:

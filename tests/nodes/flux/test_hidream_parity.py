@@ -49,3 +49,28 @@ def test_a_lone_comfyui_transformer_file_samples_like_the_folder(tiny_hidream8, 
     graph.connect(unet, "model", ids["sampler"], "model")
 
     np.testing.assert_array_equal(pixels(run(executor, graph, tmp_path / "file"), ids["decode"]), expected)
+
+
+def test_an_edit_picture_is_joined_on_the_right_and_cut_off(tiny_hidream8):
+    """HiDream-E1: a prompt with an edit picture runs the transformer on [latents | picture] (double width) and
+    keeps the left half. Made square (latents 8 x 4 cells each), the transformer's own patching pads nothing,
+    so it must give the same numbers as the adapter's own tokens; the picture must change the result."""
+    from diffusers import HiDreamImageTransformer2DModel
+
+    from nodes.hidream._adapter import _velocity
+
+    unet = HiDreamImageTransformer2DModel.from_pretrained(tiny_hidream8 / "transformer").eval()
+    model = type("M", (), {"unet": unet})()
+    g = torch.Generator().manual_seed(3)
+    latents, picture = torch.randn(1, 16, 8, 4, generator=g), torch.randn(1, 16, 8, 4, generator=g)
+    t5, llama = torch.randn(1, 5, 32, generator=g), torch.randn(32, 1, 6, 32, generator=g)
+    pooled = torch.randn(1, 64, generator=g)
+    t = torch.tensor([500.0])
+    with torch.no_grad():
+        ours = _velocity(model, latents, t, t5, llama, pooled, picture)
+        theirs = -unet(hidden_states=torch.cat([latents, picture], dim=-1), timesteps=t, encoder_hidden_states_t5=t5,
+                       encoder_hidden_states_llama3=llama, pooled_embeds=pooled, return_dict=False)[0][..., :4]
+        alone = _velocity(model, latents, t, t5, llama, pooled)
+    assert ours.shape == latents.shape
+    torch.testing.assert_close(ours, theirs, atol=1e-5, rtol=1e-5)
+    assert (ours - alone).abs().mean() > 1e-3

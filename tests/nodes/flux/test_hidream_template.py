@@ -73,3 +73,42 @@ def test_hidream_i1_template_runs_on_tiny_weights(name, files, tiny_hidream8, tm
     result = Executor(device="cpu").run(graph, output_dir=tmp_path / "out")
     assert result.ok, result.errors
     assert sorted((tmp_path / "out").glob("*.png"))
+
+
+@pytest.mark.parametrize("name", ["hidream_e1_1", "hidream_e1_full"])
+def test_hidream_e1_template_runs_on_tiny_weights(name, files, tiny_hidream8, tmp_path):
+    """HiDream-E1's editing templates (Dual CFG Guider over Instruct Pix To Pix Conditioning's prompts, the edit
+    picture joined to the latents) run on the same tiny transformer, pictures made small (96 x 96)."""
+    from PIL import Image
+
+    picture = tmp_path / "input.png"
+    Image.new("RGB", (120, 96), (200, 40, 40)).save(picture)
+    path = Path(templates.__file__).parent / "templates" / f"{name}.json"
+    graph, report = import_source(read_source(path), default_registry(), flatten_subgraphs=True)
+    assert report.fully_mapped, report.lines()
+    kinds = {record.type for record in graph.nodes.values()}
+    assert {"sampling.dual_cfg_guider", "conditioning.control_picture", "sampling.sample"} <= kinds
+    for node_id, record in graph.nodes.items():
+        params = record.params
+        if record.type == "models.load_clip":
+            for field in ("clip_name", "clip_name_2", "clip_name_3", "clip_name_4"):
+                graph.set_param(node_id, field, str(files[params[field]]))
+        elif record.type == "models.load_unet":
+            graph.set_param(node_id, "unet", str(files["hidream_i1_dev_fp8.safetensors"]))
+        elif record.type == "models.load_vae":
+            graph.set_param(node_id, "vae", str(tiny_hidream8 / "vae"))
+        elif record.type == "image.load":
+            graph.set_param(node_id, "image", str(picture))
+        elif record.type == "image.scale_to_total_pixels":
+            graph.set_param(node_id, "megapixels", 0.01)
+            graph.set_param(node_id, "resolution_steps", 16)
+        elif record.type == "image.scale":
+            graph.set_param(node_id, "width", 96)
+            graph.set_param(node_id, "height", 96)
+        elif record.type == "sampling.scheduler":
+            assert params["convention"] == "comfyui"
+            graph.set_param(node_id, "steps", 2)
+    torch.manual_seed(0)
+    result = Executor(device="cpu").run(graph, output_dir=tmp_path / "out")
+    assert result.ok, result.errors
+    assert sorted((tmp_path / "out").glob("*.png"))

@@ -53,6 +53,8 @@ SAMPLING: tuple[Entry, ...] = (
     Entry("DisableNoise", "noise.disable", (), {}, ("noise",)),
     Entry("CFGGuider", "sampling.cfg_guider", ("cfg",),
           {"model": "model", "positive": "positive", "negative": "negative", "cfg": "cfg"}, ("guider",)),
+    Entry("DualCFGGuider", "sampling.dual_cfg_guider", ("cfg_conds", "cfg_cond2_negative", "style"),
+          same("model", "cond1", "cond2", "negative", "cfg_conds", "cfg_cond2_negative", "style"), ("guider",)),
     Entry("BasicGuider", "sampling.basic_guider", (), {"model": "model", "conditioning": "conditioning"},
           ("guider",)),
     Entry("KSamplerSelect", "sampling.sampler_select", ("sampler_name",), {"sampler_name": "sampler_name"},
