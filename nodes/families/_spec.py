@@ -127,6 +127,10 @@ class Family:
     #: Whether its pipeline stores latents with the VAE's shift_factor (Flux's and SD3's do); False where it
     #: decodes latents / scaling_factor only (Kandinsky5T2IPipeline), so a VAE's shift is then left out.
     vae_shift: bool = True
+    #: Keys (or their ends) that tell a lone VAE file in a layout of the family's own, which its adapter's
+    #: `load_vae_file(path, device, dtype, place)` reads for Load VAE (ComfyUI's VAELoader): LTX-2's video
+    #: and audio VAEs. () where its lone VAE files are AutoencoderKL's or Wan's (`nodes.models._split_loaders`).
+    vae_file_keys: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
 
     def module(self) -> Any:

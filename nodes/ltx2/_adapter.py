@@ -12,7 +12,7 @@
   a soundtrack reaches it joined (`nodes.latent._streams`); with classifier-free guidance the negative
   and positive prompts run in one call, as the pipeline batches them.
 - `folder_parts`: a pipeline folder's connectors, attached to its transformer; `load_checkpoint_file`:
-  ComfyUI's all-in-one LTX-2 files (`nodes.ltx2._files`).
+  ComfyUI's all-in-one LTX-2 files, `load_vae_file`: a lone video or audio VAE file (`nodes.ltx2._files`).
 """
 
 from __future__ import annotations
@@ -161,6 +161,13 @@ def folder_parts(path: Path, denoiser: Any, dtype: Any) -> None:
 def load_checkpoint_file(path: Path, device: str, dtype: Any, place: str) -> tuple[Any, Any, Any]:
     """An all-in-one LTX-2 file (`nodes.ltx2._files`)."""
     from nodes.ltx2._files import load_checkpoint_file as load
+
+    return load(path, device, dtype, place)
+
+
+def load_vae_file(path: Path, device: str, dtype: Any, place: str) -> Any:
+    """A lone LTX-2 VAE file for Load VAE (`nodes.ltx2._files`)."""
+    from nodes.ltx2._files import load_vae_file as load
 
     return load(path, device, dtype, place)
 

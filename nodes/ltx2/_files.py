@@ -1,4 +1,5 @@
-"""LTX-2's all-in-one checkpoint files, as ComfyUI's Load Checkpoint reads them.
+"""LTX-2's all-in-one checkpoint files, as ComfyUI's Load Checkpoint reads them, and its lone VAE files
+(Load VAE: the video VAE's weights bare, or the audio VAE's and vocoder's under their prefixes below).
 
 One .safetensors holds the transformer and its text connectors under model.diffusion_model. (the
 connectors as video_embeddings_connector. / audio_embeddings_connector.), the text projection under
@@ -28,6 +29,10 @@ CONNECTOR_NAMES = (("video_embeddings_connector.", "video_connector."),
                    ("text_embedding_projection.video_aggregate_embed.", "video_text_proj_in."),
                    ("text_embedding_projection.audio_aggregate_embed.", "audio_text_proj_in."),
                    (".q_norm.", ".norm_q."), (".k_norm.", ".norm_k."))
+#: LTX-2.3's video VAE decoder's last level and its upsampler (blocks 8 and 7 of its one sequence), which
+#: diffusers' (LTX-2.0) converter leaves as they are; its conversion script renames them so.
+DECODER_23_NAMES = (("decoder.up_blocks.7.", "decoder.up_blocks.3.upsamplers.0."),
+                    ("decoder.up_blocks.8.", "decoder.up_blocks.3."))
 #: LTX-2.3's names diffusers' (LTX-2.0) transformer converter does not know, renamed before it runs.
 TRANSFORMER_PRE_NAMES = (("audio_prompt_adaln_single.", "audio_prompt_adaln."),
                          ("prompt_adaln_single.", "prompt_adaln."))
@@ -101,7 +106,8 @@ def connectors_config(shapes: Mapping[str, tuple[int, ...]], bases: Mapping[str,
     return config
 
 
-def vae_config(shapes: Mapping[str, tuple[int, ...]], bases: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
+def vae_config(shapes: Mapping[str, tuple[int, ...]], bases: Mapping[str, dict[str, Any]],
+               field: str = "checkpoint") -> dict[str, Any]:
     """AutoencoderKLLTX2Video's config for weights of these (diffusers-named) shapes: LTX-2.3's (four decoder
     levels) or LTX-2.0's shipped one for the up/down sampling kinds, latent channels and each level's width
     and blocks off the tensors."""
@@ -119,7 +125,7 @@ def vae_config(shapes: Mapping[str, tuple[int, ...]], bases: Mapping[str, dict[s
     down = _blocks(shapes, "encoder.down_blocks.")
     if up != len(base["decoder_block_out_channels"]) or down != len(base["block_out_channels"]):
         raise NodeError(f"an LTX-2 video VAE with {down} encoder and {up} decoder levels is not one NodeFlow has a "
-                        "config for (LTX-2.0's: 4 and 3, LTX-2.3's: 4 and 4)", "checkpoint")
+                        "config for (LTX-2.0's: 4 and 3, LTX-2.3's: 4 and 4)", field)
     config["block_out_channels"] = [width(f"encoder.down_blocks.{i}.") for i in range(1, down)] + \
         [width("encoder.mid_block.")]
     config["layers_per_block"] = [resnets(f"encoder.down_blocks.{i}.") for i in range(down)] + \
@@ -132,11 +138,55 @@ def vae_config(shapes: Mapping[str, tuple[int, ...]], bases: Mapping[str, dict[s
     return config
 
 
+def video_vae(state: dict[str, Any], field: str) -> Any:
+    """AutoencoderKLLTX2Video of video VAE weights in LTX-2's original names (under the checkpoint's `vae.`
+    or bare), renamed by diffusers' converter; the config off the tensors (`vae_config`)."""
+    from diffusers import AutoencoderKLLTX2Video
+    from diffusers.loaders.single_file_utils import convert_ltx2_vae_to_diffusers
+
+    from nodes.families import by_name
+    from nodes.models._family_loader import _shipped
+
+    family = by_name("ltx2")
+    weights = {}
+    for key, value in convert_ltx2_vae_to_diffusers(dict(state)).items():
+        for old, new in DECODER_23_NAMES:  # LTX-2.3's fourth decoder level, which the converter leaves as it is
+            key = new + key[len(old):] if key.startswith(old) else key
+        weights[key] = value
+    vae = AutoencoderKLLTX2Video(**vae_config({k: tuple(v.shape) for k, v in weights.items()},
+                                              {"2.0": _shipped(family, "vae"), "2.3": _shipped(family, "vae_2_3")},
+                                              field))
+    vae.load_state_dict(weights)
+    return vae
+
+
+def load_vae_file(path: Path, device: str, dtype: Any, place: str) -> Any:
+    """The VAE of a lone LTX-2 VAE file, as ComfyUI's VAELoader reads one: the video VAE (its weights bare,
+    or under `vae.` in an all-in-one file), else the soundtrack's audio VAE and vocoder (`nodes.ltx2._audio`)."""
+    from nodes.families import by_name
+    from nodes.ltx2._audio import load_audio_vae
+    from nodes.models._family_loader import ready
+    from nodes.models._quantized import read_state_dict
+    from nodes.models._quantized_headers import tensor_shapes
+    from nodes.values import Vae
+
+    family = by_name("ltx2")
+    if not any(k.endswith(family.vae_file_keys[0]) for k in tensor_shapes(path)):
+        return load_audio_vae(path, device, dtype, place, "vae")
+    state = read_state_dict(path, "vae")
+    if any(k.startswith(VAE_PREFIX) for k in state):
+        state = {k: v for k, v in state.items() if k.startswith(VAE_PREFIX)}
+    try:
+        vae = video_vae(state, "vae")
+    except (KeyError, ValueError, RuntimeError) as exc:
+        raise NodeError(f"cannot load {path.name} as LTX-2's video VAE: {str(exc).splitlines()[0]}", "vae") from None
+    return Vae(ready(vae.to(dtype=dtype).eval(), place), device, dtype, family=family.name)
+
+
 def load_checkpoint_file(path: Path, device: str, dtype: Any, place: str) -> tuple[Any, Any, Any]:
     """(MODEL, CLIP, VAE) of an LTX-2 all-in-one file (see module doc). Its CLIP holds no encoder: using it
     says to load Gemma 3 with LTXAV Text Encoder Loader."""
-    from diffusers import AutoencoderKLLTX2Video
-    from diffusers.loaders.single_file_utils import convert_ltx2_transformer_to_diffusers, convert_ltx2_vae_to_diffusers
+    from diffusers.loaders.single_file_utils import convert_ltx2_transformer_to_diffusers
     from diffusers.pipelines.ltx2.connectors import LTX2TextConnectors
 
     from nodes.families import by_name
@@ -165,10 +215,7 @@ def load_checkpoint_file(path: Path, device: str, dtype: Any, place: str) -> tup
             {"2.0": _shipped(family, "connectors"), "2.3": _shipped(family, "connectors_2_3")}))
         connectors.load_state_dict(linked)
         transformer.add_module("connectors", connectors.to(dtype=dtype).eval())
-        vae_weights = convert_ltx2_vae_to_diffusers(vae_state)
-        vae = AutoencoderKLLTX2Video(**vae_config({k: tuple(v.shape) for k, v in vae_weights.items()},
-                                                  {"2.0": _shipped(family, "vae"), "2.3": _shipped(family, "vae_2_3")}))
-        vae.load_state_dict(vae_weights)
+        vae = video_vae(vae_state, "checkpoint")
     except (KeyError, ValueError, RuntimeError) as exc:
         raise NodeError(f"cannot load {path.name} as an LTX-2 checkpoint: {str(exc).splitlines()[0]}",
                         "checkpoint") from None

@@ -47,7 +47,8 @@ def _read(path: Path, field: str) -> dict[str, Any]:
 def load_vae(path: Path, family: str, device: str, dtype: Any, place: str | None = None) -> Any:
     """A VAE from a diffusers folder or a single file (config of `family`), its weights at `place`
     (default: `device`, where it runs; the memory manager moves them there when needed). A folder of a
-    family's soundtrack VAE (`Family.audio_vae`: MiniMax H3's) gives that family's audio VAE value."""
+    family's soundtrack VAE (`Family.audio_vae`: MiniMax H3's) gives that family's audio VAE value; a file in
+    a family's own layout (`Family.vae_file_keys`: LTX-2's video or audio VAE) is read by its adapter."""
     from diffusers import AutoencoderKL
 
     if path.is_dir() and (sound := _audio_vae_family(path)) is not None:
@@ -64,16 +65,23 @@ def load_vae(path: Path, family: str, device: str, dtype: Any, place: str | None
             cls = _folder_vae_class(path / "vae" if whole else path)
             vae = cls.from_pretrained(path, subfolder="vae" if whole else None, torch_dtype=dtype,
                                       local_files_only=True)
+        elif (own := _own_layout_family(path)) is not None:  # read by its adapter: its own value
+            return own.module().load_vae_file(path, device, dtype, place or device)
         elif (video := _video_vae_family(path, family)) is not None:
             vae = _video_vae(path, video, dtype)
         elif (patched := _patched_vae_family(path)) is not None:
             vae = _patched_vae(path, patched, dtype)
         else:
+            keys = _header_keys(path)  # {} for a pickle, which is read whole
+            if keys and not any(k.endswith("decoder.conv_in.weight") for k in keys):
+                raise NodeError(f"{path.name} is not a VAE of a layout NodeFlow reads (AutoencoderKL's, Wan's, "
+                                "LTX-2's...): it has no decoder.conv_in", "vae")
             folder = _config_folder(_vae_config(path, family), "vae", "vae")
             vae = AutoencoderKL.from_single_file(_read(path, "vae"), config=str(folder), subfolder="vae",
                                                  torch_dtype=dtype, local_files_only=True)
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
-        raise NodeError(f"cannot load {path.name} as a VAE: {exc}", "vae") from None
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise NodeError(f"cannot load {path.name} as a VAE: {first}", "vae") from None
     dtype = vae_dtype(family, vae, dtype)
     return Vae(settle(vae, place or device, dtype), device, dtype, family=_video_family_of(vae))
 
@@ -88,6 +96,20 @@ def _video_family_of(vae: Any) -> str:
     named = [f for f in FAMILIES if f.is_video and f.vae == type(vae).__name__]
     channels = vae_channels(vae.config)
     return next((f.name for f in named if f.latent.channels == channels), named[0].name if named else "")
+
+
+def _header_keys(path: Path) -> Any:
+    from nodes.models._quantized_headers import tensor_shapes
+
+    return tensor_shapes(path)
+
+
+def _own_layout_family(path: Path) -> Any:
+    """The declared family whose own lone VAE layout this file has (`Family.vae_file_keys`), else None."""
+    from nodes.families import FAMILIES
+
+    keys = _header_keys(path)
+    return next((f for f in FAMILIES if f.vae_file_keys and any(k.endswith(f.vae_file_keys) for k in keys)), None)
 
 
 def _audio_vae_family(folder: Path) -> Any:
@@ -181,21 +203,20 @@ def _video_vae_family(path: Path, family: str) -> Any:
 
 
 def _video_vae(path: Path, family: Any, dtype: Any) -> Any:
-    """A video VAE (Qwen-Image's) from one file in Wan's original key names (ComfyUI's
-    qwen_image_vae.safetensors), converted by diffusers' Wan VAE converter, or in diffusers' own."""
+    """A video VAE (Wan 2.1's, Wan 2.2's, Qwen-Image's) from one file in Wan's original key names (ComfyUI's
+    wan_2.1_vae, wan2.2_vae and qwen_image_vae.safetensors), converted by diffusers' Wan VAE converter (Wan
+    2.2's nested blocks by `_vae_layouts`), or in diffusers' own."""
     from diffusers.loaders.single_file_utils import convert_wan_vae_to_diffusers
 
     from nodes.models._quantized import load_diffusers_model
     from nodes.models._quantized import read_state_dict as read_weights
-    from nodes.models._quantized_headers import tensor_shapes
+    from nodes.models._vae_layouts import is_wan22_original, wan22_vae_to_diffusers
 
-    conv1 = tensor_shapes(path).get("encoder.conv1.weight")
-    if conv1 is not None and int(conv1[1]) != 3:  # a patching VAE (Wan 2.2's, 2x2 cells: 12) in the original names
-        raise NodeError(f"{path.name} is the Wan 2.2 VAE in Wan's original key names, which diffusers' converter does "
-                        "not read yet; use its diffusers folder (the vae/ of Wan2.2-TI2V-5B-Diffusers)", "vae")
     config = json.loads((_checkpoint.configs_dir() / family.config / "vae" / "config.json").read_text("utf-8"))
     state = read_weights(path, "vae")
-    if "encoder.conv1.weight" in state:  # Wan's original names
+    if is_wan22_original(state):  # the Wan 2.2 VAE's nested blocks, which diffusers' converter does not read
+        state = wan22_vae_to_diffusers(state)
+    elif "encoder.conv1.weight" in state:  # Wan 2.1's original names
         state = convert_wan_vae_to_diffusers(state)
     config = {k: v for k, v in config.items() if not k.startswith("_")}
     if "encoder.conv_in.weight" in state and "decoder.conv_in.weight" in state:  # widths read off the weights
