@@ -79,19 +79,24 @@ def encode(ctx: RunContext, clip: Any, text: str, texts: Any = None) -> Any:
     return CondEntry(embeds=states.flatten(2).to(dtype=encoder.dtype), text=text, attention_mask=mask)
 
 
-def encode_edit_plus(ctx: RunContext, clip: Any, vae: Any, prompt: str, pictures: list[Any]) -> Any:
-    """Text Encode (Qwen-Image Edit Plus)'s conditioning with Krea 2's text encoder (see module doc)."""
+def edit_recipe(tokenizer: Any) -> Any:
+    """How Krea 2's Qwen3-VL reads an Edit Plus prompt (`_language_prompts.LanguagePrompt`): the Edit Plus
+    template and picture slots, the taps stacked, the template's head (as this tokenizer counts it) cut."""
     import dataclasses
 
     from nodes.conditioning._language_prompts import QWEN_IMAGE_EDIT_PLUS
+
+    head = QWEN_IMAGE_EDIT_PLUS.template.split("{}")[0]
+    return dataclasses.replace(QWEN_IMAGE_EDIT_PLUS, follows="ComfyUI's TextEncodeQwenImageEditPlus (krea2)",
+                               layers=TAPS, drop=len(tokenizer(head).input_ids), picture_positions=True)
+
+
+def encode_edit_plus(ctx: RunContext, clip: Any, vae: Any, prompt: str, pictures: list[Any]) -> Any:
+    """Text Encode (Qwen-Image Edit Plus)'s conditioning with Krea 2's text encoder (see module doc)."""
     from nodes.qwen_image._edit import encode_edit
 
     tokenizer, _ = clip.part(clip.spec.encoders[0].part)
-    head = QWEN_IMAGE_EDIT_PLUS.template.split("{}")[0]
-    recipe = dataclasses.replace(QWEN_IMAGE_EDIT_PLUS, follows="ComfyUI's TextEncodeQwenImageEditPlus (krea2)",
-                                 layers=TAPS, drop=len(tokenizer(head).input_ids),
-                                 picture_positions=True)
-    return encode_edit(clip, vae, prompt, pictures, plus=True, recipe=recipe)
+    return encode_edit(clip, vae, prompt, pictures, plus=True, recipe=edit_recipe(tokenizer))
 
 
 class Denoise:

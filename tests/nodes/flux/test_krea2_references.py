@@ -6,9 +6,9 @@ on diffusers' Krea2Transformer2DModel at tolerance 0 (tiny random weights, CPU):
   "index_timestep_zero" the same at t = 0;
 - by "index_timestep_zero" at any t the blocks modulate the references as at t = 0 and the text and the
   picture at t (the blocks composed span by span, as Krea 2's reference training code writes them);
-- Text Encode (Qwen-Image Edit Plus) with a krea2 text encoder is ComfyUI's reading: the Edit Plus
-  template with a picture slot, Qwen3-VL seeing the picture (with its picture positions), the 12 taps
-  stacked after the template's head; the reference at about 1024x1024, normalised as the pipelines do.
+- Text Encode (Qwen-Image Edit Plus) with a krea2 text encoder reads as ComfyUI's node does: the Edit
+  Plus template with a picture slot, Qwen3-VL seeing the picture (with its picture positions), the 12
+  taps stacked after the template's head.
 """
 
 from __future__ import annotations
@@ -130,29 +130,26 @@ def test_a_reference_of_odd_cells_is_one_line(loaded, entry):
 
 
 def test_the_style_reference_prompt_reads_the_picture_as_comfyui_does(loaded, source_png):
-    """Text Encode (Qwen-Image Edit Plus) with Krea 2's text encoder, against transformers' Qwen3-VL run here."""
+    """Krea 2's reading of an Edit Plus prompt, against transformers' Qwen3-VL run here (the references'
+    sizing and normalisation are Qwen-Image Edit Plus's, held to its pipeline in test_qwen_image_parity;
+    the style-reference template runs the whole node)."""
     from PIL import Image
 
-    from nodes._tensors import pil_to_image
     from nodes.conditioning._language_prompts import QWEN_IMAGE_EDIT_PLUS
+    from nodes.conditioning._language_prompts import encode as encode_language
     from nodes.conditioning._pictures import processor
-    from nodes.krea2._adapter import TAPS
-    from nodes.qwen_image.edit import TextEncodeQwenImageEditPlus
+    from nodes.krea2._adapter import TAPS, edit_recipe
 
-    _, clip, vae = loaded
-    picture = Image.open(source_png[0]).convert("RGB")
-    (cond,) = TextEncodeQwenImageEditPlus().run(RunContext(), clip, "in this style", vae, pil_to_image(picture))
-    (entry,) = cond.entries
-    tokenizer, encoder = clip.part(clip.spec.encoders[0].part)
+    tokenizer, encoder = loaded[1].part(loaded[1].spec.encoders[0].part)
+    picture = Image.open(source_png[0]).convert("RGB").resize((64, 64))
+    reader = processor("qwen3_vl", tokenizer)
+    ours, mask = encode_language(edit_recipe(tokenizer), tokenizer, encoder, "in this style", "cpu", [picture], reader)
     text = QWEN_IMAGE_EDIT_PLUS.template.format("Picture 1: <|vision_start|><|image_pad|><|vision_end|>in this style")
-    inputs = processor("qwen3_vl", tokenizer)(text=[text], images=[picture.resize((384, 384))], return_tensors="pt")
+    inputs = reader(text=[text], images=[picture], return_tensors="pt")
     with torch.no_grad():
         states = encoder(**{k: inputs[k] for k in ("input_ids", "attention_mask", "pixel_values", "image_grid_thw",
                                                    "mm_token_type_ids")}, output_hidden_states=True).hidden_states
     head = len(tokenizer(QWEN_IMAGE_EDIT_PLUS.template.split("{}")[0]).input_ids)
-    expected = torch.cat([states[i] for i in TAPS], dim=-1)[:, head:]
-    assert tokenizer.decode(inputs["input_ids"][0, head:head + 4]).startswith("Picture 1")
-    torch.testing.assert_close(entry.embeds, expected, rtol=0, atol=0)
-    assert entry.attention_mask is None
-    (reference,) = entry.references
-    assert tuple(reference["samples"].shape[-2:]) == (1024 // vae.scale_factor,) * 2
+    assert tokenizer.decode(inputs["input_ids"][0, head:]).startswith("Picture 1: <|vision_start|>")
+    torch.testing.assert_close(ours, torch.cat([states[i] for i in TAPS], dim=-1)[:, head:], rtol=0, atol=0)
+    assert bool(mask.all())
