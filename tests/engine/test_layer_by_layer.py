@@ -36,20 +36,22 @@ def _graph():
     return graph
 
 
-def test_every_component_streamed_layer_by_layer_gives_the_resident_pixels(tmp_path, monkeypatch):
+def test_components_streamed_layer_by_layer_give_the_resident_pixels(tmp_path, monkeypatch):
     resident = Executor(device="cpu", previews=False).run(_graph(), output_dir=tmp_path / "resident",
                                                           workflow_dir=ROOT / "workflows")
     assert resident.ok, resident.errors
 
     monkeypatch.setattr(offload_rule, "OFFLOAD_DEVICES", ("cuda", "mps", "cpu"))
-    manager = MemoryManager(budget=3 * 10**6)  # below each of the UNet, the text encoder and the VAE
+    # the UNet (5.5 MB) is over it alone, the VAE (0.5 MB) beside its decoding work (1.3 MB); the text
+    # encoder (0.2 MB) fits
+    manager = MemoryManager(budget=15 * 10**5)
     notes: list[str] = []
     manager.on_note = notes.append
     streamed = Executor(device="cpu", models=manager, previews=False).run(_graph(), output_dir=tmp_path / "streamed",
                                                                                workflow_dir=ROOT / "workflows")
     assert streamed.ok, streamed.errors
     places = {name.split()[-1]: place for name, _, place in manager.snapshot()}
-    assert places == {"unet": "sequential", "text_encoder": "sequential", "vae": "sequential"}, places
+    assert places["unet"] == places["vae"] == "sequential" and places["text_encoder"] != "sequential", places
     assert any("layer by layer" in note for note in notes)
     assert manager.device_bytes() <= manager.budget
 
