@@ -103,6 +103,8 @@ LTX2 = Family(
     mask_keeps_clean=True,
     # the video VAE's first decoder block, the vocoder's (LTX-2.0's, LTX-2.3's two-stage one): ComfyUI's tests
     vae_file_keys=("decoder.up_blocks.0.res_blocks.0.conv1.conv.weight", "vocoder.resblocks.0.convs1.0.weight"),
+    # LTX-2.5's text encoder file (Gemma 4 with LTX's text projection), which Load CLIP reads by type ltxv
+    comfy_clip_types=("ltxv",),
     notes=("the video and its soundtrack are denoised together (nodes.latent._streams); the diffusers "
            "convention follows LTX2Pipeline with one guidance scale for both, no STG, modality guidance or "
            "guidance rescale",),

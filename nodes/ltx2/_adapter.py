@@ -23,6 +23,7 @@ from typing import Any
 from nodeflow.core import NodeError, RunContext
 from nodes._lazy import lazy
 from nodes.ltx2._guides import Guides, guide_coords
+from nodes.ltx2._projection import connect, project
 
 torch = lazy("torch")
 
@@ -49,6 +50,10 @@ def encode(ctx: RunContext, clip: Any, text: str, texts: Any = None) -> Any:
     with torch.no_grad():
         out = encoder(input_ids=inputs.input_ids.to(clip.device), attention_mask=mask, output_hidden_states=True)
     states = torch.stack(out.hidden_states, dim=-1).flatten(2, 3).to(dtype=encoder.dtype)
+    projection = getattr(encoder, "projection", None)  # LTX-2.5's file: the text projection runs here
+    if projection is not None:
+        with torch.no_grad():
+            states = project(projection, states, mask)
     return CondEntry(embeds=states, attention_mask=mask, text=text)
 
 
@@ -67,8 +72,17 @@ class _Prompts:
             raise NodeError(f"this {TITLE} transformer was loaded without its text connectors", "model")
         embeds = torch.cat([e.embeds for e in entries]).to(device=model.device, dtype=model.dtype)
         mask = torch.cat([e.attention_mask for e in entries]).to(model.device)
+        kept_apart = connectors.config.per_modality_projections and connectors.video_text_proj_in is None
+        projected = connectors.config.per_modality_projections and embeds.shape[-1] == (
+            connectors.config.video_hidden_dim + connectors.config.audio_hidden_dim)
+        if kept_apart != projected:
+            raise NodeError(f"this {TITLE} transformer's text projection is in its text encoder's file (LTX-2.5's "
+                            "gemma4-...-with-proj): encode the prompts with that file (Load CLIP, type ltxv)"
+                            if kept_apart else f"these prompts were projected by their text encoder's file (LTX-2.5's)"
+                            f" but this {TITLE} transformer has its own text projection", "positive")
         with torch.no_grad():
-            video, audio, joined = connectors(embeds, mask, padding_side="left")
+            video, audio, joined = (connect(connectors, embeds, mask) if kept_apart else
+                                    connectors(embeds, mask, padding_side="left"))
         # each prompt repeated for the batch, prompt after prompt (the pipeline's negatives, then positives)
         self.video, self.audio, self.mask = (x.repeat_interleave(batch, dim=0) for x in (video, audio, joined))
         rate = entries[-1].frame_rate
@@ -174,3 +188,39 @@ def load_vae_file(path: Path, device: str, dtype: Any, place: str) -> Any:
 
 def scheduler_config(denoiser: Any, base: dict[str, Any]) -> dict[str, Any]:
     return dict(base)
+
+
+def denoiser_config(shapes: dict[str, tuple[int, ...]], base: dict[str, Any]) -> dict[str, Any]:
+    """A lone transformer file's config (ComfyUI's diffusion_models files, LTX-2's original names): its sizes and
+    LTX-2.3 / 2.5 features read off the tensors (`nodes.ltx2._files.transformer_config`)."""
+    from nodes.ltx2._files import transformer_config, transformer_weights
+
+    meta = transformer_weights({k: torch.empty(s, device="meta") for k, s in shapes.items()})
+    return transformer_config({k: tuple(v.shape) for k, v in meta.items()}, base)
+
+
+def denoiser_state(state: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+    """A lone transformer file's weights in diffusers' names, its text connectors left for `denoiser_ready`."""
+    from nodes.ltx2._files import transformer_weights
+
+    return transformer_weights(state)
+
+
+def denoiser_ready(denoiser: Any, state: dict[str, Any]) -> Any:
+    """The loaded transformer with the text connectors its file carries (LTX-2.5's come without their projection,
+    which its text encoder's file holds: `nodes.ltx2._projection`)."""
+    from nodes.ltx2._files import connectors_from, linked_weights
+
+    linked = linked_weights(state)
+    if not linked:
+        raise NodeError(f"this {TITLE} transformer file has no text connectors (video_embeddings_connector.)", "unet")
+    denoiser.add_module("connectors", connectors_from(linked, denoiser.dtype).to(device=denoiser.device))
+    return denoiser
+
+
+def load_text_encoder_files(paths: list[Path], device: str, dtype: Any, place: str) -> Any:
+    """Load CLIP (type ltxv): LTX-2.5's Gemma 4 file (`nodes.ltx2._gemma4`)."""
+    from nodes.ltx2._gemma4 import load_clip
+
+    return load_clip(paths, device, dtype, place)
+

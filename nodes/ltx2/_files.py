@@ -72,14 +72,39 @@ def transformer_config(shapes: Mapping[str, tuple[int, ...]], base: dict[str, An
     config["gated_attn"] = "transformer_blocks.0.attn1.to_gate_logits.weight" in shapes
     config["audio_gated_attn"] = "transformer_blocks.0.audio_attn1.to_gate_logits.weight" in shapes
     config["cross_attn_mod"] = config["audio_cross_attn_mod"] = any(k.startswith("prompt_adaln.") for k in shapes)
+    # LTX-2.5's: no biases in the video feed-forward, a learned marker for single-frame (keyframe) tokens
+    config["ff_bias"] = "transformer_blocks.0.ff.net.0.proj.bias" in shapes
+    config["audio_ff_bias"] = "transformer_blocks.0.audio_ff.net.0.proj.bias" in shapes
+    config["use_keyframes_abs_pos_embedding"] = "keyframes_abs_pos_embedding" in shapes
     return config
+
+
+def transformer_weights(denoiser: Mapping[str, Any]) -> dict[str, Any]:
+    """A transformer's weights (LTX-2's original names, the checkpoint's prefix removed) in diffusers' names,
+    its text connectors left out; LTX-2.5's keyframe marker in diffusers' shape ([1, width])."""
+    from diffusers.loaders.single_file_utils import convert_ltx2_transformer_to_diffusers
+
+    weights = {_rename(k, TRANSFORMER_PRE_NAMES): v for k, v in denoiser.items()
+               if not k.startswith(CONNECTOR_PREFIXES)}
+    weights = convert_ltx2_transformer_to_diffusers(weights)
+    marker = weights.get("keyframes_abs_pos_embedding")
+    if marker is not None and marker.ndim == 1:
+        weights["keyframes_abs_pos_embedding"] = marker.reshape(1, -1)
+    return weights
+
+
+def projection_kept_apart(shapes: Mapping[str, tuple[int, ...]]) -> bool:
+    """Whether connectors (diffusers' names) come without their text projection, which LTX-2.5's split files keep
+    in the text encoder's file (ComfyUI's gemma4-...-with-proj): `connect` then takes projected prompts."""
+    return not any(k.startswith(("text_proj_in.", "video_text_proj_in.")) for k in shapes)
 
 
 def connectors_config(shapes: Mapping[str, tuple[int, ...]], bases: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
     """LTX2TextConnectors' config for weights of these (diffusers-named) shapes: LTX-2.3's (a projection per
     stream) or LTX-2.0's shipped one, the text width and layer count off the projection(s), each connector's
     width, depth and registers off its tensors; head widths (and LTX-2.3's Gemma width) the shipped ones."""
-    per_stream = "video_text_proj_in.weight" in shapes
+    # a projection per stream, or none beside connectors of two widths (LTX-2.5's, the projection kept apart)
+    per_stream = "video_text_proj_in.weight" in shapes or projection_kept_apart(shapes)
     config = dict(bases["2.3" if per_stream else "2.0"])
     config["per_modality_projections"] = per_stream
     for stream in ("video", "audio"):
@@ -96,6 +121,8 @@ def connectors_config(shapes: Mapping[str, tuple[int, ...]], bases: Mapping[str,
         config[f"{stream}_gated_attn"] = f"{prefix}transformer_blocks.0.attn1.to_gate_logits.weight" in shapes
         if per_stream:
             config[f"{stream}_hidden_dim"] = width
+    if projection_kept_apart(shapes):  # LTX-2.5's split files: the projection is in the text encoder's file
+        return config
     projection = shapes["video_text_proj_in.weight" if per_stream else "text_proj_in.weight"]
     caption = int(config["caption_channels"]) if per_stream else projection[0]
     if projection[1] % caption:
@@ -104,6 +131,31 @@ def connectors_config(shapes: Mapping[str, tuple[int, ...]], bases: Mapping[str,
     config["caption_channels"], config["text_proj_in_factor"] = caption, projection[1] // caption
     config["proj_bias"] = ("video_text_proj_in.bias" if per_stream else "text_proj_in.bias") in shapes
     return config
+
+
+def connectors_from(linked: Mapping[str, Any], dtype: Any) -> Any:
+    """LTX2TextConnectors holding these weights (diffusers' names), in `dtype`; built without weights first, so
+    connectors whose projection is kept apart (`projection_kept_apart`) have none (those layers are None)."""
+    from accelerate import init_empty_weights
+    from diffusers.pipelines.ltx2.connectors import LTX2TextConnectors
+
+    from nodes.families import by_name
+    from nodes.models._family_loader import _shipped
+
+    family = by_name("ltx2")
+    shapes = {k: tuple(v.shape) for k, v in linked.items()}
+    with init_empty_weights():
+        connectors = LTX2TextConnectors(**connectors_config(
+            shapes, {"2.0": _shipped(family, "connectors"), "2.3": _shipped(family, "connectors_2_3")}))
+    if projection_kept_apart(shapes):
+        connectors.video_text_proj_in = connectors.audio_text_proj_in = None
+    connectors.load_state_dict(dict(linked), assign=True)
+    return connectors.to(dtype=dtype).eval()
+
+
+def linked_weights(denoiser: Mapping[str, Any]) -> dict[str, Any]:
+    """The text connectors' weights a transformer's state carries (original names), in diffusers' names."""
+    return {_rename(k, CONNECTOR_NAMES): v for k, v in denoiser.items() if k.startswith(CONNECTOR_PREFIXES)}
 
 
 def vae_config(shapes: Mapping[str, tuple[int, ...]], bases: Mapping[str, dict[str, Any]],
@@ -186,8 +238,6 @@ def load_vae_file(path: Path, device: str, dtype: Any, place: str) -> Any:
 def load_checkpoint_file(path: Path, device: str, dtype: Any, place: str) -> tuple[Any, Any, Any]:
     """(MODEL, CLIP, VAE) of an LTX-2 all-in-one file (see module doc). Its CLIP holds no encoder: using it
     says to load Gemma 3 with LTXAV Text Encoder Loader."""
-    from diffusers.loaders.single_file_utils import convert_ltx2_transformer_to_diffusers
-    from diffusers.pipelines.ltx2.connectors import LTX2TextConnectors
 
     from nodes.families import by_name
     from nodes.models._family_loader import _shipped, make_model, ready
@@ -197,7 +247,7 @@ def load_checkpoint_file(path: Path, device: str, dtype: Any, place: str) -> tup
     family = by_name("ltx2")
     state = read_state_dict(path, "checkpoint")
     denoiser = {k[len(DENOISER_PREFIX):]: v for k, v in state.items() if k.startswith(DENOISER_PREFIX)}
-    linked = {_rename(k, CONNECTOR_NAMES): v for k, v in denoiser.items() if k.startswith(CONNECTOR_PREFIXES)}
+    linked = linked_weights(denoiser)
     linked |= {_rename(k, CONNECTOR_NAMES): v for k, v in state.items() if k.startswith(PROJECTION_PREFIX)}
     vae_state = {k: v for k, v in state.items() if k.startswith(VAE_PREFIX)}
     if not denoiser or not linked or not vae_state:
@@ -205,16 +255,10 @@ def load_checkpoint_file(path: Path, device: str, dtype: Any, place: str) -> tup
                    if not part]
         raise NodeError(f"{path.name} is an LTX-2 checkpoint without its {', '.join(missing)}", "checkpoint")
     try:
-        weights = {_rename(k, TRANSFORMER_PRE_NAMES): v for k, v in denoiser.items()
-                   if not k.startswith(CONNECTOR_PREFIXES)}
-        weights = convert_ltx2_transformer_to_diffusers(weights)
+        weights = transformer_weights(denoiser)
         config = transformer_config({k: tuple(v.shape) for k, v in weights.items()}, _shipped(family, "transformer"))
         transformer = load_diffusers_model(family.denoiser, config, weights, dtype, "checkpoint")
-        connectors = LTX2TextConnectors(**connectors_config(
-            {k: tuple(v.shape) for k, v in linked.items()},
-            {"2.0": _shipped(family, "connectors"), "2.3": _shipped(family, "connectors_2_3")}))
-        connectors.load_state_dict(linked)
-        transformer.add_module("connectors", connectors.to(dtype=dtype).eval())
+        transformer.add_module("connectors", connectors_from(linked, dtype))
         vae = video_vae(vae_state, "checkpoint")
     except (KeyError, ValueError, RuntimeError) as exc:
         raise NodeError(f"cannot load {path.name} as an LTX-2 checkpoint: {str(exc).splitlines()[0]}",
@@ -225,3 +269,4 @@ def load_checkpoint_file(path: Path, device: str, dtype: Any, place: str) -> tup
     model = make_model(family, ready(transformer.eval(), place), scheduler, dict(vae.vae.config), device, dtype,
                        path.stem, vae)
     return model, clip, vae
+

@@ -360,7 +360,11 @@ def fits(family: Family, paths: list[Path]) -> bool:
 def load_clip(family: Family, paths: list[Path], device: str, dtype: Any, place: str | None = None) -> Clip:
     """A family's text encoders from one to three files or folders, in any order (ComfyUI's CLIP
     loaders): each is matched to the family's encoders by kind (T5 or CLIP), CLIPs by width; their
-    weights at `place` (default: `device`)."""
+    weights at `place` (default: `device`). A family whose files hold more than its encoders loads them itself
+    (its adapter's `load_text_encoder_files`: LTX-2.5's Gemma 4 with LTX's text projection)."""
+    own = getattr(family.module(), "load_text_encoder_files", None)
+    if own is not None:
+        return own(paths, device, dtype, place or device)
     found = [(p, *_encoder_kind(p)) for p in paths]
     parts: dict[str, Any] = {}
     for kind in dict.fromkeys(_spec_kind(e) for e in family.encoders):

@@ -217,9 +217,12 @@ CLIP_FAMILIES = {"stable_diffusion": "sd", "sdxl": "sdxl"}
 #: (the declared type whose loader reads that file, the names ComfyUI publishes those files under). ComfyUI
 #: picks a language-model encoder by its file and uses the type only to tell apart the models that share
 #: one; such a file loads as Krea 2's Qwen3-VL or Z-Image's Qwen3 (type lumina2), whose language model
-#: Generate Text writes with. Other files of these types (Ideogram 4's Qwen3-VL 8B, LTX's T5 and Gemma)
-#: stay unmapped. Import only.
+#: Generate Text writes with. Other files of ltxv are LTX-2.5's Gemma 4 (the LTX-2 family's own type); of
+#: ideogram4 (its Qwen3-VL 8B) they stay unmapped. Import only.
 CLIP_STAND_INS = {"ideogram4": ("krea2", ("qwen3vl_4b",)), "ltxv": ("lumina2", ("qwen_3_4b",))}
+#: CLIPLoader `type`s a declared family takes for some of the files ComfyUI loads under them only: type -> the
+#: names ComfyUI publishes those files under (ltxv: LTX-2.5's Gemma 4; LTXV 0.9's T5 stays unmapped).
+CLIP_OWN_FILES = {"ltxv": ("gemma4", "gemma_4")}
 
 
 def vae_loader_values(params: dict[str, Any], notes: Notes) -> dict[str, Any]:
@@ -244,12 +247,15 @@ def clip_loader_values(params: dict[str, Any], notes: Notes) -> dict[str, Any]:
     known = notes.choices_of.get("family") or tuple(CLIP_FAMILIES.values())
     stand_in, files = CLIP_STAND_INS.get(kind, ("", ()))
     name = str(params.get("clip_name", "")).replace("\\", "/").rsplit("/", 1)[-1].lower()
-    if family not in known and stand_in in known and name.startswith(files):
+    if stand_in in known and name.startswith(files):
         family = stand_in
         notes.note(f"type '{kind}' loads as type '{family}': NodeFlow has no {kind} model, and its text "
                    f"encoder file is the kind {family}'s loader reads (its language model writes text alike)")
     if family not in known:
         raise Unmappable(f"type '{kind}': NodeFlow loads text encoders of {', '.join(known)} only")
+    if family == kind and kind in CLIP_OWN_FILES and not name.startswith(CLIP_OWN_FILES[kind]):
+        raise Unmappable(f"type '{kind}' with {name}: NodeFlow reads this type's "
+                         f"{' / '.join(CLIP_OWN_FILES[kind])} files only")
     params["family"] = family
     params.pop("device", None)
     return params

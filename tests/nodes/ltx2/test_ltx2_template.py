@@ -44,7 +44,8 @@ def _run_template(name: str, files: dict, tmp_path: Path, needs: tuple[str, ...]
                   ) -> list[Path]:
     """The template imported (fully mapped), its model names pointed at `files`, its sizes and steps shrunk
     (128 x 128, halved for the first pass; 9 frames; 2 LTXV Scheduler steps; a prompt writer's 4 tokens), run;
-    the videos it saved."""
+    the videos it saved. LTX-2.5's split files: `files` "unet", "clip" (Load CLIP), "video_vae" and "audio_vae"
+    (Load VAE, told apart by the template's file names)."""
     import numpy as np
     from PIL import Image
 
@@ -55,19 +56,25 @@ def _run_template(name: str, files: dict, tmp_path: Path, needs: tuple[str, ...]
     Image.fromarray(np.stack([x * 2, y * 2, x + y], axis=-1).astype("uint8")).save(picture)
     graph, report = import_source(read_source(path), default_registry(), flatten_subgraphs=True)
     assert report.fully_mapped, report.lines()
-    names = {"models.load_checkpoint": {"checkpoint": files["checkpoint"]},
-             "ltx2.load_audio_vae": {"ckpt_name": files["checkpoint"]},
-             "ltx2.load_text_encoder": {"text_encoder": files["gemma"], "ckpt_name": files["checkpoint"]},
+    names = {"models.load_checkpoint": {"checkpoint": files.get("checkpoint")},
+             "ltx2.load_audio_vae": {"ckpt_name": files.get("checkpoint")},
+             "ltx2.load_text_encoder": {"text_encoder": files.get("gemma"), "ckpt_name": files.get("checkpoint")},
              "ltx2.load_latent_upscale_model": {"model_name": files["upscaler"]},
-             "image.load": {"image": picture}, "models.load_lora_model_only": {"lora": files["lora"]},
-             "models.load_lora": {"lora": files["lora"]}}
+             "image.load": {"image": picture}, "models.load_lora_model_only": {"lora": files.get("lora")},
+             "models.load_lora": {"lora": files.get("lora")}, "models.load_unet": {"unet": files.get("unet")},
+             "models.load_clip": {"clip_name": files.get("clip")}}
     for node_id, record in list(graph.nodes.items()):
         for field, value in names.get(record.type, {}).items():
-            graph.set_param(node_id, field, str(value))
+            if value is not None:
+                graph.set_param(node_id, field, str(value))
+        if record.type == "models.load_vae" and "video_vae" in files:
+            graph.set_param(node_id, "vae", str(files["audio_vae" if "audio" in record.params["vae"] else "video_vae"]))
         if record.type in ("image.empty", "image.resize_image_mask"):
             for field in ("width", "height", "longer_size"):
                 if field in record.params:
                     graph.set_param(node_id, field, 128)
+        if record.type == "image.resolution_selector":  # LTX-2.5's 0.9 megapixels -> 416 x 224
+            graph.set_param(node_id, "megapixels", 0.1)
         if record.type == "ltx2.scheduler":
             graph.set_param(node_id, "steps", 2)
         if record.type == "ltx2.generate_prompt":
@@ -75,9 +82,9 @@ def _run_template(name: str, files: dict, tmp_path: Path, needs: tuple[str, ...]
         if record.type == "models.load_lora":  # LTX-2.3's Gemma LoRA: the tiny file has no Gemma layers
             graph.set_param(node_id, "strength_model", 0.0)
             graph.set_param(node_id, "strength_clip", 0.0)
-        if record.type == "basic.int":  # 121 frames -> 9; LTX-2.3's 1280 x 720, 5 s at 25 fps -> 128 x 128, 1 s at 8
+        if record.type == "basic.int":  # 121 frames -> 9; 1280 x 720, 5 s at 25 or 24 fps -> 128 x 128, 1 s at 8
             value = record.params.get("value")
-            graph.set_param(node_id, "value", {121: 9, 720: 128, 1280: 128, 25: 8, 5: 1}.get(value, value))
+            graph.set_param(node_id, "value", {121: 9, 720: 128, 1280: 128, 25: 8, 24: 8, 5: 1}.get(value, value))
     kinds = {record.type for record in graph.nodes.values()}
     assert {*needs, "ltx2.concat_av_latent", "sampling.sample"} <= kinds
     torch.manual_seed(0)
