@@ -81,6 +81,8 @@ def print_plan(path: Path, graph, plan) -> None:
     words = {FITS: "fits", OVER: "over budget: components are evicted or offloaded as nodes need room",
              CANNOT: "cannot fit"}[verdict(plan, plan.problems())]
     print(f"  peak {format_bytes(peak_keeping_all(plan))} of {format_bytes(plan.budget)}: {words}")
+    for line in plan.moves():
+        print(f"  {line}")
 
 
 def branch_lines(graph, run_plan) -> list[str]:

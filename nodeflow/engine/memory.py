@@ -28,11 +28,10 @@ from typing import Any
 from nodeflow.core.byte_sizes import format_bytes
 from nodeflow.core.context import ModelStore
 from nodeflow.engine.estimate import available_bytes
+from nodeflow.engine.offload_rule import offloads, streamed
 from nodeflow.engine.sizes import is_module, leaves, module_bytes, module_tensors, value_bytes
 
 log = logging.getLogger(__name__)
-
-OFFLOAD_DEVICES = ("cuda", "mps")
 
 
 @dataclass(eq=False)
@@ -135,12 +134,12 @@ class MemoryManager(ModelStore):
 
     @property
     def offloads(self) -> bool:
-        return self.device.split(":")[0] in OFFLOAD_DEVICES
+        return offloads(self.device)
 
     def load_place(self, device: str) -> str:
         """On CUDA/MPS weights load to CPU RAM; each component goes to the device when a node needs
         it, so a load never takes more of the device than the budget."""
-        return "cpu" if device.split(":")[0] in OFFLOAD_DEVICES else device
+        return "cpu" if offloads(device) else device
 
     def get(self, key: tuple, load: Callable[[], Any], size_hint: int = 0) -> Any:
         """The loaded value for `key`, loading it (after making `size_hint` bytes of room) once."""
@@ -287,17 +286,16 @@ class MemoryManager(ModelStore):
         for unit in needed:
             unit.last_used = next(self._clock)
             self._pinned_units.add(id(unit.module))
-        missing = [u for u in needed if u.place != "device" and not u.sequential]
-        if not missing:
-            return
         budget = self.budget if self.budget is not None else float("inf")  # set_budget(None) mid-run
-        room = budget - work - sum(u.size for u in needed if u.place == "device" and not u.sequential)
-        for unit in sorted(missing, key=lambda u: -u.size):
-            if self.offloads and unit.size > room:
+        sizes = {u: u.size for u in needed if not u.sequential}
+        stream = streamed(sizes, budget - work) if self.offloads else []
+        for unit in sorted(sizes, key=lambda u: -u.size):
+            if unit in stream:
                 self._sequential(unit)
                 continue
+            if unit.place == "device":
+                continue
             self._fit(extra=unit.size)
-            room -= unit.size
             if unit.place == "gone":
                 self._restore([unit])
             if self.offloads:

@@ -5,7 +5,10 @@ Built only from declarations, so it needs no torch: loaders say what they load
 (`Node.memory_needs`, collected by `engine.estimate`). A node needs the components behind its
 MODEL/CLIP/VAE-like inputs, traced upstream through LoRAs, guiders and reroutes. The plan then
 replays the memory manager's rule (least recently used components go when a node needs room) to
-estimate each node's peak against the budget, and says what cannot fit even with offload.
+estimate each node's peak against the budget, and says what cannot fit even with offload. On CUDA
+and MPS it also says, before Run, which components leave the device for which node and which run
+layer by layer from CPU RAM (the rule the run follows, `engine.offload_rule`), and how much RAM the
+offloaded weights take.
 """
 
 from __future__ import annotations
@@ -22,9 +25,10 @@ from nodeflow.core.graph import Graph
 from nodeflow.core.reads import resolve_for_header
 from nodeflow.core.spec import FULL_PRECISION_BYTES, Weights
 from nodeflow.core.subgraphs.expand import expand
-from nodeflow.core.types import GUIDER
+from nodeflow.core.types import ANY, GUIDER
 from nodeflow.engine.estimate import available_bytes, node_estimates, node_params
 from nodeflow.engine.flow_sizes import flow_sizes
+from nodeflow.engine.offload_rule import offloads, streamed
 from nodeflow.library import ModelLibrary, default_library
 
 #: A node's working memory with a model, in feature maps of the model's full-resolution width
@@ -50,6 +54,8 @@ class NodeMemory:
     components: tuple[tuple[str, int], ...]  # (name, bytes) it needs in memory while it runs
     work: int  # its own allocations (activations, pictures)
     peak: int  # resident components + work when it runs
+    streamed: tuple[str, ...] = ()  # of `components`, those that run layer by layer from CPU RAM
+    left: tuple[tuple[str, int], ...] = ()  # (name, bytes) of components that leave the device for it
 
     @property
     def needs(self) -> int:
@@ -59,7 +65,8 @@ class NodeMemory:
     def described(self) -> str:
         """What it needs in words, as `nodeflow plan`, the GUI and refusals print it:
         'unet (node 1) 3.4 GB + work 708 MB'."""
-        parts = ", ".join(f"{name} {format_bytes(b)}" for name, b in self.components)
+        parts = ", ".join(f"{name} {format_bytes(b)}" + (" layer by layer" if name in self.streamed else "")
+                          for name, b in self.components)
         if not self.work:
             return parts
         return f"{parts} + work {format_bytes(self.work)}" if parts else f"work {format_bytes(self.work)}"
@@ -70,6 +77,7 @@ class MemoryPlan:
     device: str
     budget: int
     nodes: list[NodeMemory] = field(default_factory=list)
+    ram_peak: int = 0  # CUDA/MPS: the most weights held in CPU RAM (loaded, offloaded or streamed)
 
     @property
     def peak(self) -> int:
@@ -77,7 +85,28 @@ class MemoryPlan:
 
     @property
     def offloads(self) -> bool:
-        return self.device in ("cuda", "mps")
+        return offloads(self.device)
+
+    def moves(self) -> list[str]:
+        """What the run will do with the models, in words, before it starts: each component that
+        leaves the device and for which node, each that runs layer by layer and from where on."""
+        lines, said = [], set()
+        how = "offloaded to CPU RAM" if self.offloads else "its weights freed, re-read from its file when needed"
+        for n in self.nodes:
+            where = f"node {n.node_id} ({n.title})"
+            for name, size in n.left:
+                lines.append(f"{name} {format_bytes(size)} leaves the device before {where}: {how}")
+            for name, size in n.components:
+                if name in n.streamed and name not in said:
+                    said.add(name)
+                    beside = f" beside its work of {format_bytes(n.work)}" if n.work else ""
+                    lines.append(f"{name} {format_bytes(size)} does not fit in the budget of "
+                                 f"{format_bytes(self.budget)}{beside}: it runs layer by layer from CPU RAM "
+                                 f"from {where} on (sequential offload; slower, same pictures)")
+        if self.offloads and self.ram_peak:
+            lines.append(f"CPU RAM holds up to {format_bytes(self.ram_peak)} of model weights (loaded, offloaded "
+                         "or streamed)")
+        return lines
 
     def problems(self) -> list[Problem]:
         """What cannot fit even after evicting everything else (and, on CUDA/MPS, offloading)."""
@@ -131,11 +160,17 @@ def make_memory_plan(graph: Graph, order: list[str], search_dirs: tuple[Path, ..
     pictures = {node_id: size.total_pixels for node_id, size in sizes.items()}
     plan = MemoryPlan(device, budget)
     resident: dict[tuple[str, str], int] = {}  # (loader id, component) -> bytes, oldest first
+    streaming: set[tuple[str, str]] = set()  # run layer by layer from the first node that streams them on
+    loaded: dict[tuple[str, str], int] = {}  # CUDA/MPS: every component loaded so far, in RAM unless resident
+    planned = set(order)
     for node_id in order:
         title = graph.title(node_id)
-        needed = _needed(graph, node_id, declared, carriers, {})
+        needed = _needed(graph, node_id, declared, carriers, {}, planned=planned)
         if node_id in declared and not plan.offloads:  # a loader holds what it loads while it runs
             needed |= {(node_id, w.component) for _, w in declared[node_id]}  # (on CUDA/MPS: in RAM)
+        elif node_id in declared:
+            loaded |= {(node_id, w.component): _component_bytes(declared, (node_id, w.component), dtype_bytes)
+                       for _, w in declared[node_id]}
         sizes = {key: _component_bytes(declared, key, dtype_bytes) for key in needed}
         widths = {key: _width(declared, key) for key in needed}
         full = {key for key in needed if _full_precision(declared, key)}
@@ -143,21 +178,25 @@ def make_memory_plan(graph: Graph, order: list[str], search_dirs: tuple[Path, ..
         if node_id in cached:
             plan.nodes.append(NodeMemory(node_id, title, True, (), 0, sum(resident.values())))
             continue
+        if plan.offloads:
+            streaming |= set(streamed({k: sizes[k] for k in needed if k not in streaming}, budget - work))
+        before = dict(resident)
         for key in needed:
             resident.pop(key, None)
-        room = budget - work
-        for key in sorted(needed, key=lambda k: sizes[k]):
-            if plan.offloads and sizes[key] > room:
-                continue  # runs layer by layer from CPU RAM (sequential offload): not resident
-            resident[key] = sizes[key]
-            room -= sizes[key]
+        for key in sorted(needed, key=lambda k: -sizes[k]):
+            if key not in streaming:  # (a streamed one runs from CPU RAM: not resident)
+                resident[key] = sizes[key]
         while sum(resident.values()) + work > budget:
             victim = next((k for k in resident if k not in needed), None)
             if victim is None:
                 break
             del resident[victim]
-        components = tuple((_name(graph, key), sizes[key]) for key in sorted(needed, key=lambda k: (k[0], k[1])))
-        plan.nodes.append(NodeMemory(node_id, title, False, components, work, sum(resident.values()) + work))
+        plan.ram_peak = max(plan.ram_peak, sum(b for k, b in loaded.items() if k not in resident))
+        ordered = sorted(needed, key=lambda k: (k[0], k[1]))
+        plan.nodes.append(NodeMemory(
+            node_id, title, False, tuple((_name(graph, key), sizes[key]) for key in ordered), work,
+            sum(resident.values()) + work, tuple(_name(graph, key) for key in ordered if key in streaming),
+            tuple((_name(graph, key), b) for key, b in before.items() if key not in resident)))
     return plan
 
 
@@ -208,8 +247,10 @@ def _native_sides(graph: Graph, order: list[str], declared: dict, carriers: dict
     """{node id: the picture side a size of 0 means to it}: the native side of the UNet that
     samples what the node makes (the first one downstream), else of a model it is given itself
     (an Empty Latent's VAE). Nodes with no such model are left out (they assume the largest)."""
+    planned = set(order)
+
     def side(node_id: str, kind: str) -> int:
-        keys = _needed(graph, node_id, declared, carriers, {})
+        keys = _needed(graph, node_id, declared, carriers, {}, planned=planned)
         return max((int(w.native) for lid, part in keys for _, w in declared[lid]
                     if w.component == part and part.startswith(kind)), default=0)
 
@@ -243,29 +284,32 @@ def _carriers(declared: dict) -> dict[str, frozenset[str] | None]:
 
 
 def _needed(graph: Graph, node_id: str, declared: dict, carriers: dict, memo: dict,
-            follow: frozenset[str] | None = None) -> set[tuple[str, str]]:
+            follow: frozenset[str] | None = None, planned: set[str] | None = None) -> set[tuple[str, str]]:
     """(loader id, component) pairs behind the model-carrying inputs of `node_id` (only inputs of
-    the types in `follow`, when given)."""
+    the types in `follow`, when given; only from `planned` nodes, when given: a switch's branch not
+    taken delivers nothing). An ANY-typed output (a switch's) may carry any of them: followed too."""
     needed: set[tuple[str, str]] = set()
     for link in graph.links_into(node_id):
         kind = graph.output_type(link.src, link.src_output)
-        if kind not in carriers or (follow is not None and kind not in follow):
+        if planned is not None and link.src not in planned:
             continue
-        needed |= _behind(graph, link.src, kind, declared, carriers, memo)
+        if kind != ANY and (kind not in carriers or (follow is not None and kind not in follow)):
+            continue
+        needed |= _behind(graph, link.src, kind, declared, carriers, memo, planned)
     return needed
 
 
-def _behind(graph: Graph, node_id: str, kind: str, declared: dict, carriers: dict, memo: dict
-            ) -> set[tuple[str, str]]:
+def _behind(graph: Graph, node_id: str, kind: str, declared: dict, carriers: dict, memo: dict,
+            planned: set[str] | None) -> set[tuple[str, str]]:
     key = (node_id, kind)
     if key in memo:
         return memo[key]
     memo[key] = set()  # cycles are reported by validation
     if node_id in declared:  # its own weights, and a model of this kind it adds them to (a LoRA's)
-        found = {(node_id, w.component) for out_type, w in declared[node_id] if out_type == kind}
-        found |= _needed(graph, node_id, declared, carriers, memo, frozenset({kind}))
+        found = {(node_id, w.component) for out_type, w in declared[node_id] if kind in (out_type, ANY)}
+        found |= _needed(graph, node_id, declared, carriers, memo, frozenset({kind}), planned)
     else:
-        found = _needed(graph, node_id, declared, carriers, memo, carriers[kind])
+        found = _needed(graph, node_id, declared, carriers, memo, carriers.get(kind), planned)
     memo[key] = found
     return found
 

@@ -217,4 +217,6 @@ def _table(plan) -> str:
     head = "".join(f"<th align='left'>{h}</th>" for h in ("node", "title", "cache", "peak", "needs"))
     intro = (f"On {html.escape(plan.device)}, budget {format_bytes(plan.budget)}; planned peak "
              f"{format_bytes(plan.peak)} (evicting as nodes need room):")
-    return f"<p>{intro}</p><table cellspacing='4'><tr>{head}</tr>{''.join(rows)}</table>"
+    moves = "".join(f"<li>{html.escape(line)}</li>" for line in plan.moves())
+    return (f"<p>{intro}</p><table cellspacing='4'><tr>{head}</tr>{''.join(rows)}</table>"
+            + (f"<ul>{moves}</ul>" if moves else ""))

@@ -47,6 +47,10 @@ class LanguagePrompt:
     #: Text put before the prompt for each reference picture, numbered from 1 (the edit
     #: pipelines' "Picture 1: <|vision_start|>..."); the pictures go through the processor.
     picture: str = ""
+    #: Whether the model gets the processor's `mm_token_type_ids` with the pictures, so their tokens take
+    #: their own rotary positions (Qwen3-VL refuses pictures without them); QwenImageEditPlusPipeline
+    #: withholds them from Qwen2.5-VL, which then numbers every token in a row.
+    picture_positions: bool = False
     #: A system message before the user's: the chat template renders both (each content a list of
     #: typed parts, as multimodal templates take it) and tokenizes them itself, special tokens included.
     system: str = ""
@@ -151,7 +155,8 @@ def encode(recipe: LanguagePrompt, tokenizer: Any, model: Any, text: str, device
     if images:
         rendered = render(recipe, tokenizer, text, len(images) if recipe.picture else 0)
         inputs = processor(text=[rendered], images=images, padding=True, return_tensors="pt")
-        extra = {k: inputs[k].to(device) for k in ("pixel_values", "image_grid_thw") if k in inputs}
+        names = ("pixel_values", "image_grid_thw") + (("mm_token_type_ids",) if recipe.picture_positions else ())
+        extra = {k: inputs[k].to(device) for k in names if k in inputs}
     else:
         window = {"max_length": recipe.max_length, "truncation": True} if recipe.max_length else {}
         if recipe.system:

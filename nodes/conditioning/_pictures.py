@@ -22,7 +22,7 @@ SLOT = "<|vision_start|><|image_pad|><|vision_end|>"
 PROCESSORS = {"qwen3_vl": ("qwen-image-2.1", "Qwen3VLProcessor"), "qwen2_5_vl": ("qwen-image", "Qwen2VLProcessor")}
 
 
-def _processor(model_type: str, tokenizer: Any) -> Any:
+def processor(model_type: str, tokenizer: Any) -> Any:
     """The processor of this kind of encoder, with its picture settings shipped with NodeFlow."""
     from transformers import Qwen2VLImageProcessorPil
 
@@ -49,12 +49,12 @@ def picture_prompt(clip: Any, image: Any, prompt: str, system_prompt: str, *, th
 
     encoder = clip.text_encoder
     model_type = str(getattr(getattr(encoder, "config", None), "model_type", ""))
-    processor = _processor(model_type, clip.tokenizer)
+    reader = processor(model_type, clip.tokenizer)
     picture_tokens(encoder, clip.tokenizer)
     pictures = [Image.fromarray((frame.detach().float().cpu().clamp(0, 1).numpy() * 255).round().astype(np.uint8))
                 for frame in image[..., :3]]
     text = prompt_text(clip.tokenizer, SLOT * len(pictures) + prompt, system_prompt, thinking, template)
-    inputs = processor(text=[text], images=pictures, return_tensors="pt")
+    inputs = reader(text=[text], images=pictures, return_tensors="pt")
     extra = {name: inputs[name].to(encoder.device) for name in ("pixel_values", "image_grid_thw", "mm_token_type_ids")
              if name in inputs}
     return inputs["input_ids"], extra

@@ -287,8 +287,10 @@ KREA2 = Family(
     comfy_shift=1.15,
     comfy_dynamic_shift=True,
     lora_loader="Krea2LoraLoaderMixin",
+    reference_methods=("index_timestep_zero", "index"),
     notes=("cfg is ComfyUI's: Krea2Pipeline's guidance_scale g is cfg - 1 (see nodes.krea2._adapter)",
-           "the Turbo (is_distilled in model_index.json) pins the pipeline's shift mu at 1.15"),
+           "the Turbo (is_distilled in model_index.json) pins the pipeline's shift mu at 1.15",
+           "a style reference (Text Encode (Qwen-Image Edit Plus)) is ComfyUI's; Krea2Pipeline has none"),
 )
 
 LONGCAT_IMAGE = Family(

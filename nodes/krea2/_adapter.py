@@ -7,7 +7,17 @@
   stays, marked 0 in the mask. A LATENT's conditioning holds [1, L, taps x width] (the stack
   flattened, as ComfyUI carries it); the denoiser call unflattens it.
 - `Denoise`: the transformer on 2x2-cell tokens (Qwen-Image's packing), the timestep / 1000, the
-  text tokens at the rotary origin and the picture's at their (0, row, column).
+  text tokens at the rotary origin and the picture's at their (0, row, column). Reference latents
+  (a style reference: `encode_edit_plus`, Reference Latent) follow the picture's tokens, the k-th at
+  (k, row, column) (ComfyUI's "index" layout); by "index_timestep_zero" (the family's default, how
+  Krea 2's reference LoRAs are trained) the blocks modulate them as at t = 0, clean, while the text
+  and the picture keep the step's t. Only the picture's tokens are read back.
+- `encode_edit_plus`: Text Encode (Qwen-Image Edit Plus) with Krea 2's Qwen3-VL, as ComfyUI's node
+  runs it with a krea2 text encoder (no diffusers pipeline has this mode): the Edit Plus template
+  ("Picture N: " and a picture slot per picture before the prompt), Qwen3-VL seeing the pictures at
+  about 384x384, the states `TAPS` stacked per token after the template's head (system turn and the
+  user's turn opening, counted by the tokenizer), nothing padded; the references at about 1024x1024
+  (Qwen-Image Edit Plus's sizing and VAE normalisation, `nodes.qwen_image._edit`).
 - `mix`: the pipeline's guidance `cond + g * (cond - uncond)`, the usual CFG with cfg = g + 1:
   NodeFlow's cfg is ComfyUI's, so the pipeline's guidance_scale g is cfg - 1, on when cfg > 1.
 """
@@ -69,6 +79,26 @@ def encode(ctx: RunContext, clip: Any, text: str, texts: Any = None) -> Any:
     return CondEntry(embeds=states.flatten(2).to(dtype=encoder.dtype), text=text, attention_mask=mask)
 
 
+def edit_recipe(tokenizer: Any) -> Any:
+    """How Krea 2's Qwen3-VL reads an Edit Plus prompt (`_language_prompts.LanguagePrompt`): the Edit Plus
+    template and picture slots, the taps stacked, the template's head (as this tokenizer counts it) cut."""
+    import dataclasses
+
+    from nodes.conditioning._language_prompts import QWEN_IMAGE_EDIT_PLUS
+
+    head = QWEN_IMAGE_EDIT_PLUS.template.split("{}")[0]
+    return dataclasses.replace(QWEN_IMAGE_EDIT_PLUS, follows="ComfyUI's TextEncodeQwenImageEditPlus (krea2)",
+                               layers=TAPS, drop=len(tokenizer(head).input_ids), picture_positions=True)
+
+
+def encode_edit_plus(ctx: RunContext, clip: Any, vae: Any, prompt: str, pictures: list[Any]) -> Any:
+    """Text Encode (Qwen-Image Edit Plus)'s conditioning with Krea 2's text encoder (see module doc)."""
+    from nodes.qwen_image._edit import encode_edit
+
+    tokenizer, _ = clip.part(clip.spec.encoders[0].part)
+    return encode_edit(clip, vae, prompt, pictures, plus=True, recipe=edit_recipe(tokenizer))
+
+
 class Denoise:
     """The transformer's velocity for [B, C, h, w] latents under one prompt (see module doc)."""
 
@@ -87,14 +117,53 @@ class Denoise:
         self.embeds = embeds.unflatten(-1, (config.num_text_layers, config.text_hidden_dim)).repeat(batch, 1, 1, 1)
         mask = entry.attention_mask
         self.mask = None if mask is None else mask.to(model.device).bool().repeat(batch, 1)
-        self.positions = Krea2Pipeline.prepare_position_ids(embeds.shape[1], h // 2, w // 2, model.device)
+        positions = [Krea2Pipeline.prepare_position_ids(embeds.shape[1], h // 2, w // 2, model.device)]
+        references = []
+        for index, latent in enumerate(entry.references, start=1):  # the k-th at (k, row, column)
+            rh, rw = latent.shape[-2:]
+            if rh % 2 or rw % 2:
+                raise NodeError(f"reference picture {index} is {rw}x{rh} latent cells; Krea 2 reads 2x2 cells as "
+                                "one token (size the picture to a multiple of 16 pixels)", "positive")
+            grid = Krea2Pipeline.prepare_position_ids(0, rh // 2, rw // 2, model.device)
+            positions.append(grid + torch.tensor([index, 0, 0], device=model.device, dtype=grid.dtype))
+            references.append(pack(latent.to(device=model.device, dtype=model.dtype)).repeat(batch, 1, 1))
+        self.positions = torch.cat(positions)
+        self.references = torch.cat(references, dim=1) if references else None
+        method = entry.reference_method or model.spec.reference_methods[0]
+        self.still = self.references is not None and method == "index_timestep_zero"
 
     def __call__(self, latents: Any, t: Any) -> Any:
         h, w = self.size
         timestep = (t / 1000).expand(latents.shape[0]).to(latents.dtype)
-        out = self.model.unet(hidden_states=pack(latents), encoder_hidden_states=self.embeds, timestep=timestep,
-                              position_ids=self.positions, encoder_attention_mask=self.mask, return_dict=False)[0]
-        return unpack(out, h, w)
+        tokens = pack(latents)
+        count = tokens.shape[1]
+        if self.references is not None:
+            tokens = torch.cat([tokens, self.references], dim=1)
+        hooks = self._still_references(timestep, self.embeds.shape[1] + count) if self.still else []
+        try:
+            out = self.model.unet(hidden_states=tokens, encoder_hidden_states=self.embeds, timestep=timestep,
+                                  position_ids=self.positions, encoder_attention_mask=self.mask,
+                                  return_dict=False)[0]
+        finally:
+            for hook in hooks:
+                hook.remove()
+        return unpack(out[:, :count], h, w)
+
+    def _still_references(self, timestep: Any, split: int) -> list[Any]:
+        """Hooks on the transformer's blocks giving the tokens from `split` on (the references) the
+        modulation of t = 0 and the others the step's (each block's argument 1, the shared modulation
+        vector [B, 1, 6 x width], made per token; the blocks add their own tables to it)."""
+        unet = self.model.unet
+        still = unet.time_embed(torch.zeros_like(timestep), dtype=self.references.dtype)
+        still = unet.time_mod_proj(torch.nn.functional.gelu(still, approximate="tanh"))
+        count = self.references.shape[1]
+
+        def per_token(module: Any, args: tuple[Any, ...]) -> tuple[Any, ...]:
+            moving = args[1]
+            joined = torch.cat([moving.expand(-1, split, -1), still.to(moving.dtype).expand(-1, count, -1)], dim=1)
+            return (args[0], joined, *args[2:])
+
+        return [block.register_forward_pre_hook(per_token) for block in unet.transformer_blocks]
 
 
 def mix(cond: Any, uncond: Any, cfg: float) -> Any:

@@ -43,6 +43,13 @@ def encode_edit(ctx: RunContext, clip: Any, vae: Any, prompt: str, pictures: lis
     return encode_with_picture(clip, vae, prompt, pictures, plus=False)
 
 
+def encode_edit_plus(ctx: RunContext, clip: Any, vae: Any, prompt: str, pictures: list[Any]) -> Any:
+    """Text Encode (Qwen-Image Edit Plus)'s conditioning: QwenImageEditPlusPipeline's (`nodes.qwen_image._edit`)."""
+    from nodes.qwen_image._edit import encode_edit as encode_with_pictures
+
+    return encode_with_pictures(clip, vae, prompt, pictures, plus=True)
+
+
 def pack(latents: Any) -> Any:
     b, c, h, w = latents.shape
     return latents.view(b, c, h // 2, 2, w // 2, 2).permute(0, 2, 4, 1, 3, 5).reshape(b, (h // 2) * (w // 2), c * 4)

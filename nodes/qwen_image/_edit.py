@@ -25,15 +25,18 @@ def area_size(area: int, ratio: float) -> tuple[int, int]:
     return round(width / 32) * 32, round(width / ratio / 32) * 32
 
 
-def encode_edit(clip: Any, vae: Any, prompt: str, pictures: list[Any], plus: bool) -> Any:
+def encode_edit(clip: Any, vae: Any, prompt: str, pictures: list[Any], plus: bool, recipe: Any = None) -> Any:
     """The prompt's CondEntry: Qwen2.5-VL's states with the pictures (Edit Plus: each at the condition
-    area; Edit: the reference-sized picture), and their reference latents."""
+    area; Edit: the reference-sized picture), and their reference latents. Another family's `recipe`
+    (`_language_prompts.LanguagePrompt`: Krea 2's states of Qwen3-VL) encodes the same pictures its way,
+    read by its encoder's processor."""
     import torch
     from diffusers.image_processor import VaeImageProcessor
 
     from nodes._tensors import image_to_pils
     from nodes.conditioning._language_prompts import QWEN_IMAGE_EDIT, QWEN_IMAGE_EDIT_PLUS
     from nodes.conditioning._language_prompts import encode as encode_language
+    from nodes.conditioning._pictures import processor
     from nodes.values import CondEntry
 
     tokenizer, encoder = clip.part(clip.spec.encoders[0].part)
@@ -44,9 +47,9 @@ def encode_edit(clip: Any, vae: Any, prompt: str, pictures: list[Any], plus: boo
     shown = [processor_images.resize(p, *reversed(area_size(area, p.width / p.height))) for p in pils]
     if not plus:
         pils = shown  # the first Edit pipeline encodes the picture it showed
-    recipe = QWEN_IMAGE_EDIT_PLUS if plus else QWEN_IMAGE_EDIT
-    embeds, mask = encode_language(recipe, tokenizer, encoder, prompt, clip.device, shown or None,
-                                   picture_processor_for(tokenizer) if shown else None)
+    recipe = recipe or (QWEN_IMAGE_EDIT_PLUS if plus else QWEN_IMAGE_EDIT)
+    reader = processor(str(getattr(encoder.config, "model_type", "")), tokenizer) if shown else None
+    embeds, mask = encode_language(recipe, tokenizer, encoder, prompt, clip.device, shown or None, reader)
     references = []
     with torch.no_grad():
         for picture in pils:
@@ -65,10 +68,6 @@ def encode_edit(clip: Any, vae: Any, prompt: str, pictures: list[Any], plus: boo
 def picture_processor_for(tokenizer: Any) -> Any:
     """Qwen2.5-VL's processor for this tokenizer, its picture settings shipped with NodeFlow
     (resources/configs/qwen-image/processor)."""
-    from transformers import Qwen2VLImageProcessorPil
+    from nodes.conditioning._pictures import processor
 
-    from nodeflow.core.paths import RESOURCES
-    from nodes.models._language_encoders import picture_processor
-
-    images = Qwen2VLImageProcessorPil.from_pretrained(RESOURCES / "configs" / "qwen-image" / "processor")
-    return picture_processor(tokenizer, images)
+    return processor("qwen2_5_vl", tokenizer)

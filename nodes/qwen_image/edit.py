@@ -1,7 +1,9 @@
 """Qwen-Image Edit prompts in ComfyUI's vocabulary (TextEncodeQwenImageEdit, TextEncodeQwenImageEditPlus),
-written to match diffusers' QwenImageEditPipeline and QwenImageEditPlusPipeline (`nodes.qwen_image._edit`);
-Text Encode (Qwen-Image Edit) encodes as the text encoder's family edits (its adapter's `encode_edit`:
-Qwen-Image's, LongCat-Image's).
+written to match diffusers' QwenImageEditPipeline and QwenImageEditPlusPipeline (`nodes.qwen_image._edit`).
+Each encodes as the text encoder's family does: Text Encode (Qwen-Image Edit) by its adapter's
+`encode_edit` (Qwen-Image's, LongCat-Image's), Text Encode (Qwen-Image Edit Plus) by its
+`encode_edit_plus` (Qwen-Image's; Krea 2's style reference, as ComfyUI runs the node with a krea2
+text encoder).
 """
 
 from __future__ import annotations
@@ -10,17 +12,17 @@ from typing import Any
 
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
 from nodeflow.core.types import CLIP, CONDITIONING, IMAGE, STRING, VAE
-from nodes.qwen_image._edit import encode_edit
 
 
 class TextEncodeQwenImageEditPlus(Node):
     type_id = "qwen_image.text_encode_edit_plus"
     title = "Text Encode (Qwen-Image Edit Plus)"
     category = "conditioning/qwen_image"
-    description = ("Encodes an edit instruction with up to three pictures for Qwen-Image Edit (2509, 2511): "
-                   "Qwen2.5-VL reads the prompt with the pictures (about 384x384 each), and the pictures' "
-                   "latents (about 1024x1024, from the VAE) are given to the model to edit from. Use the same "
-                   "pictures for the negative prompt, as the pipeline does.")
+    description = ("Encodes an edit instruction with up to three pictures for Qwen-Image Edit (2509, 2511), or a "
+                   "style reference for Krea 2: the text encoder (Qwen2.5-VL, Qwen3-VL) reads the prompt with the "
+                   "pictures (about 384x384 each), and the pictures' latents (about 1024x1024, from the VAE) are "
+                   "given to the model to edit from. Use the same pictures for the negative prompt, as the "
+                   "pipeline does.")
     inputs = (
         Input("clip", CLIP),
         Input("prompt", STRING, default="", multiline=True),
@@ -36,13 +38,14 @@ class TextEncodeQwenImageEditPlus(Node):
         from nodes.values import Conditioning
 
         spec = clip.spec
-        if spec is None or spec.pipeline != "QwenImagePipeline":
-            raise NodeError("Text Encode (Qwen-Image Edit Plus) needs Qwen-Image's text encoder (Qwen2.5-VL)",
-                            "clip")
+        edit = getattr(spec.module(), "encode_edit_plus", None) if spec is not None else None
+        if edit is None:
+            raise NodeError("Text Encode (Qwen-Image Edit Plus) needs the text encoder of a family that takes "
+                            "several pictures this way: Qwen-Image (Qwen2.5-VL) or Krea 2 (Qwen3-VL)", "clip")
         pictures = [p for p in (image1, image2, image3) if p is not None]
         if pictures and vae is None:
             raise NodeError("the pictures need the VAE to become the model's reference latents", "vae")
-        return (Conditioning([encode_edit(clip, vae, prompt, pictures, plus=True)]),)
+        return (Conditioning([edit(ctx, clip, vae, prompt, pictures)]),)
 
 
 class TextEncodeQwenImageEdit(Node):
