@@ -51,6 +51,15 @@ def require_whole_cells(h: int, w: int, factor: int, family: str) -> None:
                         f"{2 * factor} pixels (this latent is {w * factor}x{h * factor})", "latent_image")
 
 
+def require_control_size(control_latents: Any, size: tuple[int, int], field: str = "model") -> None:
+    """Refuse, before sampling, a control picture (of a ControlNet that reads it as latents) whose latents
+    are not the sampled latent's (h, w) size; `field` is where the ControlNet arrives (model or positive)."""
+    got = tuple(control_latents.shape[-2:])
+    if got != tuple(size):
+        raise NodeError(f"the control picture's latents are {got[1]}x{got[0]} cells, the latent being sampled "
+                        f"{size[1]}x{size[0]}: give the ControlNet a picture of the latent's size", field)
+
+
 def stored_latents(raw: Any, numbers: dict[str, Any]) -> Any:
     """A VAE's own latents as a LATENT holds them, by the VAE's `numbers` (`Vae.numbers`): normalised
     per channel ((raw - mean) * (1 / std), Qwen-Image's pipelines' order), patched into 2x2 cells and

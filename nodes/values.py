@@ -90,7 +90,7 @@ class Model:
     reference_cache: bool = False
     #: Pipeline guidance settings beside cfg (Lumina 2 Guidance), for the family adapter's `mix` / `guided_at`.
     guidance_options: dict[str, Any] | None = None
-    control: Any = None  # a ControlNet the transformer runs beside it (`nodes.z_image.control.ZImageControl`)
+    control: Any = None  # a ControlNet run beside the transformer, with its picture (`nodes.models.model_patch`)
     rope_options: tuple[float, ...] | None = None  # Scale ROPE's (scale, shift) x, y, t: `nodes.vision.rope`
 
     @property

@@ -28,7 +28,8 @@ CLIP_VISION = "CLIP_VISION"
 CLIP_VISION_OUTPUT = "CLIP_VISION_OUTPUT"
 #: A model that turns what CLIP vision saw into prompt tokens (Flux Redux: `nodes.vision.style_model`).
 STYLE_MODEL = "STYLE_MODEL"
-#: A model patch from the model_patches folder (the Z-Image Fun union ControlNet: `nodes.z_image.control`).
+#: A model patch from the model_patches folder (Z-Image's Fun union ControlNet, Qwen-Image's DiffSynth
+#: ControlNets: `nodes.models.model_patch`).
 MODEL_PATCH = "MODEL_PATCH"
 INT = "INT"
 FLOAT = "FLOAT"

@@ -7,17 +7,20 @@
   and the picture's token grid (`img_shapes`); an edit's reference latents (QwenImageEditPlusPipeline,
   `nodes.qwen_image.edit`) follow as more tokens with their own grids, and the output is cut back to
   the picture's tokens and unpacked to [B, C, h, w].
+- A model with a DiffSynth ControlNet (Model Patch ControlNet) adds its blocks' outputs to the picture's
+  tokens after each transformer block (`nodes.qwen_image._control`).
 - `mix`: the pipeline's true CFG, rescaled so each token's guided velocity keeps the norm of the
   positive one (norms over the packed token features).
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import Any
 
 from nodeflow.core import RunContext
-from nodes._latent_numbers import require_whole_cells
+from nodes._latent_numbers import require_control_size, require_whole_cells
 from nodes._lazy import lazy
 from nodes.families import require_rope_width
 
@@ -67,6 +70,10 @@ class Denoise:
         h, w = size
         require_whole_cells(h, w, model.vae_scale_factor, "Qwen-Image")
         self.model, self.size = model, size
+        self.control = None
+        if model.control is not None:
+            require_control_size(model.control.latents, size)
+            self.control = pack(model.control.latents)
         embeds = entry.embeds.to(model.device)
         self.embeds = embeds.repeat(1, batch, 1).view(embeds.shape[0] * batch, embeds.shape[1], -1)
         mask = entry.attention_mask
@@ -87,9 +94,15 @@ class Denoise:
         count = tokens.shape[1]
         if self.references is not None:
             tokens = torch.cat([tokens, self.references], dim=1)
-        out = self.model.unet(hidden_states=tokens, timestep=timestep / 1000, guidance=None,
-                              encoder_hidden_states_mask=self.mask, encoder_hidden_states=self.embeds,
-                              img_shapes=self.shapes, attention_kwargs={}, return_dict=False)[0]
+        controlled = contextlib.nullcontext()
+        if self.control is not None:
+            from nodes.qwen_image._control import attached
+
+            controlled = attached(self.model, self.control, count)
+        with controlled:
+            out = self.model.unet(hidden_states=tokens, timestep=timestep / 1000, guidance=None,
+                                  encoder_hidden_states_mask=self.mask, encoder_hidden_states=self.embeds,
+                                  img_shapes=self.shapes, attention_kwargs={}, return_dict=False)[0]
         return unpack(out[:, :count], h, w)
 
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from nodeflow.core import RunContext
-from nodes._latent_numbers import require_whole_cells
+from nodes._latent_numbers import require_control_size, require_whole_cells
 from nodes._lazy import lazy
 from nodes.families import require_rope_width
 from nodes.z_image import _control
@@ -43,7 +43,7 @@ class Denoise:
     def __init__(self, model: Any, entry: Any, batch: int, size: tuple[int, int]) -> None:
         require_whole_cells(*size, model.vae_scale_factor, "Z-Image")
         if model.control is not None:
-            _control.require_size(model.control, size)
+            require_control_size(model.control.latents, size)
         self.model = model
         self.captions = [entry.embeds[0].to(model.device)] * batch
 

@@ -92,6 +92,31 @@ def test_image_scale_by_invert_and_crop():
     torch.testing.assert_close(edge, image[:, 3:, 5:])
 
 
+def test_image_blur_kernel_spans_minus_one_to_one_and_mirrors_edges():
+    """ComfyUI's Image Blur: weights exp(-(x^2 + y^2) / 2 sigma^2) on a -1..1 grid of 2r + 1 points, normalised;
+    a lone white pixel spreads into that kernel, a flat picture stays flat (mirrored edges), and a radius the
+    picture cannot mirror is one line."""
+    import math
+
+    from nodes.image.ops import ImageBlur
+
+    dot = torch.zeros(1, 9, 9, 3)
+    dot[0, 4, 4] = 1.0
+    (out,) = ImageBlur().run(CTX, dot, 1, 1.0)
+    edge, corner = math.exp(-0.5), math.exp(-1.0)
+    total = 1 + 4 * edge + 4 * corner
+    torch.testing.assert_close(out[0, 3:6, 3:6, 1], torch.tensor([[corner, edge, corner], [edge, 1.0, edge],
+                                                                  [corner, edge, corner]]) / total)
+    assert float(out[0, :2].abs().max()) == 0.0
+    (wide,) = ImageBlur().run(CTX, dot, 2, 1.0)  # 5 points over -1..1: a quarter apart
+    assert float(wide[0, 4, 5, 0] / wide[0, 4, 4, 0]) == pytest.approx(math.exp(-0.25 / 2))
+    flat = torch.full((2, 6, 7, 3), 0.3)
+    torch.testing.assert_close(ImageBlur().run(CTX, flat, 3, 0.5)[0], flat)
+    with pytest.raises(NodeError, match="a radius of 6") as caught:
+        ImageBlur().run(CTX, flat, 6, 1.0)
+    assert caught.value.field == "radius"
+
+
 def test_pad_for_outpaint_grey_border_and_squared_feather():
     from nodes.image.ops import ImagePadForOutpaint
 

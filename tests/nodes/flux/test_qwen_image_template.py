@@ -67,3 +67,48 @@ def test_qwen_image_template_runs_on_tiny_weights(tiny_qwen_image8, tmp_path):
     result = Executor(device="cpu").run(graph, output_dir=tmp_path / "out")
     assert result.ok, result.errors
     assert sorted((tmp_path / "out").glob("*.png"))
+
+
+def test_diffsynth_controlnet_patch_template_runs_on_tiny_weights(tiny_qwen_image8, source_png, tmp_path):
+    """image_qwen_image_controlnet_patch (ModelPatchLoader with qwen_image_canny_diffsynth_controlnet and
+    QwenImageDiffsynthControlnet) imports fully mapped and runs on tiny files put in place of the ones it names;
+    the picture is scaled to 0.01 MP instead of 1.68."""
+    from diffusers import AutoencoderKLQwenImage, QwenImageTransformer2DModel
+    from test_qwen_image_control import blockwise_state
+    from transformers import Qwen2_5_VLForConditionalGeneration
+    from transformers.core_model_loading import revert_weight_conversion
+
+    folder = tiny_qwen_image8
+    unet = tmp_path / "qwen_image_fp8_e4m3fn.safetensors"
+    transformer = QwenImageTransformer2DModel.from_pretrained(folder / "transformer")
+    save_file(_fp8({"model.diffusion_model." + k: v for k, v in transformer.state_dict().items()}, False), str(unet))
+    clip = tmp_path / "text_encoders" / "qwen_2.5_vl_7b_fp8_scaled.safetensors"
+    clip.parent.mkdir()
+    encoder = Qwen2_5_VLForConditionalGeneration.from_pretrained(folder / "text_encoder")
+    save_file(_fp8(revert_weight_conversion(encoder, encoder.state_dict()), True), str(clip))
+    shutil.copytree(folder / "tokenizer", clip.parent / "tokenizer")
+    vae = tmp_path / "qwen_image_vae.safetensors"
+    save_file({k: v.contiguous() for k, v in AutoencoderKLQwenImage.from_pretrained(folder / "vae").state_dict()
+               .items()}, str(vae))
+    patch = tmp_path / "model_patches" / "qwen_image_canny_diffsynth_controlnet.safetensors"
+    patch.parent.mkdir()
+    save_file(blockwise_state(128, 1), str(patch))
+    files = {"UNETLoader": ("unet", unet), "CLIPLoader": ("clip_name", clip), "VAELoader": ("vae", vae),
+             "ModelPatchLoader": ("name", patch), "LoadImage": ("image", source_png[0])}
+
+    path = Path(templates.__file__).parent / "templates" / "image_qwen_image_controlnet_patch.json"
+    graph, report = import_source(read_source(path), default_registry(), flatten_subgraphs=True)
+    assert report.fully_mapped, report.lines()
+    comfy_class = {m[0]: m[1] for m in report.mapped}
+    for node_id, record in graph.nodes.items():
+        kind = comfy_class.get(node_id)
+        if kind in files:
+            graph.set_param(node_id, files[kind][0], str(files[kind][1]))
+        elif kind == "ImageScaleToTotalPixels":
+            graph.set_param(node_id, "megapixels", 0.01)
+            graph.set_param(node_id, "resolution_steps", 16)
+        elif record.type.startswith("sampling.") and "steps" in record.params:
+            graph.set_param(node_id, "steps", 2)
+    result = Executor(device="cpu").run(graph, output_dir=tmp_path / "out")
+    assert result.ok, result.errors
+    assert sorted((tmp_path / "out").glob("*.png"))

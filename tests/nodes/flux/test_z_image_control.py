@@ -49,7 +49,7 @@ def control_graph(checkpoint, patch, picture, *, strength: float = 0.75, cfg: fl
     ids["neg"] = add(g, "conditioning.text_encode", {"clip": clip}, text="a green square")
     ids["patch"] = add(g, "models.load_model_patch", name=str(patch))
     ids["picture"] = add(g, "image.load", image=str(picture))
-    ids["control"] = add(g, "z_image.model_patch_controlnet",
+    ids["control"] = add(g, "conditioning.model_patch_controlnet",
                          {"model": (ids["ckpt"], "model"), "model_patch": (ids["patch"], "model_patch"),
                           "vae": vae, "image": (ids["picture"], "image")}, strength=strength)
     ids["latent"] = add(g, "latent.empty", width=32, height=32, batch_size=1)
@@ -135,19 +135,19 @@ def test_bad_inputs_are_one_line_each(tiny_z_image, control_file, source_png, ex
 
     from nodeflow.core import RunContext
     from nodes.families import by_name
-    from nodes.z_image.control import LoadModelPatch, ModelPatchControlNet
+    from nodes.models.model_patch import LoadModelPatch, ModelPatchControlNet
 
     save_file({"x.weight": torch.zeros(2, 2)}, tmp_path / "other.safetensors")
-    with pytest.raises(NodeError, match="not a Z-Image Fun ControlNet") as caught:
+    with pytest.raises(NodeError, match="not a model patch NodeFlow loads") as caught:
         LoadModelPatch().run(RunContext(), str(tmp_path / "other.safetensors"))
     assert caught.value.field == "name"
     patch, net = control_file
     flux = SimpleNamespace(family="flux", spec=by_name("flux"))
-    with pytest.raises(NodeError, match="takes no Z-Image ControlNet") as caught:
+    with pytest.raises(NodeError, match="takes no Z-Image Fun ControlNet") as caught:
         ModelPatchControlNet().run(RunContext(), flux, net, None, None)
     assert caught.value.field == "model"
     z_image = SimpleNamespace(family="z-image", spec=by_name("z-image"))
-    with pytest.raises(NodeError, match="not a Z-Image Fun ControlNet") as caught:
+    with pytest.raises(NodeError, match="not a model patch from Load Model Patch") as caught:
         ModelPatchControlNet().run(RunContext(), z_image, torch.nn.Linear(2, 2), None, None)
     assert caught.value.field == "model_patch"
     with pytest.raises(NodeError, match="inpainting") as caught:
@@ -207,14 +207,16 @@ def test_fun_union_controlnet_template_runs_on_tiny_weights(tiny_z_image8, sourc
     assert sorted((tmp_path / "out").glob("z-image-turbo*.png"))
 
 
-def test_only_z_image_model_patches_map():
-    """The other model patches ComfyUI loads from model_patches stay unmapped: Load Model Patch would
-    refuse their files."""
+def test_only_the_model_patches_nodeflow_loads_map():
+    """Z-Image's Fun ControlNets and Qwen-Image's DiffSynth ControlNets map; the other model patches ComfyUI
+    loads from model_patches stay unmapped: Load Model Patch would refuse their files."""
     from nodeflow.interop.comfyui import convert
     from nodeflow.interop.comfyui.classes.model_patches import model_patch_values
 
-    name = {"name": "Z-Image-Turbo-Fun-Controlnet-Union.safetensors"}
-    assert model_patch_values(dict(name), convert.Notes()) == name
-    for other in ("qwen_image_canny_diffsynth_controlnet.safetensors", "uso-flux1-projector-v1.safetensors"):
-        with pytest.raises(convert.Unmappable, match="Z-Image's Fun ControlNets only"):
+    for loaded in ("Z-Image-Turbo-Fun-Controlnet-Union.safetensors",
+                   "qwen_image_canny_diffsynth_controlnet.safetensors",
+                   "sub/qwen_image_inpaint_diffsynth_controlnet.safetensors"):
+        assert model_patch_values({"name": loaded}, convert.Notes()) == {"name": loaded}
+    for other in ("Qwen-Image-2512-Fun-Controlnet-Union-2602.safetensors", "uso-flux1-projector-v1.safetensors"):
+        with pytest.raises(convert.Unmappable, match="DiffSynth ControlNets only"):
             model_patch_values({"name": other}, convert.Notes())

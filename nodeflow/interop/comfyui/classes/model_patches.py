@@ -1,5 +1,5 @@
-"""Model patches (ComfyUI's model_patches folder): Load Model Patch and the ControlNet it feeds for
-Z-Image, the Fun union ControlNet (`nodes.z_image.control`).
+"""Model patches (ComfyUI's model_patches folder): Load Model Patch and the ControlNet it feeds
+(`nodes.models.model_patch`): Z-Image's Fun union ControlNet and Qwen-Image's DiffSynth ControlNets.
 
 One `Entry` per ComfyUI class (see `classmap` for the fields); joined in `classmap.ENTRIES`. Widget
 orders are read off ComfyUI's comfy_extras/nodes_model_patch.py (ModelPatchLoader: name;
@@ -17,20 +17,26 @@ from nodeflow.interop.comfyui.classes.entry import Entry, same
 Z_IMAGE_PATCHES = ("z-image", "z_image")
 
 
+def loads(name: str) -> bool:
+    """Whether NodeFlow loads the model patch a file name stands for: Z-Image's Fun ControlNets, and
+    Qwen-Image's DiffSynth ControlNets (Comfy-Org's qwen_image_{canny,depth,inpaint}_diffsynth_controlnet)."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1].lower()
+    return name.startswith(Z_IMAGE_PATCHES) or (name.startswith("qwen") and "diffsynth" in name)
+
+
 def model_patch_values(params: dict[str, Any], notes: convert.Notes) -> dict[str, Any]:
-    """Only Z-Image's Fun ControlNets map: the other model patches ComfyUI loads from that folder (Qwen-Image's
-    DiffSynth ControlNets, USO's projector, InfiniteTalk, Anima's LLLite...) stay unmapped instead of
-    importing as a loader that refuses their files."""
-    name = str(params.get("name", "")).replace("\\", "/").rsplit("/", 1)[-1].lower()
-    if not name.startswith(Z_IMAGE_PATCHES):
-        raise convert.Unmappable(f"name '{params.get('name')}': NodeFlow loads Z-Image's Fun ControlNets only "
-                                 "from model_patches")
+    """Only the patches NodeFlow loads map: the others ComfyUI loads from that folder (USO's projector,
+    InfiniteTalk, Anima's LLLite, Qwen Image 2.1's Fun ControlNet...) stay unmapped instead of importing as
+    a loader that refuses their files."""
+    if not loads(str(params.get("name", ""))):
+        raise convert.Unmappable(f"name '{params.get('name')}': NodeFlow loads Z-Image's Fun ControlNets and "
+                                 "Qwen-Image's DiffSynth ControlNets only from model_patches")
     return params
 
 
 MODEL_PATCHES: tuple[Entry, ...] = (
     Entry("ModelPatchLoader", "models.load_model_patch", ("name",), same("name"), ("model_patch",),
           values=model_patch_values),
-    Entry("QwenImageDiffsynthControlnet", "z_image.model_patch_controlnet", ("strength",),
+    Entry("QwenImageDiffsynthControlnet", "conditioning.model_patch_controlnet", ("strength",),
           same("model", "model_patch", "vae", "image", "strength", "mask"), ("model",)),
 )

@@ -33,6 +33,8 @@ PICTURES: tuple[Entry, ...] = (
     Entry("ImageScaleBy", "image.scale_by", ("upscale_method", "scale_by"),
           {"image": "image", "upscale_method": "method", "scale_by": "scale_by"}, ("image",)),
     Entry("ImageInvert", "image.invert", (), {"image": "image"}, ("image",)),
+    Entry("ImageBlur", "image.blur", ("blur_radius", "sigma"),
+          {"image": "image", "blur_radius": "radius", "sigma": "sigma"}, ("image",)),
     Entry("ImageCompositeMasked", "image.composite_masked", ("x", "y", "resize_source"),
           {"destination": "destination", "source": "source", "x": "x", "y": "y", "mask": "mask",
            "resize_source": "resize_source"}, ("image",)),
