@@ -27,6 +27,8 @@ class Control:
     strength: float
     start: float = 0.0
     end: float = 1.0
+    #: The picture as latents, for ControlNets that read it so (Qwen-Image's InstantX: `nodes.qwen_image._instantx`).
+    latents: Any = None
 
 
 def control_rows(control: Control, rows: int, height: int, width: int, box: tuple[int, int, int, int] | None,
@@ -93,7 +95,7 @@ def residuals(parts: list[tuple[tuple[Control, ...], int]], x: Any, t: Any, cont
 
 def load_controlnet(path: Any, device: str, dtype: Any, place: str | None = None) -> Any:
     """A diffusers ControlNetModel from a diffusers folder or a single file, its weights at `place`
-    (default: `device`).
+    (default: `device`); a Qwen-Image InstantX file is a QwenImageControlNetModel (`nodes.qwen_image._instantx`).
 
     A single file carries no config; it is made from the shipped UNet config of the SD its weights
     show (`nodes.models._sd_configs.sd_config`, as for a UNet), the way diffusers' `ControlNetModel.from_unet`
@@ -105,7 +107,10 @@ def load_controlnet(path: Any, device: str, dtype: Any, place: str | None = None
     from nodeflow.core import NodeError
     from nodes.models import _checkpoint
     from nodes.models._sd_configs import sd_config
+    from nodes.qwen_image import _instantx
 
+    if path.is_file() and path.suffix.lower() == ".safetensors" and _instantx.is_instantx(_keys(path)):
+        return _instantx.load(path, dtype, place or device)
     try:
         if path.is_dir():
             net = ControlNetModel.from_pretrained(path, torch_dtype=dtype, local_files_only=True)
@@ -129,3 +134,14 @@ def load_controlnet(path: Any, device: str, dtype: Any, place: str | None = None
     from nodes.models._precision import settle
 
     return settle(net, place or device)
+
+
+def _keys(path: Any) -> set[str]:
+    """A file's tensor names (none when it is not a readable safetensors file: the loader then says why)."""
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            return set(handle.keys())
+    except (OSError, ValueError, RuntimeError, SafetensorError):
+        return set()

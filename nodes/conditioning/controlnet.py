@@ -2,7 +2,10 @@
 
 The ControlNet runs inside the model call of every step in which its prompt is used (see
 `nodes.conditioning._controlnet` and `nodes.sampling._cond_call`); with the same settings the pixels equal diffusers'
-StableDiffusionControlNetPipeline's.
+StableDiffusionControlNetPipeline's. Qwen-Image's InstantX ControlNets read the picture as latents (the VAE's) and
+run beside the transformer (`nodes.qwen_image._instantx`): with cfg 1 their pixels equal
+QwenImageControlNetPipeline's and QwenImageControlNetInpaintPipeline's (with cfg above 1 the pipelines reuse the
+positive prompt's ControlNet output for the negative call; NodeFlow, as ComfyUI, runs it with each prompt's text).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Any
 
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
 from nodeflow.core.spec import Weights
-from nodeflow.core.types import CONDITIONING, FLOAT, IMAGE, STRING, VAE
+from nodeflow.core.types import CONDITIONING, FLOAT, IMAGE, MASK, STRING, VAE
 from nodes.models._model_path import model_path
 
 #: Link type of a loaded ControlNet (ComfyUI's name).
@@ -82,9 +85,9 @@ class ApplyControlNet(Node):
         Input("control_net", CONTROL_NET),
         Input("image", IMAGE),
         Input("vae", VAE, optional=True,
-              help="ComfyUI's optional VAE, which only ControlNets that steer in latent space (SD3, Flux, "
-                   "Qwen-Image) encode the picture with; the SD 1.x / SDXL ControlNets this node runs take the "
-                   "picture itself, so, as in ComfyUI, they do not use it."),
+              help="The VAE that ControlNets steering in latent space (Qwen-Image's InstantX) encode the picture "
+                   "with; the SD 1.x / SDXL ControlNets take the picture itself, so, as in ComfyUI, they do not "
+                   "use it."),
         Input("strength", FLOAT, default=1.0, min=0.0, max=10.0, step=0.01),
         Input("start", FLOAT, default=0.0, min=0.0, max=1.0, step=0.001),
         Input("end", FLOAT, default=1.0, min=0.0, max=1.0, step=0.001),
@@ -99,8 +102,62 @@ class ApplyControlNet(Node):
             return positive, negative
         from nodes.conditioning._controlnet import Control
 
-        control = Control(control_net, image, float(strength), float(start), float(end))
+        latents = _latents(ctx, control_net, vae, image, None)
+        control = Control(control_net, image, float(strength), float(start), float(end), latents)
         positive = attach(positive, control)
         if negative is not None:
             negative = attach(negative, control)
         return positive, negative
+
+
+def _latents(ctx: RunContext, control_net: Any, vae: Any, image: Any, mask: Any) -> Any:
+    """The control picture as latents for a ControlNet that reads it so (Qwen-Image's InstantX), else None;
+    a mask for one that takes none, or none for the inpainting one, is one line."""
+    from diffusers import QwenImageControlNetModel
+
+    if not isinstance(control_net, QwenImageControlNetModel):
+        if mask is not None:
+            raise NodeError("ControlNet Inpainting runs Qwen-Image's InstantX inpainting ControlNet; this one takes "
+                            "no mask (apply it with Apply ControlNet)", "control_net")
+        return None
+    if vae is None:
+        raise NodeError("Qwen-Image's ControlNets read the control picture as latents: connect the VAE", "vae")
+    from nodes.qwen_image._instantx import control_latents
+    from nodes.vae.codec import encode
+
+    return control_latents(control_net, image, mask, lambda pixels: encode(ctx, pixels, vae)["samples"])
+
+
+class ApplyInpaintControlNet(Node):
+    type_id = "conditioning.apply_inpaint_controlnet"
+    title = "ControlNet Inpainting"
+    category = "conditioning/controlnet"
+    description = (
+        "Steers inpainting with Qwen-Image's InstantX inpainting ControlNet: the picture, blacked out where the "
+        "mask is (1 = repaint), is encoded by the VAE and read with the mask by the ControlNet, which is attached "
+        "to both prompts as Apply ControlNet does. " + _RANGE_HELP
+    )
+    inputs = (
+        Input("positive", CONDITIONING),
+        Input("negative", CONDITIONING),
+        Input("control_net", CONTROL_NET),
+        Input("vae", VAE),
+        Input("image", IMAGE),
+        Input("mask", MASK),
+        Input("strength", FLOAT, default=1.0, min=0.0, max=10.0, step=0.01),
+        Input("start", FLOAT, default=0.0, min=0.0, max=1.0, step=0.001),
+        Input("end", FLOAT, default=1.0, min=0.0, max=1.0, step=0.001),
+    )
+    outputs = (Output("positive", CONDITIONING), Output("negative", CONDITIONING))
+
+    def run(self, ctx: RunContext, positive: Any, negative: Any, control_net: Any, vae: Any, image: Any, mask: Any,
+            strength: float, start: float, end: float) -> tuple[Any, Any]:
+        if start > end:
+            raise NodeError(f"start {start:g} is after end {end:g}", "start")
+        if strength == 0:
+            return positive, negative
+        from nodes.conditioning._controlnet import Control
+
+        control = Control(control_net, image, float(strength), float(start), float(end),
+                          _latents(ctx, control_net, vae, image, mask))
+        return attach(positive, control), attach(negative, control)

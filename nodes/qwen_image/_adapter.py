@@ -7,6 +7,8 @@
   and the picture's token grid (`img_shapes`); an edit's reference latents (QwenImageEditPlusPipeline,
   `nodes.qwen_image.edit`) follow as more tokens with their own grids, and the output is cut back to
   the picture's tokens and unpacked to [B, C, h, w].
+- A prompt with InstantX ControlNets (Apply ControlNet, ControlNet Inpainting) runs them before each
+  transformer call and adds their block outputs (`nodes.qwen_image._instantx`).
 - A model with a DiffSynth ControlNet (Model Patch ControlNet) adds its blocks' outputs to the picture's
   tokens after each transformer block (`nodes.qwen_image._control`).
 - `mix`: the pipeline's true CFG, rescaled so each token's guided velocity keeps the norm of the
@@ -19,7 +21,7 @@ import contextlib
 from collections.abc import Mapping
 from typing import Any
 
-from nodeflow.core import RunContext
+from nodeflow.core import NodeError, RunContext
 from nodes._latent_numbers import require_control_size, require_whole_cells
 from nodes._lazy import lazy
 from nodes.families import require_rope_width
@@ -86,6 +88,15 @@ class Denoise:
             references.append(pack(latent.to(device=model.device, dtype=model.dtype)).repeat(batch, 1, 1))
         self.references = torch.cat(references, dim=1) if references else None
         self.shapes = [shapes] * batch
+        self.controls = tuple(entry.controls)
+        if self.controls:
+            from nodes.qwen_image._instantx import require_fit
+
+            if references:
+                raise NodeError("Qwen-Image's ControlNets steer text-to-image and inpainting, not an edit's "
+                                "reference pictures", "positive")
+            require_fit(self.controls, size)
+        self.conds = [pack(c.latents) for c in self.controls]
 
     def __call__(self, latents: Any, t: Any) -> Any:
         h, w = self.size
@@ -99,10 +110,19 @@ class Denoise:
             from nodes.qwen_image._control import attached
 
             controlled = attached(self.model, self.control, count)
+        samples = None
+        if self.controls:
+            from nodes.qwen_image._instantx import block_samples
+            from nodes.sampling._cond_call import is_active
+
+            step = float(t.flatten()[0]) if t.ndim else float(t)
+            samples = block_samples(self.controls, self.conds, tokens, timestep / 1000, self.embeds, self.mask,
+                                    self.shapes, lambda c: is_active((c.start, c.end), step, 1000))
         with controlled:
             out = self.model.unet(hidden_states=tokens, timestep=timestep / 1000, guidance=None,
                                   encoder_hidden_states_mask=self.mask, encoder_hidden_states=self.embeds,
-                                  img_shapes=self.shapes, attention_kwargs={}, return_dict=False)[0]
+                                  img_shapes=self.shapes, attention_kwargs={}, controlnet_block_samples=samples,
+                                  return_dict=False)[0]
         return unpack(out[:, :count], h, w)
 
 

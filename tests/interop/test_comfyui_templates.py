@@ -73,8 +73,10 @@ def test_every_template_imports_and_the_fully_mapped_ones_are_counted(registry, 
     # QwenImageDiffsynthControlnet (Z-Image's Fun union ControlNet): image_z_image_turbo_fun_union_controlnet,
     # 125 with DualCFGGuider: HiDream-E1's hidream_e1_1 and hidream_e1_full,
     # 128 with CLIPLoader type ltxv for LTX-2.5's Gemma 4 and LTXVDualCFGGuider: video_ltx2_5_t2v, _i2v, _flf2v,
-    # 129 with Qwen-Image's DiffSynth ControlNets from model_patches: image_qwen_image_controlnet_patch)
-    assert len(fully) >= 129
+    # 129 with Qwen-Image's DiffSynth ControlNets from model_patches: image_qwen_image_controlnet_patch, 130 with
+    # ControlNetInpaintingAliMamaApply (Qwen-Image's InstantX inpainting ControlNet) and ImageBlur:
+    # image_qwen_image_instantx_inpainting_controlnet)
+    assert len(fully) >= 130
     record_property("templates_fully_mapped", len(fully))
     print(f"\nComfyUI templates: {imported} imported, {len(fully)} map fully ({', '.join(fully)}); "
           f"{len(refused)} index files refused; most common unmapped classes: {missing.most_common(10)}")
