@@ -20,13 +20,15 @@ from nodes.flux._adapter import image_ids, pack, tokens, unpack
 torch = lazy("torch")
 
 
-def encode(ctx: RunContext, clip: Any, text: str, texts: Mapping[str, str] | None = None) -> Any:
+def encode(ctx: RunContext, clip: Any, text: str, texts: Mapping[str, str] | None = None,
+           long_prompt: str = "cut") -> Any:
     from nodes.values import CondEntry
 
     (t5,) = clip.spec.encoders
     tokenizer, encoder = clip.part(t5.part)
     with torch.no_grad():
-        inputs = tokens(ctx, tokenizer, (texts or {}).get(t5.comfy_name, text), t5.window(tokenizer))
+        inputs = tokens(ctx, tokenizer, (texts or {}).get(t5.comfy_name, text), t5.window(tokenizer),
+                        t5.cut(tokenizer, long_prompt))
         mask = inputs.attention_mask.to(clip.device)
         embeds = encoder(inputs.input_ids.to(clip.device), output_hidden_states=False, attention_mask=mask)[0]
         embeds = embeds.to(dtype=encoder.dtype, device=clip.device)

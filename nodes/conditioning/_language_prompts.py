@@ -7,6 +7,11 @@ which hidden states are taken (the last, the one before, or several stacked on t
 and whether padding tokens are kept. Each `LanguagePrompt` below is read from its pipeline's
 encode function (named in `follows`) and `encode` applies it, so a family's adapter declares its
 recipe and calls one function; the parity tests hold each recipe to its pipeline.
+
+How many tokens are read is not the recipe's: the family declares its pipeline's window
+(`TextEncoder.max_length`) and `TextEncoder.cut` decides, by Text Encode's `long_prompt`, whether a
+longer prompt is cut there (the diffusers convention) or read whole, as ComfyUI reads it. A prompt
+longer than the language model's position table is refused in one line naming the prompt.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from nodeflow.core import NodeError, RunContext
 from nodes._lazy import lazy
 
 torch = lazy("torch")
@@ -33,8 +39,10 @@ class LanguagePrompt:
     chat: Mapping[str, Any] | None = None
     #: Tokens of the rendered text the pipeline cuts from the front (its system prompt).
     drop: int = 0
-    #: Tokenizer window and padding: "max_length" (pad to the window) or "longest".
-    max_length: int = 512
+    #: Whether the pipeline's window counts the tokens after the dropped ones (the tokenizer reads
+    #: window + drop: Qwen-Image, Kandinsky 5) rather than the whole rendered text.
+    window_after_drop: bool = False
+    #: Padding: "max_length" (to the window, a longer prompt is left as long as it is) or "longest".
     padding: str = "max_length"
     #: The side padding goes ("right", "left"), where the pipeline sets it; "" keeps the tokenizer's.
     side: str = ""
@@ -42,8 +50,6 @@ class LanguagePrompt:
     layers: tuple[int, ...] = (-1,)
     #: "masked": only the attended tokens are kept; "all": every position, with the mask.
     keep: str = "masked"
-    #: Positions kept after encoding (the pipeline's `max_sequence_length` cut), 0 for all.
-    limit: int = 0
     #: Text put before the prompt for each reference picture, numbered from 1 (the edit
     #: pipelines' "Picture 1: <|vision_start|>..."); the pictures go through the processor.
     picture: str = ""
@@ -66,7 +72,7 @@ QWEN_IMAGE = LanguagePrompt(
     template=("<|im_start|>system\nDescribe the image by detailing the color, shape, size, texture, quantity, text, "
               "spatial relationships of the objects and background:<|im_end|>\n<|im_start|>user\n{}<|im_end|>\n"
               "<|im_start|>assistant\n"),
-    drop=34, max_length=1024 + 34, padding="longest", layers=(-1,), keep="masked", limit=1024,
+    drop=34, window_after_drop=True, padding="longest", layers=(-1,), keep="masked",
 )
 
 KANDINSKY5 = LanguagePrompt(
@@ -74,17 +80,17 @@ KANDINSKY5 = LanguagePrompt(
     template=("<|im_start|>system\nYou are a prompt engineer. Describe the image by detailing the color, shape, size, "
               "texture, quantity, text, spatial relationships of the objects and background:<|im_end|>\n"
               "<|im_start|>user\n{}<|im_end|>"),
-    drop=40, max_length=40 + 512, padding="longest", layers=(-1,), keep="masked",
+    drop=40, window_after_drop=True, padding="longest", layers=(-1,), keep="masked",
 )
 
 Z_IMAGE = LanguagePrompt(
     follows="ZImagePipeline._encode_prompt",
-    chat={"enable_thinking": True}, max_length=512, padding="max_length", layers=(-2,), keep="masked",
+    chat={"enable_thinking": True}, padding="max_length", layers=(-2,), keep="masked",
 )
 
 FLUX2_KLEIN = LanguagePrompt(
     follows="Flux2KleinPipeline._get_qwen3_prompt_embeds",
-    chat={"enable_thinking": False}, max_length=512, padding="max_length", layers=(9, 18, 27), keep="all",
+    chat={"enable_thinking": False}, padding="max_length", layers=(9, 18, 27), keep="all",
 )
 
 #: BFL's system message for FLUX.2 [dev]'s Mistral encoder (diffusers' flux2/system_messages.py, Apache-2.0).
@@ -93,8 +99,8 @@ _FLUX2_SYSTEM = ("You are an AI that reasons about image descriptions. You give 
 
 FLUX2_DEV = LanguagePrompt(
     follows="Flux2Pipeline._get_mistral_3_small_prompt_embeds",
-    chat={}, system=_FLUX2_SYSTEM, generation_prompt=False, strip=("[IMG]",), max_length=512,
-    padding="max_length", layers=(10, 20, 30), keep="all",
+    chat={}, system=_FLUX2_SYSTEM, generation_prompt=False, strip=("[IMG]",), padding="max_length",
+    layers=(10, 20, 30), keep="all",
 )
 
 _EDIT_SYSTEM = ("<|im_start|>system\nDescribe the key features of the input image (color, shape, size, texture, "
@@ -105,13 +111,13 @@ _EDIT_SYSTEM = ("<|im_start|>system\nDescribe the key features of the input imag
 QWEN_IMAGE_EDIT = LanguagePrompt(
     follows="QwenImageEditPipeline._get_qwen_prompt_embeds",
     template=_EDIT_SYSTEM + "<|vision_start|><|image_pad|><|vision_end|>{}<|im_end|>\n<|im_start|>assistant\n",
-    drop=64, max_length=0, padding="longest", layers=(-1,), keep="masked",
+    drop=64, padding="longest", layers=(-1,), keep="masked",
 )
 
 QWEN_IMAGE_EDIT_PLUS = LanguagePrompt(
     follows="QwenImageEditPlusPipeline._get_qwen_prompt_embeds",
     template=_EDIT_SYSTEM + "{}<|im_end|>\n<|im_start|>assistant\n",
-    drop=64, max_length=0, padding="longest", layers=(-1,), keep="masked",
+    drop=64, padding="longest", layers=(-1,), keep="masked",
     picture="Picture {}: <|vision_start|><|image_pad|><|vision_end|>",
 )
 
@@ -119,7 +125,7 @@ QWEN_IMAGE_EDIT_PLUS = LanguagePrompt(
 #: (Text Encode (Lumina 2) does, `nodes.lumina2._adapter.with_system`).
 LUMINA2 = LanguagePrompt(
     follows="Lumina2Pipeline._get_gemma_prompt_embeds",
-    max_length=256, padding="max_length", side="right", layers=(-2,), keep="all",
+    padding="max_length", side="right", layers=(-2,), keep="all",
 )
 
 
@@ -143,13 +149,17 @@ def messages(recipe: LanguagePrompt, text: str) -> list[dict[str, Any]]:
 
 
 def encode(recipe: LanguagePrompt, tokenizer: Any, model: Any, text: str, device: Any,
-           images: list[Any] | None = None, processor: Any = None) -> tuple[Any, Any]:
+           images: list[Any] | None = None, processor: Any = None, *, spec: Any = None, long_prompt: str = "cut",
+           ctx: RunContext | None = None) -> tuple[Any, Any]:
     """(hidden states [1, L, D * len(layers)], attention mask [1, L] of 0/1) of one prompt; a
     vision-language model also sees `images` (as its `processor` takes them: the pipelines size
     them before) where the recipe puts them.
 
-    With `keep="masked"` every returned position is attended (the mask is all ones); with "all"
-    the padding positions stay, marked 0 in the mask, as the pipeline passes them on.
+    `spec` is the family's `TextEncoder`: its window pads the prompt, and it is cut where
+    `spec.cut(tokenizer, long_prompt)` says (with a warning naming the words cut off, on `ctx`); None
+    where the pipeline neither pads nor cuts (the edit pipelines). With `keep="masked"` every
+    returned position is attended (the mask is all ones); with "all" the padding positions stay,
+    marked 0 in the mask, as the pipeline passes them on.
     """
     extra: dict[str, Any] = {}
     if images:
@@ -158,17 +168,20 @@ def encode(recipe: LanguagePrompt, tokenizer: Any, model: Any, text: str, device
         names = ("pixel_values", "image_grid_thw") + (("mm_token_type_ids",) if recipe.picture_positions else ())
         extra = {k: inputs[k].to(device) for k in names if k in inputs}
     else:
-        window = {"max_length": recipe.max_length, "truncation": True} if recipe.max_length else {}
-        if recipe.system:
-            inputs = tokenizer.apply_chat_template(messages(recipe, text), tokenize=True, return_dict=True,
-                                                   add_generation_prompt=recipe.generation_prompt,
-                                                   padding=recipe.padding, return_tensors="pt", **window,
-                                                   **recipe.chat)
+        window, cut = (spec.window(tokenizer), spec.cut(tokenizer, long_prompt)) if spec is not None else (0, None)
+        head = recipe.drop if recipe.window_after_drop else 0
+        full = _tokenize(recipe, tokenizer, text, {})
+        count = full["input_ids"].shape[1] - head
+        if cut is not None and count > cut:
+            warn_cut(ctx, recipe.follows.split(".")[0], count, cut, tokenizer.decode(full["input_ids"][0, head + cut:]))
+            size = {"max_length": cut + head, "truncation": True}
+        elif recipe.padding == "max_length" and window and count < window:
+            size = {"max_length": window + head, "truncation": False}
         else:
-            side = {"padding_side": recipe.side} if recipe.side else {}
-            inputs = tokenizer(render(recipe, tokenizer, text), padding=recipe.padding, return_tensors="pt",
-                               **window, **side)
+            size = {}
+        inputs = _tokenize(recipe, tokenizer, text, size) if size else full
     ids, mask = inputs["input_ids"].to(device), inputs["attention_mask"].to(device)
+    require_positions(model, int(mask.sum()))
     with torch.no_grad():
         states = model(input_ids=ids, attention_mask=mask, output_hidden_states=True, use_cache=False,
                        **extra).hidden_states
@@ -178,6 +191,34 @@ def encode(recipe: LanguagePrompt, tokenizer: Any, model: Any, text: str, device
         mask = torch.ones(embeds.shape[:2], dtype=torch.long, device=embeds.device)
     else:
         embeds, mask = embeds[:, recipe.drop:], mask[:, recipe.drop:]
-    if recipe.limit:
-        embeds, mask = embeds[:, :recipe.limit], mask[:, :recipe.limit]
     return embeds, mask
+
+
+def _tokenize(recipe: LanguagePrompt, tokenizer: Any, text: str, size: Mapping[str, Any]) -> Any:
+    """The rendered prompt's token ids and mask; `size` holds max_length and truncation, where given
+    (with max_length the recipe's padding applies; without it, none)."""
+    padding = recipe.padding if "max_length" in size or recipe.padding == "longest" else False
+    if recipe.system:
+        return tokenizer.apply_chat_template(messages(recipe, text), tokenize=True, return_dict=True,
+                                             add_generation_prompt=recipe.generation_prompt, padding=padding,
+                                             return_tensors="pt", **size, **recipe.chat)
+    side = {"padding_side": recipe.side} if recipe.side else {}
+    return tokenizer(render(recipe, tokenizer, text), padding=padding, return_tensors="pt", **size, **side)
+
+
+def warn_cut(ctx: RunContext | None, pipeline: str, count: int, cut: int, rest: str) -> None:
+    """The one warning for a prompt cut at its pipeline's window, naming what was cut off."""
+    if ctx is not None:
+        ctx.warn(f"the prompt is {count} tokens, longer than the {cut} {pipeline} reads; this part was cut off, as "
+                 f"the pipeline cuts it (long_prompt 'chunk' reads it whole, as ComfyUI does): {rest!r}")
+
+
+def require_positions(model: Any, count: int, field: str = "text") -> None:
+    """One line when a prompt has more tokens than the language model has positions for (its
+    `max_position_embeddings`): past them its rotary positions were never trained, so the states
+    would mean nothing the model learnt."""
+    config = model.config.get_text_config() if hasattr(model.config, "get_text_config") else model.config
+    most = getattr(config, "max_position_embeddings", None)
+    if isinstance(most, int) and count > most:
+        raise NodeError(f"the prompt is {count} tokens; this {type(model).__name__} takes at most {most} "
+                        "(its max_position_embeddings): shorten it", field)

@@ -42,7 +42,7 @@ def encode_prompt(ctx: RunContext, clip: Clip, text: str, long_prompt: str = "cu
     from nodes.conditioning._text_encode import encode_text
 
     if clip.spec is not None:
-        return _encode_family(ctx, clip, text)
+        return _encode_family(ctx, clip, text, long_prompt)
     texts = [text, text if text_2 is None else text_2]
     pieces = [parse_weights(t) for t in texts]
     names = embedding_names(" ".join(plain_text(p) for p in pieces))
@@ -68,7 +68,7 @@ def encode_prompt(ctx: RunContext, clip: Clip, text: str, long_prompt: str = "cu
         return CondEntry(embeds=embeds.reshape(1, -1, embeds.shape[-1]), text=text)
 
 
-def _encode_family(ctx: RunContext, clip: Clip, text: str) -> CondEntry:
+def _encode_family(ctx: RunContext, clip: Clip, text: str, long_prompt: str) -> CondEntry:
     """A declared family's prompt (`nodes.families`): encoded as its pipeline does. Weights and
     embeddings are SD CLIP features; the text goes in with their syntax taken out, and says so."""
     from nodes.conditioning._text_encode import encode_text
@@ -77,7 +77,7 @@ def _encode_family(ctx: RunContext, clip: Clip, text: str) -> CondEntry:
     if plain != text or embedding_names(plain):
         ctx.warn(f"prompt weights and embeddings are not applied to {clip.spec.title} text encoders; "
                  f"encoded as {plain!r}")
-    return encode_text(ctx, clip, plain)
+    return encode_text(ctx, clip, plain, long_prompt)
 
 
 def _rows(ctx: RunContext, tokenizer: Any, pieces: list[tuple[str, float]], long_prompt: str) -> tuple[Any, Any, Any]:

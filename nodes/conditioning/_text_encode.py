@@ -19,10 +19,11 @@ def encode_text(ctx: RunContext, clip: Clip, text: str, long_prompt: str = "cut"
 
     A prompt longer than the tokenizer's window is cut, exactly as diffusers cuts it, with a warning
     naming the cut-off words; or, with long_prompt="chunk" (SD 1.x/2.x), encoded window by window
-    and the windows' states joined (a prompt that fits gives the same result either way).
+    and the windows' states joined (a prompt that fits gives the same result either way). A declared
+    family's encoders read it as `TextEncoder.cut` says (a language model or T5: whole, with "chunk").
     """
     if clip.spec is not None:  # a declared family encodes as its own pipeline does
-        return clip.spec.module().encode(ctx, clip, text)
+        return clip.spec.module().encode(ctx, clip, text, long_prompt=long_prompt)
     with torch.no_grad():
         if clip.text_encoder_2 is not None:
             if long_prompt == "chunk":

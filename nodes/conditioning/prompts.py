@@ -8,6 +8,7 @@ from typing import Any
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
 from nodeflow.core.flow_size import FlowSize
 from nodeflow.core.types import CLIP, CONDITIONING, FLOAT, STRING
+from nodes.families import LONG_PROMPT_HELP, LONG_PROMPTS
 
 #: How prompts are read (the rule itself lives in nodes.conditioning._prompt_syntax).
 PROMPT_SYNTAX_HELP = (
@@ -24,18 +25,18 @@ class TextEncode(Node):
     category = "conditioning"
     infotext = {"text": "prompt"}
     description = (
-        "Turns a prompt into CONDITIONING with the checkpoint's CLIP text encoder, exactly as "
-        "diffusers' pipelines do. A prompt longer than the encoder's window (77 tokens for SD) is "
-        "cut there, as diffusers does, and the run log names the words that were cut off; or, "
-        "with long_prompt 'chunk', encoded in windows that are joined. " + PROMPT_SYNTAX_HELP
+        "Turns a prompt into CONDITIONING with the checkpoint's text encoder(s), exactly as "
+        "diffusers' pipelines do. A prompt longer than the encoder's window (77 tokens for SD, the "
+        "pipeline's max_sequence_length for a language model) is cut there, as diffusers does, and "
+        "the run log names the words that were cut off; or, with long_prompt 'chunk', read as "
+        "ComfyUI reads it: CLIP in windows that are joined, a language model or T5 whole. "
+        + PROMPT_SYNTAX_HELP
     )
     inputs = (
         Input("clip", CLIP),
         Input("text", STRING, default="", multiline=True,
               help="What the picture should show (or, as the negative prompt, avoid)."),
-        Input("long_prompt", STRING, default="cut", choices=("cut", "chunk"),
-              help="Past the encoder's window: 'cut' as diffusers does (with a warning), or 'chunk': "
-                   "encode it window by window and join them (SD 1.x/2.x), as ComfyUI does."),
+        Input("long_prompt", STRING, default="cut", choices=LONG_PROMPTS, help=LONG_PROMPT_HELP),
     )
     outputs = (Output("conditioning", CONDITIONING),)
 

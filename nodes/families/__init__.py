@@ -13,10 +13,10 @@ from typing import Any
 from nodeflow.core import NodeError
 from nodeflow.core.family_detection import bare_shapes, denoiser_family
 from nodes.families._declared import FAMILIES
-from nodes.families._spec import Family, LatentFormat, TextEncoder
+from nodes.families._spec import LONG_PROMPT_HELP, LONG_PROMPTS, Family, LatentFormat, TextEncoder
 
-__all__ = ["FAMILIES", "Family", "LatentFormat", "TextEncoder", "bare_shapes", "by_comfy_clip_type",
-           "by_name", "detect"]
+__all__ = ["FAMILIES", "LONG_PROMPTS", "LONG_PROMPT_HELP", "Family", "LatentFormat", "TextEncoder", "bare_shapes",
+           "by_comfy_clip_type", "by_name", "detect", "require_rope_width", "require_text_positions"]
 
 _BY_NAME = {f.name: f for f in FAMILIES}
 
@@ -46,3 +46,13 @@ def require_rope_width(head_dim: int, axes: Sequence[int], family: str) -> None:
     if head_dim != sum(axes):
         raise NodeError(f"a {family} transformer with {head_dim}-wide attention heads is not one NodeFlow has a "
                         f"config for ({family}'s are {sum(axes)} wide); load it as a diffusers folder", "unet")
+
+
+def require_text_positions(tokens: int, most: int, family: str, table: str) -> None:
+    """One line, before the first step, when a prompt has more tokens than the transformer has text
+    positions for (`table` says which of its config's rotary tables bounds them): a prompt read whole
+    (Text Encode's long_prompt 'chunk') can be longer than any its pipeline gives it."""
+    if tokens > most:
+        raise NodeError(f"a prompt of {tokens} tokens is longer than this {family} transformer places ({most}, "
+                        f"from its {table}); shorten it, or let Text Encode cut it at the pipeline's window "
+                        "(long_prompt 'cut')", "positive")

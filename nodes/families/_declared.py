@@ -138,7 +138,7 @@ QWEN_IMAGE = Family(
     name="qwen-image",
     title="Qwen-Image",
     denoiser="QwenImageTransformer2DModel",
-    encoders=(TextEncoder("text_encoder", "Qwen2_5_VLForConditionalGeneration", "Qwen2Tokenizer", 1024,
+    encoders=(TextEncoder("text_encoder", "Qwen2_5_VLForConditionalGeneration", "Qwen2Tokenizer", 512,
                           "states[-1] of the prompt after its 34-token template", "qwen_2.5_vl_7b"),),
     latent=LatentFormat(channels=16, scaling_factor=1.0, downscale=8, patch=2),
     prediction="flow",
@@ -345,7 +345,8 @@ HIDREAM = Family(
                           "clip_l"),
               TextEncoder("text_encoder_2", "CLIPTextModelWithProjection", "CLIPTokenizer", 128,
                           "pooled (projected)", "clip_g"),
-              TextEncoder("text_encoder_3", "T5EncoderModel", "T5TokenizerFast", 128, "last", "t5xxl"),
+              TextEncoder("text_encoder_3", "T5EncoderModel", "T5TokenizerFast", 128, "last", "t5xxl",
+                          comfy_max_length=128),  # ComfyUI keeps HiDream's T5 at its first 128 tokens too
               TextEncoder("text_encoder_4", "LlamaForCausalLM", "PreTrainedTokenizerFast", 128,
                           "every layer's states after the embeddings, stacked", "llama")),
     latent=FLUX_LATENT,

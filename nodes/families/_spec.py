@@ -11,6 +11,19 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from nodeflow.core import NodeError
+
+#: How a prompt longer than its pipeline's window is read, the one rule for every family (Text Encode's
+#: `long_prompt`): "cut" at the window, as the diffusers pipeline cuts it (the diffusers convention, NodeFlow's
+#: default), or "chunk", as ComfyUI reads it (the comfyui convention; the ComfyUI importer sets it): CLIP window
+#: by window, a language model or T5 whole (its tokenizers cut nothing), where the family declares no cut of
+#: ComfyUI's own (`TextEncoder.comfy_max_length`).
+LONG_PROMPTS = ("cut", "chunk")
+LONG_PROMPT_HELP = ("Past the text encoder's window: 'cut' as diffusers' pipeline cuts it (with a warning naming "
+                    "the words cut off), or 'chunk', as ComfyUI reads it: a CLIP encoder window by window, joined "
+                    "(SD 1.x/2.x), a language model or T5 the whole prompt. Imported ComfyUI workflows use "
+                    "'chunk'.")
+
 
 @dataclass(frozen=True)
 class TextEncoder:
@@ -19,12 +32,17 @@ class TextEncoder:
     part: str  # "text_encoder", "text_encoder_2", ...
     model: str  # transformers class name
     tokenizer: str  # transformers tokenizer class name
-    max_length: int  # the pipeline's padding length
+    #: The pipeline's window: the tokens it pads a prompt to and cuts it at (its max_sequence_length
+    #: default); 0 where the pipeline cuts nothing.
+    max_length: int
     #: What the family takes from it: "pooled" (CLIP pooled vector), "last" (last hidden states),
     #: "penultimate+pooled" (SD3's CLIPs: penultimate states and the projected pooled vector).
     output: str
     #: ComfyUI's name for this kind of file (used in messages and by the split loaders).
     comfy_name: str = ""
+    #: Tokens ComfyUI keeps of a prompt where it cuts one itself (HiDream's T5: 128); 0 where it reads
+    #: the whole prompt, as its language-model and T5 tokenizers do.
+    comfy_max_length: int = 0
 
     def window(self, tokenizer: Any) -> int:
         """Tokens the prompt is padded to: the pipeline's `max_length`, or the tokenizer's own window
@@ -32,6 +50,16 @@ class TextEncoder:
         16 tokens, whose pipeline is called with max_sequence_length set to it)."""
         own = getattr(tokenizer, "model_max_length", None)
         return min(self.max_length, int(own)) if isinstance(own, int) and own > 0 else self.max_length
+
+    def cut(self, tokenizer: Any, long_prompt: str) -> int | None:
+        """Tokens a prompt is cut at under `long_prompt` (`LONG_PROMPTS`): the window where the pipeline
+        cuts ("cut"), ComfyUI's own cut ("chunk"); None where the whole prompt is read."""
+        if long_prompt not in LONG_PROMPTS:
+            raise NodeError(f"unknown long_prompt '{long_prompt}' (known: {', '.join(LONG_PROMPTS)})",
+                            "long_prompt")
+        if long_prompt == "chunk":
+            return self.comfy_max_length or None
+        return self.window(tokenizer) or None
 
 
 @dataclass(frozen=True)
@@ -76,7 +104,8 @@ class Family:
     pipeline: str
     #: Shipped configs and tokenizers: resources/configs/<config>/ (a diffusers folder layout).
     config: str
-    #: Module holding the family's maths: `encode(ctx, clip, text)` and `Denoise` (see flow/_call).
+    #: Module holding the family's maths: `encode(ctx, clip, text, texts=None, long_prompt="cut")` (the prompt
+    #: read as `TextEncoder.cut` says) and `Denoise` (see flow/_call).
     adapter: str
     #: How the pipeline runs classifier-free guidance: "batched" (negative and positive in one
     #: call) or "separate" (two calls, the pipeline's "true CFG").

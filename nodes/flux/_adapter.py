@@ -24,22 +24,29 @@ from nodes.families import require_rope_width
 torch = lazy("torch")
 
 
-def tokens(ctx: RunContext, tokenizer: Any, text: str, length: int) -> Any:
-    """The pipeline's tokenization: padded to `length`, cut there with a warning naming the cut."""
-    inputs = tokenizer(text, padding="max_length", max_length=length, truncation=True, return_tensors="pt")
-    full = tokenizer(text, padding="longest", return_tensors="pt").input_ids
-    if full.shape[-1] > length:
-        removed = tokenizer.batch_decode(full[:, length - 1:-1])[0]
-        ctx.warn(f"prompt is longer than the text encoder's {length} tokens; this part was cut off "
-                 f"(as diffusers does): {removed!r}")
+def tokens(ctx: RunContext, tokenizer: Any, text: str, length: int, cut: int | None,
+           name: str = "the text encoder") -> Any:
+    """The pipeline's tokenization: padded to `length`; cut at `cut` (the pipeline's window) with a
+    warning naming the words cut off, or read whole where `cut` is None (`TextEncoder.cut` decides)."""
+    inputs = tokenizer(text, padding="max_length", max_length=length if cut is None else cut,
+                       truncation=cut is not None, return_tensors="pt")
+    full = tokenizer(text, return_tensors="pt").input_ids[0]
+    if cut is not None and len(full) > cut:
+        kept = inputs.input_ids[0, :cut]
+        same = int((kept == full[:cut]).cumprod(0).sum())  # the end token the cut puts last differs
+        removed = tokenizer.decode(full[same:], skip_special_tokens=True)
+        ctx.warn(f"prompt is longer than {name}'s {cut} tokens; this part was cut off (as diffusers does; "
+                 f"long_prompt 'chunk' reads it whole, as ComfyUI does): {removed!r}")
     return inputs
 
 
-def encode(ctx: RunContext, clip: Any, text: str, texts: Mapping[str, str] | None = None) -> Any:
+def encode(ctx: RunContext, clip: Any, text: str, texts: Mapping[str, str] | None = None,
+           long_prompt: str = "cut") -> Any:
     """CONDITIONING entry of one prompt: T5 states as `embeds`, CLIP's pooled vector as `pooled`.
 
     `texts` gives an encoder its own text by its ComfyUI name ("clip_l", "t5xxl"), as diffusers'
-    prompt / prompt_2 and ComfyUI's CLIPTextEncodeFlux do.
+    prompt / prompt_2 and ComfyUI's CLIPTextEncodeFlux do. CLIP's pooled vector is its first window's
+    either way (ComfyUI pools the first of its windows); T5 reads as `TextEncoder.cut` says.
     """
     from nodes.values import CondEntry
 
@@ -51,11 +58,13 @@ def encode(ctx: RunContext, clip: Any, text: str, texts: Mapping[str, str] | Non
     with torch.no_grad():
         clip_tokenizer, clip_model = clip.part(clip_spec.part)
         clip_text = texts.get(clip_spec.comfy_name, text)
-        ids = tokens(ctx, clip_tokenizer, clip_text, clip_tokenizer.model_max_length).input_ids
+        window = clip_tokenizer.model_max_length
+        ids = tokens(ctx, clip_tokenizer, clip_text, window, window).input_ids
         pooled = clip_model(ids.to(clip.device), output_hidden_states=False).pooler_output
         pooled = pooled.to(dtype=clip_model.dtype, device=clip.device)
         t5_tokenizer, t5_model = clip.part(t5_spec.part)
-        ids = tokens(ctx, t5_tokenizer, texts.get(t5_spec.comfy_name, text), t5_spec.window(t5_tokenizer)).input_ids
+        ids = tokens(ctx, t5_tokenizer, texts.get(t5_spec.comfy_name, text), t5_spec.window(t5_tokenizer),
+                     t5_spec.cut(t5_tokenizer, long_prompt)).input_ids
         embeds = t5_model(ids.to(clip.device), output_hidden_states=False)[0]
         embeds = embeds.to(dtype=t5_model.dtype, device=clip.device)
     return CondEntry(embeds=embeds, pooled=pooled, text=text)

@@ -7,6 +7,7 @@ from typing import Any
 
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
 from nodeflow.core.types import CLIP, CONDITIONING, FLOAT, IMAGE, LATENT, STRING
+from nodes.families import LONG_PROMPT_HELP, LONG_PROMPTS
 
 _GUIDANCE_HELP = ("Flux dev's distilled guidance (the pipelines' guidance_scale): how strongly the model "
                   "follows the prompt, in one model call. 3.5 is the usual value; Fill uses about 30. "
@@ -40,10 +41,12 @@ class TextEncodeFlux(Node):
         Input("clip_l", STRING, default="", multiline=True),
         Input("t5xxl", STRING, default="", multiline=True),
         Input("guidance", FLOAT, default=3.5, min=0.0, max=100.0, step=0.1, help=_GUIDANCE_HELP),
+        Input("long_prompt", STRING, default="cut", choices=LONG_PROMPTS, help=LONG_PROMPT_HELP),
     )
     outputs = (Output("conditioning", CONDITIONING),)
 
-    def run(self, ctx: RunContext, clip: Any, clip_l: str, t5xxl: str, guidance: float) -> tuple[Any]:
+    def run(self, ctx: RunContext, clip: Any, clip_l: str, t5xxl: str, guidance: float,
+            long_prompt: str = "cut") -> tuple[Any]:
         from nodes.values import Conditioning
 
         spec = clip.spec
@@ -51,7 +54,7 @@ class TextEncodeFlux(Node):
         if not {"clip_l", "t5xxl"} <= names:
             raise NodeError("Text Encode (Flux) needs Flux's text encoders (CLIP-L and T5-XXL, e.g. from "
                             "Dual CLIP Loader with type flux)", "clip")
-        entry = spec.module().encode(ctx, clip, t5xxl, {"clip_l": clip_l, "t5xxl": t5xxl})
+        entry = spec.module().encode(ctx, clip, t5xxl, {"clip_l": clip_l, "t5xxl": t5xxl}, long_prompt=long_prompt)
         return (Conditioning([entry.with_(guidance=float(guidance))]),)
 
 

@@ -29,14 +29,16 @@ from nodes.flux._adapter import read_blocks
 torch = lazy("torch")
 
 
-def encode(ctx: RunContext, clip: Any, text: str, texts: Any = None) -> Any:
+def encode(ctx: RunContext, clip: Any, text: str, texts: Any = None, long_prompt: str = "cut") -> Any:
     """One prompt's Qwen3 states, as Flux2KleinPipeline._get_qwen3_prompt_embeds makes them."""
     from nodes.conditioning._language_prompts import FLUX2_KLEIN
     from nodes.conditioning._language_prompts import encode as encode_language
     from nodes.values import CondEntry
 
-    tokenizer, encoder = clip.part(clip.spec.encoders[0].part)
-    embeds, _ = encode_language(FLUX2_KLEIN, tokenizer, encoder, text, clip.device)
+    spec = clip.spec.encoders[0]
+    tokenizer, encoder = clip.part(spec.part)
+    embeds, _ = encode_language(FLUX2_KLEIN, tokenizer, encoder, text, clip.device, spec=spec,
+                                long_prompt=long_prompt, ctx=ctx)
     return CondEntry(embeds=embeds.to(dtype=encoder.dtype), text=text)
 
 

@@ -14,12 +14,14 @@ from nodes.flux2._adapter import Denoise, denoiser_config, scheduler_config
 __all__ = ["Denoise", "denoiser_config", "encode", "scheduler_config"]
 
 
-def encode(ctx: RunContext, clip: Any, text: str, texts: Any = None) -> Any:
+def encode(ctx: RunContext, clip: Any, text: str, texts: Any = None, long_prompt: str = "cut") -> Any:
     """One prompt's Mistral 3 states, as Flux2Pipeline._get_mistral_3_small_prompt_embeds makes them."""
     from nodes.conditioning._language_prompts import FLUX2_DEV
     from nodes.conditioning._language_prompts import encode as encode_language
     from nodes.values import CondEntry
 
-    tokenizer, encoder = clip.part(clip.spec.encoders[0].part)
-    embeds, _ = encode_language(FLUX2_DEV, tokenizer, encoder, text, clip.device)
+    spec = clip.spec.encoders[0]
+    tokenizer, encoder = clip.part(spec.part)
+    embeds, _ = encode_language(FLUX2_DEV, tokenizer, encoder, text, clip.device, spec=spec,
+                                long_prompt=long_prompt, ctx=ctx)
     return CondEntry(embeds=embeds.to(dtype=encoder.dtype), text=text)

@@ -30,23 +30,30 @@ torch = lazy("torch")
 TAPS = (4, 8, 12, 16, 20, 24, 28, 32)
 #: The text window is the prompt's length rounded up to a multiple of this (Flux3TextEncoderStep).
 PAD_MULTIPLE = 80
-#: The pipeline's max_sequence_length: longer prompts are cut.
-MAX_TOKENS = 8192
 
-
-def prompt_states(tokenizer: Any, encoder: Any, text: str, device: Any) -> Any:
+def prompt_states(tokenizer: Any, encoder: Any, text: str, device: Any, cut: int | None,
+                  ctx: RunContext | None = None) -> Any:
     """[1, window, len(TAPS) x width] stacked states of one prompt, as
-    Flux3TextEncoderStep._get_qwen3_vl_prompt_embeds makes them."""
+    Flux3TextEncoderStep._get_qwen3_vl_prompt_embeds makes them: cut at `cut` (`TextEncoder.cut`'s; the
+    pipeline's max_sequence_length) with a warning, or read whole where it is None."""
+    from nodes.conditioning._language_prompts import require_positions, warn_cut
+
     layers = encoder.config.get_text_config().num_hidden_layers
     if layers < max(TAPS):
         raise NodeError(f"FLUX.3 takes the states of Qwen3-VL's layers up to {max(TAPS)}; this text encoder has "
                         f"{layers} layers", "clip")
     chat = tokenizer.apply_chat_template([{"role": "user", "content": text}], tokenize=False,
                                          add_generation_prompt=True)
-    real = tokenizer(chat, return_tensors="pt", truncation=True, max_length=MAX_TOKENS)["input_ids"].shape[1]
-    window = min(math.ceil(real / PAD_MULTIPLE) * PAD_MULTIPLE, MAX_TOKENS)
-    tokens = tokenizer(chat, return_tensors="pt", padding="max_length", padding_side="right", truncation=True,
-                       max_length=window)
+    full = tokenizer(chat, return_tensors="pt")["input_ids"]
+    real = full.shape[1]
+    if cut is not None and real > cut:
+        warn_cut(ctx, "Flux3ModularPipeline", real, cut, tokenizer.decode(full[0, cut:]))
+        real = cut
+    window = math.ceil(real / PAD_MULTIPLE) * PAD_MULTIPLE
+    window = window if cut is None else min(window, cut)
+    require_positions(encoder, real)
+    tokens = tokenizer(chat, return_tensors="pt", padding="max_length", padding_side="right",
+                       truncation=cut is not None, max_length=window)
     ids, mask = tokens["input_ids"].to(device), tokens["attention_mask"].to(device)
     positions = torch.arange(window, device=device)[None].masked_fill(mask == 0, 1)
     with torch.no_grad():
@@ -57,12 +64,14 @@ def prompt_states(tokenizer: Any, encoder: Any, text: str, device: Any) -> Any:
     return stacked.permute(0, 2, 1, 3).reshape(batch, length, taps * width)
 
 
-def encode(ctx: RunContext, clip: Any, text: str, texts: Any = None) -> Any:
+def encode(ctx: RunContext, clip: Any, text: str, texts: Any = None, long_prompt: str = "cut") -> Any:
     """One prompt's conditioning: the stacked Qwen3-VL states (see module doc)."""
     from nodes.values import CondEntry
 
-    tokenizer, encoder = clip.part(clip.spec.encoders[0].part)
-    return CondEntry(embeds=prompt_states(tokenizer, encoder, text, clip.device), text=text)
+    spec = clip.spec.encoders[0]
+    tokenizer, encoder = clip.part(spec.part)
+    states = prompt_states(tokenizer, encoder, text, clip.device, spec.cut(tokenizer, long_prompt), ctx)
+    return CondEntry(embeds=states, text=text)
 
 
 def pack(latents: Any) -> Any:

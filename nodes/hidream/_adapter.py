@@ -31,19 +31,12 @@ torch = lazy("torch")
 TOKENS = 128
 
 
-def _ids(ctx: RunContext, tokenizer: Any, text: str, length: int, name: str) -> Any:
-    """The pipeline's tokenization of one encoder's prompt: padded to `length`, cut there with a warning."""
-    inputs = tokenizer(text, padding="max_length", max_length=length, truncation=True, return_tensors="pt")
-    full = tokenizer(text, padding="longest", return_tensors="pt").input_ids
-    if full.shape[-1] > length:
-        ctx.warn(f"prompt is longer than {name}'s {length} tokens; the rest was cut off (as diffusers does): "
-                 f"{tokenizer.batch_decode(full[:, length - 1:-1])[0]!r}")
-    return inputs
-
-
-def encode(ctx: RunContext, clip: Any, text: str, texts: Mapping[str, str] | None = None) -> Any:
+def encode(ctx: RunContext, clip: Any, text: str, texts: Mapping[str, str] | None = None,
+           long_prompt: str = "cut") -> Any:
     """One prompt's conditioning, as HiDreamImagePipeline.encode_prompt makes it (see module doc);
-    `texts` gives an encoder its own text by its ComfyUI name, as the pipeline's prompt_2..4 do."""
+    `texts` gives an encoder its own text by its ComfyUI name, as the pipeline's prompt_2..4 do. The
+    CLIPs read their window either way; T5 and Llama read as `TextEncoder.cut` says."""
+    from nodes.flux._adapter import tokens
     from nodes.values import CondEntry
 
     texts = texts or {}
@@ -52,15 +45,18 @@ def encode(ctx: RunContext, clip: Any, text: str, texts: Mapping[str, str] | Non
     with torch.no_grad():
         for spec in (clip_l, clip_g):
             tokenizer, model = clip.part(spec.part)
-            ids = _ids(ctx, tokenizer, texts.get(spec.comfy_name, text), min(TOKENS, 218), spec.comfy_name).input_ids
+            window = min(TOKENS, 218)
+            ids = tokens(ctx, tokenizer, texts.get(spec.comfy_name, text), window, window, spec.comfy_name).input_ids
             pooled.append(model(ids.to(clip.device), output_hidden_states=True)[0].to(dtype=model.dtype))
         tokenizer, model = clip.part(t5.part)
-        inputs = _ids(ctx, tokenizer, texts.get(t5.comfy_name, text), t5.window(tokenizer), t5.comfy_name)
+        inputs = tokens(ctx, tokenizer, texts.get(t5.comfy_name, text), t5.window(tokenizer),
+                        t5.cut(tokenizer, long_prompt), t5.comfy_name)
         states = model(inputs.input_ids.to(clip.device), attention_mask=inputs.attention_mask.to(clip.device))[0]
         states = states.to(dtype=model.dtype)
         tokenizer, model = clip.part(llama.part)
         tokenizer.pad_token = tokenizer.eos_token  # as the pipeline sets it
-        inputs = _ids(ctx, tokenizer, texts.get(llama.comfy_name, text), llama.window(tokenizer), llama.comfy_name)
+        inputs = tokens(ctx, tokenizer, texts.get(llama.comfy_name, text), llama.window(tokenizer),
+                        llama.cut(tokenizer, long_prompt), llama.comfy_name)
         out = model(inputs.input_ids.to(clip.device), attention_mask=inputs.attention_mask.to(clip.device),
                     output_hidden_states=True, output_attentions=True)
         stack = torch.stack(out.hidden_states[1:], dim=0)

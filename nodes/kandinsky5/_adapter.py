@@ -25,7 +25,8 @@ from nodes.families import require_rope_width
 torch = lazy("torch")
 
 
-def encode(ctx: RunContext, clip: Any, text: str, texts: Mapping[str, str] | None = None) -> Any:
+def encode(ctx: RunContext, clip: Any, text: str, texts: Mapping[str, str] | None = None,
+           long_prompt: str = "cut") -> Any:
     """One prompt's Qwen2.5-VL states and CLIP pooled vector, as Kandinsky5T2IPipeline.encode_prompt makes them."""
     from diffusers.pipelines.kandinsky5.pipeline_kandinsky_t2i import prompt_clean
 
@@ -38,9 +39,10 @@ def encode(ctx: RunContext, clip: Any, text: str, texts: Mapping[str, str] | Non
     texts = texts or {}
     tokenizer, encoder = clip.part(qwen_spec.part)
     embeds, _ = encode_language(KANDINSKY5, tokenizer, encoder, prompt_clean(texts.get(qwen_spec.comfy_name, text)),
-                                clip.device)
+                                clip.device, spec=qwen_spec, long_prompt=long_prompt, ctx=ctx)
     clip_tokenizer, clip_model = clip.part(clip_spec.part)
-    ids = tokens(ctx, clip_tokenizer, prompt_clean(texts.get(clip_spec.comfy_name, text)), clip_spec.max_length)
+    ids = tokens(ctx, clip_tokenizer, prompt_clean(texts.get(clip_spec.comfy_name, text)), clip_spec.max_length,
+                 clip_spec.max_length)
     with torch.no_grad():
         pooled = clip_model(ids.input_ids.to(clip.device), attention_mask=ids.attention_mask.to(clip.device)
                             ).pooler_output

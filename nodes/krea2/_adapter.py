@@ -46,17 +46,26 @@ TAIL_TOKENS = 5
 DISTILLED_MU = 1.15
 
 
-def prompt_states(tokenizer: Any, encoder: Any, text: str, window: int, device: Any) -> tuple[Any, Any]:
-    """([1, window, len(TAPS), width] stacked states, [1, window] mask of 0/1) of one prompt, as
-    Krea2Pipeline.get_text_hidden_states makes them."""
-    from nodes.conditioning._language_prompts import QWEN_IMAGE
+def prompt_states(tokenizer: Any, encoder: Any, text: str, window: int, device: Any, cut: int | None = None,
+                  ctx: RunContext | None = None) -> tuple[Any, Any]:
+    """([1, L, len(TAPS), width] stacked states, [1, L] mask of 0/1) of one prompt, as
+    Krea2Pipeline.get_text_hidden_states makes them: L is the window, or the prompt's length where it
+    is longer and `cut` is None (read whole, as ComfyUI reads it; `cut` is `TextEncoder.cut`'s)."""
+    from nodes.conditioning._language_prompts import QWEN_IMAGE, require_positions, warn_cut
 
     head, tail = QWEN_IMAGE.template.split("{}")
-    body = tokenizer([head + text], truncation=True, padding="max_length",
-                     max_length=window + HEAD_TOKENS - TAIL_TOKENS, return_tensors="pt")
+    body = tokenizer([head + text], return_tensors="pt")
+    count = body.input_ids.shape[1] - HEAD_TOKENS + TAIL_TOKENS
+    if cut is not None and count > cut:
+        rest = body.input_ids[0, HEAD_TOKENS - TAIL_TOKENS + cut:]
+        warn_cut(ctx, "Krea2Pipeline", count, cut, tokenizer.decode(rest))
+    length = (window if cut is None else cut) + HEAD_TOKENS - TAIL_TOKENS
+    body = tokenizer([head + text], truncation=cut is not None, padding="max_length", max_length=length,
+                     return_tensors="pt")
     closing = tokenizer([tail], return_tensors="pt")
     ids = torch.cat([body.input_ids, closing.input_ids], dim=1).to(device)
     mask = torch.cat([body.attention_mask, closing.attention_mask], dim=1).to(device).bool()
+    require_positions(encoder, int(mask.sum()))
     positions = (mask.long().cumsum(dim=-1) - 1).clamp(min=0).unsqueeze(0).expand(3, -1, -1)
     layers = encoder.config.get_text_config().num_hidden_layers
     if layers < max(TAPS):
@@ -69,13 +78,14 @@ def prompt_states(tokenizer: Any, encoder: Any, text: str, window: int, device: 
     return stacked[:, HEAD_TOKENS:], mask[:, HEAD_TOKENS:].long()
 
 
-def encode(ctx: RunContext, clip: Any, text: str, texts: Any = None) -> Any:
+def encode(ctx: RunContext, clip: Any, text: str, texts: Any = None, long_prompt: str = "cut") -> Any:
     """One prompt's conditioning: the stacked Qwen3-VL states, flattened per token, and their mask."""
     from nodes.values import CondEntry
 
     spec = clip.spec.encoders[0]
     tokenizer, encoder = clip.part(spec.part)
-    states, mask = prompt_states(tokenizer, encoder, text, spec.window(tokenizer), clip.device)
+    states, mask = prompt_states(tokenizer, encoder, text, spec.window(tokenizer), clip.device,
+                                 spec.cut(tokenizer, long_prompt), ctx)
     return CondEntry(embeds=states.flatten(2).to(dtype=encoder.dtype), text=text, attention_mask=mask)
 
 

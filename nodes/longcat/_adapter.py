@@ -43,30 +43,35 @@ TAIL = "<|im_end|>\n<|im_start|>assistant\n"
 EDIT_AREA = 1024 * 1024
 
 
-def prompt_tokens(ctx: RunContext | None, tokenizer: Any, text: str, window: int) -> list[int]:
+def prompt_tokens(ctx: RunContext | None, tokenizer: Any, text: str, cut: int | None) -> list[int]:
     """The prompt's token ids as the pipelines make them: quoted spans one character at a time (so
-    text to be drawn is spelled out), the rest as it comes, cut at `window` with a warning."""
+    text to be drawn is spelled out), the rest as it comes, cut at `cut` with a warning (None: whole)."""
     from diffusers.pipelines.longcat_image.pipeline_longcat_image import split_quotation
 
     ids: list[int] = []
     for part, quoted in split_quotation(text):
         for piece in (part if quoted else [part]):
             ids.extend(tokenizer(piece, add_special_tokens=False)["input_ids"])
-    if len(ids) > window:
-        if ctx is not None:
-            ctx.warn(f"prompt is longer than LongCat-Image's {window} tokens; the rest was cut off (as diffusers "
-                     f"does): {tokenizer.decode(ids[window:])!r}")
-        ids = ids[:window]
+    if cut is not None and len(ids) > cut:
+        from nodes.conditioning._language_prompts import warn_cut
+
+        warn_cut(ctx, "LongCatImagePipeline", len(ids), cut, tokenizer.decode(ids[cut:]))
+        ids = ids[:cut]
     return ids
 
 
-def prompt_states(ctx: RunContext | None, clip: Any, text: str, pictures: Mapping[str, Any] | None = None) -> Any:
+def prompt_states(ctx: RunContext | None, clip: Any, text: str, pictures: Mapping[str, Any] | None = None,
+                  long_prompt: str = "cut") -> Any:
     """[1, L, width]: Qwen2.5-VL's last hidden states of the prompt padded to the window (see module
-    doc); with `pictures` (the processor's pixel_values and image_grid_thw), the edit template's."""
+    doc), read as `TextEncoder.cut` says; with `pictures` (the processor's pixel_values and
+    image_grid_thw), the edit template's."""
+    from nodes.conditioning._language_prompts import require_positions
+
     spec = clip.spec.encoders[0]
     tokenizer, encoder = clip.part(spec.part)
     window = spec.window(tokenizer)
-    body = tokenizer.pad({"input_ids": [prompt_tokens(ctx, tokenizer, text, window)]}, max_length=window,
+    ids = prompt_tokens(ctx, tokenizer, text, spec.cut(tokenizer, long_prompt))
+    body = tokenizer.pad({"input_ids": [ids]}, max_length=window,
                          padding="max_length", return_attention_mask=True, return_tensors="pt")
     head = HEAD
     if pictures is not None:
@@ -79,6 +84,7 @@ def prompt_states(ctx: RunContext | None, clip: Any, text: str, pictures: Mappin
     ids = torch.cat([torch.tensor(prefix, dtype=kind), body.input_ids[0], torch.tensor(suffix, dtype=kind)])
     ones = body.attention_mask.dtype
     mask = torch.cat([torch.ones(len(prefix), dtype=ones), body.attention_mask[0], torch.ones(len(suffix), dtype=ones)])
+    require_positions(encoder, int(mask.sum()))
     extra = {k: v.to(clip.device) for k, v in (pictures or {}).items()}
     with torch.no_grad():
         states = encoder(input_ids=ids[None].to(clip.device), attention_mask=mask[None].to(clip.device),
@@ -86,11 +92,11 @@ def prompt_states(ctx: RunContext | None, clip: Any, text: str, pictures: Mappin
     return states[:, start:-len(suffix)].to(dtype=encoder.dtype)
 
 
-def encode(ctx: RunContext, clip: Any, text: str, texts: Any = None) -> Any:
+def encode(ctx: RunContext, clip: Any, text: str, texts: Any = None, long_prompt: str = "cut") -> Any:
     """One prompt's conditioning, as LongCatImagePipeline.encode_prompt makes it."""
     from nodes.values import CondEntry
 
-    return CondEntry(embeds=prompt_states(ctx, clip, text), text=text)
+    return CondEntry(embeds=prompt_states(ctx, clip, text, long_prompt=long_prompt), text=text)
 
 
 def picture_processor(tokenizer: Any) -> Any:

@@ -32,8 +32,11 @@ TITLE = "LTX-2"
 DEFAULT_FRAME_RATE = 25.0
 
 
-def encode(ctx: RunContext, clip: Any, text: str, texts: Any = None) -> Any:
-    """One prompt's stacked Gemma states and token mask, as LTX2Pipeline._get_gemma_prompt_embeds makes them."""
+def encode(ctx: RunContext, clip: Any, text: str, texts: Any = None, long_prompt: str = "cut") -> Any:
+    """One prompt's stacked Gemma states and token mask, as LTX2Pipeline._get_gemma_prompt_embeds makes them,
+    cut at the window (with a warning) or read whole, as `TextEncoder.cut` says."""
+    from nodes.conditioning._language_prompts import require_positions
+    from nodes.flux._adapter import tokens
     from nodes.values import CondEntry
 
     (gemma,) = clip.spec.encoders
@@ -44,9 +47,9 @@ def encode(ctx: RunContext, clip: Any, text: str, texts: Any = None) -> Any:
     tokenizer.padding_side = "left"  # Gemma reads chat-style prompts left-padded, as the pipeline sets it
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    inputs = tokenizer([text.strip()], padding="max_length", max_length=gemma.window(tokenizer), truncation=True,
-                       add_special_tokens=True, return_tensors="pt")
+    inputs = tokens(ctx, tokenizer, text.strip(), gemma.window(tokenizer), gemma.cut(tokenizer, long_prompt))
     mask = inputs.attention_mask.to(clip.device)
+    require_positions(encoder, int(mask.sum()))
     with torch.no_grad():
         out = encoder(input_ids=inputs.input_ids.to(clip.device), attention_mask=mask, output_hidden_states=True)
     states = torch.stack(out.hidden_states, dim=-1).flatten(2, 3).to(dtype=encoder.dtype)

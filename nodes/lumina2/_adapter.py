@@ -21,7 +21,7 @@ from typing import Any
 from nodeflow.core import NodeError, RunContext
 from nodes._latent_numbers import require_whole_cells
 from nodes._lazy import lazy
-from nodes.families import require_rope_width
+from nodes.families import require_rope_width, require_text_positions
 
 torch = lazy("torch")
 
@@ -40,20 +40,18 @@ def with_system(system: str, text: str) -> str:
     return f"{system} <Prompt Start> {text}"
 
 
-def encode(ctx: RunContext, clip: Any, text: str, texts: Any = None) -> Any:
+def encode(ctx: RunContext, clip: Any, text: str, texts: Any = None, long_prompt: str = "cut") -> Any:
     """One text's Gemma 2 states and mask, as Lumina2Pipeline._get_gemma_prompt_embeds makes them: a
-    longer text is cut at the pipeline's 256 tokens, with a warning naming what was cut off."""
+    longer text is cut at the pipeline's 256 tokens, with a warning naming what was cut off, or read
+    whole (long_prompt "chunk"), as ComfyUI reads it."""
     from nodes.conditioning._language_prompts import LUMINA2
     from nodes.conditioning._language_prompts import encode as encode_language
     from nodes.values import CondEntry
 
-    tokenizer, encoder = clip.part(clip.spec.encoders[0].part)
-    ids = tokenizer(text).input_ids
-    if len(ids) > LUMINA2.max_length:
-        ctx.warn(f"the prompt is {len(ids)} tokens, longer than the {LUMINA2.max_length} Lumina2Pipeline reads; "
-                 f"this part was cut off, as the pipeline cuts it (ComfyUI reads the whole prompt): "
-                 f"{tokenizer.decode(ids[LUMINA2.max_length:])!r}")
-    embeds, mask = encode_language(LUMINA2, tokenizer, encoder, text, clip.device)
+    spec = clip.spec.encoders[0]
+    tokenizer, encoder = clip.part(spec.part)
+    embeds, mask = encode_language(LUMINA2, tokenizer, encoder, text, clip.device, spec=spec,
+                                   long_prompt=long_prompt, ctx=ctx)
     return CondEntry(embeds=embeds.to(dtype=encoder.dtype), text=text, attention_mask=mask)
 
 
@@ -72,6 +70,9 @@ class Denoise:
         mask = entry.attention_mask
         if mask is None:
             mask = torch.ones(entry.embeds.shape[:2], dtype=torch.long)
+        # the attended caption takes rotary rows 0.. and the picture the next: all under axes_lens[0]
+        require_text_positions(int(mask.sum(dim=1).max()), int(model.unet.config.axes_lens[0]) - 1, "Lumina 2",
+                               "axes_lens[0]")
         self.mask = mask.to(model.device).repeat(batch, 1)
         self.train_steps = int(model.scheduler_config.get("num_train_timesteps", 1000))
 

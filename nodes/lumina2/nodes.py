@@ -15,6 +15,7 @@ from typing import Any
 
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
 from nodeflow.core.types import BOOLEAN, CLIP, CONDITIONING, FLOAT, MODEL, STRING
+from nodes.families import LONG_PROMPT_HELP, LONG_PROMPTS
 from nodes.lumina2._adapter import SYSTEM_PROMPTS, with_system
 
 #: The pipeline this family's nodes are written for (`Family.pipeline`).
@@ -39,10 +40,12 @@ class TextEncodeLumina2(Node):
         Input("system_prompt", STRING, default="superior", choices=tuple(SYSTEM_PROMPTS),
               help=" ".join(f"{k}: {v}" for k, v in SYSTEM_PROMPTS.items())),
         Input("user_prompt", STRING, default="", multiline=True),
+        Input("long_prompt", STRING, default="cut", choices=LONG_PROMPTS, help=LONG_PROMPT_HELP),
     )
     outputs = (Output("conditioning", CONDITIONING),)
 
-    def run(self, ctx: RunContext, clip: Any, system_prompt: str, user_prompt: str) -> tuple[Any]:
+    def run(self, ctx: RunContext, clip: Any, system_prompt: str, user_prompt: str,
+            long_prompt: str = "cut") -> tuple[Any]:
         from nodes.conditioning._prompt_encode import encode_prompt
         from nodes.values import Conditioning
 
@@ -50,7 +53,8 @@ class TextEncodeLumina2(Node):
             raise NodeError(f"unknown system prompt '{system_prompt}' (known: {', '.join(SYSTEM_PROMPTS)})",
                             "system_prompt")
         _require_lumina(clip.spec, self.title, "clip")
-        return (Conditioning([encode_prompt(ctx, clip, with_system(SYSTEM_PROMPTS[system_prompt], user_prompt))]),)
+        text = with_system(SYSTEM_PROMPTS[system_prompt], user_prompt)
+        return (Conditioning([encode_prompt(ctx, clip, text, long_prompt)]),)
 
 
 class Lumina2Guidance(Node):

@@ -127,8 +127,9 @@ def prompt_states(tokenizer: Any, encoder: Any, text: str, device: Any, keyframe
     return states, torch.tensor(tags, dtype=torch.long)
 
 
-def encode(ctx: RunContext, clip: Any, text: str, texts: Any = None) -> Any:
-    """One prompt's conditioning (no keyframes): the layer-50 states and their tags."""
+def encode(ctx: RunContext, clip: Any, text: str, texts: Any = None, long_prompt: str = "cut") -> Any:
+    """One prompt's conditioning (no keyframes): the layer-50 states and their tags. The pipeline cuts no
+    prompt (its window is 0), so either `long_prompt` reads it whole."""
     from nodes.values import CondEntry
 
     tokenizer, encoder = clip.part(clip.spec.encoders[0].part)

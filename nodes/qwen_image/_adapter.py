@@ -29,14 +29,16 @@ from nodes.families import require_rope_width
 torch = lazy("torch")
 
 
-def encode(ctx: RunContext, clip: Any, text: str, texts: Any = None) -> Any:
+def encode(ctx: RunContext, clip: Any, text: str, texts: Any = None, long_prompt: str = "cut") -> Any:
     """One prompt's Qwen2.5-VL states, as QwenImagePipeline.encode_prompt makes them."""
     from nodes.conditioning._language_prompts import QWEN_IMAGE
     from nodes.conditioning._language_prompts import encode as encode_language
     from nodes.values import CondEntry
 
-    tokenizer, encoder = clip.part(clip.spec.encoders[0].part)
-    embeds, mask = encode_language(QWEN_IMAGE, tokenizer, encoder, text, clip.device)
+    spec = clip.spec.encoders[0]
+    tokenizer, encoder = clip.part(spec.part)
+    embeds, mask = encode_language(QWEN_IMAGE, tokenizer, encoder, text, clip.device, spec=spec,
+                                   long_prompt=long_prompt, ctx=ctx)
     return CondEntry(embeds=embeds.to(dtype=encoder.dtype), text=text,
                      attention_mask=None if bool(mask.all()) else mask)
 

@@ -24,8 +24,9 @@ from nodes.families import require_rope_width
 torch = lazy("torch")
 
 
-def encode(ctx: RunContext, clip: Any, text: str, texts: Any = None) -> Any:
-    """One prompt's Qwen3-VL states and picture slots (none), as QwenImage21Pipeline.encode_prompt makes them."""
+def encode(ctx: RunContext, clip: Any, text: str, texts: Any = None, long_prompt: str = "cut") -> Any:
+    """One prompt's Qwen3-VL states and picture slots (none), as QwenImage21Pipeline.encode_prompt makes them:
+    the pipeline cuts no prompt (its window is 0), so either `long_prompt` reads it whole."""
     from nodes.qwen_image21._prompt import encode as encode_prompt
     from nodes.values import CondEntry
 

@@ -21,9 +21,11 @@ from nodes.flux._adapter import tokens
 torch = lazy("torch")
 
 
-def encode(ctx: RunContext, clip: Any, text: str, texts: Mapping[str, str] | None = None) -> Any:
+def encode(ctx: RunContext, clip: Any, text: str, texts: Mapping[str, str] | None = None,
+           long_prompt: str = "cut") -> Any:
     """One prompt as the pipeline encodes it; `texts` gives an encoder its own text by its ComfyUI
-    name ("clip_l", "clip_g", "t5xxl"), as prompt / prompt_2 / prompt_3 and CLIPTextEncodeSD3 do."""
+    name ("clip_l", "clip_g", "t5xxl"), as prompt / prompt_2 / prompt_3 and CLIPTextEncodeSD3 do. The
+    CLIPs read their first 77-token window; T5 reads as `TextEncoder.cut` says."""
     from nodes.values import CondEntry
 
     texts = texts or {}
@@ -36,13 +38,15 @@ def encode(ctx: RunContext, clip: Any, text: str, texts: Mapping[str, str] | Non
         first_dtype = clip.part(clip_l.part)[1].dtype
         for spec in (clip_l, clip_g):
             tokenizer, encoder = clip.part(spec.part)
-            ids = tokens(ctx, tokenizer, texts.get(spec.comfy_name, text), tokenizer.model_max_length).input_ids
+            window = tokenizer.model_max_length
+            ids = tokens(ctx, tokenizer, texts.get(spec.comfy_name, text), window, window).input_ids
             out = encoder(ids.to(clip.device), output_hidden_states=True)
             pooled.append(out[0])
             states.append(out.hidden_states[-2].to(dtype=first_dtype, device=clip.device))
         clip_states = torch.cat(states, dim=-1)
         tokenizer, encoder = clip.part(t5.part)
-        ids = tokens(ctx, tokenizer, texts.get(t5.comfy_name, text), t5.window(tokenizer)).input_ids
+        ids = tokens(ctx, tokenizer, texts.get(t5.comfy_name, text), t5.window(tokenizer),
+                     t5.cut(tokenizer, long_prompt)).input_ids
         t5_states = encoder(ids.to(clip.device))[0].to(dtype=encoder.dtype, device=clip.device)
         clip_states = torch.nn.functional.pad(clip_states, (0, t5_states.shape[-1] - clip_states.shape[-1]))
         embeds = torch.cat([clip_states, t5_states], dim=-2)

@@ -6,6 +6,7 @@ from typing import Any
 
 from nodeflow.core import Input, Node, NodeError, Output, RunContext
 from nodeflow.core.types import CLIP, CONDITIONING, STRING
+from nodes.families import LONG_PROMPT_HELP, LONG_PROMPTS
 
 
 class TextEncodeSD3(Node):
@@ -23,11 +24,12 @@ class TextEncodeSD3(Node):
         Input("empty_padding", STRING, default="none", choices=("none", "empty_prompt"),
               help="ComfyUI's option for empty texts; NodeFlow encodes an empty text as the pipeline "
                    "does (padding tokens), which is 'empty_prompt'."),
+        Input("long_prompt", STRING, default="cut", choices=LONG_PROMPTS, help=LONG_PROMPT_HELP),
     )
     outputs = (Output("conditioning", CONDITIONING),)
 
     def run(self, ctx: RunContext, clip: Any, clip_l: str, clip_g: str, t5xxl: str,
-            empty_padding: str = "none") -> tuple[Any]:
+            empty_padding: str = "none", long_prompt: str = "cut") -> tuple[Any]:
         from nodes.values import Conditioning
 
         spec = clip.spec
@@ -39,4 +41,4 @@ class TextEncodeSD3(Node):
             ctx.warn("an empty text is encoded as the pipeline encodes it (padding tokens), not left out as "
                      "ComfyUI's empty_padding 'none' does")
         texts = {"clip_l": clip_l, "clip_g": clip_g, "t5xxl": t5xxl}
-        return (Conditioning([spec.module().encode(ctx, clip, t5xxl, texts)]),)
+        return (Conditioning([spec.module().encode(ctx, clip, t5xxl, texts, long_prompt=long_prompt)]),)

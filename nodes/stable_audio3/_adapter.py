@@ -31,14 +31,15 @@ __all__ = ["Denoise", "audio_vae", "encode", "folder_parts", "levels", "load_che
 LOGSNR_MIN, LOGSNR_MAX = -6.2, 2.0
 
 
-def encode(ctx: RunContext, clip: Any, text: str, texts: Any = None) -> Any:
-    """One prompt's T5Gemma states and mask, as StableAudio3Pipeline.encode_prompt makes them."""
+def encode(ctx: RunContext, clip: Any, text: str, texts: Any = None, long_prompt: str = "cut") -> Any:
+    """One prompt's T5Gemma states and mask, as StableAudio3Pipeline.encode_prompt makes them, cut at
+    the window (with a warning) or read whole, as `TextEncoder.cut` says."""
+    from nodes.flux._adapter import tokens as pipeline_tokens
     from nodes.values import CondEntry
 
     spec = clip.spec.encoders[0]
     tokenizer, encoder = clip.part(spec.part)
-    tokens = tokenizer([text], padding="max_length", max_length=spec.window(tokenizer), truncation=True,
-                       return_tensors="pt")
+    tokens = pipeline_tokens(ctx, tokenizer, text, spec.window(tokenizer), spec.cut(tokenizer, long_prompt))
     ids, mask = tokens.input_ids.to(clip.device), tokens.attention_mask.to(clip.device)
     with torch.no_grad():
         states = encoder(ids, attention_mask=mask)[0]

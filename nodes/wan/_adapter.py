@@ -36,24 +36,26 @@ TITLE = "Wan"
 SCALES_ROPE = True
 
 
-def encode(ctx: RunContext, clip: Any, text: str, texts: Mapping[str, str] | None = None) -> Any:
-    """One prompt's UMT5 states as WanPipeline.encode_prompt makes them."""
+def encode(ctx: RunContext, clip: Any, text: str, texts: Mapping[str, str] | None = None,
+           long_prompt: str = "cut") -> Any:
+    """One prompt's UMT5 states as WanPipeline.encode_prompt makes them: padded with zeros to the
+    window, cut there (with a warning) or read whole, as `TextEncoder.cut` says."""
     from diffusers.pipelines.wan.pipeline_wan import prompt_clean
 
+    from nodes.flux._adapter import tokens
     from nodes.values import CondEntry
 
     (umt5,) = clip.spec.encoders
     tokenizer, encoder = clip.part(umt5.part)
     window = umt5.window(tokenizer)
     prompt = prompt_clean((texts or {}).get(umt5.comfy_name, text))
-    inputs = tokenizer([prompt], padding="max_length", max_length=window, truncation=True, add_special_tokens=True,
-                       return_attention_mask=True, return_tensors="pt")
+    inputs = tokens(ctx, tokenizer, prompt, window, umt5.cut(tokenizer, long_prompt))
     mask = inputs.attention_mask
     with torch.no_grad():
         states = encoder(inputs.input_ids.to(clip.device), mask.to(clip.device)).last_hidden_state
     length = int(mask.gt(0).sum())
     states = states.to(dtype=encoder.dtype, device=clip.device)
-    embeds = torch.cat([states[0, :length], states.new_zeros(window - length, states.shape[-1])])[None]
+    embeds = torch.cat([states[0, :length], states.new_zeros(max(window - length, 0), states.shape[-1])])[None]
     return CondEntry(embeds=embeds, text=text)
 
 

@@ -19,13 +19,13 @@ from typing import Any
 from nodeflow.core import RunContext
 from nodes._latent_numbers import require_control_size, require_whole_cells
 from nodes._lazy import lazy
-from nodes.families import require_rope_width
+from nodes.families import require_rope_width, require_text_positions
 from nodes.z_image import _control
 
 torch = lazy("torch")
 
 
-def encode(ctx: RunContext, clip: Any, text: str, texts: Any = None) -> Any:
+def encode(ctx: RunContext, clip: Any, text: str, texts: Any = None, long_prompt: str = "cut") -> Any:
     """One prompt's Qwen3 states, as ZImagePipeline._encode_prompt makes them."""
     from nodes.conditioning._language_prompts import Z_IMAGE
     from nodes.conditioning._language_prompts import encode as encode_language
@@ -33,7 +33,8 @@ def encode(ctx: RunContext, clip: Any, text: str, texts: Any = None) -> Any:
 
     spec = clip.spec.encoders[0]
     tokenizer, encoder = clip.part(spec.part)
-    embeds, _ = encode_language(Z_IMAGE, tokenizer, encoder, text, clip.device)
+    embeds, _ = encode_language(Z_IMAGE, tokenizer, encoder, text, clip.device, spec=spec, long_prompt=long_prompt,
+                                ctx=ctx)
     return CondEntry(embeds=embeds.to(dtype=encoder.dtype), text=text)
 
 
@@ -44,6 +45,10 @@ class Denoise:
         require_whole_cells(*size, model.vae_scale_factor, "Z-Image")
         if model.control is not None:
             require_control_size(model.control.latents, size)
+        # the caption, padded to a multiple of 32, takes rotary rows 1.. and the picture the row after it,
+        # all under axes_lens[0]
+        rows = int(model.unet.config.axes_lens[0])
+        require_text_positions(entry.embeds.shape[1], (rows - 2) // 32 * 32, "Z-Image", "axes_lens[0]")
         self.model = model
         self.captions = [entry.embeds[0].to(model.device)] * batch
 

@@ -54,6 +54,6 @@ def test_clip_text_encode_lumina2_and_renorm_cfg_map_to_their_nodes():
     graph, report = import_data(api, default_registry())
     assert report.fully_mapped, report.lines()
     assert graph.nodes["1"].type == "lumina2.text_encode"
-    assert graph.nodes["1"].params == {"system_prompt": "alignment", "user_prompt": "a cat"}
+    assert graph.nodes["1"].params == {"system_prompt": "alignment", "user_prompt": "a cat", "long_prompt": "chunk"}
     assert graph.nodes["4"].type == "sampling.renorm_cfg"
     assert graph.nodes["4"].params == {"cfg_trunc": 0.8, "renorm_cfg": 1.5}

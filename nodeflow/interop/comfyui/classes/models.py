@@ -41,7 +41,7 @@ MODELS: tuple[Entry, ...] = (
     Entry("FluxKVCache", "flux2.kv_cache", (), same("model"), ("model",)),
     Entry("QwenImage21Cache", "qwen_image21.cache", ("device", "dtype"), same("model", "device", "dtype"), ("model",)),
     Entry("CLIPTextEncodeLumina2", "lumina2.text_encode", ("system_prompt", "user_prompt"),
-          same("clip", "system_prompt", "user_prompt"), ("conditioning",)),
+          same("clip", "system_prompt", "user_prompt"), ("conditioning",), fixed={"long_prompt": "chunk"}),
     # ComfyUI-GGUF's loaders: the same loaders, their files GGUF (kept quantized: nodes.models._quantized)
     Entry("UnetLoaderGGUF", "models.load_unet", ("unet_name",), {"unet_name": "unet"}, ("model",)),
     Entry("CLIPLoaderGGUF", "models.load_clip", ("clip_name", "type"), {"clip_name": "clip_name", "type": "type"},
