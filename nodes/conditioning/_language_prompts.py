@@ -173,7 +173,8 @@ def encode(recipe: LanguagePrompt, tokenizer: Any, model: Any, text: str, device
         full = _tokenize(recipe, tokenizer, text, {})
         count = full["input_ids"].shape[1] - head
         if cut is not None and count > cut:
-            warn_cut(ctx, recipe.follows.split(".")[0], count, cut, tokenizer.decode(full["input_ids"][0, head + cut:]))
+            rest = tokenizer.decode(full["input_ids"][0, head + cut:])
+            warn_cut(ctx, recipe.follows.split(".")[0], count, cut, rest, long_prompt)
             size = {"max_length": cut + head, "truncation": True}
         elif recipe.padding == "max_length" and window and count < window:
             size = {"max_length": window + head, "truncation": False}
@@ -206,11 +207,17 @@ def _tokenize(recipe: LanguagePrompt, tokenizer: Any, text: str, size: Mapping[s
     return tokenizer(render(recipe, tokenizer, text), padding=padding, return_tensors="pt", **size, **side)
 
 
-def warn_cut(ctx: RunContext | None, pipeline: str, count: int, cut: int, rest: str) -> None:
-    """The one warning for a prompt cut at its pipeline's window, naming what was cut off."""
-    if ctx is not None:
+def warn_cut(ctx: RunContext | None, pipeline: str, count: int, cut: int, rest: str, long_prompt: str = "cut") -> None:
+    """The one warning for a prompt cut (`TextEncoder.cut`), naming what was cut off."""
+    if ctx is None:
+        return
+    if long_prompt == "cut":
         ctx.warn(f"the prompt is {count} tokens, longer than the {cut} {pipeline} reads; this part was cut off, as "
                  f"the pipeline cuts it (long_prompt 'chunk' reads it whole, as ComfyUI does): {rest!r}")
+    else:
+        ctx.warn(f"the prompt is {count} tokens, longer than the {cut} this model takes here (ComfyUI reads it "
+                 f"whole; the transformer NodeFlow runs has no text positions past {cut}); this part was cut off: "
+                 f"{rest!r}")
 
 
 def require_positions(model: Any, count: int, field: str = "text") -> None:

@@ -118,7 +118,7 @@ LUMINA2 = Family(
     title="Lumina 2 (Lumina-Image 2.0, Neta Lumina)",
     denoiser="Lumina2Transformer2DModel",
     encoders=(TextEncoder("text_encoder", "Gemma2Model", "GemmaTokenizer", 256,
-                          "states[-2], every position with its mask", "gemma2_2b"),),
+                          "states[-2], every position with its mask", "gemma2_2b", comfy_max_length=299),),
     latent=FLUX_LATENT,
     prediction="flow",
     pipeline="Lumina2Pipeline",

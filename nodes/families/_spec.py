@@ -40,8 +40,10 @@ class TextEncoder:
     output: str
     #: ComfyUI's name for this kind of file (used in messages and by the split loaders).
     comfy_name: str = ""
-    #: Tokens ComfyUI keeps of a prompt where it cuts one itself (HiDream's T5: 128); 0 where it reads
-    #: the whole prompt, as its language-model and T5 tokenizers do.
+    #: Tokens the comfyui convention keeps of a prompt: ComfyUI's own cut (HiDream's T5: 128), or the
+    #: text positions diffusers' transformer has where they are fewer than ComfyUI reads (Lumina 2's
+    #: 299: its axes_lens[0] rotary rows, the picture in the next); 0 for the whole prompt, as
+    #: ComfyUI's language-model and T5 tokenizers read it.
     comfy_max_length: int = 0
 
     def window(self, tokenizer: Any) -> int:
