@@ -348,7 +348,8 @@ HIDREAM = Family(
               TextEncoder("text_encoder_3", "T5EncoderModel", "T5TokenizerFast", 128, "last", "t5xxl",
                           comfy_max_length=128),  # ComfyUI keeps HiDream's T5 at its first 128 tokens too
               TextEncoder("text_encoder_4", "LlamaForCausalLM", "PreTrainedTokenizerFast", 128,
-                          "every layer's states after the embeddings, stacked", "llama")),
+                          "every layer's states after the embeddings, stacked", "llama",
+                          comfy_max_length=128)),  # diffusers' transformer joins them to T5's 128 tokens
     latent=FLUX_LATENT,
     prediction="flow",
     pipeline="HiDreamImagePipeline",

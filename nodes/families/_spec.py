@@ -42,7 +42,8 @@ class TextEncoder:
     comfy_name: str = ""
     #: Tokens the comfyui convention keeps of a prompt: ComfyUI's own cut (HiDream's T5: 128), or the
     #: text positions diffusers' transformer has where they are fewer than ComfyUI reads (Lumina 2's
-    #: 299: its axes_lens[0] rotary rows, the picture in the next); 0 for the whole prompt, as
+    #: 299: its axes_lens[0] rotary rows, the picture in the next; HiDream's Llama: the 128 of T5's
+    #: tokens its transformer lays the Llama states beside); 0 for the whole prompt, as
     #: ComfyUI's language-model and T5 tokenizers read it.
     comfy_max_length: int = 0
 
