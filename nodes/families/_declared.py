@@ -322,7 +322,8 @@ KANDINSKY5 = Family(
     title="Kandinsky 5 (Image Lite)",
     denoiser="Kandinsky5Transformer3DModel",
     encoders=(TextEncoder("text_encoder", "Qwen2_5_VLForConditionalGeneration", "Qwen2Tokenizer", 512,
-                          "states[-1] after its 40-token system template", "qwen_2.5_vl_7b"),
+                          "states[-1] after its 40-token system template", "qwen_2.5_vl_7b",
+                          comfy_max_length=512),  # diffusers' transformer's text rotary table has 1024 rows
               TextEncoder("text_encoder_2", "CLIPTextModel", "CLIPTokenizer", 77, "pooled", "clip_l")),
     latent=LatentFormat(channels=16, scaling_factor=0.3611, downscale=8, patch=2),
     prediction="flow",

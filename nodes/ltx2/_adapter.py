@@ -34,7 +34,8 @@ DEFAULT_FRAME_RATE = 25.0
 
 def encode(ctx: RunContext, clip: Any, text: str, texts: Any = None, long_prompt: str = "cut") -> Any:
     """One prompt's stacked Gemma states and token mask, as LTX2Pipeline._get_gemma_prompt_embeds makes them,
-    cut at the window (with a warning) or read whole, as `TextEncoder.cut` says."""
+    cut at the window with a warning under either `long_prompt`: diffusers' text connector takes the window
+    padded to a multiple of its learnable registers, so a prompt read whole would not fit it."""
     from nodes.conditioning._language_prompts import require_positions
     from nodes.flux._adapter import tokens
     from nodes.values import CondEntry
@@ -47,7 +48,8 @@ def encode(ctx: RunContext, clip: Any, text: str, texts: Any = None, long_prompt
     tokenizer.padding_side = "left"  # Gemma reads chat-style prompts left-padded, as the pipeline sets it
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    inputs = tokens(ctx, tokenizer, text.strip(), gemma.window(tokenizer), gemma.cut(tokenizer, long_prompt))
+    window = gemma.window(tokenizer)
+    inputs = tokens(ctx, tokenizer, text.strip(), window, window)
     mask = inputs.attention_mask.to(clip.device)
     require_positions(encoder, int(mask.sum()))
     with torch.no_grad():
