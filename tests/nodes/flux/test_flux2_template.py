@@ -11,13 +11,11 @@ from pathlib import Path
 import pytest
 import torch
 from ldm_format import _convert_vae
+from official_templates import import_template
 from safetensors.torch import save_file
 from tiny_flux2 import bfl_flux2_state
 
-from nodeflow.core import default_registry
 from nodeflow.engine import Executor
-from nodeflow.interop.comfyui import import_source
-from nodeflow.interop.comfyui.source import read_source
 
 templates = pytest.importorskip("comfyui_workflow_templates_json")
 
@@ -87,10 +85,7 @@ def test_flux2_templates_run_on_tiny_weights(name, outputs, request, source_png,
     files = request.getfixturevalue("dev_files" if name == "image_flux2" else "klein_files")
     picture = tmp_path / "picture.png"
     Image.open(source_png[0]).resize((64, 64)).save(picture)
-    path = Path(templates.__file__).parent / "templates" / f"{name}.json"
-    graph, report = import_source(read_source(path), default_registry(), flatten_subgraphs=True)
-    assert report.fully_mapped, report.lines()
-    comfy_class = {m[0]: m[1] for m in report.mapped}
+    graph, comfy_class = import_template(name)
     for node_id, record in graph.nodes.items():
         kind = comfy_class.get(node_id)
         graph.set_mode(node_id, "normal")  # a template may bypass one of its subgraphs: run them all

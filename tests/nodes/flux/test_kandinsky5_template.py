@@ -9,12 +9,10 @@ from pathlib import Path
 
 import pytest
 import torch
+from official_templates import import_template, place_files
 from safetensors.torch import save_file
 
-from nodeflow.core import default_registry
 from nodeflow.engine import Executor
-from nodeflow.interop.comfyui import import_source
-from nodeflow.interop.comfyui.source import read_source
 
 templates = pytest.importorskip("comfyui_workflow_templates_json")
 
@@ -53,15 +51,11 @@ def _files(out: Path) -> dict[str, tuple[str, Path]]:
 
 def test_kandinsky5_template_runs_on_tiny_weights(tmp_path):
     files = _files(tmp_path)
-    path = Path(templates.__file__).parent / "templates" / "image_kandinsky5_t2i.json"
-    graph, report = import_source(read_source(path), default_registry(), flatten_subgraphs=True)
-    assert report.fully_mapped, report.lines()
-    comfy_class = {m[0]: m[1] for m in report.mapped}
+    graph, comfy_class = import_template("image_kandinsky5_t2i")
+    place_files(graph, comfy_class, files)
     for node_id, record in graph.nodes.items():
         kind = comfy_class.get(node_id)
-        if kind in files:
-            graph.set_param(node_id, files[kind][0], str(files[kind][1]))
-        elif kind == "DualCLIPLoader":
+        if kind == "DualCLIPLoader":
             assert record.params["family"] == "kandinsky5_image"
             for part in ("qwen", "clip"):
                 graph.set_param(node_id, files[part][0], str(files[part][1]))

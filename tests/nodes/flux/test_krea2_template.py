@@ -11,12 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from official_templates import import_template
 from test_krea2_files import comfyui_files, convrot_file
 
-from nodeflow.core import default_registry
 from nodeflow.engine import Executor
-from nodeflow.interop.comfyui import import_source
-from nodeflow.interop.comfyui.source import read_source
 
 templates = pytest.importorskip("comfyui_workflow_templates_json")
 
@@ -29,10 +27,7 @@ def files(tiny_krea2_8, tmp_path_factory):
 
 
 def _prepared(name: str, unet: Path, files: dict, picture: Path | None = None):
-    path = Path(templates.__file__).parent / "templates" / f"{name}.json"
-    graph, report = import_source(read_source(path), default_registry(), flatten_subgraphs=True)
-    assert report.fully_mapped, report.lines()
-    comfy_class = {m[0]: m[1] for m in report.mapped}
+    graph, comfy_class = import_template(name)
     loaders = {"UNETLoader": ("unet", unet), "CLIPLoader": ("clip_name", files["clip"]),
                "VAELoader": ("vae", files["vae"])}
     for node_id, record in graph.nodes.items():

@@ -11,12 +11,10 @@ from pathlib import Path
 
 import pytest
 import torch
+from official_templates import import_template, place_files
 from safetensors.torch import save_file
 
-from nodeflow.core import default_registry
 from nodeflow.engine import Executor
-from nodeflow.interop.comfyui import import_source
-from nodeflow.interop.comfyui.source import read_source
 
 templates = pytest.importorskip("comfyui_workflow_templates_json")
 
@@ -45,17 +43,10 @@ def _files(folder: Path, tmp_path: Path, encoder_file: bool = True) -> dict[str,
 
 
 def _run(name: str, files: dict[str, tuple[str, Path]], tmp_path: Path, picture: Path | None = None) -> None:
-    path = Path(templates.__file__).parent / "templates" / f"{name}.json"
-    graph, report = import_source(read_source(path), default_registry(), flatten_subgraphs=True)
-    assert report.fully_mapped, report.lines()
-    comfy_class = {m[0]: m[1] for m in report.mapped}
+    graph, comfy_class = import_template(name)
+    place_files(graph, comfy_class, files)
     for node_id, record in graph.nodes.items():
-        kind = comfy_class.get(node_id)
-        if kind in files:
-            graph.set_param(node_id, files[kind][0], str(files[kind][1]))
-        elif kind == "CLIPLoader":
-            pytest.fail("the CLIPLoader was not given a file")
-        elif record.type == "image.load":
+        if record.type == "image.load":
             graph.set_param(node_id, "image", str(picture))
         elif record.type == "image.resolution_selector":
             graph.set_param(node_id, "megapixels", 0.1)

@@ -4,25 +4,17 @@ Flux VAE in one file), its prompts' system prefixes joined by String Concatenate
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
 import torch
+from official_templates import import_template
 from tiny_lumina2 import comfyui_files
 
 from nodeflow.core import default_registry
 from nodeflow.engine import Executor
-from nodeflow.interop.comfyui import import_source
-from nodeflow.interop.comfyui.source import read_source
 
 
 def test_the_netayume_template_runs_on_tiny_weights(tiny_lumina2, tmp_path):
-    templates = pytest.importorskip("comfyui_workflow_templates_json")
     checkpoint = comfyui_files(tiny_lumina2, tmp_path / "models")["checkpoint"]
-    path = Path(templates.__file__).parent / "templates" / "image_netayume_lumina_t2i.json"
-    graph, report = import_source(read_source(path), default_registry(), flatten_subgraphs=True)
-    assert report.fully_mapped, report.lines()
-    comfy_class = {m[0]: m[1] for m in report.mapped}
+    graph, comfy_class = import_template("image_netayume_lumina_t2i")
     loaders = [n for n, kind in comfy_class.items() if kind == "CheckpointLoaderSimple"]
     assert len(loaders) == 1
     graph.set_param(loaders[0], "checkpoint", str(checkpoint))

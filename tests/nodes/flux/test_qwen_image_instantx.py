@@ -9,6 +9,7 @@ import pytest
 import torch
 from flow_graphs import as_uint8, meaningful, reference_pipe
 from graphs import add, new_graph, pixels, run
+from official_templates import import_template, place_files
 from safetensors.torch import save_file
 
 from nodeflow.core import NodeError
@@ -118,7 +119,6 @@ def test_instantx_inpainting_template_runs_on_tiny_weights(tiny_qwen_image8, tmp
     """image_qwen_image_instantx_inpainting_controlnet (ControlNetInpaintingAliMamaApply, a mask grown and blurred
     with ImageBlur) imports fully mapped and runs on tiny files; its picture is scaled to 64 pixels at most."""
     import shutil
-    from pathlib import Path
 
     from diffusers import AutoencoderKLQwenImage, QwenImageTransformer2DModel
     from PIL import Image, ImageDraw
@@ -126,11 +126,6 @@ def test_instantx_inpainting_template_runs_on_tiny_weights(tiny_qwen_image8, tmp
     from transformers import Qwen2_5_VLForConditionalGeneration
     from transformers.core_model_loading import revert_weight_conversion
 
-    from nodeflow.core import default_registry
-    from nodeflow.interop.comfyui import import_source
-    from nodeflow.interop.comfyui.source import read_source
-
-    templates = pytest.importorskip("comfyui_workflow_templates_json")
     folder = tiny_qwen_image8
     unet = tmp_path / "qwen_image_fp8_e4m3fn.safetensors"
     transformer = QwenImageTransformer2DModel.from_pretrained(folder / "transformer")
@@ -152,15 +147,11 @@ def test_instantx_inpainting_template_runs_on_tiny_weights(tiny_qwen_image8, tmp
     files = {"UNETLoader": ("unet", unet), "CLIPLoader": ("clip_name", clip), "VAELoader": ("vae", vae),
              "ControlNetLoader": ("control_net", controlnet), "LoadImage": ("image", picture)}
 
-    path = Path(templates.__file__).parent / "templates" / "image_qwen_image_instantx_inpainting_controlnet.json"
-    graph, report = import_source(read_source(path), default_registry(), flatten_subgraphs=True)
-    assert report.fully_mapped, report.lines()
-    comfy_class = {m[0]: m[1] for m in report.mapped}
+    graph, comfy_class = import_template("image_qwen_image_instantx_inpainting_controlnet")
+    place_files(graph, comfy_class, files)
     for node_id, record in graph.nodes.items():
         kind = comfy_class.get(node_id)
-        if kind in files:
-            graph.set_param(node_id, files[kind][0], str(files[kind][1]))
-        elif kind == "ImageScaleToMaxDimension":
+        if kind == "ImageScaleToMaxDimension":
             graph.set_param(node_id, "largest_size", 64)
         elif record.type.startswith("sampling.") and "steps" in record.params:
             graph.set_param(node_id, "steps", 2)

@@ -10,6 +10,7 @@ import pytest
 import torch
 from flow_graphs import as_uint8, meaningful
 from graphs import add, new_graph, pixels, run
+from official_templates import import_template, place_files
 
 from nodeflow.core import RunContext
 from nodeflow.engine import Executor
@@ -101,19 +102,13 @@ def test_a_layered_model_needs_one_reference_picture(tiny_layered, executor, tmp
 def test_the_official_layered_templates_run_on_tiny_files(name, source_png, tmp_path_factory, tmp_path):
     """ComfyUI's Qwen-Image Layered templates import fully mapped and run (comfyui convention, 2 steps,
     32 px) on tiny files stored as the ones they name: the transformer, Qwen2.5-VL and the RGBA VAE."""
-    templates = pytest.importorskip("comfyui_workflow_templates_json")
     import shutil
-    from pathlib import Path
 
     from diffusers import AutoencoderKLQwenImage, QwenImageTransformer2DModel
     from safetensors.torch import save_file
     from tiny_qwen_layered import build_qwen_image_layered
     from transformers import Qwen2_5_VLForConditionalGeneration
     from transformers.core_model_loading import revert_weight_conversion
-
-    from nodeflow.core import default_registry
-    from nodeflow.interop.comfyui import import_source
-    from nodeflow.interop.comfyui.source import read_source
 
     folder = build_qwen_image_layered(tmp_path_factory.mktemp("tiny_layered_files"), real_heads=True, seed=1)
     unet = tmp_path / "qwen_image_layered_bf16.safetensors"
@@ -131,15 +126,11 @@ def test_the_official_layered_templates_run_on_tiny_files(name, source_png, tmp_
     files = {"UNETLoader": ("unet", unet), "CLIPLoader": ("clip_name", clip), "VAELoader": ("vae", vae),
              "LoadImage": ("image", source_png[0])}
 
-    path = Path(templates.__file__).parent / "templates" / f"{name}.json"
-    graph, report = import_source(read_source(path), default_registry(), flatten_subgraphs=True)
-    assert report.fully_mapped, report.lines()
-    comfy_class = {m[0]: m[1] for m in report.mapped}
+    graph, comfy_class = import_template(name)
+    place_files(graph, comfy_class, files)
     for node_id, record in graph.nodes.items():
         kind = comfy_class.get(node_id)
-        if kind in files:
-            graph.set_param(node_id, files[kind][0], str(files[kind][1]))
-        elif kind == "ImageScaleToMaxDimension":
+        if kind == "ImageScaleToMaxDimension":
             graph.set_param(node_id, "largest_size", 32)
         elif kind == "KSampler":
             assert record.params["convention"] == "comfyui"

@@ -5,16 +5,13 @@ an fp8 transformer, an fp8-scaled Qwen2.5-VL (with its vision tower) and the vid
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 import torch
+from official_templates import import_template, place_files
 from safetensors.torch import save_file
 
-from nodeflow.core import default_registry
 from nodeflow.engine import Executor
-from nodeflow.interop.comfyui import import_source
-from nodeflow.interop.comfyui.source import read_source
 
 templates = pytest.importorskip("comfyui_workflow_templates_json")
 
@@ -51,15 +48,11 @@ def test_qwen_image_template_runs_on_tiny_weights(tiny_qwen_image8, tmp_path):
                .items()}, str(vae))
     files = {"UNETLoader": ("unet", unet), "CLIPLoader": ("clip_name", clip), "VAELoader": ("vae", vae)}
 
-    path = Path(templates.__file__).parent / "templates" / "image_qwen_image.json"
-    graph, report = import_source(read_source(path), default_registry(), flatten_subgraphs=True)
-    assert report.fully_mapped, report.lines()
-    comfy_class = {m[0]: m[1] for m in report.mapped}
+    graph, comfy_class = import_template("image_qwen_image")
+    place_files(graph, comfy_class, files)
     for node_id, record in graph.nodes.items():
         kind = comfy_class.get(node_id)
-        if kind in files:
-            graph.set_param(node_id, files[kind][0], str(files[kind][1]))
-        elif record.type == "latent.empty":
+        if record.type == "latent.empty":
             graph.set_param(node_id, "width", 32)
             graph.set_param(node_id, "height", 32)
         elif kind == "PrimitiveInt":
@@ -96,15 +89,11 @@ def test_diffsynth_controlnet_patch_template_runs_on_tiny_weights(tiny_qwen_imag
     files = {"UNETLoader": ("unet", unet), "CLIPLoader": ("clip_name", clip), "VAELoader": ("vae", vae),
              "ModelPatchLoader": ("name", patch), "LoadImage": ("image", source_png[0])}
 
-    path = Path(templates.__file__).parent / "templates" / "image_qwen_image_controlnet_patch.json"
-    graph, report = import_source(read_source(path), default_registry(), flatten_subgraphs=True)
-    assert report.fully_mapped, report.lines()
-    comfy_class = {m[0]: m[1] for m in report.mapped}
+    graph, comfy_class = import_template("image_qwen_image_controlnet_patch")
+    place_files(graph, comfy_class, files)
     for node_id, record in graph.nodes.items():
         kind = comfy_class.get(node_id)
-        if kind in files:
-            graph.set_param(node_id, files[kind][0], str(files[kind][1]))
-        elif kind == "ImageScaleToTotalPixels":
+        if kind == "ImageScaleToTotalPixels":
             graph.set_param(node_id, "megapixels", 0.01)
             graph.set_param(node_id, "resolution_steps", 16)
         elif record.type.startswith("sampling.") and "steps" in record.params:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 from graphs import add, new_graph, run
+from official_templates import import_template
 
 from nodeflow.engine import Executor
 
@@ -98,18 +99,9 @@ def test_a_picture_model_refuses_a_blank_sound_latent(tiny_flux, executor, tmp_p
 def test_the_official_templates_run_on_tiny_folders(request, name, fixture, tmp_path):
     """ComfyUI's Stable Audio 3 templates import fully mapped and run (comfyui convention: lcm, simple, 2 steps,
     the reprompt switch off) to an mp3, the checkpoint and the text encoder given as the tiny pipeline folder."""
-    templates = pytest.importorskip("comfyui_workflow_templates_json")
-    from pathlib import Path
-
-    from nodeflow.core import default_registry
-    from nodeflow.interop.comfyui import import_source
-    from nodeflow.interop.comfyui.source import read_source
 
     folder = request.getfixturevalue(fixture)
-    path = Path(templates.__file__).parent / "templates" / f"{name}.json"
-    graph, report = import_source(read_source(path), default_registry(), flatten_subgraphs=True)
-    assert report.fully_mapped, report.lines()
-    comfy_class = {m[0]: m[1] for m in report.mapped}
+    graph, comfy_class = import_template(name)
     for node_id, record in graph.nodes.items():
         kind = comfy_class.get(node_id)
         if kind == "CheckpointLoaderSimple":

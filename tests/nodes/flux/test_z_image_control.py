@@ -8,6 +8,7 @@ import pytest
 import torch
 from flow_graphs import as_uint8, meaningful, reference_pipe
 from graphs import add, new_graph, pixels, run
+from official_templates import import_template, place_files
 from safetensors.torch import save_file
 
 from nodeflow.core import NodeError
@@ -164,17 +165,11 @@ def test_fun_union_controlnet_template_runs_on_tiny_weights(tiny_z_image8, sourc
     random files put in place of the ones it names."""
     import json
     import shutil
-    from pathlib import Path
 
     from diffusers import ZImageTransformer2DModel
     from test_z_image_files import comfyui_z_image_state
     from transformers import Qwen3Model
 
-    from nodeflow.core import default_registry
-    from nodeflow.interop.comfyui import import_source
-    from nodeflow.interop.comfyui.source import read_source
-
-    templates = pytest.importorskip("comfyui_workflow_templates_json")
     folder = tiny_z_image8
     unet = tmp_path / "z_image_turbo_bf16.safetensors"
     transformer = ZImageTransformer2DModel.from_pretrained(folder / "transformer")
@@ -191,15 +186,10 @@ def test_fun_union_controlnet_template_runs_on_tiny_weights(tiny_z_image8, sourc
     files = {"UNETLoader": ("unet", unet), "CLIPLoader": ("clip_name", clip), "VAELoader": ("vae", folder / "vae"),
              "ModelPatchLoader": ("name", patch), "LoadImage": ("image", source_png[0])}
 
-    path = Path(templates.__file__).parent / "templates" / "image_z_image_turbo_fun_union_controlnet.json"
-    graph, report = import_source(read_source(path), default_registry(), flatten_subgraphs=True)
-    assert report.fully_mapped, report.lines()
-    comfy_class = {m[0]: m[1] for m in report.mapped}
+    graph, comfy_class = import_template("image_z_image_turbo_fun_union_controlnet")
+    place_files(graph, comfy_class, files)
     for node_id, record in graph.nodes.items():
-        kind = comfy_class.get(node_id)
-        if kind in files:
-            graph.set_param(node_id, files[kind][0], str(files[kind][1]))
-        elif record.type.startswith("sampling.") and "steps" in record.params:
+        if record.type.startswith("sampling.") and "steps" in record.params:
             graph.set_param(node_id, "steps", 2)
     torch.manual_seed(0)
     result = Executor(device="cpu").run(graph, output_dir=tmp_path / "out")

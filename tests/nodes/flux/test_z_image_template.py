@@ -7,20 +7,16 @@ import shutil
 
 import pytest
 import torch
+from official_templates import import_template, place_files
 from safetensors.torch import save_file
 from test_z_image_files import comfyui_z_image_state
 
-from nodeflow.core import default_registry
 from nodeflow.engine import Executor
-from nodeflow.interop.comfyui import import_source
-from nodeflow.interop.comfyui.source import read_source
 
 templates = pytest.importorskip("comfyui_workflow_templates_json")
 
 
 def test_z_image_turbo_template_runs_on_tiny_weights(tiny_z_image8, tmp_path):
-    from pathlib import Path
-
     from diffusers import ZImageTransformer2DModel
     from transformers import Qwen3Model
 
@@ -36,15 +32,10 @@ def test_z_image_turbo_template_runs_on_tiny_weights(tiny_z_image8, tmp_path):
     # the tiny VAE is narrower than Flux's shipped config, so it is given as its folder
     files = {"UNETLoader": ("unet", unet), "CLIPLoader": ("clip_name", clip), "VAELoader": ("vae", folder / "vae")}
 
-    path = Path(templates.__file__).parent / "templates" / "image_z_image_turbo.json"
-    graph, report = import_source(read_source(path), default_registry(), flatten_subgraphs=True)
-    assert report.fully_mapped, report.lines()
-    comfy_class = {m[0]: m[1] for m in report.mapped}
+    graph, comfy_class = import_template("image_z_image_turbo")
+    place_files(graph, comfy_class, files)
     for node_id, record in graph.nodes.items():
-        kind = comfy_class.get(node_id)
-        if kind in files:
-            graph.set_param(node_id, files[kind][0], str(files[kind][1]))
-        elif record.type == "latent.empty":
+        if record.type == "latent.empty":
             graph.set_param(node_id, "width", 32)
             graph.set_param(node_id, "height", 32)
         elif record.type.startswith("sampling.") and "steps" in record.params:
