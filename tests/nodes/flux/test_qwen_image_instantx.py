@@ -118,34 +118,18 @@ def test_bad_inputs_are_one_line_each(tiny_qwen_image8, source_png, tmp_path):
 def test_instantx_inpainting_template_runs_on_tiny_weights(tiny_qwen_image8, tmp_path):
     """image_qwen_image_instantx_inpainting_controlnet (ControlNetInpaintingAliMamaApply, a mask grown and blurred
     with ImageBlur) imports fully mapped and runs on tiny files; its picture is scaled to 64 pixels at most."""
-    import shutil
-
-    from diffusers import AutoencoderKLQwenImage, QwenImageTransformer2DModel
     from PIL import Image, ImageDraw
-    from test_qwen_image_template import _fp8
-    from transformers import Qwen2_5_VLForConditionalGeneration
-    from transformers.core_model_loading import revert_weight_conversion
+    from test_qwen_image_template import comfyui_files
 
     folder = tiny_qwen_image8
-    unet = tmp_path / "qwen_image_fp8_e4m3fn.safetensors"
-    transformer = QwenImageTransformer2DModel.from_pretrained(folder / "transformer")
-    save_file(_fp8({"model.diffusion_model." + k: v for k, v in transformer.state_dict().items()}, False), str(unet))
-    clip = tmp_path / "text_encoders" / "qwen_2.5_vl_7b_fp8_scaled.safetensors"
-    clip.parent.mkdir()
-    encoder = Qwen2_5_VLForConditionalGeneration.from_pretrained(folder / "text_encoder")
-    save_file(_fp8(revert_weight_conversion(encoder, encoder.state_dict()), True), str(clip))
-    shutil.copytree(folder / "tokenizer", clip.parent / "tokenizer")
-    vae = tmp_path / "qwen_image_vae.safetensors"
-    save_file({k: v.contiguous() for k, v in AutoencoderKLQwenImage.from_pretrained(folder / "vae").state_dict()
-               .items()}, str(vae))
     controlnet = tmp_path / "controlnet" / "Qwen-Image-InstantX-ControlNet-Inpainting.safetensors"
     instantx_file(folder, controlnet)
     picture = tmp_path / "input.png"  # a painted mask: transparent where it repaints
     image = Image.new("RGBA", (64, 32), (40, 120, 200, 255))
     ImageDraw.Draw(image).rectangle((12, 8, 30, 24), fill=(0, 0, 0, 0))
     image.save(picture)
-    files = {"UNETLoader": ("unet", unet), "CLIPLoader": ("clip_name", clip), "VAELoader": ("vae", vae),
-             "ControlNetLoader": ("control_net", controlnet), "LoadImage": ("image", picture)}
+    files = {**comfyui_files(folder, tmp_path), "ControlNetLoader": ("control_net", controlnet),
+             "LoadImage": ("image", picture)}
 
     graph, comfy_class = import_template("image_qwen_image_instantx_inpainting_controlnet")
     place_files(graph, comfy_class, files)
