@@ -24,6 +24,26 @@ def fit_to_screen(window: QMainWindow) -> None:
     window.resize(width, height)
 
 
+def keep_on_screen(window: QMainWindow) -> None:
+    """Move a restored window back inside its screen's available area, shrinking it if it is larger.
+    A geometry saved on a bigger screen, or restored without a window manager to place it (Xvfb put
+    it 25 px lower on each start), otherwise leaves the status bar and the run panel below the edge."""
+    screen = window.screen()
+    if screen is None:
+        return
+    area = screen.availableGeometry()
+    frame = window.frameGeometry()
+    border_w, border_h = frame.width() - window.width(), frame.height() - window.height()
+    width, height = min(window.width(), area.width() - border_w), min(window.height(), area.height() - border_h)
+    if (width, height) != (window.width(), window.height()):
+        window.resize(width, height)
+        frame = window.frameGeometry()
+    x = max(area.left(), min(frame.x(), area.right() + 1 - frame.width()))
+    y = max(area.top(), min(frame.y(), area.bottom() + 1 - frame.height()))
+    if (x, y) != (frame.x(), frame.y()):
+        window.move(x, y)
+
+
 #: Below this window height the right column cannot show the Inspector and the Output one above
 #: the other (a 1280x720 screen gave the Inspector 110 px): they become tabs of the whole column.
 STACK_MIN_HEIGHT = 800

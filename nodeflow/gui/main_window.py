@@ -19,6 +19,7 @@ from nodeflow.gui.canvas.view import NodeView
 from nodeflow.gui.dock_sizes import (
     bring_forward_when_tabbed,
     fit_to_screen,
+    keep_on_screen,
     size_docks_when_shown,
     tab_start_with_palette,
 )
@@ -175,6 +176,7 @@ class MainWindow(QMainWindow):
         fit_to_screen(self)
         if self.settings.geometry:
             self.restoreGeometry(QByteArray(base64.b64decode(self.settings.geometry)))
+            keep_on_screen(self)
         if self.settings.window_state:
             self.restoreState(QByteArray(base64.b64decode(self.settings.window_state)))
             tab_start_with_palette(self, self.docks)
