@@ -1,5 +1,5 @@
 """Train NodeFlow's second built-in model, tiny-shapes-flow: a Flux-shaped flow-matching transformer
-on the procedural shapes of `tools/shapes_dataset.py` (CPU, about an hour on 2 cores).
+on the procedural shapes of `tools/shapes_dataset.py` (CPU, under 2 hours on 2 cores).
 
 Not imported by the app. Produces a diffusers folder that FluxPipeline (text to image, image to
 image) and FluxKontextPipeline (editing with a reference picture) load offline, the same weights:
@@ -21,11 +21,14 @@ Stages (each resumable from `--work`, default build/train-flow/), sharing train_
   4. flow     transformer + both text encoders: x_t = (1 - t) x0 + t noise, target noise - x0,
               t logit-normal with a uniform share; 10% empty captions; a share of the steps are
               Kontext edits (the twin as reference, the caption of the picture to draw); EMA weights
-  5. decoder  the VAE decoder fine-tuned alone on the cached latents (train_tiny_model's)
-  6. export   the diffusers folder
+  5. samples  latents the finished transformer denoises itself: pictures noised to a level of the
+              20-step schedule at or below --sample-t, then Euler steps to 0 at cfg 5, as sampling ends
+  6. decoder  the VAE decoder fine-tuned alone (train_tiny_model's) on the cached latents and those
+              samples, colour edges weighted: it learns to draw clean shapes from sampling's latents
+  7. export   the diffusers folder
 
-    .venv/bin/python tools/train_tiny_flow_model.py --minutes 60
-    .venv/bin/python tools/train_tiny_flow_model.py --minutes 2 --images 512 --work build/flow-smoke \\
+    .venv/bin/python tools/train_tiny_flow_model.py                # the shipped recipe, about 2 hours
+    .venv/bin/python tools/train_tiny_flow_model.py --minutes 2 --images 512 --decoder-samples 64 --work build/flow-smoke \\
         --out build/flow-smoke/model                           # smoke run
 """
 
@@ -291,6 +294,53 @@ def export_snapshot(work: Path, transformer, clip, t5, ema, params):
             p.copy_(v)
 
 
+# ------------------------------------------------------------------------------------------ samples
+@torch.no_grad()
+def stage_samples(work: Path, transformer, clip, t5, clip_tok, t5_tok, latents: dict, labels: list[dict], args) -> dict:
+    """{"latents": raw VAE latents, "index": picture index, "minutes"}: `args.decoder_samples` training
+    pictures noised to a level of the 20-step Euler schedule at or below `args.sample_t` and denoised by
+    the transformer at true CFG 5 with their caption, as FluxPipeline samples. Below that level the
+    noisy latent already fixes the picture's layout, so each result still belongs to its picture and
+    the decoder can learn to draw that picture from what sampling actually ends on."""
+    from diffusers import FluxPipeline
+
+    path = work / "samples.pt"
+    state = base.load(path)
+    if state and len(state["index"]) == args.decoder_samples:
+        return state
+    start = time.time()
+    mean, std = latents["mean"], latents["std"]
+    scale, shift = latents["scaling_factor"], latents["shift_factor"]
+    size = mean.shape[-1]
+    sigmas = torch.linspace(1.0, 1.0 / 20, 20).tolist() + [0.0]  # FlowMatchEulerDiscreteScheduler, shift 1
+    first = next(k for k, sigma in enumerate(sigmas) if sigma <= args.sample_t)
+    ids, text_ids = token_ids(size, size), torch.zeros(MAX_TOKENS, 3)
+    gen = torch.Generator().manual_seed(args.seed * 31 + 17)
+    rng = random.Random(args.seed * 31 + 17)
+    empty, empty_pooled = encode_text(clip, t5, clip_tok, t5_tok, [""])
+    results, indices = [], []
+    for _ in tqdm(range(0, args.decoder_samples, 64), desc="samples", ncols=90, mininterval=10):
+        idx = torch.randint(0, len(mean), (64,), generator=gen)
+        embeds, pooled = encode_text(clip, t5, clip_tok, t5_tok, [shapes.caption_for(labels[i], rng) for i in idx.tolist()])
+        x0 = (mean[idx] + std[idx] * torch.randn(mean[idx].shape, generator=gen) - shift) * scale
+        k = rng.randrange(first, 20)
+        x = pack((1 - sigmas[k]) * x0 + sigmas[k] * torch.randn(x0.shape, generator=gen))
+        for j in range(k, 20):
+            t = torch.full((len(idx),), sigmas[j])
+            call = dict(hidden_states=x, timestep=t, txt_ids=text_ids, img_ids=ids, return_dict=False)
+            cond = transformer(**call, encoder_hidden_states=embeds, pooled_projections=pooled)[0]
+            uncond = transformer(**call, encoder_hidden_states=empty.expand(len(idx), -1, -1),
+                                 pooled_projections=empty_pooled.expand(len(idx), -1))[0]
+            x = x + (sigmas[j + 1] - sigmas[j]) * (uncond + args.sample_cfg * (cond - uncond))
+        results.append(FluxPipeline._unpack_latents(x, size * 4, size * 4, 4) / scale + shift)
+        indices.append(idx)
+    state = {"latents": torch.cat(results)[: args.decoder_samples], "index": torch.cat(indices)[: args.decoder_samples],
+             "minutes": round((time.time() - start) / 60, 1)}
+    base.save_atomic(state, path)
+    print(f"samples: {len(state['index'])} in {state['minutes']} min", flush=True)
+    return state
+
+
 # ------------------------------------------------------------------------------------------- export
 def stage_export(out: Path, vae, transformer, clip, t5, clip_dir: Path, t5_dir: Path, latents: dict, info: dict):
     from diffusers import FlowMatchEulerDiscreteScheduler, FluxPipeline
@@ -342,10 +392,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=ROOT / "resources/models/tiny-shapes-flow")
     parser.add_argument("--work", type=Path, default=ROOT / "build/train-flow")
-    parser.add_argument("--minutes", type=float, default=60.0, help="total budget (VAE + transformer + decoder)")
-    parser.add_argument("--vae-share", type=float, default=0.16)
-    parser.add_argument("--flow-share", type=float, default=0.76)
-    parser.add_argument("--decoder-share", type=float, default=0.06)
+    # The shipped model's stage times: VAE 12 min, transformer 94.5, samples 1.1, decoder 10.2.
+    parser.add_argument("--minutes", type=float, default=118.0,
+                        help="total budget (VAE + transformer + decoder; the samples stage adds about a minute)")
+    parser.add_argument("--vae-share", type=float, default=0.10)
+    parser.add_argument("--flow-share", type=float, default=0.80)
+    parser.add_argument("--decoder-share", type=float, default=0.085)
     parser.add_argument("--images", type=int, default=16000, help="half of them recoloured twins of the others")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
@@ -358,6 +410,13 @@ def main(argv=None):
     parser.add_argument("--vae-lr", type=float, default=2e-3)
     parser.add_argument("--vae-kl", type=float, default=1e-5)
     parser.add_argument("--decoder-lr", type=float, default=5e-4)
+    base.add_edge_arguments(parser, vae=0.0, decoder=8.0)
+    parser.add_argument("--decoder-samples", type=int, default=2048,
+                        help="latents the transformer denoises for the decoder stage (0: none)")
+    parser.add_argument("--decoder-sampled-share", type=float, default=0.5,
+                        help="share of each decoder batch drawn from those samples")
+    parser.add_argument("--sample-t", type=float, default=0.7, help="highest noise level the samples start from")
+    parser.add_argument("--sample-cfg", type=float, default=5.0)
     parser.add_argument("--flow-steps", type=int, default=30000)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=1e-3)
@@ -384,9 +443,11 @@ def main(argv=None):
     latents["shift_factor"] = latents["mean"].mean().item()
     transformer, clip, t5, flow_info = stage_flow(args.work, latents, labels, clip_tok, t5_tok, args)
     vae_state = base.load(args.work / "vae.pt")
-    decoder_state = None
+    decoder_state, samples = None, None
     if args.decoder_share > 0:
-        vae, decoder_state = base.stage_decoder(args.work, vae, latents, images, args)
+        if args.decoder_samples:
+            samples = stage_samples(args.work, transformer, clip, t5, clip_tok, t5_tok, latents, labels, args)
+        vae, decoder_state = base.stage_decoder(args.work, vae, latents, images, args, samples)
     info = {
         "images": args.images,
         "seed": args.seed,
@@ -396,8 +457,11 @@ def main(argv=None):
                 "rmse_255": round(latents["vae_rmse"], 2), "scaling_factor": latents["scaling_factor"],
                 "shift_factor": latents["shift_factor"]},
         "flow": flow_info,
+        "samples": ({"count": len(samples["index"]), "max_t": args.sample_t, "cfg": args.sample_cfg,
+                     "minutes": samples["minutes"]} if samples else None),
         "decoder": ({"steps": decoder_state["step"], "minutes": round(decoder_state["elapsed"] / 60, 1),
-                     "rmse_255": round(decoder_state["rmse_255"], 2)} if decoder_state else None),
+                     "rmse_255": round(decoder_state["rmse_255"], 2), "edge_weight": args.decoder_edge,
+                     "sampled_share": args.decoder_sampled_share if samples else 0} if decoder_state else None),
         "threads": args.threads,
         "empty_captions": args.empty_captions,
         "uniform_t": args.uniform_t,

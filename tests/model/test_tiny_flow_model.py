@@ -99,3 +99,54 @@ def test_t5_tokenizer_has_one_token_per_grammar_word(tmp_path):
     ids = tokenizer("a small red star on the left").input_ids
     assert len(ids) == 8 and ids[-1] == tokenizer.eos_token_id  # 7 words and </s>
     assert tokenizer("a zebra").input_ids[0] == ids[0]  # unknown words fall back to letters, not to <unk>
+
+
+def test_edge_weight_counts_errors_at_colour_edges_more():
+    import torch
+    import train_tiny_model as base
+
+    picture = -torch.ones(1, 3, 16, 16)
+    picture[..., 4:12, 4:12] = 1.0  # a square: its outline is the edge
+    at_edge, flat = picture.clone(), picture.clone()
+    at_edge[..., 4, 4] -= 0.5  # the same error on the outline ...
+    flat[..., 0, 0] += 0.5  # ... and in the flat background
+    plain = torch.nn.functional.mse_loss(at_edge, picture) + 0.5 * torch.nn.functional.l1_loss(at_edge, picture)
+    assert torch.isclose(base.reconstruction_loss(at_edge, picture), plain)
+    assert torch.isclose(base.reconstruction_loss(at_edge, picture), base.reconstruction_loss(flat, picture))
+    assert base.reconstruction_loss(at_edge, picture, 8.0) > 4 * base.reconstruction_loss(flat, picture, 8.0)
+    plain_picture = -torch.ones(1, 3, 16, 16)  # no edges: the weight changes nothing
+    assert torch.isclose(base.reconstruction_loss(flat, plain_picture, 8.0),
+                         base.reconstruction_loss(flat, plain_picture))
+
+
+def test_samples_stage_follows_the_euler_schedule_back_to_the_picture(tmp_path):
+    """With a denoiser that knows the picture (the exact straight-line velocity), the sampled latents
+    are the pictures' raw VAE latents again: the noising, CFG, packing and scaling are consistent."""
+    import argparse
+
+    import torch
+    import train_tiny_flow_model as flow
+
+    torch.manual_seed(0)
+    raw = torch.randn(1, 16, 16, 16)
+    latents = {"mean": raw.expand(4, -1, -1, -1).clone(), "std": torch.zeros(4, 16, 16, 16),
+               "scaling_factor": 0.5, "shift_factor": 0.1}
+    target = flow.pack((raw - 0.1) * 0.5)
+    calls = []
+
+    def exact_velocity(hidden_states, timestep, **kwargs):
+        calls.append(float(timestep[0]))
+        t = timestep[:, None, None]
+        return ((hidden_states - target) / t,)
+
+    clip_tok, t5_tok, _, _ = flow.tokenizers(tmp_path)
+    _, clip, t5 = flow.build_models(t5_tok)
+    args = argparse.Namespace(decoder_samples=64, sample_t=0.3, sample_cfg=5.0, seed=0)
+    labels = [sd.labels_for_seed(i) for i in range(4)]
+    samples = flow.stage_samples(tmp_path, exact_velocity, clip, t5, clip_tok, t5_tok, latents, labels, args)
+    assert samples["latents"].shape == (64, 16, 16, 16) and samples["index"].shape == (64,)
+    np.testing.assert_allclose(samples["latents"].numpy(), raw.expand(64, -1, -1, -1).numpy(), atol=1e-4)
+    assert max(calls) <= 0.3 and min(calls) == pytest.approx(0.05)  # started at or below sample_t
+    calls.clear()
+    assert flow.stage_samples(tmp_path, exact_velocity, clip, t5, clip_tok, t5_tok, latents, labels, args) is not None
+    assert not calls  # the cached samples are reused
