@@ -10,14 +10,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from official_templates import import_template
 from safetensors.torch import save_file
 
-from nodeflow.core import default_registry
 from nodeflow.engine import Executor
-from nodeflow.interop.comfyui import import_source
-from nodeflow.interop.comfyui.source import read_source
 
-templates = pytest.importorskip("comfyui_workflow_templates_json")
+pytest.importorskip("comfyui_workflow_templates_json")
 
 
 def _save(module, path: Path, prefix: str = "") -> Path:
@@ -48,31 +46,38 @@ def files(tiny_hidream8, tmp_path_factory) -> dict[str, Path]:
     return found
 
 
-@pytest.mark.parametrize("name", ["hidream_i1_dev", "hidream_i1_fast", "hidream_i1_full"])
-def test_hidream_i1_template_runs_on_tiny_weights(name, files, tiny_hidream8, tmp_path):
-    path = Path(templates.__file__).parent / "templates" / f"{name}.json"
-    graph, report = import_source(read_source(path), default_registry(), flatten_subgraphs=True)
-    assert report.fully_mapped, report.lines()
+def _place_models(graph, files: dict[str, Path], tiny_hidream8: Path) -> None:
+    """QuadrupleCLIPLoader's four files, the transformer and the VAE folder in place of what the template names."""
     for node_id, record in graph.nodes.items():
-        params = record.params
         if record.type == "models.load_clip":
-            assert params["family"] == "hidream"
+            assert record.params["family"] == "hidream"
             for field in ("clip_name", "clip_name_2", "clip_name_3", "clip_name_4"):
-                graph.set_param(node_id, field, str(files[params[field]]))
+                graph.set_param(node_id, field, str(files[record.params[field]]))
         elif record.type == "models.load_unet":
-            graph.set_param(node_id, "unet", str(files.get(params["unet"], files["hidream_i1_dev_fp8.safetensors"])))
+            graph.set_param(node_id, "unet", str(files["hidream_i1_dev_fp8.safetensors"]))
         elif record.type == "models.load_vae":
             graph.set_param(node_id, "vae", str(tiny_hidream8 / "vae"))
-        elif record.type == "latent.empty":
-            graph.set_param(node_id, "width", 64)
-            graph.set_param(node_id, "height", 64)
-        elif record.type == "sampling.sampler":
-            assert params["convention"] == "comfyui"
-            graph.set_param(node_id, "steps", 2)
+
+
+def _run(graph, tmp_path: Path) -> None:
     torch.manual_seed(0)
     result = Executor(device="cpu").run(graph, output_dir=tmp_path / "out")
     assert result.ok, result.errors
     assert sorted((tmp_path / "out").glob("*.png"))
+
+
+@pytest.mark.parametrize("name", ["hidream_i1_dev", "hidream_i1_fast", "hidream_i1_full"])
+def test_hidream_i1_template_runs_on_tiny_weights(name, files, tiny_hidream8, tmp_path):
+    graph, _ = import_template(name)
+    _place_models(graph, files, tiny_hidream8)
+    for node_id, record in graph.nodes.items():
+        if record.type == "latent.empty":
+            graph.set_param(node_id, "width", 64)
+            graph.set_param(node_id, "height", 64)
+        elif record.type == "sampling.sampler":
+            assert record.params["convention"] == "comfyui"
+            graph.set_param(node_id, "steps", 2)
+    _run(graph, tmp_path)
 
 
 @pytest.mark.parametrize("name", ["hidream_e1_1", "hidream_e1_full"])
@@ -83,21 +88,12 @@ def test_hidream_e1_template_runs_on_tiny_weights(name, files, tiny_hidream8, tm
 
     picture = tmp_path / "input.png"
     Image.new("RGB", (120, 96), (200, 40, 40)).save(picture)
-    path = Path(templates.__file__).parent / "templates" / f"{name}.json"
-    graph, report = import_source(read_source(path), default_registry(), flatten_subgraphs=True)
-    assert report.fully_mapped, report.lines()
+    graph, _ = import_template(name)
     kinds = {record.type for record in graph.nodes.values()}
     assert {"sampling.dual_cfg_guider", "conditioning.control_picture", "sampling.sample"} <= kinds
+    _place_models(graph, files, tiny_hidream8)
     for node_id, record in graph.nodes.items():
-        params = record.params
-        if record.type == "models.load_clip":
-            for field in ("clip_name", "clip_name_2", "clip_name_3", "clip_name_4"):
-                graph.set_param(node_id, field, str(files[params[field]]))
-        elif record.type == "models.load_unet":
-            graph.set_param(node_id, "unet", str(files["hidream_i1_dev_fp8.safetensors"]))
-        elif record.type == "models.load_vae":
-            graph.set_param(node_id, "vae", str(tiny_hidream8 / "vae"))
-        elif record.type == "image.load":
+        if record.type == "image.load":
             graph.set_param(node_id, "image", str(picture))
         elif record.type == "image.scale_to_total_pixels":
             graph.set_param(node_id, "megapixels", 0.01)
@@ -106,9 +102,6 @@ def test_hidream_e1_template_runs_on_tiny_weights(name, files, tiny_hidream8, tm
             graph.set_param(node_id, "width", 96)
             graph.set_param(node_id, "height", 96)
         elif record.type == "sampling.scheduler":
-            assert params["convention"] == "comfyui"
+            assert record.params["convention"] == "comfyui"
             graph.set_param(node_id, "steps", 2)
-    torch.manual_seed(0)
-    result = Executor(device="cpu").run(graph, output_dir=tmp_path / "out")
-    assert result.ok, result.errors
-    assert sorted((tmp_path / "out").glob("*.png"))
+    _run(graph, tmp_path)
