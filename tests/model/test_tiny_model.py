@@ -73,3 +73,15 @@ def test_follows_prompts_at_cfg_5(pipe):
     assert acc["shape"] >= 0.74, acc
     assert acc["position"] >= 0.5, acc
     assert acc["size"] >= 0.5, acc
+
+
+def test_command_line_scores_the_seeds_it_is_given(tmp_path):
+    """`--seeds` lets a user score the model on pictures its card's numbers never saw: the report and
+    the grid hold those seeds' pictures, not the card's."""
+    import evaluate_tiny_model
+
+    evaluate_tiny_model.main(["--model", str(MODEL), "--prompts", "2", "--seeds", "7,8,9", "--steps", "4",
+                              "--out", str(tmp_path)])
+    report = json.loads((tmp_path / "scores.json").read_text())
+    assert report["seeds"] == [7, 8, 9]
+    assert [item["seed"] for item in report["items"]["5"]] == [7, 8, 9, 7, 8, 9]
