@@ -222,12 +222,17 @@ def update_card(card: Path, summary: dict):
     card.write_text(text)
 
 
+def seed_list(text: str) -> tuple[int, ...]:
+    """`--seeds 1001,1002`; argparse names this function in its error for a value that is not one."""
+    return tuple(int(seed) for seed in text.split(","))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
     parser.add_argument("--out", type=Path, default=ROOT / "build/eval")
     parser.add_argument("--prompts", type=int, default=40)
-    parser.add_argument("--seeds", type=lambda text: tuple(int(x) for x in text.split(",")), default=SEEDS,
+    parser.add_argument("--seeds", type=seed_list, default=SEEDS,
                         help="comma-separated generator seeds (default: the card's); others score the model on "
                              "pictures its card's numbers never saw")
     parser.add_argument("--steps", type=int, default=20)

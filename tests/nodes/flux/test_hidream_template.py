@@ -59,6 +59,16 @@ def _place_models(graph, files: dict[str, Path], tiny_hidream8: Path) -> None:
             graph.set_param(node_id, "vae", str(tiny_hidream8 / "vae"))
 
 
+def _set_by_type(graph, params: dict[str, dict], comfyui_steps_on: str) -> None:
+    """Shrink a template for tiny weights: each node of a listed type gets those parameters; the node
+    that holds the steps must keep ComfyUI's step convention from the import."""
+    for node_id, record in graph.nodes.items():
+        if record.type == comfyui_steps_on:
+            assert record.params["convention"] == "comfyui"
+        for name, value in params.get(record.type, {}).items():
+            graph.set_param(node_id, name, value)
+
+
 def _run(graph, tmp_path: Path) -> None:
     torch.manual_seed(0)
     result = Executor(device="cpu").run(graph, output_dir=tmp_path / "out")
@@ -70,13 +80,8 @@ def _run(graph, tmp_path: Path) -> None:
 def test_hidream_i1_template_runs_on_tiny_weights(name, files, tiny_hidream8, tmp_path):
     graph, _ = import_template(name)
     _place_models(graph, files, tiny_hidream8)
-    for node_id, record in graph.nodes.items():
-        if record.type == "latent.empty":
-            graph.set_param(node_id, "width", 64)
-            graph.set_param(node_id, "height", 64)
-        elif record.type == "sampling.sampler":
-            assert record.params["convention"] == "comfyui"
-            graph.set_param(node_id, "steps", 2)
+    _set_by_type(graph, {"latent.empty": {"width": 64, "height": 64}, "sampling.sampler": {"steps": 2}},
+                 comfyui_steps_on="sampling.sampler")
     _run(graph, tmp_path)
 
 
@@ -92,16 +97,9 @@ def test_hidream_e1_template_runs_on_tiny_weights(name, files, tiny_hidream8, tm
     kinds = {record.type for record in graph.nodes.values()}
     assert {"sampling.dual_cfg_guider", "conditioning.control_picture", "sampling.sample"} <= kinds
     _place_models(graph, files, tiny_hidream8)
-    for node_id, record in graph.nodes.items():
-        if record.type == "image.load":
-            graph.set_param(node_id, "image", str(picture))
-        elif record.type == "image.scale_to_total_pixels":
-            graph.set_param(node_id, "megapixels", 0.01)
-            graph.set_param(node_id, "resolution_steps", 16)
-        elif record.type == "image.scale":
-            graph.set_param(node_id, "width", 96)
-            graph.set_param(node_id, "height", 96)
-        elif record.type == "sampling.scheduler":
-            assert record.params["convention"] == "comfyui"
-            graph.set_param(node_id, "steps", 2)
+    _set_by_type(graph, {"image.load": {"image": str(picture)},
+                         "image.scale_to_total_pixels": {"megapixels": 0.01, "resolution_steps": 16},
+                         "image.scale": {"width": 96, "height": 96},
+                         "sampling.scheduler": {"steps": 2}},
+                 comfyui_steps_on="sampling.scheduler")
     _run(graph, tmp_path)
