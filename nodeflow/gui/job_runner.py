@@ -144,11 +144,16 @@ class JobQueueRunner(QObject):
         if not paused:
             self.start()
 
+    def current(self) -> Job | None:
+        """The job this editor runs now, as the store records it: the worker claims a job in the
+        store before its start signal reaches this thread, so the store knows first. Between one
+        job's end and the next one's claim, None."""
+        return self.store.running_here(self.batch) if self._thread is not None else None
+
     def stop_current(self) -> Job | None:
         """Stop: cancel the job this editor runs now with the store's one cancel rule for queued
         and running jobs (the runner's watcher sees it within half a second); the queue goes on."""
-        # the job the worker claimed (whose start signal may still be on its way to this thread)
-        job = self._thread.job if self._thread is not None else None
+        job = self.current()
         if job is None:
             return None
         try:

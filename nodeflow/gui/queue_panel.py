@@ -251,7 +251,7 @@ class QueuePanel(QWidget):
         finished = sorted((j for j in jobs if j.state in FINISHED), key=lambda j: j.finished or 0, reverse=True)
         self._fill(self.queued, waiting[:HISTORY_LIMIT], thumbs=False)
         self._fill(self.history, finished[:HISTORY_LIMIT], thumbs=True)
-        self.stop_button.setEnabled(any(j.state == "running" and j.batch == self.runner.batch for j in waiting))
+        self.stop_button.setEnabled(self.runner.current() is not None)
 
     def _fill(self, widget: QListWidget, jobs: list[Job], thumbs: bool) -> None:
         chosen = self._selected(widget)

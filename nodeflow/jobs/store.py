@@ -268,6 +268,13 @@ class JobStore:
     def state(self, job_id: int) -> str:
         return self.get(job_id).state
 
+    def running_here(self, batch: str) -> Job | None:
+        """The job of `batch` this process has claimed and not yet finished, or None. The claim is
+        the record: a runner learns which job it claimed only after the store has marked it."""
+        rows = self._rows("SELECT * FROM jobs WHERE batch = ? AND state = 'running' AND owner = ?"
+                          " ORDER BY started DESC LIMIT 1", (batch, this_process()))
+        return rows[0] if rows else None
+
     # -- running ------------------------------------------------------------------------------
 
     def claim(self, batch: str, choose: Callable[[list[Job]], Job | None] | None = None) -> Job | None:

@@ -187,3 +187,34 @@ def test_sweep_dialog_picks_node_and_parameter_from_a_list(qtbot, registry):
     qtbot.keyClicks(dialog.specs[0], "1..4")
     assert len(dialog.jobs) == 4 and dialog.ok_button.isEnabled()
     assert [job.overrides for job in dialog.jobs][-1] == {f"{node}.steps": 4}
+
+
+def test_stop_reaches_a_job_the_worker_claimed_before_the_window_heard_of_it(qtbot, registry, tmp_path, monkeypatch):
+    """The worker claims a job in the store, then tells the window which one it runs. A Stop pressed
+    in between must still cancel it: it used to find no job and let the run go on to its end."""
+    import threading
+
+    from nodeflow.gui import job_runner
+
+    told = threading.Event()
+    tell = job_runner._Thread._begin
+
+    def late_begin(thread, job):
+        told.wait(10)
+        tell(thread, job)
+
+    monkeypatch.setattr(job_runner._Thread, "_begin", late_begin)
+    panel, store, runner, _ = make_panel(qtbot, registry, tmp_path, steps=100, delay=0.02)
+    try:
+        click(qtbot, panel.run_button)
+        qtbot.waitUntil(lambda: [j.number for j in store.jobs(states=["running"])] == [1], timeout=10000)
+        qtbot.waitUntil(panel.stop_button.isEnabled, timeout=5000)
+        click(qtbot, panel.stop_button)
+        assert panel.status.text() == "stopping job 1"
+        told.set()
+        qtbot.waitUntil(lambda: not runner.busy, timeout=10000)
+        assert [(j.number, j.state) for j in store.jobs()] == [(1, "cancelled")]
+    finally:
+        told.set()
+        runner.shutdown()
+    assert not (tmp_path / "out" / "index.jsonl").exists()

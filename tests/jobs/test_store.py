@@ -103,3 +103,14 @@ def test_the_queue_lives_in_the_user_folder_in_wal_mode():
     store = JobStore()
     assert store.path.parent == Path(os.environ["NODEFLOW_HOME"])
     assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_running_here_is_the_job_this_process_claimed_in_that_batch(tmp_path):
+    store = JobStore(tmp_path / "q.sqlite3")
+    store.add("b", new_jobs(2))
+    store.add("other", new_jobs(1))
+    assert store.running_here("b") is None
+    job = store.claim("b")
+    assert store.running_here("b").id == job.id and store.running_here("other") is None
+    store.finish(job.id, "done")
+    assert store.running_here("b") is None
