@@ -166,6 +166,29 @@ def zero_init(transformer):
     return transformer
 
 
+def load_exported(model: Path, transformer, clip, t5) -> None:
+    """Start from an exported model's transformer and text encoders (`--init-from`)."""
+    from diffusers import FluxTransformer2DModel
+    from transformers import CLIPTextModel, T5EncoderModel
+
+    for module, cls, part in ((transformer, FluxTransformer2DModel, "transformer"), (clip, CLIPTextModel, "text_encoder"),
+                              (t5, T5EncoderModel, "text_encoder_2")):
+        module.load_state_dict(cls.from_pretrained(model / part).state_dict())
+
+
+def seed_vae_stage(work: Path, model: Path) -> None:
+    """`--init-from`: the exported model's VAE (its encoder, so the latent space its transformer learnt,
+    and its fine-tuned decoder) becomes the finished VAE stage; the decoder stage tunes on from it."""
+    from diffusers import AutoencoderKL
+
+    if (work / "vae.pt").exists():
+        return
+    vae = AutoencoderKL(**VAE_CONFIG)
+    vae.load_state_dict(AutoencoderKL.from_pretrained(model / "vae").state_dict())
+    base.save_atomic({"model": vae.state_dict(), "opt": torch.optim.AdamW(vae.parameters()).state_dict(),
+                      "step": 0, "elapsed": 0.0, "done": True}, work / "vae.pt")
+
+
 def pack(latents: torch.Tensor) -> torch.Tensor:
     from diffusers import FluxPipeline
 
@@ -205,11 +228,13 @@ def sample_t(count: int, uniform_share: float, gen: torch.Generator) -> torch.Te
 def stage_flow(work: Path, latents: dict, labels: list[dict], clip_tok, t5_tok, args):
     torch.manual_seed(args.seed)
     transformer, clip, t5 = build_models(t5_tok)
+    path = work / "flow.pt"
+    state = base.load(path)
+    if not state and args.init_from:
+        load_exported(args.init_from, transformer, clip, t5)
     params = [p for m in (transformer, clip, t5) for p in m.parameters()]
     opt = torch.optim.AdamW(params, lr=args.lr, betas=(0.9, 0.99), weight_decay=0.01)
     ema = base.EMA(params, args.ema)
-    path = work / "flow.pt"
-    state = base.load(path)
     step, elapsed = 0, 0.0
     if state:
         for name, module in (("transformer", transformer), ("clip", clip), ("t5", t5)):
@@ -424,6 +449,9 @@ def main(argv=None):
     parser.add_argument("--uniform-t", type=float, default=0.4,
                         help="share of noise levels drawn uniformly instead of logit-normal")
     parser.add_argument("--empty-captions", type=float, default=0.1)
+    parser.add_argument("--init-from", type=Path,
+                        help="train on from an exported model: its VAE is the finished VAE stage, its transformer "
+                             "and text encoders start the flow stage (fresh optimiser and learning-rate schedule)")
     parser.add_argument("--edit-share", type=float, default=0.25, help="share of steps that train Kontext editing")
     args = parser.parse_args(argv)
     args.more_vae = False  # train_tiny_model.stage_vae's option; a finished VAE here is final
@@ -437,6 +465,8 @@ def main(argv=None):
     t0 = time.time()
     clip_tok, t5_tok, clip_dir, t5_dir = tokenizers(args.work)
     images, labels = stage_data(args.work, args.images)
+    if args.init_from:
+        seed_vae_stage(args.work, args.init_from)
     vae = base.stage_vae(args.work, images, args, VAE_CONFIG)
     latents = base.stage_latents(args.work, vae, images)
     # Flux's convention: latents = (raw - shift) * scaling, so the cached means have mean 0 and std 1.
@@ -467,6 +497,8 @@ def main(argv=None):
         "uniform_t": args.uniform_t,
         "edit_share": args.edit_share,
         "lr": args.lr,
+        "init_from": (json.loads((args.init_from / "training.json").read_text())
+                      if args.init_from and (args.init_from / "training.json").exists() else None),
         "torch": torch.__version__,
     }
     stage_export(args.out, vae, transformer, clip, t5, clip_dir, t5_dir, latents, info)
