@@ -150,3 +150,29 @@ def test_samples_stage_follows_the_euler_schedule_back_to_the_picture(tmp_path):
     calls.clear()
     assert flow.stage_samples(tmp_path, exact_velocity, clip, t5, clip_tok, t5_tok, latents, labels, args) is not None
     assert not calls  # the cached samples are reused
+
+
+@needs_model
+def test_init_from_starts_the_stages_from_an_exported_model(tmp_path):
+    """`--init-from`: the flow stage starts from the exported transformer and text encoders, and the
+    VAE stage is the exported VAE, finished (so the latent space the transformer learnt stays)."""
+    from argparse import Namespace
+
+    import torch
+    import train_tiny_flow_model as flow
+    import train_tiny_model as base
+    from diffusers import AutoencoderKL, FluxTransformer2DModel
+    from transformers import T5EncoderModel
+
+    _, t5_tok, _, _ = flow.tokenizers(tmp_path)
+    transformer, clip, t5 = flow.build_models(t5_tok)
+    flow.load_exported(MODEL, transformer, clip, t5)
+    for module, exported in ((transformer, FluxTransformer2DModel.from_pretrained(MODEL / "transformer")),
+                             (t5, T5EncoderModel.from_pretrained(MODEL / "text_encoder_2"))):
+        mine, theirs = module.state_dict(), exported.state_dict()
+        assert mine.keys() == theirs.keys() and all(torch.equal(mine[k], theirs[k]) for k in mine)
+    flow.seed_vae_stage(tmp_path, MODEL)
+    args = Namespace(more_vae=False, minutes=1.0, vae_share=0.1, vae_lr=1e-3)
+    vae = base.stage_vae(tmp_path, np.zeros((1, 64, 64, 3), np.uint8), args, flow.VAE_CONFIG)
+    exported = AutoencoderKL.from_pretrained(MODEL / "vae").state_dict()
+    assert all(torch.equal(vae.state_dict()[k], exported[k]) for k in exported)
