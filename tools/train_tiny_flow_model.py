@@ -27,9 +27,11 @@ Stages (each resumable from `--work`, default build/train-flow/), sharing train_
               samples, colour edges weighted: it learns to draw clean shapes from sampling's latents
   7. export   the diffusers folder
 
-    .venv/bin/python tools/train_tiny_flow_model.py                # the shipped recipe, about 2 hours
+    .venv/bin/python tools/train_tiny_flow_model.py                # the shipped recipe's first run, about 2 hours
     .venv/bin/python tools/train_tiny_flow_model.py --minutes 2 --images 512 --decoder-samples 64 --work build/flow-smoke \\
         --out build/flow-smoke/model                           # smoke run
+    .venv/bin/python tools/train_tiny_flow_model.py --init-from resources/models/tiny-shapes-flow --work build/train-flow-2 \\
+        --minutes 100 --vae-share 0 --flow-share 0.9 --decoder-share 0.08 --lr 5e-4  # train the shipped model on
 """
 
 from __future__ import annotations
@@ -174,6 +176,16 @@ def load_exported(model: Path, transformer, clip, t5) -> None:
     for module, cls, part in ((transformer, FluxTransformer2DModel, "transformer"), (clip, CLIPTextModel, "text_encoder"),
                               (t5, T5EncoderModel, "text_encoder_2")):
         module.load_state_dict(cls.from_pretrained(model / part).state_dict())
+
+
+def is_exported_flow_model(model: Path) -> bool:
+    """Whether `model` is a folder this script exported (what `--init-from` can start from)."""
+    try:
+        index = json.loads((model / "model_index.json").read_text())
+    except (OSError, ValueError):
+        return False
+    parts = ("transformer", "vae", "text_encoder", "text_encoder_2")
+    return index.get("_class_name") == "FluxPipeline" and all((model / p / "config.json").is_file() for p in parts)
 
 
 def seed_vae_stage(work: Path, model: Path) -> None:
@@ -454,6 +466,9 @@ def main(argv=None):
                              "and text encoders start the flow stage (fresh optimiser and learning-rate schedule)")
     parser.add_argument("--edit-share", type=float, default=0.25, help="share of steps that train Kontext editing")
     args = parser.parse_args(argv)
+    if args.init_from and not is_exported_flow_model(args.init_from):
+        parser.error(f"--init-from {args.init_from}: not an exported tiny-shapes-flow folder "
+                     "(FluxPipeline's model_index.json with transformer/, vae/, text_encoder/, text_encoder_2/)")
     args.more_vae = False  # train_tiny_model.stage_vae's option; a finished VAE here is final
 
     torch.set_num_threads(args.threads)

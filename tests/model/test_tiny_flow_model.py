@@ -162,12 +162,13 @@ def test_init_from_starts_the_stages_from_an_exported_model(tmp_path):
     import train_tiny_flow_model as flow
     import train_tiny_model as base
     from diffusers import AutoencoderKL, FluxTransformer2DModel
-    from transformers import T5EncoderModel
+    from transformers import CLIPTextModel, T5EncoderModel
 
     _, t5_tok, _, _ = flow.tokenizers(tmp_path)
     transformer, clip, t5 = flow.build_models(t5_tok)
     flow.load_exported(MODEL, transformer, clip, t5)
     for module, exported in ((transformer, FluxTransformer2DModel.from_pretrained(MODEL / "transformer")),
+                             (clip, CLIPTextModel.from_pretrained(MODEL / "text_encoder")),
                              (t5, T5EncoderModel.from_pretrained(MODEL / "text_encoder_2"))):
         mine, theirs = module.state_dict(), exported.state_dict()
         assert mine.keys() == theirs.keys() and all(torch.equal(mine[k], theirs[k]) for k in mine)
@@ -176,3 +177,14 @@ def test_init_from_starts_the_stages_from_an_exported_model(tmp_path):
     vae = base.stage_vae(tmp_path, np.zeros((1, 64, 64, 3), np.uint8), args, flow.VAE_CONFIG)
     exported = AutoencoderKL.from_pretrained(MODEL / "vae").state_dict()
     assert all(torch.equal(vae.state_dict()[k], exported[k]) for k in exported)
+
+
+def test_init_from_refuses_a_folder_it_cannot_start_from(tmp_path, capsys):
+    import train_tiny_flow_model as flow
+
+    sd_model = MODEL.parent / "tiny-shapes"  # a model, but a Stable Diffusion one
+    for folder in (tmp_path / "missing", sd_model):
+        with pytest.raises(SystemExit):
+            flow.main(["--init-from", str(folder), "--work", str(tmp_path / "work"), "--out", str(tmp_path / "out")])
+        assert f"--init-from {folder}: not an exported tiny-shapes-flow folder" in capsys.readouterr().err
+    assert not (tmp_path / "work").exists() and not (tmp_path / "out").exists()
