@@ -77,3 +77,25 @@ def meaningful(image: np.ndarray) -> None:
     """Parity on flat or saturated pictures would prove little: the references have detail."""
     assert image.std() > 5
     assert ((image > 0) & (image < 255)).mean() > 0.5
+
+
+def split_files_pixels(folder: Path, unet: Path, clip: Path, family: str, tmp_path: Path, *,
+                       vae_family: str | None = None, **txt2img: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(the pipeline folder's pixels, the same graph's pixels with the model as ComfyUI users hold it:
+    Load Diffusion Model on `unet`, Load CLIP (`family`) on `clip`, Load VAE on the folder's VAE, and
+    no Load Checkpoint left)."""
+    from graphs import pixels, run
+
+    from nodeflow.engine import Executor
+
+    executor = Executor(device="cpu")
+    graph, ids = flux_txt2img(folder, guidance=None, **txt2img)
+    expected = pixels(run(executor, graph, tmp_path / "folder"), ids["decode"])
+    model = add(graph, "models.load_unet", unet=str(unet))
+    text = add(graph, "models.load_clip", clip_name=str(clip), family=family)
+    vae = add(graph, "models.load_vae", vae=str(folder / "vae"), **({"family": vae_family} if vae_family else {}))
+    graph.connect(model, "model", ids["sampler"], "model")
+    graph.connect(text, "clip", ids["pos"], "clip")
+    graph.connect(vae, "vae", ids["decode"], "vae")
+    graph.remove_node(ids["ckpt"])
+    return expected, pixels(run(executor, graph, tmp_path / "files"), ids["decode"])

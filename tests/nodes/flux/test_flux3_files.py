@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import pytest
 import torch
-from flow_graphs import flux_txt2img
-from graphs import add, pixels, run
+from flow_graphs import split_files_pixels
 from tiny_flux3 import bfl_flux3_state, comfyui_files
-
-from nodeflow.engine import Executor
 
 
 @pytest.fixture(scope="module")
@@ -31,15 +28,6 @@ def test_bfl_names_are_the_ones_diffusers_converts_back():
 
 def test_lone_files_give_the_folders_pixels(tiny_flux3_8, flux3_files, tmp_path):
     unet, clip = flux3_files
-    executor = Executor(device="cpu")
-    graph, ids = flux_txt2img(tiny_flux3_8, guidance=None, size=64, steps=2, seed=3)
-    expected = pixels(run(executor, graph, tmp_path / "folder"), ids["decode"])
-    model = add(graph, "models.load_unet", unet=str(unet))
-    text = add(graph, "models.load_clip", clip_name=str(clip), family="flux3")
-    vae = add(graph, "models.load_vae", vae=str(tiny_flux3_8 / "vae"))
-    graph.connect(model, "model", ids["sampler"], "model")
-    graph.connect(text, "clip", ids["pos"], "clip")
-    graph.connect(vae, "vae", ids["decode"], "vae")
-    got = pixels(run(executor, graph, tmp_path / "files"), ids["decode"])
+    expected, got = split_files_pixels(tiny_flux3_8, unet, clip, "flux3", tmp_path, size=64, steps=2, seed=3)
     assert expected.std() > 5
     assert (got == expected).all()

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from flow_graphs import flux_txt2img
+from flow_graphs import flux_txt2img, split_files_pixels
 from graphs import add, pixels, run
 from safetensors.torch import save_file
 from tiny_krea2 import original_krea2_state
@@ -59,16 +59,7 @@ def krea2_files(tiny_krea2_8, tmp_path_factory):
 
 def test_lone_files_give_the_folders_pixels(tiny_krea2_8, krea2_files, tmp_path):
     unet, clip = krea2_files
-    executor = Executor(device="cpu")
-    graph, ids = flux_txt2img(tiny_krea2_8, guidance=None, size=64, steps=2, seed=3)
-    expected = pixels(run(executor, graph, tmp_path / "folder"), ids["decode"])
-    model = add(graph, "models.load_unet", unet=str(unet))
-    text = add(graph, "models.load_clip", clip_name=str(clip), family="krea2")
-    vae = add(graph, "models.load_vae", vae=str(tiny_krea2_8 / "vae"))
-    graph.connect(model, "model", ids["sampler"], "model")
-    graph.connect(text, "clip", ids["pos"], "clip")
-    graph.connect(vae, "vae", ids["decode"], "vae")
-    got = pixels(run(executor, graph, tmp_path / "files"), ids["decode"])
+    expected, got = split_files_pixels(tiny_krea2_8, unet, clip, "krea2", tmp_path, size=64, steps=2, seed=3)
     assert expected.std() > 5
     assert (got == expected).all()
 

@@ -84,36 +84,46 @@ def test_img2img_matches_qwen_image_img2img_pipeline(tiny_qwen_image, source_png
     np.testing.assert_array_equal(ours, theirs)
 
 
-@pytest.mark.slow  # about a minute on 2 cores: the reference picture is encoded at 1024x1024
-def test_edit_plus_matches_qwen_image_edit_plus_pipeline(tiny_qwen_image8, source_png, executor, tmp_path):
-    """Text Encode (Qwen-Image Edit Plus) with one picture: Qwen2.5-VL sees it at about 384x384, the
-    transformer refers to its latents at about 1024x1024, as QwenImageEditPlusPipeline does."""
-    from diffusers import QwenImageEditPlusPipeline
+def _edit_pixels(executor, tmp_path, checkpoint, source, encode_type: str, image_input: str) -> np.ndarray:
+    """NodeFlow's pixels for "make it blue" with `source` given to the edit text encoder `encode_type`."""
     from graphs import add, new_graph
-    from PIL import Image
 
-    from nodes.qwen_image._edit import picture_processor_for
-
-    source, _ = source_png
     g = new_graph()
-    ckpt = add(g, "models.load_checkpoint", checkpoint=str(tiny_qwen_image8))
+    ckpt = add(g, "models.load_checkpoint", checkpoint=str(checkpoint))
     picture = add(g, "image.load", image=str(source))
-    text = add(g, "qwen_image.text_encode_edit_plus", {"clip": (ckpt, "clip"), "vae": (ckpt, "vae"),
-                                                       "image1": (picture, "image")}, prompt="make it blue")
+    text = add(g, encode_type, {"clip": (ckpt, "clip"), "vae": (ckpt, "vae"), image_input: (picture, "image")},
+               prompt="make it blue")
     latent = add(g, "latent.empty", width=32, height=32, batch_size=1)
     sampler = add(g, "sampling.sampler", {"model": (ckpt, "model"), "positive": (text, "conditioning"),
                                           "latent_image": (latent, "latent")},
                   seed=3, steps=2, cfg=1.0, sampler_name="euler", scheduler="normal")
     decode = add(g, "vae.decode", {"latent": (sampler, "latent"), "vae": (ckpt, "vae")})
     add(g, "image.preview", {"images": (decode, "image")})
-    ours = pixels(run(executor, g, tmp_path), decode)
+    return pixels(run(executor, g, tmp_path), decode)
 
-    base = reference_pipe("QwenImagePipeline", tiny_qwen_image8)
-    pipe = QwenImageEditPlusPipeline.from_pipe(base, processor=picture_processor_for(base.tokenizer))
-    theirs = as_uint8(pipe(image=[Image.open(source).convert("RGB")], prompt="make it blue", height=32, width=32,
-                           num_inference_steps=2, true_cfg_scale=1.0,
-                           generator=torch.Generator("cpu").manual_seed(3)).images)
+
+def _edit_reference(pipeline_class, checkpoint, image) -> np.ndarray:
+    """The diffusers edit pipeline's pixels for the same request, its processor as NodeFlow's."""
+    from nodes.qwen_image._edit import picture_processor_for
+
+    base = reference_pipe("QwenImagePipeline", checkpoint)
+    pipe = pipeline_class.from_pipe(base, processor=picture_processor_for(base.tokenizer))
+    theirs = as_uint8(pipe(image=image, prompt="make it blue", height=32, width=32, num_inference_steps=2,
+                           true_cfg_scale=1.0, generator=torch.Generator("cpu").manual_seed(3)).images)
     meaningful(theirs)
+    return theirs
+
+
+@pytest.mark.slow  # about a minute on 2 cores: the reference picture is encoded at 1024x1024
+def test_edit_plus_matches_qwen_image_edit_plus_pipeline(tiny_qwen_image8, source_png, executor, tmp_path):
+    """Text Encode (Qwen-Image Edit Plus) with one picture: Qwen2.5-VL sees it at about 384x384, the
+    transformer refers to its latents at about 1024x1024, as QwenImageEditPlusPipeline does."""
+    from diffusers import QwenImageEditPlusPipeline
+    from PIL import Image
+
+    source, _ = source_png
+    ours = _edit_pixels(executor, tmp_path, tiny_qwen_image8, source, "qwen_image.text_encode_edit_plus", "image1")
+    theirs = _edit_reference(QwenImageEditPlusPipeline, tiny_qwen_image8, [Image.open(source).convert("RGB")])
     np.testing.assert_array_equal(ours, theirs)
 
 
@@ -122,31 +132,11 @@ def test_edit_matches_qwen_image_edit_pipeline(tiny_qwen_image8, source_png, exe
     """Text Encode (Qwen-Image Edit): the first Edit pipeline shows its one picture at about 1024x1024
     to both Qwen2.5-VL and the transformer."""
     from diffusers import QwenImageEditPipeline
-    from graphs import add, new_graph
     from PIL import Image
 
-    from nodes.qwen_image._edit import picture_processor_for
-
     source, _ = source_png
-    g = new_graph()
-    ckpt = add(g, "models.load_checkpoint", checkpoint=str(tiny_qwen_image8))
-    picture = add(g, "image.load", image=str(source))
-    text = add(g, "qwen_image.text_encode_edit", {"clip": (ckpt, "clip"), "vae": (ckpt, "vae"),
-                                                  "image": (picture, "image")}, prompt="make it blue")
-    latent = add(g, "latent.empty", width=32, height=32, batch_size=1)
-    sampler = add(g, "sampling.sampler", {"model": (ckpt, "model"), "positive": (text, "conditioning"),
-                                          "latent_image": (latent, "latent")},
-                  seed=3, steps=2, cfg=1.0, sampler_name="euler", scheduler="normal")
-    decode = add(g, "vae.decode", {"latent": (sampler, "latent"), "vae": (ckpt, "vae")})
-    add(g, "image.preview", {"images": (decode, "image")})
-    ours = pixels(run(executor, g, tmp_path), decode)
-
-    base = reference_pipe("QwenImagePipeline", tiny_qwen_image8)
-    pipe = QwenImageEditPipeline.from_pipe(base, processor=picture_processor_for(base.tokenizer))
-    theirs = as_uint8(pipe(image=Image.open(source).convert("RGB"), prompt="make it blue", height=32, width=32,
-                           num_inference_steps=2, true_cfg_scale=1.0,
-                           generator=torch.Generator("cpu").manual_seed(3)).images)
-    meaningful(theirs)
+    ours = _edit_pixels(executor, tmp_path, tiny_qwen_image8, source, "qwen_image.text_encode_edit", "image")
+    theirs = _edit_reference(QwenImageEditPipeline, tiny_qwen_image8, Image.open(source).convert("RGB"))
     np.testing.assert_array_equal(ours, theirs)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from flow_graphs import flux_txt2img
+from flow_graphs import flux_txt2img, split_files_pixels
 from graphs import add, pixels, run
 from safetensors.torch import save_file
 
@@ -78,18 +78,7 @@ def test_comfyui_split_files_sample_like_the_pipeline_folder(tiny_z_image8, tmp_
     clip.parent.mkdir()
     save_file({"model." + k: v.contiguous() for k, v in encoder.state_dict().items()}, str(clip))
     shutil.copytree(folder / "tokenizer", clip.parent / "tokenizer")
-    executor = Executor(device="cpu")
-    graph, ids = flux_txt2img(folder, guidance=None, steps=3, seed=5)
-    expected = pixels(run(executor, graph, tmp_path / "folder"), ids["decode"])
-
-    model = add(graph, "models.load_unet", unet=str(unet))
-    text = add(graph, "models.load_clip", clip_name=str(clip), family="lumina2")
-    vae = add(graph, "models.load_vae", vae=str(folder / "vae"), family="flux")
-    graph.connect(model, "model", ids["sampler"], "model")
-    graph.connect(text, "clip", ids["pos"], "clip")
-    graph.connect(vae, "vae", ids["decode"], "vae")
-    graph.remove_node(ids["ckpt"])
-    got = pixels(run(executor, graph, tmp_path / "files"), ids["decode"])
+    expected, got = split_files_pixels(folder, unet, clip, "lumina2", tmp_path, vae_family="flux", steps=3, seed=5)
 
     np.testing.assert_array_equal(got, expected)
 

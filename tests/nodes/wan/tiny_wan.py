@@ -9,7 +9,6 @@ of 4x4 cells: each call of the pipeline takes well under a second on a CPU.
 
 from __future__ import annotations
 
-import string
 from pathlib import Path
 
 WAN_SCHEDULER = dict(num_train_timesteps=1000, shift=5.0, use_dynamic_shifting=False)
@@ -18,23 +17,9 @@ LENGTH = 512  # WanPipeline's max_sequence_length default
 
 def umt5_tokenizer(folder: Path | None = None):
     """A T5-style Unigram tokenizer over letters and a few words (UMT5's is a bigger sentencepiece)."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors
-    from transformers import T5TokenizerFast
+    from tiny_tokenizers import unigram_t5_tokenizer
 
-    vocab = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)]
-    vocab += [("\u2581" + c, -2.0) for c in string.ascii_lowercase]
-    vocab += [(c, -3.0) for c in string.ascii_lowercase + string.digits + ",.!?'-"]
-    vocab += [("\u2581red", -1.0), ("\u2581circle", -1.0), ("\u2581blue", -1.0), ("\u2581a", -1.5)]
-    model = Tokenizer(models.Unigram(vocab, unk_id=2, byte_fallback=False))
-    model.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="always")
-    model.decoder = decoders.Metaspace(replacement="\u2581", prepend_scheme="always")
-    model.post_processor = processors.TemplateProcessing(single="$A </s>", pair="$A </s> $B </s>",
-                                                         special_tokens=[("</s>", 1)])
-    tokenizer = T5TokenizerFast(tokenizer_object=model, eos_token="</s>", unk_token="<unk>", pad_token="<pad>",
-                                extra_ids=0, model_max_length=LENGTH)
-    if folder is not None:
-        tokenizer.save_pretrained(folder)
-    return tokenizer
+    return unigram_t5_tokenizer(LENGTH, folder)
 
 
 def umt5_encoder(dim: int = 32):
