@@ -5,6 +5,8 @@ width]; `LatentFormat.temporal`, `nodes.latent._frames`) and their own VAEs. `FA
 
 from __future__ import annotations
 
+import dataclasses
+
 from nodes.families._spec import Family, LatentFormat, TextEncoder
 
 WAN = Family(
@@ -30,24 +32,14 @@ WAN = Family(
            "published folder's UniPC flow_shift, nodes.wan._adapter.folder_scheduler)",),
 )
 
-WAN22 = Family(
+WAN22 = dataclasses.replace(
+    WAN,
     name="wan22",
     title="Wan 2.2 5B (TI2V)",
-    denoiser="WanTransformer3DModel",
-    encoders=WAN.encoders,
     # the Wan 2.2 VAE: 48 channels normalised per channel, 16x (2x2 patches inside the VAE), 4 frames a latent frame
     latent=LatentFormat(channels=48, scaling_factor=1.0, downscale=16, patch=2, temporal=4),
-    prediction="flow",
-    pipeline="WanPipeline",
     config="wan22",
-    adapter="nodes.wan._adapter",
-    cfg="separate",
-    vae="AutoencoderKLWan",
-    sigmas="scheduler",
-    comfy_clip_types=("wan",),
-    comfy_shift=8.0,
     native_side=1280,
-    lora_loader="WanLoraLoaderMixin",
     mask_keeps_clean=True,
     notes=("text- and image-to-video in one model: a start picture's latent frames are kept clean and the "
            "transformer is told each token's timestep (t, 0 where kept), as WanPipeline / "
