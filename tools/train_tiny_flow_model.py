@@ -80,8 +80,10 @@ TRANSFORMER_CONFIG = dict(
 T5_CONFIG = dict(d_model=64, d_ff=128, d_kv=16, num_heads=4, num_layers=2, feed_forward_proj="gated-gelu",
                  relative_attention_num_buckets=8, relative_attention_max_distance=MAX_TOKENS, dropout_rate=0.0,
                  decoder_start_token_id=0, pad_token_id=0, eos_token_id=1)
-# 64 tokens per picture: no resolution-dependent shift; shift 1 spreads the 20 Euler steps evenly in t.
-SCHEDULER_CONFIG = dict(num_train_timesteps=1000, shift=1.0, use_dynamic_shifting=False)
+# 64 tokens per picture: no resolution-dependent shift. A constant shift 2 (as SD3's 3) spends more of the
+# 20 Euler steps at high noise, where the picture's layout is decided: on 240 pictures of the first
+# continuation it drew the named background every time (97.5% at shift 1) and the size 98.8% (96.2%).
+SCHEDULER_CONFIG = dict(num_train_timesteps=1000, shift=2.0, use_dynamic_shifting=False)
 
 
 # --------------------------------------------------------------------------------------- tokenizers
@@ -339,7 +341,7 @@ def stage_samples(work: Path, transformer, clip, t5, clip_tok, t5_tok, latents: 
     the transformer at true CFG 5 with their caption, as FluxPipeline samples. Below that level the
     noisy latent already fixes the picture's layout, so each result still belongs to its picture and
     the decoder can learn to draw that picture from what sampling actually ends on."""
-    from diffusers import FluxPipeline
+    from diffusers import FlowMatchEulerDiscreteScheduler, FluxPipeline
 
     path = work / "samples.pt"
     state = base.load(path)
@@ -349,7 +351,9 @@ def stage_samples(work: Path, transformer, clip, t5, clip_tok, t5_tok, latents: 
     mean, std = latents["mean"], latents["std"]
     scale, shift = latents["scaling_factor"], latents["shift_factor"]
     size = mean.shape[-1]
-    sigmas = torch.linspace(1.0, 1.0 / 20, 20).tolist() + [0.0]  # FlowMatchEulerDiscreteScheduler, shift 1
+    scheduler = FlowMatchEulerDiscreteScheduler(**SCHEDULER_CONFIG)
+    scheduler.set_timesteps(sigmas=np.linspace(1.0, 1.0 / 20, 20))  # FluxPipeline's 20 steps
+    sigmas = scheduler.sigmas.tolist()  # shifted, ending in 0
     first = next(k for k, sigma in enumerate(sigmas) if sigma <= args.sample_t)
     ids, text_ids = token_ids(size, size), torch.zeros(MAX_TOKENS, 3)
     gen = torch.Generator().manual_seed(args.seed * 31 + 17)
@@ -503,7 +507,7 @@ def main(argv=None):
                 "shift_factor": latents["shift_factor"]},
         "flow": flow_info,
         "samples": ({"count": len(samples["index"]), "max_t": args.sample_t, "cfg": args.sample_cfg,
-                     "minutes": samples["minutes"]} if samples else None),
+                     "scheduler_shift": SCHEDULER_CONFIG["shift"], "minutes": samples["minutes"]} if samples else None),
         "decoder": ({"steps": decoder_state["step"], "minutes": round(decoder_state["elapsed"] / 60, 1),
                      "rmse_255": round(decoder_state["rmse_255"], 2), "edge_weight": args.decoder_edge,
                      "sampled_share": args.decoder_sampled_share if samples else 0} if decoder_state else None),
